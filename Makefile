@@ -1,0 +1,61 @@
+# The two commands: `make run` and `make test`. The real build is CMake (CMakeLists.txt).
+JOBS ?= 2
+BUILD ?= build
+FUZZ_SECONDS ?= 20
+CMAKE_FLAGS ?=
+
+.PHONY: all run test deps build build-asan build-fuzz test-release test-asan test-fuzz \
+        install bench check clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	./$(BUILD)/crmkit demo
+
+# Every test: the release build, the same unit and CLI tests under ASan+UBSan, then each
+# parser fuzzed with libFuzzer for FUZZ_SECONDS.
+test: test-release test-asan test-fuzz
+
+test-release: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+	    -DCRM_SANITIZE=ON -DCRM_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+
+test-asan: build-asan
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    ctest --output-on-failure -j$(JOBS) -L 'unit|cli'
+
+build-fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	    -DCMAKE_C_FLAGS_DEBUG="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	    -DCRM_FUZZ=ON -DCRM_BUILD_TESTS=OFF -DCRM_BUILD_BENCH=OFF \
+	    -DCRM_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+
+test-fuzz: build-fuzz
+	cd build-fuzz && ctest --output-on-failure -j$(JOBS) -L fuzz
+
+install: build
+	cmake --install $(BUILD)
+
+bench: build
+	@bash scripts/deps.sh --bench
+	@bash bench/run_all.sh
+
+check:
+	@bash scripts/check.sh
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -1,0 +1,104 @@
+/* crmkit/io.h: customer tables in memory, read from CSV (plain or .gz).
+ *
+ * A crm_table holds named columns of one of three types:
+ *   - numeric: doubles, NaN marks a missing value;
+ *   - categorical: a code per row (-1 = missing) into a per-column dictionary of levels;
+ *   - identifier: like categorical, for keys such as a subscriber id (never a feature).
+ * The CSV reader infers each column's type (numeric when every non-missing value is a
+ * number; identifier when a text column is unique per row, or named like an id; categorical
+ * otherwise). Overrides name columns explicitly. A column of numbers with a few stray words
+ * (fewer than 1 in 20 non-missing values) is an error naming the first such cell, because it
+ * is almost always a data fault; override the column as categorical to accept it.
+ *
+ * Thread safety: a loaded table is read-only and may be read from any number of threads. */
+#ifndef CRMKIT_IO_H
+#define CRMKIT_IO_H
+#include <stdint.h>
+
+#include <crmkit/common.h>
+#include <crmkit/progress.h>
+#include <crmkit/status.h>
+
+typedef enum crm_col_type {
+    CRM_COL_NUMERIC = 0,
+    CRM_COL_CATEGORICAL = 1,
+    CRM_COL_ID = 2
+} crm_col_type;
+
+typedef struct crm_table crm_table; /* opaque */
+
+typedef struct crm_csv_options {
+    char delimiter;               /* ',' */
+    char quote;                   /* '"' */
+    /* Comma-separated "name:type" overrides, type one of num, cat, id; NULL for none.
+     * Example: "msisdn:id,plan:cat". An unknown column name is CRM_ENOTFOUND. */
+    const char *types;
+    /* Comma-separated extra missing-value markers on top of "", NA, NaN, N/A, ?, null. */
+    const char *na_values;
+    int64_t max_rows;             /* 0 = all */
+    int64_t max_field_bytes;      /* a longer field is CRM_ELIMIT; default 1 MiB */
+    int32_t max_cols;             /* more columns is CRM_ELIMIT; default 16384 */
+    int32_t n_threads;            /* 0 = OpenMP default; never changes the result */
+} crm_csv_options;
+
+CRM_API crm_csv_options crm_csv_options_default(void);
+
+/** Read a CSV file with a header row (RFC 4180 quoting, CRLF or LF, gzip detected by its
+ *  magic bytes). On success *out owns a new table; free it with crm_table_free.
+ *  Errors name the file, line, column and field: CRM_ENOTFOUND (no such file), CRM_EIO,
+ *  CRM_EPARSE (ragged row, bad quoting, a word in a numeric column, Inf), CRM_EDATA (empty
+ *  file, header only, duplicate column names), CRM_ELIMIT, CRM_ENOMEM, CRM_ECANCELLED. */
+CRM_API crm_status crm_table_read_csv(const char *path,
+                                      const crm_csv_options *opt,
+                                      const crm_progress *progress,
+                                      crm_table **out,
+                                      crm_error *err);
+/** The same from memory; source names the data in error messages. */
+CRM_API crm_status crm_table_read_csv_mem(const char *data,
+                                          size_t len,
+                                          const char *source,
+                                          const crm_csv_options *opt,
+                                          crm_table **out,
+                                          crm_error *err);
+
+CRM_API void crm_table_free(crm_table *t); /* NULL is a no-op */
+
+CRM_API int64_t crm_table_n_rows(const crm_table *t);
+CRM_API int32_t crm_table_n_cols(const crm_table *t);
+/** Where the table came from (file path or source name); borrowed. */
+CRM_API const char *crm_table_source(const crm_table *t);
+/** Borrowed name of column j. */
+CRM_API const char *crm_table_col_name(const crm_table *t, int32_t j);
+CRM_API crm_col_type crm_table_col_type(const crm_table *t, int32_t j);
+/** Index of the column called name, or -1. */
+CRM_API int32_t crm_table_find_col(const crm_table *t, const char *name);
+/** Values of numeric column j (n_rows, NaN = missing); NULL if j is not numeric. Borrowed. */
+CRM_API const double *crm_table_numeric(const crm_table *t, int32_t j);
+/** Codes of categorical/id column j (n_rows, -1 = missing); NULL if j is numeric. Borrowed. */
+CRM_API const int32_t *crm_table_codes(const crm_table *t, int32_t j);
+CRM_API int32_t crm_table_n_levels(const crm_table *t, int32_t j);
+/** Borrowed text of level code of column j; NULL if out of range. */
+CRM_API const char *crm_table_level(const crm_table *t, int32_t j, int32_t code);
+/** Input line (1-based) on which data row i starts, for error messages; 0 if unknown. */
+CRM_API int64_t crm_table_row_line(const crm_table *t, int64_t i);
+/** Text of cell (i, j) as the file had it (a number is printed back with %.17g when the
+ *  original text is not kept) into buf[size]; "" for missing. Returns buf. */
+CRM_API const char *crm_table_cell_text(const crm_table *t, int64_t i, int32_t j, char *buf,
+                                        int32_t size);
+
+/** Build a table by hand (generators, database sources, tests): n_rows fixed up front, then
+ *  columns added one by one. Column names must be unique (CRM_EDATA). */
+CRM_API crm_status crm_table_new(int64_t n_rows, const char *source, crm_table **out,
+                                 crm_error *err);
+/** Add a numeric column; values[n_rows] is copied (NaN = missing). */
+CRM_API crm_status crm_table_add_numeric(crm_table *t, const char *name, const double *values,
+                                         crm_error *err);
+/** Add a categorical or id column from strings; values[n_rows] is copied (NULL = missing). */
+CRM_API crm_status crm_table_add_text(crm_table *t, const char *name, crm_col_type type,
+                                      const char *const *values, crm_error *err);
+
+/** Write the table as CSV (header, RFC 4180 quoting when needed, numbers with %.17g or
+ *  shorter exact form, missing as empty) atomically to path ("-" = stdout). */
+CRM_API crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *err);
+
+#endif

@@ -1,0 +1,97 @@
+/* crmkit/model.h: the model file container every fitted object saves into.
+ *
+ * Layout (all integers little-endian; docs/formats/model-file.md has the details):
+ *   header : magic "CRMKMODL" (8 bytes), format version u32, kind (16 bytes, NUL-padded,
+ *            e.g. "segmentation", "classifier", "rules"), section count u32, CRC32 of the
+ *            header so far u32
+ *   section: tag (16 bytes, NUL-padded), payload length u64, CRC32 of payload u32, payload
+ * A file is written to a temporary file, fsynced and renamed (crm_outfile). Opening checks
+ * magic, version, every length against the file size and every CRC before anything is
+ * decoded, so a truncated, corrupted or foreign file fails with CRM_EFORMAT and a message.
+ *
+ * Payloads are written and read with typed put/get calls. Readers are bounds-checked and
+ * sticky: after the first short read every get returns CRM_EFORMAT, so decoders can read a
+ * run of fields and check once. Strings are u32 length + bytes (no NUL in the file). */
+#ifndef CRMKIT_MODEL_H
+#define CRMKIT_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <crmkit/common.h>
+#include <crmkit/status.h>
+
+#define CRM_MODEL_FORMAT_VERSION 1u
+#define CRM_MODEL_TAG_BYTES 16
+
+typedef struct crm_model_writer crm_model_writer;
+typedef struct crm_model_reader crm_model_reader;
+
+/* One section being read: a cursor over its payload. Value type; borrows the reader. */
+typedef struct crm_section {
+    const unsigned char *data;
+    size_t len;
+    size_t pos;
+    int failed;            /* sticky: set by the first short or invalid read */
+    char tag[CRM_MODEL_TAG_BYTES + 1];
+} crm_section;
+
+/* ---- writing ---- */
+
+/** Start a model of the given kind (at most 15 characters). Errors: CRM_EINVAL, CRM_ENOMEM. */
+CRM_API crm_status crm_model_writer_new(const char *kind, crm_model_writer **out, crm_error *err);
+CRM_API void crm_model_writer_free(crm_model_writer *w); /* NULL is a no-op */
+/** Open a new section; the previous one, if any, is closed. Tags must be unique in a file. */
+CRM_API crm_status crm_model_begin(crm_model_writer *w, const char *tag, crm_error *err);
+CRM_API crm_status crm_model_put_u32(crm_model_writer *w, uint32_t v, crm_error *err);
+CRM_API crm_status crm_model_put_i32(crm_model_writer *w, int32_t v, crm_error *err);
+CRM_API crm_status crm_model_put_i64(crm_model_writer *w, int64_t v, crm_error *err);
+CRM_API crm_status crm_model_put_f64(crm_model_writer *w, double v, crm_error *err);
+CRM_API crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err);
+CRM_API crm_status crm_model_put_bytes(crm_model_writer *w, const void *p, size_t n,
+                                       crm_error *err);
+CRM_API crm_status crm_model_put_f64s(crm_model_writer *w, const double *v, size_t n,
+                                      crm_error *err);
+CRM_API crm_status crm_model_put_i32s(crm_model_writer *w, const int32_t *v, size_t n,
+                                      crm_error *err);
+/** Write everything atomically to path. Errors: CRM_EIO (target untouched). */
+CRM_API crm_status crm_model_writer_save(crm_model_writer *w, const char *path, crm_error *err);
+/** The encoded file in memory (borrowed until the next call on w), for the server and tests. */
+CRM_API crm_status crm_model_writer_bytes(crm_model_writer *w, const unsigned char **data,
+                                          size_t *len, crm_error *err);
+
+/* ---- reading ---- */
+
+/** Open and verify a model file. Errors: CRM_ENOTFOUND, CRM_EIO, CRM_EFORMAT (not a crmkit
+ *  model, another format version, truncated, CRC mismatch), CRM_ENOMEM. */
+CRM_API crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_error *err);
+/** The same over bytes in memory (copied); source names them in messages. */
+CRM_API crm_status crm_model_reader_open_mem(const void *data, size_t len, const char *source,
+                                             crm_model_reader **out, crm_error *err);
+CRM_API void crm_model_reader_free(crm_model_reader *r); /* NULL is a no-op */
+/** Kind string from the header; borrowed. */
+CRM_API const char *crm_model_reader_kind(const crm_model_reader *r);
+CRM_API const char *crm_model_reader_source(const crm_model_reader *r);
+CRM_API int32_t crm_model_reader_n_sections(const crm_model_reader *r);
+/** True if a section with this tag exists. */
+CRM_API int crm_model_reader_has(const crm_model_reader *r, const char *tag);
+/** Cursor over the section called tag. Errors: CRM_EFORMAT (no such section). */
+CRM_API crm_status crm_model_section(const crm_model_reader *r, const char *tag, crm_section *s,
+                                     crm_error *err);
+/** Cursor over section i in file order (tag in s->tag). */
+CRM_API crm_status crm_model_section_at(const crm_model_reader *r, int32_t i, crm_section *s,
+                                        crm_error *err);
+
+CRM_API crm_status crm_section_get_u32(crm_section *s, uint32_t *v);
+CRM_API crm_status crm_section_get_i32(crm_section *s, int32_t *v);
+CRM_API crm_status crm_section_get_i64(crm_section *s, int64_t *v);
+CRM_API crm_status crm_section_get_f64(crm_section *s, double *v);
+/** A new NUL-terminated copy (crm_free it). A string longer than max_len is CRM_EFORMAT. */
+CRM_API crm_status crm_section_get_str(crm_section *s, size_t max_len, char **out);
+CRM_API crm_status crm_section_get_bytes(crm_section *s, void *p, size_t n);
+CRM_API crm_status crm_section_get_f64s(crm_section *s, double *v, size_t n);
+CRM_API crm_status crm_section_get_i32s(crm_section *s, int32_t *v, size_t n);
+/** CRM_EFORMAT with a message naming the section if s has failed or has bytes left over. */
+CRM_API crm_status crm_section_finish(const crm_section *s, const crm_model_reader *r,
+                                      crm_error *err);
+
+#endif

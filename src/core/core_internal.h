@@ -1,0 +1,77 @@
+/* core_internal.h: helpers shared by every module inside the library (never installed). */
+#ifndef CRM_CORE_INTERNAL_H
+#define CRM_CORE_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/status.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CRM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CRM_PRINTF(a, b)
+#endif
+
+#if defined(CRM_DEBUG_ASSERT)
+#include <assert.h>
+#define CRM_ASSERT(x) assert(x)
+#else
+#define CRM_ASSERT(x) ((void)0)
+#endif
+
+/* Rows per block in parallel loops. Fixed, never derived from the thread count, so partial
+ * sums are reduced in the same order whatever the number of threads. */
+#define CRM_BLOCK_ROWS 4096
+
+/* Set code and message; returns code. err may be NULL. */
+crm_status crm__error_set(crm_error *err, crm_status code, const char *fmt, ...) CRM_PRINTF(3, 4);
+/* Same, with a location: source (file), line and column (1-based, 0 unknown). */
+crm_status crm__error_at(crm_error *err, crm_status code, const char *source, int64_t line,
+                         int64_t column, const char *fmt, ...) CRM_PRINTF(6, 7);
+/* Name the field the error is about. */
+void crm__error_field(crm_error *err, const char *field);
+/* Put context in front of the existing message. */
+void crm__error_prefix(crm_error *err, const char *fmt, ...) CRM_PRINTF(2, 3);
+/* CRM_EIO (or CRM_ENOTFOUND for ENOENT) from errno, naming path. */
+crm_status crm__error_errno(crm_error *err, int errnum, const char *path, const char *what);
+/* Shorthand for out-of-memory. */
+crm_status crm__error_nomem(crm_error *err);
+
+/* Copy src into dst[size], always NUL-terminated, truncating. */
+void crm__strlcpy(char *dst, const char *src, size_t size);
+
+/* Kahan-compensated running sum. */
+typedef struct crm__ksum {
+    double sum;
+    double c;
+} crm__ksum;
+
+static inline void crm__ksum_add(crm__ksum *k, double v)
+{
+    double y = v - k->c;
+    double t = k->sum + y;
+    k->c = (t - k->sum) - y;
+    k->sum = t;
+}
+
+/* Number of fixed blocks covering n rows. */
+static inline int64_t crm__n_blocks(int64_t n)
+{
+    return (n + CRM_BLOCK_ROWS - 1) / CRM_BLOCK_ROWS;
+}
+
+/* Parse a decimal number from s[0..len) (no surrounding spaces), locale independent,
+ * correctly rounded like strtod. Accepts [+-]digits[.digits][e[+-]digits], "inf", "nan"
+ * in any case. Returns 1 on success, 0 if the text is not a number. */
+int crm__parse_double(const char *s, size_t len, double *out);
+/* Parse a decimal integer; 0 on overflow or junk. */
+int crm__parse_i64(const char *s, size_t len, int64_t *out);
+
+/* CRC-32 (IEEE, zlib's polynomial) of p[n], continuing from crc (start with 0). */
+uint32_t crm__crc32(uint32_t crc, const void *p, size_t n);
+
+/* Monotonic seconds, for the timings reported in JSON summaries. */
+double crm__now_seconds(void);
+
+#endif

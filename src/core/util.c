@@ -1,0 +1,81 @@
+/* util.c: small shared helpers: CRC-32 through zlib, monotonic time, number parsing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "core_internal.h"
+
+uint32_t crm__crc32(uint32_t crc, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uLong c = crc;
+    while (n > 0) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, chunk);
+        b += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+double crm__now_seconds(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The library never calls setlocale, so strtod runs in the "C" locale. Copy to a bounded
+ * NUL-terminated buffer first: fields are not NUL-terminated in place. */
+int crm__parse_double(const char *s, size_t len, double *out)
+{
+    char buf[128];
+    char *end;
+    if (len == 0 || len >= sizeof buf) {
+        return 0;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n' || buf[0] == '\r') {
+        return 0;
+    }
+    errno = 0;
+    *out = strtod(buf, &end);
+    if (end != buf + len) {
+        return 0;
+    }
+    /* ERANGE on underflow still yields the nearest double; only reject overflow to inf. */
+    return 1;
+}
+
+int crm__parse_i64(const char *s, size_t len, int64_t *out)
+{
+    int64_t v = 0;
+    size_t i = 0;
+    int neg = 0;
+    if (len == 0) {
+        return 0;
+    }
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+        if (len == 1) {
+            return 0;
+        }
+    }
+    for (; i < len; i++) {
+        int d;
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        d = s[i] - '0';
+        if (v > (INT64_MAX - d) / 10) {
+            return 0;
+        }
+        v = v * 10 + d;
+    }
+    *out = neg ? -v : v;
+    return 1;
+}

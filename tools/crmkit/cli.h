@@ -1,0 +1,89 @@
+/* cli.h: what the crmkit subcommands share: exit codes, error printing, progress bars on
+ * stderr, a small JSON writer. No algorithm lives in tools/: every command calls the library. */
+#ifndef CRM_CLI_H
+#define CRM_CLI_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <crmkit/progress.h>
+#include <crmkit/status.h>
+
+/* sysexits(3) values. */
+#define CLI_EX_OK 0
+#define CLI_EX_USAGE 64
+#define CLI_EX_DATAERR 65
+#define CLI_EX_NOINPUT 66
+#define CLI_EX_UNAVAILABLE 69
+#define CLI_EX_SOFTWARE 70
+#define CLI_EX_OSERR 71
+#define CLI_EX_CANTCREAT 73
+#define CLI_EX_IOERR 74
+
+/* One subcommand: argv[0] is the command name. Returns the process exit code. */
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+int cmd_gen(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_assign(int argc, char **argv);
+int cmd_validity(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_itemsets(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* Exit code for a library status (see README "Exit status"). */
+int cli_exit_code(crm_status s);
+/* Print "crmkit: <located message>" on stderr and return the exit code for err->code. */
+int cli_fail(const crm_error *err);
+/* Print "crmkit <cmd>: <message>" and a hint to use --help on stderr; returns 64. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Progress bar on stderr, drawn only when stderr is a terminal and quiet is false. */
+typedef struct cli_progress {
+    crm_progress cb;
+    bool enabled;
+    double last_draw;
+    char stage[48];
+} cli_progress;
+void cli_progress_init(cli_progress *p, bool quiet);
+/* The callback to pass to the library: NULL when the bar is disabled. */
+const crm_progress *cli_progress_cb(cli_progress *p);
+/* Clear the bar line. */
+void cli_progress_done(cli_progress *p);
+
+/* Split "a,b,c" into a NULL-terminated array of new strings (free with cli_free_list).
+ * Empty items are dropped. Returns NULL on out of memory; *n receives the count. */
+char **cli_split_list(const char *s, char sep, int32_t *n);
+void cli_free_list(char **list);
+
+/* Parse whole-string numbers from options; false on junk or out of range. */
+bool cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+bool cli_parse_double(const char *s, double *out);
+
+/* A minimal streaming JSON writer to a FILE (one object per --json summary). */
+typedef struct cli_json {
+    FILE *fp;
+    int depth;
+    bool need_comma[32];
+    bool after_key;
+} cli_json;
+void cli_json_begin(cli_json *j, FILE *fp);        /* writes "{" */
+void cli_json_end(cli_json *j);                    /* closes everything, writes "}\n" */
+void cli_json_key(cli_json *j, const char *key);   /* inside an object */
+void cli_json_str(cli_json *j, const char *v);
+void cli_json_num(cli_json *j, double v);          /* %.17g, null for non-finite */
+void cli_json_int(cli_json *j, int64_t v);
+void cli_json_bool(cli_json *j, bool v);
+void cli_json_null(cli_json *j);
+void cli_json_open_obj(cli_json *j);
+void cli_json_close_obj(cli_json *j);
+void cli_json_open_arr(cli_json *j);
+void cli_json_close_arr(cli_json *j);
+
+#endif

@@ -1,0 +1,272 @@
+/* util.c: option parsing helpers, progress bar and JSON writer for the CLI. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <crmkit/alloc.h>
+
+#include "cli.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static bool draw(void *ud, const char *stage, double frac)
+{
+    cli_progress *p = ud;
+    double t = now();
+    int width = 30;
+    int filled;
+    if (frac < 1.0 && t - p->last_draw < 0.1 && strcmp(stage, p->stage) == 0) {
+        return true;
+    }
+    p->last_draw = t;
+    snprintf(p->stage, sizeof p->stage, "%s", stage);
+    if (frac < 0) {
+        frac = 0;
+    }
+    if (frac > 1) {
+        frac = 1;
+    }
+    filled = (int)(frac * width);
+    fprintf(stderr, "\r%-20.20s [", stage);
+    for (int i = 0; i < width; i++) {
+        fputc(i < filled ? '#' : '.', stderr);
+    }
+    fprintf(stderr, "] %3d%%", (int)(frac * 100.0));
+    fflush(stderr);
+    return true;
+}
+
+void cli_progress_init(cli_progress *p, bool quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->cb.fn = draw;
+    p->cb.ud = p;
+}
+
+const crm_progress *cli_progress_cb(cli_progress *p)
+{
+    return p->enabled ? &p->cb : NULL;
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (p->enabled && p->stage[0] != '\0') {
+        fprintf(stderr, "\r%60s\r", "");
+        fflush(stderr);
+    }
+}
+
+char **cli_split_list(const char *s, char sep, int32_t *n)
+{
+    size_t count = 1;
+    char **list;
+    int32_t k = 0;
+    *n = 0;
+    for (const char *c = s; *c; c++) {
+        count += (*c == sep);
+    }
+    list = crm_calloc(count + 1, sizeof *list);
+    if (list == NULL) {
+        return NULL;
+    }
+    while (*s) {
+        const char *end = strchr(s, sep);
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len > 0) {
+            list[k] = crm_malloc(len + 1);
+            if (list[k] == NULL) {
+                cli_free_list(list);
+                return NULL;
+            }
+            memcpy(list[k], s, len);
+            list[k][len] = '\0';
+            k++;
+        }
+        s += len;
+        if (*s == sep) {
+            s++;
+        }
+    }
+    *n = k;
+    return list;
+}
+
+void cli_free_list(char **list)
+{
+    if (list == NULL) {
+        return;
+    }
+    for (char **p = list; *p; p++) {
+        crm_free(*p);
+    }
+    crm_free(list);
+}
+
+bool cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    long long v;
+    if (s == NULL || *s == '\0') {
+        return false;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    double v;
+    if (s == NULL || *s == '\0') {
+        return false;
+    }
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* ---- JSON ---- */
+
+/* Before a value or key: a comma unless it is the first in its container or follows a key. */
+static void sep(cli_json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->need_comma[j->depth]) {
+        fputc(',', j->fp);
+    }
+    j->need_comma[j->depth] = true;
+}
+
+void cli_json_begin(cli_json *j, FILE *fp)
+{
+    memset(j, 0, sizeof *j);
+    j->fp = fp;
+    fputc('{', fp);
+}
+
+void cli_json_end(cli_json *j)
+{
+    fputs("}\n", j->fp);
+    fflush(j->fp);
+}
+
+static void put_string(FILE *fp, const char *v)
+{
+    fputc('"', fp);
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            fputc('\\', fp);
+            fputc(*c, fp);
+        } else if (*c < 0x20) {
+            fprintf(fp, "\\u%04x", *c);
+        } else {
+            fputc(*c, fp);
+        }
+    }
+    fputc('"', fp);
+}
+
+void cli_json_key(cli_json *j, const char *key)
+{
+    sep(j);
+    put_string(j->fp, key);
+    fputc(':', j->fp);
+    j->after_key = true;
+}
+
+void cli_json_str(cli_json *j, const char *v)
+{
+    sep(j);
+    if (v == NULL) {
+        fputs("null", j->fp);
+    } else {
+        put_string(j->fp, v);
+    }
+}
+
+void cli_json_num(cli_json *j, double v)
+{
+    sep(j);
+    if (isfinite(v)) {
+        fprintf(j->fp, "%.17g", v);
+    } else {
+        fputs("null", j->fp);
+    }
+}
+
+void cli_json_int(cli_json *j, int64_t v)
+{
+    sep(j);
+    fprintf(j->fp, "%lld", (long long)v);
+}
+
+void cli_json_bool(cli_json *j, bool v)
+{
+    sep(j);
+    fputs(v ? "true" : "false", j->fp);
+}
+
+void cli_json_null(cli_json *j)
+{
+    sep(j);
+    fputs("null", j->fp);
+}
+
+static void open_container(cli_json *j, char c)
+{
+    sep(j);
+    fputc(c, j->fp);
+    if (j->depth < 31) {
+        j->depth++;
+    }
+    j->need_comma[j->depth] = false;
+}
+
+static void close_container(cli_json *j, char c)
+{
+    fputc(c, j->fp);
+    if (j->depth > 0) {
+        j->depth--;
+    }
+}
+
+void cli_json_open_obj(cli_json *j)
+{
+    open_container(j, '{');
+}
+
+void cli_json_close_obj(cli_json *j)
+{
+    close_container(j, '}');
+}
+
+void cli_json_open_arr(cli_json *j)
+{
+    open_container(j, '[');
+}
+
+void cli_json_close_arr(cli_json *j)
+{
+    close_container(j, ']');
+}
