@@ -37,6 +37,12 @@ int cmd_predict(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 
+/* Steps of `crmkit demo` owned by the basket and prediction parts. Each reads the demo's
+ * generated customers (CSV) and segment labels (CSV, id + segment) in workdir, prints its
+ * part on stdout and returns an exit code (0 = ok). */
+int demo_baskets(const char *workdir, const char *customers_csv, const char *labels_csv);
+int demo_churn(const char *workdir, const char *customers_csv, const char *labels_csv);
+
 /* Exit code for a library status (see README "Exit status"). */
 int cli_exit_code(crm_status s);
 /* Print "crmkit: <located message>" on stderr and return the exit code for err->code. */
