@@ -28,17 +28,17 @@ typedef enum crm_col_type {
 typedef struct crm_table crm_table; /* opaque */
 
 typedef struct crm_csv_options {
-    char delimiter;               /* ',' */
-    char quote;                   /* '"' */
+    char delimiter; /* ',' */
+    char quote;     /* '"' */
     /* Comma-separated "name:type" overrides, type one of num, cat, id; NULL for none.
      * Example: "msisdn:id,plan:cat". An unknown column name is CRM_ENOTFOUND. */
     const char *types;
     /* Comma-separated extra missing-value markers on top of "", NA, NaN, N/A, ?, null. */
     const char *na_values;
-    int64_t max_rows;             /* 0 = all */
-    int64_t max_field_bytes;      /* a longer field is CRM_ELIMIT; default 1 MiB */
-    int32_t max_cols;             /* more columns is CRM_ELIMIT; default 16384 */
-    int32_t n_threads;            /* 0 = OpenMP default; never changes the result */
+    int64_t max_rows;        /* 0 = all */
+    int64_t max_field_bytes; /* a longer field is CRM_ELIMIT; default 1 MiB */
+    int32_t max_cols;        /* more columns is CRM_ELIMIT; default 16384 */
+    int32_t n_threads;       /* 0 = OpenMP default; never changes the result */
 } crm_csv_options;
 
 CRM_API crm_csv_options crm_csv_options_default(void);
@@ -83,19 +83,26 @@ CRM_API const char *crm_table_level(const crm_table *t, int32_t j, int32_t code)
 CRM_API int64_t crm_table_row_line(const crm_table *t, int64_t i);
 /** Text of cell (i, j) as the file had it (a number is printed back with %.17g when the
  *  original text is not kept) into buf[size]; "" for missing. Returns buf. */
-CRM_API const char *crm_table_cell_text(const crm_table *t, int64_t i, int32_t j, char *buf,
-                                        int32_t size);
+CRM_API const char *
+crm_table_cell_text(const crm_table *t, int64_t i, int32_t j, char *buf, int32_t size);
 
 /** Build a table by hand (generators, database sources, tests): n_rows fixed up front, then
  *  columns added one by one. Column names must be unique (CRM_EDATA). */
-CRM_API crm_status crm_table_new(int64_t n_rows, const char *source, crm_table **out,
+CRM_API crm_status crm_table_new(int64_t n_rows,
+                                 const char *source,
+                                 crm_table **out,
                                  crm_error *err);
 /** Add a numeric column; values[n_rows] is copied (NaN = missing). */
-CRM_API crm_status crm_table_add_numeric(crm_table *t, const char *name, const double *values,
+CRM_API crm_status crm_table_add_numeric(crm_table *t,
+                                         const char *name,
+                                         const double *values,
                                          crm_error *err);
 /** Add a categorical or id column from strings; values[n_rows] is copied (NULL = missing). */
-CRM_API crm_status crm_table_add_text(crm_table *t, const char *name, crm_col_type type,
-                                      const char *const *values, crm_error *err);
+CRM_API crm_status crm_table_add_text(crm_table *t,
+                                      const char *name,
+                                      crm_col_type type,
+                                      const char *const *values,
+                                      crm_error *err);
 
 /** Write the table as CSV (header, RFC 4180 quoting when needed, numbers with %.17g or
  *  shorter exact form, missing as empty) atomically to path ("-" = stdout). */

@@ -21,7 +21,7 @@
 #include <crmkit/status.h>
 
 #define CRM_MODEL_FORMAT_VERSION 1u
-#define CRM_MODEL_TAG_BYTES 16
+#define CRM_MODEL_TAG_BYTES      16
 
 typedef struct crm_model_writer crm_model_writer;
 typedef struct crm_model_reader crm_model_reader;
@@ -31,7 +31,7 @@ typedef struct crm_section {
     const unsigned char *data;
     size_t len;
     size_t pos;
-    int failed;            /* sticky: set by the first short or invalid read */
+    int failed; /* sticky: set by the first short or invalid read */
     char tag[CRM_MODEL_TAG_BYTES + 1];
 } crm_section;
 
@@ -47,17 +47,25 @@ CRM_API crm_status crm_model_put_i32(crm_model_writer *w, int32_t v, crm_error *
 CRM_API crm_status crm_model_put_i64(crm_model_writer *w, int64_t v, crm_error *err);
 CRM_API crm_status crm_model_put_f64(crm_model_writer *w, double v, crm_error *err);
 CRM_API crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err);
-CRM_API crm_status crm_model_put_bytes(crm_model_writer *w, const void *p, size_t n,
+CRM_API crm_status crm_model_put_bytes(crm_model_writer *w,
+                                       const void *p,
+                                       size_t n,
                                        crm_error *err);
-CRM_API crm_status crm_model_put_f64s(crm_model_writer *w, const double *v, size_t n,
+CRM_API crm_status crm_model_put_f64s(crm_model_writer *w,
+                                      const double *v,
+                                      size_t n,
                                       crm_error *err);
-CRM_API crm_status crm_model_put_i32s(crm_model_writer *w, const int32_t *v, size_t n,
+CRM_API crm_status crm_model_put_i32s(crm_model_writer *w,
+                                      const int32_t *v,
+                                      size_t n,
                                       crm_error *err);
 /** Write everything atomically to path. Errors: CRM_EIO (target untouched). */
 CRM_API crm_status crm_model_writer_save(crm_model_writer *w, const char *path, crm_error *err);
 /** The encoded file in memory (borrowed until the next call on w), for the server and tests. */
-CRM_API crm_status crm_model_writer_bytes(crm_model_writer *w, const unsigned char **data,
-                                          size_t *len, crm_error *err);
+CRM_API crm_status crm_model_writer_bytes(crm_model_writer *w,
+                                          const unsigned char **data,
+                                          size_t *len,
+                                          crm_error *err);
 
 /* ---- reading ---- */
 
@@ -65,8 +73,11 @@ CRM_API crm_status crm_model_writer_bytes(crm_model_writer *w, const unsigned ch
  *  model, another format version, truncated, CRC mismatch), CRM_ENOMEM. */
 CRM_API crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_error *err);
 /** The same over bytes in memory (copied); source names them in messages. */
-CRM_API crm_status crm_model_reader_open_mem(const void *data, size_t len, const char *source,
-                                             crm_model_reader **out, crm_error *err);
+CRM_API crm_status crm_model_reader_open_mem(const void *data,
+                                             size_t len,
+                                             const char *source,
+                                             crm_model_reader **out,
+                                             crm_error *err);
 CRM_API void crm_model_reader_free(crm_model_reader *r); /* NULL is a no-op */
 /** Kind string from the header; borrowed. */
 CRM_API const char *crm_model_reader_kind(const crm_model_reader *r);
@@ -75,10 +86,14 @@ CRM_API int32_t crm_model_reader_n_sections(const crm_model_reader *r);
 /** True if a section with this tag exists. */
 CRM_API int crm_model_reader_has(const crm_model_reader *r, const char *tag);
 /** Cursor over the section called tag. Errors: CRM_EFORMAT (no such section). */
-CRM_API crm_status crm_model_section(const crm_model_reader *r, const char *tag, crm_section *s,
+CRM_API crm_status crm_model_section(const crm_model_reader *r,
+                                     const char *tag,
+                                     crm_section *s,
                                      crm_error *err);
 /** Cursor over section i in file order (tag in s->tag). */
-CRM_API crm_status crm_model_section_at(const crm_model_reader *r, int32_t i, crm_section *s,
+CRM_API crm_status crm_model_section_at(const crm_model_reader *r,
+                                        int32_t i,
+                                        crm_section *s,
                                         crm_error *err);
 
 CRM_API crm_status crm_section_get_u32(crm_section *s, uint32_t *v);
@@ -91,7 +106,8 @@ CRM_API crm_status crm_section_get_bytes(crm_section *s, void *p, size_t n);
 CRM_API crm_status crm_section_get_f64s(crm_section *s, double *v, size_t n);
 CRM_API crm_status crm_section_get_i32s(crm_section *s, int32_t *v, size_t n);
 /** CRM_EFORMAT with a message naming the section if s has failed or has bytes left over. */
-CRM_API crm_status crm_section_finish(const crm_section *s, const crm_model_reader *r,
+CRM_API crm_status crm_section_finish(const crm_section *s,
+                                      const crm_model_reader *r,
                                       crm_error *err);
 
 #endif

@@ -53,8 +53,11 @@ CRM_API crm_status crm_prep_params_check(const crm_prep_params *p, crm_error *er
 /** Fit on the named feature columns of t (features[n_features], borrowed). Identifier columns
  *  cannot be features (CRM_EINVAL). A column that is entirely missing, or constant when
  *  scaling needs a spread, is CRM_EDATA naming it. *out owns a new object. */
-CRM_API crm_status crm_prep_fit(const crm_table *t, const char *const *features,
-                                int32_t n_features, const crm_prep_params *p, crm_prep **out,
+CRM_API crm_status crm_prep_fit(const crm_table *t,
+                                const char *const *features,
+                                int32_t n_features,
+                                const crm_prep_params *p,
+                                crm_prep **out,
                                 crm_error *err);
 CRM_API void crm_prep_free(crm_prep *prep); /* NULL is a no-op */
 
@@ -75,8 +78,11 @@ CRM_API const char *crm_prep_feature_level(const crm_prep *prep, int32_t f, int3
  *  initialised here (n_rows x n_out). n_unseen (may be NULL) receives the number of
  *  categorical cells whose level was not seen in training. Errors: CRM_ENOTFOUND (a feature
  *  column is absent: the message names it), CRM_EDATA (a feature has another type), CRM_ENOMEM. */
-CRM_API crm_status crm_prep_transform(const crm_prep *prep, const crm_table *t, crm_matrix *out,
-                                      int64_t *n_unseen, crm_error *err);
+CRM_API crm_status crm_prep_transform(const crm_prep *prep,
+                                      const crm_table *t,
+                                      crm_matrix *out,
+                                      int64_t *n_unseen,
+                                      crm_error *err);
 /** Map one scaled value of output column j back to its original unit (for profiles). */
 CRM_API double crm_prep_unscale(const crm_prep *prep, int32_t j, double v);
 

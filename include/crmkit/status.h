@@ -11,18 +11,18 @@
 
 typedef enum crm_status {
     CRM_OK = 0,
-    CRM_EINVAL,      /* bad argument or parameter: the caller's fault */
+    CRM_EINVAL, /* bad argument or parameter: the caller's fault */
     CRM_ENOMEM,
-    CRM_EIO,         /* open/read/write/rename failed; err->sys_errno holds errno */
-    CRM_EPARSE,      /* malformed input; err has source, line, column, field */
-    CRM_EFORMAT,     /* model file: bad magic, version, length or CRC */
-    CRM_EDATA,       /* well-formed but unusable: NaN, empty, k > n, one class only */
-    CRM_ESTATE,      /* wrong call order, e.g. assign before fit */
-    CRM_ELIMIT,      /* a configured size limit was exceeded */
-    CRM_ECANCELLED,  /* the progress callback asked to stop */
-    CRM_EUNSUPPORTED,/* a part built without its optional dependency */
-    CRM_ENOTFOUND,   /* an input file, column or key that does not exist */
-    CRM_EINTERNAL    /* an invariant broke: a bug */
+    CRM_EIO,          /* open/read/write/rename failed; err->sys_errno holds errno */
+    CRM_EPARSE,       /* malformed input; err has source, line, column, field */
+    CRM_EFORMAT,      /* model file: bad magic, version, length or CRC */
+    CRM_EDATA,        /* well-formed but unusable: NaN, empty, k > n, one class only */
+    CRM_ESTATE,       /* wrong call order, e.g. assign before fit */
+    CRM_ELIMIT,       /* a configured size limit was exceeded */
+    CRM_ECANCELLED,   /* the progress callback asked to stop */
+    CRM_EUNSUPPORTED, /* a part built without its optional dependency */
+    CRM_ENOTFOUND,    /* an input file, column or key that does not exist */
+    CRM_EINTERNAL     /* an invariant broke: a bug */
 } crm_status;
 
 /** Upper-case name of the code ("CRM_EPARSE"); static text, never NULL. */

@@ -27,8 +27,13 @@
 /* Set code and message; returns code. err may be NULL. */
 crm_status crm__error_set(crm_error *err, crm_status code, const char *fmt, ...) CRM_PRINTF(3, 4);
 /* Same, with a location: source (file), line and column (1-based, 0 unknown). */
-crm_status crm__error_at(crm_error *err, crm_status code, const char *source, int64_t line,
-                         int64_t column, const char *fmt, ...) CRM_PRINTF(6, 7);
+crm_status crm__error_at(crm_error *err,
+                         crm_status code,
+                         const char *source,
+                         int64_t line,
+                         int64_t column,
+                         const char *fmt,
+                         ...) CRM_PRINTF(6, 7);
 /* Name the field the error is about. */
 void crm__error_field(crm_error *err, const char *field);
 /* Put context in front of the existing message. */

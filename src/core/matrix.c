@@ -15,8 +15,8 @@ crm_status crm_matrix_init(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_er
                               (long long)n_rows, (long long)n_cols);
     }
     if (n_cols > 0 && (uint64_t)n_rows > SIZE_MAX / sizeof(double) / (uint64_t)n_cols) {
-        return crm__error_set(err, CRM_ELIMIT, "matrix %lld x %lld is too large",
-                              (long long)n_rows, (long long)n_cols);
+        return crm__error_set(err, CRM_ELIMIT, "matrix %lld x %lld is too large", (long long)n_rows,
+                              (long long)n_cols);
     }
     cells = (size_t)n_rows * (size_t)n_cols;
     m->data = crm_aligned_alloc(cells * sizeof(double));

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <crmkit/outfile.h>
@@ -83,8 +84,7 @@ crm_status crm_outfile_commit(crm_outfile *f, crm_error *err)
     if (f->is_stdout) {
         failed = (fflush(f->fp) != 0 || ferror(f->fp));
         release(f);
-        return failed ? crm__error_set(err, CRM_EIO, "writing to standard output failed")
-                      : CRM_OK;
+        return failed ? crm__error_set(err, CRM_EIO, "writing to standard output failed") : CRM_OK;
     }
     failed = ferror(f->fp) || fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0;
     saved_errno = errno;

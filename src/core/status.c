@@ -83,8 +83,13 @@ crm_status crm__error_set(crm_error *err, crm_status code, const char *fmt, ...)
     return code;
 }
 
-crm_status crm__error_at(crm_error *err, crm_status code, const char *source, int64_t line,
-                         int64_t column, const char *fmt, ...)
+crm_status crm__error_at(crm_error *err,
+                         crm_status code,
+                         const char *source,
+                         int64_t line,
+                         int64_t column,
+                         const char *fmt,
+                         ...)
 {
     va_list ap;
     if (err == NULL) {
@@ -119,7 +124,11 @@ void crm__error_prefix(crm_error *err, const char *fmt, ...)
     (void)vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    (void)snprintf(err->msg, sizeof err->msg, "%s%s", head, old);
+    crm__strlcpy(err->msg, head, sizeof err->msg);
+    {
+        size_t used = strlen(err->msg);
+        crm__strlcpy(err->msg + used, old, sizeof err->msg - used);
+    }
 }
 
 crm_status crm__error_errno(crm_error *err, int errnum, const char *path, const char *what)

@@ -10,16 +10,21 @@
 
 #include <crmkit/alloc.h>
 
-void crm_test_assert_close(double actual, double expected, double rtol, double atol,
-                           const char *expr, const char *file, int line)
+void crm_test_assert_close(double actual,
+                           double expected,
+                           double rtol,
+                           double atol,
+                           const char *expr,
+                           const char *file,
+                           int line)
 {
     double diff = fabs(actual - expected);
     if (isnan(actual) && isnan(expected)) {
         return;
     }
     if (!(diff <= atol + rtol * fabs(expected))) {
-        print_error("%s = %.17g, expected %.17g (diff %.3g, rtol %.3g, atol %.3g)\n", expr,
-                    actual, expected, diff, rtol, atol);
+        print_error("%s = %.17g, expected %.17g (diff %.3g, rtol %.3g, atol %.3g)\n", expr, actual,
+                    expected, diff, rtol, atol);
         _fail(file, line);
     }
 }

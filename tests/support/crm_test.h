@@ -2,18 +2,25 @@
  * paths, temporary directories and a failing allocator for out-of-memory injection. */
 #ifndef CRM_TEST_H
 #define CRM_TEST_H
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
 #include <cmocka.h>
+/* clang-format on */
 
 /* |actual - expected| <= atol + rtol * |expected|, both printed with %.17g on failure. */
-#define crm_assert_close(actual, expected, rtol, atol)                                          \
+#define crm_assert_close(actual, expected, rtol, atol)                                             \
     crm_test_assert_close((actual), (expected), (rtol), (atol), #actual, __FILE__, __LINE__)
-void crm_test_assert_close(double actual, double expected, double rtol, double atol,
-                           const char *expr, const char *file, int line);
+void crm_test_assert_close(double actual,
+                           double expected,
+                           double rtol,
+                           double atol,
+                           const char *expr,
+                           const char *file,
+                           int line);
 
 /* Path of a file under the source tree's tests/ folder ("data/x.csv", "golden/y.txt"):
  * a static buffer per call site is not needed, the result is a new string to free(). */

@@ -1,6 +1,4 @@
 /* test_core.c: status, error formatting, allocator, matrix, RNG, atomic output files. */
-#include "crm_test.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +11,7 @@
 #include <crmkit/status.h>
 
 #include "core/core_internal.h"
+#include "crm_test.h"
 
 static void error_format_names_file_line_column_and_field(void **state)
 {

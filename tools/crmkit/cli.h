@@ -10,15 +10,15 @@
 #include <crmkit/status.h>
 
 /* sysexits(3) values. */
-#define CLI_EX_OK 0
-#define CLI_EX_USAGE 64
-#define CLI_EX_DATAERR 65
-#define CLI_EX_NOINPUT 66
+#define CLI_EX_OK          0
+#define CLI_EX_USAGE       64
+#define CLI_EX_DATAERR     65
+#define CLI_EX_NOINPUT     66
 #define CLI_EX_UNAVAILABLE 69
-#define CLI_EX_SOFTWARE 70
-#define CLI_EX_OSERR 71
-#define CLI_EX_CANTCREAT 73
-#define CLI_EX_IOERR 74
+#define CLI_EX_SOFTWARE    70
+#define CLI_EX_OSERR       71
+#define CLI_EX_CANTCREAT   73
+#define CLI_EX_IOERR       74
 
 /* One subcommand: argv[0] is the command name. Returns the process exit code. */
 typedef int (*cli_command_fn)(int argc, char **argv);
@@ -79,11 +79,11 @@ typedef struct cli_json {
     bool need_comma[32];
     bool after_key;
 } cli_json;
-void cli_json_begin(cli_json *j, FILE *fp);        /* writes "{" */
-void cli_json_end(cli_json *j);                    /* closes everything, writes "}\n" */
-void cli_json_key(cli_json *j, const char *key);   /* inside an object */
+void cli_json_begin(cli_json *j, FILE *fp);      /* writes "{" */
+void cli_json_end(cli_json *j);                  /* closes everything, writes "}\n" */
+void cli_json_key(cli_json *j, const char *key); /* inside an object */
 void cli_json_str(cli_json *j, const char *v);
-void cli_json_num(cli_json *j, double v);          /* %.17g, null for non-finite */
+void cli_json_num(cli_json *j, double v); /* %.17g, null for non-finite */
 void cli_json_int(cli_json *j, int64_t v);
 void cli_json_bool(cli_json *j, bool v);
 void cli_json_null(cli_json *j);

@@ -12,9 +12,11 @@ static const struct {
     const char *summary;
 } commands[] = {
     { "gen", cmd_gen, "generate synthetic telecom data (customers, vas)" },
-    { "segment", cmd_segment, "clean a customer table and find segments (k-means, X-means, elbow)" },
+    { "segment", cmd_segment,
+      "clean a customer table and find segments (k-means, X-means, elbow)" },
     { "assign", cmd_assign, "place new customers into the segments of a model" },
-    { "validity", cmd_validity, "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH" },
+    { "validity", cmd_validity,
+      "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH" },
     { "profile", cmd_profile, "describe and name the segments of a model" },
     { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)" },
     { "rules", cmd_rules, "mine association rules and save them for recommend" },
@@ -28,8 +30,9 @@ static const struct {
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: crmkit <command> [options]   (crmkit <command> --help for its options)\n\n"
-                "crmkit %s: customer analytics for telecom operators.\n\ncommands:\n",
+    fprintf(fp,
+            "usage: crmkit <command> [options]   (crmkit <command> --help for its options)\n\n"
+            "crmkit %s: customer analytics for telecom operators.\n\ncommands:\n",
             CRMKIT_VERSION_STRING);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
