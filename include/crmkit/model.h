@@ -4,7 +4,8 @@
  *   header : magic "CRMKMODL" (8 bytes), format version u32, kind (16 bytes, NUL-padded,
  *            e.g. "segmentation", "classifier", "rules"), section count u32, CRC32 of the
  *            header so far u32
- *   section: tag (16 bytes, NUL-padded), payload length u64, CRC32 of payload u32, payload
+ *   section: tag (16 bytes, NUL-padded), payload length u64, CRC32 u32 (over the tag, the
+ *            length and the payload, so every byte of the file is covered), payload
  * A file is written to a temporary file, fsynced and renamed (crm_outfile). Opening checks
  * magic, version, every length against the file size and every CRC before anything is
  * decoded, so a truncated, corrupted or foreign file fails with CRM_EFORMAT and a message.
@@ -40,7 +41,9 @@ typedef struct crm_section {
 /** Start a model of the given kind (at most 15 characters). Errors: CRM_EINVAL, CRM_ENOMEM. */
 CRM_API crm_status crm_model_writer_new(const char *kind, crm_model_writer **out, crm_error *err);
 CRM_API void crm_model_writer_free(crm_model_writer *w); /* NULL is a no-op */
-/** Open a new section; the previous one, if any, is closed. Tags must be unique in a file. */
+/** Open a new section; the previous one, if any, is closed. Tags (1 to 16 printable
+ *  characters, no spaces) must be unique in a file: a repeat is CRM_EINVAL. A put before the
+ *  first begin, or after an earlier put failed, is CRM_ESTATE. */
 CRM_API crm_status crm_model_begin(crm_model_writer *w, const char *tag, crm_error *err);
 CRM_API crm_status crm_model_put_u32(crm_model_writer *w, uint32_t v, crm_error *err);
 CRM_API crm_status crm_model_put_i32(crm_model_writer *w, int32_t v, crm_error *err);
