@@ -330,8 +330,8 @@ crm_status crm_model_put_i32s(crm_model_writer *w, const int32_t *v, size_t n, c
     return CRM_OK;
 }
 
-crm_status crm_model_writer_bytes(crm_model_writer *w, const unsigned char **data, size_t *len,
-                                  crm_error *err)
+crm_status
+crm_model_writer_bytes(crm_model_writer *w, const unsigned char **data, size_t *len, crm_error *err)
 {
     *data = NULL;
     *len = 0;
@@ -509,8 +509,11 @@ static crm_status verify_sections(crm_model_reader *r, uint32_t n, crm_error *er
 }
 
 /* Takes ownership of data (crm_malloc'd, len bytes). */
-static crm_status open_owned(unsigned char *data, size_t len, const char *source,
-                             crm_model_reader **out, crm_error *err)
+static crm_status open_owned(unsigned char *data,
+                             size_t len,
+                             const char *source,
+                             crm_model_reader **out,
+                             crm_error *err)
 {
     crm_model_reader *r;
     uint32_t n = 0;
@@ -545,8 +548,11 @@ fail:
     return rc;
 }
 
-crm_status crm_model_reader_open_mem(const void *data, size_t len, const char *source,
-                                     crm_model_reader **out, crm_error *err)
+crm_status crm_model_reader_open_mem(const void *data,
+                                     size_t len,
+                                     const char *source,
+                                     crm_model_reader **out,
+                                     crm_error *err)
 {
     unsigned char *copy;
     *out = NULL;
@@ -631,8 +637,8 @@ int crm_model_reader_has(const crm_model_reader *r, const char *tag)
     return tag != NULL && find_section(r, tag) >= 0;
 }
 
-crm_status crm_model_section_at(const crm_model_reader *r, int32_t i, crm_section *s,
-                                crm_error *err)
+crm_status
+crm_model_section_at(const crm_model_reader *r, int32_t i, crm_section *s, crm_error *err)
 {
     memset(s, 0, sizeof *s);
     if (i < 0 || i >= r->n_sections) {
@@ -645,8 +651,8 @@ crm_status crm_model_section_at(const crm_model_reader *r, int32_t i, crm_sectio
     return CRM_OK;
 }
 
-crm_status crm_model_section(const crm_model_reader *r, const char *tag, crm_section *s,
-                             crm_error *err)
+crm_status
+crm_model_section(const crm_model_reader *r, const char *tag, crm_section *s, crm_error *err)
 {
     int32_t i = tag ? find_section(r, tag) : -1;
     if (i < 0) {

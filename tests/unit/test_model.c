@@ -1,6 +1,4 @@
 /* test_model.c: the model file container: round trips, damaged and foreign files, OOM. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +9,7 @@
 #include <crmkit/model.h>
 
 #include "core/core_internal.h"
+#include "crm_test.h"
 
 static const double f64s[] = { 0.0, -0.0, 1.5, -2.25e300, 4.9e-324, 1.0 / 3.0 };
 static const int32_t i32s[] = { 0, -1, 2147483647, -2147483647 - 1, 42 };
@@ -246,8 +245,7 @@ static void model_refuses_foreign_files_and_other_versions(void **state)
     crm_error err;
     const char *csv = "id,revenue\n1,2\n";
     (void)state;
-    assert_int_equal(crm_model_reader_open_mem(csv, strlen(csv), "x.csv", &r, &err),
-                     CRM_EFORMAT);
+    assert_int_equal(crm_model_reader_open_mem(csv, strlen(csv), "x.csv", &r, &err), CRM_EFORMAT);
     assert_non_null(strstr(err.msg, "not a crmkit model"));
     assert_int_equal(crm_model_reader_open_mem("", 0, "e", &r, &err), CRM_EFORMAT);
     assert_non_null(strstr(err.msg, "empty"));
