@@ -1,0 +1,488 @@
+/* kmeans.c: the crm_kmeans object: parameters, restarts, accessors, save and load.
+ *
+ * The work is in kmeans_lloyd.c (iterations) and kmeans_init.c (seeding). Restart r of
+ * n_init draws from its own RNG stream (seed, r), so restarts are independent of each
+ * other and of the thread count; the run with the lowest inertia is kept (ties: first). */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/kmeans.h>
+
+#include "cluster/cluster_internal.h"
+#include "core/core_internal.h"
+
+#define SECTION_TAG "kmeans"
+#define SECTION_VERSION 1u
+#define MAX_K 1000000
+#define MAX_DIM 1000000
+
+struct crm_kmeans {
+    crm_kmeans_params p;
+    int fitted;
+    int32_t dim;
+    double *centers;
+    int32_t *labels;
+    int64_t n_rows;
+    double *trace;
+    int32_t n_trace;
+    double inertia;
+    int32_t n_iter;
+};
+
+crm_kmeans_params crm_kmeans_params_default(void)
+{
+    crm_kmeans_params p;
+    memset(&p, 0, sizeof p);
+    p.k = 8;
+    p.init = CRM_KMEANS_INIT_PLUSPLUS;
+    p.max_iter = 300;
+    p.n_init = 1;
+    p.tol = 1e-4;
+    p.seed = 0;
+    p.n_threads = 0;
+    return p;
+}
+
+static crm_status bad_param(crm_error *err, const char *field, const char *msg)
+{
+    crm__error_set(err, CRM_EINVAL, "%s", msg);
+    crm__error_field(err, field);
+    return CRM_EINVAL;
+}
+
+crm_status crm_kmeans_params_check(const crm_kmeans_params *p, crm_error *err)
+{
+    if (p == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "k-means parameters are NULL");
+    }
+    if (p->k < 1 || p->k > MAX_K) {
+        return bad_param(err, "k", "k must be at least 1 (and at most 1000000)");
+    }
+    if (p->init != CRM_KMEANS_INIT_PLUSPLUS && p->init != CRM_KMEANS_INIT_RANDOM) {
+        return bad_param(err, "init", "unknown initialisation");
+    }
+    if (p->max_iter < 1) {
+        return bad_param(err, "max_iter", "max_iter must be at least 1");
+    }
+    if (p->n_init < 1) {
+        return bad_param(err, "n_init", "n_init must be at least 1");
+    }
+    if (!(p->tol >= 0.0) || !isfinite(p->tol)) {
+        return bad_param(err, "tol", "tol must be a finite number >= 0");
+    }
+    if (p->n_threads < 0) {
+        return bad_param(err, "n_threads", "n_threads must be >= 0");
+    }
+    return CRM_OK;
+}
+
+crm_status crm_kmeans_new(const crm_kmeans_params *p, crm_kmeans **out, crm_error *err)
+{
+    crm_kmeans *km;
+    crm_status st = crm_kmeans_params_check(p, err);
+    *out = NULL;
+    if (st != CRM_OK) {
+        return st;
+    }
+    km = crm_calloc(1, sizeof *km);
+    if (km == NULL) {
+        return crm__error_nomem(err);
+    }
+    km->p = *p;
+    km->inertia = NAN;
+    *out = km;
+    return CRM_OK;
+}
+
+static void reset(crm_kmeans *km)
+{
+    crm_free(km->centers);
+    crm_free(km->labels);
+    crm_free(km->trace);
+    km->centers = NULL;
+    km->labels = NULL;
+    km->trace = NULL;
+    km->fitted = 0;
+    km->dim = 0;
+    km->n_rows = 0;
+    km->n_trace = 0;
+    km->n_iter = 0;
+    km->inertia = NAN;
+}
+
+void crm_kmeans_free(crm_kmeans *km)
+{
+    if (km == NULL) {
+        return;
+    }
+    reset(km);
+    crm_free(km);
+}
+
+static crm_status check_data(const crm_kmeans *km, const crm_matrix *x, crm_error *err)
+{
+    if (x == NULL || x->n_rows < 1 || x->n_cols < 1 || x->data == NULL) {
+        return crm__error_set(err, CRM_EDATA, "k-means needs at least one row and one column");
+    }
+    if (x->n_cols > MAX_DIM || x->ld < x->n_cols) {
+        return crm__error_set(err, CRM_EINVAL, "bad matrix shape (%lld columns, ld %lld)",
+                              (long long)x->n_cols, (long long)x->ld);
+    }
+    if ((int64_t)km->p.k > x->n_rows) {
+        return crm__error_set(err, CRM_EDATA, "k = %d is larger than the number of rows (%lld)",
+                              (int)km->p.k, (long long)x->n_rows);
+    }
+    return crm_matrix_check_finite(x, err);
+}
+
+/* Scratch of one run: the result is swapped into km when it beats the best so far. */
+typedef struct run_buf {
+    double *centers;
+    int32_t *labels;
+    double *trace;
+} run_buf;
+
+static void run_free(run_buf *r)
+{
+    crm_free(r->centers);
+    crm_free(r->labels);
+    crm_free(r->trace);
+}
+
+static crm_status run_alloc(run_buf *r, int64_t n, int32_t k, int64_t dim, int32_t max_iter,
+                            crm_error *err)
+{
+    r->centers = crm_mallocarray((size_t)k * (size_t)dim, sizeof(double));
+    r->labels = crm_mallocarray((size_t)n, sizeof(int32_t));
+    r->trace = crm_mallocarray((size_t)max_iter, sizeof(double));
+    if (!r->centers || !r->labels || !r->trace) {
+        run_free(r);
+        memset(r, 0, sizeof *r);
+        return crm__error_nomem(err);
+    }
+    return CRM_OK;
+}
+
+static void keep_run(crm_kmeans *km, run_buf *r, const crm__lloyd_out *o, int64_t n)
+{
+    double *c = km->centers;
+    int32_t *l = km->labels;
+    double *t = km->trace;
+    km->centers = r->centers;
+    km->labels = r->labels;
+    km->trace = r->trace;
+    r->centers = c;
+    r->labels = l;
+    r->trace = t;
+    km->n_trace = o->n_iter;
+    km->n_iter = o->n_iter;
+    km->inertia = o->inertia;
+    km->n_rows = n;
+}
+
+/* n_init runs (or one from given centres); the best is left in km. */
+static crm_status fit_runs(crm_kmeans *km, const crm_matrix *x, const double *given,
+                           const crm_progress *progress, crm_error *err)
+{
+    const crm_kmeans_params *p = &km->p;
+    int32_t k = p->k;
+    int64_t dim = x->n_cols;
+    int32_t n_runs = given != NULL ? 1 : p->n_init;
+    run_buf r;
+    crm__lloyd_opts opts;
+    crm_status st;
+    memset(&r, 0, sizeof r);
+    opts.max_iter = p->max_iter;
+    opts.tol_abs = crm__kmeans_tol_abs(x, p->tol);
+    opts.nt = crm__cluster_threads(p->n_threads);
+    opts.progress = progress;
+    st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+    for (int32_t run = 0; st == CRM_OK && run < n_runs; run++) {
+        crm__lloyd_out o = { r.labels, r.trace, 0, 0.0 };
+        crm_rng rng;
+        crm_rng_seed_stream(&rng, p->seed, (uint64_t)run);
+        if (given != NULL) {
+            memcpy(r.centers, given, (size_t)k * (size_t)dim * sizeof(double));
+        } else if (p->init == CRM_KMEANS_INIT_RANDOM) {
+            st = crm__seed_random(x, k, &rng, r.centers, err);
+        } else {
+            st = crm__seed_plusplus(x, k, &rng, opts.nt, r.centers, err);
+        }
+        opts.frac0 = (double)run / n_runs;
+        opts.frac1 = (double)(run + 1) / n_runs;
+        if (st == CRM_OK) {
+            st = crm__lloyd(x, k, r.centers, &opts, &o, err);
+        }
+        if (st == CRM_OK && (km->centers == NULL || o.inertia < km->inertia)) {
+            keep_run(km, &r, &o, x->n_rows);
+            if (r.centers == NULL) {
+                st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+            }
+        }
+    }
+    run_free(&r);
+    return st;
+}
+
+static crm_status fit_common(crm_kmeans *km, const crm_matrix *x, const double *given,
+                             const crm_progress *progress, crm_error *err)
+{
+    crm_status st;
+    if (km == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "k-means object is NULL");
+    }
+    reset(km);
+    st = check_data(km, x, err);
+    if (st == CRM_OK) {
+        st = fit_runs(km, x, given, progress, err);
+    }
+    if (st != CRM_OK) {
+        reset(km);
+        return st;
+    }
+    km->dim = (int32_t)x->n_cols;
+    km->fitted = 1;
+    return CRM_OK;
+}
+
+crm_status crm_kmeans_fit(crm_kmeans *km, const crm_matrix *x, const crm_progress *progress,
+                          crm_error *err)
+{
+    return fit_common(km, x, NULL, progress, err);
+}
+
+crm_status crm_kmeans_fit_from(crm_kmeans *km, const crm_matrix *x, const double *centers,
+                               const crm_progress *progress, crm_error *err)
+{
+    if (km == NULL || centers == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "k-means object or initial centres are NULL");
+    }
+    if (x != NULL) {
+        for (int64_t q = 0; q < (int64_t)km->p.k * x->n_cols; q++) {
+            if (!isfinite(centers[q])) {
+                return crm__error_set(err, CRM_EINVAL,
+                                      "initial centre %lld, column %lld is not finite",
+                                      (long long)(q / x->n_cols + 1),
+                                      (long long)(q % x->n_cols + 1));
+            }
+        }
+    }
+    return fit_common(km, x, centers, progress, err);
+}
+
+crm_status crm_kmeans_assign(const crm_kmeans *km, const crm_matrix *x, int32_t *labels,
+                             double *dist, crm_error *err)
+{
+    crm_status st;
+    if (km == NULL || !km->fitted) {
+        return crm__error_set(err, CRM_ESTATE, "k-means model is not fitted");
+    }
+    if (x == NULL || labels == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "matrix or labels are NULL");
+    }
+    if (x->n_cols != km->dim) {
+        return crm__error_set(err, CRM_EINVAL, "data has %lld columns, the model %d",
+                              (long long)x->n_cols, (int)km->dim);
+    }
+    if (x->n_rows == 0) {
+        return CRM_OK;
+    }
+    st = crm_matrix_check_finite(x, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    return crm__assign(x, km->centers, km->p.k, crm__cluster_threads(km->p.n_threads), labels,
+                       dist, NULL, err);
+}
+
+int crm_kmeans_is_fitted(const crm_kmeans *km)
+{
+    return km != NULL && km->fitted;
+}
+
+int32_t crm_kmeans_k(const crm_kmeans *km)
+{
+    return km != NULL ? km->p.k : 0;
+}
+
+int32_t crm_kmeans_dim(const crm_kmeans *km)
+{
+    return km != NULL ? km->dim : 0;
+}
+
+double crm_kmeans_inertia(const crm_kmeans *km)
+{
+    return km != NULL ? km->inertia : NAN;
+}
+
+int32_t crm_kmeans_n_iter(const crm_kmeans *km)
+{
+    return km != NULL ? km->n_iter : 0;
+}
+
+const double *crm_kmeans_centers(const crm_kmeans *km)
+{
+    return km != NULL && km->fitted ? km->centers : NULL;
+}
+
+const int32_t *crm_kmeans_labels(const crm_kmeans *km)
+{
+    return km != NULL && km->fitted ? km->labels : NULL;
+}
+
+int64_t crm_kmeans_n_rows(const crm_kmeans *km)
+{
+    return km != NULL && km->labels != NULL ? km->n_rows : 0;
+}
+
+const double *crm_kmeans_inertia_trace(const crm_kmeans *km, int32_t *n)
+{
+    if (km == NULL || km->trace == NULL) {
+        if (n != NULL) {
+            *n = 0;
+        }
+        return NULL;
+    }
+    if (n != NULL) {
+        *n = km->n_trace;
+    }
+    return km->trace;
+}
+
+crm_status crm__kmeans_make(const crm_kmeans_params *p, int32_t dim, const double *centers,
+                            const int32_t *labels, int64_t n_rows, double inertia,
+                            int32_t n_iter, crm_kmeans **out, crm_error *err)
+{
+    crm_kmeans *km = NULL;
+    crm_status st = crm_kmeans_new(p, &km, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    km->centers = crm_mallocarray((size_t)p->k * (size_t)dim, sizeof(double));
+    if (labels != NULL) {
+        km->labels = crm_mallocarray((size_t)n_rows, sizeof(int32_t));
+    }
+    if (km->centers == NULL || (labels != NULL && km->labels == NULL)) {
+        crm_kmeans_free(km);
+        return crm__error_nomem(err);
+    }
+    memcpy(km->centers, centers, (size_t)p->k * (size_t)dim * sizeof(double));
+    if (labels != NULL) {
+        memcpy(km->labels, labels, (size_t)n_rows * sizeof(int32_t));
+        km->n_rows = n_rows;
+    }
+    km->dim = dim;
+    km->inertia = inertia;
+    km->n_iter = n_iter;
+    km->fitted = 1;
+    *out = km;
+    return CRM_OK;
+}
+
+crm_status crm_kmeans_save(const crm_kmeans *km, crm_model_writer *w, crm_error *err)
+{
+    crm_status st;
+    if (km == NULL || !km->fitted) {
+        return crm__error_set(err, CRM_ESTATE, "k-means model is not fitted");
+    }
+    st = crm_model_begin(w, SECTION_TAG, err);
+    if (st == CRM_OK) {
+        st = crm_model_put_u32(w, SECTION_VERSION, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i32(w, km->p.k, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i32(w, km->dim, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i32(w, km->n_iter, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_f64(w, km->inertia, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i32(w, km->p.max_iter, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i32(w, km->p.n_init, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_f64(w, km->p.tol, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i64(w, (int64_t)km->p.seed, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_i32(w, (int32_t)km->p.init, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_model_put_f64s(w, km->centers, (size_t)km->p.k * (size_t)km->dim, err);
+    }
+    return st;
+}
+
+crm_status crm_kmeans_load(const crm_model_reader *r, crm_kmeans **out, crm_error *err)
+{
+    crm_section s;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    uint32_t version = 0;
+    int32_t dim = 0;
+    int32_t n_iter = 0;
+    int32_t init = 0;
+    int64_t seed = 0;
+    double inertia = 0.0;
+    crm_kmeans *km = NULL;
+    crm_status st;
+    *out = NULL;
+    st = crm_model_section(r, SECTION_TAG, &s, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    crm_section_get_u32(&s, &version);
+    crm_section_get_i32(&s, &p.k);
+    crm_section_get_i32(&s, &dim);
+    crm_section_get_i32(&s, &n_iter);
+    crm_section_get_f64(&s, &inertia);
+    crm_section_get_i32(&s, &p.max_iter);
+    crm_section_get_i32(&s, &p.n_init);
+    crm_section_get_f64(&s, &p.tol);
+    crm_section_get_i64(&s, &seed);
+    crm_section_get_i32(&s, &init);
+    p.seed = (uint64_t)seed;
+    p.init = (crm_kmeans_init)init;
+    if (s.failed || version != SECTION_VERSION || dim < 1 || dim > MAX_DIM ||
+        crm_kmeans_params_check(&p, NULL) != CRM_OK ||
+        (size_t)p.k * (size_t)dim > (s.len - s.pos) / sizeof(double)) {
+        return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" is damaged or of version %u",
+                              crm_model_reader_source(r), SECTION_TAG, (unsigned)version);
+    }
+    st = crm_kmeans_new(&p, &km, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    km->centers = crm_mallocarray((size_t)p.k * (size_t)dim, sizeof(double));
+    if (km->centers == NULL) {
+        crm_kmeans_free(km);
+        return crm__error_nomem(err);
+    }
+    crm_section_get_f64s(&s, km->centers, (size_t)p.k * (size_t)dim);
+    st = crm_section_finish(&s, r, err);
+    for (size_t q = 0; st == CRM_OK && q < (size_t)p.k * (size_t)dim; q++) {
+        if (!isfinite(km->centers[q])) {
+            st = crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has a non-finite centre",
+                                crm_model_reader_source(r), SECTION_TAG);
+        }
+    }
+    if (st != CRM_OK) {
+        crm_kmeans_free(km);
+        return st;
+    }
+    km->dim = dim;
+    km->n_iter = n_iter;
+    km->inertia = inertia;
+    km->fitted = 1;
+    *out = km;
+    return CRM_OK;
+}

@@ -1,0 +1,212 @@
+/* kmeans_init.c: seeding for k-means.
+ *
+ * Greedy k-means++ as scikit-learn does it (_kmeans_plusplus): the first centre is a uniform
+ * row; each next centre is the best of 2 + floor(ln k) candidates drawn with probability
+ * proportional to D(x)^2, "best" meaning the lowest resulting potential (sum of D^2).
+ * Arthur and Vassilvitskii, "k-means++: The Advantages of Careful Seeding", SODA 2007.
+ * Distances are exact difference loops (not ||x||^2 - 2x.c + ||c||^2), so a row that equals
+ * a centre has D = 0 exactly: a zero potential before k centres are chosen proves that the
+ * data has fewer than k distinct rows. Potentials are summed per block in block order. */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+
+#include "cluster/cluster_internal.h"
+#include "core/core_internal.h"
+
+#define MAX_LOCAL 32
+
+typedef struct pp_state {
+    const crm_matrix *x;
+    double *closest; /* n_rows: D^2 to the nearest chosen centre */
+    double *bsum;    /* n_blocks: sum of closest per block */
+    double *cpot;    /* MAX_LOCAL x n_blocks: candidate potentials per block */
+    int64_t nb;
+    int nt;
+} pp_state;
+
+static int64_t block_end(const crm_matrix *x, int64_t b)
+{
+    int64_t r1 = (b + 1) * CRM_BLOCK_ROWS;
+    return r1 < x->n_rows ? r1 : x->n_rows;
+}
+
+/* closest = min(closest, D^2 to c) (or = when first), block sums refreshed; returns pot. */
+static double pp_update(pp_state *s, const double *c, int first)
+{
+    const crm_matrix *x = s->x;
+    double pot = 0.0;
+#pragma omp parallel for schedule(static) num_threads(s->nt)
+    for (int64_t b = 0; b < s->nb; b++) {
+        double sum = 0.0;
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
+            double d = crm__sq_dist(CRM_ROW(x, i), c, x->n_cols);
+            if (first || d < s->closest[i]) {
+                s->closest[i] = d;
+            }
+            sum += s->closest[i];
+        }
+        s->bsum[b] = sum;
+    }
+    for (int64_t b = 0; b < s->nb; b++) {
+        pot += s->bsum[b];
+    }
+    return pot;
+}
+
+/* Row i where the running sum of closest first exceeds r (a row with closest > 0). */
+static int64_t pp_pick(const pp_state *s, double r)
+{
+    int64_t b = 0;
+    int64_t i;
+    int64_t last_pos = -1;
+    while (b < s->nb - 1 && r >= s->bsum[b]) {
+        r -= s->bsum[b];
+        b++;
+    }
+    for (i = b * CRM_BLOCK_ROWS; i < block_end(s->x, b); i++) {
+        if (s->closest[i] > 0.0) {
+            last_pos = i;
+            if (r < s->closest[i]) {
+                return i;
+            }
+            r -= s->closest[i];
+        }
+    }
+    /* Rounding pushed r past the end: take the last row with weight. */
+    for (i = s->x->n_rows - 1; last_pos < 0 && i >= 0; i--) {
+        if (s->closest[i] > 0.0) {
+            last_pos = i;
+        }
+    }
+    return last_pos;
+}
+
+/* Potential after adding each candidate, per block, summed in block order into pots[]. */
+static void pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots)
+{
+    const crm_matrix *x = s->x;
+#pragma omp parallel for schedule(static) num_threads(s->nt)
+    for (int64_t b = 0; b < s->nb; b++) {
+        double acc[MAX_LOCAL] = { 0 };
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
+            for (int t = 0; t < n_cand; t++) {
+                double d = crm__sq_dist(CRM_ROW(x, i), CRM_ROW(x, cand[t]), x->n_cols);
+                acc[t] += d < s->closest[i] ? d : s->closest[i];
+            }
+        }
+        for (int t = 0; t < n_cand; t++) {
+            s->cpot[t * s->nb + b] = acc[t];
+        }
+    }
+    for (int t = 0; t < n_cand; t++) {
+        pots[t] = 0.0;
+        for (int64_t b = 0; b < s->nb; b++) {
+            pots[t] += s->cpot[t * s->nb + b];
+        }
+    }
+}
+
+static crm_status too_few_distinct(crm_error *err, int32_t k, int32_t found)
+{
+    return crm__error_set(err, CRM_EDATA, "k = %d but the data has only %d distinct rows",
+                          (int)k, (int)found);
+}
+
+crm_status crm__seed_plusplus(const crm_matrix *x, int32_t k, crm_rng *rng, int nt,
+                              double *centers, crm_error *err)
+{
+    int64_t dim = x->n_cols;
+    int n_local = 2 + (int)log((double)k);
+    pp_state s;
+    crm_status st = CRM_OK;
+    double pot;
+    if (n_local > MAX_LOCAL) {
+        n_local = MAX_LOCAL;
+    }
+    memset(&s, 0, sizeof s);
+    s.x = x;
+    s.nt = nt;
+    s.nb = crm__n_blocks(x->n_rows);
+    s.closest = crm_mallocarray((size_t)x->n_rows, sizeof(double));
+    s.bsum = crm_mallocarray((size_t)s.nb, sizeof(double));
+    s.cpot = crm_mallocarray((size_t)s.nb * MAX_LOCAL, sizeof(double));
+    if (!s.closest || !s.bsum || !s.cpot) {
+        st = crm__error_nomem(err);
+        goto cleanup;
+    }
+    int64_t first = (int64_t)crm_rng_below(rng, (uint64_t)x->n_rows);
+    memcpy(centers, CRM_ROW(x, first), (size_t)dim * sizeof(double));
+    pot = pp_update(&s, centers, 1);
+    for (int32_t c = 1; c < k; c++) {
+        int64_t cand[MAX_LOCAL];
+        double pots[MAX_LOCAL];
+        int best = 0;
+        if (!(pot > 0.0)) {
+            st = too_few_distinct(err, k, c);
+            goto cleanup;
+        }
+        for (int t = 0; t < n_local; t++) {
+            cand[t] = pp_pick(&s, crm_rng_uniform(rng) * pot);
+        }
+        pp_candidates(&s, cand, n_local, pots);
+        for (int t = 1; t < n_local; t++) {
+            if (pots[t] < pots[best]) {
+                best = t;
+            }
+        }
+        memcpy(centers + c * dim, CRM_ROW(x, cand[best]), (size_t)dim * sizeof(double));
+        pot = pp_update(&s, centers + c * dim, 0);
+    }
+cleanup:
+    crm_free(s.closest);
+    crm_free(s.bsum);
+    crm_free(s.cpot);
+    return st;
+}
+
+static int row_equals(const double *a, const double *b, int64_t dim)
+{
+    for (int64_t d = 0; d < dim; d++) {
+        if (a[d] != b[d]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+crm_status crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers,
+                            crm_error *err)
+{
+    int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
+    int32_t have = 0;
+    int64_t *idx = crm_mallocarray((size_t)n, sizeof(int64_t));
+    if (idx == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        idx[i] = i;
+    }
+    /* Lazy Fisher-Yates: draw rows without replacement until k distinct values are found. */
+    for (int64_t i = 0; i < n && have < k; i++) {
+        int64_t j = i + (int64_t)crm_rng_below(rng, (uint64_t)(n - i));
+        int64_t tmp = idx[i];
+        int dup = 0;
+        idx[i] = idx[j];
+        idx[j] = tmp;
+        for (int32_t c = 0; c < have && !dup; c++) {
+            dup = row_equals(CRM_ROW(x, idx[i]), centers + c * dim, dim);
+        }
+        if (!dup) {
+            memcpy(centers + have * dim, CRM_ROW(x, idx[i]), (size_t)dim * sizeof(double));
+            have++;
+        }
+    }
+    crm_free(idx);
+    if (have < k) {
+        return too_few_distinct(err, k, have);
+    }
+    return CRM_OK;
+}
