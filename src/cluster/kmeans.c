@@ -313,7 +313,7 @@ int32_t crm_kmeans_dim(const crm_kmeans *km)
 
 double crm_kmeans_inertia(const crm_kmeans *km)
 {
-    return km != NULL ? km->inertia : NAN;
+    return km != NULL ? km->inertia : (double)NAN;
 }
 
 int32_t crm_kmeans_n_iter(const crm_kmeans *km)

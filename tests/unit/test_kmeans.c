@@ -1,0 +1,436 @@
+/* test_kmeans.c: k-means against scikit-learn golden files, properties, determinism across
+ * thread counts, bad input, out-of-memory injection and the model-file round trip. */
+#include "crm_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/kmeans.h>
+#include <crmkit/model.h>
+#include <crmkit/rng.h>
+
+#include "cluster/cluster_internal.h"
+#include "core/core_internal.h"
+#include "golden_cluster.h"
+
+/* Gaussian blobs: n rows, dim columns, n_centres true centres spread by sep. */
+static void make_blobs(crm_matrix *x, int64_t n, int64_t dim, int n_centres, double sep,
+                       uint64_t seed, int32_t *truth)
+{
+    crm_rng rng;
+    crm_rng_seed(&rng, seed);
+    assert_int_equal(crm_matrix_init(x, n, dim, NULL), CRM_OK);
+    for (int64_t i = 0; i < n; i++) {
+        int c = (int)(i % n_centres);
+        for (int64_t d = 0; d < dim; d++) {
+            double centre = sep * (double)(((c + 1) * (d + 3) * 7) % 11);
+            CRM_ROW(x, i)[d] = centre + crm_rng_normal(&rng);
+        }
+        if (truth != NULL) {
+            truth[i] = c;
+        }
+    }
+}
+
+static void check_golden_case(const char *name)
+{
+    crm_matrix x;
+    crm_matrix init;
+    crm_matrix centers;
+    char key[128];
+    char file[128];
+    long n_lab;
+    crm_kmeans *km = NULL;
+    crm_error err;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    golden_matrix("lloyd_x.csv", &x);
+    golden_matrix("lloyd_init.csv", &init);
+    snprintf(file, sizeof file, "lloyd_centers_%s.csv", name);
+    golden_matrix(file, &centers);
+    snprintf(file, sizeof file, "lloyd_labels_%s.csv", name);
+    int32_t *labels = golden_labels(file, &n_lab);
+    assert_int_equal(n_lab, x.n_rows);
+    p.k = (int32_t)init.n_rows;
+    snprintf(key, sizeof key, "lloyd_%s_tol", name);
+    p.tol = golden_value(key);
+    snprintf(key, sizeof key, "lloyd_%s_max_iter", name);
+    p.max_iter = (int32_t)golden_value(key);
+    assert_int_equal(crm_kmeans_new(&p, &km, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_fit_from(km, &x, init.data, NULL, &err), CRM_OK);
+    assert_memory_equal(crm_kmeans_labels(km), labels, (size_t)n_lab * sizeof(int32_t));
+    snprintf(key, sizeof key, "lloyd_%s_inertia", name);
+    crm_assert_close(crm_kmeans_inertia(km), golden_value(key), 1e-9, 0);
+    snprintf(key, sizeof key, "lloyd_%s_n_iter", name);
+    assert_int_equal(crm_kmeans_n_iter(km), (int)golden_value(key));
+    for (int64_t q = 0; q < centers.n_rows * centers.n_cols; q++) {
+        crm_assert_close(crm_kmeans_centers(km)[q], centers.data[q], 1e-9, 1e-12);
+    }
+    crm_kmeans_free(km);
+    free(labels);
+    crm_matrix_fini(&x);
+    crm_matrix_fini(&init);
+    crm_matrix_fini(&centers);
+}
+
+static void kmeans_lloyd_matches_scikit_learn_from_same_centres(void **state)
+{
+    (void)state;
+    check_golden_case("tol0");
+    check_golden_case("tol1e-2");
+    check_golden_case("iter3");
+}
+
+static void kmeans_inertia_never_increases_across_iterations(void **state)
+{
+    crm_matrix x;
+    crm_kmeans *km = NULL;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    int32_t n = 0;
+    (void)state;
+    golden_matrix("lloyd_x.csv", &x);
+    p.k = 9;
+    p.tol = 0;
+    p.seed = 3;
+    p.init = CRM_KMEANS_INIT_RANDOM;
+    assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+    assert_int_equal(crm_kmeans_fit(km, &x, NULL, NULL), CRM_OK);
+    const double *trace = crm_kmeans_inertia_trace(km, &n);
+    assert_true(n >= 5);
+    for (int32_t i = 1; i < n; i++) {
+        assert_true(trace[i] <= trace[i - 1] * (1 + 1e-12));
+    }
+    assert_true(trace[n - 1] < trace[0]);
+    crm_assert_close(crm_kmeans_inertia(km), trace[n - 1], 1e-10, 0);
+    crm_kmeans_free(km);
+    crm_matrix_fini(&x);
+}
+
+/* The dgemm distances (first trace value: labels of the initial centres and their clamped
+ * BLAS distances) against a plain double loop. */
+static void kmeans_blas_distances_equal_plain_loop(void **state)
+{
+    crm_matrix x;
+    crm_matrix init;
+    crm_kmeans *km = NULL;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    int32_t n = 0;
+    double plain = 0.0;
+    int32_t *lab;
+    double *dist;
+    (void)state;
+    golden_matrix("lloyd_x.csv", &x);
+    golden_matrix("lloyd_init.csv", &init);
+    p.k = (int32_t)init.n_rows;
+    p.max_iter = 1;
+    lab = malloc((size_t)x.n_rows * sizeof(int32_t));
+    dist = malloc((size_t)x.n_rows * sizeof(double));
+    for (int64_t i = 0; i < x.n_rows; i++) {
+        double best = INFINITY;
+        for (int32_t j = 0; j < p.k; j++) {
+            double d = crm__sq_dist(CRM_ROW(&x, i), CRM_ROW(&init, j), x.n_cols);
+            if (d < best) {
+                best = d;
+                lab[i] = j;
+            }
+        }
+        plain += best;
+    }
+    assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+    assert_int_equal(crm_kmeans_fit_from(km, &x, init.data, NULL, NULL), CRM_OK);
+    crm_assert_close(crm_kmeans_inertia_trace(km, &n)[0], plain, 1e-12, 0);
+    assert_int_equal(n, 1);
+    /* assign() through BLAS on the initial centres gives the plain argmin and distance. */
+    crm_kmeans_free(km);
+    p.max_iter = 1;
+    assert_int_equal(crm__kmeans_make(&p, (int32_t)x.n_cols, init.data, NULL, 0, 0.0, 0, &km,
+                                      NULL),
+                     CRM_OK);
+    {
+        int32_t *l2 = malloc((size_t)x.n_rows * sizeof(int32_t));
+        assert_int_equal(crm_kmeans_assign(km, &x, l2, dist, NULL), CRM_OK);
+        assert_memory_equal(l2, lab, (size_t)x.n_rows * sizeof(int32_t));
+        for (int64_t i = 0; i < x.n_rows; i++) {
+            double d = crm__sq_dist(CRM_ROW(&x, i), CRM_ROW(&init, lab[i]), x.n_cols);
+            crm_assert_close(dist[i], d, 1e-12, 0);
+        }
+        free(l2);
+    }
+    crm_kmeans_free(km);
+    free(lab);
+    free(dist);
+    crm_matrix_fini(&x);
+    crm_matrix_fini(&init);
+}
+
+static crm_kmeans *fit_threads(const crm_matrix *x, int32_t n_threads)
+{
+    crm_kmeans *km = NULL;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    p.k = 7;
+    p.n_init = 3;
+    p.seed = 11;
+    p.n_threads = n_threads;
+    assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+    assert_int_equal(crm_kmeans_fit(km, x, NULL, NULL), CRM_OK);
+    return km;
+}
+
+static void kmeans_same_seed_is_bit_identical_with_1_and_2_threads(void **state)
+{
+    crm_matrix x;
+    crm_kmeans *a;
+    crm_kmeans *b;
+    double ia;
+    double ib;
+    (void)state;
+    make_blobs(&x, 3 * CRM_BLOCK_ROWS + 123, 5, 7, 1.0, 5, NULL); /* several blocks */
+    a = fit_threads(&x, 1);
+    b = fit_threads(&x, 2);
+    ia = crm_kmeans_inertia(a);
+    ib = crm_kmeans_inertia(b);
+    assert_memory_equal(&ia, &ib, sizeof ia);
+    assert_int_equal(crm_kmeans_n_iter(a), crm_kmeans_n_iter(b));
+    assert_memory_equal(crm_kmeans_centers(a), crm_kmeans_centers(b), 7 * 5 * sizeof(double));
+    assert_memory_equal(crm_kmeans_labels(a), crm_kmeans_labels(b),
+                        (size_t)x.n_rows * sizeof(int32_t));
+    crm_kmeans_free(a);
+    crm_kmeans_free(b);
+    crm_matrix_fini(&x);
+}
+
+static void kmeans_plusplus_finds_separated_blobs(void **state)
+{
+    crm_matrix x;
+    int32_t truth[600];
+    crm_kmeans *km = NULL;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    int32_t map[4] = { -1, -1, -1, -1 };
+    (void)state;
+    make_blobs(&x, 600, 3, 4, 10.0, 2, truth);
+    p.k = 4;
+    p.seed = 1;
+    assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+    assert_int_equal(crm_kmeans_fit(km, &x, NULL, NULL), CRM_OK);
+    /* Same partition as the truth, up to renaming. */
+    for (int i = 0; i < 600; i++) {
+        int32_t l = crm_kmeans_labels(km)[i];
+        if (map[truth[i]] < 0) {
+            map[truth[i]] = l;
+        }
+        assert_int_equal(map[truth[i]], l);
+    }
+    assert_true(crm_kmeans_inertia(km) < 600 * 3 * 1.3);
+    crm_kmeans_free(km);
+    crm_matrix_fini(&x);
+}
+
+static void kmeans_rejects_bad_params_and_data(void **state)
+{
+    crm_kmeans_params p = crm_kmeans_params_default();
+    crm_kmeans *km = NULL;
+    crm_matrix x;
+    crm_error err;
+    (void)state;
+    p.k = 0;
+    assert_int_equal(crm_kmeans_new(&p, &km, &err), CRM_EINVAL);
+    assert_string_equal(err.field, "k");
+    assert_null(km);
+    p = crm_kmeans_params_default();
+    p.tol = NAN;
+    assert_int_equal(crm_kmeans_params_check(&p, &err), CRM_EINVAL);
+    p = crm_kmeans_params_default();
+    p.max_iter = 0;
+    assert_int_equal(crm_kmeans_params_check(&p, &err), CRM_EINVAL);
+    p = crm_kmeans_params_default();
+    p.n_init = 0;
+    assert_int_equal(crm_kmeans_params_check(&p, &err), CRM_EINVAL);
+
+    /* 10 rows with 3 distinct values. */
+    assert_int_equal(crm_matrix_init(&x, 10, 2, NULL), CRM_OK);
+    for (int i = 0; i < 10; i++) {
+        CRM_ROW(&x, i)[0] = (double)(i % 3);
+        CRM_ROW(&x, i)[1] = 1.0;
+    }
+    p = crm_kmeans_params_default();
+    p.k = 4;
+    for (int init = 0; init < 2; init++) {
+        p.init = (crm_kmeans_init)init;
+        assert_int_equal(crm_kmeans_new(&p, &km, &err), CRM_OK);
+        assert_int_equal(crm_kmeans_fit(km, &x, NULL, &err), CRM_EDATA);
+        assert_non_null(strstr(err.msg, "only 3 distinct rows"));
+        assert_false(crm_kmeans_is_fitted(km));
+        crm_kmeans_free(km);
+    }
+    p.init = CRM_KMEANS_INIT_PLUSPLUS;
+    p.k = 11;
+    assert_int_equal(crm_kmeans_new(&p, &km, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_fit(km, &x, NULL, &err), CRM_EDATA);
+    assert_non_null(strstr(err.msg, "larger than the number of rows"));
+    crm_kmeans_free(km);
+    /* Given centres with 4 clusters but 3 distinct rows: an empty cluster cannot be filled. */
+    {
+        double c[8] = { 0, 1, 1, 1, 2, 1, 50, 50 };
+        p.k = 4;
+        assert_int_equal(crm_kmeans_new(&p, &km, &err), CRM_OK);
+        assert_int_equal(crm_kmeans_fit_from(km, &x, c, NULL, &err), CRM_EDATA);
+        assert_non_null(strstr(err.msg, "distinct rows"));
+        c[7] = NAN;
+        assert_int_equal(crm_kmeans_fit_from(km, &x, c, NULL, &err), CRM_EINVAL);
+        crm_kmeans_free(km);
+    }
+    /* Non-finite data. */
+    p.k = 2;
+    CRM_ROW(&x, 4)[1] = INFINITY;
+    assert_int_equal(crm_kmeans_new(&p, &km, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_fit(km, &x, NULL, &err), CRM_EDATA);
+    assert_non_null(strstr(err.msg, "row 5, column 2"));
+    {
+        int32_t lab[10];
+        assert_int_equal(crm_kmeans_assign(km, &x, lab, NULL, &err), CRM_ESTATE);
+    }
+    crm_kmeans_free(km);
+    crm_matrix_fini(&x);
+}
+
+static void kmeans_reseeds_an_empty_cluster_from_the_farthest_row(void **state)
+{
+    crm_matrix x;
+    crm_kmeans *km = NULL;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    /* Rows on a line 0..9 and 100; third centre far away never gets a row at first. */
+    double c[3] = { 1.0, 2.0, 1000.0 };
+    int64_t count[3] = { 0, 0, 0 };
+    (void)state;
+    assert_int_equal(crm_matrix_init(&x, 11, 1, NULL), CRM_OK);
+    for (int i = 0; i < 10; i++) {
+        CRM_ROW(&x, i)[0] = (double)i;
+    }
+    CRM_ROW(&x, 10)[0] = 100.0;
+    p.k = 3;
+    p.tol = 0;
+    assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+    assert_int_equal(crm_kmeans_fit_from(km, &x, c, NULL, NULL), CRM_OK);
+    for (int i = 0; i < 11; i++) {
+        count[crm_kmeans_labels(km)[i]]++;
+    }
+    assert_true(count[0] > 0 && count[1] > 0 && count[2] > 0);
+    /* The far row 100 ends alone in its cluster. */
+    assert_int_equal(count[crm_kmeans_labels(km)[10]], 1);
+    crm_kmeans_free(km);
+    crm_matrix_fini(&x);
+}
+
+static void kmeans_fit_survives_every_allocation_failure(void **state)
+{
+    crm_matrix x;
+    int finished = 0;
+    (void)state;
+    make_blobs(&x, 300, 3, 3, 5.0, 9, NULL);
+    for (long n = 0; n < 200 && !finished; n++) {
+        crm_kmeans_params p = crm_kmeans_params_default();
+        crm_kmeans *km = NULL;
+        crm_error err;
+        crm_status st;
+        p.k = 3;
+        p.n_init = 2;
+        crm_test_fail_after(n);
+        st = crm_kmeans_new(&p, &km, &err);
+        if (st == CRM_OK) {
+            st = crm_kmeans_fit(km, &x, NULL, &err);
+        }
+        if (st == CRM_OK) {
+            finished = 1;
+        } else {
+            assert_int_equal(st, CRM_ENOMEM);
+        }
+        crm_kmeans_free(km);
+        assert_int_equal(crm_test_alloc_live(), 0);
+        crm_test_alloc_reset();
+    }
+    assert_true(finished);
+    crm_matrix_fini(&x);
+}
+
+static bool cancel_at_second(void *ud, const char *stage, double frac)
+{
+    int *calls = ud;
+    (void)stage;
+    assert_true(frac >= 0.0 && frac <= 1.0);
+    return ++*calls < 2;
+}
+
+static void kmeans_save_load_round_trip_and_cancel(void **state)
+{
+    crm_matrix x;
+    crm_kmeans *km = NULL;
+    crm_kmeans *back = NULL;
+    crm_model_writer *w = NULL;
+    crm_model_reader *r = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    crm_kmeans_params p = crm_kmeans_params_default();
+    int32_t *la;
+    int32_t *lb;
+    int calls = 0;
+    crm_progress prog = { cancel_at_second, &calls };
+    crm_error err;
+    (void)state;
+    make_blobs(&x, 500, 4, 5, 3.0, 4, NULL);
+    p.k = 5;
+    p.tol = 0;
+    assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+    assert_int_equal(crm_kmeans_save(km, NULL, &err), CRM_ESTATE);
+    assert_int_equal(crm_kmeans_fit(km, &x, &prog, &err), CRM_ECANCELLED);
+    assert_false(crm_kmeans_is_fitted(km));
+    assert_int_equal(crm_kmeans_fit(km, &x, NULL, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_new("segmentation", &w, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_save(km, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_load(r, &back, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_k(back), 5);
+    assert_int_equal(crm_kmeans_dim(back), 4);
+    assert_memory_equal(crm_kmeans_centers(back), crm_kmeans_centers(km), 20 * sizeof(double));
+    crm_assert_close(crm_kmeans_inertia(back), crm_kmeans_inertia(km), 0, 0);
+    la = malloc(500 * sizeof(int32_t));
+    lb = malloc(500 * sizeof(int32_t));
+    assert_int_equal(crm_kmeans_assign(km, &x, la, NULL, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_assign(back, &x, lb, NULL, &err), CRM_OK);
+    assert_memory_equal(la, lb, 500 * sizeof(int32_t));
+    assert_memory_equal(la, crm_kmeans_labels(km), 500 * sizeof(int32_t));
+    free(la);
+    free(lb);
+    crm_kmeans_free(back);
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    /* A model file without the section is refused. */
+    assert_int_equal(crm_model_writer_new("segmentation", &w, &err), CRM_OK);
+    assert_int_equal(crm_model_begin(w, "other", &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, &err), CRM_OK);
+    assert_int_equal(crm_kmeans_load(r, &back, &err), CRM_EFORMAT);
+    assert_null(back);
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    crm_kmeans_free(km);
+    crm_matrix_fini(&x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kmeans_lloyd_matches_scikit_learn_from_same_centres),
+        cmocka_unit_test(kmeans_inertia_never_increases_across_iterations),
+        cmocka_unit_test(kmeans_blas_distances_equal_plain_loop),
+        cmocka_unit_test(kmeans_same_seed_is_bit_identical_with_1_and_2_threads),
+        cmocka_unit_test(kmeans_plusplus_finds_separated_blobs),
+        cmocka_unit_test(kmeans_rejects_bad_params_and_data),
+        cmocka_unit_test(kmeans_reseeds_an_empty_cluster_from_the_farthest_row),
+        cmocka_unit_test(kmeans_fit_survives_every_allocation_failure),
+        cmocka_unit_test(kmeans_save_load_round_trip_and_cancel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
