@@ -2,6 +2,7 @@
  * separated by commas and newlines; expected.txt holds "key = value" lines). */
 #ifndef CRM_GOLDEN_CLUSTER_H
 #define CRM_GOLDEN_CLUSTER_H
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
