@@ -1,0 +1,215 @@
+/* models_util.c: checks, argmax and seeded stratified splits for the classifier modules. */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/rng.h>
+
+#include "core/core_internal.h"
+#include "models_util.h"
+
+crm_status crm__mdl_check_train(const crm_matrix *x, const int32_t *y, int32_t n_classes,
+                                int allow_nan, crm_error *err)
+{
+    int32_t seen = 0;
+    int64_t *count;
+    if (x == NULL || y == NULL || x->data == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "training data and labels are required");
+    }
+    if (x->n_rows < 2 || x->n_cols < 1) {
+        return crm__error_set(err, CRM_EDATA, "need at least 2 rows and 1 column, got %lld x %lld",
+                              (long long)x->n_rows, (long long)x->n_cols);
+    }
+    if (n_classes < 2) {
+        return crm__error_set(err, CRM_EDATA, "need at least 2 classes, got %d", n_classes);
+    }
+    if (x->n_cols > INT32_MAX - 1 || x->n_rows > INT32_MAX - 1) {
+        return crm__error_set(err, CRM_ELIMIT, "training matrix %lld x %lld is too large",
+                              (long long)x->n_rows, (long long)x->n_cols);
+    }
+    count = crm_calloc((size_t)n_classes, sizeof *count);
+    if (count == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        if (y[i] < 0 || y[i] >= n_classes) {
+            crm_free(count);
+            return crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)",
+                                  y[i], (long long)(i + 1), n_classes);
+        }
+        count[y[i]]++;
+    }
+    for (int32_t c = 0; c < n_classes; c++) {
+        seen += count[c] > 0;
+    }
+    crm_free(count);
+    if (seen < 2) {
+        return crm__error_set(err, CRM_EDATA, "the target has only one class in the training rows");
+    }
+    if (!allow_nan) {
+        return crm_matrix_check_finite(x, err);
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        const double *row = CRM_ROW(x, i);
+        for (int64_t j = 0; j < x->n_cols; j++) {
+            if (isinf(row[j])) {
+                return crm__error_set(err, CRM_EDATA, "infinite value at row %lld, column %lld",
+                                      (long long)(i + 1), (long long)(j + 1));
+            }
+        }
+    }
+    return CRM_OK;
+}
+
+crm_status crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out,
+                                  crm_error *err)
+{
+    if (x == NULL || out == NULL || (x->data == NULL && x->n_rows > 0)) {
+        return crm__error_set(err, CRM_EINVAL, "data and output buffer are required");
+    }
+    if (x->n_cols != n_cols) {
+        return crm__error_set(err, CRM_EINVAL, "model was fitted on %lld columns, got %lld",
+                              (long long)n_cols, (long long)x->n_cols);
+    }
+    return CRM_OK;
+}
+
+int32_t crm__mdl_argmax(const double *p, int32_t n)
+{
+    int32_t best = 0;
+    for (int32_t c = 1; c < n; c++) {
+        if (p[c] > p[best] || (isnan(p[best]) && !isnan(p[c]))) {
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* Rows of each class in shuffled order: order[] holds rows grouped by class, start[c] the
+ * first position of class c (start[n_classes] = n). */
+static crm_status class_order(const int32_t *y, int64_t n, int32_t n_classes, uint64_t seed,
+                              int64_t **order_out, int64_t **start_out, crm_error *err)
+{
+    int64_t *order = crm_mallocarray((size_t)n, sizeof *order);
+    int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
+    int64_t *fill = crm_calloc((size_t)n_classes, sizeof *fill);
+    crm_rng rng;
+    if (order == NULL || start == NULL || fill == NULL) {
+        crm_free(order);
+        crm_free(start);
+        crm_free(fill);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        start[y[i] + 1]++;
+    }
+    for (int32_t c = 0; c < n_classes; c++) {
+        start[c + 1] += start[c];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        order[start[y[i]] + fill[y[i]]++] = i;
+    }
+    crm_free(fill);
+    crm_rng_seed(&rng, seed);
+    for (int32_t c = 0; c < n_classes; c++) {
+        crm_rng_shuffle(&rng, order + start[c], start[c + 1] - start[c]);
+    }
+    *order_out = order;
+    *start_out = start;
+    return CRM_OK;
+}
+
+crm_status crm__mdl_stratified_folds(const int32_t *y, int64_t n, int32_t n_classes, int32_t k,
+                                     uint64_t seed, int32_t *fold, crm_error *err)
+{
+    int64_t *order;
+    int64_t *start;
+    crm_status rc;
+    if (k < 2 || k > n) {
+        return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d", (long long)n,
+                              k);
+    }
+    rc = class_order(y, n, n_classes, seed, &order, &start, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    for (int64_t pos = 0; pos < n; pos++) {
+        fold[order[pos]] = (int32_t)(pos % k);
+    }
+    crm_free(order);
+    crm_free(start);
+    return CRM_OK;
+}
+
+crm_status crm__mdl_stratified_holdout(const int32_t *y, int64_t n, int32_t n_classes,
+                                       double frac, uint64_t seed, uint8_t *is_val,
+                                       crm_error *err)
+{
+    int64_t *order;
+    int64_t *start;
+    crm_status rc = class_order(y, n, n_classes, seed, &order, &start, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    memset(is_val, 0, (size_t)n);
+    for (int32_t c = 0; c < n_classes; c++) {
+        int64_t n_c = start[c + 1] - start[c];
+        int64_t n_val = (int64_t)floor(frac * (double)n_c + 0.5);
+        if (n_val >= n_c) {
+            n_val = n_c - 1;
+        }
+        for (int64_t p = 0; p < n_val; p++) {
+            is_val[order[start[c] + p]] = 1;
+        }
+    }
+    crm_free(order);
+    crm_free(start);
+    return CRM_OK;
+}
+
+crm_status crm__mdl_take_rows(const crm_matrix *x, const int32_t *y, const uint8_t *mask,
+                              uint8_t keep, crm_matrix *out, int32_t *y_out, crm_error *err)
+{
+    int64_t n_out = 0;
+    int64_t r = 0;
+    crm_status rc;
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        n_out += mask[i] == keep;
+    }
+    rc = crm_matrix_init(out, n_out, x->n_cols, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        if (mask[i] != keep) {
+            continue;
+        }
+        memcpy(CRM_ROW(out, r), CRM_ROW(x, i), (size_t)x->n_cols * sizeof(double));
+        if (y_out != NULL) {
+            y_out[r] = y[i];
+        }
+        r++;
+    }
+    return CRM_OK;
+}
+
+crm_status crm__mdl_tag(const char *tag, const char *def, const char **out, crm_error *err)
+{
+    const char *t = tag != NULL ? tag : def;
+    if (t[0] == '\0' || strlen(t) > CRM_MODEL_TAG_BYTES - 1) {
+        return crm__error_set(err, CRM_EINVAL, "section tag \"%s\" must have 1 to %d characters", t,
+                              CRM_MODEL_TAG_BYTES - 1);
+    }
+    *out = t;
+    return CRM_OK;
+}
+
+crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v)
+{
+    crm_status rc = crm_section_get_i32(s, v);
+    if (rc == CRM_OK && (*v < lo || *v > hi)) {
+        s->failed = 1;
+        return CRM_EFORMAT;
+    }
+    return rc;
+}
