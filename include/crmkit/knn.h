@@ -68,6 +68,8 @@ CRM_API crm_status crm_knn_predict(const crm_knn *knn, const crm_matrix *q, int3
                                    crm_error *err);
 
 CRM_API int32_t crm_knn_n_classes(const crm_knn *knn);
+/** Columns of the fitted training matrix (0 before fitting). */
+CRM_API int64_t crm_knn_n_features(const crm_knn *knn);
 /** The search the fitted model uses (BRUTE or KDTREE; AUTO before fitting). */
 CRM_API crm_knn_algo crm_knn_algo_used(const crm_knn *knn);
 /** Override the search algorithm of a fitted model (builds the tree if needed). For tests and

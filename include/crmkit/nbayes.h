@@ -57,6 +57,8 @@ CRM_API crm_status crm_nbayes_predict(const crm_nbayes *nb, const crm_matrix *x,
 
 CRM_API int32_t crm_nbayes_n_classes(const crm_nbayes *nb);
 CRM_API int64_t crm_nbayes_n_features(const crm_nbayes *nb);
+/** Levels of column j (0: Gaussian column, or out of range). */
+CRM_API int32_t crm_nbayes_n_levels(const crm_nbayes *nb, int64_t j);
 /** Borrowed per-class mean / variance (variance includes the smoothing) of numeric column j,
  *  n_classes values; NULL for a categorical column or an unfitted model. */
 CRM_API const double *crm_nbayes_theta(const crm_nbayes *nb, int64_t j);

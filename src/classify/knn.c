@@ -694,6 +694,11 @@ int32_t crm_knn_n_classes(const crm_knn *knn)
     return knn != NULL ? knn->n_classes : 0;
 }
 
+int64_t crm_knn_n_features(const crm_knn *knn)
+{
+    return knn != NULL && knn->n_classes > 0 ? knn->x.n_cols : 0;
+}
+
 crm_knn_algo crm_knn_algo_used(const crm_knn *knn)
 {
     return knn != NULL ? knn->used : CRM_KNN_AUTO;

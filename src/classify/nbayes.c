@@ -447,6 +447,14 @@ int64_t crm_nbayes_n_features(const crm_nbayes *nb)
     return nb != NULL ? nb->d : 0;
 }
 
+int32_t crm_nbayes_n_levels(const crm_nbayes *nb, int64_t j)
+{
+    if (nb == NULL || nb->n_classes == 0 || j < 0 || j >= nb->d) {
+        return 0;
+    }
+    return nb->n_levels[j];
+}
+
 const double *crm_nbayes_theta(const crm_nbayes *nb, int64_t j)
 {
     if (nb == NULL || nb->n_classes == 0 || j < 0 || j >= nb->d || nb->n_levels[j] > 0) {

@@ -1,0 +1,91 @@
+/* nbayes_clf.c: naive Bayes as an algorithm of crm_classifier. It takes the raw matrix:
+ * numeric features as Gaussian columns (NaN = missing, left out of the product) and
+ * categorical features as level codes with Laplace-smoothed counts (unseen = NaN, left out).
+ * Sample weights are not used. */
+#include <crmkit/nbayes.h>
+
+#include "classify_internal.h"
+#include "core/core_internal.h"
+
+static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_params *p,
+                          crm_rng *rng, const crm_progress *progress, void **model,
+                          crm_error *err)
+{
+    crm_nbayes *nb = NULL;
+    crm_status rc;
+    (void)rng;
+    *model = NULL;
+    if (train->raw == NULL) {
+        return crm__error_set(err, CRM_EINTERNAL, "nb: no raw matrix");
+    }
+    rc = crm_nbayes_new(&p->nb, &nb, err);
+    if (rc == CRM_OK) {
+        rc = crm_nbayes_fit(nb, train->raw, train->y, train->schema->n_classes,
+                            train->schema->raw_n_levels, err);
+    }
+    if (rc == CRM_OK && !crm_progress_report(progress, "nb", 1.0)) {
+        rc = crm__error_set(err, CRM_ECANCELLED, "naive Bayes cancelled");
+    }
+    if (rc != CRM_OK) {
+        crm_nbayes_free(nb);
+        return rc;
+    }
+    *model = nb;
+    return CRM_OK;
+}
+
+static crm_status clf_predict(const void *model, const crm__clf_data *x, double *proba,
+                              crm_error *err)
+{
+    if (x->raw == NULL) {
+        return crm__error_set(err, CRM_EINTERNAL, "nb: no raw matrix");
+    }
+    return crm_nbayes_predict_proba(model, x->raw, proba, err);
+}
+
+static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
+                           crm_error *err)
+{
+    return crm_nbayes_save(model, w, tag, err);
+}
+
+static crm_status clf_load(const crm_model_reader *r, const char *tag,
+                           const crm__clf_schema *schema, void **model, crm_error *err)
+{
+    crm_nbayes *nb = NULL;
+    crm_status rc = crm_nbayes_load(r, tag, &nb, err);
+    int ok;
+    *model = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    ok = crm_nbayes_n_classes(nb) == schema->n_classes &&
+         crm_nbayes_n_features(nb) == schema->n_raw;
+    for (int32_t j = 0; ok && j < schema->n_raw; j++) {
+        ok = crm_nbayes_n_levels(nb, j) == schema->raw_n_levels[j];
+    }
+    if (!ok) {
+        crm_nbayes_free(nb);
+        return crm__error_set(err, CRM_EFORMAT,
+                              "%s: section \"%s\" does not match the model's classes and features",
+                              crm_model_reader_source(r), tag);
+    }
+    *model = nb;
+    return CRM_OK;
+}
+
+static void clf_free(void *model)
+{
+    crm_nbayes_free(model);
+}
+
+const crm__clf_algo crm__clf_nb = {
+    .name = "nb",
+    .needs = CRM__CLF_NEEDS_RAW,
+    .fit = clf_fit,
+    .predict_proba = clf_predict,
+    .save = clf_save,
+    .load = clf_load,
+    .free = clf_free,
+    .describe = NULL,
+};
