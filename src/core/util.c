@@ -27,29 +27,6 @@ double crm__now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The library never calls setlocale, so strtod runs in the "C" locale. Copy to a bounded
- * NUL-terminated buffer first: fields are not NUL-terminated in place. */
-int crm__parse_double(const char *s, size_t len, double *out)
-{
-    char buf[128];
-    char *end;
-    if (len == 0 || len >= sizeof buf) {
-        return 0;
-    }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n' || buf[0] == '\r') {
-        return 0;
-    }
-    errno = 0;
-    *out = strtod(buf, &end);
-    if (end != buf + len) {
-        return 0;
-    }
-    /* ERANGE on underflow still yields the nearest double; only reject overflow to inf. */
-    return 1;
-}
-
 int crm__parse_i64(const char *s, size_t len, int64_t *out)
 {
     int64_t v = 0;

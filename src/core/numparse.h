@@ -1,0 +1,51 @@
+/* numparse.h: the exact fast path of decimal-to-double conversion, shared by the general
+ * number parser (numparse.c) and the CSV reader's fused field scanner.
+ *
+ * Clinger, "How to read floating point numbers accurately", PLDI 1990: when the decimal
+ * mantissa m fits in 53 bits and |e10| <= 22, both m and 10^|e10| are exact doubles, so one
+ * IEEE multiplication or division (correctly rounded) gives the correctly rounded result.
+ * Needs -ffp-contract=off and SSE2 arithmetic (no x87 excess precision), which the build
+ * guarantees on x86-64. */
+#ifndef CRM_NUMPARSE_H
+#define CRM_NUMPARSE_H
+#include <stdint.h>
+
+#define CRM__MANT_EXACT (UINT64_C(1) << 53)
+
+/* Set *out to (neg ? -1 : 1) * m * 10^e10 when it can be done exactly; returns 1 then, 0
+ * when the caller must take the slow path. */
+static inline int crm__decimal_fast(uint64_t m, int64_t e10, int neg, double *out)
+{
+    static const double p10[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    double d;
+    if (m == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+    if (m > CRM__MANT_EXACT) {
+        return 0;
+    }
+    if (e10 >= 0 && e10 <= 22) {
+        d = (double)m * p10[e10];
+    } else if (e10 < 0 && e10 >= -22) {
+        d = (double)m / p10[-e10];
+    } else if (e10 > 22 && e10 <= 22 + 15) {
+        /* 123e30 = 123000000e22: move zeros into the mantissa while it stays exact. */
+        uint64_t mm = m;
+        for (int64_t k = e10 - 22; k > 0; k--) {
+            if (mm > CRM__MANT_EXACT / 10) {
+                return 0;
+            }
+            mm *= 10;
+        }
+        d = (double)mm * p10[22];
+    } else {
+        return 0;
+    }
+    *out = neg ? -d : d;
+    return 1;
+}
+
+#endif

@@ -1,0 +1,859 @@
+/* csv_read.c: the CSV reader's driver: header, overrides, splitting the body into chunks,
+ * parsing them in parallel, then deciding column types and building the table.
+ *
+ * Splitting at record boundaries with quotes: in input the grammar accepts, a quote
+ * character only opens a field, closes it, or appears doubled inside it, so a newline is a
+ * record boundary exactly when the number of quote characters before it is even. A first
+ * pass counts quotes and newlines per fixed byte block (vectorisable); a prefix sum gives
+ * each block's parity, and each chunk starts after the first newline of even parity in its
+ * block. Chunks before the first malformed byte are therefore split exactly as a serial
+ * reader would split them, the chunk holding it reports the same first error, and a chunk
+ * whose last record runs past its end (impossible without an earlier error) makes the
+ * reader fall back to one chunk. Results never depend on the number of threads or chunks:
+ * levels are merged chunk by chunk in input order (order of first appearance). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/core_internal.h"
+#include "csv_internal.h"
+
+#define MIN_CHUNK_BYTES ((size_t)1 << 20)
+
+crm_csv_options crm_csv_options_default(void)
+{
+    crm_csv_options o;
+    memset(&o, 0, sizeof o);
+    o.delimiter = ',';
+    o.quote = '"';
+    o.types = NULL;
+    o.na_values = NULL;
+    o.max_rows = 0;
+    o.max_field_bytes = 1 << 20;
+    o.max_cols = 16384;
+    o.n_threads = 0;
+    return o;
+}
+
+static void free_list(char **list, int32_t n)
+{
+    if (list == NULL) {
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        crm_free(list[i]);
+    }
+    crm_free(list);
+}
+
+/* Split s at commas into new strings (empty items kept only when keep_empty). */
+static crm_status split_commas(const char *s, char ***out, int32_t *n_out, crm_error *err)
+{
+    int32_t cap = 1;
+    int32_t n = 0;
+    char **list;
+    *out = NULL;
+    *n_out = 0;
+    for (const char *c = s; *c; c++) {
+        cap += (*c == ',');
+    }
+    list = crm_calloc((size_t)cap, sizeof *list);
+    if (list == NULL) {
+        return crm__error_nomem(err);
+    }
+    while (*s) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len > 0) {
+            list[n] = crm_malloc(len + 1);
+            if (list[n] == NULL) {
+                free_list(list, n);
+                return crm__error_nomem(err);
+            }
+            memcpy(list[n], s, len);
+            list[n][len] = '\0';
+            n++;
+        }
+        s += len;
+        if (*s == ',') {
+            s++;
+        }
+    }
+    *out = list;
+    *n_out = n;
+    return CRM_OK;
+}
+
+static int name_like_id(const char *name)
+{
+    size_t n = strlen(name);
+    char low[64];
+    if (n == 0 || n >= sizeof low) {
+        return 0;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        char c = name[i];
+        low[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    if (strcmp(low, "id") == 0 || strcmp(low, "msisdn") == 0 || strcmp(low, "imsi") == 0 ||
+        strcmp(low, "uuid") == 0 || strcmp(low, "key") == 0) {
+        return 1;
+    }
+    if (n > 3 && (strcmp(low + n - 3, "_id") == 0 || strcmp(low + n - 3, "-id") == 0 ||
+                  strcmp(low + n - 3, " id") == 0)) {
+        return 1;
+    }
+    /* camelCase: customerID, subscriberId */
+    return n > 2 && name[n - 2] == 'I' && (name[n - 1] == 'D' || name[n - 1] == 'd') &&
+           name[n - 3] >= 'a' && name[n - 3] <= 'z';
+}
+
+typedef struct read_state {
+    csv_parser ps;
+    csv_chunk *chunks;
+    int32_t n_chunks;
+    int64_t total_bound;
+    int64_t body_line;
+    const char *body;
+    int n_threads;
+    size_t chunk_bytes;
+} read_state;
+
+static void chunk_fini(csv_chunk *ch, int32_t n_cols)
+{
+    if (ch->cs != NULL) {
+        for (int32_t j = 0; j < n_cols; j++) {
+            crm__dict_fini(&ch->cs[j].dict);
+        }
+    }
+    crm_free(ch->cs);
+    crm_free(ch->scratch);
+    ch->cs = NULL;
+    ch->scratch = NULL;
+}
+
+static void state_fini(read_state *st)
+{
+    csv_parser *ps = &st->ps;
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        chunk_fini(&st->chunks[c], ps->n_cols);
+    }
+    crm_free(st->chunks);
+    free_list(ps->names, ps->n_cols);
+    free_list(ps->na, ps->n_na);
+    if (ps->vals != NULL) {
+        for (int32_t j = 0; j < ps->n_cols; j++) {
+            crm_free(ps->vals[j]);
+        }
+    }
+    crm_free(ps->vals);
+    crm_free(ps->ov);
+    crm_free(ps->row_line);
+    crm_free(ps->row_off);
+}
+
+/* Header row: column names (trimmed), limits, duplicates. */
+static crm_status read_header(read_state *st, const crm_csv_options *opt, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    const char *end = ps->base + ps->len;
+    const char *p = ps->base;
+    int64_t line = 1;
+    int32_t cap = 16;
+    csv_chunk tmp;
+    crm__dict seen;
+    crm_status rc = CRM_OK;
+    memset(&tmp, 0, sizeof tmp);
+    crm__dict_init(&seen);
+    if (ps->len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3; /* UTF-8 byte order mark */
+    }
+    while (p < end && (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n')))) {
+        p += (*p == '\r' && p + 1 < end) ? 2 : 1;
+        line++;
+    }
+    if (p == end) {
+        return crm__error_at(err, CRM_EDATA, ps->source, 0, 0,
+                             "empty file: expected a header row and data rows");
+    }
+    ps->names = crm_calloc((size_t)cap, sizeof *ps->names);
+    if (ps->names == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t j = 0;; j++) {
+        csv_field f;
+        const char *s;
+        size_t len;
+        int32_t code;
+        if (j == opt->max_cols) {
+            rc = crm__error_at(err, CRM_ELIMIT, ps->source, line, j + 1,
+                               "more than %d columns", opt->max_cols);
+            goto cleanup;
+        }
+        rc = crm__csv_scan_field(ps, &tmp, &p, &line, j, NULL, &f);
+        if (rc != CRM_OK) {
+            *err = tmp.err;
+            goto cleanup;
+        }
+        if (j == cap) {
+            char **nn = crm_realloc(ps->names, (size_t)cap * 2 * sizeof *nn);
+            if (nn == NULL) {
+                rc = crm__error_nomem(err);
+                goto cleanup;
+            }
+            memset(nn + cap, 0, (size_t)cap * sizeof *nn);
+            ps->names = nn;
+            cap *= 2;
+        }
+        s = f.s;
+        len = f.len;
+        while (len > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+            len--;
+        }
+        ps->names[j] = crm_malloc(len + 24);
+        if (ps->names[j] == NULL) {
+            rc = crm__error_nomem(err);
+            goto cleanup;
+        }
+        ps->n_cols = j + 1;
+        if (len == 0) {
+            (void)snprintf(ps->names[j], len + 24, "unnamed_%d", j + 1);
+        } else {
+            memcpy(ps->names[j], s, len);
+            ps->names[j][len] = '\0';
+        }
+        if (crm__dict_find(&seen, ps->names[j], strlen(ps->names[j])) >= 0) {
+            rc = crm__error_at(err, CRM_EDATA, ps->source, line, j + 1,
+                               "duplicate column name");
+            crm__error_field(err, ps->names[j]);
+            goto cleanup;
+        }
+        if (crm__dict_intern(&seen, ps->names[j], strlen(ps->names[j]), &code) != CRM_OK) {
+            rc = crm__error_nomem(err);
+            goto cleanup;
+        }
+        if (p < end && *p == ps->delim) {
+            p++;
+            continue;
+        }
+        if (p < end) {
+            p++;
+        }
+        line++;
+        break;
+    }
+    st->body = p;
+    st->body_line = line;
+cleanup:
+    crm_free(tmp.scratch);
+    crm__dict_fini(&seen);
+    return rc;
+}
+
+static crm_status apply_types(read_state *st, const crm_csv_options *opt, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    char **items = NULL;
+    int32_t n = 0;
+    crm_status rc;
+    ps->ov = crm_mallocarray((size_t)ps->n_cols, sizeof *ps->ov);
+    if (ps->ov == NULL) {
+        return crm__error_nomem(err);
+    }
+    memset(ps->ov, CSV_OV_NONE, (size_t)ps->n_cols);
+    if (opt->types == NULL || opt->types[0] == '\0') {
+        return CRM_OK;
+    }
+    rc = split_commas(opt->types, &items, &n, err);
+    for (int32_t i = 0; rc == CRM_OK && i < n; i++) {
+        char *colon = strrchr(items[i], ':');
+        const char *ty;
+        int32_t j = -1;
+        if (colon == NULL) {
+            rc = crm__error_set(err, CRM_EINVAL, "type override \"%s\" is not name:type",
+                                items[i]);
+            break;
+        }
+        *colon = '\0';
+        ty = colon + 1;
+        for (int32_t k = 0; k < ps->n_cols; k++) {
+            if (strcmp(ps->names[k], items[i]) == 0) {
+                j = k;
+            }
+        }
+        if (j < 0) {
+            rc = crm__error_at(err, CRM_ENOTFOUND, ps->source, 0, 0,
+                               "type override names a column the file does not have");
+            crm__error_field(err, items[i]);
+        } else if (strcmp(ty, "num") == 0 || strcmp(ty, "numeric") == 0) {
+            ps->ov[j] = CRM_COL_NUMERIC;
+        } else if (strcmp(ty, "cat") == 0 || strcmp(ty, "categorical") == 0) {
+            ps->ov[j] = CRM_COL_CATEGORICAL;
+        } else if (strcmp(ty, "id") == 0) {
+            ps->ov[j] = CRM_COL_ID;
+        } else {
+            rc = crm__error_set(err, CRM_EINVAL,
+                                "unknown column type \"%s\" for \"%s\" (use num, cat or id)", ty,
+                                items[i]);
+        }
+    }
+    free_list(items, n);
+    return rc;
+}
+
+static void count_block(const char *s, size_t n, char quote, int64_t *nq, int64_t *nl)
+{
+    size_t q = 0;
+    size_t l = 0;
+    for (size_t i = 0; i < n; i++) {
+        q += (s[i] == quote);
+        l += (s[i] == '\n');
+    }
+    *nq = (int64_t)q;
+    *nl = (int64_t)l;
+}
+
+/* Cut the body into chunks starting at record boundaries; sets begin/end/line0/bound/row0. */
+static crm_status plan_chunks(read_state *st, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    const char *end = ps->base + ps->len;
+    size_t body_len = (size_t)(end - st->body);
+    size_t cb = st->chunk_bytes;
+    int64_t n_fixed;
+    int64_t *nq = NULL;
+    int64_t *nl = NULL;
+    int64_t q_before = 0;
+    int64_t l_before = 0;
+    int32_t n = 0;
+    if (cb == 0) {
+        cb = body_len;
+        if (st->n_threads > 1 && ps->max_rows == 0) {
+            cb = body_len / ((size_t)st->n_threads * 4) + 1;
+            cb = cb < MIN_CHUNK_BYTES ? MIN_CHUNK_BYTES : cb;
+        }
+    }
+    if (cb == 0 || ps->max_rows > 0) {
+        cb = body_len > 0 ? body_len : 1;
+    }
+    n_fixed = (int64_t)((body_len + cb - 1) / cb);
+    if (n_fixed < 1) {
+        n_fixed = 1;
+    }
+    nq = crm_mallocarray((size_t)n_fixed, sizeof *nq);
+    nl = crm_mallocarray((size_t)n_fixed, sizeof *nl);
+    st->chunks = crm_calloc((size_t)n_fixed, sizeof *st->chunks);
+    if (nq == NULL || nl == NULL || st->chunks == NULL) {
+        crm_free(nq);
+        crm_free(nl);
+        return crm__error_nomem(err);
+    }
+#pragma omp parallel for schedule(static) num_threads(st->n_threads) if (n_fixed > 1)
+    for (int64_t f = 0; f < n_fixed; f++) {
+        size_t b = (size_t)f * cb;
+        size_t e = b + cb < body_len ? b + cb : body_len;
+        count_block(st->body + b, e - b, ps->quote, &nq[f], &nl[f]);
+    }
+    for (int64_t f = 0; f < n_fixed; f++) {
+        const char *b = st->body + (size_t)f * cb;
+        const char *e = (size_t)(f + 1) * cb < body_len ? st->body + (size_t)(f + 1) * cb : end;
+        const char *start = NULL;
+        int64_t lines = 0;
+        if (f == 0) {
+            start = b;
+        } else {
+            int parity = (int)(q_before & 1);
+            for (const char *p = b; p < e; p++) {
+                if (*p == ps->quote) {
+                    parity ^= 1;
+                } else if (*p == '\n') {
+                    lines++;
+                    if (parity == 0) {
+                        start = p + 1;
+                        break;
+                    }
+                }
+            }
+        }
+        if (start != NULL && (start < end || n == 0)) {
+            csv_chunk *ch = &st->chunks[n];
+            ch->begin = start;
+            ch->line0 = st->body_line + l_before + lines;
+            if (n > 0) {
+                st->chunks[n - 1].end = start;
+                st->chunks[n - 1].bound = ch->line0 - st->chunks[n - 1].line0;
+            }
+            n++;
+        }
+        q_before += nq[f];
+        l_before += nl[f];
+    }
+    st->chunks[n - 1].end = end;
+    st->chunks[n - 1].bound = st->body_line + l_before - st->chunks[n - 1].line0 + 1;
+    st->n_chunks = n;
+    st->total_bound = 0;
+    for (int32_t c = 0; c < n; c++) {
+        st->chunks[c].row0 = st->total_bound;
+        st->total_bound += st->chunks[c].bound;
+    }
+    crm_free(nq);
+    crm_free(nl);
+    return CRM_OK;
+}
+
+static crm_status alloc_arrays(read_state *st, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    size_t nb = (size_t)st->total_bound;
+    ps->vals = crm_calloc((size_t)ps->n_cols, sizeof *ps->vals);
+    ps->row_line = crm_mallocarray(nb, sizeof *ps->row_line);
+    ps->row_off = crm_mallocarray(nb, sizeof *ps->row_off);
+    if (ps->vals == NULL || ps->row_line == NULL || ps->row_off == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t j = 0; j < ps->n_cols; j++) {
+        ps->vals[j] = crm_mallocarray(nb, sizeof(double));
+        if (ps->vals[j] == NULL) {
+            return crm__error_nomem(err);
+        }
+    }
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        csv_chunk *ch = &st->chunks[c];
+        ch->cs = crm_calloc((size_t)ps->n_cols, sizeof *ch->cs);
+        if (ch->cs == NULL) {
+            return crm__error_nomem(err);
+        }
+        for (int32_t j = 0; j < ps->n_cols; j++) {
+            csv_colstat *cs = &ch->cs[j];
+            crm__dict_init(&cs->dict);
+            cs->switch_row = (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) ? 0
+                                                                                         : -1;
+            cs->word_row = -1;
+            cs->inf_row = -1;
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status parse_chunks(read_state *st, const crm_progress *progress, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    int cancel = 0;
+    int32_t done = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(st->n_threads) if (st->n_chunks > 1)
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        int stop;
+#pragma omp atomic read
+        stop = cancel;
+        if (stop) {
+            st->chunks[c].rc = CRM_ECANCELLED;
+            continue;
+        }
+        crm__csv_parse_chunk(ps, &st->chunks[c]);
+        {
+            int32_t d;
+#pragma omp atomic capture
+            d = ++done;
+#ifdef _OPENMP
+            if (omp_get_thread_num() == 0 &&
+#else
+            if (
+#endif
+                !crm_progress_report(progress, "reading CSV", (double)d / st->n_chunks)) {
+#pragma omp atomic write
+                cancel = 1;
+            }
+        }
+    }
+    if (cancel) {
+        return crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", ps->source);
+    }
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        csv_chunk *ch = &st->chunks[c];
+        if (ch->rc != CRM_OK) {
+            if (err != NULL) {
+                *err = ch->err;
+            }
+            return ch->rc;
+        }
+        if (ch->misaligned) {
+            return CRM_EINTERNAL; /* caller retries with one chunk */
+        }
+        if (ps->max_rows > 0) {
+            break;
+        }
+    }
+    return CRM_OK;
+}
+
+/* Close the gaps left where a chunk held fewer records than it reserved. */
+static int64_t compact(read_state *st)
+{
+    csv_parser *ps = &st->ps;
+    int64_t at = 0;
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        csv_chunk *ch = &st->chunks[c];
+        size_t n = (size_t)ch->n_rows;
+        if (ch->row0 != at && n > 0) {
+            for (int32_t j = 0; j < ps->n_cols; j++) {
+                memmove(ps->vals[j] + at, ps->vals[j] + ch->row0, n * sizeof(double));
+            }
+            memmove(ps->row_line + at, ps->row_line + ch->row0, n * sizeof(int64_t));
+            memmove(ps->row_off + at, ps->row_off + ch->row0, n * sizeof(int64_t));
+        }
+        ch->row0 = at;
+        at += ch->n_rows;
+    }
+    return at;
+}
+
+typedef struct col_verdict {
+    crm_col_type type;
+    int64_t err_line;    /* 0 = no error */
+    int64_t err_row;
+    int inf;             /* error is an infinite value, not a word */
+    const char *text;
+} col_verdict;
+
+static col_verdict judge_column(const read_state *st, int32_t j)
+{
+    const csv_parser *ps = &st->ps;
+    col_verdict v = { CRM_COL_NUMERIC, 0, 0, 0, NULL };
+    int64_t n_num = 0;
+    int64_t n_word = 0;
+    const csv_colstat *word = NULL;
+    const csv_colstat *inf = NULL;
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        const csv_colstat *cs = &st->chunks[c].cs[j];
+        n_num += cs->n_num;
+        n_word += cs->n_word;
+        if (word == NULL && cs->word_row >= 0) {
+            word = cs;
+        }
+        if (inf == NULL && cs->inf_row >= 0) {
+            inf = cs;
+        }
+    }
+    if (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) {
+        v.type = (crm_col_type)ps->ov[j];
+        return v;
+    }
+    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC && !(n_num > 0 && n_word * 20 < n_num + n_word)) {
+        v.type = CRM_COL_CATEGORICAL;
+        return v;
+    }
+    if (n_word > 0) {
+        v.err_line = word->word_line;
+        v.text = word->word;
+    } else if (inf != NULL) {
+        v.err_line = inf->inf_line;
+        v.inf = 1;
+    }
+    return v;
+}
+
+static crm_status build_text(read_state *st, int32_t j, crm__col *col, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    int32_t *map = NULL;
+    crm_status rc = CRM_OK;
+    int64_t n_rows = st->chunks[st->n_chunks - 1].row0 + st->chunks[st->n_chunks - 1].n_rows;
+    col->codes = crm_mallocarray((size_t)n_rows, sizeof(int32_t));
+    if (col->codes == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t c = 0; c < st->n_chunks && rc == CRM_OK; c++) {
+        csv_chunk *ch = &st->chunks[c];
+        csv_colstat *cs = &ch->cs[j];
+        const double *v = ps->vals[j] + ch->row0;
+        int32_t *out = col->codes + ch->row0;
+        int64_t sw = cs->switch_row < 0 ? ch->n_rows : cs->switch_row;
+        for (int64_t r = 0; r < sw && rc == CRM_OK; r++) {
+            csv_field f;
+            out[r] = -1;
+            if (isnan(v[r])) {
+                continue;
+            }
+            rc = crm__csv_extract(ps, ch, ps->row_off[ch->row0 + r], j, &f);
+            if (rc == CRM_OK) {
+                rc = crm__dict_intern(&col->dict, f.s, f.len, &out[r]);
+            }
+        }
+        if (rc == CRM_OK && cs->dict.n > 0) {
+            map = crm_mallocarray((size_t)cs->dict.n, sizeof *map);
+            if (map == NULL) {
+                rc = CRM_ENOMEM;
+                break;
+            }
+            for (int32_t k = 0; k < cs->dict.n && rc == CRM_OK; k++) {
+                const char *s = crm__dict_text(&cs->dict, k);
+                size_t len = (k + 1 < cs->dict.n ? cs->dict.off[k + 1] : cs->dict.arena_len) -
+                             cs->dict.off[k] - 1;
+                rc = crm__dict_intern(&col->dict, s, len, &map[k]);
+            }
+            for (int64_t r = sw; r < ch->n_rows && rc == CRM_OK; r++) {
+                out[r] = v[r] < 0 ? -1 : map[(int32_t)v[r]];
+            }
+            crm_free(map);
+            map = NULL;
+        } else {
+            for (int64_t r = sw; r < ch->n_rows; r++) {
+                out[r] = -1;
+            }
+        }
+        crm__dict_fini(&cs->dict);
+    }
+    if (rc == CRM_ENOMEM) {
+        return crm__error_nomem(err);
+    }
+    if (rc != CRM_OK) {
+        return crm__error_at(err, rc, ps->source, 0, 0, "column has too many distinct values");
+    }
+    return CRM_OK;
+}
+
+static crm_status build_table(read_state *st, int64_t n_rows, crm_table **out, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    col_verdict *verdict;
+    crm_table *t = NULL;
+    crm_status rc;
+    int32_t bad = -1;
+    verdict = crm_mallocarray((size_t)ps->n_cols, sizeof *verdict);
+    if (verdict == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t j = 0; j < ps->n_cols; j++) {
+        verdict[j] = judge_column(st, j);
+        if (verdict[j].err_line > 0 && (bad < 0 || verdict[j].err_line < verdict[bad].err_line)) {
+            bad = j;
+        }
+    }
+    if (bad >= 0) {
+        if (verdict[bad].inf) {
+            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
+                               "infinite value in a numeric column");
+        } else {
+            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
+                               "expected a number, got \"%s\"%s", verdict[bad].text,
+                               ps->ov[bad] == CRM_COL_NUMERIC
+                                   ? ""
+                                   : " (fewer than 1 in 20 values of this column are words: "
+                                     "override it as cat to accept them)");
+        }
+        crm__error_field(err, ps->names[bad]);
+        goto cleanup;
+    }
+    rc = crm_table_new(n_rows, ps->source, &t, err);
+    for (int32_t j = 0; rc == CRM_OK && j < ps->n_cols; j++) {
+        crm__col col;
+        memset(&col, 0, sizeof col);
+        crm__dict_init(&col.dict);
+        col.type = verdict[j].type;
+        col.name = ps->names[j];
+        if (col.type == CRM_COL_NUMERIC) {
+            double *shrunk = n_rows < st->total_bound
+                                 ? crm_realloc(ps->vals[j], (size_t)n_rows * sizeof(double))
+                                 : NULL;
+            col.num = shrunk ? shrunk : ps->vals[j];
+        } else {
+            rc = build_text(st, j, &col, err);
+            if (rc == CRM_OK && col.type == CRM_COL_CATEGORICAL && ps->ov[j] == CSV_OV_NONE &&
+                (name_like_id(col.name) || (col.dict.n >= 20 && col.dict.n == n_rows))) {
+                col.type = CRM_COL_ID;
+            }
+        }
+        if (rc == CRM_OK) {
+            rc = crm__table_push_col(t, &col, err);
+        }
+        if (rc != CRM_OK) {
+            crm_free(col.codes);
+            crm__dict_fini(&col.dict);
+            break;
+        }
+        if (col.type == CRM_COL_NUMERIC) {
+            ps->vals[j] = NULL;
+        } else {
+            crm_free(ps->vals[j]);
+            ps->vals[j] = NULL;
+        }
+        ps->names[j] = NULL;
+    }
+    if (rc == CRM_OK) {
+        int64_t *rl = n_rows > 0 ? crm_realloc(ps->row_line, (size_t)n_rows * sizeof *rl) : NULL;
+        t->row_line = rl ? rl : ps->row_line;
+        ps->row_line = NULL;
+        *out = t;
+        t = NULL;
+    }
+cleanup:
+    crm_table_free(t);
+    crm_free(verdict);
+    return rc;
+}
+
+static crm_status read_body(read_state *st, const crm_progress *progress, crm_table **out,
+                            crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    int64_t n_rows;
+    crm_status rc = plan_chunks(st, err);
+    if (rc == CRM_OK) {
+        rc = alloc_arrays(st, err);
+    }
+    if (rc == CRM_OK) {
+        rc = parse_chunks(st, progress, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    n_rows = compact(st);
+    if (n_rows == 0) {
+        return crm__error_at(err, CRM_EDATA, ps->source, st->body_line, 0,
+                             "the file has a header but no data rows");
+    }
+    return build_table(st, n_rows, out, err);
+}
+
+static void reset_body(read_state *st)
+{
+    csv_parser *ps = &st->ps;
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        chunk_fini(&st->chunks[c], ps->n_cols);
+    }
+    crm_free(st->chunks);
+    st->chunks = NULL;
+    st->n_chunks = 0;
+    if (ps->vals != NULL) {
+        for (int32_t j = 0; j < ps->n_cols; j++) {
+            crm_free(ps->vals[j]);
+        }
+    }
+    crm_free(ps->vals);
+    crm_free(ps->row_line);
+    crm_free(ps->row_off);
+    ps->vals = NULL;
+    ps->row_line = NULL;
+    ps->row_off = NULL;
+}
+
+static crm_status parse_text(const char *data, size_t len, const char *source,
+                             const crm_csv_options *opt, const crm_progress *progress,
+                             size_t chunk_bytes, crm_table **out, crm_error *err)
+{
+    read_state st;
+    crm_status rc;
+    crm_csv_options def = crm_csv_options_default();
+    if (opt == NULL) {
+        opt = &def;
+    }
+    memset(&st, 0, sizeof st);
+    st.ps.base = data ? data : "";
+    st.ps.len = data ? len : 0;
+    st.ps.source = source;
+    st.ps.delim = opt->delimiter ? opt->delimiter : ',';
+    st.ps.quote = opt->quote ? opt->quote : '"';
+    st.ps.max_rows = opt->max_rows > 0 ? opt->max_rows : 0;
+    st.ps.max_field = opt->max_field_bytes > 0 ? opt->max_field_bytes : (1 << 20);
+    st.chunk_bytes = chunk_bytes;
+#ifdef _OPENMP
+    st.n_threads = opt->n_threads > 0 ? opt->n_threads : omp_get_max_threads();
+#else
+    st.n_threads = 1;
+#endif
+    if (st.ps.delim == st.ps.quote || st.ps.delim == '\n' || st.ps.delim == '\r' ||
+        st.ps.quote == '\n' || st.ps.quote == '\r') {
+        return crm__error_set(err, CRM_EINVAL, "delimiter and quote must differ and not be a "
+                                               "line break");
+    }
+    if (opt->max_cols < 0) {
+        return crm__error_set(err, CRM_EINVAL, "max_cols must be >= 0");
+    }
+    {
+        crm_csv_options o = *opt;
+        if (o.max_cols == 0) {
+            o.max_cols = 16384;
+        }
+        rc = read_header(&st, &o, err);
+    }
+    if (rc == CRM_OK && opt->na_values != NULL) {
+        rc = split_commas(opt->na_values, &st.ps.na, &st.ps.n_na, err);
+    }
+    if (rc == CRM_OK) {
+        rc = apply_types(&st, opt, err);
+    }
+    if (rc == CRM_OK) {
+        rc = read_body(&st, progress, out, err);
+        if (rc == CRM_EINTERNAL && st.chunks != NULL && st.n_chunks > 1) {
+            reset_body(&st); /* a split inside quotes: only after malformed input */
+            st.chunk_bytes = st.ps.len + 1;
+            rc = read_body(&st, progress, out, err);
+        }
+        if (rc == CRM_EINTERNAL) {
+            rc = crm__error_at(err, CRM_EINTERNAL, source, 0, 0, "CSV chunking went wrong");
+        }
+    }
+    state_fini(&st);
+    return rc;
+}
+
+crm_status crm__csv_read_mem_chunked(const char *data, size_t len, const char *source,
+                                     const crm_csv_options *opt, const crm_progress *progress,
+                                     size_t chunk_bytes, crm_table **out, crm_error *err)
+{
+    char *plain = NULL;
+    size_t plain_len = 0;
+    crm_status rc;
+    *out = NULL;
+    if (source == NULL) {
+        source = "<memory>";
+    }
+    rc = crm__csv_maybe_gunzip(data, len, source, &plain, &plain_len, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (plain != NULL) {
+        rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
+        crm_free(plain);
+        return rc;
+    }
+    return parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
+}
+
+crm_status crm_table_read_csv_mem(const char *data, size_t len, const char *source,
+                                  const crm_csv_options *opt, crm_table **out, crm_error *err)
+{
+    return crm__csv_read_mem_chunked(data, len, source, opt, NULL, 0, out, err);
+}
+
+crm_status crm_table_read_csv(const char *path, const crm_csv_options *opt,
+                              const crm_progress *progress, crm_table **out, crm_error *err)
+{
+    const char *data;
+    size_t len;
+    size_t map_len;
+    crm_status rc;
+    *out = NULL;
+    if (path == NULL || path[0] == '\0') {
+        return crm__error_set(err, CRM_EINVAL, "input path is empty");
+    }
+    rc = crm__csv_load_file(path, &data, &len, &map_len, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (!crm_progress_report(progress, "reading CSV", 0.0)) {
+        rc = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", path);
+    } else {
+        rc = crm__csv_read_mem_chunked(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path,
+                                       opt, progress, 0, out, err);
+    }
+    crm__csv_unload(data, map_len);
+    return rc;
+}

@@ -1,0 +1,419 @@
+/* csv_scan.c: the CSV reader's hot loop: records and fields of one chunk (RFC 4180).
+ *
+ * A field that looks like a plain decimal number is converted while it is scanned (one
+ * pass over its bytes, Clinger's exact fast path); anything else takes the general path:
+ * find the field's end, unquote it, then decide between missing marker, number and word.
+ * A column stores numbers until its first word in the chunk; from there on the chunk stores
+ * codes of a chunk-local dictionary (as doubles, in the same slot), so no column needs a
+ * second pass over the text unless it turns out to be text after all. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core_internal.h"
+#include "core/numparse.h"
+#include "csv_internal.h"
+
+static crm_status fail(const csv_parser *ps, csv_chunk *ch, crm_status code, int64_t line,
+                       int64_t col, const char *name, const char *msg)
+{
+    crm__error_at(&ch->err, code, ps->source, line, col, "%s", msg);
+    if (name != NULL) {
+        crm__error_field(&ch->err, name);
+    }
+    ch->rc = code;
+    return code;
+}
+
+static crm_status too_long(const csv_parser *ps, csv_chunk *ch, int64_t line, int32_t j,
+                           const char *name)
+{
+    char msg[96];
+    (void)snprintf(msg, sizeof msg, "field longer than the limit of %lld bytes",
+                   (long long)ps->max_field);
+    return fail(ps, ch, CRM_ELIMIT, line, j + 1, name, msg);
+}
+
+static crm_status scan_quoted(const csv_parser *ps, csv_chunk *ch, const char **pp,
+                              int64_t *line, int32_t j, const char *name, csv_field *f)
+{
+    const char *end = ps->base + ps->len;
+    const char *p = *pp + 1;
+    const char *s = p;
+    int64_t open_line = *line;
+    int has_escape = 0;
+    for (;;) {
+        const char *q = memchr(p, ps->quote, (size_t)(end - p));
+        if (q == NULL) {
+            return fail(ps, ch, CRM_EPARSE, open_line, j + 1, name,
+                        "quoted field is not closed before the end of the input");
+        }
+        for (const char *n = memchr(p, '\n', (size_t)(q - p)); n != NULL;
+             n = memchr(n + 1, '\n', (size_t)(q - n - 1))) {
+            (*line)++;
+        }
+        if (q + 1 < end && q[1] == ps->quote) {
+            has_escape = 1;
+            p = q + 2;
+            continue;
+        }
+        p = q;
+        break;
+    }
+    f->s = s;
+    f->len = (size_t)(p - s);
+    f->quoted = 1;
+    p++;
+    if (p < end && *p != ps->delim && *p != '\n') {
+        if (*p == '\r' && (p + 1 == end || p[1] == '\n')) {
+            p++;
+        } else {
+            char msg[80];
+            (void)snprintf(msg, sizeof msg, "unexpected character '%c' after a closing quote",
+                           (*p >= 32 && *p < 127) ? *p : '?');
+            return fail(ps, ch, CRM_EPARSE, *line, j + 1, name, msg);
+        }
+    }
+    *pp = p;
+    if ((int64_t)f->len > ps->max_field) {
+        return too_long(ps, ch, *line, j, name);
+    }
+    if (has_escape) {
+        char *o;
+        if (ch->scratch_cap < f->len + 1) {
+            size_t cap = f->len + 64;
+            char *b = crm_realloc(ch->scratch, cap);
+            if (b == NULL) {
+                crm__error_nomem(&ch->err);
+                ch->rc = CRM_ENOMEM;
+                return CRM_ENOMEM;
+            }
+            ch->scratch = b;
+            ch->scratch_cap = cap;
+        }
+        o = ch->scratch;
+        for (size_t i = 0; i < f->len; i++) {
+            *o++ = s[i];
+            i += (s[i] == ps->quote); /* "" -> " */
+        }
+        f->s = ch->scratch;
+        f->len = (size_t)(o - ch->scratch);
+    }
+    return CRM_OK;
+}
+
+crm_status crm__csv_scan_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
+                               int64_t *line, int32_t j, const char *name, csv_field *f)
+{
+    const char *end = ps->base + ps->len;
+    const char *p = *pp;
+    const char *s = p;
+    if (p < end && *p == ps->quote) {
+        return scan_quoted(ps, ch, pp, line, j, name, f);
+    }
+    while (p < end) {
+        char c = *p;
+        if (c == ps->delim || c == '\n') {
+            break;
+        }
+        if (c == ps->quote) {
+            return fail(ps, ch, CRM_EPARSE, *line, j + 1, name,
+                        "quote character inside an unquoted field (quote the whole field and "
+                        "double the quote)");
+        }
+        p++;
+    }
+    f->s = s;
+    f->len = (size_t)(p - s);
+    f->quoted = 0;
+    if (f->len > 0 && s[f->len - 1] == '\r' && (p == end || *p == '\n')) {
+        f->len--;
+    }
+    *pp = p;
+    if ((int64_t)f->len > ps->max_field) {
+        return too_long(ps, ch, *line, j, name);
+    }
+    return CRM_OK;
+}
+
+int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len)
+{
+    if (len == 0) {
+        return 1;
+    }
+    if (len <= 4) {
+        char b[4];
+        for (size_t i = 0; i < len; i++) {
+            char c = s[i];
+            b[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        }
+        if ((len == 1 && b[0] == '?') || (len == 2 && memcmp(b, "na", 2) == 0) ||
+            (len == 3 && (memcmp(b, "nan", 3) == 0 || memcmp(b, "n/a", 3) == 0)) ||
+            (len == 4 && memcmp(b, "null", 4) == 0)) {
+            return 1;
+        }
+    }
+    for (int32_t k = 0; k < ps->n_na; k++) {
+        if (strlen(ps->na[k]) == len && memcmp(ps->na[k], s, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A plain decimal number ending at a terminator, converted exactly; 0 if the field needs
+ * the general path (anything unusual, including more than 19 digits or a big exponent). */
+static inline int fast_number(const char **pp, const char *end, char delim, double *out)
+{
+    const char *p = *pp;
+    uint64_t m = 0;
+    int64_t e10 = 0;
+    int neg = 0;
+    const char *d0;
+    ptrdiff_t nd;
+    if (p < end && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        p++;
+    }
+    d0 = p;
+    while (p < end && (unsigned)(*p - '0') < 10u) {
+        m = m * 10 + (uint64_t)(*p - '0');
+        p++;
+    }
+    nd = p - d0;
+    if (p < end && *p == '.') {
+        const char *f0 = ++p;
+        while (p < end && (unsigned)(*p - '0') < 10u) {
+            m = m * 10 + (uint64_t)(*p - '0');
+            p++;
+        }
+        e10 = -(int64_t)(p - f0);
+        nd += p - f0;
+    }
+    if (nd == 0 || nd > 19) {
+        return 0;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        int64_t ev = 0;
+        const char *x0;
+        p++;
+        if (p < end && (*p == '-' || *p == '+')) {
+            eneg = *p == '-';
+            p++;
+        }
+        x0 = p;
+        while (p < end && (unsigned)(*p - '0') < 10u && p - x0 < 4) {
+            ev = ev * 10 + (*p - '0');
+            p++;
+        }
+        if (p == x0) {
+            return 0;
+        }
+        e10 += eneg ? -ev : ev;
+    }
+    if (p < end && *p != delim && *p != '\n' && !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+        return 0;
+    }
+    if (!crm__decimal_fast(m, e10, neg, out)) {
+        return 0;
+    }
+    *pp = p;
+    return 1;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    const char *a = *s;
+    size_t n = *len;
+    while (n > 0 && (*a == ' ' || *a == '\t')) {
+        a++;
+        n--;
+    }
+    while (n > 0 && (a[n - 1] == ' ' || a[n - 1] == '\t')) {
+        n--;
+    }
+    *s = a;
+    *len = n;
+}
+
+static void note_word(csv_colstat *c, int64_t row, int64_t line, const char *s, size_t len)
+{
+    if (c->word_row < 0) {
+        size_t n = len < sizeof c->word - 1 ? len : sizeof c->word - 1;
+        c->word_row = row;
+        c->word_line = line;
+        memcpy(c->word, s, n);
+        c->word[n] = '\0';
+    }
+}
+
+static crm_status intern(const csv_parser *ps, csv_chunk *ch, csv_colstat *c, int32_t j,
+                         int64_t line, const csv_field *f, double *slot)
+{
+    int32_t code;
+    crm_status rc = crm__dict_intern(&c->dict, f->s, f->len, &code);
+    if (rc == CRM_ENOMEM) {
+        crm__error_nomem(&ch->err);
+        ch->rc = rc;
+        return rc;
+    }
+    if (rc != CRM_OK) {
+        return fail(ps, ch, rc, line, j + 1, ps->names[j], "too many distinct values");
+    }
+    *slot = (double)code;
+    return CRM_OK;
+}
+
+/* The general path for the field at *pp of column j. */
+static crm_status slow_cell(const csv_parser *ps, csv_chunk *ch, const char **pp, int64_t *line,
+                            int32_t j, int64_t row, double *slot)
+{
+    csv_colstat *c = &ch->cs[j];
+    int64_t line0 = *line;
+    csv_field f;
+    const char *t;
+    size_t tlen;
+    double v = 0;
+    int is_num;
+    int missing;
+    crm_status rc = crm__csv_scan_field(ps, ch, pp, line, j, ps->names[j], &f);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    t = f.s;
+    tlen = f.len;
+    trim(&t, &tlen);
+    missing = f.len == 0 || (!f.quoted && crm__csv_is_na(ps, t, tlen));
+    is_num = !missing && crm__parse_double(t, tlen, &v);
+    if (is_num && isnan(v)) {
+        missing = 1;
+        is_num = 0;
+    }
+    if (missing) {
+        c->n_missing++;
+        *slot = c->switch_row < 0 ? (double)NAN : -1.0;
+        return CRM_OK;
+    }
+    if (c->switch_row < 0) {
+        if (is_num) {
+            c->n_num++;
+            if (isinf(v) && c->inf_row < 0) {
+                c->inf_row = row;
+                c->inf_line = line0;
+            }
+            *slot = v;
+            return CRM_OK;
+        }
+        c->n_word++;
+        note_word(c, row, line0, t, tlen);
+        if (ps->ov[j] == CRM_COL_NUMERIC) {
+            *slot = (double)NAN;
+            return CRM_OK;
+        }
+        c->switch_row = row;
+        return intern(ps, ch, c, j, line0, &f, slot);
+    }
+    if (ps->ov[j] == CSV_OV_NONE) {
+        if (is_num) {
+            c->n_num++;
+        } else {
+            c->n_word++;
+            note_word(c, row, line0, t, tlen);
+        }
+    }
+    return intern(ps, ch, c, j, line0, &f, slot);
+}
+
+static void fail_ragged(const csv_parser *ps, csv_chunk *ch, int64_t line, int32_t j)
+{
+    char msg[128];
+    if (j >= ps->n_cols) {
+        (void)snprintf(msg, sizeof msg, "row has more fields than the %d of the header",
+                       ps->n_cols);
+        (void)fail(ps, ch, CRM_EPARSE, line, ps->n_cols + 1, NULL, msg);
+    } else {
+        (void)snprintf(msg, sizeof msg, "row has %d fields, the header has %d", j, ps->n_cols);
+        (void)fail(ps, ch, CRM_EPARSE, line, j + 1, ps->names[j], msg);
+    }
+}
+
+void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
+{
+    const char *end = ps->base + ps->len;
+    const char *p = ch->begin;
+    const char delim = ps->delim;
+    const int32_t n_cols = ps->n_cols;
+    int64_t line = ch->line0;
+    int64_t r = 0;
+    while (p < ch->end) {
+        int64_t slot;
+        int32_t j;
+        if (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+            p += (*p == '\r' && p + 1 < end) ? 2 : 1; /* blank line */
+            line++;
+            continue;
+        }
+        if (ps->max_rows > 0 && r == ps->max_rows) {
+            break;
+        }
+        if (r == ch->bound) {
+            ch->misaligned = 1;
+            break;
+        }
+        slot = ch->row0 + r;
+        ps->row_line[slot] = line;
+        ps->row_off[slot] = p - ps->base;
+        for (j = 0;; j++) {
+            double v;
+            if (ch->cs[j].switch_row < 0 && fast_number(&p, end, delim, &v)) {
+                ps->vals[j][slot] = v;
+                ch->cs[j].n_num++;
+                if (p < end && *p == '\r') {
+                    p++;
+                }
+            } else if (slow_cell(ps, ch, &p, &line, j, r, &ps->vals[j][slot]) != CRM_OK) {
+                ch->n_rows = r;
+                return;
+            }
+            if (p < end && *p == delim) {
+                if (j + 1 == n_cols) {
+                    fail_ragged(ps, ch, line, n_cols);
+                    ch->n_rows = r;
+                    return;
+                }
+                p++;
+                continue;
+            }
+            if (j + 1 < n_cols) {
+                fail_ragged(ps, ch, line, j + 1);
+                ch->n_rows = r;
+                return;
+            }
+            if (p < end) {
+                p++; /* the '\n' */
+                line++;
+            }
+            break;
+        }
+        r++;
+    }
+    ch->n_rows = r;
+    if (p > ch->end) {
+        ch->misaligned = 1;
+    }
+}
+
+crm_status crm__csv_extract(const csv_parser *ps, csv_chunk *ch, int64_t off, int32_t j,
+                            csv_field *f)
+{
+    const char *p = ps->base + off;
+    int64_t line = 0;
+    for (int32_t k = 0;; k++) {
+        crm_status rc = crm__csv_scan_field(ps, ch, &p, &line, k, NULL, f);
+        if (rc != CRM_OK || k == j) {
+            return rc;
+        }
+        p++; /* the delimiter: the record was parsed once already */
+    }
+}

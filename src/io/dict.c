@@ -1,0 +1,170 @@
+/* dict.c: string -> code dictionary for categorical and identifier columns.
+ *
+ * Open addressing with linear probing over a power-of-two slot array kept at most half full;
+ * each slot keeps the 32-bit hash so that most probes never touch the arena. Codes are given
+ * in order of first insertion, which makes level order a pure function of the input. */
+#include <string.h>
+
+#include "core/core_internal.h"
+#include "io_internal.h"
+
+uint64_t crm__hash_bytes(const char *s, size_t len)
+{
+    const uint64_t k = UINT64_C(0x9E3779B97F4A7C15);
+    uint64_t h = UINT64_C(0x243F6A8885A308D3) ^ (uint64_t)len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, len - i);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 32;
+    return h;
+}
+
+void crm__dict_init(crm__dict *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+void crm__dict_fini(crm__dict *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    crm_free(d->arena);
+    crm_free(d->off);
+    crm_free(d->slots);
+    crm_free(d->hashes);
+    memset(d, 0, sizeof *d);
+}
+
+static int text_equal(const crm__dict *d, int32_t code, const char *s, size_t len)
+{
+    /* Texts sit back to back in the arena, so a text's length is known without storing it
+     * (and texts with NUL bytes compare correctly). */
+    size_t end = code + 1 < d->n ? d->off[code + 1] : d->arena_len;
+    return end - d->off[code] == len + 1 && memcmp(d->arena + d->off[code], s, len) == 0;
+}
+
+int32_t crm__dict_find(const crm__dict *d, const char *s, size_t len)
+{
+    uint32_t h;
+    size_t mask;
+    if (d->n_slots == 0) {
+        return -1;
+    }
+    h = (uint32_t)crm__hash_bytes(s, len);
+    mask = d->n_slots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        int32_t c = d->slots[i];
+        if (c == 0) {
+            return -1;
+        }
+        if (d->hashes[i] == h && text_equal(d, c - 1, s, len)) {
+            return c - 1;
+        }
+    }
+}
+
+static crm_status grow_slots(crm__dict *d)
+{
+    size_t n = d->n_slots ? d->n_slots * 2 : 64;
+    int32_t *slots = crm_calloc(n, sizeof *slots);
+    uint32_t *hashes = crm_mallocarray(n, sizeof *hashes);
+    if (slots == NULL || hashes == NULL) {
+        crm_free(slots);
+        crm_free(hashes);
+        return CRM_ENOMEM;
+    }
+    for (size_t i = 0; i < d->n_slots; i++) {
+        size_t j;
+        if (d->slots[i] == 0) {
+            continue;
+        }
+        for (j = d->hashes[i] & (n - 1); slots[j] != 0; j = (j + 1) & (n - 1)) {
+        }
+        slots[j] = d->slots[i];
+        hashes[j] = d->hashes[i];
+    }
+    crm_free(d->slots);
+    crm_free(d->hashes);
+    d->slots = slots;
+    d->hashes = hashes;
+    d->n_slots = n;
+    return CRM_OK;
+}
+
+static crm_status add_text(crm__dict *d, const char *s, size_t len)
+{
+    if (d->n == d->cap) {
+        int32_t cap = d->cap ? (d->cap > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap * 2) : 16;
+        size_t *off;
+        if (cap <= d->n) {
+            return CRM_ELIMIT;
+        }
+        off = crm_realloc(d->off, (size_t)cap * sizeof *off);
+        if (off == NULL) {
+            return CRM_ENOMEM;
+        }
+        d->off = off;
+        d->cap = cap;
+    }
+    if (d->arena_cap - d->arena_len < len + 1) {
+        size_t cap = d->arena_cap ? d->arena_cap : 256;
+        char *a;
+        while (cap - d->arena_len < len + 1) {
+            cap *= 2;
+        }
+        a = crm_realloc(d->arena, cap);
+        if (a == NULL) {
+            return CRM_ENOMEM;
+        }
+        d->arena = a;
+        d->arena_cap = cap;
+    }
+    d->off[d->n] = d->arena_len;
+    if (len > 0) {
+        memcpy(d->arena + d->arena_len, s, len);
+    }
+    d->arena[d->arena_len + len] = '\0';
+    d->arena_len += len + 1;
+    return CRM_OK;
+}
+
+crm_status crm__dict_intern(crm__dict *d, const char *s, size_t len, int32_t *code)
+{
+    uint32_t h = (uint32_t)crm__hash_bytes(s, len);
+    size_t mask;
+    size_t i;
+    crm_status rc;
+    if ((size_t)d->n * 2 + 2 > d->n_slots) {
+        rc = grow_slots(d);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
+    mask = d->n_slots - 1;
+    for (i = h & mask; d->slots[i] != 0; i = (i + 1) & mask) {
+        if (d->hashes[i] == h && text_equal(d, d->slots[i] - 1, s, len)) {
+            *code = d->slots[i] - 1;
+            return CRM_OK;
+        }
+    }
+    rc = add_text(d, s, len);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    d->slots[i] = d->n + 1;
+    d->hashes[i] = h;
+    *code = d->n++;
+    return CRM_OK;
+}

@@ -1,0 +1,67 @@
+/* io_internal.h: the table's private layout and the helpers the io files share. */
+#ifndef CRM_IO_INTERNAL_H
+#define CRM_IO_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <crmkit/io.h>
+
+/* A string dictionary: level text -> code (0, 1, ... in order of first insertion). Texts are
+ * NUL-terminated inside one arena; open addressing with the hash kept per slot. */
+typedef struct crm__dict {
+    char *arena;
+    size_t arena_len;
+    size_t arena_cap;
+    size_t *off;     /* off[code]: start of the text in arena */
+    int32_t n;       /* levels */
+    int32_t cap;     /* capacity of off */
+    int32_t *slots;  /* code + 1; 0 = empty */
+    uint32_t *hashes;
+    size_t n_slots;  /* power of two */
+} crm__dict;
+
+void crm__dict_init(crm__dict *d);
+void crm__dict_fini(crm__dict *d);
+/* Code of s[0..len), inserting it when new. Returns CRM_OK, CRM_ENOMEM or CRM_ELIMIT (more
+ * than INT32_MAX - 1 levels). */
+crm_status crm__dict_intern(crm__dict *d, const char *s, size_t len, int32_t *code);
+/* Code of s[0..len) or -1. */
+int32_t crm__dict_find(const crm__dict *d, const char *s, size_t len);
+static inline const char *crm__dict_text(const crm__dict *d, int32_t code)
+{
+    return d->arena + d->off[code];
+}
+uint64_t crm__hash_bytes(const char *s, size_t len);
+
+typedef struct crm__col {
+    char *name;
+    crm_col_type type;
+    double *num;     /* numeric: n_rows values */
+    int32_t *codes;  /* categorical / id: n_rows codes */
+    crm__dict dict;  /* levels of a text column */
+} crm__col;
+
+struct crm_table {
+    char *source;
+    int64_t n_rows;
+    int32_t n_cols;
+    int32_t cap_cols;
+    crm__col *cols;
+    int64_t *row_line; /* n_rows input lines, or NULL */
+};
+
+/* Append a column that takes ownership of name, num/codes and dict (the table's column
+ * array grows). On failure nothing is taken. */
+crm_status crm__table_push_col(crm_table *t, crm__col *col, crm_error *err);
+
+/* Shortest text that reads back as exactly v (at most 24 bytes + NUL into buf[32]);
+ * returns its length. Non-finite values print as "nan", "inf", "-inf". */
+int crm__format_double(double v, char *buf);
+
+/* Internal entry of the reader with a forced chunk size in bytes (0 = automatic), so tests
+ * can split tiny inputs into many chunks and compare with the one-chunk result. */
+crm_status crm__csv_read_mem_chunked(const char *data, size_t len, const char *source,
+                                     const crm_csv_options *opt, const crm_progress *progress,
+                                     size_t chunk_bytes, crm_table **out, crm_error *err);
+
+#endif
