@@ -27,8 +27,8 @@ typedef enum crm_impute {
 
 typedef enum crm_scale {
     CRM_SCALE_NONE = 0,
-    CRM_SCALE_ZSCORE = 1, /* (x - mean) / std, population std; constant columns give 0 */
-    CRM_SCALE_MINMAX = 2  /* (x - min) / (max - min) into [0, 1]; constant columns give 0 */
+    CRM_SCALE_ZSCORE = 1, /* (x - mean) / std, population std (ddof 0, as StandardScaler) */
+    CRM_SCALE_MINMAX = 2  /* (x - min) / (max - min) into [0, 1] on the training data */
 } crm_scale;
 
 typedef enum crm_encode {
@@ -51,8 +51,12 @@ CRM_API crm_prep_params crm_prep_params_default(void); /* mean, no caps, zscore,
 CRM_API crm_status crm_prep_params_check(const crm_prep_params *p, crm_error *err);
 
 /** Fit on the named feature columns of t (features[n_features], borrowed). Identifier columns
- *  cannot be features (CRM_EINVAL). A column that is entirely missing, or constant when
- *  scaling needs a spread, is CRM_EDATA naming it. *out owns a new object. */
+ *  cannot be features, nor can a name appear twice (CRM_EINVAL); an absent name is
+ *  CRM_ENOTFOUND. A numeric column that is entirely missing, holds an infinite value, or is
+ *  constant (after capping) when scaling needs a spread, is CRM_EDATA naming it (err->field).
+ *  Statistics: fill values and cap percentiles (numpy's linear interpolation) from the present
+ *  raw values; scaling statistics from the column after imputation and capping. An ordinal
+ *  feature's missing values are filled with its most frequent level. *out owns a new object. */
 CRM_API crm_status crm_prep_fit(const crm_table *t,
                                 const char *const *features,
                                 int32_t n_features,
@@ -61,6 +65,8 @@ CRM_API crm_status crm_prep_fit(const crm_table *t,
                                 crm_error *err);
 CRM_API void crm_prep_free(crm_prep *prep); /* NULL is a no-op */
 
+/** The parameters the transform was fitted with. */
+CRM_API crm_prep_params crm_prep_fitted_params(const crm_prep *prep);
 /** Number of output columns of the design matrix. */
 CRM_API int32_t crm_prep_n_out(const crm_prep *prep);
 /** Borrowed name of output column j ("revenue", "plan=prepaid", "revenue_capped"). */
@@ -83,7 +89,8 @@ CRM_API crm_status crm_prep_transform(const crm_prep *prep,
                                       crm_matrix *out,
                                       int64_t *n_unseen,
                                       crm_error *err);
-/** Map one scaled value of output column j back to its original unit (for profiles). */
+/** Map one scaled value of output column j back to its original unit (for profiles); flag
+ *  and one-hot columns are returned unchanged. */
 CRM_API double crm_prep_unscale(const crm_prep *prep, int32_t j, double v);
 
 /** Save into its own section ("prep") of w / load from r. */

@@ -1,0 +1,816 @@
+/* prep.c: fitted cleaning transforms (imputation, outlier flags, winsorising, scaling,
+ * categorical encoding) from a crm_table to the dense design matrix the algorithms use.
+ *
+ * Fit statistics are taken in the order the transform applies them, as a scikit-learn
+ * pipeline would: the fill value and the cap percentiles come from the present raw values;
+ * the scaling statistics from the column after imputation and capping. Percentiles
+ * interpolate linearly between order statistics (numpy's default, "linear"); they are found
+ * by selection, not sorting, so fitting stays O(n) per column. Sums are Kahan-compensated and
+ * the standard deviation is the population one (ddof = 0), as StandardScaler's.
+ *
+ * "Neighbours" imputation follows the telecom X-means study: a missing value becomes the mean
+ * of the previous and next present values of the same column in file order; where one of
+ * them does not exist (at the ends) it becomes the fitted column mean. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/prep.h>
+
+#include "core/core_internal.h"
+#include "prep_internal.h"
+
+crm_prep_params crm_prep_params_default(void)
+{
+    crm_prep_params p;
+    memset(&p, 0, sizeof p);
+    p.impute = CRM_IMPUTE_MEAN;
+    p.cap_low_pct = 0.0;
+    p.cap_high_pct = 100.0;
+    p.outlier_flags = 0;
+    p.scale = CRM_SCALE_ZSCORE;
+    p.encode = CRM_ENCODE_ONEHOT;
+    return p;
+}
+
+crm_status crm_prep_params_check(const crm_prep_params *p, crm_error *err)
+{
+    if ((unsigned)p->impute > CRM_IMPUTE_NEIGHBOURS) {
+        return crm__error_set(err, CRM_EINVAL, "unknown imputation %d", (int)p->impute);
+    }
+    if ((unsigned)p->scale > CRM_SCALE_MINMAX) {
+        return crm__error_set(err, CRM_EINVAL, "unknown scaling %d", (int)p->scale);
+    }
+    if ((unsigned)p->encode > CRM_ENCODE_ORDINAL) {
+        return crm__error_set(err, CRM_EINVAL, "unknown encoding %d", (int)p->encode);
+    }
+    if (!(p->cap_low_pct >= 0.0 && p->cap_low_pct < p->cap_high_pct && p->cap_high_pct <= 100.0)) {
+        return crm__error_set(err, CRM_EINVAL,
+                              "cap percentiles must satisfy 0 <= low < high <= 100, got %g,%g",
+                              p->cap_low_pct, p->cap_high_pct);
+    }
+    return CRM_OK;
+}
+
+/* ---- object ---- */
+
+crm_status crm__prep_alloc(int32_t n_features, crm_prep **out, crm_error *err)
+{
+    crm_prep *prep = crm_calloc(1, sizeof *prep);
+    *out = NULL;
+    if (prep == NULL) {
+        return crm__error_nomem(err);
+    }
+    prep->features = crm_calloc(n_features > 0 ? (size_t)n_features : 1, sizeof *prep->features);
+    if (prep->features == NULL) {
+        crm_free(prep);
+        return crm__error_nomem(err);
+    }
+    prep->n_features = n_features;
+    *out = prep;
+    return CRM_OK;
+}
+
+void crm_prep_free(crm_prep *prep)
+{
+    if (prep == NULL) {
+        return;
+    }
+    for (int32_t f = 0; f < prep->n_features; f++) {
+        prep_feature *pf = &prep->features[f];
+        crm_free(pf->name);
+        for (int32_t l = 0; l < pf->n_levels && pf->levels != NULL; l++) {
+            crm_free(pf->levels[l]);
+        }
+        crm_free(pf->levels);
+        crm_free(pf->sorted);
+    }
+    for (int32_t j = 0; j < prep->n_out && prep->out != NULL; j++) {
+        crm_free(prep->out[j].name);
+    }
+    crm_free(prep->out);
+    crm_free(prep->features);
+    crm_free(prep);
+}
+
+static char *join(const char *a, const char *sep, const char *b)
+{
+    size_t na = strlen(a);
+    size_t ns = strlen(sep);
+    size_t nb = strlen(b);
+    char *s = crm_malloc(na + ns + nb + 1);
+    if (s != NULL) {
+        memcpy(s, a, na);
+        memcpy(s + na, sep, ns);
+        memcpy(s + na + ns, b, nb + 1);
+    }
+    return s;
+}
+
+/* Sort context-free: qsort has no user pointer, so level indices are sorted with a small
+ * insertion/merge sort over the strings instead. */
+static void sort_levels(int32_t *idx, char **levels, int32_t n, int32_t *tmp)
+{
+    if (n < 2) {
+        return;
+    }
+    int32_t mid = n / 2;
+    sort_levels(idx, levels, mid, tmp);
+    sort_levels(idx + mid, levels, n - mid, tmp);
+    int32_t i = 0;
+    int32_t j = mid;
+    int32_t k = 0;
+    while (i < mid && j < n) {
+        tmp[k++] = strcmp(levels[idx[j]], levels[idx[i]]) < 0 ? idx[j++] : idx[i++];
+    }
+    while (i < mid) {
+        tmp[k++] = idx[i++];
+    }
+    while (j < n) {
+        tmp[k++] = idx[j++];
+    }
+    memcpy(idx, tmp, (size_t)n * sizeof *idx);
+}
+
+static int32_t count_out(const crm_prep *prep)
+{
+    int32_t n = 0;
+    for (int32_t f = 0; f < prep->n_features; f++) {
+        const prep_feature *pf = &prep->features[f];
+        if (pf->type == CRM_COL_NUMERIC) {
+            n += prep->params.outlier_flags ? 2 : 1;
+        } else {
+            n += prep->params.encode == CRM_ENCODE_ONEHOT ? pf->n_levels : 1;
+        }
+    }
+    return n;
+}
+
+static crm_status add_out(crm_prep *prep, int32_t f, prep_out_kind kind, int32_t level,
+                          crm_error *err)
+{
+    const prep_feature *pf = &prep->features[f];
+    prep_out *o = &prep->out[prep->n_out];
+    if (kind == PREP_OUT_FLAG) {
+        o->name = join(pf->name, "", "_capped");
+    } else if (kind == PREP_OUT_LEVEL) {
+        o->name = join(pf->name, "=", pf->levels[level]);
+    } else {
+        o->name = join(pf->name, "", "");
+    }
+    if (o->name == NULL) {
+        return crm__error_nomem(err);
+    }
+    o->feature = f;
+    o->kind = kind;
+    o->level = level;
+    prep->n_out++;
+    return CRM_OK;
+}
+
+crm_status crm__prep_finish(crm_prep *prep, crm_error *err)
+{
+    int32_t total = count_out(prep);
+    crm_status rc = CRM_OK;
+    prep->out = crm_calloc(total > 0 ? (size_t)total : 1, sizeof *prep->out);
+    if (prep->out == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t f = 0; f < prep->n_features && rc == CRM_OK; f++) {
+        prep_feature *pf = &prep->features[f];
+        if (pf->type == CRM_COL_NUMERIC) {
+            rc = add_out(prep, f, PREP_OUT_VALUE, 0, err);
+            if (rc == CRM_OK && prep->params.outlier_flags) {
+                rc = add_out(prep, f, PREP_OUT_FLAG, 0, err);
+            }
+            continue;
+        }
+        pf->sorted = crm_mallocarray(pf->n_levels > 0 ? (size_t)pf->n_levels : 1, 2 * sizeof(int32_t));
+        if (pf->sorted == NULL) {
+            return crm__error_nomem(err);
+        }
+        for (int32_t l = 0; l < pf->n_levels; l++) {
+            pf->sorted[l] = l;
+        }
+        sort_levels(pf->sorted, pf->levels, pf->n_levels, pf->sorted + pf->n_levels);
+        if (prep->params.encode == CRM_ENCODE_ORDINAL) {
+            rc = add_out(prep, f, PREP_OUT_VALUE, 0, err);
+        } else {
+            for (int32_t l = 0; l < pf->n_levels && rc == CRM_OK; l++) {
+                rc = add_out(prep, f, PREP_OUT_LEVEL, l, err);
+            }
+        }
+    }
+    return rc;
+}
+
+/* ---- statistics ---- */
+
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Put the k-th smallest of a[0..n) at a[k], smaller ones before, larger after (Hoare). */
+static void select_kth(double *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0;
+    int64_t hi = n - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        double pivot;
+        int64_t i;
+        int64_t j;
+        /* Median of three keeps sorted and reverse-sorted columns linear. */
+        if (a[mid] < a[lo]) {
+            swap_d(&a[mid], &a[lo]);
+        }
+        if (a[hi] < a[lo]) {
+            swap_d(&a[hi], &a[lo]);
+        }
+        if (a[hi] < a[mid]) {
+            swap_d(&a[hi], &a[mid]);
+        }
+        pivot = a[mid];
+        i = lo;
+        j = hi;
+        while (i <= j) {
+            while (a[i] < pivot) {
+                i++;
+            }
+            while (a[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                swap_d(&a[i], &a[j]);
+                i++;
+                j--;
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        } else if (k >= i) {
+            lo = i;
+        } else {
+            return;
+        }
+    }
+}
+
+/* Percentile pct (0..100) of a[0..n), n >= 1, numpy's linear interpolation. Reorders a. */
+static double percentile(double *a, int64_t n, double pct)
+{
+    double pos = pct / 100.0 * (double)(n - 1);
+    int64_t k = (int64_t)floor(pos);
+    double frac = pos - (double)k;
+    double lo;
+    double hi;
+    if (k >= n - 1) {
+        k = n - 1;
+        frac = 0.0;
+    }
+    select_kth(a, n, k);
+    lo = a[k];
+    if (frac == 0.0) {
+        return lo;
+    }
+    hi = a[k + 1];
+    for (int64_t i = k + 2; i < n; i++) {
+        if (a[i] < hi) {
+            hi = a[i];
+        }
+    }
+    return lo + frac * (hi - lo);
+}
+
+static double kahan_mean(const double *v, int64_t n)
+{
+    crm__ksum s = { 0.0, 0.0 };
+    for (int64_t i = 0; i < n; i++) {
+        crm__ksum_add(&s, v[i]);
+    }
+    return s.sum / (double)n;
+}
+
+/* Neighbours imputation over v[n] into out[n]: see the file header. */
+static void impute_neighbours(const double *v, int64_t n, double fallback, double *out)
+{
+    double next = (double)NAN;
+    double prev = (double)NAN;
+    for (int64_t i = n - 1; i >= 0; i--) {
+        if (!isnan(v[i])) {
+            next = v[i];
+        }
+        out[i] = isnan(v[i]) ? next : v[i];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(v[i])) {
+            prev = v[i];
+            continue;
+        }
+        out[i] = (!isnan(prev) && !isnan(out[i])) ? 0.5 * prev + 0.5 * out[i] : fallback;
+    }
+}
+
+/* Imputed and capped value of v; flag set when capping changed it. */
+static double clean_value(const prep_feature *pf, double v, double *flag)
+{
+    *flag = 0.0;
+    if (v < pf->lo) {
+        *flag = 1.0;
+        return pf->lo;
+    }
+    if (v > pf->hi) {
+        *flag = 1.0;
+        return pf->hi;
+    }
+    return v;
+}
+
+static crm_status check_finite_column(const crm_table *t, int32_t col, const double *v,
+                                      int64_t n, crm_error *err)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (isinf(v[i])) {
+            crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                          "infinite value in row %lld", (long long)i + 1);
+            crm__error_field(err, crm_table_col_name(t, col));
+            return CRM_EDATA;
+        }
+    }
+    return CRM_OK;
+}
+
+/* Fill value(s) and caps from the present values (copied into work). */
+static void fit_fill_and_caps(prep_feature *pf, const crm_prep_params *p, double *work,
+                              int64_t m)
+{
+    double mean = kahan_mean(work, m);
+    pf->lo = -HUGE_VAL;
+    pf->hi = HUGE_VAL;
+    if (p->cap_low_pct > 0.0) {
+        pf->lo = percentile(work, m, p->cap_low_pct);
+    }
+    if (p->cap_high_pct < 100.0) {
+        pf->hi = percentile(work, m, p->cap_high_pct);
+    }
+    pf->fill = (p->impute == CRM_IMPUTE_MEDIAN) ? percentile(work, m, 50.0) : mean;
+}
+
+/* Scaling statistics of the cleaned column c[m] (NaN-free). */
+static void fit_scale(prep_feature *pf, crm_scale scale, const double *c, int64_t m)
+{
+    pf->center = 0.0;
+    pf->scale = 1.0;
+    if (scale == CRM_SCALE_ZSCORE) {
+        crm__ksum s = { 0.0, 0.0 };
+        double mean = kahan_mean(c, m);
+        for (int64_t i = 0; i < m; i++) {
+            double d = c[i] - mean;
+            crm__ksum_add(&s, d * d);
+        }
+        pf->center = mean;
+        pf->scale = sqrt(s.sum / (double)m);
+    } else if (scale == CRM_SCALE_MINMAX) {
+        double lo = c[0];
+        double hi = c[0];
+        for (int64_t i = 1; i < m; i++) {
+            lo = c[i] < lo ? c[i] : lo;
+            hi = c[i] > hi ? c[i] : hi;
+        }
+        pf->center = lo;
+        pf->scale = hi - lo;
+    }
+}
+
+static crm_status fit_numeric(prep_feature *pf, const crm_table *t, int32_t col,
+                              const crm_prep_params *p, double *work, crm_error *err)
+{
+    const double *v = crm_table_numeric(t, col);
+    int64_t n = crm_table_n_rows(t);
+    int64_t m = 0;
+    crm_status rc = check_finite_column(t, col, v, n, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(v[i])) {
+            work[m++] = v[i];
+        }
+    }
+    if (m == 0) {
+        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                      "column is entirely missing; drop it from the features");
+        crm__error_field(err, pf->name);
+        return CRM_EDATA;
+    }
+    fit_fill_and_caps(pf, p, work, m);
+    /* The cleaned training column, in which the scaling statistics are taken. */
+    if (p->impute == CRM_IMPUTE_NEIGHBOURS) {
+        impute_neighbours(v, n, pf->fill, work);
+        m = n;
+    } else if (p->impute != CRM_IMPUTE_NONE) {
+        for (int64_t i = 0; i < n; i++) {
+            work[i] = isnan(v[i]) ? pf->fill : v[i];
+        }
+        m = n;
+    } else {
+        m = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!isnan(v[i])) {
+                work[m++] = v[i];
+            }
+        }
+    }
+    for (int64_t i = 0; i < m; i++) {
+        double flag;
+        work[i] = clean_value(pf, work[i], &flag);
+    }
+    fit_scale(pf, p->scale, work, m);
+    if (p->scale != CRM_SCALE_NONE && !(pf->scale > 0.0)) {
+        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                      "column is constant (every value is %.17g%s): it cannot be scaled; drop it "
+                      "from the features",
+                      work[0], (pf->lo > -HUGE_VAL || pf->hi < HUGE_VAL) ? " after capping" : "");
+        crm__error_field(err, pf->name);
+        return CRM_EDATA;
+    }
+    return CRM_OK;
+}
+
+static crm_status fit_categorical(prep_feature *pf, const crm_table *t, int32_t col,
+                                  const crm_prep_params *p, double *work, crm_error *err)
+{
+    const int32_t *codes = crm_table_codes(t, col);
+    int64_t n = crm_table_n_rows(t);
+    int32_t n_levels = crm_table_n_levels(t, col);
+    int64_t *counts;
+    int64_t present = 0;
+    int32_t mode = 0;
+    pf->levels = crm_calloc(n_levels > 0 ? (size_t)n_levels : 1, sizeof *pf->levels);
+    counts = crm_calloc(n_levels > 0 ? (size_t)n_levels : 1, sizeof *counts);
+    if (pf->levels == NULL || counts == NULL) {
+        crm_free(counts);
+        return crm__error_nomem(err);
+    }
+    pf->n_levels = n_levels;
+    for (int32_t l = 0; l < n_levels; l++) {
+        pf->levels[l] = crm_strdup(crm_table_level(t, col, l));
+        if (pf->levels[l] == NULL) {
+            crm_free(counts);
+            return crm__error_nomem(err);
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (codes[i] >= 0 && codes[i] < n_levels) {
+            counts[codes[i]]++;
+            present++;
+        }
+    }
+    for (int32_t l = 1; l < n_levels; l++) {
+        mode = counts[l] > counts[mode] ? l : mode;
+    }
+    crm_free(counts);
+    if (present == 0) {
+        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                      "column is entirely missing; drop it from the features");
+        crm__error_field(err, pf->name);
+        return CRM_EDATA;
+    }
+    pf->fill = (double)mode;
+    pf->lo = -HUGE_VAL;
+    pf->hi = HUGE_VAL;
+    pf->center = 0.0;
+    pf->scale = 1.0;
+    if (p->encode == CRM_ENCODE_ORDINAL) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (codes[i] >= 0) {
+                work[m++] = (double)codes[i];
+            } else if (p->impute != CRM_IMPUTE_NONE) {
+                work[m++] = pf->fill;
+            }
+        }
+        fit_scale(pf, p->scale, work, m);
+        if (!(pf->scale > 0.0)) {
+            pf->center = 0.0; /* one level only: the code is a constant 0 */
+            pf->scale = 1.0;
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status check_features(const crm_table *t, const char *const *features,
+                                 int32_t n_features, crm_error *err)
+{
+    if (n_features < 1) {
+        return crm__error_set(err, CRM_EINVAL, "no features to clean");
+    }
+    for (int32_t f = 0; f < n_features; f++) {
+        int32_t col = crm_table_find_col(t, features[f]);
+        if (col < 0) {
+            crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
+                          "no column named \"%s\" in the table", features[f]);
+            crm__error_field(err, features[f]);
+            return CRM_ENOTFOUND;
+        }
+        if (crm_table_col_type(t, col) == CRM_COL_ID) {
+            crm__error_at(err, CRM_EINVAL, crm_table_source(t), 0, 0,
+                          "column is an identifier and cannot be a feature");
+            crm__error_field(err, features[f]);
+            return CRM_EINVAL;
+        }
+        for (int32_t g = 0; g < f; g++) {
+            if (strcmp(features[g], features[f]) == 0) {
+                crm__error_set(err, CRM_EINVAL, "feature named twice");
+                crm__error_field(err, features[f]);
+                return CRM_EINVAL;
+            }
+        }
+    }
+    if (crm_table_n_rows(t) < 1) {
+        return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0, "the table has no rows");
+    }
+    return CRM_OK;
+}
+
+crm_status crm_prep_fit(const crm_table *t, const char *const *features, int32_t n_features,
+                        const crm_prep_params *p, crm_prep **out, crm_error *err)
+{
+    crm_prep *prep = NULL;
+    double *work = NULL;
+    crm_status rc;
+    *out = NULL;
+    rc = crm_prep_params_check(p, err);
+    if (rc == CRM_OK) {
+        rc = check_features(t, features, n_features, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm__prep_alloc(n_features, &prep, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    prep->params = *p;
+    work = crm_mallocarray((size_t)crm_table_n_rows(t), sizeof *work);
+    if (work == NULL) {
+        rc = crm__error_nomem(err);
+        goto fail;
+    }
+    for (int32_t f = 0; f < n_features; f++) {
+        prep_feature *pf = &prep->features[f];
+        int32_t col = crm_table_find_col(t, features[f]);
+        pf->name = crm_strdup(features[f]);
+        if (pf->name == NULL) {
+            rc = crm__error_nomem(err);
+            goto fail;
+        }
+        pf->type = crm_table_col_type(t, col);
+        rc = (pf->type == CRM_COL_NUMERIC) ? fit_numeric(pf, t, col, p, work, err)
+                                           : fit_categorical(pf, t, col, p, work, err);
+        if (rc != CRM_OK) {
+            goto fail;
+        }
+    }
+    rc = crm__prep_finish(prep, err);
+    if (rc != CRM_OK) {
+        goto fail;
+    }
+    crm_free(work);
+    *out = prep;
+    return CRM_OK;
+fail:
+    crm_free(work);
+    crm_prep_free(prep);
+    return rc;
+}
+
+/* ---- accessors ---- */
+
+int32_t crm_prep_n_out(const crm_prep *prep)
+{
+    return prep->n_out;
+}
+
+const char *crm_prep_out_name(const crm_prep *prep, int32_t j)
+{
+    return (j >= 0 && j < prep->n_out) ? prep->out[j].name : NULL;
+}
+
+int32_t crm_prep_out_feature(const crm_prep *prep, int32_t j)
+{
+    return (j >= 0 && j < prep->n_out) ? prep->out[j].feature : -1;
+}
+
+int32_t crm_prep_n_features(const crm_prep *prep)
+{
+    return prep->n_features;
+}
+
+const char *crm_prep_feature_name(const crm_prep *prep, int32_t f)
+{
+    return (f >= 0 && f < prep->n_features) ? prep->features[f].name : NULL;
+}
+
+crm_col_type crm_prep_feature_type(const crm_prep *prep, int32_t f)
+{
+    return (f >= 0 && f < prep->n_features) ? prep->features[f].type : CRM_COL_NUMERIC;
+}
+
+int32_t crm_prep_feature_n_levels(const crm_prep *prep, int32_t f)
+{
+    return (f >= 0 && f < prep->n_features) ? prep->features[f].n_levels : 0;
+}
+
+const char *crm_prep_feature_level(const crm_prep *prep, int32_t f, int32_t code)
+{
+    const prep_feature *pf;
+    if (f < 0 || f >= prep->n_features) {
+        return NULL;
+    }
+    pf = &prep->features[f];
+    return (code >= 0 && code < pf->n_levels) ? pf->levels[code] : NULL;
+}
+
+crm_prep_params crm_prep_fitted_params(const crm_prep *prep)
+{
+    return prep->params;
+}
+
+double crm_prep_unscale(const crm_prep *prep, int32_t j, double v)
+{
+    const prep_feature *pf;
+    if (j < 0 || j >= prep->n_out || prep->out[j].kind != PREP_OUT_VALUE) {
+        return v;
+    }
+    pf = &prep->features[prep->out[j].feature];
+    return v * pf->scale + pf->center;
+}
+
+/* ---- transform ---- */
+
+/* Training code of the level called text, or -1. */
+static int32_t find_level(const prep_feature *pf, const char *text)
+{
+    int32_t lo = 0;
+    int32_t hi = pf->n_levels - 1;
+    while (lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(pf->levels[pf->sorted[mid]], text);
+        if (c == 0) {
+            return pf->sorted[mid];
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return -1;
+}
+
+static crm_status transform_numeric(const crm_prep *prep, const prep_feature *pf, const double *v,
+                                    int64_t n, int32_t j, crm_matrix *out, double *work)
+{
+    int flags = prep->params.outlier_flags;
+    const double *src = v;
+    if (prep->params.impute == CRM_IMPUTE_NEIGHBOURS) {
+        impute_neighbours(v, n, pf->fill, work);
+        src = work;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double x = src[i];
+        double flag = 0.0;
+        double *row = CRM_ROW(out, i);
+        if (isnan(x) && prep->params.impute != CRM_IMPUTE_NONE) {
+            x = pf->fill;
+        }
+        x = clean_value(pf, x, &flag);
+        row[j] = (x - pf->center) / pf->scale;
+        if (flags) {
+            row[j + 1] = flag;
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status transform_categorical(const crm_prep *prep, const prep_feature *pf,
+                                        const crm_table *t, int32_t col, int32_t j,
+                                        crm_matrix *out, int64_t *n_unseen, crm_error *err)
+{
+    const int32_t *codes = crm_table_codes(t, col);
+    int32_t n_new = crm_table_n_levels(t, col);
+    int64_t n = crm_table_n_rows(t);
+    int onehot = prep->params.encode == CRM_ENCODE_ONEHOT;
+    int32_t *map = crm_calloc(n_new > 0 ? (size_t)n_new : 1, sizeof *map);
+    if (map == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t l = 0; l < n_new; l++) {
+        map[l] = find_level(pf, crm_table_level(t, col, l));
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double *row = CRM_ROW(out, i);
+        int32_t c = (codes[i] >= 0 && codes[i] < n_new) ? map[codes[i]] : -1;
+        if (codes[i] >= 0 && c < 0) {
+            (*n_unseen)++;
+        }
+        if (onehot) {
+            for (int32_t l = 0; l < pf->n_levels; l++) {
+                row[j + l] = (l == c) ? 1.0 : 0.0;
+            }
+        } else {
+            double x = (c >= 0) ? (double)c
+                                : (prep->params.impute != CRM_IMPUTE_NONE ? pf->fill : (double)NAN);
+            row[j] = (x - pf->center) / pf->scale;
+        }
+    }
+    crm_free(map);
+    return CRM_OK;
+}
+
+static crm_status find_feature_col(const crm_prep *prep, const prep_feature *pf,
+                                   const crm_table *t, int32_t *col, crm_error *err)
+{
+    crm_col_type ty;
+    (void)prep;
+    *col = crm_table_find_col(t, pf->name);
+    if (*col < 0) {
+        crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
+                      "the model needs column \"%s\", which is not in the table", pf->name);
+        crm__error_field(err, pf->name);
+        return CRM_ENOTFOUND;
+    }
+    ty = crm_table_col_type(t, *col);
+    if ((pf->type == CRM_COL_NUMERIC) != (ty == CRM_COL_NUMERIC)) {
+        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                      "column is %s here but was %s when the model was fitted",
+                      ty == CRM_COL_NUMERIC ? "numeric" : "text",
+                      pf->type == CRM_COL_NUMERIC ? "numeric" : "categorical");
+        crm__error_field(err, pf->name);
+        return CRM_EDATA;
+    }
+    return CRM_OK;
+}
+
+crm_status crm_prep_transform(const crm_prep *prep, const crm_table *t, crm_matrix *out,
+                              int64_t *n_unseen, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    int64_t unseen = 0;
+    double *work = NULL;
+    crm_status rc;
+    int32_t j = 0;
+    memset(out, 0, sizeof *out);
+    if (n_unseen != NULL) {
+        *n_unseen = 0;
+    }
+    for (int32_t f = 0; f < prep->n_features; f++) {
+        int32_t col;
+        rc = find_feature_col(prep, &prep->features[f], t, &col, err);
+        if (rc == CRM_OK && prep->features[f].type == CRM_COL_NUMERIC) {
+            rc = check_finite_column(t, col, crm_table_numeric(t, col), n, err);
+        }
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
+    rc = crm_matrix_init(out, n, prep->n_out, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (prep->params.impute == CRM_IMPUTE_NEIGHBOURS) {
+        work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
+        if (work == NULL) {
+            rc = crm__error_nomem(err);
+            goto fail;
+        }
+    }
+    for (int32_t f = 0; f < prep->n_features; f++) {
+        const prep_feature *pf = &prep->features[f];
+        int32_t col = crm_table_find_col(t, pf->name);
+        while (j < prep->n_out && prep->out[j].feature != f) {
+            j++;
+        }
+        if (pf->type == CRM_COL_NUMERIC) {
+            rc = transform_numeric(prep, pf, crm_table_numeric(t, col), n, j, out, work);
+        } else {
+            rc = transform_categorical(prep, pf, t, col, j, out, &unseen, err);
+        }
+        if (rc != CRM_OK) {
+            goto fail;
+        }
+    }
+    crm_free(work);
+    if (n_unseen != NULL) {
+        *n_unseen = unseen;
+    }
+    return CRM_OK;
+fail:
+    crm_free(work);
+    crm_matrix_fini(out);
+    return rc;
+}

@@ -1,0 +1,546 @@
+/* test_prep.c: cleaning transforms against hand-computed values and scikit-learn goldens. */
+#include "crm_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/io.h>
+#include <crmkit/model.h>
+#include <crmkit/prep.h>
+
+#define NA NAN
+
+static crm_table *table1(const char *name, const double *v, int64_t n)
+{
+    crm_table *t = NULL;
+    crm_error err;
+    assert_int_equal(crm_table_new(n, "t.csv", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, name, v, &err), CRM_OK);
+    return t;
+}
+
+static crm_prep *fit1(const crm_table *t, const char *name, const crm_prep_params *p)
+{
+    crm_prep *prep = NULL;
+    crm_error err;
+    const char *f[1] = { name };
+    crm_status rc = crm_prep_fit(t, f, 1, p, &prep, &err);
+    if (rc != CRM_OK) {
+        fprintf(stderr, "fit: %s\n", err.msg);
+    }
+    assert_int_equal(rc, CRM_OK);
+    return prep;
+}
+
+static void check_column(const crm_prep *prep, const crm_table *t, int32_t j, const double *want,
+                         int64_t n)
+{
+    crm_matrix m;
+    crm_error err;
+    assert_int_equal(crm_prep_transform(prep, t, &m, NULL, &err), CRM_OK);
+    assert_int_equal(m.n_rows, n);
+    for (int64_t i = 0; i < n; i++) {
+        crm_assert_close(CRM_ROW(&m, i)[j], want[i], 1e-15, 1e-15);
+    }
+    crm_matrix_fini(&m);
+}
+
+static void prep_mean_imputation_and_zscore_match_hand_values(void **state)
+{
+    const double x[5] = { 1, 2, NA, 4, 8 };
+    crm_prep_params p = crm_prep_params_default();
+    crm_table *t = table1("x", x, 5);
+    crm_prep *prep = fit1(t, "x", &p);
+    double sd = sqrt(5.75); /* imputed column 1 2 3.75 4 8: mean 3.75, variance 28.75 / 5 */
+    double want[5] = { -2.75 / sd, -1.75 / sd, 0.0, 0.25 / sd, 4.25 / sd };
+    (void)state;
+    assert_int_equal(crm_prep_n_out(prep), 1);
+    assert_string_equal(crm_prep_out_name(prep, 0), "x");
+    check_column(prep, t, 0, want, 5);
+    crm_assert_close(crm_prep_unscale(prep, 0, want[4]), 8.0, 1e-15, 0);
+    crm_prep_free(prep);
+    crm_table_free(t);
+}
+
+static void prep_median_and_neighbours_imputation_match_hand_values(void **state)
+{
+    const double x[5] = { 1, 2, NA, 4, 8 };
+    const double y[8] = { NA, 1, NA, 4, NA, NA, 10, NA };
+    crm_prep_params p = crm_prep_params_default();
+    crm_table *t = table1("x", x, 5);
+    crm_table *u = table1("y", y, 8);
+    crm_prep *prep;
+    const double want_x[5] = { 1, 2, 3, 4, 8 };
+    /* Present values 1, 4, 10: mean 5 at the ends; (1 + 4) / 2 and (4 + 10) / 2 inside. */
+    const double want_y[8] = { 5, 1, 2.5, 4, 7, 7, 10, 5 };
+    (void)state;
+    p.scale = CRM_SCALE_NONE;
+    p.impute = CRM_IMPUTE_MEDIAN;
+    prep = fit1(t, "x", &p);
+    check_column(prep, t, 0, want_x, 5);
+    crm_prep_free(prep);
+    p.impute = CRM_IMPUTE_NEIGHBOURS;
+    prep = fit1(u, "y", &p);
+    check_column(prep, u, 0, want_y, 8);
+    crm_prep_free(prep);
+    p.impute = CRM_IMPUTE_NONE;
+    prep = fit1(u, "y", &p);
+    {
+        crm_matrix m;
+        crm_error err;
+        assert_int_equal(crm_prep_transform(prep, u, &m, NULL, &err), CRM_OK);
+        assert_true(isnan(CRM_ROW(&m, 0)[0]));
+        assert_true(CRM_ROW(&m, 3)[0] == 4.0);
+        crm_matrix_fini(&m);
+    }
+    crm_prep_free(prep);
+    crm_table_free(t);
+    crm_table_free(u);
+}
+
+static void prep_caps_at_linear_percentiles_and_flags_outliers(void **state)
+{
+    double x[100];
+    crm_prep_params p = crm_prep_params_default();
+    crm_table *t;
+    crm_prep *prep;
+    crm_matrix m;
+    crm_error err;
+    (void)state;
+    for (int i = 0; i < 100; i++) {
+        x[i] = (double)(100 - i); /* reverse order: selection must not care */
+    }
+    t = table1("x", x, 100);
+    p.scale = CRM_SCALE_NONE;
+    p.cap_low_pct = 1;
+    p.cap_high_pct = 99;
+    p.outlier_flags = 1;
+    prep = fit1(t, "x", &p);
+    assert_int_equal(crm_prep_n_out(prep), 2);
+    assert_string_equal(crm_prep_out_name(prep, 1), "x_capped");
+    assert_int_equal(crm_prep_out_feature(prep, 1), 0);
+    assert_int_equal(crm_prep_transform(prep, t, &m, NULL, &err), CRM_OK);
+    /* numpy.percentile(range(1, 101), [1, 99]) = 1.99, 99.01 */
+    crm_assert_close(CRM_ROW(&m, 0)[0], 99.01, 1e-14, 0);
+    assert_true(CRM_ROW(&m, 0)[1] == 1.0);
+    crm_assert_close(CRM_ROW(&m, 99)[0], 1.99, 1e-14, 0);
+    assert_true(CRM_ROW(&m, 99)[1] == 1.0);
+    assert_true(CRM_ROW(&m, 50)[0] == 50.0);
+    assert_true(CRM_ROW(&m, 50)[1] == 0.0);
+    crm_matrix_fini(&m);
+    crm_prep_free(prep);
+    crm_table_free(t);
+}
+
+static void prep_minmax_uses_training_range_on_new_data(void **state)
+{
+    const double x[3] = { 2, 4, 6 };
+    const double y[2] = { 8, 0 };
+    crm_prep_params p = crm_prep_params_default();
+    crm_table *t = table1("x", x, 3);
+    crm_table *u = table1("x", y, 2);
+    const double want_t[3] = { 0, 0.5, 1 };
+    const double want_u[2] = { 1.5, -0.5 };
+    crm_prep *prep;
+    (void)state;
+    p.scale = CRM_SCALE_MINMAX;
+    prep = fit1(t, "x", &p);
+    check_column(prep, t, 0, want_t, 3);
+    check_column(prep, u, 0, want_u, 2);
+    crm_prep_free(prep);
+    crm_table_free(t);
+    crm_table_free(u);
+}
+
+static crm_table *plan_table(const char *const *plans, int64_t n)
+{
+    crm_table *t = NULL;
+    crm_error err;
+    double v[8];
+    for (int64_t i = 0; i < n; i++) {
+        v[i] = (double)i;
+    }
+    assert_int_equal(crm_table_new(n, "plans.csv", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "v", v, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(t, "plan", CRM_COL_CATEGORICAL, plans, &err), CRM_OK);
+    return t;
+}
+
+static void prep_one_hot_counts_unseen_levels(void **state)
+{
+    const char *train[5] = { "prepaid", "postpaid", "prepaid", NULL, "prepaid" };
+    const char *fresh[3] = { "postpaid", "business", "prepaid" };
+    crm_table *t = plan_table(train, 5);
+    crm_table *u = plan_table(fresh, 3);
+    crm_prep_params p = crm_prep_params_default();
+    const char *f[2] = { "plan", "v" };
+    crm_prep *prep = NULL;
+    crm_matrix m;
+    crm_error err;
+    int64_t unseen = -1;
+    int32_t pre = -1;
+    int32_t post = -1;
+    (void)state;
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_prep_n_out(prep), 3);
+    assert_int_equal(crm_prep_feature_type(prep, 0), CRM_COL_CATEGORICAL);
+    assert_int_equal(crm_prep_feature_n_levels(prep, 0), 2);
+    for (int32_t j = 0; j < 2; j++) {
+        if (strcmp(crm_prep_out_name(prep, j), "plan=prepaid") == 0) {
+            pre = j;
+        } else if (strcmp(crm_prep_out_name(prep, j), "plan=postpaid") == 0) {
+            post = j;
+        }
+    }
+    assert_true(pre >= 0 && post >= 0);
+    assert_string_equal(crm_prep_out_name(prep, 2), "v");
+    assert_int_equal(crm_prep_transform(prep, u, &m, &unseen, &err), CRM_OK);
+    assert_int_equal(unseen, 1);
+    assert_true(CRM_ROW(&m, 0)[post] == 1.0 && CRM_ROW(&m, 0)[pre] == 0.0);
+    assert_true(CRM_ROW(&m, 1)[post] == 0.0 && CRM_ROW(&m, 1)[pre] == 0.0);
+    assert_true(CRM_ROW(&m, 2)[post] == 0.0 && CRM_ROW(&m, 2)[pre] == 1.0);
+    crm_matrix_fini(&m);
+    crm_prep_free(prep);
+    crm_table_free(t);
+    crm_table_free(u);
+}
+
+static void prep_ordinal_fills_missing_with_the_modal_level(void **state)
+{
+    const char *train[5] = { "b", "a", "b", NULL, "b" };
+    crm_table *t = plan_table(train, 5);
+    crm_prep_params p = crm_prep_params_default();
+    const char *f[1] = { "plan" };
+    crm_prep *prep = NULL;
+    crm_matrix m;
+    crm_error err;
+    (void)state;
+    p.encode = CRM_ENCODE_ORDINAL;
+    p.scale = CRM_SCALE_NONE;
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_prep_n_out(prep), 1);
+    assert_int_equal(crm_prep_transform(prep, t, &m, NULL, &err), CRM_OK);
+    assert_true(CRM_ROW(&m, 3)[0] == CRM_ROW(&m, 0)[0]);
+    assert_string_equal(crm_prep_feature_level(prep, 0, (int32_t)CRM_ROW(&m, 0)[0]), "b");
+    assert_string_equal(crm_prep_feature_level(prep, 0, (int32_t)CRM_ROW(&m, 1)[0]), "a");
+    crm_matrix_fini(&m);
+    crm_prep_free(prep);
+    crm_table_free(t);
+}
+
+static void prep_rejects_unusable_columns_naming_them(void **state)
+{
+    const double gone[3] = { NA, NA, NA };
+    const double flat[3] = { 5, 5, 5 };
+    const double inf[3] = { 1, INFINITY, 2 };
+    const char *ids[3] = { "a1", "a2", "a3" };
+    crm_table *t = NULL;
+    crm_prep_params p = crm_prep_params_default();
+    crm_prep *prep = NULL;
+    crm_error err;
+    const char *f[2] = { NULL, NULL };
+    (void)state;
+    assert_int_equal(crm_table_new(3, "bad.csv", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "gone", gone, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "flat", flat, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "inf", inf, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(t, "id", CRM_COL_ID, ids, &err), CRM_OK);
+    f[0] = "gone";
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_EDATA);
+    assert_string_equal(err.field, "gone");
+    assert_non_null(strstr(err.msg, "entirely missing"));
+    f[0] = "flat";
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_EDATA);
+    assert_string_equal(err.field, "flat");
+    assert_non_null(strstr(err.msg, "constant"));
+    p.scale = CRM_SCALE_NONE;
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_OK);
+    crm_prep_free(prep);
+    f[0] = "inf";
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_EDATA);
+    assert_string_equal(err.field, "inf");
+    assert_non_null(strstr(err.msg, "row 2"));
+    f[0] = "id";
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_EINVAL);
+    assert_string_equal(err.field, "id");
+    f[0] = "nosuch";
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_ENOTFOUND);
+    assert_string_equal(err.field, "nosuch");
+    assert_string_equal(err.source, "bad.csv");
+    f[0] = "flat";
+    f[1] = "flat";
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_EINVAL);
+    p.cap_low_pct = 50;
+    p.cap_high_pct = 40;
+    assert_int_equal(crm_prep_fit(t, f, 1, &p, &prep, &err), CRM_EINVAL);
+    assert_null(prep);
+    crm_table_free(t);
+}
+
+static void prep_transform_needs_the_fitted_columns(void **state)
+{
+    const double x[3] = { 1, 2, 3 };
+    const char *txt[3] = { "1", "2", "3" };
+    crm_table *t = table1("x", x, 3);
+    crm_table *other = table1("y", x, 3);
+    crm_table *text = NULL;
+    crm_prep_params p = crm_prep_params_default();
+    crm_prep *prep = fit1(t, "x", &p);
+    crm_matrix m;
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm_prep_transform(prep, other, &m, NULL, &err), CRM_ENOTFOUND);
+    assert_string_equal(err.field, "x");
+    assert_null(m.data);
+    assert_int_equal(crm_table_new(3, "text.csv", &text, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(text, "x", CRM_COL_CATEGORICAL, txt, &err), CRM_OK);
+    assert_int_equal(crm_prep_transform(prep, text, &m, NULL, &err), CRM_EDATA);
+    assert_non_null(strstr(err.msg, "was numeric"));
+    crm_prep_free(prep);
+    crm_table_free(t);
+    crm_table_free(other);
+    crm_table_free(text);
+}
+
+/* ---- scikit-learn golden ---- */
+
+typedef struct golden {
+    int n;
+    int d;
+    double *x;
+    double *z;
+    double *m;
+    double *c;
+    double *caps;
+} golden;
+
+static void read_golden(golden *g)
+{
+    char *path = crm_test_path("golden/prep/scalers.txt");
+    char *text = crm_test_read_file(path, NULL);
+    char *s = text;
+    double **blocks[4] = { &g->x, &g->z, &g->m, &g->c };
+    assert_non_null(text);
+    g->n = (int)strtol(s, &s, 10);
+    g->d = (int)strtol(s, &s, 10);
+    for (int b = 0; b < 4; b++) {
+        *blocks[b] = malloc(sizeof(double) * (size_t)(g->n * g->d));
+        for (int i = 0; i < g->n * g->d; i++) {
+            (*blocks[b])[i] = strtod(s, &s);
+        }
+    }
+    g->caps = malloc(sizeof(double) * (size_t)(2 * g->d));
+    for (int i = 0; i < 2 * g->d; i++) {
+        g->caps[i] = strtod(s, &s);
+    }
+    free(text);
+    free(path);
+}
+
+static void golden_free(golden *g)
+{
+    free(g->x);
+    free(g->z);
+    free(g->m);
+    free(g->c);
+    free(g->caps);
+}
+
+static void check_golden(const golden *g, const crm_table *t, const crm_prep_params *p,
+                         const double *want)
+{
+    const char *f[3] = { "a", "b", "c" };
+    crm_prep *prep = NULL;
+    crm_matrix m;
+    crm_error err;
+    assert_int_equal(crm_prep_fit(t, f, 3, p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_prep_transform(prep, t, &m, NULL, &err), CRM_OK);
+    for (int i = 0; i < g->n; i++) {
+        for (int j = 0; j < g->d; j++) {
+            crm_assert_close(CRM_ROW(&m, i)[j], want[i * g->d + j], 1e-12, 1e-12);
+        }
+    }
+    crm_matrix_fini(&m);
+    crm_prep_free(prep);
+}
+
+static void prep_matches_scikit_learn_scalers_and_numpy_percentiles(void **state)
+{
+    golden g;
+    crm_table *t = NULL;
+    crm_error err;
+    crm_prep_params p = crm_prep_params_default();
+    const char *names[3] = { "a", "b", "c" };
+    double *col;
+    (void)state;
+    read_golden(&g);
+    col = malloc(sizeof(double) * (size_t)g.n);
+    assert_int_equal(crm_table_new(g.n, "golden", &t, &err), CRM_OK);
+    for (int j = 0; j < g.d; j++) {
+        for (int i = 0; i < g.n; i++) {
+            col[i] = g.x[i * g.d + j];
+        }
+        assert_int_equal(crm_table_add_numeric(t, names[j], col, &err), CRM_OK);
+    }
+    check_golden(&g, t, &p, g.z);
+    p.impute = CRM_IMPUTE_MEDIAN;
+    p.scale = CRM_SCALE_MINMAX;
+    check_golden(&g, t, &p, g.m);
+    p.impute = CRM_IMPUTE_MEAN;
+    p.scale = CRM_SCALE_ZSCORE;
+    p.cap_low_pct = 1;
+    p.cap_high_pct = 99;
+    check_golden(&g, t, &p, g.c);
+    free(col);
+    crm_table_free(t);
+    golden_free(&g);
+}
+
+/* ---- persistence ---- */
+
+static crm_table *mixed_table(void)
+{
+    const double x[6] = { 3, NA, 7, 1e6, 2, 5 };
+    const char *plan[6] = { "a", "b", NULL, "a", "c", "b" };
+    crm_table *t = NULL;
+    crm_error err;
+    assert_int_equal(crm_table_new(6, "mixed.csv", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(t, "plan", CRM_COL_CATEGORICAL, plan, &err), CRM_OK);
+    return t;
+}
+
+static void prep_save_and_load_give_the_same_transform(void **state)
+{
+    crm_table *t = mixed_table();
+    crm_prep_params p = crm_prep_params_default();
+    const char *f[2] = { "x", "plan" };
+    crm_prep *prep = NULL;
+    crm_prep *back = NULL;
+    crm_model_writer *w = NULL;
+    crm_model_reader *r = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    crm_matrix a;
+    crm_matrix b;
+    crm_error err;
+    (void)state;
+    p.impute = CRM_IMPUTE_NEIGHBOURS;
+    p.cap_low_pct = 10;
+    p.cap_high_pct = 90;
+    p.outlier_flags = 1;
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_new("test", &w, &err), CRM_OK);
+    assert_int_equal(crm_prep_save(prep, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, &err), CRM_OK);
+    assert_int_equal(crm_prep_load(r, &back, &err), CRM_OK);
+    assert_int_equal(crm_prep_n_out(back), crm_prep_n_out(prep));
+    assert_int_equal(crm_prep_n_out(back), 2 + 3);
+    for (int32_t j = 0; j < crm_prep_n_out(prep); j++) {
+        assert_string_equal(crm_prep_out_name(back, j), crm_prep_out_name(prep, j));
+    }
+    assert_int_equal(crm_prep_fitted_params(back).impute, CRM_IMPUTE_NEIGHBOURS);
+    assert_int_equal(crm_prep_transform(prep, t, &a, NULL, &err), CRM_OK);
+    assert_int_equal(crm_prep_transform(back, t, &b, NULL, &err), CRM_OK);
+    assert_memory_equal(a.data, b.data, sizeof(double) * 6 * 5);
+    /* Row 2 (x = 7) is not capped: unscaling gives the raw value back. */
+    crm_assert_close(crm_prep_unscale(back, 0, CRM_ROW(&b, 2)[0]), 7.0, 1e-14, 0);
+    assert_true(CRM_ROW(&b, 3)[1] == 1.0); /* 1e6 was capped */
+    crm_matrix_fini(&a);
+    crm_matrix_fini(&b);
+    /* Every truncation of the section is refused by the container or by the decoder. */
+    crm_model_reader_free(r);
+    crm_prep_free(back);
+    crm_prep_free(prep);
+    crm_model_writer_free(w);
+    crm_table_free(t);
+}
+
+static void prep_fit_and_load_fail_cleanly_out_of_memory(void **state)
+{
+    crm_table *t = mixed_table();
+    crm_prep_params p = crm_prep_params_default();
+    const char *f[2] = { "x", "plan" };
+    crm_prep *prep = NULL;
+    crm_model_writer *w = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    unsigned char *copy;
+    crm_error err;
+    int done = 0;
+    (void)state;
+    p.outlier_flags = 1;
+    p.cap_high_pct = 90;
+    for (long n = 0; n < 200 && !done; n++) {
+        crm_status rc;
+        crm_test_fail_after(n);
+        rc = crm_prep_fit(t, f, 2, &p, &prep, &err);
+        if (rc == CRM_OK) {
+            crm_matrix m;
+            rc = crm_prep_transform(prep, t, &m, NULL, &err);
+            if (rc == CRM_OK) {
+                crm_matrix_fini(&m);
+                done = 1;
+            }
+            crm_prep_free(prep);
+        }
+        if (!done) {
+            assert_int_equal(rc, CRM_ENOMEM);
+        }
+        assert_int_equal(crm_test_alloc_live(), 0);
+        crm_test_alloc_reset();
+    }
+    assert_true(done);
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_new("test", &w, &err), CRM_OK);
+    assert_int_equal(crm_prep_save(prep, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    copy = malloc(len);
+    memcpy(copy, bytes, len);
+    crm_model_writer_free(w);
+    crm_prep_free(prep);
+    done = 0;
+    for (long n = 0; n < 200 && !done; n++) {
+        crm_model_reader *r = NULL;
+        crm_prep *back = NULL;
+        crm_status rc;
+        crm_test_fail_after(n);
+        rc = crm_model_reader_open_mem(copy, len, "mem", &r, &err);
+        if (rc == CRM_OK) {
+            rc = crm_prep_load(r, &back, &err);
+            done = (rc == CRM_OK);
+            crm_prep_free(back);
+            crm_model_reader_free(r);
+        }
+        if (!done) {
+            assert_int_equal(rc, CRM_ENOMEM);
+        }
+        assert_int_equal(crm_test_alloc_live(), 0);
+        crm_test_alloc_reset();
+    }
+    assert_true(done);
+    free(copy);
+    crm_table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prep_mean_imputation_and_zscore_match_hand_values),
+        cmocka_unit_test(prep_median_and_neighbours_imputation_match_hand_values),
+        cmocka_unit_test(prep_caps_at_linear_percentiles_and_flags_outliers),
+        cmocka_unit_test(prep_minmax_uses_training_range_on_new_data),
+        cmocka_unit_test(prep_one_hot_counts_unseen_levels),
+        cmocka_unit_test(prep_ordinal_fills_missing_with_the_modal_level),
+        cmocka_unit_test(prep_rejects_unusable_columns_naming_them),
+        cmocka_unit_test(prep_transform_needs_the_fitted_columns),
+        cmocka_unit_test(prep_matches_scikit_learn_scalers_and_numpy_percentiles),
+        cmocka_unit_test(prep_save_and_load_give_the_same_transform),
+        cmocka_unit_test(prep_fit_and_load_fail_cleanly_out_of_memory),
+    };
+    return cmocka_run_group_tests_name("prep", tests, NULL, NULL);
+}
