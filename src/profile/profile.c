@@ -1,0 +1,621 @@
+/* profile.c: segment profiles (size, share, mean/median per original feature, difference from
+ * the population, modal level of categoricals) and segment names (tiers or a list).
+ *
+ * Rows are grouped by label once (a counting sort of row indices), so each feature costs one
+ * pass over its column plus a selection per segment for the median: O(n_rows) per feature.
+ * Medians interpolate between the two middle values, as numpy.median does. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <crmkit/profile.h>
+
+#include "core/core_internal.h"
+#include "profile_internal.h"
+
+crm_profile_params crm_profile_params_default(void)
+{
+    crm_profile_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+void crm_profile_free(crm_profile *pr)
+{
+    if (pr == NULL) {
+        return;
+    }
+    for (int32_t f = 0; f < pr->n_features && pr->features != NULL; f++) {
+        crm_free(pr->features[f]);
+    }
+    for (int32_t s = 0; s < pr->k && pr->names != NULL; s++) {
+        crm_free(pr->names[s]);
+    }
+    for (int64_t i = 0; i < (int64_t)pr->k * pr->n_features && pr->modes != NULL; i++) {
+        crm_free(pr->modes[i]);
+    }
+    crm_free(pr->features);
+    crm_free(pr->is_cat);
+    crm_free(pr->tier_by);
+    crm_free(pr->names);
+    crm_free(pr->order);
+    crm_free(pr->sizes);
+    crm_free(pr->mean);
+    crm_free(pr->median);
+    crm_free(pr->pop_mean);
+    crm_free(pr->pop_median);
+    crm_free(pr->pop_sd);
+    crm_free(pr->modes);
+    crm_free(pr->mode_share);
+    crm_free(pr);
+}
+
+crm_status crm__profile_alloc(int32_t k, int32_t n_features, crm_profile **out, crm_error *err)
+{
+    crm_profile *pr = crm_calloc(1, sizeof *pr);
+    size_t kf = (size_t)k * (size_t)n_features;
+    size_t nf = n_features > 0 ? (size_t)n_features : 1;
+    *out = NULL;
+    if (pr == NULL) {
+        return crm__error_nomem(err);
+    }
+    pr->k = k;
+    pr->n_features = n_features;
+    pr->features = crm_calloc(nf, sizeof *pr->features);
+    pr->is_cat = crm_calloc(nf, sizeof *pr->is_cat);
+    pr->names = crm_calloc((size_t)k, sizeof *pr->names);
+    pr->order = crm_calloc((size_t)k, sizeof *pr->order);
+    pr->sizes = crm_calloc((size_t)k, sizeof *pr->sizes);
+    pr->mean = crm_calloc(kf ? kf : 1, sizeof *pr->mean);
+    pr->median = crm_calloc(kf ? kf : 1, sizeof *pr->median);
+    pr->pop_mean = crm_calloc(nf, sizeof *pr->pop_mean);
+    pr->pop_median = crm_calloc(nf, sizeof *pr->pop_median);
+    pr->pop_sd = crm_calloc(nf, sizeof *pr->pop_sd);
+    pr->modes = crm_calloc(kf ? kf : 1, sizeof *pr->modes);
+    pr->mode_share = crm_calloc(kf ? kf : 1, sizeof *pr->mode_share);
+    if (!pr->features || !pr->is_cat || !pr->names || !pr->order || !pr->sizes || !pr->mean ||
+        !pr->median || !pr->pop_mean || !pr->pop_median || !pr->pop_sd || !pr->modes ||
+        !pr->mode_share) {
+        crm_profile_free(pr);
+        return crm__error_nomem(err);
+    }
+    *out = pr;
+    return CRM_OK;
+}
+
+/* ---- statistics ---- */
+
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Move the k-th smallest of a[0..n) to a[k] (Hoare selection, median-of-three pivot). */
+static void select_kth(double *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0;
+    int64_t hi = n - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t i = lo;
+        int64_t j = hi;
+        double pivot;
+        if (a[mid] < a[lo]) {
+            swap_d(&a[mid], &a[lo]);
+        }
+        if (a[hi] < a[lo]) {
+            swap_d(&a[hi], &a[lo]);
+        }
+        if (a[hi] < a[mid]) {
+            swap_d(&a[hi], &a[mid]);
+        }
+        pivot = a[mid];
+        while (i <= j) {
+            while (a[i] < pivot) {
+                i++;
+            }
+            while (a[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                swap_d(&a[i++], &a[j--]);
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        } else if (k >= i) {
+            lo = i;
+        } else {
+            return;
+        }
+    }
+}
+
+/* Median of a[0..n) (reordered); NaN for n = 0. */
+static double median(double *a, int64_t n)
+{
+    double lo;
+    double hi;
+    if (n == 0) {
+        return (double)NAN;
+    }
+    select_kth(a, n, (n - 1) / 2);
+    lo = a[(n - 1) / 2];
+    if (n % 2 == 1) {
+        return lo;
+    }
+    hi = a[n / 2];
+    for (int64_t i = n / 2 + 1; i < n; i++) {
+        hi = a[i] < hi ? a[i] : hi;
+    }
+    return 0.5 * lo + 0.5 * hi;
+}
+
+static double mean_of(const double *a, int64_t n)
+{
+    crm__ksum s = { 0.0, 0.0 };
+    if (n == 0) {
+        return (double)NAN;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        crm__ksum_add(&s, a[i]);
+    }
+    return s.sum / (double)n;
+}
+
+/* Rows grouped by label: rows[start[s] .. start[s + 1]) are the rows of segment s. */
+typedef struct grouping {
+    int64_t *start; /* k + 1 */
+    int64_t *rows;  /* n */
+} grouping;
+
+static crm_status group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g,
+                             crm_error *err)
+{
+    int64_t *next;
+    g->start = crm_calloc((size_t)k + 1, sizeof *g->start);
+    g->rows = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *g->rows);
+    next = crm_calloc((size_t)k, sizeof *next);
+    if (g->start == NULL || g->rows == NULL || next == NULL) {
+        crm_free(next);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        g->start[labels[i] + 1]++;
+    }
+    for (int32_t s = 0; s < k; s++) {
+        g->start[s + 1] += g->start[s];
+        next[s] = g->start[s];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        g->rows[next[labels[i]]++] = i;
+    }
+    crm_free(next);
+    return CRM_OK;
+}
+
+static void profile_numeric(crm_profile *pr, int32_t f, const double *v, int64_t n,
+                            const grouping *g, double *work)
+{
+    int64_t m = 0;
+    crm__ksum ss = { 0.0, 0.0 };
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(v[i])) {
+            work[m++] = v[i];
+        }
+    }
+    pr->pop_mean[f] = mean_of(work, m);
+    for (int64_t i = 0; i < m; i++) {
+        double d = work[i] - pr->pop_mean[f];
+        crm__ksum_add(&ss, d * d);
+    }
+    pr->pop_sd[f] = m > 0 ? sqrt(ss.sum / (double)m) : (double)NAN;
+    pr->pop_median[f] = median(work, m);
+    for (int32_t s = 0; s < pr->k; s++) {
+        m = 0;
+        for (int64_t r = g->start[s]; r < g->start[s + 1]; r++) {
+            double x = v[g->rows[r]];
+            if (!isnan(x)) {
+                work[m++] = x;
+            }
+        }
+        pr->mean[(int64_t)s * pr->n_features + f] = mean_of(work, m);
+        pr->median[(int64_t)s * pr->n_features + f] = median(work, m);
+    }
+}
+
+static crm_status profile_categorical(crm_profile *pr, int32_t f, const crm_table *t, int32_t col,
+                                      const grouping *g, crm_error *err)
+{
+    const int32_t *codes = crm_table_codes(t, col);
+    int32_t n_levels = crm_table_n_levels(t, col);
+    int64_t *count = crm_calloc(n_levels > 0 ? (size_t)n_levels : 1, sizeof *count);
+    if (count == NULL) {
+        return crm__error_nomem(err);
+    }
+    pr->is_cat[f] = 1;
+    pr->pop_mean[f] = pr->pop_median[f] = pr->pop_sd[f] = (double)NAN;
+    for (int32_t s = 0; s < pr->k; s++) {
+        int64_t idx = (int64_t)s * pr->n_features + f;
+        int64_t present = 0;
+        int32_t best = -1;
+        memset(count, 0, (size_t)(n_levels > 0 ? n_levels : 1) * sizeof *count);
+        for (int64_t r = g->start[s]; r < g->start[s + 1]; r++) {
+            int32_t c = codes[g->rows[r]];
+            if (c >= 0 && c < n_levels) {
+                count[c]++;
+                present++;
+            }
+        }
+        for (int32_t l = 0; l < n_levels; l++) {
+            best = (count[l] > 0 && (best < 0 || count[l] > count[best])) ? l : best;
+        }
+        pr->mean[idx] = pr->median[idx] = (double)NAN;
+        pr->mode_share[idx] = best >= 0 ? (double)count[best] / (double)present : (double)NAN;
+        if (best >= 0) {
+            pr->modes[idx] = crm_strdup(crm_table_level(t, col, best));
+            if (pr->modes[idx] == NULL) {
+                crm_free(count);
+                return crm__error_nomem(err);
+            }
+        }
+    }
+    crm_free(count);
+    return CRM_OK;
+}
+
+/* ---- names ---- */
+
+static const char *const metals[4] = { "Platinum", "Gold", "Silver", "Bronze" };
+
+/* Name of rank r (0 = best) among k tiered segments into buf. */
+static void tier_name(int32_t r, int32_t k, char *buf, size_t size)
+{
+    int32_t tier;
+    int32_t first = -1;
+    int32_t count = 0;
+    if (k <= 4) {
+        snprintf(buf, size, "%s", metals[r]);
+        return;
+    }
+    tier = (int32_t)((int64_t)r * 4 / k);
+    for (int32_t q = 0; q < k; q++) {
+        if ((int32_t)((int64_t)q * 4 / k) == tier) {
+            first = first < 0 ? q : first;
+            count++;
+        }
+    }
+    if (count == 1) {
+        snprintf(buf, size, "%s", metals[tier]);
+    } else {
+        snprintf(buf, size, "%s %d", metals[tier], (int)(r - first + 1));
+    }
+}
+
+static crm_status rank_by_tier(crm_profile *pr, const crm_table *t, const grouping *g,
+                               crm_error *err)
+{
+    int32_t col = crm_table_find_col(t, pr->tier_by);
+    const double *v;
+    double *key;
+    if (col < 0) {
+        crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
+                      "no column \"%s\" to rank segments by", pr->tier_by);
+        crm__error_field(err, pr->tier_by);
+        return CRM_ENOTFOUND;
+    }
+    v = crm_table_numeric(t, col);
+    if (v == NULL) {
+        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                      "segments are ranked by the mean of a numeric column; this one is text");
+        crm__error_field(err, pr->tier_by);
+        return CRM_EDATA;
+    }
+    key = crm_calloc((size_t)pr->k, sizeof *key);
+    if (key == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t s = 0; s < pr->k; s++) {
+        crm__ksum sum = { 0.0, 0.0 };
+        int64_t m = 0;
+        for (int64_t r = g->start[s]; r < g->start[s + 1]; r++) {
+            if (!isnan(v[g->rows[r]])) {
+                crm__ksum_add(&sum, v[g->rows[r]]);
+                m++;
+            }
+        }
+        key[s] = m > 0 ? sum.sum / (double)m : -HUGE_VAL;
+    }
+    /* Insertion sort of the (few) segments: mean descending, label ascending on ties. */
+    for (int32_t s = 0; s < pr->k; s++) {
+        int32_t j = s;
+        while (j > 0 && key[pr->order[j - 1]] < key[s]) {
+            pr->order[j] = pr->order[j - 1];
+            j--;
+        }
+        pr->order[j] = s;
+    }
+    crm_free(key);
+    return CRM_OK;
+}
+
+crm_status crm_profile_set_names(crm_profile *pr, const char *const *names, int32_t n,
+                                 crm_error *err)
+{
+    char **copy;
+    if (n != pr->k) {
+        return crm__error_set(err, CRM_EINVAL, "%d segment names given for %d segments", (int)n,
+                              (int)pr->k);
+    }
+    for (int32_t s = 0; s < n; s++) {
+        if (names[s] == NULL || names[s][0] == '\0') {
+            return crm__error_set(err, CRM_EINVAL, "segment name %d is empty", (int)s + 1);
+        }
+        for (int32_t q = 0; q < s; q++) {
+            if (strcmp(names[q], names[s]) == 0) {
+                return crm__error_set(err, CRM_EINVAL, "segment name \"%s\" is given twice",
+                                      names[s]);
+            }
+        }
+    }
+    copy = crm_calloc((size_t)n, sizeof *copy);
+    if (copy == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t s = 0; s < n; s++) {
+        copy[s] = crm_strdup(names[s]);
+        if (copy[s] == NULL) {
+            for (int32_t q = 0; q < s; q++) {
+                crm_free(copy[q]);
+            }
+            crm_free(copy);
+            return crm__error_nomem(err);
+        }
+    }
+    for (int32_t s = 0; s < pr->k; s++) {
+        crm_free(pr->names[s]);
+        pr->names[s] = copy[s];
+    }
+    crm_free(copy);
+    return CRM_OK;
+}
+
+static crm_status default_names(crm_profile *pr, crm_error *err)
+{
+    char buf[64];
+    for (int32_t r = 0; r < pr->k; r++) {
+        int32_t s = pr->order[r];
+        if (pr->tier_by != NULL) {
+            tier_name(r, pr->k, buf, sizeof buf);
+        } else {
+            snprintf(buf, sizeof buf, "Segment %d", (int)s + 1);
+        }
+        pr->names[s] = crm_strdup(buf);
+        if (pr->names[s] == NULL) {
+            return crm__error_nomem(err);
+        }
+    }
+    return CRM_OK;
+}
+
+/* ---- compute ---- */
+
+static crm_status check_inputs(const crm_table *t, const char *const *features, int32_t n_features,
+                               const int32_t *labels, int32_t k, const crm_profile_params *p,
+                               crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    if (k < 1) {
+        return crm__error_set(err, CRM_EINVAL, "k must be >= 1, got %d", (int)k);
+    }
+    if (p->names != NULL && p->n_names != k) {
+        return crm__error_set(err, CRM_EINVAL, "%d segment names given for %d segments",
+                              (int)p->n_names, (int)k);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || labels[i] >= k) {
+            return crm__error_set(err, CRM_EINVAL, "label %d of row %lld is not in [0, %d)",
+                                  (int)labels[i], (long long)i + 1, (int)k);
+        }
+    }
+    for (int32_t f = 0; f < n_features; f++) {
+        if (crm_table_find_col(t, features[f]) < 0) {
+            crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column named \"%s\"",
+                          features[f]);
+            crm__error_field(err, features[f]);
+            return CRM_ENOTFOUND;
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status fill_features(crm_profile *pr, const crm_table *t, const char *const *features,
+                                const grouping *g, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    double *work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
+    crm_status rc = CRM_OK;
+    if (work == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t f = 0; f < pr->n_features && rc == CRM_OK; f++) {
+        int32_t col = crm_table_find_col(t, features[f]);
+        pr->features[f] = crm_strdup(features[f]);
+        if (pr->features[f] == NULL) {
+            rc = crm__error_nomem(err);
+        } else if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
+            profile_numeric(pr, f, crm_table_numeric(t, col), n, g, work);
+        } else {
+            rc = profile_categorical(pr, f, t, col, g, err);
+        }
+    }
+    crm_free(work);
+    return rc;
+}
+
+crm_status crm_profile_compute(const crm_table *t, const char *const *features,
+                               int32_t n_features, const int32_t *labels, int32_t k,
+                               const crm_profile_params *p, crm_profile **out, crm_error *err)
+{
+    crm_profile *pr = NULL;
+    grouping g = { NULL, NULL };
+    crm_status rc;
+    *out = NULL;
+    rc = check_inputs(t, features, n_features, labels, k, p, err);
+    if (rc == CRM_OK) {
+        rc = crm__profile_alloc(k, n_features, &pr, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    pr->n_rows = crm_table_n_rows(t);
+    rc = group_rows(labels, pr->n_rows, k, &g, err);
+    if (rc != CRM_OK) {
+        goto done;
+    }
+    for (int32_t s = 0; s < k; s++) {
+        pr->sizes[s] = g.start[s + 1] - g.start[s];
+        pr->order[s] = s;
+    }
+    rc = fill_features(pr, t, features, &g, err);
+    if (rc == CRM_OK && p->tier_by != NULL) {
+        pr->tier_by = crm_strdup(p->tier_by);
+        rc = pr->tier_by ? rank_by_tier(pr, t, &g, err) : crm__error_nomem(err);
+    }
+    if (rc == CRM_OK) {
+        rc = p->names ? crm_profile_set_names(pr, p->names, p->n_names, err)
+                      : default_names(pr, err);
+    }
+done:
+    crm_free(g.start);
+    crm_free(g.rows);
+    if (rc != CRM_OK) {
+        crm_profile_free(pr);
+        return rc;
+    }
+    *out = pr;
+    return CRM_OK;
+}
+
+/* ---- accessors ---- */
+
+static int in_sf(const crm_profile *pr, int32_t s, int32_t f)
+{
+    return s >= 0 && s < pr->k && f >= 0 && f < pr->n_features;
+}
+
+int32_t crm_profile_k(const crm_profile *pr)
+{
+    return pr->k;
+}
+
+int64_t crm_profile_n_rows(const crm_profile *pr)
+{
+    return pr->n_rows;
+}
+
+int32_t crm_profile_n_features(const crm_profile *pr)
+{
+    return pr->n_features;
+}
+
+const char *crm_profile_feature(const crm_profile *pr, int32_t f)
+{
+    return (f >= 0 && f < pr->n_features) ? pr->features[f] : NULL;
+}
+
+int crm_profile_is_categorical(const crm_profile *pr, int32_t f)
+{
+    return (f >= 0 && f < pr->n_features) ? pr->is_cat[f] : 0;
+}
+
+const char *crm_profile_tier_by(const crm_profile *pr)
+{
+    return pr->tier_by;
+}
+
+int32_t crm_profile_order(const crm_profile *pr, int32_t rank)
+{
+    return (rank >= 0 && rank < pr->k) ? pr->order[rank] : -1;
+}
+
+const char *crm_profile_name(const crm_profile *pr, int32_t s)
+{
+    return (s >= 0 && s < pr->k) ? pr->names[s] : NULL;
+}
+
+int64_t crm_profile_size(const crm_profile *pr, int32_t s)
+{
+    return (s >= 0 && s < pr->k) ? pr->sizes[s] : 0;
+}
+
+double crm_profile_share(const crm_profile *pr, int32_t s)
+{
+    if (s < 0 || s >= pr->k || pr->n_rows == 0) {
+        return (double)NAN;
+    }
+    return (double)pr->sizes[s] / (double)pr->n_rows;
+}
+
+double crm_profile_mean(const crm_profile *pr, int32_t s, int32_t f)
+{
+    return in_sf(pr, s, f) ? pr->mean[(int64_t)s * pr->n_features + f] : (double)NAN;
+}
+
+double crm_profile_median(const crm_profile *pr, int32_t s, int32_t f)
+{
+    return in_sf(pr, s, f) ? pr->median[(int64_t)s * pr->n_features + f] : (double)NAN;
+}
+
+double crm_profile_pop_mean(const crm_profile *pr, int32_t f)
+{
+    return (f >= 0 && f < pr->n_features) ? pr->pop_mean[f] : (double)NAN;
+}
+
+double crm_profile_pop_median(const crm_profile *pr, int32_t f)
+{
+    return (f >= 0 && f < pr->n_features) ? pr->pop_median[f] : (double)NAN;
+}
+
+double crm_profile_pop_sd(const crm_profile *pr, int32_t f)
+{
+    return (f >= 0 && f < pr->n_features) ? pr->pop_sd[f] : (double)NAN;
+}
+
+double crm_profile_ratio(const crm_profile *pr, int32_t s, int32_t f)
+{
+    double pop = crm_profile_pop_mean(pr, f);
+    if (!in_sf(pr, s, f) || pop == 0.0) {
+        return (double)NAN;
+    }
+    return crm_profile_mean(pr, s, f) / pop;
+}
+
+double crm_profile_std_diff(const crm_profile *pr, int32_t s, int32_t f)
+{
+    double sd = crm_profile_pop_sd(pr, f);
+    if (!in_sf(pr, s, f)) {
+        return (double)NAN;
+    }
+    if (sd == 0.0) {
+        return 0.0;
+    }
+    return (crm_profile_mean(pr, s, f) - crm_profile_pop_mean(pr, f)) / sd;
+}
+
+const char *crm_profile_mode(const crm_profile *pr, int32_t s, int32_t f, double *share)
+{
+    int64_t idx = (int64_t)s * pr->n_features + f;
+    if (!in_sf(pr, s, f)) {
+        if (share != NULL) {
+            *share = (double)NAN;
+        }
+        return NULL;
+    }
+    if (share != NULL) {
+        *share = pr->mode_share[idx];
+    }
+    return pr->modes[idx];
+}
