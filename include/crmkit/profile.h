@@ -37,14 +37,20 @@ CRM_API crm_profile_params crm_profile_params_default(void);
  *  CRM_EINVAL (k < 1, a label out of range, names count differs from k, an empty or repeated
  *  name), CRM_ENOTFOUND (a feature or the tier column is absent), CRM_EDATA (the tier column
  *  is not numeric), CRM_ENOMEM. O(n_rows * n_features). */
-CRM_API crm_status crm_profile_compute(const crm_table *t, const char *const *features,
-                                       int32_t n_features, const int32_t *labels, int32_t k,
-                                       const crm_profile_params *p, crm_profile **out,
+CRM_API crm_status crm_profile_compute(const crm_table *t,
+                                       const char *const *features,
+                                       int32_t n_features,
+                                       const int32_t *labels,
+                                       int32_t k,
+                                       const crm_profile_params *p,
+                                       crm_profile **out,
                                        crm_error *err);
 CRM_API void crm_profile_free(crm_profile *pr); /* NULL is a no-op */
 
 /** Replace the names (n == k, in label order; copied). Errors: CRM_EINVAL, CRM_ENOMEM. */
-CRM_API crm_status crm_profile_set_names(crm_profile *pr, const char *const *names, int32_t n,
+CRM_API crm_status crm_profile_set_names(crm_profile *pr,
+                                         const char *const *names,
+                                         int32_t n,
                                          crm_error *err);
 
 CRM_API int32_t crm_profile_k(const crm_profile *pr);

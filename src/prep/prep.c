@@ -147,8 +147,8 @@ static int32_t count_out(const crm_prep *prep)
     return n;
 }
 
-static crm_status add_out(crm_prep *prep, int32_t f, prep_out_kind kind, int32_t level,
-                          crm_error *err)
+static crm_status
+add_out(crm_prep *prep, int32_t f, prep_out_kind kind, int32_t level, crm_error *err)
 {
     const prep_feature *pf = &prep->features[f];
     prep_out *o = &prep->out[prep->n_out];
@@ -186,7 +186,8 @@ crm_status crm__prep_finish(crm_prep *prep, crm_error *err)
             }
             continue;
         }
-        pf->sorted = crm_mallocarray(pf->n_levels > 0 ? (size_t)pf->n_levels : 1, 2 * sizeof(int32_t));
+        pf->sorted =
+            crm_mallocarray(pf->n_levels > 0 ? (size_t)pf->n_levels : 1, 2 * sizeof(int32_t));
         if (pf->sorted == NULL) {
             return crm__error_nomem(err);
         }
@@ -330,8 +331,8 @@ static double clean_value(const prep_feature *pf, double v, double *flag)
     return v;
 }
 
-static crm_status check_finite_column(const crm_table *t, int32_t col, const double *v,
-                                      int64_t n, crm_error *err)
+static crm_status
+check_finite_column(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err)
 {
     for (int64_t i = 0; i < n; i++) {
         if (isinf(v[i])) {
@@ -345,8 +346,7 @@ static crm_status check_finite_column(const crm_table *t, int32_t col, const dou
 }
 
 /* Fill value(s) and caps from the present values (copied into work). */
-static void fit_fill_and_caps(prep_feature *pf, const crm_prep_params *p, double *work,
-                              int64_t m)
+static void fit_fill_and_caps(prep_feature *pf, const crm_prep_params *p, double *work, int64_t m)
 {
     double mean = kahan_mean(work, m);
     pf->lo = -HUGE_VAL;
@@ -386,8 +386,12 @@ static void fit_scale(prep_feature *pf, crm_scale scale, const double *c, int64_
     }
 }
 
-static crm_status fit_numeric(prep_feature *pf, const crm_table *t, int32_t col,
-                              const crm_prep_params *p, double *work, crm_error *err)
+static crm_status fit_numeric(prep_feature *pf,
+                              const crm_table *t,
+                              int32_t col,
+                              const crm_prep_params *p,
+                              double *work,
+                              crm_error *err)
 {
     const double *v = crm_table_numeric(t, col);
     int64_t n = crm_table_n_rows(t);
@@ -441,8 +445,12 @@ static crm_status fit_numeric(prep_feature *pf, const crm_table *t, int32_t col,
     return CRM_OK;
 }
 
-static crm_status fit_categorical(prep_feature *pf, const crm_table *t, int32_t col,
-                                  const crm_prep_params *p, double *work, crm_error *err)
+static crm_status fit_categorical(prep_feature *pf,
+                                  const crm_table *t,
+                                  int32_t col,
+                                  const crm_prep_params *p,
+                                  double *work,
+                                  crm_error *err)
 {
     const int32_t *codes = crm_table_codes(t, col);
     int64_t n = crm_table_n_rows(t);
@@ -503,8 +511,8 @@ static crm_status fit_categorical(prep_feature *pf, const crm_table *t, int32_t 
     return CRM_OK;
 }
 
-static crm_status check_features(const crm_table *t, const char *const *features,
-                                 int32_t n_features, crm_error *err)
+static crm_status
+check_features(const crm_table *t, const char *const *features, int32_t n_features, crm_error *err)
 {
     if (n_features < 1) {
         return crm__error_set(err, CRM_EINVAL, "no features to clean");
@@ -537,8 +545,12 @@ static crm_status check_features(const crm_table *t, const char *const *features
     return CRM_OK;
 }
 
-crm_status crm_prep_fit(const crm_table *t, const char *const *features, int32_t n_features,
-                        const crm_prep_params *p, crm_prep **out, crm_error *err)
+crm_status crm_prep_fit(const crm_table *t,
+                        const char *const *features,
+                        int32_t n_features,
+                        const crm_prep_params *p,
+                        crm_prep **out,
+                        crm_error *err)
 {
     crm_prep *prep = NULL;
     double *work = NULL;
@@ -672,8 +684,13 @@ static int32_t find_level(const prep_feature *pf, const char *text)
     return -1;
 }
 
-static crm_status transform_numeric(const crm_prep *prep, const prep_feature *pf, const double *v,
-                                    int64_t n, int32_t j, crm_matrix *out, double *work)
+static crm_status transform_numeric(const crm_prep *prep,
+                                    const prep_feature *pf,
+                                    const double *v,
+                                    int64_t n,
+                                    int32_t j,
+                                    crm_matrix *out,
+                                    double *work)
 {
     int flags = prep->params.outlier_flags;
     const double *src = v;
@@ -697,9 +714,14 @@ static crm_status transform_numeric(const crm_prep *prep, const prep_feature *pf
     return CRM_OK;
 }
 
-static crm_status transform_categorical(const crm_prep *prep, const prep_feature *pf,
-                                        const crm_table *t, int32_t col, int32_t j,
-                                        crm_matrix *out, int64_t *n_unseen, crm_error *err)
+static crm_status transform_categorical(const crm_prep *prep,
+                                        const prep_feature *pf,
+                                        const crm_table *t,
+                                        int32_t col,
+                                        int32_t j,
+                                        crm_matrix *out,
+                                        int64_t *n_unseen,
+                                        crm_error *err)
 {
     const int32_t *codes = crm_table_codes(t, col);
     int32_t n_new = crm_table_n_levels(t, col);
@@ -732,8 +754,11 @@ static crm_status transform_categorical(const crm_prep *prep, const prep_feature
     return CRM_OK;
 }
 
-static crm_status find_feature_col(const crm_prep *prep, const prep_feature *pf,
-                                   const crm_table *t, int32_t *col, crm_error *err)
+static crm_status find_feature_col(const crm_prep *prep,
+                                   const prep_feature *pf,
+                                   const crm_table *t,
+                                   int32_t *col,
+                                   crm_error *err)
 {
     crm_col_type ty;
     (void)prep;
@@ -756,8 +781,11 @@ static crm_status find_feature_col(const crm_prep *prep, const prep_feature *pf,
     return CRM_OK;
 }
 
-crm_status crm_prep_transform(const crm_prep *prep, const crm_table *t, crm_matrix *out,
-                              int64_t *n_unseen, crm_error *err)
+crm_status crm_prep_transform(const crm_prep *prep,
+                              const crm_table *t,
+                              crm_matrix *out,
+                              int64_t *n_unseen,
+                              crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int64_t unseen = 0;

@@ -13,9 +13,9 @@
 #include "core/core_internal.h"
 #include "prep_internal.h"
 
-#define PREP_SECTION "prep"
+#define PREP_SECTION         "prep"
 #define PREP_SECTION_VERSION 1u
-#define PREP_MAX_NAME 4096
+#define PREP_MAX_NAME        4096
 
 static crm_status put_feature(const prep_feature *pf, crm_model_writer *w, crm_error *err)
 {
@@ -76,8 +76,8 @@ static crm_status corrupt(const crm_model_reader *r, const char *what, crm_error
                          "corrupt model file: section \"prep\": %s", what);
 }
 
-static crm_status get_feature(crm_section *s, const crm_model_reader *r, prep_feature *pf,
-                              crm_error *err)
+static crm_status
+get_feature(crm_section *s, const crm_model_reader *r, prep_feature *pf, crm_error *err)
 {
     double stats[5];
     uint32_t type = 0;
@@ -124,15 +124,15 @@ static crm_status get_feature(crm_section *s, const crm_model_reader *r, prep_fe
             return crm_section_finish(s, r, err);
         }
     }
-    if (type == CRM_COL_CATEGORICAL && (n_levels == 0 || pf->fill < 0.0 ||
-                                        pf->fill >= (double)n_levels)) {
+    if (type == CRM_COL_CATEGORICAL &&
+        (n_levels == 0 || pf->fill < 0.0 || pf->fill >= (double)n_levels)) {
         return corrupt(r, "categorical feature without levels", err);
     }
     return CRM_OK;
 }
 
-static crm_status get_params(crm_section *s, const crm_model_reader *r, crm_prep_params *p,
-                             crm_error *err)
+static crm_status
+get_params(crm_section *s, const crm_model_reader *r, crm_prep_params *p, crm_error *err)
 {
     uint32_t version = 0;
     uint32_t impute = 0;
@@ -157,8 +157,8 @@ static crm_status get_params(crm_section *s, const crm_model_reader *r, crm_prep
     p->outlier_flags = flags != 0;
     p->scale = (crm_scale)scale;
     p->encode = (crm_encode)encode;
-    if (impute > CRM_IMPUTE_NEIGHBOURS || scale > CRM_SCALE_MINMAX ||
-        encode > CRM_ENCODE_ORDINAL || crm_prep_params_check(p, &sub) != CRM_OK) {
+    if (impute > CRM_IMPUTE_NEIGHBOURS || scale > CRM_SCALE_MINMAX || encode > CRM_ENCODE_ORDINAL ||
+        crm_prep_params_check(p, &sub) != CRM_OK) {
         return corrupt(r, "bad parameters", err);
     }
     return CRM_OK;

@@ -171,8 +171,8 @@ typedef struct grouping {
     int64_t *rows;  /* n */
 } grouping;
 
-static crm_status group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g,
-                             crm_error *err)
+static crm_status
+group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *err)
 {
     int64_t *next;
     g->start = crm_calloc((size_t)k + 1, sizeof *g->start);
@@ -196,8 +196,12 @@ static crm_status group_rows(const int32_t *labels, int64_t n, int32_t k, groupi
     return CRM_OK;
 }
 
-static void profile_numeric(crm_profile *pr, int32_t f, const double *v, int64_t n,
-                            const grouping *g, double *work)
+static void profile_numeric(crm_profile *pr,
+                            int32_t f,
+                            const double *v,
+                            int64_t n,
+                            const grouping *g,
+                            double *work)
 {
     int64_t m = 0;
     crm__ksum ss = { 0.0, 0.0 };
@@ -226,8 +230,12 @@ static void profile_numeric(crm_profile *pr, int32_t f, const double *v, int64_t
     }
 }
 
-static crm_status profile_categorical(crm_profile *pr, int32_t f, const crm_table *t, int32_t col,
-                                      const grouping *g, crm_error *err)
+static crm_status profile_categorical(crm_profile *pr,
+                                      int32_t f,
+                                      const crm_table *t,
+                                      int32_t col,
+                                      const grouping *g,
+                                      crm_error *err)
 {
     const int32_t *codes = crm_table_codes(t, col);
     int32_t n_levels = crm_table_n_levels(t, col);
@@ -294,8 +302,8 @@ static void tier_name(int32_t r, int32_t k, char *buf, size_t size)
     }
 }
 
-static crm_status rank_by_tier(crm_profile *pr, const crm_table *t, const grouping *g,
-                               crm_error *err)
+static crm_status
+rank_by_tier(crm_profile *pr, const crm_table *t, const grouping *g, crm_error *err)
 {
     int32_t col = crm_table_find_col(t, pr->tier_by);
     const double *v;
@@ -341,8 +349,8 @@ static crm_status rank_by_tier(crm_profile *pr, const crm_table *t, const groupi
     return CRM_OK;
 }
 
-crm_status crm_profile_set_names(crm_profile *pr, const char *const *names, int32_t n,
-                                 crm_error *err)
+crm_status
+crm_profile_set_names(crm_profile *pr, const char *const *names, int32_t n, crm_error *err)
 {
     char **copy;
     if (n != pr->k) {
@@ -402,8 +410,12 @@ static crm_status default_names(crm_profile *pr, crm_error *err)
 
 /* ---- compute ---- */
 
-static crm_status check_inputs(const crm_table *t, const char *const *features, int32_t n_features,
-                               const int32_t *labels, int32_t k, const crm_profile_params *p,
+static crm_status check_inputs(const crm_table *t,
+                               const char *const *features,
+                               int32_t n_features,
+                               const int32_t *labels,
+                               int32_t k,
+                               const crm_profile_params *p,
                                crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
@@ -431,8 +443,11 @@ static crm_status check_inputs(const crm_table *t, const char *const *features, 
     return CRM_OK;
 }
 
-static crm_status fill_features(crm_profile *pr, const crm_table *t, const char *const *features,
-                                const grouping *g, crm_error *err)
+static crm_status fill_features(crm_profile *pr,
+                                const crm_table *t,
+                                const char *const *features,
+                                const grouping *g,
+                                crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     double *work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
@@ -455,9 +470,14 @@ static crm_status fill_features(crm_profile *pr, const crm_table *t, const char 
     return rc;
 }
 
-crm_status crm_profile_compute(const crm_table *t, const char *const *features,
-                               int32_t n_features, const int32_t *labels, int32_t k,
-                               const crm_profile_params *p, crm_profile **out, crm_error *err)
+crm_status crm_profile_compute(const crm_table *t,
+                               const char *const *features,
+                               int32_t n_features,
+                               const int32_t *labels,
+                               int32_t k,
+                               const crm_profile_params *p,
+                               crm_profile **out,
+                               crm_error *err)
 {
     crm_profile *pr = NULL;
     grouping g = { NULL, NULL };

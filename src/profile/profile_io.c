@@ -11,8 +11,8 @@
 #include "core/core_internal.h"
 #include "profile_internal.h"
 
-#define PROFILE_SECTION "profile"
-#define PROFILE_VERSION 1u
+#define PROFILE_SECTION  "profile"
+#define PROFILE_VERSION  1u
 #define PROFILE_MAX_TEXT 4096
 
 static crm_status put_arrays(const crm_profile *pr, crm_model_writer *w, crm_error *err)
@@ -101,8 +101,8 @@ static crm_status get_text(crm_section *s, char **out, int allow_empty)
     return CRM_OK;
 }
 
-static crm_status get_body(crm_section *s, const crm_model_reader *r, crm_profile *pr,
-                           crm_error *err)
+static crm_status
+get_body(crm_section *s, const crm_model_reader *r, crm_profile *pr, crm_error *err)
 {
     size_t kf = (size_t)pr->k * (size_t)pr->n_features;
     size_t nf = (size_t)pr->n_features;

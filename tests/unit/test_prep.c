@@ -1,6 +1,4 @@
 /* test_prep.c: cleaning transforms against hand-computed values and scikit-learn goldens. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +8,8 @@
 #include <crmkit/io.h>
 #include <crmkit/model.h>
 #include <crmkit/prep.h>
+
+#include "crm_test.h"
 
 #define NA NAN
 
@@ -35,8 +35,8 @@ static crm_prep *fit1(const crm_table *t, const char *name, const crm_prep_param
     return prep;
 }
 
-static void check_column(const crm_prep *prep, const crm_table *t, int32_t j, const double *want,
-                         int64_t n)
+static void
+check_column(const crm_prep *prep, const crm_table *t, int32_t j, const double *want, int64_t n)
 {
     crm_matrix m;
     crm_error err;
@@ -349,8 +349,8 @@ static void golden_free(golden *g)
     free(g->caps);
 }
 
-static void check_golden(const golden *g, const crm_table *t, const crm_prep_params *p,
-                         const double *want)
+static void
+check_golden(const golden *g, const crm_table *t, const crm_prep_params *p, const double *want)
 {
     const char *f[3] = { "a", "b", "c" };
     crm_prep *prep = NULL;

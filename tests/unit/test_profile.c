@@ -1,6 +1,4 @@
 /* test_profile.c: segment profiles and names against hand-computed values. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +8,8 @@
 #include <crmkit/io.h>
 #include <crmkit/model.h>
 #include <crmkit/profile.h>
+
+#include "crm_test.h"
 
 #define NA NAN
 
