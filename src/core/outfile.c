@@ -48,6 +48,9 @@ crm_status crm_outfile_open(const char *path, crm_outfile **out, crm_error *err)
     fd = mkstemp(f->tmp_path);
     if (fd < 0) {
         crm_status rc = crm__error_errno(err, errno, path, "cannot create output file");
+        if (rc == CRM_ENOTFOUND && err != NULL) {
+            err->code = CRM_EIO; /* a missing output folder is an output error */
+        }
         crm_free(f->tmp_path);
         f->tmp_path = NULL;
         crm_outfile_abort(f);
@@ -101,6 +104,9 @@ crm_status crm_outfile_commit(crm_outfile *f, crm_error *err)
         crm_status rc;
         (void)unlink(f->tmp_path);
         rc = crm__error_errno(err, saved_errno ? saved_errno : EIO, f->path, "writing failed");
+        if (rc == CRM_ENOTFOUND && err != NULL) {
+            err->code = CRM_EIO;
+        }
         release(f);
         return rc == CRM_ENOTFOUND ? CRM_EIO : rc;
     }

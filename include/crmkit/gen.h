@@ -1,0 +1,59 @@
+/* crmkit/gen.h: synthetic telecom data that looks like an operator's customer base.
+ *
+ * The customer table has latent structure on purpose: each subscriber belongs to one of six
+ * hidden customer types (heavy data users, voice-centric, low-value prepaid, premium
+ * postpaid, young social users, dormant lines) that set the distributions of usage, billing,
+ * plan and region, and churn follows a logistic model of tenure, complaints, plan, bill and
+ * data use. Segmentation and churn prediction therefore have something real to find.
+ *
+ * Generation runs over fixed blocks of rows, each with its own random stream derived from
+ * (seed, block), so the output depends on the seed only, never on the number of threads.
+ *
+ * Thread safety: the functions keep no state; calls may run concurrently. */
+#ifndef CRMKIT_GEN_H
+#define CRMKIT_GEN_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <crmkit/common.h>
+#include <crmkit/io.h>
+#include <crmkit/status.h>
+
+typedef struct crm_gen_customers_params {
+    int64_t n_rows;      /* subscribers, 1 .. 2^31 - 1 */
+    uint64_t seed;
+    /* Share of cells left empty in each usage column, tenure, complaints, revenue and region
+     * (never in the id, plan, bill items, monthly_bill or churn), in [0, 0.5]. */
+    double missing_rate;
+    /* Share of rows with one usage value (upload, download, voice, SMS, called parties)
+     * multiplied by a factor between 20 and 100, in [0, 0.5]. */
+    double outlier_rate;
+    bool with_truth;     /* add a "true_type" column naming each row's latent type */
+    int32_t n_threads;   /* 0 = OpenMP default; never changes the result */
+} crm_gen_customers_params;
+
+/** Defaults: 10000 rows, seed 42, missing_rate 0.02, outlier_rate 0.005, no truth column. */
+CRM_API crm_gen_customers_params crm_gen_customers_params_default(void);
+/** CRM_EINVAL naming the first bad field. */
+CRM_API crm_status crm_gen_customers_params_check(const crm_gen_customers_params *p,
+                                                  crm_error *err);
+
+/** Generate the customer table. On success *out owns a new table (free with
+ *  crm_table_free) with these columns, in this order:
+ *    subscriber_id (id, "S0000001"...), region (categorical, 8 regions),
+ *    plan_type (categorical: prepaid, postpaid, hybrid), tenure_days,
+ *    upload_mb, download_mb (monthly, heavy-tailed), voice_onnet_min, voice_offnet_min,
+ *    sms_count, called_parties, complaints (90 days), bill_voice, bill_data, bill_sms,
+ *    bill_vas, monthly_bill (= the sum of the four bill items, to the cent), revenue (last
+ *    quarter, including interconnect income), churn (0/1, about one in four), and true_type
+ *    when asked for.
+ *  Errors: CRM_EINVAL (bad params), CRM_ENOMEM. Time and memory are linear in n_rows
+ *  (about a second per million rows on one core). */
+CRM_API crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out,
+                                     crm_error *err);
+
+/** Names of the latent types, in code order (n_types of them); static text. */
+CRM_API const char *crm_gen_customer_type_name(int32_t type);
+#define CRM_GEN_N_CUSTOMER_TYPES 6
+
+#endif
