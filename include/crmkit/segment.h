@@ -1,0 +1,124 @@
+/* crmkit/segment.h: the segmentation pipeline as one object: clean (crm_prep), cluster
+ * (k-means with a given k, or k chosen by X-means or the elbow method), profile and name the
+ * segments (crm_profile), and keep what is needed to assign new customers.
+ *
+ * A fitted segmenter saves to one model file of kind "segmentation" with the sections "prep",
+ * "kmeans", "profile" and "segmeta" (docs/formats/model-file.md); a loaded one assigns new
+ * customers with exactly the transform and centres of the fit.
+ *
+ * Thread safety: a fitted or loaded segmenter is read-only; assign may run on many threads
+ * at once. fit/free need exclusive access. */
+#ifndef CRMKIT_SEGMENT_H
+#define CRMKIT_SEGMENT_H
+#include <stdint.h>
+
+#include <crmkit/common.h>
+#include <crmkit/io.h>
+#include <crmkit/kmeans.h>
+#include <crmkit/model.h>
+#include <crmkit/prep.h>
+#include <crmkit/profile.h>
+#include <crmkit/progress.h>
+#include <crmkit/status.h>
+
+typedef struct crm_segmenter crm_segmenter; /* opaque */
+
+typedef enum crm_segment_method {
+    CRM_SEGMENT_FIXED = 0,  /* k given */
+    CRM_SEGMENT_XMEANS = 1, /* k chosen by X-means in [kmin, kmax] (BIC splitting) */
+    CRM_SEGMENT_ELBOW = 2   /* k chosen at the knee of the inertia curve over [kmin, kmax] */
+} crm_segment_method;
+
+typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */
+    const char *const *features;    /* n_features column names; NULL = the default features */
+    int32_t n_features;
+    crm_prep_params prep;      /* cleaning (default: mean imputation, z-score) */
+    int32_t k;                 /* >= 1 with CRM_SEGMENT_FIXED; ignored otherwise */
+    crm_segment_method method; /* default CRM_SEGMENT_FIXED */
+    int32_t kmin;              /* for X-means and elbow (default 2) */
+    int32_t kmax;              /* (default 30) */
+    crm_kmeans_params kmeans;  /* seed, n_init, max_iter, tol, n_threads (k ignored) */
+    /* Initial centres in the features' original units (a table with a column per feature and
+     * one row per centre); they go through the fitted cleaning like any customer. NULL = seed
+     * with k-means++. Only with CRM_SEGMENT_FIXED; the row count must equal k. */
+    const crm_table *init_centers;
+    const char *tier_by;      /* name segments by tiers of this column's mean; or NULL */
+    const char *const *names; /* k names in label order; or NULL */
+    int32_t n_names;
+} crm_segment_params;
+
+/** Defaults: default features, crm_prep_params_default(), k 8 fixed, kmin 2, kmax 30,
+ *  crm_kmeans_params_default(), no centres, no names. */
+CRM_API crm_segment_params crm_segment_params_default(void);
+/** CRM_EINVAL naming the first bad field. */
+CRM_API crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err);
+
+/** The default features of t: every numeric column except identifiers, a churn flag (a
+ *  column whose name contains "churn", any case) and a column called "segment". *out is a
+ *  new array of borrowed names (crm_free it; the names belong to t). CRM_EDATA when there
+ *  is none. */
+CRM_API crm_status crm_segment_default_features(const crm_table *t,
+                                                const char ***out,
+                                                int32_t *n,
+                                                crm_error *err);
+
+/** Clean, cluster, profile. t is borrowed for the call. *out owns a new fitted segmenter.
+ *  Errors: CRM_EINVAL (params; k larger than the number of rows), CRM_ENOTFOUND (a feature
+ *  or the tier column is absent), CRM_EDATA (a column is unusable; missing values with
+ *  imputation "none"; fewer distinct customers than k), CRM_ENOMEM, CRM_ECANCELLED. Each
+ *  message names the file and the column or row at fault. */
+CRM_API crm_status crm_segmenter_fit(const crm_table *t,
+                                     const crm_segment_params *p,
+                                     const crm_progress *progress,
+                                     crm_segmenter **out,
+                                     crm_error *err);
+CRM_API void crm_segmenter_free(crm_segmenter *seg); /* NULL is a no-op */
+
+/** Label each row of t (found by column name, any order, extra columns ignored) with its
+ *  segment; labels[n_rows of t] is caller-owned; dist (may be NULL) gets the squared distance
+ *  to the centre in the scaled space; n_unseen (may be NULL) counts category levels not seen
+ *  in training. Errors: CRM_ENOTFOUND (a feature column is absent), CRM_EDATA (a column has
+ *  another type, missing values when the model does not impute), CRM_ENOMEM. */
+CRM_API crm_status crm_segmenter_assign(const crm_segmenter *seg,
+                                        const crm_table *t,
+                                        int32_t *labels,
+                                        double *dist,
+                                        int64_t *n_unseen,
+                                        crm_error *err);
+
+/** Save atomically to path as a "segmentation" model (temporary file, fsync, rename). */
+CRM_API crm_status crm_segmenter_save(const crm_segmenter *seg, const char *path, crm_error *err);
+/** Write the sections into an open writer (for embedding in other models). */
+CRM_API crm_status crm_segmenter_write(const crm_segmenter *seg,
+                                       crm_model_writer *w,
+                                       crm_error *err);
+/** Load a "segmentation" model file. Errors: CRM_ENOTFOUND, CRM_EIO, CRM_EFORMAT (damaged,
+ *  foreign, another version, or another kind of model), CRM_ENOMEM. */
+CRM_API crm_status crm_segmenter_load(const char *path, crm_segmenter **out, crm_error *err);
+CRM_API crm_status crm_segmenter_read(const crm_model_reader *r,
+                                      crm_segmenter **out,
+                                      crm_error *err);
+
+/* ---- results (borrowed; valid until _free) ---- */
+CRM_API int32_t crm_segmenter_k(const crm_segmenter *seg);
+CRM_API crm_segment_method crm_segmenter_method(const crm_segmenter *seg);
+CRM_API const crm_prep *crm_segmenter_prep(const crm_segmenter *seg);
+CRM_API const crm_kmeans *crm_segmenter_kmeans(const crm_segmenter *seg);
+CRM_API const crm_profile *crm_segmenter_profile(const crm_segmenter *seg);
+/** Training labels (crm_segmenter_n_rows of them); NULL for a loaded model. */
+CRM_API const int32_t *crm_segmenter_labels(const crm_segmenter *seg);
+CRM_API int64_t crm_segmenter_n_rows(const crm_segmenter *seg);
+/** Sum of squared distances to the centres in the scaled space (k-means inertia). */
+CRM_API double crm_segmenter_inertia(const crm_segmenter *seg);
+/** Lloyd iterations of the final k-means run. */
+CRM_API int32_t crm_segmenter_n_iter(const crm_segmenter *seg);
+/** BIC of the final model (X-means only; NaN otherwise). */
+CRM_API double crm_segmenter_bic(const crm_segmenter *seg);
+/** Elbow curve (inertia for k = kmin..kmax, *n entries; NULL unless elbow was used). */
+CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n);
+/** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */
+CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);
+/** Source (file) the model was fitted on; borrowed, "" if unknown. */
+CRM_API const char *crm_segmenter_source(const crm_segmenter *seg);
+
+#endif

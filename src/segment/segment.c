@@ -1,0 +1,450 @@
+/* segment.c: the segmentation pipeline (crmkit/segment.h): clean with crm_prep, cluster with
+ * crm_kmeans (k given) or crm_xmeans / crm_elbow (k chosen), profile and name the segments.
+ *
+ * The object only composes the modules; every algorithm lives in its own module. Its own
+ * work is the glue that must be right for `crmkit assign` to reproduce the training labels:
+ * the same fitted transform (prep), the same centres (kmeans), and clear messages when new
+ * data does not fit the model. Persistence is in segment_io.c. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <crmkit/segment.h>
+#include <crmkit/xmeans.h>
+
+#include "core/core_internal.h"
+#include "segment_internal.h"
+
+crm_segment_params crm_segment_params_default(void)
+{
+    crm_segment_params p;
+    memset(&p, 0, sizeof p);
+    p.prep = crm_prep_params_default();
+    p.k = 8;
+    p.method = CRM_SEGMENT_FIXED;
+    p.kmin = 2;
+    p.kmax = 30;
+    p.kmeans = crm_kmeans_params_default();
+    return p;
+}
+
+crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
+{
+    crm_kmeans_params kp = p->kmeans;
+    crm_status rc = crm_prep_params_check(&p->prep, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if ((unsigned)p->method > CRM_SEGMENT_ELBOW) {
+        return crm__error_set(err, CRM_EINVAL, "unknown segmentation method %d", (int)p->method);
+    }
+    if (p->method == CRM_SEGMENT_FIXED && p->k < 1) {
+        crm__error_set(err, CRM_EINVAL, "k must be at least 1, got %d", (int)p->k);
+        crm__error_field(err, "k");
+        return CRM_EINVAL;
+    }
+    if (p->method != CRM_SEGMENT_FIXED && (p->kmin < 1 || p->kmax < p->kmin)) {
+        crm__error_set(err, CRM_EINVAL, "need 1 <= kmin <= kmax, got kmin %d, kmax %d",
+                       (int)p->kmin, (int)p->kmax);
+        crm__error_field(err, "kmin");
+        return CRM_EINVAL;
+    }
+    if (p->method == CRM_SEGMENT_ELBOW && p->kmax < p->kmin + 2) {
+        crm__error_set(err, CRM_EINVAL, "the elbow method needs kmax >= kmin + 2, got %d..%d",
+                       (int)p->kmin, (int)p->kmax);
+        crm__error_field(err, "kmax");
+        return CRM_EINVAL;
+    }
+    if (p->init_centers != NULL && p->method != CRM_SEGMENT_FIXED) {
+        return crm__error_set(err, CRM_EINVAL, "initial centres need a fixed k");
+    }
+    if (p->features != NULL && p->n_features < 1) {
+        return crm__error_set(err, CRM_EINVAL, "the feature list is empty");
+    }
+    kp.k = p->method == CRM_SEGMENT_FIXED ? p->k : 1;
+    return crm_kmeans_params_check(&kp, err);
+}
+
+/* ---- default features ---- */
+
+static int name_contains(const char *name, const char *word)
+{
+    size_t n = strlen(name);
+    size_t w = strlen(word);
+    for (size_t i = 0; i + w <= n; i++) {
+        size_t j = 0;
+        while (j < w && tolower((unsigned char)name[i + j]) == word[j]) {
+            j++;
+        }
+        if (j == w) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_id_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n >= 3 && strcmp(name + n - 3, "_id") == 0) {
+        return 1;
+    }
+    return strcasecmp(name, "id") == 0 || strcasecmp(name, "msisdn") == 0;
+}
+
+crm_status
+crm_segment_default_features(const crm_table *t, const char ***out, int32_t *n, crm_error *err)
+{
+    int32_t n_cols = crm_table_n_cols(t);
+    const char **list = crm_calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *list);
+    int32_t m = 0;
+    *out = NULL;
+    *n = 0;
+    if (list == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t j = 0; j < n_cols; j++) {
+        const char *name = crm_table_col_name(t, j);
+        if (crm_table_col_type(t, j) != CRM_COL_NUMERIC || name_contains(name, "churn") ||
+            is_id_name(name) || strcmp(name, "segment") == 0) {
+            continue;
+        }
+        list[m++] = name;
+    }
+    if (m == 0) {
+        crm_free(list);
+        return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                             "no numeric columns to segment on; name them with --features");
+    }
+    *out = list;
+    *n = m;
+    return CRM_OK;
+}
+
+/* ---- object ---- */
+
+void crm_segmenter_free(crm_segmenter *seg)
+{
+    if (seg == NULL) {
+        return;
+    }
+    crm_prep_free(seg->prep);
+    crm_kmeans_free(seg->km);
+    crm_profile_free(seg->profile);
+    crm_free(seg->labels);
+    crm_free(seg->curve);
+    crm_free(seg->source);
+    crm_free(seg);
+}
+
+/* First missing cell of x (imputation "none"), named by row and feature. */
+crm_status crm__segment_check_missing(const crm_prep *prep,
+                                      const crm_table *t,
+                                      const crm_matrix *x,
+                                      crm_error *err)
+{
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        const double *row = CRM_ROW(x, i);
+        for (int64_t j = 0; j < x->n_cols; j++) {
+            if (isnan(row[j])) {
+                int32_t f = crm_prep_out_feature(prep, (int32_t)j);
+                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                              "missing value in row %lld and the model does not impute "
+                              "(imputation \"none\"); choose --impute mean, median or neighbours",
+                              (long long)i + 1);
+                crm__error_field(err, crm_prep_feature_name(prep, f));
+                return CRM_EDATA;
+            }
+        }
+    }
+    return CRM_OK;
+}
+
+static crm_status clean(crm_segmenter *seg,
+                        const crm_table *t,
+                        const crm_segment_params *p,
+                        const char *const *features,
+                        int32_t n_features,
+                        crm_matrix *x,
+                        crm_error *err)
+{
+    crm_status rc = crm_prep_fit(t, features, n_features, &p->prep, &seg->prep, err);
+    if (rc == CRM_OK) {
+        rc = crm_prep_transform(seg->prep, t, x, NULL, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm__segment_check_missing(seg->prep, t, x, err);
+    }
+    return rc;
+}
+
+static crm_status fit_fixed(crm_segmenter *seg,
+                            const crm_segment_params *p,
+                            const crm_matrix *x,
+                            const crm_progress *progress,
+                            crm_error *err)
+{
+    crm_kmeans_params kp = p->kmeans;
+    crm_matrix c;
+    crm_status rc;
+    memset(&c, 0, sizeof c);
+    kp.k = p->k;
+    rc = crm_kmeans_new(&kp, &seg->km, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (p->init_centers == NULL) {
+        return crm_kmeans_fit(seg->km, x, progress, err);
+    }
+    if (crm_table_n_rows(p->init_centers) != p->k) {
+        return crm__error_at(err, CRM_EINVAL, crm_table_source(p->init_centers), 0, 0,
+                             "%lld initial centres given for k = %d",
+                             (long long)crm_table_n_rows(p->init_centers), (int)p->k);
+    }
+    rc = crm_prep_transform(seg->prep, p->init_centers, &c, NULL, err);
+    if (rc == CRM_OK) {
+        rc = crm__segment_check_missing(seg->prep, p->init_centers, &c, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_kmeans_fit_from(seg->km, x, c.data, progress, err);
+    }
+    crm_matrix_fini(&c);
+    return rc;
+}
+
+static crm_status fit_auto(crm_segmenter *seg,
+                           const crm_segment_params *p,
+                           const crm_matrix *x,
+                           const crm_progress *progress,
+                           crm_error *err)
+{
+    if (p->method == CRM_SEGMENT_XMEANS) {
+        crm_xmeans_params xp = crm_xmeans_params_default();
+        crm_xmeans_result res;
+        crm_status rc;
+        xp.kmin = p->kmin;
+        xp.kmax = p->kmax;
+        xp.max_iter = p->kmeans.max_iter;
+        xp.tol = p->kmeans.tol;
+        xp.seed = p->kmeans.seed;
+        xp.n_threads = p->kmeans.n_threads;
+        rc = crm_xmeans_fit(&xp, x, progress, &seg->km, &res, err);
+        seg->bic = rc == CRM_OK ? res.bic : (double)NAN;
+        return rc;
+    }
+    {
+        crm_elbow_params ep = crm_elbow_params_default();
+        ep.kmin = p->kmin;
+        ep.kmax = p->kmax;
+        ep.kmeans = p->kmeans;
+        seg->curve_kmin = p->kmin;
+        seg->n_curve = p->kmax - p->kmin + 1;
+        seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
+        if (seg->curve == NULL) {
+            return crm__error_nomem(err);
+        }
+        return crm_elbow_fit(&ep, x, progress, &seg->km, seg->curve, err);
+    }
+}
+
+/* Training labels: the k-means labels when it kept them, else an assign pass. */
+static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error *err)
+{
+    const int32_t *l = crm_kmeans_labels(seg->km);
+    seg->n_rows = x->n_rows;
+    seg->labels = crm_mallocarray((size_t)x->n_rows, sizeof *seg->labels);
+    if (seg->labels == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (l != NULL && crm_kmeans_n_rows(seg->km) == x->n_rows) {
+        memcpy(seg->labels, l, (size_t)x->n_rows * sizeof *l);
+        return CRM_OK;
+    }
+    return crm_kmeans_assign(seg->km, x, seg->labels, NULL, err);
+}
+
+static crm_status cluster_and_profile(crm_segmenter *seg,
+                                      const crm_table *t,
+                                      const crm_segment_params *p,
+                                      const char *const *features,
+                                      int32_t n_features,
+                                      const crm_matrix *x,
+                                      const crm_progress *progress,
+                                      crm_error *err)
+{
+    crm_profile_params pp = crm_profile_params_default();
+    double t1 = crm__now_seconds();
+    double t2;
+    crm_status rc = (p->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
+                                                     : fit_auto(seg, p, x, progress, err);
+    if (rc == CRM_OK) {
+        rc = keep_labels(seg, x, err);
+    }
+    t2 = crm__now_seconds();
+    seg->seconds[SEG_T_CLUSTER] = t2 - t1;
+    if (rc != CRM_OK) {
+        if (err != NULL && err->source[0] == '\0') {
+            crm__strlcpy(err->source, crm_table_source(t), sizeof err->source);
+        }
+        return rc;
+    }
+    seg->k = crm_kmeans_k(seg->km);
+    seg->inertia = crm_kmeans_inertia(seg->km);
+    seg->n_iter = crm_kmeans_n_iter(seg->km);
+    pp.tier_by = p->tier_by;
+    pp.names = p->names;
+    pp.n_names = p->n_names;
+    rc = crm_profile_compute(t, features, n_features, seg->labels, seg->k, &pp, &seg->profile, err);
+    seg->seconds[SEG_T_PROFILE] = crm__now_seconds() - t2;
+    return rc;
+}
+
+crm_status crm_segmenter_fit(const crm_table *t,
+                             const crm_segment_params *p,
+                             const crm_progress *progress,
+                             crm_segmenter **out,
+                             crm_error *err)
+{
+    crm_segmenter *seg = NULL;
+    const char **defaults = NULL;
+    const char *const *features = p->features;
+    int32_t n_features = p->n_features;
+    crm_matrix x;
+    double t0 = crm__now_seconds();
+    crm_status rc;
+    memset(&x, 0, sizeof x);
+    *out = NULL;
+    rc = crm_segment_params_check(p, err);
+    if (rc == CRM_OK && features == NULL) {
+        rc = crm_segment_default_features(t, &defaults, &n_features, err);
+        features = defaults;
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    seg = crm_calloc(1, sizeof *seg);
+    if (seg == NULL || (seg->source = crm_strdup(crm_table_source(t))) == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    seg->method = p->method;
+    seg->kmin = p->kmin;
+    seg->kmax = p->kmax;
+    seg->bic = (double)NAN;
+    rc = clean(seg, t, p, features, n_features, &x, err);
+    seg->seconds[SEG_T_PREP] = crm__now_seconds() - t0;
+    if (rc == CRM_OK) {
+        rc = cluster_and_profile(seg, t, p, features, n_features, &x, progress, err);
+    }
+    seg->seconds[SEG_T_TOTAL] = crm__now_seconds() - t0;
+done:
+    crm_matrix_fini(&x);
+    crm_free(defaults);
+    if (rc != CRM_OK) {
+        crm_segmenter_free(seg);
+        return rc;
+    }
+    *out = seg;
+    return CRM_OK;
+}
+
+crm_status crm_segmenter_assign(const crm_segmenter *seg,
+                                const crm_table *t,
+                                int32_t *labels,
+                                double *dist,
+                                int64_t *n_unseen,
+                                crm_error *err)
+{
+    crm_matrix x;
+    crm_status rc = crm_prep_transform(seg->prep, t, &x, n_unseen, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    rc = crm__segment_check_missing(seg->prep, t, &x, err);
+    if (rc == CRM_OK && x.n_rows > 0) {
+        rc = crm_kmeans_assign(seg->km, &x, labels, dist, err);
+    }
+    crm_matrix_fini(&x);
+    return rc;
+}
+
+/* ---- accessors ---- */
+
+int32_t crm_segmenter_k(const crm_segmenter *seg)
+{
+    return seg->k;
+}
+
+crm_segment_method crm_segmenter_method(const crm_segmenter *seg)
+{
+    return seg->method;
+}
+
+const crm_prep *crm_segmenter_prep(const crm_segmenter *seg)
+{
+    return seg->prep;
+}
+
+const crm_kmeans *crm_segmenter_kmeans(const crm_segmenter *seg)
+{
+    return seg->km;
+}
+
+const crm_profile *crm_segmenter_profile(const crm_segmenter *seg)
+{
+    return seg->profile;
+}
+
+const int32_t *crm_segmenter_labels(const crm_segmenter *seg)
+{
+    return seg->labels;
+}
+
+int64_t crm_segmenter_n_rows(const crm_segmenter *seg)
+{
+    return seg->n_rows;
+}
+
+double crm_segmenter_inertia(const crm_segmenter *seg)
+{
+    return seg->inertia;
+}
+
+int32_t crm_segmenter_n_iter(const crm_segmenter *seg)
+{
+    return seg->n_iter;
+}
+
+double crm_segmenter_bic(const crm_segmenter *seg)
+{
+    return seg->bic;
+}
+
+const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n)
+{
+    if (kmin != NULL) {
+        *kmin = seg->curve_kmin;
+    }
+    if (n != NULL) {
+        *n = seg->curve ? seg->n_curve : 0;
+    }
+    return seg->curve;
+}
+
+double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage)
+{
+    static const char *const names[SEG_T_COUNT] = { "prep", "cluster", "profile", "total" };
+    for (int i = 0; i < SEG_T_COUNT; i++) {
+        if (stage != NULL && strcmp(stage, names[i]) == 0) {
+            return seg->seconds[i];
+        }
+    }
+    return (double)NAN;
+}
+
+const char *crm_segmenter_source(const crm_segmenter *seg)
+{
+    return seg->source ? seg->source : "";
+}

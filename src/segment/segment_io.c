@@ -1,0 +1,191 @@
+/* segment_io.c: a segmentation model file: kind "segmentation", sections "prep", "kmeans",
+ * "profile" (each written by its module) and "segmeta" (written here).
+ *
+ * segmeta layout: u32 version (1), u32 method, i32 k, i32 kmin, i32 kmax, i64 n_rows,
+ * f64 inertia, i32 n_iter, f64 bic, f64s seconds[4], str source, i32 curve_kmin,
+ * i32 n_curve, f64s curve[n_curve].
+ *
+ * Loading cross-checks the sections (k and the dimension agree everywhere), so a file whose
+ * sections were each valid but do not belong together is refused too. */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/segment.h>
+
+#include "core/core_internal.h"
+#include "segment_internal.h"
+
+#define SEGMETA         "segmeta"
+#define SEGMETA_VERSION 1u
+#define SEGMENT_KIND    "segmentation"
+
+static crm_status put_meta(const crm_segmenter *seg, crm_model_writer *w, crm_error *err)
+{
+    crm_status rc = crm_model_begin(w, SEGMETA, err);
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, SEGMETA_VERSION, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, (uint32_t)seg->method, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, seg->k, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, seg->kmin, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, seg->kmax, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i64(w, seg->n_rows, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, seg->inertia, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, seg->n_iter, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, seg->bic, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, seg->seconds, SEG_T_COUNT, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_str(w, seg->source ? seg->source : "", err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, seg->curve_kmin, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, seg->curve ? seg->n_curve : 0, err);
+    }
+    if (rc == CRM_OK && seg->curve != NULL) {
+        rc = crm_model_put_f64s(w, seg->curve, (size_t)seg->n_curve, err);
+    }
+    return rc;
+}
+
+crm_status crm_segmenter_write(const crm_segmenter *seg, crm_model_writer *w, crm_error *err)
+{
+    crm_status rc = crm_prep_save(seg->prep, w, err);
+    if (rc == CRM_OK) {
+        rc = crm_kmeans_save(seg->km, w, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_profile_save(seg->profile, w, err);
+    }
+    if (rc == CRM_OK) {
+        rc = put_meta(seg, w, err);
+    }
+    return rc;
+}
+
+crm_status crm_segmenter_save(const crm_segmenter *seg, const char *path, crm_error *err)
+{
+    crm_model_writer *w = NULL;
+    crm_status rc = crm_model_writer_new(SEGMENT_KIND, &w, err);
+    if (rc == CRM_OK) {
+        rc = crm_segmenter_write(seg, w, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_writer_save(w, path, err);
+    }
+    crm_model_writer_free(w);
+    return rc;
+}
+
+static crm_status corrupt(const crm_model_reader *r, const char *what, crm_error *err)
+{
+    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                         "corrupt model file: %s", what);
+}
+
+static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_error *err)
+{
+    crm_section s;
+    uint32_t version = 0;
+    uint32_t method = 0;
+    crm_status rc = crm_model_section(r, SEGMETA, &s, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    (void)crm_section_get_u32(&s, &version);
+    (void)crm_section_get_u32(&s, &method);
+    (void)crm_section_get_i32(&s, &seg->k);
+    (void)crm_section_get_i32(&s, &seg->kmin);
+    (void)crm_section_get_i32(&s, &seg->kmax);
+    (void)crm_section_get_i64(&s, &seg->n_rows);
+    (void)crm_section_get_f64(&s, &seg->inertia);
+    (void)crm_section_get_i32(&s, &seg->n_iter);
+    (void)crm_section_get_f64(&s, &seg->bic);
+    (void)crm_section_get_f64s(&s, seg->seconds, SEG_T_COUNT);
+    if (crm_section_get_str(&s, 4096, &seg->source) == CRM_ENOMEM) {
+        return crm__error_nomem(err);
+    }
+    (void)crm_section_get_i32(&s, &seg->curve_kmin);
+    (void)crm_section_get_i32(&s, &seg->n_curve);
+    if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_ELBOW || seg->k < 1 ||
+        seg->n_rows < 0 || seg->n_curve < 0 || (size_t)seg->n_curve > (s.len - s.pos) / 8) {
+        return corrupt(r, "section \"segmeta\" is malformed", err);
+    }
+    seg->method = (crm_segment_method)method;
+    if (seg->n_curve > 0) {
+        seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
+        if (seg->curve == NULL) {
+            return crm__error_nomem(err);
+        }
+        (void)crm_section_get_f64s(&s, seg->curve, (size_t)seg->n_curve);
+    }
+    return crm_section_finish(&s, r, err);
+}
+
+crm_status crm_segmenter_read(const crm_model_reader *r, crm_segmenter **out, crm_error *err)
+{
+    crm_segmenter *seg;
+    crm_status rc;
+    *out = NULL;
+    if (strcmp(crm_model_reader_kind(r), SEGMENT_KIND) != 0) {
+        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                             "this is a \"%s\" model, not a segmentation model",
+                             crm_model_reader_kind(r));
+    }
+    seg = crm_calloc(1, sizeof *seg);
+    if (seg == NULL) {
+        return crm__error_nomem(err);
+    }
+    rc = get_meta(r, seg, err);
+    if (rc == CRM_OK) {
+        rc = crm_prep_load(r, &seg->prep, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_kmeans_load(r, &seg->km, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_profile_load(r, &seg->profile, err);
+    }
+    if (rc == CRM_OK && (crm_kmeans_k(seg->km) != seg->k || crm_profile_k(seg->profile) != seg->k ||
+                         crm_kmeans_dim(seg->km) != crm_prep_n_out(seg->prep))) {
+        rc = corrupt(r, "its sections disagree on the number of segments or features", err);
+    }
+    if (rc != CRM_OK) {
+        crm_segmenter_free(seg);
+        return rc;
+    }
+    *out = seg;
+    return CRM_OK;
+}
+
+crm_status crm_segmenter_load(const char *path, crm_segmenter **out, crm_error *err)
+{
+    crm_model_reader *r = NULL;
+    crm_status rc;
+    *out = NULL;
+    rc = crm_model_reader_open(path, &r, err);
+    if (rc == CRM_OK) {
+        rc = crm_segmenter_read(r, out, err);
+    }
+    crm_model_reader_free(r);
+    return rc;
+}
