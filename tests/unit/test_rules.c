@@ -588,6 +588,7 @@ static void rules_csv_has_header_and_values(void **state)
     text = crm_test_read_file(path, NULL);
     assert_non_null(strstr(text, "\nGold,"));
     free(text);
+    crm_rules_free(r);
     crm_test_rmdir(dir);
     free(dir);
 }
