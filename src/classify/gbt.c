@@ -1,0 +1,1028 @@
+/* gbt.c: gradient boosting of histogram trees for classification (Friedman, "Greedy
+ * function approximation: a gradient boosting machine", Ann. Stat. 2001), with Newton leaf
+ * values: the boosting loop, losses, early stopping, prediction and the model sections.
+ * Trees are grown by gbt_tree.c. Shapes follow scikit-learn's HistGradientBoostingClassifier
+ * (same defaults, same early-stopping rule), so results can be compared one to one; see
+ * docs/algorithms/gbt.md. */
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/core_internal.h"
+#include "gbt_internal.h"
+
+#define GBT_TAG "gbt"
+#define GBT_FORMAT 1
+#define GBT_AUTO_ES_ROWS 10000
+
+struct crm_gbt {
+    crm_gbt_params p;
+    int32_t fitted;
+    int32_t k;    /* classes */
+    int32_t ntpi; /* trees per iteration: 1 for two classes, k otherwise */
+    int32_t nf;
+    int32_t n_iter;
+    double *baseline;      /* [ntpi] */
+    crm__gbt_node *nodes;  /* every tree, one after another */
+    int64_t n_nodes, cap_nodes;
+    int64_t *tree_start;   /* [n_trees + 1] */
+    int32_t *tree_leaves;  /* [n_trees] */
+    double *train_loss;    /* [n_iter + 1] */
+    double *val_loss;      /* [n_iter + 1] or NULL */
+};
+
+crm_gbt_params crm_gbt_params_default(void)
+{
+    crm_gbt_params p;
+    memset(&p, 0, sizeof p);
+    p.learning_rate = 0.1;
+    p.max_iter = 100;
+    p.max_leaf_nodes = 31;
+    p.max_depth = 0;
+    p.min_samples_leaf = 20;
+    p.l2_regularization = 0.0;
+    p.max_bins = 255;
+    p.early_stopping = CRM_GBT_EARLY_AUTO;
+    p.validation_fraction = 0.1;
+    p.n_iter_no_change = 10;
+    p.tol = 1e-7;
+    p.class_weight_balanced = 0;
+    p.seed = 0;
+    p.n_threads = 0;
+    return p;
+}
+
+crm_status crm_gbt_params_check(const crm_gbt_params *p, crm_error *err)
+{
+    if (p == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: params is NULL");
+    }
+    if (!(p->learning_rate > 0) || !isfinite(p->learning_rate)) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: learning_rate must be > 0, got %g",
+                              p->learning_rate);
+    }
+    if (p->max_iter < 1 || p->max_iter > 1000000) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: max_iter must be in [1, 1000000], got %d",
+                              (int)p->max_iter);
+    }
+    if (p->max_leaf_nodes != 0 && p->max_leaf_nodes < 2) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: max_leaf_nodes must be >= 2 (or 0 for no "
+                              "limit), got %d", (int)p->max_leaf_nodes);
+    }
+    if (p->max_depth < 0) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: max_depth must be >= 0 (0 = no limit), "
+                              "got %d", (int)p->max_depth);
+    }
+    if (p->min_samples_leaf < 1) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: min_samples_leaf must be >= 1, got %d",
+                              (int)p->min_samples_leaf);
+    }
+    if (!(p->l2_regularization >= 0) || !isfinite(p->l2_regularization)) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: l2_regularization must be >= 0, got %g",
+                              p->l2_regularization);
+    }
+    if (p->max_bins < 2 || p->max_bins > 255) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: max_bins must be in [2, 255], got %d",
+                              (int)p->max_bins);
+    }
+    if (p->early_stopping < -1 || p->early_stopping > 1) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: early_stopping must be -1 (auto), 0 or 1");
+    }
+    if (!(p->validation_fraction > 0 && p->validation_fraction < 1)) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: validation_fraction must be in (0, 1), "
+                              "got %g", p->validation_fraction);
+    }
+    if (p->n_iter_no_change < 1) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: n_iter_no_change must be >= 1, got %d",
+                              (int)p->n_iter_no_change);
+    }
+    if (!(p->tol >= 0) || !isfinite(p->tol)) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: tol must be >= 0, got %g", p->tol);
+    }
+    if (p->class_weight_balanced != 0 && p->class_weight_balanced != 1) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: class_weight_balanced must be 0 or 1");
+    }
+    if (p->n_threads < 0) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: n_threads must be >= 0");
+    }
+    return CRM_OK;
+}
+
+crm_status crm_gbt_new(const crm_gbt_params *p, crm_gbt **out, crm_error *err)
+{
+    crm_status rc = crm_gbt_params_check(p, err);
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    crm_gbt *g = crm_calloc(1, sizeof *g);
+    if (g == NULL) {
+        return crm__error_nomem(err);
+    }
+    g->p = *p;
+    *out = g;
+    return CRM_OK;
+}
+
+static void clear_fit(crm_gbt *g)
+{
+    crm_free(g->baseline);
+    crm_free(g->nodes);
+    crm_free(g->tree_start);
+    crm_free(g->tree_leaves);
+    crm_free(g->train_loss);
+    crm_free(g->val_loss);
+    g->baseline = NULL;
+    g->nodes = NULL;
+    g->tree_start = NULL;
+    g->tree_leaves = NULL;
+    g->train_loss = NULL;
+    g->val_loss = NULL;
+    g->n_nodes = 0;
+    g->cap_nodes = 0;
+    g->n_iter = 0;
+    g->fitted = 0;
+}
+
+void crm_gbt_free(crm_gbt *g)
+{
+    if (g == NULL) {
+        return;
+    }
+    clear_fit(g);
+    crm_free(g);
+}
+
+static int n_threads_of(int32_t requested)
+{
+#ifdef _OPENMP
+    return requested > 0 ? (int)requested : omp_get_max_threads();
+#else
+    (void)requested;
+    return 1;
+#endif
+}
+
+/* ---- losses and gradients ---- */
+
+static double log1pexp(double z)
+{
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+static double sigmoid(double z)
+{
+    if (z >= 0) {
+        return 1.0 / (1.0 + exp(-z));
+    }
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+/* Softmax of z[k] in place; returns log-sum-exp. */
+static double softmax(double *z, int32_t k)
+{
+    double m = z[0];
+    double s = 0;
+    for (int32_t c = 1; c < k; c++) {
+        m = z[c] > m ? z[c] : m;
+    }
+    for (int32_t c = 0; c < k; c++) {
+        z[c] = exp(z[c] - m);
+        s += z[c];
+    }
+    for (int32_t c = 0; c < k; c++) {
+        z[c] /= s;
+    }
+    return m + log(s);
+}
+
+/* The rows one boosting run works on: labels, weights, raw scores (n x ntpi). */
+typedef struct gbt_part {
+    int64_t n;
+    int32_t *y;
+    double *w;
+    double *raw;
+    double wsum;
+} gbt_part;
+
+/* Weighted mean loss over fixed blocks reduced in order. */
+static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, double *part)
+{
+    int64_t nb = crm__n_blocks(d->n);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t lo = b * CRM_BLOCK_ROWS;
+        int64_t hi = lo + CRM_BLOCK_ROWS < d->n ? lo + CRM_BLOCK_ROWS : d->n;
+        double s = 0;
+        double z[256];
+        for (int64_t i = lo; i < hi; i++) {
+            const double *r = d->raw + i * ntpi;
+            if (ntpi == 1) {
+                s += d->w[i] * (log1pexp(r[0]) - (d->y[i] ? r[0] : 0.0));
+            } else {
+                memcpy(z, r, (size_t)ntpi * sizeof *z);
+                double lse = softmax(z, ntpi);
+                s += d->w[i] * (lse - r[d->y[i]]);
+            }
+        }
+        part[b] = s;
+    }
+    double total = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        total += part[b];
+    }
+    return d->wsum > 0 ? total / d->wsum : 0.0;
+}
+
+/* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. */
+static void gradients(const gbt_part *d, int32_t ntpi, int nt, double *g, double *h)
+{
+    const int64_t n = d->n;
+    int64_t nb = crm__n_blocks(n);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t lo = b * CRM_BLOCK_ROWS;
+        int64_t hi = lo + CRM_BLOCK_ROWS < n ? lo + CRM_BLOCK_ROWS : n;
+        double z[256];
+        for (int64_t i = lo; i < hi; i++) {
+            const double w = d->w[i];
+            if (ntpi == 1) {
+                double pr = sigmoid(d->raw[i]);
+                g[i] = w * (pr - (double)d->y[i]);
+                h[i] = w * pr * (1.0 - pr);
+                continue;
+            }
+            memcpy(z, d->raw + i * ntpi, (size_t)ntpi * sizeof *z);
+            softmax(z, ntpi);
+            for (int32_t c = 0; c < ntpi; c++) {
+                g[c * n + i] = w * (z[c] - (c == d->y[i] ? 1.0 : 0.0));
+                h[c * n + i] = w * z[c] * (1.0 - z[c]);
+            }
+        }
+    }
+}
+
+/* Raw score of the prior: log-odds of the weighted class share, or centred log shares. */
+static void fit_baseline(crm_gbt *g, const gbt_part *d)
+{
+    double share[256] = { 0 };
+    const double eps = 2.220446049250313e-16;
+    for (int64_t i = 0; i < d->n; i++) {
+        share[d->y[i]] += d->w[i];
+    }
+    for (int32_t c = 0; c < g->k; c++) {
+        double s = d->wsum > 0 ? share[c] / d->wsum : 0.0;
+        share[c] = s < eps ? eps : (s > 1 - eps ? 1 - eps : s);
+    }
+    if (g->ntpi == 1) {
+        g->baseline[0] = log(share[1] / (1.0 - share[1]));
+        return;
+    }
+    double mean = 0;
+    for (int32_t c = 0; c < g->k; c++) {
+        g->baseline[c] = log(share[c]);
+        mean += g->baseline[c];
+    }
+    mean /= g->k;
+    for (int32_t c = 0; c < g->k; c++) {
+        g->baseline[c] -= mean;
+    }
+}
+
+/* ---- input checks and the validation split ---- */
+
+static crm_status check_input(const crm_matrix *x, const int32_t *y, int32_t k, const double *sw,
+                              int64_t *counts, crm_error *err)
+{
+    int32_t present = 0;
+    if (k < 2 || k > 256) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: n_classes must be in [2, 256], got %d",
+                              (int)k);
+    }
+    if (x->n_rows < 1 || x->n_cols < 1) {
+        return crm__error_set(err, CRM_EDATA, "gbt: no training rows or no features");
+    }
+    if (x->n_rows > INT32_MAX) {
+        return crm__error_set(err, CRM_ELIMIT, "gbt: at most %d training rows", INT32_MAX);
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        const double *r = CRM_ROW(x, i);
+        if (y[i] < 0 || y[i] >= k) {
+            return crm__error_set(err, CRM_EINVAL, "gbt: label %d of row %lld is outside "
+                                  "[0, %d)", (int)y[i], (long long)(i + 1), (int)k);
+        }
+        if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
+            return crm__error_set(err, CRM_EINVAL, "gbt: weight of row %lld is %g",
+                                  (long long)(i + 1), sw[i]);
+        }
+        for (int64_t j = 0; j < x->n_cols; j++) {
+            if (isinf(r[j])) {
+                return crm__error_set(err, CRM_EDATA, "gbt: value at row %lld, column %lld is "
+                                      "infinite", (long long)(i + 1), (long long)(j + 1));
+            }
+        }
+        counts[y[i]]++;
+    }
+    for (int32_t c = 0; c < k; c++) {
+        present += counts[c] > 0;
+    }
+    if (present < 2) {
+        return crm__error_set(err, CRM_EDATA, "gbt: the training labels hold only one class; "
+                              "at least two are needed");
+    }
+    return CRM_OK;
+}
+
+/* Stratified split: is_val[i] = 1 for a round(fraction * n_c) random rows of each class c
+ * (none when a class has a single row). Returns the number of validation rows. */
+static int64_t stratified_split(const int32_t *y, int64_t n, int32_t k, const int64_t *counts,
+                                double fraction, crm_rng *rng, uint8_t *is_val, int64_t *scratch)
+{
+    int64_t n_val = 0;
+    memset(is_val, 0, (size_t)n);
+    for (int32_t c = 0; c < k; c++) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (y[i] == c) {
+                scratch[m++] = i;
+            }
+        }
+        int64_t nv = (int64_t)floor(fraction * (double)counts[c] + 0.5);
+        nv = nv >= counts[c] ? counts[c] - 1 : nv;
+        crm_rng_shuffle(rng, scratch, m);
+        for (int64_t j = 0; j < nv; j++) {
+            is_val[scratch[j]] = 1;
+        }
+        n_val += nv;
+    }
+    return n_val;
+}
+
+/* ---- the boosting run ---- */
+
+typedef struct gbt_run {
+    crm__gbt_mapper mapper;
+    crm__gbt_binned binned;
+    crm__gbt_grower *grower;
+    gbt_part tr, va;
+    crm_matrix xv; /* validation rows, raw values */
+    int64_t *rows_tr;
+    int64_t *rows_va;
+    double *g, *h;
+    double *part;
+    int nt;
+} gbt_run;
+
+static void run_fini(gbt_run *r)
+{
+    crm__gbt_mapper_fini(&r->mapper);
+    crm__gbt_binned_fini(&r->binned);
+    crm__gbt_grower_free(r->grower);
+    crm_free(r->tr.y);
+    crm_free(r->tr.w);
+    crm_free(r->tr.raw);
+    crm_free(r->va.y);
+    crm_free(r->va.w);
+    crm_free(r->va.raw);
+    crm_matrix_fini(&r->xv);
+    crm_free(r->rows_tr);
+    crm_free(r->rows_va);
+    crm_free(r->g);
+    crm_free(r->h);
+    crm_free(r->part);
+}
+
+static crm_status part_alloc(gbt_part *d, int64_t n, int32_t ntpi, crm_error *err)
+{
+    size_t m = (size_t)(n > 0 ? n : 1);
+    d->n = n;
+    d->y = crm_mallocarray(m, sizeof(int32_t));
+    d->w = crm_mallocarray(m, sizeof(double));
+    d->raw = crm_mallocarray(m * (size_t)ntpi, sizeof(double));
+    if (d->y == NULL || d->w == NULL || d->raw == NULL) {
+        return crm__error_nomem(err);
+    }
+    return CRM_OK;
+}
+
+static void part_fill(gbt_part *d, const int64_t *rows, const int32_t *y, const double *w)
+{
+    d->wsum = 0;
+    for (int64_t i = 0; i < d->n; i++) {
+        d->y[i] = y[rows[i]];
+        d->w[i] = w[rows[i]];
+        d->wsum += d->w[i];
+    }
+}
+
+/* Split rows, bin the training part and lay out every buffer of the run. */
+static crm_status run_setup(crm_gbt *g, gbt_run *r, const crm_matrix *x, const int32_t *y,
+                            const double *w, const int64_t *counts, crm_error *err)
+{
+    const int64_t n = x->n_rows;
+    crm_rng rng;
+    crm_status rc;
+    int es = g->p.early_stopping == CRM_GBT_EARLY_AUTO ? n > GBT_AUTO_ES_ROWS
+                                                       : g->p.early_stopping;
+    uint8_t *is_val = crm_calloc((size_t)n, 1);
+    r->rows_tr = crm_mallocarray((size_t)n, sizeof(int64_t));
+    r->rows_va = crm_mallocarray((size_t)n, sizeof(int64_t));
+    if (is_val == NULL || r->rows_tr == NULL || r->rows_va == NULL) {
+        crm_free(is_val);
+        return crm__error_nomem(err);
+    }
+    crm_rng_seed(&rng, g->p.seed);
+    int64_t n_val = es ? stratified_split(y, n, g->k, counts, g->p.validation_fraction, &rng,
+                                          is_val, r->rows_va)
+                       : 0;
+    int64_t a = 0;
+    int64_t b = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (is_val[i]) {
+            r->rows_va[b++] = i;
+        } else {
+            r->rows_tr[a++] = i;
+        }
+    }
+    crm_free(is_val);
+    (void)n_val;
+    rc = part_alloc(&r->tr, a, g->ntpi, err);
+    if (rc == CRM_OK && b > 0) {
+        rc = part_alloc(&r->va, b, g->ntpi, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm__gbt_mapper_fit(x, r->rows_tr, a, g->p.max_bins, &rng, r->nt, &r->mapper, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm__gbt_bin(&r->mapper, x, r->rows_tr, a, r->nt, &r->binned, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm__gbt_grower_new(&r->binned, &r->mapper, &g->p, r->nt, &r->grower, err);
+    }
+    if (rc == CRM_OK && b > 0) {
+        rc = crm_matrix_init(&r->xv, b, x->n_cols, err);
+        for (int64_t i = 0; rc == CRM_OK && i < b; i++) {
+            memcpy(CRM_ROW(&r->xv, i), CRM_ROW(x, r->rows_va[i]),
+                   (size_t)x->n_cols * sizeof(double));
+        }
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    part_fill(&r->tr, r->rows_tr, y, w);
+    if (b > 0) {
+        part_fill(&r->va, r->rows_va, y, w);
+    }
+    size_t gn = (size_t)(a > 0 ? a : 1) * (size_t)g->ntpi;
+    r->g = crm_mallocarray(gn, sizeof(double));
+    r->h = crm_mallocarray(gn, sizeof(double));
+    r->part = crm_mallocarray((size_t)crm__n_blocks(n) + 1, sizeof(double));
+    if (r->g == NULL || r->h == NULL || r->part == NULL) {
+        return crm__error_nomem(err);
+    }
+    return CRM_OK;
+}
+
+/* scikit-learn's rule: stop when none of the last n_iter_no_change validation losses is
+ * below the one before them by more than tol. loss[m]. */
+static int should_stop(const double *loss, int32_t m, int32_t patience, double tol)
+{
+    if (m < patience + 1) {
+        return 0;
+    }
+    double ref = loss[m - 1 - patience];
+    for (int32_t j = m - patience; j < m; j++) {
+        if (loss[j] < ref - tol) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void add_tree_to_rows(const crm__gbt_node *t, const crm_matrix *x, double *raw,
+                             int32_t stride, int nt)
+{
+    int64_t nb = crm__n_blocks(x->n_rows);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t lo = b * CRM_BLOCK_ROWS;
+        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
+        for (int64_t i = lo; i < hi; i++) {
+            raw[i * stride] += crm__gbt_tree_value(t, CRM_ROW(x, i));
+        }
+    }
+}
+
+static crm_status alloc_model(crm_gbt *g, crm_error *err)
+{
+    int64_t max_trees = (int64_t)g->p.max_iter * g->ntpi;
+    g->baseline = crm_calloc((size_t)g->ntpi, sizeof(double));
+    g->tree_start = crm_calloc((size_t)max_trees + 1, sizeof(int64_t));
+    g->tree_leaves = crm_calloc((size_t)max_trees, sizeof(int32_t));
+    g->train_loss = crm_calloc((size_t)g->p.max_iter + 1, sizeof(double));
+    if (g->baseline == NULL || g->tree_start == NULL || g->tree_leaves == NULL ||
+        g->train_loss == NULL) {
+        return crm__error_nomem(err);
+    }
+    return CRM_OK;
+}
+
+static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, crm_error *err)
+{
+    const int32_t K = g->ntpi;
+    const int64_t n = r->tr.n;
+    crm_status rc;
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(r->tr.raw + i * K, g->baseline, (size_t)K * sizeof(double));
+    }
+    for (int64_t i = 0; i < r->va.n; i++) {
+        memcpy(r->va.raw + i * K, g->baseline, (size_t)K * sizeof(double));
+    }
+    g->train_loss[0] = mean_loss(&r->tr, K, r->nt, r->part);
+    if (g->val_loss != NULL) {
+        g->val_loss[0] = mean_loss(&r->va, K, r->nt, r->part);
+    }
+    for (int32_t it = 0; it < g->p.max_iter; it++) {
+        gradients(&r->tr, K, r->nt, r->g, r->h);
+        for (int32_t c = 0; c < K; c++) {
+            int64_t t = (int64_t)it * K + c;
+            rc = crm__gbt_grow(r->grower, r->g + c * n, r->h + c * n, r->tr.raw + c, K,
+                               &g->nodes, &g->n_nodes, &g->cap_nodes, &g->tree_leaves[t], err);
+            if (rc != CRM_OK) {
+                return rc;
+            }
+            g->tree_start[t + 1] = g->n_nodes;
+            if (r->va.n > 0) {
+                add_tree_to_rows(g->nodes + g->tree_start[t], &r->xv, r->va.raw + c, K, r->nt);
+            }
+        }
+        g->n_iter = it + 1;
+        g->train_loss[it + 1] = mean_loss(&r->tr, K, r->nt, r->part);
+        if (!crm_progress_report(progress, "gbt", (double)(it + 1) / g->p.max_iter)) {
+            return crm__error_set(err, CRM_ECANCELLED, "gbt: cancelled");
+        }
+        if (g->val_loss != NULL) {
+            g->val_loss[it + 1] = mean_loss(&r->va, K, r->nt, r->part);
+            if (should_stop(g->val_loss, it + 2, g->p.n_iter_no_change, g->p.tol)) {
+                break;
+            }
+        }
+    }
+    return CRM_OK;
+}
+
+static double *effective_weights(const crm_gbt_params *p, int64_t n, const int32_t *y,
+                                 int32_t k, const double *sw, const int64_t *counts)
+{
+    int32_t present = 0;
+    double *w = crm_mallocarray((size_t)n, sizeof(double));
+    if (w == NULL) {
+        return NULL;
+    }
+    for (int32_t c = 0; c < k; c++) {
+        present += counts[c] > 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double v = sw != NULL ? sw[i] : 1.0;
+        if (p->class_weight_balanced) {
+            v *= (double)n / ((double)present * (double)counts[y[i]]);
+        }
+        w[i] = v;
+    }
+    return w;
+}
+
+crm_status crm_gbt_fit(crm_gbt *g, const crm_matrix *x, const int32_t *y, int32_t n_classes,
+                       const double *sample_weight, const crm_progress *progress,
+                       crm_error *err)
+{
+    gbt_run r;
+    int64_t *counts = NULL;
+    double *w = NULL;
+    crm_status rc;
+    memset(&r, 0, sizeof r);
+    if (g == NULL || x == NULL || y == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
+    }
+    clear_fit(g);
+    counts = crm_calloc((size_t)(n_classes > 0 ? n_classes : 1), sizeof(int64_t));
+    if (counts == NULL) {
+        return crm__error_nomem(err);
+    }
+    rc = check_input(x, y, n_classes, sample_weight, counts, err);
+    if (rc != CRM_OK) {
+        goto done;
+    }
+    w = effective_weights(&g->p, x->n_rows, y, n_classes, sample_weight, counts);
+    if (w == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    g->k = n_classes;
+    g->ntpi = n_classes == 2 ? 1 : n_classes;
+    g->nf = (int32_t)x->n_cols;
+    r.nt = n_threads_of(g->p.n_threads);
+    rc = alloc_model(g, err);
+    if (rc == CRM_OK) {
+        rc = run_setup(g, &r, x, y, w, counts, err);
+    }
+    if (rc == CRM_OK && r.va.n > 0) {
+        g->val_loss = crm_calloc((size_t)g->p.max_iter + 1, sizeof(double));
+        rc = g->val_loss == NULL ? crm__error_nomem(err) : CRM_OK;
+    }
+    if (rc != CRM_OK) {
+        goto done;
+    }
+    fit_baseline(g, &r.tr);
+    rc = boost(g, &r, progress, err);
+    if (rc == CRM_OK) {
+        g->fitted = 1;
+    }
+done:
+    if (rc != CRM_OK) {
+        clear_fit(g);
+    }
+    run_fini(&r);
+    crm_free(w);
+    crm_free(counts);
+    return rc;
+}
+
+/* ---- prediction ---- */
+
+static crm_status check_predict(const crm_gbt *g, const crm_matrix *x, const void *out,
+                                crm_error *err)
+{
+    if (g == NULL || x == NULL || out == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
+    }
+    if (!g->fitted) {
+        return crm__error_set(err, CRM_ESTATE, "gbt: the model is not fitted");
+    }
+    if (x->n_cols != g->nf) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: the model has %d features, the data has "
+                              "%lld columns", (int)g->nf, (long long)x->n_cols);
+    }
+    return CRM_OK;
+}
+
+static void raw_row(const crm_gbt *g, const double *xr, double *out)
+{
+    const int32_t K = g->ntpi;
+    const int64_t n_trees = (int64_t)g->n_iter * K;
+    memcpy(out, g->baseline, (size_t)K * sizeof *out);
+    for (int64_t t = 0; t < n_trees; t++) {
+        out[t % K] += crm__gbt_tree_value(g->nodes + g->tree_start[t], xr);
+    }
+}
+
+crm_status crm_gbt_predict_raw(const crm_gbt *g, const crm_matrix *x, double *raw,
+                               crm_error *err)
+{
+    crm_status rc = check_predict(g, x, raw, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    int64_t nb = crm__n_blocks(x->n_rows);
+#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t lo = b * CRM_BLOCK_ROWS;
+        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
+        for (int64_t i = lo; i < hi; i++) {
+            raw_row(g, CRM_ROW(x, i), raw + i * g->ntpi);
+        }
+    }
+    return CRM_OK;
+}
+
+crm_status crm_gbt_predict_proba(const crm_gbt *g, const crm_matrix *x, double *proba,
+                                 crm_error *err)
+{
+    crm_status rc = check_predict(g, x, proba, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    int64_t nb = crm__n_blocks(x->n_rows);
+#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t lo = b * CRM_BLOCK_ROWS;
+        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
+        for (int64_t i = lo; i < hi; i++) {
+            double *out = proba + i * g->k;
+            if (g->ntpi == 1) {
+                double z;
+                raw_row(g, CRM_ROW(x, i), &z);
+                out[1] = sigmoid(z);
+                out[0] = 1.0 - out[1];
+            } else {
+                raw_row(g, CRM_ROW(x, i), out);
+                softmax(out, g->k);
+            }
+        }
+    }
+    return CRM_OK;
+}
+
+crm_status crm_gbt_predict(const crm_gbt *g, const crm_matrix *x, int32_t *labels,
+                           crm_error *err)
+{
+    crm_status rc = check_predict(g, x, labels, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    int64_t nb = crm__n_blocks(x->n_rows);
+#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t lo = b * CRM_BLOCK_ROWS;
+        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
+        double z[256];
+        for (int64_t i = lo; i < hi; i++) {
+            raw_row(g, CRM_ROW(x, i), z);
+            int32_t best = 0;
+            if (g->ntpi == 1) {
+                best = z[0] > 0 ? 1 : 0;
+            }
+            for (int32_t c = 1; g->ntpi > 1 && c < g->ntpi; c++) {
+                best = z[c] > z[best] ? c : best;
+            }
+            labels[i] = best;
+        }
+    }
+    return CRM_OK;
+}
+
+/* ---- accessors ---- */
+
+int32_t crm_gbt_is_fitted(const crm_gbt *g)
+{
+    return g != NULL && g->fitted;
+}
+int32_t crm_gbt_n_classes(const crm_gbt *g)
+{
+    return g->k;
+}
+int32_t crm_gbt_n_features(const crm_gbt *g)
+{
+    return g->nf;
+}
+int32_t crm_gbt_n_iter(const crm_gbt *g)
+{
+    return g->n_iter;
+}
+int32_t crm_gbt_n_trees(const crm_gbt *g)
+{
+    return g->n_iter * g->ntpi;
+}
+int32_t crm_gbt_tree_n_leaves(const crm_gbt *g, int32_t t)
+{
+    return (t >= 0 && t < g->n_iter * g->ntpi) ? g->tree_leaves[t] : 0;
+}
+const double *crm_gbt_train_loss(const crm_gbt *g)
+{
+    return g->train_loss;
+}
+const double *crm_gbt_validation_loss(const crm_gbt *g)
+{
+    return g->val_loss;
+}
+
+/* ---- save / load ---- */
+
+static crm_status section_tag(const char *tag, const char *suffix, char *out, crm_error *err)
+{
+    if (strlen(tag) > 8) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: section tag \"%s\" is longer than 8", tag);
+    }
+    memcpy(out, tag, strlen(tag) + 1);
+    strcat(out, suffix);
+    return CRM_OK;
+}
+
+crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, crm_error *err)
+{
+    char t1[16];
+    char t2[16];
+    crm_status rc;
+    int64_t n_trees;
+    if (g == NULL || w == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
+    }
+    if (!g->fitted) {
+        return crm__error_set(err, CRM_ESTATE, "gbt: the model is not fitted");
+    }
+    tag = tag != NULL ? tag : GBT_TAG;
+    rc = section_tag(tag, "", t1, err);
+    if (rc == CRM_OK) {
+        rc = section_tag(tag, ".nodes", t2, err);
+    }
+    n_trees = (int64_t)g->n_iter * g->ntpi;
+    const int32_t ints[6] = { GBT_FORMAT, g->k, g->ntpi, g->nf, g->n_iter, g->val_loss != NULL };
+    const double dbl[2] = { g->p.learning_rate, g->p.l2_regularization };
+    if (rc == CRM_OK) {
+        rc = crm_model_begin(w, t1, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32s(w, ints, 6, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i64(w, g->n_nodes, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, dbl, 2, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, g->baseline, (size_t)g->ntpi, err);
+    }
+    for (int64_t t = 0; rc == CRM_OK && t < n_trees; t++) {
+        rc = crm_model_put_i32(w, (int32_t)(g->tree_start[t + 1] - g->tree_start[t]), err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32s(w, g->tree_leaves, (size_t)n_trees, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, g->train_loss, (size_t)g->n_iter + 1, err);
+    }
+    if (rc == CRM_OK && g->val_loss != NULL) {
+        rc = crm_model_put_f64s(w, g->val_loss, (size_t)g->n_iter + 1, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_begin(w, t2, err);
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < g->n_nodes; i++) {
+        const crm__gbt_node *nd = g->nodes + i;
+        rc = crm_model_put_f64(w, nd->v, err);
+        if (rc == CRM_OK) {
+            rc = crm_model_put_i32(w, nd->feat, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_u32(w, nd->kids, err);
+        }
+    }
+    return rc;
+}
+
+static crm_status bad(const crm_model_reader *r, const char *tag, const char *what,
+                      crm_error *err)
+{
+    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s",
+                          crm_model_reader_source(r), tag, what);
+}
+
+/* Every node of tree [lo, hi) must be a finite leaf or split a known feature into two
+ * children that come after it inside the tree. */
+static int tree_ok(const crm__gbt_node *nd, int64_t size, int32_t nf)
+{
+    for (int64_t i = 0; i < size; i++) {
+        if (nd[i].feat == -1) {
+            if (!isfinite(nd[i].v)) {
+                return 0;
+            }
+            continue;
+        }
+        int64_t left = (int64_t)(nd[i].kids >> 1);
+        if (nd[i].feat < 0 || nd[i].feat >= nf || isnan(nd[i].v) || left <= i ||
+            left + 1 >= size) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static crm_status load_header(const crm_model_reader *r, const char *t1, crm_gbt *g,
+                              crm_section *s, crm_error *err)
+{
+    int32_t ints[6] = { 0 };
+    double dbl[2] = { 0 };
+    int64_t n_nodes = 0;
+    crm_status rc = crm_model_section(r, t1, s, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    crm_section_get_i32s(s, ints, 6);
+    crm_section_get_i64(s, &n_nodes);
+    crm_section_get_f64s(s, dbl, 2);
+    if (s->failed || ints[0] != GBT_FORMAT) {
+        return bad(r, t1, "unknown format or truncated header", err);
+    }
+    g->k = ints[1];
+    g->ntpi = ints[2];
+    g->nf = ints[3];
+    g->n_iter = ints[4];
+    if (g->k < 2 || g->k > 256 || g->ntpi != (g->k == 2 ? 1 : g->k) || g->nf < 1 ||
+        g->n_iter < 0 || (int64_t)g->n_iter * g->ntpi > (int64_t)s->len ||
+        (ints[5] != 0 && ints[5] != 1) || n_nodes < 0 || n_nodes > INT32_MAX) {
+        return bad(r, t1, "inconsistent sizes", err);
+    }
+    g->p.max_iter = g->n_iter > 0 ? g->n_iter : 1;
+    g->p.learning_rate = dbl[0] > 0 ? dbl[0] : g->p.learning_rate;
+    g->p.l2_regularization = dbl[1] >= 0 ? dbl[1] : 0.0;
+    g->n_nodes = n_nodes;
+    rc = alloc_model(g, err);
+    if (rc == CRM_OK && ints[5]) {
+        g->val_loss = crm_calloc((size_t)g->n_iter + 1, sizeof(double));
+        rc = g->val_loss == NULL ? crm__error_nomem(err) : CRM_OK;
+    }
+    return rc;
+}
+
+static crm_status load_trees(const crm_model_reader *r, const char *t1, crm_gbt *g,
+                             crm_section *s, crm_error *err)
+{
+    int64_t n_trees = (int64_t)g->n_iter * g->ntpi;
+    crm_section_get_f64s(s, g->baseline, (size_t)g->ntpi);
+    for (int64_t t = 0; t < n_trees; t++) {
+        int32_t size = 0;
+        crm_section_get_i32(s, &size);
+        if (size < 1 || g->tree_start[t] + size > g->n_nodes) {
+            return bad(r, t1, "bad tree size", err);
+        }
+        g->tree_start[t + 1] = g->tree_start[t] + size;
+    }
+    if (g->tree_start[n_trees] != g->n_nodes) {
+        return bad(r, t1, "tree sizes do not add up to the node count", err);
+    }
+    crm_section_get_i32s(s, g->tree_leaves, (size_t)n_trees);
+    crm_section_get_f64s(s, g->train_loss, (size_t)g->n_iter + 1);
+    if (g->val_loss != NULL) {
+        crm_section_get_f64s(s, g->val_loss, (size_t)g->n_iter + 1);
+    }
+    for (int32_t c = 0; c < g->ntpi; c++) {
+        if (!isfinite(g->baseline[c])) {
+            return bad(r, t1, "non-finite baseline", err);
+        }
+    }
+    return crm_section_finish(s, r, err);
+}
+
+static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt *g,
+                             crm_error *err)
+{
+    crm_section s;
+    crm_status rc = crm_model_section(r, t2, &s, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if ((uint64_t)g->n_nodes * 16u != s.len) {
+        return bad(r, t2, "length does not match the node count", err);
+    }
+    g->cap_nodes = g->n_nodes > 0 ? g->n_nodes : 1;
+    g->nodes = crm_mallocarray((size_t)g->cap_nodes, sizeof(crm__gbt_node));
+    if (g->nodes == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < g->n_nodes; i++) {
+        crm_section_get_f64(&s, &g->nodes[i].v);
+        crm_section_get_i32(&s, &g->nodes[i].feat);
+        crm_section_get_u32(&s, &g->nodes[i].kids);
+    }
+    rc = crm_section_finish(&s, r, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    for (int64_t t = 0; t < (int64_t)g->n_iter * g->ntpi; t++) {
+        if (!tree_ok(g->nodes + g->tree_start[t], g->tree_start[t + 1] - g->tree_start[t],
+                     g->nf)) {
+            return bad(r, t2, "a tree node is invalid", err);
+        }
+    }
+    return CRM_OK;
+}
+
+crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **out,
+                        crm_error *err)
+{
+    char t1[16];
+    char t2[16];
+    crm_section s;
+    crm_gbt *g = NULL;
+    crm_gbt_params p = crm_gbt_params_default();
+    crm_status rc;
+    *out = NULL;
+    tag = tag != NULL ? tag : GBT_TAG;
+    rc = section_tag(tag, "", t1, err);
+    if (rc == CRM_OK) {
+        rc = section_tag(tag, ".nodes", t2, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_gbt_new(&p, &g, err);
+    }
+    if (rc == CRM_OK) {
+        rc = load_header(r, t1, g, &s, err);
+    }
+    if (rc == CRM_OK) {
+        rc = load_trees(r, t1, g, &s, err);
+    }
+    if (rc == CRM_OK) {
+        rc = load_nodes(r, t2, g, err);
+    }
+    if (rc != CRM_OK) {
+        crm_gbt_free(g);
+        return rc;
+    }
+    g->fitted = 1;
+    *out = g;
+    return CRM_OK;
+}

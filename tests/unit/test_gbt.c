@@ -1,0 +1,519 @@
+/* test_gbt.c: histogram gradient-boosted trees: learns nonlinear functions, beats a stump,
+ * training loss decreases, thread determinism, missing values, early stopping, class
+ * weights, tree limits, save/load, damaged files, bad parameters, out of memory. */
+#include "crm_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/gbt.h>
+#include <crmkit/model.h>
+#include <crmkit/rng.h>
+
+/* Inside a circle of radius 1.2 in [-2, 2]^2 (class 1), plus noise features. */
+static void circle(crm_matrix *x, int32_t **y, int64_t n, int32_t p, uint64_t seed)
+{
+    crm_rng rng;
+    crm_rng_seed(&rng, seed);
+    assert_int_equal(crm_matrix_init(x, n, p, NULL), CRM_OK);
+    *y = malloc((size_t)n * sizeof **y);
+    for (int64_t i = 0; i < n; i++) {
+        double *r = CRM_ROW(x, i);
+        for (int32_t j = 0; j < p; j++) {
+            r[j] = 4.0 * crm_rng_uniform(&rng) - 2.0;
+        }
+        (*y)[i] = r[0] * r[0] + r[1] * r[1] < 1.44;
+    }
+}
+
+/* Three classes by the angle of (x0, x1); x2 noise; some cells missing. */
+static void sectors(crm_matrix *x, int32_t **y, int64_t n, double missing, uint64_t seed)
+{
+    crm_rng rng;
+    crm_rng_seed(&rng, seed);
+    assert_int_equal(crm_matrix_init(x, n, 3, NULL), CRM_OK);
+    *y = malloc((size_t)n * sizeof **y);
+    for (int64_t i = 0; i < n; i++) {
+        double *r = CRM_ROW(x, i);
+        r[0] = crm_rng_normal(&rng);
+        r[1] = crm_rng_normal(&rng);
+        r[2] = crm_rng_normal(&rng);
+        double a = atan2(r[1], r[0]);
+        (*y)[i] = a < -1.0 ? 0 : (a < 1.2 ? 1 : 2);
+        if (crm_rng_uniform(&rng) < missing) {
+            r[2] = NAN;
+        }
+        if (crm_rng_uniform(&rng) < missing) {
+            r[(int)crm_rng_below(&rng, 2)] = NAN;
+        }
+    }
+}
+
+static double accuracy(const crm_gbt *g, const crm_matrix *x, const int32_t *y)
+{
+    int32_t *lab = malloc((size_t)x->n_rows * sizeof *lab);
+    int64_t ok = 0;
+    assert_int_equal(crm_gbt_predict(g, x, lab, NULL), CRM_OK);
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        ok += lab[i] == y[i];
+    }
+    free(lab);
+    return (double)ok / (double)x->n_rows;
+}
+
+static crm_gbt *fit(const crm_gbt_params *p, const crm_matrix *x, const int32_t *y, int32_t k)
+{
+    crm_gbt *g = NULL;
+    crm_error err;
+    assert_int_equal(crm_gbt_new(p, &g, &err), CRM_OK);
+    crm_status rc = crm_gbt_fit(g, x, y, k, NULL, NULL, &err);
+    if (rc != CRM_OK) {
+        print_error("fit: %s\n", err.msg);
+    }
+    assert_int_equal(rc, CRM_OK);
+    return g;
+}
+
+static void gbt_learns_a_circle_and_beats_a_stump(void **state)
+{
+    crm_matrix x;
+    crm_matrix xt;
+    int32_t *y;
+    int32_t *yt;
+    (void)state;
+    circle(&x, &y, 3000, 4, 1);
+    circle(&xt, &yt, 2000, 4, 2);
+    crm_gbt_params p = crm_gbt_params_default();
+    crm_gbt *g = fit(&p, &x, y, 2);
+    p.max_iter = 1;
+    p.max_leaf_nodes = 2;
+    p.learning_rate = 1.0;
+    crm_gbt *stump = fit(&p, &x, y, 2);
+    double acc = accuracy(g, &xt, yt);
+    double acc_stump = accuracy(stump, &xt, yt);
+    /* The circle holds 28% of the square: a stump can do little better than "outside". */
+    assert_true(acc > 0.95);
+    assert_true(acc_stump < 0.80);
+    assert_true(acc > acc_stump + 0.15);
+    assert_int_equal(crm_gbt_n_iter(g), 100); /* 3000 rows: early stopping is off (auto) */
+    assert_null(crm_gbt_validation_loss(g));
+    assert_int_equal(crm_gbt_tree_n_leaves(stump, 0), 2);
+    crm_gbt_free(g);
+    crm_gbt_free(stump);
+    crm_matrix_fini(&x);
+    crm_matrix_fini(&xt);
+    free(y);
+    free(yt);
+}
+
+static void gbt_training_loss_decreases_every_iteration(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    (void)state;
+    sectors(&x, &y, 2000, 0.1, 3);
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 60;
+    crm_gbt *g = fit(&p, &x, y, 3);
+    const double *loss = crm_gbt_train_loss(g);
+    assert_int_equal(crm_gbt_n_iter(g), 60);
+    assert_int_equal(crm_gbt_n_trees(g), 180);
+    /* Prior: the loss of the class shares, at most log(3). */
+    assert_true(loss[0] <= log(3.0) + 1e-12);
+    for (int32_t i = 0; i < 60; i++) {
+        assert_true(loss[i + 1] < loss[i]);
+    }
+    assert_true(loss[60] < 0.5 * loss[0]);
+    crm_gbt_free(g);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+static void gbt_is_bit_identical_with_1_and_2_threads(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    (void)state;
+    /* 12,000 rows: early stopping is on (auto), so the split and validation run too. */
+    sectors(&x, &y, 12000, 0.05, 4);
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 25;
+    p.seed = 99;
+    p.n_threads = 1;
+    crm_gbt *a = fit(&p, &x, y, 3);
+    p.n_threads = 2;
+    crm_gbt *b = fit(&p, &x, y, 3);
+    assert_non_null(crm_gbt_validation_loss(a));
+    assert_int_equal(crm_gbt_n_iter(a), crm_gbt_n_iter(b));
+    double *ra = malloc(12000 * 3 * sizeof *ra);
+    double *rb = malloc(12000 * 3 * sizeof *rb);
+    assert_int_equal(crm_gbt_predict_raw(a, &x, ra, NULL), CRM_OK);
+    assert_int_equal(crm_gbt_predict_raw(b, &x, rb, NULL), CRM_OK);
+    assert_memory_equal(ra, rb, 12000 * 3 * sizeof *ra);
+    assert_memory_equal(crm_gbt_train_loss(a), crm_gbt_train_loss(b),
+                        (size_t)(crm_gbt_n_iter(a) + 1) * sizeof(double));
+    free(ra);
+    free(rb);
+    crm_gbt_free(a);
+    crm_gbt_free(b);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+static void gbt_learns_from_missingness_and_scores_unseen_missing(void **state)
+{
+    crm_matrix x;
+    crm_rng rng;
+    int32_t y[2000];
+    double pr[2 * 4];
+    (void)state;
+    crm_rng_seed(&rng, 5);
+    assert_int_equal(crm_matrix_init(&x, 2000, 2, NULL), CRM_OK);
+    /* Class 1 iff x0 is missing or x0 > 1; x1 is noise and never missing. */
+    for (int i = 0; i < 2000; i++) {
+        double *r = CRM_ROW(&x, i);
+        r[0] = crm_rng_normal(&rng);
+        r[1] = crm_rng_normal(&rng);
+        if (crm_rng_uniform(&rng) < 0.3) {
+            r[0] = NAN;
+        }
+        y[i] = isnan(r[0]) || r[0] > 1.0;
+    }
+    crm_gbt_params p = crm_gbt_params_default();
+    crm_gbt *g = fit(&p, &x, y, 2);
+    crm_matrix q;
+    assert_int_equal(crm_matrix_init(&q, 4, 2, NULL), CRM_OK);
+    double rows[4][2] = { { NAN, 0.0 }, { 0.0, 0.0 }, { 2.0, 0.0 }, { 0.0, NAN } };
+    for (int i = 0; i < 4; i++) {
+        CRM_ROW(&q, i)[0] = rows[i][0];
+        CRM_ROW(&q, i)[1] = rows[i][1];
+    }
+    assert_int_equal(crm_gbt_predict_proba(g, &q, pr, NULL), CRM_OK);
+    assert_true(pr[0 * 2 + 1] > 0.95);
+    assert_true(pr[1 * 2 + 1] < 0.05);
+    assert_true(pr[2 * 2 + 1] > 0.95);
+    /* x1 was never missing in training: NaN follows the larger side; x0 = 0 says class 0. */
+    assert_true(pr[3 * 2 + 1] < 0.2);
+    for (int i = 0; i < 4; i++) {
+        crm_assert_close(pr[2 * i] + pr[2 * i + 1], 1.0, 0, 1e-15);
+    }
+    crm_matrix_fini(&q);
+    crm_gbt_free(g);
+    crm_matrix_fini(&x);
+}
+
+static void gbt_early_stopping_stops_and_reports_validation_loss(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    crm_rng rng;
+    (void)state;
+    /* Pure noise labels: the validation loss stops improving almost at once. */
+    circle(&x, &y, 3000, 3, 6);
+    crm_rng_seed(&rng, 7);
+    for (int i = 0; i < 3000; i++) {
+        y[i] = crm_rng_uniform(&rng) < 0.4;
+    }
+    crm_gbt_params p = crm_gbt_params_default();
+    p.early_stopping = 1;
+    p.max_iter = 500;
+    crm_gbt *g = fit(&p, &x, y, 2);
+    int32_t it = crm_gbt_n_iter(g);
+    const double *vl = crm_gbt_validation_loss(g);
+    assert_non_null(vl);
+    assert_true(it < 100);
+    assert_true(it >= p.n_iter_no_change);
+    /* The stopping rule held at the end: no loss of the last 10 beat the one before them. */
+    for (int32_t j = it - 9; j <= it; j++) {
+        assert_false(vl[j] < vl[it - 10] - p.tol);
+    }
+    crm_gbt_free(g);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+static void gbt_respects_depth_and_leaf_limits(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    (void)state;
+    circle(&x, &y, 2000, 2, 8);
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 10;
+    p.max_depth = 1;
+    crm_gbt *g = fit(&p, &x, y, 2);
+    for (int32_t t = 0; t < crm_gbt_n_trees(g); t++) {
+        assert_int_equal(crm_gbt_tree_n_leaves(g, t), 2);
+    }
+    crm_gbt_free(g);
+    p = crm_gbt_params_default();
+    p.max_iter = 10;
+    p.max_leaf_nodes = 5;
+    g = fit(&p, &x, y, 2);
+    for (int32_t t = 0; t < crm_gbt_n_trees(g); t++) {
+        assert_int_equal(crm_gbt_tree_n_leaves(g, t), 5);
+    }
+    crm_gbt_free(g);
+    p = crm_gbt_params_default();
+    p.max_iter = 3;
+    p.min_samples_leaf = 900;
+    g = fit(&p, &x, y, 2);
+    for (int32_t t = 0; t < crm_gbt_n_trees(g); t++) {
+        assert_int_equal(crm_gbt_tree_n_leaves(g, t), 2); /* 2000 rows: only one split fits */
+    }
+    crm_gbt_free(g);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+static void gbt_balanced_class_weights_raise_minority_scores(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    (void)state;
+    circle(&x, &y, 3000, 3, 9);
+    /* Flip most of class 1 to make it a small, noisy minority. */
+    for (int i = 0; i < 3000; i++) {
+        if (y[i] == 1 && i % 4 != 0) {
+            y[i] = 0;
+        }
+    }
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 30;
+    crm_gbt *plain = fit(&p, &x, y, 2);
+    p.class_weight_balanced = 1;
+    crm_gbt *bal = fit(&p, &x, y, 2);
+    double *pa = malloc(3000 * 2 * sizeof *pa);
+    double *pb = malloc(3000 * 2 * sizeof *pb);
+    double ma = 0;
+    double mb = 0;
+    assert_int_equal(crm_gbt_predict_proba(plain, &x, pa, NULL), CRM_OK);
+    assert_int_equal(crm_gbt_predict_proba(bal, &x, pb, NULL), CRM_OK);
+    for (int i = 0; i < 3000; i++) {
+        ma += pa[2 * i + 1];
+        mb += pb[2 * i + 1];
+    }
+    assert_true(mb > 2.0 * ma);
+    free(pa);
+    free(pb);
+    crm_gbt_free(plain);
+    crm_gbt_free(bal);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+static void gbt_save_load_round_trip_predicts_identically(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    crm_model_writer *w = NULL;
+    crm_model_reader *r = NULL;
+    crm_gbt *back = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    crm_error err;
+    (void)state;
+    sectors(&x, &y, 1500, 0.1, 10);
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 20;
+    p.early_stopping = 1;
+    crm_gbt *g = fit(&p, &x, y, 3);
+    assert_int_equal(crm_model_writer_new("classifier", &w, NULL), CRM_OK);
+    assert_int_equal(crm_gbt_save(g, w, "toolongtag", &err), CRM_EINVAL);
+    assert_int_equal(crm_gbt_save(g, w, "m0", &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, NULL), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, NULL), CRM_OK);
+    assert_int_equal(crm_gbt_load(r, "m0", &back, &err), CRM_OK);
+    double *pa = malloc(1500 * 3 * sizeof *pa);
+    double *pb = malloc(1500 * 3 * sizeof *pb);
+    assert_int_equal(crm_gbt_predict_proba(g, &x, pa, NULL), CRM_OK);
+    assert_int_equal(crm_gbt_predict_proba(back, &x, pb, NULL), CRM_OK);
+    assert_memory_equal(pa, pb, 1500 * 3 * sizeof *pa);
+    assert_int_equal(crm_gbt_n_iter(back), crm_gbt_n_iter(g));
+    assert_non_null(crm_gbt_validation_loss(back));
+    assert_memory_equal(crm_gbt_train_loss(back), crm_gbt_train_loss(g),
+                        (size_t)(crm_gbt_n_iter(g) + 1) * sizeof(double));
+    for (int i = 0; i < 1500; i++) {
+        crm_assert_close(pa[3 * i] + pa[3 * i + 1] + pa[3 * i + 2], 1.0, 0, 1e-12);
+    }
+    free(pa);
+    free(pb);
+    crm_gbt_free(back);
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    crm_gbt_free(g);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+/* A hand-written stump whose root names itself as its child must be refused. */
+static void gbt_load_rejects_a_looping_tree(void **state)
+{
+    crm_model_writer *w = NULL;
+    crm_model_reader *r = NULL;
+    crm_gbt *g = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    crm_error err;
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        const int32_t ints[6] = { 1, 2, 1, 2, 1, 0 };
+        const double dbl[2] = { 0.1, 0.0 };
+        const double loss[2] = { 0.6, 0.5 };
+        uint32_t kids = variant == 0 ? 0u : (1u << 1);
+        int32_t feat = variant == 1 ? 7 : 0;
+        assert_int_equal(crm_model_writer_new("classifier", &w, NULL), CRM_OK);
+        assert_int_equal(crm_model_begin(w, "gbt", NULL), CRM_OK);
+        assert_int_equal(crm_model_put_i32s(w, ints, 6, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_i64(w, 3, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_f64s(w, dbl, 2, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_f64(w, 0.0, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_i32(w, 3, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_i32(w, 2, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_f64s(w, loss, 2, NULL), CRM_OK);
+        assert_int_equal(crm_model_begin(w, "gbt.nodes", NULL), CRM_OK);
+        assert_int_equal(crm_model_put_f64(w, 0.5, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_i32(w, feat, NULL), CRM_OK);
+        assert_int_equal(crm_model_put_u32(w, kids, NULL), CRM_OK);
+        for (int leaf = 0; leaf < 2; leaf++) {
+            assert_int_equal(crm_model_put_f64(w, leaf ? 1.0 : -1.0, NULL), CRM_OK);
+            assert_int_equal(crm_model_put_i32(w, -1, NULL), CRM_OK);
+            assert_int_equal(crm_model_put_u32(w, 0, NULL), CRM_OK);
+        }
+        assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, NULL), CRM_OK);
+        assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, NULL), CRM_OK);
+        crm_status rc = crm_gbt_load(r, NULL, &g, &err);
+        if (variant == 2) {
+            assert_int_equal(rc, CRM_OK); /* the well-formed stump loads */
+            crm_matrix q;
+            double pr[2];
+            assert_int_equal(crm_matrix_init(&q, 1, 2, NULL), CRM_OK);
+            CRM_ROW(&q, 0)[0] = 0.7;
+            assert_int_equal(crm_gbt_predict_proba(g, &q, pr, NULL), CRM_OK);
+            crm_assert_close(pr[1], 1.0 / (1.0 + exp(-1.0)), 1e-15, 0);
+            crm_matrix_fini(&q);
+            crm_gbt_free(g);
+        } else {
+            assert_int_equal(rc, CRM_EFORMAT);
+            assert_non_null(strstr(err.msg, "invalid"));
+            assert_null(g);
+        }
+        crm_model_reader_free(r);
+        crm_model_writer_free(w);
+    }
+}
+
+static void gbt_rejects_bad_params_and_data(void **state)
+{
+    crm_gbt *g = NULL;
+    crm_error err;
+    crm_matrix x;
+    int32_t y[40];
+    double pr[80];
+    (void)state;
+    struct {
+        const char *field;
+        void (*set)(crm_gbt_params *p);
+    } cases[] = {
+        { "learning_rate", NULL }, { "max_iter", NULL },      { "max_leaf_nodes", NULL },
+        { "max_depth", NULL },     { "min_samples_leaf", NULL }, { "l2_regularization", NULL },
+        { "max_bins", NULL },      { "early_stopping", NULL },   { "validation_fraction", NULL },
+        { "n_iter_no_change", NULL }, { "tol", NULL },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        crm_gbt_params p = crm_gbt_params_default();
+        switch (c) {
+        case 0: p.learning_rate = 0; break;
+        case 1: p.max_iter = 0; break;
+        case 2: p.max_leaf_nodes = 1; break;
+        case 3: p.max_depth = -1; break;
+        case 4: p.min_samples_leaf = 0; break;
+        case 5: p.l2_regularization = -1; break;
+        case 6: p.max_bins = 256; break;
+        case 7: p.early_stopping = 2; break;
+        case 8: p.validation_fraction = 1.0; break;
+        case 9: p.n_iter_no_change = 0; break;
+        default: p.tol = NAN; break;
+        }
+        assert_int_equal(crm_gbt_new(&p, &g, &err), CRM_EINVAL);
+        assert_non_null(strstr(err.msg, cases[c].field));
+        assert_null(g);
+    }
+    crm_gbt_params p = crm_gbt_params_default();
+    assert_int_equal(crm_gbt_new(&p, &g, &err), CRM_OK);
+    assert_int_equal(crm_matrix_init(&x, 40, 2, NULL), CRM_OK);
+    for (int i = 0; i < 40; i++) {
+        CRM_ROW(&x, i)[0] = i;
+        y[i] = 1;
+    }
+    assert_int_equal(crm_gbt_predict_proba(g, &x, pr, &err), CRM_ESTATE);
+    assert_int_equal(crm_gbt_fit(g, &x, y, 2, NULL, NULL, &err), CRM_EDATA);
+    assert_non_null(strstr(err.msg, "one class"));
+    y[3] = 2;
+    assert_int_equal(crm_gbt_fit(g, &x, y, 2, NULL, NULL, &err), CRM_EINVAL);
+    y[3] = 0;
+    CRM_ROW(&x, 5)[1] = INFINITY;
+    assert_int_equal(crm_gbt_fit(g, &x, y, 2, NULL, NULL, &err), CRM_EDATA);
+    assert_non_null(strstr(err.msg, "row 6, column 2"));
+    CRM_ROW(&x, 5)[1] = NAN;
+    assert_int_equal(crm_gbt_fit(g, &x, y, 2, NULL, NULL, &err), CRM_OK);
+    crm_matrix narrow = x;
+    narrow.n_cols = 1;
+    assert_int_equal(crm_gbt_predict_proba(g, &narrow, pr, &err), CRM_EINVAL);
+    crm_gbt_free(g);
+    crm_gbt_free(NULL);
+    crm_matrix_fini(&x);
+}
+
+static void gbt_fit_returns_enomem_without_leaks(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    int ok = 0;
+    (void)state;
+    sectors(&x, &y, 300, 0.1, 11);
+    for (long k = 0; k < 400 && !ok; k++) {
+        crm_gbt *g = NULL;
+        crm_gbt_params p = crm_gbt_params_default();
+        p.max_iter = 3;
+        p.early_stopping = 1;
+        crm_test_fail_after(k);
+        crm_status rc = crm_gbt_new(&p, &g, NULL);
+        if (rc == CRM_OK) {
+            rc = crm_gbt_fit(g, &x, y, 3, NULL, NULL, NULL);
+        }
+        crm_gbt_free(g);
+        long live = crm_test_alloc_live();
+        crm_test_alloc_reset();
+        assert_int_equal(live, 0);
+        if (rc == CRM_OK) {
+            ok = 1;
+        } else {
+            assert_int_equal(rc, CRM_ENOMEM);
+        }
+    }
+    assert_true(ok);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gbt_learns_a_circle_and_beats_a_stump),
+        cmocka_unit_test(gbt_training_loss_decreases_every_iteration),
+        cmocka_unit_test(gbt_is_bit_identical_with_1_and_2_threads),
+        cmocka_unit_test(gbt_learns_from_missingness_and_scores_unseen_missing),
+        cmocka_unit_test(gbt_early_stopping_stops_and_reports_validation_loss),
+        cmocka_unit_test(gbt_respects_depth_and_leaf_limits),
+        cmocka_unit_test(gbt_balanced_class_weights_raise_minority_scores),
+        cmocka_unit_test(gbt_save_load_round_trip_predicts_identically),
+        cmocka_unit_test(gbt_load_rejects_a_looping_tree),
+        cmocka_unit_test(gbt_rejects_bad_params_and_data),
+        cmocka_unit_test(gbt_fit_returns_enomem_without_leaks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
