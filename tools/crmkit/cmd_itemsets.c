@@ -1,12 +1,371 @@
-/* cmd_itemsets.c: `crmkit itemsets` (not built yet). */
+/* cmd_itemsets.c: `crmkit itemsets`: read transactions, mine frequent itemsets, write them
+ * (SPMF text, CSV or JSON) atomically, and print a JSON summary on request. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <crmkit/fim.h>
+#include <crmkit/outfile.h>
 
 #include "cli.h"
 
+static const char *const HELP =
+    "usage: crmkit itemsets FILE [options]\n"
+    "\n"
+    "Mine the frequent itemsets of a transaction file (plain or .gz).\n"
+    "\n"
+    "input:\n"
+    "  --format F          auto (default: fimi when the first line is integers, else basket),\n"
+    "                      fimi (SPMF: integers separated by spaces), basket (names separated\n"
+    "                      by --sep, as R arules reads them), long (CSV: customer,item rows),\n"
+    "                      vas (CSV VAS log: long with a status filter)\n"
+    "  --sep C             basket separator / CSV delimiter (default ','; 'tab' for a tab)\n"
+    "  --skip-empty        skip empty lines (default: each is an empty transaction)\n"
+    "  --customer-col C    long/vas: customer column (default: 1st column; vas: mobile_no)\n"
+    "  --item-col I[,J]    long/vas: item column(s), joined with ':' (default: 2nd column;\n"
+    "                      vas: pr_code)\n"
+    "  --status-col S      long/vas: status column (default: status)\n"
+    "  --status-ok V[,W]   keep only rows whose status is one of these values\n"
+    "\n"
+    "mining:\n"
+    "  --minsup S          minimum support as a fraction in (0, 1]: an itemset is frequent\n"
+    "                      when its support count is at least ceil(S x transactions)\n"
+    "                      (SPMF's convention; e.g. 0.01 of 88,162 transactions is 882)\n"
+    "  --minsup-count N    minimum support as a count (>= 1); one of the two is required\n"
+    "  --algo A            nlist (default: PrePost N-lists, fastest), fpgrowth, apriori;\n"
+    "                      all three give the same itemsets\n"
+    "  --min-len N         shortest itemset to report (default 1)\n"
+    "  --max-len N         longest itemset to report (default: no limit)\n"
+    "  --closed            only closed itemsets (no superset with the same support)\n"
+    "  --maximal           only maximal itemsets (no frequent superset)\n"
+    "  --max-itemsets N    stop with an error beyond N itemsets (default 100000000; 0 = none)\n"
+    "  --max-memory MB     stop with an error beyond MB of working memory (default 4096)\n"
+    "  --threads N         threads (default: all cores); never changes the output\n"
+    "\n"
+    "output:\n"
+    "  -o FILE             write the itemsets to FILE (default: standard output; with --json\n"
+    "                      and no -o they are counted, not written)\n"
+    "  --csv               CSV (items,size,support,relative_support) instead of SPMF\n"
+    "  --out-format F      spmf (default: \"1 5 9 #SUP: 123\", names where the input has\n"
+    "                      them), csv or json\n"
+    "  --json              print a JSON summary on standard output: itemsets, max_len,\n"
+    "                      transactions, items, frequent_items, minsup_count, seconds, ...\n"
+    "  --quiet             no progress bar\n"
+    "\n"
+    "Items within an itemset are in dictionary order (ascending integers, or names in byte\n"
+    "order); itemsets come in the miner's own deterministic order.\n"
+    "\n"
+    "exit status: 0 ok, 64 usage, 65 bad input or a limit reached, 66 missing input,\n"
+    "74 output error.\n";
+
+typedef struct opts {
+    const char *input;
+    const char *output;
+    crm_fim_read_options ro;
+    crm_fim_params p;
+    crm_itemset_format out_format;
+    int have_minsup;
+    int json;
+    int quiet;
+} opts;
+
+static double cli_now(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int parse_format(const char *s, crm_fim_format *f)
+{
+    static const char *const names[] = { "auto", "fimi", "basket", "long", "vas" };
+    for (int i = 0; i < 5; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *f = (crm_fim_format)i;
+            return 1;
+        }
+    }
+    if (strcmp(s, "spmf") == 0) {
+        *f = CRM_FIM_FORMAT_FIMI;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_out_format(const char *s, crm_itemset_format *f)
+{
+    if (strcmp(s, "spmf") == 0) {
+        *f = CRM_ITEMSET_SPMF;
+    } else if (strcmp(s, "csv") == 0) {
+        *f = CRM_ITEMSET_CSV;
+    } else if (strcmp(s, "json") == 0) {
+        *f = CRM_ITEMSET_JSON;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Options that take a value. Returns 1 handled, 0 unknown, -1 usage error printed. */
+static int value_option(opts *o, const char *name, const char *v)
+{
+    int64_t n;
+    double x;
+    if (strcmp(name, "--format") == 0) {
+        return parse_format(v, &o->ro.format) ? 1 : -2;
+    }
+    if (strcmp(name, "--sep") == 0) {
+        if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0) {
+            o->ro.sep = '\t';
+            return 1;
+        }
+        if (strlen(v) != 1) {
+            return -2;
+        }
+        o->ro.sep = v[0];
+        return 1;
+    }
+    if (strcmp(name, "--customer-col") == 0) {
+        o->ro.customer_col = v;
+    } else if (strcmp(name, "--item-col") == 0) {
+        o->ro.item_col = v;
+    } else if (strcmp(name, "--status-col") == 0) {
+        o->ro.status_col = v;
+    } else if (strcmp(name, "--status-ok") == 0) {
+        o->ro.status_ok = v;
+    } else if (strcmp(name, "--minsup") == 0) {
+        if (!cli_parse_double(v, &x) || !(x > 0.0 && x <= 1.0)) {
+            return -3;
+        }
+        o->p.minsup = x;
+        o->p.minsup_count = 0;
+        o->have_minsup++;
+    } else if (strcmp(name, "--minsup-count") == 0) {
+        if (!cli_parse_int(v, 1, INT64_MAX, &n)) {
+            return -4;
+        }
+        o->p.minsup_count = n;
+        o->have_minsup++;
+    } else if (strcmp(name, "--algo") == 0) {
+        return crm_fim_algo_parse(v, &o->p.algo, NULL) == CRM_OK ? 1 : -2;
+    } else if (strcmp(name, "--min-len") == 0 || strcmp(name, "--max-len") == 0) {
+        if (!cli_parse_int(v, strcmp(name, "--min-len") == 0 ? 1 : 0, 1 << 30, &n)) {
+            return -2;
+        }
+        *(strcmp(name, "--min-len") == 0 ? &o->p.min_len : &o->p.max_len) = (int32_t)n;
+    } else if (strcmp(name, "--max-itemsets") == 0) {
+        if (!cli_parse_int(v, 0, INT64_MAX, &n)) {
+            return -2;
+        }
+        o->p.max_itemsets = n;
+    } else if (strcmp(name, "--max-memory") == 0) {
+        if (!cli_parse_int(v, 0, (int64_t)1 << 40, &n)) {
+            return -2;
+        }
+        o->p.max_memory_bytes = n << 20;
+    } else if (strcmp(name, "--threads") == 0) {
+        if (!cli_parse_int(v, 0, 1024, &n)) {
+            return -2;
+        }
+        o->p.n_threads = (int32_t)n;
+    } else if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
+        o->output = v;
+    } else if (strcmp(name, "--out-format") == 0) {
+        return parse_out_format(v, &o->out_format) ? 1 : -2;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int flag_option(opts *o, const char *name)
+{
+    if (strcmp(name, "--closed") == 0) {
+        o->p.mode = o->p.mode == CRM_FIM_MAXIMAL ? (crm_fim_mode)-1 : CRM_FIM_CLOSED;
+    } else if (strcmp(name, "--maximal") == 0) {
+        o->p.mode = o->p.mode == CRM_FIM_CLOSED ? (crm_fim_mode)-1 : CRM_FIM_MAXIMAL;
+    } else if (strcmp(name, "--csv") == 0) {
+        o->out_format = CRM_ITEMSET_CSV;
+    } else if (strcmp(name, "--json") == 0) {
+        o->json = 1;
+    } else if (strcmp(name, "--quiet") == 0 || strcmp(name, "-q") == 0) {
+        o->quiet = 1;
+    } else if (strcmp(name, "--skip-empty") == 0) {
+        o->ro.skip_empty = true;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r;
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (o->input != NULL) {
+                return cli_usage_error("itemsets", "more than one input file (\"%s\")", a);
+            }
+            o->input = a;
+            continue;
+        }
+        if (flag_option(o, a)) {
+            continue;
+        }
+        if (i + 1 >= argc) {
+            return value_option(o, a, "") == 0
+                       ? cli_usage_error("itemsets", "unknown option %s", a)
+                       : cli_usage_error("itemsets", "option %s needs a value", a);
+        }
+        r = value_option(o, a, argv[i + 1]);
+        if (r == 0) {
+            return cli_usage_error("itemsets", "unknown option %s", a);
+        }
+        if (r == -3) {
+            return cli_usage_error("itemsets",
+                                   "--minsup must be a fraction in (0, 1], got \"%s\" (use "
+                                   "--minsup-count for a count)",
+                                   argv[i + 1]);
+        }
+        if (r == -4) {
+            return cli_usage_error("itemsets", "--minsup-count must be an integer >= 1, got \"%s\"",
+                                   argv[i + 1]);
+        }
+        if (r < 0) {
+            return cli_usage_error("itemsets", "bad value \"%s\" for %s", argv[i + 1], a);
+        }
+        i++;
+    }
+    if (o->input == NULL) {
+        return cli_usage_error("itemsets", "no input file");
+    }
+    if (o->have_minsup != 1) {
+        return cli_usage_error("itemsets", o->have_minsup == 0
+                                               ? "give a minimum support: --minsup or --minsup-count"
+                                               : "give only one of --minsup and --minsup-count");
+    }
+    if ((int)o->p.mode < 0) {
+        return cli_usage_error("itemsets", "--closed and --maximal exclude each other");
+    }
+    if (o->json && o->output != NULL && strcmp(o->output, "-") == 0) {
+        return cli_usage_error("itemsets", "--json prints on standard output: give -o FILE");
+    }
+    return 0;
+}
+
+static crm_status count_only(void *ud, const int32_t *items, int32_t n, int64_t sup,
+                             crm_error *err)
+{
+    (void)ud;
+    (void)items;
+    (void)n;
+    (void)sup;
+    (void)err;
+    return CRM_OK;
+}
+
+static void print_summary(const opts *o, const crm_fim_db *db, const crm_fim_stats *st,
+                          double read_s, double total_s)
+{
+    cli_json j;
+    cli_json_begin(&j, stdout);
+    cli_json_key(&j, "itemsets");
+    cli_json_int(&j, st->n_itemsets);
+    cli_json_key(&j, "max_len");
+    cli_json_int(&j, st->max_len);
+    cli_json_key(&j, "transactions");
+    cli_json_int(&j, crm_fim_db_n_transactions(db));
+    cli_json_key(&j, "items");
+    cli_json_int(&j, crm_fim_db_n_items(db));
+    cli_json_key(&j, "frequent_items");
+    cli_json_int(&j, st->n_frequent_items);
+    cli_json_key(&j, "minsup_count");
+    cli_json_int(&j, st->minsup_count);
+    cli_json_key(&j, "algo");
+    cli_json_str(&j, crm_fim_algo_name(o->p.algo));
+    cli_json_key(&j, "mode");
+    cli_json_str(&j, crm_fim_mode_name(o->p.mode));
+    cli_json_key(&j, "output");
+    if (o->output != NULL) {
+        cli_json_str(&j, o->output);
+    } else {
+        cli_json_null(&j);
+    }
+    cli_json_key(&j, "peak_memory_bytes");
+    cli_json_int(&j, st->peak_memory_bytes);
+    cli_json_key(&j, "read_seconds");
+    cli_json_num(&j, read_s);
+    cli_json_key(&j, "mine_seconds");
+    cli_json_num(&j, st->seconds);
+    cli_json_key(&j, "seconds");
+    cli_json_num(&j, total_s);
+    cli_json_end(&j);
+}
+
+static int run(const opts *o, cli_progress *bar)
+{
+    crm_error err;
+    crm_fim_db *db = NULL;
+    crm_outfile *of = NULL;
+    crm_itemset_writer *w = NULL;
+    crm_itemset_sink sink;
+    crm_fim_stats st;
+    double t0 = cli_now(), t_read;
+    crm_status rc;
+    crm_error_clear(&err);
+    rc = crm_fim_db_read(o->input, &o->ro, cli_progress_cb(bar), &db, &err);
+    t_read = cli_now() - t0;
+    if (rc == CRM_OK && (o->output != NULL || !o->json)) {
+        rc = crm_outfile_open(o->output ? o->output : "-", &of, &err);
+        if (rc == CRM_OK) {
+            rc = crm_itemset_writer_new(crm_outfile_stream(of), o->out_format, db, &w, &err);
+        }
+        sink = crm_itemset_writer_sink(w);
+    } else {
+        sink.fn = count_only;
+        sink.ud = NULL;
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_mine(db, &o->p, &sink, cli_progress_cb(bar), &st, &err);
+    }
+    if (rc == CRM_OK && w != NULL) {
+        rc = crm_itemset_writer_finish(w, &err);
+    }
+    if (rc == CRM_OK && of != NULL) {
+        rc = crm_outfile_commit(of, &err);
+        of = NULL;
+    }
+    cli_progress_done(bar);
+    crm_itemset_writer_free(w);
+    crm_outfile_abort(of);
+    if (rc == CRM_OK && o->json) {
+        print_summary(o, db, &st, t_read, cli_now() - t0);
+    }
+    crm_fim_db_free(db);
+    return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
+}
+
 int cmd_itemsets(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "crmkit itemsets: not available in this build yet\n");
-    return CLI_EX_UNAVAILABLE;
+    opts o;
+    cli_progress bar;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(HELP, stdout);
+            return CLI_EX_OK;
+        }
+    }
+    memset(&o, 0, sizeof o);
+    o.ro = crm_fim_read_options_default();
+    o.p = crm_fim_params_default();
+    o.out_format = CRM_ITEMSET_SPMF;
+    rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        return rc;
+    }
+    cli_progress_init(&bar, o.quiet || o.output == NULL);
+    return run(&o, &bar);
 }

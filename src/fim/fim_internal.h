@@ -1,0 +1,230 @@
+/* fim_internal.h: what the files of src/fim share: the database layout, a memory meter with a
+ * limit, a stack arena with checkpoints, hash tables, and the rank-space view of a database
+ * that every miner works on. */
+#ifndef CRM_FIM_INTERNAL_H
+#define CRM_FIM_INTERNAL_H
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <crmkit/fim.h>
+
+#include "core/core_internal.h"
+
+/* ---- the database ---------------------------------------------------------------------- */
+
+enum { FIM_KIND_NONE = 0, FIM_KIND_INT = 1, FIM_KIND_NAMED = 2 };
+
+/* Open-addressing table of int32 ids (-1 = empty); keys live outside (codes or strings). */
+typedef struct crm__fim_hash {
+    int32_t *slot;
+    size_t mask; /* capacity - 1, capacity a power of two */
+    size_t n;
+} crm__fim_hash;
+
+struct crm_fim_db {
+    int finished;
+    int kind;      /* FIM_KIND_* */
+    int has_names; /* names given (named input or @ITEM lines) */
+    int64_t n_trans;
+    int64_t *off; /* n_trans + 1 offsets into items */
+    int32_t *items;
+    int64_t off_cap, items_cap;
+    /* dictionary: dense ids once finished, first-appearance ids while building */
+    int32_t n_items, items_dict_cap;
+    int64_t *codes;    /* integer code per item (INT kind), else -1 */
+    int64_t *name_off; /* offset into names of each item's name, -1 = none yet */
+    char *names;
+    int64_t names_len, names_cap;
+    int64_t *item_sup;
+    crm__fim_hash item_hash; /* by code (INT) or by name (NAMED); by printable name when finished */
+    int64_t *stamp;          /* building: last transaction that held the item (dedup) */
+    /* customers (optional): one key per transaction */
+    int has_customers;
+    int64_t *cust_off; /* n_trans + 1 offsets into cust, or NULL */
+    char *cust;
+    int64_t cust_len, cust_cap, cust_off_cap;
+    crm__fim_hash cust_hash; /* finished: transaction index by key */
+    /* @ITEM=code=name lines seen before the items: code -> name, applied at finish */
+    int64_t *meta_codes;
+    int64_t *meta_name_off;
+    int32_t n_meta, meta_cap;
+};
+
+/* Builder entry points the readers use (ids are first-appearance ids, duplicates allowed). */
+crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, crm_error *err);
+crm_status crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len, int32_t *id,
+                                   crm_error *err);
+crm_status crm__fim_db_push_ids(crm_fim_db *db, const int32_t *ids, int32_t n,
+                                const char *customer, size_t cust_len, crm_error *err);
+crm_status crm__fim_db_add_meta_name(crm_fim_db *db, int64_t code, const char *name, size_t len,
+                                     crm_error *err);
+
+/* String hashing shared by the db and the readers. */
+uint64_t crm__fim_hash_bytes(const char *s, size_t n);
+static inline uint64_t crm__fim_hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+crm_status crm__fim_hash_init(crm__fim_hash *h, size_t min_cap);
+void crm__fim_hash_fini(crm__fim_hash *h);
+
+/* ---- readers (fim_read.c, fim_read_csv.c) ------------------------------------------------ */
+
+#include <zlib.h>
+
+typedef struct crm__fim_lines {
+    gzFile gz;
+    const char *mem;
+    size_t mem_len;
+    size_t mem_pos;
+    char *buf;
+    size_t cap;
+    size_t beg;
+    size_t end;
+    int eof;
+    int64_t line_no;
+    size_t max_line;
+    int64_t file_bytes;
+} crm__fim_lines;
+
+enum { LR_LINE = 1, LR_EOF = 0, LR_EIO = -1, LR_TOOLONG = -2, LR_NOMEM = -3 };
+
+/* Next line without its "\n" (a final "\r" is kept); returns an LR_* code. */
+int crm__fim_lr_next(crm__fim_lines *r, const char **line, size_t *len);
+double crm__fim_lr_fraction(const crm__fim_lines *r);
+crm_status crm__fim_lr_error(const crm__fim_lines *r, int rc, const char *src, crm_error *err);
+
+typedef struct crm__fim_rstate {
+    crm_fim_db *db;
+    const crm_fim_read_options *opt;
+    const char *src;
+    int32_t *ids;
+    int64_t ids_cap;
+} crm__fim_rstate;
+
+int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n);
+/* LONG and VAS formats. */
+crm_status crm__fim_read_csv(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress,
+                             crm_error *err);
+
+/* ---- memory meter and arena ------------------------------------------------------------ */
+
+typedef struct crm__fim_mem {
+    _Atomic int64_t used;
+    _Atomic int64_t peak;
+    int64_t limit; /* 0 = none */
+    _Atomic int over;
+} crm__fim_mem;
+
+void crm__fim_mem_init(crm__fim_mem *m, int64_t limit);
+/* Count bytes against the limit; NULL when over it (m->over set) or out of memory. */
+void *crm__fim_mem_alloc(crm__fim_mem *m, size_t bytes);
+void *crm__fim_mem_calloc(crm__fim_mem *m, size_t n, size_t size);
+void crm__fim_mem_free(crm__fim_mem *m, void *p, size_t bytes);
+/* Grow *p from old to new bytes (realloc); false on failure (*p untouched). */
+int crm__fim_mem_grow(crm__fim_mem *m, void **p, size_t old_bytes, size_t new_bytes);
+/* The error for a failed allocation: CRM_ELIMIT when the meter is over its limit. */
+crm_status crm__fim_mem_error(const crm__fim_mem *m, crm_error *err);
+
+typedef struct crm__fim_chunk crm__fim_chunk;
+typedef struct crm__fim_arena {
+    crm__fim_chunk *cur;
+    crm__fim_chunk *spare;
+    crm__fim_mem *mem;
+    size_t chunk_bytes;
+} crm__fim_arena;
+typedef struct crm__fim_mark {
+    crm__fim_chunk *chunk;
+    size_t used;
+} crm__fim_mark;
+
+void crm__fim_arena_init(crm__fim_arena *a, crm__fim_mem *mem, size_t chunk_bytes);
+void crm__fim_arena_fini(crm__fim_arena *a);
+/* 16-byte aligned; NULL on failure (see crm__fim_mem_error). */
+void *crm__fim_arena_alloc(crm__fim_arena *a, size_t bytes);
+crm__fim_mark crm__fim_arena_mark(const crm__fim_arena *a);
+/* Free everything allocated after mark: O(1) per chunk. */
+void crm__fim_arena_release(crm__fim_arena *a, crm__fim_mark mark);
+
+/* ---- the rank-space view the miners share ---------------------------------------------- */
+
+/* Frequent items recoded by descending support (rank 0 = most frequent; ties by dense id),
+ * transactions reduced to their frequent items, sorted by ascending rank. Transactions left
+ * empty are dropped; identical transactions are not merged. */
+typedef struct crm__fim_data {
+    int32_t n_items;     /* frequent items */
+    int32_t *rank_to_id; /* dense id of each rank */
+    int64_t *sup;        /* support of each rank */
+    int64_t n_trans;     /* transactions kept */
+    int64_t *off;        /* n_trans + 1 */
+    int32_t *items;
+    int64_t minsup;
+    int64_t n_db_trans;  /* transactions of the database (support of the empty set) */
+} crm__fim_data;
+
+crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_mem *mem,
+                               crm__fim_data *d, crm_error *err);
+void crm__fim_data_free(crm__fim_data *d, crm__fim_mem *mem);
+
+/* ---- reporting --------------------------------------------------------------------------- */
+
+/* Where a miner sends itemsets in rank space. The reporter maps ranks to dense ids, sorts,
+ * applies min_len / max_itemsets, and calls the user sink (or collects for closed/maximal).
+ * Each thread of a parallel miner reports into its own buffer (crm__fim_rbuf); buffers are
+ * replayed into the reporter in a fixed order. */
+typedef struct crm__fim_reporter crm__fim_reporter;
+
+/* Called by miners: report prefix items[0..n) in rank space with support sup, and also
+ * every union with a subset of perf[0..n_perf) (perfect extensions, same support), up to
+ * max_len items. Returns CRM_OK or the status that must stop mining. */
+typedef struct crm__fim_out crm__fim_out;
+crm_status crm__fim_out_emit(crm__fim_out *o, const int32_t *items, int32_t n,
+                             const int32_t *perf, int32_t n_perf, int64_t sup);
+
+typedef struct crm__fim_ctx {
+    const crm__fim_data *data;
+    const crm_fim_params *params;
+    int32_t max_len; /* 0 = none */
+    int32_t n_threads;
+    crm__fim_mem *mem;
+    const crm_progress *progress;
+    crm__fim_out *out; /* serial output */
+    /* For parallel miners: a fresh buffered output per task, replayed in task order. */
+    crm__fim_reporter *rep;
+} crm__fim_ctx;
+
+/* Buffered outputs for parallel miners. */
+crm__fim_out *crm__fim_out_new_buffer(crm__fim_ctx *ctx);
+/* Replay a buffer into ctx->out and free it. */
+crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *buf, crm_error *err);
+void crm__fim_out_free_buffer(crm__fim_out *buf);
+/* First error status a (buffered) output hit, CRM_OK if none. */
+crm_status crm__fim_out_status(const crm__fim_out *o);
+
+/* Transactions of d in lexicographic order of their ranked items (*out: n_trans indices,
+ * counted in mem; free with crm__fim_mem_free(mem, *out, (n_trans + 1) * 8)). */
+/* Sort indices a[0..n) of sequences (off/items, ascending ints) lexicographically, a prefix
+ * before its extensions; tmp[n] is scratch. Stable merge sort. */
+void crm__fim_lex_sort(const int64_t *off, const int32_t *items, int64_t *a, int64_t *tmp,
+                       int64_t n);
+crm_status crm__fim_sorted_order(const crm__fim_data *d, crm__fim_mem *mem, int64_t **out,
+                                 crm_error *err);
+
+crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err);
+crm_status crm__fim_fpgrowth(crm__fim_ctx *ctx, crm_error *err);
+crm_status crm__fim_apriori(crm__fim_ctx *ctx, crm_error *err);
+
+/* Collection internals: index of an itemset (sorted items) or -1; bytes held. */
+int64_t crm__itemsets_find(const crm_itemsets *c, const int32_t *items, int32_t n);
+int64_t crm__itemsets_bytes(const crm_itemsets *c);
+
+/* Sort a small int32 array ascending. */
+void crm__fim_sort_i32(int32_t *a, int64_t n);
+
+#endif

@@ -1,0 +1,478 @@
+/* fim_read.c: transaction readers: FIMI/SPMF integers, baskets of names (R arules
+ * read.transactions(format = "basket")), long CSV (customer, item) and VAS logs (long CSV with
+ * a status filter and items from one or more columns). gzip is read through zlib's gz*
+ * functions, which pass plain files through unchanged, so every format takes .gz.
+ *
+ * The FIMI path is the hot one (millions of items): a line reader over a 1 MiB buffer,
+ * digits parsed inline, item codes interned through an open-addressing hash. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "fim_internal.h"
+
+#define READ_CHUNK (1u << 20)
+#define DEFAULT_MAX_LINE ((int64_t)64 << 20)
+
+crm_fim_read_options crm_fim_read_options_default(void)
+{
+    crm_fim_read_options o;
+    memset(&o, 0, sizeof o);
+    o.format = CRM_FIM_FORMAT_AUTO;
+    o.sep = ',';
+    o.skip_empty = false;
+    o.max_line_bytes = DEFAULT_MAX_LINE;
+    return o;
+}
+
+/* ---- line reader ------------------------------------------------------------------------- */
+
+static int lr_fill(crm__fim_lines *r)
+{
+    int got;
+    if (r->beg > 0) {
+        memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+        r->end -= r->beg;
+        r->beg = 0;
+    }
+    if (r->end == r->cap) {
+        size_t ncap = r->cap * 2;
+        char *nb;
+        if (r->cap >= r->max_line + 1) {
+            return LR_TOOLONG;
+        }
+        if (ncap > r->max_line + 1) {
+            ncap = r->max_line + 1;
+        }
+        nb = crm_realloc(r->buf, ncap);
+        if (nb == NULL) {
+            return LR_NOMEM;
+        }
+        r->buf = nb;
+        r->cap = ncap;
+    }
+    got = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end));
+    if (got < 0) {
+        return LR_EIO;
+    }
+    if (got == 0) {
+        r->eof = 1;
+    }
+    r->end += (size_t)got;
+    return LR_LINE;
+}
+
+/* Next line without its "\n" (a final "\r" is kept: parsers strip it). */
+int crm__fim_lr_next(crm__fim_lines *r, const char **line, size_t *len)
+{
+    if (r->mem != NULL) {
+        const char *p = r->mem + r->mem_pos;
+        size_t left = r->mem_len - r->mem_pos;
+        const char *nl;
+        if (left == 0) {
+            return LR_EOF;
+        }
+        nl = memchr(p, '\n', left);
+        *line = p;
+        *len = nl != NULL ? (size_t)(nl - p) : left;
+        if (*len > r->max_line) {
+            return LR_TOOLONG;
+        }
+        r->mem_pos += *len + (nl != NULL);
+        r->line_no++;
+        return LR_LINE;
+    }
+    for (;;) {
+        char *nl = memchr(r->buf + r->beg, '\n', r->end - r->beg);
+        if (nl != NULL) {
+            *line = r->buf + r->beg;
+            *len = (size_t)(nl - (r->buf + r->beg));
+            r->beg += *len + 1;
+            r->line_no++;
+            return *len > r->max_line ? LR_TOOLONG : LR_LINE;
+        }
+        if (r->eof) {
+            if (r->end == r->beg) {
+                return LR_EOF;
+            }
+            *line = r->buf + r->beg;
+            *len = r->end - r->beg;
+            r->beg = r->end;
+            r->line_no++;
+            return LR_LINE;
+        }
+        {
+            int rc = lr_fill(r);
+            if (rc != LR_LINE) {
+                return rc;
+            }
+        }
+    }
+}
+
+double crm__fim_lr_fraction(const crm__fim_lines *r)
+{
+    if (r->mem != NULL) {
+        return r->mem_len ? (double)r->mem_pos / (double)r->mem_len : 1.0;
+    }
+    if (r->file_bytes > 0) {
+        double f = (double)gzoffset(r->gz) / (double)r->file_bytes;
+        return f > 1.0 ? 1.0 : f;
+    }
+    return 0.0;
+}
+
+crm_status crm__fim_lr_error(const crm__fim_lines *r, int rc, const char *src, crm_error *err)
+{
+    switch (rc) {
+    case LR_TOOLONG:
+        return crm__error_at(err, CRM_ELIMIT, src, r->line_no + 1, 0,
+                             "line longer than the limit of %zu bytes", r->max_line);
+    case LR_NOMEM:
+        return crm__error_nomem(err);
+    default:
+        return crm__error_at(err, CRM_EIO, src, r->line_no + 1, 0,
+                             "read error (damaged gzip stream?)");
+    }
+}
+
+/* ---- FIMI ---------------------------------------------------------------------------------- */
+
+int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n)
+{
+    if (n > st->ids_cap) {
+        int64_t c = st->ids_cap ? st->ids_cap * 2 : 256;
+        int32_t *p;
+        while (c < n) {
+            c *= 2;
+        }
+        p = crm_realloc(st->ids, (size_t)c * sizeof *p);
+        if (p == NULL) {
+            return 0;
+        }
+        st->ids = p;
+        st->ids_cap = c;
+    }
+    return 1;
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* "@ITEM=code=name" names an item; other "@" lines are SPMF metadata and are skipped. */
+static crm_status fimi_meta(crm__fim_rstate *st, const char *s, size_t n, int64_t line_no,
+                            crm_error *err)
+{
+    size_t i = 6;
+    int64_t code = 0;
+    if (n < 6 || memcmp(s, "@ITEM=", 6) != 0) {
+        return CRM_OK;
+    }
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        code = code * 10 + (s[i] - '0');
+        if (code > INT32_MAX) {
+            break;
+        }
+        i++;
+    }
+    if (i == 6 || i >= n || s[i] != '=' || code > INT32_MAX) {
+        return crm__error_at(err, CRM_EPARSE, st->src, line_no, (int64_t)i + 1,
+                             "expected \"@ITEM=<integer>=<name>\"");
+    }
+    i++;
+    while (n > i && s[n - 1] == '\r') {
+        n--;
+    }
+    return crm__fim_db_add_meta_name(st->db, code, s + i, n - i, err);
+}
+
+static crm_status fimi_bad_token(crm__fim_rstate *st, const char *s, size_t n, size_t i,
+                                 int64_t line_no, crm_error *err)
+{
+    size_t j = i;
+    while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && j - i < 40) {
+        j++;
+    }
+    if (s[i] >= '0' && s[i] <= '9') {
+        return crm__error_at(err, CRM_EPARSE, st->src, line_no, (int64_t)i + 1,
+                             "item \"%.*s\" is not an integer in 0..2147483647", (int)(j - i),
+                             s + i);
+    }
+    return crm__error_at(err, CRM_EPARSE, st->src, line_no, (int64_t)i + 1,
+                         "expected a non-negative integer item, got \"%.*s\" (FIMI format; "
+                         "use --format basket for named items)",
+                         (int)(j - i), s + i);
+}
+
+static crm_status fimi_line(crm__fim_rstate *st, const char *s, size_t n, int64_t line_no,
+                            crm_error *err)
+{
+    int32_t m = 0;
+    size_t i = 0;
+    crm_status rc;
+    if (n > 0 && s[0] == '@') {
+        return fimi_meta(st, s, n, line_no, err);
+    }
+    if (!crm__fim_ids_reserve(st, (int64_t)n / 2 + 1)) {
+        return crm__error_nomem(err);
+    }
+    while (i < n) {
+        int64_t v = 0;
+        size_t start;
+        char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\r') {
+            i++;
+            continue;
+        }
+        start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && v <= INT32_MAX) {
+            v = v * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == start || v > INT32_MAX || (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')) {
+            return fimi_bad_token(st, s, n, start, line_no, err);
+        }
+        rc = crm__fim_db_intern_code(st->db, v, &st->ids[m], err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+        m++;
+    }
+    return crm__fim_db_push_ids(st->db, st->ids, m, NULL, 0, err);
+}
+
+/* ---- baskets of names --------------------------------------------------------------------- */
+
+static crm_status basket_line(crm__fim_rstate *st, const char *s, size_t n, crm_error *err)
+{
+    char sep = st->opt->sep;
+    int32_t m = 0;
+    size_t i = 0;
+    crm_status rc;
+    while (n > 0 && s[n - 1] == '\r') {
+        n--;
+    }
+    if (!crm__fim_ids_reserve(st, (int64_t)n / 2 + 1)) {
+        return crm__error_nomem(err);
+    }
+    while (i <= n) {
+        size_t j = i;
+        if (sep == ' ') {
+            while (j < n && s[j] != ' ' && s[j] != '\t') {
+                j++;
+            }
+        } else {
+            while (j < n && s[j] != sep) {
+                j++;
+            }
+        }
+        if (j > i) {
+            rc = crm__fim_db_intern_name(st->db, s + i, j - i, &st->ids[m], err);
+            if (rc != CRM_OK) {
+                return rc;
+            }
+            m++;
+        }
+        i = j + 1;
+    }
+    return crm__fim_db_push_ids(st->db, st->ids, m, NULL, 0, err);
+}
+
+/* ---- the line loop for FIMI and baskets ---------------------------------------------------- */
+
+static int looks_integer(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!(c == ' ' || c == '\t' || c == '\r' || (c >= '0' && c <= '9'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static crm_status read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress,
+                             crm_error *err)
+{
+    crm_fim_format fmt = st->opt->format;
+    const char *line;
+    size_t len;
+    int rc;
+    while ((rc = crm__fim_lr_next(lr, &line, &len)) == LR_LINE) {
+        crm_status s;
+        if (is_blank(line, len)) {
+            if (!st->opt->skip_empty) {
+                s = crm__fim_db_push_ids(st->db, NULL, 0, NULL, 0, err);
+                if (s != CRM_OK) {
+                    return s;
+                }
+            }
+            continue;
+        }
+        if (fmt == CRM_FIM_FORMAT_AUTO && line[0] != '@') {
+            fmt = looks_integer(line, len) ? CRM_FIM_FORMAT_FIMI : CRM_FIM_FORMAT_BASKET;
+        }
+        if (fmt == CRM_FIM_FORMAT_BASKET) {
+            s = basket_line(st, line, len, err);
+        } else {
+            s = fimi_line(st, line, len, lr->line_no, err);
+        }
+        if (s != CRM_OK) {
+            return s;
+        }
+        if (st->opt->max_transactions > 0 && st->db->n_trans > st->opt->max_transactions) {
+            return crm__error_at(err, CRM_ELIMIT, st->src, lr->line_no, 0,
+                                 "more than %lld transactions",
+                                 (long long)st->opt->max_transactions);
+        }
+        if ((lr->line_no & 0xffff) == 0 &&
+            !crm_progress_report(progress, "reading", crm__fim_lr_fraction(lr))) {
+            return crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        }
+    }
+    if (rc != LR_EOF) {
+        return crm__fim_lr_error(lr, rc, st->src, err);
+    }
+    if (fmt == CRM_FIM_FORMAT_BASKET && st->db->kind == FIM_KIND_NONE) {
+        st->db->kind = FIM_KIND_NAMED;
+    }
+    return CRM_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------------- */
+
+static crm_status check_options(const crm_fim_read_options *opt, crm_error *err)
+{
+    if (opt->format < CRM_FIM_FORMAT_AUTO || opt->format > CRM_FIM_FORMAT_VAS) {
+        return crm__error_set(err, CRM_EINVAL, "unknown transaction format %d", (int)opt->format);
+    }
+    if (opt->sep == '\0' || opt->sep == '\n' || opt->sep == '"') {
+        return crm__error_set(err, CRM_EINVAL, "bad separator");
+    }
+    if (opt->max_transactions < 0 || opt->max_line_bytes < 0) {
+        return crm__error_set(err, CRM_EINVAL, "negative limits");
+    }
+    return CRM_OK;
+}
+
+static crm_status read_any(crm__fim_lines *lr, const char *src, const crm_fim_read_options *opt,
+                           const crm_progress *progress, crm_fim_db **out, crm_error *err)
+{
+    crm__fim_rstate st;
+    crm_fim_db *db = NULL;
+    crm_status rc;
+    memset(&st, 0, sizeof st);
+    rc = crm_fim_db_new(&db, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    st.db = db;
+    st.opt = opt;
+    st.src = src;
+    if (opt->format == CRM_FIM_FORMAT_LONG || opt->format == CRM_FIM_FORMAT_VAS) {
+        rc = crm__fim_read_csv(lr, &st, progress, err);
+    } else {
+        db->kind = opt->format == CRM_FIM_FORMAT_BASKET ? FIM_KIND_NAMED : FIM_KIND_NONE;
+        if (opt->format == CRM_FIM_FORMAT_BASKET) {
+            db->has_names = 1;
+        }
+        rc = read_lines(lr, &st, progress, err);
+        if (rc == CRM_OK && db->kind == FIM_KIND_NAMED) {
+            db->has_names = 1;
+        }
+    }
+    if (rc == CRM_OK && db->n_trans == 0) {
+        rc = crm__error_at(err, CRM_EDATA, src, 0, 0, "no transactions in the input");
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_db_finish(db, err);
+    }
+    crm_free(st.ids);
+    if (rc != CRM_OK) {
+        crm_fim_db_free(db);
+        return rc;
+    }
+    *out = db;
+    return CRM_OK;
+}
+
+static void lr_setup(crm__fim_lines *lr, const crm_fim_read_options *opt)
+{
+    memset(lr, 0, sizeof *lr);
+    lr->max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : (size_t)DEFAULT_MAX_LINE;
+}
+
+crm_status crm_fim_db_read(const char *path, const crm_fim_read_options *opt,
+                           const crm_progress *progress, crm_fim_db **out, crm_error *err)
+{
+    crm_fim_read_options def = crm_fim_read_options_default();
+    crm__fim_lines lr;
+    struct stat sb;
+    crm_status rc;
+    if (out == NULL || path == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "read: path and out are required");
+    }
+    *out = NULL;
+    if (opt == NULL) {
+        opt = &def;
+    }
+    rc = check_options(opt, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    lr_setup(&lr, opt);
+    if (stat(path, &sb) != 0) {
+        return crm__error_errno(err, errno, path, "cannot open");
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        return crm__error_at(err, CRM_EIO, path, 0, 0, "is a directory");
+    }
+    lr.file_bytes = (int64_t)sb.st_size;
+    lr.gz = gzopen(path, "rb");
+    if (lr.gz == NULL) {
+        return crm__error_errno(err, errno ? errno : ENOMEM, path, "cannot open");
+    }
+    (void)gzbuffer(lr.gz, 256u << 10);
+    lr.cap = READ_CHUNK;
+    lr.buf = crm_malloc(lr.cap);
+    if (lr.buf == NULL) {
+        gzclose(lr.gz);
+        return crm__error_nomem(err);
+    }
+    rc = read_any(&lr, path, opt, progress, out, err);
+    crm_free(lr.buf);
+    gzclose(lr.gz);
+    return rc;
+}
+
+crm_status crm_fim_db_read_mem(const char *data, size_t len, const char *source,
+                               const crm_fim_read_options *opt, crm_fim_db **out,
+                               crm_error *err)
+{
+    crm_fim_read_options def = crm_fim_read_options_default();
+    crm__fim_lines lr;
+    crm_status rc;
+    if (out == NULL || (data == NULL && len > 0)) {
+        return crm__error_set(err, CRM_EINVAL, "read_mem: bad arguments");
+    }
+    *out = NULL;
+    if (opt == NULL) {
+        opt = &def;
+    }
+    rc = check_options(opt, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    lr_setup(&lr, opt);
+    lr.mem = data != NULL ? data : "";
+    lr.mem_len = len;
+    return read_any(&lr, source != NULL ? source : "<memory>", opt, NULL, out, err);
+}

@@ -1,0 +1,265 @@
+/* fim_util.c: the small machinery the miners share: a memory meter that turns a blow-up
+ * into CRM_ELIMIT instead of an out-of-memory kill, a stack arena with checkpoints (tree
+ * nodes and N-lists of a recursion level are freed in O(1) on return), hash tables of ids and
+ * an integer sort. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fim_internal.h"
+
+/* ---- memory meter ------------------------------------------------------------------------ */
+
+void crm__fim_mem_init(crm__fim_mem *m, int64_t limit)
+{
+    atomic_init(&m->used, 0);
+    atomic_init(&m->peak, 0);
+    atomic_init(&m->over, 0);
+    m->limit = limit;
+}
+
+static int mem_take(crm__fim_mem *m, size_t bytes)
+{
+    int64_t now;
+    int64_t peak;
+    if (m == NULL) {
+        return 1;
+    }
+    now = atomic_fetch_add_explicit(&m->used, (int64_t)bytes, memory_order_relaxed) +
+          (int64_t)bytes;
+    if (m->limit > 0 && now > m->limit) {
+        atomic_fetch_sub_explicit(&m->used, (int64_t)bytes, memory_order_relaxed);
+        atomic_store_explicit(&m->over, 1, memory_order_relaxed);
+        return 0;
+    }
+    peak = atomic_load_explicit(&m->peak, memory_order_relaxed);
+    while (now > peak &&
+           !atomic_compare_exchange_weak_explicit(&m->peak, &peak, now, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+    return 1;
+}
+
+static void mem_give(crm__fim_mem *m, size_t bytes)
+{
+    if (m != NULL) {
+        atomic_fetch_sub_explicit(&m->used, (int64_t)bytes, memory_order_relaxed);
+    }
+}
+
+void *crm__fim_mem_alloc(crm__fim_mem *m, size_t bytes)
+{
+    void *p;
+    if (bytes == 0) {
+        bytes = 1;
+    }
+    if (!mem_take(m, bytes)) {
+        return NULL;
+    }
+    p = crm_malloc(bytes);
+    if (p == NULL) {
+        mem_give(m, bytes);
+    }
+    return p;
+}
+
+void *crm__fim_mem_calloc(crm__fim_mem *m, size_t n, size_t size)
+{
+    void *p;
+    if (size != 0 && n > SIZE_MAX / size) {
+        return NULL;
+    }
+    p = crm__fim_mem_alloc(m, n * size);
+    if (p != NULL) {
+        memset(p, 0, n * size == 0 ? 1 : n * size);
+    }
+    return p;
+}
+
+void crm__fim_mem_free(crm__fim_mem *m, void *p, size_t bytes)
+{
+    if (p != NULL) {
+        mem_give(m, bytes == 0 ? 1 : bytes);
+        crm_free(p);
+    }
+}
+
+int crm__fim_mem_grow(crm__fim_mem *m, void **p, size_t old_bytes, size_t new_bytes)
+{
+    void *q;
+    if (new_bytes <= old_bytes) {
+        return 1;
+    }
+    if (!mem_take(m, new_bytes - old_bytes)) {
+        return 0;
+    }
+    q = crm_realloc(*p, new_bytes);
+    if (q == NULL) {
+        mem_give(m, new_bytes - old_bytes);
+        return 0;
+    }
+    *p = q;
+    return 1;
+}
+
+crm_status crm__fim_mem_error(const crm__fim_mem *m, crm_error *err)
+{
+    if (m != NULL && atomic_load_explicit(&m->over, memory_order_relaxed)) {
+        return crm__error_set(err, CRM_ELIMIT,
+                              "the miner needs more than the memory limit of %lld MiB; raise the "
+                              "minimum support, set a maximum itemset length or raise the limit",
+                              (long long)(m->limit >> 20));
+    }
+    return crm__error_nomem(err);
+}
+
+/* ---- arena ------------------------------------------------------------------------------- */
+
+struct crm__fim_chunk {
+    crm__fim_chunk *prev;
+    size_t size;
+    size_t used;
+    size_t pad; /* keeps data 16-byte aligned */
+    unsigned char data[];
+};
+
+void crm__fim_arena_init(crm__fim_arena *a, crm__fim_mem *mem, size_t chunk_bytes)
+{
+    a->cur = NULL;
+    a->spare = NULL;
+    a->mem = mem;
+    a->chunk_bytes = chunk_bytes < 4096 ? 4096 : chunk_bytes;
+}
+
+static void chunk_free(crm__fim_arena *a, crm__fim_chunk *c)
+{
+    crm__fim_mem_free(a->mem, c, sizeof *c + c->size);
+}
+
+void crm__fim_arena_fini(crm__fim_arena *a)
+{
+    while (a->cur != NULL) {
+        crm__fim_chunk *p = a->cur->prev;
+        chunk_free(a, a->cur);
+        a->cur = p;
+    }
+    if (a->spare != NULL) {
+        chunk_free(a, a->spare);
+        a->spare = NULL;
+    }
+}
+
+void *crm__fim_arena_alloc(crm__fim_arena *a, size_t bytes)
+{
+    crm__fim_chunk *c = a->cur;
+    void *p;
+    bytes = (bytes + 15u) & ~(size_t)15u;
+    if (c == NULL || c->size - c->used < bytes) {
+        size_t size = a->chunk_bytes;
+        if (size < bytes) {
+            size = bytes;
+        }
+        if (a->spare != NULL && a->spare->size >= bytes) {
+            c = a->spare;
+            a->spare = NULL;
+        } else {
+            c = crm__fim_mem_alloc(a->mem, sizeof *c + size);
+            if (c == NULL) {
+                return NULL;
+            }
+            c->size = size;
+        }
+        c->used = 0;
+        c->prev = a->cur;
+        a->cur = c;
+    }
+    p = c->data + c->used;
+    c->used += bytes;
+    return p;
+}
+
+crm__fim_mark crm__fim_arena_mark(const crm__fim_arena *a)
+{
+    crm__fim_mark m;
+    m.chunk = a->cur;
+    m.used = a->cur != NULL ? a->cur->used : 0;
+    return m;
+}
+
+void crm__fim_arena_release(crm__fim_arena *a, crm__fim_mark mark)
+{
+    while (a->cur != mark.chunk && a->cur != NULL) {
+        crm__fim_chunk *c = a->cur;
+        a->cur = c->prev;
+        /* Keep one standard-size chunk for the next descent instead of freeing it. */
+        if (a->spare == NULL && c->size == a->chunk_bytes) {
+            a->spare = c;
+        } else {
+            chunk_free(a, c);
+        }
+    }
+    if (a->cur != NULL) {
+        a->cur->used = mark.used;
+    }
+}
+
+/* ---- hashing ------------------------------------------------------------------------------ */
+
+uint64_t crm__fim_hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return crm__fim_hash_u64(h);
+}
+
+crm_status crm__fim_hash_init(crm__fim_hash *h, size_t min_cap)
+{
+    size_t cap = 16;
+    while (cap < min_cap * 2) {
+        cap *= 2;
+    }
+    h->slot = crm_mallocarray(cap, sizeof *h->slot);
+    if (h->slot == NULL) {
+        return CRM_ENOMEM;
+    }
+    memset(h->slot, 0xff, cap * sizeof *h->slot);
+    h->mask = cap - 1;
+    h->n = 0;
+    return CRM_OK;
+}
+
+void crm__fim_hash_fini(crm__fim_hash *h)
+{
+    crm_free(h->slot);
+    h->slot = NULL;
+    h->mask = 0;
+    h->n = 0;
+}
+
+/* ---- sorting ------------------------------------------------------------------------------ */
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a;
+    int32_t y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void crm__fim_sort_i32(int32_t *a, int64_t n)
+{
+    if (n <= 24) {
+        for (int64_t i = 1; i < n; i++) {
+            int32_t v = a[i];
+            int64_t j = i;
+            while (j > 0 && a[j - 1] > v) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+        return;
+    }
+    qsort(a, (size_t)n, sizeof *a, cmp_i32);
+}
