@@ -73,12 +73,13 @@ double crm__kmeans_tol_abs(const crm_matrix *x, double tol)
 /* Per-pass scratch: distance tiles per thread and per-block partial results. */
 typedef struct lloyd_ws {
     int64_t n_blocks;
-    double *tiles;   /* nt x TILE x k */
+    double *tiles;   /* nt x TILE x (k + 2): distance tile, best, arg */
     double *cnorm;   /* k */
     double *psum;    /* n_blocks x k x dim (NULL for assignment only) */
     int64_t *pcount; /* n_blocks x k */
     double *pinert;  /* n_blocks */
     int64_t *pchanged;
+    double *xnorm;   /* n_rows: ||x||^2, for the per-iteration inertia (NULL: assignment) */
 } lloyd_ws;
 
 static void ws_free(lloyd_ws *ws)
@@ -89,6 +90,7 @@ static void ws_free(lloyd_ws *ws)
     crm_free(ws->pcount);
     crm_free(ws->pinert);
     crm_free(ws->pchanged);
+    crm_free(ws->xnorm);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -97,7 +99,7 @@ static crm_status ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int n
 {
     memset(ws, 0, sizeof *ws);
     ws->n_blocks = crm__n_blocks(n);
-    ws->tiles = crm_mallocarray((size_t)nt * CRM__KM_TILE_ROWS * (size_t)k, sizeof(double));
+    ws->tiles = crm_mallocarray((size_t)nt * CRM__KM_TILE_ROWS * ((size_t)k + 2), sizeof(double));
     ws->cnorm = crm_mallocarray((size_t)k, sizeof(double));
     ws->pinert = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(double));
     ws->pchanged = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(int64_t));
@@ -105,9 +107,10 @@ static crm_status ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int n
         ws->psum = crm_mallocarray((size_t)ws->n_blocks * (size_t)k * (size_t)dim + 1,
                                    sizeof(double));
         ws->pcount = crm_mallocarray((size_t)ws->n_blocks * (size_t)k + 1, sizeof(int64_t));
+        ws->xnorm = crm_mallocarray((size_t)n + 1, sizeof(double));
     }
     if (!ws->tiles || !ws->cnorm || !ws->pinert || !ws->pchanged ||
-        (sums && (!ws->psum || !ws->pcount))) {
+        (sums && (!ws->psum || !ws->pcount || !ws->xnorm))) {
         ws_free(ws);
         return crm__error_nomem(err);
     }
@@ -125,38 +128,47 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, double *
     }
 }
 
-/* Labels of rows [r0, r0 + m) from one dgemm tile; returns the clamped squared distances
- * summed (||x||^2 - 2 x.c + ||c||^2) and counts changed labels. */
+/* Labels of rows [r0, r0 + m) from one dgemm tile. The tile is k x m (centre major), so
+ * the running minimum over centres is a branch-free elementwise loop over rows that the
+ * compiler vectorises (the index is kept as a double so both selects have one width);
+ * strict < keeps the lowest index on ties. scratch: 2 m doubles after the k x m tile.
+ * When xnorm is given, returns the clamped squared distances ||x||^2 - 2 x.c + ||c||^2
+ * summed; changed counts labels that differ from labels[] before the call. */
 static double tile_labels(const crm_matrix *x, int64_t r0, int64_t m, const double *centers,
-                          const double *cnorm, int32_t k, double *tile, int32_t *labels,
-                          int64_t *changed)
+                          const double *cnorm, int32_t k, const double *xnorm, double *tile,
+                          int32_t *labels, int64_t *changed)
 {
-    int64_t dim = x->n_cols;
+    double *restrict best = tile + (int64_t)k * m;
+    double *restrict arg = best + m;
     double inert = 0.0;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, k, (int)dim, -2.0,
-                CRM_ROW(x, r0), (int)x->ld, centers, (int)dim, 0.0, tile, k);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0,
+                centers, (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
     for (int64_t i = 0; i < m; i++) {
-        const double *row = CRM_ROW(x, r0 + i);
-        const double *t = tile + i * k;
-        double best = t[0] + cnorm[0];
-        int32_t arg = 0;
-        double xn = 0.0;
-        for (int32_t j = 1; j < k; j++) {
-            double v = t[j] + cnorm[j];
-            if (v < best) {
-                best = v;
-                arg = j;
-            }
+        best[i] = tile[i] + cnorm[0];
+        arg[i] = 0.0;
+    }
+    for (int32_t j = 1; j < k; j++) {
+        const double *restrict t = tile + (int64_t)j * m;
+        double cj = cnorm[j];
+        double jd = (double)j;
+        for (int64_t i = 0; i < m; i++) {
+            double v = t[i] + cj;
+            double b = best[i];
+            double a = arg[i];
+            double nb = v < b ? v : b; /* both selects unconditional: GCC if-converts */
+            double na = v < b ? jd : a;
+            best[i] = nb;
+            arg[i] = na;
         }
-        for (int64_t d = 0; d < dim; d++) {
-            xn += row[d] * row[d];
+    }
+    for (int64_t i = 0; i < m; i++) {
+        int32_t a = (int32_t)arg[i];
+        if (xnorm != NULL) {
+            double v = best[i] + xnorm[r0 + i];
+            inert += v > 0.0 ? v : 0.0; /* cancellation when x is close to its centre */
         }
-        best += xn;
-        inert += best > 0.0 ? best : 0.0; /* cancellation when x is close to its centre */
-        if (labels[r0 + i] != arg) {
-            (*changed)++;
-            labels[r0 + i] = arg;
-        }
+        *changed += labels[r0 + i] != a;
+        labels[r0 + i] = a;
     }
     return inert;
 }
@@ -172,7 +184,7 @@ static void block_pass(const crm_matrix *x, const double *centers, int32_t k, ll
     int64_t changed = 0;
     for (int64_t r = r0; r < r1; r += CRM__KM_TILE_ROWS) {
         int64_t m = r1 - r < CRM__KM_TILE_ROWS ? r1 - r : CRM__KM_TILE_ROWS;
-        inert += tile_labels(x, r, m, centers, ws->cnorm, k, tile, labels, &changed);
+        inert += tile_labels(x, r, m, centers, ws->cnorm, k, ws->xnorm, tile, labels, &changed);
     }
     ws->pinert[b] = inert;
     ws->pchanged[b] = changed;
@@ -204,7 +216,7 @@ static void pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws->tiles + (size_t)tid * CRM__KM_TILE_ROWS * (size_t)k;
+        double *tile = ws->tiles + (size_t)tid * CRM__KM_TILE_ROWS * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             block_pass(x, centers, k, ws, b, tile, labels);
@@ -345,7 +357,14 @@ crm_status crm__lloyd(const crm_matrix *x, int32_t k, double *centers,
         st = crm__error_nomem(err);
         goto cleanup;
     }
+#pragma omp parallel for schedule(static) num_threads(opts->nt)
     for (int64_t i = 0; i < x->n_rows; i++) {
+        const double *row = CRM_ROW(x, i);
+        double v = 0.0;
+        for (int64_t d = 0; d < dim; d++) {
+            v += row[d] * row[d];
+        }
+        ws.xnorm[i] = v;
         out->labels[i] = -1;
     }
     while (it < opts->max_iter) {
@@ -416,7 +435,7 @@ crm_status crm__assign(const crm_matrix *x, const double *centers, int32_t k, in
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws.tiles + (size_t)tid * CRM__KM_TILE_ROWS * (size_t)k;
+        double *tile = ws.tiles + (size_t)tid * CRM__KM_TILE_ROWS * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS
