@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make install` layout: library, headers, CLI and crmkit.pc; a program builds against it
+# with pkg-config alone.
+set -euo pipefail
+src=${CRM_SOURCE_DIR:?}
+bin=${CRM_BINARY_DIR:?}
+if grep -q '^CRM_SANITIZE:BOOL=ON' "$bin/CMakeCache.txt"; then
+    echo "skipped: sanitizer build (the installed library would need the sanitizer runtime)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$bin" --prefix "$tmp/prefix" > "$tmp/install.log"
+libdir=$(ls -d "$tmp"/prefix/lib*/ | head -1)
+for f in "$tmp/prefix/bin/crmkit" "$tmp/prefix/include/crmkit/crmkit.h" \
+         "$tmp/prefix/include/crmkit/config.h" "$libdir/libcrmkit.a" \
+         "$libdir/pkgconfig/crmkit.pc"; do
+    [ -e "$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+ls "$libdir"/libcrmkit.so* > /dev/null || { echo "FAIL: shared library not installed"; exit 1; }
+cat > "$tmp/use.c" <<'C'
+#include <crmkit/crmkit.h>
+#include <stdio.h>
+int main(void)
+{
+    crm_matrix m;
+    crm_error err;
+    if (crm_matrix_init(&m, 3, 2, &err) != CRM_OK) return 1;
+    crm_matrix_fini(&m);
+    printf("%s\n", crm_status_name(CRM_EPARSE));
+    return 0;
+}
+C
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# shellcheck disable=SC2046
+cc -std=c11 "$tmp/use.c" -o "$tmp/use" $(pkg-config --cflags crmkit) \
+    -L"$libdir" -Wl,-rpath,"$libdir" -lcrmkit
+out=$("$tmp/use")
+[ "$out" = "CRM_EPARSE" ] || { echo "FAIL: program printed '$out'"; exit 1; }
+"$tmp/prefix/bin/crmkit" --version | grep -q '^crmkit ' || { echo "FAIL: installed CLI"; exit 1; }
+echo "install ok"
