@@ -81,13 +81,8 @@ def svm(rng):
     for kern in ("linear", "rbf", "poly"):
         m = SVC(kernel=kern, C=1.0, gamma=gamma, degree=3, coef0=0.0, tol=1e-3,
                 shrinking=True).fit(x, y)
-        # scikit-learn's binary decision_function is positive for class 1; LIBSVM's for the
-        # first label it met, which is y[0].
+        # Positive for class 1, the sign crm_svm_decision_function uses too.
         dec = m.decision_function(xt)
-        if y[0] == 1:
-            dec = dec
-        else:
-            dec = -dec
         arrays += [("dec_" + kern, dec), ("nsv_" + kern, [m.support_.size])]
     write(os.path.join(OUT, "svm.txt"), arrays)
 
