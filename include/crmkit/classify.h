@@ -199,8 +199,11 @@ CRM_API crm_status crm_classifier_cross_validate(const crm_table *t,
                                                  const crm_classifier_params *p, int32_t k,
                                                  const crm_progress *progress, crm_clf_eval *e,
                                                  crm_error *err);
-/** Score a fitted model on labelled rows of t (all rows). e is initialised here. */
+/** Score a fitted model on labelled rows of t (all rows), the true classes read from column
+ *  `target` (NULL = the column the model was trained on). e is initialised here. Errors:
+ *  CRM_ENOTFOUND (no such column, or a feature absent), CRM_EDATA (a missing true class, or a
+ *  class the model does not know: the message counts them). */
 CRM_API crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t,
-                                           crm_clf_eval *e, crm_error *err);
+                                           const char *target, crm_clf_eval *e, crm_error *err);
 
 #endif

@@ -35,8 +35,8 @@ static crm_status finish_metrics(const int32_t *y, const double *proba, int64_t 
     return rc;
 }
 
-crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t, crm_clf_eval *e,
-                                   crm_error *err)
+crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t,
+                                   const char *target, crm_clf_eval *e, crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t k = c->n_classes;
@@ -51,7 +51,10 @@ crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t, 
         rc = crm__error_nomem(err);
         goto done;
     }
-    rc = crm_classifier_true_labels(c, t, y, &unknown, err);
+    if (target == NULL) {
+        target = c->target;
+    }
+    rc = crm__clf_map_target(t, target, c->class_names, c->n_classes, NULL, n, y, &unknown, err);
     if (rc != CRM_OK) {
         goto done;
     }
@@ -59,7 +62,7 @@ crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t, 
         rc = crm__error_set(err, CRM_EDATA, "%lld rows of %s have a target value that is not "
                             "one of the model's classes", (long long)unknown,
                             crm_table_source(t));
-        crm__error_field(err, c->target);
+        crm__error_field(err, target);
         goto done;
     }
     t0 = crm__now_seconds();
