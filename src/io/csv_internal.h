@@ -10,7 +10,6 @@
 
 /* What one chunk learned about one column. Rows are chunk-local. */
 typedef struct csv_colstat {
-    int64_t n_num;
     int64_t n_word;
     int64_t n_missing;
     int64_t switch_row; /* first row stored as a text code; -1 = numbers throughout */
@@ -52,7 +51,6 @@ typedef struct csv_parser {
     int8_t *ov;         /* per column: CSV_OV_NONE or a crm_col_type */
     double **vals;      /* per column: numbers, or text codes as doubles (-1 = missing) */
     int64_t *row_line;
-    int64_t *row_off;
 } csv_parser;
 
 typedef struct csv_field {
@@ -67,10 +65,10 @@ crm_status crm__csv_scan_field(const csv_parser *ps, csv_chunk *ch, const char *
                                int64_t *line, int32_t j, const char *name, csv_field *f);
 /* Parse the records of one chunk into the shared arrays. */
 void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch);
-/* Text of field j of the record starting at offset off (for re-reading a column that turned
- * out to be text). */
-crm_status crm__csv_extract(const csv_parser *ps, csv_chunk *ch, int64_t off, int32_t j,
-                            csv_field *f);
+/* Field j of the record at *pp (blank lines before it skipped); *pp moves to the next
+ * record. For re-reading the first rows of a chunk in a column that turned out to be text. */
+crm_status crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
+                               int32_t j, csv_field *f);
 /* 1 when s[0..len) (already trimmed, unquoted) is a missing-value marker. */
 int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len);
 

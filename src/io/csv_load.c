@@ -1,5 +1,6 @@
 /* csv_load.c: bring a whole input into memory: mmap for regular files, read() for pipes,
  * zlib inflate for gzip (recognised by its magic bytes, not by the file name). */
+#define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -163,7 +164,13 @@ crm_status crm__csv_load_file(const char *path, const char **data, size_t *len,
     } else if (S_ISDIR(st.st_mode)) {
         rc = crm__error_at(err, CRM_EIO, path, 0, 0, "is a directory, not a CSV file");
     } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+#ifdef MAP_POPULATE
+        /* One call maps every page of the (usually cached) file instead of a fault each. */
+        int flags = MAP_PRIVATE | MAP_POPULATE;
+#else
+        int flags = MAP_PRIVATE;
+#endif
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
         if (m == MAP_FAILED) {
             rc = crm__error_errno(err, errno, path, "cannot map");
         } else {

@@ -161,36 +161,100 @@ int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len)
     return 0;
 }
 
+/* SWAR digit handling, 8 bytes at a time (little-endian loads). */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Leading ASCII digits among the 8 bytes of w (byte 0 first); x receives w ^ '0'...'0'. */
+static inline int lead_digits(uint64_t w, uint64_t *x)
+{
+    const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
+    const uint64_t hi = UINT64_C(0x8080808080808080);
+    uint64_t d = w ^ UINT64_C(0x3030303030303030);
+    /* high bit of a byte set <=> its xor value is >= 10 <=> not a digit */
+    uint64_t nondigit = (((d & lo7) + UINT64_C(0x7676767676767676)) | d) & hi;
+    *x = d;
+    return nondigit ? __builtin_ctzll(nondigit) >> 3 : 8;
+}
+
+/* Value of the first n (1..8) digit bytes of x (from lead_digits). */
+static inline uint64_t digits_value(uint64_t x, int n)
+{
+    uint64_t v = x << (8 * (8 - n)); /* the n digits move to the top: leading zeros */
+    v = (v * 10) + (v >> 8);
+    v = (((v & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32))) +
+         (((v >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32)))) >>
+        32;
+    return v;
+}
+
+/* Digits at *pp into *m (at most 19 in all, tracked by *nd); returns 1 on success. */
+static inline int read_digits(const char **pp, const char *end, uint64_t *m, int *nd)
+{
+    static const uint64_t p10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000 };
+    const char *p = *pp;
+    while (end - p >= 8) {
+        uint64_t x;
+        int n = lead_digits(load8(p), &x);
+        if (n == 0) {
+            break;
+        }
+        if (*nd + n > 19) {
+            return 0;
+        }
+        *m = *m * p10[n] + digits_value(x, n);
+        *nd += n;
+        p += n;
+        if (n < 8) {
+            *pp = p;
+            return 1;
+        }
+    }
+    while (p < end && (unsigned)(*p - '0') < 10u) {
+        if (*nd == 19) {
+            return 0;
+        }
+        *m = *m * 10 + (uint64_t)(*p - '0');
+        (*nd)++;
+        p++;
+    }
+    *pp = p;
+    return 1;
+}
+
 /* A plain decimal number ending at a terminator, converted exactly; 0 if the field needs
- * the general path (anything unusual, including more than 19 digits or a big exponent). */
+ * the general path (anything unusual, including more than 19 digits or a big exponent).
+ * Digits go 8 at a time, so the loop has no exit that depends on each number's length:
+ * mispredicted loop exits were most of the cost of a byte-at-a-time scanner. */
 static inline int fast_number(const char **pp, const char *end, char delim, double *out)
 {
     const char *p = *pp;
     uint64_t m = 0;
     int64_t e10 = 0;
     int neg = 0;
-    const char *d0;
-    ptrdiff_t nd;
+    int nd = 0;
     if (p < end && (*p == '-' || *p == '+')) {
         neg = *p == '-';
         p++;
     }
-    d0 = p;
-    while (p < end && (unsigned)(*p - '0') < 10u) {
-        m = m * 10 + (uint64_t)(*p - '0');
-        p++;
+    if (!read_digits(&p, end, &m, &nd)) {
+        return 0;
     }
-    nd = p - d0;
     if (p < end && *p == '.') {
-        const char *f0 = ++p;
-        while (p < end && (unsigned)(*p - '0') < 10u) {
-            m = m * 10 + (uint64_t)(*p - '0');
-            p++;
+        int before = nd;
+        p++;
+        if (!read_digits(&p, end, &m, &nd)) {
+            return 0;
         }
-        e10 = -(int64_t)(p - f0);
-        nd += p - f0;
+        e10 = -(int64_t)(nd - before);
     }
-    if (nd == 0 || nd > 19) {
+    if (nd == 0) {
+        /* no digits at all, or only zeros that were never counted? zeros count as digits */
         return 0;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
@@ -290,6 +354,7 @@ static crm_status slow_cell(const csv_parser *ps, csv_chunk *ch, const char **pp
         missing = 1;
         is_num = 0;
     }
+    /* Numbers are not counted: n_num = rows - missing - words. */
     if (missing) {
         c->n_missing++;
         *slot = c->switch_row < 0 ? (double)NAN : -1.0;
@@ -297,7 +362,6 @@ static crm_status slow_cell(const csv_parser *ps, csv_chunk *ch, const char **pp
     }
     if (c->switch_row < 0) {
         if (is_num) {
-            c->n_num++;
             if (isinf(v) && c->inf_row < 0) {
                 c->inf_row = row;
                 c->inf_line = line0;
@@ -314,13 +378,9 @@ static crm_status slow_cell(const csv_parser *ps, csv_chunk *ch, const char **pp
         c->switch_row = row;
         return intern(ps, ch, c, j, line0, &f, slot);
     }
-    if (ps->ov[j] == CSV_OV_NONE) {
-        if (is_num) {
-            c->n_num++;
-        } else {
-            c->n_word++;
-            note_word(c, row, line0, t, tlen);
-        }
+    if (ps->ov[j] == CSV_OV_NONE && !is_num) {
+        c->n_word++;
+        note_word(c, row, line0, t, tlen);
     }
     return intern(ps, ch, c, j, line0, &f, slot);
 }
@@ -363,12 +423,10 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
         }
         slot = ch->row0 + r;
         ps->row_line[slot] = line;
-        ps->row_off[slot] = p - ps->base;
         for (j = 0;; j++) {
             double v;
             if (ch->cs[j].switch_row < 0 && fast_number(&p, end, delim, &v)) {
                 ps->vals[j][slot] = v;
-                ch->cs[j].n_num++;
                 if (p < end && *p == '\r') {
                     p++;
                 }
@@ -404,16 +462,35 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
     }
 }
 
-crm_status crm__csv_extract(const csv_parser *ps, csv_chunk *ch, int64_t off, int32_t j,
-                            csv_field *f)
+crm_status crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
+                               int32_t j, csv_field *f)
 {
-    const char *p = ps->base + off;
+    const char *end = ps->base + ps->len;
+    const char *p = *pp;
     int64_t line = 0;
-    for (int32_t k = 0;; k++) {
-        crm_status rc = crm__csv_scan_field(ps, ch, &p, &line, k, NULL, f);
-        if (rc != CRM_OK || k == j) {
+    int inq = 0;
+    crm_status rc;
+    while (p < end && (*p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n')))) {
+        p += (*p == '\r' && p + 1 < end) ? 2 : 1; /* blank lines, as the parser skips them */
+    }
+    for (int32_t k = 0; k < j; k++) {
+        rc = crm__csv_scan_field(ps, ch, &p, &line, k, NULL, f);
+        if (rc != CRM_OK) {
             return rc;
         }
         p++; /* the delimiter: the record was parsed once already */
     }
+    rc = crm__csv_scan_field(ps, ch, &p, &line, j, NULL, f);
+    /* Skip the rest of the record without unquoting (f may point into the scratch buffer);
+     * quote parity is exact on input that parsed. */
+    while (rc == CRM_OK && p < end) {
+        char c = *p++;
+        if (c == ps->quote) {
+            inq ^= 1;
+        } else if (c == '\n' && !inq) {
+            break;
+        }
+    }
+    *pp = p;
+    return rc;
 }
