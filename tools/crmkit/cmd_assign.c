@@ -1,12 +1,188 @@
-/* cmd_assign.c: `crmkit assign` (not built yet). */
+/* cmd_assign.c: `crmkit assign`: place new customers into the segments of a saved model,
+ * with exactly the cleaning and centres the model was fitted with. */
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
-#include "cli.h"
+#include <crmkit/alloc.h>
+#include <crmkit/segment.h>
+
+#include "segcli.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: crmkit assign MODEL.crmk DATA.csv -o LABELS.csv [--json] [--quiet]\n\n"
+            "Label each customer of DATA.csv with its segment in MODEL.crmk (made by crmkit\n"
+            "segment). Columns are found by name, in any order; the model's cleaning (imputation,\n"
+            "capping, scaling, encoding) is applied exactly as fitted. Category levels the model\n"
+            "never saw are counted and reported.\n\n"
+            "options:\n"
+            "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (required;\n"
+            "                      \"-\" = standard output)\n"
+            "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
+            "  --quiet             no progress bar\n"
+            "  -h, --help          this text\n\n"
+            "exit status: 0 ok, 64 bad option, 65 bad data or damaged model, 66 missing input,\n"
+            "73/74 cannot write.\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void report(const crm_segmenter *seg,
+                   const crm_table *t,
+                   const int32_t *labels,
+                   int64_t unseen,
+                   double seconds,
+                   bool json,
+                   const char *out)
+{
+    const crm_profile *pr = crm_segmenter_profile(seg);
+    int32_t k = crm_segmenter_k(seg);
+    int64_t n = crm_table_n_rows(t);
+    int64_t sizes[1024];
+    int32_t shown = k < 1024 ? k : 1024;
+    memset(sizes, 0, sizeof sizes);
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] < shown) {
+            sizes[labels[i]]++;
+        }
+    }
+    if (json) {
+        cli_json j;
+        cli_json_begin(&j, stdout);
+        cli_json_key(&j, "k");
+        cli_json_int(&j, k);
+        cli_json_key(&j, "rows");
+        cli_json_int(&j, n);
+        cli_json_key(&j, "unseen_levels");
+        cli_json_int(&j, unseen);
+        cli_json_key(&j, "seconds");
+        cli_json_num(&j, seconds);
+        cli_json_key(&j, "sizes");
+        cli_json_open_arr(&j);
+        for (int32_t s = 0; s < shown; s++) {
+            cli_json_int(&j, sizes[s]);
+        }
+        cli_json_close_arr(&j);
+        cli_json_key(&j, "names");
+        cli_json_open_arr(&j);
+        for (int32_t s = 0; s < k; s++) {
+            cli_json_str(&j, crm_profile_name(pr, s));
+        }
+        cli_json_close_arr(&j);
+        cli_json_key(&j, "labels");
+        cli_json_str(&j, out);
+        cli_json_end(&j);
+        return;
+    }
+    if (strcmp(out, "-") == 0) {
+        return; /* the labels are on standard output */
+    }
+    printf("%lld customers of %s assigned to %d segments in %.2f s; labels written to %s\n",
+           (long long)n, crm_table_source(t), (int)k, seconds, out);
+    for (int32_t r = 0; r < k; r++) {
+        int32_t s = crm_profile_order(pr, r);
+        if (s < shown) {
+            printf("  %-20s %10lld  %5.1f%%\n", crm_profile_name(pr, s), (long long)sizes[s],
+                   n > 0 ? 100.0 * (double)sizes[s] / (double)n : 0.0);
+        }
+    }
+}
+
+static int run(const char *model, const char *data, const char *out, bool json, bool quiet)
+{
+    crm_segmenter *seg = NULL;
+    crm_table *t = NULL;
+    int32_t *labels = NULL;
+    int64_t unseen = 0;
+    cli_progress bar;
+    crm_error err;
+    crm_status rc;
+    double t0;
+    int code;
+    rc = crm_segmenter_load(model, &seg, &err);
+    if (rc != CRM_OK) {
+        return cli_fail(&err);
+    }
+    cli_progress_init(&bar, quiet);
+    code = seg_read_table(data, cli_progress_cb(&bar), &t, NULL);
+    cli_progress_done(&bar);
+    if (code == CLI_EX_OK) {
+        int64_t n = crm_table_n_rows(t);
+        labels = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *labels);
+        t0 = now();
+        rc = labels ? crm_segmenter_assign(seg, t, labels, NULL, &unseen, &err) : CRM_ENOMEM;
+        if (rc != CRM_OK) {
+            if (labels == NULL) {
+                crm_error_clear(&err);
+                err.code = CRM_ENOMEM;
+            }
+            code = cli_fail(&err);
+        } else {
+            double seconds = now() - t0;
+            code = seg_write_labels(out, t, labels);
+            if (code == CLI_EX_OK && unseen > 0) {
+                fprintf(stderr,
+                        "crmkit: warning: %lld category values of %s were not seen when the "
+                        "model was fitted (encoded as no level)\n",
+                        (long long)unseen, data);
+            }
+            if (code == CLI_EX_OK) {
+                report(seg, t, labels, unseen, seconds, json, out);
+            }
+        }
+    }
+    crm_free(labels);
+    crm_table_free(t);
+    crm_segmenter_free(seg);
+    return code;
+}
 
 int cmd_assign(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "crmkit assign: not available in this build yet\n");
-    return CLI_EX_UNAVAILABLE;
+    const char *pos[2] = { NULL, NULL };
+    const char *out = NULL;
+    bool json = false;
+    bool quiet = false;
+    int n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        bool miss = false;
+        const char *v;
+        if (seg_is_help(argv[i])) {
+            usage(stdout);
+            return CLI_EX_OK;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
+                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
+            out = v;
+        } else if (miss) {
+            return cli_usage_error("assign", "%s needs a value", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error("assign", "unknown option \"%s\"", argv[i]);
+        } else if (n_pos < 2) {
+            pos[n_pos++] = argv[i];
+        } else {
+            return cli_usage_error("assign", "too many arguments (\"%s\")", argv[i]);
+        }
+    }
+    if (n_pos < 2) {
+        return cli_usage_error("assign", "needs a model file and a data file");
+    }
+    if (out == NULL) {
+        return cli_usage_error("assign", "a labels file is required (-o LABELS.csv)");
+    }
+    if (json && strcmp(out, "-") == 0) {
+        return cli_usage_error("assign", "--json and -o - both want standard output");
+    }
+    return run(pos[0], pos[1], out, json, quiet);
 }

@@ -1,12 +1,73 @@
-/* cmd_profile.c: `crmkit profile` (not built yet). */
+/* cmd_profile.c: `crmkit profile`: show the segment profiles stored in a model. */
 #include <stdio.h>
+#include <string.h>
 
-#include "cli.h"
+#include <crmkit/segment.h>
+
+#include "segcli.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: crmkit profile MODEL.crmk [--json]\n\n"
+            "Show the segments of a model made by crmkit segment: name, size and share, and for\n"
+            "each feature the mean in original units (categorical features: the most common\n"
+            "level), next to the whole population. Segments are listed by tier when they were\n"
+            "named by tiers.\n\n"
+            "options:\n"
+            "  --json       one JSON object: per segment its name, size, share and per feature\n"
+            "               mean, median, ratio to the population mean and standardised\n"
+            "               difference (mean_s - mean) / sd; the population's mean, median, sd\n"
+            "  -h, --help   this text\n\n"
+            "exit status: 0 ok, 64 bad option, 65 damaged or foreign model, 66 missing model.\n");
+}
 
 int cmd_profile(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "crmkit profile: not available in this build yet\n");
-    return CLI_EX_UNAVAILABLE;
+    const char *model = NULL;
+    bool json = false;
+    crm_segmenter *seg = NULL;
+    crm_error err;
+    for (int i = 1; i < argc; i++) {
+        if (seg_is_help(argv[i])) {
+            usage(stdout);
+            return CLI_EX_OK;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error("profile", "unknown option \"%s\"", argv[i]);
+        } else if (model == NULL) {
+            model = argv[i];
+        } else {
+            return cli_usage_error("profile", "one model file only");
+        }
+    }
+    if (model == NULL) {
+        return cli_usage_error("profile", "needs a model file");
+    }
+    if (crm_segmenter_load(model, &seg, &err) != CRM_OK) {
+        return cli_fail(&err);
+    }
+    if (json) {
+        cli_json j;
+        cli_json_begin(&j, stdout);
+        cli_json_key(&j, "model");
+        cli_json_str(&j, model);
+        cli_json_key(&j, "k");
+        cli_json_int(&j, crm_segmenter_k(seg));
+        cli_json_key(&j, "source");
+        cli_json_str(&j, crm_segmenter_source(seg));
+        cli_json_key(&j, "inertia");
+        cli_json_num(&j, crm_segmenter_inertia(seg));
+        cli_json_key(&j, "profile");
+        seg_json_profile(&j, crm_segmenter_profile(seg));
+        cli_json_end(&j);
+    } else {
+        printf("%s: %d segments of %lld customers from %s\n\n", model, (int)crm_segmenter_k(seg),
+               (long long)crm_segmenter_n_rows(seg), crm_segmenter_source(seg));
+        seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
+    }
+    crm_segmenter_free(seg);
+    return CLI_EX_OK;
 }
