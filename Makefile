@@ -3,6 +3,10 @@ JOBS ?= 2
 BUILD ?= build
 FUZZ_SECONDS ?= 20
 CMAKE_FLAGS ?=
+# The fuzz build doubles as the proof that the core builds with only C11, OpenMP, OpenBLAS
+# and zlib: every optional part is switched off there.
+CORE_ONLY = -DCRM_WITH_SVM=OFF -DCRM_WITH_SERVER=OFF -DCRM_WITH_SQLITE=OFF -DCRM_WITH_PQ=OFF \
+            -DCRM_WITH_MPI=OFF
 
 .PHONY: all run test deps build build-asan build-fuzz test-release test-asan test-fuzz \
         install bench check clean
@@ -40,7 +44,7 @@ test-asan: build-asan
 build-fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	    -DCMAKE_C_FLAGS_DEBUG="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-	    -DCRM_FUZZ=ON -DCRM_BUILD_TESTS=OFF -DCRM_BUILD_BENCH=OFF \
+	    -DCRM_FUZZ=ON -DCRM_BUILD_TESTS=OFF -DCRM_BUILD_BENCH=OFF $(CORE_ONLY) \
 	    -DCRM_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
 
