@@ -1,0 +1,273 @@
+/* test_fim_read.c: transaction readers: FIMI quirks (trailing spaces, empty lines, CRLF,
+ * duplicates, bad items with line and column, @ITEM names), baskets of names, long CSV,
+ * VAS logs with a status filter, gzip files, and inputs without transactions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <crmkit/fim.h>
+
+#include "crm_test.h"
+
+static crm_fim_db *read_text(const char *text, const crm_fim_read_options *o, crm_status want,
+                             crm_error *err)
+{
+    crm_fim_db *db = NULL;
+    crm_status rc = crm_fim_db_read_mem(text, strlen(text), "mem.dat", o, &db, err);
+    if (rc != want) {
+        fail_msg("read returned %s, expected %s: %s", crm_status_name(rc), crm_status_name(want),
+                 err->msg);
+    }
+    return db;
+}
+
+static int32_t trans(const crm_fim_db *db, int64_t i, char *buf, size_t size)
+{
+    const int32_t *it;
+    int32_t n = crm_fim_db_transaction(db, i, &it);
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int32_t j = 0; j < n; j++) {
+        k += (size_t)snprintf(buf + k, size - k, "%s%s", j ? "|" : "",
+                              crm_fim_db_item_name(db, it[j]));
+    }
+    return n;
+}
+
+static void fimi_accepts_trailing_spaces_crlf_and_counts_duplicates_once(void **state)
+{
+    crm_error err;
+    char buf[256];
+    crm_fim_db *db = read_text("3 1 2 \n2 2 7\r\n10\t3  \n", NULL, CRM_OK, &err);
+    (void)state;
+    assert_int_equal(crm_fim_db_n_transactions(db), 3);
+    assert_int_equal(crm_fim_db_n_items(db), 5);
+    assert_false(crm_fim_db_has_names(db));
+    assert_int_equal(trans(db, 0, buf, sizeof buf), 3);
+    assert_string_equal(buf, "1|2|3");
+    assert_int_equal(trans(db, 1, buf, sizeof buf), 2);
+    assert_string_equal(buf, "2|7");
+    assert_int_equal(trans(db, 2, buf, sizeof buf), 2);
+    assert_string_equal(buf, "3|10"); /* integer order, not text order */
+    assert_int_equal(crm_fim_db_item_code(db, 4), 10);
+    assert_int_equal(crm_fim_db_item_support(db, 1), 2);
+    assert_int_equal(crm_fim_db_n_entries(db), 7);
+    crm_fim_db_free(db);
+}
+
+static void fimi_empty_lines_are_empty_transactions_unless_skipped(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    crm_fim_db *db;
+    (void)state;
+    db = read_text("1 2\n\n  \n2\n", &o, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 4);
+    assert_int_equal(crm_fim_db_transaction(db, 1, NULL), 0);
+    crm_fim_db_free(db);
+    o.skip_empty = true;
+    db = read_text("1 2\n\n  \n2\n", &o, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 2);
+    crm_fim_db_free(db);
+    /* no final newline: still one transaction for the last line, none extra */
+    db = read_text("1 2\n2", NULL, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 2);
+    crm_fim_db_free(db);
+}
+
+static void fimi_names_line_and_column_of_a_bad_item(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    char line[600];
+    (void)state;
+    o.format = CRM_FIM_FORMAT_FIMI;
+    assert_null(read_text("1 2\n3 x4 5\n", &o, CRM_EPARSE, &err));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 3);
+    assert_non_null(strstr(err.msg, "\"x4\""));
+    assert_string_equal(err.source, "mem.dat");
+    assert_non_null(strstr(crm_error_format(&err, line, sizeof line), "mem.dat:2:3:"));
+    assert_null(read_text("1 -2\n", &o, CRM_EPARSE, &err));
+    assert_int_equal(err.column, 3);
+    assert_null(read_text("1 2.5\n", &o, CRM_EPARSE, &err));
+    assert_int_equal(err.column, 3);
+    assert_null(read_text("99999999999\n", &o, CRM_EPARSE, &err));
+    assert_non_null(strstr(err.msg, "0..2147483647"));
+    assert_null(read_text("7 8,9\n", &o, CRM_EPARSE, &err));
+    assert_int_equal(err.column, 3);
+}
+
+static void inputs_without_transactions_are_a_data_error(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    (void)state;
+    assert_null(read_text("", NULL, CRM_EDATA, &err));
+    assert_non_null(strstr(err.msg, "no transactions"));
+    assert_null(read_text("@CONVERTED_FROM_TEXT\n", NULL, CRM_EDATA, &err));
+    o.skip_empty = true;
+    assert_null(read_text("\n\n", &o, CRM_EDATA, &err));
+    o.format = CRM_FIM_FORMAT_LONG;
+    assert_null(read_text("customer,item\n", &o, CRM_EDATA, &err));
+    assert_null(read_text("", &o, CRM_EDATA, &err));
+}
+
+static void spmf_item_lines_name_the_items(void **state)
+{
+    crm_error err;
+    crm_fim_db *db = read_text("@CONVERTED_FROM_TEXT\n@ITEM=1=bread\n@ITEM=2=milk\n1 2 3\n",
+                               NULL, CRM_OK, &err);
+    (void)state;
+    assert_true(crm_fim_db_has_names(db));
+    assert_int_equal(crm_fim_db_n_transactions(db), 1);
+    assert_string_equal(crm_fim_db_item_name(db, 0), "bread");
+    assert_string_equal(crm_fim_db_item_name(db, 2), "3");
+    assert_int_equal(crm_fim_db_find_item(db, "milk"), 1);
+    crm_fim_db_free(db);
+}
+
+static void baskets_keep_names_verbatim_like_arules(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    char buf[256];
+    crm_fim_db *db;
+    (void)state;
+    /* auto detects names; "cream cheese " keeps its space; empty fields dropped */
+    db = read_text("citrus fruit,cream cheese ,,citrus fruit\r\nwhole milk\n\n", &o, CRM_OK, &err);
+    assert_true(crm_fim_db_has_names(db));
+    assert_int_equal(crm_fim_db_n_transactions(db), 3);
+    assert_int_equal(trans(db, 0, buf, sizeof buf), 2);
+    assert_string_equal(buf, "citrus fruit|cream cheese ");
+    assert_int_equal(crm_fim_db_transaction(db, 2, NULL), 0);
+    crm_fim_db_free(db);
+    o.format = CRM_FIM_FORMAT_BASKET;
+    o.sep = ' ';
+    db = read_text("a  b\tc\n1 2\n", &o, CRM_OK, &err);
+    assert_int_equal(trans(db, 0, buf, sizeof buf), 3);
+    assert_string_equal(buf, "a|b|c");
+    assert_int_equal(crm_fim_db_find_item(db, "2"), 1); /* names: "1" < "2" < "a" */
+    crm_fim_db_free(db);
+}
+
+static void long_csv_groups_rows_by_customer_in_any_order(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    char buf[256];
+    crm_fim_db *db;
+    (void)state;
+    o.format = CRM_FIM_FORMAT_LONG;
+    db = read_text("cust,service\nc2,rbt\nc1,news\nc2,\"data, 1GB\"\nc1,news\n,orphan\nc2,rbt\n",
+                   &o, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 2);
+    assert_string_equal(crm_fim_db_customer(db, 0), "c2");
+    assert_int_equal(trans(db, 0, buf, sizeof buf), 2);
+    assert_string_equal(buf, "data, 1GB|rbt");
+    assert_int_equal(crm_fim_db_find_customer(db, "c1"), 1);
+    assert_int_equal(crm_fim_db_transaction(db, 1, NULL), 1);
+    crm_fim_db_free(db);
+    o.customer_col = "service";
+    o.item_col = "cust";
+    db = read_text("cust,service\nc2,rbt\nc1,rbt\n", &o, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 1);
+    crm_fim_db_free(db);
+    o.item_col = "nope";
+    assert_null(read_text("cust,service\nc2,rbt\n", &o, CRM_ENOTFOUND, &err));
+    assert_string_equal(err.field, "nope");
+    o.item_col = NULL;
+    o.customer_col = NULL;
+    assert_null(read_text("cust,service\nc2,rbt,x\n", &o, CRM_EPARSE, &err));
+    assert_int_equal(err.line, 2);
+    assert_null(read_text("cust,service\nc2,\"rbt\n", &o, CRM_EPARSE, &err));
+}
+
+static void vas_log_filters_on_status_and_joins_item_columns(void **state)
+{
+    static const char log[] =
+        "msg_type,mobile_no,txn_amount,pr_code,record_time,txn_type,target_mobile,topup_type,"
+        "status\n"
+        "REQ,0911,10,RBT01,2024-01-01,SUB,,weekly,SUCCESS\n"
+        "REQ,0912,5,NEWS2,2024-01-01,SUB,,,FAILED\n"
+        "REQ,0911,5,NEWS2,2024-01-02,SUB,,,SUCCESS\n"
+        "REQ,0912,20,TOPUP,2024-01-03,TOP,0913,airtime,OK\n";
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    char buf[256];
+    crm_fim_db *db;
+    (void)state;
+    o.format = CRM_FIM_FORMAT_VAS;
+    o.status_ok = "SUCCESS,OK";
+    db = read_text(log, &o, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 2);
+    assert_string_equal(crm_fim_db_customer(db, 0), "0911");
+    assert_int_equal(trans(db, 0, buf, sizeof buf), 2);
+    assert_string_equal(buf, "NEWS2|RBT01");
+    assert_int_equal(trans(db, 1, buf, sizeof buf), 1);
+    assert_string_equal(buf, "TOPUP");
+    crm_fim_db_free(db);
+    o.item_col = "txn_type,topup_type";
+    o.status_ok = NULL;
+    db = read_text(log, &o, CRM_OK, &err);
+    assert_int_equal(trans(db, 1, buf, sizeof buf), 2);
+    assert_string_equal(buf, "SUB:|TOP:airtime");
+    crm_fim_db_free(db);
+}
+
+static void gzip_files_read_like_plain_ones(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    char path[512];
+    crm_fim_db *db = NULL;
+    crm_error err;
+    gzFile gz;
+    (void)state;
+    snprintf(path, sizeof path, "%s/t.dat.gz", dir);
+    gz = gzopen(path, "wb");
+    assert_non_null(gz);
+    for (int i = 0; i < 5000; i++) {
+        gzprintf(gz, "%d %d %d \n", i % 7, 100 + i % 3, 7);
+    }
+    gzclose(gz);
+    assert_int_equal(crm_fim_db_read(path, NULL, NULL, &db, &err), CRM_OK);
+    assert_int_equal(crm_fim_db_n_transactions(db), 5000);
+    assert_int_equal(crm_fim_db_n_items(db), 11);
+    assert_int_equal(crm_fim_db_item_support(db, crm_fim_db_find_item(db, "7")), 5000);
+    crm_fim_db_free(db);
+    snprintf(path, sizeof path, "%s/missing.dat", dir);
+    assert_int_equal(crm_fim_db_read(path, NULL, NULL, &db, &err), CRM_ENOTFOUND);
+    assert_null(db);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
+static void over_long_lines_and_too_many_transactions_hit_limits(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_error err;
+    (void)state;
+    o.max_line_bytes = 8;
+    assert_null(read_text("1 2 3 4 5 6 7\n", &o, CRM_ELIMIT, &err));
+    o = crm_fim_read_options_default();
+    o.max_transactions = 2;
+    assert_null(read_text("1\n2\n3\n", &o, CRM_ELIMIT, &err));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fimi_accepts_trailing_spaces_crlf_and_counts_duplicates_once),
+        cmocka_unit_test(fimi_empty_lines_are_empty_transactions_unless_skipped),
+        cmocka_unit_test(fimi_names_line_and_column_of_a_bad_item),
+        cmocka_unit_test(inputs_without_transactions_are_a_data_error),
+        cmocka_unit_test(spmf_item_lines_name_the_items),
+        cmocka_unit_test(baskets_keep_names_verbatim_like_arules),
+        cmocka_unit_test(long_csv_groups_rows_by_customer_in_any_order),
+        cmocka_unit_test(vas_log_filters_on_status_and_joins_item_columns),
+        cmocka_unit_test(gzip_files_read_like_plain_ones),
+        cmocka_unit_test(over_long_lines_and_too_many_transactions_hit_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
