@@ -64,6 +64,7 @@ void crm__strlcpy(char *dst, const char *src, size_t size)
     dst[n] = '\0';
 }
 
+CRM_PRINTF(3, 0)
 static void vset(crm_error *err, crm_status code, const char *fmt, va_list ap)
 {
     err->code = code;
