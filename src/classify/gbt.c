@@ -31,6 +31,12 @@ struct crm_gbt {
     int32_t *tree_leaves;  /* [n_trees] */
     double *train_loss;    /* [n_iter + 1] */
     double *val_loss;      /* [n_iter + 1] or NULL */
+    /* Prediction layout derived from nodes: leaves loop to themselves (threshold +inf, so
+     * every value and NaN goes "left" to the leaf itself), so a block of rows can step
+     * through a tree in lockstep for a fixed number of levels. */
+    crm__gbt_node *fast;   /* [n_nodes] */
+    double *leafv;         /* [n_nodes]: leaf values, 0 for internal nodes */
+    int32_t *tree_depth;   /* [n_trees] */
 };
 
 crm_gbt_params crm_gbt_params_default(void)
@@ -134,6 +140,12 @@ static void clear_fit(crm_gbt *g)
     crm_free(g->tree_leaves);
     crm_free(g->train_loss);
     crm_free(g->val_loss);
+    crm_free(g->fast);
+    crm_free(g->leafv);
+    crm_free(g->tree_depth);
+    g->fast = NULL;
+    g->leafv = NULL;
+    g->tree_depth = NULL;
     g->baseline = NULL;
     g->nodes = NULL;
     g->tree_start = NULL;
@@ -164,6 +176,8 @@ static int n_threads_of(int32_t requested)
     return 1;
 #endif
 }
+
+static crm_status build_fast(crm_gbt *g, crm_error *err);
 
 /* ---- losses and gradients ---- */
 
@@ -237,8 +251,10 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, double *part)
     return d->wsum > 0 ? total / d->wsum : 0.0;
 }
 
-/* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. */
-static void gradients(const gbt_part *d, int32_t ntpi, int nt, double *g, double *h)
+/* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. Returns the
+ * weighted mean loss at the current scores, from the same pass (fixed blocks, in order). */
+static double gradients(const gbt_part *d, int32_t ntpi, int nt, double *g, double *h,
+                        double *part)
 {
     const int64_t n = d->n;
     int64_t nb = crm__n_blocks(n);
@@ -247,22 +263,33 @@ static void gradients(const gbt_part *d, int32_t ntpi, int nt, double *g, double
         int64_t lo = b * CRM_BLOCK_ROWS;
         int64_t hi = lo + CRM_BLOCK_ROWS < n ? lo + CRM_BLOCK_ROWS : n;
         double z[256];
+        double s = 0;
         for (int64_t i = lo; i < hi; i++) {
             const double w = d->w[i];
             if (ntpi == 1) {
-                double pr = sigmoid(d->raw[i]);
+                double r = d->raw[i];
+                double e = exp(-fabs(r));
+                double pr = r >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
                 g[i] = w * (pr - (double)d->y[i]);
                 h[i] = w * pr * (1.0 - pr);
+                s += w * ((r > 0 ? r : 0.0) + log1p(e) - (d->y[i] ? r : 0.0));
                 continue;
             }
             memcpy(z, d->raw + i * ntpi, (size_t)ntpi * sizeof *z);
-            softmax(z, ntpi);
+            double lse = softmax(z, ntpi);
+            s += w * (lse - d->raw[i * ntpi + d->y[i]]);
             for (int32_t c = 0; c < ntpi; c++) {
                 g[c * n + i] = w * (z[c] - (c == d->y[i] ? 1.0 : 0.0));
                 h[c * n + i] = w * z[c] * (1.0 - z[c]);
             }
         }
+        part[b] = s;
     }
+    double total = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        total += part[b];
+    }
+    return d->wsum > 0 ? total / d->wsum : 0.0;
 }
 
 /* Raw score of the prior: log-odds of the weighted class share, or centred log shares. */
@@ -541,12 +568,11 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
     for (int64_t i = 0; i < r->va.n; i++) {
         memcpy(r->va.raw + i * K, g->baseline, (size_t)K * sizeof(double));
     }
-    g->train_loss[0] = mean_loss(&r->tr, K, r->nt, r->part);
     if (g->val_loss != NULL) {
         g->val_loss[0] = mean_loss(&r->va, K, r->nt, r->part);
     }
     for (int32_t it = 0; it < g->p.max_iter; it++) {
-        gradients(&r->tr, K, r->nt, r->g, r->h);
+        g->train_loss[it] = gradients(&r->tr, K, r->nt, r->g, r->h, r->part);
         for (int32_t c = 0; c < K; c++) {
             int64_t t = (int64_t)it * K + c;
             rc = crm__gbt_grow(r->grower, r->g + c * n, r->h + c * n, r->tr.raw + c, K,
@@ -560,7 +586,6 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
             }
         }
         g->n_iter = it + 1;
-        g->train_loss[it + 1] = mean_loss(&r->tr, K, r->nt, r->part);
         if (!crm_progress_report(progress, "gbt", (double)(it + 1) / g->p.max_iter)) {
             return crm__error_set(err, CRM_ECANCELLED, "gbt: cancelled");
         }
@@ -571,7 +596,8 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
             }
         }
     }
-    return CRM_OK;
+    g->train_loss[g->n_iter] = mean_loss(&r->tr, K, r->nt, r->part);
+    return build_fast(g, err);
 }
 
 static double *effective_weights(const crm_gbt_params *p, int64_t n, const int32_t *y,
@@ -669,89 +695,155 @@ static crm_status check_predict(const crm_gbt *g, const crm_matrix *x, const voi
     return CRM_OK;
 }
 
-static void raw_row(const crm_gbt *g, const double *xr, double *out)
+/* Build the lockstep prediction layout. Children come after their parent (checked on
+ * load), so one forward pass gives every node's depth. */
+static crm_status build_fast(crm_gbt *g, crm_error *err)
+{
+    const int64_t n_trees = (int64_t)g->n_iter * g->ntpi;
+    size_t nn = (size_t)(g->n_nodes > 0 ? g->n_nodes : 1);
+    int32_t *depth = crm_mallocarray(nn, sizeof(int32_t));
+    g->fast = crm_mallocarray(nn, sizeof(crm__gbt_node));
+    g->leafv = crm_mallocarray(nn, sizeof(double));
+    g->tree_depth = crm_mallocarray((size_t)(n_trees > 0 ? n_trees : 1), sizeof(int32_t));
+    if (depth == NULL || g->fast == NULL || g->leafv == NULL || g->tree_depth == NULL) {
+        crm_free(depth);
+        return crm__error_nomem(err);
+    }
+    for (int64_t t = 0; t < n_trees; t++) {
+        const int64_t lo = g->tree_start[t];
+        const int64_t size = g->tree_start[t + 1] - lo;
+        int32_t dmax = 0;
+        depth[lo] = 0;
+        for (int64_t i = 0; i < size; i++) {
+            const crm__gbt_node *nd = g->nodes + lo + i;
+            if (nd->feat < 0) {
+                g->fast[lo + i] = (crm__gbt_node){ .v = HUGE_VAL, .feat = 0,
+                                                   .kids = (uint32_t)i << 1 };
+                g->leafv[lo + i] = nd->v;
+                dmax = depth[lo + i] > dmax ? depth[lo + i] : dmax;
+                continue;
+            }
+            int64_t left = lo + (int64_t)(nd->kids >> 1);
+            depth[left] = depth[lo + i] + 1;
+            depth[left + 1] = depth[lo + i] + 1;
+            g->fast[lo + i] = *nd;
+            g->leafv[lo + i] = 0.0;
+        }
+        g->tree_depth[t] = dmax;
+    }
+    crm_free(depth);
+    return CRM_OK;
+}
+
+#define GBT_LOCKSTEP_ROWS 64
+
+/* Raw scores of rows [lo, lo + n) of x (n <= GBT_LOCKSTEP_ROWS) into out[n * ntpi]. Trees are
+ * added in training order, so scores equal the ones boosting accumulated, bit for bit. */
+static void raw_rows(const crm_gbt *g, const crm_matrix *x, int64_t lo, int32_t n, double *out)
 {
     const int32_t K = g->ntpi;
     const int64_t n_trees = (int64_t)g->n_iter * K;
-    memcpy(out, g->baseline, (size_t)K * sizeof *out);
-    for (int64_t t = 0; t < n_trees; t++) {
-        out[t % K] += crm__gbt_tree_value(g->nodes + g->tree_start[t], xr);
+    const double *xr[GBT_LOCKSTEP_ROWS];
+    uint32_t idx[GBT_LOCKSTEP_ROWS];
+    for (int32_t r = 0; r < n; r++) {
+        xr[r] = CRM_ROW(x, lo + r);
+        memcpy(out + (int64_t)r * K, g->baseline, (size_t)K * sizeof *out);
     }
+    for (int64_t t = 0; t < n_trees; t++) {
+        const crm__gbt_node *nd = g->fast + g->tree_start[t];
+        const double *lv = g->leafv + g->tree_start[t];
+        const int32_t c = (int32_t)(t % K);
+        for (int32_t r = 0; r < n; r++) {
+            idx[r] = 0;
+        }
+        for (int32_t d = 0; d < g->tree_depth[t]; d++) {
+            for (int32_t r = 0; r < n; r++) {
+                const crm__gbt_node *q = nd + idx[r];
+                double v = xr[r][q->feat];
+                uint32_t k = q->kids;
+                uint32_t right = !(v <= q->v);
+                if (v != v) {
+                    right = k & 1u;
+                }
+                idx[r] = (k >> 1) + right;
+            }
+        }
+        for (int32_t r = 0; r < n; r++) {
+            out[(int64_t)r * K + c] += lv[idx[r]];
+        }
+    }
+}
+
+typedef enum { OUT_RAW, OUT_PROBA, OUT_LABEL } out_kind;
+
+static void predict_block(const crm_gbt *g, const crm_matrix *x, int64_t b, out_kind kind,
+                          void *out)
+{
+    const int32_t K = g->ntpi;
+    int32_t step = GBT_LOCKSTEP_ROWS * 8 / K;
+    step = step < 1 ? 1 : (step > GBT_LOCKSTEP_ROWS ? GBT_LOCKSTEP_ROWS : step);
+    double buf[GBT_LOCKSTEP_ROWS * 8];
+    int64_t lo = b * CRM_BLOCK_ROWS;
+    int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
+    for (int64_t i0 = lo; i0 < hi; i0 += step) {
+        int32_t n = (int32_t)(hi - i0 < step ? hi - i0 : step);
+        raw_rows(g, x, i0, n, buf);
+        for (int32_t r = 0; r < n; r++) {
+            const double *z = buf + (int64_t)r * K;
+            int64_t i = i0 + r;
+            if (kind == OUT_RAW) {
+                memcpy((double *)out + i * K, z, (size_t)K * sizeof *z);
+            } else if (kind == OUT_PROBA) {
+                double *pr = (double *)out + i * g->k;
+                if (K == 1) {
+                    pr[1] = sigmoid(z[0]);
+                    pr[0] = 1.0 - pr[1];
+                } else {
+                    memcpy(pr, z, (size_t)K * sizeof *z);
+                    softmax(pr, K);
+                }
+            } else {
+                int32_t best = K == 1 ? (z[0] > 0) : 0;
+                for (int32_t c = 1; K > 1 && c < K; c++) {
+                    best = z[c] > z[best] ? c : best;
+                }
+                ((int32_t *)out)[i] = best;
+            }
+        }
+    }
+}
+
+static crm_status predict_any(const crm_gbt *g, const crm_matrix *x, out_kind kind, void *out,
+                              crm_error *err)
+{
+    crm_status rc = check_predict(g, x, out, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    int64_t nb = crm__n_blocks(x->n_rows);
+#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
+    for (int64_t b = 0; b < nb; b++) {
+        predict_block(g, x, b, kind, out);
+    }
+    return CRM_OK;
 }
 
 crm_status crm_gbt_predict_raw(const crm_gbt *g, const crm_matrix *x, double *raw,
                                crm_error *err)
 {
-    crm_status rc = check_predict(g, x, raw, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t lo = b * CRM_BLOCK_ROWS;
-        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
-        for (int64_t i = lo; i < hi; i++) {
-            raw_row(g, CRM_ROW(x, i), raw + i * g->ntpi);
-        }
-    }
-    return CRM_OK;
+    return predict_any(g, x, OUT_RAW, raw, err);
 }
 
 crm_status crm_gbt_predict_proba(const crm_gbt *g, const crm_matrix *x, double *proba,
                                  crm_error *err)
 {
-    crm_status rc = check_predict(g, x, proba, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t lo = b * CRM_BLOCK_ROWS;
-        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
-        for (int64_t i = lo; i < hi; i++) {
-            double *out = proba + i * g->k;
-            if (g->ntpi == 1) {
-                double z;
-                raw_row(g, CRM_ROW(x, i), &z);
-                out[1] = sigmoid(z);
-                out[0] = 1.0 - out[1];
-            } else {
-                raw_row(g, CRM_ROW(x, i), out);
-                softmax(out, g->k);
-            }
-        }
-    }
-    return CRM_OK;
+    return predict_any(g, x, OUT_PROBA, proba, err);
 }
 
 crm_status crm_gbt_predict(const crm_gbt *g, const crm_matrix *x, int32_t *labels,
                            crm_error *err)
 {
-    crm_status rc = check_predict(g, x, labels, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t lo = b * CRM_BLOCK_ROWS;
-        int64_t hi = lo + CRM_BLOCK_ROWS < x->n_rows ? lo + CRM_BLOCK_ROWS : x->n_rows;
-        double z[256];
-        for (int64_t i = lo; i < hi; i++) {
-            raw_row(g, CRM_ROW(x, i), z);
-            int32_t best = 0;
-            if (g->ntpi == 1) {
-                best = z[0] > 0 ? 1 : 0;
-            }
-            for (int32_t c = 1; g->ntpi > 1 && c < g->ntpi; c++) {
-                best = z[c] > z[best] ? c : best;
-            }
-            labels[i] = best;
-        }
-    }
-    return CRM_OK;
+    return predict_any(g, x, OUT_LABEL, labels, err);
 }
 
 /* ---- accessors ---- */
@@ -1017,6 +1109,9 @@ crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **ou
     }
     if (rc == CRM_OK) {
         rc = load_nodes(r, t2, g, err);
+    }
+    if (rc == CRM_OK) {
+        rc = build_fast(g, err);
     }
     if (rc != CRM_OK) {
         crm_gbt_free(g);

@@ -14,7 +14,6 @@
  * parallel, one thread per feature at a time, so every sum has a fixed order whatever the
  * thread count. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -29,11 +28,52 @@
 
 /* ---- binning ---- */
 
-static int cmp_double(const void *a, const void *b)
+/* Ascending sort of NaN-free doubles: quicksort with median-of-three pivots and Hoare
+ * partitioning (stops on equal keys, so runs of equal values split evenly), recursing into
+ * the smaller part; insertion sort below 24 elements. Several times faster than qsort's
+ * callback on the 200,000-value columns the binner sorts. */
+static void sort_doubles(double *v, int64_t n)
 {
-    double x = *(const double *)a;
-    double y = *(const double *)b;
-    return (x > y) - (x < y);
+    while (n > 24) {
+        double a = v[0];
+        double b = v[n / 2];
+        double c = v[n - 1];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int64_t i = -1;
+        int64_t j = n;
+        for (;;) {
+            do {
+                i++;
+            } while (v[i] < pivot);
+            do {
+                j--;
+            } while (v[j] > pivot);
+            if (i >= j) {
+                break;
+            }
+            double t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+        }
+        int64_t left = j + 1;
+        if (left < n - left) {
+            sort_doubles(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_doubles(v + left, n - left);
+            n = left;
+        }
+    }
+    for (int64_t i = 1; i < n; i++) {
+        double t = v[i];
+        int64_t j = i;
+        while (j > 0 && v[j - 1] > t) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
 }
 
 /* Edges of one feature from its sorted non-missing values v[n]; returns the number of
@@ -105,7 +145,7 @@ crm_status crm__gbt_mapper_fit(const crm_matrix *x, const int64_t *rows, int64_t
                 v[k++] = t;
             }
         }
-        qsort(v, (size_t)k, sizeof *v, cmp_double);
+        sort_doubles(v, k);
         nv[f] = k;
         m->n_bins[f] = 1 + edges_from_sorted(v, k, max_bins, m->thr + (int64_t)f * GBT_MAX_THR);
     }

@@ -13,6 +13,8 @@
 #include <crmkit/model.h>
 #include <crmkit/rng.h>
 
+#include "classify/gbt_internal.h"
+
 /* Inside a circle of radius 1.2 in [-2, 2]^2 (class 1), plus noise features. */
 static void circle(crm_matrix *x, int32_t **y, int64_t n, int32_t p, uint64_t seed)
 {
@@ -500,9 +502,65 @@ static void gbt_fit_returns_enomem_without_leaks(void **state)
     free(y);
 }
 
+/* Bin edges: at most 255 bins, strictly increasing, each value in the bin the edges say,
+ * NaN in the missing bin; low-cardinality columns get one bin per distinct value. */
+static void gbt_bins_are_quantiles_and_consistent(void **state)
+{
+    crm_matrix x;
+    crm_rng rng;
+    crm__gbt_mapper m;
+    crm__gbt_binned b;
+    const int64_t n = 5000;
+    (void)state;
+    crm_rng_seed(&rng, 12);
+    assert_int_equal(crm_matrix_init(&x, n, 3, NULL), CRM_OK);
+    for (int64_t i = 0; i < n; i++) {
+        double *r = CRM_ROW(&x, i);
+        r[0] = crm_rng_normal(&rng);                               /* continuous */
+        r[1] = (double)crm_rng_below(&rng, 7);                    /* 7 levels */
+        r[2] = i % 10 == 0 ? NAN : (double)(crm_rng_below(&rng, 3000) / 3); /* ties, NaN */
+    }
+    assert_int_equal(crm__gbt_mapper_fit(&x, NULL, n, 255, &rng, 2, &m, NULL), CRM_OK);
+    assert_int_equal(crm__gbt_bin(&m, &x, NULL, n, 2, &b, NULL), CRM_OK);
+    assert_int_equal(m.n_bins[1], 7);
+    crm_assert_close(m.thr[255 + 0], 0.5, 0, 0);
+    crm_assert_close(m.thr[255 + 5], 5.5, 0, 0);
+    int64_t per_bin[256] = { 0 };
+    for (int32_t f = 0; f < 3; f++) {
+        const double *thr = m.thr + f * 255;
+        assert_true(m.n_bins[f] >= 2 && m.n_bins[f] <= 255);
+        for (int32_t k = 1; k < m.n_bins[f] - 1; k++) {
+            assert_true(thr[k] > thr[k - 1]);
+        }
+        for (int64_t i = 0; i < n; i++) {
+            double v = CRM_ROW(&x, i)[f];
+            uint8_t bin = b.bins[f * n + i];
+            if (isnan(v)) {
+                assert_int_equal(bin, CRM__GBT_MISSING_BIN);
+                continue;
+            }
+            assert_true(bin < m.n_bins[f]);
+            assert_true(bin == m.n_bins[f] - 1 || v <= thr[bin]);
+            assert_true(bin == 0 || v > thr[bin - 1]);
+            if (f == 0) {
+                per_bin[bin]++;
+            }
+        }
+    }
+    /* Quantile bins of a continuous column hold about n / 255 rows each. */
+    assert_int_equal(m.n_bins[0], 255);
+    for (int k = 0; k < 255; k++) {
+        assert_true(per_bin[k] >= 15 && per_bin[k] <= 25);
+    }
+    crm__gbt_binned_fini(&b);
+    crm__gbt_mapper_fini(&m);
+    crm_matrix_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gbt_bins_are_quantiles_and_consistent),
         cmocka_unit_test(gbt_learns_a_circle_and_beats_a_stump),
         cmocka_unit_test(gbt_training_loss_decreases_every_iteration),
         cmocka_unit_test(gbt_is_bit_identical_with_1_and_2_threads),
