@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <crmkit/common.h>
+#include <crmkit/fim.h>
 #include <crmkit/progress.h>
 #include <crmkit/status.h>
 
@@ -114,6 +115,27 @@ CRM_API crm_status crm_rules_add_set(crm_rules *r, const char *name,
 CRM_API crm_status crm_rules_set_patterns(crm_rules *r, int32_t s,
                                           const crm_segment_pattern *patterns, int64_t n,
                                           crm_error *err);
+
+/* Segments of a database's transactions, for crm_rules_mine (all borrowed for the call). */
+typedef struct crm_rules_segments {
+    const int32_t *segment_of;      /* per transaction: 0..n_segments-1, or -1 = none */
+    const char *const *names;       /* n_segments distinct names; "all" is reserved */
+    int32_t n_segments;
+} crm_rules_segments;
+
+/** Mine db (borrowed) and derive rules: set 0 ("all") from every transaction, then one set
+ *  per segment from that segment's transactions only (fim params apply to each; a fraction
+ *  minsup is a fraction of the segment's transactions), each with its distinctive itemsets:
+ *  itemsets frequent in the segment whose support there is >= rp->distinct_factor x their
+ *  support in the population, by that ratio (then support, then items), at most
+ *  rp->distinct_top. fp->mode and fp->min_len are ignored (rules need every frequent
+ *  itemset). segs may be NULL. The item dictionary is db's. On success *out owns a new
+ *  object. Errors: those of crm_fim_mine and crm_rules_add_set, CRM_EINVAL (bad segments).
+ *  Deterministic for any thread count. */
+CRM_API crm_status crm_rules_mine(const crm_fim_db *db, const crm_fim_params *fp,
+                                  const crm_rules_params *rp, const crm_rules_segments *segs,
+                                  const crm_progress *progress, crm_rules **out,
+                                  crm_error *err);
 
 /* ---- reading ---- */
 

@@ -1,0 +1,52 @@
+/* rules_cli.h: what `crmkit rules`, `crmkit recommend` and the demo's basket step share:
+ * basket input options, joining a labels CSV to transactions, printing rules. */
+#ifndef CRM_RULES_CLI_H
+#define CRM_RULES_CLI_H
+#include <stdint.h>
+#include <stdio.h>
+
+#include <crmkit/fim.h>
+#include <crmkit/rules.h>
+
+/* Options of one basket input, as the command line gives them. */
+typedef struct rules_cli_input {
+    crm_fim_read_options opt;
+    const char *format;     /* name as given, NULL = default */
+    bool status_given;
+} rules_cli_input;
+
+void rules_cli_input_init(rules_cli_input *in, crm_fim_format default_format);
+/* If argv[*i] is an input option (--format, --sep, --customer-col, --item-col, --status-col,
+ * --status-ok, --skip-empty), consume it (and its value) and return 1; 0 when it is not one;
+ * -1 after printing a usage error. */
+int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char **argv, int *i);
+/* Fill defaults that depend on the format (VAS keeps status SUCCESS rows by default). */
+void rules_cli_input_finish(rules_cli_input *in);
+const char *rules_cli_input_help(void);
+
+/* Value of option argv[*i] ("--x v" or "--x=v"), advancing *i; NULL when name does not match.
+ * *missing is set when the option matched but has no value. */
+const char *rules_cli_value(const char *name, int argc, char **argv, int *i, bool *missing);
+
+/* Segments of db's transactions from a labels CSV (first column: customer id; a column
+ * "segment"). Customers are matched by key when db has keys, else by row order. Names are
+ * the distinct labels in byte order. *n_unlabelled counts transactions with no label. */
+typedef struct rules_cli_segments {
+    crm_rules_segments segs;
+    int32_t *segment_of;
+    char **names;
+    int64_t n_unlabelled;
+    crm_fim_db *labels;
+} rules_cli_segments;
+crm_status rules_cli_segments_load(const char *labels_path, const crm_fim_db *db,
+                                   rules_cli_segments *out, crm_error *err);
+void rules_cli_segments_fini(rules_cli_segments *s);
+/* Segment name of a customer key from a labels database, or NULL. */
+const char *rules_cli_segment_of(const crm_fim_db *labels, const char *customer);
+
+/* "{a, b}" for a list of item ids. */
+void rules_cli_print_items(FILE *fp, const crm_rules *r, const int32_t *ids, int32_t n);
+/* One rule in a line: "{a} => {b}  support .. confidence .. lift ..". */
+void rules_cli_print_rule(FILE *fp, const crm_rules *r, const crm_rule *q);
+
+#endif
