@@ -75,7 +75,7 @@ void crm__rules_metrics(int64_t count, int64_t lhs_count, int64_t rhs_count, int
     out->lift = lhs_count > 0 && rhs_count > 0 ? (c * dn) / (cx * cy) : 0.0;
     out->leverage = n > 0 ? (c * dn - cx * cy) / (dn * dn) : 0.0;
     if (count >= lhs_count) {
-        out->conviction = INFINITY;
+        out->conviction = (double)INFINITY;
     } else {
         out->conviction = ((dn - cy) * cx) / (dn * (cx - c));
     }
