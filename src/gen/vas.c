@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
-#include <crmkit/gen_vas.h>
+#include <crmkit/gen.h>
 #include <crmkit/outfile.h>
 #include <crmkit/rng.h>
 
@@ -177,7 +177,7 @@ crm_gen_vas_params crm_gen_vas_params_default(void)
     crm_gen_vas_params p;
     memset(&p, 0, sizeof p);
     p.n_customers = 1000;
-    p.seed = 1;
+    p.seed = 42;
     p.days = 90;
     p.failure_rate = 0.06;
     return p;

@@ -11,6 +11,8 @@
 
 #include "cli.h"
 
+int cmd_gen_vas(int argc, char **argv); /* cmd_gen_vas.c */
+
 static double wall_seconds(void)
 {
     struct timespec ts;
@@ -178,6 +180,7 @@ static const struct {
     const char *summary;
 } kinds[] = {
     { "customers", gen_customers, "a customer table (CSV) with usage, bills, plan and churn" },
+    { "vas", cmd_gen_vas, "a VAS transaction log (CSV) whose bundles differ by segment" },
 };
 
 static void gen_usage(FILE *fp)

@@ -5,7 +5,7 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/fim.h>
-#include <crmkit/gen_vas.h>
+#include <crmkit/gen.h>
 #include <crmkit/rules.h>
 
 #include "cli.h"
