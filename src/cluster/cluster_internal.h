@@ -9,8 +9,12 @@
 #include <crmkit/rng.h>
 #include <crmkit/status.h>
 
-/* Rows per dgemm call inside a block: the distance tile (rows x k) stays in L2. Fixed. */
-#define CRM__KM_TILE_ROWS 256
+/* Rows per dgemm call inside a block: at most CRM__KM_TILE_MAX, and small enough that
+ * tile x k x dim <= CRM__KM_GEMM_MAX_WORK. OpenBLAS runs a dgemm of at most 65536 * 4
+ * multiply-adds on one thread even outside a parallel region, so a one-thread fit never
+ * starts BLAS threads; the tile depends on k and dim only, never on the thread count. */
+#define CRM__KM_TILE_MAX 1024
+#define CRM__KM_GEMM_MAX_WORK 262144
 
 /* Settings of one Lloyd run. */
 typedef struct crm__lloyd_opts {

@@ -1,7 +1,7 @@
 /* kmeans_lloyd.c: Lloyd iterations and nearest-centre assignment.
  *
  * Each iteration is one pass over the data in fixed blocks of CRM_BLOCK_ROWS rows, one OpenMP
- * parallel region per pass. Inside a block, tiles of CRM__KM_TILE_ROWS rows go through one
+ * parallel region per pass. Inside a block, tiles of up to CRM__KM_TILE_MAX rows go through one
  * cblas_dgemm (-2 X C^T), to which ||c||^2 is added; the argmin over centres (ties: lowest
  * index) needs no ||x||^2. The same pass accumulates per-block sums, counts and inertia;
  * the serial M step reduces them in block order, so the result does not depend on the
@@ -22,6 +22,14 @@
 
 #include "cluster/cluster_internal.h"
 #include "core/core_internal.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
+#define CRM__KM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define CRM__KM_INLINE __attribute__((always_inline)) inline
+#else
+#define CRM__KM_CLONES
+#define CRM__KM_INLINE inline
+#endif
 
 int crm__cluster_threads(int32_t n_threads)
 {
@@ -73,6 +81,7 @@ double crm__kmeans_tol_abs(const crm_matrix *x, double tol)
 /* Per-pass scratch: distance tiles per thread and per-block partial results. */
 typedef struct lloyd_ws {
     int64_t n_blocks;
+    int64_t tile_rows;
     double *tiles;   /* nt x TILE x (k + 2): distance tile, best, arg */
     double *cnorm;   /* k */
     double *psum;    /* n_blocks x k x dim (NULL for assignment only) */
@@ -99,7 +108,11 @@ static crm_status ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int n
 {
     memset(ws, 0, sizeof *ws);
     ws->n_blocks = crm__n_blocks(n);
-    ws->tiles = crm_mallocarray((size_t)nt * CRM__KM_TILE_ROWS * ((size_t)k + 2), sizeof(double));
+    ws->tile_rows = CRM__KM_GEMM_MAX_WORK / ((int64_t)k * dim);
+    ws->tile_rows = ws->tile_rows > CRM__KM_TILE_MAX ? CRM__KM_TILE_MAX : ws->tile_rows;
+    ws->tile_rows = ws->tile_rows < 8 ? 8 : ws->tile_rows;
+    ws->tiles = crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 2),
+                                sizeof(double));
     ws->cnorm = crm_mallocarray((size_t)k, sizeof(double));
     ws->pinert = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(double));
     ws->pchanged = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(int64_t));
@@ -134,7 +147,7 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, double *
  * strict < keeps the lowest index on ties. scratch: 2 m doubles after the k x m tile.
  * When xnorm is given, returns the clamped squared distances ||x||^2 - 2 x.c + ||c||^2
  * summed; changed counts labels that differ from labels[] before the call. */
-static double tile_labels(const crm_matrix *x, int64_t r0, int64_t m, const double *centers,
+static CRM__KM_INLINE double tile_labels(const crm_matrix *x, int64_t r0, int64_t m, const double *centers,
                           const double *cnorm, int32_t k, const double *xnorm, double *tile,
                           int32_t *labels, int64_t *changed)
 {
@@ -173,7 +186,10 @@ static double tile_labels(const crm_matrix *x, int64_t r0, int64_t m, const doub
     return inert;
 }
 
-/* E step of block b, plus its partial sums when ws->psum is set. */
+/* E step of block b, plus its partial sums when ws->psum is set. Cloned per instruction set
+ * (run-time dispatch): the loops only select, add and multiply in source order, so every
+ * clone gives bit-identical results. */
+CRM__KM_CLONES
 static void block_pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws,
                        int64_t b, double *tile, int32_t *labels)
 {
@@ -182,26 +198,28 @@ static void block_pass(const crm_matrix *x, const double *centers, int32_t k, ll
     int64_t r1 = r0 + CRM_BLOCK_ROWS < x->n_rows ? r0 + CRM_BLOCK_ROWS : x->n_rows;
     double inert = 0.0;
     int64_t changed = 0;
-    for (int64_t r = r0; r < r1; r += CRM__KM_TILE_ROWS) {
-        int64_t m = r1 - r < CRM__KM_TILE_ROWS ? r1 - r : CRM__KM_TILE_ROWS;
-        inert += tile_labels(x, r, m, centers, ws->cnorm, k, ws->xnorm, tile, labels, &changed);
-    }
-    ws->pinert[b] = inert;
-    ws->pchanged[b] = changed;
-    if (ws->psum != NULL) {
-        double *sum = ws->psum + b * k * dim;
-        int64_t *cnt = ws->pcount + b * k;
+    double *sum = ws->psum != NULL ? ws->psum + b * k * dim : NULL;
+    int64_t *cnt = ws->psum != NULL ? ws->pcount + b * k : NULL;
+    if (sum != NULL) {
         memset(sum, 0, (size_t)(k * dim) * sizeof(double));
         memset(cnt, 0, (size_t)k * sizeof(int64_t));
-        for (int64_t i = r0; i < r1; i++) {
+    }
+    for (int64_t r = r0; r < r1; r += ws->tile_rows) {
+        int64_t m = r1 - r < ws->tile_rows ? r1 - r : ws->tile_rows;
+        inert += tile_labels(x, r, m, centers, ws->cnorm, k, ws->xnorm, tile, labels, &changed);
+        /* Sums while the tile's rows are still in cache (rows in order: same result as a
+         * separate pass over the block). */
+        for (int64_t i = r; sum != NULL && i < r + m; i++) {
             const double *row = CRM_ROW(x, i);
-            double *s = sum + labels[i] * dim;
+            double *sl = sum + labels[i] * dim;
             for (int64_t d = 0; d < dim; d++) {
-                s[d] += row[d];
+                sl[d] += row[d];
             }
             cnt[labels[i]]++;
         }
     }
+    ws->pinert[b] = inert;
+    ws->pchanged[b] = changed;
 }
 
 /* One pass over all blocks; returns the summed inertia and changed-label count. */
@@ -216,7 +234,7 @@ static void pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws->tiles + (size_t)tid * CRM__KM_TILE_ROWS * ((size_t)k + 2);
+        double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             block_pass(x, centers, k, ws, b, tile, labels);
@@ -435,7 +453,7 @@ crm_status crm__assign(const crm_matrix *x, const double *centers, int32_t k, in
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws.tiles + (size_t)tid * CRM__KM_TILE_ROWS * ((size_t)k + 2);
+        double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS
