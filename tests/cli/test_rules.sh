@@ -93,6 +93,9 @@ grep -q CLOUD_1TB "$tmp/v.csv" && fail "a failed-only service got into the rules
     --csv "$tmp/lim.csv" 2>"$tmp/err"; check "--max-rules 3" 65 $?
 has "limit message" "$tmp/err" "more than 3 rules"
 [ ! -e "$tmp/lim.crmr" ] && [ ! -e "$tmp/lim.csv" ] || fail "the limit left a file"
+"$CRMKIT" rules "$B" --format long --minsup-count 1 --max-itemsets 5 -o "$tmp/lim.crmr" 2>"$tmp/err"; check "--max-itemsets 5" 65 $?
+has "itemset guard message" "$tmp/err" "more than 5 itemsets"
+[ ! -e "$tmp/lim.crmr" ] || fail "the itemset guard left a file"
 "$CRMKIT" rules "$B" --format long --minsup-count 1 -o "$tmp/no/dir/r.crmr" 2>"$tmp/err"; check "bad output dir" 74 $?
 [ -z "$(ls "$tmp" | grep -F '.tmp.')" ] || fail "temporary files left behind"
 

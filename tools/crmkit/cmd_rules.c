@@ -42,6 +42,7 @@ static void help(void)
            "  --algo A            nlist (default), fpgrowth, apriori: same results\n"
            "  --max-len N         longest itemset mined (so rules have at most N items)\n"
            "  --max-itemsets N    stop with an error beyond N itemsets (default 100000000)\n"
+           "  --max-memory MB     stop with an error beyond MB of mining memory (default 4096)\n"
            "  --threads N         threads for mining (never changes results)\n\n"
            "rules:\n"
            "  --minconf C         minimum confidence in [0, 1] (default 0.5)\n"
@@ -94,7 +95,8 @@ static int parse_num_opt(rules_opts *o, const char *name, const char *v)
         o->fp.max_len = (int32_t)n;
     } else if (strcmp(name, "--top") == 0 || strcmp(name, "--max-rules") == 0 ||
                strcmp(name, "--max-itemsets") == 0 || strcmp(name, "--show") == 0 ||
-               strcmp(name, "--distinct-top") == 0 || strcmp(name, "--threads") == 0) {
+               strcmp(name, "--distinct-top") == 0 || strcmp(name, "--threads") == 0 ||
+               strcmp(name, "--max-memory") == 0) {
         if (!cli_parse_int(v, strcmp(name, "--max-rules") == 0 ? 1 : 0, INT32_MAX, &n)) {
             return cli_usage_error(CMD, "%s must be a non-negative integer, got \"%s\"", name, v);
         }
@@ -106,6 +108,8 @@ static int parse_num_opt(rules_opts *o, const char *name, const char *v)
             o->fp.max_itemsets = n;
         } else if (strcmp(name, "--show") == 0) {
             o->show = n;
+        } else if (strcmp(name, "--max-memory") == 0) {
+            o->fp.max_memory_bytes = n * 1048576;
         } else if (strcmp(name, "--distinct-top") == 0) {
             o->rp.distinct_top = (int32_t)n;
         } else {
@@ -152,7 +156,7 @@ static int parse_word_opt(rules_opts *o, const char *name, const char *v)
 
 static const char *const valued[] = {
     "--minsup", "--minsup-count", "--minconf", "--max-len", "--top", "--max-rules",
-    "--max-itemsets", "--show", "--distinct-top", "--threads", "--distinct-factor", "--sort",
+    "--max-itemsets", "--max-memory", "--show", "--distinct-top", "--threads", "--distinct-factor", "--sort",
     "--algo", "--segments", "-o", "--output", "--csv",
 };
 
