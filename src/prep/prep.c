@@ -297,7 +297,7 @@ static double kahan_mean(const double *v, int64_t n)
 }
 
 /* Neighbours imputation over v[n] into out[n]: see the file header. */
-static void impute_neighbours(const double *v, int64_t n, double fallback, double *out)
+void crm__prep_impute_neighbours(const double *v, int64_t n, double fallback, double *out)
 {
     double next = (double)NAN;
     double prev = (double)NAN;
@@ -316,23 +316,8 @@ static void impute_neighbours(const double *v, int64_t n, double fallback, doubl
     }
 }
 
-/* Imputed and capped value of v; flag set when capping changed it. */
-static double clean_value(const prep_feature *pf, double v, double *flag)
-{
-    *flag = 0.0;
-    if (v < pf->lo) {
-        *flag = 1.0;
-        return pf->lo;
-    }
-    if (v > pf->hi) {
-        *flag = 1.0;
-        return pf->hi;
-    }
-    return v;
-}
-
-static crm_status
-check_finite_column(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err)
+crm_status
+crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err)
 {
     for (int64_t i = 0; i < n; i++) {
         if (isinf(v[i])) {
@@ -396,7 +381,7 @@ static crm_status fit_numeric(prep_feature *pf,
     const double *v = crm_table_numeric(t, col);
     int64_t n = crm_table_n_rows(t);
     int64_t m = 0;
-    crm_status rc = check_finite_column(t, col, v, n, err);
+    crm_status rc = crm__prep_check_finite(t, col, v, n, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -414,7 +399,7 @@ static crm_status fit_numeric(prep_feature *pf,
     fit_fill_and_caps(pf, p, work, m);
     /* The cleaned training column, in which the scaling statistics are taken. */
     if (p->impute == CRM_IMPUTE_NEIGHBOURS) {
-        impute_neighbours(v, n, pf->fill, work);
+        crm__prep_impute_neighbours(v, n, pf->fill, work);
         m = n;
     } else if (p->impute != CRM_IMPUTE_NONE) {
         for (int64_t i = 0; i < n; i++) {
@@ -431,7 +416,7 @@ static crm_status fit_numeric(prep_feature *pf,
     }
     for (int64_t i = 0; i < m; i++) {
         double flag;
-        work[i] = clean_value(pf, work[i], &flag);
+        work[i] = crm__prep_clean(pf, work[i], &flag);
     }
     fit_scale(pf, p->scale, work, m);
     if (p->scale != CRM_SCALE_NONE && !(pf->scale > 0.0)) {
@@ -660,185 +645,4 @@ double crm_prep_unscale(const crm_prep *prep, int32_t j, double v)
     }
     pf = &prep->features[prep->out[j].feature];
     return v * pf->scale + pf->center;
-}
-
-/* ---- transform ---- */
-
-/* Training code of the level called text, or -1. */
-static int32_t find_level(const prep_feature *pf, const char *text)
-{
-    int32_t lo = 0;
-    int32_t hi = pf->n_levels - 1;
-    while (lo <= hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(pf->levels[pf->sorted[mid]], text);
-        if (c == 0) {
-            return pf->sorted[mid];
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return -1;
-}
-
-static crm_status transform_numeric(const crm_prep *prep,
-                                    const prep_feature *pf,
-                                    const double *v,
-                                    int64_t n,
-                                    int32_t j,
-                                    crm_matrix *out,
-                                    double *work)
-{
-    int flags = prep->params.outlier_flags;
-    const double *src = v;
-    if (prep->params.impute == CRM_IMPUTE_NEIGHBOURS) {
-        impute_neighbours(v, n, pf->fill, work);
-        src = work;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double x = src[i];
-        double flag = 0.0;
-        double *row = CRM_ROW(out, i);
-        if (isnan(x) && prep->params.impute != CRM_IMPUTE_NONE) {
-            x = pf->fill;
-        }
-        x = clean_value(pf, x, &flag);
-        row[j] = (x - pf->center) / pf->scale;
-        if (flags) {
-            row[j + 1] = flag;
-        }
-    }
-    return CRM_OK;
-}
-
-static crm_status transform_categorical(const crm_prep *prep,
-                                        const prep_feature *pf,
-                                        const crm_table *t,
-                                        int32_t col,
-                                        int32_t j,
-                                        crm_matrix *out,
-                                        int64_t *n_unseen,
-                                        crm_error *err)
-{
-    const int32_t *codes = crm_table_codes(t, col);
-    int32_t n_new = crm_table_n_levels(t, col);
-    int64_t n = crm_table_n_rows(t);
-    int onehot = prep->params.encode == CRM_ENCODE_ONEHOT;
-    int32_t *map = crm_calloc(n_new > 0 ? (size_t)n_new : 1, sizeof *map);
-    if (map == NULL) {
-        return crm__error_nomem(err);
-    }
-    for (int32_t l = 0; l < n_new; l++) {
-        map[l] = find_level(pf, crm_table_level(t, col, l));
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double *row = CRM_ROW(out, i);
-        int32_t c = (codes[i] >= 0 && codes[i] < n_new) ? map[codes[i]] : -1;
-        if (codes[i] >= 0 && c < 0) {
-            (*n_unseen)++;
-        }
-        if (onehot) {
-            for (int32_t l = 0; l < pf->n_levels; l++) {
-                row[j + l] = (l == c) ? 1.0 : 0.0;
-            }
-        } else {
-            double x = (c >= 0) ? (double)c
-                                : (prep->params.impute != CRM_IMPUTE_NONE ? pf->fill : (double)NAN);
-            row[j] = (x - pf->center) / pf->scale;
-        }
-    }
-    crm_free(map);
-    return CRM_OK;
-}
-
-static crm_status find_feature_col(const crm_prep *prep,
-                                   const prep_feature *pf,
-                                   const crm_table *t,
-                                   int32_t *col,
-                                   crm_error *err)
-{
-    crm_col_type ty;
-    (void)prep;
-    *col = crm_table_find_col(t, pf->name);
-    if (*col < 0) {
-        crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
-                      "the model needs column \"%s\", which is not in the table", pf->name);
-        crm__error_field(err, pf->name);
-        return CRM_ENOTFOUND;
-    }
-    ty = crm_table_col_type(t, *col);
-    if ((pf->type == CRM_COL_NUMERIC) != (ty == CRM_COL_NUMERIC)) {
-        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
-                      "column is %s here but was %s when the model was fitted",
-                      ty == CRM_COL_NUMERIC ? "numeric" : "text",
-                      pf->type == CRM_COL_NUMERIC ? "numeric" : "categorical");
-        crm__error_field(err, pf->name);
-        return CRM_EDATA;
-    }
-    return CRM_OK;
-}
-
-crm_status crm_prep_transform(const crm_prep *prep,
-                              const crm_table *t,
-                              crm_matrix *out,
-                              int64_t *n_unseen,
-                              crm_error *err)
-{
-    int64_t n = crm_table_n_rows(t);
-    int64_t unseen = 0;
-    double *work = NULL;
-    crm_status rc;
-    int32_t j = 0;
-    memset(out, 0, sizeof *out);
-    if (n_unseen != NULL) {
-        *n_unseen = 0;
-    }
-    for (int32_t f = 0; f < prep->n_features; f++) {
-        int32_t col;
-        rc = find_feature_col(prep, &prep->features[f], t, &col, err);
-        if (rc == CRM_OK && prep->features[f].type == CRM_COL_NUMERIC) {
-            rc = check_finite_column(t, col, crm_table_numeric(t, col), n, err);
-        }
-        if (rc != CRM_OK) {
-            return rc;
-        }
-    }
-    rc = crm_matrix_init(out, n, prep->n_out, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    if (prep->params.impute == CRM_IMPUTE_NEIGHBOURS) {
-        work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
-        if (work == NULL) {
-            rc = crm__error_nomem(err);
-            goto fail;
-        }
-    }
-    for (int32_t f = 0; f < prep->n_features; f++) {
-        const prep_feature *pf = &prep->features[f];
-        int32_t col = crm_table_find_col(t, pf->name);
-        while (j < prep->n_out && prep->out[j].feature != f) {
-            j++;
-        }
-        if (pf->type == CRM_COL_NUMERIC) {
-            rc = transform_numeric(prep, pf, crm_table_numeric(t, col), n, j, out, work);
-        } else {
-            rc = transform_categorical(prep, pf, t, col, j, out, &unseen, err);
-        }
-        if (rc != CRM_OK) {
-            goto fail;
-        }
-    }
-    crm_free(work);
-    if (n_unseen != NULL) {
-        *n_unseen = unseen;
-    }
-    return CRM_OK;
-fail:
-    crm_free(work);
-    crm_matrix_fini(out);
-    return rc;
 }

@@ -4,6 +4,7 @@
 #define CRM_PREP_INTERNAL_H
 #include <stdint.h>
 
+#include <crmkit/io.h>
 #include <crmkit/prep.h>
 
 /* What an output column of the design matrix holds. */
@@ -40,6 +41,27 @@ struct crm_prep {
     int32_t n_out;
     prep_out *out;
 };
+
+/* Capped value of v (NaN passes through); *flag = 1 when capping changed it. */
+static inline double crm__prep_clean(const prep_feature *pf, double v, double *flag)
+{
+    *flag = 0.0;
+    if (v < pf->lo) {
+        *flag = 1.0;
+        return pf->lo;
+    }
+    if (v > pf->hi) {
+        *flag = 1.0;
+        return pf->hi;
+    }
+    return v;
+}
+
+/* Neighbours imputation of v[n] into out[n] (fallback at the ends). */
+void crm__prep_impute_neighbours(const double *v, int64_t n, double fallback, double *out);
+/* CRM_EDATA naming the first infinite value of numeric column col of t. */
+crm_status
+crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err);
 
 /* Build out[] from features and params, and the sorted level indices (fit and load). */
 crm_status crm__prep_finish(crm_prep *prep, crm_error *err);

@@ -1,8 +1,9 @@
 /* profile.c: segment profiles (size, share, mean/median per original feature, difference from
  * the population, modal level of categoricals) and segment names (tiers or a list).
  *
- * Rows are grouped by label once (a counting sort of row indices), so each feature costs one
- * pass over its column plus a selection per segment for the median: O(n_rows) per feature.
+ * Each feature's present values are scattered by label into one buffer (a counting sort), so
+ * a feature costs two passes over its column plus a selection per segment for the median:
+ * O(n_rows) per feature.
  * Medians interpolate between the two middle values, as numpy.median does. */
 #include <math.h>
 #include <stdio.h>
@@ -165,21 +166,22 @@ static double mean_of(const double *a, int64_t n)
     return s.sum / (double)n;
 }
 
-/* Rows grouped by label: rows[start[s] .. start[s + 1]) are the rows of segment s. */
+/* Segment s owns work[start[s] .. start[s + 1]) in the scatter buffer; fill[s] is its next
+ * free slot. Scattering in row order keeps each segment's values in row order, so the sums
+ * are the same as summing the segment's rows one by one, but the column is read in order. */
 typedef struct grouping {
+    const int32_t *labels;
     int64_t *start; /* k + 1 */
-    int64_t *rows;  /* n */
+    int64_t *fill;  /* k */
 } grouping;
 
 static crm_status
 group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *err)
 {
-    int64_t *next;
+    g->labels = labels;
     g->start = crm_calloc((size_t)k + 1, sizeof *g->start);
-    g->rows = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *g->rows);
-    next = crm_calloc((size_t)k, sizeof *next);
-    if (g->start == NULL || g->rows == NULL || next == NULL) {
-        crm_free(next);
+    g->fill = crm_calloc((size_t)k, sizeof *g->fill);
+    if (g->start == NULL || g->fill == NULL) {
         return crm__error_nomem(err);
     }
     for (int64_t i = 0; i < n; i++) {
@@ -187,47 +189,45 @@ group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *
     }
     for (int32_t s = 0; s < k; s++) {
         g->start[s + 1] += g->start[s];
-        next[s] = g->start[s];
     }
-    for (int64_t i = 0; i < n; i++) {
-        g->rows[next[labels[i]]++] = i;
-    }
-    crm_free(next);
     return CRM_OK;
 }
 
-static void profile_numeric(crm_profile *pr,
-                            int32_t f,
-                            const double *v,
-                            int64_t n,
-                            const grouping *g,
-                            double *work)
+static void
+profile_numeric(crm_profile *pr, int32_t f, const double *v, int64_t n, grouping *g, double *work)
 {
-    int64_t m = 0;
+    crm__ksum sum = { 0.0, 0.0 };
     crm__ksum ss = { 0.0, 0.0 };
+    int64_t m = 0;
+    for (int32_t s = 0; s < pr->k; s++) {
+        g->fill[s] = g->start[s];
+    }
     for (int64_t i = 0; i < n; i++) {
         if (!isnan(v[i])) {
-            work[m++] = v[i];
+            work[g->fill[g->labels[i]]++] = v[i];
+            crm__ksum_add(&sum, v[i]);
+            m++;
         }
     }
-    pr->pop_mean[f] = mean_of(work, m);
-    for (int64_t i = 0; i < m; i++) {
-        double d = work[i] - pr->pop_mean[f];
-        crm__ksum_add(&ss, d * d);
+    pr->pop_mean[f] = m > 0 ? sum.sum / (double)m : (double)NAN;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(v[i])) {
+            double d = v[i] - pr->pop_mean[f];
+            crm__ksum_add(&ss, d * d);
+        }
     }
     pr->pop_sd[f] = m > 0 ? sqrt(ss.sum / (double)m) : (double)NAN;
-    pr->pop_median[f] = median(work, m);
+    m = 0;
     for (int32_t s = 0; s < pr->k; s++) {
-        m = 0;
-        for (int64_t r = g->start[s]; r < g->start[s + 1]; r++) {
-            double x = v[g->rows[r]];
-            if (!isnan(x)) {
-                work[m++] = x;
-            }
-        }
-        pr->mean[(int64_t)s * pr->n_features + f] = mean_of(work, m);
-        pr->median[(int64_t)s * pr->n_features + f] = median(work, m);
+        double *seg = work + g->start[s];
+        int64_t len = g->fill[s] - g->start[s];
+        pr->mean[(int64_t)s * pr->n_features + f] = mean_of(seg, len);
+        pr->median[(int64_t)s * pr->n_features + f] = median(seg, len);
+        /* Close the gaps left by missing values, for the population median. */
+        memmove(work + m, seg, (size_t)len * sizeof *work);
+        m += len;
     }
+    pr->pop_median[f] = median(work, m);
 }
 
 static crm_status profile_categorical(crm_profile *pr,
@@ -239,29 +239,30 @@ static crm_status profile_categorical(crm_profile *pr,
 {
     const int32_t *codes = crm_table_codes(t, col);
     int32_t n_levels = crm_table_n_levels(t, col);
-    int64_t *count = crm_calloc(n_levels > 0 ? (size_t)n_levels : 1, sizeof *count);
+    int64_t n = crm_table_n_rows(t);
+    size_t nl = n_levels > 0 ? (size_t)n_levels : 1;
+    int64_t *count = crm_calloc((size_t)pr->k * nl, sizeof *count);
     if (count == NULL) {
         return crm__error_nomem(err);
     }
     pr->is_cat[f] = 1;
     pr->pop_mean[f] = pr->pop_median[f] = pr->pop_sd[f] = (double)NAN;
+    for (int64_t i = 0; i < n; i++) {
+        if (codes[i] >= 0 && codes[i] < n_levels) {
+            count[(size_t)g->labels[i] * nl + (size_t)codes[i]]++;
+        }
+    }
     for (int32_t s = 0; s < pr->k; s++) {
+        const int64_t *c = count + (size_t)s * nl;
         int64_t idx = (int64_t)s * pr->n_features + f;
         int64_t present = 0;
         int32_t best = -1;
-        memset(count, 0, (size_t)(n_levels > 0 ? n_levels : 1) * sizeof *count);
-        for (int64_t r = g->start[s]; r < g->start[s + 1]; r++) {
-            int32_t c = codes[g->rows[r]];
-            if (c >= 0 && c < n_levels) {
-                count[c]++;
-                present++;
-            }
-        }
         for (int32_t l = 0; l < n_levels; l++) {
-            best = (count[l] > 0 && (best < 0 || count[l] > count[best])) ? l : best;
+            present += c[l];
+            best = (c[l] > 0 && (best < 0 || c[l] > c[best])) ? l : best;
         }
         pr->mean[idx] = pr->median[idx] = (double)NAN;
-        pr->mode_share[idx] = best >= 0 ? (double)count[best] / (double)present : (double)NAN;
+        pr->mode_share[idx] = best >= 0 ? (double)c[best] / (double)present : (double)NAN;
         if (best >= 0) {
             pr->modes[idx] = crm_strdup(crm_table_level(t, col, best));
             if (pr->modes[idx] == NULL) {
@@ -325,16 +326,27 @@ rank_by_tier(crm_profile *pr, const crm_table *t, const grouping *g, crm_error *
     if (key == NULL) {
         return crm__error_nomem(err);
     }
-    for (int32_t s = 0; s < pr->k; s++) {
-        crm__ksum sum = { 0.0, 0.0 };
-        int64_t m = 0;
-        for (int64_t r = g->start[s]; r < g->start[s + 1]; r++) {
-            if (!isnan(v[g->rows[r]])) {
-                crm__ksum_add(&sum, v[g->rows[r]]);
-                m++;
+    {
+        crm__ksum *sum = crm_calloc((size_t)pr->k, sizeof *sum);
+        int64_t *m = crm_calloc((size_t)pr->k, sizeof *m);
+        int64_t n = crm_table_n_rows(t);
+        if (sum == NULL || m == NULL) {
+            crm_free(sum);
+            crm_free(m);
+            crm_free(key);
+            return crm__error_nomem(err);
+        }
+        for (int64_t i = 0; i < n; i++) {
+            if (!isnan(v[i])) {
+                crm__ksum_add(&sum[g->labels[i]], v[i]);
+                m[g->labels[i]]++;
             }
         }
-        key[s] = m > 0 ? sum.sum / (double)m : -HUGE_VAL;
+        for (int32_t s = 0; s < pr->k; s++) {
+            key[s] = m[s] > 0 ? sum[s].sum / (double)m[s] : -HUGE_VAL;
+        }
+        crm_free(sum);
+        crm_free(m);
     }
     /* Insertion sort of the (few) segments: mean descending, label ascending on ties. */
     for (int32_t s = 0; s < pr->k; s++) {
@@ -446,7 +458,7 @@ static crm_status check_inputs(const crm_table *t,
 static crm_status fill_features(crm_profile *pr,
                                 const crm_table *t,
                                 const char *const *features,
-                                const grouping *g,
+                                grouping *g,
                                 crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
@@ -480,7 +492,7 @@ crm_status crm_profile_compute(const crm_table *t,
                                crm_error *err)
 {
     crm_profile *pr = NULL;
-    grouping g = { NULL, NULL };
+    grouping g = { NULL, NULL, NULL };
     crm_status rc;
     *out = NULL;
     rc = check_inputs(t, features, n_features, labels, k, p, err);
@@ -510,7 +522,7 @@ crm_status crm_profile_compute(const crm_table *t,
     }
 done:
     crm_free(g.start);
-    crm_free(g.rows);
+    crm_free(g.fill);
     if (rc != CRM_OK) {
         crm_profile_free(pr);
         return rc;

@@ -145,6 +145,9 @@ crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_matrix *x,
                                       crm_error *err)
 {
+    if (crm_prep_fitted_params(prep).impute != CRM_IMPUTE_NONE) {
+        return CRM_OK; /* every missing value was filled */
+    }
     for (int64_t i = 0; i < x->n_rows; i++) {
         const double *row = CRM_ROW(x, i);
         for (int64_t j = 0; j < x->n_cols; j++) {
