@@ -227,6 +227,98 @@ static inline int read_digits(const char **pp, const char *end, uint64_t *m, int
     return 1;
 }
 
+/* Bytes of w equal to c: the high bit of each such byte (exact, no false positives). */
+static inline uint64_t bytes_eq(uint64_t w, char c)
+{
+    const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
+    uint64_t t = w ^ (UINT64_C(0x0101010101010101) * (unsigned char)c);
+    return ~(((t & lo7) + lo7) | t) & UINT64_C(0x8080808080808080);
+}
+
+/* 1..16 digits at q (q[0..16) readable), as an integer. */
+static inline uint64_t digits_at(const char *q, int n)
+{
+    static const uint64_t p10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000 };
+    const uint64_t zeros = UINT64_C(0x3030303030303030);
+    if (n <= 8) {
+        return digits_value(load8(q) ^ zeros, n);
+    }
+    return digits_value(load8(q) ^ zeros, 8) * p10[n - 8] +
+           digits_value(load8(q + 8) ^ zeros, n - 8);
+}
+
+static inline uint64_t nondigit_mask(uint64_t x)
+{
+    const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
+    return (((x & lo7) + UINT64_C(0x7676767676767676)) | x) & UINT64_C(0x8080808080808080);
+}
+
+/* The common field: at most 15 bytes of [sign] digits [. digits] followed by a delimiter
+ * or '\n', decided from two 8-byte loads (the caller guarantees 32 readable bytes). The end
+ * of the field is the first byte that is neither a digit, the dot nor a leading sign,
+ * found with masks and a count of trailing zeros: finding the next field does not wait for
+ * the digits to be converted, and no branch depends on each number's length digit by
+ * digit. 0 = try the general paths. */
+static inline int fast_number16(const char **pp, char delim, double *out)
+{
+    static const uint64_t p10[16] = { 1,          10,          100,          1000,
+                                      10000,      100000,      1000000,      10000000,
+                                      100000000,  1000000000,  10000000000,  100000000000,
+                                      1000000000000, 10000000000000, 100000000000000,
+                                      1000000000000000 };
+    const uint64_t zeros = UINT64_C(0x3030303030303030);
+    const char *p = *pp;
+    uint64_t w0 = load8(p);
+    uint64_t w1 = load8(p + 8);
+    uint64_t dot0 = bytes_eq(w0, '.');
+    uint64_t dot1 = bytes_eq(w1, '.');
+    int neg = p[0] == '-';
+    int sgn = neg | (p[0] == '+');
+    uint64_t stop0 = nondigit_mask(w0 ^ zeros) & ~dot0 & ~(uint64_t)(sgn << 7);
+    uint64_t stop1 = nondigit_mask(w1 ^ zeros) & ~dot1;
+    uint64_t in0;
+    uint64_t in1;
+    uint64_t d0;
+    uint64_t d1;
+    uint64_t m;
+    int len;
+    int dpos;
+    int nint;
+    int nfrac;
+    if (stop0 != 0) {
+        len = __builtin_ctzll(stop0) >> 3;
+        in0 = (UINT64_C(1) << (8 * len)) - 1;
+        in1 = 0;
+    } else if (stop1 != 0) {
+        len = 8 + (__builtin_ctzll(stop1) >> 3);
+        in0 = ~UINT64_C(0);
+        in1 = (UINT64_C(1) << (8 * (len - 8))) - 1;
+    } else {
+        return 0;
+    }
+    d0 = dot0 & in0;
+    d1 = dot1 & in1;
+    if ((p[len] != delim && p[len] != '\n') || (d0 != 0 && d1 != 0) || (d0 & (d0 - 1)) != 0 ||
+        (d1 & (d1 - 1)) != 0) {
+        return 0; /* another character (CR, quote, 'e', space), or two dots */
+    }
+    dpos = d0 ? __builtin_ctzll(d0) >> 3 : (d1 ? 8 + (__builtin_ctzll(d1) >> 3) : len);
+    nint = dpos - sgn;
+    nfrac = (d0 | d1) ? len - dpos - 1 : 0;
+    if (nint + nfrac == 0) {
+        return 0;
+    }
+    m = nint > 0 ? digits_at(p + sgn, nint) : 0;
+    if (nfrac > 0) {
+        m = m * p10[nfrac] + digits_at(p + dpos + 1, nfrac);
+    }
+    /* At most 15 digits and 14 decimals: always Clinger's exact case. */
+    (void)crm__decimal_fast(m, -(int64_t)nfrac, neg, out);
+    *pp = p + len;
+    return 1;
+}
+
 /* A plain decimal number ending at a terminator, converted exactly; 0 if the field needs
  * the general path (anything unusual, including more than 19 digits or a big exponent).
  * Digits go 8 at a time, so the loop has no exit that depends on each number's length:
@@ -238,9 +330,9 @@ static inline int fast_number(const char **pp, const char *end, char delim, doub
     int64_t e10 = 0;
     int neg = 0;
     int nd = 0;
-    if (p < end && (*p == '-' || *p == '+')) {
+    if (p < end) { /* branch-free: signs are random in real data */
         neg = *p == '-';
-        p++;
+        p += neg | (*p == '+');
     }
     if (!read_digits(&p, end, &m, &nd)) {
         return 0;
@@ -424,8 +516,10 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
         slot = ch->row0 + r;
         ps->row_line[slot] = line;
         for (j = 0;; j++) {
-            double v;
-            if (ch->cs[j].switch_row < 0 && fast_number(&p, end, delim, &v)) {
+            double v = 0;
+            if (ch->cs[j].switch_row < 0 && end - p >= 32 && fast_number16(&p, delim, &v)) {
+                ps->vals[j][slot] = v;
+            } else if (ch->cs[j].switch_row < 0 && fast_number(&p, end, delim, &v)) {
                 ps->vals[j][slot] = v;
                 if (p < end && *p == '\r') {
                     p++;

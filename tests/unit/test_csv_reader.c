@@ -658,6 +658,95 @@ static void parse_double_matches_strtod_on_random_strings(void **state)
     }
 }
 
+/* Short numeric fields take a word-at-a-time path in the reader: every shape of them must
+ * give exactly what the general parser gives, and anything else must stay text. */
+static void csv_fast_number_path_equals_general_parser(void **state)
+{
+    static const char alphabet[] = "0123456789.-+e ";
+    crm_rng rng;
+    size_t cap = 4 << 20;
+    char *text = malloc(cap);
+    char **fields = malloc(60000 * sizeof *fields);
+    size_t n = 0;
+    int n_fields = 0;
+    crm_table *t = NULL;
+    crm_error err;
+    crm_csv_options o = crm_csv_options_default();
+    (void)state;
+    crm_rng_seed(&rng, 99);
+    n += (size_t)snprintf(text, cap, "a,b,c\n");
+    for (int r = 0; r < 20000; r++) {
+        for (int c = 0; c < 3; c++) {
+            char f[40];
+            int len = 1 + (int)crm_rng_below(&rng, 18);
+            int k = 0;
+            if (crm_rng_below(&rng, 4) == 0) { /* mostly well-formed numbers */
+                for (; k < len; k++) {
+                    f[k] = alphabet[crm_rng_below(&rng, sizeof alphabet - 1)];
+                }
+            } else {
+                int dot = (int)crm_rng_below(&rng, (uint64_t)len + 2);
+                if (crm_rng_below(&rng, 3) == 0) {
+                    f[k++] = crm_rng_below(&rng, 2) ? '-' : '+';
+                }
+                for (int d = 0; d < len; d++) {
+                    if (d == dot) {
+                        f[k++] = '.';
+                    }
+                    f[k++] = (char)('0' + crm_rng_below(&rng, 10));
+                }
+            }
+            f[k] = '\0';
+            fields[n_fields++] = strdup(f);
+            n += (size_t)snprintf(text + n, cap - n, "%s%s", f, c == 2 ? "\n" : ",");
+        }
+    }
+    o.types = "a:cat,b:cat,c:cat";
+    /* As text: the reference. Then as numbers where every value parses. */
+    assert_int_equal(crm_table_read_csv_mem(text, n, "f.csv", &o, &t, &err), CRM_OK);
+    for (int i = 0; i < n_fields; i++) {
+        /* A field of spaces is missing; everything else is kept verbatim. */
+        assert_string_equal(cell(t, i / 3, i % 3),
+                            strspn(fields[i], " ") == strlen(fields[i]) ? "" : fields[i]);
+    }
+    crm_table_free(t);
+    {
+        /* One column of only the fields that the general parser accepts. */
+        size_t m = 0;
+        int rows = 0;
+        double *want = malloc(60000 * sizeof *want);
+        m += (size_t)snprintf(text, cap, "x\n");
+        for (int i = 0; i < n_fields; i++) {
+            double v;
+            const char *f = fields[i];
+            size_t len = strlen(f);
+            while (len > 0 && f[len - 1] == ' ') {
+                len--;
+            }
+            while (len > 0 && f[0] == ' ') {
+                f++;
+                len--;
+            }
+            if (len > 0 && crm__parse_double(f, len, &v) && isfinite(v)) {
+                want[rows++] = v;
+                m += (size_t)snprintf(text + m, cap - m, "%s\n", fields[i]);
+            }
+        }
+        assert_true(rows > 40000);
+        assert_int_equal(crm_table_read_csv_mem(text, m, "g.csv", NULL, &t, &err), CRM_OK);
+        assert_int_equal(crm_table_n_rows(t), rows);
+        assert_int_equal(crm_table_col_type(t, 0), CRM_COL_NUMERIC);
+        assert_memory_equal(crm_table_numeric(t, 0), want, (size_t)rows * sizeof(double));
+        crm_table_free(t);
+        free(want);
+    }
+    for (int i = 0; i < n_fields; i++) {
+        free(fields[i]);
+    }
+    free(fields);
+    free(text);
+}
+
 typedef struct num_case {
     const char *text;
     int ok;
@@ -747,6 +836,7 @@ int main(void)
         cmocka_unit_test(csv_out_of_memory_at_every_allocation_fails_cleanly),
         cmocka_unit_test(parse_double_matches_strtod_on_random_strings),
         cmocka_unit_test(parse_double_grammar_cases),
+        cmocka_unit_test(csv_fast_number_path_equals_general_parser),
         cmocka_unit_test(format_double_is_shortest_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
