@@ -666,6 +666,7 @@ static crm_status root_set(grow_ctx *g, const double *w, gset *s)
     const int64_t n = t->x->n_rows;
     const int32_t d = t->d;
     int failed = 0;
+    vr **tmp;
     s->it.n = n;
     s->integral = 1;
     s->it.row = crm_mallocarray((size_t)n, sizeof *s->it.row);
@@ -682,39 +683,57 @@ static crm_status root_set(grow_ctx *g, const double *w, gset *s)
             s->integral = 0;
         }
     }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(g->n_threads)
-    for (int32_t a = 0; a < d; a++) {
-        vr *tmp;
-        int64_t m = 0;
-        if (t->n_levels[a] != 0) {
-            continue;
-        }
-        tmp = crm_mallocarray((size_t)n, sizeof *tmp);
-        s->order[a] = crm_mallocarray((size_t)n, sizeof(int32_t));
-        g->sorted_all[a] = crm_mallocarray((size_t)n, sizeof(double));
-        if (tmp == NULL || s->order[a] == NULL || g->sorted_all[a] == NULL) {
-            crm_free(tmp);
-#pragma omp atomic write
-            failed = 1;
-            continue;
-        }
-        for (int64_t i = 0; i < n; i++) {
-            double v = t->x->data[i * t->x->ld + a];
-            if (!isnan(v)) {
-                tmp[m].v = v;
-                tmp[m].r = (int32_t)i;
-                m++;
-            }
-        }
-        qsort(tmp, (size_t)m, sizeof *tmp, cmp_vr);
-        for (int64_t i = 0; i < m; i++) {
-            s->order[a][i] = tmp[i].r;
-            g->sorted_all[a][i] = tmp[i].v;
-        }
-        s->n_known[a] = m;
-        g->n_sorted_all[a] = m;
-        crm_free(tmp);
+    /* Allocate serially (one sort buffer per thread): the library's allocator need not be
+     * thread-safe. */
+    tmp = crm_calloc((size_t)g->n_threads, sizeof *tmp);
+    if (tmp == NULL) {
+        return CRM_ENOMEM;
     }
+    for (int32_t i = 0; i < g->n_threads && !failed; i++) {
+        tmp[i] = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof **tmp);
+        failed = tmp[i] == NULL;
+    }
+    for (int32_t a = 0; a < d && !failed; a++) {
+        if (t->n_levels[a] == 0) {
+            s->order[a] = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof(int32_t));
+            g->sorted_all[a] = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof(double));
+            failed = s->order[a] == NULL || g->sorted_all[a] == NULL;
+        }
+    }
+    if (!failed) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(g->n_threads)
+        for (int32_t a = 0; a < d; a++) {
+            vr *buf;
+            int64_t m = 0;
+            if (t->n_levels[a] != 0) {
+                continue;
+            }
+#if defined(_OPENMP)
+            buf = tmp[omp_get_thread_num()];
+#else
+            buf = tmp[0];
+#endif
+            for (int64_t i = 0; i < n; i++) {
+                double v = t->x->data[i * t->x->ld + a];
+                if (!isnan(v)) {
+                    buf[m].v = v;
+                    buf[m].r = (int32_t)i;
+                    m++;
+                }
+            }
+            qsort(buf, (size_t)m, sizeof *buf, cmp_vr);
+            for (int64_t i = 0; i < m; i++) {
+                s->order[a][i] = buf[i].r;
+                g->sorted_all[a][i] = buf[i].v;
+            }
+            s->n_known[a] = m;
+            g->n_sorted_all[a] = m;
+        }
+    }
+    for (int32_t i = 0; i < g->n_threads; i++) {
+        crm_free(tmp[i]);
+    }
+    crm_free(tmp);
     return failed ? CRM_ENOMEM : CRM_OK;
 }
 

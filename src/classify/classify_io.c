@@ -122,8 +122,10 @@ static crm_status get_strs(crm_section *s, char ***out, int32_t *n_out, int32_t 
     int32_t n = 0;
     char **v;
     if (crm_section_get_i32(s, &n) != CRM_OK || n < 0 || n > max_n) {
-        s->failed = 1;
-        return CRM_EFORMAT;
+        if (s->failed == 0) {
+            s->failed = 1;
+        }
+        return s->failed == 2 ? CRM_ENOMEM : CRM_EFORMAT;
     }
     v = crm_calloc((size_t)n + 1, sizeof *v);
     if (v == NULL) {
