@@ -197,15 +197,27 @@ crm_status crm__clf_target_classes(const crm_table *t, const char *target, const
     return rc;
 }
 
-static int32_t name_index(char *const *names, int32_t n, const char *s)
+/* Class names in byte order with their indices (numeric classes are sorted by value, so
+ * their names are not in byte order). */
+typedef struct name_ix {
+    const char *name;
+    int32_t index;
+} name_ix;
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+    return strcmp(((const name_ix *)a)->name, ((const name_ix *)b)->name);
+}
+
+static int32_t name_index(const name_ix *v, int32_t n, const char *s)
 {
     int32_t lo = 0;
     int32_t hi = n - 1;
     while (lo <= hi) {
         int32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(names[mid], s);
+        int c = strcmp(v[mid].name, s);
         if (c == 0) {
-            return mid;
+            return v[mid].index;
         }
         if (c < 0) {
             lo = mid + 1;
@@ -216,16 +228,46 @@ static int32_t name_index(char *const *names, int32_t n, const char *s)
     return -1;
 }
 
+static crm_status map_rows(const crm_table *t, int32_t col, const name_ix *names, int32_t n,
+                           const int64_t *rows, int64_t n_sel, int32_t *y, crm_error *err);
+
 crm_status crm__clf_map_target(const crm_table *t, const char *target, char *const *names,
                                int32_t n, const int64_t *rows, int64_t n_sel, int32_t *y,
                                int64_t *n_unknown, crm_error *err)
 {
     int32_t col;
     int64_t unknown = 0;
+    name_ix *ix;
     crm_status rc = find_target(t, target, &col, err);
     if (rc != CRM_OK) {
         return rc;
     }
+    ix = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *ix);
+    if (ix == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t i = 0; i < n; i++) {
+        ix[i].name = names[i];
+        ix[i].index = i;
+    }
+    qsort(ix, (size_t)n, sizeof *ix, cmp_name_ix);
+    rc = map_rows(t, col, ix, n, rows, n_sel, y, err);
+    crm_free(ix);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    for (int64_t i = 0; i < n_sel; i++) {
+        unknown += y[i] < 0;
+    }
+    if (n_unknown != NULL) {
+        *n_unknown = unknown;
+    }
+    return CRM_OK;
+}
+
+static crm_status map_rows(const crm_table *t, int32_t col, const name_ix *names, int32_t n,
+                           const int64_t *rows, int64_t n_sel, int32_t *y, crm_error *err)
+{
     if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
         const double *v = crm_table_numeric(t, col);
         for (int64_t i = 0; i < n_sel; i++) {
@@ -255,12 +297,6 @@ crm_status crm__clf_map_target(const crm_table *t, const char *target, char *con
             y[i] = map[code];
         }
         crm_free(map);
-    }
-    for (int64_t i = 0; i < n_sel; i++) {
-        unknown += y[i] < 0;
-    }
-    if (n_unknown != NULL) {
-        *n_unknown = unknown;
     }
     return CRM_OK;
 }
