@@ -22,8 +22,7 @@
 #include <crmkit/validity.h>
 
 #include "core/core_internal.h"
-
-#define PAIR_CHUNK 512
+#include "validity/validity_internal.h"
 
 crm_validity_params crm_validity_params_default(void)
 {
@@ -230,84 +229,15 @@ static crm_status pick_rows(int64_t n, const crm_validity_params *p, int64_t **r
     return CRM_OK;
 }
 
-typedef struct pair_ws {
-    const crm_matrix *x;
-    const int64_t *rows; /* m */
-    const int32_t *sid;  /* m: cluster of each picked row */
-    const double *freq;  /* k: picked rows per cluster */
-    int64_t m;
-    int32_t k;
-    double *sums;        /* nt x k */
-    double *sil;         /* m */
-    double *dmin;        /* m: nearest row of another cluster */
-    double *dmax;        /* m: farthest row of the same cluster */
-} pair_ws;
-
-static void pair_row(const pair_ws *w, int64_t t, double *sums)
-{
-    const double *a = CRM_ROW(w->x, w->rows[t]);
-    int64_t dim = w->x->n_cols;
-    int32_t own = w->sid[t];
-    double dmin = INFINITY;
-    double dmax = 0.0;
-    double in;
-    double out = INFINITY;
-    memset(sums, 0, (size_t)w->k * sizeof(double));
-    for (int64_t u = 0; u < w->m; u++) {
-        double d = euclid(a, CRM_ROW(w->x, w->rows[u]), dim);
-        sums[w->sid[u]] += d;
-        if (w->sid[u] == own) {
-            dmax = d > dmax ? d : dmax;
-        } else {
-            dmin = d < dmin ? d : dmin;
-        }
-    }
-    w->dmin[t] = dmin;
-    w->dmax[t] = dmax;
-    if (w->freq[own] < 2.0) {
-        w->sil[t] = 0.0; /* a singleton's silhouette is 0 by convention */
-        return;
-    }
-    in = sums[own] / (w->freq[own] - 1.0);
-    for (int32_t j = 0; j < w->k; j++) {
-        if (j != own && w->freq[j] > 0.0 && sums[j] / w->freq[j] < out) {
-            out = sums[j] / w->freq[j];
-        }
-    }
-    w->sil[t] = (in > out ? in : out) > 0.0 ? (out - in) / (in > out ? in : out) : 0.0;
-}
-
-static crm_status pairwise(pair_ws *w, int nt, const crm_progress *progress, crm_error *err)
-{
-    for (int64_t c0 = 0; c0 < w->m; c0 += PAIR_CHUNK) {
-        int64_t c1 = c0 + PAIR_CHUNK < w->m ? c0 + PAIR_CHUNK : w->m;
-#pragma omp parallel num_threads(nt)
-        {
-            int tid = 0;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-#pragma omp for schedule(dynamic, 16)
-            for (int64_t t = c0; t < c1; t++) {
-                pair_row(w, t, w->sums + (size_t)tid * (size_t)w->k);
-            }
-        }
-        if (!crm_progress_report(progress, "validity", (double)c1 / (double)w->m)) {
-            return crm__error_set(err, CRM_ECANCELLED, "validity cancelled");
-        }
-    }
-    return CRM_OK;
-}
-
 /* Silhouette and Dunn on the picked rows (NaN when the sample has < 2 clusters). */
 static crm_status pair_indices(const crm_matrix *x, const int32_t *ids, int32_t k,
                                const crm_validity_params *p, const crm_progress *progress,
                                crm_validity *v, crm_error *err)
 {
-    pair_ws w;
     int64_t *rows = NULL;
     int32_t *sid = NULL;
-    double *freq = NULL;
+    int64_t *freq = NULL;
+    int64_t m = 0;
     int32_t present = 0;
     int nt = p->n_threads > 0 ? p->n_threads : 1;
     crm_status st;
@@ -316,57 +246,31 @@ static crm_status pair_indices(const crm_matrix *x, const int32_t *ids, int32_t 
         nt = omp_get_max_threads();
     }
 #endif
-    memset(&w, 0, sizeof w);
-    st = pick_rows(x->n_rows, p, &rows, &w.m, err);
+    st = pick_rows(x->n_rows, p, &rows, &m, err);
     if (st != CRM_OK) {
         return st;
     }
-    sid = crm_mallocarray((size_t)w.m, sizeof(int32_t));
-    freq = crm_calloc((size_t)k, sizeof(double));
-    w.sums = crm_mallocarray((size_t)nt * (size_t)k, sizeof(double));
-    w.sil = crm_mallocarray((size_t)w.m, sizeof(double));
-    w.dmin = crm_mallocarray((size_t)w.m, sizeof(double));
-    w.dmax = crm_mallocarray((size_t)w.m, sizeof(double));
-    if (!sid || !freq || !w.sums || !w.sil || !w.dmin || !w.dmax) {
+    sid = crm_mallocarray((size_t)m, sizeof(int32_t));
+    freq = crm_calloc((size_t)k, sizeof(int64_t));
+    if (sid == NULL || freq == NULL) {
         st = crm__error_nomem(err);
         goto cleanup;
     }
-    for (int64_t t = 0; t < w.m; t++) {
+    for (int64_t t = 0; t < m; t++) {
         sid[t] = ids[rows[t]];
-        present += freq[sid[t]] == 0.0;
-        freq[sid[t]] += 1.0;
+        present += freq[sid[t]] == 0;
+        freq[sid[t]]++;
     }
-    v->pairwise_rows = w.m;
-    v->sampled = w.m < x->n_rows;
-    if (present < 2 || present >= w.m) {
-        goto cleanup; /* indices stay NaN */
-    }
-    w.x = x;
-    w.rows = rows;
-    w.sid = sid;
-    w.freq = freq;
-    w.k = k;
-    st = pairwise(&w, nt, progress, err);
-    if (st == CRM_OK) {
-        crm__ksum s = { 0.0, 0.0 };
-        double dmin = INFINITY;
-        double dmax = 0.0;
-        for (int64_t t = 0; t < w.m; t++) {
-            crm__ksum_add(&s, w.sil[t]);
-            dmin = w.dmin[t] < dmin ? w.dmin[t] : dmin;
-            dmax = w.dmax[t] > dmax ? w.dmax[t] : dmax;
-        }
-        v->silhouette = s.sum / (double)w.m;
-        v->dunn = dmax > 0.0 ? dmin / dmax : (double)INFINITY;
+    v->pairwise_rows = m;
+    v->sampled = m < x->n_rows;
+    if (present >= 2 && present < m) { /* else the indices stay NaN */
+        st = crm__validity_pairwise(x, rows, sid, m, k, nt, progress, &v->silhouette, &v->dunn,
+                                    err);
     }
 cleanup:
     crm_free(rows);
     crm_free(sid);
     crm_free(freq);
-    crm_free(w.sums);
-    crm_free(w.sil);
-    crm_free(w.dmin);
-    crm_free(w.dmax);
     return st;
 }
 
