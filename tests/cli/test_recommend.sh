@@ -61,6 +61,13 @@ has "labelled customer uses its segment" "$tmp/rec.csv" "c4,y,1,b,rule,1,1.5,d"
 "$CRMKIT" recommend "$R" --baskets "$tmp/nofile.csv" -o "$tmp/rec2.csv" 2>/dev/null; check "missing baskets" 66 $?
 [ ! -e "$tmp/rec2.csv" ] || fail "a failed run left an output file"
 
+# A VAS log as baskets: only SUCCESS rows count, so S0000003 (ROAM_DAY, INTL_MINUTES) is
+# offered nothing from those two and S0000006 (a failed gift only) is absent.
+"$CRMKIT" rules "$DATA/vas_tiny.csv" --format vas --minsup-count 2 --minconf 0.5 -o "$tmp/v.crmr" >/dev/null
+"$CRMKIT" recommend "$tmp/v.crmr" --baskets "$DATA/vas_tiny.csv" --format vas --top 1 -o "$tmp/vrec.csv"; check "--baskets vas" 0 $?
+has "vas offer from a rule" "$tmp/vrec.csv" "S0000004,all,1,DATA_1GB,rule,0.6666666667,1.666666667,RBT_POP"
+grep -q '^S0000006,' "$tmp/vrec.csv" && fail "a customer with failed rows only got offers"
+
 # Damaged rules files are refused with a data error, never a crash.
 size=$(stat -c %s "$R")
 head -c $((size / 2)) "$R" >"$tmp/cut.crmr"

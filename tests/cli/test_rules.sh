@@ -80,6 +80,15 @@ printf 'id,segment\nc1,x\nc1,y\n' >"$tmp/badlab.csv"
 has "two segments message" "$tmp/err" 'customer "c1" has more than one segment'
 [ ! -e "$tmp/bad.crmr" ] || fail "bad labels left a rules file"
 
+# Baskets without customer ids are matched to labels by row; the counts must agree.
+printf 'a,b,c\na,b\na,c\nb,d\na,b,c,d\n' >"$tmp/b.basket"
+"$CRMKIT" rules "$tmp/b.basket" --format basket --minsup-count 1 --minconf 0.5 \
+    --segments "$DATA/labels_tiny.csv" --csv "$tmp/bb.csv" >/dev/null; check "basket file with labels by row" 0 $?
+cmp -s "$tmp/s.csv" "$tmp/bb.csv" || fail "labels by row differ from labels by id"
+printf 'id,segment\nc1,x\n' >"$tmp/short.csv"
+"$CRMKIT" rules "$tmp/b.basket" --format basket --minsup-count 1 --segments "$tmp/short.csv" 2>"$tmp/err"; check "label count mismatch" 65 $?
+has "label count message" "$tmp/err" "there are 1 labels for 5 transactions"
+
 # VAS log: failed and timed-out rows are dropped, so CLOUD_1TB (only failed) is not an item.
 "$CRMKIT" rules "$DATA/vas_tiny.csv" --format vas --minsup-count 2 --minconf 0.5 --csv "$tmp/v.csv" \
     --json >"$tmp/vj"; check "vas log" 0 $?

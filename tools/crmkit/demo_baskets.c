@@ -1,5 +1,6 @@
 /* demo_baskets.c: the basket step of `crmkit demo`: a VAS log for the demo's customers, rules
  * mined per segment, and a few customers' recommendations. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,19 +115,64 @@ static void show_customer(const crm_rules *r, const crm_fim_db *db, const rules_
     }
 }
 
-/* First customer of each of the first few segments (or the first customers). */
+/* True when the first recommendation for customer t comes from a rule. */
+static bool rule_fires(const crm_rules *r, const crm_fim_db *db, const rules_cli_segments *sg,
+                       int64_t t, int32_t *basket)
+{
+    const int32_t *items;
+    int32_t len = crm_fim_db_transaction(db, t, &items);
+    int32_t n_known = 0;
+    int32_t seg = sg->segment_of[t];
+    int32_t s = seg >= 0 ? crm_rules_find_set(r, sg->names[seg]) : 0;
+    crm_recommendation rec;
+    int32_t n = 0;
+    for (int32_t k = 0; k < len; k++) {
+        basket[n_known] = crm_rules_find_item(r, crm_fim_db_item_name(db, items[k]));
+        n_known += basket[n_known] >= 0;
+    }
+    if (crm_rules_recommend(r, s < 0 ? 0 : s, basket, n_known, 1, &rec, &n, NULL) != CRM_OK) {
+        return false;
+    }
+    return n == 1 && rec.source == CRM_REC_RULE;
+}
+
+/* How often rules fire, and the first customer of each of the first segments for whom
+ * they do. */
 static void show_customers(const crm_rules *r, const crm_fim_db *db, const rules_cli_segments *sg)
 {
+    int64_t n = crm_fim_db_n_transactions(db);
+    int32_t *basket = crm_calloc((size_t)crm_rules_n_items(r) + 1, sizeof *basket);
+    int64_t *first = crm_calloc((size_t)sg->segs.n_segments + 1, sizeof *first);
+    int64_t fired = 0;
     int shown = 0;
-    for (int32_t k = 0; k < sg->segs.n_segments && shown < DEMO_CUSTOMERS_SHOWN; k++) {
-        for (int64_t t = 0; t < crm_fim_db_n_transactions(db); t++) {
-            if (sg->segment_of[t] == k) {
-                show_customer(r, db, sg, t);
-                shown++;
-                break;
+    if (basket == NULL || first == NULL) {
+        crm_free(basket);
+        crm_free(first);
+        return;
+    }
+    for (int32_t k = 0; k < sg->segs.n_segments; k++) {
+        first[k] = -1;
+    }
+    for (int64_t t = 0; t < n; t++) {
+        int32_t k = sg->segment_of[t];
+        if (rule_fires(r, db, sg, t, basket)) {
+            fired++;
+            if (k >= 0 && first[k] < 0) {
+                first[k] = t;
             }
         }
     }
+    printf("  a rule offers a new service to %lld of %lld customers (%.0f%%); the others get\n"
+           "  their segment's most popular services. First such customer of each segment:\n",
+           (long long)fired, (long long)n, n > 0 ? 100.0 * (double)fired / (double)n : 0.0);
+    for (int32_t k = 0; k < sg->segs.n_segments && shown < DEMO_CUSTOMERS_SHOWN; k++) {
+        if (first[k] >= 0) {
+            show_customer(r, db, sg, first[k]);
+            shown++;
+        }
+    }
+    crm_free(basket);
+    crm_free(first);
 }
 
 int demo_baskets(const char *workdir, const char *customers_csv, const char *labels_csv)
