@@ -1,5 +1,6 @@
 /* test_prep.c: cleaning transforms against hand-computed values and scikit-learn goldens. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,49 @@ static void prep_fit_and_load_fail_cleanly_out_of_memory(void **state)
     crm_table_free(t);
 }
 
+/* Blocks of rows are cleaned in parallel: the result must not depend on the thread count. */
+static void prep_transform_is_identical_with_1_and_2_threads(void **state)
+{
+    enum {
+        N = 20000
+    };
+    double *x = malloc(N * sizeof *x);
+    const char **plan = malloc(N * sizeof *plan);
+    static const char *const levels[3] = { "a", "b", "c" };
+    crm_table *t = NULL;
+    crm_prep_params p = crm_prep_params_default();
+    const char *f[2] = { "x", "plan" };
+    crm_prep *prep = NULL;
+    crm_matrix m1;
+    crm_matrix m2;
+    crm_error err;
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        x[i] = (i % 97 == 0) ? NA : (double)((i * 7919) % 1000) / 7.0;
+        plan[i] = (i % 13 == 0) ? NULL : levels[i % 3];
+    }
+    assert_int_equal(crm_table_new(N, "big.csv", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(t, "plan", CRM_COL_CATEGORICAL, plan, &err), CRM_OK);
+    p.cap_low_pct = 5;
+    p.cap_high_pct = 95;
+    p.outlier_flags = 1;
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    omp_set_num_threads(1);
+    assert_int_equal(crm_prep_transform(prep, t, &m1, NULL, &err), CRM_OK);
+    omp_set_num_threads(2);
+    assert_int_equal(crm_prep_transform(prep, t, &m2, NULL, &err), CRM_OK);
+    assert_memory_equal(m1.data, m2.data, sizeof(double) * N * 5);
+    /* Row 97 is missing: imputed with the mean, like every missing row. */
+    assert_true(CRM_ROW(&m1, 97)[0] == CRM_ROW(&m1, 0)[0] && isfinite(CRM_ROW(&m1, 97)[0]));
+    crm_matrix_fini(&m1);
+    crm_matrix_fini(&m2);
+    crm_prep_free(prep);
+    crm_table_free(t);
+    free(plan);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +585,7 @@ int main(void)
         cmocka_unit_test(prep_matches_scikit_learn_scalers_and_numpy_percentiles),
         cmocka_unit_test(prep_save_and_load_give_the_same_transform),
         cmocka_unit_test(prep_fit_and_load_fail_cleanly_out_of_memory),
+        cmocka_unit_test(prep_transform_is_identical_with_1_and_2_threads),
     };
     return cmocka_run_group_tests_name("prep", tests, NULL, NULL);
 }

@@ -362,6 +362,50 @@ static void segment_fit_and_load_fail_cleanly_out_of_memory(void **state)
     crm_table_free(t);
 }
 
+/* The whole pipeline against scikit-learn: SimpleImputer(mean), winsorising at numpy
+ * percentiles 2 and 98, StandardScaler, Lloyd from the same centres given in original units
+ * (scripts/golden/segment_golden.py). */
+static void segment_pipeline_matches_scikit_learn_from_given_centres(void **state)
+{
+    char *data_path = crm_test_path("golden/segment/data.csv");
+    char *centres_path = crm_test_path("golden/segment/centres.csv");
+    char *expected_path = crm_test_path("golden/segment/expected.txt");
+    char *expected = crm_test_read_file(expected_path, NULL);
+    crm_csv_options opt = crm_csv_options_default();
+    crm_table *t = NULL;
+    crm_table *c = NULL;
+    crm_segment_params p = crm_segment_params_default();
+    crm_segmenter *seg = NULL;
+    crm_error err;
+    char *cur;
+    double inertia;
+    long n_iter;
+    (void)state;
+    assert_non_null(expected);
+    assert_int_equal(crm_table_read_csv(data_path, &opt, NULL, &t, &err), CRM_OK);
+    assert_int_equal(crm_table_read_csv(centres_path, &opt, NULL, &c, &err), CRM_OK);
+    p.k = 4;
+    p.init_centers = c;
+    p.prep.cap_low_pct = 2;
+    p.prep.cap_high_pct = 98;
+    p.kmeans.tol = 0;
+    assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+    inertia = strtod(expected, &cur);
+    n_iter = strtol(cur, &cur, 10);
+    crm_assert_close(crm_segmenter_inertia(seg), inertia, 1e-9, 0);
+    assert_int_equal(crm_segmenter_n_iter(seg), n_iter);
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        assert_int_equal(crm_segmenter_labels(seg)[i], strtol(cur, &cur, 10));
+    }
+    crm_segmenter_free(seg);
+    crm_table_free(c);
+    crm_table_free(t);
+    free(expected);
+    free(expected_path);
+    free(centres_path);
+    free(data_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +417,7 @@ int main(void)
         cmocka_unit_test(segment_refuses_bad_requests_with_clear_messages),
         cmocka_unit_test(segment_load_refuses_other_kinds_and_damage),
         cmocka_unit_test(segment_fit_and_load_fail_cleanly_out_of_memory),
+        cmocka_unit_test(segment_pipeline_matches_scikit_learn_from_given_centres),
     };
     return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }
