@@ -112,5 +112,19 @@ awk -F, 'NR==1{print "customerID,segment"; next} {print $1 "," ($6 > 30 ? "loyal
 "$CRMKIT" train "$tmp/t300.csv" --target segment --labels "$tmp/labels.csv" --drop customerID,Churn -o "$tmp/segclf.crmc" --json >"$tmp/seg.json"; check "train --labels" 0 $?
 has "labels classes" '"classes":\["loyal","new"\]' "$tmp/seg.json"
 
+# crmkit assign with a classifier trained on segment labels.
+"$CRMKIT" gen customers --rows 1500 --seed 4 -o "$tmp/c.csv" >/dev/null 2>&1
+if "$CRMKIT" segment "$tmp/c.csv" --k 3 -o "$tmp/s.crmc" >/dev/null 2>&1 &&
+   "$CRMKIT" assign "$tmp/s.crmc" "$tmp/c.csv" -o "$tmp/lab.csv" >/dev/null 2>&1; then
+    "$CRMKIT" train "$tmp/c.csv" --target segment --labels "$tmp/lab.csv" --drop churn -o "$tmp/sc.crmc" >/dev/null; check "train segment classifier" 0 $?
+    "$CRMKIT" assign "$tmp/sc.crmc" "$tmp/c.csv" -o "$tmp/lab2.csv" >/dev/null; check "assign with a classifier" 0 $?
+    head -1 "$tmp/lab2.csv" >"$tmp/hdr"
+    has "assign classifier header" "subscriber_id,segment" "$tmp/hdr"
+    agree=$(paste -d, "$tmp/lab.csv" "$tmp/lab2.csv" | awk -F, 'NR>1{n++; s+=($2==$4)} END{print (s/n > 0.9)}')
+    [ "$agree" = 1 ] || { echo "FAIL: classifier assignment agrees with k-means on under 90%"; fails=$((fails + 1)); }
+else
+    echo "skip: crmkit segment/assign not available"
+fi
+
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"

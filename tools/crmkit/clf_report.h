@@ -18,4 +18,11 @@ typedef struct clf_report_ctx {
 void clf_report_json(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e);
 void clf_report_text(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e);
 
+/* `crmkit assign` with a classifier (kind "classifier", e.g. trained with --target segment
+ * --labels): true when path holds such a model; then assign_with_classifier writes the id
+ * column and the predicted class under the model's target name. Returns an exit code. */
+bool clf_is_classifier_file(const char *path);
+int assign_with_classifier(const char *model, const char *data, const char *out, bool json,
+                           bool quiet);
+
 #endif

@@ -7,6 +7,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/segment.h>
 
+#include "clf_report.h"
 #include "segcli.h"
 
 static void usage(FILE *fp)
@@ -14,9 +15,10 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: crmkit assign MODEL.crmk DATA.csv -o LABELS.csv [--json] [--quiet]\n\n"
             "Label each customer of DATA.csv with its segment in MODEL.crmk (made by crmkit\n"
-            "segment). Columns are found by name, in any order; the model's cleaning (imputation,\n"
-            "capping, scaling, encoding) is applied exactly as fitted. Category levels the model\n"
-            "never saw are counted and reported.\n\n"
+            "segment, or a classifier made by crmkit train --target segment --labels). Columns\n"
+            "are found by name, in any order; the model's cleaning (imputation, capping,\n"
+            "scaling, encoding) is applied exactly as fitted. Category levels the model never\n"
+            "saw are counted and reported.\n\n"
             "options:\n"
             "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (required;\n"
             "                      \"-\" = standard output)\n"
@@ -106,6 +108,9 @@ static int run(const char *model, const char *data, const char *out, bool json, 
     crm_status rc;
     double t0;
     int code;
+    if (clf_is_classifier_file(model)) {
+        return assign_with_classifier(model, data, out, json, quiet);
+    }
     rc = crm_segmenter_load(model, &seg, &err);
     if (rc != CRM_OK) {
         return cli_fail(&err);
