@@ -65,6 +65,7 @@ MODELS = [
                                                random_state=s)),
     ("knn", "knn", [], lambda s: KNeighborsClassifier()),
     ("nb", "nb", [], lambda s: GaussianNB()),
+    ("nb-design", "nb", ["--nb-design", "1"], lambda s: GaussianNB()),
     ("logreg", "logreg", [], lambda s: LogisticRegression(max_iter=1000)),
     ("gbt", "gbt", [], lambda s: HistGradientBoostingClassifier(random_state=s)),
     ("vote", "vote", ["--members", "c45,svm,mlp"], sk_vote),

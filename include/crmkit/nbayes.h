@@ -25,6 +25,10 @@ typedef struct crm_nbayes_params {
     double var_smoothing; /* >= 0; 1e-9 as scikit-learn */
     double alpha;         /* Laplace smoothing of categorical counts, > 0; 1 */
     int32_t fit_prior;    /* 1: class frequencies as priors (default); 0: uniform priors */
+    /* In crm_classifier only: 0 (default) fits the raw features (Gaussian numbers, categorical
+     * counts); 1 fits Gaussians on the design matrix (imputed, scaled, one-hot), which is
+     * what scikit-learn's GaussianNB does behind a one-hot pipeline. */
+    int32_t design;
 } crm_nbayes_params;
 
 CRM_API crm_nbayes_params crm_nbayes_params_default(void);
@@ -57,6 +61,8 @@ CRM_API crm_status crm_nbayes_predict(const crm_nbayes *nb, const crm_matrix *x,
 
 CRM_API int32_t crm_nbayes_n_classes(const crm_nbayes *nb);
 CRM_API int64_t crm_nbayes_n_features(const crm_nbayes *nb);
+/** params.design of the fitted model (which matrix crm_classifier gives it). */
+CRM_API int32_t crm_nbayes_uses_design(const crm_nbayes *nb);
 /** Levels of column j (0: Gaussian column, or out of range). */
 CRM_API int32_t crm_nbayes_n_levels(const crm_nbayes *nb, int64_t j);
 /** Borrowed per-class mean / variance (variance includes the smoothing) of numeric column j,

@@ -40,6 +40,7 @@ crm_nbayes_params crm_nbayes_params_default(void)
     p.var_smoothing = 1e-9;
     p.alpha = 1.0;
     p.fit_prior = 1;
+    p.design = 0;
     return p;
 }
 
@@ -58,6 +59,9 @@ crm_status crm_nbayes_params_check(const crm_nbayes_params *p, crm_error *err)
     }
     if (p->fit_prior != 0 && p->fit_prior != 1) {
         return crm__error_set(err, CRM_EINVAL, "fit_prior must be 0 or 1, got %d", p->fit_prior);
+    }
+    if (p->design != 0 && p->design != 1) {
+        return crm__error_set(err, CRM_EINVAL, "design must be 0 or 1, got %d", p->design);
     }
     return CRM_OK;
 }
@@ -447,6 +451,11 @@ int64_t crm_nbayes_n_features(const crm_nbayes *nb)
     return nb != NULL ? nb->d : 0;
 }
 
+int32_t crm_nbayes_uses_design(const crm_nbayes *nb)
+{
+    return nb != NULL ? nb->params.design : 0;
+}
+
 int32_t crm_nbayes_n_levels(const crm_nbayes *nb, int64_t j)
 {
     if (nb == NULL || nb->n_classes == 0 || j < 0 || j >= nb->d) {
@@ -491,6 +500,7 @@ crm_status crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char
         (rc = crm_model_put_f64(w, nb->params.var_smoothing, err)) != CRM_OK ||
         (rc = crm_model_put_f64(w, nb->params.alpha, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, nb->params.fit_prior, err)) != CRM_OK ||
+        (rc = crm_model_put_i32(w, nb->params.design, err)) != CRM_OK ||
         (rc = crm_model_put_i32s(w, nb->n_levels, (size_t)nb->d, err)) != CRM_OK ||
         (rc = crm_model_put_f64s(w, nb->log_prior, (size_t)nb->n_classes, err)) != CRM_OK ||
         (rc = crm_model_put_f64s(w, nb->theta, dc, err)) != CRM_OK ||
@@ -512,6 +522,7 @@ static crm_status load_body(crm_nbayes *nb, crm_section *s, const crm_model_read
     crm_section_get_f64(s, &nb->params.var_smoothing);
     crm_section_get_f64(s, &nb->params.alpha);
     crm_section_get_i32(s, &nb->params.fit_prior);
+    crm_section_get_i32(s, &nb->params.design);
     if (s->failed || C < 2 || C > NB_MAX_CLASSES || d < 1 || d > (int64_t)(s->len / 4) ||
         (int64_t)C * d > (int64_t)(s->len / 8)) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes",

@@ -1,7 +1,8 @@
-/* nbayes_clf.c: naive Bayes as an algorithm of crm_classifier. It takes the raw matrix:
- * numeric features as Gaussian columns (NaN = missing, left out of the product) and
+/* nbayes_clf.c: naive Bayes as an algorithm of crm_classifier. By default it takes the raw
+ * matrix: numeric features as Gaussian columns (NaN = missing, left out of the product) and
  * categorical features as level codes with Laplace-smoothed counts (unseen = NaN, left out).
- * Sample weights are not used. */
+ * With params.design = 1 it fits Gaussians on the design matrix instead (scikit-learn's
+ * GaussianNB behind a one-hot pipeline). Sample weights are not used. */
 #include <crmkit/nbayes.h>
 
 #include "classify_internal.h"
@@ -15,11 +16,13 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
     crm_status rc;
     (void)rng;
     *model = NULL;
-    if (train->raw == NULL) {
-        return crm__error_set(err, CRM_EINTERNAL, "nb: no raw matrix");
+    if ((p->nb.design ? train->design : train->raw) == NULL) {
+        return crm__error_set(err, CRM_EINTERNAL, "nb: no input matrix");
     }
     rc = crm_nbayes_new(&p->nb, &nb, err);
-    if (rc == CRM_OK) {
+    if (rc == CRM_OK && p->nb.design) {
+        rc = crm_nbayes_fit(nb, train->design, train->y, train->schema->n_classes, NULL, err);
+    } else if (rc == CRM_OK) {
         rc = crm_nbayes_fit(nb, train->raw, train->y, train->schema->n_classes,
                             train->schema->raw_n_levels, err);
     }
@@ -37,10 +40,11 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
 static crm_status clf_predict(const void *model, const crm__clf_data *x, double *proba,
                               crm_error *err)
 {
-    if (x->raw == NULL) {
-        return crm__error_set(err, CRM_EINTERNAL, "nb: no raw matrix");
+    const crm_matrix *m = crm_nbayes_uses_design(model) ? x->design : x->raw;
+    if (m == NULL) {
+        return crm__error_set(err, CRM_EINTERNAL, "nb: no input matrix");
     }
-    return crm_nbayes_predict_proba(model, x->raw, proba, err);
+    return crm_nbayes_predict_proba(model, m, proba, err);
 }
 
 static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
@@ -59,10 +63,14 @@ static crm_status clf_load(const crm_model_reader *r, const char *tag,
     if (rc != CRM_OK) {
         return rc;
     }
-    ok = crm_nbayes_n_classes(nb) == schema->n_classes &&
-         crm_nbayes_n_features(nb) == schema->n_raw;
-    for (int32_t j = 0; ok && j < schema->n_raw; j++) {
-        ok = crm_nbayes_n_levels(nb, j) == schema->raw_n_levels[j];
+    ok = crm_nbayes_n_classes(nb) == schema->n_classes;
+    if (crm_nbayes_uses_design(nb)) {
+        ok = ok && crm_nbayes_n_features(nb) == schema->n_design;
+    } else {
+        ok = ok && crm_nbayes_n_features(nb) == schema->n_raw;
+        for (int32_t j = 0; ok && j < schema->n_raw; j++) {
+            ok = crm_nbayes_n_levels(nb, j) == schema->raw_n_levels[j];
+        }
     }
     if (!ok) {
         crm_nbayes_free(nb);
@@ -81,7 +89,7 @@ static void clf_free(void *model)
 
 const crm__clf_algo crm__clf_nb = {
     .name = "nb",
-    .needs = CRM__CLF_NEEDS_RAW,
+    .needs = CRM__CLF_NEEDS_RAW | CRM__CLF_NEEDS_DESIGN,
     .fit = clf_fit,
     .predict_proba = clf_predict,
     .save = clf_save,

@@ -26,12 +26,12 @@ int train_opt_nb(crm_classifier_params *p, const char *name, const char *value)
         p->nb.alpha = v;
         return 1;
     }
-    if (strcmp(name, "nb-fit-prior") == 0) {
+    if (strcmp(name, "nb-fit-prior") == 0 || strcmp(name, "nb-design") == 0) {
         if (!cli_parse_int(value, 0, 1, &n)) {
-            fprintf(stderr, "crmkit train: --nb-fit-prior wants 0 or 1, got \"%s\"\n", value);
+            fprintf(stderr, "crmkit train: --%s wants 0 or 1, got \"%s\"\n", name, value);
             return -1;
         }
-        p->nb.fit_prior = (int32_t)n;
+        *(strcmp(name, "nb-design") == 0 ? &p->nb.design : &p->nb.fit_prior) = (int32_t)n;
         return 1;
     }
     return 0;
@@ -42,5 +42,7 @@ void train_help_nb(FILE *fp)
     fprintf(fp, "  --nb-var-smoothing V   added variance, times the largest column variance "
                 "(default 1e-9)\n"
                 "  --nb-alpha A           Laplace smoothing of category counts (default 1)\n"
-                "  --nb-fit-prior 0|1     class frequencies as priors (default 1)\n");
+                "  --nb-fit-prior 0|1     class frequencies as priors (default 1)\n"
+                "  --nb-design 0|1        1: Gaussians on the one-hot, scaled design matrix, as\n"
+                "                         scikit-learn's GaussianNB (default 0: categorical counts)\n");
 }
