@@ -234,7 +234,10 @@ struct crm__fim_reporter {
     crm_error *err;
     int64_t n_out;
     int32_t max_out;
-    int32_t *ids; /* scratch: one itemset in dense ids */
+    int32_t *ids;    /* scratch: one itemset in dense ids */
+    int32_t *base;   /* the prefix of an emit, sorted ids */
+    int32_t *pids;   /* its perfect extensions, sorted ids */
+    int32_t *chosen; /* the extensions chosen for the itemset being delivered */
     crm__fim_mem *mem;
 };
 
@@ -244,7 +247,6 @@ struct crm__fim_out {
     int32_t *buf;
     size_t len, cap;
     crm_status status;
-    int32_t *combo; /* scratch: prefix + chosen perfect extensions (direct outputs) */
 };
 
 /* Number of itemsets prefix(n) x subsets(perf) within max_len, saturating. */
@@ -265,18 +267,23 @@ static int64_t n_expansions(int32_t n, int32_t n_perf, int32_t max_len)
     return total;
 }
 
-static crm_status deliver(crm__fim_out *o, const int32_t *ranks, int32_t n, int64_t sup)
+/* Deliver base[0..nb) merged with chosen[0..nc) (both sorted dense ids). */
+static crm_status deliver(crm__fim_reporter *r, int32_t nb, int32_t nc, int64_t sup)
 {
-    crm__fim_reporter *r = o->rep;
+    int32_t n = nb + nc, i = 0, j = 0, k = 0;
     crm_status rc;
     if (n < r->min_len) {
         return CRM_OK;
     }
-    for (int32_t i = 0; i < n; i++) {
-        r->ids[i] = r->rank_to_id[ranks[i]];
+    while (i < nb && j < nc) {
+        r->ids[k++] = r->base[i] < r->chosen[j] ? r->base[i++] : r->chosen[j++];
     }
-    crm__fim_sort_i32(r->ids, n);
-    crm_error_clear(r->err);
+    while (i < nb) {
+        r->ids[k++] = r->base[i++];
+    }
+    while (j < nc) {
+        r->ids[k++] = r->chosen[j++];
+    }
     rc = r->sink.fn(r->sink.ud, r->ids, n, sup, r->err);
     if (rc != CRM_OK) {
         if (r->err != NULL && r->err->msg[0] == '\0') {
@@ -292,20 +299,35 @@ static crm_status deliver(crm__fim_out *o, const int32_t *ranks, int32_t n, int6
     return CRM_OK;
 }
 
-/* Prefix items[0..n) with every subset of perf, depth first, subsets in index order. */
-static crm_status expand(crm__fim_out *o, int32_t n, const int32_t *perf, int32_t n_perf,
-                         int64_t sup)
+/* The base with every subset of p[0..np), depth first, subsets in ascending id order. */
+static crm_status expand_ids(crm__fim_reporter *r, int32_t nb, const int32_t *p, int32_t np,
+                             int32_t nc, int64_t sup)
 {
-    crm_status rc = deliver(o, o->combo, n, sup);
-    int32_t max_len = o->rep->max_len;
-    for (int32_t i = 0; rc == CRM_OK && i < n_perf; i++) {
-        if (max_len > 0 && n + 1 > max_len) {
+    crm_status rc = deliver(r, nb, nc, sup);
+    for (int32_t i = 0; rc == CRM_OK && i < np; i++) {
+        if (r->max_len > 0 && nb + nc + 1 > r->max_len) {
             break;
         }
-        o->combo[n] = perf[i];
-        rc = expand(o, n + 1, perf + i + 1, n_perf - i - 1, sup);
+        r->chosen[nc] = p[i];
+        rc = expand_ids(r, nb, p + i + 1, np - i - 1, nc + 1, sup);
     }
     return rc;
+}
+
+/* Map ranks to dense ids, sort prefix and extensions once, then expand. */
+static crm_status expand(crm__fim_out *o, const int32_t *items, int32_t n, const int32_t *perf,
+                         int32_t n_perf, int64_t sup)
+{
+    crm__fim_reporter *r = o->rep;
+    for (int32_t i = 0; i < n; i++) {
+        r->base[i] = r->rank_to_id[items[i]];
+    }
+    for (int32_t i = 0; i < n_perf; i++) {
+        r->pids[i] = r->rank_to_id[perf[i]];
+    }
+    crm__fim_sort_i32(r->base, n);
+    crm__fim_sort_i32(r->pids, n_perf);
+    return expand_ids(r, n, r->pids, n_perf, 0, sup);
 }
 
 static int buf_push(crm__fim_out *o, const int32_t *a, int32_t n)
@@ -352,8 +374,7 @@ crm_status crm__fim_out_emit(crm__fim_out *o, const int32_t *items, int32_t n,
         }
         return o->status;
     }
-    memcpy(o->combo, items, (size_t)n * sizeof *items);
-    o->status = expand(o, n, perf, n_perf, sup);
+    o->status = expand(o, items, n, perf, n_perf, sup);
     return o->status;
 }
 
@@ -389,8 +410,7 @@ crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *b, crm_err
         int32_t n = b->buf[k], n_perf = b->buf[k + 1];
         int64_t sup = (int64_t)b->buf[k + 2] | ((int64_t)b->buf[k + 3] << 31);
         const int32_t *items = b->buf + k + 4;
-        memcpy(ctx->out->combo, items, (size_t)n * sizeof *items);
-        rc = expand(ctx->out, n, items + n, n_perf, sup);
+        rc = expand(ctx->out, items, n, items + n, n_perf, sup);
         k += 4 + (size_t)n + (size_t)n_perf;
     }
     if (rc != CRM_OK && ctx->out->status == CRM_OK) {
@@ -437,6 +457,9 @@ static crm_status filter_emit(crm_itemsets *c, crm_fim_mode mode, const crm_fim_
         return crm__error_nomem(err);
     }
     memset(keep, 1, (size_t)n + 1);
+    if (err != NULL) {
+        err->msg[0] = '\0';
+    }
     for (int64_t i = 0; i < n; i++) {
         const int32_t *items;
         int64_t sup;
@@ -471,7 +494,6 @@ static crm_status filter_emit(crm_itemsets *c, crm_fim_mode mode, const crm_fim_
         if (!keep[i] || len < p->min_len) {
             continue;
         }
-        crm_error_clear(err);
         rc = sink->fn(sink->ud, items, len, sup, err);
         if (rc != CRM_OK && err != NULL && err->msg[0] == '\0') {
             crm__error_set(err, rc, "the itemset sink stopped (%s)", crm_status_name(rc));
@@ -526,8 +548,10 @@ static crm_status mine_into(const crm_fim_db *db, const crm_fim_params *p,
     rep.err = err;
     rep.mem = mem;
     rep.ids = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.ids);
+    rep.base = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.base);
+    rep.pids = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.pids);
+    rep.chosen = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.chosen);
     out.rep = &rep;
-    out.combo = crm_mallocarray((size_t)data.n_items + 1, sizeof *out.combo);
     memset(&ctx, 0, sizeof ctx);
     ctx.data = &data;
     ctx.params = p;
@@ -541,7 +565,10 @@ static crm_status mine_into(const crm_fim_db *db, const crm_fim_params *p,
     ctx.progress = progress;
     ctx.out = &out;
     ctx.rep = &rep;
-    if (rep.ids == NULL || out.combo == NULL) {
+    if (err != NULL) {
+        err->msg[0] = '\0'; /* a failing sink that writes no message gets a generic one */
+    }
+    if (rep.ids == NULL || rep.base == NULL || rep.pids == NULL || rep.chosen == NULL) {
         rc = crm__error_nomem(err);
     } else if (data.n_items > 0) {
         rc = run_algo(&ctx, p->algo, err);
@@ -557,7 +584,9 @@ static crm_status mine_into(const crm_fim_db *db, const crm_fim_params *p,
     st->n_itemsets = rep.n_out;
     st->max_len = rep.max_out;
     crm_free(rep.ids);
-    crm_free(out.combo);
+    crm_free(rep.base);
+    crm_free(rep.pids);
+    crm_free(rep.chosen);
     crm__fim_data_free(&data, mem);
     return rc;
 }

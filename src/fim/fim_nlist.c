@@ -41,6 +41,7 @@ typedef struct ppc_tree {
     int32_t *parent;
     int32_t *post;
     int32_t *count;
+    int32_t *depth;    /* root 0 */
     int32_t *by_item;  /* nodes grouped by item, each group in pre-order */
     int32_t *item_off; /* n_items + 1 */
 } ppc_tree;
@@ -144,6 +145,7 @@ static void tree_free(ppc_tree *t, crm__fim_mem *mem, int32_t n_items)
     crm__fim_mem_free(mem, t->parent, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->post, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->count, n * sizeof(int32_t));
+    crm__fim_mem_free(mem, t->depth, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->by_item, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->item_off, ((size_t)n_items + 2) * sizeof(int32_t));
     memset(t, 0, sizeof *t);
@@ -175,10 +177,11 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_mem *mem, int64_t nodes, int3
     t->parent = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
     t->post = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
     t->count = crm__fim_mem_calloc(mem, n, sizeof(int32_t));
+    t->depth = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
     t->by_item = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
     t->item_off = crm__fim_mem_calloc(mem, (size_t)n_items + 2, sizeof(int32_t));
     if (t->item == NULL || t->parent == NULL || t->post == NULL || t->count == NULL ||
-        t->by_item == NULL || t->item_off == NULL) {
+        t->depth == NULL || t->by_item == NULL || t->item_off == NULL) {
         return CRM_ENOMEM;
     }
     return CRM_OK;
@@ -190,6 +193,7 @@ static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order,
     path[0] = 0;
     t->item[0] = -1;
     t->parent[0] = -1;
+    t->depth[0] = 0;
     for (int64_t k = 0; k < d->n_trans; k++) {
         int64_t tr = order[k];
         const int32_t *a = d->items + d->off[tr];
@@ -204,6 +208,7 @@ static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order,
             int32_t nd = next++;
             t->item[nd] = a[depth];
             t->parent[nd] = path[depth];
+            t->depth[nd] = depth + 1;
             path[depth + 1] = nd;
         }
         for (int32_t i = 1; i <= len; i++) {
@@ -309,9 +314,24 @@ static int64_t intersect(const code *anc, int32_t la, const code *desc, int32_t 
 
 /* ---- the search ------------------------------------------------------------------------------ */
 
+/* Frequent pairs: row x (a rank) has one bit per rank y < x, set when {x, y} is frequent.
+ * Joins of two members whose items are not a frequent pair are skipped without
+ * intersecting their N-lists (most of them, on sparse data). */
+typedef struct pair_bits {
+    uint64_t *words;
+    int64_t *row; /* word offset of each row */
+    int64_t n_words;
+} pair_bits;
+
+static inline int pair_frequent(const pair_bits *pb, int32_t x, int32_t y)
+{
+    return (int)((pb->words[pb->row[x] + (y >> 6)] >> (y & 63)) & 1u);
+}
+
 typedef struct search {
     crm__fim_ctx *ctx;
     const ppc_tree *tree;
+    const pair_bits *pairs;
     workspace *ws;
     crm__fim_out *out;
     int64_t minsup;
@@ -319,6 +339,125 @@ typedef struct search {
 } search;
 
 static crm_status mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m);
+
+/* Q = prefix[0..depth) + m[i]: find its class among m[0..i), report it, recurse. */
+/* Kids of Q = P + m[i] by pairwise N-list intersection (dense data: few members, deep
+ * paths). Returns the number of kids or -1 (out of memory). */
+static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kids, int32_t *np)
+{
+    workspace *ws = s->ws;
+    int32_t n_kids = 0;
+    for (int32_t j = 0; j < i; j++) {
+        int32_t cap = m[j].len < m[i].len ? m[j].len : m[i].len;
+        code *buf;
+        int32_t len = 0;
+        int64_t sup;
+        if (!pair_frequent(s->pairs, m[i].item, m[j].item)) {
+            continue;
+        }
+        buf = crm__fim_arena_alloc(&ws->arena, (size_t)cap * sizeof *buf);
+        if (buf == NULL) {
+            return -1;
+        }
+        sup = intersect(m[j].nl, m[j].len, m[i].nl, m[i].len, m[i].sup, s->minsup, buf, &len);
+        if (sup == m[i].sup) {
+            ws->perf[(*np)++] = m[j].item;
+        } else if (sup >= 0) {
+            kids[n_kids].item = m[j].item;
+            kids[n_kids].nl = buf;
+            kids[n_kids].len = len;
+            kids[n_kids].sup = sup;
+            n_kids++;
+        }
+    }
+    return n_kids;
+}
+
+/* The same kids by walking up from each node of N-list(Q) and counting the members met on
+ * the way, as for two-itemsets (sparse data: many members, short paths). Items on a path
+ * rise in frequency toward the root, so a walk stops below the most frequent member. */
+static int32_t kids_by_walk(search *s, member *m, int32_t i, member *kids, int32_t *np)
+{
+    workspace *ws = s->ws;
+    const ppc_tree *t = s->tree;
+    int64_t *cnt = crm__fim_arena_alloc(&ws->arena, (size_t)i * sizeof *cnt);
+    int32_t *ent = crm__fim_arena_alloc(&ws->arena, (size_t)i * sizeof *ent);
+    int32_t *kid_of = crm__fim_arena_alloc(&ws->arena, (size_t)i * sizeof *kid_of);
+    int32_t lo = m[0].item, n_kids = 0;
+    if (cnt == NULL || ent == NULL || kid_of == NULL) {
+        return -1;
+    }
+    memset(cnt, 0, (size_t)i * sizeof *cnt);
+    memset(ent, 0, (size_t)i * sizeof *ent);
+    for (int32_t j = 0; j < i; j++) {
+        ws->slot[m[j].item] = j;
+    }
+    for (int32_t k = 0; k < m[i].len; k++) {
+        int32_t c = m[i].nl[k].cnt;
+        for (int32_t a = t->parent[m[i].nl[k].pre]; a > 0 && t->item[a] >= lo; a = t->parent[a]) {
+            int32_t j = ws->slot[t->item[a]];
+            if (j >= 0) {
+                cnt[j] += c;
+                ent[j]++;
+            }
+        }
+    }
+    for (int32_t j = 0; j < i; j++) {
+        kid_of[j] = -1;
+        if (cnt[j] == m[i].sup) {
+            ws->perf[(*np)++] = m[j].item;
+        } else if (cnt[j] >= s->minsup) {
+            kids[n_kids].item = m[j].item;
+            kids[n_kids].sup = cnt[j];
+            kids[n_kids].len = 0;
+            kids[n_kids].nl = crm__fim_arena_alloc(&ws->arena, (size_t)ent[j] * sizeof(code));
+            if (kids[n_kids].nl == NULL) {
+                n_kids = -1;
+                break;
+            }
+            kid_of[j] = n_kids++;
+        }
+    }
+    for (int32_t k = 0; k < m[i].len && n_kids > 0; k++) {
+        int32_t c = m[i].nl[k].cnt;
+        for (int32_t a = t->parent[m[i].nl[k].pre]; a > 0 && t->item[a] >= lo; a = t->parent[a]) {
+            int32_t j = ws->slot[t->item[a]];
+            member *kd;
+            if (j < 0 || kid_of[j] < 0) {
+                continue;
+            }
+            kd = &kids[kid_of[j]];
+            if (kd->len > 0 && kd->nl[kd->len - 1].pre == a) {
+                kd->nl[kd->len - 1].cnt += c;
+            } else {
+                kd->nl[kd->len].pre = a;
+                kd->nl[kd->len].post = t->post[a];
+                kd->nl[kd->len].cnt = c;
+                kd->len++;
+            }
+        }
+    }
+    for (int32_t j = 0; j < i; j++) {
+        ws->slot[m[j].item] = -1;
+    }
+    return n_kids;
+}
+
+/* Walking costs the path lengths above N-list(Q); intersecting costs the list lengths. */
+static int walk_is_cheaper(const search *s, const member *m, int32_t i)
+{
+    const ppc_tree *t = s->tree;
+    int64_t walk = 0, inter = 0;
+    for (int32_t k = 0; k < m[i].len; k++) {
+        walk += t->depth[m[i].nl[k].pre];
+    }
+    for (int32_t j = 0; j < i && inter <= 2 * walk; j++) {
+        if (pair_frequent(s->pairs, m[i].item, m[j].item)) {
+            inter += m[j].len + m[i].len;
+        }
+    }
+    return 2 * walk < inter;
+}
 
 /* Q = prefix[0..depth) + m[i]: find its class among m[0..i), report it, recurse. */
 static crm_status visit(search *s, int32_t depth, int32_t n_perf, member *m, int32_t i)
@@ -334,25 +473,11 @@ static crm_status visit(search *s, int32_t depth, int32_t n_perf, member *m, int
         if (kids == NULL) {
             return CRM_ENOMEM;
         }
-        for (int32_t j = 0; j < i; j++) {
-            int32_t cap = m[j].len < m[i].len ? m[j].len : m[i].len;
-            code *buf = crm__fim_arena_alloc(&ws->arena, (size_t)cap * sizeof *buf);
-            int32_t len = 0;
-            int64_t sup;
-            if (buf == NULL) {
-                crm__fim_arena_release(&ws->arena, mark);
-                return CRM_ENOMEM;
-            }
-            sup = intersect(m[j].nl, m[j].len, m[i].nl, m[i].len, m[i].sup, s->minsup, buf, &len);
-            if (sup == m[i].sup) {
-                ws->perf[np++] = m[j].item;
-            } else if (sup >= 0) {
-                kids[n_kids].item = m[j].item;
-                kids[n_kids].nl = buf;
-                kids[n_kids].len = len;
-                kids[n_kids].sup = sup;
-                n_kids++;
-            }
+        n_kids = walk_is_cheaper(s, m, i) ? kids_by_walk(s, m, i, kids, &np)
+                                          : kids_by_intersection(s, m, i, kids, &np);
+        if (n_kids < 0) {
+            crm__fim_arena_release(&ws->arena, mark);
+            return CRM_ENOMEM;
         }
     }
     rc = crm__fim_out_emit(s->out, ws->prefix, depth + 1, ws->perf, np, m[i].sup);
@@ -451,6 +576,66 @@ static crm_status top_level(search *s, int32_t x)
     return rc;
 }
 
+/* ---- frequent pairs -------------------------------------------------------------------------- */
+
+static void pair_row(const ppc_tree *t, workspace *ws, int32_t x, int64_t minsup, uint64_t *row)
+{
+    const int32_t *nodes = t->by_item + t->item_off[x];
+    int32_t n_nodes = t->item_off[x + 1] - t->item_off[x], n_touched = 0;
+    for (int32_t k = 0; k < n_nodes; k++) {
+        int32_t c = t->count[nodes[k]];
+        for (int32_t a = t->parent[nodes[k]]; a > 0; a = t->parent[a]) {
+            int32_t y = t->item[a];
+            if (ws->cnt[y] == 0) {
+                ws->touched[n_touched++] = y;
+            }
+            ws->cnt[y] += c;
+        }
+    }
+    for (int32_t k = 0; k < n_touched; k++) {
+        int32_t y = ws->touched[k];
+        if (ws->cnt[y] >= minsup) {
+            row[y >> 6] |= (uint64_t)1 << (y & 63);
+        }
+        ws->cnt[y] = 0;
+    }
+}
+
+static crm_status pairs_build(const crm__fim_data *d, const ppc_tree *t, workspace *wss, int nt,
+                              crm__fim_mem *mem, pair_bits *pb)
+{
+    int32_t n = d->n_items;
+    pb->row = crm__fim_mem_alloc(mem, ((size_t)n + 1) * sizeof *pb->row);
+    if (pb->row == NULL) {
+        return CRM_ENOMEM;
+    }
+    pb->n_words = 0;
+    for (int32_t x = 0; x < n; x++) {
+        pb->row[x] = pb->n_words;
+        pb->n_words += (x + 63) / 64;
+    }
+    pb->words = crm__fim_mem_calloc(mem, (size_t)pb->n_words + 1, sizeof *pb->words);
+    if (pb->words == NULL) {
+        return CRM_ENOMEM;
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
+    for (int32_t x = 1; x < n; x++) {
+#ifdef _OPENMP
+        workspace *ws = &wss[omp_get_thread_num()];
+#else
+        workspace *ws = &wss[0];
+#endif
+        pair_row(t, ws, x, d->minsup, pb->words + pb->row[x]);
+    }
+    return CRM_OK;
+}
+
+static void pairs_free(pair_bits *pb, crm__fim_mem *mem, int32_t n)
+{
+    crm__fim_mem_free(mem, pb->row, ((size_t)n + 1) * sizeof *pb->row);
+    crm__fim_mem_free(mem, pb->words, ((size_t)pb->n_words + 1) * sizeof *pb->words);
+}
+
 /* ---- driver ---------------------------------------------------------------------------------- */
 
 static void ws_free(workspace *ws, crm__fim_mem *mem, int32_t n_items)
@@ -535,6 +720,7 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
 {
     const crm__fim_data *d = ctx->data;
     ppc_tree tree;
+    pair_bits pairs;
     search proto;
     workspace *wss = NULL;
     int nt = ctx->n_threads > 1 && d->n_items > 1 ? ctx->n_threads : 1;
@@ -544,8 +730,10 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
         return rc;
     }
     memset(&proto, 0, sizeof proto);
+    memset(&pairs, 0, sizeof pairs);
     proto.ctx = ctx;
     proto.tree = &tree;
+    proto.pairs = &pairs;
     proto.minsup = d->minsup;
     proto.max_len = ctx->max_len;
     wss = crm_calloc((size_t)nt, sizeof *wss);
@@ -557,6 +745,9 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
         if (!ws_init(&wss[k], ctx->mem, d->n_items)) {
             rc = crm__fim_mem_error(ctx->mem, err);
         }
+    }
+    if (rc == CRM_OK && pairs_build(d, &tree, wss, nt, ctx->mem, &pairs) != CRM_OK) {
+        rc = crm__fim_mem_error(ctx->mem, err);
     }
     if (rc == CRM_OK && nt == 1) {
         proto.ws = &wss[0];
@@ -584,6 +775,7 @@ done:
         }
         crm_free(wss);
     }
+    pairs_free(&pairs, ctx->mem, d->n_items);
     tree_free(&tree, ctx->mem, d->n_items);
     return rc;
 }

@@ -19,6 +19,7 @@ struct crm_itemset_writer {
     char *buf;
     size_t len;
     int64_t count;
+    size_t max_text; /* longest item text */
     int failed;
     int finished;
 };
@@ -87,6 +88,10 @@ static crm_status prepare_texts(crm_itemset_writer *w, const crm_fim_db *db)
         o = put_escaped(o, crm_fim_db_item_name(db, i), w->format, quote);
     }
     w->text_off[w->n_items] = o - w->text;
+    for (int32_t i = 0; i < w->n_items; i++) {
+        size_t len = (size_t)(w->text_off[i + 1] - w->text_off[i]);
+        w->max_text = len > w->max_text ? len : w->max_text;
+    }
     return CRM_OK;
 }
 
@@ -124,15 +129,6 @@ static char *put_u64(char *o, uint64_t v)
     return o;
 }
 
-static size_t itemset_bytes(const crm_itemset_writer *w, const int32_t *items, int32_t n)
-{
-    size_t b = 96;
-    for (int32_t i = 0; i < n; i++) {
-        b += (size_t)(w->text_off[items[i] + 1] - w->text_off[items[i]]) + 2;
-    }
-    return b;
-}
-
 static char *put_items(const crm_itemset_writer *w, char *o, const int32_t *items, int32_t n,
                        char sep)
 {
@@ -152,11 +148,11 @@ static crm_status write_itemset(void *ud, const int32_t *items, int32_t n, int64
                                 crm_error *err)
 {
     crm_itemset_writer *w = ud;
-    size_t need = itemset_bytes(w, items, n);
+    size_t need = (size_t)n * (w->max_text + 1) + 96;
     char *o;
-    double rel = w->n_trans > 0 ? (double)support / (double)w->n_trans : 0.0;
+    double rel;
     for (int32_t i = 0; i < n; i++) {
-        if (items[i] < 0 || items[i] >= w->n_items) {
+        if ((uint32_t)items[i] >= (uint32_t)w->n_items) {
             return crm__error_set(err, CRM_EINVAL, "itemset writer: item %d out of range",
                                   (int)items[i]);
         }
@@ -176,6 +172,7 @@ static crm_status write_itemset(void *ud, const int32_t *items, int32_t n, int64
         *o++ = '\n';
         break;
     case CRM_ITEMSET_CSV:
+        rel = w->n_trans > 0 ? (double)support / (double)w->n_trans : 0.0;
         *o++ = '"';
         *o++ = '{';
         o = put_items(w, o, items, n, ',');
@@ -184,6 +181,7 @@ static crm_status write_itemset(void *ud, const int32_t *items, int32_t n, int64
         o += snprintf(o, 80, ",%d,%lld,%.10g\n", (int)n, (long long)support, rel);
         break;
     default:
+        rel = w->n_trans > 0 ? (double)support / (double)w->n_trans : 0.0;
         if (w->count > 0) {
             *o++ = ',';
             *o++ = '\n';
