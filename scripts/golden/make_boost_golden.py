@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Golden files for tests/unit/test_logreg.c: scikit-learn's LogisticRegression (lbfgs, L2).
+"""Golden files for tests/unit/test_logreg.c (scikit-learn's LogisticRegression, lbfgs, L2)
+and tests/unit/test_gbt.c (HistGradientBoostingClassifier predictions).
 
 Run with Debian's Python (scikit-learn 1.2):  /usr/bin/python3 scripts/golden/make_boost_golden.py
 Writes tests/golden/boost/logreg_<case>.txt. Each file is whitespace-separated numbers:
@@ -90,6 +91,46 @@ def case(name, X, y, C=1.0, balanced=False):
           f"gradient {g_ref:.1e}")
 
 
+def gbt_case(name, Xtr, ytr, Xte, max_iter):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    clf = HistGradientBoostingClassifier(max_iter=max_iter, early_stopping=False,
+                                         random_state=0).fit(Xtr, ytr)
+    P = clf.predict_proba(Xte)
+    k = len(np.unique(ytr))
+    with open(os.path.join(OUT, f"gbt_{name}.txt"), "w") as fh:
+        fh.write(f"{len(Xtr)} {len(Xte)} {Xtr.shape[1]} {k} {max_iter}\n")
+        for row, lab in zip(Xtr, ytr):
+            fh.write(" ".join("nan" if np.isnan(v) else repr(float(v)) for v in row)
+                     + f" {int(lab)}\n")
+        for row, pr in zip(Xte, P):
+            fh.write(" ".join("nan" if np.isnan(v) else repr(float(v)) for v in row) + " "
+                     + " ".join(repr(float(v)) for v in pr) + "\n")
+    print(f"gbt_{name}: train {len(Xtr)} test {len(Xte)} p={Xtr.shape[1]} k={k}")
+
+
+def gbt_cases():
+    # Binary: a nonlinear score of two numeric columns and a 5-level code, 10% missing cells.
+    # The label noise keeps nodes impure: on a pure node scikit-learn's float32 gradients
+    # give a gain of ~1e-14 that it takes as a split, while exact sums give 0 (no split).
+    rng = np.random.default_rng(1)
+    n = 1300
+    X = np.column_stack([rng.normal(size=n), rng.uniform(-2, 2, size=n),
+                         rng.integers(0, 5, size=n).astype(float), rng.normal(size=n)])
+    z = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 - 1.5 + 0.6 * (X[:, 2] == 3) + rng.normal(size=n)
+    y = (z > 0).astype(int)
+    X[rng.uniform(size=X.shape) < 0.1] = np.nan
+    X = np.round(X, 6)
+    gbt_case("binary", X[:1000], y[:1000], X[1000:], 30)
+    # Three classes by angle, missing cells in the noise column.
+    n = 1200
+    X = rng.normal(size=(n, 3))
+    a = np.arctan2(X[:, 1], X[:, 0])
+    y = np.where(a < -1.0, 0, np.where(a < 1.2, 1, 2))
+    X[rng.uniform(size=n) < 0.15, 2] = np.nan
+    X = np.round(X, 6)
+    gbt_case("multiclass", X[:900], y[:900], X[900:], 20)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20261123)
@@ -112,6 +153,7 @@ def main():
     Z = np.stack([X[:, 0], X[:, 1] - 0.5 * X[:, 2], -X[:, 0] + 0.4 * X[:, 2]], axis=1)
     y = np.argmax(Z + rng.gumbel(size=Z.shape), axis=1)
     case("multinomial", np.round(X, 6), y, C=2.0)
+    gbt_cases()
 
 
 if __name__ == "__main__":

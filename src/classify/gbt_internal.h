@@ -33,6 +33,7 @@ typedef struct crm__gbt_binned {
     int64_t n;
     int32_t nf;
     uint8_t *bins;
+    uint8_t *has_missing; /* [nf]: the feature has a missing value in these rows */
 } crm__gbt_binned;
 
 typedef struct crm__gbt_grower crm__gbt_grower;

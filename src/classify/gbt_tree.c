@@ -189,7 +189,9 @@ crm_status crm__gbt_bin(const crm__gbt_mapper *m, const crm_matrix *x, const int
 {
     memset(b, 0, sizeof *b);
     b->bins = crm_mallocarray((size_t)(n > 0 ? n : 1) * (size_t)(m->nf > 0 ? m->nf : 1), 1);
-    if (b->bins == NULL) {
+    b->has_missing = crm_calloc((size_t)(m->nf > 0 ? m->nf : 1), 1);
+    if (b->bins == NULL || b->has_missing == NULL) {
+        crm__gbt_binned_fini(b);
         return crm__error_nomem(err);
     }
     b->n = n;
@@ -198,9 +200,12 @@ crm_status crm__gbt_bin(const crm__gbt_mapper *m, const crm_matrix *x, const int
     for (int32_t f = 0; f < m->nf; f++) {
         const double *thr = m->thr + (int64_t)f * GBT_MAX_THR;
         uint8_t *col = b->bins + (int64_t)f * n;
+        uint8_t any = 0;
         for (int64_t i = 0; i < n; i++) {
             col[i] = bin_of(thr, m->n_bins[f] - 1, CRM_ROW(x, rows != NULL ? rows[i] : i)[f]);
+            any |= col[i] == CRM__GBT_MISSING_BIN;
         }
+        b->has_missing[f] = any;
     }
     return CRM_OK;
 }
@@ -208,6 +213,7 @@ crm_status crm__gbt_bin(const crm__gbt_mapper *m, const crm_matrix *x, const int
 void crm__gbt_binned_fini(crm__gbt_binned *b)
 {
     crm_free(b->bins);
+    crm_free(b->has_missing);
     memset(b, 0, sizeof *b);
 }
 
@@ -426,7 +432,12 @@ static void consider(split *best, double gain, double gl, double hl, int64_t nl,
     }
 }
 
-/* Best split of feature f for node t; gain 0 means none. */
+/* Best split of feature f for node t; gain 0 means none. Two scans, as scikit-learn does:
+ * missing values to the right (every threshold; the last one separates the missing values),
+ * then, for a feature with missing values in training, missing values to the left, kept
+ * only when strictly better and preferring the highest bin among equals (that scan runs
+ * right to left there). Missing values at prediction follow the learned side; for a feature
+ * that had none in training, the child with more rows (the right one on a tie). */
 static split scan_feature(const crm__gbt_grower *gr, const tnode *t, int32_t f)
 {
     const hbin *hf = t->hist + (int64_t)f * CRM__GBT_HIST_BINS;
@@ -438,18 +449,35 @@ static split scan_feature(const crm__gbt_grower *gr, const tnode *t, int32_t f)
     const double H = t->sum_h;
     const int64_t N = t->count;
     const double parent = G * G / (H + lam);
+    const int feature_missing = gr->b->has_missing[f];
     split best;
     memset(&best, 0, sizeof best);
     best.feat = f;
-    for (int dir = 0; dir < 2; dir++) { /* dir 0: missing right; 1: missing left */
-        if (dir == 1 && miss->n == 0) {
+    double gl = 0.0;
+    double hl = 0.0;
+    int64_t nl = 0;
+    int32_t last = nb - 2 + feature_missing;
+    for (int32_t b = 0; b <= last; b++) {
+        gl += hf[b].g;
+        hl += hf[b].h;
+        nl += hf[b].n;
+        if (nl < msl || hl < GBT_MIN_HESSIAN) {
+            continue;
+        }
+        if (N - nl < msl || H - hl < GBT_MIN_HESSIAN) {
             break;
         }
-        double gl = dir ? miss->g : 0.0;
-        double hl = dir ? miss->h : 0.0;
-        int64_t nl = dir ? miss->n : 0;
-        int32_t last = (dir == 0 && miss->n > 0) ? nb - 1 : nb - 2;
-        for (int32_t b = 0; b <= last; b++) {
+        double gr_ = G - gl;
+        double gain = gl * gl / (hl + lam) + gr_ * gr_ / (H - hl + lam) - parent;
+        consider(&best, gain, gl, hl, nl, b, 0);
+    }
+    if (feature_missing) {
+        split rtl = best;
+        rtl.gain = 0;
+        gl = miss->g;
+        hl = miss->h;
+        nl = miss->n;
+        for (int32_t b = 0; b <= nb - 2; b++) {
             gl += hf[b].g;
             hl += hf[b].h;
             nl += hf[b].n;
@@ -461,11 +489,20 @@ static split scan_feature(const crm__gbt_grower *gr, const tnode *t, int32_t f)
             }
             double gr_ = G - gl;
             double gain = gl * gl / (hl + lam) + gr_ * gr_ / (H - hl + lam) - parent;
-            consider(&best, gain, gl, hl, nl, b, dir);
+            if (gain > 0 && gain >= rtl.gain) {
+                rtl.gain = gain;
+                rtl.gl = gl;
+                rtl.hl = hl;
+                rtl.nl = nl;
+                rtl.bin = b;
+                rtl.missing_left = 1;
+            }
         }
-    }
-    if (best.gain > 0 && miss->n == 0) {
-        best.missing_left = best.nl >= N - best.nl;
+        if (rtl.gain > best.gain) {
+            best = rtl;
+        }
+    } else if (best.gain > 0) {
+        best.missing_left = best.nl > N - best.nl;
     }
     return best;
 }

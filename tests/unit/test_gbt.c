@@ -557,10 +557,107 @@ static void gbt_bins_are_quantiles_and_consistent(void **state)
     crm_matrix_fini(&x);
 }
 
+static double next_num(char **cur)
+{
+    char *end;
+    double v = strtod(*cur, &end);
+    assert_true(end != *cur);
+    *cur = end;
+    return v;
+}
+
+/* scikit-learn's HistGradientBoostingClassifier with the same defaults (golden file from
+ * scripts/golden/make_boost_golden.py). It keeps gradients in float32, so a near-tie can
+ * pick another split now and then: compare mean and worst differences of probabilities and
+ * the predicted classes. */
+static void check_gbt_golden(const char *name, double mean_tol, double max_tol,
+                             int32_t max_label_diff)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "golden/boost/gbt_%s.txt", name);
+    char *path = crm_test_path(rel);
+    char *text = crm_test_read_file(path, NULL);
+    assert_non_null(text);
+    char *cur = text;
+    int64_t ntr = (int64_t)next_num(&cur);
+    int64_t nte = (int64_t)next_num(&cur);
+    int32_t p = (int32_t)next_num(&cur);
+    int32_t k = (int32_t)next_num(&cur);
+    int32_t iters = (int32_t)next_num(&cur);
+    crm_matrix xtr;
+    crm_matrix xte;
+    int32_t *y = malloc((size_t)ntr * sizeof *y);
+    double *want = malloc((size_t)(nte * k) * sizeof *want);
+    double *got = malloc((size_t)(nte * k) * sizeof *got);
+    assert_int_equal(crm_matrix_init(&xtr, ntr, p, NULL), CRM_OK);
+    assert_int_equal(crm_matrix_init(&xte, nte, p, NULL), CRM_OK);
+    for (int64_t i = 0; i < ntr; i++) {
+        for (int32_t j = 0; j < p; j++) {
+            CRM_ROW(&xtr, i)[j] = next_num(&cur);
+        }
+        y[i] = (int32_t)next_num(&cur);
+    }
+    for (int64_t i = 0; i < nte; i++) {
+        for (int32_t j = 0; j < p; j++) {
+            CRM_ROW(&xte, i)[j] = next_num(&cur);
+        }
+        for (int32_t c = 0; c < k; c++) {
+            want[i * k + c] = next_num(&cur);
+        }
+    }
+    crm_gbt_params gp = crm_gbt_params_default();
+    gp.max_iter = iters;
+    gp.early_stopping = 0;
+    crm_gbt *g = fit(&gp, &xtr, y, k);
+    assert_int_equal(crm_gbt_predict_proba(g, &xte, got, NULL), CRM_OK);
+    double sum = 0;
+    double worst = 0;
+    int32_t label_diff = 0;
+    for (int64_t i = 0; i < nte; i++) {
+        int32_t a = 0;
+        int32_t b = 0;
+        for (int32_t c = 0; c < k; c++) {
+            double d = fabs(got[i * k + c] - want[i * k + c]);
+            sum += d;
+            worst = d > worst ? d : worst;
+            a = got[i * k + c] > got[i * k + a] ? c : a;
+            b = want[i * k + c] > want[i * k + b] ? c : b;
+        }
+        label_diff += a != b;
+    }
+    print_message("gbt_%s: mean |dp| %.3g, max %.3g, labels differing %d of %lld\n", name,
+                  sum / (double)(nte * k), worst, (int)label_diff, (long long)nte);
+    assert_true(sum / (double)(nte * k) <= mean_tol);
+    assert_true(worst <= max_tol);
+    assert_true(label_diff <= max_label_diff);
+    crm_gbt_free(g);
+    crm_matrix_fini(&xtr);
+    crm_matrix_fini(&xte);
+    free(y);
+    free(want);
+    free(got);
+    free(text);
+    free(path);
+}
+
+static void gbt_binary_matches_sklearn_hist_gradient_boosting(void **state)
+{
+    (void)state;
+    check_gbt_golden("binary", 1e-3, 0.05, 1);
+}
+
+static void gbt_multiclass_matches_sklearn_hist_gradient_boosting(void **state)
+{
+    (void)state;
+    check_gbt_golden("multiclass", 5e-3, 0.1, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gbt_bins_are_quantiles_and_consistent),
+        cmocka_unit_test(gbt_binary_matches_sklearn_hist_gradient_boosting),
+        cmocka_unit_test(gbt_multiclass_matches_sklearn_hist_gradient_boosting),
         cmocka_unit_test(gbt_learns_a_circle_and_beats_a_stump),
         cmocka_unit_test(gbt_training_loss_decreases_every_iteration),
         cmocka_unit_test(gbt_is_bit_identical_with_1_and_2_threads),
