@@ -222,8 +222,8 @@ typedef struct gbt_part {
     double wsum;
 } gbt_part;
 
-/* Weighted mean loss over fixed blocks reduced in order. */
-static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, double *part)
+/* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
+static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride, double *part)
 {
     int64_t nb = crm__n_blocks(d->n);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -231,9 +231,14 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, double *part)
         int64_t lo = b * CRM_BLOCK_ROWS;
         int64_t hi = lo + CRM_BLOCK_ROWS < d->n ? lo + CRM_BLOCK_ROWS : d->n;
         double s = 0;
+        double ws = 0;
         double z[256];
         for (int64_t i = lo; i < hi; i++) {
             const double *r = d->raw + i * ntpi;
+            if (i % stride != 0) {
+                continue;
+            }
+            ws += d->w[i];
             if (ntpi == 1) {
                 s += d->w[i] * (log1pexp(r[0]) - (d->y[i] ? r[0] : 0.0));
             } else {
@@ -243,19 +248,32 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, double *part)
             }
         }
         part[b] = s;
+        part[nb + b] = ws;
     }
     double total = 0;
+    double wsum = 0;
     for (int64_t b = 0; b < nb; b++) {
         total += part[b];
+        wsum += part[nb + b];
     }
-    return d->wsum > 0 ? total / d->wsum : 0.0;
+    return wsum > 0 ? total / wsum : 0.0;
+}
+
+/* Rows of the training loss curve: every stride-th row, at most GBT_LOSS_ROWS of them (the
+ * logarithm per row would otherwise cost as much as a fifth of a tree). */
+#define GBT_LOSS_ROWS 10000
+static int64_t loss_stride(int64_t n)
+{
+    return n > GBT_LOSS_ROWS ? (n + GBT_LOSS_ROWS - 1) / GBT_LOSS_ROWS : 1;
 }
 
 /* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. Returns the
- * weighted mean loss at the current scores, from the same pass (fixed blocks, in order). */
-static double gradients(const gbt_part *d, int32_t ntpi, int nt, double *g, double *h,
+ * weighted mean loss at the current scores over the loss_stride sample, from the same pass
+ * (fixed blocks, reduced in order). part[2 * blocks]. */
+static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float *h,
                         double *part)
 {
+    const int64_t stride = loss_stride(d->n);
     const int64_t n = d->n;
     int64_t nb = crm__n_blocks(n);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -264,32 +282,43 @@ static double gradients(const gbt_part *d, int32_t ntpi, int nt, double *g, doub
         int64_t hi = lo + CRM_BLOCK_ROWS < n ? lo + CRM_BLOCK_ROWS : n;
         double z[256];
         double s = 0;
+        double ws = 0;
         for (int64_t i = lo; i < hi; i++) {
             const double w = d->w[i];
+            const int in_loss = i % stride == 0;
             if (ntpi == 1) {
                 double r = d->raw[i];
                 double e = exp(-fabs(r));
                 double pr = r >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-                g[i] = w * (pr - (double)d->y[i]);
-                h[i] = w * pr * (1.0 - pr);
-                s += w * ((r > 0 ? r : 0.0) + log1p(e) - (d->y[i] ? r : 0.0));
+                g[i] = (float)(w * (pr - (double)d->y[i]));
+                h[i] = (float)(w * pr * (1.0 - pr));
+                if (in_loss) {
+                    s += w * ((r > 0 ? r : 0.0) + log1p(e) - (d->y[i] ? r : 0.0));
+                    ws += w;
+                }
                 continue;
             }
             memcpy(z, d->raw + i * ntpi, (size_t)ntpi * sizeof *z);
             double lse = softmax(z, ntpi);
-            s += w * (lse - d->raw[i * ntpi + d->y[i]]);
+            if (in_loss) {
+                s += w * (lse - d->raw[i * ntpi + d->y[i]]);
+                ws += w;
+            }
             for (int32_t c = 0; c < ntpi; c++) {
-                g[c * n + i] = w * (z[c] - (c == d->y[i] ? 1.0 : 0.0));
-                h[c * n + i] = w * z[c] * (1.0 - z[c]);
+                g[c * n + i] = (float)(w * (z[c] - (c == d->y[i] ? 1.0 : 0.0)));
+                h[c * n + i] = (float)(w * z[c] * (1.0 - z[c]));
             }
         }
         part[b] = s;
+        part[nb + b] = ws;
     }
     double total = 0;
+    double wsum = 0;
     for (int64_t b = 0; b < nb; b++) {
         total += part[b];
+        wsum += part[nb + b];
     }
-    return d->wsum > 0 ? total / d->wsum : 0.0;
+    return wsum > 0 ? total / wsum : 0.0;
 }
 
 /* Raw score of the prior: log-odds of the weighted class share, or centred log shares. */
@@ -398,7 +427,7 @@ typedef struct gbt_run {
     crm_matrix xv; /* validation rows, raw values */
     int64_t *rows_tr;
     int64_t *rows_va;
-    double *g, *h;
+    float *g, *h;
     double *part;
     int nt;
 } gbt_run;
@@ -504,9 +533,9 @@ static crm_status run_setup(crm_gbt *g, gbt_run *r, const crm_matrix *x, const i
         part_fill(&r->va, r->rows_va, y, w);
     }
     size_t gn = (size_t)(a > 0 ? a : 1) * (size_t)g->ntpi;
-    r->g = crm_mallocarray(gn, sizeof(double));
-    r->h = crm_mallocarray(gn, sizeof(double));
-    r->part = crm_mallocarray((size_t)crm__n_blocks(n) + 1, sizeof(double));
+    r->g = crm_mallocarray(gn, sizeof(float));
+    r->h = crm_mallocarray(gn, sizeof(float));
+    r->part = crm_mallocarray(2 * (size_t)crm__n_blocks(n) + 2, sizeof(double));
     if (r->g == NULL || r->h == NULL || r->part == NULL) {
         return crm__error_nomem(err);
     }
@@ -569,7 +598,7 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
         memcpy(r->va.raw + i * K, g->baseline, (size_t)K * sizeof(double));
     }
     if (g->val_loss != NULL) {
-        g->val_loss[0] = mean_loss(&r->va, K, r->nt, r->part);
+        g->val_loss[0] = mean_loss(&r->va, K, r->nt, 1, r->part);
     }
     for (int32_t it = 0; it < g->p.max_iter; it++) {
         g->train_loss[it] = gradients(&r->tr, K, r->nt, r->g, r->h, r->part);
@@ -590,13 +619,13 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
             return crm__error_set(err, CRM_ECANCELLED, "gbt: cancelled");
         }
         if (g->val_loss != NULL) {
-            g->val_loss[it + 1] = mean_loss(&r->va, K, r->nt, r->part);
+            g->val_loss[it + 1] = mean_loss(&r->va, K, r->nt, 1, r->part);
             if (should_stop(g->val_loss, it + 2, g->p.n_iter_no_change, g->p.tol)) {
                 break;
             }
         }
     }
-    g->train_loss[g->n_iter] = mean_loss(&r->tr, K, r->nt, r->part);
+    g->train_loss[g->n_iter] = mean_loss(&r->tr, K, r->nt, loss_stride(r->tr.n), r->part);
     return build_fast(g, err);
 }
 

@@ -53,10 +53,11 @@ crm_status crm__gbt_grower_new(const crm__gbt_binned *b, const crm__gbt_mapper *
                                const crm_gbt_params *p, int nt, crm__gbt_grower **out,
                                crm_error *err);
 void crm__gbt_grower_free(crm__gbt_grower *gr);
-/* Grow one tree on gradients g[n] and Hessians h[n]; add each row's leaf value to
+/* Grow one tree on gradients g[n] and Hessians h[n] (float32, as scikit-learn keeps them:
+ * half the memory traffic; every sum is in double); add each row's leaf value to
  * raw[i * stride]; append the flattened tree to *nodes (capacity *cap, count *n_nodes,
  * grown with crm_realloc). *n_leaves receives its number of leaves. */
-crm_status crm__gbt_grow(crm__gbt_grower *gr, const double *g, const double *h, double *raw,
+crm_status crm__gbt_grow(crm__gbt_grower *gr, const float *g, const float *h, double *raw,
                          int32_t stride, crm__gbt_node **nodes, int64_t *n_nodes, int64_t *cap,
                          int32_t *n_leaves, crm_error *err);
 

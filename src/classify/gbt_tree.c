@@ -249,13 +249,13 @@ struct crm__gbt_grower {
     int nt;
     int32_t *part;
     int32_t *tmp;
-    double *og, *oh;
+    float *og, *oh;
     tnode *nodes;
     int32_t n_nodes, cap_nodes;
     hbin **pool;
     int32_t n_pool, cap_pool;
     split *fbest;
-    const double *g, *h;
+    const float *g, *h;
 };
 
 crm_status crm__gbt_grower_new(const crm__gbt_binned *b, const crm__gbt_mapper *m,
@@ -274,8 +274,8 @@ crm_status crm__gbt_grower_new(const crm__gbt_binned *b, const crm__gbt_mapper *
     gr->nt = nt;
     gr->part = crm_mallocarray(n, sizeof(int32_t));
     gr->tmp = crm_mallocarray(n, sizeof(int32_t));
-    gr->og = crm_mallocarray(n, sizeof(double));
-    gr->oh = crm_mallocarray(n, sizeof(double));
+    gr->og = crm_mallocarray(n, sizeof(float));
+    gr->oh = crm_mallocarray(n, sizeof(float));
     gr->fbest = crm_mallocarray((size_t)(b->nf > 0 ? b->nf : 1), sizeof(split));
     gr->cap_nodes = 64;
     gr->nodes = crm_mallocarray((size_t)gr->cap_nodes, sizeof(tnode));
@@ -364,23 +364,23 @@ static int32_t node_new(crm__gbt_grower *gr, int64_t start, int64_t count, int32
 }
 
 static void build_feature(hbin *restrict hf, const uint8_t *restrict col,
-                          const int32_t *restrict rows, const double *restrict g,
-                          const double *restrict h, int64_t count)
+                          const int32_t *restrict rows, const float *restrict g,
+                          const float *restrict h, int64_t count)
 {
     memset(hf, 0, CRM__GBT_HIST_BINS * sizeof *hf);
     if (rows == NULL) {
         for (int64_t i = 0; i < count; i++) {
             hbin *e = hf + col[i];
-            e->g += g[i];
-            e->h += h[i];
+            e->g += (double)g[i];
+            e->h += (double)h[i];
             e->n++;
         }
         return;
     }
     for (int64_t i = 0; i < count; i++) {
         hbin *e = hf + col[rows[i]];
-        e->g += g[i];
-        e->h += h[i];
+        e->g += (double)g[i];
+        e->h += (double)h[i];
         e->n++;
     }
 }
@@ -390,16 +390,16 @@ static int build_hist(crm__gbt_grower *gr, tnode *t)
 {
     const int64_t n = gr->b->n;
     const int32_t *rows = gr->part + t->start;
-    const double *g = gr->g;
-    const double *h = gr->h;
+    const float *g = gr->g;
+    const float *h = gr->h;
     int root = t->start == 0 && t->count == n;
     t->hist = hist_get(gr);
     if (t->hist == NULL) {
         return -1;
     }
     if (!root) {
-        double *og = gr->og;
-        double *oh = gr->oh;
+        float *og = gr->og;
+        float *oh = gr->oh;
         const int64_t count = t->count;
 #pragma omp parallel for schedule(static) num_threads(gr->nt) if (count > 65536)
         for (int64_t i = 0; i < count; i++) {
@@ -698,7 +698,7 @@ static void release_all(crm__gbt_grower *gr)
     }
 }
 
-crm_status crm__gbt_grow(crm__gbt_grower *gr, const double *g, const double *h, double *raw,
+crm_status crm__gbt_grow(crm__gbt_grower *gr, const float *g, const float *h, double *raw,
                          int32_t stride, crm__gbt_node **nodes, int64_t *n_nodes, int64_t *cap,
                          int32_t *n_leaves, crm_error *err)
 {
