@@ -67,11 +67,11 @@ CRM_API const char *crm_gen_customer_type_name(int32_t type);
  * they buy together; with a segmentation each segment gets one type, so segments differ in
  * their baskets. docs/formats/vas-log.md describes the columns and the service catalogue. */
 
-typedef struct crm_gen_vas_params {  /* transparent; start from _params_default() */
-    int64_t n_customers;             /* subscribers, ids as `crmkit gen customers`; 1000 */
-    uint64_t seed;                   /* 42 */
-    int32_t days;                    /* length of the log in days from 2024-01-01; 90 */
-    double failure_rate;             /* share of rows that fail (FAILED/TIMEOUT); 0.06 */
+typedef struct crm_gen_vas_params { /* transparent; start from _params_default() */
+    int64_t n_customers;            /* subscribers, ids as `crmkit gen customers`; 1000 */
+    uint64_t seed;                  /* 42 */
+    int32_t days;                   /* length of the log in days from 2024-01-01; 90 */
+    double failure_rate;            /* share of rows that fail (FAILED/TIMEOUT); 0.06 */
     /* Optional segmentation: n_labels pairs (customer id, segment name), borrowed for the
      * call. Segment names, sorted, take customer types in turn; customers without a label
      * keep a type drawn from the seed. */
@@ -85,8 +85,10 @@ CRM_API crm_status crm_gen_vas_params_check(const crm_gen_vas_params *p, crm_err
 
 /** Write the log as CSV (header row) atomically to path ("-" = stdout). The same params
  *  give the same bytes. Errors: CRM_EINVAL, CRM_EIO, CRM_ENOMEM, CRM_ECANCELLED. */
-CRM_API crm_status crm_gen_vas(const crm_gen_vas_params *p, const char *path,
-                               const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_gen_vas(const crm_gen_vas_params *p,
+                               const char *path,
+                               const crm_progress *progress,
+                               crm_error *err);
 
 /** The service catalogue: number of services, and for service i its pr_code, readable
  *  name and category (static text; NULL when i is out of range). */

@@ -32,19 +32,19 @@
 typedef struct crm_rules crm_rules; /* opaque */
 
 typedef enum crm_rules_sort {
-    CRM_RULES_SORT_LIFT = 0,       /* lift, confidence, support, then items */
-    CRM_RULES_SORT_CONFIDENCE = 1  /* confidence, lift, support, then items */
+    CRM_RULES_SORT_LIFT = 0,      /* lift, confidence, support, then items */
+    CRM_RULES_SORT_CONFIDENCE = 1 /* confidence, lift, support, then items */
 } crm_rules_sort;
 
-typedef struct crm_rules_params {   /* transparent; start from _params_default() */
-    double min_conf;                /* keep rules with confidence >= min_conf, in [0, 1]; 0.5 */
-    crm_rules_sort sort;            /* order of the rules in each set; lift */
-    int64_t top;                    /* keep the first top rules of each set; 0 = all */
-    int64_t max_rules;              /* CRM_ELIMIT when a set has more rules passing min_conf;
-                                       5,000,000 */
-    double distinct_factor;         /* an itemset is distinctive for a segment when its support
-                                       there is >= factor x its population support; 1.5 */
-    int32_t distinct_top;           /* distinctive itemsets kept per segment; 20 */
+typedef struct crm_rules_params { /* transparent; start from _params_default() */
+    double min_conf;              /* keep rules with confidence >= min_conf, in [0, 1]; 0.5 */
+    crm_rules_sort sort;          /* order of the rules in each set; lift */
+    int64_t top;                  /* keep the first top rules of each set; 0 = all */
+    int64_t max_rules;            /* CRM_ELIMIT when a set has more rules passing min_conf;
+                                     5,000,000 */
+    double distinct_factor;       /* an itemset is distinctive for a segment when its support
+                                     there is >= factor x its population support; 1.5 */
+    int32_t distinct_top;         /* distinctive itemsets kept per segment; 20 */
 } crm_rules_params;
 
 CRM_API crm_rules_params crm_rules_params_default(void);
@@ -57,9 +57,9 @@ typedef struct crm_rule {
     int32_t n_lhs;
     const int32_t *rhs;
     int32_t n_rhs;
-    int64_t count;      /* c(XY) */
-    int64_t lhs_count;  /* c(X) */
-    int64_t rhs_count;  /* c(Y) */
+    int64_t count;     /* c(XY) */
+    int64_t lhs_count; /* c(X) */
+    int64_t rhs_count; /* c(Y) */
     double support;
     double confidence;
     double lift;
@@ -71,11 +71,11 @@ typedef struct crm_rule {
 typedef struct crm_segment_pattern {
     const int32_t *items;
     int32_t n_items;
-    int64_t count;          /* transactions of the segment holding the itemset */
-    int64_t pop_count;      /* transactions of the population holding it */
-    double support;         /* count / segment transactions */
-    double pop_support;     /* pop_count / population transactions */
-    double ratio;           /* support / pop_support */
+    int64_t count;      /* transactions of the segment holding the itemset */
+    int64_t pop_count;  /* transactions of the population holding it */
+    double support;     /* count / segment transactions */
+    double pop_support; /* pop_count / population transactions */
+    double ratio;       /* support / pop_support */
 } crm_segment_pattern;
 
 /* Frequent itemsets of one set, as flat arrays (borrowed for the call): itemset i has items
@@ -83,19 +83,21 @@ typedef struct crm_segment_pattern {
  * Every subset of a listed itemset must be listed too (true of all frequent itemsets). */
 typedef struct crm_rules_itemsets {
     int64_t n_itemsets;
-    const int64_t *offsets;       /* n_itemsets + 1 */
+    const int64_t *offsets; /* n_itemsets + 1 */
     const int32_t *items;
     const int64_t *counts;
     int64_t n_transactions;
-    int64_t min_count;            /* the support threshold used, for the record */
-    const int64_t *item_counts;   /* count of every dictionary item in these transactions
-                                     (n_items); NULL = take them from the 1-itemsets */
+    int64_t min_count;          /* the support threshold used, for the record */
+    const int64_t *item_counts; /* count of every dictionary item in these transactions
+                                   (n_items); NULL = take them from the 1-itemsets */
 } crm_rules_itemsets;
 
 /** New object with an item dictionary of n_items distinct names (copied) and no set yet.
  *  Errors: CRM_EINVAL (NULL or duplicate name), CRM_ENOMEM. */
-CRM_API crm_status crm_rules_new(const char *const *item_names, int32_t n_items,
-                                 crm_rules **out, crm_error *err);
+CRM_API crm_status crm_rules_new(const char *const *item_names,
+                                 int32_t n_items,
+                                 crm_rules **out,
+                                 crm_error *err);
 CRM_API void crm_rules_free(crm_rules *r); /* NULL is a no-op */
 
 /** Derive the rules of one set from its frequent itemsets and append the set under name
@@ -106,20 +108,24 @@ CRM_API void crm_rules_free(crm_rules *r); /* NULL is a no-op */
  *  CRM_ELIMIT (more than p->max_rules rules), CRM_ENOMEM.
  *  Complexity: sum over itemsets Z of the splits tried, at most 2^|Z| each, pruned by the
  *  anti-monotony of confidence in the consequent. */
-CRM_API crm_status crm_rules_add_set(crm_rules *r, const char *name,
+CRM_API crm_status crm_rules_add_set(crm_rules *r,
+                                     const char *name,
                                      const crm_rules_itemsets *sets,
-                                     const crm_rules_params *p, crm_error *err);
+                                     const crm_rules_params *p,
+                                     crm_error *err);
 
 /** Attach distinctive itemsets to set s (copied), replacing earlier ones. Used by the miner
  *  glue; patterns[i].items must be ids in increasing order. */
-CRM_API crm_status crm_rules_set_patterns(crm_rules *r, int32_t s,
-                                          const crm_segment_pattern *patterns, int64_t n,
+CRM_API crm_status crm_rules_set_patterns(crm_rules *r,
+                                          int32_t s,
+                                          const crm_segment_pattern *patterns,
+                                          int64_t n,
                                           crm_error *err);
 
 /* Segments of a database's transactions, for crm_rules_mine (all borrowed for the call). */
 typedef struct crm_rules_segments {
-    const int32_t *segment_of;      /* per transaction: 0..n_segments-1, or -1 = none */
-    const char *const *names;       /* n_segments distinct names; "all" is reserved */
+    const int32_t *segment_of; /* per transaction: 0..n_segments-1, or -1 = none */
+    const char *const *names;  /* n_segments distinct names; "all" is reserved */
     int32_t n_segments;
 } crm_rules_segments;
 
@@ -132,9 +138,12 @@ typedef struct crm_rules_segments {
  *  itemset). segs may be NULL. The item dictionary is db's. On success *out owns a new
  *  object. Errors: those of crm_fim_mine and crm_rules_add_set, CRM_EINVAL (bad segments).
  *  Deterministic for any thread count. */
-CRM_API crm_status crm_rules_mine(const crm_fim_db *db, const crm_fim_params *fp,
-                                  const crm_rules_params *rp, const crm_rules_segments *segs,
-                                  const crm_progress *progress, crm_rules **out,
+CRM_API crm_status crm_rules_mine(const crm_fim_db *db,
+                                  const crm_fim_params *fp,
+                                  const crm_rules_params *rp,
+                                  const crm_rules_segments *segs,
+                                  const crm_progress *progress,
+                                  crm_rules **out,
                                   crm_error *err);
 
 /* ---- reading ---- */
@@ -154,11 +163,14 @@ CRM_API int64_t crm_rules_set_min_count(const crm_rules *r, int32_t s);
 CRM_API int64_t crm_rules_set_item_count(const crm_rules *r, int32_t s, int32_t id);
 CRM_API int64_t crm_rules_n_rules(const crm_rules *r, int32_t s);
 /** Rule i of set s in sorted order. Errors: CRM_EINVAL (index out of range). */
-CRM_API crm_status crm_rules_rule(const crm_rules *r, int32_t s, int64_t i, crm_rule *out,
-                                  crm_error *err);
+CRM_API crm_status
+crm_rules_rule(const crm_rules *r, int32_t s, int64_t i, crm_rule *out, crm_error *err);
 CRM_API int64_t crm_rules_n_patterns(const crm_rules *r, int32_t s);
-CRM_API crm_status crm_rules_pattern(const crm_rules *r, int32_t s, int64_t i,
-                                     crm_segment_pattern *out, crm_error *err);
+CRM_API crm_status crm_rules_pattern(const crm_rules *r,
+                                     int32_t s,
+                                     int64_t i,
+                                     crm_segment_pattern *out,
+                                     crm_error *err);
 /** The parameters the rules were derived with (min_conf, sort, top). */
 CRM_API crm_rules_params crm_rules_get_params(const crm_rules *r);
 
@@ -172,29 +184,34 @@ CRM_API crm_status crm_rules_save(const crm_rules *r, const char *path, crm_erro
  *  CRM_EFORMAT, CRM_ENOMEM. */
 CRM_API crm_status crm_rules_load(const char *path, crm_rules **out, crm_error *err);
 /** The same from bytes in memory; source names them in messages. */
-CRM_API crm_status crm_rules_load_mem(const void *data, size_t len, const char *source,
-                                      crm_rules **out, crm_error *err);
+CRM_API crm_status crm_rules_load_mem(const void *data,
+                                      size_t len,
+                                      const char *source,
+                                      crm_rules **out,
+                                      crm_error *err);
 /** Write the rules of set s (or of every set when s < 0, with a "segment" column) as CSV:
  *  [segment,]antecedent,consequent,support,confidence,lift,leverage,conviction,count,
  *  antecedent_count,consequent_count; items joined by sep_items (e.g. " " or ";"). Written
  *  atomically to path ("-" = stdout). Errors: CRM_EIO, CRM_EINVAL. */
-CRM_API crm_status crm_rules_write_csv(const crm_rules *r, int32_t s, const char *path,
+CRM_API crm_status crm_rules_write_csv(const crm_rules *r,
+                                       int32_t s,
+                                       const char *path,
                                        crm_error *err);
 
 /* ---- recommendation ---- */
 
 typedef enum crm_rec_source {
-    CRM_REC_RULE = 0,        /* fired by a rule whose antecedent the basket holds */
-    CRM_REC_POPULARITY = 1   /* no (further) rule fired: the set's most frequent items */
+    CRM_REC_RULE = 0,      /* fired by a rule whose antecedent the basket holds */
+    CRM_REC_POPULARITY = 1 /* no (further) rule fired: the set's most frequent items */
 } crm_rec_source;
 
 typedef struct crm_recommendation {
-    int32_t item;            /* dictionary id of the recommended item */
+    int32_t item; /* dictionary id of the recommended item */
     crm_rec_source source;
-    int64_t rule;            /* index of the best rule that fired (in set order); -1 */
-    double confidence;       /* of that rule; for popularity: item count / transactions */
-    double lift;             /* of that rule; 0 for popularity */
-    int64_t count;           /* c(XY) of that rule; for popularity: the item's count */
+    int64_t rule;      /* index of the best rule that fired (in set order); -1 */
+    double confidence; /* of that rule; for popularity: item count / transactions */
+    double lift;       /* of that rule; 0 for popularity */
+    int64_t count;     /* c(XY) of that rule; for popularity: the item's count */
 } crm_recommendation;
 
 /** Up to top items of set s that the basket (ids, any order, duplicates and -1 ignored) does
@@ -203,8 +220,13 @@ typedef struct crm_recommendation {
  *  candidates are ranked the same way, ties by item name. When fewer than top come from
  *  rules the rest are the set's most frequent items (count, then name). out[top] is
  *  caller-owned; *n_out receives how many were written. Errors: CRM_EINVAL. */
-CRM_API crm_status crm_rules_recommend(const crm_rules *r, int32_t s, const int32_t *basket,
-                                       int32_t n_basket, int32_t top, crm_recommendation *out,
-                                       int32_t *n_out, crm_error *err);
+CRM_API crm_status crm_rules_recommend(const crm_rules *r,
+                                       int32_t s,
+                                       const int32_t *basket,
+                                       int32_t n_basket,
+                                       int32_t top,
+                                       crm_recommendation *out,
+                                       int32_t *n_out,
+                                       crm_error *err);
 
 #endif

@@ -52,15 +52,19 @@ crm_status crm_rules_params_check(const crm_rules_params *p, crm_error *err)
         return CRM_EINVAL;
     }
     if (!(p->distinct_factor >= 1.0) || !isfinite(p->distinct_factor) || p->distinct_top < 0) {
-        crm__error_set(err, CRM_EINVAL, "distinct_factor must be finite and >= 1, "
-                                        "distinct_top >= 0");
+        crm__error_set(err, CRM_EINVAL,
+                       "distinct_factor must be finite and >= 1, "
+                       "distinct_top >= 0");
         crm__error_field(err, "distinct_factor");
         return CRM_EINVAL;
     }
     return CRM_OK;
 }
 
-void crm__rules_metrics(int64_t count, int64_t lhs_count, int64_t rhs_count, int64_t n,
+void crm__rules_metrics(int64_t count,
+                        int64_t lhs_count,
+                        int64_t rhs_count,
+                        int64_t n,
                         crm_rule *out)
 {
     double c = (double)count;
@@ -160,8 +164,8 @@ crm_status crm__rules_index_names(crm_rules *r, crm_error *err)
     return CRM_OK;
 }
 
-crm_status crm_rules_new(const char *const *item_names, int32_t n_items, crm_rules **out,
-                         crm_error *err)
+crm_status
+crm_rules_new(const char *const *item_names, int32_t n_items, crm_rules **out, crm_error *err)
 {
     crm_rules *r = NULL;
     crm_status rc;
@@ -307,8 +311,8 @@ static int64_t index_count(const iset_index *ix, const int32_t *items, int32_t n
     while (ix->slots[h] != 0) {
         int64_t i = ix->slots[h] - 1;
         int64_t len = sets->offsets[i + 1] - sets->offsets[i];
-        if (len == n && memcmp(sets->items + sets->offsets[i], items,
-                               (size_t)n * sizeof *items) == 0) {
+        if (len == n &&
+            memcmp(sets->items + sets->offsets[i], items, (size_t)n * sizeof *items) == 0) {
             return sets->counts[i];
         }
         h = (h + 1) & ix->mask;
@@ -349,8 +353,8 @@ typedef struct gen_state {
     crm_error *err;
 } gen_state;
 
-static crm_status gen_emit(gen_state *g, int32_t n_lhs, int32_t n_rhs, int64_t lhs_count,
-                           int64_t rhs_count)
+static crm_status
+gen_emit(gen_state *g, int32_t n_lhs, int32_t n_rhs, int64_t lhs_count, int64_t rhs_count)
 {
     gen_rule *rule;
     crm_rule m;
@@ -503,12 +507,11 @@ static int cmp_by_conf(const void *pa, const void *pb)
     return c != 0 ? c : cmp_items(a, b);
 }
 
-static crm_status check_itemsets(const crm_rules *r, const crm_rules_itemsets *sets,
-                                 crm_error *err)
+static crm_status check_itemsets(const crm_rules *r, const crm_rules_itemsets *sets, crm_error *err)
 {
     if (sets == NULL || sets->n_itemsets < 0 || sets->n_transactions < 0 ||
-        (sets->n_itemsets > 0 && (sets->offsets == NULL || sets->counts == NULL ||
-                                  sets->items == NULL))) {
+        (sets->n_itemsets > 0 &&
+         (sets->offsets == NULL || sets->counts == NULL || sets->items == NULL))) {
         return crm__error_set(err, CRM_EINVAL, "itemsets are missing or malformed");
     }
     for (int64_t i = 0; i < sets->n_itemsets; i++) {
@@ -516,8 +519,8 @@ static crm_status check_itemsets(const crm_rules *r, const crm_rules_itemsets *s
         const int32_t *it = sets->items + sets->offsets[i];
         if (len < 1 || len > CRM_RULES_MAX_LEN) {
             return crm__error_set(err, len < 1 ? CRM_EINVAL : CRM_ELIMIT,
-                                  "itemset %lld has %lld items (1 to %d allowed)",
-                                  (long long)i, (long long)len, CRM_RULES_MAX_LEN);
+                                  "itemset %lld has %lld items (1 to %d allowed)", (long long)i,
+                                  (long long)len, CRM_RULES_MAX_LEN);
         }
         for (int64_t k = 0; k < len; k++) {
             if (it[k] < 0 || it[k] >= r->n_items || (k > 0 && it[k] <= it[k - 1])) {
@@ -554,8 +557,8 @@ static crm_status generate(gen_state *g, const crm_rules_itemsets *sets)
 }
 
 /* Sorted, cut rules into the set's compact storage. */
-static crm_status store_rules(crm__rules_set *set, gen_state *g, const crm_rules_params *p,
-                              crm_error *err)
+static crm_status
+store_rules(crm__rules_set *set, gen_state *g, const crm_rules_params *p, crm_error *err)
 {
     int64_t keep = g->n_rules;
     int64_t pool_len = 0;
@@ -596,8 +599,11 @@ static crm_status store_rules(crm__rules_set *set, gen_state *g, const crm_rules
     return CRM_OK;
 }
 
-crm_status crm_rules_add_set(crm_rules *r, const char *name, const crm_rules_itemsets *sets,
-                             const crm_rules_params *p, crm_error *err)
+crm_status crm_rules_add_set(crm_rules *r,
+                             const char *name,
+                             const crm_rules_itemsets *sets,
+                             const crm_rules_params *p,
+                             crm_error *err)
 {
     iset_index ix;
     gen_state g;
@@ -653,8 +659,11 @@ crm_status crm_rules_add_set(crm_rules *r, const char *name, const crm_rules_ite
     return rc;
 }
 
-crm_status crm_rules_set_patterns(crm_rules *r, int32_t s, const crm_segment_pattern *patterns,
-                                  int64_t n, crm_error *err)
+crm_status crm_rules_set_patterns(crm_rules *r,
+                                  int32_t s,
+                                  const crm_segment_pattern *patterns,
+                                  int64_t n,
+                                  crm_error *err)
 {
     crm__rules_set *set;
     int64_t total = 0;
@@ -672,8 +681,7 @@ crm_status crm_rules_set_patterns(crm_rules *r, int32_t s, const crm_segment_pat
         for (int32_t k = 0; k < patterns[i].n_items; k++) {
             int32_t id = patterns[i].items[k];
             if (id < 0 || id >= r->n_items || (k > 0 && id <= patterns[i].items[k - 1])) {
-                return crm__error_set(err, CRM_EINVAL, "pattern %lld: bad item ids",
-                                      (long long)i);
+                return crm__error_set(err, CRM_EINVAL, "pattern %lld: bad item ids", (long long)i);
             }
         }
         total += patterns[i].n_items;
@@ -785,13 +793,11 @@ int64_t crm_rules_n_rules(const crm_rules *r, int32_t s)
     return (r && s >= 0 && s < r->n_sets) ? r->sets[s].n_rules : 0;
 }
 
-crm_status crm_rules_rule(const crm_rules *r, int32_t s, int64_t i, crm_rule *out,
-                          crm_error *err)
+crm_status crm_rules_rule(const crm_rules *r, int32_t s, int64_t i, crm_rule *out, crm_error *err)
 {
     const crm__rules_set *set;
     const crm__rule_rec *rec;
-    if (r == NULL || out == NULL || s < 0 || s >= r->n_sets || i < 0 ||
-        i >= r->sets[s].n_rules) {
+    if (r == NULL || out == NULL || s < 0 || s >= r->n_sets || i < 0 || i >= r->sets[s].n_rules) {
         return crm__error_set(err, CRM_EINVAL, "rule index out of range");
     }
     set = &r->sets[s];
@@ -809,7 +815,10 @@ int64_t crm_rules_n_patterns(const crm_rules *r, int32_t s)
     return (r && s >= 0 && s < r->n_sets) ? r->sets[s].n_patterns : 0;
 }
 
-crm_status crm_rules_pattern(const crm_rules *r, int32_t s, int64_t i, crm_segment_pattern *out,
+crm_status crm_rules_pattern(const crm_rules *r,
+                             int32_t s,
+                             int64_t i,
+                             crm_segment_pattern *out,
                              crm_error *err)
 {
     const crm__rules_set *set;
@@ -826,8 +835,7 @@ crm_status crm_rules_pattern(const crm_rules *r, int32_t s, int64_t i, crm_segme
     out->n_items = rec->n_items;
     out->count = rec->count;
     out->pop_count = rec->pop_count;
-    out->support = set->n_transactions > 0 ? (double)rec->count / (double)set->n_transactions
-                                           : 0.0;
+    out->support = set->n_transactions > 0 ? (double)rec->count / (double)set->n_transactions : 0.0;
     out->pop_support = pop_n > 0 ? (double)rec->pop_count / (double)pop_n : 0.0;
     out->ratio = (rec->pop_count > 0 && set->n_transactions > 0)
                      ? ((double)rec->count * (double)pop_n) /

@@ -27,7 +27,7 @@ typedef struct crm__rules_set {
     char *name;
     int64_t n_transactions;
     int64_t min_count;
-    int64_t *item_counts;       /* n_items */
+    int64_t *item_counts; /* n_items */
     int64_t n_rules;
     crm__rule_rec *rules;
     int32_t *pool;
@@ -41,7 +41,7 @@ typedef struct crm__rules_set {
 struct crm_rules {
     int32_t n_items;
     char **names;
-    int32_t *by_name;           /* ids sorted by name, for lookups */
+    int32_t *by_name; /* ids sorted by name, for lookups */
     int32_t n_sets;
     int32_t cap_sets;
     crm__rules_set *sets;
@@ -50,9 +50,9 @@ struct crm_rules {
 
 /* Largest accepted sizes, also the limits the file loader enforces. */
 #define CRM_RULES_MAX_ITEMS 10000000
-#define CRM_RULES_MAX_SETS 100000
-#define CRM_RULES_MAX_NAME 4096
-#define CRM_RULES_MAX_LEN 62
+#define CRM_RULES_MAX_SETS  100000
+#define CRM_RULES_MAX_NAME  4096
+#define CRM_RULES_MAX_LEN   62
 
 /* Empty object with a copied dictionary (no sets). */
 crm_status crm__rules_alloc(int32_t n_items, crm_rules **out, crm_error *err);
@@ -63,7 +63,10 @@ crm_status crm__rules_index_names(crm_rules *r, crm_error *err);
 crm_status crm__rules_push_set(crm_rules *r, const char *name, int32_t *s, crm_error *err);
 void crm__rules_set_fini(crm__rules_set *set);
 /* Metrics of a rule from its counts over n transactions. */
-void crm__rules_metrics(int64_t count, int64_t lhs_count, int64_t rhs_count, int64_t n,
+void crm__rules_metrics(int64_t count,
+                        int64_t lhs_count,
+                        int64_t rhs_count,
+                        int64_t n,
                         crm_rule *out);
 
 #endif

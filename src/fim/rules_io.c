@@ -20,7 +20,7 @@
 
 #define RULES_LAYOUT 1u
 /* Bytes a rule and a pattern record take in a set section (without items). */
-#define RULE_BYTES (3 * 8 + 2 * 4)
+#define RULE_BYTES    (3 * 8 + 2 * 4)
 #define PATTERN_BYTES (2 * 8 + 4)
 
 /* ---- saving ---- */
@@ -405,14 +405,13 @@ static crm_status get_patterns(crm_section *sec, crm__rules_set *set, crm_error 
     return crm_section_get_i32s(sec, set->ppool, (size_t)set->ppool_len);
 }
 
-static crm_status get_set_body(const loader *ld, crm_section *sec, crm_rules *r,
-                               crm__rules_set *set)
+static crm_status
+get_set_body(const loader *ld, crm_section *sec, crm_rules *r, crm__rules_set *set)
 {
     crm_status rc;
     (void)crm_section_get_i64(sec, &set->n_transactions);
     (void)crm_section_get_i64(sec, &set->min_count);
-    if (sec->failed || set->n_transactions < 0 ||
-        (size_t)r->n_items > (sec->len - sec->pos) / 8) {
+    if (sec->failed || set->n_transactions < 0 || (size_t)r->n_items > (sec->len - sec->pos) / 8) {
         return CRM_EFORMAT;
     }
     for (int32_t i = 0; i < r->n_items; i++) {
@@ -475,8 +474,7 @@ static crm_status get_set(const loader *ld, crm_rules *r, int32_t s)
     return why == NULL ? CRM_OK : bad(ld, tag, why);
 }
 
-static crm_status decode(crm_model_reader *mr, const char *source, crm_rules **out,
-                         crm_error *err)
+static crm_status decode(crm_model_reader *mr, const char *source, crm_rules **out, crm_error *err)
 {
     loader ld = { mr, source, err };
     crm_rules *r = NULL;
@@ -515,8 +513,11 @@ crm_status crm_rules_load(const char *path, crm_rules **out, crm_error *err)
     return rc;
 }
 
-crm_status crm_rules_load_mem(const void *data, size_t len, const char *source,
-                              crm_rules **out, crm_error *err)
+crm_status crm_rules_load_mem(const void *data,
+                              size_t len,
+                              const char *source,
+                              crm_rules **out,
+                              crm_error *err)
 {
     crm_model_reader *mr = NULL;
     crm_status rc;
@@ -623,8 +624,9 @@ crm_status crm_rules_write_csv(const crm_rules *r, int32_t s, const char *path, 
         return rc;
     }
     fp = crm_outfile_stream(f);
-    fprintf(fp, "%santecedent,consequent,support,confidence,lift,leverage,conviction,count,"
-                "antecedent_count,consequent_count\n",
+    fprintf(fp,
+            "%santecedent,consequent,support,confidence,lift,leverage,conviction,count,"
+            "antecedent_count,consequent_count\n",
             s < 0 ? "segment," : "");
     if (s >= 0) {
         write_set(fp, r, s, 0);

@@ -36,8 +36,8 @@ static void flat_fini(flat *f)
     memset(f, 0, sizeof *f);
 }
 
-static crm_status flat_from(flat *f, const crm_itemsets *c, const crm_fim_db *db,
-                            int64_t min_count, crm_error *err)
+static crm_status
+flat_from(flat *f, const crm_itemsets *c, const crm_fim_db *db, int64_t min_count, crm_error *err)
 {
     int64_t n = c ? crm_itemsets_n_itemsets(c) : 0;
     int64_t total = 0;
@@ -78,9 +78,14 @@ static crm_status flat_from(flat *f, const crm_itemsets *c, const crm_fim_db *db
 
 /* Mine db into flat arrays and add them as set name. *coll receives the collection when
  * coll is not NULL (the caller frees it). */
-static crm_status mine_set(crm_rules *r, const char *name, const crm_fim_db *db,
-                           const crm_fim_params *fp, const crm_rules_params *rp,
-                           const crm_progress *progress, crm_itemsets **coll, crm_error *err)
+static crm_status mine_set(crm_rules *r,
+                           const char *name,
+                           const crm_fim_db *db,
+                           const crm_fim_params *fp,
+                           const crm_rules_params *rp,
+                           const crm_progress *progress,
+                           crm_itemsets **coll,
+                           crm_error *err)
 {
     crm_itemsets *c = NULL;
     flat f;
@@ -114,9 +119,9 @@ static crm_status mine_set(crm_rules *r, const char *name, const crm_fim_db *db,
 typedef struct pop_counter {
     const crm_fim_db *db;
     const crm_itemsets *pop;
-    int64_t words;        /* 64-bit words per bitset */
-    int32_t *slot_of;     /* item -> bitset slot, -1 = not built */
-    uint64_t *bits;       /* slots x words */
+    int64_t words;    /* 64-bit words per bitset */
+    int32_t *slot_of; /* item -> bitset slot, -1 = not built */
+    uint64_t *bits;   /* slots x words */
     int32_t n_slots;
     int32_t cap_slots;
 } pop_counter;
@@ -152,8 +157,8 @@ static crm_status item_bits(pop_counter *pc, int32_t item, const uint64_t **out,
     return CRM_OK;
 }
 
-static crm_status pop_count(pop_counter *pc, const int32_t *items, int32_t n, int64_t *out,
-                            crm_error *err)
+static crm_status
+pop_count(pop_counter *pc, const int32_t *items, int32_t n, int64_t *out, crm_error *err)
 {
     int64_t c = crm_itemsets_support(pc->pop, items, n);
     const uint64_t *first;
@@ -185,7 +190,7 @@ static crm_status pop_count(pop_counter *pc, const int32_t *items, int32_t n, in
 /* ---- distinctive itemsets ---- */
 
 typedef struct cand {
-    int64_t idx;      /* in the segment collection */
+    int64_t idx; /* in the segment collection */
     int64_t count;
     int64_t pop_count;
     double ratio;
@@ -213,8 +218,12 @@ static int cmp_cand(const void *pa, const void *pb)
     return (a->n > b->n) - (a->n < b->n);
 }
 
-static crm_status distinctive(crm_rules *r, int32_t s, const crm_itemsets *seg,
-                              pop_counter *pc, const crm_rules_params *rp, crm_error *err)
+static crm_status distinctive(crm_rules *r,
+                              int32_t s,
+                              const crm_itemsets *seg,
+                              pop_counter *pc,
+                              const crm_rules_params *rp,
+                              crm_error *err)
 {
     int64_t n = seg ? crm_itemsets_n_itemsets(seg) : 0;
     int64_t n_seg = crm_rules_set_n_transactions(r, s);
@@ -264,12 +273,12 @@ static crm_status distinctive(crm_rules *r, int32_t s, const crm_itemsets *seg,
     return rc;
 }
 
-static crm_status check_segments(const crm_fim_db *db, const crm_rules_segments *segs,
-                                 crm_error *err)
+static crm_status
+check_segments(const crm_fim_db *db, const crm_rules_segments *segs, crm_error *err)
 {
     int64_t n = crm_fim_db_n_transactions(db);
-    if (segs->n_segments < 0 || (segs->n_segments > 0 && (segs->names == NULL ||
-                                                          segs->segment_of == NULL))) {
+    if (segs->n_segments < 0 ||
+        (segs->n_segments > 0 && (segs->names == NULL || segs->segment_of == NULL))) {
         return crm__error_set(err, CRM_EINVAL, "segments are malformed");
     }
     for (int32_t k = 0; k < segs->n_segments; k++) {
@@ -289,9 +298,14 @@ static crm_status check_segments(const crm_fim_db *db, const crm_rules_segments 
     return CRM_OK;
 }
 
-static crm_status mine_segment(crm_rules *r, const crm_fim_db *db, const crm_rules_segments *segs,
-                               int32_t k, pop_counter *pc, const crm_fim_params *fp,
-                               const crm_rules_params *rp, crm_error *err)
+static crm_status mine_segment(crm_rules *r,
+                               const crm_fim_db *db,
+                               const crm_rules_segments *segs,
+                               int32_t k,
+                               pop_counter *pc,
+                               const crm_fim_params *fp,
+                               const crm_rules_params *rp,
+                               crm_error *err)
 {
     int64_t n = crm_fim_db_n_transactions(db);
     int64_t *rows = crm_mallocarray((size_t)n + 1, sizeof *rows);
@@ -320,9 +334,13 @@ static crm_status mine_segment(crm_rules *r, const crm_fim_db *db, const crm_rul
     return rc;
 }
 
-crm_status crm_rules_mine(const crm_fim_db *db, const crm_fim_params *fp,
-                          const crm_rules_params *rp, const crm_rules_segments *segs,
-                          const crm_progress *progress, crm_rules **out, crm_error *err)
+crm_status crm_rules_mine(const crm_fim_db *db,
+                          const crm_fim_params *fp,
+                          const crm_rules_params *rp,
+                          const crm_rules_segments *segs,
+                          const crm_progress *progress,
+                          crm_rules **out,
+                          crm_error *err)
 {
     crm_fim_params p;
     crm_rules *r = NULL;
@@ -370,8 +388,8 @@ crm_status crm_rules_mine(const crm_fim_db *db, const crm_fim_params *fp,
     pc.words = (crm_fim_db_n_transactions(db) + 63) / 64;
     for (int32_t k = 0; rc == CRM_OK && segs != NULL && k < segs->n_segments; k++) {
         rc = mine_segment(r, db, segs, k, &pc, &p, rp, err);
-        if (rc == CRM_OK && !crm_progress_report(progress, "mine segments",
-                                                 (double)(k + 1) / segs->n_segments)) {
+        if (rc == CRM_OK &&
+            !crm_progress_report(progress, "mine segments", (double)(k + 1) / segs->n_segments)) {
             rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
         }
     }

@@ -100,8 +100,12 @@ static void keep_top(cand *out, int32_t *n, int32_t top, const cand *c, const ch
     out[pos] = *c;
 }
 
-static void add_popular(const crm_rules *r, int32_t s, const unsigned char *taken, cand *list,
-                        int32_t *n, int32_t top)
+static void add_popular(const crm_rules *r,
+                        int32_t s,
+                        const unsigned char *taken,
+                        cand *list,
+                        int32_t *n,
+                        int32_t top)
 {
     const crm__rules_set *set = &r->sets[s];
     cand *extra = list + *n;
@@ -122,9 +126,14 @@ static void add_popular(const crm_rules *r, int32_t s, const unsigned char *take
     *n += n_extra;
 }
 
-crm_status crm_rules_recommend(const crm_rules *r, int32_t s, const int32_t *basket,
-                               int32_t n_basket, int32_t top, crm_recommendation *out,
-                               int32_t *n_out, crm_error *err)
+crm_status crm_rules_recommend(const crm_rules *r,
+                               int32_t s,
+                               const int32_t *basket,
+                               int32_t n_basket,
+                               int32_t top,
+                               crm_recommendation *out,
+                               int32_t *n_out,
+                               crm_error *err)
 {
     unsigned char *taken = NULL;
     cand *best = NULL;

@@ -70,8 +70,8 @@ static const service catalogue[] = {
     { "PRAYER_TIMES", "Daily prayer times SMS", "lifestyle", 20, SVC_SUB, "" },
 };
 
-#define N_SERVICES ((int32_t)(sizeof catalogue / sizeof catalogue[0]))
-#define MAX_BUNDLE 4
+#define N_SERVICES  ((int32_t)(sizeof catalogue / sizeof catalogue[0]))
+#define MAX_BUNDLE  4
 #define MAX_BUNDLES 6
 
 typedef struct bundle {
@@ -86,51 +86,56 @@ typedef struct ctype {
 } ctype;
 
 static const ctype types[] = {
-    { "youth", 0.25,
+    { "youth",
+      0.25,
       { { 0.60, { "SOCIAL_PACK", "DATA_1GB", "MUSIC_STREAM" } },
         { 0.35, { "GAMES_CLUB", "VIDEO_PACK", "DATA_5GB" } },
         { 0.40, { "RBT_POP", "MUSIC_DL" } },
         { 0.50, { "TOPUP_DATA" } },
         { 0.15, { "HOROSCOPE" } } } },
-    { "business", 0.15,
+    { "business",
+      0.15,
       { { 0.45, { "ROAM_DAY", "ROAM_DATA", "INTL_MINUTES" } },
         { 0.50, { "CLOUD_1TB", "BIZ_EMAIL", "DATA_20GB" } },
         { 0.35, { "NEWS_PREMIUM", "CLOUD_50GB" } },
         { 0.20, { "TOPUP_AIR" } },
         { 0.20, { "MISSED_CALL" } } } },
-    { "family", 0.25,
+    { "family",
+      0.25,
       { { 0.55, { "TOPUP_AIR", "TOPUP_GIFT", "NIGHT_CALLS" } },
         { 0.35, { "DATA_100MB", "SOCIAL_PACK" } },
         { 0.30, { "RBT_DEVOTION", "PRAYER_TIMES" } },
         { 0.25, { "AIRTIME_LOAN" } },
         { 0.35, { "MISSED_CALL" } } } },
-    { "sports", 0.20,
+    { "sports",
+      0.20,
       { { 0.55, { "SPORTS_LIVE", "SPORTS_SMS", "DATA_5GB" } },
         { 0.40, { "NEWS_SMS", "SPORTS_SMS" } },
         { 0.25, { "VIDEO_PACK", "DATA_20GB" } },
         { 0.40, { "TOPUP_AIR" } },
         { 0.15, { "RBT_CLASSIC" } } } },
-    { "light", 0.15,
+    { "light",
+      0.15,
       { { 0.70, { "TOPUP_AIR" } },
         { 0.30, { "AIRTIME_LOAN", "MISSED_CALL" } },
         { 0.15, { "HOROSCOPE", "PRAYER_TIMES" } },
         { 0.10, { "NEWS_SMS" } } } },
 };
 
-#define N_TYPES ((int32_t)(sizeof types / sizeof types[0]))
-#define ITEM_PROB 0.85
-#define NOISE_PROB 0.015
+#define N_TYPES      ((int32_t)(sizeof types / sizeof types[0]))
+#define ITEM_PROB    0.85
+#define NOISE_PROB   0.015
 #define ATTEMPT_PROB 0.08
-#define START_EPOCH 1704067200LL /* 2024-01-01T00:00:00Z */
+#define START_EPOCH  1704067200LL /* 2024-01-01T00:00:00Z */
 
 typedef struct row {
-    int64_t time;       /* seconds since START_EPOCH */
+    int64_t time; /* seconds since START_EPOCH */
     int64_t customer;
-    int64_t target;     /* customer index of target_mobile; -1 none */
+    int64_t target; /* customer index of target_mobile; -1 none */
     int32_t service;
     int32_t amount_cents;
-    uint8_t msg;        /* 0 SUB, 1 RENEW, 2 TOPUP, 3 PURCHASE */
-    uint8_t status;     /* 0 SUCCESS, 1 FAILED, 2 TIMEOUT */
+    uint8_t msg;    /* 0 SUB, 1 RENEW, 2 TOPUP, 3 PURCHASE */
+    uint8_t status; /* 0 SUCCESS, 1 FAILED, 2 TIMEOUT */
 } row;
 
 static const char *const msg_names[] = { "SUB", "RENEW", "TOPUP", "PURCHASE" };
@@ -200,13 +205,12 @@ crm_status crm_gen_vas_params_check(const crm_gen_vas_params *p, crm_error *err)
         return CRM_EINVAL;
     }
     if (!(p->failure_rate >= 0.0 && p->failure_rate < 1.0)) {
-        crm__error_set(err, CRM_EINVAL, "failure rate must be in [0, 1), got %g",
-                       p->failure_rate);
+        crm__error_set(err, CRM_EINVAL, "failure rate must be in [0, 1), got %g", p->failure_rate);
         crm__error_field(err, "failure_rate");
         return CRM_EINVAL;
     }
-    if (p->n_labels < 0 || (p->n_labels > 0 && (p->label_ids == NULL ||
-                                                p->label_segments == NULL))) {
+    if (p->n_labels < 0 ||
+        (p->n_labels > 0 && (p->label_ids == NULL || p->label_segments == NULL))) {
         return crm__error_set(err, CRM_EINVAL, "labels are missing");
     }
     return CRM_OK;
@@ -230,8 +234,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* types_of[c] = the type of customer c from its segment, or -1. */
-static crm_status types_from_labels(const crm_gen_vas_params *p, int32_t *types_of,
-                                    crm_error *err)
+static crm_status types_from_labels(const crm_gen_vas_params *p, int32_t *types_of, crm_error *err)
 {
     label_ref *refs = crm_mallocarray((size_t)p->n_labels + 1, sizeof *refs);
     const char **segs = crm_mallocarray((size_t)p->n_labels + 1, sizeof *segs);
@@ -326,12 +329,12 @@ typedef struct cust_ctx {
     const crm_gen_vas_params *p;
     crm_rng rng;
     int64_t customer;
-    int64_t span;  /* seconds in the log */
+    int64_t span; /* seconds in the log */
 } cust_ctx;
 
 /* Rows for one service the customer took (or only tried, when attempt_only). */
-static crm_status service_rows(cust_ctx *cx, int32_t svc, int attempt_only, row_buf *b,
-                               crm_error *err)
+static crm_status
+service_rows(cust_ctx *cx, int32_t svc, int attempt_only, row_buf *b, crm_error *err)
 {
     const service *s = &catalogue[svc];
     int32_t n_rows = 1;
@@ -486,8 +489,10 @@ static void write_rows(FILE *fp, const row_buf *b)
     }
 }
 
-crm_status crm_gen_vas(const crm_gen_vas_params *p, const char *path,
-                       const crm_progress *progress, crm_error *err)
+crm_status crm_gen_vas(const crm_gen_vas_params *p,
+                       const char *path,
+                       const crm_progress *progress,
+                       crm_error *err)
 {
     int32_t *types_of = NULL;
     row_buf b = { NULL, 0, 0 };

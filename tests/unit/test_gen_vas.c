@@ -74,8 +74,10 @@ static void gen_vas_is_deterministic_with_the_paper_columns(void **state)
     c = gen(&p, dir, "c.csv");
     assert_string_equal(a, b);
     assert_true(strcmp(a, c) != 0);
-    assert_memory_equal(a, "msg_type,mobile_no,txn_amount,pr_code,record_time,txn_type,"
-                           "target_mobile,topup_type,status\n", 88);
+    assert_memory_equal(a,
+                        "msg_type,mobile_no,txn_amount,pr_code,record_time,txn_type,"
+                        "target_mobile,topup_type,status\n",
+                        88);
     assert_non_null(strstr(a, ",FAILED\n"));
     assert_non_null(strstr(a, ",CREDIT,"));
     assert_non_null(strstr(a, ",2024-0"));

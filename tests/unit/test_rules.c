@@ -140,8 +140,8 @@ static void rules_metrics_match_hand_computation(void **state)
     assert_int_equal(q.rhs_count, 3);
     crm_assert_close(q.support, 0.6, 0, 1e-15);
     crm_assert_close(q.confidence, 0.75, 0, 1e-15);
-    crm_assert_close(q.lift, 1.25, 0, 1e-15);             /* 0.75 / 0.6 */
-    crm_assert_close(q.leverage, 0.6 - 0.8 * 0.6, 0, 1e-15); /* 0.12 */
+    crm_assert_close(q.lift, 1.25, 0, 1e-15);                         /* 0.75 / 0.6 */
+    crm_assert_close(q.leverage, 0.6 - 0.8 * 0.6, 0, 1e-15);          /* 0.12 */
     crm_assert_close(q.conviction, (1 - 0.6) / (1 - 0.75), 0, 1e-15); /* 1.6 */
     /* b,c -> a: c(abc)=2, c(bc)=2: confidence 1, conviction infinite */
     i = find_rule(r, 0, 0x6, 0x1);
@@ -177,8 +177,8 @@ static void random_db(bf_db *db, crm_rng *rng, int32_t n_items, int32_t n_trans,
         uint32_t m = 0;
         for (int32_t i = 0; i < n_items; i++) {
             /* correlated pairs make rules with high confidence appear */
-            if (crm_rng_uniform(rng) < dens || (i > 0 && (m & (1u << (i - 1))) &&
-                                                crm_rng_uniform(rng) < 0.5)) {
+            if (crm_rng_uniform(rng) < dens ||
+                (i > 0 && (m & (1u << (i - 1))) && crm_rng_uniform(rng) < 0.5)) {
                 m |= 1u << i;
             }
         }

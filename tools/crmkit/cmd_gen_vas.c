@@ -65,14 +65,12 @@ static int parse_value(vas_opts *o, const char *name, const char *v)
         o->p.seed = (uint64_t)iv;
     } else if (strcmp(name, "--days") == 0) {
         if (!cli_parse_int(v, 1, 3650, &iv)) {
-            return cli_usage_error(KIND, "--days needs a whole number in [1, 3650], got \"%s\"",
-                                   v);
+            return cli_usage_error(KIND, "--days needs a whole number in [1, 3650], got \"%s\"", v);
         }
         o->p.days = (int32_t)iv;
     } else if (strcmp(name, "--failure-rate") == 0) {
         if (!cli_parse_double(v, &dv) || dv < 0 || dv >= 1) {
-            return cli_usage_error(KIND, "--failure-rate needs a number in [0, 1), got \"%s\"",
-                                   v);
+            return cli_usage_error(KIND, "--failure-rate needs a number in [0, 1), got \"%s\"", v);
         }
         o->p.failure_rate = dv;
     } else if (strcmp(name, "--segments") == 0) {
@@ -87,9 +85,9 @@ static int parse_value(vas_opts *o, const char *name, const char *v)
 
 static int parse(vas_opts *o, int argc, char **argv)
 {
-    static const char *const valued[] = { "--customers", "--rows",     "--seed",
-                                          "--days",      "--failure-rate", "--segments",
-                                          "--catalogue", "-o",         "--output" };
+    static const char *const valued[] = { "--customers",    "--rows",     "--seed",      "--days",
+                                          "--failure-rate", "--segments", "--catalogue", "-o",
+                                          "--output" };
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool missing = false;
@@ -125,8 +123,11 @@ static int parse(vas_opts *o, int argc, char **argv)
 }
 
 /* Labels as the generator's parallel arrays (strings borrowed from labels). */
-static crm_status read_labels(const char *path, crm_fim_db **labels, const char ***ids,
-                              const char ***segs, crm_error *err)
+static crm_status read_labels(const char *path,
+                              crm_fim_db **labels,
+                              const char ***ids,
+                              const char ***segs,
+                              crm_error *err)
 {
     crm_fim_read_options opt = crm_fim_read_options_default();
     int64_t n;

@@ -142,8 +142,8 @@ static int32_t pick_set(const crm_rules *r, const char *name)
 
 /* ---- one basket ---- */
 
-static void print_text(const crm_rules *r, int32_t s, const crm_recommendation *rec, int32_t n,
-                       int32_t n_known)
+static void
+print_text(const crm_rules *r, int32_t s, const crm_recommendation *rec, int32_t n, int32_t n_known)
 {
     printf("recommendations from the rules of %s%s (basket of %d known item%s):\n",
            s == 0 ? "the population" : "segment ", s == 0 ? "" : crm_rules_set_name(r, s),
@@ -170,8 +170,12 @@ static void print_text(const crm_rules *r, int32_t s, const crm_recommendation *
     }
 }
 
-static void print_json(const crm_rules *r, int32_t s, const crm_recommendation *rec, int32_t n,
-                       char **unknown, int32_t n_unknown)
+static void print_json(const crm_rules *r,
+                       int32_t s,
+                       const crm_recommendation *rec,
+                       int32_t n,
+                       char **unknown,
+                       int32_t n_unknown)
 {
     cli_json j;
     cli_json_begin(&j, stdout);
@@ -236,8 +240,8 @@ static int recommend_items(const rec_opts *o, const crm_rules *r, int32_t s)
         } else {
             unknown[n_unknown++] = names[i];
             if (!o->json) {
-                fprintf(stderr, "crmkit recommend: item \"%s\" is not in %s; ignored\n",
-                        names[i], o->rules_path);
+                fprintf(stderr, "crmkit recommend: item \"%s\" is not in %s; ignored\n", names[i],
+                        o->rules_path);
             }
         }
     }

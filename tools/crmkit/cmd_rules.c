@@ -72,8 +72,10 @@ static int parse_num_opt(rules_opts *o, const char *name, const char *v)
     double d;
     if (strcmp(name, "--minsup") == 0) {
         if (!cli_parse_double(v, &d) || !(d > 0.0 && d <= 1.0)) {
-            return cli_usage_error(CMD, "--minsup must be a fraction in (0, 1], got \"%s\" "
-                                        "(use --minsup-count for a count)", v);
+            return cli_usage_error(CMD,
+                                   "--minsup must be a fraction in (0, 1], got \"%s\" "
+                                   "(use --minsup-count for a count)",
+                                   v);
         }
         o->fp.minsup = d;
         o->have_minsup = true;
@@ -139,8 +141,7 @@ static int parse_word_opt(rules_opts *o, const char *name, const char *v)
         }
     } else if (strcmp(name, "--algo") == 0) {
         if (crm_fim_algo_parse(v, &o->fp.algo, &err) != CRM_OK) {
-            return cli_usage_error(CMD, "--algo must be nlist, fpgrowth or apriori, got \"%s\"",
-                                   v);
+            return cli_usage_error(CMD, "--algo must be nlist, fpgrowth or apriori, got \"%s\"", v);
         }
     } else if (strcmp(name, "--segments") == 0) {
         o->segments = v;
@@ -155,9 +156,10 @@ static int parse_word_opt(rules_opts *o, const char *name, const char *v)
 }
 
 static const char *const valued[] = {
-    "--minsup", "--minsup-count", "--minconf", "--max-len", "--top", "--max-rules",
-    "--max-itemsets", "--max-memory", "--show", "--distinct-top", "--threads", "--distinct-factor", "--sort",
-    "--algo", "--segments", "-o", "--output", "--csv",
+    "--minsup",    "--minsup-count",    "--minconf",    "--max-len", "--top",
+    "--max-rules", "--max-itemsets",    "--max-memory", "--show",    "--distinct-top",
+    "--threads",   "--distinct-factor", "--sort",       "--algo",    "--segments",
+    "-o",          "--output",          "--csv",
 };
 
 /* Returns -1 to go on, or an exit code. */
@@ -285,8 +287,11 @@ static void json_set(cli_json *j, const crm_rules *r, int32_t s, int64_t show)
     cli_json_close_obj(j);
 }
 
-static void report_json(const rules_opts *o, const crm_rules *r, const crm_fim_db *db,
-                        int64_t n_unlabelled, double seconds)
+static void report_json(const rules_opts *o,
+                        const crm_rules *r,
+                        const crm_fim_db *db,
+                        int64_t n_unlabelled,
+                        double seconds)
 {
     cli_json j;
     cli_json_begin(&j, stdout);
@@ -319,8 +324,8 @@ static void report_json(const rules_opts *o, const crm_rules *r, const crm_fim_d
     cli_json_end(&j);
 }
 
-static void report_text(const rules_opts *o, const crm_rules *r, const crm_fim_db *db,
-                        int64_t n_unlabelled)
+static void
+report_text(const rules_opts *o, const crm_rules *r, const crm_fim_db *db, int64_t n_unlabelled)
 {
     printf("%lld transactions, %d items; minimum confidence %g, rules sorted by %s\n",
            (long long)crm_fim_db_n_transactions(db), (int)crm_rules_n_items(r), o->rp.min_conf,
@@ -346,8 +351,8 @@ static void report_text(const rules_opts *o, const crm_rules *r, const crm_fim_d
             (void)crm_rules_pattern(r, s, i, &p, NULL);
             printf("  %s ", i == 0 ? "distinctive:" : "            ");
             rules_cli_print_items(stdout, r, p.items, p.n_items);
-            printf("  support %.3f vs %.3f in the population (x%.1f)\n", p.support,
-                   p.pop_support, p.ratio);
+            printf("  support %.3f vs %.3f in the population (x%.1f)\n", p.support, p.pop_support,
+                   p.ratio);
         }
     }
     if (o->out != NULL) {
@@ -393,8 +398,8 @@ int cmd_rules(int argc, char **argv)
         rc = rules_cli_segments_load(o.segments, db, &segs, &err);
     }
     if (rc == CRM_OK) {
-        rc = crm_rules_mine(db, &o.fp, &o.rp, o.segments ? &segs.segs : NULL,
-                            cli_progress_cb(&bar), &r, &err);
+        rc = crm_rules_mine(db, &o.fp, &o.rp, o.segments ? &segs.segs : NULL, cli_progress_cb(&bar),
+                            &r, &err);
     }
     if (rc == CRM_OK && o.csv != NULL) {
         rc = crm_rules_write_csv(r, -1, o.csv, &err);

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "rules_cli.h"
 
-#define DEMO_RULES_SHOWN 3
+#define DEMO_RULES_SHOWN     3
 #define DEMO_CUSTOMERS_SHOWN 3
 
 static void path_in(char *buf, size_t size, const char *dir, const char *name)
@@ -77,8 +77,8 @@ static void show_sets(const crm_rules *r)
     }
 }
 
-static void show_customer(const crm_rules *r, const crm_fim_db *db, const rules_cli_segments *sg,
-                          int64_t t)
+static void
+show_customer(const crm_rules *r, const crm_fim_db *db, const rules_cli_segments *sg, int64_t t)
 {
     const int32_t *items;
     int32_t len = crm_fim_db_transaction(db, t, &items);
@@ -91,8 +91,7 @@ static void show_customer(const crm_rules *r, const crm_fim_db *db, const rules_
     if (s < 0) {
         s = 0;
     }
-    printf("  customer %s (segment %s) has", crm_fim_db_customer(db, t),
-           crm_rules_set_name(r, s));
+    printf("  customer %s (segment %s) has", crm_fim_db_customer(db, t), crm_rules_set_name(r, s));
     for (int32_t k = 0; k < len && n_known < 64; k++) {
         basket[n_known] = crm_rules_find_item(r, crm_fim_db_item_name(db, items[k]));
         printf(" %s", crm_fim_db_item_name(db, items[k]));
@@ -116,8 +115,11 @@ static void show_customer(const crm_rules *r, const crm_fim_db *db, const rules_
 }
 
 /* True when the first recommendation for customer t comes from a rule. */
-static bool rule_fires(const crm_rules *r, const crm_fim_db *db, const rules_cli_segments *sg,
-                       int64_t t, int32_t *basket)
+static bool rule_fires(const crm_rules *r,
+                       const crm_fim_db *db,
+                       const rules_cli_segments *sg,
+                       int64_t t,
+                       int32_t *basket)
 {
     const int32_t *items;
     int32_t len = crm_fim_db_transaction(db, t, &items);
@@ -228,7 +230,8 @@ int demo_baskets(const char *workdir, const char *customers_csv, const char *lab
         printf("\nbaskets: %s (%lld customers with successful VAS purchases, %d services)\n",
                vas_path, (long long)crm_fim_db_n_transactions(db), (int)crm_rules_n_items(r));
         printf("  rules per segment (minimum support 3%% of the segment, confidence 0.6, by "
-               "lift), saved to %s\n", rules_path);
+               "lift), saved to %s\n",
+               rules_path);
         show_sets(r);
         printf("\nrecommendations (crmkit recommend %s --items ...):\n", rules_path);
         show_customers(r, db, &sg);

@@ -1,10 +1,11 @@
 /* rules_cli.c: shared option parsing, labels joining and printing for the basket commands. */
+#include "rules_cli.h"
+
 #include <string.h>
 
 #include <crmkit/alloc.h>
 
 #include "cli.h"
-#include "rules_cli.h"
 
 void rules_cli_input_init(rules_cli_input *in, crm_fim_format default_format)
 {
@@ -40,9 +41,9 @@ static int parse_format(rules_cli_input *in, const char *cmd, const char *v)
     static const struct {
         const char *name;
         crm_fim_format f;
-    } formats[] = { { "auto", CRM_FIM_FORMAT_AUTO },     { "fimi", CRM_FIM_FORMAT_FIMI },
-                    { "spmf", CRM_FIM_FORMAT_FIMI },     { "basket", CRM_FIM_FORMAT_BASKET },
-                    { "long", CRM_FIM_FORMAT_LONG },     { "vas", CRM_FIM_FORMAT_VAS } };
+    } formats[] = { { "auto", CRM_FIM_FORMAT_AUTO }, { "fimi", CRM_FIM_FORMAT_FIMI },
+                    { "spmf", CRM_FIM_FORMAT_FIMI }, { "basket", CRM_FIM_FORMAT_BASKET },
+                    { "long", CRM_FIM_FORMAT_LONG }, { "vas", CRM_FIM_FORMAT_VAS } };
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
         if (strcmp(v, formats[k].name) == 0) {
             in->opt.format = formats[k].f;
@@ -56,8 +57,8 @@ static int parse_format(rules_cli_input *in, const char *cmd, const char *v)
 
 int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char **argv, int *i)
 {
-    static const char *const names[] = { "--format",     "--sep",        "--customer-col",
-                                         "--item-col",   "--status-col", "--status-ok" };
+    static const char *const names[] = { "--format",   "--sep",        "--customer-col",
+                                         "--item-col", "--status-col", "--status-ok" };
     if (strcmp(argv[*i], "--skip-empty") == 0) {
         in->opt.skip_empty = true;
         return 1;
@@ -158,8 +159,11 @@ static crm_status check_labels(const crm_fim_db *labels, const char *path, crm_e
     return CRM_OK;
 }
 
-static crm_status join(const crm_fim_db *labels, const crm_fim_db *db, const char *path,
-                       rules_cli_segments *out, crm_error *err)
+static crm_status join(const crm_fim_db *labels,
+                       const crm_fim_db *db,
+                       const char *path,
+                       rules_cli_segments *out,
+                       crm_error *err)
 {
     int64_t n = crm_fim_db_n_transactions(db);
     int keyed = n > 0 && crm_fim_db_customer(db, 0) != NULL;
@@ -185,8 +189,10 @@ static crm_status join(const crm_fim_db *labels, const crm_fim_db *db, const cha
     return CRM_OK;
 }
 
-crm_status rules_cli_segments_load(const char *labels_path, const crm_fim_db *db,
-                                   rules_cli_segments *out, crm_error *err)
+crm_status rules_cli_segments_load(const char *labels_path,
+                                   const crm_fim_db *db,
+                                   rules_cli_segments *out,
+                                   crm_error *err)
 {
     crm_fim_read_options opt = crm_fim_read_options_default();
     int32_t n_segs;
@@ -250,6 +256,5 @@ void rules_cli_print_rule(FILE *fp, const crm_rules *r, const crm_rule *q)
     rules_cli_print_items(fp, r, q->lhs, q->n_lhs);
     fputs(" => ", fp);
     rules_cli_print_items(fp, r, q->rhs, q->n_rhs);
-    fprintf(fp, "  support %.4f  confidence %.3f  lift %.2f\n", q->support, q->confidence,
-            q->lift);
+    fprintf(fp, "  support %.4f  confidence %.3f  lift %.2f\n", q->support, q->confidence, q->lift);
 }

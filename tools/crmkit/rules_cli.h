@@ -11,7 +11,7 @@
 /* Options of one basket input, as the command line gives them. */
 typedef struct rules_cli_input {
     crm_fim_read_options opt;
-    const char *format;     /* name as given, NULL = default */
+    const char *format; /* name as given, NULL = default */
     bool status_given;
 } rules_cli_input;
 
@@ -38,8 +38,10 @@ typedef struct rules_cli_segments {
     int64_t n_unlabelled;
     crm_fim_db *labels;
 } rules_cli_segments;
-crm_status rules_cli_segments_load(const char *labels_path, const crm_fim_db *db,
-                                   rules_cli_segments *out, crm_error *err);
+crm_status rules_cli_segments_load(const char *labels_path,
+                                   const crm_fim_db *db,
+                                   rules_cli_segments *out,
+                                   crm_error *err);
 void rules_cli_segments_fini(rules_cli_segments *s);
 /* Segment name of a customer key from a labels database, or NULL. */
 const char *rules_cli_segment_of(const crm_fim_db *labels, const char *customer);
