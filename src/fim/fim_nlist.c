@@ -42,6 +42,7 @@ typedef struct ppc_tree {
     int32_t *post;
     int32_t *count;
     int32_t *depth;    /* root 0 */
+    int32_t *up;       /* (parent, item) pairs side by side: walks touch one cache line */
     int32_t *by_item;  /* nodes grouped by item, each group in pre-order */
     int32_t *item_off; /* n_items + 1 */
 } ppc_tree;
@@ -146,6 +147,7 @@ static void tree_free(ppc_tree *t, crm__fim_mem *mem, int32_t n_items)
     crm__fim_mem_free(mem, t->post, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->count, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->depth, n * sizeof(int32_t));
+    crm__fim_mem_free(mem, t->up, 2 * n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->by_item, n * sizeof(int32_t));
     crm__fim_mem_free(mem, t->item_off, ((size_t)n_items + 2) * sizeof(int32_t));
     memset(t, 0, sizeof *t);
@@ -178,10 +180,11 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_mem *mem, int64_t nodes, int3
     t->post = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
     t->count = crm__fim_mem_calloc(mem, n, sizeof(int32_t));
     t->depth = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
+    t->up = crm__fim_mem_alloc(mem, 2 * n * sizeof(int32_t));
     t->by_item = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
     t->item_off = crm__fim_mem_calloc(mem, (size_t)n_items + 2, sizeof(int32_t));
     if (t->item == NULL || t->parent == NULL || t->post == NULL || t->count == NULL ||
-        t->depth == NULL || t->by_item == NULL || t->item_off == NULL) {
+        t->depth == NULL || t->up == NULL || t->by_item == NULL || t->item_off == NULL) {
         return CRM_ENOMEM;
     }
     return CRM_OK;
@@ -268,6 +271,10 @@ static crm_status tree_build(const crm__fim_data *d, crm__fim_mem *mem, ppc_tree
     }
     tree_fill(t, d, order, path);
     tree_group(t, d->n_items);
+    for (int32_t nd = 0; nd < t->n_nodes; nd++) {
+        t->up[2 * nd] = t->parent[nd];
+        t->up[2 * nd + 1] = t->item[nd];
+    }
 done:
     crm_free(path);
     crm__fim_mem_free(mem, order, ((size_t)d->n_trans + 1) * sizeof *order);
@@ -316,15 +323,22 @@ static int64_t intersect(const code *anc, int32_t la, const code *desc, int32_t 
 
 /* Frequent pairs: row x (a rank) has one bit per rank y < x, set when {x, y} is frequent.
  * Joins of two members whose items are not a frequent pair are skipped without
- * intersecting their N-lists (most of them, on sparse data). */
+ * intersecting their N-lists (most of them, on sparse data). Row x is written by the
+ * top-level class of x, which counts exactly these pairs anyway; a row not written yet (a
+ * class still running on another thread) reads as "maybe frequent", which costs time, never
+ * a different result. */
 typedef struct pair_bits {
     uint64_t *words;
     int64_t *row; /* word offset of each row */
     int64_t n_words;
+    _Atomic int *ready;
 } pair_bits;
 
 static inline int pair_frequent(const pair_bits *pb, int32_t x, int32_t y)
 {
+    if (!atomic_load_explicit(&pb->ready[x], memory_order_acquire)) {
+        return 1;
+    }
     return (int)((pb->words[pb->row[x] + (y >> 6)] >> (y & 63)) & 1u);
 }
 
@@ -394,8 +408,9 @@ static int32_t kids_by_walk(search *s, member *m, int32_t i, member *kids, int32
     }
     for (int32_t k = 0; k < m[i].len; k++) {
         int32_t c = m[i].nl[k].cnt;
-        for (int32_t a = t->parent[m[i].nl[k].pre]; a > 0 && t->item[a] >= lo; a = t->parent[a]) {
-            int32_t j = ws->slot[t->item[a]];
+        for (int32_t a = t->up[2 * m[i].nl[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
+             a = t->up[2 * a]) {
+            int32_t j = ws->slot[t->up[2 * a + 1]];
             if (j >= 0) {
                 cnt[j] += c;
                 ent[j]++;
@@ -420,8 +435,9 @@ static int32_t kids_by_walk(search *s, member *m, int32_t i, member *kids, int32
     }
     for (int32_t k = 0; k < m[i].len && n_kids > 0; k++) {
         int32_t c = m[i].nl[k].cnt;
-        for (int32_t a = t->parent[m[i].nl[k].pre]; a > 0 && t->item[a] >= lo; a = t->parent[a]) {
-            int32_t j = ws->slot[t->item[a]];
+        for (int32_t a = t->up[2 * m[i].nl[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
+             a = t->up[2 * a]) {
+            int32_t j = ws->slot[t->up[2 * a + 1]];
             member *kd;
             if (j < 0 || kid_of[j] < 0) {
                 continue;
@@ -510,8 +526,8 @@ static crm_status top_level(search *s, int32_t x)
     crm_status rc = CRM_OK;
     for (int32_t k = 0; k < n_nodes; k++) {
         int32_t c = t->count[nodes[k]];
-        for (int32_t a = t->parent[nodes[k]]; a > 0; a = t->parent[a]) {
-            int32_t y = t->item[a];
+        for (int32_t a = t->up[2 * nodes[k]]; a > 0; a = t->up[2 * a]) {
+            int32_t y = t->up[2 * a + 1];
             if (ws->cnt[y] == 0) {
                 ws->touched[n_touched++] = y;
             }
@@ -520,6 +536,16 @@ static crm_status top_level(search *s, int32_t x)
         }
     }
     crm__fim_sort_i32(ws->touched, n_touched);
+    {
+        uint64_t *row = s->pairs->words + s->pairs->row[x];
+        for (int32_t k = 0; k < n_touched; k++) {
+            int32_t y = ws->touched[k];
+            if (ws->cnt[y] >= s->minsup) {
+                row[y >> 6] |= (uint64_t)1 << (y & 63);
+            }
+        }
+        atomic_store_explicit(&s->pairs->ready[x], 1, memory_order_release);
+    }
     if (n_touched > 0 && (s->max_len == 0 || s->max_len > 1)) {
         m = crm__fim_arena_alloc(&ws->arena, (size_t)n_touched * sizeof *m);
         rc = m == NULL ? CRM_ENOMEM : CRM_OK;
@@ -542,8 +568,8 @@ static crm_status top_level(search *s, int32_t x)
     if (rc == CRM_OK && n_m > 0) {
         for (int32_t k = 0; k < n_nodes; k++) {
             int32_t c = t->count[nodes[k]];
-            for (int32_t a = t->parent[nodes[k]]; a > 0; a = t->parent[a]) {
-                int32_t si = ws->slot[t->item[a]];
+            for (int32_t a = t->up[2 * nodes[k]]; a > 0; a = t->up[2 * a]) {
+                int32_t si = ws->slot[t->up[2 * a + 1]];
                 member *mm;
                 if (si < 0) {
                     continue;
@@ -578,61 +604,27 @@ static crm_status top_level(search *s, int32_t x)
 
 /* ---- frequent pairs -------------------------------------------------------------------------- */
 
-static void pair_row(const ppc_tree *t, workspace *ws, int32_t x, int64_t minsup, uint64_t *row)
+static crm_status pairs_alloc(int32_t n, crm__fim_mem *mem, pair_bits *pb)
 {
-    const int32_t *nodes = t->by_item + t->item_off[x];
-    int32_t n_nodes = t->item_off[x + 1] - t->item_off[x], n_touched = 0;
-    for (int32_t k = 0; k < n_nodes; k++) {
-        int32_t c = t->count[nodes[k]];
-        for (int32_t a = t->parent[nodes[k]]; a > 0; a = t->parent[a]) {
-            int32_t y = t->item[a];
-            if (ws->cnt[y] == 0) {
-                ws->touched[n_touched++] = y;
-            }
-            ws->cnt[y] += c;
-        }
-    }
-    for (int32_t k = 0; k < n_touched; k++) {
-        int32_t y = ws->touched[k];
-        if (ws->cnt[y] >= minsup) {
-            row[y >> 6] |= (uint64_t)1 << (y & 63);
-        }
-        ws->cnt[y] = 0;
-    }
-}
-
-static crm_status pairs_build(const crm__fim_data *d, const ppc_tree *t, workspace *wss, int nt,
-                              crm__fim_mem *mem, pair_bits *pb)
-{
-    int32_t n = d->n_items;
     pb->row = crm__fim_mem_alloc(mem, ((size_t)n + 1) * sizeof *pb->row);
-    if (pb->row == NULL) {
+    pb->ready = crm__fim_mem_alloc(mem, ((size_t)n + 1) * sizeof *pb->ready);
+    if (pb->row == NULL || pb->ready == NULL) {
         return CRM_ENOMEM;
     }
     pb->n_words = 0;
     for (int32_t x = 0; x < n; x++) {
         pb->row[x] = pb->n_words;
         pb->n_words += (x + 63) / 64;
+        atomic_init(&pb->ready[x], 0);
     }
     pb->words = crm__fim_mem_calloc(mem, (size_t)pb->n_words + 1, sizeof *pb->words);
-    if (pb->words == NULL) {
-        return CRM_ENOMEM;
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
-    for (int32_t x = 1; x < n; x++) {
-#ifdef _OPENMP
-        workspace *ws = &wss[omp_get_thread_num()];
-#else
-        workspace *ws = &wss[0];
-#endif
-        pair_row(t, ws, x, d->minsup, pb->words + pb->row[x]);
-    }
-    return CRM_OK;
+    return pb->words == NULL ? CRM_ENOMEM : CRM_OK;
 }
 
 static void pairs_free(pair_bits *pb, crm__fim_mem *mem, int32_t n)
 {
     crm__fim_mem_free(mem, pb->row, ((size_t)n + 1) * sizeof *pb->row);
+    crm__fim_mem_free(mem, (void *)pb->ready, ((size_t)n + 1) * sizeof *pb->ready);
     crm__fim_mem_free(mem, pb->words, ((size_t)pb->n_words + 1) * sizeof *pb->words);
 }
 
@@ -746,7 +738,7 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
             rc = crm__fim_mem_error(ctx->mem, err);
         }
     }
-    if (rc == CRM_OK && pairs_build(d, &tree, wss, nt, ctx->mem, &pairs) != CRM_OK) {
+    if (rc == CRM_OK && pairs_alloc(d->n_items, ctx->mem, &pairs) != CRM_OK) {
         rc = crm__fim_mem_error(ctx->mem, err);
     }
     if (rc == CRM_OK && nt == 1) {
