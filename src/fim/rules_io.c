@@ -548,31 +548,30 @@ static void put_field(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-/* Items joined by ';' as one CSV field. */
+/* Items joined by ';' as one CSV field, quoted (RFC 4180) when a name needs it. */
 static void put_items(FILE *fp, const crm_rules *r, const int32_t *ids, int32_t n)
 {
-    size_t len = 0;
-    char *buf;
+    int quote = 0;
     for (int32_t i = 0; i < n; i++) {
-        len += strlen(r->names[ids[i]]) + 1;
+        quote |= strpbrk(r->names[ids[i]], ",\"\r\n") != NULL;
     }
-    buf = crm_malloc(len + 1);
-    if (buf == NULL) {
-        fputs("?", fp); /* stream error is reported by the caller through ferror */
-        return;
+    if (quote) {
+        fputc('"', fp);
     }
-    len = 0;
     for (int32_t i = 0; i < n; i++) {
-        size_t k = strlen(r->names[ids[i]]);
         if (i > 0) {
-            buf[len++] = ';';
+            fputc(';', fp);
         }
-        memcpy(buf + len, r->names[ids[i]], k);
-        len += k;
+        for (const char *c = r->names[ids[i]]; *c; c++) {
+            if (*c == '"') {
+                fputc('"', fp);
+            }
+            fputc(*c, fp);
+        }
     }
-    buf[len] = '\0';
-    put_field(fp, buf);
-    crm_free(buf);
+    if (quote) {
+        fputc('"', fp);
+    }
 }
 
 static void put_num(FILE *fp, double v)

@@ -290,6 +290,26 @@ static void csv_field(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
+/* Items joined by ';' as one field, quoted when a name needs it. */
+static void csv_items(FILE *fp, const crm_rules *r, const int32_t *ids, int32_t n)
+{
+    bool quote = false;
+    for (int32_t k = 0; k < n; k++) {
+        quote = quote || strpbrk(crm_rules_item_name(r, ids[k]), ",\"\r\n") != NULL;
+    }
+    fputs(quote ? "\"" : "", fp);
+    for (int32_t k = 0; k < n; k++) {
+        fputs(k ? ";" : "", fp);
+        for (const char *c = crm_rules_item_name(r, ids[k]); *c; c++) {
+            fputs(*c == '"' ? "\"\"" : "", fp);
+            if (*c != '"') {
+                fputc(*c, fp);
+            }
+        }
+    }
+    fputs(quote ? "\"" : "", fp);
+}
+
 static crm_status batch_row(batch *b, FILE *fp, int64_t t, char *idbuf, crm_error *err)
 {
     const int32_t *items;
@@ -323,10 +343,7 @@ static crm_status batch_row(batch *b, FILE *fp, int64_t t, char *idbuf, crm_erro
         if (q->source == CRM_REC_RULE) {
             crm_rule rule;
             (void)crm_rules_rule(b->r, s, q->rule, &rule, NULL);
-            for (int32_t k = 0; k < rule.n_lhs; k++) {
-                fputs(k ? ";" : "", fp);
-                csv_field(fp, crm_rules_item_name(b->r, rule.lhs[k]));
-            }
+            csv_items(fp, b->r, rule.lhs, rule.n_lhs);
         }
         fputc('\n', fp);
     }
