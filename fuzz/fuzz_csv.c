@@ -28,8 +28,8 @@ static void same_tables(const crm_table *a, const crm_table *b)
             abort();
         }
         for (int64_t i = 0; i < crm_table_n_rows(a); i++) {
-            if (strcmp(crm_table_cell_text(a, i, j, x, 128), crm_table_cell_text(b, i, j, y, 128)) !=
-                    0 ||
+            if (strcmp(crm_table_cell_text(a, i, j, x, 128),
+                       crm_table_cell_text(b, i, j, y, 128)) != 0 ||
                 crm_table_row_line(a, i) != crm_table_row_line(b, i)) {
                 abort();
             }

@@ -21,7 +21,7 @@
 #include <crmkit/status.h>
 
 typedef struct crm_gen_customers_params {
-    int64_t n_rows;      /* subscribers, 1 .. 2^31 - 1 */
+    int64_t n_rows; /* subscribers, 1 .. 2^31 - 1 */
     uint64_t seed;
     /* Share of cells left empty in each usage column, tenure, complaints, revenue and region
      * (never in the id, plan, bill items, monthly_bill or churn), in [0, 0.5]. */
@@ -29,8 +29,8 @@ typedef struct crm_gen_customers_params {
     /* Share of rows with one usage value (upload, download, voice, SMS, called parties)
      * multiplied by a factor between 20 and 100, in [0, 0.5]. */
     double outlier_rate;
-    bool with_truth;     /* add a "true_type" column naming each row's latent type */
-    int32_t n_threads;   /* 0 = OpenMP default; never changes the result */
+    bool with_truth;   /* add a "true_type" column naming each row's latent type */
+    int32_t n_threads; /* 0 = OpenMP default; never changes the result */
 } crm_gen_customers_params;
 
 /** Defaults: 10000 rows, seed 42, missing_rate 0.02, outlier_rate 0.005, no truth column. */
@@ -50,7 +50,8 @@ CRM_API crm_status crm_gen_customers_params_check(const crm_gen_customers_params
  *    when asked for.
  *  Errors: CRM_EINVAL (bad params), CRM_ENOMEM. Time and memory are linear in n_rows
  *  (about a second per million rows on one core). */
-CRM_API crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out,
+CRM_API crm_status crm_gen_customers(const crm_gen_customers_params *p,
+                                     crm_table **out,
                                      crm_error *err);
 
 /** Names of the latent types, in code order (n_types of them); static text. */

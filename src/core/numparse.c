@@ -7,15 +7,16 @@
  * "[-]DIGITSeEXP" (no radix character, so no locale can change its meaning) and given to
  * strtod, which glibc rounds correctly. More than 780 significant digits are cut with a
  * sticky digit, which cannot change the rounding: a double needs at most 767. */
+#include "numparse.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core_internal.h"
-#include "numparse.h"
 
 #define MAX_SIG_DIGITS 780
-#define EXP_CLAMP 1000000
+#define EXP_CLAMP      1000000
 
 static int ci_equal(const char *s, size_t len, const char *word)
 {

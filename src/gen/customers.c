@@ -20,25 +20,39 @@
 #include "core/core_internal.h"
 
 #define GEN_BLOCK 4096
-#define N_TYPES CRM_GEN_N_CUSTOMER_TYPES
+#define N_TYPES   CRM_GEN_N_CUSTOMER_TYPES
 #define N_REGIONS 8
 
-enum { C_TENURE, C_UP, C_DOWN, C_ONNET, C_OFFNET, C_SMS, C_PARTIES, C_COMPLAINTS,
-       C_BVOICE, C_BDATA, C_BSMS, C_BVAS, C_BILL, C_REVENUE, C_CHURN, N_NUM };
-
-static const char *const num_names[N_NUM] = {
-    "tenure_days", "upload_mb", "download_mb", "voice_onnet_min", "voice_offnet_min",
-    "sms_count", "called_parties", "complaints", "bill_voice", "bill_data", "bill_sms",
-    "bill_vas", "monthly_bill", "revenue", "churn"
+enum {
+    C_TENURE,
+    C_UP,
+    C_DOWN,
+    C_ONNET,
+    C_OFFNET,
+    C_SMS,
+    C_PARTIES,
+    C_COMPLAINTS,
+    C_BVOICE,
+    C_BDATA,
+    C_BSMS,
+    C_BVAS,
+    C_BILL,
+    C_REVENUE,
+    C_CHURN,
+    N_NUM
 };
 
-static const char *const type_names[N_TYPES] = {
-    "heavy_data", "voice_centric", "low_value_prepaid", "premium_postpaid", "young_social",
-    "dormant"
-};
-static const char *const region_names[N_REGIONS] = {
-    "Capital", "North", "South", "East", "West", "Central", "Coast", "Highlands"
-};
+static const char *const num_names[N_NUM] = { "tenure_days",     "upload_mb",        "download_mb",
+                                              "voice_onnet_min", "voice_offnet_min", "sms_count",
+                                              "called_parties",  "complaints",       "bill_voice",
+                                              "bill_data",       "bill_sms",         "bill_vas",
+                                              "monthly_bill",    "revenue",          "churn" };
+
+static const char *const type_names[N_TYPES] = { "heavy_data",        "voice_centric",
+                                                 "low_value_prepaid", "premium_postpaid",
+                                                 "young_social",      "dormant" };
+static const char *const region_names[N_REGIONS] = { "Capital", "North",   "South", "East",
+                                                     "West",    "Central", "Coast", "Highlands" };
 static const char *const plan_names[3] = { "prepaid", "postpaid", "hybrid" };
 
 /* The latent types: share, medians of the lognormal usage, plan mix, churn effect. */
@@ -51,22 +65,87 @@ typedef struct type_spec {
 } type_spec;
 
 static const type_spec types[N_TYPES] = {
-    { 0.18, 520, 24000, 0.15, 110, 80, 25, 1.0, 0.55, 0.40, { 0.30, 0.50, 0.20 }, 0.15,
+    { 0.18,
+      520,
+      24000,
+      0.15,
+      110,
+      80,
+      25,
+      1.0,
+      0.55,
+      0.40,
+      { 0.30, 0.50, 0.20 },
+      0.15,
       { 1.5, 1, 1, 1, 1, 1.2, 1, 0.5 } },
-    { 0.20, 1150, 1400, 0.10, 900, 620, 35, 1.6, 0.40, 0.25, { 0.35, 0.45, 0.20 }, -0.35,
+    { 0.20,
+      1150,
+      1400,
+      0.10,
+      900,
+      620,
+      35,
+      1.6,
+      0.40,
+      0.25,
+      { 0.35, 0.45, 0.20 },
+      -0.35,
       { 1, 1.2, 1.2, 1, 1, 1, 1, 1 } },
-    { 0.25, 240, 450, 0.12, 55, 40, 18, 0.9, 0.50, 0.12, { 0.90, 0.03, 0.07 }, 0.55,
+    { 0.25,
+      240,
+      450,
+      0.12,
+      55,
+      40,
+      18,
+      0.9,
+      0.50,
+      0.12,
+      { 0.90, 0.03, 0.07 },
+      0.55,
       { 0.6, 1.3, 1.1, 1.1, 1, 1, 1.1, 1.6 } },
-    { 0.12, 1850, 11000, 0.12, 480, 420, 45, 1.3, 0.30, 0.70, { 0.02, 0.90, 0.08 }, -0.90,
+    { 0.12,
+      1850,
+      11000,
+      0.12,
+      480,
+      420,
+      45,
+      1.3,
+      0.30,
+      0.70,
+      { 0.02, 0.90, 0.08 },
+      -0.90,
       { 2.2, 0.8, 0.9, 0.9, 0.9, 1, 1.1, 0.3 } },
-    { 0.15, 360, 7500, 0.18, 140, 55, 650, 1.1, 0.50, 0.50, { 0.60, 0.15, 0.25 }, 0.25,
+    { 0.15,
+      360,
+      7500,
+      0.18,
+      140,
+      55,
+      650,
+      1.1,
+      0.50,
+      0.50,
+      { 0.60, 0.15, 0.25 },
+      0.25,
       { 1.4, 1, 1, 1, 1, 1.1, 1.2, 0.6 } },
-    { 0.10, 700, 25, 0.20, 6, 3, 2, 0.7, 0.85, 0.05, { 0.80, 0.10, 0.10 }, 1.05,
+    { 0.10,
+      700,
+      25,
+      0.20,
+      6,
+      3,
+      2,
+      0.7,
+      0.85,
+      0.05,
+      { 0.80, 0.10, 0.10 },
+      1.05,
       { 0.7, 1.2, 1, 1, 1.1, 1, 1, 1.5 } },
 };
 
-static const double region_base[N_REGIONS] = { 0.25, 0.12, 0.12, 0.10, 0.10, 0.12, 0.10,
-                                               0.09 };
+static const double region_base[N_REGIONS] = { 0.25, 0.12, 0.12, 0.10, 0.10, 0.12, 0.10, 0.09 };
 
 crm_gen_customers_params crm_gen_customers_params_default(void)
 {
@@ -84,8 +163,8 @@ crm_gen_customers_params crm_gen_customers_params_default(void)
 crm_status crm_gen_customers_params_check(const crm_gen_customers_params *p, crm_error *err)
 {
     if (p->n_rows < 1 || p->n_rows > INT32_MAX - 1) {
-        return crm__error_set(err, CRM_EINVAL, "n_rows must be in 1..%d, got %lld",
-                              INT32_MAX - 1, (long long)p->n_rows);
+        return crm__error_set(err, CRM_EINVAL, "n_rows must be in 1..%d, got %lld", INT32_MAX - 1,
+                              (long long)p->n_rows);
     }
     if (!(p->missing_rate >= 0 && p->missing_rate <= 0.5)) {
         return crm__error_set(err, CRM_EINVAL, "missing_rate must be in [0, 0.5], got %g",
@@ -155,8 +234,11 @@ typedef struct gen_out {
 } gen_out;
 
 /* One subscriber's true attributes, then churn, then noise. */
-static void gen_row(crm_rng *rng, crm_rng *noise, const crm_gen_customers_params *p,
-                    const gen_out *o, int64_t i)
+static void gen_row(crm_rng *rng,
+                    crm_rng *noise,
+                    const crm_gen_customers_params *p,
+                    const gen_out *o,
+                    int64_t i)
 {
     static const double rate_on[3] = { 0.030, 0.015, 0.020 };
     static const double rate_off[3] = { 0.080, 0.050, 0.060 };
@@ -204,8 +286,8 @@ static void gen_row(crm_rng *rng, crm_rng *noise, const crm_gen_customers_params
     v[C_OFFNET] = round_to(v[C_OFFNET], 10.0);
     /* Bill items in integer cents, so the total is exact. */
     gb = v[C_DOWN] / 1024.0;
-    c_voice = (int64_t)floor((v[C_ONNET] * rate_on[plan] + v[C_OFFNET] * rate_off[plan]) * 100 +
-                             0.5);
+    c_voice =
+        (int64_t)floor((v[C_ONNET] * rate_on[plan] + v[C_OFFNET] * rate_off[plan]) * 100 + 0.5);
     if (plan == 0) {
         c_data = (int64_t)floor(gb * 300 + 0.5);
     } else if (plan == 1) {
@@ -214,8 +296,7 @@ static void gen_row(crm_rng *rng, crm_rng *noise, const crm_gen_customers_params
         c_data = 500 + (int64_t)floor(gb * 200 + 0.5);
     }
     c_sms = (int64_t)floor(v[C_SMS] * rate_sms[plan] * 100 + 0.5);
-    c_vas = crm_rng_uniform(rng) < ts->vas_p ? (int64_t)floor(lognormal(rng, 600, 0.5) + 0.5)
-                                             : 0;
+    c_vas = crm_rng_uniform(rng) < ts->vas_p ? (int64_t)floor(lognormal(rng, 600, 0.5) + 0.5) : 0;
     v[C_BVOICE] = (double)c_voice / 100.0;
     v[C_BDATA] = (double)c_data / 100.0;
     v[C_BSMS] = (double)c_sms / 100.0;
@@ -225,9 +306,9 @@ static void gen_row(crm_rng *rng, crm_rng *noise, const crm_gen_customers_params
                                 0.006 * (v[C_ONNET] + v[C_OFFNET]) * 3.0,
                             0.01);
     /* Churn: short tenure, complaints, prepaid, a high bill relative to use, little data. */
-    logit = -1.45 + ts->churn_effect - 0.55 * log(v[C_TENURE] / 365.0) +
-            0.45 * v[C_COMPLAINTS] + (plan == 0 ? 0.35 : (plan == 1 ? -0.45 : 0.0)) +
-            0.30 * log((v[C_BILL] + 5.0) / 30.0) - 0.12 * log1p(gb);
+    logit = -1.45 + ts->churn_effect - 0.55 * log(v[C_TENURE] / 365.0) + 0.45 * v[C_COMPLAINTS] +
+            (plan == 0 ? 0.35 : (plan == 1 ? -0.45 : 0.0)) + 0.30 * log((v[C_BILL] + 5.0) / 30.0) -
+            0.12 * log1p(gb);
     v[C_CHURN] = crm_rng_uniform(rng) < 1.0 / (1.0 + exp(-logit)) ? 1.0 : 0.0;
     /* Noise, from its own stream so that the true values do not depend on the rates. */
     if (crm_rng_uniform(noise) < p->outlier_rate) {
@@ -236,8 +317,8 @@ static void gen_row(crm_rng *rng, crm_rng *noise, const crm_gen_customers_params
         v[c] = round_to(v[c] * (20.0 + 80.0 * crm_rng_uniform(noise)) + 1.0, 10.0);
     }
     if (p->missing_rate > 0) {
-        static const int holes[10] = { C_TENURE, C_UP, C_DOWN, C_ONNET, C_OFFNET, C_SMS,
-                                       C_PARTIES, C_COMPLAINTS, C_REVENUE, -1 };
+        static const int holes[10] = { C_TENURE, C_UP,      C_DOWN,       C_ONNET,   C_OFFNET,
+                                       C_SMS,    C_PARTIES, C_COMPLAINTS, C_REVENUE, -1 };
         for (int k = 0; k < 10; k++) {
             if (crm_rng_uniform(noise) < p->missing_rate) {
                 if (holes[k] < 0) {
@@ -253,8 +334,8 @@ static void gen_row(crm_rng *rng, crm_rng *noise, const crm_gen_customers_params
     }
 }
 
-static crm_status add_columns(const crm_gen_customers_params *p, const gen_out *o,
-                              crm_table *t, crm_error *err)
+static crm_status
+add_columns(const crm_gen_customers_params *p, const gen_out *o, crm_table *t, crm_error *err)
 {
     int64_t n = p->n_rows;
     const char **text = crm_mallocarray((size_t)n, sizeof *text);

@@ -15,20 +15,20 @@ typedef struct csv_colstat {
     int64_t switch_row; /* first row stored as a text code; -1 = numbers throughout */
     int64_t word_row;   /* first non-number; -1 = none */
     int64_t word_line;
-    int64_t inf_row;    /* first infinite number; -1 = none */
+    int64_t inf_row; /* first infinite number; -1 = none */
     int64_t inf_line;
     char word[48];
-    crm__dict dict;     /* chunk-local levels (text mode) */
+    crm__dict dict; /* chunk-local levels (text mode) */
 } csv_colstat;
 
 typedef struct csv_chunk {
     const char *begin;
-    const char *end;    /* records starting before end belong to this chunk */
-    int64_t line0;      /* input line of begin */
-    int64_t row0;       /* first slot in the shared arrays */
-    int64_t bound;      /* slots reserved (newlines in the chunk, + 1 for the last) */
+    const char *end; /* records starting before end belong to this chunk */
+    int64_t line0;   /* input line of begin */
+    int64_t row0;    /* first slot in the shared arrays */
+    int64_t bound;   /* slots reserved (newlines in the chunk, + 1 for the last) */
     int64_t n_rows;
-    int misaligned;     /* the last record ran past end: the split was wrong */
+    int misaligned; /* the last record ran past end: the split was wrong */
     csv_colstat *cs;
     crm_status rc;
     crm_error err;
@@ -42,14 +42,14 @@ typedef struct csv_parser {
     const char *source;
     char delim;
     char quote;
-    int64_t max_rows;   /* 0 = all */
+    int64_t max_rows; /* 0 = all */
     int64_t max_field;
-    char **na;          /* extra missing markers */
+    char **na; /* extra missing markers */
     int32_t n_na;
     int32_t n_cols;
     char **names;
-    int8_t *ov;         /* per column: CSV_OV_NONE or a crm_col_type */
-    double **vals;      /* per column: numbers, or text codes as doubles (-1 = missing) */
+    int8_t *ov;    /* per column: CSV_OV_NONE or a crm_col_type */
+    double **vals; /* per column: numbers, or text codes as doubles (-1 = missing) */
     int64_t *row_line;
 } csv_parser;
 
@@ -61,24 +61,36 @@ typedef struct csv_field {
 
 /* Scan the field at *pp; leaves *pp at its terminator (delimiter, '\n' or end of data).
  * Errors are located at *line and column j + 1 (name may be NULL). */
-crm_status crm__csv_scan_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
-                               int64_t *line, int32_t j, const char *name, csv_field *f);
+crm_status crm__csv_scan_field(const csv_parser *ps,
+                               csv_chunk *ch,
+                               const char **pp,
+                               int64_t *line,
+                               int32_t j,
+                               const char *name,
+                               csv_field *f);
 /* Parse the records of one chunk into the shared arrays. */
 void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch);
 /* Field j of the record at *pp (blank lines before it skipped); *pp moves to the next
  * record. For re-reading the first rows of a chunk in a column that turned out to be text. */
-crm_status crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
-                               int32_t j, csv_field *f);
+crm_status
+crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp, int32_t j, csv_field *f);
 /* 1 when s[0..len) (already trimmed, unquoted) is a missing-value marker. */
 int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len);
 
 /* Load a whole file (mmap for regular files, inflate for gzip) into *data. *map_len != 0
  * means *data is a mapping to munmap, otherwise an allocation to crm_free. */
-crm_status crm__csv_load_file(const char *path, const char **data, size_t *len,
-                              size_t *map_len, crm_error *err);
+crm_status crm__csv_load_file(const char *path,
+                              const char **data,
+                              size_t *len,
+                              size_t *map_len,
+                              crm_error *err);
 void crm__csv_unload(const char *data, size_t map_len);
 /* If data starts with the gzip magic, inflate it into a new buffer (*out, *out_len). */
-crm_status crm__csv_maybe_gunzip(const char *data, size_t len, const char *source,
-                                 char **out, size_t *out_len, crm_error *err);
+crm_status crm__csv_maybe_gunzip(const char *data,
+                                 size_t len,
+                                 const char *source,
+                                 char **out,
+                                 size_t *out_len,
+                                 crm_error *err);
 
 #endif

@@ -12,8 +12,7 @@
 #include "core/core_internal.h"
 #include "csv_internal.h"
 
-static crm_status read_all(int fd, const char *path, char **out, size_t *out_len,
-                           crm_error *err)
+static crm_status read_all(int fd, const char *path, char **out, size_t *out_len, crm_error *err)
 {
     size_t cap = 1 << 16;
     size_t n = 0;
@@ -52,8 +51,12 @@ static crm_status read_all(int fd, const char *path, char **out, size_t *out_len
     return CRM_OK;
 }
 
-crm_status crm__csv_maybe_gunzip(const char *data, size_t len, const char *source,
-                                 char **out, size_t *out_len, crm_error *err)
+crm_status crm__csv_maybe_gunzip(const char *data,
+                                 size_t len,
+                                 const char *source,
+                                 char **out,
+                                 size_t *out_len,
+                                 crm_error *err)
 {
     z_stream zs;
     size_t cap;
@@ -121,9 +124,8 @@ crm_status crm__csv_maybe_gunzip(const char *data, size_t len, const char *sourc
             return crm__error_nomem(err);
         }
         return crm__error_at(err, CRM_EPARSE, source, 0, 0,
-                             zrc == Z_OK || zrc == Z_BUF_ERROR
-                                 ? "gzip data is truncated"
-                                 : "gzip data is corrupt (%s)",
+                             zrc == Z_OK || zrc == Z_BUF_ERROR ? "gzip data is truncated"
+                                                               : "gzip data is corrupt (%s)",
                              zs.msg ? zs.msg : "bad data");
     }
     *out = buf;
@@ -140,8 +142,11 @@ void crm__csv_unload(const char *data, size_t map_len)
     }
 }
 
-crm_status crm__csv_load_file(const char *path, const char **data, size_t *len,
-                              size_t *map_len, crm_error *err)
+crm_status crm__csv_load_file(const char *path,
+                              const char **data,
+                              size_t *len,
+                              size_t *map_len,
+                              crm_error *err)
 {
     struct stat st;
     int fd;

@@ -207,8 +207,8 @@ static crm_status read_header(read_state *st, const crm_csv_options *opt, crm_er
         size_t len;
         int32_t code;
         if (j == opt->max_cols) {
-            rc = crm__error_at(err, CRM_ELIMIT, ps->source, line, j + 1,
-                               "more than %d columns", opt->max_cols);
+            rc = crm__error_at(err, CRM_ELIMIT, ps->source, line, j + 1, "more than %d columns",
+                               opt->max_cols);
             goto cleanup;
         }
         rc = crm__csv_scan_field(ps, &tmp, &p, &line, j, NULL, &f);
@@ -248,8 +248,7 @@ static crm_status read_header(read_state *st, const crm_csv_options *opt, crm_er
             ps->names[j][len] = '\0';
         }
         if (crm__dict_find(&seen, ps->names[j], strlen(ps->names[j])) >= 0) {
-            rc = crm__error_at(err, CRM_EDATA, ps->source, line, j + 1,
-                               "duplicate column name");
+            rc = crm__error_at(err, CRM_EDATA, ps->source, line, j + 1, "duplicate column name");
             crm__error_field(err, ps->names[j]);
             goto cleanup;
         }
@@ -295,8 +294,7 @@ static crm_status apply_types(read_state *st, const crm_csv_options *opt, crm_er
         const char *ty;
         int32_t j = -1;
         if (colon == NULL) {
-            rc = crm__error_set(err, CRM_EINVAL, "type override \"%s\" is not name:type",
-                                items[i]);
+            rc = crm__error_set(err, CRM_EINVAL, "type override \"%s\" is not name:type", items[i]);
             break;
         }
         *colon = '\0';
@@ -463,8 +461,7 @@ static crm_status alloc_arrays(read_state *st, crm_error *err)
         for (int32_t j = 0; j < ps->n_cols; j++) {
             csv_colstat *cs = &ch->cs[j];
             crm__dict_init(&cs->dict);
-            cs->switch_row = (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) ? 0
-                                                                                         : -1;
+            cs->switch_row = (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) ? 0 : -1;
             cs->word_row = -1;
             cs->inf_row = -1;
         }
@@ -545,9 +542,9 @@ static int64_t compact(read_state *st)
 
 typedef struct col_verdict {
     crm_col_type type;
-    int64_t err_line;    /* 0 = no error */
+    int64_t err_line; /* 0 = no error */
     int64_t err_row;
-    int inf;             /* error is an infinite value, not a word */
+    int inf; /* error is an infinite value, not a word */
     const char *text;
 } col_verdict;
 
@@ -574,7 +571,8 @@ static col_verdict judge_column(const read_state *st, int32_t j)
         v.type = (crm_col_type)ps->ov[j];
         return v;
     }
-    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC && !(n_num > 0 && n_word * 20 < n_num + n_word)) {
+    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC &&
+        !(n_num > 0 && n_word * 20 < n_num + n_word)) {
         v.type = CRM_COL_CATEGORICAL;
         return v;
     }
@@ -726,8 +724,8 @@ cleanup:
     return rc;
 }
 
-static crm_status read_body(read_state *st, const crm_progress *progress, crm_table **out,
-                            crm_error *err)
+static crm_status
+read_body(read_state *st, const crm_progress *progress, crm_table **out, crm_error *err)
 {
     csv_parser *ps = &st->ps;
     int64_t n_rows;
@@ -769,9 +767,14 @@ static void reset_body(read_state *st)
     ps->row_line = NULL;
 }
 
-static crm_status parse_text(const char *data, size_t len, const char *source,
-                             const crm_csv_options *opt, const crm_progress *progress,
-                             size_t chunk_bytes, crm_table **out, crm_error *err)
+static crm_status parse_text(const char *data,
+                             size_t len,
+                             const char *source,
+                             const crm_csv_options *opt,
+                             const crm_progress *progress,
+                             size_t chunk_bytes,
+                             crm_table **out,
+                             crm_error *err)
 {
     read_state st;
     crm_status rc;
@@ -795,8 +798,9 @@ static crm_status parse_text(const char *data, size_t len, const char *source,
 #endif
     if (st.ps.delim == st.ps.quote || st.ps.delim == '\n' || st.ps.delim == '\r' ||
         st.ps.quote == '\n' || st.ps.quote == '\r') {
-        return crm__error_set(err, CRM_EINVAL, "delimiter and quote must differ and not be a "
-                                               "line break");
+        return crm__error_set(err, CRM_EINVAL,
+                              "delimiter and quote must differ and not be a "
+                              "line break");
     }
     if (opt->max_cols < 0) {
         return crm__error_set(err, CRM_EINVAL, "max_cols must be >= 0");
@@ -829,9 +833,14 @@ static crm_status parse_text(const char *data, size_t len, const char *source,
     return rc;
 }
 
-crm_status crm__csv_read_mem_chunked(const char *data, size_t len, const char *source,
-                                     const crm_csv_options *opt, const crm_progress *progress,
-                                     size_t chunk_bytes, crm_table **out, crm_error *err)
+crm_status crm__csv_read_mem_chunked(const char *data,
+                                     size_t len,
+                                     const char *source,
+                                     const crm_csv_options *opt,
+                                     const crm_progress *progress,
+                                     size_t chunk_bytes,
+                                     crm_table **out,
+                                     crm_error *err)
 {
     char *plain = NULL;
     size_t plain_len = 0;
@@ -852,14 +861,21 @@ crm_status crm__csv_read_mem_chunked(const char *data, size_t len, const char *s
     return parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
 }
 
-crm_status crm_table_read_csv_mem(const char *data, size_t len, const char *source,
-                                  const crm_csv_options *opt, crm_table **out, crm_error *err)
+crm_status crm_table_read_csv_mem(const char *data,
+                                  size_t len,
+                                  const char *source,
+                                  const crm_csv_options *opt,
+                                  crm_table **out,
+                                  crm_error *err)
 {
     return crm__csv_read_mem_chunked(data, len, source, opt, NULL, 0, out, err);
 }
 
-crm_status crm_table_read_csv(const char *path, const crm_csv_options *opt,
-                              const crm_progress *progress, crm_table **out, crm_error *err)
+crm_status crm_table_read_csv(const char *path,
+                              const crm_csv_options *opt,
+                              const crm_progress *progress,
+                              crm_table **out,
+                              crm_error *err)
 {
     const char *data;
     size_t len;
@@ -876,8 +892,8 @@ crm_status crm_table_read_csv(const char *path, const crm_csv_options *opt,
     if (!crm_progress_report(progress, "reading CSV", 0.0)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", path);
     } else {
-        rc = crm__csv_read_mem_chunked(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path,
-                                       opt, progress, 0, out, err);
+        rc = crm__csv_read_mem_chunked(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path, opt,
+                                       progress, 0, out, err);
     }
     crm__csv_unload(data, map_len);
     return rc;

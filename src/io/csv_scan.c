@@ -14,8 +14,13 @@
 #include "core/numparse.h"
 #include "csv_internal.h"
 
-static crm_status fail(const csv_parser *ps, csv_chunk *ch, crm_status code, int64_t line,
-                       int64_t col, const char *name, const char *msg)
+static crm_status fail(const csv_parser *ps,
+                       csv_chunk *ch,
+                       crm_status code,
+                       int64_t line,
+                       int64_t col,
+                       const char *name,
+                       const char *msg)
 {
     crm__error_at(&ch->err, code, ps->source, line, col, "%s", msg);
     if (name != NULL) {
@@ -25,8 +30,8 @@ static crm_status fail(const csv_parser *ps, csv_chunk *ch, crm_status code, int
     return code;
 }
 
-static crm_status too_long(const csv_parser *ps, csv_chunk *ch, int64_t line, int32_t j,
-                           const char *name)
+static crm_status
+too_long(const csv_parser *ps, csv_chunk *ch, int64_t line, int32_t j, const char *name)
 {
     char msg[96];
     (void)snprintf(msg, sizeof msg, "field longer than the limit of %lld bytes",
@@ -34,8 +39,13 @@ static crm_status too_long(const csv_parser *ps, csv_chunk *ch, int64_t line, in
     return fail(ps, ch, CRM_ELIMIT, line, j + 1, name, msg);
 }
 
-static crm_status scan_quoted(const csv_parser *ps, csv_chunk *ch, const char **pp,
-                              int64_t *line, int32_t j, const char *name, csv_field *f)
+static crm_status scan_quoted(const csv_parser *ps,
+                              csv_chunk *ch,
+                              const char **pp,
+                              int64_t *line,
+                              int32_t j,
+                              const char *name,
+                              csv_field *f)
 {
     const char *end = ps->base + ps->len;
     const char *p = *pp + 1;
@@ -102,8 +112,13 @@ static crm_status scan_quoted(const csv_parser *ps, csv_chunk *ch, const char **
     return CRM_OK;
 }
 
-crm_status crm__csv_scan_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
-                               int64_t *line, int32_t j, const char *name, csv_field *f)
+crm_status crm__csv_scan_field(const csv_parser *ps,
+                               csv_chunk *ch,
+                               const char **pp,
+                               int64_t *line,
+                               int32_t j,
+                               const char *name,
+                               csv_field *f)
 {
     const char *end = ps->base + ps->len;
     const char *p = *pp;
@@ -195,8 +210,9 @@ static inline uint64_t digits_value(uint64_t x, int n)
 /* Digits at *pp into *m (at most 19 in all, tracked by *nd); returns 1 on success. */
 static inline int read_digits(const char **pp, const char *end, uint64_t *m, int *nd)
 {
-    static const uint64_t p10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                     100000000 };
+    static const uint64_t p10[9] = {
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+    };
     const char *p = *pp;
     while (end - p >= 8) {
         uint64_t x;
@@ -238,8 +254,9 @@ static inline uint64_t bytes_eq(uint64_t w, char c)
 /* 1..16 digits at q (q[0..16) readable), as an integer. */
 static inline uint64_t digits_at(const char *q, int n)
 {
-    static const uint64_t p10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                     100000000 };
+    static const uint64_t p10[9] = {
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+    };
     const uint64_t zeros = UINT64_C(0x3030303030303030);
     if (n <= 8) {
         return digits_value(load8(q) ^ zeros, n);
@@ -262,10 +279,21 @@ static inline uint64_t nondigit_mask(uint64_t x)
  * digit. 0 = try the general paths. */
 static inline int fast_number16(const char **pp, char delim, double *out)
 {
-    static const uint64_t p10[16] = { 1,          10,          100,          1000,
-                                      10000,      100000,      1000000,      10000000,
-                                      100000000,  1000000000,  10000000000,  100000000000,
-                                      1000000000000, 10000000000000, 100000000000000,
+    static const uint64_t p10[16] = { 1,
+                                      10,
+                                      100,
+                                      1000,
+                                      10000,
+                                      100000,
+                                      1000000,
+                                      10000000,
+                                      100000000,
+                                      1000000000,
+                                      10000000000,
+                                      100000000000,
+                                      1000000000000,
+                                      10000000000000,
+                                      100000000000000,
                                       1000000000000000 };
     const uint64_t zeros = UINT64_C(0x3030303030303030);
     const char *p = *pp;
@@ -404,8 +432,13 @@ static void note_word(csv_colstat *c, int64_t row, int64_t line, const char *s, 
     }
 }
 
-static crm_status intern(const csv_parser *ps, csv_chunk *ch, csv_colstat *c, int32_t j,
-                         int64_t line, const csv_field *f, double *slot)
+static crm_status intern(const csv_parser *ps,
+                         csv_chunk *ch,
+                         csv_colstat *c,
+                         int32_t j,
+                         int64_t line,
+                         const csv_field *f,
+                         double *slot)
 {
     int32_t code;
     crm_status rc = crm__dict_intern(&c->dict, f->s, f->len, &code);
@@ -422,8 +455,13 @@ static crm_status intern(const csv_parser *ps, csv_chunk *ch, csv_colstat *c, in
 }
 
 /* The general path for the field at *pp of column j. */
-static crm_status slow_cell(const csv_parser *ps, csv_chunk *ch, const char **pp, int64_t *line,
-                            int32_t j, int64_t row, double *slot)
+static crm_status slow_cell(const csv_parser *ps,
+                            csv_chunk *ch,
+                            const char **pp,
+                            int64_t *line,
+                            int32_t j,
+                            int64_t row,
+                            double *slot)
 {
     csv_colstat *c = &ch->cs[j];
     int64_t line0 = *line;
@@ -556,8 +594,8 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
     }
 }
 
-crm_status crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp,
-                               int32_t j, csv_field *f)
+crm_status
+crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp, int32_t j, csv_field *f)
 {
     const char *end = ps->base + ps->len;
     const char *p = *pp;

@@ -155,8 +155,7 @@ crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t k = 0; k < nb; k++) {
             int64_t first = (g + k) * WRITE_BLOCK_ROWS;
-            int64_t n = t->n_rows - first < WRITE_BLOCK_ROWS ? t->n_rows - first
-                                                             : WRITE_BLOCK_ROWS;
+            int64_t n = t->n_rows - first < WRITE_BLOCK_ROWS ? t->n_rows - first : WRITE_BLOCK_ROWS;
             blocks[k].len = 0;
             format_rows(t, first, n, &blocks[k]);
         }

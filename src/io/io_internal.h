@@ -12,12 +12,12 @@ typedef struct crm__dict {
     char *arena;
     size_t arena_len;
     size_t arena_cap;
-    size_t *off;     /* off[code]: start of the text in arena */
-    int32_t n;       /* levels */
-    int32_t cap;     /* capacity of off */
-    int32_t *slots;  /* code + 1; 0 = empty */
+    size_t *off;    /* off[code]: start of the text in arena */
+    int32_t n;      /* levels */
+    int32_t cap;    /* capacity of off */
+    int32_t *slots; /* code + 1; 0 = empty */
     uint32_t *hashes;
-    size_t n_slots;  /* power of two */
+    size_t n_slots; /* power of two */
 } crm__dict;
 
 void crm__dict_init(crm__dict *d);
@@ -36,9 +36,9 @@ uint64_t crm__hash_bytes(const char *s, size_t len);
 typedef struct crm__col {
     char *name;
     crm_col_type type;
-    double *num;     /* numeric: n_rows values */
-    int32_t *codes;  /* categorical / id: n_rows codes */
-    crm__dict dict;  /* levels of a text column */
+    double *num;    /* numeric: n_rows values */
+    int32_t *codes; /* categorical / id: n_rows codes */
+    crm__dict dict; /* levels of a text column */
 } crm__col;
 
 struct crm_table {
@@ -60,8 +60,13 @@ int crm__format_double(double v, char *buf);
 
 /* Internal entry of the reader with a forced chunk size in bytes (0 = automatic), so tests
  * can split tiny inputs into many chunks and compare with the one-chunk result. */
-crm_status crm__csv_read_mem_chunked(const char *data, size_t len, const char *source,
-                                     const crm_csv_options *opt, const crm_progress *progress,
-                                     size_t chunk_bytes, crm_table **out, crm_error *err);
+crm_status crm__csv_read_mem_chunked(const char *data,
+                                     size_t len,
+                                     const char *source,
+                                     const crm_csv_options *opt,
+                                     const crm_progress *progress,
+                                     size_t chunk_bytes,
+                                     crm_table **out,
+                                     crm_error *err);
 
 #endif

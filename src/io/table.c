@@ -76,8 +76,8 @@ static crm_status check_new_name(crm_table *t, const char *name, crm_error *err)
     return CRM_OK;
 }
 
-crm_status crm_table_add_numeric(crm_table *t, const char *name, const double *values,
-                                 crm_error *err)
+crm_status
+crm_table_add_numeric(crm_table *t, const char *name, const double *values, crm_error *err)
 {
     crm__col col;
     crm_status rc = check_new_name(t, name, err);
@@ -104,8 +104,11 @@ cleanup:
     return rc;
 }
 
-crm_status crm_table_add_text(crm_table *t, const char *name, crm_col_type type,
-                              const char *const *values, crm_error *err)
+crm_status crm_table_add_text(crm_table *t,
+                              const char *name,
+                              crm_col_type type,
+                              const char *const *values,
+                              crm_error *err)
 {
     crm__col col;
     crm_status rc;
@@ -227,8 +230,7 @@ int64_t crm_table_row_line(const crm_table *t, int64_t i)
     return t->row_line[i];
 }
 
-const char *crm_table_cell_text(const crm_table *t, int64_t i, int32_t j, char *buf,
-                                int32_t size)
+const char *crm_table_cell_text(const crm_table *t, int64_t i, int32_t j, char *buf, int32_t size)
 {
     const char *s = "";
     char tmp[32];

@@ -1,8 +1,6 @@
 /* test_csv_reader.c: the CSV reader: quoting, line ends, gzip, type inference, overrides,
  * missing markers, every error with its exact location, chunked (parallel) reading equal to
  * one-chunk reading, out-of-memory injection, and the number parser against strtod. */
-#include "crm_test.h"
-
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +13,7 @@
 #include <crmkit/rng.h>
 
 #include "core/core_internal.h"
+#include "crm_test.h"
 #include "io/io_internal.h"
 
 static crm_table *read_ok(const char *text, const crm_csv_options *opt)
@@ -75,7 +74,9 @@ static void csv_accepts_bom_no_final_newline_and_lone_cr_at_end(void **state)
 {
     crm_table *t;
     (void)state;
-    t = read_ok("\xEF\xBB\xBF" "a,b\n1,\"x\"\r", NULL);
+    t = read_ok("\xEF\xBB\xBF"
+                "a,b\n1,\"x\"\r",
+                NULL);
     assert_string_equal(crm_table_col_name(t, 0), "a");
     assert_int_equal(crm_table_n_rows(t), 1);
     assert_string_equal(cell(t, 0, 1), "x");
@@ -185,11 +186,9 @@ static void csv_overrides_change_types(void **state)
     assert_string_equal(err.field, "nosuch");
     assert_null(t);
     o.types = "zip:date";
-    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "t.csv", &o, &t, &err),
-                     CRM_EINVAL);
+    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "t.csv", &o, &t, &err), CRM_EINVAL);
     o.types = "zip";
-    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "t.csv", &o, &t, &err),
-                     CRM_EINVAL);
+    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "t.csv", &o, &t, &err), CRM_EINVAL);
 }
 
 static void csv_word_rule_one_in_twenty(void **state)
@@ -212,8 +211,7 @@ static void csv_word_rule_one_in_twenty(void **state)
     for (int i = 0; i < 30; i++) {
         n += snprintf(text + n, sizeof text - (size_t)n, "%d,%s\n", i, i == 17 ? "abc" : "1.25");
     }
-    assert_int_equal(crm_table_read_csv_mem(text, (size_t)n, "w.csv", NULL, &t, &err),
-                     CRM_EPARSE);
+    assert_int_equal(crm_table_read_csv_mem(text, (size_t)n, "w.csv", NULL, &t, &err), CRM_EPARSE);
     assert_int_equal(err.line, 19);
     assert_int_equal(err.column, 2);
     assert_string_equal(err.field, "v");
@@ -260,8 +258,8 @@ static void check_error(const err_case *c, size_t chunk_bytes, int n_threads)
     crm_csv_options o = crm_csv_options_default();
     crm_status rc;
     o.n_threads = n_threads;
-    rc = crm__csv_read_mem_chunked(c->text, strlen(c->text), "bad.csv", &o, NULL, chunk_bytes,
-                                   &t, &err);
+    rc = crm__csv_read_mem_chunked(c->text, strlen(c->text), "bad.csv", &o, NULL, chunk_bytes, &t,
+                                   &err);
     if (rc != c->code || err.line != c->line || err.column != c->column ||
         strcmp(err.field, c->field) != 0 || strstr(err.msg, c->msg_part) == NULL) {
         char buf[600];
@@ -291,15 +289,13 @@ static void csv_enforces_limits(void **state)
     const char *text = "a,b,c\n1,2,3\n4,\"long field\",6\n7,8,9\n";
     (void)state;
     o.max_field_bytes = 5;
-    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "l.csv", &o, &t, &err),
-                     CRM_ELIMIT);
+    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "l.csv", &o, &t, &err), CRM_ELIMIT);
     assert_int_equal(err.line, 3);
     assert_int_equal(err.column, 2);
     assert_string_equal(err.field, "b");
     o = crm_csv_options_default();
     o.max_cols = 2;
-    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "l.csv", &o, &t, &err),
-                     CRM_ELIMIT);
+    assert_int_equal(crm_table_read_csv_mem(text, strlen(text), "l.csv", &o, &t, &err), CRM_ELIMIT);
     assert_int_equal(err.line, 1);
     assert_int_equal(err.column, 3);
     o = crm_csv_options_default();
@@ -620,8 +616,7 @@ static void parse_double_matches_strtod_on_random_strings(void **state)
         }
         if (kind == 0) { /* printed doubles, shortest and full precision */
             double v = ldexp(crm_rng_uniform(&rng), (int)crm_rng_below(&rng, 2000) - 1000);
-            n += (size_t)snprintf(s + n, sizeof s - n, "%.*g", 1 + (int)crm_rng_below(&rng, 20),
-                                  v);
+            n += (size_t)snprintf(s + n, sizeof s - n, "%.*g", 1 + (int)crm_rng_below(&rng, 20), v);
         } else if (kind == 1) { /* halfway-ish cases: many digits */
             int nd = 1 + (int)crm_rng_below(&rng, 40);
             for (int k = 0; k < nd; k++) {
@@ -647,7 +642,8 @@ static void parse_double_matches_strtod_on_random_strings(void **state)
                                   (unsigned long long)crm_rng_next(&rng) >> crm_rng_below(&rng, 60),
                                   -340 + (int)crm_rng_below(&rng, 30));
         } else { /* leading zeros and fraction-only */
-            n += (size_t)snprintf(s + n, sizeof s - n, "0000.%0*llu", 1 + (int)crm_rng_below(&rng, 25),
+            n += (size_t)snprintf(s + n, sizeof s - n, "0000.%0*llu",
+                                  1 + (int)crm_rng_below(&rng, 25),
                                   (unsigned long long)crm_rng_below(&rng, 1000000000));
         }
         s[n] = '\0';
@@ -756,15 +752,32 @@ typedef struct num_case {
 static void parse_double_grammar_cases(void **state)
 {
     static const num_case cases[] = {
-        { "0", 1, 0.0 },         { "-0", 1, -0.0 },       { "1.5e3", 1, 1500.0 },
-        { ".5", 1, 0.5 },        { "5.", 1, 5.0 },        { "+7", 1, 7.0 },
-        { "1E-2", 1, 0.01 },     { "1e+2", 1, 100.0 },    { "123e30", 1, 123e30 },
-        { "1x", 0, 0 },          { " 1", 0, 0 },          { "1 ", 0, 0 },
-        { "", 0, 0 },            { ".", 0, 0 },           { "e5", 0, 0 },
-        { "1e", 0, 0 },          { "1e+", 0, 0 },         { "0x10", 0, 0 },
-        { "1,5", 0, 0 },         { "--1", 0, 0 },         { "1.2.3", 0, 0 },
-        { "1e99999999999", 1, HUGE_VAL }, { "1e-99999999999", 1, 0.0 },
-        { "INF", 1, HUGE_VAL },  { "-infinity", 1, -HUGE_VAL }, { "infinit", 0, 0 },
+        { "0", 1, 0.0 },
+        { "-0", 1, -0.0 },
+        { "1.5e3", 1, 1500.0 },
+        { ".5", 1, 0.5 },
+        { "5.", 1, 5.0 },
+        { "+7", 1, 7.0 },
+        { "1E-2", 1, 0.01 },
+        { "1e+2", 1, 100.0 },
+        { "123e30", 1, 123e30 },
+        { "1x", 0, 0 },
+        { " 1", 0, 0 },
+        { "1 ", 0, 0 },
+        { "", 0, 0 },
+        { ".", 0, 0 },
+        { "e5", 0, 0 },
+        { "1e", 0, 0 },
+        { "1e+", 0, 0 },
+        { "0x10", 0, 0 },
+        { "1,5", 0, 0 },
+        { "--1", 0, 0 },
+        { "1.2.3", 0, 0 },
+        { "1e99999999999", 1, HUGE_VAL },
+        { "1e-99999999999", 1, 0.0 },
+        { "INF", 1, HUGE_VAL },
+        { "-infinity", 1, -HUGE_VAL },
+        { "infinit", 0, 0 },
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

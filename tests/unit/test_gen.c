@@ -1,14 +1,14 @@
 /* test_gen.c: the synthetic customer generator: determinism (seed and thread count), the
  * columns, the rates of missing values, outliers and churn, bills that add up, and latent
  * types that differ where they should. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <crmkit/gen.h>
 #include <crmkit/io.h>
+
+#include "crm_test.h"
 
 static crm_table *gen(int64_t n, uint64_t seed, double miss, double out, int threads, bool truth)
 {
@@ -35,12 +35,13 @@ static const double *col(const crm_table *t, const char *name)
 
 static void gen_has_the_documented_columns(void **state)
 {
-    static const char *names[] = {
-        "subscriber_id", "region", "plan_type", "tenure_days", "upload_mb", "download_mb",
-        "voice_onnet_min", "voice_offnet_min", "sms_count", "called_parties", "complaints",
-        "bill_voice", "bill_data", "bill_sms", "bill_vas", "monthly_bill", "revenue", "churn",
-        "true_type"
-    };
+    static const char *names[] = { "subscriber_id",   "region",           "plan_type",
+                                   "tenure_days",     "upload_mb",        "download_mb",
+                                   "voice_onnet_min", "voice_offnet_min", "sms_count",
+                                   "called_parties",  "complaints",       "bill_voice",
+                                   "bill_data",       "bill_sms",         "bill_vas",
+                                   "monthly_bill",    "revenue",          "churn",
+                                   "true_type" };
     crm_table *t = gen(5000, 1, 0.02, 0.005, 0, true);
     char buf[32];
     (void)state;
@@ -118,8 +119,8 @@ static void gen_rates_of_missing_outliers_and_churn_are_about_right(void **state
     crm_table *clean = gen(n, 11, 0.0, 0.0, 0, true);
     const double *down = col(t, "download_mb");
     const double *churn = col(t, "churn");
-    static const char *usage[] = { "upload_mb", "download_mb", "voice_onnet_min",
-                                   "voice_offnet_min", "sms_count", "called_parties" };
+    static const char *usage[] = { "upload_mb",        "download_mb", "voice_onnet_min",
+                                   "voice_offnet_min", "sms_count",   "called_parties" };
     int64_t n_miss = 0;
     int64_t n_churn = 0;
     int64_t n_outlier_rows = 0;

@@ -91,33 +91,41 @@ static int gen_customers(int argc, char **argv)
             p.with_truth = true;
         } else if ((v = opt_value(argc, argv, &i, "--rows", &missing)) != NULL) {
             if (!cli_parse_int(v, 1, INT32_MAX - 1, &iv)) {
-                return cli_usage_error("gen customers", "--rows needs a whole number >= 1, "
-                                                        "got \"%s\"", v);
+                return cli_usage_error("gen customers",
+                                       "--rows needs a whole number >= 1, "
+                                       "got \"%s\"",
+                                       v);
             }
             p.n_rows = iv;
         } else if (!missing && (v = opt_value(argc, argv, &i, "--seed", &missing)) != NULL) {
             if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-                return cli_usage_error("gen customers", "--seed needs a whole number >= 0, "
-                                                        "got \"%s\"", v);
+                return cli_usage_error("gen customers",
+                                       "--seed needs a whole number >= 0, "
+                                       "got \"%s\"",
+                                       v);
             }
             p.seed = (uint64_t)iv;
         } else if (!missing &&
                    (v = opt_value(argc, argv, &i, "--missing-rate", &missing)) != NULL) {
             if (!cli_parse_double(v, &dv) || dv < 0 || dv > 0.5) {
-                return cli_usage_error("gen customers", "--missing-rate needs a number in "
-                                                        "[0, 0.5], got \"%s\"", v);
+                return cli_usage_error("gen customers",
+                                       "--missing-rate needs a number in "
+                                       "[0, 0.5], got \"%s\"",
+                                       v);
             }
             p.missing_rate = dv;
         } else if (!missing &&
                    (v = opt_value(argc, argv, &i, "--outlier-rate", &missing)) != NULL) {
             if (!cli_parse_double(v, &dv) || dv < 0 || dv > 0.5) {
-                return cli_usage_error("gen customers", "--outlier-rate needs a number in "
-                                                        "[0, 0.5], got \"%s\"", v);
+                return cli_usage_error("gen customers",
+                                       "--outlier-rate needs a number in "
+                                       "[0, 0.5], got \"%s\"",
+                                       v);
             }
             p.outlier_rate = dv;
-        } else if (!missing && ((v = opt_value(argc, argv, &i, "-o", &missing)) != NULL ||
-                                (!missing &&
-                                 (v = opt_value(argc, argv, &i, "--output", &missing)) != NULL))) {
+        } else if (!missing &&
+                   ((v = opt_value(argc, argv, &i, "-o", &missing)) != NULL ||
+                    (!missing && (v = opt_value(argc, argv, &i, "--output", &missing)) != NULL))) {
             out = v;
         } else if (missing) {
             return cli_usage_error("gen customers", "%s needs a value", argv[i]);
