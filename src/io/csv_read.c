@@ -576,7 +576,7 @@ static col_verdict judge_column(const read_state *st, int32_t j)
         v.type = CRM_COL_CATEGORICAL;
         return v;
     }
-    if (n_word > 0) {
+    if (n_word > 0 && word != NULL) { /* a counted word was always noted */
         v.err_line = word->word_line;
         v.text = word->word;
     } else if (inf != NULL) {
