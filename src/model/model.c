@@ -442,10 +442,11 @@ static crm_status verify_header(crm_model_reader *r, uint32_t *n_sections, crm_e
     }
     version = load_u32(r->data + 8);
     if (version != CRM_MODEL_FORMAT_VERSION) {
-        snprintf(msg, sizeof msg,
-                 "model file format version %u; this crmkit reads version %u (refit the model "
-                 "or use a matching crmkit)",
-                 version, CRM_MODEL_FORMAT_VERSION);
+        (void)snprintf(
+            msg, sizeof msg,
+            "model file format version %u; this crmkit reads version %u (refit the model "
+            "or use a matching crmkit)",
+            version, CRM_MODEL_FORMAT_VERSION);
         return bad(err, r, msg);
     }
     if (load_u32(r->data + HEADER_BYTES - 4) != crm__crc32(0, r->data, HEADER_BYTES - 4)) {
@@ -473,19 +474,21 @@ static crm_status verify_sections(crm_model_reader *r, uint32_t n, crm_error *er
         uint64_t plen;
         uint32_t crc;
         if (r->len - pos < SECTION_HEAD_BYTES) {
-            snprintf(msg, sizeof msg, "truncated model file (section %u of %u missing)", i + 1, n);
+            (void)snprintf(msg, sizeof msg, "truncated model file (section %u of %u missing)",
+                           i + 1, n);
             return bad(err, r, msg);
         }
         plen = load_u64(head + CRM_MODEL_TAG_BYTES);
         if (plen > (uint64_t)(r->len - pos - SECTION_HEAD_BYTES)) {
-            snprintf(msg, sizeof msg, "truncated model file (section %u of %u cut short)", i + 1,
-                     n);
+            (void)snprintf(msg, sizeof msg, "truncated model file (section %u of %u cut short)",
+                           i + 1, n);
             return bad(err, r, msg);
         }
         crc = crm__crc32(0, head, CRM_MODEL_TAG_BYTES + 8);
         crc = crm__crc32(crc, head + SECTION_HEAD_BYTES, (size_t)plen);
         if (crc != load_u32(head + CRM_MODEL_TAG_BYTES + 8)) {
-            snprintf(msg, sizeof msg, "corrupt model file: checksum mismatch in section %u", i + 1);
+            (void)snprintf(msg, sizeof msg, "corrupt model file: checksum mismatch in section %u",
+                           i + 1);
             return bad(err, r, msg);
         }
         if (!read_name(head, CRM_MODEL_TAG_BYTES, s->tag)) {
@@ -493,8 +496,8 @@ static crm_status verify_sections(crm_model_reader *r, uint32_t n, crm_error *er
         }
         for (uint32_t j = 0; j < i; j++) {
             if (strcmp(r->sections[j].tag, s->tag) == 0) {
-                snprintf(msg, sizeof msg, "corrupt model file: section \"%s\" appears twice",
-                         s->tag);
+                (void)snprintf(msg, sizeof msg, "corrupt model file: section \"%s\" appears twice",
+                               s->tag);
                 return bad(err, r, msg);
             }
         }
@@ -580,22 +583,22 @@ crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_e
     }
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         e = S_ISDIR(st.st_mode) ? EISDIR : errno;
-        fclose(fp);
+        (void)fclose(fp);
         return crm__error_errno(err, e ? e : EIO, path, "cannot read model file");
     }
     if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-        fclose(fp);
+        (void)fclose(fp);
         return crm__error_at(err, CRM_ELIMIT, path, 0, 0, "model file too large");
     }
     len = (size_t)st.st_size;
     data = crm_malloc(len);
     if (data == NULL) {
-        fclose(fp);
+        (void)fclose(fp);
         return crm__error_nomem(err);
     }
     if (len > 0 && fread(data, 1, len, fp) != len) {
         e = ferror(fp) ? errno : 0;
-        fclose(fp);
+        (void)fclose(fp);
         crm_free(data);
         if (e == 0) {
             return crm__error_at(err, CRM_EFORMAT, path, 0, 0,
@@ -603,7 +606,7 @@ crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_e
         }
         return crm__error_errno(err, e, path, "cannot read model file");
     }
-    fclose(fp);
+    (void)fclose(fp);
     return open_owned(data, len, path, out, err);
 }
 

@@ -286,7 +286,7 @@ static void tier_name(int32_t r, int32_t k, char *buf, size_t size)
     int32_t first = -1;
     int32_t count = 0;
     if (k <= 4) {
-        snprintf(buf, size, "%s", metals[r]);
+        (void)snprintf(buf, size, "%s", metals[r]);
         return;
     }
     tier = (int32_t)((int64_t)r * 4 / k);
@@ -297,9 +297,9 @@ static void tier_name(int32_t r, int32_t k, char *buf, size_t size)
         }
     }
     if (count == 1) {
-        snprintf(buf, size, "%s", metals[tier]);
+        (void)snprintf(buf, size, "%s", metals[tier]);
     } else {
-        snprintf(buf, size, "%s %d", metals[tier], (int)(r - first + 1));
+        (void)snprintf(buf, size, "%s %d", metals[tier], (int)(r - first + 1));
     }
 }
 
@@ -410,7 +410,7 @@ static crm_status default_names(crm_profile *pr, crm_error *err)
         if (pr->tier_by != NULL) {
             tier_name(r, pr->k, buf, sizeof buf);
         } else {
-            snprintf(buf, sizeof buf, "Segment %d", (int)s + 1);
+            (void)snprintf(buf, sizeof buf, "Segment %d", (int)s + 1);
         }
         pr->names[s] = crm_strdup(buf);
         if (pr->names[s] == NULL) {
