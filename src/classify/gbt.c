@@ -785,7 +785,11 @@ static void raw_rows(const crm_gbt *g, const crm_matrix *x, int64_t lo, int32_t 
         for (int32_t r = 0; r < n; r++) {
             idx[r] = 0;
         }
+        /* Children come after their parent, so a level where no row moved means every row
+         * sits on a leaf: leaf-wise trees are often twice as deep on one branch as most rows
+         * go. */
         for (int32_t d = 0; d < g->tree_depth[t]; d++) {
+            uint32_t moved = 0;
             for (int32_t r = 0; r < n; r++) {
                 const crm__gbt_node *q = nd + idx[r];
                 double v = xr[r][q->feat];
@@ -794,7 +798,12 @@ static void raw_rows(const crm_gbt *g, const crm_matrix *x, int64_t lo, int32_t 
                 if (v != v) {
                     right = k & 1u;
                 }
-                idx[r] = (k >> 1) + right;
+                uint32_t next = (k >> 1) + right;
+                moved |= next ^ idx[r];
+                idx[r] = next;
+            }
+            if (moved == 0) {
+                break;
             }
         }
         for (int32_t r = 0; r < n; r++) {
