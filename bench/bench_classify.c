@@ -87,8 +87,12 @@ static int wanted(const char *list, const char *name)
     return 0;
 }
 
-static void run_algo(const bench_algo *a, const crm_table *train, const crm_table *test,
-                     const crm_table *big, int repeat, int32_t n_threads)
+static void run_algo(const bench_algo *a,
+                     const crm_table *train,
+                     const crm_table *test,
+                     const crm_table *big,
+                     int repeat,
+                     int32_t n_threads)
 {
     crm_classifier_params p = crm_classifier_params_default();
     crm_classifier *c = NULL;

@@ -16,11 +16,11 @@
 #include <crmkit/status.h>
 
 typedef struct crm_c45_params {
-    double confidence;     /* pruning confidence factor in (0, 0.5]; default 0.25 (J48's -C) */
-    double min_leaf;       /* minimum (weighted) rows in at least two branches; default 2 */
-    int32_t prune;         /* 1 = pessimistic-error pruning (default), 0 = keep the grown tree */
+    double confidence;       /* pruning confidence factor in (0, 0.5]; default 0.25 (J48's -C) */
+    double min_leaf;         /* minimum (weighted) rows in at least two branches; default 2 */
+    int32_t prune;           /* 1 = pessimistic-error pruning (default), 0 = keep the grown tree */
     int32_t subtree_raising; /* 1 = also try raising the largest branch (default, as J48) */
-    int32_t max_depth;     /* 0 = unlimited */
+    int32_t max_depth;       /* 0 = unlimited */
 } crm_c45_params;
 
 CRM_API crm_c45_params crm_c45_params_default(void);

@@ -70,8 +70,8 @@ typedef struct crm_classifier_params {
     /* Columns never used as features (borrowed; may be NULL). Unknown names are ignored. */
     const char *const *drop;
     int32_t n_drop;
-    uint64_t seed;       /* every random choice (splits, initial weights, shuffles) */
-    int32_t n_threads;   /* 0 = OpenMP default; never changes results */
+    uint64_t seed;     /* every random choice (splits, initial weights, shuffles) */
+    int32_t n_threads; /* 0 = OpenMP default; never changes results */
     /* Members of a vote (algo == CRM_CLF_VOTE): each uses its own params struct below. */
     crm_clf_algo members[CRM_CLF_MAX_MEMBERS];
     int32_t n_members;
@@ -98,13 +98,18 @@ typedef struct crm_classifier crm_classifier; /* opaque */
  *  message names it), CRM_EDATA (target with fewer than two classes, a missing target value
  *  (file line named), no usable feature), CRM_EUNSUPPORTED (algorithm not in this build),
  *  CRM_ENOMEM, CRM_ECANCELLED. */
-CRM_API crm_status crm_classifier_fit(const crm_table *t, const crm_classifier_params *p,
-                                      const crm_progress *progress, crm_classifier **out,
+CRM_API crm_status crm_classifier_fit(const crm_table *t,
+                                      const crm_classifier_params *p,
+                                      const crm_progress *progress,
+                                      crm_classifier **out,
                                       crm_error *err);
 /** Fit on the rows rows[n_sel] of t only (for held-out evaluation); rows are 0-based. */
-CRM_API crm_status crm_classifier_fit_rows(const crm_table *t, const int64_t *rows,
-                                           int64_t n_sel, const crm_classifier_params *p,
-                                           const crm_progress *progress, crm_classifier **out,
+CRM_API crm_status crm_classifier_fit_rows(const crm_table *t,
+                                           const int64_t *rows,
+                                           int64_t n_sel,
+                                           const crm_classifier_params *p,
+                                           const crm_progress *progress,
+                                           crm_classifier **out,
                                            crm_error *err);
 CRM_API void crm_classifier_free(crm_classifier *c); /* NULL is a no-op */
 
@@ -118,18 +123,25 @@ typedef struct crm_clf_predict_info {
  *  major). info may be NULL. Features are found by name. Errors: CRM_ENOTFOUND (a feature
  *  column is absent: the message names it), CRM_EDATA (a feature has another type),
  *  CRM_ENOMEM. Unseen categories are not an error: they are treated as missing and counted. */
-CRM_API crm_status crm_classifier_predict_proba(const crm_classifier *c, const crm_table *t,
-                                                double *proba, crm_clf_predict_info *info,
+CRM_API crm_status crm_classifier_predict_proba(const crm_classifier *c,
+                                                const crm_table *t,
+                                                double *proba,
+                                                crm_clf_predict_info *info,
                                                 crm_error *err);
 /** The same for rows[n_sel] of t; proba[n_sel * n_classes]. */
-CRM_API crm_status crm_classifier_predict_proba_rows(const crm_classifier *c, const crm_table *t,
-                                                     const int64_t *rows, int64_t n_sel,
-                                                     double *proba, crm_clf_predict_info *info,
+CRM_API crm_status crm_classifier_predict_proba_rows(const crm_classifier *c,
+                                                     const crm_table *t,
+                                                     const int64_t *rows,
+                                                     int64_t n_sel,
+                                                     double *proba,
+                                                     crm_clf_predict_info *info,
                                                      crm_error *err);
 /** Most probable class of every row (labels[n_rows], class indices; ties go to the lowest
  *  index). */
-CRM_API crm_status crm_classifier_predict(const crm_classifier *c, const crm_table *t,
-                                          int32_t *labels, crm_clf_predict_info *info,
+CRM_API crm_status crm_classifier_predict(const crm_classifier *c,
+                                          const crm_table *t,
+                                          int32_t *labels,
+                                          crm_clf_predict_info *info,
                                           crm_error *err);
 
 CRM_API crm_clf_algo crm_classifier_algo(const crm_classifier *c);
@@ -149,38 +161,43 @@ CRM_API double crm_classifier_fit_seconds(const crm_classifier *c);
 /** True class index of every row of t from the target column (labels[n_rows]); a value that
  *  is not a class gives -1 and is counted in *n_unknown (may be NULL). Errors: CRM_ENOTFOUND
  *  (no target column), CRM_EDATA (a missing target value, line named). */
-CRM_API crm_status crm_classifier_true_labels(const crm_classifier *c, const crm_table *t,
-                                              int32_t *labels, int64_t *n_unknown,
+CRM_API crm_status crm_classifier_true_labels(const crm_classifier *c,
+                                              const crm_table *t,
+                                              int32_t *labels,
+                                              int64_t *n_unknown,
                                               crm_error *err);
 
 /** Readable description, line by line, through line_fn (for C4.5: the tree as rules).
  *  Errors: what line_fn cannot cause; CRM_ENOMEM. */
 CRM_API crm_status crm_classifier_describe(const crm_classifier *c,
-                                           void (*line_fn)(void *ud, const char *line), void *ud,
+                                           void (*line_fn)(void *ud, const char *line),
+                                           void *ud,
                                            crm_error *err);
 
 /** Save atomically to path (kind "classifier"). Errors: CRM_EIO, CRM_ENOMEM. */
 CRM_API crm_status crm_classifier_save(const crm_classifier *c, const char *path, crm_error *err);
 /** Write the model's sections into w (for embedding in the server or another file). */
-CRM_API crm_status crm_classifier_save_writer(const crm_classifier *c, crm_model_writer *w,
+CRM_API crm_status crm_classifier_save_writer(const crm_classifier *c,
+                                              crm_model_writer *w,
                                               crm_error *err);
 /** Load a model file. Errors: CRM_ENOTFOUND, CRM_EIO, CRM_EFORMAT (damaged file, or a model
  *  of another kind: the message names the kind found), CRM_EUNSUPPORTED (algorithm not in
  *  this build), CRM_ENOMEM. */
 CRM_API crm_status crm_classifier_load(const char *path, crm_classifier **out, crm_error *err);
-CRM_API crm_status crm_classifier_load_reader(const crm_model_reader *r, crm_classifier **out,
+CRM_API crm_status crm_classifier_load_reader(const crm_model_reader *r,
+                                              crm_classifier **out,
                                               crm_error *err);
 
 /* ---- evaluation ---- */
 
 /* Result of a held-out or cross-validated evaluation. Owns its arrays: crm_clf_eval_fini. */
 typedef struct crm_clf_eval {
-    crm_clf_metrics metrics;   /* on the held-out rows (or all folds pooled) */
-    double fit_seconds;        /* sum over folds for cross-validation */
+    crm_clf_metrics metrics; /* on the held-out rows (or all folds pooled) */
+    double fit_seconds;      /* sum over folds for cross-validation */
     double predict_seconds;
-    int64_t n_train;           /* rows fitted on (per fold: the last fold's) */
-    int64_t n_test;            /* rows scored */
-    int32_t n_folds;           /* 0 for a held-out split */
+    int64_t n_train; /* rows fitted on (per fold: the last fold's) */
+    int64_t n_test;  /* rows scored */
+    int32_t n_folds; /* 0 for a held-out split */
     crm_clf_predict_info info;
 } crm_clf_eval;
 
@@ -189,21 +206,29 @@ CRM_API void crm_clf_eval_fini(crm_clf_eval *e); /* NULL is a no-op */
 /** Stratified held-out evaluation: split t by target (test_size in (0, 1), params.seed),
  *  fit on the training part, score the test part. *model_out (may be NULL) receives the
  *  model fitted on the training part. e is initialised here. */
-CRM_API crm_status crm_classifier_holdout(const crm_table *t, const crm_classifier_params *p,
-                                          double test_size, const crm_progress *progress,
-                                          crm_classifier **model_out, crm_clf_eval *e,
+CRM_API crm_status crm_classifier_holdout(const crm_table *t,
+                                          const crm_classifier_params *p,
+                                          double test_size,
+                                          const crm_progress *progress,
+                                          crm_classifier **model_out,
+                                          crm_clf_eval *e,
                                           crm_error *err);
 /** Stratified k-fold cross-validation (k >= 2, params.seed): metrics over the pooled
  *  out-of-fold predictions. e is initialised here. */
 CRM_API crm_status crm_classifier_cross_validate(const crm_table *t,
-                                                 const crm_classifier_params *p, int32_t k,
-                                                 const crm_progress *progress, crm_clf_eval *e,
+                                                 const crm_classifier_params *p,
+                                                 int32_t k,
+                                                 const crm_progress *progress,
+                                                 crm_clf_eval *e,
                                                  crm_error *err);
 /** Score a fitted model on labelled rows of t (all rows), the true classes read from column
  *  `target` (NULL = the column the model was trained on). e is initialised here. Errors:
  *  CRM_ENOTFOUND (no such column, or a feature absent), CRM_EDATA (a missing true class, or a
  *  class the model does not know: the message counts them). */
-CRM_API crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t,
-                                           const char *target, crm_clf_eval *e, crm_error *err);
+CRM_API crm_status crm_classifier_evaluate(const crm_classifier *c,
+                                           const crm_table *t,
+                                           const char *target,
+                                           crm_clf_eval *e,
+                                           crm_error *err);
 
 #endif

@@ -23,33 +23,43 @@
  *  train[n] and test[n] are caller-owned; indices come out sorted. Errors: CRM_EINVAL
  *  (test_size outside (0, 1), a label out of range), CRM_EDATA (a part would be empty),
  *  CRM_ENOMEM. */
-CRM_API crm_status crm_split_stratified(const int32_t *y, int64_t n, int32_t n_classes,
-                                        double test_size, uint64_t seed, int64_t *train,
-                                        int64_t *n_train, int64_t *test, int64_t *n_test,
+CRM_API crm_status crm_split_stratified(const int32_t *y,
+                                        int64_t n,
+                                        int32_t n_classes,
+                                        double test_size,
+                                        uint64_t seed,
+                                        int64_t *train,
+                                        int64_t *n_train,
+                                        int64_t *test,
+                                        int64_t *n_test,
                                         crm_error *err);
 
 /** Stratified k-fold assignment: fold[n] in [0, k); each class is shuffled (seed) and dealt
  *  round-robin over the folds, so fold sizes per class differ by at most one. Errors:
  *  CRM_EINVAL (k < 2, k > n, a label out of range), CRM_ENOMEM. */
-CRM_API crm_status crm_kfold_stratified(const int32_t *y, int64_t n, int32_t n_classes,
-                                        int32_t k, uint64_t seed, int32_t *fold,
+CRM_API crm_status crm_kfold_stratified(const int32_t *y,
+                                        int64_t n,
+                                        int32_t n_classes,
+                                        int32_t k,
+                                        uint64_t seed,
+                                        int32_t *fold,
                                         crm_error *err);
 
 /* ---- metrics ---- */
 
 /* One row of a cumulative gains table: the top `frac` of rows by score. */
 typedef struct crm_gains_row {
-    double frac;          /* fraction of rows targeted, e.g. 0.1 for the first decile */
-    int64_t n_rows;       /* rows in the targeted part: ceil(frac * n) */
-    int64_t n_positive;   /* positives among them */
-    double gain;          /* n_positive / all positives (cumulative capture rate) */
-    double lift;          /* gain / frac */
-    double precision;     /* n_positive / n_rows */
+    double frac;        /* fraction of rows targeted, e.g. 0.1 for the first decile */
+    int64_t n_rows;     /* rows in the targeted part: ceil(frac * n) */
+    int64_t n_positive; /* positives among them */
+    double gain;        /* n_positive / all positives (cumulative capture rate) */
+    double lift;        /* gain / frac */
+    double precision;   /* n_positive / n_rows */
 } crm_gains_row;
 
 typedef struct crm_clf_metrics {
     int32_t n_classes;
-    int64_t n;              /* rows scored */
+    int64_t n; /* rows scored */
     double accuracy;
     double error;           /* 1 - accuracy */
     double *precision;      /* [n_classes] */
@@ -59,12 +69,12 @@ typedef struct crm_clf_metrics {
     double macro_precision; /* unweighted means over classes */
     double macro_recall;
     double macro_f1;
-    double weighted_f1;     /* mean weighted by support */
-    int64_t *confusion;     /* [n_classes * n_classes], row = true class, column = predicted */
-    double auc;             /* binary targets with both classes present: ROC AUC of the
-                               class-1 probability; NaN otherwise */
-    int32_t n_gains;        /* binary targets: 10 (deciles); 0 otherwise */
-    crm_gains_row *gains;   /* [n_gains] */
+    double weighted_f1;   /* mean weighted by support */
+    int64_t *confusion;   /* [n_classes * n_classes], row = true class, column = predicted */
+    double auc;           /* binary targets with both classes present: ROC AUC of the
+                             class-1 probability; NaN otherwise */
+    int32_t n_gains;      /* binary targets: 10 (deciles); 0 otherwise */
+    crm_gains_row *gains; /* [n_gains] */
 } crm_clf_metrics;
 
 /** Compute every metric from true labels y[n], predicted labels pred[n] and (may be NULL)
@@ -72,20 +82,28 @@ typedef struct crm_clf_metrics {
  *  AUC and the gains table use proba[i * 2 + 1]. m is initialised here; release it with
  *  crm_clf_metrics_fini. Errors: CRM_EINVAL (n_classes < 1, a label out of range),
  *  CRM_ENOMEM. */
-CRM_API crm_status crm_clf_metrics_compute(const int32_t *y, const int32_t *pred,
-                                           const double *proba, int64_t n, int32_t n_classes,
-                                           crm_clf_metrics *m, crm_error *err);
+CRM_API crm_status crm_clf_metrics_compute(const int32_t *y,
+                                           const int32_t *pred,
+                                           const double *proba,
+                                           int64_t n,
+                                           int32_t n_classes,
+                                           crm_clf_metrics *m,
+                                           crm_error *err);
 CRM_API void crm_clf_metrics_fini(crm_clf_metrics *m); /* NULL is a no-op */
 
 /** ROC AUC of scores score[n] for binary labels y01[n] (1 = positive), ties as scikit-learn.
  *  Errors: CRM_EDATA (only one class present), CRM_ENOMEM. */
-CRM_API crm_status crm_roc_auc(const int32_t *y01, const double *score, int64_t n, double *auc,
-                               crm_error *err);
+CRM_API crm_status
+crm_roc_auc(const int32_t *y01, const double *score, int64_t n, double *auc, crm_error *err);
 
 /** Cumulative gains table: rows sorted by score descending (ties by row index), top
  *  fractions frac[i] = (i + 1) / n_bins. rows[n_bins] is caller-owned. Errors: CRM_EINVAL
  *  (n_bins < 1), CRM_EDATA (no positive), CRM_ENOMEM. */
-CRM_API crm_status crm_gains_table(const int32_t *y01, const double *score, int64_t n,
-                                   int32_t n_bins, crm_gains_row *rows, crm_error *err);
+CRM_API crm_status crm_gains_table(const int32_t *y01,
+                                   const double *score,
+                                   int64_t n,
+                                   int32_t n_bins,
+                                   crm_gains_row *rows,
+                                   crm_error *err);
 
 #endif

@@ -18,8 +18,11 @@
 #include <omp.h>
 #endif
 
-crm_status crm__c45_grow(c45_tree *t, const double *w, int n_threads,
-                         const crm_progress *progress, crm_error *err);
+crm_status crm__c45_grow(c45_tree *t,
+                         const double *w,
+                         int n_threads,
+                         const crm_progress *progress,
+                         crm_error *err);
 
 typedef struct c45_model {
     int32_t k;
@@ -164,8 +167,11 @@ static int n_threads_of(const crm_classifier_params *p)
 #endif
 }
 
-static crm_status c45_fit(const crm__clf_data *train, const crm_classifier_params *p,
-                          crm_rng *rng, const crm_progress *progress, void **out,
+static crm_status c45_fit(const crm__clf_data *train,
+                          const crm_classifier_params *p,
+                          crm_rng *rng,
+                          const crm_progress *progress,
+                          void **out,
                           crm_error *err)
 {
     c45_tree t;
@@ -223,8 +229,7 @@ done:
     return rc;
 }
 
-static void predict_row(const c45_model *m, const double *x, double w, int32_t node,
-                        double *out)
+static void predict_row(const c45_model *m, const double *x, double w, int32_t node, double *out)
 {
     for (;;) {
         int32_t a = m->attr[node];
@@ -259,8 +264,7 @@ static void predict_row(const c45_model *m, const double *x, double w, int32_t n
     }
 }
 
-static crm_status c45_predict(const void *pm, const crm__clf_data *x, double *proba,
-                              crm_error *err)
+static crm_status c45_predict(const void *pm, const crm__clf_data *x, double *proba, crm_error *err)
 {
     const c45_model *m = pm;
     const crm_matrix *raw = x->raw;
@@ -368,8 +372,11 @@ static int model_valid(const c45_model *m, const crm__clf_schema *schema)
     return 1;
 }
 
-static crm_status c45_load(const crm_model_reader *r, const char *tag,
-                           const crm__clf_schema *schema, void **out, crm_error *err)
+static crm_status c45_load(const crm_model_reader *r,
+                           const char *tag,
+                           const crm__clf_schema *schema,
+                           void **out,
+                           crm_error *err)
 {
     crm_section s;
     c45_model *m = NULL;
@@ -387,9 +394,8 @@ static crm_status c45_load(const crm_model_reader *r, const char *tag,
     (void)crm_section_get_i32(&s, &m->d);
     (void)crm_section_get_i32(&s, &m->n_nodes);
     (void)crm_section_get_i32(&s, &m->n_bagw);
-    if (s.failed || m->k < 2 || m->k > 1 << 20 || m->d < 1 || m->d > 1 << 20 ||
-        m->n_nodes < 1 || (size_t)m->n_nodes > s.len / 8 || m->n_bagw < 0 ||
-        (size_t)m->n_bagw > s.len / 8) {
+    if (s.failed || m->k < 2 || m->k > 1 << 20 || m->d < 1 || m->d > 1 << 20 || m->n_nodes < 1 ||
+        (size_t)m->n_nodes > s.len / 8 || m->n_bagw < 0 || (size_t)m->n_bagw > s.len / 8) {
         rc = crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
                            "C4.5 section: bad sizes");
         goto fail;
@@ -496,8 +502,10 @@ static void describe_node(describe_ctx *dc, int32_t i, int32_t depth)
     }
 }
 
-static crm_status c45_describe(const void *pm, const crm__clf_schema *schema,
-                               void (*line_fn)(void *ud, const char *line), void *ud,
+static crm_status c45_describe(const void *pm,
+                               const crm__clf_schema *schema,
+                               void (*line_fn)(void *ud, const char *line),
+                               void *ud,
                                crm_error *err)
 {
     const c45_model *m = pm;

@@ -29,7 +29,7 @@
 #include <omp.h>
 #endif
 
-#define LN2 0.69314718055994530942
+#define LN2           0.69314718055994530942
 #define PAR_MIN_ITEMS 4096
 
 int64_t crm__c45_new_nodes(c45_tree *t, int32_t n)
@@ -119,11 +119,11 @@ typedef struct cand {
 
 typedef struct grow_ctx {
     c45_tree *t;
-    const double *lnf_tab;   /* x ln x for x = 0..n_rows, or NULL */
-    double **scratch;        /* [d] per-attribute scratch */
-    double **sorted_all;     /* [d]: all known training values, sorted (numeric only) */
+    const double *lnf_tab; /* x ln x for x = 0..n_rows, or NULL */
+    double **scratch;      /* [d] per-attribute scratch */
+    double **sorted_all;   /* [d]: all known training values, sorted (numeric only) */
     int64_t *n_sorted_all;
-    cand *cands;             /* [d] */
+    cand *cands; /* [d] */
     int n_threads;
     const crm_progress *progress;
     double done_w;
@@ -153,8 +153,8 @@ static inline double lnf_w(const grow_ctx *g, int integral, double x)
     return crm__c45_lnf(x);
 }
 
-static double entropy_w(const grow_ctx *g, int integral, const double *dist, int32_t k,
-                        double total)
+static double
+entropy_w(const grow_ctx *g, int integral, const double *dist, int32_t k, double total)
 {
     double s = 0.0;
     for (int32_t c = 0; c < k; c++) {
@@ -177,8 +177,8 @@ static double info_gain(double old_ent, double new_ent, double known_w, double t
     return num / known_w;
 }
 
-static double gain_ratio(double gain, const double *bag_w, int32_t n_bags, double known_w,
-                         double total_w)
+static double
+gain_ratio(double gain, const double *bag_w, int32_t n_bags, double known_w, double total_w)
 {
     double split = 0.0;
     if (known_w > C45_SMALL) {
@@ -290,9 +290,9 @@ static void eval_nominal(const grow_ctx *g, const gset *s, int32_t a, double tot
     const c45_tree *t = g->t;
     const int32_t k = t->k;
     const int32_t nl = t->n_levels[a];
-    double *bag = g->scratch[a];      /* nl x k */
+    double *bag = g->scratch[a];        /* nl x k */
     double *bw = bag + (int64_t)nl * k; /* nl */
-    double *known = bw + nl;          /* k */
+    double *known = bw + nl;            /* k */
     double kw = 0.0;
     double new_ent = 0.0;
     int32_t enough = 0;
@@ -398,8 +398,12 @@ static double snap_threshold(const grow_ctx *g, int32_t a, double thr)
 }
 
 /* Which branch item i goes to (-1: missing, shared by all). */
-static int32_t branch_of(const c45_tree *t, const gset *s, int32_t a, const cand *c,
-                         const int32_t *left_mark, int64_t i)
+static int32_t branch_of(const c45_tree *t,
+                         const gset *s,
+                         int32_t a,
+                         const cand *c,
+                         const int32_t *left_mark,
+                         int64_t i)
 {
     double v = t->x->data[(int64_t)s->it.row[i] * t->x->ld + a];
     if (isnan(v)) {
@@ -417,14 +421,13 @@ static int32_t branch_of(const c45_tree *t, const gset *s, int32_t a, const cand
 
 typedef struct part {
     int32_t nb;
-    int32_t *dest;     /* [items]: branch or -1 */
-    int64_t *newpos;   /* [items]: position in its child (for shared rows: among the shared) */
+    int32_t *dest;   /* [items]: branch or -1 */
+    int64_t *newpos; /* [items]: position in its child (for shared rows: among the shared) */
     int64_t n_shared;
-    double *prob;      /* [nb]: share of a missing row per branch */
+    double *prob; /* [nb]: share of a missing row per branch */
 } part;
 
-static crm_status make_children(grow_ctx *g, const gset *s, int32_t a, const part *pt,
-                                gset *kids)
+static crm_status make_children(grow_ctx *g, const gset *s, int32_t a, const part *pt, gset *kids)
 {
     const c45_tree *t = g->t;
     const int32_t d = t->d;
@@ -531,8 +534,8 @@ static crm_status split_node(grow_ctx *g, int64_t ni, gset *s, int32_t a, int32_
     if (t->n_levels[a] == 0) {
         left_mark = crm_calloc((size_t)s->it.n, sizeof *left_mark);
     }
-    if (pt.dest == NULL || pt.newpos == NULL || pt.prob == NULL || count == NULL ||
-        kids == NULL || (t->n_levels[a] == 0 && left_mark == NULL)) {
+    if (pt.dest == NULL || pt.newpos == NULL || pt.prob == NULL || count == NULL || kids == NULL ||
+        (t->n_levels[a] == 0 && left_mark == NULL)) {
         goto done;
     }
     if (left_mark != NULL) {
@@ -790,11 +793,17 @@ static void ctx_fini(grow_ctx *g)
 }
 
 /* Grow the full tree into t (root = node 0). */
-crm_status crm__c45_grow(c45_tree *t, const double *w, int n_threads,
-                         const crm_progress *progress, crm_error *err);
+crm_status crm__c45_grow(c45_tree *t,
+                         const double *w,
+                         int n_threads,
+                         const crm_progress *progress,
+                         crm_error *err);
 
-crm_status crm__c45_grow(c45_tree *t, const double *w, int n_threads,
-                         const crm_progress *progress, crm_error *err)
+crm_status crm__c45_grow(c45_tree *t,
+                         const double *w,
+                         int n_threads,
+                         const crm_progress *progress,
+                         crm_error *err)
 {
     grow_ctx g;
     gset root;

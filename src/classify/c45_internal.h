@@ -14,12 +14,12 @@
 /* A node of the growing tree. Nodes live in one growable array (the pool) and refer to each
  * other by index; children of a node are contiguous. Weights live in a second array. */
 typedef struct c45_node {
-    int32_t attr;     /* split attribute, -1 for a leaf */
-    int32_t n_child;  /* 2 for a threshold, n_levels for a categorical split */
-    int64_t child;    /* index of the first child */
-    double thr;       /* numeric split: x <= thr goes to child 0 */
-    int64_t dist;     /* offset of k class weights (all rows reaching the node) */
-    int64_t bag;      /* offset of n_child branch weights (unknowns spread pro rata) */
+    int32_t attr;    /* split attribute, -1 for a leaf */
+    int32_t n_child; /* 2 for a threshold, n_levels for a categorical split */
+    int64_t child;   /* index of the first child */
+    double thr;      /* numeric split: x <= thr goes to child 0 */
+    int64_t dist;    /* offset of k class weights (all rows reaching the node) */
+    int64_t bag;     /* offset of n_child branch weights (unknowns spread pro rata) */
 } c45_node;
 
 /* Rows reaching a node, with their (fractional) weights. */
@@ -54,8 +54,8 @@ double crm__c45_lnf(double x);
 /* Route items through the split of node ni into per-child item sets, spreading rows with a
  * missing value by the node's branch weights (recomputed from items when `reset`: the branch
  * weights and class weights of the node are then rewritten, as Weka's resetDistribution). */
-crm_status crm__c45_split_items(c45_tree *t, int64_t ni, const c45_items *in, int reset,
-                                c45_items *out);
+crm_status
+crm__c45_split_items(c45_tree *t, int64_t ni, const c45_items *in, int reset, c45_items *out);
 void crm__c45_items_free(c45_items *v, int32_t n);
 
 /* Pessimistic pruning with subtree raising (c45_prune.c), after collapsing. */

@@ -47,9 +47,9 @@ static double add_errs(double n, double e, double cf, double z)
     }
     {
         double f = (e + 0.5) / n;
-        double r = (f + (z * z) / (2.0 * n) +
-                    z * sqrt((f / n) - (f * f / n) + (z * z / (4.0 * n * n)))) /
-                   (1.0 + (z * z) / n);
+        double r =
+            (f + (z * z) / (2.0 * n) + z * sqrt((f / n) - (f * f / n) + (z * z / (4.0 * n * n)))) /
+            (1.0 + (z * z) / n);
         return (r * n) - e;
     }
 }
@@ -140,8 +140,8 @@ static void collapse(c45_tree *t, int64_t ni)
     }
 }
 
-crm_status crm__c45_split_items(c45_tree *t, int64_t ni, const c45_items *in, int reset,
-                                c45_items *out)
+crm_status
+crm__c45_split_items(c45_tree *t, int64_t ni, const c45_items *in, int reset, c45_items *out)
 {
     const c45_node nd = t->nodes[ni];
     const int32_t nb = nd.n_child;
@@ -225,8 +225,7 @@ done:
     return rc;
 }
 
-static crm_status est_errors_branch(prune_ctx *pc, int64_t ni, const c45_items *in,
-                                    double *out)
+static crm_status est_errors_branch(prune_ctx *pc, int64_t ni, const c45_items *in, double *out)
 {
     c45_tree *t = pc->t;
     const c45_node nd = t->nodes[ni];

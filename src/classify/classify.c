@@ -83,8 +83,7 @@ crm_status crm_classifier_params_check(const crm_classifier_params *p, crm_error
         }
         for (int32_t i = 0; i < p->n_members; i++) {
             if (crm__clf_algo_get(p->members[i]) == NULL || p->members[i] == CRM_CLF_VOTE) {
-                return crm__error_set(err, CRM_EINVAL, "vote member %d is not an algorithm",
-                                      i + 1);
+                return crm__error_set(err, CRM_EINVAL, "vote member %d is not an algorithm", i + 1);
             }
             rc = check_algo(p->members[i], p, err);
             if (rc != CRM_OK) {
@@ -136,8 +135,10 @@ static crm_status raw_schema(crm_classifier *c, crm_error *err)
 {
     int32_t n = crm_prep_n_out(c->prep_raw);
     if (n != crm_prep_n_features(c->prep_raw)) {
-        return crm__error_set(err, CRM_EINTERNAL, "ordinal transform gave %d columns for %d "
-                              "features", n, crm_prep_n_features(c->prep_raw));
+        return crm__error_set(err, CRM_EINTERNAL,
+                              "ordinal transform gave %d columns for %d "
+                              "features",
+                              n, crm_prep_n_features(c->prep_raw));
     }
     c->raw_names = crm_calloc((size_t)n + 1, sizeof *c->raw_names);
     c->raw_n_levels = crm_calloc((size_t)n + 1, sizeof *c->raw_n_levels);
@@ -237,8 +238,8 @@ static crm_status encode(const crm_classifier *c, const crm_table *t, encoded *e
     return CRM_OK;
 }
 
-static crm_status fit_preps(crm_classifier *c, const crm_table *work,
-                            const crm_classifier_params *p, crm_error *err)
+static crm_status
+fit_preps(crm_classifier *c, const crm_table *work, const crm_classifier_params *p, crm_error *err)
 {
     crm_status rc = CRM_OK;
     const char *const *feats = (const char *const *)c->features;
@@ -255,8 +256,11 @@ static crm_status fit_preps(crm_classifier *c, const crm_table *work,
     return rc;
 }
 
-static crm_status fit_algorithm(crm_classifier *c, const crm_table *work, const int32_t *y,
-                                const crm_classifier_params *p, const crm_progress *progress,
+static crm_status fit_algorithm(crm_classifier *c,
+                                const crm_table *work,
+                                const int32_t *y,
+                                const crm_classifier_params *p,
+                                const crm_progress *progress,
                                 crm_error *err)
 {
     encoded e;
@@ -272,8 +276,11 @@ static crm_status fit_algorithm(crm_classifier *c, const crm_table *work, const 
     return rc;
 }
 
-static crm_status check_classes(const crm_table *t, const crm_classifier_params *p,
-                                char **names, int32_t n, crm_error *err)
+static crm_status check_classes(const crm_table *t,
+                                const crm_classifier_params *p,
+                                char **names,
+                                int32_t n,
+                                crm_error *err)
 {
     crm_status rc;
     if (n >= 2) {
@@ -287,9 +294,13 @@ static crm_status check_classes(const crm_table *t, const crm_classifier_params 
     return rc;
 }
 
-crm_status crm_classifier_fit_rows(const crm_table *t, const int64_t *rows, int64_t n_sel,
-                                   const crm_classifier_params *p, const crm_progress *progress,
-                                   crm_classifier **out, crm_error *err)
+crm_status crm_classifier_fit_rows(const crm_table *t,
+                                   const int64_t *rows,
+                                   int64_t n_sel,
+                                   const crm_classifier_params *p,
+                                   const crm_progress *progress,
+                                   crm_classifier **out,
+                                   crm_error *err)
 {
     crm_classifier *c = NULL;
     crm_table *sub = NULL;
@@ -319,8 +330,7 @@ crm_status crm_classifier_fit_rows(const crm_table *t, const int64_t *rows, int6
         rc = crm__error_nomem(err);
         goto fail;
     }
-    rc = crm__clf_target_classes(t, p->target, rows, n_sel, &c->class_names, &c->n_classes, y,
-                                 err);
+    rc = crm__clf_target_classes(t, p->target, rows, n_sel, &c->class_names, &c->n_classes, y, err);
     if (rc == CRM_OK) {
         rc = check_classes(t, p, c->class_names, c->n_classes, err);
     }
@@ -354,15 +364,22 @@ fail:
     return rc;
 }
 
-crm_status crm_classifier_fit(const crm_table *t, const crm_classifier_params *p,
-                              const crm_progress *progress, crm_classifier **out, crm_error *err)
+crm_status crm_classifier_fit(const crm_table *t,
+                              const crm_classifier_params *p,
+                              const crm_progress *progress,
+                              crm_classifier **out,
+                              crm_error *err)
 {
     return crm_classifier_fit_rows(t, NULL, 0, p, progress, out, err);
 }
 
-crm_status crm_classifier_predict_proba_rows(const crm_classifier *c, const crm_table *t,
-                                             const int64_t *rows, int64_t n_sel, double *proba,
-                                             crm_clf_predict_info *info, crm_error *err)
+crm_status crm_classifier_predict_proba_rows(const crm_classifier *c,
+                                             const crm_table *t,
+                                             const int64_t *rows,
+                                             int64_t n_sel,
+                                             double *proba,
+                                             crm_clf_predict_info *info,
+                                             crm_error *err)
 {
     crm_table *sub = NULL;
     encoded e;
@@ -399,15 +416,20 @@ crm_status crm_classifier_predict_proba_rows(const crm_classifier *c, const crm_
     return rc;
 }
 
-crm_status crm_classifier_predict_proba(const crm_classifier *c, const crm_table *t,
-                                        double *proba, crm_clf_predict_info *info,
+crm_status crm_classifier_predict_proba(const crm_classifier *c,
+                                        const crm_table *t,
+                                        double *proba,
+                                        crm_clf_predict_info *info,
                                         crm_error *err)
 {
     return crm_classifier_predict_proba_rows(c, t, NULL, 0, proba, info, err);
 }
 
-crm_status crm_classifier_predict(const crm_classifier *c, const crm_table *t, int32_t *labels,
-                                  crm_clf_predict_info *info, crm_error *err)
+crm_status crm_classifier_predict(const crm_classifier *c,
+                                  const crm_table *t,
+                                  int32_t *labels,
+                                  crm_clf_predict_info *info,
+                                  crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t k = c->n_classes;
@@ -426,8 +448,11 @@ crm_status crm_classifier_predict(const crm_classifier *c, const crm_table *t, i
     return rc;
 }
 
-crm_status crm_classifier_true_labels(const crm_classifier *c, const crm_table *t,
-                                      int32_t *labels, int64_t *n_unknown, crm_error *err)
+crm_status crm_classifier_true_labels(const crm_classifier *c,
+                                      const crm_table *t,
+                                      int32_t *labels,
+                                      int64_t *n_unknown,
+                                      crm_error *err)
 {
     return crm__clf_map_target(t, c->target, c->class_names, c->n_classes, NULL,
                                crm_table_n_rows(t), labels, n_unknown, err);

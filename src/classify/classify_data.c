@@ -54,8 +54,7 @@ static crm_status missing_target(const crm_table *t, int32_t col, int64_t row, c
     return rc;
 }
 
-static crm_status find_target(const crm_table *t, const char *target, int32_t *col,
-                              crm_error *err)
+static crm_status find_target(const crm_table *t, const char *target, int32_t *col, crm_error *err)
 {
     *col = target != NULL ? crm_table_find_col(t, target) : -1;
     if (*col < 0) {
@@ -68,8 +67,12 @@ static crm_status find_target(const crm_table *t, const char *target, int32_t *c
 }
 
 /* Sorted distinct names of the numeric target over the selected rows. */
-static crm_status numeric_classes(const crm_table *t, int32_t col, const int64_t *rows,
-                                  int64_t n_sel, char ***names_out, int32_t *n_out,
+static crm_status numeric_classes(const crm_table *t,
+                                  int32_t col,
+                                  const int64_t *rows,
+                                  int64_t n_sel,
+                                  char ***names_out,
+                                  int32_t *n_out,
                                   crm_error *err)
 {
     const double *v = crm_table_numeric(t, col);
@@ -95,8 +98,10 @@ static crm_status numeric_classes(const crm_table *t, int32_t col, const int64_t
         }
     }
     if (nu > 100000) {
-        rc = crm__error_set(err, CRM_EDATA, "target column has %lld distinct values: a "
-                            "classifier needs classes", (long long)nu);
+        rc = crm__error_set(err, CRM_EDATA,
+                            "target column has %lld distinct values: a "
+                            "classifier needs classes",
+                            (long long)nu);
         goto done;
     }
     names = crm_calloc((size_t)(nu > 0 ? nu : 1), sizeof *names);
@@ -122,8 +127,13 @@ done:
     return rc;
 }
 
-static crm_status text_classes(const crm_table *t, int32_t col, const int64_t *rows,
-                               int64_t n_sel, char ***names_out, int32_t *n_out, crm_error *err)
+static crm_status text_classes(const crm_table *t,
+                               int32_t col,
+                               const int64_t *rows,
+                               int64_t n_sel,
+                               char ***names_out,
+                               int32_t *n_out,
+                               crm_error *err)
 {
     const int32_t *codes = crm_table_codes(t, col);
     int32_t n_levels = crm_table_n_levels(t, col);
@@ -169,9 +179,14 @@ done:
     return rc;
 }
 
-crm_status crm__clf_target_classes(const crm_table *t, const char *target, const int64_t *rows,
-                                   int64_t n_sel, char ***names_out, int32_t *n_classes_out,
-                                   int32_t *y, crm_error *err)
+crm_status crm__clf_target_classes(const crm_table *t,
+                                   const char *target,
+                                   const int64_t *rows,
+                                   int64_t n_sel,
+                                   char ***names_out,
+                                   int32_t *n_classes_out,
+                                   int32_t *y,
+                                   crm_error *err)
 {
     int32_t col;
     crm_status rc = find_target(t, target, &col, err);
@@ -228,12 +243,24 @@ static int32_t name_index(const name_ix *v, int32_t n, const char *s)
     return -1;
 }
 
-static crm_status map_rows(const crm_table *t, int32_t col, const name_ix *names, int32_t n,
-                           const int64_t *rows, int64_t n_sel, int32_t *y, crm_error *err);
+static crm_status map_rows(const crm_table *t,
+                           int32_t col,
+                           const name_ix *names,
+                           int32_t n,
+                           const int64_t *rows,
+                           int64_t n_sel,
+                           int32_t *y,
+                           crm_error *err);
 
-crm_status crm__clf_map_target(const crm_table *t, const char *target, char *const *names,
-                               int32_t n, const int64_t *rows, int64_t n_sel, int32_t *y,
-                               int64_t *n_unknown, crm_error *err)
+crm_status crm__clf_map_target(const crm_table *t,
+                               const char *target,
+                               char *const *names,
+                               int32_t n,
+                               const int64_t *rows,
+                               int64_t n_sel,
+                               int32_t *y,
+                               int64_t *n_unknown,
+                               crm_error *err)
 {
     int32_t col;
     int64_t unknown = 0;
@@ -265,8 +292,14 @@ crm_status crm__clf_map_target(const crm_table *t, const char *target, char *con
     return CRM_OK;
 }
 
-static crm_status map_rows(const crm_table *t, int32_t col, const name_ix *names, int32_t n,
-                           const int64_t *rows, int64_t n_sel, int32_t *y, crm_error *err)
+static crm_status map_rows(const crm_table *t,
+                           int32_t col,
+                           const name_ix *names,
+                           int32_t n,
+                           const int64_t *rows,
+                           int64_t n_sel,
+                           int32_t *y,
+                           crm_error *err)
 {
     if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
         const double *v = crm_table_numeric(t, col);
@@ -301,8 +334,12 @@ static crm_status map_rows(const crm_table *t, int32_t col, const name_ix *names
     return CRM_OK;
 }
 
-crm_status crm__clf_table_subset(const crm_table *t, char *const *cols, int32_t n_cols,
-                                 const int64_t *rows, int64_t n_sel, crm_table **out,
+crm_status crm__clf_table_subset(const crm_table *t,
+                                 char *const *cols,
+                                 int32_t n_cols,
+                                 const int64_t *rows,
+                                 int64_t n_sel,
+                                 crm_table **out,
                                  crm_error *err)
 {
     crm_table *s = NULL;
@@ -338,8 +375,8 @@ crm_status crm__clf_table_subset(const crm_table *t, char *const *cols, int32_t 
                 int32_t code = codes[row_of(rows, i)];
                 txt[i] = code >= 0 ? crm_table_level(t, j, code) : NULL;
             }
-            rc = crm_table_add_text(s, cols[f], crm_table_col_type(t, j),
-                                    (const char *const *)txt, err);
+            rc = crm_table_add_text(s, cols[f], crm_table_col_type(t, j), (const char *const *)txt,
+                                    err);
         }
         if (rc != CRM_OK) {
             goto fail;
@@ -403,8 +440,8 @@ static int is_informative(const crm_table *t, int32_t j, const int64_t *rows, in
     return 0;
 }
 
-static crm_status check_named(const crm_table *t, const crm_classifier_params *p, int32_t *cols,
-                              crm_error *err)
+static crm_status
+check_named(const crm_table *t, const crm_classifier_params *p, int32_t *cols, crm_error *err)
 {
     for (int32_t f = 0; f < p->n_features; f++) {
         int32_t j = crm_table_find_col(t, p->features[f]);
@@ -416,8 +453,8 @@ static crm_status check_named(const crm_table *t, const crm_classifier_params *p
             rc = crm__error_set(err, CRM_EINVAL, "column \"%s\" is an identifier, not a feature",
                                 p->features[f]);
         } else if (p->target != NULL && strcmp(p->features[f], p->target) == 0) {
-            rc = crm__error_set(err, CRM_EINVAL, "the target \"%s\" cannot be a feature",
-                                p->target);
+            rc =
+                crm__error_set(err, CRM_EINVAL, "the target \"%s\" cannot be a feature", p->target);
         }
         if (rc != CRM_OK) {
             crm__error_field(err, p->features[f]);
@@ -428,9 +465,13 @@ static crm_status check_named(const crm_table *t, const crm_classifier_params *p
     return CRM_OK;
 }
 
-crm_status crm__clf_select_features(const crm_table *t, const crm_classifier_params *p,
-                                    const int64_t *rows, int64_t n_sel, char ***out,
-                                    int32_t *n_out, crm_error *err)
+crm_status crm__clf_select_features(const crm_table *t,
+                                    const crm_classifier_params *p,
+                                    const int64_t *rows,
+                                    int64_t n_sel,
+                                    char ***out,
+                                    int32_t *n_out,
+                                    crm_error *err)
 {
     int32_t n_cols = crm_table_n_cols(t);
     int32_t *cols = crm_mallocarray((size_t)(n_cols > 0 ? n_cols : 1), sizeof *cols);
@@ -476,8 +517,10 @@ crm_status crm__clf_select_features(const crm_table *t, const crm_classifier_par
         n_keep++;
     }
     if (n_keep == 0) {
-        rc = crm__error_set(err, CRM_EDATA, "no usable feature column in %s (every candidate "
-                            "is constant or empty in the training rows)", crm_table_source(t));
+        rc = crm__error_set(err, CRM_EDATA,
+                            "no usable feature column in %s (every candidate "
+                            "is constant or empty in the training rows)",
+                            crm_table_source(t));
         goto done;
     }
     *out = names;
@@ -489,8 +532,11 @@ done:
     return rc;
 }
 
-int64_t crm__clf_count_missing(const crm_table *t, char *const *features, int32_t n_features,
-                               const int64_t *rows, int64_t n_sel)
+int64_t crm__clf_count_missing(const crm_table *t,
+                               char *const *features,
+                               int32_t n_features,
+                               const int64_t *rows,
+                               int64_t n_sel)
 {
     int64_t miss = 0;
     for (int32_t f = 0; f < n_features; f++) {

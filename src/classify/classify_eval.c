@@ -19,8 +19,12 @@ void crm_clf_eval_fini(crm_clf_eval *e)
     e->metrics.auc = NAN;
 }
 
-static crm_status finish_metrics(const int32_t *y, const double *proba, int64_t n, int32_t k,
-                                 crm_clf_eval *e, crm_error *err)
+static crm_status finish_metrics(const int32_t *y,
+                                 const double *proba,
+                                 int64_t n,
+                                 int32_t k,
+                                 crm_clf_eval *e,
+                                 crm_error *err)
 {
     int32_t *pred = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *pred);
     crm_status rc;
@@ -35,8 +39,11 @@ static crm_status finish_metrics(const int32_t *y, const double *proba, int64_t 
     return rc;
 }
 
-crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t,
-                                   const char *target, crm_clf_eval *e, crm_error *err)
+crm_status crm_classifier_evaluate(const crm_classifier *c,
+                                   const crm_table *t,
+                                   const char *target,
+                                   crm_clf_eval *e,
+                                   crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t k = c->n_classes;
@@ -59,9 +66,10 @@ crm_status crm_classifier_evaluate(const crm_classifier *c, const crm_table *t,
         goto done;
     }
     if (unknown > 0) {
-        rc = crm__error_set(err, CRM_EDATA, "%lld rows of %s have a target value that is not "
-                            "one of the model's classes", (long long)unknown,
-                            crm_table_source(t));
+        rc = crm__error_set(err, CRM_EDATA,
+                            "%lld rows of %s have a target value that is not "
+                            "one of the model's classes",
+                            (long long)unknown, crm_table_source(t));
         crm__error_field(err, target);
         goto done;
     }
@@ -82,8 +90,12 @@ done:
 }
 
 /* Labels of every row over the classes of the whole table. */
-static crm_status all_labels(const crm_table *t, const crm_classifier_params *p, int32_t **y,
-                             char ***names, int32_t *k, crm_error *err)
+static crm_status all_labels(const crm_table *t,
+                             const crm_classifier_params *p,
+                             int32_t **y,
+                             char ***names,
+                             int32_t *k,
+                             crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     crm_status rc;
@@ -93,17 +105,23 @@ static crm_status all_labels(const crm_table *t, const crm_classifier_params *p,
     }
     rc = crm__clf_target_classes(t, p->target, NULL, n, names, k, *y, err);
     if (rc == CRM_OK && *k < 2) {
-        rc = crm__error_set(err, CRM_EDATA, "target column \"%s\" of %s has only one class "
-                            "(\"%s\"): a classifier needs at least two", p->target,
-                            crm_table_source(t), *k > 0 ? (*names)[0] : "");
+        rc = crm__error_set(err, CRM_EDATA,
+                            "target column \"%s\" of %s has only one class "
+                            "(\"%s\"): a classifier needs at least two",
+                            p->target, crm_table_source(t), *k > 0 ? (*names)[0] : "");
         crm__error_field(err, p->target);
     }
     return rc;
 }
 
 /* Copy a model's probabilities (its own classes) into columns of the table's classes. */
-static void scatter_proba(const crm_classifier *c, char *const *names, int32_t k,
-                          const double *src, int64_t n, const int64_t *rows, double *dst)
+static void scatter_proba(const crm_classifier *c,
+                          char *const *names,
+                          int32_t k,
+                          const double *src,
+                          int64_t n,
+                          const int64_t *rows,
+                          double *dst)
 {
     for (int32_t mc = 0; mc < c->n_classes; mc++) {
         int32_t col = -1;
@@ -122,9 +140,13 @@ static void scatter_proba(const crm_classifier *c, char *const *names, int32_t k
     }
 }
 
-crm_status crm_classifier_holdout(const crm_table *t, const crm_classifier_params *p,
-                                  double test_size, const crm_progress *progress,
-                                  crm_classifier **model_out, crm_clf_eval *e, crm_error *err)
+crm_status crm_classifier_holdout(const crm_table *t,
+                                  const crm_classifier_params *p,
+                                  double test_size,
+                                  const crm_progress *progress,
+                                  crm_classifier **model_out,
+                                  crm_clf_eval *e,
+                                  crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t *y = NULL;
@@ -207,9 +229,15 @@ done:
 }
 
 /* Fit on every fold but f, score fold f into the pooled probabilities. */
-static crm_status run_fold(const crm_table *t, const crm_classifier_params *p,
-                           const int32_t *fold, int32_t f, char *const *names, int32_t k,
-                           const crm_progress *progress, double *pooled, crm_clf_eval *e,
+static crm_status run_fold(const crm_table *t,
+                           const crm_classifier_params *p,
+                           const int32_t *fold,
+                           int32_t f,
+                           char *const *names,
+                           int32_t k,
+                           const crm_progress *progress,
+                           double *pooled,
+                           crm_clf_eval *e,
                            crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
@@ -262,9 +290,12 @@ done:
     return rc;
 }
 
-crm_status crm_classifier_cross_validate(const crm_table *t, const crm_classifier_params *p,
-                                         int32_t k_folds, const crm_progress *progress,
-                                         crm_clf_eval *e, crm_error *err)
+crm_status crm_classifier_cross_validate(const crm_table *t,
+                                         const crm_classifier_params *p,
+                                         int32_t k_folds,
+                                         const crm_progress *progress,
+                                         crm_clf_eval *e,
+                                         crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t *y = NULL;

@@ -70,13 +70,13 @@ enum {
 /* Column and class names; borrowed from the classifier for the duration of a call. */
 typedef struct crm__clf_schema {
     int32_t n_classes;
-    const char *const *class_names;        /* [n_classes] */
-    int32_t n_design;                      /* columns of the design matrix (0 if not built) */
-    const char *const *design_names;       /* [n_design] ("plan=prepaid") */
-    int32_t n_raw;                         /* columns of the raw matrix (0 if not built) */
-    const char *const *raw_names;          /* [n_raw] feature names */
-    const int32_t *raw_n_levels;           /* [n_raw]: 0 numeric, > 0 categorical */
-    const char *const *const *raw_levels;  /* [n_raw][raw_n_levels[j]] level text */
+    const char *const *class_names;       /* [n_classes] */
+    int32_t n_design;                     /* columns of the design matrix (0 if not built) */
+    const char *const *design_names;      /* [n_design] ("plan=prepaid") */
+    int32_t n_raw;                        /* columns of the raw matrix (0 if not built) */
+    const char *const *raw_names;         /* [n_raw] feature names */
+    const int32_t *raw_n_levels;          /* [n_raw]: 0 numeric, > 0 categorical */
+    const char *const *const *raw_levels; /* [n_raw][raw_n_levels[j]] level text */
 } crm__clf_schema;
 
 typedef struct crm__clf_data {
@@ -91,16 +91,27 @@ typedef struct crm__clf_data {
 typedef struct crm__clf_algo {
     const char *name; /* "c45", ... as crm_clf_algo_name */
     int needs;        /* CRM__CLF_NEEDS_* bits */
-    crm_status (*fit)(const crm__clf_data *train, const crm_classifier_params *p, crm_rng *rng,
-                      const crm_progress *progress, void **model, crm_error *err);
-    crm_status (*predict_proba)(const void *model, const crm__clf_data *x, double *proba,
+    crm_status (*fit)(const crm__clf_data *train,
+                      const crm_classifier_params *p,
+                      crm_rng *rng,
+                      const crm_progress *progress,
+                      void **model,
+                      crm_error *err);
+    crm_status (*predict_proba)(const void *model,
+                                const crm__clf_data *x,
+                                double *proba,
                                 crm_error *err);
     crm_status (*save)(const void *model, crm_model_writer *w, const char *tag, crm_error *err);
-    crm_status (*load)(const crm_model_reader *r, const char *tag, const crm__clf_schema *schema,
-                       void **model, crm_error *err);
+    crm_status (*load)(const crm_model_reader *r,
+                       const char *tag,
+                       const crm__clf_schema *schema,
+                       void **model,
+                       crm_error *err);
     void (*free)(void *model);
-    crm_status (*describe)(const void *model, const crm__clf_schema *schema,
-                           void (*line_fn)(void *ud, const char *line), void *ud,
+    crm_status (*describe)(const void *model,
+                           const crm__clf_schema *schema,
+                           void (*line_fn)(void *ud, const char *line),
+                           void *ud,
                            crm_error *err);
 } crm__clf_algo;
 

@@ -12,10 +12,10 @@
 #include "core/core_internal.h"
 
 #define CLF_FORMAT 1u
-#define MAX_NAME 4096
+#define MAX_NAME   4096
 
-static crm_status save_nested_prep(const crm_prep *prep, crm_model_writer *w, const char *tag,
-                                   crm_error *err)
+static crm_status
+save_nested_prep(const crm_prep *prep, crm_model_writer *w, const char *tag, crm_error *err)
 {
     crm_model_writer *inner = NULL;
     const unsigned char *bytes;
@@ -37,8 +37,8 @@ static crm_status save_nested_prep(const crm_prep *prep, crm_model_writer *w, co
     return rc;
 }
 
-static crm_status load_nested_prep(const crm_model_reader *r, const char *tag, crm_prep **out,
-                                   crm_error *err)
+static crm_status
+load_nested_prep(const crm_model_reader *r, const char *tag, crm_prep **out, crm_error *err)
 {
     crm_section s;
     crm_model_reader *inner = NULL;
@@ -63,8 +63,7 @@ static crm_status put_strs(crm_model_writer *w, char *const *v, int32_t n, crm_e
     return rc;
 }
 
-crm_status crm_classifier_save_writer(const crm_classifier *c, crm_model_writer *w,
-                                      crm_error *err)
+crm_status crm_classifier_save_writer(const crm_classifier *c, crm_model_writer *w, crm_error *err)
 {
     crm_status rc = crm_model_begin(w, "clf", err);
     if (rc == CRM_OK) {
@@ -183,8 +182,10 @@ static crm_status read_meta(const crm_model_reader *r, crm_classifier *c, crm_er
     return CRM_OK;
 }
 
-static crm_status check_prep_features(const crm_model_reader *r, const crm_classifier *c,
-                                      const crm_prep *prep, crm_error *err)
+static crm_status check_prep_features(const crm_model_reader *r,
+                                      const crm_classifier *c,
+                                      const crm_prep *prep,
+                                      crm_error *err)
 {
     if (crm_prep_n_features(prep) != c->n_features) {
         return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
@@ -194,23 +195,22 @@ static crm_status check_prep_features(const crm_model_reader *r, const crm_class
     for (int32_t f = 0; f < c->n_features; f++) {
         if (strcmp(crm_prep_feature_name(prep, f), c->features[f]) != 0) {
             return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                                 "classifier preprocessing feature %d is \"%s\", not \"%s\"",
-                                 f + 1, crm_prep_feature_name(prep, f), c->features[f]);
+                                 "classifier preprocessing feature %d is \"%s\", not \"%s\"", f + 1,
+                                 crm_prep_feature_name(prep, f), c->features[f]);
         }
     }
     return CRM_OK;
 }
 
-crm_status crm_classifier_load_reader(const crm_model_reader *r, crm_classifier **out,
-                                      crm_error *err)
+crm_status
+crm_classifier_load_reader(const crm_model_reader *r, crm_classifier **out, crm_error *err)
 {
     crm_classifier *c = NULL;
     crm_status rc;
     *out = NULL;
     if (strcmp(crm_model_reader_kind(r), "classifier") != 0) {
         return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                             "this is a \"%s\" model, not a classifier",
-                             crm_model_reader_kind(r));
+                             "this is a \"%s\" model, not a classifier", crm_model_reader_kind(r));
     }
     c = crm_calloc(1, sizeof *c);
     if (c == NULL) {
@@ -256,13 +256,16 @@ crm_status crm_classifier_load(const char *path, crm_classifier **out, crm_error
 }
 
 crm_status crm_classifier_describe(const crm_classifier *c,
-                                   void (*line_fn)(void *ud, const char *line), void *ud,
+                                   void (*line_fn)(void *ud, const char *line),
+                                   void *ud,
                                    crm_error *err)
 {
     char buf[512];
-    snprintf(buf, sizeof buf, "classifier: %s, target \"%s\", %d classes, %d features, "
-             "trained on %lld rows", crm_clf_algo_name(c->algo), c->target, c->n_classes,
-             c->n_features, (long long)c->n_train);
+    snprintf(buf, sizeof buf,
+             "classifier: %s, target \"%s\", %d classes, %d features, "
+             "trained on %lld rows",
+             crm_clf_algo_name(c->algo), c->target, c->n_classes, c->n_features,
+             (long long)c->n_train);
     line_fn(ud, buf);
     for (int32_t i = 0; i < c->n_classes; i++) {
         snprintf(buf, sizeof buf, "  class %d: %s", i, c->class_names[i]);

@@ -46,8 +46,8 @@ static crm_status sort_desc(const double *score, int64_t n, scored **out, crm_er
     return CRM_OK;
 }
 
-crm_status crm_roc_auc(const int32_t *y01, const double *score, int64_t n, double *auc,
-                       crm_error *err)
+crm_status
+crm_roc_auc(const int32_t *y01, const double *score, int64_t n, double *auc, crm_error *err)
 {
     scored *s = NULL;
     int64_t pos = 0;
@@ -61,8 +61,7 @@ crm_status crm_roc_auc(const int32_t *y01, const double *score, int64_t n, doubl
         pos += y01[i] != 0;
     }
     if (pos == 0 || pos == n) {
-        return crm__error_set(err, CRM_EDATA,
-                              "ROC AUC needs both classes among the true labels");
+        return crm__error_set(err, CRM_EDATA, "ROC AUC needs both classes among the true labels");
     }
     rc = sort_desc(score, n, &s, err);
     if (rc != CRM_OK) {
@@ -87,8 +86,12 @@ crm_status crm_roc_auc(const int32_t *y01, const double *score, int64_t n, doubl
     return CRM_OK;
 }
 
-crm_status crm_gains_table(const int32_t *y01, const double *score, int64_t n, int32_t n_bins,
-                           crm_gains_row *rows, crm_error *err)
+crm_status crm_gains_table(const int32_t *y01,
+                           const double *score,
+                           int64_t n,
+                           int32_t n_bins,
+                           crm_gains_row *rows,
+                           crm_error *err)
 {
     scored *s = NULL;
     int64_t pos = 0;
@@ -179,8 +182,8 @@ static void per_class(crm_clf_metrics *m)
     m->error = total > 0 ? (double)(total - correct) / (double)total : 0.0;
 }
 
-static crm_status binary_scores(const int32_t *y, const double *proba, int64_t n,
-                                crm_clf_metrics *m, crm_error *err)
+static crm_status
+binary_scores(const int32_t *y, const double *proba, int64_t n, crm_clf_metrics *m, crm_error *err)
 {
     double *score = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *score);
     crm_status rc = CRM_OK;
@@ -211,8 +214,12 @@ done:
     return rc;
 }
 
-crm_status crm_clf_metrics_compute(const int32_t *y, const int32_t *pred, const double *proba,
-                                   int64_t n, int32_t n_classes, crm_clf_metrics *m,
+crm_status crm_clf_metrics_compute(const int32_t *y,
+                                   const int32_t *pred,
+                                   const double *proba,
+                                   int64_t n,
+                                   int32_t n_classes,
+                                   crm_clf_metrics *m,
                                    crm_error *err)
 {
     crm_status rc = CRM_OK;

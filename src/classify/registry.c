@@ -7,15 +7,15 @@
 #include "core/core_internal.h"
 
 static const crm__clf_algo *const algos[CRM_CLF_N_ALGOS] = {
-    [CRM_CLF_C45] = &crm__clf_c45,       [CRM_CLF_SVM] = &crm__clf_svm,
-    [CRM_CLF_MLP] = &crm__clf_mlp,       [CRM_CLF_KNN] = &crm__clf_knn,
-    [CRM_CLF_NB] = &crm__clf_nb,         [CRM_CLF_LOGREG] = &crm__clf_logreg,
-    [CRM_CLF_GBT] = &crm__clf_gbt,       [CRM_CLF_VOTE] = &crm__clf_vote,
+    [CRM_CLF_C45] = &crm__clf_c45, [CRM_CLF_SVM] = &crm__clf_svm,
+    [CRM_CLF_MLP] = &crm__clf_mlp, [CRM_CLF_KNN] = &crm__clf_knn,
+    [CRM_CLF_NB] = &crm__clf_nb,   [CRM_CLF_LOGREG] = &crm__clf_logreg,
+    [CRM_CLF_GBT] = &crm__clf_gbt, [CRM_CLF_VOTE] = &crm__clf_vote,
 };
 
 static const char *const names[CRM_CLF_N_ALGOS] = {
-    [CRM_CLF_C45] = "c45", [CRM_CLF_SVM] = "svm",       [CRM_CLF_MLP] = "mlp",
-    [CRM_CLF_KNN] = "knn", [CRM_CLF_NB] = "nb",         [CRM_CLF_LOGREG] = "logreg",
+    [CRM_CLF_C45] = "c45", [CRM_CLF_SVM] = "svm",   [CRM_CLF_MLP] = "mlp",
+    [CRM_CLF_KNN] = "knn", [CRM_CLF_NB] = "nb",     [CRM_CLF_LOGREG] = "logreg",
     [CRM_CLF_GBT] = "gbt", [CRM_CLF_VOTE] = "vote",
 };
 

@@ -12,8 +12,12 @@
 #include "core/core_internal.h"
 
 /* Rows of each class, grouped: order[start[c] .. start[c + 1]) holds class c's rows. */
-static crm_status group_by_class(const int32_t *y, int64_t n, int32_t n_classes,
-                                 int64_t **order_out, int64_t **start_out, crm_error *err)
+static crm_status group_by_class(const int32_t *y,
+                                 int64_t n,
+                                 int32_t n_classes,
+                                 int64_t **order_out,
+                                 int64_t **start_out,
+                                 crm_error *err)
 {
     int64_t *order = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *order);
     int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
@@ -25,8 +29,8 @@ static crm_status group_by_class(const int32_t *y, int64_t n, int32_t n_classes,
     }
     for (int64_t i = 0; i < n; i++) {
         if (y[i] < 0 || y[i] >= n_classes) {
-            rc = crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)",
-                                y[i], (long long)i, n_classes);
+            rc = crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)", y[i],
+                                (long long)i, n_classes);
             goto fail;
         }
         start[y[i] + 1]++;
@@ -56,9 +60,15 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-crm_status crm_split_stratified(const int32_t *y, int64_t n, int32_t n_classes,
-                                double test_size, uint64_t seed, int64_t *train,
-                                int64_t *n_train, int64_t *test, int64_t *n_test,
+crm_status crm_split_stratified(const int32_t *y,
+                                int64_t n,
+                                int32_t n_classes,
+                                double test_size,
+                                uint64_t seed,
+                                int64_t *train,
+                                int64_t *n_train,
+                                int64_t *test,
+                                int64_t *n_test,
                                 crm_error *err)
 {
     int64_t *order = NULL;
@@ -113,8 +123,13 @@ crm_status crm_split_stratified(const int32_t *y, int64_t n, int32_t n_classes,
     return CRM_OK;
 }
 
-crm_status crm_kfold_stratified(const int32_t *y, int64_t n, int32_t n_classes, int32_t k,
-                                uint64_t seed, int32_t *fold, crm_error *err)
+crm_status crm_kfold_stratified(const int32_t *y,
+                                int64_t n,
+                                int32_t n_classes,
+                                int32_t k,
+                                uint64_t seed,
+                                int32_t *fold,
+                                crm_error *err)
 {
     int64_t *order = NULL;
     int64_t *start = NULL;
@@ -122,8 +137,8 @@ crm_status crm_kfold_stratified(const int32_t *y, int64_t n, int32_t n_classes, 
     crm_status rc;
     int64_t next = 0;
     if (k < 2 || (int64_t)k > n) {
-        return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d",
-                              (long long)n, k);
+        return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d", (long long)n,
+                              k);
     }
     if (n_classes < 1) {
         return crm__error_set(err, CRM_EINVAL, "need at least one class");

@@ -150,7 +150,9 @@ static void tree_size(const crm_classifier *c, int64_t *leaves, int64_t *size)
 }
 
 /* Same predicted class for every row, J48's distribution to its 3 printed decimals. */
-static void check_against_j48(const crm_classifier *c, const j48_golden *g, const double *proba,
+static void check_against_j48(const crm_classifier *c,
+                              const j48_golden *g,
+                              const double *proba,
                               const int32_t *truth)
 {
     int64_t correct = 0;
@@ -210,9 +212,8 @@ static void c45_equals_j48_on_telco_churn_split(void **state)
     assert_int_equal(crm_classifier_fit_rows(t, train, n_train, &p, NULL, &c, &err), CRM_OK);
     assert_int_equal(crm_classifier_n_features(c), 19);
     assert_string_equal(crm_classifier_class_name(c, 1), "Yes");
-    assert_int_equal(crm_classifier_predict_proba_rows(c, t, g.test_rows, g.n_test, proba, NULL,
-                                                       &err),
-                     CRM_OK);
+    assert_int_equal(
+        crm_classifier_predict_proba_rows(c, t, g.test_rows, g.n_test, proba, NULL, &err), CRM_OK);
     assert_int_equal(crm_classifier_true_labels(c, t, all_y, NULL, &err), CRM_OK);
     for (int64_t i = 0; i < g.n_test; i++) {
         truth[i] = all_y[g.test_rows[i]];

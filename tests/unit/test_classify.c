@@ -37,11 +37,11 @@ static char *train_text(void)
         int bill = (i * 37) % 100;
         int churn = bill > 50 || i % 3 == 0;
         if (i % 7 == 3) {
-            at += (size_t)snprintf(buf + at, sizeof buf - at, "c%02d,,%d,%s,%s\n", i, i * 3,
-                                   plan, churn ? "yes" : "no");
+            at += (size_t)snprintf(buf + at, sizeof buf - at, "c%02d,,%d,%s,%s\n", i, i * 3, plan,
+                                   churn ? "yes" : "no");
         } else {
-            at += (size_t)snprintf(buf + at, sizeof buf - at, "c%02d,%d,%d,%s,%s\n", i, bill,
-                                   i * 3, plan, churn ? "yes" : "no");
+            at += (size_t)snprintf(buf + at, sizeof buf - at, "c%02d,%d,%d,%s,%s\n", i, bill, i * 3,
+                                   plan, churn ? "yes" : "no");
         }
     }
     return buf;
@@ -113,7 +113,7 @@ static void predict_counts_unseen_categories_and_missing_numbers(void **state)
     double proba[8];
     (void)state;
     assert_int_equal(crm_classifier_predict_proba(c, n, proba, &info, &err), CRM_OK);
-    assert_int_equal(info.n_unseen, 1); /* "satellite" */
+    assert_int_equal(info.n_unseen, 1);  /* "satellite" */
     assert_int_equal(info.n_missing, 2); /* bill of x2, plan of x4 */
     for (int i = 0; i < 4; i++) {
         crm_assert_close(proba[2 * i] + proba[2 * i + 1], 1.0, 1e-12, 0.0);

@@ -160,7 +160,9 @@ static void metrics_match_sklearn_on_three_classes(void **state)
 /* Brute force: AUC = P(score_pos > score_neg) + 0.5 P(equal), over all pairs. */
 static void roc_auc_equals_pairwise_count(void **state)
 {
-    enum { N = 300 };
+    enum {
+        N = 300
+    };
     int32_t y[N];
     double s[N];
     double auc;
@@ -207,7 +209,9 @@ static void metrics_reject_label_out_of_range(void **state)
 
 static void split_is_stratified_disjoint_and_seeded(void **state)
 {
-    enum { N = 1000 };
+    enum {
+        N = 1000
+    };
     int32_t y[N];
     int64_t tr[N], te[N], tr2[N], te2[N];
     int64_t ntr, nte, ntr2, nte2;
@@ -235,18 +239,19 @@ static void split_is_stratified_disjoint_and_seeded(void **state)
         assert_int_equal(seen[i], 1);
     }
     assert_int_equal(pos_test, 75);
-    assert_int_equal(crm_split_stratified(y, N, 2, 0.3, 7, tr2, &ntr2, te2, &nte2, &err),
-                     CRM_OK);
+    assert_int_equal(crm_split_stratified(y, N, 2, 0.3, 7, tr2, &ntr2, te2, &nte2, &err), CRM_OK);
     assert_memory_equal(te, te2, sizeof(int64_t) * (size_t)nte);
-    assert_int_equal(crm_split_stratified(y, N, 2, 0.3, 8, tr2, &ntr2, te2, &nte2, &err),
-                     CRM_OK);
+    assert_int_equal(crm_split_stratified(y, N, 2, 0.3, 8, tr2, &ntr2, te2, &nte2, &err), CRM_OK);
     assert_true(memcmp(te, te2, sizeof(int64_t) * (size_t)nte) != 0);
     assert_int_equal(crm_split_stratified(y, N, 2, 1.0, 7, tr, &ntr, te, &nte, &err), CRM_EINVAL);
 }
 
 static void kfold_balances_classes_over_folds(void **state)
 {
-    enum { N = 1003, K = 10 };
+    enum {
+        N = 1003,
+        K = 10
+    };
     int32_t y[N];
     int32_t fold[N];
     int64_t per[K][3] = { { 0 } };

@@ -9,8 +9,8 @@
 #include <crmkit/model.h>
 #include <crmkit/outfile.h>
 
-#include "cli.h"
 #include "clf_report.h"
+#include "cli.h"
 
 bool clf_is_classifier_file(const char *path)
 {
@@ -30,8 +30,11 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static crm_status write_labels(const crm_classifier *c, const crm_table *t, const int32_t *lab,
-                               const char *path, crm_error *err)
+static crm_status write_labels(const crm_classifier *c,
+                               const crm_table *t,
+                               const int32_t *lab,
+                               const char *path,
+                               crm_error *err)
 {
     crm_outfile *of = NULL;
     int32_t id = -1;
@@ -57,7 +60,10 @@ static crm_status write_labels(const crm_classifier *c, const crm_table *t, cons
     return crm_outfile_commit(of, err);
 }
 
-int assign_with_classifier(const char *model, const char *data, const char *out, bool json,
+int assign_with_classifier(const char *model,
+                           const char *data,
+                           const char *out,
+                           bool json,
                            bool quiet)
 {
     crm_classifier *c = NULL;
@@ -119,8 +125,9 @@ int assign_with_classifier(const char *model, const char *data, const char *out,
                secs, out);
     }
     if (info.n_unseen > 0) {
-        fprintf(stderr, "crmkit: warning: %lld category values of %s were not seen when the "
-                        "model was fitted (treated as missing)\n",
+        fprintf(stderr,
+                "crmkit: warning: %lld category values of %s were not seen when the "
+                "model was fitted (treated as missing)\n",
                 (long long)info.n_unseen, data);
     }
 done:

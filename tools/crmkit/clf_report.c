@@ -1,11 +1,12 @@
 /* clf_report.c: metrics of a classifier as text or JSON. For a binary target the headline
  * precision, recall and F1 are those of the positive class (class 1, as scikit-learn's
  * average="binary"); otherwise they are macro averages. Per-class values are always there. */
+#include "clf_report.h"
+
 #include <math.h>
 #include <stdio.h>
 
 #include "cli.h"
-#include "clf_report.h"
 
 static double headline(const crm_clf_metrics *m, const double *per_class, double macro)
 {
@@ -150,8 +151,8 @@ void clf_report_text(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
         fprintf(fp, " (%d folds)", e->n_folds);
     }
     fprintf(fp, ", trained on %lld rows in %.3f s\n", (long long)e->n_train, e->fit_seconds);
-    fprintf(fp, "  accuracy %.4f  error %.4f  precision %.4f  recall %.4f  f1 %.4f",
-            m->accuracy, m->error, headline(m, m->precision, m->macro_precision),
+    fprintf(fp, "  accuracy %.4f  error %.4f  precision %.4f  recall %.4f  f1 %.4f", m->accuracy,
+            m->error, headline(m, m->precision, m->macro_precision),
             headline(m, m->recall, m->macro_recall), headline(m, m->f1, m->macro_f1));
     if (!isnan(m->auc)) {
         fprintf(fp, "  auc %.4f", m->auc);

@@ -22,7 +22,10 @@ void clf_report_text(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
  * --labels): true when path holds such a model; then assign_with_classifier writes the id
  * column and the predicted class under the model's target name. Returns an exit code. */
 bool clf_is_classifier_file(const char *path);
-int assign_with_classifier(const char *model, const char *data, const char *out, bool json,
+int assign_with_classifier(const char *model,
+                           const char *data,
+                           const char *out,
+                           bool json,
                            bool quiet);
 
 #endif

@@ -4,8 +4,8 @@
 #include <crmkit/classify.h>
 #include <crmkit/io.h>
 
-#include "cli.h"
 #include "clf_report.h"
+#include "cli.h"
 
 static void usage(FILE *fp)
 {

@@ -64,8 +64,12 @@ static void put_csv_text(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-static crm_status write_predictions(const crm_classifier *c, const crm_table *t, int32_t id_col,
-                                    const double *proba, bool with_proba, const char *path,
+static crm_status write_predictions(const crm_classifier *c,
+                                    const crm_table *t,
+                                    int32_t id_col,
+                                    const double *proba,
+                                    bool with_proba,
+                                    const char *path,
                                     crm_error *err)
 {
     crm_outfile *of = NULL;
@@ -187,8 +191,9 @@ int cmd_predict(int argc, char **argv)
         double secs = now_s() - t0;
         st = write_predictions(c, t, id_col, proba, with_proba, out, &err);
         if (st == CRM_OK && !quiet) {
-            fprintf(stderr, "crmkit predict: %lld rows scored in %.3f s; %lld unseen categorical "
-                            "values, %lld missing values\n",
+            fprintf(stderr,
+                    "crmkit predict: %lld rows scored in %.3f s; %lld unseen categorical "
+                    "values, %lld missing values\n",
                     (long long)crm_table_n_rows(t), secs, (long long)info.n_unseen,
                     (long long)info.n_missing);
         }

@@ -7,46 +7,47 @@
 #include <crmkit/classify.h>
 #include <crmkit/io.h>
 
-#include "cli.h"
 #include "clf_report.h"
+#include "cli.h"
 #include "train_opts.h"
 
-static const train_opt_fn algo_opts[] = { train_opt_c45, train_opt_svm,    train_opt_mlp,
-                                          train_opt_knn, train_opt_nb,     train_opt_logreg,
+static const train_opt_fn algo_opts[] = { train_opt_c45, train_opt_svm, train_opt_mlp,
+                                          train_opt_knn, train_opt_nb,  train_opt_logreg,
                                           train_opt_gbt, train_opt_vote };
-static const train_help_fn algo_helps[] = { train_help_c45, train_help_svm,    train_help_mlp,
-                                            train_help_knn, train_help_nb,     train_help_logreg,
+static const train_help_fn algo_helps[] = { train_help_c45, train_help_svm, train_help_mlp,
+                                            train_help_knn, train_help_nb,  train_help_logreg,
                                             train_help_gbt, train_help_vote };
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: crmkit train DATA.csv --target COLUMN [--features a,b,...] [--drop id,...]\n"
-            "         [--algo c45|svm|mlp|knn|nb|logreg|gbt|vote] [--members c45,svm,mlp]\n"
-            "         [--test-size F | --cv K] [--refit] [--seed S] [--labels labels.csv]\n"
-            "         [algorithm options] [-o model.crmc] [--json] [--quiet]\n\n"
-            "Fit a classifier (churn, segment assignment) on DATA.csv and report its metrics on\n"
-            "held-out rows (stratified split, default 30%%) or by stratified k-fold\n"
-            "cross-validation.\n\n"
-            "  --target COLUMN        class column (numeric 0/1 or text); required\n"
-            "  --features LIST        feature columns (default: all but target, ids, --drop)\n"
-            "  --drop LIST            columns never used as features\n"
-            "  --algo NAME            algorithm (default c45)\n"
-            "  --members LIST         members of --algo vote (default c45,svm,mlp)\n"
-            "  --test-size F          held-out share in (0, 1) (default 0.3); 0 = fit on all\n"
-            "                         rows and report training metrics\n"
-            "  --cv K                 K-fold cross-validation instead; the model is then fitted\n"
-            "                         on all rows\n"
-            "  --refit                after a held-out evaluation, fit the saved model on all rows\n"
-            "  --seed S               seed of the split and the algorithm (default 42)\n"
-            "  --labels FILE          CSV of id,segment (crmkit segment/assign output) joined\n"
-            "                         to DATA by the id column, giving the --target column\n"
-            "  --impute mean|median|neighbours  missing numbers for design-matrix algorithms\n"
-            "  --scale zscore|minmax|none       scaling for design-matrix algorithms\n"
-            "  --threads N            threads (default: all; never changes the result)\n"
-            "  -o FILE                save the model (kind \"classifier\")\n"
-            "  --json                 metrics as one JSON object on stdout\n"
-            "  --quiet                no progress bar\n\nalgorithm options:\n");
+    fprintf(
+        fp,
+        "usage: crmkit train DATA.csv --target COLUMN [--features a,b,...] [--drop id,...]\n"
+        "         [--algo c45|svm|mlp|knn|nb|logreg|gbt|vote] [--members c45,svm,mlp]\n"
+        "         [--test-size F | --cv K] [--refit] [--seed S] [--labels labels.csv]\n"
+        "         [algorithm options] [-o model.crmc] [--json] [--quiet]\n\n"
+        "Fit a classifier (churn, segment assignment) on DATA.csv and report its metrics on\n"
+        "held-out rows (stratified split, default 30%%) or by stratified k-fold\n"
+        "cross-validation.\n\n"
+        "  --target COLUMN        class column (numeric 0/1 or text); required\n"
+        "  --features LIST        feature columns (default: all but target, ids, --drop)\n"
+        "  --drop LIST            columns never used as features\n"
+        "  --algo NAME            algorithm (default c45)\n"
+        "  --members LIST         members of --algo vote (default c45,svm,mlp)\n"
+        "  --test-size F          held-out share in (0, 1) (default 0.3); 0 = fit on all\n"
+        "                         rows and report training metrics\n"
+        "  --cv K                 K-fold cross-validation instead; the model is then fitted\n"
+        "                         on all rows\n"
+        "  --refit                after a held-out evaluation, fit the saved model on all rows\n"
+        "  --seed S               seed of the split and the algorithm (default 42)\n"
+        "  --labels FILE          CSV of id,segment (crmkit segment/assign output) joined\n"
+        "                         to DATA by the id column, giving the --target column\n"
+        "  --impute mean|median|neighbours  missing numbers for design-matrix algorithms\n"
+        "  --scale zscore|minmax|none       scaling for design-matrix algorithms\n"
+        "  --threads N            threads (default: all; never changes the result)\n"
+        "  -o FILE                save the model (kind \"classifier\")\n"
+        "  --json                 metrics as one JSON object on stdout\n"
+        "  --quiet                no progress bar\n\nalgorithm options:\n");
     for (size_t i = 0; i < sizeof algo_helps / sizeof algo_helps[0]; i++) {
         algo_helps[i](fp);
     }
@@ -120,8 +121,7 @@ static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifie
         a->data = arg;
         return 0;
     }
-    if (strcmp(arg, "--json") == 0 || strcmp(arg, "--quiet") == 0 ||
-        strcmp(arg, "--refit") == 0) {
+    if (strcmp(arg, "--json") == 0 || strcmp(arg, "--quiet") == 0 || strcmp(arg, "--refit") == 0) {
         a->json |= strcmp(arg, "--json") == 0;
         a->quiet |= strcmp(arg, "--quiet") == 0;
         a->refit |= strcmp(arg, "--refit") == 0;
@@ -154,8 +154,7 @@ static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifie
             return cli_usage_error("train", "%s", err.msg);
         }
     } else if (strcmp(name, "--test-size") == 0) {
-        if (!cli_parse_double(value, &a->test_size) || a->test_size < 0.0 ||
-            a->test_size >= 1.0) {
+        if (!cli_parse_double(value, &a->test_size) || a->test_size < 0.0 || a->test_size >= 1.0) {
             return cli_usage_error("train", "--test-size wants a number in [0, 1), got \"%s\"",
                                    value);
         }
@@ -205,8 +204,7 @@ static int set_members(crm_classifier_params *p, const char *list)
         crm_error err;
         if (crm_clf_algo_parse(items[i], &p->members[i], &err) != CRM_OK ||
             p->members[i] == CRM_CLF_VOTE) {
-            rc = cli_usage_error("train", "--members: \"%s\" is not a member algorithm",
-                                 items[i]);
+            rc = cli_usage_error("train", "--members: \"%s\" is not a member algorithm", items[i]);
         }
     }
     p->n_members = n;
@@ -251,14 +249,18 @@ static int join_labels(crm_table *t, const char *path, const char *target)
     }
     data_id = crm_table_find_col(t, crm_table_col_name(lab, id_col));
     if (lab_col < 0 || data_id < 0) {
-        fprintf(stderr, "crmkit train: %s: needs an id column named as in the data and a "
-                        "label column\n", path);
+        fprintf(stderr,
+                "crmkit train: %s: needs an id column named as in the data and a "
+                "label column\n",
+                path);
         crm_table_free(lab);
         return CLI_EX_DATAERR;
     }
     if (crm_table_find_col(t, target) >= 0) {
-        fprintf(stderr, "crmkit train: the data already has a column \"%s\"; --labels would "
-                        "replace it\n", target);
+        fprintf(stderr,
+                "crmkit train: the data already has a column \"%s\"; --labels would "
+                "replace it\n",
+                target);
         crm_table_free(lab);
         return CLI_EX_USAGE;
     }

@@ -35,8 +35,7 @@ static void print_metrics(const crm_clf_eval *e, const crm_classifier *c)
            m->precision[1], m->recall[1], m->f1[1], m->auc);
     printf("  calling the riskiest 10%% reaches %.0f%% of churners (lift %.1f); 30%% reaches "
            "%.0f%%\n",
-           m->n_gains > 0 ? m->gains[0].gain * 100.0 : 0.0,
-           m->n_gains > 0 ? m->gains[0].lift : 0.0,
+           m->n_gains > 0 ? m->gains[0].gain * 100.0 : 0.0, m->n_gains > 0 ? m->gains[0].lift : 0.0,
            m->n_gains > 2 ? m->gains[2].gain * 100.0 : 0.0);
     (void)c;
 }

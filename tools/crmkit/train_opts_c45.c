@@ -10,8 +10,10 @@ int train_opt_c45(crm_classifier_params *p, const char *name, const char *value)
     int64_t n;
     if (strcmp(name, "c45-confidence") == 0) {
         if (!cli_parse_double(value, &v) || !(v > 0.0 && v <= 0.5)) {
-            fprintf(stderr, "crmkit train: --c45-confidence wants a number in (0, 0.5], got "
-                            "\"%s\"\n", value);
+            fprintf(stderr,
+                    "crmkit train: --c45-confidence wants a number in (0, 0.5], got "
+                    "\"%s\"\n",
+                    value);
             return -1;
         }
         p->c45.confidence = v;
@@ -30,8 +32,8 @@ int train_opt_c45(crm_classifier_params *p, const char *name, const char *value)
         strcmp(name, "c45-max-depth") == 0) {
         int64_t max = strcmp(name, "c45-max-depth") == 0 ? 1000 : 1;
         if (!cli_parse_int(value, 0, max, &n)) {
-            fprintf(stderr, "crmkit train: --%s wants an integer in [0, %lld], got \"%s\"\n",
-                    name, (long long)max, value);
+            fprintf(stderr, "crmkit train: --%s wants an integer in [0, %lld], got \"%s\"\n", name,
+                    (long long)max, value);
             return -1;
         }
         if (strcmp(name, "c45-prune") == 0) {
