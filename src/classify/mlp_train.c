@@ -25,6 +25,10 @@
 #include "models_util.h"
 
 #define MLP_BLOCK_TARGET 64
+/* Batches smaller than this run their blocks on one thread: waking a second thread for a
+ * few small GEMMs costs more than it saves (and far more on a loaded machine). The blocks
+ * and their summation order are the same either way, so the result is too. */
+#define MLP_PARALLEL_MIN_ROWS 1024
 #define MLP_EVAL_BLOCK 512
 
 /* Scratch of one block: its rows, every layer's output, two delta buffers and a gradient. */
@@ -174,7 +178,8 @@ static double batch_step(trainer *tr, const int64_t *idx, int64_t bs)
     double loss = 0;
     double wsq = 0;
     double lr_t;
-#pragma omp parallel for schedule(static) num_threads(tr->n_threads) if (nb > 1)
+#pragma omp parallel for schedule(static) num_threads(tr->n_threads) \
+    if (bs >= MLP_PARALLEL_MIN_ROWS)
     for (int32_t b = 0; b < nb; b++) {
         int64_t r0 = b * tr->blk;
         int64_t rows = bs - r0 < tr->blk ? bs - r0 : tr->blk;

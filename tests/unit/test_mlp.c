@@ -116,8 +116,8 @@ static crm_mlp *fit_with_threads(const crm_matrix *x, const int32_t *y, int thre
     crm_mlp *m;
     crm_error err;
     p.seed = 9;
-    p.max_epochs = 5;
-    p.batch_size = 256; /* 4 blocks of 64 rows a batch */
+    p.max_epochs = 3;
+    p.batch_size = 2048; /* 32 blocks of 64 rows a batch: the parallel path */
     p.n_threads = threads;
 #ifdef _OPENMP
     omp_set_num_threads(threads);
@@ -141,7 +141,7 @@ static void mlp_is_bit_identical_with_one_and_two_threads(void **state)
     double *pb;
     crm_error err;
     (void)state;
-    make_blobs(&x, &y, 2000, 10, 3, 4);
+    make_blobs(&x, &y, 5000, 10, 3, 4);
     a = fit_with_threads(&x, y, 1);
     b = fit_with_threads(&x, y, 2);
     wa = crm_mlp_weights(a, &na);
