@@ -48,13 +48,17 @@ def blobs(n, dim, k, seed):
 
 
 def best_of(fn, repeats):
+    """Best wall time and best process CPU time (all threads) over repeats."""
     best = math.inf
+    best_cpu = math.inf
     extra = None
     for _ in range(repeats):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         extra = fn()
         best = min(best, time.perf_counter() - t0)
-    return best, extra
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best, best_cpu, extra
 
 
 def sklearn_lloyd(x, init, iters, repeats):
@@ -66,9 +70,9 @@ def sklearn_lloyd(x, init, iters, repeats):
         km.fit(x)
         return km.n_iter_, km.inertia_
 
-    t1, _ = best_of(lambda: fit(1), repeats)
-    tn, (n_iter, inertia) = best_of(lambda: fit(iters), repeats)
-    return t1, tn, n_iter, inertia
+    t1, c1, _ = best_of(lambda: fit(1), repeats)
+    tn, cn, (n_iter, inertia) = best_of(lambda: fit(iters), repeats)
+    return t1, tn, n_iter, inertia, (cn - c1) / (n_iter - 1)
 
 
 def faiss_lloyd(x, init, iters, repeats):
@@ -80,9 +84,9 @@ def faiss_lloyd(x, init, iters, repeats):
         km.train(x, init_centroids=init)
         return n
 
-    t1, _ = best_of(lambda: fit(1), repeats)
-    tn, _ = best_of(lambda: fit(iters), repeats)
-    return t1, tn, iters
+    t1, c1, _ = best_of(lambda: fit(1), repeats)
+    tn, cn, _ = best_of(lambda: fit(iters), repeats)
+    return t1, tn, iters, (cn - c1) / (iters - 1)
 
 
 def paper_bic(x, labels):
@@ -152,23 +156,27 @@ def main():
             c = run_c([a.bin, "lloyd", xp, ip, str(a.rows), str(a.dim), str(a.k), str(a.iters),
                        str(a.repeats)])
             ours = c["crmkit_per_iter"]
-            print("crmkit  lloyd: %.2f ms/iter (t1 %.3f s, t%d %.3f s, inertia %.10g)" % (
-                1e3 * ours, c["crmkit_t1"], c["crmkit_iters"], c["crmkit_tn"], c["crmkit_inertia"]))
-            s1, sn, s_it, s_in = sklearn_lloyd(x, init, a.iters, a.repeats)
+            ours_cpu = c["crmkit_cpu_per_iter"]
+            print("crmkit  lloyd: %.2f ms/iter wall, %.2f ms/iter CPU (t1 %.3f s, t%d %.3f s, "
+                  "inertia %.10g)" % (1e3 * ours, 1e3 * ours_cpu, c["crmkit_t1"],
+                                      c["crmkit_iters"], c["crmkit_tn"], c["crmkit_inertia"]))
+            s1, sn, s_it, s_in, sk_cpu = sklearn_lloyd(x, init, a.iters, a.repeats)
             sk = (sn - s1) / (s_it - 1)
-            print("sklearn lloyd: %.2f ms/iter (t1 %.3f s, t%d %.3f s, inertia %.10g)" % (
-                1e3 * sk, s1, s_it, sn, s_in))
+            print("sklearn lloyd: %.2f ms/iter wall, %.2f ms/iter CPU (t1 %.3f s, t%d %.3f s, "
+                  "inertia %.10g)" % (1e3 * sk, 1e3 * sk_cpu, s1, s_it, sn, s_in))
             try:
-                f1, fn, f_it = faiss_lloyd(x.astype(np.float32), init.astype(np.float32),
-                                           a.iters, a.repeats)
+                f1, fn, f_it, fa_cpu = faiss_lloyd(x.astype(np.float32), init.astype(np.float32),
+                                                   a.iters, a.repeats)
                 fa = (fn - f1) / (f_it - 1)
-                print("faiss   lloyd: %.2f ms/iter (t1 %.3f s, t%d %.3f s; float32)" % (
-                    1e3 * fa, f1, f_it, fn))
+                print("faiss   lloyd: %.2f ms/iter wall, %.2f ms/iter CPU (t1 %.3f s, t%d %.3f s;"
+                      " float32)" % (1e3 * fa, 1e3 * fa_cpu, f1, f_it, fn))
             except ImportError:
-                fa = float("nan")
+                fa = fa_cpu = float("nan")
                 print("faiss not installed")
-            print("RATIO sklearn/crmkit %.2fx  faiss/crmkit %.2fx  crmkit/floor %.2fx" % (
+            print("RATIO wall: sklearn/crmkit %.2fx  faiss/crmkit %.2fx  crmkit/floor %.2fx" % (
                 sk / ours, fa / ours, ours / mach["floor_s"]))
+            print("RATIO CPU:  sklearn/crmkit %.2fx  faiss/crmkit %.2fx" % (
+                sk_cpu / ours_cpu, fa_cpu / ours_cpu))
         if not a.skip_xmeans:
             x = blobs(a.xrows, a.xdim, a.xk, 43)
             xp = os.path.join(tmp, "xm.bin")

@@ -119,7 +119,8 @@ crm_status crm_xmeans_bic(const crm_matrix *x, const int32_t *labels, const doub
 typedef struct xm_state {
     const crm_xmeans_params *p;
     const crm_matrix *x;
-    crm__lloyd_opts opts;
+    crm__lloyd_opts opts; /* inner k-means runs report no progress of their own */
+    const crm_progress *progress;
     int32_t k;
     double *centers; /* kmax x dim */
     int32_t *labels; /* n_rows */
@@ -282,7 +283,7 @@ static crm_status improve_structure(xm_state *s, int32_t round, int *n_split, cr
     for (int32_t j = 0; j < k && st == CRM_OK; j++) {
         sp[j].parent = j;
         st = try_split(s, j, round, count[j], sse[j], kids + j * 2 * dim, &sp[j].gain, err);
-        if (!crm_progress_report(s->opts.progress, "x-means",
+        if (!crm_progress_report(s->progress, "x-means",
                                  (double)s->k / (double)s->p->kmax)) {
             st = crm__error_set(err, CRM_ECANCELLED, "X-means cancelled");
         }
@@ -327,7 +328,7 @@ static crm_status state_init(xm_state *s, const crm_xmeans_params *p, const crm_
     s->opts.progress = NULL;
     s->opts.frac0 = 0.0;
     s->opts.frac1 = 0.0;
-    (void)progress;
+    s->progress = progress;
     s->centers = crm_mallocarray(kd, sizeof(double));
     s->best_centers = crm_mallocarray(kd, sizeof(double));
     s->labels = crm_mallocarray((size_t)x->n_rows, sizeof(int32_t));
@@ -373,7 +374,7 @@ crm_status crm_xmeans_fit(const crm_xmeans_params *p, const crm_matrix *x,
     if (st != CRM_OK) {
         return st;
     }
-    s.opts.progress = progress;
+    s.progress = progress;
     s.k = p->kmin;
     crm_rng_seed_stream(&rng, p->seed, 0);
     st = crm__seed_plusplus(x, s.k, &rng, s.opts.nt, s.centers, err);

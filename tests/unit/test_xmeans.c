@@ -159,6 +159,32 @@ static void xmeans_rejects_bad_input(void **state)
     crm_matrix_fini(&x);
 }
 
+static bool stop_now(void *ud, const char *stage, double frac)
+{
+    (void)ud;
+    (void)frac;
+    assert_true(strcmp(stage, "x-means") == 0 || strcmp(stage, "elbow") == 0);
+    return false;
+}
+
+static void xmeans_and_elbow_can_be_cancelled(void **state)
+{
+    crm_matrix x;
+    crm_kmeans *km = NULL;
+    crm_xmeans_params p = crm_xmeans_params_default();
+    crm_elbow_params e = crm_elbow_params_default();
+    crm_progress prog = { stop_now, NULL };
+    crm_error err;
+    (void)state;
+    make_blobs(&x, 400, 2, 4, 8, NULL);
+    assert_int_equal(crm_xmeans_fit(&p, &x, &prog, &km, NULL, &err), CRM_ECANCELLED);
+    assert_null(km);
+    e.kmax = 5;
+    assert_int_equal(crm_elbow_fit(&e, &x, &prog, &km, NULL, &err), CRM_ECANCELLED);
+    assert_null(km);
+    crm_matrix_fini(&x);
+}
+
 static void elbow_knee_is_farthest_below_the_chord(void **state)
 {
     static const double curve[6] = { 100, 40, 10, 8, 7, 6 };
@@ -231,6 +257,7 @@ int main(void)
         cmocka_unit_test(xmeans_recovers_true_k_on_separated_blobs),
         cmocka_unit_test(xmeans_is_bit_identical_with_1_and_2_threads),
         cmocka_unit_test(xmeans_rejects_bad_input),
+        cmocka_unit_test(xmeans_and_elbow_can_be_cancelled),
         cmocka_unit_test(elbow_knee_is_farthest_below_the_chord),
         cmocka_unit_test(elbow_finds_the_blob_count),
         cmocka_unit_test(xmeans_survives_every_allocation_failure),
