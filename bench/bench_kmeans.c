@@ -58,8 +58,13 @@ static int fail(const char *what, const crm_error *err)
 }
 
 /* Seconds for one Lloyd run of at most iters iterations; *n_iter gets the iterations run. */
-static double time_lloyd(const crm_matrix *x, const double *init, int k, int iters,
-                         int *n_iter, double *inertia, double *cpu)
+static double time_lloyd(const crm_matrix *x,
+                         const double *init,
+                         int k,
+                         int iters,
+                         int *n_iter,
+                         double *inertia,
+                         double *cpu)
 {
     crm_kmeans_params p = crm_kmeans_params_default();
     crm_kmeans *km = NULL;
@@ -112,8 +117,8 @@ static int cmd_lloyd(int argc, char **argv)
         cpun = cn < cpun ? cn : cpun;
     }
     printf("crmkit_cpu_per_iter %.6f\n", itn > 1 ? (cpun - cpu1) / (itn - 1) : cpun);
-    printf("crmkit_t1 %.6f\ncrmkit_tn %.6f\ncrmkit_iters %d\ncrmkit_inertia %.17g\n", best1,
-           bestn, itn, inertia);
+    printf("crmkit_t1 %.6f\ncrmkit_tn %.6f\ncrmkit_iters %d\ncrmkit_inertia %.17g\n", best1, bestn,
+           itn, inertia);
     printf("crmkit_per_iter %.6f\n", itn > 1 ? (bestn - best1) / (itn - 1) : bestn);
     free(x.data);
     free(init);
@@ -144,8 +149,7 @@ static int cmd_machine(char **argv)
     }
     for (int r = 0; r < 3; r++) {
         double t0 = now();
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0, a, m, b, m, 0.0,
-                    c, m);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0, a, m, b, m, 0.0, c, m);
         double t = now() - t0;
         best_gemm = t < best_gemm ? t : best_gemm;
     }

@@ -52,21 +52,29 @@ CRM_API void crm_kmeans_free(crm_kmeans *km); /* NULL is a no-op */
  *  rows than k; the message says which), CRM_ENOMEM, CRM_ECANCELLED (the progress callback
  *  returned false; the model is then unfitted). Complexity O(n_init * iters * n_rows * k * dim).
  *  On failure a previous fit is discarded. */
-CRM_API crm_status crm_kmeans_fit(crm_kmeans *km, const crm_matrix *x,
-                                  const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_kmeans_fit(crm_kmeans *km,
+                                  const crm_matrix *x,
+                                  const crm_progress *progress,
+                                  crm_error *err);
 
 /** Fit as crm_kmeans_fit, but run Lloyd once from the given centres (k x dim row-major,
  *  borrowed for the call; k and dim must match params.k and x->n_cols: CRM_EINVAL otherwise).
  *  n_init and init are ignored. Non-finite centres are CRM_EINVAL. */
-CRM_API crm_status crm_kmeans_fit_from(crm_kmeans *km, const crm_matrix *x, const double *centers,
-                                       const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_kmeans_fit_from(crm_kmeans *km,
+                                       const crm_matrix *x,
+                                       const double *centers,
+                                       const crm_progress *progress,
+                                       crm_error *err);
 
 /** Label each row of x with its nearest centre (ties: lowest index). labels[x->n_rows] is
  *  caller-owned; dist (may be NULL) receives the squared distance to that centre.
  *  Errors: CRM_ESTATE (not fitted), CRM_EINVAL (x->n_cols differs from the fitted dim),
  *  CRM_EDATA (non-finite values), CRM_ENOMEM. Safe to call from many threads at once. */
-CRM_API crm_status crm_kmeans_assign(const crm_kmeans *km, const crm_matrix *x, int32_t *labels,
-                                     double *dist, crm_error *err);
+CRM_API crm_status crm_kmeans_assign(const crm_kmeans *km,
+                                     const crm_matrix *x,
+                                     int32_t *labels,
+                                     double *dist,
+                                     crm_error *err);
 
 /** 1 once fitted (or loaded). */
 CRM_API int crm_kmeans_is_fitted(const crm_kmeans *km);

@@ -37,7 +37,7 @@ typedef struct crm_validity_params { /* transparent; start from crm_validity_par
 } crm_validity_params;
 
 typedef struct crm_validity {
-    int32_t k;           /* distinct labels */
+    int32_t k; /* distinct labels */
     int64_t n_rows;
     double sse;
     double cp;
@@ -57,9 +57,11 @@ CRM_API crm_status crm_validity_params_check(const crm_validity_params *p, crm_e
  *  the call). Errors: CRM_EINVAL (bad params, a negative label), CRM_EDATA (non-finite values,
  *  fewer than 2 distinct labels, or as many distinct labels as rows: the indices are then
  *  undefined, as in scikit-learn), CRM_ENOMEM, CRM_ECANCELLED. */
-CRM_API crm_status crm_validity_compute(const crm_matrix *x, const int32_t *labels,
+CRM_API crm_status crm_validity_compute(const crm_matrix *x,
+                                        const int32_t *labels,
                                         const crm_validity_params *p,
-                                        const crm_progress *progress, crm_validity *out,
+                                        const crm_progress *progress,
+                                        crm_validity *out,
                                         crm_error *err);
 
 #endif

@@ -13,14 +13,14 @@
  * tile x k x dim <= CRM__KM_GEMM_MAX_WORK. OpenBLAS runs a dgemm of at most 65536 * 4
  * multiply-adds on one thread even outside a parallel region, so a one-thread fit never
  * starts BLAS threads; the tile depends on k and dim only, never on the thread count. */
-#define CRM__KM_TILE_MAX 1024
+#define CRM__KM_TILE_MAX      1024
 #define CRM__KM_GEMM_MAX_WORK 262144
 
 /* Settings of one Lloyd run. */
 typedef struct crm__lloyd_opts {
     int32_t max_iter;
-    double tol_abs;      /* absolute bound on the summed squared centre shift */
-    int nt;              /* OpenMP threads (>= 1) */
+    double tol_abs; /* absolute bound on the summed squared centre shift */
+    int nt;         /* OpenMP threads (>= 1) */
     const crm_progress *progress;
     double frac0, frac1; /* progress range this run covers */
 } crm__lloyd_opts;
@@ -41,29 +41,49 @@ double crm__sq_dist(const double *a, const double *b, int64_t dim);
 
 /* Lloyd from centers (k x dim, updated in place). CRM_EDATA when a cluster is empty and every
  * row already sits on its centre (fewer distinct rows than k). */
-crm_status crm__lloyd(const crm_matrix *x, int32_t k, double *centers,
-                      const crm__lloyd_opts *opts, crm__lloyd_out *out, crm_error *err);
+crm_status crm__lloyd(const crm_matrix *x,
+                      int32_t k,
+                      double *centers,
+                      const crm__lloyd_opts *opts,
+                      crm__lloyd_out *out,
+                      crm_error *err);
 
 /* Nearest centre per row (ties: lowest index); dist (may be NULL) gets the exact squared
  * distance. inertia (may be NULL) gets their sum, reduced per block in block order. */
-crm_status crm__assign(const crm_matrix *x, const double *centers, int32_t k, int nt,
-                       int32_t *labels, double *dist, double *inertia, crm_error *err);
+crm_status crm__assign(const crm_matrix *x,
+                       const double *centers,
+                       int32_t k,
+                       int nt,
+                       int32_t *labels,
+                       double *dist,
+                       double *inertia,
+                       crm_error *err);
 
 /* Greedy k-means++ seeding (n_local = 2 + floor(ln k) candidates per centre) into centers
  * (k x dim). CRM_EDATA if x has fewer than k distinct rows. */
-crm_status crm__seed_plusplus(const crm_matrix *x, int32_t k, crm_rng *rng, int nt,
-                              double *centers, crm_error *err);
+crm_status crm__seed_plusplus(const crm_matrix *x,
+                              int32_t k,
+                              crm_rng *rng,
+                              int nt,
+                              double *centers,
+                              crm_error *err);
 /* k distinct rows (by value) drawn uniformly. CRM_EDATA as above. */
-crm_status crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers,
-                            crm_error *err);
+crm_status
+crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers, crm_error *err);
 
 /* scikit-learn's tolerance: tol * mean of the per-column (population) variances of x. */
 double crm__kmeans_tol_abs(const crm_matrix *x, double tol);
 
 /* A fitted model built from centres (copied) and summary numbers; labels/trace optional
  * (copied when given). For X-means and the elbow method. */
-crm_status crm__kmeans_make(const crm_kmeans_params *p, int32_t dim, const double *centers,
-                            const int32_t *labels, int64_t n_rows, double inertia,
-                            int32_t n_iter, crm_kmeans **out, crm_error *err);
+crm_status crm__kmeans_make(const crm_kmeans_params *p,
+                            int32_t dim,
+                            const double *centers,
+                            const int32_t *labels,
+                            int64_t n_rows,
+                            double inertia,
+                            int32_t n_iter,
+                            crm_kmeans **out,
+                            crm_error *err);
 
 #endif

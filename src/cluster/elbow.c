@@ -73,8 +73,12 @@ crm_status crm_elbow_knee(const double *y, int32_t n, int32_t kmin, int32_t *k, 
     return CRM_OK;
 }
 
-static crm_status fit_k(const crm_elbow_params *p, int32_t k, const crm_matrix *x,
-                        const crm_progress *progress, crm_kmeans **out, crm_error *err)
+static crm_status fit_k(const crm_elbow_params *p,
+                        int32_t k,
+                        const crm_matrix *x,
+                        const crm_progress *progress,
+                        crm_kmeans **out,
+                        crm_error *err)
 {
     crm_kmeans_params kp = p->kmeans;
     crm_status st;
@@ -90,8 +94,11 @@ static crm_status fit_k(const crm_elbow_params *p, int32_t k, const crm_matrix *
     return st;
 }
 
-crm_status crm_elbow_fit(const crm_elbow_params *p, const crm_matrix *x,
-                         const crm_progress *progress, crm_kmeans **out, double *inertia,
+crm_status crm_elbow_fit(const crm_elbow_params *p,
+                         const crm_matrix *x,
+                         const crm_progress *progress,
+                         crm_kmeans **out,
+                         double *inertia,
                          crm_error *err)
 {
     int32_t n;

@@ -12,10 +12,10 @@
 #include "cluster/cluster_internal.h"
 #include "core/core_internal.h"
 
-#define SECTION_TAG "kmeans"
+#define SECTION_TAG     "kmeans"
 #define SECTION_VERSION 1u
-#define MAX_K 1000000
-#define MAX_DIM 1000000
+#define MAX_K           1000000
+#define MAX_DIM         1000000
 
 struct crm_kmeans {
     crm_kmeans_params p;
@@ -150,8 +150,8 @@ static void run_free(run_buf *r)
     crm_free(r->trace);
 }
 
-static crm_status run_alloc(run_buf *r, int64_t n, int32_t k, int64_t dim, int32_t max_iter,
-                            crm_error *err)
+static crm_status
+run_alloc(run_buf *r, int64_t n, int32_t k, int64_t dim, int32_t max_iter, crm_error *err)
 {
     r->centers = crm_mallocarray((size_t)k * (size_t)dim, sizeof(double));
     r->labels = crm_mallocarray((size_t)n, sizeof(int32_t));
@@ -182,8 +182,11 @@ static void keep_run(crm_kmeans *km, run_buf *r, const crm__lloyd_out *o, int64_
 }
 
 /* n_init runs (or one from given centres); the best is left in km. */
-static crm_status fit_runs(crm_kmeans *km, const crm_matrix *x, const double *given,
-                           const crm_progress *progress, crm_error *err)
+static crm_status fit_runs(crm_kmeans *km,
+                           const crm_matrix *x,
+                           const double *given,
+                           const crm_progress *progress,
+                           crm_error *err)
 {
     const crm_kmeans_params *p = &km->p;
     int32_t k = p->k;
@@ -225,8 +228,11 @@ static crm_status fit_runs(crm_kmeans *km, const crm_matrix *x, const double *gi
     return st;
 }
 
-static crm_status fit_common(crm_kmeans *km, const crm_matrix *x, const double *given,
-                             const crm_progress *progress, crm_error *err)
+static crm_status fit_common(crm_kmeans *km,
+                             const crm_matrix *x,
+                             const double *given,
+                             const crm_progress *progress,
+                             crm_error *err)
 {
     crm_status st;
     if (km == NULL) {
@@ -246,14 +252,17 @@ static crm_status fit_common(crm_kmeans *km, const crm_matrix *x, const double *
     return CRM_OK;
 }
 
-crm_status crm_kmeans_fit(crm_kmeans *km, const crm_matrix *x, const crm_progress *progress,
-                          crm_error *err)
+crm_status
+crm_kmeans_fit(crm_kmeans *km, const crm_matrix *x, const crm_progress *progress, crm_error *err)
 {
     return fit_common(km, x, NULL, progress, err);
 }
 
-crm_status crm_kmeans_fit_from(crm_kmeans *km, const crm_matrix *x, const double *centers,
-                               const crm_progress *progress, crm_error *err)
+crm_status crm_kmeans_fit_from(crm_kmeans *km,
+                               const crm_matrix *x,
+                               const double *centers,
+                               const crm_progress *progress,
+                               crm_error *err)
 {
     if (km == NULL || centers == NULL) {
         return crm__error_set(err, CRM_EINVAL, "k-means object or initial centres are NULL");
@@ -261,18 +270,20 @@ crm_status crm_kmeans_fit_from(crm_kmeans *km, const crm_matrix *x, const double
     if (x != NULL) {
         for (int64_t q = 0; q < (int64_t)km->p.k * x->n_cols; q++) {
             if (!isfinite(centers[q])) {
-                return crm__error_set(err, CRM_EINVAL,
-                                      "initial centre %lld, column %lld is not finite",
-                                      (long long)(q / x->n_cols + 1),
-                                      (long long)(q % x->n_cols + 1));
+                return crm__error_set(
+                    err, CRM_EINVAL, "initial centre %lld, column %lld is not finite",
+                    (long long)(q / x->n_cols + 1), (long long)(q % x->n_cols + 1));
             }
         }
     }
     return fit_common(km, x, centers, progress, err);
 }
 
-crm_status crm_kmeans_assign(const crm_kmeans *km, const crm_matrix *x, int32_t *labels,
-                             double *dist, crm_error *err)
+crm_status crm_kmeans_assign(const crm_kmeans *km,
+                             const crm_matrix *x,
+                             int32_t *labels,
+                             double *dist,
+                             crm_error *err)
 {
     crm_status st;
     if (km == NULL || !km->fitted) {
@@ -292,8 +303,8 @@ crm_status crm_kmeans_assign(const crm_kmeans *km, const crm_matrix *x, int32_t 
     if (st != CRM_OK) {
         return st;
     }
-    return crm__assign(x, km->centers, km->p.k, crm__cluster_threads(km->p.n_threads), labels,
-                       dist, NULL, err);
+    return crm__assign(x, km->centers, km->p.k, crm__cluster_threads(km->p.n_threads), labels, dist,
+                       NULL, err);
 }
 
 int crm_kmeans_is_fitted(const crm_kmeans *km)
@@ -350,9 +361,15 @@ const double *crm_kmeans_inertia_trace(const crm_kmeans *km, int32_t *n)
     return km->trace;
 }
 
-crm_status crm__kmeans_make(const crm_kmeans_params *p, int32_t dim, const double *centers,
-                            const int32_t *labels, int64_t n_rows, double inertia,
-                            int32_t n_iter, crm_kmeans **out, crm_error *err)
+crm_status crm__kmeans_make(const crm_kmeans_params *p,
+                            int32_t dim,
+                            const double *centers,
+                            const int32_t *labels,
+                            int64_t n_rows,
+                            double inertia,
+                            int32_t n_iter,
+                            crm_kmeans **out,
+                            crm_error *err)
 {
     crm_kmeans *km = NULL;
     crm_status st = crm_kmeans_new(p, &km, err);

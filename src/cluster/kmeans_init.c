@@ -110,12 +110,16 @@ static void pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *
 
 static crm_status too_few_distinct(crm_error *err, int32_t k, int32_t found)
 {
-    return crm__error_set(err, CRM_EDATA, "k = %d but the data has only %d distinct rows",
-                          (int)k, (int)found);
+    return crm__error_set(err, CRM_EDATA, "k = %d but the data has only %d distinct rows", (int)k,
+                          (int)found);
 }
 
-crm_status crm__seed_plusplus(const crm_matrix *x, int32_t k, crm_rng *rng, int nt,
-                              double *centers, crm_error *err)
+crm_status crm__seed_plusplus(const crm_matrix *x,
+                              int32_t k,
+                              crm_rng *rng,
+                              int nt,
+                              double *centers,
+                              crm_error *err)
 {
     int64_t dim = x->n_cols;
     int n_local = 2 + (int)log((double)k);
@@ -176,8 +180,8 @@ static int row_equals(const double *a, const double *b, int64_t dim)
     return 1;
 }
 
-crm_status crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers,
-                            crm_error *err)
+crm_status
+crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers, crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;

@@ -88,7 +88,7 @@ typedef struct lloyd_ws {
     int64_t *pcount; /* n_blocks x k */
     double *pinert;  /* n_blocks */
     int64_t *pchanged;
-    double *xnorm;   /* n_rows: ||x||^2, for the per-iteration inertia (NULL: assignment) */
+    double *xnorm; /* n_rows: ||x||^2, for the per-iteration inertia (NULL: assignment) */
 } lloyd_ws;
 
 static void ws_free(lloyd_ws *ws)
@@ -103,22 +103,22 @@ static void ws_free(lloyd_ws *ws)
     memset(ws, 0, sizeof *ws);
 }
 
-static crm_status ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums,
-                          crm_error *err)
+static crm_status
+ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_error *err)
 {
     memset(ws, 0, sizeof *ws);
     ws->n_blocks = crm__n_blocks(n);
     ws->tile_rows = CRM__KM_GEMM_MAX_WORK / ((int64_t)k * dim);
     ws->tile_rows = ws->tile_rows > CRM__KM_TILE_MAX ? CRM__KM_TILE_MAX : ws->tile_rows;
     ws->tile_rows = ws->tile_rows < 8 ? 8 : ws->tile_rows;
-    ws->tiles = crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 2),
-                                sizeof(double));
+    ws->tiles =
+        crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 2), sizeof(double));
     ws->cnorm = crm_mallocarray((size_t)k, sizeof(double));
     ws->pinert = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(double));
     ws->pchanged = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(int64_t));
     if (sums) {
-        ws->psum = crm_mallocarray((size_t)ws->n_blocks * (size_t)k * (size_t)dim + 1,
-                                   sizeof(double));
+        ws->psum =
+            crm_mallocarray((size_t)ws->n_blocks * (size_t)k * (size_t)dim + 1, sizeof(double));
         ws->pcount = crm_mallocarray((size_t)ws->n_blocks * (size_t)k + 1, sizeof(int64_t));
         ws->xnorm = crm_mallocarray((size_t)n + 1, sizeof(double));
     }
@@ -147,15 +147,22 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, double *
  * strict < keeps the lowest index on ties. scratch: 2 m doubles after the k x m tile.
  * When xnorm is given, returns the clamped squared distances ||x||^2 - 2 x.c + ||c||^2
  * summed; changed counts labels that differ from labels[] before the call. */
-static CRM__KM_INLINE double tile_labels(const crm_matrix *x, int64_t r0, int64_t m, const double *centers,
-                          const double *cnorm, int32_t k, const double *xnorm, double *tile,
-                          int32_t *labels, int64_t *changed)
+static CRM__KM_INLINE double tile_labels(const crm_matrix *x,
+                                         int64_t r0,
+                                         int64_t m,
+                                         const double *centers,
+                                         const double *cnorm,
+                                         int32_t k,
+                                         const double *xnorm,
+                                         double *tile,
+                                         int32_t *labels,
+                                         int64_t *changed)
 {
     double *restrict best = tile + (int64_t)k * m;
     double *restrict arg = best + m;
     double inert = 0.0;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0,
-                centers, (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0, centers,
+                (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
     for (int64_t i = 0; i < m; i++) {
         best[i] = tile[i] + cnorm[0];
         arg[i] = 0.0;
@@ -190,8 +197,13 @@ static CRM__KM_INLINE double tile_labels(const crm_matrix *x, int64_t r0, int64_
  * (run-time dispatch): the loops only select, add and multiply in source order, so every
  * clone gives bit-identical results. */
 CRM__KM_CLONES
-static void block_pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws,
-                       int64_t b, double *tile, int32_t *labels)
+static void block_pass(const crm_matrix *x,
+                       const double *centers,
+                       int32_t k,
+                       lloyd_ws *ws,
+                       int64_t b,
+                       double *tile,
+                       int32_t *labels)
 {
     int64_t dim = x->n_cols;
     int64_t r0 = b * CRM_BLOCK_ROWS;
@@ -223,8 +235,14 @@ static void block_pass(const crm_matrix *x, const double *centers, int32_t k, ll
 }
 
 /* One pass over all blocks; returns the summed inertia and changed-label count. */
-static void pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt,
-                 int32_t *labels, double *inertia, int64_t *changed)
+static void pass(const crm_matrix *x,
+                 const double *centers,
+                 int32_t k,
+                 lloyd_ws *ws,
+                 int nt,
+                 int32_t *labels,
+                 double *inertia,
+                 int64_t *changed)
 {
     int64_t nb = ws->n_blocks;
     center_norms(centers, k, x->n_cols, ws->cnorm);
@@ -249,8 +267,12 @@ static void pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws
 }
 
 /* Rows farthest from their assigned centre, largest first (ties: lowest row), into far[m]. */
-static double farthest_rows(const crm_matrix *x, const double *centers, const int32_t *labels,
-                            int32_t m, int64_t *far, double *fd)
+static double farthest_rows(const crm_matrix *x,
+                            const double *centers,
+                            const int32_t *labels,
+                            int32_t m,
+                            int64_t *far,
+                            double *fd)
 {
     int64_t dim = x->n_cols;
     int32_t have = 0;
@@ -278,9 +300,14 @@ static double farthest_rows(const crm_matrix *x, const double *centers, const in
 
 /* Reduce block partials in order and move empty clusters (scikit-learn's rule). sums is
  * k x dim, counts k. */
-static crm_status reduce_and_relocate(const crm_matrix *x, const double *centers,
-                                      const int32_t *labels, int32_t k, const lloyd_ws *ws,
-                                      double *sums, int64_t *counts, crm_error *err)
+static crm_status reduce_and_relocate(const crm_matrix *x,
+                                      const double *centers,
+                                      const int32_t *labels,
+                                      int32_t k,
+                                      const lloyd_ws *ws,
+                                      double *sums,
+                                      int64_t *counts,
+                                      crm_error *err)
 {
     int64_t dim = x->n_cols;
     int32_t n_empty = 0;
@@ -310,9 +337,8 @@ static crm_status reduce_and_relocate(const crm_matrix *x, const double *centers
         goto cleanup;
     }
     if (!(farthest_rows(x, centers, labels, n_empty, far, fd) > 0.0)) {
-        st = crm__error_set(err, CRM_EDATA,
-                            "k = %d but the data has fewer than %d distinct rows", (int)k,
-                            (int)k);
+        st = crm__error_set(err, CRM_EDATA, "k = %d but the data has fewer than %d distinct rows",
+                            (int)k, (int)k);
         goto cleanup;
     }
     for (int32_t j = 0, e = 0; j < k; j++) {
@@ -337,8 +363,8 @@ cleanup:
 
 /* New centres from sums (a cluster left with no weight keeps its centre); returns the summed
  * squared shift. */
-static double update_centers(double *centers, const double *sums, const int64_t *counts,
-                             int32_t k, int64_t dim)
+static double
+update_centers(double *centers, const double *sums, const int64_t *counts, int32_t k, int64_t dim)
 {
     double shift = 0.0;
     for (int32_t j = 0; j < k; j++) {
@@ -357,8 +383,12 @@ static double update_centers(double *centers, const double *sums, const int64_t 
     return shift;
 }
 
-crm_status crm__lloyd(const crm_matrix *x, int32_t k, double *centers,
-                      const crm__lloyd_opts *opts, crm__lloyd_out *out, crm_error *err)
+crm_status crm__lloyd(const crm_matrix *x,
+                      int32_t k,
+                      double *centers,
+                      const crm__lloyd_opts *opts,
+                      crm__lloyd_out *out,
+                      crm_error *err)
 {
     int64_t dim = x->n_cols;
     lloyd_ws ws;
@@ -419,8 +449,12 @@ cleanup:
 }
 
 /* Exact squared distance of each row of block b to its centre, summed into pinert[b]. */
-static void block_exact(const crm_matrix *x, const double *centers, const int32_t *labels,
-                        int64_t b, double *dist, double *pinert)
+static void block_exact(const crm_matrix *x,
+                        const double *centers,
+                        const int32_t *labels,
+                        int64_t b,
+                        double *dist,
+                        double *pinert)
 {
     int64_t dim = x->n_cols;
     int64_t r0 = b * CRM_BLOCK_ROWS;
@@ -436,8 +470,14 @@ static void block_exact(const crm_matrix *x, const double *centers, const int32_
     pinert[b] = s;
 }
 
-crm_status crm__assign(const crm_matrix *x, const double *centers, int32_t k, int nt,
-                       int32_t *labels, double *dist, double *inertia, crm_error *err)
+crm_status crm__assign(const crm_matrix *x,
+                       const double *centers,
+                       int32_t k,
+                       int nt,
+                       int32_t *labels,
+                       double *dist,
+                       double *inertia,
+                       crm_error *err)
 {
     lloyd_ws ws;
     crm_status st = ws_init(&ws, x->n_rows, x->n_cols, k, nt, 0, err);
@@ -456,8 +496,8 @@ crm_status crm__assign(const crm_matrix *x, const double *centers, int32_t k, in
         double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
-            int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS
-                                                               : x->n_rows;
+            int64_t r1 =
+                (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS : x->n_rows;
             for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
                 labels[i] = -1; /* caller's buffer may be uninitialised */
             }

@@ -84,8 +84,12 @@ static double bic_formula(int64_t r, int64_t m, int32_t k, double sse, const int
     return loglik - 0.5 * n_params * log((double)r);
 }
 
-crm_status crm_xmeans_bic(const crm_matrix *x, const int32_t *labels, const double *centers,
-                          int32_t k, double *bic, crm_error *err)
+crm_status crm_xmeans_bic(const crm_matrix *x,
+                          const int32_t *labels,
+                          const double *centers,
+                          int32_t k,
+                          double *bic,
+                          crm_error *err)
 {
     int64_t *counts;
     crm__ksum sse = { 0.0, 0.0 };
@@ -107,8 +111,8 @@ crm_status crm_xmeans_bic(const crm_matrix *x, const int32_t *labels, const doub
                                   (long long)(i + 1), (int)labels[i], (int)k);
         }
         counts[labels[i]]++;
-        crm__ksum_add(&sse, crm__sq_dist(CRM_ROW(x, i), centers + labels[i] * x->n_cols,
-                                         x->n_cols));
+        crm__ksum_add(&sse,
+                      crm__sq_dist(CRM_ROW(x, i), centers + labels[i] * x->n_cols, x->n_cols));
     }
     *bic = bic_formula(x->n_rows, x->n_cols, k, sse.sum, counts);
     crm_free(counts);
@@ -159,9 +163,8 @@ static crm_status global_fit(xm_state *s, crm_error *err)
     }
     s->inertia = o.inertia;
     s->n_iter = o.n_iter;
-    s->bic = s->x->n_rows > s->k
-                 ? bic_formula(s->x->n_rows, s->x->n_cols, s->k, o.inertia, counts)
-                 : -(double)INFINITY;
+    s->bic = s->x->n_rows > s->k ? bic_formula(s->x->n_rows, s->x->n_cols, s->k, o.inertia, counts)
+                                 : -(double)INFINITY;
     crm_free(counts);
     if (s->best_k == 0 || s->bic > s->best_bic) {
         size_t dim = (size_t)s->x->n_cols;
@@ -176,8 +179,8 @@ static crm_status global_fit(xm_state *s, crm_error *err)
 }
 
 /* Rows of cluster j copied into region (initialised here). */
-static crm_status gather(const xm_state *s, int32_t j, int64_t count, crm_matrix *region,
-                         crm_error *err)
+static crm_status
+gather(const xm_state *s, int32_t j, int64_t count, crm_matrix *region, crm_error *err)
 {
     int64_t dim = s->x->n_cols;
     int64_t r = 0;
@@ -196,8 +199,14 @@ static crm_status gather(const xm_state *s, int32_t j, int64_t count, crm_matrix
 
 /* Local 2-means on region j; *gain = BIC(children) - BIC(parent) on the region, kids (2 x dim)
  * the children's centres. A region that cannot be split (too few distinct rows) gets -inf. */
-static crm_status try_split(xm_state *s, int32_t j, int32_t round, int64_t count,
-                            double parent_sse, double *kids, double *gain, crm_error *err)
+static crm_status try_split(xm_state *s,
+                            int32_t j,
+                            int32_t round,
+                            int64_t count,
+                            double parent_sse,
+                            double *kids,
+                            double *gain,
+                            crm_error *err)
 {
     crm_matrix region;
     crm_rng rng;
@@ -277,14 +286,12 @@ static crm_status improve_structure(xm_state *s, int32_t round, int *n_split, cr
     }
     for (int64_t i = 0; i < s->x->n_rows; i++) {
         count[s->labels[i]]++;
-        sse[s->labels[i]] += crm__sq_dist(CRM_ROW(s->x, i), s->centers + s->labels[i] * dim,
-                                          dim);
+        sse[s->labels[i]] += crm__sq_dist(CRM_ROW(s->x, i), s->centers + s->labels[i] * dim, dim);
     }
     for (int32_t j = 0; j < k && st == CRM_OK; j++) {
         sp[j].parent = j;
         st = try_split(s, j, round, count[j], sse[j], kids + j * 2 * dim, &sp[j].gain, err);
-        if (!crm_progress_report(s->progress, "x-means",
-                                 (double)s->k / (double)s->p->kmax)) {
+        if (!crm_progress_report(s->progress, "x-means", (double)s->k / (double)s->p->kmax)) {
             st = crm__error_set(err, CRM_ECANCELLED, "X-means cancelled");
         }
     }
@@ -315,8 +322,11 @@ static void state_free(xm_state *s)
     crm_free(s->best_labels);
 }
 
-static crm_status state_init(xm_state *s, const crm_xmeans_params *p, const crm_matrix *x,
-                             const crm_progress *progress, crm_error *err)
+static crm_status state_init(xm_state *s,
+                             const crm_xmeans_params *p,
+                             const crm_matrix *x,
+                             const crm_progress *progress,
+                             crm_error *err)
 {
     size_t kd = (size_t)p->kmax * (size_t)x->n_cols;
     memset(s, 0, sizeof *s);
@@ -350,16 +360,18 @@ static crm_status check_input(const crm_xmeans_params *p, const crm_matrix *x, c
         return crm__error_set(err, CRM_EDATA, "X-means needs at least one row and one column");
     }
     if ((int64_t)p->kmin > x->n_rows) {
-        return crm__error_set(err, CRM_EDATA,
-                              "kmin = %d is larger than the number of rows (%lld)", (int)p->kmin,
-                              (long long)x->n_rows);
+        return crm__error_set(err, CRM_EDATA, "kmin = %d is larger than the number of rows (%lld)",
+                              (int)p->kmin, (long long)x->n_rows);
     }
     return crm_matrix_check_finite(x, err);
 }
 
-crm_status crm_xmeans_fit(const crm_xmeans_params *p, const crm_matrix *x,
-                          const crm_progress *progress, crm_kmeans **out,
-                          crm_xmeans_result *res, crm_error *err)
+crm_status crm_xmeans_fit(const crm_xmeans_params *p,
+                          const crm_matrix *x,
+                          const crm_progress *progress,
+                          crm_kmeans **out,
+                          crm_xmeans_result *res,
+                          crm_error *err)
 {
     xm_state s;
     crm_rng rng;
@@ -400,8 +412,8 @@ crm_status crm_xmeans_fit(const crm_xmeans_params *p, const crm_matrix *x,
         kp.tol = p->tol;
         kp.seed = p->seed;
         kp.n_threads = p->n_threads;
-        st = crm__kmeans_make(&kp, (int32_t)x->n_cols, s.best_centers, s.best_labels,
-                              x->n_rows, s.best_inertia, s.best_iter, out, err);
+        st = crm__kmeans_make(&kp, (int32_t)x->n_cols, s.best_centers, s.best_labels, x->n_rows,
+                              s.best_inertia, s.best_iter, out, err);
     }
     if (st == CRM_OK && res != NULL) {
         res->k = s.best_k;

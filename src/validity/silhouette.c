@@ -22,8 +22,8 @@
 #include "validity/validity_internal.h"
 
 #define CHUNK_ROWS 64
-#define TILE_COLS 2048
-#define LANES 8
+#define TILE_COLS  2048
+#define LANES      8
 
 /* The distance and reduction loops are cloned per instruction set (run-time dispatch).
  * Reductions run in LANES fixed lanes combined in a fixed order, so every clone gives the
@@ -35,17 +35,17 @@
 #endif
 
 typedef struct pw {
-    const double *y;     /* m x dim, rows in cluster order */
-    const double *yn;    /* m: squared norms */
-    const int64_t *seg;  /* k + 1: cluster j holds columns [seg[j], seg[j+1]) */
-    const int32_t *cl;   /* m: cluster of each ordered row */
+    const double *y;    /* m x dim, rows in cluster order */
+    const double *yn;   /* m: squared norms */
+    const int64_t *seg; /* k + 1: cluster j holds columns [seg[j], seg[j+1]) */
+    const int32_t *cl;  /* m: cluster of each ordered row */
     int64_t m;
     int64_t dim;
     int32_t k;
-    double *scratch;     /* per thread: CHUNK_ROWS x TILE_COLS distances + CHUNK_ROWS x k sums */
-    double *sil;         /* m, in cluster order */
-    double *dmin;        /* m: nearest row of another cluster */
-    double *dmax;        /* m: farthest row of the same cluster */
+    double *scratch; /* per thread: CHUNK_ROWS x TILE_COLS distances + CHUNK_ROWS x k sums */
+    double *sil;     /* m, in cluster order */
+    double *dmin;    /* m: nearest row of another cluster */
+    double *dmax;    /* m: farthest row of the same cluster */
 } pw;
 
 /* Distances of rows [r0, r0 + nr) to columns [c0, c0 + nc) into d (nr x nc). */
@@ -53,8 +53,7 @@ KERNEL
 static void tile_dist(const pw *w, int64_t r0, int64_t nr, int64_t c0, int64_t nc, double *d)
 {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)nc, (int)w->dim, -2.0,
-                w->y + r0 * w->dim, (int)w->dim, w->y + c0 * w->dim, (int)w->dim, 0.0, d,
-                (int)nc);
+                w->y + r0 * w->dim, (int)w->dim, w->y + c0 * w->dim, (int)w->dim, 0.0, d, (int)nc);
     for (int64_t r = 0; r < nr; r++) {
         double *restrict dr = d + r * nc;
         const double *restrict yn = w->yn + c0;
@@ -103,8 +102,14 @@ static void reduce(const double *restrict v, int64_t n, double *sum, double *lo,
 }
 
 /* Adds one tile row's distances to the per-cluster sums and extremes of row t. */
-static void tile_row_stats(const pw *w, int64_t t, const double *dr, int64_t c0, int64_t nc,
-                           double *sums, double *dmin, double *dmax)
+static void tile_row_stats(const pw *w,
+                           int64_t t,
+                           const double *dr,
+                           int64_t c0,
+                           int64_t nc,
+                           double *sums,
+                           double *dmin,
+                           double *dmax)
 {
     int32_t own = w->cl[t];
     int32_t j = w->cl[c0];
@@ -180,8 +185,15 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /* Y, its norms, the cluster of each ordered row and the cluster ranges. */
-static crm_status gather(const crm_matrix *x, const int64_t *rows, const int32_t *sid, pw *w,
-                         double *y, double *yn, int32_t *cl, int64_t *seg, crm_error *err)
+static crm_status gather(const crm_matrix *x,
+                         const int64_t *rows,
+                         const int32_t *sid,
+                         pw *w,
+                         double *y,
+                         double *yn,
+                         int32_t *cl,
+                         int64_t *seg,
+                         crm_error *err)
 {
     int64_t *key = crm_mallocarray((size_t)w->m * 2, sizeof(int64_t));
     if (key == NULL) {
@@ -211,9 +223,16 @@ static crm_status gather(const crm_matrix *x, const int64_t *rows, const int32_t
     return CRM_OK;
 }
 
-crm_status crm__validity_pairwise(const crm_matrix *x, const int64_t *rows, const int32_t *sid,
-                                  int64_t m, int32_t k, int nt, const crm_progress *progress,
-                                  double *silhouette, double *dunn, crm_error *err)
+crm_status crm__validity_pairwise(const crm_matrix *x,
+                                  const int64_t *rows,
+                                  const int32_t *sid,
+                                  int64_t m,
+                                  int32_t k,
+                                  int nt,
+                                  const crm_progress *progress,
+                                  double *silhouette,
+                                  double *dunn,
+                                  crm_error *err)
 {
     pw w;
     size_t per_thread = (size_t)CHUNK_ROWS * TILE_COLS + (size_t)CHUNK_ROWS * (size_t)k;

@@ -72,8 +72,8 @@ static int cmp_i64_fn(const void *a, const void *b)
 }
 
 /* Dense cluster ids 0..K-1 (in increasing label order, as LabelEncoder) into ids[n]. */
-static crm_status encode_labels(const int32_t *labels, int64_t n, int32_t *ids, int32_t *k,
-                                crm_error *err)
+static crm_status
+encode_labels(const int32_t *labels, int64_t n, int32_t *ids, int32_t *k, crm_error *err)
 {
     int32_t *u = crm_mallocarray((size_t)n, sizeof(int32_t));
     int64_t nu = 0;
@@ -145,8 +145,8 @@ static void centroid_sums(const crm_matrix *x, const int32_t *ids, int32_t k, ce
     }
 }
 
-static void centroid_indices(const crm_matrix *x, const int32_t *ids, int32_t k, cent_ws *w,
-                             crm_validity *v)
+static void
+centroid_indices(const crm_matrix *x, const int32_t *ids, int32_t k, cent_ws *w, crm_validity *v)
 {
     int64_t dim = x->n_cols;
     crm__ksum sse = { 0.0, 0.0 };
@@ -197,13 +197,12 @@ static void centroid_indices(const crm_matrix *x, const int32_t *ids, int32_t k,
     v->cp = cp / k;
     v->sp = sp / (0.5 * k * (k - 1));
     v->db = (intra_zero || cent_zero) ? 0.0 : db / k;
-    v->ch = sse.sum == 0.0 ? 1.0
-                           : extra * (double)(x->n_rows - k) / (sse.sum * (double)(k - 1));
+    v->ch = sse.sum == 0.0 ? 1.0 : extra * (double)(x->n_rows - k) / (sse.sum * (double)(k - 1));
 }
 
 /* Rows for the pairwise indices: all, or a sorted seeded sample. */
-static crm_status pick_rows(int64_t n, const crm_validity_params *p, int64_t **rows,
-                            int64_t *m, crm_error *err)
+static crm_status
+pick_rows(int64_t n, const crm_validity_params *p, int64_t **rows, int64_t *m, crm_error *err)
 {
     crm_rng rng;
     int64_t *idx = crm_mallocarray((size_t)n, sizeof(int64_t));
@@ -230,9 +229,13 @@ static crm_status pick_rows(int64_t n, const crm_validity_params *p, int64_t **r
 }
 
 /* Silhouette and Dunn on the picked rows (NaN when the sample has < 2 clusters). */
-static crm_status pair_indices(const crm_matrix *x, const int32_t *ids, int32_t k,
-                               const crm_validity_params *p, const crm_progress *progress,
-                               crm_validity *v, crm_error *err)
+static crm_status pair_indices(const crm_matrix *x,
+                               const int32_t *ids,
+                               int32_t k,
+                               const crm_validity_params *p,
+                               const crm_progress *progress,
+                               crm_validity *v,
+                               crm_error *err)
 {
     int64_t *rows = NULL;
     int32_t *sid = NULL;
@@ -264,8 +267,8 @@ static crm_status pair_indices(const crm_matrix *x, const int32_t *ids, int32_t 
     v->pairwise_rows = m;
     v->sampled = m < x->n_rows;
     if (present >= 2 && present < m) { /* else the indices stay NaN */
-        st = crm__validity_pairwise(x, rows, sid, m, k, nt, progress, &v->silhouette, &v->dunn,
-                                    err);
+        st =
+            crm__validity_pairwise(x, rows, sid, m, k, nt, progress, &v->silhouette, &v->dunn, err);
     }
 cleanup:
     crm_free(rows);
@@ -274,9 +277,12 @@ cleanup:
     return st;
 }
 
-crm_status crm_validity_compute(const crm_matrix *x, const int32_t *labels,
-                                const crm_validity_params *p, const crm_progress *progress,
-                                crm_validity *out, crm_error *err)
+crm_status crm_validity_compute(const crm_matrix *x,
+                                const int32_t *labels,
+                                const crm_validity_params *p,
+                                const crm_progress *progress,
+                                crm_validity *out,
+                                crm_error *err)
 {
     crm_validity v;
     cent_ws w;

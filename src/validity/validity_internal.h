@@ -11,8 +11,15 @@
  * ids < k; at least 2 clusters present and fewer clusters than rows). Distances through
  * dgemm (||a||^2 + ||b||^2 - 2 a.b, clamped, as scikit-learn's euclidean_distances), a row's
  * distance to itself is 0. Bit-identical for any thread count nt. */
-crm_status crm__validity_pairwise(const crm_matrix *x, const int64_t *rows, const int32_t *sid,
-                                  int64_t m, int32_t k, int nt, const crm_progress *progress,
-                                  double *silhouette, double *dunn, crm_error *err);
+crm_status crm__validity_pairwise(const crm_matrix *x,
+                                  const int64_t *rows,
+                                  const int32_t *sid,
+                                  int64_t m,
+                                  int32_t k,
+                                  int nt,
+                                  const crm_progress *progress,
+                                  double *silhouette,
+                                  double *dunn,
+                                  crm_error *err);
 
 #endif

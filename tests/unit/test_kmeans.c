@@ -1,7 +1,5 @@
 /* test_kmeans.c: k-means against scikit-learn golden files, properties, determinism across
  * thread counts, bad input, out-of-memory injection and the model-file round trip. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +12,17 @@
 
 #include "cluster/cluster_internal.h"
 #include "core/core_internal.h"
+#include "crm_test.h"
 #include "golden_cluster.h"
 
 /* Gaussian blobs: n rows, dim columns, n_centres true centres spread by sep. */
-static void make_blobs(crm_matrix *x, int64_t n, int64_t dim, int n_centres, double sep,
-                       uint64_t seed, int32_t *truth)
+static void make_blobs(crm_matrix *x,
+                       int64_t n,
+                       int64_t dim,
+                       int n_centres,
+                       double sep,
+                       uint64_t seed,
+                       int32_t *truth)
 {
     crm_rng rng;
     crm_rng_seed(&rng, seed);
@@ -145,8 +149,7 @@ static void kmeans_blas_distances_equal_plain_loop(void **state)
     /* assign() through BLAS on the initial centres gives the plain argmin and distance. */
     crm_kmeans_free(km);
     p.max_iter = 1;
-    assert_int_equal(crm__kmeans_make(&p, (int32_t)x.n_cols, init.data, NULL, 0, 0.0, 0, &km,
-                                      NULL),
+    assert_int_equal(crm__kmeans_make(&p, (int32_t)x.n_cols, init.data, NULL, 0, 0.0, 0, &km, NULL),
                      CRM_OK);
     {
         int32_t *l2 = malloc((size_t)x.n_rows * sizeof(int32_t));

@@ -1,7 +1,5 @@
 /* test_validity.c: validity indices against scikit-learn golden values and a hand example,
  * sampling beyond the exact size, determinism across thread counts, bad input and OOM. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +7,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/validity.h>
 
+#include "crm_test.h"
 #include "golden_cluster.h"
 
 static void check_golden(const char *labels_file, const char *name)
@@ -59,8 +58,8 @@ static void validity_hand_example(void **state)
     crm_assert_close(v.dunn, 2.0, 1e-15, 0);
     crm_assert_close(v.db, 7.0 / 33.0, 1e-15, 0);
     crm_assert_close(v.ch, 43.56, 1e-13, 0);
-    crm_assert_close(v.silhouette, (5.0 / 6 + 4.0 / 5 + 2.0 / 3 + 9.0 / 11 + 10.0 / 13) / 5,
-                     1e-15, 0);
+    crm_assert_close(v.silhouette, (5.0 / 6 + 4.0 / 5 + 2.0 / 3 + 9.0 / 11 + 10.0 / 13) / 5, 1e-15,
+                     0);
 }
 
 static void validity_samples_beyond_exact_size_and_is_thread_independent(void **state)

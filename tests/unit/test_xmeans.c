@@ -1,7 +1,5 @@
 /* test_xmeans.c: the X-means BIC (worked example of docs/algorithms/xmeans.md), recovery of
  * the true k on separated Gaussian blobs, the elbow knee, determinism, bad input and OOM. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +8,11 @@
 #include <crmkit/rng.h>
 #include <crmkit/xmeans.h>
 
+#include "crm_test.h"
+
 /* n rows around n_centres well separated centres (10 apart along the first column). */
-static void make_blobs(crm_matrix *x, int64_t n, int64_t dim, int n_centres, uint64_t seed,
-                       int32_t *truth)
+static void
+make_blobs(crm_matrix *x, int64_t n, int64_t dim, int n_centres, uint64_t seed, int32_t *truth)
 {
     crm_rng rng;
     crm_rng_seed(&rng, seed);
