@@ -214,7 +214,8 @@ crm_status crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len,
     crm_status rc;
     while (h->slot[i] >= 0) {
         const char *s = name_at(db, h->slot[i]);
-        if (strncmp(s, name, len) == 0 && s[len] == '\0') {
+        /* The input may hold NUL bytes: compare lengths first, never read past s. */
+        if (strnlen(s, len + 1) == len && memcmp(s, name, len) == 0) {
             *id = h->slot[i];
             return CRM_OK;
         }

@@ -261,7 +261,7 @@ static crm_status customer_id(customers *cu, const char *key, size_t len, int32_
     size_t i = (size_t)hv & cu->hash.mask;
     while (cu->hash.slot[i] >= 0) {
         const char *k = cu->keys + cu->off[cu->hash.slot[i]];
-        if (strncmp(k, key, len) == 0 && k[len] == '\0') {
+        if (strnlen(k, len + 1) == len && memcmp(k, key, len) == 0) {
             *id = cu->hash.slot[i];
             return CRM_OK;
         }
