@@ -157,16 +157,6 @@ static crm_status flatten(const c45_tree *t, c45_model *m)
     return CRM_OK;
 }
 
-static int n_threads_of(const crm_classifier_params *p)
-{
-#if defined(_OPENMP)
-    return p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
-#else
-    (void)p;
-    return 1;
-#endif
-}
-
 static crm_status c45_fit(const crm__clf_data *train,
                           const crm_classifier_params *p,
                           crm_rng *rng,
@@ -191,7 +181,7 @@ static crm_status c45_fit(const crm__clf_data *train,
     t.d = (int32_t)train->raw->n_cols;
     t.n_levels = train->schema->raw_n_levels;
     t.p = p->c45;
-    rc = crm__c45_grow(&t, train->w, n_threads_of(p), progress, err);
+    rc = crm__c45_grow(&t, train->w, crm__n_threads(p->n_threads), progress, err);
     if (rc != CRM_OK) {
         goto done;
     }

@@ -135,5 +135,8 @@ int crm__clf_needs(const crm_classifier_params *p);
 int32_t crm__clf_argmax(const double *v, int32_t n);
 /* Standard error for an algorithm whose fit/load is not built: CRM_EUNSUPPORTED. */
 crm_status crm__clf_unsupported(crm_error *err, const char *algo);
+/* CRM_EFORMAT for a loaded algorithm section whose classes or design columns differ from the
+ * model's schema. */
+crm_status crm__clf_section_mismatch(const crm_model_reader *r, const char *tag, crm_error *err);
 
 #endif

@@ -167,16 +167,6 @@ void crm_gbt_free(crm_gbt *g)
     crm_free(g);
 }
 
-static int n_threads_of(int32_t requested)
-{
-#ifdef _OPENMP
-    return requested > 0 ? (int)requested : omp_get_max_threads();
-#else
-    (void)requested;
-    return 1;
-#endif
-}
-
 static crm_status build_fast(crm_gbt *g, crm_error *err);
 
 /* ---- losses and gradients ---- */
@@ -679,7 +669,7 @@ crm_status crm_gbt_fit(crm_gbt *g, const crm_matrix *x, const int32_t *y, int32_
     g->k = n_classes;
     g->ntpi = n_classes == 2 ? 1 : n_classes;
     g->nf = (int32_t)x->n_cols;
-    r.nt = n_threads_of(g->p.n_threads);
+    r.nt = crm__n_threads(g->p.n_threads);
     rc = alloc_model(g, err);
     if (rc == CRM_OK) {
         rc = run_setup(g, &r, x, y, w, counts, err);
@@ -859,7 +849,7 @@ static crm_status predict_any(const crm_gbt *g, const crm_matrix *x, out_kind ki
         return rc;
     }
     int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(n_threads_of(g->p.n_threads))
+#pragma omp parallel for schedule(static) num_threads(crm__n_threads(g->p.n_threads))
     for (int64_t b = 0; b < nb; b++) {
         predict_block(g, x, b, kind, out);
     }

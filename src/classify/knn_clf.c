@@ -59,9 +59,7 @@ static crm_status clf_load(const crm_model_reader *r, const char *tag,
     if (crm_knn_n_classes(knn) != schema->n_classes ||
         crm_knn_n_features(knn) != schema->n_design) {
         crm_knn_free(knn);
-        return crm__error_set(err, CRM_EFORMAT,
-                              "%s: section \"%s\" does not match the model's classes and columns",
-                              crm_model_reader_source(r), tag);
+        return crm__clf_section_mismatch(r, tag, err);
     }
     *model = knn;
     return CRM_OK;

@@ -139,16 +139,6 @@ void crm_logreg_free(crm_logreg *lr)
     crm_free(lr);
 }
 
-static int n_threads_of(int32_t requested)
-{
-#ifdef _OPENMP
-    return requested > 0 ? (int)requested : omp_get_max_threads();
-#else
-    (void)requested;
-    return 1;
-#endif
-}
-
 /* ---- loss, gradient and Hessian ---- */
 
 static double log1pexp(double z)
@@ -749,7 +739,7 @@ crm_status crm_logreg_fit(crm_logreg *lr, const crm_matrix *x, const int32_t *y,
     pb.nc = n_classes == 2 ? 1 : n_classes;
     pb.d = pb.nc * pb.q;
     pb.c = lr->p.c;
-    pb.nt = n_threads_of(lr->p.n_threads);
+    pb.nt = crm__n_threads(lr->p.n_threads);
     pb.wsum = 0;
     for (int64_t i = 0; i < pb.n; i++) {
         pb.wsum += w[i];
@@ -843,7 +833,7 @@ crm_status crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, d
                               "has %lld columns", (int)lr->nf, (long long)x->n_cols);
     }
     int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(n_threads_of(lr->p.n_threads))
+#pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
     for (int64_t b = 0; b < nb; b++) {
         int64_t hi = (b + 1) * CRM_BLOCK_ROWS;
         hi = hi < x->n_rows ? hi : x->n_rows;
@@ -868,7 +858,7 @@ crm_status crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t
                               "has %lld columns", (int)lr->nf, (long long)x->n_cols);
     }
     int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(n_threads_of(lr->p.n_threads))
+#pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
     for (int64_t b = 0; b < nb; b++) {
         double pr[256];
         double *buf = lr->k <= 256 ? pr : NULL;

@@ -62,9 +62,7 @@ static crm_status clf_load(const crm_model_reader *r, const char *tag,
     }
     if (crm_mlp_n_classes(m) != schema->n_classes || crm_mlp_n_features(m) != schema->n_design) {
         crm_mlp_free(m);
-        return crm__error_set(err, CRM_EFORMAT,
-                              "%s: section \"%s\" does not match the model's classes and columns",
-                              crm_model_reader_source(r), tag);
+        return crm__clf_section_mismatch(r, tag, err);
     }
     *model = m;
     return CRM_OK;

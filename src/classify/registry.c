@@ -80,3 +80,10 @@ crm_status crm__clf_unsupported(crm_error *err, const char *algo)
     return crm__error_set(err, CRM_EUNSUPPORTED,
                           "algorithm \"%s\" is not available in this build of crmkit", algo);
 }
+
+crm_status crm__clf_section_mismatch(const crm_model_reader *r, const char *tag, crm_error *err)
+{
+    return crm__error_set(err, CRM_EFORMAT,
+                          "%s: section \"%s\" does not match the model's classes and columns",
+                          crm_model_reader_source(r), tag);
+}

@@ -64,9 +64,7 @@ static crm_status clf_load(const crm_model_reader *r, const char *tag,
     if (crm_svm_n_classes(svm) != schema->n_classes ||
         crm_svm_n_features(svm) != schema->n_design) {
         crm_svm_free(svm);
-        return crm__error_set(err, CRM_EFORMAT,
-                              "%s: section \"%s\" does not match the model's classes and columns",
-                              crm_model_reader_source(r), tag);
+        return crm__clf_section_mismatch(r, tag, err);
     }
     *model = svm;
     return CRM_OK;

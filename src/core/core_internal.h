@@ -76,6 +76,10 @@ int crm__parse_i64(const char *s, size_t len, int64_t *out);
 /* CRC-32 (IEEE, zlib's polynomial) of p[n], continuing from crc (start with 0). */
 uint32_t crm__crc32(uint32_t crc, const void *p, size_t n);
 
+/* Threads for a parallel region: requested when > 0, else the OpenMP default (1 without
+ * OpenMP). Results never depend on it: loops run over fixed blocks. */
+int crm__n_threads(int32_t requested);
+
 /* Monotonic seconds, for the timings reported in JSON summaries. */
 double crm__now_seconds(void);
 

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "core_internal.h"
 
@@ -18,6 +21,16 @@ uint32_t crm__crc32(uint32_t crc, const void *p, size_t n)
         n -= chunk;
     }
     return (uint32_t)c;
+}
+
+int crm__n_threads(int32_t requested)
+{
+#if defined(_OPENMP)
+    return requested > 0 ? (int)requested : omp_get_max_threads();
+#else
+    (void)requested;
+    return 1;
+#endif
 }
 
 double crm__now_seconds(void)
