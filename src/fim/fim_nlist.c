@@ -36,15 +36,15 @@ typedef struct code {
 } code;
 
 typedef struct ppc_tree {
-    int32_t n_nodes;   /* node 0 is the root */
-    int32_t *item;     /* rank, -1 for the root */
-    int32_t *parent;
+    int32_t n_nodes;   /* node 0 is the root; node ids are pre-order numbers */
+    int32_t *up;       /* (parent, item) pairs side by side: walks touch one cache line */
     int32_t *post;
     int32_t *count;
     int32_t *depth;    /* root 0 */
-    int32_t *up;       /* (parent, item) pairs side by side: walks touch one cache line */
-    int32_t *by_item;  /* nodes grouped by item, each group in pre-order */
+    code *icode;       /* nodes grouped by item, each group in pre-order: 1-itemset N-lists */
     int32_t *item_off; /* n_items + 1 */
+    int64_t *walk;     /* per item: sum of (depth - 1) over its nodes, the cost of walking up */
+    int32_t max_depth;
 } ppc_tree;
 
 typedef struct member {
@@ -59,9 +59,12 @@ typedef struct workspace {
     int64_t *cnt;    /* per item: support of {x, item} */
     int32_t *ent;    /* per item: N-list entries before merging */
     int32_t *touched;
+    uint64_t *seen;  /* per item: one bit, set while the item is in touched */
     int32_t *slot;   /* per item: member index in the current class, -1 */
     int32_t *prefix; /* current itemset */
     int32_t *perf;   /* perfect extensions, stacked by depth */
+    code *hits;      /* top-level walk: (member, node, count) met, in walk order */
+    size_t hits_cap;
 } workspace;
 
 /* ---- lexicographic order of transactions --------------------------------------------------- */
@@ -139,18 +142,12 @@ crm_status crm__fim_sorted_order(const crm__fim_data *d, crm__fim_mem *mem, int6
 
 /* ---- PPC-tree -------------------------------------------------------------------------------- */
 
-static void tree_free(ppc_tree *t, crm__fim_mem *mem, int32_t n_items)
+/* All arrays of the tree live in one block of the miner's top arena. */
+static size_t tree_bytes(int64_t nodes, int32_t n_items)
 {
-    size_t n = (size_t)t->n_nodes + 1;
-    crm__fim_mem_free(mem, t->item, n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->parent, n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->post, n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->count, n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->depth, n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->up, 2 * n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->by_item, n * sizeof(int32_t));
-    crm__fim_mem_free(mem, t->item_off, ((size_t)n_items + 2) * sizeof(int32_t));
-    memset(t, 0, sizeof *t);
+    size_t n = (size_t)nodes + 1;
+    return n * (4 * sizeof(int32_t) + sizeof(int32_t) + sizeof(code)) +
+           ((size_t)n_items + 1) * sizeof(int64_t) + ((size_t)n_items + 2) * sizeof(int32_t);
 }
 
 /* Nodes needed: 1 + number of distinct prefixes, counted on the sorted order. */
@@ -171,37 +168,49 @@ static int64_t count_nodes(const crm__fim_data *d, const int64_t *order)
     return nodes;
 }
 
-static crm_status tree_alloc(ppc_tree *t, crm__fim_mem *mem, int64_t nodes, int32_t n_items)
+static crm_status tree_alloc(ppc_tree *t, crm__fim_arena *a, int64_t nodes, int32_t n_items)
 {
     size_t n = (size_t)nodes + 1;
-    t->n_nodes = (int32_t)nodes;
-    t->item = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
-    t->parent = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
-    t->post = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
-    t->count = crm__fim_mem_calloc(mem, n, sizeof(int32_t));
-    t->depth = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
-    t->up = crm__fim_mem_alloc(mem, 2 * n * sizeof(int32_t));
-    t->by_item = crm__fim_mem_alloc(mem, n * sizeof(int32_t));
-    t->item_off = crm__fim_mem_calloc(mem, (size_t)n_items + 2, sizeof(int32_t));
-    if (t->item == NULL || t->parent == NULL || t->post == NULL || t->count == NULL ||
-        t->depth == NULL || t->up == NULL || t->by_item == NULL || t->item_off == NULL) {
+    unsigned char *p = crm__fim_arena_alloc(a, tree_bytes(nodes, n_items));
+    if (p == NULL) {
         return CRM_ENOMEM;
     }
+    /* 8-byte members first, then the 4-byte ones */
+    t->n_nodes = (int32_t)nodes;
+    t->walk = (int64_t *)p;
+    p += ((size_t)n_items + 1) * sizeof(int64_t);
+    t->icode = (code *)p;
+    p += n * sizeof(code);
+    t->up = (int32_t *)p;
+    p += 2 * n * sizeof(int32_t);
+    t->post = (int32_t *)p;
+    p += n * sizeof(int32_t);
+    t->count = (int32_t *)p;
+    p += n * sizeof(int32_t);
+    t->depth = (int32_t *)p;
+    p += n * sizeof(int32_t);
+    t->item_off = (int32_t *)p;
+    memset(t->walk, 0, ((size_t)n_items + 1) * sizeof(int64_t));
+    memset(t->count, 0, n * sizeof(int32_t));
+    memset(t->item_off, 0, ((size_t)n_items + 2) * sizeof(int32_t));
     return CRM_OK;
 }
 
-static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order, int32_t *path)
+/* Nodes in pre-order from the sorted transactions; path[l] is the node at depth l of the
+ * current path and pitem[l] its item. */
+static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order, int32_t *path,
+                      int32_t *pitem)
 {
     int32_t depth = 0, next = 1, post = 0;
     path[0] = 0;
-    t->item[0] = -1;
-    t->parent[0] = -1;
+    t->up[0] = -1;
+    t->up[1] = -1;
     t->depth[0] = 0;
     for (int64_t k = 0; k < d->n_trans; k++) {
         int64_t tr = order[k];
         const int32_t *a = d->items + d->off[tr];
         int32_t len = (int32_t)(d->off[tr + 1] - d->off[tr]), l = 0;
-        while (l < len && l < depth && t->item[path[l + 1]] == a[l]) {
+        while (l < len && l < depth && pitem[l + 1] == a[l]) {
             l++;
         }
         while (depth > l) {
@@ -209,10 +218,11 @@ static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order,
         }
         for (; depth < len; depth++) {
             int32_t nd = next++;
-            t->item[nd] = a[depth];
-            t->parent[nd] = path[depth];
+            t->up[2 * nd] = path[depth];
+            t->up[2 * nd + 1] = a[depth];
             t->depth[nd] = depth + 1;
             path[depth + 1] = nd;
+            pitem[depth + 1] = a[depth];
         }
         for (int32_t i = 1; i <= len; i++) {
             t->count[path[i]]++;
@@ -224,17 +234,23 @@ static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order,
     t->post[0] = post;
 }
 
+/* The 1-itemset N-lists: nodes grouped by item, in pre-order within a group. */
 static void tree_group(ppc_tree *t, int32_t n_items)
 {
     int32_t *off = t->item_off;
     for (int32_t nd = 1; nd < t->n_nodes; nd++) {
-        off[t->item[nd] + 1]++;
+        int32_t x = t->up[2 * nd + 1];
+        off[x + 1]++;
+        t->walk[x] += t->depth[nd] - 1;
     }
     for (int32_t i = 0; i < n_items; i++) {
         off[i + 1] += off[i];
     }
     for (int32_t nd = 1; nd < t->n_nodes; nd++) {
-        t->by_item[off[t->item[nd]]++] = nd;
+        code *c = &t->icode[off[t->up[2 * nd + 1]]++];
+        c->pre = nd;
+        c->post = t->post[nd];
+        c->cnt = t->count[nd];
     }
     for (int32_t i = n_items; i > 0; i--) {
         off[i] = off[i - 1];
@@ -242,19 +258,26 @@ static void tree_group(ppc_tree *t, int32_t n_items)
     off[0] = 0;
 }
 
-static crm_status tree_build(const crm__fim_data *d, crm__fim_mem *mem, ppc_tree *t,
+/* The tree in the top arena a (the sort buffers too: they are reused by the tree's block
+ * when the arena is released and mined again, instead of being faulted in afresh). */
+static crm_status tree_build(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t,
                              crm_error *err)
 {
-    int64_t *order = NULL;
+    crm__fim_mark mark = crm__fim_arena_mark(a);
+    int64_t *order = crm__fim_arena_alloc(a, ((size_t)d->n_trans + 1) * sizeof *order);
+    int64_t *tmp = crm__fim_arena_alloc(a, ((size_t)d->n_trans + 1) * sizeof *tmp);
     int32_t *path = NULL;
     int64_t nodes;
     int32_t maxlen = 0;
-    crm_status rc;
+    crm_status rc = CRM_OK;
     memset(t, 0, sizeof *t);
-    rc = crm__fim_sorted_order(d, mem, &order, err);
-    if (rc != CRM_OK) {
-        return rc;
+    if (order == NULL || tmp == NULL) {
+        return crm__fim_mem_error(a->mem, err);
     }
+    for (int64_t k = 0; k < d->n_trans; k++) {
+        order[k] = k;
+    }
+    crm__fim_lex_sort(d->off, d->items, order, tmp, d->n_trans);
     nodes = count_nodes(d, order);
     if (nodes >= INT32_MAX || d->n_trans >= INT32_MAX) {
         rc = crm__error_set(err, CRM_ELIMIT, "the PPC-tree would have more than 2^31 nodes");
@@ -264,55 +287,113 @@ static crm_status tree_build(const crm__fim_data *d, crm__fim_mem *mem, ppc_tree
         int64_t len = d->off[k + 1] - d->off[k];
         maxlen = len > maxlen ? (int32_t)len : maxlen;
     }
-    path = crm_mallocarray((size_t)maxlen + 2, sizeof *path);
-    if (path == NULL || tree_alloc(t, mem, nodes, d->n_items) != CRM_OK) {
-        rc = path == NULL ? crm__error_nomem(err) : crm__fim_mem_error(mem, err);
+    path = crm_mallocarray(2 * ((size_t)maxlen + 2), sizeof *path);
+    if (path == NULL || tree_alloc(t, a, nodes, d->n_items) != CRM_OK) {
+        rc = path == NULL ? crm__error_nomem(err) : crm__fim_mem_error(a->mem, err);
         goto done;
     }
-    tree_fill(t, d, order, path);
+    tree_fill(t, d, order, path, path + maxlen + 2);
+    t->max_depth = maxlen;
     tree_group(t, d->n_items);
-    for (int32_t nd = 0; nd < t->n_nodes; nd++) {
-        t->up[2 * nd] = t->parent[nd];
-        t->up[2 * nd + 1] = t->item[nd];
-    }
 done:
     crm_free(path);
-    crm__fim_mem_free(mem, order, ((size_t)d->n_trans + 1) * sizeof *order);
+    if (rc != CRM_OK) {
+        crm__fim_arena_release(a, mark);
+    }
     return rc;
 }
 
 /* ---- N-list intersection ------------------------------------------------------------------- */
 
-/* N-list of P + {y, z} from anc = N-list(P + z) and desc = N-list(P + y); returns the
- * support, or -1 when it cannot reach minsup (out is then garbage). */
-static int64_t intersect(const code *anc, int32_t la, const code *desc, int32_t ld,
-                         int64_t sup_desc, int64_t minsup, code *out, int32_t *n_out)
+/* The codes of an N-list are nodes of one item, so they are disjoint subtrees: sorted by pre
+ * and by post alike. First index k >= lo with a[k].post > v (resp. a[k].pre > v): a
+ * doubling probe, then a binary search, so runs of nodes that cannot match are skipped in
+ * logarithmic time. */
+static inline int32_t gallop_post(const code *a, int32_t lo, int32_t n, int32_t v)
+{
+    int32_t step = 1, hi;
+    if (lo >= n || a[lo].post > v) {
+        return lo;
+    }
+    while (lo + step < n && a[lo + step].post <= v) {
+        lo += step;
+        step <<= 1;
+    }
+    hi = lo + step < n ? lo + step : n;
+    lo++;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (a[mid].post <= v) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static inline int32_t gallop_pre(const code *a, int32_t lo, int32_t n, int32_t v)
+{
+    int32_t step = 1, hi;
+    if (lo >= n || a[lo].pre > v) {
+        return lo;
+    }
+    while (lo + step < n && a[lo + step].pre <= v) {
+        lo += step;
+        step <<= 1;
+    }
+    hi = lo + step < n ? lo + step : n;
+    lo++;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (a[mid].pre <= v) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Running sums of an N-list's counts: ps[k] = cnt[0] + ... + cnt[k-1]. */
+static void prefix_sums(const code *nl, int32_t n, int64_t *ps)
+{
+    ps[0] = 0;
+    for (int32_t k = 0; k < n; k++) {
+        ps[k + 1] = ps[k] + nl[k].cnt;
+    }
+}
+
+/* N-list of P + {y, z} from anc = N-list(P + z) and desc = N-list(P + y) (z more frequent,
+ * so a z-node is either an ancestor of a y-node or beside it, never below): every anc node
+ * with desc nodes below it, with the sum of their counts (ps: running sums of desc). The
+ * desc nodes below one anc node are consecutive, so each anc node costs two galloping
+ * searches. Returns the support, or -1 as soon as the counts left cannot reach minsup (out
+ * is then garbage). */
+static int64_t intersect(const code *anc, int32_t la, const code *desc, const int64_t *ps,
+                         int32_t ld, int64_t minsup, code *out, int32_t *n_out)
 {
     int32_t i = 0, j = 0, n = 0;
-    int64_t acc = 0, rem = sup_desc;
+    int64_t acc = 0;
     while (i < la && j < ld) {
-        if (anc[i].pre < desc[j].pre) {
-            if (anc[i].post > desc[j].post) {
-                if (n > 0 && out[n - 1].pre == anc[i].pre) {
-                    out[n - 1].cnt += desc[j].cnt;
-                } else {
-                    out[n].pre = anc[i].pre;
-                    out[n].post = anc[i].post;
-                    out[n].cnt = desc[j].cnt;
-                    n++;
-                }
-                acc += desc[j].cnt;
-                rem -= desc[j].cnt;
-                j++;
-            } else {
-                i++;
-            }
-        } else {
-            rem -= desc[j].cnt;
-            j++;
-            if (acc + rem < minsup) {
+        if (anc[i].post < desc[j].post) {
+            /* anc[i] lies before desc[j]: skip every anc node that ends before it */
+            i = gallop_post(anc, i + 1, la, desc[j].post);
+        } else if (anc[i].pre > desc[j].pre) {
+            /* desc[j] lies before anc[i] and has no ancestor in anc */
+            j = gallop_pre(desc, j + 1, ld, anc[i].pre);
+            if (acc + ps[ld] - ps[j] < minsup) {
                 return -1;
             }
+        } else {
+            int32_t e = gallop_post(desc, j + 1, ld, anc[i].post);
+            out[n].pre = anc[i].pre;
+            out[n].post = anc[i].post;
+            out[n].cnt = (int32_t)(ps[e] - ps[j]);
+            acc += ps[e] - ps[j];
+            n++;
+            i++;
+            j = e;
         }
     }
     *n_out = n;
@@ -346,6 +427,8 @@ typedef struct search {
     crm__fim_ctx *ctx;
     const ppc_tree *tree;
     const pair_bits *pairs;
+    const uint32_t *mat; /* supports of all 2-itemsets ({x, y}, y < x, at x(x-1)/2 + y), or
+                          * NULL when the table would be too large */
     workspace *ws;
     crm__fim_out *out;
     int64_t minsup;
@@ -361,6 +444,11 @@ static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kid
 {
     workspace *ws = s->ws;
     int32_t n_kids = 0;
+    int64_t *ps = crm__fim_arena_alloc(&ws->arena, ((size_t)m[i].len + 1) * sizeof *ps);
+    if (ps == NULL) {
+        return -1;
+    }
+    prefix_sums(m[i].nl, m[i].len, ps);
     for (int32_t j = 0; j < i; j++) {
         int32_t cap = m[j].len < m[i].len ? m[j].len : m[i].len;
         code *buf;
@@ -373,7 +461,7 @@ static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kid
         if (buf == NULL) {
             return -1;
         }
-        sup = intersect(m[j].nl, m[j].len, m[i].nl, m[i].len, m[i].sup, s->minsup, buf, &len);
+        sup = intersect(m[j].nl, m[j].len, m[i].nl, ps, m[i].len, s->minsup, buf, &len);
         if (sup == m[i].sup) {
             ws->perf[(*np)++] = m[j].item;
         } else if (sup >= 0) {
@@ -518,24 +606,31 @@ static crm_status top_level(search *s, int32_t x)
 {
     const ppc_tree *t = s->tree;
     workspace *ws = s->ws;
-    const int32_t *nodes = t->by_item + t->item_off[x];
+    const code *nodes = t->icode + t->item_off[x];
     int32_t n_nodes = t->item_off[x + 1] - t->item_off[x], n_touched = 0, n_m = 0, np = 0;
     int64_t sup_x = s->ctx->data->sup[x];
     crm__fim_mark mark = crm__fim_arena_mark(&ws->arena);
     member *m = NULL;
     crm_status rc = CRM_OK;
     for (int32_t k = 0; k < n_nodes; k++) {
-        int32_t c = t->count[nodes[k]];
-        for (int32_t a = t->up[2 * nodes[k]]; a > 0; a = t->up[2 * a]) {
+        int32_t c = nodes[k].cnt;
+        for (int32_t a = t->up[2 * nodes[k].pre]; a > 0; a = t->up[2 * a]) {
             int32_t y = t->up[2 * a + 1];
-            if (ws->cnt[y] == 0) {
-                ws->touched[n_touched++] = y;
-            }
+            ws->seen[y >> 6] |= (uint64_t)1 << (y & 63);
             ws->cnt[y] += c;
             ws->ent[y]++;
         }
     }
-    crm__fim_sort_i32(ws->touched, n_touched);
+    /* Ancestors are more frequent than x: the touched items, in rank order, are the set bits
+     * of the first x bits (a scan of x / 64 words instead of a sort). */
+    for (int32_t w = 0; w <= x >> 6; w++) {
+        uint64_t bits = ws->seen[w];
+        ws->seen[w] = 0;
+        while (bits != 0) {
+            ws->touched[n_touched++] = w * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
+        }
+    }
     {
         uint64_t *row = s->pairs->words + s->pairs->row[x];
         for (int32_t k = 0; k < n_touched; k++) {
@@ -567,8 +662,8 @@ static crm_status top_level(search *s, int32_t x)
     }
     if (rc == CRM_OK && n_m > 0) {
         for (int32_t k = 0; k < n_nodes; k++) {
-            int32_t c = t->count[nodes[k]];
-            for (int32_t a = t->up[2 * nodes[k]]; a > 0; a = t->up[2 * a]) {
+            int32_t c = nodes[k].cnt;
+            for (int32_t a = t->up[2 * nodes[k].pre]; a > 0; a = t->up[2 * a]) {
                 int32_t si = ws->slot[t->up[2 * a + 1]];
                 member *mm;
                 if (si < 0) {
@@ -600,6 +695,153 @@ static crm_status top_level(search *s, int32_t x)
     }
     crm__fim_arena_release(&ws->arena, mark);
     return rc;
+}
+
+/* The class of top-level item x when the 2-itemset supports are known (s->mat): the
+ * frequent partners y and their supports come from the table, so items that make no
+ * frequent pair with x cost nothing, and the N-lists of the frequent {x, y} are built either
+ * by intersecting the 1-itemset N-lists (few partners, short lists: sparse data) or by one
+ * walk up from the x-nodes (many partners: dense data), whichever the estimate says is
+ * cheaper. Both give the same N-lists. */
+static crm_status top_level_table(search *s, int32_t x)
+{
+    const ppc_tree *t = s->tree;
+    workspace *ws = s->ws;
+    const code *nx = t->icode + t->item_off[x];
+    int32_t lx = t->item_off[x + 1] - t->item_off[x], n_m = 0, np = 0;
+    int64_t sup_x = s->ctx->data->sup[x], inter = 0;
+    const uint32_t *row = s->mat + (int64_t)x * (x - 1) / 2;
+    crm__fim_mark mark = crm__fim_arena_mark(&ws->arena);
+    member *m = NULL;
+    crm_status rc = CRM_OK;
+    if (x > 0 && (s->max_len == 0 || s->max_len > 1)) {
+        m = crm__fim_arena_alloc(&ws->arena, (size_t)x * sizeof *m);
+        if (m == NULL) {
+            return CRM_ENOMEM;
+        }
+        for (int32_t y = 0; y < x; y++) {
+            if ((int64_t)row[y] < s->minsup) {
+                continue;
+            }
+            if ((int64_t)row[y] == sup_x) {
+                ws->perf[np++] = y;
+            } else {
+                int32_t ly = t->item_off[y + 1] - t->item_off[y];
+                m[n_m].item = y;
+                m[n_m].sup = row[y];
+                m[n_m].len = 0;
+                m[n_m].nl = NULL;
+                inter += 2 * (ly < lx ? ly : lx) + 4;
+                n_m++;
+            }
+        }
+    }
+    if (n_m > 0 && inter <= 2 * t->walk[x]) {
+        int64_t *ps = crm__fim_arena_alloc(&ws->arena, ((size_t)lx + 1) * sizeof *ps);
+        code *buf = crm__fim_arena_alloc(&ws->arena, (size_t)lx * sizeof *buf);
+        if (ps == NULL || buf == NULL) {
+            rc = CRM_ENOMEM;
+        } else {
+            prefix_sums(nx, lx, ps);
+        }
+        for (int32_t k = 0; k < n_m && rc == CRM_OK; k++) {
+            int32_t y = m[k].item, ly = t->item_off[y + 1] - t->item_off[y];
+            (void)intersect(t->icode + t->item_off[y], ly, nx, ps, lx, 0, buf, &m[k].len);
+            m[k].nl = crm__fim_arena_alloc(&ws->arena, (size_t)m[k].len * sizeof(code));
+            if (m[k].nl == NULL) {
+                rc = CRM_ENOMEM;
+            } else {
+                memcpy(m[k].nl, buf, (size_t)m[k].len * sizeof(code));
+            }
+        }
+    } else if (n_m > 0) {
+        /* one walk: the member nodes met go to ws->hits in walk order, then to the lists */
+        int32_t lo = m[0].item;
+        size_t nh = 0;
+        if ((size_t)t->walk[x] > ws->hits_cap) {
+            size_t cap = (size_t)t->walk[x] + ws->hits_cap / 2;
+            if (!crm__fim_mem_grow(s->ctx->mem, (void **)&ws->hits, ws->hits_cap * sizeof(code),
+                                   cap * sizeof(code))) {
+                return CRM_ENOMEM;
+            }
+            ws->hits_cap = cap;
+        }
+        for (int32_t k = 0; k < n_m; k++) {
+            ws->slot[m[k].item] = k;
+            ws->ent[k] = 0;
+        }
+        for (int32_t k = 0; k < lx; k++) {
+            int32_t c = nx[k].cnt;
+            for (int32_t a = t->up[2 * nx[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
+                 a = t->up[2 * a]) {
+                int32_t j = ws->slot[t->up[2 * a + 1]];
+                if (j >= 0) {
+                    ws->hits[nh].pre = a;
+                    ws->hits[nh].post = j;
+                    ws->hits[nh].cnt = c;
+                    nh++;
+                    ws->ent[j]++;
+                }
+            }
+        }
+        for (int32_t k = 0; k < n_m; k++) {
+            ws->slot[m[k].item] = -1;
+            m[k].nl = crm__fim_arena_alloc(&ws->arena, (size_t)ws->ent[k] * sizeof(code));
+            ws->ent[k] = 0;
+            if (m[k].nl == NULL) {
+                rc = CRM_ENOMEM;
+            }
+        }
+        for (size_t h = 0; h < nh && rc == CRM_OK; h++) {
+            member *mm = &m[ws->hits[h].post];
+            int32_t a = ws->hits[h].pre;
+            if (mm->len > 0 && mm->nl[mm->len - 1].pre == a) {
+                mm->nl[mm->len - 1].cnt += ws->hits[h].cnt;
+            } else {
+                mm->nl[mm->len].pre = a;
+                mm->nl[mm->len].post = t->post[a];
+                mm->nl[mm->len].cnt = ws->hits[h].cnt;
+                mm->len++;
+            }
+        }
+    }
+    if (rc == CRM_OK) {
+        ws->prefix[0] = x;
+        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
+    }
+    if (rc == CRM_OK && n_m > 0) {
+        rc = mine_class(s, 1, np, m, n_m);
+    }
+    crm__fim_arena_release(&ws->arena, mark);
+    return rc;
+}
+
+/* The supports of all 2-itemsets in one pass over the tree in pre-order: the items of a
+ * node's ancestors are the items on the current path (pitem, indexed by depth), so no
+ * pointers are chased and the counts of one node go to one row of the table. Also the walk
+ * cost per item. Rows of the frequent-pair bits are filled from the table. */
+static void table_fill(const ppc_tree *t, uint32_t *mat, int32_t *pitem, const pair_bits *pb,
+                       int32_t n_items, int64_t minsup)
+{
+    for (int32_t nd = 1; nd < t->n_nodes; nd++) {
+        int32_t d = t->depth[nd], x = t->up[2 * nd + 1];
+        uint32_t c = (uint32_t)t->count[nd];
+        uint32_t *row = mat + (int64_t)x * (x - 1) / 2;
+        pitem[d] = x;
+        for (int32_t l = 1; l < d; l++) {
+            row[pitem[l]] += c;
+        }
+    }
+    for (int32_t x = 0; x < n_items; x++) {
+        const uint32_t *row = mat + (int64_t)x * (x - 1) / 2;
+        uint64_t *bits = pb->words + pb->row[x];
+        for (int32_t y = 0; y < x; y++) {
+            if ((int64_t)row[y] >= minsup) {
+                bits[y >> 6] |= (uint64_t)1 << (y & 63);
+            }
+        }
+        atomic_store_explicit(&pb->ready[x], 1, memory_order_release);
+    }
 }
 
 /* ---- frequent pairs -------------------------------------------------------------------------- */
@@ -637,23 +879,27 @@ static void ws_free(workspace *ws, crm__fim_mem *mem, int32_t n_items)
     crm__fim_mem_free(mem, ws->cnt, n * sizeof *ws->cnt);
     crm__fim_mem_free(mem, ws->ent, n * sizeof *ws->ent);
     crm__fim_mem_free(mem, ws->touched, n * sizeof *ws->touched);
+    crm__fim_mem_free(mem, ws->seen, (n / 64 + 1) * sizeof *ws->seen);
     crm__fim_mem_free(mem, ws->slot, n * sizeof *ws->slot);
     crm__fim_mem_free(mem, ws->prefix, n * sizeof *ws->prefix);
     crm__fim_mem_free(mem, ws->perf, n * sizeof *ws->perf);
+    crm__fim_mem_free(mem, ws->hits, ws->hits_cap * sizeof *ws->hits);
 }
 
 static int ws_init(workspace *ws, crm__fim_mem *mem, int32_t n_items)
 {
     size_t n = (size_t)n_items + 1;
     memset(ws, 0, sizeof *ws);
-    crm__fim_arena_init(&ws->arena, mem, (size_t)1 << 20);
+    crm__fim_arena_init(&ws->arena, mem, (size_t)1 << 22);
     ws->cnt = crm__fim_mem_calloc(mem, n, sizeof *ws->cnt);
     ws->ent = crm__fim_mem_calloc(mem, n, sizeof *ws->ent);
     ws->touched = crm__fim_mem_alloc(mem, n * sizeof *ws->touched);
+    ws->seen = crm__fim_mem_calloc(mem, n / 64 + 1, sizeof *ws->seen);
     ws->slot = crm__fim_mem_alloc(mem, n * sizeof *ws->slot);
     ws->prefix = crm__fim_mem_alloc(mem, n * sizeof *ws->prefix);
     ws->perf = crm__fim_mem_alloc(mem, n * sizeof *ws->perf);
-    if (ws->cnt == NULL || ws->ent == NULL || ws->touched == NULL || ws->slot == NULL ||
+    if (ws->cnt == NULL || ws->ent == NULL || ws->touched == NULL || ws->seen == NULL ||
+        ws->slot == NULL ||
         ws->prefix == NULL || ws->perf == NULL) {
         return 0;
     }
@@ -662,6 +908,17 @@ static int ws_init(workspace *ws, crm__fim_mem *mem, int32_t n_items)
 }
 
 #define BATCH 32
+
+/* The 2-itemset table costs 2 n^2 bytes; it is built when that stays small next to the
+ * memory limit (without it the top-level classes count their pairs by walking up). */
+#define TABLE_MAX_BYTES ((int64_t)32 << 20)
+
+static int table_wanted(const crm__fim_mem *mem, int32_t n)
+{
+    int64_t bytes = ((int64_t)n * (n - 1) / 2 + 1) * (int64_t)sizeof(uint32_t);
+    int64_t used = atomic_load_explicit(&mem->used, memory_order_relaxed);
+    return n > 1 && bytes <= TABLE_MAX_BYTES && (mem->limit == 0 || used + bytes <= mem->limit / 2);
+}
 
 static crm_status run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt,
                                crm_error *err)
@@ -687,7 +944,7 @@ static crm_status run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss,
                 search s = *proto;
                 s.ws = &wss[tid];
                 s.out = bufs[k];
-                st[k] = top_level(&s, b0 + k);
+                st[k] = s.mat != NULL ? top_level_table(&s, b0 + k) : top_level(&s, b0 + k);
             }
         }
         for (int32_t k = 0; k < nb; k++) {
@@ -715,10 +972,15 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
     pair_bits pairs;
     search proto;
     workspace *wss = NULL;
+    uint32_t *mat = NULL;
+    int32_t *pitem = NULL;
+    crm__fim_arena top;
     int nt = ctx->n_threads > 1 && d->n_items > 1 ? ctx->n_threads : 1;
-    crm_status rc = tree_build(d, ctx->mem, &tree, err);
+    crm_status rc;
+    crm__fim_arena_init(&top, ctx->mem, (size_t)1 << 22);
+    rc = tree_build(d, &top, &tree, err);
     if (rc != CRM_OK) {
-        tree_free(&tree, ctx->mem, d->n_items);
+        crm__fim_arena_fini(&top);
         return rc;
     }
     memset(&proto, 0, sizeof proto);
@@ -741,11 +1003,23 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
     if (rc == CRM_OK && pairs_alloc(d->n_items, ctx->mem, &pairs) != CRM_OK) {
         rc = crm__fim_mem_error(ctx->mem, err);
     }
+    if (rc == CRM_OK && table_wanted(ctx->mem, d->n_items)) {
+        size_t mat_bytes = ((size_t)d->n_items * (size_t)(d->n_items - 1) / 2 + 1) * sizeof *mat;
+        mat = crm__fim_arena_alloc(&top, mat_bytes);
+        if (mat != NULL) {
+            memset(mat, 0, mat_bytes);
+        }
+        pitem = crm_mallocarray((size_t)tree.max_depth + 2, sizeof *pitem);
+        if (mat != NULL && pitem != NULL) {
+            table_fill(&tree, mat, pitem, &pairs, d->n_items, d->minsup);
+            proto.mat = mat;
+        }
+    }
     if (rc == CRM_OK && nt == 1) {
         proto.ws = &wss[0];
         proto.out = ctx->out;
         for (int32_t x = 0; x < d->n_items && rc == CRM_OK; x++) {
-            rc = top_level(&proto, x);
+            rc = proto.mat != NULL ? top_level_table(&proto, x) : top_level(&proto, x);
             if (rc == CRM_OK && (x & 63) == 63 &&
                 !crm_progress_report(ctx->progress, "mining", (double)x / (double)d->n_items)) {
                 rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
@@ -767,7 +1041,8 @@ done:
         }
         crm_free(wss);
     }
+    crm_free(pitem);
     pairs_free(&pairs, ctx->mem, d->n_items);
-    tree_free(&tree, ctx->mem, d->n_items);
+    crm__fim_arena_fini(&top);
     return rc;
 }

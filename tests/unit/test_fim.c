@@ -229,6 +229,77 @@ static void output_order_does_not_depend_on_threads(void **state)
     crm_fim_db_free(db);
 }
 
+typedef struct digest {
+    int64_t n, sup_sum, pairs;
+    uint64_t mix;
+} digest;
+
+/* Order-independent digest of the itemsets a miner reports. */
+static crm_status digest_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
+                              crm_error *err)
+{
+    digest *d = ud;
+    uint64_t h = 1469598103934665603ULL;
+    (void)err;
+    for (int32_t i = 0; i < n; i++) {
+        h = (h ^ (uint64_t)items[i]) * 1099511628211ULL;
+    }
+    d->n++;
+    d->pairs += n == 2;
+    d->sup_sum += sup;
+    d->mix += h * (uint64_t)(2 * sup + 1);
+    return CRM_OK;
+}
+
+static void nlist_without_the_pair_table_matches_fpgrowth(void **state)
+{
+    /* More than 4096 frequent items: the 2-itemset table would exceed its size cap, so the
+     * N-list miner counts pairs by walking the tree instead; both ways must agree with
+     * FP-Growth, at one and two threads. */
+    crm_fim_db *db = NULL;
+    crm_rng rng;
+    digest ref = { 0 };
+    (void)state;
+    crm_rng_seed(&rng, 5);
+    assert_int_equal(crm_fim_db_new(&db, NULL), CRM_OK);
+    for (int32_t t = 0; t < 9000; t++) {
+        int32_t items[8];
+        int32_t n = 0;
+        items[n++] = t % 4500;
+        items[n++] = 4500 + (int32_t)(crm_rng_uniform(&rng) * 40);
+        items[n++] = 4600 + (int32_t)(crm_rng_uniform(&rng) * 5);
+        if (crm_rng_uniform(&rng) < 0.5) {
+            items[n++] = (t * 7) % 4500;
+        }
+        assert_int_equal(crm_fim_db_add_transaction(db, items, n, NULL, NULL), CRM_OK);
+    }
+    assert_int_equal(crm_fim_db_finish(db, NULL), CRM_OK);
+    for (int a = CRM_FIM_FPGROWTH; a >= CRM_FIM_NLIST; a--) {
+        for (int32_t threads = 1; threads <= 2; threads++) {
+            {
+                crm_fim_params p = crm_fim_params_default();
+                crm_itemset_sink s;
+                digest d = { 0 };
+                p.algo = (crm_fim_algo)a;
+                p.n_threads = threads;
+                p.minsup_count = 2;
+                s.fn = digest_sink;
+                s.ud = &d;
+                assert_int_equal(crm_fim_mine(db, &p, &s, NULL, NULL, NULL), CRM_OK);
+                if (a == CRM_FIM_FPGROWTH && threads == 1) {
+                    ref = d;
+                    assert_true(d.n > 4500 && d.pairs > 1000);
+                } else {
+                    assert_int_equal(d.n, ref.n);
+                    assert_int_equal(d.sup_sum, ref.sup_sum);
+                    assert_true(d.mix == ref.mix);
+                }
+            }
+        }
+    }
+    crm_fim_db_free(db);
+}
+
 static void fixture_counts_match_an_independent_eclat(void **state)
 {
     /* Counts from a separate set-based Eclat over the same files (see tests/data/fim/README). */
@@ -561,6 +632,7 @@ int main(void)
         cmocka_unit_test(three_miners_equal_brute_force_on_random_databases),
         cmocka_unit_test(output_order_does_not_depend_on_threads),
         cmocka_unit_test(fixture_counts_match_an_independent_eclat),
+        cmocka_unit_test(nlist_without_the_pair_table_matches_fpgrowth),
         cmocka_unit_test(minsup_fraction_is_ceiling_of_s_times_n),
         cmocka_unit_test(params_check_rejects_bad_support_and_lengths),
         cmocka_unit_test(too_many_itemsets_stop_with_a_clear_limit_error),
