@@ -1,9 +1,13 @@
 /* mlp_train.c: mini-batch Adam training of the multilayer perceptron.
  *
- * A batch of B rows is cut into ceil(B / 64) blocks of equal size (a function of B only).
- * Each block gathers its rows, runs the forward pass and back-propagation with cblas_dgemm,
- * and writes its own gradient and loss; the blocks run in parallel and are summed in block
- * order afterwards, so the result is the same for any number of threads. The update is
+ * A batch of B rows is cut into ceil(B / cap) blocks of equal size, where cap (at most 256
+ * rows) keeps rows x fan_in x fan_out <= 262,144 for every layer: OpenBLAS runs a dgemm that
+ * small on the calling thread, so training never wakes BLAS threads (the default 64-32 net:
+ * cap 128, a batch of 200 rows is two blocks of 100). The blocks depend on B and the layer
+ * sizes only. Each block gathers its rows, runs the forward pass
+ * and back-propagation with cblas_dgemm, and writes its own gradient and loss; the blocks of a
+ * large batch run in parallel and are summed in block order afterwards, so the result is the
+ * same for any number of threads. The update is
  * scikit-learn's: gradient (X^T delta + alpha W) / B, Adam with bias-corrected step
  * lr * sqrt(1 - beta2^t) / (1 - beta1^t). Early stopping keeps the weights of the epoch
  * with the best validation accuracy and stops after n_iter_no_change epochs without an
@@ -12,6 +16,9 @@
 #include <string.h>
 
 #include <cblas.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <crmkit/alloc.h>
 #include <crmkit/rng.h>
@@ -24,7 +31,9 @@
 #include "mlp_net.h"
 #include "models_util.h"
 
-#define MLP_BLOCK_TARGET 64
+#define MLP_BLOCK_MAX 256
+#define MLP_BLOCK_MIN 16
+#define MLP_GEMM_MAX_WORK 262144 /* OpenBLAS threads a dgemm above 65536 * 4 m*n*k */
 /* Batches smaller than this run their blocks on one thread: waking a second thread for a
  * few small GEMMs costs more than it saves (and far more on a loaded machine). The blocks
  * and their summation order are the same either way, so the result is too. */
@@ -37,7 +46,7 @@ typedef struct block_ws {
     double *acts[MLP_MAX_LAYERS];
     double *delta;
     double *dprev;
-    double *grad;
+    double *grad; /* block 0: the trainer's g */
     double loss;
 } block_ws;
 
@@ -53,7 +62,7 @@ typedef struct trainer {
     int64_t blk;      /* rows per block */
     int32_t n_blocks; /* blocks in a full batch */
     block_ws *ws;
-    double *g;     /* summed gradient */
+    double *g;     /* summed gradient (block 0 writes here directly) */
     double *mom1;  /* Adam first moment */
     double *mom2;  /* Adam second moment */
     double *best;  /* weights of the best validation epoch */
@@ -93,7 +102,7 @@ static crm_status alloc_ws(trainer *tr, crm_error *err)
         w->xin = crm_mallocarray((size_t)(tr->blk * m->d), sizeof(double));
         w->delta = crm_mallocarray((size_t)(tr->blk * maxw), sizeof(double));
         w->dprev = crm_mallocarray((size_t)(tr->blk * maxw), sizeof(double));
-        w->grad = crm_mallocarray((size_t)m->n_theta, sizeof(double));
+        w->grad = b == 0 ? tr->g : crm_mallocarray((size_t)m->n_theta, sizeof(double));
         w->acts[0] = crm_mallocarray((size_t)(tr->blk * crm__mlp_act_cells(m)), sizeof(double));
         if (w->xin == NULL || w->delta == NULL || w->dprev == NULL || w->grad == NULL ||
             w->acts[0] == NULL) {
@@ -112,7 +121,9 @@ static void free_ws(trainer *tr)
         crm_free(tr->ws[b].xin);
         crm_free(tr->ws[b].delta);
         crm_free(tr->ws[b].dprev);
-        crm_free(tr->ws[b].grad);
+        if (b > 0) {
+            crm_free(tr->ws[b].grad);
+        }
         crm_free(tr->ws[b].acts[0]);
     }
     crm_free(tr->ws);
@@ -169,24 +180,90 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
     }
 }
 
+/* Adam step of n parameters: gradient (g + alpha w) / bs (alpha = 0 for biases). With SSE2
+ * two parameters go through each instruction (the compiler will not vectorise sqrt while it
+ * may set errno); every operation is the same correctly rounded one in the same order as the
+ * scalar loop, so the bits do not change. */
+static void adam_update(double *restrict w, double *restrict m1, double *restrict m2,
+                        const double *restrict g, int64_t n, double alpha, double bs,
+                        double lr_t, const crm_mlp_params *p)
+{
+    double b1 = p->beta1;
+    double b2 = p->beta2;
+    double eps = p->epsilon;
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128d va = _mm_set1_pd(alpha);
+    const __m128d vbs = _mm_set1_pd(bs);
+    const __m128d vb1 = _mm_set1_pd(b1);
+    const __m128d vc1 = _mm_set1_pd(1.0 - b1);
+    const __m128d vb2 = _mm_set1_pd(b2);
+    const __m128d vc2 = _mm_set1_pd(1.0 - b2);
+    const __m128d veps = _mm_set1_pd(eps);
+    const __m128d vlr = _mm_set1_pd(lr_t);
+    for (; i + 2 <= n; i += 2) {
+        __m128d wi = _mm_loadu_pd(w + i);
+        __m128d gi = _mm_div_pd(_mm_add_pd(_mm_loadu_pd(g + i), _mm_mul_pd(va, wi)), vbs);
+        __m128d a = _mm_add_pd(_mm_mul_pd(vb1, _mm_loadu_pd(m1 + i)), _mm_mul_pd(vc1, gi));
+        __m128d v = _mm_add_pd(_mm_mul_pd(vb2, _mm_loadu_pd(m2 + i)),
+                               _mm_mul_pd(vc2, _mm_mul_pd(gi, gi)));
+        _mm_storeu_pd(m1 + i, a);
+        _mm_storeu_pd(m2 + i, v);
+        _mm_storeu_pd(w + i, _mm_sub_pd(wi, _mm_div_pd(_mm_mul_pd(vlr, a),
+                                                       _mm_add_pd(_mm_sqrt_pd(v), veps))));
+    }
+#endif
+    for (; i < n; i++) {
+        double gi = (g[i] + alpha * w[i]) / bs;
+        double a = b1 * m1[i] + (1.0 - b1) * gi;
+        double v = b2 * m2[i] + (1.0 - b2) * (gi * gi);
+        m1[i] = a;
+        m2[i] = v;
+        w[i] -= lr_t * a / (sqrt(v) + eps);
+    }
+}
+
+/* Sum of squares of w[n] in four interleaved partial sums (a fixed order). */
+static double sum_sq(const double *w, int64_t n)
+{
+    double s[4] = { 0, 0, 0, 0 };
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s[0] += w[i] * w[i];
+        s[1] += w[i + 1] * w[i + 1];
+        s[2] += w[i + 2] * w[i + 2];
+        s[3] += w[i + 3] * w[i + 3];
+    }
+    for (; i < n; i++) {
+        s[0] += w[i] * w[i];
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 /* One mini-batch over idx[0, bs): gradients, loss, Adam step. Returns the batch loss. */
 static double batch_step(trainer *tr, const int64_t *idx, int64_t bs)
 {
     crm_mlp *m = tr->m;
     const crm_mlp_params *p = &m->params;
     int32_t nb = (int32_t)((bs + tr->blk - 1) / tr->blk);
-    double loss = 0;
+    double loss;
     double wsq = 0;
     double lr_t;
-#pragma omp parallel for schedule(static) num_threads(tr->n_threads) \
-    if (bs >= MLP_PARALLEL_MIN_ROWS)
-    for (int32_t b = 0; b < nb; b++) {
-        int64_t r0 = b * tr->blk;
-        int64_t rows = bs - r0 < tr->blk ? bs - r0 : tr->blk;
-        block_pass(tr, idx + r0, rows, &tr->ws[b]);
+    if (nb > 1 && bs >= MLP_PARALLEL_MIN_ROWS) {
+#pragma omp parallel for schedule(static) num_threads(tr->n_threads)
+        for (int32_t b = 0; b < nb; b++) {
+            int64_t r0 = b * tr->blk;
+            int64_t rows = bs - r0 < tr->blk ? bs - r0 : tr->blk;
+            block_pass(tr, idx + r0, rows, &tr->ws[b]);
+        }
+    } else {
+        for (int32_t b = 0; b < nb; b++) {
+            int64_t r0 = b * tr->blk;
+            int64_t rows = bs - r0 < tr->blk ? bs - r0 : tr->blk;
+            block_pass(tr, idx + r0, rows, &tr->ws[b]);
+        }
     }
-    memcpy(tr->g, tr->ws[0].grad, (size_t)m->n_theta * sizeof *tr->g);
-    loss = tr->ws[0].loss;
+    loss = tr->ws[0].loss; /* block 0's gradient is already in tr->g */
     for (int32_t b = 1; b < nb; b++) {
         const double *gb = tr->ws[b].grad;
         for (int64_t i = 0; i < m->n_theta; i++) {
@@ -195,26 +272,18 @@ static double batch_step(trainer *tr, const int64_t *idx, int64_t bs)
         loss += tr->ws[b].loss;
     }
     for (int32_t l = 0; l < m->n_layers; l++) {
-        int64_t nw = (int64_t)m->sizes[l] * m->sizes[l + 1];
-        const double *w = m->theta + m->w_off[l];
-        double *g = tr->g + m->w_off[l];
-        double *gbias = tr->g + m->b_off[l];
-        for (int64_t i = 0; i < nw; i++) {
-            wsq += w[i] * w[i];
-            g[i] = (g[i] + p->alpha * w[i]) / (double)bs;
-        }
-        for (int32_t i = 0; i < m->sizes[l + 1]; i++) {
-            gbias[i] /= (double)bs;
-        }
+        wsq += sum_sq(m->theta + m->w_off[l], (int64_t)m->sizes[l] * m->sizes[l + 1]);
     }
     tr->t++;
     lr_t = p->learning_rate * sqrt(1.0 - pow(p->beta2, (double)tr->t)) /
            (1.0 - pow(p->beta1, (double)tr->t));
-    for (int64_t i = 0; i < m->n_theta; i++) {
-        double g = tr->g[i];
-        tr->mom1[i] = p->beta1 * tr->mom1[i] + (1.0 - p->beta1) * g;
-        tr->mom2[i] = p->beta2 * tr->mom2[i] + (1.0 - p->beta2) * (g * g);
-        m->theta[i] -= lr_t * tr->mom1[i] / (sqrt(tr->mom2[i]) + p->epsilon);
+    for (int32_t l = 0; l < m->n_layers; l++) {
+        int64_t wo = m->w_off[l];
+        int64_t bo = m->b_off[l];
+        adam_update(m->theta + wo, tr->mom1 + wo, tr->mom2 + wo, tr->g + wo,
+                    (int64_t)m->sizes[l] * m->sizes[l + 1], p->alpha, (double)bs, lr_t, p);
+        adam_update(m->theta + bo, tr->mom1 + bo, tr->mom2 + bo, tr->g + bo, m->sizes[l + 1],
+                    0.0, (double)bs, lr_t, p);
     }
     return loss / (double)bs + 0.5 * p->alpha * wsq / (double)bs;
 }
@@ -280,6 +349,20 @@ static crm_status split_rows(trainer *tr, crm_error *err)
     return rc;
 }
 
+/* Most rows per block: rows x fan_in x fan_out <= MLP_GEMM_MAX_WORK for every layer, within
+ * [MLP_BLOCK_MIN, MLP_BLOCK_MAX]. */
+static int64_t block_cap(const crm_mlp *m)
+{
+    int64_t widest = 1;
+    int64_t cap;
+    for (int32_t l = 0; l < m->n_layers; l++) {
+        int64_t w = (int64_t)m->sizes[l] * m->sizes[l + 1];
+        widest = w > widest ? w : widest;
+    }
+    cap = MLP_GEMM_MAX_WORK / widest;
+    return cap < MLP_BLOCK_MIN ? MLP_BLOCK_MIN : (cap > MLP_BLOCK_MAX ? MLP_BLOCK_MAX : cap);
+}
+
 static crm_status setup(trainer *tr, crm_rng *rng, crm_error *err)
 {
     crm_mlp *m = tr->m;
@@ -289,7 +372,7 @@ static crm_status setup(trainer *tr, crm_rng *rng, crm_error *err)
     }
     tr->batch = m->params.batch_size > 0 ? m->params.batch_size : 200;
     tr->batch = tr->batch < tr->n_tr ? tr->batch : tr->n_tr;
-    tr->n_blocks = (int32_t)((tr->batch + MLP_BLOCK_TARGET - 1) / MLP_BLOCK_TARGET);
+    tr->n_blocks = (int32_t)((tr->batch + block_cap(m) - 1) / block_cap(m));
     tr->blk = (tr->batch + tr->n_blocks - 1) / tr->n_blocks;
     m->theta = crm_mallocarray((size_t)m->n_theta, sizeof *m->theta);
     tr->g = crm_mallocarray((size_t)m->n_theta, sizeof *tr->g);

@@ -1,5 +1,6 @@
 /* test_mlp.c: the multilayer perceptron learns XOR and separable blobs, gives bit-identical
- * weights with 1 and 2 threads, keeps predictions through save/load, rejects bad params. */
+ * weights with 1 and 2 threads (large and default batches), keeps predictions through
+ * save/load, rejects bad params. */
 #include "crm_test.h"
 
 #include <math.h>
@@ -110,14 +111,15 @@ static void mlp_separates_blobs_with_early_stopping(void **state)
     free(yt);
 }
 
-static crm_mlp *fit_with_threads(const crm_matrix *x, const int32_t *y, int threads)
+static crm_mlp *fit_with_threads(const crm_matrix *x, const int32_t *y, int threads,
+                                 int32_t batch_size)
 {
     crm_mlp_params p = crm_mlp_params_default();
     crm_mlp *m;
     crm_error err;
     p.seed = 9;
     p.max_epochs = 3;
-    p.batch_size = 2048; /* 32 blocks of 64 rows a batch: the parallel path */
+    p.batch_size = batch_size;
     p.n_threads = threads;
 #ifdef _OPENMP
     omp_set_num_threads(threads);
@@ -142,8 +144,8 @@ static void mlp_is_bit_identical_with_one_and_two_threads(void **state)
     crm_error err;
     (void)state;
     make_blobs(&x, &y, 5000, 10, 3, 4);
-    a = fit_with_threads(&x, y, 1);
-    b = fit_with_threads(&x, y, 2);
+    a = fit_with_threads(&x, y, 1, 2048); /* 16 blocks of 128 rows a batch: the parallel path */
+    b = fit_with_threads(&x, y, 2, 2048);
     wa = crm_mlp_weights(a, &na);
     wb = crm_mlp_weights(b, &nb);
     assert_int_equal(na, (10 * 64 + 64) + (64 * 32 + 32) + (32 * 3 + 3));
@@ -163,6 +165,38 @@ static void mlp_is_bit_identical_with_one_and_two_threads(void **state)
     free(y);
     free(pa);
     free(pb);
+}
+
+/* The default batch (200 rows: two blocks of 100 on the calling thread) with early stopping,
+ * whose validation scoring runs in parallel. */
+static void mlp_default_batch_is_bit_identical_with_one_and_two_threads(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    crm_mlp *a;
+    crm_mlp *b;
+    const double *wa;
+    const double *wb;
+    int64_t na;
+    int64_t nb;
+    (void)state;
+    make_blobs(&x, &y, 3000, 10, 3, 5);
+    a = fit_with_threads(&x, y, 1, 0);
+    b = fit_with_threads(&x, y, 2, 0);
+    wa = crm_mlp_weights(a, &na);
+    wb = crm_mlp_weights(b, &nb);
+    assert_int_equal(na, nb);
+    assert_int_equal(crm_mlp_n_epochs(a), 3);
+    assert_int_equal(crm_mlp_n_epochs(b), 3);
+    assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
+    assert_true(crm_mlp_best_validation_score(a) == crm_mlp_best_validation_score(b));
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    crm_mlp_free(a);
+    crm_mlp_free(b);
+    crm_matrix_fini(&x);
+    free(y);
 }
 
 static void mlp_save_load_gives_identical_predictions(void **state)
@@ -249,6 +283,7 @@ int main(void)
         cmocka_unit_test(mlp_learns_xor),
         cmocka_unit_test(mlp_separates_blobs_with_early_stopping),
         cmocka_unit_test(mlp_is_bit_identical_with_one_and_two_threads),
+        cmocka_unit_test(mlp_default_batch_is_bit_identical_with_one_and_two_threads),
         cmocka_unit_test(mlp_save_load_gives_identical_predictions),
         cmocka_unit_test(mlp_rejects_bad_params_and_inputs),
     };
