@@ -3,6 +3,7 @@
  *
  *   bench_models [--rows N] [--test-rows T] [--predict-rows M] [--svm-rows S]
  *                [--svm-predict-rows P] [--knn-rows K] [--repeat R] [--dump DIR]
+ *                [--models mlp,nb,svm,knn] [--mlp-seeds 1,2,3] [--mlp-epochs E]
  *
  * Features: every column of the generated table but the id and the churn target. The raw
  * matrix keeps numbers (NaN = missing) and categorical level codes (naive Bayes uses it as
@@ -11,11 +12,15 @@
  * rows come from seed 1, test rows from seed 2, the prediction batch from seed 3. --dump
  * writes the design matrices and labels as raw little-endian float64 / int32 files for
  * bench/models_vs_sklearn.py, which runs scikit-learn on exactly the same numbers. Prints one
- * "key value" line per figure; each time is the best of R runs. */
+ * "key value" line per figure; each time is the best of R runs (CPU time: of that run). The
+ * MLP is fitted with early stopping once per seed of --mlp-seeds (keys mlp_fit_s<seed>_*), and
+ * with --mlp-epochs E also for exactly E epochs without early stopping (mlp_fixed_*), which
+ * gives the time per epoch. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <crmkit/gen.h>
 #include <crmkit/io.h>
@@ -168,35 +173,92 @@ typedef struct opts {
     int64_t knn_rows;
     int repeat;
     const char *dump_dir;
+    const char *models; /* comma-separated subset of mlp,nb,svm,knn */
+    uint64_t mlp_seeds[16];
+    int n_mlp_seeds;
+    int32_t mlp_epochs; /* fixed-epoch run without early stopping; 0 = none */
 } opts;
 
-static void bench_mlp(const opts *o, const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
-                      const int32_t *yt, const crm_matrix *xp, double *proba)
+static double cpu_now(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One timed MLP fit (best wall time of R runs, CPU time of that run); prints
+ * <key>_{seconds,cpu_seconds,epochs,test_accuracy}. fixed_epochs > 0: no early stopping, exactly
+ * that many epochs on all rows. Returns the fitted model. */
+static crm_mlp *fit_mlp(const opts *o, const char *key, uint64_t seed, int32_t fixed_epochs,
+                        const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
+                        const int32_t *yt, double *proba)
 {
     double best_fit = HUGE_VAL;
-    double best_pred = HUGE_VAL;
+    double best_cpu = HUGE_VAL;
     crm_mlp *m = NULL;
     crm_error err;
     for (int r = 0; r < o->repeat; r++) {
         crm_mlp_params p = crm_mlp_params_default();
         double t0;
+        double c0;
+        double t;
         crm_mlp_free(m);
-        p.seed = 1;
+        p.seed = seed;
+        if (fixed_epochs > 0) {
+            p.early_stopping = 0;
+            p.max_epochs = fixed_epochs;
+            p.n_iter_no_change = fixed_epochs; /* the loss rule can never fire first */
+        }
         if (crm_mlp_new(&p, &m, &err) != CRM_OK) {
             die("mlp", &err);
         }
         t0 = crm__now_seconds();
+        c0 = cpu_now();
         if (crm_mlp_fit(m, x, y, 2, NULL, &err) != CRM_OK) {
             die("mlp fit", &err);
         }
-        best_fit = fmin(best_fit, crm__now_seconds() - t0);
+        t = crm__now_seconds() - t0;
+        if (t < best_fit) {
+            best_fit = t;
+            best_cpu = cpu_now() - c0;
+        }
     }
-    printf("mlp_fit_seconds %g\nmlp_epochs %d\n", best_fit, crm_mlp_n_epochs(m));
-    crm_mlp_predict_proba(m, xt, proba, &err);
-    printf("mlp_test_accuracy %.6f\n", accuracy(proba, yt, xt->n_rows));
+    if (crm_mlp_predict_proba(m, xt, proba, &err) != CRM_OK) {
+        die("mlp predict", &err);
+    }
+    printf("%s_seconds %g\n%s_cpu_seconds %g\n%s_epochs %d\n%s_test_accuracy %.6f\n", key,
+           best_fit, key, best_cpu, key, crm_mlp_n_epochs(m), key,
+           accuracy(proba, yt, xt->n_rows));
+    return m;
+}
+
+/* An early-stopping fit for each seed (keys mlp_fit_s<seed>), a fixed-epoch fit without early
+ * stopping with the first seed (mlp_fixed) and the batch prediction time of the first model. */
+static void bench_mlp(const opts *o, const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
+                      const int32_t *yt, const crm_matrix *xp, double *proba)
+{
+    double best_pred = HUGE_VAL;
+    crm_mlp *m = NULL;
+    crm_error err;
+    for (int s = 0; s < o->n_mlp_seeds; s++) {
+        char key[64];
+        crm_mlp *ms;
+        snprintf(key, sizeof key, "mlp_fit_s%llu", (unsigned long long)o->mlp_seeds[s]);
+        ms = fit_mlp(o, key, o->mlp_seeds[s], 0, x, y, xt, yt, proba);
+        if (m == NULL) {
+            m = ms;
+        } else {
+            crm_mlp_free(ms);
+        }
+    }
+    if (o->mlp_epochs > 0) {
+        crm_mlp_free(fit_mlp(o, "mlp_fixed", o->mlp_seeds[0], o->mlp_epochs, x, y, xt, yt, proba));
+    }
     for (int r = 0; r < o->repeat; r++) {
         double t0 = crm__now_seconds();
-        crm_mlp_predict_proba(m, xp, proba, &err);
+        if (crm_mlp_predict_proba(m, xp, proba, &err) != CRM_OK) {
+            die("mlp predict", &err);
+        }
         best_pred = fmin(best_pred, crm__now_seconds() - t0);
     }
     printf("mlp_predict_seconds %g\n", best_pred);
@@ -281,6 +343,30 @@ static void bench_knn(const opts *o, const crm_matrix *x, const int32_t *y, cons
     crm_knn_free(knn);
 }
 
+static const char *arg_str(int argc, char **argv, const char *name, const char *def)
+{
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return argv[i + 1];
+        }
+    }
+    return def;
+}
+
+/* Whether name is one of the comma-separated words of list. */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0) {
+            return 1;
+        }
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 static int64_t arg_i64(int argc, char **argv, const char *name, int64_t def)
 {
     for (int i = 1; i + 1 < argc; i++) {
@@ -310,11 +396,17 @@ int main(int argc, char **argv)
     o.svm_predict_rows = arg_i64(argc, argv, "--svm-predict-rows", 100000);
     o.knn_rows = arg_i64(argc, argv, "--knn-rows", 50000);
     o.repeat = (int)arg_i64(argc, argv, "--repeat", 3);
-    o.dump_dir = NULL;
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--dump") == 0) {
-            o.dump_dir = argv[i + 1];
-        }
+    o.dump_dir = arg_str(argc, argv, "--dump", NULL);
+    o.models = arg_str(argc, argv, "--models", "mlp,nb,svm,knn");
+    o.mlp_epochs = (int32_t)arg_i64(argc, argv, "--mlp-epochs", 0);
+    o.n_mlp_seeds = 0;
+    for (const char *p = arg_str(argc, argv, "--mlp-seeds", "1"); *p != '\0' && o.n_mlp_seeds < 16;) {
+        char *end;
+        o.mlp_seeds[o.n_mlp_seeds++] = strtoull(p, &end, 10);
+        p = *end == ',' ? end + 1 : end + strlen(end);
+    }
+    if (o.n_mlp_seeds == 0) {
+        o.mlp_seeds[o.n_mlp_seeds++] = 1;
     }
     make_data(o.rows, 1, &tr);
     make_data(o.test_rows, 2, &te);
@@ -336,11 +428,20 @@ int main(int argc, char **argv)
         dump(o.dump_dir, "yt.i32", te.y, (size_t)xt.n_rows * sizeof(int32_t));
         dump(o.dump_dir, "Xp.f64", xp.data, (size_t)(xp.n_rows * xp.n_cols) * sizeof(double));
     }
-    proba = malloc((size_t)o.predict_rows * 2 * sizeof *proba);
-    bench_mlp(&o, &x, tr.y, &xt, te.y, &xp, proba);
-    bench_nb(&o, &tr, &te, &pr, proba);
-    bench_svm(&o, &x, tr.y, &xt, te.y, &xp, proba);
-    bench_knn(&o, &x, tr.y, &xt, te.y, proba);
+    proba = malloc((size_t)(o.predict_rows > o.test_rows ? o.predict_rows : o.test_rows) * 2 *
+                   sizeof *proba);
+    if (in_list(o.models, "mlp")) {
+        bench_mlp(&o, &x, tr.y, &xt, te.y, &xp, proba);
+    }
+    if (in_list(o.models, "nb")) {
+        bench_nb(&o, &tr, &te, &pr, proba);
+    }
+    if (in_list(o.models, "svm")) {
+        bench_svm(&o, &x, tr.y, &xt, te.y, &xp, proba);
+    }
+    if (in_list(o.models, "knn")) {
+        bench_knn(&o, &x, tr.y, &xt, te.y, proba);
+    }
     free(proba);
     crm_matrix_fini(&x);
     crm_matrix_fini(&xt);
