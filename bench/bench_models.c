@@ -400,7 +400,8 @@ int main(int argc, char **argv)
     o.models = arg_str(argc, argv, "--models", "mlp,nb,svm,knn");
     o.mlp_epochs = (int32_t)arg_i64(argc, argv, "--mlp-epochs", 0);
     o.n_mlp_seeds = 0;
-    for (const char *p = arg_str(argc, argv, "--mlp-seeds", "1"); *p != '\0' && o.n_mlp_seeds < 16;) {
+    for (const char *p = arg_str(argc, argv, "--mlp-seeds", "1");
+         *p != '\0' && o.n_mlp_seeds < 16;) {
         char *end;
         o.mlp_seeds[o.n_mlp_seeds++] = strtoull(p, &end, 10);
         p = *end == ',' ? end + 1 : end + strlen(end);

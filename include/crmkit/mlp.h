@@ -4,8 +4,8 @@
  * Training follows scikit-learn's MLPClassifier (Glorot-uniform initialisation, Adam with
  * bias correction, L2 term alpha/2 ||W||^2 / batch, the same no-improvement rule), with every
  * matrix product through cblas_dgemm. A mini-batch is cut into fixed row blocks (their size
- * depends on the batch size only); each block's forward and backward pass runs on one
- * thread, and the block gradients are summed in block order, so the weights are bit-identical
+ * depends on the batch and layer sizes only); each block's forward and backward pass runs on
+ * one thread, and the block gradients are summed in block order, so the weights are bit-identical
  * whatever the number of threads. All randomness (initial weights, validation split, batch
  * order) comes from the seed.
  *
