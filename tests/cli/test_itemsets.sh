@@ -57,6 +57,13 @@ printf 'mobile_no,pr_code,status\n0911,RBT,SUCCESS\n0912,RBT,SUCCESS\n0911,NEWS,
 expect 0 "$K" itemsets "$T/vas.csv" --format vas --status-ok SUCCESS --minsup-count 1 --json
 has "$T/out" '"transactions":2'
 has "$T/out" '"itemsets":3'
+# vas keeps only SUCCESS rows by default, like rules and recommend; long keeps every row
+expect 0 "$K" itemsets "$T/vas.csv" --format vas --minsup-count 1 -o "$T/v1"
+has "$T/v1" '^NEWS RBT #SUP: 1$'
+expect 0 "$K" itemsets "$T/vas.csv" --format vas --minsup-count 2 -o "$T/v2"
+[ "$(wc -l <"$T/v2")" -eq 1 ] || fail "vas default status filter: $(cat "$T/v2")"
+expect 0 "$K" itemsets "$T/vas.csv" --format vas --status-ok SUCCESS,FAILED --minsup-count 2 -o "$T/v3"
+has "$T/v3" '^NEWS RBT #SUP: 2$'
 expect 0 "$K" itemsets "$T/vas.csv" --format long --customer-col mobile_no --item-col pr_code --minsup-count 2
 has "$T/out" '^NEWS RBT #SUP: 2$'
 expect 66 "$K" itemsets "$T/vas.csv" --format vas --item-col product --minsup-count 1

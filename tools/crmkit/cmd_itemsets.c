@@ -26,7 +26,8 @@ static const char *const HELP =
     "  --item-col I[,J]    long/vas: item column(s), joined with ':' (default: 2nd column;\n"
     "                      vas: pr_code)\n"
     "  --status-col S      long/vas: status column (default: status)\n"
-    "  --status-ok V[,W]   keep only rows whose status is one of these values\n"
+    "  --status-ok V[,W]   keep only rows whose status is one of these values (vas default:\n"
+    "                      status = SUCCESS, as for rules and recommend)\n"
     "\n"
     "mining:\n"
     "  --minsup S          minimum support as a fraction in (0, 1]: an itemset is frequent\n"
@@ -66,6 +67,7 @@ typedef struct opts {
     crm_fim_params p;
     crm_itemset_format out_format;
     int have_minsup;
+    int status_given;
     int json;
     int quiet;
 } opts;
@@ -132,8 +134,10 @@ static int value_option(opts *o, const char *name, const char *v)
         o->ro.item_col = v;
     } else if (strcmp(name, "--status-col") == 0) {
         o->ro.status_col = v;
+        o->status_given = 1;
     } else if (strcmp(name, "--status-ok") == 0) {
         o->ro.status_ok = v;
+        o->status_given = 1;
     } else if (strcmp(name, "--minsup") == 0) {
         if (!cli_parse_double(v, &x) || !(x > 0.0 && x <= 1.0)) {
             return -3;
@@ -240,6 +244,11 @@ static int parse_args(int argc, char **argv, opts *o)
     }
     if (o->input == NULL) {
         return cli_usage_error("itemsets", "no input file");
+    }
+    if (o->ro.format == CRM_FIM_FORMAT_VAS && !o->status_given) {
+        /* the same default as rules and recommend: failed or timed-out rows are no purchase */
+        o->ro.status_col = "status";
+        o->ro.status_ok = "SUCCESS";
     }
     if (o->have_minsup != 1) {
         return cli_usage_error("itemsets", o->have_minsup == 0
