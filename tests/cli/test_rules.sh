@@ -97,6 +97,19 @@ has "vas rule" "$tmp/v.csv" "all,INTL_MINUTES,ROAM_DAY,0.4,1,2.5,0.24,inf,2,2,2"
 has "vas rule without the timed-out row" "$tmp/v.csv" "all,RBT_POP,DATA_1GB,0.4,0.6666666667,1.666666667,0.16,1.8,2,3,2"
 grep -q CLOUD_1TB "$tmp/v.csv" && fail "a failed-only service got into the rules"
 
+# show prints a rules file: dictionary size, rule set, rules with support/confidence/lift
+"$CRMKIT" rules "$DATA/vas_tiny.csv" --format vas --minsup-count 2 --minconf 0.5 -o "$tmp/v.crmr" \
+    --quiet >/dev/null; check "vas rules file" 0 $?
+"$CRMKIT" show "$tmp/v.crmr" >"$tmp/vs"; check "show rules" 0 $?
+has "show dictionary" "$tmp/vs" "association rules: 6 items in the dictionary, 1 rule set"
+has "show set" "$tmp/vs" 'rule set "all": 5 transactions, minimum count 2, 6 rules'
+has "show top rule" "$tmp/vs" "0.4          1        2.5          2  {INTL_MINUTES} => {ROAM_DAY}"
+has "show weaker rule" "$tmp/vs" "0.4     0.6667      1.667          2  {RBT_POP} => {DATA_1GB}"
+"$CRMKIT" show "$tmp/v.crmr" --top 2 >"$tmp/vs2"; check "show --top" 0 $?
+has "show --top header" "$tmp/vs2" "first 2 rules:"
+[ "$(grep -c ' => ' "$tmp/vs2")" -eq 2 ] || fail "show --top 2 printed $(grep -c ' => ' "$tmp/vs2") rules"
+"$CRMKIT" show "$tmp/v.crmr" --top x >/dev/null 2>&1; check "show --top x" 64 $?
+
 # Limits: too many rules is a data error with a message, and no file.
 "$CRMKIT" rules "$B" --format long --minsup-count 1 --minconf 0 --max-rules 3 -o "$tmp/lim.crmr" \
     --csv "$tmp/lim.csv" 2>"$tmp/err"; check "--max-rules 3" 65 $?

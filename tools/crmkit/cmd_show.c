@@ -1,25 +1,83 @@
 /* cmd_show.c: `crmkit show`: print a model file in readable form (a classifier as its rules,
- * any other kind as its sections). */
+ * an association rules file as its dictionary size, rule sets and top rules, any other kind
+ * as its sections). */
+#include <inttypes.h>
 #include <string.h>
 
 #include <crmkit/classify.h>
 #include <crmkit/model.h>
+#include <crmkit/rules.h>
 
 #include "cli.h"
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: crmkit show MODEL.crmc\n\n"
+    fprintf(fp, "usage: crmkit show MODEL [--top N]\n\n"
                 "Print a model file in readable form: a classifier's algorithm, classes and\n"
                 "features, and for C4.5 the tree as rules (J48's layout: each leaf shows the\n"
                 "class, the training rows reaching it and how many of them are not of that\n"
-                "class). Other model kinds are listed by section.\n\n"
+                "class). An association rules file (.crmr): the item dictionary size, and for\n"
+                "each rule set its transactions, minimum count, number of rules and its first\n"
+                "N rules in the file's order with support, confidence and lift. Other model\n"
+                "kinds are listed by section.\n\n"
+                "  --top N   rules shown per rule set (default 10; 0 = all)\n\n"
                 "exit status: 0 ok, 64 usage, 65 damaged model file, 66 no such file.\n");
 }
 
 static void print_line(void *ud, const char *line)
 {
     fprintf((FILE *)ud, "%s\n", line);
+}
+
+static void print_items(const crm_rules *r, const int32_t *ids, int32_t n)
+{
+    printf("{");
+    for (int32_t k = 0; k < n; k++) {
+        printf("%s%s", k > 0 ? ", " : "", crm_rules_item_name(r, ids[k]));
+    }
+    printf("}");
+}
+
+static crm_status show_rules(const char *path, int64_t top, crm_error *err)
+{
+    crm_rules *r = NULL;
+    crm_rules_params p;
+    crm_status st = crm_rules_load(path, &r, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    p = crm_rules_get_params(r);
+    printf("association rules: %d items in the dictionary, %d rule set%s\n",
+           (int)crm_rules_n_items(r), (int)crm_rules_n_sets(r),
+           crm_rules_n_sets(r) == 1 ? "" : "s");
+    printf("minimum confidence %.6g, rules sorted by %s\n", p.min_conf,
+           p.sort == CRM_RULES_SORT_CONFIDENCE ? "confidence" : "lift");
+    for (int32_t s = 0; s < crm_rules_n_sets(r) && st == CRM_OK; s++) {
+        int64_t n = crm_rules_n_rules(r, s);
+        int64_t shown = top > 0 && top < n ? top : n;
+        printf("\nrule set \"%s\": %" PRId64 " transactions, minimum count %" PRId64
+               ", %" PRId64 " rules, %" PRId64 " distinctive itemsets\n",
+               crm_rules_set_name(r, s), crm_rules_set_n_transactions(r, s),
+               crm_rules_set_min_count(r, s), n, crm_rules_n_patterns(r, s));
+        if (shown > 0) {
+            printf("%s %" PRId64 " rules:\n", shown < n ? "first" : "all", shown);
+            printf("  %10s %10s %10s %10s  rule\n", "support", "confidence", "lift", "count");
+        }
+        for (int64_t i = 0; i < shown && st == CRM_OK; i++) {
+            crm_rule rule;
+            st = crm_rules_rule(r, s, i, &rule, err);
+            if (st == CRM_OK) {
+                printf("  %10.4g %10.4g %10.4g %10" PRId64 "  ", rule.support, rule.confidence,
+                       rule.lift, rule.count);
+                print_items(r, rule.lhs, rule.n_lhs);
+                printf(" => ");
+                print_items(r, rule.rhs, rule.n_rhs);
+                printf("\n");
+            }
+        }
+    }
+    crm_rules_free(r);
+    return st;
 }
 
 int cmd_show(int argc, char **argv)
@@ -29,11 +87,19 @@ int cmd_show(int argc, char **argv)
     crm_classifier *c = NULL;
     crm_error err;
     crm_status st;
+    int64_t top = 10;
     int rc = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return CLI_EX_OK;
+        }
+        if (strcmp(argv[i], "--top") == 0) {
+            if (i + 1 >= argc || !cli_parse_int(argv[i + 1], 0, INT64_MAX, &top)) {
+                return cli_usage_error("show", "--top needs a count >= 0");
+            }
+            i++;
+            continue;
         }
         if (argv[i][0] == '-' || path != NULL) {
             return cli_usage_error("show", "unexpected argument \"%s\"", argv[i]);
@@ -49,6 +115,8 @@ int cmd_show(int argc, char **argv)
         if (st == CRM_OK) {
             st = crm_classifier_describe(c, print_line, stdout, &err);
         }
+    } else if (st == CRM_OK && strcmp(crm_model_reader_kind(r), "rules") == 0) {
+        st = show_rules(path, top, &err);
     } else if (st == CRM_OK) {
         printf("model kind \"%s\", %d sections:\n", crm_model_reader_kind(r),
                crm_model_reader_n_sections(r));
