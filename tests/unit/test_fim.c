@@ -253,7 +253,7 @@ static crm_status digest_sink(void *ud, const int32_t *items, int32_t n, int64_t
 
 static void nlist_without_the_pair_table_matches_fpgrowth(void **state)
 {
-    /* More than 4096 frequent items: the 2-itemset table would exceed its size cap, so the
+    /* More than 1448 frequent items: the 2-itemset table would exceed its size cap, so the
      * N-list miner counts pairs by walking the tree instead; both ways must agree with
      * FP-Growth, at one and two threads. */
     crm_fim_db *db = NULL;
