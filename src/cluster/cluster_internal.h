@@ -15,6 +15,10 @@
  * starts BLAS threads; the tile depends on k and dim only, never on the thread count. */
 #define CRM__KM_TILE_MAX      1024
 #define CRM__KM_GEMM_MAX_WORK 262144
+/* k x dim up to which the fused kernel replaces dgemm (see kmeans_lloyd.c). */
+#ifndef CRM__KM_FUSED_MAX_WORK
+#define CRM__KM_FUSED_MAX_WORK 4096
+#endif
 
 /* Settings of one Lloyd run. */
 typedef struct crm__lloyd_opts {

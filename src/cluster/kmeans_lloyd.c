@@ -3,7 +3,11 @@
  * Each iteration is one pass over the data in fixed blocks of CRM_BLOCK_ROWS rows, one OpenMP
  * parallel region per pass. Inside a block, tiles of up to CRM__KM_TILE_MAX rows go through one
  * cblas_dgemm (-2 X C^T), to which ||c||^2 is added; the argmin over centres (ties: lowest
- * index) needs no ||x||^2. The same pass accumulates per-block sums, counts and inertia;
+ * index) needs no ||x||^2. On AVX-512 machines, when k x dim is small (the usual customer
+ * table), a fused kernel computes the same quantity without a tile, so each row is read
+ * from memory once per iteration (the pass is bound by memory bandwidth, not by flops).
+ * The pass inertia is sum ||x||^2 (computed once) + sum of the minima. The same pass
+ * accumulates per-block sums, counts and inertia;
  * the serial M step reduces them in block order, so the result does not depend on the
  * number of threads. OpenBLAS (OpenMP build) runs single-threaded inside our region.
  *
@@ -30,6 +34,34 @@
 #define CRM__KM_CLONES
 #define CRM__KM_INLINE inline
 #endif
+
+/* The fused kernel (AVX-512 only): KM_ROWS rows x KM_LANES centres of dot products held in
+ * registers. Elsewhere the dgemm tiles do the same work. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CRM__KM_HAVE_FUSED 1
+#else
+#define CRM__KM_HAVE_FUSED 0
+#endif
+#define KM_LANES 8
+#define KM_ROWS  8
+#ifndef KM_PREFETCH
+#define KM_PREFETCH 64 /* rows ahead */
+#endif
+
+/* Fused kernel or dgemm tiles, from the shape and the CPU only (never the thread count).
+ * The fused kernel reads each row once and writes no tile; dgemm wins once k x dim is large
+ * enough for its blocking to pay (measured in bench/results/cluster.md). */
+static int use_fused(int32_t k, int64_t dim)
+{
+#if CRM__KM_HAVE_FUSED
+    return (int64_t)k * dim <= CRM__KM_FUSED_MAX_WORK && __builtin_cpu_supports("avx512f");
+#else
+    (void)k;
+    (void)dim;
+    return 0;
+#endif
+}
 
 int crm__cluster_threads(int32_t n_threads)
 {
@@ -82,24 +114,29 @@ double crm__kmeans_tol_abs(const crm_matrix *x, double tol)
 typedef struct lloyd_ws {
     int64_t n_blocks;
     int64_t tile_rows;
+    int fused;        /* 1: fused kernel (centres in ct/cpad), 0: dgemm tiles */
+    int32_t n_groups; /* centre groups of KM_LANES */
+    double *ct;       /* n_groups x dim x KM_LANES, 64-byte aligned */
+    double *cpad;     /* n_groups x KM_LANES norms; +inf for padding centres */
     double *tiles;   /* nt x TILE x (k + 2): distance tile, best, arg */
     double *cnorm;   /* k */
     double *psum;    /* n_blocks x k x dim (NULL for assignment only) */
     int64_t *pcount; /* n_blocks x k */
     double *pinert;  /* n_blocks */
     int64_t *pchanged;
-    double *xnorm; /* n_rows: ||x||^2, for the per-iteration inertia (NULL: assignment) */
+    double xsum; /* sum of ||x||^2: the pass inertia is xsum + sum of (||c||^2 - 2 x.c) */
 } lloyd_ws;
 
 static void ws_free(lloyd_ws *ws)
 {
+    crm_aligned_free(ws->ct);
+    crm_aligned_free(ws->cpad);
     crm_free(ws->tiles);
     crm_free(ws->cnorm);
     crm_free(ws->psum);
     crm_free(ws->pcount);
     crm_free(ws->pinert);
     crm_free(ws->pchanged);
-    crm_free(ws->xnorm);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -111,6 +148,17 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
     ws->tile_rows = CRM__KM_GEMM_MAX_WORK / ((int64_t)k * dim);
     ws->tile_rows = ws->tile_rows > CRM__KM_TILE_MAX ? CRM__KM_TILE_MAX : ws->tile_rows;
     ws->tile_rows = ws->tile_rows < 8 ? 8 : ws->tile_rows;
+    ws->fused = use_fused(k, dim);
+    if (ws->fused) {
+        ws->tile_rows = KM_ROWS;
+        ws->n_groups = 2 * ((k + 2 * KM_LANES - 1) / (2 * KM_LANES)); /* pairs of groups */
+        ws->ct = crm_aligned_alloc((size_t)ws->n_groups * (size_t)dim * KM_LANES * sizeof(double));
+        ws->cpad = crm_aligned_alloc((size_t)ws->n_groups * KM_LANES * sizeof(double));
+        if (ws->ct == NULL || ws->cpad == NULL) {
+            ws_free(ws);
+            return crm__error_nomem(err);
+        }
+    }
     ws->tiles =
         crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 2), sizeof(double));
     ws->cnorm = crm_mallocarray((size_t)k, sizeof(double));
@@ -120,47 +168,52 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
         ws->psum =
             crm_mallocarray((size_t)ws->n_blocks * (size_t)k * (size_t)dim + 1, sizeof(double));
         ws->pcount = crm_mallocarray((size_t)ws->n_blocks * (size_t)k + 1, sizeof(int64_t));
-        ws->xnorm = crm_mallocarray((size_t)n + 1, sizeof(double));
     }
     if (!ws->tiles || !ws->cnorm || !ws->pinert || !ws->pchanged ||
-        (sums && (!ws->psum || !ws->pcount || !ws->xnorm))) {
+        (sums && (!ws->psum || !ws->pcount))) {
         ws_free(ws);
         return crm__error_nomem(err);
     }
     return CRM_OK;
 }
 
-static void center_norms(const double *centers, int32_t k, int64_t dim, double *cnorm)
+/* ||c||^2 per centre, and for the fused kernel the centres regrouped lane-major. */
+static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws *ws)
 {
     for (int32_t j = 0; j < k; j++) {
         double s = 0.0;
         for (int64_t d = 0; d < dim; d++) {
             s += centers[j * dim + d] * centers[j * dim + d];
         }
-        cnorm[j] = s;
+        ws->cnorm[j] = s;
+    }
+    if (!ws->fused) {
+        return;
+    }
+    for (int32_t j = 0; j < ws->n_groups * KM_LANES; j++) {
+        double *col = ws->ct + (int64_t)(j / KM_LANES) * dim * KM_LANES + j % KM_LANES;
+        for (int64_t d = 0; d < dim; d++) {
+            col[d * KM_LANES] = j < k ? centers[j * dim + d] : 0.0;
+        }
+        ws->cpad[j] = j < k ? ws->cnorm[j] : (double)INFINITY;
     }
 }
 
-/* Labels of rows [r0, r0 + m) from one dgemm tile. The tile is k x m (centre major), so
- * the running minimum over centres is a branch-free elementwise loop over rows that the
+/* Minimum of ||c||^2 - 2 x.c over centres (best) and its centre (arg, ties: lowest index)
+ * for rows [r0, r0 + m) from one dgemm tile. The tile is k x m (centre major), so the
+ * running minimum over centres is a branch-free elementwise loop over rows that the
  * compiler vectorises (the index is kept as a double so both selects have one width);
- * strict < keeps the lowest index on ties. scratch: 2 m doubles after the k x m tile.
- * When xnorm is given, returns the clamped squared distances ||x||^2 - 2 x.c + ||c||^2
- * summed; changed counts labels that differ from labels[] before the call. */
-static CRM__KM_INLINE double tile_labels(const crm_matrix *x,
-                                         int64_t r0,
-                                         int64_t m,
-                                         const double *centers,
-                                         const double *cnorm,
-                                         int32_t k,
-                                         const double *xnorm,
-                                         double *tile,
-                                         int32_t *labels,
-                                         int64_t *changed)
+ * strict < keeps the lowest index on ties. */
+static CRM__KM_INLINE void tile_nearest(const crm_matrix *x,
+                                        int64_t r0,
+                                        int64_t m,
+                                        const double *centers,
+                                        const double *cnorm,
+                                        int32_t k,
+                                        double *tile,
+                                        double *restrict best,
+                                        double *restrict arg)
 {
-    double *restrict best = tile + (int64_t)k * m;
-    double *restrict arg = best + m;
-    double inert = 0.0;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0, centers,
                 (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
     for (int64_t i = 0; i < m; i++) {
@@ -181,12 +234,139 @@ static CRM__KM_INLINE double tile_labels(const crm_matrix *x,
             arg[i] = na;
         }
     }
+}
+
+#if CRM__KM_HAVE_FUSED
+#define CRM__KM_AVX512 __attribute__((target("avx512f")))
+
+/* The same minimum as tile_nearest for up to KM_ROWS rows [r0, r0 + m), without a distance
+ * tile: for each pair of groups of KM_LANES centres, KM_ROWS x 2 KM_LANES dot products stay
+ * in vector registers (x broadcast, centres lane-major), so the data is read once from
+ * memory. Per lane the groups are visited in order with a strict <, then the lanes are
+ * reduced with ties going to the lowest centre index. The dot products use fused
+ * multiply-adds, as the BLAS kernels do; 2 x.c is exact, so ||c||^2 - 2 x.c is rounded once
+ * whether or not it is fused. */
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void
+fused_nearest(const crm_matrix *x, int64_t r0, int64_t m, const lloyd_ws *ws, double *best, int32_t *arg)
+{
+    int64_t dim = x->n_cols;
+    const double *rows[KM_ROWS];
+    __m512d bv[KM_ROWS];
+    __m512i bi[KM_ROWS];
+    const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512d two = _mm512_set1_pd(2.0);
+    for (int q = 0; q < KM_ROWS; q++) {
+        rows[q] = CRM_ROW(x, r0 + (q < m ? q : 0)); /* padding rows repeat row r0 */
+        bv[q] = _mm512_set1_pd((double)INFINITY);
+        bi[q] = _mm512_setzero_si512();
+    }
+    for (int32_t g = 0; g < ws->n_groups; g += 2) {
+        const double *c0 = ws->ct + (int64_t)g * dim * KM_LANES;
+        const double *c1 = c0 + dim * KM_LANES;
+        __m512d acc0[KM_ROWS];
+        __m512d acc1[KM_ROWS];
+        for (int q = 0; q < KM_ROWS; q++) {
+            acc0[q] = _mm512_setzero_pd();
+            acc1[q] = _mm512_setzero_pd();
+        }
+        for (int64_t d = 0; d < dim; d++) {
+            __m512d v0 = _mm512_load_pd(c0 + d * KM_LANES);
+            __m512d v1 = _mm512_load_pd(c1 + d * KM_LANES);
+            for (int q = 0; q < KM_ROWS; q++) {
+                __m512d xv = _mm512_set1_pd(rows[q][d]);
+                acc0[q] = _mm512_fmadd_pd(xv, v0, acc0[q]);
+                acc1[q] = _mm512_fmadd_pd(xv, v1, acc1[q]);
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            __m512d cn = _mm512_load_pd(ws->cpad + (int64_t)(g + h) * KM_LANES);
+            __m512i idx = _mm512_add_epi64(lane, _mm512_set1_epi64((int64_t)(g + h) * KM_LANES));
+            for (int q = 0; q < KM_ROWS; q++) {
+                __m512d v = _mm512_fnmadd_pd(two, h == 0 ? acc0[q] : acc1[q], cn);
+                __mmask8 lt = _mm512_cmp_pd_mask(v, bv[q], _CMP_LT_OQ);
+                bv[q] = _mm512_mask_mov_pd(bv[q], lt, v);
+                bi[q] = _mm512_mask_mov_epi64(bi[q], lt, idx);
+            }
+        }
+    }
+    for (int64_t q = 0; q < m; q++) {
+        double b = _mm512_reduce_min_pd(bv[q]);
+        __mmask8 eq = _mm512_cmp_pd_mask(bv[q], _mm512_set1_pd(b), _CMP_EQ_OQ);
+        best[q] = b;
+        arg[q] = eq != 0 ? (int32_t)_mm512_mask_reduce_min_epi64(eq, bi[q]) : 0; /* NaN: 0 */
+    }
+}
+
+/* block_pass for rows [r0, r1) with the fused kernel: labels, and the same inertia, changed
+ * count, sums and counts as the tile path, in the same row order. */
+CRM__KM_AVX512 static void fused_block(const crm_matrix *x,
+                                       int64_t r0,
+                                       int64_t r1,
+                                       const lloyd_ws *ws,
+                                       int32_t *labels,
+                                       double *sum,
+                                       int64_t *cnt,
+                                       double *inert_out,
+                                       int64_t *changed_out)
+{
+    int64_t dim = x->n_cols;
+    double inert = 0.0;
+    int64_t changed = 0;
+    __mmask8 tail = (__mmask8)((1u << (dim % KM_LANES)) - 1u);
+    for (int64_t r = r0; r < r1; r += KM_ROWS) {
+        int64_t m = r1 - r < KM_ROWS ? r1 - r : KM_ROWS;
+        double best[KM_ROWS];
+        int32_t arg[KM_ROWS];
+        if (r + KM_PREFETCH + KM_ROWS <= r1) {
+            /* the hardware prefetcher alone leaves the core waiting on memory */
+            const char *p0 = (const char *)CRM_ROW(x, r + KM_PREFETCH);
+            const char *p1 = (const char *)CRM_ROW(x, r + KM_PREFETCH + KM_ROWS);
+            for (; p0 < p1; p0 += 64) {
+                _mm_prefetch(p0, _MM_HINT_T0);
+            }
+        }
+        fused_nearest(x, r, m, ws, best, arg);
+        for (int64_t q = 0; q < m; q++) {
+            int64_t i = r + q;
+            int32_t a = arg[q];
+            inert += best[q];
+            changed += labels[i] != a;
+            labels[i] = a;
+            if (sum != NULL) {
+                const double *row = CRM_ROW(x, i);
+                double *sl = sum + (int64_t)a * dim;
+                int64_t d = 0;
+                for (; d + KM_LANES <= dim; d += KM_LANES) {
+                    _mm512_storeu_pd(sl + d, _mm512_add_pd(_mm512_loadu_pd(sl + d),
+                                                           _mm512_loadu_pd(row + d)));
+                }
+                if (tail != 0) {
+                    __m512d s0 = _mm512_maskz_loadu_pd(tail, sl + d);
+                    __m512d x0 = _mm512_maskz_loadu_pd(tail, row + d);
+                    _mm512_mask_storeu_pd(sl + d, tail, _mm512_add_pd(s0, x0));
+                }
+                cnt[a]++;
+            }
+        }
+    }
+    *inert_out = inert;
+    *changed_out = changed;
+}
+#endif
+
+/* Labels of rows [r0, r0 + m) from their best/arg; returns the sum of best; changed counts
+ * labels that differ from labels[] before the call. */
+static CRM__KM_INLINE double rows_finish(int64_t r0,
+                                         int64_t m,
+                                         const double *best,
+                                         const double *arg,
+                                         int32_t *labels,
+                                         int64_t *changed)
+{
+    double inert = 0.0;
     for (int64_t i = 0; i < m; i++) {
         int32_t a = (int32_t)arg[i];
-        if (xnorm != NULL) {
-            double v = best[i] + xnorm[r0 + i];
-            inert += v > 0.0 ? v : 0.0; /* cancellation when x is close to its centre */
-        }
+        inert += best[i];
         *changed += labels[r0 + i] != a;
         labels[r0 + i] = a;
     }
@@ -216,9 +396,18 @@ static void block_pass(const crm_matrix *x,
         memset(sum, 0, (size_t)(k * dim) * sizeof(double));
         memset(cnt, 0, (size_t)k * sizeof(int64_t));
     }
+#if CRM__KM_HAVE_FUSED
+    if (ws->fused) {
+        fused_block(x, r0, r1, ws, labels, sum, cnt, &ws->pinert[b], &ws->pchanged[b]);
+        return;
+    }
+#endif
     for (int64_t r = r0; r < r1; r += ws->tile_rows) {
         int64_t m = r1 - r < ws->tile_rows ? r1 - r : ws->tile_rows;
-        inert += tile_labels(x, r, m, centers, ws->cnorm, k, ws->xnorm, tile, labels, &changed);
+        double *best = tile + (int64_t)k * m;
+        double *arg = best + m;
+        tile_nearest(x, r, m, centers, ws->cnorm, k, tile, best, arg);
+        inert += rows_finish(r, m, best, arg, labels, &changed);
         /* Sums while the tile's rows are still in cache (rows in order: same result as a
          * separate pass over the block). */
         for (int64_t i = r; sum != NULL && i < r + m; i++) {
@@ -245,7 +434,7 @@ static void pass(const crm_matrix *x,
                  int64_t *changed)
 {
     int64_t nb = ws->n_blocks;
-    center_norms(centers, k, x->n_cols, ws->cnorm);
+    center_norms(centers, k, x->n_cols, ws);
 #pragma omp parallel num_threads(nt)
     {
         int tid = 0;
@@ -258,12 +447,13 @@ static void pass(const crm_matrix *x,
             block_pass(x, centers, k, ws, b, tile, labels);
         }
     }
-    *inertia = 0.0;
+    *inertia = ws->xsum;
     *changed = 0;
     for (int64_t b = 0; b < nb; b++) {
         *inertia += ws->pinert[b];
         *changed += ws->pchanged[b];
     }
+    *inertia = *inertia > 0.0 ? *inertia : 0.0; /* cancellation when every row sits on its centre */
 }
 
 /* Rows farthest from their assigned centre, largest first (ties: lowest row), into far[m]. */
@@ -406,14 +596,20 @@ crm_status crm__lloyd(const crm_matrix *x,
         goto cleanup;
     }
 #pragma omp parallel for schedule(static) num_threads(opts->nt)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        const double *row = CRM_ROW(x, i);
+    for (int64_t b = 0; b < ws.n_blocks; b++) {
+        int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS : x->n_rows;
         double v = 0.0;
-        for (int64_t d = 0; d < dim; d++) {
-            v += row[d] * row[d];
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
+            const double *row = CRM_ROW(x, i);
+            for (int64_t d = 0; d < dim; d++) {
+                v += row[d] * row[d];
+            }
+            out->labels[i] = -1;
         }
-        ws.xnorm[i] = v;
-        out->labels[i] = -1;
+        ws.pinert[b] = v;
+    }
+    for (int64_t b = 0; b < ws.n_blocks; b++) {
+        ws.xsum += ws.pinert[b]; /* block order: the same with any thread count */
     }
     while (it < opts->max_iter) {
         double inert;
@@ -486,7 +682,7 @@ crm_status crm__assign(const crm_matrix *x,
         return st;
     }
     nb = ws.n_blocks;
-    center_norms(centers, k, x->n_cols, ws.cnorm);
+    center_norms(centers, k, x->n_cols, &ws);
 #pragma omp parallel num_threads(nt)
     {
         int tid = 0;

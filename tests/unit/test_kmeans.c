@@ -114,6 +114,64 @@ static void kmeans_inertia_never_increases_across_iterations(void **state)
 
 /* The dgemm distances (first trace value: labels of the initial centres and their clamped
  * BLAS distances) against a plain double loop. */
+/* Every distance kernel (the fused one for small k x dim on AVX-512 machines, dgemm tiles
+ * otherwise) gives the plain-loop argmin, ties going to the lowest centre index, for shapes
+ * with k and dim off the vector widths. */
+static void kmeans_distance_kernels_give_the_plain_argmin_on_every_shape(void **state)
+{
+    static const int32_t shapes[][3] = { /* rows, dim, k */
+        { 1000, 16, 16 }, { 777, 5, 3 }, { 500, 13, 37 }, { 300, 70, 64 }, { 257, 1, 2 },
+        { 9, 8, 24 },
+    };
+    (void)state;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int32_t n = shapes[s][0];
+        int32_t dim = shapes[s][1];
+        int32_t k = shapes[s][2];
+        crm_matrix x;
+        crm_rng rng;
+        crm_kmeans *km = NULL;
+        crm_kmeans_params p = crm_kmeans_params_default();
+        double *c = malloc((size_t)k * (size_t)dim * sizeof(double));
+        int32_t *lab = malloc((size_t)n * sizeof(int32_t));
+        double *dist = malloc((size_t)n * sizeof(double));
+        assert_int_equal(crm_matrix_init(&x, n, dim, NULL), CRM_OK);
+        crm_rng_seed(&rng, (uint64_t)s + 11);
+        for (int64_t i = 0; i < (int64_t)n * dim; i++) {
+            x.data[i] = 10.0 * crm_rng_uniform(&rng) - 5.0;
+        }
+        for (int32_t j = 0; j < k; j++) {
+            /* centres are rows; the last one repeats centre 0, so it must never win */
+            int64_t row = j == k - 1 && k > 1 ? 0 : (int64_t)crm_rng_below(&rng, (uint64_t)n);
+            memcpy(c + (int64_t)j * dim, CRM_ROW(&x, row), (size_t)dim * sizeof(double));
+        }
+        if (k > 1) {
+            memcpy(c + (int64_t)(k - 1) * dim, c, (size_t)dim * sizeof(double));
+        }
+        p.k = k;
+        assert_int_equal(crm__kmeans_make(&p, dim, c, NULL, 0, 0.0, 0, &km, NULL), CRM_OK);
+        assert_int_equal(crm_kmeans_assign(km, &x, lab, dist, NULL), CRM_OK);
+        for (int64_t i = 0; i < n; i++) {
+            double best = INFINITY;
+            int32_t arg = -1;
+            for (int32_t j = 0; j < k; j++) {
+                double d = crm__sq_dist(CRM_ROW(&x, i), c + (int64_t)j * dim, dim);
+                if (d < best) {
+                    best = d;
+                    arg = j;
+                }
+            }
+            assert_int_equal(lab[i], arg);
+            crm_assert_close(dist[i], best, 1e-12, 1e-12);
+        }
+        crm_kmeans_free(km);
+        crm_matrix_fini(&x);
+        free(c);
+        free(lab);
+        free(dist);
+    }
+}
+
 static void kmeans_blas_distances_equal_plain_loop(void **state)
 {
     crm_matrix x;
@@ -428,6 +486,7 @@ int main(void)
         cmocka_unit_test(kmeans_lloyd_matches_scikit_learn_from_same_centres),
         cmocka_unit_test(kmeans_inertia_never_increases_across_iterations),
         cmocka_unit_test(kmeans_blas_distances_equal_plain_loop),
+        cmocka_unit_test(kmeans_distance_kernels_give_the_plain_argmin_on_every_shape),
         cmocka_unit_test(kmeans_same_seed_is_bit_identical_with_1_and_2_threads),
         cmocka_unit_test(kmeans_plusplus_finds_separated_blobs),
         cmocka_unit_test(kmeans_rejects_bad_params_and_data),
