@@ -207,14 +207,10 @@ void crm__fim_out_free_buffer(crm__fim_out *buf);
 /* First error status a (buffered) output hit, CRM_OK if none. */
 crm_status crm__fim_out_status(const crm__fim_out *o);
 
-/* Transactions of d in lexicographic order of their ranked items (*out: n_trans indices,
- * counted in mem; free with crm__fim_mem_free(mem, *out, (n_trans + 1) * 8)). */
 /* Sort indices a[0..n) of sequences (off/items, ascending ints) lexicographically, a prefix
  * before its extensions; tmp[n] is scratch. Stable merge sort. */
 void crm__fim_lex_sort(const int64_t *off, const int32_t *items, int64_t *a, int64_t *tmp,
                        int64_t n);
-crm_status crm__fim_sorted_order(const crm__fim_data *d, crm__fim_mem *mem, int64_t **out,
-                                 crm_error *err);
 
 crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err);
 crm_status crm__fim_fpgrowth(crm__fim_ctx *ctx, crm_error *err);

@@ -119,27 +119,6 @@ void crm__fim_lex_sort(const int64_t *off, const int32_t *items, int64_t *a, int
     memcpy(a, tmp, (size_t)n * sizeof *a);
 }
 
-crm_status crm__fim_sorted_order(const crm__fim_data *d, crm__fim_mem *mem, int64_t **out,
-                                 crm_error *err)
-{
-    int64_t n = d->n_trans;
-    int64_t *idx = crm__fim_mem_alloc(mem, ((size_t)n + 1) * sizeof *idx);
-    int64_t *tmp = crm__fim_mem_alloc(mem, ((size_t)n + 1) * sizeof *tmp);
-    *out = NULL;
-    if (idx == NULL || tmp == NULL) {
-        crm__fim_mem_free(mem, idx, ((size_t)n + 1) * sizeof *idx);
-        crm__fim_mem_free(mem, tmp, ((size_t)n + 1) * sizeof *tmp);
-        return crm__fim_mem_error(mem, err);
-    }
-    for (int64_t t = 0; t < n; t++) {
-        idx[t] = t;
-    }
-    crm__fim_lex_sort(d->off, d->items, idx, tmp, n);
-    crm__fim_mem_free(mem, tmp, ((size_t)n + 1) * sizeof *tmp);
-    *out = idx;
-    return CRM_OK;
-}
-
 /* ---- PPC-tree -------------------------------------------------------------------------------- */
 
 /* All arrays of the tree live in one block of the miner's top arena. */
