@@ -285,39 +285,21 @@ done:
 /* ---- N-list intersection ------------------------------------------------------------------- */
 
 /* The codes of an N-list are nodes of one item, so they are disjoint subtrees: sorted by pre
- * and by post alike. First index k >= lo with a[k].post > v (resp. a[k].pre > v): a
+ * and by post alike. gallop() gives the first index k >= lo whose post (by_post) or pre is > v: a
  * doubling probe, then a binary search, so runs of nodes that cannot match are skipped in
- * logarithmic time. */
-static inline int32_t gallop_post(const code *a, int32_t lo, int32_t n, int32_t v)
+ * logarithmic time. by_post is a constant at every call, so each use compiles to one key. */
+static inline int32_t code_key(const code *c, int by_post)
 {
-    int32_t step = 1, hi;
-    if (lo >= n || a[lo].post > v) {
-        return lo;
-    }
-    while (lo + step < n && a[lo + step].post <= v) {
-        lo += step;
-        step <<= 1;
-    }
-    hi = lo + step < n ? lo + step : n;
-    lo++;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (a[mid].post <= v) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
+    return by_post ? c->post : c->pre;
 }
 
-static inline int32_t gallop_pre(const code *a, int32_t lo, int32_t n, int32_t v)
+static inline int32_t gallop(const code *a, int32_t lo, int32_t n, int32_t v, int by_post)
 {
     int32_t step = 1, hi;
-    if (lo >= n || a[lo].pre > v) {
+    if (lo >= n || code_key(&a[lo], by_post) > v) {
         return lo;
     }
-    while (lo + step < n && a[lo + step].pre <= v) {
+    while (lo + step < n && code_key(&a[lo + step], by_post) <= v) {
         lo += step;
         step <<= 1;
     }
@@ -325,7 +307,7 @@ static inline int32_t gallop_pre(const code *a, int32_t lo, int32_t n, int32_t v
     lo++;
     while (lo < hi) {
         int32_t mid = lo + (hi - lo) / 2;
-        if (a[mid].pre <= v) {
+        if (code_key(&a[mid], by_post) <= v) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -357,15 +339,15 @@ static int64_t intersect(const code *anc, int32_t la, const code *desc, const in
     while (i < la && j < ld) {
         if (anc[i].post < desc[j].post) {
             /* anc[i] lies before desc[j]: skip every anc node that ends before it */
-            i = gallop_post(anc, i + 1, la, desc[j].post);
+            i = gallop(anc, i + 1, la, desc[j].post, 1);
         } else if (anc[i].pre > desc[j].pre) {
             /* desc[j] lies before anc[i] and has no ancestor in anc */
-            j = gallop_pre(desc, j + 1, ld, anc[i].pre);
+            j = gallop(desc, j + 1, ld, anc[i].pre, 0);
             if (acc + ps[ld] - ps[j] < minsup) {
                 return -1;
             }
         } else {
-            int32_t e = gallop_post(desc, j + 1, ld, anc[i].post);
+            int32_t e = gallop(desc, j + 1, ld, anc[i].post, 1);
             out[n].pre = anc[i].pre;
             out[n].post = anc[i].post;
             out[n].cnt = (int32_t)(ps[e] - ps[j]);
