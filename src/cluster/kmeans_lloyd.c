@@ -298,7 +298,9 @@ fused_nearest(const crm_matrix *x, int64_t r0, int64_t m, const lloyd_ws *ws, do
 }
 
 /* block_pass for rows [r0, r1) with the fused kernel: labels, and the same inertia, changed
- * count, sums and counts as the tile path, in the same row order. */
+ * count, sums and counts as the tile path (rows_finish and its sum loop), in the same row
+ * order. The sums are written with AVX-512 loads and stores here rather than through the
+ * tile path's plain loop: sharing that loop made the 1M x 16 iteration 8% slower. */
 CRM__KM_AVX512 static void fused_block(const crm_matrix *x,
                                        int64_t r0,
                                        int64_t r1,
