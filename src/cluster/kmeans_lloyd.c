@@ -5,11 +5,15 @@
  * cblas_dgemm (-2 X C^T), to which ||c||^2 is added; the argmin over centres (ties: lowest
  * index) needs no ||x||^2. On AVX-512 machines, when k x dim is small (the usual customer
  * table), a fused kernel computes the same quantity without a tile, so each row is read
- * from memory once per iteration (the pass is bound by memory bandwidth, not by flops).
- * The pass inertia is sum ||x||^2 (computed once) + sum of the minima. The same pass
- * accumulates per-block sums, counts and inertia;
- * the serial M step reduces them in block order, so the result does not depend on the
- * number of threads. OpenBLAS (OpenMP build) runs single-threaded inside our region.
+ * from memory once. A pass is bound by memory bandwidth, so for k <= 64 Lloyd's passes go
+ * further (screen_block): they read a float copy of the rows, half the bytes, and take a
+ * row's float argmin only when a proven error bound says the double kernel would pick the
+ * same centre; near ties go through the double kernel. The labels are the double kernel's.
+ * The sums follow the labels: the first pass sums every row, later ones move only the rows
+ * whose label changed from their old sum to their new one, so the double rows of the others
+ * are not read. Per-block partial sums and counts are reduced in block order by the serial
+ * M step, so the result does not depend on the number of threads. OpenBLAS (OpenMP build)
+ * runs single-threaded inside our region.
  *
  * Stopping and empty clusters follow scikit-learn 1.2 (_kmeans_single_lloyd): stop when the
  * labels did not change, or when the summed squared centre shift is <= tol_abs; an empty
@@ -45,6 +49,10 @@
 #endif
 #define KM_LANES 8
 #define KM_ROWS  8
+/* The float screening kernel (screen_block): KS_ROWS rows x KS_LANES centres. */
+#define KS_LANES 16
+#define KS_ROWS  16
+#define KS_MAXG  4 /* groups of KS_LANES centres: k <= 64 */
 #ifndef KM_PREFETCH
 #define KM_PREFETCH 64 /* rows ahead */
 #endif
@@ -118,13 +126,25 @@ typedef struct lloyd_ws {
     int32_t n_groups; /* centre groups of KM_LANES */
     double *ct;       /* n_groups x dim x KM_LANES, 64-byte aligned */
     double *cpad;     /* n_groups x KM_LANES norms; +inf for padding centres */
-    double *tiles;   /* nt x TILE x (k + 2): distance tile, best, arg */
-    double *cnorm;   /* k */
-    double *psum;    /* n_blocks x k x dim (NULL for assignment only) */
-    int64_t *pcount; /* n_blocks x k */
-    double *pinert;  /* n_blocks */
+    double *tiles;    /* nt x TILE x (k + 2): distance tile, best, arg */
+    double *cnorm;    /* k */
+    double *psum;     /* n_blocks x k x dim (NULL for assignment only) */
+    int64_t *pcount;  /* n_blocks x k */
+    double *pinert;   /* n_blocks */
     int64_t *pchanged;
-    double xsum; /* sum of ||x||^2: the pass inertia is xsum + sum of (||c||^2 - 2 x.c) */
+    double xsum; /* sum of ||x||^2 */
+    int fresh;   /* 1: this pass sums every row; 0: it adds the moves of changed rows */
+    /* Single-precision screening (see screen_block); xf == NULL when it is off. */
+    float *xf;     /* n x dim copy of x */
+    float *xnorm;  /* n: ||x|| rounded up */
+    double xmax;   /* largest ||x|| */
+    int screen;    /* 1: this pass screens (the centres fit the float range) */
+    int32_t n_g16; /* centre groups of KS_LANES */
+    float *cf;     /* n_g16 x dim x KS_LANES, 64-byte aligned */
+    float *ccf;    /* n_g16 x KS_LANES norms; +inf for padding centres */
+    double cmax;   /* largest ||c||, rounded up */
+    double ccmax;  /* largest ||c||^2 */
+    int32_t ks_order[KS_ROWS];
 } lloyd_ws;
 
 static void ws_free(lloyd_ws *ws)
@@ -137,6 +157,10 @@ static void ws_free(lloyd_ws *ws)
     crm_free(ws->pcount);
     crm_free(ws->pinert);
     crm_free(ws->pchanged);
+    crm_aligned_free(ws->xf);
+    crm_aligned_free(ws->xnorm);
+    crm_aligned_free(ws->cf);
+    crm_aligned_free(ws->ccf);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -197,6 +221,52 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws
         }
         ws->cpad[j] = j < k ? ws->cnorm[j] : (double)INFINITY;
     }
+    if (ws->xf == NULL) {
+        return;
+    }
+    ws->ccmax = 0.0;
+    for (int32_t j = 0; j < k; j++) {
+        ws->ccmax = ws->cnorm[j] > ws->ccmax ? ws->cnorm[j] : ws->ccmax;
+    }
+    ws->cmax = sqrt(ws->ccmax) * (1.0 + 1e-12);
+    /* Far inside the float range, so the error bound of screen_block holds (no overflow). */
+    ws->screen = ws->xmax < 1e17 && ws->cmax < 1e17 && ws->ccmax + 2.0 * ws->xmax * ws->cmax < 1e34;
+    for (int32_t j = 0; ws->screen && j < ws->n_g16 * KS_LANES; j++) {
+        float *col = ws->cf + (int64_t)(j / KS_LANES) * dim * KS_LANES + j % KS_LANES;
+        for (int64_t d = 0; d < dim; d++) {
+            col[d * KS_LANES] = j < k ? (float)centers[j * dim + d] : 0.0f;
+        }
+        ws->ccf[j] = j < k ? (float)ws->cnorm[j] : INFINITY;
+    }
+}
+
+/* The sums and counts of a pass: in a fresh pass every row adds itself to its centre's
+ * sum; otherwise only a row whose label changed moves from its old sum to its new one,
+ * so a pass reads the double rows of changed rows only. */
+static CRM__KM_INLINE void sum_row(const double *row,
+                                   int64_t dim,
+                                   int32_t a,
+                                   int32_t old,
+                                   int fresh,
+                                   double *sum,
+                                   int64_t *cnt)
+{
+    if (fresh || old < 0) {
+        double *sa = sum + (int64_t)a * dim;
+        for (int64_t d = 0; d < dim; d++) {
+            sa[d] += row[d];
+        }
+        cnt[a]++;
+    } else if (a != old) {
+        double *sa = sum + (int64_t)a * dim;
+        double *so = sum + (int64_t)old * dim;
+        for (int64_t d = 0; d < dim; d++) {
+            sa[d] += row[d];
+            so[d] -= row[d];
+        }
+        cnt[a]++;
+        cnt[old]--;
+    }
 }
 
 /* Minimum of ||c||^2 - 2 x.c over centres (best) and its centre (arg, ties: lowest index)
@@ -246,8 +316,12 @@ static CRM__KM_INLINE void tile_nearest(const crm_matrix *x,
  * reduced with ties going to the lowest centre index. The dot products use fused
  * multiply-adds, as the BLAS kernels do; 2 x.c is exact, so ||c||^2 - 2 x.c is rounded once
  * whether or not it is fused. */
-CRM__KM_AVX512 static inline __attribute__((always_inline)) void
-fused_nearest(const crm_matrix *x, int64_t r0, int64_t m, const lloyd_ws *ws, double *best, int32_t *arg)
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(const crm_matrix *x,
+                                                                               int64_t r0,
+                                                                               int64_t m,
+                                                                               const lloyd_ws *ws,
+                                                                               double *best,
+                                                                               int32_t *arg)
 {
     int64_t dim = x->n_cols;
     const double *rows[KM_ROWS];
@@ -297,10 +371,8 @@ fused_nearest(const crm_matrix *x, int64_t r0, int64_t m, const lloyd_ws *ws, do
     }
 }
 
-/* block_pass for rows [r0, r1) with the fused kernel: labels, and the same inertia, changed
- * count, sums and counts as the tile path (rows_finish and its sum loop), in the same row
- * order. The sums are written with AVX-512 loads and stores here rather than through the
- * tile path's plain loop: sharing that loop made the 1M x 16 iteration 8% slower. */
+/* block_pass for rows [r0, r1) with the fused kernel: labels, changed count, sums and
+ * counts, in row order. */
 CRM__KM_AVX512 static void fused_block(const crm_matrix *x,
                                        int64_t r0,
                                        int64_t r1,
@@ -308,13 +380,10 @@ CRM__KM_AVX512 static void fused_block(const crm_matrix *x,
                                        int32_t *labels,
                                        double *sum,
                                        int64_t *cnt,
-                                       double *inert_out,
                                        int64_t *changed_out)
 {
     int64_t dim = x->n_cols;
-    double inert = 0.0;
     int64_t changed = 0;
-    __mmask8 tail = (__mmask8)((1u << (dim % KM_LANES)) - 1u);
     for (int64_t r = r0; r < r1; r += KM_ROWS) {
         int64_t m = r1 - r < KM_ROWS ? r1 - r : KM_ROWS;
         double best[KM_ROWS];
@@ -330,50 +399,175 @@ CRM__KM_AVX512 static void fused_block(const crm_matrix *x,
         fused_nearest(x, r, m, ws, best, arg);
         for (int64_t q = 0; q < m; q++) {
             int64_t i = r + q;
-            int32_t a = arg[q];
-            inert += best[q];
-            changed += labels[i] != a;
-            labels[i] = a;
+            int32_t old = labels[i];
+            changed += old != arg[q];
+            labels[i] = arg[q];
             if (sum != NULL) {
-                const double *row = CRM_ROW(x, i);
-                double *sl = sum + (int64_t)a * dim;
-                int64_t d = 0;
-                for (; d + KM_LANES <= dim; d += KM_LANES) {
-                    _mm512_storeu_pd(sl + d, _mm512_add_pd(_mm512_loadu_pd(sl + d),
-                                                           _mm512_loadu_pd(row + d)));
-                }
-                if (tail != 0) {
-                    __m512d s0 = _mm512_maskz_loadu_pd(tail, sl + d);
-                    __m512d x0 = _mm512_maskz_loadu_pd(tail, row + d);
-                    _mm512_mask_storeu_pd(sl + d, tail, _mm512_add_pd(s0, x0));
-                }
-                cnt[a]++;
+                sum_row(CRM_ROW(x, i), dim, arg[q], old, ws->fresh, sum, cnt);
             }
         }
     }
-    *inert_out = inert;
+    *changed_out = changed;
+}
+
+/* Single-precision screening, for Lloyd passes on AVX-512 machines. The pass is bound by
+ * memory, so it reads a float copy of the rows (half the bytes) and computes
+ * ||c||^2 - 2 x.c in float, KS_ROWS rows x KS_LANES centres per register block. A row's
+ * float argmin is taken only when every other centre is more than a proven error bound
+ * away; otherwise the row goes through the double kernel. So the labels are exactly those
+ * of the double kernel, and the double rows are read only for the sums of rows that move.
+ *
+ * The bound (u = 2^-24, n = dim, rounding x and c to float included): each float value
+ * differs from the exact ||c||^2 - 2 x.c by at most 2u ||c||^2 + 2(n + 3) u ||x|| ||c||
+ * (Cauchy-Schwarz on the sum of |x_i c_i|), which is at most
+ * (n + 3) u (CC + 2 ||x|| C) with C the largest ||c|| and CC = C^2. The margin is twice
+ * that plus the double kernel's own (smaller) error and the rounding of the threshold:
+ * (2n + 12) u (CC + 2 ||x|| C), and an absolute term for values near the float
+ * underflow. Ties (a duplicated centre) always fall back, and so does a NaN. */
+/* Lane minima of v[0..15] in one vector, by a tree of shuffles (45 instructions instead of
+ * 16 horizontal reductions); the lanes come out in a fixed order that reduce16 of the
+ * row indices reveals (ws->ks_order). */
+CRM__KM_AVX512 static inline __attribute__((always_inline)) __m512 reduce16(const __m512 *v)
+{
+    __m512 t1[8];
+    __m512 t2[4];
+    __m512 t3[2];
+    for (int p = 0; p < 8; p++) { /* 256-bit halves */
+        t1[p] = _mm512_min_ps(_mm512_shuffle_f32x4(v[p], v[p + 8], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_f32x4(v[p], v[p + 8], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    for (int p = 0; p < 4; p++) { /* 128-bit quarters */
+        t2[p] = _mm512_min_ps(_mm512_shuffle_f32x4(t1[p], t1[p + 4], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_f32x4(t1[p], t1[p + 4], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (int p = 0; p < 2; p++) { /* pairs within 128 bits */
+        t3[p] = _mm512_min_ps(_mm512_shuffle_ps(t2[p], t2[p + 2], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_ps(t2[p], t2[p + 2], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    return _mm512_min_ps(_mm512_shuffle_ps(t3[0], t3[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_ps(t3[0], t3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* ws->ks_order: for each row q of a KS_ROWS block, the lane of reduce16's result that
+ * holds it. */
+CRM__KM_AVX512 static void screen_order(lloyd_ws *ws)
+{
+    __m512 v[KS_ROWS];
+    float lane[KS_ROWS];
+    for (int q = 0; q < KS_ROWS; q++) {
+        v[q] = _mm512_set1_ps((float)q);
+    }
+    _mm512_storeu_ps(lane, reduce16(v));
+    for (int l = 0; l < KS_ROWS; l++) {
+        ws->ks_order[(int)lane[l]] = l;
+    }
+}
+
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void
+screen_rows(const crm_matrix *x, int64_t r, int64_t m, const lloyd_ws *ws, int32_t ng, int32_t *arg)
+{
+    int64_t dim = x->n_cols;
+    const float *rows[KS_ROWS];
+    __m512 dv[KS_ROWS][KS_MAXG];
+    __m512 mn[KS_ROWS];
+    float thr[KS_ROWS];
+    const __m512 two = _mm512_set1_ps(2.0f);
+    for (int q = 0; q < KS_ROWS; q++) {
+        rows[q] = ws->xf + (r + (q < m ? q : 0)) * dim; /* padding rows repeat row r */
+        mn[q] = _mm512_set1_ps(INFINITY);
+    }
+    for (int32_t g = 0; g < ng; g++) {
+        const float *cg = ws->cf + (int64_t)g * dim * KS_LANES;
+        __m512 acc[KS_ROWS];
+        for (int q = 0; q < KS_ROWS; q++) {
+            acc[q] = _mm512_setzero_ps();
+        }
+        for (int64_t d = 0; d < dim; d++) {
+            __m512 cv = _mm512_load_ps(cg + d * KS_LANES);
+            for (int q = 0; q < KS_ROWS; q++) {
+                acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(rows[q][d]), cv, acc[q]);
+            }
+        }
+        __m512 cn = _mm512_load_ps(ws->ccf + (int64_t)g * KS_LANES);
+        for (int q = 0; q < KS_ROWS; q++) {
+            dv[q][g] = _mm512_fnmadd_ps(two, acc[q], cn);
+            mn[q] = _mm512_min_ps(mn[q], dv[q][g]);
+        }
+    }
+    /* Threshold per row: its float minimum + margin (see above; the coefficient also
+     * covers the float rounding of this expression), in row order. */
+    __m512 best = _mm512_permutexvar_ps(_mm512_loadu_si512(ws->ks_order), reduce16(mn));
+    __m512 xn = _mm512_loadu_ps(ws->xnorm + r);
+    __m512 span =
+        _mm512_fmadd_ps(_mm512_mul_ps(xn, _mm512_set1_ps(2.0f)), _mm512_set1_ps((float)ws->cmax),
+                        _mm512_set1_ps((float)ws->ccmax));
+    __m512 tiny = _mm512_mul_ps(_mm512_add_ps(xn, _mm512_set1_ps(1.0f + (float)ws->cmax)),
+                                _mm512_set1_ps((float)(dim + 2) * 0x1p-100f));
+    float coef = (float)(2 * dim + 16) * 0x1p-24f * (1.0f + 0x1p-10f);
+    _mm512_storeu_ps(thr, _mm512_add_ps(_mm512_fmadd_ps(span, _mm512_set1_ps(coef), best), tiny));
+    for (int64_t q = 0; q < m; q++) {
+        __m512 tv = _mm512_set1_ps(thr[q]);
+        int n_near = 0;
+        int32_t a = -1;
+        for (int32_t g = 0; g < ng; g++) {
+            unsigned mk = (unsigned)_mm512_cmp_ps_mask(dv[q][g], tv, _CMP_LE_OQ);
+            n_near += __builtin_popcount(mk);
+            a = a < 0 && mk != 0 ? g * KS_LANES + __builtin_ctz(mk) : a;
+        }
+        if (n_near != 1) {
+            double b;
+            fused_nearest(x, r + q, 1, ws, &b, &a);
+        }
+        arg[q] = a;
+    }
+}
+
+/* block_pass for rows [r0, r1) with the screening kernel (same outputs as fused_block). */
+CRM__KM_AVX512 static void screen_block(const crm_matrix *x,
+                                        int64_t r0,
+                                        int64_t r1,
+                                        const lloyd_ws *ws,
+                                        int32_t *labels,
+                                        double *sum,
+                                        int64_t *cnt,
+                                        int64_t *changed_out)
+{
+    int64_t dim = x->n_cols;
+    int64_t changed = 0;
+    for (int64_t r = r0; r < r1; r += KS_ROWS) {
+        int64_t m = r1 - r < KS_ROWS ? r1 - r : KS_ROWS;
+        int32_t arg[KS_ROWS];
+        if (r + KM_PREFETCH + KS_ROWS <= r1) {
+            const char *p0 = (const char *)(ws->xf + (r + KM_PREFETCH) * dim);
+            const char *p1 = (const char *)(ws->xf + (r + KM_PREFETCH + KS_ROWS) * dim);
+            for (; p0 < p1; p0 += 64) {
+                _mm_prefetch(p0, _MM_HINT_T0);
+            }
+        }
+        switch (ws->n_g16) { /* a constant group count lets the compiler keep dv in registers */
+        case 1:
+            screen_rows(x, r, m, ws, 1, arg);
+            break;
+        case 2:
+            screen_rows(x, r, m, ws, 2, arg);
+            break;
+        default:
+            screen_rows(x, r, m, ws, ws->n_g16, arg);
+            break;
+        }
+        for (int64_t q = 0; q < m; q++) {
+            int64_t i = r + q;
+            int32_t old = labels[i];
+            changed += old != arg[q];
+            labels[i] = arg[q];
+            if (sum != NULL) {
+                sum_row(CRM_ROW(x, i), dim, arg[q], old, ws->fresh, sum, cnt);
+            }
+        }
+    }
     *changed_out = changed;
 }
 #endif
-
-/* Labels of rows [r0, r0 + m) from their best/arg; returns the sum of best; changed counts
- * labels that differ from labels[] before the call. */
-static CRM__KM_INLINE double rows_finish(int64_t r0,
-                                         int64_t m,
-                                         const double *best,
-                                         const double *arg,
-                                         int32_t *labels,
-                                         int64_t *changed)
-{
-    double inert = 0.0;
-    for (int64_t i = 0; i < m; i++) {
-        int32_t a = (int32_t)arg[i];
-        inert += best[i];
-        *changed += labels[r0 + i] != a;
-        labels[r0 + i] = a;
-    }
-    return inert;
-}
 
 /* E step of block b, plus its partial sums when ws->psum is set. Cloned per instruction set
  * (run-time dispatch): the loops only select, add and multiply in source order, so every
@@ -390,7 +584,6 @@ static void block_pass(const crm_matrix *x,
     int64_t dim = x->n_cols;
     int64_t r0 = b * CRM_BLOCK_ROWS;
     int64_t r1 = r0 + CRM_BLOCK_ROWS < x->n_rows ? r0 + CRM_BLOCK_ROWS : x->n_rows;
-    double inert = 0.0;
     int64_t changed = 0;
     double *sum = ws->psum != NULL ? ws->psum + b * k * dim : NULL;
     int64_t *cnt = ws->psum != NULL ? ws->pcount + b * k : NULL;
@@ -399,8 +592,12 @@ static void block_pass(const crm_matrix *x,
         memset(cnt, 0, (size_t)k * sizeof(int64_t));
     }
 #if CRM__KM_HAVE_FUSED
+    if (ws->screen) {
+        screen_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
+        return;
+    }
     if (ws->fused) {
-        fused_block(x, r0, r1, ws, labels, sum, cnt, &ws->pinert[b], &ws->pchanged[b]);
+        fused_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
         return;
     }
 #endif
@@ -409,33 +606,26 @@ static void block_pass(const crm_matrix *x,
         double *best = tile + (int64_t)k * m;
         double *arg = best + m;
         tile_nearest(x, r, m, centers, ws->cnorm, k, tile, best, arg);
-        inert += rows_finish(r, m, best, arg, labels, &changed);
-        /* Sums while the tile's rows are still in cache (rows in order: same result as a
-         * separate pass over the block). */
-        for (int64_t i = r; sum != NULL && i < r + m; i++) {
-            const double *row = CRM_ROW(x, i);
-            double *sl = sum + labels[i] * dim;
-            for (int64_t d = 0; d < dim; d++) {
-                sl[d] += row[d];
+        /* sums while the tile's rows are still in cache */
+        for (int64_t i = r; i < r + m; i++) {
+            int32_t a = (int32_t)arg[i - r];
+            int32_t old = labels[i];
+            changed += old != a;
+            labels[i] = a;
+            if (sum != NULL) {
+                sum_row(CRM_ROW(x, i), dim, a, old, ws->fresh, sum, cnt);
             }
-            cnt[labels[i]]++;
         }
     }
-    ws->pinert[b] = inert;
     ws->pchanged[b] = changed;
 }
 
-/* One pass over all blocks; returns the summed inertia and changed-label count. */
-static void pass(const crm_matrix *x,
-                 const double *centers,
-                 int32_t k,
-                 lloyd_ws *ws,
-                 int nt,
-                 int32_t *labels,
-                 double *inertia,
-                 int64_t *changed)
+/* One pass over all blocks; returns the changed-label count. */
+static int64_t
+pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt, int32_t *labels)
 {
     int64_t nb = ws->n_blocks;
+    int64_t changed = 0;
     center_norms(centers, k, x->n_cols, ws);
 #pragma omp parallel num_threads(nt)
     {
@@ -449,13 +639,31 @@ static void pass(const crm_matrix *x,
             block_pass(x, centers, k, ws, b, tile, labels);
         }
     }
-    *inertia = ws->xsum;
-    *changed = 0;
     for (int64_t b = 0; b < nb; b++) {
-        *inertia += ws->pinert[b];
-        *changed += ws->pchanged[b];
+        changed += ws->pchanged[b];
     }
-    *inertia = *inertia > 0.0 ? *inertia : 0.0; /* cancellation when every row sits on its centre */
+    return changed;
+}
+
+/* Inertia of a pass's labels against the centres it used: sum ||x||^2 + sum over clusters
+ * of (count ||c||^2 - 2 sum.c), from the reduced sums (the screening pass has no double
+ * distances). */
+static double pass_inertia(const lloyd_ws *ws,
+                           const double *centers,
+                           const double *sums,
+                           const int64_t *counts,
+                           int32_t k,
+                           int64_t dim)
+{
+    double s = ws->xsum;
+    for (int32_t j = 0; j < k; j++) {
+        double dot = 0.0;
+        for (int64_t d = 0; d < dim; d++) {
+            dot += sums[j * dim + d] * centers[j * dim + d];
+        }
+        s += (double)counts[j] * ws->cnorm[j] - 2.0 * dot;
+    }
+    return s > 0.0 ? s : 0.0; /* cancellation when every row sits on its centre */
 }
 
 /* Rows farthest from their assigned centre, largest first (ties: lowest row), into far[m]. */
@@ -490,21 +698,14 @@ static double farthest_rows(const crm_matrix *x,
     return have == m ? fd[m - 1] : 0.0;
 }
 
-/* Reduce block partials in order and move empty clusters (scikit-learn's rule). sums is
- * k x dim, counts k. */
-static crm_status reduce_and_relocate(const crm_matrix *x,
-                                      const double *centers,
-                                      const int32_t *labels,
-                                      int32_t k,
-                                      const lloyd_ws *ws,
-                                      double *sums,
-                                      int64_t *counts,
-                                      crm_error *err)
+/* Add the block partials to sums (k x dim) and counts (k), in block order; a fresh pass
+ * replaces them. */
+static void reduce_sums(const lloyd_ws *ws, int32_t k, int64_t dim, double *sums, int64_t *counts)
 {
-    int64_t dim = x->n_cols;
-    int32_t n_empty = 0;
-    memset(sums, 0, (size_t)(k * dim) * sizeof(double));
-    memset(counts, 0, (size_t)k * sizeof(int64_t));
+    if (ws->fresh) {
+        memset(sums, 0, (size_t)(k * dim) * sizeof(double));
+        memset(counts, 0, (size_t)k * sizeof(int64_t));
+    }
     for (int64_t b = 0; b < ws->n_blocks; b++) {
         const double *ps = ws->psum + b * k * dim;
         const int64_t *pc = ws->pcount + b * k;
@@ -515,6 +716,22 @@ static crm_status reduce_and_relocate(const crm_matrix *x,
             counts[j] += pc[j];
         }
     }
+}
+
+/* Move empty clusters (scikit-learn's rule); the next pass then sums afresh, since the
+ * moved rows keep their labels. */
+static crm_status relocate_empty(const crm_matrix *x,
+                                 const double *centers,
+                                 const int32_t *labels,
+                                 int32_t k,
+                                 lloyd_ws *ws,
+                                 double *sums,
+                                 int64_t *counts,
+                                 crm_error *err)
+{
+    int64_t dim = x->n_cols;
+    int32_t n_empty = 0;
+    ws->fresh = 0;
     for (int32_t j = 0; j < k; j++) {
         n_empty += counts[j] == 0;
     }
@@ -547,6 +764,7 @@ static crm_status reduce_and_relocate(const crm_matrix *x,
         counts[j] = 1;
         e++;
     }
+    ws->fresh = 1;
 cleanup:
     crm_free(far);
     crm_free(fd);
@@ -575,6 +793,60 @@ update_centers(double *centers, const double *sums, const int64_t *counts, int32
     return shift;
 }
 
+/* The float copy of x and its row norms for screen_block, when the shape and the CPU allow
+ * it and the memory is there (otherwise the passes use the double kernels). Also sets
+ * ws->xsum and every label to -1. */
+static void lloyd_setup(const crm_matrix *x, int32_t k, lloyd_ws *ws, int nt, int32_t *labels)
+{
+    int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
+    int32_t ng = (k + KS_LANES - 1) / KS_LANES;
+    if (ws->fused && ng <= KS_MAXG) {
+        ws->n_g16 = ng;
+        ws->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
+        ws->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
+        ws->cf = crm_aligned_alloc((size_t)ng * (size_t)dim * KS_LANES * sizeof(float));
+        ws->ccf = crm_aligned_alloc((size_t)ng * KS_LANES * sizeof(float));
+        if (!ws->xf || !ws->xnorm || !ws->cf || !ws->ccf) {
+            crm_aligned_free(ws->xf);
+            ws->xf = NULL;
+        }
+    }
+    float *xf = ws->xf;
+    double xmax = 0.0;
+#pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax)
+    for (int64_t b = 0; b < ws->n_blocks; b++) {
+        int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < n ? (b + 1) * CRM_BLOCK_ROWS : n;
+        double v = 0.0;
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
+            const double *row = CRM_ROW(x, i);
+            double r = 0.0;
+            for (int64_t d = 0; d < dim; d++) {
+                r += row[d] * row[d];
+            }
+            v += r;
+            labels[i] = -1;
+            if (xf != NULL) {
+                double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
+                ws->xnorm[i] = (float)nr;
+                xmax = nr > xmax ? nr : xmax;
+                for (int64_t d = 0; d < dim; d++) {
+                    xf[i * dim + d] = (float)row[d];
+                }
+            }
+        }
+        ws->pinert[b] = v;
+    }
+    ws->xmax = xmax;
+    if (xf != NULL) {
+        memset(ws->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
+        screen_order(ws);
+    }
+    for (int64_t b = 0; b < ws->n_blocks; b++) {
+        ws->xsum += ws->pinert[b]; /* block order: the same with any thread count */
+    }
+}
+
 crm_status crm__lloyd(const crm_matrix *x,
                       int32_t k,
                       double *centers,
@@ -597,30 +869,15 @@ crm_status crm__lloyd(const crm_matrix *x,
         st = crm__error_nomem(err);
         goto cleanup;
     }
-#pragma omp parallel for schedule(static) num_threads(opts->nt)
-    for (int64_t b = 0; b < ws.n_blocks; b++) {
-        int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS : x->n_rows;
-        double v = 0.0;
-        for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
-            const double *row = CRM_ROW(x, i);
-            for (int64_t d = 0; d < dim; d++) {
-                v += row[d] * row[d];
-            }
-            out->labels[i] = -1;
-        }
-        ws.pinert[b] = v;
-    }
-    for (int64_t b = 0; b < ws.n_blocks; b++) {
-        ws.xsum += ws.pinert[b]; /* block order: the same with any thread count */
-    }
+    lloyd_setup(x, k, &ws, opts->nt, out->labels);
+    ws.fresh = 1;
     while (it < opts->max_iter) {
-        double inert;
-        int64_t changed;
-        pass(x, centers, k, &ws, opts->nt, out->labels, &inert, &changed);
+        int64_t changed = pass(x, centers, k, &ws, opts->nt, out->labels);
+        reduce_sums(&ws, k, dim, sums, counts);
         if (out->trace != NULL) {
-            out->trace[it] = inert;
+            out->trace[it] = pass_inertia(&ws, centers, sums, counts, k, dim);
         }
-        st = reduce_and_relocate(x, centers, out->labels, k, &ws, sums, counts, err);
+        st = relocate_empty(x, centers, out->labels, k, &ws, sums, counts, err);
         if (st != CRM_OK) {
             goto cleanup;
         }

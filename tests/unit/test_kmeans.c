@@ -119,9 +119,10 @@ static void kmeans_inertia_never_increases_across_iterations(void **state)
  * with k and dim off the vector widths. */
 static void kmeans_distance_kernels_give_the_plain_argmin_on_every_shape(void **state)
 {
-    static const int32_t shapes[][3] = { /* rows, dim, k */
-        { 1000, 16, 16 }, { 777, 5, 3 }, { 500, 13, 37 }, { 300, 70, 64 }, { 257, 1, 2 },
-        { 9, 8, 24 },
+    static const int32_t shapes[][3] = {
+        /* rows, dim, k */
+        { 1000, 16, 16 }, { 777, 5, 3 }, { 500, 13, 37 },
+        { 300, 70, 64 },  { 257, 1, 2 }, { 9, 8, 24 },
     };
     (void)state;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -169,6 +170,113 @@ static void kmeans_distance_kernels_give_the_plain_argmin_on_every_shape(void **
         free(c);
         free(lab);
         free(dist);
+    }
+}
+
+/* Plain Lloyd for the test below: iters passes of plain-loop argmin and fresh sums, summed
+ * per block of CRM_BLOCK_ROWS rows in row order and the blocks added in order (the
+ * library's order), into centres c (k x dim, updated). Asserts no cluster empties. */
+static void plain_lloyd(const crm_matrix *x, int32_t k, int32_t iters, double *c)
+{
+    int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
+    double *sums = calloc((size_t)(k * dim), sizeof(double));
+    double *bsum = calloc((size_t)(k * dim), sizeof(double));
+    int64_t *cnt = calloc((size_t)k, sizeof(int64_t));
+    for (int32_t t = 0; t < iters; t++) {
+        memset(sums, 0, (size_t)(k * dim) * sizeof(double));
+        memset(cnt, 0, (size_t)k * sizeof(int64_t));
+        for (int64_t r0 = 0; r0 < n; r0 += CRM_BLOCK_ROWS) {
+            memset(bsum, 0, (size_t)(k * dim) * sizeof(double));
+            for (int64_t i = r0; i < n && i < r0 + CRM_BLOCK_ROWS; i++) {
+                double best = INFINITY;
+                int32_t a = 0;
+                for (int32_t j = 0; j < k; j++) {
+                    double d = crm__sq_dist(CRM_ROW(x, i), c + (int64_t)j * dim, dim);
+                    if (d < best) {
+                        best = d;
+                        a = j;
+                    }
+                }
+                for (int64_t d = 0; d < dim; d++) {
+                    bsum[a * dim + d] += CRM_ROW(x, i)[d];
+                }
+                cnt[a]++;
+            }
+            for (int64_t q = 0; q < k * dim; q++) {
+                sums[q] += bsum[q];
+            }
+        }
+        for (int32_t j = 0; j < k; j++) {
+            assert_true(cnt[j] > 0);
+            for (int64_t d = 0; d < dim; d++) {
+                c[j * dim + d] = sums[j * dim + d] / (double)cnt[j];
+            }
+        }
+    }
+    free(sums);
+    free(bsum);
+    free(cnt);
+}
+
+/* The Lloyd passes (on AVX-512 machines the float screening kernel, whose near ties fall
+ * back to double) move the centres exactly as plain double Lloyd does: bit for bit after
+ * the first pass (fresh sums in the same order), to 1e-12 after five (later passes add the
+ * moves of changed rows), with one or two threads alike. The last centre sits 1e-6 from
+ * centre 0, so every row near those two is a near tie in float. */
+static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
+{
+    static const int32_t shapes[][3] = {
+        /* rows, dim, k */
+        { 1000, 16, 16 }, { 777, 5, 3 },   { 500, 13, 37 },
+        { 9000, 8, 24 },  { 300, 70, 50 }, { 257, 1, 2 },
+    };
+    (void)state;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int32_t n = shapes[s][0];
+        int32_t dim = shapes[s][1];
+        int32_t k = shapes[s][2];
+        size_t csize = (size_t)k * (size_t)dim * sizeof(double);
+        crm_matrix x;
+        crm_rng rng;
+        double *c0 = malloc(csize);
+        double *want = malloc(csize);
+        double *got = malloc(csize);
+        int32_t *lab = malloc((size_t)n * sizeof(int32_t));
+        assert_int_equal(crm_matrix_init(&x, n, dim, NULL), CRM_OK);
+        crm_rng_seed(&rng, (uint64_t)s + 101);
+        for (int64_t i = 0; i < (int64_t)n * dim; i++) {
+            x.data[i] = 10.0 * crm_rng_uniform(&rng) - 5.0;
+        }
+        for (int32_t j = 0; j < k; j++) { /* distinct rows */
+            int64_t row = (int64_t)j * (n / k) + (int64_t)crm_rng_below(&rng, (uint64_t)(n / k));
+            memcpy(c0 + (int64_t)j * dim, CRM_ROW(&x, row), (size_t)dim * sizeof(double));
+        }
+        memcpy(c0 + (int64_t)(k - 1) * dim, c0, (size_t)dim * sizeof(double));
+        c0[(int64_t)(k - 1) * dim] += 1e-6;
+        for (int32_t iters = 1; iters <= 5; iters += 4) {
+            memcpy(want, c0, csize);
+            plain_lloyd(&x, k, iters, want);
+            for (int nt = 1; nt <= 2; nt++) {
+                crm__lloyd_opts o = { iters, 0.0, nt, NULL, 0.0, 1.0 };
+                crm__lloyd_out out = { lab, NULL, 0, 0.0 };
+                memcpy(got, c0, csize);
+                assert_int_equal(crm__lloyd(&x, k, got, &o, &out, NULL), CRM_OK);
+                assert_true(out.n_iter >= 1 && out.n_iter <= iters); /* stops once stable */
+                for (int64_t q = 0; q < (int64_t)k * dim; q++) {
+                    if (iters == 1) {
+                        assert_true(got[q] == want[q]);
+                    } else {
+                        crm_assert_close(got[q], want[q], 1e-12, 1e-12);
+                    }
+                }
+            }
+        }
+        crm_matrix_fini(&x);
+        free(c0);
+        free(want);
+        free(got);
+        free(lab);
     }
 }
 
@@ -487,6 +595,7 @@ int main(void)
         cmocka_unit_test(kmeans_inertia_never_increases_across_iterations),
         cmocka_unit_test(kmeans_blas_distances_equal_plain_loop),
         cmocka_unit_test(kmeans_distance_kernels_give_the_plain_argmin_on_every_shape),
+        cmocka_unit_test(kmeans_lloyd_passes_match_plain_double_lloyd),
         cmocka_unit_test(kmeans_same_seed_is_bit_identical_with_1_and_2_threads),
         cmocka_unit_test(kmeans_plusplus_finds_separated_blobs),
         cmocka_unit_test(kmeans_rejects_bad_params_and_data),
