@@ -1,8 +1,6 @@
 /* test_mlp.c: the multilayer perceptron learns XOR and separable blobs, gives bit-identical
- * weights with 1 and 2 threads (large and default batches), keeps predictions through
+ * weights with 1, 2 and 3 threads (large and default batches), keeps predictions through
  * save/load, rejects bad params. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +9,13 @@
 #include <crmkit/model.h>
 #include <crmkit/rng.h>
 
+#include "crm_test.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static void make_blobs(crm_matrix *x, int32_t **y, int64_t n, int32_t d, int32_t k,
-                       uint64_t seed)
+static void make_blobs(crm_matrix *x, int32_t **y, int64_t n, int32_t d, int32_t k, uint64_t seed)
 {
     crm_rng rng;
     crm_rng_seed(&rng, seed);
@@ -111,8 +110,8 @@ static void mlp_separates_blobs_with_early_stopping(void **state)
     free(yt);
 }
 
-static crm_mlp *fit_with_threads(const crm_matrix *x, const int32_t *y, int threads,
-                                 int32_t batch_size)
+static crm_mlp *
+fit_with_threads(const crm_matrix *x, const int32_t *y, int threads, int32_t batch_size)
 {
     crm_mlp_params p = crm_mlp_params_default();
     crm_mlp *m;
@@ -151,6 +150,9 @@ static void mlp_is_bit_identical_with_one_and_two_threads(void **state)
     assert_int_equal(na, (10 * 64 + 64) + (64 * 32 + 32) + (32 * 3 + 3));
     assert_int_equal(na, nb);
     assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
+    crm_mlp_free(b);
+    b = fit_with_threads(&x, y, 3, 2048); /* a team that does not divide the blocks */
+    assert_memory_equal(wa, crm_mlp_weights(b, &nb), (size_t)na * sizeof *wa);
     pa = malloc((size_t)x.n_rows * 3 * sizeof *pa);
     pb = malloc((size_t)x.n_rows * 3 * sizeof *pb);
     assert_int_equal(crm_mlp_predict_proba(a, &x, pa, &err), CRM_OK);
