@@ -543,6 +543,7 @@ void crm__c45_size(const void *pm, int32_t *n_leaves, int32_t *n_nodes)
 const crm__clf_algo crm__clf_c45 = {
     .name = "c45",
     .needs = CRM__CLF_NEEDS_RAW,
+    .rowwise = 1,
     .fit = c45_fit,
     .predict_proba = c45_predict,
     .save = c45_save,

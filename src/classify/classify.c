@@ -11,6 +11,7 @@
 
 #include "classify_priv.h"
 #include "core/core_internal.h"
+#include "prep/prep_rows.h"
 
 crm_classifier_params crm_classifier_params_default(void)
 {
@@ -194,13 +195,12 @@ crm_status crm__clf_build_schema(crm_classifier *c, crm_error *err)
     return CRM_OK;
 }
 
-/* The matrices the model's algorithm needs, for the rows of t (a table holding exactly the
- * rows to score). */
+/* The matrices the model's algorithm needs to fit, for the rows of t (a table holding exactly
+ * the training rows). */
 typedef struct encoded {
     crm_matrix design;
     crm_matrix raw;
     crm__clf_data data;
-    int64_t n_unseen;
 } encoded;
 
 static void encoded_fini(encoded *e)
@@ -212,28 +212,23 @@ static void encoded_fini(encoded *e)
 static crm_status encode(const crm_classifier *c, const crm_table *t, encoded *e, crm_error *err)
 {
     crm_status rc = CRM_OK;
-    int64_t unseen = 0;
     memset(e, 0, sizeof *e);
     e->data.schema = &c->schema;
     e->data.n_rows = crm_table_n_rows(t);
     if (c->prep_raw != NULL) {
-        rc = crm_prep_transform(c->prep_raw, t, &e->raw, &unseen, err);
+        rc = crm_prep_transform(c->prep_raw, t, &e->raw, NULL, err);
         if (rc != CRM_OK) {
             return rc;
         }
         e->data.raw = &e->raw;
-        e->n_unseen = unseen;
     }
     if (c->prep_design != NULL) {
-        rc = crm_prep_transform(c->prep_design, t, &e->design, &unseen, err);
+        rc = crm_prep_transform(c->prep_design, t, &e->design, NULL, err);
         if (rc != CRM_OK) {
             encoded_fini(e);
             return rc;
         }
         e->data.design = &e->design;
-        if (c->prep_raw == NULL) {
-            e->n_unseen = unseen;
-        }
     }
     return CRM_OK;
 }
@@ -373,6 +368,108 @@ crm_status crm_classifier_fit(const crm_table *t,
     return crm_classifier_fit_rows(t, NULL, 0, p, progress, out, err);
 }
 
+/* Rows per slice of a batch scored by a rowwise algorithm: the slice's matrices (a few MB)
+ * are allocated once and reused, so a million-row batch needs neither matrices for all of
+ * its rows nor the page faults of first touching them. */
+#define CLF_SLICE_ROWS (8 * CRM_BLOCK_ROWS)
+
+/* A preprocessing bound to the table being scored, and the matrix its slices go into. */
+typedef struct slice_src {
+    crm__prep_rows *rows;
+    crm_matrix m;
+} slice_src;
+
+static crm_status slice_src_init(const crm_prep *prep,
+                                 const crm_table *t,
+                                 int64_t n_rows,
+                                 slice_src *s,
+                                 crm_error *err)
+{
+    crm_status rc;
+    memset(s, 0, sizeof *s);
+    if (prep == NULL) {
+        return CRM_OK;
+    }
+    rc = crm__prep_rows_bind(prep, t, &s->rows, err);
+    if (rc == CRM_OK) {
+        rc = crm__matrix_alloc(&s->m, n_rows, crm_prep_n_out(prep), err);
+    }
+    return rc;
+}
+
+static void slice_src_fini(slice_src *s)
+{
+    crm__prep_rows_free(s->rows);
+    crm_matrix_fini(&s->m);
+}
+
+/* Rows [i0, i0 + n) of the bound table into the first n rows of s->m; view is those rows. */
+static crm_status slice_fill(const slice_src *s,
+                             int64_t i0,
+                             int64_t n,
+                             crm_matrix *view,
+                             crm__prep_counts *counts,
+                             crm_error *err)
+{
+    *view = s->m;
+    view->n_rows = n;
+    return crm__prep_rows_fill(s->rows, i0, i0 + n, view, counts, err);
+}
+
+/* Score every row of t (a table holding exactly the rows to score) into proba, counting the
+ * unseen and missing cells. */
+static crm_status score(const crm_classifier *c,
+                        const crm_table *t,
+                        double *proba,
+                        crm__prep_counts *counts,
+                        crm_error *err)
+{
+    int needs = c->vt->predict_needs != NULL ? c->vt->predict_needs(c->model) : c->needs;
+    int64_t n = crm_table_n_rows(t);
+    int64_t slice = c->vt->rowwise && n > CLF_SLICE_ROWS ? CLF_SLICE_ROWS : n;
+    crm__prep_counts again = { 0, 0 };
+    slice_src raw;
+    slice_src design;
+    int64_t i0 = 0;
+    crm_status rc =
+        slice_src_init((needs & CRM__CLF_NEEDS_RAW) ? c->prep_raw : NULL, t, slice, &raw, err);
+    if (rc == CRM_OK) {
+        rc = slice_src_init((needs & CRM__CLF_NEEDS_DESIGN) ? c->prep_design : NULL, t, slice,
+                            &design, err);
+    } else {
+        memset(&design, 0, sizeof design);
+    }
+    /* One pass even for an empty table, so the algorithm still checks its input. */
+    while (rc == CRM_OK) {
+        int64_t m = n - i0 < slice ? n - i0 : slice;
+        crm_matrix rv;
+        crm_matrix dv;
+        crm__clf_data d;
+        memset(&d, 0, sizeof d);
+        d.schema = &c->schema;
+        d.n_rows = m;
+        if (raw.rows != NULL) {
+            rc = slice_fill(&raw, i0, m, &rv, counts, err);
+            d.raw = &rv;
+        }
+        if (rc == CRM_OK && design.rows != NULL) {
+            /* Both preprocessings see the same cells: count them once. */
+            rc = slice_fill(&design, i0, m, &dv, raw.rows != NULL ? &again : counts, err);
+            d.design = &dv;
+        }
+        if (rc == CRM_OK) {
+            rc = c->vt->predict_proba(c->model, &d, proba + i0 * c->n_classes, err);
+        }
+        i0 += m;
+        if (i0 >= n) {
+            break;
+        }
+    }
+    slice_src_fini(&raw);
+    slice_src_fini(&design);
+    return rc;
+}
+
 crm_status crm_classifier_predict_proba_rows(const crm_classifier *c,
                                              const crm_table *t,
                                              const int64_t *rows,
@@ -382,7 +479,7 @@ crm_status crm_classifier_predict_proba_rows(const crm_classifier *c,
                                              crm_error *err)
 {
     crm_table *sub = NULL;
-    encoded e;
+    crm__prep_counts counts = { 0, 0 };
     crm_status rc;
     if (rows == NULL) {
         n_sel = crm_table_n_rows(t);
@@ -403,14 +500,10 @@ crm_status crm_classifier_predict_proba_rows(const crm_classifier *c,
             return rc;
         }
     }
-    rc = encode(c, sub != NULL ? sub : t, &e, err);
-    if (rc == CRM_OK) {
-        rc = c->vt->predict_proba(c->model, &e.data, proba, err);
-        if (info != NULL) {
-            info->n_unseen = e.n_unseen;
-            info->n_missing = crm__clf_count_missing(t, c->features, c->n_features, rows, n_sel);
-        }
-        encoded_fini(&e);
+    rc = score(c, sub != NULL ? sub : t, proba, &counts, err);
+    if (rc == CRM_OK && info != NULL) {
+        info->n_unseen = counts.unseen;
+        info->n_missing = counts.missing;
     }
     crm_table_free(sub);
     return rc;

@@ -531,30 +531,3 @@ done:
     crm_free(cols);
     return rc;
 }
-
-int64_t crm__clf_count_missing(const crm_table *t,
-                               char *const *features,
-                               int32_t n_features,
-                               const int64_t *rows,
-                               int64_t n_sel)
-{
-    int64_t miss = 0;
-    for (int32_t f = 0; f < n_features; f++) {
-        int32_t j = crm_table_find_col(t, features[f]);
-        if (j < 0) {
-            continue;
-        }
-        if (crm_table_col_type(t, j) == CRM_COL_NUMERIC) {
-            const double *v = crm_table_numeric(t, j);
-            for (int64_t i = 0; i < n_sel; i++) {
-                miss += isnan(v[row_of(rows, i)]);
-            }
-        } else {
-            const int32_t *codes = crm_table_codes(t, j);
-            for (int64_t i = 0; i < n_sel; i++) {
-                miss += codes[row_of(rows, i)] < 0;
-            }
-        }
-    }
-    return miss;
-}

@@ -41,7 +41,8 @@
  *   Report progress through crm_progress_report(progress, "<algo>", frac) and return
  *   CRM_ECANCELLED when it returns false.
  * - predict_proba: const model, no globals, thread-safe; writes proba[n * n_classes] (rows
- *   sum to 1) for x (same columns as training; y and w are NULL).
+ *   sum to 1) for x (same columns as training; y and w are NULL). A matrix outside
+ *   predict_needs(model) is NULL. With rowwise set, x may be a slice of the batch.
  * - save: writes the fitted model into sections of w whose tags start with `tag` (at most 8
  *   characters); an algorithm may add up to 7 characters of its own ("<tag>", "<tag>.tree",
  *   ...). The framework writes schema, classes and preprocessing itself.
@@ -91,6 +92,12 @@ typedef struct crm__clf_data {
 typedef struct crm__clf_algo {
     const char *name; /* "c45", ... as crm_clf_algo_name */
     int needs;        /* CRM__CLF_NEEDS_* bits */
+    /* 1 when predict_proba scores each row on its own, in fixed blocks counted from the
+     * first row (CRM_BLOCK_ROWS or a divisor of it): the framework may then score a large
+     * batch a slice of rows at a time, slices starting at multiples of CRM_BLOCK_ROWS. */
+    int rowwise;
+    /* May be NULL (= needs): the matrices a fitted model reads, when fewer than needs. */
+    int (*predict_needs)(const void *model);
     crm_status (*fit)(const crm__clf_data *train,
                       const crm_classifier_params *p,
                       crm_rng *rng,

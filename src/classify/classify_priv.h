@@ -70,13 +70,6 @@ crm_status crm__clf_select_features(const crm_table *t,
                                     char ***out,
                                     int32_t *n_out,
                                     crm_error *err);
-/* Missing feature cells of the selected rows. */
-int64_t crm__clf_count_missing(const crm_table *t,
-                               char *const *features,
-                               int32_t n_features,
-                               const int64_t *rows,
-                               int64_t n_sel);
-
 /* Fill c->schema (and its arrays) from the fitted preps and class names. */
 crm_status crm__clf_build_schema(crm_classifier *c, crm_error *err);
 

@@ -80,6 +80,7 @@ static void clf_free(void *model)
 const crm__clf_algo crm__clf_gbt = {
     .name = "gbt",
     .needs = CRM__CLF_NEEDS_RAW,
+    .rowwise = 1,
     .fit = clf_fit,
     .predict_proba = clf_predict,
     .save = clf_save,

@@ -79,6 +79,7 @@ static void clf_free(void *model)
 const crm__clf_algo crm__clf_logreg = {
     .name = "logreg",
     .needs = CRM__CLF_NEEDS_DESIGN,
+    .rowwise = 1,
     .fit = clf_fit,
     .predict_proba = clf_predict,
     .save = clf_save,

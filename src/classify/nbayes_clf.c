@@ -47,6 +47,12 @@ static crm_status clf_predict(const void *model, const crm__clf_data *x, double 
     return crm_nbayes_predict_proba(model, m, proba, err);
 }
 
+/* Both matrices are needed to fit (params.design chooses), only one to predict. */
+static int clf_predict_needs(const void *model)
+{
+    return crm_nbayes_uses_design(model) ? CRM__CLF_NEEDS_DESIGN : CRM__CLF_NEEDS_RAW;
+}
+
 static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
                            crm_error *err)
 {
@@ -90,6 +96,8 @@ static void clf_free(void *model)
 const crm__clf_algo crm__clf_nb = {
     .name = "nb",
     .needs = CRM__CLF_NEEDS_RAW | CRM__CLF_NEEDS_DESIGN,
+    .rowwise = 1,
+    .predict_needs = clf_predict_needs,
     .fit = clf_fit,
     .predict_proba = clf_predict,
     .save = clf_save,

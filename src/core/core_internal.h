@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/matrix.h>
 #include <crmkit/status.h>
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -59,6 +60,10 @@ static inline void crm__ksum_add(crm__ksum *k, double v)
     k->c = (t - k->sum) - y;
     k->sum = t;
 }
+
+/* crm_matrix_init without zeroing, for callers that write every cell: the pages are then
+ * first touched by the (parallel) writer instead of by one thread's memset. */
+crm_status crm__matrix_alloc(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err);
 
 /* Number of fixed blocks covering n rows. */
 static inline int64_t crm__n_blocks(int64_t n)

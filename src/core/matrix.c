@@ -6,7 +6,7 @@
 
 #include "core_internal.h"
 
-crm_status crm_matrix_init(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err)
+crm_status crm__matrix_alloc(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err)
 {
     size_t cells;
     memset(m, 0, sizeof *m);
@@ -23,13 +23,19 @@ crm_status crm_matrix_init(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_er
     if (m->data == NULL) {
         return crm__error_nomem(err);
     }
-    if (cells > 0) {
-        memset(m->data, 0, cells * sizeof(double));
-    }
     m->n_rows = n_rows;
     m->n_cols = n_cols;
     m->ld = n_cols;
     return CRM_OK;
+}
+
+crm_status crm_matrix_init(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err)
+{
+    crm_status rc = crm__matrix_alloc(m, n_rows, n_cols, err);
+    if (rc == CRM_OK && m->n_rows * m->n_cols > 0) {
+        memset(m->data, 0, (size_t)(m->n_rows * m->n_cols) * sizeof(double));
+    }
+    return rc;
 }
 
 void crm_matrix_fini(crm_matrix *m)

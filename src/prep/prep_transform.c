@@ -4,8 +4,10 @@
  * down the whole matrix would touch a new cache line per value. Instead rows are cleaned in
  * fixed blocks of CRM_BLOCK_ROWS: a block of the output (a few hundred KB) stays in cache
  * while every feature is written into it, and blocks run in parallel (each block writes its
- * own rows only, so the result does not depend on the thread count). "Neighbours" imputation
- * needs the whole column, so those features are imputed into a column buffer first. */
+ * own rows only, so the result does not depend on the thread count). The same pass counts
+ * unseen and missing cells and looks for infinite values, so the columns are read once.
+ * "Neighbours" imputation needs the whole column, so those features are imputed into a
+ * column buffer when the table is bound. */
 #include <math.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 
 #include "core/core_internal.h"
 #include "prep_internal.h"
+#include "prep_rows.h"
 
 /* Training code of the level called text, or -1. */
 static int32_t find_level(const prep_feature *pf, const char *text)
@@ -36,27 +39,44 @@ static int32_t find_level(const prep_feature *pf, const char *text)
 
 /* Where each feature's values come from, resolved before the block loop. */
 typedef struct feat_src {
-    const double *v;      /* numeric: raw or neighbours-imputed column */
+    int32_t col;          /* the table's column */
+    const double *raw;    /* numeric: the table's values */
+    const double *v;      /* numeric: raw, or buf when imputed from neighbours */
+    double *buf;          /* numeric: owned neighbours-imputed column, or NULL */
     const int32_t *codes; /* categorical: the table's codes */
     int32_t *map;         /* categorical: table code -> training code (-1 unseen) */
     int32_t n_codes;
     int32_t j; /* first output column */
 } feat_src;
 
-static void numeric_rows(const crm_prep *prep,
-                         const prep_feature *pf,
-                         const feat_src *src,
-                         int64_t i0,
-                         int64_t i1,
-                         crm_matrix *out)
+struct crm__prep_rows {
+    const crm_prep *prep;
+    const crm_table *t;
+    feat_src *srcs; /* [prep->n_features] */
+};
+
+/* Rows [i0, i1) of a numeric feature into out (row i0 first); returns 1 when a value is
+ * infinite. */
+static int numeric_rows(const crm_prep *prep,
+                        const prep_feature *pf,
+                        const feat_src *src,
+                        int64_t i0,
+                        int64_t i1,
+                        double *out,
+                        int64_t ld,
+                        int64_t *missing)
 {
     int impute = prep->params.impute != CRM_IMPUTE_NONE;
     int flags = prep->params.outlier_flags;
     int32_t j = src->j;
+    int64_t miss = 0;
+    int bad = 0;
     for (int64_t i = i0; i < i1; i++) {
         double x = src->v[i];
         double flag;
-        double *row = CRM_ROW(out, i);
+        double *row = out + (i - i0) * ld;
+        miss += isnan(src->raw[i]);
+        bad |= isinf(src->raw[i]);
         if (impute && isnan(x)) {
             x = pf->fill;
         }
@@ -66,6 +86,8 @@ static void numeric_rows(const crm_prep *prep,
             row[j + 1] = flag;
         }
     }
+    *missing += miss;
+    return bad;
 }
 
 static void categorical_rows(const crm_prep *prep,
@@ -73,24 +95,53 @@ static void categorical_rows(const crm_prep *prep,
                              const feat_src *src,
                              int64_t i0,
                              int64_t i1,
-                             crm_matrix *out)
+                             double *out,
+                             int64_t ld,
+                             crm__prep_counts *counts)
 {
     int32_t j = src->j;
     int onehot = prep->params.encode == CRM_ENCODE_ONEHOT;
     double missing = prep->params.impute != CRM_IMPUTE_NONE ? pf->fill : (double)NAN;
+    int64_t miss = 0;
+    int64_t unseen = 0;
     for (int64_t i = i0; i < i1; i++) {
         int32_t code = src->codes[i];
         int32_t c = (code >= 0 && code < src->n_codes) ? src->map[code] : -1;
-        double *row = CRM_ROW(out, i);
+        double *row = out + (i - i0) * ld;
+        miss += code < 0;
+        unseen += code >= 0 && code < src->n_codes && c < 0;
         if (onehot) {
+            /* The output is not zeroed beforehand: write the row's every level. */
             for (int32_t l = 0; l < pf->n_levels; l++) {
-                row[j + l] = (l == c) ? 1.0 : 0.0;
+                row[j + l] = 0.0;
+            }
+            if (c >= 0) {
+                row[j + c] = 1.0;
             }
         } else {
             double x = c >= 0 ? (double)c : missing;
             row[j] = (x - pf->center) / pf->scale;
         }
     }
+    counts->missing += miss;
+    counts->unseen += unseen;
+}
+
+/* CRM_EDATA for the first infinite value of the numeric features before n_features, in
+ * feature order, or CRM_OK: the error a transform checking each feature in turn gives. */
+static crm_status first_infinite(const crm__prep_rows *b, int32_t n_features, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(b->t);
+    for (int32_t f = 0; f < n_features; f++) {
+        const feat_src *src = &b->srcs[f];
+        if (b->prep->features[f].type == CRM_COL_NUMERIC) {
+            crm_status rc = crm__prep_check_finite(b->t, src->col, src->raw, n, err);
+            if (rc != CRM_OK) {
+                return rc;
+            }
+        }
+    }
+    return CRM_OK;
 }
 
 static crm_status
@@ -113,74 +164,125 @@ find_feature_col(const prep_feature *pf, const crm_table *t, int32_t *col, crm_e
         crm__error_field(err, pf->name);
         return CRM_EDATA;
     }
-    if (pf->type == CRM_COL_NUMERIC) {
-        return crm__prep_check_finite(t, *col, crm_table_numeric(t, *col), crm_table_n_rows(t),
-                                      err);
-    }
     return CRM_OK;
 }
 
-/* Resolve feature f: its column, its level map (counting unseen cells) or its imputed
- * column (neighbours; *buf is the feature's own buffer). */
-static crm_status resolve(const crm_prep *prep,
-                          int32_t f,
-                          const crm_table *t,
-                          feat_src *src,
-                          double **buf,
-                          int64_t *unseen,
-                          crm_error *err)
+/* Resolve feature f: its column, its level map or its imputed column (neighbours). */
+static crm_status resolve(crm__prep_rows *b, int32_t f, crm_error *err)
 {
-    const prep_feature *pf = &prep->features[f];
-    int64_t n = crm_table_n_rows(t);
-    int32_t col;
-    crm_status rc = find_feature_col(pf, t, &col, err);
+    const prep_feature *pf = &b->prep->features[f];
+    feat_src *src = &b->srcs[f];
+    int64_t n = crm_table_n_rows(b->t);
+    crm_status rc = find_feature_col(pf, b->t, &src->col, err);
     if (rc != CRM_OK) {
-        return rc;
+        /* An earlier feature's infinite value comes first, as in a feature-by-feature check. */
+        crm_status inf = first_infinite(b, f, err);
+        return inf != CRM_OK ? inf : rc;
     }
     if (pf->type == CRM_COL_NUMERIC) {
-        src->v = crm_table_numeric(t, col);
-        if (prep->params.impute == CRM_IMPUTE_NEIGHBOURS) {
-            *buf = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof **buf);
-            if (*buf == NULL) {
+        src->raw = crm_table_numeric(b->t, src->col);
+        src->v = src->raw;
+        if (b->prep->params.impute == CRM_IMPUTE_NEIGHBOURS) {
+            src->buf = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *src->buf);
+            if (src->buf == NULL) {
                 return crm__error_nomem(err);
             }
-            crm__prep_impute_neighbours(src->v, n, pf->fill, *buf);
-            src->v = *buf;
+            crm__prep_impute_neighbours(src->raw, n, pf->fill, src->buf);
+            src->v = src->buf;
         }
         return CRM_OK;
     }
-    src->codes = crm_table_codes(t, col);
-    src->n_codes = crm_table_n_levels(t, col);
+    src->codes = crm_table_codes(b->t, src->col);
+    src->n_codes = crm_table_n_levels(b->t, src->col);
     src->map = crm_calloc(src->n_codes > 0 ? (size_t)src->n_codes : 1, sizeof *src->map);
     if (src->map == NULL) {
         return crm__error_nomem(err);
     }
     for (int32_t l = 0; l < src->n_codes; l++) {
-        src->map[l] = find_level(pf, crm_table_level(t, col, l));
-    }
-    for (int64_t i = 0; i < n; i++) {
-        int32_t code = src->codes[i];
-        *unseen += (code >= 0 && code < src->n_codes && src->map[code] < 0);
+        src->map[l] = find_level(pf, crm_table_level(b->t, src->col, l));
     }
     return CRM_OK;
 }
 
-static void fill_blocks(const crm_prep *prep, const feat_src *srcs, int64_t n, crm_matrix *out)
+crm_status
+crm__prep_rows_bind(const crm_prep *prep, const crm_table *t, crm__prep_rows **out, crm_error *err)
 {
-    int64_t n_blocks = crm__n_blocks(n);
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < n_blocks; b++) {
-        int64_t i0 = b * CRM_BLOCK_ROWS;
-        int64_t i1 = i0 + CRM_BLOCK_ROWS < n ? i0 + CRM_BLOCK_ROWS : n;
+    crm__prep_rows *b = crm_calloc(1, sizeof *b);
+    crm_status rc = CRM_OK;
+    *out = NULL;
+    if (b == NULL) {
+        return crm__error_nomem(err);
+    }
+    b->prep = prep;
+    b->t = t;
+    b->srcs = crm_calloc(prep->n_features > 0 ? (size_t)prep->n_features : 1, sizeof *b->srcs);
+    if (b->srcs == NULL) {
+        crm_free(b);
+        return crm__error_nomem(err);
+    }
+    for (int32_t f = 0, j = 0; f < prep->n_features && rc == CRM_OK; f++) {
+        while (j < prep->n_out && prep->out[j].feature != f) {
+            j++;
+        }
+        b->srcs[f].j = j;
+        rc = resolve(b, f, err);
+    }
+    if (rc != CRM_OK) {
+        crm__prep_rows_free(b);
+        return rc;
+    }
+    *out = b;
+    return CRM_OK;
+}
+
+void crm__prep_rows_free(crm__prep_rows *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    for (int32_t f = 0; f < b->prep->n_features; f++) {
+        crm_free(b->srcs[f].map);
+        crm_free(b->srcs[f].buf);
+    }
+    crm_free(b->srcs);
+    crm_free(b);
+}
+
+crm_status crm__prep_rows_fill(const crm__prep_rows *b,
+                               int64_t i0,
+                               int64_t i1,
+                               crm_matrix *out,
+                               crm__prep_counts *counts,
+                               crm_error *err)
+{
+    const crm_prep *prep = b->prep;
+    int64_t n_blocks = crm__n_blocks(i1 - i0);
+    int64_t unseen = 0;
+    int64_t missing = 0;
+    int bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : unseen, missing) reduction(| : bad)
+    for (int64_t blk = 0; blk < n_blocks; blk++) {
+        int64_t r0 = i0 + blk * CRM_BLOCK_ROWS;
+        int64_t r1 = r0 + CRM_BLOCK_ROWS < i1 ? r0 + CRM_BLOCK_ROWS : i1;
+        double *dst = CRM_ROW(out, r0 - i0);
+        crm__prep_counts c = { 0, 0 };
         for (int32_t f = 0; f < prep->n_features; f++) {
             const prep_feature *pf = &prep->features[f];
             if (pf->type == CRM_COL_NUMERIC) {
-                numeric_rows(prep, pf, &srcs[f], i0, i1, out);
+                bad |= numeric_rows(prep, pf, &b->srcs[f], r0, r1, dst, out->ld, &c.missing);
             } else {
-                categorical_rows(prep, pf, &srcs[f], i0, i1, out);
+                categorical_rows(prep, pf, &b->srcs[f], r0, r1, dst, out->ld, &c);
             }
         }
+        unseen += c.unseen;
+        missing += c.missing;
     }
+    if (bad) {
+        return first_infinite(b, prep->n_features, err);
+    }
+    counts->unseen += unseen;
+    counts->missing += missing;
+    return CRM_OK;
 }
 
 crm_status crm_prep_transform(const crm_prep *prep,
@@ -190,42 +292,26 @@ crm_status crm_prep_transform(const crm_prep *prep,
                               crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
-    int64_t unseen = 0;
-    feat_src *srcs;
-    double **bufs;
-    crm_status rc = CRM_OK;
+    crm__prep_counts counts = { 0, 0 };
+    crm__prep_rows *b = NULL;
+    crm_status rc;
     memset(out, 0, sizeof *out);
     if (n_unseen != NULL) {
         *n_unseen = 0;
     }
-    srcs = crm_calloc((size_t)prep->n_features, sizeof *srcs);
-    bufs = crm_calloc((size_t)prep->n_features, sizeof *bufs);
-    if (srcs == NULL || bufs == NULL) {
-        rc = crm__error_nomem(err);
-        goto done;
-    }
-    for (int32_t f = 0, j = 0; f < prep->n_features && rc == CRM_OK; f++) {
-        while (j < prep->n_out && prep->out[j].feature != f) {
-            j++;
-        }
-        srcs[f].j = j;
-        rc = resolve(prep, f, t, &srcs[f], &bufs[f], &unseen, err);
+    rc = crm__prep_rows_bind(prep, t, &b, err);
+    if (rc == CRM_OK) {
+        rc = crm__matrix_alloc(out, n, prep->n_out, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_matrix_init(out, n, prep->n_out, err);
-    }
-    if (rc == CRM_OK) {
-        fill_blocks(prep, srcs, n, out);
-        if (n_unseen != NULL) {
-            *n_unseen = unseen;
+        rc = crm__prep_rows_fill(b, 0, n, out, &counts, err);
+        if (rc != CRM_OK) {
+            crm_matrix_fini(out);
         }
     }
-done:
-    for (int32_t f = 0; f < prep->n_features && srcs != NULL && bufs != NULL; f++) {
-        crm_free(srcs[f].map);
-        crm_free(bufs[f]);
+    if (rc == CRM_OK && n_unseen != NULL) {
+        *n_unseen = counts.unseen;
     }
-    crm_free(srcs);
-    crm_free(bufs);
+    crm__prep_rows_free(b);
     return rc;
 }

@@ -8,8 +8,13 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/classify.h>
+#include <crmkit/gen.h>
 #include <crmkit/io.h>
 #include <crmkit/model.h>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "crm_test.h"
 
@@ -288,6 +293,137 @@ static void algorithm_not_built_is_unsupported_or_works(void **state)
     crm_table_free(t);
 }
 
+/* Missing and unseen feature cells of t, counted here one by one (rows whose region is
+ * "Capital" were left out of training, so that level is unseen). */
+static void
+count_cells(const crm_classifier *c, const crm_table *t, int64_t *missing, int64_t *unseen)
+{
+    *missing = 0;
+    *unseen = 0;
+    for (int32_t f = 0; f < crm_classifier_n_features(c); f++) {
+        int32_t j = crm_table_find_col(t, crm_classifier_feature_name(c, f));
+        for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+            if (crm_table_col_type(t, j) == CRM_COL_NUMERIC) {
+                *missing += isnan(crm_table_numeric(t, j)[i]);
+            } else {
+                int32_t code = crm_table_codes(t, j)[i];
+                *missing += code < 0;
+                *unseen += code >= 0 && strcmp(crm_table_level(t, j, code), "Capital") == 0;
+            }
+        }
+    }
+}
+
+static void predict_ok(const crm_classifier *c,
+                       const crm_table *t,
+                       const int64_t *rows,
+                       int64_t n,
+                       double *proba,
+                       crm_clf_predict_info *info)
+{
+    crm_error err;
+    crm_status st = crm_classifier_predict_proba_rows(c, t, rows, n, proba, info, &err);
+    if (st != CRM_OK) {
+        fprintf(stderr, "predict: %s\n", err.msg);
+    }
+    assert_int_equal(st, CRM_OK);
+}
+
+/* A large batch is scored a slice of rows at a time: every model that allows it must give
+ * the probabilities of small batches bit for bit, whatever the thread count, and count every
+ * unseen and missing cell of every slice. */
+static void large_batch_scores_as_small_batches_do(void **state)
+{
+    enum {
+        N_TRAIN = 3000,
+        N = 80000, /* more than two slices, the last one partial */
+        CHUNK = 1000
+    };
+    static const crm_clf_algo algos[] = { CRM_CLF_C45, CRM_CLF_NB, CRM_CLF_LOGREG, CRM_CLF_GBT,
+                                          CRM_CLF_MLP };
+    crm_gen_customers_params gp = crm_gen_customers_params_default();
+    crm_table *train = NULL;
+    crm_table *big = NULL;
+    int64_t *rows = malloc(N_TRAIN * sizeof *rows);
+    int64_t *chunk = malloc(CHUNK * sizeof *chunk);
+    double *whole = malloc(2 * N * sizeof *whole);
+    double *one = malloc(2 * N * sizeof *one);
+    double *parts = malloc(2 * N * sizeof *parts);
+    int64_t n_rows = 0;
+    crm_error err;
+    (void)state;
+    assert_non_null(rows);
+    assert_non_null(chunk);
+    assert_non_null(whole);
+    assert_non_null(one);
+    assert_non_null(parts);
+    gp.n_rows = N_TRAIN;
+    gp.seed = 11;
+    gp.missing_rate = 0.05;
+    assert_int_equal(crm_gen_customers(&gp, &train, &err), CRM_OK);
+    gp.n_rows = N;
+    gp.seed = 12;
+    assert_int_equal(crm_gen_customers(&gp, &big, &err), CRM_OK);
+    {
+        int32_t j = crm_table_find_col(train, "region");
+        for (int64_t i = 0; i < N_TRAIN; i++) {
+            int32_t code = crm_table_codes(train, j)[i];
+            if (code < 0 || strcmp(crm_table_level(train, j, code), "Capital") != 0) {
+                rows[n_rows++] = i;
+            }
+        }
+    }
+    for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
+        crm_classifier_params p = crm_classifier_params_default();
+        crm_classifier *c = NULL;
+        crm_clf_predict_info info;
+        crm_clf_predict_info sum = { 0, 0 };
+        int64_t missing;
+        int64_t unseen;
+        crm_status st;
+        p.algo = algos[a];
+        p.target = "churn";
+        st = crm_classifier_fit_rows(train, rows, n_rows, &p, NULL, &c, &err);
+        if (st == CRM_EUNSUPPORTED) {
+            continue;
+        }
+        assert_int_equal(st, CRM_OK);
+#if defined(_OPENMP)
+        omp_set_num_threads(1);
+#endif
+        predict_ok(c, big, NULL, N, one, &info);
+#if defined(_OPENMP)
+        omp_set_num_threads(2);
+#endif
+        predict_ok(c, big, NULL, N, whole, &info);
+        assert_memory_equal(whole, one, 2 * N * sizeof *whole);
+        for (int64_t i0 = 0; i0 < N; i0 += CHUNK) {
+            crm_clf_predict_info part;
+            for (int64_t i = 0; i < CHUNK; i++) {
+                chunk[i] = i0 + i;
+            }
+            predict_ok(c, big, chunk, CHUNK, parts + 2 * i0, &part);
+            sum.n_unseen += part.n_unseen;
+            sum.n_missing += part.n_missing;
+        }
+        assert_memory_equal(whole, parts, 2 * N * sizeof *whole);
+        count_cells(c, big, &missing, &unseen);
+        assert_true(unseen > 0 && missing > 0);
+        assert_int_equal(info.n_unseen, unseen);
+        assert_int_equal(info.n_missing, missing);
+        assert_int_equal(sum.n_unseen, unseen);
+        assert_int_equal(sum.n_missing, missing);
+        crm_classifier_free(c);
+    }
+    crm_table_free(train);
+    crm_table_free(big);
+    free(rows);
+    free(chunk);
+    free(whole);
+    free(one);
+    free(parts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +438,7 @@ int main(void)
         cmocka_unit_test(numeric_target_classes_sort_numerically),
         cmocka_unit_test(holdout_and_cross_validation_score_every_row_once),
         cmocka_unit_test(algorithm_not_built_is_unsupported_or_works),
+        cmocka_unit_test(large_batch_scores_as_small_batches_do),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -571,6 +571,74 @@ static void prep_transform_is_identical_with_1_and_2_threads(void **state)
     free(x);
 }
 
+/* Infinite values are found while the blocks are cleaned in parallel, yet the error is the
+ * one a check of each feature in turn gives: the first feature's first infinite value, and
+ * before a later feature's wrong type. */
+static void prep_transform_names_the_first_infinite_value_in_feature_order(void **state)
+{
+    enum {
+        N = 3 * 4096 + 7
+    };
+    double *x = malloc(N * sizeof *x);
+    double *y = malloc(N * sizeof *y);
+    const char **plan = malloc(N * sizeof *plan);
+    crm_table *t = NULL;
+    crm_table *u = NULL;
+    crm_prep_params p = crm_prep_params_default();
+    const char *f[3] = { "x", "y", "plan" };
+    crm_prep *prep = NULL;
+    crm_matrix m;
+    crm_error err;
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        x[i] = (double)(i % 17);
+        y[i] = (double)(i % 5);
+        plan[i] = (i % 2) ? "a" : "b";
+    }
+    assert_int_equal(crm_table_new(N, "clean.csv", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "y", y, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(t, "plan", CRM_COL_CATEGORICAL, plan, &err), CRM_OK);
+    assert_int_equal(crm_prep_fit(t, f, 3, &p, &prep, &err), CRM_OK);
+    x[3 * 4096 + 2] = -INFINITY; /* in the last block */
+    x[9000] = INFINITY;
+    y[3] = INFINITY; /* earlier row, later feature */
+    assert_int_equal(crm_table_new(N, "dirty.csv", &u, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "y", y, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "plan", y, &err), CRM_OK);
+    assert_int_equal(crm_prep_transform(prep, u, &m, NULL, &err), CRM_EDATA);
+    assert_string_equal(err.field, "x");
+    assert_non_null(strstr(err.msg, "row 9001"));
+    assert_null(m.data);
+    crm_table_free(u);
+    x[9000] = 1;
+    x[3 * 4096 + 2] = 1;
+    assert_int_equal(crm_table_new(N, "dirty.csv", &u, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "y", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "plan", y, &err), CRM_OK);
+    assert_int_equal(crm_prep_transform(prep, u, &m, NULL, &err), CRM_EDATA);
+    assert_string_equal(err.field, "plan");
+    assert_non_null(strstr(err.msg, "numeric here"));
+    crm_table_free(u);
+    y[3] = 1;
+    y[N - 1] = INFINITY;
+    assert_int_equal(crm_table_new(N, "dirty.csv", &u, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "y", y, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(u, "plan", y, &err), CRM_OK);
+    assert_int_equal(crm_prep_transform(prep, u, &m, NULL, &err), CRM_EDATA);
+    assert_string_equal(err.field, "y");
+    assert_non_null(strstr(err.msg, "infinite"));
+    crm_table_free(u);
+    crm_prep_free(prep);
+    crm_table_free(t);
+    free(plan);
+    free(y);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +654,7 @@ int main(void)
         cmocka_unit_test(prep_save_and_load_give_the_same_transform),
         cmocka_unit_test(prep_fit_and_load_fail_cleanly_out_of_memory),
         cmocka_unit_test(prep_transform_is_identical_with_1_and_2_threads),
+        cmocka_unit_test(prep_transform_names_the_first_infinite_value_in_feature_order),
     };
     return cmocka_run_group_tests_name("prep", tests, NULL, NULL);
 }
