@@ -9,7 +9,7 @@ build_pkgs=(
   libopenblas-openmp-dev zlib1g-dev
   libsvm-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
   libjansson-dev libsqlite3-dev libpq-dev libopenmpi-dev openmpi-bin
-  libcmocka-dev clang libclang-rt-14-dev python3
+  libcmocka-dev clang libclang-rt-14-dev libomp-14-dev python3
 )
 # Anchors for bench/ only: never needed to build, run or test.
 bench_pkgs=(
