@@ -126,5 +126,15 @@ else
     echo "skip: crmkit segment/assign not available"
 fi
 
+# predict formats blocks of 4,096 rows in parallel: the file is the same with 1 and 2 threads,
+# in input order, one line per row.
+"$CRMKIT" gen customers --rows 10000 --seed 5 -o "$tmp/many.csv" >/dev/null 2>&1
+"$CRMKIT" train "$tmp/many.csv" --target churn --algo nb --test-size 0 -o "$tmp/nb.crmc" >/dev/null 2>&1
+OMP_NUM_THREADS=1 "$CRMKIT" predict "$tmp/nb.crmc" "$tmp/many.csv" -o "$tmp/p1.csv" --proba --quiet; check "predict 1 thread" 0 $?
+OMP_NUM_THREADS=2 "$CRMKIT" predict "$tmp/nb.crmc" "$tmp/many.csv" -o "$tmp/p2.csv" --proba --quiet; check "predict 2 threads" 0 $?
+cmp -s "$tmp/p1.csv" "$tmp/p2.csv" || { echo "FAIL: predictions depend on the thread count"; fails=$((fails + 1)); }
+ids=$(cut -d, -f1 "$tmp/many.csv" | cmp -s - <(cut -d, -f1 "$tmp/p2.csv") && echo same)
+[ "$ids" = same ] || { echo "FAIL: predictions not in input order"; fails=$((fails + 1)); }
+
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"
