@@ -126,7 +126,7 @@ typedef struct lloyd_ws {
     int32_t n_groups; /* centre groups of KM_LANES */
     double *ct;       /* n_groups x dim x KM_LANES, 64-byte aligned */
     double *cpad;     /* n_groups x KM_LANES norms; +inf for padding centres */
-    double *tiles;    /* nt x TILE x (k + 2): distance tile, best, arg */
+    double *tiles;    /* nt x TILE x (k + 3): distance tile, best, arg and arg as int32 */
     double *cnorm;    /* k */
     double *psum;     /* n_blocks x k x dim (NULL for assignment only) */
     int64_t *pcount;  /* n_blocks x k */
@@ -184,7 +184,7 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
         }
     }
     ws->tiles =
-        crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 2), sizeof(double));
+        crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 3), sizeof(double));
     ws->cnorm = crm_mallocarray((size_t)k, sizeof(double));
     ws->pinert = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(double));
     ws->pchanged = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(int64_t));
@@ -267,6 +267,29 @@ static CRM__KM_INLINE void sum_row(const double *row,
         cnt[a]++;
         cnt[old]--;
     }
+}
+
+/* Labels of rows [r, r + m) from arg, with their sums and counts (sum may be NULL);
+ * returns how many labels changed. */
+static CRM__KM_INLINE int64_t take_labels(const crm_matrix *x,
+                                          int64_t r,
+                                          int64_t m,
+                                          const int32_t *arg,
+                                          int fresh,
+                                          int32_t *labels,
+                                          double *sum,
+                                          int64_t *cnt)
+{
+    int64_t changed = 0;
+    for (int64_t q = 0; q < m; q++) {
+        int32_t old = labels[r + q];
+        changed += old != arg[q];
+        labels[r + q] = arg[q];
+        if (sum != NULL) {
+            sum_row(CRM_ROW(x, r + q), x->n_cols, arg[q], old, fresh, sum, cnt);
+        }
+    }
+    return changed;
 }
 
 /* Minimum of ||c||^2 - 2 x.c over centres (best) and its centre (arg, ties: lowest index)
@@ -369,45 +392,6 @@ CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(c
         best[q] = b;
         arg[q] = eq != 0 ? (int32_t)_mm512_mask_reduce_min_epi64(eq, bi[q]) : 0; /* NaN: 0 */
     }
-}
-
-/* block_pass for rows [r0, r1) with the fused kernel: labels, changed count, sums and
- * counts, in row order. */
-CRM__KM_AVX512 static void fused_block(const crm_matrix *x,
-                                       int64_t r0,
-                                       int64_t r1,
-                                       const lloyd_ws *ws,
-                                       int32_t *labels,
-                                       double *sum,
-                                       int64_t *cnt,
-                                       int64_t *changed_out)
-{
-    int64_t dim = x->n_cols;
-    int64_t changed = 0;
-    for (int64_t r = r0; r < r1; r += KM_ROWS) {
-        int64_t m = r1 - r < KM_ROWS ? r1 - r : KM_ROWS;
-        double best[KM_ROWS];
-        int32_t arg[KM_ROWS];
-        if (r + KM_PREFETCH + KM_ROWS <= r1) {
-            /* the hardware prefetcher alone leaves the core waiting on memory */
-            const char *p0 = (const char *)CRM_ROW(x, r + KM_PREFETCH);
-            const char *p1 = (const char *)CRM_ROW(x, r + KM_PREFETCH + KM_ROWS);
-            for (; p0 < p1; p0 += 64) {
-                _mm_prefetch(p0, _MM_HINT_T0);
-            }
-        }
-        fused_nearest(x, r, m, ws, best, arg);
-        for (int64_t q = 0; q < m; q++) {
-            int64_t i = r + q;
-            int32_t old = labels[i];
-            changed += old != arg[q];
-            labels[i] = arg[q];
-            if (sum != NULL) {
-                sum_row(CRM_ROW(x, i), dim, arg[q], old, ws->fresh, sum, cnt);
-            }
-        }
-    }
-    *changed_out = changed;
 }
 
 /* Single-precision screening, for Lloyd passes on AVX-512 machines. The pass is bound by
@@ -522,8 +506,17 @@ screen_rows(const crm_matrix *x, int64_t r, int64_t m, const lloyd_ws *ws, int32
     }
 }
 
-/* block_pass for rows [r0, r1) with the screening kernel (same outputs as fused_block). */
-CRM__KM_AVX512 static void screen_block(const crm_matrix *x,
+/* Prefetch [p0, p1): the hardware prefetcher alone leaves the core waiting on memory. */
+static CRM__KM_INLINE void prefetch_span(const void *p0, const void *p1)
+{
+    for (const char *p = p0; p < (const char *)p1; p += 64) {
+        _mm_prefetch(p, _MM_HINT_T0);
+    }
+}
+
+/* block_pass for rows [r0, r1) on AVX-512: the screening kernel when the pass screens, the
+ * fused double kernel otherwise. */
+CRM__KM_AVX512 static void avx512_block(const crm_matrix *x,
                                         int64_t r0,
                                         int64_t r1,
                                         const lloyd_ws *ws,
@@ -533,37 +526,28 @@ CRM__KM_AVX512 static void screen_block(const crm_matrix *x,
                                         int64_t *changed_out)
 {
     int64_t dim = x->n_cols;
+    int64_t step = ws->screen ? KS_ROWS : KM_ROWS;
     int64_t changed = 0;
-    for (int64_t r = r0; r < r1; r += KS_ROWS) {
-        int64_t m = r1 - r < KS_ROWS ? r1 - r : KS_ROWS;
+    for (int64_t r = r0; r < r1; r += step) {
+        int64_t m = r1 - r < step ? r1 - r : step;
         int32_t arg[KS_ROWS];
-        if (r + KM_PREFETCH + KS_ROWS <= r1) {
-            const char *p0 = (const char *)(ws->xf + (r + KM_PREFETCH) * dim);
-            const char *p1 = (const char *)(ws->xf + (r + KM_PREFETCH + KS_ROWS) * dim);
-            for (; p0 < p1; p0 += 64) {
-                _mm_prefetch(p0, _MM_HINT_T0);
-            }
+        double best[KM_ROWS];
+        if (r + KM_PREFETCH + step <= r1 && ws->screen) {
+            prefetch_span(ws->xf + (r + KM_PREFETCH) * dim,
+                          ws->xf + (r + KM_PREFETCH + step) * dim);
+        } else if (r + KM_PREFETCH + step <= r1) {
+            prefetch_span(CRM_ROW(x, r + KM_PREFETCH), CRM_ROW(x, r + KM_PREFETCH + step));
         }
-        switch (ws->n_g16) { /* a constant group count lets the compiler keep dv in registers */
-        case 1:
+        if (!ws->screen) {
+            fused_nearest(x, r, m, ws, best, arg);
+        } else if (ws->n_g16 == 1) { /* a constant group count keeps dv in registers */
             screen_rows(x, r, m, ws, 1, arg);
-            break;
-        case 2:
+        } else if (ws->n_g16 == 2) {
             screen_rows(x, r, m, ws, 2, arg);
-            break;
-        default:
+        } else {
             screen_rows(x, r, m, ws, ws->n_g16, arg);
-            break;
         }
-        for (int64_t q = 0; q < m; q++) {
-            int64_t i = r + q;
-            int32_t old = labels[i];
-            changed += old != arg[q];
-            labels[i] = arg[q];
-            if (sum != NULL) {
-                sum_row(CRM_ROW(x, i), dim, arg[q], old, ws->fresh, sum, cnt);
-            }
-        }
+        changed += take_labels(x, r, m, arg, ws->fresh, labels, sum, cnt);
     }
     *changed_out = changed;
 }
@@ -592,12 +576,8 @@ static void block_pass(const crm_matrix *x,
         memset(cnt, 0, (size_t)k * sizeof(int64_t));
     }
 #if CRM__KM_HAVE_FUSED
-    if (ws->screen) {
-        screen_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
-        return;
-    }
     if (ws->fused) {
-        fused_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
+        avx512_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
         return;
     }
 #endif
@@ -605,17 +585,12 @@ static void block_pass(const crm_matrix *x,
         int64_t m = r1 - r < ws->tile_rows ? r1 - r : ws->tile_rows;
         double *best = tile + (int64_t)k * m;
         double *arg = best + m;
+        int32_t *iarg = (int32_t *)(arg + m);
         tile_nearest(x, r, m, centers, ws->cnorm, k, tile, best, arg);
-        /* sums while the tile's rows are still in cache */
-        for (int64_t i = r; i < r + m; i++) {
-            int32_t a = (int32_t)arg[i - r];
-            int32_t old = labels[i];
-            changed += old != a;
-            labels[i] = a;
-            if (sum != NULL) {
-                sum_row(CRM_ROW(x, i), dim, a, old, ws->fresh, sum, cnt);
-            }
+        for (int64_t i = 0; i < m; i++) {
+            iarg[i] = (int32_t)arg[i];
         }
+        changed += take_labels(x, r, m, iarg, ws->fresh, labels, sum, cnt); /* rows in cache */
     }
     ws->pchanged[b] = changed;
 }
@@ -633,7 +608,7 @@ pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
+        double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 3);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             block_pass(x, centers, k, ws, b, tile, labels);
@@ -948,7 +923,7 @@ crm_status crm__assign(const crm_matrix *x,
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
+        double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 3);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             int64_t r1 =

@@ -220,16 +220,18 @@ static void plain_lloyd(const crm_matrix *x, int32_t k, int32_t iters, double *c
 }
 
 /* The Lloyd passes (on AVX-512 machines the float screening kernel, whose near ties fall
- * back to double) move the centres exactly as plain double Lloyd does: bit for bit after
- * the first pass (fresh sums in the same order), to 1e-12 after five (later passes add the
- * moves of changed rows), with one or two threads alike. The last centre sits 1e-6 from
- * centre 0, so every row near those two is a near tie in float. */
+ * back to double; the fused double kernel and dgemm tiles for larger shapes) move the centres
+ * exactly as plain double Lloyd does: bit for bit after the first pass (fresh sums in the same
+ * order), to 1e-12 after five (later passes add the moves of changed rows), with one or two threads
+ * alike. The last centre sits 1e-6 from centre 0, so every row near those two is a near tie in
+ * float. */
 static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
 {
     static const int32_t shapes[][3] = {
         /* rows, dim, k */
-        { 1000, 16, 16 }, { 777, 5, 3 },   { 500, 13, 37 },
-        { 9000, 8, 24 },  { 300, 70, 50 }, { 257, 1, 2 },
+        { 1000, 16, 16 }, { 777, 5, 3 }, { 500, 13, 37 }, { 9000, 8, 24 },
+        { 300, 70, 50 },  { 257, 1, 2 }, { 800, 4, 80 }, /* k > 64: the fused double kernel */
+        { 640, 70, 64 },                                 /* k x dim > 4096: dgemm tiles */
     };
     (void)state;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
