@@ -53,7 +53,7 @@
 
 /* Barrier of the training team, two waits a batch. It spins, then yields: a wait lasts a
  * few microseconds, while a sleeping OpenMP barrier (OMP_WAIT_POLICY=passive) costs more
- * than a whole block of work; yielding keeps a descheduled partner from being starved. */
+ * than a whole block of work. */
 typedef struct team_barrier {
     atomic_int arrived;
     atomic_int phase;
@@ -61,15 +61,20 @@ typedef struct team_barrier {
 } team_barrier;
 
 #define MLP_SPINS 20000
+/* Every so many batches thread 0 checks how long it waited for the team. */
+#define MLP_CHECK_BATCHES 256
 
-static void team_wait(team_barrier *b)
+/* Adds the seconds spent waiting to *waited when it is not NULL. */
+static void team_wait(team_barrier *b, double *waited)
 {
     int phase = atomic_load_explicit(&b->phase, memory_order_acquire);
+    double t0;
     if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == b->n - 1) {
         atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&b->phase, 1, memory_order_release);
         return;
     }
+    t0 = waited != NULL ? crm__now_seconds() : 0;
     for (int spins = 0; atomic_load_explicit(&b->phase, memory_order_acquire) == phase;) {
         if (spins < MLP_SPINS) {
             spins++;
@@ -79,6 +84,9 @@ static void team_wait(team_barrier *b)
         } else {
             sched_yield();
         }
+    }
+    if (waited != NULL) {
+        *waited += crm__now_seconds() - t0;
     }
 }
 
@@ -113,9 +121,12 @@ typedef struct trainer {
     int64_t eval_cells;
     int n_threads; /* team size: at most the blocks of a batch */
     team_barrier bar;
-    /* written by thread 0; the others read stop only after a barrier */
-    double wsq; /* sum of squared weights before the step */
+    /* written by thread 0; the others read stop and solo only after a barrier */
+    double wsq;    /* sum of squared weights before the step */
+    double waited; /* seconds thread 0 waited on the team since window */
+    double window;
     int stop;
+    int solo; /* the rest of the fit runs on thread 0 alone */
     crm_status rc;
 } trainer;
 
@@ -439,7 +450,9 @@ static void prefetch_blocks(const trainer *tr, const int64_t *idx, int64_t bs, i
 
 /* One mini-batch over idx[0, bs), run by every thread of the team: thread tid passes blocks
  * tid, tid + n_threads, ..., then updates its share of the parameters. Returns the batch
- * loss (meaningful on thread 0). */
+ * loss (meaningful on thread 0). When thread 0 spent over half the time since the last
+ * check waiting for the others (they are not getting a core: a loaded machine), one thread
+ * would be faster: it sets tr->solo. */
 static double batch_step(trainer *tr, const int64_t *idx, int64_t bs, int64_t step, int tid)
 {
     crm_mlp *m = tr->m;
@@ -461,12 +474,18 @@ static double batch_step(trainer *tr, const int64_t *idx, int64_t bs, int64_t st
         int64_t r0 = b * tr->blk;
         block_pass(tr, idx + r0, bs - r0 < tr->blk ? bs - r0 : tr->blk, &tr->ws[b]);
     }
-    team_wait(&tr->bar);
+    team_wait(&tr->bar, tid == 0 ? &tr->waited : NULL);
     update_range(tr, lo, hi, nb, (double)bs, lr_t);
     for (int32_t b = 0; tid == 0 && b < nb; b++) {
         loss += tr->ws[b].loss;
     }
-    team_wait(&tr->bar);
+    if (tid == 0 && tr->n_threads > 1 && step % MLP_CHECK_BATCHES == 0) {
+        double now = crm__now_seconds();
+        tr->solo = tr->waited > 0.5 * (now - tr->window);
+        tr->waited = 0;
+        tr->window = now;
+    }
+    team_wait(&tr->bar, tid == 0 ? &tr->waited : NULL);
     return tid == 0 ? loss / (double)bs + 0.5 * p->alpha * tr->wsq / (double)bs : 0.0;
 }
 
@@ -638,6 +657,21 @@ static void end_epoch(trainer *tr,
     }
 }
 
+/* After tr->solo is set the other threads leave and thread 0 goes on alone; the blocks and
+ * sums stay the same, so the weights do too. Returns whether thread tid leaves. */
+static int leave_team(trainer *tr, int tid)
+{
+    if (!tr->solo) {
+        return 0;
+    }
+    if (tid != 0) {
+        return 1;
+    }
+    tr->n_threads = 1; /* the others have passed the barrier and read nothing more */
+    tr->bar.n = 1;
+    return 0;
+}
+
 /* Epochs until the patience runs out, run by every thread of the team; thread 0 shuffles,
  * scores and decides. */
 static void
@@ -653,22 +687,25 @@ run_epochs(trainer *tr, crm_rng *rng, const crm_progress *progress, crm_error *e
         if (tid == 0) {
             crm_rng_shuffle(rng, tr->idx, tr->n_tr);
         }
-        team_wait(&tr->bar);
+        team_wait(&tr->bar, tid == 0 ? &tr->waited : NULL);
         prefetch_blocks(tr, tr->idx, tr->batch, tid);
         for (int64_t s = 0; s < tr->n_tr; s += tr->batch) {
             int64_t bs = tr->n_tr - s < tr->batch ? tr->n_tr - s : tr->batch;
             int64_t next = tr->n_tr - s - bs;
             prefetch_blocks(tr, tr->idx + s + bs, next < tr->batch ? next : tr->batch, tid);
             loss_sum += batch_step(tr, tr->idx + s, bs, ++step, tid) * (double)bs;
+            if (leave_team(tr, tid)) {
+                return;
+            }
         }
         if (tr->xval.n_rows > 0) {
             val_proba(tr, tid);
-            team_wait(&tr->bar);
+            team_wait(&tr->bar, tid == 0 ? &tr->waited : NULL);
         }
         if (tid == 0) {
             end_epoch(tr, ep, loss_sum, &best_loss, &best_val, &no_improve, progress, err);
         }
-        team_wait(&tr->bar);
+        team_wait(&tr->bar, tid == 0 ? &tr->waited : NULL);
     }
     if (tid == 0 && tr->xval.n_rows > 0) {
         memcpy(m->theta, tr->best, (size_t)m->n_theta * sizeof *tr->best);
@@ -721,6 +758,7 @@ crm_status crm_mlp_fit(crm_mlp *m,
             { /* the team may be smaller than asked */
                 tr.n_threads = omp_get_num_threads();
                 tr.bar.n = tr.n_threads;
+                tr.window = crm__now_seconds();
             }
 #else
             int tid = 0;
