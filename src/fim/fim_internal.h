@@ -154,22 +154,27 @@ void crm__fim_arena_release(crm__fim_arena *a, crm__fim_mark mark);
 
 /* ---- the rank-space view the miners share ---------------------------------------------- */
 
-/* Frequent items recoded by descending support (rank 0 = most frequent; ties by dense id),
- * transactions reduced to their frequent items, sorted by ascending rank. Transactions left
- * empty are dropped; identical transactions are not merged. */
+/* Frequent items recoded by descending support (rank 0 = most frequent; ties by dense id)
+ * by _build; _recode adds the transactions reduced to their frequent items, sorted by
+ * ascending rank (off and items are NULL before). Transactions left empty are dropped;
+ * identical transactions are not merged. N-List builds its tree on few items straight from
+ * db through rank_of, without the recoded copy. */
 typedef struct crm__fim_data {
     int32_t n_items;     /* frequent items */
     int32_t *rank_to_id; /* dense id of each rank */
+    int32_t *rank_of;    /* rank of each dense id of db, -1 when not frequent */
     int64_t *sup;        /* support of each rank */
     int64_t n_trans;     /* transactions kept */
     int64_t *off;        /* n_trans + 1 */
     int32_t *items;
     int64_t minsup;
     int64_t n_db_trans;  /* transactions of the database (support of the empty set) */
+    const crm_fim_db *db;
 } crm__fim_data;
 
 crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_mem *mem,
                                crm__fim_data *d, crm_error *err);
+crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, crm_error *err);
 void crm__fim_data_free(crm__fim_data *d, crm__fim_mem *mem);
 
 /* ---- reporting --------------------------------------------------------------------------- */
@@ -188,7 +193,7 @@ crm_status crm__fim_out_emit(crm__fim_out *o, const int32_t *items, int32_t n,
                              const int32_t *perf, int32_t n_perf, int64_t sup);
 
 typedef struct crm__fim_ctx {
-    const crm__fim_data *data;
+    crm__fim_data *data; /* N-List recodes the transactions only when it needs them */
     const crm_fim_params *params;
     int32_t max_len; /* 0 = none */
     int32_t n_threads;

@@ -145,14 +145,15 @@ crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_me
 {
     int32_t n_items = db->n_items, nf = 0;
     rank_key *keys = crm_mallocarray((size_t)n_items + 1, sizeof *keys);
-    int32_t *rank_of = crm_mallocarray((size_t)n_items + 1, sizeof *rank_of);
-    int64_t total = 0, nt = 0;
+    int32_t *rank_of = crm__fim_mem_alloc(mem, ((size_t)n_items + 1) * sizeof *rank_of);
     crm_status rc = CRM_OK;
     memset(d, 0, sizeof *d);
     d->minsup = minsup;
     d->n_db_trans = db->n_trans;
+    d->db = db;
+    d->rank_of = rank_of;
     if (keys == NULL || rank_of == NULL) {
-        rc = crm__error_nomem(err);
+        rc = crm__fim_mem_error(mem, err);
         goto done;
     }
     for (int32_t i = 0; i < n_items; i++) {
@@ -176,10 +177,19 @@ crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_me
         d->sup[r] = keys[r].sup;
         rank_of[keys[r].id] = r;
     }
+done:
+    crm_free(keys);
+    return rc;
+}
+
+crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, crm_error *err)
+{
+    const crm_fim_db *db = d->db;
+    int64_t total = 0, nt = 0;
     for (int64_t t = 0; t < db->n_trans; t++) {
         int64_t m = 0;
         for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
-            m += rank_of[db->items[k]] >= 0;
+            m += d->rank_of[db->items[k]] >= 0;
         }
         total += m;
         nt += m > 0;
@@ -187,15 +197,18 @@ crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_me
     d->off = crm__fim_mem_alloc(mem, ((size_t)nt + 1) * sizeof *d->off);
     d->items = crm__fim_mem_alloc(mem, ((size_t)total + 1) * sizeof *d->items);
     if (d->off == NULL || d->items == NULL) {
-        rc = crm__fim_mem_error(mem, err);
-        goto done;
+        crm__fim_mem_free(mem, d->off, ((size_t)nt + 1) * sizeof *d->off);
+        crm__fim_mem_free(mem, d->items, ((size_t)total + 1) * sizeof *d->items);
+        d->off = NULL;
+        d->items = NULL;
+        return crm__fim_mem_error(mem, err);
     }
     d->off[0] = 0;
     d->n_trans = 0;
     for (int64_t t = 0; t < db->n_trans; t++) {
         int64_t b = d->off[d->n_trans], m = 0;
         for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
-            int32_t r = rank_of[db->items[k]];
+            int32_t r = d->rank_of[db->items[k]];
             if (r >= 0) {
                 d->items[b + m++] = r;
             }
@@ -205,14 +218,14 @@ crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_me
             d->off[++d->n_trans] = b + m;
         }
     }
-done:
-    crm_free(keys);
-    crm_free(rank_of);
-    return rc;
+    return CRM_OK;
 }
 
 void crm__fim_data_free(crm__fim_data *d, crm__fim_mem *mem)
 {
+    if (d->db != NULL) {
+        crm__fim_mem_free(mem, d->rank_of, ((size_t)d->db->n_items + 1) * sizeof *d->rank_of);
+    }
     crm__fim_mem_free(mem, d->rank_to_id, ((size_t)d->n_items + 1) * sizeof *d->rank_to_id);
     crm__fim_mem_free(mem, d->sup, ((size_t)d->n_items + 1) * sizeof *d->sup);
     if (d->off != NULL) {
@@ -533,6 +546,9 @@ static crm_status mine_into(const crm_fim_db *db, const crm_fim_params *p,
     memset(&rep, 0, sizeof rep);
     memset(&out, 0, sizeof out);
     rc = crm__fim_data_build(db, st->minsup_count, mem, &data, err);
+    if (rc == CRM_OK && p->algo != CRM_FIM_NLIST) {
+        rc = crm__fim_data_recode(&data, mem, err);
+    }
     if (rc != CRM_OK) {
         crm__fim_data_free(&data, mem);
         return rc;

@@ -1,7 +1,7 @@
 /* fim_util.c: the small machinery the miners share: a memory meter that turns a blow-up
  * into CRM_ELIMIT instead of an out-of-memory kill, a stack arena with checkpoints (tree
- * nodes and N-lists of a recursion level are freed in O(1) on return), hash tables of ids and
- * an integer sort. */
+ * nodes and N-lists of a recursion level are freed in O(1) on return), hash tables of ids, an
+ * integer sort and the lexicographic sort of transactions. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,4 +262,59 @@ void crm__fim_sort_i32(int32_t *a, int64_t n)
         return;
     }
     qsort(a, (size_t)n, sizeof *a, cmp_i32);
+}
+
+/* ---- lexicographic order of transactions ------------------------------------------------- */
+
+static int seq_less(const int64_t *off, const int32_t *items, int64_t a, int64_t b)
+{
+    const int32_t *x = items + off[a], *y = items + off[b];
+    int64_t nx = off[a + 1] - off[a], ny = off[b + 1] - off[b];
+    int64_t n = nx < ny ? nx : ny;
+    for (int64_t i = 0; i < n; i++) {
+        if (x[i] != y[i]) {
+            return x[i] < y[i];
+        }
+    }
+    return nx < ny;
+}
+
+void crm__fim_lex_sort(const int64_t *off,
+                       const int32_t *items,
+                       int64_t *a,
+                       int64_t *tmp,
+                       int64_t n)
+{
+    int64_t h, i, j, k;
+    if (n < 24) {
+        for (i = 1; i < n; i++) {
+            int64_t v = a[i];
+            j = i;
+            while (j > 0 && seq_less(off, items, v, a[j - 1])) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+        return;
+    }
+    h = n / 2;
+    crm__fim_lex_sort(off, items, a, tmp, h);
+    crm__fim_lex_sort(off, items, a + h, tmp, n - h);
+    if (!seq_less(off, items, a[h], a[h - 1])) {
+        return;
+    }
+    i = 0;
+    j = h;
+    k = 0;
+    while (i < h && j < n) {
+        tmp[k++] = seq_less(off, items, a[j], a[i]) ? a[j++] : a[i++];
+    }
+    while (i < h) {
+        tmp[k++] = a[i++];
+    }
+    while (j < n) {
+        tmp[k++] = a[j++];
+    }
+    memcpy(a, tmp, (size_t)n * sizeof *a);
 }

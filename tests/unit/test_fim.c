@@ -251,6 +251,68 @@ static crm_status digest_sink(void *ud, const int32_t *items, int32_t n, int64_t
     return CRM_OK;
 }
 
+/* N-List against FP-Growth on db at minsup, one and two threads; returns the frequent items. */
+static int32_t nlist_matches_fpgrowth_at(const crm_fim_db *db, int64_t minsup)
+{
+    digest ref = { 0 };
+    int32_t n_frequent = 0;
+    for (int a = CRM_FIM_FPGROWTH; a >= CRM_FIM_NLIST; a--) {
+        for (int32_t threads = 1; threads <= 2; threads++) {
+            crm_fim_params p = crm_fim_params_default();
+            crm_itemset_sink s;
+            crm_fim_stats st;
+            digest d = { 0 };
+            p.algo = (crm_fim_algo)a;
+            p.n_threads = threads;
+            p.minsup_count = minsup;
+            s.fn = digest_sink;
+            s.ud = &d;
+            assert_int_equal(crm_fim_mine(db, &p, &s, NULL, &st, NULL), CRM_OK);
+            n_frequent = st.n_frequent_items;
+            if (a == CRM_FIM_FPGROWTH && threads == 1) {
+                ref = d;
+                assert_true(d.pairs > 20);
+            } else {
+                assert_int_equal(d.n, ref.n);
+                assert_int_equal(d.sup_sum, ref.sup_sum);
+                assert_true(d.mix == ref.mix);
+            }
+        }
+    }
+    return n_frequent;
+}
+
+static void nlist_tree_by_insertion_and_by_sorting_match_fpgrowth(void **state)
+{
+    /* N-List inserts the transactions into its tree when there are at most 256 frequent
+     * items and sorts them otherwise; one item in most transactions gives its node hundreds
+     * of children (looked up through a hash once there are more than 8). Both builds, on
+     * either side of 256 items, must give FP-Growth's itemsets. */
+    crm_fim_db *db = NULL;
+    crm_rng rng;
+    (void)state;
+    crm_rng_seed(&rng, 11);
+    assert_int_equal(crm_fim_db_new(&db, NULL), CRM_OK);
+    for (int32_t t = 0; t < 6000; t++) {
+        int32_t items[300];
+        int32_t n = 0;
+        if (crm_rng_uniform(&rng) < 0.9) {
+            items[n++] = 0;
+        }
+        for (int32_t i = 1; i < 300; i++) {
+            if (crm_rng_uniform(&rng) < 0.002 + 0.02 * (double)i / 299.0) {
+                items[n++] = i;
+            }
+        }
+        assert_int_equal(crm_fim_db_add_transaction(db, items, n, NULL, NULL), CRM_OK);
+    }
+    assert_int_equal(crm_fim_db_finish(db, NULL), CRM_OK);
+    assert_true(nlist_matches_fpgrowth_at(db, 3) > 256);
+    assert_true(nlist_matches_fpgrowth_at(db, 52) <= 256);
+    assert_true(nlist_matches_fpgrowth_at(db, 70) <= 256);
+    crm_fim_db_free(db);
+}
+
 static void nlist_without_the_pair_table_matches_fpgrowth(void **state)
 {
     /* More than 1448 frequent items: the 2-itemset table would exceed its size cap, so the
@@ -633,6 +695,7 @@ int main(void)
         cmocka_unit_test(output_order_does_not_depend_on_threads),
         cmocka_unit_test(fixture_counts_match_an_independent_eclat),
         cmocka_unit_test(nlist_without_the_pair_table_matches_fpgrowth),
+        cmocka_unit_test(nlist_tree_by_insertion_and_by_sorting_match_fpgrowth),
         cmocka_unit_test(minsup_fraction_is_ceiling_of_s_times_n),
         cmocka_unit_test(params_check_rejects_bad_support_and_lengths),
         cmocka_unit_test(too_many_itemsets_stop_with_a_clear_limit_error),
