@@ -286,10 +286,6 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
     }
 }
 
-/* Adam step of n parameters: gradient (g + alpha w) / bs (alpha = 0 for biases). With SSE2
- * two parameters go through each instruction (the compiler will not vectorise sqrt while it
- * may set errno); every operation is the same correctly rounded one in the same order as the
- * scalar loop, so the bits do not change. */
 #if MLP_HAVE_AVX512
 /* The SSE2 loop below eight parameters at a time; returns how many it did. */
 __attribute__((target("avx512f"))) static int64_t adam_avx512(double *restrict w,
@@ -329,6 +325,10 @@ __attribute__((target("avx512f"))) static int64_t adam_avx512(double *restrict w
 }
 #endif
 
+/* Adam step of n parameters: gradient (g + alpha w) / bs (alpha = 0 for biases). With SSE2
+ * two parameters go through each instruction (the compiler will not vectorise sqrt while it
+ * may set errno); every operation is the same correctly rounded one in the same order as the
+ * scalar loop, so the bits do not change. */
 static void adam_update(double *restrict w,
                         double *restrict m1,
                         double *restrict m2,
@@ -343,11 +343,6 @@ static void adam_update(double *restrict w,
     double b2 = p->beta2;
     double eps = p->epsilon;
     int64_t i = 0;
-#if MLP_HAVE_AVX512
-    if (__builtin_cpu_supports("avx512f")) {
-        i = adam_avx512(w, m1, m2, g, n, alpha, bs, lr_t, p);
-    }
-#endif
 #if defined(__SSE2__)
     const __m128d va = _mm_set1_pd(alpha);
     const __m128d vbs = _mm_set1_pd(bs);
@@ -357,6 +352,11 @@ static void adam_update(double *restrict w,
     const __m128d vc2 = _mm_set1_pd(1.0 - b2);
     const __m128d veps = _mm_set1_pd(eps);
     const __m128d vlr = _mm_set1_pd(lr_t);
+#if MLP_HAVE_AVX512
+    if (__builtin_cpu_supports("avx512f")) {
+        i = adam_avx512(w, m1, m2, g, n, alpha, bs, lr_t, p);
+    }
+#endif
     for (; i + 2 <= n; i += 2) {
         __m128d wi = _mm_loadu_pd(w + i);
         __m128d gi = _mm_div_pd(_mm_add_pd(_mm_loadu_pd(g + i), _mm_mul_pd(va, wi)), vbs);
@@ -495,7 +495,8 @@ static void val_proba(trainer *tr, int tid)
     const crm_mlp *m = tr->m;
     int64_t n = tr->xval.n_rows;
     double *ws = tr->eval_ws + tid * tr->eval_cells;
-    for (int64_t r0 = tid * MLP_EVAL_BLOCK; r0 < n; r0 += tr->n_threads * MLP_EVAL_BLOCK) {
+    for (int64_t r0 = (int64_t)tid * MLP_EVAL_BLOCK; r0 < n;
+         r0 += (int64_t)tr->n_threads * MLP_EVAL_BLOCK) {
         double *acts[MLP_MAX_LAYERS];
         int64_t rows = n - r0 < MLP_EVAL_BLOCK ? n - r0 : MLP_EVAL_BLOCK;
         int64_t off = 0;
