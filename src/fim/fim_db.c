@@ -135,6 +135,7 @@ void crm_fim_db_free(crm_fim_db *db)
     crm_free(db->names);
     crm_free(db->item_sup);
     crm_free(db->stamp);
+    crm_free(db->code_dir);
     crm_free(db->cust_off);
     crm_free(db->cust);
     crm_free(db->meta_codes);
@@ -180,17 +181,55 @@ static crm_status check_kind(crm_fim_db *db, int kind, crm_error *err)
     return CRM_OK;
 }
 
+/* Codes below this are found through a direct table instead of the hash: FIMI items are
+ * small integers, and one lookup per item occurrence was the largest cost of reading. */
+#define CODE_DIR_MAX ((int64_t)1 << 20)
+
+/* Grow the direct table to hold code (below CODE_DIR_MAX), refilled from the items seen. */
+static int code_dir_grow(crm_fim_db *db, int64_t code)
+{
+    int64_t cap = db->code_dir_cap > 0 ? db->code_dir_cap : 1024;
+    int32_t *dir;
+    while (cap <= code) {
+        cap *= 2;
+    }
+    cap = cap < CODE_DIR_MAX ? cap : CODE_DIR_MAX;
+    dir = crm_realloc(db->code_dir, (size_t)cap * sizeof *dir);
+    if (dir == NULL) {
+        return 0;
+    }
+    memset(dir, 0xff, (size_t)cap * sizeof *dir);
+    for (int32_t id = 0; id < db->n_items; id++) {
+        if (db->codes[id] >= 0 && db->codes[id] < cap) {
+            dir[db->codes[id]] = id;
+        }
+    }
+    db->code_dir = dir;
+    db->code_dir_cap = cap;
+    return 1;
+}
+
 crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, crm_error *err)
 {
     crm__fim_hash *h = &db->item_hash;
     size_t i = (size_t)crm__fim_hash_u64((uint64_t)code) & h->mask;
     crm_status rc;
-    while (h->slot[i] >= 0) {
-        if (db->codes[h->slot[i]] == code) {
-            *id = h->slot[i];
+    if (code >= db->code_dir_cap && code < CODE_DIR_MAX && !code_dir_grow(db, code)) {
+        return crm__error_nomem(err);
+    }
+    if (code < db->code_dir_cap) {
+        if (db->code_dir[code] >= 0) {
+            *id = db->code_dir[code];
             return CRM_OK;
         }
-        i = (i + 1) & h->mask;
+    } else {
+        while (h->slot[i] >= 0) {
+            if (db->codes[h->slot[i]] == code) {
+                *id = h->slot[i];
+                return CRM_OK;
+            }
+            i = (i + 1) & h->mask;
+        }
     }
     rc = hash_reserve(db, h, hash_code);
     if (rc == CRM_OK) {
@@ -201,6 +240,9 @@ crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, cr
                                 : crm__error_nomem(err);
     }
     hash_put(h, crm__fim_hash_u64((uint64_t)code), *id);
+    if (code < db->code_dir_cap) {
+        db->code_dir[code] = *id;
+    }
     return CRM_OK;
 }
 
@@ -467,10 +509,14 @@ static crm_status recode(crm_fim_db *db)
     for (int64_t t = 0; t < db->n_trans; t++) {
         int32_t *it = db->items + db->off[t];
         int64_t len = db->off[t + 1] - db->off[t];
+        int sorted = 1;
         for (int64_t k = 0; k < len; k++) {
             it[k] = new_of_old[it[k]];
+            sorted &= k == 0 || it[k - 1] < it[k];
         }
-        crm__fim_sort_i32(it, len);
+        if (!sorted) { /* FIMI files list items ascending: most are sorted already */
+            crm__fim_sort_i32(it, len);
+        }
     }
     rc = CRM_OK;
 done:
@@ -551,6 +597,9 @@ crm_status crm_fim_db_finish(crm_fim_db *db, crm_error *err)
     }
     crm_free(db->stamp);
     db->stamp = NULL;
+    crm_free(db->code_dir);
+    db->code_dir = NULL;
+    db->code_dir_cap = 0;
     return CRM_OK;
 }
 

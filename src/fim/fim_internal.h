@@ -39,6 +39,8 @@ struct crm_fim_db {
     int64_t *item_sup;
     crm__fim_hash item_hash; /* by code (INT) or by name (NAMED); by printable name when finished */
     int64_t *stamp;          /* building: last transaction that held the item (dedup) */
+    int32_t *code_dir;       /* building: id of each code below code_dir_cap, -1 */
+    int64_t code_dir_cap;
     /* customers (optional): one key per transaction */
     int has_customers;
     int64_t *cust_off; /* n_trans + 1 offsets into cust, or NULL */
@@ -78,8 +80,12 @@ void crm__fim_hash_fini(crm__fim_hash *h);
 
 #include <zlib.h>
 
+typedef struct crm__fim_gzpipe crm__fim_gzpipe;
+
 typedef struct crm__fim_lines {
     gzFile gz;
+    crm__fim_gzpipe *pipe; /* gz inflated by a second thread, or NULL */
+    int64_t gz_offset;     /* compressed bytes consumed so far (progress) */
     const char *mem;
     size_t mem_len;
     size_t mem_pos;

@@ -4,8 +4,11 @@
  * functions, which pass plain files through unchanged, so every format takes .gz.
  *
  * The FIMI path is the hot one (millions of items): a line reader over a 1 MiB buffer,
- * digits parsed inline, item codes interned through an open-addressing hash. */
+ * digits parsed inline, item codes interned through a direct table or a hash. A file is
+ * inflated by a second thread into two blocks while the first parses, since inflating is
+ * about as slow as parsing (retail: 20 ms of 45). */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -24,6 +27,135 @@ crm_fim_read_options crm_fim_read_options_default(void)
     o.skip_empty = false;
     o.max_line_bytes = DEFAULT_MAX_LINE;
     return o;
+}
+
+/* ---- inflating thread ---------------------------------------------------------------------- */
+
+#define PIPE_BLOCK (1u << 20)
+
+struct crm__fim_gzpipe {
+    gzFile gz;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *blk[2];
+    int len[2]; /* bytes gzread gave (0 at the end, < 0 on error) */
+    int full[2];
+    int64_t offset[2]; /* compressed bytes read once the block was filled */
+    int take, pos;     /* block being parsed and the bytes of it already taken */
+    int stop;          /* the reader is done: the thread must end */
+};
+
+/* gzread, with a stream that ends early (a truncated file) as an error: gzread itself
+ * reports it as the end of the data. */
+static int gz_read_block(gzFile gz, char *dst, unsigned cap)
+{
+    int n = gzread(gz, dst, cap), e = Z_OK;
+    if (n == 0) {
+        (void)gzerror(gz, &e);
+    }
+    return e == Z_BUF_ERROR ? -1 : n;
+}
+
+static void *pipe_main(void *arg)
+{
+    crm__fim_gzpipe *p = arg;
+    for (int k = 0;; k ^= 1) {
+        int n;
+        pthread_mutex_lock(&p->mu);
+        while (p->full[k] && !p->stop) {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        pthread_mutex_unlock(&p->mu);
+        n = gz_read_block(p->gz, p->blk[k], PIPE_BLOCK);
+        pthread_mutex_lock(&p->mu);
+        p->len[k] = n;
+        p->offset[k] = (int64_t)gzoffset(p->gz);
+        p->full[k] = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (n <= 0) {
+            return NULL;
+        }
+    }
+}
+
+/* Start inflating gz in a thread; NULL (read directly) when that cannot be set up. */
+static crm__fim_gzpipe *pipe_start(gzFile gz)
+{
+    crm__fim_gzpipe *p = crm_calloc(1, sizeof *p);
+    if (p == NULL) {
+        return NULL;
+    }
+    p->gz = gz;
+    p->blk[0] = crm_malloc(2 * (size_t)PIPE_BLOCK);
+    if (p->blk[0] == NULL || pthread_mutex_init(&p->mu, NULL) != 0) {
+        crm_free(p->blk[0]);
+        crm_free(p);
+        return NULL;
+    }
+    p->blk[1] = p->blk[0] + PIPE_BLOCK;
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        crm_free(p->blk[0]);
+        crm_free(p);
+        return NULL;
+    }
+    if (pthread_create(&p->thread, NULL, pipe_main, p) != 0) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        crm_free(p->blk[0]);
+        crm_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void pipe_end(crm__fim_gzpipe *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    crm_free(p->blk[0]);
+    crm_free(p);
+}
+
+/* Up to cap bytes of the inflated stream into dst, as gzread returns them. */
+static int pipe_read(crm__fim_gzpipe *p, char *dst, size_t cap, int64_t *offset)
+{
+    int k = p->take, n;
+    pthread_mutex_lock(&p->mu);
+    while (!p->full[k]) {
+        pthread_cond_wait(&p->cv, &p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (p->len[k] <= 0) {
+        return p->len[k]; /* the end or an error: the block stays full, so it repeats */
+    }
+    n = p->len[k] - p->pos < (int)cap ? p->len[k] - p->pos : (int)cap;
+    memcpy(dst, p->blk[k] + p->pos, (size_t)n);
+    p->pos += n;
+    if (p->pos == p->len[k]) {
+        *offset = p->offset[k];
+        p->pos = 0;
+        p->take = k ^ 1;
+        pthread_mutex_lock(&p->mu);
+        p->full[k] = 0;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return n;
 }
 
 /* ---- line reader ------------------------------------------------------------------------- */
@@ -52,7 +184,8 @@ static int lr_fill(crm__fim_lines *r)
         r->buf = nb;
         r->cap = ncap;
     }
-    got = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end));
+    got = r->pipe != NULL ? pipe_read(r->pipe, r->buf + r->end, r->cap - r->end, &r->gz_offset)
+                          : gz_read_block(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end));
     if (got < 0) {
         return LR_EIO;
     }
@@ -117,7 +250,8 @@ double crm__fim_lr_fraction(const crm__fim_lines *r)
         return r->mem_len ? (double)r->mem_pos / (double)r->mem_len : 1.0;
     }
     if (r->file_bytes > 0) {
-        double f = (double)gzoffset(r->gz) / (double)r->file_bytes;
+        double f =
+            (double)(r->pipe != NULL ? r->gz_offset : gzoffset(r->gz)) / (double)r->file_bytes;
         return f > 1.0 ? 1.0 : f;
     }
     return 0.0;
@@ -447,7 +581,9 @@ crm_status crm_fim_db_read(const char *path, const crm_fim_read_options *opt,
         gzclose(lr.gz);
         return crm__error_nomem(err);
     }
+    lr.pipe = pipe_start(lr.gz);
     rc = read_any(&lr, path, opt, progress, out, err);
+    pipe_end(lr.pipe);
     crm_free(lr.buf);
     gzclose(lr.gz);
     return rc;

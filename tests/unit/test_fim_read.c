@@ -243,6 +243,65 @@ static void gzip_files_read_like_plain_ones(void **state)
     free(dir);
 }
 
+static void large_and_damaged_gzip_files(void **state)
+{
+    /* More than two of the inflating thread's 1 MiB blocks, codes beyond the direct table
+     * (2^20) beside small ones, a parse error far into the file (the reader stops while the
+     * thread may still be inflating), and a truncated stream. */
+    char *dir = crm_test_tmpdir();
+    char path[512], cut[512];
+    crm_fim_db *db = NULL;
+    crm_error err;
+    gzFile gz;
+    FILE *in, *out;
+    long size;
+    char *bytes;
+    (void)state;
+    snprintf(path, sizeof path, "%s/big.dat.gz", dir);
+    gz = gzopen(path, "wb1");
+    assert_non_null(gz);
+    for (int i = 0; i < 300000; i++) {
+        gzprintf(gz, "%d %d %d \n", i % 1000, 2000000 + i % 5, 1048575 + i % 3);
+    }
+    gzclose(gz);
+    assert_int_equal(crm_fim_db_read(path, NULL, NULL, &db, &err), CRM_OK);
+    assert_int_equal(crm_fim_db_n_transactions(db), 300000);
+    assert_int_equal(crm_fim_db_n_items(db), 1008);
+    assert_int_equal(crm_fim_db_item_support(db, crm_fim_db_find_item(db, "2000004")), 60000);
+    assert_int_equal(crm_fim_db_item_support(db, crm_fim_db_find_item(db, "1048576")), 100000);
+    assert_int_equal(crm_fim_db_item_support(db, crm_fim_db_find_item(db, "999")), 300);
+    crm_fim_db_free(db);
+    db = NULL;
+    in = fopen(path, "rb");
+    assert_non_null(in);
+    fseek(in, 0, SEEK_END);
+    size = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    bytes = malloc((size_t)size);
+    assert_non_null(bytes);
+    assert_int_equal(fread(bytes, 1, (size_t)size, in), (size_t)size);
+    fclose(in);
+    snprintf(cut, sizeof cut, "%s/cut.dat.gz", dir);
+    out = fopen(cut, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(bytes, 1, (size_t)size / 2, out), (size_t)size / 2);
+    fclose(out);
+    free(bytes);
+    assert_int_equal(crm_fim_db_read(cut, NULL, NULL, &db, &err), CRM_EIO);
+    assert_null(db);
+    snprintf(path, sizeof path, "%s/bad.dat.gz", dir);
+    gz = gzopen(path, "wb1");
+    assert_non_null(gz);
+    for (int i = 0; i < 300000; i++) {
+        gzprintf(gz, i == 1000 ? "1 x 2\n" : "%d %d \n", i % 10, 20 + i % 7);
+    }
+    gzclose(gz);
+    assert_int_equal(crm_fim_db_read(path, NULL, NULL, &db, &err), CRM_EPARSE);
+    assert_null(db);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
 static void over_long_lines_and_too_many_transactions_hit_limits(void **state)
 {
     crm_fim_read_options o = crm_fim_read_options_default();
@@ -267,6 +326,7 @@ int main(void)
         cmocka_unit_test(long_csv_groups_rows_by_customer_in_any_order),
         cmocka_unit_test(vas_log_filters_on_status_and_joins_item_columns),
         cmocka_unit_test(gzip_files_read_like_plain_ones),
+        cmocka_unit_test(large_and_damaged_gzip_files),
         cmocka_unit_test(over_long_lines_and_too_many_transactions_hit_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
