@@ -3,12 +3,14 @@
  *
  * usage: bench_classify [--rows 200000] [--predict-rows 1000000] [--repeat 3]
  *                       [--algos c45,nb,...] [--threads N] [--csv train.csv]
+ *                       [--predict-csv new.csv]
  *
  * For each algorithm: best-of-repeat fit time on --rows customers (preprocessing included,
  * as `crmkit train` pays it), the time to score --predict-rows new customers in one batch
  * (crm_classifier_predict_proba, preprocessing included) and the rate, and held-out accuracy
  * and AUC on 50,000 further customers. --csv writes the training table so that
- * bench/classify_anchors.py can time scikit-learn and Weka on the same rows.
+ * bench/classify_anchors.py can time scikit-learn and Weka on the same rows, and
+ * --predict-csv the rows to score, for scikit-learn's prediction from the same table.
  *
  * To add an algorithm: add a line to ALGOS below (name, enum, optional parameter tweak). */
 #include <math.h>
@@ -150,6 +152,17 @@ static void run_algo(const bench_algo *a,
     crm_classifier_free(c);
 }
 
+/* Writes t to path unless path is NULL; 0 on success. */
+static int write_csv(const crm_table *t, const char *path)
+{
+    crm_error err;
+    if (path != NULL && crm_table_write_csv(t, path, &err) != CRM_OK) {
+        fprintf(stderr, "bench_classify: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int64_t rows = 200000;
@@ -158,6 +171,7 @@ int main(int argc, char **argv)
     int32_t n_threads = 0;
     const char *algos = NULL;
     const char *csv = NULL;
+    const char *predict_csv = NULL;
     crm_table *train;
     crm_table *test;
     crm_table *big;
@@ -174,6 +188,8 @@ int main(int argc, char **argv)
             n_threads = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--csv") == 0) {
             csv = argv[i + 1];
+        } else if (strcmp(argv[i], "--predict-csv") == 0) {
+            predict_csv = argv[i + 1];
         } else {
             fprintf(stderr, "bench_classify: unknown option %s\n", argv[i]);
             return 64;
@@ -182,12 +198,8 @@ int main(int argc, char **argv)
     train = generate(rows, 1);
     test = generate(50000, 2);
     big = generate(predict_rows, 3);
-    if (csv != NULL) {
-        crm_error err;
-        if (crm_table_write_csv(train, csv, &err) != CRM_OK) {
-            fprintf(stderr, "bench_classify: %s\n", err.msg);
-            return 74;
-        }
+    if (write_csv(train, csv) != 0 || write_csv(big, predict_csv) != 0) {
+        return 74;
     }
     printf("crmkit classifiers: %lld training rows, %d feature columns, churn target; best of "
            "%d\n",
