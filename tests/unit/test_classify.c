@@ -336,8 +336,8 @@ static void large_batch_scores_as_small_batches_do(void **state)
 {
     enum {
         N_TRAIN = 3000,
-        N = 80000, /* more than two slices, the last one partial */
-        CHUNK = 1000
+        N = 80000,   /* more than two slices, the last one partial */
+        CHUNK = 4096 /* small batches on the models' block boundaries, as slices are */
     };
     static const crm_clf_algo algos[] = { CRM_CLF_C45, CRM_CLF_NB, CRM_CLF_LOGREG, CRM_CLF_GBT,
                                           CRM_CLF_MLP };
@@ -399,10 +399,11 @@ static void large_batch_scores_as_small_batches_do(void **state)
         assert_memory_equal(whole, one, 2 * N * sizeof *whole);
         for (int64_t i0 = 0; i0 < N; i0 += CHUNK) {
             crm_clf_predict_info part;
-            for (int64_t i = 0; i < CHUNK; i++) {
+            int64_t n = N - i0 < CHUNK ? N - i0 : CHUNK;
+            for (int64_t i = 0; i < n; i++) {
                 chunk[i] = i0 + i;
             }
-            predict_ok(c, big, chunk, CHUNK, parts + 2 * i0, &part);
+            predict_ok(c, big, chunk, n, parts + 2 * i0, &part);
             sum.n_unseen += part.n_unseen;
             sum.n_missing += part.n_missing;
         }
