@@ -86,7 +86,7 @@ int64_t crm__c45_new_doubles(c45_tree *t, int64_t n)
 
 double crm__c45_lnf(double x)
 {
-    return x <= 0.0 ? 0.0 : x * log(x);
+    return x <= 0.0 ? 0.0 : x * log(x); // cppcheck-suppress invalidFunctionArg
 }
 
 void crm__c45_items_free(c45_items *v, int32_t n)

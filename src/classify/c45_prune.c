@@ -150,7 +150,7 @@ crm__c45_split_items(c45_tree *t, int64_t ni, const c45_items *in, int reset, c4
     double *prob = crm_calloc((size_t)nb + (size_t)k, sizeof *prob);
     int64_t *count = crm_calloc((size_t)nb, sizeof *count);
     int32_t *dest = crm_mallocarray((size_t)(in->n > 0 ? in->n : 1), sizeof *dest);
-    double *cls = prob + nb;
+    double *cls = NULL;
     double known = 0.0;
     double total = 0.0;
     int64_t n_shared = 0;
@@ -159,6 +159,7 @@ crm__c45_split_items(c45_tree *t, int64_t ni, const c45_items *in, int reset, c4
     if (prob == NULL || count == NULL || dest == NULL) {
         goto done;
     }
+    cls = prob + nb;
     for (int64_t i = 0; i < in->n; i++) {
         double v = t->x->data[(int64_t)in->row[i] * t->x->ld + a];
         int32_t b = -1;

@@ -213,7 +213,7 @@ static double row_multi(const lr_prob *pb, const double *th, const double *xr, i
     for (int32_t c = 0; c < k; c++) {
         sum += exp(z[c] - zmax);
     }
-    double lse = zmax + log(sum);
+    double lse = zmax + log(sum); /* sum >= 1 */ // cppcheck-suppress invalidFunctionArg
     double loss = s * (lse - z[yi]);
     for (int32_t c = 0; c < k; c++) {
         z[c] = exp(z[c] - lse); /* now the probability */
@@ -302,7 +302,7 @@ static double lr_eval(lr_prob *pb, const double *th, double *grad, double *hess)
             pen += th[j] * th[j];
         }
     }
-    if (want_hess) {
+    if (hess != NULL) {
         memset(hess, 0, (size_t)d * (size_t)d * sizeof *hess);
         for (int gi = 0; gi < LR_GROUPS; gi++) {
             const double *h = pb->part_hess + (int64_t)gi * d * d;

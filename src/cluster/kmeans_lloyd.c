@@ -126,7 +126,7 @@ typedef struct lloyd_ws {
     int32_t n_groups; /* centre groups of KM_LANES */
     double *ct;       /* n_groups x dim x KM_LANES, 64-byte aligned */
     double *cpad;     /* n_groups x KM_LANES norms; +inf for padding centres */
-    double *tiles;    /* nt x TILE x (k + 3): distance tile, best, arg and arg as int32 */
+    double *tiles;    /* nt x TILE x (k + 2): distance tile, best, arg */
     double *cnorm;    /* k */
     double *psum;     /* n_blocks x k x dim (NULL for assignment only) */
     int64_t *pcount;  /* n_blocks x k */
@@ -184,7 +184,7 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
         }
     }
     ws->tiles =
-        crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 3), sizeof(double));
+        crm_mallocarray((size_t)nt * (size_t)ws->tile_rows * ((size_t)k + 2), sizeof(double));
     ws->cnorm = crm_mallocarray((size_t)k, sizeof(double));
     ws->pinert = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(double));
     ws->pchanged = crm_mallocarray((size_t)ws->n_blocks + 1, sizeof(int64_t));
@@ -585,7 +585,7 @@ static void block_pass(const crm_matrix *x,
         int64_t m = r1 - r < ws->tile_rows ? r1 - r : ws->tile_rows;
         double *best = tile + (int64_t)k * m;
         double *arg = best + m;
-        int32_t *iarg = (int32_t *)(arg + m);
+        int32_t iarg[CRM__KM_TILE_MAX];
         tile_nearest(x, r, m, centers, ws->cnorm, k, tile, best, arg);
         for (int64_t i = 0; i < m; i++) {
             iarg[i] = (int32_t)arg[i];
@@ -608,7 +608,7 @@ pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 3);
+        double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             block_pass(x, centers, k, ws, b, tile, labels);
@@ -923,7 +923,7 @@ crm_status crm__assign(const crm_matrix *x,
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 3);
+        double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; b++) {
             int64_t r1 =

@@ -116,7 +116,7 @@ void crm__error_field(crm_error *err, const char *field)
 void crm__error_prefix(crm_error *err, const char *fmt, ...)
 {
     char head[256];
-    char old[sizeof err->msg];
+    char old[sizeof((crm_error *)NULL)->msg];
     va_list ap;
     if (err == NULL) {
         return;

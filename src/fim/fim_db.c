@@ -340,7 +340,8 @@ crm_status crm__fim_db_add_meta_name(crm_fim_db *db, int64_t code, const char *n
 {
     int64_t off;
     if (db->n_meta == db->meta_cap) {
-        int64_t c1 = db->meta_cap, c2 = db->meta_cap;
+        int64_t c1 = db->meta_cap;
+        int64_t c2 = c1;
         if (!grow((void **)&db->meta_codes, &c1, db->n_meta + 1, sizeof *db->meta_codes) ||
             !grow((void **)&db->meta_name_off, &c2, db->n_meta + 1, sizeof *db->meta_name_off)) {
             return crm__error_nomem(err);

@@ -280,7 +280,7 @@ static int join_labels(crm_table *t, const char *path, const char *target)
     }
     qsort(pairs, (size_t)nl, sizeof *pairs, cmp_pair);
     for (int64_t i = 0; i < n; i++) {
-        label_pair key;
+        label_pair key = { NULL, NULL };
         label_pair *hit;
         key.id = (char *)crm_table_cell_text(t, i, data_id, buf, (int32_t)sizeof buf);
         hit = bsearch(&key, pairs, (size_t)nl, sizeof *pairs, cmp_pair);
