@@ -242,8 +242,8 @@ int main(int argc, char **argv)
         make_data(o.predict_rows, 2, &xp, NULL) != 0) {
         return 1;
     }
-    printf("rows %lld\nfeatures %lld\npredict_rows %lld\n", (long long)o.rows,
-           (long long)x.n_cols, (long long)o.predict_rows);
+    printf("rows %lld\nfeatures %lld\npredict_rows %lld\n", (long long)o.rows, (long long)x.n_cols,
+           (long long)o.predict_rows);
     if (o.dump_dir != NULL) {
         FILE *f;
         char path[4096];

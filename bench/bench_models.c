@@ -75,8 +75,8 @@ static void make_data(int64_t n, uint64_t seed, dataset *ds)
         codes = crm_table_codes(t, j);
         ds->n_levels[f] = num != NULL ? 0 : crm_table_n_levels(t, j);
         for (int64_t i = 0; i < n; i++) {
-            CRM_ROW(&ds->raw, i)[f] = num != NULL ? num[i]
-                                                  : (codes[i] < 0 ? NAN : (double)codes[i]);
+            CRM_ROW(&ds->raw, i)
+            [f] = num != NULL ? num[i] : (codes[i] < 0 ? NAN : (double)codes[i]);
         }
         f++;
     }
@@ -189,9 +189,15 @@ static double cpu_now(void)
 /* One timed MLP fit (best wall time of R runs, CPU time of that run); prints
  * <key>_{seconds,cpu_seconds,epochs,test_accuracy}. fixed_epochs > 0: no early stopping, exactly
  * that many epochs on all rows. Returns the fitted model. */
-static crm_mlp *fit_mlp(const opts *o, const char *key, uint64_t seed, int32_t fixed_epochs,
-                        const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
-                        const int32_t *yt, double *proba)
+static crm_mlp *fit_mlp(const opts *o,
+                        const char *key,
+                        uint64_t seed,
+                        int32_t fixed_epochs,
+                        const crm_matrix *x,
+                        const int32_t *y,
+                        const crm_matrix *xt,
+                        const int32_t *yt,
+                        double *proba)
 {
     double best_fit = HUGE_VAL;
     double best_cpu = HUGE_VAL;
@@ -226,16 +232,20 @@ static crm_mlp *fit_mlp(const opts *o, const char *key, uint64_t seed, int32_t f
     if (crm_mlp_predict_proba(m, xt, proba, &err) != CRM_OK) {
         die("mlp predict", &err);
     }
-    printf("%s_seconds %g\n%s_cpu_seconds %g\n%s_epochs %d\n%s_test_accuracy %.6f\n", key,
-           best_fit, key, best_cpu, key, crm_mlp_n_epochs(m), key,
-           accuracy(proba, yt, xt->n_rows));
+    printf("%s_seconds %g\n%s_cpu_seconds %g\n%s_epochs %d\n%s_test_accuracy %.6f\n", key, best_fit,
+           key, best_cpu, key, crm_mlp_n_epochs(m), key, accuracy(proba, yt, xt->n_rows));
     return m;
 }
 
 /* An early-stopping fit for each seed (keys mlp_fit_s<seed>), a fixed-epoch fit without early
  * stopping with the first seed (mlp_fixed) and the batch prediction time of the first model. */
-static void bench_mlp(const opts *o, const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
-                      const int32_t *yt, const crm_matrix *xp, double *proba)
+static void bench_mlp(const opts *o,
+                      const crm_matrix *x,
+                      const int32_t *y,
+                      const crm_matrix *xt,
+                      const int32_t *yt,
+                      const crm_matrix *xp,
+                      double *proba)
 {
     double best_pred = HUGE_VAL;
     crm_mlp *m = NULL;
@@ -265,8 +275,8 @@ static void bench_mlp(const opts *o, const crm_matrix *x, const int32_t *y, cons
     crm_mlp_free(m);
 }
 
-static void bench_nb(const opts *o, const dataset *tr, const dataset *te, const dataset *pr,
-                     double *proba)
+static void
+bench_nb(const opts *o, const dataset *tr, const dataset *te, const dataset *pr, double *proba)
 {
     double best_pred = HUGE_VAL;
     double t0;
@@ -291,8 +301,13 @@ static void bench_nb(const opts *o, const dataset *tr, const dataset *te, const 
     crm_nbayes_free(nb);
 }
 
-static void bench_svm(const opts *o, const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
-                      const int32_t *yt, const crm_matrix *xp, double *proba)
+static void bench_svm(const opts *o,
+                      const crm_matrix *x,
+                      const int32_t *y,
+                      const crm_matrix *xt,
+                      const int32_t *yt,
+                      const crm_matrix *xp,
+                      double *proba)
 {
     crm_matrix xs = crm_matrix_rows(x, 0, o->svm_rows);
     crm_matrix xps = crm_matrix_rows(xp, 0, o->svm_predict_rows);
@@ -322,8 +337,12 @@ static void bench_svm(const opts *o, const crm_matrix *x, const int32_t *y, cons
     crm_svm_free(svm);
 }
 
-static void bench_knn(const opts *o, const crm_matrix *x, const int32_t *y, const crm_matrix *xt,
-                      const int32_t *yt, double *proba)
+static void bench_knn(const opts *o,
+                      const crm_matrix *x,
+                      const int32_t *y,
+                      const crm_matrix *xt,
+                      const int32_t *yt,
+                      double *proba)
 {
     crm_matrix xs = crm_matrix_rows(x, 0, o->knn_rows);
     crm_matrix xq = crm_matrix_rows(xt, 0, o->knn_rows < xt->n_rows ? o->knn_rows : xt->n_rows);

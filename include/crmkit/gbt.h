@@ -28,21 +28,21 @@ typedef struct crm_gbt crm_gbt; /* opaque */
 
 #define CRM_GBT_EARLY_AUTO (-1) /* early_stopping: on when n_rows > 10,000 */
 
-typedef struct crm_gbt_params {  /* transparent; start from _params_default() */
-    double learning_rate;        /* shrinkage of every leaf value, > 0 (default 0.1) */
-    int32_t max_iter;            /* boosting iterations, >= 1 (default 100) */
-    int32_t max_leaf_nodes;      /* leaves per tree, >= 2, or 0 = no limit (default 31) */
-    int32_t max_depth;           /* edges root to leaf, 0 = no limit (default 0) */
-    int32_t min_samples_leaf;    /* rows per leaf, >= 1 (default 20) */
-    double l2_regularization;    /* lambda in -G / (H + lambda), >= 0 (default 0) */
-    int32_t max_bins;            /* bins for non-missing values, 2..255 (default 255) */
-    int32_t early_stopping;      /* CRM_GBT_EARLY_AUTO (default), 0 off, 1 on */
-    double validation_fraction;  /* held out for early stopping, in (0, 1) (default 0.1) */
-    int32_t n_iter_no_change;    /* patience, >= 1 (default 10) */
-    double tol;                  /* minimum improvement of the validation loss (1e-7) */
+typedef struct crm_gbt_params {    /* transparent; start from _params_default() */
+    double learning_rate;          /* shrinkage of every leaf value, > 0 (default 0.1) */
+    int32_t max_iter;              /* boosting iterations, >= 1 (default 100) */
+    int32_t max_leaf_nodes;        /* leaves per tree, >= 2, or 0 = no limit (default 31) */
+    int32_t max_depth;             /* edges root to leaf, 0 = no limit (default 0) */
+    int32_t min_samples_leaf;      /* rows per leaf, >= 1 (default 20) */
+    double l2_regularization;      /* lambda in -G / (H + lambda), >= 0 (default 0) */
+    int32_t max_bins;              /* bins for non-missing values, 2..255 (default 255) */
+    int32_t early_stopping;        /* CRM_GBT_EARLY_AUTO (default), 0 off, 1 on */
+    double validation_fraction;    /* held out for early stopping, in (0, 1) (default 0.1) */
+    int32_t n_iter_no_change;      /* patience, >= 1 (default 10) */
+    double tol;                    /* minimum improvement of the validation loss (1e-7) */
     int32_t class_weight_balanced; /* 1: weight rows by n / (n_classes * n_class) */
-    uint64_t seed;               /* binning subsample and validation split */
-    int32_t n_threads;           /* 0 = OpenMP default; never changes results */
+    uint64_t seed;                 /* binning subsample and validation split */
+    int32_t n_threads;             /* 0 = OpenMP default; never changes results */
 } crm_gbt_params;
 
 CRM_API crm_gbt_params crm_gbt_params_default(void);
@@ -60,19 +60,29 @@ CRM_API void crm_gbt_free(crm_gbt *g); /* NULL is a no-op */
  *  non-finite weight), CRM_EDATA (no rows, fewer than two classes present, an infinite
  *  value), CRM_ENOMEM, CRM_ECANCELLED. Cost per iteration about
  *  O(n_rows * n_features * depth) per tree with the histogram subtraction trick. */
-CRM_API crm_status crm_gbt_fit(crm_gbt *g, const crm_matrix *x, const int32_t *y,
-                               int32_t n_classes, const double *sample_weight,
-                               const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_gbt_fit(crm_gbt *g,
+                               const crm_matrix *x,
+                               const int32_t *y,
+                               int32_t n_classes,
+                               const double *sample_weight,
+                               const crm_progress *progress,
+                               crm_error *err);
 
 /** Class probabilities into proba[n_rows * n_classes] (caller-owned, row-major). NaN is a
  *  missing value. Errors: CRM_ESTATE (not fitted), CRM_EINVAL (column count). */
-CRM_API crm_status crm_gbt_predict_proba(const crm_gbt *g, const crm_matrix *x, double *proba,
+CRM_API crm_status crm_gbt_predict_proba(const crm_gbt *g,
+                                         const crm_matrix *x,
+                                         double *proba,
                                          crm_error *err);
 /** Raw scores (log-odds for two classes: raw[n_rows]; otherwise raw[n_rows * n_classes]). */
-CRM_API crm_status crm_gbt_predict_raw(const crm_gbt *g, const crm_matrix *x, double *raw,
+CRM_API crm_status crm_gbt_predict_raw(const crm_gbt *g,
+                                       const crm_matrix *x,
+                                       double *raw,
                                        crm_error *err);
 /** Most probable class per row into labels[n_rows] (lowest index on ties). */
-CRM_API crm_status crm_gbt_predict(const crm_gbt *g, const crm_matrix *x, int32_t *labels,
+CRM_API crm_status crm_gbt_predict(const crm_gbt *g,
+                                   const crm_matrix *x,
+                                   int32_t *labels,
                                    crm_error *err);
 
 CRM_API int32_t crm_gbt_is_fitted(const crm_gbt *g);
@@ -92,11 +102,15 @@ CRM_API const double *crm_gbt_validation_loss(const crm_gbt *g);
 /** Save into sections whose tags start with tag (at most 8 characters; NULL = "gbt"): tag
  *  itself holds sizes and scores, tag + ".nodes" the trees. Errors: CRM_ESTATE, CRM_EINVAL,
  *  CRM_ENOMEM. */
-CRM_API crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag,
+CRM_API crm_status crm_gbt_save(const crm_gbt *g,
+                                crm_model_writer *w,
+                                const char *tag,
                                 crm_error *err);
 /** Load what crm_gbt_save wrote. Every count and child index is checked: a damaged section is
  *  CRM_EFORMAT, never a crash. *out owns a new object. */
-CRM_API crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **out,
+CRM_API crm_status crm_gbt_load(const crm_model_reader *r,
+                                const char *tag,
+                                crm_gbt **out,
                                 crm_error *err);
 
 #endif

@@ -27,13 +27,13 @@ typedef enum crm_knn_weights {
 } crm_knn_weights;
 
 typedef enum crm_knn_algo {
-    CRM_KNN_AUTO = 0,  /* k-d tree up to kdtree_max_dim dimensions, brute force above */
+    CRM_KNN_AUTO = 0, /* k-d tree up to kdtree_max_dim dimensions, brute force above */
     CRM_KNN_BRUTE = 1,
     CRM_KNN_KDTREE = 2
 } crm_knn_algo;
 
 typedef struct crm_knn_params {
-    int32_t k;              /* neighbours, >= 1 and <= training rows; 5 */
+    int32_t k; /* neighbours, >= 1 and <= training rows; 5 */
     crm_knn_weights weights;
     crm_knn_algo algo;
     int32_t leaf_size;      /* k-d tree leaf size, >= 1; 16 */
@@ -50,21 +50,28 @@ CRM_API void crm_knn_free(crm_knn *knn); /* NULL is a no-op */
 /** Keep a copy of x (n x d, finite) and y[n] in [0, n_classes), and build the k-d tree when
  *  the algorithm asks for it (O(n log^2 n)). Errors: CRM_EINVAL (k > n, bad labels),
  *  CRM_EDATA (non-finite value, one class), CRM_ENOMEM. */
-CRM_API crm_status crm_knn_fit(crm_knn *knn, const crm_matrix *x, const int32_t *y,
-                               int32_t n_classes, crm_error *err);
+CRM_API crm_status
+crm_knn_fit(crm_knn *knn, const crm_matrix *x, const int32_t *y, int32_t n_classes, crm_error *err);
 
 /** The k nearest training rows of each row of q: ind[n_rows * k] (0-based training row
  *  indices, nearest first) and dist[n_rows * k] (Euclidean distance; may be NULL).
  *  Caller-owned arrays. Parallel over fixed blocks of query rows; the result does not depend
  *  on the thread count or on the search algorithm. Errors: CRM_ESTATE, CRM_EINVAL, CRM_EDATA
  *  (non-finite query), CRM_ENOMEM. */
-CRM_API crm_status crm_knn_kneighbors(const crm_knn *knn, const crm_matrix *q, int64_t *ind,
-                                      double *dist, crm_error *err);
+CRM_API crm_status crm_knn_kneighbors(const crm_knn *knn,
+                                      const crm_matrix *q,
+                                      int64_t *ind,
+                                      double *dist,
+                                      crm_error *err);
 /** Class probabilities into proba[n_rows * n_classes]. */
-CRM_API crm_status crm_knn_predict_proba(const crm_knn *knn, const crm_matrix *q, double *proba,
+CRM_API crm_status crm_knn_predict_proba(const crm_knn *knn,
+                                         const crm_matrix *q,
+                                         double *proba,
                                          crm_error *err);
 /** Predicted classes into labels[n_rows] (largest vote; ties to the lowest class index). */
-CRM_API crm_status crm_knn_predict(const crm_knn *knn, const crm_matrix *q, int32_t *labels,
+CRM_API crm_status crm_knn_predict(const crm_knn *knn,
+                                   const crm_matrix *q,
+                                   int32_t *labels,
                                    crm_error *err);
 
 CRM_API int32_t crm_knn_n_classes(const crm_knn *knn);
@@ -77,9 +84,13 @@ CRM_API crm_knn_algo crm_knn_algo_used(const crm_knn *knn);
 CRM_API crm_status crm_knn_set_algo(crm_knn *knn, crm_knn_algo algo, crm_error *err);
 
 /** Save (training rows included) into section tag (NULL: "knn") / load, rebuilding the tree. */
-CRM_API crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag,
+CRM_API crm_status crm_knn_save(const crm_knn *knn,
+                                crm_model_writer *w,
+                                const char *tag,
                                 crm_error *err);
-CRM_API crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **out,
+CRM_API crm_status crm_knn_load(const crm_model_reader *r,
+                                const char *tag,
+                                crm_knn **out,
                                 crm_error *err);
 
 #endif

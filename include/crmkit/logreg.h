@@ -59,17 +59,25 @@ CRM_API void crm_logreg_free(crm_logreg *lr); /* NULL is a no-op */
  *  CRM_ENOMEM, CRM_ECANCELLED. Cost per Newton iteration O(n * d^2) with d coefficients;
  *  per L-BFGS iteration O(n * d). A run that stops at max_iter is not an error (see
  *  crm_logreg_converged). */
-CRM_API crm_status crm_logreg_fit(crm_logreg *lr, const crm_matrix *x, const int32_t *y,
-                                  int32_t n_classes, const double *sample_weight,
-                                  const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_logreg_fit(crm_logreg *lr,
+                                  const crm_matrix *x,
+                                  const int32_t *y,
+                                  int32_t n_classes,
+                                  const double *sample_weight,
+                                  const crm_progress *progress,
+                                  crm_error *err);
 
 /** Class probabilities: proba[n_rows * n_classes], row-major, caller-owned. x must have the
  *  fitted number of columns. Errors: CRM_ESTATE (not fitted), CRM_EINVAL (column count).
  *  Non-finite inputs give non-finite probabilities for that row only. */
-CRM_API crm_status crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x,
-                                            double *proba, crm_error *err);
+CRM_API crm_status crm_logreg_predict_proba(const crm_logreg *lr,
+                                            const crm_matrix *x,
+                                            double *proba,
+                                            crm_error *err);
 /** Most probable class per row (lowest index on ties) into labels[n_rows]. */
-CRM_API crm_status crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels,
+CRM_API crm_status crm_logreg_predict(const crm_logreg *lr,
+                                      const crm_matrix *x,
+                                      int32_t *labels,
                                       crm_error *err);
 
 CRM_API int32_t crm_logreg_is_fitted(const crm_logreg *lr);
@@ -88,11 +96,15 @@ CRM_API double crm_logreg_objective(const crm_logreg *lr);
 
 /** Save the fitted model into a section called tag (at most 15 characters; NULL means
  *  "logreg") of w. Errors: CRM_ESTATE (not fitted), CRM_EINVAL, CRM_ENOMEM. */
-CRM_API crm_status crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char *tag,
+CRM_API crm_status crm_logreg_save(const crm_logreg *lr,
+                                   crm_model_writer *w,
+                                   const char *tag,
                                    crm_error *err);
 /** Load a model saved by crm_logreg_save from section tag (NULL: "logreg") of r. *out owns a
  *  new object. Errors: CRM_EFORMAT (missing, damaged or inconsistent section), CRM_ENOMEM. */
-CRM_API crm_status crm_logreg_load(const crm_model_reader *r, const char *tag, crm_logreg **out,
+CRM_API crm_status crm_logreg_load(const crm_model_reader *r,
+                                   const char *tag,
+                                   crm_logreg **out,
                                    crm_error *err);
 
 #endif

@@ -55,15 +55,23 @@ CRM_API void crm_mlp_free(crm_mlp *m); /* NULL is a no-op */
  *  CRM_EINVAL (bad labels), CRM_EDATA (non-finite value, one class, too few rows for the
  *  validation split), CRM_ENOMEM, CRM_ECANCELLED (progress returned false; asked once an
  *  epoch). Cost: epochs x n x (sum of the layer products) multiply-adds. */
-CRM_API crm_status crm_mlp_fit(crm_mlp *m, const crm_matrix *x, const int32_t *y,
-                               int32_t n_classes, const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_mlp_fit(crm_mlp *m,
+                               const crm_matrix *x,
+                               const int32_t *y,
+                               int32_t n_classes,
+                               const crm_progress *progress,
+                               crm_error *err);
 
 /** Class probabilities into proba[n_rows * n_classes] (caller-owned). Parallel over fixed
  *  row blocks. Errors: CRM_ESTATE (not fitted), CRM_EINVAL (wrong width), CRM_ENOMEM. */
-CRM_API crm_status crm_mlp_predict_proba(const crm_mlp *m, const crm_matrix *x,
-                                         double *proba, crm_error *err);
+CRM_API crm_status crm_mlp_predict_proba(const crm_mlp *m,
+                                         const crm_matrix *x,
+                                         double *proba,
+                                         crm_error *err);
 /** Most probable class per row into labels[n_rows] (ties: lowest index). */
-CRM_API crm_status crm_mlp_predict(const crm_mlp *m, const crm_matrix *x, int32_t *labels,
+CRM_API crm_status crm_mlp_predict(const crm_mlp *m,
+                                   const crm_matrix *x,
+                                   int32_t *labels,
                                    crm_error *err);
 
 CRM_API int32_t crm_mlp_n_classes(const crm_mlp *m);
@@ -78,9 +86,13 @@ CRM_API double crm_mlp_best_validation_score(const crm_mlp *m);
 CRM_API const double *crm_mlp_weights(const crm_mlp *m, int64_t *n);
 
 /** Save into section tag (NULL: "mlp") / load it back; loading checks every size. */
-CRM_API crm_status crm_mlp_save(const crm_mlp *m, crm_model_writer *w, const char *tag,
+CRM_API crm_status crm_mlp_save(const crm_mlp *m,
+                                crm_model_writer *w,
+                                const char *tag,
                                 crm_error *err);
-CRM_API crm_status crm_mlp_load(const crm_model_reader *r, const char *tag, crm_mlp **out,
+CRM_API crm_status crm_mlp_load(const crm_model_reader *r,
+                                const char *tag,
+                                crm_mlp **out,
                                 crm_error *err);
 
 #endif

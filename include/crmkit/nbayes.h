@@ -44,19 +44,29 @@ CRM_API void crm_nbayes_free(crm_nbayes *nb); /* NULL is a no-op */
  *  must be integer codes in [0, n_levels) or NaN. Errors: CRM_EINVAL (bad labels, a code out of
  *  range), CRM_EDATA (one class, a non-finite numeric value other than NaN, a numeric column
  *  with no value in some class), CRM_ENOMEM. O(n d). */
-CRM_API crm_status crm_nbayes_fit(crm_nbayes *nb, const crm_matrix *x, const int32_t *y,
-                                  int32_t n_classes, const int32_t *n_levels, crm_error *err);
+CRM_API crm_status crm_nbayes_fit(crm_nbayes *nb,
+                                  const crm_matrix *x,
+                                  const int32_t *y,
+                                  int32_t n_classes,
+                                  const int32_t *n_levels,
+                                  crm_error *err);
 
 /** Class probabilities into proba[n_rows * n_classes] (row-major, caller-owned). Errors:
  *  CRM_ESTATE (not fitted), CRM_EINVAL (wrong width). Multithreaded over fixed row blocks;
  *  the result does not depend on the thread count. */
-CRM_API crm_status crm_nbayes_predict_proba(const crm_nbayes *nb, const crm_matrix *x,
-                                            double *proba, crm_error *err);
+CRM_API crm_status crm_nbayes_predict_proba(const crm_nbayes *nb,
+                                            const crm_matrix *x,
+                                            double *proba,
+                                            crm_error *err);
 /** Joint log-likelihood log P(c) + log P(x | c) into jll[n_rows * n_classes]. */
-CRM_API crm_status crm_nbayes_joint_log_likelihood(const crm_nbayes *nb, const crm_matrix *x,
-                                                   double *jll, crm_error *err);
+CRM_API crm_status crm_nbayes_joint_log_likelihood(const crm_nbayes *nb,
+                                                   const crm_matrix *x,
+                                                   double *jll,
+                                                   crm_error *err);
 /** Most probable class of each row into labels[n_rows] (ties: lowest class index). */
-CRM_API crm_status crm_nbayes_predict(const crm_nbayes *nb, const crm_matrix *x, int32_t *labels,
+CRM_API crm_status crm_nbayes_predict(const crm_nbayes *nb,
+                                      const crm_matrix *x,
+                                      int32_t *labels,
                                       crm_error *err);
 
 CRM_API int32_t crm_nbayes_n_classes(const crm_nbayes *nb);
@@ -72,9 +82,13 @@ CRM_API const double *crm_nbayes_var(const crm_nbayes *nb, int64_t j);
 
 /** Save into the section tag of w (NULL: "nbayes") / load it back from r. Loading checks every
  *  count and value: a damaged section is CRM_EFORMAT. */
-CRM_API crm_status crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag,
+CRM_API crm_status crm_nbayes_save(const crm_nbayes *nb,
+                                   crm_model_writer *w,
+                                   const char *tag,
                                    crm_error *err);
-CRM_API crm_status crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out,
+CRM_API crm_status crm_nbayes_load(const crm_model_reader *r,
+                                   const char *tag,
+                                   crm_nbayes **out,
                                    crm_error *err);
 
 #endif

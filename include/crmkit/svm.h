@@ -35,7 +35,7 @@
 #include <crmkit/progress.h>
 #include <crmkit/status.h>
 
-#define CRM_SVM_MAX_GRID 16
+#define CRM_SVM_MAX_GRID          16
 #define CRM_SVM_MAX_CLASS_WEIGHTS 64
 
 typedef enum crm_svm_kernel {
@@ -45,20 +45,20 @@ typedef enum crm_svm_kernel {
 } crm_svm_kernel;
 
 typedef struct crm_svm_params {
-    crm_svm_kernel kernel;  /* default RBF */
-    double c;               /* > 0; 1 */
-    double gamma;           /* > 0, or 0 = "scale" (default) */
-    int32_t degree;         /* polynomial degree, 1..10; 3 */
-    double coef0;           /* polynomial constant; 0 */
-    double tol;             /* LIBSVM stopping tolerance, > 0; 1e-3 */
-    double cache_mb;        /* kernel cache, > 0; 200 */
-    int32_t shrinking;      /* 0 or 1; 1 */
-    int32_t probability;    /* 1: Platt probabilities (default); 0: from decision values */
-    int32_t class_weight_balanced;                   /* 1: C_c = C n / (k n_c); default 0 */
+    crm_svm_kernel kernel;         /* default RBF */
+    double c;                      /* > 0; 1 */
+    double gamma;                  /* > 0, or 0 = "scale" (default) */
+    int32_t degree;                /* polynomial degree, 1..10; 3 */
+    double coef0;                  /* polynomial constant; 0 */
+    double tol;                    /* LIBSVM stopping tolerance, > 0; 1e-3 */
+    double cache_mb;               /* kernel cache, > 0; 200 */
+    int32_t shrinking;             /* 0 or 1; 1 */
+    int32_t probability;           /* 1: Platt probabilities (default); 0: from decision values */
+    int32_t class_weight_balanced; /* 1: C_c = C n / (k n_c); default 0 */
     double class_weight[CRM_SVM_MAX_CLASS_WEIGHTS]; /* C multipliers per class index */
-    int32_t n_class_weight;                          /* 0 = none (default) */
-    int32_t grid_search;                             /* 1: choose C, gamma by CV; default 0 */
-    double grid_c[CRM_SVM_MAX_GRID];                 /* default 0.1, 1, 10 */
+    int32_t n_class_weight;                         /* 0 = none (default) */
+    int32_t grid_search;                            /* 1: choose C, gamma by CV; default 0 */
+    double grid_c[CRM_SVM_MAX_GRID];                /* default 0.1, 1, 10 */
     int32_t n_grid_c;
     double grid_gamma[CRM_SVM_MAX_GRID]; /* factors of the "scale" gamma (or of gamma when
                                             set); default 0.1, 1, 10 */
@@ -83,21 +83,31 @@ CRM_API void crm_svm_free(crm_svm *svm); /* NULL is a no-op */
  *  one class), CRM_ENOMEM, CRM_ECANCELLED, CRM_EUNSUPPORTED (built without LIBSVM). Cost:
  *  LIBSVM's SMO, roughly O(n^2 d) to O(n^3); x 6 with probabilities; x grid points x folds
  *  with the grid search. */
-CRM_API crm_status crm_svm_fit(crm_svm *svm, const crm_matrix *x, const int32_t *y,
-                               int32_t n_classes, const crm_progress *progress, crm_error *err);
+CRM_API crm_status crm_svm_fit(crm_svm *svm,
+                               const crm_matrix *x,
+                               const int32_t *y,
+                               int32_t n_classes,
+                               const crm_progress *progress,
+                               crm_error *err);
 
 /** Class probabilities into proba[n_rows * n_classes]. Parallel over fixed row blocks.
  *  Errors: CRM_ESTATE, CRM_EINVAL (wrong width), CRM_ENOMEM. */
-CRM_API crm_status crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x,
-                                         double *proba, crm_error *err);
+CRM_API crm_status crm_svm_predict_proba(const crm_svm *svm,
+                                         const crm_matrix *x,
+                                         double *proba,
+                                         crm_error *err);
 /** LIBSVM's predicted class per row into labels[n_rows] (one-versus-one vote). */
-CRM_API crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels,
+CRM_API crm_status crm_svm_predict(const crm_svm *svm,
+                                   const crm_matrix *x,
+                                   int32_t *labels,
                                    crm_error *err);
 /** Decision values into dec[n_rows * n_pairs], n_pairs = k (k - 1) / 2 for the k classes
  *  seen in training. Two classes: one value, positive for class 1 (scikit-learn's sign).
  *  More: LIBSVM's one-versus-one values for pairs (i, j), i < j of crm_svm_label order. */
-CRM_API crm_status crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x,
-                                             double *dec, crm_error *err);
+CRM_API crm_status crm_svm_decision_function(const crm_svm *svm,
+                                             const crm_matrix *x,
+                                             double *dec,
+                                             crm_error *err);
 
 CRM_API int32_t crm_svm_n_classes(const crm_svm *svm);
 CRM_API int64_t crm_svm_n_features(const crm_svm *svm);
@@ -114,9 +124,13 @@ CRM_API double crm_svm_grid_score(const crm_svm *svm);
 /** Save into section tag (NULL: "svm") / load: every count, index and value is checked, and
  *  the LIBSVM model is rebuilt in svm_load_model's layout. Errors as crm_model_*, plus
  *  CRM_EFORMAT for a damaged section and CRM_EUNSUPPORTED without LIBSVM. */
-CRM_API crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag,
+CRM_API crm_status crm_svm_save(const crm_svm *svm,
+                                crm_model_writer *w,
+                                const char *tag,
                                 crm_error *err);
-CRM_API crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out,
+CRM_API crm_status crm_svm_load(const crm_model_reader *r,
+                                const char *tag,
+                                crm_svm **out,
                                 crm_error *err);
 
 #endif

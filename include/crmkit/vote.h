@@ -30,9 +30,9 @@ typedef enum crm_vote_kind {
 } crm_vote_kind;
 
 typedef struct crm_vote_params {
-    crm_vote_kind kind;                    /* default hard (majority) */
+    crm_vote_kind kind;                   /* default hard (majority) */
     double weights[CRM_VOTE_MAX_WEIGHTS]; /* per member, > 0; used by both kinds */
-    int32_t n_weights;                     /* 0 = all 1 (default), else one per member */
+    int32_t n_weights;                    /* 0 = all 1 (default), else one per member */
 } crm_vote_params;
 
 CRM_API crm_vote_params crm_vote_params_default(void);

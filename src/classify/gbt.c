@@ -13,8 +13,8 @@
 #include "core/core_internal.h"
 #include "gbt_internal.h"
 
-#define GBT_TAG "gbt"
-#define GBT_FORMAT 1
+#define GBT_TAG          "gbt"
+#define GBT_FORMAT       1
 #define GBT_AUTO_ES_ROWS 10000
 
 struct crm_gbt {
@@ -24,19 +24,19 @@ struct crm_gbt {
     int32_t ntpi; /* trees per iteration: 1 for two classes, k otherwise */
     int32_t nf;
     int32_t n_iter;
-    double *baseline;      /* [ntpi] */
-    crm__gbt_node *nodes;  /* every tree, one after another */
+    double *baseline;     /* [ntpi] */
+    crm__gbt_node *nodes; /* every tree, one after another */
     int64_t n_nodes, cap_nodes;
-    int64_t *tree_start;   /* [n_trees + 1] */
-    int32_t *tree_leaves;  /* [n_trees] */
-    double *train_loss;    /* [n_iter + 1] */
-    double *val_loss;      /* [n_iter + 1] or NULL */
+    int64_t *tree_start;  /* [n_trees + 1] */
+    int32_t *tree_leaves; /* [n_trees] */
+    double *train_loss;   /* [n_iter + 1] */
+    double *val_loss;     /* [n_iter + 1] or NULL */
     /* Prediction layout derived from nodes: leaves loop to themselves (threshold +inf, so
      * every value and NaN goes "left" to the leaf itself), so a block of rows can step
      * through a tree in lockstep for a fixed number of levels. */
-    crm__gbt_node *fast;   /* [n_nodes] */
-    double *leafv;         /* [n_nodes]: leaf values, 0 for internal nodes */
-    int32_t *tree_depth;   /* [n_trees] */
+    crm__gbt_node *fast; /* [n_nodes] */
+    double *leafv;       /* [n_nodes]: leaf values, 0 for internal nodes */
+    int32_t *tree_depth; /* [n_trees] */
 };
 
 crm_gbt_params crm_gbt_params_default(void)
@@ -74,12 +74,16 @@ crm_status crm_gbt_params_check(const crm_gbt_params *p, crm_error *err)
                               (int)p->max_iter);
     }
     if (p->max_leaf_nodes != 0 && p->max_leaf_nodes < 2) {
-        return crm__error_set(err, CRM_EINVAL, "gbt: max_leaf_nodes must be >= 2 (or 0 for no "
-                              "limit), got %d", (int)p->max_leaf_nodes);
+        return crm__error_set(err, CRM_EINVAL,
+                              "gbt: max_leaf_nodes must be >= 2 (or 0 for no "
+                              "limit), got %d",
+                              (int)p->max_leaf_nodes);
     }
     if (p->max_depth < 0) {
-        return crm__error_set(err, CRM_EINVAL, "gbt: max_depth must be >= 0 (0 = no limit), "
-                              "got %d", (int)p->max_depth);
+        return crm__error_set(err, CRM_EINVAL,
+                              "gbt: max_depth must be >= 0 (0 = no limit), "
+                              "got %d",
+                              (int)p->max_depth);
     }
     if (p->min_samples_leaf < 1) {
         return crm__error_set(err, CRM_EINVAL, "gbt: min_samples_leaf must be >= 1, got %d",
@@ -97,8 +101,10 @@ crm_status crm_gbt_params_check(const crm_gbt_params *p, crm_error *err)
         return crm__error_set(err, CRM_EINVAL, "gbt: early_stopping must be -1 (auto), 0 or 1");
     }
     if (!(p->validation_fraction > 0 && p->validation_fraction < 1)) {
-        return crm__error_set(err, CRM_EINVAL, "gbt: validation_fraction must be in (0, 1), "
-                              "got %g", p->validation_fraction);
+        return crm__error_set(err, CRM_EINVAL,
+                              "gbt: validation_fraction must be in (0, 1), "
+                              "got %g",
+                              p->validation_fraction);
     }
     if (p->n_iter_no_change < 1) {
         return crm__error_set(err, CRM_EINVAL, "gbt: n_iter_no_change must be >= 1, got %d",
@@ -200,7 +206,8 @@ static double softmax(double *z, int32_t k)
     for (int32_t c = 0; c < k; c++) {
         z[c] /= s;
     }
-    return m + log(s); /* s >= 1: the largest term is exp(0) */ // cppcheck-suppress invalidFunctionArg
+    return m + log(s);
+        /* s >= 1: the largest term is exp(0) */ // cppcheck-suppress invalidFunctionArg
 }
 
 /* The rows one boosting run works on: labels, weights, raw scores (n x ntpi). */
@@ -260,8 +267,7 @@ static int64_t loss_stride(int64_t n)
 /* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. Returns the
  * weighted mean loss at the current scores over the loss_stride sample, from the same pass
  * (fixed blocks, reduced in order). part[2 * blocks]. */
-static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float *h,
-                        double *part)
+static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float *h, double *part)
 {
     const int64_t stride = loss_stride(d->n);
     const int64_t n = d->n;
@@ -340,8 +346,12 @@ static void fit_baseline(crm_gbt *g, const gbt_part *d)
 
 /* ---- input checks and the validation split ---- */
 
-static crm_status check_input(const crm_matrix *x, const int32_t *y, int32_t k, const double *sw,
-                              int64_t *counts, crm_error *err)
+static crm_status check_input(const crm_matrix *x,
+                              const int32_t *y,
+                              int32_t k,
+                              const double *sw,
+                              int64_t *counts,
+                              crm_error *err)
 {
     int32_t present = 0;
     if (k < 2 || k > 256) {
@@ -357,8 +367,10 @@ static crm_status check_input(const crm_matrix *x, const int32_t *y, int32_t k, 
     for (int64_t i = 0; i < x->n_rows; i++) {
         const double *r = CRM_ROW(x, i);
         if (y[i] < 0 || y[i] >= k) {
-            return crm__error_set(err, CRM_EINVAL, "gbt: label %d of row %lld is outside "
-                                  "[0, %d)", (int)y[i], (long long)(i + 1), (int)k);
+            return crm__error_set(err, CRM_EINVAL,
+                                  "gbt: label %d of row %lld is outside "
+                                  "[0, %d)",
+                                  (int)y[i], (long long)(i + 1), (int)k);
         }
         if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
             return crm__error_set(err, CRM_EINVAL, "gbt: weight of row %lld is %g",
@@ -366,8 +378,10 @@ static crm_status check_input(const crm_matrix *x, const int32_t *y, int32_t k, 
         }
         for (int64_t j = 0; j < x->n_cols; j++) {
             if (isinf(r[j])) {
-                return crm__error_set(err, CRM_EDATA, "gbt: value at row %lld, column %lld is "
-                                      "infinite", (long long)(i + 1), (long long)(j + 1));
+                return crm__error_set(err, CRM_EDATA,
+                                      "gbt: value at row %lld, column %lld is "
+                                      "infinite",
+                                      (long long)(i + 1), (long long)(j + 1));
             }
         }
         counts[y[i]]++;
@@ -376,7 +390,8 @@ static crm_status check_input(const crm_matrix *x, const int32_t *y, int32_t k, 
         present += counts[c] > 0;
     }
     if (present < 2) {
-        return crm__error_set(err, CRM_EDATA, "gbt: the training labels hold only one class; "
+        return crm__error_set(err, CRM_EDATA,
+                              "gbt: the training labels hold only one class; "
                               "at least two are needed");
     }
     return CRM_OK;
@@ -384,8 +399,14 @@ static crm_status check_input(const crm_matrix *x, const int32_t *y, int32_t k, 
 
 /* Stratified split: is_val[i] = 1 for a round(fraction * n_c) random rows of each class c
  * (none when a class has a single row). Returns the number of validation rows. */
-static int64_t stratified_split(const int32_t *y, int64_t n, int32_t k, const int64_t *counts,
-                                double fraction, crm_rng *rng, uint8_t *is_val, int64_t *scratch)
+static int64_t stratified_split(const int32_t *y,
+                                int64_t n,
+                                int32_t k,
+                                const int64_t *counts,
+                                double fraction,
+                                crm_rng *rng,
+                                uint8_t *is_val,
+                                int64_t *scratch)
 {
     int64_t n_val = 0;
     memset(is_val, 0, (size_t)n);
@@ -465,14 +486,18 @@ static void part_fill(gbt_part *d, const int64_t *rows, const int32_t *y, const 
 }
 
 /* Split rows, bin the training part and lay out every buffer of the run. */
-static crm_status run_setup(crm_gbt *g, gbt_run *r, const crm_matrix *x, const int32_t *y,
-                            const double *w, const int64_t *counts, crm_error *err)
+static crm_status run_setup(crm_gbt *g,
+                            gbt_run *r,
+                            const crm_matrix *x,
+                            const int32_t *y,
+                            const double *w,
+                            const int64_t *counts,
+                            crm_error *err)
 {
     const int64_t n = x->n_rows;
     crm_rng rng;
     crm_status rc;
-    int es = g->p.early_stopping == CRM_GBT_EARLY_AUTO ? n > GBT_AUTO_ES_ROWS
-                                                       : g->p.early_stopping;
+    int es = g->p.early_stopping == CRM_GBT_EARLY_AUTO ? n > GBT_AUTO_ES_ROWS : g->p.early_stopping;
     uint8_t *is_val = crm_calloc((size_t)n, 1);
     r->rows_tr = crm_mallocarray((size_t)n, sizeof(int64_t));
     r->rows_va = crm_mallocarray((size_t)n, sizeof(int64_t));
@@ -548,8 +573,8 @@ static int should_stop(const double *loss, int32_t m, int32_t patience, double t
     return 1;
 }
 
-static void add_tree_to_rows(const crm__gbt_node *t, const crm_matrix *x, double *raw,
-                             int32_t stride, int nt)
+static void
+add_tree_to_rows(const crm__gbt_node *t, const crm_matrix *x, double *raw, int32_t stride, int nt)
 {
     int64_t nb = crm__n_blocks(x->n_rows);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -594,8 +619,8 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
         g->train_loss[it] = gradients(&r->tr, K, r->nt, r->g, r->h, r->part);
         for (int32_t c = 0; c < K; c++) {
             int64_t t = (int64_t)it * K + c;
-            rc = crm__gbt_grow(r->grower, r->g + c * n, r->h + c * n, r->tr.raw + c, K,
-                               &g->nodes, &g->n_nodes, &g->cap_nodes, &g->tree_leaves[t], err);
+            rc = crm__gbt_grow(r->grower, r->g + c * n, r->h + c * n, r->tr.raw + c, K, &g->nodes,
+                               &g->n_nodes, &g->cap_nodes, &g->tree_leaves[t], err);
             if (rc != CRM_OK) {
                 return rc;
             }
@@ -619,8 +644,12 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
     return build_fast(g, err);
 }
 
-static double *effective_weights(const crm_gbt_params *p, int64_t n, const int32_t *y,
-                                 int32_t k, const double *sw, const int64_t *counts)
+static double *effective_weights(const crm_gbt_params *p,
+                                 int64_t n,
+                                 const int32_t *y,
+                                 int32_t k,
+                                 const double *sw,
+                                 const int64_t *counts)
 {
     int32_t present = 0;
     double *w = crm_mallocarray((size_t)n, sizeof(double));
@@ -640,8 +669,12 @@ static double *effective_weights(const crm_gbt_params *p, int64_t n, const int32
     return w;
 }
 
-crm_status crm_gbt_fit(crm_gbt *g, const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                       const double *sample_weight, const crm_progress *progress,
+crm_status crm_gbt_fit(crm_gbt *g,
+                       const crm_matrix *x,
+                       const int32_t *y,
+                       int32_t n_classes,
+                       const double *sample_weight,
+                       const crm_progress *progress,
                        crm_error *err)
 {
     gbt_run r;
@@ -698,8 +731,8 @@ done:
 
 /* ---- prediction ---- */
 
-static crm_status check_predict(const crm_gbt *g, const crm_matrix *x, const void *out,
-                                crm_error *err)
+static crm_status
+check_predict(const crm_gbt *g, const crm_matrix *x, const void *out, crm_error *err)
 {
     if (g == NULL || x == NULL || out == NULL) {
         return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
@@ -708,8 +741,10 @@ static crm_status check_predict(const crm_gbt *g, const crm_matrix *x, const voi
         return crm__error_set(err, CRM_ESTATE, "gbt: the model is not fitted");
     }
     if (x->n_cols != g->nf) {
-        return crm__error_set(err, CRM_EINVAL, "gbt: the model has %d features, the data has "
-                              "%lld columns", (int)g->nf, (long long)x->n_cols);
+        return crm__error_set(err, CRM_EINVAL,
+                              "gbt: the model has %d features, the data has "
+                              "%lld columns",
+                              (int)g->nf, (long long)x->n_cols);
     }
     return CRM_OK;
 }
@@ -736,8 +771,8 @@ static crm_status build_fast(crm_gbt *g, crm_error *err)
         for (int64_t i = 0; i < size; i++) {
             const crm__gbt_node *nd = g->nodes + lo + i;
             if (nd->feat < 0) {
-                g->fast[lo + i] = (crm__gbt_node){ .v = HUGE_VAL, .feat = 0,
-                                                   .kids = (uint32_t)i << 1 };
+                g->fast[lo + i] =
+                    (crm__gbt_node){ .v = HUGE_VAL, .feat = 0, .kids = (uint32_t)i << 1 };
                 g->leafv[lo + i] = nd->v;
                 dmax = depth[lo + i] > dmax ? depth[lo + i] : dmax;
                 continue;
@@ -802,10 +837,14 @@ static void raw_rows(const crm_gbt *g, const crm_matrix *x, int64_t lo, int32_t 
     }
 }
 
-typedef enum { OUT_RAW, OUT_PROBA, OUT_LABEL } out_kind;
+typedef enum {
+    OUT_RAW,
+    OUT_PROBA,
+    OUT_LABEL
+} out_kind;
 
-static void predict_block(const crm_gbt *g, const crm_matrix *x, int64_t b, out_kind kind,
-                          void *out)
+static void
+predict_block(const crm_gbt *g, const crm_matrix *x, int64_t b, out_kind kind, void *out)
 {
     const int32_t K = g->ntpi;
     int32_t step = GBT_LOCKSTEP_ROWS * 8 / K;
@@ -841,8 +880,8 @@ static void predict_block(const crm_gbt *g, const crm_matrix *x, int64_t b, out_
     }
 }
 
-static crm_status predict_any(const crm_gbt *g, const crm_matrix *x, out_kind kind, void *out,
-                              crm_error *err)
+static crm_status
+predict_any(const crm_gbt *g, const crm_matrix *x, out_kind kind, void *out, crm_error *err)
 {
     crm_status rc = check_predict(g, x, out, err);
     if (rc != CRM_OK) {
@@ -856,20 +895,18 @@ static crm_status predict_any(const crm_gbt *g, const crm_matrix *x, out_kind ki
     return CRM_OK;
 }
 
-crm_status crm_gbt_predict_raw(const crm_gbt *g, const crm_matrix *x, double *raw,
-                               crm_error *err)
+crm_status crm_gbt_predict_raw(const crm_gbt *g, const crm_matrix *x, double *raw, crm_error *err)
 {
     return predict_any(g, x, OUT_RAW, raw, err);
 }
 
-crm_status crm_gbt_predict_proba(const crm_gbt *g, const crm_matrix *x, double *proba,
-                                 crm_error *err)
+crm_status
+crm_gbt_predict_proba(const crm_gbt *g, const crm_matrix *x, double *proba, crm_error *err)
 {
     return predict_any(g, x, OUT_PROBA, proba, err);
 }
 
-crm_status crm_gbt_predict(const crm_gbt *g, const crm_matrix *x, int32_t *labels,
-                           crm_error *err)
+crm_status crm_gbt_predict(const crm_gbt *g, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     return predict_any(g, x, OUT_LABEL, labels, err);
 }
@@ -984,11 +1021,10 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
     return rc;
 }
 
-static crm_status bad(const crm_model_reader *r, const char *tag, const char *what,
-                      crm_error *err)
+static crm_status bad(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
 {
-    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s",
-                          crm_model_reader_source(r), tag, what);
+    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s", crm_model_reader_source(r),
+                          tag, what);
 }
 
 /* Every node of tree [lo, hi) must be a finite leaf or split a known feature into two
@@ -1003,16 +1039,15 @@ static int tree_ok(const crm__gbt_node *nd, int64_t size, int32_t nf)
             continue;
         }
         int64_t left = (int64_t)(nd[i].kids >> 1);
-        if (nd[i].feat < 0 || nd[i].feat >= nf || isnan(nd[i].v) || left <= i ||
-            left + 1 >= size) {
+        if (nd[i].feat < 0 || nd[i].feat >= nf || isnan(nd[i].v) || left <= i || left + 1 >= size) {
             return 0;
         }
     }
     return 1;
 }
 
-static crm_status load_header(const crm_model_reader *r, const char *t1, crm_gbt *g,
-                              crm_section *s, crm_error *err)
+static crm_status
+load_header(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *s, crm_error *err)
 {
     int32_t ints[6] = { 0 };
     double dbl[2] = { 0 };
@@ -1031,9 +1066,9 @@ static crm_status load_header(const crm_model_reader *r, const char *t1, crm_gbt
     g->ntpi = ints[2];
     g->nf = ints[3];
     g->n_iter = ints[4];
-    if (g->k < 2 || g->k > 256 || g->ntpi != (g->k == 2 ? 1 : g->k) || g->nf < 1 ||
-        g->n_iter < 0 || (int64_t)g->n_iter * g->ntpi > (int64_t)s->len ||
-        (ints[5] != 0 && ints[5] != 1) || n_nodes < 0 || n_nodes > INT32_MAX) {
+    if (g->k < 2 || g->k > 256 || g->ntpi != (g->k == 2 ? 1 : g->k) || g->nf < 1 || g->n_iter < 0 ||
+        (int64_t)g->n_iter * g->ntpi > (int64_t)s->len || (ints[5] != 0 && ints[5] != 1) ||
+        n_nodes < 0 || n_nodes > INT32_MAX) {
         return bad(r, t1, "inconsistent sizes", err);
     }
     g->p.max_iter = g->n_iter > 0 ? g->n_iter : 1;
@@ -1048,8 +1083,8 @@ static crm_status load_header(const crm_model_reader *r, const char *t1, crm_gbt
     return rc;
 }
 
-static crm_status load_trees(const crm_model_reader *r, const char *t1, crm_gbt *g,
-                             crm_section *s, crm_error *err)
+static crm_status
+load_trees(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *s, crm_error *err)
 {
     int64_t n_trees = (int64_t)g->n_iter * g->ntpi;
     crm_section_get_f64s(s, g->baseline, (size_t)g->ntpi);
@@ -1077,8 +1112,7 @@ static crm_status load_trees(const crm_model_reader *r, const char *t1, crm_gbt 
     return crm_section_finish(s, r, err);
 }
 
-static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt *g,
-                             crm_error *err)
+static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt *g, crm_error *err)
 {
     crm_section s;
     crm_status rc = crm_model_section(r, t2, &s, err);
@@ -1103,16 +1137,14 @@ static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt 
         return rc;
     }
     for (int64_t t = 0; t < (int64_t)g->n_iter * g->ntpi; t++) {
-        if (!tree_ok(g->nodes + g->tree_start[t], g->tree_start[t + 1] - g->tree_start[t],
-                     g->nf)) {
+        if (!tree_ok(g->nodes + g->tree_start[t], g->tree_start[t + 1] - g->tree_start[t], g->nf)) {
             return bad(r, t2, "a tree node is invalid", err);
         }
     }
     return CRM_OK;
 }
 
-crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **out,
-                        crm_error *err)
+crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **out, crm_error *err)
 {
     char t1[16];
     char t2[16];

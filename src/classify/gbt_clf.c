@@ -7,8 +7,11 @@
 #include "classify_internal.h"
 #include "core/core_internal.h"
 
-static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_params *p,
-                          crm_rng *rng, const crm_progress *progress, void **model,
+static crm_status clf_fit(const crm__clf_data *train,
+                          const crm_classifier_params *p,
+                          crm_rng *rng,
+                          const crm_progress *progress,
+                          void **model,
                           crm_error *err)
 {
     crm_gbt *g = NULL;
@@ -24,8 +27,8 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
     gp.seed = crm_rng_next(rng);
     rc = crm_gbt_new(&gp, &g, err);
     if (rc == CRM_OK) {
-        rc = crm_gbt_fit(g, train->raw, train->y, train->schema->n_classes, train->w, progress,
-                         err);
+        rc =
+            crm_gbt_fit(g, train->raw, train->y, train->schema->n_classes, train->w, progress, err);
     }
     if (rc != CRM_OK) {
         crm_gbt_free(g);
@@ -35,8 +38,8 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
     return CRM_OK;
 }
 
-static crm_status clf_predict(const void *model, const crm__clf_data *x, double *proba,
-                              crm_error *err)
+static crm_status
+clf_predict(const void *model, const crm__clf_data *x, double *proba, crm_error *err)
 {
     if (x->raw == NULL) {
         return crm__error_set(err, CRM_EINTERNAL, "gbt: no raw matrix");
@@ -44,14 +47,16 @@ static crm_status clf_predict(const void *model, const crm__clf_data *x, double 
     return crm_gbt_predict_proba(model, x->raw, proba, err);
 }
 
-static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
-                           crm_error *err)
+static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag, crm_error *err)
 {
     return crm_gbt_save(model, w, tag, err);
 }
 
-static crm_status clf_load(const crm_model_reader *r, const char *tag,
-                           const crm__clf_schema *schema, void **model, crm_error *err)
+static crm_status clf_load(const crm_model_reader *r,
+                           const char *tag,
+                           const crm__clf_schema *schema,
+                           void **model,
+                           crm_error *err)
 {
     crm_gbt *g = NULL;
     crm_status rc = crm_gbt_load(r, tag, &g, err);
@@ -63,7 +68,8 @@ static crm_status clf_load(const crm_model_reader *r, const char *tag,
     int32_t nf = crm_gbt_n_features(g);
     if (k != schema->n_classes || nf != schema->n_raw) {
         crm_gbt_free(g);
-        return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %d classes x %d features "
+        return crm__error_set(err, CRM_EFORMAT,
+                              "%s: section \"%s\": %d classes x %d features "
                               "do not match the model's %d classes x %d features",
                               crm_model_reader_source(r), tag, (int)k, (int)nf,
                               (int)schema->n_classes, (int)schema->n_raw);

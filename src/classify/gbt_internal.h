@@ -10,7 +10,7 @@
 #include <crmkit/status.h>
 
 #define CRM__GBT_MISSING_BIN 255 /* bin of NaN in every feature */
-#define CRM__GBT_HIST_BINS 256   /* histogram stride per feature */
+#define CRM__GBT_HIST_BINS   256 /* histogram stride per feature */
 
 /* Flattened tree node for prediction. Children of a node are adjacent (left, left + 1) and
  * come after it, so a file's trees cannot loop. */
@@ -40,26 +40,46 @@ typedef struct crm__gbt_grower crm__gbt_grower;
 
 /* Fit bin edges on rows[n] of x (rows NULL = the first n rows), on a random subsample of
  * 200,000 rows when there are more. */
-crm_status crm__gbt_mapper_fit(const crm_matrix *x, const int64_t *rows, int64_t n,
-                               int32_t max_bins, crm_rng *rng, int nt, crm__gbt_mapper *m,
+crm_status crm__gbt_mapper_fit(const crm_matrix *x,
+                               const int64_t *rows,
+                               int64_t n,
+                               int32_t max_bins,
+                               crm_rng *rng,
+                               int nt,
+                               crm__gbt_mapper *m,
                                crm_error *err);
 void crm__gbt_mapper_fini(crm__gbt_mapper *m);
 /* Bin rows[n] of x (rows NULL = the first n rows) into b (allocated here). */
-crm_status crm__gbt_bin(const crm__gbt_mapper *m, const crm_matrix *x, const int64_t *rows,
-                        int64_t n, int nt, crm__gbt_binned *b, crm_error *err);
+crm_status crm__gbt_bin(const crm__gbt_mapper *m,
+                        const crm_matrix *x,
+                        const int64_t *rows,
+                        int64_t n,
+                        int nt,
+                        crm__gbt_binned *b,
+                        crm_error *err);
 void crm__gbt_binned_fini(crm__gbt_binned *b);
 
-crm_status crm__gbt_grower_new(const crm__gbt_binned *b, const crm__gbt_mapper *m,
-                               const crm_gbt_params *p, int nt, crm__gbt_grower **out,
+crm_status crm__gbt_grower_new(const crm__gbt_binned *b,
+                               const crm__gbt_mapper *m,
+                               const crm_gbt_params *p,
+                               int nt,
+                               crm__gbt_grower **out,
                                crm_error *err);
 void crm__gbt_grower_free(crm__gbt_grower *gr);
 /* Grow one tree on gradients g[n] and Hessians h[n] (float32, as scikit-learn keeps them:
  * half the memory traffic; every sum is in double); add each row's leaf value to
  * raw[i * stride]; append the flattened tree to *nodes (capacity *cap, count *n_nodes,
  * grown with crm_realloc). *n_leaves receives its number of leaves. */
-crm_status crm__gbt_grow(crm__gbt_grower *gr, const float *g, const float *h, double *raw,
-                         int32_t stride, crm__gbt_node **nodes, int64_t *n_nodes, int64_t *cap,
-                         int32_t *n_leaves, crm_error *err);
+crm_status crm__gbt_grow(crm__gbt_grower *gr,
+                         const float *g,
+                         const float *h,
+                         double *raw,
+                         int32_t stride,
+                         crm__gbt_node **nodes,
+                         int64_t *n_nodes,
+                         int64_t *cap,
+                         int32_t *n_leaves,
+                         crm_error *err);
 
 /* Value of one tree (nodes from its root) at row x. */
 static inline double crm__gbt_tree_value(const crm__gbt_node *t, const double *x)

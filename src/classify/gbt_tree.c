@@ -22,8 +22,8 @@
 #include "core/core_internal.h"
 #include "gbt_internal.h"
 
-#define GBT_SUBSAMPLE 200000
-#define GBT_MAX_THR 255
+#define GBT_SUBSAMPLE   200000
+#define GBT_MAX_THR     255
 #define GBT_MIN_HESSIAN 1e-3
 
 /* ---- binning ---- */
@@ -106,15 +106,20 @@ static int32_t edges_from_sorted(const double *v, int64_t n, int32_t max_bins, d
     return nt;
 }
 
-crm_status crm__gbt_mapper_fit(const crm_matrix *x, const int64_t *rows, int64_t n,
-                               int32_t max_bins, crm_rng *rng, int nt, crm__gbt_mapper *m,
+crm_status crm__gbt_mapper_fit(const crm_matrix *x,
+                               const int64_t *rows,
+                               int64_t n,
+                               int32_t max_bins,
+                               crm_rng *rng,
+                               int nt,
+                               crm__gbt_mapper *m,
                                crm_error *err)
 {
     const int32_t nf = (int32_t)x->n_cols;
     int64_t ns = n < GBT_SUBSAMPLE ? n : GBT_SUBSAMPLE;
     int64_t *pick = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof(int64_t));
-    double *vals = crm_mallocarray((size_t)(ns > 0 ? ns : 1) * (size_t)(nf > 0 ? nf : 1),
-                                   sizeof(double));
+    double *vals =
+        crm_mallocarray((size_t)(ns > 0 ? ns : 1) * (size_t)(nf > 0 ? nf : 1), sizeof(double));
     int64_t *nv = crm_calloc((size_t)(nf > 0 ? nf : 1), sizeof(int64_t));
     crm_status rc = CRM_OK;
     memset(m, 0, sizeof *m);
@@ -184,8 +189,13 @@ static uint8_t bin_of(const double *thr, int32_t n_thr, double v)
     return (uint8_t)lo;
 }
 
-crm_status crm__gbt_bin(const crm__gbt_mapper *m, const crm_matrix *x, const int64_t *rows,
-                        int64_t n, int nt, crm__gbt_binned *b, crm_error *err)
+crm_status crm__gbt_bin(const crm__gbt_mapper *m,
+                        const crm_matrix *x,
+                        const int64_t *rows,
+                        int64_t n,
+                        int nt,
+                        crm__gbt_binned *b,
+                        crm_error *err)
 {
     memset(b, 0, sizeof *b);
     b->bins = crm_mallocarray((size_t)(n > 0 ? n : 1) * (size_t)(m->nf > 0 ? m->nf : 1), 1);
@@ -258,8 +268,11 @@ struct crm__gbt_grower {
     const float *g, *h;
 };
 
-crm_status crm__gbt_grower_new(const crm__gbt_binned *b, const crm__gbt_mapper *m,
-                               const crm_gbt_params *p, int nt, crm__gbt_grower **out,
+crm_status crm__gbt_grower_new(const crm__gbt_binned *b,
+                               const crm__gbt_mapper *m,
+                               const crm_gbt_params *p,
+                               int nt,
+                               crm__gbt_grower **out,
                                crm_error *err)
 {
     crm__gbt_grower *gr = crm_calloc(1, sizeof *gr);
@@ -363,9 +376,12 @@ static int32_t node_new(crm__gbt_grower *gr, int64_t start, int64_t count, int32
     return gr->n_nodes++;
 }
 
-static void build_feature(hbin *restrict hf, const uint8_t *restrict col,
-                          const int32_t *restrict rows, const float *restrict g,
-                          const float *restrict h, int64_t count)
+static void build_feature(hbin *restrict hf,
+                          const uint8_t *restrict col,
+                          const int32_t *restrict rows,
+                          const float *restrict g,
+                          const float *restrict h,
+                          int64_t count)
 {
     memset(hf, 0, CRM__GBT_HIST_BINS * sizeof *hf);
     if (rows == NULL) {
@@ -419,7 +435,12 @@ static int build_hist(crm__gbt_grower *gr, tnode *t)
     return 0;
 }
 
-static void consider(split *best, double gain, double gl, double hl, int64_t nl, int32_t b,
+static void consider(split *best,
+                     double gain,
+                     double gl,
+                     double hl,
+                     int64_t nl,
+                     int32_t b,
                      int32_t missing_left)
 {
     if (gain > best->gain) {
@@ -580,11 +601,18 @@ static int split_leaf(crm__gbt_grower *gr, int32_t ti, int32_t *n_leaves)
     tnode *r = gr->nodes + ri;
     int64_t nl = partition(gr, t);
     t->left = li;
-    *l = (tnode){ .start = t->start, .count = nl, .sum_g = t->best.gl, .sum_h = t->best.hl,
-                  .depth = t->depth + 1, .left = -1 };
-    *r = (tnode){ .start = t->start + nl, .count = t->count - nl,
-                  .sum_g = t->sum_g - t->best.gl, .sum_h = t->sum_h - t->best.hl,
-                  .depth = t->depth + 1, .left = -1 };
+    *l = (tnode){ .start = t->start,
+                  .count = nl,
+                  .sum_g = t->best.gl,
+                  .sum_h = t->best.hl,
+                  .depth = t->depth + 1,
+                  .left = -1 };
+    *r = (tnode){ .start = t->start + nl,
+                  .count = t->count - nl,
+                  .sum_g = t->sum_g - t->best.gl,
+                  .sum_h = t->sum_h - t->best.hl,
+                  .depth = t->depth + 1,
+                  .left = -1 };
     (*n_leaves)++;
     l->can_split = can_split(gr, l, *n_leaves);
     r->can_split = can_split(gr, r, *n_leaves);
@@ -637,8 +665,7 @@ static int32_t best_leaf(const crm__gbt_grower *gr)
 }
 
 /* Breadth-first copy into the prediction layout, children adjacent. */
-static int flatten(const crm__gbt_grower *gr, crm__gbt_node **nodes, int64_t *n_nodes,
-                   int64_t *cap)
+static int flatten(const crm__gbt_grower *gr, crm__gbt_node **nodes, int64_t *n_nodes, int64_t *cap)
 {
     const int32_t nn = gr->n_nodes;
     if (*n_nodes + nn > *cap) {
@@ -681,7 +708,8 @@ static int flatten(const crm__gbt_grower *gr, crm__gbt_node **nodes, int64_t *n_
         double thr = t->best.bin < gr->m->n_bins[f] - 1
                          ? gr->m->thr[(int64_t)f * GBT_MAX_THR + t->best.bin]
                          : HUGE_VAL;
-        out[qi] = (crm__gbt_node){ .v = thr, .feat = f,
+        out[qi] = (crm__gbt_node){ .v = thr,
+                                   .feat = f,
                                    .kids = ((uint32_t)pos[qi] << 1) |
                                            (uint32_t)(t->best.missing_left ? 0 : 1) };
     }
@@ -698,9 +726,16 @@ static void release_all(crm__gbt_grower *gr)
     }
 }
 
-crm_status crm__gbt_grow(crm__gbt_grower *gr, const float *g, const float *h, double *raw,
-                         int32_t stride, crm__gbt_node **nodes, int64_t *n_nodes, int64_t *cap,
-                         int32_t *n_leaves, crm_error *err)
+crm_status crm__gbt_grow(crm__gbt_grower *gr,
+                         const float *g,
+                         const float *h,
+                         double *raw,
+                         int32_t stride,
+                         crm__gbt_node **nodes,
+                         int64_t *n_nodes,
+                         int64_t *cap,
+                         int32_t *n_leaves,
+                         crm_error *err)
 {
     const int64_t n = gr->b->n;
     int32_t leaves = 1;

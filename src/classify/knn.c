@@ -10,11 +10,10 @@
  * k-th best. Hence the two searches return identical neighbours, ties to the lowest index.
  * Reference: Friedman, Bentley and Finkel, An algorithm for finding best matches in
  * logarithmic expected time, ACM TOMS 3(3), 1977. */
+#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
-
-#include <cblas.h>
 
 #include <crmkit/alloc.h>
 #include <crmkit/knn.h>
@@ -22,9 +21,9 @@
 #include "core/core_internal.h"
 #include "models_util.h"
 
-#define KNN_QUERY_BLOCK 128 /* query rows per parallel task */
-#define KNN_TRAIN_TILE 2048 /* training rows per GEMM tile */
-#define KNN_MAX_K 100000
+#define KNN_QUERY_BLOCK 128  /* query rows per parallel task */
+#define KNN_TRAIN_TILE  2048 /* training rows per GEMM tile */
+#define KNN_MAX_K       100000
 
 typedef struct kd_node {
     int64_t start;
@@ -249,8 +248,8 @@ static void swap_i64(int64_t *a, int64_t *b)
 }
 
 /* Place the nth smallest (value in dim, row) of p[lo, hi) at p[nth], smaller ones before. */
-static void select_nth(const crm_knn *knn, int32_t dim, int64_t *p, int64_t lo, int64_t hi,
-                       int64_t nth)
+static void
+select_nth(const crm_knn *knn, int32_t dim, int64_t *p, int64_t lo, int64_t hi, int64_t nth)
 {
     while (hi - lo > 1) {
         int64_t mid = lo + (hi - lo) / 2;
@@ -404,8 +403,12 @@ typedef struct search_ws {
     int64_t *hi;
 } search_ws;
 
-static void brute_block(const crm_knn *knn, const crm_matrix *q, int64_t r0, int64_t r1,
-                        search_ws *ws, heap *hs)
+static void brute_block(const crm_knn *knn,
+                        const crm_matrix *q,
+                        int64_t r0,
+                        int64_t r1,
+                        search_ws *ws,
+                        heap *hs)
 {
     int64_t d = knn->x.n_cols;
     int64_t n = knn->x.n_rows;
@@ -420,9 +423,9 @@ static void brute_block(const crm_knn *knn, const crm_matrix *q, int64_t r0, int
     }
     for (int64_t t0 = 0; t0 < n; t0 += KNN_TRAIN_TILE) {
         int64_t nt = n - t0 < KNN_TRAIN_TILE ? n - t0 : KNN_TRAIN_TILE;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)nt, (int)d,
-                    1.0, CRM_ROW(q, r0), (int)q->ld, CRM_ROW(&knn->x, t0), (int)knn->x.ld, 0.0,
-                    ws->tile, (int)nt);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)nt, (int)d, 1.0,
+                    CRM_ROW(q, r0), (int)q->ld, CRM_ROW(&knn->x, t0), (int)knn->x.ld, 0.0, ws->tile,
+                    (int)nt);
         for (int64_t r = r0; r < r1; r++) {
             heap *h = &hs[r - r0];
             const double *g = ws->tile + (r - r0) * nt;
@@ -439,8 +442,13 @@ static void brute_block(const crm_knn *knn, const crm_matrix *q, int64_t r0, int
     }
 }
 
-static void search_block(const crm_knn *knn, const crm_matrix *q, int64_t r0, int64_t r1,
-                         search_ws *ws, int64_t *ind, double *dist2)
+static void search_block(const crm_knn *knn,
+                         const crm_matrix *q,
+                         int64_t r0,
+                         int64_t r1,
+                         search_ws *ws,
+                         int64_t *ind,
+                         double *dist2)
 {
     heap hs[KNN_QUERY_BLOCK];
     int32_t k = knn->params.k;
@@ -463,8 +471,8 @@ static void search_block(const crm_knn *knn, const crm_matrix *q, int64_t r0, in
 }
 
 /* Neighbours of every row of q: ind[n*k], dist2[n*k] squared distances. */
-static crm_status search(const crm_knn *knn, const crm_matrix *q, int64_t *ind, double *dist2,
-                         crm_error *err)
+static crm_status
+search(const crm_knn *knn, const crm_matrix *q, int64_t *ind, double *dist2, crm_error *err)
 {
     int64_t n_blocks = (q->n_rows + KNN_QUERY_BLOCK - 1) / KNN_QUERY_BLOCK;
     int failed = 0;
@@ -515,8 +523,8 @@ static crm_status choose_algo(crm_knn *knn, crm_knn_algo algo, crm_error *err)
     return CRM_OK;
 }
 
-crm_status crm_knn_fit(crm_knn *knn, const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                       crm_error *err)
+crm_status
+crm_knn_fit(crm_knn *knn, const crm_matrix *x, const int32_t *y, int32_t n_classes, crm_error *err)
 {
     crm_status rc;
     if (knn == NULL) {
@@ -569,8 +577,8 @@ crm_status crm_knn_set_algo(crm_knn *knn, crm_knn_algo algo, crm_error *err)
     return choose_algo(knn, algo, err);
 }
 
-static crm_status check_query(const crm_knn *knn, const crm_matrix *q, const void *out,
-                              crm_error *err)
+static crm_status
+check_query(const crm_knn *knn, const crm_matrix *q, const void *out, crm_error *err)
 {
     crm_status rc;
     if (knn == NULL || knn->n_classes == 0) {
@@ -586,8 +594,11 @@ static crm_status check_query(const crm_knn *knn, const crm_matrix *q, const voi
     return crm_matrix_check_finite(q, err);
 }
 
-crm_status crm_knn_kneighbors(const crm_knn *knn, const crm_matrix *q, int64_t *ind,
-                              double *dist, crm_error *err)
+crm_status crm_knn_kneighbors(const crm_knn *knn,
+                              const crm_matrix *q,
+                              int64_t *ind,
+                              double *dist,
+                              crm_error *err)
 {
     double *d2 = dist;
     crm_status rc = check_query(knn, q, ind, err);
@@ -640,8 +651,8 @@ static void vote_row(const crm_knn *knn, const int64_t *ind, const double *d2, d
     }
 }
 
-crm_status crm_knn_predict_proba(const crm_knn *knn, const crm_matrix *q, double *proba,
-                                 crm_error *err)
+crm_status
+crm_knn_predict_proba(const crm_knn *knn, const crm_matrix *q, double *proba, crm_error *err)
 {
     int64_t *ind;
     double *d2;
@@ -659,8 +670,7 @@ crm_status crm_knn_predict_proba(const crm_knn *knn, const crm_matrix *q, double
     }
     rc = search(knn, q, ind, d2, err);
     for (int64_t i = 0; rc == CRM_OK && i < q->n_rows; i++) {
-        vote_row(knn, ind + i * knn->params.k, d2 + i * knn->params.k,
-                 proba + i * knn->n_classes);
+        vote_row(knn, ind + i * knn->params.k, d2 + i * knn->params.k, proba + i * knn->n_classes);
     }
 done:
     crm_free(ind);
@@ -668,8 +678,7 @@ done:
     return rc;
 }
 
-crm_status crm_knn_predict(const crm_knn *knn, const crm_matrix *q, int32_t *labels,
-                           crm_error *err)
+crm_status crm_knn_predict(const crm_knn *knn, const crm_matrix *q, int32_t *labels, crm_error *err)
 {
     double *p;
     crm_status rc = check_query(knn, q, labels, err);
@@ -704,8 +713,7 @@ crm_knn_algo crm_knn_algo_used(const crm_knn *knn)
     return knn != NULL ? knn->used : CRM_KNN_AUTO;
 }
 
-crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag,
-                        crm_error *err)
+crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag, crm_error *err)
 {
     const char *t;
     crm_status rc;
@@ -736,8 +744,7 @@ crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag
     return rc;
 }
 
-static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader *r,
-                            crm_error *err)
+static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
     int32_t wts = 0;
     int32_t algo = 0;
@@ -787,8 +794,7 @@ static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader
     return rc;
 }
 
-crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **out,
-                        crm_error *err)
+crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **out, crm_error *err)
 {
     crm_knn *knn = NULL;
     crm_section s;

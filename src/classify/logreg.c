@@ -22,12 +22,12 @@
 
 #include "core/core_internal.h"
 
-#define LR_GROUPS 16
+#define LR_GROUPS          16
 #define LR_NEWTON_AUTO_MAX 512
-#define LR_NEWTON_MAX 2048
-#define LR_LBFGS_M 10
-#define LR_TAG "logreg"
-#define LR_FORMAT 1
+#define LR_NEWTON_MAX      2048
+#define LR_LBFGS_M         10
+#define LR_TAG             "logreg"
+#define LR_FORMAT          1
 
 struct crm_logreg {
     crm_logreg_params p;
@@ -79,8 +79,7 @@ crm_status crm_logreg_params_check(const crm_logreg_params *p, crm_error *err)
         return crm__error_set(err, CRM_EINVAL, "logreg: params is NULL");
     }
     if (!(p->c > 0) || !isfinite(p->c)) {
-        return crm__error_set(err, CRM_EINVAL, "logreg: C must be a positive number, got %g",
-                              p->c);
+        return crm__error_set(err, CRM_EINVAL, "logreg: C must be a positive number, got %g", p->c);
     }
     if (p->fit_intercept != 0 && p->fit_intercept != 1) {
         return crm__error_set(err, CRM_EINVAL, "logreg: fit_intercept must be 0 or 1");
@@ -156,8 +155,13 @@ static double sigmoid(double z)
 }
 
 /* Lower triangle of h (d x d) += w * xt xt^T over the first q entries, xt = [x, 1]. */
-static void hess_rank1(double *restrict h, int32_t d, const double *restrict xr, int32_t nf,
-                       int32_t fi, double w, int32_t off)
+static void hess_rank1(double *restrict h,
+                       int32_t d,
+                       const double *restrict xr,
+                       int32_t nf,
+                       int32_t fi,
+                       double w,
+                       int32_t off)
 {
     for (int32_t a = 0; a < nf + fi; a++) {
         double wa = w * (a < nf ? xr[a] : 1.0);
@@ -171,8 +175,13 @@ static void hess_rank1(double *restrict h, int32_t d, const double *restrict xr,
     }
 }
 
-static double row_binary(const lr_prob *pb, const double *th, const double *xr, int32_t yi,
-                         double s, double *restrict g, double *h)
+static double row_binary(const lr_prob *pb,
+                         const double *th,
+                         const double *xr,
+                         int32_t yi,
+                         double s,
+                         double *restrict g,
+                         double *h)
 {
     const int32_t nf = pb->nf;
     double z = pb->fi ? th[nf] : 0.0;
@@ -193,8 +202,14 @@ static double row_binary(const lr_prob *pb, const double *th, const double *xr, 
     return s * (log1pexp(z) - (yi ? z : 0.0));
 }
 
-static double row_multi(const lr_prob *pb, const double *th, const double *xr, int32_t yi,
-                        double s, double *restrict g, double *h, double *restrict z)
+static double row_multi(const lr_prob *pb,
+                        const double *th,
+                        const double *xr,
+                        int32_t yi,
+                        double s,
+                        double *restrict g,
+                        double *h,
+                        double *restrict z)
 {
     const int32_t nf = pb->nf;
     const int32_t q = pb->q;
@@ -391,8 +406,7 @@ static void chol_solve(const double *l, int32_t d, double *b)
 
 /* Newton direction -H^-1 g into dir; a growing ridge rescues a Hessian that rounding made
  * indefinite. work[d * d]. */
-static void newton_dir(const double *hess, const double *grad, int32_t d, double *work,
-                       double *dir)
+static void newton_dir(const double *hess, const double *grad, int32_t d, double *work, double *dir)
 {
     double diag = 0;
     for (int32_t j = 0; j < d; j++) {
@@ -449,8 +463,11 @@ static int line_search(lr_prob *pb, lr_state *st, int grad_at_trial, double *f_n
     return 0;
 }
 
-static crm_status solve_newton(lr_prob *pb, lr_state *st, const crm_logreg_params *p,
-                               const crm_progress *progress, crm_error *err)
+static crm_status solve_newton(lr_prob *pb,
+                               lr_state *st,
+                               const crm_logreg_params *p,
+                               const crm_progress *progress,
+                               crm_error *err)
 {
     const int32_t d = pb->d;
     crm_status rc = CRM_OK;
@@ -492,8 +509,14 @@ done:
 
 /* ---- L-BFGS ---- */
 
-static void lbfgs_dir(const double *grad, int32_t d, const double *s, const double *y,
-                      const double *rho, int32_t n_pairs, int32_t newest, double *alpha,
+static void lbfgs_dir(const double *grad,
+                      int32_t d,
+                      const double *s,
+                      const double *y,
+                      const double *rho,
+                      int32_t n_pairs,
+                      int32_t newest,
+                      double *alpha,
                       double *dir)
 {
     for (int32_t j = 0; j < d; j++) {
@@ -526,8 +549,11 @@ static void lbfgs_dir(const double *grad, int32_t d, const double *s, const doub
     }
 }
 
-static crm_status solve_lbfgs(lr_prob *pb, lr_state *st, const crm_logreg_params *p,
-                              const crm_progress *progress, crm_error *err)
+static crm_status solve_lbfgs(lr_prob *pb,
+                              lr_state *st,
+                              const crm_logreg_params *p,
+                              const crm_progress *progress,
+                              crm_error *err)
 {
     const int32_t d = pb->d;
     crm_status rc = CRM_OK;
@@ -585,8 +611,12 @@ done:
 
 /* ---- fit ---- */
 
-static crm_status check_fit_input(const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                                  const double *sw, int64_t *counts, crm_error *err)
+static crm_status check_fit_input(const crm_matrix *x,
+                                  const int32_t *y,
+                                  int32_t n_classes,
+                                  const double *sw,
+                                  int64_t *counts,
+                                  crm_error *err)
 {
     int32_t present = 0;
     if (n_classes < 2) {
@@ -602,8 +632,10 @@ static crm_status check_fit_input(const crm_matrix *x, const int32_t *y, int32_t
     }
     for (int64_t i = 0; i < x->n_rows; i++) {
         if (y[i] < 0 || y[i] >= n_classes) {
-            return crm__error_set(err, CRM_EINVAL, "logreg: label %d of row %lld is outside "
-                                  "[0, %d)", (int)y[i], (long long)(i + 1), (int)n_classes);
+            return crm__error_set(err, CRM_EINVAL,
+                                  "logreg: label %d of row %lld is outside "
+                                  "[0, %d)",
+                                  (int)y[i], (long long)(i + 1), (int)n_classes);
         }
         if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
             return crm__error_set(err, CRM_EINVAL, "logreg: weight of row %lld is %g",
@@ -615,7 +647,8 @@ static crm_status check_fit_input(const crm_matrix *x, const int32_t *y, int32_t
         present += counts[c] > 0;
     }
     if (present < 2) {
-        return crm__error_set(err, CRM_EDATA, "logreg: the training labels hold only one "
+        return crm__error_set(err, CRM_EDATA,
+                              "logreg: the training labels hold only one "
                               "class; at least two are needed");
     }
     return crm_matrix_check_finite(x, err);
@@ -627,8 +660,8 @@ static crm_status alloc_prob(lr_prob *pb, int want_hess, crm_error *err)
     pb->part_grad = crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->d, sizeof(double));
     pb->part_z = crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->nc, sizeof(double));
     if (want_hess) {
-        pb->part_hess = crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->d * (size_t)pb->d,
-                                        sizeof(double));
+        pb->part_hess =
+            crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->d * (size_t)pb->d, sizeof(double));
     }
     if (pb->part_loss == NULL || pb->part_grad == NULL || pb->part_z == NULL ||
         (want_hess && pb->part_hess == NULL)) {
@@ -646,8 +679,8 @@ static void free_prob(lr_prob *pb)
 }
 
 /* Copy theta into the model's coefficient arrays; multinomial intercepts are centred. */
-static crm_status store_fit(crm_logreg *lr, const lr_prob *pb, const lr_state *st,
-                            int32_t n_classes, crm_error *err)
+static crm_status
+store_fit(crm_logreg *lr, const lr_prob *pb, const lr_state *st, int32_t n_classes, crm_error *err)
 {
     double mean = 0;
     clear_fit(lr);
@@ -679,8 +712,11 @@ static crm_status store_fit(crm_logreg *lr, const lr_prob *pb, const lr_state *s
     return CRM_OK;
 }
 
-static double *effective_weights(const crm_logreg_params *p, const crm_matrix *x,
-                                 const int32_t *y, int32_t n_classes, const double *sw,
+static double *effective_weights(const crm_logreg_params *p,
+                                 const crm_matrix *x,
+                                 const int32_t *y,
+                                 int32_t n_classes,
+                                 const double *sw,
                                  const int64_t *counts)
 {
     int32_t present = 0;
@@ -701,9 +737,13 @@ static double *effective_weights(const crm_logreg_params *p, const crm_matrix *x
     return w;
 }
 
-crm_status crm_logreg_fit(crm_logreg *lr, const crm_matrix *x, const int32_t *y,
-                          int32_t n_classes, const double *sample_weight,
-                          const crm_progress *progress, crm_error *err)
+crm_status crm_logreg_fit(crm_logreg *lr,
+                          const crm_matrix *x,
+                          const int32_t *y,
+                          int32_t n_classes,
+                          const double *sample_weight,
+                          const crm_progress *progress,
+                          crm_error *err)
 {
     lr_prob pb;
     lr_state st;
@@ -748,8 +788,10 @@ crm_status crm_logreg_fit(crm_logreg *lr, const crm_matrix *x, const int32_t *y,
     use_newton = lr->p.solver == CRM_LOGREG_NEWTON ||
                  (lr->p.solver == CRM_LOGREG_AUTO && pb.d <= LR_NEWTON_AUTO_MAX);
     if (lr->p.solver == CRM_LOGREG_NEWTON && pb.d > LR_NEWTON_MAX) {
-        rc = crm__error_set(err, CRM_EINVAL, "logreg: %d coefficients is too many for the "
-                            "Newton solver (at most %d); use L-BFGS", (int)pb.d, LR_NEWTON_MAX);
+        rc = crm__error_set(err, CRM_EINVAL,
+                            "logreg: %d coefficients is too many for the "
+                            "Newton solver (at most %d); use L-BFGS",
+                            (int)pb.d, LR_NEWTON_MAX);
         goto done;
     }
     rc = alloc_prob(&pb, use_newton, err);
@@ -819,8 +861,8 @@ static void proba_row(const crm_logreg *lr, const double *xr, double *out)
     }
 }
 
-crm_status crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, double *proba,
-                                    crm_error *err)
+crm_status
+crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, double *proba, crm_error *err)
 {
     if (lr == NULL || x == NULL || proba == NULL) {
         return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
@@ -829,8 +871,10 @@ crm_status crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, d
         return crm__error_set(err, CRM_ESTATE, "logreg: the model is not fitted");
     }
     if (x->n_cols != lr->nf) {
-        return crm__error_set(err, CRM_EINVAL, "logreg: the model has %d features, the data "
-                              "has %lld columns", (int)lr->nf, (long long)x->n_cols);
+        return crm__error_set(err, CRM_EINVAL,
+                              "logreg: the model has %d features, the data "
+                              "has %lld columns",
+                              (int)lr->nf, (long long)x->n_cols);
     }
     int64_t nb = crm__n_blocks(x->n_rows);
 #pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
@@ -844,8 +888,8 @@ crm_status crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, d
     return CRM_OK;
 }
 
-crm_status crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels,
-                              crm_error *err)
+crm_status
+crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     if (lr == NULL || x == NULL || labels == NULL) {
         return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
@@ -854,8 +898,10 @@ crm_status crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t
         return crm__error_set(err, CRM_ESTATE, "logreg: the model is not fitted");
     }
     if (x->n_cols != lr->nf) {
-        return crm__error_set(err, CRM_EINVAL, "logreg: the model has %d features, the data "
-                              "has %lld columns", (int)lr->nf, (long long)x->n_cols);
+        return crm__error_set(err, CRM_EINVAL,
+                              "logreg: the model has %d features, the data "
+                              "has %lld columns",
+                              (int)lr->nf, (long long)x->n_cols);
     }
     int64_t nb = crm__n_blocks(x->n_rows);
 #pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
@@ -874,7 +920,8 @@ crm_status crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t
         }
     }
     if (lr->k > 256) {
-        return crm__error_set(err, CRM_EUNSUPPORTED, "logreg: predict supports at most 256 "
+        return crm__error_set(err, CRM_EUNSUPPORTED,
+                              "logreg: predict supports at most 256 "
                               "classes; use predict_proba");
     }
     return CRM_OK;
@@ -921,8 +968,8 @@ double crm_logreg_objective(const crm_logreg *lr)
 
 /* ---- save / load ---- */
 
-crm_status crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char *tag,
-                           crm_error *err)
+crm_status
+crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char *tag, crm_error *err)
 {
     crm_status rc;
     if (lr == NULL || w == NULL) {
@@ -935,8 +982,9 @@ crm_status crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char
     if (rc == CRM_OK) {
         rc = crm_model_put_i32(w, LR_FORMAT, err);
     }
-    const int32_t ints[6] = { lr->k, lr->nc, lr->nf, lr->p.fit_intercept, lr->n_iter,
-                              lr->converged };
+    const int32_t ints[6] = {
+        lr->k, lr->nc, lr->nf, lr->p.fit_intercept, lr->n_iter, lr->converged
+    };
     if (rc == CRM_OK) {
         rc = crm_model_put_i32s(w, ints, 6, err);
     }
@@ -953,15 +1001,15 @@ crm_status crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char
     return rc;
 }
 
-static crm_status bad_section(const crm_model_reader *r, const char *tag, const char *what,
-                              crm_error *err)
+static crm_status
+bad_section(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
 {
-    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s",
-                          crm_model_reader_source(r), tag, what);
+    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s", crm_model_reader_source(r),
+                          tag, what);
 }
 
-crm_status crm_logreg_load(const crm_model_reader *r, const char *tag, crm_logreg **out,
-                           crm_error *err)
+crm_status
+crm_logreg_load(const crm_model_reader *r, const char *tag, crm_logreg **out, crm_error *err)
 {
     crm_section s;
     crm_logreg *lr = NULL;

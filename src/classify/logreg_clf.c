@@ -6,8 +6,11 @@
 #include "classify_internal.h"
 #include "core/core_internal.h"
 
-static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_params *p,
-                          crm_rng *rng, const crm_progress *progress, void **model,
+static crm_status clf_fit(const crm__clf_data *train,
+                          const crm_classifier_params *p,
+                          crm_rng *rng,
+                          const crm_progress *progress,
+                          void **model,
                           crm_error *err)
 {
     crm_logreg *lr = NULL;
@@ -34,8 +37,8 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
     return CRM_OK;
 }
 
-static crm_status clf_predict(const void *model, const crm__clf_data *x, double *proba,
-                              crm_error *err)
+static crm_status
+clf_predict(const void *model, const crm__clf_data *x, double *proba, crm_error *err)
 {
     if (x->design == NULL) {
         return crm__error_set(err, CRM_EINTERNAL, "logreg: no design matrix");
@@ -43,14 +46,16 @@ static crm_status clf_predict(const void *model, const crm__clf_data *x, double 
     return crm_logreg_predict_proba(model, x->design, proba, err);
 }
 
-static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
-                           crm_error *err)
+static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag, crm_error *err)
 {
     return crm_logreg_save(model, w, tag, err);
 }
 
-static crm_status clf_load(const crm_model_reader *r, const char *tag,
-                           const crm__clf_schema *schema, void **model, crm_error *err)
+static crm_status clf_load(const crm_model_reader *r,
+                           const char *tag,
+                           const crm__clf_schema *schema,
+                           void **model,
+                           crm_error *err)
 {
     crm_logreg *lr = NULL;
     crm_status rc = crm_logreg_load(r, tag, &lr, err);
@@ -62,7 +67,8 @@ static crm_status clf_load(const crm_model_reader *r, const char *tag,
     int32_t nf = crm_logreg_n_features(lr);
     if (k != schema->n_classes || nf != schema->n_design) {
         crm_logreg_free(lr);
-        return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %d classes x %d features "
+        return crm__error_set(err, CRM_EFORMAT,
+                              "%s: section \"%s\": %d classes x %d features "
                               "do not match the model's %d classes x %d columns",
                               crm_model_reader_source(r), tag, (int)k, (int)nf,
                               (int)schema->n_classes, (int)schema->n_design);

@@ -3,10 +3,9 @@
  * runs fixed blocks of rows in parallel, so a row's probabilities never depend on the
  * thread count. Reference: scikit-learn's MLPClassifier; Kingma and Ba, Adam: a method for
  * stochastic optimization, ICLR 2015. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
-
-#include <cblas.h>
 
 #include <crmkit/alloc.h>
 
@@ -15,7 +14,7 @@
 #include "models_util.h"
 
 #define MLP_PREDICT_BLOCK 512
-#define MLP_MAX_UNITS 100000
+#define MLP_MAX_UNITS     100000
 
 crm_mlp_params crm_mlp_params_default(void)
 {
@@ -73,8 +72,7 @@ crm_status crm_mlp_params_check(const crm_mlp_params *p, crm_error *err)
         return crm__error_set(err, CRM_EINVAL, "validation_fraction must be in (0, 1), got %g",
                               p->validation_fraction);
     }
-    if (!(p->beta1 >= 0 && p->beta1 < 1) || !(p->beta2 >= 0 && p->beta2 < 1) ||
-        !(p->epsilon > 0)) {
+    if (!(p->beta1 >= 0 && p->beta1 < 1) || !(p->beta2 >= 0 && p->beta2 < 1) || !(p->epsilon > 0)) {
         return crm__error_set(err, CRM_EINVAL, "Adam needs beta1, beta2 in [0, 1) and epsilon > 0");
     }
     if (p->n_threads < 0) {
@@ -162,7 +160,10 @@ static void softmax_rows(double *a, int64_t rows, int32_t C)
     }
 }
 
-void crm__mlp_forward(const crm_mlp *m, const double *x, int64_t ldx, int64_t rows,
+void crm__mlp_forward(const crm_mlp *m,
+                      const double *x,
+                      int64_t ldx,
+                      int64_t rows,
                       double *const *acts)
 {
     const double *in = x;
@@ -174,8 +175,8 @@ void crm__mlp_forward(const crm_mlp *m, const double *x, int64_t ldx, int64_t ro
         for (int64_t r = 0; r < rows; r++) {
             memcpy(out + r * n_out, b, (size_t)n_out * sizeof *b);
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n_out, m->sizes[l],
-                    1.0, in, (int)ld_in, m->theta + m->w_off[l], n_out, 1.0, out, n_out);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n_out, m->sizes[l], 1.0,
+                    in, (int)ld_in, m->theta + m->w_off[l], n_out, 1.0, out, n_out);
         if (l + 1 < m->n_layers) {
             for (int64_t i = 0; i < rows * n_out; i++) {
                 out[i] = out[i] > 0 ? out[i] : 0.0;
@@ -188,8 +189,8 @@ void crm__mlp_forward(const crm_mlp *m, const double *x, int64_t ldx, int64_t ro
     }
 }
 
-crm_status crm_mlp_predict_proba(const crm_mlp *m, const crm_matrix *x, double *proba,
-                                 crm_error *err)
+crm_status
+crm_mlp_predict_proba(const crm_mlp *m, const crm_matrix *x, double *proba, crm_error *err)
 {
     int64_t n_blocks;
     int64_t cells;
@@ -206,8 +207,8 @@ crm_status crm_mlp_predict_proba(const crm_mlp *m, const crm_matrix *x, double *
     cells = crm__mlp_act_cells(m) - m->n_classes;
 #pragma omp parallel
     {
-        double *ws = crm_mallocarray((size_t)(cells > 0 ? cells : 1) * MLP_PREDICT_BLOCK,
-                                     sizeof *ws);
+        double *ws =
+            crm_mallocarray((size_t)(cells > 0 ? cells : 1) * MLP_PREDICT_BLOCK, sizeof *ws);
         if (ws == NULL) {
 #pragma omp atomic write
             failed = 1;
@@ -233,8 +234,7 @@ crm_status crm_mlp_predict_proba(const crm_mlp *m, const crm_matrix *x, double *
     return failed ? crm__error_nomem(err) : CRM_OK;
 }
 
-crm_status crm_mlp_predict(const crm_mlp *m, const crm_matrix *x, int32_t *labels,
-                           crm_error *err)
+crm_status crm_mlp_predict(const crm_mlp *m, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     double *p;
     crm_status rc;
@@ -245,8 +245,7 @@ crm_status crm_mlp_predict(const crm_mlp *m, const crm_matrix *x, int32_t *label
     if (rc != CRM_OK) {
         return rc;
     }
-    p = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1) * (size_t)m->n_classes,
-                        sizeof *p);
+    p = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1) * (size_t)m->n_classes, sizeof *p);
     if (p == NULL) {
         return crm__error_nomem(err);
     }
@@ -306,8 +305,7 @@ crm_status crm_mlp_save(const crm_mlp *m, crm_model_writer *w, const char *tag, 
         (rc = crm_model_put_i32(w, m->n_classes, err)) != CRM_OK ||
         (rc = crm_model_put_i64(w, m->d, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, m->params.n_hidden, err)) != CRM_OK ||
-        (rc = crm_model_put_i32s(w, m->params.hidden, (size_t)m->params.n_hidden, err)) !=
-            CRM_OK ||
+        (rc = crm_model_put_i32s(w, m->params.hidden, (size_t)m->params.n_hidden, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, m->n_epochs, err)) != CRM_OK ||
         (rc = crm_model_put_f64(w, m->loss, err)) != CRM_OK ||
         (rc = crm_model_put_f64(w, m->best_val, err)) != CRM_OK) {
@@ -316,8 +314,7 @@ crm_status crm_mlp_save(const crm_mlp *m, crm_model_writer *w, const char *tag, 
     return crm_model_put_f64s(w, m->theta, (size_t)m->n_theta, err);
 }
 
-static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *r,
-                            crm_error *err)
+static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
     int32_t C = 0;
     int64_t d = 0;
@@ -325,8 +322,8 @@ static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *
     crm_section_get_i32(s, &C);
     crm_section_get_i64(s, &d);
     crm_section_get_i32(s, &nh);
-    if (s->failed || C < 2 || C > MLP_MAX_UNITS || d < 1 || d > (int64_t)(s->len / 8) ||
-        nh < 0 || nh > CRM_MLP_MAX_HIDDEN) {
+    if (s->failed || C < 2 || C > MLP_MAX_UNITS || d < 1 || d > (int64_t)(s->len / 8) || nh < 0 ||
+        nh > CRM_MLP_MAX_HIDDEN) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes",
                               crm_model_reader_source(r), s->tag);
     }
@@ -366,8 +363,7 @@ static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *
     return CRM_OK;
 }
 
-crm_status crm_mlp_load(const crm_model_reader *r, const char *tag, crm_mlp **out,
-                        crm_error *err)
+crm_status crm_mlp_load(const crm_model_reader *r, const char *tag, crm_mlp **out, crm_error *err)
 {
     crm_mlp *m = NULL;
     crm_section s;

@@ -6,8 +6,11 @@
 #include "classify_internal.h"
 #include "core/core_internal.h"
 
-static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_params *p,
-                          crm_rng *rng, const crm_progress *progress, void **model,
+static crm_status clf_fit(const crm__clf_data *train,
+                          const crm_classifier_params *p,
+                          crm_rng *rng,
+                          const crm_progress *progress,
+                          void **model,
                           crm_error *err)
 {
     crm_mlp *m = NULL;
@@ -36,8 +39,8 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
     return CRM_OK;
 }
 
-static crm_status clf_predict(const void *model, const crm__clf_data *x, double *proba,
-                              crm_error *err)
+static crm_status
+clf_predict(const void *model, const crm__clf_data *x, double *proba, crm_error *err)
 {
     if (x->design == NULL) {
         return crm__error_set(err, CRM_EINTERNAL, "mlp: no design matrix");
@@ -45,14 +48,16 @@ static crm_status clf_predict(const void *model, const crm__clf_data *x, double 
     return crm_mlp_predict_proba(model, x->design, proba, err);
 }
 
-static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
-                           crm_error *err)
+static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag, crm_error *err)
 {
     return crm_mlp_save(model, w, tag, err);
 }
 
-static crm_status clf_load(const crm_model_reader *r, const char *tag,
-                           const crm__clf_schema *schema, void **model, crm_error *err)
+static crm_status clf_load(const crm_model_reader *r,
+                           const char *tag,
+                           const crm__clf_schema *schema,
+                           void **model,
+                           crm_error *err)
 {
     crm_mlp *m = NULL;
     crm_status rc = crm_mlp_load(r, tag, &m, err);

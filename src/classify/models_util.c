@@ -1,4 +1,6 @@
 /* models_util.c: checks, argmax and seeded stratified splits for the classifier modules. */
+#include "models_util.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -6,10 +8,12 @@
 #include <crmkit/rng.h>
 
 #include "core/core_internal.h"
-#include "models_util.h"
 
-crm_status crm__mdl_check_train(const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                                int allow_nan, crm_error *err)
+crm_status crm__mdl_check_train(const crm_matrix *x,
+                                const int32_t *y,
+                                int32_t n_classes,
+                                int allow_nan,
+                                crm_error *err)
 {
     int32_t seen = 0;
     int64_t *count;
@@ -34,8 +38,8 @@ crm_status crm__mdl_check_train(const crm_matrix *x, const int32_t *y, int32_t n
     for (int64_t i = 0; i < x->n_rows; i++) {
         if (y[i] < 0 || y[i] >= n_classes) {
             crm_free(count);
-            return crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)",
-                                  y[i], (long long)(i + 1), n_classes);
+            return crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)", y[i],
+                                  (long long)(i + 1), n_classes);
         }
         count[y[i]]++;
     }
@@ -61,8 +65,8 @@ crm_status crm__mdl_check_train(const crm_matrix *x, const int32_t *y, int32_t n
     return CRM_OK;
 }
 
-crm_status crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out,
-                                  crm_error *err)
+crm_status
+crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm_error *err)
 {
     if (x == NULL || out == NULL || (x->data == NULL && x->n_rows > 0)) {
         return crm__error_set(err, CRM_EINVAL, "data and output buffer are required");
@@ -87,8 +91,13 @@ int32_t crm__mdl_argmax(const double *p, int32_t n)
 
 /* Rows of each class in shuffled order: order[] holds rows grouped by class, start[c] the
  * first position of class c (start[n_classes] = n). */
-static crm_status class_order(const int32_t *y, int64_t n, int32_t n_classes, uint64_t seed,
-                              int64_t **order_out, int64_t **start_out, crm_error *err)
+static crm_status class_order(const int32_t *y,
+                              int64_t n,
+                              int32_t n_classes,
+                              uint64_t seed,
+                              int64_t **order_out,
+                              int64_t **start_out,
+                              crm_error *err)
 {
     int64_t *order = crm_mallocarray((size_t)n, sizeof *order);
     int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
@@ -119,8 +128,13 @@ static crm_status class_order(const int32_t *y, int64_t n, int32_t n_classes, ui
     return CRM_OK;
 }
 
-crm_status crm__mdl_stratified_folds(const int32_t *y, int64_t n, int32_t n_classes, int32_t k,
-                                     uint64_t seed, int32_t *fold, crm_error *err)
+crm_status crm__mdl_stratified_folds(const int32_t *y,
+                                     int64_t n,
+                                     int32_t n_classes,
+                                     int32_t k,
+                                     uint64_t seed,
+                                     int32_t *fold,
+                                     crm_error *err)
 {
     int64_t *order;
     int64_t *start;
@@ -141,8 +155,12 @@ crm_status crm__mdl_stratified_folds(const int32_t *y, int64_t n, int32_t n_clas
     return CRM_OK;
 }
 
-crm_status crm__mdl_stratified_holdout(const int32_t *y, int64_t n, int32_t n_classes,
-                                       double frac, uint64_t seed, uint8_t *is_val,
+crm_status crm__mdl_stratified_holdout(const int32_t *y,
+                                       int64_t n,
+                                       int32_t n_classes,
+                                       double frac,
+                                       uint64_t seed,
+                                       uint8_t *is_val,
                                        crm_error *err)
 {
     int64_t *order;
@@ -167,8 +185,13 @@ crm_status crm__mdl_stratified_holdout(const int32_t *y, int64_t n, int32_t n_cl
     return CRM_OK;
 }
 
-crm_status crm__mdl_take_rows(const crm_matrix *x, const int32_t *y, const uint8_t *mask,
-                              uint8_t keep, crm_matrix *out, int32_t *y_out, crm_error *err)
+crm_status crm__mdl_take_rows(const crm_matrix *x,
+                              const int32_t *y,
+                              const uint8_t *mask,
+                              uint8_t keep,
+                              crm_matrix *out,
+                              int32_t *y_out,
+                              crm_error *err)
 {
     int64_t n_out = 0;
     int64_t r = 0;

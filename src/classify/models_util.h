@@ -11,12 +11,15 @@
 
 /* Check a training set: x has rows and columns, every cell finite unless allow_nan, y[i] in
  * [0, n_classes), n_classes >= 2 and at least two classes present. CRM_EINVAL / CRM_EDATA. */
-crm_status crm__mdl_check_train(const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                                int allow_nan, crm_error *err);
+crm_status crm__mdl_check_train(const crm_matrix *x,
+                                const int32_t *y,
+                                int32_t n_classes,
+                                int allow_nan,
+                                crm_error *err);
 
 /* Check a matrix given for prediction against the fitted width. CRM_EINVAL. */
-crm_status crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out,
-                                  crm_error *err);
+crm_status
+crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm_error *err);
 
 /* Index of the largest of p[n]; ties go to the lowest index. NaN never wins. */
 int32_t crm__mdl_argmax(const double *p, int32_t n);
@@ -24,19 +27,33 @@ int32_t crm__mdl_argmax(const double *p, int32_t n);
 /* Stratified k-fold: fold[i] in [0, k) for each row. Rows of each class are shuffled with the
  * seed and dealt round-robin, continuing across classes, so fold sizes differ by at most one
  * and every class is spread evenly. Errors: CRM_EINVAL (k < 2 or k > n), CRM_ENOMEM. */
-crm_status crm__mdl_stratified_folds(const int32_t *y, int64_t n, int32_t n_classes, int32_t k,
-                                     uint64_t seed, int32_t *fold, crm_error *err);
+crm_status crm__mdl_stratified_folds(const int32_t *y,
+                                     int64_t n,
+                                     int32_t n_classes,
+                                     int32_t k,
+                                     uint64_t seed,
+                                     int32_t *fold,
+                                     crm_error *err);
 
 /* Stratified hold-out: is_val[i] = 1 for round(frac * n_c) shuffled rows of each class c (at
  * least one row of each class stays in training). Errors: CRM_ENOMEM. */
-crm_status crm__mdl_stratified_holdout(const int32_t *y, int64_t n, int32_t n_classes,
-                                       double frac, uint64_t seed, uint8_t *is_val,
+crm_status crm__mdl_stratified_holdout(const int32_t *y,
+                                       int64_t n,
+                                       int32_t n_classes,
+                                       double frac,
+                                       uint64_t seed,
+                                       uint8_t *is_val,
                                        crm_error *err);
 
 /* Copy the rows of x with mask[i] == keep into out (initialised here) and their labels into
  * y_out (n_out entries, caller-sized to n). */
-crm_status crm__mdl_take_rows(const crm_matrix *x, const int32_t *y, const uint8_t *mask,
-                              uint8_t keep, crm_matrix *out, int32_t *y_out, crm_error *err);
+crm_status crm__mdl_take_rows(const crm_matrix *x,
+                              const int32_t *y,
+                              const uint8_t *mask,
+                              uint8_t keep,
+                              crm_matrix *out,
+                              int32_t *y_out,
+                              crm_error *err);
 
 /* The section tag to use: tag when given, else def. Checks the length. */
 crm_status crm__mdl_tag(const char *tag, const char *def, const char **out, crm_error *err);

@@ -16,21 +16,21 @@
 #include "core/core_internal.h"
 #include "models_util.h"
 
-#define NB_MAX_LEVELS 1000000
+#define NB_MAX_LEVELS  1000000
 #define NB_MAX_CLASSES 100000
-#define NB_TWO_PI 6.283185307179586
+#define NB_TWO_PI      6.283185307179586
 
 struct crm_nbayes {
     crm_nbayes_params params;
     int32_t n_classes; /* 0 until fitted */
     int64_t d;
-    int32_t *n_levels;  /* d */
-    int64_t *cat_off;   /* d: offset of column j's table in cat_logp */
-    double *log_prior;  /* C */
-    double *theta;      /* d * C, column-major by feature: theta[j * C + c] */
-    double *var;        /* d * C */
-    double *log_norm;   /* d * C: -0.5 log(2 pi var) */
-    double *cat_logp;   /* sum_j n_levels[j] * C: cat_logp[off + code * C + c] */
+    int32_t *n_levels; /* d */
+    int64_t *cat_off;  /* d: offset of column j's table in cat_logp */
+    double *log_prior; /* C */
+    double *theta;     /* d * C, column-major by feature: theta[j * C + c] */
+    double *var;       /* d * C */
+    double *log_norm;  /* d * C: -0.5 log(2 pi var) */
+    double *cat_logp;  /* sum_j n_levels[j] * C: cat_logp[off + code * C + c] */
     int64_t n_cat_cells;
 };
 
@@ -119,8 +119,8 @@ void crm_nbayes_free(crm_nbayes *nb)
 }
 
 /* Allocate the fitted arrays for C classes, d columns with the given levels. */
-static crm_status alloc_fit(crm_nbayes *nb, int32_t n_classes, int64_t d, const int32_t *n_levels,
-                            crm_error *err)
+static crm_status
+alloc_fit(crm_nbayes *nb, int32_t n_classes, int64_t d, const int32_t *n_levels, crm_error *err)
 {
     size_t dc = (size_t)d * (size_t)n_classes;
     int64_t cells = 0;
@@ -132,8 +132,8 @@ static crm_status alloc_fit(crm_nbayes *nb, int32_t n_classes, int64_t d, const 
     nb->theta = crm_mallocarray(dc, sizeof *nb->theta);
     nb->var = crm_mallocarray(dc, sizeof *nb->var);
     nb->log_norm = crm_mallocarray(dc, sizeof *nb->log_norm);
-    if (nb->n_levels == NULL || nb->cat_off == NULL || nb->log_prior == NULL ||
-        nb->theta == NULL || nb->var == NULL || nb->log_norm == NULL) {
+    if (nb->n_levels == NULL || nb->cat_off == NULL || nb->log_prior == NULL || nb->theta == NULL ||
+        nb->var == NULL || nb->log_norm == NULL) {
         clear_fit(nb);
         return crm__error_nomem(err);
     }
@@ -158,7 +158,8 @@ static crm_status check_levels(const crm_matrix *x, const int32_t *n_levels, crm
             continue;
         }
         if (n_levels[j] < 1 || n_levels[j] > NB_MAX_LEVELS) {
-            return crm__error_set(err, CRM_EINVAL, "column %lld: n_levels must be in [0, %d], got %d",
+            return crm__error_set(err, CRM_EINVAL,
+                                  "column %lld: n_levels must be in [0, %d], got %d",
                                   (long long)(j + 1), NB_MAX_LEVELS, n_levels[j]);
         }
         for (int64_t i = 0; i < x->n_rows; i++) {
@@ -175,8 +176,14 @@ static crm_status check_levels(const crm_matrix *x, const int32_t *n_levels, crm
 
 /* Per-class mean and population variance of numeric column j (missing cells skipped).
  * cnt[C], sum[C] are scratch. Returns the variance of the whole column in *col_var. */
-static crm_status fit_gaussian(crm_nbayes *nb, const crm_matrix *x, const int32_t *y, int64_t j,
-                               double *cnt, double *sum, double *col_var, crm_error *err)
+static crm_status fit_gaussian(crm_nbayes *nb,
+                               const crm_matrix *x,
+                               const int32_t *y,
+                               int64_t j,
+                               double *cnt,
+                               double *sum,
+                               double *col_var,
+                               crm_error *err)
 {
     int32_t C = nb->n_classes;
     double all_n = 0;
@@ -220,8 +227,8 @@ static crm_status fit_gaussian(crm_nbayes *nb, const crm_matrix *x, const int32_
     return CRM_OK;
 }
 
-static void fit_categorical(crm_nbayes *nb, const crm_matrix *x, const int32_t *y, int64_t j,
-                            double *cnt)
+static void
+fit_categorical(crm_nbayes *nb, const crm_matrix *x, const int32_t *y, int64_t j, double *cnt)
 {
     int32_t C = nb->n_classes;
     int32_t L = nb->n_levels[j];
@@ -244,8 +251,8 @@ static void fit_categorical(crm_nbayes *nb, const crm_matrix *x, const int32_t *
 }
 
 /* Priors and the Gaussian constants once theta/var hold the raw per-class statistics. */
-static crm_status finish_gaussian(crm_nbayes *nb, const double *class_n, double max_var,
-                                  crm_error *err)
+static crm_status
+finish_gaussian(crm_nbayes *nb, const double *class_n, double max_var, crm_error *err)
 {
     int32_t C = nb->n_classes;
     double eps = nb->params.var_smoothing * max_var;
@@ -275,8 +282,12 @@ static crm_status finish_gaussian(crm_nbayes *nb, const double *class_n, double 
     return CRM_OK;
 }
 
-crm_status crm_nbayes_fit(crm_nbayes *nb, const crm_matrix *x, const int32_t *y,
-                          int32_t n_classes, const int32_t *n_levels, crm_error *err)
+crm_status crm_nbayes_fit(crm_nbayes *nb,
+                          const crm_matrix *x,
+                          const int32_t *y,
+                          int32_t n_classes,
+                          const int32_t *n_levels,
+                          crm_error *err)
 {
     double *cnt = NULL;
     double *sum = NULL;
@@ -376,8 +387,8 @@ static void softmax_row(double *p, int32_t C)
 }
 
 /* mode 0: joint log-likelihood, 1: probabilities. */
-static crm_status score(const crm_nbayes *nb, const crm_matrix *x, double *out, int mode,
-                        crm_error *err)
+static crm_status
+score(const crm_nbayes *nb, const crm_matrix *x, double *out, int mode, crm_error *err)
 {
     int64_t n_blocks;
     int32_t C;
@@ -404,20 +415,22 @@ static crm_status score(const crm_nbayes *nb, const crm_matrix *x, double *out, 
     return CRM_OK;
 }
 
-crm_status crm_nbayes_joint_log_likelihood(const crm_nbayes *nb, const crm_matrix *x,
-                                           double *jll, crm_error *err)
+crm_status crm_nbayes_joint_log_likelihood(const crm_nbayes *nb,
+                                           const crm_matrix *x,
+                                           double *jll,
+                                           crm_error *err)
 {
     return score(nb, x, jll, 0, err);
 }
 
-crm_status crm_nbayes_predict_proba(const crm_nbayes *nb, const crm_matrix *x, double *proba,
-                                    crm_error *err)
+crm_status
+crm_nbayes_predict_proba(const crm_nbayes *nb, const crm_matrix *x, double *proba, crm_error *err)
 {
     return score(nb, x, proba, 1, err);
 }
 
-crm_status crm_nbayes_predict(const crm_nbayes *nb, const crm_matrix *x, int32_t *labels,
-                              crm_error *err)
+crm_status
+crm_nbayes_predict(const crm_nbayes *nb, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     double *jll;
     crm_status rc;
@@ -480,8 +493,8 @@ const double *crm_nbayes_var(const crm_nbayes *nb, int64_t j)
     return nb->var + j * nb->n_classes;
 }
 
-crm_status crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag,
-                           crm_error *err)
+crm_status
+crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag, crm_error *err)
 {
     size_t dc;
     const char *t;
@@ -510,8 +523,8 @@ crm_status crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char
     return crm_model_put_f64s(w, nb->cat_logp, (size_t)nb->n_cat_cells, err);
 }
 
-static crm_status load_body(crm_nbayes *nb, crm_section *s, const crm_model_reader *r,
-                            crm_error *err)
+static crm_status
+load_body(crm_nbayes *nb, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
     int32_t C = 0;
     int64_t d = 0;
@@ -572,8 +585,8 @@ static crm_status load_body(crm_nbayes *nb, crm_section *s, const crm_model_read
     return rc;
 }
 
-crm_status crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out,
-                           crm_error *err)
+crm_status
+crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out, crm_error *err)
 {
     crm_nbayes *nb = NULL;
     crm_section s;

@@ -8,8 +8,11 @@
 #include "classify_internal.h"
 #include "core/core_internal.h"
 
-static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_params *p,
-                          crm_rng *rng, const crm_progress *progress, void **model,
+static crm_status clf_fit(const crm__clf_data *train,
+                          const crm_classifier_params *p,
+                          crm_rng *rng,
+                          const crm_progress *progress,
+                          void **model,
                           crm_error *err)
 {
     crm_nbayes *nb = NULL;
@@ -37,8 +40,8 @@ static crm_status clf_fit(const crm__clf_data *train, const crm_classifier_param
     return CRM_OK;
 }
 
-static crm_status clf_predict(const void *model, const crm__clf_data *x, double *proba,
-                              crm_error *err)
+static crm_status
+clf_predict(const void *model, const crm__clf_data *x, double *proba, crm_error *err)
 {
     const crm_matrix *m = crm_nbayes_uses_design(model) ? x->design : x->raw;
     if (m == NULL) {
@@ -53,14 +56,16 @@ static int clf_predict_needs(const void *model)
     return crm_nbayes_uses_design(model) ? CRM__CLF_NEEDS_DESIGN : CRM__CLF_NEEDS_RAW;
 }
 
-static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag,
-                           crm_error *err)
+static crm_status clf_save(const void *model, crm_model_writer *w, const char *tag, crm_error *err)
 {
     return crm_nbayes_save(model, w, tag, err);
 }
 
-static crm_status clf_load(const crm_model_reader *r, const char *tag,
-                           const crm__clf_schema *schema, void **model, crm_error *err)
+static crm_status clf_load(const crm_model_reader *r,
+                           const char *tag,
+                           const crm__clf_schema *schema,
+                           void **model,
+                           crm_error *err)
 {
     crm_nbayes *nb = NULL;
     crm_status rc = crm_nbayes_load(r, tag, &nb, err);

@@ -76,8 +76,7 @@ static int64_t row_nodes(const double *row, int64_t d, struct svm_node *out)
     return k + 1;
 }
 
-static crm_status problem_build(const crm_matrix *x, const int32_t *y, problem *pb,
-                                crm_error *err)
+static crm_status problem_build(const crm_matrix *x, const int32_t *y, problem *pb, crm_error *err)
 {
     int64_t n_nodes = x->n_rows;
     int64_t pos = 0;
@@ -130,14 +129,21 @@ static double scale_gamma(const crm_matrix *x)
 }
 
 /* LIBSVM parameters for C and gamma; weights point into wl/wv (n_classes entries). */
-static void make_param(const crm_svm *svm, double c, double gamma, const int32_t *y, int64_t n,
-                       int *wl, double *wv, struct svm_parameter *prm)
+static void make_param(const crm_svm *svm,
+                       double c,
+                       double gamma,
+                       const int32_t *y,
+                       int64_t n,
+                       int *wl,
+                       double *wv,
+                       struct svm_parameter *prm)
 {
     const crm_svm_params *p = &svm->params;
     memset(prm, 0, sizeof *prm);
     prm->svm_type = C_SVC;
-    prm->kernel_type = p->kernel == CRM_SVM_LINEAR ? LINEAR : p->kernel == CRM_SVM_POLY ? POLY
-                                                                                        : RBF;
+    prm->kernel_type = p->kernel == CRM_SVM_LINEAR ? LINEAR
+                       : p->kernel == CRM_SVM_POLY ? POLY
+                                                   : RBF;
     prm->degree = p->degree;
     prm->gamma = gamma;
     prm->coef0 = p->coef0;
@@ -264,8 +270,8 @@ static struct svm_model *compact(const struct svm_model *t, const crm_svm *svm)
 }
 
 /* One grid job: train on rows with fold != f, count hits on fold f. -1 when out of memory. */
-static int64_t cv_job(const problem *pb, const int32_t *fold, int32_t f,
-                      const struct svm_parameter *prm)
+static int64_t
+cv_job(const problem *pb, const int32_t *fold, int32_t f, const struct svm_parameter *prm)
 {
     struct svm_problem sub;
     struct svm_model *model;
@@ -297,8 +303,13 @@ static int64_t cv_job(const problem *pb, const int32_t *fold, int32_t f,
     return hits;
 }
 
-static crm_status grid_search(crm_svm *svm, const problem *pb, const int32_t *y, int *wl,
-                              double *wv, double base_gamma, crm_error *err)
+static crm_status grid_search(crm_svm *svm,
+                              const problem *pb,
+                              const int32_t *y,
+                              int *wl,
+                              double *wv,
+                              double base_gamma,
+                              crm_error *err)
 {
     const crm_svm_params *p = &svm->params;
     int32_t k = p->grid_folds;
@@ -350,8 +361,8 @@ static crm_status grid_search(crm_svm *svm, const problem *pb, const int32_t *y,
     return rc;
 }
 
-static crm_status train_final(crm_svm *svm, const problem *pb, const int32_t *y, int *wl,
-                              double *wv, crm_error *err)
+static crm_status
+train_final(crm_svm *svm, const problem *pb, const int32_t *y, int *wl, double *wv, crm_error *err)
 {
     struct svm_parameter prm;
     struct svm_problem sp;
@@ -414,8 +425,12 @@ void crm_svm_free(crm_svm *svm)
     crm_free(svm);
 }
 
-crm_status crm_svm_fit(crm_svm *svm, const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                       const crm_progress *progress, crm_error *err)
+crm_status crm_svm_fit(crm_svm *svm,
+                       const crm_matrix *x,
+                       const int32_t *y,
+                       int32_t n_classes,
+                       const crm_progress *progress,
+                       crm_error *err)
 {
     problem pb;
     int *wl = NULL;
@@ -495,8 +510,8 @@ static void proba_row(const crm_svm *svm, const struct svm_node *nodes, double *
 }
 
 /* mode 0: probabilities, 1: labels (int32), 2: decision values. */
-static crm_status score(const crm_svm *svm, const crm_matrix *x, void *out, int mode,
-                        crm_error *err)
+static crm_status
+score(const crm_svm *svm, const crm_matrix *x, void *out, int mode, crm_error *err)
 {
     int64_t n_blocks;
     int failed = 0;
@@ -521,10 +536,9 @@ static crm_status score(const crm_svm *svm, const crm_matrix *x, void *out, int 
         }
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < n_blocks; b++) {
-            int64_t end = (b + 1) * SVM_PREDICT_BLOCK < x->n_rows ? (b + 1) * SVM_PREDICT_BLOCK
-                                                                  : x->n_rows;
-            for (int64_t i = b * SVM_PREDICT_BLOCK; nodes != NULL && dec != NULL && i < end;
-                 i++) {
+            int64_t end =
+                (b + 1) * SVM_PREDICT_BLOCK < x->n_rows ? (b + 1) * SVM_PREDICT_BLOCK : x->n_rows;
+            for (int64_t i = b * SVM_PREDICT_BLOCK; nodes != NULL && dec != NULL && i < end; i++) {
                 row_nodes(CRM_ROW(x, i), svm->d, nodes);
                 if (mode == 0) {
                     proba_row(svm, nodes, dec, (double *)out + i * svm->n_classes);
@@ -545,20 +559,19 @@ static crm_status score(const crm_svm *svm, const crm_matrix *x, void *out, int 
     return failed ? crm__error_nomem(err) : CRM_OK;
 }
 
-crm_status crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba,
-                                 crm_error *err)
+crm_status
+crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba, crm_error *err)
 {
     return score(svm, x, proba, 0, err);
 }
 
-crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels,
-                           crm_error *err)
+crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     return score(svm, x, labels, 1, err);
 }
 
-crm_status crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec,
-                                     crm_error *err)
+crm_status
+crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec, crm_error *err)
 {
     return score(svm, x, dec, 2, err);
 }
@@ -589,8 +602,9 @@ struct crm_svm {
 
 static crm_status no_libsvm(crm_error *err)
 {
-    return crm__error_set(err, CRM_EUNSUPPORTED, "this build of crmkit has no LIBSVM: the SVM "
-                                                 "is not available");
+    return crm__error_set(err, CRM_EUNSUPPORTED,
+                          "this build of crmkit has no LIBSVM: the SVM "
+                          "is not available");
 }
 
 crm_status crm_svm_new(const crm_svm_params *p, crm_svm **out, crm_error *err)
@@ -607,8 +621,12 @@ void crm_svm_free(crm_svm *svm)
     crm_free(svm);
 }
 
-crm_status crm_svm_fit(crm_svm *svm, const crm_matrix *x, const int32_t *y, int32_t n_classes,
-                       const crm_progress *progress, crm_error *err)
+crm_status crm_svm_fit(crm_svm *svm,
+                       const crm_matrix *x,
+                       const int32_t *y,
+                       int32_t n_classes,
+                       const crm_progress *progress,
+                       crm_error *err)
 {
     (void)svm;
     (void)x;
@@ -618,8 +636,8 @@ crm_status crm_svm_fit(crm_svm *svm, const crm_matrix *x, const int32_t *y, int3
     return no_libsvm(err);
 }
 
-crm_status crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba,
-                                 crm_error *err)
+crm_status
+crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba, crm_error *err)
 {
     (void)svm;
     (void)x;
@@ -627,8 +645,7 @@ crm_status crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double
     return no_libsvm(err);
 }
 
-crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels,
-                           crm_error *err)
+crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     (void)svm;
     (void)x;
@@ -636,8 +653,8 @@ crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *lab
     return no_libsvm(err);
 }
 
-crm_status crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec,
-                                     crm_error *err)
+crm_status
+crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec, crm_error *err)
 {
     (void)svm;
     (void)x;

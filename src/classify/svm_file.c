@@ -87,8 +87,7 @@ done:
     return rc;
 }
 
-crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag,
-                        crm_error *err)
+crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag, crm_error *err)
 {
     const struct svm_model *model;
     const char *t;
@@ -203,8 +202,13 @@ static crm_status bad_section(const crm_model_reader *r, const crm_section *s, c
                           crm_model_reader_source(r), s->tag);
 }
 
-static crm_status load_model(crm_svm *svm, crm_section *s, const crm_model_reader *r, int k,
-                             int l, int has_prob, crm_error *err)
+static crm_status load_model(crm_svm *svm,
+                             crm_section *s,
+                             const crm_model_reader *r,
+                             int k,
+                             int l,
+                             int has_prob,
+                             crm_error *err)
 {
     int m = k * (k - 1) / 2;
     int32_t *count = crm_mallocarray((size_t)l, sizeof *count);
@@ -274,8 +278,7 @@ static crm_status load_model(crm_svm *svm, crm_section *s, const crm_model_reade
     return CRM_OK;
 }
 
-static crm_status load_body(crm_svm *svm, crm_section *s, const crm_model_reader *r,
-                            crm_error *err)
+static crm_status load_body(crm_svm *svm, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
     int32_t kernel = -1;
     int32_t k = 0;
@@ -299,15 +302,14 @@ static crm_status load_body(crm_svm *svm, crm_section *s, const crm_model_reader
     if (s->failed || svm->n_classes < 2 || svm->n_classes > SVM_MAX_CLASSES || svm->d < 1 ||
         svm->d > INT32_MAX - 1 || k < 2 || k > svm->n_classes || l < 1 ||
         l > (int32_t)(s->len / 8) || (int64_t)k * k > (int64_t)(s->len / 8) + 4 ||
-        (has_prob != 0 && has_prob != 1) ||
-        crm_svm_params_check(&svm->params, NULL) != CRM_OK || !(svm->gamma_used > 0)) {
+        (has_prob != 0 && has_prob != 1) || crm_svm_params_check(&svm->params, NULL) != CRM_OK ||
+        !(svm->gamma_used > 0)) {
         return bad_section(r, s, err);
     }
     return load_model(svm, s, r, k, l, has_prob, err);
 }
 
-crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out,
-                        crm_error *err)
+crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out, crm_error *err)
 {
     crm_svm *svm = NULL;
     crm_section s;
@@ -370,8 +372,7 @@ double crm_svm_grid_score(const crm_svm *svm)
     return (double)NAN;
 }
 
-crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag,
-                        crm_error *err)
+crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag, crm_error *err)
 {
     (void)svm;
     (void)w;
@@ -379,8 +380,7 @@ crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag
     return crm__error_set(err, CRM_EUNSUPPORTED, "this build of crmkit has no LIBSVM");
 }
 
-crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out,
-                        crm_error *err)
+crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out, crm_error *err)
 {
     (void)r;
     (void)tag;

@@ -51,8 +51,13 @@ crm_status crm_vote_params_check(const crm_vote_params *p, crm_error *err)
     return CRM_OK;
 }
 
-void crm__vote_combine(crm_vote_kind kind, int32_t n_members, const double *const *member_proba,
-                       const double *weights, int64_t n_rows, int32_t n_classes, double *out)
+void crm__vote_combine(crm_vote_kind kind,
+                       int32_t n_members,
+                       const double *const *member_proba,
+                       const double *weights,
+                       int64_t n_rows,
+                       int32_t n_classes,
+                       double *out)
 {
     double wsum = 0;
     for (int32_t m = 0; m < n_members; m++) {
@@ -112,8 +117,8 @@ static crm_status vote_setup(vote_model *v, const crm_classifier_params *p, crm_
                               CRM_CLF_MAX_MEMBERS);
     }
     if (p->vote.n_weights != 0 && p->vote.n_weights != v->n) {
-        return crm__error_set(err, CRM_EINVAL, "%d vote weights for %d members",
-                              p->vote.n_weights, v->n);
+        return crm__error_set(err, CRM_EINVAL, "%d vote weights for %d members", p->vote.n_weights,
+                              v->n);
     }
     for (int32_t m = 0; m < v->n; m++) {
         v->algo[m] = p->n_members > 0 ? p->members[m] : seed_members[m];
@@ -125,8 +130,11 @@ static crm_status vote_setup(vote_model *v, const crm_classifier_params *p, crm_
     return CRM_OK;
 }
 
-static crm_status vote_fit(const crm__clf_data *train, const crm_classifier_params *p,
-                           crm_rng *rng, const crm_progress *progress, void **model,
+static crm_status vote_fit(const crm__clf_data *train,
+                           const crm_classifier_params *p,
+                           crm_rng *rng,
+                           const crm_progress *progress,
+                           void **model,
                            crm_error *err)
 {
     vote_model *v = crm_calloc(1, sizeof *v);
@@ -151,8 +159,8 @@ static crm_status vote_fit(const crm__clf_data *train, const crm_classifier_para
     return CRM_OK;
 }
 
-static crm_status vote_predict(const void *model, const crm__clf_data *x, double *proba,
-                               crm_error *err)
+static crm_status
+vote_predict(const void *model, const crm__clf_data *x, double *proba, crm_error *err)
 {
     const vote_model *v = model;
     int32_t C = x->schema->n_classes;
@@ -175,8 +183,7 @@ static crm_status vote_predict(const void *model, const crm__clf_data *x, double
     return rc;
 }
 
-static crm_status member_tag(const char *tag, int32_t m, char *out, size_t size,
-                             crm_error *err)
+static crm_status member_tag(const char *tag, int32_t m, char *out, size_t size, crm_error *err)
 {
     int len = snprintf(out, size, "%s%d", tag, (int)m);
     if (len < 0 || (size_t)len >= size || len > CRM_MODEL_TAG_BYTES - 8) {
@@ -185,8 +192,7 @@ static crm_status member_tag(const char *tag, int32_t m, char *out, size_t size,
     return CRM_OK;
 }
 
-static crm_status vote_save(const void *model, crm_model_writer *w, const char *tag,
-                            crm_error *err)
+static crm_status vote_save(const void *model, crm_model_writer *w, const char *tag, crm_error *err)
 {
     const vote_model *v = model;
     int32_t algo[CRM_CLF_MAX_MEMBERS];
@@ -211,8 +217,8 @@ static crm_status vote_save(const void *model, crm_model_writer *w, const char *
     return rc;
 }
 
-static crm_status vote_load_head(vote_model *v, crm_section *s, const crm_model_reader *r,
-                                 crm_error *err)
+static crm_status
+vote_load_head(vote_model *v, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
     int32_t kind = -1;
     int32_t algo[CRM_CLF_MAX_MEMBERS];
@@ -241,8 +247,11 @@ static crm_status vote_load_head(vote_model *v, crm_section *s, const crm_model_
     return crm_section_finish(s, r, err);
 }
 
-static crm_status vote_load(const crm_model_reader *r, const char *tag,
-                            const crm__clf_schema *schema, void **model, crm_error *err)
+static crm_status vote_load(const crm_model_reader *r,
+                            const char *tag,
+                            const crm__clf_schema *schema,
+                            void **model,
+                            crm_error *err)
 {
     vote_model *v = crm_calloc(1, sizeof *v);
     char mtag[CRM_MODEL_TAG_BYTES + 8];
@@ -270,13 +279,16 @@ static crm_status vote_load(const crm_model_reader *r, const char *tag,
     return CRM_OK;
 }
 
-static crm_status vote_describe(const void *model, const crm__clf_schema *schema,
-                                void (*line_fn)(void *ud, const char *line), void *ud,
+static crm_status vote_describe(const void *model,
+                                const crm__clf_schema *schema,
+                                void (*line_fn)(void *ud, const char *line),
+                                void *ud,
                                 crm_error *err)
 {
     const vote_model *v = model;
     char line[256];
-    int pos = snprintf(line, sizeof line, "%s vote over", v->kind == CRM_VOTE_HARD ? "hard" : "soft");
+    int pos =
+        snprintf(line, sizeof line, "%s vote over", v->kind == CRM_VOTE_HARD ? "hard" : "soft");
     crm_status rc = CRM_OK;
     for (int32_t m = 0; m < v->n && pos > 0 && (size_t)pos < sizeof line; m++) {
         pos += snprintf(line + pos, sizeof line - (size_t)pos, "%s %s (weight %g)",

@@ -1,8 +1,6 @@
 /* test_gbt.c: histogram gradient-boosted trees: learns nonlinear functions, beats a stump,
  * training loss decreases, thread determinism, missing values, early stopping, class
  * weights, tree limits, save/load, damaged files, bad parameters, out of memory. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 #include <crmkit/rng.h>
 
 #include "classify/gbt_internal.h"
+#include "crm_test.h"
 
 /* Inside a circle of radius 1.2 in [-2, 2]^2 (class 1), plus noise features. */
 static void circle(crm_matrix *x, int32_t **y, int64_t n, int32_t p, uint64_t seed)
@@ -420,25 +419,54 @@ static void gbt_rejects_bad_params_and_data(void **state)
         const char *field;
         void (*set)(crm_gbt_params *p);
     } cases[] = {
-        { "learning_rate", NULL }, { "max_iter", NULL },      { "max_leaf_nodes", NULL },
-        { "max_depth", NULL },     { "min_samples_leaf", NULL }, { "l2_regularization", NULL },
-        { "max_bins", NULL },      { "early_stopping", NULL },   { "validation_fraction", NULL },
-        { "n_iter_no_change", NULL }, { "tol", NULL },
+        { "learning_rate", NULL },
+        { "max_iter", NULL },
+        { "max_leaf_nodes", NULL },
+        { "max_depth", NULL },
+        { "min_samples_leaf", NULL },
+        { "l2_regularization", NULL },
+        { "max_bins", NULL },
+        { "early_stopping", NULL },
+        { "validation_fraction", NULL },
+        { "n_iter_no_change", NULL },
+        { "tol", NULL },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         crm_gbt_params p = crm_gbt_params_default();
         switch (c) {
-        case 0: p.learning_rate = 0; break;
-        case 1: p.max_iter = 0; break;
-        case 2: p.max_leaf_nodes = 1; break;
-        case 3: p.max_depth = -1; break;
-        case 4: p.min_samples_leaf = 0; break;
-        case 5: p.l2_regularization = -1; break;
-        case 6: p.max_bins = 256; break;
-        case 7: p.early_stopping = 2; break;
-        case 8: p.validation_fraction = 1.0; break;
-        case 9: p.n_iter_no_change = 0; break;
-        default: p.tol = NAN; break;
+        case 0:
+            p.learning_rate = 0;
+            break;
+        case 1:
+            p.max_iter = 0;
+            break;
+        case 2:
+            p.max_leaf_nodes = 1;
+            break;
+        case 3:
+            p.max_depth = -1;
+            break;
+        case 4:
+            p.min_samples_leaf = 0;
+            break;
+        case 5:
+            p.l2_regularization = -1;
+            break;
+        case 6:
+            p.max_bins = 256;
+            break;
+        case 7:
+            p.early_stopping = 2;
+            break;
+        case 8:
+            p.validation_fraction = 1.0;
+            break;
+        case 9:
+            p.n_iter_no_change = 0;
+            break;
+        default:
+            p.tol = NAN;
+            break;
         }
         assert_int_equal(crm_gbt_new(&p, &g, &err), CRM_EINVAL);
         assert_non_null(strstr(err.msg, cases[c].field));
@@ -516,8 +544,8 @@ static void gbt_bins_are_quantiles_and_consistent(void **state)
     assert_int_equal(crm_matrix_init(&x, n, 3, NULL), CRM_OK);
     for (int64_t i = 0; i < n; i++) {
         double *r = CRM_ROW(&x, i);
-        r[0] = crm_rng_normal(&rng);                               /* continuous */
-        r[1] = (double)crm_rng_below(&rng, 7);                    /* 7 levels */
+        r[0] = crm_rng_normal(&rng);                                        /* continuous */
+        r[1] = (double)crm_rng_below(&rng, 7);                              /* 7 levels */
         r[2] = i % 10 == 0 ? NAN : (double)(crm_rng_below(&rng, 3000) / 3); /* ties, NaN */
     }
     assert_int_equal(crm__gbt_mapper_fit(&x, NULL, n, 255, &rng, 2, &m, NULL), CRM_OK);
@@ -571,8 +599,8 @@ static double next_num(char **cur)
  * pick another split now and then (crmkit keeps them in float32 too, but sums them in another
  * order): compare mean and worst differences of probabilities and
  * the predicted classes. */
-static void check_gbt_golden(const char *name, double mean_tol, double max_tol,
-                             int32_t max_label_diff)
+static void
+check_gbt_golden(const char *name, double mean_tol, double max_tol, int32_t max_label_diff)
 {
     char rel[128];
     snprintf(rel, sizeof rel, "golden/boost/gbt_%s.txt", name);

@@ -1,8 +1,6 @@
 /* test_knn.c: KNN against scikit-learn (neighbours, distances, probabilities, predictions),
  * brute force against the k-d tree and a naive search on data full of ties, thread counts,
  * save/load round trip, bad parameters. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +9,8 @@
 #include <crmkit/knn.h>
 #include <crmkit/model.h>
 #include <crmkit/rng.h>
+
+#include "crm_test.h"
 
 #ifdef _OPENMP
 #include <omp.h>

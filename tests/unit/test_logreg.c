@@ -1,11 +1,11 @@
 /* test_logreg.c: logistic regression against scikit-learn's optimum (golden files from
  * scripts/golden/make_boost_golden.py), both solvers, thread determinism, save/load, errors. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "crm_test.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -207,8 +207,7 @@ static void logreg_is_bit_identical_with_1_and_2_threads(void **state)
         assert_int_equal(crm_logreg_fit(a, &x, y, 3, NULL, NULL, NULL), CRM_OK);
         assert_int_equal(crm_logreg_fit(b, &x, y, 3, NULL, NULL, NULL), CRM_OK);
         assert_memory_equal(crm_logreg_coef(a), crm_logreg_coef(b), 3 * 6 * sizeof(double));
-        assert_memory_equal(crm_logreg_intercept(a), crm_logreg_intercept(b),
-                            3 * sizeof(double));
+        assert_memory_equal(crm_logreg_intercept(a), crm_logreg_intercept(b), 3 * sizeof(double));
         assert_int_equal(crm_logreg_predict_proba(a, &x, pa, NULL), CRM_OK);
         assert_int_equal(crm_logreg_predict_proba(b, &x, pb, NULL), CRM_OK);
         assert_memory_equal(pa, pb, 3000 * 3 * sizeof *pa);

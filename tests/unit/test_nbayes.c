@@ -1,7 +1,5 @@
 /* test_nbayes.c: naive Bayes against scikit-learn's GaussianNB and CategoricalNB (golden
  * files), missing values, save/load round trip, bad parameters and inputs. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +7,7 @@
 #include <crmkit/model.h>
 #include <crmkit/nbayes.h>
 
+#include "crm_test.h"
 #include "models_golden.h"
 
 static void nbayes_gaussian_matches_scikit_learn(void **state)

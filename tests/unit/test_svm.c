@@ -2,8 +2,6 @@
  * scikit-learn's SVC (golden file), survive save/load bit for bit (run under ASan, this also
  * proves the rebuilt model is freed correctly by svm_free_and_destroy_model), reproducible
  * probabilities, class weights, grid search, damaged sections and bad parameters. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +11,8 @@
 #include <crmkit/model.h>
 #include <crmkit/rng.h>
 #include <crmkit/svm.h>
+
+#include "crm_test.h"
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -2,8 +2,6 @@
  * probabilities (table-driven), and an ensemble of KNN, naive Bayes and MLP fitted through
  * the algorithm vtables: its hard vote equals the majority of its members fitted alone, and
  * save/load keeps its predictions bit for bit. Bad parameters and damaged sections too. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +13,7 @@
 #include "classify/classify_internal.h"
 #include "classify/models_util.h"
 #include "classify/vote_internal.h"
+#include "crm_test.h"
 
 typedef struct combine_case {
     crm_vote_kind kind;
@@ -28,14 +27,26 @@ typedef struct combine_case {
 static void vote_combine_follows_the_documented_rule(void **state)
 {
     static const combine_case cases[] = {
-        { CRM_VOTE_HARD, 3, 2, { { .9, .1 }, { .4, .6 }, { .45, .55 } }, 1,
+        { CRM_VOTE_HARD,
+          3,
+          2,
+          { { .9, .1 }, { .4, .6 }, { .45, .55 } },
+          1,
           "majority beats a higher mean probability" },
         { CRM_VOTE_HARD, 2, 2, { { .9, .1 }, { .3, .7 } }, 0, "1-1 tie: higher mean wins (0)" },
         { CRM_VOTE_HARD, 2, 2, { { .9, .1 }, { .05, .95 } }, 1, "1-1 tie: higher mean (1)" },
         { CRM_VOTE_HARD, 2, 2, { { .6, .4 }, { .4, .6 } }, 0, "equal mean: lowest index" },
-        { CRM_VOTE_HARD, 3, 3, { { .5, .3, .2 }, { .1, .5, .4 }, { .3, .1, .6 } }, 2,
+        { CRM_VOTE_HARD,
+          3,
+          3,
+          { { .5, .3, .2 }, { .1, .5, .4 }, { .3, .1, .6 } },
+          2,
           "three-way 1-1-1 tie: means .3 .3 .4" },
-        { CRM_VOTE_SOFT, 3, 2, { { .9, .1 }, { .4, .6 }, { .45, .55 } }, 0,
+        { CRM_VOTE_SOFT,
+          3,
+          2,
+          { { .9, .1 }, { .4, .6 }, { .45, .55 } },
+          0,
           "soft: mean .583 for class 0" },
     };
     (void)state;
@@ -52,8 +63,7 @@ static void vote_combine_follows_the_documented_rule(void **state)
         }
         crm_assert_close(sum, 1.0, 1e-15, 0);
         if (crm__mdl_argmax(out, c->n_classes) != want) {
-            fail_msg("case %zu (%s): got class %d", t, c->why,
-                     crm__mdl_argmax(out, c->n_classes));
+            fail_msg("case %zu (%s): got class %d", t, c->why, crm__mdl_argmax(out, c->n_classes));
         }
     }
 }

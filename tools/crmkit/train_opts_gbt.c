@@ -67,9 +67,8 @@ int train_opt_gbt(crm_classifier_params *p, const char *name, const char *value)
         }
         if (!cli_parse_double(value, &v) || (o->min_open ? !(v > o->min) : !(v >= o->min)) ||
             (o->max_open ? !(v < o->max) : !(v <= o->max))) {
-            fprintf(stderr, "crmkit train: --%s wants a number in %s%g, %g%s, got \"%s\"\n",
-                    name, o->min_open ? "(" : "[", o->min, o->max, o->max_open ? ")" : "]",
-                    value);
+            fprintf(stderr, "crmkit train: --%s wants a number in %s%g, %g%s, got \"%s\"\n", name,
+                    o->min_open ? "(" : "[", o->min, o->max, o->max_open ? ")" : "]", value);
             return -1;
         }
         memcpy(base + o->offset, &v, sizeof v);
@@ -83,8 +82,10 @@ int train_opt_gbt(crm_classifier_params *p, const char *name, const char *value)
         } else if (strcmp(value, "0") == 0 || strcmp(value, "off") == 0) {
             p->gbt.early_stopping = 0;
         } else {
-            fprintf(stderr, "crmkit train: --gbt-early-stopping wants auto, on or off, got "
-                            "\"%s\"\n", value);
+            fprintf(stderr,
+                    "crmkit train: --gbt-early-stopping wants auto, on or off, got "
+                    "\"%s\"\n",
+                    value);
             return -1;
         }
         return 1;
@@ -94,17 +95,16 @@ int train_opt_gbt(crm_classifier_params *p, const char *name, const char *value)
 
 void train_help_gbt(FILE *fp)
 {
-    fprintf(fp,
-            "  --gbt-max-iter N       boosting iterations (default 100)\n"
-            "  --gbt-learning-rate R  shrinkage of each tree (default 0.1)\n"
-            "  --gbt-max-leaf-nodes N leaves per tree, 0 = no limit (default 31)\n"
-            "  --gbt-max-depth D      depth limit, 0 = none (default 0)\n"
-            "  --gbt-min-samples-leaf N rows per leaf (default 20)\n"
-            "  --gbt-l2 L             L2 regularisation of leaf values (default 0)\n"
-            "  --gbt-max-bins N       histogram bins per feature, 2..255 (default 255)\n"
-            "  --gbt-early-stopping M auto (on above 10,000 rows), on or off (default auto)\n"
-            "  --gbt-validation-fraction F  held out for early stopping (default 0.1)\n"
-            "  --gbt-n-iter-no-change N     patience of early stopping (default 10)\n"
-            "  --gbt-tol T            minimum validation-loss gain (default 1e-7)\n"
-            "  --gbt-balanced 0|1     weight classes by n / (k * n_class) (default 0)\n");
+    fprintf(fp, "  --gbt-max-iter N       boosting iterations (default 100)\n"
+                "  --gbt-learning-rate R  shrinkage of each tree (default 0.1)\n"
+                "  --gbt-max-leaf-nodes N leaves per tree, 0 = no limit (default 31)\n"
+                "  --gbt-max-depth D      depth limit, 0 = none (default 0)\n"
+                "  --gbt-min-samples-leaf N rows per leaf (default 20)\n"
+                "  --gbt-l2 L             L2 regularisation of leaf values (default 0)\n"
+                "  --gbt-max-bins N       histogram bins per feature, 2..255 (default 255)\n"
+                "  --gbt-early-stopping M auto (on above 10,000 rows), on or off (default auto)\n"
+                "  --gbt-validation-fraction F  held out for early stopping (default 0.1)\n"
+                "  --gbt-n-iter-no-change N     patience of early stopping (default 10)\n"
+                "  --gbt-tol T            minimum validation-loss gain (default 1e-7)\n"
+                "  --gbt-balanced 0|1     weight classes by n / (k * n_class) (default 0)\n");
 }

@@ -19,8 +19,7 @@ int train_opt_logreg(crm_classifier_params *p, const char *name, const char *val
     }
     if (strcmp(name, "logreg-tol") == 0) {
         if (!cli_parse_double(value, &v) || !(v >= 0.0)) {
-            fprintf(stderr, "crmkit train: --logreg-tol wants a number >= 0, got \"%s\"\n",
-                    value);
+            fprintf(stderr, "crmkit train: --logreg-tol wants a number >= 0, got \"%s\"\n", value);
             return -1;
         }
         p->logreg.tol = v;
@@ -28,8 +27,10 @@ int train_opt_logreg(crm_classifier_params *p, const char *name, const char *val
     }
     if (strcmp(name, "logreg-max-iter") == 0) {
         if (!cli_parse_int(value, 1, 1000000, &n)) {
-            fprintf(stderr, "crmkit train: --logreg-max-iter wants an integer in [1, 1000000], "
-                            "got \"%s\"\n", value);
+            fprintf(stderr,
+                    "crmkit train: --logreg-max-iter wants an integer in [1, 1000000], "
+                    "got \"%s\"\n",
+                    value);
             return -1;
         }
         p->logreg.max_iter = (int32_t)n;
@@ -55,8 +56,10 @@ int train_opt_logreg(crm_classifier_params *p, const char *name, const char *val
         } else if (strcmp(value, "lbfgs") == 0) {
             p->logreg.solver = CRM_LOGREG_LBFGS;
         } else {
-            fprintf(stderr, "crmkit train: --logreg-solver wants auto, newton or lbfgs, got "
-                            "\"%s\"\n", value);
+            fprintf(stderr,
+                    "crmkit train: --logreg-solver wants auto, newton or lbfgs, got "
+                    "\"%s\"\n",
+                    value);
             return -1;
         }
         return 1;

@@ -39,10 +39,11 @@ int train_opt_nb(crm_classifier_params *p, const char *name, const char *value)
 
 void train_help_nb(FILE *fp)
 {
-    fprintf(fp, "  --nb-var-smoothing V   added variance, times the largest column variance "
-                "(default 1e-9)\n"
-                "  --nb-alpha A           Laplace smoothing of category counts (default 1)\n"
-                "  --nb-fit-prior 0|1     class frequencies as priors (default 1)\n"
-                "  --nb-design 0|1        1: Gaussians on the one-hot, scaled design matrix, as\n"
-                "                         scikit-learn's GaussianNB (default 0: categorical counts)\n");
+    fprintf(fp,
+            "  --nb-var-smoothing V   added variance, times the largest column variance "
+            "(default 1e-9)\n"
+            "  --nb-alpha A           Laplace smoothing of category counts (default 1)\n"
+            "  --nb-fit-prior 0|1     class frequencies as priors (default 1)\n"
+            "  --nb-design 0|1        1: Gaussians on the one-hot, scaled design matrix, as\n"
+            "                         scikit-learn's GaussianNB (default 0: categorical counts)\n");
 }

@@ -131,19 +131,18 @@ int train_opt_svm(crm_classifier_params *p, const char *name, const char *value)
 
 void train_help_svm(FILE *fp)
 {
-    fprintf(fp,
-            "  --svm-kernel K         linear, rbf or poly (default rbf)\n"
-            "  --svm-c C              penalty (default 1)\n"
-            "  --svm-gamma G          kernel width, or scale = 1 / (columns x variance) "
-            "(default scale)\n"
-            "  --svm-degree D         polynomial degree (default 3)\n"
-            "  --svm-coef0 R          polynomial constant (default 0)\n"
-            "  --svm-probability 0|1  Platt probabilities (default 1)\n"
-            "  --svm-class-weight W   balanced, none, or C factors per class such as 1,3\n"
-            "  --svm-grid 0|1         choose C and gamma by stratified cross-validation\n"
-            "  --svm-grid-c LIST      C values to try (default 0.1,1,10)\n"
-            "  --svm-grid-gamma LIST  factors of the gamma to try (default 0.1,1,10)\n"
-            "  --svm-grid-folds K     folds of the grid search (default 3)\n"
-            "  --svm-tol T            LIBSVM stopping tolerance (default 0.001)\n"
-            "  --svm-cache-mb M       kernel cache in MB (default 200)\n");
+    fprintf(fp, "  --svm-kernel K         linear, rbf or poly (default rbf)\n"
+                "  --svm-c C              penalty (default 1)\n"
+                "  --svm-gamma G          kernel width, or scale = 1 / (columns x variance) "
+                "(default scale)\n"
+                "  --svm-degree D         polynomial degree (default 3)\n"
+                "  --svm-coef0 R          polynomial constant (default 0)\n"
+                "  --svm-probability 0|1  Platt probabilities (default 1)\n"
+                "  --svm-class-weight W   balanced, none, or C factors per class such as 1,3\n"
+                "  --svm-grid 0|1         choose C and gamma by stratified cross-validation\n"
+                "  --svm-grid-c LIST      C values to try (default 0.1,1,10)\n"
+                "  --svm-grid-gamma LIST  factors of the gamma to try (default 0.1,1,10)\n"
+                "  --svm-grid-folds K     folds of the grid search (default 3)\n"
+                "  --svm-tol T            LIBSVM stopping tolerance (default 0.001)\n"
+                "  --svm-cache-mb M       kernel cache in MB (default 200)\n");
 }

@@ -27,8 +27,10 @@ int train_opt_vote(crm_classifier_params *p, const char *name, const char *value
         }
         cli_free_list(items);
         if (!ok) {
-            fprintf(stderr, "crmkit train: --vote-weights wants one positive weight per member "
-                            "such as 1,1,2, got \"%s\"\n", value);
+            fprintf(stderr,
+                    "crmkit train: --vote-weights wants one positive weight per member "
+                    "such as 1,1,2, got \"%s\"\n",
+                    value);
             return -1;
         }
         p->vote.n_weights = n;
