@@ -374,6 +374,11 @@ static crm_status fimi_line(crm__fim_rstate *st, const char *s, size_t n, int64_
         if (i == start || v > INT32_MAX || (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')) {
             return fimi_bad_token(st, s, n, start, line_no, err);
         }
+        /* the direct table inline: most codes were seen before */
+        if (v < st->db->code_dir_cap && st->db->code_dir[v] >= 0) {
+            st->ids[m++] = st->db->code_dir[v];
+            continue;
+        }
         rc = crm__fim_db_intern_code(st->db, v, &st->ids[m], err);
         if (rc != CRM_OK) {
             return rc;
