@@ -1,10 +1,14 @@
 /* bench_fim.c: the three miners on the FIMI benchmark files at the supports of the data
- * README: mining time (best of R runs, itemsets counted, not written) and CPU time, the
- * itemset count (which must agree), and the ratio of each miner to N-List. A second table
- * times N-List end to end with every itemset written in SPMF text to /dev/null.
+ * README, on the database already in memory: milliseconds per mining (itemsets counted, not
+ * written) and CPU milliseconds, the itemset count (which must agree), and the ratio of each
+ * miner to N-List; the last column is N-List with every itemset written in SPMF text to
+ * /dev/null. Each time is the best of RUNS batches, a batch repeating the mining until it
+ * lasts 50 ms, so jobs of a millisecond are timed as well as long ones. Apriori runs one
+ * batch.
  *
- * usage: bench_fim [FIMI_DIR] [RUNS]   (default ../shared/data/fimi, 3 runs)
- * Prints Markdown tables for bench/results/fim.md. */
+ * usage: bench_fim [FIMI_DIR] [RUNS] [THREADS] [SET[:MINSUP]...]
+ *   (default ../shared/data/fimi, 5 runs, THREADS 0 = OpenMP default; SETs pick rows)
+ * Prints a Markdown table for bench/results/fim.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,70 +60,114 @@ static crm_status count_sink(void *ud, const int32_t *items, int32_t n, int64_t 
     return CRM_OK;
 }
 
-/* Best-of-runs wall and CPU seconds of one mining; -1 on error. */
-static int64_t time_mine(const crm_fim_db *db, const bench_case *c, crm_fim_algo algo,
-                         FILE *out, int runs, double *best_wall, double *best_cpu)
+/* One mining; the itemset count, -1 on error. */
+static int64_t
+mine_once(const crm_fim_db *db, const bench_case *c, crm_fim_algo algo, int threads, FILE *out)
 {
-    int64_t n = -1;
-    *best_wall = 1e30;
-    *best_cpu = 1e30;
-    for (int r = 0; r < runs; r++) {
-        crm_fim_params p = crm_fim_params_default();
-        crm_itemset_writer *w = NULL;
-        crm_itemset_sink sink;
-        crm_fim_stats st;
-        crm_error err;
-        int64_t count = 0;
-        double w0, c0, dw, dc;
-        p.algo = algo;
-        p.minsup = c->minsup;
-        p.minsup_count = c->minsup_count;
-        p.max_itemsets = 0;
-        w0 = wall();
-        c0 = cpu();
-        if (out != NULL) {
-            if (crm_itemset_writer_new(out, CRM_ITEMSET_SPMF, db, &w, &err) != CRM_OK) {
-                return -1;
-            }
-            sink = crm_itemset_writer_sink(w);
-        } else {
-            sink.fn = count_sink;
-            sink.ud = &count;
-        }
-        if (crm_fim_mine(db, &p, &sink, NULL, &st, &err) != CRM_OK ||
-            (w != NULL && crm_itemset_writer_finish(w, &err) != CRM_OK)) {
-            fprintf(stderr, "bench_fim: %s: %s\n", c->file, err.msg);
-            crm_itemset_writer_free(w);
+    crm_fim_params p = crm_fim_params_default();
+    crm_itemset_writer *w = NULL;
+    crm_itemset_sink sink;
+    crm_fim_stats st;
+    crm_error err;
+    int64_t count = 0;
+    p.algo = algo;
+    p.minsup = c->minsup;
+    p.minsup_count = c->minsup_count;
+    p.max_itemsets = 0;
+    p.n_threads = threads;
+    if (out != NULL) {
+        if (crm_itemset_writer_new(out, CRM_ITEMSET_SPMF, db, &w, &err) != CRM_OK) {
             return -1;
         }
-        dw = wall() - w0;
-        dc = cpu() - c0;
+        sink = crm_itemset_writer_sink(w);
+    } else {
+        sink.fn = count_sink;
+        sink.ud = &count;
+    }
+    if (crm_fim_mine(db, &p, &sink, NULL, &st, &err) != CRM_OK ||
+        (w != NULL && crm_itemset_writer_finish(w, &err) != CRM_OK)) {
+        fprintf(stderr, "bench_fim: %s: %s\n", c->file, err.msg);
         crm_itemset_writer_free(w);
-        n = st.n_itemsets;
+        return -1;
+    }
+    crm_itemset_writer_free(w);
+    return st.n_itemsets;
+}
+
+/* Best-of-runs wall and CPU milliseconds per mining, each run a batch of minings lasting
+ * at least 50 ms (the count from a first, untimed mining); -1 on error. */
+static int64_t time_mine(const crm_fim_db *db,
+                         const bench_case *c,
+                         crm_fim_algo algo,
+                         int threads,
+                         FILE *out,
+                         int runs,
+                         double *best_wall,
+                         double *best_cpu)
+{
+    double w0 = wall();
+    int64_t n = mine_once(db, c, algo, threads, out);
+    double once = wall() - w0;
+    int reps = once >= 0.05 ? 1 : (int)(0.05 / (once > 1e-6 ? once : 1e-6)) + 1;
+    *best_wall = 1e30;
+    *best_cpu = 1e30;
+    for (int r = 0; r < runs && n >= 0; r++) {
+        double c0 = cpu(), dw, dc;
+        w0 = wall();
+        for (int k = 0; k < reps && n >= 0; k++) {
+            if (mine_once(db, c, algo, threads, out) != n) {
+                n = -1;
+            }
+        }
+        dw = (wall() - w0) * 1e3 / reps;
+        dc = (cpu() - c0) * 1e3 / reps;
         *best_wall = dw < *best_wall ? dw : *best_wall;
         *best_cpu = dc < *best_cpu ? dc : *best_cpu;
     }
     return n;
 }
 
+/* Is case c picked by the SET[:MINSUP] arguments (all cases when there are none)? */
+static int picked(const bench_case *c, int argc, char **argv)
+{
+    if (argc <= 4) {
+        return 1;
+    }
+    for (int i = 4; i < argc; i++) {
+        size_t n = strcspn(argv[i], ":");
+        const char *sup = argv[i][n] == ':' ? argv[i] + n + 1 : NULL;
+        double v = sup != NULL ? atof(sup) : 0;
+        if (strncmp(c->file, argv[i], n) == 0 && c->file[n] == '.' &&
+            (sup == NULL ||
+             (c->minsup_count > 0 ? (double)c->minsup_count == v : c->minsup == v))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared/data/fimi";
-    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    int threads = argc > 3 ? atoi(argv[3]) : 0;
     FILE *devnull = fopen("/dev/null", "w");
     const char *loaded = "";
     crm_fim_db *db = NULL;
-    if (runs < 1 || devnull == NULL) {
+    if (runs < 1 || threads < 0 || devnull == NULL) {
         return 2;
     }
-    printf("| set | minsup | itemsets | N-List s (cpu) | FP-Growth s (cpu) | x N-List | Apriori s "
-           "(cpu) | x N-List | N-List + SPMF to /dev/null s |\n");
+    printf("| set | minsup | itemsets | N-List ms (cpu) | FP-Growth ms (cpu) | x N-List | Apriori "
+           "ms (cpu) | x N-List | N-List + SPMF to /dev/null ms |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const bench_case *c = &cases[k];
         double wn, cn, wf, cf, wa = 0, ca = 0, wo, co;
         int64_t nn, nf, na = -2, no;
         char sup[32];
+        if (!picked(c, argc, argv)) {
+            continue;
+        }
         if (strcmp(loaded, c->file) != 0) {
             char path[1024];
             crm_error err;
@@ -132,12 +180,12 @@ int main(int argc, char **argv)
             }
             loaded = c->file;
         }
-        nn = time_mine(db, c, CRM_FIM_NLIST, NULL, runs, &wn, &cn);
-        nf = time_mine(db, c, CRM_FIM_FPGROWTH, NULL, runs, &wf, &cf);
+        nn = time_mine(db, c, CRM_FIM_NLIST, threads, NULL, runs, &wn, &cn);
+        nf = time_mine(db, c, CRM_FIM_FPGROWTH, threads, NULL, runs, &wf, &cf);
         if (c->apriori) {
-            na = time_mine(db, c, CRM_FIM_APRIORI, NULL, 1, &wa, &ca);
+            na = time_mine(db, c, CRM_FIM_APRIORI, threads, NULL, 1, &wa, &ca);
         }
-        no = time_mine(db, c, CRM_FIM_NLIST, devnull, runs, &wo, &co);
+        no = time_mine(db, c, CRM_FIM_NLIST, threads, devnull, runs, &wo, &co);
         if (nn < 0 || nf != nn || no != nn || (c->apriori && na != nn)) {
             fprintf(stderr, "bench_fim: %s: the miners disagree (%lld %lld %lld %lld)\n", c->file,
                     (long long)nn, (long long)nf, (long long)na, (long long)no);
@@ -148,14 +196,14 @@ int main(int argc, char **argv)
         } else {
             snprintf(sup, sizeof sup, "%g", c->minsup);
         }
-        printf("| %.*s | %s | %lld | %.3f (%.3f) | %.3f (%.3f) | %.1f | ", (int)strcspn(c->file, "."),
-               c->file, sup, (long long)nn, wn, cn, wf, cf, wf / wn);
+        printf("| %.*s | %s | %lld | %.3g (%.3g) | %.3g (%.3g) | %.2f | ",
+               (int)strcspn(c->file, "."), c->file, sup, (long long)nn, wn, cn, wf, cf, wf / wn);
         if (c->apriori) {
-            printf("%.3f (%.3f) | %.1f | ", wa, ca, wa / wn);
+            printf("%.4g (%.4g) | %.1f | ", wa, ca, wa / wn);
         } else {
             printf("- | - | ");
         }
-        printf("%.3f (%.3f) |\n", wo, co);
+        printf("%.3g (%.3g) |\n", wo, co);
         fflush(stdout);
     }
     crm_fim_db_free(db);

@@ -1,67 +1,65 @@
 #!/usr/bin/env bash
-# fim_vs_weka.sh: crmkit itemsets (N-List, end to end: read .gz, mine, write every itemset in
-# SPMF text) against Weka 3.6's FP-Growth (mining alone, timed inside the JVM by
-# bench/WekaFPGrowthMine.java over Weka's own classes, ARFF already loaded) and ELKI 0.7.1's
-# FPGrowth (speed only: its itemsets are wrong on sparse data and on mushroom), on the same
-# FIMI files at the same absolute supports. Wall seconds are the best of RUNS, with the CPU
-# seconds (user + system) of that run beside them; peak memory is /usr/bin/time's maximum
-# resident set size. The load average is printed first and last (the machine may be shared).
+# fim_vs_weka.sh: crmkit itemsets (N-List; read .gz, mine, write every itemset in SPMF text)
+# against Weka 3.6's FP-Growth and ELKI 0.7.1's FPGrowth (speed only: its itemsets are wrong
+# on sparse data and on mushroom), on the same FIMI files at the same absolute supports.
+# Three ratios, each labelled: whole process against whole process (Weka: JVM start, ARFF
+# load, mining, as one `java` command; crmkit: the whole `crmkit itemsets` command), crmkit's
+# whole command against Weka's mining step alone (timed inside the JVM by
+# bench/WekaFPGrowthMine.java over Weka's own classes, ARFF already loaded), and mining step
+# against mining step (crmkit's mine_seconds from --json: mining and writing the itemsets).
+# Whole-process times are the best of RUNS by bench_proctime (wall, with the CPU seconds and
+# peak resident MiB of that run); step times are the least of RUNS. The load average is
+# printed first and last (the machine may be shared).
 #
-# usage: bench/fim_vs_weka.sh [CRMKIT] [FIMI_DIR] [RUNS]
+# usage: bench/fim_vs_weka.sh [CRMKIT] [FIMI_DIR] [RUNS] [SET:SUPPORT_COUNT...]
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 K=${1:-$HERE/../build/crmkit}
 D=${2:-$HERE/../../shared/data/fimi}
 RUNS=${3:-3}
+shift $(($# < 3 ? $# : 3))
+PT=$(dirname "$K")/bench/bench_proctime
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 export OMP_WAIT_POLICY=passive
 JAVA_OPTS="-Xmx8g -Djdk.net.URLClassPath.disableJarIndex=true"
 javac -cp /usr/share/java/weka.jar -d "$W/classes" "$HERE/WekaFPGrowthMine.java" || exit 1
+SPECS=("$@")
+[ ${#SPECS[@]} -gt 0 ] || SPECS=(chess:2877 chess:2557 mushroom:4062 mushroom:2438 mushroom:1625
+    retail:882 retail:441 retail:89 T10I4D100K:1000 T10I4D100K:500 T10I4D100K:100 connect:64180)
 
-# best wall seconds, its peak RSS (MiB) and its CPU seconds of a command, over RUNS runs
-best() {
-    local b=999999 m=0 c=0
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M %U %S" -o "$W/t" "$@" >"$W/stdout" 2>"$W/stderr" || { echo "FAILED"; cat "$W/stderr" >&2; return; }
-        read -r e kb u sy <"$W/t"
-        if awk "BEGIN{exit !($e < $b)}"; then b=$e; m=$((kb / 1024)); c=$(awk "BEGIN{printf \"%.2f\", $u + $sy}"); fi
-    done
-    echo "$b $m $c"
+# least value of KEY=<number> (Weka driver) or "KEY":<number> (crmkit --json) in a file
+least() {
+    grep -o "\"\?$1\"\?[=:][0-9.e-]*" "$2" | sed 's/.*[=:]//' | sort -g | head -1
 }
+ratio() { awk "BEGIN{printf \"%.1f\", $1 / $2}"; }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-echo "| set | minsup count | itemsets | crmkit e2e s | crmkit cpu s | crmkit MiB | Weka mine s | Weka load s | Weka MiB | Weka mine / crmkit e2e | ELKI FPGrowth s | ELKI / crmkit |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for spec in "chess 2877" "chess 2557" "mushroom 4062" "mushroom 2438" "mushroom 1625" \
-            "retail 882" "retail 441" "retail 89" "T10I4D100K 1000" "T10I4D100K 500" \
-            "T10I4D100K 100" "connect 64180"; do
-    set -- $spec
-    set_name=$1 sup=$2
+echo "| set | minsup count | itemsets | crmkit whole s (cpu) | crmkit mine s | crmkit MiB | Weka whole s (cpu) | Weka load s | Weka mine s | Weka MiB | whole / whole | Weka mine / crmkit whole | mine / mine | ELKI whole s | ELKI / crmkit whole |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for spec in "${SPECS[@]}"; do
+    set_name=${spec%%:*} sup=${spec#*:}
     [ -f "$W/$set_name.arff" ] || python3 "$HERE/fimi_to_arff.py" "$D/$set_name.dat.gz" "$W/$set_name.arff"
     [ -f "$W/$set_name.dat" ] || zcat "$D/$set_name.dat.gz" >"$W/$set_name.dat"
-    read -r ct cm cc <<<"$(best "$K" itemsets "$D/$set_name.dat.gz" --minsup-count "$sup" -o "$W/out.txt")"
+    rm -f "$W/k.out" "$W/w.out" "$W/e.out"
+    read -r kw kc km < <("$PT" "$RUNS" "$W/k.out" "$K" itemsets "$D/$set_name.dat.gz" \
+        --minsup-count "$sup" -o "$W/out.txt" --json --quiet) || exit 1
+    kmine=$(least mine_seconds "$W/k.out")
     n=$(wc -l <"$W/out.txt")
-    # Weka: one JVM per run; mining time printed by the driver
-    wbest=999999 wload=0 wmem=0 wn=0
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M" -o "$W/t" java $JAVA_OPTS -cp "/usr/share/java/weka.jar:$W/classes" \
-            weka.associations.WekaFPGrowthMine "$W/$set_name.arff" "$sup" >"$W/wk" 2>"$W/wkerr"
-        line=$(cat "$W/wk")
-        m=$(sed -n 's/.*mine_seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-        l=$(sed -n 's/.*load_seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-        wn=$(sed -n 's/itemsets=\([0-9]*\).*/\1/p' <<<"$line")
-        read -r _ kb <"$W/t"
-        if [ -n "$m" ] && awk "BEGIN{exit !($m < $wbest)}"; then wbest=$m; wload=$l; wmem=$((kb / 1024)); fi
-    done
-    [ "$wn" = "$n" ] || wn="$wn (differs!)"
-    read -r et _ <<<"$(best java $JAVA_OPTS -cp /usr/share/java/elki.jar \
+    read -r ww wc wm < <("$PT" "$RUNS" "$W/w.out" java $JAVA_OPTS \
+        -cp "/usr/share/java/weka.jar:$W/classes" weka.associations.WekaFPGrowthMine \
+        "$W/$set_name.arff" "$sup") || exit 1
+    wmine=$(least mine_seconds "$W/w.out")
+    wload=$(least load_seconds "$W/w.out")
+    wn=$(sed -n 's/itemsets=\([0-9]*\).*/\1/p' "$W/w.out" | head -1)
+    [ "$wn" = "$n" ] || n="$n (Weka: $wn!)"
+    read -r ew _ _ < <("$PT" "$RUNS" "$W/e.out" java $JAVA_OPTS -cp /usr/share/java/elki.jar \
         de.lmu.ifi.dbs.elki.application.KDDCLIApplication -dbc.in "$W/$set_name.dat" \
         -dbc.parser SimpleTransactionParser -algorithm itemsetmining.FPGrowth \
-        -itemsetmining.minsupp "$sup" -resulthandler DiscardResultHandler)"
-    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$set_name" "$sup" "$n" \
-        "$ct" "$cc" "$cm" "$wbest" "$wload" "$wmem" "$(awk "BEGIN{printf \"%.1f\", $wbest / ($ct > 0.01 ? $ct : 0.01)}")" \
-        "$et" "$(awk "BEGIN{printf \"%.1f\", $et / ($ct > 0.01 ? $ct : 0.01)}")"
+        -itemsetmining.minsupp "$sup" -resulthandler DiscardResultHandler) || exit 1
+    printf "| %s | %s | %s | %s (%s) | %.4f | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n" \
+        "$set_name" "$sup" "$n" "$kw" "$kc" "$kmine" "$km" "$ww" "$wc" "$wload" "$wmine" "$wm" \
+        "$(ratio "$ww" "$kw")" "$(ratio "$wmine" "$kw")" "$(ratio "$wmine" "$kmine")" \
+        "$ew" "$(ratio "$ew" "$kw")"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
