@@ -24,15 +24,15 @@ typedef struct bench_case {
 } bench_case;
 
 static const bench_case cases[] = {
-    { "chess.dat.gz", 0.9, 0, 1 },        { "chess.dat.gz", 0.8, 0, 1 },
-    { "chess.dat.gz", 0.7, 0, 0 },        { "mushroom.dat.gz", 0.5, 0, 1 },
-    { "mushroom.dat.gz", 0.3, 0, 1 },     { "mushroom.dat.gz", 0.2, 0, 1 },
-    { "mushroom.dat.gz", 0.1, 0, 0 },     { "mushroom.dat.gz", 0, 407, 0 },
-    { "retail.dat.gz", 0.01, 0, 1 },      { "retail.dat.gz", 0.005, 0, 1 },
-    { "retail.dat.gz", 0.001, 0, 1 },     { "retail.dat.gz", 0, 10, 0 },
-    { "T10I4D100K.dat.gz", 0, 1000, 1 },  { "T10I4D100K.dat.gz", 0, 500, 1 },
-    { "T10I4D100K.dat.gz", 0, 100, 1 },   { "T10I4D100K.dat.gz", 0, 10, 0 },
-    { "connect.dat.gz", 0.95, 0, 1 },     { "connect.dat.gz", 0.9, 0, 0 },
+    { "chess.dat.gz", 0.9, 0, 1 },       { "chess.dat.gz", 0.8, 0, 1 },
+    { "chess.dat.gz", 0.7, 0, 0 },       { "mushroom.dat.gz", 0.5, 0, 1 },
+    { "mushroom.dat.gz", 0.3, 0, 1 },    { "mushroom.dat.gz", 0.2, 0, 1 },
+    { "mushroom.dat.gz", 0.1, 0, 0 },    { "mushroom.dat.gz", 0, 407, 0 },
+    { "retail.dat.gz", 0.01, 0, 1 },     { "retail.dat.gz", 0.005, 0, 1 },
+    { "retail.dat.gz", 0.001, 0, 1 },    { "retail.dat.gz", 0, 10, 0 },
+    { "T10I4D100K.dat.gz", 0, 1000, 1 }, { "T10I4D100K.dat.gz", 0, 500, 1 },
+    { "T10I4D100K.dat.gz", 0, 100, 1 },  { "T10I4D100K.dat.gz", 0, 10, 0 },
+    { "connect.dat.gz", 0.95, 0, 1 },    { "connect.dat.gz", 0.9, 0, 0 },
 };
 
 static double wall(void)
@@ -49,8 +49,7 @@ static double cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static crm_status count_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                             crm_error *err)
+static crm_status count_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     (void)items;
     (void)n;

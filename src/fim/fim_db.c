@@ -246,8 +246,8 @@ crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, cr
     return CRM_OK;
 }
 
-crm_status crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len, int32_t *id,
-                                   crm_error *err)
+crm_status
+crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len, int32_t *id, crm_error *err)
 {
     crm__fim_hash *h = &db->item_hash;
     uint64_t hv = crm__fim_hash_bytes(name, len);
@@ -313,8 +313,12 @@ static crm_status push_customer(crm_fim_db *db, const char *customer, size_t len
     return CRM_OK;
 }
 
-crm_status crm__fim_db_push_ids(crm_fim_db *db, const int32_t *ids, int32_t n,
-                                const char *customer, size_t cust_len, crm_error *err)
+crm_status crm__fim_db_push_ids(crm_fim_db *db,
+                                const int32_t *ids,
+                                int32_t n,
+                                const char *customer,
+                                size_t cust_len,
+                                crm_error *err)
 {
     int64_t base = db->off[db->n_trans];
     int64_t k = base;
@@ -335,7 +339,10 @@ crm_status crm__fim_db_push_ids(crm_fim_db *db, const int32_t *ids, int32_t n,
     return CRM_OK;
 }
 
-crm_status crm__fim_db_add_meta_name(crm_fim_db *db, int64_t code, const char *name, size_t len,
+crm_status crm__fim_db_add_meta_name(crm_fim_db *db,
+                                     int64_t code,
+                                     const char *name,
+                                     size_t len,
                                      crm_error *err)
 {
     int64_t off;
@@ -357,8 +364,11 @@ crm_status crm__fim_db_add_meta_name(crm_fim_db *db, int64_t code, const char *n
     return CRM_OK;
 }
 
-crm_status crm_fim_db_add_transaction(crm_fim_db *db, const int32_t *items, int32_t n,
-                                      const char *customer, crm_error *err)
+crm_status crm_fim_db_add_transaction(crm_fim_db *db,
+                                      const int32_t *items,
+                                      int32_t n,
+                                      const char *customer,
+                                      crm_error *err)
 {
     int32_t stack_ids[64];
     int32_t *ids = stack_ids;
@@ -393,8 +403,11 @@ crm_status crm_fim_db_add_transaction(crm_fim_db *db, const int32_t *items, int3
     return rc;
 }
 
-crm_status crm_fim_db_add_named(crm_fim_db *db, const char *const *names, int32_t n,
-                                const char *customer, crm_error *err)
+crm_status crm_fim_db_add_named(crm_fim_db *db,
+                                const char *const *names,
+                                int32_t n,
+                                const char *customer,
+                                crm_error *err)
 {
     int32_t stack_ids[64];
     int32_t *ids = stack_ids;
@@ -653,8 +666,11 @@ static crm_status copy_rows(const crm_fim_db *db, crm_fim_db *s, const int64_t *
     return CRM_OK;
 }
 
-crm_status crm_fim_db_subset(const crm_fim_db *db, const int64_t *rows, int64_t n,
-                             crm_fim_db **out, crm_error *err)
+crm_status crm_fim_db_subset(const crm_fim_db *db,
+                             const int64_t *rows,
+                             int64_t n,
+                             crm_fim_db **out,
+                             crm_error *err)
 {
     crm_fim_db *s = NULL;
     crm_status rc;

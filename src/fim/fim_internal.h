@@ -13,7 +13,11 @@
 
 /* ---- the database ---------------------------------------------------------------------- */
 
-enum { FIM_KIND_NONE = 0, FIM_KIND_INT = 1, FIM_KIND_NAMED = 2 };
+enum {
+    FIM_KIND_NONE = 0,
+    FIM_KIND_INT = 1,
+    FIM_KIND_NAMED = 2
+};
 
 /* Open-addressing table of int32 ids (-1 = empty); keys live outside (codes or strings). */
 typedef struct crm__fim_hash {
@@ -55,11 +59,18 @@ struct crm_fim_db {
 
 /* Builder entry points the readers use (ids are first-appearance ids, duplicates allowed). */
 crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, crm_error *err);
-crm_status crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len, int32_t *id,
-                                   crm_error *err);
-crm_status crm__fim_db_push_ids(crm_fim_db *db, const int32_t *ids, int32_t n,
-                                const char *customer, size_t cust_len, crm_error *err);
-crm_status crm__fim_db_add_meta_name(crm_fim_db *db, int64_t code, const char *name, size_t len,
+crm_status
+crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len, int32_t *id, crm_error *err);
+crm_status crm__fim_db_push_ids(crm_fim_db *db,
+                                const int32_t *ids,
+                                int32_t n,
+                                const char *customer,
+                                size_t cust_len,
+                                crm_error *err);
+crm_status crm__fim_db_add_meta_name(crm_fim_db *db,
+                                     int64_t code,
+                                     const char *name,
+                                     size_t len,
                                      crm_error *err);
 
 /* String hashing shared by the db and the readers. */
@@ -99,7 +110,13 @@ typedef struct crm__fim_lines {
     int64_t file_bytes;
 } crm__fim_lines;
 
-enum { LR_LINE = 1, LR_EOF = 0, LR_EIO = -1, LR_TOOLONG = -2, LR_NOMEM = -3 };
+enum {
+    LR_LINE = 1,
+    LR_EOF = 0,
+    LR_EIO = -1,
+    LR_TOOLONG = -2,
+    LR_NOMEM = -3
+};
 
 /* Next line without its "\n" (a final "\r" is kept); returns an LR_* code. */
 int crm__fim_lr_next(crm__fim_lines *r, const char **line, size_t *len);
@@ -116,7 +133,9 @@ typedef struct crm__fim_rstate {
 
 int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n);
 /* LONG and VAS formats. */
-crm_status crm__fim_read_csv(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress,
+crm_status crm__fim_read_csv(crm__fim_lines *lr,
+                             crm__fim_rstate *st,
+                             const crm_progress *progress,
                              crm_error *err);
 
 /* ---- memory meter and arena ------------------------------------------------------------ */
@@ -174,12 +193,15 @@ typedef struct crm__fim_data {
     int64_t *off;        /* n_trans + 1 */
     int32_t *items;
     int64_t minsup;
-    int64_t n_db_trans;  /* transactions of the database (support of the empty set) */
+    int64_t n_db_trans; /* transactions of the database (support of the empty set) */
     const crm_fim_db *db;
 } crm__fim_data;
 
-crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_mem *mem,
-                               crm__fim_data *d, crm_error *err);
+crm_status crm__fim_data_build(const crm_fim_db *db,
+                               int64_t minsup,
+                               crm__fim_mem *mem,
+                               crm__fim_data *d,
+                               crm_error *err);
 crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, crm_error *err);
 void crm__fim_data_free(crm__fim_data *d, crm__fim_mem *mem);
 
@@ -195,8 +217,12 @@ typedef struct crm__fim_reporter crm__fim_reporter;
  * every union with a subset of perf[0..n_perf) (perfect extensions, same support), up to
  * max_len items. Returns CRM_OK or the status that must stop mining. */
 typedef struct crm__fim_out crm__fim_out;
-crm_status crm__fim_out_emit(crm__fim_out *o, const int32_t *items, int32_t n,
-                             const int32_t *perf, int32_t n_perf, int64_t sup);
+crm_status crm__fim_out_emit(crm__fim_out *o,
+                             const int32_t *items,
+                             int32_t n,
+                             const int32_t *perf,
+                             int32_t n_perf,
+                             int64_t sup);
 
 typedef struct crm__fim_ctx {
     crm__fim_data *data; /* N-List recodes the transactions only when it needs them */
@@ -220,7 +246,10 @@ crm_status crm__fim_out_status(const crm__fim_out *o);
 
 /* Sort indices a[0..n) of sequences (off/items, ascending ints) lexicographically, a prefix
  * before its extensions; tmp[n] is scratch. Stable merge sort. */
-void crm__fim_lex_sort(const int64_t *off, const int32_t *items, int64_t *a, int64_t *tmp,
+void crm__fim_lex_sort(const int64_t *off,
+                       const int32_t *items,
+                       int64_t *a,
+                       int64_t *tmp,
                        int64_t n);
 
 crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err);

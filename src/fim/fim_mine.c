@@ -140,8 +140,11 @@ static int cmp_rank(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-crm_status crm__fim_data_build(const crm_fim_db *db, int64_t minsup, crm__fim_mem *mem,
-                               crm__fim_data *d, crm_error *err)
+crm_status crm__fim_data_build(const crm_fim_db *db,
+                               int64_t minsup,
+                               crm__fim_mem *mem,
+                               crm__fim_data *d,
+                               crm_error *err)
 {
     int32_t n_items = db->n_items, nf = 0;
     rank_key *keys = crm_mallocarray((size_t)n_items + 1, sizeof *keys);
@@ -300,8 +303,7 @@ static crm_status deliver(crm__fim_reporter *r, int32_t nb, int32_t nc, int64_t 
     rc = r->sink.fn(r->sink.ud, r->ids, n, sup, r->err);
     if (rc != CRM_OK) {
         if (r->err != NULL && r->err->msg[0] == '\0') {
-            crm__error_set(r->err, rc, "the itemset sink stopped mining (%s)",
-                           crm_status_name(rc));
+            crm__error_set(r->err, rc, "the itemset sink stopped mining (%s)", crm_status_name(rc));
         }
         return rc;
     }
@@ -313,8 +315,8 @@ static crm_status deliver(crm__fim_reporter *r, int32_t nb, int32_t nc, int64_t 
 }
 
 /* The base with every subset of p[0..np), depth first, subsets in ascending id order. */
-static crm_status expand_ids(crm__fim_reporter *r, int32_t nb, const int32_t *p, int32_t np,
-                             int32_t nc, int64_t sup)
+static crm_status
+expand_ids(crm__fim_reporter *r, int32_t nb, const int32_t *p, int32_t np, int32_t nc, int64_t sup)
 {
     crm_status rc = deliver(r, nb, nc, sup);
     for (int32_t i = 0; rc == CRM_OK && i < np; i++) {
@@ -328,8 +330,12 @@ static crm_status expand_ids(crm__fim_reporter *r, int32_t nb, const int32_t *p,
 }
 
 /* Map ranks to dense ids, sort prefix and extensions once, then expand. */
-static crm_status expand(crm__fim_out *o, const int32_t *items, int32_t n, const int32_t *perf,
-                         int32_t n_perf, int64_t sup)
+static crm_status expand(crm__fim_out *o,
+                         const int32_t *items,
+                         int32_t n,
+                         const int32_t *perf,
+                         int32_t n_perf,
+                         int64_t sup)
 {
     crm__fim_reporter *r = o->rep;
     for (int32_t i = 0; i < n; i++) {
@@ -361,8 +367,12 @@ static int buf_push(crm__fim_out *o, const int32_t *a, int32_t n)
     return 1;
 }
 
-crm_status crm__fim_out_emit(crm__fim_out *o, const int32_t *items, int32_t n,
-                             const int32_t *perf, int32_t n_perf, int64_t sup)
+crm_status crm__fim_out_emit(crm__fim_out *o,
+                             const int32_t *items,
+                             int32_t n,
+                             const int32_t *perf,
+                             int32_t n_perf,
+                             int64_t sup)
 {
     crm__fim_reporter *r = o->rep;
     int64_t add, now;
@@ -435,16 +445,15 @@ crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *b, crm_err
 
 /* ---- closed / maximal filter --------------------------------------------------------------- */
 
-static crm_status guard_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                             crm_error *err);
+static crm_status
+guard_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err);
 
 typedef struct guard {
     crm_itemsets *c;
     int64_t limit;
 } guard;
 
-static crm_status guard_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                             crm_error *err)
+static crm_status guard_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     guard *g = ud;
     crm_itemset_sink s = crm_itemsets_sink(g->c);
@@ -459,8 +468,12 @@ static crm_status guard_sink(void *ud, const int32_t *items, int32_t n, int64_t 
     return s.fn(s.ud, items, n, sup, err);
 }
 
-static crm_status filter_emit(crm_itemsets *c, crm_fim_mode mode, const crm_fim_params *p,
-                              const crm_itemset_sink *sink, crm_fim_stats *st, crm_error *err)
+static crm_status filter_emit(crm_itemsets *c,
+                              crm_fim_mode mode,
+                              const crm_fim_params *p,
+                              const crm_itemset_sink *sink,
+                              crm_fim_stats *st,
+                              crm_error *err)
 {
     int64_t n = crm_itemsets_n_itemsets(c);
     unsigned char *keep = crm_malloc((size_t)n + 1);
@@ -534,9 +547,13 @@ static crm_status run_algo(crm__fim_ctx *ctx, crm_fim_algo algo, crm_error *err)
     }
 }
 
-static crm_status mine_into(const crm_fim_db *db, const crm_fim_params *p,
-                            const crm_itemset_sink *sink, const crm_progress *progress,
-                            crm__fim_mem *mem, crm_fim_stats *st, crm_error *err)
+static crm_status mine_into(const crm_fim_db *db,
+                            const crm_fim_params *p,
+                            const crm_itemset_sink *sink,
+                            const crm_progress *progress,
+                            crm__fim_mem *mem,
+                            crm_fim_stats *st,
+                            crm_error *err)
 {
     crm__fim_data data;
     crm__fim_reporter rep;
@@ -607,9 +624,12 @@ static crm_status mine_into(const crm_fim_db *db, const crm_fim_params *p,
     return rc;
 }
 
-crm_status crm_fim_mine(const crm_fim_db *db, const crm_fim_params *p,
-                        const crm_itemset_sink *sink, const crm_progress *progress,
-                        crm_fim_stats *stats, crm_error *err)
+crm_status crm_fim_mine(const crm_fim_db *db,
+                        const crm_fim_params *p,
+                        const crm_itemset_sink *sink,
+                        const crm_progress *progress,
+                        crm_fim_stats *stats,
+                        crm_error *err)
 {
     double t0 = crm__now_seconds();
     crm_fim_stats st;
@@ -664,8 +684,11 @@ crm_status crm_fim_mine(const crm_fim_db *db, const crm_fim_params *p,
     return rc;
 }
 
-crm_status crm_fim_mine_collect(const crm_fim_db *db, const crm_fim_params *p,
-                                const crm_progress *progress, crm_itemsets **out, crm_error *err)
+crm_status crm_fim_mine_collect(const crm_fim_db *db,
+                                const crm_fim_params *p,
+                                const crm_progress *progress,
+                                crm_itemsets **out,
+                                crm_error *err)
 {
     crm_itemsets *c = NULL;
     crm_itemset_sink s;

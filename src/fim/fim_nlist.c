@@ -39,8 +39,8 @@ typedef struct code {
 } code;
 
 typedef struct ppc_tree {
-    int32_t n_nodes;   /* node 0 is the root; node ids are pre-order numbers */
-    int32_t *up;       /* (parent, item) pairs side by side: walks touch one cache line */
+    int32_t n_nodes; /* node 0 is the root; node ids are pre-order numbers */
+    int32_t *up;     /* (parent, item) pairs side by side: walks touch one cache line */
     int32_t *post;
     int32_t *count;
     int32_t *depth;    /* root 0 */
@@ -59,8 +59,8 @@ typedef struct member {
 
 typedef struct workspace {
     crm__fim_arena arena;
-    int64_t *cnt;    /* per item: support of {x, item} */
-    int32_t *ent;    /* per item: N-list entries before merging */
+    int64_t *cnt; /* per item: support of {x, item} */
+    int32_t *ent; /* per item: N-list entries before merging */
     int32_t *touched;
     uint64_t *seen;  /* per item: one bit, set while the item is in touched */
     int32_t *slot;   /* per item: member index in the current class, -1 */
@@ -371,8 +371,8 @@ static int64_t count_nodes(const crm__fim_data *d, const int64_t *order)
 
 /* Nodes in pre-order from the sorted transactions; path[l] is the node at depth l of the
  * current path and pitem[l] its item. */
-static void tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order, int32_t *path,
-                      int32_t *pitem)
+static void
+tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order, int32_t *path, int32_t *pitem)
 {
     int32_t depth = 0, next = 1, post = 0;
     path[0] = 0;
@@ -601,8 +601,14 @@ static void prefix_sums(const code *nl, int32_t n, int64_t *ps)
  * desc nodes below one anc node are consecutive, so each anc node costs two galloping
  * searches. Returns the support, or -1 as soon as the counts left cannot reach minsup (out
  * is then garbage). */
-static int64_t intersect(const code *anc, int32_t la, const code *desc, const int64_t *ps,
-                         int32_t ld, int64_t minsup, code *out, int32_t *n_out)
+static int64_t intersect(const code *anc,
+                         int32_t la,
+                         const code *desc,
+                         const int64_t *ps,
+                         int32_t ld,
+                         int64_t minsup,
+                         code *out,
+                         int32_t *n_out)
 {
     int32_t i = 0, j = 0, n = 0;
     int64_t acc = 0;
@@ -1051,8 +1057,12 @@ static crm_status top_level_table(search *s, int32_t x)
  * node's ancestors are the items on the current path (pitem, indexed by depth), so no
  * pointers are chased and the counts of one node go to one row of the table. Also the walk
  * cost per item. Rows of the frequent-pair bits are filled from the table. */
-static void table_fill(const ppc_tree *t, uint32_t *mat, int32_t *pitem, const pair_bits *pb,
-                       int32_t n_items, int64_t minsup)
+static void table_fill(const ppc_tree *t,
+                       uint32_t *mat,
+                       int32_t *pitem,
+                       const pair_bits *pb,
+                       int32_t n_items,
+                       int64_t minsup)
 {
     for (int32_t nd = 1; nd < t->n_nodes; nd++) {
         int32_t d = t->depth[nd], x = t->up[2 * nd + 1];
@@ -1130,8 +1140,7 @@ static int ws_init(workspace *ws, crm__fim_mem *mem, int32_t n_items)
     ws->prefix = crm__fim_mem_alloc(mem, n * sizeof *ws->prefix);
     ws->perf = crm__fim_mem_alloc(mem, n * sizeof *ws->perf);
     if (ws->cnt == NULL || ws->ent == NULL || ws->touched == NULL || ws->seen == NULL ||
-        ws->slot == NULL ||
-        ws->prefix == NULL || ws->perf == NULL) {
+        ws->slot == NULL || ws->prefix == NULL || ws->perf == NULL) {
         return 0;
     }
     memset(ws->slot, 0xff, n * sizeof *ws->slot);
@@ -1176,8 +1185,8 @@ static int table_wanted(const crm__fim_mem *mem, int32_t n)
     return n > 1 && bytes <= TABLE_MAX_BYTES && (mem->limit == 0 || used + bytes <= mem->limit / 2);
 }
 
-static crm_status run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt,
-                               crm_error *err)
+static crm_status
+run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt, crm_error *err)
 {
     int32_t n = ctx->data->n_items;
     crm__fim_out *bufs[BATCH];

@@ -15,7 +15,7 @@
 
 #include "fim_internal.h"
 
-#define READ_CHUNK (1u << 20)
+#define READ_CHUNK       (1u << 20)
 #define DEFAULT_MAX_LINE ((int64_t)64 << 20)
 
 crm_fim_read_options crm_fim_read_options_default(void)
@@ -302,8 +302,8 @@ static int is_blank(const char *s, size_t n)
 }
 
 /* "@ITEM=code=name" names an item; other "@" lines are SPMF metadata and are skipped. */
-static crm_status fimi_meta(crm__fim_rstate *st, const char *s, size_t n, int64_t line_no,
-                            crm_error *err)
+static crm_status
+fimi_meta(crm__fim_rstate *st, const char *s, size_t n, int64_t line_no, crm_error *err)
 {
     size_t i = 6;
     int64_t code = 0;
@@ -328,8 +328,12 @@ static crm_status fimi_meta(crm__fim_rstate *st, const char *s, size_t n, int64_
     return crm__fim_db_add_meta_name(st->db, code, s + i, n - i, err);
 }
 
-static crm_status fimi_bad_token(crm__fim_rstate *st, const char *s, size_t n, size_t i,
-                                 int64_t line_no, crm_error *err)
+static crm_status fimi_bad_token(crm__fim_rstate *st,
+                                 const char *s,
+                                 size_t n,
+                                 size_t i,
+                                 int64_t line_no,
+                                 crm_error *err)
 {
     size_t j = i;
     while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && j - i < 40) {
@@ -346,8 +350,8 @@ static crm_status fimi_bad_token(crm__fim_rstate *st, const char *s, size_t n, s
                          (int)(j - i), s + i);
 }
 
-static crm_status fimi_line(crm__fim_rstate *st, const char *s, size_t n, int64_t line_no,
-                            crm_error *err)
+static crm_status
+fimi_line(crm__fim_rstate *st, const char *s, size_t n, int64_t line_no, crm_error *err)
 {
     int32_t m = 0;
     size_t i = 0;
@@ -438,8 +442,8 @@ static int looks_integer(const char *s, size_t n)
     return 1;
 }
 
-static crm_status read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress,
-                             crm_error *err)
+static crm_status
+read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress, crm_error *err)
 {
     crm_fim_format fmt = st->opt->format;
     const char *line;
@@ -502,8 +506,12 @@ static crm_status check_options(const crm_fim_read_options *opt, crm_error *err)
     return CRM_OK;
 }
 
-static crm_status read_any(crm__fim_lines *lr, const char *src, const crm_fim_read_options *opt,
-                           const crm_progress *progress, crm_fim_db **out, crm_error *err)
+static crm_status read_any(crm__fim_lines *lr,
+                           const char *src,
+                           const crm_fim_read_options *opt,
+                           const crm_progress *progress,
+                           crm_fim_db **out,
+                           crm_error *err)
 {
     crm__fim_rstate st;
     crm_fim_db *db = NULL;
@@ -549,8 +557,11 @@ static void lr_setup(crm__fim_lines *lr, const crm_fim_read_options *opt)
     lr->max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : (size_t)DEFAULT_MAX_LINE;
 }
 
-crm_status crm_fim_db_read(const char *path, const crm_fim_read_options *opt,
-                           const crm_progress *progress, crm_fim_db **out, crm_error *err)
+crm_status crm_fim_db_read(const char *path,
+                           const crm_fim_read_options *opt,
+                           const crm_progress *progress,
+                           crm_fim_db **out,
+                           crm_error *err)
 {
     crm_fim_read_options def = crm_fim_read_options_default();
     crm__fim_lines lr;
@@ -594,8 +605,11 @@ crm_status crm_fim_db_read(const char *path, const crm_fim_read_options *opt,
     return rc;
 }
 
-crm_status crm_fim_db_read_mem(const char *data, size_t len, const char *source,
-                               const crm_fim_read_options *opt, crm_fim_db **out,
+crm_status crm_fim_db_read_mem(const char *data,
+                               size_t len,
+                               const char *source,
+                               const crm_fim_read_options *opt,
+                               crm_fim_db **out,
                                crm_error *err)
 {
     crm_fim_read_options def = crm_fim_read_options_default();

@@ -24,17 +24,16 @@ static int mem_take(crm__fim_mem *m, size_t bytes)
     if (m == NULL) {
         return 1;
     }
-    now = atomic_fetch_add_explicit(&m->used, (int64_t)bytes, memory_order_relaxed) +
-          (int64_t)bytes;
+    now =
+        atomic_fetch_add_explicit(&m->used, (int64_t)bytes, memory_order_relaxed) + (int64_t)bytes;
     if (m->limit > 0 && now > m->limit) {
         atomic_fetch_sub_explicit(&m->used, (int64_t)bytes, memory_order_relaxed);
         atomic_store_explicit(&m->over, 1, memory_order_relaxed);
         return 0;
     }
     peak = atomic_load_explicit(&m->peak, memory_order_relaxed);
-    while (now > peak &&
-           !atomic_compare_exchange_weak_explicit(&m->peak, &peak, now, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
+    while (now > peak && !atomic_compare_exchange_weak_explicit(
+                             &m->peak, &peak, now, memory_order_relaxed, memory_order_relaxed)) {
     }
     return 1;
 }

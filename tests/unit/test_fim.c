@@ -78,8 +78,13 @@ static int popcount(uint32_t x)
 }
 
 /* Is S reported for this mode, by the definitions. */
-static int brute_keeps(const int64_t *sup, int32_t n, uint32_t s, int64_t minsup, int32_t min_len,
-                       int32_t max_len, crm_fim_mode mode)
+static int brute_keeps(const int64_t *sup,
+                       int32_t n,
+                       uint32_t s,
+                       int64_t minsup,
+                       int32_t min_len,
+                       int32_t max_len,
+                       crm_fim_mode mode)
 {
     int len = popcount(s);
     if (s == 0 || sup[s] < minsup || len < min_len || (max_len > 0 && len > max_len)) {
@@ -119,9 +124,8 @@ static void check_against_brute(const crm_fim_db *db, const int64_t *sup, const 
             expected++;
             if (crm_itemsets_support(c, items, m) != sup[s]) {
                 fail_msg("algo %s mode %s minsup %lld: itemset mask %x support %lld, miner %lld",
-                         crm_fim_algo_name(p->algo), crm_fim_mode_name(p->mode),
-                         (long long)minsup, s, (long long)sup[s],
-                         (long long)crm_itemsets_support(c, items, m));
+                         crm_fim_algo_name(p->algo), crm_fim_mode_name(p->mode), (long long)minsup,
+                         s, (long long)sup[s], (long long)crm_itemsets_support(c, items, m));
             }
         }
     }
@@ -171,8 +175,7 @@ typedef struct trace {
     size_t len, cap;
 } trace;
 
-static crm_status trace_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                             crm_error *err)
+static crm_status trace_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     trace *t = ud;
     char line[512];
@@ -235,8 +238,8 @@ typedef struct digest {
 } digest;
 
 /* Order-independent digest of the itemsets a miner reports. */
-static crm_status digest_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                              crm_error *err)
+static crm_status
+digest_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     digest *d = ud;
     uint64_t h = 1469598103934665603ULL;
@@ -508,8 +511,8 @@ static void memory_limit_stops_with_a_limit_error(void **state)
     crm_fim_db_free(db);
 }
 
-static crm_status failing_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                               crm_error *err)
+static crm_status
+failing_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     int *calls = ud;
     (void)items;

@@ -10,8 +10,8 @@
 
 #include "crm_test.h"
 
-static crm_fim_db *read_text(const char *text, const crm_fim_read_options *o, crm_status want,
-                             crm_error *err)
+static crm_fim_db *
+read_text(const char *text, const crm_fim_read_options *o, crm_status want, crm_error *err)
 {
     crm_fim_db *db = NULL;
     crm_status rc = crm_fim_db_read_mem(text, strlen(text), "mem.dat", o, &db, err);
@@ -117,8 +117,8 @@ static void inputs_without_transactions_are_a_data_error(void **state)
 static void spmf_item_lines_name_the_items(void **state)
 {
     crm_error err;
-    crm_fim_db *db = read_text("@CONVERTED_FROM_TEXT\n@ITEM=1=bread\n@ITEM=2=milk\n1 2 3\n",
-                               NULL, CRM_OK, &err);
+    crm_fim_db *db =
+        read_text("@CONVERTED_FROM_TEXT\n@ITEM=1=bread\n@ITEM=2=milk\n1 2 3\n", NULL, CRM_OK, &err);
     (void)state;
     assert_true(crm_fim_db_has_names(db));
     assert_int_equal(crm_fim_db_n_transactions(db), 1);
