@@ -7,6 +7,8 @@
 # whole command against Weka's mining step alone (timed inside the JVM by
 # bench/WekaFPGrowthMine.java over Weka's own classes, ARFF already loaded), and mining step
 # against mining step (crmkit's mine_seconds from --json: mining and writing the itemsets).
+# Weka and ELKI read uncompressed text (ARFF, .dat), so crmkit's whole command is also timed
+# on the uncompressed .dat ("plain"), beside the .dat.gz, with its own whole / whole ratio.
 # Whole-process times are the best of RUNS by bench_proctime (wall, with the CPU seconds and
 # peak resident MiB of that run); step times are the least of RUNS. The load average is
 # printed first and last (the machine may be shared).
@@ -35,16 +37,19 @@ least() {
 ratio() { awk "BEGIN{printf \"%.1f\", $1 / $2}"; }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| set | minsup count | itemsets | crmkit whole s (cpu) | crmkit mine s | crmkit MiB | Weka whole s (cpu) | Weka load s | Weka mine s | Weka MiB | whole / whole | Weka mine / crmkit whole | mine / mine | ELKI whole s | ELKI / crmkit whole |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| set | minsup count | itemsets | crmkit whole s (cpu), .gz | crmkit whole s (cpu), plain | crmkit mine s | crmkit MiB | Weka whole s (cpu) | Weka load s | Weka mine s | Weka MiB | whole / whole, .gz | whole / whole, plain | Weka mine / crmkit whole | mine / mine | ELKI whole s | ELKI / crmkit whole |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for spec in "${SPECS[@]}"; do
     set_name=${spec%%:*} sup=${spec#*:}
     [ -f "$W/$set_name.arff" ] || python3 "$HERE/fimi_to_arff.py" "$D/$set_name.dat.gz" "$W/$set_name.arff"
     [ -f "$W/$set_name.dat" ] || zcat "$D/$set_name.dat.gz" >"$W/$set_name.dat"
-    rm -f "$W/k.out" "$W/w.out" "$W/e.out"
+    rm -f "$W/k.out" "$W/p.out" "$W/w.out" "$W/e.out"
     read -r kw kc km < <("$PT" "$RUNS" "$W/k.out" "$K" itemsets "$D/$set_name.dat.gz" \
         --minsup-count "$sup" -o "$W/out.txt" --json --quiet) || exit 1
     kmine=$(least mine_seconds "$W/k.out")
+    read -r pw pc _ < <("$PT" "$RUNS" "$W/p.out" "$K" itemsets "$W/$set_name.dat" \
+        --minsup-count "$sup" -o "$W/plain.txt" --json --quiet) || exit 1
+    cmp -s "$W/out.txt" "$W/plain.txt" || { echo "plain and .gz outputs differ" >&2; exit 1; }
     n=$(wc -l <"$W/out.txt")
     read -r ww wc wm < <("$PT" "$RUNS" "$W/w.out" java $JAVA_OPTS \
         -cp "/usr/share/java/weka.jar:$W/classes" weka.associations.WekaFPGrowthMine \
@@ -57,9 +62,9 @@ for spec in "${SPECS[@]}"; do
         de.lmu.ifi.dbs.elki.application.KDDCLIApplication -dbc.in "$W/$set_name.dat" \
         -dbc.parser SimpleTransactionParser -algorithm itemsetmining.FPGrowth \
         -itemsetmining.minsupp "$sup" -resulthandler DiscardResultHandler) || exit 1
-    printf "| %s | %s | %s | %s (%s) | %.4f | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n" \
-        "$set_name" "$sup" "$n" "$kw" "$kc" "$kmine" "$km" "$ww" "$wc" "$wload" "$wmine" "$wm" \
-        "$(ratio "$ww" "$kw")" "$(ratio "$wmine" "$kw")" "$(ratio "$wmine" "$kmine")" \
+    printf "| %s | %s | %s | %s (%s) | %s (%s) | %.4f | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" \
+        "$set_name" "$sup" "$n" "$kw" "$kc" "$pw" "$pc" "$kmine" "$km" "$ww" "$wc" "$wload" "$wmine" "$wm" \
+        "$(ratio "$ww" "$kw")" "$(ratio "$ww" "$pw")" "$(ratio "$wmine" "$kw")" "$(ratio "$wmine" "$kmine")" \
         "$ew" "$(ratio "$ew" "$kw")"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
