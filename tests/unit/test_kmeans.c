@@ -224,7 +224,7 @@ static void plain_lloyd(const crm_matrix *x, int32_t k, int32_t iters, double *c
  * exactly as plain double Lloyd does: bit for bit after the first pass (fresh sums in the same
  * order), to 1e-12 after five (later passes add the moves of changed rows), with one or two threads
  * alike. The last centre sits 1e-6 from centre 0, so every row near those two is a near tie in
- * float. */
+ * float; some shapes are scaled past the float range or down near its underflow. */
 static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
 {
     static const int32_t shapes[][3] = {
@@ -233,6 +233,9 @@ static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
         { 300, 70, 50 },  { 257, 1, 2 }, { 800, 4, 80 }, /* k > 64: the fused double kernel */
         { 640, 70, 64 },                                 /* k x dim > 4096: dgemm tiles */
     };
+    /* beyond the float range (the double kernel takes over) and near the float underflow
+     * (every row falls back), besides ordinary values */
+    static const double scale[3] = { 1.0, 1e20, 1e-25 };
     (void)state;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int32_t n = shapes[s][0];
@@ -248,14 +251,14 @@ static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
         assert_int_equal(crm_matrix_init(&x, n, dim, NULL), CRM_OK);
         crm_rng_seed(&rng, (uint64_t)s + 101);
         for (int64_t i = 0; i < (int64_t)n * dim; i++) {
-            x.data[i] = 10.0 * crm_rng_uniform(&rng) - 5.0;
+            x.data[i] = (10.0 * crm_rng_uniform(&rng) - 5.0) * scale[s % 3];
         }
         for (int32_t j = 0; j < k; j++) { /* distinct rows */
             int64_t row = (int64_t)j * (n / k) + (int64_t)crm_rng_below(&rng, (uint64_t)(n / k));
             memcpy(c0 + (int64_t)j * dim, CRM_ROW(&x, row), (size_t)dim * sizeof(double));
         }
         memcpy(c0 + (int64_t)(k - 1) * dim, c0, (size_t)dim * sizeof(double));
-        c0[(int64_t)(k - 1) * dim] += 1e-6;
+        c0[(int64_t)(k - 1) * dim] += 1e-6 * scale[s % 3];
         for (int32_t iters = 1; iters <= 5; iters += 4) {
             memcpy(want, c0, csize);
             plain_lloyd(&x, k, iters, want);
@@ -269,7 +272,7 @@ static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
                     if (iters == 1) {
                         assert_true(got[q] == want[q]);
                     } else {
-                        crm_assert_close(got[q], want[q], 1e-12, 1e-12);
+                        crm_assert_close(got[q], want[q], 1e-12, 1e-12 * scale[s % 3]);
                     }
                 }
             }
