@@ -4,7 +4,6 @@
  *
  * Layout: transactions in CSR form (off[n_trans + 1], items[]), names in one arena with
  * offsets, customers likewise. Hash tables map codes, names and customer keys to ids. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,11 +180,8 @@ static crm_status check_kind(crm_fim_db *db, int kind, crm_error *err)
     return CRM_OK;
 }
 
-/* Codes below this are found through a direct table instead of the hash: FIMI items are
- * small integers, and one lookup per item occurrence was the largest cost of reading. */
-#define CODE_DIR_MAX ((int64_t)1 << 20)
-
-/* Grow the direct table to hold code (below CODE_DIR_MAX), refilled from the items seen. */
+/* Grow the direct table to hold code (below CRM_FIM_CODE_DIR_MAX), refilled from the items
+ * seen. */
 static int code_dir_grow(crm_fim_db *db, int64_t code)
 {
     int64_t cap = db->code_dir_cap > 0 ? db->code_dir_cap : 1024;
@@ -193,7 +189,7 @@ static int code_dir_grow(crm_fim_db *db, int64_t code)
     while (cap <= code) {
         cap *= 2;
     }
-    cap = cap < CODE_DIR_MAX ? cap : CODE_DIR_MAX;
+    cap = cap < CRM_FIM_CODE_DIR_MAX ? cap : CRM_FIM_CODE_DIR_MAX;
     dir = crm_realloc(db->code_dir, (size_t)cap * sizeof *dir);
     if (dir == NULL) {
         return 0;
@@ -214,7 +210,7 @@ crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, cr
     crm__fim_hash *h = &db->item_hash;
     size_t i = (size_t)crm__fim_hash_u64((uint64_t)code) & h->mask;
     crm_status rc;
-    if (code >= db->code_dir_cap && code < CODE_DIR_MAX && !code_dir_grow(db, code)) {
+    if (code >= db->code_dir_cap && code < CRM_FIM_CODE_DIR_MAX && !code_dir_grow(db, code)) {
         return crm__error_nomem(err);
     }
     if (code < db->code_dir_cap) {
@@ -481,13 +477,19 @@ static crm_status apply_meta_names(crm_fim_db *db)
     return CRM_OK;
 }
 
+/* Digits written by hand: snprintf per item showed in reading sets of many items. */
 static crm_status decimal_names(crm_fim_db *db)
 {
     for (int32_t id = 0; id < db->n_items; id++) {
         if (db->name_off[id] < 0) {
             char buf[24];
-            int len = snprintf(buf, sizeof buf, "%lld", (long long)db->codes[id]);
-            if (names_append(db, buf, (size_t)len, &db->name_off[id]) != CRM_OK) {
+            size_t k = sizeof buf;
+            uint64_t v = (uint64_t)db->codes[id]; /* INT kind: codes are >= 0 */
+            do {
+                buf[--k] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v > 0);
+            if (names_append(db, buf + k, sizeof buf - k, &db->name_off[id]) != CRM_OK) {
                 return CRM_ENOMEM;
             }
         }
@@ -615,6 +617,222 @@ crm_status crm_fim_db_finish(crm_fim_db *db, crm_error *err)
     db->code_dir = NULL;
     db->code_dir_cap = 0;
     return CRM_OK;
+}
+
+/* ---- building from parsed parts ------------------------------------------------------------ */
+
+/* The dictionary recode would give, straight from the codes the parts hold: dense ids in code
+ * order, codes below *dir_cap through dir, the others through big. */
+static crm_status raw_dictionary(crm_fim_db *db,
+                                 const crm__fim_raw *parts,
+                                 int n_parts,
+                                 int32_t **dir_out,
+                                 int64_t *dir_cap,
+                                 crm__fim_cmap *big,
+                                 crm_error *err)
+{
+    int64_t cap = 0, n_big = 0, n = 0, u = 0;
+    int32_t *dir, *bigs;
+    for (int k = 0; k < n_parts; k++) {
+        cap = parts[k].seen_cap > cap ? parts[k].seen_cap : cap;
+        n_big += (int64_t)parts[k].big.n;
+    }
+    dir = crm_mallocarray((size_t)cap + 1, sizeof *dir);
+    bigs = crm_mallocarray((size_t)n_big + 1, sizeof *bigs);
+    if (dir == NULL || bigs == NULL) {
+        crm_free(dir);
+        crm_free(bigs);
+        return crm__error_nomem(err);
+    }
+    for (int64_t c = 0; c < cap; c++) {
+        int seen = 0;
+        for (int k = 0; k < n_parts; k++) {
+            seen |= c < parts[k].seen_cap && parts[k].seen[c];
+        }
+        dir[c] = seen ? (int32_t)n++ : -1;
+    }
+    n_big = 0;
+    for (int k = 0; k < n_parts; k++) {
+        const crm__fim_cmap *m = &parts[k].big;
+        for (size_t i = 0; m->n > 0 && i <= m->mask; i++) {
+            if (m->key[i] >= 0) {
+                bigs[n_big++] = m->key[i];
+            }
+        }
+    }
+    crm__fim_sort_i32(bigs, n_big);
+    for (int64_t i = 0; i < n_big; i++) {
+        if (u == 0 || bigs[i] != bigs[u - 1]) {
+            bigs[u++] = bigs[i];
+        }
+    }
+    *dir_out = dir;
+    *dir_cap = cap;
+    if (n + u > INT32_MAX) {
+        crm_free(bigs);
+        return crm__error_set(err, CRM_ELIMIT, "more than 2^31 distinct items");
+    }
+    db->n_items = (int32_t)(n + u);
+    db->items_dict_cap = db->n_items + 1;
+    db->codes = crm_mallocarray((size_t)db->n_items + 1, sizeof *db->codes);
+    db->name_off = crm_mallocarray((size_t)db->n_items + 1, sizeof *db->name_off);
+    if (db->codes == NULL || db->name_off == NULL) {
+        crm_free(bigs);
+        return crm__error_nomem(err);
+    }
+    for (int64_t c = 0; c < cap; c++) {
+        if (dir[c] >= 0) {
+            db->codes[dir[c]] = c;
+        }
+    }
+    for (int64_t i = 0; i < u; i++) {
+        db->codes[n + i] = bigs[i];
+        if (!crm__fim_cmap_add(big, bigs[i], (int32_t)(n + i))) {
+            crm_free(bigs);
+            return crm__error_nomem(err);
+        }
+    }
+    for (int32_t id = 0; id < db->n_items; id++) {
+        db->name_off[id] = -1;
+    }
+    crm_free(bigs);
+    return CRM_OK;
+}
+
+/* One part's lines in dense ids, each sorted with its duplicates dropped, into dst (src may
+ * be dst: it is read ahead of the writes), counting supports into sup; end[t] is the end of
+ * line t in the database, dst being at base. Returns the items kept. */
+static int64_t raw_recode(const crm__fim_raw *r,
+                          const int32_t *src,
+                          int32_t *dst,
+                          int64_t base,
+                          int64_t *end,
+                          const int32_t *dir,
+                          int64_t dir_cap,
+                          const crm__fim_cmap *big,
+                          int64_t *sup)
+{
+    int64_t w = 0;
+    for (int64_t t = 0; t < r->n_lines; t++) {
+        int64_t w0 = w;
+        int sorted = 1;
+        for (int64_t k = r->off[t]; k < r->off[t + 1]; k++) {
+            int32_t c = src[k];
+            int32_t id = c < dir_cap ? dir[c] : crm__fim_cmap_get(big, c);
+            sorted &= w == w0 || dst[w - 1] < id;
+            dst[w++] = id;
+        }
+        if (!sorted) { /* FIMI files list items ascending: most lines are sorted already */
+            int64_t u = 1;
+            crm__fim_sort_i32(dst + w0, w - w0);
+            for (int64_t k = w0 + 1; k < w; k++) {
+                if (dst[k] != dst[w0 + u - 1]) {
+                    dst[w0 + u++] = dst[k];
+                }
+            }
+            w = w0 + u;
+        }
+        for (int64_t k = w0; k < w; k++) {
+            sup[dst[k]]++;
+        }
+        end[t] = base + w;
+    }
+    return w;
+}
+
+crm_status crm__fim_db_from_raw(crm_fim_db *db,
+                                crm__fim_raw *parts,
+                                int n_parts,
+                                int n_threads,
+                                crm_error *err)
+{
+    int64_t *base = crm_mallocarray(3 * ((size_t)n_parts + 1), sizeof *base);
+    int64_t **sup = crm_calloc((size_t)n_parts, sizeof *sup);
+    int64_t *lbase, *kept;
+    int64_t total = 0, lines = 0, w;
+    int32_t *dir = NULL;
+    int64_t dir_cap = 0;
+    crm__fim_cmap big;
+    crm_status rc = CRM_OK;
+    memset(&big, 0, sizeof big);
+    if (base == NULL || sup == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    lbase = base + n_parts + 1;
+    kept = lbase + n_parts + 1;
+    for (int k = 0; k < n_parts; k++) {
+        base[k] = total;
+        lbase[k] = lines;
+        total += parts[k].n_codes;
+        lines += parts[k].n_lines;
+    }
+    rc = raw_dictionary(db, parts, n_parts, &dir, &dir_cap, &big, err);
+    if (rc != CRM_OK) {
+        goto done;
+    }
+    /* the first part's codes become the items: the page faults of a second array saved */
+    db->items = crm_realloc(parts[0].codes, ((size_t)total + 1) * sizeof *db->items);
+    if (db->items != NULL) {
+        parts[0].codes = NULL;
+    }
+    crm_free(db->off);
+    db->off = crm_mallocarray((size_t)lines + 1, sizeof *db->off);
+    db->item_sup = crm_calloc((size_t)db->n_items + 1, sizeof *db->item_sup);
+    if (db->items == NULL || db->off == NULL || db->item_sup == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    db->items_cap = total + 1;
+    db->off_cap = lines + 1;
+    sup[0] = db->item_sup;
+    for (int k = 1; k < n_parts; k++) {
+        sup[k] = crm_calloc((size_t)db->n_items + 1, sizeof *sup[k]);
+        if (sup[k] == NULL) {
+            rc = crm__error_nomem(err);
+            goto done;
+        }
+    }
+#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
+    for (int k = 0; k < n_parts; k++) {
+        kept[k] = raw_recode(&parts[k], k == 0 ? db->items : parts[k].codes, db->items + base[k],
+                             base[k], db->off + lbase[k] + 1, dir, dir_cap, &big, sup[k]);
+    }
+    /* close the gaps that dropped duplicates left between parts */
+    w = kept[0];
+    for (int k = 1; k < n_parts; k++) {
+        if (w != base[k]) {
+            memmove(db->items + w, db->items + base[k], (size_t)kept[k] * sizeof *db->items);
+            for (int64_t t = lbase[k] + 1; t <= lbase[k] + parts[k].n_lines; t++) {
+                db->off[t] -= base[k] - w;
+            }
+        }
+        w += kept[k];
+        for (int32_t id = 0; id < db->n_items; id++) {
+            db->item_sup[id] += sup[k][id];
+        }
+    }
+    db->off[0] = 0;
+    db->n_trans = lines;
+    db->kind = FIM_KIND_INT;
+    if (decimal_names(db) != CRM_OK) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    db->finished = 1; /* as in crm_fim_db_finish */
+    if (build_indexes(db) != CRM_OK) {
+        db->finished = 0;
+        rc = crm__error_nomem(err);
+    }
+done:
+    for (int k = 1; sup != NULL && k < n_parts; k++) {
+        crm_free(sup[k]);
+    }
+    crm_free(sup);
+    crm_free(base);
+    crm_free(dir);
+    crm__fim_cmap_fini(&big);
+    return rc;
 }
 
 /* ---- subsets -------------------------------------------------------------------------------- */

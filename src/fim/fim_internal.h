@@ -132,6 +132,44 @@ typedef struct crm__fim_rstate {
 } crm__fim_rstate;
 
 int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n);
+
+/* Codes below this are found through direct tables instead of hashes: FIMI items are small
+ * integers, and one hash lookup per item occurrence was the largest cost of reading. */
+#define CRM_FIM_CODE_DIR_MAX ((int64_t)1 << 20)
+
+/* Open-addressing map of int32 codes (>= 0) to int32 values. */
+typedef struct crm__fim_cmap {
+    int32_t *key; /* -1 = empty */
+    int32_t *val;
+    size_t mask, n;
+} crm__fim_cmap;
+
+/* Add code with val unless present; 0 when out of memory. */
+int crm__fim_cmap_add(crm__fim_cmap *m, int32_t code, int32_t val);
+/* Value of code, -1 when absent. */
+int32_t crm__fim_cmap_get(const crm__fim_cmap *m, int32_t code);
+void crm__fim_cmap_fini(crm__fim_cmap *m);
+
+/* One part of a FIMI text parsed on its own thread: its lines' raw codes in CSR form and the
+ * codes it holds, for crm__fim_db_from_raw. */
+typedef struct crm__fim_raw {
+    int32_t *codes; /* in file order, duplicates kept */
+    int64_t n_codes;
+    int64_t *off; /* n_lines + 1 offsets into codes, one line per transaction */
+    int64_t n_lines, off_cap;
+    uint8_t *seen; /* seen[c] != 0: code c (below seen_cap) occurs */
+    int64_t seen_cap;
+    crm__fim_cmap big; /* codes from CRM_FIM_CODE_DIR_MAX up */
+} crm__fim_raw;
+
+/* Fill the new, empty db from parts (in file order; codes taken and freed) and finish it:
+ * the same database as pushing every line and calling crm_fim_db_finish, with the item
+ * dictionary merged once and the lines recoded, deduplicated and counted by n_threads. */
+crm_status crm__fim_db_from_raw(crm_fim_db *db,
+                                crm__fim_raw *parts,
+                                int n_parts,
+                                int n_threads,
+                                crm_error *err);
 /* LONG and VAS formats. */
 crm_status crm__fim_read_csv(crm__fim_lines *lr,
                              crm__fim_rstate *st,

@@ -8,9 +8,12 @@
  * inflated by a second thread into two blocks while the first parses, since inflating is
  * about as slow as parsing (retail: 20 ms of 45). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "fim_internal.h"
@@ -490,6 +493,184 @@ read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress
     return CRM_OK;
 }
 
+/* ---- FIMI text in parts, one thread each --------------------------------------------------- */
+
+/* Smaller inputs are parsed on one thread unless more are asked for. */
+#define PART_MIN_BYTES ((size_t)256 << 10)
+
+/* Note code v (from CRM_FIM_CODE_DIR_MAX up, or beyond the seen table); 0: out of memory. */
+static int raw_see(crm__fim_raw *r, int64_t v)
+{
+    int64_t cap = r->seen_cap > 0 ? r->seen_cap : 1024;
+    uint8_t *seen;
+    if (v >= CRM_FIM_CODE_DIR_MAX) {
+        return crm__fim_cmap_add(&r->big, (int32_t)v, 0);
+    }
+    while (cap <= v) {
+        cap *= 2;
+    }
+    cap = cap < CRM_FIM_CODE_DIR_MAX ? cap : CRM_FIM_CODE_DIR_MAX;
+    seen = crm_realloc(r->seen, (size_t)cap);
+    if (seen == NULL) {
+        return 0;
+    }
+    memset(seen + r->seen_cap, 0, (size_t)(cap - r->seen_cap));
+    seen[v] = 1;
+    r->seen = seen;
+    r->seen_cap = cap;
+    return 1;
+}
+
+/* Parse the whole lines of p[0..e) into r: codes kept as they are, the dictionary being
+ * merged later in file order. 0 when a line needs the serial reader: anything but integers
+ * and blanks (a bad item, "@" metadata, baskets to detect), a line over the limit, or no
+ * memory. That reader then gives the errors, lines and columns of old. */
+static int raw_parse(crm__fim_raw *r, const char *p, const char *e, int skip_empty, size_t max_line)
+{
+    /* every code takes a digit and a separator but the last: no bound checks below */
+    int32_t *codes = crm_mallocarray((size_t)(e - p) / 2 + 1, sizeof *codes);
+    uint8_t *seen;
+    int64_t seen_cap, m = 0;
+    r->codes = codes;
+    r->off_cap = (e - p) / 64 + 16;
+    r->off = crm_mallocarray((size_t)r->off_cap, sizeof *r->off);
+    if (codes == NULL || r->off == NULL) {
+        return 0;
+    }
+    r->off[0] = 0;
+    seen = r->seen;
+    seen_cap = r->seen_cap;
+    while (p < e) {
+        const char *line = p;
+        int64_t m0 = m;
+        while (p < e && *p != '\n') {
+            unsigned d = (unsigned)(*p - '0');
+            if (d < 10) {
+                int64_t v = d;
+                p++;
+                while (p < e && (d = (unsigned)(*p - '0')) < 10 && v <= INT32_MAX) {
+                    v = v * 10 + d;
+                    p++;
+                }
+                if (v > INT32_MAX ||
+                    (p < e && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')) {
+                    return 0;
+                }
+                if (v < seen_cap) {
+                    seen[v] = 1;
+                } else {
+                    if (!raw_see(r, v)) {
+                        return 0;
+                    }
+                    seen = r->seen;
+                    seen_cap = r->seen_cap;
+                }
+                codes[m++] = (int32_t)v;
+            } else if (*p == ' ' || *p == '\t' || *p == '\r') {
+                p++;
+            } else {
+                return 0;
+            }
+        }
+        if ((size_t)(p - line) > max_line) {
+            return 0;
+        }
+        p += p < e;
+        if (m == m0 && skip_empty) {
+            continue;
+        }
+        if (r->n_lines + 2 > r->off_cap) {
+            int64_t *off = crm_realloc(r->off, 2 * (size_t)r->off_cap * sizeof *off);
+            if (off == NULL) {
+                return 0;
+            }
+            r->off = off;
+            r->off_cap *= 2;
+        }
+        r->off[++r->n_lines] = m;
+    }
+    r->n_codes = m;
+    return 1;
+}
+
+static void raw_free(crm__fim_raw *parts, int n)
+{
+    for (int k = 0; parts != NULL && k < n; k++) {
+        crm_free(parts[k].codes);
+        crm_free(parts[k].off);
+        crm_free(parts[k].seen);
+        crm__fim_cmap_fini(&parts[k].big);
+    }
+    crm_free(parts);
+}
+
+/* FIMI text data[0..len) cut at line ends into parts parsed in parallel, then one database
+ * built from them: the one the serial reader gives, whatever the number of parts. *out stays
+ * NULL (CRM_OK) when the serial reader must read the text instead. */
+static crm_status read_fimi_parts(const char *data,
+                                  size_t len,
+                                  const crm_fim_read_options *opt,
+                                  const crm_progress *progress,
+                                  crm_fim_db **out,
+                                  crm_error *err)
+{
+    int nt = crm__n_threads(opt->n_threads);
+    int n = opt->n_threads > 0 || len / PART_MIN_BYTES + 1 >= (size_t)nt
+                ? nt
+                : (int)(len / PART_MIN_BYTES) + 1;
+    size_t max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : DEFAULT_MAX_LINE;
+    crm__fim_raw *parts;
+    size_t *cut;
+    crm_fim_db *db = NULL;
+    int64_t lines = 0;
+    int ok = 1;
+    crm_status rc;
+    n = (size_t)n > len ? (int)len : n;
+    parts = crm_calloc((size_t)n, sizeof *parts);
+    cut = crm_mallocarray((size_t)n + 1, sizeof *cut);
+    if (parts == NULL || cut == NULL) {
+        crm_free(parts);
+        crm_free(cut);
+        return crm__error_nomem(err);
+    }
+    cut[0] = 0;
+    cut[n] = len;
+    for (int k = 1; k < n; k++) {
+        size_t pos = len / (size_t)n * (size_t)k;
+        const char *nl;
+        pos = pos > cut[k - 1] ? pos : cut[k - 1] + 1;
+        nl = memchr(data + pos - 1, '\n', len - pos + 1);
+        cut[k] = nl != NULL ? (size_t)(nl - data) + 1 : len;
+    }
+#pragma omp parallel for num_threads(n) schedule(static, 1) reduction(& : ok)
+    for (int k = 0; k < n; k++) {
+        ok &= raw_parse(&parts[k], data + cut[k], data + cut[k + 1], opt->skip_empty, max_line);
+    }
+    crm_free(cut);
+    for (int k = 0; k < n; k++) {
+        lines += parts[k].n_lines;
+    }
+    if (!ok || lines == 0 || (opt->max_transactions > 0 && lines > opt->max_transactions)) {
+        raw_free(parts, n);
+        return CRM_OK;
+    }
+    if (!crm_progress_report(progress, "reading", 1.0)) {
+        raw_free(parts, n);
+        return crm__error_set(err, CRM_ECANCELLED, "cancelled");
+    }
+    rc = crm_fim_db_new(&db, err);
+    if (rc == CRM_OK) {
+        rc = crm__fim_db_from_raw(db, parts, n, n, err);
+    }
+    raw_free(parts, n);
+    if (rc != CRM_OK) {
+        crm_fim_db_free(db);
+        return rc;
+    }
+    *out = db;
+    return CRM_OK;
+}
+
 /* ---- entry points ------------------------------------------------------------------------- */
 
 static crm_status check_options(const crm_fim_read_options *opt, crm_error *err)
@@ -585,6 +766,31 @@ crm_status crm_fim_db_read(const char *path,
     if (S_ISDIR(sb.st_mode)) {
         return crm__error_at(err, CRM_EIO, path, 0, 0, "is a directory");
     }
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (opt->format == CRM_FIM_FORMAT_AUTO || opt->format == CRM_FIM_FORMAT_FIMI)) {
+        int fd = open(path, O_RDONLY);
+        void *map =
+            fd >= 0 ? mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+        const unsigned char *b = map;
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (map != MAP_FAILED && !(sb.st_size >= 2 && b[0] == 0x1f && b[1] == 0x8b)) {
+            /* plain text: parsed in parts in place, the serial reader where that declines */
+            (void)posix_madvise(map, (size_t)sb.st_size, POSIX_MADV_WILLNEED);
+            rc = read_fimi_parts(map, (size_t)sb.st_size, opt, progress, out, err);
+            if (rc == CRM_OK && *out == NULL) {
+                lr.mem = map;
+                lr.mem_len = (size_t)sb.st_size;
+                rc = read_any(&lr, path, opt, progress, out, err);
+            }
+            munmap(map, (size_t)sb.st_size);
+            return rc;
+        }
+        if (map != MAP_FAILED) {
+            munmap(map, (size_t)sb.st_size);
+        }
+    }
     lr.file_bytes = (int64_t)sb.st_size;
     lr.gz = gzopen(path, "rb");
     if (lr.gz == NULL) {
@@ -625,6 +831,12 @@ crm_status crm_fim_db_read_mem(const char *data,
     rc = check_options(opt, err);
     if (rc != CRM_OK) {
         return rc;
+    }
+    if (len > 0 && (opt->format == CRM_FIM_FORMAT_AUTO || opt->format == CRM_FIM_FORMAT_FIMI)) {
+        rc = read_fimi_parts(data, len, opt, NULL, out, err);
+        if (rc != CRM_OK || *out != NULL) {
+            return rc;
+        }
     }
     lr_setup(&lr, opt);
     lr.mem = data != NULL ? data : "";

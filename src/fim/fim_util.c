@@ -237,6 +237,77 @@ void crm__fim_hash_fini(crm__fim_hash *h)
     h->n = 0;
 }
 
+static int cmap_grow(crm__fim_cmap *m)
+{
+    size_t cap = m->mask ? 2 * (m->mask + 1) : 64;
+    int32_t *key = crm_mallocarray(cap, sizeof *key);
+    int32_t *val = crm_mallocarray(cap, sizeof *val);
+    if (key == NULL || val == NULL) {
+        crm_free(key);
+        crm_free(val);
+        return 0;
+    }
+    memset(key, 0xff, cap * sizeof *key);
+    for (size_t i = 0; m->mask && i <= m->mask; i++) {
+        if (m->key[i] >= 0) {
+            size_t j = (size_t)crm__fim_hash_u64((uint64_t)m->key[i]) & (cap - 1);
+            while (key[j] >= 0) {
+                j = (j + 1) & (cap - 1);
+            }
+            key[j] = m->key[i];
+            val[j] = m->val[i];
+        }
+    }
+    crm_free(m->key);
+    crm_free(m->val);
+    m->key = key;
+    m->val = val;
+    m->mask = cap - 1;
+    return 1;
+}
+
+int crm__fim_cmap_add(crm__fim_cmap *m, int32_t code, int32_t val)
+{
+    size_t i;
+    if ((m->n + 1) * 2 > m->mask + 1 && !cmap_grow(m)) {
+        return 0;
+    }
+    i = (size_t)crm__fim_hash_u64((uint64_t)code) & m->mask;
+    while (m->key[i] >= 0) {
+        if (m->key[i] == code) {
+            return 1;
+        }
+        i = (i + 1) & m->mask;
+    }
+    m->key[i] = code;
+    m->val[i] = val;
+    m->n++;
+    return 1;
+}
+
+int32_t crm__fim_cmap_get(const crm__fim_cmap *m, int32_t code)
+{
+    size_t i;
+    if (m->mask == 0) {
+        return -1;
+    }
+    i = (size_t)crm__fim_hash_u64((uint64_t)code) & m->mask;
+    while (m->key[i] >= 0) {
+        if (m->key[i] == code) {
+            return m->val[i];
+        }
+        i = (i + 1) & m->mask;
+    }
+    return -1;
+}
+
+void crm__fim_cmap_fini(crm__fim_cmap *m)
+{
+    crm_free(m->key);
+    crm_free(m->val);
+    memset(m, 0, sizeof *m);
+}
+
 /* ---- sorting ------------------------------------------------------------------------------ */
 
 static int cmp_i32(const void *a, const void *b)

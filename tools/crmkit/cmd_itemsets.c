@@ -173,6 +173,7 @@ static int value_option(opts *o, const char *name, const char *v)
             return -2;
         }
         o->p.n_threads = (int32_t)n;
+        o->ro.n_threads = (int32_t)n;
     } else if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
         o->output = v;
     } else if (strcmp(name, "--out-format") == 0) {
