@@ -314,6 +314,166 @@ static void over_long_lines_and_too_many_transactions_hit_limits(void **state)
     assert_null(read_text("1\n2\n3\n", &o, CRM_ELIMIT, &err));
 }
 
+/* Two databases hold the same items, transactions and supports. */
+static void assert_same_db(const crm_fim_db *a, const crm_fim_db *b)
+{
+    assert_int_equal(crm_fim_db_n_transactions(a), crm_fim_db_n_transactions(b));
+    assert_int_equal(crm_fim_db_n_items(a), crm_fim_db_n_items(b));
+    assert_int_equal(crm_fim_db_n_entries(a), crm_fim_db_n_entries(b));
+    assert_int_equal(crm_fim_db_has_names(a), crm_fim_db_has_names(b));
+    for (int32_t i = 0; i < crm_fim_db_n_items(a); i++) {
+        assert_int_equal(crm_fim_db_item_code(a, i), crm_fim_db_item_code(b, i));
+        assert_string_equal(crm_fim_db_item_name(a, i), crm_fim_db_item_name(b, i));
+        assert_int_equal(crm_fim_db_item_support(a, i), crm_fim_db_item_support(b, i));
+        assert_int_equal(crm_fim_db_find_item(b, crm_fim_db_item_name(a, i)), i);
+    }
+    for (int64_t t = 0; t < crm_fim_db_n_transactions(a); t++) {
+        const int32_t *x, *y;
+        int32_t n = crm_fim_db_transaction(a, t, &x);
+        assert_int_equal(crm_fim_db_transaction(b, t, &y), n);
+        assert_memory_equal(x, y, (size_t)n * sizeof *x);
+    }
+}
+
+/* text through the serial reader: a gzip file never goes to the parallel parts */
+static crm_fim_db *read_serial(const char *dir, const char *text, const crm_fim_read_options *o)
+{
+    char path[512];
+    crm_fim_db *db = NULL;
+    crm_error err;
+    gzFile gz;
+    snprintf(path, sizeof path, "%s/serial.dat.gz", dir);
+    gz = gzopen(path, "wb1");
+    assert_non_null(gz);
+    assert_int_equal(gzwrite(gz, text, (unsigned)strlen(text)), (int)strlen(text));
+    gzclose(gz);
+    assert_int_equal(crm_fim_db_read(path, o, NULL, &db, &err), CRM_OK);
+    return db;
+}
+
+static void fimi_parts_give_the_serial_database_wherever_they_are_cut(void **state)
+{
+    /* Every byte a cut (as many threads as bytes): inside a number, on a space, on an empty
+     * or blank line, between CR and LF, on the last line without a line end; duplicates,
+     * unsorted lines and codes beyond the direct table in several parts. */
+    const char *texts[] = {
+        "3 1 2 \n\n2 2 7\r\n  \n10\t3  \n2000000 5 2000000\n\r\n1048576 4 1\n9 8 7 9",
+        "5\n\n\n5 5\n6 5 \n",
+        "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\n",
+    };
+    char *dir = crm_test_tmpdir();
+    (void)state;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        for (int skip = 0; skip < 2; skip++) {
+            crm_fim_read_options o = crm_fim_read_options_default();
+            crm_fim_db *ref;
+            o.skip_empty = skip;
+            ref = read_serial(dir, texts[i], &o);
+            for (int32_t nt = 1; nt <= (int32_t)strlen(texts[i]) + 1; nt++) {
+                crm_error err;
+                crm_fim_db *db;
+                o.n_threads = nt;
+                db = read_text(texts[i], &o, CRM_OK, &err);
+                assert_same_db(ref, db);
+                crm_fim_db_free(db);
+            }
+            crm_fim_db_free(ref);
+        }
+    }
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
+static void fimi_file_in_parts_matches_one_thread_and_the_serial_reader(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    char path[512];
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_fim_db *ref, *db = NULL;
+    crm_error err;
+    size_t cap = 4u << 20, len = 0;
+    char *text = malloc(cap);
+    uint32_t x = 12345;
+    FILE *f;
+    (void)state;
+    assert_non_null(text);
+    for (int t = 0; t < 60000; t++) {
+        int n = (int)(x % 12);
+        for (int k = 0; k < n; k++) {
+            x = x * 1103515245u + 12345u;
+            len += (size_t)snprintf(text + len, cap - len, "%u ",
+                                    x % 7 == 0 ? 3000000u + (x >> 8) % 50 : (x >> 8) % 400);
+        }
+        len += (size_t)snprintf(text + len, cap - len, t % 3 ? "\n" : "\r\n");
+    }
+    ref = read_serial(dir, text, &o);
+    snprintf(path, sizeof path, "%s/plain.dat", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+    for (int32_t nt = 0; nt <= 4; nt++) {
+        o.n_threads = nt;
+        assert_int_equal(crm_fim_db_read(path, &o, NULL, &db, &err), CRM_OK);
+        assert_same_db(ref, db);
+        crm_fim_db_free(db);
+        db = NULL;
+    }
+    crm_fim_db_free(ref);
+    free(text);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
+static void fimi_errors_in_a_later_part_name_their_line_and_column(void **state)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    size_t cap = 64u << 10, len = 0;
+    char *text = malloc(cap);
+    crm_error err;
+    crm_fim_db *db;
+    (void)state;
+    assert_non_null(text);
+    for (int t = 1; t <= 2000; t++) {
+        len += (size_t)snprintf(text + len, cap - len, t == 1700 ? "4 5 y6 \n" : "1 2 3\n");
+    }
+    for (int32_t nt = 1; nt <= 3; nt++) {
+        o.n_threads = nt;
+        o.format = nt == 3 ? CRM_FIM_FORMAT_FIMI : CRM_FIM_FORMAT_AUTO;
+        assert_null(read_text(text, &o, CRM_EPARSE, &err));
+        assert_int_equal(err.line, 1700);
+        assert_int_equal(err.column, 5);
+        assert_non_null(strstr(err.msg, "\"y6\""));
+    }
+    /* an earlier error wins over a later one in another part */
+    memcpy(text + 2 * 6, "1 -2 3", 6);
+    o.n_threads = 2;
+    assert_null(read_text(text, &o, CRM_EPARSE, &err));
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 3);
+    /* @ITEM names and the limits are the serial reader's, wherever they come */
+    len = 0;
+    for (int t = 1; t <= 2000; t++) {
+        len += (size_t)snprintf(text + len, cap - len, t == 1500 ? "@ITEM=3=milk\n" : "1 2 3\n");
+    }
+    db = read_text(text, &o, CRM_OK, &err);
+    assert_int_equal(crm_fim_db_n_transactions(db), 1999);
+    assert_string_equal(crm_fim_db_item_name(db, 2), "milk");
+    crm_fim_db_free(db);
+    o.max_transactions = 1000;
+    assert_null(read_text(text, &o, CRM_ELIMIT, &err));
+    assert_int_equal(err.line, 1001);
+    o.max_transactions = 0;
+    o.max_line_bytes = 8;
+    len = 0;
+    for (int t = 1; t <= 2000; t++) {
+        len += (size_t)snprintf(text + len, cap - len, t == 1800 ? "1 2 3 4 5 6\n" : "1 2 3\n");
+    }
+    assert_null(read_text(text, &o, CRM_ELIMIT, &err));
+    assert_int_equal(err.line, 1800);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +488,9 @@ int main(void)
         cmocka_unit_test(gzip_files_read_like_plain_ones),
         cmocka_unit_test(large_and_damaged_gzip_files),
         cmocka_unit_test(over_long_lines_and_too_many_transactions_hit_limits),
+        cmocka_unit_test(fimi_parts_give_the_serial_database_wherever_they_are_cut),
+        cmocka_unit_test(fimi_file_in_parts_matches_one_thread_and_the_serial_reader),
+        cmocka_unit_test(fimi_errors_in_a_later_part_name_their_line_and_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
