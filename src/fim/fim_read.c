@@ -3,10 +3,13 @@
  * a status filter and items from one or more columns). gzip is read through zlib's gz*
  * functions, which pass plain files through unchanged, so every format takes .gz.
  *
- * The FIMI path is the hot one (millions of items): a line reader over a 1 MiB buffer,
- * digits parsed inline, item codes interned through a direct table or a hash. A file is
- * inflated by a second thread into two blocks while the first parses, since inflating is
- * about as slow as parsing (retail: 20 ms of 45). */
+ * The FIMI path is the hot one (millions of items). Plain text (a mapped file or memory) is
+ * cut at line ends into one part per thread, each parsed into raw codes, and the database
+ * built from the parts in parallel (crm__fim_db_from_raw); what the parts decline goes to the
+ * serial reader: a line reader over a 1 MiB buffer, digits parsed inline, item codes interned
+ * through a direct table or a hash. A gzip file is inflated by a second thread into two
+ * blocks while the first parses, since inflating is about as slow as parsing (retail: 20 ms
+ * of 45). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
