@@ -318,7 +318,7 @@ static void nlist_tree_by_insertion_and_by_sorting_match_fpgrowth(void **state)
 
 static void nlist_without_the_pair_table_matches_fpgrowth(void **state)
 {
-    /* More than 1448 frequent items: the 2-itemset table would exceed its size cap, so the
+    /* About 4,500 frequent items: the 2-itemset table would exceed its size cap, so the
      * N-list miner counts pairs by walking the tree instead; both ways must agree with
      * FP-Growth, at one and two threads. */
     crm_fim_db *db = NULL;
