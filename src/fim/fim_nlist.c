@@ -50,11 +50,32 @@ typedef struct ppc_tree {
     int32_t max_depth;
 } ppc_tree;
 
+/* A member node met on a walk up, kept for the walks of the next level: the nodes of one
+ * class's members with their links upward form the tree restricted to those members, so a
+ * walk there reads a small buffer and skips every other node instead of chasing parents
+ * through the whole tree. */
+typedef struct hrec {
+    int32_t j;    /* member index in its class */
+    int32_t a;    /* node */
+    int32_t post; /* its post-order number (not read from the tree again) */
+    int32_t up;   /* record of the next member node above, -1 */
+    int32_t hd;   /* records above: the cost of a walk from here */
+} hrec;
+
+/* A member node met on a top-level walk, in walk order; j -1 ends a walk. */
+typedef struct whit {
+    int32_t j;
+    int32_t a;
+    int32_t post;
+    int32_t cnt;
+} whit;
+
 typedef struct member {
     int32_t item;
     int32_t len;
     int64_t sup;
     code *nl;
+    int32_t *rec; /* per N-list entry its record, when the class has records (else NULL) */
 } member;
 
 typedef struct workspace {
@@ -66,7 +87,8 @@ typedef struct workspace {
     int32_t *slot;   /* per item: member index in the current class, -1 */
     int32_t *prefix; /* current itemset */
     int32_t *perf;   /* perfect extensions, stacked by depth */
-    code *hits;      /* top-level walk: (member, node, count) met, in walk order */
+    int32_t *stk;    /* records made on the current walk, for path_close */
+    whit *hits;      /* top-level walk: the member nodes met */
     size_t hits_cap;
 } workspace;
 
@@ -672,9 +694,62 @@ typedef struct search {
     int32_t max_len;
 } search;
 
-static crm_status mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m);
+static crm_status
+mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m, const hrec *h);
 
-/* Q = prefix[0..depth) + m[i]: find its class among m[0..i), report it, recurse. */
+/* Member node a, met with count c on the walk up from one node, into kd's N-list (entries
+ * of consecutive walks through a merge). A new entry gets record *nh of h, as kid number kid,
+ * linked from the record met below it on this walk (*below); stk[*len] collects the walk's
+ * records for path_close. Once a walk meets an entry it merges with, the rest of its path is
+ * shared with the walk before, records and links included. */
+static inline void hit(member *kd,
+                       int32_t kid,
+                       int32_t a,
+                       int32_t post,
+                       int32_t c,
+                       hrec *h,
+                       int32_t *nh,
+                       int32_t *below,
+                       int32_t *stk,
+                       int32_t *len)
+{
+    int32_t r;
+    if (kd->len > 0 && kd->nl[kd->len - 1].pre == a) {
+        kd->nl[kd->len - 1].cnt += c;
+        r = kd->rec[kd->len - 1];
+        stk[(*len)++] = -1;
+        if (*below >= 0) {
+            h[*below].up = r;
+        }
+        *below = -1;
+        return;
+    }
+    r = (*nh)++;
+    kd->nl[kd->len].pre = a;
+    kd->nl[kd->len].post = post;
+    kd->nl[kd->len].cnt = c;
+    kd->rec[kd->len++] = r;
+    h[r].j = kid;
+    h[r].a = a;
+    h[r].post = post;
+    h[r].up = -1;
+    if (*below >= 0) {
+        h[*below].up = r;
+    }
+    *below = r;
+    stk[(*len)++] = r;
+}
+
+/* The walk is over: the records it made learn how many records lie above them. */
+static inline void path_close(hrec *h, const int32_t *stk, int32_t len)
+{
+    for (int32_t p = 0; p < len; p++) {
+        if (stk[p] >= 0) {
+            h[stk[p]].hd = len - 1 - p;
+        }
+    }
+}
+
 /* Kids of Q = P + m[i] by pairwise N-list intersection (dense data: few members, deep
  * paths). Returns the number of kids or -1 (out of memory). */
 static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kids, int32_t *np)
@@ -704,6 +779,7 @@ static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kid
         } else if (sup >= 0) {
             kids[n_kids].item = m[j].item;
             kids[n_kids].nl = buf;
+            kids[n_kids].rec = NULL;
             kids[n_kids].len = len;
             kids[n_kids].sup = sup;
             n_kids++;
@@ -713,26 +789,40 @@ static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kid
 }
 
 /* The same kids by walking up from each node of N-list(Q) and counting the members met on
- * the way, as for two-itemsets (sparse data: many members, short paths). Items on a path
- * rise in frequency toward the root, so a walk stops below the most frequent member. */
-static int32_t kids_by_walk(search *s, member *m, int32_t i, member *kids, int32_t *np)
+ * the way, as for two-itemsets (sparse data: many members, short paths). The walks read the
+ * class's records h when it has them, else the tree, where items rise in frequency toward
+ * the root, so a walk stops below the most frequent member. The kids get records of their
+ * own (*kh) for the next level. */
+static int32_t
+kids_by_walk(search *s, member *m, int32_t i, const hrec *h, member *kids, int32_t *np, hrec **kh)
 {
     workspace *ws = s->ws;
     const ppc_tree *t = s->tree;
     int64_t *cnt = crm__fim_arena_alloc(&ws->arena, (size_t)i * sizeof *cnt);
     int32_t *ent = crm__fim_arena_alloc(&ws->arena, (size_t)i * sizeof *ent);
     int32_t *kid_of = crm__fim_arena_alloc(&ws->arena, (size_t)i * sizeof *kid_of);
-    int32_t lo = m[0].item, n_kids = 0;
+    int32_t lo = m[0].item, n_kids = 0, nh = 0;
+    size_t n_rec = 0;
+    hrec *out = NULL;
     if (cnt == NULL || ent == NULL || kid_of == NULL) {
         return -1;
     }
     memset(cnt, 0, (size_t)i * sizeof *cnt);
     memset(ent, 0, (size_t)i * sizeof *ent);
-    for (int32_t j = 0; j < i; j++) {
-        ws->slot[m[j].item] = j;
+    if (h == NULL) {
+        for (int32_t j = 0; j < i; j++) {
+            ws->slot[m[j].item] = j;
+        }
     }
     for (int32_t k = 0; k < m[i].len; k++) {
         int32_t c = m[i].nl[k].cnt;
+        if (h != NULL) {
+            for (int32_t r = h[m[i].rec[k]].up; r >= 0; r = h[r].up) {
+                cnt[h[r].j] += c;
+                ent[h[r].j]++;
+            }
+            continue;
+        }
         for (int32_t a = t->up[2 * m[i].nl[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
              a = t->up[2 * a]) {
             int32_t j = ws->slot[t->up[2 * a + 1]];
@@ -751,46 +841,56 @@ static int32_t kids_by_walk(search *s, member *m, int32_t i, member *kids, int32
             kids[n_kids].sup = cnt[j];
             kids[n_kids].len = 0;
             kids[n_kids].nl = crm__fim_arena_alloc(&ws->arena, (size_t)ent[j] * sizeof(code));
-            if (kids[n_kids].nl == NULL) {
+            kids[n_kids].rec = crm__fim_arena_alloc(&ws->arena, (size_t)ent[j] * sizeof(int32_t));
+            if (kids[n_kids].nl == NULL || kids[n_kids].rec == NULL) {
                 n_kids = -1;
                 break;
             }
+            n_rec += (size_t)ent[j];
             kid_of[j] = n_kids++;
         }
     }
+    if (n_kids > 0) {
+        out = crm__fim_arena_alloc(&ws->arena, n_rec * sizeof *out);
+        n_kids = out == NULL ? -1 : n_kids;
+    }
     for (int32_t k = 0; k < m[i].len && n_kids > 0; k++) {
-        int32_t c = m[i].nl[k].cnt;
-        for (int32_t a = t->up[2 * m[i].nl[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
-             a = t->up[2 * a]) {
-            int32_t j = ws->slot[t->up[2 * a + 1]];
-            member *kd;
-            if (j < 0 || kid_of[j] < 0) {
-                continue;
+        int32_t c = m[i].nl[k].cnt, below = -1, len = 0;
+        if (h != NULL) {
+            for (int32_t r = h[m[i].rec[k]].up; r >= 0; r = h[r].up) {
+                int32_t kid = kid_of[h[r].j];
+                if (kid >= 0) {
+                    hit(&kids[kid], kid, h[r].a, h[r].post, c, out, &nh, &below, ws->stk, &len);
+                }
             }
-            kd = &kids[kid_of[j]];
-            if (kd->len > 0 && kd->nl[kd->len - 1].pre == a) {
-                kd->nl[kd->len - 1].cnt += c;
-            } else {
-                kd->nl[kd->len].pre = a;
-                kd->nl[kd->len].post = t->post[a];
-                kd->nl[kd->len].cnt = c;
-                kd->len++;
+        } else {
+            for (int32_t a = t->up[2 * m[i].nl[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
+                 a = t->up[2 * a]) {
+                int32_t j = ws->slot[t->up[2 * a + 1]], kid = j >= 0 ? kid_of[j] : -1;
+                if (kid >= 0) {
+                    hit(&kids[kid], kid, a, t->post[a], c, out, &nh, &below, ws->stk, &len);
+                }
             }
         }
+        path_close(out, ws->stk, len);
     }
-    for (int32_t j = 0; j < i; j++) {
-        ws->slot[m[j].item] = -1;
+    if (h == NULL) {
+        for (int32_t j = 0; j < i; j++) {
+            ws->slot[m[j].item] = -1;
+        }
     }
+    *kh = out;
     return n_kids;
 }
 
-/* Walking costs the path lengths above N-list(Q); intersecting costs the list lengths. */
-static int walk_is_cheaper(const search *s, const member *m, int32_t i)
+/* Walking costs the path lengths above N-list(Q) (the records above each entry, or its depth
+ * in the tree); intersecting costs the list lengths. */
+static int walk_is_cheaper(const search *s, const member *m, int32_t i, const hrec *h)
 {
     const ppc_tree *t = s->tree;
     int64_t walk = 0, inter = 0;
     for (int32_t k = 0; k < m[i].len; k++) {
-        walk += t->depth[m[i].nl[k].pre];
+        walk += h != NULL ? h[m[i].rec[k]].hd : t->depth[m[i].nl[k].pre];
     }
     for (int32_t j = 0; j < i && inter <= 2 * walk; j++) {
         if (pair_frequent(s->pairs, m[i].item, m[j].item)) {
@@ -801,11 +901,13 @@ static int walk_is_cheaper(const search *s, const member *m, int32_t i)
 }
 
 /* Q = prefix[0..depth) + m[i]: find its class among m[0..i), report it, recurse. */
-static crm_status visit(search *s, int32_t depth, int32_t n_perf, member *m, int32_t i)
+static crm_status
+visit(search *s, int32_t depth, int32_t n_perf, member *m, int32_t i, const hrec *h)
 {
     workspace *ws = s->ws;
     crm__fim_mark mark = crm__fim_arena_mark(&ws->arena);
     member *kids = NULL;
+    hrec *kh = NULL;
     int32_t n_kids = 0, np = n_perf;
     crm_status rc;
     ws->prefix[depth] = m[i].item;
@@ -814,8 +916,8 @@ static crm_status visit(search *s, int32_t depth, int32_t n_perf, member *m, int
         if (kids == NULL) {
             return CRM_ENOMEM;
         }
-        n_kids = walk_is_cheaper(s, m, i) ? kids_by_walk(s, m, i, kids, &np)
-                                          : kids_by_intersection(s, m, i, kids, &np);
+        n_kids = walk_is_cheaper(s, m, i, h) ? kids_by_walk(s, m, i, h, kids, &np, &kh)
+                                             : kids_by_intersection(s, m, i, kids, &np);
         if (n_kids < 0) {
             crm__fim_arena_release(&ws->arena, mark);
             return CRM_ENOMEM;
@@ -823,17 +925,19 @@ static crm_status visit(search *s, int32_t depth, int32_t n_perf, member *m, int
     }
     rc = crm__fim_out_emit(s->out, ws->prefix, depth + 1, ws->perf, np, m[i].sup);
     if (rc == CRM_OK && n_kids > 0) {
-        rc = mine_class(s, depth + 1, np, kids, n_kids);
+        rc = mine_class(s, depth + 1, np, kids, n_kids, kh);
     }
     crm__fim_arena_release(&ws->arena, mark);
     return rc;
 }
 
-static crm_status mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m)
+/* The members m[0..n_m) of one class (records h, or NULL). */
+static crm_status
+mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m, const hrec *h)
 {
     crm_status rc = CRM_OK;
     for (int32_t i = 0; i < n_m && rc == CRM_OK; i++) {
-        rc = visit(s, depth, n_perf, m, i);
+        rc = visit(s, depth, n_perf, m, i, h);
     }
     return rc;
 }
@@ -890,6 +994,7 @@ static crm_status top_level(search *s, int32_t x)
             m[n_m].item = y;
             m[n_m].sup = ws->cnt[y];
             m[n_m].len = 0;
+            m[n_m].rec = NULL;
             m[n_m].nl = crm__fim_arena_alloc(&ws->arena, (size_t)ws->ent[y] * sizeof(code));
             if (m[n_m].nl == NULL) {
                 rc = CRM_ENOMEM;
@@ -928,7 +1033,7 @@ static crm_status top_level(search *s, int32_t x)
         rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
     }
     if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m);
+        rc = mine_class(s, 1, np, m, n_m, NULL);
     }
     crm__fim_arena_release(&ws->arena, mark);
     return rc;
@@ -950,6 +1055,7 @@ static crm_status top_level_table(search *s, int32_t x)
     const uint32_t *row = s->mat + (int64_t)x * (x - 1) / 2;
     crm__fim_mark mark = crm__fim_arena_mark(&ws->arena);
     member *m = NULL;
+    hrec *recs = NULL;
     crm_status rc = CRM_OK;
     if (x > 0 && (s->max_len == 0 || s->max_len > 1)) {
         m = crm__fim_arena_alloc(&ws->arena, (size_t)x * sizeof *m);
@@ -968,6 +1074,7 @@ static crm_status top_level_table(search *s, int32_t x)
                 m[n_m].sup = row[y];
                 m[n_m].len = 0;
                 m[n_m].nl = NULL;
+                m[n_m].rec = NULL;
                 inter += 2 * (ly < lx ? ly : lx) + 4;
                 n_m++;
             }
@@ -992,13 +1099,14 @@ static crm_status top_level_table(search *s, int32_t x)
             }
         }
     } else if (n_m > 0) {
-        /* one walk: the member nodes met go to ws->hits in walk order, then to the lists */
-        int32_t lo = m[0].item;
+        /* one walk: the member nodes met go to ws->hits in walk order (each walk ended by
+         * a mark, j -1), then to the lists and records */
+        int32_t lo = m[0].item, n_rec = 0, below = -1, len = 0;
         size_t nh = 0;
-        if ((size_t)t->walk[x] > ws->hits_cap) {
-            size_t cap = (size_t)t->walk[x] + ws->hits_cap / 2;
-            if (!crm__fim_mem_grow(s->ctx->mem, (void **)&ws->hits, ws->hits_cap * sizeof(code),
-                                   cap * sizeof(code))) {
+        if ((size_t)(t->walk[x] + lx) > ws->hits_cap) {
+            size_t cap = (size_t)(t->walk[x] + lx) + ws->hits_cap / 2;
+            if (!crm__fim_mem_grow(s->ctx->mem, (void **)&ws->hits, ws->hits_cap * sizeof(whit),
+                                   cap * sizeof(whit))) {
                 return CRM_ENOMEM;
             }
             ws->hits_cap = cap;
@@ -1013,32 +1121,35 @@ static crm_status top_level_table(search *s, int32_t x)
                  a = t->up[2 * a]) {
                 int32_t j = ws->slot[t->up[2 * a + 1]];
                 if (j >= 0) {
-                    ws->hits[nh].pre = a;
-                    ws->hits[nh].post = j;
+                    ws->hits[nh].j = j;
+                    ws->hits[nh].a = a;
+                    ws->hits[nh].post = t->post[a];
                     ws->hits[nh].cnt = c;
                     nh++;
                     ws->ent[j]++;
                 }
             }
+            ws->hits[nh++].j = -1;
         }
         for (int32_t k = 0; k < n_m; k++) {
             ws->slot[m[k].item] = -1;
             m[k].nl = crm__fim_arena_alloc(&ws->arena, (size_t)ws->ent[k] * sizeof(code));
+            m[k].rec = crm__fim_arena_alloc(&ws->arena, (size_t)ws->ent[k] * sizeof(int32_t));
             ws->ent[k] = 0;
-            if (m[k].nl == NULL) {
+            if (m[k].nl == NULL || m[k].rec == NULL) {
                 rc = CRM_ENOMEM;
             }
         }
+        recs = rc == CRM_OK ? crm__fim_arena_alloc(&ws->arena, nh * sizeof *recs) : NULL;
+        rc = recs == NULL ? CRM_ENOMEM : rc;
         for (size_t h = 0; h < nh && rc == CRM_OK; h++) {
-            member *mm = &m[ws->hits[h].post];
-            int32_t a = ws->hits[h].pre;
-            if (mm->len > 0 && mm->nl[mm->len - 1].pre == a) {
-                mm->nl[mm->len - 1].cnt += ws->hits[h].cnt;
+            const whit *w = &ws->hits[h];
+            if (w->j < 0) {
+                path_close(recs, ws->stk, len);
+                below = -1;
+                len = 0;
             } else {
-                mm->nl[mm->len].pre = a;
-                mm->nl[mm->len].post = t->post[a];
-                mm->nl[mm->len].cnt = ws->hits[h].cnt;
-                mm->len++;
+                hit(&m[w->j], w->j, w->a, w->post, w->cnt, recs, &n_rec, &below, ws->stk, &len);
             }
         }
     }
@@ -1047,7 +1158,7 @@ static crm_status top_level_table(search *s, int32_t x)
         rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
     }
     if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m);
+        rc = mine_class(s, 1, np, m, n_m, recs);
     }
     crm__fim_arena_release(&ws->arena, mark);
     return rc;
@@ -1124,6 +1235,7 @@ static void ws_free(workspace *ws, crm__fim_mem *mem, int32_t n_items)
     crm__fim_mem_free(mem, ws->slot, n * sizeof *ws->slot);
     crm__fim_mem_free(mem, ws->prefix, n * sizeof *ws->prefix);
     crm__fim_mem_free(mem, ws->perf, n * sizeof *ws->perf);
+    crm__fim_mem_free(mem, ws->stk, n * sizeof *ws->stk);
     crm__fim_mem_free(mem, ws->hits, ws->hits_cap * sizeof *ws->hits);
 }
 
@@ -1139,8 +1251,9 @@ static int ws_init(workspace *ws, crm__fim_mem *mem, int32_t n_items)
     ws->slot = crm__fim_mem_alloc(mem, n * sizeof *ws->slot);
     ws->prefix = crm__fim_mem_alloc(mem, n * sizeof *ws->prefix);
     ws->perf = crm__fim_mem_alloc(mem, n * sizeof *ws->perf);
+    ws->stk = crm__fim_mem_alloc(mem, n * sizeof *ws->stk);
     if (ws->cnt == NULL || ws->ent == NULL || ws->touched == NULL || ws->seen == NULL ||
-        ws->slot == NULL || ws->prefix == NULL || ws->perf == NULL) {
+        ws->slot == NULL || ws->prefix == NULL || ws->perf == NULL || ws->stk == NULL) {
         return 0;
     }
     memset(ws->slot, 0xff, n * sizeof *ws->slot);
