@@ -55,18 +55,16 @@ typedef struct ppc_tree {
  * walk there reads a small buffer and skips every other node instead of chasing parents
  * through the whole tree. */
 typedef struct hrec {
-    int32_t j;    /* member index in its class */
-    int32_t a;    /* node */
-    int32_t post; /* its post-order number (not read from the tree again) */
-    int32_t up;   /* record of the next member node above, -1 */
-    int32_t hd;   /* records above: the cost of a walk from here */
+    int32_t j;  /* member index in its class */
+    int32_t a;  /* node */
+    int32_t up; /* record of the next member node above, -1 */
+    int32_t hd; /* records above: the cost of a walk from here */
 } hrec;
 
 /* A member node met on a top-level walk, in walk order; j -1 ends a walk. */
 typedef struct whit {
     int32_t j;
     int32_t a;
-    int32_t post;
     int32_t cnt;
 } whit;
 
@@ -712,14 +710,13 @@ static crm_status
 mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m, const hrec *h);
 
 /* Member node a, met with count c on the walk up from one node, into kd's N-list (entries
- * of consecutive walks through a merge). A new entry gets record *nh of h, as kid number kid,
- * linked from the record met below it on this walk (*below); stk[*len] collects the walk's
- * records for path_close. Once a walk meets an entry it merges with, the rest of its path is
- * shared with the walk before, records and links included. */
+ * of consecutive walks through a merge), its post-order number left for with_post. A new entry gets
+ * record *nh of h, as kid number kid, linked from the record met below it on this walk (*below);
+ * stk[*len] collects the walk's records for path_close. Once a walk meets an entry it merges with,
+ * the rest of its path is shared with the walk before, records and links included. */
 static inline void hit(member *kd,
                        int32_t kid,
                        int32_t a,
-                       int32_t post,
                        int32_t c,
                        hrec *h,
                        int32_t *nh,
@@ -740,12 +737,11 @@ static inline void hit(member *kd,
     }
     r = (*nh)++;
     kd->nl[kd->len].pre = a;
-    kd->nl[kd->len].post = post;
+    kd->nl[kd->len].post = -1;
     kd->nl[kd->len].cnt = c;
     kd->rec[kd->len++] = r;
     h[r].j = kid;
     h[r].a = a;
-    h[r].post = post;
     h[r].up = -1;
     if (*below >= 0) {
         h[*below].up = r;
@@ -764,6 +760,17 @@ static inline void path_close(hrec *h, const int32_t *stk, int32_t len)
     }
 }
 
+/* The post-order numbers of m's N-list, which walks leave at -1: only intersections read
+ * them, and reading them from the tree on every walk cost a cache miss per entry. */
+static void with_post(const ppc_tree *t, member *m)
+{
+    if (m->len > 0 && m->nl[0].post < 0) {
+        for (int32_t k = 0; k < m->len; k++) {
+            m->nl[k].post = t->post[m->nl[k].pre];
+        }
+    }
+}
+
 /* Kids of Q = P + m[i] by pairwise N-list intersection (dense data: few members, deep
  * paths). Returns the number of kids or -1 (out of memory). */
 static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kids, int32_t *np)
@@ -774,6 +781,7 @@ static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kid
     if (ps == NULL) {
         return -1;
     }
+    with_post(s->tree, &m[i]);
     prefix_sums(m[i].nl, m[i].len, ps);
     for (int32_t j = 0; j < i; j++) {
         int32_t cap = m[j].len < m[i].len ? m[j].len : m[i].len;
@@ -787,6 +795,7 @@ static int32_t kids_by_intersection(search *s, member *m, int32_t i, member *kid
         if (buf == NULL) {
             return -1;
         }
+        with_post(s->tree, &m[j]);
         sup = intersect(m[j].nl, m[j].len, m[i].nl, ps, m[i].len, s->minsup, buf, &len);
         if (sup == m[i].sup) {
             ws->perf[(*np)++] = m[j].item;
@@ -874,7 +883,7 @@ kids_by_walk(search *s, member *m, int32_t i, const hrec *h, member *kids, int32
             for (int32_t r = h[m[i].rec[k]].up; r >= 0; r = h[r].up) {
                 int32_t kid = kid_of[h[r].j];
                 if (kid >= 0) {
-                    hit(&kids[kid], kid, h[r].a, h[r].post, c, out, &nh, &below, ws->stk, &len);
+                    hit(&kids[kid], kid, h[r].a, c, out, &nh, &below, ws->stk, &len);
                 }
             }
         } else {
@@ -882,7 +891,7 @@ kids_by_walk(search *s, member *m, int32_t i, const hrec *h, member *kids, int32
                  a = t->up[2 * a]) {
                 int32_t j = ws->slot[t->up[2 * a + 1]], kid = j >= 0 ? kid_of[j] : -1;
                 if (kid >= 0) {
-                    hit(&kids[kid], kid, a, t->post[a], c, out, &nh, &below, ws->stk, &len);
+                    hit(&kids[kid], kid, a, c, out, &nh, &below, ws->stk, &len);
                 }
             }
         }
@@ -1137,7 +1146,6 @@ static crm_status top_level_table(search *s, int32_t x)
                 if (j >= 0) {
                     ws->hits[nh].j = j;
                     ws->hits[nh].a = a;
-                    ws->hits[nh].post = t->post[a];
                     ws->hits[nh].cnt = c;
                     nh++;
                     ws->ent[j]++;
@@ -1163,7 +1171,7 @@ static crm_status top_level_table(search *s, int32_t x)
                 below = -1;
                 len = 0;
             } else {
-                hit(&m[w->j], w->j, w->a, w->post, w->cnt, recs, &n_rec, &below, ws->stk, &len);
+                hit(&m[w->j], w->j, w->a, w->cnt, recs, &n_rec, &below, ws->stk, &len);
             }
         }
     }
