@@ -240,7 +240,9 @@ crm_status crm__fim_data_build(const crm_fim_db *db,
                                crm__fim_mem *mem,
                                crm__fim_data *d,
                                crm_error *err);
-crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, crm_error *err);
+/* The kept transactions in rank space (off, items), ascending, in database order; on up to
+ * n_threads threads. */
+crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threads, crm_error *err);
 void crm__fim_data_free(crm__fim_data *d, crm__fim_mem *mem);
 
 /* ---- reporting --------------------------------------------------------------------------- */

@@ -185,18 +185,36 @@ done:
     return rc;
 }
 
-crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, crm_error *err)
+/* Most parts the transactions are recoded in, one per thread. */
+#define RECODE_PARTS 16
+
+crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threads, crm_error *err)
 {
     const crm_fim_db *db = d->db;
-    int64_t total = 0, nt = 0;
-    for (int64_t t = 0; t < db->n_trans; t++) {
-        int64_t m = 0;
-        for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
-            m += d->rank_of[db->items[k]] >= 0;
+    int64_t total, nt, occ[RECODE_PARTS + 1] = { 0 }, trs[RECODE_PARTS + 1] = { 0 };
+    int np = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
+    np = np > RECODE_PARTS ? RECODE_PARTS : np;
+    /* part p: its items kept (occ[p + 1]) and transactions left non-empty (trs[p + 1]) */
+#pragma omp parallel for num_threads(np) schedule(static, 1)
+    for (int p = 0; p < np; p++) {
+        int64_t lo = db->n_trans * p / np, hi = db->n_trans * (p + 1) / np, o = 0, n = 0;
+        for (int64_t t = lo; t < hi; t++) {
+            int64_t m = 0;
+            for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
+                m += d->rank_of[db->items[k]] >= 0;
+            }
+            o += m;
+            n += m > 0;
         }
-        total += m;
-        nt += m > 0;
+        occ[p + 1] = o;
+        trs[p + 1] = n;
     }
+    for (int p = 0; p < np; p++) {
+        occ[p + 1] += occ[p];
+        trs[p + 1] += trs[p];
+    }
+    total = occ[np];
+    nt = trs[np];
     d->off = crm__fim_mem_alloc(mem, ((size_t)nt + 1) * sizeof *d->off);
     d->items = crm__fim_mem_alloc(mem, ((size_t)total + 1) * sizeof *d->items);
     if (d->off == NULL || d->items == NULL) {
@@ -207,18 +225,23 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, crm_error *
         return crm__fim_mem_error(mem, err);
     }
     d->off[0] = 0;
-    d->n_trans = 0;
-    for (int64_t t = 0; t < db->n_trans; t++) {
-        int64_t b = d->off[d->n_trans], m = 0;
-        for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
-            int32_t r = d->rank_of[db->items[k]];
-            if (r >= 0) {
-                d->items[b + m++] = r;
+    d->n_trans = nt;
+#pragma omp parallel for num_threads(np) schedule(static, 1)
+    for (int p = 0; p < np; p++) {
+        int64_t lo = db->n_trans * p / np, hi = db->n_trans * (p + 1) / np, b = occ[p], n = trs[p];
+        for (int64_t t = lo; t < hi; t++) {
+            int64_t m = 0;
+            for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
+                int32_t r = d->rank_of[db->items[k]];
+                if (r >= 0) {
+                    d->items[b + m++] = r;
+                }
             }
-        }
-        if (m > 0) {
-            crm__fim_sort_i32(d->items + b, m);
-            d->off[++d->n_trans] = b + m;
+            if (m > 0) {
+                crm__fim_sort_i32(d->items + b, m);
+                b += m;
+                d->off[++n] = b;
+            }
         }
     }
     return CRM_OK;
@@ -564,7 +587,7 @@ static crm_status mine_into(const crm_fim_db *db,
     memset(&out, 0, sizeof out);
     rc = crm__fim_data_build(db, st->minsup_count, mem, &data, err);
     if (rc == CRM_OK && p->algo != CRM_FIM_NLIST) {
-        rc = crm__fim_data_recode(&data, mem, err);
+        rc = crm__fim_data_recode(&data, mem, 1, err);
     }
     if (rc != CRM_OK) {
         crm__fim_data_free(&data, mem);

@@ -1378,7 +1378,7 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
     crm__fim_arena top;
     int nt = ctx->n_threads > 1 && d->n_items > 1 ? ctx->n_threads : 1;
     int inserted = d->n_items <= INSERT_MAX_ITEMS;
-    crm_status rc = inserted ? CRM_OK : crm__fim_data_recode(ctx->data, ctx->mem, err);
+    crm_status rc = inserted ? CRM_OK : crm__fim_data_recode(ctx->data, ctx->mem, nt, err);
     if (rc != CRM_OK) {
         return rc;
     }
