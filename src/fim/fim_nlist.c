@@ -1321,47 +1321,77 @@ static int table_wanted(const crm__fim_mem *mem, int32_t n)
     return n > 1 && bytes <= TABLE_MAX_BYTES && (mem->limit == 0 || used + bytes <= mem->limit / 2);
 }
 
+/* Replays the buffers of one batch in class order, or frees them once rc or a class has
+ * failed; the first failure is returned. */
+static crm_status flush_batch(crm__fim_ctx *ctx,
+                              crm__fim_out **bufs,
+                              const crm_status *st,
+                              int32_t nb,
+                              crm_status rc,
+                              crm_error *err)
+{
+    for (int32_t k = 0; k < nb; k++) {
+        if (rc == CRM_OK && st[k] != CRM_OK) {
+            rc = st[k];
+        }
+        if (rc == CRM_OK) {
+            rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
+        } else {
+            crm__fim_out_free_buffer(bufs[k]);
+        }
+    }
+    return rc;
+}
+
+/* The classes in batches of BATCH, each class into its own buffer. While the other threads
+ * start a batch, the calling thread (the team's master) replays the batch before it, so the
+ * sink is called from the calling thread only, in class order, and no thread waits for
+ * the replay. */
 static crm_status
 run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt, crm_error *err)
 {
-    int32_t n = ctx->data->n_items;
-    crm__fim_out *bufs[BATCH];
+    int32_t n = ctx->data->n_items, pend = 0;
+    crm__fim_out *bufs[2][BATCH];
+    crm_status st[2][BATCH];
     crm_status rc = CRM_OK;
-    for (int32_t b0 = 0; b0 < n && rc == CRM_OK; b0 += BATCH) {
+    int cur = 0;
+    for (int32_t b0 = 0; b0 < n && rc == CRM_OK; b0 += BATCH, cur ^= 1) {
         int32_t nb = n - b0 < BATCH ? n - b0 : BATCH;
-        crm_status st[BATCH];
         for (int32_t k = 0; k < nb; k++) {
-            bufs[k] = crm__fim_out_new_buffer(ctx);
-            st[k] = bufs[k] == NULL ? CRM_ENOMEM : CRM_OK;
+            bufs[cur][k] = crm__fim_out_new_buffer(ctx);
+            st[cur][k] = bufs[cur][k] == NULL ? CRM_ENOMEM : CRM_OK;
         }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-        for (int32_t k = 0; k < nb; k++) {
-            if (st[k] == CRM_OK) {
+#pragma omp parallel num_threads(nt)
+        {
+#pragma omp master
+            if (pend > 0) {
+                rc = flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, CRM_OK, err);
+                if (rc == CRM_OK &&
+                    !crm_progress_report(ctx->progress, "mining", (double)b0 / (double)n)) {
+                    rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+                }
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (int32_t k = 0; k < nb; k++) {
+                if (st[cur][k] == CRM_OK) {
 #ifdef _OPENMP
-                int tid = omp_get_thread_num();
+                    int tid = omp_get_thread_num();
 #else
-                int tid = 0;
+                    int tid = 0;
 #endif
-                search s = *proto;
-                s.ws = &wss[tid];
-                s.out = bufs[k];
-                st[k] = s.mat != NULL ? top_level_table(&s, b0 + k) : top_level(&s, b0 + k);
+                    search s = *proto;
+                    s.ws = &wss[tid];
+                    s.out = bufs[cur][k];
+                    st[cur][k] =
+                        s.mat != NULL ? top_level_table(&s, b0 + k) : top_level(&s, b0 + k);
+                }
             }
         }
-        for (int32_t k = 0; k < nb; k++) {
-            if (rc == CRM_OK && st[k] != CRM_OK) {
-                rc = st[k];
-            }
-            if (rc == CRM_OK) {
-                rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
-            } else {
-                crm__fim_out_free_buffer(bufs[k]);
-            }
-        }
-        if (rc == CRM_OK &&
-            !crm_progress_report(ctx->progress, "mining", (double)(b0 + nb) / (double)n)) {
-            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
-        }
+        pend = nb;
+    }
+    rc = flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, rc, err);
+    if (rc == CRM_OK && !crm_progress_report(ctx->progress, "mining", 1.0)) {
+        rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
     }
     return rc;
 }
