@@ -975,6 +975,8 @@ static crm_status top_level(search *s, int32_t x)
     int64_t sup_x = s->ctx->data->sup[x];
     crm__fim_mark mark = crm__fim_arena_mark(&ws->arena);
     member *m = NULL;
+    hrec *recs = NULL;
+    size_t n_rec = 0;
     crm_status rc = CRM_OK;
     for (int32_t k = 0; k < n_nodes; k++) {
         int32_t c = nodes[k].cnt;
@@ -1017,33 +1019,30 @@ static crm_status top_level(search *s, int32_t x)
             m[n_m].item = y;
             m[n_m].sup = ws->cnt[y];
             m[n_m].len = 0;
-            m[n_m].rec = NULL;
             m[n_m].nl = crm__fim_arena_alloc(&ws->arena, (size_t)ws->ent[y] * sizeof(code));
-            if (m[n_m].nl == NULL) {
+            m[n_m].rec = crm__fim_arena_alloc(&ws->arena, (size_t)ws->ent[y] * sizeof(int32_t));
+            if (m[n_m].nl == NULL || m[n_m].rec == NULL) {
                 rc = CRM_ENOMEM;
             }
+            n_rec += (size_t)ws->ent[y];
             ws->slot[y] = n_m++;
         }
     }
     if (rc == CRM_OK && n_m > 0) {
+        recs = crm__fim_arena_alloc(&ws->arena, n_rec * sizeof *recs);
+        rc = recs == NULL ? CRM_ENOMEM : CRM_OK;
+    }
+    if (rc == CRM_OK && n_m > 0) {
+        int32_t nh = 0;
         for (int32_t k = 0; k < n_nodes; k++) {
-            int32_t c = nodes[k].cnt;
+            int32_t c = nodes[k].cnt, below = -1, len = 0;
             for (int32_t a = t->up[2 * nodes[k].pre]; a > 0; a = t->up[2 * a]) {
                 int32_t si = ws->slot[t->up[2 * a + 1]];
-                member *mm;
-                if (si < 0) {
-                    continue;
-                }
-                mm = &m[si];
-                if (mm->len > 0 && mm->nl[mm->len - 1].pre == a) {
-                    mm->nl[mm->len - 1].cnt += c;
-                } else {
-                    mm->nl[mm->len].pre = a;
-                    mm->nl[mm->len].post = t->post[a];
-                    mm->nl[mm->len].cnt = c;
-                    mm->len++;
+                if (si >= 0) {
+                    hit(&m[si], si, a, c, recs, &nh, &below, ws->stk, &len);
                 }
             }
+            path_close(recs, ws->stk, len);
         }
     }
     for (int32_t k = 0; k < n_touched; k++) {
@@ -1056,7 +1055,7 @@ static crm_status top_level(search *s, int32_t x)
         rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
     }
     if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m, NULL);
+        rc = mine_class(s, 1, np, m, n_m, recs);
     }
     crm__fim_arena_release(&ws->arena, mark);
     return rc;
