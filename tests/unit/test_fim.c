@@ -316,6 +316,33 @@ static void nlist_tree_by_insertion_and_by_sorting_match_fpgrowth(void **state)
     crm_fim_db_free(db);
 }
 
+static void nlist_with_a_large_pair_table_matches_fpgrowth(void **state)
+{
+    /* 2,000 frequent items in correlated groups of 10: a 2-itemset table of 8 MiB (built up
+     * to 16 MiB), more than 256 items (the sorted tree build, its sort and recoding split over
+     * two threads above 4096 transactions), and deep classes whose walks read the records of
+     * the level above. */
+    crm_fim_db *db = NULL;
+    crm_rng rng;
+    int32_t n_frequent;
+    (void)state;
+    crm_rng_seed(&rng, 23);
+    assert_int_equal(crm_fim_db_new(&db, NULL), CRM_OK);
+    for (int32_t t = 0; t < 8000; t++) {
+        int32_t items[10], n = 0, g = (int32_t)(crm_rng_uniform(&rng) * 200);
+        for (int32_t i = 0; i < 10; i++) {
+            if (crm_rng_uniform(&rng) < 0.5) {
+                items[n++] = 10 * g + i;
+            }
+        }
+        assert_int_equal(crm_fim_db_add_transaction(db, items, n, NULL, NULL), CRM_OK);
+    }
+    assert_int_equal(crm_fim_db_finish(db, NULL), CRM_OK);
+    n_frequent = nlist_matches_fpgrowth_at(db, 3);
+    assert_true(n_frequent > 1448 && n_frequent <= 2000);
+    crm_fim_db_free(db);
+}
+
 static void nlist_without_the_pair_table_matches_fpgrowth(void **state)
 {
     /* About 4,500 frequent items: the 2-itemset table would exceed its size cap, so the
@@ -697,6 +724,7 @@ int main(void)
         cmocka_unit_test(three_miners_equal_brute_force_on_random_databases),
         cmocka_unit_test(output_order_does_not_depend_on_threads),
         cmocka_unit_test(fixture_counts_match_an_independent_eclat),
+        cmocka_unit_test(nlist_with_a_large_pair_table_matches_fpgrowth),
         cmocka_unit_test(nlist_without_the_pair_table_matches_fpgrowth),
         cmocka_unit_test(nlist_tree_by_insertion_and_by_sorting_match_fpgrowth),
         cmocka_unit_test(minsup_fraction_is_ceiling_of_s_times_n),
