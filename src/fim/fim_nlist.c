@@ -19,7 +19,9 @@
  * N-list of P + {y, z} (z more frequent than y) is the intersection of N-list(P + z) (the
  * ancestor side) with N-list(P + y): each y-code adds its count to its z-ancestor. N-lists of
  * two-itemsets {x, y} come straight from the tree, by walking up from each x-node, one item
- * x at a time, so only the N-lists of one top-level class are alive at once.
+ * x at a time, so only the N-lists of one top-level class are alive at once. A walk that
+ * builds N-lists also records the member nodes it meets, linked upward, so that the walks of
+ * the next level follow those records instead of the whole tree.
  *
  * Top-level classes are independent and run in parallel (OpenMP) in fixed batches; their
  * buffered itemsets are replayed in class order, so output does not depend on threads. */
