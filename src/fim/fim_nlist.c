@@ -842,10 +842,29 @@ kids_by_walk(search *s, member *m, int32_t i, const hrec *h, member *kids, int32
     for (int32_t k = 0; k < m[i].len; k++) {
         int32_t c = m[i].nl[k].cnt;
         if (h != NULL) {
-            for (int32_t r = h[m[i].rec[k]].up; r >= 0; r = h[r].up) {
+            /* the walks of entries k and k + 1 in step, so that their cache misses overlap */
+            int32_t r = h[m[i].rec[k]].up, r2 = -1, c2 = 0;
+            if (k + 1 < m[i].len) {
+                r2 = h[m[i].rec[k + 1]].up;
+                c2 = m[i].nl[k + 1].cnt;
+            }
+            while (r >= 0 && r2 >= 0) {
+                cnt[h[r].j] += c;
+                ent[h[r].j]++;
+                r = h[r].up;
+                cnt[h[r2].j] += c2;
+                ent[h[r2].j]++;
+                r2 = h[r2].up;
+            }
+            for (; r >= 0; r = h[r].up) {
                 cnt[h[r].j] += c;
                 ent[h[r].j]++;
             }
+            for (; r2 >= 0; r2 = h[r2].up) {
+                cnt[h[r2].j] += c2;
+                ent[h[r2].j]++;
+            }
+            k++;
             continue;
         }
         for (int32_t a = t->up[2 * m[i].nl[k].pre]; a > 0 && t->up[2 * a + 1] >= lo;
@@ -980,13 +999,24 @@ static crm_status top_level(search *s, int32_t x)
     hrec *recs = NULL;
     size_t n_rec = 0;
     crm_status rc = CRM_OK;
-    for (int32_t k = 0; k < n_nodes; k++) {
-        int32_t c = nodes[k].cnt;
-        for (int32_t a = t->up[2 * nodes[k].pre]; a > 0; a = t->up[2 * a]) {
-            int32_t y = t->up[2 * a + 1];
-            ws->seen[y >> 6] |= (uint64_t)1 << (y & 63);
-            ws->cnt[y] += c;
-            ws->ent[y]++;
+    for (int32_t k = 0; k < n_nodes; k += 2) {
+        /* the walks from nodes k and k + 1 in step, so that their cache misses overlap */
+        int32_t a = t->up[2 * nodes[k].pre], b = k + 1 < n_nodes ? t->up[2 * nodes[k + 1].pre] : 0;
+        while (a > 0 || b > 0) {
+            if (a > 0) {
+                int32_t y = t->up[2 * a + 1];
+                ws->seen[y >> 6] |= (uint64_t)1 << (y & 63);
+                ws->cnt[y] += nodes[k].cnt;
+                ws->ent[y]++;
+                a = t->up[2 * a];
+            }
+            if (b > 0) {
+                int32_t y = t->up[2 * b + 1];
+                ws->seen[y >> 6] |= (uint64_t)1 << (y & 63);
+                ws->cnt[y] += nodes[k + 1].cnt;
+                ws->ent[y]++;
+                b = t->up[2 * b];
+            }
         }
     }
     /* Ancestors are more frequent than x: the touched items, in rank order, are the set bits
