@@ -8,8 +8,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static crm_status count_sink(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                             crm_error *err)
+static crm_status count_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     int64_t *count = ud;
     (void)err;

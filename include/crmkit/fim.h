@@ -63,8 +63,8 @@ typedef struct crm_fim_read_options { /* transparent; start from _read_options_d
      * to "status" when status_ok is given. */
     const char *status_col;
     const char *status_ok;
-    int64_t max_transactions;  /* more is CRM_ELIMIT; 0 = no limit */
-    int64_t max_line_bytes;    /* a longer line or field is CRM_ELIMIT; default 64 MiB */
+    int64_t max_transactions; /* more is CRM_ELIMIT; 0 = no limit */
+    int64_t max_line_bytes;   /* a longer line or field is CRM_ELIMIT; default 64 MiB */
     /* FIMI text that is not gzip: threads that parse parts of it (0 = OpenMP default, small
      * inputs on one); never changes the database or the errors. */
     int32_t n_threads;
@@ -162,17 +162,17 @@ typedef enum crm_fim_algo {
 } crm_fim_algo;
 
 typedef enum crm_fim_mode {
-    CRM_FIM_ALL = 0,     /* every frequent itemset */
-    CRM_FIM_CLOSED = 1,  /* frequent itemsets with no superset of equal support */
-    CRM_FIM_MAXIMAL = 2  /* frequent itemsets with no frequent superset */
+    CRM_FIM_ALL = 0,    /* every frequent itemset */
+    CRM_FIM_CLOSED = 1, /* frequent itemsets with no superset of equal support */
+    CRM_FIM_MAXIMAL = 2 /* frequent itemsets with no frequent superset */
 } crm_fim_mode;
 
 typedef struct crm_fim_params { /* transparent; start from _params_default() */
-    int64_t minsup_count;  /* support >= this count; when > 0 it takes precedence */
-    double minsup;         /* else a fraction in (0, 1]: count = ceil(minsup x n) */
-    int32_t min_len;       /* shortest itemset reported, >= 1 (default 1) */
-    int32_t max_len;       /* longest itemset reported; 0 = no limit. With CLOSED/MAXIMAL
-                            * the property is judged among itemsets up to max_len. */
+    int64_t minsup_count;       /* support >= this count; when > 0 it takes precedence */
+    double minsup;              /* else a fraction in (0, 1]: count = ceil(minsup x n) */
+    int32_t min_len;            /* shortest itemset reported, >= 1 (default 1) */
+    int32_t max_len;            /* longest itemset reported; 0 = no limit. With CLOSED/MAXIMAL
+                                 * the property is judged among itemsets up to max_len. */
     crm_fim_algo algo;
     crm_fim_mode mode;
     /* More itemsets than this (counted before min_len filtering) stops mining with
@@ -183,7 +183,7 @@ typedef struct crm_fim_params { /* transparent; start from _params_default() */
      * above this is CRM_ELIMIT; 0 = no limit. Default 4 GiB. The sink's memory (e.g. a
      * crm_itemsets collection) is bounded by max_itemsets instead. */
     int64_t max_memory_bytes;
-    int32_t n_threads;     /* 0 = OpenMP default; never changes results or their order */
+    int32_t n_threads; /* 0 = OpenMP default; never changes results or their order */
 } crm_fim_params;
 
 CRM_API crm_fim_params crm_fim_params_default(void);
@@ -203,19 +203,19 @@ CRM_API crm_status crm_fim_algo_parse(const char *s, crm_fim_algo *out, crm_erro
  *  mining; crm_fim_mine then returns that status with the message fn wrote into err (or a
  *  generic one if fn wrote none). */
 typedef struct crm_itemset_sink {
-    crm_status (*fn)(void *ud, const int32_t *items, int32_t n_items, int64_t support,
-                     crm_error *err);
+    crm_status (
+        *fn)(void *ud, const int32_t *items, int32_t n_items, int64_t support, crm_error *err);
     void *ud;
 } crm_itemset_sink;
 
 typedef struct crm_fim_stats { /* filled by crm_fim_mine */
-    int64_t n_itemsets;      /* itemsets passed to the sink */
-    int32_t max_len;         /* longest of them (0 if none) */
-    int64_t minsup_count;    /* absolute minimum support used */
+    int64_t n_itemsets;        /* itemsets passed to the sink */
+    int32_t max_len;           /* longest of them (0 if none) */
+    int64_t minsup_count;      /* absolute minimum support used */
     int32_t n_frequent_items;
     int64_t n_transactions;
     int64_t peak_memory_bytes; /* the miner's working memory, as counted for the limit */
-    double seconds;          /* wall time of the call */
+    double seconds;            /* wall time of the call */
 } crm_fim_stats;
 
 /** Mine the frequent itemsets of db (borrowed for the call) and pass each to sink.
@@ -278,12 +278,13 @@ CRM_API int64_t crm_itemsets_n_transactions(const crm_itemsets *c);
 /** Itemset i (0-based; insertion order until sorted): returns its length, *items borrowed
  *  (sorted ascending), *support; 0 when out of range. Pointers stay valid until the next
  *  non-const call on c. */
-CRM_API int32_t crm_itemsets_get(const crm_itemsets *c, int64_t i, const int32_t **items,
+CRM_API int32_t crm_itemsets_get(const crm_itemsets *c,
+                                 int64_t i,
+                                 const int32_t **items,
                                  int64_t *support);
 /** Support of an itemset (items in any order, duplicates not allowed), or -1 when it is not
  *  in the collection. n_items == 0 gives n_transactions. Average O(n_items), hash lookup. */
-CRM_API int64_t crm_itemsets_support(const crm_itemsets *c, const int32_t *items,
-                                     int32_t n_items);
+CRM_API int64_t crm_itemsets_support(const crm_itemsets *c, const int32_t *items, int32_t n_items);
 /** Sort into canonical order: by length, then lexicographically by items. */
 CRM_API crm_status crm_itemsets_sort(crm_itemsets *c, crm_error *err);
 

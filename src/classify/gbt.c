@@ -206,8 +206,9 @@ static double softmax(double *z, int32_t k)
     for (int32_t c = 0; c < k; c++) {
         z[c] /= s;
     }
+    /* s >= 1: the largest term is exp(0) */
+    // cppcheck-suppress invalidFunctionArg
     return m + log(s);
-        /* s >= 1: the largest term is exp(0) */ // cppcheck-suppress invalidFunctionArg
 }
 
 /* The rows one boosting run works on: labels, weights, raw scores (n x ntpi). */

@@ -18,10 +18,10 @@
 typedef struct trie {
     int32_t k;
     int64_t n_cand;
-    int64_t *n_nodes;  /* per level */
-    int32_t **item;    /* per level */
-    int64_t **first;   /* per level < k-1: n_nodes + 1 */
-    int64_t *count;    /* per candidate (leaf) */
+    int64_t *n_nodes; /* per level */
+    int32_t **item;   /* per level */
+    int64_t **first;  /* per level < k-1: n_nodes + 1 */
+    int64_t *count;   /* per candidate (leaf) */
 } trie;
 
 typedef struct level {
@@ -56,8 +56,7 @@ static void trie_free(trie *t, crm__fim_mem *mem)
 }
 
 /* Build the trie of candidates cand (sorted, n x k). */
-static crm_status trie_build(const int32_t *cand, int64_t n, int32_t k, crm__fim_mem *mem,
-                             trie *t)
+static crm_status trie_build(const int32_t *cand, int64_t n, int32_t k, crm__fim_mem *mem, trie *t)
 {
     memset(t, 0, sizeof *t);
     t->k = k;
@@ -116,8 +115,7 @@ static crm_status trie_build(const int32_t *cand, int64_t n, int32_t k, crm__fim
 }
 
 /* Count one transaction x[0..len) into the children [lo, hi) at level d. */
-static void trie_count(trie *t, int32_t d, int64_t lo, int64_t hi, const int32_t *x,
-                       int32_t len)
+static void trie_count(trie *t, int32_t d, int64_t lo, int64_t hi, const int32_t *x, int32_t len)
 {
     const int32_t *it = t->item[d];
     int32_t need = t->k - d; /* items still to match, including this level */
@@ -132,8 +130,7 @@ static void trie_count(trie *t, int32_t d, int64_t lo, int64_t hi, const int32_t
             if (d == t->k - 1) {
                 t->count[v]++;
             } else {
-                trie_count(t, d + 1, t->first[d][v], t->first[d][v + 1], x + p + 1,
-                           len - p - 1);
+                trie_count(t, d + 1, t->first[d][v], t->first[d][v + 1], x + p + 1, len - p - 1);
             }
             v++;
             p++;
@@ -151,8 +148,8 @@ static crm_status emit_level(crm__fim_ctx *ctx, const level *l)
 }
 
 /* Join level l with itself into sorted, pruned candidates (n x (k+1)). */
-static crm_status candidates(const level *l, crm__fim_mem *mem, int32_t **out, int64_t *n_out,
-                             int64_t *cap_out)
+static crm_status
+candidates(const level *l, crm__fim_mem *mem, int32_t **out, int64_t *n_out, int64_t *cap_out)
 {
     int32_t k = l->k;
     crm_itemsets *set = NULL;
@@ -223,8 +220,7 @@ static crm_status candidates(const level *l, crm__fim_mem *mem, int32_t **out, i
 }
 
 /* Count candidates cand (n x k) and keep the frequent ones as the next level. */
-static crm_status count_level(crm__fim_ctx *ctx, int32_t *cand, int64_t n, int32_t k,
-                              level *next)
+static crm_status count_level(crm__fim_ctx *ctx, int32_t *cand, int64_t n, int32_t k, level *next)
 {
     const crm__fim_data *d = ctx->data;
     trie t;

@@ -668,9 +668,9 @@ static crm_status raw_dictionary(crm_fim_db *db,
     }
     *dir_out = dir;
     *dir_cap = cap;
-    if (n + u > INT32_MAX) {
+    if (n + u >= INT32_MAX) { /* the dictionary holds n_items + 1 entries */
         crm_free(bigs);
-        return crm__error_set(err, CRM_ELIMIT, "more than 2^31 distinct items");
+        return crm__error_set(err, CRM_ELIMIT, "2^31 - 1 or more distinct items");
     }
     db->n_items = (int32_t)(n + u);
     db->items_dict_cap = db->n_items + 1;

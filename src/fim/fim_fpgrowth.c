@@ -22,11 +22,11 @@
 #include "fim_internal.h"
 
 typedef struct fptree {
-    int32_t n_items;      /* local items, ascending global rank */
-    const int32_t *rank;  /* local item -> global rank */
+    int32_t n_items;     /* local items, ascending global rank */
+    const int32_t *rank; /* local item -> global rank */
     int64_t *sup;
-    int32_t *head;        /* first node of each local item, -1 */
-    int32_t n_nodes;      /* node 0 is the root */
+    int32_t *head;   /* first node of each local item, -1 */
+    int32_t n_nodes; /* node 0 is the root */
     int32_t *item;
     int32_t *parent;
     int32_t *next;
@@ -51,10 +51,11 @@ typedef struct fp_search {
     int32_t max_len;
 } fp_search;
 
-#define ARENA_ARRAY(a, n, type) ((type *)crm__fim_arena_alloc((a), ((size_t)(n) + 1) * sizeof(type)))
+#define ARENA_ARRAY(a, n, type)                                                                    \
+    ((type *)crm__fim_arena_alloc((a), ((size_t)(n) + 1) * sizeof(type)))
 
-static crm_status tree_build(crm__fim_arena *a, int32_t n_items, const int32_t *rank,
-                             const seqs *sq, fptree *t)
+static crm_status
+tree_build(crm__fim_arena *a, int32_t n_items, const int32_t *rank, const seqs *sq, fptree *t)
 {
     int64_t *order = ARENA_ARRAY(a, sq->n, int64_t);
     int64_t *tmp = ARENA_ARRAY(a, sq->n, int64_t);
@@ -215,8 +216,8 @@ static crm_status single_path(fp_search *s, const fptree *c, int32_t depth, int3
     return rc;
 }
 
-static crm_status process_item(fp_search *s, const fptree *t, int32_t depth, int32_t n_perf,
-                               int32_t i)
+static crm_status
+process_item(fp_search *s, const fptree *t, int32_t depth, int32_t n_perf, int32_t i)
 {
     crm__fim_mark mark = crm__fim_arena_mark(&s->arena);
     int32_t np = n_perf;
@@ -271,8 +272,8 @@ static void search_fini(fp_search *s)
 
 #define BATCH 32
 
-static crm_status run_parallel(crm__fim_ctx *ctx, const fptree *top, fp_search *ss, int nt,
-                               crm_error *err)
+static crm_status
+run_parallel(crm__fim_ctx *ctx, const fptree *top, fp_search *ss, int nt, crm_error *err)
 {
     int32_t n = top->n_items;
     crm__fim_out *bufs[BATCH];

@@ -91,8 +91,8 @@ static int rehash(crm_itemsets *c, int64_t cap)
     c->slot = slot;
     c->mask = cap - 1;
     for (int64_t k = 0; k < c->n; k++) {
-        int64_t i = (int64_t)(hash_items(c->items + c->recs[k].off, c->recs[k].n) &
-                              (uint64_t)c->mask);
+        int64_t i =
+            (int64_t)(hash_items(c->items + c->recs[k].off, c->recs[k].n) & (uint64_t)c->mask);
         while (c->slot[i] >= 0) {
             i = (i + 1) & c->mask;
         }
@@ -131,8 +131,8 @@ static int reserve(crm_itemsets *c, int32_t n)
     return 1;
 }
 
-static crm_status collect(void *ud, const int32_t *items, int32_t n, int64_t support,
-                          crm_error *err)
+static crm_status
+collect(void *ud, const int32_t *items, int32_t n, int64_t support, crm_error *err)
 {
     crm_itemsets *c = ud;
     int64_t i;
@@ -177,8 +177,7 @@ int64_t crm_itemsets_n_transactions(const crm_itemsets *c)
     return c == NULL ? 0 : c->n_trans;
 }
 
-int32_t crm_itemsets_get(const crm_itemsets *c, int64_t i, const int32_t **items,
-                         int64_t *support)
+int32_t crm_itemsets_get(const crm_itemsets *c, int64_t i, const int32_t **items, int64_t *support)
 {
     if (c == NULL || i < 0 || i >= c->n) {
         if (items != NULL) {

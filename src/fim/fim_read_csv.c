@@ -174,8 +174,12 @@ static int32_t find_col(const csv_state *cs, const char *name, size_t len)
     return -1;
 }
 
-static crm_status need_col(const csv_state *cs, const char *src, const char *name, size_t len,
-                           int32_t *out, crm_error *err)
+static crm_status need_col(const csv_state *cs,
+                           const char *src,
+                           const char *name,
+                           size_t len,
+                           int32_t *out,
+                           crm_error *err)
 {
     *out = find_col(cs, name, len);
     if (*out < 0) {
@@ -191,8 +195,11 @@ static crm_status need_col(const csv_state *cs, const char *src, const char *nam
     return CRM_OK;
 }
 
-static crm_status pick_columns(const csv_state *cs, const crm_fim_read_options *o,
-                               const char *src, columns *c, crm_error *err)
+static crm_status pick_columns(const csv_state *cs,
+                               const crm_fim_read_options *o,
+                               const char *src,
+                               columns *c,
+                               crm_error *err)
 {
     int vas = o->format == CRM_FIM_FORMAT_VAS;
     const char *cust = o->customer_col ? o->customer_col : (vas ? "mobile_no" : NULL);
@@ -341,8 +348,8 @@ static crm_status pairs_push(pairs *pr, int32_t c, int32_t it)
 }
 
 /* One transaction per customer, in order of first appearance (counting sort). */
-static crm_status group_pairs(crm__fim_rstate *st, const customers *cu, const pairs *pr,
-                              crm_error *err)
+static crm_status
+group_pairs(crm__fim_rstate *st, const customers *cu, const pairs *pr, crm_error *err)
 {
     int64_t *start = crm_calloc((size_t)cu->n + 1, sizeof *start);
     int32_t *sorted = crm_mallocarray((size_t)pr->n + 1, sizeof *sorted);
@@ -377,8 +384,13 @@ done:
 
 /* ---- the row loop ---------------------------------------------------------------------------- */
 
-static crm_status item_of_row(crm__fim_rstate *st, const csv_state *cs, const columns *c,
-                              char **buf, size_t *cap, int32_t *id, crm_error *err)
+static crm_status item_of_row(crm__fim_rstate *st,
+                              const csv_state *cs,
+                              const columns *c,
+                              char **buf,
+                              size_t *cap,
+                              int32_t *id,
+                              crm_error *err)
 {
     size_t len = 0;
     int any = 0;
@@ -401,9 +413,14 @@ static crm_status item_of_row(crm__fim_rstate *st, const csv_state *cs, const co
     return crm__fim_db_intern_name(st->db, *buf, len, id, err);
 }
 
-static crm_status row_loop(crm__fim_lines *lr, crm__fim_rstate *st, csv_state *cs,
-                           const columns *c, customers *cu, pairs *pr,
-                           const crm_progress *progress, crm_error *err)
+static crm_status row_loop(crm__fim_lines *lr,
+                           crm__fim_rstate *st,
+                           csv_state *cs,
+                           const columns *c,
+                           customers *cu,
+                           pairs *pr,
+                           const crm_progress *progress,
+                           crm_error *err)
 {
     char *item_buf = NULL;
     size_t item_cap = 0;
@@ -457,7 +474,9 @@ static crm_status row_loop(crm__fim_lines *lr, crm__fim_rstate *st, csv_state *c
     return rc;
 }
 
-crm_status crm__fim_read_csv(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress,
+crm_status crm__fim_read_csv(crm__fim_lines *lr,
+                             crm__fim_rstate *st,
+                             const crm_progress *progress,
                              crm_error *err)
 {
     csv_state *cs = crm_calloc(1, sizeof *cs);
@@ -490,8 +509,8 @@ crm_status crm__fim_read_csv(crm__fim_lines *lr, crm__fim_rstate *st, const crm_
     bad = split_record(cs, &too_many);
     if (bad != 0 || too_many) {
         rc = bad < 0 ? crm__error_nomem(err)
-                     : crm__error_at(err, bad ? CRM_EPARSE : CRM_ELIMIT, st->src, cs->rec_line,
-                                     bad, bad ? "bad quoting in the header" : "too many columns");
+                     : crm__error_at(err, bad ? CRM_EPARSE : CRM_ELIMIT, st->src, cs->rec_line, bad,
+                                     bad ? "bad quoting in the header" : "too many columns");
         goto done;
     }
     rc = pick_columns(cs, st->opt, st->src, &c, err);
@@ -499,8 +518,8 @@ crm_status crm__fim_read_csv(crm__fim_lines *lr, crm__fim_rstate *st, const crm_
         rc = row_loop(lr, st, cs, &c, &cu, &pr, progress, err);
     }
     if (rc == CRM_OK && st->opt->max_transactions > 0 && cu.n > st->opt->max_transactions) {
-        rc = crm__error_set(err, CRM_ELIMIT, "%s: more than %lld customers (transactions)",
-                            st->src, (long long)st->opt->max_transactions);
+        rc = crm__error_set(err, CRM_ELIMIT, "%s: more than %lld customers (transactions)", st->src,
+                            (long long)st->opt->max_transactions);
     }
     if (rc == CRM_OK) {
         rc = group_pairs(st, &cu, &pr, err);

@@ -14,7 +14,7 @@ struct crm_itemset_writer {
     crm_itemset_format format;
     int64_t n_trans;
     int32_t n_items;
-    char *text;       /* item texts, back to back */
+    char *text;        /* item texts, back to back */
     int64_t *text_off; /* n_items + 1 */
     char *buf;
     size_t len;
@@ -129,8 +129,8 @@ static char *put_u64(char *o, uint64_t v)
     return o;
 }
 
-static char *put_items(const crm_itemset_writer *w, char *o, const int32_t *items, int32_t n,
-                       char sep)
+static char *
+put_items(const crm_itemset_writer *w, char *o, const int32_t *items, int32_t n, char sep)
 {
     for (int32_t i = 0; i < n; i++) {
         int64_t a = w->text_off[items[i]];
@@ -144,8 +144,8 @@ static char *put_items(const crm_itemset_writer *w, char *o, const int32_t *item
     return o;
 }
 
-static crm_status write_itemset(void *ud, const int32_t *items, int32_t n, int64_t support,
-                                crm_error *err)
+static crm_status
+write_itemset(void *ud, const int32_t *items, int32_t n, int64_t support, crm_error *err)
 {
     crm_itemset_writer *w = ud;
     size_t need = (size_t)n * (w->max_text + 1) + 96;
@@ -197,8 +197,11 @@ static crm_status write_itemset(void *ud, const int32_t *items, int32_t n, int64
     return CRM_OK;
 }
 
-crm_status crm_itemset_writer_new(FILE *fp, crm_itemset_format format, const crm_fim_db *db,
-                                  crm_itemset_writer **out, crm_error *err)
+crm_status crm_itemset_writer_new(FILE *fp,
+                                  crm_itemset_format format,
+                                  const crm_fim_db *db,
+                                  crm_itemset_writer **out,
+                                  crm_error *err)
 {
     crm_itemset_writer *w;
     *out = NULL;

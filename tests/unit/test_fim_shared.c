@@ -62,7 +62,10 @@ static crm_fim_db *load(const char *name)
     return db;
 }
 
-static int64_t count(const crm_fim_db *db, crm_fim_algo algo, double minsup, int64_t minsup_count,
+static int64_t count(const crm_fim_db *db,
+                     crm_fim_algo algo,
+                     double minsup,
+                     int64_t minsup_count,
                      int32_t *max_len)
 {
     crm_fim_params p = crm_fim_params_default();
@@ -128,8 +131,8 @@ static void published_counts_match(void **state)
         }
         for (int a = CRM_FIM_NLIST; a <= (cases[k].all_algos ? CRM_FIM_APRIORI : CRM_FIM_NLIST);
              a++) {
-            int64_t n = count(db, (crm_fim_algo)a, cases[k].minsup, cases[k].minsup_count,
-                              &max_len);
+            int64_t n =
+                count(db, (crm_fim_algo)a, cases[k].minsup, cases[k].minsup_count, &max_len);
             if (n != cases[k].itemsets || max_len != cases[k].longest) {
                 fail_msg("%s at %g/%lld with %s: %lld itemsets (longest %d), published %lld "
                          "(longest %d)",
@@ -143,8 +146,11 @@ static void published_counts_match(void **state)
 }
 
 /* Reference file lines read "i j k (support)". Compare as a set with our collection. */
-static void compare_reference(const crm_fim_db *db, const char *ref, crm_fim_mode mode,
-                              int64_t minsup, crm_fim_algo algo)
+static void compare_reference(const crm_fim_db *db,
+                              const char *ref,
+                              crm_fim_mode mode,
+                              int64_t minsup,
+                              crm_fim_algo algo)
 {
     char path[1200], line[4096];
     crm_fim_params p = crm_fim_params_default();
@@ -208,8 +214,7 @@ static void t10_reference_outputs_match_itemset_by_itemset(void **state)
     compare_reference(db, "T10I4D100K_fpm_mf-500.dat.gz", CRM_FIM_MAXIMAL, 500, CRM_FIM_NLIST);
     if (!SANITIZED) {
         compare_reference(db, "T10I4D100K_fpg_mf-100.dat.gz", CRM_FIM_ALL, 100, CRM_FIM_NLIST);
-        compare_reference(db, "T10I4D100K_fpc_mf-100.dat.gz", CRM_FIM_CLOSED, 100,
-                          CRM_FIM_NLIST);
+        compare_reference(db, "T10I4D100K_fpc_mf-100.dat.gz", CRM_FIM_CLOSED, 100, CRM_FIM_NLIST);
         compare_reference(db, "T10I4D100K_fpm_mf-100.dat.gz", CRM_FIM_MAXIMAL, 100,
                           CRM_FIM_FPGROWTH);
     }

@@ -252,9 +252,9 @@ static int parse_args(int argc, char **argv, opts *o)
         o->ro.status_ok = "SUCCESS";
     }
     if (o->have_minsup != 1) {
-        return cli_usage_error("itemsets", o->have_minsup == 0
-                                               ? "give a minimum support: --minsup or --minsup-count"
-                                               : "give only one of --minsup and --minsup-count");
+        return cli_usage_error(
+            "itemsets", o->have_minsup == 0 ? "give a minimum support: --minsup or --minsup-count"
+                                            : "give only one of --minsup and --minsup-count");
     }
     if ((int)o->p.mode < 0) {
         return cli_usage_error("itemsets", "--closed and --maximal exclude each other");
@@ -265,8 +265,7 @@ static int parse_args(int argc, char **argv, opts *o)
     return 0;
 }
 
-static crm_status count_only(void *ud, const int32_t *items, int32_t n, int64_t sup,
-                             crm_error *err)
+static crm_status count_only(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     (void)ud;
     (void)items;
@@ -276,8 +275,11 @@ static crm_status count_only(void *ud, const int32_t *items, int32_t n, int64_t 
     return CRM_OK;
 }
 
-static void print_summary(const opts *o, const crm_fim_db *db, const crm_fim_stats *st,
-                          double read_s, double total_s)
+static void print_summary(const opts *o,
+                          const crm_fim_db *db,
+                          const crm_fim_stats *st,
+                          double read_s,
+                          double total_s)
 {
     cli_json j;
     cli_json_begin(&j, stdout);

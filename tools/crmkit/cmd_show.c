@@ -55,8 +55,8 @@ static crm_status show_rules(const char *path, int64_t top, crm_error *err)
     for (int32_t s = 0; s < crm_rules_n_sets(r) && st == CRM_OK; s++) {
         int64_t n = crm_rules_n_rules(r, s);
         int64_t shown = top > 0 && top < n ? top : n;
-        printf("\nrule set \"%s\": %" PRId64 " transactions, minimum count %" PRId64
-               ", %" PRId64 " rules, %" PRId64 " distinctive itemsets\n",
+        printf("\nrule set \"%s\": %" PRId64 " transactions, minimum count %" PRId64 ", %" PRId64
+               " rules, %" PRId64 " distinctive itemsets\n",
                crm_rules_set_name(r, s), crm_rules_set_n_transactions(r, s),
                crm_rules_set_min_count(r, s), n, crm_rules_n_patterns(r, s));
         if (shown > 0) {
