@@ -60,7 +60,7 @@ tree_build(crm__fim_arena *a, int32_t n_items, const int32_t *rank, const seqs *
     int64_t *order = ARENA_ARRAY(a, sq->n, int64_t);
     int64_t *tmp = ARENA_ARRAY(a, sq->n, int64_t);
     int32_t *path = ARENA_ARRAY(a, n_items + 1, int32_t);
-    int64_t nodes = 1;
+    int64_t nodes;
     int32_t depth = 0, next_node = 1;
     memset(t, 0, sizeof *t);
     if (order == NULL || tmp == NULL || path == NULL) {
@@ -70,17 +70,7 @@ tree_build(crm__fim_arena *a, int32_t n_items, const int32_t *rank, const seqs *
         order[k] = k;
     }
     crm__fim_lex_sort(sq->off, sq->items, order, tmp, sq->n);
-    for (int64_t k = 0; k < sq->n; k++) {
-        int64_t s = order[k], len = sq->off[s + 1] - sq->off[s], l = 0;
-        if (k > 0) {
-            int64_t p = order[k - 1], plen = sq->off[p + 1] - sq->off[p];
-            const int32_t *x = sq->items + sq->off[s], *y = sq->items + sq->off[p];
-            while (l < len && l < plen && x[l] == y[l]) {
-                l++;
-            }
-        }
-        nodes += len - l;
-    }
+    nodes = crm__fim_prefix_nodes(sq->off, sq->items, order, sq->n);
     if (nodes >= INT32_MAX) {
         return CRM_ELIMIT;
     }

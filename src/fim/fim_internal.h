@@ -292,6 +292,11 @@ void crm__fim_lex_sort(const int64_t *off,
                        int64_t *tmp,
                        int64_t n);
 
+/* Nodes of a prefix tree over sequences in lex order order[0..n): 1 (the root) + the number of
+ * distinct prefixes, each transaction adding what it does not share with the previous one. */
+int64_t
+crm__fim_prefix_nodes(const int64_t *off, const int32_t *items, const int64_t *order, int64_t n);
+
 crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err);
 crm_status crm__fim_fpgrowth(crm__fim_ctx *ctx, crm_error *err);
 crm_status crm__fim_apriori(crm__fim_ctx *ctx, crm_error *err);

@@ -373,24 +373,6 @@ static void tree_number(ppc_tree *t,
     }
 }
 
-/* Nodes needed: 1 + number of distinct prefixes, counted on the sorted order. */
-static int64_t count_nodes(const crm__fim_data *d, const int64_t *order)
-{
-    int64_t nodes = 1;
-    for (int64_t k = 0; k < d->n_trans; k++) {
-        int64_t t = order[k], len = d->off[t + 1] - d->off[t], l = 0;
-        if (k > 0) {
-            int64_t p = order[k - 1], plen = d->off[p + 1] - d->off[p];
-            const int32_t *a = d->items + d->off[t], *b = d->items + d->off[p];
-            while (l < len && l < plen && a[l] == b[l]) {
-                l++;
-            }
-        }
-        nodes += len - l;
-    }
-    return nodes;
-}
-
 /* Nodes in pre-order from the sorted transactions; path[l] is the node at depth l of the
  * current path and pitem[l] its item. */
 static void
@@ -562,7 +544,7 @@ tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, int nt, ppc_tree *t
         }
     }
     crm__fim_lex_sort(d->off, d->items, order, tmp, d->n_trans);
-    nodes = count_nodes(d, order);
+    nodes = crm__fim_prefix_nodes(d->off, d->items, order, d->n_trans);
     if (nodes >= INT32_MAX || d->n_trans >= INT32_MAX) {
         rc = crm__error_set(err, CRM_ELIMIT, "the PPC-tree would have more than 2^31 nodes");
         goto done;

@@ -388,3 +388,21 @@ void crm__fim_lex_sort(const int64_t *off,
     }
     memcpy(a, tmp, (size_t)n * sizeof *a);
 }
+
+int64_t
+crm__fim_prefix_nodes(const int64_t *off, const int32_t *items, const int64_t *order, int64_t n)
+{
+    int64_t nodes = 1;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t t = order[k], len = off[t + 1] - off[t], l = 0;
+        if (k > 0) {
+            int64_t p = order[k - 1], plen = off[p + 1] - off[p];
+            const int32_t *a = items + off[t], *b = items + off[p];
+            while (l < len && l < plen && a[l] == b[l]) {
+                l++;
+            }
+        }
+        nodes += len - l;
+    }
+    return nodes;
+}
