@@ -43,11 +43,27 @@ int crm__cluster_threads(int32_t n_threads);
 /* Squared Euclidean distance by a plain loop. */
 double crm__sq_dist(const double *a, const double *b, int64_t dim);
 
-/* Lloyd from centers (k x dim, updated in place). CRM_EDATA when a cluster is empty and every
- * row already sits on its centre (fewer distinct rows than k). */
+/* What Lloyd runs on the same x and k share (the restarts of one fit): sum ||x||^2 and, where
+ * the passes screen in float (kmeans_lloyd.c), the float copy of x and its row norms. */
+typedef struct crm__lloyd_data {
+    double xsum;
+    float *xf;    /* n x dim, or NULL: the passes use the double kernels */
+    float *xnorm; /* n (+ 16 zeros): ||x|| rounded up */
+    double xmax;  /* largest ||x|| */
+} crm__lloyd_data;
+
+/* Fills ld for x and k; without memory for the float copy, xf stays NULL (not an error). */
+crm_status
+crm__lloyd_data_init(crm__lloyd_data *ld, const crm_matrix *x, int32_t k, int nt, crm_error *err);
+void crm__lloyd_data_fini(crm__lloyd_data *ld);
+
+/* Lloyd from centers (k x dim, updated in place); data from crm__lloyd_data_init for the same
+ * x and k, or NULL to make it here. CRM_EDATA when a cluster is empty and every row already
+ * sits on its centre (fewer distinct rows than k). */
 crm_status crm__lloyd(const crm_matrix *x,
                       int32_t k,
                       double *centers,
+                      const crm__lloyd_data *data,
                       const crm__lloyd_opts *opts,
                       crm__lloyd_out *out,
                       crm_error *err);

@@ -194,13 +194,18 @@ static crm_status fit_runs(crm_kmeans *km,
     int32_t n_runs = given != NULL ? 1 : p->n_init;
     run_buf r;
     crm__lloyd_opts opts;
+    crm__lloyd_data data;
     crm_status st;
     memset(&r, 0, sizeof r);
+    memset(&data, 0, sizeof data);
     opts.max_iter = p->max_iter;
     opts.tol_abs = crm__kmeans_tol_abs(x, p->tol);
     opts.nt = crm__cluster_threads(p->n_threads);
     opts.progress = progress;
     st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+    if (st == CRM_OK) {
+        st = crm__lloyd_data_init(&data, x, k, opts.nt, err); /* once for every restart */
+    }
     for (int32_t run = 0; st == CRM_OK && run < n_runs; run++) {
         crm__lloyd_out o = { r.labels, r.trace, 0, 0.0 };
         crm_rng rng;
@@ -215,7 +220,7 @@ static crm_status fit_runs(crm_kmeans *km,
         opts.frac0 = (double)run / n_runs;
         opts.frac1 = (double)(run + 1) / n_runs;
         if (st == CRM_OK) {
-            st = crm__lloyd(x, k, r.centers, &opts, &o, err);
+            st = crm__lloyd(x, k, r.centers, &data, &opts, &o, err);
         }
         if (st == CRM_OK && (km->centers == NULL || o.inertia < km->inertia)) {
             keep_run(km, &r, &o, x->n_rows);
@@ -224,6 +229,7 @@ static crm_status fit_runs(crm_kmeans *km,
             }
         }
     }
+    crm__lloyd_data_fini(&data);
     run_free(&r);
     return st;
 }

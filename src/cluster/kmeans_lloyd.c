@@ -132,18 +132,14 @@ typedef struct lloyd_ws {
     int64_t *pcount;  /* n_blocks x k */
     double *pinert;   /* n_blocks */
     int64_t *pchanged;
-    double xsum; /* sum of ||x||^2 */
-    int fresh;   /* 1: this pass sums every row; 0: it adds the moves of changed rows */
-    /* Single-precision screening (see screen_block); xf == NULL when it is off. */
-    float *xf;     /* n x dim copy of x */
-    float *xnorm;  /* n: ||x|| rounded up */
-    double xmax;   /* largest ||x|| */
-    int screen;    /* 1: this pass screens (the centres fit the float range) */
-    int32_t n_g16; /* centre groups of KS_LANES */
-    float *cf;     /* n_g16 x dim x KS_LANES, 64-byte aligned */
-    float *ccf;    /* n_g16 x KS_LANES norms; +inf for padding centres */
-    double cmax;   /* largest ||c||, rounded up */
-    double ccmax;  /* largest ||c||^2 */
+    int fresh; /* 1: this pass sums every row; 0: it adds the moves of changed rows */
+    const crm__lloyd_data *data; /* sum ||x||^2 and the float copy (xf NULL: no screening) */
+    int screen;                  /* 1: this pass screens (the centres fit the float range) */
+    int32_t n_g16;               /* centre groups of KS_LANES */
+    float *cf;                   /* n_g16 x dim x KS_LANES, 64-byte aligned */
+    float *ccf;                  /* n_g16 x KS_LANES norms; +inf for padding centres */
+    double cmax;                 /* largest ||c||, rounded up */
+    double ccmax;                /* largest ||c||^2 */
     int32_t ks_order[KS_ROWS];
 } lloyd_ws;
 
@@ -157,8 +153,6 @@ static void ws_free(lloyd_ws *ws)
     crm_free(ws->pcount);
     crm_free(ws->pinert);
     crm_free(ws->pchanged);
-    crm_aligned_free(ws->xf);
-    crm_aligned_free(ws->xnorm);
     crm_aligned_free(ws->cf);
     crm_aligned_free(ws->ccf);
     memset(ws, 0, sizeof *ws);
@@ -221,7 +215,7 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws
         }
         ws->cpad[j] = j < k ? ws->cnorm[j] : (double)INFINITY;
     }
-    if (ws->xf == NULL) {
+    if (ws->cf == NULL) { /* no screening */
         return;
     }
     ws->ccmax = 0.0;
@@ -230,7 +224,8 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws
     }
     ws->cmax = sqrt(ws->ccmax) * (1.0 + 1e-12);
     /* Far inside the float range, so the error bound of screen_block holds (no overflow). */
-    ws->screen = ws->xmax < 1e17 && ws->cmax < 1e17 && ws->ccmax + 2.0 * ws->xmax * ws->cmax < 1e34;
+    ws->screen = ws->data->xmax < 1e17 && ws->cmax < 1e17 &&
+                 ws->ccmax + 2.0 * ws->data->xmax * ws->cmax < 1e34;
     for (int32_t j = 0; ws->screen && j < ws->n_g16 * KS_LANES; j++) {
         float *col = ws->cf + (int64_t)(j / KS_LANES) * dim * KS_LANES + j % KS_LANES;
         for (int64_t d = 0; d < dim; d++) {
@@ -457,7 +452,7 @@ screen_rows(const crm_matrix *x, int64_t r, int64_t m, const lloyd_ws *ws, int32
     float thr[KS_ROWS];
     const __m512 two = _mm512_set1_ps(2.0f);
     for (int q = 0; q < KS_ROWS; q++) {
-        rows[q] = ws->xf + (r + (q < m ? q : 0)) * dim; /* padding rows repeat row r */
+        rows[q] = ws->data->xf + (r + (q < m ? q : 0)) * dim; /* padding rows repeat row r */
         mn[q] = _mm512_set1_ps(INFINITY);
     }
     for (int32_t g = 0; g < ng; g++) {
@@ -481,7 +476,7 @@ screen_rows(const crm_matrix *x, int64_t r, int64_t m, const lloyd_ws *ws, int32
     /* Threshold per row: its float minimum + margin (see above; the coefficient also
      * covers the float rounding of this expression), in row order. */
     __m512 best = _mm512_permutexvar_ps(_mm512_loadu_si512(ws->ks_order), reduce16(mn));
-    __m512 xn = _mm512_loadu_ps(ws->xnorm + r);
+    __m512 xn = _mm512_loadu_ps(ws->data->xnorm + r);
     __m512 span =
         _mm512_fmadd_ps(_mm512_mul_ps(xn, _mm512_set1_ps(2.0f)), _mm512_set1_ps((float)ws->cmax),
                         _mm512_set1_ps((float)ws->ccmax));
@@ -533,8 +528,8 @@ CRM__KM_AVX512 static void avx512_block(const crm_matrix *x,
         int32_t arg[KS_ROWS];
         double best[KM_ROWS];
         if (r + KM_PREFETCH + step <= r1 && ws->screen) {
-            prefetch_span(ws->xf + (r + KM_PREFETCH) * dim,
-                          ws->xf + (r + KM_PREFETCH + step) * dim);
+            prefetch_span(ws->data->xf + (r + KM_PREFETCH) * dim,
+                          ws->data->xf + (r + KM_PREFETCH + step) * dim);
         } else if (r + KM_PREFETCH + step <= r1) {
             prefetch_span(CRM_ROW(x, r + KM_PREFETCH), CRM_ROW(x, r + KM_PREFETCH + step));
         }
@@ -630,7 +625,7 @@ static double pass_inertia(const lloyd_ws *ws,
                            int32_t k,
                            int64_t dim)
 {
-    double s = ws->xsum;
+    double s = ws->data->xsum;
     for (int32_t j = 0; j < k; j++) {
         double dot = 0.0;
         for (int64_t d = 0; d < dim; d++) {
@@ -768,29 +763,29 @@ update_centers(double *centers, const double *sums, const int64_t *counts, int32
     return shift;
 }
 
-/* The float copy of x and its row norms for screen_block, when the shape and the CPU allow
- * it and the memory is there (otherwise the passes use the double kernels). Also sets
- * ws->xsum and every label to -1. */
-static void lloyd_setup(const crm_matrix *x, int32_t k, lloyd_ws *ws, int nt, int32_t *labels)
+crm_status
+crm__lloyd_data_init(crm__lloyd_data *ld, const crm_matrix *x, int32_t k, int nt, crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;
-    int32_t ng = (k + KS_LANES - 1) / KS_LANES;
-    if (ws->fused && ng <= KS_MAXG) {
-        ws->n_g16 = ng;
-        ws->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
-        ws->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
-        ws->cf = crm_aligned_alloc((size_t)ng * (size_t)dim * KS_LANES * sizeof(float));
-        ws->ccf = crm_aligned_alloc((size_t)ng * KS_LANES * sizeof(float));
-        if (!ws->xf || !ws->xnorm || !ws->cf || !ws->ccf) {
-            crm_aligned_free(ws->xf);
-            ws->xf = NULL;
-        }
-    }
-    float *xf = ws->xf;
+    int64_t nb = crm__n_blocks(n);
+    double *part = crm_mallocarray((size_t)nb + 1, sizeof(double));
+    float *xf = NULL;
     double xmax = 0.0;
+    memset(ld, 0, sizeof *ld);
+    if (part == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG) {
+        ld->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
+        ld->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
+        if (ld->xf == NULL || ld->xnorm == NULL) { /* no screening, no error */
+            crm__lloyd_data_fini(ld);
+        }
+        xf = ld->xf;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax)
-    for (int64_t b = 0; b < ws->n_blocks; b++) {
+    for (int64_t b = 0; b < nb; b++) {
         int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < n ? (b + 1) * CRM_BLOCK_ROWS : n;
         double v = 0.0;
         for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
@@ -800,51 +795,91 @@ static void lloyd_setup(const crm_matrix *x, int32_t k, lloyd_ws *ws, int nt, in
                 r += row[d] * row[d];
             }
             v += r;
-            labels[i] = -1;
             if (xf != NULL) {
                 double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
-                ws->xnorm[i] = (float)nr;
+                ld->xnorm[i] = (float)nr;
                 xmax = nr > xmax ? nr : xmax;
                 for (int64_t d = 0; d < dim; d++) {
                     xf[i * dim + d] = (float)row[d];
                 }
             }
         }
-        ws->pinert[b] = v;
+        part[b] = v;
     }
-    ws->xmax = xmax;
+    ld->xmax = xmax;
     if (xf != NULL) {
-        memset(ws->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
-        screen_order(ws);
+        memset(ld->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
     }
-    for (int64_t b = 0; b < ws->n_blocks; b++) {
-        ws->xsum += ws->pinert[b]; /* block order: the same with any thread count */
+    for (int64_t b = 0; b < nb; b++) {
+        ld->xsum += part[b]; /* block order: the same with any thread count */
     }
+    crm_free(part);
+    return CRM_OK;
+}
+
+void crm__lloyd_data_fini(crm__lloyd_data *ld)
+{
+    crm_aligned_free(ld->xf);
+    crm_aligned_free(ld->xnorm);
+    ld->xf = NULL;
+    ld->xnorm = NULL;
+}
+
+/* Float centre groups for screen_block, when the data has its float copy. */
+static crm_status screen_setup(lloyd_ws *ws, int32_t k, int64_t dim, crm_error *err)
+{
+    int32_t ng = (k + KS_LANES - 1) / KS_LANES;
+    if (ws->data->xf == NULL || !ws->fused || ng > KS_MAXG) {
+        return CRM_OK;
+    }
+    ws->n_g16 = ng;
+    ws->cf = crm_aligned_alloc((size_t)ng * (size_t)dim * KS_LANES * sizeof(float));
+    ws->ccf = crm_aligned_alloc((size_t)ng * KS_LANES * sizeof(float));
+    if (ws->cf == NULL || ws->ccf == NULL) {
+        return crm__error_nomem(err);
+    }
+    screen_order(ws);
+    return CRM_OK;
 }
 
 crm_status crm__lloyd(const crm_matrix *x,
                       int32_t k,
                       double *centers,
+                      const crm__lloyd_data *data,
                       const crm__lloyd_opts *opts,
                       crm__lloyd_out *out,
                       crm_error *err)
 {
     int64_t dim = x->n_cols;
     lloyd_ws ws;
+    crm__lloyd_data own;
     double *sums = NULL;
     int64_t *counts = NULL;
     crm_status st = ws_init(&ws, x->n_rows, dim, k, opts->nt, 1, err);
     int32_t it = 0;
+    memset(&own, 0, sizeof own);
     if (st != CRM_OK) {
         return st;
     }
+    if (data == NULL) {
+        st = crm__lloyd_data_init(&own, x, k, opts->nt, err);
+        data = &own;
+    }
+    ws.data = data;
     sums = crm_mallocarray((size_t)(k * dim), sizeof(double));
     counts = crm_mallocarray((size_t)k, sizeof(int64_t));
-    if (sums == NULL || counts == NULL) {
+    if (st == CRM_OK && (sums == NULL || counts == NULL)) {
         st = crm__error_nomem(err);
+    }
+    if (st == CRM_OK) {
+        st = screen_setup(&ws, k, dim, err);
+    }
+    if (st != CRM_OK) {
         goto cleanup;
     }
-    lloyd_setup(x, k, &ws, opts->nt, out->labels);
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        out->labels[i] = -1;
+    }
     ws.fresh = 1;
     while (it < opts->max_iter) {
         int64_t changed = pass(x, centers, k, &ws, opts->nt, out->labels);
@@ -873,6 +908,7 @@ crm_status crm__lloyd(const crm_matrix *x,
     st = crm__assign(x, centers, k, opts->nt, out->labels, NULL, &out->inertia, err);
 cleanup:
     ws_free(&ws);
+    crm__lloyd_data_fini(&own);
     crm_free(sums);
     crm_free(counts);
     return st;

@@ -150,7 +150,7 @@ static crm_status global_fit(xm_state *s, crm_error *err)
 {
     crm__lloyd_out o = { s->labels, NULL, 0, 0.0 };
     int64_t *counts;
-    crm_status st = crm__lloyd(s->x, s->k, s->centers, &s->opts, &o, err);
+    crm_status st = crm__lloyd(s->x, s->k, s->centers, NULL, &s->opts, &o, err);
     if (st != CRM_OK) {
         return st;
     }
@@ -241,7 +241,7 @@ static crm_status try_split(xm_state *s,
         crm__lloyd_opts lo = s->opts;
         lo.progress = NULL;
         if (st == CRM_OK) {
-            st = crm__lloyd(&region, 2, kids, &lo, &o, err);
+            st = crm__lloyd(&region, 2, kids, NULL, &lo, &o, err);
         }
     }
     if (st != CRM_OK) {

@@ -266,7 +266,7 @@ static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
                 crm__lloyd_opts o = { iters, 0.0, nt, NULL, 0.0, 1.0 };
                 crm__lloyd_out out = { lab, NULL, 0, 0.0 };
                 memcpy(got, c0, csize);
-                assert_int_equal(crm__lloyd(&x, k, got, &o, &out, NULL), CRM_OK);
+                assert_int_equal(crm__lloyd(&x, k, got, NULL, &o, &out, NULL), CRM_OK);
                 assert_true(out.n_iter >= 1 && out.n_iter <= iters); /* stops once stable */
                 for (int64_t q = 0; q < (int64_t)k * dim; q++) {
                     if (iters == 1) {
