@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "fim_internal.h"
+#include "io/gunzip.h"
 
 #define READ_CHUNK       (1u << 20)
 #define DEFAULT_MAX_LINE ((int64_t)64 << 20)
@@ -607,49 +608,52 @@ static void raw_free(crm__fim_raw *parts, int n)
     crm_free(parts);
 }
 
-/* FIMI text data[0..len) cut at line ends into parts parsed in parallel, then one database
- * built from them: the one the serial reader gives, whatever the number of parts. *out stays
- * NULL (CRM_OK) when the serial reader must read the text instead. */
-static crm_status read_fimi_parts(const char *data,
-                                  size_t len,
-                                  const crm_fim_read_options *opt,
-                                  const crm_progress *progress,
-                                  crm_fim_db **out,
-                                  crm_error *err)
+/* Cut text[from..to) at line ends into at most n parts (*used of them) and parse them in
+ * parallel into parts[0..*used). 0 when a part declines (see raw_parse). */
+static int parse_parts(const char *text,
+                       size_t from,
+                       size_t to,
+                       int n,
+                       crm__fim_raw *parts,
+                       const crm_fim_read_options *opt,
+                       int *used)
 {
-    int nt = crm__n_threads(opt->n_threads);
-    int n = opt->n_threads > 0 || len / PART_MIN_BYTES + 1 >= (size_t)nt
-                ? nt
-                : (int)(len / PART_MIN_BYTES) + 1;
     size_t max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : DEFAULT_MAX_LINE;
-    crm__fim_raw *parts;
-    size_t *cut;
-    crm_fim_db *db = NULL;
-    int64_t lines = 0;
+    size_t cut[65];
     int ok = 1;
-    crm_status rc;
-    n = (size_t)n > len ? (int)len : n;
-    parts = crm_calloc((size_t)n, sizeof *parts);
-    cut = crm_mallocarray((size_t)n + 1, sizeof *cut);
-    if (parts == NULL || cut == NULL) {
-        crm_free(parts);
-        crm_free(cut);
-        return crm__error_nomem(err);
-    }
-    cut[0] = 0;
-    cut[n] = len;
+    n = n < 64 ? n : 64;
+    n = (size_t)n > to - from ? (int)(to - from) : n;
+    n = n > 0 ? n : 1;
+    *used = n;
+    cut[0] = from;
+    cut[n] = to;
     for (int k = 1; k < n; k++) {
-        size_t pos = len / (size_t)n * (size_t)k;
+        size_t pos = from + (to - from) / (size_t)n * (size_t)k;
         const char *nl;
         pos = pos > cut[k - 1] ? pos : cut[k - 1] + 1;
-        nl = memchr(data + pos - 1, '\n', len - pos + 1);
-        cut[k] = nl != NULL ? (size_t)(nl - data) + 1 : len;
+        nl = pos <= to ? memchr(text + pos - 1, '\n', to - pos + 1) : NULL;
+        cut[k] = nl != NULL ? (size_t)(nl - text) + 1 : to;
     }
-#pragma omp parallel for num_threads(n) schedule(static, 1) reduction(& : ok)
+#pragma omp parallel for num_threads(n) schedule(static, 1) reduction(& : ok) if (n > 1)
     for (int k = 0; k < n; k++) {
-        ok &= raw_parse(&parts[k], data + cut[k], data + cut[k + 1], opt->skip_empty, max_line);
+        ok &= raw_parse(&parts[k], text + cut[k], text + cut[k + 1], opt->skip_empty, max_line);
     }
-    crm_free(cut);
+    return ok;
+}
+
+/* One database from parsed parts (taken and freed): the one the serial reader gives. *out
+ * stays NULL (CRM_OK) when the serial reader must read the text instead. */
+static crm_status parts_to_db(crm__fim_raw *parts,
+                              int n,
+                              int ok,
+                              const crm_fim_read_options *opt,
+                              const crm_progress *progress,
+                              crm_fim_db **out,
+                              crm_error *err)
+{
+    crm_fim_db *db = NULL;
+    int64_t lines = 0;
+    crm_status rc;
     for (int k = 0; k < n; k++) {
         lines += parts[k].n_lines;
     }
@@ -663,7 +667,7 @@ static crm_status read_fimi_parts(const char *data,
     }
     rc = crm_fim_db_new(&db, err);
     if (rc == CRM_OK) {
-        rc = crm__fim_db_from_raw(db, parts, n, n, err);
+        rc = crm__fim_db_from_raw(db, parts, n, crm__n_threads(opt->n_threads), err);
     }
     raw_free(parts, n);
     if (rc != CRM_OK) {
@@ -671,6 +675,232 @@ static crm_status read_fimi_parts(const char *data,
         return rc;
     }
     *out = db;
+    return CRM_OK;
+}
+
+/* FIMI text data[0..len) cut at line ends into parts parsed in parallel, then one database
+ * built from them; *out stays NULL when the serial reader must read the text instead. */
+static crm_status read_fimi_parts(const char *data,
+                                  size_t len,
+                                  const crm_fim_read_options *opt,
+                                  const crm_progress *progress,
+                                  crm_fim_db **out,
+                                  crm_error *err)
+{
+    int nt = crm__n_threads(opt->n_threads);
+    int n = opt->n_threads > 0 || len / PART_MIN_BYTES + 1 >= (size_t)nt
+                ? nt
+                : (int)(len / PART_MIN_BYTES) + 1;
+    crm__fim_raw *parts = crm_calloc((size_t)n, sizeof *parts);
+    int ok;
+    if (parts == NULL) {
+        return crm__error_nomem(err);
+    }
+    ok = parse_parts(data, 0, len, n, parts, opt, &n);
+    return parts_to_db(parts, n, ok, opt, progress, out, err);
+}
+
+/* ---- gzip FIMI: decoding on one thread, parsing behind it on this one ---------------------- */
+
+typedef struct gz_feed {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_rwlock_t moving; /* read-held while a part is parsed; write-held to move the text */
+    const void *in;
+    size_t in_len;
+    const char *src;
+    char *text; /* the decoded text so far: done bytes final, decoded from in_used */
+    size_t done, in_used;
+    int finished, stop;
+    crm_status rc; /* the decoder's, once finished */
+    crm_error err;
+    size_t len;
+} gz_feed;
+
+static int feed_advance(void *ctx, const char *text, size_t done, size_t in_used)
+{
+    gz_feed *f = ctx;
+    int go;
+    (void)text;
+    pthread_mutex_lock(&f->mu);
+    f->done = done;
+    f->in_used = in_used;
+    go = !f->stop;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    return go;
+}
+
+static char *feed_grow(void *ctx, char *text, size_t cap)
+{
+    gz_feed *f = ctx;
+    char *b;
+    pthread_rwlock_wrlock(&f->moving);
+    b = crm_realloc(text, cap);
+    if (b != NULL) {
+        f->text = b;
+    }
+    pthread_rwlock_unlock(&f->moving);
+    return b;
+}
+
+static void *feed_main(void *arg)
+{
+    gz_feed *f = arg;
+    crm__gunzip_hooks hooks = { f, feed_advance, feed_grow };
+    char *text = NULL;
+    size_t len = 0;
+    crm_status rc = crm__gunzip(f->in, f->in_len, f->src, &hooks, &text, &len, &f->err);
+    pthread_mutex_lock(&f->mu);
+    f->rc = rc;
+    f->text = text;
+    f->len = len;
+    f->done = len;
+    f->finished = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* A gzip FIMI file in[0..len): parsed into a database while it is decoded. When the parts
+ * decline, *out stays NULL and *text holds the whole decoded text for the serial reader. */
+static crm_status read_fimi_gzip(const void *in,
+                                 size_t len,
+                                 const char *src,
+                                 const crm_fim_read_options *opt,
+                                 const crm_progress *progress,
+                                 crm_fim_db **out,
+                                 char **text,
+                                 size_t *text_len,
+                                 crm_error *err)
+{
+    gz_feed f;
+    pthread_t thread;
+    crm__fim_raw *parts = NULL;
+    const unsigned char *tail = (const unsigned char *)in + len - 4;
+    int n = 0, cap = 0, ok = 1, nt = crm__n_threads(opt->n_threads);
+    /* the last member's length, from its trailer: parts of a step each, but no more than
+     * about 256 of them in all (each has a table of the codes it saw) */
+    size_t isize = len >= 18 ? (size_t)tail[0] | (size_t)tail[1] << 8 | (size_t)tail[2] << 16 |
+                                   (size_t)tail[3] << 24
+                             : 0;
+    size_t part_min = isize / 256 > CRM__GUNZIP_STEP ? isize / 256 : CRM__GUNZIP_STEP;
+    size_t parsed = 0, scanned = 0, want = part_min;
+    size_t max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : DEFAULT_MAX_LINE;
+    crm_status rc, prc = CRM_OK;
+    *text = NULL;
+    *text_len = 0;
+    memset(&f, 0, sizeof f);
+    f.in = in;
+    f.in_len = len;
+    f.src = src;
+    pthread_mutex_init(&f.mu, NULL);
+    pthread_cond_init(&f.cv, NULL);
+    pthread_rwlock_init(&f.moving, NULL);
+    if (pthread_create(&thread, NULL, feed_main, &f) != 0) {
+        /* no second thread: decode, then parse as plain text */
+        pthread_mutex_destroy(&f.mu);
+        pthread_cond_destroy(&f.cv);
+        pthread_rwlock_destroy(&f.moving);
+        rc = crm__gunzip(in, len, src, NULL, text, text_len, err);
+        return rc == CRM_OK ? read_fimi_parts(*text, *text_len, opt, progress, out, err) : rc;
+    }
+    for (;;) {
+        size_t avail, cut;
+        int fin;
+        pthread_mutex_lock(&f.mu);
+        while (!f.finished && f.done < want) {
+            pthread_cond_wait(&f.cv, &f.mu);
+        }
+        avail = f.done;
+        fin = f.finished;
+        pthread_mutex_unlock(&f.mu);
+        if (fin && f.rc != CRM_OK) {
+            break;
+        }
+        if (ok && avail > parsed) {
+            int k = fin ? nt : 1; /* what is left at the end: on every thread */
+            if (n + k > cap) {
+                int ncap = cap > 0 ? cap * 2 : 32;
+                crm__fim_raw *np;
+                ncap = ncap >= n + k ? ncap : n + k;
+                np = crm_realloc(parts, (size_t)ncap * sizeof *np);
+                if (np == NULL) {
+                    ok = 0;
+                    prc = CRM_ENOMEM;
+                } else {
+                    memset(np + cap, 0, (size_t)(ncap - cap) * sizeof *np);
+                    parts = np;
+                    cap = ncap;
+                }
+            }
+            pthread_rwlock_rdlock(&f.moving);
+            if (fin) {
+                cut = avail;
+            } else {
+                /* parts of at most 4 steps: what is left when the decoding ends is then
+                 * parsed on every thread, not by this one alone */
+                size_t end = avail - parsed > 4 * part_min ? parsed + 4 * part_min : avail;
+                size_t lo = parsed > scanned ? parsed : scanned; /* none before lo */
+                cut = end;
+                while (cut > lo && f.text[cut - 1] != '\n') {
+                    cut--; /* back to the last whole line */
+                }
+                cut = cut > lo ? cut : parsed;
+                scanned = end;
+                if (cut == parsed && avail - parsed > max_line) {
+                    ok = 0; /* a line over the limit: the serial reader says so */
+                }
+            }
+            if (ok && cut > parsed) {
+                int used;
+                ok = parse_parts(f.text, parsed, cut, k, parts + n, opt, &used);
+                n += used;
+                parsed = cut;
+            }
+            pthread_rwlock_unlock(&f.moving);
+            if (!fin && progress != NULL &&
+                !crm_progress_report(progress, "reading", (double)f.in_used / (double)len)) {
+                pthread_mutex_lock(&f.mu);
+                f.stop = 1;
+                pthread_mutex_unlock(&f.mu);
+            }
+        }
+        if (fin) {
+            break;
+        }
+        want = parsed + part_min > avail ? avail + part_min : avail; /* more, or go on */
+        if (!ok) {
+            want = (size_t)-1; /* the serial reader will read it all: just wait */
+        }
+        if (prc != CRM_OK) {
+            pthread_mutex_lock(&f.mu);
+            f.stop = 1;
+            pthread_mutex_unlock(&f.mu);
+        }
+    }
+    pthread_join(thread, NULL);
+    pthread_mutex_destroy(&f.mu);
+    pthread_cond_destroy(&f.cv);
+    pthread_rwlock_destroy(&f.moving);
+    if (prc != CRM_OK || f.rc != CRM_OK) {
+        raw_free(parts, n);
+        crm_free(f.text);
+        if (prc != CRM_OK) {
+            return crm__error_nomem(err);
+        }
+        if (err != NULL) {
+            *err = f.err;
+        }
+        return f.rc;
+    }
+    rc = parts_to_db(parts, n, ok, opt, progress, out, err);
+    if (rc != CRM_OK || *out != NULL) {
+        crm_free(f.text);
+        return rc;
+    }
+    *text = f.text;
+    *text_len = f.len;
     return CRM_OK;
 }
 
@@ -791,7 +1021,19 @@ crm_status crm_fim_db_read(const char *path,
             return rc;
         }
         if (map != MAP_FAILED) {
+            /* gzip: parsed behind the decoding, the serial reader where that declines */
+            char *text = NULL;
+            size_t text_len = 0;
+            rc = read_fimi_gzip(map, (size_t)sb.st_size, path, opt, progress, out, &text, &text_len,
+                                err);
             munmap(map, (size_t)sb.st_size);
+            if (rc == CRM_OK && *out == NULL) {
+                lr.mem = text;
+                lr.mem_len = text_len;
+                rc = read_any(&lr, path, opt, progress, out, err);
+            }
+            crm_free(text);
+            return rc;
         }
     }
     lr.file_bytes = (int64_t)sb.st_size;

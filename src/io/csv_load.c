@@ -1,5 +1,5 @@
 /* csv_load.c: bring a whole input into memory: mmap for regular files, read() for pipes,
- * zlib inflate for gzip (recognised by its magic bytes, not by the file name). */
+ * gunzip.c for gzip (recognised by its magic bytes, not by the file name). */
 #define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
@@ -7,10 +7,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "core/core_internal.h"
 #include "csv_internal.h"
+#include "gunzip.h"
 
 static crm_status read_all(int fd, const char *path, char **out, size_t *out_len, crm_error *err)
 {
@@ -58,79 +58,12 @@ crm_status crm__csv_maybe_gunzip(const char *data,
                                  size_t *out_len,
                                  crm_error *err)
 {
-    z_stream zs;
-    size_t cap;
-    size_t n = 0;
-    char *buf;
-    int zrc = Z_OK;
     *out = NULL;
     *out_len = 0;
-    if (len < 2 || (unsigned char)data[0] != 0x1f || (unsigned char)data[1] != 0x8b) {
+    if (!crm__is_gzip(data, len)) {
         return CRM_OK;
     }
-    cap = len < ((size_t)1 << 40) ? len * 4 + 4096 : len;
-    buf = crm_malloc(cap);
-    if (buf == NULL) {
-        return crm__error_nomem(err);
-    }
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 15 + 32) != Z_OK) {
-        crm_free(buf);
-        return crm__error_nomem(err);
-    }
-    zs.next_in = (Bytef *)(uintptr_t)data;
-    while ((size_t)(zs.next_in - (const Bytef *)data) < len) {
-        size_t in_left = len - (size_t)(zs.next_in - (const Bytef *)data);
-        if (n == cap) {
-            char *b = crm_realloc(buf, cap * 2);
-            if (b == NULL) {
-                zrc = Z_MEM_ERROR;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        zs.avail_in = in_left > (1u << 30) ? (1u << 30) : (uInt)in_left;
-        zs.next_out = (Bytef *)(buf + n);
-        zs.avail_out = cap - n > (1u << 30) ? (1u << 30) : (uInt)(cap - n);
-        {
-            uInt before = zs.avail_out;
-            zrc = inflate(&zs, Z_NO_FLUSH);
-            n += before - zs.avail_out;
-        }
-        if (zrc == Z_STREAM_END) {
-            /* Concatenated gzip members form one stream (gzip(1) does the same). */
-            if ((size_t)(zs.next_in - (const Bytef *)data) < len) {
-                if (inflateReset(&zs) != Z_OK) {
-                    zrc = Z_DATA_ERROR;
-                    break;
-                }
-                zrc = Z_OK;
-                continue;
-            }
-            break;
-        }
-        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
-            break;
-        }
-        if (zrc == Z_BUF_ERROR && zs.avail_out != 0) {
-            break; /* no progress possible: truncated input */
-        }
-    }
-    inflateEnd(&zs);
-    if (zrc != Z_STREAM_END) {
-        crm_free(buf);
-        if (zrc == Z_MEM_ERROR) {
-            return crm__error_nomem(err);
-        }
-        return crm__error_at(err, CRM_EPARSE, source, 0, 0,
-                             zrc == Z_OK || zrc == Z_BUF_ERROR ? "gzip data is truncated"
-                                                               : "gzip data is corrupt (%s)",
-                             zs.msg ? zs.msg : "bad data");
-    }
-    *out = buf;
-    *out_len = n;
-    return CRM_OK;
+    return crm__gunzip(data, len, source, NULL, out, out_len, err);
 }
 
 void crm__csv_unload(const char *data, size_t map_len)

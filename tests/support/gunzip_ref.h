@@ -1,0 +1,62 @@
+/* gunzip_ref.h: zlib's inflate with the member rules of crm__gunzip (members back to back,
+ * zero bytes after any member skipped, anything else after one an error): the reference that
+ * tests/unit/test_gunzip.c and fuzz/fuzz_gunzip.c compare the decoder with. */
+#ifndef CRM_GUNZIP_REF_H
+#define CRM_GUNZIP_REF_H
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* 0 and a malloc'd *out of *out_len bytes, or -1 (bad or truncated data, no memory). */
+static inline int ref_gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+{
+    size_t pos = 0, n = 0, cap = 4096;
+    uint8_t *buf = malloc(cap);
+    *out = NULL;
+    *out_len = 0;
+    if (buf == NULL) {
+        return -1;
+    }
+    do {
+        z_stream zs;
+        int rc;
+        memset(&zs, 0, sizeof zs);
+        if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+            free(buf);
+            return -1;
+        }
+        zs.next_in = (Bytef *)(uintptr_t)(in + pos);
+        zs.avail_in = (uInt)(len - pos);
+        do {
+            if (n == cap) {
+                uint8_t *b = realloc(buf, cap * 2);
+                if (b == NULL) {
+                    inflateEnd(&zs);
+                    free(buf);
+                    return -1;
+                }
+                buf = b;
+                cap *= 2;
+            }
+            zs.next_out = buf + n;
+            zs.avail_out = (uInt)(cap - n);
+            rc = inflate(&zs, Z_NO_FLUSH);
+            n = cap - zs.avail_out;
+        } while (rc == Z_OK || (rc == Z_BUF_ERROR && zs.avail_out == 0));
+        pos = len - zs.avail_in;
+        inflateEnd(&zs);
+        if (rc != Z_STREAM_END) {
+            free(buf);
+            return -1;
+        }
+        while (pos < len && in[pos] == 0) {
+            pos++;
+        }
+    } while (pos < len);
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
+
+#endif
