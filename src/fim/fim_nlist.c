@@ -169,8 +169,10 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_arena *a, int64_t nodes, int3
 #define INSERT_MAX_ITEMS 256
 
 /* The frequent items of ids[0..n) as ranks, ascending, into out (a scan of a bitmap of the
- * ranks, at most INSERT_MAX_ITEMS bits); returns their number. bits is left zero. */
-static int32_t rank_items(const int32_t *rank_of,
+ * ranks, at most INSERT_MAX_ITEMS bits); returns their number. bit_of maps each id to its
+ * rank, an infrequent one to a bit of the spare word bits[words], so that no branch guesses
+ * which items are frequent (on retail most are not, unpredictably). bits is left zero. */
+static int32_t rank_items(const int32_t *bit_of,
                           const int32_t *ids,
                           int32_t n,
                           uint64_t *bits,
@@ -179,11 +181,10 @@ static int32_t rank_items(const int32_t *rank_of,
 {
     int32_t m = 0;
     for (int32_t k = 0; k < n; k++) {
-        int32_t r = rank_of[ids[k]];
-        if (r >= 0) {
-            bits[r >> 6] |= (uint64_t)1 << (r & 63);
-        }
+        int32_t r = bit_of[ids[k]];
+        bits[r >> 6] |= (uint64_t)1 << (r & 63);
     }
+    bits[words] = 0;
     for (int32_t w = 0; w < words; w++) {
         uint64_t b = bits[w];
         bits[w] = 0;
@@ -447,7 +448,7 @@ tree_build_inserted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_
     int32_t words = d->n_items / 64 + 1, maxlen = 0, pre = 1, post = 0;
     int64_t occ = frequent_occurrences(d);
     builder b;
-    int32_t *path = NULL;
+    int32_t *path = NULL, *bit_of = NULL;
     uint64_t *bits = NULL;
     crm_status rc = CRM_OK;
     memset(t, 0, sizeof *t);
@@ -457,18 +458,22 @@ tree_build_inserted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_
     }
     b.nd = crm__fim_arena_alloc(a, ((size_t)occ + 1) * sizeof *b.nd);
     b.root_child = crm_mallocarray((size_t)d->n_items + 1, sizeof *b.root_child);
-    bits = crm_calloc((size_t)words, sizeof *bits);
+    bits = crm_calloc((size_t)words + 1, sizeof *bits);
     path = crm_mallocarray((size_t)d->n_items + 2, 2 * sizeof *path);
-    if (b.nd == NULL || b.root_child == NULL || bits == NULL || path == NULL ||
+    bit_of = crm_mallocarray((size_t)db->n_items + 1, sizeof *bit_of);
+    if (b.nd == NULL || b.root_child == NULL || bits == NULL || path == NULL || bit_of == NULL ||
         crm__fim_hash_init(&b.kids, 512) != CRM_OK) {
         rc = b.nd == NULL ? crm__fim_mem_error(a->mem, err) : crm__error_nomem(err);
         goto done;
+    }
+    for (int32_t i = 0; i < db->n_items; i++) {
+        bit_of[i] = d->rank_of[i] >= 0 ? d->rank_of[i] : words * 64;
     }
     memset(b.root_child, 0xff, ((size_t)d->n_items + 1) * sizeof *b.root_child);
     for (int64_t tr = 0; tr < db->n_trans; tr++) {
         const int32_t *ids = db->items + db->off[tr];
         int32_t n = (int32_t)(db->off[tr + 1] - db->off[tr]);
-        int32_t m = rank_items(d->rank_of, ids, n, bits, words, path);
+        int32_t m = rank_items(bit_of, ids, n, bits, words, path);
         if (!tree_insert(&b, path, m)) {
             rc = crm__error_nomem(err);
             goto done;
@@ -505,6 +510,7 @@ done:
     crm_free(b.root_child);
     crm_free(bits);
     crm_free(path);
+    crm_free(bit_of);
     return rc;
 }
 

@@ -112,6 +112,13 @@ static unsigned reverse_bits(unsigned code, unsigned len)
     return r;
 }
 
+/* An entry from a symbol's template and its code length: a length or distance base also
+ * consumes its extra bits (the decoder reads them from above the code). */
+static inline uint32_t with_len(uint32_t tmpl, unsigned len)
+{
+    return tmpl | (E_KIND(tmpl) == K_BASE ? len + E_EXTRA(tmpl) : len);
+}
+
 /* Decoding table for the code lengths lens[0..n) (each 0-15), root tb bits, subtables after
  * the root; tmpl[s] is symbol s's entry without its length. 0 for a set zlib refuses: over-
  * subscribed, or incomplete unless single_ok and the only code has one bit. A set with no
@@ -168,7 +175,7 @@ static int build_table(uint32_t *table,
     for (unsigned i = 0; i < total;) {
         unsigned s = sorted[i], len = lens[s];
         if (len <= tb) {
-            uint32_t e = tmpl[s] | len;
+            uint32_t e = with_len(tmpl[s], len);
             for (unsigned j = reverse_bits(codes[i], len); j < (1u << tb); j += 1u << len) {
                 table[j] = e;
             }
@@ -193,7 +200,7 @@ static int build_table(uint32_t *table,
             }
             for (; i < end; i++) {
                 unsigned l = lens[sorted[i]], rest = l - tb;
-                uint32_t e = tmpl[sorted[i]] | l;
+                uint32_t e = with_len(tmpl[sorted[i]], l);
                 unsigned suffix = codes[i] & ((1u << rest) - 1u);
                 for (unsigned j = reverse_bits(suffix, rest); j < (1u << sub_bits);
                      j += 1u << rest) {
@@ -208,7 +215,7 @@ static int build_table(uint32_t *table,
 static void init_templates(dec *d)
 {
     for (unsigned s = 0; s < 288; s++) {
-        d->lit_tmpl[s] = s < 256    ? ENTRY(0, 0, K_LIT, s)
+        d->lit_tmpl[s] = s < 256    ? ENTRY(0, 1, K_LIT, s)
                          : s == 256 ? ENTRY(0, 0, K_EOB, 0)
                          : s < 286  ? ENTRY(0, len_extra[s - 257], K_BASE, len_base[s - 257])
                                     : ENTRY(0, 0, K_BAD, 0);
@@ -222,6 +229,26 @@ static void init_templates(dec *d)
     }
 }
 
+/* Root entries whose bits hold two whole literal codes decode both at once (value: first
+ * byte, then second; extra: 2). The FIMI files are mostly literals of 5-9 bits. */
+static void pair_literals(uint32_t *t)
+{
+    uint32_t first[1u << LIT_BITS];
+    memcpy(first, t, sizeof first);
+    for (unsigned i = 0; i < (1u << LIT_BITS); i++) {
+        uint32_t e = first[i], e2;
+        unsigned l1 = E_LEN(e);
+        if (E_KIND(e) != K_LIT || l1 >= LIT_BITS) {
+            continue;
+        }
+        /* the next code's bits: only LIT_BITS - l1 are known, enough for a code that short */
+        e2 = first[i >> l1];
+        if (E_KIND(e2) == K_LIT && E_LEN(e2) <= LIT_BITS - l1) {
+            t[i] = ENTRY(l1 + E_LEN(e2), 2, K_LIT, E_VAL(e) | E_VAL(e2) << 8);
+        }
+    }
+}
+
 static void build_fixed(dec *d)
 {
     uint8_t lens[288];
@@ -230,6 +257,7 @@ static void build_fixed(dec *d)
     memset(lens + 256, 7, 24);
     memset(lens + 280, 8, 8);
     (void)build_table(d->fixed_lit, LIT_ENOUGH, LIT_BITS, lens, 288, d->lit_tmpl, 1);
+    pair_literals(d->fixed_lit);
     memset(lens, 5, 32);
     (void)build_table(d->fixed_dist, DIST_ENOUGH, DIST_BITS, lens, 32, d->dist_tmpl, 1);
     d->fixed_built = 1;
@@ -334,6 +362,14 @@ static inline uint32_t lookup(const uint32_t *t, unsigned tb, uint64_t buf)
 
 /* ---- blocks ------------------------------------------------------------------------------- */
 
+/* Consume a length or distance entry's code and extra bits; the extra bits' value. */
+static inline unsigned base_extra(dec *d, uint32_t e)
+{
+    unsigned v = (unsigned)(d->buf >> (E_LEN(e) - E_EXTRA(e))) & ((1u << E_EXTRA(e)) - 1u);
+    (void)take(d, E_LEN(e));
+    return v;
+}
+
 /* One symbol of a Huffman block with every bound checked: for the last bytes of input or
  * of output room. 1 more to come, 0 end of block, -1 error (d->msg, d->nomem, or truncated). */
 static int slow_symbol(dec *d, const uint32_t *lt, const uint32_t *dt)
@@ -346,26 +382,29 @@ static int slow_symbol(dec *d, const uint32_t *lt, const uint32_t *dt)
         d->msg = d->phantom > 0 ? NULL : "invalid literal/length code"; /* NULL: truncated */
         return -1;
     }
-    (void)take(d, E_LEN(e));
+    if (E_KIND(e) != K_BASE) {
+        (void)take(d, E_LEN(e));
+    }
     if (E_KIND(e) == K_EOB) {
         return overran(d) ? -1 : 0;
     }
     if (E_KIND(e) == K_LIT) {
-        if (overran(d) || (d->pos + 1 > d->cap && !grow(d, d->pos + 1))) {
+        if (overran(d) || (d->pos + 2 > d->cap && !grow(d, d->pos + 2))) {
             return -1;
         }
-        d->out[d->pos++] = (uint8_t)E_VAL(e);
+        d->out[d->pos] = (uint8_t)E_VAL(e);
+        d->out[d->pos + 1] = (uint8_t)(E_VAL(e) >> 8);
+        d->pos += E_EXTRA(e);
         return 1;
     }
-    len = E_VAL(e) + take(d, E_EXTRA(e));
+    len = E_VAL(e) + base_extra(d, e);
     refill(d);
     e = lookup(dt, DIST_BITS, d->buf);
     if (E_KIND(e) != K_BASE) {
         d->msg = d->phantom > 0 ? NULL : "invalid distance code";
         return -1;
     }
-    (void)take(d, E_LEN(e));
-    dist = E_VAL(e) + take(d, E_EXTRA(e));
+    dist = E_VAL(e) + base_extra(d, e);
     if (overran(d)) {
         return -1;
     }
@@ -383,6 +422,24 @@ static int slow_symbol(dec *d, const uint32_t *lt, const uint32_t *dt)
     return 1;
 }
 
+/* The fast loop's steps, on its local p, buf, n and out. */
+#define REFILL_FAST()                                                                              \
+    do {                                                                                           \
+        buf |= load_le64(p) << n;                                                                  \
+        p += (63 - n) >> 3;                                                                        \
+        n |= 56;                                                                                   \
+    } while (0)
+#define PUT_LITERALS(e)                                                                            \
+    do {                                                                                           \
+        buf >>= E_LEN(e);                                                                          \
+        n -= E_LEN(e);                                                                             \
+        out[0] = (uint8_t)E_VAL(e);                                                                \
+        out[1] = (uint8_t)(E_VAL(e) >> 8);                                                         \
+        out += E_EXTRA(e);                                                                         \
+    } while (0)
+/* the extra bits of a length or distance entry: after its code, before buf is shifted */
+#define EXTRA_BITS(e) ((unsigned)(buf >> (E_LEN(e) - E_EXTRA(e))) & ((1u << E_EXTRA(e)) - 1u))
+
 /* A Huffman-coded block, to its end-of-block code. 0, or -1 on error. */
 static int huffman_block(dec *d, const uint32_t *lt, const uint32_t *dt)
 {
@@ -398,97 +455,99 @@ static int huffman_block(dec *d, const uint32_t *lt, const uint32_t *dt)
             size_t room_end = d->cap - FAST_OUT_ROOM;
             lim = d->out + (d->next_step < room_end ? d->next_step : room_end);
         }
-        /* the fast loop: nothing is checked but the codes and the distance */
-        while (p < in_fast_end && out < lim) {
+        /* the fast loop: nothing is checked but the codes and the distance. A match's
+         * entries consume their code and extra bits together; the entry after a match is
+         * looked up before the match is copied, so that the lookup overlaps the copy. */
+        if (p < in_fast_end && out < lim) {
             uint32_t e;
-            unsigned len, dist;
-            const uint8_t *src;
-            uint8_t *stop;
-            buf |= load_le64(p) << n;
-            p += (63 - n) >> 3;
-            n |= 56;
+            REFILL_FAST();
             e = lookup(lt, LIT_BITS, buf);
-            if (E_KIND(e) == K_LIT) {
-                /* up to three literals per refill: 3 x 15 bits */
-                buf >>= E_LEN(e);
-                n -= E_LEN(e);
-                *out++ = (uint8_t)E_VAL(e);
-                e = lookup(lt, LIT_BITS, buf);
+            for (;;) {
+                unsigned len, dist;
+                const uint8_t *src;
+                uint8_t *stop;
                 if (E_KIND(e) == K_LIT) {
-                    buf >>= E_LEN(e);
-                    n -= E_LEN(e);
-                    *out++ = (uint8_t)E_VAL(e);
+                    /* up to three literal entries (one or two literals each) per refill, 3 x
+                     * 15 bits; the second byte of a single literal is written, then
+                     * overwritten */
+                    PUT_LITERALS(e);
                     e = lookup(lt, LIT_BITS, buf);
                     if (E_KIND(e) == K_LIT) {
+                        PUT_LITERALS(e);
+                        e = lookup(lt, LIT_BITS, buf);
+                        if (E_KIND(e) == K_LIT) {
+                            PUT_LITERALS(e);
+                            if (!(p < in_fast_end && out < lim)) {
+                                break;
+                            }
+                            REFILL_FAST();
+                            e = lookup(lt, LIT_BITS, buf);
+                            continue;
+                        }
+                    }
+                    /* a length (or the end) follows: refill for its extra bits and distance */
+                    REFILL_FAST();
+                }
+                if (E_KIND(e) != K_BASE) {
+                    if (E_KIND(e) == K_EOB) {
                         buf >>= E_LEN(e);
                         n -= E_LEN(e);
-                        *out++ = (uint8_t)E_VAL(e);
-                        continue;
+                        d->p = p;
+                        d->buf = buf;
+                        d->n = n;
+                        d->pos = (size_t)(out - d->out);
+                        return 0;
                     }
+                    d->msg = "invalid literal/length code";
+                    return -1;
                 }
-                /* a length (or the end) follows: refill for its extra bits and distance */
-                buf |= load_le64(p) << n;
-                p += (63 - n) >> 3;
-                n |= 56;
-            }
-            if (E_KIND(e) != K_BASE) {
-                if (E_KIND(e) == K_EOB) {
-                    buf >>= E_LEN(e);
-                    n -= E_LEN(e);
-                    d->p = p;
-                    d->buf = buf;
-                    d->n = n;
-                    d->pos = (size_t)(out - d->out);
-                    return 0;
+                len = E_VAL(e) + EXTRA_BITS(e);
+                buf >>= E_LEN(e);
+                n -= E_LEN(e);
+                e = lookup(dt, DIST_BITS, buf);
+                if (E_KIND(e) != K_BASE) {
+                    d->msg = "invalid distance code";
+                    return -1;
                 }
-                d->msg = "invalid literal/length code";
-                return -1;
+                dist = E_VAL(e) + EXTRA_BITS(e);
+                buf >>= E_LEN(e);
+                n -= E_LEN(e);
+                if (dist > (size_t)(out - win)) {
+                    d->msg = "invalid distance too far back";
+                    return -1;
+                }
+                REFILL_FAST();
+                e = lookup(lt, LIT_BITS, buf);
+                src = out - dist;
+                stop = out + len;
+                if (dist >= 16) {
+                    do {
+                        memcpy(out, src, 16);
+                        out += 16;
+                        src += 16;
+                    } while (out < stop);
+                } else if (dist >= 8) {
+                    do {
+                        memcpy(out, src, 8);
+                        out += 8;
+                        src += 8;
+                    } while (out < stop);
+                } else if (dist == 1) {
+                    uint64_t v = 0x0101010101010101ull * *src;
+                    do {
+                        memcpy(out, &v, 8);
+                        out += 8;
+                    } while (out < stop);
+                } else {
+                    do {
+                        *out++ = *src++;
+                    } while (out < stop);
+                }
+                out = stop;
+                if (!(p < in_fast_end && out < lim)) {
+                    break;
+                }
             }
-            buf >>= E_LEN(e);
-            n -= E_LEN(e);
-            len = E_VAL(e) + (unsigned)(buf & ((1u << E_EXTRA(e)) - 1u));
-            buf >>= E_EXTRA(e);
-            n -= E_EXTRA(e);
-            e = lookup(dt, DIST_BITS, buf);
-            if (E_KIND(e) != K_BASE) {
-                d->msg = "invalid distance code";
-                return -1;
-            }
-            buf >>= E_LEN(e);
-            n -= E_LEN(e);
-            dist = E_VAL(e) + (unsigned)(buf & ((1u << E_EXTRA(e)) - 1u));
-            buf >>= E_EXTRA(e);
-            n -= E_EXTRA(e);
-            if (dist > (size_t)(out - win)) {
-                d->msg = "invalid distance too far back";
-                return -1;
-            }
-            src = out - dist;
-            stop = out + len;
-            if (dist >= 16) {
-                do {
-                    memcpy(out, src, 16);
-                    out += 16;
-                    src += 16;
-                } while (out < stop);
-            } else if (dist >= 8) {
-                do {
-                    memcpy(out, src, 8);
-                    out += 8;
-                    src += 8;
-                } while (out < stop);
-            } else if (dist == 1) {
-                uint64_t v = 0x0101010101010101ull * *src;
-                do {
-                    memcpy(out, &v, 8);
-                    out += 8;
-                } while (out < stop);
-            } else {
-                do {
-                    *out++ = *src++;
-                } while (out < stop);
-            }
-            out = stop;
         }
         d->p = p;
         d->buf = buf;
@@ -606,6 +665,7 @@ static int dynamic_tables(dec *d)
         d->msg = "invalid literal/lengths set";
         return -1;
     }
+    pair_literals(d->lit);
     if (!build_table(d->dist, DIST_ENOUGH, DIST_BITS, lens + hlit, hdist, d->dist_tmpl, 1)) {
         d->msg = "invalid distances set";
         return -1;
