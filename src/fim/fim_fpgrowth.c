@@ -69,7 +69,7 @@ tree_build(crm__fim_arena *a, int32_t n_items, const int32_t *rank, const seqs *
     for (int64_t k = 0; k < sq->n; k++) {
         order[k] = k;
     }
-    crm__fim_lex_sort(sq->off, sq->items, order, tmp, sq->n);
+    crm__fim_lex_sort(sq->off, sq->items, n_items, order, tmp, sq->n);
     nodes = crm__fim_prefix_nodes(sq->off, sq->items, order, sq->n);
     if (nodes >= INT32_MAX) {
         return CRM_ELIMIT;

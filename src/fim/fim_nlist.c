@@ -517,10 +517,9 @@ done:
 /* The tree from the recoded transactions (d->off, d->items) sorted lexicographically:
  * consecutive transactions share their common prefix, so nodes are created in pre-order
  * without child search. The tree and the sort buffers are in the top arena a (reused by a
- * later mining instead of being faulted in afresh). With nt > 1 threads the sort runs on
- * two. */
+ * later mining instead of being faulted in afresh). */
 static crm_status
-tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, int nt, ppc_tree *t, crm_error *err)
+tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_error *err)
 {
     crm__fim_mark mark = crm__fim_arena_mark(a);
     int64_t *order = crm__fim_arena_alloc(a, ((size_t)d->n_trans + 1) * sizeof *order);
@@ -536,20 +535,7 @@ tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, int nt, ppc_tree *t
     for (int64_t k = 0; k < d->n_trans; k++) {
         order[k] = k;
     }
-    if (nt > 1 && d->n_trans >= 4096) {
-        /* Each half on a thread; the sort of the whole then finds its two halves sorted
-         * (it splits at n / 2 and skips merging runs already in order), so it only checks
-         * them and merges them once. */
-        int64_t h = d->n_trans / 2;
-#pragma omp parallel sections num_threads(2)
-        {
-#pragma omp section
-            crm__fim_lex_sort(d->off, d->items, order, tmp, h);
-#pragma omp section
-            crm__fim_lex_sort(d->off, d->items, order + h, tmp + h, d->n_trans - h);
-        }
-    }
-    crm__fim_lex_sort(d->off, d->items, order, tmp, d->n_trans);
+    crm__fim_lex_sort(d->off, d->items, d->n_items, order, tmp, d->n_trans);
     nodes = crm__fim_prefix_nodes(d->off, d->items, order, d->n_trans);
     if (nodes >= INT32_MAX || d->n_trans >= INT32_MAX) {
         rc = crm__error_set(err, CRM_ELIMIT, "the PPC-tree would have more than 2^31 nodes");
@@ -1433,7 +1419,7 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
     }
     crm__fim_arena_init(&top, ctx->mem, top_chunk_bytes(d, inserted, ctx->mem));
     rc = inserted ? tree_build_inserted(d, &top, &tree, err)
-                  : tree_build_sorted(d, &top, nt, &tree, err);
+                  : tree_build_sorted(d, &top, &tree, err);
     if (rc != CRM_OK) {
         crm__fim_arena_fini(&top);
         return rc;

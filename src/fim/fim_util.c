@@ -349,11 +349,8 @@ static int seq_less(const int64_t *off, const int32_t *items, int64_t a, int64_t
     return nx < ny;
 }
 
-void crm__fim_lex_sort(const int64_t *off,
-                       const int32_t *items,
-                       int64_t *a,
-                       int64_t *tmp,
-                       int64_t n)
+static void
+lex_merge_sort(const int64_t *off, const int32_t *items, int64_t *a, int64_t *tmp, int64_t n)
 {
     int64_t h, i, j, k;
     if (n < 24) {
@@ -369,8 +366,8 @@ void crm__fim_lex_sort(const int64_t *off,
         return;
     }
     h = n / 2;
-    crm__fim_lex_sort(off, items, a, tmp, h);
-    crm__fim_lex_sort(off, items, a + h, tmp, n - h);
+    lex_merge_sort(off, items, a, tmp, h);
+    lex_merge_sort(off, items, a + h, tmp, n - h);
     if (!seq_less(off, items, a[h], a[h - 1])) {
         return;
     }
@@ -387,6 +384,104 @@ void crm__fim_lex_sort(const int64_t *off,
         tmp[k++] = a[j++];
     }
     memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+/* Radix sort of a[0..n) by the chunk of their sequences from position depth: a key packs
+ * per ranks of bits bits each (rank + 1, 0 past the end, so a prefix comes first), sorted
+ * stably by 8-bit digits (passes where every key has the same digit skipped); each run of
+ * equal keys whose sequences go on past the chunk is then sorted by the next chunk. key,
+ * ktmp and tmp hold n entries. */
+static void lex_radix(const int64_t *off,
+                      const int32_t *items,
+                      int64_t *a,
+                      int64_t *tmp,
+                      uint64_t *key,
+                      uint64_t *ktmp,
+                      int64_t n,
+                      int64_t depth,
+                      int bits,
+                      int per)
+{
+    static const int64_t small = 48;
+    int passes = (bits * per + 7) / 8;
+    int64_t *src = a, *dst = tmp;
+    uint64_t *ksrc = key, *kdst = ktmp;
+    if (n < small) {
+        lex_merge_sort(off, items, a, tmp, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = a[i], len = off[t + 1] - off[t] - depth;
+        const int32_t *x = items + off[t] + depth;
+        uint64_t k = 0;
+        for (int j = 0; j < per; j++) {
+            k = k << bits | (j < len ? (uint64_t)x[j] + 1 : 0);
+        }
+        key[i] = k;
+    }
+    for (int pass = 0; pass < passes; pass++) {
+        int64_t count[256] = { 0 };
+        int shift = 8 * pass;
+        for (int64_t i = 0; i < n; i++) {
+            count[(ksrc[i] >> shift) & 255]++;
+        }
+        if (count[(ksrc[0] >> shift) & 255] == n) {
+            continue; /* one digit for all: nothing moves */
+        }
+        for (int64_t d = 0, sum = 0; d < 256; d++) {
+            int64_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            int64_t at = count[(ksrc[i] >> shift) & 255]++;
+            kdst[at] = ksrc[i];
+            dst[at] = src[i];
+        }
+        {
+            int64_t *t = src;
+            uint64_t *kt = ksrc;
+            src = dst;
+            dst = t;
+            ksrc = kdst;
+            kdst = kt;
+        }
+    }
+    if (src != a) {
+        memcpy(a, src, (size_t)n * sizeof *a);
+        memcpy(key, ksrc, (size_t)n * sizeof *key);
+    }
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i + 1;
+        while (j < n && key[j] == key[i]) {
+            j++;
+        }
+        /* equal chunks that fill the key: the sequences may go on */
+        if (j - i > 1 && (key[i] & (((uint64_t)1 << bits) - 1)) != 0) {
+            lex_radix(off, items, a + i, tmp + i, key + i, ktmp + i, j - i, depth + per, bits, per);
+        }
+        i = j;
+    }
+}
+
+void crm__fim_lex_sort(const int64_t *off,
+                       const int32_t *items,
+                       int32_t n_symbols,
+                       int64_t *a,
+                       int64_t *tmp,
+                       int64_t n)
+{
+    int bits = 1;
+    uint64_t *key = n >= 48 ? crm_mallocarray((size_t)n, 2 * sizeof *key) : NULL;
+    while (bits < 32 && ((int64_t)1 << bits) <= (int64_t)n_symbols) {
+        bits++; /* ranks + 1 up to n_symbols */
+    }
+    if (key == NULL) {
+        lex_merge_sort(off, items, a, tmp, n);
+        return;
+    }
+    lex_radix(off, items, a, tmp, key, key + n, n, 0, bits, 64 / bits);
+    crm_free(key);
 }
 
 int64_t

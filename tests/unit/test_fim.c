@@ -10,6 +10,7 @@
 #include <crmkit/rng.h>
 
 #include "crm_test.h"
+#include "fim/fim_internal.h"
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
@@ -718,6 +719,72 @@ static void writers_print_spmf_csv_and_json(void **state)
     crm_fim_db_free(db);
 }
 
+/* ---- the lexicographic sort of transactions (radix on packed chunks) --------------------- */
+
+static const int64_t *cmp_off;
+static const int32_t *cmp_items;
+
+/* full comparison, ties by index: the stable order the sort must give */
+static int cmp_seq(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    int64_t na = cmp_off[a + 1] - cmp_off[a], nb = cmp_off[b + 1] - cmp_off[b];
+    for (int64_t i = 0; i < na && i < nb; i++) {
+        int32_t x = cmp_items[cmp_off[a] + i], y = cmp_items[cmp_off[b] + i];
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+    }
+    if (na != nb) {
+        return na < nb ? -1 : 1;
+    }
+    return a < b ? -1 : a > b;
+}
+
+static void lex_sort_orders_like_a_full_comparison(void **state)
+{
+    /* alphabets from 1 symbol (1 bit a rank) to 70,000 (17 bits), sequences empty to 60
+     * long, many sharing long prefixes (so equal chunks are sorted again, several levels
+     * deep) and many equal (their order kept) */
+    static const int32_t alphabets[] = { 1, 2, 3, 200, 256, 70000 };
+    crm_rng rng;
+    (void)state;
+    crm_rng_seed(&rng, 11);
+    for (size_t ai = 0; ai < sizeof alphabets / sizeof alphabets[0]; ai++) {
+        for (int64_t n = 1; n <= 3000; n = n * 3 + 1) {
+            int32_t syms = alphabets[ai];
+            int64_t *off = malloc((size_t)(n + 1) * sizeof *off);
+            int32_t *items = malloc((size_t)n * 61 * sizeof *items);
+            int64_t *a = malloc((size_t)n * sizeof *a), *want = malloc((size_t)n * sizeof *want);
+            int64_t *tmp = malloc((size_t)n * sizeof *tmp);
+            assert_non_null(items);
+            off[0] = 0;
+            for (int64_t t = 0; t < n; t++) {
+                int64_t len = (int64_t)(crm_rng_next(&rng) % 61), b = off[t];
+                int copy = t > 0 && crm_rng_next(&rng) % 2 == 0;
+                for (int64_t i = 0; i < len; i++) {
+                    int64_t prev = off[t - (t > 0)] + i;
+                    items[b + i] = copy && t > 0 && prev < off[t] && i < len - 1
+                                       ? items[prev]
+                                       : (int32_t)(crm_rng_next(&rng) % (uint64_t)syms);
+                }
+                off[t + 1] = b + len;
+                a[t] = want[t] = t;
+            }
+            cmp_off = off;
+            cmp_items = items;
+            qsort(want, (size_t)n, sizeof *want, cmp_seq);
+            crm__fim_lex_sort(off, items, syms, a, tmp, n);
+            assert_memory_equal(a, want, (size_t)n * sizeof *a);
+            free(off);
+            free(items);
+            free(a);
+            free(want);
+            free(tmp);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +803,7 @@ int main(void)
         cmocka_unit_test(named_database_recodes_to_name_order_and_keeps_customers),
         cmocka_unit_test(collection_finds_supports_and_sorts_canonically),
         cmocka_unit_test(writers_print_spmf_csv_and_json),
+        cmocka_unit_test(lex_sort_orders_like_a_full_comparison),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
