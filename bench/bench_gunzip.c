@@ -110,8 +110,8 @@ static int bench_file(const char *path, int runs)
         crm_free(cout);
         return 1;
     }
-    printf("| %s | %.2f | %.2f | %.2f | %.0f | %.2f | %.0f | **%.2f** |\n", name, len / 1e6, zn / 1e6,
-           zbest * 1e3, zn / zbest / 1e6, cbest * 1e3, zn / cbest / 1e6, zbest / cbest);
+    printf("| %s | %.2f | %.2f | %.2f | %.0f | %.2f | %.0f | **%.2f** |\n", name, len / 1e6,
+           zn / 1e6, zbest * 1e3, zn / zbest / 1e6, cbest * 1e3, zn / cbest / 1e6, zbest / cbest);
     free(in);
     free(zout);
     crm_free(cout);
@@ -120,10 +120,11 @@ static int bench_file(const char *path, int runs)
 
 int main(int argc, char **argv)
 {
-    static const char *fimi[] = {"chess", "mushroom", "connect", "retail", "T10I4D100K"};
+    static const char *fimi[] = { "chess", "mushroom", "connect", "retail", "T10I4D100K" };
     int runs = argc > 1 ? atoi(argv[1]) : 0, bad = 0;
     runs = runs > 0 ? runs : 20;
-    printf("| file | MB in | MB out | zlib ms | zlib MB/s | crmkit ms | crmkit MB/s | zlib / crmkit |\n");
+    printf("| file | MB in | MB out | zlib ms | zlib MB/s | crmkit ms | crmkit MB/s | zlib / "
+           "crmkit |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     if (argc > 2) {
         for (int i = 2; i < argc; i++) {
