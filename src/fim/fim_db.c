@@ -744,6 +744,8 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
                                 crm__fim_raw *parts,
                                 int n_parts,
                                 int n_threads,
+                                int32_t *store,
+                                int64_t store_cap,
                                 crm_error *err)
 {
     int64_t *base = crm_mallocarray(3 * ((size_t)n_parts + 1), sizeof *base);
@@ -754,6 +756,10 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
     int64_t dir_cap = 0;
     crm__fim_cmap big;
     crm_status rc = CRM_OK;
+    /* the parts' store becomes the items, recoded in place: no second array to fault in */
+    crm_free(db->items);
+    db->items = store;
+    db->items_cap = store_cap;
     memset(&big, 0, sizeof big);
     if (base == NULL || sup == NULL) {
         rc = crm__error_nomem(err);
@@ -771,19 +777,13 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
     if (rc != CRM_OK) {
         goto done;
     }
-    /* the first part's codes become the items: the page faults of a second array saved */
-    db->items = crm_realloc(parts[0].codes, ((size_t)total + 1) * sizeof *db->items);
-    if (db->items != NULL) {
-        parts[0].codes = NULL;
-    }
     crm_free(db->off);
     db->off = crm_mallocarray((size_t)lines + 1, sizeof *db->off);
     db->item_sup = crm_calloc((size_t)db->n_items + 1, sizeof *db->item_sup);
-    if (db->items == NULL || db->off == NULL || db->item_sup == NULL) {
+    if (db->off == NULL || db->item_sup == NULL) {
         rc = crm__error_nomem(err);
         goto done;
     }
-    db->items_cap = total + 1;
     db->off_cap = lines + 1;
     sup[0] = db->item_sup;
     for (int k = 1; k < n_parts; k++) {
@@ -793,22 +793,27 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
             goto done;
         }
     }
+    /* each part recoded in its own place (a part's writes stay behind its reads), the
+     * offsets as if every part started at base[k] */
 #pragma omp parallel for num_threads(n_threads) schedule(static, 1)
     for (int k = 0; k < n_parts; k++) {
-        kept[k] = raw_recode(&parts[k], k == 0 ? db->items : parts[k].codes, db->items + base[k],
-                             base[k], db->off + lbase[k] + 1, dir, dir_cap, &big, sup[k]);
+        kept[k] = raw_recode(&parts[k], parts[k].codes, parts[k].codes, base[k],
+                             db->off + lbase[k] + 1, dir, dir_cap, &big, sup[k]);
     }
-    /* close the gaps that dropped duplicates left between parts */
-    w = kept[0];
-    for (int k = 1; k < n_parts; k++) {
+    /* then moved together, closing the gaps between the parts' places and those that
+     * dropped duplicates left */
+    w = 0;
+    for (int k = 0; k < n_parts; k++) {
+        if (db->items + w != parts[k].codes) {
+            memmove(db->items + w, parts[k].codes, (size_t)kept[k] * sizeof *db->items);
+        }
         if (w != base[k]) {
-            memmove(db->items + w, db->items + base[k], (size_t)kept[k] * sizeof *db->items);
             for (int64_t t = lbase[k] + 1; t <= lbase[k] + parts[k].n_lines; t++) {
                 db->off[t] -= base[k] - w;
             }
         }
         w += kept[k];
-        for (int32_t id = 0; id < db->n_items; id++) {
+        for (int32_t id = 0; k > 0 && id < db->n_items; id++) {
             db->item_sup[id] += sup[k][id];
         }
     }
@@ -825,6 +830,9 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
         rc = crm__error_nomem(err);
     }
 done:
+    for (int k = 0; k < n_parts; k++) {
+        parts[k].codes = NULL; /* in store, now the db's */
+    }
     for (int k = 1; sup != NULL && k < n_parts; k++) {
         crm_free(sup[k]);
     }

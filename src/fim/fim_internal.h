@@ -153,7 +153,7 @@ void crm__fim_cmap_fini(crm__fim_cmap *m);
 /* One part of a FIMI text parsed on its own thread: its lines' raw codes in CSR form and the
  * codes it holds, for crm__fim_db_from_raw. */
 typedef struct crm__fim_raw {
-    int32_t *codes; /* in file order, duplicates kept */
+    int32_t *codes; /* in file order, duplicates kept; a place in a store shared by the parts */
     int64_t n_codes;
     int64_t *off; /* n_lines + 1 offsets into codes, one line per transaction */
     int64_t n_lines, off_cap;
@@ -162,13 +162,17 @@ typedef struct crm__fim_raw {
     crm__fim_cmap big; /* codes from CRM_FIM_CODE_DIR_MAX up */
 } crm__fim_raw;
 
-/* Fill the new, empty db from parts (in file order; codes taken and freed) and finish it:
- * the same database as pushing every line and calling crm_fim_db_finish, with the item
- * dictionary merged once and the lines recoded, deduplicated and counted by n_threads. */
+/* Fill the new, empty db from parts (in file order) and finish it: the same database as
+ * pushing every line and calling crm_fim_db_finish, with the item dictionary merged once and
+ * the lines recoded, deduplicated and counted by n_threads. The parts' codes lie in store
+ * (store_cap codes), part after part in file order, with gaps allowed; the db takes store over as
+ * its items, whatever the outcome (the parts' codes are left NULL). */
 crm_status crm__fim_db_from_raw(crm_fim_db *db,
                                 crm__fim_raw *parts,
                                 int n_parts,
                                 int n_threads,
+                                int32_t *store,
+                                int64_t store_cap,
                                 crm_error *err);
 /* LONG and VAS formats. */
 crm_status crm__fim_read_csv(crm__fim_lines *lr,

@@ -525,20 +525,24 @@ static int raw_see(crm__fim_raw *r, int64_t v)
     return 1;
 }
 
-/* Parse the whole lines of p[0..e) into r: codes kept as they are, the dictionary being
- * merged later in file order. 0 when a line needs the serial reader: anything but integers
- * and blanks (a bad item, "@" metadata, baskets to detect), a line over the limit, or no
- * memory. That reader then gives the errors, lines and columns of old. */
-static int raw_parse(crm__fim_raw *r, const char *p, const char *e, int skip_empty, size_t max_line)
+/* Parse the whole lines of p[0..e) into r, the codes (kept as they are, the dictionary being
+ * merged later in file order) into codes[0..(e - p) / 2 + 1): every code takes a digit and a
+ * separator but the last, so no bound is checked below. 0 when a line needs the serial reader:
+ * anything but integers and blanks (a bad item, "@" metadata, baskets to detect), a line over the
+ * limit, or no memory. That reader then gives the errors, lines and columns of old. */
+static int raw_parse(crm__fim_raw *r,
+                     const char *p,
+                     const char *e,
+                     int32_t *codes,
+                     int skip_empty,
+                     size_t max_line)
 {
-    /* every code takes a digit and a separator but the last: no bound checks below */
-    int32_t *codes = crm_mallocarray((size_t)(e - p) / 2 + 1, sizeof *codes);
     uint8_t *seen;
     int64_t seen_cap, m = 0;
     r->codes = codes;
     r->off_cap = (e - p) / 64 + 16;
     r->off = crm_mallocarray((size_t)r->off_cap, sizeof *r->off);
-    if (codes == NULL || r->off == NULL) {
+    if (r->off == NULL) {
         return 0;
     }
     r->off[0] = 0;
@@ -600,7 +604,6 @@ static int raw_parse(crm__fim_raw *r, const char *p, const char *e, int skip_emp
 static void raw_free(crm__fim_raw *parts, int n)
 {
     for (int k = 0; parts != NULL && k < n; k++) {
-        crm_free(parts[k].codes);
         crm_free(parts[k].off);
         crm_free(parts[k].seen);
         crm__fim_cmap_fini(&parts[k].big);
@@ -608,13 +611,21 @@ static void raw_free(crm__fim_raw *parts, int n)
     crm_free(parts);
 }
 
+/* Codes a store needs for the parts of len bytes of text cut into n (see parse_parts). */
+static size_t store_need(size_t len, int n)
+{
+    return len / 2 + (size_t)n + 1;
+}
+
 /* Cut text[from..to) at line ends into at most n parts (*used of them) and parse them in
- * parallel into parts[0..*used). 0 when a part declines (see raw_parse). */
+ * parallel into parts[0..*used), their codes into store[0..store_need(to - from, n)), a place
+ * for each part by where its text starts. 0 when a part declines (see raw_parse). */
 static int parse_parts(const char *text,
                        size_t from,
                        size_t to,
                        int n,
                        crm__fim_raw *parts,
+                       int32_t *store,
                        const crm_fim_read_options *opt,
                        int *used)
 {
@@ -636,16 +647,20 @@ static int parse_parts(const char *text,
     }
 #pragma omp parallel for num_threads(n) schedule(static, 1) reduction(& : ok) if (n > 1)
     for (int k = 0; k < n; k++) {
-        ok &= raw_parse(&parts[k], text + cut[k], text + cut[k + 1], opt->skip_empty, max_line);
+        ok &= raw_parse(&parts[k], text + cut[k], text + cut[k + 1],
+                        store + (cut[k] - from) / 2 + (size_t)k, opt->skip_empty, max_line);
     }
     return ok;
 }
 
-/* One database from parsed parts (taken and freed): the one the serial reader gives. *out
- * stays NULL (CRM_OK) when the serial reader must read the text instead. */
+/* One database from parsed parts (taken and freed) and their store (taken): the one the
+ * serial reader gives. *out stays NULL (CRM_OK) when the serial reader must read the text
+ * instead. */
 static crm_status parts_to_db(crm__fim_raw *parts,
                               int n,
                               int ok,
+                              int32_t *store,
+                              size_t store_cap,
                               const crm_fim_read_options *opt,
                               const crm_progress *progress,
                               crm_fim_db **out,
@@ -659,15 +674,20 @@ static crm_status parts_to_db(crm__fim_raw *parts,
     }
     if (!ok || lines == 0 || (opt->max_transactions > 0 && lines > opt->max_transactions)) {
         raw_free(parts, n);
+        crm_free(store);
         return CRM_OK;
     }
     if (!crm_progress_report(progress, "reading", 1.0)) {
         raw_free(parts, n);
+        crm_free(store);
         return crm__error_set(err, CRM_ECANCELLED, "cancelled");
     }
     rc = crm_fim_db_new(&db, err);
     if (rc == CRM_OK) {
-        rc = crm__fim_db_from_raw(db, parts, n, crm__n_threads(opt->n_threads), err);
+        rc = crm__fim_db_from_raw(db, parts, n, crm__n_threads(opt->n_threads), store,
+                                  (int64_t)store_cap, err);
+    } else {
+        crm_free(store);
     }
     raw_free(parts, n);
     if (rc != CRM_OK) {
@@ -692,12 +712,16 @@ static crm_status read_fimi_parts(const char *data,
                 ? nt
                 : (int)(len / PART_MIN_BYTES) + 1;
     crm__fim_raw *parts = crm_calloc((size_t)n, sizeof *parts);
+    size_t cap = store_need(len, n);
+    int32_t *store = crm_mallocarray(cap, sizeof *store);
     int ok;
-    if (parts == NULL) {
+    if (parts == NULL || store == NULL) {
+        crm_free(parts);
+        crm_free(store);
         return crm__error_nomem(err);
     }
-    ok = parse_parts(data, 0, len, n, parts, opt, &n);
-    return parts_to_db(parts, n, ok, opt, progress, out, err);
+    ok = parse_parts(data, 0, len, n, parts, store, opt, &n);
+    return parts_to_db(parts, n, ok, store, cap, opt, progress, out, err);
 }
 
 /* ---- gzip FIMI: decoding on one thread, parsing behind it on this one ---------------------- */
@@ -787,6 +811,9 @@ static crm_status read_fimi_gzip(const void *in,
     size_t part_min = isize / 256 > CRM__GUNZIP_STEP ? isize / 256 : CRM__GUNZIP_STEP;
     size_t parsed = 0, scanned = 0, want = part_min;
     size_t max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : DEFAULT_MAX_LINE;
+    /* the parts' codes, one part after another: store[0..used) taken, room for store_cap */
+    int32_t *store = NULL;
+    size_t used_codes = 0, store_cap = 0;
     crm_status rc, prc = CRM_OK;
     *text = NULL;
     *text_len = 0;
@@ -852,9 +879,35 @@ static crm_status read_fimi_gzip(const void *in,
                     ok = 0; /* a line over the limit: the serial reader says so */
                 }
             }
+            if (ok && cut > parsed && used_codes + store_need(cut - parsed, k) > store_cap) {
+                /* more room (the trailer's length was short: several members), the parts
+                 * moved with it */
+                size_t ncap = store_cap * 2 > used_codes + store_need(cut - parsed, k)
+                                  ? store_cap * 2
+                                  : used_codes + store_need(cut - parsed, k);
+                int32_t *ns;
+                if (store_cap == 0 && ncap < store_need(isize, nt)) {
+                    ncap = store_need(isize, nt);
+                }
+                ns = crm_realloc(store, ncap * sizeof *ns);
+                if (ns == NULL) {
+                    ok = 0;
+                    prc = CRM_ENOMEM;
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        parts[j].codes = ns + (parts[j].codes - store);
+                    }
+                    store = ns;
+                    store_cap = ncap;
+                }
+            }
             if (ok && cut > parsed) {
                 int used;
-                ok = parse_parts(f.text, parsed, cut, k, parts + n, opt, &used);
+                ok = parse_parts(f.text, parsed, cut, k, parts + n, store + used_codes, opt, &used);
+                for (int j = n; ok && j < n + used; j++) {
+                    size_t end = (size_t)(parts[j].codes - store) + (size_t)parts[j].n_codes;
+                    used_codes = end > used_codes ? end : used_codes;
+                }
                 n += used;
                 parsed = cut;
             }
@@ -885,6 +938,7 @@ static crm_status read_fimi_gzip(const void *in,
     pthread_rwlock_destroy(&f.moving);
     if (prc != CRM_OK || f.rc != CRM_OK) {
         raw_free(parts, n);
+        crm_free(store);
         crm_free(f.text);
         if (prc != CRM_OK) {
             return crm__error_nomem(err);
@@ -894,7 +948,7 @@ static crm_status read_fimi_gzip(const void *in,
         }
         return f.rc;
     }
-    rc = parts_to_db(parts, n, ok, opt, progress, out, err);
+    rc = parts_to_db(parts, n, ok, store, store_cap, opt, progress, out, err);
     if (rc != CRM_OK || *out != NULL) {
         crm_free(f.text);
         return rc;
