@@ -187,11 +187,16 @@ done:
 
 /* Most parts the transactions are recoded in, one per thread. */
 #define RECODE_PARTS 16
+/* Up to this many frequent items a transaction's ranks are sorted through a bitmap (a scan of
+ * n / 64 words per transaction), beyond it by a sort. */
+#define RECODE_BITMAP_ITEMS 4096
 
 crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threads, crm_error *err)
 {
     const crm_fim_db *db = d->db;
     int64_t total, nt, occ[RECODE_PARTS + 1] = { 0 }, trs[RECODE_PARTS + 1] = { 0 };
+    int32_t *bit_of = NULL, words;
+    uint64_t *bits = NULL;
     int np = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
     np = np > RECODE_PARTS ? RECODE_PARTS : np;
     /* part p: its items kept (occ[p + 1]) and transactions left non-empty (trs[p + 1]) */
@@ -226,24 +231,57 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
     }
     d->off[0] = 0;
     d->n_trans = nt;
+    words = d->n_items / 64 + 1;
+    if (d->n_items <= RECODE_BITMAP_ITEMS) {
+        bit_of = crm_mallocarray((size_t)db->n_items + 1, sizeof *bit_of);
+        bits = crm_calloc((size_t)np * ((size_t)words + 1), sizeof *bits);
+        if (bit_of == NULL || bits == NULL) {
+            crm_free(bit_of);
+            crm_free(bits);
+            bit_of = NULL;
+            bits = NULL;
+        }
+        for (int32_t i = 0; bit_of != NULL && i < db->n_items; i++) {
+            bit_of[i] = d->rank_of[i] >= 0 ? d->rank_of[i] : words * 64;
+        }
+    }
 #pragma omp parallel for num_threads(np) schedule(static, 1)
     for (int p = 0; p < np; p++) {
         int64_t lo = db->n_trans * p / np, hi = db->n_trans * (p + 1) / np, b = occ[p], n = trs[p];
+        uint64_t *bm = bits != NULL ? bits + (size_t)p * ((size_t)words + 1) : NULL;
         for (int64_t t = lo; t < hi; t++) {
             int64_t m = 0;
-            for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
-                int32_t r = d->rank_of[db->items[k]];
-                if (r >= 0) {
-                    d->items[b + m++] = r;
+            if (bm != NULL) {
+                /* a bitmap of the ranks gives them in order, without a sort (infrequent
+                 * items set a bit of the spare word) */
+                for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
+                    int32_t r = bit_of[db->items[k]];
+                    bm[r >> 6] |= (uint64_t)1 << (r & 63);
                 }
+                bm[words] = 0;
+                for (int32_t w = 0; w < words; w++) {
+                    for (uint64_t x = bm[w]; x != 0; x &= x - 1) {
+                        d->items[b + m++] = w * 64 + __builtin_ctzll(x);
+                    }
+                    bm[w] = 0;
+                }
+            } else {
+                for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
+                    int32_t r = d->rank_of[db->items[k]];
+                    if (r >= 0) {
+                        d->items[b + m++] = r;
+                    }
+                }
+                crm__fim_sort_i32(d->items + b, m);
             }
             if (m > 0) {
-                crm__fim_sort_i32(d->items + b, m);
                 b += m;
                 d->off[++n] = b;
             }
         }
     }
+    crm_free(bit_of);
+    crm_free(bits);
     return CRM_OK;
 }
 
