@@ -197,6 +197,7 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
     int64_t total, nt, occ[RECODE_PARTS + 1] = { 0 }, trs[RECODE_PARTS + 1] = { 0 };
     int32_t *bit_of = NULL, words;
     uint64_t *bits = NULL;
+    size_t stride;
     int np = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
     np = np > RECODE_PARTS ? RECODE_PARTS : np;
     /* part p: its items kept (occ[p + 1]) and transactions left non-empty (trs[p + 1]) */
@@ -232,9 +233,12 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
     d->off[0] = 0;
     d->n_trans = nt;
     words = d->n_items / 64 + 1;
+    /* each part's bitmap on cache lines of its own (a shared line made two threads slower
+     * than one) */
+    stride = ((size_t)words + 1 + 7) / 8 * 8 + 8;
     if (d->n_items <= RECODE_BITMAP_ITEMS) {
         bit_of = crm_mallocarray((size_t)db->n_items + 1, sizeof *bit_of);
-        bits = crm_calloc((size_t)np * ((size_t)words + 1), sizeof *bits);
+        bits = crm_calloc((size_t)np * stride, sizeof *bits);
         if (bit_of == NULL || bits == NULL) {
             crm_free(bit_of);
             crm_free(bits);
@@ -248,7 +252,7 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
 #pragma omp parallel for num_threads(np) schedule(static, 1)
     for (int p = 0; p < np; p++) {
         int64_t lo = db->n_trans * p / np, hi = db->n_trans * (p + 1) / np, b = occ[p], n = trs[p];
-        uint64_t *bm = bits != NULL ? bits + (size_t)p * ((size_t)words + 1) : NULL;
+        uint64_t *bm = bits != NULL ? bits + (size_t)p * stride : NULL;
         for (int64_t t = lo; t < hi; t++) {
             int64_t m = 0;
             if (bm != NULL) {
@@ -311,10 +315,10 @@ struct crm__fim_reporter {
     crm_error *err;
     int64_t n_out;
     int32_t max_out;
-    int32_t *ids;    /* scratch: one itemset in dense ids */
-    int32_t *base;   /* the prefix of an emit, sorted ids */
-    int32_t *pids;   /* its perfect extensions, sorted ids */
-    int32_t *chosen; /* the extensions chosen for the itemset being delivered */
+    int32_t *base;      /* the prefix of an emit, sorted ids */
+    int32_t *pids;      /* its perfect extensions, sorted ids */
+    int32_t *scratch;   /* expand's positions and rows */
+    size_t scratch_cap; /* in ids */
     crm__fim_mem *mem;
 };
 
@@ -344,24 +348,14 @@ static int64_t n_expansions(int32_t n, int32_t n_perf, int32_t max_len)
     return total;
 }
 
-/* Deliver base[0..nb) merged with chosen[0..nc) (both sorted dense ids). */
-static crm_status deliver(crm__fim_reporter *r, int32_t nb, int32_t nc, int64_t sup)
+/* Deliver ids[0..n) (sorted dense ids). */
+static crm_status deliver(crm__fim_reporter *r, const int32_t *ids, int32_t n, int64_t sup)
 {
-    int32_t n = nb + nc, i = 0, j = 0, k = 0;
     crm_status rc;
     if (n < r->min_len) {
         return CRM_OK;
     }
-    while (i < nb && j < nc) {
-        r->ids[k++] = r->base[i] < r->chosen[j] ? r->base[i++] : r->chosen[j++];
-    }
-    while (i < nb) {
-        r->ids[k++] = r->base[i++];
-    }
-    while (j < nc) {
-        r->ids[k++] = r->chosen[j++];
-    }
-    rc = r->sink.fn(r->sink.ud, r->ids, n, sup, r->err);
+    rc = r->sink.fn(r->sink.ud, ids, n, sup, r->err);
     if (rc != CRM_OK) {
         if (r->err != NULL && r->err->msg[0] == '\0') {
             crm__error_set(r->err, rc, "the itemset sink stopped mining (%s)", crm_status_name(rc));
@@ -375,17 +369,46 @@ static crm_status deliver(crm__fim_reporter *r, int32_t nb, int32_t nc, int64_t 
     return CRM_OK;
 }
 
-/* The base with every subset of p[0..np), depth first, subsets in ascending id order. */
-static crm_status
-expand_ids(crm__fim_reporter *r, int32_t nb, const int32_t *p, int32_t np, int32_t nc, int64_t sup)
+/* Room past the ids that copy_ids reads and writes. */
+#define COPY_SLACK 8
+
+/* dst[0..n) = src[0..n), eight ids at a time: reads and writes up to COPY_SLACK - 1 ids past
+ * n (a library call for a copy of a few ids cost more than the copy). */
+static inline void copy_ids(int32_t *dst, const int32_t *src, int32_t n)
 {
-    crm_status rc = deliver(r, nb, nc, sup);
+    for (int32_t i = 0; i < n; i += 8) {
+        memcpy(dst + i, src + i, 8 * sizeof *dst);
+    }
+}
+
+/* The itemset cur (the base's nb ids with nc chosen extensions, sorted) and cur with every
+ * subset of p[0..np) added, depth first, subsets in ascending id order. The ids chosen so far
+ * are all below p[i], so cur with p[i] is cur's first bpos[i] + nc ids, p[i], then the base
+ * from bpos[i] on (bpos[i]: base ids below p[i]): two copies into next instead of a merge,
+ * whose unpredictable branches were most of the reporting time (mushroom at 407). next has
+ * room for the rows (of row ids each) of the extensions still to add. */
+static crm_status expand_ids(crm__fim_reporter *r,
+                             int32_t nb,
+                             const int32_t *p,
+                             const int32_t *bpos,
+                             int32_t np,
+                             int32_t nc,
+                             int32_t row,
+                             const int32_t *cur,
+                             int32_t *next,
+                             int64_t sup)
+{
+    crm_status rc = deliver(r, cur, nb + nc, sup);
     for (int32_t i = 0; rc == CRM_OK && i < np; i++) {
+        int32_t pos = bpos[i] + nc;
         if (r->max_len > 0 && nb + nc + 1 > r->max_len) {
             break;
         }
-        r->chosen[nc] = p[i];
-        rc = expand_ids(r, nb, p + i + 1, np - i - 1, nc + 1, sup);
+        copy_ids(next, cur, pos);
+        next[pos] = p[i];
+        copy_ids(next + pos + 1, r->base + bpos[i], nb - bpos[i]);
+        rc = expand_ids(r, nb, p + i + 1, bpos + i + 1, np - i - 1, nc + 1, row, next, next + row,
+                        sup);
     }
     return rc;
 }
@@ -399,6 +422,12 @@ static crm_status expand(crm__fim_out *o,
                          int64_t sup)
 {
     crm__fim_reporter *r = o->rep;
+    int32_t row = n + n_perf + COPY_SLACK, depth = n_perf; /* a row per extension added */
+    size_t need;
+    if (r->max_len > 0 && r->max_len - n < depth) {
+        depth = r->max_len - n > 0 ? r->max_len - n : 0;
+    }
+    need = (size_t)depth * (size_t)row + (size_t)n_perf + COPY_SLACK;
     for (int32_t i = 0; i < n; i++) {
         r->base[i] = r->rank_to_id[items[i]];
     }
@@ -407,7 +436,22 @@ static crm_status expand(crm__fim_out *o,
     }
     crm__fim_sort_i32(r->base, n);
     crm__fim_sort_i32(r->pids, n_perf);
-    return expand_ids(r, n, r->pids, n_perf, 0, sup);
+    if (need > r->scratch_cap) {
+        int32_t *s = crm_realloc(r->scratch, need * sizeof *s);
+        if (s == NULL) {
+            return CRM_ENOMEM;
+        }
+        r->scratch = s;
+        r->scratch_cap = need;
+    }
+    /* scratch: bpos of each extension, then the rows of the itemsets being grown */
+    for (int32_t i = 0, j = 0; i < n_perf; i++) {
+        while (j < n && r->base[j] < r->pids[i]) {
+            j++;
+        }
+        r->scratch[i] = j;
+    }
+    return expand_ids(r, n, r->pids, r->scratch, n_perf, 0, row, r->base, r->scratch + n_perf, sup);
 }
 
 static int buf_push(crm__fim_out *o, const int32_t *a, int32_t n)
@@ -641,10 +685,10 @@ static crm_status mine_into(const crm_fim_db *db,
     rep.sink = *sink;
     rep.err = err;
     rep.mem = mem;
-    rep.ids = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.ids);
-    rep.base = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.base);
+    rep.base = crm_mallocarray((size_t)data.n_items + COPY_SLACK, sizeof *rep.base);
     rep.pids = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.pids);
-    rep.chosen = crm_mallocarray((size_t)data.n_items + 1, sizeof *rep.chosen);
+    rep.scratch = NULL;
+    rep.scratch_cap = 0;
     out.rep = &rep;
     memset(&ctx, 0, sizeof ctx);
     ctx.data = &data;
@@ -662,7 +706,7 @@ static crm_status mine_into(const crm_fim_db *db,
     if (err != NULL) {
         err->msg[0] = '\0'; /* a failing sink that writes no message gets a generic one */
     }
-    if (rep.ids == NULL || rep.base == NULL || rep.pids == NULL || rep.chosen == NULL) {
+    if (rep.base == NULL || rep.pids == NULL) {
         rc = crm__error_nomem(err);
     } else if (data.n_items > 0) {
         rc = run_algo(&ctx, p->algo, err);
@@ -677,10 +721,9 @@ static crm_status mine_into(const crm_fim_db *db,
     }
     st->n_itemsets = rep.n_out;
     st->max_len = rep.max_out;
-    crm_free(rep.ids);
     crm_free(rep.base);
     crm_free(rep.pids);
-    crm_free(rep.chosen);
+    crm_free(rep.scratch);
     crm__fim_data_free(&data, mem);
     return rc;
 }
