@@ -36,13 +36,19 @@ least() {
 }
 ratio() { awk "BEGIN{printf \"%.1f\", $1 / $2}"; }
 
+# Every input is written before anything is timed, then synced, so that their writeback
+# does not overlap any timing (crmkit's output is written atomically: fsync, then rename).
+for spec in "${SPECS[@]}"; do
+    set_name=${spec%%:*}
+    [ -f "$W/$set_name.arff" ] || python3 "$HERE/fimi_to_arff.py" "$D/$set_name.dat.gz" "$W/$set_name.arff"
+    [ -f "$W/$set_name.dat" ] || zcat "$D/$set_name.dat.gz" >"$W/$set_name.dat"
+done
+sync
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| set | minsup count | itemsets | crmkit whole s (cpu), .gz | crmkit whole s (cpu), plain | crmkit mine s | crmkit MiB | Weka whole s (cpu) | Weka load s | Weka mine s | Weka MiB | whole / whole, .gz | whole / whole, plain | Weka mine / crmkit whole | mine / mine | ELKI whole s | ELKI / crmkit whole |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for spec in "${SPECS[@]}"; do
     set_name=${spec%%:*} sup=${spec#*:}
-    [ -f "$W/$set_name.arff" ] || python3 "$HERE/fimi_to_arff.py" "$D/$set_name.dat.gz" "$W/$set_name.arff"
-    [ -f "$W/$set_name.dat" ] || zcat "$D/$set_name.dat.gz" >"$W/$set_name.dat"
     rm -f "$W/k.out" "$W/p.out" "$W/w.out" "$W/e.out"
     read -r kw kc km < <("$PT" "$RUNS" "$W/k.out" "$K" itemsets "$D/$set_name.dat.gz" \
         --minsup-count "$sup" -o "$W/out.txt" --json --quiet) || exit 1
