@@ -719,16 +719,16 @@ static long gzip_header(dec *d, const uint8_t *p, size_t left)
 {
     size_t at = 10;
     unsigned flags;
-    if (left < 10) {
-        return 0;
-    }
-    if (p[0] != 0x1f || p[1] != 0x8b) {
-        d->msg = "incorrect header check";
+    if ((left >= 1 && p[0] != 0x1f) || (left >= 2 && p[1] != 0x8b)) {
+        d->msg = "incorrect header check"; /* not gzip, however short */
         return -1;
     }
-    if (p[2] != 8) {
+    if (left >= 3 && p[2] != 8) {
         d->msg = "unknown compression method";
         return -1;
+    }
+    if (left < 10) {
+        return 0;
     }
     flags = p[3];
     if (flags & 0xe0u) {

@@ -205,6 +205,12 @@ static void members_padding_and_header_fields(void **state)
     assert_non_null(strstr(err.msg, "corrupt (incorrect header check)"));
     assert_string_equal(err.source, "t.gz");
     check_same_as_zlib(cat, la + 3 + lb + lc + 7);
+    /* a few bytes of text after a member: not gzip, not a truncated member */
+    cat[la + 1] = 0;
+    memcpy(cat + la + 3 + lb + lc, "junk\n", 5);
+    assert_int_equal(crm__gunzip(cat, la + 3 + lb + lc + 5, "t.gz", NULL, &got, &got_len, &err),
+                     CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "corrupt (incorrect header check)"));
     /* the header CRC is checked */
     gc[lc - 9] ^= 1; /* the data's CRC: last member, last 8 bytes are CRC and length */
     assert_int_equal(crm__gunzip(gc, lc, "t.gz", NULL, &got, &got_len, &err), CRM_EPARSE);
