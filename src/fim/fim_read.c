@@ -1,15 +1,17 @@
 /* fim_read.c: transaction readers: FIMI/SPMF integers, baskets of names (R arules
  * read.transactions(format = "basket")), long CSV (customer, item) and VAS logs (long CSV with
- * a status filter and items from one or more columns). gzip is read through zlib's gz*
- * functions, which pass plain files through unchanged, so every format takes .gz.
+ * a status filter and items from one or more columns). Every format takes .gz.
  *
  * The FIMI path is the hot one (millions of items). Plain text (a mapped file or memory) is
- * cut at line ends into one part per thread, each parsed into raw codes, and the database
- * built from the parts in parallel (crm__fim_db_from_raw); what the parts decline goes to the
- * serial reader: a line reader over a 1 MiB buffer, digits parsed inline, item codes interned
- * through a direct table or a hash. A gzip file is inflated by a second thread into two
- * blocks while the first parses, since inflating is about as slow as parsing (retail: 20 ms
- * of 45). */
+ * cut at line ends into one part per thread, each parsed into raw codes in one shared store,
+ * and the database built from the parts in parallel (crm__fim_db_from_raw); what the parts
+ * decline goes to the serial reader: a line reader, digits parsed inline, item codes interned
+ * through a direct table or a hash, which gives the errors with their lines and columns. A
+ * gzip FIMI file (up to GZIP_WHOLE_MAX) is decoded by crmkit's decoder (io/gunzip.c) on a
+ * second thread into one buffer, while this thread parses the text decoded so far part by
+ * part; what is left when the decoding ends is parsed on every thread. Other formats, larger
+ * gzip files and pipes are read through zlib's gz* functions (which pass plain files through
+ * unchanged), inflated by a second thread into two 1 MiB blocks while the first parses. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,7 +24,11 @@
 #include "fim_internal.h"
 #include "io/gunzip.h"
 
-#define READ_CHUNK       (1u << 20)
+#define READ_CHUNK (1u << 20)
+/* A gzip FIMI file up to this size is decoded whole into memory and parsed behind the
+ * decoding (its text and codes then take about 3 times its decoded size); a larger one is
+ * streamed through zlib in 1 MiB blocks to the serial reader, so that memory stays bounded. */
+#define GZIP_WHOLE_MAX   ((size_t)256 << 20)
 #define DEFAULT_MAX_LINE ((int64_t)64 << 20)
 
 crm_fim_read_options crm_fim_read_options_default(void)
@@ -1074,7 +1080,7 @@ crm_status crm_fim_db_read(const char *path,
             munmap(map, (size_t)sb.st_size);
             return rc;
         }
-        if (map != MAP_FAILED) {
+        if (map != MAP_FAILED && (size_t)sb.st_size <= GZIP_WHOLE_MAX) {
             /* gzip: parsed behind the decoding, the serial reader where that declines */
             char *text = NULL;
             size_t text_len = 0;
@@ -1088,6 +1094,9 @@ crm_status crm_fim_db_read(const char *path,
             }
             crm_free(text);
             return rc;
+        }
+        if (map != MAP_FAILED) {
+            munmap(map, (size_t)sb.st_size);
         }
     }
     lr.file_bytes = (int64_t)sb.st_size;
