@@ -8,6 +8,10 @@
 #include "fim_internal.h"
 
 #define OUT_BLOCK (1u << 20)
+/* Bytes past the texts and past the output block that put_items may read or write: it copies
+ * item texts eight bytes at a time (a library call for the one to five bytes of a FIMI item
+ * cost more than the copy: a quarter of writing mushroom's 3.8 million itemsets). */
+#define COPY_SLACK 8
 
 struct crm_itemset_writer {
     FILE *fp;
@@ -77,7 +81,7 @@ static crm_status prepare_texts(crm_itemset_writer *w, const crm_fim_db *db)
     for (int32_t i = 0; i < w->n_items; i++) {
         total += escaped_len(crm_fim_db_item_name(db, i), w->format);
     }
-    w->text = crm_malloc(total + 1);
+    w->text = crm_malloc(total + 1 + COPY_SLACK);
     w->text_off = crm_mallocarray((size_t)w->n_items + 1, sizeof *w->text_off);
     if (w->text == NULL || w->text_off == NULL) {
         return CRM_ENOMEM;
@@ -134,11 +138,14 @@ put_items(const crm_itemset_writer *w, char *o, const int32_t *items, int32_t n,
 {
     for (int32_t i = 0; i < n; i++) {
         int64_t a = w->text_off[items[i]];
-        size_t len = (size_t)(w->text_off[items[i] + 1] - a);
+        size_t len = (size_t)(w->text_off[items[i] + 1] - a), k = 0;
         if (i > 0) {
             *o++ = sep;
         }
-        memcpy(o, w->text + a, len);
+        do {
+            memcpy(o + k, w->text + a + k, COPY_SLACK);
+            k += COPY_SLACK;
+        } while (k < len);
         o += len;
     }
     return o;
@@ -217,7 +224,7 @@ crm_status crm_itemset_writer_new(FILE *fp,
     w->format = format;
     w->n_trans = crm_fim_db_n_transactions(db);
     w->n_items = crm_fim_db_n_items(db);
-    w->buf = crm_malloc(OUT_BLOCK);
+    w->buf = crm_malloc(OUT_BLOCK + COPY_SLACK);
     if (w->buf == NULL || prepare_texts(w, db) != CRM_OK) {
         crm_itemset_writer_free(w);
         return crm__error_nomem(err);
