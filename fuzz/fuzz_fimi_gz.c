@@ -1,0 +1,135 @@
+/* fuzz_fimi_gz.c: a gzip FIMI file read from disk (decoded on one thread, parsed behind it on
+ * another, the serial reader where the parts decline) against the same text read from
+ * memory. The first byte picks the threads, whether to skip empty lines, where to split the
+ * text into two gzip members and whether to repeat it past the reader's 256 KiB parts; the
+ * rest is the text. Both reads must succeed or fail alike (same code, line and column) and
+ * give the same database. */
+#define _DEFAULT_SOURCE /* mkstemp */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <crmkit/fim.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* text[0..len) as gzip members, split at cut, into fd; 0 on failure */
+static int write_gzip(int fd, const uint8_t *text, size_t len, size_t cut)
+{
+    for (int m = 0; m < 2; m++) {
+        const uint8_t *p = m == 0 ? text : text + cut;
+        size_t n = m == 0 ? cut : len - cut;
+        z_stream zs;
+        uLong cap;
+        uint8_t *out;
+        int ok;
+        if (m == 1 && n == 0) {
+            break;
+        }
+        memset(&zs, 0, sizeof zs);
+        if (deflateInit2(&zs, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+            return 0;
+        }
+        cap = deflateBound(&zs, (uLong)n) + 64;
+        out = malloc(cap);
+        if (out == NULL) {
+            deflateEnd(&zs);
+            return 0;
+        }
+        zs.next_in = (Bytef *)(uintptr_t)p;
+        zs.avail_in = (uInt)n;
+        zs.next_out = out;
+        zs.avail_out = (uInt)cap;
+        ok = deflate(&zs, Z_FINISH) == Z_STREAM_END &&
+             write(fd, out, cap - zs.avail_out) == (ssize_t)(cap - zs.avail_out);
+        deflateEnd(&zs);
+        free(out);
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void same_db(const crm_fim_db *a, const crm_fim_db *b)
+{
+    if (crm_fim_db_n_transactions(a) != crm_fim_db_n_transactions(b) ||
+        crm_fim_db_n_items(a) != crm_fim_db_n_items(b)) {
+        abort();
+    }
+    for (int32_t i = 0; i < crm_fim_db_n_items(a); i++) {
+        if (strcmp(crm_fim_db_item_name(a, i), crm_fim_db_item_name(b, i)) != 0 ||
+            crm_fim_db_item_support(a, i) != crm_fim_db_item_support(b, i)) {
+            abort();
+        }
+    }
+    for (int64_t t = 0; t < crm_fim_db_n_transactions(a); t++) {
+        const int32_t *x, *y;
+        int32_t nx = crm_fim_db_transaction(a, t, &x), ny = crm_fim_db_transaction(b, t, &y);
+        if (nx != ny || (nx > 0 && memcmp(x, y, (size_t)nx * sizeof *x) != 0)) {
+            abort();
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    crm_fim_read_options o = crm_fim_read_options_default();
+    crm_fim_db *from_file = NULL, *from_mem = NULL;
+    crm_error ef, em;
+    crm_status rf, rm;
+    char path[] = "/tmp/crm_fuzz_fimi_gz_XXXXXX";
+    uint8_t *text;
+    size_t len, reps;
+    int fd;
+    uint8_t sel;
+    if (size < 1) {
+        return 0;
+    }
+    sel = data[0];
+    data++;
+    size--;
+    o.format = CRM_FIM_FORMAT_FIMI;
+    o.n_threads = 1 + (sel & 1);
+    o.skip_empty = (sel & 2) != 0;
+    /* one in eight inputs repeated past 600 KiB: several parts, parsed while decoding */
+    reps = (sel & 0x1c) == 0x1c && size > 0 ? (600u << 10) / size + 1 : 1;
+    len = size * reps;
+    text = malloc(len + 1);
+    if (text == NULL) {
+        return 0;
+    }
+    for (size_t r = 0; r < reps; r++) {
+        memcpy(text + r * size, data, size);
+    }
+    fd = mkstemp(path);
+    if (fd < 0) {
+        free(text);
+        return 0;
+    }
+    if (!write_gzip(fd, text, len, (sel & 0x20) != 0 ? len * (sel >> 6) / 4 : len)) {
+        close(fd);
+        unlink(path);
+        free(text);
+        return 0;
+    }
+    close(fd);
+    rf = crm_fim_db_read(path, &o, NULL, &from_file, &ef);
+    rm = crm_fim_db_read_mem((const char *)text, len, path, &o, &from_mem, &em);
+    unlink(path);
+    free(text);
+    if (rf != rm) {
+        abort();
+    }
+    if (rf == CRM_OK) {
+        same_db(from_file, from_mem);
+    } else if (ef.line != em.line || ef.column != em.column) {
+        abort();
+    }
+    crm_fim_db_free(from_file);
+    crm_fim_db_free(from_mem);
+    return 0;
+}
