@@ -1,4 +1,5 @@
 /* test_core.c: status, error formatting, allocator, matrix, RNG, atomic output files. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <crmkit/rng.h>
 #include <crmkit/status.h>
 
+#include "core/blas.h"
 #include "core/core_internal.h"
 #include "crm_test.h"
 
@@ -128,6 +130,68 @@ static void parse_numbers_reject_junk(void **state)
     assert_int_equal(crm__crc32(0, "123456789", 9), 0xCBF43926u);
 }
 
+/* The matrix product through OpenBLAS (opened on first use) equals the plain loops, in both
+ * storage orders, with each operand transposed or not, beta zero (C not read) or not. */
+static void dgemm_through_openblas_matches_the_plain_loops(void **state)
+{
+    enum {
+        M = 7,
+        N = 5,
+        K = 9,
+        LD = 12
+    };
+    static const CBLAS_ORDER orders[] = { CblasRowMajor, CblasColMajor };
+    static const CBLAS_TRANSPOSE ts[] = { CblasNoTrans, CblasTrans };
+    double a[LD * LD], b[LD * LD], c1[LD * LD], c2[LD * LD];
+    crm_rng rng;
+    int cases = 0;
+    (void)state;
+    crm_rng_seed(&rng, 5);
+    for (int i = 0; i < LD * LD; i++) {
+        a[i] = crm_rng_uniform(&rng) - 0.5;
+        b[i] = crm_rng_uniform(&rng) * 3.0 - 1.0;
+    }
+    for (int o = 0; o < 2; o++) {
+        for (int x = 0; x < 2; x++) {
+            for (int y = 0; y < 2; y++) {
+                for (int z = 0; z < 2; z++) {
+                    double beta = z == 0 ? 0.0 : 0.75;
+                    for (int i = 0; i < LD * LD; i++) {
+                        c1[i] = c2[i] = z == 0 ? 1e300 : (double)i; /* beta 0: never read */
+                    }
+                    crm__dgemm(orders[o], ts[x], ts[y], M, N, K, -2.0, a, LD, b, LD, beta, c1, LD);
+                    crm__dgemm_plain(orders[o], ts[x], ts[y], M, N, K, -2.0, a, LD, b, LD, beta, c2,
+                                     LD);
+                    for (int i = 0; i < LD * LD; i++) {
+                        assert_true(fabs(c1[i] - c2[i]) <= 1e-12 * (1.0 + fabs(c2[i])));
+                    }
+                    /* and the loops are right: element (1, 2) by hand */
+                    {
+                        double s = 0.0;
+                        for (int p = 0; p < K; p++) {
+                            double aa = (orders[o] == CblasRowMajor) == (ts[x] == CblasNoTrans)
+                                            ? a[1 * LD + p]
+                                            : a[p * LD + 1];
+                            double bb = (orders[o] == CblasRowMajor) == (ts[y] == CblasNoTrans)
+                                            ? b[p * LD + 2]
+                                            : b[2 * LD + p];
+                            s += aa * bb;
+                        }
+                        s *= -2.0;
+                        if (z == 1) {
+                            s += 0.75 * (orders[o] == CblasRowMajor ? 1 * LD + 2 : 2 * LD + 1);
+                        }
+                        assert_true(fabs(c2[orders[o] == CblasRowMajor ? 1 * LD + 2 : 2 * LD + 1] -
+                                         s) <= 1e-12 * (1.0 + fabs(s)));
+                    }
+                    cases++;
+                }
+            }
+        }
+    }
+    assert_int_equal(cases, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +201,7 @@ int main(void)
         cmocka_unit_test(outfile_leaves_nothing_on_abort_and_renames_on_commit),
         cmocka_unit_test(failing_allocator_makes_matrix_init_return_enomem),
         cmocka_unit_test(parse_numbers_reject_junk),
+        cmocka_unit_test(dgemm_through_openblas_matches_the_plain_loops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
