@@ -322,6 +322,9 @@ static int grow(dec *d, size_t need)
 {
     size_t cap = d->cap;
     char *b;
+    if (cap == 0) {
+        cap = need; /* the first block: the size the trailer gives, exactly */
+    }
     while (cap < need) {
         cap = cap < ((size_t)1 << 20) ? (size_t)1 << 20 : cap * 2;
     }
