@@ -247,6 +247,19 @@ crm_status crm__fim_data_build(const crm_fim_db *db,
 /* The kept transactions in rank space (off, items), ascending, in database order; on up to
  * n_threads threads. */
 crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threads, crm_error *err);
+/* Each dense id of d's db to its rank, an infrequent one to bit words * 64 (the spare word);
+ * NULL when out of memory. words = n_items / 64 + 1. */
+int32_t *crm__fim_bit_of(const crm__fim_data *d, int32_t words);
+/* The frequent items of ids[0..n) as ranks, ascending, into out, through a bitmap of the
+ * ranks: bits[0..words] set through bit_of (infrequent items into the spare word bits[words],
+ * so that no branch guesses which items are frequent: on retail most are not, unpredictably),
+ * then scanned, and left zero. Returns their number. */
+int32_t crm__fim_rank_items(const int32_t *bit_of,
+                            const int32_t *ids,
+                            int64_t n,
+                            uint64_t *bits,
+                            int32_t words,
+                            int32_t *out);
 void crm__fim_data_free(crm__fim_data *d, crm__fim_mem *mem);
 
 /* ---- reporting --------------------------------------------------------------------------- */

@@ -185,6 +185,37 @@ done:
     return rc;
 }
 
+int32_t *crm__fim_bit_of(const crm__fim_data *d, int32_t words)
+{
+    int32_t *bit_of = crm_mallocarray((size_t)d->db->n_items + 1, sizeof *bit_of);
+    for (int32_t i = 0; bit_of != NULL && i < d->db->n_items; i++) {
+        bit_of[i] = d->rank_of[i] >= 0 ? d->rank_of[i] : words * 64;
+    }
+    return bit_of;
+}
+
+int32_t crm__fim_rank_items(const int32_t *bit_of,
+                            const int32_t *ids,
+                            int64_t n,
+                            uint64_t *bits,
+                            int32_t words,
+                            int32_t *out)
+{
+    int32_t m = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t r = bit_of[ids[k]];
+        bits[r >> 6] |= (uint64_t)1 << (r & 63);
+    }
+    bits[words] = 0;
+    for (int32_t w = 0; w < words; w++) {
+        for (uint64_t x = bits[w]; x != 0; x &= x - 1) {
+            out[m++] = w * 64 + __builtin_ctzll(x);
+        }
+        bits[w] = 0;
+    }
+    return m;
+}
+
 /* Most parts the transactions are recoded in, one per thread. */
 #define RECODE_PARTS 16
 /* Up to this many frequent items a transaction's ranks are sorted through a bitmap (a scan of
@@ -237,16 +268,13 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
      * than one) */
     stride = ((size_t)words + 1 + 7) / 8 * 8 + 8;
     if (d->n_items <= RECODE_BITMAP_ITEMS) {
-        bit_of = crm_mallocarray((size_t)db->n_items + 1, sizeof *bit_of);
+        bit_of = crm__fim_bit_of(d, words);
         bits = crm_calloc((size_t)np * stride, sizeof *bits);
         if (bit_of == NULL || bits == NULL) {
             crm_free(bit_of);
             crm_free(bits);
             bit_of = NULL;
             bits = NULL;
-        }
-        for (int32_t i = 0; bit_of != NULL && i < db->n_items; i++) {
-            bit_of[i] = d->rank_of[i] >= 0 ? d->rank_of[i] : words * 64;
         }
     }
 #pragma omp parallel for num_threads(np) schedule(static, 1)
@@ -256,19 +284,8 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
         for (int64_t t = lo; t < hi; t++) {
             int64_t m = 0;
             if (bm != NULL) {
-                /* a bitmap of the ranks gives them in order, without a sort (infrequent
-                 * items set a bit of the spare word) */
-                for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
-                    int32_t r = bit_of[db->items[k]];
-                    bm[r >> 6] |= (uint64_t)1 << (r & 63);
-                }
-                bm[words] = 0;
-                for (int32_t w = 0; w < words; w++) {
-                    for (uint64_t x = bm[w]; x != 0; x &= x - 1) {
-                        d->items[b + m++] = w * 64 + __builtin_ctzll(x);
-                    }
-                    bm[w] = 0;
-                }
+                m = crm__fim_rank_items(bit_of, db->items + db->off[t], db->off[t + 1] - db->off[t],
+                                        bm, words, d->items + b);
             } else {
                 for (int64_t k = db->off[t]; k < db->off[t + 1]; k++) {
                     int32_t r = d->rank_of[db->items[k]];

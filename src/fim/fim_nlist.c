@@ -171,34 +171,6 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_arena *a, int64_t nodes, int3
  * 35.7 / 26.6. The same tree either way. */
 #define INSERT_MAX_ITEMS 144
 
-/* The frequent items of ids[0..n) as ranks, ascending, into out (a scan of a bitmap of the
- * ranks, at most INSERT_MAX_ITEMS bits); returns their number. bit_of maps each id to its
- * rank, an infrequent one to a bit of the spare word bits[words], so that no branch guesses
- * which items are frequent (on retail most are not, unpredictably). bits is left zero. */
-static int32_t rank_items(const int32_t *bit_of,
-                          const int32_t *ids,
-                          int32_t n,
-                          uint64_t *bits,
-                          int32_t words,
-                          int32_t *out)
-{
-    int32_t m = 0;
-    for (int32_t k = 0; k < n; k++) {
-        int32_t r = bit_of[ids[k]];
-        bits[r >> 6] |= (uint64_t)1 << (r & 63);
-    }
-    bits[words] = 0;
-    for (int32_t w = 0; w < words; w++) {
-        uint64_t b = bits[w];
-        bits[w] = 0;
-        while (b != 0) {
-            out[m++] = w * 64 + __builtin_ctzll(b);
-            b &= b - 1;
-        }
-    }
-    return m;
-}
-
 static size_t kid_slot(const builder *b, int32_t p, int32_t x)
 {
     return (size_t)crm__fim_hash_u64(((uint64_t)(uint32_t)p << 32) | (uint32_t)x) & b->kids.mask;
@@ -463,20 +435,17 @@ tree_build_inserted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_
     b.root_child = crm_mallocarray((size_t)d->n_items + 1, sizeof *b.root_child);
     bits = crm_calloc((size_t)words + 1, sizeof *bits);
     path = crm_mallocarray((size_t)d->n_items + 2, 2 * sizeof *path);
-    bit_of = crm_mallocarray((size_t)db->n_items + 1, sizeof *bit_of);
+    bit_of = crm__fim_bit_of(d, words);
     if (b.nd == NULL || b.root_child == NULL || bits == NULL || path == NULL || bit_of == NULL ||
         crm__fim_hash_init(&b.kids, 512) != CRM_OK) {
         rc = b.nd == NULL ? crm__fim_mem_error(a->mem, err) : crm__error_nomem(err);
         goto done;
     }
-    for (int32_t i = 0; i < db->n_items; i++) {
-        bit_of[i] = d->rank_of[i] >= 0 ? d->rank_of[i] : words * 64;
-    }
     memset(b.root_child, 0xff, ((size_t)d->n_items + 1) * sizeof *b.root_child);
     for (int64_t tr = 0; tr < db->n_trans; tr++) {
         const int32_t *ids = db->items + db->off[tr];
         int32_t n = (int32_t)(db->off[tr + 1] - db->off[tr]);
-        int32_t m = rank_items(bit_of, ids, n, bits, words, path);
+        int32_t m = crm__fim_rank_items(bit_of, ids, n, bits, words, path);
         if (!tree_insert(&b, path, m)) {
             rc = crm__error_nomem(err);
             goto done;
