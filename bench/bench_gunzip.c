@@ -74,9 +74,7 @@ static int bench_file(const char *path, int runs)
         free(in);
         return 1;
     }
-    cap = (size_t)in[len - 4] | (size_t)in[len - 3] << 8 | (size_t)in[len - 2] << 16 |
-          (size_t)in[len - 1] << 24;
-    cap += 1024;
+    cap = crm__gunzip_size_guess(in, len) + 1024;
     zout = malloc(cap);
     if (zout == NULL) {
         free(in);

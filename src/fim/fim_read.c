@@ -807,13 +807,10 @@ static crm_status read_fimi_gzip(const void *in,
     gz_feed f;
     pthread_t thread;
     crm__fim_raw *parts = NULL;
-    const unsigned char *tail = (const unsigned char *)in + len - 4;
     int n = 0, cap = 0, ok = 1, nt = crm__n_threads(opt->n_threads);
-    /* the last member's length, from its trailer: parts of a step each, but no more than
-     * about 256 of them in all (each has a table of the codes it saw) */
-    size_t isize = len >= 18 ? (size_t)tail[0] | (size_t)tail[1] << 8 | (size_t)tail[2] << 16 |
-                                   (size_t)tail[3] << 24
-                             : 0;
+    /* parts of a step each, but no more than about 256 of them in all (each has a table of
+     * the codes it saw) */
+    size_t isize = crm__gunzip_size_guess(in, len);
     size_t part_min = isize / 256 > CRM__GUNZIP_STEP ? isize / 256 : CRM__GUNZIP_STEP;
     size_t parsed = 0, scanned = 0, want = part_min;
     size_t max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : DEFAULT_MAX_LINE;

@@ -769,6 +769,18 @@ static long gzip_header(dec *d, const uint8_t *p, size_t left)
     return at <= left ? (long)at : 0;
 }
 
+size_t crm__gunzip_size_guess(const void *in, size_t len)
+{
+    size_t guess;
+    if (len < 18) {
+        return 0;
+    }
+    /* the last member's length (mod 2^32) is the usual single member's decoded size */
+    guess = load_le32((const uint8_t *)in + len - 4);
+    guess = guess + 64 >= len / 2 ? guess + 1 : len * 4;
+    return guess / 1032 <= len ? guess : len * 1032; /* deflate's largest ratio */
+}
+
 int crm__is_gzip(const void *data, size_t len)
 {
     const uint8_t *b = data;
@@ -834,12 +846,7 @@ crm_status crm__gunzip(const void *in,
     d->end = d->p + len;
     d->hooks = hooks;
     d->next_step = CRM__GUNZIP_STEP;
-    if (len >= 18) {
-        /* the last member's length (mod 2^32) sizes the output for the usual single member */
-        guess = load_le32(d->p + len - 4);
-        guess = guess + 64 >= len / 2 ? guess + 1 : len * 4;
-        guess = guess / 1032 <= len ? guess : len * 1032; /* deflate's largest ratio */
-    }
+    guess = crm__gunzip_size_guess(in, len);
     r = grow(d, guess > 0 ? guess : 4096) ? members(d) : -1;
     if (r == 0 && d->pos + 1 > d->cap && !grow(d, d->pos + 1)) {
         r = -1;

@@ -22,6 +22,11 @@ typedef struct crm__gunzip_hooks {
     char *(*grow)(void *ctx, char *out, size_t cap);
 } crm__gunzip_hooks;
 
+/* The decoded size of the gzip file in[0..len) to expect, from its last member's trailer (one
+ * byte more than that member's length, when plausible; else 4 times len), bounded by
+ * deflate's largest ratio; 0 when len is too short for a member. */
+size_t crm__gunzip_size_guess(const void *in, size_t len);
+
 /* 1 when data starts with the gzip magic bytes. */
 int crm__is_gzip(const void *data, size_t len);
 
