@@ -764,10 +764,12 @@ static int feed_advance(void *ctx, const char *text, size_t done, size_t in_used
 static char *feed_grow(void *ctx, char *text, size_t cap)
 {
     gz_feed *f = ctx;
-    char *b;
+    char *b = NULL;
     pthread_rwlock_wrlock(&f->moving);
-    b = crm_realloc(text, cap);
-    if (b != NULL) {
+    if (cap == 0) {
+        crm_free(text); /* the decoding failed: nothing more to parse */
+        f->text = NULL;
+    } else if ((b = crm_realloc(text, cap)) != NULL) {
         f->text = b;
     }
     pthread_rwlock_unlock(&f->moving);
@@ -865,7 +867,9 @@ static crm_status read_fimi_gzip(const void *in,
                 }
             }
             pthread_rwlock_rdlock(&f.moving);
-            if (fin) {
+            if (f.text == NULL) {
+                cut = parsed; /* freed by a failed decoding, which the next round reports */
+            } else if (fin) {
                 cut = avail;
             } else {
                 /* parts of at most 4 steps: what is left when the decoding ends is then

@@ -862,7 +862,11 @@ crm_status crm__gunzip(const void *in,
             : d->msg == NULL
                 ? crm__error_at(err, CRM_EPARSE, source, 0, 0, "gzip data is truncated")
                 : crm__error_at(err, CRM_EPARSE, source, 0, 0, "gzip data is corrupt (%s)", d->msg);
-        crm_free(d->out);
+        if (d->hooks != NULL && d->hooks->grow != NULL) {
+            (void)d->hooks->grow(d->hooks->ctx, (char *)d->out, 0);
+        } else {
+            crm_free(d->out);
+        }
         crm_free(d);
         return rc;
     }

@@ -18,7 +18,8 @@ typedef struct crm__gunzip_hooks {
      * Returns 0 to stop decoding (the call then fails with CRM_ECANCELLED). */
     int (*advance)(void *ctx, const char *out, size_t done, size_t in_used);
     /* Move the output to a block of cap bytes keeping its contents (crm_realloc when NULL);
-     * NULL when there is no memory. */
+     * NULL when there is no memory. With cap 0, free it (the decoding failed): a consumer
+     * still reading the output learns of it under its own lock. */
     char *(*grow)(void *ctx, char *out, size_t cap);
 } crm__gunzip_hooks;
 
