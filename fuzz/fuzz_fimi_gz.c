@@ -14,39 +14,23 @@
 
 #include <crmkit/fim.h>
 
+#include "../tests/support/gunzip_ref.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* text[0..len) as gzip members, split at cut, into fd; 0 on failure */
 static int write_gzip(int fd, const uint8_t *text, size_t len, size_t cut)
 {
     for (int m = 0; m < 2; m++) {
-        const uint8_t *p = m == 0 ? text : text + cut;
-        size_t n = m == 0 ? cut : len - cut;
-        z_stream zs;
-        uLong cap;
-        uint8_t *out;
+        size_t n = m == 0 ? cut : len - cut, gz_len = 0;
+        uint8_t *gz;
         int ok;
         if (m == 1 && n == 0) {
             break;
         }
-        memset(&zs, 0, sizeof zs);
-        if (deflateInit2(&zs, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            return 0;
-        }
-        cap = deflateBound(&zs, (uLong)n) + 64;
-        out = malloc(cap);
-        if (out == NULL) {
-            deflateEnd(&zs);
-            return 0;
-        }
-        zs.next_in = (Bytef *)(uintptr_t)p;
-        zs.avail_in = (uInt)n;
-        zs.next_out = out;
-        zs.avail_out = (uInt)cap;
-        ok = deflate(&zs, Z_FINISH) == Z_STREAM_END &&
-             write(fd, out, cap - zs.avail_out) == (ssize_t)(cap - zs.avail_out);
-        deflateEnd(&zs);
-        free(out);
+        gz = ref_gzip(m == 0 ? text : text + cut, n, 1, 15, 8, Z_DEFAULT_STRATEGY, NULL, &gz_len);
+        ok = gz != NULL && write(fd, gz, gz_len) == (ssize_t)gz_len;
+        free(gz);
         if (!ok) {
             return 0;
         }

@@ -50,28 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((sel & 1u) == 0) {
         compare(data, size);
     } else {
-        z_stream zs;
-        uLong cap;
-        uint8_t *gz;
-        size_t len;
-        memset(&zs, 0, sizeof zs);
-        if (deflateInit2(&zs, (sel >> 1) % 10, Z_DEFLATED, 16 + 9 + (sel >> 5) % 7, 8,
-                         strategies[(sel >> 1) % 5]) != Z_OK) {
-            return 0;
-        }
-        cap = deflateBound(&zs, (uLong)size) + 64;
-        gz = malloc(cap);
+        size_t len = 0;
+        uint8_t *gz = ref_gzip(data, size, (sel >> 1) % 10, 9 + (sel >> 5) % 7, 8,
+                               strategies[(sel >> 1) % 5], NULL, &len);
         if (gz == NULL) {
-            deflateEnd(&zs);
             return 0;
         }
-        zs.next_in = (Bytef *)(uintptr_t)data;
-        zs.avail_in = (uInt)size;
-        zs.next_out = gz;
-        zs.avail_out = (uInt)cap;
-        (void)deflate(&zs, Z_FINISH);
-        len = cap - zs.avail_out;
-        deflateEnd(&zs);
         if (size >= 3 && len > 0) {
             size_t at = ((size_t)data[size - 1] << 8 | data[size - 2]) % len;
             gz[at] ^= data[size - 3] != 0 ? data[size - 3] : 0x10;

@@ -1,12 +1,53 @@
-/* gunzip_ref.h: zlib's inflate with the member rules of crm__gunzip (members back to back,
- * zero bytes after any member skipped, anything else after one an error): the reference that
- * tests/unit/test_gunzip.c and fuzz/fuzz_gunzip.c compare the decoder with. */
+/* gunzip_ref.h: zlib's deflate into one gzip member, and zlib's inflate with the member rules
+ * of crm__gunzip (members back to back, zero bytes after any member skipped, anything else
+ * after one an error): what tests/unit/test_gunzip.c and the gzip fuzzers make their input
+ * with and compare the decoder with. */
 #ifndef CRM_GUNZIP_REF_H
 #define CRM_GUNZIP_REF_H
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+/* data[0..len) as one gzip member written by zlib (window: 9-15 bits; head may be NULL):
+ * a malloc'd block of *out_len bytes, or NULL. */
+static inline uint8_t *ref_gzip(const uint8_t *data,
+                                size_t len,
+                                int level,
+                                int window,
+                                int mem,
+                                int strategy,
+                                gz_header *head,
+                                size_t *out_len)
+{
+    z_stream zs;
+    size_t cap;
+    uint8_t *out = NULL;
+    int rc;
+    *out_len = 0;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, level, Z_DEFLATED, 16 + window, mem, strategy) != Z_OK) {
+        return NULL;
+    }
+    if (head == NULL || deflateSetHeader(&zs, head) == Z_OK) {
+        cap = deflateBound(&zs, (uLong)len) + 256;
+        out = malloc(cap);
+    }
+    if (out != NULL) {
+        zs.next_in = (Bytef *)(uintptr_t)data;
+        zs.avail_in = (uInt)len;
+        zs.next_out = out;
+        zs.avail_out = (uInt)cap;
+        rc = deflate(&zs, Z_FINISH);
+        *out_len = cap - zs.avail_out;
+        if (rc != Z_STREAM_END) {
+            free(out);
+            out = NULL;
+        }
+    }
+    deflateEnd(&zs);
+    return out;
+}
 
 /* 0 and a malloc'd *out of *out_len bytes, or -1 (bad or truncated data, no memory). */
 static inline int ref_gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
