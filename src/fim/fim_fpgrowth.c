@@ -58,7 +58,7 @@ static crm_status
 tree_build(crm__fim_arena *a, int32_t n_items, const int32_t *rank, const seqs *sq, fptree *t)
 {
     int64_t *order = ARENA_ARRAY(a, sq->n, int64_t);
-    int64_t *tmp = ARENA_ARRAY(a, sq->n, int64_t);
+    int64_t *tmp = ARENA_ARRAY(a, 3 * sq->n, int64_t);
     int32_t *path = ARENA_ARRAY(a, n_items + 1, int32_t);
     int64_t nodes;
     int32_t depth = 0, next_node = 1;

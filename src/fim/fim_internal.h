@@ -302,10 +302,9 @@ void crm__fim_out_free_buffer(crm__fim_out *buf);
 crm_status crm__fim_out_status(const crm__fim_out *o);
 
 /* Sort indices a[0..n) of sequences (off/items, ascending ints in [0, n_symbols))
- * lexicographically, a prefix before its extensions, equal sequences in their order; tmp[n]
- * is scratch. A radix sort on packed chunks of the sequences (a merge sort when short of
- * memory): comparing sequences in a merge sort chased them through memory, half of a sorted
- * PPC-tree build. */
+ * lexicographically, a prefix before its extensions, equal sequences in their order; tmp[3 n]
+ * is scratch. A radix sort on packed chunks of the sequences: comparing sequences in a merge
+ * sort chased them through memory, half of a sorted PPC-tree build. */
 void crm__fim_lex_sort(const int64_t *off,
                        const int32_t *items,
                        int32_t n_symbols,

@@ -495,7 +495,7 @@ tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_er
 {
     crm__fim_mark mark = crm__fim_arena_mark(a);
     int64_t *order = crm__fim_arena_alloc(a, ((size_t)d->n_trans + 1) * sizeof *order);
-    int64_t *tmp = crm__fim_arena_alloc(a, ((size_t)d->n_trans + 1) * sizeof *tmp);
+    int64_t *tmp = crm__fim_arena_alloc(a, (3 * (size_t)d->n_trans + 1) * sizeof *tmp);
     int32_t *path = NULL;
     int64_t nodes;
     int32_t maxlen = 0;
@@ -1269,17 +1269,17 @@ static int ws_init(workspace *ws, crm__fim_mem *mem, int32_t n_items)
 #define TABLE_MAX_BYTES ((int64_t)16 << 20)
 
 /* Chunk size of the top arena: room for what the tree is built from (the nodes being
- * inserted, or the sort buffers) and a tree with one node per frequent item occurrence (the
- * most it can have), so that one chunk holds both and a later mining
- * reuses it whole (4 MiB chunks left the tree in a block of its own, returned to the system
- * and faulted in again each time: retail at 441 took 1.4x longer per mining). When that
- * bound passes 16 MiB or a quarter of the memory limit, 4 MiB chunks (a larger bound was
- * slower on T10I4D100K at 10). Untouched pages of a chunk cost no memory. */
+ * inserted, or the sort's indices and scratch) and a tree with one node per frequent item
+ * occurrence (the most it can have), so that one chunk holds both and a later mining reuses it
+ * whole (4 MiB chunks left the tree in a block of its own, returned to the system and faulted in
+ * again each time: retail at 441 took 1.4x longer per mining). When that bound passes 16 MiB or a
+ * quarter of the memory limit, 4 MiB chunks (a larger bound was slower on T10I4D100K at 10).
+ * Untouched pages of a chunk cost no memory. */
 static size_t top_chunk_bytes(const crm__fim_data *d, int inserted, const crm__fim_mem *mem)
 {
     int64_t occ = frequent_occurrences(d);
     size_t build = inserted ? ((size_t)occ + 1) * sizeof(bnode)
-                            : 2 * ((size_t)d->n_trans + 1) * sizeof(int64_t);
+                            : 4 * ((size_t)d->n_trans + 1) * sizeof(int64_t);
     size_t want = build + tree_bytes(occ + 1, d->n_items);
     size_t cap = (size_t)1 << 24;
     if (mem->limit > 0 && (size_t)(mem->limit / 4) < cap) {

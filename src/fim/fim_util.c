@@ -472,16 +472,11 @@ void crm__fim_lex_sort(const int64_t *off,
                        int64_t n)
 {
     int bits = 1;
-    uint64_t *key = n >= 48 ? crm_mallocarray((size_t)n, 2 * sizeof *key) : NULL;
+    uint64_t *key = (uint64_t *)(tmp + n); /* the keys and their copy, after the indices */
     while (bits < 32 && ((int64_t)1 << bits) <= (int64_t)n_symbols) {
         bits++; /* ranks + 1 up to n_symbols */
     }
-    if (key == NULL) {
-        lex_merge_sort(off, items, a, tmp, n);
-        return;
-    }
     lex_radix(off, items, a, tmp, key, key + n, n, 0, bits, 64 / bits);
-    crm_free(key);
 }
 
 int64_t

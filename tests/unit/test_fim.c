@@ -758,7 +758,7 @@ static void lex_sort_orders_like_a_full_comparison(void **state)
             int64_t *off = malloc((size_t)(n + 1) * sizeof *off);
             int32_t *items = malloc((size_t)n * 61 * sizeof *items);
             int64_t *a = malloc((size_t)n * sizeof *a), *want = malloc((size_t)n * sizeof *want);
-            int64_t *tmp = malloc((size_t)n * sizeof *tmp);
+            int64_t *tmp = malloc(3 * (size_t)n * sizeof *tmp);
             assert_non_null(items);
             off[0] = 0;
             for (int64_t t = 0; t < n; t++) {
