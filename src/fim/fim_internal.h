@@ -253,7 +253,8 @@ int32_t *crm__fim_bit_of(const crm__fim_data *d, int32_t words);
 /* The frequent items of ids[0..n) as ranks, ascending, into out, through a bitmap of the
  * ranks: bits[0..words] set through bit_of (infrequent items into the spare word bits[words],
  * so that no branch guesses which items are frequent: on retail most are not, unpredictably),
- * then scanned, and left zero. Returns their number. */
+ * then scanned, and left zero; with one or two words the bitmap is kept in registers
+ * instead (connect: 10 % less time a mining). Returns their number. */
 int32_t crm__fim_rank_items(const int32_t *bit_of,
                             const int32_t *ids,
                             int64_t n,

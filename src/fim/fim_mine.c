@@ -202,6 +202,32 @@ int32_t crm__fim_rank_items(const int32_t *bit_of,
                             int32_t *out)
 {
     int32_t m = 0;
+    if (words == 1) { /* the bitmap in a register: an infrequent item's bit 64 sets none */
+        uint64_t w = 0;
+        for (int64_t k = 0; k < n; k++) {
+            int32_t r = bit_of[ids[k]];
+            w |= (uint64_t)(r < 64) << (r & 63);
+        }
+        for (; w != 0; w &= w - 1) {
+            out[m++] = __builtin_ctzll(w);
+        }
+        return m;
+    }
+    if (words == 2) { /* in two registers */
+        uint64_t w0 = 0, w1 = 0;
+        for (int64_t k = 0; k < n; k++) {
+            int32_t r = bit_of[ids[k]];
+            w0 |= (uint64_t)(r < 64) << (r & 63);
+            w1 |= (uint64_t)((uint32_t)(r - 64) < 64) << (r & 63);
+        }
+        for (; w0 != 0; w0 &= w0 - 1) {
+            out[m++] = __builtin_ctzll(w0);
+        }
+        for (; w1 != 0; w1 &= w1 - 1) {
+            out[m++] = 64 + __builtin_ctzll(w1);
+        }
+        return m;
+    }
     for (int64_t k = 0; k < n; k++) {
         int32_t r = bit_of[ids[k]];
         bits[r >> 6] |= (uint64_t)1 << (r & 63);

@@ -110,9 +110,11 @@ typedef struct bnode {
 
 typedef struct builder {
     bnode *nd;
-    int32_t n_nodes;
+    int32_t n_nodes, cap;
     int32_t *root_child; /* per item: the root's child of that item, -1 */
     crm__fim_hash kids;  /* the children of wide nodes */
+    crm__fim_mem *mem;   /* nd is counted against it */
+    int32_t max_len;     /* longest transaction inserted */
 } builder;
 
 /* All arrays of the tree live in one block of the miner's top arena. */
@@ -255,7 +257,17 @@ static int tree_insert(builder *b, const int32_t *r, int32_t m)
     for (int32_t k = 0; k < m && ok; k++) {
         int32_t x = r[k], after, c = find_child(b, p, x, &after, &ok);
         if (c < 0) {
-            bnode *n = &b->nd[c = b->n_nodes++];
+            bnode *n;
+            if (b->n_nodes == b->cap) {
+                size_t cap = 2 * (size_t)b->cap;
+                if (cap >= INT32_MAX ||
+                    !crm__fim_mem_grow(b->mem, (void **)&b->nd, (size_t)b->cap * sizeof *b->nd,
+                                       cap * sizeof *b->nd)) {
+                    return 0;
+                }
+                b->cap = (int32_t)cap;
+            }
+            n = &b->nd[c = b->n_nodes++];
             n->item = x;
             n->parent = p;
             n->child = -1;
@@ -309,44 +321,80 @@ static void wide_sort(builder *b, int64_t *key)
     }
 }
 
-/* Pre-order and post-order numbers of the subtree of built node top (a child of the root),
- * depth first along the child and sibling links: node ids of t are pre-order numbers.
- * node[] and id[] hold the current path by depth. */
-static void tree_number(ppc_tree *t,
-                        const bnode *nd,
-                        int32_t top,
-                        int32_t *node,
-                        int32_t *id,
-                        int32_t *pre,
-                        int32_t *post)
+/* Most builders the transactions are inserted by, one per thread. */
+#define BUILDERS_MAX 16
+
+/* Pre-order and post-order numbers of the tree the builders bs[0..nb) hold together, depth
+ * first: the children of a node are the union of its builders' sorted child lists, merged by
+ * item, and its count the sum of theirs; node ids of t are pre-order numbers. The result does
+ * not depend on how the transactions were shared among the builders. at[d * nb + k] is
+ * builder k's node on the current path at depth d (-1: none), next[d * nb + k] the next of
+ * its children there; id[d] the node's number. Returns the number of nodes. */
+static int32_t tree_number(ppc_tree *t,
+                           const builder *bs,
+                           int nb,
+                           int32_t n_items,
+                           int32_t *at,
+                           int32_t *next,
+                           int32_t *id)
 {
-    int32_t d = 1;
-    node[1] = top;
+    int32_t pre = 1, post = 0;
+    t->up[0] = -1;
+    t->up[1] = -1;
+    t->count[0] = 0;
+    t->depth[0] = 0;
     id[0] = 0;
-    for (;;) {
-        const bnode *b = &nd[node[d]];
-        int32_t v = (*pre)++;
-        id[d] = v;
-        t->up[2 * v] = id[d - 1];
-        t->up[2 * v + 1] = b->item;
-        t->count[v] = b->count;
-        t->depth[v] = d;
-        if (b->child >= 0) {
-            node[++d] = b->child;
-            continue;
+    for (int32_t x = 0; x < n_items; x++) {
+        int32_t d = 1, any = 0;
+        for (int k = 0; k < nb; k++) {
+            at[nb + k] = bs[k].root_child[x];
+            any |= at[nb + k] >= 0;
         }
-        for (;;) {
-            int32_t s = nd[node[d]].sib;
-            t->post[id[d]] = (*post)++;
-            if (s >= 0) {
-                node[d] = s;
-                break;
+        while (any) {
+            int32_t v = pre++, cnt = 0, item = -1;
+            id[d] = v;
+            for (int k = 0; k < nb; k++) {
+                int32_t c = at[d * nb + k];
+                next[d * nb + k] = c >= 0 ? bs[k].nd[c].child : -1;
+                if (c >= 0) {
+                    cnt += bs[k].nd[c].count;
+                    item = bs[k].nd[c].item;
+                }
             }
-            if (--d == 0) {
-                return;
+            t->up[2 * v] = id[d - 1];
+            t->up[2 * v + 1] = item;
+            t->count[v] = cnt;
+            t->depth[v] = d;
+            /* the next child at depth d: the least item among the builders' next children;
+             * else the node is done and so, upward, is each whose children are used up */
+            for (;;) {
+                int32_t least = INT32_MAX;
+                for (int k = 0; k < nb; k++) {
+                    int32_t c = next[d * nb + k];
+                    if (c >= 0 && bs[k].nd[c].item < least) {
+                        least = bs[k].nd[c].item;
+                    }
+                }
+                if (least != INT32_MAX) {
+                    for (int k = 0; k < nb; k++) {
+                        int32_t c = next[d * nb + k];
+                        int take = c >= 0 && bs[k].nd[c].item == least;
+                        at[(d + 1) * nb + k] = take ? c : -1;
+                        next[d * nb + k] = take ? bs[k].nd[c].sib : c;
+                    }
+                    d++;
+                    break;
+                }
+                t->post[id[d]] = post++;
+                if (--d == 0) {
+                    any = 0;
+                    break;
+                }
             }
         }
     }
+    t->post[0] = post;
+    return pre;
 }
 
 /* Nodes in pre-order from the sorted transactions; path[l] is the node at depth l of the
@@ -411,77 +459,121 @@ static void tree_group(ppc_tree *t, int32_t n_items)
     off[0] = 0;
 }
 
-/* The tree in one pass over the database (PrePost's second scan): each transaction is
- * reduced to its frequent items in rank order and inserted, so neither a recoded copy of
- * the database nor a sort of the transactions is needed. The nodes are then numbered in
- * pre-order into the tree's block. Both blocks are in the top arena a, so a later mining
- * reuses them instead of faulting memory in afresh. */
-static crm_status
-tree_build_inserted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_error *err)
+static void builder_fini(builder *b)
+{
+    crm__fim_mem_free(b->mem, b->nd, (size_t)b->cap * sizeof *b->nd);
+    crm__fim_hash_fini(&b->kids);
+    crm_free(b->root_child);
+}
+
+/* Transactions [lo, hi) of d's database, reduced to their frequent items in rank order and
+ * inserted into b (set up here; builder_fini frees it), each child list left sorted by item.
+ * 0 when out of memory (or over the meter's limit). */
+static int builder_fill(builder *b,
+                        const crm__fim_data *d,
+                        const int32_t *bit_of,
+                        int64_t lo,
+                        int64_t hi,
+                        int64_t nodes_guess,
+                        crm__fim_mem *mem)
 {
     const crm_fim_db *db = d->db;
-    int32_t words = d->n_items / 64 + 1, maxlen = 0, pre = 1, post = 0;
-    int64_t occ = frequent_occurrences(d);
-    builder b;
-    int32_t *path = NULL, *bit_of = NULL;
-    uint64_t *bits = NULL;
+    int32_t words = d->n_items / 64 + 1;
+    uint64_t *bits = crm_calloc((size_t)words + 1, sizeof *bits);
+    int32_t *path = crm_mallocarray((size_t)d->n_items + 2, sizeof *path);
+    int ok;
+    memset(b, 0, sizeof *b);
+    b->mem = mem;
+    b->cap = (int32_t)(nodes_guess < 1024 ? 1024 : nodes_guess);
+    b->nd = crm__fim_mem_alloc(mem, (size_t)b->cap * sizeof *b->nd);
+    b->root_child = crm_mallocarray((size_t)d->n_items + 1, sizeof *b->root_child);
+    if (b->nd == NULL) {
+        b->cap = 0;
+    }
+    ok = bits != NULL && path != NULL && b->nd != NULL && b->root_child != NULL &&
+         crm__fim_hash_init(&b->kids, 512) == CRM_OK;
+    if (ok) {
+        memset(b->root_child, 0xff, ((size_t)d->n_items + 1) * sizeof *b->root_child);
+    }
+    for (int64_t tr = lo; ok && tr < hi; tr++) {
+        int32_t m = crm__fim_rank_items(bit_of, db->items + db->off[tr],
+                                        db->off[tr + 1] - db->off[tr], bits, words, path);
+        ok = tree_insert(b, path, m);
+        b->max_len = m > b->max_len ? m : b->max_len;
+    }
+    if (ok && b->kids.n > 0) {
+        int64_t *key = crm_mallocarray((size_t)d->n_items + 1, sizeof *key);
+        ok = key != NULL;
+        if (ok) {
+            wide_sort(b, key);
+        }
+        crm_free(key);
+    }
+    crm_free(bits);
+    crm_free(path);
+    return ok;
+}
+
+/* The tree in one pass over the database (PrePost's second scan): each transaction is
+ * reduced to its frequent items in rank order and inserted, so neither a recoded copy of
+ * the database nor a sort of the transactions is needed. On n_threads threads each inserts
+ * a share of the transactions into a tree of its own; numbering them together in pre-order
+ * into the tree's block (in the top arena a) merges them. */
+static crm_status tree_build_inserted(const crm__fim_data *d,
+                                      crm__fim_arena *a,
+                                      int n_threads,
+                                      ppc_tree *t,
+                                      crm_error *err)
+{
+    const crm_fim_db *db = d->db;
+    int64_t occ = frequent_occurrences(d), nodes = 1;
+    int nb = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
+    builder bs[BUILDERS_MAX];
+    int32_t *bit_of = NULL, *scratch = NULL, max_len = 0;
+    int ok = 1;
     crm_status rc = CRM_OK;
+    nb = nb > BUILDERS_MAX ? BUILDERS_MAX : nb;
     memset(t, 0, sizeof *t);
-    memset(&b, 0, sizeof b);
+    memset(bs, 0, sizeof bs);
     if (occ >= INT32_MAX || db->n_trans >= INT32_MAX) {
         return crm__error_set(err, CRM_ELIMIT, "the PPC-tree would have more than 2^31 nodes");
     }
-    b.nd = crm__fim_arena_alloc(a, ((size_t)occ + 1) * sizeof *b.nd);
-    b.root_child = crm_mallocarray((size_t)d->n_items + 1, sizeof *b.root_child);
-    bits = crm_calloc((size_t)words + 1, sizeof *bits);
-    path = crm_mallocarray((size_t)d->n_items + 2, 2 * sizeof *path);
-    bit_of = crm__fim_bit_of(d, words);
-    if (b.nd == NULL || b.root_child == NULL || bits == NULL || path == NULL || bit_of == NULL ||
-        crm__fim_hash_init(&b.kids, 512) != CRM_OK) {
-        rc = b.nd == NULL ? crm__fim_mem_error(a->mem, err) : crm__error_nomem(err);
-        goto done;
+    bit_of = crm__fim_bit_of(d, d->n_items / 64 + 1);
+    if (bit_of == NULL) {
+        return crm__error_nomem(err);
     }
-    memset(b.root_child, 0xff, ((size_t)d->n_items + 1) * sizeof *b.root_child);
-    for (int64_t tr = 0; tr < db->n_trans; tr++) {
-        const int32_t *ids = db->items + db->off[tr];
-        int32_t n = (int32_t)(db->off[tr + 1] - db->off[tr]);
-        int32_t m = crm__fim_rank_items(bit_of, ids, n, bits, words, path);
-        if (!tree_insert(&b, path, m)) {
-            rc = crm__error_nomem(err);
-            goto done;
-        }
-        maxlen = m > maxlen ? m : maxlen;
+#pragma omp parallel for num_threads(nb) schedule(static, 1) reduction(& : ok) if (nb > 1)
+    for (int k = 0; k < nb; k++) {
+        int64_t lo = db->n_trans * k / nb, hi = db->n_trans * (k + 1) / nb;
+        ok &= builder_fill(&bs[k], d, bit_of, lo, hi, occ / nb / 4 + 1, a->mem);
     }
-    if (b.kids.n > 0) {
-        int64_t *key = crm_mallocarray((size_t)d->n_items + 1, sizeof *key);
-        if (key == NULL) {
-            rc = crm__error_nomem(err);
-            goto done;
-        }
-        wide_sort(&b, key);
-        crm_free(key);
+    for (int k = 0; k < nb; k++) {
+        nodes += bs[k].n_nodes;
+        max_len = bs[k].max_len > max_len ? bs[k].max_len : max_len;
     }
-    if (tree_alloc(t, a, (int64_t)b.n_nodes + 1, d->n_items) != CRM_OK) {
+    if (!ok) {
         rc = crm__fim_mem_error(a->mem, err);
         goto done;
     }
-    t->up[0] = -1;
-    t->up[1] = -1;
-    t->count[0] = 0;
-    t->depth[0] = 0;
-    for (int32_t x = 0; x < d->n_items; x++) {
-        if (b.root_child[x] >= 0) {
-            tree_number(t, b.nd, b.root_child[x], path, path + maxlen + 2, &pre, &post);
-        }
+    if (nodes >= INT32_MAX) {
+        rc = crm__error_set(err, CRM_ELIMIT, "the PPC-tree would have more than 2^31 nodes");
+        goto done;
     }
-    t->post[0] = post;
-    t->max_depth = maxlen;
+    scratch = crm_mallocarray(((size_t)max_len + 2) * (2 * (size_t)nb + 1), sizeof *scratch);
+    if (scratch == NULL || tree_alloc(t, a, nodes, d->n_items) != CRM_OK) {
+        rc = scratch == NULL ? crm__error_nomem(err) : crm__fim_mem_error(a->mem, err);
+        goto done;
+    }
+    t->n_nodes =
+        tree_number(t, bs, nb, d->n_items, scratch, scratch + ((size_t)max_len + 2) * (size_t)nb,
+                    scratch + 2 * ((size_t)max_len + 2) * (size_t)nb);
+    t->max_depth = max_len;
     tree_group(t, d->n_items);
 done:
-    crm__fim_hash_fini(&b.kids);
-    crm_free(b.root_child);
-    crm_free(bits);
-    crm_free(path);
+    for (int k = 0; k < nb; k++) {
+        builder_fini(&bs[k]);
+    }
+    crm_free(scratch);
     crm_free(bit_of);
     return rc;
 }
@@ -1390,7 +1482,7 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
         return rc;
     }
     crm__fim_arena_init(&top, ctx->mem, top_chunk_bytes(d, inserted, ctx->mem));
-    rc = inserted ? tree_build_inserted(d, &top, &tree, err)
+    rc = inserted ? tree_build_inserted(d, &top, nt, &tree, err)
                   : tree_build_sorted(d, &top, &tree, err);
     if (rc != CRM_OK) {
         crm__fim_arena_fini(&top);
