@@ -748,8 +748,10 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
                                 int64_t store_cap,
                                 crm_error *err)
 {
+    /* supports counted per thread, added up after (integers: in any order the same) */
+    int np = n_threads < 1 ? 1 : n_threads < n_parts ? n_threads : n_parts;
     int64_t *base = crm_mallocarray(3 * ((size_t)n_parts + 1), sizeof *base);
-    int64_t **sup = crm_calloc((size_t)n_parts, sizeof *sup);
+    int64_t **sup = crm_calloc((size_t)np, sizeof *sup);
     int64_t *lbase, *kept;
     int64_t total = 0, lines = 0, w;
     int32_t *dir = NULL;
@@ -786,7 +788,7 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
     }
     db->off_cap = lines + 1;
     sup[0] = db->item_sup;
-    for (int k = 1; k < n_parts; k++) {
+    for (int k = 1; k < np; k++) {
         sup[k] = crm_calloc((size_t)db->n_items + 1, sizeof *sup[k]);
         if (sup[k] == NULL) {
             rc = crm__error_nomem(err);
@@ -795,10 +797,17 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
     }
     /* each part recoded in its own place (a part's writes stay behind its reads), the
      * offsets as if every part started at base[k] */
-#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
-    for (int k = 0; k < n_parts; k++) {
-        kept[k] = raw_recode(&parts[k], parts[k].codes, parts[k].codes, base[k],
-                             db->off + lbase[k] + 1, dir, dir_cap, &big, sup[k]);
+#pragma omp parallel for num_threads(np) schedule(static, 1)
+    for (int j = 0; j < np; j++) {
+        for (int k = j; k < n_parts; k += np) {
+            kept[k] = raw_recode(&parts[k], parts[k].codes, parts[k].codes, base[k],
+                                 db->off + lbase[k] + 1, dir, dir_cap, &big, sup[j]);
+        }
+    }
+    for (int j = 1; j < np; j++) {
+        for (int32_t id = 0; id < db->n_items; id++) {
+            db->item_sup[id] += sup[j][id];
+        }
     }
     /* then moved together, closing the gaps between the parts' places and those that
      * dropped duplicates left */
@@ -813,9 +822,6 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
             }
         }
         w += kept[k];
-        for (int32_t id = 0; k > 0 && id < db->n_items; id++) {
-            db->item_sup[id] += sup[k][id];
-        }
     }
     db->off[0] = 0;
     db->n_trans = lines;
@@ -833,7 +839,7 @@ done:
     for (int k = 0; k < n_parts; k++) {
         parts[k].codes = NULL; /* in store, now the db's */
     }
-    for (int k = 1; sup != NULL && k < n_parts; k++) {
+    for (int k = 1; sup != NULL && k < np; k++) {
         crm_free(sup[k]);
     }
     crm_free(sup);
