@@ -162,11 +162,11 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_arena *a, int64_t nodes, int3
     return CRM_OK;
 }
 
-/* The tree is built by inserting the transactions when there are at most this many
- * frequent items: dense data, or sparse data at a high support, where paths are shared and
- * the tree stays in cache. With more items most nodes are new and the walks down the tree
- * miss the cache; sorting the recoded transactions (a radix sort), which creates the nodes
- * in pre-order, is then faster. Single thread, inserted against sorted, ms (2026-12-02):
+/* Above KEY_MAX_ITEMS (128) frequent items the tree is built by inserting the transactions
+ * when there are at most this many: dense data, or sparse data at a high support, where
+ * paths are shared and the tree stays in cache. With more items most nodes are new and the walks
+ * down the tree miss the cache; sorting the recoded transactions (a radix sort), which creates the
+ * nodes in pre-order, is then faster. Single thread, inserted against sorted, ms (2026-12-02):
  * connect at 64180, 17 items: 10.0 / 17.4; retail at 882, 70 items: 7.0 / 11.3; T10I4D100K at
  * 3000, 60 items: 9.7 / 12.8; retail at 600, 136 items: 10.9 / 12.8; T10I4D100K at 2000, 155
  * items: 26.3 / 21.6; retail at 441, 221 items: 16.8 / 14.6; T10I4D100K at 1500, 237 items:
@@ -574,6 +574,267 @@ done:
         builder_fini(&bs[k]);
     }
     crm_free(scratch);
+    crm_free(bit_of);
+    return rc;
+}
+
+/* With at most this many frequent items a transaction reduces to a 128-bit key, and the tree
+ * is built from the distinct keys sorted (see tree_build_keys). */
+#define KEY_MAX_ITEMS 128
+
+typedef unsigned __int128 tkey;
+
+/* A distinct key and the transactions that have it. */
+typedef struct tkey_count {
+    tkey key;
+    int64_t count;
+} tkey_count;
+
+/* A transaction's frequent items as a key: rank r is bit 127 - r, so that keys in
+ * descending order list the transactions in a depth-first order of the tree (see
+ * tree_build_keys). */
+static tkey key_of(const int32_t *bit_of, const int32_t *ids, int64_t n)
+{
+    uint64_t hi = 0, lo = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t r = bit_of[ids[k]];
+        hi |= (uint64_t)(r < 64) << (63 - (r & 63));
+        lo |= (uint64_t)((uint32_t)(r - 64) < 64) << (63 - (r & 63));
+    }
+    return (tkey)hi << 64 | lo;
+}
+
+static int32_t bits_set(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555u;
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+    return (int32_t)((x * 0x0101010101010101u) >> 56);
+}
+
+static int32_t key_len(tkey k)
+{
+    return bits_set((uint64_t)(k >> 64)) + bits_set((uint64_t)k);
+}
+
+/* Bits of k at or below the highest bit in which k and prev differ: the nodes of k's path
+ * that the path of prev, just before it in descending order, does not have. */
+static int32_t key_new_nodes(tkey k, tkey prev)
+{
+    tkey diff = k ^ prev;
+    uint64_t dh = (uint64_t)(diff >> 64);
+    int32_t h = dh != 0 ? 127 - __builtin_clzll(dh) : 63 - __builtin_clzll((uint64_t)diff);
+    tkey below = h == 127 ? ~(tkey)0 : ((tkey)1 << (h + 1)) - 1;
+    return key_len(k & below);
+}
+
+/* The distinct non-zero keys of transactions [lo, hi) with their counts, through an open
+ * hash that doubles as it fills, appended to *out (grown as needed, counted against mem);
+ * 0 when out of memory. */
+static int keys_count(const crm__fim_data *d,
+                      const int32_t *bit_of,
+                      int64_t lo,
+                      int64_t hi,
+                      crm__fim_mem *mem,
+                      tkey_count **out,
+                      int64_t *n_out)
+{
+    const crm_fim_db *db = d->db;
+    size_t cap = 1024, n = 0;
+    tkey_count *slot = crm__fim_mem_calloc(mem, cap, sizeof *slot);
+    int ok = slot != NULL;
+    for (int64_t tr = lo; ok && tr < hi; tr++) {
+        tkey k = key_of(bit_of, db->items + db->off[tr], db->off[tr + 1] - db->off[tr]);
+        size_t i;
+        if (k == 0) {
+            continue;
+        }
+        if (2 * (n + 1) > cap) {
+            tkey_count *grown = crm__fim_mem_calloc(mem, 2 * cap, sizeof *grown);
+            if (grown == NULL) {
+                ok = 0;
+                break;
+            }
+            for (size_t j = 0; j < cap; j++) {
+                if (slot[j].count > 0) {
+                    size_t h = crm__fim_hash_u64((uint64_t)(slot[j].key >> 64) ^
+                                                 (uint64_t)slot[j].key * 0x9e3779b97f4a7c15u);
+                    for (h &= 2 * cap - 1; grown[h].count > 0; h = (h + 1) & (2 * cap - 1)) {
+                    }
+                    grown[h] = slot[j];
+                }
+            }
+            crm__fim_mem_free(mem, slot, cap * sizeof *slot);
+            slot = grown;
+            cap *= 2;
+        }
+        i = crm__fim_hash_u64((uint64_t)(k >> 64) ^ (uint64_t)k * 0x9e3779b97f4a7c15u) & (cap - 1);
+        while (slot[i].count > 0 && slot[i].key != k) {
+            i = (i + 1) & (cap - 1);
+        }
+        n += slot[i].count == 0;
+        slot[i].key = k;
+        slot[i].count++;
+    }
+    if (ok) {
+        tkey_count *o = crm__fim_mem_alloc(mem, (n > 0 ? n : 1) * sizeof *o);
+        ok = o != NULL;
+        for (size_t j = 0, m = 0; ok && j < cap; j++) {
+            if (slot[j].count > 0) {
+                o[m++] = slot[j];
+            }
+        }
+        *out = o;
+        *n_out = ok ? (int64_t)n : 0;
+    }
+    if (slot != NULL) {
+        crm__fim_mem_free(mem, slot, cap * sizeof *slot);
+    }
+    return ok;
+}
+
+/* kc[0..n) into descending key order on the top `bits` bits (the others are zero), by a
+ * least-significant-digit radix sort through tmp[0..n); the result is in kc. */
+static void keys_sort(tkey_count *kc, tkey_count *tmp, int64_t n, int32_t bits)
+{
+    enum {
+        DIGIT = 11
+    };
+    int64_t count[1 << DIGIT];
+    tkey_count *src = kc, *dst = tmp;
+    for (int32_t shift = 128 - bits; shift < 128; shift += DIGIT) {
+        int32_t width = 128 - shift < DIGIT ? 128 - shift : DIGIT;
+        uint32_t mask = (1u << width) - 1;
+        int64_t at = 0;
+        memset(count, 0, ((size_t)mask + 1) * sizeof *count);
+        for (int64_t k = 0; k < n; k++) {
+            count[mask - (uint32_t)(src[k].key >> shift & mask)]++;
+        }
+        for (uint32_t v = 0; v <= mask; v++) {
+            int64_t c = count[v];
+            count[v] = at;
+            at += c;
+        }
+        for (int64_t k = 0; k < n; k++) {
+            dst[count[mask - (uint32_t)(src[k].key >> shift & mask)]++] = src[k];
+        }
+        src = dst;
+        dst = dst == tmp ? kc : tmp;
+    }
+    if (src != kc) {
+        memcpy(kc, src, (size_t)n * sizeof *kc);
+    }
+}
+
+/* The tree when there are at most KEY_MAX_ITEMS frequent items: each transaction reduced to
+ * a key, the distinct keys counted (a share of the transactions on each thread), sorted in
+ * descending order, and the nodes created from them in pre-order as in tree_fill, without
+ * searching children. In descending key order the transactions through a node are
+ * contiguous and the children of a node come in ascending item order; a transaction that
+ * ends at a node comes after those that go on below it, so it creates no node. Keys counted
+ * on two threads both appear; they are adjacent once sorted and add up. */
+static crm_status tree_build_keys(const crm__fim_data *d,
+                                  crm__fim_arena *a,
+                                  int n_threads,
+                                  ppc_tree *t,
+                                  crm_error *err)
+{
+    const crm_fim_db *db = d->db;
+    int nt = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
+    tkey_count *part[BUILDERS_MAX] = { NULL }, *kc = NULL, *tmp = NULL;
+    int64_t got[BUILDERS_MAX] = { 0 }, n = 0, nodes = 1;
+    int32_t *bit_of = crm__fim_bit_of(d, 2), *path = NULL, *pitem;
+    int32_t max_len = 0, depth = 0, next = 1, post = 0;
+    int ok = 1;
+    crm_status rc = CRM_OK;
+    memset(t, 0, sizeof *t);
+    nt = nt > BUILDERS_MAX ? BUILDERS_MAX : nt;
+    if (bit_of == NULL) {
+        return crm__error_nomem(err);
+    }
+#pragma omp parallel for num_threads(nt) schedule(static, 1) reduction(& : ok) if (nt > 1)
+    for (int p = 0; p < nt; p++) {
+        ok &= keys_count(d, bit_of, db->n_trans * p / nt, db->n_trans * (p + 1) / nt, a->mem,
+                         &part[p], &got[p]);
+    }
+    for (int p = 0; p < nt; p++) {
+        n += got[p];
+    }
+    kc = ok ? crm__fim_mem_alloc(a->mem, ((size_t)n + 1) * sizeof *kc) : NULL;
+    tmp = ok ? crm__fim_mem_alloc(a->mem, ((size_t)n + 1) * sizeof *tmp) : NULL;
+    if (kc == NULL || tmp == NULL) {
+        rc = crm__fim_mem_error(a->mem, err);
+        goto done;
+    }
+    n = 0;
+    for (int p = 0; p < nt; p++) {
+        memcpy(kc + n, part[p], (size_t)got[p] * sizeof *kc);
+        n += got[p];
+    }
+    keys_sort(kc, tmp, n, d->n_items);
+    for (int64_t k = 0; k < n; k++) {
+        int32_t len = key_len(kc[k].key);
+        max_len = len > max_len ? len : max_len;
+        nodes += k == 0                       ? len
+                 : kc[k].key == kc[k - 1].key ? 0
+                                              : key_new_nodes(kc[k].key, kc[k - 1].key);
+    }
+    if (nodes >= INT32_MAX) {
+        rc = crm__error_set(err, CRM_ELIMIT, "the PPC-tree would have more than 2^31 nodes");
+        goto done;
+    }
+    path = crm_mallocarray(2 * ((size_t)max_len + 2), sizeof *path);
+    if (path == NULL || tree_alloc(t, a, nodes, d->n_items) != CRM_OK) {
+        rc = path == NULL ? crm__error_nomem(err) : crm__fim_mem_error(a->mem, err);
+        goto done;
+    }
+    pitem = path + max_len + 2;
+    path[0] = 0;
+    t->up[0] = -1;
+    t->up[1] = -1;
+    t->count[0] = 0;
+    t->depth[0] = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int32_t items[KEY_MAX_ITEMS], len = 0, l = 0;
+        uint64_t hi = (uint64_t)(kc[k].key >> 64), lo = (uint64_t)kc[k].key;
+        for (; hi != 0; hi &= ~((uint64_t)1 << 63 >> __builtin_clzll(hi))) {
+            items[len++] = __builtin_clzll(hi);
+        }
+        for (; lo != 0; lo &= ~((uint64_t)1 << 63 >> __builtin_clzll(lo))) {
+            items[len++] = 64 + __builtin_clzll(lo);
+        }
+        while (l < len && l < depth && pitem[l + 1] == items[l]) {
+            l++;
+        }
+        while (depth > l) {
+            t->post[path[depth--]] = post++;
+        }
+        for (; depth < len; depth++) {
+            int32_t nd = next++;
+            t->up[2 * nd] = path[depth];
+            t->up[2 * nd + 1] = items[depth];
+            t->depth[nd] = depth + 1;
+            t->count[nd] = 0;
+            path[depth + 1] = nd;
+            pitem[depth + 1] = items[depth];
+        }
+        for (int32_t i = 1; i <= len; i++) {
+            t->count[path[i]] += (int32_t)kc[k].count;
+        }
+    }
+    while (depth > 0) {
+        t->post[path[depth--]] = post++;
+    }
+    t->post[0] = post;
+    t->max_depth = max_len;
+    tree_group(t, d->n_items);
+done:
+    for (int p = 0; p < nt; p++) {
+        crm__fim_mem_free(a->mem, part[p], ((size_t)(got[p] > 0 ? got[p] : 1)) * sizeof **part);
+    }
+    crm__fim_mem_free(a->mem, kc, ((size_t)n + 1) * sizeof *kc);
+    crm__fim_mem_free(a->mem, tmp, ((size_t)n + 1) * sizeof *tmp);
+    crm_free(path);
     crm_free(bit_of);
     return rc;
 }
@@ -1482,8 +1743,9 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
         return rc;
     }
     crm__fim_arena_init(&top, ctx->mem, top_chunk_bytes(d, inserted, ctx->mem));
-    rc = inserted ? tree_build_inserted(d, &top, nt, &tree, err)
-                  : tree_build_sorted(d, &top, &tree, err);
+    rc = d->n_items <= KEY_MAX_ITEMS ? tree_build_keys(d, &top, nt, &tree, err)
+         : inserted                  ? tree_build_inserted(d, &top, nt, &tree, err)
+                                     : tree_build_sorted(d, &top, &tree, err);
     if (rc != CRM_OK) {
         crm__fim_arena_fini(&top);
         return rc;

@@ -290,10 +290,13 @@ static int32_t nlist_matches_fpgrowth_at(const crm_fim_db *db, int64_t minsup)
 
 static void nlist_tree_by_insertion_and_by_sorting_match_fpgrowth(void **state)
 {
-    /* N-List inserts the transactions into its tree when there are at most 144 frequent
-     * items and sorts them otherwise; one item in most transactions gives its node hundreds
-     * of children (looked up through a hash once there are more than 8). Both builds, on
-     * either side of 144 items (and past 256), must give FP-Growth's itemsets. */
+    /* N-List builds its tree from the sorted distinct transactions as 128-bit keys when
+     * there are at most 128 frequent items (one or two 64-bit words), inserts the
+     * transactions when there are at most 144 and sorts them otherwise; one item in most
+     * transactions gives its node hundreds of children (looked up through a hash once there
+     * are more than 8). Each build, on either side of 64, 128 and 144 items (and past 256),
+     * must give FP-Growth's itemsets. */
+    int seen[4] = { 0 };
     crm_fim_db *db = NULL;
     crm_rng rng;
     (void)state;
@@ -318,6 +321,18 @@ static void nlist_tree_by_insertion_and_by_sorting_match_fpgrowth(void **state)
     assert_true(nlist_matches_fpgrowth_at(db, 70) > 144);
     assert_true(nlist_matches_fpgrowth_at(db, 80) <= 144);
     assert_true(nlist_matches_fpgrowth_at(db, 100) <= 144);
+    for (int64_t minsup = 76; minsup <= 108; minsup += 2) {
+        int32_t n = nlist_matches_fpgrowth_at(db, minsup);
+        seen[0] |= n > 48 && n <= 64;
+        seen[1] |= n > 64 && n <= 80;
+        seen[2] |= n > 112 && n <= 128;
+        seen[3] |= n > 128 && n <= 144;
+    }
+    for (int k = 0; k < 4; k++) {
+        if (!seen[k]) {
+            fail_msg("no support gave frequent items in range %d", k);
+        }
+    }
     crm_fim_db_free(db);
 }
 
