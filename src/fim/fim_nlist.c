@@ -628,68 +628,74 @@ static int32_t key_new_nodes(tkey k, tkey prev)
     return key_len(k & below);
 }
 
-/* The distinct non-zero keys of transactions [lo, hi) with their counts, through an open
- * hash that doubles as it fills, appended to *out (grown as needed, counted against mem);
- * 0 when out of memory. */
+static size_t key_hash(tkey k)
+{
+    return (size_t)crm__fim_hash_u64((uint64_t)(k >> 64) ^ (uint64_t)k * 0x9e3779b97f4a7c15u);
+}
+
+/* The distinct non-zero keys of transactions [lo, hi) with their counts, into *out (n_out of
+ * them, room for *cap_out; counted against mem): an open hash of indices into them, which
+ * doubles as it fills, finds a key's entry (4-byte slots: the table stays in cache). 0 when
+ * out of memory. */
 static int keys_count(const crm__fim_data *d,
                       const int32_t *bit_of,
                       int64_t lo,
                       int64_t hi,
                       crm__fim_mem *mem,
                       tkey_count **out,
-                      int64_t *n_out)
+                      int64_t *n_out,
+                      int64_t *cap_out)
 {
     const crm_fim_db *db = d->db;
-    size_t cap = 1024, n = 0;
-    tkey_count *slot = crm__fim_mem_calloc(mem, cap, sizeof *slot);
-    int ok = slot != NULL;
+    crm__fim_hash h = { NULL, 0, 0 };
+    size_t n = 0, cap = 256;
+    tkey_count *e = crm__fim_mem_alloc(mem, cap * sizeof *e);
+    int ok = e != NULL && crm__fim_hash_init(&h, 512) == CRM_OK;
+    cap = e != NULL ? cap : 0;
     for (int64_t tr = lo; ok && tr < hi; tr++) {
         tkey k = key_of(bit_of, db->items + db->off[tr], db->off[tr + 1] - db->off[tr]);
         size_t i;
         if (k == 0) {
             continue;
         }
-        if (2 * (n + 1) > cap) {
-            tkey_count *grown = crm__fim_mem_calloc(mem, 2 * cap, sizeof *grown);
-            if (grown == NULL) {
+        for (i = key_hash(k) & h.mask; h.slot[i] >= 0 && e[h.slot[i]].key != k;
+             i = (i + 1) & h.mask) {
+        }
+        if (h.slot[i] >= 0) {
+            e[h.slot[i]].count++;
+            continue;
+        }
+        if (n == cap) {
+            ok = n < INT32_MAX / 2 &&
+                 crm__fim_mem_grow(mem, (void **)&e, cap * sizeof *e, 2 * cap * sizeof *e);
+            cap = ok ? 2 * cap : cap;
+            if (!ok) {
+                break;
+            }
+        }
+        e[n].key = k;
+        e[n].count = 1;
+        h.slot[i] = (int32_t)n++;
+        if (2 * n > h.mask + 1) { /* at most half full */
+            crm__fim_hash fresh;
+            if (crm__fim_hash_init(&fresh, h.mask + 1) != CRM_OK) {
                 ok = 0;
                 break;
             }
-            for (size_t j = 0; j < cap; j++) {
-                if (slot[j].count > 0) {
-                    size_t h = crm__fim_hash_u64((uint64_t)(slot[j].key >> 64) ^
-                                                 (uint64_t)slot[j].key * 0x9e3779b97f4a7c15u);
-                    for (h &= 2 * cap - 1; grown[h].count > 0; h = (h + 1) & (2 * cap - 1)) {
-                    }
-                    grown[h] = slot[j];
+            for (size_t j = 0; j < n; j++) {
+                for (i = key_hash(e[j].key) & fresh.mask; fresh.slot[i] >= 0;
+                     i = (i + 1) & fresh.mask) {
                 }
+                fresh.slot[i] = (int32_t)j;
             }
-            crm__fim_mem_free(mem, slot, cap * sizeof *slot);
-            slot = grown;
-            cap *= 2;
+            crm__fim_hash_fini(&h);
+            h = fresh;
         }
-        i = crm__fim_hash_u64((uint64_t)(k >> 64) ^ (uint64_t)k * 0x9e3779b97f4a7c15u) & (cap - 1);
-        while (slot[i].count > 0 && slot[i].key != k) {
-            i = (i + 1) & (cap - 1);
-        }
-        n += slot[i].count == 0;
-        slot[i].key = k;
-        slot[i].count++;
     }
-    if (ok) {
-        tkey_count *o = crm__fim_mem_alloc(mem, (n > 0 ? n : 1) * sizeof *o);
-        ok = o != NULL;
-        for (size_t j = 0, m = 0; ok && j < cap; j++) {
-            if (slot[j].count > 0) {
-                o[m++] = slot[j];
-            }
-        }
-        *out = o;
-        *n_out = ok ? (int64_t)n : 0;
-    }
-    if (slot != NULL) {
-        crm__fim_mem_free(mem, slot, cap * sizeof *slot);
-    }
+    crm__fim_hash_fini(&h);
+    *out = e;
+    *n_out = (int64_t)n;
+    *cap_out = (int64_t)cap;
     return ok;
 }
 
@@ -742,7 +748,7 @@ static crm_status tree_build_keys(const crm__fim_data *d,
     const crm_fim_db *db = d->db;
     int nt = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
     tkey_count *part[BUILDERS_MAX] = { NULL }, *kc = NULL, *tmp = NULL;
-    int64_t got[BUILDERS_MAX] = { 0 }, n = 0, nodes = 1;
+    int64_t got[BUILDERS_MAX] = { 0 }, room[BUILDERS_MAX] = { 0 }, n = 0, nodes = 1;
     int32_t *bit_of = crm__fim_bit_of(d, 2), *path = NULL, *pitem;
     int32_t max_len = 0, depth = 0, next = 1, post = 0;
     int ok = 1;
@@ -755,7 +761,7 @@ static crm_status tree_build_keys(const crm__fim_data *d,
 #pragma omp parallel for num_threads(nt) schedule(static, 1) reduction(& : ok) if (nt > 1)
     for (int p = 0; p < nt; p++) {
         ok &= keys_count(d, bit_of, db->n_trans * p / nt, db->n_trans * (p + 1) / nt, a->mem,
-                         &part[p], &got[p]);
+                         &part[p], &got[p], &room[p]);
     }
     for (int p = 0; p < nt; p++) {
         n += got[p];
@@ -830,7 +836,7 @@ static crm_status tree_build_keys(const crm__fim_data *d,
     tree_group(t, d->n_items);
 done:
     for (int p = 0; p < nt; p++) {
-        crm__fim_mem_free(a->mem, part[p], ((size_t)(got[p] > 0 ? got[p] : 1)) * sizeof **part);
+        crm__fim_mem_free(a->mem, part[p], (size_t)room[p] * sizeof **part);
     }
     crm__fim_mem_free(a->mem, kc, ((size_t)n + 1) * sizeof *kc);
     crm__fim_mem_free(a->mem, tmp, ((size_t)n + 1) * sizeof *tmp);
