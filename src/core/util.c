@@ -1,27 +1,13 @@
-/* util.c: small shared helpers: CRC-32 through zlib, monotonic time, number parsing. */
+/* util.c: small shared helpers: monotonic time, number parsing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
 
 #include "core_internal.h"
-
-uint32_t crm__crc32(uint32_t crc, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uLong c = crc;
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, b, chunk);
-        b += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
-}
 
 int crm__n_threads(int32_t requested)
 {

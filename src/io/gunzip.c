@@ -12,8 +12,8 @@
  * Every check zlib makes is made here, with zlib's words in the messages: header method and
  * flags, header CRC, over-subscribed or incomplete code sets (incomplete is allowed only for a
  * single one-bit code, as zlib allows), repeat codes, the end-of-block code, distances before
- * the member's start, stored block lengths, and each member's CRC-32 (zlib's crc32) and
- * length. tests/unit/test_gunzip.c and fuzz/fuzz_gunzip.c compare it with zlib. */
+ * the member's start, stored block lengths, and each member's CRC-32 (crm__crc32: zlib's,
+ * faster) and length. tests/unit/test_gunzip.c and fuzz/fuzz_gunzip.c compare it with zlib. */
 #include "gunzip.h"
 
 #include <stdint.h>
@@ -346,7 +346,7 @@ static int grow(dec *d, size_t need)
 /* Bring the CRC up to pos and offer out[0..pos) to the hooks. 0: cancelled. */
 static int step(dec *d)
 {
-    d->crc = (uint32_t)crc32(d->crc, d->out + d->crc_pos, (uInt)(d->pos - d->crc_pos));
+    d->crc = (uint32_t)crm__crc32(d->crc, d->out + d->crc_pos, d->pos - d->crc_pos);
     d->crc_pos = d->pos;
     d->next_step = d->pos + CRM__GUNZIP_STEP;
     if (d->hooks != NULL && d->hooks->advance != NULL &&
@@ -804,7 +804,7 @@ static int members(dec *d)
         if (d->end - d->p < 8) {
             return -1;
         }
-        d->crc = (uint32_t)crc32(d->crc, d->out + d->crc_pos, (uInt)(d->pos - d->crc_pos));
+        d->crc = (uint32_t)crm__crc32(d->crc, d->out + d->crc_pos, d->pos - d->crc_pos);
         d->crc_pos = d->pos;
         if (load_le32(d->p) != d->crc) {
             d->msg = "incorrect data check";
