@@ -644,12 +644,16 @@ static crm_status raw_dictionary(crm_fim_db *db,
         crm_free(bigs);
         return crm__error_nomem(err);
     }
-    for (int64_t c = 0; c < cap; c++) {
-        int seen = 0;
-        for (int k = 0; k < n_parts; k++) {
-            seen |= c < parts[k].seen_cap && parts[k].seen[c];
+    /* the codes any part saw, one part at a time (a loop over the codes with one over the
+     * parts inside was a tenth of building the database from 17 parts) */
+    memset(dir, 0, (size_t)cap * sizeof *dir);
+    for (int k = 0; k < n_parts; k++) {
+        for (int64_t c = 0; c < parts[k].seen_cap; c++) {
+            dir[c] |= parts[k].seen[c];
         }
-        dir[c] = seen ? (int32_t)n++ : -1;
+    }
+    for (int64_t c = 0; c < cap; c++) {
+        dir[c] = dir[c] ? (int32_t)n++ : -1;
     }
     n_big = 0;
     for (int k = 0; k < n_parts; k++) {
