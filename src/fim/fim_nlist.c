@@ -397,42 +397,67 @@ static int32_t tree_number(ppc_tree *t,
     return pre;
 }
 
-/* Nodes in pre-order from the sorted transactions; path[l] is the node at depth l of the
- * current path and pitem[l] its item. */
-static void
-tree_fill(ppc_tree *t, const crm__fim_data *d, const int64_t *order, int32_t *path, int32_t *pitem)
+/* Nodes created in pre-order from transactions that come in a depth-first order of the tree
+ * (sorted): each shares the common prefix of its path with the one before, so no child is
+ * searched; a node's post-order number is given when it leaves the path. path[l] is the node
+ * at depth l of the current path and pitem[l] its item. */
+typedef struct path_fill {
+    ppc_tree *t;
+    int32_t *path, *pitem;
+    int32_t depth, next, post;
+} path_fill;
+
+static void fill_start(path_fill *f, ppc_tree *t, int32_t *path, int32_t *pitem)
 {
-    int32_t depth = 0, next = 1, post = 0;
+    f->t = t;
+    f->path = path;
+    f->pitem = pitem;
+    f->depth = 0;
+    f->next = 1;
+    f->post = 0;
     path[0] = 0;
     t->up[0] = -1;
     t->up[1] = -1;
+    t->count[0] = 0;
     t->depth[0] = 0;
-    for (int64_t k = 0; k < d->n_trans; k++) {
-        int64_t tr = order[k];
-        const int32_t *a = d->items + d->off[tr];
-        int32_t len = (int32_t)(d->off[tr + 1] - d->off[tr]), l = 0;
-        while (l < len && l < depth && pitem[l + 1] == a[l]) {
-            l++;
-        }
-        while (depth > l) {
-            t->post[path[depth--]] = post++;
-        }
-        for (; depth < len; depth++) {
-            int32_t nd = next++;
-            t->up[2 * nd] = path[depth];
-            t->up[2 * nd + 1] = a[depth];
-            t->depth[nd] = depth + 1;
-            path[depth + 1] = nd;
-            pitem[depth + 1] = a[depth];
-        }
-        for (int32_t i = 1; i <= len; i++) {
-            t->count[path[i]]++;
-        }
+}
+
+/* The transaction a[0..len) (ranks, ascending), count times. The state is worked on in
+ * locals: the tree's arrays could alias it. */
+static inline void fill_add(path_fill *f, const int32_t *a, int32_t len, int32_t count)
+{
+    ppc_tree *t = f->t;
+    int32_t *path = f->path, *pitem = f->pitem;
+    int32_t depth = f->depth, next = f->next, post = f->post, l = 0;
+    while (l < len && l < depth && pitem[l + 1] == a[l]) {
+        l++;
     }
-    while (depth > 0) {
+    while (depth > l) {
         t->post[path[depth--]] = post++;
     }
-    t->post[0] = post;
+    for (; depth < len; depth++) {
+        int32_t nd = next++;
+        t->up[2 * nd] = path[depth];
+        t->up[2 * nd + 1] = a[depth];
+        t->depth[nd] = depth + 1;
+        t->count[nd] = 0;
+        path[depth + 1] = nd;
+        pitem[depth + 1] = a[depth];
+    }
+    for (int32_t i = 1; i <= len; i++) {
+        t->count[path[i]] += count;
+    }
+    f->depth = depth;
+    f->next = next;
+    f->post = post;
+}
+
+static void fill_end(path_fill *f)
+{
+    while (f->depth > 0) {
+        f->t->post[f->path[f->depth--]] = f->post++;
+    }
+    f->t->post[0] = f->post;
 }
 
 /* The 1-itemset N-lists: nodes grouped by item, in pre-order within a group. */
@@ -749,8 +774,9 @@ static crm_status tree_build_keys(const crm__fim_data *d,
     int nt = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
     tkey_count *part[BUILDERS_MAX] = { NULL }, *kc = NULL, *tmp = NULL;
     int64_t got[BUILDERS_MAX] = { 0 }, room[BUILDERS_MAX] = { 0 }, n = 0, nodes = 1;
-    int32_t *bit_of = crm__fim_bit_of(d, 2), *path = NULL, *pitem;
-    int32_t max_len = 0, depth = 0, next = 1, post = 0;
+    int32_t *bit_of = crm__fim_bit_of(d, 2), *path = NULL;
+    int32_t max_len = 0;
+    path_fill fill;
     int ok = 1;
     crm_status rc = CRM_OK;
     memset(t, 0, sizeof *t);
@@ -794,14 +820,9 @@ static crm_status tree_build_keys(const crm__fim_data *d,
         rc = path == NULL ? crm__error_nomem(err) : crm__fim_mem_error(a->mem, err);
         goto done;
     }
-    pitem = path + max_len + 2;
-    path[0] = 0;
-    t->up[0] = -1;
-    t->up[1] = -1;
-    t->count[0] = 0;
-    t->depth[0] = 0;
+    fill_start(&fill, t, path, path + max_len + 2);
     for (int64_t k = 0; k < n; k++) {
-        int32_t items[KEY_MAX_ITEMS], len = 0, l = 0;
+        int32_t items[KEY_MAX_ITEMS], len = 0;
         uint64_t hi = (uint64_t)(kc[k].key >> 64), lo = (uint64_t)kc[k].key;
         for (; hi != 0; hi &= ~((uint64_t)1 << 63 >> __builtin_clzll(hi))) {
             items[len++] = __builtin_clzll(hi);
@@ -809,29 +830,9 @@ static crm_status tree_build_keys(const crm__fim_data *d,
         for (; lo != 0; lo &= ~((uint64_t)1 << 63 >> __builtin_clzll(lo))) {
             items[len++] = 64 + __builtin_clzll(lo);
         }
-        while (l < len && l < depth && pitem[l + 1] == items[l]) {
-            l++;
-        }
-        while (depth > l) {
-            t->post[path[depth--]] = post++;
-        }
-        for (; depth < len; depth++) {
-            int32_t nd = next++;
-            t->up[2 * nd] = path[depth];
-            t->up[2 * nd + 1] = items[depth];
-            t->depth[nd] = depth + 1;
-            t->count[nd] = 0;
-            path[depth + 1] = nd;
-            pitem[depth + 1] = items[depth];
-        }
-        for (int32_t i = 1; i <= len; i++) {
-            t->count[path[i]] += (int32_t)kc[k].count;
-        }
+        fill_add(&fill, items, len, (int32_t)kc[k].count);
     }
-    while (depth > 0) {
-        t->post[path[depth--]] = post++;
-    }
-    t->post[0] = post;
+    fill_end(&fill);
     t->max_depth = max_len;
     tree_group(t, d->n_items);
 done:
@@ -858,6 +859,7 @@ tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_er
     int32_t *path = NULL;
     int64_t nodes;
     int32_t maxlen = 0;
+    path_fill fill;
     crm_status rc = CRM_OK;
     memset(t, 0, sizeof *t);
     if (order == NULL || tmp == NULL) {
@@ -881,8 +883,12 @@ tree_build_sorted(const crm__fim_data *d, crm__fim_arena *a, ppc_tree *t, crm_er
         rc = path == NULL ? crm__error_nomem(err) : crm__fim_mem_error(a->mem, err);
         goto done;
     }
-    memset(t->count, 0, (size_t)(nodes + 1) * sizeof *t->count);
-    tree_fill(t, d, order, path, path + maxlen + 2);
+    fill_start(&fill, t, path, path + maxlen + 2);
+    for (int64_t k = 0; k < d->n_trans; k++) {
+        const int64_t *off = d->off + order[k];
+        fill_add(&fill, d->items + off[0], (int32_t)(off[1] - off[0]), 1);
+    }
+    fill_end(&fill);
     t->max_depth = maxlen;
     tree_group(t, d->n_items);
 done:
