@@ -649,7 +649,7 @@ static crm_status raw_dictionary(crm_fim_db *db,
     memset(dir, 0, (size_t)cap * sizeof *dir);
     for (int k = 0; k < n_parts; k++) {
         for (int64_t c = 0; c < parts[k].seen_cap; c++) {
-            dir[c] |= parts[k].seen[c];
+            dir[c] |= parts[k].seen[c] != 0;
         }
     }
     for (int64_t c = 0; c < cap; c++) {
@@ -761,6 +761,7 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
     int32_t *dir = NULL;
     int64_t dir_cap = 0;
     crm__fim_cmap big;
+    int identity;
     crm_status rc = CRM_OK;
     /* the parts' store becomes the items, recoded in place: no second array to fault in */
     crm_free(db->items);
@@ -791,26 +792,47 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
         goto done;
     }
     db->off_cap = lines + 1;
-    sup[0] = db->item_sup;
-    for (int k = 1; k < np; k++) {
-        sup[k] = crm_calloc((size_t)db->n_items + 1, sizeof *sup[k]);
-        if (sup[k] == NULL) {
-            rc = crm__error_nomem(err);
-            goto done;
-        }
+    /* The codes seen are 0..n_items - 1 (dense ids in code order are the codes) and every
+     * line is ascending without duplicates, as FIMI files are (retail's are): the parts'
+     * codes are the items already and the supports their counts, so nothing is recoded. */
+    identity = big.n == 0 && db->n_items > 0 && db->n_items <= dir_cap &&
+               dir[db->n_items - 1] == db->n_items - 1;
+    for (int k = 0; k < n_parts; k++) {
+        identity &= parts[k].ascending;
     }
-    /* each part recoded in its own place (a part's writes stay behind its reads), the
-     * offsets as if every part started at base[k] */
+    if (identity) {
+        for (int k = 0; k < n_parts; k++) {
+            int64_t m = parts[k].seen_cap < db->n_items ? parts[k].seen_cap : db->n_items;
+            for (int64_t c = 0; c < m; c++) {
+                db->item_sup[c] += parts[k].seen[c];
+            }
+            for (int64_t t = 0; t < parts[k].n_lines; t++) {
+                db->off[lbase[k] + 1 + t] = base[k] + parts[k].off[t + 1];
+            }
+            kept[k] = parts[k].n_codes;
+        }
+    } else {
+        sup[0] = db->item_sup;
+        for (int k = 1; k < np; k++) {
+            sup[k] = crm_calloc((size_t)db->n_items + 1, sizeof *sup[k]);
+            if (sup[k] == NULL) {
+                rc = crm__error_nomem(err);
+                goto done;
+            }
+        }
+        /* each part recoded in its own place (a part's writes stay behind its reads), the
+         * offsets as if every part started at base[k] */
 #pragma omp parallel for num_threads(np) schedule(static, 1)
-    for (int j = 0; j < np; j++) {
-        for (int k = j; k < n_parts; k += np) {
-            kept[k] = raw_recode(&parts[k], parts[k].codes, parts[k].codes, base[k],
-                                 db->off + lbase[k] + 1, dir, dir_cap, &big, sup[j]);
+        for (int j = 0; j < np; j++) {
+            for (int k = j; k < n_parts; k += np) {
+                kept[k] = raw_recode(&parts[k], parts[k].codes, parts[k].codes, base[k],
+                                     db->off + lbase[k] + 1, dir, dir_cap, &big, sup[j]);
+            }
         }
-    }
-    for (int j = 1; j < np; j++) {
-        for (int32_t id = 0; id < db->n_items; id++) {
-            db->item_sup[id] += sup[j][id];
+        for (int j = 1; j < np; j++) {
+            for (int32_t id = 0; id < db->n_items; id++) {
+                db->item_sup[id] += sup[j][id];
+            }
         }
     }
     /* then moved together, closing the gaps between the parts' places and those that

@@ -157,8 +157,9 @@ typedef struct crm__fim_raw {
     int64_t n_codes;
     int64_t *off; /* n_lines + 1 offsets into codes, one line per transaction */
     int64_t n_lines, off_cap;
-    uint8_t *seen; /* seen[c] != 0: code c (below seen_cap) occurs */
+    uint32_t *seen; /* seen[c]: occurrences of code c (below seen_cap) */
     int64_t seen_cap;
+    int ascending;     /* every line's codes strictly ascending (no duplicate) */
     crm__fim_cmap big; /* codes from CRM_FIM_CODE_DIR_MAX up */
 } crm__fim_raw;
 

@@ -512,7 +512,7 @@ read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress
 static int raw_see(crm__fim_raw *r, int64_t v)
 {
     int64_t cap = r->seen_cap > 0 ? r->seen_cap : 1024;
-    uint8_t *seen;
+    uint32_t *seen;
     if (v >= CRM_FIM_CODE_DIR_MAX) {
         return crm__fim_cmap_add(&r->big, (int32_t)v, 0);
     }
@@ -520,12 +520,12 @@ static int raw_see(crm__fim_raw *r, int64_t v)
         cap *= 2;
     }
     cap = cap < CRM_FIM_CODE_DIR_MAX ? cap : CRM_FIM_CODE_DIR_MAX;
-    seen = crm_realloc(r->seen, (size_t)cap);
+    seen = crm_realloc(r->seen, (size_t)cap * sizeof *seen);
     if (seen == NULL) {
         return 0;
     }
-    memset(seen + r->seen_cap, 0, (size_t)(cap - r->seen_cap));
-    seen[v] = 1;
+    memset(seen + r->seen_cap, 0, (size_t)(cap - r->seen_cap) * sizeof *seen);
+    seen[v]++;
     r->seen = seen;
     r->seen_cap = cap;
     return 1;
@@ -543,8 +543,9 @@ static int raw_parse(crm__fim_raw *r,
                      int skip_empty,
                      size_t max_line)
 {
-    uint8_t *seen;
+    uint32_t *seen;
     int64_t seen_cap, m = 0;
+    int ascending = 1;
     r->codes = codes;
     r->off_cap = (e - p) / 64 + 16;
     r->off = crm_mallocarray((size_t)r->off_cap, sizeof *r->off);
@@ -570,8 +571,9 @@ static int raw_parse(crm__fim_raw *r,
                     (p < e && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')) {
                     return 0;
                 }
+                ascending &= m == m0 || codes[m - 1] < v;
                 if (v < seen_cap) {
-                    seen[v] = 1;
+                    seen[v]++;
                 } else {
                     if (!raw_see(r, v)) {
                         return 0;
@@ -604,6 +606,7 @@ static int raw_parse(crm__fim_raw *r,
         r->off[++r->n_lines] = m;
     }
     r->n_codes = m;
+    r->ascending = ascending;
     return 1;
 }
 
