@@ -6,22 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef void (*dgemm_fn)(CBLAS_ORDER,
-                         CBLAS_TRANSPOSE,
-                         CBLAS_TRANSPOSE,
-                         blasint,
-                         blasint,
-                         blasint,
-                         double,
-                         const double *,
-                         blasint,
-                         const double *,
-                         blasint,
-                         double,
-                         double *,
-                         blasint);
+_Static_assert(sizeof(blasint) == sizeof(int), "cblas_dgemm is called with int indices");
 
-static dgemm_fn openblas_dgemm;
+static crm__dgemm_fn *openblas_dgemm;
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
 static void load(void)
