@@ -240,6 +240,14 @@ typedef struct crm__fim_data {
     const crm_fim_db *db;
 } crm__fim_data;
 
+/* Threads to share n_trans transactions among, a contiguous share each: n_threads, at most
+ * max, and one below 4096 transactions (where starting a thread costs more than its share). */
+static inline int crm__fim_share_threads(int64_t n_trans, int n_threads, int max)
+{
+    int n = n_threads < 1 || n_trans < 4096 ? 1 : n_threads;
+    return n < max ? n : max;
+}
+
 crm_status crm__fim_data_build(const crm_fim_db *db,
                                int64_t minsup,
                                crm__fim_mem *mem,

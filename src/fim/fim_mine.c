@@ -255,8 +255,7 @@ crm_status crm__fim_data_recode(crm__fim_data *d, crm__fim_mem *mem, int n_threa
     int32_t *bit_of = NULL, words;
     uint64_t *bits = NULL;
     size_t stride;
-    int np = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
-    np = np > RECODE_PARTS ? RECODE_PARTS : np;
+    int np = crm__fim_share_threads(db->n_trans, n_threads, RECODE_PARTS);
     /* part p: its items kept (occ[p + 1]) and transactions left non-empty (trs[p + 1]) */
 #pragma omp parallel for num_threads(np) schedule(static, 1)
     for (int p = 0; p < np; p++) {

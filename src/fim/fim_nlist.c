@@ -552,12 +552,11 @@ static crm_status tree_build_inserted(const crm__fim_data *d,
 {
     const crm_fim_db *db = d->db;
     int64_t occ = frequent_occurrences(d), nodes = 1;
-    int nb = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
+    int nb = crm__fim_share_threads(db->n_trans, n_threads, BUILDERS_MAX);
     builder bs[BUILDERS_MAX];
     int32_t *bit_of = NULL, *scratch = NULL, max_len = 0;
     int ok = 1;
     crm_status rc = CRM_OK;
-    nb = nb > BUILDERS_MAX ? BUILDERS_MAX : nb;
     memset(t, 0, sizeof *t);
     memset(bs, 0, sizeof bs);
     if (occ >= INT32_MAX || db->n_trans >= INT32_MAX) {
@@ -771,7 +770,7 @@ static crm_status tree_build_keys(const crm__fim_data *d,
                                   crm_error *err)
 {
     const crm_fim_db *db = d->db;
-    int nt = n_threads < 1 || db->n_trans < 4096 ? 1 : n_threads;
+    int nt = crm__fim_share_threads(db->n_trans, n_threads, BUILDERS_MAX);
     tkey_count *part[BUILDERS_MAX] = { NULL }, *kc = NULL, *tmp = NULL;
     int64_t got[BUILDERS_MAX] = { 0 }, room[BUILDERS_MAX] = { 0 }, n = 0, nodes = 1;
     int32_t *bit_of = crm__fim_bit_of(d, 2), *path = NULL;
@@ -780,7 +779,6 @@ static crm_status tree_build_keys(const crm__fim_data *d,
     int ok = 1;
     crm_status rc = CRM_OK;
     memset(t, 0, sizeof *t);
-    nt = nt > BUILDERS_MAX ? BUILDERS_MAX : nt;
     if (bit_of == NULL) {
         return crm__error_nomem(err);
     }
