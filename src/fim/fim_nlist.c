@@ -1631,18 +1631,18 @@ static int ws_init(workspace *ws, crm__fim_mem *mem, int32_t n_items)
  * faulting in the table cost more than it saves. */
 #define TABLE_MAX_BYTES ((int64_t)16 << 20)
 
-/* Chunk size of the top arena: room for what the tree is built from (the nodes being
- * inserted, or the sort's indices and scratch) and a tree with one node per frequent item
+/* Chunk size of the top arena: room for what the tree is built from (the sort's indices and
+ * scratch; the keys and inserted builds keep theirs outside the arena) and a tree with one
+ * node per frequent item
  * occurrence (the most it can have), so that one chunk holds both and a later mining reuses it
  * whole (4 MiB chunks left the tree in a block of its own, returned to the system and faulted in
  * again each time: retail at 441 took 1.4x longer per mining). When that bound passes 16 MiB or a
  * quarter of the memory limit, 4 MiB chunks (a larger bound was slower on T10I4D100K at 10).
  * Untouched pages of a chunk cost no memory. */
-static size_t top_chunk_bytes(const crm__fim_data *d, int inserted, const crm__fim_mem *mem)
+static size_t top_chunk_bytes(const crm__fim_data *d, int sorted, const crm__fim_mem *mem)
 {
     int64_t occ = frequent_occurrences(d);
-    size_t build = inserted ? ((size_t)occ + 1) * sizeof(bnode)
-                            : 4 * ((size_t)d->n_trans + 1) * sizeof(int64_t);
+    size_t build = sorted ? 4 * ((size_t)d->n_trans + 1) * sizeof(int64_t) : 0;
     size_t want = build + tree_bytes(occ + 1, d->n_items);
     size_t cap = (size_t)1 << 24;
     if (mem->limit > 0 && (size_t)(mem->limit / 4) < cap) {
@@ -1752,7 +1752,8 @@ crm_status crm__fim_nlist(crm__fim_ctx *ctx, crm_error *err)
     if (rc != CRM_OK) {
         return rc;
     }
-    crm__fim_arena_init(&top, ctx->mem, top_chunk_bytes(d, inserted, ctx->mem));
+    crm__fim_arena_init(&top, ctx->mem,
+                        top_chunk_bytes(d, d->n_items > KEY_MAX_ITEMS && !inserted, ctx->mem));
     rc = d->n_items <= KEY_MAX_ITEMS ? tree_build_keys(d, &top, nt, &tree, err)
          : inserted                  ? tree_build_inserted(d, &top, nt, &tree, err)
                                      : tree_build_sorted(d, &top, &tree, err);
