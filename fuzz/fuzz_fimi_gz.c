@@ -3,7 +3,8 @@
  * memory. The first byte picks the threads, whether to skip empty lines, where to split the
  * text into two gzip members and whether to repeat it past the reader's 256 KiB parts; the
  * rest is the text. Both reads must succeed or fail alike (same code, line and column) and
- * give the same database. */
+ * give the same database, which for a text of digits and blanks must also be the one built
+ * through crm_fim_db_add_transaction. */
 #define _DEFAULT_SOURCE /* mkstemp */
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,49 @@ static void same_db(const crm_fim_db *a, const crm_fim_db *b)
     }
 }
 
+/* The database of a text of digits and blanks only, built through crm_fim_db_add_transaction
+ * without any reader (both reads above go through the parallel parts); NULL for other texts. */
+static crm_fim_db *reference(const uint8_t *text, size_t len, int skip_empty)
+{
+    crm_fim_db *db = NULL;
+    int32_t *items = malloc((len / 2 + 2) * sizeof *items);
+    size_t p = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!(text[i] >= '0' && text[i] <= '9') && text[i] != ' ' && text[i] != '\t' &&
+            text[i] != '\r' && text[i] != '\n') {
+            free(items);
+            return NULL;
+        }
+    }
+    if (items == NULL || crm_fim_db_new(&db, NULL) != CRM_OK) {
+        abort();
+    }
+    while (p < len) {
+        int32_t n = 0;
+        while (p < len && text[p] != '\n') {
+            if (text[p] >= '0' && text[p] <= '9') {
+                int64_t v = 0;
+                while (p < len && text[p] >= '0' && text[p] <= '9') {
+                    v = v * 10 + (text[p++] - '0');
+                }
+                items[n++] = (int32_t)v; /* the reads succeeded: every code fits */
+            } else {
+                p++;
+            }
+        }
+        p += p < len;
+        if ((n > 0 || !skip_empty) &&
+            crm_fim_db_add_transaction(db, items, n, NULL, NULL) != CRM_OK) {
+            abort();
+        }
+    }
+    if (crm_fim_db_finish(db, NULL) != CRM_OK) {
+        abort();
+    }
+    free(items);
+    return db;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     crm_fim_read_options o = crm_fim_read_options_default();
@@ -104,15 +148,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rf = crm_fim_db_read(path, &o, NULL, &from_file, &ef);
     rm = crm_fim_db_read_mem((const char *)text, len, path, &o, &from_mem, &em);
     unlink(path);
-    free(text);
     if (rf != rm) {
         abort();
     }
     if (rf == CRM_OK) {
+        crm_fim_db *ref = reference(text, len, o.skip_empty);
         same_db(from_file, from_mem);
+        if (ref != NULL) {
+            same_db(ref, from_mem);
+        }
+        crm_fim_db_free(ref);
     } else if (ef.line != em.line || ef.column != em.column) {
         abort();
     }
+    free(text);
     crm_fim_db_free(from_file);
     crm_fim_db_free(from_mem);
     return 0;
