@@ -72,11 +72,14 @@ CRM_API crm_status crm_hclust_fit(const crm_hclust_params *p,
 CRM_API void crm_hclust_free(crm_hclust *h); /* NULL is a no-op */
 
 /** Cut into k clusters (1 <= k <= number of leaves): the last k - 1 merges are undone.
- *  Labels are numbered as scipy's fcluster numbers them (depth-first from the root, the
- *  first child first), minus one. Sets the model's clusters (centres for assign). */
-CRM_API crm_status crm_hclust_cut_k(crm_hclust *h, int32_t k, crm_error *err);
+ *  Labels are numbered as scipy's fcluster numbers them, minus one. x is the matrix the tree
+ *  was fitted on (for the clusters' centres, which assign uses). */
+CRM_API crm_status crm_hclust_cut_k(crm_hclust *h, const crm_matrix *x, int32_t k, crm_error *err);
 /** Cut at a height: merges at heights <= height are kept (scipy's fcluster "distance"). */
-CRM_API crm_status crm_hclust_cut_height(crm_hclust *h, double height, crm_error *err);
+CRM_API crm_status crm_hclust_cut_height(crm_hclust *h,
+                                         const crm_matrix *x,
+                                         double height,
+                                         crm_error *err);
 /** k in [kmin, kmax] with the widest gap between the height of the last merge kept and the
  *  next one (ties: the smallest k). CRM_EINVAL when no k in the range is possible. */
 CRM_API crm_status crm_hclust_auto_k(const crm_hclust *h,
