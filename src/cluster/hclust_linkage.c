@@ -11,8 +11,11 @@
  *
  * Both give merges in the order found; they are then sorted by height (stable) and relabelled
  * with a union-find into scipy's form: a < b, new clusters numbered n, n + 1, ... */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <crmkit/hclust.h>
 
@@ -29,25 +32,9 @@ static inline size_t cidx(size_t n, size_t i, size_t j)
     return n * i - i * (i + 1) / 2 + j - i - 1;
 }
 
-static inline size_t pidx(size_t n, size_t i, size_t j)
-{
-    return i < j ? cidx(n, i, j) : cidx(n, j, i);
-}
-
 static double euclid(const crm_matrix *x, int64_t i, int64_t j)
 {
     return sqrt(crm__sq_dist(CRM_ROW(x, i), CRM_ROW(x, j), x->n_cols));
-}
-
-/* Initial dissimilarity of two (weighted) points. Ward between clusters of sizes a and b with
- * centres at distance d is sqrt(2ab / (a + b)) d, which is d for single rows. */
-static double initial(const crm_matrix *x, const double *w, crm_linkage l, int64_t i, int64_t j)
-{
-    double d = euclid(x, i, j);
-    if (w != NULL && l == CRM_LINKAGE_WARD) {
-        d *= sqrt(2.0 * w[i] * w[j] / (w[i] + w[j]));
-    }
-    return d;
 }
 
 /* Stable sort of the merges by height, then scipy's labels and sizes. */
@@ -177,13 +164,32 @@ static crm_status single_linkage(const crm_matrix *x, const double *w, int nt,
     return CRM_OK;
 }
 
+/* The distance matrix is touched all over at every merge: transparent huge pages save a page
+ * fault per 4 KiB when it is filled and most TLB misses afterwards. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (e > a) {
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* Lance-Williams update. Ward works on squared distances (no square root per update; the
+ * heights are square-rooted at the end): d2 = ((ni + nx) dxi2 + (ni + ny) dyi2 - ni dxy2) /
+ * (nx + ny + ni). */
 static inline double lance_williams(crm_linkage l, double dxi, double dyi, double dxy, double nx,
                                     double ny, double ni)
 {
     switch (l) {
     case CRM_LINKAGE_WARD:
-        return sqrt(((ni + nx) * dxi * dxi + (ni + ny) * dyi * dyi - ni * dxy * dxy) /
-                    (nx + ny + ni));
+        return ((ni + nx) * dxi + (ni + ny) * dyi - ni * dxy) / (nx + ny + ni);
     case CRM_LINKAGE_COMPLETE:
         return dxi > dyi ? dxi : dyi;
     default: /* average */
@@ -191,104 +197,158 @@ static inline double lance_williams(crm_linkage l, double dxi, double dyi, doubl
     }
 }
 
-/* Nearest live neighbour of c (excluding c); start is the preferred candidate on ties (or
- * -1). Ties otherwise go to the lowest index. */
-static int64_t nearest(const double *d, const double *size, int64_t n, int64_t c, int64_t start,
-                       double *dist, int nt)
+/* The working state of the chain: the condensed matrix d, where pair (i, j), i < j, sits at
+ * row[i] + j; the live clusters in increasing order (live[0..m)); sizes. */
+typedef struct nnc {
+    double *d;
+    int64_t *row;
+    int64_t *live;
+    int64_t m;
+    double *size;
+    int64_t n;
+} nnc;
+
+static inline double *at(const nnc *s, int64_t i, int64_t j)
 {
-    double best = start >= 0 ? d[pidx((size_t)n, (size_t)c, (size_t)start)] : (double)INFINITY;
+    return i < j ? s->d + s->row[i] + j : s->d + s->row[j] + i;
+}
+
+/* Nearest live neighbour of c in live[lo..hi) (excluding c): strictly smaller values win, so
+ * the lowest index wins ties. */
+static void nearest_part(const nnc *s, int64_t c, int64_t lo, int64_t hi, double *best,
+                         int64_t *arg)
+{
+    double b = *best;
+    int64_t a = *arg;
+    int64_t t = lo;
+    const double *d = s->d;
+    for (; t < hi && s->live[t] < c; t++) {
+        int64_t i = s->live[t];
+        double v = d[s->row[i] + c];
+        if (v < b) {
+            b = v;
+            a = i;
+        }
+    }
+    if (t < hi && s->live[t] == c) {
+        t++;
+    }
+    {
+        const double *r = d + s->row[c];
+        for (; t < hi; t++) {
+            int64_t i = s->live[t];
+            double v = r[i];
+            if (v < b) {
+                b = v;
+                a = i;
+            }
+        }
+    }
+    *best = b;
+    *arg = a;
+}
+
+/* Nearest live neighbour of c; start is the preferred candidate on ties (or -1), then the
+ * lowest index. Split over threads in fixed parts combined in order: same answer. */
+static int64_t nearest(const nnc *s, int64_t c, int64_t start, double *dist, int nt)
+{
+    double best = start >= 0 ? *at(s, c, start) : (double)INFINITY;
     int64_t arg = start;
     (void)nt;
 #ifdef _OPENMP
-    if (n > 8192 && nt > 1) {
-        double bv[64];
-        int64_t ba[64];
-        int nth = nt < 64 ? nt : 64;
-#pragma omp parallel num_threads(nth)
-        {
-            int t = omp_get_thread_num();
-            int tn = omp_get_num_threads();
-            int64_t lo = n * t / tn;
-            int64_t hi = n * (t + 1) / tn;
-            double b = INFINITY;
-            int64_t a = -1;
-            for (int64_t i = lo; i < hi; i++) {
-                double v;
-                if (size[i] == 0.0 || i == c) {
-                    continue;
-                }
-                v = d[pidx((size_t)n, (size_t)c, (size_t)i)];
-                if (v < b) {
-                    b = v;
-                    a = i;
-                }
-            }
-            bv[t] = b;
-            ba[t] = a;
-            if (t == 0) {
-                nth = tn;
-            }
+    if (s->m > 16384 && nt > 1) {
+        enum { PARTS = 8 };
+        double bv[PARTS];
+        int64_t ba[PARTS];
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int p = 0; p < PARTS; p++) {
+            bv[p] = INFINITY;
+            ba[p] = -1;
+            nearest_part(s, c, s->m * p / PARTS, s->m * (p + 1) / PARTS, &bv[p], &ba[p]);
         }
-        for (int t = 0; t < nth; t++) {
-            if (ba[t] >= 0 && bv[t] < best) {
-                best = bv[t];
-                arg = ba[t];
+        for (int p = 0; p < PARTS; p++) {
+            if (ba[p] >= 0 && bv[p] < best) {
+                best = bv[p];
+                arg = ba[p];
             }
         }
         *dist = best;
         return arg;
     }
 #endif
-    for (int64_t i = 0; i < c; i++) {
-        if (size[i] != 0.0) {
-            double v = d[cidx((size_t)n, (size_t)i, (size_t)c)];
-            if (v < best) {
-                best = v;
-                arg = i;
-            }
-        }
-    }
-    {
-        const double *row = d + cidx((size_t)n, (size_t)c, (size_t)c + 1) - (size_t)(c + 1);
-        for (int64_t i = c + 1; i < n; i++) {
-            if (size[i] != 0.0 && row[i] < best) {
-                best = row[i];
-                arg = i;
-            }
-        }
-    }
+    nearest_part(s, c, 0, s->m, &best, &arg);
     *dist = best;
     return arg;
+}
+
+static void drop_live(nnc *s, int64_t a)
+{
+    int64_t lo = 0;
+    int64_t hi = s->m;
+    while (lo < hi) { /* binary search: live is sorted */
+        int64_t mid = (lo + hi) / 2;
+        if (s->live[mid] < a) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    memmove(s->live + lo, s->live + lo + 1, (size_t)(s->m - lo - 1) * sizeof *s->live);
+    s->m--;
 }
 
 static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, int nt,
                            const crm_progress *progress, double *z, crm_error *err)
 {
     int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
     size_t n_pairs = (size_t)n * (size_t)(n - 1) / 2;
-    double *d = crm_mallocarray(n_pairs, sizeof *d);
-    double *size = crm_mallocarray((size_t)n, sizeof *size);
     int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
     int64_t len = 0;
+    int ward = l == CRM_LINKAGE_WARD;
     crm_status rc = CRM_OK;
+    nnc s;
     (void)nt;
-    if (d == NULL || size == NULL || chain == NULL) {
-        crm_free(d);
-        crm_free(size);
+    s.n = n;
+    s.m = n;
+    s.d = crm_mallocarray(n_pairs, sizeof *s.d);
+    s.row = crm_mallocarray((size_t)n, sizeof *s.row);
+    s.live = crm_mallocarray((size_t)n, sizeof *s.live);
+    s.size = crm_mallocarray((size_t)n, sizeof *s.size);
+    if (s.d == NULL || s.row == NULL || s.live == NULL || s.size == NULL || chain == NULL) {
+        crm_free(s.d);
+        crm_free(s.row);
+        crm_free(s.live);
+        crm_free(s.size);
         crm_free(chain);
         return crm__error_set(err, CRM_ENOMEM,
                               "out of memory for the distance matrix of %lld rows (%.1f GB)",
                               (long long)n, (double)n_pairs * 8e-9);
     }
-#pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n > 512)
+    advise_huge(s.d, n_pairs * sizeof *s.d);
     for (int64_t i = 0; i < n; i++) {
-        double *row = d + cidx((size_t)n, (size_t)i, (size_t)i + 1) - (size_t)(i + 1);
-        for (int64_t j = i + 1; j < n; j++) {
-            row[j] = initial(x, w, l, i, j);
-        }
+        s.row[i] = (int64_t)cidx((size_t)n, (size_t)i, (size_t)i + 1) - (i + 1);
+        s.live[i] = i;
+        s.size[i] = w ? w[i] : 1.0;
     }
+    /* distances (squared for Ward, with the weights' factor 2 a b / (a + b)) */
+#pragma omp parallel for schedule(dynamic, 32) num_threads(nt) if (n > 512)
     for (int64_t i = 0; i < n; i++) {
-        size[i] = w ? w[i] : 1.0;
+        double *r = s.d + s.row[i];
+        const double *xi = CRM_ROW(x, i);
+        for (int64_t j = i + 1; j < n; j++) {
+            const double *xj = CRM_ROW(x, j);
+            double q = 0.0;
+            for (int64_t t = 0; t < dim; t++) {
+                double v = xi[t] - xj[t];
+                q += v * v;
+            }
+            if (ward) {
+                r[j] = w ? q * (2.0 * w[i] * w[j] / (w[i] + w[j])) : q;
+            } else {
+                r[j] = sqrt(q);
+            }
+        }
     }
     for (int64_t k = 0; k < n - 1; k++) {
         int64_t a;
@@ -297,17 +357,12 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
         double na;
         double nb;
         if (len == 0) {
-            for (int64_t i = 0; i < n; i++) {
-                if (size[i] != 0.0) {
-                    chain[len++] = i;
-                    break;
-                }
-            }
+            chain[len++] = s.live[0];
         }
         for (;;) {
             int64_t top = chain[len - 1];
             int64_t prev = len > 1 ? chain[len - 2] : -1;
-            int64_t y = nearest(d, size, n, top, prev, &dab, nt);
+            int64_t y = nearest(&s, top, prev, &dab, nt);
             if (len > 1 && y == prev) {
                 break;
             }
@@ -321,20 +376,21 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
             a = b;
             b = t;
         }
-        na = size[a];
-        nb = size[b];
+        na = s.size[a];
+        nb = s.size[b];
         z[k * 4] = (double)a;
         z[k * 4 + 1] = (double)b;
-        z[k * 4 + 2] = dab;
+        z[k * 4 + 2] = ward ? sqrt(dab) : dab;
         z[k * 4 + 3] = na + nb;
-        size[a] = 0.0;     /* a is dropped */
-        size[b] = na + nb; /* b becomes the union */
-#pragma omp parallel for schedule(static) num_threads(nt) if (n > 8192)
-        for (int64_t i = 0; i < n; i++) {
-            if (size[i] != 0.0 && i != b) {
-                size_t ib = pidx((size_t)n, (size_t)i, (size_t)b);
-                d[ib] = lance_williams(l, d[pidx((size_t)n, (size_t)i, (size_t)a)], d[ib], dab,
-                                       na, nb, size[i]);
+        drop_live(&s, a); /* a is dropped, b becomes the union */
+        s.size[a] = 0.0;
+        s.size[b] = na + nb;
+#pragma omp parallel for schedule(static) num_threads(nt) if (s.m > 16384)
+        for (int64_t t = 0; t < s.m; t++) {
+            int64_t i = s.live[t];
+            if (i != b) {
+                double *ib = at(&s, i, b);
+                *ib = lance_williams(l, *at(&s, i, a), *ib, dab, na, nb, s.size[i]);
             }
         }
         if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
@@ -342,8 +398,10 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
             break;
         }
     }
-    crm_free(d);
-    crm_free(size);
+    crm_free(s.d);
+    crm_free(s.row);
+    crm_free(s.live);
+    crm_free(s.size);
     crm_free(chain);
     return rc;
 }
