@@ -371,8 +371,10 @@ static void deterministic_save_load_and_bad_input(void **state)
     num[4] = NAN;
     assert_int_equal(crm_kmodes_fit(b, &x, NULL, &err), CRM_EDATA);
     assert_int_equal(crm_kmodes_assign(c, &x, l2, NULL, &err), CRM_EDATA);
+    crm_kmodes_free(b);
     p.k = 0;
     assert_int_equal(crm_kmodes_new(&p, &b, &err), CRM_EINVAL);
+    assert_null(b);
     assert_string_equal(err.field, "k");
     crm_model_reader_free(r);
     crm_model_writer_free(w);

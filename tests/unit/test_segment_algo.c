@@ -29,7 +29,7 @@ static crm_table *make_table(void)
     const char *region[N];
     const char *plan[N];
     const char *device[N];
-    char idbuf[N][8];
+    char idbuf[N][16];
     double minutes[N];
     double bill[N];
     crm_rng rng;
