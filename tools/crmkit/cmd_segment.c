@@ -410,12 +410,10 @@ static void note_micro(FILE *fp, const crm_segmenter *seg, const crm_segment_par
     const crm_hclust *h = crm_segmenter_hclust(seg);
     if (h != NULL && crm_hclust_n_micro(h) > 0) {
         fprintf(fp,
-                "note: %lld rows are more than hierarchical clustering takes directly (%lld with "
-                "%s linkage%s); the tree was built on %d k-means micro-clusters\n",
+                "note: %lld rows are more than hierarchical clustering takes directly (%lld for "
+                "%s linkage); the tree was built on %d k-means micro-clusters\n",
                 (long long)crm_hclust_n_rows(h), (long long)crm_hclust_max_rows(&p->hclust),
-                crm_linkage_name(crm_hclust_linkage_used(h)),
-                crm_hclust_linkage_used(h) == CRM_LINKAGE_SINGLE ? "" : ", by the memory guard",
-                (int)crm_hclust_n_micro(h));
+                crm_linkage_name(crm_hclust_linkage_used(h)), (int)crm_hclust_n_micro(h));
     }
 }
 
