@@ -223,6 +223,50 @@ static void hier_matches_direct_tree_and_assigns_to_nearest_centre(void **state)
     crm_table_free(t);
 }
 
+/* A k-means model is written exactly as before the other algorithms: the same four sections,
+ * no "segalgo", so older readers load it; a model of another algorithm says which. */
+static void kmeans_files_keep_their_sections(void **state)
+{
+    crm_table *t = make_table();
+    crm_segment_params p = crm_segment_params_default();
+    crm_segmenter *seg = NULL;
+    crm_model_writer *w = NULL;
+    crm_model_reader *r = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    crm_error err;
+    static const char *const tags[4] = { "prep", "kmeans", "profile", "segmeta" };
+    (void)state;
+    p.k = 3;
+    assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_new("segmentation", &w, &err), CRM_OK);
+    assert_int_equal(crm_segmenter_write(seg, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem.crmk", &r, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_n_sections(r), 4);
+    for (int i = 0; i < 4; i++) {
+        crm_section sec;
+        assert_int_equal(crm_model_section_at(r, i, &sec, &err), CRM_OK);
+        assert_string_equal(sec.tag, tags[i]);
+    }
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    crm_segmenter_free(seg);
+    p.algo = CRM_SEGMENT_ALGO_HIER;
+    assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_new("segmentation", &w, &err), CRM_OK);
+    assert_int_equal(crm_segmenter_write(seg, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem.crmk", &r, &err), CRM_OK);
+    assert_true(crm_model_reader_has(r, "segalgo"));
+    assert_true(crm_model_reader_has(r, "hclust"));
+    assert_false(crm_model_reader_has(r, "kmeans"));
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    crm_segmenter_free(seg);
+    crm_table_free(t);
+}
+
 static void defaults_keep_kmeans(void **state)
 {
     crm_segment_params p = crm_segment_params_default();
@@ -246,6 +290,7 @@ int main(void)
         cmocka_unit_test(kmodes_works_on_raw_levels),
         cmocka_unit_test(kprototypes_mixed_and_auto_k),
         cmocka_unit_test(hier_matches_direct_tree_and_assigns_to_nearest_centre),
+        cmocka_unit_test(kmeans_files_keep_their_sections),
         cmocka_unit_test(defaults_keep_kmeans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
