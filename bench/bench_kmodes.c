@@ -117,9 +117,8 @@ static int kproto(int argc, char **argv)
         fprintf(stderr, "k-prototypes: %s\n", err.msg);
         return 1;
     }
-    printf("seconds %.4f\ncpu_seconds %.4f\ncost %.10g\niterations %d\ngamma %.10g\n",
-           now() - t0, cpu() - c0,
-           crm_kmodes_cost_value(km), (int)crm_kmodes_n_iter(km), crm_kmodes_gamma(km));
+    printf("seconds %.4f\ncpu_seconds %.4f\ncost %.10g\niterations %d\ngamma %.10g\n", now() - t0,
+           cpu() - c0, crm_kmodes_cost_value(km), (int)crm_kmodes_n_iter(km), crm_kmodes_gamma(km));
     crm_kmodes_free(km);
     free(num);
     free(cat);

@@ -4,9 +4,9 @@
  * matrix (n(n-1)/2 doubles; O(n^2) time, O(n) memory beyond the matrix); Ward by the same
  * chain on the clusters' centres and sizes (its distance is a function of them: no matrix,
  * O(n dim) memory); single by Prim's minimum spanning tree with distances computed on the fly
- * (O(n^2) time, O(n) memory). The merges are returned in scipy's linkage-matrix form: row i joins clusters a and
- * b (a < b; ids below n are rows, n + j is the cluster made by merge j) at height h into a
- * cluster of size s, rows sorted by height (stable). Heights are scipy's: Euclidean for
+ * (O(n^2) time, O(n) memory). The merges are returned in scipy's linkage-matrix form: row i joins
+ * clusters a and b (a < b; ids below n are rows, n + j is the cluster made by merge j) at height h
+ * into a cluster of size s, rows sorted by height (stable). Heights are scipy's: Euclidean for
  * single, complete and average, and for Ward the Lance-Williams Ward distance
  * sqrt(2 n_a n_b / (n_a + n_b)) * |c_a - c_b|.
  *
@@ -84,11 +84,8 @@ CRM_API crm_status crm_hclust_cut_height(crm_hclust *h,
                                          crm_error *err);
 /** k in [kmin, kmax] with the widest gap between the height of the last merge kept and the
  *  next one (ties: the smallest k). CRM_EINVAL when no k in the range is possible. */
-CRM_API crm_status crm_hclust_auto_k(const crm_hclust *h,
-                                     int32_t kmin,
-                                     int32_t kmax,
-                                     int32_t *k,
-                                     crm_error *err);
+CRM_API crm_status
+crm_hclust_auto_k(const crm_hclust *h, int32_t kmin, int32_t kmax, int32_t *k, crm_error *err);
 
 /** Nearest cluster centre (ties: lowest index), dist (may be NULL) squared distance. Needs a
  *  cut. CRM_EINVAL for another dimension. */

@@ -62,9 +62,9 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     const char *const *names; /* k names in label order; or NULL */
     int32_t n_names;
     /* ---- the algorithm (fields added after the k-means-only version; all default) ---- */
-    crm_segment_algo algo; /* default CRM_SEGMENT_ALGO_KMEANS. With another algorithm, method
-                              is FIXED (k given) or ELBOW/AUTO (k chosen in [kmin, kmax]);
-                              seed, n_init, max_iter and n_threads come from kmeans */
+    crm_segment_algo algo;    /* default CRM_SEGMENT_ALGO_KMEANS. With another algorithm, method
+                                 is FIXED (k given) or ELBOW/AUTO (k chosen in [kmin, kmax]);
+                                 seed, n_init, max_iter and n_threads come from kmeans */
     crm_kmodes_params kmodes; /* k-modes / k-prototypes: init and gamma (its k, seed, n_init,
                                  max_iter, n_threads are ignored) */
     crm_hclust_params hclust; /* hierarchical: linkage, memory guard, micro-clusters (its seed

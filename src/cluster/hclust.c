@@ -17,7 +17,7 @@ struct crm_hclust {
     crm_hclust_params params;
     int64_t n_rows;
     int64_t n_leaves;
-    int32_t n_micro;  /* 0 when the rows are the leaves */
+    int32_t n_micro; /* 0 when the rows are the leaves */
     int32_t dim;
     double *merges;   /* (n_leaves - 1) x 4 */
     int32_t *leaf_of; /* n_rows: micro-cluster of each row (NULL when direct or loaded) */
@@ -42,8 +42,13 @@ void crm_hclust_free(crm_hclust *h)
 
 /* k-means micro-clusters of x: centres (m x dim, into c), sizes, and each row's cluster.
  * Empty clusters are dropped (m may shrink). */
-static crm_status micro(const crm_hclust_params *p, const crm_matrix *x, const crm_progress *pr,
-                        crm_hclust *h, crm_matrix *c, double **w, crm_error *err)
+static crm_status micro(const crm_hclust_params *p,
+                        const crm_matrix *x,
+                        const crm_progress *pr,
+                        crm_hclust *h,
+                        crm_matrix *c,
+                        double **w,
+                        crm_error *err)
 {
     crm_kmeans_params kp = crm_kmeans_params_default();
     crm_kmeans *km = NULL;
@@ -99,8 +104,11 @@ static crm_status micro(const crm_hclust_params *p, const crm_matrix *x, const c
     return rc;
 }
 
-crm_status crm_hclust_fit(const crm_hclust_params *p, const crm_matrix *x,
-                          const crm_progress *progress, crm_hclust **out, crm_error *err)
+crm_status crm_hclust_fit(const crm_hclust_params *p,
+                          const crm_matrix *x,
+                          const crm_progress *progress,
+                          crm_hclust **out,
+                          crm_error *err)
 {
     crm_hclust *h;
     crm_matrix c;
@@ -112,7 +120,8 @@ crm_status crm_hclust_fit(const crm_hclust_params *p, const crm_matrix *x,
         return rc;
     }
     if (x->n_rows < 2 || x->n_cols < 1) {
-        return crm__error_set(err, CRM_EDATA, "hierarchical clustering needs at least 2 rows "
+        return crm__error_set(err, CRM_EDATA,
+                              "hierarchical clustering needs at least 2 rows "
                               "and 1 column, got %lld x %lld",
                               (long long)x->n_rows, (long long)x->n_cols);
     }
@@ -158,8 +167,12 @@ crm_status crm_hclust_fit(const crm_hclust_params *p, const crm_matrix *x,
 }
 
 /* Leaves under node (leaf ids < L, merge j is node L + j) get label id. */
-static crm_status label_subtree(const double *z, int64_t L, int64_t node, int32_t id,
-                                int32_t *leaf_label, int64_t *stack)
+static crm_status label_subtree(const double *z,
+                                int64_t L,
+                                int64_t node,
+                                int32_t id,
+                                int32_t *leaf_label,
+                                int64_t *stack)
 {
     int64_t top = 0;
     stack[top++] = node;
@@ -179,8 +192,8 @@ static crm_status label_subtree(const double *z, int64_t L, int64_t node, int32_
  * tree: from the root, a node whose merge is kept is one cluster; otherwise its internal
  * children are walked first (left, then right), then its leaf children get their own cluster
  * (left, then right). */
-static crm_status number_clusters(const double *z, int64_t L, int64_t kept, int32_t *leaf_label,
-                                  crm_error *err)
+static crm_status
+number_clusters(const double *z, int64_t L, int64_t kept, int32_t *leaf_label, crm_error *err)
 {
     int64_t *stack = crm_mallocarray((size_t)L + 1, sizeof *stack);
     int64_t *walk = crm_mallocarray((size_t)L + 1, sizeof *walk);
@@ -275,8 +288,8 @@ static crm_status cut(crm_hclust *h, const crm_matrix *x, int64_t kept, crm_erro
             }
         }
         for (int64_t i = 0; i < h->n_rows; i++) {
-            inertia += crm__sq_dist(CRM_ROW(x, i), h->centers + (size_t)h->labels[i] * h->dim,
-                                    h->dim);
+            inertia +=
+                crm__sq_dist(CRM_ROW(x, i), h->centers + (size_t)h->labels[i] * h->dim, h->dim);
         }
         h->inertia = inertia;
         h->k = k;
@@ -296,8 +309,7 @@ crm_status crm_hclust_cut_k(crm_hclust *h, const crm_matrix *x, int32_t k, crm_e
     return cut(h, x, h->n_leaves - k, err);
 }
 
-crm_status crm_hclust_cut_height(crm_hclust *h, const crm_matrix *x, double height,
-                                 crm_error *err)
+crm_status crm_hclust_cut_height(crm_hclust *h, const crm_matrix *x, double height, crm_error *err)
 {
     int64_t kept = 0;
     if (!(height >= 0.0)) {
@@ -310,8 +322,8 @@ crm_status crm_hclust_cut_height(crm_hclust *h, const crm_matrix *x, double heig
     return cut(h, x, kept, err);
 }
 
-crm_status crm_hclust_auto_k(const crm_hclust *h, int32_t kmin, int32_t kmax, int32_t *k,
-                             crm_error *err)
+crm_status
+crm_hclust_auto_k(const crm_hclust *h, int32_t kmin, int32_t kmax, int32_t *k, crm_error *err)
 {
     int64_t L = h->n_leaves;
     double best = -1.0;
@@ -340,8 +352,11 @@ crm_status crm_hclust_auto_k(const crm_hclust *h, int32_t kmin, int32_t kmax, in
     return CRM_OK;
 }
 
-crm_status crm_hclust_assign(const crm_hclust *h, const crm_matrix *x, int32_t *labels,
-                             double *dist, crm_error *err)
+crm_status crm_hclust_assign(const crm_hclust *h,
+                             const crm_matrix *x,
+                             int32_t *labels,
+                             double *dist,
+                             crm_error *err)
 {
     crm_status rc;
     if (h->k < 1) {
@@ -373,17 +388,50 @@ crm_status crm_hclust_assign(const crm_hclust *h, const crm_matrix *x, int32_t *
     return CRM_OK;
 }
 
-crm_linkage crm_hclust_linkage_used(const crm_hclust *h) { return h->params.linkage; }
-int64_t crm_hclust_n_rows(const crm_hclust *h) { return h->n_rows; }
-int64_t crm_hclust_n_leaves(const crm_hclust *h) { return h->n_leaves; }
-int32_t crm_hclust_n_micro(const crm_hclust *h) { return h->n_micro; }
-const double *crm_hclust_merges(const crm_hclust *h) { return h->merges; }
-int32_t crm_hclust_k(const crm_hclust *h) { return h->k; }
-const int32_t *crm_hclust_labels(const crm_hclust *h) { return h->labels; }
-const double *crm_hclust_centers(const crm_hclust *h) { return h->centers; }
-int32_t crm_hclust_dim(const crm_hclust *h) { return h->dim; }
-double crm_hclust_cut_at(const crm_hclust *h) { return h->cut_at; }
-double crm_hclust_inertia(const crm_hclust *h) { return h->inertia; }
+crm_linkage crm_hclust_linkage_used(const crm_hclust *h)
+{
+    return h->params.linkage;
+}
+int64_t crm_hclust_n_rows(const crm_hclust *h)
+{
+    return h->n_rows;
+}
+int64_t crm_hclust_n_leaves(const crm_hclust *h)
+{
+    return h->n_leaves;
+}
+int32_t crm_hclust_n_micro(const crm_hclust *h)
+{
+    return h->n_micro;
+}
+const double *crm_hclust_merges(const crm_hclust *h)
+{
+    return h->merges;
+}
+int32_t crm_hclust_k(const crm_hclust *h)
+{
+    return h->k;
+}
+const int32_t *crm_hclust_labels(const crm_hclust *h)
+{
+    return h->labels;
+}
+const double *crm_hclust_centers(const crm_hclust *h)
+{
+    return h->centers;
+}
+int32_t crm_hclust_dim(const crm_hclust *h)
+{
+    return h->dim;
+}
+double crm_hclust_cut_at(const crm_hclust *h)
+{
+    return h->cut_at;
+}
+double crm_hclust_inertia(const crm_hclust *h)
+{
+    return h->inertia;
+}
 
 /* ---- persistence ----
  * Section "hclust": u32 version, u32 linkage, i64 n_rows, i64 n_leaves, i32 n_micro, i32 dim,
@@ -396,17 +444,28 @@ crm_status crm_hclust_save(const crm_hclust *h, crm_model_writer *w, crm_error *
         return crm__error_set(err, CRM_ESTATE, "the tree has not been cut");
     }
     rc = crm_model_begin(w, HCLUST_SECTION, err);
-    if (rc == CRM_OK) rc = crm_model_put_u32(w, HCLUST_VERSION, err);
-    if (rc == CRM_OK) rc = crm_model_put_u32(w, (uint32_t)h->params.linkage, err);
-    if (rc == CRM_OK) rc = crm_model_put_i64(w, h->n_rows, err);
-    if (rc == CRM_OK) rc = crm_model_put_i64(w, h->n_leaves, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, h->n_micro, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, h->dim, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64s(w, h->merges, (size_t)(h->n_leaves - 1) * 4, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, h->k, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64(w, h->cut_at, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64(w, h->inertia, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64s(w, h->centers, (size_t)h->k * (size_t)h->dim, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_u32(w, HCLUST_VERSION, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_u32(w, (uint32_t)h->params.linkage, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i64(w, h->n_rows, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i64(w, h->n_leaves, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, h->n_micro, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, h->dim, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64s(w, h->merges, (size_t)(h->n_leaves - 1) * 4, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, h->k, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64(w, h->cut_at, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64(w, h->inertia, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64s(w, h->centers, (size_t)h->k * (size_t)h->dim, err);
     return rc;
 }
 
@@ -432,8 +491,8 @@ crm_status crm_hclust_load(const crm_model_reader *r, crm_hclust **out, crm_erro
     (void)crm_section_get_i64(&s, &h->n_leaves);
     (void)crm_section_get_i32(&s, &h->n_micro);
     (void)crm_section_get_i32(&s, &h->dim);
-    if (s.failed || version != HCLUST_VERSION || linkage > CRM_LINKAGE_SINGLE ||
-        h->n_leaves < 2 || h->n_rows < h->n_leaves || h->dim < 1 || h->n_micro < 0 ||
+    if (s.failed || version != HCLUST_VERSION || linkage > CRM_LINKAGE_SINGLE || h->n_leaves < 2 ||
+        h->n_rows < h->n_leaves || h->dim < 1 || h->n_micro < 0 ||
         (size_t)(h->n_leaves - 1) > (s.len - s.pos) / 32) {
         crm_hclust_free(h);
         return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,

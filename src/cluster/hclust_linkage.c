@@ -5,9 +5,9 @@
  * hierarchical, agglomerative clustering algorithms", arXiv:1109.2378, 2011). Complete and
  * average work on the condensed matrix of Euclidean distances, updated by the Lance-Williams
  * formulas; Ward needs no matrix: its distance is a function of the clusters' centres and
- * sizes, so the chain keeps those (O(n dim) memory, contiguous reads, about 3x faster). The chain grows from
- * the lowest live index; the search from the chain's top prefers the previous element of the
- * chain on ties, then the lowest index, so the merges are the ones scipy records.
+ * sizes, so the chain keeps those (O(n dim) memory, contiguous reads, about 3x faster). The chain
+ * grows from the lowest live index; the search from the chain's top prefers the previous element of
+ * the chain on ties, then the lowest index, so the merges are the ones scipy records.
  *
  * Single: Prim's minimum spanning tree, the distances computed when needed (O(n) memory).
  *
@@ -114,8 +114,12 @@ static crm_status finish(double *z, int64_t n, const double *w, crm_error *err)
 }
 
 /* Prim: merges (x, y, height) in the order the tree grows. */
-static crm_status single_linkage(const crm_matrix *x, const double *w, int nt,
-                                 const crm_progress *progress, double *z, crm_error *err)
+static crm_status single_linkage(const crm_matrix *x,
+                                 const double *w,
+                                 int nt,
+                                 const crm_progress *progress,
+                                 double *z,
+                                 crm_error *err)
 {
     int64_t n = x->n_rows;
     double *best = crm_mallocarray((size_t)n, sizeof *best);
@@ -210,8 +214,8 @@ static inline double *at(const nnc *s, int64_t i, int64_t j)
 
 /* Nearest live neighbour of c in live[lo..hi) (excluding c): strictly smaller values win, so
  * the lowest index wins ties. */
-static void nearest_part(const nnc *s, int64_t c, int64_t lo, int64_t hi, double *best,
-                         int64_t *arg)
+static void
+nearest_part(const nnc *s, int64_t c, int64_t lo, int64_t hi, double *best, int64_t *arg)
 {
     double b = *best;
     int64_t a = *arg;
@@ -271,8 +275,13 @@ static void drop_live(nnc *s, int64_t a)
     s->m--;
 }
 
-static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, int nt,
-                           const crm_progress *progress, double *z, crm_error *err)
+static crm_status nn_chain(const crm_matrix *x,
+                           const double *w,
+                           crm_linkage l,
+                           int nt,
+                           const crm_progress *progress,
+                           double *z,
+                           crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;
@@ -378,8 +387,7 @@ static crm_status nn_chain(const crm_matrix *x, const double *w, crm_linkage l, 
  * 2 n_a n_b / (n_a + n_b) |c_a - c_b|^2 (squared), so the chain can work on the clusters'
  * centres and sizes (O(n dim) memory, every access contiguous), merging centres as weighted
  * means. The same chain, ties and merges as on the matrix, up to rounding. */
-static inline double ward2(const double *c, const double *size, int64_t dim, int64_t i,
-                           int64_t j)
+static inline double ward2(const double *c, const double *size, int64_t dim, int64_t i, int64_t j)
 {
     const double *a = c + i * dim;
     const double *b = c + j * dim;
@@ -391,8 +399,11 @@ static inline double ward2(const double *c, const double *size, int64_t dim, int
     return 2.0 * size[i] * size[j] / (size[i] + size[j]) * q;
 }
 
-static crm_status ward_vectors(const crm_matrix *x, const double *w,
-                               const crm_progress *progress, double *z, crm_error *err)
+static crm_status ward_vectors(const crm_matrix *x,
+                               const double *w,
+                               const crm_progress *progress,
+                               double *z,
+                               crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;
@@ -492,8 +503,12 @@ static crm_status ward_vectors(const crm_matrix *x, const double *w,
     return rc;
 }
 
-crm_status crm_hclust_linkage(const crm_matrix *x, const double *weights, crm_linkage linkage,
-                              const crm_progress *progress, double *z, crm_error *err)
+crm_status crm_hclust_linkage(const crm_matrix *x,
+                              const double *weights,
+                              crm_linkage linkage,
+                              const crm_progress *progress,
+                              double *z,
+                              crm_error *err)
 {
     int nt = crm__cluster_threads(0);
     crm_status rc;

@@ -59,8 +59,7 @@ crm_status crm_mixed_check(const crm_mixed *x, crm_error *err)
     }
     for (int32_t a = 0; a < x->n_cat; a++) {
         if (x->n_levels[a] < 1) {
-            return crm__error_set(err, CRM_EDATA, "categorical column %d has no level",
-                                  (int)a + 1);
+            return crm__error_set(err, CRM_EDATA, "categorical column %d has no level", (int)a + 1);
         }
     }
     for (int64_t i = 0; i < x->n_rows; i++) {
@@ -108,8 +107,8 @@ double crm_kmodes_auto_gamma(const crm_mixed *x)
 }
 
 /* Dissimilarity of row i to a prototype (numeric part m, modes q). */
-static inline double dissim(const crm_mixed *x, int64_t i, const double *m, const int32_t *q,
-                            double gamma)
+static inline double
+dissim(const crm_mixed *x, int64_t i, const double *m, const int32_t *q, double gamma)
 {
     const double *xn = x->n_num > 0 ? x->num + i * x->n_num : NULL;
     const int32_t *xc = x->n_cat > 0 ? x->cat + i * x->n_cat : NULL;
@@ -134,9 +133,8 @@ static double row_dissim(const crm_mixed *x, int64_t i, int64_t r, double gamma)
 
 static int same_row(const crm_mixed *x, int64_t i, int64_t r)
 {
-    return (x->n_num == 0 ||
-            memcmp(x->num + i * x->n_num, x->num + r * x->n_num,
-                   (size_t)x->n_num * sizeof(double)) == 0) &&
+    return (x->n_num == 0 || memcmp(x->num + i * x->n_num, x->num + r * x->n_num,
+                                    (size_t)x->n_num * sizeof(double)) == 0) &&
            (x->n_cat == 0 || memcmp(x->cat + i * x->n_cat, x->cat + r * x->n_cat,
                                     (size_t)x->n_cat * sizeof(int32_t)) == 0);
 }
@@ -148,16 +146,16 @@ typedef struct kstate {
     int32_t k;
     double gamma;
     int32_t total_levels;
-    int32_t *off;     /* n_cat + 1: level offsets */
-    int64_t *counts;  /* k x total_levels */
-    int64_t *maxc;    /* k x n_cat */
-    int32_t *nmax;    /* k x n_cat */
-    int32_t *modes;   /* k x n_cat */
-    double *sums;     /* k x n_num */
-    double *means;    /* k x n_num */
-    int64_t *size;    /* k */
-    int32_t *labels;  /* n */
-    double *dist;     /* n */
+    int32_t *off;    /* n_cat + 1: level offsets */
+    int64_t *counts; /* k x total_levels */
+    int64_t *maxc;   /* k x n_cat */
+    int32_t *nmax;   /* k x n_cat */
+    int32_t *modes;  /* k x n_cat */
+    double *sums;    /* k x n_num */
+    double *means;   /* k x n_num */
+    int64_t *size;   /* k */
+    int32_t *labels; /* n */
+    double *dist;    /* n */
 } kstate;
 
 static void state_free(kstate *s)
@@ -175,8 +173,7 @@ static void state_free(kstate *s)
     memset(s, 0, sizeof *s);
 }
 
-static crm_status state_init(kstate *s, const crm_mixed *x, int32_t k, double gamma,
-                             crm_error *err)
+static crm_status state_init(kstate *s, const crm_mixed *x, int32_t k, double gamma, crm_error *err)
 {
     size_t kk = (size_t)k;
     size_t nc = x->n_cat > 0 ? (size_t)x->n_cat : 1;
@@ -195,8 +192,8 @@ static crm_status state_init(kstate *s, const crm_mixed *x, int32_t k, double ga
         s->off[a + 1] = s->off[a] + x->n_levels[a];
     }
     s->total_levels = s->off[x->n_cat];
-    s->counts = crm_calloc(kk * (size_t)(s->total_levels > 0 ? s->total_levels : 1),
-                           sizeof *s->counts);
+    s->counts =
+        crm_calloc(kk * (size_t)(s->total_levels > 0 ? s->total_levels : 1), sizeof *s->counts);
     s->maxc = crm_calloc(kk * nc, sizeof *s->maxc);
     s->nmax = crm_calloc(kk * nc, sizeof *s->nmax);
     s->modes = crm_calloc(kk * nc, sizeof *s->modes);
@@ -252,8 +249,8 @@ static void rebuild(kstate *s)
     int32_t nn = x->n_num;
     int32_t nc = x->n_cat;
     double *old_means = NULL;
-    memset(s->counts, 0, (size_t)s->k * (size_t)(s->total_levels > 0 ? s->total_levels : 1) *
-                             sizeof *s->counts);
+    memset(s->counts, 0,
+           (size_t)s->k * (size_t)(s->total_levels > 0 ? s->total_levels : 1) * sizeof *s->counts);
     memset(s->sums, 0, (size_t)s->k * (size_t)(nn > 0 ? nn : 1) * sizeof *s->sums);
     memset(s->size, 0, (size_t)s->k * sizeof *s->size);
     (void)old_means;
@@ -426,8 +423,8 @@ crm_kmodes_init_cao(const crm_mixed *x, int32_t k, double gamma, int64_t *rows, 
 {
     int64_t n = x->n_rows;
     int32_t nc = x->n_cat;
-    int64_t *dens = NULL;     /* sum over attributes of the level's count */
-    double *mind = NULL;      /* dissimilarity to the nearest chosen row */
+    int64_t *dens = NULL; /* sum over attributes of the level's count */
+    double *mind = NULL;  /* dissimilarity to the nearest chosen row */
     int64_t *freq = NULL;
     int32_t total = 0;
     crm_status rc = CRM_OK;
@@ -488,8 +485,10 @@ crm_kmodes_init_cao(const crm_mixed *x, int32_t k, double gamma, int64_t *rows, 
             }
         }
         if (arg < 0) {
-            rc = crm__error_set(err, CRM_EDATA, "fewer than %d distinct rows: cannot make %d "
-                                "clusters", (int)k, (int)k);
+            rc = crm__error_set(err, CRM_EDATA,
+                                "fewer than %d distinct rows: cannot make %d "
+                                "clusters",
+                                (int)k, (int)k);
             goto done;
         }
         rows[c] = arg;
@@ -512,8 +511,8 @@ static int among(const crm_mixed *x, int64_t i, const int64_t *rows, int32_t m)
     return 0;
 }
 
-static crm_status init_random(const crm_mixed *x, int32_t k, crm_rng *rng, int64_t *rows,
-                              crm_error *err)
+static crm_status
+init_random(const crm_mixed *x, int32_t k, crm_rng *rng, int64_t *rows, crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t *idx = crm_mallocarray((size_t)n, sizeof *idx);
@@ -540,8 +539,8 @@ static crm_status init_random(const crm_mixed *x, int32_t k, crm_rng *rng, int64
 
 /* Huang: each centre's levels drawn by frequency (and the numeric part of a random row), then
  * replaced by the nearest row not equal to a centre already chosen (ties: first row). */
-static crm_status init_huang(const crm_mixed *x, int32_t k, double gamma, crm_rng *rng,
-                             int64_t *rows, crm_error *err)
+static crm_status
+init_huang(const crm_mixed *x, int32_t k, double gamma, crm_rng *rng, int64_t *rows, crm_error *err)
 {
     int64_t n = x->n_rows;
     int32_t nc = x->n_cat;
@@ -590,8 +589,10 @@ static crm_status init_huang(const crm_mixed *x, int32_t k, double gamma, crm_rn
             }
         }
         if (arg < 0) {
-            rc = crm__error_set(err, CRM_EDATA, "fewer than %d distinct rows: cannot make %d "
-                                "clusters", (int)k, (int)k);
+            rc = crm__error_set(err, CRM_EDATA,
+                                "fewer than %d distinct rows: cannot make %d "
+                                "clusters",
+                                (int)k, (int)k);
         } else {
             rows[c] = arg;
         }
@@ -603,8 +604,8 @@ static crm_status init_huang(const crm_mixed *x, int32_t k, double gamma, crm_rn
 
 /* ---- one run ---- */
 
-static crm_status run_once(kstate *s, const crm_kmodes_params *p, int run, int nt,
-                           int32_t *n_iter, crm_error *err)
+static crm_status
+run_once(kstate *s, const crm_kmodes_params *p, int run, int nt, int32_t *n_iter, crm_error *err)
 {
     const crm_mixed *x = s->x;
     int32_t k = s->k;
@@ -628,10 +629,12 @@ static crm_status run_once(kstate *s, const crm_kmodes_params *p, int run, int n
     if (rc == CRM_OK) {
         for (int32_t c = 0; c < k; c++) {
             if (nn > 0) {
-                memcpy(s->means + (size_t)c * nn, x->num + rows[c] * nn, (size_t)nn * sizeof(double));
+                memcpy(s->means + (size_t)c * nn, x->num + rows[c] * nn,
+                       (size_t)nn * sizeof(double));
             }
             if (nc > 0) {
-                memcpy(s->modes + (size_t)c * nc, x->cat + rows[c] * nc, (size_t)nc * sizeof(int32_t));
+                memcpy(s->modes + (size_t)c * nc, x->cat + rows[c] * nc,
+                       (size_t)nc * sizeof(int32_t));
             }
         }
         for (int64_t i = 0; i < x->n_rows; i++) {
@@ -704,8 +707,12 @@ void crm_kmodes_free(crm_kmodes *km)
     crm_free(km);
 }
 
-crm_status crm_kmodes_cost(const crm_mixed *x, const int32_t *labels, int32_t k, double gamma,
-                           double *cost, crm_error *err)
+crm_status crm_kmodes_cost(const crm_mixed *x,
+                           const int32_t *labels,
+                           int32_t k,
+                           double gamma,
+                           double *cost,
+                           crm_error *err)
 {
     kstate s;
     crm_status rc;
@@ -736,8 +743,8 @@ crm_status crm_kmodes_cost(const crm_mixed *x, const int32_t *labels, int32_t k,
     return CRM_OK;
 }
 
-crm_status crm_kmodes_fit(crm_kmodes *km, const crm_mixed *x, const crm_progress *progress,
-                          crm_error *err)
+crm_status
+crm_kmodes_fit(crm_kmodes *km, const crm_mixed *x, const crm_progress *progress, crm_error *err)
 {
     const crm_kmodes_params *p = &km->params;
     int32_t k = p->k;
@@ -814,8 +821,11 @@ crm_status crm_kmodes_fit(crm_kmodes *km, const crm_mixed *x, const crm_progress
     return CRM_OK;
 }
 
-crm_status crm_kmodes_assign(const crm_kmodes *km, const crm_mixed *x, int32_t *labels,
-                             double *dist, crm_error *err)
+crm_status crm_kmodes_assign(const crm_kmodes *km,
+                             const crm_mixed *x,
+                             int32_t *labels,
+                             double *dist,
+                             crm_error *err)
 {
     int nt;
     int64_t n;
@@ -861,17 +871,50 @@ crm_status crm_kmodes_assign(const crm_kmodes *km, const crm_mixed *x, int32_t *
 
 /* ---- accessors ---- */
 
-int crm_kmodes_is_fitted(const crm_kmodes *km) { return km->fitted; }
-int32_t crm_kmodes_k(const crm_kmodes *km) { return km->params.k; }
-int32_t crm_kmodes_n_num(const crm_kmodes *km) { return km->n_num; }
-int32_t crm_kmodes_n_cat(const crm_kmodes *km) { return km->n_cat; }
-double crm_kmodes_gamma(const crm_kmodes *km) { return km->gamma; }
-double crm_kmodes_cost_value(const crm_kmodes *km) { return km->cost; }
-int32_t crm_kmodes_n_iter(const crm_kmodes *km) { return km->n_iter; }
-const int32_t *crm_kmodes_modes(const crm_kmodes *km) { return km->fitted ? km->modes : NULL; }
-const double *crm_kmodes_means(const crm_kmodes *km) { return km->fitted ? km->means : NULL; }
-const int32_t *crm_kmodes_labels(const crm_kmodes *km) { return km->labels; }
-int64_t crm_kmodes_n_rows(const crm_kmodes *km) { return km->n_rows; }
+int crm_kmodes_is_fitted(const crm_kmodes *km)
+{
+    return km->fitted;
+}
+int32_t crm_kmodes_k(const crm_kmodes *km)
+{
+    return km->params.k;
+}
+int32_t crm_kmodes_n_num(const crm_kmodes *km)
+{
+    return km->n_num;
+}
+int32_t crm_kmodes_n_cat(const crm_kmodes *km)
+{
+    return km->n_cat;
+}
+double crm_kmodes_gamma(const crm_kmodes *km)
+{
+    return km->gamma;
+}
+double crm_kmodes_cost_value(const crm_kmodes *km)
+{
+    return km->cost;
+}
+int32_t crm_kmodes_n_iter(const crm_kmodes *km)
+{
+    return km->n_iter;
+}
+const int32_t *crm_kmodes_modes(const crm_kmodes *km)
+{
+    return km->fitted ? km->modes : NULL;
+}
+const double *crm_kmodes_means(const crm_kmodes *km)
+{
+    return km->fitted ? km->means : NULL;
+}
+const int32_t *crm_kmodes_labels(const crm_kmodes *km)
+{
+    return km->labels;
+}
+int64_t crm_kmodes_n_rows(const crm_kmodes *km)
+{
+    return km->n_rows;
+}
 
 /* ---- persistence ----
  * Section "kmodes": u32 version, i32 k, i32 init, i32 n_init, i32 max_iter, i64 seed,
@@ -886,21 +929,36 @@ crm_status crm_kmodes_save(const crm_kmodes *km, crm_model_writer *w, crm_error 
         return crm__error_set(err, CRM_ESTATE, "the k-modes model is not fitted");
     }
     rc = crm_model_begin(w, KMODES_SECTION, err);
-    if (rc == CRM_OK) rc = crm_model_put_u32(w, KMODES_VERSION, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, km->params.k, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, (int32_t)km->params.init, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, km->params.n_init, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, km->params.max_iter, err);
-    if (rc == CRM_OK) rc = crm_model_put_i64(w, (int64_t)km->params.seed, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64(w, km->gamma, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64(w, km->cost, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, km->n_iter, err);
-    if (rc == CRM_OK) rc = crm_model_put_i64(w, km->n_rows, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, km->n_num, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32(w, km->n_cat, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32s(w, km->n_levels, (size_t)km->n_cat, err);
-    if (rc == CRM_OK) rc = crm_model_put_i32s(w, km->modes, k * (size_t)km->n_cat, err);
-    if (rc == CRM_OK) rc = crm_model_put_f64s(w, km->means, k * (size_t)km->n_num, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_u32(w, KMODES_VERSION, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, km->params.k, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, (int32_t)km->params.init, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, km->params.n_init, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, km->params.max_iter, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i64(w, (int64_t)km->params.seed, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64(w, km->gamma, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64(w, km->cost, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, km->n_iter, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i64(w, km->n_rows, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, km->n_num, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32(w, km->n_cat, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32s(w, km->n_levels, (size_t)km->n_cat, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_i32s(w, km->modes, k * (size_t)km->n_cat, err);
+    if (rc == CRM_OK)
+        rc = crm_model_put_f64s(w, km->means, k * (size_t)km->n_num, err);
     return rc;
 }
 

@@ -58,7 +58,8 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         return CRM_OK;
     }
     if (p->method == CRM_SEGMENT_XMEANS) {
-        crm__error_set(err, CRM_EINVAL, "X-means chooses k for k-means only; use the %s "
+        crm__error_set(err, CRM_EINVAL,
+                       "X-means chooses k for k-means only; use the %s "
                        "algorithm with a fixed k or k chosen automatically",
                        crm_segment_algo_name(p->algo));
         crm__error_field(err, "method");
@@ -68,9 +69,10 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         return crm__error_set(err, CRM_EINVAL, "initial centres are for k-means only");
     }
     if (!(p->cut_height >= 0.0) || isinf(p->cut_height) ||
-        (p->cut_height > 0.0 && (p->algo != CRM_SEGMENT_ALGO_HIER ||
-                                 p->method != CRM_SEGMENT_FIXED))) {
-        crm__error_set(err, CRM_EINVAL, "a cut height must be a finite number >= 0, and needs "
+        (p->cut_height > 0.0 &&
+         (p->algo != CRM_SEGMENT_ALGO_HIER || p->method != CRM_SEGMENT_FIXED))) {
+        crm__error_set(err, CRM_EINVAL,
+                       "a cut height must be a finite number >= 0, and needs "
                        "the hierarchical algorithm with no automatic k");
         crm__error_field(err, "cut_height");
         return CRM_EINVAL;
@@ -114,8 +116,8 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
         return CRM_EINVAL;
     }
     if ((p->method == CRM_SEGMENT_ELBOW ||
-         (p->method == CRM_SEGMENT_AUTO && (p->algo == CRM_SEGMENT_ALGO_KMODES ||
-                                            p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES))) &&
+         (p->method == CRM_SEGMENT_AUTO &&
+          (p->algo == CRM_SEGMENT_ALGO_KMODES || p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES))) &&
         p->kmax < p->kmin + 2) {
         crm__error_set(err, CRM_EINVAL, "the elbow method needs kmax >= kmin + 2, got %d..%d",
                        (int)p->kmin, (int)p->kmax);

@@ -18,10 +18,8 @@
 #include "segment_internal.h"
 
 /* Split the cleaned matrix x into the numeric and categorical parts k-modes reads. */
-crm_status crm__segment_mixed(const crm_prep *prep,
-                              const crm_matrix *x,
-                              crm__seg_mixed *m,
-                              crm_error *err)
+crm_status
+crm__segment_mixed(const crm_prep *prep, const crm_matrix *x, crm__seg_mixed *m, crm_error *err)
 {
     int32_t n_out = crm_prep_n_out(prep);
     int32_t nn = 0;

@@ -44,10 +44,8 @@ typedef struct crm__seg_mixed {
     int32_t *levels;
 } crm__seg_mixed;
 
-crm_status crm__segment_mixed(const crm_prep *prep,
-                              const crm_matrix *x,
-                              crm__seg_mixed *m,
-                              crm_error *err);
+crm_status
+crm__segment_mixed(const crm_prep *prep, const crm_matrix *x, crm__seg_mixed *m, crm_error *err);
 void crm__segment_mixed_fini(crm__seg_mixed *m);
 /* Fit k-modes, k-prototypes or hierarchical on the cleaned x; sets k, inertia, n_iter and the
  * training labels. */

@@ -202,7 +202,8 @@ static void guard_uses_micro_clusters_and_model_round_trips(void **state)
         for (int i = 0; i < 92; i++) {
             double dl = 0;
             for (int j = 0; j < 3; j++) {
-                dl += (CRM_ROW(&x, i)[j] - c[lab[i] * 3 + j]) * (CRM_ROW(&x, i)[j] - c[lab[i] * 3 + j]);
+                dl += (CRM_ROW(&x, i)[j] - c[lab[i] * 3 + j]) *
+                      (CRM_ROW(&x, i)[j] - c[lab[i] * 3 + j]);
             }
             for (int o = 0; o < 4; o++) {
                 double d = 0;

@@ -140,8 +140,13 @@ static void cost_function_matches_definition(void **state)
  * recomputed cost; no single row moved to another cluster (all clusters staying non-empty)
  * lowers the cost; every row sits at its nearest prototype; the global optimum found by
  * brute force is not above the result (a sanity check of the enumeration). */
-static void check_local_optimum(const crm_mixed *x, int k, double gamma_param, crm_kmodes_init init,
-                                int n_init, uint64_t seed, int *n_global)
+static void check_local_optimum(const crm_mixed *x,
+                                int k,
+                                double gamma_param,
+                                crm_kmodes_init init,
+                                int n_init,
+                                uint64_t seed,
+                                int *n_global)
 {
     crm_kmodes_params p = crm_kmodes_params_default();
     crm_kmodes *km = NULL;
@@ -280,8 +285,8 @@ static void cao_initialisation_hand_worked(void **state)
         p.k = 3;
         assert_int_equal(crm_kmodes_new(&p, &km, &err), CRM_OK);
         assert_int_equal(crm_kmodes_fit(km, &x, NULL, &err), CRM_OK);
-        crm_assert_close(crm_kmodes_cost_value(km), ref_cost(&x, crm_kmodes_labels(km), 3, 1, 0),
-                         0, 0);
+        crm_assert_close(crm_kmodes_cost_value(km), ref_cost(&x, crm_kmodes_labels(km), 3, 1, 0), 0,
+                         0);
         crm_kmodes_free(km);
     }
     /* seven identical rows have one distinct row: no second mode */
@@ -307,7 +312,9 @@ static void auto_gamma_is_half_mean_std(void **state)
 
 static void deterministic_save_load_and_bad_input(void **state)
 {
-    enum { N = 3000 };
+    enum {
+        N = 3000
+    };
     double *num = malloc(N * 3 * sizeof(double));
     int32_t *cat = malloc(N * 4 * sizeof(int32_t));
     int32_t lv[4] = { 3, 5, 2, 7 };
@@ -350,9 +357,8 @@ static void deterministic_save_load_and_bad_input(void **state)
     assert_true(crm_kmodes_cost_value(a) == crm_kmodes_cost_value(b));
     {
         double ref;
-        assert_int_equal(crm_kmodes_cost(&x, crm_kmodes_labels(a), 4, crm_kmodes_gamma(a), &ref,
-                                         &err),
-                         CRM_OK);
+        assert_int_equal(
+            crm_kmodes_cost(&x, crm_kmodes_labels(a), 4, crm_kmodes_gamma(a), &ref, &err), CRM_OK);
         crm_assert_close(crm_kmodes_cost_value(a), ref, 1e-12, 0);
     }
     assert_int_equal(crm_model_writer_new("test", &w, &err), CRM_OK);

@@ -133,8 +133,8 @@ static int run(const char *model, const char *data, const char *out, bool json, 
             double seconds = now() - t0;
             code = seg_write_labels(out, t, labels);
             if (code == CLI_EX_OK && unseen > 0) {
-                int ordinal = crm_prep_fitted_params(crm_segmenter_prep(seg)).encode ==
-                              CRM_ENCODE_ORDINAL;
+                int ordinal =
+                    crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
                 fprintf(stderr,
                         "crmkit: warning: %lld category values of %s were not seen when the "
                         "model was fitted (%s)\n",

@@ -16,7 +16,8 @@ static void usage(FILE *fp)
     fprintf(
         fp,
         "usage: crmkit segment DATA.csv -o MODEL.crmk [--k N|auto] [--method xmeans|elbow]\n"
-        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier] [--linkage ward|complete|average|single]\n"
+        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier] [--linkage "
+        "ward|complete|average|single]\n"
         "       [--cut-height H] [--gamma G] [--kmodes-init cao|huang|random] [--micro N]\n"
         "       [--max-matrix-mb N]\n"
         "       [--kmin N] [--kmax N] [--features a,b,c] [--scale zscore|minmax|none]\n"
@@ -174,15 +175,16 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         p->hclust.linkage = (crm_linkage)e;
         o->hier_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--cut-height", &miss))) {
-        if (!cli_parse_double(v, &p->cut_height) || !(p->cut_height > 0) ||
-            isinf(p->cut_height)) {
+        if (!cli_parse_double(v, &p->cut_height) || !(p->cut_height > 0) || isinf(p->cut_height)) {
             return cli_usage_error("segment", "--cut-height needs a number > 0, got \"%s\"", v);
         }
         o->hier_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--max-matrix-mb", &miss))) {
         if (!cli_parse_int(v, 1, INT64_C(1) << 30, &iv)) {
-            return cli_usage_error("segment", "--max-matrix-mb needs a whole number >= 1, got "
-                                   "\"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--max-matrix-mb needs a whole number >= 1, got "
+                                   "\"%s\"",
+                                   v);
         }
         p->hclust.max_bytes = iv * 1048576;
         o->hier_opts = true;
@@ -299,20 +301,22 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     }
     if (o->hier_opts && p->algo != CRM_SEGMENT_ALGO_HIER) {
         return cli_usage_error("segment", "--linkage, --cut-height, --max-matrix-mb and --micro "
-                               "are for --algo hier");
+                                          "are for --algo hier");
     }
     if (o->kmodes_opts && p->algo != CRM_SEGMENT_ALGO_KMODES &&
         p->algo != CRM_SEGMENT_ALGO_KPROTOTYPES) {
         return cli_usage_error("segment", "--gamma and --kmodes-init are for --algo kmodes or "
-                               "kprototypes");
+                                          "kprototypes");
     }
     if (o->method_given && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
-        return cli_usage_error("segment", "--method chooses k for k-means; --k auto chooses it "
-                               "for --algo %s", crm_segment_algo_name(p->algo));
+        return cli_usage_error("segment",
+                               "--method chooses k for k-means; --k auto chooses it "
+                               "for --algo %s",
+                               crm_segment_algo_name(p->algo));
     }
     if (o->xmeans && o->k_given && !o->k_auto) {
         return cli_usage_error("segment", "--algo xmeans chooses k: use it without --k or with "
-                               "--k auto");
+                                          "--k auto");
     }
     if (o->xmeans && o->method_given && p->method != CRM_SEGMENT_XMEANS) {
         return cli_usage_error("segment", "--algo xmeans and --method elbow disagree");
@@ -332,8 +336,8 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
         if (o->k_auto || !o->k_given) {
             p->method = CRM_SEGMENT_AUTO;
             if (p->kmax < p->kmin) {
-                return cli_usage_error("segment", "--kmax (%d) is below --kmin (%d)",
-                                       (int)p->kmax, (int)p->kmin);
+                return cli_usage_error("segment", "--kmax (%d) is below --kmin (%d)", (int)p->kmax,
+                                       (int)p->kmin);
             }
         } else {
             p->method = CRM_SEGMENT_FIXED;
@@ -365,7 +369,7 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
 
 static const char *method_name(crm_segment_method m)
 {
-    return m == CRM_SEGMENT_XMEANS ? "xmeans"
+    return m == CRM_SEGMENT_XMEANS  ? "xmeans"
            : m == CRM_SEGMENT_ELBOW ? "elbow"
            : m == CRM_SEGMENT_AUTO  ? "auto"
                                     : "fixed";
