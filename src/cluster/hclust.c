@@ -55,16 +55,25 @@ static crm_status micro(const crm_hclust_params *p,
     int32_t m = p->n_micro;
     int32_t *map = NULL;
     crm_status rc;
-    kp.k = m;
     kp.seed = p->seed;
     kp.n_threads = p->n_threads;
     /* Tight groups are enough: the tree, not k-means, makes the segments. Random seeding:
      * greedy k-means++ would read the data about 8 times per centre. */
     kp.max_iter = 25;
     kp.init = CRM_KMEANS_INIT_RANDOM;
-    rc = crm_kmeans_new(&kp, &km, err);
-    if (rc == CRM_OK) {
-        rc = crm_kmeans_fit(km, x, pr, err);
+    /* Fewer distinct rows than micro-clusters: halve their number until k-means can seed. */
+    for (;;) {
+        kp.k = m;
+        rc = crm_kmeans_new(&kp, &km, err);
+        if (rc == CRM_OK) {
+            rc = crm_kmeans_fit(km, x, pr, err);
+        }
+        if (rc != CRM_EDATA || m <= 2) {
+            break;
+        }
+        crm_kmeans_free(km);
+        km = NULL;
+        m /= 2;
     }
     if (rc == CRM_OK) {
         h->leaf_of = crm_mallocarray((size_t)x->n_rows, sizeof *h->leaf_of);

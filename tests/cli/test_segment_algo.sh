@@ -77,6 +77,10 @@ grep -q "the tree was built on 100 k-means micro-clusters" out.txt || fail "hier
 run "hier guard json" "$CRMKIT" segment h.csv --algo hier --k 4 --max-matrix-mb 1 --micro 100 -o hg.crmk --json --quiet
 [ "$(json_num out.txt micro_clusters)" = 100 ] || fail "hier guard json: micro_clusters"
 grep -q "micro-clusters" err.txt || fail "hier guard json: no note on stderr"
+# 3000 rows with 10 distinct values: 500 micro-clusters cannot be seeded; halved to 7, they can
+awk 'BEGIN { print "id,a,b"; for (i = 0; i < 3000; i++) print "c" i "," (i * 7) % 10 "," (i * 13) % 10 }' >dup.csv
+run "hier guard, duplicates" "$CRMKIT" segment dup.csv --algo hier --k 3 --max-matrix-mb 1 --micro 500 -o hd.crmk --json --quiet
+[ "$(json_num out.txt micro_clusters)" = 7 ] || fail "hier guard with duplicates: $(head -c 300 out.txt)"
 # X-means through --algo
 run "xmeans" "$CRMKIT" segment h.csv --algo xmeans --kmax 6 -o x.crmk --json --quiet
 [ "$(json_str out.txt method)" = xmeans ] || fail "xmeans: method"
