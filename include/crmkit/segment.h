@@ -151,7 +151,8 @@ CRM_API double crm_segmenter_inertia(const crm_segmenter *seg);
 CRM_API int32_t crm_segmenter_n_iter(const crm_segmenter *seg);
 /** BIC of the final model (X-means only; NaN otherwise). */
 CRM_API double crm_segmenter_bic(const crm_segmenter *seg);
-/** Elbow curve (inertia for k = kmin..kmax, *n entries; NULL unless elbow was used). */
+/** Elbow curve (inertia for k = kmin..kmax, *n entries; k-modes / k-prototypes with k chosen:
+ *  their cost for each k); NULL otherwise. */
 CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n);
 /** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);
