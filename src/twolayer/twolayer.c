@@ -203,10 +203,9 @@ static crm_status fit_group(crm_twolayer *tl, int32_t g, const tl_frame *f,
     crm_segment_params sp;
     crm_table *sub = NULL;
     crm_status rc = CRM_OK;
-    int is_implicit_rest = gr->when == NULL && g == tl->n_groups - 1;
     gr->k = 1;
     if (gr->size == 0) {
-        if (!is_implicit_rest || tl->n_groups == 1) {
+        if (!gr->rest) {
             rc = warn(tl, err, "group \"%s\" is empty: its rule matches none of the %lld rows",
                       gr->name, (long long)tl->n_rows);
         }
@@ -225,7 +224,24 @@ static crm_status fit_group(crm_twolayer *tl, int32_t g, const tl_frame *f,
     rc = crm__tl_algo_params(&gr->l2, &sp, err);
     sp.kmeans.n_threads = tl->n_threads;
     if (rc == CRM_OK) {
-        rc = crm__tl_subtable(f, gr->l2.features, gr->l2.n_features, tl->l1, g, &sub, err);
+        /* the tier column, when it is not a feature, only serves the profile */
+        char **cols = crm_calloc((size_t)gr->l2.n_features + 1, sizeof *cols);
+        int32_t n = gr->l2.n_features;
+        if (cols == NULL) {
+            return crm__error_nomem(err);
+        }
+        memcpy(cols, gr->l2.features, (size_t)n * sizeof *cols);
+        if (gr->l2.tier_by != NULL) {
+            int found = 0;
+            for (int32_t k = 0; k < n && !found; k++) {
+                found = strcmp(cols[k], gr->l2.tier_by) == 0;
+            }
+            if (!found) {
+                cols[n++] = gr->l2.tier_by;
+            }
+        }
+        rc = crm__tl_subtable(f, cols, n, tl->l1, g, &sub, err);
+        crm_free(cols);
     }
     if (rc == CRM_OK) {
         rc = crm_segmenter_fit(sub, &sp, progress, &gr->seg, err);
@@ -308,6 +324,25 @@ static crm_status profile_l1(crm_twolayer *tl, const tl_frame *f, crm_error *err
     return rc;
 }
 
+/* Every column layer 2 names exists, before any clustering starts. */
+static crm_status check_l2_columns(const crm_twolayer *tl, const tl_frame *f, crm_error *err)
+{
+    for (int32_t g = 0; g < tl->n_groups; g++) {
+        const tl_l2 *c = &tl->groups[g].l2;
+        char what[TL_MAX_NAME + 32];
+        snprintf(what, sizeof what, "layer 2 of group \"%s\"", tl->groups[g].name);
+        for (int32_t k = 0; k < c->n_features; k++) {
+            if (crm__tl_frame_col(f, c->features[k], what, err) == NULL) {
+                return CRM_ENOTFOUND;
+            }
+        }
+        if (c->tier_by != NULL && crm__tl_frame_col(f, c->tier_by, what, err) == NULL) {
+            return CRM_ENOTFOUND;
+        }
+    }
+    return CRM_OK;
+}
+
 static crm_status fit_layers(crm_twolayer *tl, const crm_table *t, const crm_progress *progress,
                              crm_error *err)
 {
@@ -319,15 +354,18 @@ static crm_status fit_layers(crm_twolayer *tl, const crm_table *t, const crm_pro
     }
     rc = crm__tl_fit_rules(tl, &f, err);
     if (rc == CRM_OK) {
+        rc = check_l2_columns(tl, &f, err);
+    }
+    if (rc == CRM_OK) {
         rc = crm__tl_eval_groups(tl, &f, tl->l1, err);
     }
     for (int64_t i = 0; rc == CRM_OK && i < tl->n_rows; i++) {
         tl->groups[tl->l1[i]].size++;
     }
-    if (rc == CRM_OK && tl->groups[tl->n_groups - 1].when == NULL) {
+    if (rc == CRM_OK && tl->groups[tl->n_groups - 1].rest) {
         unmatched = tl->groups[tl->n_groups - 1].size;
     }
-    if (rc == CRM_OK && unmatched > 0 && tl->n_groups > 1) {
+    if (rc == CRM_OK && unmatched > 0) {
         rc = warn(tl, err,
                   "%lld customers matched no rule (missing values or gaps between rules) and "
                   "are in group \"%s\"",

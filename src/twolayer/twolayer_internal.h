@@ -87,6 +87,7 @@ typedef struct tl_l2 {
 typedef struct tl_group {
     char *name;
     tl_expr *when; /* NULL: every row no earlier group took ("otherwise") */
+    int rest;      /* added for the rows no rule takes (not a group the spec lists) */
     tl_l2 l2;
     /* fitted */
     int64_t size;

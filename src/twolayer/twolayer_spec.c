@@ -469,6 +469,9 @@ static crm_status parse_cut(ctx *c, json_t *v, const char *path, tl_expr *e)
             return CRM_OK;
         }
         crm__tl_expr_free(tmp);
+        if (rc == CRM_ENOMEM) {
+            return rc;
+        }
     }
     return bad(c, path, "a cut point is a number, \"mean\", \"median\" or \"quantile(P)\"%s%s", "",
                "");
@@ -691,6 +694,9 @@ static crm_status parse_layer1(ctx *c, json_t *o)
     if (rc == CRM_OK && c->tl->groups[c->tl->n_groups - 1].when != NULL) {
         /* rows that no rule takes (missing values, gaps between rules) still get a group */
         rc = add_group(c, other ? json_string_value(other) : "Unmatched", NULL, "layer1.otherwise");
+        if (rc == CRM_OK) {
+            c->tl->groups[c->tl->n_groups - 1].rest = 1;
+        }
     } else if (rc == CRM_OK && other != NULL) {
         rc = bad(c, "layer1.otherwise", "the last group already takes the remaining rows%s%s", "",
                  "");
@@ -854,6 +860,10 @@ static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
             rc = json_is_string(v) ? set_str(c, &l2->tier_by, json_string_value(v))
                                    : bad(c, p, "expected a column name%s%s", "", "");
         }
+    }
+    if (rc == CRM_OK && json_object_get(o, "algo") != NULL && json_object_get(o, "k") == NULL &&
+        !find_algo(l2->algo)->needs_k) {
+        l2->k_auto = 1; /* an algorithm that chooses k overrides a k inherited from default */
     }
     return rc;
 }
