@@ -78,15 +78,11 @@ CRM_API crm_status crm_twolayer_assign(const crm_twolayer *tl,
 
 /** Save atomically as a "twolayer" model file / write into an open writer. */
 CRM_API crm_status crm_twolayer_save(const crm_twolayer *tl, const char *path, crm_error *err);
-CRM_API crm_status crm_twolayer_write(const crm_twolayer *tl,
-                                      crm_model_writer *w,
-                                      crm_error *err);
+CRM_API crm_status crm_twolayer_write(const crm_twolayer *tl, crm_model_writer *w, crm_error *err);
 /** Load a "twolayer" model file. Errors: CRM_ENOTFOUND, CRM_EIO, CRM_EFORMAT (damaged,
  *  foreign, or another kind of model), CRM_ENOMEM. */
 CRM_API crm_status crm_twolayer_load(const char *path, crm_twolayer **out, crm_error *err);
-CRM_API crm_status crm_twolayer_read(const crm_model_reader *r,
-                                     crm_twolayer **out,
-                                     crm_error *err);
+CRM_API crm_status crm_twolayer_read(const crm_model_reader *r, crm_twolayer **out, crm_error *err);
 
 /* ---- results (borrowed; valid until _free) ---- */
 CRM_API int crm_twolayer_is_fitted(const crm_twolayer *tl);

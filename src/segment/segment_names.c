@@ -4,10 +4,8 @@
 
 #include "segment_internal.h"
 
-crm_status crm_segmenter_set_names(crm_segmenter *seg,
-                                   const char *const *names,
-                                   int32_t n,
-                                   crm_error *err)
+crm_status
+crm_segmenter_set_names(crm_segmenter *seg, const char *const *names, int32_t n, crm_error *err)
 {
     return crm_profile_set_names(seg->profile, names, n, err);
 }

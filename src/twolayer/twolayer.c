@@ -84,7 +84,9 @@ crm_status crm_twolayer_new(const crm_twolayer_params *p, crm_twolayer **out, cr
     return CRM_OK;
 }
 
-crm_status crm_twolayer_new_from_file(const char *spec_path, int32_t n_threads, crm_twolayer **out,
+crm_status crm_twolayer_new_from_file(const char *spec_path,
+                                      int32_t n_threads,
+                                      crm_twolayer **out,
                                       crm_error *err)
 {
     crm_twolayer_params p = crm_twolayer_params_default();
@@ -196,8 +198,11 @@ static int32_t min_rows(const tl_l2 *c)
     return c->kmax; /* X-means and the elbow try k up to kmax */
 }
 
-static crm_status fit_group(crm_twolayer *tl, int32_t g, const tl_frame *f,
-                            const crm_progress *progress, crm_error *err)
+static crm_status fit_group(crm_twolayer *tl,
+                            int32_t g,
+                            const tl_frame *f,
+                            const crm_progress *progress,
+                            crm_error *err)
 {
     tl_group *gr = &tl->groups[g];
     crm_segment_params sp;
@@ -343,8 +348,8 @@ static crm_status check_l2_columns(const crm_twolayer *tl, const tl_frame *f, cr
     return CRM_OK;
 }
 
-static crm_status fit_layers(crm_twolayer *tl, const crm_table *t, const crm_progress *progress,
-                             crm_error *err)
+static crm_status
+fit_layers(crm_twolayer *tl, const crm_table *t, const crm_progress *progress, crm_error *err)
 {
     tl_frame f;
     int64_t unmatched = 0;
@@ -394,8 +399,8 @@ static crm_status fit_layers(crm_twolayer *tl, const crm_table *t, const crm_pro
     return rc;
 }
 
-crm_status crm_twolayer_fit(crm_twolayer *tl, const crm_table *t, const crm_progress *progress,
-                            crm_error *err)
+crm_status
+crm_twolayer_fit(crm_twolayer *tl, const crm_table *t, const crm_progress *progress, crm_error *err)
 {
     double t0 = crm__now_seconds();
     int64_t n = crm_table_n_rows(t);
@@ -425,8 +430,12 @@ crm_status crm_twolayer_fit(crm_twolayer *tl, const crm_table *t, const crm_prog
     return CRM_OK;
 }
 
-static crm_status assign_group(const crm_twolayer *tl, int32_t g, const tl_frame *f,
-                               const int32_t *l1, int32_t *l2, crm_error *err)
+static crm_status assign_group(const crm_twolayer *tl,
+                               int32_t g,
+                               const tl_frame *f,
+                               const int32_t *l1,
+                               int32_t *l2,
+                               crm_error *err)
 {
     const tl_group *gr = &tl->groups[g];
     crm_table *sub = NULL;
@@ -459,8 +468,11 @@ static crm_status assign_group(const crm_twolayer *tl, int32_t g, const tl_frame
     return rc;
 }
 
-crm_status crm_twolayer_assign(const crm_twolayer *tl, const crm_table *t, int32_t *l1,
-                               int32_t *l2, crm_error *err)
+crm_status crm_twolayer_assign(const crm_twolayer *tl,
+                               const crm_table *t,
+                               int32_t *l1,
+                               int32_t *l2,
+                               crm_error *err)
 {
     tl_frame f;
     crm_status rc;
@@ -596,8 +608,11 @@ const char *crm_twolayer_derived_name(const crm_twolayer *tl, int32_t d)
     return d >= 0 && d < tl->n_derived ? tl->derived[d].name : NULL;
 }
 
-crm_status crm_twolayer_derived_values(const crm_twolayer *tl, const crm_table *t, int32_t d,
-                                       double *out, crm_error *err)
+crm_status crm_twolayer_derived_values(const crm_twolayer *tl,
+                                       const crm_table *t,
+                                       int32_t d,
+                                       double *out,
+                                       crm_error *err)
 {
     tl_frame f;
     crm_status rc;

@@ -42,8 +42,7 @@ void crm__tl_expr_free(tl_expr *e)
 static crm_status fail(parser *ps, const char *what)
 {
     crm__error_at(ps->err, CRM_EPARSE, ps->source, 0, 0,
-                  "malformed expression: %s at character %zu of \"%s\"", what, ps->pos + 1,
-                  ps->s);
+                  "malformed expression: %s at character %zu of \"%s\"", what, ps->pos + 1, ps->s);
     crm__error_field(ps->err, ps->path);
     return CRM_EPARSE;
 }

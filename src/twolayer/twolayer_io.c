@@ -356,8 +356,8 @@ static crm_status get_derived(rd *in, crm_twolayer *tl)
         (void)crm_section_get_f64(&in->s, &dv->on_zero);
         (void)crm_section_get_f64s(&in->s, dv->cuts, TL_RANK_LEVELS - 1);
         dv->kind = (tl_derived_kind)kind;
-        if (kind > TL_D_SUM || dv->n_inputs < 1 ||
-            (kind == TL_D_RATIO && dv->n_inputs != 2) || (kind == TL_D_RANK && dv->n_inputs != 1)) {
+        if (kind > TL_D_SUM || dv->n_inputs < 1 || (kind == TL_D_RATIO && dv->n_inputs != 2) ||
+            (kind == TL_D_RANK && dv->n_inputs != 1)) {
             in->s.failed = 1;
         }
     }

@@ -63,8 +63,8 @@ static size_t edit_distance(const char *a, const char *b)
     return row[m];
 }
 
-const tl_col *crm__tl_frame_col(const tl_frame *f, const char *name, const char *what,
-                                crm_error *err)
+const tl_col *
+crm__tl_frame_col(const tl_frame *f, const char *name, const char *what, crm_error *err)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
@@ -86,8 +86,7 @@ const tl_col *crm__tl_frame_col(const tl_frame *f, const char *name, const char 
                       "%s: no column named \"%s\" (did you mean \"%s\"?)", what, name, best);
     } else {
         crm__error_at(err, CRM_ENOTFOUND, crm_table_source(f->t), 0, 0,
-                      "%s: no column named \"%s\" in the table or the derived columns", what,
-                      name);
+                      "%s: no column named \"%s\" in the table or the derived columns", what, name);
     }
     crm__error_field(err, name);
     return NULL;
@@ -101,8 +100,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The present values of v[n], sorted, into a new array. */
-static crm_status sorted_present(const double *v, int64_t n, double **out, int64_t *m,
-                                 crm_error *err)
+static crm_status
+sorted_present(const double *v, int64_t n, double **out, int64_t *m, crm_error *err)
 {
     double *s = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *s);
     int64_t k = 0;
@@ -170,8 +169,12 @@ static double rank_of(const tl_derived *d, double x)
     return (double)lo;
 }
 
-static crm_status compute_derived(crm_twolayer *fit, const tl_derived *d, const tl_col *const *in,
-                                  int64_t n, double *out, crm_error *err)
+static crm_status compute_derived(crm_twolayer *fit,
+                                  const tl_derived *d,
+                                  const tl_col *const *in,
+                                  int64_t n,
+                                  double *out,
+                                  crm_error *err)
 {
     if (d->kind == TL_D_RANK) {
         if (fit != NULL) {
@@ -253,8 +256,11 @@ static crm_status add_derived(crm_twolayer *fit, const tl_derived *d, tl_frame *
     return rc;
 }
 
-crm_status crm__tl_frame_build(crm_twolayer *tl_fit, const crm_twolayer *tl, const crm_table *t,
-                               tl_frame *f, crm_error *err)
+crm_status crm__tl_frame_build(crm_twolayer *tl_fit,
+                               const crm_twolayer *tl,
+                               const crm_table *t,
+                               tl_frame *f,
+                               crm_error *err)
 {
     int32_t n_tab = crm_table_n_cols(t);
     crm_status rc = CRM_OK;
@@ -428,8 +434,8 @@ static int cmp_num(tl_op op, double x, double y)
     }
 }
 
-static crm_status eval_cmp(const tl_frame *f, const tl_expr *e, const char *group,
-                           unsigned char *m, crm_error *err)
+static crm_status
+eval_cmp(const tl_frame *f, const tl_expr *e, const char *group, unsigned char *m, crm_error *err)
 {
     char what[TL_MAX_NAME + 32];
     const tl_col *col;
@@ -482,8 +488,8 @@ static crm_status eval_cmp(const tl_frame *f, const tl_expr *e, const char *grou
     return CRM_OK;
 }
 
-static crm_status eval_expr(const tl_frame *f, const tl_expr *e, const char *group,
-                            unsigned char *m, crm_error *err)
+static crm_status
+eval_expr(const tl_frame *f, const tl_expr *e, const char *group, unsigned char *m, crm_error *err)
 {
     unsigned char *tmp;
     crm_status rc;
@@ -514,8 +520,8 @@ static crm_status eval_expr(const tl_frame *f, const tl_expr *e, const char *gro
     return rc;
 }
 
-crm_status crm__tl_eval_groups(const crm_twolayer *tl, const tl_frame *f, int32_t *l1,
-                               crm_error *err)
+crm_status
+crm__tl_eval_groups(const crm_twolayer *tl, const tl_frame *f, int32_t *l1, crm_error *err)
 {
     unsigned char *m = crm_malloc(f->n_rows > 0 ? (size_t)f->n_rows : 1);
     crm_status rc = CRM_OK;
@@ -544,8 +550,12 @@ crm_status crm__tl_eval_groups(const crm_twolayer *tl, const tl_frame *f, int32_
 
 /* ---- tables for layer 2 and the profile ---- */
 
-static crm_status add_col(crm_table *out, const tl_frame *f, const tl_col *col, const int64_t *rows,
-                          int64_t n, crm_error *err)
+static crm_status add_col(crm_table *out,
+                          const tl_frame *f,
+                          const tl_col *col,
+                          const int64_t *rows,
+                          int64_t n,
+                          crm_error *err)
 {
     crm_status rc;
     if (col->num != NULL) {
@@ -575,8 +585,13 @@ static crm_status add_col(crm_table *out, const tl_frame *f, const tl_col *col, 
     }
 }
 
-crm_status crm__tl_subtable(const tl_frame *f, char *const *names, int32_t n_names,
-                            const int32_t *l1, int32_t g, crm_table **out, crm_error *err)
+crm_status crm__tl_subtable(const tl_frame *f,
+                            char *const *names,
+                            int32_t n_names,
+                            const int32_t *l1,
+                            int32_t g,
+                            crm_table **out,
+                            crm_error *err)
 {
     int64_t *rows = crm_mallocarray(f->n_rows > 0 ? (size_t)f->n_rows : 1, sizeof *rows);
     int64_t n = 0;

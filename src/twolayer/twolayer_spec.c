@@ -20,15 +20,14 @@
  * row: its name and how it fills crm_segment_params. */
 typedef struct tl_algo {
     const char *name;
-    int built;       /* 0: the name is reserved but this build cannot run it */
-    int needs_k;     /* 0: chooses k itself (k must be "auto") */
-    int clusters;    /* 0: "none", the group is one segment */
+    int built;    /* 0: the name is reserved but this build cannot run it */
+    int needs_k;  /* 0: chooses k itself (k must be "auto") */
+    int clusters; /* 0: "none", the group is one segment */
 } tl_algo;
 
 static const tl_algo ALGOS[] = {
-    { "kmeans", 1, 1, 1 },      { "xmeans", 1, 0, 1 },     { "elbow", 1, 0, 1 },
-    { "none", 1, 1, 0 },        { "kmodes", 0, 1, 1 },     { "kprototypes", 0, 1, 1 },
-    { "hier", 0, 1, 1 },
+    { "kmeans", 1, 1, 1 }, { "xmeans", 1, 0, 1 },      { "elbow", 1, 0, 1 }, { "none", 1, 1, 0 },
+    { "kmodes", 0, 1, 1 }, { "kprototypes", 0, 1, 1 }, { "hier", 0, 1, 1 },
 };
 #define N_ALGOS (sizeof ALGOS / sizeof ALGOS[0])
 
@@ -146,7 +145,8 @@ static size_t edit_distance(const char *a, const char *b)
         row[0] = i;
         for (size_t j = 1; j <= m; j++) {
             size_t up = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            size_t cost =
+                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
             size_t best = diag + cost;
             if (row[j - 1] + 1 < best) {
                 best = row[j - 1] + 1;
@@ -176,12 +176,13 @@ static const char *closest(const char *word, const char *const *known, size_t n)
 }
 
 /* Refuse keys not in allowed[n]. */
-static crm_status check_keys(ctx *c, json_t *obj, const char *path, const char *const *allowed,
-                             size_t n)
+static crm_status
+check_keys(ctx *c, json_t *obj, const char *path, const char *const *allowed, size_t n)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         int ok = 0;
         (void)v;
         for (size_t i = 0; i < n && !ok; i++) {
@@ -228,8 +229,8 @@ static int valid_ident(const char *s)
 }
 
 /* A list of strings: a JSON array of strings (or one string when one_ok). */
-static crm_status get_strings(ctx *c, json_t *v, const char *path, int one_ok, char ***out,
-                              int32_t *n)
+static crm_status
+get_strings(ctx *c, json_t *v, const char *path, int one_ok, char ***out, int32_t *n)
 {
     size_t m;
     *out = NULL;
@@ -276,8 +277,9 @@ static crm_status parse_derived_one(ctx *c, json_t *o, const char *path, tl_deri
     int n_kinds = 0;
     crm_status rc;
     if (!json_is_object(o)) {
-        return bad(c, path, "expected an object {\"name\": ..., \"rank\"|\"ratio\"|\"sum\": ...}%s%s",
-                   "", "");
+        return bad(c, path,
+                   "expected an object {\"name\": ..., \"rank\"|\"ratio\"|\"sum\": ...}%s%s", "",
+                   "");
     }
     rc = check_keys(c, o, path, keys, sizeof keys / sizeof keys[0]);
     if (rc != CRM_OK) {
@@ -359,8 +361,8 @@ static crm_status parse_derived(ctx *c, json_t *arr)
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(tl->derived[j].name, tl->derived[i].name) == 0) {
-                return bad(c, path, "derived column \"%s\" is defined twice%s",
-                           tl->derived[i].name, "");
+                return bad(c, path, "derived column \"%s\" is defined twice%s", tl->derived[i].name,
+                           "");
             }
         }
     }
@@ -534,8 +536,8 @@ static crm_status parse_axis(ctx *c, json_t *o, const char *path, axis *ax)
         char parts[16];
         snprintf(cuts, sizeof cuts, "%d", (int)ax->n_cuts);
         snprintf(parts, sizeof parts, "%d", (int)ax->n_cuts + 1);
-        return bad(c, p, "%s cut point(s) make %s parts: give one name per part, low to high",
-                   cuts, parts);
+        return bad(c, p, "%s cut point(s) make %s parts: give one name per part, low to high", cuts,
+                   parts);
     }
     return rc;
 }
@@ -604,8 +606,8 @@ static crm_status build_grid(ctx *c, axis *axes, int32_t n_axes, const char *sep
         name[0] = '\0';
         for (int32_t a = 0; a < n_axes; a++) {
             tl_expr *cond = NULL;
-            len += (size_t)snprintf(name + len, len < sizeof name ? sizeof name - len : 0,
-                                    "%s%s", a ? sep : "", axes[a].names[idx[a]]);
+            len += (size_t)snprintf(name + len, len < sizeof name ? sizeof name - len : 0, "%s%s",
+                                    a ? sep : "", axes[a].names[idx[a]]);
             if (len >= sizeof name) {
                 crm__tl_expr_free(when);
                 return bad(c, "layer1.split", "group name too long%s%s", "", "");
@@ -676,8 +678,8 @@ static crm_status parse_layer1(ctx *c, json_t *o)
     json_t *other = json_object_get(o, "otherwise");
     crm_status rc;
     if (!json_is_object(o)) {
-        return bad(c, "layer1", "the spec needs a \"layer1\" object with \"split\" or \"groups\"%s%s",
-                   "", "");
+        return bad(c, "layer1",
+                   "the spec needs a \"layer1\" object with \"split\" or \"groups\"%s%s", "", "");
     }
     rc = check_keys(c, o, "layer1", keys, sizeof keys / sizeof keys[0]);
     if (rc != CRM_OK) {
@@ -689,8 +691,7 @@ static crm_status parse_layer1(ctx *c, json_t *o)
     if (other != NULL && !json_is_string(other)) {
         return bad(c, "layer1.otherwise", "expected a group name%s%s", "", "");
     }
-    rc = split ? parse_split(c, split, json_object_get(o, "separator"))
-               : parse_groups(c, groups);
+    rc = split ? parse_split(c, split, json_object_get(o, "separator")) : parse_groups(c, groups);
     if (rc == CRM_OK && c->tl->groups[c->tl->n_groups - 1].when != NULL) {
         /* rows that no rule takes (missing values, gaps between rules) still get a group */
         rc = add_group(c, other ? json_string_value(other) : "Unmatched", NULL, "layer1.otherwise");
@@ -717,8 +718,8 @@ static crm_status get_int(ctx *c, json_t *v, const char *path, int64_t lo, int64
     return CRM_OK;
 }
 
-static crm_status get_enum(ctx *c, json_t *v, const char *path, const char *const *names, int n,
-                           int *out)
+static crm_status
+get_enum(ctx *c, json_t *v, const char *path, const char *const *names, int n, int *out)
 {
     if (json_is_string(v)) {
         for (int i = 0; i < n; i++) {
@@ -758,7 +759,8 @@ static crm_status apply_algo(ctx *c, tl_l2 *l2, json_t *v, const char *path)
         return bad(c, path,
                    "unknown algorithm %s%s; known: kmeans, xmeans, elbow, none, kmodes, "
                    "kprototypes, hier",
-                   json_is_string(v) ? "\"" : "a non-string", json_is_string(v) ? json_string_value(v) : "");
+                   json_is_string(v) ? "\"" : "a non-string",
+                   json_is_string(v) ? json_string_value(v) : "");
     }
     if (!a->built) {
         crm__error_at(c->err, CRM_EUNSUPPORTED, c->source, 0, 0,
@@ -793,7 +795,8 @@ static crm_status apply_cap(ctx *c, tl_l2 *l2, json_t *v, const char *path)
         l2->prep.cap_high_pct = 100;
         return CRM_OK;
     }
-    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(lo) || !json_is_number(hi) ||
+    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(lo) ||
+        !json_is_number(hi) ||
         !(json_number_value(lo) >= 0 && json_number_value(lo) < json_number_value(hi) &&
           json_number_value(hi) <= 100)) {
         return bad(c, path, "cap is [LOW, HIGH] percentiles with 0 <= LOW < HIGH <= 100%s%s", "",
@@ -807,9 +810,9 @@ static crm_status apply_cap(ctx *c, tl_l2 *l2, json_t *v, const char *path)
 /* Apply the fields of o onto l2. */
 static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
 {
-    static const char *const keys[] = { "features", "algo", "k", "kmin", "kmax", "seed",
-                                        "n_init", "max_iter", "scale", "impute", "cap",
-                                        "names", "tier_by", "comment" };
+    static const char *const keys[] = { "features", "algo",   "k",        "kmin",   "kmax",
+                                        "seed",     "n_init", "max_iter", "scale",  "impute",
+                                        "cap",      "names",  "tier_by",  "comment" };
     static const char *const scales[] = { "none", "zscore", "minmax" };
     static const char *const imputes[] = { "none", "mean", "median", "neighbours" };
     const char *key;
@@ -819,7 +822,8 @@ static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
         return bad(c, path, "expected an object of layer-2 settings%s%s", "", "");
     }
     rc = check_keys(c, o, path, keys, sizeof keys / sizeof keys[0]);
-    json_object_foreach(o, key, v) {
+    json_object_foreach(o, key, v)
+    {
         char p[TL_MAX_NAME + 64];
         int64_t iv = 0;
         int e = 0;
@@ -896,8 +900,8 @@ static crm_status check_l2(ctx *c, const tl_group *g)
                    g->name, "");
     }
     if (!a->needs_k && !l2->k_auto) {
-        return bad(c, path, "\"%s\" chooses k itself: give \"k\": \"auto\" or leave k out", l2->algo,
-                   "");
+        return bad(c, path, "\"%s\" chooses k itself: give \"k\": \"auto\" or leave k out",
+                   l2->algo, "");
     }
     if (l2->kmax < l2->kmin || (strcmp(l2->algo, "elbow") == 0 && l2->kmax < l2->kmin + 2)) {
         return bad(c, path, "need kmin <= kmax (kmax >= kmin + 2 for the elbow)%s%s", "", "");
@@ -933,7 +937,8 @@ static crm_status parse_layer2(ctx *c, json_t *o)
         rc = bad(c, "layer2.groups", "expected an object keyed by group name%s%s", "", "");
     }
     if (rc == CRM_OK && groups != NULL) {
-        json_object_foreach(groups, key, v) {
+        json_object_foreach(groups, key, v)
+        {
             int found = 0;
             for (int32_t g = 0; g < tl->n_groups && !found; g++) {
                 found = strcmp(tl->groups[g].name, key) == 0;
@@ -1025,8 +1030,7 @@ crm_status crm__tl_parse_spec(crm_twolayer *tl, crm_error *err)
     root = json_loads(tl->spec_text, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         return crm__error_at(err, CRM_EPARSE, tl->spec_source, jerr.line > 0 ? jerr.line : 0,
-                             jerr.column > 0 ? jerr.column : 0, "JSON syntax error: %s",
-                             jerr.text);
+                             jerr.column > 0 ? jerr.column : 0, "JSON syntax error: %s", jerr.text);
     }
     rc = parse_root(&c, root);
     json_decref(root);

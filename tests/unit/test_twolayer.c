@@ -150,12 +150,12 @@ static void rank_spreads_200_distinct_values_over_100_levels(void **state)
 static void ratios_and_sums_handle_zero_and_missing(void **state)
 {
     crm_table *t = csv("a,b,c\n1,4,1\n3,0,2\n0,0,3\n,2,4\n5,,5\n-2,8,6\n");
-    const char *spec =
-        "{\"derived\":[{\"name\":\"q\",\"ratio\":[\"a\",\"b\"]},"
-        "{\"name\":\"q0\",\"ratio\":[\"a\",\"b\"],\"on_zero\":0},"
-        "{\"name\":\"s\",\"sum\":[\"a\",\"b\",\"c\"]},"
-        "{\"name\":\"share\",\"ratio\":[\"c\",\"s\"],\"on_zero\":-1}],"
-        "\"layer1\":{\"groups\":[{\"name\":\"All\"}]},\"layer2\":{\"default\":{\"algo\":\"none\"}}}";
+    const char *spec = "{\"derived\":[{\"name\":\"q\",\"ratio\":[\"a\",\"b\"]},"
+                       "{\"name\":\"q0\",\"ratio\":[\"a\",\"b\"],\"on_zero\":0},"
+                       "{\"name\":\"s\",\"sum\":[\"a\",\"b\",\"c\"]},"
+                       "{\"name\":\"share\",\"ratio\":[\"c\",\"s\"],\"on_zero\":-1}],"
+                       "\"layer1\":{\"groups\":[{\"name\":\"All\"}]},\"layer2\":{\"default\":{"
+                       "\"algo\":\"none\"}}}";
     crm_twolayer *tl = fit(spec, t);
     const double q[6] = { 0.25, NAN, NAN, NAN, NAN, -0.25 };
     const double q0[6] = { 0.25, 0, 0, NAN, NAN, -0.25 };
@@ -185,8 +185,8 @@ static void mean_split_on_two_axes_gives_four_groups(void **state)
                        "{\"column\":\"x\",\"at\":\"mean\",\"names\":[\"LowX\",\"HighX\"]},"
                        "{\"column\":\"y\",\"at\":\"mean\",\"names\":[\"LowY\",\"HighY\"]}]},"
                        "\"layer2\":{\"default\":{\"algo\":\"none\"}}}";
-    const char *expected[6] = { "LowX-HighY",  "LowX-LowY",   "LowX-HighY",
-                                "HighX-LowY",  "HighX-HighY", "Unmatched" };
+    const char *expected[6] = { "LowX-HighY", "LowX-LowY",   "LowX-HighY",
+                                "HighX-LowY", "HighX-HighY", "Unmatched" };
     crm_twolayer *tl = fit(spec, t);
     (void)state;
     assert_int_equal(crm_twolayer_n_groups(tl), 5);
@@ -236,7 +236,7 @@ static void boolean_rules_take_the_first_matching_group(void **state)
                        "1,y,2\n"  /* A no; B: p==y no: C */
                        "0,,5\n"   /* A no (p missing, c>a); B: p != 'y' is false when missing: C */
                        ",z,1\n"); /* a missing: a > 1, c <= a, a >= 3 are false; not makes
-                                    * the last true, and p != 'y': B */
+                                   * the last true, and p != 'y': B */
     const char *spec = "{\"layer1\":{\"groups\":["
                        "{\"name\":\"A\",\"when\":\"(a > 1 and not p == 'x') or c <= a\"},"
                        "{\"name\":\"B\",\"when\":\"!(a >= 3) && p != 'y'\"},"

@@ -40,8 +40,12 @@ static int32_t first_id_col(const crm_table *t)
 }
 
 /* The labels: id (or row), l1 (group name), l2 (1..k within the group), segment ("G/S"). */
-static crm_status labels_table(const crm_twolayer *tl, const crm_table *t, const char *path,
-                               const int32_t *l1, const int32_t *l2, crm_table **out,
+static crm_status labels_table(const crm_twolayer *tl,
+                               const crm_table *t,
+                               const char *path,
+                               const int32_t *l1,
+                               const int32_t *l2,
+                               crm_table **out,
                                crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
@@ -77,8 +81,8 @@ static crm_status labels_table(const crm_twolayer *tl, const crm_table *t, const
         rc = crm_table_add_numeric(*out, "l2", v, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_table_add_text(*out, "segment", CRM_COL_CATEGORICAL, (const char *const *)seg,
-                                err);
+        rc =
+            crm_table_add_text(*out, "segment", CRM_COL_CATEGORICAL, (const char *const *)seg, err);
     }
     if (rc == CRM_ENOMEM && err != NULL) {
         crm_error_clear(err);
@@ -94,8 +98,11 @@ static crm_status labels_table(const crm_twolayer *tl, const crm_table *t, const
     return rc;
 }
 
-int tl_write_labels(const char *path, const crm_twolayer *tl, const crm_table *t,
-                    const int32_t *l1, const int32_t *l2)
+int tl_write_labels(const char *path,
+                    const crm_twolayer *tl,
+                    const crm_table *t,
+                    const int32_t *l1,
+                    const int32_t *l2)
 {
     crm_table *out = NULL;
     crm_error err;
@@ -109,8 +116,12 @@ int tl_write_labels(const char *path, const crm_twolayer *tl, const crm_table *t
 
 /* ---- printing ---- */
 
-static void json_groups(cli_json *j, const crm_twolayer *tl, const int32_t *l1, const int32_t *l2,
-                        int64_t n, bool profiles)
+static void json_groups(cli_json *j,
+                        const crm_twolayer *tl,
+                        const int32_t *l1,
+                        const int32_t *l2,
+                        int64_t n,
+                        bool profiles)
 {
     cli_json_key(j, "groups");
     cli_json_open_arr(j);
@@ -277,8 +288,8 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
         } else if (o->data == NULL) {
             o->data = a;
         } else {
-            return cli_usage_error("segment", "one data file only (got \"%s\" and \"%s\")",
-                                   o->data, a);
+            return cli_usage_error("segment", "one data file only (got \"%s\" and \"%s\")", o->data,
+                                   a);
         }
     }
     if (o->data == NULL) {
