@@ -192,10 +192,10 @@ static int32_t min_rows(const tl_l2 *c)
     if (strcmp(c->algo, "none") == 0) {
         return INT32_MAX;
     }
-    if (strcmp(c->algo, "kmeans") == 0 && !c->k_auto) {
+    if (!c->k_auto) {
         return c->k;
     }
-    return c->kmax; /* X-means and the elbow try k up to kmax */
+    return c->kmax; /* an automatic k tries values up to kmax */
 }
 
 static crm_status fit_group(crm_twolayer *tl,

@@ -82,6 +82,8 @@ typedef struct tl_l2 {
     char **names;
     int32_t n_names;
     char *tier_by;
+    int linkage;  /* hier: a crm_linkage, or -1 for the segmenter's default */
+    double gamma; /* kprototypes: > 0, or -1 for the automatic one */
 } tl_l2;
 
 typedef struct tl_group {
@@ -126,7 +128,7 @@ crm_status crm__tl_parse_expr(const char *text,
                               crm_error *err);
 void crm__tl_expr_free(tl_expr *e);
 void crm__tl_l2_fini(tl_l2 *c);
-/* Is this algorithm known and built? 1 ok, 0 unknown; *unsupported set when known but absent. */
+/* The segmenter's parameters for a group's layer-2 settings. */
 crm_status crm__tl_algo_params(const tl_l2 *c, crm_segment_params *p, crm_error *err);
 char **crm__tl_strdup_list(char *const *list, int32_t n);
 void crm__tl_free_list(char **list, int32_t n);

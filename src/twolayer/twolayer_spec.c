@@ -16,18 +16,26 @@
 #include "twolayer_internal.h"
 
 /* ---- the layer-2 algorithms ----
- * One row per algorithm name a spec may use. A segmenter algorithm added later is one more
- * row: its name and how it fills crm_segment_params. */
+ * One row per algorithm name a spec may use, and how it fills crm_segment_params. An
+ * algorithm the segmenter gains later is one more row (built = 0 reserves a name that a
+ * build cannot run yet: the spec is then refused with CRM_EUNSUPPORTED). */
 typedef struct tl_algo {
     const char *name;
-    int built;    /* 0: the name is reserved but this build cannot run it */
-    int needs_k;  /* 0: chooses k itself (k must be "auto") */
-    int clusters; /* 0: "none", the group is one segment */
+    int built;              /* 0: the name is reserved but this build cannot run it */
+    int needs_k;            /* 0: chooses k itself (k must be "auto") */
+    int clusters;           /* 0: "none", the group is one segment */
+    crm_segment_algo algo;  /* the segmenter's algorithm */
+    crm_segment_method how; /* how k is chosen when it is "auto" */
 } tl_algo;
 
 static const tl_algo ALGOS[] = {
-    { "kmeans", 1, 1, 1 }, { "xmeans", 1, 0, 1 },      { "elbow", 1, 0, 1 }, { "none", 1, 1, 0 },
-    { "kmodes", 0, 1, 1 }, { "kprototypes", 0, 1, 1 }, { "hier", 0, 1, 1 },
+    { "kmeans", 1, 1, 1, CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS },
+    { "xmeans", 1, 0, 1, CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS },
+    { "elbow", 1, 0, 1, CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_ELBOW },
+    { "none", 1, 1, 0, CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED },
+    { "kmodes", 1, 1, 1, CRM_SEGMENT_ALGO_KMODES, CRM_SEGMENT_AUTO },
+    { "kprototypes", 1, 1, 1, CRM_SEGMENT_ALGO_KPROTOTYPES, CRM_SEGMENT_AUTO },
+    { "hier", 1, 1, 1, CRM_SEGMENT_ALGO_HIER, CRM_SEGMENT_AUTO },
 };
 #define N_ALGOS (sizeof ALGOS / sizeof ALGOS[0])
 
@@ -59,13 +67,14 @@ crm_status crm__tl_algo_params(const tl_l2 *c, crm_segment_params *p, crm_error 
     p->names = (const char *const *)c->names;
     p->n_names = c->n_names;
     p->tier_by = c->tier_by;
-    if (strcmp(c->algo, "elbow") == 0) {
-        p->method = CRM_SEGMENT_ELBOW;
-    } else if (strcmp(c->algo, "xmeans") == 0 || c->k_auto) {
-        p->method = CRM_SEGMENT_XMEANS;
-    } else {
-        p->method = CRM_SEGMENT_FIXED;
-        p->k = c->k;
+    p->algo = a->algo;
+    p->method = c->k_auto ? a->how : CRM_SEGMENT_FIXED;
+    p->k = c->k;
+    if (c->gamma >= 0) {
+        p->kmodes.gamma = c->gamma;
+    }
+    if (c->linkage >= 0) {
+        p->hclust.linkage = (crm_linkage)c->linkage;
     }
     return CRM_OK;
 }
@@ -753,12 +762,12 @@ static crm_status apply_algo(ctx *c, tl_l2 *l2, json_t *v, const char *path)
         if (near != NULL) {
             return bad(c, path,
                        "unknown algorithm \"%s\" (did you mean \"%s\"?); known: kmeans, xmeans, "
-                       "elbow, none, kmodes, kprototypes, hier",
+                       "elbow, kmodes, kprototypes, hier, none",
                        json_string_value(v), near);
         }
         return bad(c, path,
-                   "unknown algorithm %s%s; known: kmeans, xmeans, elbow, none, kmodes, "
-                   "kprototypes, hier",
+                   "unknown algorithm %s%s; known: kmeans, xmeans, elbow, kmodes, kprototypes, "
+                   "hier, none",
                    json_is_string(v) ? "\"" : "a non-string",
                    json_is_string(v) ? json_string_value(v) : "");
     }
@@ -810,9 +819,10 @@ static crm_status apply_cap(ctx *c, tl_l2 *l2, json_t *v, const char *path)
 /* Apply the fields of o onto l2. */
 static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
 {
-    static const char *const keys[] = { "features", "algo",   "k",        "kmin",   "kmax",
-                                        "seed",     "n_init", "max_iter", "scale",  "impute",
-                                        "cap",      "names",  "tier_by",  "comment" };
+    static const char *const keys[] = { "features", "algo",    "k",      "kmin",     "kmax",
+                                        "seed",     "n_init",  "max_iter", "scale",  "impute",
+                                        "cap",      "names",   "tier_by", "linkage", "gamma",
+                                        "comment" };
     static const char *const scales[] = { "none", "zscore", "minmax" };
     static const char *const imputes[] = { "none", "mean", "median", "neighbours" };
     const char *key;
@@ -860,6 +870,17 @@ static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
             l2->prep.impute = (crm_impute)e;
         } else if (strcmp(key, "cap") == 0) {
             rc = apply_cap(c, l2, v, p);
+        } else if (strcmp(key, "linkage") == 0) {
+            l2->linkage = json_is_string(v) ? crm_linkage_parse(json_string_value(v)) : -1;
+            if (l2->linkage < 0) {
+                rc = bad(c, p, "linkage is ward, complete, average or single%s%s", "", "");
+            }
+        } else if (strcmp(key, "gamma") == 0) {
+            l2->gamma = json_is_number(v) ? json_number_value(v) : -1;
+            if (!(l2->gamma > 0)) {
+                rc = bad(c, p, "gamma is a number > 0 (leave it out for the automatic one)%s%s",
+                         "", "");
+            }
         } else if (strcmp(key, "tier_by") == 0) {
             rc = json_is_string(v) ? set_str(c, &l2->tier_by, json_string_value(v))
                                    : bad(c, p, "expected a column name%s%s", "", "");
@@ -884,6 +905,8 @@ static crm_status l2_defaults(ctx *c, tl_l2 *l2)
     l2->n_init = kp.n_init;
     l2->max_iter = kp.max_iter;
     l2->prep = crm_prep_params_default();
+    l2->linkage = -1;
+    l2->gamma = -1;
     return set_str(c, &l2->algo, "kmeans");
 }
 

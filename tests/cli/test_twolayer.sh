@@ -123,8 +123,8 @@ printf '{"layer1":{"groups":[{"name":"A"}]},"layer2":{"default":{"features":["sm
 expect "unknown feature" 66 'no column named "sms_cnt" (did you mean "sms_count"?)' -- seg feat.json
 printf '{"layer1":{"groups":[{"name":"A"}]},"layer2":{"default":{"features":["sms_count"],"algo":"kmean"}}}' >algo.json
 expect "unknown algorithm" 65 'unknown algorithm "kmean" (did you mean "kmeans"?)' -- seg algo.json
-printf '{"layer1":{"groups":[{"name":"A"}]},"layer2":{"default":{"features":["sms_count"],"algo":"kprototypes"}}}' >kp.json
-expect "algorithm not built" 69 'algorithm "kprototypes" is not available' -- seg kp.json
+printf '{"layer1":{"groups":[{"name":"A"}]},"layer2":{"default":{"features":["sms_count"],"algo":"hier","linkage":"wards"}}}' >link.json
+expect "unknown linkage" 65 'field "layer2.default.linkage": linkage is ward, complete, average or single' -- seg link.json
 expect "missing spec" 66 "nope.json" -- seg nope.json
 expect "segment options with --spec" 64 "--k cannot be used with --spec" -- seg algo.json --k 3
 

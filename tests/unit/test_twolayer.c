@@ -13,6 +13,7 @@
 #include <crmkit/twolayer.h>
 
 #include "crm_test.h"
+#include "twolayer/twolayer_internal.h"
 
 static crm_table *csv(const char *text)
 {
@@ -406,6 +407,54 @@ static void small_groups_stay_one_segment_with_a_warning(void **state)
     crm_table_free(t);
 }
 
+
+/* Each algorithm name goes to the segmenter's algorithm field, k fixed or chosen by its own
+ * criterion, whatever the segmenter can run today. */
+static void algorithm_names_map_to_the_segmenter(void **state)
+{
+    static const struct {
+        const char *spec_algo;
+        const char *k;
+        crm_segment_algo algo;
+        crm_segment_method method;
+    } cases[] = {
+        { "kmeans", "4", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED },
+        { "kmeans", "\"auto\"", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS },
+        { "xmeans", "\"auto\"", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS },
+        { "elbow", "\"auto\"", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_ELBOW },
+        { "kmodes", "4", CRM_SEGMENT_ALGO_KMODES, CRM_SEGMENT_FIXED },
+        { "kmodes", "\"auto\"", CRM_SEGMENT_ALGO_KMODES, CRM_SEGMENT_AUTO },
+        { "kprototypes", "\"auto\"", CRM_SEGMENT_ALGO_KPROTOTYPES, CRM_SEGMENT_AUTO },
+        { "hier", "4", CRM_SEGMENT_ALGO_HIER, CRM_SEGMENT_FIXED },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char spec[512];
+        crm_twolayer *tl = NULL;
+        crm_segment_params sp;
+        crm_error err;
+        snprintf(spec, sizeof spec,
+                 "{\"layer1\":{\"groups\":[{\"name\":\"A\"}]},\"layer2\":{\"default\":{"
+                 "\"features\":[\"x\"],\"algo\":\"%s\",\"k\":%s,\"kmax\":7,\"seed\":5,"
+                 "\"linkage\":\"average\",\"gamma\":0.5}}}",
+                 cases[i].spec_algo, cases[i].k);
+        assert_int_equal(make(spec, &tl, &err), CRM_OK);
+        assert_int_equal(crm__tl_algo_params(&tl->groups[0].l2, &sp, &err), CRM_OK);
+        assert_int_equal(sp.algo, cases[i].algo);
+        assert_int_equal(sp.method, cases[i].method);
+        if (cases[i].method == CRM_SEGMENT_FIXED) {
+            assert_int_equal(sp.k, 4);
+        }
+        assert_int_equal(sp.kmax, 7);
+        assert_int_equal(sp.kmeans.seed, 5);
+        assert_int_equal(sp.hclust.linkage, CRM_LINKAGE_AVERAGE);
+        crm_assert_close(sp.kmodes.gamma, 0.5, 0, 0);
+        assert_int_equal(sp.n_features, 1);
+        assert_string_equal(sp.features[0], "x");
+        crm_twolayer_free(tl);
+    }
+}
+
 /* ---- errors ---- */
 
 typedef struct bad_case {
@@ -441,9 +490,6 @@ static void bad_specs_are_reported_with_their_place(void **state)
         { "{\"layer1\":{\"groups\":[{\"name\":\"A\"}]},\"layer2\":{\"default\":{\"algo\":"
           "\"kmean\"}}}",
           CRM_EPARSE, "layer2.default.algo", "did you mean \"kmeans\"", 0, 0 },
-        { "{\"layer1\":{\"groups\":[{\"name\":\"A\"}]},\"layer2\":{\"default\":{\"features\":"
-          "[\"x\"],\"algo\":\"hier\"}}}",
-          CRM_EUNSUPPORTED, "layer2.default.algo", "not available in this build", 0, 0 },
         { "{\"layer1\":{\"groups\":[{\"name\":\"A\"}]},\"layer2\":{\"groups\":{\"a\":{}}}}",
           CRM_EPARSE, "layer2.groups.a", "did you mean \"A\"", 0, 0 },
         { "{\"layer1\":{\"groups\":[{\"name\":\"A\"}]}}", CRM_EPARSE, "layer2.groups.A",
@@ -566,6 +612,7 @@ int main(void)
         cmocka_unit_test(assign_reproduces_training_labels_and_survives_save_load),
         cmocka_unit_test(same_seed_gives_the_same_model_whatever_the_threads),
         cmocka_unit_test(small_groups_stay_one_segment_with_a_warning),
+        cmocka_unit_test(algorithm_names_map_to_the_segmenter),
         cmocka_unit_test(bad_specs_are_reported_with_their_place),
         cmocka_unit_test(load_refuses_other_kinds),
         cmocka_unit_test(fit_and_load_fail_cleanly_out_of_memory),
