@@ -250,7 +250,7 @@ static void usage(FILE *fp)
             "  --quiet             no progress bar\n"
             "  -h, --help          this text\n\n"
             "exit status: 0 ok, 64 bad option, 65 bad data or spec, 66 missing input or column,\n"
-            "69 algorithm not in this build, 73/74 cannot write.\n");
+            "73/74 cannot write.\n");
 }
 
 static int parse_opts(int argc, char **argv, tl_opts *o)
