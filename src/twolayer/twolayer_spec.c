@@ -305,21 +305,20 @@ static crm_status parse_derived_one(ctx *c, json_t *o, const char *path, tl_deri
         return crm__error_nomem(c->err);
     }
     for (int i = 0; i < 3; i++) {
-        json_t *v = json_object_get(o, kinds[i]);
-        if (v == NULL) {
-            continue;
-        }
-        n_kinds++;
-        d->kind = (tl_derived_kind)i;
-        snprintf(p, sizeof p, "%s.%s", path, kinds[i]);
-        rc = get_strings(c, v, p, i != TL_D_RATIO, &d->inputs, &d->n_inputs);
-        if (rc != CRM_OK) {
-            return rc;
+        if (json_object_get(o, kinds[i]) != NULL) {
+            n_kinds++;
+            d->kind = (tl_derived_kind)i;
         }
     }
     if (n_kinds != 1) {
         return bad(c, path, "derived column \"%s\" needs exactly one of rank, ratio, sum%s",
                    d->name, "");
+    }
+    snprintf(p, sizeof p, "%s.%s", path, kinds[d->kind]);
+    rc = get_strings(c, json_object_get(o, kinds[d->kind]), p, d->kind != TL_D_RATIO, &d->inputs,
+                     &d->n_inputs);
+    if (rc != CRM_OK) {
+        return rc;
     }
     if (d->kind == TL_D_RANK && d->n_inputs != 1) {
         return bad(c, path, "rank of \"%s\" takes one column%s", d->name, "");

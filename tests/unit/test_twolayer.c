@@ -481,6 +481,8 @@ static void bad_specs_are_reported_with_their_place(void **state)
           "layer1.groups[0].when", "quantile needs a number from 0 to 1", 0, 0 },
         { "{\"layer1\":{\"groups\":[{\"name\":\"A\",\"when\":\"x < 'a'\"}]}}", CRM_EPARSE,
           "layer1.groups[0].when", "compared with == or != only", 0, 0 },
+        { "{\"derived\":[{\"name\":\"r\",\"rank\":\"x\",\"sum\":[\"x\"]}],\"layer1\":{}}",
+          CRM_EPARSE, "derived[0]", "exactly one of rank, ratio, sum", 0, 0 },
         { "{\"layer1\":{\"grups\":[]}}", CRM_EPARSE, "layer1.grups", "did you mean \"groups\"", 0,
           0 },
         { "{\"layer1\":{\"groups\":[{\"name\":\"A/B\",\"when\":\"x > 1\"}]}}", CRM_EPARSE,
