@@ -5,7 +5,8 @@
  *   unary := "not" unary | "!" unary | "(" expr ")" | cmp
  *   cmp   := column op rhs            op: < <= > >= == != (= means ==)
  *   rhs   := number | mean | median | quantile(P) | column | 'level'
- * A column is a name of letters, digits, '_' and '.' not starting with a digit, or any text in
+ * Keywords (and, or, not, mean, median, quantile) are read in any case. A column is a name
+ * of letters, digits, '_' and '.' not starting with a digit, or any text in
  * double quotes. A statistic (mean, median, quantile) is of the left-hand column, fitted on
  * the training data. A level in single quotes compares a categorical column (== and != only).
  *
@@ -14,6 +15,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core_internal.h"
 #include "twolayer_internal.h"
@@ -64,11 +66,12 @@ static int is_name_char(char c)
     return isalnum((unsigned char)c) || c == '_' || c == '.';
 }
 
-/* Is the bare word at the cursor exactly w (not a prefix of a longer name)? */
+/* Is the bare word at the cursor w, in any case (AND as and), and not a prefix of a longer
+ * name? */
 static int at_word(parser *ps, const char *w)
 {
     size_t n = strlen(w);
-    return strncmp(ps->s + ps->pos, w, n) == 0 && !is_name_char(ps->s[ps->pos + n]);
+    return strncasecmp(ps->s + ps->pos, w, n) == 0 && !is_name_char(ps->s[ps->pos + n]);
 }
 
 static int eat(parser *ps, const char *tok)

@@ -240,7 +240,7 @@ static void boolean_rules_take_the_first_matching_group(void **state)
                                    * the last true, and p != 'y': B */
     const char *spec = "{\"layer1\":{\"groups\":["
                        "{\"name\":\"A\",\"when\":\"(a > 1 and not p == 'x') or c <= a\"},"
-                       "{\"name\":\"B\",\"when\":\"!(a >= 3) && p != 'y'\"},"
+                       "{\"name\":\"B\",\"when\":\"!(a >= 3) AND p != 'y'\"},"
                        "{\"name\":\"C\"}]},\"layer2\":{\"default\":{\"algo\":\"none\"}}}";
     const char *expected[7] = { "A", "B", "A", "C", "C", "C", "B" };
     crm_twolayer *tl = fit(spec, t);
@@ -257,8 +257,9 @@ static void rules_compare_columns_and_derived_columns(void **state)
     crm_table *t = csv("v,d,total\n10,5,20\n3,8,20\n4,4,0\n");
     const char *spec = "{\"derived\":[{\"name\":\"vs\",\"ratio\":[\"v\",\"total\"]}],"
                        "\"layer1\":{\"groups\":["
-                       "{\"name\":\"VoiceHeavy\",\"when\":\"vs >= 0.5\"},"
-                       "{\"name\":\"MoreData\",\"when\":\"d > v\"}],\"otherwise\":\"Other\"},"
+                       "{\"name\":\"VoiceHeavy\",\"when\":\"vs >= 0.5 || v > 100\"},"
+                       "{\"name\":\"MoreData\",\"when\":\"d > v && v >= 0\"}],"
+                       "\"otherwise\":\"Other\"},"
                        "\"layer2\":{\"default\":{\"algo\":\"none\"}}}";
     const char *expected[3] = { "VoiceHeavy", "MoreData", "Other" };
     crm_twolayer *tl = fit(spec, t);
@@ -406,7 +407,6 @@ static void small_groups_stay_one_segment_with_a_warning(void **state)
     crm_twolayer_free(tl);
     crm_table_free(t);
 }
-
 
 /* Each algorithm name goes to the segmenter's algorithm field, k fixed or chosen by its own
  * criterion, whatever the segmenter can run today. */
