@@ -90,6 +90,8 @@ run "empty group" "$CRMKIT" segment c.csv --spec empty.json -o e.crmk --json --q
 grep -q 'warning: group "Whales" is empty' err.txt || fail "no warning on stderr: $(cat err.txt)"
 grep -q '"warnings":\["group \\"Whales\\" is empty' out.txt || fail "no warning in json: $(head -c 400 out.txt)"
 [ -s e.crmk ] || fail "no model written with an empty group"
+run "empty group, text" "$CRMKIT" segment c.csv --spec empty.json -o e.crmk --quiet
+grep -q '^warning: group "Whales" is empty' out.txt || fail "no warning in the summary: $(head -n 4 out.txt)"
 
 # ---- bad specs ----
 expect() { # expect NAME CODE PATTERN -- command...: exit code, stderr pattern, no output files

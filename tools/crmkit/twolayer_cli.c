@@ -388,9 +388,13 @@ int tl_segment(int argc, char **argv)
             printf("%lld customers of %s in %d groups and %d segments (two-layer spec %s)\n",
                    (long long)crm_twolayer_n_rows(tl), o.data, (int)crm_twolayer_n_groups(tl),
                    (int)n_segments(tl), o.spec);
-            printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
+            printf("load %.2f s, fit %.2f s; model written to %s%s%s\n", load_seconds,
                    crm_twolayer_seconds(tl), o.out, o.labels ? ", labels to " : "",
                    o.labels ? o.labels : "");
+            for (int32_t i = 0; i < crm_twolayer_n_warnings(tl); i++) {
+                printf("warning: %s\n", crm_twolayer_warning(tl, i));
+            }
+            printf("\n");
             tl_print_profiles(stdout, tl);
         }
     }
