@@ -408,6 +408,29 @@ static void small_groups_stay_one_segment_with_a_warning(void **state)
     crm_table_free(t);
 }
 
+/* tier_by names a group's segments by tiers of a column that need not be a feature. */
+static void segments_can_be_named_by_tiers(void **state)
+{
+    crm_table *t = customers(800, 4);
+    const char *spec =
+        "{\"layer1\":{\"groups\":[{\"name\":\"All\"}]},\"layer2\":{\"default\":"
+        "{\"features\":[\"voice_min\",\"data_mb\"],\"k\":2,\"tier_by\":\"revenue\"}}}";
+    crm_twolayer *tl = fit(spec, t);
+    char label[600];
+    int platinum = 0;
+    (void)state;
+    assert_int_equal(crm_twolayer_group_k(tl, 0), 2);
+    for (int32_t s = 0; s < 2; s++) {
+        const char *name = crm_twolayer_segment_name(tl, 0, s);
+        platinum += strcmp(name, "Platinum") == 0;
+        assert_true(strcmp(name, "Platinum") == 0 || strcmp(name, "Gold") == 0);
+    }
+    assert_int_equal(platinum, 1);
+    assert_non_null(strstr(crm_twolayer_segment_label(tl, 0, 0, label, sizeof label), "All/"));
+    crm_twolayer_free(tl);
+    crm_table_free(t);
+}
+
 /* Each algorithm name goes to the segmenter's algorithm field, k fixed or chosen by its own
  * criterion, whatever the segmenter can run today. */
 static void algorithm_names_map_to_the_segmenter(void **state)
@@ -614,6 +637,7 @@ int main(void)
         cmocka_unit_test(assign_reproduces_training_labels_and_survives_save_load),
         cmocka_unit_test(same_seed_gives_the_same_model_whatever_the_threads),
         cmocka_unit_test(small_groups_stay_one_segment_with_a_warning),
+        cmocka_unit_test(segments_can_be_named_by_tiers),
         cmocka_unit_test(algorithm_names_map_to_the_segmenter),
         cmocka_unit_test(bad_specs_are_reported_with_their_place),
         cmocka_unit_test(load_refuses_other_kinds),
