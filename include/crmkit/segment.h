@@ -41,8 +41,9 @@ typedef enum crm_segment_algo {
     CRM_SEGMENT_ALGO_KMODES = 1,      /* k-modes on categorical features, raw levels */
     CRM_SEGMENT_ALGO_KPROTOTYPES = 2, /* k-prototypes: numeric features cleaned and scaled,
                                          categorical features as raw levels */
-    CRM_SEGMENT_ALGO_HIER = 3         /* agglomerative hierarchical (crmkit/hclust.h); new
-                                         rows go to the nearest cluster centre */
+    CRM_SEGMENT_ALGO_HIER = 3         /* agglomerative hierarchical (crmkit/hclust.h): the
+                                         cut gives the clusters' centres, and every row,
+                                         training rows included, goes to the nearest one */
 } crm_segment_algo;
 
 typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */

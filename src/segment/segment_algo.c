@@ -233,12 +233,29 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
     if (rc != CRM_OK) {
         return rc;
     }
-    l = seg->hc ? crm_hclust_labels(seg->hc) : crm_kmodes_labels(seg->kmo);
     seg->n_rows = x->n_rows;
     seg->labels = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *seg->labels);
     if (seg->labels == NULL) {
         return crm__error_nomem(err);
     }
+    if (seg->hc != NULL) {
+        /* Every customer, training ones included, belongs to the segment of the nearest
+         * centre of the cut's clusters, so that assign reproduces the training labels (as
+         * for every segmentation model); the cut itself stays in crm_segmenter_hclust. */
+        double *dist = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *dist);
+        double total = 0.0;
+        if (dist == NULL) {
+            return crm__error_nomem(err);
+        }
+        rc = crm_hclust_assign(seg->hc, x, seg->labels, dist, err);
+        for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
+            total += dist[i];
+        }
+        crm_free(dist);
+        seg->inertia = total;
+        return rc;
+    }
+    l = crm_kmodes_labels(seg->kmo);
     memcpy(seg->labels, l, (size_t)x->n_rows * sizeof *l);
     return CRM_OK;
 }
