@@ -52,7 +52,8 @@ static crm_status micro(const crm_hclust_params *p,
 {
     crm_kmeans_params kp = crm_kmeans_params_default();
     crm_kmeans *km = NULL;
-    int32_t m = p->n_micro;
+    int64_t limit = crm_hclust_max_rows(p);
+    int32_t m = (int64_t)p->n_micro < limit ? p->n_micro : (int32_t)limit; /* within the guard */
     int32_t *map = NULL;
     crm_status rc;
     kp.seed = p->seed;
@@ -147,7 +148,7 @@ crm_status crm_hclust_fit(const crm_hclust_params *p,
     h->dim = (int32_t)x->n_cols;
     h->cut_at = (double)NAN;
     h->inertia = (double)NAN;
-    if (x->n_rows > crm_hclust_max_rows(p) && x->n_rows > p->n_micro) {
+    if (x->n_rows > crm_hclust_max_rows(p)) {
         rc = micro(p, x, progress, h, &c, &w, err);
         h->n_leaves = c.n_rows;
     } else {

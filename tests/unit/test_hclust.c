@@ -171,11 +171,16 @@ static void guard_uses_micro_clusters_and_model_round_trips(void **state)
     (void)state;
     golden_matrix("hclust_x.csv", &x);
     p.max_bytes = 8 * 45; /* n (n - 1) / 2 <= 45: 10 rows */
-    p.n_micro = 12;
+    p.n_micro = 50;
     assert_int_equal(crm_hclust_max_rows(&p), 10);
+    /* more micro-clusters than the guard allows: as many as it allows */
     assert_int_equal(crm_hclust_fit(&p, &x, NULL, &h, &err), CRM_OK);
-    assert_int_equal(crm_hclust_n_micro(h), 12);
-    assert_int_equal(crm_hclust_n_leaves(h), 12);
+    assert_int_equal(crm_hclust_n_micro(h), 10);
+    crm_hclust_free(h);
+    p.n_micro = 8;
+    assert_int_equal(crm_hclust_fit(&p, &x, NULL, &h, &err), CRM_OK);
+    assert_int_equal(crm_hclust_n_micro(h), 8);
+    assert_int_equal(crm_hclust_n_leaves(h), 8);
     assert_int_equal(crm_hclust_cut_k(h, &x, 4, &err), CRM_OK);
     {
         int seen[4] = { 0 };
@@ -185,7 +190,7 @@ static void guard_uses_micro_clusters_and_model_round_trips(void **state)
         }
         assert_int_equal(seen[0] + seen[1] + seen[2] + seen[3], 4);
     }
-    assert_int_equal(crm_hclust_cut_k(h, &x, 13, &err), CRM_EINVAL);
+    assert_int_equal(crm_hclust_cut_k(h, &x, 9, &err), CRM_EINVAL);
     /* save and load: the merges, the cut and the centres come back */
     assert_int_equal(crm_model_writer_new("test", &w, &err), CRM_OK);
     assert_int_equal(crm_hclust_save(h, w, &err), CRM_OK);
@@ -193,8 +198,8 @@ static void guard_uses_micro_clusters_and_model_round_trips(void **state)
     assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, &err), CRM_OK);
     assert_int_equal(crm_hclust_load(r, &g, &err), CRM_OK);
     assert_int_equal(crm_hclust_k(g), 4);
-    assert_int_equal(crm_hclust_n_micro(g), 12);
-    assert_memory_equal(crm_hclust_merges(g), crm_hclust_merges(h), 11 * 4 * sizeof(double));
+    assert_int_equal(crm_hclust_n_micro(g), 8);
+    assert_memory_equal(crm_hclust_merges(g), crm_hclust_merges(h), 7 * 4 * sizeof(double));
     assert_int_equal(crm_hclust_assign(g, &x, lab, NULL, &err), CRM_OK);
     {
         /* every row goes to its nearest centre */
