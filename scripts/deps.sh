@@ -14,7 +14,8 @@ build_pkgs=(
 # Anchors for bench/ only: never needed to build, run or test.
 bench_pkgs=(
   python3-sklearn python3-numpy python3-pandas python3-scipy python3-faiss
-  python3-pyclustering python3-threadpoolctl weka elki default-jdk-headless hyperfine
+  python3-pyclustering python3-threadpoolctl python3-fastcluster weka elki default-jdk-headless
+  hyperfine
 )
 
 pkgs=("${build_pkgs[@]}")

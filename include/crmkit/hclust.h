@@ -1,16 +1,18 @@
 /* crmkit/hclust.h: agglomerative hierarchical clustering on Euclidean distances.
  *
- * Linkages: Ward, complete and average by the nearest-neighbour chain over the condensed
- * distance matrix (n(n-1)/2 doubles; O(n^2) time, O(n) memory beyond the matrix), single by
- * Prim's minimum spanning tree with distances computed on the fly (O(n^2) time, O(n)
- * memory). The merges are returned in scipy's linkage-matrix form: row i joins clusters a and
- * b (a < b; ids below n are rows, n + j is the cluster made by merge j) at height h into a
- * cluster of size s, rows sorted by height (stable). Heights are scipy's: Euclidean for
+ * Linkages: complete and average by the nearest-neighbour chain over the condensed distance
+ * matrix (n(n-1)/2 doubles; O(n^2) time, O(n) memory beyond the matrix); Ward by the same
+ * chain on the clusters' centres and sizes (its distance is a function of them: no matrix,
+ * O(n dim) memory); single by Prim's minimum spanning tree with distances computed on the fly
+ * (O(n^2) time, O(n) memory). The merges are returned in scipy's linkage-matrix form: row i joins
+ * clusters a and b (a < b; ids below n are rows, n + j is the cluster made by merge j) at height h
+ * into a cluster of size s, rows sorted by height (stable). Heights are scipy's: Euclidean for
  * single, complete and average, and for Ward the Lance-Williams Ward distance
  * sqrt(2 n_a n_b / (n_a + n_b)) * |c_a - c_b|.
  *
- * Memory guard: past max_bytes for the matrix (default 2 GiB, n = 23,170 rows), or past
- * 65,536 rows for single linkage (a time guard), the rows are first grouped into n_micro
+ * Guard: past the rows whose matrix would exceed max_bytes (default 2 GiB, n = 23,170 rows;
+ * the same row limit bounds Ward's O(n^2) time), or past 65,536 rows for single linkage (a
+ * time guard), the rows are first grouped into n_micro
  * k-means micro-clusters (default 1,000) and the micro-clusters' centres are clustered,
  * weighted by their sizes (Ward: the exact Ward distance between the micro-clusters; average:
  * size-weighted; complete and single: between centres). crm_hclust_n_micro says when.
@@ -72,18 +74,18 @@ CRM_API crm_status crm_hclust_fit(const crm_hclust_params *p,
 CRM_API void crm_hclust_free(crm_hclust *h); /* NULL is a no-op */
 
 /** Cut into k clusters (1 <= k <= number of leaves): the last k - 1 merges are undone.
- *  Labels are numbered as scipy's fcluster numbers them (depth-first from the root, the
- *  first child first), minus one. Sets the model's clusters (centres for assign). */
-CRM_API crm_status crm_hclust_cut_k(crm_hclust *h, int32_t k, crm_error *err);
+ *  Labels are numbered as scipy's fcluster numbers them, minus one. x is the matrix the tree
+ *  was fitted on (for the clusters' centres, which assign uses). */
+CRM_API crm_status crm_hclust_cut_k(crm_hclust *h, const crm_matrix *x, int32_t k, crm_error *err);
 /** Cut at a height: merges at heights <= height are kept (scipy's fcluster "distance"). */
-CRM_API crm_status crm_hclust_cut_height(crm_hclust *h, double height, crm_error *err);
+CRM_API crm_status crm_hclust_cut_height(crm_hclust *h,
+                                         const crm_matrix *x,
+                                         double height,
+                                         crm_error *err);
 /** k in [kmin, kmax] with the widest gap between the height of the last merge kept and the
  *  next one (ties: the smallest k). CRM_EINVAL when no k in the range is possible. */
-CRM_API crm_status crm_hclust_auto_k(const crm_hclust *h,
-                                     int32_t kmin,
-                                     int32_t kmax,
-                                     int32_t *k,
-                                     crm_error *err);
+CRM_API crm_status
+crm_hclust_auto_k(const crm_hclust *h, int32_t kmin, int32_t kmax, int32_t *k, crm_error *err);
 
 /** Nearest cluster centre (ties: lowest index), dist (may be NULL) squared distance. Needs a
  *  cut. CRM_EINVAL for another dimension. */

@@ -48,8 +48,8 @@ typedef struct crm_mixed {
     int64_t n_rows;
     int32_t n_num;
     int32_t n_cat;
-    const double *num;      /* NULL when n_num == 0 */
-    const int32_t *cat;     /* NULL when n_cat == 0 */
+    const double *num;       /* NULL when n_num == 0 */
+    const int32_t *cat;      /* NULL when n_cat == 0 */
     const int32_t *n_levels; /* n_cat entries, each >= 1 */
 } crm_mixed;
 
@@ -91,11 +91,8 @@ CRM_API crm_status crm_kmodes_cost(const crm_mixed *x,
  *  (ties: first row); each next one maximises, over rows, density times the dissimilarity
  *  to the nearest mode chosen so far (ties: first row). With a numeric part, the dissimilarity
  *  is the k-prototypes one with gamma. CRM_EDATA: fewer than k distinct rows. */
-CRM_API crm_status crm_kmodes_init_cao(const crm_mixed *x,
-                                       int32_t k,
-                                       double gamma,
-                                       int64_t *rows,
-                                       crm_error *err);
+CRM_API crm_status
+crm_kmodes_init_cao(const crm_mixed *x, int32_t k, double gamma, int64_t *rows, crm_error *err);
 
 CRM_API crm_status crm_kmodes_new(const crm_kmodes_params *p, crm_kmodes **out, crm_error *err);
 CRM_API void crm_kmodes_free(crm_kmodes *km); /* NULL is a no-op */

@@ -41,8 +41,9 @@ typedef enum crm_segment_algo {
     CRM_SEGMENT_ALGO_KMODES = 1,      /* k-modes on categorical features, raw levels */
     CRM_SEGMENT_ALGO_KPROTOTYPES = 2, /* k-prototypes: numeric features cleaned and scaled,
                                          categorical features as raw levels */
-    CRM_SEGMENT_ALGO_HIER = 3         /* agglomerative hierarchical (crmkit/hclust.h); new
-                                         rows go to the nearest cluster centre */
+    CRM_SEGMENT_ALGO_HIER = 3         /* agglomerative hierarchical (crmkit/hclust.h): the
+                                         cut gives the clusters' centres, and every row,
+                                         training rows included, goes to the nearest one */
 } crm_segment_algo;
 
 typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */
@@ -62,9 +63,9 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     const char *const *names; /* k names in label order; or NULL */
     int32_t n_names;
     /* ---- the algorithm (fields added after the k-means-only version; all default) ---- */
-    crm_segment_algo algo; /* default CRM_SEGMENT_ALGO_KMEANS. With another algorithm, method
-                              is FIXED (k given) or ELBOW/AUTO (k chosen in [kmin, kmax]);
-                              seed, n_init, max_iter and n_threads come from kmeans */
+    crm_segment_algo algo;    /* default CRM_SEGMENT_ALGO_KMEANS. With another algorithm, method
+                                 is FIXED (k given) or ELBOW/AUTO (k chosen in [kmin, kmax]);
+                                 seed, n_init, max_iter and n_threads come from kmeans */
     crm_kmodes_params kmodes; /* k-modes / k-prototypes: init and gamma (its k, seed, n_init,
                                  max_iter, n_threads are ignored) */
     crm_hclust_params hclust; /* hierarchical: linkage, memory guard, micro-clusters (its seed
@@ -151,7 +152,8 @@ CRM_API double crm_segmenter_inertia(const crm_segmenter *seg);
 CRM_API int32_t crm_segmenter_n_iter(const crm_segmenter *seg);
 /** BIC of the final model (X-means only; NaN otherwise). */
 CRM_API double crm_segmenter_bic(const crm_segmenter *seg);
-/** Elbow curve (inertia for k = kmin..kmax, *n entries; NULL unless elbow was used). */
+/** Elbow curve (inertia for k = kmin..kmax, *n entries; k-modes / k-prototypes with k chosen:
+ *  their cost for each k); NULL otherwise. */
 CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n);
 /** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);

@@ -58,7 +58,8 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         return CRM_OK;
     }
     if (p->method == CRM_SEGMENT_XMEANS) {
-        crm__error_set(err, CRM_EINVAL, "X-means chooses k for k-means only; use the %s "
+        crm__error_set(err, CRM_EINVAL,
+                       "X-means chooses k for k-means only; use the %s "
                        "algorithm with a fixed k or k chosen automatically",
                        crm_segment_algo_name(p->algo));
         crm__error_field(err, "method");
@@ -68,9 +69,10 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         return crm__error_set(err, CRM_EINVAL, "initial centres are for k-means only");
     }
     if (!(p->cut_height >= 0.0) || isinf(p->cut_height) ||
-        (p->cut_height > 0.0 && (p->algo != CRM_SEGMENT_ALGO_HIER ||
-                                 p->method != CRM_SEGMENT_FIXED))) {
-        crm__error_set(err, CRM_EINVAL, "a cut height must be a finite number >= 0, and needs "
+        (p->cut_height > 0.0 &&
+         (p->algo != CRM_SEGMENT_ALGO_HIER || p->method != CRM_SEGMENT_FIXED))) {
+        crm__error_set(err, CRM_EINVAL,
+                       "a cut height must be a finite number >= 0, and needs "
                        "the hierarchical algorithm with no automatic k");
         crm__error_field(err, "cut_height");
         return CRM_EINVAL;
@@ -114,8 +116,8 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
         return CRM_EINVAL;
     }
     if ((p->method == CRM_SEGMENT_ELBOW ||
-         (p->method == CRM_SEGMENT_AUTO && (p->algo == CRM_SEGMENT_ALGO_KMODES ||
-                                            p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES))) &&
+         (p->method == CRM_SEGMENT_AUTO &&
+          (p->algo == CRM_SEGMENT_ALGO_KMODES || p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES))) &&
         p->kmax < p->kmin + 2) {
         crm__error_set(err, CRM_EINVAL, "the elbow method needs kmax >= kmin + 2, got %d..%d",
                        (int)p->kmin, (int)p->kmax);
@@ -188,6 +190,45 @@ crm_segment_default_features(const crm_table *t, const char ***out, int32_t *n, 
     return CRM_OK;
 }
 
+/* Default features of k-modes (the categorical columns) and k-prototypes (those and the
+ * numeric defaults): identifiers, the churn flag, "segment" and a text column with a level
+ * for nearly every row (more than half as many levels as rows: a name or an id) are left out. */
+static crm_status default_features_algo(const crm_table *t,
+                                        crm_segment_algo algo,
+                                        const char ***out,
+                                        int32_t *n,
+                                        crm_error *err)
+{
+    int32_t n_cols = crm_table_n_cols(t);
+    int64_t n_rows = crm_table_n_rows(t);
+    const char **list = crm_calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *list);
+    int32_t m = 0;
+    *out = NULL;
+    *n = 0;
+    if (list == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t j = 0; j < n_cols; j++) {
+        const char *name = crm_table_col_name(t, j);
+        int numeric = crm_table_col_type(t, j) == CRM_COL_NUMERIC;
+        if (name_contains(name, "churn") || is_id_name(name) || strcmp(name, "segment") == 0 ||
+            (numeric && algo == CRM_SEGMENT_ALGO_KMODES) ||
+            (!numeric && (int64_t)crm_table_n_levels(t, j) * 2 > n_rows)) {
+            continue;
+        }
+        list[m++] = name;
+    }
+    if (m == 0) {
+        crm_free(list);
+        return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                             "no %s columns to segment on; name them with --features",
+                             algo == CRM_SEGMENT_ALGO_KMODES ? "categorical" : "usable");
+    }
+    *out = list;
+    *n = m;
+    return CRM_OK;
+}
+
 /* ---- object ---- */
 
 void crm_segmenter_free(crm_segmenter *seg)
@@ -240,7 +281,12 @@ static crm_status clean(crm_segmenter *seg,
                         crm_matrix *x,
                         crm_error *err)
 {
-    crm_status rc = crm_prep_fit(t, features, n_features, &p->prep, &seg->prep, err);
+    crm_prep_params pp = p->prep;
+    crm_status rc;
+    if (p->algo == CRM_SEGMENT_ALGO_KMODES || p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES) {
+        pp.encode = CRM_ENCODE_ORDINAL; /* raw levels, mapped back in segment_algo.c */
+    }
+    rc = crm_prep_fit(t, features, n_features, &pp, &seg->prep, err);
     if (rc == CRM_OK) {
         rc = crm_prep_transform(seg->prep, t, x, NULL, err);
     }
@@ -349,13 +395,13 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     double t2;
     crm_status rc;
     if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
-        return crm__error_set(err, CRM_EINVAL, "the %s algorithm is not available yet",
-                              crm_segment_algo_name(p->algo));
-    }
-    rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
-                                            : fit_auto(seg, p, x, progress, err);
-    if (rc == CRM_OK) {
-        rc = keep_labels(seg, x, err);
+        rc = crm__segment_fit_algo(seg, p, x, progress, err);
+    } else {
+        rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
+                                                : fit_auto(seg, p, x, progress, err);
+        if (rc == CRM_OK) {
+            rc = keep_labels(seg, x, err);
+        }
     }
     t2 = crm__now_seconds();
     seg->seconds[SEG_T_CLUSTER] = t2 - t1;
@@ -365,9 +411,11 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
         }
         return rc;
     }
-    seg->k = crm_kmeans_k(seg->km);
-    seg->inertia = crm_kmeans_inertia(seg->km);
-    seg->n_iter = crm_kmeans_n_iter(seg->km);
+    if (seg->km != NULL) {
+        seg->k = crm_kmeans_k(seg->km);
+        seg->inertia = crm_kmeans_inertia(seg->km);
+        seg->n_iter = crm_kmeans_n_iter(seg->km);
+    }
     pp.tier_by = p->tier_by;
     pp.names = p->names;
     pp.n_names = p->n_names;
@@ -393,7 +441,9 @@ crm_status crm_segmenter_fit(const crm_table *t,
     *out = NULL;
     rc = crm_segment_params_check(p, err);
     if (rc == CRM_OK && features == NULL) {
-        rc = crm_segment_default_features(t, &defaults, &n_features, err);
+        rc = (p->algo == CRM_SEGMENT_ALGO_KMODES || p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES)
+                 ? default_features_algo(t, p->algo, &defaults, &n_features, err)
+                 : crm_segment_default_features(t, &defaults, &n_features, err);
         features = defaults;
     }
     if (rc != CRM_OK) {
@@ -443,7 +493,8 @@ crm_status crm_segmenter_assign(const crm_segmenter *seg,
     }
     rc = crm__segment_check_missing(seg->prep, t, &x, err);
     if (rc == CRM_OK && x.n_rows > 0) {
-        rc = crm_kmeans_assign(seg->km, &x, labels, dist, err);
+        rc = seg->km != NULL ? crm_kmeans_assign(seg->km, &x, labels, dist, err)
+                             : crm__segment_assign_algo(seg, &x, labels, dist, err);
     }
     crm_matrix_fini(&x);
     return rc;

@@ -36,6 +36,30 @@ struct crm_segmenter {
     char *source;
 };
 
+/* The cleaned matrix split for k-modes / k-prototypes (segment_algo.c). */
+typedef struct crm__seg_mixed {
+    crm_mixed x; /* views of the arrays below */
+    double *num;
+    int32_t *cat;
+    int32_t *levels;
+} crm__seg_mixed;
+
+crm_status
+crm__segment_mixed(const crm_prep *prep, const crm_matrix *x, crm__seg_mixed *m, crm_error *err);
+void crm__segment_mixed_fini(crm__seg_mixed *m);
+/* Fit k-modes, k-prototypes or hierarchical on the cleaned x; sets k, inertia, n_iter and the
+ * training labels. */
+crm_status crm__segment_fit_algo(crm_segmenter *seg,
+                                 const crm_segment_params *p,
+                                 const crm_matrix *x,
+                                 const crm_progress *progress,
+                                 crm_error *err);
+crm_status crm__segment_assign_algo(const crm_segmenter *seg,
+                                    const crm_matrix *x,
+                                    int32_t *labels,
+                                    double *dist,
+                                    crm_error *err);
+
 crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,
                                       const crm_matrix *x,

@@ -5,6 +5,11 @@
  * f64 inertia, i32 n_iter, f64 bic, f64s seconds[4], str source, i32 curve_kmin,
  * i32 n_curve, f64s curve[n_curve].
  *
+ * Another algorithm than k-means writes its own section ("kmodes" or "hclust") in place of
+ * "kmeans", and a section "segalgo": u32 version (1), u32 algorithm (crm_segment_algo). A file
+ * without "segalgo" is a k-means segmentation, so files written before the other algorithms
+ * existed load unchanged, and k-means files are written exactly as before.
+ *
  * Loading cross-checks the sections (k and the dimension agree everywhere), so a file whose
  * sections were each valid but do not belong together is refused too. */
 #include <math.h>
@@ -18,6 +23,8 @@
 #define SEGMETA         "segmeta"
 #define SEGMETA_VERSION 1u
 #define SEGMENT_KIND    "segmentation"
+#define SEGALGO         "segalgo"
+#define SEGALGO_VERSION 1u
 
 static crm_status put_meta(const crm_segmenter *seg, crm_model_writer *w, crm_error *err)
 {
@@ -71,7 +78,22 @@ crm_status crm_segmenter_write(const crm_segmenter *seg, crm_model_writer *w, cr
 {
     crm_status rc = crm_prep_save(seg->prep, w, err);
     if (rc == CRM_OK) {
-        rc = crm_kmeans_save(seg->km, w, err);
+        if (seg->km != NULL) {
+            rc = crm_kmeans_save(seg->km, w, err);
+        } else if (seg->kmo != NULL) {
+            rc = crm_kmodes_save(seg->kmo, w, err);
+        } else {
+            rc = crm_hclust_save(seg->hc, w, err);
+        }
+    }
+    if (rc == CRM_OK && seg->algo != CRM_SEGMENT_ALGO_KMEANS) {
+        rc = crm_model_begin(w, SEGALGO, err);
+        if (rc == CRM_OK) {
+            rc = crm_model_put_u32(w, SEGALGO_VERSION, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_u32(w, (uint32_t)seg->algo, err);
+        }
     }
     if (rc == CRM_OK) {
         rc = crm_profile_save(seg->profile, w, err);
@@ -126,7 +148,7 @@ static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_er
     }
     (void)crm_section_get_i32(&s, &seg->curve_kmin);
     (void)crm_section_get_i32(&s, &seg->n_curve);
-    if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_ELBOW || seg->k < 1 ||
+    if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_AUTO || seg->k < 1 ||
         seg->n_rows < 0 || seg->n_curve < 0 || (size_t)seg->n_curve > (s.len - s.pos) / 8) {
         return corrupt(r, "section \"segmeta\" is malformed", err);
     }
@@ -139,6 +161,59 @@ static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_er
         (void)crm_section_get_f64s(&s, seg->curve, (size_t)seg->n_curve);
     }
     return crm_section_finish(&s, r, err);
+}
+
+static crm_status get_algo(const crm_model_reader *r, crm_segmenter *seg, crm_error *err)
+{
+    crm_section s;
+    uint32_t version = 0;
+    uint32_t algo = 0;
+    crm_status rc;
+    seg->algo = CRM_SEGMENT_ALGO_KMEANS;
+    if (!crm_model_reader_has(r, SEGALGO)) {
+        return CRM_OK;
+    }
+    rc = crm_model_section(r, SEGALGO, &s, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    (void)crm_section_get_u32(&s, &version);
+    (void)crm_section_get_u32(&s, &algo);
+    if (s.failed || version != SEGALGO_VERSION || algo > CRM_SEGMENT_ALGO_HIER) {
+        return corrupt(r, "section \"segalgo\" is malformed", err);
+    }
+    seg->algo = (crm_segment_algo)algo;
+    return crm_section_finish(&s, r, err);
+}
+
+static int32_t algo_k(const crm_segmenter *seg)
+{
+    return seg->km ? crm_kmeans_k(seg->km)
+                   : (seg->kmo ? crm_kmodes_k(seg->kmo) : crm_hclust_k(seg->hc));
+}
+
+/* Width of the cleaned matrix the algorithm reads. */
+static int32_t algo_dim(const crm_segmenter *seg)
+{
+    if (seg->km != NULL) {
+        return crm_kmeans_dim(seg->km);
+    }
+    if (seg->kmo != NULL) {
+        int32_t n_cat = 0;
+        /* the categorical columns must be the prep's categorical features, level for level */
+        for (int32_t j = 0; j < crm_prep_n_out(seg->prep); j++) {
+            int32_t f = crm_prep_out_feature(seg->prep, j);
+            if (crm_prep_feature_type(seg->prep, f) != CRM_COL_NUMERIC) {
+                n_cat++;
+            }
+        }
+        if (n_cat != crm_kmodes_n_cat(seg->kmo) ||
+            crm_prep_fitted_params(seg->prep).encode != CRM_ENCODE_ORDINAL) {
+            return -1;
+        }
+        return crm_kmodes_n_num(seg->kmo) + crm_kmodes_n_cat(seg->kmo);
+    }
+    return crm_hclust_dim(seg->hc);
 }
 
 crm_status crm_segmenter_read(const crm_model_reader *r, crm_segmenter **out, crm_error *err)
@@ -157,16 +232,25 @@ crm_status crm_segmenter_read(const crm_model_reader *r, crm_segmenter **out, cr
     }
     rc = get_meta(r, seg, err);
     if (rc == CRM_OK) {
+        rc = get_algo(r, seg, err);
+    }
+    if (rc == CRM_OK) {
         rc = crm_prep_load(r, &seg->prep, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_kmeans_load(r, &seg->km, err);
+        if (seg->algo == CRM_SEGMENT_ALGO_KMEANS) {
+            rc = crm_kmeans_load(r, &seg->km, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_HIER) {
+            rc = crm_hclust_load(r, &seg->hc, err);
+        } else {
+            rc = crm_kmodes_load(r, &seg->kmo, err);
+        }
     }
     if (rc == CRM_OK) {
         rc = crm_profile_load(r, &seg->profile, err);
     }
-    if (rc == CRM_OK && (crm_kmeans_k(seg->km) != seg->k || crm_profile_k(seg->profile) != seg->k ||
-                         crm_kmeans_dim(seg->km) != crm_prep_n_out(seg->prep))) {
+    if (rc == CRM_OK && (algo_k(seg) != seg->k || crm_profile_k(seg->profile) != seg->k ||
+                         algo_dim(seg) != crm_prep_n_out(seg->prep))) {
         rc = corrupt(r, "its sections disagree on the number of segments or features", err);
     }
     if (rc != CRM_OK) {

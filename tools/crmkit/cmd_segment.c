@@ -1,5 +1,6 @@
-/* cmd_segment.c: `crmkit segment`: clean a customer table, find the segments (k given, or
- * chosen by X-means or the elbow method), profile and name them, save the model. */
+/* cmd_segment.c: `crmkit segment`: clean a customer table, find the segments (k-means with k
+ * given or chosen by X-means or the elbow method; k-modes, k-prototypes or hierarchical
+ * clustering), profile and name them, save the model. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@ static void usage(FILE *fp)
     fprintf(
         fp,
         "usage: crmkit segment DATA.csv -o MODEL.crmk [--k N|auto] [--method xmeans|elbow]\n"
+        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier] [--linkage "
+        "ward|complete|average|single]\n"
+        "       [--cut-height H] [--gamma G] [--kmodes-init cao|huang|random] [--micro N]\n"
+        "       [--max-matrix-mb N]\n"
         "       [--kmin N] [--kmax N] [--features a,b,c] [--scale zscore|minmax|none]\n"
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
@@ -27,8 +32,23 @@ static void usage(FILE *fp)
         "save everything needed to assign new customers into one model file.\n\n"
         "options:\n"
         "  -o, --output FILE   model file to write (required)\n"
-        "  --k N|auto          number of segments, or auto to choose it (default auto)\n"
-        "  --method M          how auto chooses k: xmeans (BIC splitting, default) or elbow\n"
+        "  --algo A            kmeans (default), xmeans (k-means, k by X-means), kmodes\n"
+        "                      (categorical features, raw levels), kprototypes (mixed\n"
+        "                      features) or hier (agglomerative hierarchical clustering)\n"
+        "  --k N|auto          number of segments, or auto to choose it (default auto): for\n"
+        "                      kmodes/kprototypes the knee of the cost curve over kmin..kmax,\n"
+        "                      for hier the widest gap between successive merge heights\n"
+        "  --method M          how auto chooses k for kmeans: xmeans (BIC splitting, default)\n"
+        "                      or elbow\n"
+        "  --linkage L         hier: ward (default), complete, average or single\n"
+        "  --cut-height H      hier: cut the tree at this merge height instead of at k\n"
+        "  --max-matrix-mb N   hier: largest distance matrix (default 2048 MiB, 23,170 rows);\n"
+        "                      past it (or past 65,536 rows for single) the rows are first\n"
+        "                      grouped into k-means micro-clusters\n"
+        "  --micro N           hier: number of those micro-clusters (default 1000)\n"
+        "  --gamma G           kprototypes: weight of a categorical mismatch (default: half the\n"
+        "                      mean standard deviation of the scaled numeric features)\n"
+        "  --kmodes-init I     kmodes/kprototypes: cao (default, deterministic), huang or random\n"
         "  --kmin N, --kmax N  range for auto (default 2 and 30)\n"
         "  --features LIST     comma-separated columns (default: every numeric column except\n"
         "                      ids, the churn flag and \"segment\")\n"
@@ -43,7 +63,8 @@ static void usage(FILE *fp)
         "                      in original units, one row per centre; sets k)\n"
         "  --max-iter N        Lloyd iterations per run (default 300)\n"
         "  --tol T             convergence tolerance (default 1e-4; 0 = until labels stop)\n"
-        "  --n-init N          k-means++ seedings, the best is kept (default 1)\n"
+        "  --n-init N          seedings, the best is kept (default 1; kmeans, and kmodes /\n"
+        "                      kprototypes with huang or random)\n"
         "  --threads N         threads (default: all); never changes the result\n"
         "  --names FILE        segment names, one per line, in segment-number order\n"
         "  --tier-by COLUMN    name segments Platinum, Gold, Silver, Bronze by the mean of this\n"
@@ -65,6 +86,11 @@ typedef struct seg_opts {
     const char *features;
     bool k_auto;
     bool k_given;
+    bool algo_given;
+    bool xmeans;
+    bool linkage_given;
+    bool hier_opts;
+    bool kmodes_opts;
     bool method_given;
     bool json;
     bool quiet;
@@ -129,6 +155,62 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         }
         p->method = strcmp(v, "xmeans") == 0 ? CRM_SEGMENT_XMEANS : CRM_SEGMENT_ELBOW;
         o->method_given = true;
+    } else if ((v = seg_opt(argc, argv, i, "--algo", &miss))) {
+        static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier" };
+        o->algo_given = true;
+        o->xmeans = strcmp(v, "xmeans") == 0;
+        if (o->xmeans) {
+            p->algo = CRM_SEGMENT_ALGO_KMEANS;
+        } else if (parse_enum(v, algos, 4, &e)) {
+            p->algo = (crm_segment_algo)e;
+        } else {
+            return cli_usage_error("segment",
+                                   "--algo is kmeans, xmeans, kmodes, kprototypes or hier, got "
+                                   "\"%s\"",
+                                   v);
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--linkage", &miss))) {
+        e = crm_linkage_parse(v);
+        if (e < 0) {
+            return cli_usage_error("segment",
+                                   "--linkage is ward, complete, average or single, got \"%s\"", v);
+        }
+        p->hclust.linkage = (crm_linkage)e;
+        o->hier_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--cut-height", &miss))) {
+        if (!cli_parse_double(v, &p->cut_height) || !(p->cut_height > 0) || isinf(p->cut_height)) {
+            return cli_usage_error("segment", "--cut-height needs a number > 0, got \"%s\"", v);
+        }
+        o->hier_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--max-matrix-mb", &miss))) {
+        if (!cli_parse_int(v, 1, INT64_C(1) << 30, &iv)) {
+            return cli_usage_error("segment",
+                                   "--max-matrix-mb needs a whole number >= 1, got "
+                                   "\"%s\"",
+                                   v);
+        }
+        p->hclust.max_bytes = iv * 1048576;
+        o->hier_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--micro", &miss))) {
+        if (!cli_parse_int(v, 2, 1000000, &iv)) {
+            return cli_usage_error("segment", "--micro needs a whole number >= 2, got \"%s\"", v);
+        }
+        p->hclust.n_micro = (int32_t)iv;
+        o->hier_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--gamma", &miss))) {
+        if (!cli_parse_double(v, &p->kmodes.gamma) || !(p->kmodes.gamma >= 0) ||
+            isinf(p->kmodes.gamma)) {
+            return cli_usage_error("segment", "--gamma needs a number >= 0, got \"%s\"", v);
+        }
+        o->kmodes_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--kmodes-init", &miss))) {
+        static const char *const inits[] = { "cao", "huang", "random" };
+        if (!parse_enum(v, inits, 3, &e)) {
+            return cli_usage_error("segment", "--kmodes-init is cao, huang or random, got \"%s\"",
+                                   v);
+        }
+        p->kmodes.init = (crm_kmodes_init)e;
+        o->kmodes_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
             return cli_usage_error("segment", "--kmin needs a whole number >= 1, got \"%s\"", v);
@@ -220,6 +302,51 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     if (o->k_given && !o->k_auto && p->k < 1) {
         return cli_usage_error("segment", "--k must be at least 1, got %d", (int)p->k);
     }
+    if (o->hier_opts && p->algo != CRM_SEGMENT_ALGO_HIER) {
+        return cli_usage_error("segment", "--linkage, --cut-height, --max-matrix-mb and --micro "
+                                          "are for --algo hier");
+    }
+    if (o->kmodes_opts && p->algo != CRM_SEGMENT_ALGO_KMODES &&
+        p->algo != CRM_SEGMENT_ALGO_KPROTOTYPES) {
+        return cli_usage_error("segment", "--gamma and --kmodes-init are for --algo kmodes or "
+                                          "kprototypes");
+    }
+    if (o->method_given && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
+        return cli_usage_error("segment",
+                               "--method chooses k for k-means; --k auto chooses it "
+                               "for --algo %s",
+                               crm_segment_algo_name(p->algo));
+    }
+    if (o->xmeans && o->k_given && !o->k_auto) {
+        return cli_usage_error("segment", "--algo xmeans chooses k: use it without --k or with "
+                                          "--k auto");
+    }
+    if (o->xmeans && o->method_given && p->method != CRM_SEGMENT_XMEANS) {
+        return cli_usage_error("segment", "--algo xmeans and --method elbow disagree");
+    }
+    if (o->init != NULL && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
+        return cli_usage_error("segment", "--init gives k-means centres; it is not for --algo %s",
+                               crm_segment_algo_name(p->algo));
+    }
+    if (p->cut_height > 0) {
+        if (o->k_given) {
+            return cli_usage_error("segment", "--cut-height and --k both say where to cut");
+        }
+        p->method = CRM_SEGMENT_FIXED;
+        return -1;
+    }
+    if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
+        if (o->k_auto || !o->k_given) {
+            p->method = CRM_SEGMENT_AUTO;
+            if (p->kmax < p->kmin) {
+                return cli_usage_error("segment", "--kmax (%d) is below --kmin (%d)", (int)p->kmax,
+                                       (int)p->kmin);
+            }
+        } else {
+            p->method = CRM_SEGMENT_FIXED;
+        }
+        return -1;
+    }
     if (o->method_given && o->k_given && !o->k_auto) {
         return cli_usage_error("segment", "--method chooses k: use it with --k auto");
     }
@@ -245,7 +372,56 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
 
 static const char *method_name(crm_segment_method m)
 {
-    return m == CRM_SEGMENT_XMEANS ? "xmeans" : (m == CRM_SEGMENT_ELBOW ? "elbow" : "fixed");
+    return m == CRM_SEGMENT_XMEANS  ? "xmeans"
+           : m == CRM_SEGMENT_ELBOW ? "elbow"
+           : m == CRM_SEGMENT_AUTO  ? "auto"
+                                    : "fixed";
+}
+
+/* The algorithm's own numbers for the JSON summary. */
+static void json_algo(cli_json *j, const crm_segmenter *seg)
+{
+    const crm_hclust *h = crm_segmenter_hclust(seg);
+    const crm_kmodes *km = crm_segmenter_kmodes(seg);
+    cli_json_key(j, "algo");
+    cli_json_str(j, crm_segment_algo_name(crm_segmenter_algo(seg)));
+    if (h != NULL) {
+        cli_json_key(j, "linkage");
+        cli_json_str(j, crm_linkage_name(crm_hclust_linkage_used(h)));
+        cli_json_key(j, "micro_clusters");
+        cli_json_int(j, crm_hclust_n_micro(h));
+        cli_json_key(j, "cut_height");
+        if (isnan(crm_hclust_cut_at(h))) {
+            cli_json_null(j);
+        } else {
+            cli_json_num(j, crm_hclust_cut_at(h));
+        }
+    }
+    if (km != NULL) {
+        cli_json_key(j, "cost");
+        cli_json_num(j, crm_kmodes_cost_value(km));
+        cli_json_key(j, "numeric_features");
+        cli_json_int(j, crm_kmodes_n_num(km));
+        cli_json_key(j, "categorical_features");
+        cli_json_int(j, crm_kmodes_n_cat(km));
+        if (crm_kmodes_n_num(km) > 0 && crm_kmodes_n_cat(km) > 0) {
+            cli_json_key(j, "gamma");
+            cli_json_num(j, crm_kmodes_gamma(km));
+        }
+    }
+}
+
+/* Past the memory guard the tree is built on micro-clusters: say so. */
+static void note_micro(FILE *fp, const crm_segmenter *seg, const crm_segment_params *p)
+{
+    const crm_hclust *h = crm_segmenter_hclust(seg);
+    if (h != NULL && crm_hclust_n_micro(h) > 0) {
+        fprintf(fp,
+                "note: %lld rows are more than hierarchical clustering takes directly (%lld for "
+                "%s linkage); the tree was built on %d k-means micro-clusters\n",
+                (long long)crm_hclust_n_rows(h), (long long)crm_hclust_max_rows(&p->hclust),
+                crm_linkage_name(crm_hclust_linkage_used(h)), (int)crm_hclust_n_micro(h));
+    }
 }
 
 static void print_json(const crm_segmenter *seg,
@@ -265,6 +441,7 @@ static void print_json(const crm_segmenter *seg,
     cli_json_int(&j, k);
     cli_json_key(&j, "method");
     cli_json_str(&j, method_name(crm_segmenter_method(seg)));
+    json_algo(&j, seg);
     cli_json_key(&j, "rows");
     cli_json_int(&j, crm_segmenter_n_rows(seg));
     cli_json_key(&j, "iterations");
@@ -328,12 +505,30 @@ static void print_json(const crm_segmenter *seg,
     cli_json_end(&j);
 }
 
-static void print_text(const crm_segmenter *seg, const seg_opts *o, double load_seconds)
+static void print_text(const crm_segmenter *seg,
+                       const seg_opts *o,
+                       double load_seconds,
+                       const crm_segment_params *p)
 {
-    printf("%lld customers of %s in %d segments (%s), inertia %.6g after %d iterations\n",
-           (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
-           method_name(crm_segmenter_method(seg)), crm_segmenter_inertia(seg),
-           (int)crm_segmenter_n_iter(seg));
+    crm_segment_algo a = crm_segmenter_algo(seg);
+    if (a == CRM_SEGMENT_ALGO_KMEANS) {
+        printf("%lld customers of %s in %d segments (%s), inertia %.6g after %d iterations\n",
+               (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
+               method_name(crm_segmenter_method(seg)), crm_segmenter_inertia(seg),
+               (int)crm_segmenter_n_iter(seg));
+    } else if (a == CRM_SEGMENT_ALGO_HIER) {
+        printf("%lld customers of %s in %d segments (hier, %s linkage, k %s), sum of squares "
+               "%.6g\n",
+               (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
+               crm_linkage_name(crm_hclust_linkage_used(crm_segmenter_hclust(seg))),
+               method_name(crm_segmenter_method(seg)), crm_segmenter_inertia(seg));
+        note_micro(stdout, seg, p);
+    } else {
+        printf("%lld customers of %s in %d segments (%s, k %s), cost %.6g after %d passes\n",
+               (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
+               crm_segment_algo_name(a), method_name(crm_segmenter_method(seg)),
+               crm_segmenter_inertia(seg), (int)crm_segmenter_n_iter(seg));
+    }
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
            o->labels ? o->labels : "");
@@ -413,8 +608,9 @@ static int run(const seg_opts *o, crm_segment_params *p)
     if (code == CLI_EX_OK) {
         if (o->json) {
             print_json(seg, o, load_seconds, p);
+            note_micro(stderr, seg, p);
         } else {
-            print_text(seg, o, load_seconds);
+            print_text(seg, o, load_seconds, p);
         }
     }
     crm_segmenter_free(seg);

@@ -1,0 +1,542 @@
+/* hclust_linkage.c: the linkage matrix of a set of points (crm_hclust_linkage).
+ *
+ * Ward, complete, average: nearest-neighbour chain (Murtagh, "A survey of recent advances in
+ * hierarchical clustering algorithms", The Computer Journal 26(4), 1983; Mullner, "Modern
+ * hierarchical, agglomerative clustering algorithms", arXiv:1109.2378, 2011). Complete and
+ * average work on the condensed matrix of Euclidean distances, updated by the Lance-Williams
+ * formulas; Ward needs no matrix: its distance is a function of the clusters' centres and
+ * sizes, so the chain keeps those (O(n dim) memory, contiguous reads, about 3x faster). The chain
+ * grows from the lowest live index; the search from the chain's top prefers the previous element of
+ * the chain on ties, then the lowest index, so the merges are the ones scipy records.
+ *
+ * Single: Prim's minimum spanning tree, the distances computed when needed (O(n) memory).
+ *
+ * Both give merges in the order found; they are then sorted by height (stable) and relabelled
+ * with a union-find into scipy's form: a < b, new clusters numbered n, n + 1, ... */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <crmkit/hclust.h>
+
+#include "cluster_internal.h"
+#include "core/core_internal.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Index of pair (i, j), i < j, in the condensed matrix. */
+static inline size_t cidx(size_t n, size_t i, size_t j)
+{
+    return n * i - i * (i + 1) / 2 + j - i - 1;
+}
+
+static double euclid(const crm_matrix *x, int64_t i, int64_t j)
+{
+    return sqrt(crm__sq_dist(CRM_ROW(x, i), CRM_ROW(x, j), x->n_cols));
+}
+
+/* Stable sort of the merges by height, then scipy's labels and sizes. */
+static crm_status finish(double *z, int64_t n, const double *w, crm_error *err)
+{
+    int64_t m = n - 1;
+    int64_t *order = crm_mallocarray((size_t)(m > 0 ? m : 1), sizeof *order);
+    int64_t *tmp = crm_mallocarray((size_t)(m > 0 ? m : 1), sizeof *tmp);
+    double *zz = crm_mallocarray((size_t)(m > 0 ? m : 1) * 4, sizeof *zz);
+    int64_t *parent = crm_mallocarray((size_t)(2 * n), sizeof *parent);
+    double *size = crm_mallocarray((size_t)(2 * n), sizeof *size);
+    if (order == NULL || tmp == NULL || zz == NULL || parent == NULL || size == NULL) {
+        crm_free(order);
+        crm_free(tmp);
+        crm_free(zz);
+        crm_free(parent);
+        crm_free(size);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < m; i++) {
+        order[i] = i;
+    }
+    /* bottom-up merge sort on the heights (stable) */
+    for (int64_t width = 1; width < m; width *= 2) {
+        for (int64_t lo = 0; lo < m; lo += 2 * width) {
+            int64_t mid = lo + width < m ? lo + width : m;
+            int64_t hi = lo + 2 * width < m ? lo + 2 * width : m;
+            int64_t a = lo;
+            int64_t b = mid;
+            int64_t t = lo;
+            while (a < mid && b < hi) {
+                tmp[t++] = z[order[b] * 4 + 2] < z[order[a] * 4 + 2] ? order[b++] : order[a++];
+            }
+            while (a < mid) {
+                tmp[t++] = order[a++];
+            }
+            while (b < hi) {
+                tmp[t++] = order[b++];
+            }
+        }
+        memcpy(order, tmp, (size_t)m * sizeof *order);
+    }
+    for (int64_t i = 0; i < m; i++) {
+        memcpy(zz + i * 4, z + order[i] * 4, 4 * sizeof *zz);
+    }
+    for (int64_t i = 0; i < 2 * n; i++) {
+        parent[i] = i;
+        size[i] = (i < n) ? (w ? w[i] : 1.0) : 0.0;
+    }
+    for (int64_t i = 0; i < m; i++) {
+        int64_t ra = (int64_t)zz[i * 4];
+        int64_t rb = (int64_t)zz[i * 4 + 1];
+        while (parent[ra] != ra) {
+            parent[ra] = parent[parent[ra]];
+            ra = parent[ra];
+        }
+        while (parent[rb] != rb) {
+            parent[rb] = parent[parent[rb]];
+            rb = parent[rb];
+        }
+        z[i * 4] = (double)(ra < rb ? ra : rb);
+        z[i * 4 + 1] = (double)(ra < rb ? rb : ra);
+        z[i * 4 + 2] = zz[i * 4 + 2];
+        size[n + i] = size[ra] + size[rb];
+        z[i * 4 + 3] = size[n + i];
+        parent[ra] = n + i;
+        parent[rb] = n + i;
+    }
+    crm_free(order);
+    crm_free(tmp);
+    crm_free(zz);
+    crm_free(parent);
+    crm_free(size);
+    return CRM_OK;
+}
+
+/* Prim: merges (x, y, height) in the order the tree grows. */
+static crm_status single_linkage(const crm_matrix *x,
+                                 const double *w,
+                                 int nt,
+                                 const crm_progress *progress,
+                                 double *z,
+                                 crm_error *err)
+{
+    int64_t n = x->n_rows;
+    double *best = crm_mallocarray((size_t)n, sizeof *best);
+    unsigned char *done = crm_calloc((size_t)n, 1);
+    int64_t cur = 0;
+    (void)w;
+    (void)nt;
+    if (best == NULL || done == NULL) {
+        crm_free(best);
+        crm_free(done);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        best[i] = INFINITY;
+    }
+    for (int64_t k = 0; k < n - 1; k++) {
+        double dmin = INFINITY;
+        int64_t y = -1;
+        done[cur] = 1;
+#pragma omp parallel for schedule(static) num_threads(nt) if (n > 8192)
+        for (int64_t i = 0; i < n; i++) {
+            if (!done[i]) {
+                double d = euclid(x, cur, i);
+                if (d < best[i]) {
+                    best[i] = d;
+                }
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            if (!done[i] && (best[i] < dmin || y < 0)) {
+                dmin = best[i];
+                y = i;
+            }
+        }
+        z[k * 4] = (double)cur;
+        z[k * 4 + 1] = (double)y;
+        z[k * 4 + 2] = dmin;
+        z[k * 4 + 3] = 0.0;
+        cur = y;
+        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
+            crm_free(best);
+            crm_free(done);
+            return crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        }
+    }
+    crm_free(best);
+    crm_free(done);
+    return CRM_OK;
+}
+
+/* The distance matrix is touched all over at every merge: transparent huge pages save a page
+ * fault per 4 KiB when it is filled and most TLB misses afterwards. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (e > a) {
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* Lance-Williams update for complete and average linkage. */
+static inline double lance_williams(crm_linkage l, double dxi, double dyi, double nx, double ny)
+{
+    if (l == CRM_LINKAGE_COMPLETE) {
+        return dxi > dyi ? dxi : dyi;
+    }
+    return (nx * dxi + ny * dyi) / (nx + ny); /* average */
+}
+
+/* The working state of the chain: the condensed matrix d, where pair (i, j), i < j, sits at
+ * row[i] + j; the live clusters in increasing order (live[0..m)); sizes. */
+typedef struct nnc {
+    double *d;
+    int64_t *row;
+    int64_t *live;
+    int64_t m;
+    double *size;
+    int64_t n;
+} nnc;
+
+static inline double *at(const nnc *s, int64_t i, int64_t j)
+{
+    return i < j ? s->d + s->row[i] + j : s->d + s->row[j] + i;
+}
+
+/* Nearest live neighbour of c in live[lo..hi) (excluding c): strictly smaller values win, so
+ * the lowest index wins ties. */
+static void
+nearest_part(const nnc *s, int64_t c, int64_t lo, int64_t hi, double *best, int64_t *arg)
+{
+    double b = *best;
+    int64_t a = *arg;
+    int64_t t = lo;
+    const double *d = s->d;
+    for (; t < hi && s->live[t] < c; t++) {
+        int64_t i = s->live[t];
+        double v = d[s->row[i] + c];
+        if (v < b) {
+            b = v;
+            a = i;
+        }
+    }
+    if (t < hi && s->live[t] == c) {
+        t++;
+    }
+    {
+        const double *r = d + s->row[c];
+        for (; t < hi; t++) {
+            int64_t i = s->live[t];
+            double v = r[i];
+            if (v < b) {
+                b = v;
+                a = i;
+            }
+        }
+    }
+    *best = b;
+    *arg = a;
+}
+
+/* Nearest live neighbour of c; start is the preferred candidate on ties (or -1), then the
+ * lowest index. One thread: a parallel region per search (about 3n of them) costs more than
+ * it saves, badly so on a busy machine. */
+static int64_t nearest(const nnc *s, int64_t c, int64_t start, double *dist)
+{
+    double best = start >= 0 ? *at(s, c, start) : (double)INFINITY;
+    int64_t arg = start;
+    nearest_part(s, c, 0, s->m, &best, &arg);
+    *dist = best;
+    return arg;
+}
+
+static void drop_live(nnc *s, int64_t a)
+{
+    int64_t lo = 0;
+    int64_t hi = s->m;
+    while (lo < hi) { /* binary search: live is sorted */
+        int64_t mid = (lo + hi) / 2;
+        if (s->live[mid] < a) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    memmove(s->live + lo, s->live + lo + 1, (size_t)(s->m - lo - 1) * sizeof *s->live);
+    s->m--;
+}
+
+static crm_status nn_chain(const crm_matrix *x,
+                           const double *w,
+                           crm_linkage l,
+                           int nt,
+                           const crm_progress *progress,
+                           double *z,
+                           crm_error *err)
+{
+    int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
+    size_t n_pairs = (size_t)n * (size_t)(n - 1) / 2;
+    int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
+    int64_t len = 0;
+    crm_status rc = CRM_OK;
+    nnc s;
+    (void)nt;
+    s.n = n;
+    s.m = n;
+    s.d = crm_mallocarray(n_pairs, sizeof *s.d);
+    s.row = crm_mallocarray((size_t)n, sizeof *s.row);
+    s.live = crm_mallocarray((size_t)n, sizeof *s.live);
+    s.size = crm_mallocarray((size_t)n, sizeof *s.size);
+    if (s.d == NULL || s.row == NULL || s.live == NULL || s.size == NULL || chain == NULL) {
+        crm_free(s.d);
+        crm_free(s.row);
+        crm_free(s.live);
+        crm_free(s.size);
+        crm_free(chain);
+        return crm__error_set(err, CRM_ENOMEM,
+                              "out of memory for the distance matrix of %lld rows (%.1f GB)",
+                              (long long)n, (double)n_pairs * 8e-9);
+    }
+    advise_huge(s.d, n_pairs * sizeof *s.d);
+    for (int64_t i = 0; i < n; i++) {
+        s.row[i] = (int64_t)cidx((size_t)n, (size_t)i, (size_t)i + 1) - (i + 1);
+        s.live[i] = i;
+        s.size[i] = w ? w[i] : 1.0;
+    }
+    /* distances between the rows (or, weighted, between the micro-clusters' centres) */
+#pragma omp parallel for schedule(dynamic, 32) num_threads(nt) if (n > 512)
+    for (int64_t i = 0; i < n; i++) {
+        double *r = s.d + s.row[i];
+        const double *xi = CRM_ROW(x, i);
+        for (int64_t j = i + 1; j < n; j++) {
+            const double *xj = CRM_ROW(x, j);
+            double q = 0.0;
+            for (int64_t t = 0; t < dim; t++) {
+                double v = xi[t] - xj[t];
+                q += v * v;
+            }
+            r[j] = sqrt(q);
+        }
+    }
+    for (int64_t k = 0; k < n - 1; k++) {
+        int64_t a;
+        int64_t b;
+        double dab = 0.0;
+        double na;
+        double nb;
+        if (len == 0) {
+            chain[len++] = s.live[0];
+        }
+        for (;;) {
+            int64_t top = chain[len - 1];
+            int64_t prev = len > 1 ? chain[len - 2] : -1;
+            int64_t y = nearest(&s, top, prev, &dab);
+            if (len > 1 && y == prev) {
+                break;
+            }
+            chain[len++] = y;
+        }
+        a = chain[len - 1];
+        b = chain[len - 2];
+        len -= 2;
+        if (a > b) {
+            int64_t t = a;
+            a = b;
+            b = t;
+        }
+        na = s.size[a];
+        nb = s.size[b];
+        z[k * 4] = (double)a;
+        z[k * 4 + 1] = (double)b;
+        z[k * 4 + 2] = dab;
+        z[k * 4 + 3] = na + nb;
+        drop_live(&s, a); /* a is dropped, b becomes the union */
+        s.size[a] = 0.0;
+        s.size[b] = na + nb;
+        for (int64_t t = 0; t < s.m; t++) {
+            int64_t i = s.live[t];
+            if (i != b) {
+                double *ib = at(&s, i, b);
+                *ib = lance_williams(l, *at(&s, i, a), *ib, na, nb);
+            }
+        }
+        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
+            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+            break;
+        }
+    }
+    crm_free(s.d);
+    crm_free(s.row);
+    crm_free(s.live);
+    crm_free(s.size);
+    crm_free(chain);
+    return rc;
+}
+
+/* Ward without the matrix: the Lance-Williams Ward distance of two clusters is
+ * 2 n_a n_b / (n_a + n_b) |c_a - c_b|^2 (squared), so the chain can work on the clusters'
+ * centres and sizes (O(n dim) memory, every access contiguous), merging centres as weighted
+ * means. The same chain, ties and merges as on the matrix, up to rounding. */
+static inline double ward2(const double *c, const double *size, int64_t dim, int64_t i, int64_t j)
+{
+    const double *a = c + i * dim;
+    const double *b = c + j * dim;
+    double q = 0.0;
+    for (int64_t t = 0; t < dim; t++) {
+        double v = a[t] - b[t];
+        q += v * v;
+    }
+    return 2.0 * size[i] * size[j] / (size[i] + size[j]) * q;
+}
+
+static crm_status ward_vectors(const crm_matrix *x,
+                               const double *w,
+                               const crm_progress *progress,
+                               double *z,
+                               crm_error *err)
+{
+    int64_t n = x->n_rows;
+    int64_t dim = x->n_cols;
+    double *c = crm_mallocarray((size_t)n * (size_t)dim, sizeof *c);
+    double *size = crm_mallocarray((size_t)n, sizeof *size);
+    int64_t *live = crm_mallocarray((size_t)n, sizeof *live);
+    int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
+    int64_t m = n;
+    int64_t len = 0;
+    crm_status rc = CRM_OK;
+    if (c == NULL || size == NULL || live == NULL || chain == NULL) {
+        crm_free(c);
+        crm_free(size);
+        crm_free(live);
+        crm_free(chain);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(c + i * dim, CRM_ROW(x, i), (size_t)dim * sizeof *c);
+        size[i] = w ? w[i] : 1.0;
+        live[i] = i;
+    }
+    for (int64_t k = 0; k < n - 1; k++) {
+        int64_t a;
+        int64_t b;
+        double dab = 0.0;
+        double na;
+        double nb;
+        if (len == 0) {
+            chain[len++] = live[0];
+        }
+        for (;;) {
+            int64_t top = chain[len - 1];
+            int64_t prev = len > 1 ? chain[len - 2] : -1;
+            double best = prev >= 0 ? ward2(c, size, dim, top, prev) : (double)INFINITY;
+            int64_t y = prev;
+            for (int64_t t = 0; t < m; t++) {
+                int64_t i = live[t];
+                double v;
+                if (i == top) {
+                    continue;
+                }
+                v = ward2(c, size, dim, top, i);
+                if (v < best) {
+                    best = v;
+                    y = i;
+                }
+            }
+            dab = best;
+            if (len > 1 && y == prev) {
+                break;
+            }
+            chain[len++] = y;
+        }
+        a = chain[len - 1];
+        b = chain[len - 2];
+        len -= 2;
+        if (a > b) {
+            int64_t t = a;
+            a = b;
+            b = t;
+        }
+        na = size[a];
+        nb = size[b];
+        z[k * 4] = (double)a;
+        z[k * 4 + 1] = (double)b;
+        z[k * 4 + 2] = sqrt(dab);
+        z[k * 4 + 3] = na + nb;
+        for (int64_t t = 0; t < dim; t++) {
+            c[b * dim + t] = (na * c[a * dim + t] + nb * c[b * dim + t]) / (na + nb);
+        }
+        size[a] = 0.0;
+        size[b] = na + nb;
+        {
+            int64_t lo = 0;
+            int64_t hi = m;
+            while (lo < hi) {
+                int64_t mid = (lo + hi) / 2;
+                if (live[mid] < a) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            memmove(live + lo, live + lo + 1, (size_t)(m - lo - 1) * sizeof *live);
+            m--;
+        }
+        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
+            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+            break;
+        }
+    }
+    crm_free(c);
+    crm_free(size);
+    crm_free(live);
+    crm_free(chain);
+    return rc;
+}
+
+crm_status crm_hclust_linkage(const crm_matrix *x,
+                              const double *weights,
+                              crm_linkage linkage,
+                              const crm_progress *progress,
+                              double *z,
+                              crm_error *err)
+{
+    int nt = crm__cluster_threads(0);
+    crm_status rc;
+    if ((unsigned)linkage > CRM_LINKAGE_SINGLE) {
+        return crm__error_set(err, CRM_EINVAL, "unknown linkage %d", (int)linkage);
+    }
+    if (x->n_rows < 2) {
+        return crm__error_set(err, CRM_EDATA, "hierarchical clustering needs at least 2 rows");
+    }
+    rc = crm_matrix_check_finite(x, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    for (int64_t i = 0; weights != NULL && i < x->n_rows; i++) {
+        if (!(weights[i] >= 1.0) || isinf(weights[i])) {
+            return crm__error_set(err, CRM_EINVAL, "weight %lld is not a finite number >= 1",
+                                  (long long)i + 1);
+        }
+    }
+    if (linkage == CRM_LINKAGE_SINGLE) {
+        rc = single_linkage(x, weights, nt, progress, z, err);
+    } else if (linkage == CRM_LINKAGE_WARD) {
+        rc = ward_vectors(x, weights, progress, z, err);
+    } else {
+        rc = nn_chain(x, weights, linkage, nt, progress, z, err);
+    }
+    if (rc == CRM_OK) {
+        rc = finish(z, x->n_rows, weights, err);
+    }
+    return rc;
+}

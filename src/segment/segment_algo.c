@@ -1,0 +1,280 @@
+/* segment_algo.c: the segmenter's algorithms other than k-means: k-modes and k-prototypes
+ * (crmkit/kmodes.h) and hierarchical clustering (crmkit/hclust.h).
+ *
+ * k-modes and k-prototypes see categorical features as their raw levels: the cleaning is
+ * fitted with ordinal encoding, and each categorical output column is mapped back from its
+ * (possibly scaled) value to the level code. Numeric features stay cleaned and scaled, so
+ * k-prototypes' automatic gamma is half the mean standard deviation of the scaled columns.
+ * A level never seen in training is counted as missing by the cleaning, and with imputation
+ * it becomes the training's most frequent level. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <crmkit/segment.h>
+#include <crmkit/xmeans.h>
+
+#include "core/core_internal.h"
+#include "segment_internal.h"
+
+/* Split the cleaned matrix x into the numeric and categorical parts k-modes reads. */
+crm_status
+crm__segment_mixed(const crm_prep *prep, const crm_matrix *x, crm__seg_mixed *m, crm_error *err)
+{
+    int32_t n_out = crm_prep_n_out(prep);
+    int32_t nn = 0;
+    int32_t nc = 0;
+    memset(m, 0, sizeof *m);
+    for (int32_t j = 0; j < n_out; j++) {
+        int32_t f = crm_prep_out_feature(prep, j);
+        if (crm_prep_feature_type(prep, f) == CRM_COL_NUMERIC) {
+            nn++;
+        } else {
+            nc++;
+        }
+    }
+    m->num = crm_mallocarray((size_t)x->n_rows * (size_t)(nn > 0 ? nn : 1), sizeof *m->num);
+    m->cat = crm_mallocarray((size_t)x->n_rows * (size_t)(nc > 0 ? nc : 1), sizeof *m->cat);
+    m->levels = crm_mallocarray((size_t)(nc > 0 ? nc : 1), sizeof *m->levels);
+    if (m->num == NULL || m->cat == NULL || m->levels == NULL) {
+        crm__segment_mixed_fini(m);
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        const double *row = CRM_ROW(x, i);
+        int32_t a = 0;
+        int32_t b = 0;
+        for (int32_t j = 0; j < n_out; j++) {
+            int32_t f = crm_prep_out_feature(prep, j);
+            if (crm_prep_feature_type(prep, f) == CRM_COL_NUMERIC) {
+                m->num[i * nn + a++] = row[j];
+            } else {
+                double code = nearbyint(crm_prep_unscale(prep, j, row[j]));
+                int32_t nl = crm_prep_feature_n_levels(prep, f);
+                m->levels[b] = nl;
+                m->cat[i * nc + b++] = (code >= 0 && code < nl) ? (int32_t)code : 0;
+            }
+        }
+    }
+    if (x->n_rows == 0) {
+        for (int32_t j = 0, b = 0; j < n_out; j++) {
+            int32_t f = crm_prep_out_feature(prep, j);
+            if (crm_prep_feature_type(prep, f) != CRM_COL_NUMERIC) {
+                m->levels[b++] = crm_prep_feature_n_levels(prep, f);
+            }
+        }
+    }
+    m->x.n_rows = x->n_rows;
+    m->x.n_num = nn;
+    m->x.n_cat = nc;
+    m->x.num = nn > 0 ? m->num : NULL;
+    m->x.cat = nc > 0 ? m->cat : NULL;
+    m->x.n_levels = nc > 0 ? m->levels : NULL;
+    return CRM_OK;
+}
+
+void crm__segment_mixed_fini(crm__seg_mixed *m)
+{
+    crm_free(m->num);
+    crm_free(m->cat);
+    crm_free(m->levels);
+    memset(m, 0, sizeof *m);
+}
+
+static crm_kmodes_params kmodes_params(const crm_segment_params *p, int32_t k)
+{
+    crm_kmodes_params kp = p->kmodes;
+    kp.k = k;
+    kp.seed = p->kmeans.seed;
+    kp.n_init = p->kmeans.n_init;
+    kp.max_iter = p->kmeans.max_iter;
+    kp.n_threads = p->kmeans.n_threads;
+    return kp;
+}
+
+static crm_status fit_kmodes_k(const crm_segment_params *p,
+                               int32_t k,
+                               const crm_mixed *x,
+                               const crm_progress *progress,
+                               crm_kmodes **out,
+                               crm_error *err)
+{
+    crm_kmodes_params kp = kmodes_params(p, k);
+    crm_status rc = crm_kmodes_new(&kp, out, err);
+    if (rc == CRM_OK) {
+        rc = crm_kmodes_fit(*out, x, progress, err);
+    }
+    if (rc != CRM_OK) {
+        crm_kmodes_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* k-modes / k-prototypes with k given, or k at the knee of the cost curve over [kmin, kmax]
+ * (the knee rule of the elbow method, crm_elbow_knee). */
+static crm_status fit_kmodes(crm_segmenter *seg,
+                             const crm_segment_params *p,
+                             const crm_matrix *xm,
+                             const crm_progress *progress,
+                             crm_error *err)
+{
+    crm__seg_mixed m;
+    int32_t k = p->k;
+    crm_status rc;
+    int32_t n_cat = 0;
+    for (int32_t f = 0; f < crm_prep_n_features(seg->prep); f++) {
+        int cat = crm_prep_feature_type(seg->prep, f) != CRM_COL_NUMERIC;
+        n_cat += cat;
+        if (!cat && seg->algo == CRM_SEGMENT_ALGO_KMODES) {
+            crm__error_set(err, CRM_EINVAL,
+                           "k-modes clusters categorical features, and \"%s\" is numeric; use "
+                           "k-prototypes for mixed data",
+                           crm_prep_feature_name(seg->prep, f));
+            crm__error_field(err, crm_prep_feature_name(seg->prep, f));
+            return CRM_EINVAL;
+        }
+    }
+    (void)n_cat;
+    rc = crm__segment_mixed(seg->prep, xm, &m, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (seg->method != CRM_SEGMENT_FIXED) {
+        int32_t kmax = p->kmax;
+        if (kmax > xm->n_rows) {
+            kmax = (int32_t)xm->n_rows;
+        }
+        if (kmax < p->kmin + 2) {
+            rc = crm__error_set(err, CRM_EDATA, "%lld rows are too few to choose k in %d..%d",
+                                (long long)xm->n_rows, (int)p->kmin, (int)p->kmax);
+        } else {
+            seg->curve_kmin = p->kmin;
+            seg->n_curve = kmax - p->kmin + 1;
+            seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
+            if (seg->curve == NULL) {
+                rc = crm__error_nomem(err);
+            }
+        }
+        for (int32_t c = 0; rc == CRM_OK && c < seg->n_curve; c++) {
+            crm_kmodes *km = NULL;
+            rc = fit_kmodes_k(p, p->kmin + c, &m.x, NULL, &km, err);
+            if (rc == CRM_OK) {
+                seg->curve[c] = crm_kmodes_cost_value(km);
+            }
+            crm_kmodes_free(km);
+            if (rc == CRM_OK &&
+                !crm_progress_report(progress, "choosing k", (double)(c + 1) / seg->n_curve)) {
+                rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+            }
+        }
+        if (rc == CRM_OK) {
+            rc = crm_elbow_knee(seg->curve, seg->n_curve, p->kmin, &k, err);
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = fit_kmodes_k(p, k, &m.x, progress, &seg->kmo, err);
+    }
+    if (rc == CRM_OK) {
+        seg->k = k;
+        seg->inertia = crm_kmodes_cost_value(seg->kmo);
+        seg->n_iter = crm_kmodes_n_iter(seg->kmo);
+    }
+    crm__segment_mixed_fini(&m);
+    return rc;
+}
+
+static crm_status fit_hier(crm_segmenter *seg,
+                           const crm_segment_params *p,
+                           const crm_matrix *x,
+                           const crm_progress *progress,
+                           crm_error *err)
+{
+    crm_hclust_params hp = p->hclust;
+    crm_status rc;
+    int32_t k = p->k;
+    hp.seed = p->kmeans.seed;
+    hp.n_threads = p->kmeans.n_threads;
+    rc = crm_hclust_fit(&hp, x, progress, &seg->hc, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (p->cut_height > 0.0) {
+        rc = crm_hclust_cut_height(seg->hc, x, p->cut_height, err);
+    } else {
+        if (seg->method != CRM_SEGMENT_FIXED) {
+            rc = crm_hclust_auto_k(seg->hc, p->kmin, p->kmax, &k, err);
+        } else if (k > crm_hclust_n_leaves(seg->hc)) {
+            rc = crm__error_set(err, CRM_EINVAL, "k = %d is more than the %lld %s", (int)k,
+                                (long long)crm_hclust_n_leaves(seg->hc),
+                                crm_hclust_n_micro(seg->hc) ? "micro-clusters" : "rows");
+        }
+        if (rc == CRM_OK) {
+            rc = crm_hclust_cut_k(seg->hc, x, k, err);
+        }
+    }
+    if (rc == CRM_OK) {
+        seg->k = crm_hclust_k(seg->hc);
+        seg->inertia = crm_hclust_inertia(seg->hc);
+        seg->n_iter = 0;
+    }
+    return rc;
+}
+
+crm_status crm__segment_fit_algo(crm_segmenter *seg,
+                                 const crm_segment_params *p,
+                                 const crm_matrix *x,
+                                 const crm_progress *progress,
+                                 crm_error *err)
+{
+    const int32_t *l;
+    crm_status rc = seg->algo == CRM_SEGMENT_ALGO_HIER ? fit_hier(seg, p, x, progress, err)
+                                                       : fit_kmodes(seg, p, x, progress, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    seg->n_rows = x->n_rows;
+    seg->labels = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *seg->labels);
+    if (seg->labels == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (seg->hc != NULL) {
+        /* Every customer, training ones included, belongs to the segment of the nearest
+         * centre of the cut's clusters, so that assign reproduces the training labels (as
+         * for every segmentation model); the cut itself stays in crm_segmenter_hclust. */
+        double *dist = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *dist);
+        double total = 0.0;
+        if (dist == NULL) {
+            return crm__error_nomem(err);
+        }
+        rc = crm_hclust_assign(seg->hc, x, seg->labels, dist, err);
+        for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
+            total += dist[i];
+        }
+        crm_free(dist);
+        seg->inertia = total;
+        return rc;
+    }
+    l = crm_kmodes_labels(seg->kmo);
+    memcpy(seg->labels, l, (size_t)x->n_rows * sizeof *l);
+    return CRM_OK;
+}
+
+crm_status crm__segment_assign_algo(const crm_segmenter *seg,
+                                    const crm_matrix *x,
+                                    int32_t *labels,
+                                    double *dist,
+                                    crm_error *err)
+{
+    crm__seg_mixed m;
+    crm_status rc;
+    if (seg->algo == CRM_SEGMENT_ALGO_HIER) {
+        return crm_hclust_assign(seg->hc, x, labels, dist, err);
+    }
+    rc = crm__segment_mixed(seg->prep, x, &m, err);
+    if (rc == CRM_OK) {
+        rc = crm_kmodes_assign(seg->kmo, &m.x, labels, dist, err);
+    }
+    crm__segment_mixed_fini(&m);
+    return rc;
+}
