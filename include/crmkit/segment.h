@@ -26,8 +26,25 @@ typedef struct crm_segmenter crm_segmenter; /* opaque */
 typedef enum crm_segment_method {
     CRM_SEGMENT_FIXED = 0,  /* k given */
     CRM_SEGMENT_XMEANS = 1, /* k chosen by X-means in [kmin, kmax] (BIC splitting) */
-    CRM_SEGMENT_ELBOW = 2   /* k chosen at the knee of the inertia curve over [kmin, kmax] */
+    CRM_SEGMENT_ELBOW = 2,  /* k chosen at the knee of the inertia curve over [kmin, kmax] */
+    CRM_SEGMENT_SWEEP = 3   /* k-means for every k in [kmin, kmax], scored by SSE, BIC,
+                               silhouette, Calinski-Harabasz and Davies-Bouldin; the k with
+                               the highest silhouette (ties: fewer segments) */
 } crm_segment_method;
+
+/* One row of the k table of CRM_SEGMENT_SWEEP. The criteria are computed on the segments'
+ * own rows (outliers left out); silhouette on a seeded sample of 4,000 rows beyond that. */
+typedef struct crm_segment_kscore {
+    int32_t k;             /* centres k-means was run with */
+    int32_t segments;      /* segments left once clusters under min_share became outliers */
+    int64_t outliers;      /* rows of those clusters */
+    double smallest_share; /* share of all rows in the smallest segment (outliers included) */
+    double sse;            /* sum of squared distances to the segment centres */
+    double bic;            /* X-means BIC (crm_xmeans_bic; higher is better) */
+    double silhouette;     /* higher is better; NaN for one segment */
+    double ch;             /* Calinski-Harabasz, higher is better */
+    double db;             /* Davies-Bouldin, lower is better */
+} crm_segment_kscore;
 
 typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */
     const char *const *features;    /* n_features column names; NULL = the default features */
@@ -45,10 +62,16 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     const char *tier_by;      /* name segments by tiers of this column's mean; or NULL */
     const char *const *names; /* k names in label order; or NULL */
     int32_t n_names;
+    /* Minimum segment share when k is chosen (X-means, elbow, sweep; default 0.01): X-means
+     * splits no cluster into a part below it, and a cluster below it is removed from the
+     * segments: its rows are flagged outliers (crm_segmenter_outliers) and take the segment
+     * of their nearest centre. 0 turns this off (X-means exactly as the paper). */
+    double min_share;
 } crm_segment_params;
 
-/** Defaults: default features, crm_prep_params_default(), k 8 fixed, kmin 2, kmax 30,
- *  crm_kmeans_params_default(), no centres, no names. */
+/** Defaults: default features, crm_prep_params_default() with the log transform on skewed
+ *  features (CRM_TRANSFORM_AUTO), k 8 fixed, kmin 2, kmax 12, crm_kmeans_params_default(), no
+ *  centres, no names, min_share 0.01. */
 CRM_API crm_segment_params crm_segment_params_default(void);
 /** CRM_EINVAL naming the first bad field. */
 CRM_API crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err);
@@ -114,6 +137,13 @@ CRM_API double crm_segmenter_inertia(const crm_segmenter *seg);
 CRM_API int32_t crm_segmenter_n_iter(const crm_segmenter *seg);
 /** BIC of the final model (X-means only; NaN otherwise). */
 CRM_API double crm_segmenter_bic(const crm_segmenter *seg);
+/** The k table of CRM_SEGMENT_SWEEP (*n rows, k = kmin upwards) and in *chosen the row picked;
+ *  NULL for other methods and loaded models. */
+CRM_API const crm_segment_kscore *
+crm_segmenter_k_table(const crm_segmenter *seg, int32_t *n, int32_t *chosen);
+/** Outlier flags of the training rows (1 = the row's cluster was under min_share), or NULL
+ *  when there is none or the model was loaded; *n_outliers (may be NULL) gets their count. */
+CRM_API const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outliers);
 /** Elbow curve (inertia for k = kmin..kmax, *n entries; NULL unless elbow was used). */
 CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n);
 /** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */

@@ -131,7 +131,7 @@ static int run(const char *model, const char *data, const char *out, bool json, 
             code = cli_fail(&err);
         } else {
             double seconds = now() - t0;
-            code = seg_write_labels(out, t, labels);
+            code = seg_write_labels(out, t, labels, crm_segmenter_profile(seg), NULL, true);
             if (code == CLI_EX_OK && unseen > 0) {
                 fprintf(stderr,
                         "crmkit: warning: %lld category values of %s were not seen when the "

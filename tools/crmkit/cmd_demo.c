@@ -97,7 +97,8 @@ segment(const demo_paths *dp, const crm_table *t, uint64_t seed, bool quiet, crm
     if (rc != CRM_OK) {
         return cli_fail(&err);
     }
-    return seg_write_labels(dp->labels, t, crm_segmenter_labels(*seg));
+    return seg_write_labels(dp->labels, t, crm_segmenter_labels(*seg),
+                            crm_segmenter_profile(*seg), crm_segmenter_outliers(*seg, NULL), true);
 }
 
 static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)

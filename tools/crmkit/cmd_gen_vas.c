@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "rules_cli.h"
+#include "segcli.h"
 
 #define KIND "gen vas"
 
@@ -133,7 +134,7 @@ static crm_status read_labels(const char *path,
     int64_t n;
     crm_status rc;
     opt.format = CRM_FIM_FORMAT_LONG;
-    opt.item_col = "segment";
+    opt.item_col = seg_labels_name_col(path);
     rc = crm_fim_db_read(path, &opt, NULL, labels, err);
     if (rc != CRM_OK) {
         return rc;

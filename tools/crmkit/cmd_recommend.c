@@ -427,7 +427,7 @@ int cmd_recommend(int argc, char **argv)
             fprintf(stderr, "crmkit recommend: no segment \"%s\" in %s; it has:", o.segment,
                     o.rules_path);
             for (int32_t k = 0; k < crm_rules_n_sets(r); k++) {
-                fprintf(stderr, " %s", crm_rules_set_name(r, k));
+                fprintf(stderr, "%s \"%s\"", k ? "," : "", crm_rules_set_name(r, k));
             }
             fputc('\n', stderr);
             crm_rules_free(r);

@@ -63,6 +63,7 @@ typedef struct seg_opts {
     bool k_auto;
     bool k_given;
     bool method_given;
+    bool kmin_given;
     bool json;
     bool quiet;
 } seg_opts;
@@ -121,16 +122,30 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         }
         p->k = o->k_auto ? 0 : (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--method", &miss))) {
-        if (strcmp(v, "xmeans") != 0 && strcmp(v, "elbow") != 0) {
-            return cli_usage_error("segment", "--method is xmeans or elbow, got \"%s\"", v);
+        static const char *const methods[] = { "", "xmeans", "elbow", "sweep" };
+        if (!parse_enum(v, methods, 4, &e) || e == 0) {
+            return cli_usage_error("segment", "--method is sweep, xmeans or elbow, got \"%s\"",
+                                   v);
         }
-        p->method = strcmp(v, "xmeans") == 0 ? CRM_SEGMENT_XMEANS : CRM_SEGMENT_ELBOW;
+        p->method = (crm_segment_method)e;
         o->method_given = true;
+    } else if ((v = seg_opt(argc, argv, i, "--min-share", &miss))) {
+        if (!cli_parse_double(v, &p->min_share) || !(p->min_share >= 0 && p->min_share < 0.5)) {
+            return cli_usage_error("segment", "--min-share needs a share in [0, 0.5), got \"%s\"",
+                                   v);
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--transform", &miss))) {
+        static const char *const transforms[] = { "none", "log", "auto" };
+        if (!parse_enum(v, transforms, 3, &e)) {
+            return cli_usage_error("segment", "--transform is log, none or auto, got \"%s\"", v);
+        }
+        p->prep.transform = (crm_transform)e;
     } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
             return cli_usage_error("segment", "--kmin needs a whole number >= 1, got \"%s\"", v);
         }
         p->kmin = (int32_t)iv;
+        o->kmin_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--kmax", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
             return cli_usage_error("segment", "--kmax needs a whole number >= 1, got \"%s\"", v);
@@ -228,7 +243,10 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     }
     if ((o->k_auto || !o->k_given) && o->init == NULL) {
         if (!o->method_given) {
-            p->method = CRM_SEGMENT_XMEANS;
+            p->method = CRM_SEGMENT_SWEEP;
+        }
+        if (!o->kmin_given && p->method == CRM_SEGMENT_SWEEP) {
+            p->kmin = 3; /* two groups are a split, not a segmentation a campaign can use */
         }
         if (p->kmax < p->kmin) {
             return cli_usage_error("segment", "--kmax (%d) is below --kmin (%d)", (int)p->kmax,
@@ -242,7 +260,73 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
 
 static const char *method_name(crm_segment_method m)
 {
-    return m == CRM_SEGMENT_XMEANS ? "xmeans" : (m == CRM_SEGMENT_ELBOW ? "elbow" : "fixed");
+    static const char *const names[] = { "fixed", "xmeans", "elbow", "sweep" };
+    return (unsigned)m <= CRM_SEGMENT_SWEEP ? names[m] : "?";
+}
+
+static void json_k_table(cli_json *j, const crm_segmenter *seg)
+{
+    int32_t n = 0;
+    int32_t chosen = -1;
+    int64_t n_out = 0;
+    const crm_segment_kscore *t = crm_segmenter_k_table(seg, &n, &chosen);
+    (void)crm_segmenter_outliers(seg, &n_out);
+    cli_json_key(j, "outliers");
+    cli_json_int(j, n_out);
+    if (t == NULL) {
+        return;
+    }
+    cli_json_key(j, "k_rule");
+    cli_json_str(j, "highest silhouette; ties: fewer segments");
+    cli_json_key(j, "k_table");
+    cli_json_open_arr(j);
+    for (int32_t r = 0; r < n; r++) {
+        cli_json_open_obj(j);
+        cli_json_key(j, "k");
+        cli_json_int(j, t[r].k);
+        cli_json_key(j, "segments");
+        cli_json_int(j, t[r].segments);
+        cli_json_key(j, "outliers");
+        cli_json_int(j, t[r].outliers);
+        cli_json_key(j, "smallest_share");
+        cli_json_num(j, t[r].smallest_share);
+        cli_json_key(j, "sse");
+        cli_json_num(j, t[r].sse);
+        cli_json_key(j, "bic");
+        cli_json_num(j, t[r].bic);
+        cli_json_key(j, "silhouette");
+        cli_json_num(j, t[r].silhouette);
+        cli_json_key(j, "calinski_harabasz");
+        cli_json_num(j, t[r].ch);
+        cli_json_key(j, "davies_bouldin");
+        cli_json_num(j, t[r].db);
+        cli_json_key(j, "chosen");
+        cli_json_bool(j, r == chosen);
+        cli_json_close_obj(j);
+    }
+    cli_json_close_arr(j);
+}
+
+/* The k table of the sweep, one line per k tried. */
+static void print_k_table(const crm_segmenter *seg)
+{
+    int32_t n = 0;
+    int32_t chosen = -1;
+    const crm_segment_kscore *t = crm_segmenter_k_table(seg, &n, &chosen);
+    if (t == NULL) {
+        return;
+    }
+    printf("choosing k: the highest silhouette wins (ties: fewer segments); clusters under the\n"
+           "minimum share are outliers, not segments\n");
+    printf("%4s %8s %8s %9s %12s %14s %10s %12s %8s\n", "k", "segments", "outliers",
+           "smallest", "SSE", "BIC", "silhouette", "CH", "DB");
+    for (int32_t r = 0; r < n; r++) {
+        printf("%4d %8d %8lld %8.1f%% %12.6g %14.8g %10.4f %12.6g %8.4f%s\n", (int)t[r].k,
+               (int)t[r].segments, (long long)t[r].outliers, 100.0 * t[r].smallest_share,
+               t[r].sse, t[r].bic, t[r].silhouette, t[r].ch, t[r].db,
+               r == chosen ? "  <- chosen" : "");
+    }
+    printf("\n");
 }
 
 static void print_json(const crm_segmenter *seg,
@@ -284,6 +368,7 @@ static void print_json(const crm_segmenter *seg,
         cli_json_key(&j, "bic");
         cli_json_num(&j, crm_segmenter_bic(seg));
     }
+    json_k_table(&j, seg);
     if (curve != NULL) {
         cli_json_key(&j, "elbow_kmin");
         cli_json_int(&j, kmin);
@@ -334,6 +419,7 @@ static void print_text(const crm_segmenter *seg, const seg_opts *o, double load_
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
            o->labels ? o->labels : "");
+    print_k_table(seg);
     seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
 }
 
@@ -402,7 +488,8 @@ static int run(const seg_opts *o, crm_segment_params *p)
         }
     }
     if (code == CLI_EX_OK && o->labels != NULL) {
-        code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg));
+        code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg),
+                                crm_segmenter_profile(seg), crm_segmenter_outliers(seg, NULL), true);
         if (code != CLI_EX_OK) {
             (void)remove(o->out); /* all or nothing: no model without its labels */
         }

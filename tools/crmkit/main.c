@@ -43,6 +43,7 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    cli_wait_policy(argc, argv);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);

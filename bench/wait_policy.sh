@@ -1,0 +1,72 @@
+#!/bin/sh
+# wait_policy.sh: crmkit's default threads against --threads 1, on an idle machine and beside
+# a CPU-bound load on every core (one `yes >/dev/null` per core), for `segment` and
+# `train --algo gbt` on the telco table and on generated customers.
+#
+# Three settings per job: "default" (what a user gets: waiting threads sleep, see
+# tools/crmkit/waitpolicy.c), "spin" (the old libgomp default, kept by setting the marker
+# that stops the restart) and "t1" (--threads 1). Each time is the median of REPS runs of the
+# whole command. Prints one table row per job and load, with default / t1 (the target under
+# load: <= 1.3) and spin / t1.
+#
+# usage: bench/wait_policy.sh [CRMKIT] [ROWS] [REPS]   (defaults build/crmkit 1000000 3)
+set -eu
+CRMKIT=${1:-build/crmkit}
+ROWS=${2:-1000000}
+REPS=${3:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TELCO=$HERE/../tests/data/telco_churn.csv.gz
+WORK=$(mktemp -d)
+LOADPIDS=""
+cleanup() {
+    for p in $LOADPIDS; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_NUM_THREADS CRMKIT_WAIT_POLICY_SET
+
+"$CRMKIT" gen customers -o "$WORK/cust.csv" --rows "$ROWS" --quiet
+
+# median wall seconds of REPS runs of "$@"
+timed() {
+    i=0
+    : >"$WORK/times"
+    while [ "$i" -lt "$REPS" ]; do
+        s=$(date +%s.%N)
+        "$@" >/dev/null 2>&1
+        e=$(date +%s.%N)
+        echo "$e - $s" | bc >>"$WORK/times"
+        i=$((i + 1))
+    done
+    sort -g "$WORK/times" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+}
+
+job() { # name, then the crmkit arguments
+    name=$1
+    shift
+    d=$(timed "$CRMKIT" "$@")
+    sp=$(timed env CRMKIT_WAIT_POLICY_SET=1 "$CRMKIT" "$@")
+    t1=$(timed "$CRMKIT" "$@" --threads 1)
+    echo "| $name | $LOADNAME | $d | $sp | $t1 | $(echo "scale=2; $d / $t1" | bc) | $(echo "scale=2; $sp / $t1" | bc) |"
+}
+
+jobs() {
+    job "segment telco" segment "$TELCO" -o "$WORK/m.crmk" --quiet
+    job "train gbt telco" train "$TELCO" --target Churn --algo gbt --quiet
+    job "segment $ROWS" segment "$WORK/cust.csv" -o "$WORK/m.crmk" --quiet
+    job "train gbt $ROWS" train "$WORK/cust.csv" --target churn --drop subscriber_id --algo gbt --quiet
+}
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+echo "| job | load | default s | spin s | --threads 1 s | default / t1 | spin / t1 |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+LOADNAME=idle
+jobs
+n=0
+while [ "$n" -lt "$(nproc)" ]; do
+    yes >/dev/null &
+    LOADPIDS="$LOADPIDS $!"
+    n=$((n + 1))
+done
+LOADNAME="$(nproc) x yes"
+jobs
