@@ -3,11 +3,12 @@
 # a CPU-bound load on every core (one `yes >/dev/null` per core), for `segment` and
 # `train --algo gbt` on the telco table and on generated customers.
 #
-# Three settings per job: "default" (what a user gets: waiting threads sleep, see
-# tools/crmkit/waitpolicy.c), "spin" (the old libgomp default, kept by setting the marker
-# that stops the restart) and "t1" (--threads 1). Each time is the median of REPS runs of the
-# whole command. Prints one table row per job and load, with default / t1 (the target under
-# load: <= 1.3) and spin / t1.
+# Four settings per job: "default" (what a user gets: waiting threads sleep and the team has
+# the idle cores, see tools/crmkit/waitpolicy.c), "passive" (sleeping waiters, every core:
+# OMP_WAIT_POLICY=passive OMP_NUM_THREADS=<cores>), "spin" (the old libgomp default, kept by
+# setting the marker that stops the restart) and "t1" (--threads 1). Each time is the best of
+# REPS runs of the whole command. Prints one table row per job and load, with default / t1
+# (the target under load: <= 1.3), passive / t1 and spin / t1.
 #
 # usage: bench/wait_policy.sh [CRMKIT] [ROWS] [REPS]   (defaults build/crmkit 1000000 3)
 set -eu
@@ -38,16 +39,19 @@ timed() {
         echo "$e - $s" | bc >>"$WORK/times"
         i=$((i + 1))
     done
-    sort -g "$WORK/times" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+    sort -g "$WORK/times" | head -n 1 | awk '{printf "%.3f", $1}'
 }
+
+r() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
 
 job() { # name, then the crmkit arguments
     name=$1
     shift
     d=$(timed "$CRMKIT" "$@")
+    pa=$(timed env OMP_WAIT_POLICY=passive OMP_NUM_THREADS="$(nproc)" "$CRMKIT" "$@")
     sp=$(timed env CRMKIT_WAIT_POLICY_SET=1 "$CRMKIT" "$@")
     t1=$(timed "$CRMKIT" "$@" --threads 1)
-    echo "| $name | $LOADNAME | $d | $sp | $t1 | $(echo "scale=2; $d / $t1" | bc) | $(echo "scale=2; $sp / $t1" | bc) |"
+    echo "| $name | $LOADNAME (load avg $(cut -d' ' -f1 /proc/loadavg)) |" $d | $pa | $sp | $t1 | $(r "$d" "$t1") | $(r "$pa" "$t1") | $(r "$sp" "$t1") |"
 }
 
 jobs() {
@@ -58,8 +62,8 @@ jobs() {
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
-echo "| job | load | default s | spin s | --threads 1 s | default / t1 | spin / t1 |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| job | load | default s | passive s | spin s | --threads 1 s | default / t1 | passive / t1 | spin / t1 |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 LOADNAME=idle
 jobs
 n=0

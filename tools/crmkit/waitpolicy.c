@@ -1,49 +1,131 @@
-/* waitpolicy.c: OpenMP threads that sleep, not spin, while they wait, without the user
- * setting anything.
+/* waitpolicy.c: OpenMP threads that sleep, not spin, while they wait, and no more threads than
+ * there are idle cores, without the user setting anything.
  *
- * libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, in its own constructor, before
- * main() runs; with neither set, a waiting thread spins for about 300,000 rounds before it
- * sleeps. On a machine shared with other work that spinning takes the core from the thread
- * that has the work, and `crmkit train --algo gbt` on the telco table took 5-11 s beside a
- * load on both cores against 0.6 s with one thread. A setenv() in main() is too late, and so
- * is a constructor in the program (libgomp's runs first) or a .preinit_array function (glibc
- * sets the environment again after it: measured, the threads still spin).
+ * libgomp reads OMP_WAIT_POLICY, GOMP_SPINCOUNT and OMP_NUM_THREADS once, in its own
+ * constructor, before main() runs; with no wait policy set, a waiting thread spins for about
+ * 300,000 rounds before it sleeps. On a machine shared with other work that spinning takes the
+ * core from the thread that has the work: `crmkit train --algo gbt` on the telco table took
+ * 5-11 s beside a load on both cores against 0.6 s with one thread. A setenv() in main() is
+ * too late, and so is a constructor in the program (libgomp's runs first) or a
+ * .preinit_array function (glibc sets the environment again after it: measured, the threads
+ * still spin).
  *
- * So the program starts itself once more: when neither variable is set (the user's choice
- * always wins) and more than one thread can run, it sets OMP_WAIT_POLICY=passive and a marker
- * and executes /proc/self/exe with the same arguments. The marker makes a second restart
- * impossible even if the environment could not be changed; a failed exec just goes on with
- * the spinning default. The cost is one exec, about a millisecond. Thread counts are not
- * touched: --threads and OMP_NUM_THREADS still decide them. */
+ * So the program starts itself once more, with
+ * - OMP_WAIT_POLICY=passive, unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT;
+ * - OMP_NUM_THREADS = N with --threads N, so that OpenBLAS's matrix products (which size
+ *   their team by it) keep to N threads as well; unless the user set OMP_NUM_THREADS;
+ * - OMP_NUM_THREADS = the cores not busy with other work, when the user set neither
+ *   OMP_NUM_THREADS nor --threads and some cores are busy. Busy cores are counted from the
+ *   kernel's count of runnable tasks (/proc/loadavg, field 4), the least of five samples
+ *   1 ms apart, less this process; at least 1 thread. Even sleeping waiters lose when a
+ *   team's threads must take turns with other programs on the same cores (each parallel
+ *   region waits for its slowest, descheduled thread), so on a loaded machine fewer threads
+ *   are faster. Results never depend on the thread count.
+ * A marker variable makes a second restart impossible; a failed exec goes on as before. The
+ * cost is one exec and 4 ms of sampling. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 #define MARKER "CRMKIT_WAIT_POLICY_SET"
 
-/* True when every OpenMP team has one thread, so the wait policy does not matter. --threads 1
- * is not enough: OpenBLAS's products still run on omp_get_max_threads() threads. */
-static bool one_thread(void)
+/* Runnable tasks on the machine now (including this one), or -1. */
+static long runnable(void)
 {
-    const char *env = getenv("OMP_NUM_THREADS");
-    if (env != NULL && strcmp(env, "1") == 0) {
-        return true;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    double a, b, c;
+    long run = -1, total;
+    if (fp == NULL) {
+        return -1;
     }
-    return sysconf(_SC_NPROCESSORS_ONLN) == 1;
+    if (fscanf(fp, "%lf %lf %lf %ld/%ld", &a, &b, &c, &run, &total) != 5) {
+        run = -1;
+    }
+    fclose(fp);
+    return run;
+}
+
+/* Cores free for this program: online cores less the other runnable tasks (least of five
+ * samples), at least 1; 0 when it cannot be told. */
+static long free_cores(long n_cpu)
+{
+    long least = -1;
+    for (int i = 0; i < 5; i++) {
+        long r = runnable();
+        struct timespec ms = { 0, 1000000L };
+        if (r >= 1 && (least < 0 || r < least)) {
+            least = r;
+        }
+        if (i < 4) {
+            (void)nanosleep(&ms, NULL);
+        }
+    }
+    if (least < 1) {
+        return 0;
+    }
+    least = n_cpu - (least - 1);
+    return least < 1 ? 1 : (least > n_cpu ? n_cpu : least);
+}
+
+/* The value of --threads N (the last one), 0 when absent or 0 ("all"), -1 when unreadable. */
+static long threads_option(int argc, char **argv)
+{
+    long n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            v = argv[i + 1];
+        } else if (strncmp(argv[i], "--threads=", 10) == 0) {
+            v = argv[i] + 10;
+        }
+        if (v != NULL) {
+            char *end;
+            n = strtol(v, &end, 10);
+            n = (*end != '\0' || n < 0 || n > 4096) ? -1 : n;
+        }
+    }
+    return n;
 }
 
 void cli_wait_policy(int argc, char **argv)
 {
-    if (getenv(MARKER) != NULL || getenv("OMP_WAIT_POLICY") != NULL ||
-        getenv("GOMP_SPINCOUNT") != NULL || one_thread() || argc < 1) {
+    long n_cpu = sysconf(_SC_NPROCESSORS_ONLN);
+    bool policy = getenv("OMP_WAIT_POLICY") == NULL && getenv("GOMP_SPINCOUNT") == NULL;
+    bool threads = false;
+    char buf[24];
+    if (getenv(MARKER) != NULL || argc < 1 || n_cpu <= 1) {
         return;
     }
-    if (setenv(MARKER, "1", 1) != 0 || setenv("OMP_WAIT_POLICY", "passive", 1) != 0) {
+    if (getenv("OMP_NUM_THREADS") == NULL) {
+        long n = threads_option(argc, argv);
+        if (n > 0) {
+            threads = true; /* --threads N holds for OpenBLAS's products too */
+        } else if (n == 0) {
+            n = free_cores(n_cpu);
+            threads = n >= 1 && n < n_cpu;
+        }
+        if (threads) {
+            snprintf(buf, sizeof buf, "%ld", n);
+        }
+    }
+    if (!policy && !threads) {
+        return;
+    }
+    if (setenv(MARKER, "1", 1) != 0 ||
+        (policy && setenv("OMP_WAIT_POLICY", "passive", 1) != 0) ||
+        (threads && setenv("OMP_NUM_THREADS", buf, 1) != 0)) {
         return;
     }
     (void)execv("/proc/self/exe", argv);
     /* Not restarted (no /proc): go on as before; the marker stops any later try. */
-    (void)unsetenv("OMP_WAIT_POLICY");
+    if (policy) {
+        (void)unsetenv("OMP_WAIT_POLICY");
+    }
+    if (threads) {
+        (void)unsetenv("OMP_NUM_THREADS");
+    }
 }
