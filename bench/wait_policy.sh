@@ -51,7 +51,7 @@ job() { # name, then the crmkit arguments
     pa=$(timed env OMP_WAIT_POLICY=passive OMP_NUM_THREADS="$(nproc)" "$CRMKIT" "$@")
     sp=$(timed env CRMKIT_WAIT_POLICY_SET=1 "$CRMKIT" "$@")
     t1=$(timed "$CRMKIT" "$@" --threads 1)
-    echo "| $name | $LOADNAME (load avg $(cut -d' ' -f1 /proc/loadavg)) |" $d | $pa | $sp | $t1 | $(r "$d" "$t1") | $(r "$pa" "$t1") | $(r "$sp" "$t1") |"
+    echo "| $name | $LOADNAME (load avg $(cut -d" " -f1 /proc/loadavg)) | $d | $pa | $sp | $t1 | $(r "$d" "$t1") | $(r "$pa" "$t1") | $(r "$sp" "$t1") |"
 }
 
 jobs() {
