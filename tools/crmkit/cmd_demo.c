@@ -1,5 +1,5 @@
 /* cmd_demo.c: `crmkit demo`: the whole pipeline on built-in data, in well under a minute:
- * generate customers, segment them with k chosen automatically (elbow method), show the profiles,
+ * generate customers, segment them with k chosen automatically (silhouette sweep), show the profiles,
  * write the labels and the model, then hand over to the basket and churn steps. */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: crmkit demo [--dir DIR] [--rows N] [--seed S] [--quiet]\n\n"
             "Run crmkit end to end on generated telecom customers: write them as CSV, find the\n"
-            "segments with k chosen by the elbow method, print the segment profiles, save the "
+            "segments with k chosen by the silhouette sweep, print the segment profiles, save the "
             "model and\n"
             "the labels, then run the basket-analysis and churn-prediction steps on the same\n"
             "customers. Everything goes into DIR.\n\n"
@@ -79,11 +79,11 @@ segment(const demo_paths *dp, const crm_table *t, uint64_t seed, bool quiet, crm
     crm_status rc;
     /* Usage columns are heavy-tailed: winsorise at 1 and 99 % so a few extreme users do not
      * get segments of their own. */
-    /* The elbow over 2..10 gives a handful of segments that read well in a table; X-means
-     * (crmkit segment --k auto) splits this heavy-tailed data further. */
-    p.method = CRM_SEGMENT_ELBOW;
-    p.kmin = 2;
-    p.kmax = 10;
+    /* As `crmkit segment --k auto`: k-means for k = 3..12, the highest silhouette wins;
+     * clusters under 1% are outliers, skewed columns are log-transformed. */
+    p.method = CRM_SEGMENT_SWEEP;
+    p.kmin = 3;
+    p.kmax = 12;
     p.prep.cap_low_pct = 1;
     p.prep.cap_high_pct = 99;
     p.kmeans.seed = seed;
@@ -123,7 +123,7 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
         code = segment(&dp, t, seed, quiet, &seg);
     }
     if (code == CLI_EX_OK) {
-        printf("\n== segmentation: the elbow method chose k = %d in %.2f s (inertia %.6g, %d "
+        printf("\n== segmentation: the silhouette sweep chose k = %d in %.2f s (inertia %.6g, %d "
                "iterations)\n",
                (int)crm_segmenter_k(seg), now() - t1, crm_segmenter_inertia(seg),
                (int)crm_segmenter_n_iter(seg));
