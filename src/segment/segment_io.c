@@ -50,7 +50,8 @@ static crm_status put_meta(const crm_segmenter *seg, crm_model_writer *w, crm_er
         rc = crm_model_put_f64(w, seg->bic, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, seg->seconds, SEG_T_COUNT, err);
+        static const double none[SEG_T_COUNT];
+        rc = crm_model_put_f64s(w, crm_model_stamp() ? seg->seconds : none, SEG_T_COUNT, err);
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_str(w, seg->source ? seg->source : "", err);

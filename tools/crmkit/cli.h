@@ -73,6 +73,11 @@ void cli_progress_done(cli_progress *p);
 char **cli_split_list(const char *s, char sep, int32_t *n);
 void cli_free_list(char **list);
 
+/* v as the shortest %g text that reads back (strtod) to exactly v: the least precision in
+ * 1..17 that round-trips (round-tripping holds for every precision above the least, so it is
+ * found by bisection). Returns the length; buf needs 32 bytes. */
+int cli_format_double(char *buf, size_t size, double v);
+
 /* Parse whole-string numbers from options; false on junk or out of range. */
 bool cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_parse_double(const char *s, double *out);

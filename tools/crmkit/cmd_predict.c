@@ -91,10 +91,12 @@ static void put_rows(FILE *fp,
         fputc(',', fp);
         put_csv_text(fp, crm_classifier_class_name(c, best));
         for (int32_t j = 0; with_proba && j < k; j++) {
-            fprintf(fp, ",%.6g", p[j]);
+            (void)cli_format_double(buf, sizeof buf, p[j]);
+            fprintf(fp, ",%s", buf);
         }
         if (with_proba && k == 2) {
-            fprintf(fp, ",%.6g", p[1]);
+            (void)cli_format_double(buf, sizeof buf, p[1]);
+            fprintf(fp, ",%s", buf);
         }
         fputc('\n', fp);
     }
