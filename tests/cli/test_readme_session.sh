@@ -37,4 +37,13 @@ head -n 1 labels.csv | grep -q '^subscriber_id,segment,segment_name,outlier$' ||
 grep -q "rules of segment Gold" "out$n.txt" || fail "recommend did not use the Gold rules: $(cat "out$n.txt")"
 # Per-segment rules: the rules CSV names at least three distinct segments.
 [ "$(tail -n +2 rules.csv | cut -d, -f1 | sort -u | wc -l)" -ge 3 ] || fail "rules.csv: $(head -n 3 rules.csv)"
+
+# The README's example error message is the one crmkit gives for the case it describes.
+want=$(awk '/^leaves a partial file behind. Errors name/ { on = 1 } on && /^crmkit: / { print; exit }' "$README")
+[ -n "$want" ] || fail "README example error not found"
+awk -F, -v OFS=, 'NR == 1042 { $17 = "unknown" } { print }' customers.csv >bad.csv && mv bad.csv customers.csv
+"$CRMKIT" segment customers.csv -o bad.crmk 2>err.txt
+[ $? = 65 ] || fail "the README's bad cell does not exit 65"
+[ "$(cat err.txt)" = "$want" ] || fail "README error example: got $(cat err.txt)"
+[ -e bad.crmk ] && fail "a model was left behind"
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
