@@ -613,3 +613,8 @@ crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out, cr
     *out = nb;
     return CRM_OK;
 }
+
+const double *crm_nbayes_log_prior(const crm_nbayes *nb)
+{
+    return nb != NULL ? nb->log_prior : NULL;
+}
