@@ -7,7 +7,7 @@
 # the idle cores, see tools/crmkit/waitpolicy.c), "passive" (sleeping waiters, every core:
 # OMP_WAIT_POLICY=passive OMP_NUM_THREADS=<cores>), "spin" (the old libgomp default, kept by
 # setting the marker that stops the restart) and "t1" (--threads 1). Each time is the best of
-# REPS runs of the whole command. Prints one table row per job and load, with default / t1
+
 # (the target under load: <= 1.3), passive / t1 and spin / t1.
 #
 # usage: bench/wait_policy.sh [CRMKIT] [ROWS] [REPS]   (defaults build/crmkit 1000000 3)
