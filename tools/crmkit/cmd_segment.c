@@ -132,12 +132,14 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         }
         p->k = o->k_auto ? 0 : (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--method", &miss))) {
-        static const char *const methods[] = { "", "xmeans", "elbow", "sweep" };
-        if (!parse_enum(v, methods, 4, &e) || e == 0) {
+        static const char *const methods[] = { "sweep", "xmeans", "elbow" };
+        static const crm_segment_method values[] = { CRM_SEGMENT_SWEEP, CRM_SEGMENT_XMEANS,
+                                                     CRM_SEGMENT_ELBOW };
+        if (!parse_enum(v, methods, 3, &e)) {
             return cli_usage_error("segment", "--method is sweep, xmeans or elbow, got \"%s\"",
                                    v);
         }
-        p->method = (crm_segment_method)e;
+        p->method = values[e];
         o->method_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--min-share", &miss))) {
         if (!cli_parse_double(v, &p->min_share) || !(p->min_share >= 0 && p->min_share < 0.5)) {
@@ -270,7 +272,7 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
 
 static const char *method_name(crm_segment_method m)
 {
-    static const char *const names[] = { "fixed", "xmeans", "elbow", "sweep" };
+    static const char *const names[] = { "fixed", "xmeans", "elbow", "auto", "sweep" };
     return (unsigned)m <= CRM_SEGMENT_SWEEP ? names[m] : "?";
 }
 
