@@ -10,11 +10,13 @@
 
 # (the target under load: <= 1.3), passive / t1 and spin / t1.
 #
-# usage: bench/wait_policy.sh [CRMKIT] [ROWS] [REPS]   (defaults build/crmkit 1000000 3)
+# usage: bench/wait_policy.sh [CRMKIT] [ROWS] [REPS] [REPS_BIG]
+#        (defaults build/crmkit 1000000 3 1; REPS_BIG rounds for the ROWS-customer jobs)
 set -eu
 CRMKIT=${1:-build/crmkit}
 ROWS=${2:-1000000}
 REPS=${3:-3}
+REPS_BIG=${4:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TELCO=$HERE/../tests/data/telco_churn.csv.gz
 WORK=$(mktemp -d)
@@ -57,14 +59,17 @@ job() { # name, then the crmkit arguments
 jobs() {
     job "segment telco" segment "$TELCO" -o "$WORK/m.crmk" --quiet
     job "train gbt telco" train "$TELCO" --target Churn --algo gbt --quiet
+    REPS0=$REPS
+    REPS=$REPS_BIG
     job "segment $ROWS" segment "$WORK/cust.csv" -o "$WORK/m.crmk" --quiet
     job "train gbt $ROWS" train "$WORK/cust.csv" --target churn --drop subscriber_id --algo gbt --quiet
+    REPS=$REPS0
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 echo "| job | load | default s | passive s | spin s | --threads 1 s | default / t1 | passive / t1 | spin / t1 |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-LOADNAME=idle
+LOADNAME="no added load"
 jobs
 n=0
 while [ "$n" -lt "$(nproc)" ]; do

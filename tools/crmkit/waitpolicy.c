@@ -16,13 +16,13 @@
  *   their team by it) keep to N threads as well; unless the user set OMP_NUM_THREADS;
  * - OMP_NUM_THREADS = the cores not busy with other work, when the user set neither
  *   OMP_NUM_THREADS nor --threads and some cores are busy. Busy cores are counted from the
- *   kernel's count of runnable tasks (/proc/loadavg, field 4), the least of five samples
- *   1 ms apart, less this process; at least 1 thread. Even sleeping waiters lose when a
+ *   kernel's count of runnable tasks (/proc/loadavg, field 4), the median of five samples
+ *   2 ms apart, less this process; at least 1 thread. Even sleeping waiters lose when a
  *   team's threads must take turns with other programs on the same cores (each parallel
  *   region waits for its slowest, descheduled thread), so on a loaded machine fewer threads
  *   are faster. Results never depend on the thread count.
  * A marker variable makes a second restart impossible; a failed exec goes on as before. The
- * cost is one exec and 4 ms of sampling. */
+ * cost is one exec and 8 ms of sampling. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,26 +49,33 @@ static long runnable(void)
     return run;
 }
 
-/* Cores free for this program: online cores less the other runnable tasks (least of five
- * samples), at least 1; 0 when it cannot be told. */
+/* Cores free for this program: online cores less the other runnable tasks (the median of
+ * five samples 2 ms apart, so neither a momentary dip nor a momentary burst decides), at
+ * least 1; 0 when it cannot be told. */
 static long free_cores(long n_cpu)
 {
-    long least = -1;
+    long r[5];
+    int n = 0;
     for (int i = 0; i < 5; i++) {
-        long r = runnable();
-        struct timespec ms = { 0, 1000000L };
-        if (r >= 1 && (least < 0 || r < least)) {
-            least = r;
+        struct timespec ms = { 0, 2000000L };
+        long v = runnable();
+        if (v >= 1) {
+            int j = n++;
+            while (j > 0 && r[j - 1] > v) { /* insertion: r stays sorted */
+                r[j] = r[j - 1];
+                j--;
+            }
+            r[j] = v;
         }
         if (i < 4) {
             (void)nanosleep(&ms, NULL);
         }
     }
-    if (least < 1) {
+    if (n == 0) {
         return 0;
     }
-    least = n_cpu - (least - 1);
-    return least < 1 ? 1 : (least > n_cpu ? n_cpu : least);
+    n = (int)(n_cpu - (r[n / 2] - 1));
+    return n < 1 ? 1 : (n > n_cpu ? n_cpu : n);
 }
 
 /* The value of --threads N (the last one), 0 when absent or 0 ("all"), -1 when unreadable. */
