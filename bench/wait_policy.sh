@@ -1,10 +1,11 @@
 #!/bin/sh
 # wait_policy.sh: crmkit's default threads against --threads 1, on an idle machine and beside
-# a CPU-bound load on every core (one `yes >/dev/null` per core), for `segment` and
-# `train --algo gbt` on the telco table and on generated customers.
+# a CPU-bound load on every core (one shell busy loop per core: no output, so nothing can
+# fill a disk), for `segment` and `train --algo gbt` on the telco table and on generated
+# customers.
 #
-# Four settings per job: "default" (what a user gets: waiting threads sleep and the team has
-# the idle cores, see tools/crmkit/waitpolicy.c), "passive" (sleeping waiters, every core:
+# Four settings per job: "default" (what a user gets: waiting threads sleep, every core, see
+# tools/crmkit/waitpolicy.c), "passive" (the same set by hand:
 # OMP_WAIT_POLICY=passive OMP_NUM_THREADS=<cores>), "spin" (the old libgomp default, kept by
 # setting the marker that stops the restart) and "t1" (--threads 1). Each time is the best of
 
@@ -73,9 +74,9 @@ LOADNAME="no added load"
 jobs
 n=0
 while [ "$n" -lt "$(nproc)" ]; do
-    yes >/dev/null &
+    sh -c 'while :; do :; done' &
     LOADPIDS="$LOADPIDS $!"
     n=$((n + 1))
 done
-LOADNAME="$(nproc) x yes"
+LOADNAME="$(nproc) busy loops"
 jobs

@@ -53,7 +53,7 @@ static void usage(FILE *fp)
         "  --max-iter N        Lloyd iterations per run (default 300)\n"
         "  --tol T             convergence tolerance (default 1e-4; 0 = until labels stop)\n"
         "  --n-init N          k-means++ seedings, the best is kept (default 1)\n"
-        "  --threads N         threads (default: the idle cores); never changes the result\n"
+        "  --threads N         threads (default: all); never changes the result\n"
         "  --names FILE        segment names, one per line, in segment-number order\n"
         "  --tier-by COLUMN    name segments Platinum, Gold, Silver, Bronze by the mean of this\n"
         "                      column (default: revenue when there is such a column; none = off)\n"

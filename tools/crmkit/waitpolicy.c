@@ -1,5 +1,5 @@
-/* waitpolicy.c: OpenMP threads that sleep, not spin, while they wait, and no more threads than
- * there are idle cores, without the user setting anything.
+/* waitpolicy.c: OpenMP threads that sleep, not spin, while they wait, without the user
+ * setting anything.
  *
  * libgomp reads OMP_WAIT_POLICY, GOMP_SPINCOUNT and OMP_NUM_THREADS once, in its own
  * constructor, before main() runs; with no wait policy set, a waiting thread spins for about
@@ -13,70 +13,20 @@
  * So the program starts itself once more, with
  * - OMP_WAIT_POLICY=passive, unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT;
  * - OMP_NUM_THREADS = N with --threads N, so that OpenBLAS's matrix products (which size
- *   their team by it) keep to N threads as well; unless the user set OMP_NUM_THREADS;
- * - OMP_NUM_THREADS = the cores not busy with other work, when the user set neither
- *   OMP_NUM_THREADS nor --threads and some cores are busy. Busy cores are counted from the
- *   kernel's count of runnable tasks (/proc/loadavg, field 4), the median of five samples
- *   2 ms apart, less this process; at least 1 thread. Even sleeping waiters lose when a
- *   team's threads must take turns with other programs on the same cores (each parallel
- *   region waits for its slowest, descheduled thread), so on a loaded machine fewer threads
- *   are faster. Results never depend on the thread count.
- * A marker variable makes a second restart impossible; a failed exec goes on as before. The
- * cost is one exec and 8 ms of sampling. */
+ *   their team by it) keep to N threads as well; unless the user set OMP_NUM_THREADS.
+ * The thread count is otherwise left alone (every core): a version that took only the cores
+ * not busy with other work (runnable tasks in /proc/loadavg) measured slower under load than
+ * sleeping waiters on every core (bench/results/wait_policy.md), as more threads get more of
+ * the scheduler's shares. A marker variable makes a second restart impossible; a failed exec
+ * goes on as before. The cost is one exec, about a millisecond. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 #define MARKER "CRMKIT_WAIT_POLICY_SET"
-
-/* Runnable tasks on the machine now (including this one), or -1. */
-static long runnable(void)
-{
-    FILE *fp = fopen("/proc/loadavg", "r");
-    double a, b, c;
-    long run = -1, total;
-    if (fp == NULL) {
-        return -1;
-    }
-    if (fscanf(fp, "%lf %lf %lf %ld/%ld", &a, &b, &c, &run, &total) != 5) {
-        run = -1;
-    }
-    fclose(fp);
-    return run;
-}
-
-/* Cores free for this program: online cores less the other runnable tasks (the median of
- * five samples 2 ms apart, so neither a momentary dip nor a momentary burst decides), at
- * least 1; 0 when it cannot be told. */
-static long free_cores(long n_cpu)
-{
-    long r[5];
-    int n = 0;
-    for (int i = 0; i < 5; i++) {
-        struct timespec ms = { 0, 2000000L };
-        long v = runnable();
-        if (v >= 1) {
-            int j = n++;
-            while (j > 0 && r[j - 1] > v) { /* insertion: r stays sorted */
-                r[j] = r[j - 1];
-                j--;
-            }
-            r[j] = v;
-        }
-        if (i < 4) {
-            (void)nanosleep(&ms, NULL);
-        }
-    }
-    if (n == 0) {
-        return 0;
-    }
-    n = (int)(n_cpu - (r[n / 2] - 1));
-    return n < 1 ? 1 : (n > n_cpu ? n_cpu : n);
-}
 
 /* The value of --threads N (the last one), 0 when absent or 0 ("all"), -1 when unreadable. */
 static long threads_option(int argc, char **argv)
@@ -109,12 +59,7 @@ void cli_wait_policy(int argc, char **argv)
     }
     if (getenv("OMP_NUM_THREADS") == NULL) {
         long n = threads_option(argc, argv);
-        if (n > 0) {
-            threads = true; /* --threads N holds for OpenBLAS's products too */
-        } else if (n == 0) {
-            n = free_cores(n_cpu);
-            threads = n >= 1 && n < n_cpu;
-        }
+        threads = n > 0; /* --threads N holds for OpenBLAS's products too */
         if (threads) {
             snprintf(buf, sizeof buf, "%ld", n);
         }
