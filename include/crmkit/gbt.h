@@ -98,6 +98,9 @@ CRM_API int32_t crm_gbt_tree_n_leaves(const crm_gbt *g, int32_t t);
 CRM_API const double *crm_gbt_train_loss(const crm_gbt *g);
 /** The same on the validation part, or NULL when early stopping was off. */
 CRM_API const double *crm_gbt_validation_loss(const crm_gbt *g);
+/** Splits on each feature over all trees into counts[n_features] (caller-owned). The model
+ *  file keeps no split gains, so this is the importance a saved model can tell. */
+CRM_API void crm_gbt_split_counts(const crm_gbt *g, int64_t *counts);
 
 /** Save into sections whose tags start with tag (at most 8 characters; NULL = "gbt"): tag
  *  itself holds sizes and scores, tag + ".nodes" the trees. Errors: CRM_ESTATE, CRM_EINVAL,

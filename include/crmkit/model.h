@@ -39,6 +39,12 @@ typedef struct crm_section {
 /* ---- writing ---- */
 
 /** Start a model of the given kind (at most 15 characters). Errors: CRM_EINVAL, CRM_ENOMEM. */
+/** Whether model files record run facts (fit times). Off by default, so the same inputs,
+ *  options and seed give a byte-identical file that can be diffed, cached and versioned;
+ *  `--stamp` turns it on for the process. Fit times are reported by --json either way. */
+CRM_API void crm_model_set_stamp(int on);
+CRM_API int crm_model_stamp(void);
+
 CRM_API crm_status crm_model_writer_new(const char *kind, crm_model_writer **out, crm_error *err);
 CRM_API void crm_model_writer_free(crm_model_writer *w); /* NULL is a no-op */
 /** Open a new section; the previous one, if any, is closed. Tags (1 to 16 printable

@@ -79,6 +79,8 @@ CRM_API int32_t crm_nbayes_n_levels(const crm_nbayes *nb, int64_t j);
  *  n_classes values; NULL for a categorical column or an unfitted model. */
 CRM_API const double *crm_nbayes_theta(const crm_nbayes *nb, int64_t j);
 CRM_API const double *crm_nbayes_var(const crm_nbayes *nb, int64_t j);
+/** Borrowed log class priors (n_classes values); NULL for an unfitted model. */
+CRM_API const double *crm_nbayes_log_prior(const crm_nbayes *nb);
 
 /** Save into the section tag of w (NULL: "nbayes") / load it back from r. Loading checks every
  *  count and value: a damaged section is CRM_EFORMAT. */

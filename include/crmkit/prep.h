@@ -36,6 +36,20 @@ typedef enum crm_encode {
     CRM_ENCODE_ORDINAL = 1
 } crm_encode;
 
+/* A log transform of numeric features, after capping and before scaling:
+ * x -> sign(x) ln(1 + |x|) (log1p for the non-negative counts and amounts of customer
+ * tables, defined for any value). With AUTO a feature is transformed when the skewness of its
+ * cleaned training column (Fisher-Pearson, g1 = m3 / m2^1.5) exceeds CRM_PREP_SKEW_THRESHOLD:
+ * a right tail long enough to let a few customers decide the distances. Profiles and
+ * crm_prep_unscale map values back to original units. */
+typedef enum crm_transform {
+    CRM_TRANSFORM_NONE = 0,
+    CRM_TRANSFORM_LOG = 1, /* every numeric feature */
+    CRM_TRANSFORM_AUTO = 2 /* numeric features with skewness > CRM_PREP_SKEW_THRESHOLD */
+} crm_transform;
+
+#define CRM_PREP_SKEW_THRESHOLD 1.0
+
 typedef struct crm_prep_params {
     crm_impute impute;
     double cap_low_pct;  /* percentile floor, e.g. 1; 0 = no floor */
@@ -43,6 +57,7 @@ typedef struct crm_prep_params {
     int outlier_flags;   /* add a 0/1 column per numeric feature: value was capped */
     crm_scale scale;
     crm_encode encode;
+    crm_transform transform; /* default CRM_TRANSFORM_NONE */
 } crm_prep_params;
 
 typedef struct crm_prep crm_prep; /* opaque */
@@ -76,6 +91,8 @@ CRM_API int32_t crm_prep_out_feature(const crm_prep *prep, int32_t j);
 CRM_API int32_t crm_prep_n_features(const crm_prep *prep);
 CRM_API const char *crm_prep_feature_name(const crm_prep *prep, int32_t f);
 CRM_API crm_col_type crm_prep_feature_type(const crm_prep *prep, int32_t f);
+/** 1 when numeric feature f goes through the log transform (crm_transform), else 0. */
+CRM_API int crm_prep_feature_logged(const crm_prep *prep, int32_t f);
 /** Levels seen in training for categorical feature f (0 for numeric); borrowed text. */
 CRM_API int32_t crm_prep_feature_n_levels(const crm_prep *prep, int32_t f);
 CRM_API const char *crm_prep_feature_level(const crm_prep *prep, int32_t f, int32_t code);

@@ -29,11 +29,28 @@ typedef enum crm_segment_method {
     CRM_SEGMENT_FIXED = 0,  /* k given */
     CRM_SEGMENT_XMEANS = 1, /* k chosen by X-means in [kmin, kmax] (BIC splitting) */
     CRM_SEGMENT_ELBOW = 2,  /* k chosen at the knee of the inertia curve over [kmin, kmax] */
-    CRM_SEGMENT_AUTO = 3    /* k chosen by the algorithm's own criterion over [kmin, kmax]:
+    CRM_SEGMENT_AUTO = 3,   /* k chosen by the algorithm's own criterion over [kmin, kmax]:
                                k-means: X-means (the fitted model then reports XMEANS);
                                k-modes, k-prototypes: knee of the cost curve (as ELBOW);
                                hierarchical: the widest gap between merge heights */
+    CRM_SEGMENT_SWEEP = 4   /* k-means for every k in [kmin, kmax], scored by SSE, BIC,
+                               silhouette, Calinski-Harabasz and Davies-Bouldin; the k with
+                               the highest silhouette (ties: fewer segments) */
 } crm_segment_method;
+
+/* One row of the k table of CRM_SEGMENT_SWEEP. The criteria are computed on the segments'
+ * own rows (outliers left out); silhouette on a seeded sample of 4,000 rows beyond that. */
+typedef struct crm_segment_kscore {
+    int32_t k;             /* centres k-means was run with */
+    int32_t segments;      /* segments left once clusters under min_share became outliers */
+    int64_t outliers;      /* rows of those clusters */
+    double smallest_share; /* share of all rows in the smallest segment (outliers included) */
+    double sse;            /* sum of squared distances to the segment centres */
+    double bic;            /* X-means BIC (crm_xmeans_bic; higher is better) */
+    double silhouette;     /* higher is better; NaN for one segment */
+    double ch;             /* Calinski-Harabasz, higher is better */
+    double db;             /* Davies-Bouldin, lower is better */
+} crm_segment_kscore;
 
 /* The clustering algorithm. X-means is CRM_SEGMENT_ALGO_KMEANS with method XMEANS (or AUTO). */
 typedef enum crm_segment_algo {
@@ -53,7 +70,7 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     int32_t k;                 /* >= 1 with CRM_SEGMENT_FIXED; ignored otherwise */
     crm_segment_method method; /* default CRM_SEGMENT_FIXED */
     int32_t kmin;              /* for X-means and elbow (default 2) */
-    int32_t kmax;              /* (default 30) */
+    int32_t kmax;              /* (default 12) */
     crm_kmeans_params kmeans;  /* seed, n_init, max_iter, tol, n_threads (k ignored) */
     /* Initial centres in the features' original units (a table with a column per feature and
      * one row per centre); they go through the fitted cleaning like any customer. NULL = seed
@@ -73,11 +90,17 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     double cut_height;        /* hierarchical: > 0 cuts the tree at this height instead of at
                                  k clusters (method must be FIXED; k is then ignored);
                                  default 0 */
+    /* Minimum segment share when k is chosen (X-means, elbow, sweep; default 0.01): X-means
+     * splits no cluster into a part below it, and a cluster below it is removed from the
+     * segments: its rows are flagged outliers (crm_segmenter_outliers) and take the segment
+     * of their nearest centre. 0 turns this off (X-means exactly as the paper). */
+    double min_share;
 } crm_segment_params;
 
-/** Defaults: default features, crm_prep_params_default(), k 8 fixed, kmin 2, kmax 30,
- *  crm_kmeans_params_default(), no centres, no names, algorithm k-means,
- *  crm_kmodes_params_default(), crm_hclust_params_default(), no cut height. */
+/** Defaults: default features, crm_prep_params_default() with the log transform on skewed
+ *  features (CRM_TRANSFORM_AUTO), k 8 fixed, kmin 2, kmax 12, crm_kmeans_params_default(), no
+ *  centres, no names, algorithm k-means, crm_kmodes_params_default(),
+ *  crm_hclust_params_default(), no cut height, min_share 0.01. */
 CRM_API crm_segment_params crm_segment_params_default(void);
 /** CRM_EINVAL naming the first bad field. */
 CRM_API crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err);
@@ -154,6 +177,14 @@ CRM_API int32_t crm_segmenter_n_iter(const crm_segmenter *seg);
 CRM_API double crm_segmenter_bic(const crm_segmenter *seg);
 /** Elbow curve (inertia for k = kmin..kmax, *n entries; k-modes / k-prototypes with k chosen:
  *  their cost for each k); NULL otherwise. */
+/** The k table of CRM_SEGMENT_SWEEP (*n rows, k = kmin upwards) and in *chosen the row picked;
+ *  NULL for other methods and loaded models. */
+CRM_API const crm_segment_kscore *
+crm_segmenter_k_table(const crm_segmenter *seg, int32_t *n, int32_t *chosen);
+/** Outlier flags of the training rows (1 = the row's cluster was under min_share), or NULL
+ *  when there is none or the model was loaded; *n_outliers (may be NULL) gets their count. */
+CRM_API const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outliers);
+/** Elbow curve (inertia for k = kmin..kmax, *n entries; NULL unless elbow was used). */
 CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n);
 /** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);

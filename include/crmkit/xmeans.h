@@ -31,6 +31,9 @@ typedef struct crm_xmeans_params { /* transparent; start from crm_xmeans_params_
     double tol;                    /* as crm_kmeans_params.tol (default 1e-4) */
     uint64_t seed;
     int32_t n_threads; /* 0 = OpenMP default; never changes results */
+    /* A split is refused when a child would hold fewer than min_share of all rows (default 0:
+     * the paper's X-means, which knows no such floor). */
+    double min_share;
 } crm_xmeans_params;
 
 typedef struct crm_xmeans_result {

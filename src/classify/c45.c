@@ -123,6 +123,12 @@ static crm_status flatten(const c45_tree *t, c45_model *m)
         int32_t i = (int32_t)head;
         const c45_node *nd = &t->nodes[queue[head++]];
         m->weight[i] = normalise(t, nd->dist, m->prob + (int64_t)i * m->k, &m->errors[i]);
+        if (t->p.laplace && m->weight[i] > 0.0) {
+            double *pr = m->prob + (int64_t)i * m->k;
+            for (int32_t c = 0; c < m->k; c++) {
+                pr[c] = (pr[c] * m->weight[i] + 1.0) / (m->weight[i] + (double)m->k);
+            }
+        }
         m->attr[i] = nd->attr;
         m->thr[i] = nd->attr >= 0 ? nd->thr : 0.0;
         m->n_child[i] = nd->attr >= 0 ? nd->n_child : 0;

@@ -13,6 +13,7 @@ crm_c45_params crm_c45_params_default(void)
     p.prune = 1;
     p.subtree_raising = 1;
     p.max_depth = 0;
+    p.laplace = 1;
     return p;
 }
 
@@ -27,6 +28,9 @@ crm_status crm_c45_params_check(const crm_c45_params *p, crm_error *err)
         rc = crm__error_set(err, CRM_EINVAL, "C4.5 minimum leaf size must be >= 1, got %g",
                             p->min_leaf);
         crm__error_field(err, "min_leaf");
+    } else if (p->laplace != 0 && p->laplace != 1) {
+        rc = crm__error_set(err, CRM_EINVAL, "C4.5 laplace must be 0 or 1, got %d", p->laplace);
+        crm__error_field(err, "laplace");
     } else if (p->max_depth < 0) {
         rc = crm__error_set(err, CRM_EINVAL, "C4.5 max depth must be >= 0, got %d", p->max_depth);
         crm__error_field(err, "max_depth");

@@ -88,7 +88,7 @@ crm_status crm_classifier_save_writer(const crm_classifier *c, crm_model_writer 
         rc = crm_model_put_i64(w, c->n_train, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, c->fit_seconds, err);
+        rc = crm_model_put_f64(w, crm_model_stamp() ? c->fit_seconds : 0.0, err);
     }
     if (rc == CRM_OK && c->prep_design != NULL) {
         rc = save_nested_prep(c->prep_design, w, "prepdesign", err);

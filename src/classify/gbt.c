@@ -1182,3 +1182,15 @@ crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **ou
     *out = g;
     return CRM_OK;
 }
+
+void crm_gbt_split_counts(const crm_gbt *g, int64_t *counts)
+{
+    for (int32_t f = 0; f < g->nf; f++) {
+        counts[f] = 0;
+    }
+    for (int64_t i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].feat >= 0 && g->nodes[i].feat < g->nf) {
+            counts[g->nodes[i].feat]++;
+        }
+    }
+}

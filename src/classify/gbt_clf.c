@@ -2,6 +2,9 @@
  * classify_internal.h). Trees work on the raw matrix: numeric values with NaN for missing,
  * categorical features as level codes (each level gets its own bin when there are at most
  * 255 levels), so missing values take the learned direction of every split. */
+#include <stdio.h>
+
+#include <crmkit/alloc.h>
 #include <crmkit/gbt.h>
 
 #include "classify_internal.h"
@@ -83,6 +86,62 @@ static void clf_free(void *model)
     crm_gbt_free(model);
 }
 
+/* Trees, the loss curve and the features by the number of splits on them. */
+static crm_status clf_describe(const void *model,
+                               const crm__clf_schema *schema,
+                               void (*line_fn)(void *ud, const char *line),
+                               void *ud,
+                               crm_error *err)
+{
+    const crm_gbt *g = model;
+    int32_t nf = crm_gbt_n_features(g);
+    int32_t n_iter = crm_gbt_n_iter(g);
+    const double *tl = crm_gbt_train_loss(g);
+    const double *vl = crm_gbt_validation_loss(g);
+    int64_t *counts = crm_calloc((size_t)(nf > 0 ? nf : 1), sizeof *counts);
+    int64_t total = 0;
+    char buf[512];
+    if (counts == NULL) {
+        return crm__error_nomem(err);
+    }
+    snprintf(buf, sizeof buf, "boosted trees: %d iterations, %d trees", (int)n_iter,
+             (int)crm_gbt_n_trees(g));
+    line_fn(ud, buf);
+    line_fn(ud, "training curve (mean log-loss): iteration, training, validation");
+    for (int32_t i = 0; tl != NULL && i <= n_iter; i++) {
+        if (i < 10 || i % 10 == 0 || i == n_iter) {
+            snprintf(buf, sizeof buf, "  %5d %12.6g %12s", (int)i, tl[i], "");
+            if (vl != NULL) {
+                snprintf(buf + 21, sizeof buf - 21, "%12.6g", vl[i]);
+            }
+            line_fn(ud, buf);
+        }
+    }
+    crm_gbt_split_counts(g, counts);
+    for (int32_t f = 0; f < nf; f++) {
+        total += counts[f];
+    }
+    line_fn(ud, "feature importance: share of all splits (the file keeps no split gains)");
+    for (int32_t q = 0; q < nf; q++) { /* most used first */
+        int32_t best = -1;
+        for (int32_t f = 0; f < nf; f++) {
+            if (counts[f] >= 0 && (best < 0 || counts[f] > counts[best])) {
+                best = f;
+            }
+        }
+        if (best < 0 || counts[best] == 0) {
+            break;
+        }
+        snprintf(buf, sizeof buf, "  %-32s %6.1f%%  (%lld splits)",
+                 best < schema->n_raw ? schema->raw_names[best] : "?",
+                 100.0 * (double)counts[best] / (double)total, (long long)counts[best]);
+        line_fn(ud, buf);
+        counts[best] = -1;
+    }
+    crm_free(counts);
+    return CRM_OK;
+}
+
 const crm__clf_algo crm__clf_gbt = {
     .name = "gbt",
     .needs = CRM__CLF_NEEDS_RAW,
@@ -92,5 +151,5 @@ const crm__clf_algo crm__clf_gbt = {
     .save = clf_save,
     .load = clf_load,
     .free = clf_free,
-    .describe = NULL,
+    .describe = clf_describe,
 };

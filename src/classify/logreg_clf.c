@@ -1,6 +1,10 @@
 /* logreg_clf.c: logistic regression as an algorithm of crm_classifier (the vtable of
  * classify_internal.h). It works on the design matrix (imputed, scaled, one-hot), which is
  * what scikit-learn's LogisticRegression is given in the comparisons. */
+#include <math.h>
+#include <stdio.h>
+
+#include <crmkit/alloc.h>
 #include <crmkit/logreg.h>
 
 #include "classify_internal.h"
@@ -82,6 +86,58 @@ static void clf_free(void *model)
     crm_logreg_free(model);
 }
 
+/* Coefficients per class row (scaled design columns), largest magnitude first. */
+static crm_status clf_describe(const void *model,
+                               const crm__clf_schema *schema,
+                               void (*line_fn)(void *ud, const char *line),
+                               void *ud,
+                               crm_error *err)
+{
+    const crm_logreg *lr = model;
+    int32_t nf = crm_logreg_n_features(lr);
+    int32_t rows = crm_logreg_n_coef_rows(lr);
+    const double *coef = crm_logreg_coef(lr);
+    const double *icpt = crm_logreg_intercept(lr);
+    int32_t *order = crm_mallocarray((size_t)(nf > 0 ? nf : 1), sizeof *order);
+    char buf[512];
+    if (order == NULL) {
+        return crm__error_nomem(err);
+    }
+    snprintf(buf, sizeof buf,
+             "logistic regression: %d iterations%s; coefficients on the scaled columns, largest "
+             "first",
+             (int)crm_logreg_n_iter(lr), crm_logreg_converged(lr) ? ", converged" : "");
+    line_fn(ud, buf);
+    for (int32_t r = 0; r < rows; r++) {
+        const double *c = coef + (int64_t)r * nf;
+        snprintf(buf, sizeof buf, "  %s: intercept %+.6g",
+                 rows == 1 ? (schema->n_classes > 1 ? schema->class_names[1] : "?")
+                           : schema->class_names[r],
+                 icpt[r]);
+        line_fn(ud, buf);
+        for (int32_t j = 0; j < nf; j++) {
+            order[j] = j;
+        }
+        for (int32_t a = 1; a < nf; a++) { /* insertion sort by |coef|, stable */
+            int32_t v = order[a];
+            int32_t b = a;
+            while (b > 0 && fabs(c[order[b - 1]]) < fabs(c[v])) {
+                order[b] = order[b - 1];
+                b--;
+            }
+            order[b] = v;
+        }
+        for (int32_t q = 0; q < nf; q++) {
+            int32_t j = order[q];
+            snprintf(buf, sizeof buf, "    %-32s %+.6g",
+                     j < schema->n_design ? schema->design_names[j] : "?", c[j]);
+            line_fn(ud, buf);
+        }
+    }
+    crm_free(order);
+    return CRM_OK;
+}
+
 const crm__clf_algo crm__clf_logreg = {
     .name = "logreg",
     .needs = CRM__CLF_NEEDS_DESIGN,
@@ -91,5 +147,5 @@ const crm__clf_algo crm__clf_logreg = {
     .save = clf_save,
     .load = clf_load,
     .free = clf_free,
-    .describe = NULL,
+    .describe = clf_describe,
 };

@@ -1,9 +1,13 @@
 /* mlp_clf.c: the multilayer perceptron as an algorithm of crm_classifier. It takes the design
  * matrix (imputed, scaled, one-hot). Its seed is the classifier's seed unless the MLP params
  * set their own; sample weights are not used. */
+#include <math.h>
+#include <stdio.h>
+
 #include <crmkit/mlp.h>
 
 #include "classify_internal.h"
+#include "mlp_net.h"
 #include "core/core_internal.h"
 
 static crm_status clf_fit(const crm__clf_data *train,
@@ -78,6 +82,38 @@ static void clf_free(void *model)
     crm_mlp_free(model);
 }
 
+/* Layer sizes, epochs, loss. */
+static crm_status clf_describe(const void *model,
+                               const crm__clf_schema *schema,
+                               void (*line_fn)(void *ud, const char *line),
+                               void *ud,
+                               crm_error *err)
+{
+    const crm_mlp *m = model;
+    const crm_mlp_params *p = &m->params;
+    char buf[512];
+    int at;
+    (void)schema;
+    (void)err;
+    at = snprintf(buf, sizeof buf, "multilayer perceptron: layers %lld inputs", (long long)m->d);
+    for (int32_t l = 0; l < p->n_hidden && at < (int)sizeof buf; l++) {
+        at += snprintf(buf + at, sizeof buf - (size_t)at, " -> %d ReLU", (int)p->hidden[l]);
+    }
+    if (at < (int)sizeof buf) {
+        snprintf(buf + at, sizeof buf - (size_t)at, " -> %d softmax (%lld weights)",
+                 (int)m->n_classes, (long long)m->n_theta);
+    }
+    line_fn(ud, buf);
+    snprintf(buf, sizeof buf, "  training: %d epochs, final training loss %.6g%s", (int)m->n_epochs,
+             m->loss, isnan(m->best_val) ? "" : ",");
+    line_fn(ud, buf);
+    if (!isnan(m->best_val)) {
+        snprintf(buf, sizeof buf, "  best validation accuracy %.6g (early stopping)", m->best_val);
+        line_fn(ud, buf);
+    }
+    return CRM_OK;
+}
+
 const crm__clf_algo crm__clf_mlp = {
     .name = "mlp",
     .needs = CRM__CLF_NEEDS_DESIGN,
@@ -87,5 +123,5 @@ const crm__clf_algo crm__clf_mlp = {
     .save = clf_save,
     .load = clf_load,
     .free = clf_free,
-    .describe = NULL,
+    .describe = clf_describe,
 };

@@ -129,9 +129,9 @@ alloc_fit(crm_nbayes *nb, int32_t n_classes, int64_t d, const int32_t *n_levels,
     nb->n_levels = crm_mallocarray((size_t)d, sizeof *nb->n_levels);
     nb->cat_off = crm_mallocarray((size_t)d, sizeof *nb->cat_off);
     nb->log_prior = crm_mallocarray((size_t)n_classes, sizeof *nb->log_prior);
-    nb->theta = crm_mallocarray(dc, sizeof *nb->theta);
-    nb->var = crm_mallocarray(dc, sizeof *nb->var);
-    nb->log_norm = crm_mallocarray(dc, sizeof *nb->log_norm);
+    nb->theta = crm_calloc(dc, sizeof *nb->theta);
+    nb->var = crm_calloc(dc, sizeof *nb->var);
+    nb->log_norm = crm_calloc(dc, sizeof *nb->log_norm);
     if (nb->n_levels == NULL || nb->cat_off == NULL || nb->log_prior == NULL || nb->theta == NULL ||
         nb->var == NULL || nb->log_norm == NULL) {
         clear_fit(nb);
@@ -612,4 +612,9 @@ crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out, cr
     }
     *out = nb;
     return CRM_OK;
+}
+
+const double *crm_nbayes_log_prior(const crm_nbayes *nb)
+{
+    return nb != NULL ? nb->log_prior : NULL;
 }

@@ -3,6 +3,9 @@
  * categorical features as level codes with Laplace-smoothed counts (unseen = NaN, left out).
  * With params.design = 1 it fits Gaussians on the design matrix instead (scikit-learn's
  * GaussianNB behind a one-hot pipeline). Sample weights are not used. */
+#include <math.h>
+#include <stdio.h>
+
 #include <crmkit/nbayes.h>
 
 #include "classify_internal.h"
@@ -98,6 +101,46 @@ static void clf_free(void *model)
     crm_nbayes_free(model);
 }
 
+/* Class priors, then per-class means of the Gaussian columns. */
+static crm_status clf_describe(const void *model,
+                               const crm__clf_schema *schema,
+                               void (*line_fn)(void *ud, const char *line),
+                               void *ud,
+                               crm_error *err)
+{
+    const crm_nbayes *nb = model;
+    const double *lp = crm_nbayes_log_prior(nb);
+    int32_t k = crm_nbayes_n_classes(nb);
+    int design = crm_nbayes_uses_design(nb);
+    const char *const *names = design ? schema->design_names : schema->raw_names;
+    int64_t n_names = design ? schema->n_design : schema->n_raw;
+    char buf[1024];
+    int at;
+    (void)err;
+    line_fn(ud, "naive Bayes: class priors");
+    for (int32_t c = 0; c < k && lp != NULL; c++) {
+        snprintf(buf, sizeof buf, "  %-16s %.6g", schema->class_names[c], exp(lp[c]));
+        line_fn(ud, buf);
+    }
+    at = snprintf(buf, sizeof buf, "per-class means of the Gaussian columns:\n  %-32s", "column");
+    for (int32_t c = 0; c < k && at < (int)sizeof buf; c++) {
+        at += snprintf(buf + at, sizeof buf - (size_t)at, " %14s", schema->class_names[c]);
+    }
+    line_fn(ud, buf);
+    for (int64_t j = 0; j < crm_nbayes_n_features(nb); j++) {
+        const double *th = crm_nbayes_theta(nb, j);
+        if (th == NULL) {
+            continue; /* categorical: a table of level probabilities */
+        }
+        at = snprintf(buf, sizeof buf, "  %-32s", j < n_names ? names[j] : "?");
+        for (int32_t c = 0; c < k && at < (int)sizeof buf; c++) {
+            at += snprintf(buf + at, sizeof buf - (size_t)at, " %14.6g", th[c]);
+        }
+        line_fn(ud, buf);
+    }
+    return CRM_OK;
+}
+
 const crm__clf_algo crm__clf_nb = {
     .name = "nb",
     .needs = CRM__CLF_NEEDS_RAW | CRM__CLF_NEEDS_DESIGN,
@@ -108,5 +151,5 @@ const crm__clf_algo crm__clf_nb = {
     .save = clf_save,
     .load = clf_load,
     .free = clf_free,
-    .describe = NULL,
+    .describe = clf_describe,
 };

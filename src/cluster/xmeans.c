@@ -52,6 +52,9 @@ crm_status crm_xmeans_params_check(const crm_xmeans_params *p, crm_error *err)
     } else if (!(p->tol >= 0.0) || !isfinite(p->tol)) {
         field = "tol";
         msg = "tol must be a finite number >= 0";
+    } else if (!(p->min_share >= 0.0 && p->min_share < 0.5)) {
+        field = "min_share";
+        msg = "min_share must be in [0, 0.5)";
     } else if (p->n_threads < 0) {
         field = "n_threads";
         msg = "n_threads must be >= 0";
@@ -249,6 +252,10 @@ static crm_status try_split(xm_state *s,
     }
     for (int64_t i = 0; i < count; i++) {
         counts[lab[i]]++;
+    }
+    if ((double)counts[0] < s->p->min_share * (double)s->x->n_rows ||
+        (double)counts[1] < s->p->min_share * (double)s->x->n_rows) {
+        goto cleanup; /* a part below the minimum share: no split */
     }
     *gain = bic_formula(count, region.n_cols, 2, o.inertia, counts) -
             bic_formula(count, region.n_cols, 1, parent_sse, parent_count);

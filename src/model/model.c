@@ -20,6 +20,18 @@
 
 #include "core/core_internal.h"
 
+static _Atomic int stamp_on;
+
+void crm_model_set_stamp(int on)
+{
+    stamp_on = on != 0;
+}
+
+int crm_model_stamp(void)
+{
+    return stamp_on;
+}
+
 static const unsigned char magic[8] = { 'C', 'R', 'M', 'K', 'M', 'O', 'D', 'L' };
 
 enum {

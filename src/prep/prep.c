@@ -42,6 +42,9 @@ crm_status crm_prep_params_check(const crm_prep_params *p, crm_error *err)
     if ((unsigned)p->scale > CRM_SCALE_MINMAX) {
         return crm__error_set(err, CRM_EINVAL, "unknown scaling %d", (int)p->scale);
     }
+    if ((unsigned)p->transform > CRM_TRANSFORM_AUTO) {
+        return crm__error_set(err, CRM_EINVAL, "unknown transform %d", (int)p->transform);
+    }
     if ((unsigned)p->encode > CRM_ENCODE_ORDINAL) {
         return crm__error_set(err, CRM_EINVAL, "unknown encoding %d", (int)p->encode);
     }
@@ -345,6 +348,23 @@ static void fit_fill_and_caps(prep_feature *pf, const crm_prep_params *p, double
     pf->fill = (p->impute == CRM_IMPUTE_MEDIAN) ? percentile(work, m, 50.0) : mean;
 }
 
+/* Fisher-Pearson skewness g1 = m3 / m2^1.5 of c[m]; 0 for a constant column. */
+static double skewness(const double *c, int64_t m)
+{
+    crm__ksum s2 = { 0.0, 0.0 };
+    crm__ksum s3 = { 0.0, 0.0 };
+    double mean = kahan_mean(c, m);
+    for (int64_t i = 0; i < m; i++) {
+        double d = c[i] - mean;
+        crm__ksum_add(&s2, d * d);
+        crm__ksum_add(&s3, d * d * d);
+    }
+    if (!(s2.sum > 0.0)) {
+        return 0.0;
+    }
+    return (s3.sum / (double)m) / pow(s2.sum / (double)m, 1.5);
+}
+
 /* Scaling statistics of the cleaned column c[m] (NaN-free). */
 static void fit_scale(prep_feature *pf, crm_scale scale, const double *c, int64_t m)
 {
@@ -417,6 +437,11 @@ static crm_status fit_numeric(prep_feature *pf,
     for (int64_t i = 0; i < m; i++) {
         double flag;
         work[i] = crm__prep_clean(pf, work[i], &flag);
+    }
+    pf->logged = p->transform == CRM_TRANSFORM_LOG ||
+                 (p->transform == CRM_TRANSFORM_AUTO && skewness(work, m) > CRM_PREP_SKEW_THRESHOLD);
+    for (int64_t i = 0; i < m && pf->logged; i++) {
+        work[i] = crm__prep_log(pf, work[i]);
     }
     fit_scale(pf, p->scale, work, m);
     if (p->scale != CRM_SCALE_NONE && !(pf->scale > 0.0)) {
@@ -644,5 +669,15 @@ double crm_prep_unscale(const crm_prep *prep, int32_t j, double v)
         return v;
     }
     pf = &prep->features[prep->out[j].feature];
-    return v * pf->scale + pf->center;
+    v = v * pf->scale + pf->center;
+    if (pf->logged) {
+        v = v < 0.0 ? -expm1(-v) : expm1(v);
+    }
+    return v;
+}
+
+int crm_prep_feature_logged(const crm_prep *prep, int32_t f)
+{
+    return f >= 0 && f < prep->n_features && prep->features[f].type == CRM_COL_NUMERIC &&
+           prep->features[f].logged;
 }

@@ -2,6 +2,7 @@
  * prep_io.c (save, load). Private to src/prep/. */
 #ifndef CRM_PREP_INTERNAL_H
 #define CRM_PREP_INTERNAL_H
+#include <math.h>
 #include <stdint.h>
 
 #include <crmkit/io.h>
@@ -22,6 +23,7 @@ typedef struct prep_feature {
     double hi;         /* cap ceiling, +inf when none */
     double center;     /* scaled = (v - center) / scale */
     double scale;      /* > 0 */
+    int logged;        /* numeric: sign(v) ln(1 + |v|) after capping (crm_transform) */
     int32_t n_levels;  /* categorical only */
     char **levels;     /* training levels in their code order */
     int32_t *sorted;   /* level codes sorted by text, for lookups */
@@ -55,6 +57,15 @@ static inline double crm__prep_clean(const prep_feature *pf, double v, double *f
         return pf->hi;
     }
     return v;
+}
+
+/* The log transform of a capped value, when the feature has it. */
+static inline double crm__prep_log(const prep_feature *pf, double v)
+{
+    if (!pf->logged) {
+        return v;
+    }
+    return v < 0.0 ? -log1p(-v) : log1p(v);
 }
 
 /* Neighbours imputation of v[n] into out[n] (fallback at the ends). */

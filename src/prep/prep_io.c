@@ -1,8 +1,11 @@
 /* prep_io.c: the "prep" section of a model file (docs/formats/model-file.md).
  *
- * Layout: u32 section version (1); params (impute u32, cap_low f64, cap_high f64, flags u32,
- * scale u32, encode u32); u32 n_features; per feature: name str, type u32, fill, lo, hi,
- * center, scale (f64), u32 n_levels, then n_levels level strings. The output columns are
+ * Layout: u32 section version (1 or 2); params (impute u32, cap_low f64, cap_high f64,
+ * flags u32, scale u32, encode u32, version 2 only: transform u32); u32 n_features; per
+ * feature: name str, type u32, fill, lo, hi, center, scale (f64), version 2 only: logged u32,
+ * then u32 n_levels and n_levels level strings. Version 2 is written only when the transform
+ * is not "none", so a model without it is byte for byte what version 1 wrote, and files of
+ * version 1 load as transform "none". The output columns are
  * derived from these, never stored. Loading checks every value it will later divide by or
  * index with, so a damaged section is CRM_EFORMAT, not a wrong answer. */
 #include <math.h>
@@ -15,9 +18,11 @@
 
 #define PREP_SECTION         "prep"
 #define PREP_SECTION_VERSION 1u
+#define PREP_SECTION_VERSION_LOG 2u
 #define PREP_MAX_NAME        4096
 
-static crm_status put_feature(const prep_feature *pf, crm_model_writer *w, crm_error *err)
+static crm_status
+put_feature(const prep_feature *pf, int v2, crm_model_writer *w, crm_error *err)
 {
     const double stats[5] = { pf->fill, pf->lo, pf->hi, pf->center, pf->scale };
     crm_status rc = crm_model_put_str(w, pf->name, err);
@@ -26,6 +31,9 @@ static crm_status put_feature(const prep_feature *pf, crm_model_writer *w, crm_e
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_f64s(w, stats, 5, err);
+    }
+    if (rc == CRM_OK && v2) {
+        rc = crm_model_put_u32(w, (uint32_t)(pf->logged != 0), err);
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_i32(w, pf->n_levels, err);
@@ -39,9 +47,10 @@ static crm_status put_feature(const prep_feature *pf, crm_model_writer *w, crm_e
 crm_status crm_prep_save(const crm_prep *prep, crm_model_writer *w, crm_error *err)
 {
     const crm_prep_params *p = &prep->params;
+    int v2 = p->transform != CRM_TRANSFORM_NONE;
     crm_status rc = crm_model_begin(w, PREP_SECTION, err);
     if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, PREP_SECTION_VERSION, err);
+        rc = crm_model_put_u32(w, v2 ? PREP_SECTION_VERSION_LOG : PREP_SECTION_VERSION, err);
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_u32(w, (uint32_t)p->impute, err);
@@ -61,11 +70,14 @@ crm_status crm_prep_save(const crm_prep *prep, crm_model_writer *w, crm_error *e
     if (rc == CRM_OK) {
         rc = crm_model_put_u32(w, (uint32_t)p->encode, err);
     }
+    if (rc == CRM_OK && v2) {
+        rc = crm_model_put_u32(w, (uint32_t)p->transform, err);
+    }
     if (rc == CRM_OK) {
         rc = crm_model_put_i32(w, prep->n_features, err);
     }
     for (int32_t f = 0; f < prep->n_features && rc == CRM_OK; f++) {
-        rc = put_feature(&prep->features[f], w, err);
+        rc = put_feature(&prep->features[f], v2, w, err);
     }
     return rc;
 }
@@ -77,10 +89,11 @@ static crm_status corrupt(const crm_model_reader *r, const char *what, crm_error
 }
 
 static crm_status
-get_feature(crm_section *s, const crm_model_reader *r, prep_feature *pf, crm_error *err)
+get_feature(crm_section *s, int v2, const crm_model_reader *r, prep_feature *pf, crm_error *err)
 {
     double stats[5];
     uint32_t type = 0;
+    uint32_t logged = 0;
     int32_t n_levels = 0;
     crm_status rc;
     if (crm_section_get_str(s, PREP_MAX_NAME, &pf->name) == CRM_ENOMEM) {
@@ -88,6 +101,9 @@ get_feature(crm_section *s, const crm_model_reader *r, prep_feature *pf, crm_err
     }
     (void)crm_section_get_u32(s, &type);
     (void)crm_section_get_f64s(s, stats, 5);
+    if (v2) {
+        (void)crm_section_get_u32(s, &logged);
+    }
     (void)crm_section_get_i32(s, &n_levels);
     if (s->failed) {
         return crm_section_finish(s, r, err);
@@ -101,6 +117,10 @@ get_feature(crm_section *s, const crm_model_reader *r, prep_feature *pf, crm_err
     if (type != CRM_COL_NUMERIC && type != CRM_COL_CATEGORICAL) {
         return corrupt(r, "bad feature type", err);
     }
+    if (logged > 1 || (logged && type != CRM_COL_NUMERIC)) {
+        return corrupt(r, "bad log transform flag", err);
+    }
+    pf->logged = (int)logged;
     if (!(isfinite(pf->fill) && isfinite(pf->center) && isfinite(pf->scale) && pf->scale > 0.0 &&
           !isnan(pf->lo) && !isnan(pf->hi) && pf->lo <= pf->hi)) {
         return corrupt(r, "bad feature statistics", err);
@@ -132,9 +152,10 @@ get_feature(crm_section *s, const crm_model_reader *r, prep_feature *pf, crm_err
 }
 
 static crm_status
-get_params(crm_section *s, const crm_model_reader *r, crm_prep_params *p, crm_error *err)
+get_params(crm_section *s, const crm_model_reader *r, crm_prep_params *p, int *v2, crm_error *err)
 {
     uint32_t version = 0;
+    uint32_t transform = 0;
     uint32_t impute = 0;
     uint32_t flags = 0;
     uint32_t scale = 0;
@@ -147,12 +168,20 @@ get_params(crm_section *s, const crm_model_reader *r, crm_prep_params *p, crm_er
     (void)crm_section_get_u32(s, &flags);
     (void)crm_section_get_u32(s, &scale);
     (void)crm_section_get_u32(s, &encode);
+    if (version == PREP_SECTION_VERSION_LOG) {
+        (void)crm_section_get_u32(s, &transform);
+    }
     if (s->failed) {
         return crm_section_finish(s, r, err);
     }
-    if (version != PREP_SECTION_VERSION) {
+    if (version != PREP_SECTION_VERSION && version != PREP_SECTION_VERSION_LOG) {
         return corrupt(r, "unknown section version", err);
     }
+    *v2 = version == PREP_SECTION_VERSION_LOG;
+    if (transform > CRM_TRANSFORM_AUTO || (*v2 && transform == CRM_TRANSFORM_NONE)) {
+        return corrupt(r, "bad transform", err);
+    }
+    p->transform = (crm_transform)transform;
     p->impute = (crm_impute)impute;
     p->outlier_flags = flags != 0;
     p->scale = (crm_scale)scale;
@@ -170,11 +199,13 @@ crm_status crm_prep_load(const crm_model_reader *r, crm_prep **out, crm_error *e
     crm_prep_params p;
     int32_t n_features = 0;
     crm_prep *prep = NULL;
+    int v2 = 0;
     crm_status rc;
     *out = NULL;
+    memset(&p, 0, sizeof p);
     rc = crm_model_section(r, PREP_SECTION, &s, err);
     if (rc == CRM_OK) {
-        rc = get_params(&s, r, &p, err);
+        rc = get_params(&s, r, &p, &v2, err);
     }
     if (rc != CRM_OK) {
         return rc;
@@ -190,7 +221,7 @@ crm_status crm_prep_load(const crm_model_reader *r, crm_prep **out, crm_error *e
     }
     prep->params = p;
     for (int32_t f = 0; f < n_features; f++) {
-        rc = get_feature(&s, r, &prep->features[f], err);
+        rc = get_feature(&s, v2, r, &prep->features[f], err);
         if (rc != CRM_OK) {
             goto fail;
         }

@@ -80,7 +80,7 @@ static int numeric_rows(const crm_prep *prep,
         if (impute && isnan(x)) {
             x = pf->fill;
         }
-        x = crm__prep_clean(pf, x, &flag);
+        x = crm__prep_log(pf, crm__prep_clean(pf, x, &flag));
         row[j] = (x - pf->center) / pf->scale;
         if (flags) {
             row[j + 1] = flag;

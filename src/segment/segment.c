@@ -24,13 +24,15 @@ crm_segment_params crm_segment_params_default(void)
     p.prep = crm_prep_params_default();
     p.k = 8;
     p.method = CRM_SEGMENT_FIXED;
+    p.prep.transform = CRM_TRANSFORM_AUTO;
     p.kmin = 2;
-    p.kmax = 30;
+    p.kmax = 12;
     p.kmeans = crm_kmeans_params_default();
     p.algo = CRM_SEGMENT_ALGO_KMEANS;
     p.kmodes = crm_kmodes_params_default();
     p.hclust = crm_hclust_params_default();
     p.cut_height = 0.0;
+    p.min_share = 0.01;
     return p;
 }
 
@@ -57,9 +59,9 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         }
         return CRM_OK;
     }
-    if (p->method == CRM_SEGMENT_XMEANS) {
-        crm__error_set(err, CRM_EINVAL,
-                       "X-means chooses k for k-means only; use the %s "
+    if (p->method == CRM_SEGMENT_XMEANS || p->method == CRM_SEGMENT_SWEEP) {
+        crm__error_set(err, CRM_EINVAL, "X-means and the k sweep choose k for k-means only; "
+                       "use the %s "
                        "algorithm with a fixed k or k chosen automatically",
                        crm_segment_algo_name(p->algo));
         crm__error_field(err, "method");
@@ -97,7 +99,12 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
     if (rc != CRM_OK) {
         return rc;
     }
-    if ((unsigned)p->method > CRM_SEGMENT_AUTO) {
+    if (!(p->min_share >= 0.0 && p->min_share < 0.5)) {
+        crm__error_set(err, CRM_EINVAL, "min_share must be in [0, 0.5), got %g", p->min_share);
+        crm__error_field(err, "min_share");
+        return CRM_EINVAL;
+    }
+    if ((unsigned)p->method > CRM_SEGMENT_SWEEP) {
         return crm__error_set(err, CRM_EINVAL, "unknown segmentation method %d", (int)p->method);
     }
     rc = check_algo(p, err);
@@ -244,6 +251,8 @@ void crm_segmenter_free(crm_segmenter *seg)
     crm_free(seg->labels);
     crm_free(seg->curve);
     crm_free(seg->source);
+    crm_free(seg->table);
+    crm_free(seg->outlier);
     crm_free(seg);
 }
 
@@ -330,12 +339,29 @@ static crm_status fit_fixed(crm_segmenter *seg,
     return rc;
 }
 
+/* Clusters of a chosen k under the minimum share become outliers (X-means, elbow). */
+static crm_status prune(crm_segmenter *seg,
+                        const crm_segment_params *p,
+                        const crm_matrix *x,
+                        crm_error *err)
+{
+    crm_kmeans_params kp = p->kmeans;
+    if (!(p->min_share > 0.0)) {
+        return CRM_OK;
+    }
+    return crm__segment_prune(&seg->km, x, p->min_share, &kp, &seg->labels, &seg->outlier,
+                              &seg->n_outliers, err);
+}
+
 static crm_status fit_auto(crm_segmenter *seg,
                            const crm_segment_params *p,
                            const crm_matrix *x,
                            const crm_progress *progress,
                            crm_error *err)
 {
+    if (seg->method == CRM_SEGMENT_SWEEP) {
+        return crm__segment_sweep(seg, p, x, progress, err);
+    }
     if (seg->method == CRM_SEGMENT_XMEANS) {
         crm_xmeans_params xp = crm_xmeans_params_default();
         crm_xmeans_result res;
@@ -346,11 +372,13 @@ static crm_status fit_auto(crm_segmenter *seg,
         xp.tol = p->kmeans.tol;
         xp.seed = p->kmeans.seed;
         xp.n_threads = p->kmeans.n_threads;
+        xp.min_share = p->min_share;
         rc = crm_xmeans_fit(&xp, x, progress, &seg->km, &res, err);
         seg->bic = rc == CRM_OK ? res.bic : (double)NAN;
-        return rc;
+        return rc == CRM_OK ? prune(seg, p, x, err) : rc;
     }
     {
+        crm_status rc;
         crm_elbow_params ep = crm_elbow_params_default();
         ep.kmin = p->kmin;
         ep.kmax = p->kmax;
@@ -361,7 +389,8 @@ static crm_status fit_auto(crm_segmenter *seg,
         if (seg->curve == NULL) {
             return crm__error_nomem(err);
         }
-        return crm_elbow_fit(&ep, x, progress, &seg->km, seg->curve, err);
+        rc = crm_elbow_fit(&ep, x, progress, &seg->km, seg->curve, err);
+        return rc == CRM_OK ? prune(seg, p, x, err) : rc;
     }
 }
 
@@ -370,6 +399,9 @@ static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error
 {
     const int32_t *l = crm_kmeans_labels(seg->km);
     seg->n_rows = x->n_rows;
+    if (seg->labels != NULL) {
+        return CRM_OK; /* the outliers' pass labelled every row */
+    }
     seg->labels = crm_mallocarray((size_t)x->n_rows, sizeof *seg->labels);
     if (seg->labels == NULL) {
         return crm__error_nomem(err);
@@ -587,6 +619,26 @@ double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage)
         }
     }
     return (double)NAN;
+}
+
+const crm_segment_kscore *
+crm_segmenter_k_table(const crm_segmenter *seg, int32_t *n, int32_t *chosen)
+{
+    if (n != NULL) {
+        *n = seg->table ? seg->n_table : 0;
+    }
+    if (chosen != NULL) {
+        *chosen = seg->table ? seg->chosen_row : -1;
+    }
+    return seg->table;
+}
+
+const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outliers)
+{
+    if (n_outliers != NULL) {
+        *n_outliers = seg->outlier ? seg->n_outliers : 0;
+    }
+    return seg->n_outliers > 0 ? seg->outlier : NULL;
 }
 
 const char *crm_segmenter_source(const crm_segmenter *seg)

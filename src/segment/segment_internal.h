@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include <crmkit/segment.h>
+#include <crmkit/validity.h>
 
 enum {
     SEG_T_PREP = 0,
@@ -34,6 +35,11 @@ struct crm_segmenter {
     int32_t n_curve;
     double seconds[SEG_T_COUNT];
     char *source;
+    crm_segment_kscore *table; /* sweep only */
+    int32_t n_table;
+    int32_t chosen_row;
+    uint8_t *outlier; /* training rows; NULL when none or loaded */
+    int64_t n_outliers;
 };
 
 /* The cleaned matrix split for k-modes / k-prototypes (segment_algo.c). */
@@ -59,6 +65,24 @@ crm_status crm__segment_assign_algo(const crm_segmenter *seg,
                                     int32_t *labels,
                                     double *dist,
                                     crm_error *err);
+/* Remove the clusters of *km holding fewer than min_share of x's rows (the largest always
+ * stays): their rows become outliers, the other centres are refined on the other rows, and
+ * every row is labelled with its nearest remaining centre. *km may be replaced. New arrays
+ * *labels and *outlier (n_rows each). */
+crm_status crm__segment_prune(crm_kmeans **km,
+                              const crm_matrix *x,
+                              double min_share,
+                              const crm_kmeans_params *kp,
+                              int32_t **labels,
+                              uint8_t **outlier,
+                              int64_t *n_outliers,
+                              crm_error *err);
+/* CRM_SEGMENT_SWEEP: fills seg->table, km, labels, outlier (segment_auto.c). */
+crm_status crm__segment_sweep(crm_segmenter *seg,
+                              const crm_segment_params *p,
+                              const crm_matrix *x,
+                              const crm_progress *progress,
+                              crm_error *err);
 
 crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,

@@ -57,7 +57,8 @@ static crm_status put_meta(const crm_segmenter *seg, crm_model_writer *w, crm_er
         rc = crm_model_put_f64(w, seg->bic, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, seg->seconds, SEG_T_COUNT, err);
+        static const double none[SEG_T_COUNT];
+        rc = crm_model_put_f64s(w, crm_model_stamp() ? seg->seconds : none, SEG_T_COUNT, err);
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_str(w, seg->source ? seg->source : "", err);
@@ -148,7 +149,7 @@ static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_er
     }
     (void)crm_section_get_i32(&s, &seg->curve_kmin);
     (void)crm_section_get_i32(&s, &seg->n_curve);
-    if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_AUTO || seg->k < 1 ||
+    if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_SWEEP || seg->k < 1 ||
         seg->n_rows < 0 || seg->n_curve < 0 || (size_t)seg->n_curve > (s.len - s.pos) / 8) {
         return corrupt(r, "section \"segmeta\" is malformed", err);
     }

@@ -17,7 +17,7 @@ grep -q "a rule offers a new service to" "$tmp/out" || fail "no share of custome
 n_seg=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "segment") c = i; next } { print $c }' \
     "$tmp/d/labels.csv" | sort -u | wc -l)
 "$CRMKIT" recommend "$tmp/d/rules.crmr" --items SPORTS_LIVE --segment nope 2>"$tmp/err2"
-n_sets=$(sed -n 's/.*it has://p' "$tmp/err2" | wc -w)
+n_sets=$(sed -n 's/.*it has://p' "$tmp/err2" | grep -o '"[^"]*"' | wc -l)
 [ "$n_sets" = $((n_seg + 1)) ] || fail "rules file has $n_sets sets for $n_seg segments"
 "$CRMKIT" recommend "$tmp/d/rules.crmr" --items SPORTS_LIVE --top 2 >"$tmp/rec" || fail "recommend on the demo rules"
 grep -q "1\. " "$tmp/rec" || fail "no recommendation from the demo rules"

@@ -28,7 +28,7 @@ has "--help" "$tmp/h" "--baskets FILE"
 "$CRMKIT" recommend "$tmp/none.crmr" --items a 2>"$tmp/err"; check "missing rules file" 66 $?
 "$CRMKIT" recommend "$R" --items a --segment nope 2>"$tmp/err"; check "unknown segment" 64 $?
 has "unknown segment lists the sets" "$tmp/err" 'no segment "nope"'
-has "unknown segment lists the sets" "$tmp/err" "all x y"
+has "unknown segment lists the sets" "$tmp/err" "all\", \"x\", \"y"
 
 # Basket {d}: d => b fires with confidence 1, lift 1.25; a and c come with confidence 0.5 and
 # lift 1.25 (d => a,b,c), tied, so by name.

@@ -30,7 +30,7 @@ for key in k iterations inertia seconds load_seconds sizes names method features
 [ "$(json_num seg.json k)" = 4 ] || fail "segment json k is not 4"
 sizes=$(grep -o '"sizes":\[[0-9,]*\]' seg.json | grep -o '[0-9][0-9,]*' | tr ',' '+')
 [ "$(( sizes ))" = 3000 ] || fail "sizes $sizes do not add up to 3000"
-head -n 1 l.csv | grep -q "^subscriber_id,segment$" || fail "labels header: $(head -n 1 l.csv)"
+head -n 1 l.csv | grep -q "^subscriber_id,segment,segment_name,outlier$" || fail "labels header: $(head -n 1 l.csv)"
 [ "$(wc -l <l.csv)" = 3001 ] || fail "labels file has $(wc -l <l.csv) lines"
 
 # assign of the training data reproduces the training labels, byte for byte.

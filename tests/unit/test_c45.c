@@ -206,6 +206,7 @@ static void c45_equals_j48_on_telco_churn_split(void **state)
         }
     }
     p.algo = CRM_CLF_C45;
+    p.c45.laplace = 0; /* J48's raw leaf shares */
     p.target = "Churn";
     p.drop = drop;
     p.n_drop = 1;
@@ -246,6 +247,7 @@ static void c45_equals_j48_with_missing_values_and_three_classes(void **state)
     truth = calloc((size_t)g.n_test, sizeof *truth);
     proba = calloc((size_t)(g.n_test * 3), sizeof *proba);
     p.target = "y";
+    p.c45.laplace = 0; /* J48's raw leaf shares */
     assert_int_equal(crm_classifier_fit(tr, &p, NULL, &c, &err), CRM_OK);
     assert_int_equal(crm_classifier_n_classes(c), 3);
     assert_int_equal(crm_classifier_predict_proba(c, te, proba, &info, &err), CRM_OK);
@@ -312,6 +314,43 @@ static double *fit_and_score(const crm_table *t, int32_t n_threads, int64_t *n_l
     tree_size(c, n_leaves, &size);
     crm_classifier_free(c);
     return proba;
+}
+
+/* x = 1..10, class a for x <= 5, b above: one split, two pure leaves of 5 rows. Laplace:
+ * (5 + 1) / (5 + 2) = 6/7 for the leaf's class, 1/7 for the other; raw shares 1 and 0. */
+static void c45_leaf_probabilities_use_the_laplace_correction(void **state)
+{
+    double x[10];
+    const char *y[10];
+    crm_classifier_params p = crm_classifier_params_default();
+    crm_classifier *c = NULL;
+    crm_table *t = NULL;
+    double proba[20];
+    crm_error err;
+    (void)state;
+    for (int i = 0; i < 10; i++) {
+        x[i] = (double)(i + 1);
+        y[i] = i < 5 ? "a" : "b";
+    }
+    assert_int_equal(crm_table_new(10, "tiny", &t, &err), CRM_OK);
+    assert_int_equal(crm_table_add_numeric(t, "x", x, &err), CRM_OK);
+    assert_int_equal(crm_table_add_text(t, "y", CRM_COL_CATEGORICAL, y, &err), CRM_OK);
+    p.target = "y";
+    p.c45.prune = 0;
+    assert_int_equal(crm_classifier_fit(t, &p, NULL, &c, &err), CRM_OK);
+    assert_int_equal(crm_classifier_predict_proba(c, t, proba, NULL, &err), CRM_OK);
+    for (int i = 0; i < 10; i++) {
+        int a = i < 5;
+        crm_assert_close(proba[2 * i], a ? 6.0 / 7.0 : 1.0 / 7.0, 1e-15, 0);
+        crm_assert_close(proba[2 * i + 1], a ? 1.0 / 7.0 : 6.0 / 7.0, 1e-15, 0);
+    }
+    crm_classifier_free(c);
+    p.c45.laplace = 0;
+    assert_int_equal(crm_classifier_fit(t, &p, NULL, &c, &err), CRM_OK);
+    assert_int_equal(crm_classifier_predict_proba(c, t, proba, NULL, &err), CRM_OK);
+    assert_true(proba[0] == 1.0 && proba[1] == 0.0 && proba[18] == 0.0 && proba[19] == 1.0);
+    crm_classifier_free(c);
+    crm_table_free(t);
 }
 
 static void c45_result_does_not_depend_on_thread_count(void **state)
@@ -463,6 +502,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(c45_equals_j48_on_telco_churn_split),
         cmocka_unit_test(c45_equals_j48_with_missing_values_and_three_classes),
+        cmocka_unit_test(c45_leaf_probabilities_use_the_laplace_correction),
         cmocka_unit_test(c45_result_does_not_depend_on_thread_count),
         cmocka_unit_test(c45_save_load_round_trip_predicts_the_same),
         cmocka_unit_test(c45_pruning_shrinks_the_tree_and_prune_0_keeps_it),

@@ -461,6 +461,84 @@ static void prep_save_and_load_give_the_same_transform(void **state)
     crm_table_free(t);
 }
 
+/* Hand values: x = 0 1 3 7 999 is skewed (g1 = 1.4999), so AUTO logs it; y = 1 2 3 4 5 is
+ * not. log1p(x) = 0, ln 2, ln 4, ln 8, ln 1000; mean and population sd by hand below. */
+static void prep_log_transform_on_skewed_columns_matches_hand_values(void **state)
+{
+    const double x[5] = { 0, 1, 3, 7, 999 };
+    const double y[5] = { 1, 2, 3, 4, 5 };
+    const char *f[2] = { "x", "y" };
+    double lx[5];
+    double mean = 0.0;
+    double var = 0.0;
+    double want[5];
+    crm_prep_params p = crm_prep_params_default();
+    crm_table *t = table1("x", x, 5);
+    crm_prep *prep = NULL;
+    crm_prep *back = NULL;
+    crm_model_writer *w = NULL;
+    crm_model_reader *r = NULL;
+    const unsigned char *bytes;
+    size_t len;
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm_table_add_numeric(t, "y", y, &err), CRM_OK);
+    for (int i = 0; i < 5; i++) {
+        lx[i] = log(1.0 + x[i]);
+        mean += lx[i] / 5.0;
+    }
+    for (int i = 0; i < 5; i++) {
+        var += (lx[i] - mean) * (lx[i] - mean) / 5.0;
+    }
+    for (int i = 0; i < 5; i++) {
+        want[i] = (lx[i] - mean) / sqrt(var);
+    }
+    p.transform = CRM_TRANSFORM_AUTO;
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_prep_feature_logged(prep, 0), 1);
+    assert_int_equal(crm_prep_feature_logged(prep, 1), 0); /* skewness 0 */
+    check_column(prep, t, 0, want, 5);
+    /* Back to original units through expm1. */
+    crm_assert_close(crm_prep_unscale(prep, 0, want[4]), 999.0, 1e-12, 0);
+    crm_assert_close(crm_prep_unscale(prep, 0, want[2]), 3.0, 1e-13, 0);
+    /* Stored in the model: a saved and loaded transform gives the same matrix. */
+    assert_int_equal(crm_model_writer_new("test", &w, &err), CRM_OK);
+    assert_int_equal(crm_prep_save(prep, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, &err), CRM_OK);
+    assert_int_equal(crm_prep_load(r, &back, &err), CRM_OK);
+    assert_int_equal(crm_prep_fitted_params(back).transform, CRM_TRANSFORM_AUTO);
+    assert_int_equal(crm_prep_feature_logged(back, 0), 1);
+    assert_int_equal(crm_prep_feature_logged(back, 1), 0);
+    check_column(back, t, 0, want, 5);
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    crm_prep_free(back);
+    crm_prep_free(prep);
+    /* LOG takes every numeric column; NONE writes the section of before (version 1). */
+    p.transform = CRM_TRANSFORM_LOG;
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_prep_feature_logged(prep, 1), 1);
+    crm_prep_free(prep);
+    p.transform = CRM_TRANSFORM_NONE;
+    assert_int_equal(crm_prep_fit(t, f, 2, &p, &prep, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_new("test", &w, &err), CRM_OK);
+    assert_int_equal(crm_prep_save(prep, w, &err), CRM_OK);
+    assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
+    assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, &err), CRM_OK);
+    {
+        crm_section s;
+        uint32_t version = 0;
+        assert_int_equal(crm_model_section(r, "prep", &s, &err), CRM_OK);
+        assert_int_equal(crm_section_get_u32(&s, &version), CRM_OK);
+        assert_int_equal(version, 1);
+    }
+    crm_model_reader_free(r);
+    crm_model_writer_free(w);
+    crm_prep_free(prep);
+    crm_table_free(t);
+}
+
 static void prep_fit_and_load_fail_cleanly_out_of_memory(void **state)
 {
     crm_table *t = mixed_table();
@@ -652,6 +730,7 @@ int main(void)
         cmocka_unit_test(prep_transform_needs_the_fitted_columns),
         cmocka_unit_test(prep_matches_scikit_learn_scalers_and_numpy_percentiles),
         cmocka_unit_test(prep_save_and_load_give_the_same_transform),
+        cmocka_unit_test(prep_log_transform_on_skewed_columns_matches_hand_values),
         cmocka_unit_test(prep_fit_and_load_fail_cleanly_out_of_memory),
         cmocka_unit_test(prep_transform_is_identical_with_1_and_2_threads),
         cmocka_unit_test(prep_transform_names_the_first_infinite_value_in_feature_order),

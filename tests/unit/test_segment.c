@@ -196,6 +196,143 @@ static void segment_chooses_k_by_xmeans_and_elbow(void **state)
     crm_table_free(t);
 }
 
+/* n_blob spherical blobs of `per` rows in 3 columns, centres on the corners of a cube of
+ * side 20 (sd 1), then n_far rows far from all of them (at 200, 200, 200 +- 1). */
+static crm_table *cube_blobs(int n_blob, int per, int n_far)
+{
+    int64_t n = (int64_t)n_blob * per + n_far;
+    double *col[3];
+    const char *names[3] = { "a", "b", "c" };
+    crm_rng rng;
+    crm_table *t = NULL;
+    crm_error err;
+    crm_rng_seed(&rng, 5);
+    for (int d = 0; d < 3; d++) {
+        col[d] = malloc((size_t)n * sizeof(double));
+        assert_non_null(col[d]);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int b = (int)(i % n_blob);
+        for (int d = 0; d < 3; d++) {
+            double centre = i >= (int64_t)n_blob * per ? 200.0 : 20.0 * ((b >> d) & 1);
+            col[d][i] = centre + crm_rng_normal(&rng);
+        }
+    }
+    assert_int_equal(crm_table_new(n, "cube.csv", &t, &err), CRM_OK);
+    for (int d = 0; d < 3; d++) {
+        assert_int_equal(crm_table_add_numeric(t, names[d], col[d], &err), CRM_OK);
+        free(col[d]);
+    }
+    return t;
+}
+
+static void segment_sweep_finds_the_true_k_of_separated_blobs(void **state)
+{
+    crm_segment_params p = crm_segment_params_default();
+    crm_segmenter *seg = NULL;
+    const crm_segment_kscore *tab;
+    int32_t n = 0;
+    int32_t chosen = -1;
+    crm_error err;
+    (void)state;
+    p.method = CRM_SEGMENT_SWEEP;
+    p.kmin = 2;
+    p.kmax = 10;
+    for (int n_blob = 3; n_blob <= 8; n_blob++) {
+        crm_table *t = cube_blobs(n_blob, 150, 0);
+        assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+        assert_int_equal(crm_segmenter_k(seg), n_blob);
+        assert_null(crm_segmenter_outliers(seg, NULL));
+        tab = crm_segmenter_k_table(seg, &n, &chosen);
+        assert_non_null(tab);
+        assert_int_equal(n, 9);
+        assert_int_equal(tab[chosen].k, n_blob);
+        for (int32_t r = 0; r < n; r++) {
+            assert_int_equal(tab[r].k, 2 + r);
+            assert_true(isfinite(tab[r].sse) && isfinite(tab[r].bic) && isfinite(tab[r].ch) &&
+                        isfinite(tab[r].db));
+            assert_true(tab[r].silhouette <= tab[chosen].silhouette);
+            if (r > 0) {
+                assert_true(tab[r].sse < tab[r - 1].sse);
+            }
+        }
+        crm_segmenter_free(seg);
+        crm_table_free(t);
+    }
+}
+
+/* 4 blobs of 250 rows and 3 far rows (0.3%): at k = 5 the far rows are a cluster of their
+ * own, under the 1% share, so they are outliers; no segment is under 1%. With min_share 0
+ * X-means is the paper's and may keep such a cluster. */
+static void segment_min_share_turns_tiny_clusters_into_outliers(void **state)
+{
+    crm_table *t = cube_blobs(4, 250, 3);
+    crm_segment_params p = crm_segment_params_default();
+    crm_segmenter *seg = NULL;
+    const crm_segment_kscore *tab;
+    const uint8_t *out;
+    const crm_profile *pr;
+    int64_t n_out = 0;
+    int32_t n = 0;
+    int32_t chosen = -1;
+    crm_error err;
+    (void)state;
+    p.prep.scale = CRM_SCALE_NONE;
+    p.prep.transform = CRM_TRANSFORM_NONE;
+    p.method = CRM_SEGMENT_SWEEP;
+    p.kmin = 2;
+    p.kmax = 8;
+    assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+    assert_int_equal(crm_segmenter_k(seg), 4);
+    tab = crm_segmenter_k_table(seg, &n, &chosen);
+    assert_int_equal(tab[3].k, 5);
+    assert_int_equal(tab[3].segments, 4); /* the far rows' cluster was removed */
+    assert_int_equal(tab[3].outliers, 3);
+    for (int32_t r = 0; r < n; r++) {
+        assert_true(tab[r].smallest_share >= 0.01);
+    }
+    out = crm_segmenter_outliers(seg, &n_out);
+    if (out != NULL) { /* only the far rows can be outliers */
+        for (int64_t i = 0; i < 1000; i++) {
+            assert_int_equal(out[i], 0);
+        }
+        assert_true(n_out <= 3);
+    }
+    pr = crm_segmenter_profile(seg);
+    for (int32_t s = 0; s < 4; s++) {
+        assert_true(crm_profile_size(pr, s) >= 10);
+    }
+    crm_segmenter_free(seg);
+    /* X-means with the share: no segment below 1% either, and only far rows can be
+     * outliers; the paper's X-means (min_share 0) keeps them as a cluster of their own. */
+    p.method = CRM_SEGMENT_XMEANS;
+    p.kmin = 2;
+    p.kmax = 10;
+    assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+    pr = crm_segmenter_profile(seg);
+    for (int32_t s = 0; s < crm_segmenter_k(seg); s++) {
+        assert_true(crm_profile_size(pr, s) >= 10);
+    }
+    out = crm_segmenter_outliers(seg, &n_out);
+    for (int64_t i = 0; i < 1000 && out != NULL; i++) {
+        assert_int_equal(out[i], 0); /* if any, only the far rows */
+    }
+    crm_segmenter_free(seg);
+    p.min_share = 0.0;
+    assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
+    assert_null(crm_segmenter_outliers(seg, NULL));
+    pr = crm_segmenter_profile(seg);
+    {
+        int tiny = 0;
+        for (int32_t s = 0; s < crm_segmenter_k(seg); s++) {
+            tiny += crm_profile_size(pr, s) == 3;
+        }
+        assert_int_equal(tiny, 1);
+    }
+    crm_segmenter_free(seg);
+    crm_table_free(t);
+}
+
 static void segment_starts_from_given_centres_in_original_units(void **state)
 {
     crm_table *t = blobs(NULL);
@@ -413,6 +550,8 @@ int main(void)
         cmocka_unit_test(segment_fixed_k_finds_the_blobs_and_names_tiers),
         cmocka_unit_test(segment_assign_reproduces_training_labels_after_save_and_load),
         cmocka_unit_test(segment_chooses_k_by_xmeans_and_elbow),
+        cmocka_unit_test(segment_sweep_finds_the_true_k_of_separated_blobs),
+        cmocka_unit_test(segment_min_share_turns_tiny_clusters_into_outliers),
         cmocka_unit_test(segment_starts_from_given_centres_in_original_units),
         cmocka_unit_test(segment_refuses_bad_requests_with_clear_messages),
         cmocka_unit_test(segment_load_refuses_other_kinds_and_damage),

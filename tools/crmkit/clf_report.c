@@ -86,6 +86,10 @@ void clf_report_json(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
     }
     cli_json_key(&j, "n_train");
     cli_json_int(&j, e->n_train);
+    /* The rows of the model returned (and saved): all rows after --cv or --refit, where
+     * n_train is one fold's training part. */
+    cli_json_key(&j, "trained_rows");
+    cli_json_int(&j, crm_classifier_n_train(c));
     cli_json_key(&j, "n_test");
     cli_json_int(&j, e->n_test);
     cli_json_key(&j, "accuracy");
@@ -150,7 +154,11 @@ void clf_report_text(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
     if (e->n_folds > 0) {
         fprintf(fp, " (%d folds)", e->n_folds);
     }
-    fprintf(fp, ", trained on %lld rows in %.3f s\n", (long long)e->n_train, e->fit_seconds);
+    fprintf(fp, ", trained on %lld rows in %.3f s", (long long)e->n_train, e->fit_seconds);
+    if (crm_classifier_n_train(c) != e->n_train) {
+        fprintf(fp, "; the model kept is fitted on %lld rows", (long long)crm_classifier_n_train(c));
+    }
+    fputc('\n', fp);
     fprintf(fp, "  accuracy %.4f  error %.4f  precision %.4f  recall %.4f  f1 %.4f", m->accuracy,
             m->error, headline(m, m->precision, m->macro_precision),
             headline(m, m->recall, m->macro_recall), headline(m, m->f1, m->macro_f1));

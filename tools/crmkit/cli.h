@@ -43,6 +43,11 @@ int cmd_show(int argc, char **argv);
 int demo_baskets(const char *workdir, const char *customers_csv, const char *labels_csv);
 int demo_churn(const char *workdir, const char *customers_csv, const char *labels_csv);
 
+/* Called first in main(): unless the user chose a wait policy, restart the program once with
+ * OMP_WAIT_POLICY=passive so that waiting threads sleep instead of spinning (waitpolicy.c).
+ * Returns only when no restart happened. */
+void cli_wait_policy(int argc, char **argv);
+
 /* Exit code for a library status (see README "Exit status"). */
 int cli_exit_code(crm_status s);
 /* Print "crmkit: <located message>" on stderr and return the exit code for err->code. */
@@ -67,6 +72,11 @@ void cli_progress_done(cli_progress *p);
  * Empty items are dropped. Returns NULL on out of memory; *n receives the count. */
 char **cli_split_list(const char *s, char sep, int32_t *n);
 void cli_free_list(char **list);
+
+/* v as the shortest %g text that reads back (strtod) to exactly v: the least precision in
+ * 1..17 that round-trips (round-tripping holds for every precision above the least, so it is
+ * found by bisection). Returns the length; buf needs 32 bytes. */
+int cli_format_double(char *buf, size_t size, double v);
 
 /* Parse whole-string numbers from options; false on junk or out of range. */
 bool cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);

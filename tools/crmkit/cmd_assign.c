@@ -136,7 +136,7 @@ static int run(const char *model, const char *data, const char *out, bool json, 
             code = cli_fail(&err);
         } else {
             double seconds = now() - t0;
-            code = seg_write_labels(out, t, labels);
+            code = seg_write_labels(out, t, labels, crm_segmenter_profile(seg), NULL, true);
             if (code == CLI_EX_OK && unseen > 0) {
                 int ordinal =
                     crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;

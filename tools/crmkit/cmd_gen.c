@@ -39,7 +39,7 @@ static void customers_usage(FILE *fp)
             "                        (default 0.005)\n"
             "  --truth               add a true_type column (the hidden customer type)\n"
             "  --json                print a JSON summary on standard output\n"
-            "  --quiet               no progress output\n"
+            "  --quiet               no progress bar\n"
             "  -h, --help            this text\n");
 }
 
@@ -69,6 +69,8 @@ static int gen_customers(int argc, char **argv)
     crm_gen_customers_params p = crm_gen_customers_params_default();
     const char *out = NULL;
     bool json = false;
+    bool quiet = false;
+    cli_progress bar;
     crm_table *t = NULL;
     crm_error err;
     double t0;
@@ -86,7 +88,7 @@ static int gen_customers(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--quiet") == 0) {
-            /* nothing is drawn: generation takes about a second per million rows */
+            quiet = true;
         } else if (strcmp(argv[i], "--truth") == 0) {
             p.with_truth = true;
         } else if ((v = opt_value(argc, argv, &i, "--rows", &missing)) != NULL) {
@@ -140,10 +142,17 @@ static int gen_customers(int argc, char **argv)
         return cli_usage_error("gen customers", "--json and -o - both want standard output");
     }
     t0 = wall_seconds();
-    if (crm_gen_customers(&p, &t, &err) != CRM_OK || crm_table_write_csv(t, out, &err) != CRM_OK) {
+    /* Two stages (about a second per million rows each): generating, then writing. */
+    cli_progress_init(&bar, quiet || strcmp(out, "-") == 0);
+    (void)crm_progress_report(cli_progress_cb(&bar), "generate customers", 0.0);
+    if (crm_gen_customers(&p, &t, &err) != CRM_OK ||
+        !crm_progress_report(cli_progress_cb(&bar), "write CSV", 0.5) ||
+        crm_table_write_csv(t, out, &err) != CRM_OK) {
+        cli_progress_done(&bar);
         crm_table_free(t);
         return cli_fail(&err);
     }
+    cli_progress_done(&bar);
     seconds = wall_seconds() - t0;
     code = CLI_EX_OK;
     if (json) {

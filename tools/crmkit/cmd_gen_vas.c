@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "rules_cli.h"
+#include "segcli.h"
 
 #define KIND "gen vas"
 
@@ -18,7 +19,8 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit gen vas -o FILE [--customers N] [--seed S] [--segments labels.csv]\n"
-            "                      [--days D] [--failure-rate R] [--catalogue FILE] [--json]\n\n"
+            "                      [--days D] [--failure-rate R] [--catalogue FILE] [--json]\n"
+            "                      [--quiet]\n\n"
             "Generate a synthetic value-added-service transaction log as CSV, with the columns\n"
             "msg_type, mobile_no, txn_amount, pr_code, record_time, txn_type, target_mobile,\n"
             "topup_type, status. mobile_no matches the subscriber_id of `crmkit gen customers`\n"
@@ -30,13 +32,15 @@ static void usage(FILE *fp)
             "  -o, --output FILE     where to write the CSV (\"-\" = standard output); required\n"
             "  --customers N         number of subscribers (default 1000; --rows is the same)\n"
             "  --seed S              random seed (default 42)\n"
-            "  --segments FILE       labels CSV (first column customer id, column segment), as\n"
+            "  --segments FILE       labels CSV (first column customer id, column segment_name\n"
+            "                        or segment), as\n"
             "                        written by `crmkit segment` or `crmkit assign`\n"
             "  --days D              days covered from 2024-01-01 (default 90)\n"
             "  --failure-rate R      share of failed rows, 0..1 (default 0.06)\n"
             "  --catalogue FILE      also write the service catalogue (pr_code,name,category,\n"
             "                        price) as CSV\n"
             "  --json                print a JSON summary on standard output\n"
+            "  --quiet               no progress bar\n"
             "  -h, --help            this text\n");
 }
 
@@ -46,6 +50,7 @@ typedef struct vas_opts {
     const char *segments;
     const char *catalogue;
     bool json;
+    bool quiet;
 } vas_opts;
 
 static int parse_value(vas_opts *o, const char *name, const char *v)
@@ -98,6 +103,7 @@ static int parse(vas_opts *o, int argc, char **argv)
         }
         if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--quiet") == 0) {
             o->json = o->json || argv[i][2] == 'j';
+            o->quiet = o->quiet || argv[i][2] == 'q';
             continue;
         }
         for (k = 0; k < sizeof valued / sizeof valued[0] && v == NULL && !missing; k++) {
@@ -133,7 +139,7 @@ static crm_status read_labels(const char *path,
     int64_t n;
     crm_status rc;
     opt.format = CRM_FIM_FORMAT_LONG;
-    opt.item_col = "segment";
+    opt.item_col = seg_labels_name_col(path);
     rc = crm_fim_db_read(path, &opt, NULL, labels, err);
     if (rc != CRM_OK) {
         return rc;
@@ -183,7 +189,10 @@ int cmd_gen_vas(int argc, char **argv)
         rc = crm_gen_vas_write_catalogue(o.catalogue, &err);
     }
     if (rc == CRM_OK) {
-        rc = crm_gen_vas(&o.p, o.out, NULL, &err);
+        cli_progress bar;
+        cli_progress_init(&bar, o.quiet || strcmp(o.out, "-") == 0);
+        rc = crm_gen_vas(&o.p, o.out, cli_progress_cb(&bar), &err);
+        cli_progress_done(&bar);
     }
     if (rc == CRM_OK && o.json) {
         cli_json j;

@@ -31,7 +31,7 @@ static void usage(FILE *fp)
             "                two-class target a \"risk\" column (probability of the second class)\n"
             "  --id COLUMN   id column to copy (default: the first identifier column, else\n"
             "                the row number)\n"
-            "  --quiet       no summary on stderr\n\n"
+            "  --quiet       no progress bar and no summary on stderr\n\n"
             "exit status: 0 ok, 64 usage, 65 bad data or wrong model kind, 66 missing input,\n"
             "73/74 output error.\n");
 }
@@ -91,10 +91,12 @@ static void put_rows(FILE *fp,
         fputc(',', fp);
         put_csv_text(fp, crm_classifier_class_name(c, best));
         for (int32_t j = 0; with_proba && j < k; j++) {
-            fprintf(fp, ",%.6g", p[j]);
+            (void)cli_format_double(buf, sizeof buf, p[j]);
+            fprintf(fp, ",%s", buf);
         }
         if (with_proba && k == 2) {
-            fprintf(fp, ",%.6g", p[1]);
+            (void)cli_format_double(buf, sizeof buf, p[1]);
+            fprintf(fp, ",%s", buf);
         }
         fputc('\n', fp);
     }
@@ -221,7 +223,10 @@ int cmd_predict(int argc, char **argv)
     }
     st = crm_classifier_load(model_path, &c, &err);
     if (st == CRM_OK) {
-        st = crm_table_read_csv(data_path, &opt, NULL, &t, &err);
+        cli_progress bar;
+        cli_progress_init(&bar, quiet);
+        st = crm_table_read_csv(data_path, &opt, cli_progress_cb(&bar), &t, &err);
+        cli_progress_done(&bar);
     }
     if (st != CRM_OK) {
         rc = cli_fail(&err);

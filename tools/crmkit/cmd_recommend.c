@@ -23,13 +23,14 @@ typedef struct rec_opts {
     rules_cli_input in;
     int64_t top;
     bool json;
+    bool quiet;
 } rec_opts;
 
 static void help(void)
 {
     printf("usage: crmkit recommend RULES --items a,b,c [--segment NAME] [--top N] [--json]\n"
            "       crmkit recommend RULES --baskets FILE [--segments labels.csv] [--top N]\n"
-           "                        -o recommendations.csv\n\n"
+           "                        -o recommendations.csv [--quiet]\n\n"
            "Recommend to a customer the services they do not have yet. A rule X => Y of the\n"
            "rules file (from `crmkit rules`) fires when the customer has every item of X; each\n"
            "item of Y the customer lacks is a candidate, scored by the best rule that offers it\n"
@@ -41,13 +42,15 @@ static void help(void)
            "  --segment NAME      use the rules of this segment (default: the population)\n"
            "  --baskets FILE      recommend for every customer of FILE (default format long:\n"
            "                      CSV customer,item; see input options)\n"
-           "  --segments FILE     labels CSV (customer id, segment) choosing each customer's\n"
+           "  --segments FILE     labels CSV (customer id, segment_name or segment) choosing\n"
+           "                      each customer's\n"
            "                      segment rules; customers without a label or whose segment\n"
            "                      has no rules use the population\n"
            "  --top N             recommendations per customer (default 5)\n"
            "  -o FILE             --baskets output CSV: customer,segment,rank,item,source,\n"
            "                      confidence,lift,because (default stdout)\n"
-           "  --json              --items: a JSON object on stdout\n\n"
+           "  --json              --items: a JSON object on stdout\n"
+           "  --quiet             --baskets: no progress bar while reading\n\n"
            "%s\n"
            "Exit status: 0 ok, 64 usage (unknown segment), 65 damaged rules file or bad data,\n"
            "66 missing input, 73/74 output error.\n",
@@ -75,6 +78,10 @@ static int parse(rec_opts *o, int argc, char **argv)
         }
         if (strcmp(argv[i], "--json") == 0) {
             o->json = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--quiet") == 0) {
+            o->quiet = true;
             continue;
         }
         for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
@@ -361,7 +368,12 @@ static int recommend_baskets(const rec_opts *o, const crm_rules *r)
     crm_status rc;
     memset(&segs, 0, sizeof segs);
     memset(&b, 0, sizeof b);
-    rc = crm_fim_db_read(o->baskets, &o->in.opt, NULL, &db, &err);
+    {
+        cli_progress bar;
+        cli_progress_init(&bar, o->quiet);
+        rc = crm_fim_db_read(o->baskets, &o->in.opt, cli_progress_cb(&bar), &db, &err);
+        cli_progress_done(&bar);
+    }
     if (rc == CRM_OK && o->segments != NULL) {
         rc = rules_cli_segments_load(o->segments, db, &segs, &err);
     }
@@ -427,7 +439,7 @@ int cmd_recommend(int argc, char **argv)
             fprintf(stderr, "crmkit recommend: no segment \"%s\" in %s; it has:", o.segment,
                     o.rules_path);
             for (int32_t k = 0; k < crm_rules_n_sets(r); k++) {
-                fprintf(stderr, " %s", crm_rules_set_name(r, k));
+                fprintf(stderr, "%s \"%s\"", k ? "," : "", crm_rules_set_name(r, k));
             }
             fputc('\n', stderr);
             crm_rules_free(r);

@@ -16,12 +16,13 @@ static void usage(FILE *fp)
 {
     fprintf(
         fp,
-        "usage: crmkit segment DATA.csv -o MODEL.crmk [--k N|auto] [--method xmeans|elbow]\n"
+        "usage: crmkit segment DATA.csv -o MODEL.crmk [--k N|auto] [--method sweep|xmeans|elbow]\n"
         "       [--algo kmeans|xmeans|kmodes|kprototypes|hier] [--linkage "
         "ward|complete|average|single]\n"
         "       [--cut-height H] [--gamma G] [--kmodes-init cao|huang|random] [--micro N]\n"
         "       [--max-matrix-mb N]\n"
-        "       [--kmin N] [--kmax N] [--features a,b,c] [--scale zscore|minmax|none]\n"
+        "       [--kmin N] [--kmax N] [--min-share S] [--transform log|none|auto]\n"
+        "       [--features a,b,c] [--scale zscore|minmax|none]\n"
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
@@ -35,11 +36,6 @@ static void usage(FILE *fp)
         "  --algo A            kmeans (default), xmeans (k-means, k by X-means), kmodes\n"
         "                      (categorical features, raw levels), kprototypes (mixed\n"
         "                      features) or hier (agglomerative hierarchical clustering)\n"
-        "  --k N|auto          number of segments, or auto to choose it (default auto): for\n"
-        "                      kmodes/kprototypes the knee of the cost curve over kmin..kmax,\n"
-        "                      for hier the widest gap between successive merge heights\n"
-        "  --method M          how auto chooses k for kmeans: xmeans (BIC splitting, default)\n"
-        "                      or elbow\n"
         "  --linkage L         hier: ward (default), complete, average or single\n"
         "  --cut-height H      hier: cut the tree at this merge height instead of at k\n"
         "  --max-matrix-mb N   hier: largest distance matrix (default 2048 MiB, 23,170 rows);\n"
@@ -49,7 +45,17 @@ static void usage(FILE *fp)
         "  --gamma G           kprototypes: weight of a categorical mismatch (default: half the\n"
         "                      mean standard deviation of the scaled numeric features)\n"
         "  --kmodes-init I     kmodes/kprototypes: cao (default, deterministic), huang or random\n"
-        "  --kmin N, --kmax N  range for auto (default 2 and 30)\n"
+        "  --k N|auto          number of segments, or auto to choose it (default auto)\n"
+        "  --method M          how auto chooses k: sweep (default: k-means at every k, the\n"
+        "                      table of SSE, BIC, silhouette, Calinski-Harabasz and\n"
+        "                      Davies-Bouldin, the highest silhouette wins), xmeans (BIC\n"
+        "                      splitting) or elbow\n"
+        "  --kmin N, --kmax N  range for auto (default 3 and 12 for sweep, else 2 and 12)\n"
+        "  --min-share S       with auto: clusters under this share of customers are outliers,\n"
+        "                      not segments, and X-means splits nothing below it (default\n"
+        "                      0.01; 0 = off, the paper's X-means)\n"
+        "  --transform T       auto (default: log transform of features with skewness > 1),\n"
+        "                      log (every numeric feature) or none\n"
         "  --features LIST     comma-separated columns (default: every numeric column except\n"
         "                      ids, the churn flag and \"segment\")\n"
         "  --scale S           zscore (default), minmax or none\n"
@@ -69,7 +75,8 @@ static void usage(FILE *fp)
         "  --names FILE        segment names, one per line, in segment-number order\n"
         "  --tier-by COLUMN    name segments Platinum, Gold, Silver, Bronze by the mean of this\n"
         "                      column (default: revenue when there is such a column; none = off)\n"
-        "  --labels FILE       also write the training labels (id, segment) as CSV\n"
+        "  --labels FILE       also write the training labels (id, segment, segment_name,\n"
+        "                      outlier) as CSV\n"
         "  --json              print one JSON summary on standard output\n"
         "  --quiet             no progress bar\n"
         "  -h, --help          this text\n\n"
@@ -92,6 +99,7 @@ typedef struct seg_opts {
     bool hier_opts;
     bool kmodes_opts;
     bool method_given;
+    bool kmin_given;
     bool json;
     bool quiet;
 } seg_opts;
@@ -150,10 +158,14 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         }
         p->k = o->k_auto ? 0 : (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--method", &miss))) {
-        if (strcmp(v, "xmeans") != 0 && strcmp(v, "elbow") != 0) {
-            return cli_usage_error("segment", "--method is xmeans or elbow, got \"%s\"", v);
+        static const char *const methods[] = { "sweep", "xmeans", "elbow" };
+        static const crm_segment_method values[] = { CRM_SEGMENT_SWEEP, CRM_SEGMENT_XMEANS,
+                                                     CRM_SEGMENT_ELBOW };
+        if (!parse_enum(v, methods, 3, &e)) {
+            return cli_usage_error("segment", "--method is sweep, xmeans or elbow, got \"%s\"",
+                                   v);
         }
-        p->method = strcmp(v, "xmeans") == 0 ? CRM_SEGMENT_XMEANS : CRM_SEGMENT_ELBOW;
+        p->method = values[e];
         o->method_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--algo", &miss))) {
         static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier" };
@@ -211,11 +223,23 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         }
         p->kmodes.init = (crm_kmodes_init)e;
         o->kmodes_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--min-share", &miss))) {
+        if (!cli_parse_double(v, &p->min_share) || !(p->min_share >= 0 && p->min_share < 0.5)) {
+            return cli_usage_error("segment", "--min-share needs a share in [0, 0.5), got \"%s\"",
+                                   v);
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--transform", &miss))) {
+        static const char *const transforms[] = { "none", "log", "auto" };
+        if (!parse_enum(v, transforms, 3, &e)) {
+            return cli_usage_error("segment", "--transform is log, none or auto, got \"%s\"", v);
+        }
+        p->prep.transform = (crm_transform)e;
     } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
             return cli_usage_error("segment", "--kmin needs a whole number >= 1, got \"%s\"", v);
         }
         p->kmin = (int32_t)iv;
+        o->kmin_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--kmax", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
             return cli_usage_error("segment", "--kmax needs a whole number >= 1, got \"%s\"", v);
@@ -358,7 +382,10 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     }
     if ((o->k_auto || !o->k_given) && o->init == NULL) {
         if (!o->method_given) {
-            p->method = CRM_SEGMENT_XMEANS;
+            p->method = o->xmeans ? CRM_SEGMENT_XMEANS : CRM_SEGMENT_SWEEP;
+        }
+        if (!o->kmin_given && p->method == CRM_SEGMENT_SWEEP) {
+            p->kmin = 3; /* two groups are a split, not a segmentation a campaign can use */
         }
         if (p->kmax < p->kmin) {
             return cli_usage_error("segment", "--kmax (%d) is below --kmin (%d)", (int)p->kmax,
@@ -372,10 +399,73 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
 
 static const char *method_name(crm_segment_method m)
 {
-    return m == CRM_SEGMENT_XMEANS  ? "xmeans"
-           : m == CRM_SEGMENT_ELBOW ? "elbow"
-           : m == CRM_SEGMENT_AUTO  ? "auto"
-                                    : "fixed";
+    static const char *const names[] = { "fixed", "xmeans", "elbow", "auto", "sweep" };
+    return (unsigned)m <= CRM_SEGMENT_SWEEP ? names[m] : "?";
+}
+
+static void json_k_table(cli_json *j, const crm_segmenter *seg)
+{
+    int32_t n = 0;
+    int32_t chosen = -1;
+    int64_t n_out = 0;
+    const crm_segment_kscore *t = crm_segmenter_k_table(seg, &n, &chosen);
+    (void)crm_segmenter_outliers(seg, &n_out);
+    cli_json_key(j, "outliers");
+    cli_json_int(j, n_out);
+    if (t == NULL) {
+        return;
+    }
+    cli_json_key(j, "k_rule");
+    cli_json_str(j, "highest silhouette; ties: fewer segments");
+    cli_json_key(j, "k_table");
+    cli_json_open_arr(j);
+    for (int32_t r = 0; r < n; r++) {
+        cli_json_open_obj(j);
+        cli_json_key(j, "k");
+        cli_json_int(j, t[r].k);
+        cli_json_key(j, "segments");
+        cli_json_int(j, t[r].segments);
+        cli_json_key(j, "outliers");
+        cli_json_int(j, t[r].outliers);
+        cli_json_key(j, "smallest_share");
+        cli_json_num(j, t[r].smallest_share);
+        cli_json_key(j, "sse");
+        cli_json_num(j, t[r].sse);
+        cli_json_key(j, "bic");
+        cli_json_num(j, t[r].bic);
+        cli_json_key(j, "silhouette");
+        cli_json_num(j, t[r].silhouette);
+        cli_json_key(j, "calinski_harabasz");
+        cli_json_num(j, t[r].ch);
+        cli_json_key(j, "davies_bouldin");
+        cli_json_num(j, t[r].db);
+        cli_json_key(j, "chosen");
+        cli_json_bool(j, r == chosen);
+        cli_json_close_obj(j);
+    }
+    cli_json_close_arr(j);
+}
+
+/* The k table of the sweep, one line per k tried. */
+static void print_k_table(const crm_segmenter *seg)
+{
+    int32_t n = 0;
+    int32_t chosen = -1;
+    const crm_segment_kscore *t = crm_segmenter_k_table(seg, &n, &chosen);
+    if (t == NULL) {
+        return;
+    }
+    printf("choosing k: the highest silhouette wins (ties: fewer segments); clusters under the\n"
+           "minimum share are outliers, not segments\n");
+    printf("%4s %8s %8s %9s %12s %14s %10s %12s %8s\n", "k", "segments", "outliers",
+           "smallest", "SSE", "BIC", "silhouette", "CH", "DB");
+    for (int32_t r = 0; r < n; r++) {
+        printf("%4d %8d %8lld %8.1f%% %12.6g %14.8g %10.4f %12.6g %8.4f%s\n", (int)t[r].k,
+               (int)t[r].segments, (long long)t[r].outliers, 100.0 * t[r].smallest_share,
+               t[r].sse, t[r].bic, t[r].silhouette, t[r].ch, t[r].db,
+               r == chosen ? "  <- chosen" : "");
+    }
+    printf("\n");
 }
 
 /* The algorithm's own numbers for the JSON summary. */
@@ -464,6 +554,7 @@ static void print_json(const crm_segmenter *seg,
         cli_json_key(&j, "bic");
         cli_json_num(&j, crm_segmenter_bic(seg));
     }
+    json_k_table(&j, seg);
     if (curve != NULL) {
         cli_json_key(&j, "elbow_kmin");
         cli_json_int(&j, kmin);
@@ -532,6 +623,7 @@ static void print_text(const crm_segmenter *seg,
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
            o->labels ? o->labels : "");
+    print_k_table(seg);
     seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
 }
 
@@ -600,7 +692,8 @@ static int run(const seg_opts *o, crm_segment_params *p)
         }
     }
     if (code == CLI_EX_OK && o->labels != NULL) {
-        code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg));
+        code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg),
+                                crm_segmenter_profile(seg), crm_segmenter_outliers(seg, NULL), true);
         if (code != CLI_EX_OK) {
             (void)remove(o->out); /* all or nothing: no model without its labels */
         }

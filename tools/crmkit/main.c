@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <crmkit/common.h>
+#include <crmkit/model.h>
 
 #include "cli.h"
 
@@ -37,12 +38,24 @@ static void usage(FILE *fp)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }
+    fprintf(fp, "\nModel files are byte-identical for the same inputs, options and seed; --stamp\n"
+                "(any command) also records the fit times in them.\n");
     fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 part not "
                 "built, 70 internal error, 73/74 output error.\n");
 }
 
 int main(int argc, char **argv)
 {
+    cli_wait_policy(argc, argv);
+    /* --stamp, for any command that writes a model: record fit times in the file. */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--stamp") == 0) {
+            crm_model_set_stamp(1);
+            memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+            argc--;
+            i--;
+        }
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);

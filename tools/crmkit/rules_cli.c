@@ -6,6 +6,7 @@
 #include <crmkit/alloc.h>
 
 #include "cli.h"
+#include "segcli.h"
 
 void rules_cli_input_init(rules_cli_input *in, crm_fim_format default_format)
 {
@@ -199,7 +200,7 @@ crm_status rules_cli_segments_load(const char *labels_path,
     crm_status rc;
     memset(out, 0, sizeof *out);
     opt.format = CRM_FIM_FORMAT_LONG;
-    opt.item_col = "segment";
+    opt.item_col = seg_labels_name_col(labels_path);
     rc = crm_fim_db_read(labels_path, &opt, NULL, &out->labels, err);
     if (rc == CRM_OK) {
         rc = check_labels(out->labels, labels_path, err);

@@ -67,7 +67,71 @@ static int32_t first_id_col(const crm_table *t)
     return -1;
 }
 
-int seg_write_labels(const char *path, const crm_table *t, const int32_t *labels)
+/* The segment_name and outlier columns of a labels file. */
+static crm_status add_names_and_flags(crm_table *out,
+                                      const int32_t *labels,
+                                      int64_t n,
+                                      const crm_profile *pr,
+                                      const uint8_t *outlier,
+                                      bool outlier_col,
+                                      double *v,
+                                      crm_error *err)
+{
+    int32_t k = 0;
+    char(*num)[16] = NULL;
+    const char **names = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *names);
+    crm_status rc = CRM_OK;
+    for (int64_t i = 0; i < n; i++) {
+        k = labels[i] + 1 > k ? labels[i] + 1 : k;
+    }
+    num = crm_calloc(k > 0 ? (size_t)k : 1, sizeof *num);
+    if (names == NULL || num == NULL) {
+        crm_free(names);
+        crm_free(num);
+        crm_error_clear(err);
+        err->code = CRM_ENOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return CRM_ENOMEM;
+    }
+    for (int32_t s = 0; s < k; s++) {
+        snprintf(num[s], sizeof num[s], "%d", (int)s);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const char *name = pr != NULL ? crm_profile_name(pr, labels[i]) : NULL;
+        names[i] = (name != NULL && name[0] != '\0') ? name : num[labels[i]];
+    }
+    rc = crm_table_add_text(out, "segment_name", CRM_COL_CATEGORICAL, names, err);
+    if (rc == CRM_OK && outlier_col) {
+        for (int64_t i = 0; i < n; i++) {
+            v[i] = outlier != NULL && outlier[i] ? 1.0 : 0.0;
+        }
+        rc = crm_table_add_numeric(out, "outlier", v, err);
+    }
+    crm_free(names);
+    crm_free(num);
+    return rc;
+}
+
+const char *seg_labels_name_col(const char *path)
+{
+    crm_table *lt = NULL;
+    const char *col = "segment";
+    crm_error err;
+    /* Only the header matters; a file that cannot be read is reported by the real reader. */
+    if (crm_table_read_csv(path, NULL, NULL, &lt, &err) == CRM_OK &&
+        crm_table_find_col(lt, "segment_name") >= 0) {
+        col = "segment_name";
+    }
+    crm_table_free(lt);
+    return col;
+}
+
+int seg_write_labels(const char *path,
+                     const crm_table *t,
+                     const int32_t *labels,
+                     const crm_profile *pr,
+                     const uint8_t *outlier,
+                     bool outlier_col)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t id = first_id_col(t);
@@ -107,6 +171,9 @@ int seg_write_labels(const char *path, const crm_table *t, const int32_t *labels
     }
     if (rc == CRM_OK) {
         rc = crm_table_add_numeric(out, "segment", v, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = add_names_and_flags(out, labels, n, pr, outlier, outlier_col, v, &err);
     }
     if (rc == CRM_OK) {
         rc = crm_table_write_csv(out, path, &err);

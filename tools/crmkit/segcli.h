@@ -24,9 +24,21 @@ int seg_read_table(const char *path,
                    crm_table **out,
                    double *seconds);
 
-/* Write "id,segment" (the table's first identifier column, or "row" = 1-based row number)
- * atomically to path. Returns an exit code. */
-int seg_write_labels(const char *path, const crm_table *t, const int32_t *labels);
+/* Write "id,segment,segment_name[,outlier]" (the table's first identifier column, or "row" =
+ * 1-based row number; the names from pr, or the segment numbers when pr is NULL; with
+ * outlier_col the 0/1 outlier flags, all 0 when outlier is NULL) atomically to path.
+ * Returns an exit code. */
+int seg_write_labels(const char *path,
+                     const crm_table *t,
+                     const int32_t *labels,
+                     const crm_profile *pr,
+                     const uint8_t *outlier,
+                     bool outlier_col);
+
+/* The column of a labels file that names segments for rules and generated baskets:
+ * "segment_name" when the file has it (crmkit segment and assign write it), else "segment".
+ * For crm_fim_read_options.item_col. */
+const char *seg_labels_name_col(const char *path);
 
 /* Labels for the rows of data from a labels CSV (id + segment): matched by the id column
  * when both files have one of the same name, else by row order. labels[n_rows of data] is

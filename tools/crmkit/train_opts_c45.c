@@ -28,6 +28,14 @@ int train_opt_c45(crm_classifier_params *p, const char *name, const char *value)
         p->c45.min_leaf = v;
         return 1;
     }
+    if (strcmp(name, "c45-laplace") == 0) {
+        if (!cli_parse_int(value, 0, 1, &n)) {
+            fprintf(stderr, "crmkit train: --c45-laplace wants 0 or 1, got \"%s\"\n", value);
+            return -1;
+        }
+        p->c45.laplace = (int32_t)n;
+        return 1;
+    }
     if (strcmp(name, "c45-prune") == 0 || strcmp(name, "c45-raise") == 0 ||
         strcmp(name, "c45-max-depth") == 0) {
         int64_t max = strcmp(name, "c45-max-depth") == 0 ? 1000 : 1;
@@ -54,5 +62,6 @@ void train_help_c45(FILE *fp)
                 "  --c45-min-leaf N       minimum rows per branch (default 2)\n"
                 "  --c45-prune 0|1        pessimistic-error pruning (default 1)\n"
                 "  --c45-raise 0|1        subtree raising while pruning (default 1)\n"
-                "  --c45-max-depth D      depth limit, 0 = none (default 0)\n");
+                "  --c45-max-depth D      depth limit, 0 = none (default 0)\n"
+                "  --c45-laplace 0|1      Laplace-corrected leaf probabilities (default 1)\n");
 }

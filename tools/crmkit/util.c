@@ -270,3 +270,22 @@ void cli_json_close_arr(cli_json *j)
 {
     close_container(j, ']');
 }
+
+int cli_format_double(char *buf, size_t size, double v)
+{
+    int lo = 1;
+    int hi = 17;
+    if (!isfinite(v)) {
+        return snprintf(buf, size, "%g", v);
+    }
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        (void)snprintf(buf, size, "%.*g", mid, v);
+        if (strtod(buf, NULL) == v) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return snprintf(buf, size, "%.*g", lo, v);
+}
