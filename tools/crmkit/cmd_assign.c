@@ -189,5 +189,12 @@ int cmd_assign(int argc, char **argv)
     if (json && strcmp(out, "-") == 0) {
         return cli_usage_error("assign", "--json and -o - both want standard output");
     }
+    {
+        const char *in[] = { pos[0], pos[1] };
+        int code = cli_check_paths("assign", in, 2, &out, 1);
+        if (code >= 0) {
+            return code;
+        }
+    }
     return run(pos[0], pos[1], out, json, quiet);
 }

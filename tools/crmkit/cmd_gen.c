@@ -139,6 +139,10 @@ static int gen_customers(int argc, char **argv)
     if (json && strcmp(out, "-") == 0) {
         return cli_usage_error("gen customers", "--json and -o - both want standard output");
     }
+    code = cli_check_paths("gen customers", NULL, 0, &out, 1);
+    if (code >= 0) {
+        return code;
+    }
     t0 = wall_seconds();
     if (crm_gen_customers(&p, &t, &err) != CRM_OK || crm_table_write_csv(t, out, &err) != CRM_OK) {
         crm_table_free(t);

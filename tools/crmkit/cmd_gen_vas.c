@@ -119,7 +119,10 @@ static int parse(vas_opts *o, int argc, char **argv)
     if (o->json && strcmp(o->out, "-") == 0) {
         return cli_usage_error(KIND, "--json and -o - both want standard output");
     }
-    return -1;
+    {
+        const char *in[] = { o->segments, o->catalogue };
+        return cli_check_paths(KIND, in, 2, &o->out, 1);
+    }
 }
 
 /* Labels as the generator's parallel arrays (strings borrowed from labels). */

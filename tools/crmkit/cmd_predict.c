@@ -219,6 +219,14 @@ int cmd_predict(int argc, char **argv)
     if (model_path == NULL || data_path == NULL || out == NULL) {
         return cli_usage_error("predict", "need MODEL.crmc, NEW.csv and -o FILE");
     }
+    {
+        const char *in[] = { model_path, data_path };
+        rc = cli_check_paths("predict", in, 2, &out, 1);
+        if (rc >= 0) {
+            return rc;
+        }
+        rc = 0;
+    }
     st = crm_classifier_load(model_path, &c, &err);
     if (st == CRM_OK) {
         st = crm_table_read_csv(data_path, &opt, NULL, &t, &err);

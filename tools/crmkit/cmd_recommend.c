@@ -131,7 +131,11 @@ static int parse(rec_opts *o, int argc, char **argv)
                                     "with --items");
     }
     rules_cli_input_finish(&o->in);
-    return -1;
+    {
+        const char *in[] = { o->rules_path, o->baskets, o->segments };
+        const char *out[] = { o->out };
+        return cli_check_paths(CMD, in, 3, out, 1);
+    }
 }
 
 static int32_t pick_set(const crm_rules *r, const char *name)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/outfile.h>
 #include <crmkit/segment.h>
 
 #include "segcli.h"
@@ -391,20 +392,22 @@ static int run(const seg_opts *o, crm_segment_params *p)
     if (code == CLI_EX_OK) {
         rc = crm_segmenter_fit(t, p, cli_progress_cb(&bar), &seg, &err);
         cli_progress_done(&bar);
+        /* the model and its labels are one set: both renamed into place, or neither */
+        crm_outfile_set_begin();
         if (rc == CRM_OK) {
             rc = crm_segmenter_save(seg, o->out, &err);
         }
         if (rc != CRM_OK) {
+            (void)crm_outfile_set_end(0, NULL);
             if (o->names != NULL && err.source[0] == '\0' && strstr(err.msg, "name") != NULL) {
                 snprintf(err.source, sizeof err.source, "%s", o->names);
             }
             code = cli_fail(&err);
-        }
-    }
-    if (code == CLI_EX_OK && o->labels != NULL) {
-        code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg));
-        if (code != CLI_EX_OK) {
-            (void)remove(o->out); /* all or nothing: no model without its labels */
+        } else if (o->labels != NULL &&
+                   (code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg))) != CLI_EX_OK) {
+            (void)crm_outfile_set_end(0, NULL);
+        } else if (crm_outfile_set_end(1, &err) != CRM_OK) {
+            code = cli_fail(&err);
         }
     }
     if (code == CLI_EX_OK) {
@@ -443,6 +446,14 @@ int cmd_segment(int argc, char **argv)
     code = check_opts(&o, &p);
     if (code >= 0) {
         return code;
+    }
+    {
+        const char *in[] = { o.data, o.init, o.names };
+        const char *out[] = { o.out, o.labels };
+        code = cli_check_paths("segment", in, 3, out, 2);
+        if (code >= 0) {
+            return code;
+        }
     }
     return run(&o, &p);
 }

@@ -407,7 +407,11 @@ int cmd_train(int argc, char **argv)
         p.drop = (const char *const *)drop;
         p.n_drop = n;
     }
-    rc = run(&a, &p);
+    {
+        const char *in[] = { a.data, a.labels };
+        rc = cli_check_paths("train", in, 2, &a.out, 1);
+    }
+    rc = rc >= 0 ? rc : run(&a, &p);
     cli_free_list(feats);
     cli_free_list(drop);
     return rc;
