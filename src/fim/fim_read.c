@@ -279,7 +279,7 @@ crm_status crm__fim_lr_error(const crm__fim_lines *r, int rc, const char *src, c
     case LR_NOMEM:
         return crm__error_nomem(err);
     default:
-        return crm__error_at(err, CRM_EIO, src, r->line_no + 1, 0,
+        return crm__error_at(err, CRM_EFORMAT, src, r->line_no + 1, 0,
                              "read error (damaged gzip stream?)");
     }
 }
@@ -1058,10 +1058,10 @@ crm_status crm_fim_db_read(const char *path,
     }
     lr_setup(&lr, opt);
     if (stat(path, &sb) != 0) {
-        return crm__error_errno(err, errno, path, "cannot open");
+        return crm__error_errno_input(err, errno, path, "cannot open");
     }
     if (S_ISDIR(sb.st_mode)) {
-        return crm__error_at(err, CRM_EIO, path, 0, 0, "is a directory");
+        return crm__error_at(err, CRM_ENOTFOUND, path, 0, 0, "is a directory");
     }
     if (S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         (opt->format == CRM_FIM_FORMAT_AUTO || opt->format == CRM_FIM_FORMAT_FIMI)) {
@@ -1106,7 +1106,7 @@ crm_status crm_fim_db_read(const char *path,
     lr.file_bytes = (int64_t)sb.st_size;
     lr.gz = gzopen(path, "rb");
     if (lr.gz == NULL) {
-        return crm__error_errno(err, errno ? errno : ENOMEM, path, "cannot open");
+        return crm__error_errno_input(err, errno ? errno : ENOMEM, path, "cannot open");
     }
     (void)gzbuffer(lr.gz, 256u << 10);
     lr.cap = READ_CHUNK;

@@ -579,12 +579,12 @@ crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_e
     *out = NULL;
     fp = fopen(path, "rb");
     if (fp == NULL) {
-        return crm__error_errno(err, errno, path, "cannot open model file");
+        return crm__error_errno_input(err, errno, path, "cannot open model file");
     }
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         e = S_ISDIR(st.st_mode) ? EISDIR : errno;
         (void)fclose(fp);
-        return crm__error_errno(err, e ? e : EIO, path, "cannot read model file");
+        return crm__error_errno_input(err, e ? e : EIO, path, "cannot read model file");
     }
     if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
         (void)fclose(fp);
@@ -604,7 +604,7 @@ crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_e
             return crm__error_at(err, CRM_EFORMAT, path, 0, 0,
                                  "model file shrank while it was read");
         }
-        return crm__error_errno(err, e, path, "cannot read model file");
+        return crm__error_errno_input(err, e, path, "cannot read model file");
     }
     (void)fclose(fp);
     return open_owned(data, len, path, out, err);

@@ -171,7 +171,7 @@ int cmd_assign(int argc, char **argv)
                    (v = seg_opt(argc, argv, &i, "--output", &miss))) {
             out = v;
         } else if (miss) {
-            return cli_usage_error("assign", "%s needs a value", argv[i]);
+            return cli_usage_error("assign", "option %s needs a value", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error("assign", "unknown option \"%s\"", argv[i]);
         } else if (n_pos < 2) {

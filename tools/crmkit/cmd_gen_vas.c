@@ -104,7 +104,7 @@ static int parse(vas_opts *o, int argc, char **argv)
             v = rules_cli_value(valued[k], argc, argv, &i, &missing);
         }
         if (missing) {
-            return cli_usage_error(KIND, "%s needs a value", argv[i]);
+            return cli_usage_error(KIND, "option %s needs a value", argv[i]);
         }
         if (v == NULL) {
             return cli_usage_error(KIND, "unknown option \"%s\"", argv[i]);

@@ -206,8 +206,10 @@ int cmd_predict(int argc, char **argv)
             } else {
                 id_name = argv[++i];
             }
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--id") == 0) {
+            return cli_usage_error("predict", "option %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("predict", "unknown option or missing value: %s", a);
+            return cli_usage_error("predict", "unknown option \"%s\"", a);
         } else if (model_path == NULL) {
             model_path = a;
         } else if (data_path == NULL) {

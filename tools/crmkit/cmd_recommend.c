@@ -80,7 +80,7 @@ static int parse(rec_opts *o, int argc, char **argv)
         for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
             v = rules_cli_value(valued[k], argc, argv, &i, &missing);
             if (missing) {
-                return cli_usage_error(CMD, "%s needs a value", valued[k]);
+                return cli_usage_error(CMD, "option %s needs a value", valued[k]);
             }
             if (v != NULL) {
                 break;

@@ -101,7 +101,8 @@ static int parse_num_opt(rules_opts *o, const char *name, const char *v)
                strcmp(name, "--distinct-top") == 0 || strcmp(name, "--threads") == 0 ||
                strcmp(name, "--max-memory") == 0) {
         if (!cli_parse_int(v, strcmp(name, "--max-rules") == 0 ? 1 : 0, INT32_MAX, &n)) {
-            return cli_usage_error(CMD, "%s must be a non-negative integer, got \"%s\"", name, v);
+            return cli_usage_error(CMD, "%s must be an integer in [%d, %d], got \"%s\"", name,
+                                   strcmp(name, "--max-rules") == 0 ? 1 : 0, INT32_MAX, v);
         }
         if (strcmp(name, "--top") == 0) {
             o->rp.top = n;
@@ -187,7 +188,7 @@ static int parse(rules_opts *o, int argc, char **argv)
             bool missing;
             const char *v = rules_cli_value(valued[k], argc, argv, &i, &missing);
             if (missing) {
-                return cli_usage_error(CMD, "%s needs a value", valued[k]);
+                return cli_usage_error(CMD, "option %s needs a value", valued[k]);
             }
             if (v != NULL) {
                 matched = true;

@@ -134,7 +134,7 @@ static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifie
     } else if (*i + 1 < argc) {
         value = argv[++*i];
     } else {
-        return cli_usage_error("train", "%s needs a value", name);
+        return cli_usage_error("train", "option %s needs a value", name);
     }
     if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
         a->out = value;

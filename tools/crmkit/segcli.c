@@ -20,7 +20,8 @@ static double now(void)
 const char *seg_opt(int argc, char **argv, int *i, const char *name, bool *missing)
 {
     size_t n = strlen(name);
-    *missing = false;
+    /* *missing is only ever set, never cleared: callers chain several names in one
+     * condition, and a later name must not hide that an earlier one lacked its value */
     if (strncmp(argv[*i], name, n) != 0) {
         return NULL;
     }
@@ -285,7 +286,7 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
     *n = 0;
     if (fp == NULL) {
         fprintf(stderr, "crmkit: %s: cannot open names file: %s\n", path, strerror(errno));
-        return errno == ENOENT ? CLI_EX_NOINPUT : CLI_EX_IOERR;
+        return errno == ENOMEM ? CLI_EX_OSERR : CLI_EX_NOINPUT; /* an input: never 74 */
     }
     while (fgets(line, sizeof line, fp) != NULL) {
         size_t len = strlen(line);
@@ -323,6 +324,12 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
             return CLI_EX_OSERR;
         }
         count++;
+    }
+    if (ferror(fp)) { /* a folder opens, then fails to read */
+        fprintf(stderr, "crmkit: %s: cannot read names file: %s\n", path, strerror(errno));
+        fclose(fp);
+        cli_free_list(list);
+        return CLI_EX_NOINPUT;
     }
     fclose(fp);
     if (count == 0) {
