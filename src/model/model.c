@@ -283,6 +283,21 @@ crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err)
     return append(w, s, n, err);
 }
 
+crm_status crm_model_put_name(crm_model_writer *w,
+                              const char *what,
+                              const char *s,
+                              crm_error *err)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > CRM_MODEL_MAX_NAME) {
+        return crm__error_set(err, CRM_ELIMIT,
+                              "%s \"%.40s...\" is %zu bytes long; a model file holds names of "
+                              "up to %d bytes",
+                              what, s, n, CRM_MODEL_MAX_NAME);
+    }
+    return crm_model_put_str(w, s, err);
+}
+
 crm_status crm_model_put_bytes(crm_model_writer *w, const void *p, size_t n, crm_error *err)
 {
     return append(w, p, n, err);
