@@ -320,9 +320,16 @@ crm_status
 crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err)
 {
     for (int64_t i = 0; i < n; i++) {
-        if (isinf(v[i])) {
-            crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
-                          "infinite value in row %lld", (long long)i + 1);
+        if (fabs(v[i]) > CRM__PREP_MAX_ABS) {
+            if (isinf(v[i])) {
+                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                              "infinite value in row %lld", (long long)i + 1);
+            } else {
+                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                              "value %.6g in row %lld is too large to compute with (beyond "
+                              "+-1e100, its square and sums would overflow); rescale the column",
+                              v[i], (long long)i + 1);
+            }
             crm__error_field(err, crm_table_col_name(t, col));
             return CRM_EDATA;
         }
