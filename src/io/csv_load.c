@@ -166,9 +166,12 @@ crm_status crm__csv_load_file(const char *path,
             *len = (size_t)st.st_size;
             *map_len = (size_t)st.st_size;
         }
-    } else if (S_ISREG(st.st_mode)) {
+    } else if (S_ISREG(st.st_mode) && strncmp(path, "/proc/", 6) != 0 &&
+               strncmp(path, "/sys/", 5) != 0) {
         *data = NULL; /* empty file */
     } else {
+        /* pipes, devices, and the /proc and /sys files that report a size of 0 but have
+         * contents: read until the end */
         char *buf;
         rc = read_all(fd, path, &buf, len, err);
         *data = buf;

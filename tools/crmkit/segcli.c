@@ -206,6 +206,21 @@ static int labels_by_id(const crm_table *lt,
         }
     }
     qsort(idx, (size_t)nl, sizeof *idx, cmp_key);
+    /* one id, two different segments: which one is meant cannot be guessed */
+    for (int64_t r = 1; r < nl; r++) {
+        const key_row *a = &idx[r - 1];
+        const key_row *b = &idx[r];
+        if (strcmp(a->key, b->key) == 0 && !(seg[a->row] == seg[b->row])) {
+            fprintf(stderr,
+                    "crmkit: %s:%lld: field \"%s\": id \"%s\" is labelled %g here and %g on "
+                    "line %lld\n",
+                    crm_table_source(lt), (long long)crm_table_row_line(lt, b->row),
+                    crm_table_col_name(lt, lj), b->key, seg[b->row], seg[a->row],
+                    (long long)crm_table_row_line(lt, a->row));
+            crm_free(idx);
+            return CLI_EX_DATAERR;
+        }
+    }
     for (int64_t i = 0; i < n && code == CLI_EX_OK; i++) {
         key_row probe = { key_of(data, dj, i), -1 };
         key_row *hit;
