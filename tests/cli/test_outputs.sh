@@ -160,6 +160,23 @@ wait $pid 2>/dev/null
 no_temporaries "SIGTERM during gen"
 [ ! -e bigger.csv ] || fail "a partial bigger.csv was left"
 
+# ---- two runs writing the same model and labels: the pair always comes from one run ----
+"$CRMKIT" gen customers --rows 3000 --seed 4 -o pair.csv >/dev/null
+mixed=0
+for round in 1 2 3 4 5 6; do
+    "$CRMKIT" segment pair.csv --k 2 --tier-by none -o pair.crmk --labels pair_l.csv --quiet >/dev/null 2>&1 &
+    p1=$!
+    "$CRMKIT" segment pair.csv --k 5 --tier-by none -o pair.crmk --labels pair_l.csv --quiet >/dev/null 2>&1 &
+    p2=$!
+    wait $p1 $p2
+    k=$("$CRMKIT" profile pair.crmk --json | sed -n 's/.*"k":\([0-9]*\).*/\1/p' | head -n 1)
+    seen=$(tail -n +2 pair_l.csv | cut -d, -f2 | sort -u | wc -l)
+    [ "$k" = "$seen" ] || mixed=$((mixed + 1))
+done
+[ "$mixed" = 0 ] && ok "concurrent runs never mix a model with the other run's labels" ||
+    fail "$mixed of 6 concurrent rounds left a model of one run with the labels of the other"
+no_temporaries "concurrent runs"
+
 # ---- standard output on a full device: exit 74 for every command ----
 if [ -w /dev/full ]; then
     printf 'c1,A\nc1,B\nc2,A\nc2,B\nc3,A\n' >bk.txt
