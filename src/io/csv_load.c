@@ -45,6 +45,13 @@ static crm_status read_all(int fd, const char *path, char **out, size_t *out_len
             break;
         }
         n += (size_t)got;
+        /* A NUL byte in text (not gzip) is an error the parser reports with its line and
+         * field: stop reading there, so /dev/zero or a binary stream on standard input fails
+         * at once instead of filling memory. */
+        if (!(n >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) &&
+            memchr(buf + n - (size_t)got, '\0', (size_t)got) != NULL) {
+            break;
+        }
     }
     *out = buf;
     *out_len = n;

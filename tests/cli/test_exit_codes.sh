@@ -62,6 +62,7 @@ gzip -c cr.csv >cr.csv.gz
 expect "CR-only line endings (gzip)" 65 "cr.csv.gz:1: lines end in CR alone" -- "$CRMKIT" assign m.crmk cr.csv.gz -o x.csv
 { head -3 c.csv; printf 'S9,North\000x,prepaid\n'; } >nul.csv
 expect "NUL byte in a value" 65 "nul.csv:4:2: a NUL byte inside a value" -- "$CRMKIT" segment nul.csv --k 2 -o x.crmk
+expect "/dev/zero on standard input stops at once" 65 "<stdin>:1:1: a NUL byte" -- sh -c "timeout 60 \"$CRMKIT\" segment - --k 2 -o x.crmk </dev/zero"
 gzip -c b.csv | head -c 30 >damaged.csv.gz
 expect "damaged gzip (baskets, itemsets)" 65 "damaged.csv.gz" -- "$CRMKIT" itemsets damaged.csv.gz --format long --minsup 0.5
 expect "damaged gzip (baskets, rules)" 65 "damaged.csv.gz" -- "$CRMKIT" rules damaged.csv.gz --format long --minsup 0.5
