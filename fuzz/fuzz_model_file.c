@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/classify.h>
 #include <crmkit/model.h>
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>
-
-#include <crmkit/classify.h>
+#include <crmkit/twolayer.h>
 
 #include "core/core_internal.h"
 #include "fuzz_crc.h"
@@ -91,6 +91,13 @@ static void one(const uint8_t *data, size_t size)
         if (crm_rules_load_mem(data, size, "fuzz", &rules, &err) == CRM_OK) {
             crm_rules_free(rules);
         }
+    }
+    {
+        crm_twolayer *tl = NULL; /* the two-layer decoders, embedded segmenters included */
+        if (crm_twolayer_read(r, &tl, &err) == CRM_OK) {
+            (void)crm_twolayer_n_groups(tl);
+        }
+        crm_twolayer_free(tl);
     }
     (void)crm_model_reader_kind(r);
     for (int32_t i = 0; i < crm_model_reader_n_sections(r); i++) {
