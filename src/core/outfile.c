@@ -214,11 +214,39 @@ static int open_socket(const char *path)
     return fd;
 }
 
+/* The descriptor a name such as /dev/stdout, /dev/fd/3 or /proc/self/fd/3 stands for, or -1.
+ * Writing through a copy of it keeps what the shell set up (an append, a file position)
+ * where reopening the name would not. */
+static int named_descriptor(const char *path)
+{
+    static const char *const prefixes[] = { "/dev/fd/", "/proc/self/fd/" };
+    char *end;
+    long n;
+    if (strcmp(path, "/dev/stdout") == 0) {
+        return STDOUT_FILENO;
+    }
+    if (strcmp(path, "/dev/stderr") == 0) {
+        return STDERR_FILENO;
+    }
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t k = strlen(prefixes[i]);
+        if (strncmp(path, prefixes[i], k) == 0 && path[k] >= '0' && path[k] <= '9') {
+            n = strtol(path + k, &end, 10);
+            return *end == '\0' && n <= INT_MAX ? (int)n : -1;
+        }
+    }
+    return -1;
+}
+
 /* Devices, FIFOs, sockets, /proc views: written where they are. */
 static crm_status open_direct(crm_outfile *f, const struct stat *st, crm_error *err)
 {
     int fd;
-    if (S_ISSOCK(st->st_mode)) {
+    int named = named_descriptor(f->path);
+    if (named >= 0) {
+        fflush(named == STDOUT_FILENO ? stdout : NULL);
+        fd = fcntl(named, F_DUPFD_CLOEXEC, 3);
+    } else if (S_ISSOCK(st->st_mode)) {
         fd = open_socket(f->path);
     } else {
         int flags = O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(st->st_mode) ? O_TRUNC : 0);
@@ -318,7 +346,7 @@ crm_status crm_outfile_open(const char *path, crm_outfile **out, crm_error *err)
         release(f);
         return rc;
     }
-    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || via_proc)) {
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || via_proc || named_descriptor(path) >= 0)) {
         rc = open_direct(f, &st, err);
     } else {
         rc = open_atomic(f, err);

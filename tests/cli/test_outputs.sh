@@ -65,6 +65,13 @@ wait $reader
 [ "$(wc -l <from_pipe.csv)" = 301 ] && ok "labels came through the FIFO" ||
     fail "FIFO reader got $(wc -l <from_pipe.csv) lines"
 
+# ---- /dev/stdout: the descriptor the shell set up, appending included ----
+echo pre >appended.txt
+"$CRMKIT" assign m.crmk c.csv -o /dev/stdout >>appended.txt 2>err.txt || fail "assign -o /dev/stdout: $(cat err.txt)"
+[ "$(sed -n 1p appended.txt)" = pre ] && [ "$(sed -n 2p appended.txt)" = subscriber_id,segment ] &&
+    ok "-o /dev/stdout appends where the shell said" || fail "-o /dev/stdout: $(head -2 appended.txt)"
+[ -L /dev/stdout ] || [ -c /dev/stdout ] || fail "/dev/stdout is no longer a link or device"
+
 # ---- a symbolic link: its target replaced, the link kept ----
 echo old >target.csv
 ln -s target.csv link.csv
