@@ -41,7 +41,7 @@ expect "unknown option" 64 'unknown option "--frobnicate"' -- "$CRMKIT" segment 
 for args in "segment c.csv -o x.crmk --k" "segment c.csv --k 2 -o" "assign m.crmk c.csv -o" \
     "validity c.csv --labels" "predict m.crmk c.csv -o" "evaluate m.crmk c.csv --target" \
     "demo --dir" "gen customers --rows" "itemsets b.csv --minsup" "rules b.csv --minsup" \
-    "train c.csv --target"; do
+    "train c.csv --target" "show m.crmk --top"; do
     opt=${args##* }
     # shellcheck disable=SC2086
     expect "missing value: $args" 64 "option $opt needs a value" -- "$CRMKIT" $args
