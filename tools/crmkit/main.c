@@ -41,8 +41,9 @@ static void usage(FILE *fp)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }
-    fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 part not "
-                "built, 70 internal error, 73/74 output error.\n");
+    fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing or unreadable input, 69 "
+                "part not built,\n70 internal error, 71 out of memory, 73/74 output error, "
+                "128+N killed by signal N.\n");
 }
 
 /* SIGINT, SIGTERM, SIGHUP: delete the temporary files of outputs in progress, then die of
