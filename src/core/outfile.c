@@ -31,7 +31,11 @@
 #define NAME_MAX 255
 #endif
 
-enum { OUT_STDOUT, OUT_DIRECT, OUT_ATOMIC };
+enum {
+    OUT_STDOUT,
+    OUT_DIRECT,
+    OUT_ATOMIC
+};
 
 #define TMP_SUFFIX     ".tmp."
 #define TMP_RANDOM     6
@@ -41,12 +45,12 @@ enum { OUT_STDOUT, OUT_DIRECT, OUT_ATOMIC };
 struct crm_outfile {
     FILE *fp;
     int kind;
-    int slot;              /* registry slot of tmp_path, or -1 */
-    bool fsync_ok;         /* direct writes to regular files can be fsynced */
-    char *path;            /* what the user named (messages) */
-    char *target;          /* the file a rename replaces: path with symbolic links followed */
+    int slot;      /* registry slot of tmp_path, or -1 */
+    bool fsync_ok; /* direct writes to regular files can be fsynced */
+    char *path;    /* what the user named (messages) */
+    char *target;  /* the file a rename replaces: path with symbolic links followed */
     char *tmp_path;
-    crm_outfile *next;     /* in the pending set of this thread */
+    crm_outfile *next; /* in the pending set of this thread */
 };
 
 /* ---- registry of temporary names (read by signal handlers) ---- */
@@ -565,8 +569,9 @@ crm_status crm_outfile_check(const char *path, crm_error *err)
             return fail_errno(err, EISDIR, path, "cannot create output file");
         }
         if (!S_ISREG(st.st_mode)) {
-            return access(path, W_OK) == 0 ? CRM_OK
-                                           : fail_errno(err, errno, path, "cannot open output file");
+            return access(path, W_OK) == 0
+                       ? CRM_OK
+                       : fail_errno(err, errno, path, "cannot open output file");
         }
     }
     target = follow_links(path, &via_proc);

@@ -58,8 +58,8 @@ static crm_status read_all(int fd, const char *path, char **out, size_t *out_len
     return CRM_OK;
 }
 
-crm_status crm__csv_sniff(const char *data, size_t len, const char *source, char delim,
-                          crm_error *err)
+crm_status
+crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err)
 {
     const unsigned char *u = (const unsigned char *)data;
     size_t head = len < 65536 ? len : 65536;

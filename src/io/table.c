@@ -2,8 +2,8 @@
  * built by the CSV reader, by generators and by hand. Columns are stored separately
  * (column-major), because every consumer selects a few features out of many columns. */
 #include <math.h>
-#include <stdio.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/core_internal.h"

@@ -283,10 +283,7 @@ crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err)
     return append(w, s, n, err);
 }
 
-crm_status crm_model_put_name(crm_model_writer *w,
-                              const char *what,
-                              const char *s,
-                              crm_error *err)
+crm_status crm_model_put_name(crm_model_writer *w, const char *what, const char *s, crm_error *err)
 {
     size_t n = s ? strlen(s) : 0;
     if (n > CRM_MODEL_MAX_NAME) {

@@ -233,7 +233,8 @@ int cmd_demo(int argc, char **argv)
             dir = v;
         } else if ((v = seg_opt(argc, argv, &i, "--rows", &miss))) {
             if (!cli_parse_int(v, 100, 100000000, &rows)) {
-                return cli_usage_error("demo", "--rows needs a whole number in [100, 100000000], got \"%s\"", v);
+                return cli_usage_error(
+                    "demo", "--rows needs a whole number in [100, 100000000], got \"%s\"", v);
             }
         } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
             if (!cli_parse_int(v, 0, INT64_MAX, &seed)) {

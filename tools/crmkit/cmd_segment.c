@@ -132,12 +132,14 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->method_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
-            return cli_usage_error("segment", "--kmin needs a whole number in [1, 100000], got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--kmin needs a whole number in [1, 100000], got \"%s\"", v);
         }
         p->kmin = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--kmax", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
-            return cli_usage_error("segment", "--kmax needs a whole number in [1, 100000], got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--kmax needs a whole number in [1, 100000], got \"%s\"", v);
         }
         p->kmax = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--features", &miss))) {
@@ -172,18 +174,20 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         p->kmeans.seed = (uint64_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--max-iter", &miss))) {
         if (!cli_parse_int(v, 1, 1000000, &iv)) {
-            return cli_usage_error("segment", "--max-iter needs a whole number in [1, 1000000], got \"%s\"",
-                                   v);
+            return cli_usage_error(
+                "segment", "--max-iter needs a whole number in [1, 1000000], got \"%s\"", v);
         }
         p->kmeans.max_iter = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--n-init", &miss))) {
         if (!cli_parse_int(v, 1, 10000, &iv)) {
-            return cli_usage_error("segment", "--n-init needs a whole number in [1, 10000], got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--n-init needs a whole number in [1, 10000], got \"%s\"", v);
         }
         p->kmeans.n_init = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
         if (!cli_parse_int(v, 0, 4096, &iv)) {
-            return cli_usage_error("segment", "--threads needs a whole number in [0, 4096], got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--threads needs a whole number in [0, 4096], got \"%s\"", v);
         }
         p->kmeans.n_threads = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--tol", &miss))) {
@@ -407,7 +411,8 @@ static int run(const seg_opts *o, crm_segment_params *p)
             }
             code = cli_fail(&err);
         } else if (o->labels != NULL &&
-                   (code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg))) != CLI_EX_OK) {
+                   (code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg))) !=
+                       CLI_EX_OK) {
             (void)crm_outfile_set_end(0, NULL);
         } else if (crm_outfile_set_end(1, &err) != CRM_OK) {
             code = cli_fail(&err);

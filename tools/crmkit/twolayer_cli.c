@@ -274,8 +274,8 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
             o->labels = v;
         } else if ((v = seg_opt(argc, argv, &i, "--threads", &miss))) {
             if (!cli_parse_int(v, 0, 4096, &iv)) {
-                return cli_usage_error("segment",
-                                       "--threads needs a whole number in [0, 4096], got \"%s\"", v);
+                return cli_usage_error(
+                    "segment", "--threads needs a whole number in [0, 4096], got \"%s\"", v);
             }
             o->threads = (int32_t)iv;
         } else if (miss) {

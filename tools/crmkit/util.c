@@ -293,8 +293,7 @@ int cli_check_paths(const char *cmd,
         }
         for (int p = 0; p < o; p++) {
             if (outputs[p] != NULL && crm_outfile_same(outputs[o], outputs[p])) {
-                fprintf(stderr, "crmkit %s: \"%s\" is given for two outputs\n", cmd,
-                        outputs[o]);
+                fprintf(stderr, "crmkit %s: \"%s\" is given for two outputs\n", cmd, outputs[o]);
                 return CLI_EX_USAGE;
             }
         }
