@@ -455,6 +455,23 @@ static int looks_integer(const char *s, size_t n)
     return 1;
 }
 
+/* Integers separated by blanks, at least one of them negative ("1 -2 3"): FIMI with a
+ * negative item, not a basket of one item named "1 -2 3". */
+static int looks_signed_integers(const char *s, size_t n)
+{
+    int minus = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '-' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9' &&
+            (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            minus = 1;
+        } else if (!(c == ' ' || c == '\t' || c == '\r' || (c >= '0' && c <= '9'))) {
+            return 0;
+        }
+    }
+    return minus;
+}
+
 static crm_status
 read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress, crm_error *err)
 {
@@ -474,6 +491,12 @@ read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress
             continue;
         }
         if (fmt == CRM_FIM_FORMAT_AUTO && line[0] != '@') {
+            if (looks_signed_integers(line, len)) {
+                return crm__error_at(err, CRM_EPARSE, st->src, lr->line_no, 0,
+                                     "a negative item in a line of integers: FIMI items are "
+                                     "whole numbers >= 0 (give --format basket if each line "
+                                     "is one item name)");
+            }
             fmt = looks_integer(line, len) ? CRM_FIM_FORMAT_FIMI : CRM_FIM_FORMAT_BASKET;
         }
         if (fmt == CRM_FIM_FORMAT_BASKET) {

@@ -73,6 +73,8 @@ if [ -r /proc/self/mounts ]; then
     # a /proc file reports a size of 0: it must be read, not taken for an empty file
     expect "/proc file read, not empty" 65 "/proc/self/mounts:[0-9]" -- "$CRMKIT" segment /proc/self/mounts --k 2 -o x.crmk
 fi
+printf '1 -2 3\n4 5\n' >negative.dat
+expect "FIMI negative item, not a basket" 65 "negative.dat:1: a negative item" -- "$CRMKIT" itemsets negative.dat --minsup 0.5
 head -c 300 m.crmk >cut.crmk
 expect "truncated model" 65 "truncated model file" -- "$CRMKIT" profile cut.crmk
 
