@@ -7,45 +7,16 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/classify.h>
 #include <crmkit/model.h>
+#include <crmkit/rules.h>
 #include <crmkit/segment.h>
 #include <crmkit/twolayer.h>
 
 #include "core/core_internal.h"
+#include "fuzz_crc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (unsigned char)(v >> (8 * i));
-    }
-}
-
-/* Rewrite every checksum the layout lets us find, so that mutated payloads get past the
- * container and reach the section decoders (a CRC would otherwise stop almost all of them). */
-static void fix_checksums(unsigned char *d, size_t n)
-{
-    size_t pos = 36;
-    if (n < 36) {
-        return;
-    }
-    put32(d + 32, crm__crc32(0, d, 32));
-    while (n - pos >= 28) {
-        uint64_t len = 0;
-        uint32_t crc;
-        for (int i = 7; i >= 0; i--) {
-            len = (len << 8) | d[pos + 16 + (size_t)i];
-        }
-        if (len > n - pos - 28) {
-            return;
-        }
-        crc = crm__crc32(0, d + pos, 24);
-        crc = crm__crc32(crc, d + pos + 28, (size_t)len);
-        put32(d + pos + 24, crc);
-        pos += 28 + (size_t)len;
-    }
-}
 
 /* Read a section as a mix of every field type, as a decoder that trusts nothing would. */
 static void walk(crm_section *s, const crm_model_reader *r)
@@ -83,6 +54,12 @@ static void walk(crm_section *s, const crm_model_reader *r)
     (void)crm_section_finish(s, r, &err);
 }
 
+static void ignore_line(void *ud, const char *line)
+{
+    (void)ud;
+    (void)line;
+}
+
 static void one(const uint8_t *data, size_t size)
 {
     crm_model_reader *r = NULL;
@@ -99,6 +76,21 @@ static void one(const uint8_t *data, size_t size)
             (void)crm_profile_name(pr, crm_profile_order(pr, s));
         }
         crm_segmenter_free(seg);
+    }
+    /* every other kind: a classifier of each algorithm (its nested preprocessing included)
+     * and a rules file must refuse what they cannot trust too */
+    {
+        crm_classifier *c = NULL;
+        if (crm_classifier_load_reader(r, &c, &err) == CRM_OK) {
+            (void)crm_classifier_describe(c, ignore_line, NULL, &err);
+            crm_classifier_free(c);
+        }
+    }
+    if (strcmp(crm_model_reader_kind(r), "rules") == 0) {
+        crm_rules *rules = NULL;
+        if (crm_rules_load_mem(data, size, "fuzz", &rules, &err) == CRM_OK) {
+            crm_rules_free(rules);
+        }
     }
     {
         crm_twolayer *tl = NULL; /* the two-layer decoders, embedded segmenters included */
@@ -123,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     one(data, size);
     if (copy != NULL) {
         memcpy(copy, data, size);
-        fix_checksums(copy, size);
+        fuzz_fix_checksums(copy, size);
         one(copy, size);
         free(copy);
     }

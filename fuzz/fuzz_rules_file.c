@@ -4,14 +4,19 @@
  * Two modes, so the fuzzer gets past the container's CRCs: input starting with the model
  * magic is loaded as a whole file; any other input is cut into section payloads (first byte:
  * number of rule sets; then 2-byte little-endian lengths before each payload), wrapped into a
- * valid container of kind "rules" and loaded, which drives the rules decoder itself. */
+ * valid container of kind "rules" and loaded, which drives the rules decoder itself. A whole
+ * file is also loaded a second time with its checksums recomputed (fuzz_crc.h), so that
+ * mutations of a real rules file reach the decoder. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <crmkit/model.h>
 #include <crmkit/rules.h>
+
+#include "fuzz_crc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -97,7 +102,15 @@ static void sections_mode(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size >= 8 && memcmp(data, "CRMKMODL", 8) == 0) {
+        unsigned char *copy = malloc(size);
         load_and_walk(data, size);
+        /* the same bytes with their checksums made valid: the mutation reaches the decoder */
+        if (copy != NULL) {
+            memcpy(copy, data, size);
+            fuzz_fix_checksums(copy, size);
+            load_and_walk(copy, size);
+            free(copy);
+        }
     } else {
         sections_mode(data, size);
     }

@@ -56,6 +56,17 @@ CRM_API crm_status crm_model_put_i32(crm_model_writer *w, int32_t v, crm_error *
 CRM_API crm_status crm_model_put_i64(crm_model_writer *w, int64_t v, crm_error *err);
 CRM_API crm_status crm_model_put_f64(crm_model_writer *w, double v, crm_error *err);
 CRM_API crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err);
+
+/* The longest name (column, category level, class, segment, item) a model file holds, in
+ * bytes. Writers refuse a longer one when saving (crm_model_put_name) and every reader
+ * accepts up to this length, so whatever crmkit writes, it reads back. */
+#define CRM_MODEL_MAX_NAME 65536
+/** crm_model_put_str for a name: CRM_ELIMIT, with a message saying what (e.g. "category
+ *  level") is too long and by how much, when s is longer than CRM_MODEL_MAX_NAME bytes. */
+CRM_API crm_status crm_model_put_name(crm_model_writer *w,
+                                      const char *what,
+                                      const char *s,
+                                      crm_error *err);
 CRM_API crm_status crm_model_put_bytes(crm_model_writer *w,
                                        const void *p,
                                        size_t n,

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <crmkit/model.h>
+
 #include "classify_priv.h"
 #include "core/core_internal.h"
 
 #define CLF_FORMAT 1u
-#define MAX_NAME   4096
+#define MAX_NAME   CRM_MODEL_MAX_NAME
 
 static crm_status
 save_nested_prep(const crm_prep *prep, crm_model_writer *w, const char *tag, crm_error *err)
@@ -58,7 +60,7 @@ static crm_status put_strs(crm_model_writer *w, char *const *v, int32_t n, crm_e
 {
     crm_status rc = crm_model_put_i32(w, n, err);
     for (int32_t i = 0; i < n && rc == CRM_OK; i++) {
-        rc = crm_model_put_str(w, v[i], err);
+        rc = crm_model_put_name(w, "name", v[i], err);
     }
     return rc;
 }
@@ -73,7 +75,7 @@ crm_status crm_classifier_save_writer(const crm_classifier *c, crm_model_writer 
         rc = crm_model_put_i32(w, (int32_t)c->algo, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_model_put_str(w, c->target, err);
+        rc = crm_model_put_name(w, "target column name", c->target, err);
     }
     if (rc == CRM_OK) {
         rc = put_strs(w, c->class_names, c->n_classes, err);
@@ -227,6 +229,13 @@ crm_classifier_load_reader(const crm_model_reader *r, crm_classifier **out, crm_
         rc = load_nested_prep(r, "prepraw", &c->prep_raw, err);
         if (rc == CRM_OK) {
             rc = check_prep_features(r, c, c->prep_raw, err);
+        }
+        /* the raw transform is ordinal without flags: one column per feature. A file that
+         * says otherwise is damaged or crafted, not a bug of ours (was exit 70) */
+        if (rc == CRM_OK && crm_prep_n_out(c->prep_raw) != c->n_features) {
+            rc = crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                               "classifier raw preprocessing gives %d columns for %d features",
+                               crm_prep_n_out(c->prep_raw), c->n_features);
         }
     }
     if (rc == CRM_OK) {

@@ -41,6 +41,9 @@ void crm__error_field(crm_error *err, const char *field);
 void crm__error_prefix(crm_error *err, const char *fmt, ...) CRM_PRINTF(2, 3);
 /* CRM_EIO (or CRM_ENOTFOUND for ENOENT) from errno, naming path. */
 crm_status crm__error_errno(crm_error *err, int errnum, const char *path, const char *what);
+/* For an input that cannot be opened or read (missing, a folder, no permission, a read
+ * error): CRM_ENOTFOUND (exit 66), never the output error CRM_EIO; CRM_ENOMEM for ENOMEM. */
+crm_status crm__error_errno_input(crm_error *err, int errnum, const char *path, const char *what);
 /* Shorthand for out-of-memory. */
 crm_status crm__error_nomem(crm_error *err);
 

@@ -142,6 +142,16 @@ crm_status crm__error_errno(crm_error *err, int errnum, const char *path, const 
     return code;
 }
 
+crm_status crm__error_errno_input(crm_error *err, int errnum, const char *path, const char *what)
+{
+    crm_status code = errnum == ENOMEM ? CRM_ENOMEM : CRM_ENOTFOUND;
+    (void)crm__error_at(err, code, path, 0, 0, "%s: %s", what, strerror(errnum));
+    if (err != NULL) {
+        err->sys_errno = errnum;
+    }
+    return code;
+}
+
 crm_status crm__error_nomem(crm_error *err)
 {
     return crm__error_set(err, CRM_ENOMEM, "out of memory");

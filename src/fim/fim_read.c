@@ -279,7 +279,7 @@ crm_status crm__fim_lr_error(const crm__fim_lines *r, int rc, const char *src, c
     case LR_NOMEM:
         return crm__error_nomem(err);
     default:
-        return crm__error_at(err, CRM_EIO, src, r->line_no + 1, 0,
+        return crm__error_at(err, CRM_EFORMAT, src, r->line_no + 1, 0,
                              "read error (damaged gzip stream?)");
     }
 }
@@ -455,6 +455,23 @@ static int looks_integer(const char *s, size_t n)
     return 1;
 }
 
+/* Integers separated by blanks, at least one of them negative ("1 -2 3"): FIMI with a
+ * negative item, not a basket of one item named "1 -2 3". */
+static int looks_signed_integers(const char *s, size_t n)
+{
+    int minus = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '-' && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9' &&
+            (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            minus = 1;
+        } else if (!(c == ' ' || c == '\t' || c == '\r' || (c >= '0' && c <= '9'))) {
+            return 0;
+        }
+    }
+    return minus;
+}
+
 static crm_status
 read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress, crm_error *err)
 {
@@ -474,6 +491,12 @@ read_lines(crm__fim_lines *lr, crm__fim_rstate *st, const crm_progress *progress
             continue;
         }
         if (fmt == CRM_FIM_FORMAT_AUTO && line[0] != '@') {
+            if (looks_signed_integers(line, len)) {
+                return crm__error_at(err, CRM_EPARSE, st->src, lr->line_no, 0,
+                                     "a negative item in a line of integers: FIMI items are "
+                                     "whole numbers >= 0 (give --format basket if each line "
+                                     "is one item name)");
+            }
             fmt = looks_integer(line, len) ? CRM_FIM_FORMAT_FIMI : CRM_FIM_FORMAT_BASKET;
         }
         if (fmt == CRM_FIM_FORMAT_BASKET) {
@@ -1058,10 +1081,10 @@ crm_status crm_fim_db_read(const char *path,
     }
     lr_setup(&lr, opt);
     if (stat(path, &sb) != 0) {
-        return crm__error_errno(err, errno, path, "cannot open");
+        return crm__error_errno_input(err, errno, path, "cannot open");
     }
     if (S_ISDIR(sb.st_mode)) {
-        return crm__error_at(err, CRM_EIO, path, 0, 0, "is a directory");
+        return crm__error_at(err, CRM_ENOTFOUND, path, 0, 0, "is a directory");
     }
     if (S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         (opt->format == CRM_FIM_FORMAT_AUTO || opt->format == CRM_FIM_FORMAT_FIMI)) {
@@ -1106,7 +1129,7 @@ crm_status crm_fim_db_read(const char *path,
     lr.file_bytes = (int64_t)sb.st_size;
     lr.gz = gzopen(path, "rb");
     if (lr.gz == NULL) {
-        return crm__error_errno(err, errno ? errno : ENOMEM, path, "cannot open");
+        return crm__error_errno_input(err, errno ? errno : ENOMEM, path, "cannot open");
     }
     (void)gzbuffer(lr.gz, 256u << 10);
     lr.cap = READ_CHUNK;

@@ -28,6 +28,14 @@ struct crm_itemset_writer {
     int finished;
 };
 
+/* SPMF puts one itemset on a line: a control byte inside an item name (a newline, CR, tab)
+ * is written as \xHH so that it cannot split or garble the line. Blanks stay as they are
+ * (names such as "whole milk" read better that way). */
+static int spmf_escaped(unsigned char ch)
+{
+    return ch < 0x20 || ch == 0x7f;
+}
+
 static size_t escaped_len(const char *s, crm_itemset_format f)
 {
     size_t n = 0;
@@ -38,7 +46,7 @@ static size_t escaped_len(const char *s, crm_itemset_format f)
         } else if (f == CRM_ITEMSET_CSV) {
             n += ch == '"' ? 2 : 1;
         } else {
-            n += 1;
+            n += spmf_escaped(ch) ? 4 : 1;
         }
     }
     return n + 2;
@@ -63,6 +71,11 @@ static char *put_escaped(char *o, const char *s, crm_itemset_format f, int quote
         } else if (f == CRM_ITEMSET_CSV && ch == '"') {
             *o++ = '"';
             *o++ = '"';
+        } else if (f == CRM_ITEMSET_SPMF && spmf_escaped(ch)) {
+            memcpy(o, "\\x", 2);
+            o[2] = hex[ch >> 4];
+            o[3] = hex[ch & 15];
+            o += 4;
         } else {
             *o++ = (char)ch;
         }

@@ -4,6 +4,7 @@
 #define CRM_RULES_INTERNAL_H
 #include <stdint.h>
 
+#include <crmkit/model.h>
 #include <crmkit/rules.h>
 
 /* A rule's items sit in its set's pool: lhs at pool[off], rhs right after it. */
@@ -51,7 +52,7 @@ struct crm_rules {
 /* Largest accepted sizes, also the limits the file loader enforces. */
 #define CRM_RULES_MAX_ITEMS 10000000
 #define CRM_RULES_MAX_SETS  100000
-#define CRM_RULES_MAX_NAME  4096
+#define CRM_RULES_MAX_NAME  CRM_MODEL_MAX_NAME
 #define CRM_RULES_MAX_LEN   62
 
 /* Empty object with a copied dictionary (no sets). */

@@ -33,7 +33,7 @@ static crm_status put_set(crm_model_writer *w, const crm_rules *r, int32_t s, cr
     snprintf(tag, sizeof tag, "set.%d", (int)s);
     rc = crm_model_begin(w, tag, err);
     if (rc == CRM_OK) {
-        rc = crm_model_put_str(w, set->name, err);
+        rc = crm_model_put_name(w, "segment name", set->name, err);
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_i64(w, set->n_transactions, err);
@@ -116,7 +116,7 @@ static crm_status put_header(crm_model_writer *w, const crm_rules *r, crm_error 
         rc = crm_model_begin(w, "items", err);
     }
     for (int32_t i = 0; rc == CRM_OK && i < r->n_items; i++) {
-        rc = crm_model_put_str(w, r->names[i], err);
+        rc = crm_model_put_name(w, "item name", r->names[i], err);
     }
     return rc;
 }
@@ -272,7 +272,9 @@ static const char *check_rules(const crm__rules_set *set, int32_t n_items)
     for (int64_t i = 0; i < set->n_rules; i++) {
         crm__rule_rec *q = &set->rules[i];
         int64_t n = set->n_transactions;
-        if (q->n_lhs < 1 || q->n_rhs < 1 || q->n_lhs + q->n_rhs > CRM_RULES_MAX_LEN) {
+        /* each side bounded before the sum: two counts near INT32_MAX must not overflow */
+        if (q->n_lhs < 1 || q->n_rhs < 1 || q->n_lhs > CRM_RULES_MAX_LEN ||
+            q->n_rhs > CRM_RULES_MAX_LEN - q->n_lhs) {
             return "a rule side is empty or too long";
         }
         q->off = at;
@@ -355,7 +357,9 @@ static crm_status get_rules(crm_section *sec, crm__rules_set *set, crm_error *er
         (void)crm_section_get_i64(sec, &q->rhs_count);
         (void)crm_section_get_i32(sec, &q->n_lhs);
         (void)crm_section_get_i32(sec, &q->n_rhs);
-        if (q->n_lhs < 1 || q->n_rhs < 1 || q->n_lhs + q->n_rhs > CRM_RULES_MAX_LEN) {
+        /* each side bounded before the sum: two counts near INT32_MAX must not overflow */
+        if (q->n_lhs < 1 || q->n_rhs < 1 || q->n_lhs > CRM_RULES_MAX_LEN ||
+            q->n_rhs > CRM_RULES_MAX_LEN - q->n_lhs) {
             sec->failed = 1;
         }
     }

@@ -85,6 +85,11 @@ crm_status crm__csv_load_file(const char *path,
                               size_t *map_len,
                               crm_error *err);
 void crm__csv_unload(const char *data, size_t map_len);
+/* Refuse text the parser would misread, saying what it is: UTF-16/UTF-32 (byte-order mark,
+ * or a first line of ASCII interleaved with NUL bytes), CR-only line endings, a NUL byte
+ * anywhere (named by line and field). CRM_EFORMAT. */
+crm_status
+crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err);
 /* If data starts with the gzip magic, inflate it into a new buffer (*out, *out_len). */
 crm_status crm__csv_maybe_gunzip(const char *data,
                                  size_t len,

@@ -37,7 +37,7 @@ static crm_status read_all(int fd, const char *path, char **out, size_t *out_len
             if (errno == EINTR) {
                 continue;
             }
-            rc = crm__error_errno(err, errno, path, "cannot read");
+            rc = crm__error_errno_input(err, errno, path, "cannot read");
             crm_free(buf);
             return rc;
         }
@@ -45,9 +45,65 @@ static crm_status read_all(int fd, const char *path, char **out, size_t *out_len
             break;
         }
         n += (size_t)got;
+        /* A NUL byte in text (not gzip) is an error the parser reports with its line and
+         * field: stop reading there, so /dev/zero or a binary stream on standard input fails
+         * at once instead of filling memory. */
+        if (!(n >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) &&
+            memchr(buf + n - (size_t)got, '\0', (size_t)got) != NULL) {
+            break;
+        }
     }
     *out = buf;
     *out_len = n;
+    return CRM_OK;
+}
+
+crm_status
+crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    size_t head = len < 65536 ? len : 65536;
+    const char *nul;
+    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-%s text (byte-order mark %02X %02X); crmkit reads UTF-8: "
+                             "convert it first, e.g. iconv -f UTF-16 -t UTF-8",
+                             len >= 4 && u[2] == 0 && u[3] == 0 ? "32" : "16", u[0], u[1]);
+    }
+    if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-32 text (byte-order mark 00 00 FE FF); crmkit reads UTF-8: "
+                             "convert it first, e.g. iconv -f UTF-32 -t UTF-8");
+    }
+    if (len >= 4 && ((u[0] != 0 && u[1] == 0 && u[2] != 0 && u[3] == 0) ||
+                     (u[0] == 0 && u[1] != 0 && u[2] == 0 && u[3] != 0))) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-16 text without a byte-order mark (every other byte is NUL); "
+                             "crmkit reads UTF-8: convert it first, e.g. iconv -f UTF-16LE -t "
+                             "UTF-8");
+    }
+    if (head > 0 && memchr(data, '\n', head) == NULL && memchr(data, '\r', head) != NULL) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "lines end in CR alone (classic Mac OS line endings); crmkit "
+                             "reads LF or CRLF: convert it first, e.g. tr '\\r' '\\n'");
+    }
+    nul = len > 0 ? memchr(data, '\0', len) : NULL;
+    if (nul != NULL) {
+        int64_t line = 1;
+        int64_t field = 1;
+        for (const char *p = data; p < nul; p++) {
+            if (*p == '\n') {
+                line++;
+                field = 1;
+            } else if (*p == delim) {
+                field++;
+            }
+        }
+        return crm__error_at(err, CRM_EFORMAT, source, line, field,
+                             "a NUL byte inside a value (byte %lld of the file): not a text "
+                             "file, or a damaged one",
+                             (long long)(nul - data) + 1);
+    }
     return CRM_OK;
 }
 
@@ -95,12 +151,12 @@ crm_status crm__csv_load_file(const char *path,
     }
     fd = open(path, O_RDONLY);
     if (fd < 0) {
-        return crm__error_errno(err, errno, path, "cannot open input");
+        return crm__error_errno_input(err, errno, path, "cannot open input");
     }
     if (fstat(fd, &st) != 0) {
-        rc = crm__error_errno(err, errno, path, "cannot read");
+        rc = crm__error_errno_input(err, errno, path, "cannot read");
     } else if (S_ISDIR(st.st_mode)) {
-        rc = crm__error_at(err, CRM_EIO, path, 0, 0, "is a directory, not a CSV file");
+        rc = crm__error_at(err, CRM_ENOTFOUND, path, 0, 0, "is a directory, not a CSV file");
     } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
 #ifdef MAP_POPULATE
         /* One call maps every page of the (usually cached) file instead of a fault each. */
@@ -110,16 +166,19 @@ crm_status crm__csv_load_file(const char *path,
 #endif
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, flags, fd, 0);
         if (m == MAP_FAILED) {
-            rc = crm__error_errno(err, errno, path, "cannot map");
+            rc = crm__error_errno_input(err, errno, path, "cannot map");
         } else {
             (void)posix_madvise(m, (size_t)st.st_size, POSIX_MADV_SEQUENTIAL);
             *data = m;
             *len = (size_t)st.st_size;
             *map_len = (size_t)st.st_size;
         }
-    } else if (S_ISREG(st.st_mode)) {
+    } else if (S_ISREG(st.st_mode) && strncmp(path, "/proc/", 6) != 0 &&
+               strncmp(path, "/sys/", 5) != 0) {
         *data = NULL; /* empty file */
     } else {
+        /* pipes, devices, and the /proc and /sys files that report a size of 0 but have
+         * contents: read until the end */
         char *buf;
         rc = read_all(fd, path, &buf, len, err);
         *data = buf;

@@ -854,11 +854,15 @@ crm_status crm__csv_read_mem_chunked(const char *data,
         return rc;
     }
     if (plain != NULL) {
-        rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
+        rc = crm__csv_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', err);
+        if (rc == CRM_OK) {
+            rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
+        }
         crm_free(plain);
         return rc;
     }
-    return parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
+    rc = crm__csv_sniff(data, len, source, opt ? opt->delimiter : ',', err);
+    return rc != CRM_OK ? rc : parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
 }
 
 crm_status crm_table_read_csv_mem(const char *data,

@@ -2,6 +2,7 @@
  * built by the CSV reader, by generators and by hand. Columns are stored separately
  * (column-major), because every consumer selects a few features out of many columns. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -178,11 +179,17 @@ crm_col_type crm_table_col_type(const crm_table *t, int32_t j)
 
 int32_t crm_table_find_col(const crm_table *t, const char *name)
 {
-    if (name == NULL) {
+    crm_table *mt = (crm_table *)t; /* the hint is a cache, not part of the value */
+    int32_t h;
+    if (name == NULL || t->n_cols == 0) {
         return -1;
     }
-    for (int32_t j = 0; j < t->n_cols; j++) {
+    h = atomic_load_explicit(&mt->find_hint, memory_order_relaxed);
+    h = (h >= 0 && h < t->n_cols) ? h : 0;
+    for (int32_t k = 0; k < t->n_cols; k++) {
+        int32_t j = h + k < t->n_cols ? h + k : h + k - t->n_cols;
         if (strcmp(t->cols[j].name, name) == 0) {
+            atomic_store_explicit(&mt->find_hint, j + 1, memory_order_relaxed);
             return j;
         }
     }

@@ -295,6 +295,18 @@ crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err)
     return append(w, s, n, err);
 }
 
+crm_status crm_model_put_name(crm_model_writer *w, const char *what, const char *s, crm_error *err)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > CRM_MODEL_MAX_NAME) {
+        return crm__error_set(err, CRM_ELIMIT,
+                              "%s \"%.40s...\" is %zu bytes long; a model file holds names of "
+                              "up to %d bytes",
+                              what, s, n, CRM_MODEL_MAX_NAME);
+    }
+    return crm_model_put_str(w, s, err);
+}
+
 crm_status crm_model_put_bytes(crm_model_writer *w, const void *p, size_t n, crm_error *err)
 {
     return append(w, p, n, err);
@@ -591,12 +603,12 @@ crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_e
     *out = NULL;
     fp = fopen(path, "rb");
     if (fp == NULL) {
-        return crm__error_errno(err, errno, path, "cannot open model file");
+        return crm__error_errno_input(err, errno, path, "cannot open model file");
     }
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         e = S_ISDIR(st.st_mode) ? EISDIR : errno;
         (void)fclose(fp);
-        return crm__error_errno(err, e ? e : EIO, path, "cannot read model file");
+        return crm__error_errno_input(err, e ? e : EIO, path, "cannot read model file");
     }
     if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
         (void)fclose(fp);
@@ -616,7 +628,7 @@ crm_status crm_model_reader_open(const char *path, crm_model_reader **out, crm_e
             return crm__error_at(err, CRM_EFORMAT, path, 0, 0,
                                  "model file shrank while it was read");
         }
-        return crm__error_errno(err, e, path, "cannot read model file");
+        return crm__error_errno_input(err, e, path, "cannot read model file");
     }
     (void)fclose(fp);
     return open_owned(data, len, path, out, err);

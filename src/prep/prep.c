@@ -323,9 +323,16 @@ crm_status
 crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err)
 {
     for (int64_t i = 0; i < n; i++) {
-        if (isinf(v[i])) {
-            crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
-                          "infinite value in row %lld", (long long)i + 1);
+        if (fabs(v[i]) > CRM__PREP_MAX_ABS) {
+            if (isinf(v[i])) {
+                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                              "infinite value in row %lld", (long long)i + 1);
+            } else {
+                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                              "value %.6g in row %lld is too large to compute with (beyond "
+                              "+-1e100, its square and sums would overflow); rescale the column",
+                              v[i], (long long)i + 1);
+            }
             crm__error_field(err, crm_table_col_name(t, col));
             return CRM_EDATA;
         }
@@ -521,6 +528,11 @@ static crm_status fit_categorical(prep_feature *pf,
     return CRM_OK;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static crm_status
 check_features(const crm_table *t, const char *const *features, int32_t n_features, crm_error *err)
 {
@@ -541,13 +553,24 @@ check_features(const crm_table *t, const char *const *features, int32_t n_featur
             crm__error_field(err, features[f]);
             return CRM_EINVAL;
         }
-        for (int32_t g = 0; g < f; g++) {
-            if (strcmp(features[g], features[f]) == 0) {
+    }
+    /* a feature named twice: sorted names side by side (a scan per feature was quadratic) */
+    {
+        const char **sorted = crm_mallocarray((size_t)n_features, sizeof *sorted);
+        if (sorted == NULL) {
+            return crm__error_nomem(err);
+        }
+        memcpy(sorted, features, (size_t)n_features * sizeof *sorted);
+        qsort(sorted, (size_t)n_features, sizeof *sorted, cmp_name);
+        for (int32_t f = 1; f < n_features; f++) {
+            if (strcmp(sorted[f - 1], sorted[f]) == 0) {
                 crm__error_set(err, CRM_EINVAL, "feature named twice");
-                crm__error_field(err, features[f]);
+                crm__error_field(err, sorted[f]);
+                crm_free(sorted);
                 return CRM_EINVAL;
             }
         }
+        crm_free(sorted);
     }
     if (crm_table_n_rows(t) < 1) {
         return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0, "the table has no rows");

@@ -70,7 +70,13 @@ static inline double crm__prep_log(const prep_feature *pf, double v)
 
 /* Neighbours imputation of v[n] into out[n] (fallback at the ends). */
 void crm__prep_impute_neighbours(const double *v, int64_t n, double fallback, double *out);
-/* CRM_EDATA naming the first infinite value of numeric column col of t. */
+/* The largest magnitude a numeric feature value may have. Squares of such values summed over
+ * ten billion rows and sixteen thousand features stay far below DBL_MAX (1e200 x 1e14), so
+ * variances, distances and inertias cannot overflow into Inf or NaN downstream: a value of
+ * 1e160 or 1e308 is refused with its file, line and column instead of giving NaN output. */
+#define CRM__PREP_MAX_ABS 1e100
+/* CRM_EDATA naming the first infinite value of numeric column col of t, or the first value
+ * beyond +-CRM__PREP_MAX_ABS. */
 crm_status
 crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t n, crm_error *err);
 

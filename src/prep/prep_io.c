@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <crmkit/model.h>
 #include <crmkit/prep.h>
 
 #include "core/core_internal.h"
@@ -19,13 +20,13 @@
 #define PREP_SECTION         "prep"
 #define PREP_SECTION_VERSION 1u
 #define PREP_SECTION_VERSION_LOG 2u
-#define PREP_MAX_NAME        4096
+#define PREP_MAX_NAME        CRM_MODEL_MAX_NAME
 
 static crm_status
 put_feature(const prep_feature *pf, int v2, crm_model_writer *w, crm_error *err)
 {
     const double stats[5] = { pf->fill, pf->lo, pf->hi, pf->center, pf->scale };
-    crm_status rc = crm_model_put_str(w, pf->name, err);
+    crm_status rc = crm_model_put_name(w, "column name", pf->name, err);
     if (rc == CRM_OK) {
         rc = crm_model_put_u32(w, (uint32_t)pf->type, err);
     }
@@ -39,7 +40,7 @@ put_feature(const prep_feature *pf, int v2, crm_model_writer *w, crm_error *err)
         rc = crm_model_put_i32(w, pf->n_levels, err);
     }
     for (int32_t l = 0; l < pf->n_levels && rc == CRM_OK; l++) {
-        rc = crm_model_put_str(w, pf->levels[l], err);
+        rc = crm_model_put_name(w, "category level", pf->levels[l], err);
     }
     return rc;
 }

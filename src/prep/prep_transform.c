@@ -76,7 +76,7 @@ static int numeric_rows(const crm_prep *prep,
         double flag;
         double *row = out + (i - i0) * ld;
         miss += isnan(src->raw[i]);
-        bad |= isinf(src->raw[i]);
+        bad |= fabs(src->raw[i]) > CRM__PREP_MAX_ABS; /* Inf too; NaN is missing */
         if (impute && isnan(x)) {
             x = pf->fill;
         }

@@ -6,6 +6,7 @@
  * mode_share[k x nf]; then k x nf mode strings ("" = none). */
 #include <string.h>
 
+#include <crmkit/model.h>
 #include <crmkit/profile.h>
 
 #include "core/core_internal.h"
@@ -13,7 +14,7 @@
 
 #define PROFILE_SECTION  "profile"
 #define PROFILE_VERSION  1u
-#define PROFILE_MAX_TEXT 4096
+#define PROFILE_MAX_TEXT CRM_MODEL_MAX_NAME
 
 static crm_status put_arrays(const crm_profile *pr, crm_model_writer *w, crm_error *err)
 {
@@ -39,7 +40,7 @@ static crm_status put_arrays(const crm_profile *pr, crm_model_writer *w, crm_err
         rc = crm_model_put_f64s(w, pr->mode_share, kf, err);
     }
     for (size_t i = 0; i < kf && rc == CRM_OK; i++) {
-        rc = crm_model_put_str(w, pr->modes[i] ? pr->modes[i] : "", err);
+        rc = crm_model_put_name(w, "category level", pr->modes[i] ? pr->modes[i] : "", err);
     }
     return rc;
 }
@@ -60,16 +61,16 @@ crm_status crm_profile_save(const crm_profile *pr, crm_model_writer *w, crm_erro
         rc = crm_model_put_i32(w, pr->n_features, err);
     }
     if (rc == CRM_OK) {
-        rc = crm_model_put_str(w, pr->tier_by ? pr->tier_by : "", err);
+        rc = crm_model_put_name(w, "column name", pr->tier_by ? pr->tier_by : "", err);
     }
     for (int32_t f = 0; f < pr->n_features && rc == CRM_OK; f++) {
-        rc = crm_model_put_str(w, pr->features[f], err);
+        rc = crm_model_put_name(w, "column name", pr->features[f], err);
         if (rc == CRM_OK) {
             rc = crm_model_put_u32(w, (uint32_t)pr->is_cat[f], err);
         }
     }
     for (int32_t s = 0; s < pr->k && rc == CRM_OK; s++) {
-        rc = crm_model_put_str(w, pr->names[s], err);
+        rc = crm_model_put_name(w, "segment name", pr->names[s], err);
         if (rc == CRM_OK) {
             rc = crm_model_put_i64(w, pr->sizes[s], err);
         }

@@ -55,6 +55,17 @@ int cli_fail(const crm_error *err);
 /* Print "crmkit <cmd>: <message>" and a hint to use --help on stderr; returns 64. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Before any work: refuse (64) an output path that names one of the inputs or another
+ * output (same file, or the same new path), and fail (74) when an output cannot be created
+ * (missing or read-only folder, a folder as output). NULL entries are skipped; "-" is
+ * standard input/output and never clashes. Returns -1 when all is well, else the exit code
+ * after printing "crmkit <cmd>: ..." on stderr. */
+int cli_check_paths(const char *cmd,
+                    const char *const *inputs,
+                    int n_inputs,
+                    const char *const *outputs,
+                    int n_outputs);
+
 /* Progress bar on stderr, drawn only when stderr is a terminal and quiet is false. */
 typedef struct cli_progress {
     crm_progress cb;

@@ -179,7 +179,7 @@ int cmd_assign(int argc, char **argv)
                    (v = seg_opt(argc, argv, &i, "--output", &miss))) {
             out = v;
         } else if (miss) {
-            return cli_usage_error("assign", "%s needs a value", argv[i]);
+            return cli_usage_error("assign", "option %s needs a value", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error("assign", "unknown option \"%s\"", argv[i]);
         } else if (n_pos < 2) {
@@ -196,6 +196,13 @@ int cmd_assign(int argc, char **argv)
     }
     if (json && strcmp(out, "-") == 0) {
         return cli_usage_error("assign", "--json and -o - both want standard output");
+    }
+    {
+        const char *in[] = { pos[0], pos[1] };
+        int code = cli_check_paths("assign", in, 2, &out, 1);
+        if (code >= 0) {
+            return code;
+        }
     }
     return run(pos[0], pos[1], out, json, quiet);
 }

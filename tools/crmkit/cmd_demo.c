@@ -233,14 +233,15 @@ int cmd_demo(int argc, char **argv)
             dir = v;
         } else if ((v = seg_opt(argc, argv, &i, "--rows", &miss))) {
             if (!cli_parse_int(v, 100, 100000000, &rows)) {
-                return cli_usage_error("demo", "--rows needs a whole number >= 100, got \"%s\"", v);
+                return cli_usage_error(
+                    "demo", "--rows needs a whole number in [100, 100000000], got \"%s\"", v);
             }
         } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
             if (!cli_parse_int(v, 0, INT64_MAX, &seed)) {
                 return cli_usage_error("demo", "--seed needs a whole number >= 0, got \"%s\"", v);
             }
         } else if (miss) {
-            return cli_usage_error("demo", "%s needs a value", argv[i]);
+            return cli_usage_error("demo", "option %s needs a value", argv[i]);
         } else {
             return cli_usage_error("demo", "unknown argument \"%s\"", argv[i]);
         }

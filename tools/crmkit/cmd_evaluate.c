@@ -45,8 +45,10 @@ int cmd_evaluate(int argc, char **argv)
             json = true;
         } else if (strcmp(a, "--target") == 0 && i + 1 < argc) {
             target = argv[++i];
+        } else if (strcmp(a, "--target") == 0) {
+            return cli_usage_error("evaluate", "option %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("evaluate", "unknown option or missing value: %s", a);
+            return cli_usage_error("evaluate", "unknown option \"%s\"", a);
         } else if (model_path == NULL) {
             model_path = a;
         } else if (data_path == NULL) {

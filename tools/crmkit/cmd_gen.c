@@ -94,7 +94,7 @@ static int gen_customers(int argc, char **argv)
         } else if ((v = opt_value(argc, argv, &i, "--rows", &missing)) != NULL) {
             if (!cli_parse_int(v, 1, INT32_MAX - 1, &iv)) {
                 return cli_usage_error("gen customers",
-                                       "--rows needs a whole number >= 1, "
+                                       "--rows needs a whole number in [1, 2147483646], "
                                        "got \"%s\"",
                                        v);
             }
@@ -130,7 +130,7 @@ static int gen_customers(int argc, char **argv)
                     (!missing && (v = opt_value(argc, argv, &i, "--output", &missing)) != NULL))) {
             out = v;
         } else if (missing) {
-            return cli_usage_error("gen customers", "%s needs a value", argv[i]);
+            return cli_usage_error("gen customers", "option %s needs a value", argv[i]);
         } else {
             return cli_usage_error("gen customers", "unknown option \"%s\"", argv[i]);
         }
@@ -140,6 +140,10 @@ static int gen_customers(int argc, char **argv)
     }
     if (json && strcmp(out, "-") == 0) {
         return cli_usage_error("gen customers", "--json and -o - both want standard output");
+    }
+    code = cli_check_paths("gen customers", NULL, 0, &out, 1);
+    if (code >= 0) {
+        return code;
     }
     t0 = wall_seconds();
     /* Two stages (about a second per million rows each): generating, then writing. */

@@ -110,7 +110,7 @@ static int parse(vas_opts *o, int argc, char **argv)
             v = rules_cli_value(valued[k], argc, argv, &i, &missing);
         }
         if (missing) {
-            return cli_usage_error(KIND, "%s needs a value", argv[i]);
+            return cli_usage_error(KIND, "option %s needs a value", argv[i]);
         }
         if (v == NULL) {
             return cli_usage_error(KIND, "unknown option \"%s\"", argv[i]);
@@ -125,7 +125,10 @@ static int parse(vas_opts *o, int argc, char **argv)
     if (o->json && strcmp(o->out, "-") == 0) {
         return cli_usage_error(KIND, "--json and -o - both want standard output");
     }
-    return -1;
+    {
+        const char *in[] = { o->segments, o->catalogue };
+        return cli_check_paths(KIND, in, 2, &o->out, 1);
+    }
 }
 
 /* Labels as the generator's parallel arrays (strings borrowed from labels). */

@@ -204,6 +204,29 @@ static int flag_option(opts *o, const char *name)
     return 1;
 }
 
+/* What a valued option accepts, for the message when a value is refused. */
+static const char *accepted(const char *name)
+{
+    static const struct {
+        const char *name;
+        const char *what;
+    } table[] = {
+        { "--min-len", "a whole number in [1, 1073741824]" },
+        { "--max-len", "a whole number in [0, 1073741824]" },
+        { "--max-itemsets", "a whole number >= 0" },
+        { "--max-memory", "a whole number of MiB in [0, 1099511627776]" },
+        { "--threads", "a whole number in [0, 1024]" },
+        { "--algo", "nlist, fpgrowth or apriori" },
+        { "--out-format", "spmf, csv or json" },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (strcmp(name, table[i].name) == 0) {
+            return table[i].what;
+        }
+    }
+    return "a valid value";
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -239,7 +262,8 @@ static int parse_args(int argc, char **argv, opts *o)
                                    argv[i + 1]);
         }
         if (r < 0) {
-            return cli_usage_error("itemsets", "bad value \"%s\" for %s", argv[i + 1], a);
+            return cli_usage_error("itemsets", "%s needs %s, got \"%s\"", a, accepted(a),
+                                   argv[i + 1]);
         }
         i++;
     }
@@ -261,6 +285,12 @@ static int parse_args(int argc, char **argv, opts *o)
     }
     if (o->json && o->output != NULL && strcmp(o->output, "-") == 0) {
         return cli_usage_error("itemsets", "--json prints on standard output: give -o FILE");
+    }
+    {
+        int code = cli_check_paths("itemsets", &o->input, 1, &o->output, 1);
+        if (code >= 0) {
+            return code;
+        }
     }
     return 0;
 }

@@ -208,8 +208,10 @@ int cmd_predict(int argc, char **argv)
             } else {
                 id_name = argv[++i];
             }
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--id") == 0) {
+            return cli_usage_error("predict", "option %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("predict", "unknown option or missing value: %s", a);
+            return cli_usage_error("predict", "unknown option \"%s\"", a);
         } else if (model_path == NULL) {
             model_path = a;
         } else if (data_path == NULL) {
@@ -220,6 +222,14 @@ int cmd_predict(int argc, char **argv)
     }
     if (model_path == NULL || data_path == NULL || out == NULL) {
         return cli_usage_error("predict", "need MODEL.crmc, NEW.csv and -o FILE");
+    }
+    {
+        const char *in[] = { model_path, data_path };
+        rc = cli_check_paths("predict", in, 2, &out, 1);
+        if (rc >= 0) {
+            return rc;
+        }
+        rc = 0;
     }
     st = crm_classifier_load(model_path, &c, &err);
     if (st == CRM_OK) {

@@ -87,7 +87,7 @@ static int parse(rec_opts *o, int argc, char **argv)
         for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
             v = rules_cli_value(valued[k], argc, argv, &i, &missing);
             if (missing) {
-                return cli_usage_error(CMD, "%s needs a value", valued[k]);
+                return cli_usage_error(CMD, "option %s needs a value", valued[k]);
             }
             if (v != NULL) {
                 break;
@@ -138,7 +138,11 @@ static int parse(rec_opts *o, int argc, char **argv)
                                     "with --items");
     }
     rules_cli_input_finish(&o->in);
-    return -1;
+    {
+        const char *in[] = { o->rules_path, o->baskets, o->segments };
+        const char *out[] = { o->out };
+        return cli_check_paths(CMD, in, 3, out, 1);
+    }
 }
 
 static int32_t pick_set(const crm_rules *r, const char *name)

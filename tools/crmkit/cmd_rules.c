@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <crmkit/fim.h>
+#include <crmkit/outfile.h>
 #include <crmkit/rules.h>
 
 #include "cli.h"
@@ -100,7 +101,8 @@ static int parse_num_opt(rules_opts *o, const char *name, const char *v)
                strcmp(name, "--distinct-top") == 0 || strcmp(name, "--threads") == 0 ||
                strcmp(name, "--max-memory") == 0) {
         if (!cli_parse_int(v, strcmp(name, "--max-rules") == 0 ? 1 : 0, INT32_MAX, &n)) {
-            return cli_usage_error(CMD, "%s must be a non-negative integer, got \"%s\"", name, v);
+            return cli_usage_error(CMD, "%s must be an integer in [%d, %d], got \"%s\"", name,
+                                   strcmp(name, "--max-rules") == 0 ? 1 : 0, INT32_MAX, v);
         }
         if (strcmp(name, "--top") == 0) {
             o->rp.top = n;
@@ -186,7 +188,7 @@ static int parse(rules_opts *o, int argc, char **argv)
             bool missing;
             const char *v = rules_cli_value(valued[k], argc, argv, &i, &missing);
             if (missing) {
-                return cli_usage_error(CMD, "%s needs a value", valued[k]);
+                return cli_usage_error(CMD, "option %s needs a value", valued[k]);
             }
             if (v != NULL) {
                 matched = true;
@@ -391,6 +393,14 @@ int cmd_rules(int argc, char **argv)
     if (code >= 0) {
         return code;
     }
+    {
+        const char *in[] = { o.input, o.segments };
+        const char *out[] = { o.out, o.csv };
+        code = cli_check_paths(CMD, in, 2, out, 2);
+        if (code >= 0) {
+            return code;
+        }
+    }
     crm_error_clear(&err);
     cli_progress_init(&bar, o.quiet || o.json);
     rc = crm_fim_db_read(o.input, &o.in.opt, cli_progress_cb(&bar), &db, &err);
@@ -401,11 +411,18 @@ int cmd_rules(int argc, char **argv)
         rc = crm_rules_mine(db, &o.fp, &o.rp, o.segments ? &segs.segs : NULL, cli_progress_cb(&bar),
                             &r, &err);
     }
+    /* the rules file and its CSV are one set: both renamed into place, or neither */
+    crm_outfile_set_begin();
     if (rc == CRM_OK && o.csv != NULL) {
         rc = crm_rules_write_csv(r, -1, o.csv, &err);
     }
     if (rc == CRM_OK && o.out != NULL) {
         rc = crm_rules_save(r, o.out, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_outfile_set_end(1, &err);
+    } else {
+        (void)crm_outfile_set_end(0, NULL);
     }
     cli_progress_done(&bar);
     if (rc == CRM_OK) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/outfile.h>
 #include <crmkit/segment.h>
 
 #include "segcli.h"
@@ -236,13 +237,15 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         p->prep.transform = (crm_transform)e;
     } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
-            return cli_usage_error("segment", "--kmin needs a whole number >= 1, got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--kmin needs a whole number in [1, 100000], got \"%s\"", v);
         }
         p->kmin = (int32_t)iv;
         o->kmin_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--kmax", &miss))) {
         if (!cli_parse_int(v, 1, 100000, &iv)) {
-            return cli_usage_error("segment", "--kmax needs a whole number >= 1, got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--kmax needs a whole number in [1, 100000], got \"%s\"", v);
         }
         p->kmax = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--features", &miss))) {
@@ -277,18 +280,20 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         p->kmeans.seed = (uint64_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--max-iter", &miss))) {
         if (!cli_parse_int(v, 1, 1000000, &iv)) {
-            return cli_usage_error("segment", "--max-iter needs a whole number >= 1, got \"%s\"",
-                                   v);
+            return cli_usage_error(
+                "segment", "--max-iter needs a whole number in [1, 1000000], got \"%s\"", v);
         }
         p->kmeans.max_iter = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--n-init", &miss))) {
         if (!cli_parse_int(v, 1, 10000, &iv)) {
-            return cli_usage_error("segment", "--n-init needs a whole number >= 1, got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--n-init needs a whole number in [1, 10000], got \"%s\"", v);
         }
         p->kmeans.n_init = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
         if (!cli_parse_int(v, 0, 4096, &iv)) {
-            return cli_usage_error("segment", "--threads needs a whole number >= 0, got \"%s\"", v);
+            return cli_usage_error("segment",
+                                   "--threads needs a whole number in [0, 4096], got \"%s\"", v);
         }
         p->kmeans.n_threads = (int32_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--tol", &miss))) {
@@ -304,7 +309,7 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
     } else if ((v = seg_opt(argc, argv, i, "--labels", &miss))) {
         o->labels = v;
     } else if (miss) {
-        return cli_usage_error("segment", "%s needs a value", a);
+        return cli_usage_error("segment", "option %s needs a value", a);
     } else if (a[0] == '-' && a[1] != '\0') {
         return cli_usage_error("segment", "unknown option \"%s\"", a);
     } else if (o->data == NULL) {
@@ -681,21 +686,25 @@ static int run(const seg_opts *o, crm_segment_params *p)
     if (code == CLI_EX_OK) {
         rc = crm_segmenter_fit(t, p, cli_progress_cb(&bar), &seg, &err);
         cli_progress_done(&bar);
+        /* the model and its labels are one set: both renamed into place, or neither */
+        crm_outfile_set_begin();
         if (rc == CRM_OK) {
             rc = crm_segmenter_save(seg, o->out, &err);
         }
         if (rc != CRM_OK) {
+            (void)crm_outfile_set_end(0, NULL);
             if (o->names != NULL && err.source[0] == '\0' && strstr(err.msg, "name") != NULL) {
                 snprintf(err.source, sizeof err.source, "%s", o->names);
             }
             code = cli_fail(&err);
-        }
-    }
-    if (code == CLI_EX_OK && o->labels != NULL) {
-        code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg),
-                                crm_segmenter_profile(seg), crm_segmenter_outliers(seg, NULL), true);
-        if (code != CLI_EX_OK) {
-            (void)remove(o->out); /* all or nothing: no model without its labels */
+        } else if (o->labels != NULL &&
+                   (code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg),
+                                            crm_segmenter_profile(seg),
+                                            crm_segmenter_outliers(seg, NULL), true)) !=
+                       CLI_EX_OK) {
+            (void)crm_outfile_set_end(0, NULL);
+        } else if (crm_outfile_set_end(1, &err) != CRM_OK) {
+            code = cli_fail(&err);
         }
     }
     if (code == CLI_EX_OK) {
@@ -740,6 +749,14 @@ int cmd_segment(int argc, char **argv)
     code = check_opts(&o, &p);
     if (code >= 0) {
         return code;
+    }
+    {
+        const char *in[] = { o.data, o.init, o.names };
+        const char *out[] = { o.out, o.labels };
+        code = cli_check_paths("segment", in, 3, out, 2);
+        if (code >= 0) {
+            return code;
+        }
     }
     return run(&o, &p);
 }

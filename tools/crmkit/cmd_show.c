@@ -95,7 +95,10 @@ int cmd_show(int argc, char **argv)
             return CLI_EX_OK;
         }
         if (strcmp(argv[i], "--top") == 0) {
-            if (i + 1 >= argc || !cli_parse_int(argv[i + 1], 0, INT64_MAX, &top)) {
+            if (i + 1 >= argc) {
+                return cli_usage_error("show", "option --top needs a value");
+            }
+            if (!cli_parse_int(argv[i + 1], 0, INT64_MAX, &top)) {
                 return cli_usage_error("show", "--top needs a count >= 0");
             }
             i++;

@@ -134,7 +134,7 @@ static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifie
     } else if (*i + 1 < argc) {
         value = argv[++*i];
     } else {
-        return cli_usage_error("train", "%s needs a value", name);
+        return cli_usage_error("train", "option %s needs a value", name);
     }
     if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
         a->out = value;
@@ -407,7 +407,11 @@ int cmd_train(int argc, char **argv)
         p.drop = (const char *const *)drop;
         p.n_drop = n;
     }
-    rc = run(&a, &p);
+    {
+        const char *in[] = { a.data, a.labels };
+        rc = cli_check_paths("train", in, 2, &a.out, 1);
+    }
+    rc = rc >= 0 ? rc : run(&a, &p);
     cli_free_list(feats);
     cli_free_list(drop);
     return rc;

@@ -116,11 +116,11 @@ static int parse_one(int argc, char **argv, int *i, val_opts *o)
         o->vp.seed = (uint64_t)iv;
     } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
         if (!cli_parse_int(v, 0, 4096, &iv)) {
-            return cli_usage_error("validity", "--threads needs a whole number >= 0");
+            return cli_usage_error("validity", "--threads needs a whole number in [0, 4096]");
         }
         o->vp.n_threads = (int32_t)iv;
     } else if (miss) {
-        return cli_usage_error("validity", "%s needs a value", a);
+        return cli_usage_error("validity", "option %s needs a value", a);
     } else if (a[0] == '-' && a[1] != '\0') {
         return cli_usage_error("validity", "unknown option \"%s\"", a);
     } else if (o->data == NULL) {

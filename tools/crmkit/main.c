@@ -1,9 +1,13 @@
 /* main.c: the crmkit command line: dispatch to one subcommand per cmd_<verb>.c. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <crmkit/common.h>
 #include <crmkit/model.h>
+#include <crmkit/outfile.h>
 
 #include "cli.h"
 
@@ -40,11 +44,59 @@ static void usage(FILE *fp)
     }
     fprintf(fp, "\nModel files are byte-identical for the same inputs, options and seed; --stamp\n"
                 "(any command) also records the fit times in them.\n");
-    fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 part not "
-                "built, 70 internal error, 73/74 output error.\n");
+    fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing or unreadable input, 69 "
+                "part not built,\n70 internal error, 71 out of memory, 73/74 output error, "
+                "128+N killed by signal N.\n");
 }
 
-int main(int argc, char **argv)
+/* SIGINT, SIGTERM, SIGHUP: delete the temporary files of outputs in progress, then die of
+ * the signal as if there were no handler (SA_RESETHAND restores the default action; the
+ * re-raised signal is delivered when the handler returns). */
+static void on_fatal_signal(int sig)
+{
+    crm_outfile_remove_temporaries();
+    (void)raise(sig);
+}
+
+static void install_signal_cleanup(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        /* a signal ignored by whoever started us (nohup) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) {
+            (void)sigaction(sigs[i], &sa, NULL);
+        }
+    }
+}
+
+/* Whatever a command printed on standard output must have reached it: a full disk or a
+ * closed pipe there is an output error (74), not a success. */
+static int finish_stdout(const char *cmd, int code)
+{
+    int failed;
+    int e;
+    errno = 0;
+    failed = fflush(stdout) != 0 || ferror(stdout);
+    e = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        e = errno;
+    }
+    if (failed && code == CLI_EX_OK) {
+        fprintf(stderr, "crmkit%s%s: writing to standard output failed: %s\n", cmd ? " " : "",
+                cmd ? cmd : "", strerror(e ? e : EIO));
+        return CLI_EX_IOERR;
+    }
+    return code;
+}
+
+static int run(int argc, char **argv)
 {
     cli_wait_policy(argc, argv);
     /* --stamp, for any command that writes a model: record fit times in the file. */
@@ -59,18 +111,24 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return argc < 2 ? CLI_EX_USAGE : CLI_EX_OK;
+        return finish_stdout(NULL, argc < 2 ? CLI_EX_USAGE : CLI_EX_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("crmkit %s\n", CRMKIT_VERSION_STRING);
-        return CLI_EX_OK;
+        return finish_stdout(NULL, CLI_EX_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
-            return commands[i].fn(argc - 1, argv + 1);
+            return finish_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
         }
     }
     fprintf(stderr, "crmkit: unknown command \"%s\"\n\n", argv[1]);
     usage(stderr);
     return CLI_EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    install_signal_cleanup();
+    return run(argc, argv);
 }

@@ -68,7 +68,7 @@ int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char 
         bool missing;
         const char *v = rules_cli_value(names[k], argc, argv, i, &missing);
         if (missing) {
-            cli_usage_error(cmd, "%s needs a value", names[k]);
+            cli_usage_error(cmd, "option %s needs a value", names[k]);
             return -1;
         }
         if (v == NULL) {

@@ -20,7 +20,8 @@ static double now(void)
 const char *seg_opt(int argc, char **argv, int *i, const char *name, bool *missing)
 {
     size_t n = strlen(name);
-    *missing = false;
+    /* *missing is only ever set, never cleared: callers chain several names in one
+     * condition, and a later name must not hide that an earlier one lacked its value */
     if (strncmp(argv[*i], name, n) != 0) {
         return NULL;
     }
@@ -272,6 +273,21 @@ static int labels_by_id(const crm_table *lt,
         }
     }
     qsort(idx, (size_t)nl, sizeof *idx, cmp_key);
+    /* one id, two different segments: which one is meant cannot be guessed */
+    for (int64_t r = 1; r < nl; r++) {
+        const key_row *a = &idx[r - 1];
+        const key_row *b = &idx[r];
+        if (strcmp(a->key, b->key) == 0 && !(seg[a->row] == seg[b->row])) {
+            fprintf(stderr,
+                    "crmkit: %s:%lld: field \"%s\": id \"%s\" is labelled %g here and %g on "
+                    "line %lld\n",
+                    crm_table_source(lt), (long long)crm_table_row_line(lt, b->row),
+                    crm_table_col_name(lt, lj), b->key, seg[b->row], seg[a->row],
+                    (long long)crm_table_row_line(lt, a->row));
+            crm_free(idx);
+            return CLI_EX_DATAERR;
+        }
+    }
     for (int64_t i = 0; i < n && code == CLI_EX_OK; i++) {
         key_row probe = { key_of(data, dj, i), -1 };
         key_row *hit;
@@ -352,7 +368,7 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
     *n = 0;
     if (fp == NULL) {
         fprintf(stderr, "crmkit: %s: cannot open names file: %s\n", path, strerror(errno));
-        return errno == ENOENT ? CLI_EX_NOINPUT : CLI_EX_IOERR;
+        return errno == ENOMEM ? CLI_EX_OSERR : CLI_EX_NOINPUT; /* an input: never 74 */
     }
     while (fgets(line, sizeof line, fp) != NULL) {
         size_t len = strlen(line);
@@ -390,6 +406,12 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
             return CLI_EX_OSERR;
         }
         count++;
+    }
+    if (ferror(fp)) { /* a folder opens, then fails to read */
+        fprintf(stderr, "crmkit: %s: cannot read names file: %s\n", path, strerror(errno));
+        fclose(fp);
+        cli_free_list(list);
+        return CLI_EX_NOINPUT;
     }
     fclose(fp);
     if (count == 0) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/outfile.h>
 #include <crmkit/twolayer.h>
 
 #include "segcli.h"
@@ -273,12 +274,12 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
             o->labels = v;
         } else if ((v = seg_opt(argc, argv, &i, "--threads", &miss))) {
             if (!cli_parse_int(v, 0, 4096, &iv)) {
-                return cli_usage_error("segment", "--threads needs a whole number >= 0, got \"%s\"",
-                                       v);
+                return cli_usage_error(
+                    "segment", "--threads needs a whole number in [0, 4096], got \"%s\"", v);
             }
             o->threads = (int32_t)iv;
         } else if (miss) {
-            return cli_usage_error("segment", "%s needs a value", a);
+            return cli_usage_error("segment", "option %s needs a value", a);
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_usage_error("segment",
                                    "%s cannot be used with --spec: with a two-layer spec, "
@@ -298,7 +299,11 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
     if (o->out == NULL) {
         return cli_usage_error("segment", "a model file is required (-o MODEL.crmk)");
     }
-    return -1;
+    {
+        const char *in[] = { o->data, o->spec };
+        const char *out[] = { o->out, o->labels };
+        return cli_check_paths("segment", in, 2, out, 2);
+    }
 }
 
 static void print_fit_json(const crm_twolayer *tl, const tl_opts *o, double load_seconds)
@@ -370,15 +375,22 @@ int tl_segment(int argc, char **argv)
         return code;
     }
     code = seg_read_table(o.data, NULL, &t, &load_seconds);
+    /* the model and its labels are one set: both renamed into place, or neither */
+    crm_outfile_set_begin();
     if (code == CLI_EX_OK) {
         code = fit_and_save(&o, t, &tl);
     }
     if (code == CLI_EX_OK && o.labels != NULL) {
         code = tl_write_labels(o.labels, tl, t, crm_twolayer_labels_l1(tl),
                                crm_twolayer_labels_l2(tl));
-        if (code != CLI_EX_OK) {
-            (void)remove(o.out); /* all or nothing: no model without its labels */
+    }
+    if (code == CLI_EX_OK) {
+        crm_error err;
+        if (crm_outfile_set_end(1, &err) != CRM_OK) {
+            code = cli_fail(&err);
         }
+    } else {
+        (void)crm_outfile_set_end(0, NULL);
     }
     if (code == CLI_EX_OK) {
         print_warnings("segment", tl);

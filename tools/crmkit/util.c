@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/outfile.h>
 
 #include "cli.h"
 
@@ -288,4 +289,42 @@ int cli_format_double(char *buf, size_t size, double v)
         }
     }
     return snprintf(buf, size, "%.*g", lo, v);
+}
+
+int cli_check_paths(const char *cmd,
+                    const char *const *inputs,
+                    int n_inputs,
+                    const char *const *outputs,
+                    int n_outputs)
+{
+    for (int o = 0; o < n_outputs; o++) {
+        if (outputs[o] == NULL) {
+            continue;
+        }
+        for (int i = 0; i < n_inputs; i++) {
+            if (inputs[i] != NULL && crm_outfile_same(outputs[o], inputs[i])) {
+                fprintf(stderr,
+                        "crmkit %s: \"%s\" is both an input and an output; write the output "
+                        "elsewhere\n",
+                        cmd, outputs[o]);
+                return CLI_EX_USAGE;
+            }
+        }
+        for (int p = 0; p < o; p++) {
+            if (outputs[p] != NULL && crm_outfile_same(outputs[o], outputs[p])) {
+                fprintf(stderr, "crmkit %s: \"%s\" is given for two outputs\n", cmd, outputs[o]);
+                return CLI_EX_USAGE;
+            }
+        }
+    }
+    for (int o = 0; o < n_outputs; o++) {
+        crm_error err;
+        if (outputs[o] != NULL && crm_outfile_check(outputs[o], &err) != CRM_OK) {
+            char line[1024];
+            fprintf(stderr, "crmkit %s: %s\n", cmd,
+                    crm_error_format(&err, line, (int32_t)sizeof line));
+            return cli_exit_code(err.code);
+        }
+    }
+    return -1;
 }
