@@ -10,6 +10,8 @@
 #include <crmkit/model.h>
 #include <crmkit/segment.h>
 
+#include <libdeflate.h>
+
 #include "core/core_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +31,7 @@ static void fix_checksums(unsigned char *d, size_t n)
     if (n < 36) {
         return;
     }
-    put32(d + 32, crm__crc32(0, d, 32));
+    put32(d + 32, libdeflate_crc32(0, d, 32));
     while (n - pos >= 28) {
         uint64_t len = 0;
         uint32_t crc;
@@ -39,8 +41,8 @@ static void fix_checksums(unsigned char *d, size_t n)
         if (len > n - pos - 28) {
             return;
         }
-        crc = crm__crc32(0, d + pos, 24);
-        crc = crm__crc32(crc, d + pos + 28, (size_t)len);
+        crc = libdeflate_crc32(0, d + pos, 24);
+        crc = libdeflate_crc32(crc, d + pos + 28, (size_t)len);
         put32(d + pos + 24, crc);
         pos += 28 + (size_t)len;
     }

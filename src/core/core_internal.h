@@ -78,10 +78,6 @@ int crm__parse_double(const char *s, size_t len, double *out);
 /* Parse a decimal integer; 0 on overflow or junk. */
 int crm__parse_i64(const char *s, size_t len, int64_t *out);
 
-/* CRC-32 (IEEE, zlib's polynomial) of p[n], continuing from crc (start with 0): zlib's
- * crc32 for any n, 4.5 times faster where the CPU multiplies without carry (crc32.c). */
-uint32_t crm__crc32(uint32_t crc, const void *p, size_t n);
-
 /* Threads for a parallel region: requested when > 0, else the OpenMP default (1 without
  * OpenMP). Results never depend on it: loops run over fixed blocks. */
 int crm__n_threads(int32_t requested);

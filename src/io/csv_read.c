@@ -22,6 +22,7 @@
 
 #include "core/core_internal.h"
 #include "csv_internal.h"
+#include "reader.h"
 
 #define MIN_CHUNK_BYTES ((size_t)1 << 20)
 
@@ -849,11 +850,11 @@ crm_status crm__csv_read_mem_chunked(const char *data,
     if (source == NULL) {
         source = "<memory>";
     }
-    rc = crm__csv_maybe_gunzip(data, len, source, &plain, &plain_len, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    if (plain != NULL) {
+    if (crm__io_is_gzip(data, len)) {
+        rc = crm__io_gunzip(data, len, source, &plain, &plain_len, err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
         rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
         crm_free(plain);
         return rc;
@@ -877,24 +878,23 @@ crm_status crm_table_read_csv(const char *path,
                               crm_table **out,
                               crm_error *err)
 {
-    const char *data;
+    char *data;
     size_t len;
-    size_t map_len;
     crm_status rc;
     *out = NULL;
     if (path == NULL || path[0] == '\0') {
         return crm__error_set(err, CRM_EINVAL, "input path is empty");
     }
-    rc = crm__csv_load_file(path, &data, &len, &map_len, err);
+    rc = crm__io_load(path, &data, &len, err);
     if (rc != CRM_OK) {
         return rc;
     }
     if (!crm_progress_report(progress, "reading CSV", 0.0)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", path);
     } else {
-        rc = crm__csv_read_mem_chunked(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path, opt,
-                                       progress, 0, out, err);
+        rc = parse_text(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path, opt, progress, 0, out,
+                        err);
     }
-    crm__csv_unload(data, map_len);
+    crm_free(data);
     return rc;
 }

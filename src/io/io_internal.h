@@ -58,6 +58,22 @@ crm_status crm__table_push_col(crm_table *t, crm__col *col, crm_error *err);
  * returns its length. Non-finite values print as "nan", "inf", "-inf". */
 int crm__format_double(double v, char *buf);
 
+/* gzip inflated in steps by zlib (gzip.c), for inputs too large to decode whole and pipes. */
+typedef struct crm__gz_stream crm__gz_stream;
+crm_status crm__gz_stream_new(crm__gz_stream **out, crm_error *err);
+void crm__gz_stream_free(crm__gz_stream *s);
+/* Inflate from *in (*in_len bytes; both advance) into out[0..out_cap), *made bytes. at_eof:
+ * no input follows what is given. 1: the end of the data (after *made more bytes); 0: out is
+ * full or more input is needed; -1: bad or truncated data (crm__gz_stream_error). */
+int crm__gz_stream_inflate(crm__gz_stream *s,
+                           const uint8_t **in,
+                           size_t *in_len,
+                           int at_eof,
+                           char *out,
+                           size_t out_cap,
+                           size_t *made);
+crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
+
 /* Internal entry of the reader with a forced chunk size in bytes (0 = automatic), so tests
  * can split tiny inputs into many chunks and compare with the one-chunk result. */
 crm_status crm__csv_read_mem_chunked(const char *data,

@@ -1,18 +1,25 @@
-/* test_gunzip.c: the gzip decoder against zlib: every kind of block zlib writes (levels 0-9,
- * each strategy, small windows and memory levels) on data that makes literals, long matches
- * and overlapping copies of every short distance; several members with zero padding; header
- * fields; every truncation and thousands of damaged streams, which must fail exactly when
- * zlib fails; hand-made streams zlib never writes; and the hooks (steps, growth, cancel). */
+/* test_io_reader.c: io's reader. gzip decoded whole (libdeflate) against zlib: every kind of
+ * block zlib writes (levels 0-9, each strategy, small windows and memory levels) on data that
+ * makes literals, long matches and overlapping copies of every short distance; several
+ * members with zero padding; header fields; every truncation and thousands of damaged
+ * streams, which must fail exactly when zlib fails, with zlib's words; hand-made streams zlib
+ * never writes. gzip streamed from a pipe (zlib) with the same rules and messages. Lines and
+ * CSV records, their limits and messages; a file truncated by another process while it is
+ * read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/fim.h>
+#include <crmkit/io.h>
 
 #include "crm_test.h"
-#include "gunzip_ref.h"
-#include "io/gunzip.h"
+#include "gzip_ref.h"
+#include "io/reader.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 
@@ -79,7 +86,7 @@ static uint8_t *gzip_with(const uint8_t *data,
     return out;
 }
 
-/* crm__gunzip must succeed exactly when the reference does, with the same bytes. */
+/* crm__io_gunzip must succeed exactly when the reference does, with the same bytes. */
 static void check_same_as_zlib(const uint8_t *gz, size_t gz_len)
 {
     uint8_t *want = NULL;
@@ -88,17 +95,17 @@ static void check_same_as_zlib(const uint8_t *gz, size_t gz_len)
     size_t got_len = 0;
     crm_error err;
     int ref = ref_gunzip(gz, gz_len, &want, &want_len);
-    crm_status rc = crm__gunzip(gz, gz_len, "t.gz", NULL, &got, &got_len, &err);
+    crm_status rc = crm__io_gunzip(gz, gz_len, "t.gz", &got, &got_len, &err);
     if (ref == 0) {
         if (rc != CRM_OK) {
-            fail_msg("zlib decodes %zu bytes but crm__gunzip fails: %s", gz_len, err.msg);
+            fail_msg("zlib decodes %zu bytes but crm__io_gunzip fails: %s", gz_len, err.msg);
         }
         assert_int_equal(got_len, want_len);
         assert_memory_equal(got, want, want_len);
         assert_int_equal(got[got_len], '\0');
     } else {
         if (rc == CRM_OK) {
-            fail_msg("zlib refuses %zu bytes but crm__gunzip decodes %zu", gz_len, got_len);
+            fail_msg("zlib refuses %zu bytes but crm__io_gunzip decodes %zu", gz_len, got_len);
         }
         assert_int_equal(rc, CRM_EPARSE);
         assert_null(got);
@@ -129,7 +136,7 @@ static void every_kind_of_block_decodes_as_zlib_wrote_it(void **state)
                     char *got = NULL;
                     size_t got_len = 0;
                     crm_error err;
-                    if (crm__gunzip(gz, gz_len, "t.gz", NULL, &got, &got_len, &err) != CRM_OK) {
+                    if (crm__io_gunzip(gz, gz_len, "t.gz", &got, &got_len, &err) != CRM_OK) {
                         fail_msg("kind %d size %zu level %d strategy %d window %d: %s", kind,
                                  sizes[si], level, s, window, err.msg);
                     }
@@ -174,7 +181,7 @@ static void members_padding_and_header_fields(void **state)
     memcpy(cat, ga, la);
     memcpy(cat + la + 3, gb, lb);
     memcpy(cat + la + 3 + lb, gc, lc);
-    assert_int_equal(crm__gunzip(cat, la + 3 + lb + lc + 7, "t.gz", NULL, &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 7, "t.gz", &got, &got_len, &err),
                      CRM_OK);
     assert_int_equal(got_len, 5000 + 70000 + 5000);
     assert_memory_equal(got, a, 5000);
@@ -184,7 +191,7 @@ static void members_padding_and_header_fields(void **state)
     check_same_as_zlib(cat, la + 3 + lb + lc + 7);
     /* a byte that is not zero after a member is an error, as for zlib */
     cat[la + 1] = 'x';
-    assert_int_equal(crm__gunzip(cat, la + 3 + lb + lc + 7, "t.gz", NULL, &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 7, "t.gz", &got, &got_len, &err),
                      CRM_EPARSE);
     assert_non_null(strstr(err.msg, "corrupt (incorrect header check)"));
     assert_string_equal(err.source, "t.gz");
@@ -192,26 +199,26 @@ static void members_padding_and_header_fields(void **state)
     /* a few bytes of text after a member: not gzip, not a truncated member */
     cat[la + 1] = 0;
     memcpy(cat + la + 3 + lb + lc, "junk\n", 5);
-    assert_int_equal(crm__gunzip(cat, la + 3 + lb + lc + 5, "t.gz", NULL, &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 5, "t.gz", &got, &got_len, &err),
                      CRM_EPARSE);
     assert_non_null(strstr(err.msg, "corrupt (incorrect header check)"));
     /* the header CRC is checked */
     gc[lc - 9] ^= 1; /* the data's CRC: last member, last 8 bytes are CRC and length */
-    assert_int_equal(crm__gunzip(gc, lc, "t.gz", NULL, &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
     gc[lc - 9] ^= 1;
     gc[lc - 8] ^= 1;
-    assert_int_equal(crm__gunzip(gc, lc, "t.gz", NULL, &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
     assert_non_null(strstr(err.msg, "incorrect data check"));
     gc[lc - 8] ^= 1;
     gc[lc - 2] ^= 1;
-    assert_int_equal(crm__gunzip(gc, lc, "t.gz", NULL, &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
     assert_non_null(strstr(err.msg, "incorrect length check"));
     gc[lc - 2] ^= 1;
     {
         size_t hcrc_at =
             10 + 2 + sizeof extra + strlen("baskets.dat") + 1 + strlen("made by the test") + 1;
         gc[hcrc_at] ^= 1;
-        assert_int_equal(crm__gunzip(gc, lc, "t.gz", NULL, &got, &got_len, &err), CRM_EPARSE);
+        assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
         assert_non_null(strstr(err.msg, "header crc mismatch"));
         check_same_as_zlib(gc, lc);
     }
@@ -237,8 +244,7 @@ static void truncations_and_damage_fail_as_zlib_fails(void **state)
                 char *got = NULL;
                 size_t got_len;
                 crm_error err;
-                assert_int_equal(crm__gunzip(gz, cut, "t.gz", NULL, &got, &got_len, &err),
-                                 CRM_EPARSE);
+                assert_int_equal(crm__io_gunzip(gz, cut, "t.gz", &got, &got_len, &err), CRM_EPARSE);
                 assert_null(got);
                 /* cut inside the deflate data or the trailer: it says so */
                 if (cut > 10 && cut + 8 <= gz_len) {
@@ -312,7 +318,7 @@ static void expect_corrupt(const bitw *w, uint32_t crc, uint32_t isize, const ch
     char *got = NULL;
     size_t got_len;
     crm_error err;
-    crm_status rc = crm__gunzip(gz, len, "hand.gz", NULL, &got, &got_len, &err);
+    crm_status rc = crm__io_gunzip(gz, len, "hand.gz", &got, &got_len, &err);
     if (msg == NULL) {
         if (rc != CRM_OK) {
             fail_msg("expected success: %s", err.msg);
@@ -433,82 +439,315 @@ static void hand_made_streams(void **state)
     expect_corrupt(&w, crc_a, 1, NULL);
 }
 
-/* ---- hooks -------------------------------------------------------------------------------- */
+/* ---- streamed from a pipe ----------------------------------------------------------------- */
 
-typedef struct seen {
-    size_t calls, last;
-    size_t grows, freed;
-    size_t cancel_at;
-    const uint8_t *want;
-} seen;
-
-static int on_advance(void *ctx, const char *out, size_t done, size_t in_used)
+/* data[0..len) written to a pipe by a child process and read back through the reader as a
+ * stream (zlib for gzip): crm__io_load's status, *out (crm_free) and err. */
+static crm_status
+load_from_pipe(const void *data, size_t len, char **out, size_t *out_len, crm_error *err)
 {
-    seen *s = ctx;
-    assert_true(done >= s->last);
-    assert_true(in_used > 0);
-    assert_memory_equal(out, s->want, done);
-    s->last = done;
-    s->calls++;
-    return s->cancel_at == 0 || s->calls < s->cancel_at;
-}
-
-static char *on_grow(void *ctx, char *out, size_t cap)
-{
-    seen *s = ctx;
-    if (cap == 0) {
-        s->freed++;
-        crm_free(out);
-        return NULL;
+    int fds[2];
+    char path[64];
+    pid_t pid;
+    crm_status rc;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *p = data;
+        close(fds[0]);
+        while (len > 0) {
+            ssize_t w = write(fds[1], p, len > 4096 ? 4096 : len);
+            if (w <= 0) {
+                _exit(1);
+            }
+            p += w;
+            len -= (size_t)w;
+        }
+        _exit(0);
     }
-    s->grows++;
-    return crm_realloc(out, cap);
+    close(fds[1]);
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    rc = crm__io_load(path, out, out_len, err);
+    close(fds[0]);
+    (void)waitpid(pid, NULL, 0);
+    return rc;
 }
 
-static void hooks_see_the_output_grow_in_steps(void **state)
+static void pipes_stream_gzip_with_the_same_rules(void **state)
 {
-    size_t len = 3 * CRM__GUNZIP_STEP + 12345, gz_len, got_len;
-    uint8_t *data = make_data(1, len);
-    uint8_t *gz = gzip_with(data, len, 6, 15, 8, Z_DEFAULT_STRATEGY, NULL, &gz_len);
-    uint8_t *two = malloc(2 * gz_len);
-    seen s;
-    crm__gunzip_hooks hooks = { &s, on_advance, on_grow };
+    uint8_t *a = make_data(1, 5000), *b = make_data(3, 300000);
+    size_t la, lb, n, len;
+    uint8_t *ga = gzip_with(a, 5000, 6, 15, 8, Z_DEFAULT_STRATEGY, NULL, &la);
+    uint8_t *gb = gzip_with(b, 300000, 1, 15, 8, Z_DEFAULT_STRATEGY, NULL, &lb);
+    uint8_t *cat = calloc(la + 5 + lb + la + 3, 1), *empty;
+    size_t le;
     char *got = NULL;
     crm_error err;
     (void)state;
-    memset(&s, 0, sizeof s);
-    s.want = data;
-    assert_int_equal(crm__gunzip(gz, gz_len, "t.gz", &hooks, &got, &got_len, &err), CRM_OK);
-    assert_int_equal(got_len, len);
-    assert_int_equal(s.last, len);
-    assert_true(s.calls >= 4);
-    assert_int_equal(s.grows, 1); /* sized once from the trailer */
+    assert_non_null(cat);
+    /* a, 5 zero bytes, b, a, 3 zero bytes */
+    memcpy(cat, ga, la);
+    memcpy(cat + la + 5, gb, lb);
+    memcpy(cat + la + 5 + lb, ga, la);
+    n = la + 5 + lb + la + 3;
+    assert_int_equal(load_from_pipe(cat, n, &got, &len, &err), CRM_OK);
+    assert_int_equal(len, 5000 + 300000 + 5000);
+    assert_memory_equal(got, a, 5000);
+    assert_memory_equal(got + 5000, b, 300000);
+    assert_memory_equal(got + 305000, a, 5000);
     crm_free(got);
-    /* two members: the trailer's length is the second's only, so the output grows */
-    uint8_t *both = malloc(2 * len);
-    memcpy(both, data, len);
-    memcpy(both + len, data, len);
-    memcpy(two, gz, gz_len);
-    memcpy(two + gz_len, gz, gz_len);
-    memset(&s, 0, sizeof s);
-    s.want = both;
-    assert_int_equal(crm__gunzip(two, 2 * gz_len, "t.gz", &hooks, &got, &got_len, &err), CRM_OK);
-    assert_int_equal(got_len, 2 * len);
-    assert_true(s.grows >= 2);
-    crm_free(got);
-    /* cancelled at the second step */
-    memset(&s, 0, sizeof s);
-    s.want = data;
-    s.cancel_at = 2;
-    assert_int_equal(crm__gunzip(gz, gz_len, "t.gz", &hooks, &got, &got_len, &err), CRM_ECANCELLED);
+    /* cut inside the second member, and inside the last trailer */
+    assert_int_equal(load_from_pipe(cat, la + 5 + lb / 2, &got, &len, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "gzip data is truncated"));
     assert_null(got);
-    assert_int_equal(s.freed, 1); /* the output freed through the hook */
-    free(both);
-    free(two);
-    free(gz);
-    free(data);
+    assert_int_equal(load_from_pipe(cat, la + 5 + lb + la - 3, &got, &len, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "gzip data is truncated"));
+    /* text after the last member */
+    memcpy(cat + la + 5 + lb + la, "ab\n", 3);
+    assert_int_equal(load_from_pipe(cat, n, &got, &len, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "gzip data is corrupt (incorrect header check)"));
+    /* a damaged CRC-32 in the first member */
+    memset(cat + la + 5 + lb + la, 0, 3);
+    cat[la - 8] ^= 0x40;
+    assert_int_equal(load_from_pipe(cat, n, &got, &len, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "gzip data is corrupt (incorrect data check)"));
+    cat[la - 8] ^= 0x40;
+    /* a member of nothing is no text at all; plain text in a pipe passes through */
+    empty = gzip_with((const uint8_t *)"", 0, 6, 15, 8, Z_DEFAULT_STRATEGY, NULL, &le);
+    assert_int_equal(load_from_pipe(empty, le, &got, &len, &err), CRM_OK);
+    assert_int_equal(len, 0);
+    crm_free(got);
+    assert_int_equal(crm__io_gunzip(empty, le, "e.gz", &got, &len, &err), CRM_OK);
+    assert_int_equal(len, 0);
+    crm_free(got);
+    assert_int_equal(load_from_pipe("1 2\n3\n", 6, &got, &len, &err), CRM_OK);
+    assert_int_equal(len, 6);
+    assert_memory_equal(got, "1 2\n3\n", 6);
+    crm_free(got);
+    free(empty);
+    free(cat);
+    free(ga);
+    free(gb);
+    free(a);
+    free(b);
 }
 
+/* ---- files ------------------------------------------------------------------------------ */
+
+static char *write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = malloc(strlen(dir) + strlen(name) + 2);
+    FILE *f;
+    assert_non_null(path);
+    sprintf(path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+static void files_by_magic_not_by_name(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    const char *text = "a,b\n1,2\n";
+    size_t gl, len;
+    uint8_t *gz = gzip_with((const uint8_t *)text, 8, 6, 15, 8, Z_DEFAULT_STRATEGY, NULL, &gl);
+    char *plain_gz = write_file(dir, "plain.csv.gz", text, 8);
+    char *real_gz = write_file(dir, "real.csv", gz, gl);
+    char *got = NULL;
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm__io_load(plain_gz, &got, &len, &err), CRM_OK);
+    assert_int_equal(len, 8);
+    assert_string_equal(got, text);
+    crm_free(got);
+    assert_int_equal(crm__io_load(real_gz, &got, &len, &err), CRM_OK);
+    assert_string_equal(got, text);
+    crm_free(got);
+    assert_int_equal(crm__io_load(dir, &got, &len, &err), CRM_EIO);
+    assert_non_null(strstr(err.msg, "is a directory"));
+    /* a truncated .gz file names itself */
+    free(real_gz);
+    real_gz = write_file(dir, "cut.csv.gz", gz, gl - 5);
+    assert_int_equal(crm__io_load(real_gz, &got, &len, &err), CRM_EPARSE);
+    assert_string_equal(err.source, real_gz);
+    assert_non_null(strstr(err.msg, "gzip data is truncated"));
+    free(plain_gz);
+    free(real_gz);
+    free(gz);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
+/* The read hook truncates the file from another process after the first read of a file:
+ * the reader must say the file changed, never die of SIGBUS as a mapping of it would. */
+static const char *truncate_path;
+static void truncate_after_first_read(const char *path, size_t bytes_read)
+{
+    pid_t pid;
+    (void)bytes_read;
+    if (truncate_path == NULL || strcmp(path, truncate_path) != 0) {
+        return;
+    }
+    truncate_path = NULL;
+    pid = fork();
+    if (pid == 0) {
+        _exit(truncate(path, 1000) == 0 ? 0 : 1);
+    }
+    assert_true(pid > 0);
+    {
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+}
+
+static void a_file_truncated_while_read_is_an_error(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    size_t len = (size_t)3 << 20; /* three reads of a file */
+    char *text = malloc(len), *path, *csv;
+    crm_fim_db *db = NULL;
+    crm_table *t = NULL;
+    crm_error err;
+    (void)state;
+    assert_non_null(text);
+    for (size_t i = 0; i < len; i += 8) {
+        memcpy(text + i, "1 22 33\n", 8);
+    }
+    path = write_file(dir, "b.dat", text, len);
+    for (size_t i = 0; i < len; i += 8) {
+        memcpy(text + i, i == 0 ? "x,y,zz\n\n" : "1,2,33\n\n", 8);
+    }
+    csv = write_file(dir, "t.csv", text, len);
+    crm__reader_read_hook = truncate_after_first_read;
+    truncate_path = path;
+    assert_int_equal(crm_fim_db_read(path, NULL, NULL, &db, &err), CRM_EIO);
+    assert_null(db);
+    assert_non_null(strstr(err.msg, "changed while it was read"));
+    assert_string_equal(err.source, path);
+    truncate_path = csv;
+    assert_int_equal(crm_table_read_csv(csv, NULL, NULL, &t, &err), CRM_EIO);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "changed while it was read"));
+    crm__reader_read_hook = NULL;
+    /* read again without the hook: what is left of it (1000 bytes: the header, 124 rows) */
+    assert_int_equal(crm_table_read_csv(csv, NULL, NULL, &t, &err), CRM_OK);
+    assert_int_equal(crm_table_n_rows(t), 124);
+    crm_table_free(t);
+    t = NULL;
+    free(path);
+    free(csv);
+    free(text);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
+/* ---- lines and records ------------------------------------------------------------------ */
+
+static void lines_and_their_limit(void **state)
+{
+    const char *text = "ab\r\n\ncd";
+    crm__reader_limits lim = { 4, 0 };
+    crm__reader *r = NULL;
+    const char *line;
+    size_t len;
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm__reader_open_mem(text, strlen(text), "m", NULL, &r, &err), CRM_OK);
+    assert_int_equal(crm__reader_line(r, &line, &len), CRM__READ_OK);
+    assert_int_equal(len, 3); /* the \r is kept */
+    assert_int_equal(crm__reader_line(r, &line, &len), CRM__READ_OK);
+    assert_int_equal(len, 0);
+    assert_int_equal(crm__reader_line(r, &line, &len), CRM__READ_OK);
+    assert_memory_equal(line, "cd", 2);
+    assert_int_equal(crm__reader_line_no(r), 3);
+    assert_int_equal(crm__reader_line(r, &line, &len), CRM__READ_EOF);
+    crm__reader_free(r);
+    assert_int_equal(crm__reader_open_mem("abc\nabcde\n", 10, "m", &lim, &r, &err), CRM_OK);
+    assert_int_equal(crm__reader_line(r, &line, &len), CRM__READ_OK);
+    assert_int_equal(crm__reader_line(r, &line, &len), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_ELIMIT);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.msg, "line longer than the limit of 4 bytes"));
+    crm__reader_free(r);
+}
+
+static crm__reader *mem_reader(const char *text, size_t max_field)
+{
+    crm__reader_limits lim = { 0, max_field };
+    crm__reader *r = NULL;
+    crm_error err;
+    assert_int_equal(crm__reader_open_mem(text, strlen(text), "r.csv", &lim, &r, &err), CRM_OK);
+    return r;
+}
+
+static void csv_records_as_the_table_reader_splits_them(void **state)
+{
+    crm__reader *r =
+        mem_reader("id,\"na,me\",x\r\n\n1,\"say \"\"hi\"\"\",\"two\nlines\"\n2,,\n", 0);
+    crm__csv_record rec;
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm__reader_record(r, ',', 0, &rec), CRM__READ_OK);
+    assert_int_equal(rec.n, 3);
+    assert_string_equal(rec.field[1], "na,me");
+    assert_string_equal(rec.field[2], "x");
+    assert_int_equal(rec.line, 1);
+    assert_int_equal(crm__reader_record(r, ',', 3, &rec), CRM__READ_OK);
+    assert_int_equal(rec.line, 3);
+    assert_string_equal(rec.field[1], "say \"hi\"");
+    assert_int_equal(rec.len[1], 8);
+    assert_string_equal(rec.field[2], "two\nlines");
+    assert_int_equal(crm__reader_record(r, ',', 3, &rec), CRM__READ_OK);
+    assert_int_equal(rec.line, 5);
+    assert_int_equal(rec.len[1] + rec.len[2], 0);
+    assert_int_equal(crm__reader_record(r, ',', 3, &rec), CRM__READ_EOF);
+    crm__reader_free(r);
+    /* the table reader's messages */
+    r = mem_reader("a;b\n1;2;3\n", 0);
+    assert_int_equal(crm__reader_record(r, ';', 0, &rec), CRM__READ_OK);
+    assert_int_equal(crm__reader_record(r, ';', 2, &rec), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_EPARSE);
+    assert_string_equal(err.msg, "row has more fields than the 2 of the header");
+    assert_int_equal(err.line, 2);
+    crm__reader_free(r);
+    r = mem_reader("a,b\n1\n", 0);
+    assert_int_equal(crm__reader_record(r, ',', 0, &rec), CRM__READ_OK);
+    assert_int_equal(crm__reader_record(r, ',', 2, &rec), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_EPARSE);
+    assert_string_equal(err.msg, "row has 1 fields, the header has 2");
+    crm__reader_free(r);
+    r = mem_reader("a,\"b\n1,2\n", 0);
+    assert_int_equal(crm__reader_record(r, ',', 0, &rec), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "quoted field is not closed"));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 2);
+    crm__reader_free(r);
+    r = mem_reader("a,b\n\"x\"y,2\n", 0);
+    assert_int_equal(crm__reader_record(r, ',', 0, &rec), CRM__READ_OK);
+    assert_int_equal(crm__reader_record(r, ',', 2, &rec), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "unexpected character 'y' after a closing quote"));
+    assert_int_equal(err.line, 2);
+    crm__reader_free(r);
+    r = mem_reader("a,b\nxy\"z,2\n", 0);
+    assert_int_equal(crm__reader_record(r, ',', 0, &rec), CRM__READ_OK);
+    assert_int_equal(crm__reader_record(r, ',', 2, &rec), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_EPARSE);
+    assert_non_null(strstr(err.msg, "quote character inside an unquoted field"));
+    crm__reader_free(r);
+    r = mem_reader("a,b\n12345,2\n", 4);
+    assert_int_equal(crm__reader_record(r, ',', 0, &rec), CRM__READ_OK);
+    assert_int_equal(crm__reader_record(r, ',', 2, &rec), CRM__READ_FAIL);
+    assert_int_equal(crm__reader_error(r, &err), CRM_ELIMIT);
+    assert_non_null(strstr(err.msg, "field longer than the limit of 4 bytes"));
+    assert_int_equal(err.column, 1);
+    crm__reader_free(r);
+}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,7 +755,11 @@ int main(void)
         cmocka_unit_test(members_padding_and_header_fields),
         cmocka_unit_test(truncations_and_damage_fail_as_zlib_fails),
         cmocka_unit_test(hand_made_streams),
-        cmocka_unit_test(hooks_see_the_output_grow_in_steps),
+        cmocka_unit_test(pipes_stream_gzip_with_the_same_rules),
+        cmocka_unit_test(files_by_magic_not_by_name),
+        cmocka_unit_test(a_file_truncated_while_read_is_an_error),
+        cmocka_unit_test(lines_and_their_limit),
+        cmocka_unit_test(csv_records_as_the_table_reader_splits_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
