@@ -11,7 +11,6 @@
  * whose last record runs past its end (impossible without an earlier error) makes the
  * reader fall back to one chunk. Results never depend on the number of threads or chunks:
  * levels are merged chunk by chunk in input order (order of first appearance). */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,23 +111,6 @@ static int name_like_id(const char *name)
     /* camelCase: customerID, subscriberId */
     return n > 2 && name[n - 2] == 'I' && (name[n - 1] == 'D' || name[n - 1] == 'd') &&
            name[n - 3] >= 'a' && name[n - 3] <= 'z';
-}
-
-/* Big arrays filled once, front to back: ask for transparent huge pages, which saves one
- * page fault per 4 KiB (a large share of the reading time on virtual machines). */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (e > a) {
-        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 typedef struct read_state {
@@ -445,13 +427,13 @@ static crm_status alloc_arrays(read_state *st, crm_error *err)
     if (ps->vals == NULL || ps->row_line == NULL) {
         return crm__error_nomem(err);
     }
-    advise_huge(ps->row_line, nb * sizeof *ps->row_line);
+    crm__advise_huge(ps->row_line, nb * sizeof *ps->row_line);
     for (int32_t j = 0; j < ps->n_cols; j++) {
         ps->vals[j] = crm_mallocarray(nb, sizeof(double));
         if (ps->vals[j] == NULL) {
             return crm__error_nomem(err);
         }
-        advise_huge(ps->vals[j], nb * sizeof(double));
+        crm__advise_huge(ps->vals[j], nb * sizeof(double));
     }
     for (int32_t c = 0; c < st->n_chunks; c++) {
         csv_chunk *ch = &st->chunks[c];

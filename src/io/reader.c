@@ -81,13 +81,16 @@ static crm_status read_all(int fd,
                            size_t *out_len,
                            crm_error *err)
 {
-    size_t cap = size > 0 ? size + 1 : (size_t)1 << 16, n = 0;
+    /* room for the NUL and for the read that finds the end, so that a file of the size fstat
+     * gave is read without moving the block */
+    size_t cap = size > 0 ? size + 4096 : (size_t)1 << 16, n = 0;
     char *buf = crm_malloc(cap);
     *out = NULL;
     *out_len = 0;
     if (buf == NULL) {
         return crm__error_nomem(err);
     }
+    crm__advise_huge(buf, cap);
     for (;;) {
         ssize_t got;
         size_t want;
