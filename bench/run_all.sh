@@ -8,6 +8,7 @@ export OMP_WAIT_POLICY=passive
 PY=/usr/bin/python3
 run() { echo; echo "== $*"; "$@" || echo "(failed: $*)"; }
 run bash bench/csv_vs_pandas.sh build 1000000 16 5
+run bash bench/csv_vs_pandas.sh build 1000000 16 5 17
 run "$PY" bench/kmeans_vs_sklearn.py --iters 20 --repeats 2
 if [ -d ../shared/data/fimi ]; then
     run build/bench/bench_gzip 20

@@ -591,6 +591,12 @@ crm_status crm_fim_db_read(const char *path,
     if (rc == CRM_OK) {
         rc = read_reader(r, opt, progress, out, err);
     }
+    if (r != NULL && crm__reader_intact(r, NULL) != CRM_OK) {
+        /* read from a file that changed under it (whatever error the zeros gave) */
+        crm_fim_db_free(*out);
+        *out = NULL;
+        rc = crm__reader_intact(r, err);
+    }
     crm__reader_free(r);
     return rc;
 }

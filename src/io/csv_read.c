@@ -14,7 +14,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -860,23 +859,30 @@ crm_status crm_table_read_csv(const char *path,
                               crm_table **out,
                               crm_error *err)
 {
-    char *data;
-    size_t len;
+    crm__reader *r = NULL;
+    const char *data = NULL;
+    size_t len = 0;
     crm_status rc;
     *out = NULL;
     if (path == NULL || path[0] == '\0') {
         return crm__error_set(err, CRM_EINVAL, "input path is empty");
     }
-    rc = crm__io_load(path, &data, &len, err);
+    rc = crm__reader_open_whole(path, &r, err);
     if (rc != CRM_OK) {
         return rc;
     }
     if (!crm_progress_report(progress, "reading CSV", 0.0)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", path);
     } else {
-        rc = parse_text(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path, opt, progress, 0, out,
-                        err);
+        (void)crm__reader_whole(r, &data, &len);
+        rc = parse_text(data, len, crm__reader_source(r), opt, progress, 0, out, err);
+        if (crm__reader_intact(r, NULL) != CRM_OK) {
+            /* read from a file that changed under it (whatever error the zeros gave) */
+            crm_table_free(*out);
+            *out = NULL;
+            rc = crm__reader_intact(r, err);
+        }
     }
-    crm_free(data);
+    crm__reader_free(r);
     return rc;
 }

@@ -74,6 +74,13 @@ int crm__gz_stream_inflate(crm__gz_stream *s,
                            size_t *made);
 crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
 
+/* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd, or
+ * NULL (read the file instead); whether no page of it vanished (the file was truncated while
+ * mapped: the pages read as zeros); unmapping. */
+void *crm__filemap_open(int fd, size_t len);
+int crm__filemap_intact(const void *m);
+void crm__filemap_close(void *m, size_t len);
+
 /* Internal entry of the reader with a forced chunk size in bytes (0 = automatic), so tests
  * can split tiny inputs into many chunks and compare with the one-chunk result. */
 crm_status crm__csv_read_mem_chunked(const char *data,

@@ -1,7 +1,8 @@
 /* reader.c: opening inputs (files, pipes, standard input, memory), bringing them into memory
- * whole or streaming them, and giving their lines and CSV records (reader.h). Files are read
- * with read(): a mapping dies with SIGBUS when another process truncates the file under it,
- * while read() just returns fewer bytes, which is reported. */
+ * whole or streaming them, and giving their lines and CSV records (reader.h). A regular file
+ * of MAP_MIN bytes or more is mapped under filemap.c's SIGBUS guard; a smaller one is read
+ * with read(). Either way a file truncated by another process while it is read is reported
+ * ("the file changed while it was read"), never a crash. */
 #include "reader.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "csv_internal.h"
 
 #define READ_STEP   ((size_t)1 << 20) /* bytes per read() of a whole file */
+#define MAP_MIN     ((size_t)1 << 20) /* files from this size on are mapped */
 #define STREAM_STEP ((size_t)1 << 20) /* bytes per read() of a stream, and per inflate step */
 
 void (*crm__reader_read_hook)(const char *path, size_t bytes_read) = NULL;
@@ -26,6 +28,8 @@ struct crm__reader {
     const char *text;
     size_t text_len, pos;
     char *owned;
+    void *map; /* the mapped file (text, or the gzip data being decoded), map_len bytes */
+    size_t map_len;
     /* stream: fd, gz (NULL for plain), raw input not yet inflated, lines in buf[beg..end) */
     int fd, close_fd;
     crm__gz_stream *gz;
@@ -67,6 +71,12 @@ static int grow_bytes(char **p, size_t *cap, size_t need)
     *p = q;
     *cap = c;
     return 1;
+}
+
+static crm_status changed(crm_error *err, const char *path)
+{
+    return crm__error_at(err, CRM_EIO, path, 0, 0,
+                         "the file changed while it was read (another program truncated it)");
 }
 
 /* ---- whole files ---------------------------------------------------------------------------- */
@@ -124,9 +134,7 @@ static crm_status read_all(int fd,
     }
     if (regular && n < size) {
         crm_free(buf);
-        return crm__error_at(err, CRM_EIO, path, 0, 0,
-                             "the file changed while it was read (%zu of its %zu bytes were there)",
-                             n, size);
+        return changed(err, path);
     }
     buf[n] = '\0';
     *out = buf;
@@ -269,6 +277,7 @@ void crm__reader_free(crm__reader *r)
         (void)close(r->fd);
     }
     crm__gz_stream_free(r->gz);
+    crm__filemap_close(r->map, r->map_len);
     crm_free(r->owned);
     crm_free(r->raw);
     crm_free(r->buf);
@@ -339,6 +348,21 @@ crm_status crm__reader_open(const char *path,
         if ((size_t)st.st_size > CRM__READER_WHOLE_MAX && pread(r->fd, magic, 2, 0) == 2 &&
             crm__io_is_gzip(magic, 2)) {
             rc = start_stream(r, err); /* too large to hold decoded */
+        } else if ((size_t)st.st_size >= MAP_MIN &&
+                   (r->map = crm__filemap_open(r->fd, (size_t)st.st_size)) != NULL) {
+            r->map_len = (size_t)st.st_size;
+            if (crm__reader_read_hook != NULL) {
+                crm__reader_read_hook(r->source, r->map_len);
+            }
+            rc = set_whole(r, r->map, r->map_len, NULL, err);
+            if (r->owned != NULL || rc != CRM_OK) {
+                /* gzip, decoded: the mapping is done with */
+                if (!crm__filemap_intact(r->map)) {
+                    rc = changed(err, r->source);
+                }
+                crm__filemap_close(r->map, r->map_len);
+                r->map = NULL;
+            }
         } else {
             char *data;
             size_t len;
@@ -381,47 +405,86 @@ crm_status crm__reader_open_mem(const char *data,
     return CRM_OK;
 }
 
+crm_status crm__reader_intact(const crm__reader *r, crm_error *err)
+{
+    if (r->map != NULL && !crm__filemap_intact(r->map)) {
+        return changed(err, r->source);
+    }
+    return CRM_OK;
+}
+
+/* A stream drained into r->owned, the reader then holding the whole text. */
+static crm_status drain(crm__reader *r, crm_error *err)
+{
+    size_t cap = (size_t)1 << 20, n = 0;
+    char *buf = crm_malloc(cap);
+    long got = 1;
+    while (buf != NULL && got > 0) {
+        if (cap - n < 2) {
+            char *b = crm_realloc(buf, cap * 2);
+            if (b == NULL) {
+                crm_free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        got = stream_fill(r, buf + n, cap - n - 1);
+        n += got > 0 ? (size_t)got : 0;
+    }
+    if (buf == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (got < 0) {
+        crm_free(buf);
+        return crm__reader_error(r, err);
+    }
+    buf[n] = '\0';
+    r->owned = buf;
+    r->text = buf;
+    r->text_len = n;
+    r->whole = 1;
+    return CRM_OK;
+}
+
+crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error *err)
+{
+    crm_status rc = crm__reader_open(path, NULL, out, err);
+    if (rc == CRM_OK && !(*out)->whole) {
+        rc = drain(*out, err);
+        if (rc != CRM_OK) {
+            crm__reader_free(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
+}
+
 crm_status crm__io_load(const char *path, char **data, size_t *len, crm_error *err)
 {
     crm__reader *r = NULL;
-    crm_status rc = crm__reader_open(path, NULL, &r, err);
+    crm_status rc = crm__reader_open_whole(path, &r, err);
     *data = NULL;
     *len = 0;
     if (rc != CRM_OK) {
         return rc;
     }
-    if (r->whole && r->owned != NULL) {
+    if (r->owned != NULL) {
         *data = r->owned;
         *len = r->text_len;
         r->owned = NULL;
+    } else if ((*data = crm_malloc(r->text_len + 1)) == NULL) {
+        rc = crm__error_nomem(err);
     } else {
-        /* a stream: everything it gives, in a block that doubles */
-        size_t cap = (size_t)1 << 20, n = 0;
-        char *buf = crm_malloc(cap);
-        long got = 1;
-        while (buf != NULL && got > 0) {
-            if (cap - n < 2) {
-                char *b = crm_realloc(buf, cap * 2);
-                if (b == NULL) {
-                    crm_free(buf);
-                    buf = NULL;
-                    break;
-                }
-                buf = b;
-                cap *= 2;
-            }
-            got = stream_fill(r, buf + n, cap - n - 1);
-            n += got > 0 ? (size_t)got : 0;
-        }
-        if (buf == NULL) {
-            rc = crm__error_nomem(err);
-        } else if (got < 0) {
-            crm_free(buf);
-            rc = crm__reader_error(r, err);
-        } else {
-            buf[n] = '\0';
-            *data = buf;
-            *len = n;
+        memcpy(*data, r->text, r->text_len);
+        (*data)[r->text_len] = '\0';
+        *len = r->text_len;
+        rc = crm__reader_intact(r, err);
+        if (rc != CRM_OK) {
+            crm_free(*data);
+            *data = NULL;
+            *len = 0;
         }
     }
     crm__reader_free(r);

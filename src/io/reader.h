@@ -6,8 +6,10 @@
  * text is read as text. A gzip regular file up to CRM__READER_WHOLE_MAX compressed bytes is
  * decoded whole by libdeflate (every member of a multi-member file, each one's CRC-32 and
  * length checked); a larger one, and gzip on a pipe, is inflated by zlib as it is read, so
- * memory stays bounded. Files are read with read(), never mapped: a file truncated by another
- * process while it is read is an error ("changed while it was read"), not a SIGBUS.
+ * memory stays bounded. A large regular file is mapped under a SIGBUS guard (filemap.c), a
+ * small one read with read(): a file truncated by another process while it is read is an
+ * error ("the file changed while it was read"), never a crash; a reader of a mapped file
+ * must ask crm__reader_intact before it trusts what it read.
  *
  * Errors name the input and use one set of words: "gzip data is truncated", "gzip data is
  * corrupt (incorrect header check)" (also for bytes after the last member that are neither a
@@ -45,9 +47,10 @@ crm_status crm__io_gunzip(const void *in,
                           size_t *out_len,
                           crm_error *err);
 
-/* The whole input at path ("-": standard input, named "<stdin>" in errors), decoded when it is
- * gzip, into a new block *data of *len bytes with a NUL after them (crm_free it). For readers that
- * need all of it at once (the CSV table loader). A directory is CRM_EIO "is a directory". */
+/* The whole input at path (a copy, NUL-terminated; "-": standard input, named "<stdin>" in errors),
+ * decoded when it is gzip, into a new block *data of *len bytes with a NUL after them (crm_free
+ * it). For readers that need all of it at once (the CSV table loader). A directory is CRM_EIO "is a
+ * directory". */
 crm_status crm__io_load(const char *path, char **data, size_t *len, crm_error *err);
 
 /* ---- lines and records, streamed ------------------------------------------------------ */
@@ -73,11 +76,17 @@ crm_status crm__reader_open_mem(const char *data,
                                 const crm__reader_limits *limits,
                                 crm__reader **out,
                                 crm_error *err);
+/* crm__reader_open, then a stream (pipe, standard input, large gzip) read to its end, so that
+ * crm__reader_whole always gives the text. */
+crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error *err);
 void crm__reader_free(crm__reader *r);
+/* CRM_OK, or CRM_EIO "the file changed while it was read" when pages of a mapped file
+ * vanished while they were read (they read as zeros): whatever was made from them is wrong. */
+crm_status crm__reader_intact(const crm__reader *r, crm_error *err);
 
 /* The whole decoded text when the reader holds it in memory (a regular file, a gzip file
- * decoded whole, memory): 1 and text[0..len). 0 for a stream. Lines read so far are not
- * counted: the text is always all of it. */
+ * decoded whole, memory): 1 and text[0..len) (not NUL-terminated: a mapped file's bytes).
+ * 0 for a stream. Lines read so far are not counted: the text is always all of it. */
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len);
 /* The name errors give the input. */
 const char *crm__reader_source(const crm__reader *r);
@@ -112,7 +121,8 @@ typedef struct crm__csv_record {
  * header has 4"). Quoting errors and fields over the limit are the CSV table reader's. */
 int crm__reader_record(crm__reader *r, char delim, int32_t n_expected, crm__csv_record *rec);
 
-/* For tests: called after every read() of a file with the bytes read so far. */
+/* For tests: called after every read() of a file with the bytes read so far, and once after
+ * a file is mapped (with its size). */
 extern void (*crm__reader_read_hook)(const char *path, size_t bytes_read);
 
 #endif
