@@ -276,8 +276,6 @@ crm__fim_out *crm__fim_out_new_buffer(crm__fim_ctx *ctx);
 /* Replay a buffer into ctx->out and free it. */
 crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *buf, crm_error *err);
 void crm__fim_out_free_buffer(crm__fim_out *buf);
-/* First error status a (buffered) output hit, CRM_OK if none. */
-crm_status crm__fim_out_status(const crm__fim_out *o);
 
 /* Sort indices a[0..n) of sequences (off/items, ascending ints in [0, n_symbols))
  * lexicographically, a prefix before its extensions, equal sequences in their order; tmp[3 n]
