@@ -116,8 +116,9 @@ static crm_status gz_fail(crm_error *err, const char *source, const char *msg)
 }
 
 /* The decoded size to expect from the last member's trailer: one byte more than its length
- * when plausible for the whole input, else 4 times the input; never past deflate's largest
- * ratio (1032). */
+ * when plausible for the whole input, else 4 times the input. Never past 64 times the input
+ * to begin with (a damaged trailer would otherwise ask for deflate's largest ratio, 1032):
+ * text that compresses better is decoded again into twice the room, which is rare. */
 static size_t size_guess(const uint8_t *in, size_t len)
 {
     size_t guess;
@@ -126,7 +127,7 @@ static size_t size_guess(const uint8_t *in, size_t len)
     }
     guess = le32(in + len - 4);
     guess = guess + 64 >= len / 2 ? guess + 1 : len * 4;
-    return guess / 1032 <= len ? guess : len * 1032;
+    return guess / 64 <= len ? guess : len * 64;
 }
 
 crm_status crm__io_gunzip(const void *in_v,
