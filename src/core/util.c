@@ -11,6 +11,25 @@
 
 #include "core_internal.h"
 
+int crm__grow_bytes(char **p, size_t *cap, size_t need)
+{
+    size_t c = *cap ? *cap : 256;
+    char *q;
+    if (need <= *cap) {
+        return 1;
+    }
+    while (c < need) {
+        c *= 2;
+    }
+    q = crm_realloc(*p, c);
+    if (q == NULL) {
+        return 0;
+    }
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
 void crm__advise_huge(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE

@@ -565,29 +565,29 @@ static crm_status read_reader(crm__reader *r,
     return read_any(r, crm__reader_source(r), opt, progress, out, err);
 }
 
-crm_status crm_fim_db_read(const char *path,
-                           const crm_fim_read_options *opt,
-                           const crm_progress *progress,
-                           crm_fim_db **out,
-                           crm_error *err)
+/* The database of the file at path, or of data[0..len) named source when path is NULL. */
+static crm_status read_input(const char *path,
+                             const char *data,
+                             size_t len,
+                             const char *source,
+                             const crm_fim_read_options *opt,
+                             const crm_progress *progress,
+                             crm_fim_db **out,
+                             crm_error *err)
 {
     crm_fim_read_options def = crm_fim_read_options_default();
     crm__reader_limits lim;
     crm__reader *r = NULL;
     crm_status rc;
-    if (out == NULL || path == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "read: path and out are required");
-    }
     *out = NULL;
-    if (opt == NULL) {
-        opt = &def;
-    }
-    rc = check_options(opt, err);
+    rc = check_options(opt != NULL ? opt : &def, err);
     if (rc != CRM_OK) {
         return rc;
     }
+    opt = opt != NULL ? opt : &def;
     lim = limits_of(opt);
-    rc = crm__reader_open(path, &lim, &r, err);
+    rc = path != NULL ? crm__reader_open(path, &lim, &r, err)
+                      : crm__reader_open_mem(data, len, source, &lim, &r, err);
     if (rc == CRM_OK) {
         rc = read_reader(r, opt, progress, out, err);
     }
@@ -601,6 +601,18 @@ crm_status crm_fim_db_read(const char *path,
     return rc;
 }
 
+crm_status crm_fim_db_read(const char *path,
+                           const crm_fim_read_options *opt,
+                           const crm_progress *progress,
+                           crm_fim_db **out,
+                           crm_error *err)
+{
+    if (out == NULL || path == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "read: path and out are required");
+    }
+    return read_input(path, NULL, 0, NULL, opt, progress, out, err);
+}
+
 crm_status crm_fim_db_read_mem(const char *data,
                                size_t len,
                                const char *source,
@@ -608,26 +620,8 @@ crm_status crm_fim_db_read_mem(const char *data,
                                crm_fim_db **out,
                                crm_error *err)
 {
-    crm_fim_read_options def = crm_fim_read_options_default();
-    crm__reader_limits lim;
-    crm__reader *r = NULL;
-    crm_status rc;
     if (out == NULL || (data == NULL && len > 0)) {
         return crm__error_set(err, CRM_EINVAL, "read_mem: bad arguments");
     }
-    *out = NULL;
-    if (opt == NULL) {
-        opt = &def;
-    }
-    rc = check_options(opt, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    lim = limits_of(opt);
-    rc = crm__reader_open_mem(data, len, source != NULL ? source : "<memory>", &lim, &r, err);
-    if (rc == CRM_OK) {
-        rc = read_reader(r, opt, NULL, out, err);
-    }
-    crm__reader_free(r);
-    return rc;
+    return read_input(NULL, data, len, source != NULL ? source : "<memory>", opt, NULL, out, err);
 }

@@ -23,25 +23,6 @@ typedef struct pairs {
     int64_t n, cap;
 } pairs;
 
-static int grow_bytes(char **p, size_t *cap, size_t need)
-{
-    size_t c = *cap ? *cap : 256;
-    char *q;
-    if (need <= *cap) {
-        return 1;
-    }
-    while (c < need) {
-        c *= 2;
-    }
-    q = crm_realloc(*p, c);
-    if (q == NULL) {
-        return 0;
-    }
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
 /* ---- column selection ---------------------------------------------------------------------- */
 
 typedef struct columns {
@@ -197,7 +178,7 @@ static crm_status customer_id(customers *cu, const char *key, size_t len, int32_
     }
     {
         size_t kc = (size_t)cu->keys_cap;
-        if (!grow_bytes(&cu->keys, &kc, (size_t)cu->keys_len + len + 1)) {
+        if (!crm__grow_bytes(&cu->keys, &kc, (size_t)cu->keys_len + len + 1)) {
             return CRM_ENOMEM;
         }
         cu->keys_cap = (int64_t)kc;
@@ -285,7 +266,7 @@ static crm_status item_of_row(crm__fim_rstate *st,
     for (int32_t k = 0; k < c->n_item; k++) {
         const char *f = cs->field[c->item[k]];
         size_t n = cs->len[c->item[k]];
-        if (!grow_bytes(buf, cap, len + n + 2)) {
+        if (!crm__grow_bytes(buf, cap, len + n + 2)) {
             return crm__error_nomem(err);
         }
         if (k > 0) {

@@ -54,25 +54,6 @@ struct crm__reader {
     csv_chunk scan; /* scratch of the field scanner */
 };
 
-static int grow_bytes(char **p, size_t *cap, size_t need)
-{
-    size_t c = *cap ? *cap : 256;
-    char *q;
-    if (need <= *cap) {
-        return 1;
-    }
-    while (c < need) {
-        c *= 2;
-    }
-    q = crm_realloc(*p, c);
-    if (q == NULL) {
-        return 0;
-    }
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
 static crm_status changed(crm_error *err, const char *path)
 {
     return crm__error_at(err, CRM_EIO, path, 0, 0,
@@ -592,7 +573,7 @@ int crm__reader_line(crm__reader *r, const char **line, size_t *len)
                 return too_long(r);
             }
             ncap = ncap > r->max_line + 1 ? r->max_line + 1 : ncap;
-            if (!grow_bytes(&r->buf, &r->cap, ncap)) {
+            if (!crm__grow_bytes(&r->buf, &r->cap, ncap)) {
                 return fail(r, crm__error_nomem(&r->fail_err));
             }
         }
@@ -632,7 +613,7 @@ static int next_record_text(crm__reader *r, int64_t *start_line)
         *start_line = r->line_no;
         r->rec_len = 0;
         for (;;) {
-            if (!grow_bytes(&r->rec, &r->rec_cap, r->rec_len + len + 2)) {
+            if (!crm__grow_bytes(&r->rec, &r->rec_cap, r->rec_len + len + 2)) {
                 return fail(r, crm__error_nomem(&r->fail_err));
             }
             memcpy(r->rec + r->rec_len, line, len);
@@ -675,7 +656,7 @@ int crm__reader_record(crm__reader *r, char delim, int32_t n_expected, crm__csv_
     ps.delim = delim;
     ps.quote = '"';
     ps.max_field = (int64_t)r->max_field;
-    if (!grow_bytes(&r->arena, &r->arena_cap, r->rec_len + 1)) {
+    if (!crm__grow_bytes(&r->arena, &r->arena_cap, r->rec_len + 1)) {
         return fail(r, crm__error_nomem(&r->fail_err));
     }
     if (r->fields == NULL) {
