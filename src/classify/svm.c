@@ -1,6 +1,6 @@
 /* svm.c: C-SVC through LIBSVM: problem building, "scale" gamma, class weights, grid search by
- * seeded stratified cross-validation, and scoring. LIBSVM is linked (svm_lib.h silences its
- * printing on the first crm_svm_new).
+ * seeded stratified cross-validation, and scoring. LIBSVM is called through svm_lib.h, opened
+ * by the first crm_svm_new.
  *
  * The training problem (svm_node rows, zeros left out as LIBSVM's sparse format allows) is
  * owned here for the length of the fit. svm_train's model points into it, so right after
@@ -282,10 +282,10 @@ cv_job(const problem *pb, const int32_t *fold, int32_t f, const struct svm_param
         }
     }
     sub.l = n_tr;
-    model = svm_train(&sub, prm);
+    model = crm__svm.train(&sub, prm);
     for (int i = 0; i < pb->l; i++) {
         if (fold[i] == f) {
-            hits += svm_predict(model, pb->x[i]) == pb->y[i];
+            hits += crm__svm.predict(model, pb->x[i]) == pb->y[i];
         }
     }
     crm__svm_free_model(&model);
@@ -364,14 +364,14 @@ train_final(crm_svm *svm, const problem *pb, const int32_t *y, int *wl, double *
     sp.l = pb->l;
     sp.x = pb->x;
     sp.y = pb->y;
-    msg = svm_check_parameter(&sp, &prm);
+    msg = crm__svm.check_parameter(&sp, &prm);
     if (msg != NULL) {
         return crm__error_set(err, CRM_EINVAL, "LIBSVM rejected the parameters: %s", msg);
     }
     /* LIBSVM's probability CV shuffles with rand(): seed it right before training. */
     pthread_mutex_lock(&rand_lock);
     srand((unsigned)(svm->params.seed ^ (svm->params.seed >> 32)));
-    trained = svm_train(&sp, &prm);
+    trained = crm__svm.train(&sp, &prm);
     pthread_mutex_unlock(&rand_lock);
     if (trained == NULL) {
         return crm__error_nomem(err);
@@ -481,19 +481,19 @@ static void proba_row(const crm_svm *svm, const struct svm_node *nodes, double *
     int k = model->nr_class;
     memset(p, 0, (size_t)svm->n_classes * sizeof *p);
     if (model->probA != NULL) {
-        svm_predict_probability(model, nodes, dec);
+        crm__svm.predict_probability(model, nodes, dec);
         for (int i = 0; i < k; i++) {
             p[model->label[i]] = dec[i];
         }
     } else if (k == 2) {
         double v;
-        svm_predict_values(model, nodes, dec);
+        crm__svm.predict_values(model, nodes, dec);
         v = 1.0 / (1.0 + exp(-dec[0]));
         p[model->label[0]] = v;
         p[model->label[1]] = 1.0 - v;
     } else {
         int pos = 0;
-        svm_predict_values(model, nodes, dec);
+        crm__svm.predict_values(model, nodes, dec);
         for (int i = 0; i < k; i++) {
             for (int j = i + 1; j < k; j++) {
                 p[model->label[dec[pos++] > 0 ? i : j]] += 2.0 / (double)(k * (k - 1));
@@ -536,10 +536,10 @@ score(const crm_svm *svm, const crm_matrix *x, void *out, int mode, crm_error *e
                 if (mode == 0) {
                     proba_row(svm, nodes, dec, (double *)out + i * svm->n_classes);
                 } else if (mode == 1) {
-                    ((int32_t *)out)[i] = (int32_t)svm_predict(svm->model, nodes);
+                    ((int32_t *)out)[i] = (int32_t)crm__svm.predict(svm->model, nodes);
                 } else {
                     double *o = (double *)out + i * (k * (k - 1) / 2);
-                    svm_predict_values(svm->model, nodes, o);
+                    crm__svm.predict_values(svm->model, nodes, o);
                     if (k == 2 && svm->model->label[0] < svm->model->label[1]) {
                         o[0] = -o[0];
                     }
