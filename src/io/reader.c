@@ -1,6 +1,6 @@
 /* reader.c: opening inputs (files, pipes, standard input, memory), bringing them into memory
  * whole or streaming them, and giving their lines and CSV records (reader.h). A regular file
- * of MAP_MIN bytes or more is mapped under filemap.c's SIGBUS guard; a smaller one is read
+ * of MAP_MIN bytes (64 KiB) or more is mapped under filemap.c's SIGBUS guard; a smaller one is read
  * with read(). Either way a file truncated by another process while it is read is reported
  * ("the file changed while it was read"), never a crash. */
 #include "reader.h"
@@ -15,7 +15,7 @@
 #include "csv_internal.h"
 
 #define READ_STEP   ((size_t)1 << 20) /* bytes per read() of a whole file */
-#define MAP_MIN     ((size_t)1 << 20) /* files from this size on are mapped */
+#define MAP_MIN     ((size_t)64 << 10) /* files from this size on are mapped */
 #define STREAM_STEP ((size_t)1 << 20) /* bytes per read() of a stream, and per inflate step */
 
 void (*crm__reader_read_hook)(const char *path, size_t bytes_read) = NULL;
