@@ -49,7 +49,13 @@ static crm_status stream(const uint8_t *gz, size_t len, size_t step, char **out,
                 abort();
             }
         }
-        r = crm__gz_stream_inflate(s, &in, &left, fed == len, buf + n, cap - n, &made);
+        {
+            crm__gz_step st = { in, left, fed == len, buf + n, cap - n, 0 };
+            r = crm__gz_stream_inflate(s, &st);
+            in = st.in;
+            left = st.in_len;
+            made = st.made;
+        }
         n += made;
         if (r < 0) {
             rc = crm__gz_stream_error(s, "fuzz.gz", &err);
@@ -134,8 +140,8 @@ static void compare(const uint8_t *gz, size_t len, uint8_t sel)
     if ((ref == 0) != (src == CRM_OK) || (ref == 0 && rc != CRM_OK)) {
         abort();
     }
-    if (ref == 0 && (got_len != want_len || memcmp(got, want, want_len) != 0 ||
-                     s_len != want_len || memcmp(streamed, want, want_len) != 0)) {
+    if (ref == 0 && (got_len != want_len || memcmp(got, want, want_len) != 0 || s_len != want_len ||
+                     memcmp(streamed, want, want_len) != 0)) {
         abort();
     }
     if ((rc != CRM_OK && rc != CRM_EPARSE) || (src != CRM_OK && src != CRM_EPARSE)) {

@@ -247,14 +247,12 @@ void crm__gz_stream_free(crm__gz_stream *s)
     }
 }
 
-int crm__gz_stream_inflate(crm__gz_stream *s,
-                           const uint8_t **in,
-                           size_t *in_len,
-                           int at_eof,
-                           char *out,
-                           size_t out_cap,
-                           size_t *made)
+int crm__gz_stream_inflate(crm__gz_stream *s, crm__gz_step *st)
 {
+    const uint8_t **in = &st->in;
+    size_t *in_len = &st->in_len, *made = &st->made, out_cap = st->out_cap;
+    char *out = st->out;
+    int at_eof = st->at_eof;
     *made = 0;
     while (*made < out_cap) {
         int rc;

@@ -62,16 +62,18 @@ int crm__format_double(double v, char *buf);
 typedef struct crm__gz_stream crm__gz_stream;
 crm_status crm__gz_stream_new(crm__gz_stream **out, crm_error *err);
 void crm__gz_stream_free(crm__gz_stream *s);
-/* Inflate from *in (*in_len bytes; both advance) into out[0..out_cap), *made bytes. at_eof:
- * no input follows what is given. 1: the end of the data (after *made more bytes); 0: out is
- * full or more input is needed; -1: bad or truncated data (crm__gz_stream_error). */
-int crm__gz_stream_inflate(crm__gz_stream *s,
-                           const uint8_t **in,
-                           size_t *in_len,
-                           int at_eof,
-                           char *out,
-                           size_t out_cap,
-                           size_t *made);
+/* One step of inflating: input in[0..in_len) (both advance), at_eof when no input follows it;
+ * output into out[0..out_cap), made bytes. */
+typedef struct crm__gz_step {
+    const uint8_t *in;
+    size_t in_len;
+    int at_eof;
+    char *out;
+    size_t out_cap, made;
+} crm__gz_step;
+/* 1: the end of the data (after st->made more bytes); 0: out is full or more input is
+ * needed; -1: bad or truncated data (crm__gz_stream_error). */
+int crm__gz_stream_inflate(crm__gz_stream *s, crm__gz_step *st);
 crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
 
 /* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd, or

@@ -14,9 +14,9 @@
 #include "core/core_internal.h"
 #include "csv_internal.h"
 
-#define READ_STEP   ((size_t)1 << 20) /* bytes per read() of a whole file */
+#define READ_STEP   ((size_t)1 << 20)  /* bytes per read() of a whole file */
 #define MAP_MIN     ((size_t)64 << 10) /* files from this size on are mapped */
-#define STREAM_STEP ((size_t)1 << 20) /* bytes per read() of a stream, and per inflate step */
+#define STREAM_STEP ((size_t)1 << 20)  /* bytes per read() of a stream, and per inflate step */
 
 void (*crm__reader_read_hook)(const char *path, size_t bytes_read) = NULL;
 
@@ -175,22 +175,24 @@ static long stream_fill(crm__reader *r, char *dst, size_t cap)
         return (long)got;
     }
     for (;;) {
-        const uint8_t *in = r->raw + r->raw_off;
-        size_t in_len = r->raw_len, made = 0;
+        crm__gz_step st;
         int rc;
-        if (in_len == 0 && !r->raw_eof && raw_more(r) != 0) {
+        if (r->raw_len == 0 && !r->raw_eof && raw_more(r) != 0) {
             return -1;
         }
-        in = r->raw + r->raw_off;
-        in_len = r->raw_len;
-        rc = crm__gz_stream_inflate(r->gz, &in, &in_len, r->raw_eof, dst, cap, &made);
-        r->raw_off = (size_t)(in - r->raw);
-        r->raw_len = in_len;
+        st.in = r->raw + r->raw_off;
+        st.in_len = r->raw_len;
+        st.at_eof = r->raw_eof;
+        st.out = dst;
+        st.out_cap = cap;
+        rc = crm__gz_stream_inflate(r->gz, &st);
+        r->raw_off = (size_t)(st.in - r->raw);
+        r->raw_len = st.in_len;
         if (rc < 0) {
             return fail(r, crm__gz_stream_error(r->gz, r->source, &r->fail_err));
         }
-        if (made > 0) {
-            return (long)made;
+        if (st.made > 0) {
+            return (long)st.made;
         }
         if (rc == 1) {
             return 0;
