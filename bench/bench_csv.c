@@ -1,6 +1,9 @@
 /* bench_csv.c: CSV parsing speed.
  *   bench_csv make FILE [ROWS] [COLS]   write ROWS x COLS numeric CSV (seeded, like sensor or
  *                                       billing data: decimals with 1-4 places, integers)
+ *   bench_csv make17 FILE [ROWS] [COLS] the same values unrounded, each written with 17
+ *                                       significant digits (printf %.17g), as numpy, pandas
+ *                                       and R write doubles: -15.617897467035018
  *   bench_csv read FILE [REPS] [THREADS]  best of REPS full reads; prints seconds and MB/s
  * bench/csv_vs_pandas.sh runs both and pandas.read_csv on the same file. */
 #include <stdio.h>
@@ -55,6 +58,27 @@ static int make(const char *path, long rows, int cols)
     return 0;
 }
 
+static int make17(const char *path, long rows, int cols)
+{
+    FILE *f = fopen(path, "w");
+    crm_rng rng;
+    if (f == NULL) {
+        perror(path);
+        return 1;
+    }
+    crm_rng_seed(&rng, 12345);
+    for (int j = 0; j < cols; j++) {
+        fprintf(f, "x%d%s", j, j + 1 < cols ? "," : "\n");
+    }
+    for (long i = 0; i < rows; i++) {
+        for (int j = 0; j < cols; j++) {
+            double x = crm_rng_normal(&rng) * (10.0 + 100.0 * j) + 50.0 * j;
+            fprintf(f, "%.17g%s", x, j + 1 < cols ? "," : "\n");
+        }
+    }
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 static int bench_read(const char *path, int reps, int threads)
 {
     crm_csv_options o = crm_csv_options_default();
@@ -91,9 +115,13 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "make") == 0) {
         return make(argv[2], argc > 3 ? atol(argv[3]) : 1000000, argc > 4 ? atoi(argv[4]) : 16);
     }
+    if (argc >= 3 && strcmp(argv[1], "make17") == 0) {
+        return make17(argv[2], argc > 3 ? atol(argv[3]) : 1000000, argc > 4 ? atoi(argv[4]) : 16);
+    }
     if (argc >= 3 && strcmp(argv[1], "read") == 0) {
         return bench_read(argv[2], argc > 3 ? atoi(argv[3]) : 5, argc > 4 ? atoi(argv[4]) : 0);
     }
-    fprintf(stderr, "usage: bench_csv make FILE [ROWS] [COLS] | read FILE [REPS] [THREADS]\n");
+    fprintf(stderr,
+            "usage: bench_csv make|make17 FILE [ROWS] [COLS] | read FILE [REPS] [THREADS]\n");
     return 64;
 }

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # CSV parsing: crmkit's reader against pandas.read_csv (C engine) on the same file, same run.
-# Usage: bench/csv_vs_pandas.sh [BUILD_DIR] [ROWS] [COLS] [REPS]
+# Usage: bench/csv_vs_pandas.sh [BUILD_DIR] [ROWS] [COLS] [REPS] [KIND]
+# KIND: dec (default: decimals with 0-4 places) or 17 (every value with 17 significant digits)
 set -euo pipefail
 BUILD=${1:-build}
 ROWS=${2:-1000000}
 COLS=${3:-16}
 REPS=${4:-5}
+KIND=${5:-dec}
 PY=/usr/bin/python3
 OUT=${CRM_BENCH_OUT:-bench/out}
 mkdir -p "$OUT"
-FILE="$OUT/csv_${ROWS}x${COLS}.csv"
-[ -s "$FILE" ] || "$BUILD/bench/bench_csv" make "$FILE" "$ROWS" "$COLS"
+if [ "$KIND" = 17 ]; then
+    FILE="$OUT/csv17_${ROWS}x${COLS}.csv"
+    [ -s "$FILE" ] || "$BUILD/bench/bench_csv" make17 "$FILE" "$ROWS" "$COLS"
+else
+    FILE="$OUT/csv_${ROWS}x${COLS}.csv"
+    [ -s "$FILE" ] || "$BUILD/bench/bench_csv" make "$FILE" "$ROWS" "$COLS"
+fi
 BYTES=$(stat -c %s "$FILE")
 echo "file: $FILE ($BYTES bytes, $ROWS rows x $COLS numeric columns)"
 cat "$FILE" >/dev/null # page cache warm for both readers

@@ -8,10 +8,14 @@ export OMP_WAIT_POLICY=passive
 PY=/usr/bin/python3
 run() { echo; echo "== $*"; "$@" || echo "(failed: $*)"; }
 run bash bench/csv_vs_pandas.sh build 1000000 16 5
+run bash bench/csv_vs_pandas.sh build 1000000 16 5 17
 run "$PY" bench/kmeans_vs_sklearn.py --iters 20 --repeats 2
 run "$PY" bench/cluster2_bench.py
 if [ -d ../shared/data/fimi ]; then
-    run build/bench/bench_gunzip 20
+    run build/bench/bench_gzip 20
+    if [ -n "${CRM_OLD_CRMKIT:-}" ]; then # a build of an earlier commit: whole itemsets, both
+        run "$PY" bench/itemsets_read.py "$CRM_OLD_CRMKIT" build/crmkit 15
+    fi
     run build/bench/bench_fim ../shared/data/fimi 3
     run bash bench/fim_vs_weka.sh
 else

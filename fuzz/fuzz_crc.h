@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/core_internal.h"
+#include <libdeflate.h>
 
 static void fuzz_put32(unsigned char *p, uint32_t v)
 {
@@ -23,7 +23,7 @@ static void fuzz_fix_checksums_depth(unsigned char *d, size_t n, int depth)
     if (n < 36 || memcmp(d, "CRMKMODL", 8) != 0) {
         return;
     }
-    fuzz_put32(d + 32, crm__crc32(0, d, 32));
+    fuzz_put32(d + 32, libdeflate_crc32(0, d, 32));
     while (n - pos >= 28) {
         uint64_t len = 0;
         uint32_t crc;
@@ -36,8 +36,8 @@ static void fuzz_fix_checksums_depth(unsigned char *d, size_t n, int depth)
         if (depth < 4) {
             fuzz_fix_checksums_depth(d + pos + 28, (size_t)len, depth + 1);
         }
-        crc = crm__crc32(0, d + pos, 24);
-        crc = crm__crc32(crc, d + pos + 28, (size_t)len);
+        crc = libdeflate_crc32(0, d + pos, 24);
+        crc = libdeflate_crc32(crc, d + pos + 28, (size_t)len);
         fuzz_put32(d + pos + 24, crc);
         pos += 28 + (size_t)len;
     }

@@ -15,7 +15,7 @@
 
 #include <crmkit/fim.h>
 
-#include "../tests/support/gunzip_ref.h"
+#include "../tests/support/gzip_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,6 +13,8 @@
 #include <crmkit/segment.h>
 #include <crmkit/twolayer.h>
 
+#include <libdeflate.h>
+
 #include "core/core_internal.h"
 #include "fuzz_crc.h"
 

@@ -12,14 +12,10 @@
  * 2. It defines one vtable, a `const crm__clf_algo` with the symbol name below (crm__clf_svm,
  *    ...), in its own files src/classify/<algo>*.c. registry.c maps crm_clf_algo values to
  *    these symbols.
- * 3. Until an algorithm exists, src/classify/stub_<algo>.c defines its vtable (fit and load
- *    return CRM_EUNSUPPORTED) and its _params_default/_params_check. The engineer who adds
- *    the real algorithm DELETES stub_<algo>.c in the same commit (a duplicate symbol at link
- *    time means the stub is still there). Nobody else edits registry.c or the stubs.
- * 4. CLI options of the algorithm go in tools/crmkit/train_opts_<algo>.c (one file each; see
+ * 3. CLI options of the algorithm go in tools/crmkit/train_opts_<algo>.c (one file each; see
  *    train_opts.h there): `crmkit train` offers every option it does not know itself to
  *    each algorithm's parser in turn.
- * 5. Tests: tests/unit/test_classify_<algo>.c; a row per model in bench/telco_compare.py
+ * 4. Tests: tests/unit/test_classify_<algo>.c; a row per model in bench/telco_compare.py
  *    and bench/results/classify.md; a line in bench/bench_classify.c's algorithm table.
  *
  * WHAT AN ALGORITHM SEES
@@ -122,7 +118,7 @@ typedef struct crm__clf_algo {
                            crm_error *err);
 } crm__clf_algo;
 
-/* One vtable per algorithm (defined in <algo>*.c, or stub_<algo>.c until it exists). */
+/* One vtable per algorithm (defined in <algo>*.c). */
 extern const crm__clf_algo crm__clf_c45;
 extern const crm__clf_algo crm__clf_svm;
 extern const crm__clf_algo crm__clf_mlp;
@@ -140,8 +136,6 @@ int crm__clf_needs(const crm_classifier_params *p);
 /* Shared helpers (classify_util.c). */
 /* Index of the largest of v[n]; ties go to the lowest index. */
 int32_t crm__clf_argmax(const double *v, int32_t n);
-/* Standard error for an algorithm whose fit/load is not built: CRM_EUNSUPPORTED. */
-crm_status crm__clf_unsupported(crm_error *err, const char *algo);
 /* CRM_EFORMAT for a loaded algorithm section whose classes or design columns differ from the
  * model's schema. */
 crm_status crm__clf_section_mismatch(const crm_model_reader *r, const char *tag, crm_error *err);

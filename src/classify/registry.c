@@ -1,6 +1,5 @@
 /* registry.c: crm_clf_algo value -> algorithm vtable, and the algorithms' short names.
- * Each vtable is defined in its algorithm's own files (or in stub_<algo>.c until the
- * algorithm exists): see classify_internal.h. */
+ * Each vtable is defined in its algorithm's own files: see classify_internal.h. */
 #include <string.h>
 
 #include "classify_internal.h"
@@ -73,12 +72,6 @@ int32_t crm__clf_argmax(const double *v, int32_t n)
         }
     }
     return best;
-}
-
-crm_status crm__clf_unsupported(crm_error *err, const char *algo)
-{
-    return crm__error_set(err, CRM_EUNSUPPORTED,
-                          "algorithm \"%s\" is not available in this build of crmkit", algo);
 }
 
 crm_status crm__clf_section_mismatch(const crm_model_reader *r, const char *tag, crm_error *err)

@@ -81,9 +81,14 @@ int crm__parse_double(const char *s, size_t len, double *out);
 /* Parse a decimal integer; 0 on overflow or junk. */
 int crm__parse_i64(const char *s, size_t len, int64_t *out);
 
-/* CRC-32 (IEEE, zlib's polynomial) of p[n], continuing from crc (start with 0): zlib's
- * crc32 for any n, 4.5 times faster where the CPU multiplies without carry (crc32.c). */
-uint32_t crm__crc32(uint32_t crc, const void *p, size_t n);
+/* Make *p (a crm_malloc'd block of *cap bytes, or NULL and 0) hold at least need bytes,
+ * doubling from 256; 0 when out of memory (*p and *cap unchanged). */
+int crm__grow_bytes(char **p, size_t *cap, size_t need);
+
+/* Big arrays filled once, front to back (a file read whole, decoded text, parsed codes): ask
+ * for transparent huge pages over p[0..bytes), which saves one page fault per 4 KiB, a large
+ * share of reading time on virtual machines. A hint: nothing happens where it is not known. */
+void crm__advise_huge(void *p, size_t bytes);
 
 /* Threads for a parallel region: requested when > 0, else the OpenMP default (1 without
  * OpenMP). Results never depend on it: loops run over fixed blocks. */

@@ -1,9 +1,10 @@
 /* numparse.c: locale-independent, correctly rounded decimal number parsing.
  *
  * Grammar: [+-] (digits [. digits*] | . digits) [(e|E) [+-] digits], or [+-] inf, infinity,
- * nan in any case. Hex floats, spaces, thousands separators are not numbers. The fast path
- * (numparse.h) handles mantissas of at most 19 significant digits with a small exponent,
- * which covers nearly every value in real tables. Anything else is rewritten as
+ * nan in any case. Hex floats, spaces, thousands separators are not numbers. The fast paths
+ * (numparse.h: Clinger's exact one, then Eisel-Lemire below) handle mantissas of at most 19
+ * significant digits, which covers nearly every value in real tables. Anything else is
+ * rewritten as
  * "[-]DIGITSeEXP" (no radix character, so no locale can change its meaning) and given to
  * strtod, which glibc rounds correctly. More than 780 significant digits are cut with a
  * sticky digit, which cannot change the rounding: a double needs at most 767. */
@@ -14,9 +15,81 @@
 #include <string.h>
 
 #include "core_internal.h"
+#include "pow5_table.h"
 
 #define MAX_SIG_DIGITS 780
 #define EXP_CLAMP      1000000
+
+/* ---- Eisel-Lemire --------------------------------------------------------------------------
+ *
+ * Lemire, "Number parsing at a gigabyte per second", Software: Practice and Experience 51(8),
+ * 2021 (the algorithm Michael Eisel proposed; Go, Rust, LLVM and fast_float use it). The
+ * mantissa w, shifted so that its top bit is set, times the 128-bit approximation of 5^q
+ * (pow5_table.h; the power of two in 10^q goes to the exponent) gives the 54 leading bits of
+ * the exact product unless the truncated bits could carry into them, which is recognised and
+ * declined. The 54th bit rounds; an exact halfway product (possible only for -4 <= q <= 23)
+ * rounds to even. Results that would be subnormal or infinite are declined: strtod gives
+ * them. */
+
+__extension__ typedef unsigned __int128 u128;
+
+static inline void mul_64x64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    u128 p = (u128)a * b;
+    *hi = (uint64_t)(p >> 64);
+    *lo = (uint64_t)p;
+}
+
+int crm__eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
+{
+    const uint64_t mask = UINT64_MAX >> 55; /* the bits below the 55 that decide */
+    const uint64_t *t;
+    uint64_t hi, lo, mant, bits;
+    int lz, upper, shift;
+    int64_t e2;
+    if (w == 0 || q < CRM__POW5_MIN_Q || q > CRM__POW5_MAX_Q) {
+        return 0;
+    }
+    lz = __builtin_clzll(w);
+    w <<= lz;
+    t = crm__pow5_128[q - CRM__POW5_MIN_Q];
+    mul_64x64(w, t[0], &hi, &lo);
+    if ((hi & mask) == mask) {
+        /* the low word of the power can still carry into the bits that decide */
+        uint64_t hi2, lo2;
+        mul_64x64(w, t[1], &hi2, &lo2);
+        lo += hi2;
+        hi += lo < hi2;
+        if ((hi & mask) == mask && lo == UINT64_MAX) {
+            return 0; /* too close to call */
+        }
+    }
+    upper = (int)(hi >> 63);
+    shift = upper + 64 - 52 - 3;
+    mant = hi >> shift;
+    /* floor(q * log2(10)) + 63 (217706 / 2^16 = log2(10), exact for |q| <= 1500) */
+    e2 = ((217706 * q) >> 16) + 63 + upper - lz + 1023;
+    if (e2 <= 0) {
+        return 0; /* subnormal or zero */
+    }
+    if (lo <= 1 && q >= -4 && q <= 23 && (mant & 3) == 1 && (mant << shift) == hi) {
+        mant &= ~(uint64_t)1; /* exactly halfway: to even, down */
+    }
+    mant += mant & 1;
+    mant >>= 1;
+    if (mant >= (UINT64_C(2) << 52)) {
+        mant = UINT64_C(1) << 52;
+        e2++;
+    }
+    if (e2 >= 0x7ff) {
+        return 0; /* overflow */
+    }
+    bits = (mant & ((UINT64_C(1) << 52) - 1)) | (uint64_t)e2 << 52 | (uint64_t)(neg != 0) << 63;
+    memcpy(out, &bits, sizeof bits);
+    return 1;
+}
+
+/* ---- the general parser --------------------------------------------------------------------- */
 
 static int ci_equal(const char *s, size_t len, const char *word)
 {

@@ -1,18 +1,28 @@
-/* numparse.h: the exact fast path of decimal-to-double conversion, shared by the general
- * number parser (numparse.c) and the CSV reader's fused field scanner.
+/* numparse.h: the fast paths of decimal-to-double conversion, shared by the general number
+ * parser (numparse.c) and the CSV reader's fused field scanner.
  *
  * Clinger, "How to read floating point numbers accurately", PLDI 1990: when the decimal
  * mantissa m fits in 53 bits and |e10| <= 22, both m and 10^|e10| are exact doubles, so one
  * IEEE multiplication or division (correctly rounded) gives the correctly rounded result.
  * Needs -ffp-contract=off and SSE2 arithmetic (no x87 excess precision), which the build
- * guarantees on x86-64. */
+ * guarantees on x86-64.
+ *
+ * Anything else with a mantissa of at most 19 digits (numpy, pandas and R write doubles with
+ * 17 significant digits, beyond 2^53) goes to the Eisel-Lemire conversion (numparse.c): the
+ * mantissa times a 128-bit approximation of the power of ten, correctly rounded whenever it
+ * answers; it declines (0) only for results near the subnormal range or overflow and for
+ * products too close to call, which strtod then takes. */
 #ifndef CRM_NUMPARSE_H
 #define CRM_NUMPARSE_H
 #include <stdint.h>
 
 #define CRM__MANT_EXACT (UINT64_C(1) << 53)
 
-/* Set *out to (neg ? -1 : 1) * m * 10^e10 when it can be done exactly; returns 1 then, 0
+/* (neg ? -1 : 1) * m * 10^e10 correctly rounded by Eisel-Lemire into *out: 1, or 0 when the
+ * caller must take the slow path. m is the exact mantissa (no digit dropped). */
+int crm__eisel_lemire(uint64_t m, int64_t e10, int neg, double *out);
+
+/* Set *out to (neg ? -1 : 1) * m * 10^e10 correctly rounded, m being exact; returns 1 then, 0
  * when the caller must take the slow path. */
 static inline int crm__decimal_fast(uint64_t m, int64_t e10, int neg, double *out)
 {
@@ -25,7 +35,7 @@ static inline int crm__decimal_fast(uint64_t m, int64_t e10, int neg, double *ou
         return 1;
     }
     if (m > CRM__MANT_EXACT) {
-        return 0;
+        return crm__eisel_lemire(m, e10, neg, out);
     }
     if (e10 >= 0 && e10 <= 22) {
         d = (double)m * p10[e10];
@@ -36,13 +46,13 @@ static inline int crm__decimal_fast(uint64_t m, int64_t e10, int neg, double *ou
         uint64_t mm = m;
         for (int64_t k = e10 - 22; k > 0; k--) {
             if (mm > CRM__MANT_EXACT / 10) {
-                return 0;
+                return crm__eisel_lemire(m, e10, neg, out);
             }
             mm *= 10;
         }
         d = (double)mm * p10[22];
     } else {
-        return 0;
+        return crm__eisel_lemire(m, e10, neg, out);
     }
     *out = neg ? -d : d;
     return 1;

@@ -1,13 +1,49 @@
-/* util.c: small shared helpers: monotonic time, number parsing. */
+/* util.c: small shared helpers: monotonic time, number parsing, memory hints. */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
 
 #include "core_internal.h"
+
+int crm__grow_bytes(char **p, size_t *cap, size_t need)
+{
+    size_t c = *cap ? *cap : 256;
+    char *q;
+    if (need <= *cap) {
+        return 1;
+    }
+    while (c < need) {
+        c *= 2;
+    }
+    q = crm_realloc(*p, c);
+    if (q == NULL) {
+        return 0;
+    }
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+void crm__advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (p != NULL && e > a) {
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
 
 int crm__n_threads(int32_t requested)
 {

@@ -87,41 +87,9 @@ static inline uint64_t crm__fim_hash_u64(uint64_t x)
 crm_status crm__fim_hash_init(crm__fim_hash *h, size_t min_cap);
 void crm__fim_hash_fini(crm__fim_hash *h);
 
-/* ---- readers (fim_read.c, fim_read_csv.c) ------------------------------------------------ */
+/* ---- readers (fim_read.c, fim_read_long.c) ----------------------------------------------- */
 
-#include <zlib.h>
-
-typedef struct crm__fim_gzpipe crm__fim_gzpipe;
-
-typedef struct crm__fim_lines {
-    gzFile gz;
-    crm__fim_gzpipe *pipe; /* gz inflated by a second thread, or NULL */
-    int64_t gz_offset;     /* compressed bytes consumed so far (progress) */
-    const char *mem;
-    size_t mem_len;
-    size_t mem_pos;
-    char *buf;
-    size_t cap;
-    size_t beg;
-    size_t end;
-    int eof;
-    int64_t line_no;
-    size_t max_line;
-    int64_t file_bytes;
-} crm__fim_lines;
-
-enum {
-    LR_LINE = 1,
-    LR_EOF = 0,
-    LR_EIO = -1,
-    LR_TOOLONG = -2,
-    LR_NOMEM = -3
-};
-
-/* Next line without its "\n" (a final "\r" is kept); returns an LR_* code. */
-int crm__fim_lr_next(crm__fim_lines *r, const char **line, size_t *len);
-double crm__fim_lr_fraction(const crm__fim_lines *r);
-crm_status crm__fim_lr_error(const crm__fim_lines *r, int rc, const char *src, crm_error *err);
+#include "io/reader.h" /* io's reader API: the one io header fim uses */
 
 typedef struct crm__fim_rstate {
     crm_fim_db *db;
@@ -175,11 +143,11 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
                                 int32_t *store,
                                 int64_t store_cap,
                                 crm_error *err);
-/* LONG and VAS formats. */
-crm_status crm__fim_read_csv(crm__fim_lines *lr,
-                             crm__fim_rstate *st,
-                             const crm_progress *progress,
-                             crm_error *err);
+/* LONG and VAS formats: CSV records of r grouped by customer. */
+crm_status crm__fim_read_long(crm__reader *r,
+                              crm__fim_rstate *st,
+                              const crm_progress *progress,
+                              crm_error *err);
 
 /* ---- memory meter and arena ------------------------------------------------------------ */
 
@@ -308,8 +276,6 @@ crm__fim_out *crm__fim_out_new_buffer(crm__fim_ctx *ctx);
 /* Replay a buffer into ctx->out and free it. */
 crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *buf, crm_error *err);
 void crm__fim_out_free_buffer(crm__fim_out *buf);
-/* First error status a (buffered) output hit, CRM_OK if none. */
-crm_status crm__fim_out_status(const crm__fim_out *o);
 
 /* Sort indices a[0..n) of sequences (off/items, ascending ints in [0, n_symbols))
  * lexicographically, a prefix before its extensions, equal sequences in their order; tmp[3 n]

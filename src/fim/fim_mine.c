@@ -548,11 +548,6 @@ crm_status crm__fim_out_emit(crm__fim_out *o,
     return o->status;
 }
 
-crm_status crm__fim_out_status(const crm__fim_out *o)
-{
-    return o->status;
-}
-
 crm__fim_out *crm__fim_out_new_buffer(crm__fim_ctx *ctx)
 {
     crm__fim_out *o = crm_calloc(1, sizeof *o);

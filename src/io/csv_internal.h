@@ -77,25 +77,10 @@ crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp, int32_
 /* 1 when s[0..len) (already trimmed, unquoted) is a missing-value marker. */
 int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len);
 
-/* Load a whole file (mmap for regular files, inflate for gzip) into *data. *map_len != 0
- * means *data is a mapping to munmap, otherwise an allocation to crm_free. */
-crm_status crm__csv_load_file(const char *path,
-                              const char **data,
-                              size_t *len,
-                              size_t *map_len,
-                              crm_error *err);
-void crm__csv_unload(const char *data, size_t map_len);
 /* Refuse text the parser would misread, saying what it is: UTF-16/UTF-32 (byte-order mark,
  * or a first line of ASCII interleaved with NUL bytes), CR-only line endings, a NUL byte
  * anywhere (named by line and field). CRM_EFORMAT. */
 crm_status
 crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err);
-/* If data starts with the gzip magic, inflate it into a new buffer (*out, *out_len). */
-crm_status crm__csv_maybe_gunzip(const char *data,
-                                 size_t len,
-                                 const char *source,
-                                 char **out,
-                                 size_t *out_len,
-                                 crm_error *err);
 
 #endif

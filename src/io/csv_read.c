@@ -11,17 +11,16 @@
  * whose last record runs past its end (impossible without an earlier error) makes the
  * reader fall back to one chunk. Results never depend on the number of threads or chunks:
  * levels are merged chunk by chunk in input order (order of first appearance). */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "core/core_internal.h"
 #include "csv_internal.h"
+#include "reader.h"
 
 #define MIN_CHUNK_BYTES ((size_t)1 << 20)
 
@@ -111,23 +110,6 @@ static int name_like_id(const char *name)
     /* camelCase: customerID, subscriberId */
     return n > 2 && name[n - 2] == 'I' && (name[n - 1] == 'D' || name[n - 1] == 'd') &&
            name[n - 3] >= 'a' && name[n - 3] <= 'z';
-}
-
-/* Big arrays filled once, front to back: ask for transparent huge pages, which saves one
- * page fault per 4 KiB (a large share of the reading time on virtual machines). */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (e > a) {
-        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 typedef struct read_state {
@@ -444,13 +426,13 @@ static crm_status alloc_arrays(read_state *st, crm_error *err)
     if (ps->vals == NULL || ps->row_line == NULL) {
         return crm__error_nomem(err);
     }
-    advise_huge(ps->row_line, nb * sizeof *ps->row_line);
+    crm__advise_huge(ps->row_line, nb * sizeof *ps->row_line);
     for (int32_t j = 0; j < ps->n_cols; j++) {
         ps->vals[j] = crm_mallocarray(nb, sizeof(double));
         if (ps->vals[j] == NULL) {
             return crm__error_nomem(err);
         }
-        advise_huge(ps->vals[j], nb * sizeof(double));
+        crm__advise_huge(ps->vals[j], nb * sizeof(double));
     }
     for (int32_t c = 0; c < st->n_chunks; c++) {
         csv_chunk *ch = &st->chunks[c];
@@ -849,11 +831,11 @@ crm_status crm__csv_read_mem_chunked(const char *data,
     if (source == NULL) {
         source = "<memory>";
     }
-    rc = crm__csv_maybe_gunzip(data, len, source, &plain, &plain_len, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    if (plain != NULL) {
+    if (crm__io_is_gzip(data, len)) {
+        rc = crm__io_gunzip(data, len, source, &plain, &plain_len, err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
         rc = crm__csv_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', err);
         if (rc == CRM_OK) {
             rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
@@ -881,24 +863,89 @@ crm_status crm_table_read_csv(const char *path,
                               crm_table **out,
                               crm_error *err)
 {
-    const char *data;
-    size_t len;
-    size_t map_len;
+    crm__reader *r = NULL;
+    const char *data = NULL;
+    size_t len = 0;
     crm_status rc;
     *out = NULL;
     if (path == NULL || path[0] == '\0') {
         return crm__error_set(err, CRM_EINVAL, "input path is empty");
     }
-    rc = crm__csv_load_file(path, &data, &len, &map_len, err);
+    rc = crm__reader_open_whole(path, &r, err);
     if (rc != CRM_OK) {
         return rc;
     }
     if (!crm_progress_report(progress, "reading CSV", 0.0)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", path);
     } else {
-        rc = crm__csv_read_mem_chunked(data, len, strcmp(path, "-") == 0 ? "<stdin>" : path, opt,
-                                       progress, 0, out, err);
+        (void)crm__reader_whole(r, &data, &len);
+        rc = parse_text(data, len, crm__reader_source(r), opt, progress, 0, out, err);
+        if (rc != CRM_OK && rc != CRM_ENOMEM && rc != CRM_ECANCELLED &&
+            crm__reader_intact(r, NULL) == CRM_OK) {
+            /* text the parser misread (UTF-16, CR-only lines, a NUL byte): say what it is */
+            crm_error why;
+            if (crm__csv_sniff(data, len, crm__reader_source(r), opt ? opt->delimiter : ',',
+                               &why) != CRM_OK) {
+                *err = why;
+                rc = why.code;
+            }
+        }
+        if (crm__reader_intact(r, NULL) != CRM_OK) {
+            /* read from a file that changed under it (whatever error the zeros gave) */
+            crm_table_free(*out);
+            *out = NULL;
+            rc = crm__reader_intact(r, err);
+        }
     }
-    crm__csv_unload(data, map_len);
+    crm__reader_free(r);
     return rc;
+}
+
+crm_status
+crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    size_t head = len < 65536 ? len : 65536;
+    const char *nul;
+    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-%s text (byte-order mark %02X %02X); crmkit reads UTF-8: "
+                             "convert it first, e.g. iconv -f UTF-16 -t UTF-8",
+                             len >= 4 && u[2] == 0 && u[3] == 0 ? "32" : "16", u[0], u[1]);
+    }
+    if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-32 text (byte-order mark 00 00 FE FF); crmkit reads UTF-8: "
+                             "convert it first, e.g. iconv -f UTF-32 -t UTF-8");
+    }
+    if (len >= 4 && ((u[0] != 0 && u[1] == 0 && u[2] != 0 && u[3] == 0) ||
+                     (u[0] == 0 && u[1] != 0 && u[2] == 0 && u[3] != 0))) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-16 text without a byte-order mark (every other byte is NUL); "
+                             "crmkit reads UTF-8: convert it first, e.g. iconv -f UTF-16LE -t "
+                             "UTF-8");
+    }
+    if (head > 0 && memchr(data, '\n', head) == NULL && memchr(data, '\r', head) != NULL) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "lines end in CR alone (classic Mac OS line endings); crmkit "
+                             "reads LF or CRLF: convert it first, e.g. tr '\\r' '\\n'");
+    }
+    nul = len > 0 ? memchr(data, '\0', len) : NULL;
+    if (nul != NULL) {
+        int64_t line = 1;
+        int64_t field = 1;
+        for (const char *p = data; p < nul; p++) {
+            if (*p == '\n') {
+                line++;
+                field = 1;
+            } else if (*p == delim) {
+                field++;
+            }
+        }
+        return crm__error_at(err, CRM_EFORMAT, source, line, field,
+                             "a NUL byte inside a value (byte %lld of the file): not a text "
+                             "file, or a damaged one",
+                             (long long)(nul - data) + 1);
+    }
+    return CRM_OK;
 }

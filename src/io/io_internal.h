@@ -62,6 +62,31 @@ crm_status crm__table_push_col(crm_table *t, crm__col *col, crm_error *err);
  * returns its length. Non-finite values print as "nan", "inf", "-inf". */
 int crm__format_double(double v, char *buf);
 
+/* gzip inflated in steps by zlib (gzip.c), for inputs too large to decode whole and pipes. */
+typedef struct crm__gz_stream crm__gz_stream;
+crm_status crm__gz_stream_new(crm__gz_stream **out, crm_error *err);
+void crm__gz_stream_free(crm__gz_stream *s);
+/* One step of inflating: input in[0..in_len) (both advance), at_eof when no input follows it;
+ * output into out[0..out_cap), made bytes. */
+typedef struct crm__gz_step {
+    const uint8_t *in;
+    size_t in_len;
+    int at_eof;
+    char *out;
+    size_t out_cap, made;
+} crm__gz_step;
+/* 1: the end of the data (after st->made more bytes); 0: out is full or more input is
+ * needed; -1: bad or truncated data (crm__gz_stream_error). */
+int crm__gz_stream_inflate(crm__gz_stream *s, crm__gz_step *st);
+crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
+
+/* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd, or
+ * NULL (read the file instead); whether no page of it vanished (the file was truncated while
+ * mapped: the pages read as zeros); unmapping. */
+void *crm__filemap_open(int fd, size_t len);
+int crm__filemap_intact(const void *m);
+void crm__filemap_close(void *m, size_t len);
+
 /* Internal entry of the reader with a forced chunk size in bytes (0 = automatic), so tests
  * can split tiny inputs into many chunks and compare with the one-chunk result. */
 crm_status crm__csv_read_mem_chunked(const char *data,

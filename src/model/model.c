@@ -18,6 +18,8 @@
 #include <crmkit/model.h>
 #include <crmkit/outfile.h>
 
+#include <libdeflate.h>
+
 #include "core/core_internal.h"
 
 static _Atomic int stamp_on;
@@ -206,8 +208,8 @@ static void close_section(crm_model_writer *w)
     head = w->buf + w->section_start;
     payload = (uint64_t)(w->len - w->section_start - SECTION_HEAD_BYTES);
     store_u64(head + CRM_MODEL_TAG_BYTES, payload);
-    crc = crm__crc32(0, head, CRM_MODEL_TAG_BYTES + 8);
-    crc = crm__crc32(crc, head + SECTION_HEAD_BYTES, (size_t)payload);
+    crc = libdeflate_crc32(0, head, CRM_MODEL_TAG_BYTES + 8);
+    crc = libdeflate_crc32(crc, head + SECTION_HEAD_BYTES, (size_t)payload);
     store_u32(head + CRM_MODEL_TAG_BYTES + 8, crc);
     w->section_start = 0;
 }
@@ -364,7 +366,7 @@ crm_model_writer_bytes(crm_model_writer *w, const unsigned char **data, size_t *
     }
     close_section(w);
     store_u32(w->buf + 8 + 4 + CRM_MODEL_TAG_BYTES, w->n_sections);
-    store_u32(w->buf + HEADER_BYTES - 4, crm__crc32(0, w->buf, HEADER_BYTES - 4));
+    store_u32(w->buf + HEADER_BYTES - 4, libdeflate_crc32(0, w->buf, HEADER_BYTES - 4));
     *data = w->buf;
     *len = w->len;
     return CRM_OK;
@@ -473,7 +475,7 @@ static crm_status verify_header(crm_model_reader *r, uint32_t *n_sections, crm_e
             version, CRM_MODEL_FORMAT_VERSION);
         return bad(err, r, msg);
     }
-    if (load_u32(r->data + HEADER_BYTES - 4) != crm__crc32(0, r->data, HEADER_BYTES - 4)) {
+    if (load_u32(r->data + HEADER_BYTES - 4) != libdeflate_crc32(0, r->data, HEADER_BYTES - 4)) {
         return bad(err, r, "corrupt model file: header checksum mismatch");
     }
     if (!read_name(r->data + 12, CRM_MODEL_TAG_BYTES, r->kind) ||
@@ -508,8 +510,8 @@ static crm_status verify_sections(crm_model_reader *r, uint32_t n, crm_error *er
                            i + 1, n);
             return bad(err, r, msg);
         }
-        crc = crm__crc32(0, head, CRM_MODEL_TAG_BYTES + 8);
-        crc = crm__crc32(crc, head + SECTION_HEAD_BYTES, (size_t)plen);
+        crc = libdeflate_crc32(0, head, CRM_MODEL_TAG_BYTES + 8);
+        crc = libdeflate_crc32(crc, head + SECTION_HEAD_BYTES, (size_t)plen);
         if (crc != load_u32(head + CRM_MODEL_TAG_BYTES + 8)) {
             (void)snprintf(msg, sizeof msg, "corrupt model file: checksum mismatch in section %u",
                            i + 1);

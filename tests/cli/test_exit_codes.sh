@@ -67,7 +67,7 @@ gzip -c b.csv | head -c 30 >damaged.csv.gz
 expect "damaged gzip (baskets, itemsets)" 65 "damaged.csv.gz" -- "$CRMKIT" itemsets damaged.csv.gz --format long --minsup 0.5
 expect "damaged gzip (baskets, rules)" 65 "damaged.csv.gz" -- "$CRMKIT" rules damaged.csv.gz --format long --minsup 0.5
 "$CRMKIT" assign m.crmk c.csv -o lab.csv >/dev/null 2>&1
-{ cat lab.csv; sed -n 2p lab.csv | awk -F, '{ print $1 "," ($2 + 1) % 3 }'; } >conflict.csv
+{ cat lab.csv; sed -n 2p lab.csv | awk -F, '{ OFS=","; $2 = ($2 + 1) % 3; print }'; } >conflict.csv
 expect "conflicting duplicate ids in labels" 65 "conflict.csv:202: .* is labelled .* here and .* on line 2" -- "$CRMKIT" validity c.csv --labels conflict.csv
 if [ -r /proc/self/mounts ]; then
     # a /proc file reports a size of 0: it must be read, not taken for an empty file

@@ -128,40 +128,6 @@ static void parse_numbers_reject_junk(void **state)
     assert_true(crm__parse_i64("-42", 3, &v));
     assert_int_equal(v, -42);
     assert_false(crm__parse_i64("99999999999999999999", 20, &v));
-    assert_int_equal(crm__crc32(0, "123456789", 9), 0xCBF43926u);
-}
-
-/* crm__crc32 (carry-less multiplication where the CPU has it) equals zlib's crc32 at every
- * length up to past four 64-byte folds, at every alignment, from several start values, and
- * on 5 MiB. */
-static void crc32_equals_zlibs(void **state)
-{
-    size_t big = (size_t)5 << 20;
-    unsigned char *b = malloc(big);
-    uint64_t x = 88172645463325252u;
-    (void)state;
-    assert_non_null(b);
-    for (size_t i = 0; i < big; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b[i] = (unsigned char)x;
-    }
-    for (size_t len = 0; len <= 300; len++) {
-        for (size_t at = 0; at < 16; at += 5) {
-            uint32_t starts[3] = { 0, 0xdeadbeefu, (uint32_t)crc32(0, b + 1000, 7) };
-            for (int k = 0; k < 3; k++) {
-                uint32_t want = (uint32_t)crc32(starts[k], b + at, (uInt)len);
-                if (crm__crc32(starts[k], b + at, len) != want) {
-                    fail_msg("length %zu at %zu from %08x", len, at, (unsigned)starts[k]);
-                }
-            }
-        }
-    }
-    assert_int_equal(crm__crc32(0, b, big), (uint32_t)crc32(0, b, (uInt)big));
-    assert_int_equal(crm__crc32(crm__crc32(0, b, 1000), b + 1000, big - 1000),
-                     (uint32_t)crc32(0, b, (uInt)big));
-    free(b);
 }
 
 /* The matrix product through OpenBLAS (opened on first use) equals the plain loops, in both
@@ -235,7 +201,6 @@ int main(void)
         cmocka_unit_test(outfile_leaves_nothing_on_abort_and_renames_on_commit),
         cmocka_unit_test(failing_allocator_makes_matrix_init_return_enomem),
         cmocka_unit_test(parse_numbers_reject_junk),
-        cmocka_unit_test(crc32_equals_zlibs),
         cmocka_unit_test(dgemm_through_openblas_matches_the_plain_loops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -655,6 +655,128 @@ static void parse_double_matches_strtod_on_random_strings(void **state)
     }
 }
 
+/* Doubles as programs write them (17 significant digits: numpy, pandas, R) and every other
+ * mantissa of at most 19 digits take the Eisel-Lemire path: bit for bit what strtod gives,
+ * on random values, printed doubles, random 17-digit mantissas at every exponent, the
+ * halfway points between neighbouring doubles above 2^53 (ties to even), the 2^53
+ * boundaries, subnormals and the ends of the range; and through the CSV reader's scanner. */
+static void check_like_strtod(const char *s)
+{
+    double a = 0, b = strtod(s, NULL);
+    if (!crm__parse_double(s, strlen(s), &a) || memcmp(&a, &b, sizeof a) != 0) {
+        fail_msg("\"%s\": got %.17g (%a), strtod %.17g (%a)", s, a, a, b, b);
+    }
+}
+
+static void seventeen_digits_equal_strtod_bit_for_bit(void **state)
+{
+    static const char *edges[] = {
+        "9007199254740992",
+        "9007199254740993",
+        "9007199254740994",
+        "9007199254740995",
+        "9007199254740997",
+        "18014398509481986",
+        "18014398509481990",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "1.7976931348623157e308",
+        "1.7976931348623158e308",
+        "1.7976931348623159e308",
+        "2.2250738585072014e-308",
+        "2.2250738585072011e-308",
+        "2.2250738585072009e-308",
+        "4.9406564584124654e-324",
+        "2.4703282292062327e-324",
+        "2.4703282292062328e-324",
+        "1e-342",
+        "1e-343",
+        "9.9999999999999999e308",
+        "1e308",
+        "1e309",
+        "0.30000000000000004",
+        "-15.617897467035018",
+        "246.90000000000001",
+        "1.0000000000000002",
+        "0.99999999999999989",
+        "4.4501477170144023e-308",
+        "3.0517578125e-05",
+        "1.2345678901234567e-300",
+        "9.999999999999999e22",
+        "1e23",
+        "8.98846567431158e307",
+        "123456789012345678e-10",
+    };
+    crm_rng rng;
+    char s[64];
+    (void)state;
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        check_like_strtod(edges[i]);
+        snprintf(s, sizeof s, "-%s", edges[i] + (edges[i][0] == '-'));
+        check_like_strtod(s);
+    }
+    crm_rng_seed(&rng, 17);
+    for (int it = 0; it < 400000; it++) {
+        int kind = it % 4;
+        if (kind == 0) { /* any finite double, printed with 17 digits */
+            uint64_t bits = crm_rng_next(&rng);
+            double v;
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v)) {
+                continue;
+            }
+            snprintf(s, sizeof s, "%.17g", v);
+        } else if (kind == 1) { /* a value of a table, as numpy writes it */
+            snprintf(s, sizeof s, "%.17g",
+                     (crm_rng_uniform(&rng) - 0.5) * pow(10.0, (double)crm_rng_below(&rng, 12)));
+        } else if (kind == 2) { /* 17 random digits at any exponent */
+            uint64_t m = 10000000000000000u + crm_rng_below(&rng, 90000000000000000u);
+            snprintf(s, sizeof s, "%llue%d", (unsigned long long)m,
+                     (int)crm_rng_below(&rng, 680) - 360);
+        } else { /* the midpoint of two neighbouring doubles in [2^53, 2^63): a tie */
+            double d = ldexp(1.0 + crm_rng_uniform(&rng), 53 + (int)crm_rng_below(&rng, 10));
+            uint64_t lo = (uint64_t)d, hi = (uint64_t)nextafter(d, INFINITY);
+            snprintf(s, sizeof s, "%llu", (unsigned long long)(lo + (hi - lo) / 2));
+        }
+        check_like_strtod(s);
+    }
+}
+
+static void seventeen_digits_through_the_csv_reader(void **state)
+{
+    crm_rng rng;
+    size_t cap = 1 << 20, n = 0;
+    char *text = malloc(cap);
+    double *want = malloc(20000 * sizeof *want);
+    crm_table *t = NULL;
+    crm_error err;
+    (void)state;
+    crm_rng_seed(&rng, 1717);
+    n += (size_t)snprintf(text, cap, "a,b\n");
+    for (int r = 0; r < 10000; r++) {
+        for (int c = 0; c < 2; c++) {
+            char f[40];
+            double v = (crm_rng_uniform(&rng) - 0.5) * pow(10.0, (double)crm_rng_below(&rng, 8));
+            snprintf(f, sizeof f, r % 7 == 0 ? "%.19g" : "%.17g", v);
+            want[2 * r + c] = strtod(f, NULL);
+            n += (size_t)snprintf(text + n, cap - n, "%s%s", f, c == 1 ? "\n" : ",");
+        }
+    }
+    assert_int_equal(crm_table_read_csv_mem(text, n, "d.csv", NULL, &t, &err), CRM_OK);
+    for (int r = 0; r < 10000; r++) {
+        for (int c = 0; c < 2; c++) {
+            double got = crm_table_numeric(t, c)[r];
+            if (memcmp(&got, &want[2 * r + c], sizeof got) != 0) {
+                fail_msg("row %d column %d: %.17g, strtod %.17g", r, c, got, want[2 * r + c]);
+            }
+        }
+    }
+    crm_table_free(t);
+    free(text);
+    free(want);
+}
+
 /* Short numeric fields take a word-at-a-time path in the reader: every shape of them must
  * give exactly what the general parser gives, and anything else must stay text. */
 static void csv_fast_number_path_equals_general_parser(void **state)
@@ -850,6 +972,8 @@ int main(void)
         cmocka_unit_test(csv_out_of_memory_at_every_allocation_fails_cleanly),
         cmocka_unit_test(parse_double_matches_strtod_on_random_strings),
         cmocka_unit_test(parse_double_grammar_cases),
+        cmocka_unit_test(seventeen_digits_equal_strtod_bit_for_bit),
+        cmocka_unit_test(seventeen_digits_through_the_csv_reader),
         cmocka_unit_test(csv_fast_number_path_equals_general_parser),
         cmocka_unit_test(format_double_is_shortest_round_trip),
     };

@@ -1,31 +1,13 @@
-/* fim_read_csv.c: baskets from CSV: the long format (one customer,item pair a row) and VAS
+/* fim_read_long.c: baskets from CSV: the long format (one customer,item pair a row) and VAS
  * transaction logs (msg_type, mobile_no, txn_amount, pr_code, record_time, txn_type,
  * target_mobile, topup_type, status, ...). Rows are filtered on a status column, the item is
  * one column or several joined with ':', and rows are grouped by customer in any order:
  * (customer, item) pairs are collected, then counting-sorted into one transaction per
- * customer, in order of each customer's first row. RFC 4180 quoting, quoted line breaks and
- * CRLF are accepted. */
+ * customer, in order of each customer's first row. The records (RFC 4180 quoting, quoted
+ * line breaks, CRLF) and their errors are io's reader's (crm__reader_record). */
 #include <string.h>
 
 #include "fim_internal.h"
-
-#define MAX_COLS 4096
-
-typedef struct field {
-    const char *p;
-    size_t n;
-} field;
-
-typedef struct csv_state {
-    char delim;
-    char *rec; /* record text (lines joined when a quote spans them) */
-    size_t rec_len, rec_cap;
-    char *scratch; /* unquoted field text */
-    size_t scratch_cap;
-    field f[MAX_COLS];
-    int32_t nf;
-    int64_t rec_line; /* line where the record starts */
-} csv_state;
 
 typedef struct customers {
     crm__fim_hash hash;
@@ -41,119 +23,6 @@ typedef struct pairs {
     int64_t n, cap;
 } pairs;
 
-static int grow_bytes(char **p, size_t *cap, size_t need)
-{
-    size_t c = *cap ? *cap : 256;
-    char *q;
-    if (need <= *cap) {
-        return 1;
-    }
-    while (c < need) {
-        c *= 2;
-    }
-    q = crm_realloc(*p, c);
-    if (q == NULL) {
-        return 0;
-    }
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
-static int quotes_open(const char *s, size_t n)
-{
-    int open = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') {
-            open = !open;
-        }
-    }
-    return open;
-}
-
-/* Read the next record (joining lines while a quote is open) into cs->rec. */
-static int next_record(crm__fim_lines *lr, csv_state *cs)
-{
-    const char *line;
-    size_t len;
-    int rc = crm__fim_lr_next(lr, &line, &len);
-    if (rc != LR_LINE) {
-        return rc;
-    }
-    cs->rec_line = lr->line_no;
-    cs->rec_len = 0;
-    for (;;) {
-        if (!grow_bytes(&cs->rec, &cs->rec_cap, cs->rec_len + len + 2)) {
-            return LR_NOMEM;
-        }
-        memcpy(cs->rec + cs->rec_len, line, len);
-        cs->rec_len += len;
-        if (!quotes_open(cs->rec, cs->rec_len)) {
-            break;
-        }
-        rc = crm__fim_lr_next(lr, &line, &len);
-        if (rc != LR_LINE) {
-            return rc == LR_EOF ? LR_LINE : rc; /* unterminated quote: split reports it */
-        }
-        cs->rec[cs->rec_len++] = '\n';
-    }
-    while (cs->rec_len > 0 && cs->rec[cs->rec_len - 1] == '\r') {
-        cs->rec_len--;
-    }
-    return LR_LINE;
-}
-
-/* Split cs->rec into fields; returns 0 or the 1-based column of a quoting error. */
-static int64_t split_record(csv_state *cs, int *too_many)
-{
-    const char *s = cs->rec;
-    size_t n = cs->rec_len, i = 0, out = 0;
-    *too_many = 0;
-    cs->nf = 0;
-    if (!grow_bytes(&cs->scratch, &cs->scratch_cap, n + 1)) {
-        return -1;
-    }
-    for (;;) {
-        field *f;
-        if (cs->nf == MAX_COLS) {
-            *too_many = 1;
-            return 0;
-        }
-        f = &cs->f[cs->nf++];
-        f->p = cs->scratch + out;
-        if (i < n && s[i] == '"') {
-            size_t q = i++;
-            for (;;) {
-                if (i >= n) {
-                    return (int64_t)q + 1;
-                }
-                if (s[i] == '"') {
-                    if (i + 1 < n && s[i + 1] == '"') {
-                        cs->scratch[out++] = '"';
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                cs->scratch[out++] = s[i++];
-            }
-            if (i < n && s[i] != cs->delim) {
-                return (int64_t)i + 1;
-            }
-        } else {
-            while (i < n && s[i] != cs->delim) {
-                cs->scratch[out++] = s[i++];
-            }
-        }
-        f->n = (size_t)(cs->scratch + out - f->p);
-        if (i >= n) {
-            return 0;
-        }
-        i++; /* delimiter */
-    }
-}
-
 /* ---- column selection ---------------------------------------------------------------------- */
 
 typedef struct columns {
@@ -164,17 +33,17 @@ typedef struct columns {
     int32_t n_header;
 } columns;
 
-static int32_t find_col(const csv_state *cs, const char *name, size_t len)
+static int32_t find_col(const crm__csv_record *h, const char *name, size_t len)
 {
-    for (int32_t j = 0; j < cs->nf; j++) {
-        if (cs->f[j].n == len && memcmp(cs->f[j].p, name, len) == 0) {
+    for (int32_t j = 0; j < h->n; j++) {
+        if (h->len[j] == len && memcmp(h->field[j], name, len) == 0) {
             return j;
         }
     }
     return -1;
 }
 
-static crm_status need_col(const csv_state *cs,
+static crm_status need_col(const crm__csv_record *cs,
                            const char *src,
                            const char *name,
                            size_t len,
@@ -183,7 +52,7 @@ static crm_status need_col(const csv_state *cs,
 {
     *out = find_col(cs, name, len);
     if (*out < 0) {
-        crm_status rc = crm__error_at(err, CRM_ENOTFOUND, src, cs->rec_line, 0,
+        crm_status rc = crm__error_at(err, CRM_ENOTFOUND, src, cs->line, 0,
                                       "no column \"%.*s\" in the header", (int)len, name);
         char fld[64];
         size_t k = len < sizeof fld - 1 ? len : sizeof fld - 1;
@@ -195,7 +64,7 @@ static crm_status need_col(const csv_state *cs,
     return CRM_OK;
 }
 
-static crm_status pick_columns(const csv_state *cs,
+static crm_status pick_columns(const crm__csv_record *cs,
                                const crm_fim_read_options *o,
                                const char *src,
                                columns *c,
@@ -206,7 +75,7 @@ static crm_status pick_columns(const csv_state *cs,
     const char *item = o->item_col ? o->item_col : (vas ? "pr_code" : NULL);
     const char *status = o->status_col ? o->status_col : (o->status_ok ? "status" : NULL);
     crm_status rc = CRM_OK;
-    c->n_header = cs->nf;
+    c->n_header = cs->n;
     c->status = -1;
     c->n_item = 0;
     if (cust == NULL) {
@@ -215,8 +84,8 @@ static crm_status pick_columns(const csv_state *cs,
         rc = need_col(cs, src, cust, strlen(cust), &c->cust, err);
     }
     if (rc == CRM_OK && item == NULL) {
-        if (cs->nf < 2) {
-            return crm__error_at(err, CRM_EDATA, src, cs->rec_line, 0,
+        if (cs->n < 2) {
+            return crm__error_at(err, CRM_EDATA, src, cs->line, 0,
                                  "long format needs two columns (customer, item)");
         }
         c->item[c->n_item++] = 1;
@@ -243,7 +112,7 @@ static crm_status pick_columns(const csv_state *cs,
     return rc;
 }
 
-static int status_ok(const char *list, const field *f)
+static int status_ok(const char *list, const char *f, size_t n)
 {
     const char *p = list;
     if (list == NULL) {
@@ -252,7 +121,7 @@ static int status_ok(const char *list, const field *f)
     while (p != NULL) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == f->n && memcmp(p, f->p, len) == 0) {
+        if (len == n && memcmp(p, f, len) == 0) {
             return 1;
         }
         p = e ? e + 1 : NULL;
@@ -309,7 +178,7 @@ static crm_status customer_id(customers *cu, const char *key, size_t len, int32_
     }
     {
         size_t kc = (size_t)cu->keys_cap;
-        if (!grow_bytes(&cu->keys, &kc, (size_t)cu->keys_len + len + 1)) {
+        if (!crm__grow_bytes(&cu->keys, &kc, (size_t)cu->keys_len + len + 1)) {
             return CRM_ENOMEM;
         }
         cu->keys_cap = (int64_t)kc;
@@ -385,7 +254,7 @@ done:
 /* ---- the row loop ---------------------------------------------------------------------------- */
 
 static crm_status item_of_row(crm__fim_rstate *st,
-                              const csv_state *cs,
+                              const crm__csv_record *cs,
                               const columns *c,
                               char **buf,
                               size_t *cap,
@@ -395,16 +264,17 @@ static crm_status item_of_row(crm__fim_rstate *st,
     size_t len = 0;
     int any = 0;
     for (int32_t k = 0; k < c->n_item; k++) {
-        const field *f = &cs->f[c->item[k]];
-        if (!grow_bytes(buf, cap, len + f->n + 2)) {
+        const char *f = cs->field[c->item[k]];
+        size_t n = cs->len[c->item[k]];
+        if (!crm__grow_bytes(buf, cap, len + n + 2)) {
             return crm__error_nomem(err);
         }
         if (k > 0) {
             (*buf)[len++] = ':';
         }
-        memcpy(*buf + len, f->p, f->n);
-        len += f->n;
-        any |= f->n > 0;
+        memcpy(*buf + len, f, n);
+        len += n;
+        any |= n > 0;
     }
     if (!any) {
         *id = -1;
@@ -413,9 +283,8 @@ static crm_status item_of_row(crm__fim_rstate *st,
     return crm__fim_db_intern_name(st->db, *buf, len, id, err);
 }
 
-static crm_status row_loop(crm__fim_lines *lr,
+static crm_status row_loop(crm__reader *lr,
                            crm__fim_rstate *st,
-                           csv_state *cs,
                            const columns *c,
                            customers *cu,
                            pairs *pr,
@@ -425,97 +294,70 @@ static crm_status row_loop(crm__fim_lines *lr,
     char *item_buf = NULL;
     size_t item_cap = 0;
     crm_status rc = CRM_OK;
+    crm__csv_record rec;
     int lrc;
-    while (rc == CRM_OK && (lrc = next_record(lr, cs)) == LR_LINE) {
-        int too_many;
-        int64_t bad;
+    while (rc == CRM_OK &&
+           (lrc = crm__reader_record(lr, st->opt->sep, c->n_header, &rec)) == CRM__READ_OK) {
         int32_t item, cust;
-        const field *cf;
-        if (cs->rec_len == 0) {
+        if (c->status >= 0 &&
+            !status_ok(st->opt->status_ok, rec.field[c->status], rec.len[c->status])) {
             continue;
         }
-        bad = split_record(cs, &too_many);
-        if (bad != 0 || too_many || cs->nf != c->n_header) {
-            rc = bad < 0 ? crm__error_nomem(err)
-                 : bad > 0
-                     ? crm__error_at(err, CRM_EPARSE, st->src, cs->rec_line, bad, "bad quoting")
-                     : crm__error_at(err, CRM_EPARSE, st->src, cs->rec_line, 0,
-                                     "%s%d fields, the header has %d", too_many ? "over " : "",
-                                     (int)cs->nf, (int)c->n_header);
-            break;
-        }
-        if (c->status >= 0 && !status_ok(st->opt->status_ok, &cs->f[c->status])) {
+        if (rec.len[c->cust] == 0) {
             continue;
         }
-        cf = &cs->f[c->cust];
-        if (cf->n == 0) {
-            continue;
-        }
-        rc = item_of_row(st, cs, c, &item_buf, &item_cap, &item, err);
+        rc = item_of_row(st, &rec, c, &item_buf, &item_cap, &item, err);
         if (rc != CRM_OK || item < 0) {
             continue;
         }
-        rc = customer_id(cu, cf->p, cf->n, &cust);
+        rc = customer_id(cu, rec.field[c->cust], rec.len[c->cust], &cust);
         if (rc == CRM_OK) {
             rc = pairs_push(pr, cust, item);
         }
         if (rc != CRM_OK) {
             rc = rc == CRM_ELIMIT ? crm__error_set(err, rc, "more than 2^31 customers")
                                   : crm__error_nomem(err);
-        } else if ((lr->line_no & 0xffff) == 0 &&
-                   !crm_progress_report(progress, "reading", crm__fim_lr_fraction(lr))) {
+        } else if ((crm__reader_line_no(lr) & 0xffff) == 0 &&
+                   !crm_progress_report(progress, "reading", crm__reader_fraction(lr))) {
             rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
         }
     }
     crm_free(item_buf);
-    if (rc == CRM_OK && lrc != LR_EOF) {
-        rc = crm__fim_lr_error(lr, lrc, st->src, err);
+    if (rc == CRM_OK && lrc != CRM__READ_EOF) {
+        rc = crm__reader_error(lr, err);
     }
     return rc;
 }
 
-crm_status crm__fim_read_csv(crm__fim_lines *lr,
-                             crm__fim_rstate *st,
-                             const crm_progress *progress,
-                             crm_error *err)
+crm_status crm__fim_read_long(crm__reader *lr,
+                              crm__fim_rstate *st,
+                              const crm_progress *progress,
+                              crm_error *err)
 {
-    csv_state *cs = crm_calloc(1, sizeof *cs);
     customers cu;
     pairs pr;
     columns c;
+    crm__csv_record head;
     crm_status rc = CRM_OK;
-    int lrc, too_many;
-    int64_t bad;
+    int lrc;
     memset(&cu, 0, sizeof cu);
     memset(&pr, 0, sizeof pr);
     st->db->kind = FIM_KIND_NAMED;
     st->db->has_names = 1;
-    if (cs == NULL || crm__fim_hash_init(&cu.hash, 1024) != CRM_OK) {
-        rc = crm__error_nomem(err);
-        goto done;
+    if (crm__fim_hash_init(&cu.hash, 1024) != CRM_OK) {
+        return crm__error_nomem(err);
     }
-    cs->delim = st->opt->sep;
-    do {
-        lrc = next_record(lr, cs);
-    } while (lrc == LR_LINE && cs->rec_len == 0);
-    if (lrc == LR_EOF) {
+    lrc = crm__reader_record(lr, st->opt->sep, 0, &head);
+    if (lrc == CRM__READ_EOF) {
         rc = crm__error_at(err, CRM_EDATA, st->src, 0, 0, "empty file: no header row");
-        goto done;
+    } else if (lrc != CRM__READ_OK) {
+        rc = crm__reader_error(lr, err);
+    } else {
+        /* the header's fields live until the next record: the columns are picked first */
+        rc = pick_columns(&head, st->opt, st->src, &c, err);
     }
-    if (lrc != LR_LINE) {
-        rc = crm__fim_lr_error(lr, lrc, st->src, err);
-        goto done;
-    }
-    bad = split_record(cs, &too_many);
-    if (bad != 0 || too_many) {
-        rc = bad < 0 ? crm__error_nomem(err)
-                     : crm__error_at(err, bad ? CRM_EPARSE : CRM_ELIMIT, st->src, cs->rec_line, bad,
-                                     bad ? "bad quoting in the header" : "too many columns");
-        goto done;
-    }
-    rc = pick_columns(cs, st->opt, st->src, &c, err);
     if (rc == CRM_OK) {
-        rc = row_loop(lr, st, cs, &c, &cu, &pr, progress, err);
+        rc = row_loop(lr, st, &c, &cu, &pr, progress, err);
     }
     if (rc == CRM_OK && st->opt->max_transactions > 0 && cu.n > st->opt->max_transactions) {
         rc = crm__error_set(err, CRM_ELIMIT, "%s: more than %lld customers (transactions)", st->src,
@@ -523,12 +365,6 @@ crm_status crm__fim_read_csv(crm__fim_lines *lr,
     }
     if (rc == CRM_OK) {
         rc = group_pairs(st, &cu, &pr, err);
-    }
-done:
-    if (cs != NULL) {
-        crm_free(cs->rec);
-        crm_free(cs->scratch);
-        crm_free(cs);
     }
     crm__fim_hash_fini(&cu.hash);
     crm_free(cu.keys);

@@ -1,9 +1,9 @@
-/* gunzip_ref.h: zlib's deflate into one gzip member, and zlib's inflate with the member rules
- * of crm__gunzip (members back to back, zero bytes after any member skipped, anything else
- * after one an error): what tests/unit/test_gunzip.c and the gzip fuzzers make their input
+/* gzip_ref.h: zlib's deflate into one gzip member, and zlib's inflate with the member rules
+ * of crm__io_gunzip (members back to back, zero bytes after any member skipped, anything else
+ * after one an error): what tests/unit/test_io_reader.c and the gzip fuzzers make their input
  * with and compare the decoder with. */
-#ifndef CRM_GUNZIP_REF_H
-#define CRM_GUNZIP_REF_H
+#ifndef CRM_GZIP_REF_H
+#define CRM_GZIP_REF_H
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
