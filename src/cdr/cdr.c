@@ -1,0 +1,729 @@
+/* cdr.c: call detail records into per-customer features in one pass (crmkit/cdr.h).
+ *
+ * n_threads workers each take blocks of whole records from the shared crm_csv_stream and sum
+ * every record into their own state: a string table of callers with an accumulator of
+ * integer sums each (calls, seconds, bytes, events, charges in 1e-6 units), a string table of
+ * callees and a set of (caller index, callee index) voice pairs. At the end the states of
+ * workers 1.. are merged into worker 0's (sums added, pairs re-keyed into worker 0's indices),
+ * the distinct callees of each caller counted from the pair set, and the callers sorted by
+ * id. Integer sums and a set union do not depend on which worker saw which record, so the
+ * result is the same for any number of threads. The first bad record in file order is
+ * reported: workers stop taking blocks after an error, every block before it has been taken
+ * already, and the error with the lowest line wins. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/cdr.h>
+#include <crmkit/csv_stream.h>
+#include <crmkit/outfile.h>
+
+#include "cdr_internal.h"
+#include "core/core_internal.h"
+
+enum { F_CALLER, F_CALLEE, F_START, F_DURATION, F_NETWORK, F_TYPE, F_BYTES, F_CHARGE, N_FIELDS };
+static const char *const field_names[N_FIELDS] = { "caller",  "callee", "start_time",
+                                                   "duration", "network", "type",
+                                                   "bytes",   "charge" };
+
+static const char *const feature_names[CRM_CDR_N_FEATURES] = {
+    "calls_onnet",        "calls_offnet",     "minutes_onnet",    "minutes_offnet",
+    "called_parties",     "avg_call_s",       "night_share",      "weekend_share",
+    "sms_count",          "data_sessions",    "data_mb",          "charge_total",
+    "charge_voice",       "charge_sms",       "charge_data",      "charge_voice_share",
+    "charge_sms_share",   "charge_data_share"
+};
+
+enum { T_VOICE, T_SMS, T_DATA };
+
+typedef struct acc {
+    int64_t calls[2]; /* on-net, off-net */
+    int64_t sec[2];
+    int64_t sms;
+    int64_t data;
+    int64_t bytes;
+    int64_t events;
+    int64_t night;
+    int64_t weekend;
+    int64_t charge[3]; /* voice, sms, data, in 1e-6 */
+} acc;
+
+typedef struct job job;
+
+typedef struct worker {
+    job *job;
+    crm__cdr_strmap callers;
+    acc *accs;
+    int64_t acc_cap;
+    crm__cdr_strmap callees;
+    crm__cdr_keyset pairs;
+    crm_cdr_summary sum;
+    crm_status rc;
+    crm_error err;
+    int64_t err_line;
+} worker;
+
+struct job {
+    crm_csv_stream *s;
+    const char *source;
+    worker *progress_owner;
+    const crm_cdr_params *p;
+    const crm_progress *progress;
+    int32_t cols[N_FIELDS];
+    int32_t n_cols;
+    atomic_int stop;
+};
+
+struct crm_cdr_features {
+    char *ids;        /* NUL-terminated ids, in order */
+    size_t *id_off;   /* id_off[i] */
+    double *values;   /* n x CRM_CDR_N_FEATURES */
+    int64_t n;
+    crm_cdr_summary sum;
+};
+
+crm_cdr_params crm_cdr_params_default(void)
+{
+    crm_cdr_params p;
+    memset(&p, 0, sizeof p);
+    p.n_threads = 0;
+    return p;
+}
+
+crm_status crm_cdr_params_check(const crm_cdr_params *p, crm_error *err)
+{
+    if (p->n_threads < 0 || p->n_threads > 256) {
+        return crm__error_set(err, CRM_EINVAL, "n_threads must be in 0..256, got %d", p->n_threads);
+    }
+    if (p->has_from && p->has_to && p->from_day > p->to_day) {
+        return crm__error_set(err, CRM_EINVAL, "the date window is empty (from is after to)");
+    }
+    return CRM_OK;
+}
+
+crm_status crm_cdr_parse_date(const char *s, int64_t *day, crm_error *err)
+{
+    if (!crm__cdr_parse_day(s, strlen(s), day)) {
+        return crm__error_set(err, CRM_EINVAL, "bad date \"%.40s\" (expected YYYY-MM-DD)", s);
+    }
+    return CRM_OK;
+}
+
+const char *crm_cdr_feature_name(int32_t j)
+{
+    return (j >= 0 && j < CRM_CDR_N_FEATURES) ? feature_names[j] : NULL;
+}
+
+/* ---- one record ---- */
+
+static crm_status bad_field(worker *w,
+                            int64_t line,
+                            int f,
+                            const crm_csv_cell *c,
+                            const char *what,
+                            crm_error *err)
+{
+    const job *jb = w->job;
+    crm__error_at(err, CRM_EPARSE, jb->source, line,
+                  jb->cols[f] + 1, "%s \"%.*s\"", what, c->len > 60 ? 60 : (int)c->len, c->s);
+    crm__error_field(err, field_names[f]);
+    return CRM_EPARSE;
+}
+
+static int lower_eq(const char *s, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    if (len != n) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+        }
+        if (c != word[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int parse_type(const crm_csv_cell *c)
+{
+    if (lower_eq(c->s, c->len, "voice")) {
+        return T_VOICE;
+    }
+    if (lower_eq(c->s, c->len, "sms")) {
+        return T_SMS;
+    }
+    if (lower_eq(c->s, c->len, "data")) {
+        return T_DATA;
+    }
+    return -1;
+}
+
+/* 0 on-net, 1 off-net, 2 empty, -1 unknown */
+static int parse_network(const crm_csv_cell *c)
+{
+    if (c->len == 0) {
+        return 2;
+    }
+    if (lower_eq(c->s, c->len, "onnet") || lower_eq(c->s, c->len, "on-net") ||
+        lower_eq(c->s, c->len, "on")) {
+        return 0;
+    }
+    if (lower_eq(c->s, c->len, "offnet") || lower_eq(c->s, c->len, "off-net") ||
+        lower_eq(c->s, c->len, "off")) {
+        return 1;
+    }
+    return -1;
+}
+
+static acc *caller_acc(worker *w, const crm_csv_cell *c)
+{
+    int added;
+    int64_t i = crm__cdr_strmap_intern(&w->callers, c->s, c->len, crm__cdr_hash(c->s, c->len),
+                                       &added);
+    if (i < 0) {
+        return NULL;
+    }
+    if (i >= w->acc_cap) {
+        int64_t cap = w->acc_cap ? 2 * w->acc_cap : 1024;
+        acc *a = crm_realloc(w->accs, (size_t)cap * sizeof *a);
+        if (a == NULL) {
+            return NULL;
+        }
+        w->accs = a;
+        w->acc_cap = cap;
+    }
+    if (added) {
+        memset(&w->accs[i], 0, sizeof w->accs[i]);
+    }
+    return &w->accs[i];
+}
+
+static crm_status record(worker *w, const crm_csv_cell *cell, int64_t line, crm_error *err)
+{
+    const job *jb = w->job;
+    const crm_csv_cell *c[N_FIELDS];
+    int64_t day;
+    int32_t sec;
+    int64_t duration;
+    int64_t bytes;
+    int64_t charge;
+    int type;
+    int net;
+    int64_t wday;
+    acc *a;
+    for (int f = 0; f < N_FIELDS; f++) {
+        c[f] = &cell[jb->cols[f]];
+    }
+    if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &day, &sec)) {
+        return bad_field(w, line, F_START, c[F_START],
+                         "bad start time (expected YYYY-MM-DD HH:MM:SS):", err);
+    }
+    if ((type = parse_type(c[F_TYPE])) < 0) {
+        return bad_field(w, line, F_TYPE, c[F_TYPE], "unknown type (expected voice, sms or data):",
+                         err);
+    }
+    if (c[F_CALLER]->len == 0) {
+        return bad_field(w, line, F_CALLER, c[F_CALLER], "empty caller:", err);
+    }
+    if (type != T_DATA && c[F_CALLEE]->len == 0) {
+        return bad_field(w, line, F_CALLEE, c[F_CALLEE], "empty callee of a voice or sms record:",
+                         err);
+    }
+    if (!crm__cdr_parse_count(c[F_DURATION]->s, c[F_DURATION]->len, &duration)) {
+        return bad_field(w, line, F_DURATION, c[F_DURATION],
+                         "bad duration (expected whole seconds >= 0):", err);
+    }
+    net = parse_network(c[F_NETWORK]);
+    if (net < 0 || (net == 2 && type != T_DATA)) {
+        return bad_field(w, line, F_NETWORK, c[F_NETWORK],
+                         "bad network (expected onnet or offnet):", err);
+    }
+    if (!crm__cdr_parse_count(c[F_BYTES]->s, c[F_BYTES]->len, &bytes)) {
+        return bad_field(w, line, F_BYTES, c[F_BYTES], "bad bytes (expected a whole number >= 0):",
+                         err);
+    }
+    if (!crm__cdr_parse_micros(c[F_CHARGE]->s, c[F_CHARGE]->len, &charge)) {
+        return bad_field(w, line, F_CHARGE, c[F_CHARGE], "bad charge (expected a number >= 0):",
+                         err);
+    }
+    w->sum.n_records++;
+    if ((jb->p->has_from && day < jb->p->from_day) || (jb->p->has_to && day > jb->p->to_day)) {
+        return CRM_OK;
+    }
+    if ((a = caller_acc(w, c[F_CALLER])) == NULL) {
+        return crm__error_nomem(err);
+    }
+    w->sum.n_used++;
+    if (w->sum.first_day < 0 || day < w->sum.first_day) {
+        w->sum.first_day = day;
+    }
+    if (day > w->sum.last_day) {
+        w->sum.last_day = day;
+    }
+    wday = ((day % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday; 0 = Sunday */
+    a->events++;
+    a->night += sec >= 22 * 3600 || sec < 6 * 3600;
+    a->weekend += wday == 0 || wday == 6;
+    a->charge[type] += charge;
+    if (type == T_VOICE) {
+        int added;
+        int64_t callee;
+        int64_t caller = a - w->accs;
+        w->sum.n_voice++;
+        a->calls[net]++;
+        a->sec[net] += duration;
+        callee = crm__cdr_strmap_intern(&w->callees, c[F_CALLEE]->s, c[F_CALLEE]->len,
+                                        crm__cdr_hash(c[F_CALLEE]->s, c[F_CALLEE]->len), &added);
+        if (callee < 0 ||
+            crm__cdr_keyset_add(&w->pairs, ((uint64_t)caller << 32) | (uint64_t)callee) < 0) {
+            return crm__error_nomem(err);
+        }
+    } else if (type == T_SMS) {
+        w->sum.n_sms++;
+        a->sms++;
+    } else {
+        w->sum.n_data++;
+        a->data++;
+        a->bytes += bytes;
+    }
+    return CRM_OK;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    job *jb = w->job;
+    crm_csv_block *b = NULL;
+    crm_csv_cell *cells = crm_mallocarray((size_t)jb->n_cols, sizeof *cells);
+    crm_status rc = crm_csv_block_new(&b, &w->err);
+    if (cells == NULL && rc == CRM_OK) {
+        rc = crm__error_nomem(&w->err);
+    }
+    while (rc == CRM_OK && !atomic_load(&jb->stop)) {
+        bool got = false;
+        int64_t line = 0;
+        rc = crm_csv_stream_next_block(jb->s, b, &got, &w->err);
+        if (rc != CRM_OK || !got) {
+            break;
+        }
+        for (;;) {
+            rc = crm_csv_block_next_row(b, cells, &line, &got, &w->err);
+            if (rc != CRM_OK || !got) {
+                break;
+            }
+            rc = record(w, cells, line, &w->err);
+            if (rc != CRM_OK) {
+                break;
+            }
+        }
+        if (rc != CRM_OK) {
+            w->err_line = w->err.line > 0 ? w->err.line : line;
+        } else if (w == w->job->progress_owner &&
+                   !crm_progress_report(jb->progress, "read CDRs", crm_csv_stream_fraction(jb->s))) {
+            rc = crm__error_set(&w->err, CRM_ECANCELLED, "cancelled");
+        }
+    }
+    if (rc != CRM_OK) {
+        atomic_store(&jb->stop, 1);
+        if (w->err_line == 0) {
+            w->err_line = INT64_MAX;
+        }
+    }
+    w->rc = rc;
+    crm_csv_block_free(b);
+    crm_free(cells);
+    return NULL;
+}
+
+/* ---- merging, features ---- */
+
+static crm_status merge(worker *dst, worker *src, crm_error *err)
+{
+    int64_t *cmap = crm_mallocarray((size_t)(src->callers.n + 1), sizeof *cmap);
+    int64_t *emap = crm_mallocarray((size_t)(src->callees.n + 1), sizeof *emap);
+    crm_status rc = CRM_OK;
+    if (cmap == NULL || emap == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    for (int64_t i = 0; i < src->callers.n; i++) {
+        crm_csv_cell c;
+        acc *a;
+        acc *b = &src->accs[i];
+        c.s = crm__cdr_strmap_text(&src->callers, i);
+        c.len = strlen(c.s);
+        if ((a = caller_acc(dst, &c)) == NULL) {
+            rc = crm__error_nomem(err);
+            goto cleanup;
+        }
+        cmap[i] = a - dst->accs;
+        for (int k = 0; k < 2; k++) {
+            a->calls[k] += b->calls[k];
+            a->sec[k] += b->sec[k];
+        }
+        a->sms += b->sms;
+        a->data += b->data;
+        a->bytes += b->bytes;
+        a->events += b->events;
+        a->night += b->night;
+        a->weekend += b->weekend;
+        for (int k = 0; k < 3; k++) {
+            a->charge[k] += b->charge[k];
+        }
+    }
+    for (int64_t i = 0; i < src->callees.n; i++) {
+        int added;
+        const char *t = crm__cdr_strmap_text(&src->callees, i);
+        emap[i] = crm__cdr_strmap_intern(&dst->callees, t, strlen(t), src->callees.hashes[i],
+                                         &added);
+        if (emap[i] < 0) {
+            rc = crm__error_nomem(err);
+            goto cleanup;
+        }
+    }
+    for (size_t k = 0; k < src->pairs.n_slots; k++) {
+        uint64_t key = src->pairs.slots[k];
+        if (key != UINT64_MAX) {
+            uint64_t caller = (uint64_t)cmap[key >> 32];
+            uint64_t callee = (uint64_t)emap[key & UINT32_MAX];
+            if (crm__cdr_keyset_add(&dst->pairs, (caller << 32) | callee) < 0) {
+                rc = crm__error_nomem(err);
+                goto cleanup;
+            }
+        }
+    }
+    dst->sum.n_records += src->sum.n_records;
+    dst->sum.n_used += src->sum.n_used;
+    dst->sum.n_voice += src->sum.n_voice;
+    dst->sum.n_sms += src->sum.n_sms;
+    dst->sum.n_data += src->sum.n_data;
+    if (src->sum.first_day >= 0 && (dst->sum.first_day < 0 || src->sum.first_day < dst->sum.first_day)) {
+        dst->sum.first_day = src->sum.first_day;
+    }
+    if (src->sum.last_day > dst->sum.last_day) {
+        dst->sum.last_day = src->sum.last_day;
+    }
+cleanup:
+    crm_free(cmap);
+    crm_free(emap);
+    return rc;
+}
+
+typedef struct id_ref {
+    const char *id;
+    int64_t i;
+} id_ref;
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(((const id_ref *)a)->id, ((const id_ref *)b)->id);
+}
+
+static double share(int64_t part, int64_t total)
+{
+    return total > 0 ? (double)part / (double)total : 0.0;
+}
+
+static void feature_row(const acc *a, int64_t parties, double *v)
+{
+    int64_t calls = a->calls[0] + a->calls[1];
+    int64_t total = a->charge[0] + a->charge[1] + a->charge[2];
+    v[0] = (double)a->calls[0];
+    v[1] = (double)a->calls[1];
+    v[2] = (double)a->sec[0] / 60.0;
+    v[3] = (double)a->sec[1] / 60.0;
+    v[4] = (double)parties;
+    v[5] = share(a->sec[0] + a->sec[1], calls);
+    v[6] = share(a->night, a->events);
+    v[7] = share(a->weekend, a->events);
+    v[8] = (double)a->sms;
+    v[9] = (double)a->data;
+    v[10] = (double)a->bytes / 1048576.0;
+    v[11] = (double)total / 1e6;
+    v[12] = (double)a->charge[0] / 1e6;
+    v[13] = (double)a->charge[1] / 1e6;
+    v[14] = (double)a->charge[2] / 1e6;
+    v[15] = share(a->charge[0], total);
+    v[16] = share(a->charge[1], total);
+    v[17] = share(a->charge[2], total);
+}
+
+static crm_status build(worker *w, crm_cdr_features **out, crm_error *err)
+{
+    crm_cdr_features *f = crm_calloc(1, sizeof *f);
+    int64_t n = w->callers.n;
+    id_ref *order = crm_mallocarray((size_t)n + 1, sizeof *order);
+    int64_t *parties = crm_calloc((size_t)n + 1, sizeof *parties);
+    size_t pos = 0;
+    crm_status rc = CRM_OK;
+    if (f == NULL || order == NULL || parties == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    f->n = n;
+    f->ids = crm_malloc(w->callers.arena_len + 1);
+    f->id_off = crm_mallocarray((size_t)n + 1, sizeof *f->id_off);
+    f->values = crm_mallocarray((size_t)n * CRM_CDR_N_FEATURES + 1, sizeof *f->values);
+    if (f->ids == NULL || f->id_off == NULL || f->values == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    for (size_t k = 0; k < w->pairs.n_slots; k++) {
+        if (w->pairs.slots[k] != UINT64_MAX) {
+            parties[w->pairs.slots[k] >> 32]++;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        order[i].id = crm__cdr_strmap_text(&w->callers, i);
+        order[i].i = i;
+    }
+    qsort(order, (size_t)n, sizeof *order, cmp_id); /* ids are unique: a total order */
+    for (int64_t r = 0; r < n; r++) {
+        size_t len = strlen(order[r].id);
+        memcpy(f->ids + pos, order[r].id, len + 1);
+        f->id_off[r] = pos;
+        pos += len + 1;
+        feature_row(&w->accs[order[r].i], parties[order[r].i], f->values + r * CRM_CDR_N_FEATURES);
+    }
+    f->sum = w->sum;
+    f->sum.n_customers = n;
+    f->sum.n_callees = w->callees.n;
+    f->sum.n_pairs = (int64_t)w->pairs.n;
+    *out = f;
+    f = NULL;
+cleanup:
+    crm_cdr_features_free(f);
+    crm_free(order);
+    crm_free(parties);
+    return rc;
+}
+
+static crm_status find_columns(job *jb, crm_error *err)
+{
+    jb->n_cols = crm_csv_stream_n_cols(jb->s);
+    for (int f = 0; f < N_FIELDS; f++) {
+        jb->cols[f] = crm_csv_stream_find_col(jb->s, field_names[f]);
+        if (jb->cols[f] < 0) {
+            crm__error_at(err, CRM_ENOTFOUND, jb->source, 1, 0,
+                          "the header has no column \"%s\" (a CDR file needs caller, callee, "
+                          "start_time, duration, network, type, bytes and charge)",
+                          field_names[f]);
+            return CRM_ENOTFOUND;
+        }
+    }
+    return CRM_OK;
+}
+
+crm_status crm_cdr_aggregate(const char *path,
+                             const crm_cdr_params *p,
+                             const crm_progress *progress,
+                             crm_cdr_features **out,
+                             crm_error *err)
+{
+    job jb;
+    worker *ws = NULL;
+    pthread_t *th = NULL;
+    int32_t n_threads;
+    int32_t n_started = 0;
+    int best = -1;
+    crm_status rc;
+    *out = NULL;
+    rc = crm_cdr_params_check(p, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    memset(&jb, 0, sizeof jb);
+    jb.p = p;
+    jb.progress = progress;
+    jb.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    atomic_init(&jb.stop, 0);
+    rc = crm_csv_stream_open(path, NULL, &jb.s, err);
+    if (rc == CRM_OK) {
+        rc = find_columns(&jb, err);
+    }
+    n_threads = p->n_threads > 0 ? p->n_threads : 2;
+    if (rc == CRM_OK) {
+        ws = crm_calloc((size_t)n_threads, sizeof *ws);
+        th = crm_calloc((size_t)n_threads, sizeof *th);
+        if (ws == NULL || th == NULL) {
+            rc = crm__error_nomem(err);
+        }
+    }
+    if (rc == CRM_OK) {
+        for (int32_t t = 0; t < n_threads; t++) {
+            ws[t].job = &jb;
+            ws[t].sum.first_day = -1;
+            ws[t].sum.last_day = -1;
+        }
+        jb.progress_owner = &ws[0];
+        for (int32_t t = 1; t < n_threads; t++) {
+            if (pthread_create(&th[t], NULL, work, &ws[t]) != 0) {
+                break; /* fewer threads: the same result */
+            }
+            n_started = t;
+        }
+        work(&ws[0]);
+        for (int32_t t = 1; t <= n_started; t++) {
+            pthread_join(th[t], NULL);
+        }
+        for (int32_t t = 0; t < n_threads; t++) {
+            if (ws[t].rc != CRM_OK && (best < 0 || ws[t].err_line < ws[best].err_line)) {
+                best = t;
+            }
+        }
+        if (best >= 0) {
+            rc = ws[best].rc;
+            if (err != NULL) {
+                *err = ws[best].err;
+            }
+        }
+    }
+    for (int32_t t = 1; rc == CRM_OK && t < n_threads; t++) {
+        rc = merge(&ws[0], &ws[t], err);
+    }
+    if (rc == CRM_OK && ws[0].callers.n == 0) {
+        rc = crm__error_at(err, CRM_EDATA, jb.source, 0, 0, "%s",
+                           ws[0].sum.n_records == 0 ? "no records after the header"
+                                                    : "no records in the date window");
+    }
+    if (rc == CRM_OK) {
+        rc = build(&ws[0], out, err);
+    }
+    for (int32_t t = 0; ws != NULL && t < n_threads; t++) {
+        crm__cdr_strmap_fini(&ws[t].callers);
+        crm__cdr_strmap_fini(&ws[t].callees);
+        crm__cdr_keyset_fini(&ws[t].pairs);
+        crm_free(ws[t].accs);
+    }
+    crm_free(ws);
+    crm_free(th);
+    crm_csv_stream_free(jb.s);
+    return rc;
+}
+
+void crm_cdr_features_free(crm_cdr_features *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    crm_free(f->ids);
+    crm_free(f->id_off);
+    crm_free(f->values);
+    crm_free(f);
+}
+
+int64_t crm_cdr_features_n_customers(const crm_cdr_features *f)
+{
+    return f->n;
+}
+
+const char *crm_cdr_features_id(const crm_cdr_features *f, int64_t i)
+{
+    return (i >= 0 && i < f->n) ? f->ids + f->id_off[i] : NULL;
+}
+
+double crm_cdr_features_value(const crm_cdr_features *f, int64_t i, int32_t j)
+{
+    if (i < 0 || i >= f->n || j < 0 || j >= CRM_CDR_N_FEATURES) {
+        return (double)NAN;
+    }
+    return f->values[i * CRM_CDR_N_FEATURES + j];
+}
+
+crm_cdr_summary crm_cdr_features_summary(const crm_cdr_features *f)
+{
+    return f->sum;
+}
+
+/* Whole numbers print as integers; others with up to 10 significant digits. */
+static void put_num(FILE *fp, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(fp, ",%.0f", v);
+    } else {
+        fprintf(fp, ",%.10g", v);
+    }
+}
+
+static int needs_quotes(const char *s)
+{
+    return strpbrk(s, ",\"\r\n") != NULL;
+}
+
+crm_status crm_cdr_features_write_csv(const crm_cdr_features *f, const char *path, crm_error *err)
+{
+    crm_outfile *o = NULL;
+    FILE *fp;
+    crm_status rc = crm_outfile_open(path, &o, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    fp = crm_outfile_stream(o);
+    fputs("subscriber_id", fp);
+    for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
+        fprintf(fp, ",%s", feature_names[j]);
+    }
+    fputc('\n', fp);
+    for (int64_t i = 0; i < f->n; i++) {
+        const char *id = f->ids + f->id_off[i];
+        if (needs_quotes(id)) {
+            fputc('"', fp);
+            for (const char *c = id; *c; c++) {
+                if (*c == '"') {
+                    fputc('"', fp);
+                }
+                fputc(*c, fp);
+            }
+            fputc('"', fp);
+        } else {
+            fputs(id, fp);
+        }
+        for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
+            put_num(fp, f->values[i * CRM_CDR_N_FEATURES + j]);
+        }
+        fputc('\n', fp);
+    }
+    return crm_outfile_commit(o, err);
+}
+
+crm_status crm_cdr_features_to_table(const crm_cdr_features *f, crm_table **out, crm_error *err)
+{
+    crm_table *t = NULL;
+    const char **ids = crm_mallocarray((size_t)f->n + 1, sizeof *ids);
+    double *col = crm_mallocarray((size_t)f->n + 1, sizeof *col);
+    crm_status rc = CRM_OK;
+    *out = NULL;
+    if (ids == NULL || col == NULL) {
+        rc = crm__error_nomem(err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_table_new(f->n, "CDR features", &t, err);
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < f->n; i++) {
+        ids[i] = f->ids + f->id_off[i];
+    }
+    if (rc == CRM_OK) {
+        rc = crm_table_add_text(t, "subscriber_id", CRM_COL_ID, ids, err);
+    }
+    for (int32_t j = 0; rc == CRM_OK && j < CRM_CDR_N_FEATURES; j++) {
+        for (int64_t i = 0; i < f->n; i++) {
+            col[i] = f->values[i * CRM_CDR_N_FEATURES + j];
+        }
+        rc = crm_table_add_numeric(t, feature_names[j], col, err);
+    }
+    if (rc == CRM_OK) {
+        *out = t;
+        t = NULL;
+    }
+    crm_table_free(t);
+    crm_free(ids);
+    crm_free(col);
+    return rc;
+}
