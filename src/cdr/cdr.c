@@ -182,11 +182,9 @@ static int parse_network(const crm_csv_cell *c)
     return -1;
 }
 
-static acc *caller_acc(worker *w, const crm_csv_cell *c)
+/* Accumulator of caller index i (grown and zeroed when i is new). */
+static acc *acc_at(worker *w, int64_t i, int added)
 {
-    int added;
-    int64_t i = crm__cdr_strmap_intern(&w->callers, c->s, c->len, crm__cdr_hash(c->s, c->len),
-                                       &added);
     if (i < 0) {
         return NULL;
     }
@@ -205,93 +203,171 @@ static acc *caller_acc(worker *w, const crm_csv_cell *c)
     return &w->accs[i];
 }
 
-static crm_status record(worker *w, const crm_csv_cell *cell, int64_t line, crm_error *err)
+static acc *caller_acc(worker *w, const crm_csv_cell *c)
 {
-    const job *jb = w->job;
-    const crm_csv_cell *c[N_FIELDS];
+    int added;
+    int64_t i = crm__cdr_strmap_intern(&w->callers, c->s, c->len, crm__cdr_hash(c->s, c->len),
+                                       &added);
+    return acc_at(w, i, added);
+}
+
+/* A checked record waiting in a batch. Texts point into the block (or, for a quoted field,
+ * into the reader's per-row buffer: such a record is applied at once). */
+typedef struct parsed {
+    const char *caller;
+    const char *callee;
+    size_t caller_len;
+    size_t callee_len;
+    uint64_t caller_hash;
+    uint64_t callee_hash;
     int64_t day;
-    int32_t sec;
     int64_t duration;
     int64_t bytes;
     int64_t charge;
+    int64_t caller_idx;
+    int64_t callee_idx;
+    int32_t sec;
     int type;
     int net;
-    int64_t wday;
-    acc *a;
+} parsed;
+
+#define BATCH 32
+
+static inline uint64_t pair_key(const parsed *r)
+{
+    return ((uint64_t)r->caller_idx << 32) | (uint64_t)r->callee_idx;
+}
+
+/* Check one record into *r; 0 = skip (outside the window), 1 = keep, -1 = error. */
+static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, crm_error *err)
+{
+    const job *jb = w->job;
+    const crm_csv_cell *c[N_FIELDS];
     for (int f = 0; f < N_FIELDS; f++) {
         c[f] = &cell[jb->cols[f]];
     }
-    if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &day, &sec)) {
-        return bad_field(w, line, F_START, c[F_START],
-                         "bad start time (expected YYYY-MM-DD HH:MM:SS):", err);
+    if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &r->day, &r->sec)) {
+        bad_field(w, line, F_START, c[F_START], "bad start time (expected YYYY-MM-DD HH:MM:SS):",
+                  err);
+        return -1;
     }
-    if ((type = parse_type(c[F_TYPE])) < 0) {
-        return bad_field(w, line, F_TYPE, c[F_TYPE], "unknown type (expected voice, sms or data):",
-                         err);
+    if ((r->type = parse_type(c[F_TYPE])) < 0) {
+        bad_field(w, line, F_TYPE, c[F_TYPE], "unknown type (expected voice, sms or data):", err);
+        return -1;
     }
     if (c[F_CALLER]->len == 0) {
-        return bad_field(w, line, F_CALLER, c[F_CALLER], "empty caller:", err);
+        bad_field(w, line, F_CALLER, c[F_CALLER], "empty caller:", err);
+        return -1;
     }
-    if (type != T_DATA && c[F_CALLEE]->len == 0) {
-        return bad_field(w, line, F_CALLEE, c[F_CALLEE], "empty callee of a voice or sms record:",
-                         err);
+    if (r->type != T_DATA && c[F_CALLEE]->len == 0) {
+        bad_field(w, line, F_CALLEE, c[F_CALLEE], "empty callee of a voice or sms record:", err);
+        return -1;
     }
-    if (!crm__cdr_parse_count(c[F_DURATION]->s, c[F_DURATION]->len, &duration)) {
-        return bad_field(w, line, F_DURATION, c[F_DURATION],
-                         "bad duration (expected whole seconds >= 0):", err);
+    if (!crm__cdr_parse_count(c[F_DURATION]->s, c[F_DURATION]->len, &r->duration)) {
+        bad_field(w, line, F_DURATION, c[F_DURATION],
+                  "bad duration (expected whole seconds >= 0):", err);
+        return -1;
     }
-    net = parse_network(c[F_NETWORK]);
-    if (net < 0 || (net == 2 && type != T_DATA)) {
-        return bad_field(w, line, F_NETWORK, c[F_NETWORK],
-                         "bad network (expected onnet or offnet):", err);
+    r->net = parse_network(c[F_NETWORK]);
+    if (r->net < 0 || (r->net == 2 && r->type != T_DATA)) {
+        bad_field(w, line, F_NETWORK, c[F_NETWORK], "bad network (expected onnet or offnet):",
+                  err);
+        return -1;
     }
-    if (!crm__cdr_parse_count(c[F_BYTES]->s, c[F_BYTES]->len, &bytes)) {
-        return bad_field(w, line, F_BYTES, c[F_BYTES], "bad bytes (expected a whole number >= 0):",
-                         err);
+    if (!crm__cdr_parse_count(c[F_BYTES]->s, c[F_BYTES]->len, &r->bytes)) {
+        bad_field(w, line, F_BYTES, c[F_BYTES], "bad bytes (expected a whole number >= 0):", err);
+        return -1;
     }
-    if (!crm__cdr_parse_micros(c[F_CHARGE]->s, c[F_CHARGE]->len, &charge)) {
-        return bad_field(w, line, F_CHARGE, c[F_CHARGE], "bad charge (expected a number >= 0):",
-                         err);
+    if (!crm__cdr_parse_micros(c[F_CHARGE]->s, c[F_CHARGE]->len, &r->charge)) {
+        bad_field(w, line, F_CHARGE, c[F_CHARGE], "bad charge (expected a number >= 0):", err);
+        return -1;
     }
     w->sum.n_records++;
-    if ((jb->p->has_from && day < jb->p->from_day) || (jb->p->has_to && day > jb->p->to_day)) {
-        return CRM_OK;
+    if ((jb->p->has_from && r->day < jb->p->from_day) ||
+        (jb->p->has_to && r->day > jb->p->to_day)) {
+        return 0;
     }
-    if ((a = caller_acc(w, c[F_CALLER])) == NULL) {
+    r->caller = c[F_CALLER]->s;
+    r->caller_len = c[F_CALLER]->len;
+    r->caller_hash = crm__cdr_hash(r->caller, r->caller_len);
+    crm__cdr_strmap_prefetch(&w->callers, r->caller_hash);
+    if (r->type == T_VOICE) {
+        r->callee = c[F_CALLEE]->s;
+        r->callee_len = c[F_CALLEE]->len;
+        r->callee_hash = crm__cdr_hash(r->callee, r->callee_len);
+        crm__cdr_strmap_prefetch(&w->callees, r->callee_hash);
+    }
+    return 1;
+}
+
+/* Stage 2: look the caller (and callee) up; prefetch what stage 3 touches. */
+static crm_status resolve(worker *w, parsed *r, crm_error *err)
+{
+    int added;
+    r->caller_idx = crm__cdr_strmap_intern(&w->callers, r->caller, r->caller_len, r->caller_hash,
+                                           &added);
+    if (acc_at(w, r->caller_idx, added) == NULL) {
         return crm__error_nomem(err);
     }
-    w->sum.n_used++;
-    if (w->sum.first_day < 0 || day < w->sum.first_day) {
-        w->sum.first_day = day;
-    }
-    if (day > w->sum.last_day) {
-        w->sum.last_day = day;
-    }
-    wday = ((day % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday; 0 = Sunday */
-    a->events++;
-    a->night += sec >= 22 * 3600 || sec < 6 * 3600;
-    a->weekend += wday == 0 || wday == 6;
-    a->charge[type] += charge;
-    if (type == T_VOICE) {
-        int added;
-        int64_t callee;
-        int64_t caller = a - w->accs;
-        w->sum.n_voice++;
-        a->calls[net]++;
-        a->sec[net] += duration;
-        callee = crm__cdr_strmap_intern(&w->callees, c[F_CALLEE]->s, c[F_CALLEE]->len,
-                                        crm__cdr_hash(c[F_CALLEE]->s, c[F_CALLEE]->len), &added);
-        if (callee < 0 ||
-            crm__cdr_keyset_add(&w->pairs, ((uint64_t)caller << 32) | (uint64_t)callee) < 0) {
+    __builtin_prefetch(&w->accs[r->caller_idx]);
+    if (r->type == T_VOICE) {
+        r->callee_idx = crm__cdr_strmap_intern(&w->callees, r->callee, r->callee_len,
+                                               r->callee_hash, &added);
+        if (r->callee_idx < 0) {
             return crm__error_nomem(err);
         }
-    } else if (type == T_SMS) {
+        crm__cdr_keyset_prefetch(&w->pairs, pair_key(r));
+    }
+    return CRM_OK;
+}
+
+/* Stage 3: add the record's sums and its (caller, callee) pair. */
+static crm_status apply(worker *w, const parsed *r, crm_error *err)
+{
+    acc *a = &w->accs[r->caller_idx];
+    int64_t wday = ((r->day % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday; 0 = Sunday */
+    w->sum.n_used++;
+    if (w->sum.first_day < 0 || r->day < w->sum.first_day) {
+        w->sum.first_day = r->day;
+    }
+    if (r->day > w->sum.last_day) {
+        w->sum.last_day = r->day;
+    }
+    a->events++;
+    a->night += r->sec >= 22 * 3600 || r->sec < 6 * 3600;
+    a->weekend += wday == 0 || wday == 6;
+    a->charge[r->type] += r->charge;
+    if (r->type == T_VOICE) {
+        w->sum.n_voice++;
+        a->calls[r->net]++;
+        a->sec[r->net] += r->duration;
+        if (crm__cdr_keyset_add(&w->pairs, pair_key(r)) < 0) {
+            return crm__error_nomem(err);
+        }
+    } else if (r->type == T_SMS) {
         w->sum.n_sms++;
         a->sms++;
     } else {
         w->sum.n_data++;
         a->data++;
-        a->bytes += bytes;
+        a->bytes += r->bytes;
+    }
+    return CRM_OK;
+}
+
+static crm_status flush(worker *w, parsed *batch, int n, crm_error *err)
+{
+    for (int k = 0; k < n; k++) {
+        crm_status rc = resolve(w, &batch[k], err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        crm_status rc = apply(w, &batch[k], err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
     }
     return CRM_OK;
 }
@@ -301,6 +377,8 @@ static void *work(void *arg)
     worker *w = arg;
     job *jb = w->job;
     crm_csv_block *b = NULL;
+    parsed batch[BATCH];
+    int n = 0;
     crm_csv_cell *cells = crm_mallocarray((size_t)jb->n_cols, sizeof *cells);
     crm_status rc = crm_csv_block_new(&b, &w->err);
     if (cells == NULL && rc == CRM_OK) {
@@ -313,15 +391,31 @@ static void *work(void *arg)
         if (rc != CRM_OK || !got) {
             break;
         }
+        n = 0;
         for (;;) {
+            int keep;
             rc = crm_csv_block_next_row(b, cells, &line, &got, &w->err);
             if (rc != CRM_OK || !got) {
                 break;
             }
-            rc = record(w, cells, line, &w->err);
-            if (rc != CRM_OK) {
+            keep = check(w, cells, line, &batch[n], &w->err);
+            if (keep < 0) {
+                rc = CRM_EPARSE;
                 break;
             }
+            n += keep;
+            /* a quoted caller or callee may live in the reader's per-row buffer */
+            if (n == BATCH || (keep && (cells[jb->cols[F_CALLER]].quoted ||
+                                        cells[jb->cols[F_CALLEE]].quoted))) {
+                rc = flush(w, batch, n, &w->err);
+                n = 0;
+                if (rc != CRM_OK) {
+                    break;
+                }
+            }
+        }
+        if (rc == CRM_OK && n > 0) {
+            rc = flush(w, batch, n, &w->err);
         }
         if (rc != CRM_OK) {
             w->err_line = w->err.line > 0 ? w->err.line : line;

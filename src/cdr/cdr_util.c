@@ -4,7 +4,7 @@
 #include "cdr_internal.h"
 #include "core/core_internal.h"
 
-static uint64_t mix64(uint64_t h)
+uint64_t crm__cdr_mix64(uint64_t h)
 {
     h ^= h >> 33;
     h *= UINT64_C(0xff51afd7ed558ccd);
@@ -30,7 +30,7 @@ uint64_t crm__cdr_hash(const char *s, size_t len)
         memcpy(&w, s, len);
         h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
     }
-    return mix64(h);
+    return crm__cdr_mix64(h);
 }
 
 void crm__cdr_strmap_fini(crm__cdr_strmap *m)
@@ -42,18 +42,43 @@ void crm__cdr_strmap_fini(crm__cdr_strmap *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The slot key of s[0..len) as two words: the first 15 bytes zero-padded, then the length
+ * (0xFF: longer than 15) in the last byte. */
+static inline void slot_key(const char *s, size_t len, uint64_t *k0, uint64_t *k1)
+{
+    size_t n = len <= 15 ? len : 15;
+    uint64_t a = 0;
+    uint64_t b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        for (size_t i = 8; i < n; i++) {
+            b |= (uint64_t)(unsigned char)s[i] << (8 * (i - 8));
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+        }
+    }
+    b |= (uint64_t)(len <= 15 ? len : 0xFF) << 56;
+    *k0 = a;
+    *k1 = b;
+}
+
 static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
 {
-    uint32_t *slots = crm_calloc(n_slots, sizeof *slots);
+    crm__cdr_slot *slots = crm_calloc(n_slots, sizeof *slots);
     if (slots == NULL) {
         return 0;
     }
-    for (int64_t i = 0; i < m->n; i++) {
-        size_t k = (size_t)m->hashes[i] & (n_slots - 1);
-        while (slots[k] != 0) {
-            k = (k + 1) & (n_slots - 1);
+    for (size_t k = 0; k < m->n_slots; k++) {
+        crm__cdr_slot *o = &m->slots[k];
+        if (o->idx1 != 0) {
+            size_t j = (size_t)m->hashes[o->idx1 - 1] & (n_slots - 1);
+            while (slots[j].idx1 != 0) {
+                j = (j + 1) & (n_slots - 1);
+            }
+            slots[j] = *o;
         }
-        slots[k] = (uint32_t)(i + 1);
     }
     crm_free(m->slots);
     m->slots = slots;
@@ -63,22 +88,40 @@ static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
 
 int64_t crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h, int *added)
 {
+    uint64_t k0;
+    uint64_t k1;
+    uint32_t tag = (uint32_t)(h >> 32);
     size_t k;
     int64_t i;
     *added = 0;
     if (m->n_slots == 0 && !strmap_rehash(m, 1024)) {
         return -1;
     }
+    slot_key(s, len, &k0, &k1);
     k = (size_t)h & (m->n_slots - 1);
-    while (m->slots[k] != 0) {
-        int64_t j = (int64_t)m->slots[k] - 1;
-        if (m->hashes[j] == h) {
-            const char *t = m->arena + m->off[j];
+    for (;; k = (k + 1) & (m->n_slots - 1)) {
+        const crm__cdr_slot *sl = &m->slots[k];
+        uint64_t s0;
+        uint64_t s1;
+        if (sl->idx1 == 0) {
+            break;
+        }
+        if (sl->tag != tag) {
+            continue;
+        }
+        memcpy(&s0, sl->key, 8);
+        memcpy(&s1, sl->key + 8, 8);
+        if (s0 == k0 && s1 == k1) {
+            int64_t j = (int64_t)sl->idx1 - 1;
+            const char *t;
+            if (len <= 15) {
+                return j;
+            }
+            t = m->arena + m->off[j];
             if (memcmp(t, s, len) == 0 && t[len] == '\0') {
                 return j;
             }
         }
-        k = (k + 1) & (m->n_slots - 1);
     }
     if (m->n >= INT32_MAX - 1) {
         return -1;
@@ -117,9 +160,12 @@ int64_t crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, ui
     m->off[i] = m->arena_len;
     m->arena_len += len + 1;
     m->hashes[i] = h;
-    m->slots[k] = (uint32_t)(i + 1);
+    m->slots[k].tag = tag;
+    m->slots[k].idx1 = (uint32_t)(i + 1);
+    memcpy(m->slots[k].key, &k0, 8);
+    memcpy(m->slots[k].key + 8, &k1, 8);
     *added = 1;
-    if ((size_t)m->n * 2 > m->n_slots && !strmap_rehash(m, m->n_slots * 2)) {
+    if ((size_t)m->n * 10 > m->n_slots * 7 && !strmap_rehash(m, m->n_slots * 2)) {
         return -1;
     }
     return i;
@@ -142,7 +188,7 @@ static int keyset_grow(crm__cdr_keyset *s)
     for (size_t i = 0; i < s->n_slots; i++) {
         uint64_t key = s->slots[i];
         if (key != UINT64_MAX) {
-            size_t k = (size_t)mix64(key) & (n_slots - 1);
+            size_t k = (size_t)crm__cdr_mix64(key) & (n_slots - 1);
             while (slots[k] != UINT64_MAX) {
                 k = (k + 1) & (n_slots - 1);
             }
@@ -161,7 +207,7 @@ int crm__cdr_keyset_add(crm__cdr_keyset *s, uint64_t key)
     if ((s->n + 1) * 2 > s->n_slots && !keyset_grow(s)) {
         return -1;
     }
-    k = (size_t)mix64(key) & (s->n_slots - 1);
+    k = (size_t)crm__cdr_mix64(key) & (s->n_slots - 1);
     while (s->slots[k] != UINT64_MAX) {
         if (s->slots[k] == key) {
             return 0;
