@@ -67,13 +67,13 @@ CRM_API const char *crm_cdr_feature_name(int32_t j);
 typedef struct crm_cdr_features crm_cdr_features; /* opaque: one row per caller */
 
 typedef struct crm_cdr_summary {
-    int64_t n_records;  /* data rows read */
-    int64_t n_used;     /* inside the date window */
+    int64_t n_records; /* data rows read */
+    int64_t n_used;    /* inside the date window */
     int64_t n_voice, n_sms, n_data;
     int64_t n_customers;
-    int64_t n_callees;  /* distinct callee strings (voice) */
-    int64_t n_pairs;    /* distinct (caller, callee) voice pairs */
-    int64_t first_day;  /* of the records used, days since 1970-01-01; -1 when none */
+    int64_t n_callees; /* distinct callee strings (voice) */
+    int64_t n_pairs;   /* distinct (caller, callee) voice pairs */
+    int64_t first_day; /* of the records used, days since 1970-01-01; -1 when none */
     int64_t last_day;
 } crm_cdr_summary;
 

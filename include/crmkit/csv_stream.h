@@ -52,8 +52,10 @@ CRM_API void crm_csv_block_free(crm_csv_block *b); /* NULL is a no-op */
 /** Fill b with the next whole records of the file (thread-safe). *got is false at the end
  *  of the input. Errors: CRM_EIO (read or gzip error), CRM_EPARSE (a quoted field not
  *  closed before the end), CRM_ELIMIT (a record longer than 1 GiB), CRM_ENOMEM. */
-CRM_API crm_status
-crm_csv_stream_next_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm_error *err);
+CRM_API crm_status crm_csv_stream_next_block(crm_csv_stream *s,
+                                             crm_csv_block *b,
+                                             bool *got,
+                                             crm_error *err);
 
 /** Next record of b (blank lines skipped) into cells[n_cols]; *line receives its first input
  *  line. *got is false at the end of the block. Errors name file, line, column and field:

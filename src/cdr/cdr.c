@@ -24,20 +24,33 @@
 #include "cdr_internal.h"
 #include "core/core_internal.h"
 
-enum { F_CALLER, F_CALLEE, F_START, F_DURATION, F_NETWORK, F_TYPE, F_BYTES, F_CHARGE, N_FIELDS };
-static const char *const field_names[N_FIELDS] = { "caller",  "callee", "start_time",
-                                                   "duration", "network", "type",
-                                                   "bytes",   "charge" };
+enum {
+    F_CALLER,
+    F_CALLEE,
+    F_START,
+    F_DURATION,
+    F_NETWORK,
+    F_TYPE,
+    F_BYTES,
+    F_CHARGE,
+    N_FIELDS
+};
+static const char *const field_names[N_FIELDS] = { "caller",  "callee", "start_time", "duration",
+                                                   "network", "type",   "bytes",      "charge" };
 
 static const char *const feature_names[CRM_CDR_N_FEATURES] = {
-    "calls_onnet",        "calls_offnet",     "minutes_onnet",    "minutes_offnet",
-    "called_parties",     "avg_call_s",       "night_share",      "weekend_share",
-    "sms_count",          "data_sessions",    "data_mb",          "charge_total",
-    "charge_voice",       "charge_sms",       "charge_data",      "charge_voice_share",
-    "charge_sms_share",   "charge_data_share"
+    "calls_onnet",      "calls_offnet",     "minutes_onnet", "minutes_offnet",
+    "called_parties",   "avg_call_s",       "night_share",   "weekend_share",
+    "sms_count",        "data_sessions",    "data_mb",       "charge_total",
+    "charge_voice",     "charge_sms",       "charge_data",   "charge_voice_share",
+    "charge_sms_share", "charge_data_share"
 };
 
-enum { T_VOICE, T_SMS, T_DATA };
+enum {
+    T_VOICE,
+    T_SMS,
+    T_DATA
+};
 
 typedef struct acc {
     int64_t calls[2]; /* on-net, off-net */
@@ -78,9 +91,9 @@ struct job {
 };
 
 struct crm_cdr_features {
-    char *ids;        /* NUL-terminated ids, in order */
-    size_t *id_off;   /* id_off[i] */
-    double *values;   /* n x CRM_CDR_N_FEATURES */
+    char *ids;      /* NUL-terminated ids, in order */
+    size_t *id_off; /* id_off[i] */
+    double *values; /* n x CRM_CDR_N_FEATURES */
     int64_t n;
     crm_cdr_summary sum;
 };
@@ -119,16 +132,12 @@ const char *crm_cdr_feature_name(int32_t j)
 
 /* ---- one record ---- */
 
-static crm_status bad_field(worker *w,
-                            int64_t line,
-                            int f,
-                            const crm_csv_cell *c,
-                            const char *what,
-                            crm_error *err)
+static crm_status
+bad_field(worker *w, int64_t line, int f, const crm_csv_cell *c, const char *what, crm_error *err)
 {
     const job *jb = w->job;
-    crm__error_at(err, CRM_EPARSE, jb->source, line,
-                  jb->cols[f] + 1, "%s \"%.*s\"", what, c->len > 60 ? 60 : (int)c->len, c->s);
+    crm__error_at(err, CRM_EPARSE, jb->source, line, jb->cols[f] + 1, "%s \"%.*s\"", what,
+                  c->len > 60 ? 60 : (int)c->len, c->s);
     crm__error_field(err, field_names[f]);
     return CRM_EPARSE;
 }
@@ -206,8 +215,8 @@ static acc *acc_at(worker *w, int64_t i, int added)
 static acc *caller_acc(worker *w, const crm_csv_cell *c)
 {
     int added;
-    int64_t i = crm__cdr_strmap_intern(&w->callers, c->s, c->len, crm__cdr_hash(c->s, c->len),
-                                       &added);
+    int64_t i =
+        crm__cdr_strmap_intern(&w->callers, c->s, c->len, crm__cdr_hash(c->s, c->len), &added);
     return acc_at(w, i, added);
 }
 
@@ -247,8 +256,8 @@ static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, c
         c[f] = &cell[jb->cols[f]];
     }
     if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &r->day, &r->sec)) {
-        bad_field(w, line, F_START, c[F_START], "bad start time (expected YYYY-MM-DD HH:MM:SS):",
-                  err);
+        bad_field(w, line, F_START, c[F_START],
+                  "bad start time (expected YYYY-MM-DD HH:MM:SS):", err);
         return -1;
     }
     if ((r->type = parse_type(c[F_TYPE])) < 0) {
@@ -270,8 +279,7 @@ static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, c
     }
     r->net = parse_network(c[F_NETWORK]);
     if (r->net < 0 || (r->net == 2 && r->type != T_DATA)) {
-        bad_field(w, line, F_NETWORK, c[F_NETWORK], "bad network (expected onnet or offnet):",
-                  err);
+        bad_field(w, line, F_NETWORK, c[F_NETWORK], "bad network (expected onnet or offnet):", err);
         return -1;
     }
     if (!crm__cdr_parse_count(c[F_BYTES]->s, c[F_BYTES]->len, &r->bytes)) {
@@ -304,15 +312,15 @@ static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, c
 static crm_status resolve(worker *w, parsed *r, crm_error *err)
 {
     int added;
-    r->caller_idx = crm__cdr_strmap_intern(&w->callers, r->caller, r->caller_len, r->caller_hash,
-                                           &added);
+    r->caller_idx =
+        crm__cdr_strmap_intern(&w->callers, r->caller, r->caller_len, r->caller_hash, &added);
     if (acc_at(w, r->caller_idx, added) == NULL) {
         return crm__error_nomem(err);
     }
     __builtin_prefetch(&w->accs[r->caller_idx]);
     if (r->type == T_VOICE) {
-        r->callee_idx = crm__cdr_strmap_intern(&w->callees, r->callee, r->callee_len,
-                                               r->callee_hash, &added);
+        r->callee_idx =
+            crm__cdr_strmap_intern(&w->callees, r->callee, r->callee_len, r->callee_hash, &added);
         if (r->callee_idx < 0) {
             return crm__error_nomem(err);
         }
@@ -405,8 +413,8 @@ static void *work(void *arg)
             }
             n += keep;
             /* a quoted caller or callee may live in the reader's per-row buffer */
-            if (n == BATCH || (keep && (cells[jb->cols[F_CALLER]].quoted ||
-                                        cells[jb->cols[F_CALLEE]].quoted))) {
+            if (n == BATCH ||
+                (keep && (cells[jb->cols[F_CALLER]].quoted || cells[jb->cols[F_CALLEE]].quoted))) {
                 rc = flush(w, batch, n, &w->err);
                 n = 0;
                 if (rc != CRM_OK) {
@@ -420,7 +428,8 @@ static void *work(void *arg)
         if (rc != CRM_OK) {
             w->err_line = w->err.line > 0 ? w->err.line : line;
         } else if (w == w->job->progress_owner &&
-                   !crm_progress_report(jb->progress, "read CDRs", crm_csv_stream_fraction(jb->s))) {
+                   !crm_progress_report(jb->progress, "read CDRs",
+                                        crm_csv_stream_fraction(jb->s))) {
             rc = crm__error_set(&w->err, CRM_ECANCELLED, "cancelled");
         }
     }
@@ -475,8 +484,8 @@ static crm_status merge(worker *dst, worker *src, crm_error *err)
     for (int64_t i = 0; i < src->callees.n; i++) {
         int added;
         const char *t = crm__cdr_strmap_text(&src->callees, i);
-        emap[i] = crm__cdr_strmap_intern(&dst->callees, t, strlen(t), src->callees.hashes[i],
-                                         &added);
+        emap[i] =
+            crm__cdr_strmap_intern(&dst->callees, t, strlen(t), src->callees.hashes[i], &added);
         if (emap[i] < 0) {
             rc = crm__error_nomem(err);
             goto cleanup;
@@ -498,7 +507,8 @@ static crm_status merge(worker *dst, worker *src, crm_error *err)
     dst->sum.n_voice += src->sum.n_voice;
     dst->sum.n_sms += src->sum.n_sms;
     dst->sum.n_data += src->sum.n_data;
-    if (src->sum.first_day >= 0 && (dst->sum.first_day < 0 || src->sum.first_day < dst->sum.first_day)) {
+    if (src->sum.first_day >= 0 &&
+        (dst->sum.first_day < 0 || src->sum.first_day < dst->sum.first_day)) {
         dst->sum.first_day = src->sum.first_day;
     }
     if (src->sum.last_day > dst->sum.last_day) {

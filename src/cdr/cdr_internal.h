@@ -11,9 +11,9 @@
  * in one arena; each slot also holds the first 15 bytes of its key and the key's length, so
  * that a lookup of a short key (ids, phone numbers) touches one cache line. */
 typedef struct crm__cdr_slot {
-    uint32_t tag;   /* high half of the hash */
-    uint32_t idx1;  /* index + 1; 0 = empty */
-    char key[16];   /* key[0..15) zero-padded, key[15] = length (0xFF: longer than 15) */
+    uint32_t tag;  /* high half of the hash */
+    uint32_t idx1; /* index + 1; 0 = empty */
+    char key[16];  /* key[0..15) zero-padded, key[15] = length (0xFF: longer than 15) */
 } crm__cdr_slot;
 
 typedef struct crm__cdr_strmap {
@@ -32,7 +32,8 @@ void crm__cdr_strmap_fini(crm__cdr_strmap *m);
 uint64_t crm__cdr_hash(const char *s, size_t len);
 /* Index of s[0..len) with hash h, inserting it when new (*added = 1). -1 when out of memory
  * or past 2^31 - 2 strings. */
-int64_t crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h, int *added);
+int64_t
+crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h, int *added);
 static inline void crm__cdr_strmap_prefetch(const crm__cdr_strmap *m, uint64_t h)
 {
     if (m->n_slots > 0) {

@@ -86,7 +86,8 @@ static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
     return 1;
 }
 
-int64_t crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h, int *added)
+int64_t
+crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h, int *added)
 {
     uint64_t k0;
     uint64_t k1;

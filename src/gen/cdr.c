@@ -25,15 +25,21 @@
 #include "core/core_internal.h"
 #include "gen_internal.h"
 
-#define CDR_BLOCK   CRM__GEN_BLOCK
-#define DAY0        19723 /* 2024-01-01, days since 1970-01-01 (a Monday) */
-#define SALT_TASK   UINT64_C(0xCD4A11D37E5E0001)
-#define SALT_PROF   UINT64_C(0xCD4A11D37E5E0002)
-#define SALT_CONT   UINT64_C(0xCD4A11D37E5E0003)
-#define GZIP_LEVEL  1
-#define N_TYPES     CRM_GEN_N_CUSTOMER_TYPES
+#define CDR_BLOCK  CRM__GEN_BLOCK
+#define DAY0       19723 /* 2024-01-01, days since 1970-01-01 (a Monday) */
+#define SALT_TASK  UINT64_C(0xCD4A11D37E5E0001)
+#define SALT_PROF  UINT64_C(0xCD4A11D37E5E0002)
+#define SALT_CONT  UINT64_C(0xCD4A11D37E5E0003)
+#define GZIP_LEVEL 1
+#define N_TYPES    CRM_GEN_N_CUSTOMER_TYPES
 
-enum { K_ON, K_OFF, K_SMS, K_DATA, N_KINDS };
+enum {
+    K_ON,
+    K_OFF,
+    K_SMS,
+    K_DATA,
+    N_KINDS
+};
 
 /* By latent type (heavy_data, voice_centric, low_value_prepaid, premium_postpaid,
  * young_social, dormant). */
@@ -118,7 +124,8 @@ static uint64_t mix(uint64_t x)
 
 /* ---- profiles ---- */
 
-static void make_profile(const crm_gen_cdr_params *p, int64_t i, const crm__gen_truth *g, profile *pr)
+static void
+make_profile(const crm_gen_cdr_params *p, int64_t i, const crm__gen_truth *g, profile *pr)
 {
     crm_rng rng;
     double minutes = g->onnet_min + g->offnet_min;
@@ -151,7 +158,8 @@ static void make_profile(const crm_gen_cdr_params *p, int64_t i, const crm__gen_
     }
 }
 
-static crm_status make_profiles(const crm_gen_cdr_params *p, int n_threads, profile *prof, crm_error *err)
+static crm_status
+make_profiles(const crm_gen_cdr_params *p, int n_threads, profile *prof, crm_error *err)
 {
     int64_t n = p->n_customers;
     int64_t n_blocks = (n + CDR_BLOCK - 1) / CDR_BLOCK;
@@ -317,7 +325,8 @@ static void day_text(int32_t d, char *buf, size_t size)
 /* The callee of contact k of customer i: another customer (on-net) or an outside number. */
 static char *put_callee(char *o, const crm_gen_cdr_params *p, int64_t i, int on, int32_t k)
 {
-    uint64_t h = mix(p->seed ^ SALT_CONT ^ mix(((uint64_t)i << 21) ^ ((uint64_t)k << 1) ^ (uint64_t)on));
+    uint64_t h =
+        mix(p->seed ^ SALT_CONT ^ mix(((uint64_t)i << 21) ^ ((uint64_t)k << 1) ^ (uint64_t)on));
     if (on) {
         int64_t n = p->n_customers;
         int64_t j = n > 1 ? (i + 1 + (int64_t)(h % (uint64_t)(n - 1))) % n : i;
@@ -343,9 +352,11 @@ static char *put_charge(char *o, int64_t c)
     return o;
 }
 
-static int format_chunk(const crm_gen_cdr_params *p, const profile *prof, int64_t first, int32_t day, chunk *c)
+static int
+format_chunk(const crm_gen_cdr_params *p, const profile *prof, int64_t first, int32_t day, chunk *c)
 {
-    static const char *const kinds[N_KINDS] = { ",onnet,voice,", ",offnet,voice,", ",sms,", ",,data," };
+    static const char *const kinds[N_KINDS] = { ",onnet,voice,", ",offnet,voice,", ",sms,",
+                                                ",,data," };
     char date[48];
     size_t need = c->n_recs * 96 + 1;
     char *o;
@@ -424,7 +435,8 @@ static int compress_chunk(const char *text, size_t len, chunk *c)
     return zrc == Z_STREAM_END;
 }
 
-static void run_task(const crm_gen_cdr_params *p, const profile *prof, int64_t task, int gz, chunk *c)
+static void
+run_task(const crm_gen_cdr_params *p, const profile *prof, int64_t task, int gz, chunk *c)
 {
     int64_t n_blocks = (p->n_customers + CDR_BLOCK - 1) / CDR_BLOCK;
     int32_t day = (int32_t)(task / n_blocks);
@@ -471,7 +483,8 @@ static void run_task(const crm_gen_cdr_params *p, const profile *prof, int64_t t
                     double u = crm_rng_uniform(&rng);
                     r.bytes = (int64_t)floor(-pr->mean_bytes * log(1.0 - u));
                     r.dur = (int32_t)floor(-600.0 * log(1.0 - crm_rng_uniform(&rng))) + 1;
-                    r.charge = (int64_t)floor((double)r.bytes * (double)rate_mb[pr->plan] / 1048576.0 + 0.5);
+                    r.charge = (int64_t)floor(
+                        (double)r.bytes * (double)rate_mb[pr->plan] / 1048576.0 + 0.5);
                     c->sum.n_data++;
                 }
                 if (!push_rec(c, &r)) {

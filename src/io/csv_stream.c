@@ -218,7 +218,8 @@ crm_status crm_csv_stream_next_block(crm_csv_stream *s, crm_csv_block *b, bool *
 static int skip_blank(crm_csv_block *b)
 {
     const char *end = b->buf + b->len;
-    while (b->p < end && (*b->p == '\n' || (*b->p == '\r' && (b->p + 1 == end || b->p[1] == '\n')))) {
+    while (b->p < end &&
+           (*b->p == '\n' || (*b->p == '\r' && (b->p + 1 == end || b->p[1] == '\n')))) {
         if (*b->p == '\n') {
             b->line++;
         }

@@ -86,9 +86,8 @@ static void write_random(const char *path, int n, uint64_t seed, int from, int t
         caller_text(c, caller, sizeof caller);
         if (type == 2) {
             fprintf(fp, "%s,,2024-01-%02d %02d:%02d:%02d,%lld,,data,%lld,%lld.%06lld%s\n", caller,
-                    day + 1, sec / 3600, sec / 60 % 60, sec % 60, (long long)dur,
-                    (long long)bytes, (long long)(charge / 1000000),
-                    (long long)(charge % 1000000), crlf ? "\r" : "");
+                    day + 1, sec / 3600, sec / 60 % 60, sec % 60, (long long)dur, (long long)bytes,
+                    (long long)(charge / 1000000), (long long)(charge % 1000000), crlf ? "\r" : "");
         } else {
             fprintf(fp, "%s,K%04d,2024-01-%02dT%02d:%02d:%02d,%lld,%s,%s,0,%lld.%06lld%s\n", caller,
                     callee, day + 1, sec / 3600, sec / 60 % 60, sec % 60, (long long)dur, nets[net],
@@ -273,7 +272,8 @@ static void test_hand_checked(void **state)
             2, 1, 2.5, 61.0 / 60, 2, 211.0 / 3, 1.0 / 3, 1.0 / 3, 0, 0, 0, 0.25, 0.25, 0, 0, 1, 0, 0
         };
         static const double b[CRM_CDR_N_FEATURES] = {
-            0, 0, 0, 0, 0, 0, 0.5, 0.5, 1, 1, 3, 0.053, 0, 0.05, 0.003, 0, 0.05 / 0.053, 0.003 / 0.053
+            0, 0, 0,     0, 0,    0,     0.5, 0.5,          1,
+            1, 3, 0.053, 0, 0.05, 0.003, 0,   0.05 / 0.053, 0.003 / 0.053
         };
         for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
             crm_assert_close(crm_cdr_features_value(f, 0, j), a[j], 1e-12, 1e-12);
@@ -502,7 +502,9 @@ static double corr(const double *x, const double *y, int n)
 /* 30 days of CDRs add up to about each customer's row of `gen customers` (same seed). */
 static void test_gen_consistent_with_customers(void **state)
 {
-    enum { N = 1500 };
+    enum {
+        N = 1500
+    };
     static const char *const pairs[4][2] = { { "voice_onnet_min", "minutes_onnet" },
                                              { "voice_offnet_min", "minutes_offnet" },
                                              { "sms_count", "sms_count" },

@@ -13,25 +13,24 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: crmkit cdr CDR.csv[.gz] -o FEATURES.csv [--from DATE] [--to DATE]\n"
-            "                  [--threads N] [--json] [--quiet]\n\n"
-            "Read call detail records once (columns caller, callee, start_time, duration,\n"
-            "network, type, bytes, charge, as `crmkit gen cdr` writes) and write one row of\n"
-            "behaviour features per caller, sorted by id: calls and minutes on-net and\n"
-            "off-net, distinct called parties, average call length, night (22:00-06:00) and\n"
-            "weekend shares, SMS and data counts and volume, charges by type and their\n"
-            "shares. Memory grows with the customers and their contacts, not the records.\n"
-            "The output feeds `crmkit segment` directly.\n\n"
-            "options:\n"
-            "  -o, --output FILE     where to write the features CSV (\"-\" = standard\n"
-            "                        output); required\n"
-            "  --from DATE           first day kept (YYYY-MM-DD, by start time)\n"
-            "  --to DATE             last day kept (YYYY-MM-DD, included)\n"
-            "  --threads N           reading threads (default 2; the result never changes)\n"
-            "  --json                print a JSON summary on standard output\n"
-            "  --quiet               no progress bar\n"
-            "  -h, --help            this text\n");
+    fprintf(fp, "usage: crmkit cdr CDR.csv[.gz] -o FEATURES.csv [--from DATE] [--to DATE]\n"
+                "                  [--threads N] [--json] [--quiet]\n\n"
+                "Read call detail records once (columns caller, callee, start_time, duration,\n"
+                "network, type, bytes, charge, as `crmkit gen cdr` writes) and write one row of\n"
+                "behaviour features per caller, sorted by id: calls and minutes on-net and\n"
+                "off-net, distinct called parties, average call length, night (22:00-06:00) and\n"
+                "weekend shares, SMS and data counts and volume, charges by type and their\n"
+                "shares. Memory grows with the customers and their contacts, not the records.\n"
+                "The output feeds `crmkit segment` directly.\n\n"
+                "options:\n"
+                "  -o, --output FILE     where to write the features CSV (\"-\" = standard\n"
+                "                        output); required\n"
+                "  --from DATE           first day kept (YYYY-MM-DD, by start time)\n"
+                "  --to DATE             last day kept (YYYY-MM-DD, included)\n"
+                "  --threads N           reading threads (default 2; the result never changes)\n"
+                "  --json                print a JSON summary on standard output\n"
+                "  --quiet               no progress bar\n"
+                "  -h, --help            this text\n");
 }
 
 static double wall_seconds(void)
@@ -166,8 +165,8 @@ int cmd_cdr(int argc, char **argv)
             *(k == 0 ? &p.has_from : &p.has_to) = true;
         } else if (k == 2) {
             if (!cli_parse_int(v, 1, 256, &iv)) {
-                return cli_usage_error(KIND, "--threads needs a whole number in [1, 256], got \"%s\"",
-                                       v);
+                return cli_usage_error(KIND,
+                                       "--threads needs a whole number in [1, 256], got \"%s\"", v);
             }
             p.n_threads = (int32_t)iv;
         } else {

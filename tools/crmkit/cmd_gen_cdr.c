@@ -105,8 +105,8 @@ int cmd_gen_cdr(int argc, char **argv)
             p.seed = (uint64_t)iv;
         } else if (k == 4) {
             if (!cli_parse_int(v, 1, 1024, &iv)) {
-                return cli_usage_error(KIND, "--threads needs a whole number in [1, 1024], got \"%s\"",
-                                       v);
+                return cli_usage_error(
+                    KIND, "--threads needs a whole number in [1, 1024], got \"%s\"", v);
             }
             p.n_threads = (int32_t)iv;
         } else {
@@ -125,7 +125,8 @@ int cmd_gen_cdr(int argc, char **argv)
     cli_progress_done(&bar);
     if (rc != CRM_OK) {
         char line[1024];
-        fprintf(stderr, "crmkit " KIND ": %s\n", crm_error_format(&err, line, (int32_t)sizeof line));
+        fprintf(stderr, "crmkit " KIND ": %s\n",
+                crm_error_format(&err, line, (int32_t)sizeof line));
         return cli_exit_code(err.code);
     }
     if (json) {
