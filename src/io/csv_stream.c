@@ -156,7 +156,9 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
     if (!reserve(&b->buf, &b->cap, s->carry_len + want + 1)) {
         return crm__error_nomem(err);
     }
-    memcpy(b->buf, s->carry, s->carry_len);
+    if (s->carry_len > 0) {
+        memcpy(b->buf, s->carry, s->carry_len);
+    }
     b->len = s->carry_len;
     for (;;) {
         rc = fill(s, b->buf, &b->len, b->cap - 1 - b->len, err);
