@@ -52,16 +52,20 @@ enum {
     T_DATA
 };
 
+/* Seconds, bytes and charges are summed in 128 bits: a field may hold up to 18 digits, and
+ * no input, however large or hostile, can overflow the sums (2^63 records of 10^18 each). */
+__extension__ typedef __int128 wide;
+
 typedef struct acc {
     int64_t calls[2]; /* on-net, off-net */
-    int64_t sec[2];
     int64_t sms;
     int64_t data;
-    int64_t bytes;
     int64_t events;
     int64_t night;
     int64_t weekend;
-    int64_t charge[3]; /* voice, sms, data, in 1e-6 */
+    wide sec[2];
+    wide bytes;
+    wide charge[3]; /* voice, sms, data, in 1e-6 */
 } acc;
 
 typedef struct job job;
@@ -530,7 +534,7 @@ static int cmp_id(const void *a, const void *b)
     return strcmp(((const id_ref *)a)->id, ((const id_ref *)b)->id);
 }
 
-static double share(int64_t part, int64_t total)
+static double share(wide part, wide total)
 {
     return total > 0 ? (double)part / (double)total : 0.0;
 }
@@ -538,7 +542,7 @@ static double share(int64_t part, int64_t total)
 static void feature_row(const acc *a, int64_t parties, double *v)
 {
     int64_t calls = a->calls[0] + a->calls[1];
-    int64_t total = a->charge[0] + a->charge[1] + a->charge[2];
+    wide total = a->charge[0] + a->charge[1] + a->charge[2];
     v[0] = (double)a->calls[0];
     v[1] = (double)a->calls[1];
     v[2] = (double)a->sec[0] / 60.0;
