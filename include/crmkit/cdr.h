@@ -79,8 +79,9 @@ typedef struct crm_cdr_summary {
 
 /** Read the CDR file at path ("-" = standard input; gzip detected) once into per-customer
  *  features. Errors name file, line, column and field: CRM_ENOTFOUND (no file, or a
- *  required column missing from the header), CRM_EIO, CRM_EPARSE (a bad timestamp, number,
- *  type or network; a ragged row), CRM_EDATA (no records in the window), CRM_ENOMEM,
+ *  required column missing from the header), CRM_EIO (a read failed), CRM_EPARSE (a bad
+ *  timestamp, number, type or network; a ragged row; bad quoting; damaged gzip data),
+ *  CRM_ELIMIT (a field over 1 MiB), CRM_EDATA (no records in the window), CRM_ENOMEM,
  *  CRM_ECANCELLED. */
 CRM_API crm_status crm_cdr_aggregate(const char *path,
                                      const crm_cdr_params *p,

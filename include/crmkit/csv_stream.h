@@ -50,8 +50,8 @@ CRM_API crm_status crm_csv_block_new(crm_csv_block **out, crm_error *err);
 CRM_API void crm_csv_block_free(crm_csv_block *b); /* NULL is a no-op */
 
 /** Fill b with the next whole records of the file (thread-safe). *got is false at the end
- *  of the input. Errors: CRM_EIO (read or gzip error), CRM_EPARSE (a quoted field not
- *  closed before the end), CRM_ELIMIT (a record longer than 1 GiB), CRM_ENOMEM. */
+ *  of the input. Errors: CRM_EIO (a read failed), CRM_EPARSE (truncated or corrupt gzip
+ *  data), CRM_ELIMIT (a record longer than 1 GiB), CRM_ENOMEM. */
 CRM_API crm_status crm_csv_stream_next_block(crm_csv_stream *s,
                                              crm_csv_block *b,
                                              bool *got,

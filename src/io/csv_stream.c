@@ -61,7 +61,7 @@ static crm_status read_error(crm_csv_stream *s, crm_error *err)
     if (zerr == Z_ERRNO) {
         return crm__error_at(err, CRM_EIO, s->source, 0, 0, "read failed: %s", strerror(errno));
     }
-    return crm__error_at(err, CRM_EIO, s->source, 0, 0, "gzip data is %s",
+    return crm__error_at(err, CRM_EPARSE, s->source, 0, 0, "gzip data is %s",
                          zerr == Z_BUF_ERROR ? "truncated" : (msg != NULL ? msg : "corrupt"));
 }
 
