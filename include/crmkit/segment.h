@@ -158,4 +158,11 @@ CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage
 /** Source (file) the model was fitted on; borrowed, "" if unknown. */
 CRM_API const char *crm_segmenter_source(const crm_segmenter *seg);
 
+/** Rename the segments (n == k names in label order, copied; see crm_profile_set_names).
+ *  Errors: CRM_EINVAL, CRM_ENOMEM. */
+CRM_API crm_status crm_segmenter_set_names(crm_segmenter *seg,
+                                           const char *const *names,
+                                           int32_t n,
+                                           crm_error *err);
+
 #endif
