@@ -9,16 +9,16 @@
  *   type        voice, sms or data
  *   bytes       a whole number >= 0 (empty = 0)
  *   charge      a decimal number >= 0 (empty = 0), summed exactly to 1e-6
- * as `crmkit gen cdr` writes. The file is read once, in blocks, by n_threads threads; each
- * thread sums its records into its own table of customers (integer sums) and its own set of
- * (caller, callee) pairs, and the tables are merged at the end, so the features do not depend
- * on the number of threads or on the order of the records.
+ * as `crmkit gen cdr` writes. The file is read once, in blocks: n_threads - 1 threads split
+ * and check the records while the calling thread sums them (integer sums) into one table of
+ * customers and one set of (caller, callee) pairs, so the features do not depend on the
+ * number of threads or on the order of the records.
  *
  * Memory: one accumulator per customer (caller), one interned string per distinct callee, and
  * one 8-byte entry per distinct (caller, callee) voice pair (the exact count of called
  * parties); none of these grows with the number of records once the population and its
- * contacts have been seen. The records themselves are never kept (two 4 MiB blocks per
- * thread).
+ * contacts have been seen. The records themselves are never kept (a few 4 MiB blocks and
+ * their checked records in flight).
  *
  * Thread safety: the functions keep no state; a crm_cdr_features is read-only once made. */
 #ifndef CRMKIT_CDR_H
@@ -38,7 +38,7 @@ typedef struct crm_cdr_params { /* transparent; start from _params_default() */
     bool has_to;
     int64_t from_day;
     int64_t to_day;
-    int32_t n_threads; /* reading threads; 0 = 2; never changes the result */
+    int32_t n_threads; /* threads; 0 = 2; never changes the result */
 } crm_cdr_params;
 
 CRM_API crm_cdr_params crm_cdr_params_default(void);

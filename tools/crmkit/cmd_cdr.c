@@ -27,7 +27,7 @@ static void usage(FILE *fp)
                 "                        output); required\n"
                 "  --from DATE           first day kept (YYYY-MM-DD, by start time)\n"
                 "  --to DATE             last day kept (YYYY-MM-DD, included)\n"
-                "  --threads N           reading threads (default 2; the result never changes)\n"
+                "  --threads N           threads (default 2; the result never changes)\n"
                 "  --json                print a JSON summary on standard output\n"
                 "  --quiet               no progress bar\n"
                 "  -h, --help            this text\n");
