@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,9 +34,9 @@ struct crm_csv_stream {
     char *carry;   /* bytes read after the last cut */
     size_t carry_len;
     size_t carry_cap;
-    int64_t next_line; /* input line of carry[0] */
-    int64_t size;      /* file size in bytes, 0 when unknown */
-    int64_t offset;    /* input bytes consumed so far */
+    int64_t next_line;   /* input line of carry[0] */
+    int64_t size;        /* file size in bytes, 0 when unknown */
+    atomic_llong offset; /* input bytes consumed so far (read by _fraction unlocked) */
     int eof;
     crm_status rc; /* a sticky read error */
     crm_error err;
@@ -86,7 +87,7 @@ static crm_status fill(crm_csv_stream *s, char *dst, size_t *len, size_t want, c
         *len += (size_t)n;
         want -= (size_t)n;
     }
-    s->offset = (int64_t)gzoffset(s->gz);
+    atomic_store_explicit(&s->offset, (long long)gzoffset(s->gz), memory_order_relaxed);
     return CRM_OK;
 }
 
@@ -489,6 +490,6 @@ double crm_csv_stream_fraction(const crm_csv_stream *s)
     if (s->size <= 0) {
         return 0.0;
     }
-    f = (double)s->offset / (double)s->size;
+    f = (double)atomic_load_explicit(&s->offset, memory_order_relaxed) / (double)s->size;
     return f > 1.0 ? 1.0 : f;
 }
