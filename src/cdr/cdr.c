@@ -663,34 +663,37 @@ static void table_main(worker *w)
 /* Run the pipeline with ws[0] summing and ws[1 .. n_threads - 1] checking. */
 static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error *err)
 {
-    pipe_t pp;
+    pipe_t *pp = crm_calloc(1, sizeof *pp);
     pthread_t *th = crm_calloc((size_t)n_threads, sizeof *th);
     int32_t n_started = 0;
     crm_status rc = CRM_OK;
-    memset(&pp, 0, sizeof pp);
-    pp.n_parsers = n_threads - 1;
-    pp.n_slots = 2 * pp.n_parsers + 1;
-    pp.slots = crm_calloc((size_t)pp.n_slots, sizeof *pp.slots);
-    pp.free_list = crm_calloc((size_t)pp.n_slots, sizeof *pp.free_list);
-    pp.full = crm_calloc((size_t)pp.n_slots, sizeof *pp.full);
-    if (th == NULL || pp.slots == NULL || pp.free_list == NULL || pp.full == NULL) {
+    if (pp == NULL) {
+        crm_free(th);
+        return crm__error_nomem(err);
+    }
+    pp->n_parsers = n_threads - 1;
+    pp->n_slots = 2 * pp->n_parsers + 1;
+    pp->slots = crm_calloc((size_t)pp->n_slots, sizeof *pp->slots);
+    pp->free_list = crm_calloc((size_t)pp->n_slots, sizeof *pp->free_list);
+    pp->full = crm_calloc((size_t)pp->n_slots, sizeof *pp->full);
+    if (th == NULL || pp->slots == NULL || pp->free_list == NULL || pp->full == NULL) {
         rc = crm__error_nomem(err);
     }
-    for (int k = 0; rc == CRM_OK && k < pp.n_slots; k++) {
-        rc = crm_csv_block_new(&pp.slots[k].b, err);
-        pp.free_list[pp.n_free++] = k;
+    for (int k = 0; rc == CRM_OK && k < pp->n_slots; k++) {
+        rc = crm_csv_block_new(&pp->slots[k].b, err);
+        pp->free_list[pp->n_free++] = k;
     }
     if (rc == CRM_OK) {
-        pthread_mutex_init(&pp.mu, NULL);
-        pthread_cond_init(&pp.cv, NULL);
-        jb->pipe = &pp;
+        pthread_mutex_init(&pp->mu, NULL);
+        pthread_cond_init(&pp->cv, NULL);
+        jb->pipe = pp;
         for (int32_t t = 1; t < n_threads; t++) {
             if (pthread_create(&th[t], NULL, parse_main, &ws[t]) != 0) {
                 break;
             }
             n_started = t;
         }
-        pp.n_parsers = n_started; /* fewer threads: the same result */
+        pp->n_parsers = n_started; /* fewer threads: the same result */
         if (n_started == 0) {
             jb->pipe = NULL;
             work(&ws[0]);
@@ -700,21 +703,22 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
         for (int32_t t = 1; t <= n_started; t++) {
             pthread_join(th[t], NULL);
         }
-        pthread_mutex_destroy(&pp.mu);
-        pthread_cond_destroy(&pp.cv);
+        pthread_mutex_destroy(&pp->mu);
+        pthread_cond_destroy(&pp->cv);
         jb->pipe = NULL;
         for (int32_t t = 1; t <= n_started; t++) {
             ws[0].sum.n_records += ws[t].sum.n_records;
         }
     }
-    for (int k = 0; pp.slots != NULL && k < pp.n_slots; k++) {
-        crm_csv_block_free(pp.slots[k].b);
-        crm_free(pp.slots[k].recs);
-        crm_free(pp.slots[k].text);
+    for (int k = 0; pp->slots != NULL && k < pp->n_slots; k++) {
+        crm_csv_block_free(pp->slots[k].b);
+        crm_free(pp->slots[k].recs);
+        crm_free(pp->slots[k].text);
     }
-    crm_free(pp.slots);
-    crm_free(pp.free_list);
-    crm_free(pp.full);
+    crm_free(pp->slots);
+    crm_free(pp->free_list);
+    crm_free(pp->full);
+    crm_free(pp);
     crm_free(th);
     return rc;
 }
