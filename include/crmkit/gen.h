@@ -102,4 +102,43 @@ CRM_API const char *crm_gen_vas_describe(const char *code);
 /** Write the catalogue as CSV (pr_code,name,category,price) atomically to path. */
 CRM_API crm_status crm_gen_vas_write_catalogue(const char *path, crm_error *err);
 
+/* ---- call detail records ------------------------------------------------------------------
+ *
+ * CDRs of the customers of crm_gen_customers with the same seed and number of rows: callers
+ * are their subscriber ids, and each customer's hidden type, plan and true (noise-free) usage
+ * drive its records: voice calls on-net and off-net at the rates of its monthly minutes, SMS,
+ * data sessions carrying its monthly megabytes, calls to a fixed list of contacts as long as
+ * its called_parties (on-net contacts are other customers), a night share and a weekend
+ * preference by type, charges at its plan's tariff, and churners falling silent part way.
+ * Over 30 days the records add up to about the customer table's usage columns.
+ *
+ * Columns: caller, callee, start_time (YYYY-MM-DD HH:MM:SS from 2024-01-01), duration (s),
+ * network (onnet/offnet; empty for data), type (voice/sms/data), bytes, charge (4
+ * decimals). Records come day by day; within a day, by blocks of 4096 customers, each block
+ * in time order. Output is written as it is made (memory grows with the customers, not the
+ * records), gzip-compressed when the path ends in ".gz" (one gzip member per block and day,
+ * as pigz does), and is the same for the same params whatever the number of threads. */
+
+typedef struct crm_gen_cdr_params { /* transparent; start from _params_default() */
+    int64_t n_customers;            /* subscribers, ids as `crmkit gen customers`; 1000 */
+    uint64_t seed;                  /* 42 */
+    int32_t days;                   /* days from 2024-01-01; 30 */
+    int32_t n_threads;              /* 0 = OpenMP default; never changes the output */
+} crm_gen_cdr_params;
+
+typedef struct crm_gen_cdr_summary {
+    int64_t n_records, n_voice, n_sms, n_data;
+} crm_gen_cdr_summary;
+
+CRM_API crm_gen_cdr_params crm_gen_cdr_params_default(void);
+CRM_API crm_status crm_gen_cdr_params_check(const crm_gen_cdr_params *p, crm_error *err);
+
+/** Write the records as CSV (header row) atomically to path ("-" = stdout); summary may be
+ *  NULL. Errors: CRM_EINVAL, CRM_EIO, CRM_ENOMEM, CRM_ECANCELLED. */
+CRM_API crm_status crm_gen_cdr(const crm_gen_cdr_params *p,
+                               const char *path,
+                               const crm_progress *progress,
+                               crm_gen_cdr_summary *summary,
+                               crm_error *err);
+
 #endif

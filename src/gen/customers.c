@@ -18,8 +18,9 @@
 #include <crmkit/rng.h>
 
 #include "core/core_internal.h"
+#include "gen_internal.h"
 
-#define GEN_BLOCK 4096
+#define GEN_BLOCK CRM__GEN_BLOCK
 #define N_TYPES   CRM_GEN_N_CUSTOMER_TYPES
 #define N_REGIONS 8
 
@@ -233,17 +234,13 @@ typedef struct gen_out {
     int32_t *plan;
 } gen_out;
 
-/* One subscriber's true attributes, then churn, then noise. */
-static void gen_row(crm_rng *rng,
-                    crm_rng *noise,
-                    const crm_gen_customers_params *p,
-                    const gen_out *o,
-                    int64_t i)
+/* One subscriber's true attributes and churn into v[N_NUM]; its type, region and plan. Draws
+ * from rng only, so that the CDR generator can replay a block's rows without the noise. */
+static void true_row(crm_rng *rng, double *v, int *type_out, int *region_out, int *plan_out)
 {
     static const double rate_on[3] = { 0.030, 0.015, 0.020 };
     static const double rate_off[3] = { 0.080, 0.050, 0.060 };
     static const double rate_sms[3] = { 0.050, 0.030, 0.040 };
-    double v[N_NUM];
     double w[N_REGIONS];
     double share[N_TYPES];
     const type_spec *ts;
@@ -263,10 +260,10 @@ static void gen_row(crm_rng *rng,
     for (int r = 0; r < N_REGIONS; r++) {
         w[r] = region_base[r] * ts->region_tilt[r];
     }
-    o->region[i] = pick(rng, w, N_REGIONS);
+    *region_out = pick(rng, w, N_REGIONS);
     plan = pick(rng, ts->plan, 3);
-    o->plan[i] = plan;
-    o->type[i] = t;
+    *plan_out = plan;
+    *type_out = t;
     v[C_TENURE] = floor(lognormal(rng, ts->tenure, 0.7));
     v[C_TENURE] = v[C_TENURE] < 1 ? 1 : (v[C_TENURE] > 7300 ? 7300 : v[C_TENURE]);
     v[C_DOWN] = lognormal(rng, ts->down, 0.6);
@@ -310,6 +307,23 @@ static void gen_row(crm_rng *rng,
             (plan == 0 ? 0.35 : (plan == 1 ? -0.45 : 0.0)) + 0.30 * log((v[C_BILL] + 5.0) / 30.0) -
             0.12 * log1p(gb);
     v[C_CHURN] = crm_rng_uniform(rng) < 1.0 / (1.0 + exp(-logit)) ? 1.0 : 0.0;
+}
+
+/* One subscriber's true attributes, then churn, then noise. */
+static void gen_row(crm_rng *rng,
+                    crm_rng *noise,
+                    const crm_gen_customers_params *p,
+                    const gen_out *o,
+                    int64_t i)
+{
+    double v[N_NUM];
+    int t;
+    int region;
+    int plan;
+    true_row(rng, v, &t, &region, &plan);
+    o->region[i] = region;
+    o->plan[i] = plan;
+    o->type[i] = t;
     /* Noise, from its own stream so that the true values do not depend on the rates. */
     if (crm_rng_uniform(noise) < p->outlier_rate) {
         static const int usage[6] = { C_UP, C_DOWN, C_ONNET, C_OFFNET, C_SMS, C_PARTIES };
@@ -437,4 +451,33 @@ cleanup:
     crm_free(o.region);
     crm_free(o.plan);
     return rc;
+}
+
+void crm__gen_customers_truth(uint64_t seed, int64_t first, int64_t n, crm__gen_truth *out)
+{
+    int64_t end = first + n;
+    for (int64_t b = first / GEN_BLOCK; b * GEN_BLOCK < end; b++) {
+        crm_rng rng;
+        int64_t stop = (b + 1) * GEN_BLOCK < end ? (b + 1) * GEN_BLOCK : end;
+        crm_rng_seed_stream(&rng, seed, (uint64_t)b);
+        for (int64_t i = b * GEN_BLOCK; i < stop; i++) {
+            double v[N_NUM];
+            int t;
+            int region;
+            int plan;
+            true_row(&rng, v, &t, &region, &plan);
+            if (i >= first) {
+                crm__gen_truth *g = &out[i - first];
+                g->type = t;
+                g->plan = plan;
+                g->onnet_min = v[C_ONNET];
+                g->offnet_min = v[C_OFFNET];
+                g->sms = v[C_SMS];
+                g->parties = v[C_PARTIES];
+                g->down_mb = v[C_DOWN];
+                g->up_mb = v[C_UP];
+                g->churn = v[C_CHURN] > 0.5;
+            }
+        }
+    }
 }

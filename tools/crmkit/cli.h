@@ -24,6 +24,7 @@
 typedef int (*cli_command_fn)(int argc, char **argv);
 
 int cmd_gen(int argc, char **argv);
+int cmd_cdr(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_assign(int argc, char **argv);
 int cmd_validity(int argc, char **argv);

@@ -1,5 +1,5 @@
 /* cmd_gen.c: `crmkit gen <kind>`: synthetic telecom data. Each kind is one entry of the
- * table below with its own option parser and --help, so new kinds (vas baskets, CDRs) are
+ * table below with its own option parser and --help, so new kinds (VAS logs, CDRs) are
  * added without touching the others. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "cli.h"
 
 int cmd_gen_vas(int argc, char **argv); /* cmd_gen_vas.c */
+int cmd_gen_cdr(int argc, char **argv); /* cmd_gen_cdr.c */
 
 static double wall_seconds(void)
 {
@@ -202,6 +203,7 @@ static const struct {
 } kinds[] = {
     { "customers", gen_customers, "a customer table (CSV) with usage, bills, plan and churn" },
     { "vas", cmd_gen_vas, "a VAS transaction log (CSV) whose bundles differ by segment" },
+    { "cdr", cmd_gen_cdr, "call detail records (CSV) of the customers of the same seed" },
 };
 
 static void gen_usage(FILE *fp)

@@ -16,7 +16,8 @@ static const struct {
     cli_command_fn fn;
     const char *summary;
 } commands[] = {
-    { "gen", cmd_gen, "generate synthetic telecom data (customers, vas)" },
+    { "gen", cmd_gen, "generate synthetic telecom data (customers, vas, cdr)" },
+    { "cdr", cmd_cdr, "turn call detail records into per-customer features" },
     { "segment", cmd_segment,
       "clean a customer table and find segments (k-means, X-means, elbow)" },
     { "assign", cmd_assign, "place new customers into the segments of a model" },

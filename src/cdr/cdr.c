@@ -1,0 +1,1026 @@
+/* cdr.c: call detail records into per-customer features in one pass (crmkit/cdr.h).
+ *
+ * Every record is checked (fields parsed, window applied) and summed into one state: a string
+ * table of callers with an accumulator each (counts; seconds, bytes and charges in 1e-6 units
+ * as 128-bit integers), a string table of callees and a set of (caller index, callee index)
+ * voice pairs; at the end the distinct callees of each caller are counted from the pair set
+ * and the callers sorted by id. With one thread one loop does both; with n_threads >= 2,
+ * n_threads - 1 threads take blocks of whole records from the shared crm_csv_stream and check
+ * them into slots, and the calling thread sums the slots (see the pipeline below). Integer
+ * sums and a set do not depend on the order of the records, so the result is the same for
+ * any number of threads. The first bad record in file order is reported: threads stop taking
+ * blocks after an error, every block before it has been taken already, and the error with
+ * the lowest line wins.
+ *
+ * The tables are far larger than the caches, so a record costs mostly memory latency: records
+ * are summed 32 at a time (prefetching their caller and callee slots), looked up (prefetching
+ * the accumulator and the pair's slot), then summed. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/cdr.h>
+#include <crmkit/csv_stream.h>
+#include <crmkit/outfile.h>
+
+#include "cdr_internal.h"
+#include "core/core_internal.h"
+
+enum {
+    F_CALLER,
+    F_CALLEE,
+    F_START,
+    F_DURATION,
+    F_NETWORK,
+    F_TYPE,
+    F_BYTES,
+    F_CHARGE,
+    N_FIELDS
+};
+static const char *const field_names[N_FIELDS] = { "caller",  "callee", "start_time", "duration",
+                                                   "network", "type",   "bytes",      "charge" };
+
+static const char *const feature_names[CRM_CDR_N_FEATURES] = {
+    "calls_onnet",      "calls_offnet",     "minutes_onnet", "minutes_offnet",
+    "called_parties",   "avg_call_s",       "night_share",   "weekend_share",
+    "sms_count",        "data_sessions",    "data_mb",       "charge_total",
+    "charge_voice",     "charge_sms",       "charge_data",   "charge_voice_share",
+    "charge_sms_share", "charge_data_share"
+};
+
+enum {
+    T_VOICE,
+    T_SMS,
+    T_DATA
+};
+
+/* Seconds, bytes and charges are summed in 128 bits: a field may hold up to 18 digits, and
+ * no input, however large or hostile, can overflow the sums (2^63 records of 10^18 each). */
+__extension__ typedef __int128 wide;
+
+typedef struct acc {
+    int64_t calls[2]; /* on-net, off-net */
+    int64_t sms;
+    int64_t data;
+    int64_t events;
+    int64_t night;
+    int64_t weekend;
+    wide sec[2];
+    wide bytes;
+    wide charge[3]; /* voice, sms, data, in 1e-6 */
+} acc;
+
+typedef struct job job;
+
+typedef struct worker {
+    job *job;
+    crm__cdr_strmap callers;
+    acc *accs;
+    int64_t acc_cap;
+    crm__cdr_strmap callees;
+    crm__cdr_keyset pairs;
+    crm_cdr_summary sum;
+    crm_status rc;
+    crm_error err;
+    int64_t err_line;
+} worker;
+
+struct job {
+    crm_csv_stream *s;
+    const char *source;
+    worker *progress_owner;
+    const crm_cdr_params *p;
+    const crm_progress *progress;
+    int32_t cols[N_FIELDS];
+    int32_t n_cols;
+    atomic_int stop;
+    struct pipe *pipe; /* n_threads >= 2 */
+};
+
+struct crm_cdr_features {
+    char *ids;      /* NUL-terminated ids, in order */
+    size_t *id_off; /* id_off[i] */
+    double *values; /* n x CRM_CDR_N_FEATURES */
+    int64_t n;
+    crm_cdr_summary sum;
+};
+
+crm_cdr_params crm_cdr_params_default(void)
+{
+    crm_cdr_params p;
+    memset(&p, 0, sizeof p);
+    p.n_threads = 0;
+    return p;
+}
+
+crm_status crm_cdr_params_check(const crm_cdr_params *p, crm_error *err)
+{
+    if (p->n_threads < 0 || p->n_threads > 256) {
+        return crm__error_set(err, CRM_EINVAL, "n_threads must be in 0..256, got %d", p->n_threads);
+    }
+    if (p->has_from && p->has_to && p->from_day > p->to_day) {
+        return crm__error_set(err, CRM_EINVAL, "the date window is empty (from is after to)");
+    }
+    return CRM_OK;
+}
+
+crm_status crm_cdr_parse_date(const char *s, int64_t *day, crm_error *err)
+{
+    if (!crm__cdr_parse_day(s, strlen(s), day)) {
+        return crm__error_set(err, CRM_EINVAL, "bad date \"%.40s\" (expected YYYY-MM-DD)", s);
+    }
+    return CRM_OK;
+}
+
+const char *crm_cdr_feature_name(int32_t j)
+{
+    return (j >= 0 && j < CRM_CDR_N_FEATURES) ? feature_names[j] : NULL;
+}
+
+/* ---- one record ---- */
+
+static crm_status
+bad_field(worker *w, int64_t line, int f, const crm_csv_cell *c, const char *what, crm_error *err)
+{
+    const job *jb = w->job;
+    crm__error_at(err, CRM_EPARSE, jb->source, line, jb->cols[f] + 1, "%s \"%.*s\"", what,
+                  c->len > 60 ? 60 : (int)c->len, c->s);
+    crm__error_field(err, field_names[f]);
+    return CRM_EPARSE;
+}
+
+static int lower_eq(const char *s, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+    if (len != n) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+        }
+        if (c != word[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int parse_type(const crm_csv_cell *c)
+{
+    if (lower_eq(c->s, c->len, "voice")) {
+        return T_VOICE;
+    }
+    if (lower_eq(c->s, c->len, "sms")) {
+        return T_SMS;
+    }
+    if (lower_eq(c->s, c->len, "data")) {
+        return T_DATA;
+    }
+    return -1;
+}
+
+/* 0 on-net, 1 off-net, 2 empty, -1 unknown */
+static int parse_network(const crm_csv_cell *c)
+{
+    if (c->len == 0) {
+        return 2;
+    }
+    if (lower_eq(c->s, c->len, "onnet") || lower_eq(c->s, c->len, "on-net") ||
+        lower_eq(c->s, c->len, "on")) {
+        return 0;
+    }
+    if (lower_eq(c->s, c->len, "offnet") || lower_eq(c->s, c->len, "off-net") ||
+        lower_eq(c->s, c->len, "off")) {
+        return 1;
+    }
+    return -1;
+}
+
+/* Accumulator of caller index i (grown and zeroed when i is new). */
+static acc *acc_at(worker *w, int64_t i, int added)
+{
+    if (i < 0) {
+        return NULL;
+    }
+    if (i >= w->acc_cap) {
+        int64_t cap = w->acc_cap ? 2 * w->acc_cap : 1024;
+        acc *a = crm_realloc(w->accs, (size_t)cap * sizeof *a);
+        if (a == NULL) {
+            return NULL;
+        }
+        w->accs = a;
+        w->acc_cap = cap;
+    }
+    if (added) {
+        memset(&w->accs[i], 0, sizeof w->accs[i]);
+    }
+    return &w->accs[i];
+}
+
+/* A checked record waiting in a batch. Texts point into the block (or, for a quoted field,
+ * into the reader's per-row buffer: such a record is applied at once). */
+typedef struct parsed {
+    const char *caller;
+    const char *callee;
+    size_t caller_len;
+    size_t callee_len;
+    uint64_t caller_hash;
+    uint64_t callee_hash;
+    int64_t day;
+    int64_t duration;
+    int64_t bytes;
+    int64_t charge;
+    int64_t caller_idx;
+    int64_t callee_idx;
+    size_t caller_off; /* pipeline: text copied into the slot (fix & 1 / fix & 2) */
+    size_t callee_off;
+    int32_t sec;
+    int type;
+    int net;
+    int fix;
+} parsed;
+
+#define BATCH 32
+
+static inline uint64_t pair_key(const parsed *r)
+{
+    return ((uint64_t)r->caller_idx << 32) | (uint64_t)r->callee_idx;
+}
+
+/* Check one record into *r; 0 = skip (outside the window), 1 = keep, -1 = error. */
+static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, crm_error *err)
+{
+    const job *jb = w->job;
+    const crm_csv_cell *c[N_FIELDS];
+    for (int f = 0; f < N_FIELDS; f++) {
+        c[f] = &cell[jb->cols[f]];
+    }
+    if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &r->day, &r->sec)) {
+        bad_field(w, line, F_START, c[F_START],
+                  "bad start time (expected YYYY-MM-DD HH:MM:SS):", err);
+        return -1;
+    }
+    if ((r->type = parse_type(c[F_TYPE])) < 0) {
+        bad_field(w, line, F_TYPE, c[F_TYPE], "unknown type (expected voice, sms or data):", err);
+        return -1;
+    }
+    if (c[F_CALLER]->len == 0) {
+        bad_field(w, line, F_CALLER, c[F_CALLER], "empty caller:", err);
+        return -1;
+    }
+    if (r->type != T_DATA && c[F_CALLEE]->len == 0) {
+        bad_field(w, line, F_CALLEE, c[F_CALLEE], "empty callee of a voice or sms record:", err);
+        return -1;
+    }
+    if (!crm__cdr_parse_count(c[F_DURATION]->s, c[F_DURATION]->len, &r->duration)) {
+        bad_field(w, line, F_DURATION, c[F_DURATION],
+                  "bad duration (expected whole seconds >= 0):", err);
+        return -1;
+    }
+    r->net = parse_network(c[F_NETWORK]);
+    if (r->net < 0 || (r->net == 2 && r->type != T_DATA)) {
+        bad_field(w, line, F_NETWORK, c[F_NETWORK], "bad network (expected onnet or offnet):", err);
+        return -1;
+    }
+    if (!crm__cdr_parse_count(c[F_BYTES]->s, c[F_BYTES]->len, &r->bytes)) {
+        bad_field(w, line, F_BYTES, c[F_BYTES], "bad bytes (expected a whole number >= 0):", err);
+        return -1;
+    }
+    if (!crm__cdr_parse_micros(c[F_CHARGE]->s, c[F_CHARGE]->len, &r->charge)) {
+        bad_field(w, line, F_CHARGE, c[F_CHARGE], "bad charge (expected a number >= 0):", err);
+        return -1;
+    }
+    w->sum.n_records++;
+    if ((jb->p->has_from && r->day < jb->p->from_day) ||
+        (jb->p->has_to && r->day > jb->p->to_day)) {
+        return 0;
+    }
+    r->caller = c[F_CALLER]->s;
+    r->caller_len = c[F_CALLER]->len;
+    r->caller_hash = crm__cdr_hash(r->caller, r->caller_len);
+    crm__cdr_strmap_prefetch(&w->callers, r->caller_hash);
+    if (r->type == T_VOICE) {
+        r->callee = c[F_CALLEE]->s;
+        r->callee_len = c[F_CALLEE]->len;
+        r->callee_hash = crm__cdr_hash(r->callee, r->callee_len);
+        crm__cdr_strmap_prefetch(&w->callees, r->callee_hash);
+    }
+    return 1;
+}
+
+/* Stage 2: look the caller (and callee) up; prefetch what stage 3 touches. */
+static crm_status resolve(worker *w, parsed *r, crm_error *err)
+{
+    int added;
+    r->caller_idx =
+        crm__cdr_strmap_intern(&w->callers, r->caller, r->caller_len, r->caller_hash, &added);
+    if (acc_at(w, r->caller_idx, added) == NULL) {
+        return crm__error_nomem(err);
+    }
+    __builtin_prefetch(&w->accs[r->caller_idx]);
+    if (r->type == T_VOICE) {
+        r->callee_idx =
+            crm__cdr_strmap_intern(&w->callees, r->callee, r->callee_len, r->callee_hash, &added);
+        if (r->callee_idx < 0) {
+            return crm__error_nomem(err);
+        }
+        crm__cdr_keyset_prefetch(&w->pairs, pair_key(r));
+    }
+    return CRM_OK;
+}
+
+/* Stage 3: add the record's sums and its (caller, callee) pair. */
+static crm_status apply(worker *w, const parsed *r, crm_error *err)
+{
+    acc *a = &w->accs[r->caller_idx];
+    int64_t wday = ((r->day % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday; 0 = Sunday */
+    w->sum.n_used++;
+    if (w->sum.first_day < 0 || r->day < w->sum.first_day) {
+        w->sum.first_day = r->day;
+    }
+    if (r->day > w->sum.last_day) {
+        w->sum.last_day = r->day;
+    }
+    a->events++;
+    a->night += r->sec >= 22 * 3600 || r->sec < 6 * 3600;
+    a->weekend += wday == 0 || wday == 6;
+    a->charge[r->type] += r->charge;
+    if (r->type == T_VOICE) {
+        w->sum.n_voice++;
+        a->calls[r->net]++;
+        a->sec[r->net] += r->duration;
+        if (crm__cdr_keyset_add(&w->pairs, pair_key(r)) < 0) {
+            return crm__error_nomem(err);
+        }
+    } else if (r->type == T_SMS) {
+        w->sum.n_sms++;
+        a->sms++;
+    } else {
+        w->sum.n_data++;
+        a->data++;
+        a->bytes += r->bytes;
+    }
+    return CRM_OK;
+}
+
+static crm_status flush(worker *w, parsed *batch, int n, crm_error *err)
+{
+    for (int k = 0; k < n; k++) {
+        crm_status rc = resolve(w, &batch[k], err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        crm_status rc = apply(w, &batch[k], err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
+    return CRM_OK;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    job *jb = w->job;
+    crm_csv_block *b = NULL;
+    parsed batch[BATCH];
+    int n = 0;
+    crm_csv_cell *cells = crm_mallocarray((size_t)jb->n_cols, sizeof *cells);
+    crm_status rc = crm_csv_block_new(&b, &w->err);
+    if (cells == NULL && rc == CRM_OK) {
+        rc = crm__error_nomem(&w->err);
+    }
+    while (rc == CRM_OK && !atomic_load(&jb->stop)) {
+        bool got = false;
+        int64_t line = 0;
+        rc = crm_csv_stream_next_block(jb->s, b, &got, &w->err);
+        if (rc != CRM_OK || !got) {
+            break;
+        }
+        n = 0;
+        for (;;) {
+            int keep;
+            rc = crm_csv_block_next_row(b, cells, &line, &got, &w->err);
+            if (rc != CRM_OK || !got) {
+                break;
+            }
+            keep = check(w, cells, line, &batch[n], &w->err);
+            if (keep < 0) {
+                rc = CRM_EPARSE;
+                break;
+            }
+            n += keep;
+            /* a quoted caller or callee may live in the reader's per-row buffer */
+            if (n == BATCH ||
+                (keep && (cells[jb->cols[F_CALLER]].quoted || cells[jb->cols[F_CALLEE]].quoted))) {
+                rc = flush(w, batch, n, &w->err);
+                n = 0;
+                if (rc != CRM_OK) {
+                    break;
+                }
+            }
+        }
+        if (rc == CRM_OK && n > 0) {
+            rc = flush(w, batch, n, &w->err);
+        }
+        if (rc != CRM_OK) {
+            w->err_line = w->err.line > 0 ? w->err.line : line;
+        } else if (w == w->job->progress_owner &&
+                   !crm_progress_report(jb->progress, "read CDRs",
+                                        crm_csv_stream_fraction(jb->s))) {
+            rc = crm__error_set(&w->err, CRM_ECANCELLED, "cancelled");
+        }
+    }
+    if (rc != CRM_OK) {
+        atomic_store(&jb->stop, 1);
+        if (w->err_line == 0) {
+            w->err_line = INT64_MAX;
+        }
+    }
+    w->rc = rc;
+    crm_csv_block_free(b);
+    crm_free(cells);
+    return NULL;
+}
+
+/* ---- two or more threads: a pipeline ----
+ *
+ * n_threads - 1 threads take blocks and check their records into slots; the calling thread
+ * looks every record up in the one set of tables and sums it. Splitting and checking cost
+ * about as much as the lookups, so the two halves run side by side, and no table is built
+ * twice (tables per thread and a merge cost 40% more CPU and twice the memory). The tables
+ * see the records in another order than with one thread, which changes no sum or set. */
+
+typedef struct slot {
+    crm_csv_block *b;
+    parsed *recs;
+    size_t n;
+    size_t cap;
+    char *text; /* quoted callers and callees, copied out of the reader's per-row buffer */
+    size_t text_len;
+    size_t text_cap;
+} slot;
+
+typedef struct pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot *slots;
+    int n_slots;
+    int *free_list;
+    int n_free;
+    int *full; /* a stack: the order of the blocks changes nothing */
+    int n_full;
+    int n_parsers;
+    int n_done;
+} pipe_t;
+
+static int slot_keep(slot *sl, const crm_csv_cell *cell, int f, size_t *off)
+{
+    size_t len = cell->len;
+    if (sl->text_len + len + 1 > sl->text_cap) {
+        size_t cap = sl->text_cap ? 2 * sl->text_cap : 4096;
+        char *t;
+        while (cap < sl->text_len + len + 1) {
+            cap *= 2;
+        }
+        t = crm_realloc(sl->text, cap);
+        if (t == NULL) {
+            return 0;
+        }
+        sl->text = t;
+        sl->text_cap = cap;
+    }
+    memcpy(sl->text + sl->text_len, cell->s, len);
+    *off = sl->text_len;
+    sl->text_len += len;
+    (void)f;
+    return 1;
+}
+
+/* Check the records of one block into sl. */
+static crm_status parse_block(worker *w, slot *sl, crm_csv_cell *cells, crm_error *err)
+{
+    const job *jb = w->job;
+    crm_status rc = CRM_OK;
+    bool got = false;
+    int64_t line = 0;
+    sl->n = 0;
+    sl->text_len = 0;
+    for (;;) {
+        parsed *r;
+        int keep;
+        rc = crm_csv_block_next_row(sl->b, cells, &line, &got, err);
+        if (rc != CRM_OK || !got) {
+            break;
+        }
+        if (sl->n == sl->cap) {
+            size_t cap = sl->cap ? 2 * sl->cap : 4096;
+            parsed *a = crm_realloc(sl->recs, cap * sizeof *a);
+            if (a == NULL) {
+                return crm__error_nomem(err);
+            }
+            sl->recs = a;
+            sl->cap = cap;
+        }
+        r = &sl->recs[sl->n];
+        keep = check(w, cells, line, r, err);
+        if (keep < 0) {
+            return CRM_EPARSE;
+        }
+        if (keep == 0) {
+            continue;
+        }
+        r->fix = 0;
+        if (cells[jb->cols[F_CALLER]].quoted) {
+            if (!slot_keep(sl, &cells[jb->cols[F_CALLER]], F_CALLER, &r->caller_off)) {
+                return crm__error_nomem(err);
+            }
+            r->fix |= 1;
+        }
+        if (r->type == T_VOICE && cells[jb->cols[F_CALLEE]].quoted) {
+            if (!slot_keep(sl, &cells[jb->cols[F_CALLEE]], F_CALLEE, &r->callee_off)) {
+                return crm__error_nomem(err);
+            }
+            r->fix |= 2;
+        }
+        sl->n++;
+    }
+    for (size_t k = 0; rc == CRM_OK && k < sl->n; k++) {
+        parsed *r = &sl->recs[k];
+        if (r->fix & 1) {
+            r->caller = sl->text + r->caller_off;
+        }
+        if (r->fix & 2) {
+            r->callee = sl->text + r->callee_off;
+        }
+    }
+    return rc;
+}
+
+static void *parse_main(void *arg)
+{
+    worker *w = arg;
+    job *jb = w->job;
+    pipe_t *pp = jb->pipe;
+    crm_csv_cell *cells = crm_mallocarray((size_t)jb->n_cols, sizeof *cells);
+    crm_status rc = cells == NULL ? crm__error_nomem(&w->err) : CRM_OK;
+    while (rc == CRM_OK) {
+        int k;
+        bool got = false;
+        pthread_mutex_lock(&pp->mu);
+        while (pp->n_free == 0 && !atomic_load(&jb->stop)) {
+            pthread_cond_wait(&pp->cv, &pp->mu);
+        }
+        if (atomic_load(&jb->stop)) {
+            pthread_mutex_unlock(&pp->mu);
+            break;
+        }
+        k = pp->free_list[--pp->n_free];
+        pthread_mutex_unlock(&pp->mu);
+        rc = crm_csv_stream_next_block(jb->s, pp->slots[k].b, &got, &w->err);
+        if (rc == CRM_OK && got) {
+            rc = parse_block(w, &pp->slots[k], cells, &w->err);
+        }
+        pthread_mutex_lock(&pp->mu);
+        if (rc == CRM_OK && got) {
+            pp->full[pp->n_full++] = k;
+        } else {
+            pp->free_list[pp->n_free++] = k;
+        }
+        pthread_cond_broadcast(&pp->cv);
+        pthread_mutex_unlock(&pp->mu);
+        if (!got) {
+            break;
+        }
+    }
+    if (rc != CRM_OK) {
+        w->err_line = w->err.line > 0 ? w->err.line : INT64_MAX;
+        atomic_store(&jb->stop, 1);
+    }
+    w->rc = rc;
+    crm_free(cells);
+    pthread_mutex_lock(&pp->mu);
+    pp->n_done++;
+    pthread_cond_broadcast(&pp->cv);
+    pthread_mutex_unlock(&pp->mu);
+    return NULL;
+}
+
+/* The calling thread: sum the checked records of each full slot. */
+static void table_main(worker *w)
+{
+    job *jb = w->job;
+    pipe_t *pp = jb->pipe;
+    crm_status rc = CRM_OK;
+    for (;;) {
+        int k;
+        slot *sl;
+        pthread_mutex_lock(&pp->mu);
+        while (pp->n_full == 0 && pp->n_done < pp->n_parsers) {
+            pthread_cond_wait(&pp->cv, &pp->mu);
+        }
+        if (pp->n_full == 0) {
+            pthread_mutex_unlock(&pp->mu);
+            break;
+        }
+        k = pp->full[--pp->n_full];
+        pthread_mutex_unlock(&pp->mu);
+        sl = &pp->slots[k];
+        for (size_t i = 0; rc == CRM_OK && i < sl->n; i += BATCH) {
+            int m = sl->n - i < BATCH ? (int)(sl->n - i) : BATCH;
+            parsed *batch = &sl->recs[i];
+            for (int q = 0; q < m; q++) {
+                crm__cdr_strmap_prefetch(&w->callers, batch[q].caller_hash);
+                if (batch[q].type == T_VOICE) {
+                    crm__cdr_strmap_prefetch(&w->callees, batch[q].callee_hash);
+                }
+            }
+            rc = flush(w, batch, m, &w->err);
+        }
+        if (rc == CRM_OK &&
+            !crm_progress_report(jb->progress, "read CDRs", crm_csv_stream_fraction(jb->s))) {
+            rc = crm__error_set(&w->err, CRM_ECANCELLED, "cancelled");
+        }
+        if (rc != CRM_OK && w->rc == CRM_OK) {
+            w->rc = rc;
+            w->err_line = INT64_MAX;
+            atomic_store(&jb->stop, 1);
+        }
+        pthread_mutex_lock(&pp->mu);
+        pp->free_list[pp->n_free++] = k;
+        pthread_cond_broadcast(&pp->cv);
+        pthread_mutex_unlock(&pp->mu);
+    }
+}
+
+/* Run the pipeline with ws[0] summing and ws[1 .. n_threads - 1] checking. */
+static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error *err)
+{
+    pipe_t *pp = crm_calloc(1, sizeof *pp);
+    pthread_t *th = crm_calloc((size_t)n_threads, sizeof *th);
+    int32_t n_started = 0;
+    crm_status rc = CRM_OK;
+    if (pp == NULL) {
+        crm_free(th);
+        return crm__error_nomem(err);
+    }
+    pp->n_parsers = n_threads - 1;
+    pp->n_slots = 2 * pp->n_parsers + 1;
+    pp->slots = crm_calloc((size_t)pp->n_slots, sizeof *pp->slots);
+    pp->free_list = crm_calloc((size_t)pp->n_slots, sizeof *pp->free_list);
+    pp->full = crm_calloc((size_t)pp->n_slots, sizeof *pp->full);
+    if (th == NULL || pp->slots == NULL || pp->free_list == NULL || pp->full == NULL) {
+        rc = crm__error_nomem(err);
+    }
+    for (int k = 0; rc == CRM_OK && k < pp->n_slots; k++) {
+        rc = crm_csv_block_new(&pp->slots[k].b, err);
+        pp->free_list[pp->n_free++] = k;
+    }
+    if (rc == CRM_OK) {
+        pthread_mutex_init(&pp->mu, NULL);
+        pthread_cond_init(&pp->cv, NULL);
+        jb->pipe = pp;
+        for (int32_t t = 1; t < n_threads; t++) {
+            if (pthread_create(&th[t], NULL, parse_main, &ws[t]) != 0) {
+                break;
+            }
+            n_started = t;
+        }
+        pp->n_parsers = n_started; /* fewer threads: the same result */
+        if (n_started == 0) {
+            jb->pipe = NULL;
+            work(&ws[0]);
+        } else {
+            table_main(&ws[0]);
+        }
+        for (int32_t t = 1; t <= n_started; t++) {
+            pthread_join(th[t], NULL);
+        }
+        pthread_mutex_destroy(&pp->mu);
+        pthread_cond_destroy(&pp->cv);
+        jb->pipe = NULL;
+        for (int32_t t = 1; t <= n_started; t++) {
+            ws[0].sum.n_records += ws[t].sum.n_records;
+        }
+    }
+    for (int k = 0; pp->slots != NULL && k < pp->n_slots; k++) {
+        crm_csv_block_free(pp->slots[k].b);
+        crm_free(pp->slots[k].recs);
+        crm_free(pp->slots[k].text);
+    }
+    crm_free(pp->slots);
+    crm_free(pp->free_list);
+    crm_free(pp->full);
+    crm_free(pp);
+    crm_free(th);
+    return rc;
+}
+
+/* ---- merging, features ---- */
+
+typedef struct id_ref {
+    const char *id;
+    int64_t i;
+} id_ref;
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(((const id_ref *)a)->id, ((const id_ref *)b)->id);
+}
+
+static double share(wide part, wide total)
+{
+    return total > 0 ? (double)part / (double)total : 0.0;
+}
+
+static void feature_row(const acc *a, int64_t parties, double *v)
+{
+    int64_t calls = a->calls[0] + a->calls[1];
+    wide total = a->charge[0] + a->charge[1] + a->charge[2];
+    v[0] = (double)a->calls[0];
+    v[1] = (double)a->calls[1];
+    v[2] = (double)a->sec[0] / 60.0;
+    v[3] = (double)a->sec[1] / 60.0;
+    v[4] = (double)parties;
+    v[5] = share(a->sec[0] + a->sec[1], calls);
+    v[6] = share(a->night, a->events);
+    v[7] = share(a->weekend, a->events);
+    v[8] = (double)a->sms;
+    v[9] = (double)a->data;
+    v[10] = (double)a->bytes / 1048576.0;
+    v[11] = (double)total / 1e6;
+    v[12] = (double)a->charge[0] / 1e6;
+    v[13] = (double)a->charge[1] / 1e6;
+    v[14] = (double)a->charge[2] / 1e6;
+    v[15] = share(a->charge[0], total);
+    v[16] = share(a->charge[1], total);
+    v[17] = share(a->charge[2], total);
+}
+
+static crm_status build(worker *w, crm_cdr_features **out, crm_error *err)
+{
+    crm_cdr_features *f = crm_calloc(1, sizeof *f);
+    int64_t n = w->callers.n;
+    id_ref *order = crm_mallocarray((size_t)n + 1, sizeof *order);
+    int64_t *parties = crm_calloc((size_t)n + 1, sizeof *parties);
+    size_t pos = 0;
+    crm_status rc = CRM_OK;
+    if (f == NULL || order == NULL || parties == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    f->n = n;
+    f->ids = crm_malloc(w->callers.arena_len + 1);
+    f->id_off = crm_mallocarray((size_t)n + 1, sizeof *f->id_off);
+    f->values = crm_mallocarray((size_t)n * CRM_CDR_N_FEATURES + 1, sizeof *f->values);
+    if (f->ids == NULL || f->id_off == NULL || f->values == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    for (size_t k = 0; k < w->pairs.n_slots; k++) {
+        if (w->pairs.slots[k] != UINT64_MAX) {
+            parties[w->pairs.slots[k] >> 32]++;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        order[i].id = crm__cdr_strmap_text(&w->callers, i);
+        order[i].i = i;
+    }
+    qsort(order, (size_t)n, sizeof *order, cmp_id); /* ids are unique: a total order */
+    for (int64_t r = 0; r < n; r++) {
+        size_t len = strlen(order[r].id);
+        memcpy(f->ids + pos, order[r].id, len + 1);
+        f->id_off[r] = pos;
+        pos += len + 1;
+        feature_row(&w->accs[order[r].i], parties[order[r].i], f->values + r * CRM_CDR_N_FEATURES);
+    }
+    f->sum = w->sum;
+    f->sum.n_customers = n;
+    f->sum.n_callees = w->callees.n;
+    f->sum.n_pairs = (int64_t)w->pairs.n;
+    *out = f;
+    f = NULL;
+cleanup:
+    crm_cdr_features_free(f);
+    crm_free(order);
+    crm_free(parties);
+    return rc;
+}
+
+static crm_status find_columns(job *jb, crm_error *err)
+{
+    jb->n_cols = crm_csv_stream_n_cols(jb->s);
+    for (int f = 0; f < N_FIELDS; f++) {
+        jb->cols[f] = crm_csv_stream_find_col(jb->s, field_names[f]);
+        if (jb->cols[f] < 0) {
+            crm__error_at(err, CRM_ENOTFOUND, jb->source, 1, 0,
+                          "the header has no column \"%s\" (a CDR file needs caller, callee, "
+                          "start_time, duration, network, type, bytes and charge)",
+                          field_names[f]);
+            return CRM_ENOTFOUND;
+        }
+    }
+    return CRM_OK;
+}
+
+crm_status crm_cdr_aggregate(const char *path,
+                             const crm_cdr_params *p,
+                             const crm_progress *progress,
+                             crm_cdr_features **out,
+                             crm_error *err)
+{
+    job jb;
+    worker *ws = NULL;
+    int32_t n_threads;
+    int best = -1;
+    crm_status rc;
+    *out = NULL;
+    rc = crm_cdr_params_check(p, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    memset(&jb, 0, sizeof jb);
+    jb.p = p;
+    jb.progress = progress;
+    jb.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    atomic_init(&jb.stop, 0);
+    rc = crm_csv_stream_open(path, NULL, &jb.s, err);
+    if (rc == CRM_OK) {
+        rc = find_columns(&jb, err);
+    }
+    n_threads = p->n_threads > 0 ? p->n_threads : 2;
+    if (rc == CRM_OK) {
+        ws = crm_calloc((size_t)n_threads, sizeof *ws);
+        if (ws == NULL) {
+            rc = crm__error_nomem(err);
+        }
+    }
+    if (rc == CRM_OK) {
+        for (int32_t t = 0; t < n_threads; t++) {
+            ws[t].job = &jb;
+            ws[t].sum.first_day = -1;
+            ws[t].sum.last_day = -1;
+        }
+        jb.progress_owner = &ws[0];
+        if (n_threads == 1) {
+            work(&ws[0]);
+        } else {
+            rc = run_pipeline(&jb, ws, n_threads, err);
+        }
+        for (int32_t t = 0; t < n_threads; t++) {
+            if (ws[t].rc != CRM_OK && (best < 0 || ws[t].err_line < ws[best].err_line)) {
+                best = t;
+            }
+        }
+        if (best >= 0) {
+            rc = ws[best].rc;
+            if (err != NULL) {
+                *err = ws[best].err;
+            }
+        }
+    }
+    if (rc == CRM_OK && ws[0].callers.n == 0) {
+        rc = crm__error_at(err, CRM_EDATA, jb.source, 0, 0, "%s",
+                           ws[0].sum.n_records == 0 ? "no records after the header"
+                                                    : "no records in the date window");
+    }
+    if (rc == CRM_OK) {
+        rc = build(&ws[0], out, err);
+    }
+    for (int32_t t = 0; ws != NULL && t < n_threads; t++) {
+        crm__cdr_strmap_fini(&ws[t].callers);
+        crm__cdr_strmap_fini(&ws[t].callees);
+        crm__cdr_keyset_fini(&ws[t].pairs);
+        crm_free(ws[t].accs);
+    }
+    crm_free(ws);
+    crm_csv_stream_free(jb.s);
+    return rc;
+}
+
+void crm_cdr_features_free(crm_cdr_features *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    crm_free(f->ids);
+    crm_free(f->id_off);
+    crm_free(f->values);
+    crm_free(f);
+}
+
+int64_t crm_cdr_features_n_customers(const crm_cdr_features *f)
+{
+    return f->n;
+}
+
+const char *crm_cdr_features_id(const crm_cdr_features *f, int64_t i)
+{
+    return (i >= 0 && i < f->n) ? f->ids + f->id_off[i] : NULL;
+}
+
+double crm_cdr_features_value(const crm_cdr_features *f, int64_t i, int32_t j)
+{
+    if (i < 0 || i >= f->n || j < 0 || j >= CRM_CDR_N_FEATURES) {
+        return (double)NAN;
+    }
+    return f->values[i * CRM_CDR_N_FEATURES + j];
+}
+
+crm_cdr_summary crm_cdr_features_summary(const crm_cdr_features *f)
+{
+    return f->sum;
+}
+
+/* Whole numbers print as integers; others with up to 10 significant digits. */
+static void put_num(FILE *fp, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(fp, ",%.0f", v);
+    } else {
+        fprintf(fp, ",%.10g", v);
+    }
+}
+
+static int needs_quotes(const char *s)
+{
+    return strpbrk(s, ",\"\r\n") != NULL;
+}
+
+crm_status crm_cdr_features_write_csv(const crm_cdr_features *f, const char *path, crm_error *err)
+{
+    crm_outfile *o = NULL;
+    FILE *fp;
+    crm_status rc = crm_outfile_open(path, &o, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    fp = crm_outfile_stream(o);
+    fputs("subscriber_id", fp);
+    for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
+        fprintf(fp, ",%s", feature_names[j]);
+    }
+    fputc('\n', fp);
+    for (int64_t i = 0; i < f->n; i++) {
+        const char *id = f->ids + f->id_off[i];
+        if (needs_quotes(id)) {
+            fputc('"', fp);
+            for (const char *c = id; *c; c++) {
+                if (*c == '"') {
+                    fputc('"', fp);
+                }
+                fputc(*c, fp);
+            }
+            fputc('"', fp);
+        } else {
+            fputs(id, fp);
+        }
+        for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
+            put_num(fp, f->values[i * CRM_CDR_N_FEATURES + j]);
+        }
+        fputc('\n', fp);
+    }
+    return crm_outfile_commit(o, err);
+}
+
+crm_status crm_cdr_features_to_table(const crm_cdr_features *f, crm_table **out, crm_error *err)
+{
+    crm_table *t = NULL;
+    const char **ids = crm_mallocarray((size_t)f->n + 1, sizeof *ids);
+    double *col = crm_mallocarray((size_t)f->n + 1, sizeof *col);
+    crm_status rc = CRM_OK;
+    *out = NULL;
+    if (ids == NULL || col == NULL) {
+        rc = crm__error_nomem(err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_table_new(f->n, "CDR features", &t, err);
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < f->n; i++) {
+        ids[i] = f->ids + f->id_off[i];
+    }
+    if (rc == CRM_OK) {
+        rc = crm_table_add_text(t, "subscriber_id", CRM_COL_ID, ids, err);
+    }
+    for (int32_t j = 0; rc == CRM_OK && j < CRM_CDR_N_FEATURES; j++) {
+        for (int64_t i = 0; i < f->n; i++) {
+            col[i] = f->values[i * CRM_CDR_N_FEATURES + j];
+        }
+        rc = crm_table_add_numeric(t, feature_names[j], col, err);
+    }
+    if (rc == CRM_OK) {
+        *out = t;
+        t = NULL;
+    }
+    crm_table_free(t);
+    crm_free(ids);
+    crm_free(col);
+    return rc;
+}
