@@ -83,6 +83,14 @@ static void clf_free(void *model)
     crm_gbt_free(model);
 }
 
+static crm_clf_importance clf_importance(const void *model, double *out, int32_t n)
+{
+    if (out != NULL && n == crm_gbt_n_features(model)) {
+        crm_gbt_feature_splits(model, out);
+    }
+    return CRM_CLF_IMPORTANCE_SPLITS;
+}
+
 const crm__clf_algo crm__clf_gbt = {
     .name = "gbt",
     .needs = CRM__CLF_NEEDS_RAW,
@@ -93,4 +101,5 @@ const crm__clf_algo crm__clf_gbt = {
     .load = clf_load,
     .free = clf_free,
     .describe = NULL,
+    .importance = clf_importance,
 };

@@ -1,6 +1,8 @@
 /* logreg_clf.c: logistic regression as an algorithm of crm_classifier (the vtable of
  * classify_internal.h). It works on the design matrix (imputed, scaled, one-hot), which is
  * what scikit-learn's LogisticRegression is given in the comparisons. */
+#include <string.h>
+
 #include <crmkit/logreg.h>
 
 #include "classify_internal.h"
@@ -82,6 +84,17 @@ static void clf_free(void *model)
     crm_logreg_free(model);
 }
 
+static crm_clf_importance clf_importance(const void *model, double *out, int32_t n)
+{
+    if (crm_logreg_n_coef_rows(model) != 1) {
+        return CRM_CLF_IMPORTANCE_NONE;
+    }
+    if (out != NULL && n == crm_logreg_n_features(model)) {
+        memcpy(out, crm_logreg_coef(model), (size_t)n * sizeof *out);
+    }
+    return CRM_CLF_IMPORTANCE_COEF;
+}
+
 const crm__clf_algo crm__clf_logreg = {
     .name = "logreg",
     .needs = CRM__CLF_NEEDS_DESIGN,
@@ -92,4 +105,5 @@ const crm__clf_algo crm__clf_logreg = {
     .load = clf_load,
     .free = clf_free,
     .describe = NULL,
+    .importance = clf_importance,
 };

@@ -25,6 +25,7 @@ static const struct {
     { "predict", cmd_predict, "score new customers with a classifier" },
     { "evaluate", cmd_evaluate, "measure a classifier on labelled data" },
     { "show", cmd_show, "print a model file in readable form" },
+    { "report", cmd_report, "an HTML report with charts of models (self-contained)" },
     { "demo", cmd_demo, "the whole pipeline on built-in data" },
 };
 
