@@ -12,7 +12,7 @@
 #include "report_internal.h"
 
 #define PCA_MAX_ITER 2000
-#define PCA_TOL      1e-12
+#define PCA_TOL      1e-24 /* squared change of the unit vector */
 
 /* Power iteration on the symmetric matrix c (d x d) into v[d]; returns the eigenvalue. */
 static double power(const double *c, int64_t d, double *v, double *w)
