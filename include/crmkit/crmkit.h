@@ -22,6 +22,7 @@
 #include <crmkit/prep.h>
 #include <crmkit/profile.h>
 #include <crmkit/progress.h>
+#include <crmkit/report.h>
 #include <crmkit/rng.h>
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>

@@ -348,10 +348,10 @@ static crm_status with_data(crm_report *r,
     {
         char rows[32];
         crm__rpt_fmt_int(rows, sizeof rows, n_ok);
-        crm__rpt_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows of ",
+        crm__rpt_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (",
                         rows);
         crm__rpt_esc(&r->body, crm_table_source(data));
-        crm__rpt_puts(&r->body, " (figures on the training data itself are optimistic)");
+        crm__rpt_puts(&r->body, "; figures on the training data itself are optimistic)");
         if (n_unknown > 0) {
             char unk[32];
             crm__rpt_fmt_int(unk, sizeof unk, n_unknown);

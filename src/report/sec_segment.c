@@ -395,9 +395,9 @@ static crm_status validity(seg_ctx *c,
         return rc;
     }
     crm__rpt_fmt_int(rows, sizeof rows, v.n_rows);
-    crm__rpt_printf(b, "<p>On %s customers of ", rows);
+    crm__rpt_printf(b, "<p>On %s customers (", rows);
     crm__rpt_esc(b, crm_table_source(data));
-    crm__rpt_printf(b, " assigned to the %d segments, in the model's scaled space", (int)c->k);
+    crm__rpt_printf(b, ") assigned to the %d segments, in the model's scaled space", (int)c->k);
     if (v.sampled) {
         char pr[32];
         crm__rpt_fmt_int(pr, sizeof pr, v.pairwise_rows);
