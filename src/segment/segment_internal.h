@@ -3,6 +3,7 @@
 #define CRM_SEGMENT_INTERNAL_H
 #include <stdint.h>
 
+#include <crmkit/drift.h>
 #include <crmkit/segment.h>
 
 enum {
@@ -31,6 +32,7 @@ struct crm_segmenter {
     int32_t n_curve;
     double seconds[SEG_T_COUNT];
     char *source;
+    crm_drift_ref *drift; /* training distribution of the features; NULL in older files */
 };
 
 crm_status crm__segment_check_missing(const crm_prep *prep,

@@ -26,6 +26,7 @@ static const struct {
     { "evaluate", cmd_evaluate, "measure a classifier on labelled data" },
     { "show", cmd_show, "print a model file in readable form" },
     { "report", cmd_report, "an HTML report with charts of models (self-contained)" },
+    { "drift", cmd_drift, "has the customer base moved since a model was fitted (PSI)" },
     { "demo", cmd_demo, "the whole pipeline on built-in data" },
 };
 
