@@ -6,6 +6,7 @@
 #include <crmkit/c45.h>
 #include <crmkit/classify.h>
 #include <crmkit/common.h>
+#include <crmkit/compare.h>
 #include <crmkit/drift.h>
 #include <crmkit/fim.h>
 #include <crmkit/gbt.h>

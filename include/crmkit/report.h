@@ -16,7 +16,9 @@
  *                 regression); with data holding the target: ROC curve, cumulative gains,
  *                 lift and the confusion matrix;
  *   rules         item frequencies (bars) and the top rules of every set (population and
- *                 segments).
+ *                 segments);
+ *   comparison    clustering algorithms side by side (crmkit/compare.h): a bar chart per
+ *                 validity index.
  * crm_report_add_file dispatches on the kind written in a model file's header, so a new kind
  * of model needs one entry in that table (src/report/report.c) and its section writer.
  *
@@ -27,6 +29,7 @@
 
 #include <crmkit/classify.h>
 #include <crmkit/common.h>
+#include <crmkit/compare.h>
 #include <crmkit/io.h>
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>
@@ -74,6 +77,14 @@ CRM_API crm_status crm_report_add_rules(crm_report *r,
                                         const crm_rules *rules,
                                         const char *name,
                                         crm_error *err);
+/** Add a section comparing clustering algorithms (rows[n] from crm_compare_run): the table
+ *  and one bar chart per index (k, CP, SP, Davies-Bouldin, Dunn, silhouette,
+ *  Calinski-Harabasz, fit time), each saying which way is better. Errors: CRM_ENOMEM. */
+CRM_API crm_status crm_report_add_comparison(crm_report *r,
+                                             const crm_compare_row *rows,
+                                             int32_t n,
+                                             const char *name,
+                                             crm_error *err);
 /** Load the model file at path and add the section for its kind ("segmentation",
  *  "classifier", "rules"). Errors: those of the loaders (CRM_ENOTFOUND, CRM_EIO,
  *  CRM_EFORMAT), CRM_EUNSUPPORTED (a kind the report has no section for: the message names

@@ -185,6 +185,16 @@ crm_status crm_report_add_classifier(crm_report *r,
     return rc == CRM_OK ? crm__rpt_check(r, err) : rc;
 }
 
+crm_status crm_report_add_comparison(crm_report *r,
+                                     const crm_compare_row *rows,
+                                     int32_t n,
+                                     const char *name,
+                                     crm_error *err)
+{
+    crm_status rc = crm__rpt_section_comparison(r, rows, n, name, err);
+    return rc == CRM_OK ? crm__rpt_check(r, err) : rc;
+}
+
 crm_status
 crm_report_add_rules(crm_report *r, const crm_rules *rules, const char *name, crm_error *err)
 {

@@ -187,6 +187,11 @@ crm_status crm__rpt_section_classifier(crm_report *r,
                                        const crm_table *data,
                                        const char *name,
                                        crm_error *err);
+crm_status crm__rpt_section_comparison(crm_report *r,
+                                       const crm_compare_row *rows,
+                                       int32_t n,
+                                       const char *name,
+                                       crm_error *err);
 crm_status crm__rpt_section_rules(crm_report *r,
                                   const crm_rules *rules,
                                   const char *name,

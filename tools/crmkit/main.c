@@ -18,6 +18,7 @@ static const struct {
     { "validity", cmd_validity,
       "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH" },
     { "profile", cmd_profile, "describe and name the segments of a model" },
+    { "compare", cmd_compare, "several clustering algorithms on the same data, judged alike" },
     { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)" },
     { "rules", cmd_rules, "mine association rules and save them for recommend" },
     { "recommend", cmd_recommend, "recommend services a customer does not have yet" },
