@@ -11,8 +11,10 @@
 #include <crmkit/fim.h>
 #include <crmkit/gbt.h>
 #include <crmkit/gen.h>
+#include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
+#include <crmkit/kmodes.h>
 #include <crmkit/knn.h>
 #include <crmkit/logreg.h>
 #include <crmkit/matrix.h>

@@ -9,15 +9,17 @@
 
 #include "core/core_internal.h"
 
-/* The algorithms the comparison knows: a name and how the segmenter runs it. */
+/* The algorithms the comparison knows: a name and how the segmenter runs it. A clustering
+ * algorithm added to the segmenter joins the comparison with one line here. */
 static const struct {
     const char *name;
+    crm_segment_algo algo;
     crm_segment_method method;
     int auto_k; /* chooses its own k */
 } algos[] = {
-    { "kmeans", CRM_SEGMENT_FIXED, 0 },
-    { "xmeans", CRM_SEGMENT_XMEANS, 1 },
-    { "elbow", CRM_SEGMENT_ELBOW, 1 },
+    { "kmeans", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0 },
+    { "xmeans", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS, 1 },
+    { "elbow", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_ELBOW, 1 },
 };
 #define N_KNOWN ((int32_t)(sizeof algos / sizeof algos[0]))
 
@@ -104,6 +106,7 @@ crm_status crm_compare_run(const crm_table *t,
         memset(&x, 0, sizeof x);
         memset(&rows[i], 0, sizeof rows[i]);
         rows[i].algo = p->algos[i];
+        sp.algo = algos[a].algo;
         sp.method = algos[a].method;
         sp.tier_by = NULL;
         sp.names = NULL;

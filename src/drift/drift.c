@@ -406,7 +406,9 @@ static int plausible(const crm_section *s, int32_t n, size_t min_bytes)
 
 static crm_status read_feat(crm_section *s, drift_feat *f)
 {
-    (void)crm_section_get_str(s, MAX_NAME, &f->name);
+    if (crm_section_get_str(s, MAX_NAME, &f->name) == CRM_ENOMEM) {
+        return CRM_ENOMEM;
+    }
     (void)crm_section_get_i32(s, &f->type);
     (void)crm_section_get_i32(s, &f->n_edges);
     if (f->name == NULL || (f->type != 0 && f->type != 1) || !plausible(s, f->n_edges, 8) ||

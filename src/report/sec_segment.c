@@ -31,6 +31,7 @@ static const char *method_text(crm_segment_method m)
     switch (m) {
     case CRM_SEGMENT_XMEANS: return "k chosen by X-means (BIC splitting)";
     case CRM_SEGMENT_ELBOW: return "k chosen by the elbow method";
+    case CRM_SEGMENT_AUTO: return "k chosen by the algorithm's own criterion";
     default: return "k given";
     }
 }
