@@ -135,6 +135,18 @@ void crm__rpt_svg_tree(rpt_buf *b,
                        const char *const *labels,
                        const char *const *sublabels);
 
+/* The top of a hierarchical clustering tree: z holds the n_leaves - 1 merges in scipy's
+ * linkage form (a, b, height, size; ids >= n_leaves are earlier merges). Only the last
+ * max_show - 1 merges are drawn (scipy's truncate_mode "lastp"); a truncated branch ends in a
+ * leaf labelled with its number of rows. cut (NaN = none) draws the height of the cut;
+ * branches below it are coloured, those above grey. */
+void crm__rpt_svg_dendrogram(rpt_buf *b,
+                             const char *title,
+                             int64_t n_leaves,
+                             const double *z,
+                             double cut,
+                             int32_t max_show);
+
 /* ---- PCA ---- */
 
 /* The two leading principal axes of x (rows centred by their mean) by power iteration with

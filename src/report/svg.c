@@ -834,3 +834,142 @@ done:
     crm_free(depth);
     crm_free(n_kids);
 }
+
+/* ---- dendrogram ---- */
+
+typedef struct dendro {
+    int64_t n;       /* leaves of the whole tree */
+    const double *z; /* merges */
+    int64_t first;   /* first merge drawn; ids below n + first are drawn as leaves */
+    double *x;       /* [n_show * 2]: x slot of each drawn node, by drawn index */
+    int64_t n_slots;
+} dendro;
+
+/* x slot of cluster id: the view's leaves get slots 0, 1, ... in depth-first order (first
+ * child first) and are listed in leaf_ids; a merge sits midway between its children. The
+ * recursion is at most max_show deep. */
+static double dendro_place(dendro *d, int64_t id, int64_t *leaf_ids, int64_t *n_leaf)
+{
+    int64_t j = id - d->n;
+    double xa;
+    double xb;
+    if (id < d->n + d->first) {
+        leaf_ids[*n_leaf] = id;
+        (*n_leaf)++;
+        return (double)d->n_slots++;
+    }
+    xa = dendro_place(d, (int64_t)d->z[j * 4], leaf_ids, n_leaf);
+    xb = dendro_place(d, (int64_t)d->z[j * 4 + 1], leaf_ids, n_leaf);
+    d->x[j - d->first] = (xa + xb) / 2;
+    return (xa + xb) / 2;
+}
+
+void crm__rpt_svg_dendrogram(rpt_buf *b,
+                             const char *title,
+                             int64_t n_leaves,
+                             const double *z,
+                             double cut,
+                             int32_t max_show)
+{
+    int64_t n_merge_show;
+    int64_t *leaf_ids;
+    int64_t n_leaf = 0;
+    dendro d;
+    frame f = { 72, 40, 560, 300, 0, 1, 0, 1, 1, 1 };
+    if (n_leaves < 2) {
+        open_svg(b, 300, 80, title);
+        close_svg(b);
+        return;
+    }
+    n_merge_show = (max_show < n_leaves ? max_show : n_leaves) - 1;
+    if (n_merge_show < 1) {
+        n_merge_show = 1;
+    }
+    d.n = n_leaves;
+    d.z = z;
+    d.first = (n_leaves - 1) - n_merge_show;
+    d.n_slots = 0;
+    d.x = crm_calloc((size_t)n_merge_show, sizeof *d.x);
+    leaf_ids = crm_calloc((size_t)n_merge_show + 1, sizeof *leaf_ids);
+    if (d.x == NULL || leaf_ids == NULL) {
+        b->nomem = 1;
+        goto done;
+    }
+    (void)dendro_place(&d, 2 * n_leaves - 2, leaf_ids, &n_leaf);
+    f.xlo = -0.5;
+    f.xhi = (double)n_leaf - 0.5;
+    f.ylo = 0;
+    f.yhi = z[(n_leaves - 2) * 4 + 2];
+    if (isfinite(cut) && cut > f.yhi) {
+        f.yhi = cut;
+    }
+    f.ystep = nice_range(&f.ylo, &f.yhi, 5);
+    f.pw = fmax(300, fmin(760, 22.0 * (double)n_leaf));
+    open_svg(b, f.left + f.pw + 20, f.top + f.ph + 70, title);
+    for (double t = f.ylo; t <= f.yhi + f.ystep * 1e-6; t += f.ystep) {
+        char txt[48];
+        fmt_value(txt, sizeof txt, t, RPT_NUM, f.ystep);
+        crm__rpt_printf(b,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+                        "fill=\"#444444\">%s</text>",
+                        f.left, fy(&f, t), f.left + f.pw, fy(&f, t), f.left - 6, fy(&f, t) + 4,
+                        txt);
+    }
+    crm__rpt_printf(b,
+                    "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
+                    "transform=\"rotate(-90 16 %.1f)\">merge height</text>",
+                    f.top + f.ph / 2, f.top + f.ph / 2);
+    /* One U per drawn merge: each child's vertical from its own height up to the merge. */
+    for (int64_t m = 0; m < n_merge_show; m++) {
+        int64_t j = d.first + m;
+        double h = z[j * 4 + 2];
+        double xs[2];
+        double hs[2];
+        const char *col = isfinite(cut) && h <= cut ? crm__rpt_colour(0) : "#777777";
+        for (int c = 0; c < 2; c++) {
+            int64_t id = (int64_t)z[j * 4 + c];
+            if (id >= n_leaves + d.first) {
+                xs[c] = d.x[id - n_leaves - d.first];
+                hs[c] = z[(id - n_leaves) * 4 + 2];
+            } else {
+                xs[c] = 0;
+                for (int64_t l = 0; l < n_leaf; l++) {
+                    if (leaf_ids[l] == id) {
+                        xs[c] = (double)l;
+                    }
+                }
+                hs[c] = 0;
+            }
+        }
+        crm__rpt_printf(b,
+                        "<path d=\"M%.2f,%.2f V%.2f H%.2f V%.2f\" fill=\"none\" stroke=\"%s\" "
+                        "stroke-width=\"1.6\"/>",
+                        fx(&f, xs[0]), fy(&f, hs[0]), fy(&f, h), fx(&f, xs[1]), fy(&f, hs[1]),
+                        col);
+    }
+    for (int64_t l = 0; l < n_leaf; l++) {
+        int64_t id = leaf_ids[l];
+        double size = id < n_leaves ? 1 : z[(id - n_leaves) * 4 + 3];
+        char txt[48];
+        crm__rpt_fmt_int(txt, sizeof txt, (int64_t)size);
+        crm__rpt_printf(b,
+                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
+                        "transform=\"rotate(-60 %.1f %.1f)\">(%s)</text>",
+                        fx(&f, (double)l), f.top + f.ph + 12, fx(&f, (double)l),
+                        f.top + f.ph + 12, txt);
+    }
+    if (isfinite(cut)) {
+        crm__rpt_printf(b,
+                        "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#D55E00\" "
+                        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>"
+                        "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\" fill=\"#D55E00\">cut"
+                        "</text>",
+                        f.left, fy(&f, cut), f.left + f.pw, fy(&f, cut), f.left + f.pw - 4,
+                        fy(&f, cut) - 4);
+    }
+done:
+    crm_free(d.x);
+    crm_free(leaf_ids);
+    close_svg(b);
+}

@@ -111,6 +111,30 @@ static void test_tree_layout(void **state)
     crm__rpt_buf_fini(&b);
 }
 
+static void test_dendrogram(void **state)
+{
+    /* rows 0..3: (0,1) at 1, (2,3) at 2, both at 5. Leaves at slots 0..3, x = 72 + (s + 0.5)
+     * * 300 / 4 (plot width 300 for 4 leaves, x from -0.5 to 3.5); heights 0..5 over 300 px
+     * from y = 340 up: merge (0,1): "M109.50,340.00 V280.00 H184.50 V340.00". The root joins
+     * x 147 (h 1, y 280) and 297 (h 2, y 220) at h 5 (y 40). The cut at 3 is coloured below,
+     * grey above. Truncated to 2 shown branches, the root's children are leaves of 2 rows. */
+    double z[] = { 0, 1, 1, 2, 2, 3, 2, 2, 4, 5, 5, 4 };
+    rpt_buf b = { 0 };
+    (void)state;
+    crm__rpt_svg_dendrogram(&b, "Tree", 4, z, 3.0, 30);
+    assert_non_null(b.p);
+    assert_non_null(strstr(b.p, "M109.50,340.00 V280.00 H184.50 V340.00\" fill=\"none\" "
+                                "stroke=\"#0072B2\""));
+    assert_non_null(strstr(b.p, "M147.00,280.00 V40.00 H297.00 V220.00\" fill=\"none\" "
+                                "stroke=\"#777777\""));
+    assert_int_equal(count(b.p, "(1)</text>"), 4);
+    crm__rpt_buf_fini(&b);
+    crm__rpt_svg_dendrogram(&b, "Tree", 4, z, NAN, 2);
+    assert_int_equal(count(b.p, "<path "), 1);
+    assert_int_equal(count(b.p, "(2)</text>"), 2);
+    crm__rpt_buf_fini(&b);
+}
+
 static void test_pca(void **state)
 {
     /* Points s*sqrt(3)*u1 + t*u2 for s, t in {-1, 1} (u1 = (1, 1)/sqrt2, u2 = (1, -1)/sqrt2),
@@ -301,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_format),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_pie),         cmocka_unit_test(test_tree_layout),
         cmocka_unit_test(test_pca),         cmocka_unit_test(test_importance),
+        cmocka_unit_test(test_dendrogram),
         cmocka_unit_test(test_whole_report), cmocka_unit_test(test_unknown_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
