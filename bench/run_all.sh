@@ -9,6 +9,7 @@ PY=/usr/bin/python3
 run() { echo; echo "== $*"; "$@" || echo "(failed: $*)"; }
 run bash bench/csv_vs_pandas.sh build 1000000 16 5
 run "$PY" bench/kmeans_vs_sklearn.py --iters 20 --repeats 2
+run "$PY" bench/gmm_vs_sklearn.py --repeats 2
 if [ -d ../shared/data/fimi ]; then
     run build/bench/bench_gunzip 20
     run build/bench/bench_fim ../shared/data/fimi 3

@@ -11,6 +11,7 @@
 #include <crmkit/fim.h>
 #include <crmkit/gbt.h>
 #include <crmkit/gen.h>
+#include <crmkit/gmm.h>
 #include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
