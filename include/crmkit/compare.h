@@ -5,7 +5,9 @@
  * Every algorithm runs through the segmentation pipeline (crmkit/segment.h) with the same
  * cleaning, so the indices are computed on one design matrix (the cleaned, scaled features)
  * and compare like with like. Algorithms by name: "kmeans" (k given), "xmeans" (k chosen by
- * BIC splitting in [kmin, kmax]), "elbow" (k at the knee of the inertia curve). A new
+ * BIC splitting in [kmin, kmax]), "elbow" (k at the knee of the inertia curve), "em" and
+ * "em-diag" (Gaussian mixtures by EM, crmkit/gmm.h, full or diagonal covariances, k given;
+ * each row labelled by its most probable component). A new
  * clustering algorithm joins the comparison through one entry in the table of src/compare.
  *
  * Thread safety: reentrant; results do not depend on the thread count. */
@@ -25,7 +27,7 @@
 typedef struct crm_compare_params { /* transparent; start from crm_compare_params_default() */
     const char *const *algos;       /* n_algos names (see above), borrowed */
     int32_t n_algos;
-    /* k of the algorithms that take one (kmeans); 0 = the k found by the first algorithm in
+    /* k of the algorithms that take one (kmeans, em); 0 = the k found by the first algorithm in
      * the list that chooses its own (those run first, so every row compares at one k). */
     int32_t k;
     crm_segment_params segment;   /* features, cleaning, kmin, kmax, k-means settings, seed */

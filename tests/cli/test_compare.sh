@@ -51,6 +51,13 @@ k_el=$(awk -F, '$1 == "elbow" { print $2 }' out.txt)
 [ -n "$k_km" ] && [ "$k_km" = "$k_el" ] || fail "kmeans k $k_km is not the elbow's $k_el"
 [ "$(wc -l <out.txt)" = 3 ] || fail "csv has $(wc -l <out.txt) lines"
 
+expect_exit 0 "em takes the elbow's k" "$CRMKIT" compare c.csv --algos em,elbow,em-diag --kmax 8 --seed 4 --csv
+k_el=$(awk -F, '$1 == "elbow" { print $2 }' out.txt)
+for a in em em-diag; do
+    [ "$(awk -F, -v a=$a '$1 == a { print $2 }' out.txt)" = "$k_el" ] || fail "$a k is not the elbow's $k_el"
+    awk -F, -v a=$a '$1 == a && !($7 > -1 && $7 < 1) { exit 1 }' out.txt || fail "$a silhouette not in (-1, 1): $(cat out.txt)"
+done
+
 expect_exit 0 "table and report" "$CRMKIT" compare c.csv --algos elbow,kmeans --kmax 6 --report cmp.html
 grep -q "^elbow " out.txt || fail "table: $(cat out.txt)"
 [ "$(grep -o '<svg ' cmp.html | wc -l)" = 8 ] || fail "the comparison page does not hold 8 charts"

@@ -28,10 +28,12 @@ static void usage(FILE *fp)
             "  ch      Calinski-Harabasz (higher is better)\n"
             "  fit_s   seconds spent clustering\n"
             "Algorithms in this build: kmeans (k given), xmeans (k by BIC splitting), elbow\n"
-            "(k at the knee of the inertia curve).\n\n"
+            "(k at the knee of the inertia curve), em and em-diag (Gaussian mixtures by EM,\n"
+            "full or diagonal covariances, k given, k-means start; rows labelled by their most\n"
+            "probable component).\n\n"
             "options:\n"
             "  --algos LIST     algorithms, in the order of the rows (default kmeans,xmeans,elbow)\n"
-            "  --k N|auto       k of kmeans; auto (default): the k found by the first listed\n"
+            "  --k N|auto       k of kmeans and em; auto (default): the k found by the first listed\n"
             "                   algorithm that chooses its own, so rows compare at one k\n"
             "  --features LIST  columns (default: every numeric column but ids and churn)\n"
             "  --kmin N, --kmax N  range of the automatic algorithms (default 2 and 30)\n"
@@ -142,9 +144,16 @@ static void print_table(const cmp_opts *o, const crm_compare_row *rows, int32_t 
         printf("algo,k,cp,sp,db,dunn,silhouette,ch,sse,fit_seconds\n");
         for (int32_t i = 0; i < n; i++) {
             const crm_validity *v = &rows[i].v;
-            printf("%s,%d,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.6f\n", rows[i].algo,
-                   (int)rows[i].k, v->cp, v->sp, v->db, v->dunn, v->silhouette, v->ch, v->sse,
-                   rows[i].fit_seconds);
+            const double vals[] = { v->cp, v->sp, v->db, v->dunn, v->silhouette, v->ch, v->sse };
+            printf("%s,%d", rows[i].algo, (int)rows[i].k);
+            for (size_t c = 0; c < sizeof vals / sizeof vals[0]; c++) {
+                if (isfinite(vals[c])) { /* an undefined index is an empty field */
+                    printf(",%.10g", vals[c]);
+                } else {
+                    printf(",");
+                }
+            }
+            printf(",%.6f\n", rows[i].fit_seconds);
         }
         return;
     }
