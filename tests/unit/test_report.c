@@ -303,6 +303,60 @@ static void test_whole_report(void **state)
     free(dir);
 }
 
+/* Every allocation failing in turn: the report is built or the call says CRM_ENOMEM, and
+ * nothing leaks. */
+static void test_out_of_memory(void **state)
+{
+    crm_table *t = small_table();
+    crm_segment_params sp = crm_segment_params_default();
+    crm_classifier_params cp = crm_classifier_params_default();
+    const char *feats[] = { "x1", "x2" };
+    crm_segmenter *seg = NULL;
+    crm_classifier *c = NULL;
+    char *dir = crm_test_tmpdir();
+    char path[512];
+    int done = 0;
+    (void)state;
+    sp.features = feats;
+    sp.n_features = 2;
+    sp.k = 2;
+    assert_int_equal(crm_segmenter_fit(t, &sp, NULL, &seg, NULL), CRM_OK);
+    cp.target = "churn";
+    cp.algo = CRM_CLF_LOGREG;
+    assert_int_equal(crm_classifier_fit(t, &cp, NULL, &c, NULL), CRM_OK);
+    snprintf(path, sizeof path, "%s/oom.html", dir);
+    for (long n = 0; n < 20000 && !done; n++) {
+        crm_report_params rp = crm_report_params_default();
+        crm_report *r = NULL;
+        crm_error err;
+        crm_status rc;
+        crm_test_fail_after(n);
+        rc = crm_report_new(&rp, &r, &err);
+        if (rc == CRM_OK) {
+            rc = crm_report_add_segmentation(r, seg, t, "seg", &err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_report_add_classifier(r, c, t, "clf", &err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_report_write_html(r, path, &err);
+        }
+        crm_report_free(r);
+        if (rc != CRM_OK) {
+            assert_int_equal(rc, CRM_ENOMEM);
+        }
+        done = rc == CRM_OK;
+        assert_int_equal(crm_test_alloc_live(), 0);
+        crm_test_alloc_reset();
+    }
+    assert_true(done);
+    crm_classifier_free(c);
+    crm_segmenter_free(seg);
+    crm_table_free(t);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
 static void test_unknown_kind(void **state)
 {
     crm_report_params rp = crm_report_params_default();
@@ -325,7 +379,7 @@ int main(void)
         cmocka_unit_test(test_format),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_pie),         cmocka_unit_test(test_tree_layout),
         cmocka_unit_test(test_pca),         cmocka_unit_test(test_importance),
-        cmocka_unit_test(test_dendrogram),
+        cmocka_unit_test(test_dendrogram),  cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_whole_report), cmocka_unit_test(test_unknown_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
