@@ -43,9 +43,13 @@ static void summary(seg_ctx *c)
     char inertia[48];
     crm__rpt_fmt_int(rows, sizeof rows, crm_profile_n_rows(c->pr));
     crm__rpt_fmt_num(inertia, sizeof inertia, crm_segmenter_inertia(c->seg));
-    crm__rpt_printf(b, "<p>%d segments of %s customers over %d features (%s; k-means inertia %s",
-                    (int)c->k, rows, (int)c->n_feat, method_text(crm_segmenter_method(c->seg)),
-                    inertia);
+    crm__rpt_printf(b, "<p>%d segments of %s customers over %d features (algorithm %s, %s; "
+                       "within-segment cost %s",
+                    (int)c->k, rows, (int)c->n_feat,
+                    crm_segment_algo_name(crm_segmenter_algo(c->seg))
+                        ? crm_segment_algo_name(crm_segmenter_algo(c->seg))
+                        : "?",
+                    method_text(crm_segmenter_method(c->seg)), inertia);
     if (isfinite(crm_segmenter_bic(c->seg))) {
         char bic[48];
         crm__rpt_fmt_num(bic, sizeof bic, crm_segmenter_bic(c->seg));
