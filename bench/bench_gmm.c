@@ -124,8 +124,7 @@ int main(int argc, char **argv)
     tn = run(&x, p, iters, repeats, w, m, c, &cpun, &g);
     printf("seconds_1 %.6f\nseconds_n %.6f\ncpu_n %.6f\nper_iter %.6f\nn_iter %d\n"
            "lower_bound %.17g\n",
-           t1, tn, cpun, (tn - t1) / (iters - 1), (int)crm_gmm_n_iter(g),
-           crm_gmm_lower_bound(g));
+           t1, tn, cpun, (tn - t1) / (iters - 1), (int)crm_gmm_n_iter(g), crm_gmm_lower_bound(g));
     crm_gmm_free(g);
     free(x.data);
     free(w);

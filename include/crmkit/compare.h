@@ -35,9 +35,9 @@ typedef struct crm_compare_params { /* transparent; start from crm_compare_param
 } crm_compare_params;
 
 typedef struct crm_compare_row {
-    const char *algo;  /* borrowed from params */
-    int32_t k;         /* clusters found or given */
-    crm_validity v;    /* indices over the design matrix */
+    const char *algo;   /* borrowed from params */
+    int32_t k;          /* clusters found or given */
+    crm_validity v;     /* indices over the design matrix */
     double fit_seconds; /* clustering only (the cleaning is shared) */
 } crm_compare_row;
 

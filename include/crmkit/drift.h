@@ -34,10 +34,10 @@
 #include <crmkit/model.h>
 #include <crmkit/status.h>
 
-#define CRM_DRIFT_EPS        1e-4 /* floor of a share inside the PSI */
-#define CRM_DRIFT_MODERATE   0.1  /* PSI from here: a moderate shift */
+#define CRM_DRIFT_EPS         1e-4 /* floor of a share inside the PSI */
+#define CRM_DRIFT_MODERATE    0.1  /* PSI from here: a moderate shift */
 #define CRM_DRIFT_SIGNIFICANT 0.25 /* PSI above this: drifted, refit the model */
-#define CRM_DRIFT_BINS       10   /* default quantile bins of a numeric feature */
+#define CRM_DRIFT_BINS        10   /* default quantile bins of a numeric feature */
 
 typedef struct crm_drift_ref crm_drift_ref; /* opaque */
 
@@ -72,11 +72,8 @@ CRM_API const double *crm_drift_ref_edges(const crm_drift_ref *d, int32_t f, int
 /** Shares of the rows of t over feature f's bins, into q[crm_drift_ref_n_bins] (caller-owned),
  *  the column found by name. Errors: CRM_ENOTFOUND (no such column), CRM_EDATA (the column
  *  has another type: numeric where the reference is categorical or the other way round). */
-CRM_API crm_status crm_drift_ref_bin(const crm_drift_ref *d,
-                                     int32_t f,
-                                     const crm_table *t,
-                                     double *q,
-                                     crm_error *err);
+CRM_API crm_status
+crm_drift_ref_bin(const crm_drift_ref *d, int32_t f, const crm_table *t, double *q, crm_error *err);
 /** PSI of every feature between the reference and t: psi[crm_drift_ref_n_features]
  *  (caller-owned). Errors: those of crm_drift_ref_bin, CRM_EDATA (t has no rows), CRM_ENOMEM. */
 CRM_API crm_status crm_drift_ref_psi(const crm_drift_ref *d,
@@ -86,6 +83,8 @@ CRM_API crm_status crm_drift_ref_psi(const crm_drift_ref *d,
 
 /** Save into its own section ("driftref") of w / load from r (CRM_EFORMAT when damaged). */
 CRM_API crm_status crm_drift_ref_save(const crm_drift_ref *d, crm_model_writer *w, crm_error *err);
-CRM_API crm_status crm_drift_ref_load(const crm_model_reader *r, crm_drift_ref **out, crm_error *err);
+CRM_API crm_status crm_drift_ref_load(const crm_model_reader *r,
+                                      crm_drift_ref **out,
+                                      crm_error *err);
 
 #endif

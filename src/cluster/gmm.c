@@ -251,18 +251,15 @@ static void log_prob_row(const crm_gmm *g, const double *row, double *lp, double
 
 /* E-step over x: resp[n * k] (may be NULL: only the likelihood) and the mean log-likelihood.
  * Returns CRM_ENOMEM only. */
-static crm_status e_step(const crm_gmm *g,
-                         const crm_matrix *x,
-                         double *resp,
-                         double *mean_ll,
-                         int nt,
-                         crm_error *err)
+static crm_status
+e_step(const crm_gmm *g, const crm_matrix *x, double *resp, double *mean_ll, int nt, crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t nb = crm__n_blocks(n);
     int32_t k = g->k;
     double *part = crm_calloc((size_t)(nb > 0 ? nb : 1), sizeof *part);
-    double *scratch = crm_mallocarray((size_t)(nt > 0 ? nt : 1) * (size_t)(g->d + k), sizeof *scratch);
+    double *scratch =
+        crm_mallocarray((size_t)(nt > 0 ? nt : 1) * (size_t)(g->d + k), sizeof *scratch);
     double total = 0;
     if (part == NULL || scratch == NULL) {
         crm_free(part);
@@ -318,7 +315,8 @@ static crm_status e_step(const crm_gmm *g,
  * _estimate_gaussian_parameters. Two passes over the rows (sums and means, then the centred
  * covariances), each parallel over fixed blocks with the partial sums added in block order.
  * Returns CRM_ENOMEM only. */
-static crm_status m_step(crm_gmm *g, const crm_matrix *x, const double *resp, int nt, crm_error *err)
+static crm_status
+m_step(crm_gmm *g, const crm_matrix *x, const double *resp, int nt, crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t nb = crm__n_blocks(n);
@@ -525,8 +523,11 @@ static crm_status initialise(crm_gmm *g,
     }
 }
 
-static crm_status
-fit(crm_gmm *g, const crm_matrix *x, const gmm_init *init, const crm_progress *progress, crm_error *err)
+static crm_status fit(crm_gmm *g,
+                      const crm_matrix *x,
+                      const gmm_init *init,
+                      const crm_progress *progress,
+                      crm_error *err)
 {
     int nt = crm__n_threads(g->p.n_threads);
     double *resp;
@@ -609,8 +610,9 @@ crm_status crm_gmm_fit_from(crm_gmm *g,
 {
     gmm_init init = { weights, means, covs };
     if (weights == NULL || means == NULL || covs == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "gmm: initial weights, means and covariances "
-                                               "are all needed");
+        return crm__error_set(err, CRM_EINVAL,
+                              "gmm: initial weights, means and covariances "
+                              "are all needed");
     }
     return fit(g, x, &init, progress, err);
 }
@@ -673,8 +675,8 @@ crm_status crm_gmm_bic(const crm_gmm *g, const crm_matrix *x, double *bic, crm_e
     if (rc != CRM_OK) {
         return rc;
     }
-    n_params = (g->p.cov == CRM_GMM_FULL ? g->k * d * (d + 1) / 2 : g->k * d) + g->k * d +
-               (g->k - 1);
+    n_params =
+        (g->p.cov == CRM_GMM_FULL ? g->k * d * (d + 1) / 2 : g->k * d) + g->k * d + (g->k - 1);
     *bic = -2 * ll * (double)x->n_rows + n_params * log((double)x->n_rows);
     return CRM_OK;
 }

@@ -99,8 +99,8 @@ static void one_run_fini(one_run *o)
     crm_free(o->labels);
 }
 
-static crm_status run_segmenter(const crm_table *t, const crm_segment_params *sp, one_run *o,
-                                crm_error *err)
+static crm_status
+run_segmenter(const crm_table *t, const crm_segment_params *sp, one_run *o, crm_error *err)
 {
     crm_segmenter *seg = NULL;
     crm_status rc = crm_segmenter_fit(t, sp, NULL, &seg, err);

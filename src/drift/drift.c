@@ -92,7 +92,8 @@ static int32_t num_bin(const drift_feat *f, double x)
     return lo;
 }
 
-static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error *err)
+static crm_status
+fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error *err)
 {
     double *s = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *s);
     int64_t m = 0;
@@ -187,8 +188,8 @@ crm_status crm_drift_ref_fit(const crm_table *t,
         drift_feat *f = &d->f[i];
         d->n = i + 1;
         if (j < 0) {
-            rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
-                               "no column \"%s\"", features[i]);
+            rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column \"%s\"",
+                               features[i]);
             crm__error_field(err, features[i]);
             break;
         }
@@ -260,11 +261,8 @@ const double *crm_drift_ref_edges(const crm_drift_ref *d, int32_t f, int32_t *n)
     return d->f[f].edges;
 }
 
-crm_status crm_drift_ref_bin(const crm_drift_ref *d,
-                             int32_t fi,
-                             const crm_table *t,
-                             double *q,
-                             crm_error *err)
+crm_status
+crm_drift_ref_bin(const crm_drift_ref *d, int32_t fi, const crm_table *t, double *q, crm_error *err)
 {
     const drift_feat *f;
     int32_t j;

@@ -163,7 +163,7 @@ crm_status crm__rpt_pca2(const crm_matrix *x,
 /* ---- the report ---- */
 
 typedef struct rpt_chart {
-    char *name;  /* file stem */
+    char *name;   /* file stem */
     rpt_buf svg;  /* inline form: starts with "<svg " (no namespace) */
     rpt_buf file; /* standalone form (XML declaration, namespace); made by _chart_place */
 } rpt_chart;
@@ -204,9 +204,7 @@ crm_status crm__rpt_section_comparison(crm_report *r,
                                        int32_t n,
                                        const char *name,
                                        crm_error *err);
-crm_status crm__rpt_section_rules(crm_report *r,
-                                  const crm_rules *rules,
-                                  const char *name,
-                                  crm_error *err);
+crm_status
+crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, crm_error *err);
 
 #endif

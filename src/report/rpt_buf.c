@@ -88,11 +88,21 @@ void crm__rpt_esc(rpt_buf *b, const char *s)
         const char *rep = NULL;
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
         default:
             /* XML 1.0 allows no control characters but tab, newline and return. */
             rep = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ? "" : NULL;

@@ -187,9 +187,18 @@ static crm_status binary_charts(crm_report *r,
     {
         char auc[32];
         char name[64];
-        rpt_line lines[2] = { { name, rx, ry, n_roc, 0, 0, 0 }, { "chance", diag, diag, 2, 0, 1, -1 } };
-        rpt_xy xy = { "ROC curve", "false positive rate", "true positive rate", RPT_PCT, RPT_PCT,
-                      lines, 2, NAN, NULL, 1 };
+        rpt_line lines[2] = { { name, rx, ry, n_roc, 0, 0, 0 },
+                              { "chance", diag, diag, 2, 0, 1, -1 } };
+        rpt_xy xy = { "ROC curve",
+                      "false positive rate",
+                      "true positive rate",
+                      RPT_PCT,
+                      RPT_PCT,
+                      lines,
+                      2,
+                      NAN,
+                      NULL,
+                      1 };
         rpt_buf *b = crm__rpt_chart_begin(r, "roc");
         crm__rpt_fmt_fixed(auc, sizeof auc, m->auc, 3);
         snprintf(name, sizeof name, "model (AUC %s)", auc);
@@ -206,9 +215,18 @@ static crm_status binary_charts(crm_report *r,
         char cap_txt[320];
         char g10[32];
         char g30[32];
-        rpt_line lines[2] = { { "model", gx, gy, 101, 0, 0, 0 }, { "random", diag, diag, 2, 0, 1, -1 } };
-        rpt_xy xy = { "Cumulative gains", "customers targeted (highest score first)",
-                      "positives reached", RPT_PCT, RPT_PCT, lines, 2, NAN, NULL, 1 };
+        rpt_line lines[2] = { { "model", gx, gy, 101, 0, 0, 0 },
+                              { "random", diag, diag, 2, 0, 1, -1 } };
+        rpt_xy xy = { "Cumulative gains",
+                      "customers targeted (highest score first)",
+                      "positives reached",
+                      RPT_PCT,
+                      RPT_PCT,
+                      lines,
+                      2,
+                      NAN,
+                      NULL,
+                      1 };
         rpt_buf *b;
         gx[0] = gy[0] = 0;
         for (int p = 1; p <= 100; p++) {
@@ -237,9 +255,18 @@ static crm_status binary_charts(crm_report *r,
         double one_x[2] = { 0, 1 };
         double one_y[2] = { 1, 1 };
         int32_t k = m->n_gains < 32 ? m->n_gains : 32;
-        rpt_line lines[2] = { { "model", lx, ly, k, 1, 0, 2 }, { "random", one_x, one_y, 2, 0, 1, -1 } };
-        rpt_xy xy = { "Lift by decile", "customers targeted (highest score first)",
-                      "lift over random", RPT_PCT, RPT_NUM, lines, 2, NAN, NULL, 0 };
+        rpt_line lines[2] = { { "model", lx, ly, k, 1, 0, 2 },
+                              { "random", one_x, one_y, 2, 0, 1, -1 } };
+        rpt_xy xy = { "Lift by decile",
+                      "customers targeted (highest score first)",
+                      "lift over random",
+                      RPT_PCT,
+                      RPT_NUM,
+                      lines,
+                      2,
+                      NAN,
+                      NULL,
+                      0 };
         rpt_buf *b = crm__rpt_chart_begin(r, "lift");
         for (int32_t j = 0; j < k; j++) {
             lx[j] = m->gains[j].frac;
@@ -292,10 +319,8 @@ static void metrics_table(crm_report *r, const crm_classifier *c, const crm_clf_
     crm__rpt_puts(b, "</td></tr></table>\n");
 }
 
-static crm_status with_data(crm_report *r,
-                            const crm_classifier *c,
-                            const crm_table *data,
-                            crm_error *err)
+static crm_status
+with_data(crm_report *r, const crm_classifier *c, const crm_table *data, crm_error *err)
 {
     int64_t n = crm_table_n_rows(data);
     int32_t k = crm_classifier_n_classes(c);
@@ -348,15 +373,16 @@ static crm_status with_data(crm_report *r,
     {
         char rows[32];
         crm__rpt_fmt_int(rows, sizeof rows, n_ok);
-        crm__rpt_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (",
-                        rows);
+        crm__rpt_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (", rows);
         crm__rpt_esc(&r->body, crm_table_source(data));
         crm__rpt_puts(&r->body, "; figures on the training data itself are optimistic)");
         if (n_unknown > 0) {
             char unk[32];
             crm__rpt_fmt_int(unk, sizeof unk, n_unknown);
-            crm__rpt_printf(&r->body, "; %s rows with a class the model does not know were left "
-                                      "out", unk);
+            crm__rpt_printf(&r->body,
+                            "; %s rows with a class the model does not know were left "
+                            "out",
+                            unk);
         }
         crm__rpt_puts(&r->body, ".</p>\n");
     }

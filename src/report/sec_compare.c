@@ -19,14 +19,22 @@ typedef struct index_def {
 static double value_of(const crm_compare_row *row, int which)
 {
     switch (which) {
-    case 0: return (double)row->k;
-    case 1: return row->v.cp;
-    case 2: return row->v.sp;
-    case 3: return row->v.db;
-    case 4: return row->v.dunn;
-    case 5: return row->v.silhouette;
-    case 6: return row->v.ch;
-    default: return row->fit_seconds;
+    case 0:
+        return (double)row->k;
+    case 1:
+        return row->v.cp;
+    case 2:
+        return row->v.sp;
+    case 3:
+        return row->v.db;
+    case 4:
+        return row->v.dunn;
+    case 5:
+        return row->v.silhouette;
+    case 6:
+        return row->v.ch;
+    default:
+        return row->fit_seconds;
     }
 }
 
@@ -40,8 +48,7 @@ crm_status crm__rpt_section_comparison(crm_report *r,
         { "k", "Clusters found", "k: the number of segments each algorithm found or was given",
           RPT_INT },
         { "cp", "Compactness (CP)", "mean distance to the centroid: lower is better", RPT_NUM },
-        { "sp", "Separation (SP)", "mean distance between centroids: higher is better",
-          RPT_NUM },
+        { "sp", "Separation (SP)", "mean distance between centroids: higher is better", RPT_NUM },
         { "db", "Davies-Bouldin", "lower is better", RPT_NUM },
         { "dunn", "Dunn index", "higher is better", RPT_NUM },
         { "silhouette", "Silhouette", "higher is better, in [-1, 1]", RPT_NUM },
@@ -94,8 +101,7 @@ crm_status crm__rpt_section_comparison(crm_report *r,
             v[i] = value_of(&rows[i], w);
         }
         if (c != NULL) {
-            crm__rpt_svg_hbars(c, defs[w].title, n, names, v, defs[w].fmt, 0, -1,
-                               defs[w].reading);
+            crm__rpt_svg_hbars(c, defs[w].title, n, names, v, defs[w].fmt, 0, -1, defs[w].reading);
             crm__rpt_chart_place(r, NULL);
         }
     }

@@ -81,10 +81,8 @@ static void rules_table(crm_report *r, const crm_rules *rules, int32_t s)
     crm__rpt_puts(b, "</table>\n");
 }
 
-crm_status crm__rpt_section_rules(crm_report *r,
-                                  const crm_rules *rules,
-                                  const char *name,
-                                  crm_error *err)
+crm_status
+crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, crm_error *err)
 {
     int32_t n_items = crm_rules_n_items(rules);
     int32_t n_sets = crm_rules_n_sets(rules);
@@ -92,8 +90,8 @@ crm_status crm__rpt_section_rules(crm_report *r,
     item_count *it = crm_mallocarray((size_t)(n_items > 0 ? n_items : 1), sizeof *it);
     const char **names = crm_mallocarray((size_t)(n_items > 0 ? n_items : 1), sizeof *names);
     const char **set_names = crm_mallocarray((size_t)(n_sets > 0 ? n_sets : 1), sizeof *set_names);
-    double *v = crm_mallocarray((size_t)(n_items > 0 ? n_items : 1) * (size_t)(n_sets > 0 ? n_sets : 1),
-                                sizeof *v);
+    double *v = crm_mallocarray(
+        (size_t)(n_items > 0 ? n_items : 1) * (size_t)(n_sets > 0 ? n_sets : 1), sizeof *v);
     int32_t m;
     char tr[32];
     if (it == NULL || names == NULL || set_names == NULL || v == NULL) {
@@ -141,8 +139,8 @@ crm_status crm__rpt_section_rules(crm_report *r,
         {
             rpt_buf *b = crm__rpt_chart_begin(r, "items-by-set");
             if (b != NULL) {
-                crm__rpt_svg_grouped(b, "Service take-up by segment", mm, names, n_sets,
-                                     set_names, v, RPT_PCT, "share of the baskets");
+                crm__rpt_svg_grouped(b, "Service take-up by segment", mm, names, n_sets, set_names,
+                                     v, RPT_PCT, "share of the baskets");
                 crm__rpt_chart_place(r, "The most frequent services, their share in each "
                                         "segment's baskets.");
             }

@@ -19,9 +19,9 @@ typedef struct seg_ctx {
     const crm_profile *pr;
     int32_t k;
     int32_t n_feat;
-    int32_t *order;       /* [k] segments in display order */
-    const char **names;   /* [k] in display order */
-    int32_t *num;         /* numeric features */
+    int32_t *order;     /* [k] segments in display order */
+    const char **names; /* [k] in display order */
+    int32_t *num;       /* numeric features */
     int32_t n_num;
     const char **num_names;
 } seg_ctx;
@@ -29,10 +29,14 @@ typedef struct seg_ctx {
 static const char *method_text(crm_segment_method m)
 {
     switch (m) {
-    case CRM_SEGMENT_XMEANS: return "k chosen by X-means (BIC splitting)";
-    case CRM_SEGMENT_ELBOW: return "k chosen by the elbow method";
-    case CRM_SEGMENT_AUTO: return "k chosen by the algorithm's own criterion";
-    default: return "k given";
+    case CRM_SEGMENT_XMEANS:
+        return "k chosen by X-means (BIC splitting)";
+    case CRM_SEGMENT_ELBOW:
+        return "k chosen by the elbow method";
+    case CRM_SEGMENT_AUTO:
+        return "k chosen by the algorithm's own criterion";
+    default:
+        return "k given";
     }
 }
 
@@ -43,8 +47,9 @@ static void summary(seg_ctx *c)
     char inertia[48];
     crm__rpt_fmt_int(rows, sizeof rows, crm_profile_n_rows(c->pr));
     crm__rpt_fmt_num(inertia, sizeof inertia, crm_segmenter_inertia(c->seg));
-    crm__rpt_printf(b, "<p>%d segments of %s customers over %d features (algorithm %s, %s; "
-                       "within-segment cost %s",
+    crm__rpt_printf(b,
+                    "<p>%d segments of %s customers over %d features (algorithm %s, %s; "
+                    "within-segment cost %s",
                     (int)c->k, rows, (int)c->n_feat,
                     crm_segment_algo_name(crm_segmenter_algo(c->seg))
                         ? crm_segment_algo_name(crm_segmenter_algo(c->seg))
@@ -106,9 +111,8 @@ static void profiles(seg_ctx *c)
     {
         rpt_buf *b = crm__rpt_chart_begin(c->r, "profiles");
         if (b != NULL) {
-            crm__rpt_svg_grouped(b, "Segment means against the population", c->n_num,
-                                 c->num_names, c->k, c->names, v, RPT_SD,
-                                 "standardised difference (sd)");
+            crm__rpt_svg_grouped(b, "Segment means against the population", c->n_num, c->num_names,
+                                 c->k, c->names, v, RPT_SD, "standardised difference (sd)");
             crm__rpt_chart_place(c->r,
                                  "Each bar is (segment mean - population mean) / population "
                                  "standard deviation, so features on different scales compare; "
@@ -141,8 +145,16 @@ static void k_curve(seg_ctx *c)
     rpt_buf *b;
     char label[48];
     rpt_line line = { "inertia (SSE)", NULL, curve, n, 1, 0, 0 };
-    rpt_xy xy = { "The curve that chose k", "k (number of segments)",
-                  "within-segment sum of squares", RPT_INT, RPT_NUM, &line, 1, NAN, NULL, 0 };
+    rpt_xy xy = { "The curve that chose k",
+                  "k (number of segments)",
+                  "within-segment sum of squares",
+                  RPT_INT,
+                  RPT_NUM,
+                  &line,
+                  1,
+                  NAN,
+                  NULL,
+                  0 };
     if (curve == NULL || n < 1) {
         return;
     }
@@ -235,11 +247,13 @@ static void segment_tables(seg_ctx *c)
                         "style=\"background:%s\"></span>",
                         crm__rpt_colour(i));
         crm__rpt_esc(b, c->names[i]);
-        crm__rpt_printf(b, ": %s customers (%s)</th></tr>\n"
-                           "<tr><th>feature</th><th>in words</th><th>difference</th></tr>\n",
+        crm__rpt_printf(b,
+                        ": %s customers (%s)</th></tr>\n"
+                        "<tr><th>feature</th><th>in words</th><th>difference</th></tr>\n",
                         size, share);
         for (int32_t f = 0; f < c->n_feat; f++) {
-            if (!crm_profile_is_categorical(c->pr, f) && isfinite(crm_profile_std_diff(c->pr, s, f))) {
+            if (!crm_profile_is_categorical(c->pr, f) &&
+                isfinite(crm_profile_std_diff(c->pr, s, f))) {
                 items[n_items].score = fabs(crm_profile_std_diff(c->pr, s, f));
                 items[n_items].f = f;
                 n_items++;

@@ -4,8 +4,8 @@
  * Every chart starts with "<svg " and carries its own width, height and viewBox, a <title>
  * (for screen readers and the browser's tooltip), a white background and a heading. The
  * palette is Okabe and Ito's (2008) eight colours for colour-blind readers, black kept for
- * text and axes. Text widths are estimated (0.66 em per character: capitals are wide), which is enough to size
- * margins for labels in a sans-serif face. */
+ * text and axes. Text widths are estimated (0.66 em per character: capitals are wide), which is
+ * enough to size margins for labels in a sans-serif face. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +16,8 @@
 
 #define FONT_PX   12.0
 #define LABEL_MAX 30
-#define PI        3.14159265358979323846 /* characters of a category label before it is cut with an ellipsis */
+#define PI                                                                                         \
+    3.14159265358979323846 /* characters of a category label before it is cut with an ellipsis */
 
 static const char *const palette[] = { "#0072B2", "#E69F00", "#009E73", "#CC79A7",
                                        "#56B4E9", "#D55E00", "#F0E442", "#999999" };
@@ -77,11 +78,12 @@ static void open_svg(rpt_buf *b, double w, double h, const char *title)
                     "font-family=\"sans-serif\" font-size=\"%.0f\"><title>",
                     w, h, w, h, FONT_PX);
     crm__rpt_esc(b, title);
-    crm__rpt_printf(b,
-                    "</title><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>"
-                    "<text x=\"%.1f\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" "
-                    "font-weight=\"bold\">",
-                    w, h, w / 2);
+    crm__rpt_printf(
+        b,
+        "</title><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>"
+        "<text x=\"%.1f\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" "
+        "font-weight=\"bold\">",
+        w, h, w / 2);
     crm__rpt_esc(b, title);
     crm__rpt_puts(b, "</text>");
 }
@@ -94,8 +96,12 @@ static void close_svg(rpt_buf *b)
 static void fmt_value(char *out, size_t size, double v, rpt_fmt f, double step)
 {
     switch (f) {
-    case RPT_PCT: crm__rpt_fmt_pct(out, size, v, step > 0 && step < 0.01 ? 1 : 0); break;
-    case RPT_INT: crm__rpt_fmt_int(out, size, (int64_t)llround(v)); break;
+    case RPT_PCT:
+        crm__rpt_fmt_pct(out, size, v, step > 0 && step < 0.01 ? 1 : 0);
+        break;
+    case RPT_INT:
+        crm__rpt_fmt_int(out, size, (int64_t)llround(v));
+        break;
     case RPT_SD: {
         char tmp[40];
         crm__rpt_fmt_fixed(tmp, sizeof tmp, v, 1);
@@ -106,7 +112,8 @@ static void fmt_value(char *out, size_t size, double v, rpt_fmt f, double step)
         if (step > 0) {
             /* ticks: as many decimals as the step needs (2.5 needs one more) */
             int dec = (int)ceil(-log10(step) - 1e-9);
-            if (fabs(step * pow(10.0, dec < 0 ? 0 : dec) - round(step * pow(10.0, dec < 0 ? 0 : dec))) > 1e-6) {
+            if (fabs(step * pow(10.0, dec < 0 ? 0 : dec) -
+                     round(step * pow(10.0, dec < 0 ? 0 : dec))) > 1e-6) {
                 dec++;
             }
             if (fabs(v) < step * 1e-6) {
@@ -196,11 +203,12 @@ void crm__rpt_svg_pie(rpt_buf *b,
             char pct[32];
             double am = (a0 + a1) / 2;
             crm__rpt_fmt_pct(pct, sizeof pct, frac, 0);
-            crm__rpt_printf(b,
-                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                            "dominant-baseline=\"middle\" font-weight=\"bold\" fill=\"#000000\" "
-                            "stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">%s</text>",
-                            cx + rad * 0.66 * cos(am), cy + rad * 0.66 * sin(am), pct);
+            crm__rpt_printf(
+                b,
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "dominant-baseline=\"middle\" font-weight=\"bold\" fill=\"#000000\" "
+                "stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">%s</text>",
+                cx + rad * 0.66 * cos(am), cy + rad * 0.66 * sin(am), pct);
         }
         a0 = a1;
     }
@@ -257,7 +265,7 @@ void crm__rpt_svg_hbars(rpt_buf *b,
     w = x0 + plot_w + 90;
     h = top + row * (n > 0 ? n : 1) + 50;
     open_svg(b, w, h, title);
-#define XPOS(v) (x0 + ((v) - lo) / (hi - lo) * plot_w)
+#define XPOS(v) (x0 + ((v)-lo) / (hi - lo) * plot_w)
     for (double t = lo; t <= hi + step * 1e-6; t += step) {
         char txt[48];
         double x = XPOS(t);
@@ -560,13 +568,11 @@ void crm__rpt_svg_lines(rpt_buf *b, const rpt_xy *c)
             }
         }
         crm__rpt_printf(b, "\" stroke=\"%s\" stroke-width=\"%s\"%s/>", col,
-                        ln->dashed ? "1.2" : "2.2",
-                        ln->dashed ? " stroke-dasharray=\"5 4\"" : "");
+                        ln->dashed ? "1.2" : "2.2", ln->dashed ? " stroke-dasharray=\"5 4\"" : "");
         if (ln->markers) {
             for (int64_t i = 0; i < ln->n; i++) {
                 if (isfinite(ln->x[i]) && isfinite(ln->y[i])) {
-                    crm__rpt_printf(b,
-                                    "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.2\" fill=\"%s\"/>",
+                    crm__rpt_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.2\" fill=\"%s\"/>",
                                     fx(&f, ln->x[i]), fy(&f, ln->y[i]), col);
                 }
             }
@@ -800,8 +806,8 @@ void crm__rpt_svg_tree(rpt_buf *b,
                                 "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" "
                                 "fill=\"none\" stroke=\"#888888\" stroke-width=\"1.5\"/>",
                                 NX(parent[i]), NY(parent[i]) + box_h, NX(parent[i]),
-                                NY(parent[i]) + box_h + gap_y / 2, NX(i), NY(i) - gap_y / 2,
-                                NX(i), NY(i));
+                                NY(parent[i]) + box_h + gap_y / 2, NX(i), NY(i) - gap_y / 2, NX(i),
+                                NY(i));
             }
         }
         for (int32_t i = 0; i < n; i++) {
@@ -811,9 +817,8 @@ void crm__rpt_svg_tree(rpt_buf *b,
                             "fill=\"%s\" fill-opacity=\"0.18\" stroke=\"%s\" stroke-width=\"1.5\"/>"
                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                             "font-weight=\"bold\">",
-                            NX(i) - box_w / 2, NY(i), box_w, box_h,
-                            crm__rpt_colour(depth[i]), crm__rpt_colour(depth[i]), NX(i),
-                            NY(i) + (has_sub ? 16 : 23));
+                            NX(i) - box_w / 2, NY(i), box_w, box_h, crm__rpt_colour(depth[i]),
+                            crm__rpt_colour(depth[i]), NX(i), NY(i) + (has_sub ? 16 : 23));
             esc_label(b, labels[i]);
             crm__rpt_puts(b, "</text>");
             if (has_sub) {
@@ -945,8 +950,7 @@ void crm__rpt_svg_dendrogram(rpt_buf *b,
         crm__rpt_printf(b,
                         "<path d=\"M%.2f,%.2f V%.2f H%.2f V%.2f\" fill=\"none\" stroke=\"%s\" "
                         "stroke-width=\"1.6\"/>",
-                        fx(&f, xs[0]), fy(&f, hs[0]), fy(&f, h), fx(&f, xs[1]), fy(&f, hs[1]),
-                        col);
+                        fx(&f, xs[0]), fy(&f, hs[0]), fy(&f, h), fx(&f, xs[1]), fy(&f, hs[1]), col);
     }
     for (int64_t l = 0; l < n_leaf; l++) {
         int64_t id = leaf_ids[l];
@@ -956,8 +960,8 @@ void crm__rpt_svg_dendrogram(rpt_buf *b,
         crm__rpt_printf(b,
                         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
                         "transform=\"rotate(-60 %.1f %.1f)\">(%s)</text>",
-                        fx(&f, (double)l), f.top + f.ph + 12, fx(&f, (double)l),
-                        f.top + f.ph + 12, txt);
+                        fx(&f, (double)l), f.top + f.ph + 12, fx(&f, (double)l), f.top + f.ph + 12,
+                        txt);
     }
     if (isfinite(cut)) {
         crm__rpt_printf(b,

@@ -1,8 +1,6 @@
 /* test_drift.c: the population stability index against values worked out by hand, the
  * quantile bins of the drift reference, its model section (round trip, damage refused), and
  * segmentation model files with and without the optional "driftref" section. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +9,8 @@
 #include <crmkit/drift.h>
 #include <crmkit/model.h>
 #include <crmkit/segment.h>
+
+#include "crm_test.h"
 
 static void test_psi_by_hand(void **state)
 {
@@ -243,8 +243,8 @@ static void test_damaged_section(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_psi_by_hand),        cmocka_unit_test(test_reference_by_hand),
-        cmocka_unit_test(test_ties_and_missing),   cmocka_unit_test(test_segmentation_files),
+        cmocka_unit_test(test_psi_by_hand),      cmocka_unit_test(test_reference_by_hand),
+        cmocka_unit_test(test_ties_and_missing), cmocka_unit_test(test_segmentation_files),
         cmocka_unit_test(test_damaged_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

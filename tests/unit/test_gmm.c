@@ -2,14 +2,14 @@
  * initial parameters (scripts/golden/make_gmm_golden.py: full and diagonal covariances, a
  * fixed 20 iterations and the tolerance stop), the k-means initialisation, the same result
  * for any thread count, and refusals. */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <crmkit/gmm.h>
+
+#include "crm_test.h"
 
 /* Numbers of tests/golden/gmm/<name> (commas and newlines) into a new array; *n the count. */
 static double *numbers(const char *name, long *n)

@@ -2,8 +2,6 @@
  * be checked by hand (pie angles, tree layout), the PCA against closed-form eigenvectors, the
  * C4.5 / logistic-regression importances, and a whole report built from a small segmentation,
  * classifier and rules set (self-contained: no reference outside the page). */
-#include "crm_test.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +11,7 @@
 #include <crmkit/report.h>
 #include <crmkit/segment.h>
 
+#include "crm_test.h"
 #include "report/report_internal.h"
 
 static void test_format(void **state)
@@ -51,7 +50,8 @@ static void test_escape(void **state)
 {
     rpt_buf b = { 0 };
     (void)state;
-    crm__rpt_esc(&b, "a<b & \"c\" 'd'>\x01" "e");
+    crm__rpt_esc(&b, "a<b & \"c\" 'd'>\x01"
+                     "e");
     assert_string_equal(b.p, "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;e");
     crm__rpt_buf_fini(&b);
     /* a long printf goes through the second path */
@@ -284,7 +284,7 @@ static void test_whole_report(void **state)
     assert_int_equal(count(html, "http"), 0);
     assert_int_equal(count(html, "src="), 0);
     assert_int_equal(count(html, "<script"), 0);
-    assert_int_equal(count(html, "href=\"") , count(html, "href=\"#"));
+    assert_int_equal(count(html, "href=\""), count(html, "href=\"#"));
     assert_non_null(strstr(html, "<title>Test &lt;report&gt;</title>"));
     assert_non_null(strstr(html, "DATA&lt;5GB&gt;"));
     assert_non_null(strstr(html, "VOICE&amp;SMS"));
@@ -368,18 +368,17 @@ static void test_unknown_kind(void **state)
     assert_null(r);
     rp = crm_report_params_default();
     assert_int_equal(crm_report_new(&rp, &r, &err), CRM_OK);
-    assert_int_equal(crm_report_add_file(r, "/nonexistent/model.crmk", NULL, &err),
-                     CRM_ENOTFOUND);
+    assert_int_equal(crm_report_add_file(r, "/nonexistent/model.crmk", NULL, &err), CRM_ENOTFOUND);
     crm_report_free(r);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format),      cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_pie),         cmocka_unit_test(test_tree_layout),
-        cmocka_unit_test(test_pca),         cmocka_unit_test(test_importance),
-        cmocka_unit_test(test_dendrogram),  cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_format),       cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_pie),          cmocka_unit_test(test_tree_layout),
+        cmocka_unit_test(test_pca),          cmocka_unit_test(test_importance),
+        cmocka_unit_test(test_dendrogram),   cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_whole_report), cmocka_unit_test(test_unknown_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

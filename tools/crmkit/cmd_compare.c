@@ -11,45 +11,46 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: crmkit compare DATA.csv [--algos kmeans,xmeans,elbow] [--k N|auto]\n"
-            "       [--features a,b,c] [--kmin N] [--kmax N] [--cap LOW,HIGH] [--seed S]\n"
-            "       [--sample N] [--threads N] [--json|--csv] [--report FILE.html] [--quiet]\n\n"
-            "Cluster the same customers with each algorithm (the same cleaning for all: mean\n"
-            "imputation, optional capping, z-scores) and judge every result with the same\n"
-            "validity indices on the same scaled features, as the X-means telecom paper's\n"
-            "comparison table does:\n"
-            "  k       clusters found (or given)\n"
-            "  cp      compactness: mean distance to the centroid (lower is better)\n"
-            "  sp      separation: mean distance between centroids (higher is better)\n"
-            "  db      Davies-Bouldin (lower is better)\n"
-            "  dunn    Dunn index (higher is better)\n"
-            "  silh    mean silhouette (higher is better)\n"
-            "  ch      Calinski-Harabasz (higher is better)\n"
-            "  fit_s   seconds spent clustering\n"
-            "Algorithms in this build: kmeans (k given), xmeans (k by BIC splitting), elbow\n"
-            "(k at the knee of the inertia curve), em and em-diag (Gaussian mixtures by EM,\n"
-            "full or diagonal covariances, k given, k-means start; rows labelled by their most\n"
-            "probable component).\n\n"
-            "options:\n"
-            "  --algos LIST     algorithms, in the order of the rows (default kmeans,xmeans,elbow)\n"
-            "  --k N|auto       k of kmeans and em; auto (default): the k found by the first listed\n"
-            "                   algorithm that chooses its own, so rows compare at one k\n"
-            "  --features LIST  columns (default: every numeric column but ids and churn)\n"
-            "  --kmin N, --kmax N  range of the automatic algorithms (default 2 and 30)\n"
-            "  --cap LOW,HIGH   winsorise each feature at these percentiles, e.g. 1,99\n"
-            "  --seed S         seed of every algorithm and of the samples (default 0)\n"
-            "  --sample N       silhouette and Dunn exact up to N rows, on N sampled rows\n"
-            "                   beyond (default 20000)\n"
-            "  --threads N      threads (default: all); never changes the result\n"
-            "  --json           one JSON object on standard output\n"
-            "  --csv            the table as CSV on standard output\n"
-            "  --report FILE    also write the comparison as an HTML page with a bar chart per\n"
-            "                   index (as crmkit report writes)\n"
-            "  --quiet          no progress bar\n"
-            "  -h, --help       this text\n\n"
-            "exit status: 0 ok, 64 bad option or unknown algorithm, 65 bad data, 66 missing\n"
-            "input.\n");
+    fprintf(
+        fp,
+        "usage: crmkit compare DATA.csv [--algos kmeans,xmeans,elbow] [--k N|auto]\n"
+        "       [--features a,b,c] [--kmin N] [--kmax N] [--cap LOW,HIGH] [--seed S]\n"
+        "       [--sample N] [--threads N] [--json|--csv] [--report FILE.html] [--quiet]\n\n"
+        "Cluster the same customers with each algorithm (the same cleaning for all: mean\n"
+        "imputation, optional capping, z-scores) and judge every result with the same\n"
+        "validity indices on the same scaled features, as the X-means telecom paper's\n"
+        "comparison table does:\n"
+        "  k       clusters found (or given)\n"
+        "  cp      compactness: mean distance to the centroid (lower is better)\n"
+        "  sp      separation: mean distance between centroids (higher is better)\n"
+        "  db      Davies-Bouldin (lower is better)\n"
+        "  dunn    Dunn index (higher is better)\n"
+        "  silh    mean silhouette (higher is better)\n"
+        "  ch      Calinski-Harabasz (higher is better)\n"
+        "  fit_s   seconds spent clustering\n"
+        "Algorithms in this build: kmeans (k given), xmeans (k by BIC splitting), elbow\n"
+        "(k at the knee of the inertia curve), em and em-diag (Gaussian mixtures by EM,\n"
+        "full or diagonal covariances, k given, k-means start; rows labelled by their most\n"
+        "probable component).\n\n"
+        "options:\n"
+        "  --algos LIST     algorithms, in the order of the rows (default kmeans,xmeans,elbow)\n"
+        "  --k N|auto       k of kmeans and em; auto (default): the k found by the first listed\n"
+        "                   algorithm that chooses its own, so rows compare at one k\n"
+        "  --features LIST  columns (default: every numeric column but ids and churn)\n"
+        "  --kmin N, --kmax N  range of the automatic algorithms (default 2 and 30)\n"
+        "  --cap LOW,HIGH   winsorise each feature at these percentiles, e.g. 1,99\n"
+        "  --seed S         seed of every algorithm and of the samples (default 0)\n"
+        "  --sample N       silhouette and Dunn exact up to N rows, on N sampled rows\n"
+        "                   beyond (default 20000)\n"
+        "  --threads N      threads (default: all); never changes the result\n"
+        "  --json           one JSON object on standard output\n"
+        "  --csv            the table as CSV on standard output\n"
+        "  --report FILE    also write the comparison as an HTML page with a bar chart per\n"
+        "                   index (as crmkit report writes)\n"
+        "  --quiet          no progress bar\n"
+        "  -h, --help       this text\n\n"
+        "exit status: 0 ok, 64 bad option or unknown algorithm, 65 bad data, 66 missing\n"
+        "input.\n");
 }
 
 typedef struct cmp_opts {
@@ -262,8 +263,7 @@ int cmd_compare(int argc, char **argv)
         algos = cli_split_list(o.algos, ',', &n_algos);
         if (algos == NULL || n_algos == 0 || n_algos > CRM_COMPARE_MAX_ALGOS) {
             cli_free_list(algos);
-            return cli_usage_error("compare", "--algos needs 1 to %d names",
-                                   CRM_COMPARE_MAX_ALGOS);
+            return cli_usage_error("compare", "--algos needs 1 to %d names", CRM_COMPARE_MAX_ALGOS);
         }
         o.p.algos = (const char *const *)algos;
         o.p.n_algos = n_algos;

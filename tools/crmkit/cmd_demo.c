@@ -105,7 +105,8 @@ segment(const demo_paths *dp, const crm_table *t, uint64_t seed, bool quiet, crm
 
 /* The HTML report of the whole run: the segmentation (with the customers for the scatter and
  * the validity indices), then the churn model and the rules written by the later steps. */
-static int report(const char *dir, const demo_paths *dp, const crm_table *t, const crm_segmenter *seg)
+static int
+report(const char *dir, const demo_paths *dp, const crm_table *t, const crm_segmenter *seg)
 {
     static const char *const later[] = { "churn.crmc", "rules.crmr" };
     crm_report_params p = crm_report_params_default();

@@ -144,11 +144,10 @@ static void make_verdict(const drift_opts *o, drift_result *d)
                      o->threshold);
         }
     } else if (d->n_moderate > 0 || d->seg_psi >= o->moderate) {
-        snprintf(d->verdict, sizeof d->verdict,
-                 "watch: %d feature%s%s shifted past %g, none past %g", (int)d->n_moderate,
-                 d->n_moderate == 1 ? "" : "s",
-                 d->seg_psi >= o->moderate ? " and the segment shares" : "", o->moderate,
-                 o->threshold);
+        snprintf(
+            d->verdict, sizeof d->verdict, "watch: %d feature%s%s shifted past %g, none past %g",
+            (int)d->n_moderate, d->n_moderate == 1 ? "" : "s",
+            d->seg_psi >= o->moderate ? " and the segment shares" : "", o->moderate, o->threshold);
     } else {
         snprintf(d->verdict, sizeof d->verdict, "stable: nothing shifted past %g", o->moderate);
     }
@@ -245,7 +244,8 @@ static void print_json(const drift_opts *o, const drift_result *d)
     cli_json_end(&j);
 }
 
-static crm_status compute(const crm_segmenter *seg, const crm_table *t, drift_result *d, crm_error *err)
+static crm_status
+compute(const crm_segmenter *seg, const crm_table *t, drift_result *d, crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t k = crm_segmenter_k(seg);

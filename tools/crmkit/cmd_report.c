@@ -77,8 +77,7 @@ static int parse(int argc, char **argv, rep_opts *o)
             o->title = v;
         } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
             if (!cli_parse_int(v, 0, INT64_MAX, &o->seed)) {
-                return cli_usage_error("report", "--seed needs a whole number >= 0, got \"%s\"",
-                                       v);
+                return cli_usage_error("report", "--seed needs a whole number >= 0, got \"%s\"", v);
             }
         } else if (miss) {
             return cli_usage_error("report", "%s needs a value", a);
