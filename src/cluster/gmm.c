@@ -280,15 +280,17 @@ e_step(const crm_gmm *g, const crm_matrix *x, double *resp, double *mean_ll, int
             int64_t hi = lo + CRM_BLOCK_ROWS < n ? lo + CRM_BLOCK_ROWS : n;
             double sum = 0;
             for (int64_t i = lo; i < hi; i++) {
-                double mx = -INFINITY;
-                double se = 0;
+                int32_t top = 0;
+                double mx;
+                double se = 1.0; /* exp(lp[top] - mx) */
                 double lse;
                 log_prob_row(g, CRM_ROW(x, i), lp, y);
-                for (int32_t j = 0; j < k; j++) {
-                    mx = lp[j] > mx ? lp[j] : mx;
+                for (int32_t j = 1; j < k; j++) {
+                    top = lp[j] > lp[top] ? j : top;
                 }
+                mx = lp[top];
                 for (int32_t j = 0; j < k; j++) {
-                    se += exp(lp[j] - mx);
+                    se += j != top ? exp(lp[j] - mx) : 0.0;
                 }
                 lse = mx + log(se);
                 sum += lse;
