@@ -33,6 +33,7 @@
 #include <crmkit/segment.h>
 #include <crmkit/status.h>
 #include <crmkit/svm.h>
+#include <crmkit/twolayer.h>
 #include <crmkit/validity.h>
 #include <crmkit/vote.h>
 #include <crmkit/xmeans.h>

@@ -12,6 +12,8 @@
  *                 standardised differences (bars), the curve that chose k (elbow models),
  *                 the most distinctive features of each segment in words; with data: a 2-D
  *                 PCA projection of a sample coloured by segment and the validity indices;
+ *   twolayer      the tree of layer-1 groups and layer-2 segments (crmkit/twolayer.h), group
+ *                 sizes and profiles, each clustered group as a segmentation;
  *   classifier    feature importances (C4.5, boosted trees) or coefficients (logistic
  *                 regression); with data holding the target: ROC curve, cumulative gains,
  *                 lift and the confusion matrix;
@@ -34,6 +36,7 @@
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>
 #include <crmkit/status.h>
+#include <crmkit/twolayer.h>
 
 typedef struct crm_report crm_report; /* opaque */
 
@@ -64,6 +67,14 @@ CRM_API crm_status crm_report_add_segmentation(crm_report *r,
                                                const crm_table *data,
                                                const char *name,
                                                crm_error *err);
+/** Add a section for a two-layer model: the tree of layer-1 groups and layer-2 segments, the
+ *  group sizes and profiles, then each clustered group as a segmentation (sizes, profiles,
+ *  k curve, distinctive features). data is not used yet (may be NULL). Errors: CRM_ENOMEM. */
+CRM_API crm_status crm_report_add_twolayer(crm_report *r,
+                                           const crm_twolayer *tl,
+                                           const crm_table *data,
+                                           const char *name,
+                                           crm_error *err);
 /** Add a section for a classifier. data (may be NULL) with the target column gives the ROC,
  *  gains, lift and confusion charts; without the target column they are left out. Errors:
  *  CRM_ENOTFOUND (a feature absent from data), CRM_EDATA, CRM_ENOMEM. */

@@ -163,4 +163,11 @@ CRM_API const char *crm_segmenter_source(const crm_segmenter *seg);
  *  file written before models kept it. Borrowed. */
 CRM_API const crm_drift_ref *crm_segmenter_drift_ref(const crm_segmenter *seg);
 
+/** Rename the segments (n == k names in label order, copied; see crm_profile_set_names).
+ *  Errors: CRM_EINVAL, CRM_ENOMEM. */
+CRM_API crm_status crm_segmenter_set_names(crm_segmenter *seg,
+                                           const char *const *names,
+                                           int32_t n,
+                                           crm_error *err);
+
 #endif

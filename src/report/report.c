@@ -175,6 +175,16 @@ crm_status crm_report_add_segmentation(crm_report *r,
     return rc == CRM_OK ? crm__rpt_check(r, err) : rc;
 }
 
+crm_status crm_report_add_twolayer(crm_report *r,
+                                   const crm_twolayer *tl,
+                                   const crm_table *data,
+                                   const char *name,
+                                   crm_error *err)
+{
+    crm_status rc = crm__rpt_section_twolayer(r, tl, data, name, err);
+    return rc == CRM_OK ? crm__rpt_check(r, err) : rc;
+}
+
 crm_status crm_report_add_classifier(crm_report *r,
                                      const crm_classifier *c,
                                      const crm_table *data,
@@ -216,6 +226,21 @@ static crm_status add_seg_file(crm_report *r,
         rc = crm_report_add_segmentation(r, seg, data, path, err);
     }
     crm_segmenter_free(seg);
+    return rc;
+}
+
+static crm_status add_twolayer_file(crm_report *r,
+                                    const crm_model_reader *mr,
+                                    const char *path,
+                                    const crm_table *data,
+                                    crm_error *err)
+{
+    crm_twolayer *tl = NULL;
+    crm_status rc = crm_twolayer_read(mr, &tl, err);
+    if (rc == CRM_OK) {
+        rc = crm_report_add_twolayer(r, tl, data, path, err);
+    }
+    crm_twolayer_free(tl);
     return rc;
 }
 
@@ -262,6 +287,7 @@ static const struct {
                       crm_error *err);
 } kinds[] = {
     { "segmentation", add_seg_file },
+    { "twolayer", add_twolayer_file },
     { "classifier", add_clf_file },
     { "rules", add_rules_file },
 };

@@ -189,6 +189,19 @@ void crm__rpt_section_end(crm_report *r);
 /* CRM_ENOMEM when any buffer failed. */
 crm_status crm__rpt_check(const crm_report *r, crm_error *err);
 
+/* The content of a segmentation section without its heading: charts named prefix + stem and
+ * titled "label: ..." (label may be NULL), for a section that shows several segmenters. */
+crm_status crm__rpt_segmentation_body(crm_report *r,
+                                      const crm_segmenter *seg,
+                                      const crm_table *data,
+                                      const char *prefix,
+                                      const char *label,
+                                      crm_error *err);
+crm_status crm__rpt_section_twolayer(crm_report *r,
+                                     const crm_twolayer *tl,
+                                     const crm_table *data,
+                                     const char *name,
+                                     crm_error *err);
 crm_status crm__rpt_section_segmentation(crm_report *r,
                                          const crm_segmenter *seg,
                                          const crm_table *data,

@@ -15,6 +15,9 @@
 
 typedef struct seg_ctx {
     crm_report *r;
+    const char *prefix; /* of chart names ("" or e.g. "g2-"), for several segmentations in one
+                           section */
+    const char *label;  /* put before chart titles ("Group: Segment sizes"); NULL = none */
     const crm_segmenter *seg;
     const crm_profile *pr;
     int32_t k;
@@ -25,6 +28,19 @@ typedef struct seg_ctx {
     int32_t n_num;
     const char **num_names;
 } seg_ctx;
+
+/* A chart named prefix + stem, titled label + ": " + base into title[size]. */
+static rpt_buf *chart(seg_ctx *c, const char *stem, const char *base, char *title, size_t size)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s%s", c->prefix, stem);
+    if (c->label != NULL) {
+        snprintf(title, size, "%.60s: %.190s", c->label, base);
+    } else {
+        snprintf(title, size, "%.250s", base);
+    }
+    return crm__rpt_chart_begin(c->r, name);
+}
 
 static const char *method_text(crm_segment_method m)
 {
@@ -77,7 +93,8 @@ static void summary(seg_ctx *c)
 static void pie(seg_ctx *c)
 {
     double *v = crm_mallocarray((size_t)c->k, sizeof *v);
-    rpt_buf *b = crm__rpt_chart_begin(c->r, "sizes");
+    char title[320];
+    rpt_buf *b = chart(c, "sizes", "Segment sizes", title, sizeof title);
     if (v == NULL || b == NULL) {
         crm_free(v);
         c->r->body.nomem = 1;
@@ -86,7 +103,7 @@ static void pie(seg_ctx *c)
     for (int32_t i = 0; i < c->k; i++) {
         v[i] = (double)crm_profile_size(c->pr, c->order[i]);
     }
-    crm__rpt_svg_pie(b, "Segment sizes", c->k, c->names, v);
+    crm__rpt_svg_pie(b, title, c->k, c->names, v);
     crm__rpt_chart_place(c->r, "Share of the customers in each segment.");
     crm_free(v);
 }
@@ -109,10 +126,12 @@ static void profiles(seg_ctx *c)
     }
     crm__rpt_puts(&c->r->body, "<h3>Profiles against the population</h3>\n");
     {
-        rpt_buf *b = crm__rpt_chart_begin(c->r, "profiles");
+        char title[320];
+        rpt_buf *b =
+            chart(c, "profiles", "Segment means against the population", title, sizeof title);
         if (b != NULL) {
-            crm__rpt_svg_grouped(b, "Segment means against the population", c->n_num, c->num_names,
-                                 c->k, c->names, v, RPT_SD, "standardised difference (sd)");
+            crm__rpt_svg_grouped(b, title, c->n_num, c->num_names, c->k, c->names, v, RPT_SD,
+                                 "standardised difference (sd)");
             crm__rpt_chart_place(c->r,
                                  "Each bar is (segment mean - population mean) / population "
                                  "standard deviation, so features on different scales compare; "
@@ -124,8 +143,11 @@ static void profiles(seg_ctx *c)
         char title[256];
         rpt_buf *b;
         snprintf(stem, sizeof stem, "profile-%d", (int)(s + 1));
-        snprintf(title, sizeof title, "%s against the population", c->names[s]);
-        b = crm__rpt_chart_begin(c->r, stem);
+        {
+            char base[256];
+            snprintf(base, sizeof base, "%s against the population", c->names[s]);
+            b = chart(c, stem, base, title, sizeof title);
+        }
         if (b == NULL) {
             break;
         }
@@ -144,8 +166,9 @@ static void k_curve(seg_ctx *c)
     double *x;
     rpt_buf *b;
     char label[48];
+    char title[320];
     rpt_line line = { "inertia (SSE)", NULL, curve, n, 1, 0, 0 };
-    rpt_xy xy = { "The curve that chose k",
+    rpt_xy xy = { title,
                   "k (number of segments)",
                   "within-segment sum of squares",
                   RPT_INT,
@@ -159,7 +182,7 @@ static void k_curve(seg_ctx *c)
         return;
     }
     x = crm_mallocarray((size_t)n, sizeof *x);
-    b = crm__rpt_chart_begin(c->r, "k-curve");
+    b = chart(c, "k-curve", "The curve that chose k", title, sizeof title);
     if (x == NULL || b == NULL) {
         crm_free(x);
         c->r->body.nomem = 1;
@@ -350,7 +373,9 @@ static crm_status scatter(seg_ctx *c, const crm_matrix *x, const int32_t *labels
         char p2[32];
         char cnt[32];
         char cap[256];
-        rpt_buf *b = crm__rpt_chart_begin(c->r, "pca");
+        char title[320];
+        rpt_buf *b =
+            chart(c, "pca", "Customers on the first two principal components", title, sizeof title);
         crm__rpt_fmt_pct(p1, sizeof p1, total > 0 ? var[0] / total : 0, 1);
         crm__rpt_fmt_pct(p2, sizeof p2, total > 0 ? var[1] / total : 0, 1);
         crm__rpt_fmt_int(cnt, sizeof cnt, m);
@@ -362,8 +387,7 @@ static crm_status scatter(seg_ctx *c, const crm_matrix *x, const int32_t *labels
                  cnt);
         if (b != NULL) {
             crm__rpt_puts(&c->r->body, "<h3>The segments in two dimensions</h3>\n");
-            crm__rpt_svg_scatter(b, "Customers on the first two principal components", m, px, py,
-                                 grp, c->k, c->names, xl, yl);
+            crm__rpt_svg_scatter(b, title, m, px, py, grp, c->k, c->names, xl, yl);
             crm__rpt_chart_place(c->r, cap);
         }
     }
@@ -459,16 +483,19 @@ static crm_status with_data(seg_ctx *c, const crm_table *data, crm_error *err)
     return rc;
 }
 
-crm_status crm__rpt_section_segmentation(crm_report *r,
-                                         const crm_segmenter *seg,
-                                         const crm_table *data,
-                                         const char *name,
-                                         crm_error *err)
+crm_status crm__rpt_segmentation_body(crm_report *r,
+                                      const crm_segmenter *seg,
+                                      const crm_table *data,
+                                      const char *prefix,
+                                      const char *label,
+                                      crm_error *err)
 {
     seg_ctx c;
     crm_status rc = CRM_OK;
     memset(&c, 0, sizeof c);
     c.r = r;
+    c.prefix = prefix != NULL ? prefix : "";
+    c.label = label;
     c.seg = seg;
     c.pr = crm_segmenter_profile(seg);
     c.k = crm_profile_k(c.pr);
@@ -491,7 +518,6 @@ crm_status crm__rpt_section_segmentation(crm_report *r,
             c.num[c.n_num++] = f;
         }
     }
-    crm__rpt_section_begin(r, "Segmentation", name);
     summary(&c);
     pie(&c);
     k_curve(&c);
@@ -502,11 +528,23 @@ crm_status crm__rpt_section_segmentation(crm_report *r,
         profiles(&c);
         segment_tables(&c);
     }
-    crm__rpt_section_end(r);
 done:
     crm_free(c.order);
     crm_free(c.names);
     crm_free(c.num);
     crm_free(c.num_names);
+    return rc;
+}
+
+crm_status crm__rpt_section_segmentation(crm_report *r,
+                                         const crm_segmenter *seg,
+                                         const crm_table *data,
+                                         const char *name,
+                                         crm_error *err)
+{
+    crm_status rc;
+    crm__rpt_section_begin(r, "Segmentation", name);
+    rc = crm__rpt_segmentation_body(r, seg, data, "", NULL, err);
+    crm__rpt_section_end(r);
     return rc;
 }

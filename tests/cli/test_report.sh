@@ -33,14 +33,18 @@ run "demo" "$CRMKIT" demo --dir d --rows 3000 --seed 5 --quiet
 grep -q "== report: d/report.html" out.txt || fail "demo does not print the report path: $(tail -n 3 out.txt)"
 [ -s d/report.html ] || fail "demo wrote no report.html"
 
-run "report" "$CRMKIT" report d/segments.crmk d/churn.crmc d/rules.crmr --data d/customers.csv \
-    -o r.html --svg-dir svg --json
+# The demo's model is a two-layer one; a plain segmentation with the elbow method beside it.
+run "segment" "$CRMKIT" segment d/customers.csv --k auto --method elbow --kmax 8 --cap 1,99 \
+    --seed 2 -o seg.crmk
+run "report" "$CRMKIT" report seg.crmk d/segments.crmk d/churn.crmc d/rules.crmr \
+    --data d/customers.csv -o r.html --svg-dir svg --json
 cp out.txt rep.json
-grep -q '"sections":3' rep.json || fail "report json: $(cat rep.json)"
+grep -q '"sections":4' rep.json || fail "report json: $(cat rep.json)"
 n_charts=$(grep -o '"s[0-9]-[a-z0-9-]*"' rep.json | wc -l)
-[ "$n_charts" -ge 14 ] || fail "only $n_charts charts: $(cat rep.json)"
-for c in s1-sizes s1-k-curve s1-pca s1-profiles s1-profile-1 s2-importance s2-roc s2-gains s2-lift \
-    s2-confusion s3-items s3-items-by-set; do
+[ "$n_charts" -ge 20 ] || fail "only $n_charts charts: $(cat rep.json)"
+for c in s1-sizes s1-k-curve s1-pca s1-profiles s1-profile-1 s2-tree s2-groups s2-group-profiles \
+    s2-g1-sizes s2-g1-profiles s3-importance s3-roc s3-gains s3-lift s3-confusion s4-items \
+    s4-items-by-set; do
     grep -q "\"$c\"" rep.json || fail "chart $c missing"
     [ -s "svg/$c.svg" ] || fail "svg/$c.svg not written"
 done
@@ -52,7 +56,8 @@ if grep -Eqi 'https?:|src=|<script|<link|url\(|@import' r.html; then
     fail "the page references something outside itself: $(grep -Eoi '.{20}(https?:|src=|<script|<link|url\(|@import).{20}' r.html | head -n 3)"
 fi
 [ "$(grep -o 'href="[^"]*"' r.html | grep -vc 'href="#')" = 0 ] || fail "a link leaves the page"
-grep -q "Segmentation: d/segments.crmk" r.html || fail "no segmentation section"
+grep -q "Segmentation: seg.crmk" r.html || fail "no segmentation section"
+grep -q "Two-layer segmentation: d/segments.crmk" r.html || fail "no two-layer section"
 grep -q "the average customer's" r.html || fail "no distinctive features in words"
 grep -q "ROC AUC" r.html || fail "no classifier metrics"
 grep -q "Rules over all customers" r.html || fail "no rules tables"
@@ -117,16 +122,16 @@ fi
 
 # Bad input: clear messages, meaningful exit codes, no partial output.
 expect_exit 64 "no model" "$CRMKIT" report -o x.html
-expect_exit 64 "no output" "$CRMKIT" report d/segments.crmk
-expect_exit 64 "unknown option" "$CRMKIT" report d/segments.crmk -o x.html --bogus
+expect_exit 64 "no output" "$CRMKIT" report seg.crmk
+expect_exit 64 "unknown option" "$CRMKIT" report seg.crmk -o x.html --bogus
 expect_exit 66 "missing model" "$CRMKIT" report nothere.crmk -o x.html
 grep -q "^crmkit report: .*nothere.crmk" err.txt || fail "missing model message: $(cat err.txt)"
 printf 'not a model\n' >fake.crmk
 expect_exit 65 "foreign file" "$CRMKIT" report fake.crmk -o x.html
 printf 'subscriber_id,x\n1,2\n2,3\n' >other.csv
-expect_exit 66 "data without the features" "$CRMKIT" report d/segments.crmk --data other.csv -o x.html
+expect_exit 66 "data without the features" "$CRMKIT" report seg.crmk --data other.csv -o x.html
 grep -q "crmkit report: " err.txt || fail "message not prefixed: $(cat err.txt)"
-expect_exit 66 "missing data" "$CRMKIT" report d/segments.crmk --data nothere.csv -o x.html
+expect_exit 66 "missing data" "$CRMKIT" report seg.crmk --data nothere.csv -o x.html
 [ ! -e x.html ] || fail "a failed report left x.html behind"
 ls x.html.tmp.* >/dev/null 2>&1 && fail "a failed report left a temporary file"
 
