@@ -126,7 +126,8 @@ void crm__rpt_svg_heat(rpt_buf *b,
                        const char *row_title,
                        const char *col_title);
 
-/* A tree drawn top-down: node i has parent[i] (-1 for the root, which must be node 0; a
+/* A tree drawn left to right (the root at the left, a column per level, the leaves one per
+ * row, so wide trees stay readable): node i has parent[i] (-1 for the root, which must be node 0; a
  * parent comes before its children), a label and a second line (may be NULL). */
 void crm__rpt_svg_tree(rpt_buf *b,
                        const char *title,

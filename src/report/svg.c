@@ -727,8 +727,8 @@ void crm__rpt_svg_tree(rpt_buf *b,
     int32_t *n_kids = crm_calloc((size_t)(n > 0 ? n : 1), sizeof *n_kids);
     double box_w = 120;
     double box_h = 38;
-    double gap_x = 14;
-    double gap_y = 46;
+    double gap_x = 40; /* between levels (left to right) */
+    double gap_y = 10; /* between siblings (top to bottom) */
     int32_t max_depth = 0;
     double next_leaf = 0;
     if (xs == NULL || depth == NULL || n_kids == NULL) {
@@ -795,19 +795,22 @@ void crm__rpt_svg_tree(rpt_buf *b,
         crm_free(stack);
     }
     {
-        double w = fmax(next_leaf, 1) * (box_w + gap_x) + 20;
-        double h = 40 + (max_depth + 1) * (box_h + gap_y) - gap_y + 20;
+        double w = 10 + (max_depth + 1) * (box_w + gap_x) - gap_x + 10;
+        double h = 40 + fmax(next_leaf, 1) * (box_h + gap_y) - gap_y + 10;
         open_svg(b, fmax(w, 240), h, title);
-#define NX(i) (10 + xs[i] * (box_w + gap_x) + box_w / 2)
-#define NY(i) (40 + depth[i] * (box_h + gap_y))
+        /* left to right: the root at the left, each level a column, leaves one per row */
+#define NX(i) (10 + depth[i] * (box_w + gap_x))
+#define NY(i) (40 + xs[i] * (box_h + gap_y))
         for (int32_t i = 1; i < n; i++) {
             if (parent[i] >= 0 && parent[i] < i) {
+                double x0 = NX(parent[i]) + box_w;
+                double y0 = NY(parent[i]) + box_h / 2;
+                double x1 = NX(i);
+                double y1 = NY(i) + box_h / 2;
                 crm__rpt_printf(b,
                                 "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" "
                                 "fill=\"none\" stroke=\"#888888\" stroke-width=\"1.5\"/>",
-                                NX(parent[i]), NY(parent[i]) + box_h, NX(parent[i]),
-                                NY(parent[i]) + box_h + gap_y / 2, NX(i), NY(i) - gap_y / 2, NX(i),
-                                NY(i));
+                                x0, y0, x0 + gap_x / 2, y0, x1 - gap_x / 2, y1, x1, y1);
             }
         }
         for (int32_t i = 0; i < n; i++) {
@@ -817,15 +820,16 @@ void crm__rpt_svg_tree(rpt_buf *b,
                             "fill=\"%s\" fill-opacity=\"0.18\" stroke=\"%s\" stroke-width=\"1.5\"/>"
                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                             "font-weight=\"bold\">",
-                            NX(i) - box_w / 2, NY(i), box_w, box_h, crm__rpt_colour(depth[i]),
-                            crm__rpt_colour(depth[i]), NX(i), NY(i) + (has_sub ? 16 : 23));
+                            NX(i), NY(i), box_w, box_h, crm__rpt_colour(depth[i]),
+                            crm__rpt_colour(depth[i]), NX(i) + box_w / 2,
+                            NY(i) + (has_sub ? 16 : 23));
             esc_label(b, labels[i]);
             crm__rpt_puts(b, "</text>");
             if (has_sub) {
                 crm__rpt_printf(b,
                                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                                 "font-size=\"11\" fill=\"#444444\">",
-                                NX(i), NY(i) + 31);
+                                NX(i) + box_w / 2, NY(i) + 31);
                 esc_label(b, sublabels[i]);
                 crm__rpt_puts(b, "</text>");
             }

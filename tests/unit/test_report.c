@@ -91,23 +91,22 @@ static void test_pie(void **state)
 
 static void test_tree_layout(void **state)
 {
-    /* root with children 1 and 2; node 1 has children 3 and 4: leaves 3, 4, 2 at slots 0, 1,
-     * 2; node 1 centred over slots 0 and 1 (0.5); the root over 0.5 and 2 (1.25). */
+    /* root with children 1 and 2; node 1 has children 3 and 4: leaves 3, 4, 2 in rows 0, 1,
+     * 2 (48 px apart: box 38 + gap 10, from y = 40); node 1 centred on rows 0 and 1 (0.5);
+     * the root on 0.5 and 2 (1.25). Columns 160 px apart (box 120 + gap 40, from x = 10). */
     int32_t parent[] = { -1, 0, 0, 1, 1 };
     const char *labels[] = { "all", "L1a", "L1b", "x", "y" };
     rpt_buf b = { 0 };
-    char want[128];
-    double slot = 120 + 14; /* box width (labels are short) + gap */
     (void)state;
     crm__rpt_svg_tree(&b, "Tree", 5, parent, labels, NULL);
     assert_non_null(b.p);
-    assert_int_equal(count(b.p, "<rect x=") - 1, 5); /* minus the background */
-    snprintf(want, sizeof want, "<rect x=\"%.1f\" y=\"40.0\"", 10 + 1.25 * slot);
-    assert_non_null(strstr(b.p, want));
-    snprintf(want, sizeof want, "<rect x=\"%.1f\" y=\"124.0\"", 10 + 0.5 * slot);
-    assert_non_null(strstr(b.p, want));
-    snprintf(want, sizeof want, "<rect x=\"%.1f\" y=\"208.0\"", 10 + 1.0 * slot);
-    assert_non_null(strstr(b.p, want));
+    assert_int_equal(count(b.p, "<rect x=") - 1, 5);               /* minus the background */
+    assert_non_null(strstr(b.p, "<rect x=\"10.0\" y=\"100.0\""));  /* root */
+    assert_non_null(strstr(b.p, "<rect x=\"170.0\" y=\"64.0\""));  /* node 1 */
+    assert_non_null(strstr(b.p, "<rect x=\"170.0\" y=\"136.0\"")); /* node 2 */
+    assert_non_null(strstr(b.p, "<rect x=\"330.0\" y=\"88.0\""));  /* node 4 */
+    /* the edge root -> node 1: from the root's right middle to node 1's left middle */
+    assert_non_null(strstr(b.p, "M130.0,119.0 C150.0,119.0 150.0,83.0 170.0,83.0"));
     crm__rpt_buf_fini(&b);
 }
 
