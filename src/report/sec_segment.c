@@ -9,6 +9,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/rng.h>
 #include <crmkit/validity.h>
+#include <crmkit/xmeans.h>
 
 #include "core/core_internal.h"
 #include "report_internal.h"
@@ -458,6 +459,102 @@ static crm_status validity(seg_ctx *c,
     return CRM_OK;
 }
 
+/* One line chart of a k scan: values v[n] at k = k0 .. k0 + n - 1, the model's k marked. */
+static void scan_chart(seg_ctx *c,
+                       const char *stem,
+                       const char *base,
+                       const char *ylabel,
+                       const double *kx,
+                       const double *v,
+                       int32_t n,
+                       int32_t colour)
+{
+    char title[320];
+    char mark[48];
+    rpt_line line = { NULL, kx, v, n, 1, 0, colour };
+    rpt_xy xy = {
+        title, "k (number of segments)", ylabel, RPT_INT, RPT_NUM, &line, 1, (double)c->k, mark, 0
+    };
+    rpt_buf *b = chart(c, stem, base, title, sizeof title);
+    snprintf(mark, sizeof mark, "model: k = %d", (int)c->k);
+    if (b != NULL) {
+        crm__rpt_svg_lines(b, &xy);
+        crm__rpt_chart_place(c->r, NULL);
+    }
+}
+
+/* k-means (k-means++, one start, the report's seed) for every k around the model's, on the
+ * data in the model's space: SSE, the X-means paper's BIC and the silhouette over k. Only
+ * for k-means models. */
+static crm_status k_scan(seg_ctx *c, const crm_matrix *x, crm_error *err)
+{
+    int32_t k0 = c->k - 4 < 2 ? 2 : c->k - 4;
+    int32_t k1 = c->k + 4;
+    int32_t n;
+    double kx[16];
+    double sse[16];
+    double bic[16];
+    double sil[16];
+    int32_t *labels;
+    crm_status rc = CRM_OK;
+    if (crm_segmenter_kmeans(c->seg) == NULL) {
+        return CRM_OK;
+    }
+    if (k1 > x->n_rows - 1) {
+        k1 = (int32_t)(x->n_rows - 1);
+    }
+    n = k1 - k0 + 1;
+    if (n < 2) {
+        return CRM_OK;
+    }
+    labels = crm_mallocarray((size_t)x->n_rows, sizeof *labels);
+    if (labels == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t i = 0; i < n && rc == CRM_OK; i++) {
+        crm_kmeans_params kp = crm_kmeans_params_default();
+        crm_validity_params vp = crm_validity_params_default();
+        crm_kmeans *km = NULL;
+        crm_validity v;
+        crm_error verr;
+        kp.k = k0 + i;
+        kp.seed = c->r->p.seed;
+        kx[i] = (double)kp.k;
+        sse[i] = bic[i] = sil[i] = (double)NAN;
+        rc = crm_kmeans_new(&kp, &km, err);
+        if (rc == CRM_OK) {
+            rc = crm_kmeans_fit(km, x, NULL, err);
+        }
+        if (rc == CRM_OK) {
+            sse[i] = crm_kmeans_inertia(km);
+            memcpy(labels, crm_kmeans_labels(km), (size_t)x->n_rows * sizeof *labels);
+            if (crm_xmeans_bic(x, labels, crm_kmeans_centers(km), kp.k, &bic[i], &verr) != CRM_OK) {
+                bic[i] = (double)NAN;
+            }
+            vp.exact_max_rows = c->r->p.validity_rows;
+            vp.sample_rows = c->r->p.validity_rows;
+            vp.seed = c->r->p.seed;
+            if (crm_validity_compute(x, labels, &vp, NULL, &v, &verr) == CRM_OK) {
+                sil[i] = v.silhouette;
+            }
+        }
+        crm_kmeans_free(km);
+    }
+    crm_free(labels);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    crm__rpt_puts(&c->r->body, "<h3>Other choices of k</h3>\n<p>k-means run again on these "
+                               "customers for each k around the model's: within-segment sum "
+                               "of squares (lower, with diminishing returns), the X-means "
+                               "paper's BIC (higher is better) and the mean silhouette (higher "
+                               "is better).</p>\n");
+    scan_chart(c, "k-sse", "SSE over k", "within-segment sum of squares", kx, sse, n, 0);
+    scan_chart(c, "k-bic", "BIC over k", "BIC (higher is better)", kx, bic, n, 1);
+    scan_chart(c, "k-silhouette", "Silhouette over k", "mean silhouette", kx, sil, n, 2);
+    return CRM_OK;
+}
+
 static crm_status with_data(seg_ctx *c, const crm_table *data, crm_error *err)
 {
     int64_t n = crm_table_n_rows(data);
@@ -477,6 +574,9 @@ static crm_status with_data(seg_ctx *c, const crm_table *data, crm_error *err)
     }
     if (rc == CRM_OK && n >= 2) {
         rc = validity(c, &x, labels, data, err);
+    }
+    if (rc == CRM_OK && n >= 2) {
+        rc = k_scan(c, &x, err);
     }
     crm_matrix_fini(&x);
     crm_free(labels);

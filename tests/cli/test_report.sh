@@ -42,7 +42,7 @@ cp out.txt rep.json
 grep -q '"sections":4' rep.json || fail "report json: $(cat rep.json)"
 n_charts=$(grep -o '"s[0-9]-[a-z0-9-]*"' rep.json | wc -l)
 [ "$n_charts" -ge 20 ] || fail "only $n_charts charts: $(cat rep.json)"
-for c in s1-sizes s1-k-curve s1-pca s1-profiles s1-profile-1 s2-tree s2-groups s2-group-profiles \
+for c in s1-sizes s1-k-curve s1-pca s1-k-sse s1-k-bic s1-k-silhouette s1-profiles s1-profile-1 s2-tree s2-groups s2-group-profiles \
     s2-g1-sizes s2-g1-profiles s3-importance s3-roc s3-gains s3-lift s3-confusion s4-items \
     s4-items-by-set; do
     grep -q "\"$c\"" rep.json || fail "chart $c missing"

@@ -268,18 +268,19 @@ static void test_whole_report(void **state)
     assert_int_equal(crm_report_add_classifier(r, c, t, "churn.crmc", NULL), CRM_OK);
     assert_int_equal(crm_report_add_rules(r, rules, "rules.crmr", NULL), CRM_OK);
     assert_int_equal(crm_report_n_sections(r), 3);
-    /* pie, profiles, 2 segment profiles, pca; importance, roc, gains, lift, confusion;
-     * items */
-    assert_int_equal(crm_report_n_charts(r), 11);
+    /* pie, pca, SSE / BIC / silhouette over k, profiles, 2 segment profiles; importance,
+     * roc, gains, lift, confusion; items */
+    assert_int_equal(crm_report_n_charts(r), 14);
     assert_string_equal(crm_report_chart_name(r, 0), "s1-sizes");
-    assert_null(crm_report_chart_name(r, 11));
+    assert_string_equal(crm_report_chart_name(r, 2), "s1-k-sse");
+    assert_null(crm_report_chart_name(r, 14));
     assert_int_equal(strncmp(crm_report_chart_svg(r, 0), "<?xml", 5), 0);
     snprintf(path, sizeof path, "%s/r.html", dir);
     assert_int_equal(crm_report_write_html(r, path, NULL), CRM_OK);
     assert_int_equal(crm_report_write_svgs(r, dir, NULL), CRM_OK);
     html = crm_test_read_file(path, &len);
     assert_non_null(html);
-    assert_int_equal(count(html, "<svg "), 11);
+    assert_int_equal(count(html, "<svg "), 14);
     assert_int_equal(count(html, "http"), 0);
     assert_int_equal(count(html, "src="), 0);
     assert_int_equal(count(html, "<script"), 0);
