@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # crmkit drift: the training data against itself is stable (PSI 0, exit 0); another sample of
 # the same generator is stable; a copy with three columns shifted drifts on exactly those
-# three (exit 1, verdict line); bad input gives the usual exit codes. (Model files written
+# three (exit 1, verdict line); a two-layer model drifts on its group shares when voice use
+# triples; bad input gives the usual exit codes. (Model files written
 # before models kept the training distribution: tests/unit/test_drift.c.)
 set -u
 CRMKIT=${CRMKIT:-./build/crmkit}
@@ -53,6 +54,17 @@ grep -q "^verdict: watch: 3 features shifted past 0.1, none past 100" out.txt ||
 
 # A cron job's use: the exit status alone.
 if "$CRMKIT" drift m.crmk shifted.csv >/dev/null 2>&1; then fail "drift exits 0 on drifted data"; fi
+
+# A two-layer model (the demo's): layer-1 group shares and each group's segment shares.
+"$CRMKIT" demo --dir demo --rows 3000 --quiet >/dev/null 2>&1 || fail "demo"
+expect_exit 0 "two-layer, training data" "$CRMKIT" drift demo/segments.crmk demo/customers.csv --json
+grep -q '"kind":"twolayer"' out.txt || fail "two-layer json: $(cat out.txt)"
+grep -q '"name":"layer 1 group shares","psi":0,' out.txt || fail "two-layer group PSI not 0: $(cat out.txt)"
+# voice minutes and the voice bill x3: customers move to the HighVoice groups.
+awk -F, -v OFS=, 'NR == 1 { print; next } { $7 = $7 * 3; $12 = $12 * 3; print }' demo/customers.csv >tl_shift.csv
+expect_exit 1 "two-layer, shifted" "$CRMKIT" drift demo/segments.crmk tl_shift.csv
+grep -q "^verdict: re-segment: drifted past 0.25: layer 1 group shares" out.txt ||
+    fail "two-layer verdict: $(tail -n 1 out.txt)"
 
 # Bad input.
 expect_exit 64 "no data" "$CRMKIT" drift m.crmk

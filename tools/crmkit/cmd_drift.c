@@ -7,7 +7,9 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/drift.h>
+#include <crmkit/model.h>
 #include <crmkit/segment.h>
+#include <crmkit/twolayer.h>
 
 #include "segcli.h"
 
@@ -305,6 +307,210 @@ done:
     return rc;
 }
 
+/* ---- two-layer models: the layer-1 group shares and each group's segment shares ---- */
+
+typedef struct tl_part {
+    char name[160];
+    double psi;
+} tl_part;
+
+static const char *verdict_tl(const drift_opts *o,
+                              const tl_part *parts,
+                              int32_t n,
+                              char *buf,
+                              size_t size,
+                              int *drifted,
+                              int32_t *n_drift,
+                              int32_t *n_mod)
+{
+    size_t len = 0;
+    *n_drift = 0;
+    *n_mod = 0;
+    for (int32_t i = 0; i < n; i++) {
+        *n_drift += parts[i].psi > o->threshold;
+        *n_mod += parts[i].psi >= o->moderate && parts[i].psi <= o->threshold;
+    }
+    *drifted = *n_drift > 0;
+    if (*drifted) {
+        len = (size_t)snprintf(buf, size, "re-segment: drifted past %g:", o->threshold);
+        for (int32_t i = 0; i < n && len < size; i++) {
+            if (parts[i].psi > o->threshold) {
+                len += (size_t)snprintf(buf + len, size - len, " %s;", parts[i].name);
+            }
+        }
+        if (len > 0 && len < size && buf[len - 1] == ';') {
+            buf[len - 1] = '\0';
+        }
+    } else if (*n_mod > 0) {
+        snprintf(buf, size, "watch: %d part%s shifted past %g, none past %g", (int)*n_mod,
+                 *n_mod == 1 ? "" : "s", o->moderate, o->threshold);
+    } else {
+        snprintf(buf, size, "stable: nothing shifted past %g", o->moderate);
+    }
+    return buf;
+}
+
+static int drift_twolayer(const drift_opts *o, const crm_table *t)
+{
+    crm_twolayer *tl = NULL;
+    crm_error err;
+    int64_t n = crm_table_n_rows(t);
+    int32_t ng;
+    int32_t *l1 = NULL;
+    int32_t *l2 = NULL;
+    tl_part *parts = NULL;
+    double *p = NULL;
+    double *q = NULL;
+    int32_t n_parts = 0;
+    int code = CLI_EX_OK;
+    char verdict[1024];
+    int drifted = 0;
+    int32_t n_drift = 0;
+    int32_t n_mod = 0;
+    int64_t total = 0;
+    memset(&err, 0, sizeof err);
+    if (crm_twolayer_load(o->model, &tl, &err) != CRM_OK) {
+        char line[1024];
+        fprintf(stderr, "crmkit drift: %s\n", crm_error_format(&err, line, (int32_t)sizeof line));
+        return cli_exit_code(err.code);
+    }
+    ng = crm_twolayer_n_groups(tl);
+    l1 = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *l1);
+    l2 = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *l2);
+    parts = crm_calloc((size_t)ng + 1, sizeof *parts);
+    p = crm_calloc((size_t)ng + 64, sizeof *p);
+    q = crm_calloc((size_t)ng + 64, sizeof *q);
+    if (l1 == NULL || l2 == NULL || parts == NULL || p == NULL || q == NULL) {
+        fprintf(stderr, "crmkit drift: out of memory\n");
+        code = cli_exit_code(CRM_ENOMEM);
+        goto done;
+    }
+    if (n < 1) {
+        fprintf(stderr, "crmkit drift: %s: no data rows\n", o->data);
+        code = CLI_EX_DATAERR;
+        goto done;
+    }
+    if (crm_twolayer_assign(tl, t, l1, l2, &err) != CRM_OK) {
+        char line[1024];
+        fprintf(stderr, "crmkit drift: %s\n", crm_error_format(&err, line, (int32_t)sizeof line));
+        code = cli_exit_code(err.code);
+        goto done;
+    }
+    /* layer 1: the group shares */
+    for (int32_t g = 0; g < ng; g++) {
+        total += crm_twolayer_group_size(tl, g);
+    }
+    for (int32_t g = 0; g < ng; g++) {
+        p[g] = total > 0 ? (double)crm_twolayer_group_size(tl, g) / (double)total : 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        q[l1[i] >= 0 && l1[i] < ng ? l1[i] : 0] += 1;
+    }
+    for (int32_t g = 0; g < ng; g++) {
+        q[g] /= (double)n;
+    }
+    snprintf(parts[n_parts].name, sizeof parts[n_parts].name, "layer 1 group shares");
+    parts[n_parts++].psi = crm_drift_psi(p, q, ng);
+    if (!o->json) {
+        printf("drift of %s against the training data of %s (two-layer model, %lld new rows)\n\n",
+               o->data, o->model, (long long)n);
+        printf("%-32s %10s %10s\n", "group", "training", "new");
+        for (int32_t g = 0; g < ng; g++) {
+            printf("%-32s %9.2f%% %9.2f%%\n", crm_twolayer_group_name(tl, g), 100 * p[g],
+                   100 * q[g]);
+        }
+        printf("\n");
+    }
+    /* layer 2: each clustered group's segment shares among its new customers */
+    for (int32_t g = 0; g < ng; g++) {
+        const crm_segmenter *seg = crm_twolayer_group_segmenter(tl, g);
+        int32_t k = crm_twolayer_group_k(tl, g);
+        int64_t in_group = 0;
+        if (seg == NULL || k < 2 || k > 64) {
+            continue;
+        }
+        memset(q, 0, (size_t)k * sizeof *q);
+        for (int64_t i = 0; i < n; i++) {
+            if (l1[i] == g && l2[i] >= 0 && l2[i] < k) {
+                q[l2[i]] += 1;
+                in_group++;
+            }
+        }
+        if (in_group == 0) {
+            continue;
+        }
+        for (int32_t s = 0; s < k; s++) {
+            q[s] /= (double)in_group;
+            p[s] = crm_profile_share(crm_segmenter_profile(seg), s);
+        }
+        snprintf(parts[n_parts].name, sizeof parts[n_parts].name, "segments of %.120s",
+                 crm_twolayer_group_name(tl, g));
+        parts[n_parts++].psi = crm_drift_psi(p, q, k);
+    }
+    verdict_tl(o, parts, n_parts, verdict, sizeof verdict, &drifted, &n_drift, &n_mod);
+    if (o->json) {
+        cli_json j;
+        cli_json_begin(&j, stdout);
+        cli_json_key(&j, "rows");
+        cli_json_int(&j, n);
+        cli_json_key(&j, "kind");
+        cli_json_str(&j, "twolayer");
+        cli_json_key(&j, "threshold");
+        cli_json_num(&j, o->threshold);
+        cli_json_key(&j, "moderate_threshold");
+        cli_json_num(&j, o->moderate);
+        cli_json_key(&j, "parts");
+        cli_json_open_arr(&j);
+        for (int32_t i = 0; i < n_parts; i++) {
+            cli_json_open_obj(&j);
+            cli_json_key(&j, "name");
+            cli_json_str(&j, parts[i].name);
+            cli_json_key(&j, "psi");
+            cli_json_num(&j, parts[i].psi);
+            cli_json_key(&j, "status");
+            cli_json_str(&j, status_of(o, parts[i].psi));
+            cli_json_close_obj(&j);
+        }
+        cli_json_close_arr(&j);
+        cli_json_key(&j, "drifted_parts");
+        cli_json_int(&j, n_drift);
+        cli_json_key(&j, "moderate_parts");
+        cli_json_int(&j, n_mod);
+        cli_json_key(&j, "drifted");
+        cli_json_bool(&j, drifted != 0);
+        cli_json_key(&j, "verdict");
+        cli_json_str(&j, verdict);
+        cli_json_end(&j);
+    } else {
+        printf("%-40s %10s  %s\n", "part", "PSI", "status");
+        for (int32_t i = 0; i < n_parts; i++) {
+            printf("%-40s %10.4f  %s\n", parts[i].name, parts[i].psi, status_of(o, parts[i].psi));
+        }
+        printf("\nverdict: %s\n", verdict);
+    }
+    code = drifted ? CLI_EX_DRIFTED : CLI_EX_OK;
+done:
+    crm_free(l1);
+    crm_free(l2);
+    crm_free(parts);
+    crm_free(p);
+    crm_free(q);
+    crm_twolayer_free(tl);
+    return code;
+}
+
+/* Kind written in the model file's header, into kind[size] ("" when it cannot be read: the
+ * loader then says why). */
+static void model_kind(const char *path, char *kind, size_t size)
+{
+    crm_model_reader *r = NULL;
+    kind[0] = '\0';
+    if (crm_model_reader_open(path, &r, NULL) == CRM_OK) {
+        snprintf(kind, size, "%s", crm_model_reader_kind(r));
+    }
+    crm_model_reader_free(r);
+}
+
 int cmd_drift(int argc, char **argv)
 {
     drift_opts o;
@@ -322,6 +528,20 @@ int cmd_drift(int argc, char **argv)
     code = parse(argc, argv, &o);
     if (code >= 0) {
         return code;
+    }
+    {
+        char kind[32];
+        model_kind(o.model, kind, sizeof kind);
+        if (strcmp(kind, "twolayer") == 0) {
+            cli_progress_init(&bar, o.quiet);
+            code = seg_read_table(o.data, cli_progress_cb(&bar), &t, NULL);
+            cli_progress_done(&bar);
+            if (code == CLI_EX_OK) {
+                code = drift_twolayer(&o, t);
+            }
+            crm_table_free(t);
+            return code;
+        }
     }
     if (crm_segmenter_load(o.model, &seg, &err) != CRM_OK) {
         char line[1024];
