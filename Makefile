@@ -22,6 +22,7 @@ build: deps
 
 run: build
 	./$(BUILD)/crmkit demo
+	@echo "Open crmkit-demo/report.html in a browser to see the charts (e.g. xdg-open crmkit-demo/report.html)."
 
 # Every test: the release build, the same unit and CLI tests under ASan+UBSan, then each
 # parser fuzzed with libFuzzer for FUZZ_SECONDS.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one list of Debian 12 packages crmkit needs to build and test.
+# The one list of Debian 12 packages crmkit needs to build and test (chromium: the report
+# test renders the HTML report headless; it skips with a message when chromium is absent).
 # Installs only what is missing; safe to run again. Needs root (or sudo) when
 # something is missing.  Usage: scripts/deps.sh [--bench]
 set -euo pipefail
@@ -10,6 +11,7 @@ build_pkgs=(
   libsvm-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
   libjansson-dev libsqlite3-dev libpq-dev libopenmpi-dev openmpi-bin
   libcmocka-dev clang libclang-rt-14-dev libomp-14-dev python3
+  chromium
 )
 # Anchors for bench/ only: never needed to build, run or test.
 bench_pkgs=(

@@ -158,6 +158,28 @@ CRM_API const char *crm_classifier_feature_name(const crm_classifier *c, int32_t
 CRM_API int64_t crm_classifier_n_train(const crm_classifier *c);
 CRM_API double crm_classifier_fit_seconds(const crm_classifier *c);
 
+/* What crm_classifier_importance measures. */
+typedef enum crm_clf_importance {
+    CRM_CLF_IMPORTANCE_NONE = 0,   /* the algorithm has none (SVM, MLP, KNN, naive Bayes, vote,
+                                      logistic regression with more than two classes) */
+    CRM_CLF_IMPORTANCE_ERRORS = 1, /* C4.5: training weight of the errors removed by the
+                                      splits on the feature (node errors minus its children's) */
+    CRM_CLF_IMPORTANCE_SPLITS = 2, /* boosted trees: number of splits on the feature */
+    CRM_CLF_IMPORTANCE_COEF = 3    /* logistic regression (two classes): coefficient of the
+                                      class-1 log-odds on each scaled design column */
+} crm_clf_importance;
+
+/** Importance of each input of the fitted model. Tree kinds are over the raw features,
+ *  coefficients over the design columns; *n (may be NULL) receives the number of inputs and
+ *  out[*n] (caller-owned; NULL = only ask the kind and count) their values. Returns the kind;
+ *  with CRM_CLF_IMPORTANCE_NONE *n is 0. */
+CRM_API crm_clf_importance crm_classifier_importance(const crm_classifier *c,
+                                                     double *out,
+                                                     int32_t *n);
+/** Borrowed name of input j of crm_classifier_importance (a feature or a design column such
+ *  as "plan_type=prepaid"); NULL out of range. */
+CRM_API const char *crm_classifier_importance_name(const crm_classifier *c, int32_t j);
+
 /** True class index of every row of t from the target column (labels[n_rows]); a value that
  *  is not a class gives -1 and is counted in *n_unknown (may be NULL). Errors: CRM_ENOTFOUND
  *  (no target column), CRM_EDATA (a missing target value, line named). */

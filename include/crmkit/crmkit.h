@@ -6,9 +6,12 @@
 #include <crmkit/c45.h>
 #include <crmkit/classify.h>
 #include <crmkit/common.h>
+#include <crmkit/compare.h>
+#include <crmkit/drift.h>
 #include <crmkit/fim.h>
 #include <crmkit/gbt.h>
 #include <crmkit/gen.h>
+#include <crmkit/gmm.h>
 #include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
@@ -24,6 +27,7 @@
 #include <crmkit/prep.h>
 #include <crmkit/profile.h>
 #include <crmkit/progress.h>
+#include <crmkit/report.h>
 #include <crmkit/rng.h>
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>

@@ -93,6 +93,9 @@ CRM_API int32_t crm_gbt_n_iter(const crm_gbt *g);
 CRM_API int32_t crm_gbt_n_trees(const crm_gbt *g);
 /** Leaves of tree t (0 <= t < n_trees). */
 CRM_API int32_t crm_gbt_tree_n_leaves(const crm_gbt *g, int32_t t);
+/** Number of splits on each feature over all trees (out[n_features], caller-owned): the
+ *  "split count" importance of boosted trees. */
+CRM_API void crm_gbt_feature_splits(const crm_gbt *g, double *out);
 /** Mean (weighted) training loss before the first iteration and after each one:
  *  borrowed, n_iter + 1 values, over the rows boosted on (the validation part excluded). */
 CRM_API const double *crm_gbt_train_loss(const crm_gbt *g);

@@ -3,7 +3,8 @@
  * segments (crm_profile), and keep what is needed to assign new customers.
  *
  * A fitted segmenter saves to one model file of kind "segmentation" with the sections "prep",
- * "kmeans", "profile" and "segmeta" (docs/formats/model-file.md); a loaded one assigns new
+ * "kmeans", "profile", "segmeta" and "driftref" (the training distribution of every feature,
+ * for crmkit/drift.h; optional when loading) (docs/formats/model-file.md); a loaded one assigns new
  * customers with exactly the transform and centres of the fit.
  *
  * Thread safety: a fitted or loaded segmenter is read-only; assign may run on many threads
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include <crmkit/common.h>
+#include <crmkit/drift.h>
 #include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
@@ -190,6 +192,9 @@ CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmi
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);
 /** Source (file) the model was fitted on; borrowed, "" if unknown. */
 CRM_API const char *crm_segmenter_source(const crm_segmenter *seg);
+/** Distribution of the training data over fixed bins, for crmkit/drift.h; NULL for a model
+ *  file written before models kept it. Borrowed. */
+CRM_API const crm_drift_ref *crm_segmenter_drift_ref(const crm_segmenter *seg);
 
 /** Rename the segments (n == k names in label order, copied; see crm_profile_set_names).
  *  Errors: CRM_EINVAL, CRM_ENOMEM. */

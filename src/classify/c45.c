@@ -546,6 +546,28 @@ void crm__c45_size(const void *pm, int32_t *n_leaves, int32_t *n_nodes)
     *n_nodes = m->n_nodes;
 }
 
+static crm_clf_importance c45_importance(const void *pm, double *out, int32_t n)
+{
+    const c45_model *m = pm;
+    if (out == NULL || n != m->d) {
+        return CRM_CLF_IMPORTANCE_ERRORS;
+    }
+    for (int32_t f = 0; f < n; f++) {
+        out[f] = 0;
+    }
+    for (int32_t i = 0; i < m->n_nodes; i++) {
+        double kids = 0;
+        if (m->attr[i] < 0 || m->attr[i] >= n) {
+            continue;
+        }
+        for (int32_t c = 0; c < m->n_child[i]; c++) {
+            kids += m->errors[m->child[i] + c];
+        }
+        out[m->attr[i]] += m->errors[i] - kids;
+    }
+    return CRM_CLF_IMPORTANCE_ERRORS;
+}
+
 const crm__clf_algo crm__clf_c45 = {
     .name = "c45",
     .needs = CRM__CLF_NEEDS_RAW,
@@ -556,4 +578,5 @@ const crm__clf_algo crm__clf_c45 = {
     .load = c45_load,
     .free = model_free,
     .describe = c45_describe,
+    .importance = c45_importance,
 };

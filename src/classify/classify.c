@@ -556,6 +556,42 @@ crm_clf_algo crm_classifier_algo(const crm_classifier *c)
     return c->algo;
 }
 
+/* Inputs an importance of this kind is over: design columns for coefficients, else the raw
+ * features. */
+static int32_t importance_inputs(const crm_classifier *c, crm_clf_importance kind)
+{
+    if (kind == CRM_CLF_IMPORTANCE_COEF) {
+        return c->prep_design ? crm_prep_n_out(c->prep_design) : 0;
+    }
+    return c->prep_raw ? crm_prep_n_features(c->prep_raw) : 0;
+}
+
+crm_clf_importance crm_classifier_importance(const crm_classifier *c, double *out, int32_t *n)
+{
+    crm_clf_importance kind = CRM_CLF_IMPORTANCE_NONE;
+    int32_t n_in = 0;
+    if (c->vt->importance != NULL) {
+        kind = c->vt->importance(c->model, NULL, 0);
+        n_in = kind == CRM_CLF_IMPORTANCE_NONE ? 0 : importance_inputs(c, kind);
+        if (out != NULL && n_in > 0) {
+            (void)c->vt->importance(c->model, out, n_in);
+        }
+    }
+    if (n != NULL) {
+        *n = n_in;
+    }
+    return n_in > 0 ? kind : CRM_CLF_IMPORTANCE_NONE;
+}
+
+const char *crm_classifier_importance_name(const crm_classifier *c, int32_t j)
+{
+    crm_clf_importance kind = crm_classifier_importance(c, NULL, NULL);
+    if (j < 0 || j >= importance_inputs(c, kind) || kind == CRM_CLF_IMPORTANCE_NONE) {
+        return NULL;
+    }
+    return kind == CRM_CLF_IMPORTANCE_COEF ? c->design_names[j] : c->raw_names[j];
+}
+
 int32_t crm_classifier_n_classes(const crm_classifier *c)
 {
     return c->n_classes;

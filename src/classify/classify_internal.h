@@ -116,6 +116,10 @@ typedef struct crm__clf_algo {
                            void (*line_fn)(void *ud, const char *line),
                            void *ud,
                            crm_error *err);
+    /* May be NULL (no importance): the kind of importance the model has; with out != NULL
+     * also its value for each input it reads (raw features for the tree kinds, design
+     * columns for coefficients), out[n] with n the count of those inputs. */
+    crm_clf_importance (*importance)(const void *model, double *out, int32_t n);
 } crm__clf_algo;
 
 /* One vtable per algorithm (defined in <algo>*.c). */

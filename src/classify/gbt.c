@@ -39,6 +39,18 @@ struct crm_gbt {
     int32_t *tree_depth; /* [n_trees] */
 };
 
+void crm_gbt_feature_splits(const crm_gbt *g, double *out)
+{
+    for (int32_t f = 0; f < g->nf; f++) {
+        out[f] = 0;
+    }
+    for (int64_t i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].feat >= 0 && g->nodes[i].feat < g->nf) {
+            out[g->nodes[i].feat] += 1;
+        }
+    }
+}
+
 crm_gbt_params crm_gbt_params_default(void)
 {
     crm_gbt_params p;

@@ -142,6 +142,14 @@ static crm_status clf_describe(const void *model,
     return CRM_OK;
 }
 
+static crm_clf_importance clf_importance(const void *model, double *out, int32_t n)
+{
+    if (out != NULL && n == crm_gbt_n_features(model)) {
+        crm_gbt_feature_splits(model, out);
+    }
+    return CRM_CLF_IMPORTANCE_SPLITS;
+}
+
 const crm__clf_algo crm__clf_gbt = {
     .name = "gbt",
     .needs = CRM__CLF_NEEDS_RAW,
@@ -152,4 +160,5 @@ const crm__clf_algo crm__clf_gbt = {
     .load = clf_load,
     .free = clf_free,
     .describe = clf_describe,
+    .importance = clf_importance,
 };

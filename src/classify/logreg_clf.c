@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 #include <crmkit/alloc.h>
+#include <string.h>
+
 #include <crmkit/logreg.h>
 
 #include "classify_internal.h"
@@ -138,6 +140,17 @@ static crm_status clf_describe(const void *model,
     return CRM_OK;
 }
 
+static crm_clf_importance clf_importance(const void *model, double *out, int32_t n)
+{
+    if (crm_logreg_n_coef_rows(model) != 1) {
+        return CRM_CLF_IMPORTANCE_NONE;
+    }
+    if (out != NULL && n == crm_logreg_n_features(model)) {
+        memcpy(out, crm_logreg_coef(model), (size_t)n * sizeof *out);
+    }
+    return CRM_CLF_IMPORTANCE_COEF;
+}
+
 const crm__clf_algo crm__clf_logreg = {
     .name = "logreg",
     .needs = CRM__CLF_NEEDS_DESIGN,
@@ -148,4 +161,5 @@ const crm__clf_algo crm__clf_logreg = {
     .load = clf_load,
     .free = clf_free,
     .describe = clf_describe,
+    .importance = clf_importance,
 };

@@ -253,7 +253,13 @@ void crm_segmenter_free(crm_segmenter *seg)
     crm_free(seg->source);
     crm_free(seg->table);
     crm_free(seg->outlier);
+    crm_drift_ref_free(seg->drift);
     crm_free(seg);
+}
+
+const crm_drift_ref *crm_segmenter_drift_ref(const crm_segmenter *seg)
+{
+    return seg->drift;
 }
 
 /* First missing cell of x (imputation "none"), named by row and feature. */
@@ -498,6 +504,9 @@ crm_status crm_segmenter_fit(const crm_table *t,
     seg->seconds[SEG_T_PREP] = crm__now_seconds() - t0;
     if (rc == CRM_OK) {
         rc = cluster_and_profile(seg, t, p, features, n_features, &x, progress, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);
     }
     seg->seconds[SEG_T_TOTAL] = crm__now_seconds() - t0;
 done:

@@ -3,6 +3,7 @@
 #define CRM_SEGMENT_INTERNAL_H
 #include <stdint.h>
 
+#include <crmkit/drift.h>
 #include <crmkit/segment.h>
 #include <crmkit/validity.h>
 
@@ -40,6 +41,7 @@ struct crm_segmenter {
     int32_t chosen_row;
     uint8_t *outlier; /* training rows; NULL when none or loaded */
     int64_t n_outliers;
+    crm_drift_ref *drift; /* training distribution of the features; NULL in older files */
 };
 
 /* The cleaned matrix split for k-modes / k-prototypes (segment_algo.c). */

@@ -1,5 +1,6 @@
 /* segment_io.c: a segmentation model file: kind "segmentation", sections "prep", "kmeans",
- * "profile" (each written by its module) and "segmeta" (written here).
+ * "profile" (each written by its module), "segmeta" (written here) and the optional
+ * "driftref" (crmkit/drift.h; files written before it existed have none and still load).
  *
  * segmeta layout: u32 version (1), u32 method, i32 k, i32 kmin, i32 kmax, i64 n_rows,
  * f64 inertia, i32 n_iter, f64 bic, f64s seconds[4], str source, i32 curve_kmin,
@@ -101,6 +102,9 @@ crm_status crm_segmenter_write(const crm_segmenter *seg, crm_model_writer *w, cr
     }
     if (rc == CRM_OK) {
         rc = put_meta(seg, w, err);
+    }
+    if (rc == CRM_OK && seg->drift != NULL) {
+        rc = crm_drift_ref_save(seg->drift, w, err);
     }
     return rc;
 }
@@ -249,6 +253,9 @@ crm_status crm_segmenter_read(const crm_model_reader *r, crm_segmenter **out, cr
     }
     if (rc == CRM_OK) {
         rc = crm_profile_load(r, &seg->profile, err);
+    }
+    if (rc == CRM_OK && crm_model_reader_has(r, "driftref")) { /* optional: newer files */
+        rc = crm_drift_ref_load(r, &seg->drift, err);
     }
     if (rc == CRM_OK && (algo_k(seg) != seg->k || crm_profile_k(seg->profile) != seg->k ||
                          algo_dim(seg) != crm_prep_n_out(seg->prep))) {

@@ -239,7 +239,7 @@ static void kmeans_files_keep_their_sections(void **state)
     const unsigned char *bytes;
     size_t len;
     crm_error err;
-    static const char *const tags[4] = { "prep", "kmeans", "profile", "segmeta" };
+    static const char *const tags[5] = { "prep", "kmeans", "profile", "segmeta", "driftref" };
     (void)state;
     p.k = 3;
     assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg, &err), CRM_OK);
@@ -247,8 +247,8 @@ static void kmeans_files_keep_their_sections(void **state)
     assert_int_equal(crm_segmenter_write(seg, w, &err), CRM_OK);
     assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, &err), CRM_OK);
     assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem.crmk", &r, &err), CRM_OK);
-    assert_int_equal(crm_model_reader_n_sections(r), 4);
-    for (int i = 0; i < 4; i++) {
+    assert_int_equal(crm_model_reader_n_sections(r), 5);
+    for (int i = 0; i < 5; i++) {
         crm_section sec;
         assert_int_equal(crm_model_section_at(r, i, &sec, &err), CRM_OK);
         assert_string_equal(sec.tag, tags[i]);

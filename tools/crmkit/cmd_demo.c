@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <crmkit/gen.h>
+#include <crmkit/report.h>
 #include <crmkit/twolayer.h>
 
 #include "segcli.h"
@@ -30,8 +31,9 @@ static void usage(FILE *fp)
             "  --quiet      no progress bar\n"
             "  -h, --help   this text\n\n"
             "Files written: customers.csv, two_layer.json (the spec), segments.crmk (model),\n"
-            "labels.csv (id, l1, l2, segment), and the files of\n"
-            "the later steps.\n");
+            "labels.csv (id, l1, l2, segment), the files of the later steps, and report.html:\n"
+            "every chart of the run on one self-contained page (open it in any browser;\n"
+            "crmkit report makes it from the model files).\n");
 }
 
 static double now(void)
@@ -59,6 +61,7 @@ typedef struct demo_paths {
     char model[4096];
     char labels[4096];
     char spec[4096];
+    char report[4096];
 } demo_paths;
 
 static int generate(const char *path, int64_t rows, uint64_t seed, crm_table **t)
@@ -168,6 +171,40 @@ static int32_t total_segments(const crm_twolayer *tl)
     return n;
 }
 
+/* The HTML report of the whole run: the segmentation (with the customers for the scatter and
+ * the validity indices), then the churn model and the rules written by the later steps. */
+static int
+report(const char *dir, const demo_paths *dp, const crm_table *t, const crm_twolayer *tl)
+{
+    static const char *const later[] = { "churn.crmc", "rules.crmr" };
+    crm_report_params p = crm_report_params_default();
+    crm_report *r = NULL;
+    crm_error err;
+    crm_status rc;
+    p.title = "crmkit demo: segments, churn and baskets";
+    rc = crm_report_new(&p, &r, &err);
+    if (rc == CRM_OK) {
+        rc = crm_report_add_twolayer(r, tl, t, dp->model, &err);
+    }
+    for (size_t i = 0; rc == CRM_OK && i < sizeof later / sizeof later[0]; i++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, later[i]);
+        if (stat(path, &st) == 0) {
+            rc = crm_report_add_file(r, path, t, &err);
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = crm_report_write_html(r, dp->report, &err);
+    }
+    if (rc == CRM_OK) {
+        printf("\n== report: %s (%d charts; open it in a browser)\n", dp->report,
+               (int)crm_report_n_charts(r));
+    }
+    crm_report_free(r);
+    return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
+}
+
 static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
 {
     demo_paths dp;
@@ -183,6 +220,7 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
     snprintf(dp.model, sizeof dp.model, "%s/segments.crmk", dir);
     snprintf(dp.labels, sizeof dp.labels, "%s/labels.csv", dir);
     snprintf(dp.spec, sizeof dp.spec, "%s/two_layer.json", dir);
+    snprintf(dp.report, sizeof dp.report, "%s/report.html", dir);
     printf("== crmkit demo: %lld synthetic telecom customers (seed %llu) -> %s\n", (long long)rows,
            (unsigned long long)seed, dp.customers);
     code = generate(dp.customers, rows, seed, &t);
@@ -205,6 +243,10 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
     if (code == CLI_EX_OK) {
         fflush(stdout);
         code = demo_churn(dir, dp.customers, dp.labels);
+    }
+    if (code == CLI_EX_OK) {
+        fflush(stdout);
+        code = report(dir, &dp, t, seg);
     }
     if (code == CLI_EX_OK) {
         printf("\n== demo finished in %.1f s; files are in %s\n", now() - t0, dir);

@@ -24,6 +24,7 @@ static const struct {
     { "validity", cmd_validity,
       "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH" },
     { "profile", cmd_profile, "describe and name the segments of a model" },
+    { "compare", cmd_compare, "several clustering algorithms on the same data, judged alike" },
     { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)" },
     { "rules", cmd_rules, "mine association rules and save them for recommend" },
     { "recommend", cmd_recommend, "recommend services a customer does not have yet" },
@@ -31,6 +32,8 @@ static const struct {
     { "predict", cmd_predict, "score new customers with a classifier" },
     { "evaluate", cmd_evaluate, "measure a classifier on labelled data" },
     { "show", cmd_show, "print a model file in readable form" },
+    { "report", cmd_report, "an HTML report with charts of models (self-contained)" },
+    { "drift", cmd_drift, "has the customer base moved since a model was fitted (PSI)" },
     { "demo", cmd_demo, "the whole pipeline on built-in data" },
 };
 

@@ -1,0 +1,504 @@
+/* drift.c: the drift reference (training distribution of each feature over fixed bins), its
+ * model section "driftref", and the population stability index (crmkit/drift.h).
+ *
+ * Section layout: u32 version (1), i64 n_rows, i32 n_features, then per feature: str name,
+ * i32 type (0 numeric, 1 categorical), i32 n_edges, f64s edges[n_edges], i32 n_levels,
+ * strs levels[n_levels], i32 n_bins, f64s shares[n_bins]. A numeric feature has n_levels 0 and
+ * n_bins = n_edges + 2 (the missing bin last); a categorical one n_edges 0 and
+ * n_bins = n_levels + 1 (missing or unseen last). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/drift.h>
+
+#include "core/core_internal.h"
+
+#define DRIFT_TAG     "driftref"
+#define DRIFT_VERSION 1u
+#define MAX_NAME      CRM_MODEL_MAX_NAME
+
+typedef struct drift_feat {
+    char *name;
+    int32_t type; /* 0 numeric, 1 categorical */
+    int32_t n_edges;
+    double *edges;
+    int32_t n_levels;
+    char **levels;
+    int32_t n_bins;
+    double *shares;
+} drift_feat;
+
+struct crm_drift_ref {
+    int64_t n_rows;
+    int32_t n;
+    drift_feat *f;
+};
+
+double crm_drift_psi(const double *p, const double *q, int32_t n)
+{
+    double s = 0;
+    for (int32_t b = 0; b < n; b++) {
+        double pb = p[b] > CRM_DRIFT_EPS ? p[b] : CRM_DRIFT_EPS;
+        double qb = q[b] > CRM_DRIFT_EPS ? q[b] : CRM_DRIFT_EPS;
+        s += (qb - pb) * log(qb / pb);
+    }
+    return s;
+}
+
+void crm_drift_ref_free(crm_drift_ref *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    for (int32_t i = 0; i < d->n; i++) {
+        drift_feat *f = &d->f[i];
+        crm_free(f->name);
+        crm_free(f->edges);
+        for (int32_t l = 0; l < f->n_levels && f->levels; l++) {
+            crm_free(f->levels[l]);
+        }
+        crm_free(f->levels);
+        crm_free(f->shares);
+    }
+    crm_free(d->f);
+    crm_free(d);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Bin of a numeric value: the first bin whose upper edge is >= x; the missing bin for NaN. */
+static int32_t num_bin(const drift_feat *f, double x)
+{
+    int32_t lo = 0;
+    int32_t hi = f->n_edges;
+    if (isnan(x)) {
+        return f->n_edges + 1;
+    }
+    while (lo < hi) { /* first edge >= x */
+        int32_t mid = lo + (hi - lo) / 2;
+        if (f->edges[mid] >= x) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return lo;
+}
+
+static crm_status
+fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error *err)
+{
+    double *s = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *s);
+    int64_t m = 0;
+    if (s == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(v[i])) {
+            s[m++] = v[i];
+        }
+    }
+    qsort(s, (size_t)m, sizeof *s, cmp_double);
+    f->edges = crm_mallocarray((size_t)n_bins, sizeof *f->edges);
+    if (f->edges == NULL) {
+        crm_free(s);
+        return crm__error_nomem(err);
+    }
+    for (int32_t i = 1; i < n_bins && m > 0; i++) {
+        double pos = (double)i / (double)n_bins * (double)(m - 1); /* numpy "linear" */
+        int64_t lo = (int64_t)floor(pos);
+        double e = lo + 1 < m ? s[lo] + (pos - (double)lo) * (s[lo + 1] - s[lo]) : s[lo];
+        if (f->n_edges == 0 || e > f->edges[f->n_edges - 1]) {
+            f->edges[f->n_edges++] = e;
+        }
+    }
+    crm_free(s);
+    f->n_bins = f->n_edges + 2;
+    f->shares = crm_calloc((size_t)f->n_bins, sizeof *f->shares);
+    if (f->shares == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        f->shares[num_bin(f, v[i])] += 1;
+    }
+    for (int32_t b = 0; b < f->n_bins && n > 0; b++) {
+        f->shares[b] /= (double)n;
+    }
+    return CRM_OK;
+}
+
+static crm_status fit_categorical(drift_feat *f, const crm_table *t, int32_t j, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    const int32_t *codes = crm_table_codes(t, j);
+    f->n_levels = crm_table_n_levels(t, j);
+    f->levels = crm_calloc((size_t)(f->n_levels > 0 ? f->n_levels : 1), sizeof *f->levels);
+    f->n_bins = f->n_levels + 1;
+    f->shares = crm_calloc((size_t)f->n_bins, sizeof *f->shares);
+    if (f->levels == NULL || f->shares == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t l = 0; l < f->n_levels; l++) {
+        f->levels[l] = crm_strdup(crm_table_level(t, j, l));
+        if (f->levels[l] == NULL) {
+            return crm__error_nomem(err);
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = codes[i];
+        f->shares[c >= 0 && c < f->n_levels ? c : f->n_levels] += 1;
+    }
+    for (int32_t b = 0; b < f->n_bins && n > 0; b++) {
+        f->shares[b] /= (double)n;
+    }
+    return CRM_OK;
+}
+
+crm_status crm_drift_ref_fit(const crm_table *t,
+                             const char *const *features,
+                             int32_t n_features,
+                             int32_t n_bins,
+                             crm_drift_ref **out,
+                             crm_error *err)
+{
+    crm_drift_ref *d;
+    crm_status rc = CRM_OK;
+    *out = NULL;
+    if (n_bins < 2 || n_bins > 100) {
+        return crm__error_set(err, CRM_EINVAL, "drift reference: n_bins must be in [2, 100]");
+    }
+    if (features == NULL || n_features < 1) {
+        return crm__error_set(err, CRM_EINVAL, "drift reference: no feature");
+    }
+    d = crm_calloc(1, sizeof *d);
+    if (d == NULL || (d->f = crm_calloc((size_t)n_features, sizeof *d->f)) == NULL) {
+        crm_free(d);
+        return crm__error_nomem(err);
+    }
+    d->n_rows = crm_table_n_rows(t);
+    for (int32_t i = 0; i < n_features && rc == CRM_OK; i++) {
+        int32_t j = crm_table_find_col(t, features[i]);
+        drift_feat *f = &d->f[i];
+        d->n = i + 1;
+        if (j < 0) {
+            rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column \"%s\"",
+                               features[i]);
+            crm__error_field(err, features[i]);
+            break;
+        }
+        f->name = crm_strdup(features[i]);
+        if (f->name == NULL) {
+            rc = crm__error_nomem(err);
+            break;
+        }
+        switch (crm_table_col_type(t, j)) {
+        case CRM_COL_NUMERIC:
+            f->type = 0;
+            rc = fit_numeric(f, crm_table_numeric(t, j), d->n_rows, n_bins, err);
+            break;
+        case CRM_COL_CATEGORICAL:
+            f->type = 1;
+            rc = fit_categorical(f, t, j, err);
+            break;
+        default:
+            rc = crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                               "column \"%s\" is an identifier, not a feature", features[i]);
+            crm__error_field(err, features[i]);
+            break;
+        }
+    }
+    if (rc != CRM_OK) {
+        crm_drift_ref_free(d);
+        return rc;
+    }
+    *out = d;
+    return CRM_OK;
+}
+
+int32_t crm_drift_ref_n_features(const crm_drift_ref *d)
+{
+    return d->n;
+}
+
+const char *crm_drift_ref_feature(const crm_drift_ref *d, int32_t f)
+{
+    return f >= 0 && f < d->n ? d->f[f].name : NULL;
+}
+
+int64_t crm_drift_ref_n_rows(const crm_drift_ref *d)
+{
+    return d->n_rows;
+}
+
+int32_t crm_drift_ref_n_bins(const crm_drift_ref *d, int32_t f)
+{
+    return f >= 0 && f < d->n ? d->f[f].n_bins : 0;
+}
+
+const double *crm_drift_ref_shares(const crm_drift_ref *d, int32_t f)
+{
+    return f >= 0 && f < d->n ? d->f[f].shares : NULL;
+}
+
+const double *crm_drift_ref_edges(const crm_drift_ref *d, int32_t f, int32_t *n)
+{
+    if (f < 0 || f >= d->n || d->f[f].type != 0) {
+        if (n != NULL) {
+            *n = 0;
+        }
+        return NULL;
+    }
+    if (n != NULL) {
+        *n = d->f[f].n_edges;
+    }
+    return d->f[f].edges;
+}
+
+crm_status
+crm_drift_ref_bin(const crm_drift_ref *d, int32_t fi, const crm_table *t, double *q, crm_error *err)
+{
+    const drift_feat *f;
+    int32_t j;
+    int64_t n = crm_table_n_rows(t);
+    if (fi < 0 || fi >= d->n) {
+        return crm__error_set(err, CRM_EINVAL, "drift: feature %d out of range", (int)fi);
+    }
+    f = &d->f[fi];
+    j = crm_table_find_col(t, f->name);
+    if (j < 0) {
+        crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
+                      "no column \"%s\" (a feature of the model)", f->name);
+        crm__error_field(err, f->name);
+        return CRM_ENOTFOUND;
+    }
+    if ((f->type == 0) != (crm_table_col_type(t, j) == CRM_COL_NUMERIC)) {
+        crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                      "column \"%s\" is %s here but was %s in the training data", f->name,
+                      f->type == 0 ? "not numeric" : "numeric",
+                      f->type == 0 ? "numeric" : "categorical");
+        crm__error_field(err, f->name);
+        return CRM_EDATA;
+    }
+    for (int32_t b = 0; b < f->n_bins; b++) {
+        q[b] = 0;
+    }
+    if (f->type == 0) {
+        const double *v = crm_table_numeric(t, j);
+        for (int64_t i = 0; i < n; i++) {
+            q[num_bin(f, v[i])] += 1;
+        }
+    } else {
+        const int32_t *codes = crm_table_codes(t, j);
+        int32_t nl = crm_table_n_levels(t, j);
+        int32_t *map = crm_mallocarray((size_t)(nl > 0 ? nl : 1), sizeof *map);
+        if (map == NULL) {
+            return crm__error_nomem(err);
+        }
+        for (int32_t l = 0; l < nl; l++) { /* this table's level -> the reference's bin */
+            const char *name = crm_table_level(t, j, l);
+            map[l] = f->n_levels;
+            for (int32_t r = 0; r < f->n_levels; r++) {
+                if (strcmp(name, f->levels[r]) == 0) {
+                    map[l] = r;
+                    break;
+                }
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            q[codes[i] >= 0 && codes[i] < nl ? map[codes[i]] : f->n_levels] += 1;
+        }
+        crm_free(map);
+    }
+    for (int32_t b = 0; b < f->n_bins && n > 0; b++) {
+        q[b] /= (double)n;
+    }
+    return CRM_OK;
+}
+
+crm_status
+crm_drift_ref_psi(const crm_drift_ref *d, const crm_table *t, double *psi, crm_error *err)
+{
+    int32_t max_bins = 1;
+    double *q;
+    crm_status rc = CRM_OK;
+    if (crm_table_n_rows(t) < 1) {
+        return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0, "no data rows");
+    }
+    for (int32_t f = 0; f < d->n; f++) {
+        max_bins = d->f[f].n_bins > max_bins ? d->f[f].n_bins : max_bins;
+    }
+    q = crm_mallocarray((size_t)max_bins, sizeof *q);
+    if (q == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t f = 0; f < d->n && rc == CRM_OK; f++) {
+        rc = crm_drift_ref_bin(d, f, t, q, err);
+        if (rc == CRM_OK) {
+            psi[f] = crm_drift_psi(d->f[f].shares, q, d->f[f].n_bins);
+        }
+    }
+    crm_free(q);
+    return rc;
+}
+
+/* ---- the model section ---- */
+
+crm_status crm_drift_ref_save(const crm_drift_ref *d, crm_model_writer *w, crm_error *err)
+{
+    crm_status rc = crm_model_begin(w, DRIFT_TAG, err);
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, DRIFT_VERSION, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i64(w, d->n_rows, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, d->n, err);
+    }
+    for (int32_t i = 0; i < d->n && rc == CRM_OK; i++) {
+        const drift_feat *f = &d->f[i];
+        rc = crm_model_put_str(w, f->name, err);
+        if (rc == CRM_OK) {
+            rc = crm_model_put_i32(w, f->type, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_i32(w, f->n_edges, err);
+        }
+        if (rc == CRM_OK && f->n_edges > 0) {
+            rc = crm_model_put_f64s(w, f->edges, (size_t)f->n_edges, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_i32(w, f->n_levels, err);
+        }
+        for (int32_t l = 0; l < f->n_levels && rc == CRM_OK; l++) {
+            rc = crm_model_put_str(w, f->levels[l], err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_i32(w, f->n_bins, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_f64s(w, f->shares, (size_t)f->n_bins, err);
+        }
+    }
+    return rc;
+}
+
+static crm_status malformed(const crm_model_reader *r, crm_error *err)
+{
+    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                         "corrupt model file: section \"" DRIFT_TAG "\" is malformed");
+}
+
+/* A count read from s that the bytes left could hold (each item at least `min_bytes`). */
+static int plausible(const crm_section *s, int32_t n, size_t min_bytes)
+{
+    return !s->failed && n >= 0 && (size_t)n <= (s->len - s->pos) / min_bytes;
+}
+
+static crm_status read_feat(crm_section *s, drift_feat *f)
+{
+    if (crm_section_get_str(s, MAX_NAME, &f->name) == CRM_ENOMEM) {
+        return CRM_ENOMEM;
+    }
+    (void)crm_section_get_i32(s, &f->type);
+    (void)crm_section_get_i32(s, &f->n_edges);
+    if (f->name == NULL || (f->type != 0 && f->type != 1) || !plausible(s, f->n_edges, 8) ||
+        (f->type == 1 && f->n_edges != 0)) {
+        return CRM_EFORMAT;
+    }
+    f->edges = crm_mallocarray((size_t)(f->n_edges > 0 ? f->n_edges : 1), sizeof *f->edges);
+    if (f->edges == NULL) {
+        return CRM_ENOMEM;
+    }
+    (void)crm_section_get_f64s(s, f->edges, (size_t)f->n_edges);
+    for (int32_t e = 0; e < f->n_edges; e++) {
+        if (!isfinite(f->edges[e]) || (e > 0 && !(f->edges[e] > f->edges[e - 1]))) {
+            return CRM_EFORMAT;
+        }
+    }
+    (void)crm_section_get_i32(s, &f->n_levels);
+    if (!plausible(s, f->n_levels, 4) || (f->type == 0 && f->n_levels != 0)) {
+        return CRM_EFORMAT;
+    }
+    f->levels = crm_calloc((size_t)(f->n_levels > 0 ? f->n_levels : 1), sizeof *f->levels);
+    if (f->levels == NULL) {
+        return CRM_ENOMEM;
+    }
+    for (int32_t l = 0; l < f->n_levels; l++) {
+        if (crm_section_get_str(s, MAX_NAME, &f->levels[l]) == CRM_ENOMEM) {
+            return CRM_ENOMEM;
+        }
+        if (f->levels[l] == NULL) {
+            return CRM_EFORMAT;
+        }
+    }
+    (void)crm_section_get_i32(s, &f->n_bins);
+    if (!plausible(s, f->n_bins, 8) ||
+        f->n_bins != (f->type == 0 ? f->n_edges + 2 : f->n_levels + 1)) {
+        return CRM_EFORMAT;
+    }
+    f->shares = crm_mallocarray((size_t)f->n_bins, sizeof *f->shares);
+    if (f->shares == NULL) {
+        return CRM_ENOMEM;
+    }
+    (void)crm_section_get_f64s(s, f->shares, (size_t)f->n_bins);
+    for (int32_t b = 0; b < f->n_bins; b++) {
+        if (!(f->shares[b] >= 0 && f->shares[b] <= 1)) {
+            return CRM_EFORMAT;
+        }
+    }
+    return s->failed ? CRM_EFORMAT : CRM_OK;
+}
+
+crm_status crm_drift_ref_load(const crm_model_reader *r, crm_drift_ref **out, crm_error *err)
+{
+    crm_section s;
+    uint32_t version = 0;
+    crm_drift_ref *d;
+    crm_status rc;
+    *out = NULL;
+    rc = crm_model_section(r, DRIFT_TAG, &s, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    d = crm_calloc(1, sizeof *d);
+    if (d == NULL) {
+        return crm__error_nomem(err);
+    }
+    (void)crm_section_get_u32(&s, &version);
+    (void)crm_section_get_i64(&s, &d->n_rows);
+    (void)crm_section_get_i32(&s, &d->n);
+    if (version != DRIFT_VERSION || d->n_rows < 0 || !plausible(&s, d->n, 20)) {
+        d->n = 0;
+        crm_drift_ref_free(d);
+        return malformed(r, err);
+    }
+    d->f = crm_calloc((size_t)(d->n > 0 ? d->n : 1), sizeof *d->f);
+    if (d->f == NULL) {
+        d->n = 0;
+        crm_drift_ref_free(d);
+        return crm__error_nomem(err);
+    }
+    rc = CRM_OK;
+    for (int32_t i = 0; i < d->n && rc == CRM_OK; i++) {
+        rc = read_feat(&s, &d->f[i]);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_section_finish(&s, r, err);
+    } else {
+        rc = rc == CRM_ENOMEM ? crm__error_nomem(err) : malformed(r, err);
+    }
+    if (rc != CRM_OK) {
+        crm_drift_ref_free(d);
+        return rc;
+    }
+    *out = d;
+    return CRM_OK;
+}

@@ -1,0 +1,192 @@
+/* cmd_report.c: `crmkit report`: one self-contained HTML page with charts for segmentation
+ * models, classifiers and rules files (src/report does the work). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <crmkit/report.h>
+
+#include "segcli.h"
+
+#define MAX_MODELS 32
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: crmkit report MODEL... -o REPORT.html [--data DATA.csv] [--svg-dir DIR]\n"
+            "       [--title TEXT] [--seed S] [--json] [--quiet]\n\n"
+            "Write one self-contained HTML page (inline CSS and SVG, no script, nothing fetched\n"
+            "from the network, printable to PDF) with a section per model file, in the order\n"
+            "given. The kind of each file is read from its header:\n"
+            "  segmentation  segment sizes (pie), profiles against the population as\n"
+            "                standardised differences, the curve that chose k (elbow), the most\n"
+            "                distinctive features of each segment in words; with --data also a\n"
+            "                2-D PCA projection of a sample and the validity indices\n"
+            "  classifier    feature importances (C4.5, gbt) or coefficients (logreg); with\n"
+            "                --data holding the target: ROC, cumulative gains, lift, confusion\n"
+            "  rules         service frequencies overall and by segment, top rules per set\n"
+            "Colours are the Okabe-Ito palette (safe for colour-blind readers).\n\n"
+            "options:\n"
+            "  -o, --output FILE  the HTML page to write (required; \"-\" = standard output)\n"
+            "  --data FILE        customer table (CSV) for the charts that need data\n"
+            "  --svg-dir DIR      also write every chart as DIR/<name>.svg (created if needed)\n"
+            "  --title TEXT       page title (default \"crmkit report\")\n"
+            "  --seed S           seed of the samples for the scatter and the indices (0)\n"
+            "  --json             print a JSON summary on standard output\n"
+            "  --quiet            no progress bar\n"
+            "  -h, --help         this text\n\n"
+            "exit status: 0 ok, 64 bad option, 65 bad data, 66 missing input, 69 a kind of\n"
+            "model the report cannot show, 73/74 cannot write the output.\n");
+}
+
+typedef struct rep_opts {
+    const char *models[MAX_MODELS];
+    int n_models;
+    const char *data;
+    const char *output;
+    const char *svg_dir;
+    const char *title;
+    int64_t seed;
+    bool json;
+    bool quiet;
+} rep_opts;
+
+static int parse(int argc, char **argv, rep_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        bool miss = false;
+        const char *v;
+        const char *a = argv[i];
+        if (seg_is_help(a)) {
+            usage(stdout);
+            return CLI_EX_OK;
+        }
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--quiet") == 0) {
+            o->quiet = true;
+        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
+                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
+            o->output = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--data", &miss))) {
+            o->data = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--svg-dir", &miss))) {
+            o->svg_dir = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--title", &miss))) {
+            o->title = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
+            if (!cli_parse_int(v, 0, INT64_MAX, &o->seed)) {
+                return cli_usage_error("report", "--seed needs a whole number >= 0, got \"%s\"", v);
+            }
+        } else if (miss) {
+            return cli_usage_error("report", "%s needs a value", a);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_usage_error("report", "unknown option \"%s\"", a);
+        } else if (o->n_models == MAX_MODELS) {
+            return cli_usage_error("report", "at most %d model files", MAX_MODELS);
+        } else {
+            o->models[o->n_models++] = a;
+        }
+    }
+    if (o->n_models == 0) {
+        return cli_usage_error("report", "name at least one model file");
+    }
+    if (o->output == NULL) {
+        return cli_usage_error("report", "-o REPORT.html is required");
+    }
+    return -1;
+}
+
+static int make_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0755) == 0) {
+        return CLI_EX_OK;
+    }
+    if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return CLI_EX_OK;
+    }
+    fprintf(stderr, "crmkit report: %s: cannot create the folder: %s\n", dir, strerror(errno));
+    return CLI_EX_CANTCREAT;
+}
+
+static void print_json(const rep_opts *o, const crm_report *r)
+{
+    cli_json j;
+    cli_json_begin(&j, stdout);
+    cli_json_key(&j, "output");
+    cli_json_str(&j, o->output);
+    cli_json_key(&j, "sections");
+    cli_json_int(&j, crm_report_n_sections(r));
+    cli_json_key(&j, "charts");
+    cli_json_open_arr(&j);
+    for (int32_t i = 0; i < crm_report_n_charts(r); i++) {
+        cli_json_str(&j, crm_report_chart_name(r, i));
+    }
+    cli_json_close_arr(&j);
+    cli_json_key(&j, "svg_dir");
+    if (o->svg_dir != NULL) {
+        cli_json_str(&j, o->svg_dir);
+    } else {
+        cli_json_null(&j);
+    }
+    cli_json_end(&j);
+}
+
+int cmd_report(int argc, char **argv)
+{
+    rep_opts o;
+    crm_report_params p = crm_report_params_default();
+    crm_report *r = NULL;
+    crm_table *data = NULL;
+    crm_error err;
+    cli_progress bar;
+    crm_status rc;
+    int code;
+    memset(&o, 0, sizeof o);
+    code = parse(argc, argv, &o);
+    if (code >= 0) {
+        return code;
+    }
+    p.title = o.title;
+    p.seed = (uint64_t)o.seed;
+    if (o.data != NULL) {
+        cli_progress_init(&bar, o.quiet);
+        code = seg_read_table(o.data, cli_progress_cb(&bar), &data, NULL);
+        cli_progress_done(&bar);
+        if (code != CLI_EX_OK) {
+            return code;
+        }
+    }
+    rc = crm_report_new(&p, &r, &err);
+    for (int i = 0; rc == CRM_OK && i < o.n_models; i++) {
+        rc = crm_report_add_file(r, o.models[i], data, &err);
+    }
+    /* Everything is built in memory first: a failure leaves no file behind. */
+    if (rc == CRM_OK && o.svg_dir != NULL) {
+        code = make_dir(o.svg_dir);
+        if (code != CLI_EX_OK) {
+            crm_report_free(r);
+            crm_table_free(data);
+            return code;
+        }
+        rc = crm_report_write_svgs(r, o.svg_dir, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_report_write_html(r, o.output, &err);
+    }
+    if (rc != CRM_OK) {
+        char line[1024];
+        fprintf(stderr, "crmkit report: %s\n", crm_error_format(&err, line, (int32_t)sizeof line));
+        code = cli_exit_code(err.code);
+    } else if (o.json) {
+        print_json(&o, r);
+    } else if (strcmp(o.output, "-") != 0) {
+        printf("report written to %s (%d sections, %d charts)\n", o.output,
+               (int)crm_report_n_sections(r), (int)crm_report_n_charts(r));
+    }
+    crm_report_free(r);
+    crm_table_free(data);
+    return code;
+}
