@@ -128,12 +128,50 @@ void crm__sbuf_json_str(crm__sbuf *b, const char *s)
     crm__sbuf_put(b, "\"", 1);
 }
 
+/* m / 10^d in decimal, m's sign kept ("-12.05"). */
+static void put_scaled(crm__sbuf *b, long long m, int d)
+{
+    char tmp[40];
+    char *e = tmp + sizeof tmp;
+    char *p = e;
+    unsigned long long u = m < 0 ? 0ULL - (unsigned long long)m : (unsigned long long)m;
+    int digits = 0;
+    do {
+        if (digits == d && d > 0) {
+            *--p = '.';
+        }
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+        digits++;
+    } while (u > 0 || digits <= d);
+    if (m < 0) {
+        *--p = '-';
+    }
+    crm__sbuf_put(b, p, (size_t)(e - p));
+}
+
 void crm__sbuf_json_num(crm__sbuf *b, double v)
 {
+    static const double p10[5] = { 1, 10, 100, 1000, 10000 };
     char tmp[40];
     if (!isfinite(v)) {
         crm__sbuf_puts(b, "null");
         return;
+    }
+    /* Short decimals (counts, money, minutes) without printf: when m = v * 10^d rounded is
+     * exact and m / 10^d gives back v (a correctly rounded division of exact integers), the
+     * decimal text of m / 10^d reads back as v. */
+    if (fabs(v) < 1e15) {
+        for (int d = 0; d < 5; d++) {
+            double m = nearbyint(v * p10[d]);
+            if (fabs(m) < 9007199254740992.0 && m / p10[d] == v) {
+                if (m == 0 && signbit(v)) {
+                    break; /* -0: printf below */
+                }
+                put_scaled(b, (long long)m, d);
+                return;
+            }
+        }
     }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);

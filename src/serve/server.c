@@ -25,6 +25,10 @@
 #include "serve_internal.h"
 #include "store_internal.h"
 
+#if CRM_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 /* ---- routes and metrics ---- */
 
 enum route {
@@ -1061,7 +1065,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         r->srv = s;
         *con_cls = r;
         atomic_fetch_add(&s->inflight, 1);
+#if CRM_HAVE_OPENMP
+        {
+            /* The pool's threads already use every core: one OpenMP thread per request, so
+             * the library's parallel loops do not oversubscribe the machine. */
+            static _Thread_local int omp_set;
+            if (!omp_set) {
+                omp_set_num_threads(1);
+                omp_set = 1;
+            }
+        }
+#endif
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && strtoll(cl, NULL, 10) > 0 &&
+            strtoll(cl, NULL, 10) <= s->p.max_body_bytes) {
+            size_t want = (size_t)strtoll(cl, NULL, 10) + 1;
+            r->body.p = crm_malloc(want); /* the whole body in one allocation */
+            if (r->body.p != NULL) {
+                r->body.cap = want;
+                r->body.p[0] = '\0';
+            }
+        }
         if (cl != NULL && strtoll(cl, NULL, 10) > s->p.max_body_bytes) {
             r->too_big = 1;
             return send_error(c, r, 413, "CRM_ELIMIT", NULL,
@@ -1240,7 +1264,7 @@ crm_status crm_server_start(crm_server *s, crm_error *err)
     struct sockaddr_in6 a6;
     const struct sockaddr *sa;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+                     MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_USE_TURBO;
     const union MHD_DaemonInfo *di;
     unsigned threads = (unsigned)s->p.n_threads;
     if (threads == 0) {

@@ -447,10 +447,15 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
 
 /* ---- reading, for the server ---- */
 
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *get; /* the lookup by id, prepared once per connection */
+} conn;
+
 struct crm__store {
     char *path;
     pthread_mutex_t mu;
-    sqlite3 **pool; /* idle connections */
+    conn *pool; /* idle connections */
     int n_pool;
     int cap_pool;
     char **columns;
@@ -458,37 +463,53 @@ struct crm__store {
     int n_columns;
 };
 
-static sqlite3 *conn_get(crm__store *s)
+static int conn_get(crm__store *s, conn *c)
 {
-    sqlite3 *db = NULL;
+    int have = 0;
+    c->db = NULL;
+    c->get = NULL;
     pthread_mutex_lock(&s->mu);
     if (s->n_pool > 0) {
-        db = s->pool[--s->n_pool];
+        *c = s->pool[--s->n_pool];
+        have = 1;
     }
     pthread_mutex_unlock(&s->mu);
-    if (db == NULL &&
-        sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK) {
-        sqlite3_close(db);
-        return NULL;
+    if (have) {
+        return 1;
     }
-    return db;
+    if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return 0;
+    }
+    return 1;
 }
 
-static void conn_put(crm__store *s, sqlite3 *db)
+static void conn_close(conn *c)
+{
+    sqlite3_finalize(c->get);
+    sqlite3_close(c->db);
+    c->db = NULL;
+    c->get = NULL;
+}
+
+static void conn_put(crm__store *s, conn *c)
 {
     pthread_mutex_lock(&s->mu);
     if (s->n_pool < s->cap_pool) {
-        s->pool[s->n_pool++] = db;
-        db = NULL;
+        s->pool[s->n_pool++] = *c;
+        c->db = NULL;
+        c->get = NULL;
     }
     pthread_mutex_unlock(&s->mu);
-    sqlite3_close(db);
+    conn_close(c);
 }
 
 crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
 {
     crm__store *s = crm_calloc(1, sizeof *s);
+    conn cn;
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     *out = NULL;
@@ -507,11 +528,11 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
         }
         return CRM_ENOTFOUND;
     }
-    db = conn_get(s);
+    db = conn_get(s, &cn) ? cn.db : NULL;
     if (db == NULL || sqlite3_prepare_v2(db, "SELECT name, numeric FROM columns ORDER BY pos",
                                          -1, &st, NULL) != SQLITE_OK) {
         crm_status rc = sql_fail(err, db, path, "not a crmkit store");
-        sqlite3_close(db);
+        conn_close(&cn);
         crm__store_free(s);
         return rc;
     }
@@ -532,7 +553,7 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
         s->n_columns++;
     }
     sqlite3_finalize(st);
-    conn_put(s, db);
+    conn_put(s, &cn);
     *out = s;
     return CRM_OK;
 }
@@ -543,7 +564,7 @@ void crm__store_free(crm__store *s)
         return;
     }
     for (int i = 0; i < s->n_pool; i++) {
-        sqlite3_close(s->pool[i]);
+        conn_close(&s->pool[i]);
     }
     for (int i = 0; i < s->n_columns; i++) {
         crm_free(s->columns[i]);
@@ -589,31 +610,32 @@ static void customer_json(sqlite3_stmt *st, crm__sbuf *b, const crm__store_names
 crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_names *names,
                                char **out, crm_error *err)
 {
-    sqlite3 *db = conn_get(s);
-    sqlite3_stmt *st = NULL;
+    conn cn;
     crm_status rc = CRM_OK;
     crm__sbuf b;
     *out = NULL;
-    if (db == NULL) {
+    if (!conn_get(s, &cn)) {
         return crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
     }
-    if (sqlite3_prepare_v3(db,
+    if (cn.get == NULL &&
+        sqlite3_prepare_v3(cn.db,
                            "SELECT id, segment, risk, record, recommendations FROM customers "
                            "WHERE id = ?",
-                           -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        rc = sql_fail(err, db, s->path, "query");
-        conn_put(s, db);
+                           -1, SQLITE_PREPARE_PERSISTENT, &cn.get, NULL) != SQLITE_OK) {
+        rc = sql_fail(err, cn.db, s->path, "query");
+        conn_close(&cn);
         return rc;
     }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(cn.get, 1, id, -1, SQLITE_STATIC);
     crm__sbuf_init(&b);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        customer_json(st, &b, names);
+    if (sqlite3_step(cn.get) == SQLITE_ROW) {
+        customer_json(cn.get, &b, names);
     } else {
         rc = crm__serve_fail(err, CRM_ENOTFOUND, NULL, "no customer \"%s\"", id);
     }
-    sqlite3_finalize(st);
-    conn_put(s, db);
+    sqlite3_reset(cn.get);
+    sqlite3_clear_bindings(cn.get);
+    conn_put(s, &cn);
     if (rc == CRM_OK && !b.ok) {
         rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }
@@ -648,6 +670,7 @@ crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, in
     char filter_col[128] = "";
     char fval[256] = "";
     int filter_numeric = 1;
+    conn cn;
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     crm_status rc = CRM_OK;
@@ -694,10 +717,10 @@ crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, in
             filter_numeric = s->numeric[c];
         }
     }
-    db = conn_get(s);
-    if (db == NULL) {
+    if (!conn_get(s, &cn)) {
         return crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
     }
+    db = cn.db;
     for (int pass = 0; pass < 2 && rc == CRM_OK; pass++) {
         if (pass == 0) {
             snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE segment = ?1%s",
@@ -750,7 +773,7 @@ crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, in
         sqlite3_finalize(st);
         st = NULL;
     }
-    conn_put(s, db);
+    conn_put(s, &cn);
     if (rc == CRM_OK && !b.ok) {
         rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }

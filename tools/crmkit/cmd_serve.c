@@ -1,6 +1,9 @@
 /* cmd_serve.c: `crmkit serve`: serve model files over HTTP (Acumos protobuf and JSON, MLflow
  * /invocations, crmkit /v1, customer lookup) until SIGTERM; SIGHUP reloads the models. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,6 +131,12 @@ static int run(const crm_server_params *p, int64_t load_delay_ms)
      * below sees these signals. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+    /* Batches allocate megabytes per request: keep freed memory in the heap rather than
+     * returning it to the kernel and faulting it in again on the next request. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
     if (crm_server_new(p, &s, &err) != CRM_OK) {
         return cli_fail(&err);
     }
