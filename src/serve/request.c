@@ -140,8 +140,9 @@ static crm_status parse_csv(crm__serve_cols *c, const void *body, size_t len, in
     for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
         const char *name = crm_table_col_name(t, j);
         if (crm__serve_find_feature(c->m, name, strlen(name)) < 0) {
-            crm_table_free(t);
-            return crm__serve_fail(err, CRM_EDATA, name, "unknown feature \"%s\"", name);
+            crm__serve_fail(err, CRM_EDATA, name, "unknown feature \"%s\"", name);
+            crm_table_free(t); /* name belongs to t */
+            return CRM_EDATA;
         }
     }
     for (int32_t f = 0; rc == CRM_OK && f < c->m->n_features; f++) {
