@@ -2,6 +2,7 @@
  * (a column per feature), crmkit's row objects, MLflow's dataframe_split, dataframe_records and
  * instances; and /v1/recommend requests. */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,11 +218,235 @@ static crm_status split(crm__serve_cols *c, json_t *obj, int64_t max_rows, crm_e
     return rc;
 }
 
+/* ---- fast path: {"feature": [v, ...], ...} of plain numbers and plain strings ----
+ * Acumos clients send one small object per request; Jansson builds a tree of allocations for
+ * it. This scanner takes only what it fully understands (keys and strings of printable ASCII
+ * without escapes, numbers in JSON's grammar that Jansson would accept, each feature once)
+ * and fills the columns directly; on anything else it gives up and the request goes through
+ * Jansson, which also writes every error message. So both give the same table on success. */
+
+typedef struct scan {
+    const char *p;
+    const char *end;
+} scan;
+
+static void skip_ws(scan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) {
+        s->p++;
+    }
+}
+
+/* A string of printable ASCII without escapes; [*a, *b) is its text. */
+static int scan_string(scan *s, const char **a, const char **b)
+{
+    if (s->p >= s->end || *s->p != '"') {
+        return 0;
+    }
+    *a = ++s->p;
+    while (s->p < s->end && *s->p != '"') {
+        unsigned char ch = (unsigned char)*s->p;
+        if (ch < 0x20 || ch >= 0x7f || ch == '\\') {
+            return 0;
+        }
+        s->p++;
+    }
+    if (s->p >= s->end) {
+        return 0;
+    }
+    *b = s->p++;
+    return 1;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A JSON number Jansson accepts, as Jansson converts it: integers (up to 18 digits) through
+ * long long, reals through strtod (finite only). */
+static int scan_number(scan *s, double *v)
+{
+    const char *a = s->p;
+    const char *q = s->p;
+    int real = 0;
+    char buf[64];
+    if (q < s->end && *q == '-') {
+        q++;
+    }
+    if (q >= s->end || !is_digit(*q)) {
+        return 0;
+    }
+    if (*q == '0') {
+        q++;
+    } else {
+        while (q < s->end && is_digit(*q)) {
+            q++;
+        }
+    }
+    if (q < s->end && *q == '.') {
+        real = 1;
+        q++;
+        if (q >= s->end || !is_digit(*q)) {
+            return 0;
+        }
+        while (q < s->end && is_digit(*q)) {
+            q++;
+        }
+    }
+    if (q < s->end && (*q == 'e' || *q == 'E')) {
+        real = 1;
+        q++;
+        if (q < s->end && (*q == '+' || *q == '-')) {
+            q++;
+        }
+        if (q >= s->end || !is_digit(*q)) {
+            return 0;
+        }
+        while (q < s->end && is_digit(*q)) {
+            q++;
+        }
+    }
+    if (q - a >= (ptrdiff_t)sizeof buf || (!real && q - a > 18)) {
+        return 0;
+    }
+    memcpy(buf, a, (size_t)(q - a));
+    buf[q - a] = '\0';
+    if (real) {
+        *v = strtod(buf, NULL);
+        if (!isfinite(*v)) {
+            return 0;
+        }
+    } else {
+        *v = (double)strtoll(buf, NULL, 10);
+    }
+    s->p = q;
+    return 1;
+}
+
+/* Count the values of the array at s->p (which must start with '['), without consuming. */
+static int64_t count_values(const scan *s)
+{
+    const char *p = s->p + 1;
+    int64_t n = 0;
+    int in_str = 0;
+    int any = 0;
+    for (; p < s->end; p++) {
+        if (in_str) {
+            in_str = *p != '"';
+            continue;
+        }
+        if (*p == '"') {
+            in_str = 1;
+            any = 1;
+        } else if (*p == ',') {
+            n++;
+        } else if (*p == ']') {
+            return any ? n + 1 : 0;
+        } else if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            any = 1;
+        }
+    }
+    return -1;
+}
+
+/* 1: the body was taken; 0: not understood (the columns are left untouched). */
+static int columns_fast(crm__serve_cols *c, const void *body, size_t len, int64_t max_rows)
+{
+    scan s = { body, (const char *)body + len };
+    crm__serve_cols tmp;
+    int ok = 0;
+    if (crm__serve_cols_init(&tmp, c->m, NULL) != CRM_OK) {
+        return 0;
+    }
+    skip_ws(&s);
+    if (s.p >= s.end || *s.p++ != '{') {
+        goto out;
+    }
+    skip_ws(&s);
+    if (s.p < s.end && *s.p == '}') {
+        goto out; /* empty: let Jansson's path report the missing features */
+    }
+    for (;;) {
+        const char *ka;
+        const char *kb;
+        int32_t f;
+        int64_t n;
+        if (!scan_string(&s, &ka, &kb)) {
+            goto out;
+        }
+        f = crm__serve_find_feature(c->m, ka, (size_t)(kb - ka));
+        skip_ws(&s);
+        if (f < 0 || s.p >= s.end || *s.p++ != ':') {
+            goto out;
+        }
+        skip_ws(&s);
+        if (s.p >= s.end || *s.p != '[' || (n = count_values(&s)) < 0 ||
+            crm__serve_cols_column(&tmp, f, n, max_rows, NULL) != CRM_OK) {
+            goto out;
+        }
+        s.p++;
+        for (int64_t i = 0; i < n; i++) {
+            skip_ws(&s);
+            if (c->m->features[f].is_text) {
+                const char *a;
+                const char *b;
+                if (!scan_string(&s, &a, &b)) {
+                    goto out;
+                }
+                tmp.txt[f][i] = crm_malloc((size_t)(b - a) + 1);
+                if (tmp.txt[f][i] == NULL) {
+                    goto out;
+                }
+                memcpy(tmp.txt[f][i], a, (size_t)(b - a));
+                tmp.txt[f][i][b - a] = '\0';
+            } else if (!scan_number(&s, &tmp.num[f][i])) {
+                goto out;
+            }
+            skip_ws(&s);
+            if (s.p >= s.end || *s.p++ != (i + 1 < n ? ',' : ']')) {
+                goto out;
+            }
+        }
+        if (n == 0) {
+            skip_ws(&s);
+            if (s.p >= s.end || *s.p++ != ']') {
+                goto out;
+            }
+        }
+        skip_ws(&s);
+        if (s.p < s.end && *s.p == ',') {
+            s.p++;
+            skip_ws(&s);
+            continue;
+        }
+        if (s.p < s.end && *s.p == '}') {
+            s.p++;
+            break;
+        }
+        goto out;
+    }
+    skip_ws(&s);
+    ok = s.p == s.end;
+out:
+    if (ok) {
+        crm__serve_cols_fini(c);
+        *c = tmp;
+    } else {
+        crm__serve_cols_fini(&tmp);
+    }
+    return ok;
+}
+
 crm_status crm__serve_parse_json(crm__serve_cols *c, crm_serve_format format, const void *body,
                                  size_t len, int64_t max_rows, crm_error *err)
 {
     json_t *root;
-    crm_status rc = load(body, len, &root, err);
+    crm_status rc;
+    if (format == CRM_SERVE_JSON && columns_fast(c, body, len, max_rows)) {
+        return CRM_OK;
+    }
+    rc = load(body, len, &root, err);
     if (rc != CRM_OK) {
         return rc;
     }
