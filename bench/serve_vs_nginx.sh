@@ -126,8 +126,8 @@ fi
 
 # Customer lookups from a store of N_CUST customers.
 "$CRMKIT" gen customers --rows "$N_CUST" --seed 1 -o "$tmp/cust.csv" >/dev/null || exit 1
-/usr/bin/time -f "%e" -o "$tmp/load.time" "$CRMKIT" load "$tmp/cust.csv" -o "$tmp/store.db" >/dev/null || exit 1
-echo "crmkit load of $N_CUST customers: $(cat "$tmp/load.time") s (whole command: read CSV, write SQLite, index)"
+/usr/bin/time -f "%e s wall, %U s user + %S s system" -o "$tmp/load.time" "$CRMKIT" load "$tmp/cust.csv" -o "$tmp/store.db" >/dev/null || exit 1
+echo "crmkit load of $N_CUST customers: $(cat "$tmp/load.time") (whole command: read CSV, write SQLite, index)"
 SP=$(free_port)
 "$CRMKIT" serve --model "$tmp/demo/segments.crmk" --store "$tmp/store.db" --port "$SP" --threads "$THREADS" >"$tmp/serve2.log" 2>&1 &
 pids+=($!)

@@ -302,7 +302,7 @@ static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_
                      "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
                      "CREATE TABLE columns(pos INTEGER PRIMARY KEY, name TEXT, numeric INTEGER);"
                      "CREATE TABLE customers(id TEXT PRIMARY KEY, segment INTEGER, risk REAL,"
-                     " record TEXT NOT NULL, recommendations TEXT);"
+                     " record TEXT NOT NULL, recommendations TEXT) WITHOUT ROWID;"
                      "BEGIN;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         rc = sql_fail(err, db, p->output, "cannot create the store's tables");
@@ -454,6 +454,7 @@ typedef struct conn {
 
 struct crm__store {
     char *path;
+    char *uri; /* file:PATH?immutable=1 */
     pthread_mutex_t mu;
     conn *pool; /* idle connections */
     int n_pool;
@@ -477,12 +478,16 @@ static int conn_get(crm__store *s, conn *c)
     if (have) {
         return 1;
     }
-    if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    /* The store is written once and replaced by rename, never changed in place: opened as
+     * immutable, SQLite takes no file locks and re-reads no header for each query; pages are
+     * read through a memory map. */
+    if (sqlite3_open_v2(s->uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK) {
         sqlite3_close(c->db);
         c->db = NULL;
         return 0;
     }
+    sqlite3_exec(c->db, "PRAGMA mmap_size=1099511627776", NULL, NULL, NULL);
     return 1;
 }
 
@@ -517,6 +522,18 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }
     s->path = crm_strdup(path);
+    s->uri = crm_malloc(3 * strlen(path) + 32);
+    if (s->uri != NULL) {
+        char *o = s->uri + sprintf(s->uri, "file:");
+        for (const char *p = path; *p; p++) {
+            if (*p == '?' || *p == '#' || *p == '%' || (unsigned char)*p < 0x20) {
+                o += sprintf(o, "%%%02X", (unsigned char)*p);
+            } else {
+                *o++ = *p;
+            }
+        }
+        strcpy(o, "?immutable=1");
+    }
     s->cap_pool = 256;
     s->pool = crm_calloc((size_t)s->cap_pool, sizeof *s->pool);
     pthread_mutex_init(&s->mu, NULL);
@@ -573,6 +590,7 @@ void crm__store_free(crm__store *s)
     crm_free(s->numeric);
     crm_free(s->pool);
     crm_free(s->path);
+    crm_free(s->uri);
     pthread_mutex_destroy(&s->mu);
     crm_free(s);
 }
