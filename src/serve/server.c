@@ -1125,7 +1125,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     double dt;
     int k;
     int b;
-    (void)toe;
     if (r == NULL) {
         return;
     }
@@ -1156,8 +1155,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         gmtime_r(&t, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         pthread_mutex_lock(&s->log_mu);
-        fprintf(s->access, "%s %s \"%s\" %d %zu %.3fms\n", when, addr, route_names[r->route],
-                r->status, r->resp_bytes, dt * 1e3);
+        fprintf(s->access, "%s %s \"%s\" %d %zu %.3fms%s\n", when, addr, route_names[r->route],
+                r->status, r->resp_bytes, dt * 1e3,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         fflush(s->access);
         pthread_mutex_unlock(&s->log_mu);
     }
@@ -1432,6 +1432,10 @@ void crm_server_stop(crm_server *s)
     while (atomic_load(&s->inflight) > 0 && now_mono() - t0 < (double)s->p.drain_s) {
         struct timespec ts = { 0, 5000000 };
         nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&s->inflight) > 0) {
+        slog(s, "drain timed out after %d s: %lld requests cut off", (int)s->p.drain_s,
+             (long long)atomic_load(&s->inflight));
     }
     MHD_stop_daemon(s->d);
     s->d = NULL;

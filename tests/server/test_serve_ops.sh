@@ -120,7 +120,13 @@ LUA
     [ "${n:-0}" -ge 100000 ] && echo "ok: $n bad requests sent" || echo "note: only ${n:-0} bad requests in 6 s (slow machine)"
     kill -0 "$SERVER_PID" && echo "ok: server up after the bad requests" || fail "server died"
     growth=$((after - before))
-    [ "$growth" -lt 8192 ] && echo "ok: RSS $before -> $after kB" || fail "RSS grew $before -> $after kB"
+    if grep -q __asan_init "$CRMKIT"; then
+        echo "note: RSS $before -> $after kB not judged (AddressSanitizer keeps freed memory)"
+    elif [ "$growth" -lt 8192 ]; then
+        echo "ok: RSS $before -> $after kB"
+    else
+        fail "RSS grew $before -> $after kB"
+    fi
     curl -s "$U/metrics" | grep -q 'route="/classify",status="400"' && echo "ok: 400s counted" || fail "400s not counted"
 else
     echo "note: wrk not installed; the bad-request flood is skipped"
@@ -169,7 +175,7 @@ check "bad limit" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/segments/
 "$PY" - "$tmp/rows.json" >"$tmp/batch.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["rows"]
-print(json.dumps({"rows": (r * 2000)[:10000]}))
+print(json.dumps({"rows": (r * 400)[:2000]}))
 PY
 $LOAD "$PORT" /v1/segment "$tmp/batch.json" application/json 6 10 >"$tmp/drain.json" &
 lp=$!
@@ -178,7 +184,8 @@ stop_server
 wait $lp
 check "SIGTERM under load: exit 0" 0 "$STOP_CODE"
 has "drain is logged" "$tmp/server2.log" "stopping: draining"
-served=$(grep -c '"/v1/segment" 200 ' "$tmp/access2.log")
+served=$(grep '"/v1/segment" 200 ' "$tmp/access2.log" | grep -vc aborted)
+grep -q "cut off" "$tmp/server2.log" && fail "the drain timed out: $(grep 'cut off' "$tmp/server2.log")"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); ok=c["status"].get("200",0); other=sum(v for k,v in c["status"].items() if k!="200"); good = ok>0 and other==0 and ok==int(sys.argv[2]); print(("ok: " if good else "FAIL: ") + "%d answers received, %s logged as sent, %s" % (ok, sys.argv[2], c)); sys.exit(0 if good else 1)' "$tmp/drain.json" "$served" || fails=$((fails + 1))
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
