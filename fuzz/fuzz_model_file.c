@@ -9,6 +9,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/model.h>
 #include <crmkit/segment.h>
+#include <crmkit/twolayer.h>
 
 #include "core/core_internal.h"
 
@@ -98,6 +99,13 @@ static void one(const uint8_t *data, size_t size)
             (void)crm_profile_name(pr, crm_profile_order(pr, s));
         }
         crm_segmenter_free(seg);
+    }
+    {
+        crm_twolayer *tl = NULL; /* the two-layer decoders, embedded segmenters included */
+        if (crm_twolayer_read(r, &tl, &err) == CRM_OK) {
+            (void)crm_twolayer_n_groups(tl);
+        }
+        crm_twolayer_free(tl);
     }
     (void)crm_model_reader_kind(r);
     for (int32_t i = 0; i < crm_model_reader_n_sections(r); i++) {

@@ -9,8 +9,10 @@
 #include <crmkit/fim.h>
 #include <crmkit/gbt.h>
 #include <crmkit/gen.h>
+#include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
+#include <crmkit/kmodes.h>
 #include <crmkit/knn.h>
 #include <crmkit/logreg.h>
 #include <crmkit/matrix.h>
@@ -27,6 +29,7 @@
 #include <crmkit/segment.h>
 #include <crmkit/status.h>
 #include <crmkit/svm.h>
+#include <crmkit/twolayer.h>
 #include <crmkit/validity.h>
 #include <crmkit/vote.h>
 #include <crmkit/xmeans.h>

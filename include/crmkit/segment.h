@@ -13,8 +13,10 @@
 #include <stdint.h>
 
 #include <crmkit/common.h>
+#include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
+#include <crmkit/kmodes.h>
 #include <crmkit/model.h>
 #include <crmkit/prep.h>
 #include <crmkit/profile.h>
@@ -26,8 +28,22 @@ typedef struct crm_segmenter crm_segmenter; /* opaque */
 typedef enum crm_segment_method {
     CRM_SEGMENT_FIXED = 0,  /* k given */
     CRM_SEGMENT_XMEANS = 1, /* k chosen by X-means in [kmin, kmax] (BIC splitting) */
-    CRM_SEGMENT_ELBOW = 2   /* k chosen at the knee of the inertia curve over [kmin, kmax] */
+    CRM_SEGMENT_ELBOW = 2,  /* k chosen at the knee of the inertia curve over [kmin, kmax] */
+    CRM_SEGMENT_AUTO = 3    /* k chosen by the algorithm's own criterion over [kmin, kmax]:
+                               k-means: X-means (the fitted model then reports XMEANS);
+                               k-modes, k-prototypes: knee of the cost curve (as ELBOW);
+                               hierarchical: the widest gap between merge heights */
 } crm_segment_method;
+
+/* The clustering algorithm. X-means is CRM_SEGMENT_ALGO_KMEANS with method XMEANS (or AUTO). */
+typedef enum crm_segment_algo {
+    CRM_SEGMENT_ALGO_KMEANS = 0,      /* k-means on the cleaned matrix (default) */
+    CRM_SEGMENT_ALGO_KMODES = 1,      /* k-modes on categorical features, raw levels */
+    CRM_SEGMENT_ALGO_KPROTOTYPES = 2, /* k-prototypes: numeric features cleaned and scaled,
+                                         categorical features as raw levels */
+    CRM_SEGMENT_ALGO_HIER = 3         /* agglomerative hierarchical (crmkit/hclust.h); new
+                                         rows go to the nearest cluster centre */
+} crm_segment_algo;
 
 typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */
     const char *const *features;    /* n_features column names; NULL = the default features */
@@ -45,10 +61,22 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     const char *tier_by;      /* name segments by tiers of this column's mean; or NULL */
     const char *const *names; /* k names in label order; or NULL */
     int32_t n_names;
+    /* ---- the algorithm (fields added after the k-means-only version; all default) ---- */
+    crm_segment_algo algo; /* default CRM_SEGMENT_ALGO_KMEANS. With another algorithm, method
+                              is FIXED (k given) or ELBOW/AUTO (k chosen in [kmin, kmax]);
+                              seed, n_init, max_iter and n_threads come from kmeans */
+    crm_kmodes_params kmodes; /* k-modes / k-prototypes: init and gamma (its k, seed, n_init,
+                                 max_iter, n_threads are ignored) */
+    crm_hclust_params hclust; /* hierarchical: linkage, memory guard, micro-clusters (its seed
+                                 and n_threads are ignored) */
+    double cut_height;        /* hierarchical: > 0 cuts the tree at this height instead of at
+                                 k clusters (method must be FIXED; k is then ignored);
+                                 default 0 */
 } crm_segment_params;
 
 /** Defaults: default features, crm_prep_params_default(), k 8 fixed, kmin 2, kmax 30,
- *  crm_kmeans_params_default(), no centres, no names. */
+ *  crm_kmeans_params_default(), no centres, no names, algorithm k-means,
+ *  crm_kmodes_params_default(), crm_hclust_params_default(), no cut height. */
 CRM_API crm_segment_params crm_segment_params_default(void);
 /** CRM_EINVAL naming the first bad field. */
 CRM_API crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err);
@@ -102,13 +130,22 @@ CRM_API crm_status crm_segmenter_read(const crm_model_reader *r,
 /* ---- results (borrowed; valid until _free) ---- */
 CRM_API int32_t crm_segmenter_k(const crm_segmenter *seg);
 CRM_API crm_segment_method crm_segmenter_method(const crm_segmenter *seg);
+CRM_API crm_segment_algo crm_segmenter_algo(const crm_segmenter *seg);
+/** "kmeans", "kmodes", "kprototypes", "hier"; NULL for an unknown value. */
+CRM_API const char *crm_segment_algo_name(crm_segment_algo a);
+/** The fitted k-modes / k-prototypes model, or NULL for another algorithm. */
+CRM_API const crm_kmodes *crm_segmenter_kmodes(const crm_segmenter *seg);
+/** The fitted tree (merges, cut), or NULL for another algorithm. */
+CRM_API const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg);
 CRM_API const crm_prep *crm_segmenter_prep(const crm_segmenter *seg);
+/** The fitted k-means model; NULL when the algorithm is not k-means. */
 CRM_API const crm_kmeans *crm_segmenter_kmeans(const crm_segmenter *seg);
 CRM_API const crm_profile *crm_segmenter_profile(const crm_segmenter *seg);
 /** Training labels (crm_segmenter_n_rows of them); NULL for a loaded model. */
 CRM_API const int32_t *crm_segmenter_labels(const crm_segmenter *seg);
 CRM_API int64_t crm_segmenter_n_rows(const crm_segmenter *seg);
-/** Sum of squared distances to the centres in the scaled space (k-means inertia). */
+/** Sum of squared distances to the centres in the scaled space (k-means inertia; for
+ *  hierarchical, to the clusters' centres; for k-modes / k-prototypes, their cost). */
 CRM_API double crm_segmenter_inertia(const crm_segmenter *seg);
 /** Lloyd iterations of the final k-means run. */
 CRM_API int32_t crm_segmenter_n_iter(const crm_segmenter *seg);
@@ -120,5 +157,12 @@ CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmi
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);
 /** Source (file) the model was fitted on; borrowed, "" if unknown. */
 CRM_API const char *crm_segmenter_source(const crm_segmenter *seg);
+
+/** Rename the segments (n == k names in label order, copied; see crm_profile_set_names).
+ *  Errors: CRM_EINVAL, CRM_ENOMEM. */
+CRM_API crm_status crm_segmenter_set_names(crm_segmenter *seg,
+                                           const char *const *names,
+                                           int32_t n,
+                                           crm_error *err);
 
 #endif

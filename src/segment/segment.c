@@ -27,7 +27,65 @@ crm_segment_params crm_segment_params_default(void)
     p.kmin = 2;
     p.kmax = 30;
     p.kmeans = crm_kmeans_params_default();
+    p.algo = CRM_SEGMENT_ALGO_KMEANS;
+    p.kmodes = crm_kmodes_params_default();
+    p.hclust = crm_hclust_params_default();
+    p.cut_height = 0.0;
     return p;
+}
+
+const char *crm_segment_algo_name(crm_segment_algo a)
+{
+    static const char *const names[] = { "kmeans", "kmodes", "kprototypes", "hier" };
+    return (unsigned)a <= CRM_SEGMENT_ALGO_HIER ? names[a] : NULL;
+}
+
+/* The checks that concern the algorithm field and its own parameters. */
+static crm_status check_algo(const crm_segment_params *p, crm_error *err)
+{
+    crm_status rc = CRM_OK;
+    if ((unsigned)p->algo > CRM_SEGMENT_ALGO_HIER) {
+        crm__error_set(err, CRM_EINVAL, "unknown segmentation algorithm %d", (int)p->algo);
+        crm__error_field(err, "algo");
+        return CRM_EINVAL;
+    }
+    if (p->algo == CRM_SEGMENT_ALGO_KMEANS) {
+        if (p->cut_height != 0.0) {
+            crm__error_set(err, CRM_EINVAL, "a cut height needs the hierarchical algorithm");
+            crm__error_field(err, "cut_height");
+            return CRM_EINVAL;
+        }
+        return CRM_OK;
+    }
+    if (p->method == CRM_SEGMENT_XMEANS) {
+        crm__error_set(err, CRM_EINVAL, "X-means chooses k for k-means only; use the %s "
+                       "algorithm with a fixed k or k chosen automatically",
+                       crm_segment_algo_name(p->algo));
+        crm__error_field(err, "method");
+        return CRM_EINVAL;
+    }
+    if (p->init_centers != NULL) {
+        return crm__error_set(err, CRM_EINVAL, "initial centres are for k-means only");
+    }
+    if (!(p->cut_height >= 0.0) || isinf(p->cut_height) ||
+        (p->cut_height > 0.0 && (p->algo != CRM_SEGMENT_ALGO_HIER ||
+                                 p->method != CRM_SEGMENT_FIXED))) {
+        crm__error_set(err, CRM_EINVAL, "a cut height must be a finite number >= 0, and needs "
+                       "the hierarchical algorithm with no automatic k");
+        crm__error_field(err, "cut_height");
+        return CRM_EINVAL;
+    }
+    if (p->algo == CRM_SEGMENT_ALGO_HIER) {
+        rc = crm_hclust_params_check(&p->hclust, err);
+    } else {
+        crm_kmodes_params kp = p->kmodes;
+        kp.k = 1;
+        kp.n_init = 1;
+        kp.max_iter = 1;
+        kp.n_threads = 0;
+        rc = crm_kmodes_params_check(&kp, err);
+    }
+    return rc;
 }
 
 crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
@@ -37,10 +95,14 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
     if (rc != CRM_OK) {
         return rc;
     }
-    if ((unsigned)p->method > CRM_SEGMENT_ELBOW) {
+    if ((unsigned)p->method > CRM_SEGMENT_AUTO) {
         return crm__error_set(err, CRM_EINVAL, "unknown segmentation method %d", (int)p->method);
     }
-    if (p->method == CRM_SEGMENT_FIXED && p->k < 1) {
+    rc = check_algo(p, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (p->method == CRM_SEGMENT_FIXED && p->k < 1 && p->cut_height == 0.0) {
         crm__error_set(err, CRM_EINVAL, "k must be at least 1, got %d", (int)p->k);
         crm__error_field(err, "k");
         return CRM_EINVAL;
@@ -51,7 +113,10 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
         crm__error_field(err, "kmin");
         return CRM_EINVAL;
     }
-    if (p->method == CRM_SEGMENT_ELBOW && p->kmax < p->kmin + 2) {
+    if ((p->method == CRM_SEGMENT_ELBOW ||
+         (p->method == CRM_SEGMENT_AUTO && (p->algo == CRM_SEGMENT_ALGO_KMODES ||
+                                            p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES))) &&
+        p->kmax < p->kmin + 2) {
         crm__error_set(err, CRM_EINVAL, "the elbow method needs kmax >= kmin + 2, got %d..%d",
                        (int)p->kmin, (int)p->kmax);
         crm__error_field(err, "kmax");
@@ -63,7 +128,7 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
     if (p->features != NULL && p->n_features < 1) {
         return crm__error_set(err, CRM_EINVAL, "the feature list is empty");
     }
-    kp.k = p->method == CRM_SEGMENT_FIXED ? p->k : 1;
+    kp.k = (p->method == CRM_SEGMENT_FIXED && p->k >= 1) ? p->k : 1;
     return crm_kmeans_params_check(&kp, err);
 }
 
@@ -132,6 +197,8 @@ void crm_segmenter_free(crm_segmenter *seg)
     }
     crm_prep_free(seg->prep);
     crm_kmeans_free(seg->km);
+    crm_kmodes_free(seg->kmo);
+    crm_hclust_free(seg->hc);
     crm_profile_free(seg->profile);
     crm_free(seg->labels);
     crm_free(seg->curve);
@@ -223,7 +290,7 @@ static crm_status fit_auto(crm_segmenter *seg,
                            const crm_progress *progress,
                            crm_error *err)
 {
-    if (p->method == CRM_SEGMENT_XMEANS) {
+    if (seg->method == CRM_SEGMENT_XMEANS) {
         crm_xmeans_params xp = crm_xmeans_params_default();
         crm_xmeans_result res;
         crm_status rc;
@@ -280,8 +347,13 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     crm_profile_params pp = crm_profile_params_default();
     double t1 = crm__now_seconds();
     double t2;
-    crm_status rc = (p->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
-                                                     : fit_auto(seg, p, x, progress, err);
+    crm_status rc;
+    if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
+        return crm__error_set(err, CRM_EINVAL, "the %s algorithm is not available yet",
+                              crm_segment_algo_name(p->algo));
+    }
+    rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
+                                            : fit_auto(seg, p, x, progress, err);
     if (rc == CRM_OK) {
         rc = keep_labels(seg, x, err);
     }
@@ -333,6 +405,10 @@ crm_status crm_segmenter_fit(const crm_table *t,
         goto done;
     }
     seg->method = p->method;
+    seg->algo = p->algo;
+    if (p->algo == CRM_SEGMENT_ALGO_KMEANS && p->method == CRM_SEGMENT_AUTO) {
+        seg->method = CRM_SEGMENT_XMEANS;
+    }
     seg->kmin = p->kmin;
     seg->kmax = p->kmax;
     seg->bic = (double)NAN;
@@ -383,6 +459,21 @@ int32_t crm_segmenter_k(const crm_segmenter *seg)
 crm_segment_method crm_segmenter_method(const crm_segmenter *seg)
 {
     return seg->method;
+}
+
+crm_segment_algo crm_segmenter_algo(const crm_segmenter *seg)
+{
+    return seg->algo;
+}
+
+const crm_kmodes *crm_segmenter_kmodes(const crm_segmenter *seg)
+{
+    return seg->kmo;
+}
+
+const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg)
+{
+    return seg->hc;
 }
 
 const crm_prep *crm_segmenter_prep(const crm_segmenter *seg)

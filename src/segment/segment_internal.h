@@ -15,11 +15,14 @@ enum {
 
 struct crm_segmenter {
     crm_segment_method method;
+    crm_segment_algo algo;
     int32_t k;
     int32_t kmin;
     int32_t kmax;
     crm_prep *prep;
-    crm_kmeans *km;
+    crm_kmeans *km;  /* k-means only */
+    crm_kmodes *kmo; /* k-modes / k-prototypes only */
+    crm_hclust *hc;  /* hierarchical only */
     crm_profile *profile;
     int32_t *labels; /* training labels; NULL when loaded */
     int64_t n_rows;  /* training rows */

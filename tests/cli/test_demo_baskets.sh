@@ -14,7 +14,8 @@ grep -q "distinctive {" "$tmp/out" || fail "no distinctive itemsets printed"
 grep -q "    offer " "$tmp/out" || fail "no recommendations printed"
 grep -q "a rule offers a new service to" "$tmp/out" || fail "no share of customers served by rules"
 # the saved rules serve `crmkit recommend`, with one set per segment of the labels
-n_seg=$(tail -n +2 "$tmp/d/labels.csv" | cut -d, -f2 | sort -u | wc -l)
+n_seg=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "segment") c = i; next } { print $c }' \
+    "$tmp/d/labels.csv" | sort -u | wc -l)
 "$CRMKIT" recommend "$tmp/d/rules.crmr" --items SPORTS_LIVE --segment nope 2>"$tmp/err2"
 n_sets=$(sed -n 's/.*it has://p' "$tmp/err2" | wc -w)
 [ "$n_sets" = $((n_seg + 1)) ] || fail "rules file has $n_sets sets for $n_seg segments"

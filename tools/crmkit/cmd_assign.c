@@ -9,19 +9,21 @@
 
 #include "clf_report.h"
 #include "segcli.h"
+#include "twolayer_cli.h"
 
 static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit assign MODEL.crmk DATA.csv -o LABELS.csv [--json] [--quiet]\n\n"
             "Label each customer of DATA.csv with its segment in MODEL.crmk (made by crmkit\n"
-            "segment, or a classifier made by crmkit train --target segment --labels). Columns\n"
+            "segment, a two-layer model made by crmkit segment --spec, or a classifier made by\n"
+            "crmkit train --target segment --labels). Columns\n"
             "are found by name, in any order; the model's cleaning (imputation, capping,\n"
             "scaling, encoding) is applied exactly as fitted. Category levels the model never\n"
             "saw are counted and reported.\n\n"
             "options:\n"
-            "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (required;\n"
-            "                      \"-\" = standard output)\n"
+            "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (a two-layer\n"
+            "                      model: id, l1, l2, segment) (required; \"-\" = standard output)\n"
             "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
             "  --quiet             no progress bar\n"
             "  -h, --help          this text\n\n"
@@ -110,6 +112,9 @@ static int run(const char *model, const char *data, const char *out, bool json, 
     int code;
     if (clf_is_classifier_file(model)) {
         return assign_with_classifier(model, data, out, json, quiet);
+    }
+    if (tl_is_twolayer_file(model)) {
+        return tl_assign(model, data, out, json, quiet);
     }
     rc = crm_segmenter_load(model, &seg, &err);
     if (rc != CRM_OK) {

@@ -1,6 +1,7 @@
 /* cmd_demo.c: `crmkit demo`: the whole pipeline on built-in data, in well under a minute:
- * generate customers, segment them with k chosen automatically (elbow method), show the profiles,
- * write the labels and the model, then hand over to the basket and churn steps. */
+ * generate customers, segment them with the two-layer model (groups by value and voice bill,
+ * segments inside each group), show both levels' profiles, write the labels and the model,
+ * then hand over to the basket and churn steps. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,18 +9,19 @@
 #include <time.h>
 
 #include <crmkit/gen.h>
-#include <crmkit/segment.h>
+#include <crmkit/twolayer.h>
 
 #include "segcli.h"
+#include "twolayer_cli.h"
 
 static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit demo [--dir DIR] [--rows N] [--seed S] [--quiet]\n\n"
-            "Run crmkit end to end on generated telecom customers: write them as CSV, find the\n"
-            "segments with k chosen by the elbow method, print the segment profiles, save the "
-            "model and\n"
-            "the labels, then run the basket-analysis and churn-prediction steps on the same\n"
+            "Run crmkit end to end on generated telecom customers: write them as CSV, segment\n"
+            "them with the two-layer model (groups by value rank and voice bill at their means,\n"
+            "segments inside each group), print both levels' profiles, save the model and the\n"
+            "labels, then run the basket-analysis and churn-prediction steps on the same\n"
             "customers. Everything goes into DIR.\n\n"
             "options:\n"
             "  --dir DIR    work folder (default ./crmkit-demo; created if needed)\n"
@@ -27,7 +29,8 @@ static void usage(FILE *fp)
             "  --seed S     seed of the data and of the segmentation (default 42)\n"
             "  --quiet      no progress bar\n"
             "  -h, --help   this text\n\n"
-            "Files written: customers.csv, segments.crmk (model), labels.csv, and the files of\n"
+            "Files written: customers.csv, two_layer.json (the spec), segments.crmk (model),\n"
+            "labels.csv (id, l1, l2, segment), and the files of\n"
             "the later steps.\n");
 }
 
@@ -55,6 +58,7 @@ typedef struct demo_paths {
     char customers[4096];
     char model[4096];
     char labels[4096];
+    char spec[4096];
 } demo_paths;
 
 static int generate(const char *path, int64_t rows, uint64_t seed, crm_table **t)
@@ -70,41 +74,105 @@ static int generate(const char *path, int64_t rows, uint64_t seed, crm_table **t
     return CLI_EX_OK;
 }
 
-static int
-segment(const demo_paths *dp, const crm_table *t, uint64_t seed, bool quiet, crm_segmenter **seg)
+/* The demo's two-layer spec: layer 1 from value (the revenue rank, split at its mean) and the
+ * voice bill (split at its mean), layer 2 per group on calling behaviour and the bill mix.
+ * Only this text names the customer table's columns: to segment on other features (for
+ * example per-customer features made from call detail records), change the "derived" inputs
+ * and the layer-2 "features" here. It is also written to DIR/two_layer.json. */
+static const char DEMO_SPEC[] =
+    "{\n"
+    "  \"version\": 1,\n"
+    "  \"description\": \"crmkit demo: value x voice groups, behaviour segments inside each\",\n"
+    "  \"derived\": [\n"
+    "    { \"name\": \"value_rank\", \"rank\": \"revenue\" },\n"
+    "    { \"name\": \"voice_min\", \"sum\": [\"voice_onnet_min\", \"voice_offnet_min\"] },\n"
+    "    { \"name\": \"onnet_share\", \"ratio\": [\"voice_onnet_min\", \"voice_min\"], "
+    "\"on_zero\": 0 },\n"
+    "    { \"name\": \"voice_bill_share\", \"ratio\": [\"bill_voice\", \"monthly_bill\"], "
+    "\"on_zero\": 0 },\n"
+    "    { \"name\": \"data_bill_share\", \"ratio\": [\"bill_data\", \"monthly_bill\"], "
+    "\"on_zero\": 0 }\n"
+    "  ],\n"
+    "  \"layer1\": {\n"
+    "    \"split\": [\n"
+    "      { \"column\": \"value_rank\", \"at\": \"mean\", \"names\": [\"LowValue\", "
+    "\"HighValue\"] },\n"
+    "      { \"column\": \"bill_voice\", \"at\": \"mean\", \"names\": [\"LowVoice\", "
+    "\"HighVoice\"] }\n"
+    "    ],\n"
+    "    \"otherwise\": \"Unknown\"\n"
+    "  },\n"
+    "  \"layer2\": {\n"
+    "    \"default\": {\n"
+    "      \"features\": [\"voice_onnet_min\", \"voice_offnet_min\", \"called_parties\", "
+    "\"onnet_share\", \"voice_bill_share\", \"data_bill_share\", \"download_mb\"],\n"
+    "      \"algo\": \"kmeans\", \"k\": 3, \"cap\": [1, 99]\n"
+    "    },\n"
+    "    \"groups\": {\n"
+    "      \"HighValue-HighVoice\": { \"algo\": \"elbow\", \"kmin\": 2, \"kmax\": 6 },\n"
+    "      \"Unknown\": { \"algo\": \"none\" }\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static int write_spec(const char *path)
 {
-    crm_segment_params p = crm_segment_params_default();
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL || fputs(DEMO_SPEC, fp) < 0 || fclose(fp) != 0) {
+        fprintf(stderr, "crmkit: %s: cannot write the demo spec: %s\n", path, strerror(errno));
+        return CLI_EX_CANTCREAT;
+    }
+    return CLI_EX_OK;
+}
+
+static int
+segment(const demo_paths *dp, const crm_table *t, uint64_t seed, bool quiet, crm_twolayer **tl)
+{
+    crm_twolayer_params p = crm_twolayer_params_default();
     cli_progress bar;
     crm_error err;
     crm_status rc;
-    /* Usage columns are heavy-tailed: winsorise at 1 and 99 % so a few extreme users do not
-     * get segments of their own. */
-    /* The elbow over 2..10 gives a handful of segments that read well in a table; X-means
-     * (crmkit segment --k auto) splits this heavy-tailed data further. */
-    p.method = CRM_SEGMENT_ELBOW;
-    p.kmin = 2;
-    p.kmax = 10;
-    p.prep.cap_low_pct = 1;
-    p.prep.cap_high_pct = 99;
-    p.kmeans.seed = seed;
-    p.tier_by = "revenue";
+    int code = write_spec(dp->spec);
+    (void)seed; /* the spec carries its own seed: the segments do not move with the data seed */
+    if (code != CLI_EX_OK) {
+        return code;
+    }
+    p.spec = DEMO_SPEC;
+    p.spec_len = sizeof DEMO_SPEC - 1;
+    p.spec_source = dp->spec;
+    rc = crm_twolayer_new(&p, tl, &err);
     cli_progress_init(&bar, quiet);
-    rc = crm_segmenter_fit(t, &p, cli_progress_cb(&bar), seg, &err);
+    if (rc == CRM_OK) {
+        rc = crm_twolayer_fit(*tl, t, cli_progress_cb(&bar), &err);
+    }
     cli_progress_done(&bar);
     if (rc == CRM_OK) {
-        rc = crm_segmenter_save(*seg, dp->model, &err);
+        rc = crm_twolayer_save(*tl, dp->model, &err);
     }
     if (rc != CRM_OK) {
         return cli_fail(&err);
     }
-    return seg_write_labels(dp->labels, t, crm_segmenter_labels(*seg));
+    for (int32_t i = 0; i < crm_twolayer_n_warnings(*tl); i++) {
+        fprintf(stderr, "crmkit demo: warning: %s\n", crm_twolayer_warning(*tl, i));
+    }
+    return tl_write_labels(dp->labels, *tl, t, crm_twolayer_labels_l1(*tl),
+                           crm_twolayer_labels_l2(*tl));
+}
+
+static int32_t total_segments(const crm_twolayer *tl)
+{
+    int32_t n = 0;
+    for (int32_t g = 0; g < crm_twolayer_n_groups(tl); g++) {
+        n += crm_twolayer_group_k(tl, g);
+    }
+    return n;
 }
 
 static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
 {
     demo_paths dp;
     crm_table *t = NULL;
-    crm_segmenter *seg = NULL;
+    crm_twolayer *seg = NULL;
     double t0 = now();
     double t1;
     int code = make_dir(dir);
@@ -114,6 +182,7 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
     snprintf(dp.customers, sizeof dp.customers, "%s/customers.csv", dir);
     snprintf(dp.model, sizeof dp.model, "%s/segments.crmk", dir);
     snprintf(dp.labels, sizeof dp.labels, "%s/labels.csv", dir);
+    snprintf(dp.spec, sizeof dp.spec, "%s/two_layer.json", dir);
     printf("== crmkit demo: %lld synthetic telecom customers (seed %llu) -> %s\n", (long long)rows,
            (unsigned long long)seed, dp.customers);
     code = generate(dp.customers, rows, seed, &t);
@@ -122,12 +191,12 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
         code = segment(&dp, t, seed, quiet, &seg);
     }
     if (code == CLI_EX_OK) {
-        printf("\n== segmentation: the elbow method chose k = %d in %.2f s (inertia %.6g, %d "
-               "iterations)\n",
-               (int)crm_segmenter_k(seg), now() - t1, crm_segmenter_inertia(seg),
-               (int)crm_segmenter_n_iter(seg));
-        printf("   model %s, labels %s\n\n", dp.model, dp.labels);
-        seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
+        printf("\n== two-layer segmentation (spec %s) in %.2f s: %d groups by value and voice "
+               "bill, %d segments\n",
+               dp.spec, now() - t1, (int)crm_twolayer_n_groups(seg), (int)total_segments(seg));
+        printf("   model %s, labels %s (l1 = group, l2, segment = group/segment)\n\n", dp.model,
+               dp.labels);
+        tl_print_profiles(stdout, seg);
         printf("\n   (crmkit profile %s --json has medians and differences from the population)\n",
                dp.model);
         fflush(stdout);
@@ -146,7 +215,7 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
                "localhost:3330/metrics\n",
                dir, dir, dir);
     }
-    crm_segmenter_free(seg);
+    crm_twolayer_free(seg);
     crm_table_free(t);
     return code;
 }

@@ -5,6 +5,7 @@
 #include <crmkit/segment.h>
 
 #include "segcli.h"
+#include "twolayer_cli.h"
 
 static void usage(FILE *fp)
 {
@@ -13,7 +14,8 @@ static void usage(FILE *fp)
             "Show the segments of a model made by crmkit segment: name, size and share, and for\n"
             "each feature the mean in original units (categorical features: the most common\n"
             "level), next to the whole population. Segments are listed by tier when they were\n"
-            "named by tiers.\n\n"
+            "named by tiers. A two-layer model (crmkit segment --spec) shows its groups (layer 1)\n"
+            "and the segments inside each group (layer 2).\n\n"
             "options:\n"
             "  --json       one JSON object: per segment its name, size, share and per feature\n"
             "               mean, median, ratio to the population mean and standardised\n"
@@ -45,6 +47,9 @@ int cmd_profile(int argc, char **argv)
     }
     if (model == NULL) {
         return cli_usage_error("profile", "needs a model file");
+    }
+    if (tl_is_twolayer_file(model)) {
+        return tl_profile(model, json);
     }
     if (crm_segmenter_load(model, &seg, &err) != CRM_OK) {
         return cli_fail(&err);

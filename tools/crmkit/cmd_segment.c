@@ -9,6 +9,7 @@
 #include <crmkit/segment.h>
 
 #include "segcli.h"
+#include "twolayer_cli.h"
 
 static void usage(FILE *fp)
 {
@@ -19,7 +20,9 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--json] [--quiet]\n\n"
+        "       [--labels LABELS.csv] [--json] [--quiet]\n"
+        "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
+        "       (the two-layer model: see crmkit segment --spec x --help)\n\n"
         "Clean the customer table, find its segments with k-means, describe and name them, and\n"
         "save everything needed to assign new customers into one model file.\n\n"
         "options:\n"
@@ -428,6 +431,11 @@ int cmd_segment(int argc, char **argv)
     crm_segment_params p = crm_segment_params_default();
     int code;
     memset(&o, 0, sizeof o);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--spec") == 0 || strncmp(argv[i], "--spec=", 7) == 0) {
+            return tl_segment(argc, argv); /* the two-layer model */
+        }
+    }
     for (int i = 1; i < argc; i++) {
         if (seg_is_help(argv[i])) {
             usage(stdout);
