@@ -31,10 +31,12 @@ typedef struct crm_serve_model crm_serve_model; /* opaque */
 typedef enum crm_serve_kind {
     CRM_SERVE_SEGMENTATION = 0, /* crmkit segment: predictions are segment numbers */
     CRM_SERVE_CLASSIFIER = 1,   /* crmkit train: predictions are classes */
-    CRM_SERVE_RULES = 2         /* crmkit rules: recommendations only */
+    CRM_SERVE_RULES = 2,        /* crmkit rules: recommendations only */
+    CRM_SERVE_TWOLAYER = 3      /* crmkit segment --spec: predictions number the segments of
+                                   every group in order; names are "Group/Segment" */
 } crm_serve_kind;
 
-/** Static name of a kind: "segmentation", "classifier", "rules". */
+/** Static name of a kind: "segmentation", "classifier", "rules", "twolayer". */
 CRM_API const char *crm_serve_kind_name(crm_serve_kind k);
 
 /** Load the model file at path (kind found from the file) under a name used in routes and

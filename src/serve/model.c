@@ -253,6 +253,8 @@ const char *crm_serve_kind_name(crm_serve_kind k)
         return "classifier";
     case CRM_SERVE_RULES:
         return "rules";
+    case CRM_SERVE_TWOLAYER:
+        return "twolayer";
     }
     return "?";
 }
@@ -310,9 +312,133 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
+/* A two-layer model reads columns named in its spec; they are found by asking it: a one-row
+ * table grows by the column each failed assign names (numeric first, text when the model says
+ * the type is wrong), until assign succeeds; the layer-2 features of every group are added
+ * too, since the probing row reaches one group only. */
+static int is_derived(const crm_twolayer *tl, const char *name)
+{
+    for (int32_t d = 0; d < crm_twolayer_n_derived(tl); d++) {
+        if (strcmp(crm_twolayer_derived_name(tl, d), name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static crm_status probe_add(crm_serve_model *m, const char *name, int is_text, crm_error *err)
+{
+    crm__serve_feature *ft;
+    for (int32_t f = 0; f < m->n_features; f++) {
+        if (strcmp(m->features[f].name, name) == 0) {
+            return CRM_OK;
+        }
+    }
+    ft = crm_realloc(m->features, (size_t)(m->n_features + 1) * sizeof *ft);
+    if (ft == NULL) {
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    m->features = ft;
+    ft = &m->features[m->n_features++];
+    ft->name = crm_strdup(name);
+    ft->proto_name = NULL;
+    ft->json_name = NULL;
+    ft->is_text = is_text;
+    return ft->name ? CRM_OK : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+}
+
+static crm_status probe_assign(const crm_serve_model *m, crm_error *e)
+{
+    static const double one = 1.0;
+    static const char *const text[1] = { "x" };
+    crm_table *t = NULL;
+    int32_t l1 = 0;
+    int32_t l2 = 0;
+    crm_status rc = crm_table_new(1, "probe", &t, e);
+    for (int32_t f = 0; rc == CRM_OK && f < m->n_features; f++) {
+        rc = m->features[f].is_text
+                 ? crm_table_add_text(t, m->features[f].name, CRM_COL_CATEGORICAL, text, e)
+                 : crm_table_add_numeric(t, m->features[f].name, &one, e);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_twolayer_assign(m->tl, t, &l1, &l2, e);
+    }
+    crm_table_free(t);
+    return rc;
+}
+
+static crm_status twolayer_features(crm_serve_model *m, crm_error *err)
+{
+    crm_status rc = CRM_OK;
+    for (int32_t g = 0; rc == CRM_OK && g < crm_twolayer_n_groups(m->tl); g++) {
+        const crm_segmenter *seg = crm_twolayer_group_segmenter(m->tl, g);
+        const crm_prep *prep = seg ? crm_segmenter_prep(seg) : NULL;
+        for (int32_t f = 0; rc == CRM_OK && prep && f < crm_prep_n_features(prep); f++) {
+            if (!is_derived(m->tl, crm_prep_feature_name(prep, f))) {
+                rc = probe_add(m, crm_prep_feature_name(prep, f),
+                               crm_prep_feature_type(prep, f) != CRM_COL_NUMERIC, err);
+            }
+        }
+    }
+    for (int tries = 0; rc == CRM_OK && tries < 1024; tries++) {
+        crm_error e;
+        crm_status st = probe_assign(m, &e);
+        if (st == CRM_OK) {
+            return CRM_OK;
+        }
+        if (st == CRM_ENOTFOUND && e.field[0] != '\0' && !is_derived(m->tl, e.field)) {
+            int known = 0;
+            for (int32_t f = 0; f < m->n_features; f++) {
+                known |= strcmp(m->features[f].name, e.field) == 0;
+            }
+            if (!known) {
+                rc = probe_add(m, e.field, 0, err);
+                continue;
+            }
+        }
+        if (st == CRM_EDATA && e.field[0] != '\0') {
+            int switched = 0;
+            for (int32_t f = 0; f < m->n_features; f++) {
+                if (strcmp(m->features[f].name, e.field) == 0 && !m->features[f].is_text) {
+                    m->features[f].is_text = 1;
+                    switched = 1;
+                }
+            }
+            if (switched) {
+                continue;
+            }
+        }
+        if (err) {
+            *err = e;
+        }
+        return st == CRM_OK ? CRM_OK : st;
+    }
+    if (rc == CRM_OK) {
+        rc = crm__serve_fail(err, CRM_EUNSUPPORTED, NULL,
+                             "cannot find the input columns of this two-layer model");
+    }
+    return rc;
+}
+
 static crm_status add_features(crm_serve_model *m, crm_error *err)
 {
     int32_t n = 0;
+    if (m->kind == CRM_SERVE_TWOLAYER) {
+        crm_status rc = twolayer_features(m, err);
+        for (int32_t f = 0; rc == CRM_OK && f < m->n_features; f++) {
+            crm__serve_feature *ft = &m->features[f];
+            ft->proto_name = proto_ident(ft->name);
+            ft->json_name = ft->proto_name ? camel(ft->proto_name) : NULL;
+            if (ft->proto_name == NULL || ft->json_name == NULL) {
+                rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+            }
+        }
+        if (rc == CRM_OK && m->features == NULL) {
+            m->features = crm_calloc(1, sizeof *m->features);
+            rc = m->features ? CRM_OK : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+        return rc;
+    }
     if (m->kind == CRM_SERVE_SEGMENTATION) {
         n = crm_prep_n_features(crm_segmenter_prep(m->seg));
     } else if (m->kind == CRM_SERVE_CLASSIFIER) {
@@ -349,7 +475,31 @@ static crm_status add_features(crm_serve_model *m, crm_error *err)
 static crm_status add_outputs(crm_serve_model *m, crm_error *err)
 {
     int32_t n = 0;
-    if (m->kind == CRM_SERVE_SEGMENTATION) {
+    if (m->kind == CRM_SERVE_TWOLAYER) {
+        int32_t ng = crm_twolayer_n_groups(m->tl);
+        m->tl_first = crm_calloc((size_t)ng + 1, sizeof *m->tl_first);
+        if (m->tl_first == NULL) {
+            return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+        for (int32_t g = 0; g < ng; g++) {
+            m->tl_first[g + 1] = m->tl_first[g] + crm_twolayer_group_k(m->tl, g);
+        }
+        n = m->tl_first[ng];
+        m->out_names = crm_calloc(n > 0 ? (size_t)n : 1, sizeof *m->out_names);
+        if (m->out_names == NULL) {
+            return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+        for (int32_t g = 0; g < ng; g++) {
+            for (int32_t k = 0; k < crm_twolayer_group_k(m->tl, g); k++) {
+                char buf[512];
+                m->out_names[m->tl_first[g] + k] =
+                    crm_strdup(crm_twolayer_segment_label(m->tl, g, k, buf, sizeof buf));
+                if (m->out_names[m->tl_first[g] + k] == NULL) {
+                    return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+                }
+            }
+        }
+    } else if (m->kind == CRM_SERVE_SEGMENTATION) {
         n = crm_segmenter_k(m->seg);
     } else if (m->kind == CRM_SERVE_CLASSIFIER) {
         n = crm_classifier_n_classes(m->clf);
@@ -455,7 +605,7 @@ static crm_status make_metadata(crm_serve_model *m, crm_error *err)
     }
     crm__sbuf_puts(&b, "]");
     if (m->kind != CRM_SERVE_RULES) {
-        crm__sbuf_puts(&b, m->kind == CRM_SERVE_SEGMENTATION ? ",\"segments\":[" : ",\"classes\":[");
+        crm__sbuf_puts(&b, m->kind == CRM_SERVE_CLASSIFIER ? ",\"classes\":[" : ",\"segments\":[");
         for (int32_t i = 0; i < m->n_outputs; i++) {
             crm__sbuf_printf(&b, "%s{\"prediction\":%lld,\"name\":", i ? "," : "",
                              (long long)m->pred_values[i]);
@@ -525,6 +675,9 @@ crm_status crm_serve_model_load(const char *name, const char *path, crm_serve_mo
         } else if (strcmp(kind, "classifier") == 0) {
             m->kind = CRM_SERVE_CLASSIFIER;
             rc = crm_classifier_load_reader(r, &m->clf, err);
+        } else if (strcmp(kind, CRM_TWOLAYER_KIND) == 0) {
+            m->kind = CRM_SERVE_TWOLAYER;
+            rc = crm_twolayer_read(r, &m->tl, err);
         } else if (strcmp(kind, "rules") == 0) {
             m->kind = CRM_SERVE_RULES;
             rc = crm_rules_load_mem(data, len, path, &m->rules, err);
@@ -583,6 +736,12 @@ void crm_serve_model_free(crm_serve_model *m)
     crm_segmenter_free(m->seg);
     crm_classifier_free(m->clf);
     crm_rules_free(m->rules);
+    crm_twolayer_free(m->tl);
+    for (int32_t i = 0; m->out_names && i < m->n_outputs; i++) {
+        crm_free(m->out_names[i]);
+    }
+    crm_free(m->out_names);
+    crm_free(m->tl_first);
     crm_free(m->name);
     crm_free(m->path);
     crm_free(m);
@@ -646,6 +805,9 @@ const char *crm_serve_model_output_name(const crm_serve_model *m, int32_t i)
     if (m->kind == CRM_SERVE_SEGMENTATION) {
         return crm_profile_name(crm_segmenter_profile(m->seg), i);
     }
+    if (m->kind == CRM_SERVE_TWOLAYER) {
+        return m->out_names[i];
+    }
     return crm_classifier_class_name(m->clf, i);
 }
 
@@ -695,6 +857,19 @@ crm_status crm_serve_score(const crm_serve_model *m, const crm_table *t, int sca
                                "model \"%s\" cannot take scaled input (scaled=1 needs a "
                                "segmentation model of numeric features without outlier flags)",
                                m->name);
+    }
+    if (m->kind == CRM_SERVE_TWOLAYER) {
+        int64_t n = crm_table_n_rows(t);
+        int32_t *l1 = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *l1);
+        crm_status rc = l1 ? crm_twolayer_assign(m->tl, t, l1, labels, err)
+                           : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
+            labels[i] = l1[i] >= 0 && l1[i] < crm_twolayer_n_groups(m->tl) && labels[i] >= 0
+                            ? m->tl_first[l1[i]] + labels[i]
+                            : -1;
+        }
+        crm_free(l1);
+        return rc;
     }
     if (m->kind == CRM_SERVE_SEGMENTATION) {
         if (scaled) {

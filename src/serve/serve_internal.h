@@ -10,6 +10,7 @@
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>
 #include <crmkit/serve.h>
+#include <crmkit/twolayer.h>
 
 #if CRM_HAVE_PROTOBUFC
 #include <protobuf-c/protobuf-c.h>
@@ -30,6 +31,9 @@ struct crm_serve_model {
     crm_segmenter *seg;
     crm_classifier *clf;
     crm_rules *rules;
+    crm_twolayer *tl;
+    int32_t *tl_first; /* [n_groups + 1]: first output of each group */
+    char **out_names;  /* [n_outputs] for two-layer models */
     int32_t n_features;
     crm__serve_feature *features;
     int32_t n_outputs;

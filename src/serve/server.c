@@ -317,7 +317,7 @@ static slot *find_slot(crm_server *s, const char *name, int want_kind)
         pthread_mutex_lock(&sl->mu);
         int k = sl->cur ? (int)sl->cur->kind : -1;
         pthread_mutex_unlock(&sl->mu);
-        if (k == want_kind) {
+        if (k == want_kind || (want_kind == CRM_SERVE_SEGMENTATION && k == CRM_SERVE_TWOLAYER)) {
             return sl;
         }
     }
@@ -539,7 +539,8 @@ static enum MHD_Result do_v1_score(crm_server *s, struct MHD_Connection *c, req 
     if (m == NULL) {
         return no_model(c, r, s, prefix_name, predict ? "classifier" : "segmentation");
     }
-    if ((int)m->kind != (predict ? CRM_SERVE_CLASSIFIER : CRM_SERVE_SEGMENTATION)) {
+    if (predict ? m->kind != CRM_SERVE_CLASSIFIER
+                : (m->kind != CRM_SERVE_SEGMENTATION && m->kind != CRM_SERVE_TWOLAYER)) {
         enum MHD_Result ret =
             send_error(c, r, 400, "CRM_EINVAL", "model", "model \"%s\" is a %s model; %s needs a %s",
                        sl->name, crm_serve_kind_name(m->kind), predict ? "/v1/predict" : "/v1/segment",
@@ -573,7 +574,11 @@ static enum MHD_Result do_v1_score(crm_server *s, struct MHD_Connection *c, req 
             crm__sbuf_puts(&b, "}}");
         } else {
             crm__sbuf_printf(&b, "{\"segment\":%d,\"name\":", (int)l);
-            crm__sbuf_json_str(&b, crm_serve_model_output_name(m, l));
+            if (l >= 0) {
+                crm__sbuf_json_str(&b, crm_serve_model_output_name(m, l));
+            } else {
+                crm__sbuf_puts(&b, "null");
+            }
             crm__sbuf_puts(&b, "}");
         }
     }
@@ -635,11 +640,6 @@ static enum MHD_Result do_customer(crm_server *s, struct MHD_Connection *c, req 
         int64_t offset = 0;
         int64_t limit = 50;
         char *end;
-        long long segid = strtoll(id, &end, 10);
-        if (*id == '\0' || *end != '\0') {
-            release(seg);
-            return send_error(c, r, 400, "CRM_EINVAL", "segment", "segment id must be a number");
-        }
         if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset")) != NULL) {
             offset = strtoll(v, &end, 10);
             if (*v == '\0' || *end != '\0' || offset < 0) {
@@ -655,7 +655,7 @@ static enum MHD_Result do_customer(crm_server *s, struct MHD_Connection *c, req 
                                   "limit must be a number in 1..1000, got \"%s\"", v);
             }
         }
-        rc = crm__store_segment(s->store, segid, offset, limit,
+        rc = crm__store_segment(s->store, id, offset, limit,
                                 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
                                 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filter"),
                                 &names, &out, &err);
@@ -1026,10 +1026,12 @@ static enum MHD_Result dispatch(crm_server *s, struct MHD_Connection *c, req *r,
         return do_customer(s, c, r, url + 14, 0);
     }
     if (strncmp(url, "/v1/segments/", 13) == 0) {
+        /* the id may hold '/' (a two-layer "Group/S3", sent as Group%2FS3) */
         const char *p = url + 13;
-        const char *slash = strchr(p, '/');
-        if (slash && strcmp(slash, "/customers") == 0 && slash > p && slash - p < 32) {
-            char id[32];
+        size_t n = strlen(p);
+        const char *slash = n > 10 ? p + n - 10 : NULL;
+        if (slash && strcmp(slash, "/customers") == 0 && slash > p && slash - p < 256) {
+            char id[256];
             memcpy(id, p, (size_t)(slash - p));
             id[slash - p] = '\0';
             r->route = R_SEG_CUSTOMERS;

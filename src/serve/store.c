@@ -119,6 +119,7 @@ static int64_t index_find(const id_index *ix, const char *id)
 /* Per customer row: segment, risk, recommendations JSON (from the side files). */
 typedef struct side {
     int64_t *segment; /* -1 = none */
+    char **segtext;   /* a segment given as text ("Group/S3"), or NULL */
     double *risk;     /* NaN = none */
     char **recs;      /* JSON array text or NULL */
 } side;
@@ -139,9 +140,9 @@ static crm_status load_labels(const char *path, const id_index *ix, side *sd, in
         return rc;
     }
     sc = crm_table_find_col(t, "segment");
-    if (sc < 0 || crm_table_numeric(t, sc) == NULL) {
+    if (sc < 0) {
         crm_table_free(t);
-        crm__serve_fail(err, CRM_EDATA, "segment", "no numeric \"segment\" column");
+        crm__serve_fail(err, CRM_EDATA, "segment", "no \"segment\" column");
         if (err) {
             snprintf(err->source, sizeof err->source, "%s", path);
         }
@@ -150,11 +151,29 @@ static crm_status load_labels(const char *path, const id_index *ix, side *sd, in
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
         char buf[256];
         int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
-        double v = crm_table_numeric(t, sc)[i];
-        if (row >= 0 && isfinite(v)) {
-            sd->segment[row] = (int64_t)v;
-            (*n_out)++;
+        if (row < 0) {
+            continue;
         }
+        if (crm_table_numeric(t, sc) != NULL) {
+            double v = crm_table_numeric(t, sc)[i];
+            if (!isfinite(v)) {
+                continue;
+            }
+            sd->segment[row] = (int64_t)v;
+        } else {
+            char seg[256];
+            cell(t, i, sc, seg, sizeof seg);
+            if (seg[0] == '\0') {
+                continue;
+            }
+            crm_free(sd->segtext[row]);
+            sd->segtext[row] = crm_strdup(seg);
+            if (sd->segtext[row] == NULL) {
+                crm_table_free(t);
+                return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+            }
+        }
+        (*n_out)++;
     }
     crm_table_free(t);
     return CRM_OK;
@@ -301,7 +320,7 @@ static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_
                      "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;"
                      "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
                      "CREATE TABLE columns(pos INTEGER PRIMARY KEY, name TEXT, numeric INTEGER);"
-                     "CREATE TABLE customers(id TEXT PRIMARY KEY, segment INTEGER, risk REAL,"
+                     "CREATE TABLE customers(id TEXT PRIMARY KEY, segment, risk REAL,"
                      " record TEXT NOT NULL, recommendations TEXT) WITHOUT ROWID;"
                      "BEGIN;",
                      NULL, NULL, NULL) != SQLITE_OK) {
@@ -342,7 +361,9 @@ static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_
             break;
         }
         sqlite3_bind_text(st, 1, cell(t, i, idc, id, sizeof id), -1, SQLITE_TRANSIENT);
-        if (sd->segment[i] >= 0) {
+        if (sd->segtext[i] != NULL) {
+            sqlite3_bind_text(st, 2, sd->segtext[i], -1, SQLITE_STATIC);
+        } else if (sd->segment[i] >= 0) {
             sqlite3_bind_int64(st, 2, sd->segment[i]);
         } else {
             sqlite3_bind_null(st, 2);
@@ -404,7 +425,8 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
         sd.segment = crm_mallocarray((size_t)n, sizeof *sd.segment);
         sd.risk = crm_mallocarray((size_t)n, sizeof *sd.risk);
         sd.recs = crm_calloc((size_t)n, sizeof *sd.recs);
-        if (sd.segment == NULL || sd.risk == NULL || sd.recs == NULL) {
+        sd.segtext = crm_calloc((size_t)n, sizeof *sd.segtext);
+        if (sd.segment == NULL || sd.risk == NULL || sd.recs == NULL || sd.segtext == NULL) {
             rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
         }
     }
@@ -437,6 +459,10 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
     for (int64_t i = 0; sd.recs && i < n; i++) {
         crm_free(sd.recs[i]);
     }
+    for (int64_t i = 0; sd.segtext && i < n; i++) {
+        crm_free(sd.segtext[i]);
+    }
+    crm_free(sd.segtext);
     crm_free(sd.recs);
     crm_free(sd.segment);
     crm_free(sd.risk);
@@ -602,6 +628,13 @@ static void customer_json(sqlite3_stmt *st, crm__sbuf *b, const crm__store_names
     crm__sbuf_json_str(b, (const char *)sqlite3_column_text(st, 0));
     if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
         crm__sbuf_puts(b, ",\"segment\":null");
+    } else if (sqlite3_column_type(st, 1) == SQLITE_TEXT) {
+        const char *seg = (const char *)sqlite3_column_text(st, 1);
+        crm__sbuf_puts(b, ",\"segment\":{\"id\":");
+        crm__sbuf_json_str(b, seg);
+        crm__sbuf_puts(b, ",\"name\":");
+        crm__sbuf_json_str(b, seg);
+        crm__sbuf_puts(b, "}");
     } else {
         int64_t seg = sqlite3_column_int64(st, 1);
         crm__sbuf_printf(b, ",\"segment\":{\"id\":%lld,\"name\":", (long long)seg);
@@ -677,7 +710,7 @@ static int find_column(const crm__store *s, const char *name)
 
 /* sort: id, risk, -risk, or a column name (prefix '-' = descending). filter: COL=V, COL<V,
  * COL>V (V a number for numeric columns, text otherwise), or risk>V / risk<V. */
-crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, int64_t limit,
+crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset, int64_t limit,
                               const char *sort, const char *filter,
                               const crm__store_names *names, char **out, crm_error *err)
 {
@@ -754,7 +787,15 @@ crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, in
             break;
         }
         /* Parameters a statement lacks give SQLITE_RANGE, which is harmless here. */
-        sqlite3_bind_int64(st, 1, segment);
+        {
+            char *end;
+            long long v = strtoll(segment, &end, 10);
+            if (*segment != '\0' && *end == '\0') {
+                sqlite3_bind_int64(st, 1, v);
+            } else {
+                sqlite3_bind_text(st, 1, segment, -1, SQLITE_TRANSIENT);
+            }
+        }
         sqlite3_bind_int64(st, 2, limit);
         sqlite3_bind_int64(st, 6, offset);
         if (sort_col[0]) {
@@ -776,11 +817,10 @@ crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, in
             }
         } else {
             int first = 1;
-            crm__sbuf_printf(&b,
-                             "{\"segment\":%lld,\"total\":%lld,\"offset\":%lld,\"limit\":%lld,"
-                             "\"customers\":[",
-                             (long long)segment, (long long)total, (long long)offset,
-                             (long long)limit);
+            crm__sbuf_puts(&b, "{\"segment\":");
+            crm__sbuf_json_str(&b, segment);
+            crm__sbuf_printf(&b, ",\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"customers\":[",
+                             (long long)total, (long long)offset, (long long)limit);
             while (sqlite3_step(st) == SQLITE_ROW) {
                 crm__sbuf_puts(&b, first ? "" : ",");
                 first = 0;
@@ -836,7 +876,7 @@ crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_n
     return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
 }
 
-crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, int64_t limit,
+crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset, int64_t limit,
                               const char *sort, const char *filter,
                               const crm__store_names *names, char **out, crm_error *err)
 {

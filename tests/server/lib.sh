@@ -50,8 +50,12 @@ stop_server() { # stop_server: SIGTERM, wait, report the exit status in STOP_COD
     wait "$SERVER_PID"
     STOP_CODE=$?
 }
-# demo_models DIR: the demo's customers, segment model, churn classifier and rules (small).
+# demo_models DIR: the demo's customers, two-layer segment model (segments.crmk), churn
+# classifier and rules (small), and a plain k-means segmentation of the numeric columns
+# (plain.crmk, its training labels in plain_labels.csv).
 demo_models() {
     "$CRMKIT" demo --rows 3000 --seed 7 --quiet --dir "$1" >"$1/demo.log" 2>&1 ||
         { fail "crmkit demo"; cat "$1/demo.log"; exit 1; }
+    "$CRMKIT" segment "$1/customers.csv" --k 4 --seed 1 --quiet -o "$1/plain.crmk" \
+        --labels "$1/plain_labels.csv" >/dev/null || { fail "crmkit segment"; exit 1; }
 }

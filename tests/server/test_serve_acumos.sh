@@ -11,17 +11,33 @@ trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
 demo_models "$tmp"
 # 300 customers without missing values (the server refuses missing values with a 400).
 { head -1 "$tmp/customers.csv"; tail -n +2 "$tmp/customers.csv" | grep -v ',,' | grep -v ',$' | head -300; } >"$tmp/sample.csv"
-"$CRMKIT" assign "$tmp/segments.crmk" "$tmp/sample.csv" -o "$tmp/labels.csv" >/dev/null
+"$CRMKIT" assign "$tmp/plain.crmk" "$tmp/sample.csv" -o "$tmp/labels.csv" >/dev/null
 check "crmkit assign" 0 $?
 "$CRMKIT" predict "$tmp/churn.crmc" "$tmp/sample.csv" --proba -o "$tmp/pred.csv" --quiet
 check "crmkit predict" 0 $?
 
-start_server "$tmp/server.log" --model "$tmp/segments.crmk" --model churn="$tmp/churn.crmc" \
-    --rules "$tmp/rules.crmr" --threads 2
+"$CRMKIT" assign "$tmp/segments.crmk" "$tmp/sample.csv" -o "$tmp/tl_labels.csv" >/dev/null
+check "crmkit assign (two-layer)" 0 $?
+start_server "$tmp/server.log" --model segments="$tmp/plain.crmk" --model churn="$tmp/churn.crmc" \
+    --rules "$tmp/rules.crmr" --model tl="$tmp/segments.crmk" --threads 2
 wait_ready
 "$PY" "$(dirname "$0")/acumos_client.py" "$PORT" "$tmp" "$tmp/sample.csv" "$tmp/labels.csv" \
     "$tmp/pred.csv"
 check "client checks" 0 $?
+# The demo's two-layer model: /v1/segment names the segments as crmkit assign does.
+"$PY" - "$tmp/sample.csv" "$PORT" "$tmp/tl_labels.csv" <<'PY' && echo "ok: two-layer segments of crmkit assign" || fail "two-layer segments"
+import csv, json, sys, urllib.request
+rows = list(csv.DictReader(open(sys.argv[1])))
+u = "http://127.0.0.1:%s" % sys.argv[2]
+meta = json.load(urllib.request.urlopen(u + "/models/tl/model/artifacts/metadata"))
+body = {"rows": [{f["name"]: (float(r[f["name"]]) if f["type"] == "double" else r[f["name"]])
+                  for f in meta["features"]} for r in rows]}
+req = urllib.request.Request(u + "/models/tl/v1/segment", json.dumps(body).encode())
+got = [x["name"] for x in json.load(urllib.request.urlopen(req))["results"]]
+want = [r["segment"] for r in csv.DictReader(open(sys.argv[3]))]
+print("two-layer: %d rows, %d agree" % (len(want), sum(a == b for a, b in zip(got, want))))
+sys.exit(0 if got == want and len(want) > 0 else 1)
+PY
 stop_server
 check "SIGTERM: exit 0" 0 "$STOP_CODE"
 has "stop is logged" "$tmp/server.log" "stopped"

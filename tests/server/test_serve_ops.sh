@@ -9,10 +9,10 @@ tmp=$(mktemp -d /tmp/crmkit-serve-ops-XXXXXX)
 trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
 demo_models "$tmp"
 LOAD="$PY $(dirname "$0")/load_client.py"
-cp "$tmp/segments.crmk" "$tmp/live.crmk"
+cp "$tmp/plain.crmk" "$tmp/live.crmk"
 printf 'secret-token-123\n' >"$tmp/token"
 { head -1 "$tmp/customers.csv"; tail -n +2 "$tmp/customers.csv" | grep -v ',,' | grep -v ',$' | head -5; } >"$tmp/five.csv"
-"$CRMKIT" assign "$tmp/segments.crmk" "$tmp/five.csv" -o "$tmp/five_labels.csv" >/dev/null
+"$CRMKIT" assign "$tmp/plain.crmk" "$tmp/five.csv" -o "$tmp/five_labels.csv" >/dev/null
 check "assign five rows" 0 $?
 "$PY" - "$tmp/five.csv" "$tmp/segments.crmk" >"$tmp/rows.json" <<'PY'
 import csv, json, sys
@@ -47,7 +47,7 @@ check "reload with the token" 200 "$(curl -s -o /dev/null -w '%{http_code}' -XPO
 $LOAD "$PORT" /v1/segment "$tmp/rows.json" application/json 4 4 "$results" >"$tmp/load.json" &
 lp=$!
 sleep 1
-head -c 1000 "$tmp/segments.crmk" >"$tmp/live.crmk"
+head -c 1000 "$tmp/plain.crmk" >"$tmp/live.crmk"
 curl -s -XPOST -H 'Authorization: Bearer secret-token-123' -w '\n%{http_code}' "$U/admin/reload" >"$tmp/reload.json"
 check "corrupt reload answers 422" 422 "$(tail -1 "$tmp/reload.json")"
 has "corrupt reload is reported" "$tmp/reload.json" '"status":"failed"'
@@ -56,7 +56,7 @@ kill -HUP "$SERVER_PID"
 sleep 0.3
 has "SIGHUP reload of a corrupt file is logged" "$tmp/server.log" 'NOT reloaded, still serving'
 "$CRMKIT" segment "$tmp/customers.csv" --k 3 --seed 3 --quiet -o "$tmp/other.crmk" >/dev/null
-cp "$tmp/segments.crmk" "$tmp/live.crmk"
+cp "$tmp/plain.crmk" "$tmp/live.crmk"
 wait $lp
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); ok=c["status"].get("200",0); bad=sum(v for k,v in c["status"].items() if k!="200")+c["mismatch"]+c["closed"]; print("ok: %d requests during the reloads, all 200 with the old segments" % ok if ok>100 and bad==0 else "FAIL: load during reload %s" % c); sys.exit(0 if ok>100 and bad==0 else 1)' "$tmp/load.json" || fails=$((fails + 1))
 curl -s "$U/metrics" >"$tmp/metrics"
@@ -139,7 +139,7 @@ check "first server: exit 0" 0 "$STOP_CODE"
 # Without a token the admin routes are off; the customer store answers lookups.
 "$CRMKIT" predict "$tmp/churn.crmc" "$tmp/customers.csv" --proba -o "$tmp/risk.csv" --quiet
 "$CRMKIT" recommend "$tmp/rules.crmr" --baskets "$tmp/vas.csv" --format vas --segments "$tmp/labels.csv" --top 3 -o "$tmp/rec.csv" >/dev/null
-"$CRMKIT" load "$tmp/customers.csv" --labels "$tmp/labels.csv" --predictions "$tmp/risk.csv" \
+"$CRMKIT" load "$tmp/customers.csv" --labels "$tmp/plain_labels.csv" --predictions "$tmp/risk.csv" \
     --recommendations "$tmp/rec.csv" -o "$tmp/store.db" --json >"$tmp/load.out"
 check "crmkit load" 0 $?
 has "load counts" "$tmp/load.out" '"customers":3000,"labelled":3000,"predicted":3000'
@@ -151,13 +151,13 @@ check "load with a missing labels file" 66 $?
 check "duplicate customer id" 65 $?
 has "duplicate id named" "$tmp/err" 'appears twice'
 unset CRMKIT_ADMIN_TOKEN
-start_server "$tmp/server2.log" --model "$tmp/segments.crmk" --store "$tmp/store.db" --threads 2 \
+start_server "$tmp/server2.log" --model "$tmp/plain.crmk" --store "$tmp/store.db" --threads 2 \
     --access-log "$tmp/access2.log"
 wait_ready
 U="http://127.0.0.1:$PORT"
 check "admin disabled without a token" 403 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$U/admin/reload")"
 id=$(sed -n 2p "$tmp/customers.csv" | cut -d, -f1)
-seg=$(grep "^$id," "$tmp/labels.csv" | cut -d, -f2)
+seg=$(grep "^$id," "$tmp/plain_labels.csv" | cut -d, -f2)
 risk=$(grep "^$id," "$tmp/risk.csv" | cut -d, -f5)
 curl -s "$U/v1/customers/$id" >"$tmp/c.json"
 has "lookup: id" "$tmp/c.json" "{\"id\":\"$id\",\"segment\":{\"id\":$seg,\"name\":\""
@@ -165,9 +165,12 @@ has "lookup: risk" "$tmp/c.json" "\"churn_risk\":$risk,"
 has "lookup: record" "$tmp/c.json" "\"record\":{\"subscriber_id\":\"$id\""
 check "unknown customer" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/customers/NOPE")"
 curl -s "$U/v1/segments/$seg/customers?limit=3&sort=-risk&filter=plan_type=prepaid" >"$tmp/p.json"
-n_seg=$(awk -F, -v s="$seg" 'NR > 1 && $2 == s' "$tmp/labels.csv" | cut -d, -f1 | sort >"$tmp/ids"; wc -l <"$tmp/ids")
+n_seg=$(awk -F, -v s="$seg" 'NR > 1 && $2 == s' "$tmp/plain_labels.csv" | cut -d, -f1 | sort >"$tmp/ids"; wc -l <"$tmp/ids")
 n_pre=$(tail -n +2 "$tmp/customers.csv" | sort -t, -k1,1 | join -t, - "$tmp/ids" | awk -F, '$3 == "prepaid"' | wc -l)
-has "page: total with the filter" "$tmp/p.json" "\"total\":$n_pre,\"offset\":0,\"limit\":3"
+has "page: total with the filter" "$tmp/p.json" "\"segment\":\"$seg\",\"total\":$n_pre,\"offset\":0,\"limit\":3"
+# Two-layer labels ("Group/S3") are stored as text; the page route takes them %2F-encoded.
+"$CRMKIT" load "$tmp/customers.csv" --labels "$tmp/labels.csv" -o "$tmp/store_tl.db" >/dev/null
+check "load two-layer labels" 0 $?
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))["customers"]; r=[x["churn_risk"] for x in c]; ok=len(c)==3 and r==sorted(r,reverse=True) and all(x["record"]["plan_type"]=="prepaid" for x in c); print("ok: page sorted by risk, filtered" if ok else "FAIL: page %s" % c); sys.exit(0 if ok else 1)' "$tmp/p.json" || fails=$((fails + 1))
 check "bad filter" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/segments/0/customers?filter=nosuch=1")"
 check "bad limit" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/segments/0/customers?limit=0")"
@@ -188,5 +191,16 @@ served=$(grep '"/v1/segment" 200 ' "$tmp/access2.log" | grep -vc aborted)
 grep -q "cut off" "$tmp/server2.log" && fail "the drain timed out: $(grep 'cut off' "$tmp/server2.log")"
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); ok=c["status"].get("200",0); other=sum(v for k,v in c["status"].items() if k!="200"); good = ok>0 and other==0 and ok==int(sys.argv[2]); print(("ok: " if good else "FAIL: ") + "%d answers received, %s logged as sent, %s" % (ok, sys.argv[2], c)); sys.exit(0 if good else 1)' "$tmp/drain.json" "$served" || fails=$((fails + 1))
 
+# The two-layer store: a segment named "Group/S3" pages through its customers.
+start_server "$tmp/server3.log" --model "$tmp/segments.crmk" --store "$tmp/store_tl.db" --threads 1
+wait_ready
+tlseg=$(sed -n 2p "$tmp/labels.csv" | cut -d, -f4)
+tlid=$(sed -n 2p "$tmp/labels.csv" | cut -d, -f1)
+n_tl=$(awk -F, -v s="$tlseg" 'NR > 1 && $4 == s' "$tmp/labels.csv" | wc -l)
+curl -s "http://127.0.0.1:$PORT/v1/segments/${tlseg/\//%2F}/customers?limit=2" >"$tmp/tl.json"
+has "two-layer page" "$tmp/tl.json" "{\"segment\":\"$tlseg\",\"total\":$n_tl,"
+curl -s "http://127.0.0.1:$PORT/v1/customers/$tlid" >"$tmp/tlc.json"
+has "two-layer lookup" "$tmp/tlc.json" "\"segment\":{\"id\":\"$tlseg\",\"name\":\"$tlseg\"}"
+stop_server
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"
