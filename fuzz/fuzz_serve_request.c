@@ -68,7 +68,8 @@ static int same_table(const crm_table *a, const crm_table *b)
             char s[256];
             char t[256];
             if ((x == NULL) != (y == NULL) || (x && memcmp(&x[i], &y[i], sizeof x[i]) != 0) ||
-                strcmp(crm_table_cell_text(a, i, j, s, 256), crm_table_cell_text(b, i, j, t, 256))) {
+                strcmp(crm_table_cell_text(a, i, j, s, 256),
+                       crm_table_cell_text(b, i, j, t, 256))) {
                 return 0;
             }
         }
@@ -76,8 +77,8 @@ static int same_table(const crm_table *a, const crm_table *b)
     return 1;
 }
 
-static void check_against_jansson(const uint8_t *body, size_t len, crm_status st,
-                                  const crm_table *t)
+static void
+check_against_jansson(const uint8_t *body, size_t len, crm_status st, const crm_table *t)
 {
     static const char pre[] = "{\"instances\":";
     char *w = crm_malloc(len + sizeof pre + 1);

@@ -66,11 +66,11 @@ CRM_API const char *crm_serve_model_metadata(const crm_serve_model *m);
 
 /* Request body formats. */
 typedef enum crm_serve_format {
-    CRM_SERVE_PROTOBUF = 0,    /* Acumos DataFrame message, packed or unpacked fields */
-    CRM_SERVE_JSON = 1,        /* DataFrame in protobuf's JSON mapping: {"f":[..],...} */
-    CRM_SERVE_ROWS = 2,        /* crmkit /v1: {"rows":[{"f":v,...},...]} */
-    CRM_SERVE_MLFLOW = 3,      /* dataframe_split, dataframe_records or instances */
-    CRM_SERVE_CSV = 4          /* text/csv with a header row */
+    CRM_SERVE_PROTOBUF = 0, /* Acumos DataFrame message, packed or unpacked fields */
+    CRM_SERVE_JSON = 1,     /* DataFrame in protobuf's JSON mapping: {"f":[..],...} */
+    CRM_SERVE_ROWS = 2,     /* crmkit /v1: {"rows":[{"f":v,...},...]} */
+    CRM_SERVE_MLFLOW = 3,   /* dataframe_split, dataframe_records or instances */
+    CRM_SERVE_CSV = 4       /* text/csv with a header row */
 } crm_serve_format;
 
 /** Parse a request body of the given format into a table holding the model's features
@@ -182,7 +182,9 @@ CRM_API crm_status crm_server_load(crm_server *s, crm_error *err);
  *  requests in flight finish on the old one. A file that fails leaves its old model serving.
  *  *n_failed (may be NULL) counts them; the report (may be NULL) gets a JSON summary
  *  (crm_free it). Errors: CRM_EDATA when any model failed (err names the first). */
-CRM_API crm_status crm_server_reload(crm_server *s, int32_t *n_failed, char **report,
+CRM_API crm_status crm_server_reload(crm_server *s,
+                                     int32_t *n_failed,
+                                     char **report,
                                      crm_error *err);
 /** The port listened on (useful with port 0). */
 CRM_API int32_t crm_server_port(const crm_server *s);

@@ -249,7 +249,11 @@ void crm__prep_rows_free(crm__prep_rows *b)
 }
 
 /* Rows [r0, r1) of the binding into dst; returns nonzero when a value was infinite. */
-static int fill_block(const crm__prep_rows *b, int64_t r0, int64_t r1, double *dst, int64_t ld,
+static int fill_block(const crm__prep_rows *b,
+                      int64_t r0,
+                      int64_t r1,
+                      double *dst,
+                      int64_t ld,
                       crm__prep_counts *c)
 {
     const crm_prep *prep = b->prep;

@@ -2,8 +2,8 @@
  * (a column per feature), crmkit's row objects, MLflow's dataframe_split, dataframe_records and
  * instances; and /v1/recommend requests. */
 #include <errno.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +71,9 @@ static crm_status put(crm__serve_cols *c, int32_t f, int64_t i, json_t *v, crm_e
     return crm__serve_fail(err, CRM_EDATA, ft->name,
                            "feature \"%s\", row %lld: expected a number, got %s", ft->name,
                            (long long)i,
-                           json_is_null(v) ? "null" : json_is_string(v) ? "a string"
-                                                                        : "another JSON type");
+                           json_is_null(v)     ? "null"
+                           : json_is_string(v) ? "a string"
+                                               : "another JSON type");
 }
 
 static crm_status feature_of(crm__serve_cols *c, const char *key, int32_t *f, crm_error *err)
@@ -101,8 +102,7 @@ static crm_status columns(crm__serve_cols *c, json_t *obj, int64_t max_rows, crm
             return rc;
         }
         if (!json_is_array(arr)) {
-            return crm__serve_fail(err, CRM_EDATA, key, "feature \"%s\": expected an array",
-                                   key);
+            return crm__serve_fail(err, CRM_EDATA, key, "feature \"%s\": expected an array", key);
         }
         rc = crm__serve_cols_column(c, f, (int64_t)json_array_size(arr), max_rows, err);
         for (size_t i = 0; rc == CRM_OK && i < json_array_size(arr); i++) {
@@ -140,8 +140,8 @@ static crm_status records(crm__serve_cols *c, json_t *arr, int64_t max_rows, crm
         const char *key;
         json_t *v;
         if (!json_is_object(row)) {
-            rc = crm__serve_fail(err, CRM_EDATA, NULL, "row %lld: expected an object",
-                                 (long long)i);
+            rc =
+                crm__serve_fail(err, CRM_EDATA, NULL, "row %lld: expected an object", (long long)i);
             break;
         }
         json_object_foreach(row, key, v)
@@ -205,9 +205,9 @@ static crm_status split(crm__serve_cols *c, json_t *obj, int64_t max_rows, crm_e
     for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
         json_t *row = json_array_get(data, (size_t)i);
         if (!json_is_array(row) || json_array_size(row) != n_cols) {
-            rc = crm__serve_fail(err, CRM_EDATA, NULL,
-                                 "data[%lld]: expected an array of %zu values", (long long)i,
-                                 n_cols);
+            rc =
+                crm__serve_fail(err, CRM_EDATA, NULL, "data[%lld]: expected an array of %zu values",
+                                (long long)i, n_cols);
             break;
         }
         for (size_t j = 0; rc == CRM_OK && j < n_cols; j++) {
@@ -438,8 +438,12 @@ out:
     return ok;
 }
 
-crm_status crm__serve_parse_json(crm__serve_cols *c, crm_serve_format format, const void *body,
-                                 size_t len, int64_t max_rows, crm_error *err)
+crm_status crm__serve_parse_json(crm__serve_cols *c,
+                                 crm_serve_format format,
+                                 const void *body,
+                                 size_t len,
+                                 int64_t max_rows,
+                                 crm_error *err)
 {
     json_t *root;
     crm_status rc;
@@ -485,8 +489,12 @@ crm_status crm__serve_parse_json(crm__serve_cols *c, crm_serve_format format, co
 }
 
 /* /v1/recommend: {"rows":[{"items":[...], "segment":"name"}], "top":N} */
-crm_status crm__serve_recommend(const crm_serve_model *m, const void *body, size_t len,
-                                int32_t max_top, char **out, crm_error *err)
+crm_status crm__serve_recommend(const crm_serve_model *m,
+                                const void *body,
+                                size_t len,
+                                int32_t max_top,
+                                char **out,
+                                crm_error *err)
 {
     json_t *root;
     json_t *rows;
@@ -511,8 +519,9 @@ crm_status crm__serve_recommend(const crm_serve_model *m, const void *body, size
         if (!json_is_integer(jtop) || json_integer_value(jtop) < 1 ||
             json_integer_value(jtop) > max_top) {
             json_decref(root);
-            return crm__serve_fail(err, CRM_EDATA, "top", "\"top\" must be a whole number in "
-                                                          "1..%d",
+            return crm__serve_fail(err, CRM_EDATA, "top",
+                                   "\"top\" must be a whole number in "
+                                   "1..%d",
                                    (int)max_top);
         }
         top = (int32_t)json_integer_value(jtop);
@@ -559,11 +568,10 @@ crm_status crm__serve_recommend(const crm_serve_model *m, const void *body, size
         }
         for (size_t j = 0; j < json_array_size(items); j++) {
             json_t *it = json_array_get(items, j);
-            int32_t id = json_is_string(it) ? crm_rules_find_item(m->rules, json_string_value(it))
-                                            : -1;
+            int32_t id =
+                json_is_string(it) ? crm_rules_find_item(m->rules, json_string_value(it)) : -1;
             if (!json_is_string(it)) {
-                rc = crm__serve_fail(err, CRM_EDATA, "items", "row %zu: items must be strings",
-                                     i);
+                rc = crm__serve_fail(err, CRM_EDATA, "items", "row %zu: items must be strings", i);
                 break;
             }
             if (id >= 0 && n_basket < crm_rules_n_items(m->rules)) {
@@ -625,8 +633,12 @@ crm_status crm__serve_recommend(const crm_serve_model *m, const void *body, size
 
 #else
 
-crm_status crm__serve_parse_json(crm__serve_cols *c, crm_serve_format format, const void *body,
-                                 size_t len, int64_t max_rows, crm_error *err)
+crm_status crm__serve_parse_json(crm__serve_cols *c,
+                                 crm_serve_format format,
+                                 const void *body,
+                                 size_t len,
+                                 int64_t max_rows,
+                                 crm_error *err)
 {
     (void)c;
     (void)format;
@@ -637,8 +649,12 @@ crm_status crm__serve_parse_json(crm__serve_cols *c, crm_serve_format format, co
                            "JSON requests need Jansson, which this build lacks");
 }
 
-crm_status crm__serve_recommend(const crm_serve_model *m, const void *body, size_t len,
-                                int32_t max_top, char **out, crm_error *err)
+crm_status crm__serve_recommend(const crm_serve_model *m,
+                                const void *body,
+                                size_t len,
+                                int32_t max_top,
+                                char **out,
+                                crm_error *err)
 {
     (void)m;
     (void)body;

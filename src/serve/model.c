@@ -17,8 +17,7 @@
 
 #include "serve_internal.h"
 
-crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, const char *fmt,
-                           ...)
+crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, const char *fmt, ...)
 {
     if (err != NULL) {
         va_list ap;
@@ -564,8 +563,8 @@ static crm_status make_proto(crm_serve_model *m, crm_error *err)
                      CRMKIT_VERSION_STRING, m->name, crm_serve_kind_name(m->kind), m->version);
     for (int32_t f = 0; f < m->n_features; f++) {
         crm__sbuf_printf(&b, "  repeated %s %s = %d;\n",
-                         m->features[f].is_text ? "string" : "double",
-                         m->features[f].proto_name, (int)f + 1);
+                         m->features[f].is_text ? "string" : "double", m->features[f].proto_name,
+                         (int)f + 1);
     }
     crm__sbuf_puts(&b, "}\n\nmessage Predictions {\n  repeated int64 predictions = 1;\n}\n\n"
                        "service Model {\n  rpc classify (DataFrame) returns (Predictions);\n}\n");
@@ -638,8 +637,8 @@ static crm_status make_metadata(crm_serve_model *m, crm_error *err)
     return CRM_OK;
 }
 
-crm_status crm_serve_model_load(const char *name, const char *path, crm_serve_model **out,
-                                crm_error *err)
+crm_status
+crm_serve_model_load(const char *name, const char *path, crm_serve_model **out, crm_error *err)
 {
     crm_serve_model *m;
     crm_model_reader *r = NULL;
@@ -818,8 +817,8 @@ int64_t crm_serve_model_prediction(const crm_serve_model *m, int32_t label)
 
 /* ---- scoring ---- */
 
-static crm_status score_scaled(const crm_serve_model *m, const crm_table *t, int32_t *labels,
-                               crm_error *err)
+static crm_status
+score_scaled(const crm_serve_model *m, const crm_table *t, int32_t *labels, crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     crm_matrix x;
@@ -844,8 +843,12 @@ static crm_status score_scaled(const crm_serve_model *m, const crm_table *t, int
     return rc;
 }
 
-crm_status crm_serve_score(const crm_serve_model *m, const crm_table *t, int scaled,
-                           int32_t *labels, double *proba, crm_error *err)
+crm_status crm_serve_score(const crm_serve_model *m,
+                           const crm_table *t,
+                           int scaled,
+                           int32_t *labels,
+                           double *proba,
+                           crm_error *err)
 {
     if (m->kind == CRM_SERVE_RULES) {
         return crm__serve_fail(err, CRM_EINVAL, NULL,

@@ -19,7 +19,6 @@ typedef struct pb_repeated {
 
 #define PB_FIELD_OFFSET(f) (sizeof(ProtobufCMessage) + (size_t)(f) * sizeof(pb_repeated))
 
-
 static int by_name(const void *a, const void *b, void *ud)
 {
     const crm_serve_model *m = ud;
@@ -88,8 +87,11 @@ void crm__serve_pb_fini(crm_serve_model *m)
     m->df_sorted = NULL;
 }
 
-crm_status crm__serve_parse_protobuf(crm__serve_cols *c, const void *body, size_t len,
-                                     int64_t max_rows, crm_error *err)
+crm_status crm__serve_parse_protobuf(crm__serve_cols *c,
+                                     const void *body,
+                                     size_t len,
+                                     int64_t max_rows,
+                                     crm_error *err)
 {
     const crm_serve_model *m = c->m;
     ProtobufCMessage *msg;
@@ -144,20 +146,41 @@ typedef struct pb_predictions {
     int64_t *values;
 } pb_predictions;
 
-static const ProtobufCFieldDescriptor pred_field = {
-    "predictions", 1, PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_INT64,
-    offsetof(pb_predictions, n), offsetof(pb_predictions, values), NULL, NULL,
-    PROTOBUF_C_FIELD_FLAG_PACKED, 0, NULL, NULL
-};
+static const ProtobufCFieldDescriptor pred_field = { "predictions",
+                                                     1,
+                                                     PROTOBUF_C_LABEL_REPEATED,
+                                                     PROTOBUF_C_TYPE_INT64,
+                                                     offsetof(pb_predictions, n),
+                                                     offsetof(pb_predictions, values),
+                                                     NULL,
+                                                     NULL,
+                                                     PROTOBUF_C_FIELD_FLAG_PACKED,
+                                                     0,
+                                                     NULL,
+                                                     NULL };
 static const unsigned pred_sorted[1] = { 0 };
 static const ProtobufCIntRange pred_ranges[2] = { { 1, 0 }, { 0, 1 } };
-static const ProtobufCMessageDescriptor pred_desc = {
-    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "Predictions", "Predictions", "Predictions", "",
-    sizeof(pb_predictions), 1, &pred_field, pred_sorted, 1, pred_ranges, NULL, NULL, NULL, NULL
-};
+static const ProtobufCMessageDescriptor pred_desc = { PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                      "Predictions",
+                                                      "Predictions",
+                                                      "Predictions",
+                                                      "",
+                                                      sizeof(pb_predictions),
+                                                      1,
+                                                      &pred_field,
+                                                      pred_sorted,
+                                                      1,
+                                                      pred_ranges,
+                                                      NULL,
+                                                      NULL,
+                                                      NULL,
+                                                      NULL };
 
-crm_status crm_serve_encode_predictions(const int64_t *pred, int64_t n, uint8_t **out,
-                                        size_t *len, crm_error *err)
+crm_status crm_serve_encode_predictions(const int64_t *pred,
+                                        int64_t n,
+                                        uint8_t **out,
+                                        size_t *len,
+                                        crm_error *err)
 {
     pb_predictions msg;
     size_t size;
@@ -188,26 +211,34 @@ void crm__serve_pb_fini(crm_serve_model *m)
     (void)m;
 }
 
-crm_status crm__serve_parse_protobuf(crm__serve_cols *c, const void *body, size_t len,
-                                     int64_t max_rows, crm_error *err)
+crm_status crm__serve_parse_protobuf(crm__serve_cols *c,
+                                     const void *body,
+                                     size_t len,
+                                     int64_t max_rows,
+                                     crm_error *err)
 {
     (void)c;
     (void)body;
     (void)len;
     (void)max_rows;
-    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "protobuf requests need protobuf-c, "
-                                                        "which this build lacks");
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL,
+                           "protobuf requests need protobuf-c, "
+                           "which this build lacks");
 }
 
-crm_status crm_serve_encode_predictions(const int64_t *pred, int64_t n, uint8_t **out,
-                                        size_t *len, crm_error *err)
+crm_status crm_serve_encode_predictions(const int64_t *pred,
+                                        int64_t n,
+                                        uint8_t **out,
+                                        size_t *len,
+                                        crm_error *err)
 {
     (void)pred;
     (void)n;
     *out = NULL;
     *len = 0;
-    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "protobuf needs protobuf-c, which this "
-                                                        "build lacks");
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL,
+                           "protobuf needs protobuf-c, which this "
+                           "build lacks");
 }
 
 #endif

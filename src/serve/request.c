@@ -43,8 +43,8 @@ void crm__serve_cols_fini(crm__serve_cols *c)
     c->len = NULL;
 }
 
-crm_status crm__serve_cols_column(crm__serve_cols *c, int32_t f, int64_t n, int64_t max_rows,
-                                  crm_error *err)
+crm_status
+crm__serve_cols_column(crm__serve_cols *c, int32_t f, int64_t n, int64_t max_rows, crm_error *err)
 {
     const crm__serve_feature *ft = &c->m->features[f];
     if (c->num[f] != NULL || c->txt[f] != NULL) {
@@ -88,8 +88,8 @@ crm_status crm__serve_cols_table(crm__serve_cols *c, crm_table **out, crm_error 
         for (int64_t i = 0; c->num[f] && i < c->n_rows; i++) {
             if (!isfinite(c->num[f][i])) {
                 return crm__serve_fail(err, CRM_EDATA, ft->name,
-                                       "feature \"%s\", row %lld: %s value", ft->name,
-                                       (long long)i, isnan(c->num[f][i]) ? "NaN" : "infinite");
+                                       "feature \"%s\", row %lld: %s value", ft->name, (long long)i,
+                                       isnan(c->num[f][i]) ? "NaN" : "infinite");
             }
         }
         for (int64_t i = 0; c->txt[f] && i < c->n_rows; i++) {
@@ -121,8 +121,8 @@ crm_status crm__serve_cols_table(crm__serve_cols *c, crm_table **out, crm_error 
 }
 
 /* text/csv: read with the library's CSV reader, then take each feature by name. */
-static crm_status parse_csv(crm__serve_cols *c, const void *body, size_t len, int64_t max_rows,
-                            crm_error *err)
+static crm_status
+parse_csv(crm__serve_cols *c, const void *body, size_t len, int64_t max_rows, crm_error *err)
 {
     crm_csv_options opt = crm_csv_options_default();
     crm_table *t = NULL;
@@ -175,8 +175,8 @@ static crm_status parse_csv(crm__serve_cols *c, const void *body, size_t len, in
         } else {
             const double *v = crm_table_numeric(t, j);
             if (v == NULL) {
-                rc = crm__serve_fail(err, CRM_EDATA, ft->name,
-                                     "feature \"%s\" must be numeric", ft->name);
+                rc = crm__serve_fail(err, CRM_EDATA, ft->name, "feature \"%s\" must be numeric",
+                                     ft->name);
             } else {
                 memcpy(c->num[f], v, (size_t)n * sizeof *v);
             }
@@ -186,8 +186,13 @@ static crm_status parse_csv(crm__serve_cols *c, const void *body, size_t len, in
     return rc;
 }
 
-crm_status crm_serve_parse(const crm_serve_model *m, crm_serve_format format, const void *body,
-                           size_t len, int64_t max_rows, crm_table **out, crm_error *err)
+crm_status crm_serve_parse(const crm_serve_model *m,
+                           crm_serve_format format,
+                           const void *body,
+                           size_t len,
+                           int64_t max_rows,
+                           crm_table **out,
+                           crm_error *err)
 {
     crm__serve_cols c;
     crm_status rc;

@@ -70,22 +70,33 @@ void crm__serve_cols_fini(crm__serve_cols *c);
 int32_t crm__serve_find_feature(const crm_serve_model *m, const char *name, size_t len);
 /* Set the row count (first column fixes it; later ones must match) and allocate column f.
  * Errors: CRM_EDATA (duplicate feature, unequal length), CRM_ELIMIT, CRM_ENOMEM. */
-crm_status crm__serve_cols_column(crm__serve_cols *c, int32_t f, int64_t n, int64_t max_rows,
-                                  crm_error *err);
+crm_status
+crm__serve_cols_column(crm__serve_cols *c, int32_t f, int64_t n, int64_t max_rows, crm_error *err);
 /* Check every feature is present and every value finite, then build the table. */
 crm_status crm__serve_cols_table(crm__serve_cols *c, crm_table **out, crm_error *err);
 /* Error helper: fills err (code, field, message) and returns code. */
-crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, const char *fmt,
-                           ...) __attribute__((format(printf, 4, 5)));
+crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Parsers by format (CRM_EUNSUPPORTED when their library is absent). */
-crm_status crm__serve_parse_protobuf(crm__serve_cols *c, const void *body, size_t len,
-                                     int64_t max_rows, crm_error *err);
-crm_status crm__serve_parse_json(crm__serve_cols *c, crm_serve_format format, const void *body,
-                                 size_t len, int64_t max_rows, crm_error *err);
+crm_status crm__serve_parse_protobuf(crm__serve_cols *c,
+                                     const void *body,
+                                     size_t len,
+                                     int64_t max_rows,
+                                     crm_error *err);
+crm_status crm__serve_parse_json(crm__serve_cols *c,
+                                 crm_serve_format format,
+                                 const void *body,
+                                 size_t len,
+                                 int64_t max_rows,
+                                 crm_error *err);
 /* /v1/recommend with a rules model: the answer JSON in *out (crm_free). */
-crm_status crm__serve_recommend(const crm_serve_model *m, const void *body, size_t len,
-                                int32_t max_top, char **out, crm_error *err);
+crm_status crm__serve_recommend(const crm_serve_model *m,
+                                const void *body,
+                                size_t len,
+                                int32_t max_top,
+                                char **out,
+                                crm_error *err);
 /* Build the dynamic DataFrame descriptor of m (no-op without protobuf-c). */
 crm_status crm__serve_pb_init(crm_serve_model *m, crm_error *err);
 void crm__serve_pb_fini(crm_serve_model *m);

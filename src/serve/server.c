@@ -32,20 +32,48 @@
 /* ---- routes and metrics ---- */
 
 enum route {
-    R_ACUMOS, R_CLASSIFY, R_PROTO, R_META, R_INVOC, R_SEGMENT, R_PREDICT, R_RECOMMEND,
-    R_CUSTOMER, R_SEG_CUSTOMERS, R_MODELS, R_HEALTHZ, R_READYZ, R_METRICS, R_RELOAD, R_STATIC,
-    R_OTHER, R_N
+    R_ACUMOS,
+    R_CLASSIFY,
+    R_PROTO,
+    R_META,
+    R_INVOC,
+    R_SEGMENT,
+    R_PREDICT,
+    R_RECOMMEND,
+    R_CUSTOMER,
+    R_SEG_CUSTOMERS,
+    R_MODELS,
+    R_HEALTHZ,
+    R_READYZ,
+    R_METRICS,
+    R_RELOAD,
+    R_STATIC,
+    R_OTHER,
+    R_N
 };
-static const char *const route_names[R_N] = {
-    "/model/methods/classify", "/classify", "/model/artifacts/protobuf",
-    "/model/artifacts/metadata", "/invocations", "/v1/segment", "/v1/predict", "/v1/recommend",
-    "/v1/customers/{id}", "/v1/segments/{id}/customers", "/v1/models", "/healthz", "/readyz",
-    "/metrics", "/admin/reload", "static", "other"
+static const char *const route_names[R_N] = { "/model/methods/classify",
+                                              "/classify",
+                                              "/model/artifacts/protobuf",
+                                              "/model/artifacts/metadata",
+                                              "/invocations",
+                                              "/v1/segment",
+                                              "/v1/predict",
+                                              "/v1/recommend",
+                                              "/v1/customers/{id}",
+                                              "/v1/segments/{id}/customers",
+                                              "/v1/models",
+                                              "/healthz",
+                                              "/readyz",
+                                              "/metrics",
+                                              "/admin/reload",
+                                              "static",
+                                              "other" };
+static const int status_codes[] = {
+    200, 201, 400, 401, 403, 404, 405, 406, 413, 415, 422, 500, 503
 };
-static const int status_codes[] = { 200, 201, 400, 401, 403, 404, 405, 406, 413, 415, 422, 500, 503 };
 #define N_STATUS ((int)(sizeof status_codes / sizeof status_codes[0]) + 1)
-static const double buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                  0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+static const double buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                  0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5 };
 #define N_BUCKETS ((int)(sizeof buckets / sizeof buckets[0]))
 
 typedef struct metrics {
@@ -164,8 +192,8 @@ typedef struct req {
     size_t resp_bytes;
 } req;
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, req *r, int status, const char *type,
-                                char *buf, size_t len)
+static enum MHD_Result
+send_buf(struct MHD_Connection *c, req *r, int status, const char *type, char *buf, size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer_with_free_callback(len, buf, crm_free);
@@ -188,8 +216,8 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, req *r, int status, co
     return ret;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, req *r, int status, const char *type,
-                                 const char *text)
+static enum MHD_Result
+send_text(struct MHD_Connection *c, req *r, int status, const char *type, const char *text)
 {
     size_t n = strlen(text);
     char *buf = crm_malloc(n + 1);
@@ -200,8 +228,8 @@ static enum MHD_Result send_text(struct MHD_Connection *c, req *r, int status, c
     return send_buf(c, r, status, type, buf, n);
 }
 
-static enum MHD_Result send_sbuf(struct MHD_Connection *c, req *r, int status, const char *type,
-                                 crm__sbuf *b)
+static enum MHD_Result
+send_sbuf(struct MHD_Connection *c, req *r, int status, const char *type, crm__sbuf *b)
 {
     if (!b->ok) {
         crm__sbuf_fini(b);
@@ -214,11 +242,20 @@ static enum MHD_Result send_sbuf(struct MHD_Connection *c, req *r, int status, c
     return send_buf(c, r, status, type, b->p, b->len);
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, req *r, int status, const char *code,
-                                  const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static enum MHD_Result send_error(struct MHD_Connection *c, req *r, int status, const char *code,
-                                  const char *field, const char *fmt, ...)
+static enum MHD_Result send_error(struct MHD_Connection *c,
+                                  req *r,
+                                  int status,
+                                  const char *code,
+                                  const char *field,
+                                  const char *fmt,
+                                  ...) __attribute__((format(printf, 6, 7)));
+static enum MHD_Result send_error(struct MHD_Connection *c,
+                                  req *r,
+                                  int status,
+                                  const char *code,
+                                  const char *field,
+                                  const char *fmt,
+                                  ...)
 {
     char msg[768];
     crm__sbuf b;
@@ -275,8 +312,8 @@ static int media_is(const char *v, const char *type)
     while (*v == ' ') {
         v++;
     }
-    return strncasecmp(v, type, n) == 0 && (v[n] == '\0' || v[n] == ';' || v[n] == ' ' ||
-                                            v[n] == ',');
+    return strncasecmp(v, type, n) == 0 &&
+           (v[n] == '\0' || v[n] == ';' || v[n] == ' ' || v[n] == ',');
 }
 
 #define T_PROTOBUF "application/vnd.google.protobuf"
@@ -326,8 +363,8 @@ static slot *find_slot(crm_server *s, const char *name, int want_kind)
 
 /* The model a request names (?model= or /models/NAME/ prefix), else the default: the first
  * model of the wanted kind (-1 = the first model). */
-static crm_serve_model *pick(crm_server *s, struct MHD_Connection *c, const char *prefix_name,
-                             int want_kind, slot **slp)
+static crm_serve_model *
+pick(crm_server *s, struct MHD_Connection *c, const char *prefix_name, int want_kind, slot **slp)
 {
     const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "model");
     slot *sl = find_slot(s, name ? name : prefix_name, name || prefix_name ? -1 : want_kind);
@@ -335,8 +372,8 @@ static crm_serve_model *pick(crm_server *s, struct MHD_Connection *c, const char
     return sl ? acquire(sl) : NULL;
 }
 
-static enum MHD_Result no_model(struct MHD_Connection *c, req *r, crm_server *s,
-                                const char *prefix_name, const char *what)
+static enum MHD_Result
+no_model(struct MHD_Connection *c, req *r, crm_server *s, const char *prefix_name, const char *what)
 {
     const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "model");
     if (name || prefix_name) {
@@ -356,13 +393,21 @@ static int want_scaled(struct MHD_Connection *c)
 }
 
 /* Parse, score; labels and proba are new arrays. */
-static crm_status score(crm_server *s, slot *sl, const crm_serve_model *m, crm_serve_format f,
-                        const req *r, int scaled, int with_proba, int64_t *n, int32_t **labels,
-                        double **proba, crm_error *err)
+static crm_status score(crm_server *s,
+                        slot *sl,
+                        const crm_serve_model *m,
+                        crm_serve_format f,
+                        const req *r,
+                        int scaled,
+                        int with_proba,
+                        int64_t *n,
+                        int32_t **labels,
+                        double **proba,
+                        crm_error *err)
 {
     crm_table *t = NULL;
-    crm_status rc = crm_serve_parse(m, f, r->body.p ? r->body.p : "", r->body.len, s->p.max_rows,
-                                    &t, err);
+    crm_status rc =
+        crm_serve_parse(m, f, r->body.p ? r->body.p : "", r->body.len, s->p.max_rows, &t, err);
     *labels = NULL;
     *proba = NULL;
     if (rc != CRM_OK) {
@@ -390,8 +435,12 @@ static crm_status score(crm_server *s, slot *sl, const crm_serve_model *m, crm_s
     return rc;
 }
 
-static enum MHD_Result predictions_answer(struct MHD_Connection *c, req *r, int status, int pb,
-                                          const crm_serve_model *m, const int32_t *labels,
+static enum MHD_Result predictions_answer(struct MHD_Connection *c,
+                                          req *r,
+                                          int status,
+                                          int pb,
+                                          const crm_serve_model *m,
+                                          const int32_t *labels,
                                           int64_t n)
 {
     if (pb) {
@@ -425,8 +474,8 @@ static enum MHD_Result predictions_answer(struct MHD_Connection *c, req *r, int 
     }
 }
 
-static enum MHD_Result do_classify(crm_server *s, struct MHD_Connection *c, req *r,
-                                   const char *prefix_name, int acumos)
+static enum MHD_Result
+do_classify(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_name, int acumos)
 {
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *ac = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -480,8 +529,8 @@ static enum MHD_Result do_classify(crm_server *s, struct MHD_Connection *c, req 
     return ret;
 }
 
-static enum MHD_Result do_invocations(crm_server *s, struct MHD_Connection *c, req *r,
-                                      const char *prefix_name)
+static enum MHD_Result
+do_invocations(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_name)
 {
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     crm_serve_format f;
@@ -525,8 +574,8 @@ static enum MHD_Result do_invocations(crm_server *s, struct MHD_Connection *c, r
     return send_sbuf(c, r, 200, T_JSON, &b);
 }
 
-static enum MHD_Result do_v1_score(crm_server *s, struct MHD_Connection *c, req *r,
-                                   const char *prefix_name, int predict)
+static enum MHD_Result
+do_v1_score(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_name, int predict)
 {
     slot *sl;
     crm_serve_model *m;
@@ -541,10 +590,10 @@ static enum MHD_Result do_v1_score(crm_server *s, struct MHD_Connection *c, req 
     }
     if (predict ? m->kind != CRM_SERVE_CLASSIFIER
                 : (m->kind != CRM_SERVE_SEGMENTATION && m->kind != CRM_SERVE_TWOLAYER)) {
-        enum MHD_Result ret =
-            send_error(c, r, 400, "CRM_EINVAL", "model", "model \"%s\" is a %s model; %s needs a %s",
-                       sl->name, crm_serve_kind_name(m->kind), predict ? "/v1/predict" : "/v1/segment",
-                       predict ? "classifier" : "segmentation");
+        enum MHD_Result ret = send_error(
+            c, r, 400, "CRM_EINVAL", "model", "model \"%s\" is a %s model; %s needs a %s", sl->name,
+            crm_serve_kind_name(m->kind), predict ? "/v1/predict" : "/v1/segment",
+            predict ? "classifier" : "segmentation");
         release(m);
         return ret;
     }
@@ -589,8 +638,8 @@ static enum MHD_Result do_v1_score(crm_server *s, struct MHD_Connection *c, req 
     return send_sbuf(c, r, 200, T_JSON, &b);
 }
 
-static enum MHD_Result do_recommend(crm_server *s, struct MHD_Connection *c, req *r,
-                                    const char *prefix_name)
+static enum MHD_Result
+do_recommend(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_name)
 {
     slot *sl;
     crm_serve_model *m = pick(s, c, prefix_name, CRM_SERVE_RULES, &sl);
@@ -621,8 +670,8 @@ static const char *segment_name(void *ud, int64_t seg)
                                                : NULL;
 }
 
-static enum MHD_Result do_customer(crm_server *s, struct MHD_Connection *c, req *r,
-                                   const char *id, int segment_page)
+static enum MHD_Result
+do_customer(crm_server *s, struct MHD_Connection *c, req *r, const char *id, int segment_page)
 {
     slot *sl = find_slot(s, NULL, CRM_SERVE_SEGMENTATION);
     crm_serve_model *seg = sl ? acquire(sl) : NULL;
@@ -729,9 +778,9 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
             unsigned long long v = atomic_load(&s->mx.requests[rt][k]);
             if (v) {
                 if (k < N_STATUS - 1) {
-                    crm__sbuf_printf(&b,
-                                     "crmkit_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                                     route_names[rt], status_codes[k], v);
+                    crm__sbuf_printf(
+                        &b, "crmkit_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                        route_names[rt], status_codes[k], v);
                 } else {
                     crm__sbuf_printf(&b,
                                      "crmkit_http_requests_total{route=\"%s\",status=\"other\"} "
@@ -783,8 +832,8 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
         if (m) {
             crm__sbuf_puts(&b, "crmkit_model_info{model=\"");
             esc_label(&b, s->slots[i].name);
-            crm__sbuf_printf(&b, "\",kind=\"%s\",version=\"%s\"} 1\n",
-                             crm_serve_kind_name(m->kind), m->version);
+            crm__sbuf_printf(&b, "\",kind=\"%s\",version=\"%s\"} 1\n", crm_serve_kind_name(m->kind),
+                             m->version);
         }
         release(m);
     }
@@ -824,8 +873,9 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
                      "answered.\n# TYPE crmkit_requests_in_flight gauge\n"
                      "crmkit_requests_in_flight %lld\n",
                      atomic_load(&s->ready), (long long)atomic_load(&s->inflight));
-    crm__sbuf_printf(&b, "# HELP crmkit_uptime_seconds Seconds since the server started.\n"
-                         "# TYPE crmkit_uptime_seconds gauge\ncrmkit_uptime_seconds %.3f\n",
+    crm__sbuf_printf(&b,
+                     "# HELP crmkit_uptime_seconds Seconds since the server started.\n"
+                     "# TYPE crmkit_uptime_seconds gauge\ncrmkit_uptime_seconds %.3f\n",
                      now_mono() - s->started);
     return send_sbuf(c, r, 200, "text/plain; version=0.0.4", &b);
 }
@@ -859,8 +909,9 @@ static enum MHD_Result do_reload(crm_server *s, struct MHD_Connection *c, req *r
                           "admin routes are disabled: no admin token is configured");
     }
     if (!token_ok(s, c)) {
-        return send_error(c, r, 401, "CRM_EINVAL", "Authorization", "a valid bearer token is "
-                                                                    "required");
+        return send_error(c, r, 401, "CRM_EINVAL", "Authorization",
+                          "a valid bearer token is "
+                          "required");
     }
     (void)crm_server_reload(s, &failed, &report, &err);
     if (report == NULL) {
@@ -872,10 +923,16 @@ static enum MHD_Result do_reload(crm_server *s, struct MHD_Connection *c, req *r
 static const char *mime_of(const char *path)
 {
     static const char *const map[][2] = {
-        { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript" },
-        { ".css", "text/css" }, { ".json", "application/json" }, { ".svg", "image/svg+xml" },
-        { ".png", "image/png" }, { ".ico", "image/x-icon" }, { ".woff2", "font/woff2" },
-        { ".txt", "text/plain; charset=utf-8" }, { ".map", "application/json" },
+        { ".html", "text/html; charset=utf-8" },
+        { ".js", "text/javascript" },
+        { ".css", "text/css" },
+        { ".json", "application/json" },
+        { ".svg", "image/svg+xml" },
+        { ".png", "image/png" },
+        { ".ico", "image/x-icon" },
+        { ".woff2", "font/woff2" },
+        { ".txt", "text/plain; charset=utf-8" },
+        { ".map", "application/json" },
     };
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof map / sizeof map[0]; i++) {
@@ -916,7 +973,8 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
         }
     }
     if (fd < 0) {
-        return root ? route_list(c, r) : send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s", url);
+        return root ? route_list(c, r)
+                    : send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s", url);
     }
     resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (resp == NULL) {
@@ -934,8 +992,8 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
     return ret;
 }
 
-static enum MHD_Result dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url,
-                                const char *method)
+static enum MHD_Result
+dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const char *method)
 {
     char prefix[128];
     const char *name = NULL;
@@ -953,12 +1011,12 @@ static enum MHD_Result dispatch(crm_server *s, struct MHD_Connection *c, req *r,
         }
     }
 #define ROUTE(path, rt) (strcmp(url, path) == 0 && ((r->route = (rt)), 1))
-#define NEED(cond)                                                                              \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            return send_error(c, r, 405, "CRM_EINVAL", NULL, "%s is not allowed on %s", method, \
-                              url);                                                             \
-        }                                                                                       \
+#define NEED(cond)                                                                                 \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            return send_error(c, r, 405, "CRM_EINVAL", NULL, "%s is not allowed on %s", method,    \
+                              url);                                                                \
+        }                                                                                          \
     } while (0)
     if (ROUTE("/model/methods/classify", R_ACUMOS)) {
         NEED(post);
@@ -1004,9 +1062,8 @@ static enum MHD_Result dispatch(crm_server *s, struct MHD_Connection *c, req *r,
     }
     if (ROUTE("/readyz", R_READYZ)) {
         NEED(get);
-        return atomic_load(&s->ready)
-                   ? send_text(c, r, 200, T_JSON, "{\"status\":\"ready\"}\n")
-                   : send_text(c, r, 503, T_JSON, "{\"status\":\"loading\"}\n");
+        return atomic_load(&s->ready) ? send_text(c, r, 200, T_JSON, "{\"status\":\"ready\"}\n")
+                                      : send_text(c, r, 503, T_JSON, "{\"status\":\"loading\"}\n");
     }
     if (ROUTE("/metrics", R_METRICS)) {
         NEED(get);
@@ -1048,9 +1105,14 @@ static enum MHD_Result dispatch(crm_server *s, struct MHD_Connection *c, req *r,
 #undef NEED
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version, const char *upload_data,
-                               size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handler(void *cls,
+                               struct MHD_Connection *c,
+                               const char *url,
+                               const char *method,
+                               const char *version,
+                               const char *upload_data,
+                               size_t *upload_data_size,
+                               void **con_cls)
 {
     crm_server *s = cls;
     req *r = *con_cls;
@@ -1109,8 +1171,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES;
     }
     if (r->too_big) {
-        return send_error(c, r, 413, "CRM_ELIMIT", NULL, "request body over the limit of %lld "
-                                                         "bytes",
+        return send_error(c, r, 413, "CRM_ELIMIT", NULL,
+                          "request body over the limit of %lld "
+                          "bytes",
                           (long long)s->p.max_body_bytes);
     }
     if (!r->body.ok) {
@@ -1119,8 +1182,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     return dispatch(s, c, r, url, method);
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     crm_server *s = cls;
     req *r = *con_cls;
@@ -1288,15 +1351,16 @@ crm_status crm_server_start(crm_server *s, crm_error *err)
         return crm__serve_fail(err, CRM_EINVAL, "host", "\"%s\" is not an IPv4 or IPv6 address",
                                s->host);
     }
-    s->d = MHD_start_daemon(flags, (uint16_t)s->p.port, NULL, NULL, handler, s,
-                            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->p.timeout_s,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    s->d =
+        MHD_start_daemon(flags, (uint16_t)s->p.port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR,
+                         sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)s->p.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000,
+                         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (s->d == NULL) {
-        return crm__serve_fail(err, CRM_EIO, "port", "cannot listen on %s port %d (in use, or "
-                                                     "not allowed)",
+        return crm__serve_fail(err, CRM_EIO, "port",
+                               "cannot listen on %s port %d (in use, or "
+                               "not allowed)",
                                s->host, (int)s->p.port);
     }
     di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1354,9 +1418,9 @@ crm_status crm_server_reload(crm_server *s, int32_t *n_failed, char **report, cr
         crm_error e;
         crm_status rc = crm_serve_model_load(sl->name, sl->path, &m, &e);
         if (rc == CRM_OK && old && old->kind != m->kind) {
-            rc = crm__serve_fail(&e, CRM_EDATA, NULL, "%s holds a %s model; %s was served",
-                                 sl->path, crm_serve_kind_name(m->kind),
-                                 crm_serve_kind_name(old->kind));
+            rc =
+                crm__serve_fail(&e, CRM_EDATA, NULL, "%s holds a %s model; %s was served", sl->path,
+                                crm_serve_kind_name(m->kind), crm_serve_kind_name(old->kind));
             crm_serve_model_free(m);
             m = NULL;
         }

@@ -130,8 +130,8 @@ static crm_status read_side(const char *path, crm_table **t, crm_error *err)
     return crm_table_read_csv(path, &opt, NULL, t, err);
 }
 
-static crm_status load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out,
-                              crm_error *err)
+static crm_status
+load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
 {
     crm_table *t = NULL;
     crm_status rc = read_side(path, &t, err);
@@ -179,8 +179,8 @@ static crm_status load_labels(const char *path, const id_index *ix, side *sd, in
     return CRM_OK;
 }
 
-static crm_status load_predictions(const char *path, const id_index *ix, side *sd,
-                                   int64_t *n_out, crm_error *err)
+static crm_status
+load_predictions(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
 {
     crm_table *t = NULL;
     crm_status rc = read_side(path, &t, err);
@@ -211,8 +211,8 @@ static crm_status load_predictions(const char *path, const id_index *ix, side *s
 }
 
 /* crmkit recommend --baskets output: customer,segment,rank,item,source,confidence,lift,because */
-static crm_status load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out,
-                            crm_error *err)
+static crm_status
+load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
 {
     crm_table *t = NULL;
     crm_status rc = read_side(path, &t, err);
@@ -231,8 +231,9 @@ static crm_status load_recs(const char *path, const id_index *ix, side *sd, int6
     cb = crm_table_find_col(t, "because");
     if (cid < 0 || ci < 0) {
         crm_table_free(t);
-        crm__serve_fail(err, CRM_EDATA, NULL, "expected \"customer\" and \"item\" columns "
-                                              "(crmkit recommend --baskets output)");
+        crm__serve_fail(err, CRM_EDATA, NULL,
+                        "expected \"customer\" and \"item\" columns "
+                        "(crmkit recommend --baskets output)");
         if (err) {
             snprintf(err->source, sizeof err->source, "%s", path);
         }
@@ -303,8 +304,12 @@ static void record_json(const crm_table *t, int64_t i, crm__sbuf *b)
     crm__sbuf_puts(b, "}");
 }
 
-static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_t idc,
-                           const side *sd, const char *tmp, crm_error *err)
+static crm_status write_db(const crm_store_params *p,
+                           const crm_table *t,
+                           int32_t idc,
+                           const side *sd,
+                           const char *tmp,
+                           crm_error *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -386,11 +391,10 @@ static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_
     }
     crm__sbuf_fini(&rec);
     sqlite3_finalize(st);
-    if (rc == CRM_OK &&
-        sqlite3_exec(db,
-                     "CREATE INDEX customers_segment ON customers(segment, id);"
-                     "COMMIT; ANALYZE;",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+    if (rc == CRM_OK && sqlite3_exec(db,
+                                     "CREATE INDEX customers_segment ON customers(segment, id);"
+                                     "COMMIT; ANALYZE;",
+                                     NULL, NULL, NULL) != SQLITE_OK) {
         rc = sql_fail(err, db, p->output, "cannot finish the store");
     }
     if (sqlite3_close(db) != SQLITE_OK && rc == CRM_OK) {
@@ -507,7 +511,8 @@ static int conn_get(crm__store *s, conn *c)
     /* The store is written once and replaced by rename, never changed in place: opened as
      * immutable, SQLite takes no file locks and re-reads no header for each query; pages are
      * read through a memory map. */
-    if (sqlite3_open_v2(s->uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+    if (sqlite3_open_v2(s->uri, &c->db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                         NULL) != SQLITE_OK) {
         sqlite3_close(c->db);
         c->db = NULL;
@@ -572,8 +577,8 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
         return CRM_ENOTFOUND;
     }
     db = conn_get(s, &cn) ? cn.db : NULL;
-    if (db == NULL || sqlite3_prepare_v2(db, "SELECT name, numeric FROM columns ORDER BY pos",
-                                         -1, &st, NULL) != SQLITE_OK) {
+    if (db == NULL || sqlite3_prepare_v2(db, "SELECT name, numeric FROM columns ORDER BY pos", -1,
+                                         &st, NULL) != SQLITE_OK) {
         crm_status rc = sql_fail(err, db, path, "not a crmkit store");
         conn_close(&cn);
         crm__store_free(s);
@@ -658,8 +663,11 @@ static void customer_json(sqlite3_stmt *st, crm__sbuf *b, const crm__store_names
     crm__sbuf_puts(b, "}");
 }
 
-crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_names *names,
-                               char **out, crm_error *err)
+crm_status crm__store_customer(crm__store *s,
+                               const char *id,
+                               const crm__store_names *names,
+                               char **out,
+                               crm_error *err)
 {
     conn cn;
     crm_status rc = CRM_OK;
@@ -710,9 +718,15 @@ static int find_column(const crm__store *s, const char *name)
 
 /* sort: id, risk, -risk, or a column name (prefix '-' = descending). filter: COL=V, COL<V,
  * COL>V (V a number for numeric columns, text otherwise), or risk>V / risk<V. */
-crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset, int64_t limit,
-                              const char *sort, const char *filter,
-                              const crm__store_names *names, char **out, crm_error *err)
+crm_status crm__store_segment(crm__store *s,
+                              const char *segment,
+                              int64_t offset,
+                              int64_t limit,
+                              const char *sort,
+                              const char *filter,
+                              const crm__store_names *names,
+                              char **out,
+                              crm_error *err)
 {
     char sql[1024];
     char order[256] = "id";
@@ -739,8 +753,8 @@ crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset
                      desc ? "DESC" : "ASC");
             snprintf(sort_col, sizeof sort_col, "%s", name);
         } else {
-            return crm__serve_fail(err, CRM_EDATA, "sort",
-                                   "cannot sort by \"%s\": no such column", name);
+            return crm__serve_fail(err, CRM_EDATA, "sort", "cannot sort by \"%s\": no such column",
+                                   name);
         }
     }
     if (filter && *filter) {
@@ -763,8 +777,8 @@ crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset
                 return crm__serve_fail(err, CRM_EDATA, "filter",
                                        "cannot filter on \"%s\": no such column", filter_col);
             }
-            snprintf(where, sizeof where,
-                     " AND json_extract(record, '$.\"' || ?5 || '\"') %c ?4", op);
+            snprintf(where, sizeof where, " AND json_extract(record, '$.\"' || ?5 || '\"') %c ?4",
+                     op);
             filter_numeric = s->numeric[c];
         }
     }
@@ -774,8 +788,7 @@ crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset
     db = cn.db;
     for (int pass = 0; pass < 2 && rc == CRM_OK; pass++) {
         if (pass == 0) {
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE segment = ?1%s",
-                     where);
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE segment = ?1%s", where);
         } else {
             snprintf(sql, sizeof sql,
                      "SELECT id, segment, risk, record, recommendations FROM customers "
@@ -866,8 +879,11 @@ void crm__store_free(crm__store *s)
     (void)s;
 }
 
-crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_names *names,
-                               char **out, crm_error *err)
+crm_status crm__store_customer(crm__store *s,
+                               const char *id,
+                               const crm__store_names *names,
+                               char **out,
+                               crm_error *err)
 {
     (void)s;
     (void)id;
@@ -876,9 +892,15 @@ crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_n
     return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
 }
 
-crm_status crm__store_segment(crm__store *s, const char *segment, int64_t offset, int64_t limit,
-                              const char *sort, const char *filter,
-                              const crm__store_names *names, char **out, crm_error *err)
+crm_status crm__store_segment(crm__store *s,
+                              const char *segment,
+                              int64_t offset,
+                              int64_t limit,
+                              const char *sort,
+                              const char *filter,
+                              const crm__store_names *names,
+                              char **out,
+                              crm_error *err)
 {
     (void)s;
     (void)segment;

@@ -139,11 +139,11 @@ static void every_format_gives_the_labels_of_assign(void **state)
     cases[n_cases].f = CRM_SERVE_PROTOBUF;
     cases[n_cases].body = (const char *)unpacked;
     cases[n_cases++].len = (size_t)(p - unpacked);
-#define TEXT(fmt, s)                                                                             \
-    do {                                                                                         \
-        cases[n_cases].f = (fmt);                                                                \
-        cases[n_cases].body = (s);                                                               \
-        cases[n_cases++].len = strlen(s);                                                        \
+#define TEXT(fmt, s)                                                                               \
+    do {                                                                                           \
+        cases[n_cases].f = (fmt);                                                                  \
+        cases[n_cases].body = (s);                                                                 \
+        cases[n_cases++].len = strlen(s);                                                          \
     } while (0)
     TEXT(CRM_SERVE_JSON, "{\"x\":[2,10],\"yValue\":[\"4\",50],\"plan\":[\"b\",\"c\"]}");
     TEXT(CRM_SERVE_JSON, "{\"plan\":[\"b\",\"c\"],\"y_value\":[4,50.0],\"x\":[2.0,1e1]}");
@@ -153,7 +153,8 @@ static void every_format_gives_the_labels_of_assign(void **state)
                            "\"data\":[[\"b\",2,4],[\"c\",10,50]]}}");
     TEXT(CRM_SERVE_MLFLOW, "{\"dataframe_records\":[{\"x\":2,\"y_value\":4,\"plan\":\"b\"},"
                            "{\"x\":10,\"y_value\":50,\"plan\":\"c\"}]}");
-    TEXT(CRM_SERVE_MLFLOW, "{\"instances\":{\"x\":[2,10],\"y_value\":[4,50],\"plan\":[\"b\",\"c\"]}}");
+    TEXT(CRM_SERVE_MLFLOW,
+         "{\"instances\":{\"x\":[2,10],\"y_value\":[4,50],\"plan\":[\"b\",\"c\"]}}");
     TEXT(CRM_SERVE_CSV, "y_value,plan,x\r\n4,b,2\r\n50,c,10\r\n");
 #undef TEXT
     for (int c = 0; c < n_cases; c++) {
@@ -196,7 +197,8 @@ static void bad_requests_are_refused_with_their_code(void **state)
         { CRM_SERVE_JSON, "{\"x\":[1,", CRM_EPARSE, "malformed JSON" },
         { CRM_SERVE_JSON, "{\"x\":[1],\"y_value\":[1],\"plan\":[\"a\"],\"z\":[1]}", CRM_EDATA,
           "unknown feature \"z\"" },
-        { CRM_SERVE_JSON, "{\"x\":[1],\"plan\":[\"a\"]}", CRM_EDATA, "missing feature \"y_value\"" },
+        { CRM_SERVE_JSON, "{\"x\":[1],\"plan\":[\"a\"]}", CRM_EDATA,
+          "missing feature \"y_value\"" },
         { CRM_SERVE_JSON, "{\"x\":[1,2],\"y_value\":[1],\"plan\":[\"a\"]}", CRM_EDATA,
           "unequal length" },
         { CRM_SERVE_JSON, "{\"x\":[\"NaN\"],\"y_value\":[1],\"plan\":[\"a\"]}", CRM_EDATA, "NaN" },
@@ -209,18 +211,20 @@ static void bad_requests_are_refused_with_their_code(void **state)
         { CRM_SERVE_ROWS, "{\"rows\":[{\"x\":1,\"plan\":\"a\"}]}", CRM_EDATA,
           "row 0: missing feature \"y_value\"" },
         { CRM_SERVE_MLFLOW, "{\"records\":[]}", CRM_EDATA, "dataframe_split" },
-        { CRM_SERVE_MLFLOW, "{\"dataframe_split\":{\"columns\":[\"x\",\"y_value\",\"plan\"],"
-                            "\"data\":[[1,2]]}}",
+        { CRM_SERVE_MLFLOW,
+          "{\"dataframe_split\":{\"columns\":[\"x\",\"y_value\",\"plan\"],"
+          "\"data\":[[1,2]]}}",
           CRM_EDATA, "data[0]: expected an array of 3 values" },
-        { CRM_SERVE_CSV, "x,y_value,plan,extra\n1,2,a,3\n", CRM_EDATA, "unknown feature \"extra\"" },
+        { CRM_SERVE_CSV, "x,y_value,plan,extra\n1,2,a,3\n", CRM_EDATA,
+          "unknown feature \"extra\"" },
         { CRM_SERVE_CSV, "x,y_value,plan\n1,,a\n", CRM_EDATA, "NaN" },
     };
     crm_error err;
     crm_table *t = NULL;
     (void)state;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        crm_status st = crm_serve_parse(m, cases[c].f, cases[c].body, strlen(cases[c].body), 0,
-                                        &t, &err);
+        crm_status st =
+            crm_serve_parse(m, cases[c].f, cases[c].body, strlen(cases[c].body), 0, &t, &err);
         if (st == CRM_EUNSUPPORTED) {
             continue;
         }
@@ -231,25 +235,26 @@ static void bad_requests_are_refused_with_their_code(void **state)
     }
     /* 3 rows when at most 2 are allowed */
     {
-        static const char *three = "{\"x\":[1,2,3],\"y_value\":[1,2,3],\"plan\":[\"a\",\"a\",\"a\"]}";
+        static const char *three =
+            "{\"x\":[1,2,3],\"y_value\":[1,2,3],\"plan\":[\"a\",\"a\",\"a\"]}";
         assert_true(crm_serve_parse(m, CRM_SERVE_JSON, three, strlen(three), 2, &t, &err) ==
                         CRM_ELIMIT ||
                     CRM_HAVE_JANSSON == 0);
     }
     if (CRM_HAVE_PROTOBUFC) {
-        assert_int_equal(crm_serve_parse(m, CRM_SERVE_PROTOBUF, truncated, sizeof truncated, 0, &t,
-                                         &err),
-                         CRM_EPARSE);
-        assert_int_equal(crm_serve_parse(m, CRM_SERVE_PROTOBUF, unknown_field,
-                                         sizeof unknown_field, 0, &t, &err),
+        assert_int_equal(
+            crm_serve_parse(m, CRM_SERVE_PROTOBUF, truncated, sizeof truncated, 0, &t, &err),
+            CRM_EPARSE);
+        assert_int_equal(crm_serve_parse(m, CRM_SERVE_PROTOBUF, unknown_field, sizeof unknown_field,
+                                         0, &t, &err),
                          CRM_EDATA);
         assert_non_null(strstr(err.msg, "unknown field number 4"));
         put_double(&p, 1, NAN);
         put_double(&p, 2, 1);
         put_string(&p, 3, "a");
-        assert_int_equal(crm_serve_parse(m, CRM_SERVE_PROTOBUF, nan_body,
-                                         (size_t)(p - nan_body), 0, &t, &err),
-                         CRM_EDATA);
+        assert_int_equal(
+            crm_serve_parse(m, CRM_SERVE_PROTOBUF, nan_body, (size_t)(p - nan_body), 0, &t, &err),
+            CRM_EDATA);
         assert_non_null(strstr(err.msg, "feature \"x\", row 0: NaN value"));
     }
     crm_serve_model_free(m);
@@ -274,12 +279,32 @@ static void predictions_encode_packed(void **state)
 
 static void json_numbers_read_back_exactly(void **state)
 {
-    static const double fixed[] = { 0, 1, -1, 1361.8, 0.1, -12.05, 123456789012.25, 1e20,
-                                    1e-7, 3.14159265358979, 2.5e-5, 44.34, 1e15 - 0.5 };
-    static const char *const text[] = { "0",    "1",          "-1",    "1361.8",
-                                        "0.1",  "-12.05",     "123456789012.25",
-                                        "1e+20", "1e-07", "3.14159265358979", "2.5e-05",
-                                        "44.34", "999999999999999.5" };
+    static const double fixed[] = { 0,
+                                    1,
+                                    -1,
+                                    1361.8,
+                                    0.1,
+                                    -12.05,
+                                    123456789012.25,
+                                    1e20,
+                                    1e-7,
+                                    3.14159265358979,
+                                    2.5e-5,
+                                    44.34,
+                                    1e15 - 0.5 };
+    static const char *const text[] = { "0",
+                                        "1",
+                                        "-1",
+                                        "1361.8",
+                                        "0.1",
+                                        "-12.05",
+                                        "123456789012.25",
+                                        "1e+20",
+                                        "1e-07",
+                                        "3.14159265358979",
+                                        "2.5e-05",
+                                        "44.34",
+                                        "999999999999999.5" };
     uint64_t s = 12345;
     (void)state;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {

@@ -23,45 +23,46 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: crmkit serve --model MODEL [--model NAME=FILE ...] [--rules RULES.crmr]\n"
-            "       [--store STORE.db] [--port 3330] [--host 127.0.0.1] [--threads N]\n"
-            "       [--max-body BYTES] [--timeout S] [--admin-token-file F]\n"
-            "       [--access-log F] [--web-dir DIR]\n\n"
-            "Serve crmkit models over HTTP until SIGTERM or SIGINT (requests in flight finish\n"
-            "first); SIGHUP or POST /admin/reload reloads every model file, keeping the old\n"
-            "model where the new file is bad. The first model is the default of the Acumos\n"
-            "routes; name others with ?model=NAME or the /models/NAME/ prefix.\n\n"
-            "routes:\n"
-            "  POST /model/methods/classify  Acumos: protobuf or JSON (Content-Type, Accept)\n"
-            "  POST /classify                Acumos 2018 runner: protobuf in, protobuf out (201)\n"
-            "  GET  /model/artifacts/protobuf, /model/artifacts/metadata\n"
-            "  POST /invocations             MLflow: dataframe_split, dataframe_records,\n"
-            "                                instances, or text/csv\n"
-            "  POST /v1/segment, /v1/predict, /v1/recommend   {\"rows\":[{...}, ...]}\n"
-            "  GET  /v1/customers/{id}, /v1/segments/{id}/customers?offset=&limit=&sort=&filter=\n"
-            "  GET  /v1/models, /healthz, /readyz, /metrics; POST /admin/reload\n"
-            "  ?scaled=1 on a scoring route takes inputs already scaled by the model's cleaning.\n\n"
-            "options:\n"
-            "  --model [NAME=]FILE     model file (segmentation, classifier or rules); repeat\n"
-            "                          for several (name defaults to the file's base name)\n"
-            "  --rules FILE            rules file, served as the model \"rules\"\n"
-            "  --store FILE            customer store made by crmkit load\n"
-            "  --port N                TCP port (default 3330; 0 = any free port, printed)\n"
-            "  --host ADDR             address to listen on (default 127.0.0.1; 0.0.0.0 = all)\n"
-            "  --threads N             worker threads (default: number of CPUs)\n"
-            "  --max-body BYTES        largest request body (default 67108864); larger: 413\n"
-            "  --timeout S             idle or slow connection timeout (default 30)\n"
-            "  --admin-token-file F    bearer token for /admin routes (else the environment\n"
-            "                          variable CRMKIT_ADMIN_TOKEN; neither: admin disabled)\n"
-            "  --access-log F          append one line per request to F\n"
-            "  --web-dir DIR           static files served under / (default %s)\n"
-            "  --load-delay MS         listen MS milliseconds before loading the models\n"
-            "                          (/readyz answers 503 meanwhile; for probes and tests)\n"
-            "  -h, --help              this text\n\n"
-            "exit status: 0 stopped by a signal, 64 bad option, 65 bad model, 66 missing\n"
-            "model, 69 built without the server, 71 cannot listen.\n",
-            CRM_WEB_DIR);
+    fprintf(
+        fp,
+        "usage: crmkit serve --model MODEL [--model NAME=FILE ...] [--rules RULES.crmr]\n"
+        "       [--store STORE.db] [--port 3330] [--host 127.0.0.1] [--threads N]\n"
+        "       [--max-body BYTES] [--timeout S] [--admin-token-file F]\n"
+        "       [--access-log F] [--web-dir DIR]\n\n"
+        "Serve crmkit models over HTTP until SIGTERM or SIGINT (requests in flight finish\n"
+        "first); SIGHUP or POST /admin/reload reloads every model file, keeping the old\n"
+        "model where the new file is bad. The first model is the default of the Acumos\n"
+        "routes; name others with ?model=NAME or the /models/NAME/ prefix.\n\n"
+        "routes:\n"
+        "  POST /model/methods/classify  Acumos: protobuf or JSON (Content-Type, Accept)\n"
+        "  POST /classify                Acumos 2018 runner: protobuf in, protobuf out (201)\n"
+        "  GET  /model/artifacts/protobuf, /model/artifacts/metadata\n"
+        "  POST /invocations             MLflow: dataframe_split, dataframe_records,\n"
+        "                                instances, or text/csv\n"
+        "  POST /v1/segment, /v1/predict, /v1/recommend   {\"rows\":[{...}, ...]}\n"
+        "  GET  /v1/customers/{id}, /v1/segments/{id}/customers?offset=&limit=&sort=&filter=\n"
+        "  GET  /v1/models, /healthz, /readyz, /metrics; POST /admin/reload\n"
+        "  ?scaled=1 on a scoring route takes inputs already scaled by the model's cleaning.\n\n"
+        "options:\n"
+        "  --model [NAME=]FILE     model file (segmentation, classifier or rules); repeat\n"
+        "                          for several (name defaults to the file's base name)\n"
+        "  --rules FILE            rules file, served as the model \"rules\"\n"
+        "  --store FILE            customer store made by crmkit load\n"
+        "  --port N                TCP port (default 3330; 0 = any free port, printed)\n"
+        "  --host ADDR             address to listen on (default 127.0.0.1; 0.0.0.0 = all)\n"
+        "  --threads N             worker threads (default: number of CPUs)\n"
+        "  --max-body BYTES        largest request body (default 67108864); larger: 413\n"
+        "  --timeout S             idle or slow connection timeout (default 30)\n"
+        "  --admin-token-file F    bearer token for /admin routes (else the environment\n"
+        "                          variable CRMKIT_ADMIN_TOKEN; neither: admin disabled)\n"
+        "  --access-log F          append one line per request to F\n"
+        "  --web-dir DIR           static files served under / (default %s)\n"
+        "  --load-delay MS         listen MS milliseconds before loading the models\n"
+        "                          (/readyz answers 503 meanwhile; for probes and tests)\n"
+        "  -h, --help              this text\n\n"
+        "exit status: 0 stopped by a signal, 64 bad option, 65 bad model, 66 missing\n"
+        "model, 69 built without the server, 71 cannot listen.\n",
+        CRM_WEB_DIR);
 }
 
 static int read_token(const char *path, char *buf, size_t size)
@@ -147,7 +148,8 @@ static int run(const crm_server_params *p, int64_t load_delay_ms)
     printf("crmkit serve: listening on http://%s:%d/\n", p->host, (int)crm_server_port(s));
     fflush(stdout);
     if (load_delay_ms > 0) {
-        struct timespec ts = { (time_t)(load_delay_ms / 1000), (long)(load_delay_ms % 1000) * 1000000L };
+        struct timespec ts = { (time_t)(load_delay_ms / 1000),
+                               (long)(load_delay_ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
     if (crm_server_load(s, &err) != CRM_OK) {
