@@ -87,14 +87,15 @@ data = s.recv(100)
 sys.exit(0 if data == b"" and time.time() - t < 5.5 else 1)
 PY
 
-# 100,000 bad requests (truncated, random, wrong fields, malformed JSON) leave the server up
+# 100,000 bad requests (truncated, random, wrong fields, malformed JSON, oversized) leave the server up
 # and its memory flat.
 "$PY" - "$tmp" <<'PY'
 import os, random, sys
 random.seed(1)
 d = sys.argv[1]
 bodies = [b"\x0a\x05\x01\x02", bytes(random.getrandbits(8) for _ in range(300)), b"\x09" * 64,
-          b"\x0a\xff\xff\xff\xff\x0f", b"{\"a\":[1,", b"", b"\x7a\x01\x00"]
+          b"\x0a\xff\xff\xff\xff\x0f", b"{\"a\":[1,", b"", b"\x7a\x01\x00",
+          b"\x0a" * 250000]  # the last is over --max-body
 for i, b in enumerate(bodies):
     open(os.path.join(d, "bad%d" % i), "wb").write(b)
 PY
@@ -115,6 +116,11 @@ LUA
     wrk -t1 -c4 -d1s -s "$tmp/bad.lua" "$U" >/dev/null 2>&1 # warm up
     before=$(rss)
     wrk -t2 -c8 -d6s -s "$tmp/bad.lua" "$U" >"$tmp/wrk.txt" 2>&1
+    cat >"$tmp/big.lua" <<LUA
+local f = io.open("$tmp/bad7", "rb"); local body = f:read("*a"); f:close()
+wrk.method = "POST"; wrk.body = body
+LUA
+    wrk -t1 -c4 -d2s -s "$tmp/big.lua" "$U/classify" >/dev/null 2>&1 # oversized: 413, connection closed
     after=$(rss)
     n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk.txt")
     [ "${n:-0}" -ge 100000 ] && echo "ok: $n bad requests sent" || echo "note: only ${n:-0} bad requests in 6 s (slow machine)"
@@ -128,6 +134,7 @@ LUA
         fail "RSS grew $before -> $after kB"
     fi
     curl -s "$U/metrics" | grep -q 'route="/classify",status="400"' && echo "ok: 400s counted" || fail "400s not counted"
+    curl -s "$U/metrics" | grep -q 'route="/classify",status="413"' && echo "ok: oversized bodies answered 413" || fail "413s not counted"
 else
     echo "note: wrk not installed; the bad-request flood is skipped"
 fi
