@@ -1105,6 +1105,20 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
 #undef NEED
 }
 
+/* The metrics route of a URL before its body is read (dispatch sets it again). */
+static int route_of(const char *url)
+{
+    if (strncmp(url, "/models/", 8) == 0 && strchr(url + 8, '/') != NULL) {
+        url = strchr(url + 8, '/');
+    }
+    for (int rt = 0; rt < R_STATIC; rt++) {
+        if (strcmp(url, route_names[rt]) == 0) {
+            return rt;
+        }
+    }
+    return R_OTHER;
+}
+
 static enum MHD_Result handler(void *cls,
                                struct MHD_Connection *c,
                                const char *url,
@@ -1125,7 +1139,7 @@ static enum MHD_Result handler(void *cls,
         }
         crm__sbuf_init(&r->body);
         r->t0 = now_mono();
-        r->route = R_OTHER;
+        r->route = route_of(url);
         r->srv = s;
         *con_cls = r;
         atomic_fetch_add(&s->inflight, 1);
