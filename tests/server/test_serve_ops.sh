@@ -178,6 +178,10 @@ has "page: total with the filter" "$tmp/p.json" "\"segment\":\"$seg\",\"total\":
 # Two-layer labels ("Group/S3") are stored as text; the page route takes them %2F-encoded.
 "$CRMKIT" load "$tmp/customers.csv" --labels "$tmp/labels.csv" -o "$tmp/store_tl.db" >/dev/null
 check "load two-layer labels" 0 $?
+"$CRMKIT" load "$tmp/customers.csv" "$tmp/plain_labels.csv" "$tmp/risk.csv" -o "$tmp/store4.db" --json >"$tmp/load4.out"
+has "side files given in order" "$tmp/load4.out" '"customers":3000,"labelled":3000,"predicted":3000,"recommended":0'
+"$CRMKIT" load "$tmp/customers.csv" a b c d -o "$tmp/store5.db" 2>/dev/null
+check "a fifth file is a usage error" 64 $?
 "$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))["customers"]; r=[x["churn_risk"] for x in c]; ok=len(c)==3 and r==sorted(r,reverse=True) and all(x["record"]["plan_type"]=="prepaid" for x in c); print("ok: page sorted by risk, filtered" if ok else "FAIL: page %s" % c); sys.exit(0 if ok else 1)' "$tmp/p.json" || fails=$((fails + 1))
 check "bad filter" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/segments/0/customers?filter=nosuch=1")"
 check "bad limit" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$U/v1/segments/0/customers?limit=0")"

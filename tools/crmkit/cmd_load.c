@@ -13,7 +13,8 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit load CUSTOMERS.csv [--labels LABELS.csv] [--predictions RISK.csv]\n"
-            "       [--recommendations REC.csv] -o STORE.db [--json]\n\n"
+            "       [--recommendations REC.csv] -o STORE.db [--json]\n"
+            "       crmkit load CUSTOMERS.csv [LABELS.csv [RISK.csv [REC.csv]]] -o STORE.db\n\n"
             "Build the customer store crmkit serve --store reads: every customer's record\n"
             "(keyed by the first identifier column), segment, churn risk and recommended\n"
             "services, indexed by id and by segment. One transaction; the file is written\n"
@@ -35,6 +36,7 @@ int cmd_load(int argc, char **argv)
     crm_store_stats st;
     crm_error err;
     bool json = false;
+    int n_more = 0;
     memset(&p, 0, sizeof p);
     for (int i = 1; i < argc; i++) {
         bool miss = false;
@@ -60,6 +62,10 @@ int cmd_load(int argc, char **argv)
             return cli_usage_error(CMD, "unknown option \"%s\"", argv[i]);
         } else if (p.customers == NULL) {
             p.customers = argv[i];
+        } else if (n_more < 3) {
+            /* crmkit load customers.csv labels.csv risk.csv rec.csv: the side files in order */
+            const char **slot[3] = { &p.labels, &p.predictions, &p.recommendations };
+            *slot[n_more++] = argv[i];
         } else {
             return cli_usage_error(CMD, "too many arguments (\"%s\")", argv[i]);
         }
