@@ -23,6 +23,7 @@ build: deps
 run: build
 	./$(BUILD)/crmkit demo
 	@echo "Open crmkit-demo/report.html in a browser to see the charts (e.g. xdg-open crmkit-demo/report.html)."
+	@echo "start the server on these models: ./$(BUILD)/crmkit serve --model crmkit-demo/segments.crmk --model churn=crmkit-demo/churn.crmc --rules crmkit-demo/rules.crmr"
 
 # Every test: the release build, the same unit and CLI tests under ASan+UBSan, then each
 # parser fuzzed with libFuzzer for FUZZ_SECONDS.

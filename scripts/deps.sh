@@ -11,13 +11,13 @@ build_pkgs=(
   libsvm-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
   libjansson-dev libsqlite3-dev libpq-dev libopenmpi-dev openmpi-bin
   libcmocka-dev clang libclang-rt-14-dev libomp-14-dev python3
-  chromium
+  chromium curl protobuf-compiler python3-protobuf
 )
 # Anchors for bench/ only: never needed to build, run or test.
 bench_pkgs=(
   python3-sklearn python3-numpy python3-pandas python3-scipy python3-faiss
   python3-pyclustering python3-threadpoolctl python3-fastcluster weka elki default-jdk-headless
-  hyperfine
+  hyperfine wrk nginx-light python3-flask
 )
 
 pkgs=("${build_pkgs[@]}")

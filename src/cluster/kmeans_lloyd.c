@@ -936,6 +936,23 @@ static void block_exact(const crm_matrix *x,
     pinert[b] = s;
 }
 
+static void assign_block(const crm_matrix *x,
+                         const double *centers,
+                         int32_t k,
+                         lloyd_ws *ws,
+                         int64_t b,
+                         double *tile,
+                         int32_t *labels,
+                         double *dist)
+{
+    int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS : x->n_rows;
+    for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
+        labels[i] = -1; /* caller's buffer may be uninitialised */
+    }
+    block_pass(x, centers, k, ws, b, tile, labels);
+    block_exact(x, centers, labels, b, dist, ws->pinert);
+}
+
 crm_status crm__assign(const crm_matrix *x,
                        const double *centers,
                        int32_t k,
@@ -953,22 +970,24 @@ crm_status crm__assign(const crm_matrix *x,
     }
     nb = ws.n_blocks;
     center_norms(centers, k, x->n_cols, &ws);
-#pragma omp parallel num_threads(nt)
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
-#pragma omp for schedule(static)
+    if (nb <= 1) {
+        /* One block (a server's small request): no thread team, whose start and end cost
+         * more than the block. Same arithmetic as below. */
         for (int64_t b = 0; b < nb; b++) {
-            int64_t r1 =
-                (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS : x->n_rows;
-            for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
-                labels[i] = -1; /* caller's buffer may be uninitialised */
+            assign_block(x, centers, k, &ws, b, ws.tiles, labels, dist);
+        }
+    } else {
+#pragma omp parallel num_threads(nt)
+        {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
+#pragma omp for schedule(static)
+            for (int64_t b = 0; b < nb; b++) {
+                assign_block(x, centers, k, &ws, b, tile, labels, dist);
             }
-            block_pass(x, centers, k, &ws, b, tile, labels);
-            block_exact(x, centers, labels, b, dist, ws.pinert);
         }
     }
     if (inertia != NULL) {

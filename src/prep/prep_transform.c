@@ -248,6 +248,27 @@ void crm__prep_rows_free(crm__prep_rows *b)
     crm_free(b);
 }
 
+/* Rows [r0, r1) of the binding into dst; returns nonzero when a value was infinite. */
+static int fill_block(const crm__prep_rows *b,
+                      int64_t r0,
+                      int64_t r1,
+                      double *dst,
+                      int64_t ld,
+                      crm__prep_counts *c)
+{
+    const crm_prep *prep = b->prep;
+    int bad = 0;
+    for (int32_t f = 0; f < prep->n_features; f++) {
+        const prep_feature *pf = &prep->features[f];
+        if (pf->type == CRM_COL_NUMERIC) {
+            bad |= numeric_rows(prep, pf, &b->srcs[f], r0, r1, dst, ld, &c->missing);
+        } else {
+            categorical_rows(prep, pf, &b->srcs[f], r0, r1, dst, ld, c);
+        }
+    }
+    return bad;
+}
+
 crm_status crm__prep_rows_fill(const crm__prep_rows *b,
                                int64_t i0,
                                int64_t i1,
@@ -260,22 +281,25 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
     int64_t unseen = 0;
     int64_t missing = 0;
     int bad = 0;
-#pragma omp parallel for schedule(static) reduction(+ : unseen, missing) reduction(| : bad)
-    for (int64_t blk = 0; blk < n_blocks; blk++) {
-        int64_t r0 = i0 + blk * CRM_BLOCK_ROWS;
-        int64_t r1 = r0 + CRM_BLOCK_ROWS < i1 ? r0 + CRM_BLOCK_ROWS : i1;
-        double *dst = CRM_ROW(out, r0 - i0);
+    if (n_blocks <= 1) {
+        /* One block (a server's small request): no thread team, whose start and end cost
+         * more than the block. */
         crm__prep_counts c = { 0, 0 };
-        for (int32_t f = 0; f < prep->n_features; f++) {
-            const prep_feature *pf = &prep->features[f];
-            if (pf->type == CRM_COL_NUMERIC) {
-                bad |= numeric_rows(prep, pf, &b->srcs[f], r0, r1, dst, out->ld, &c.missing);
-            } else {
-                categorical_rows(prep, pf, &b->srcs[f], r0, r1, dst, out->ld, &c);
-            }
+        if (n_blocks == 1) {
+            bad = fill_block(b, i0, i1, CRM_ROW(out, 0), out->ld, &c);
         }
-        unseen += c.unseen;
-        missing += c.missing;
+        unseen = c.unseen;
+        missing = c.missing;
+    } else {
+#pragma omp parallel for schedule(static) reduction(+ : unseen, missing) reduction(| : bad)
+        for (int64_t blk = 0; blk < n_blocks; blk++) {
+            int64_t r0 = i0 + blk * CRM_BLOCK_ROWS;
+            int64_t r1 = r0 + CRM_BLOCK_ROWS < i1 ? r0 + CRM_BLOCK_ROWS : i1;
+            crm__prep_counts c = { 0, 0 };
+            bad |= fill_block(b, r0, r1, CRM_ROW(out, r0 - i0), out->ld, &c);
+            unseen += c.unseen;
+            missing += c.missing;
+        }
     }
     if (bad) {
         return first_infinite(b, prep->n_features, err);

@@ -250,6 +250,13 @@ static int run(const char *dir, int64_t rows, uint64_t seed, bool quiet)
     }
     if (code == CLI_EX_OK) {
         printf("\n== demo finished in %.1f s; files are in %s\n", now() - t0, dir);
+        printf(
+            "\n== serve these models (Acumos protobuf and JSON, /invocations, /v1) on port 3330:\n"
+            "   crmkit serve --model %s/segments.crmk --model churn=%s/churn.crmc --rules "
+            "%s/rules.crmr\n"
+            "   then: curl -s localhost:3330/model/artifacts/protobuf; curl -s "
+            "localhost:3330/metrics\n",
+            dir, dir, dir);
     }
     crm_twolayer_free(seg);
     crm_table_free(t);

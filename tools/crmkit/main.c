@@ -34,6 +34,8 @@ static const struct {
     { "show", cmd_show, "print a model file in readable form" },
     { "report", cmd_report, "an HTML report with charts of models (self-contained)" },
     { "drift", cmd_drift, "has the customer base moved since a model was fitted (PSI)" },
+    { "load", cmd_load, "build the customer store the server looks customers up in" },
+    { "serve", cmd_serve, "serve models over HTTP (Acumos, MLflow, JSON, lookup)" },
     { "demo", cmd_demo, "the whole pipeline on built-in data" },
 };
 
