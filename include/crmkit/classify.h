@@ -154,6 +154,8 @@ CRM_API int32_t crm_classifier_class_index(const crm_classifier *c, const char *
 CRM_API const char *crm_classifier_target(const crm_classifier *c);
 CRM_API int32_t crm_classifier_n_features(const crm_classifier *c);
 CRM_API const char *crm_classifier_feature_name(const crm_classifier *c, int32_t f);
+/** Type feature f had in training: CRM_COL_NUMERIC or CRM_COL_CATEGORICAL. */
+CRM_API crm_col_type crm_classifier_feature_type(const crm_classifier *c, int32_t f);
 /** Rows the model was trained on and seconds the fit took. */
 CRM_API int64_t crm_classifier_n_train(const crm_classifier *c);
 CRM_API double crm_classifier_fit_seconds(const crm_classifier *c);

@@ -591,6 +591,20 @@ const char *crm_classifier_feature_name(const crm_classifier *c, int32_t f)
     return f >= 0 && f < c->n_features ? c->features[f] : NULL;
 }
 
+crm_col_type crm_classifier_feature_type(const crm_classifier *c, int32_t f)
+{
+    const crm_prep *prep = c->prep_raw ? c->prep_raw : c->prep_design;
+    const char *name = crm_classifier_feature_name(c, f);
+    if (prep != NULL && name != NULL) {
+        for (int32_t i = 0; i < crm_prep_n_features(prep); i++) {
+            if (strcmp(crm_prep_feature_name(prep, i), name) == 0) {
+                return crm_prep_feature_type(prep, i);
+            }
+        }
+    }
+    return CRM_COL_NUMERIC;
+}
+
 int64_t crm_classifier_n_train(const crm_classifier *c)
 {
     return c->n_train;

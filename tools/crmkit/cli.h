@@ -36,6 +36,8 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 /* Steps of `crmkit demo` owned by the basket and prediction parts. Each reads the demo's
  * generated customers (CSV) and segment labels (CSV, id + segment) in workdir, prints its

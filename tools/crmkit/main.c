@@ -25,6 +25,8 @@ static const struct {
     { "predict", cmd_predict, "score new customers with a classifier" },
     { "evaluate", cmd_evaluate, "measure a classifier on labelled data" },
     { "show", cmd_show, "print a model file in readable form" },
+    { "load", cmd_load, "build the customer store the server looks customers up in" },
+    { "serve", cmd_serve, "serve models over HTTP (Acumos, MLflow, JSON, lookup)" },
     { "demo", cmd_demo, "the whole pipeline on built-in data" },
 };
 

@@ -1,0 +1,813 @@
+/* store.c: the customer store: built by `crmkit load` (crm_store_build), read by the server
+ * (one table keyed by customer id; the record kept as ready-made JSON). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <crmkit/alloc.h>
+
+#include "serve_internal.h"
+#include "store_internal.h"
+
+#if CRM_HAVE_SQLITE
+#include <sqlite3.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static crm_status sql_fail(crm_error *err, sqlite3 *db, const char *path, const char *what)
+{
+    crm__serve_fail(err, CRM_EIO, NULL, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+    if (err) {
+        snprintf(err->source, sizeof err->source, "%s", path);
+    }
+    return CRM_EIO;
+}
+
+/* First identifier column, else the first column. */
+static int32_t id_column(const crm_table *t)
+{
+    for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
+        if (crm_table_col_type(t, j) == CRM_COL_ID) {
+            return j;
+        }
+    }
+    return 0;
+}
+
+/* Row of each id of t in a hash table (open addressing over the id's text). */
+typedef struct id_index {
+    const crm_table *t;
+    int32_t col;
+    int64_t *slot; /* row + 1, 0 = empty */
+    uint64_t mask;
+} id_index;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static const char *cell(const crm_table *t, int64_t i, int32_t j, char *buf, int32_t size)
+{
+    return crm_table_cell_text(t, i, j, buf, size);
+}
+
+static crm_status index_build(id_index *ix, const crm_table *t, int32_t col, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    uint64_t cap = 16;
+    while (cap < (uint64_t)n * 2) {
+        cap *= 2;
+    }
+    ix->t = t;
+    ix->col = col;
+    ix->mask = cap - 1;
+    ix->slot = crm_calloc(cap, sizeof *ix->slot);
+    if (ix->slot == NULL) {
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        char a[256];
+        char b[256];
+        uint64_t h = hash_str(cell(t, i, col, a, sizeof a)) & ix->mask;
+        while (ix->slot[h] != 0) {
+            if (strcmp(cell(t, ix->slot[h] - 1, col, b, sizeof b), a) == 0) {
+                crm__serve_fail(err, CRM_EDATA, crm_table_col_name(t, col),
+                                "customer id \"%s\" appears twice (rows %lld and %lld)", a,
+                                (long long)ix->slot[h], (long long)i + 1);
+                if (err) {
+                    snprintf(err->source, sizeof err->source, "%s", crm_table_source(t));
+                    err->line = crm_table_row_line(t, i);
+                }
+                return CRM_EDATA;
+            }
+            h = (h + 1) & ix->mask;
+        }
+        ix->slot[h] = i + 1;
+    }
+    return CRM_OK;
+}
+
+static int64_t index_find(const id_index *ix, const char *id)
+{
+    uint64_t h = hash_str(id) & ix->mask;
+    while (ix->slot[h] != 0) {
+        char b[256];
+        if (strcmp(cell(ix->t, ix->slot[h] - 1, ix->col, b, sizeof b), id) == 0) {
+            return ix->slot[h] - 1;
+        }
+        h = (h + 1) & ix->mask;
+    }
+    return -1;
+}
+
+/* Per customer row: segment, risk, recommendations JSON (from the side files). */
+typedef struct side {
+    int64_t *segment; /* -1 = none */
+    double *risk;     /* NaN = none */
+    char **recs;      /* JSON array text or NULL */
+} side;
+
+static crm_status read_side(const char *path, crm_table **t, crm_error *err)
+{
+    crm_csv_options opt = crm_csv_options_default();
+    return crm_table_read_csv(path, &opt, NULL, t, err);
+}
+
+static crm_status load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out,
+                              crm_error *err)
+{
+    crm_table *t = NULL;
+    crm_status rc = read_side(path, &t, err);
+    int32_t sc;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    sc = crm_table_find_col(t, "segment");
+    if (sc < 0 || crm_table_numeric(t, sc) == NULL) {
+        crm_table_free(t);
+        crm__serve_fail(err, CRM_EDATA, "segment", "no numeric \"segment\" column");
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return CRM_EDATA;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        char buf[256];
+        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        double v = crm_table_numeric(t, sc)[i];
+        if (row >= 0 && isfinite(v)) {
+            sd->segment[row] = (int64_t)v;
+            (*n_out)++;
+        }
+    }
+    crm_table_free(t);
+    return CRM_OK;
+}
+
+static crm_status load_predictions(const char *path, const id_index *ix, side *sd,
+                                   int64_t *n_out, crm_error *err)
+{
+    crm_table *t = NULL;
+    crm_status rc = read_side(path, &t, err);
+    int32_t rcol;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    rcol = crm_table_find_col(t, "risk");
+    if (rcol < 0 || crm_table_numeric(t, rcol) == NULL) {
+        crm_table_free(t);
+        crm__serve_fail(err, CRM_EDATA, "risk",
+                        "no numeric \"risk\" column (crmkit predict --proba writes one)");
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return CRM_EDATA;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        char buf[256];
+        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        if (row >= 0) {
+            sd->risk[row] = crm_table_numeric(t, rcol)[i];
+            (*n_out)++;
+        }
+    }
+    crm_table_free(t);
+    return CRM_OK;
+}
+
+/* crmkit recommend --baskets output: customer,segment,rank,item,source,confidence,lift,because */
+static crm_status load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out,
+                            crm_error *err)
+{
+    crm_table *t = NULL;
+    crm_status rc = read_side(path, &t, err);
+    int32_t ci;
+    int32_t cc;
+    int32_t cs;
+    int32_t cb;
+    int32_t cid;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    cid = crm_table_find_col(t, "customer");
+    ci = crm_table_find_col(t, "item");
+    cc = crm_table_find_col(t, "confidence");
+    cs = crm_table_find_col(t, "source");
+    cb = crm_table_find_col(t, "because");
+    if (cid < 0 || ci < 0) {
+        crm_table_free(t);
+        crm__serve_fail(err, CRM_EDATA, NULL, "expected \"customer\" and \"item\" columns "
+                                              "(crmkit recommend --baskets output)");
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return CRM_EDATA;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t) && rc == CRM_OK; i++) {
+        char buf[256];
+        char item[256];
+        char src[64];
+        char because[512];
+        int64_t row = index_find(ix, cell(t, i, cid, buf, sizeof buf));
+        crm__sbuf b;
+        if (row < 0) {
+            continue;
+        }
+        crm__sbuf_init(&b);
+        if (sd->recs[row]) {
+            crm__sbuf_puts(&b, sd->recs[row]);
+            b.len--; /* reopen the array */
+            crm__sbuf_puts(&b, ",");
+        } else {
+            crm__sbuf_puts(&b, "[");
+            (*n_out)++;
+        }
+        crm__sbuf_puts(&b, "{\"item\":");
+        crm__sbuf_json_str(&b, cell(t, i, ci, item, sizeof item));
+        if (cs >= 0) {
+            crm__sbuf_puts(&b, ",\"source\":");
+            crm__sbuf_json_str(&b, cell(t, i, cs, src, sizeof src));
+        }
+        if (cc >= 0 && crm_table_numeric(t, cc)) {
+            crm__sbuf_puts(&b, ",\"confidence\":");
+            crm__sbuf_json_num(&b, crm_table_numeric(t, cc)[i]);
+        }
+        if (cb >= 0) {
+            crm__sbuf_puts(&b, ",\"because\":");
+            crm__sbuf_json_str(&b, cell(t, i, cb, because, sizeof because));
+        }
+        crm__sbuf_puts(&b, "}]");
+        if (!b.ok) {
+            crm__sbuf_fini(&b);
+            rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        crm_free(sd->recs[row]);
+        sd->recs[row] = b.p;
+    }
+    crm_table_free(t);
+    return rc;
+}
+
+static void record_json(const crm_table *t, int64_t i, crm__sbuf *b)
+{
+    crm__sbuf_puts(b, "{");
+    for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
+        char buf[1024];
+        crm__sbuf_puts(b, j ? "," : "");
+        crm__sbuf_json_str(b, crm_table_col_name(t, j));
+        crm__sbuf_puts(b, ":");
+        if (crm_table_col_type(t, j) == CRM_COL_NUMERIC) {
+            crm__sbuf_json_num(b, crm_table_numeric(t, j)[i]);
+        } else if (crm_table_codes(t, j)[i] < 0) {
+            crm__sbuf_puts(b, "null");
+        } else {
+            crm__sbuf_json_str(b, cell(t, i, j, buf, sizeof buf));
+        }
+    }
+    crm__sbuf_puts(b, "}");
+}
+
+static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_t idc,
+                           const side *sd, const char *tmp, crm_error *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    crm_status rc = CRM_OK;
+    crm__sbuf rec;
+    int64_t n = crm_table_n_rows(t);
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        rc = sql_fail(err, db, p->output, "cannot create the store");
+        sqlite3_close(db);
+        return rc;
+    }
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;"
+                     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+                     "CREATE TABLE columns(pos INTEGER PRIMARY KEY, name TEXT, numeric INTEGER);"
+                     "CREATE TABLE customers(id TEXT PRIMARY KEY, segment INTEGER, risk REAL,"
+                     " record TEXT NOT NULL, recommendations TEXT);"
+                     "BEGIN;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sql_fail(err, db, p->output, "cannot create the store's tables");
+    }
+    if (rc == CRM_OK &&
+        sqlite3_prepare_v2(db, "INSERT INTO columns VALUES(?,?,?)", -1, &st, NULL) == SQLITE_OK) {
+        for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
+            sqlite3_bind_int(st, 1, j);
+            sqlite3_bind_text(st, 2, crm_table_col_name(t, j), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(st, 3, crm_table_col_type(t, j) == CRM_COL_NUMERIC);
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == CRM_OK &&
+        sqlite3_prepare_v2(db, "INSERT INTO meta VALUES('id_column',?),('source',?)", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, crm_table_col_name(t, idc), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, p->customers, -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == CRM_OK && sqlite3_prepare_v2(db, "INSERT INTO customers VALUES(?,?,?,?,?)", -1, &st,
+                                           NULL) != SQLITE_OK) {
+        rc = sql_fail(err, db, p->output, "prepare");
+    }
+    crm__sbuf_init(&rec);
+    for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
+        char id[256];
+        rec.len = 0;
+        record_json(t, i, &rec);
+        if (!rec.ok) {
+            rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        sqlite3_bind_text(st, 1, cell(t, i, idc, id, sizeof id), -1, SQLITE_TRANSIENT);
+        if (sd->segment[i] >= 0) {
+            sqlite3_bind_int64(st, 2, sd->segment[i]);
+        } else {
+            sqlite3_bind_null(st, 2);
+        }
+        if (isfinite(sd->risk[i])) {
+            sqlite3_bind_double(st, 3, sd->risk[i]);
+        } else {
+            sqlite3_bind_null(st, 3);
+        }
+        sqlite3_bind_text(st, 4, rec.p, (int)rec.len, SQLITE_STATIC);
+        if (sd->recs[i]) {
+            sqlite3_bind_text(st, 5, sd->recs[i], -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(st, 5);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = sql_fail(err, db, p->output, "insert");
+        }
+        sqlite3_reset(st);
+    }
+    crm__sbuf_fini(&rec);
+    sqlite3_finalize(st);
+    if (rc == CRM_OK &&
+        sqlite3_exec(db,
+                     "CREATE INDEX customers_segment ON customers(segment, id);"
+                     "COMMIT; ANALYZE;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sql_fail(err, db, p->output, "cannot finish the store");
+    }
+    if (sqlite3_close(db) != SQLITE_OK && rc == CRM_OK) {
+        rc = crm__serve_fail(err, CRM_EIO, NULL, "cannot close the store");
+    }
+    return rc;
+}
+
+crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, crm_error *err)
+{
+    crm_csv_options opt = crm_csv_options_default();
+    crm_table *t = NULL;
+    id_index ix = { 0 };
+    side sd = { 0 };
+    crm_status rc;
+    int64_t n;
+    int32_t idc;
+    char tmp[4200];
+    double t0 = now_s();
+    memset(stats, 0, sizeof *stats);
+    if (p->customers == NULL || p->output == NULL) {
+        return crm__serve_fail(err, CRM_EINVAL, NULL, "a customers file and an output are needed");
+    }
+    rc = crm_table_read_csv(p->customers, &opt, NULL, &t, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    n = crm_table_n_rows(t);
+    idc = id_column(t);
+    rc = index_build(&ix, t, idc, err);
+    if (rc == CRM_OK) {
+        sd.segment = crm_mallocarray((size_t)n, sizeof *sd.segment);
+        sd.risk = crm_mallocarray((size_t)n, sizeof *sd.risk);
+        sd.recs = crm_calloc((size_t)n, sizeof *sd.recs);
+        if (sd.segment == NULL || sd.risk == NULL || sd.recs == NULL) {
+            rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
+        sd.segment[i] = -1;
+        sd.risk[i] = NAN;
+    }
+    if (rc == CRM_OK && p->labels) {
+        rc = load_labels(p->labels, &ix, &sd, &stats->n_labelled, err);
+    }
+    if (rc == CRM_OK && p->predictions) {
+        rc = load_predictions(p->predictions, &ix, &sd, &stats->n_predicted, err);
+    }
+    if (rc == CRM_OK && p->recommendations) {
+        rc = load_recs(p->recommendations, &ix, &sd, &stats->n_recommended, err);
+    }
+    if (rc == CRM_OK) {
+        snprintf(tmp, sizeof tmp, "%s.tmp%ld", p->output, (long)getpid());
+        (void)unlink(tmp);
+        rc = write_db(p, t, idc, &sd, tmp, err);
+        if (rc == CRM_OK && rename(tmp, p->output) != 0) {
+            rc = crm__serve_fail(err, CRM_EIO, NULL, "cannot rename %s: %s", tmp, strerror(errno));
+        }
+        if (rc != CRM_OK) {
+            (void)unlink(tmp);
+        }
+    }
+    stats->n_customers = n;
+    stats->seconds = now_s() - t0;
+    for (int64_t i = 0; sd.recs && i < n; i++) {
+        crm_free(sd.recs[i]);
+    }
+    crm_free(sd.recs);
+    crm_free(sd.segment);
+    crm_free(sd.risk);
+    crm_free(ix.slot);
+    crm_table_free(t);
+    return rc;
+}
+
+/* ---- reading, for the server ---- */
+
+struct crm__store {
+    char *path;
+    pthread_mutex_t mu;
+    sqlite3 **pool; /* idle connections */
+    int n_pool;
+    int cap_pool;
+    char **columns;
+    int *numeric;
+    int n_columns;
+};
+
+static sqlite3 *conn_get(crm__store *s)
+{
+    sqlite3 *db = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->n_pool > 0) {
+        db = s->pool[--s->n_pool];
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (db == NULL &&
+        sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void conn_put(crm__store *s, sqlite3 *db)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->n_pool < s->cap_pool) {
+        s->pool[s->n_pool++] = db;
+        db = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    sqlite3_close(db);
+}
+
+crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
+{
+    crm__store *s = crm_calloc(1, sizeof *s);
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    if (s == NULL) {
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    s->path = crm_strdup(path);
+    s->cap_pool = 256;
+    s->pool = crm_calloc((size_t)s->cap_pool, sizeof *s->pool);
+    pthread_mutex_init(&s->mu, NULL);
+    if (access(path, R_OK) != 0) {
+        crm__store_free(s);
+        crm__serve_fail(err, CRM_ENOTFOUND, NULL, "cannot open the store: %s", strerror(errno));
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return CRM_ENOTFOUND;
+    }
+    db = conn_get(s);
+    if (db == NULL || sqlite3_prepare_v2(db, "SELECT name, numeric FROM columns ORDER BY pos",
+                                         -1, &st, NULL) != SQLITE_OK) {
+        crm_status rc = sql_fail(err, db, path, "not a crmkit store");
+        sqlite3_close(db);
+        crm__store_free(s);
+        return rc;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char **c = crm_realloc(s->columns, (size_t)(s->n_columns + 1) * sizeof *c);
+        int *nu = crm_realloc(s->numeric, (size_t)(s->n_columns + 1) * sizeof *nu);
+        if (c) {
+            s->columns = c;
+        }
+        if (nu) {
+            s->numeric = nu;
+        }
+        if (c == NULL || nu == NULL) {
+            break;
+        }
+        s->columns[s->n_columns] = crm_strdup((const char *)sqlite3_column_text(st, 0));
+        s->numeric[s->n_columns] = sqlite3_column_int(st, 1);
+        s->n_columns++;
+    }
+    sqlite3_finalize(st);
+    conn_put(s, db);
+    *out = s;
+    return CRM_OK;
+}
+
+void crm__store_free(crm__store *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    for (int i = 0; i < s->n_pool; i++) {
+        sqlite3_close(s->pool[i]);
+    }
+    for (int i = 0; i < s->n_columns; i++) {
+        crm_free(s->columns[i]);
+    }
+    crm_free(s->columns);
+    crm_free(s->numeric);
+    crm_free(s->pool);
+    crm_free(s->path);
+    pthread_mutex_destroy(&s->mu);
+    crm_free(s);
+}
+
+static void customer_json(sqlite3_stmt *st, crm__sbuf *b, const crm__store_names *names)
+{
+    const char *recs = (const char *)sqlite3_column_text(st, 4);
+    crm__sbuf_puts(b, "{\"id\":");
+    crm__sbuf_json_str(b, (const char *)sqlite3_column_text(st, 0));
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+        crm__sbuf_puts(b, ",\"segment\":null");
+    } else {
+        int64_t seg = sqlite3_column_int64(st, 1);
+        crm__sbuf_printf(b, ",\"segment\":{\"id\":%lld,\"name\":", (long long)seg);
+        if (names && names->fn && names->fn(names->ud, seg) != NULL) {
+            crm__sbuf_json_str(b, names->fn(names->ud, seg));
+        } else {
+            crm__sbuf_puts(b, "null");
+        }
+        crm__sbuf_puts(b, "}");
+    }
+    crm__sbuf_puts(b, ",\"churn_risk\":");
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+        crm__sbuf_puts(b, "null");
+    } else {
+        crm__sbuf_json_num(b, sqlite3_column_double(st, 2));
+    }
+    crm__sbuf_puts(b, ",\"recommendations\":");
+    crm__sbuf_puts(b, recs ? recs : "[]");
+    crm__sbuf_puts(b, ",\"record\":");
+    crm__sbuf_puts(b, (const char *)sqlite3_column_text(st, 3));
+    crm__sbuf_puts(b, "}");
+}
+
+crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_names *names,
+                               char **out, crm_error *err)
+{
+    sqlite3 *db = conn_get(s);
+    sqlite3_stmt *st = NULL;
+    crm_status rc = CRM_OK;
+    crm__sbuf b;
+    *out = NULL;
+    if (db == NULL) {
+        return crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
+    }
+    if (sqlite3_prepare_v3(db,
+                           "SELECT id, segment, risk, record, recommendations FROM customers "
+                           "WHERE id = ?",
+                           -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        rc = sql_fail(err, db, s->path, "query");
+        conn_put(s, db);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    crm__sbuf_init(&b);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        customer_json(st, &b, names);
+    } else {
+        rc = crm__serve_fail(err, CRM_ENOTFOUND, NULL, "no customer \"%s\"", id);
+    }
+    sqlite3_finalize(st);
+    conn_put(s, db);
+    if (rc == CRM_OK && !b.ok) {
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    if (rc != CRM_OK) {
+        crm__sbuf_fini(&b);
+        return rc;
+    }
+    *out = b.p;
+    return CRM_OK;
+}
+
+static int find_column(const crm__store *s, const char *name)
+{
+    for (int i = 0; i < s->n_columns; i++) {
+        if (strcmp(s->columns[i], name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* sort: id, risk, -risk, or a column name (prefix '-' = descending). filter: COL=V, COL<V,
+ * COL>V (V a number for numeric columns, text otherwise), or risk>V / risk<V. */
+crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, int64_t limit,
+                              const char *sort, const char *filter,
+                              const crm__store_names *names, char **out, crm_error *err)
+{
+    char sql[1024];
+    char order[256] = "id";
+    char where[256] = "";
+    char sort_col[128] = "";
+    char filter_col[128] = "";
+    char fval[256] = "";
+    int filter_numeric = 1;
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    crm_status rc = CRM_OK;
+    crm__sbuf b;
+    int64_t total = 0;
+    *out = NULL;
+    crm__sbuf_init(&b);
+    if (sort && *sort) {
+        int desc = sort[0] == '-';
+        const char *name = sort + desc;
+        if (strcmp(name, "id") == 0 || strcmp(name, "risk") == 0) {
+            snprintf(order, sizeof order, "%s %s, id", name, desc ? "DESC" : "ASC");
+        } else if (find_column(s, name) >= 0 && strlen(name) < sizeof sort_col) {
+            snprintf(order, sizeof order, "json_extract(record, '$.\"' || ?3 || '\"') %s, id",
+                     desc ? "DESC" : "ASC");
+            snprintf(sort_col, sizeof sort_col, "%s", name);
+        } else {
+            return crm__serve_fail(err, CRM_EDATA, "sort",
+                                   "cannot sort by \"%s\": no such column", name);
+        }
+    }
+    if (filter && *filter) {
+        const char *p = strpbrk(filter, "=<>");
+        size_t n = p ? (size_t)(p - filter) : 0;
+        char op;
+        if (p == NULL || n == 0 || n >= sizeof filter_col || strlen(p + 1) >= sizeof fval) {
+            return crm__serve_fail(err, CRM_EDATA, "filter",
+                                   "filter must be COLUMN=VALUE, COLUMN<VALUE or COLUMN>VALUE");
+        }
+        memcpy(filter_col, filter, n);
+        filter_col[n] = '\0';
+        op = *p;
+        snprintf(fval, sizeof fval, "%s", p + 1);
+        if (strcmp(filter_col, "risk") == 0) {
+            snprintf(where, sizeof where, " AND risk %c ?4", op);
+        } else {
+            int c = find_column(s, filter_col);
+            if (c < 0) {
+                return crm__serve_fail(err, CRM_EDATA, "filter",
+                                       "cannot filter on \"%s\": no such column", filter_col);
+            }
+            snprintf(where, sizeof where,
+                     " AND json_extract(record, '$.\"' || ?5 || '\"') %c ?4", op);
+            filter_numeric = s->numeric[c];
+        }
+    }
+    db = conn_get(s);
+    if (db == NULL) {
+        return crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
+    }
+    for (int pass = 0; pass < 2 && rc == CRM_OK; pass++) {
+        if (pass == 0) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE segment = ?1%s",
+                     where);
+        } else {
+            snprintf(sql, sizeof sql,
+                     "SELECT id, segment, risk, record, recommendations FROM customers "
+                     "WHERE segment = ?1%s ORDER BY %s LIMIT ?2 OFFSET ?6",
+                     where, order);
+        }
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = sql_fail(err, db, s->path, "query");
+            break;
+        }
+        /* Parameters a statement lacks give SQLITE_RANGE, which is harmless here. */
+        sqlite3_bind_int64(st, 1, segment);
+        sqlite3_bind_int64(st, 2, limit);
+        sqlite3_bind_int64(st, 6, offset);
+        if (sort_col[0]) {
+            sqlite3_bind_text(st, 3, sort_col, -1, SQLITE_TRANSIENT);
+        }
+        if (filter_col[0]) {
+            char *end;
+            double v = strtod(fval, &end);
+            sqlite3_bind_text(st, 5, filter_col, -1, SQLITE_TRANSIENT);
+            if (filter_numeric && fval[0] != '\0' && *end == '\0') {
+                sqlite3_bind_double(st, 4, v);
+            } else {
+                sqlite3_bind_text(st, 4, fval, -1, SQLITE_TRANSIENT);
+            }
+        }
+        if (pass == 0) {
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                total = sqlite3_column_int64(st, 0);
+            }
+        } else {
+            int first = 1;
+            crm__sbuf_printf(&b,
+                             "{\"segment\":%lld,\"total\":%lld,\"offset\":%lld,\"limit\":%lld,"
+                             "\"customers\":[",
+                             (long long)segment, (long long)total, (long long)offset,
+                             (long long)limit);
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                crm__sbuf_puts(&b, first ? "" : ",");
+                first = 0;
+                customer_json(st, &b, names);
+            }
+            crm__sbuf_puts(&b, "]}");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    conn_put(s, db);
+    if (rc == CRM_OK && !b.ok) {
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    if (rc != CRM_OK) {
+        crm__sbuf_fini(&b);
+        return rc;
+    }
+    *out = b.p;
+    return CRM_OK;
+}
+
+#else
+
+crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, crm_error *err)
+{
+    (void)p;
+    memset(stats, 0, sizeof *stats);
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL,
+                           "the customer store needs SQLite, which this build lacks");
+}
+
+crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
+{
+    (void)path;
+    *out = NULL;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL,
+                           "the customer store needs SQLite, which this build lacks");
+}
+
+void crm__store_free(crm__store *s)
+{
+    (void)s;
+}
+
+crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_names *names,
+                               char **out, crm_error *err)
+{
+    (void)s;
+    (void)id;
+    (void)names;
+    *out = NULL;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
+}
+
+crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, int64_t limit,
+                              const char *sort, const char *filter,
+                              const crm__store_names *names, char **out, crm_error *err)
+{
+    (void)s;
+    (void)segment;
+    (void)offset;
+    (void)limit;
+    (void)sort;
+    (void)filter;
+    (void)names;
+    *out = NULL;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
+}
+
+#endif

@@ -1,0 +1,25 @@
+/* store_internal.h: the server's read side of the customer store (src/serve only). */
+#ifndef CRM_STORE_INTERNAL_H
+#define CRM_STORE_INTERNAL_H
+#include <stdint.h>
+
+#include <crmkit/status.h>
+
+typedef struct crm__store crm__store;
+
+/* Segment names for answers: fn returns the name of segment id, or NULL. */
+typedef struct crm__store_names {
+    const char *(*fn)(void *ud, int64_t segment);
+    void *ud;
+} crm__store_names;
+
+crm_status crm__store_open(const char *path, crm__store **out, crm_error *err);
+void crm__store_free(crm__store *s);
+/* JSON of one customer in *out (crm_free). CRM_ENOTFOUND when there is no such id. */
+crm_status crm__store_customer(crm__store *s, const char *id, const crm__store_names *names,
+                               char **out, crm_error *err);
+/* A page of a segment's customers as JSON in *out. */
+crm_status crm__store_segment(crm__store *s, int64_t segment, int64_t offset, int64_t limit,
+                              const char *sort, const char *filter,
+                              const crm__store_names *names, char **out, crm_error *err);
+#endif
