@@ -73,6 +73,7 @@ struct crm_server {
     slot slots[CRM_SERVER_MAX_MODELS];
     int n_slots;
     atomic_int ready;
+    atomic_int stopping; /* answers close their connection */
     atomic_llong inflight;
     metrics mx;
     FILE *access;
@@ -150,6 +151,7 @@ static void swap_in(slot *sl, crm_serve_model *m)
 /* ---- requests ---- */
 
 typedef struct req {
+    crm_server *srv;
     crm__sbuf body;
     int too_big;
     int route;
@@ -171,6 +173,9 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, req *r, int status, co
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (status == 401) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    }
+    if (atomic_load(&r->srv->stopping)) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     r->status = status;
     r->resp_bytes = len;
@@ -915,6 +920,9 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime_of(path));
+    if (atomic_load(&s->stopping)) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     r->status = 200;
     r->resp_bytes = (size_t)st.st_size;
     ret = MHD_queue_response(c, 200, resp);
@@ -1050,6 +1058,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         crm__sbuf_init(&r->body);
         r->t0 = now_mono();
         r->route = R_OTHER;
+        r->srv = s;
         *con_cls = r;
         atomic_fetch_add(&s->inflight, 1);
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -1385,7 +1394,15 @@ void crm_server_stop(crm_server *s)
     if (s == NULL || s->d == NULL) {
         return;
     }
-    (void)MHD_quiesce_daemon(s->d); /* no new connections; the listening socket stays ours */
+    atomic_store(&s->stopping, 1);
+    {
+        /* No new connections: the listening socket is handed back to us and closed, so
+         * clients are refused at once instead of waiting in the backlog. */
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET) {
+            close(fd);
+        }
+    }
     t0 = now_mono();
     slog(s, "stopping: draining %lld requests", (long long)atomic_load(&s->inflight));
     while (atomic_load(&s->inflight) > 0 && now_mono() - t0 < (double)s->p.drain_s) {
