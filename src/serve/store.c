@@ -12,6 +12,7 @@
 #include <crmkit/alloc.h>
 
 #include "serve_internal.h"
+#include "dash_internal.h"
 #include "store_internal.h"
 
 #if CRM_HAVE_SQLITE
@@ -365,6 +366,9 @@ static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_
     }
     crm__sbuf_fini(&rec);
     sqlite3_finalize(st);
+    if (rc == CRM_OK) {
+        rc = crm__dash_store_write(db, t, idc, sd->segment, sd->risk, err);
+    }
     if (rc == CRM_OK &&
         sqlite3_exec(db,
                      "CREATE INDEX customers_segment ON customers(segment, id);"
@@ -535,6 +539,31 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
     conn_put(s, db);
     *out = s;
     return CRM_OK;
+}
+
+sqlite3 *crm__store_conn(crm__store *s)
+{
+    return conn_get(s);
+}
+
+void crm__store_conn_release(crm__store *s, sqlite3 *db)
+{
+    conn_put(s, db);
+}
+
+int crm__store_n_columns(const crm__store *s)
+{
+    return s->n_columns;
+}
+
+const char *crm__store_column(const crm__store *s, int j)
+{
+    return s->columns[j];
+}
+
+int crm__store_column_numeric(const crm__store *s, int j)
+{
+    return s->numeric[j];
 }
 
 void crm__store_free(crm__store *s)

@@ -16,6 +16,7 @@ const PAGE = 50;
 const state = { overview: null, segment: null, filters: [], sort: null, desc: false, offset: 0,
                 total: 0, columns: [] };
 const charts = {};
+window.crmkitCharts = charts; // for the end-to-end test's real clicks on chart elements
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 const pct = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 });
@@ -160,6 +161,7 @@ function selectSegment(id) {
 
 function query(withPage) {
   const q = new URLSearchParams();
+  q.set('segment', state.segment === null ? 'all' : state.segment);
   if (withPage) {
     q.set('offset', state.offset);
     q.set('limit', PAGE);
@@ -169,13 +171,12 @@ function query(withPage) {
   return q.toString();
 }
 
-function segPath() { return state.segment === null ? 'all' : encodeURIComponent(state.segment); }
 
 async function loadCustomers() {
   $('drill-segment').textContent = state.segment === null ? '(all)' : `in ${segName(state.segment)}`;
-  $('export').href = `/v1/segments/${segPath()}/customers.csv?${query(false)}`;
+  $('export').href = `/v1/dashboard/customers.csv?${query(false)}`;
   try {
-    const page = await api(`/v1/segments/${segPath()}/customers?${query(true)}`);
+    const page = await api(`/v1/dashboard/customers?${query(true)}`);
     state.total = page.total;
     state.columns = page.columns;
     drawTable(page);
@@ -301,15 +302,38 @@ function drawFilterList() {
 
 // ---- customer view ----
 
+// Where the risk stands among all customers, from the store's percentiles.
+function riskText(p) {
+  if (p === null || p === undefined) return 'not scored';
+  const q = state.overview.store && state.overview.store.risk_quantiles;
+  let text = pct.format(p);
+  if (q) {
+    let below = 0;
+    while (below < 100 && q[below + 1] <= p) below++;
+    text += `, riskier than about ${below}% of customers`;
+  }
+  return text;
+}
+
+// The model features where this customer stands furthest from the average (|z| largest).
+function why(record) {
+  const seg = state.overview.segmentation;
+  if (!seg) return [];
+  return seg.features.map((f, i) => {
+    const v = Number(record[f]);
+    const sd = seg.population.sd[i];
+    return { feature: f, value: v, z: sd > 0 ? (v - seg.population.mean[i]) / sd : 0 };
+  }).filter((w) => Number.isFinite(w.z) && record[w.feature] !== null && record[w.feature] !== undefined)
+    .sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, 4);
+}
+
 async function openCustomer(id) {
   try {
     const c = await api(`/v1/customers/${encodeURIComponent(id)}`);
     $('customer').hidden = false;
     $('cust-id').textContent = c.id;
-    $('cust-segment').textContent = c.segment ? `${c.segment.name} (segment ${c.segment.id})` : 'not segmented';
-    $('cust-risk').textContent = c.risk
-      ? `${pct.format(c.risk.probability)}, riskier than ${pct.format(c.risk.percentile / 100)} of customers`
-      : 'not scored';
+    $('cust-segment').textContent = c.segment ? `${c.segment.name || c.segment.id} (segment ${c.segment.id})` : 'not segmented';
+    $('cust-risk').textContent = riskText(c.churn_risk);
     const list = (ulId, items, text) => {
       const ul = $(ulId);
       ul.replaceChildren();
@@ -325,9 +349,11 @@ async function openCustomer(id) {
         ul.append(li);
       }
     };
-    list('cust-why', c.why, (w) => `${w.feature} = ${fmt.format(w.value)} (${w.z >= 0 ? '+' : ''}${fmt.format(w.z)} sd from the average)`);
-    list('cust-services', c.services, (s) => s);
-    list('cust-offers', c.offers, (o) => `${o.item} — ${pct.format(o.confidence)} of similar customers have it (rule: ${o.rule})`);
+    list('cust-why', why(c.record), (w) => `${w.feature} = ${fmt.format(w.value)} (${w.z >= 0 ? '+' : ''}${fmt.format(w.z)} sd from the average customer)`);
+    list('cust-services', c.record.services ? String(c.record.services).split(/[;|]/) : [], (s) => s);
+    list('cust-offers', c.recommendations, (o) => (o.source === 'rule'
+      ? `${o.item} — ${pct.format(o.confidence)} of customers with ${String(o.because).split(';').join(' + ')} have it`
+      : `${o.item} — popular in this segment`));
     const tb = $('cust-record').tBodies[0];
     tb.replaceChildren();
     for (const [k, v] of Object.entries(c.record)) {
@@ -399,6 +425,19 @@ function drawTransitions() {
 
 // ---- start ----
 
+// The store's counts and mean risk per segment replace the training sizes where it has them.
+function mergeStoreSegments(o) {
+  const stored = o.segmentation.store_segments;
+  if (!stored) return;
+  const total = stored.reduce((a, s) => a + s.size, 0);
+  for (const s of o.segmentation.segments) {
+    const st = stored.find((x) => x.id === s.id);
+    s.size = st ? st.size : 0;
+    s.share = total > 0 ? s.size / total : 0;
+    s.mean_risk = st ? st.mean_risk : null;
+  }
+}
+
 function wireChartClicks() {
   const bySeries = (p) => (p.data && p.data.id !== undefined ? p.data.id
     : p.seriesId && p.seriesId.startsWith('seg-') ? Number(p.seriesId.slice(4)) : undefined);
@@ -417,7 +456,12 @@ async function start() {
     status(`The dashboard needs a segmentation model and a customer store: ${e.message}`);
     return;
   }
-  $('model-name').textContent = state.overview.segmentation.model;
+  if (!state.overview.segmentation || !state.overview.store) {
+    status('The dashboard needs a segmentation model (--model) and a customer store (--store).');
+    return;
+  }
+  mergeStoreSegments(state.overview);
+  $('model-name').textContent = `model: ${state.overview.segmentation.model}`;
   setupFilters();
   drawOverview();
   wireChartClicks();

@@ -1,0 +1,838 @@
+/* dash.c: the data behind the dashboard: the typed copy of the customers that `crmkit load`
+ * writes for it, the overview's aggregates, and filtered, sorted pages and CSV exports. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+
+#include "dash_internal.h"
+
+#if CRM_HAVE_SQLITE
+#include <sqlite3.h>
+
+static crm_status sql_err(crm_error *err, sqlite3 *db, const char *what)
+{
+    return crm__serve_fail(err, CRM_EIO, NULL, "%s: %s", what,
+                           db ? sqlite3_errmsg(db) : "no database");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- writing, at load time ---- */
+
+static crm_status write_meta(sqlite3 *db, const char *key, const char *value, crm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    crm_status rc = CRM_OK;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?,?)", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE) {
+        rc = sql_err(err, db, "cannot write the dashboard's aggregates");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Size and mean risk per segment, and the 101 percentiles of the risk (nearest rank). */
+static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segment,
+                                   const double *risk, crm_error *err)
+{
+    int64_t k = 0;
+    int64_t n_risk = 0;
+    int64_t *size;
+    double *sum;
+    int64_t *n_scored;
+    double *sorted;
+    crm__sbuf b;
+    crm_status rc;
+    for (int64_t i = 0; i < n; i++) {
+        k = segment[i] >= k ? segment[i] + 1 : k;
+        n_risk += isfinite(risk[i]) != 0;
+    }
+    size = crm_calloc((size_t)k + 1, sizeof *size);
+    sum = crm_calloc((size_t)k + 1, sizeof *sum);
+    n_scored = crm_calloc((size_t)k + 1, sizeof *n_scored);
+    sorted = crm_mallocarray((size_t)n_risk + 1, sizeof *sorted);
+    if (size == NULL || sum == NULL || n_scored == NULL || sorted == NULL) {
+        crm_free(size);
+        crm_free(sum);
+        crm_free(n_scored);
+        crm_free(sorted);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    n_risk = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (segment[i] >= 0) {
+            size[segment[i]]++;
+            if (isfinite(risk[i])) {
+                sum[segment[i]] += risk[i];
+                n_scored[segment[i]]++;
+            }
+        }
+        if (isfinite(risk[i])) {
+            sorted[n_risk++] = risk[i];
+        }
+    }
+    crm__sbuf_init(&b);
+    crm__sbuf_puts(&b, "[");
+    for (int64_t s = 0; s < k; s++) {
+        crm__sbuf_printf(&b, "%s{\"id\":%lld,\"size\":%lld,\"mean_risk\":", s ? "," : "",
+                         (long long)s, (long long)size[s]);
+        if (n_scored[s] > 0) {
+            crm__sbuf_json_num(&b, sum[s] / (double)n_scored[s]);
+        } else {
+            crm__sbuf_puts(&b, "null");
+        }
+        crm__sbuf_puts(&b, "}");
+    }
+    crm__sbuf_puts(&b, "]");
+    rc = b.ok ? write_meta(db, "dash_segments", b.p, err)
+              : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    b.len = 0;
+    if (rc == CRM_OK && n_risk > 0) {
+        qsort(sorted, (size_t)n_risk, sizeof *sorted, cmp_double);
+        crm__sbuf_puts(&b, "[");
+        for (int q = 0; q <= 100; q++) {
+            int64_t at = (int64_t)((double)(n_risk - 1) * q / 100.0 + 0.5);
+            crm__sbuf_puts(&b, q ? "," : "");
+            crm__sbuf_json_num(&b, sorted[at]);
+        }
+        crm__sbuf_puts(&b, "]");
+        rc = b.ok ? write_meta(db, "dash_risk_q", b.p, err)
+                  : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    crm__sbuf_fini(&b);
+    crm_free(size);
+    crm_free(sum);
+    crm_free(n_scored);
+    crm_free(sorted);
+    return rc;
+}
+
+crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
+                                 const int64_t *segment, const double *risk, crm_error *err)
+{
+    int32_t nc = crm_table_n_cols(t);
+    int64_t n = crm_table_n_rows(t);
+    crm__sbuf sql;
+    sqlite3_stmt *st = NULL;
+    crm_status rc = CRM_OK;
+    crm__sbuf_init(&sql);
+    crm__sbuf_puts(&sql, "CREATE TABLE data(id TEXT NOT NULL, segment INTEGER, risk REAL");
+    for (int32_t j = 0; j < nc; j++) {
+        crm__sbuf_printf(&sql, ", c%d %s", (int)j,
+                         crm_table_col_type(t, j) == CRM_COL_NUMERIC ? "REAL" : "TEXT");
+    }
+    crm__sbuf_puts(&sql, ")");
+    if (!sql.ok) {
+        crm__sbuf_fini(&sql);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    if (sqlite3_exec(db, sql.p, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sql_err(err, db, "cannot create the dashboard's table");
+    }
+    sql.len = 0;
+    crm__sbuf_puts(&sql, "INSERT INTO data VALUES(?,?,?");
+    for (int32_t j = 0; j < nc; j++) {
+        crm__sbuf_puts(&sql, ",?");
+    }
+    crm__sbuf_puts(&sql, ")");
+    if (rc == CRM_OK && (!sql.ok || sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK)) {
+        rc = sql_err(err, db, "cannot fill the dashboard's table");
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
+        const int32_t *idc = crm_table_codes(t, id_col);
+        char buf[64];
+        if (idc != NULL) {
+            sqlite3_bind_text(st, 1, crm_table_level(t, id_col, idc[i]), -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_text(st, 1, crm_table_cell_text(t, i, id_col, buf, sizeof buf), -1,
+                              SQLITE_TRANSIENT);
+        }
+        if (segment[i] >= 0) {
+            sqlite3_bind_int64(st, 2, segment[i]);
+        } else {
+            sqlite3_bind_null(st, 2);
+        }
+        if (isfinite(risk[i])) {
+            sqlite3_bind_double(st, 3, risk[i]);
+        } else {
+            sqlite3_bind_null(st, 3);
+        }
+        for (int32_t j = 0; j < nc; j++) {
+            const double *num = crm_table_numeric(t, j);
+            if (num != NULL) {
+                if (isfinite(num[i])) {
+                    sqlite3_bind_double(st, 4 + j, num[i]);
+                } else {
+                    sqlite3_bind_null(st, 4 + j);
+                }
+            } else {
+                int32_t code = crm_table_codes(t, j)[i];
+                if (code >= 0) {
+                    sqlite3_bind_text(st, 4 + j, crm_table_level(t, j, code), -1, SQLITE_STATIC);
+                } else {
+                    sqlite3_bind_null(st, 4 + j);
+                }
+            }
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = sql_err(err, db, "cannot fill the dashboard's table");
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    crm__sbuf_fini(&sql);
+    if (rc == CRM_OK &&
+        sqlite3_exec(db, "CREATE INDEX data_segment ON data(segment)", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        rc = sql_err(err, db, "cannot index the dashboard's table");
+    }
+    if (rc == CRM_OK) {
+        rc = write_aggregates(db, n, segment, risk, err);
+    }
+    return rc;
+}
+
+/* ---- reading, for the server ---- */
+
+static char *meta_value(sqlite3 *db, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+        v = crm_strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int64_t count_rows(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT max(rowid) FROM data", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void overview_segmentation(crm__sbuf *b, const crm_serve_model *m, const char *sizes)
+{
+    const crm_profile *pr = crm_segmenter_profile(m->seg);
+    int32_t k = crm_profile_k(pr);
+    int32_t nf = crm_profile_n_features(pr);
+    int first = 1;
+    crm__sbuf_puts(b, "{\"model\":");
+    crm__sbuf_json_str(b, m->name);
+    crm__sbuf_printf(b, ",\"k\":%d,\"features\":[", (int)k);
+    for (int32_t f = 0; f < nf; f++) {
+        if (!crm_profile_is_categorical(pr, f)) {
+            crm__sbuf_puts(b, first ? "" : ",");
+            crm__sbuf_json_str(b, crm_profile_feature(pr, f));
+            first = 0;
+        }
+    }
+    crm__sbuf_puts(b, "],\"population\":{\"mean\":[");
+    for (int pass = 0; pass < 2; pass++) {
+        first = 1;
+        for (int32_t f = 0; f < nf; f++) {
+            if (!crm_profile_is_categorical(pr, f)) {
+                crm__sbuf_puts(b, first ? "" : ",");
+                crm__sbuf_json_num(b, pass == 0 ? crm_profile_pop_mean(pr, f)
+                                                : crm_profile_pop_sd(pr, f));
+                first = 0;
+            }
+        }
+        crm__sbuf_puts(b, pass == 0 ? "],\"sd\":[" : "]},\"segments\":[");
+    }
+    for (int32_t s = 0; s < k; s++) {
+        crm__sbuf_printf(b, "%s{\"id\":%d,\"name\":", s ? "," : "", (int)s);
+        crm__sbuf_json_str(b, crm_profile_name(pr, s));
+        crm__sbuf_printf(b, ",\"size\":%lld,\"share\":", (long long)crm_profile_size(pr, s));
+        crm__sbuf_json_num(b, crm_profile_share(pr, s));
+        crm__sbuf_puts(b, ",\"mean_risk\":null,\"profile\":[");
+        first = 1;
+        for (int32_t f = 0; f < nf; f++) {
+            if (!crm_profile_is_categorical(pr, f)) {
+                crm__sbuf_puts(b, first ? "" : ",");
+                crm__sbuf_json_num(b, crm_profile_std_diff(pr, s, f));
+                first = 0;
+            }
+        }
+        crm__sbuf_puts(b, "]}");
+    }
+    crm__sbuf_puts(b, "],\"store_segments\":");
+    crm__sbuf_puts(b, sizes ? sizes : "null");
+    crm__sbuf_puts(b, ",\"tree\":null}");
+}
+
+static void overview_baskets(crm__sbuf *b, const crm_rules *r)
+{
+    int32_t n_items = crm_rules_n_items(r);
+    int32_t n_sets = crm_rules_n_sets(r);
+    int64_t n_tx = 0;
+    int64_t *count = crm_calloc((size_t)n_items + 1, sizeof *count);
+    int32_t *order = crm_mallocarray((size_t)n_items + 1, sizeof *order);
+    int first = 1;
+    if (count == NULL || order == NULL) {
+        crm_free(count);
+        crm_free(order);
+        crm__sbuf_puts(b, "null");
+        return;
+    }
+    for (int32_t s = 0; s < n_sets; s++) {
+        n_tx += crm_rules_set_n_transactions(r, s);
+        for (int32_t i = 0; i < n_items; i++) {
+            count[i] += crm_rules_set_item_count(r, s, i);
+        }
+    }
+    for (int32_t i = 0; i < n_items; i++) {
+        order[i] = i;
+    }
+    /* the 15 most frequent items, ties by name (a partial selection sort: n_items is small) */
+    crm__sbuf_puts(b, "{\"items\":[");
+    for (int32_t i = 0; i < n_items && i < 15; i++) {
+        int32_t best = i;
+        for (int32_t j = i + 1; j < n_items; j++) {
+            int64_t cj = count[order[j]];
+            int64_t cb = count[order[best]];
+            if (cj > cb || (cj == cb && strcmp(crm_rules_item_name(r, order[j]),
+                                               crm_rules_item_name(r, order[best])) < 0)) {
+                best = j;
+            }
+        }
+        int32_t tmp = order[i];
+        order[i] = order[best];
+        order[best] = tmp;
+        crm__sbuf_puts(b, i ? ",{\"item\":" : "{\"item\":");
+        crm__sbuf_json_str(b, crm_rules_item_name(r, order[i]));
+        crm__sbuf_puts(b, ",\"support\":");
+        crm__sbuf_json_num(b, n_tx > 0 ? (double)count[order[i]] / (double)n_tx : 0.0);
+        crm__sbuf_puts(b, "}");
+    }
+    crm__sbuf_puts(b, "],\"rules\":[");
+    for (int32_t s = 0; s < n_sets; s++) {
+        int64_t nr = crm_rules_n_rules(r, s);
+        for (int64_t i = 0; i < nr && i < 10; i++) {
+            crm_rule rule;
+            if (crm_rules_rule(r, s, i, &rule, NULL) != CRM_OK) {
+                break;
+            }
+            crm__sbuf_puts(b, first ? "{\"segment\":" : ",{\"segment\":");
+            first = 0;
+            crm__sbuf_json_str(b, crm_rules_set_name(r, s));
+            crm__sbuf_puts(b, ",\"antecedent\":[");
+            for (int32_t j = 0; j < rule.n_lhs; j++) {
+                crm__sbuf_puts(b, j ? "," : "");
+                crm__sbuf_json_str(b, crm_rules_item_name(r, rule.lhs[j]));
+            }
+            crm__sbuf_puts(b, "],\"consequent\":[");
+            for (int32_t j = 0; j < rule.n_rhs; j++) {
+                crm__sbuf_puts(b, j ? "," : "");
+                crm__sbuf_json_str(b, crm_rules_item_name(r, rule.rhs[j]));
+            }
+            crm__sbuf_puts(b, "],\"support\":");
+            crm__sbuf_json_num(b, rule.support);
+            crm__sbuf_puts(b, ",\"confidence\":");
+            crm__sbuf_json_num(b, rule.confidence);
+            crm__sbuf_puts(b, ",\"lift\":");
+            crm__sbuf_json_num(b, rule.lift);
+            crm__sbuf_puts(b, "}");
+        }
+    }
+    crm__sbuf_puts(b, "]}");
+    crm_free(count);
+    crm_free(order);
+}
+
+crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
+                              const crm_serve_model *rules, char **out, crm_error *err)
+{
+    sqlite3 *db = st ? crm__store_conn(st) : NULL;
+    char *sizes = NULL;
+    char *risk_q = NULL;
+    char *id_col = NULL;
+    int64_t n = 0;
+    crm__sbuf b;
+    *out = NULL;
+    if (st != NULL && db == NULL) {
+        return crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
+    }
+    if (db != NULL) {
+        sizes = meta_value(db, "dash_segments");
+        risk_q = meta_value(db, "dash_risk_q");
+        id_col = meta_value(db, "id_column");
+        n = count_rows(db);
+        crm__store_conn_release(st, db);
+    }
+    crm__sbuf_init(&b);
+    crm__sbuf_puts(&b, "{\"segmentation\":");
+    if (seg != NULL && seg->seg != NULL) {
+        overview_segmentation(&b, seg, sizes);
+    } else {
+        crm__sbuf_puts(&b, "null");
+    }
+    crm__sbuf_puts(&b, ",\"store\":");
+    if (st != NULL && sizes != NULL) {
+        crm__sbuf_printf(&b, "{\"customers\":%lld,\"id_column\":", (long long)n);
+        crm__sbuf_json_str(&b, id_col ? id_col : "id");
+        crm__sbuf_puts(&b, ",\"columns\":[");
+        for (int j = 0; j < crm__store_n_columns(st); j++) {
+            crm__sbuf_puts(&b, j ? ",{\"name\":" : "{\"name\":");
+            crm__sbuf_json_str(&b, crm__store_column(st, j));
+            crm__sbuf_printf(&b, ",\"type\":\"%s\"}",
+                             crm__store_column_numeric(st, j) ? "num" : "cat");
+        }
+        crm__sbuf_puts(&b, "],\"risk_quantiles\":");
+        crm__sbuf_puts(&b, risk_q ? risk_q : "null");
+        crm__sbuf_puts(&b, "}");
+    } else {
+        crm__sbuf_puts(&b, "null");
+    }
+    crm__sbuf_puts(&b, ",\"baskets\":");
+    if (rules != NULL && rules->rules != NULL) {
+        overview_baskets(&b, rules->rules);
+    } else {
+        crm__sbuf_puts(&b, "null");
+    }
+    crm__sbuf_puts(&b, ",\"transitions\":null}\n");
+    crm_free(sizes);
+    crm_free(risk_q);
+    crm_free(id_col);
+    if (!b.ok) {
+        crm__sbuf_fini(&b);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    *out = b.p;
+    return CRM_OK;
+}
+
+/* ---- pages and exports ---- */
+
+/* Column number j >= 0 (c<j>), or -1 id, -2 segment, -3 risk; -4 when unknown. */
+static int column_of(crm__store *st, const char *name, size_t len, int *numeric)
+{
+    static const char *const special[3] = { "id", "segment", "risk" };
+    for (int j = 0; j < crm__store_n_columns(st); j++) {
+        const char *c = crm__store_column(st, j);
+        if (strlen(c) == len && memcmp(c, name, len) == 0) {
+            *numeric = crm__store_column_numeric(st, j);
+            return j;
+        }
+    }
+    for (int s = 0; s < 3; s++) {
+        if (strlen(special[s]) == len && memcmp(special[s], name, len) == 0) {
+            *numeric = s > 0;
+            return -1 - s;
+        }
+    }
+    return -4;
+}
+
+static void column_sql(crm__sbuf *b, int col)
+{
+    if (col >= 0) {
+        crm__sbuf_printf(b, "c%d", col);
+    } else {
+        crm__sbuf_puts(b, col == -1 ? "id" : col == -2 ? "segment" : "risk");
+    }
+}
+
+/* A value bound later: text or a number. */
+typedef struct bound {
+    int is_num;
+    double num;
+    const char *text;
+    size_t len;
+} bound;
+
+#define MAX_BOUND 256
+
+static int parse_number(const char *s, size_t len, double *v)
+{
+    char buf[64];
+    char *end;
+    if (len == 0 || len >= sizeof buf) {
+        return 0;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    *v = strtod(buf, &end);
+    return *end == '\0' && isfinite(*v);
+}
+
+/* WHERE clause of q into sql, values into bv[*nb]. */
+static crm_status build_where(crm__store *st, const crm__dash_query *q, crm__sbuf *sql, bound *bv,
+                              int *nb, crm_error *err)
+{
+    crm__sbuf_puts(sql, " WHERE 1");
+    if (q->segment != NULL && strcmp(q->segment, "all") != 0) {
+        double v;
+        if (!parse_number(q->segment, strlen(q->segment), &v) || v != floor(v)) {
+            return crm__serve_fail(err, CRM_EDATA, "segment",
+                                   "segment must be a number or \"all\", got \"%s\"", q->segment);
+        }
+        crm__sbuf_puts(sql, " AND segment = ?");
+        bv[(*nb)++] = (bound){ 1, v, NULL, 0 };
+    }
+    for (int i = 0; i < q->n_filters; i++) {
+        const char *f = q->filters[i];
+        const char *colon = strchr(f, ':');
+        int numeric = 0;
+        int col = colon ? column_of(st, f, (size_t)(colon - f), &numeric) : -4;
+        if (colon == NULL) {
+            return crm__serve_fail(err, CRM_EDATA, "filter",
+                                   "filter \"%s\": expected COLUMN:LOW..HIGH or COLUMN:=V1|V2", f);
+        }
+        if (col == -4) {
+            return crm__serve_fail(err, CRM_EDATA, "filter", "filter \"%s\": no column \"%.*s\"",
+                                   f, (int)(colon - f), f);
+        }
+        if (colon[1] == '=') {
+            const char *p = colon + 2;
+            int first = 1;
+            crm__sbuf_puts(sql, " AND ");
+            column_sql(sql, col);
+            crm__sbuf_puts(sql, " IN (");
+            for (;;) {
+                const char *bar = strchr(p, '|');
+                size_t len = bar ? (size_t)(bar - p) : strlen(p);
+                bound v = { 0, 0.0, p, len };
+                if (*nb >= MAX_BOUND) {
+                    return crm__serve_fail(err, CRM_ELIMIT, "filter", "too many filter values");
+                }
+                if (numeric && !parse_number(p, len, &v.num)) {
+                    return crm__serve_fail(err, CRM_EDATA, "filter",
+                                           "filter \"%s\": \"%.*s\" is not a number", f,
+                                           (int)len, p);
+                }
+                v.is_num = numeric;
+                bv[(*nb)++] = v;
+                crm__sbuf_puts(sql, first ? "?" : ",?");
+                first = 0;
+                if (bar == NULL) {
+                    break;
+                }
+                p = bar + 1;
+            }
+            crm__sbuf_puts(sql, ")");
+        } else {
+            const char *lo = colon + 1;
+            const char *dots = strstr(lo, "..");
+            double vlo = 0.0;
+            double vhi = 0.0;
+            int has_lo;
+            int has_hi;
+            if (dots == NULL || !numeric) {
+                return crm__serve_fail(err, CRM_EDATA, "filter",
+                                       numeric ? "filter \"%s\": expected COLUMN:LOW..HIGH"
+                                               : "filter \"%s\": a text column takes "
+                                                 "COLUMN:=V1|V2",
+                                       f);
+            }
+            has_lo = dots > lo;
+            has_hi = dots[2] != '\0';
+            if ((has_lo && !parse_number(lo, (size_t)(dots - lo), &vlo)) ||
+                (has_hi && !parse_number(dots + 2, strlen(dots + 2), &vhi)) ||
+                (!has_lo && !has_hi) || *nb + 2 > MAX_BOUND) {
+                return crm__serve_fail(err, CRM_EDATA, "filter",
+                                       "filter \"%s\": bounds must be numbers", f);
+            }
+            if (has_lo) {
+                crm__sbuf_puts(sql, " AND ");
+                column_sql(sql, col);
+                crm__sbuf_puts(sql, " >= ?");
+                bv[(*nb)++] = (bound){ 1, vlo, NULL, 0 };
+            }
+            if (has_hi) {
+                crm__sbuf_puts(sql, " AND ");
+                column_sql(sql, col);
+                crm__sbuf_puts(sql, " <= ?");
+                bv[(*nb)++] = (bound){ 1, vhi, NULL, 0 };
+            }
+        }
+    }
+    return CRM_OK;
+}
+
+static void bind_all(sqlite3_stmt *st, const bound *bv, int nb)
+{
+    for (int i = 0; i < nb; i++) {
+        if (bv[i].is_num) {
+            sqlite3_bind_double(st, i + 1, bv[i].num);
+        } else {
+            sqlite3_bind_text(st, i + 1, bv[i].text, (int)bv[i].len, SQLITE_STATIC);
+        }
+    }
+}
+
+/* Shortest text that reads back to the same double. */
+static void put_double(crm__sbuf *b, double v)
+{
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) {
+            break;
+        }
+    }
+    crm__sbuf_puts(b, buf);
+}
+
+static void put_csv_text(crm__sbuf *b, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        crm__sbuf_puts(b, s);
+        return;
+    }
+    crm__sbuf_puts(b, "\"");
+    for (const char *p = s; *p; p++) {
+        crm__sbuf_put(b, p, 1);
+        if (*p == '"') {
+            crm__sbuf_puts(b, "\"");
+        }
+    }
+    crm__sbuf_puts(b, "\"");
+}
+
+/* Output columns: the id column, segment, risk, then every other column in CSV order. */
+static void put_header(crm__sbuf *b, crm__store *st, int id_col, int csv)
+{
+    const char *idname = id_col >= 0 ? crm__store_column(st, id_col) : "id";
+    if (csv) {
+        put_csv_text(b, idname);
+        crm__sbuf_puts(b, ",segment,segment_name,churn_risk");
+    } else {
+        crm__sbuf_puts(b, "\"columns\":[");
+        crm__sbuf_json_str(b, idname);
+        crm__sbuf_puts(b, ",\"segment\",\"churn_risk\"");
+    }
+    for (int j = 0; j < crm__store_n_columns(st); j++) {
+        if (j != id_col) {
+            crm__sbuf_puts(b, ",");
+            if (csv) {
+                put_csv_text(b, crm__store_column(st, j));
+            } else {
+                crm__sbuf_json_str(b, crm__store_column(st, j));
+            }
+        }
+    }
+    crm__sbuf_puts(b, csv ? "\n" : "]");
+}
+
+static void put_row(crm__sbuf *b, sqlite3_stmt *row, crm__store *st, int id_col,
+                    const crm__store_names *names, int csv)
+{
+    int nc = crm__store_n_columns(st);
+    const char *name = NULL;
+    crm__sbuf_puts(b, csv ? "" : "[");
+    if (csv) {
+        put_csv_text(b, (const char *)sqlite3_column_text(row, 0));
+    } else {
+        crm__sbuf_json_str(b, (const char *)sqlite3_column_text(row, 0));
+    }
+    crm__sbuf_puts(b, ",");
+    if (sqlite3_column_type(row, 1) != SQLITE_NULL) {
+        int64_t seg = sqlite3_column_int64(row, 1);
+        name = names && names->fn ? names->fn(names->ud, seg) : NULL;
+        if (csv) {
+            crm__sbuf_printf(b, "%lld,", (long long)seg);
+            put_csv_text(b, name ? name : "");
+        } else if (name) {
+            crm__sbuf_json_str(b, name);
+        } else {
+            crm__sbuf_printf(b, "%lld", (long long)seg);
+        }
+    } else {
+        crm__sbuf_puts(b, csv ? "," : "null");
+    }
+    for (int j = -1; j < nc; j++) {
+        int c = j < 0 ? 2 : 3 + j;
+        if (j == id_col) {
+            continue;
+        }
+        crm__sbuf_puts(b, ",");
+        switch (sqlite3_column_type(row, c)) {
+        case SQLITE_NULL:
+            crm__sbuf_puts(b, csv ? "" : "null");
+            break;
+        case SQLITE_FLOAT:
+        case SQLITE_INTEGER:
+            put_double(b, sqlite3_column_double(row, c));
+            break;
+        default:
+            if (csv) {
+                put_csv_text(b, (const char *)sqlite3_column_text(row, c));
+            } else {
+                crm__sbuf_json_str(b, (const char *)sqlite3_column_text(row, c));
+            }
+        }
+    }
+    crm__sbuf_puts(b, csv ? "\n" : "]");
+}
+
+crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
+                               const crm__store_names *names, int csv, char **out, size_t *len,
+                               crm_error *err)
+{
+    bound bv[MAX_BOUND];
+    int nb = 0;
+    int id_col = -1;
+    int numeric;
+    int sort_col = -5;
+    int desc = 0;
+    crm__sbuf where;
+    crm__sbuf sql;
+    crm__sbuf b;
+    sqlite3 *db;
+    sqlite3_stmt *row = NULL;
+    int64_t total = 0;
+    crm_status rc;
+    char *idname;
+    *out = NULL;
+    *len = 0;
+    crm__sbuf_init(&where);
+    rc = build_where(st, q, &where, bv, &nb, err);
+    if (rc == CRM_OK && q->sort != NULL && *q->sort != '\0') {
+        desc = q->sort[0] == '-';
+        sort_col = column_of(st, q->sort + desc, strlen(q->sort + desc), &numeric);
+        if (sort_col == -4) {
+            rc = crm__serve_fail(err, CRM_EDATA, "sort", "cannot sort by \"%s\": no such column",
+                                 q->sort + desc);
+        }
+    }
+    db = rc == CRM_OK ? crm__store_conn(st) : NULL;
+    if (rc == CRM_OK && db == NULL) {
+        rc = crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
+    }
+    if (rc != CRM_OK) {
+        crm__sbuf_fini(&where);
+        return rc;
+    }
+    idname = meta_value(db, "id_column");
+    for (int j = 0; idname && j < crm__store_n_columns(st); j++) {
+        if (strcmp(crm__store_column(st, j), idname) == 0) {
+            id_col = j;
+        }
+    }
+    crm_free(idname);
+    crm__sbuf_init(&sql);
+    crm__sbuf_init(&b);
+    if (!csv) {
+        crm__sbuf_puts(&sql, "SELECT count(*) FROM data");
+        crm__sbuf_put(&sql, where.p, where.len);
+        if (!sql.ok || sqlite3_prepare_v2(db, sql.p, -1, &row, NULL) != SQLITE_OK) {
+            rc = sql_err(err, db, "query");
+        } else {
+            bind_all(row, bv, nb);
+            total = sqlite3_step(row) == SQLITE_ROW ? sqlite3_column_int64(row, 0) : 0;
+        }
+        sqlite3_finalize(row);
+        row = NULL;
+    }
+    sql.len = 0;
+    crm__sbuf_puts(&sql, "SELECT * FROM data");
+    crm__sbuf_put(&sql, where.p, where.len);
+    crm__sbuf_puts(&sql, " ORDER BY ");
+    if (sort_col != -5) {
+        column_sql(&sql, sort_col);
+        crm__sbuf_puts(&sql, desc ? " DESC, rowid" : " ASC, rowid");
+    } else {
+        crm__sbuf_puts(&sql, "rowid");
+    }
+    if (!csv) {
+        crm__sbuf_printf(&sql, " LIMIT %lld OFFSET %lld", (long long)q->limit,
+                         (long long)q->offset);
+    }
+    if (rc == CRM_OK && (!sql.ok || sqlite3_prepare_v2(db, sql.p, -1, &row, NULL) != SQLITE_OK)) {
+        rc = sql_err(err, db, "query");
+    }
+    if (rc == CRM_OK) {
+        int first = 1;
+        bind_all(row, bv, nb);
+        if (csv) {
+            put_header(&b, st, id_col, 1);
+        } else {
+            crm__sbuf_printf(&b, "{\"total\":%lld,\"offset\":%lld,\"limit\":%lld,",
+                             (long long)total, (long long)q->offset, (long long)q->limit);
+            put_header(&b, st, id_col, 0);
+            crm__sbuf_puts(&b, ",\"rows\":[");
+        }
+        while (sqlite3_step(row) == SQLITE_ROW) {
+            if (!csv && !first) {
+                crm__sbuf_puts(&b, ",");
+            }
+            first = 0;
+            put_row(&b, row, st, id_col, names, csv);
+        }
+        if (!csv) {
+            crm__sbuf_puts(&b, "]}\n");
+        }
+    }
+    sqlite3_finalize(row);
+    crm__store_conn_release(st, db);
+    crm__sbuf_fini(&sql);
+    crm__sbuf_fini(&where);
+    if (rc == CRM_OK && !b.ok) {
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    if (rc != CRM_OK) {
+        crm__sbuf_fini(&b);
+        return rc;
+    }
+    *out = b.p;
+    *len = b.len;
+    return CRM_OK;
+}
+
+#else
+
+crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
+                                 const int64_t *segment, const double *risk, crm_error *err)
+{
+    (void)db;
+    (void)t;
+    (void)id_col;
+    (void)segment;
+    (void)risk;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
+}
+
+crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
+                              const crm_serve_model *rules, char **out, crm_error *err)
+{
+    (void)st;
+    (void)seg;
+    (void)rules;
+    *out = NULL;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
+}
+
+crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
+                               const crm__store_names *names, int csv, char **out, size_t *len,
+                               crm_error *err)
+{
+    (void)st;
+    (void)q;
+    (void)names;
+    (void)csv;
+    *out = NULL;
+    *len = 0;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
+}
+#endif
