@@ -427,7 +427,7 @@ crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
 /* Column number j >= 0 (c<j>), or -1 id, -2 segment, -3 risk; -4 when unknown. */
 static int column_of(crm__store *st, const char *name, size_t len, int *numeric)
 {
-    static const char *const special[3] = { "id", "segment", "risk" };
+    static const char *const special[4] = { "id", "segment", "risk", "churn_risk" };
     for (int j = 0; j < crm__store_n_columns(st); j++) {
         const char *c = crm__store_column(st, j);
         if (strlen(c) == len && memcmp(c, name, len) == 0) {
@@ -435,10 +435,10 @@ static int column_of(crm__store *st, const char *name, size_t len, int *numeric)
             return j;
         }
     }
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         if (strlen(special[s]) == len && memcmp(special[s], name, len) == 0) {
             *numeric = s > 0;
-            return -1 - s;
+            return s == 3 ? -3 : -1 - s; /* churn_risk: the page's name for risk */
         }
     }
     return -4;
