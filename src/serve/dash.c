@@ -118,9 +118,187 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
     return rc;
 }
 
-crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
-                                 const int64_t *segment, const double *risk, crm_error *err)
+/* The 0/1 column the deciles report: the one named, else the first numeric column whose
+ * name holds "churn" (any case) and whose values are all 0, 1 or missing; -1 if none. */
+static int32_t target_column(const crm_table *t, const char *name)
 {
+    if (name != NULL) {
+        return crm_table_find_col(t, name);
+    }
+    for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
+        const double *v = crm_table_numeric(t, j);
+        char lower[64];
+        size_t len = strlen(crm_table_col_name(t, j));
+        int binary = v != NULL;
+        if (v == NULL || len >= sizeof lower) {
+            continue;
+        }
+        for (size_t c = 0; c <= len; c++) {
+            char ch = crm_table_col_name(t, j)[c];
+            lower[c] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        }
+        for (int64_t i = 0; binary && i < crm_table_n_rows(t); i++) {
+            binary = isnan(v[i]) || v[i] == 0.0 || v[i] == 1.0;
+        }
+        if (binary && strstr(lower, "churn") != NULL) {
+            return j;
+        }
+    }
+    return -1;
+}
+
+typedef struct ranked {
+    double risk;
+    int64_t row;
+} ranked;
+
+static int cmp_ranked_desc(const void *a, const void *b)
+{
+    const ranked *x = a;
+    const ranked *y = b;
+    if (x->risk != y->risk) {
+        return x->risk < y->risk ? 1 : -1;
+    }
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The gains table: customers with a risk ranked riskiest first, cut into ten deciles; each
+ * with its risk range and, when there is a target column, the rate of the target. */
+static crm_status write_gains(sqlite3 *db, const crm_table *t, const crm__dash_side *ds,
+                              crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    int32_t tc = target_column(t, ds->target);
+    const double *y = tc >= 0 ? crm_table_numeric(t, tc) : NULL;
+    ranked *r = crm_mallocarray((size_t)n + 1, sizeof *r);
+    int64_t m = 0;
+    double pos_all = 0.0;
+    int64_t n_all = 0;
+    crm__sbuf b;
+    crm_status rc;
+    if (ds->target != NULL && (tc < 0 || y == NULL)) {
+        crm_free(r);
+        return crm__serve_fail(err, CRM_EDATA, "target", "no numeric column \"%s\"", ds->target);
+    }
+    if (r == NULL) {
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (isfinite(ds->risk[i])) {
+            r[m++] = (ranked){ ds->risk[i], i };
+            if (y != NULL && !isnan(y[i])) {
+                pos_all += y[i];
+                n_all++;
+            }
+        }
+    }
+    if (m < 10) {
+        crm_free(r);
+        return CRM_OK;
+    }
+    qsort(r, (size_t)m, sizeof *r, cmp_ranked_desc);
+    crm__sbuf_init(&b);
+    crm__sbuf_puts(&b, "{\"target\":");
+    if (tc >= 0) {
+        crm__sbuf_json_str(&b, crm_table_col_name(t, tc));
+    } else {
+        crm__sbuf_puts(&b, "null");
+    }
+    crm__sbuf_puts(&b, ",\"overall_rate\":");
+    crm__sbuf_json_num(&b, n_all > 0 ? pos_all / (double)n_all : (double)NAN);
+    crm__sbuf_puts(&b, ",\"deciles\":[");
+    for (int d = 0; d < 10; d++) {
+        int64_t lo = m * d / 10;
+        int64_t hi = m * (d + 1) / 10;
+        double pos = 0.0;
+        int64_t cnt = 0;
+        for (int64_t i = lo; y != NULL && i < hi; i++) {
+            if (!isnan(y[r[i].row])) {
+                pos += y[r[i].row];
+                cnt++;
+            }
+        }
+        crm__sbuf_printf(&b, "%s{\"decile\":%d,\"customers\":%lld,\"max_risk\":", d ? "," : "",
+                         d + 1, (long long)(hi - lo));
+        crm__sbuf_json_num(&b, r[lo].risk);
+        crm__sbuf_puts(&b, ",\"min_risk\":");
+        crm__sbuf_json_num(&b, r[hi - 1].risk);
+        crm__sbuf_puts(&b, ",\"rate\":");
+        crm__sbuf_json_num(&b, cnt > 0 ? pos / (double)cnt : (double)NAN);
+        crm__sbuf_puts(&b, "}");
+    }
+    crm__sbuf_puts(&b, "]}");
+    rc = b.ok ? write_meta(db, "dash_gains", b.p, err)
+              : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    crm__sbuf_fini(&b);
+    crm_free(r);
+    return rc;
+}
+
+/* Customers by earlier and current segment (both known), as Sankey links. */
+static crm_status write_transitions(sqlite3 *db, int64_t n, const crm__dash_side *ds,
+                                    crm_error *err)
+{
+    int64_t kp = 0;
+    int64_t kc = 0;
+    int64_t *flow;
+    int first = 1;
+    crm__sbuf b;
+    crm_status rc;
+    const char *base = strrchr(ds->prev_source, '/');
+    for (int64_t i = 0; i < n; i++) {
+        kp = ds->prev_segment[i] >= kp ? ds->prev_segment[i] + 1 : kp;
+        kc = ds->segment[i] >= kc ? ds->segment[i] + 1 : kc;
+    }
+    if (kp > 4096 || kc > 4096) {
+        return crm__serve_fail(err, CRM_ELIMIT, "segment",
+                               "more than 4096 segments: no transitions table");
+    }
+    flow = crm_calloc((size_t)(kp * kc) + 1, sizeof *flow);
+    if (flow == NULL) {
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (ds->prev_segment[i] >= 0 && ds->segment[i] >= 0) {
+            flow[ds->prev_segment[i] * kc + ds->segment[i]]++;
+        }
+    }
+    crm__sbuf_init(&b);
+    crm__sbuf_puts(&b, "{\"from\":");
+    crm__sbuf_json_str(&b, base ? base + 1 : ds->prev_source);
+    crm__sbuf_puts(&b, ",\"flows\":[");
+    for (int64_t a = 0; a < kp; a++) {
+        for (int64_t c = 0; c < kc; c++) {
+            char label[32];
+            const char *name = label;
+            if (flow[a * kc + c] == 0) {
+                continue;
+            }
+            if (ds->prev_names != NULL && a < ds->n_prev_names && ds->prev_names[a] != NULL) {
+                name = ds->prev_names[a];
+            } else {
+                snprintf(label, sizeof label, "segment %lld", (long long)a);
+            }
+            crm__sbuf_puts(&b, first ? "{\"source\":" : ",{\"source\":");
+            first = 0;
+            crm__sbuf_json_str(&b, name);
+            crm__sbuf_printf(&b, ",\"source_id\":%lld,\"target_id\":%lld,\"value\":%lld}",
+                             (long long)a, (long long)c, (long long)flow[a * kc + c]);
+        }
+    }
+    crm__sbuf_puts(&b, "]}");
+    rc = b.ok ? write_meta(db, "dash_transitions", b.p, err)
+              : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    crm__sbuf_fini(&b);
+    crm_free(flow);
+    return rc;
+}
+
+crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
+                                 const crm__dash_side *ds, crm_error *err)
+{
+    const int64_t *segment = ds->segment;
+    const double *risk = ds->risk;
     int32_t nc = crm_table_n_cols(t);
     int64_t n = crm_table_n_rows(t);
     crm__sbuf sql;
@@ -132,7 +310,7 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
         crm__sbuf_printf(&sql, ", c%d %s", (int)j,
                          crm_table_col_type(t, j) == CRM_COL_NUMERIC ? "REAL" : "TEXT");
     }
-    crm__sbuf_puts(&sql, ")");
+    crm__sbuf_puts(&sql, ", prev_segment INTEGER, services TEXT)");
     if (!sql.ok) {
         crm__sbuf_fini(&sql);
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
@@ -145,7 +323,7 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
     for (int32_t j = 0; j < nc; j++) {
         crm__sbuf_puts(&sql, ",?");
     }
-    crm__sbuf_puts(&sql, ")");
+    crm__sbuf_puts(&sql, ",?,?)");
     if (rc == CRM_OK && (!sql.ok || sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK)) {
         rc = sql_err(err, db, "cannot fill the dashboard's table");
     }
@@ -185,6 +363,16 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
                 }
             }
         }
+        if (ds->prev_segment != NULL && ds->prev_segment[i] >= 0) {
+            sqlite3_bind_int64(st, 4 + nc, ds->prev_segment[i]);
+        } else {
+            sqlite3_bind_null(st, 4 + nc);
+        }
+        if (ds->services != NULL && ds->services[i] != NULL) {
+            sqlite3_bind_text(st, 5 + nc, ds->services[i], -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(st, 5 + nc);
+        }
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = sql_err(err, db, "cannot fill the dashboard's table");
         }
@@ -193,12 +381,18 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
     sqlite3_finalize(st);
     crm__sbuf_fini(&sql);
     if (rc == CRM_OK &&
-        sqlite3_exec(db, "CREATE INDEX data_segment ON data(segment)", NULL, NULL, NULL) !=
-            SQLITE_OK) {
+        sqlite3_exec(db, "CREATE INDEX data_segment ON data(segment); CREATE INDEX data_id ON data(id)",
+                     NULL, NULL, NULL) != SQLITE_OK) {
         rc = sql_err(err, db, "cannot index the dashboard's table");
     }
     if (rc == CRM_OK) {
         rc = write_aggregates(db, n, segment, risk, err);
+    }
+    if (rc == CRM_OK) {
+        rc = write_gains(db, t, ds, err);
+    }
+    if (rc == CRM_OK && ds->prev_segment != NULL) {
+        rc = write_transitions(db, n, ds, err);
     }
     return rc;
 }
@@ -367,6 +561,8 @@ crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
     char *sizes = NULL;
     char *risk_q = NULL;
     char *id_col = NULL;
+    char *gains = NULL;
+    char *trans = NULL;
     int64_t n = 0;
     crm__sbuf b;
     *out = NULL;
@@ -377,6 +573,8 @@ crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
         sizes = meta_value(db, "dash_segments");
         risk_q = meta_value(db, "dash_risk_q");
         id_col = meta_value(db, "id_column");
+        gains = meta_value(db, "dash_gains");
+        trans = meta_value(db, "dash_transitions");
         n = count_rows(db);
         crm__store_conn_release(st, db);
     }
@@ -410,13 +608,71 @@ crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
     } else {
         crm__sbuf_puts(&b, "null");
     }
-    crm__sbuf_puts(&b, ",\"transitions\":null}\n");
+    crm__sbuf_puts(&b, ",\"gains\":");
+    crm__sbuf_puts(&b, gains ? gains : "null");
+    crm__sbuf_puts(&b, ",\"transitions\":");
+    crm__sbuf_puts(&b, trans ? trans : "null");
+    crm__sbuf_puts(&b, "}\n");
+    crm_free(gains);
+    crm_free(trans);
     crm_free(sizes);
     crm_free(risk_q);
     crm_free(id_col);
     if (!b.ok) {
         crm__sbuf_fini(&b);
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    *out = b.p;
+    return CRM_OK;
+}
+
+crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_error *err)
+{
+    sqlite3 *db = crm__store_conn(st);
+    sqlite3_stmt *q = NULL;
+    crm_status rc = CRM_OK;
+    crm__sbuf b;
+    *out = NULL;
+    if (db == NULL) {
+        return crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store");
+    }
+    crm__sbuf_init(&b);
+    if (sqlite3_prepare_v2(db, "SELECT services, prev_segment FROM data WHERE id = ?", -1, &q,
+                           NULL) != SQLITE_OK) {
+        rc = sql_err(err, db, "query");
+    } else {
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_ROW) {
+            rc = crm__serve_fail(err, CRM_ENOTFOUND, "id", "no customer \"%s\"", id);
+        } else {
+            const char *sv = (const char *)sqlite3_column_text(q, 0);
+            crm__sbuf_puts(&b, "{\"services\":[");
+            for (const char *p = sv; p != NULL && *p != '\0';) {
+                const char *semi = strchr(p, ';');
+                size_t len = semi ? (size_t)(semi - p) : strlen(p);
+                char item[512];
+                snprintf(item, sizeof item, "%.*s", (int)len, p);
+                crm__sbuf_puts(&b, p == sv ? "" : ",");
+                crm__sbuf_json_str(&b, item);
+                p = semi ? semi + 1 : NULL;
+            }
+            crm__sbuf_puts(&b, "],\"previous_segment\":");
+            if (sqlite3_column_type(q, 1) == SQLITE_NULL) {
+                crm__sbuf_puts(&b, "null");
+            } else {
+                crm__sbuf_printf(&b, "%lld", (long long)sqlite3_column_int64(q, 1));
+            }
+            crm__sbuf_puts(&b, "}\n");
+        }
+    }
+    sqlite3_finalize(q);
+    crm__store_conn_release(st, db);
+    if (rc == CRM_OK && !b.ok) {
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    if (rc != CRM_OK) {
+        crm__sbuf_fini(&b);
+        return rc;
     }
     *out = b.p;
     return CRM_OK;
@@ -803,13 +1059,20 @@ crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
 #else
 
 crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
-                                 const int64_t *segment, const double *risk, crm_error *err)
+                                 const crm__dash_side *ds, crm_error *err)
 {
     (void)db;
     (void)t;
     (void)id_col;
-    (void)segment;
-    (void)risk;
+    (void)ds;
+    return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
+}
+
+crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_error *err)
+{
+    (void)st;
+    (void)id;
+    *out = NULL;
     return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
 }
 

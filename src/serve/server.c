@@ -690,6 +690,26 @@ static enum MHD_Result do_dash_overview(crm_server *s, struct MHD_Connection *c,
     return send_buf(c, r, 200, T_JSON, out, strlen(out));
 }
 
+static enum MHD_Result do_dash_customer(crm_server *s, struct MHD_Connection *c, req *r,
+                                        const char *id)
+{
+    crm_error err;
+    char *out = NULL;
+    crm_status rc;
+    if (s->store == NULL) {
+        return send_error(c, r, 404, "CRM_ENOTFOUND", NULL,
+                          "no customer store is served (crmkit serve --store)");
+    }
+    rc = crm__dash_customer(s->store, id, &out, &err);
+    if (rc == CRM_ENOTFOUND) {
+        return send_error(c, r, 404, "CRM_ENOTFOUND", "id", "%s", err.msg);
+    }
+    if (rc != CRM_OK) {
+        return send_crm_error(c, r, &err);
+    }
+    return send_buf(c, r, 200, T_JSON, out, strlen(out));
+}
+
 static enum MHD_Result collect_filter(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
@@ -1121,6 +1141,11 @@ static enum MHD_Result dispatch(crm_server *s, struct MHD_Connection *c, req *r,
     if (ROUTE("/v1/dashboard", R_DASH)) {
         NEED(get);
         return do_dash_overview(s, c, r);
+    }
+    if (strncmp(url, "/v1/dashboard/customer/", 23) == 0 && url[23] != '\0') {
+        r->route = R_DASH_CUSTOMERS;
+        NEED(get);
+        return do_dash_customer(s, c, r, url + 23);
     }
     if (ROUTE("/v1/dashboard/customers", R_DASH_CUSTOMERS) ||
         ROUTE("/v1/dashboard/customers.csv", R_DASH_CUSTOMERS)) {

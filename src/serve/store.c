@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/fim.h>
 
 #include "serve_internal.h"
 #include "dash_internal.h"
@@ -122,6 +123,11 @@ typedef struct side {
     int64_t *segment; /* -1 = none */
     double *risk;     /* NaN = none */
     char **recs;      /* JSON array text or NULL */
+    /* for the dashboard: */
+    int64_t *prev;     /* earlier segment, -1 = none; NULL without previous labels */
+    char **prev_names; /* [n_prev_names] names of the earlier segments (NULL = unnamed) */
+    int64_t n_prev_names;
+    char **services; /* "A;B" or NULL per customer; NULL without a services file */
 } side;
 
 static crm_status read_side(const char *path, crm_table **t, crm_error *err)
@@ -158,6 +164,117 @@ static crm_status load_labels(const char *path, const id_index *ix, side *sd, in
         }
     }
     crm_table_free(t);
+    return CRM_OK;
+}
+
+/* An earlier labelling (id, segment[, segment_name]) into sd->prev and sd->prev_names. */
+static crm_status load_previous(const char *path, const id_index *ix, side *sd, int64_t n,
+                                crm_error *err)
+{
+    crm_table *t = NULL;
+    crm_status rc = read_side(path, &t, err);
+    int32_t sc;
+    int32_t nc;
+    int64_t k = 0;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    sc = crm_table_find_col(t, "segment");
+    nc = crm_table_find_col(t, "segment_name");
+    if (sc < 0 || crm_table_numeric(t, sc) == NULL) {
+        crm_table_free(t);
+        crm__serve_fail(err, CRM_EDATA, "segment", "no numeric \"segment\" column");
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return CRM_EDATA;
+    }
+    sd->prev = crm_mallocarray((size_t)n + 1, sizeof *sd->prev);
+    if (sd->prev == NULL) {
+        crm_table_free(t);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        sd->prev[i] = -1;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        double v = crm_table_numeric(t, sc)[i];
+        k = isfinite(v) && v >= 0 && v < 4096 && (int64_t)v >= k ? (int64_t)v + 1 : k;
+    }
+    if (nc >= 0 && crm_table_codes(t, nc) != NULL) {
+        sd->prev_names = crm_calloc((size_t)k + 1, sizeof *sd->prev_names);
+        sd->n_prev_names = sd->prev_names ? k : 0;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        char buf[256];
+        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        double v = crm_table_numeric(t, sc)[i];
+        if (row >= 0 && isfinite(v) && v >= 0 && v < 4096) {
+            sd->prev[row] = (int64_t)v;
+            if (sd->prev_names != NULL && sd->prev_names[(int64_t)v] == NULL &&
+                crm_table_codes(t, nc)[i] >= 0) {
+                sd->prev_names[(int64_t)v] =
+                    crm_strdup(crm_table_level(t, nc, crm_table_codes(t, nc)[i]));
+            }
+        }
+    }
+    crm_table_free(t);
+    return CRM_OK;
+}
+
+/* Owned services: a VAS log (successful rows) or a long CSV customer,item, as "A;B;C". */
+static crm_status load_services(const char *path, const id_index *ix, side *sd, int64_t n,
+                                crm_error *err)
+{
+    crm_fim_read_options opt = crm_fim_read_options_default();
+    crm_fim_db *db = NULL;
+    crm_status rc;
+    char head[4096] = "";
+    FILE *fp = fopen(path, "r");
+    if (fp != NULL) {
+        if (fgets(head, sizeof head, fp) == NULL) {
+            head[0] = '\0';
+        }
+        fclose(fp);
+    }
+    opt.format = CRM_FIM_FORMAT_LONG;
+    if (strstr(head, "mobile_no") != NULL && strstr(head, "pr_code") != NULL) {
+        opt.format = CRM_FIM_FORMAT_VAS;
+        if (strstr(head, "status") != NULL) {
+            opt.status_ok = "SUCCESS";
+        }
+    }
+    rc = crm_fim_db_read(path, &opt, NULL, &db, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    sd->services = crm_calloc((size_t)n + 1, sizeof *sd->services);
+    if (sd->services == NULL) {
+        crm_fim_db_free(db);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < crm_fim_db_n_transactions(db); i++) {
+        const int32_t *items;
+        int32_t m = crm_fim_db_transaction(db, i, &items);
+        int64_t row = index_find(ix, crm_fim_db_customer(db, i));
+        crm__sbuf b;
+        if (row < 0 || sd->services[row] != NULL) {
+            continue;
+        }
+        crm__sbuf_init(&b);
+        for (int32_t j = 0; j < m; j++) {
+            crm__sbuf_puts(&b, j ? ";" : "");
+            crm__sbuf_puts(&b, crm_fim_db_item_name(db, items[j]));
+        }
+        crm__sbuf_put(&b, "", 1);
+        if (!b.ok) {
+            crm__sbuf_fini(&b);
+            crm_fim_db_free(db);
+            return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+        sd->services[row] = b.p;
+    }
+    crm_fim_db_free(db);
     return CRM_OK;
 }
 
@@ -367,7 +484,10 @@ static crm_status write_db(const crm_store_params *p, const crm_table *t, int32_
     crm__sbuf_fini(&rec);
     sqlite3_finalize(st);
     if (rc == CRM_OK) {
-        rc = crm__dash_store_write(db, t, idc, sd->segment, sd->risk, err);
+        crm__dash_side ds = { sd->segment,   sd->risk, sd->prev,
+                              (const char *const *)sd->prev_names, sd->n_prev_names,
+                              p->previous_labels, sd->services, p->target };
+        rc = crm__dash_store_write(db, t, idc, &ds, err);
     }
     if (rc == CRM_OK &&
         sqlite3_exec(db,
@@ -425,6 +545,12 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
     if (rc == CRM_OK && p->recommendations) {
         rc = load_recs(p->recommendations, &ix, &sd, &stats->n_recommended, err);
     }
+    if (rc == CRM_OK && p->previous_labels) {
+        rc = load_previous(p->previous_labels, &ix, &sd, n, err);
+    }
+    if (rc == CRM_OK && p->services) {
+        rc = load_services(p->services, &ix, &sd, n, err);
+    }
     if (rc == CRM_OK) {
         snprintf(tmp, sizeof tmp, "%s.tmp%ld", p->output, (long)getpid());
         (void)unlink(tmp);
@@ -442,6 +568,15 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
         crm_free(sd.recs[i]);
     }
     crm_free(sd.recs);
+    for (int64_t i = 0; sd.services && i < n; i++) {
+        crm_free(sd.services[i]);
+    }
+    crm_free(sd.services);
+    for (int64_t i = 0; i < sd.n_prev_names; i++) {
+        crm_free(sd.prev_names[i]);
+    }
+    crm_free(sd.prev_names);
+    crm_free(sd.prev);
     crm_free(sd.segment);
     crm_free(sd.risk);
     crm_free(ix.slot);

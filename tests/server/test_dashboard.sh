@@ -23,7 +23,9 @@ run "$K" predict "$tmp/churn.crmc" "$tmp/c.csv" --proba -o "$tmp/risk.csv"
 run "$K" gen vas --customers 6000 --seed 11 -o "$tmp/vas.csv" --quiet
 run "$K" rules "$tmp/vas.csv" --format vas --minsup 0.02 --minconf 0.3 --segments "$tmp/labels.csv" -o "$tmp/rules.crmr"
 run "$K" recommend "$tmp/rules.crmr" --baskets "$tmp/vas.csv" --format vas --segments "$tmp/labels.csv" -o "$tmp/rec.csv"
-run "$K" load "$tmp/c.csv" --labels "$tmp/labels.csv" --predictions "$tmp/risk.csv" --recommendations "$tmp/rec.csv" -o "$tmp/store.db"
+run "$K" segment "$tmp/c.csv" --k 3 --seed 5 -o "$tmp/old.crmk" --labels "$tmp/old_labels.csv" --quiet
+run "$K" load "$tmp/c.csv" --labels "$tmp/labels.csv" --predictions "$tmp/risk.csv" --recommendations "$tmp/rec.csv" \
+    --previous-labels "$tmp/old_labels.csv" --services "$tmp/vas.csv" -o "$tmp/store.db"
 start_server "$tmp/server.log" --model seg="$tmp/seg.crmk" --rules "$tmp/rules.crmr" --store "$tmp/store.db" --threads 2
 wait_ready || exit 1
 shots=${SHOTS:-${CRM_BINARY_DIR:-$tmp}/dashboard-shots}

@@ -315,6 +315,18 @@ function riskText(p) {
   return text;
 }
 
+// The customer's risk decile and what that decile's customers did (the gains table).
+function gainsText(p) {
+  const g = state.overview.gains;
+  if (p === null || p === undefined || !g) return '';
+  const d = g.deciles.find((x) => p >= x.min_risk) || g.deciles[g.deciles.length - 1];
+  let text = `Risk decile ${d.decile} of 10 (1 = riskiest tenth of customers).`;
+  if (g.target && d.rate !== null) {
+    text += ` In this decile ${pct.format(d.rate)} have ${g.target} = 1, against ${pct.format(g.overall_rate)} of all customers.`;
+  }
+  return text;
+}
+
 // The model features where this customer stands furthest from the average (|z| largest).
 function why(record) {
   const seg = state.overview.segmentation;
@@ -329,11 +341,13 @@ function why(record) {
 
 async function openCustomer(id) {
   try {
-    const c = await api(`/v1/customers/${encodeURIComponent(id)}`);
+    const [c, extra] = await Promise.all([api(`/v1/customers/${encodeURIComponent(id)}`),
+      api(`/v1/dashboard/customer/${encodeURIComponent(id)}`)]);
     $('customer').hidden = false;
     $('cust-id').textContent = c.id;
     $('cust-segment').textContent = c.segment ? `${c.segment.name || c.segment.id} (segment ${c.segment.id})` : 'not segmented';
     $('cust-risk').textContent = riskText(c.churn_risk);
+    $('cust-gains').textContent = gainsText(c.churn_risk);
     const list = (ulId, items, text) => {
       const ul = $(ulId);
       ul.replaceChildren();
@@ -350,7 +364,7 @@ async function openCustomer(id) {
       }
     };
     list('cust-why', why(c.record), (w) => `${w.feature} = ${fmt.format(w.value)} (${w.z >= 0 ? '+' : ''}${fmt.format(w.z)} sd from the average customer)`);
-    list('cust-services', c.record.services ? String(c.record.services).split(/[;|]/) : [], (s) => s);
+    list('cust-services', extra.services, (s) => s);
     list('cust-offers', c.recommendations, (o) => (o.source === 'rule'
       ? `${o.item} — ${pct.format(o.confidence)} of customers with ${String(o.because).split(';').join(' + ')} have it`
       : `${o.item} — popular in this segment`));
@@ -407,18 +421,22 @@ function drawTransitions() {
   const t = state.overview.transitions;
   if (!t) return;
   $('transitions').hidden = false;
-  $('cap-transitions').textContent = `From ${t.from} to ${t.to}`;
+  $('cap-transitions').textContent = `Customers by their segment in ${t.from} (left) and now (right)`;
   const nodes = [];
   const seen = new Set();
   const add = (n) => { if (!seen.has(n)) { seen.add(n); nodes.push({ name: n }); } };
-  for (const f of t.flows) { add(`${f.source} (before)`); add(`${f.target} (after)`); }
+  for (const f of t.flows) {
+    f.target = segName(f.target_id);
+    add(`${f.source} (before)`);
+    add(`${f.target} (now)`);
+  }
   chart('chart-sankey').setOption({
     color: PALETTE,
     aria: { enabled: true },
     tooltip: { trigger: 'item' },
     series: [{
       type: 'sankey', data: nodes, emphasis: { focus: 'adjacency' },
-      links: t.flows.map((f) => ({ source: `${f.source} (before)`, target: `${f.target} (after)`, value: f.value })),
+      links: t.flows.map((f) => ({ source: `${f.source} (before)`, target: `${f.target} (now)`, value: f.value })),
     }],
   }, true);
 }

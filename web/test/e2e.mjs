@@ -26,7 +26,7 @@ try {
   const overview = await (await page.request.get(`${base}/v1/dashboard`)).json();
 
   // Every chart drew something of non-zero size.
-  for (const id of ['chart-sizes', 'chart-profile', 'chart-risk', 'chart-items']) {
+  for (const id of ['chart-sizes', 'chart-profile', 'chart-risk', 'chart-items', 'chart-sankey']) {
     const drawn = await page.evaluate((cid) => {
       const svg = document.querySelector(`#${cid} svg`);
       if (!svg) return 0;
@@ -109,6 +109,10 @@ try {
   const api = await (await page.request.get(`${base}/v1/customers/${first}`)).json();
   assert.equal(offers.length, Math.max(1, (api.recommendations || []).length));
   if (api.recommendations && api.recommendations.length) assert.ok(offers[0].startsWith(api.recommendations[0].item));
+  const owned = await page.$$eval('#cust-services li', (li) => li.map((x) => x.textContent));
+  const extra = await (await page.request.get(`${base}/v1/dashboard/customer/${first}`)).json();
+  assert.deepEqual(owned, extra.services.length ? extra.services : ['none']);
+  assert.match(await page.textContent('#cust-gains'), /^Risk decile \d+ of 10/);
   const why = await page.$$eval('#cust-why li', (li) => li.length);
   assert.ok(why > 0);
   ok(`customer ${first} opened: ${custSeg}; ${risk}; ${offers.length} offers`);
