@@ -42,6 +42,14 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
  * CRM_ENOTFOUND when there is no such id. */
 crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_error *err);
 
+/* The store's data table in memory, column by column (dash_query.c). */
+typedef struct crm__dash_cache crm__dash_cache;
+crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **out,
+                                 crm_error *err);
+void crm__dash_cache_free(crm__dash_cache *c); /* NULL is a no-op */
+/* The store's copy, built on first use under the store's lock (store.c). */
+crm_status crm__store_dash_cache(crm__store *s, const crm__dash_cache **out, crm_error *err);
+
 /* A customer-list query as the dashboard sends it: segment "all" or a number; each filter
  * "COL:LO..HI" (either bound may be empty) or "COL:=V1|V2|..."; sort "COL" or "-COL" (COL may
  * also be id, segment, risk). */

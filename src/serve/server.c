@@ -1437,7 +1437,13 @@ crm_status crm_server_load(crm_server *s, crm_error *err)
     if (rc == CRM_OK && s->store_path) {
         rc = crm__store_open(s->store_path, &s->store, err);
         if (rc == CRM_OK) {
+            const crm__dash_cache *dc;
+            crm_error derr;
             slog(s, "customer store %s", s->store_path);
+            /* the dashboard's copy now, so that /readyz means its first page is fast too */
+            if (crm__store_dash_cache(s->store, &dc, &derr) != CRM_OK) {
+                slog(s, "dashboard: %s", derr.msg);
+            }
         }
     }
     if (rc == CRM_OK) {

@@ -595,6 +595,9 @@ struct crm__store {
     char **columns;
     int *numeric;
     int n_columns;
+    int id_col;              /* column holding the customer id, or -1 */
+    pthread_mutex_t dash_mu; /* guards building dash */
+    crm__dash_cache *dash;   /* the dashboard's copy in memory; NULL until first used */
 };
 
 static sqlite3 *conn_get(crm__store *s)
@@ -638,6 +641,8 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
     s->cap_pool = 256;
     s->pool = crm_calloc((size_t)s->cap_pool, sizeof *s->pool);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->dash_mu, NULL);
+    s->id_col = -1;
     if (access(path, R_OK) != 0) {
         crm__store_free(s);
         crm__serve_fail(err, CRM_ENOTFOUND, NULL, "cannot open the store: %s", strerror(errno));
@@ -671,6 +676,17 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
         s->n_columns++;
     }
     sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'id_column'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+        for (int j = 0; j < s->n_columns; j++) {
+            if (strcmp(s->columns[j], (const char *)sqlite3_column_text(st, 0)) == 0) {
+                s->id_col = j;
+            }
+        }
+    }
+    sqlite3_finalize(st);
     conn_put(s, db);
     *out = s;
     return CRM_OK;
@@ -684,6 +700,28 @@ sqlite3 *crm__store_conn(crm__store *s)
 void crm__store_conn_release(crm__store *s, sqlite3 *db)
 {
     conn_put(s, db);
+}
+
+int crm__store_id_column(const crm__store *s)
+{
+    return s->id_col;
+}
+
+crm_status crm__store_dash_cache(crm__store *s, const crm__dash_cache **out, crm_error *err)
+{
+    crm_status rc = CRM_OK;
+    pthread_mutex_lock(&s->dash_mu);
+    if (s->dash == NULL) {
+        sqlite3 *db = conn_get(s);
+        rc = db == NULL ? crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store")
+                        : crm__dash_cache_build(s, db, &s->dash, err);
+        if (db != NULL) {
+            conn_put(s, db);
+        }
+    }
+    *out = s->dash;
+    pthread_mutex_unlock(&s->dash_mu);
+    return rc;
 }
 
 int crm__store_n_columns(const crm__store *s)
@@ -716,6 +754,8 @@ void crm__store_free(crm__store *s)
     crm_free(s->numeric);
     crm_free(s->pool);
     crm_free(s->path);
+    crm__dash_cache_free(s->dash);
+    pthread_mutex_destroy(&s->dash_mu);
     pthread_mutex_destroy(&s->mu);
     crm_free(s);
 }
