@@ -58,7 +58,7 @@ def get(q):
     return urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/dashboard/customers?{q}").read().decode()
 cases = [("all", [], None), ("1", [], None), ("all", [], "-revenue"), ("2", [], "tenure_days"),
          ("all", ["tenure_days:100..900"], None), ("0", ["region:=Capital|North"], "-churn_risk"),
-         ("all", ["download_mb:5000.."], "download_mb"), ("3", ["monthly_bill:..60", "plan_type:=prepaid"], "-sms_count"),
+         ("all", ["download_mb:5000.."], "download_mb"), ("2", ["monthly_bill:..60", "plan_type:=prepaid"], "-sms_count"),
          ("all", ["region:=Coast"], "region"), ("all", [], "subscriber_id"), ("all", [], "-plan_type"),
          ("1", ["churn_risk:0.2..0.5"], "-risk"), ("all", ["segment:1..2"], "segment")]
 for segment, filters, sort in cases:
