@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 CORE_ONLY = -DCRM_WITH_SVM=OFF -DCRM_WITH_SERVER=OFF -DCRM_WITH_SQLITE=OFF -DCRM_WITH_PQ=OFF \
             -DCRM_WITH_MPI=OFF
 
-.PHONY: all run test deps build build-asan build-fuzz test-release test-asan test-fuzz \
+.PHONY: all run test deps web build build-asan build-fuzz test-release test-asan test-fuzz \
         install bench check clean
 
 all: build
@@ -16,7 +16,14 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
-build: deps
+# The dashboard (web/): rebuilt with npm where it exists, else the committed web/dist is used.
+web:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund --loglevel=error); \
+	  (cd web && npm run --silent build >/dev/null); \
+	else echo "web: npm not found; using the committed build in web/dist" >&2; fi
+
+build: deps web
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 

@@ -123,6 +123,14 @@ typedef struct crm_store_params {
     const char *labels;          /* id,segment CSV; or NULL */
     const char *predictions;     /* crmkit predict output (id, class[, risk, p_*]); or NULL */
     const char *recommendations; /* crmkit recommend --baskets output; or NULL */
+    /* For the dashboard: an earlier labelling of the same customers (id, segment[,
+     * segment_name]: last month's) for the segment transitions; owned services (a VAS log
+     * as crmkit gen vas writes, or a long CSV customer,item); the 0/1 column whose rate the
+     * risk deciles report (NULL: the first numeric column named like "churn"). Each NULL
+     * when absent. */
+    const char *previous_labels;
+    const char *services;
+    const char *target;
     const char *output;          /* store file, written atomically */
 } crm_store_params;
 

@@ -23,7 +23,9 @@
 #include <crmkit/alloc.h>
 
 #include "serve_internal.h"
+#include "dash_internal.h"
 #include "store_internal.h"
+#include "web_assets.h"
 
 #if CRM_HAVE_OPENMP
 #include <omp.h>
@@ -32,45 +34,18 @@
 /* ---- routes and metrics ---- */
 
 enum route {
-    R_ACUMOS,
-    R_CLASSIFY,
-    R_PROTO,
-    R_META,
-    R_INVOC,
-    R_SEGMENT,
-    R_PREDICT,
-    R_RECOMMEND,
-    R_CUSTOMER,
-    R_SEG_CUSTOMERS,
-    R_MODELS,
-    R_HEALTHZ,
-    R_READYZ,
-    R_METRICS,
-    R_RELOAD,
-    R_STATIC,
-    R_OTHER,
-    R_N
+    R_ACUMOS, R_CLASSIFY, R_PROTO, R_META, R_INVOC, R_SEGMENT, R_PREDICT, R_RECOMMEND,
+    R_CUSTOMER, R_SEG_CUSTOMERS, R_DASH, R_DASH_CUSTOMERS, R_MODELS, R_HEALTHZ, R_READYZ, R_METRICS, R_RELOAD, R_STATIC,
+    R_OTHER, R_N
 };
-static const char *const route_names[R_N] = { "/model/methods/classify",
-                                              "/classify",
-                                              "/model/artifacts/protobuf",
-                                              "/model/artifacts/metadata",
-                                              "/invocations",
-                                              "/v1/segment",
-                                              "/v1/predict",
-                                              "/v1/recommend",
-                                              "/v1/customers/{id}",
-                                              "/v1/segments/{id}/customers",
-                                              "/v1/models",
-                                              "/healthz",
-                                              "/readyz",
-                                              "/metrics",
-                                              "/admin/reload",
-                                              "static",
-                                              "other" };
-static const int status_codes[] = {
-    200, 201, 400, 401, 403, 404, 405, 406, 413, 415, 422, 500, 503
+static const char *const route_names[R_N] = {
+    "/model/methods/classify", "/classify", "/model/artifacts/protobuf",
+    "/model/artifacts/metadata", "/invocations", "/v1/segment", "/v1/predict", "/v1/recommend",
+    "/v1/customers/{id}", "/v1/segments/{id}/customers", "/v1/dashboard",
+    "/v1/dashboard/customers", "/v1/models", "/healthz", "/readyz",
+    "/metrics", "/admin/reload", "static", "other"
 };
+static const int status_codes[] = { 200, 201, 400, 401, 403, 404, 405, 406, 413, 415, 422, 500, 503 };
 #define N_STATUS ((int)(sizeof status_codes / sizeof status_codes[0]) + 1)
 static const double buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5 };
@@ -721,6 +696,107 @@ do_customer(crm_server *s, struct MHD_Connection *c, req *r, const char *id, int
     return send_buf(c, r, 200, T_JSON, out, strlen(out));
 }
 
+/* ---- the dashboard's routes ---- */
+
+static enum MHD_Result do_dash_overview(crm_server *s, struct MHD_Connection *c, req *r)
+{
+    slot *ss = find_slot(s, NULL, CRM_SERVE_SEGMENTATION);
+    slot *sr = find_slot(s, NULL, CRM_SERVE_RULES);
+    crm_serve_model *seg = ss ? acquire(ss) : NULL;
+    crm_serve_model *rules = sr ? acquire(sr) : NULL;
+    crm_error err;
+    char *out = NULL;
+    crm_status rc = crm__dash_overview(s->store, seg, rules, &out, &err);
+    release(seg);
+    release(rules);
+    if (rc != CRM_OK) {
+        return send_crm_error(c, r, &err);
+    }
+    return send_buf(c, r, 200, T_JSON, out, strlen(out));
+}
+
+static enum MHD_Result do_dash_customer(crm_server *s, struct MHD_Connection *c, req *r,
+                                        const char *id)
+{
+    crm_error err;
+    char *out = NULL;
+    crm_status rc;
+    if (s->store == NULL) {
+        return send_error(c, r, 404, "CRM_ENOTFOUND", NULL,
+                          "no customer store is served (crmkit serve --store)");
+    }
+    rc = crm__dash_customer(s->store, id, &out, &err);
+    if (rc == CRM_ENOTFOUND) {
+        return send_error(c, r, 404, "CRM_ENOTFOUND", "id", "%s", err.msg);
+    }
+    if (rc != CRM_OK) {
+        return send_crm_error(c, r, &err);
+    }
+    return send_buf(c, r, 200, T_JSON, out, strlen(out));
+}
+
+static enum MHD_Result collect_filter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    crm__dash_query *q = cls;
+    (void)kind;
+    if (key != NULL && strcmp(key, "filter") == 0 && value != NULL && *value != '\0') {
+        if (q->n_filters == CRM_DASH_MAX_FILTERS) {
+            q->n_filters++; /* one past the limit: refused below */
+            return MHD_NO;
+        }
+        q->filters[q->n_filters++] = value;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result do_dash_customers(crm_server *s, struct MHD_Connection *c, req *r, int csv)
+{
+    slot *sl = find_slot(s, NULL, CRM_SERVE_SEGMENTATION);
+    crm_serve_model *seg;
+    crm__store_names names;
+    crm__dash_query q = { 0 };
+    const char *v;
+    char *end;
+    char *out = NULL;
+    size_t len = 0;
+    crm_error err;
+    crm_status rc;
+    if (s->store == NULL) {
+        return send_error(c, r, 404, "CRM_ENOTFOUND", NULL,
+                          "no customer store is served (crmkit serve --store)");
+    }
+    q.segment = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "segment");
+    q.sort = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort");
+    q.limit = 50;
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset")) != NULL) {
+        q.offset = strtoll(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || q.offset < 0) {
+            return send_error(c, r, 400, "CRM_EINVAL", "offset", "bad offset \"%s\"", v);
+        }
+    }
+    if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit")) != NULL) {
+        q.limit = strtoll(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || q.limit < 1 || q.limit > 1000) {
+            return send_error(c, r, 400, "CRM_EINVAL", "limit",
+                              "limit must be a number in 1..1000, got \"%s\"", v);
+        }
+    }
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_filter, &q);
+    if (q.n_filters > CRM_DASH_MAX_FILTERS) {
+        return send_error(c, r, 400, "CRM_ELIMIT", "filter", "at most %d filters",
+                          CRM_DASH_MAX_FILTERS);
+    }
+    seg = sl ? acquire(sl) : NULL;
+    names = (crm__store_names){ segment_name, seg };
+    rc = crm__dash_customers(s->store, &q, &names, csv, &out, &len, &err);
+    release(seg);
+    if (rc != CRM_OK) {
+        return send_crm_error(c, r, &err);
+    }
+    return send_buf(c, r, 200, csv ? "text/csv; charset=utf-8" : T_JSON, out, len);
+}
+
 static enum MHD_Result do_models(crm_server *s, struct MHD_Connection *c, req *r)
 {
     crm__sbuf b;
@@ -949,7 +1025,8 @@ static enum MHD_Result route_list(struct MHD_Connection *c, req *r)
                      "{\"service\":\"crmkit serve\",\"routes\":[\"/model/methods/classify\","
                      "\"/classify\",\"/model/artifacts/protobuf\",\"/model/artifacts/metadata\","
                      "\"/invocations\",\"/v1/segment\",\"/v1/predict\",\"/v1/recommend\","
-                     "\"/v1/customers/{id}\",\"/v1/segments/{id}/customers\",\"/v1/models\","
+                     "\"/v1/customers/{id}\",\"/v1/segments/{id}/customers\",\"/v1/dashboard\","
+                     "\"/v1/dashboard/customers\",\"/v1/models\","
                      "\"/healthz\",\"/readyz\",\"/metrics\",\"/admin/reload\"]}\n");
 }
 
@@ -973,8 +1050,24 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
         }
     }
     if (fd < 0) {
-        return root ? route_list(c, r)
-                    : send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s", url);
+        crm__web_asset a;
+        if (crm__web_asset_find(url, &a)) {
+            resp = MHD_create_response_from_buffer(a.len, (void *)(uintptr_t)a.data,
+                                                   MHD_RESPMEM_PERSISTENT);
+            if (resp == NULL) {
+                return MHD_NO;
+            }
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a.type);
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+            r->status = 200;
+            r->resp_bytes = a.len;
+            ret = MHD_queue_response(c, 200, resp);
+            MHD_destroy_response(resp);
+            return ret;
+        }
+    }
+    if (fd < 0) {
+        return root ? route_list(c, r) : send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s", url);
     }
     resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (resp == NULL) {
@@ -1076,6 +1169,20 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
     if (ROUTE("/admin/reload", R_RELOAD)) {
         NEED(post);
         return do_reload(s, c, r);
+    }
+    if (ROUTE("/v1/dashboard", R_DASH)) {
+        NEED(get);
+        return do_dash_overview(s, c, r);
+    }
+    if (strncmp(url, "/v1/dashboard/customer/", 23) == 0 && url[23] != '\0') {
+        r->route = R_DASH_CUSTOMERS;
+        NEED(get);
+        return do_dash_customer(s, c, r, url + 23);
+    }
+    if (ROUTE("/v1/dashboard/customers", R_DASH_CUSTOMERS) ||
+        ROUTE("/v1/dashboard/customers.csv", R_DASH_CUSTOMERS)) {
+        NEED(get);
+        return do_dash_customers(s, c, r, strstr(url, ".csv") != NULL);
     }
     if (strncmp(url, "/v1/customers/", 14) == 0 && url[14] != '\0' && !strchr(url + 14, '/')) {
         r->route = R_CUSTOMER;
@@ -1405,7 +1512,13 @@ crm_status crm_server_load(crm_server *s, crm_error *err)
     if (rc == CRM_OK && s->store_path) {
         rc = crm__store_open(s->store_path, &s->store, err);
         if (rc == CRM_OK) {
+            const crm__dash_cache *dc;
+            crm_error derr;
             slog(s, "customer store %s", s->store_path);
+            /* the dashboard's copy now, so that /readyz means its first page is fast too */
+            if (crm__store_dash_cache(s->store, &dc, &derr) != CRM_OK) {
+                slog(s, "dashboard: %s", derr.msg);
+            }
         }
     }
     if (rc == CRM_OK) {

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/fim.h>
 
 #include "serve_internal.h"
+#include "dash_internal.h"
 #include "store_internal.h"
 
 #if CRM_HAVE_SQLITE
@@ -122,6 +124,11 @@ typedef struct side {
     char **segtext;   /* a segment given as text ("Group/S3"), or NULL */
     double *risk;     /* NaN = none */
     char **recs;      /* JSON array text or NULL */
+    /* for the dashboard: */
+    int64_t *prev;     /* earlier segment, -1 = none; NULL without previous labels */
+    char **prev_names; /* [n_prev_names] names of the earlier segments (NULL = unnamed) */
+    int64_t n_prev_names;
+    char **services; /* "A;B" or NULL per customer; NULL without a services file */
 } side;
 
 static crm_status read_side(const char *path, crm_table **t, crm_error *err)
@@ -176,6 +183,117 @@ load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_
         (*n_out)++;
     }
     crm_table_free(t);
+    return CRM_OK;
+}
+
+/* An earlier labelling (id, segment[, segment_name]) into sd->prev and sd->prev_names. */
+static crm_status load_previous(const char *path, const id_index *ix, side *sd, int64_t n,
+                                crm_error *err)
+{
+    crm_table *t = NULL;
+    crm_status rc = read_side(path, &t, err);
+    int32_t sc;
+    int32_t nc;
+    int64_t k = 0;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    sc = crm_table_find_col(t, "segment");
+    nc = crm_table_find_col(t, "segment_name");
+    if (sc < 0 || crm_table_numeric(t, sc) == NULL) {
+        crm_table_free(t);
+        crm__serve_fail(err, CRM_EDATA, "segment", "no numeric \"segment\" column");
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return CRM_EDATA;
+    }
+    sd->prev = crm_mallocarray((size_t)n + 1, sizeof *sd->prev);
+    if (sd->prev == NULL) {
+        crm_table_free(t);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        sd->prev[i] = -1;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        double v = crm_table_numeric(t, sc)[i];
+        k = isfinite(v) && v >= 0 && v < 4096 && (int64_t)v >= k ? (int64_t)v + 1 : k;
+    }
+    if (nc >= 0 && crm_table_codes(t, nc) != NULL) {
+        sd->prev_names = crm_calloc((size_t)k + 1, sizeof *sd->prev_names);
+        sd->n_prev_names = sd->prev_names ? k : 0;
+    }
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        char buf[256];
+        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        double v = crm_table_numeric(t, sc)[i];
+        if (row >= 0 && isfinite(v) && v >= 0 && v < 4096) {
+            sd->prev[row] = (int64_t)v;
+            if (sd->prev_names != NULL && sd->prev_names[(int64_t)v] == NULL &&
+                crm_table_codes(t, nc)[i] >= 0) {
+                sd->prev_names[(int64_t)v] =
+                    crm_strdup(crm_table_level(t, nc, crm_table_codes(t, nc)[i]));
+            }
+        }
+    }
+    crm_table_free(t);
+    return CRM_OK;
+}
+
+/* Owned services: a VAS log (successful rows) or a long CSV customer,item, as "A;B;C". */
+static crm_status load_services(const char *path, const id_index *ix, side *sd, int64_t n,
+                                crm_error *err)
+{
+    crm_fim_read_options opt = crm_fim_read_options_default();
+    crm_fim_db *db = NULL;
+    crm_status rc;
+    char head[4096] = "";
+    FILE *fp = fopen(path, "r");
+    if (fp != NULL) {
+        if (fgets(head, sizeof head, fp) == NULL) {
+            head[0] = '\0';
+        }
+        fclose(fp);
+    }
+    opt.format = CRM_FIM_FORMAT_LONG;
+    if (strstr(head, "mobile_no") != NULL && strstr(head, "pr_code") != NULL) {
+        opt.format = CRM_FIM_FORMAT_VAS;
+        if (strstr(head, "status") != NULL) {
+            opt.status_ok = "SUCCESS";
+        }
+    }
+    rc = crm_fim_db_read(path, &opt, NULL, &db, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    sd->services = crm_calloc((size_t)n + 1, sizeof *sd->services);
+    if (sd->services == NULL) {
+        crm_fim_db_free(db);
+        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    for (int64_t i = 0; i < crm_fim_db_n_transactions(db); i++) {
+        const int32_t *items;
+        int32_t m = crm_fim_db_transaction(db, i, &items);
+        int64_t row = index_find(ix, crm_fim_db_customer(db, i));
+        crm__sbuf b;
+        if (row < 0 || sd->services[row] != NULL) {
+            continue;
+        }
+        crm__sbuf_init(&b);
+        for (int32_t j = 0; j < m; j++) {
+            crm__sbuf_puts(&b, j ? ";" : "");
+            crm__sbuf_puts(&b, crm_fim_db_item_name(db, items[j]));
+        }
+        crm__sbuf_put(&b, "", 1);
+        if (!b.ok) {
+            crm__sbuf_fini(&b);
+            crm_fim_db_free(db);
+            return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+        sd->services[row] = b.p;
+    }
+    crm_fim_db_free(db);
     return CRM_OK;
 }
 
@@ -391,6 +509,12 @@ static crm_status write_db(const crm_store_params *p,
     }
     crm__sbuf_fini(&rec);
     sqlite3_finalize(st);
+    if (rc == CRM_OK) {
+        crm__dash_side ds = { sd->segment,   sd->risk, sd->prev,
+                              (const char *const *)sd->prev_names, sd->n_prev_names,
+                              p->previous_labels, sd->services, p->target };
+        rc = crm__dash_store_write(db, t, idc, &ds, err);
+    }
     if (rc == CRM_OK && sqlite3_exec(db,
                                      "CREATE INDEX customers_segment ON customers(segment, id);"
                                      "COMMIT; ANALYZE;",
@@ -447,6 +571,12 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
     if (rc == CRM_OK && p->recommendations) {
         rc = load_recs(p->recommendations, &ix, &sd, &stats->n_recommended, err);
     }
+    if (rc == CRM_OK && p->previous_labels) {
+        rc = load_previous(p->previous_labels, &ix, &sd, n, err);
+    }
+    if (rc == CRM_OK && p->services) {
+        rc = load_services(p->services, &ix, &sd, n, err);
+    }
     if (rc == CRM_OK) {
         snprintf(tmp, sizeof tmp, "%s.tmp%ld", p->output, (long)getpid());
         (void)unlink(tmp);
@@ -468,6 +598,15 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
     }
     crm_free(sd.segtext);
     crm_free(sd.recs);
+    for (int64_t i = 0; sd.services && i < n; i++) {
+        crm_free(sd.services[i]);
+    }
+    crm_free(sd.services);
+    for (int64_t i = 0; i < sd.n_prev_names; i++) {
+        crm_free(sd.prev_names[i]);
+    }
+    crm_free(sd.prev_names);
+    crm_free(sd.prev);
     crm_free(sd.segment);
     crm_free(sd.risk);
     crm_free(ix.slot);
@@ -492,6 +631,9 @@ struct crm__store {
     char **columns;
     int *numeric;
     int n_columns;
+    int id_col;              /* column holding the customer id, or -1 */
+    pthread_mutex_t dash_mu; /* guards building dash */
+    crm__dash_cache *dash;   /* the dashboard's copy in memory; NULL until first used */
 };
 
 static int conn_get(crm__store *s, conn *c)
@@ -568,6 +710,8 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
     s->cap_pool = 256;
     s->pool = crm_calloc((size_t)s->cap_pool, sizeof *s->pool);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->dash_mu, NULL);
+    s->id_col = -1;
     if (access(path, R_OK) != 0) {
         crm__store_free(s);
         crm__serve_fail(err, CRM_ENOTFOUND, NULL, "cannot open the store: %s", strerror(errno));
@@ -601,9 +745,74 @@ crm_status crm__store_open(const char *path, crm__store **out, crm_error *err)
         s->n_columns++;
     }
     sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'id_column'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+        for (int j = 0; j < s->n_columns; j++) {
+            if (strcmp(s->columns[j], (const char *)sqlite3_column_text(st, 0)) == 0) {
+                s->id_col = j;
+            }
+        }
+    }
+    sqlite3_finalize(st);
     conn_put(s, &cn);
     *out = s;
     return CRM_OK;
+}
+
+/* The dashboard's queries are few (the overview, a customer's services, the copy in
+ * memory): each opens its own read-only connection rather than borrow a pooled one. */
+sqlite3 *crm__store_conn(crm__store *s)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(s->uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void crm__store_conn_release(crm__store *s, sqlite3 *db)
+{
+    (void)s;
+    sqlite3_close(db);
+}
+
+int crm__store_id_column(const crm__store *s)
+{
+    return s->id_col;
+}
+
+crm_status crm__store_dash_cache(crm__store *s, const crm__dash_cache **out, crm_error *err)
+{
+    crm_status rc = CRM_OK;
+    pthread_mutex_lock(&s->dash_mu);
+    if (s->dash == NULL) {
+        sqlite3 *db = crm__store_conn(s);
+        rc = db == NULL ? crm__serve_fail(err, CRM_EIO, NULL, "cannot open the store")
+                        : crm__dash_cache_build(s, db, &s->dash, err);
+        crm__store_conn_release(s, db);
+    }
+    *out = s->dash;
+    pthread_mutex_unlock(&s->dash_mu);
+    return rc;
+}
+
+int crm__store_n_columns(const crm__store *s)
+{
+    return s->n_columns;
+}
+
+const char *crm__store_column(const crm__store *s, int j)
+{
+    return s->columns[j];
+}
+
+int crm__store_column_numeric(const crm__store *s, int j)
+{
+    return s->numeric[j];
 }
 
 void crm__store_free(crm__store *s)
@@ -622,6 +831,8 @@ void crm__store_free(crm__store *s)
     crm_free(s->pool);
     crm_free(s->path);
     crm_free(s->uri);
+    crm__dash_cache_free(s->dash);
+    pthread_mutex_destroy(&s->dash_mu);
     pthread_mutex_destroy(&s->mu);
     crm_free(s);
 }

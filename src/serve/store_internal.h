@@ -31,4 +31,14 @@ crm_status crm__store_segment(crm__store *s,
                               const crm__store_names *names,
                               char **out,
                               crm_error *err);
+
+/* For the dashboard (dash.c): a pooled read-only connection (NULL on failure; give it back
+ * with crm__store_conn_release), and the store's columns in CSV order. */
+struct sqlite3;
+struct sqlite3 *crm__store_conn(crm__store *s);
+void crm__store_conn_release(crm__store *s, struct sqlite3 *db);
+int crm__store_n_columns(const crm__store *s);
+int crm__store_id_column(const crm__store *s); /* or -1 */
+const char *crm__store_column(const crm__store *s, int j);
+int crm__store_column_numeric(const crm__store *s, int j);
 #endif

@@ -43,7 +43,7 @@ check "SIGTERM: exit 0" 0 "$STOP_CODE"
 has "stop is logged" "$tmp/server.log" "stopped"
 
 # A model segmented without scaling takes the same rows as raw or as ?scaled=1 input.
-"$CRMKIT" segment "$tmp/customers.csv" --k 4 --scale none --seed 1 --quiet -o "$tmp/raw.crmk" >/dev/null
+"$CRMKIT" segment "$tmp/customers.csv" --k 4 --scale none --transform none --seed 1 --quiet -o "$tmp/raw.crmk" >/dev/null
 check "segment --scale none" 0 $?
 start_server "$tmp/server2.log" --model "$tmp/raw.crmk" --threads 1
 wait_ready

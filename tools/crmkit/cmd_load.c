@@ -13,7 +13,8 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit load CUSTOMERS.csv [--labels LABELS.csv] [--predictions RISK.csv]\n"
-            "       [--recommendations REC.csv] -o STORE.db [--json]\n"
+            "       [--recommendations REC.csv] [--previous-labels OLD.csv] [--services VAS.csv]\n"
+            "       [--target COLUMN] -o STORE.db [--json]\n"
             "       crmkit load CUSTOMERS.csv [LABELS.csv [RISK.csv [REC.csv]]] -o STORE.db\n\n"
             "Build the customer store crmkit serve --store reads: every customer's record\n"
             "(keyed by the first identifier column), segment, churn risk and recommended\n"
@@ -23,6 +24,12 @@ static void usage(FILE *fp)
             "  --labels FILE           segment labels: id, segment (crmkit segment/assign)\n"
             "  --predictions FILE      churn risk: id, ..., risk (crmkit predict --proba)\n"
             "  --recommendations FILE  crmkit recommend --baskets output (customer, item, ...)\n"
+            "  --previous-labels FILE  an earlier labelling of the same customers (id, segment\n"
+            "                          [, segment_name]): the dashboard's segment transitions\n"
+            "  --services FILE         owned services: a VAS log (crmkit gen vas; successful\n"
+            "                          rows) or a CSV customer,item, shown in the customer view\n"
+            "  --target COLUMN         0/1 column the risk deciles report the rate of (default:\n"
+            "                          the first 0/1 column named like \"churn\")\n"
             "  -o, --output FILE       store to write (required)\n"
             "  --json                  print a JSON summary\n"
             "  -h, --help              this text\n\n"
@@ -53,6 +60,12 @@ int cmd_load(int argc, char **argv)
             p.predictions = v;
         } else if ((v = seg_opt(argc, argv, &i, "--recommendations", &miss))) {
             p.recommendations = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--previous-labels", &miss))) {
+            p.previous_labels = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--services", &miss))) {
+            p.services = v;
+        } else if ((v = seg_opt(argc, argv, &i, "--target", &miss))) {
+            p.target = v;
         } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
                    (v = seg_opt(argc, argv, &i, "--output", &miss))) {
             p.output = v;
