@@ -19,8 +19,9 @@ deps:
 # The dashboard (web/): rebuilt with npm where it exists, else the committed web/dist is used.
 web:
 	@if command -v npm >/dev/null 2>&1; then \
-	  [ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund --loglevel=error); \
-	  (cd web && npm run --silent build >/dev/null); \
+	  { [ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund --loglevel=error); } && \
+	  (cd web && npm run --silent build >/dev/null) || \
+	  { echo "web: the npm build failed; using the committed build in web/dist" >&2; git checkout -- web/dist 2>/dev/null || true; }; \
 	else echo "web: npm not found; using the committed build in web/dist" >&2; fi
 
 build: deps web
