@@ -62,6 +62,18 @@ CRM_API int crm_dist_active(void);
 /** 1 on ranks that must not print or write outputs (every rank but 0 of an active job). */
 CRM_API int crm_dist_quiet(void);
 
+/** Replicated mode: 1 while every rank holds the SAME data and makes the same library calls
+ *  in the same order (crmkit segment under mpirun: each rank has the whole cleaned matrix).
+ *  The k-means passes (src/cluster/kmeans_lloyd.c: Lloyd iterations and nearest-centre
+ *  assignment, which every k-means, X-means and elbow run goes through) then compute only
+ *  this rank's run of blocks (crm_dist_block_range) and gather the block partials, labels
+ *  and distances from the others, so the work is split and the result has the same bits as
+ *  one rank. Off (0, the default) the library never communicates on its own; turn it on only
+ *  around calls that every rank makes with identical inputs. Returns the previous value. */
+CRM_API int crm_dist_set_replicated(int on);
+/** 1 when replicated mode is on and the job is active (see crm_dist_set_replicated). */
+CRM_API int crm_dist_replicated(void);
+
 /* ---- agreement ------------------------------------------------------------------------ */
 
 /** Collective. Every rank passes its own status st and error record err (ignored where st

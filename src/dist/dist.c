@@ -96,6 +96,20 @@ int crm_dist_active(void)
     return g_inited && g_size > 1;
 }
 
+static int g_replicated = 0;
+
+int crm_dist_set_replicated(int on)
+{
+    int old = g_replicated;
+    g_replicated = on != 0;
+    return old;
+}
+
+int crm_dist_replicated(void)
+{
+    return g_replicated && crm_dist_active();
+}
+
 int crm_dist_quiet(void)
 {
     return crm_dist_active() && g_rank != 0;
