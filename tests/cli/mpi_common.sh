@@ -12,6 +12,6 @@ if ! grep -q "define CRM_HAVE_MPI 1" "$CRM_BINARY_DIR/include/crmkit/config.h" 2
 fi
 # --oversubscribe: more ranks than cores; --allow-run-as-root: test containers run as root.
 # The shared-memory transport alone: no network is needed or wanted on one machine.
-MPIRUN=(mpirun --oversubscribe --allow-run-as-root --mca btl self,vader)
+MPIRUN=(timeout 120 mpirun --oversubscribe --allow-run-as-root --mca btl self,vader)
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
