@@ -26,6 +26,7 @@
 #endif
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 
 #include "cluster/cluster_internal.h"
 #include "core/blas.h"
@@ -193,6 +194,44 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
         return crm__error_nomem(err);
     }
     return CRM_OK;
+}
+
+/* Under mpirun with replicated data (crm_dist_replicated), each rank computes a run of blocks
+ * [*b0, *b1) and the per-block results are gathered from the others; otherwise every block. */
+static void my_blocks(int64_t nb, int64_t *b0, int64_t *b1)
+{
+    if (crm_dist_replicated()) {
+        crm_dist_block_range(nb * CRM_BLOCK_ROWS, crm_dist_rank(), crm_dist_size(), b0, b1);
+    } else {
+        *b0 = 0;
+        *b1 = nb;
+    }
+}
+
+/* Every rank owns elements [lo, hi) of base (elem bytes each), the ranks' runs consecutive
+ * from 0 in rank order: gather the others' runs, so every rank has all of base. */
+static crm_status share(void *base, size_t elem, int64_t lo, int64_t hi, crm_error *err)
+{
+    void *all = NULL;
+    size_t n = 0;
+    crm_status st;
+    if (!crm_dist_replicated()) {
+        return CRM_OK;
+    }
+    st = crm_dist_allgather_bytes((char *)base + (size_t)lo * elem, (size_t)(hi - lo) * elem,
+                                  &all, &n, NULL, err);
+    if (st == CRM_OK) {
+        memcpy(base, all, n);
+    }
+    crm_free(all);
+    return st;
+}
+
+/* Rows of blocks [b0, b1). */
+static void block_rows(int64_t n, int64_t b0, int64_t b1, int64_t *r0, int64_t *r1)
+{
+    *r0 = b0 * CRM_BLOCK_ROWS < n ? b0 * CRM_BLOCK_ROWS : n;
+    *r1 = b1 * CRM_BLOCK_ROWS < n ? b1 * CRM_BLOCK_ROWS : n;
 }
 
 /* ||c||^2 per centre, and for the fused kernel the centres regrouped lane-major. */
@@ -590,12 +629,23 @@ static void block_pass(const crm_matrix *x,
     ws->pchanged[b] = changed;
 }
 
-/* One pass over all blocks; returns the changed-label count. */
-static int64_t
-pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt, int32_t *labels)
+/* One pass over all blocks (this rank's, the others' partials gathered); *changed gets the
+ * changed-label count. Only this rank's rows get new labels. */
+static crm_status pass(const crm_matrix *x,
+                       const double *centers,
+                       int32_t k,
+                       lloyd_ws *ws,
+                       int nt,
+                       int32_t *labels,
+                       int64_t *changed,
+                       crm_error *err)
 {
     int64_t nb = ws->n_blocks;
-    int64_t changed = 0;
+    int64_t b0;
+    int64_t b1;
+    crm_status st;
+    my_blocks(nb, &b0, &b1);
+    *changed = 0;
     center_norms(centers, k, x->n_cols, ws);
 #pragma omp parallel num_threads(nt)
     {
@@ -605,14 +655,21 @@ pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt
 #endif
         double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
-        for (int64_t b = 0; b < nb; b++) {
+        for (int64_t b = b0; b < b1; b++) {
             block_pass(x, centers, k, ws, b, tile, labels);
         }
     }
-    for (int64_t b = 0; b < nb; b++) {
-        changed += ws->pchanged[b];
+    st = share(ws->pchanged, sizeof(int64_t), b0, b1, err);
+    if (st == CRM_OK && ws->psum != NULL) {
+        st = share(ws->psum, (size_t)(k * x->n_cols) * sizeof(double), b0, b1, err);
     }
-    return changed;
+    if (st == CRM_OK && ws->psum != NULL) {
+        st = share(ws->pcount, (size_t)k * sizeof(int64_t), b0, b1, err);
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        *changed += ws->pchanged[b];
+    }
+    return st;
 }
 
 /* Inertia of a pass's labels against the centres it used: sum ||x||^2 + sum over clusters
@@ -707,6 +764,19 @@ static crm_status relocate_empty(const crm_matrix *x,
     }
     if (n_empty == 0) {
         return CRM_OK;
+    }
+    if (crm_dist_replicated()) { /* the farthest rows are looked for among all labels */
+        int64_t b0;
+        int64_t b1;
+        int64_t r0;
+        int64_t r1;
+        crm_status sst;
+        my_blocks(ws->n_blocks, &b0, &b1);
+        block_rows(x->n_rows, b0, b1, &r0, &r1);
+        sst = share((void *)(uintptr_t)labels, sizeof(int32_t), r0, r1, err);
+        if (sst != CRM_OK) {
+            return sst;
+        }
     }
     int64_t *far = crm_mallocarray((size_t)n_empty, sizeof(int64_t));
     double *fd = crm_mallocarray((size_t)n_empty, sizeof(double));
@@ -882,7 +952,11 @@ crm_status crm__lloyd(const crm_matrix *x,
     }
     ws.fresh = 1;
     while (it < opts->max_iter) {
-        int64_t changed = pass(x, centers, k, &ws, opts->nt, out->labels);
+        int64_t changed = 0;
+        st = pass(x, centers, k, &ws, opts->nt, out->labels, &changed, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
         reduce_sums(&ws, k, dim, sums, counts);
         if (out->trace != NULL) {
             out->trace[it] = pass_inertia(&ws, centers, sums, counts, k, dim);
@@ -965,12 +1039,42 @@ crm_status crm__assign(const crm_matrix *x,
     lloyd_ws ws;
     crm_status st = ws_init(&ws, x->n_rows, x->n_cols, k, nt, 0, err);
     int64_t nb;
+    int64_t b0;
+    int64_t b1;
+    int64_t r0;
+    int64_t r1;
     if (st != CRM_OK) {
         return st;
     }
     nb = ws.n_blocks;
     center_norms(centers, k, x->n_cols, &ws);
-    if (nb <= 1) {
+    my_blocks(nb, &b0, &b1);
+    if (crm_dist_replicated()) {
+#pragma omp parallel num_threads(nt)
+        {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
+#pragma omp for schedule(static)
+            for (int64_t b = b0; b < b1; b++) {
+                assign_block(x, centers, k, &ws, b, tile, labels, dist);
+            }
+        }
+        block_rows(x->n_rows, b0, b1, &r0, &r1);
+        st = share(labels, sizeof(int32_t), r0, r1, err);
+        if (st == CRM_OK && dist != NULL) {
+            st = share(dist, sizeof(double), r0, r1, err);
+        }
+        if (st == CRM_OK) {
+            st = share(ws.pinert, sizeof(double), b0, b1, err);
+        }
+        if (st != CRM_OK) {
+            ws_free(&ws);
+            return st;
+        }
+    } else if (nb <= 1) {
         /* One block (a server's small request): no thread team, whose start and end cost
          * more than the block. Same arithmetic as below. */
         for (int64_t b = 0; b < nb; b++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/outfile.h>
 #include <crmkit/segment.h>
 
@@ -663,9 +664,11 @@ static int run(const seg_opts *o, crm_segment_params *p)
     double load_seconds = 0;
     crm_error err;
     int code;
+    int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
     code = seg_read_table(o->data, cli_progress_cb(&bar), &t, &load_seconds);
+    code = cli_dist_agree_code(code);
     if (code == CLI_EX_OK && o->init != NULL) {
         code = seg_read_table(o->init, NULL, &init, NULL);
         if (code == CLI_EX_OK) {
@@ -684,8 +687,20 @@ static int run(const seg_opts *o, crm_segment_params *p)
         code = set_naming(o, t, p, &names);
     }
     if (code == CLI_EX_OK) {
+        /* Under mpirun every rank read the whole table, so the fit is the same computation
+         * on every rank: in replicated mode the k-means passes split their blocks across
+         * the ranks (crmkit/dist.h), and only rank 0 writes the outputs. */
+        int was = crm_dist_set_replicated(1);
         rc = crm_segmenter_fit(t, p, cli_progress_cb(&bar), &seg, &err);
+        (void)crm_dist_set_replicated(was);
+        rc = crm_dist_agree(rc, &err);
+        fit_ok = rc == CRM_OK;
         cli_progress_done(&bar);
+        if (rc == CRM_OK && crm_dist_quiet()) {
+            /* rank 0 writes; the others learn how that went */
+            code = cli_dist_agree_code(CLI_EX_OK);
+            goto done;
+        }
         /* the model and its labels are one set: both renamed into place, or neither */
         crm_outfile_set_begin();
         if (rc == CRM_OK) {
@@ -706,6 +721,9 @@ static int run(const seg_opts *o, crm_segment_params *p)
         } else if (crm_outfile_set_end(1, &err) != CRM_OK) {
             code = cli_fail(&err);
         }
+        if (fit_ok) {
+            code = cli_dist_agree_code(code);
+        }
     }
     if (code == CLI_EX_OK) {
         if (o->json) {
@@ -715,6 +733,7 @@ static int run(const seg_opts *o, crm_segment_params *p)
             print_text(seg, o, load_seconds, p);
         }
     }
+done:
     crm_segmenter_free(seg);
     crm_table_free(init);
     crm_table_free(t);
