@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/fim.h>
 #include <crmkit/outfile.h>
 
@@ -347,7 +349,11 @@ static void print_summary(const opts *o,
     cli_json_key(&j, "transactions");
     cli_json_int(&j, n_trans);
     cli_json_key(&j, "items");
-    cli_json_int(&j, n_items);
+    if (n_items >= 0) {
+        cli_json_int(&j, n_items);
+    } else {
+        cli_json_null(&j); /* across ranks: each rank knows the items of its own part */
+    }
     cli_json_key(&j, "frequent_items");
     cli_json_int(&j, st->n_frequent_items);
     cli_json_key(&j, "minsup_count");
@@ -363,7 +369,7 @@ static void print_summary(const opts *o,
         cli_json_null(&j);
     }
     cli_json_key(&j, "partitioned");
-    cli_json_bool(&j, o->partition_bytes > 0);
+    cli_json_bool(&j, o->partition_bytes > 0 || crm_dist_active());
     cli_json_key(&j, "peak_memory_bytes");
     cli_json_int(&j, st->peak_memory_bytes);
     cli_json_key(&j, "read_seconds");
@@ -490,6 +496,132 @@ static int run_parts(const opts *o, cli_progress *bar)
     return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
 }
 
+/* Under mpirun (several ranks): count distribution. Each rank reads its byte range of the file
+ * (aligned to lines) in parts and mines them for candidates at their share of the support;
+ * the candidates of every rank are imported by every rank in rank order, each rank counts
+ * them over its range, the counts are summed (integers: exact), and rank 0 writes the result
+ * in canonical (--sorted) order. A gzip file cannot be cut by bytes: rank 0 reads it all. */
+static int run_dist(const opts *o, cli_progress *bar)
+{
+    crm_error err;
+    crm_dist_range r;
+    crm_fim_part *pt = NULL;
+    crm_fim_db *dict = NULL;
+    crm_itemsets *sets = NULL;
+    crm_fim_stats st;
+    char *mine = NULL, *all = NULL;
+    size_t n_mine = 0, n_all = 0;
+    size_t *sizes = NULL;
+    int64_t n_total = 0, n_items = 0, begin, end, line_base, chunk;
+    int rank = crm_dist_rank(), size = crm_dist_size(), has_part;
+    double t0 = cli_now();
+    crm_status rc;
+    crm_error_clear(&err);
+    memset(&st, 0, sizeof st);
+    memset(&r, 0, sizeof r);
+    chunk = o->partition_bytes > 0  ? o->partition_bytes
+            : o->p.max_memory_bytes > 0 ? o->p.max_memory_bytes / 4
+                                        : INT64_MAX;
+    rc = crm_dist_split_file(o->input, &r, &err); /* agreed */
+    if (rc == CRM_EUNSUPPORTED) {
+        crm_error_clear(&err); /* gzip: rank 0 reads it whole */
+        rc = CRM_OK;
+        begin = 0;
+        end = rank == 0 ? -1 : 0;
+        line_base = 0;
+    } else {
+        begin = r.begin;
+        end = r.end;
+        line_base = r.first_line - 1;
+    }
+    has_part = end < 0 || end > begin;
+    if (begin == 0 && end >= 0 && end == r.file_size) {
+        end = -1; /* the whole file: read it as one */
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_new(&o->ro, &o->p, chunk, &pt, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_detect(pt, o->input, &err);
+    }
+    rc = crm_dist_agree(rc, &err);
+    if (rc == CRM_OK && o->p.minsup_count > 0) {
+        int64_t n = 0;
+        if (has_part) {
+            rc = crm_fim_part_count(pt, o->input, begin, end, line_base, &n, &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+        if (rc == CRM_OK) {
+            rc = crm_dist_scan_i64(n, NULL, &n_total, &err);
+        }
+        if (rc == CRM_OK && n_total == 0) {
+            rc = crm_fim_part_result(pt, &dict, &sets, NULL, &err); /* no transactions */
+        }
+    }
+    if (rc == CRM_OK && has_part) {
+        rc = crm_fim_part_pass1(pt, o->input, begin, end, line_base, n_total,
+                                cli_progress_cb(bar), &err);
+    }
+    rc = crm_dist_agree(rc, &err);
+    /* every rank's candidates, imported by every rank in rank order */
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_export(pt, &mine, &n_mine, &err);
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        sizes = calloc((size_t)size, sizeof *sizes);
+        rc = sizes == NULL ? CRM_ENOMEM : CRM_OK;
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_bytes(mine, n_mine, (void **)&all, &n_all, sizes, &err);
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        size_t at = 0;
+        crm_fim_part_clear(pt);
+        for (int k = 0; k < size && rc == CRM_OK; k++) {
+            rc = crm_fim_part_import(pt, all + at, sizes[k], &err);
+            at += sizes[k];
+        }
+        if (rc == CRM_OK && has_part) {
+            rc = crm_fim_part_pass2(pt, o->input, begin, end, line_base, cli_progress_cb(bar),
+                                    &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        int64_t *counts = crm_fim_part_counts(pt);
+        rc = counts == NULL ? CRM_ENOMEM : CRM_OK;
+        rc = crm_dist_agree(rc, &err);
+        if (rc == CRM_OK) {
+            rc = crm_dist_allreduce_i64(counts, (size_t)crm_fim_part_n_counts(pt), CRM_DIST_SUM,
+                                        &err);
+            rc = crm_dist_agree(rc, &err);
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_result(pt, &dict, &sets, &st, &err);
+        n_items = -1;
+        st.seconds = cli_now() - t0;
+        if (rc == CRM_OK && rank == 0) {
+            rc = write_sets(o, dict, sets, st.n_transactions, &st, &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+    }
+    cli_progress_done(bar);
+    if (rc == CRM_OK && o->json && rank == 0) {
+        print_summary(o, st.n_transactions, n_items, &st, 0.0, cli_now() - t0);
+    }
+    crm_free(mine);
+    crm_free(all);
+    free(sizes);
+    crm_fim_part_free(pt);
+    crm_fim_db_free(dict);
+    crm_itemsets_free(sets);
+    return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
+}
+
 static int run(const opts *o, cli_progress *bar)
 {
     crm_error err;
@@ -556,7 +688,15 @@ int cmd_itemsets(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    cli_progress_init(&bar, o.quiet || o.output == NULL);
+    cli_progress_init(&bar, o.quiet || o.output == NULL || crm_dist_quiet());
+    if (crm_dist_active()) {
+        if (o.ro.format == CRM_FIM_FORMAT_LONG || o.ro.format == CRM_FIM_FORMAT_VAS) {
+            return cli_usage_error("itemsets", "long and VAS input does not run across ranks "
+                                               "(a customer's rows may lie anywhere); start it "
+                                               "without mpirun");
+        }
+        return run_dist(&o, &bar);
+    }
     if (o.partition_bytes < 0) {
         /* a line-per-transaction file larger than the memory limit is read in parts */
         struct stat sb;
