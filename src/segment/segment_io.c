@@ -6,7 +6,8 @@
  * f64 inertia, i32 n_iter, f64 bic, f64s seconds[4], str source, i32 curve_kmin,
  * i32 n_curve, f64s curve[n_curve].
  *
- * Another algorithm than k-means writes its own section ("kmodes" or "hclust") in place of
+ * Another algorithm than k-means writes its own section ("kmodes", "hclust", "birch", "gmm"
+ * or "dbscan") in place of
  * "kmeans", and a section "segalgo": u32 version (1), u32 algorithm (crm_segment_algo). A file
  * without "segalgo" is a k-means segmentation, so files written before the other algorithms
  * existed load unchanged, and k-means files are written exactly as before.
@@ -84,6 +85,12 @@ crm_status crm_segmenter_write(const crm_segmenter *seg, crm_model_writer *w, cr
             rc = crm_kmeans_save(seg->km, w, err);
         } else if (seg->kmo != NULL) {
             rc = crm_kmodes_save(seg->kmo, w, err);
+        } else if (seg->bi != NULL) {
+            rc = crm_birch_save(seg->bi, w, err);
+        } else if (seg->gm != NULL) {
+            rc = crm_gmm_save(seg->gm, w, err);
+        } else if (seg->db != NULL) {
+            rc = crm_dbscan_save(seg->db, w, err);
         } else {
             rc = crm_hclust_save(seg->hc, w, err);
         }
@@ -184,7 +191,7 @@ static crm_status get_algo(const crm_model_reader *r, crm_segmenter *seg, crm_er
     }
     (void)crm_section_get_u32(&s, &version);
     (void)crm_section_get_u32(&s, &algo);
-    if (s.failed || version != SEGALGO_VERSION || algo > CRM_SEGMENT_ALGO_HIER) {
+    if (s.failed || version != SEGALGO_VERSION || algo > CRM_SEGMENT_ALGO_DBSCAN) {
         return corrupt(r, "section \"segalgo\" is malformed", err);
     }
     seg->algo = (crm_segment_algo)algo;
@@ -193,6 +200,15 @@ static crm_status get_algo(const crm_model_reader *r, crm_segmenter *seg, crm_er
 
 static int32_t algo_k(const crm_segmenter *seg)
 {
+    if (seg->bi != NULL) {
+        return crm_birch_k(seg->bi);
+    }
+    if (seg->gm != NULL) {
+        return crm_gmm_k(seg->gm);
+    }
+    if (seg->db != NULL) {
+        return crm_dbscan_k(seg->db) + 1; /* and the noise segment */
+    }
     return seg->km ? crm_kmeans_k(seg->km)
                    : (seg->kmo ? crm_kmodes_k(seg->kmo) : crm_hclust_k(seg->hc));
 }
@@ -217,6 +233,15 @@ static int32_t algo_dim(const crm_segmenter *seg)
             return -1;
         }
         return crm_kmodes_n_num(seg->kmo) + crm_kmodes_n_cat(seg->kmo);
+    }
+    if (seg->bi != NULL) {
+        return crm_birch_dim(seg->bi);
+    }
+    if (seg->gm != NULL) {
+        return crm_gmm_dim(seg->gm);
+    }
+    if (seg->db != NULL) {
+        return crm_dbscan_dim(seg->db);
     }
     return crm_hclust_dim(seg->hc);
 }
@@ -247,6 +272,12 @@ crm_status crm_segmenter_read(const crm_model_reader *r, crm_segmenter **out, cr
             rc = crm_kmeans_load(r, &seg->km, err);
         } else if (seg->algo == CRM_SEGMENT_ALGO_HIER) {
             rc = crm_hclust_load(r, &seg->hc, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_BIRCH) {
+            rc = crm_birch_load(r, &seg->bi, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_EM) {
+            rc = crm_gmm_load(r, &seg->gm, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_DBSCAN) {
+            rc = crm_dbscan_load(r, &seg->db, err);
         } else {
             rc = crm_kmodes_load(r, &seg->kmo, err);
         }
