@@ -16,6 +16,7 @@
 #include <crmkit/birch.h>
 #include <crmkit/common.h>
 #include <crmkit/dbscan.h>
+#include <crmkit/denclue.h>
 #include <crmkit/drift.h>
 #include <crmkit/gmm.h>
 #include <crmkit/hclust.h>
@@ -23,6 +24,7 @@
 #include <crmkit/kmeans.h>
 #include <crmkit/kmodes.h>
 #include <crmkit/model.h>
+#include <crmkit/optigrid.h>
 #include <crmkit/prep.h>
 #include <crmkit/profile.h>
 #include <crmkit/progress.h>
@@ -71,11 +73,15 @@ typedef enum crm_segment_algo {
     CRM_SEGMENT_ALGO_EM = 5,          /* Gaussian mixture by EM (crmkit/gmm.h): k given, or
                                          the k in [kmin, kmax] with the lowest BIC; each row
                                          goes to its most probable component */
-    CRM_SEGMENT_ALGO_DBSCAN = 6       /* DBSCAN (crmkit/dbscan.h): finds its own number of
+    CRM_SEGMENT_ALGO_DBSCAN = 6,      /* DBSCAN (crmkit/dbscan.h): finds its own number of
                                          clusters (k is ignored); the noise rows form one more
                                          segment, the last, always present (it may be empty);
                                          assign: the cluster of the nearest core row within
                                          eps, else the noise segment */
+    CRM_SEGMENT_ALGO_OPTIGRID = 7,    /* OptiGrid (crmkit/optigrid.h): finds its own number of
+                                         clusters; noise segment last, as DBSCAN */
+    CRM_SEGMENT_ALGO_DENCLUE = 8      /* DENCLUE (crmkit/denclue.h): finds its own number of
+                                         clusters; noise segment last, as DBSCAN */
 } crm_segment_algo;
 
 typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */
@@ -116,6 +122,8 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     crm_gmm_params gmm;       /* covariance type, max_iter, tol, reg_covar (its k, seed and
                                  n_threads come from the fields above) */
     crm_dbscan_params dbscan; /* eps, min_samples */
+    crm_optigrid_params optigrid; /* bins, noise level, min_size, max_depth */
+    crm_denclue_params denclue;   /* h, xi, tol, max_iter */
 } crm_segment_params;
 
 /** Defaults: default features, crm_prep_params_default() with the log transform on skewed
@@ -176,7 +184,8 @@ CRM_API crm_status crm_segmenter_read(const crm_model_reader *r,
 CRM_API int32_t crm_segmenter_k(const crm_segmenter *seg);
 CRM_API crm_segment_method crm_segmenter_method(const crm_segmenter *seg);
 CRM_API crm_segment_algo crm_segmenter_algo(const crm_segmenter *seg);
-/** "kmeans", "kmodes", "kprototypes", "hier", "birch", "em", "dbscan"; NULL for an unknown
+/** "kmeans", "kmodes", "kprototypes", "hier", "birch", "em", "dbscan",
+ *  "optigrid", "denclue"; NULL for an unknown
  *  value. */
 CRM_API const char *crm_segment_algo_name(crm_segment_algo a);
 /** The fitted k-modes / k-prototypes model, or NULL for another algorithm. */
@@ -187,7 +196,9 @@ CRM_API const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg);
 CRM_API const crm_birch *crm_segmenter_birch(const crm_segmenter *seg);
 CRM_API const crm_gmm *crm_segmenter_gmm(const crm_segmenter *seg);
 CRM_API const crm_dbscan *crm_segmenter_dbscan(const crm_segmenter *seg);
-/** The segment that holds the noise rows (DBSCAN: the last one), or -1. */
+CRM_API const crm_optigrid *crm_segmenter_optigrid(const crm_segmenter *seg);
+CRM_API const crm_denclue *crm_segmenter_denclue(const crm_segmenter *seg);
+/** The segment that holds the noise rows (DBSCAN, OptiGrid, DENCLUE: the last one), or -1. */
 CRM_API int32_t crm_segmenter_noise_segment(const crm_segmenter *seg);
 CRM_API const crm_prep *crm_segmenter_prep(const crm_segmenter *seg);
 /** The fitted k-means model; NULL when the algorithm is not k-means. */

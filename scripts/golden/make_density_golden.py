@@ -3,9 +3,10 @@
 
 Run from the repository root:  /usr/bin/python3 scripts/golden/make_density_golden.py
 Writes into tests/golden/cluster/: for each case <name>_x.csv (the rows) and
-<name>_labels.csv (scikit-learn's labels, one per line; DBSCAN noise is -1), and appends
-nothing else: the parameters of each case are in the file names' table below and in
-tests/unit/test_density.c."""
+<name>_labels.csv (scikit-learn's labels, one per line; DBSCAN noise is -1); the parameters
+of each case are below and in tests/unit/test_density.c. Also blobs_x.csv and
+blobs_truth.csv (make_blobs' own labels), the well-separated blobs OptiGrid and DENCLUE must
+recover."""
 import os
 
 import numpy as np
@@ -44,6 +45,11 @@ def main():
                       center_box=(-4, 4))
     save("dbscan_b_x.csv", x)
     save("dbscan_b_labels.csv", DBSCAN(eps=2.2, min_samples=10).fit_predict(x), fmt="%d")
+    # Well-separated blobs for OptiGrid and DENCLUE (no scikit-learn counterpart): the truth.
+    x, y = make_blobs(n_samples=900, centers=[[0, 0, 0], [6, 0, 0], [0, 6, 0], [3, 3, 6]],
+                      n_features=3, cluster_std=0.5, random_state=5)
+    save("blobs_x.csv", x)
+    save("blobs_truth.csv", y, fmt="%d")
     return 0
 
 

@@ -29,6 +29,8 @@ static const struct {
     { "birch", CRM_SEGMENT_ALGO_BIRCH, CRM_SEGMENT_FIXED, 0, 0, 0 },
     { "hier", CRM_SEGMENT_ALGO_HIER, CRM_SEGMENT_FIXED, 0, 0, 0 },
     { "dbscan", CRM_SEGMENT_ALGO_DBSCAN, CRM_SEGMENT_AUTO, 1, 0, 0 },
+    { "optigrid", CRM_SEGMENT_ALGO_OPTIGRID, CRM_SEGMENT_AUTO, 1, 0, 0 },
+    { "denclue", CRM_SEGMENT_ALGO_DENCLUE, CRM_SEGMENT_AUTO, 1, 0, 0 },
 };
 #define N_KNOWN ((int32_t)(sizeof algos / sizeof algos[0]))
 
@@ -71,7 +73,7 @@ static crm_status check(const crm_compare_params *p, crm_error *err)
         if (a < 0) {
             return crm__error_set(err, CRM_EINVAL,
                                   "unknown algorithm \"%s\" (this build has kmeans, xmeans, "
-                                  "elbow, em, em-diag, birch, hier, dbscan)",
+                                  "elbow, em, em-diag, birch, hier, dbscan, optigrid, denclue)",
                                   p->algos[i] ? p->algos[i] : "");
         }
         have_auto |= algos[a].k_src;

@@ -36,21 +36,24 @@ crm_segment_params crm_segment_params_default(void)
     p.birch = crm_birch_params_default();
     p.gmm = crm_gmm_params_default();
     p.dbscan = crm_dbscan_params_default();
+    p.optigrid = crm_optigrid_params_default();
+    p.denclue = crm_denclue_params_default();
     return p;
 }
 
 const char *crm_segment_algo_name(crm_segment_algo a)
 {
     static const char *const names[] = { "kmeans", "kmodes", "kprototypes", "hier",
-                                         "birch",  "em",     "dbscan" };
-    return (unsigned)a <= CRM_SEGMENT_ALGO_DBSCAN ? names[a] : NULL;
+                                         "birch",  "em",     "dbscan",      "optigrid",
+                                         "denclue" };
+    return (unsigned)a <= CRM_SEGMENT_ALGO_DENCLUE ? names[a] : NULL;
 }
 
 /* The checks that concern the algorithm field and its own parameters. */
 static crm_status check_algo(const crm_segment_params *p, crm_error *err)
 {
     crm_status rc = CRM_OK;
-    if ((unsigned)p->algo > CRM_SEGMENT_ALGO_DBSCAN) {
+    if ((unsigned)p->algo > CRM_SEGMENT_ALGO_DENCLUE) {
         crm__error_set(err, CRM_EINVAL, "unknown segmentation algorithm %d", (int)p->algo);
         crm__error_field(err, "algo");
         return CRM_EINVAL;
@@ -99,6 +102,12 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         crm_dbscan_params dp = p->dbscan;
         dp.n_threads = 0;
         rc = crm_dbscan_params_check(&dp, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_OPTIGRID) {
+        rc = crm_optigrid_params_check(&p->optigrid, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_DENCLUE) {
+        crm_denclue_params dp = p->denclue;
+        dp.n_threads = 0;
+        rc = crm_denclue_params_check(&dp, err);
     } else {
         crm_kmodes_params kp = p->kmodes;
         kp.k = 1;
@@ -268,6 +277,8 @@ void crm_segmenter_free(crm_segmenter *seg)
     crm_birch_free(seg->bi);
     crm_gmm_free(seg->gm);
     crm_dbscan_free(seg->db);
+    crm_optigrid_free(seg->og);
+    crm_denclue_free(seg->dc);
     crm_profile_free(seg->profile);
     crm_free(seg->labels);
     crm_free(seg->curve);
@@ -478,7 +489,7 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     pp.tier_by = p->tier_by;
     pp.names = p->names;
     pp.n_names = p->n_names;
-    if (seg->db != NULL && p->names == NULL) {
+    if (crm_segmenter_noise_segment(seg) >= 0 && p->names == NULL) {
         /* DBSCAN: "Cluster 1".."Cluster c" and "Noise" (tiers would name the noise too) */
         char **nm = crm_calloc((size_t)seg->k, sizeof *nm);
         rc = nm == NULL ? crm__error_nomem(err) : CRM_OK;
@@ -630,9 +641,19 @@ const crm_dbscan *crm_segmenter_dbscan(const crm_segmenter *seg)
     return seg->db;
 }
 
+const crm_optigrid *crm_segmenter_optigrid(const crm_segmenter *seg)
+{
+    return seg->og;
+}
+
+const crm_denclue *crm_segmenter_denclue(const crm_segmenter *seg)
+{
+    return seg->dc;
+}
+
 int32_t crm_segmenter_noise_segment(const crm_segmenter *seg)
 {
-    return seg->db != NULL ? seg->k - 1 : -1;
+    return (seg->db != NULL || seg->og != NULL || seg->dc != NULL) ? seg->k - 1 : -1;
 }
 
 const crm_prep *crm_segmenter_prep(const crm_segmenter *seg)

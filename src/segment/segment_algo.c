@@ -381,6 +381,35 @@ static crm_status fit_dbscan(crm_segmenter *seg,
     return rc;
 }
 
+/* OptiGrid or DENCLUE: clusters 0..c-1 and the noise segment c. */
+static crm_status fit_grid_or_kde(crm_segmenter *seg,
+                                  const crm_segment_params *p,
+                                  const crm_matrix *x,
+                                  const crm_progress *progress,
+                                  crm_error *err)
+{
+    crm_status rc;
+    const int32_t *l;
+    int32_t c;
+    if (seg->algo == CRM_SEGMENT_ALGO_OPTIGRID) {
+        rc = crm_optigrid_fit(&p->optigrid, x, &seg->og, err);
+    } else {
+        crm_denclue_params dp = p->denclue;
+        dp.n_threads = p->kmeans.n_threads;
+        rc = crm_denclue_fit(&dp, x, progress, &seg->dc, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    l = seg->og ? crm_optigrid_labels(seg->og) : crm_denclue_labels(seg->dc);
+    c = seg->og ? crm_optigrid_k(seg->og) : crm_denclue_k(seg->dc);
+    seg->k = c + 1;
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        seg->labels[i] = l[i] >= 0 ? l[i] : c;
+    }
+    return CRM_OK;
+}
+
 crm_status crm__segment_fit_algo(crm_segmenter *seg,
                                  const crm_segment_params *p,
                                  const crm_matrix *x,
@@ -390,7 +419,8 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
     const int32_t *l;
     crm_status rc;
     if (seg->algo == CRM_SEGMENT_ALGO_BIRCH || seg->algo == CRM_SEGMENT_ALGO_EM ||
-        seg->algo == CRM_SEGMENT_ALGO_DBSCAN) {
+        seg->algo == CRM_SEGMENT_ALGO_DBSCAN || seg->algo == CRM_SEGMENT_ALGO_OPTIGRID ||
+        seg->algo == CRM_SEGMENT_ALGO_DENCLUE) {
         seg->n_rows = x->n_rows;
         seg->labels =
             crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *seg->labels);
@@ -398,8 +428,9 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
             return crm__error_nomem(err);
         }
         rc = seg->algo == CRM_SEGMENT_ALGO_BIRCH ? fit_birch(seg, p, x, progress, err)
-             : seg->algo == CRM_SEGMENT_ALGO_EM  ? fit_em(seg, p, x, progress, err)
-                                                 : fit_dbscan(seg, p, x, progress, err);
+             : seg->algo == CRM_SEGMENT_ALGO_EM     ? fit_em(seg, p, x, progress, err)
+             : seg->algo == CRM_SEGMENT_ALGO_DBSCAN ? fit_dbscan(seg, p, x, progress, err)
+                                                    : fit_grid_or_kde(seg, p, x, progress, err);
         if (rc == CRM_OK) {
             seg->inertia = sse_by_label(x, seg->labels, seg->k);
         }
@@ -456,6 +487,19 @@ crm_status crm__segment_assign_algo(const crm_segmenter *seg,
         for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
             if (labels[i] < 0) {
                 labels[i] = seg->k - 1; /* the noise segment */
+            }
+        }
+        return rc;
+    }
+    if (seg->og != NULL || seg->dc != NULL) {
+        rc = seg->og ? crm_optigrid_assign(seg->og, x, labels, err)
+                     : crm_denclue_assign(seg->dc, x, labels, dist, err);
+        for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
+            if (labels[i] < 0) {
+                labels[i] = seg->k - 1; /* the noise segment */
+            }
+            if (seg->og != NULL && dist != NULL) {
+                dist[i] = (double)NAN; /* a grid cell has no centre */
             }
         }
         return rc;

@@ -7,6 +7,9 @@
 #include <crmkit/alloc.h>
 #include <crmkit/birch.h>
 #include <crmkit/dbscan.h>
+#include <crmkit/denclue.h>
+#include <crmkit/gmm.h>
+#include <crmkit/optigrid.h>
 
 #include "crm_test.h"
 #include "golden_cluster.h"
@@ -212,6 +215,132 @@ static void dbscan_matches_sklearn(void **state)
     dbscan_case("dbscan_b", 2.2, 10); /* 6-D, touching clusters */
 }
 
+/* Write with save(obj, w), read back with load(r, &out). */
+#define ROUND_TRIP(save_call, load_fn, out)                                                \
+    do {                                                                                   \
+        crm_model_writer *w_ = NULL;                                                       \
+        crm_model_reader *r_ = NULL;                                                       \
+        const unsigned char *b_;                                                           \
+        size_t n_;                                                                         \
+        crm_error e_;                                                                      \
+        assert_int_equal(crm_model_writer_new("test", &w_, &e_), CRM_OK);                  \
+        assert_int_equal(save_call, CRM_OK);                                               \
+        assert_int_equal(crm_model_writer_bytes(w_, &b_, &n_, &e_), CRM_OK);               \
+        assert_int_equal(crm_model_reader_open_mem(b_, n_, "mem", &r_, &e_), CRM_OK);      \
+        assert_int_equal(load_fn(r_, &(out), &e_), CRM_OK);                                \
+        crm_model_reader_free(r_);                                                         \
+        crm_model_writer_free(w_);                                                         \
+    } while (0)
+
+static void optigrid_and_denclue_recover_blobs(void **state)
+{
+    crm_matrix x;
+    long n;
+    int32_t *truth;
+    int32_t *again;
+    crm_error err;
+    crm_optigrid *g = NULL;
+    crm_optigrid *g2 = NULL;
+    crm_denclue *d = NULL;
+    crm_denclue *d2 = NULL;
+    crm_optigrid_params op = crm_optigrid_params_default();
+    crm_denclue_params dp = crm_denclue_params_default();
+    (void)state;
+    golden_matrix("blobs_x.csv", &x);
+    truth = golden_labels("blobs_truth.csv", &n);
+    again = malloc((size_t)n * sizeof *again);
+    /* OptiGrid: four clusters, no noise, and the tree of planes labels the rows as the fit */
+    assert_int_equal(crm_optigrid_fit(&op, &x, &g, &err), CRM_OK);
+    assert_int_equal(crm_optigrid_k(g), 4);
+    assert_same_partition(crm_optigrid_labels(g), truth, n, 1);
+    ROUND_TRIP(crm_optigrid_save(g, w_, &e_), crm_optigrid_load, g2);
+    assert_int_equal(crm_optigrid_assign(g2, &x, again, &err), CRM_OK);
+    assert_memory_equal(again, crm_optigrid_labels(g), (size_t)n * sizeof *again);
+    /* DENCLUE: four clusters, no noise; assign through the kept attractors agrees here */
+    dp.h = 0.6;
+    assert_int_equal(crm_denclue_fit(&dp, &x, NULL, &d, &err), CRM_OK);
+    assert_int_equal(crm_denclue_k(d), 4);
+    assert_same_partition(crm_denclue_labels(d), truth, n, 1);
+    ROUND_TRIP(crm_denclue_save(d, w_, &e_), crm_denclue_load, d2);
+    assert_int_equal(crm_denclue_assign(d2, &x, again, NULL, &err), CRM_OK);
+    assert_memory_equal(again, crm_denclue_labels(d), (size_t)n * sizeof *again);
+    /* a far-away row is noise for DENCLUE's assign */
+    {
+        double far[3] = { 100, 100, 100 };
+        crm_matrix fm = { 1, 3, 3, far };
+        int32_t l = 7;
+        assert_int_equal(crm_denclue_assign(d2, &fm, &l, NULL, &err), CRM_OK);
+        assert_int_equal(l, -1);
+    }
+    /* one blob only: one cluster each */
+    {
+        crm_matrix one = crm_matrix_rows(&x, 0, 0);
+        long m = 0;
+        for (long i = 0; i < n; i++) {
+            m += truth[i] == 0;
+        }
+        assert_int_equal(crm_matrix_init(&one, m, 3, &err), CRM_OK);
+        for (long i = 0, j = 0; i < n; i++) {
+            if (truth[i] == 0) {
+                memcpy(CRM_ROW(&one, j++), CRM_ROW(&x, i), 3 * sizeof(double));
+            }
+        }
+        crm_optigrid_free(g);
+        g = NULL;
+        assert_int_equal(crm_optigrid_fit(&op, &one, &g, &err), CRM_OK);
+        assert_int_equal(crm_optigrid_k(g), 1);
+        crm_denclue_free(d);
+        d = NULL;
+        assert_int_equal(crm_denclue_fit(&dp, &one, NULL, &d, &err), CRM_OK);
+        assert_int_equal(crm_denclue_k(d), 1);
+        crm_matrix_fini(&one);
+    }
+    crm_optigrid_free(g);
+    crm_optigrid_free(g2);
+    crm_denclue_free(d);
+    crm_denclue_free(d2);
+    free(again);
+    free(truth);
+    crm_matrix_fini(&x);
+}
+
+static void gmm_round_trip(void **state)
+{
+    crm_matrix x;
+    crm_error err;
+    crm_gmm *g = NULL;
+    crm_gmm *h = NULL;
+    crm_gmm_params p = crm_gmm_params_default();
+    int32_t *a;
+    int32_t *b;
+    double s1;
+    double s2;
+    (void)state;
+    golden_matrix("blobs_x.csv", &x);
+    for (int cov = 0; cov < 2; cov++) {
+        p.k = 4;
+        p.cov = (crm_gmm_cov)cov;
+        assert_int_equal(crm_gmm_new(&p, &g, &err), CRM_OK);
+        assert_int_equal(crm_gmm_fit(g, &x, NULL, &err), CRM_OK);
+        ROUND_TRIP(crm_gmm_save(g, w_, &e_), crm_gmm_load, h);
+        a = malloc((size_t)x.n_rows * sizeof *a);
+        b = malloc((size_t)x.n_rows * sizeof *b);
+        assert_int_equal(crm_gmm_assign(g, &x, a, &err), CRM_OK);
+        assert_int_equal(crm_gmm_assign(h, &x, b, &err), CRM_OK);
+        assert_memory_equal(a, b, (size_t)x.n_rows * sizeof *a);
+        assert_int_equal(crm_gmm_score(g, &x, &s1, &err), CRM_OK);
+        assert_int_equal(crm_gmm_score(h, &x, &s2, &err), CRM_OK);
+        assert_true(s1 == s2);
+        assert_int_equal(crm_gmm_cov_type(h), cov);
+        free(a);
+        free(b);
+        crm_gmm_free(g);
+        crm_gmm_free(h);
+        g = h = NULL;
+    }
+    crm_matrix_fini(&x);
+}
+
 static void bad_input(void **state)
 {
     crm_matrix x;
@@ -249,6 +378,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(birch_matches_sklearn),
         cmocka_unit_test(dbscan_matches_sklearn),
+        cmocka_unit_test(optigrid_and_denclue_recover_blobs),
+        cmocka_unit_test(gmm_round_trip),
         cmocka_unit_test(bad_input),
     };
     (void)golden_value;

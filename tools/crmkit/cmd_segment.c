@@ -18,9 +18,10 @@ static void usage(FILE *fp)
     fprintf(
         fp,
         "usage: crmkit segment DATA.csv -o MODEL.crmk [--k N|auto] [--method sweep|xmeans|elbow]\n"
-        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier|birch|em|dbscan]\n"
+        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier|birch|em|dbscan|optigrid|denclue]\n"
         "       [--linkage ward|complete|average|single] [--threshold T] [--branching B]\n"
-        "       [--covariance full|diag] [--eps E] [--min-samples N]\n"
+        "       [--covariance full|diag] [--eps E] [--min-samples N] [--bins N] [--noise X]\n"
+        "       [--min-size N] [--bandwidth H] [--xi X]\n"
         "       [--cut-height H] [--gamma G] [--kmodes-init cao|huang|random] [--micro N]\n"
         "       [--max-matrix-mb N]\n"
         "       [--kmin N] [--kmax N] [--min-share S] [--transform log|none|auto]\n"
@@ -39,14 +40,20 @@ static void usage(FILE *fp)
         "                      (categorical features, raw levels), kprototypes (mixed\n"
         "                      features), hier (agglomerative hierarchical clustering), birch\n"
         "                      (CF tree, then Ward on its subclusters), em (Gaussian mixture)\n"
-        "                      or dbscan (density; finds its own number of clusters, and the\n"
-        "                      noise rows form the last segment)\n"
+        "                      dbscan (density), optigrid (grid of cutting planes) or denclue\n"
+        "                      (kernel density hill climbing); these three find their own\n"
+        "                      number of clusters, and their noise rows form the last segment\n"
         "  --threshold T       birch: largest radius of a subcluster (default 0.5)\n"
         "  --branching B       birch: subclusters per tree node at most (default 50)\n"
         "  --covariance C      em: full (default) or diag covariance matrices\n"
         "  --eps E             dbscan: neighbourhood radius in the scaled space (default 0.5)\n"
         "  --min-samples N     dbscan: rows within eps (itself included) that make a core row\n"
         "                      (default 5)\n"
+        "  --bins N            optigrid: histogram bins per axis (default 64)\n"
+        "  --noise X           optigrid: noise level, a fraction of the mean bin count (0.5)\n"
+        "  --min-size N        optigrid: rows for a cell to be a cluster (default 10)\n"
+        "  --bandwidth H       denclue: Gaussian kernel width in the scaled space (default 0.5)\n"
+        "  --xi X              denclue: least kernel density of an attractor (default 5)\n"
         "  --linkage L         hier: ward (default), complete, average or single\n"
         "  --cut-height H      hier: cut the tree at this merge height instead of at k\n"
         "  --max-matrix-mb N   hier: largest distance matrix (default 2048 MiB, 23,170 rows);\n"
@@ -114,6 +121,8 @@ typedef struct seg_opts {
     bool birch_opts;
     bool em_opts;
     bool dbscan_opts;
+    bool optigrid_opts;
+    bool denclue_opts;
     bool method_given;
     bool kmin_given;
     bool json;
@@ -185,17 +194,18 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->method_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--algo", &miss))) {
         static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier",
-                                             "birch",  "em",     "dbscan" };
+                                             "birch",  "em",     "dbscan",      "optigrid",
+                                             "denclue" };
         o->algo_given = true;
         o->xmeans = strcmp(v, "xmeans") == 0;
         if (o->xmeans) {
             p->algo = CRM_SEGMENT_ALGO_KMEANS;
-        } else if (parse_enum(v, algos, 7, &e)) {
+        } else if (parse_enum(v, algos, 9, &e)) {
             p->algo = (crm_segment_algo)e;
         } else {
             return cli_usage_error("segment",
-                                   "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em or "
-                                   "dbscan, got "
+                                   "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, "
+                                   "dbscan, optigrid or denclue, got "
                                    "\"%s\"",
                                    v);
         }
@@ -233,6 +243,36 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         }
         p->dbscan.min_samples = (int32_t)iv;
         o->dbscan_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--bins", &miss))) {
+        if (!cli_parse_int(v, 4, 100000, &iv)) {
+            return cli_usage_error("segment", "--bins needs a whole number in [4, 100000], got \"%s\"",
+                                   v);
+        }
+        p->optigrid.bins = (int32_t)iv;
+        o->optigrid_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--noise", &miss))) {
+        if (!cli_parse_double(v, &p->optigrid.noise) || !(p->optigrid.noise >= 0) ||
+            !isfinite(p->optigrid.noise)) {
+            return cli_usage_error("segment", "--noise needs a number >= 0, got \"%s\"", v);
+        }
+        o->optigrid_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--min-size", &miss))) {
+        if (!cli_parse_int(v, 1, 100000000, &iv)) {
+            return cli_usage_error("segment", "--min-size needs a whole number >= 1, got \"%s\"", v);
+        }
+        p->optigrid.min_size = (int32_t)iv;
+        o->optigrid_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--bandwidth", &miss))) {
+        if (!cli_parse_double(v, &p->denclue.h) || !(p->denclue.h > 0) || !isfinite(p->denclue.h)) {
+            return cli_usage_error("segment", "--bandwidth needs a number > 0, got \"%s\"", v);
+        }
+        o->denclue_opts = true;
+    } else if ((v = seg_opt(argc, argv, i, "--xi", &miss))) {
+        if (!cli_parse_double(v, &p->denclue.xi) || !(p->denclue.xi >= 0) ||
+            !isfinite(p->denclue.xi)) {
+            return cli_usage_error("segment", "--xi needs a number >= 0, got \"%s\"", v);
+        }
+        o->denclue_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--linkage", &miss))) {
         e = crm_linkage_parse(v);
         if (e < 0) {
@@ -400,9 +440,18 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     if (o->dbscan_opts && p->algo != CRM_SEGMENT_ALGO_DBSCAN) {
         return cli_usage_error("segment", "--eps and --min-samples are for --algo dbscan");
     }
-    if (p->algo == CRM_SEGMENT_ALGO_DBSCAN && o->k_given) {
-        return cli_usage_error("segment", "--algo dbscan finds its own number of clusters: "
-                                          "give --eps and --min-samples, not --k");
+    if (o->optigrid_opts && p->algo != CRM_SEGMENT_ALGO_OPTIGRID) {
+        return cli_usage_error("segment", "--bins, --noise and --min-size are for --algo optigrid");
+    }
+    if (o->denclue_opts && p->algo != CRM_SEGMENT_ALGO_DENCLUE) {
+        return cli_usage_error("segment", "--bandwidth and --xi are for --algo denclue");
+    }
+    if ((p->algo == CRM_SEGMENT_ALGO_DBSCAN || p->algo == CRM_SEGMENT_ALGO_OPTIGRID ||
+         p->algo == CRM_SEGMENT_ALGO_DENCLUE) &&
+        o->k_given) {
+        return cli_usage_error("segment", "--algo %s finds its own number of clusters: "
+                                          "give its own options, not --k",
+                               crm_segment_algo_name(p->algo));
     }
     if (o->method_given && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         return cli_usage_error("segment",
@@ -586,6 +635,20 @@ static void json_algo(cli_json *j, const crm_segmenter *seg)
         cli_json_int(j, crm_dbscan_n_core(d));
         cli_json_key(j, "noise_rows");
         cli_json_int(j, crm_dbscan_n_noise(d));
+        cli_json_key(j, "noise_segment");
+        cli_json_int(j, crm_segmenter_noise_segment(seg));
+    }
+    if (crm_segmenter_optigrid(seg) != NULL) {
+        cli_json_key(j, "cuts");
+        cli_json_int(j, crm_optigrid_n_cuts(crm_segmenter_optigrid(seg)));
+    }
+    if (crm_segmenter_denclue(seg) != NULL) {
+        cli_json_key(j, "bandwidth");
+        cli_json_num(j, crm_denclue_params_used(crm_segmenter_denclue(seg)).h);
+        cli_json_key(j, "attractors");
+        cli_json_int(j, crm_denclue_n_attractors(crm_segmenter_denclue(seg)));
+    }
+    if (crm_segmenter_noise_segment(seg) >= 0 && crm_segmenter_dbscan(seg) == NULL) {
         cli_json_key(j, "noise_segment");
         cli_json_int(j, crm_segmenter_noise_segment(seg));
     }
