@@ -12,9 +12,10 @@
  * so the labels are scikit-learn's, numbers included (tests/golden/cluster/dbscan_*).
  *
  * Memory: O(n dim). The rows go into a k-d tree; one pass counts each row's neighbours (and
- * stops counting at min_samples), a second joins core rows by union-find, a third labels the
- * border rows. No neighbourhood list is ever stored, so 200,000 rows need megabytes where
- * scikit-learn's neighbourhood lists need gigabytes (bench/RESULTS.md).
+ * stops counting at min_samples), a second joins core rows by union-find (lock-free, lower
+ * root wins, so the sets do not depend on the threads), a third labels the border rows; all
+ * three on OpenMP threads. No neighbourhood list is ever stored, so 200,000 rows need
+ * megabytes where scikit-learn's neighbourhood lists need gigabytes (bench/RESULTS.md).
  *
  * Assigning new rows (crm_dbscan_assign): the cluster of the nearest core row within eps, else
  * noise. For a training border row near two clusters this can differ from its training label

@@ -66,19 +66,48 @@ void crm_dbscan_free(crm_dbscan *d)
     crm_free(d);
 }
 
-/* Union-find over row indices; the root of a set is its lowest row. */
+/* Union-find over row indices, safe to run from many threads: a root is only ever linked
+ * under a lower root (compare-and-swap on the root's slot), so whatever the order of the
+ * unions, every set ends with its lowest row as root and the sets are the connected
+ * components: the result does not depend on the threads. Path halving moves a slot only to an
+ * ancestor. */
 static int64_t uf_find(int64_t *parent, int64_t i)
 {
-    int64_t r = i;
-    while (parent[r] != r) {
-        r = parent[r];
+    for (;;) {
+        int64_t p = __atomic_load_n(&parent[i], __ATOMIC_RELAXED);
+        int64_t g;
+        if (p == i) {
+            return i;
+        }
+        g = __atomic_load_n(&parent[p], __ATOMIC_RELAXED);
+        if (g != p) {
+            (void)__atomic_compare_exchange_n(&parent[i], &p, g, 0, __ATOMIC_RELAXED,
+                                              __ATOMIC_RELAXED);
+        }
+        i = g;
     }
-    while (parent[i] != r) {
-        int64_t n = parent[i];
-        parent[i] = r;
-        i = n;
+}
+
+static void uf_union(int64_t *parent, int64_t a, int64_t b)
+{
+    for (;;) {
+        int64_t expect;
+        a = uf_find(parent, a);
+        b = uf_find(parent, b);
+        if (a == b) {
+            return;
+        }
+        if (a > b) {
+            int64_t t = a;
+            a = b;
+            b = t;
+        }
+        expect = b;
+        if (__atomic_compare_exchange_n(&parent[b], &expect, a, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            return;
+        }
     }
-    return r;
 }
 
 typedef struct join_ctx {
@@ -92,15 +121,7 @@ static void join_fn(void *ud, int64_t j, double d2)
     join_ctx *c = ud;
     (void)d2;
     if (j > c->self && c->core[j]) {
-        int64_t a = uf_find(c->parent, c->self);
-        int64_t b = uf_find(c->parent, j);
-        if (a != b) {
-            if (a < b) {
-                c->parent[b] = a;
-            } else {
-                c->parent[a] = b;
-            }
-        }
+        uf_union(c->parent, c->self, j);
     }
 }
 
@@ -203,10 +224,10 @@ crm_status crm_dbscan_fit(const crm_dbscan_params *p,
         rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
     }
     if (rc == CRM_OK) {
-        join_ctx c = { parent, core, 0 };
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
         for (int64_t i = 0; i < n; i++) {
             if (core[i]) {
-                c.self = i;
+                join_ctx c = { parent, core, i };
                 crm__kdtree_radius(tree, CRM_ROW(x, i), r2, join_fn, &c);
             }
         }
