@@ -62,7 +62,7 @@ CRM_API int32_t crm_birch_dim(const crm_birch *b);
 CRM_API crm_birch_params crm_birch_params_used(const crm_birch *b);
 /** Leaf subclusters, in the order of the leaves (scikit-learn's subcluster_centers_). */
 CRM_API int32_t crm_birch_n_subclusters(const crm_birch *b);
-CRM_API const double *crm_birch_subclusters(const crm_birch *b);   /* n_sub x dim */
+CRM_API const double *crm_birch_subclusters(const crm_birch *b);        /* n_sub x dim */
 CRM_API const int32_t *crm_birch_subcluster_labels(const crm_birch *b); /* n_sub */
 /** Training labels (n_rows of the fit), NULL after load. */
 CRM_API const int32_t *crm_birch_labels(const crm_birch *b);

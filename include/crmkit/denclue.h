@@ -13,10 +13,10 @@
  *
  * The model keeps a few attractors per cluster (none closer than h / 2 to another kept one of
  * its cluster) and each cluster's reach (the largest distance from one of its rows to its
- * attractor, plus h / 2: the row's own attractor may not be one of those kept). Assign: the cluster of the nearest kept attractor when the row is within that
- * cluster's reach of it, else noise. This stands in for climbing from the new row, which would
- * need the training rows; on the training rows it agrees with the fit except near the edges
- * of clusters.
+ * attractor, plus h / 2: the row's own attractor may not be one of those kept). Assign: the cluster
+ * of the nearest kept attractor when the row is within that cluster's reach of it, else noise. This
+ * stands in for climbing from the new row, which would need the training rows; on the training rows
+ * it agrees with the fit except near the edges of clusters.
  *
  * Thread safety: a fitted crm_denclue is read-only. Same data, same result, whatever the
  * number of threads. */

@@ -117,11 +117,11 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
      * of their nearest centre. 0 turns this off (X-means exactly as the paper). */
     double min_share;
     /* ---- fields added with BIRCH, EM and DBSCAN (defaults from their modules) ---- */
-    crm_birch_params birch;   /* threshold, branching (its k, kmin, kmax, n_threads are set from
-                                 the fields above) */
-    crm_gmm_params gmm;       /* covariance type, max_iter, tol, reg_covar (its k, seed and
-                                 n_threads come from the fields above) */
-    crm_dbscan_params dbscan; /* eps, min_samples */
+    crm_birch_params birch;       /* threshold, branching (its k, kmin, kmax, n_threads are set from
+                                     the fields above) */
+    crm_gmm_params gmm;           /* covariance type, max_iter, tol, reg_covar (its k, seed and
+                                     n_threads come from the fields above) */
+    crm_dbscan_params dbscan;     /* eps, min_samples */
     crm_optigrid_params optigrid; /* bins, noise level, min_size, max_depth */
     crm_denclue_params denclue;   /* h, xi, tol, max_iter */
 } crm_segment_params;

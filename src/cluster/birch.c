@@ -19,10 +19,10 @@ typedef struct bnode bnode;
 
 typedef struct bsub {
     int64_t n;
-    double ss;   /* sum of squared norms */
-    double sqn;  /* |centroid|^2 */
-    double *ls;  /* linear sum [dim] */
-    double *c;   /* centroid [dim] */
+    double ss;  /* sum of squared norms */
+    double sqn; /* |centroid|^2 */
+    double *ls; /* linear sum [dim] */
+    double *c;  /* centroid [dim] */
     bnode *child;
 } bsub;
 

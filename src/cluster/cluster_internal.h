@@ -112,8 +112,8 @@ crm_status crm__kmeans_make(const crm_kmeans_params *p,
  * queries may run on many threads at once. Distances are squared Euclidean,
  * sum_a (q_a - x_a)^2, and "within r2" means <= r2. */
 typedef struct crm__kdtree crm__kdtree;
-crm_status crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out,
-                             crm_error *err);
+crm_status
+crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out, crm_error *err);
 void crm__kdtree_free(crm__kdtree *t);
 /* Rows within r2 of q, counting up to stop_at (the count stops growing there). */
 int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int64_t stop_at);

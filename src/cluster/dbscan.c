@@ -261,8 +261,8 @@ crm_status crm_dbscan_fit(const crm_dbscan_params *p,
         }
         d->cores = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1) * (size_t)dim,
                                    sizeof *d->cores);
-        d->core_label = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1),
-                                        sizeof *d->core_label);
+        d->core_label =
+            crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1), sizeof *d->core_label);
         if (d->cores == NULL || d->core_label == NULL) {
             rc = crm__error_nomem(err);
         }
@@ -435,10 +435,9 @@ crm_status crm_dbscan_load(const crm_model_reader *r, crm_dbscan **out, crm_erro
         crm_dbscan_free(d);
         return malformed(r, err);
     }
-    d->cores = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1) * (size_t)d->dim,
-                               sizeof *d->cores);
-    d->core_label = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1),
-                                    sizeof *d->core_label);
+    d->cores =
+        crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1) * (size_t)d->dim, sizeof *d->cores);
+    d->core_label = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1), sizeof *d->core_label);
     if (d->cores == NULL || d->core_label == NULL) {
         crm_dbscan_free(d);
         return crm__error_nomem(err);

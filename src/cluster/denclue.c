@@ -20,7 +20,7 @@ struct crm_denclue {
     int32_t dim;
     int32_t k;
     int32_t n_att;
-    double *att;     /* n_att x dim kept attractors */
+    double *att; /* n_att x dim kept attractors */
     int32_t *att_label;
     double *reach;   /* k: largest distance from a row to its attractor */
     int32_t *labels; /* training; NULL after load */
@@ -421,8 +421,8 @@ crm_status crm_denclue_load(const crm_model_reader *r, crm_denclue **out, crm_er
                              "corrupt model file: section \"" DC_SECTION "\" is malformed");
     }
     d->reach = crm_mallocarray((size_t)(d->k > 0 ? d->k : 1), sizeof *d->reach);
-    d->att = crm_mallocarray((size_t)(d->n_att > 0 ? d->n_att : 1) * (size_t)d->dim,
-                             sizeof *d->att);
+    d->att =
+        crm_mallocarray((size_t)(d->n_att > 0 ? d->n_att : 1) * (size_t)d->dim, sizeof *d->att);
     d->att_label = crm_mallocarray((size_t)(d->n_att > 0 ? d->n_att : 1), sizeof *d->att_label);
     if (d->reach == NULL || d->att == NULL || d->att_label == NULL) {
         crm_denclue_free(d);

@@ -123,8 +123,8 @@ static int32_t build(crm__kdtree *t, int64_t lo, int64_t hi, double *tmp)
     return v;
 }
 
-crm_status crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out,
-                             crm_error *err)
+crm_status
+crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out, crm_error *err)
 {
     crm__kdtree *t = crm_calloc(1, sizeof *t);
     double *tmp;

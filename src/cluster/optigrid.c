@@ -12,9 +12,9 @@
 #define OG_VERSION 1u
 
 typedef struct og_node {
-    int32_t dim;   /* -1: a leaf */
-    double cut;    /* rows with x[dim] < cut go left */
-    int32_t left;  /* node indices */
+    int32_t dim;  /* -1: a leaf */
+    double cut;   /* rows with x[dim] < cut go left */
+    int32_t left; /* node indices */
     int32_t right;
     int32_t label; /* leaf: cluster or -1 */
 } og_node;
@@ -266,10 +266,8 @@ crm_status crm_optigrid_fit(const crm_optigrid_params *p,
     return CRM_OK;
 }
 
-crm_status crm_optigrid_assign(const crm_optigrid *g,
-                               const crm_matrix *x,
-                               int32_t *labels,
-                               crm_error *err)
+crm_status
+crm_optigrid_assign(const crm_optigrid *g, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
     if (x->n_cols != g->dim) {
         return crm__error_set(err, CRM_EINVAL, "optigrid: %lld columns, the model has %d",
@@ -392,8 +390,8 @@ crm_status crm_optigrid_load(const crm_model_reader *r, crm_optigrid **out, crm_
         (void)crm_section_get_i32(&s, &n->right);
         (void)crm_section_get_i32(&s, &n->label);
         /* children come after their parent (depth-first order): no cycle can be loaded */
-        if (n->dim >= 0 ? (n->dim >= g->dim || !isfinite(n->cut) || n->left <= i ||
-                           n->right <= i || n->left >= g->n_nodes || n->right >= g->n_nodes)
+        if (n->dim >= 0 ? (n->dim >= g->dim || !isfinite(n->cut) || n->left <= i || n->right <= i ||
+                           n->left >= g->n_nodes || n->right >= g->n_nodes)
                         : (n->dim != -1 || n->label < -1 || n->label >= g->k)) {
             s.failed = 1;
         }

@@ -43,9 +43,8 @@ crm_segment_params crm_segment_params_default(void)
 
 const char *crm_segment_algo_name(crm_segment_algo a)
 {
-    static const char *const names[] = { "kmeans", "kmodes", "kprototypes", "hier",
-                                         "birch",  "em",     "dbscan",      "optigrid",
-                                         "denclue" };
+    static const char *const names[] = { "kmeans", "kmodes", "kprototypes", "hier",   "birch",
+                                         "em",     "dbscan", "optigrid",    "denclue" };
     return (unsigned)a <= CRM_SEGMENT_ALGO_DENCLUE ? names[a] : NULL;
 }
 

@@ -422,12 +422,11 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
         seg->algo == CRM_SEGMENT_ALGO_DBSCAN || seg->algo == CRM_SEGMENT_ALGO_OPTIGRID ||
         seg->algo == CRM_SEGMENT_ALGO_DENCLUE) {
         seg->n_rows = x->n_rows;
-        seg->labels =
-            crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *seg->labels);
+        seg->labels = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *seg->labels);
         if (seg->labels == NULL) {
             return crm__error_nomem(err);
         }
-        rc = seg->algo == CRM_SEGMENT_ALGO_BIRCH ? fit_birch(seg, p, x, progress, err)
+        rc = seg->algo == CRM_SEGMENT_ALGO_BIRCH    ? fit_birch(seg, p, x, progress, err)
              : seg->algo == CRM_SEGMENT_ALGO_EM     ? fit_em(seg, p, x, progress, err)
              : seg->algo == CRM_SEGMENT_ALGO_DBSCAN ? fit_dbscan(seg, p, x, progress, err)
                                                     : fit_grid_or_kde(seg, p, x, progress, err);
@@ -437,7 +436,7 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
         return rc;
     }
     rc = seg->algo == CRM_SEGMENT_ALGO_HIER ? fit_hier(seg, p, x, progress, err)
-                                                       : fit_kmodes(seg, p, x, progress, err);
+                                            : fit_kmodes(seg, p, x, progress, err);
     if (rc != CRM_OK) {
         return rc;
     }

@@ -101,14 +101,14 @@ static void brute_dbscan(const crm_matrix *x, double eps, int32_t ms, int32_t *l
     long *stack = malloc((size_t)n * sizeof *stack);
     int32_t next = 0;
     double r2 = eps * eps;
-#define D2(i, j)                                                                           \
-    ({                                                                                     \
-        double s_ = 0;                                                                     \
-        for (int64_t a_ = 0; a_ < x->n_cols; a_++) {                                       \
-            double e_ = CRM_ROW(x, i)[a_] - CRM_ROW(x, j)[a_];                             \
-            s_ += e_ * e_;                                                                 \
-        }                                                                                  \
-        s_;                                                                                \
+#define D2(i, j)                                                                                   \
+    ({                                                                                             \
+        double s_ = 0;                                                                             \
+        for (int64_t a_ = 0; a_ < x->n_cols; a_++) {                                               \
+            double e_ = CRM_ROW(x, i)[a_] - CRM_ROW(x, j)[a_];                                     \
+            s_ += e_ * e_;                                                                         \
+        }                                                                                          \
+        s_;                                                                                        \
     })
     for (long i = 0; i < n; i++) {
         long c = 0;
@@ -216,20 +216,20 @@ static void dbscan_matches_sklearn(void **state)
 }
 
 /* Write with save(obj, w), read back with load(r, &out). */
-#define ROUND_TRIP(save_call, load_fn, out)                                                \
-    do {                                                                                   \
-        crm_model_writer *w_ = NULL;                                                       \
-        crm_model_reader *r_ = NULL;                                                       \
-        const unsigned char *b_;                                                           \
-        size_t n_;                                                                         \
-        crm_error e_;                                                                      \
-        assert_int_equal(crm_model_writer_new("test", &w_, &e_), CRM_OK);                  \
-        assert_int_equal(save_call, CRM_OK);                                               \
-        assert_int_equal(crm_model_writer_bytes(w_, &b_, &n_, &e_), CRM_OK);               \
-        assert_int_equal(crm_model_reader_open_mem(b_, n_, "mem", &r_, &e_), CRM_OK);      \
-        assert_int_equal(load_fn(r_, &(out), &e_), CRM_OK);                                \
-        crm_model_reader_free(r_);                                                         \
-        crm_model_writer_free(w_);                                                         \
+#define ROUND_TRIP(save_call, load_fn, out)                                                        \
+    do {                                                                                           \
+        crm_model_writer *w_ = NULL;                                                               \
+        crm_model_reader *r_ = NULL;                                                               \
+        const unsigned char *b_;                                                                   \
+        size_t n_;                                                                                 \
+        crm_error e_;                                                                              \
+        assert_int_equal(crm_model_writer_new("test", &w_, &e_), CRM_OK);                          \
+        assert_int_equal(save_call, CRM_OK);                                                       \
+        assert_int_equal(crm_model_writer_bytes(w_, &b_, &n_, &e_), CRM_OK);                       \
+        assert_int_equal(crm_model_reader_open_mem(b_, n_, "mem", &r_, &e_), CRM_OK);              \
+        assert_int_equal(load_fn(r_, &(out), &e_), CRM_OK);                                        \
+        crm_model_reader_free(r_);                                                                 \
+        crm_model_writer_free(w_);                                                                 \
     } while (0)
 
 static void optigrid_and_denclue_recover_blobs(void **state)

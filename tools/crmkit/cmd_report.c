@@ -122,10 +122,8 @@ static crm_status set_error(crm_error *err, crm_status code, const char *msg)
 }
 
 /* --compare: the algorithms on data with the first segmentation model's features and k. */
-static crm_status add_comparison(crm_report *r,
-                                 const rep_opts *o,
-                                 const crm_table *data,
-                                 crm_error *err)
+static crm_status
+add_comparison(crm_report *r, const rep_opts *o, const crm_table *data, crm_error *err)
 {
     crm_compare_params cp = crm_compare_params_default();
     crm_segmenter *seg = NULL;

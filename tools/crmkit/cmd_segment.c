@@ -193,9 +193,8 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         p->method = values[e];
         o->method_given = true;
     } else if ((v = seg_opt(argc, argv, i, "--algo", &miss))) {
-        static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier",
-                                             "birch",  "em",     "dbscan",      "optigrid",
-                                             "denclue" };
+        static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier",   "birch",
+                                             "em",     "dbscan", "optigrid",    "denclue" };
         o->algo_given = true;
         o->xmeans = strcmp(v, "xmeans") == 0;
         if (o->xmeans) {
@@ -203,11 +202,12 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         } else if (parse_enum(v, algos, 9, &e)) {
             p->algo = (crm_segment_algo)e;
         } else {
-            return cli_usage_error("segment",
-                                   "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, "
-                                   "dbscan, optigrid or denclue, got "
-                                   "\"%s\"",
-                                   v);
+            return cli_usage_error(
+                "segment",
+                "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, "
+                "dbscan, optigrid or denclue, got "
+                "\"%s\"",
+                v);
         }
     } else if ((v = seg_opt(argc, argv, i, "--threshold", &miss))) {
         if (!cli_parse_double(v, &p->birch.threshold) || !(p->birch.threshold > 0) ||
@@ -217,9 +217,8 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->birch_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--branching", &miss))) {
         if (!cli_parse_int(v, 2, 1000000, &iv)) {
-            return cli_usage_error("segment",
-                                   "--branching needs a whole number in [2, 1000000], got \"%s\"",
-                                   v);
+            return cli_usage_error(
+                "segment", "--branching needs a whole number in [2, 1000000], got \"%s\"", v);
         }
         p->birch.branching = (int32_t)iv;
         o->birch_opts = true;
@@ -245,8 +244,8 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->dbscan_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--bins", &miss))) {
         if (!cli_parse_int(v, 4, 100000, &iv)) {
-            return cli_usage_error("segment", "--bins needs a whole number in [4, 100000], got \"%s\"",
-                                   v);
+            return cli_usage_error("segment",
+                                   "--bins needs a whole number in [4, 100000], got \"%s\"", v);
         }
         p->optigrid.bins = (int32_t)iv;
         o->optigrid_opts = true;
@@ -258,7 +257,8 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->optigrid_opts = true;
     } else if ((v = seg_opt(argc, argv, i, "--min-size", &miss))) {
         if (!cli_parse_int(v, 1, 100000000, &iv)) {
-            return cli_usage_error("segment", "--min-size needs a whole number >= 1, got \"%s\"", v);
+            return cli_usage_error("segment", "--min-size needs a whole number >= 1, got \"%s\"",
+                                   v);
         }
         p->optigrid.min_size = (int32_t)iv;
         o->optigrid_opts = true;
@@ -449,8 +449,9 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     if ((p->algo == CRM_SEGMENT_ALGO_DBSCAN || p->algo == CRM_SEGMENT_ALGO_OPTIGRID ||
          p->algo == CRM_SEGMENT_ALGO_DENCLUE) &&
         o->k_given) {
-        return cli_usage_error("segment", "--algo %s finds its own number of clusters: "
-                                          "give its own options, not --k",
+        return cli_usage_error("segment",
+                               "--algo %s finds its own number of clusters: "
+                               "give its own options, not --k",
                                crm_segment_algo_name(p->algo));
     }
     if (o->method_given && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
@@ -725,7 +726,7 @@ static void print_json(const crm_segmenter *seg,
         cli_json_int(&j, kmin);
         /* em: the BIC of each k (the lowest was taken), under its own name too */
         cli_json_key(&j, crm_segmenter_algo(seg) == CRM_SEGMENT_ALGO_EM ? "bic_curve"
-                                                                         : "elbow_inertia");
+                                                                        : "elbow_inertia");
         cli_json_open_arr(&j);
         for (int32_t i = 0; i < n_curve; i++) {
             cli_json_num(&j, curve[i]);
