@@ -400,6 +400,55 @@ static crm_status fit_auto(crm_segmenter *seg,
     }
 }
 
+/* A large table: k-means (and the choice of k) on a sample of m rows, then Lloyd iterations
+ * over every row from the sample's centres. */
+static crm_status fit_sampled(crm_segmenter *seg,
+                              const crm_segment_params *p,
+                              const crm_matrix *x,
+                              int64_t m,
+                              const crm_progress *progress,
+                              crm_error *err)
+{
+    crm_kmeans_params kp = p->kmeans;
+    crm_kmeans *full = NULL;
+    crm_matrix xs;
+    double t0 = crm__now_seconds();
+    double t1;
+    crm_status rc;
+    memset(&xs, 0, sizeof xs);
+    rc = crm__segment_sample(x, m, p->kmeans.seed, &xs, err);
+    if (rc == CRM_OK) {
+        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, p, &xs, progress, err)
+                                              : fit_auto(seg, p, &xs, progress, err);
+    }
+    crm_matrix_fini(&xs);
+    t1 = crm__now_seconds();
+    seg->seconds[SEG_T_CHOOSE] = t1 - t0;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    /* the sample's labels and outliers are not the table's */
+    crm_free(seg->labels);
+    crm_free(seg->outlier);
+    seg->labels = NULL;
+    seg->outlier = NULL;
+    seg->n_outliers = 0;
+    seg->sample_rows = m;
+    kp.k = crm_kmeans_k(seg->km);
+    rc = crm_kmeans_new(&kp, &full, err);
+    if (rc == CRM_OK) {
+        rc = crm_kmeans_fit_from(full, x, crm_kmeans_centers(seg->km), progress, err);
+    }
+    if (rc == CRM_OK) {
+        crm_kmeans_free(seg->km);
+        seg->km = full;
+    } else {
+        crm_kmeans_free(full);
+    }
+    seg->seconds[SEG_T_FULL] = crm__now_seconds() - t1;
+    return rc;
+}
+
 /* Training labels: the k-means labels when it kept them, else an assign pass. */
 static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error *err)
 {
@@ -435,8 +484,13 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         rc = crm__segment_fit_algo(seg, p, x, progress, err);
     } else {
-        rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
-                                                : fit_auto(seg, p, x, progress, err);
+        int64_t m = crm__segment_sample_size(p, x->n_rows);
+        if (m > 0) {
+            rc = fit_sampled(seg, p, x, m, progress, err);
+        } else {
+            rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
+                                                    : fit_auto(seg, p, x, progress, err);
+        }
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
         }
@@ -462,6 +516,34 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     return rc;
 }
 
+/* k past what the rows allow is refused before any work: every k-means pass costs n * k. */
+static crm_status check_k(const crm_table *t, const crm_segment_params *p, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    int64_t k = p->method == CRM_SEGMENT_FIXED ? p->k : p->kmax;
+    const char *what = p->method == CRM_SEGMENT_FIXED ? "k" : "kmax";
+    if (p->cut_height > 0 || (p->method == CRM_SEGMENT_FIXED && p->init_centers != NULL)) {
+        return CRM_OK;
+    }
+    if (p->method == CRM_SEGMENT_FIXED && k > CRM_SEGMENT_K_SMALL && k > n / 2) {
+        crm__error_at(err, CRM_EINVAL, crm_table_source(t), 0, 0,
+                      "k = %lld segments for %lld customers: segments of one or two customers "
+                      "are not segments (at most %lld, half the rows)",
+                      (long long)k, (long long)n, (long long)(n / 2));
+        crm__error_field(err, what);
+        return CRM_EINVAL;
+    }
+    if (k > CRM_SEGMENT_K_MAX) {
+        crm__error_at(err, CRM_EINVAL, crm_table_source(t), 0, 0,
+                      "%s = %lld segments is more than a segmentation takes (at most %d): each "
+                      "pass over the rows costs rows x k",
+                      what, (long long)k, (int)CRM_SEGMENT_K_MAX);
+        crm__error_field(err, what);
+        return CRM_EINVAL;
+    }
+    return CRM_OK;
+}
+
 crm_status crm_segmenter_fit(const crm_table *t,
                              const crm_segment_params *p,
                              const crm_progress *progress,
@@ -485,6 +567,11 @@ crm_status crm_segmenter_fit(const crm_table *t,
         features = defaults;
     }
     if (rc != CRM_OK) {
+        return rc;
+    }
+    rc = check_k(t, p, err);
+    if (rc != CRM_OK) {
+        crm_free(defaults);
         return rc;
     }
     seg = crm_calloc(1, sizeof *seg);
@@ -621,7 +708,8 @@ const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32
 
 double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage)
 {
-    static const char *const names[SEG_T_COUNT] = { "prep", "cluster", "profile", "total" };
+    static const char *const names[SEG_T_COUNT] = { "prep",  "cluster",  "profile",
+                                                    "total", "choose_k", "full_pass" };
     for (int i = 0; i < SEG_T_COUNT; i++) {
         if (stage != NULL && strcmp(stage, names[i]) == 0) {
             return seg->seconds[i];
@@ -648,6 +736,11 @@ const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outli
         *n_outliers = seg->outlier ? seg->n_outliers : 0;
     }
     return seg->n_outliers > 0 ? seg->outlier : NULL;
+}
+
+int64_t crm_segmenter_sample_rows(const crm_segmenter *seg)
+{
+    return seg->sample_rows;
 }
 
 const char *crm_segmenter_source(const crm_segmenter *seg)

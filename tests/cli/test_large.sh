@@ -22,4 +22,52 @@ sum=$(md5sum <"$tmp/g.csv" | cut -c1-32)
     fail "gen to standard output differs from the file"
 "$CRMKIT" gen customers --rows 1000 --seed 3 -o "$tmp/g1.csv" --quiet
 head -n 1001 "$tmp/g.csv" | cmp -s - "$tmp/g1.csv" || fail "the first 1000 rows depend on --rows"
+
+# --k past what the rows allow: refused before any clustering, with the reason.
+"$CRMKIT" gen customers --rows 3000 --seed 4 -o "$tmp/c3k.csv" --quiet
+timeout 60 "$CRMKIT" segment "$tmp/c3k.csv" -o "$tmp/m.crmk" --k 3000 --quiet 2>"$tmp/err"
+check "--k 3000 on 3000 rows" 64 $?
+grep -q "at most 1500, half the rows" "$tmp/err" || fail "--k n: message: $(cat "$tmp/err")"
+timeout 60 "$CRMKIT" segment "$tmp/c3k.csv" -o "$tmp/m.crmk" --k 1501 --quiet 2>/dev/null
+check "--k 1501 on 3000 rows" 64 $?
+[ ! -e "$tmp/m.crmk" ] || fail "a refused --k left a model"
+
+# --max-memory: a bad size is a usage error; a limit too small stops with the limit named.
+"$CRMKIT" segment "$tmp/c3k.csv" -o "$tmp/m.crmk" --max-memory lots 2>"$tmp/err"
+check "--max-memory lots" 64 $?
+grep -q "max-memory needs a size" "$tmp/err" || fail "--max-memory lots: $(cat "$tmp/err")"
+timeout 60 "$CRMKIT" segment "$tmp/g.csv" -o "$tmp/m.crmk" --k 4 --quiet --max-memory 16M 2>"$tmp/err"
+check "--max-memory 16M for 270,000 rows" 71 $?
+grep -q "the limit is 16 MiB (--max-memory)" "$tmp/err" || fail "--max-memory 16M: $(cat "$tmp/err")"
+[ ! -e "$tmp/m.crmk" ] || fail "a failed run left a model"
+timeout 60 "$CRMKIT" segment "$tmp/c3k.csv" -o "$tmp/m.crmk" --k 4 --quiet --max-memory=64M >/dev/null
+check "--max-memory=64M is enough for 3000 rows" 0 $?
+
+# An endless pipe on standard input: stops at the memory limit, never hangs or grows on.
+yes 1,2,3 | timeout 60 "$CRMKIT" segment - -o "$tmp/p.crmk" --quiet --max-memory 64M 2>"$tmp/err"
+check "endless pipe under --max-memory 64M" 71 "${PIPESTATUS[1]}"
+grep -q "the limit is 64 MiB" "$tmp/err" || fail "endless pipe: $(cat "$tmp/err")"
+# /dev/zero and an endless line: stopped by the NUL byte and by the line limit (64 MiB).
+timeout 60 "$CRMKIT" segment - -o "$tmp/p.crmk" --quiet </dev/zero 2>"$tmp/err"
+check "/dev/zero on standard input" 65 $?
+tr '\0' a </dev/zero | timeout 60 "$CRMKIT" segment - -o "$tmp/p.crmk" --quiet --max-memory 1G 2>"$tmp/err"
+check "an endless line on standard input" 65 "${PIPESTATUS[1]}"
+grep -q "line longer than the limit" "$tmp/err" || fail "endless line: $(cat "$tmp/err")"
+[ ! -e "$tmp/p.crmk" ] || fail "a failed read left a model"
+
+# A gzip bomb: 200 MiB of one byte in under 1 MiB of gzip. It is inflated in steps and fails
+# at the line limit (64 MiB) under a 256 MiB memory limit, instead of being decoded whole.
+head -c 200M /dev/zero | tr '\0' a | gzip -1 >"$tmp/bomb.csv.gz"
+timeout 60 "$CRMKIT" segment "$tmp/bomb.csv.gz" -o "$tmp/b.crmk" --quiet --max-memory 256M 2>"$tmp/err"
+check "gzip bomb" 65 $?
+grep -q "bomb.csv.gz:1: line longer than the limit of 67108864 bytes" "$tmp/err" ||
+    fail "gzip bomb: $(cat "$tmp/err")"
+# Members of 64 MiB back to back (ratio within reason per member, 512 MiB in all): stopped by
+# the memory limit with its message.
+head -c 64M /dev/zero | tr '\0' '\n' | gzip -1 >"$tmp/m1.gz"
+for i in 1 2 3 4 5 6 7 8; do cat "$tmp/m1.gz"; done >"$tmp/many.csv.gz"
+timeout 60 "$CRMKIT" segment "$tmp/many.csv.gz" -o "$tmp/b.crmk" --quiet --max-memory 256M 2>"$tmp/err"
+code=$?
+[ "$code" = 71 ] || [ "$code" = 65 ] || fail "512 MiB of newlines in gzip: exit $code"
+[ ! -e "$tmp/b.crmk" ] || fail "a gzip bomb left a model"
 echo "$fails failure(s)"; [ "$fails" = 0 ]

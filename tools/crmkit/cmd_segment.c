@@ -27,7 +27,8 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--json] [--quiet]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--max-memory SIZE] [--json]\n"
+        "       [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
         "       (the two-layer model: see crmkit segment --spec x --help)\n\n"
         "Clean the customer table, find its segments with k-means, describe and name them, and\n"
@@ -78,6 +79,12 @@ static void usage(FILE *fp)
         "                      column (default: revenue when there is such a column; none = off)\n"
         "  --labels FILE       also write the training labels (id, segment, segment_name,\n"
         "                      outlier) as CSV\n"
+        "  --sample N|auto|all k-means on a large table: choose k and find the centres on a\n"
+        "                      seeded sample of N rows, then refine them with Lloyd passes\n"
+        "                      over every row (auto, the default: 200,000 rows once the table\n"
+        "                      has more than 1,000,000; all: never sample)\n"
+        "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
+        "                      (default: the memory available, MemAvailable)\n"
         "  --json              print one JSON summary on standard output\n"
         "  --quiet             no progress bar\n"
         "  -h, --help          this text\n\n"
@@ -299,6 +306,19 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
     } else if ((v = seg_opt(argc, argv, i, "--tol", &miss))) {
         if (!cli_parse_double(v, &p->kmeans.tol) || p->kmeans.tol < 0) {
             return cli_usage_error("segment", "--tol needs a number >= 0, got \"%s\"", v);
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--sample", &miss))) {
+        if (strcmp(v, "auto") == 0) {
+            p->sample = 0;
+        } else if (strcmp(v, "all") == 0) {
+            p->sample = -1;
+        } else if (cli_parse_int(v, 1000, INT64_MAX, &iv)) {
+            p->sample = iv;
+        } else {
+            return cli_usage_error("segment",
+                                   "--sample needs a number of rows >= 1000, auto or all, got "
+                                   "\"%s\"",
+                                   v);
         }
     } else if ((v = seg_opt(argc, argv, i, "--init", &miss))) {
         o->init = v;
@@ -553,6 +573,14 @@ static void print_json(const crm_segmenter *seg,
     cli_json_num(&j, crm_segmenter_seconds(seg, "cluster"));
     cli_json_key(&j, "profile_seconds");
     cli_json_num(&j, crm_segmenter_seconds(seg, "profile"));
+    cli_json_key(&j, "sample_rows");
+    cli_json_int(&j, crm_segmenter_sample_rows(seg));
+    if (crm_segmenter_sample_rows(seg) > 0) {
+        cli_json_key(&j, "choose_k_seconds");
+        cli_json_num(&j, crm_segmenter_seconds(seg, "choose_k"));
+        cli_json_key(&j, "full_pass_seconds");
+        cli_json_num(&j, crm_segmenter_seconds(seg, "full_pass"));
+    }
     cli_json_key(&j, "seed");
     cli_json_int(&j, (int64_t)p->kmeans.seed);
     if (crm_segmenter_method(seg) == CRM_SEGMENT_XMEANS) {
@@ -624,6 +652,12 @@ static void print_text(const crm_segmenter *seg,
                (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
                crm_segment_algo_name(a), method_name(crm_segmenter_method(seg)),
                crm_segmenter_inertia(seg), (int)crm_segmenter_n_iter(seg));
+    }
+    if (crm_segmenter_sample_rows(seg) > 0) {
+        printf("k and the centres from a sample of %lld rows (%.2f s), then Lloyd passes over "
+               "every row (%.2f s)\n",
+               (long long)crm_segmenter_sample_rows(seg), crm_segmenter_seconds(seg, "choose_k"),
+               crm_segmenter_seconds(seg, "full_pass"));
     }
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
