@@ -206,7 +206,8 @@ CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmi
 /** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);
 /* Stages: "prep", "cluster" (all of the clustering, which with a sample is "choose_k" on the
- * sample and then "full_pass" over every row), "profile", "total". */
+ * sample and then "full_pass" over every row), "profile", "drift" (the drift reference),
+ * "total". */
 /** Rows of the sample k was chosen on (0: every row was used; see crm_segment_params.sample). */
 CRM_API int64_t crm_segmenter_sample_rows(const crm_segmenter *seg);
 /** Source (file) the model was fitted on; borrowed, "" if unknown. */

@@ -593,7 +593,9 @@ crm_status crm_segmenter_fit(const crm_table *t,
         rc = cluster_and_profile(seg, t, p, features, n_features, &x, progress, err);
     }
     if (rc == CRM_OK) {
+        double t1 = crm__now_seconds();
         rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);
+        seg->seconds[SEG_T_DRIFT] = crm__now_seconds() - t1;
     }
     seg->seconds[SEG_T_TOTAL] = crm__now_seconds() - t0;
 done:
@@ -708,8 +710,8 @@ const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32
 
 double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage)
 {
-    static const char *const names[SEG_T_COUNT] = { "prep",  "cluster",  "profile",
-                                                    "total", "choose_k", "full_pass" };
+    static const char *const names[SEG_T_COUNT] = { "prep",     "cluster",   "profile", "total",
+                                                    "choose_k", "full_pass", "drift" };
     for (int i = 0; i < SEG_T_COUNT; i++) {
         if (stage != NULL && strcmp(stage, names[i]) == 0) {
             return seg->seconds[i];

@@ -14,8 +14,11 @@ enum {
     SEG_T_TOTAL,
     SEG_T_CHOOSE, /* with a sample: k-means (and the choice of k) on it */
     SEG_T_FULL,   /* with a sample: the Lloyd iterations over every row */
+    SEG_T_DRIFT,  /* the drift reference (the features' distributions) */
     SEG_T_COUNT
 };
+/* The stages a model file keeps (prep, cluster, profile, total): the format's four. */
+#define SEG_T_SAVED (SEG_T_TOTAL + 1)
 
 struct crm_segmenter {
     crm_segment_method method;

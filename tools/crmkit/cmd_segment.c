@@ -573,6 +573,8 @@ static void print_json(const crm_segmenter *seg,
     cli_json_num(&j, crm_segmenter_seconds(seg, "cluster"));
     cli_json_key(&j, "profile_seconds");
     cli_json_num(&j, crm_segmenter_seconds(seg, "profile"));
+    cli_json_key(&j, "drift_seconds");
+    cli_json_num(&j, crm_segmenter_seconds(seg, "drift"));
     cli_json_key(&j, "sample_rows");
     cli_json_int(&j, crm_segmenter_sample_rows(seg));
     if (crm_segmenter_sample_rows(seg) > 0) {
