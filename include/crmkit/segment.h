@@ -99,11 +99,15 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     double min_share;
     /* Large tables (k-means without given centres only): when the table has more than
      * sample rows, k is chosen and the centres are found on a seeded uniform sample of that
-     * many rows, then Lloyd iterations over every row refine them (the final full pass).
+     * many rows (at least 3 k-means++ seedings there, the best kept), then Lloyd iterations
+     * over every row refine them (the final full pass).
      * Clusters under min_share are removed on the sample; every row of the table then takes
      * its nearest segment (no outlier rows). 0 = automatic: CRM_SEGMENT_SAMPLE_ROWS rows once
      * the table has more than CRM_SEGMENT_SAMPLE_FROM; -1 = never sample. */
     int64_t sample;
+    /* With a sample: refine its centres by mini-batch k-means (crmkit/minibatch.h) over every
+     * row before the Lloyd iterations over every row (default 0 = off). */
+    int32_t minibatch;
 } crm_segment_params;
 
 #define CRM_SEGMENT_SAMPLE_FROM INT64_C(1000000)

@@ -3,6 +3,7 @@
  * of MAP_MIN bytes (64 KiB) or more is mapped under filemap.c's SIGBUS guard; a smaller one is read
  * with read(). Either way a file truncated by another process while it is read is reported
  * ("the file changed while it was read"), never a crash. */
+#define _GNU_SOURCE /* SEEK_HOLE */
 #include "reader.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ struct crm__reader {
     size_t raw_off, raw_len;
     int raw_eof;
     int64_t raw_total, file_bytes;
+    int64_t hole_at; /* mapped up to the first hole's first byte, at this offset; -1: no hole */
     char *buf;
     size_t beg, end, cap;
     int eof;
@@ -251,6 +253,7 @@ static crm__reader *reader_alloc(const char *source, const crm__reader_limits *l
     }
     memcpy(r->source, source, n + 1);
     r->fd = -1;
+    r->hole_at = -1;
     r->max_line = limits != NULL && limits->max_line > 0 ? limits->max_line : CRM__READER_MAX_LINE;
     r->max_field =
         limits != NULL && limits->max_field > 0 ? limits->max_field : CRM__READER_MAX_FIELD;
@@ -318,6 +321,22 @@ static int gzip_bomb_like(int fd, off_t size)
     return isize > (uint64_t)size * CRM__READER_GZ_RATIO + ((uint64_t)1 << 20);
 }
 
+/* Bytes of a regular file to map: all of it, or up to and including the first byte of its
+ * first hole (a sparse file's hole reads as NUL bytes, which no text has): a 2 GB sparse file
+ * then fails at that NUL at once instead of being read, page by zero page, in full. */
+static size_t map_size(crm__reader *r, off_t size)
+{
+#ifdef SEEK_HOLE
+    off_t hole = lseek(r->fd, 0, SEEK_HOLE);
+    if (hole >= 0 && hole < size) {
+        r->hole_at = (int64_t)hole;
+        return (size_t)hole + 1;
+    }
+#endif
+    (void)r;
+    return (size_t)size;
+}
+
 crm_status crm__reader_open(const char *path,
                             const crm__reader_limits *limits,
                             crm__reader **out,
@@ -355,8 +374,8 @@ crm_status crm__reader_open(const char *path,
              * in steps, so the limits apply while it is read */
             rc = start_stream(r, err);
         } else if ((size_t)st.st_size >= MAP_MIN &&
-                   (r->map = crm__filemap_open(r->fd, (size_t)st.st_size)) != NULL) {
-            r->map_len = (size_t)st.st_size;
+                   (r->map = crm__filemap_open(r->fd, map_size(r, st.st_size))) != NULL) {
+            r->map_len = map_size(r, st.st_size);
             if (crm__reader_read_hook != NULL) {
                 crm__reader_read_hook(r->source, r->map_len);
             }
@@ -527,6 +546,11 @@ crm_status crm__io_load(const char *path, char **data, size_t *len, crm_error *e
     }
     crm__reader_free(r);
     return rc;
+}
+
+int64_t crm__reader_hole(const crm__reader *r)
+{
+    return r->hole_at;
 }
 
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len)

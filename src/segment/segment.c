@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <crmkit/minibatch.h>
 #include <crmkit/segment.h>
 #include <crmkit/xmeans.h>
 
@@ -400,6 +401,8 @@ static crm_status fit_auto(crm_segmenter *seg,
     }
 }
 
+#define SAMPLE_N_INIT 3
+
 /* A large table: k-means (and the choice of k) on a sample of m rows, then Lloyd iterations
  * over every row from the sample's centres. */
 static crm_status fit_sampled(crm_segmenter *seg,
@@ -418,8 +421,14 @@ static crm_status fit_sampled(crm_segmenter *seg,
     memset(&xs, 0, sizeof xs);
     rc = crm__segment_sample(x, m, p->kmeans.seed, &xs, err);
     if (rc == CRM_OK) {
-        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, p, &xs, progress, err)
-                                              : fit_auto(seg, p, &xs, progress, err);
+        /* seedings are cheap on the sample and one alone can settle in a poor local
+         * optimum that the passes over every row then keep: at least SAMPLE_N_INIT */
+        crm_segment_params ps = *p;
+        if (ps.kmeans.n_init < SAMPLE_N_INIT) {
+            ps.kmeans.n_init = SAMPLE_N_INIT;
+        }
+        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, &xs, progress, err)
+                                              : fit_auto(seg, &ps, &xs, progress, err);
     }
     crm_matrix_fini(&xs);
     t1 = crm__now_seconds();
@@ -436,7 +445,23 @@ static crm_status fit_sampled(crm_segmenter *seg,
     seg->sample_rows = m;
     kp.k = crm_kmeans_k(seg->km);
     rc = crm_kmeans_new(&kp, &full, err);
-    if (rc == CRM_OK) {
+    if (rc == CRM_OK && p->minibatch) {
+        /* Sculley's mini-batches over every row, then Lloyd from where they leave the centres */
+        crm_minibatch_params mp = crm_minibatch_params_default();
+        size_t cells = (size_t)kp.k * (size_t)x->n_cols;
+        double *c = crm_mallocarray(cells, sizeof *c);
+        mp.seed = p->kmeans.seed;
+        mp.n_threads = p->kmeans.n_threads;
+        rc = c == NULL ? crm__error_nomem(err) : CRM_OK;
+        if (rc == CRM_OK) {
+            memcpy(c, crm_kmeans_centers(seg->km), cells * sizeof *c);
+            rc = crm_minibatch_refine(x, kp.k, c, &mp, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_kmeans_fit_from(full, x, c, progress, err);
+        }
+        crm_free(c);
+    } else if (rc == CRM_OK) {
         rc = crm_kmeans_fit_from(full, x, crm_kmeans_centers(seg->km), progress, err);
     }
     if (rc == CRM_OK) {

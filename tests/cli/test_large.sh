@@ -72,4 +72,35 @@ timeout 60 "$CRMKIT" segment "$tmp/many.csv.gz" -o "$tmp/b.crmk" --quiet --max-m
 code=$?
 [ "$code" = 71 ] || [ "$code" = 65 ] || fail "512 MiB of newlines in gzip: exit $code"
 [ ! -e "$tmp/b.crmk" ] || fail "a gzip bomb left a model"
+
+# A 2 GB sparse file: read only up to its first hole, so it fails at once (no 2 GB read).
+cp "$tmp/c3k.csv" "$tmp/sparse.csv" && truncate -s 2G "$tmp/sparse.csv"
+start=$(date +%s)
+timeout 60 "$CRMKIT" segment "$tmp/sparse.csv" -o "$tmp/s.crmk" --quiet --max-memory 64M 2>"$tmp/err"
+check "2 GB sparse file" 65 $?
+grep -q "sparse.csv:3002:1: a NUL byte inside a value" "$tmp/err" || fail "sparse file: $(cat "$tmp/err")"
+[ $(($(date +%s) - start)) -lt 20 ] || fail "sparse file: took $(($(date +%s) - start)) s"
+
+# Sampling: k chosen on 5,000 of 20,000 rows then Lloyd over every row; --minibatch refines the
+# sample's centres first. Same seed, same model, whatever the threads; within 2% of the
+# inertia of k-means on every row.
+"$CRMKIT" gen customers --rows 20000 --seed 6 -o "$tmp/c20k.csv" --quiet
+for th in 1 2; do
+    "$CRMKIT" segment "$tmp/c20k.csv" -o "$tmp/s$th.crmk" --k 5 --sample 5000 --minibatch \
+        --threads "$th" --json --quiet >"$tmp/s$th.json"
+    check "--sample 5000 --minibatch --threads $th" 0 $?
+done
+cmp -s "$tmp/s1.crmk" "$tmp/s2.crmk" || fail "--sample --minibatch: threads 1 and 2 differ"
+"$CRMKIT" segment "$tmp/c20k.csv" -o "$tmp/sa.crmk" --json --quiet --sample 5000 >"$tmp/sa.json"
+check "--sample 5000, k chosen on it" 0 $?
+"$CRMKIT" segment "$tmp/c20k.csv" -o "$tmp/sf.crmk" --k 5 --sample all --json --quiet >"$tmp/sf.json"
+/usr/bin/python3 - "$tmp/s1.json" "$tmp/sf.json" "$tmp/sa.json" <<'PYEOF' || fail "sampled fits"
+import json, sys
+s, f, a = (json.load(open(p)) for p in sys.argv[1:4])
+assert s["sample_rows"] == 5000 and f["sample_rows"] == 0, (s["sample_rows"], f["sample_rows"])
+assert sum(s["sizes"]) == 20000 and s["outliers"] == 0
+assert s["inertia"] <= 1.02 * f["inertia"], (s["inertia"], f["inertia"])
+assert a["sample_rows"] == 5000 and 3 <= a["k"] <= 12 and len(a["k_table"]) >= 1, a["k"]
+PYEOF
+"$CRMKIT" segment "$tmp/c20k.csv" -o "$tmp/x.crmk" --sample 10 2>/dev/null; check "--sample 10" 64 $?
 echo "$fails failure(s)"; [ "$fails" = 0 ]

@@ -28,8 +28,8 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--sample N|auto|all] [--max-memory SIZE] [--json]\n"
-        "       [--quiet]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--max-memory SIZE]\n"
+        "       [--json] [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
         "       (the two-layer model: see crmkit segment --spec x --help)\n\n"
         "Clean the customer table, find its segments with k-means, describe and name them, and\n"
@@ -84,6 +84,9 @@ static void usage(FILE *fp)
         "                      seeded sample of N rows, then refine them with Lloyd passes\n"
         "                      over every row (auto, the default: 200,000 rows once the table\n"
         "                      has more than 1,000,000; all: never sample)\n"
+        "  --minibatch         with a sample: refine its centres by mini-batch k-means\n"
+        "                      (Sculley 2010; 100 batches of 4096 rows) over every row\n"
+        "                      before the Lloyd passes\n"
         "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
         "                      (default: the memory available, MemAvailable)\n"
         "  --json              print one JSON summary on standard output\n"
@@ -154,6 +157,8 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->json = true;
     } else if (strcmp(a, "--quiet") == 0) {
         o->quiet = true;
+    } else if (strcmp(a, "--minibatch") == 0) {
+        p->minibatch = 1;
     } else if (strcmp(a, "--outlier-flags") == 0) {
         p->prep.outlier_flags = 1;
     } else if ((v = seg_opt(argc, argv, i, "-o", &miss)) ||
@@ -719,7 +724,11 @@ static int check_memory(const char *path)
             lines += head[i] == '\n';
             cols += lines == 0 && head[i] == ',';
         }
-        rows = lines > 0 ? (double)st.st_size / ((double)got / (double)lines) : 1.0;
+        /* a sparse file's holes are not rows (the reader stops at the first one) */
+        double bytes = st.st_blocks > 0 && (double)st.st_blocks * 512.0 < (double)st.st_size
+                           ? (double)st.st_blocks * 512.0
+                           : (double)st.st_size;
+        rows = lines > 0 ? bytes / ((double)got / (double)lines) : 1.0;
     }
     need = rows * (16.0 * (double)cols + 64.0);
     if (need > (double)cli_memlimit()) {
