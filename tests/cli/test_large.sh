@@ -103,4 +103,9 @@ assert s["inertia"] <= 1.02 * f["inertia"], (s["inertia"], f["inertia"])
 assert a["sample_rows"] == 5000 and 3 <= a["k"] <= 12 and len(a["k_table"]) >= 1, a["k"]
 PYEOF
 "$CRMKIT" segment "$tmp/c20k.csv" -o "$tmp/x.crmk" --sample 10 2>/dev/null; check "--sample 10" 64 $?
+
+# itemsets keeps its own --max-memory (MiB of mining memory): not taken for the global one.
+printf '1 2 3\n1 2\n2 3\n1 3\n' >"$tmp/b.dat"
+"$CRMKIT" itemsets "$tmp/b.dat" --minsup-count 1 --max-memory 100 -o "$tmp/is.txt" --quiet
+check "itemsets --max-memory 100 (MiB, its own)" 0 $?
 echo "$fails failure(s)"; [ "$fails" = 0 ]

@@ -168,7 +168,10 @@ int cli_memlimit_setup(int *argc, char **argv)
 {
     static const crm_allocator lim = { lim_malloc, lim_realloc, lim_free, NULL };
     const char *value = NULL;
-    for (int i = 2; i < *argc; i++) {
+    /* itemsets and rules have a --max-memory of their own (MiB of mining memory, counted by
+     * the miner): theirs is left to them, and the whole run is held to the memory available */
+    int own = strcmp(argv[1], "itemsets") == 0 || strcmp(argv[1], "rules") == 0;
+    for (int i = 2; i < *argc && !own; i++) {
         int take_args = 0;
         if (strcmp(argv[i], "--max-memory") == 0) {
             if (i + 1 >= *argc) {
