@@ -200,7 +200,8 @@ int cli_memlimit_setup(int *argc, char **argv)
             return CLI_EX_USAGE;
         }
         limit_given = 1;
-    } else {
+    } else if (strcmp(argv[1], "serve") != 0) {
+        /* (a server's requests come and go: it is held to a limit only when given one) */
         limit_bytes = cli_mem_available();
     }
     if (limit_bytes > 0) {
