@@ -54,6 +54,16 @@ CRM_API crm_status crm_gen_customers(const crm_gen_customers_params *p,
                                      crm_table **out,
                                      crm_error *err);
 
+/** Rows [first, first + n) of the table crm_gen_customers makes for the same params (the same
+ *  values and ids), for writing a large table part by part in constant memory. first must be
+ *  a multiple of CRM_GEN_CUSTOMERS_PART and first + n <= p->n_rows (CRM_EINVAL otherwise). */
+#define CRM_GEN_CUSTOMERS_PART 4096
+CRM_API crm_status crm_gen_customers_part(const crm_gen_customers_params *p,
+                                          int64_t first,
+                                          int64_t n,
+                                          crm_table **out,
+                                          crm_error *err);
+
 /** Names of the latent types, in code order (n_types of them); static text. */
 CRM_API const char *crm_gen_customer_type_name(int32_t type);
 #define CRM_GEN_N_CUSTOMER_TYPES 6

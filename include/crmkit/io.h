@@ -14,6 +14,7 @@
 #ifndef CRMKIT_IO_H
 #define CRMKIT_IO_H
 #include <stdint.h>
+#include <stdio.h>
 
 #include <crmkit/common.h>
 #include <crmkit/progress.h>
@@ -107,5 +108,8 @@ CRM_API crm_status crm_table_add_text(crm_table *t,
 /** Write the table as CSV (header, RFC 4180 quoting when needed, numbers with %.17g or
  *  shorter exact form, missing as empty) atomically to path ("-" = stdout). */
 CRM_API crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *err);
+/** The same bytes onto fp (the header line only when header is non-zero), for a table written
+ *  part by part; write errors are fp's (ferror). Errors: CRM_EINVAL (no columns), CRM_ENOMEM. */
+CRM_API crm_status crm_table_write_csv_fp(const crm_table *t, FILE *fp, int header, crm_error *err);
 
 #endif

@@ -124,7 +124,26 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     crm_dbscan_params dbscan;     /* eps, min_samples */
     crm_optigrid_params optigrid; /* bins, noise level, min_size, max_depth */
     crm_denclue_params denclue;   /* h, xi, tol, max_iter */
+    /* Large tables (k-means without given centres only): when the table has more than
+     * sample rows, k is chosen and the centres are found on a seeded uniform sample of that
+     * many rows (at least 3 k-means++ seedings there, the best kept), then Lloyd iterations
+     * over every row refine them (the final full pass).
+     * Clusters under min_share are removed on the sample; every row of the table then takes
+     * its nearest segment (no outlier rows). 0 = automatic: CRM_SEGMENT_SAMPLE_ROWS rows once
+     * the table has more than CRM_SEGMENT_SAMPLE_FROM; -1 = never sample. */
+    int64_t sample;
+    /* With a sample: refine its centres by mini-batch k-means (crmkit/minibatch.h) over every
+     * row before the Lloyd iterations over every row (default 0 = off). */
+    int32_t minibatch;
 } crm_segment_params;
+
+#define CRM_SEGMENT_SAMPLE_FROM INT64_C(1000000)
+#define CRM_SEGMENT_SAMPLE_ROWS INT64_C(200000)
+/* Largest k a segmentation takes: at most this many, and a k above CRM_SEGMENT_K_SMALL at
+ * most half the rows (segments of one or two customers are not segments; below it, k past
+ * the distinct rows is the algorithm's CRM_EDATA as before). Refused before any work. */
+#define CRM_SEGMENT_K_MAX   10000
+#define CRM_SEGMENT_K_SMALL 100
 
 /** Defaults: default features, crm_prep_params_default() with the log transform on skewed
  *  features (CRM_TRANSFORM_AUTO), k 8 fixed, kmin 2, kmax 12, crm_kmeans_params_default(), no
@@ -227,6 +246,11 @@ CRM_API const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t 
 CRM_API const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n);
 /** Seconds spent in cleaning, clustering and profiling during fit (0 for a loaded model). */
 CRM_API double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage);
+/* Stages: "prep", "cluster" (all of the clustering, which with a sample is "choose_k" on the
+ * sample and then "full_pass" over every row), "profile", "drift" (the drift reference),
+ * "total". */
+/** Rows of the sample k was chosen on (0: every row was used; see crm_segment_params.sample). */
+CRM_API int64_t crm_segmenter_sample_rows(const crm_segmenter *seg);
 /** Source (file) the model was fitted on; borrowed, "" if unknown. */
 CRM_API const char *crm_segmenter_source(const crm_segmenter *seg);
 /** Distribution of the training data over fixed bins, for crmkit/drift.h; NULL for a model

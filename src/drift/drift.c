@@ -66,13 +66,6 @@ void crm_drift_ref_free(crm_drift_ref *d)
     crm_free(d);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a;
-    double y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Bin of a numeric value: the first bin whose upper edge is >= x; the missing bin for NaN. */
 static int32_t num_bin(const drift_feat *f, double x)
 {
@@ -92,6 +85,59 @@ static int32_t num_bin(const drift_feat *f, double x)
     return lo;
 }
 
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Rearrange s[lo..hi) so that s[r] holds the value a full sort would put there, for every r
+ * of ranks[0..nr) (ascending, inside [lo, hi)): quickselect for several ranks at once, with
+ * three-way partitions around a median of three (equal values end it at once). */
+static void select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+{
+    while (nr > 0 && hi - lo > 16) {
+        double a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
+        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int64_t lt = lo, i = lo, gt = hi;
+        int nl = 0;
+        int ng;
+        while (i < gt) {
+            if (s[i] < piv) {
+                swap_d(&s[lt++], &s[i++]);
+            } else if (s[i] > piv) {
+                swap_d(&s[i], &s[--gt]);
+            } else {
+                i++;
+            }
+        }
+        while (nl < nr && ranks[nl] < lt) {
+            nl++;
+        }
+        ng = nl;
+        while (ng < nr && ranks[ng] < gt) {
+            ng++;
+        }
+        /* the left side by recursion, the right one by the loop */
+        select_ranks(s, lo, lt, ranks, nl);
+        ranks += ng;
+        nr -= ng;
+        lo = gt;
+    }
+    if (nr > 0) {
+        for (int64_t i = lo + 1; i < hi; i++) {
+            double v = s[i];
+            int64_t j = i;
+            while (j > lo && s[j - 1] > v) {
+                s[j] = s[j - 1];
+                j--;
+            }
+            s[j] = v;
+        }
+    }
+}
+
 static crm_status
 fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error *err)
 {
@@ -105,11 +151,25 @@ fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error
             s[m++] = v[i];
         }
     }
-    qsort(s, (size_t)m, sizeof *s, cmp_double);
     f->edges = crm_mallocarray((size_t)n_bins, sizeof *f->edges);
     if (f->edges == NULL) {
         crm_free(s);
         return crm__error_nomem(err);
+    }
+    {
+        /* only the order statistics the edges use, each exactly where a sort would put it */
+        int64_t ranks[2 * 100];
+        int nr = 0;
+        for (int32_t i = 1; i < n_bins && m > 0; i++) {
+            double pos = (double)i / (double)n_bins * (double)(m - 1);
+            int64_t lo = (int64_t)floor(pos);
+            for (int64_t r = lo; r <= lo + 1 && r < m; r++) {
+                if (nr == 0 || r > ranks[nr - 1]) {
+                    ranks[nr++] = r;
+                }
+            }
+        }
+        select_ranks(s, 0, m, ranks, nr);
     }
     for (int32_t i = 1; i < n_bins && m > 0; i++) {
         double pos = (double)i / (double)n_bins * (double)(m - 1); /* numpy "linear" */
@@ -161,6 +221,40 @@ static crm_status fit_categorical(drift_feat *f, const crm_table *t, int32_t j, 
     return CRM_OK;
 }
 
+static crm_status fit_feature(const crm_table *t,
+                              const char *name,
+                              int64_t n_rows,
+                              int32_t n_bins,
+                              drift_feat *f,
+                              crm_error *err)
+{
+    int32_t j = crm_table_find_col(t, name);
+    crm_status rc;
+    if (j < 0) {
+        rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column \"%s\"",
+                           name);
+        crm__error_field(err, name);
+        return rc;
+    }
+    f->name = crm_strdup(name);
+    if (f->name == NULL) {
+        return crm__error_nomem(err);
+    }
+    switch (crm_table_col_type(t, j)) {
+    case CRM_COL_NUMERIC:
+        f->type = 0;
+        return fit_numeric(f, crm_table_numeric(t, j), n_rows, n_bins, err);
+    case CRM_COL_CATEGORICAL:
+        f->type = 1;
+        return fit_categorical(f, t, j, err);
+    default:
+        rc = crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
+                           "column \"%s\" is an identifier, not a feature", name);
+        crm__error_field(err, name);
+        return rc;
+    }
+}
+
 crm_status crm_drift_ref_fit(const crm_table *t,
                              const char *const *features,
                              int32_t n_features,
@@ -183,36 +277,30 @@ crm_status crm_drift_ref_fit(const crm_table *t,
         return crm__error_nomem(err);
     }
     d->n_rows = crm_table_n_rows(t);
-    for (int32_t i = 0; i < n_features && rc == CRM_OK; i++) {
-        int32_t j = crm_table_find_col(t, features[i]);
-        drift_feat *f = &d->f[i];
-        d->n = i + 1;
-        if (j < 0) {
-            rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column \"%s\"",
-                               features[i]);
-            crm__error_field(err, features[i]);
-            break;
-        }
-        f->name = crm_strdup(features[i]);
-        if (f->name == NULL) {
+    d->n = n_features; /* the slots are zeroed: a failure frees what each one took */
+    {
+        crm_status *rcs = crm_calloc((size_t)n_features, sizeof *rcs);
+        crm_error *errs = crm_calloc((size_t)n_features, sizeof *errs);
+        if (rcs == NULL || errs == NULL) {
             rc = crm__error_nomem(err);
-            break;
+        } else {
+            /* features are independent: two at a time on two cores; the first failure in
+             * feature order is the one reported, whatever the threads */
+#pragma omp parallel for schedule(dynamic, 1) if (d->n_rows >= 100000)
+            for (int32_t i = 0; i < n_features; i++) {
+                rcs[i] = fit_feature(t, features[i], d->n_rows, n_bins, &d->f[i], &errs[i]);
+            }
+            for (int32_t i = 0; i < n_features && rc == CRM_OK; i++) {
+                if (rcs[i] != CRM_OK) {
+                    rc = rcs[i];
+                    if (err != NULL) {
+                        *err = errs[i];
+                    }
+                }
+            }
         }
-        switch (crm_table_col_type(t, j)) {
-        case CRM_COL_NUMERIC:
-            f->type = 0;
-            rc = fit_numeric(f, crm_table_numeric(t, j), d->n_rows, n_bins, err);
-            break;
-        case CRM_COL_CATEGORICAL:
-            f->type = 1;
-            rc = fit_categorical(f, t, j, err);
-            break;
-        default:
-            rc = crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
-                               "column \"%s\" is an identifier, not a feature", features[i]);
-            crm__error_field(err, features[i]);
-            break;
-        }
+        crm_free(rcs);
+        crm_free(errs);
     }
     if (rc != CRM_OK) {
         crm_drift_ref_free(d);

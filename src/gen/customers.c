@@ -24,6 +24,8 @@
 #define N_TYPES   CRM_GEN_N_CUSTOMER_TYPES
 #define N_REGIONS 8
 
+_Static_assert(GEN_BLOCK == CRM_GEN_CUSTOMERS_PART, "parts start at a block's first row");
+
 enum {
     C_TENURE,
     C_UP,
@@ -314,7 +316,7 @@ static void gen_row(crm_rng *rng,
                     crm_rng *noise,
                     const crm_gen_customers_params *p,
                     const gen_out *o,
-                    int64_t i)
+                    int64_t i) /* index into o */
 {
     double v[N_NUM];
     int t;
@@ -348,10 +350,13 @@ static void gen_row(crm_rng *rng,
     }
 }
 
-static crm_status
-add_columns(const crm_gen_customers_params *p, const gen_out *o, crm_table *t, crm_error *err)
+static crm_status add_columns(const crm_gen_customers_params *p,
+                              const gen_out *o,
+                              int64_t first,
+                              int64_t n,
+                              crm_table *t,
+                              crm_error *err)
 {
-    int64_t n = p->n_rows;
     const char **text = crm_mallocarray((size_t)n, sizeof *text);
     char *ids = crm_mallocarray((size_t)n, 24);
     crm_status rc = CRM_OK;
@@ -360,7 +365,7 @@ add_columns(const crm_gen_customers_params *p, const gen_out *o, crm_table *t, c
         goto cleanup;
     }
     for (int64_t i = 0; i < n; i++) {
-        (void)snprintf(ids + 24 * i, 24, "S%07lld", (long long)(i + 1));
+        (void)snprintf(ids + 24 * i, 24, "S%07lld", (long long)(first + i + 1));
         text[i] = ids + 24 * i;
     }
     rc = crm_table_add_text(t, "subscriber_id", CRM_COL_ID, text, err);
@@ -391,11 +396,15 @@ cleanup:
     return rc;
 }
 
-crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out, crm_error *err)
+crm_status crm_gen_customers_part(const crm_gen_customers_params *p,
+                                  int64_t first,
+                                  int64_t n,
+                                  crm_table **out,
+                                  crm_error *err)
 {
     gen_out o;
     crm_table *t = NULL;
-    int64_t n;
+    int64_t b0;
     int64_t n_blocks;
     int n_threads = 1;
     crm_status rc;
@@ -404,7 +413,14 @@ crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out,
     if (rc != CRM_OK) {
         return rc;
     }
-    n = p->n_rows;
+    if (first < 0 || first % GEN_BLOCK != 0 || n < 1 || first > p->n_rows - n) {
+        crm__error_set(err, CRM_EINVAL,
+                       "rows %lld..%lld are not a part of %lld rows starting at a multiple of %d",
+                       (long long)first, (long long)(first + n), (long long)p->n_rows,
+                       (int)GEN_BLOCK);
+        crm__error_field(err, "first");
+        return CRM_EINVAL;
+    }
     memset(&o, 0, sizeof o);
     for (int c = 0; c < N_NUM; c++) {
         o.num[c] = crm_mallocarray((size_t)n, sizeof(double));
@@ -419,6 +435,7 @@ crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out,
         rc = crm__error_nomem(err);
         goto cleanup;
     }
+    b0 = first / GEN_BLOCK;
     n_blocks = (n + GEN_BLOCK - 1) / GEN_BLOCK;
 #ifdef _OPENMP
     n_threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
@@ -428,15 +445,15 @@ crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out,
         crm_rng rng;
         crm_rng noise;
         int64_t end = (b + 1) * GEN_BLOCK < n ? (b + 1) * GEN_BLOCK : n;
-        crm_rng_seed_stream(&rng, p->seed, (uint64_t)b);
-        crm_rng_seed_stream(&noise, p->seed, (uint64_t)b | (UINT64_C(1) << 62));
+        crm_rng_seed_stream(&rng, p->seed, (uint64_t)(b0 + b));
+        crm_rng_seed_stream(&noise, p->seed, (uint64_t)(b0 + b) | (UINT64_C(1) << 62));
         for (int64_t i = b * GEN_BLOCK; i < end; i++) {
             gen_row(&rng, &noise, p, &o, i);
         }
     }
     rc = crm_table_new(n, "generated customers", &t, err);
     if (rc == CRM_OK) {
-        rc = add_columns(p, &o, t, err);
+        rc = add_columns(p, &o, first, n, t, err);
     }
     if (rc == CRM_OK) {
         *out = t;
@@ -451,6 +468,11 @@ cleanup:
     crm_free(o.region);
     crm_free(o.plan);
     return rc;
+}
+
+crm_status crm_gen_customers(const crm_gen_customers_params *p, crm_table **out, crm_error *err)
+{
+    return crm_gen_customers_part(p, 0, p->n_rows, out, err);
 }
 
 void crm__gen_customers_truth(uint64_t seed, int64_t first, int64_t n, crm__gen_truth *out)

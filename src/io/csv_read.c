@@ -880,6 +880,14 @@ crm_status crm_table_read_csv(const char *path,
     } else {
         (void)crm__reader_whole(r, &data, &len);
         rc = parse_text(data, len, crm__reader_source(r), opt, progress, 0, out, err);
+        if (rc == CRM_OK && crm__reader_hole(r) >= 0) {
+            /* read only up to a sparse file's hole: the table is not the file's */
+            crm_table_free(*out);
+            *out = NULL;
+            rc = crm__error_at(err, CRM_EFORMAT, crm__reader_source(r), 0, 0,
+                               "a hole in the file (a sparse file) at byte %lld: not a text file",
+                               (long long)crm__reader_hole(r) + 1);
+        }
         if (rc != CRM_OK && rc != CRM_ENOMEM && rc != CRM_ECANCELLED &&
             crm__reader_intact(r, NULL) == CRM_OK) {
             /* text the parser misread (UTF-16, CR-only lines, a NUL byte): say what it is */

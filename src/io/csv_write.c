@@ -114,26 +114,24 @@ static void format_rows(const crm_table *t, int64_t first, int64_t n, out_buf *b
     }
 }
 
-crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *err)
+crm_status crm_table_write_csv_fp(const crm_table *t, FILE *fp, int header, crm_error *err)
 {
-    crm_outfile *f = NULL;
-    FILE *fp;
     out_buf head;
     out_buf *blocks = NULL;
     int64_t n_blocks = (t->n_rows + WRITE_BLOCK_ROWS - 1) / WRITE_BLOCK_ROWS;
     int64_t group = 64; /* blocks formatted per round, bounding memory */
-    crm_status rc;
+    crm_status rc = CRM_OK;
     memset(&head, 0, sizeof head);
     if (t->n_cols == 0) {
         return crm__error_set(err, CRM_EINVAL, "table has no columns to write");
     }
-    for (int32_t j = 0; j < t->n_cols; j++) {
+    for (int32_t j = 0; header && j < t->n_cols; j++) {
         if (j > 0 && reserve(&head, 1)) {
             head.p[head.len++] = ',';
         }
         put_text(&head, t->cols[j].name, strlen(t->cols[j].name));
     }
-    if (reserve(&head, 1)) {
+    if (header && reserve(&head, 1)) {
         head.p[head.len++] = '\n';
     }
     blocks = crm_calloc((size_t)group, sizeof *blocks);
@@ -142,14 +140,9 @@ crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *
         crm_free(blocks);
         return crm__error_nomem(err);
     }
-    rc = crm_outfile_open(path, &f, err);
-    if (rc != CRM_OK) {
-        crm_free(head.p);
-        crm_free(blocks);
-        return rc;
+    if (head.len > 0) {
+        (void)fwrite(head.p, 1, head.len, fp);
     }
-    fp = crm_outfile_stream(f);
-    (void)fwrite(head.p, 1, head.len, fp);
     for (int64_t g = 0; g < n_blocks && rc == CRM_OK; g += group) {
         int64_t nb = n_blocks - g < group ? n_blocks - g : group;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -172,6 +165,21 @@ crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *
     }
     crm_free(blocks);
     crm_free(head.p);
+    return rc;
+}
+
+crm_status crm_table_write_csv(const crm_table *t, const char *path, crm_error *err)
+{
+    crm_outfile *f = NULL;
+    crm_status rc;
+    if (t->n_cols == 0) {
+        return crm__error_set(err, CRM_EINVAL, "table has no columns to write");
+    }
+    rc = crm_outfile_open(path, &f, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    rc = crm_table_write_csv_fp(t, crm_outfile_stream(f), 1, err);
     if (rc != CRM_OK) {
         crm_outfile_abort(f);
         return rc;

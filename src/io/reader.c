@@ -3,6 +3,7 @@
  * of MAP_MIN bytes (64 KiB) or more is mapped under filemap.c's SIGBUS guard; a smaller one is read
  * with read(). Either way a file truncated by another process while it is read is reported
  * ("the file changed while it was read"), never a crash. */
+#define _GNU_SOURCE /* SEEK_HOLE */
 #include "reader.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ struct crm__reader {
     size_t raw_off, raw_len;
     int raw_eof;
     int64_t raw_total, file_bytes;
+    int64_t hole_at; /* mapped up to the first hole's first byte, at this offset; -1: no hole */
     char *buf;
     size_t beg, end, cap;
     int eof;
@@ -251,6 +253,7 @@ static crm__reader *reader_alloc(const char *source, const crm__reader_limits *l
     }
     memcpy(r->source, source, n + 1);
     r->fd = -1;
+    r->hole_at = -1;
     r->max_line = limits != NULL && limits->max_line > 0 ? limits->max_line : CRM__READER_MAX_LINE;
     r->max_field =
         limits != NULL && limits->max_field > 0 ? limits->max_field : CRM__READER_MAX_FIELD;
@@ -303,6 +306,37 @@ set_whole(crm__reader *r, const char *data, size_t len, char *owned, crm_error *
     return CRM_OK;
 }
 
+/* A gzip file whose last member says it decodes to more than CRM__READER_GZ_RATIO times its
+ * size (the ISIZE field, the decoded length mod 2^32): tables of text compress 3 to 20 times;
+ * a "zip bomb" of one repeated byte a thousand times. */
+#define CRM__READER_GZ_RATIO 64
+static int gzip_bomb_like(int fd, off_t size)
+{
+    uint8_t t[4];
+    uint64_t isize;
+    if (size < 18 || pread(fd, t, 4, size - 4) != 4) {
+        return 0;
+    }
+    isize = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 | (uint64_t)t[3] << 24;
+    return isize > (uint64_t)size * CRM__READER_GZ_RATIO + ((uint64_t)1 << 20);
+}
+
+/* Bytes of a regular file to map: all of it, or up to and including the first byte of its
+ * first hole (a sparse file's hole reads as NUL bytes, which no text has): a 2 GB sparse file
+ * then fails at that NUL at once instead of being read, page by zero page, in full. */
+static size_t map_size(crm__reader *r, off_t size)
+{
+#ifdef SEEK_HOLE
+    off_t hole = lseek(r->fd, 0, SEEK_HOLE);
+    if (hole >= 0 && hole < size) {
+        r->hole_at = (int64_t)hole;
+        return (size_t)hole + 1;
+    }
+#endif
+    (void)r;
+    return (size_t)size;
+}
+
 crm_status crm__reader_open(const char *path,
                             const crm__reader_limits *limits,
                             crm__reader **out,
@@ -334,12 +368,14 @@ crm_status crm__reader_open(const char *path,
     } else if (S_ISREG(st.st_mode)) {
         uint8_t magic[2];
         r->file_bytes = (int64_t)st.st_size;
-        if ((size_t)st.st_size > CRM__READER_WHOLE_MAX && pread(r->fd, magic, 2, 0) == 2 &&
-            crm__io_is_gzip(magic, 2)) {
-            rc = start_stream(r, err); /* too large to hold decoded */
+        if (pread(r->fd, magic, 2, 0) == 2 && crm__io_is_gzip(magic, 2) &&
+            ((size_t)st.st_size > CRM__READER_WHOLE_MAX || gzip_bomb_like(r->fd, st.st_size))) {
+            /* too large to hold decoded, or far more text than gzip makes of a table: inflated
+             * in steps, so the limits apply while it is read */
+            rc = start_stream(r, err);
         } else if ((size_t)st.st_size >= MAP_MIN &&
-                   (r->map = crm__filemap_open(r->fd, (size_t)st.st_size)) != NULL) {
-            r->map_len = (size_t)st.st_size;
+                   (r->map = crm__filemap_open(r->fd, map_size(r, st.st_size))) != NULL) {
+            r->map_len = map_size(r, st.st_size);
             if (crm__reader_read_hook != NULL) {
                 crm__reader_read_hook(r->source, r->map_len);
             }
@@ -402,10 +438,21 @@ crm_status crm__reader_intact(const crm__reader *r, crm_error *err)
     return CRM_OK;
 }
 
+static const char *last_newline(const char *s, size_t n)
+{
+    while (n > 0) {
+        if (s[--n] == '\n') {
+            return s + n;
+        }
+    }
+    return NULL;
+}
+
 /* A stream drained into r->owned, the reader then holding the whole text. */
 static crm_status drain(crm__reader *r, crm_error *err)
 {
     size_t cap = (size_t)1 << 20, n = 0;
+    size_t line_start = 0; /* where the line being read began */
     char *buf = crm_malloc(cap);
     long got = 1;
     while (buf != NULL && got > 0) {
@@ -420,7 +467,23 @@ static crm_status drain(crm__reader *r, crm_error *err)
             cap *= 2;
         }
         got = stream_fill(r, buf + n, cap - n - 1);
-        n += got > 0 ? (size_t)got : 0;
+        if (got > 0) {
+            const char *nl = last_newline(buf + n, (size_t)got);
+            n += (size_t)got;
+            if (nl != NULL) {
+                line_start = (size_t)(nl - buf) + 1;
+            } else if (n - line_start > r->max_line) {
+                /* no line is that long in a table: a stream of one byte (a gzip bomb, a
+                 * binary pipe) fails here instead of filling memory */
+                int64_t line = 1;
+                for (const char *p = buf; p < buf + line_start; p++) {
+                    line += *p == '\n';
+                }
+                crm_free(buf);
+                return crm__error_at(err, CRM_ELIMIT, r->source, line, 0,
+                                     "line longer than the limit of %zu bytes", r->max_line);
+            }
+        }
         /* a NUL byte (reported by the parser with its line and field): stop there, so
          * /dev/zero or a binary stream fails at once instead of filling memory */
         if (got > 0 && memchr(buf + n - (size_t)got, '\0', (size_t)got) != NULL) {
@@ -483,6 +546,11 @@ crm_status crm__io_load(const char *path, char **data, size_t *len, crm_error *e
     }
     crm__reader_free(r);
     return rc;
+}
+
+int64_t crm__reader_hole(const crm__reader *r)
+{
+    return r->hole_at;
 }
 
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len)

@@ -88,6 +88,10 @@ crm_status crm__reader_intact(const crm__reader *r, crm_error *err);
  * decoded whole, memory): 1 and text[0..len) (not NUL-terminated: a mapped file's bytes).
  * 0 for a stream. Lines read so far are not counted: the text is always all of it. */
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len);
+/* A regular file with a hole (a sparse file) is mapped only up to and including the hole's
+ * first byte, a NUL: its offset, or -1. The text is then not all of the file, and a reader
+ * must report that NUL (crm__csv_sniff does) whatever it made of the text. */
+int64_t crm__reader_hole(const crm__reader *r);
 /* The name errors give the input. */
 const char *crm__reader_source(const crm__reader *r);
 

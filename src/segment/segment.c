@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <crmkit/minibatch.h>
 #include <crmkit/segment.h>
 #include <crmkit/xmeans.h>
 
@@ -431,6 +432,79 @@ static crm_status fit_auto(crm_segmenter *seg,
     }
 }
 
+#define SAMPLE_N_INIT 3
+
+/* A large table: k-means (and the choice of k) on a sample of m rows, then Lloyd iterations
+ * over every row from the sample's centres. */
+static crm_status fit_sampled(crm_segmenter *seg,
+                              const crm_segment_params *p,
+                              const crm_matrix *x,
+                              int64_t m,
+                              const crm_progress *progress,
+                              crm_error *err)
+{
+    crm_kmeans_params kp = p->kmeans;
+    crm_kmeans *full = NULL;
+    crm_matrix xs;
+    double t0 = crm__now_seconds();
+    double t1;
+    crm_status rc;
+    memset(&xs, 0, sizeof xs);
+    rc = crm__segment_sample(x, m, p->kmeans.seed, &xs, err);
+    if (rc == CRM_OK) {
+        /* seedings are cheap on the sample and one alone can settle in a poor local
+         * optimum that the passes over every row then keep: at least SAMPLE_N_INIT */
+        crm_segment_params ps = *p;
+        if (ps.kmeans.n_init < SAMPLE_N_INIT) {
+            ps.kmeans.n_init = SAMPLE_N_INIT;
+        }
+        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, &xs, progress, err)
+                                              : fit_auto(seg, &ps, &xs, progress, err);
+    }
+    crm_matrix_fini(&xs);
+    t1 = crm__now_seconds();
+    seg->seconds[SEG_T_CHOOSE] = t1 - t0;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    /* the sample's labels and outliers are not the table's */
+    crm_free(seg->labels);
+    crm_free(seg->outlier);
+    seg->labels = NULL;
+    seg->outlier = NULL;
+    seg->n_outliers = 0;
+    seg->sample_rows = m;
+    kp.k = crm_kmeans_k(seg->km);
+    rc = crm_kmeans_new(&kp, &full, err);
+    if (rc == CRM_OK && p->minibatch) {
+        /* Sculley's mini-batches over every row, then Lloyd from where they leave the centres */
+        crm_minibatch_params mp = crm_minibatch_params_default();
+        size_t cells = (size_t)kp.k * (size_t)x->n_cols;
+        double *c = crm_mallocarray(cells, sizeof *c);
+        mp.seed = p->kmeans.seed;
+        mp.n_threads = p->kmeans.n_threads;
+        rc = c == NULL ? crm__error_nomem(err) : CRM_OK;
+        if (rc == CRM_OK) {
+            memcpy(c, crm_kmeans_centers(seg->km), cells * sizeof *c);
+            rc = crm_minibatch_refine(x, kp.k, c, &mp, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_kmeans_fit_from(full, x, c, progress, err);
+        }
+        crm_free(c);
+    } else if (rc == CRM_OK) {
+        rc = crm_kmeans_fit_from(full, x, crm_kmeans_centers(seg->km), progress, err);
+    }
+    if (rc == CRM_OK) {
+        crm_kmeans_free(seg->km);
+        seg->km = full;
+    } else {
+        crm_kmeans_free(full);
+    }
+    seg->seconds[SEG_T_FULL] = crm__now_seconds() - t1;
+    return rc;
+}
+
 /* Training labels: the k-means labels when it kept them, else an assign pass. */
 static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error *err)
 {
@@ -466,8 +540,13 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         rc = crm__segment_fit_algo(seg, p, x, progress, err);
     } else {
-        rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
-                                                : fit_auto(seg, p, x, progress, err);
+        int64_t m = crm__segment_sample_size(p, x->n_rows);
+        if (m > 0) {
+            rc = fit_sampled(seg, p, x, m, progress, err);
+        } else {
+            rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
+                                                    : fit_auto(seg, p, x, progress, err);
+        }
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
         }
@@ -519,6 +598,34 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     return rc;
 }
 
+/* k past what the rows allow is refused before any work: every k-means pass costs n * k. */
+static crm_status check_k(const crm_table *t, const crm_segment_params *p, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    int64_t k = p->method == CRM_SEGMENT_FIXED ? p->k : p->kmax;
+    const char *what = p->method == CRM_SEGMENT_FIXED ? "k" : "kmax";
+    if (p->cut_height > 0 || (p->method == CRM_SEGMENT_FIXED && p->init_centers != NULL)) {
+        return CRM_OK;
+    }
+    if (p->method == CRM_SEGMENT_FIXED && k > CRM_SEGMENT_K_SMALL && k > n / 2) {
+        crm__error_at(err, CRM_EINVAL, crm_table_source(t), 0, 0,
+                      "k = %lld segments for %lld customers: segments of one or two customers "
+                      "are not segments (at most %lld, half the rows)",
+                      (long long)k, (long long)n, (long long)(n / 2));
+        crm__error_field(err, what);
+        return CRM_EINVAL;
+    }
+    if (k > CRM_SEGMENT_K_MAX) {
+        crm__error_at(err, CRM_EINVAL, crm_table_source(t), 0, 0,
+                      "%s = %lld segments is more than a segmentation takes (at most %d): each "
+                      "pass over the rows costs rows x k",
+                      what, (long long)k, (int)CRM_SEGMENT_K_MAX);
+        crm__error_field(err, what);
+        return CRM_EINVAL;
+    }
+    return CRM_OK;
+}
+
 crm_status crm_segmenter_fit(const crm_table *t,
                              const crm_segment_params *p,
                              const crm_progress *progress,
@@ -544,6 +651,11 @@ crm_status crm_segmenter_fit(const crm_table *t,
     if (rc != CRM_OK) {
         return rc;
     }
+    rc = check_k(t, p, err);
+    if (rc != CRM_OK) {
+        crm_free(defaults);
+        return rc;
+    }
     seg = crm_calloc(1, sizeof *seg);
     if (seg == NULL || (seg->source = crm_strdup(crm_table_source(t))) == NULL) {
         rc = crm__error_nomem(err);
@@ -563,7 +675,9 @@ crm_status crm_segmenter_fit(const crm_table *t,
         rc = cluster_and_profile(seg, t, p, features, n_features, &x, progress, err);
     }
     if (rc == CRM_OK) {
+        double t1 = crm__now_seconds();
         rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);
+        seg->seconds[SEG_T_DRIFT] = crm__now_seconds() - t1;
     }
     seg->seconds[SEG_T_TOTAL] = crm__now_seconds() - t0;
 done:
@@ -708,7 +822,8 @@ const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32
 
 double crm_segmenter_seconds(const crm_segmenter *seg, const char *stage)
 {
-    static const char *const names[SEG_T_COUNT] = { "prep", "cluster", "profile", "total" };
+    static const char *const names[SEG_T_COUNT] = { "prep",     "cluster",   "profile", "total",
+                                                    "choose_k", "full_pass", "drift" };
     for (int i = 0; i < SEG_T_COUNT; i++) {
         if (stage != NULL && strcmp(stage, names[i]) == 0) {
             return seg->seconds[i];
@@ -735,6 +850,11 @@ const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outli
         *n_outliers = seg->outlier ? seg->n_outliers : 0;
     }
     return seg->n_outliers > 0 ? seg->outlier : NULL;
+}
+
+int64_t crm_segmenter_sample_rows(const crm_segmenter *seg)
+{
+    return seg->sample_rows;
 }
 
 const char *crm_segmenter_source(const crm_segmenter *seg)

@@ -12,8 +12,13 @@ enum {
     SEG_T_CLUSTER,
     SEG_T_PROFILE,
     SEG_T_TOTAL,
+    SEG_T_CHOOSE, /* with a sample: k-means (and the choice of k) on it */
+    SEG_T_FULL,   /* with a sample: the Lloyd iterations over every row */
+    SEG_T_DRIFT,  /* the drift reference (the features' distributions) */
     SEG_T_COUNT
 };
+/* The stages a model file keeps (prep, cluster, profile, total): the format's four. */
+#define SEG_T_SAVED (SEG_T_TOTAL + 1)
 
 struct crm_segmenter {
     crm_segment_method method;
@@ -47,6 +52,7 @@ struct crm_segmenter {
     uint8_t *outlier; /* training rows; NULL when none or loaded */
     int64_t n_outliers;
     crm_drift_ref *drift; /* training distribution of the features; NULL in older files */
+    int64_t sample_rows;  /* rows of the sample k was chosen on; 0 = all */
 };
 
 /* The cleaned matrix split for k-modes / k-prototypes (segment_algo.c). */
@@ -90,6 +96,16 @@ crm_status crm__segment_sweep(crm_segmenter *seg,
                               const crm_matrix *x,
                               const crm_progress *progress,
                               crm_error *err);
+
+/* Rows of the sample for p and n rows (0: use every row). */
+int64_t crm__segment_sample_size(const crm_segment_params *p, int64_t n);
+/* m rows of x drawn uniformly without replacement by the seed (in table order) into a new
+ * matrix xs. */
+crm_status crm__segment_sample(const crm_matrix *x,
+                               int64_t m,
+                               uint64_t seed,
+                               crm_matrix *xs,
+                               crm_error *err);
 
 crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,

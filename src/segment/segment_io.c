@@ -59,8 +59,8 @@ static crm_status put_meta(const crm_segmenter *seg, crm_model_writer *w, crm_er
         rc = crm_model_put_f64(w, seg->bic, err);
     }
     if (rc == CRM_OK) {
-        static const double none[SEG_T_COUNT];
-        rc = crm_model_put_f64s(w, crm_model_stamp() ? seg->seconds : none, SEG_T_COUNT, err);
+        static const double none[SEG_T_SAVED];
+        rc = crm_model_put_f64s(w, crm_model_stamp() ? seg->seconds : none, SEG_T_SAVED, err);
     }
     if (rc == CRM_OK) {
         rc = crm_model_put_str(w, seg->source ? seg->source : "", err);
@@ -158,7 +158,7 @@ static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_er
     (void)crm_section_get_f64(&s, &seg->inertia);
     (void)crm_section_get_i32(&s, &seg->n_iter);
     (void)crm_section_get_f64(&s, &seg->bic);
-    (void)crm_section_get_f64s(&s, seg->seconds, SEG_T_COUNT);
+    (void)crm_section_get_f64s(&s, seg->seconds, SEG_T_SAVED);
     if (crm_section_get_str(&s, 4096, &seg->source) == CRM_ENOMEM) {
         return crm__error_nomem(err);
     }

@@ -61,6 +61,14 @@ int cli_fail(const crm_error *err);
 /* Under mpirun: every rank passes its exit code and gets the largest one (a rank that failed
  * makes all fail); one rank: code unchanged. Collective. */
 int cli_dist_agree_code(int code);
+/* --max-memory (memlimit.c), taken out of argv for every command; -1 or an exit code. */
+int cli_memlimit_setup(int *argc, char **argv);
+size_t cli_memlimit(void); /* bytes; 0 = none */
+int cli_memlimit_given(void);
+size_t cli_mem_available(void); /* MemAvailable, 0 when unknown */
+int cli_parse_size(const char *s, size_t *out);
+/* After CRM_ENOMEM: when the limit refused a block, say so and what helps. */
+void cli_memlimit_explain(FILE *fp);
 /* Print "crmkit <cmd>: <message>" and a hint to use --help on stderr; returns 64. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -8,6 +8,7 @@
 
 #include <crmkit/gen.h>
 #include <crmkit/io.h>
+#include <crmkit/outfile.h>
 
 #include "cli.h"
 
@@ -65,6 +66,58 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, bo
     return argv[++*i];
 }
 
+/* Rows per part: the table is made and written a part at a time, so memory stays the same
+ * for any number of rows (about 200 MiB a million rows would otherwise take). */
+#define GEN_PART_ROWS ((int64_t)CRM_GEN_CUSTOMERS_PART * 64)
+
+/* Make and write the table part by part; *n_churn counts churners and *cols keeps the first
+ * part (for the column names). */
+static int write_customers(const crm_gen_customers_params *p,
+                           const char *out,
+                           cli_progress *bar,
+                           int64_t *n_churn,
+                           crm_table **cols,
+                           crm_error *err)
+{
+    crm_outfile *f = NULL;
+    crm_status rc = crm_outfile_open(out, &f, err);
+    *n_churn = 0;
+    *cols = NULL;
+    for (int64_t first = 0; rc == CRM_OK && first < p->n_rows; first += GEN_PART_ROWS) {
+        int64_t n = p->n_rows - first < GEN_PART_ROWS ? p->n_rows - first : GEN_PART_ROWS;
+        crm_table *t = NULL;
+        (void)crm_progress_report(cli_progress_cb(bar), "generate customers",
+                                  (double)first / (double)p->n_rows);
+        rc = crm_gen_customers_part(p, first, n, &t, err);
+        if (rc == CRM_OK) {
+            const double *churn = crm_table_numeric(t, crm_table_find_col(t, "churn"));
+            rc = crm_table_write_csv_fp(t, crm_outfile_stream(f), first == 0, err);
+            for (int64_t i = 0; i < n; i++) {
+                *n_churn += churn[i] > 0.5;
+            }
+        }
+        if (*cols == NULL) {
+            *cols = t;
+        } else {
+            crm_table_free(t);
+        }
+    }
+    if (rc != CRM_OK) {
+        if (f != NULL) {
+            crm_outfile_abort(f);
+        }
+        crm_table_free(*cols);
+        *cols = NULL;
+        return cli_fail(err);
+    }
+    if (crm_outfile_commit(f, err) != CRM_OK) {
+        crm_table_free(*cols);
+        *cols = NULL;
+        return cli_fail(err);
+    }
+    return CLI_EX_OK;
+}
+
 static int gen_customers(int argc, char **argv)
 {
     crm_gen_customers_params p = crm_gen_customers_params_default();
@@ -72,7 +125,8 @@ static int gen_customers(int argc, char **argv)
     bool json = false;
     bool quiet = false;
     cli_progress bar;
-    crm_table *t = NULL;
+    crm_table *cols = NULL;
+    int64_t n_churn = 0;
     crm_error err;
     double t0;
     double seconds;
@@ -147,33 +201,22 @@ static int gen_customers(int argc, char **argv)
         return code;
     }
     t0 = wall_seconds();
-    /* Two stages (about a second per million rows each): generating, then writing. */
     cli_progress_init(&bar, quiet || strcmp(out, "-") == 0);
-    (void)crm_progress_report(cli_progress_cb(&bar), "generate customers", 0.0);
-    if (crm_gen_customers(&p, &t, &err) != CRM_OK ||
-        !crm_progress_report(cli_progress_cb(&bar), "write CSV", 0.5) ||
-        crm_table_write_csv(t, out, &err) != CRM_OK) {
-        cli_progress_done(&bar);
-        crm_table_free(t);
-        return cli_fail(&err);
-    }
+    code = write_customers(&p, out, &bar, &n_churn, &cols, &err);
     cli_progress_done(&bar);
+    if (code != CLI_EX_OK) {
+        return code;
+    }
     seconds = wall_seconds() - t0;
-    code = CLI_EX_OK;
     if (json) {
         cli_json j;
-        const double *churn = crm_table_numeric(t, crm_table_find_col(t, "churn"));
-        int64_t n_churn = 0;
-        for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
-            n_churn += churn[i] > 0.5;
-        }
         cli_json_begin(&j, stdout);
         cli_json_key(&j, "kind");
         cli_json_str(&j, "customers");
         cli_json_key(&j, "file");
         cli_json_str(&j, out);
         cli_json_key(&j, "rows");
-        cli_json_int(&j, crm_table_n_rows(t));
+        cli_json_int(&j, p.n_rows);
         cli_json_key(&j, "seed");
         cli_json_int(&j, (int64_t)p.seed);
         cli_json_key(&j, "missing_rate");
@@ -181,18 +224,18 @@ static int gen_customers(int argc, char **argv)
         cli_json_key(&j, "outlier_rate");
         cli_json_num(&j, p.outlier_rate);
         cli_json_key(&j, "churn_rate");
-        cli_json_num(&j, (double)n_churn / (double)crm_table_n_rows(t));
+        cli_json_num(&j, (double)n_churn / (double)p.n_rows);
         cli_json_key(&j, "columns");
         cli_json_open_arr(&j);
-        for (int32_t c = 0; c < crm_table_n_cols(t); c++) {
-            cli_json_str(&j, crm_table_col_name(t, c));
+        for (int32_t c = 0; c < crm_table_n_cols(cols); c++) {
+            cli_json_str(&j, crm_table_col_name(cols, c));
         }
         cli_json_close_arr(&j);
         cli_json_key(&j, "seconds");
         cli_json_num(&j, seconds);
         cli_json_end(&j);
     }
-    crm_table_free(t);
+    crm_table_free(cols);
     return code;
 }
 

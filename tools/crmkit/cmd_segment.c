@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <crmkit/alloc.h>
 #include <crmkit/dist.h>
@@ -30,7 +31,8 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--json] [--quiet]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--max-memory SIZE]\n"
+        "       [--json] [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
         "       (the two-layer model: see crmkit segment --spec x --help)\n\n"
         "Clean the customer table, find its segments with k-means, describe and name them, and\n"
@@ -98,6 +100,15 @@ static void usage(FILE *fp)
         "                      column (default: revenue when there is such a column; none = off)\n"
         "  --labels FILE       also write the training labels (id, segment, segment_name,\n"
         "                      outlier) as CSV\n"
+        "  --sample N|auto|all k-means on a large table: choose k and find the centres on a\n"
+        "                      seeded sample of N rows, then refine them with Lloyd passes\n"
+        "                      over every row (auto, the default: 200,000 rows once the table\n"
+        "                      has more than 1,000,000; all: never sample)\n"
+        "  --minibatch         with a sample: refine its centres by mini-batch k-means\n"
+        "                      (Sculley 2010; 100 batches of 4096 rows) over every row\n"
+        "                      before the Lloyd passes\n"
+        "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
+        "                      (default: the memory available, MemAvailable)\n"
         "  --json              print one JSON summary on standard output\n"
         "  --quiet             no progress bar\n"
         "  -h, --help          this text\n\n"
@@ -171,6 +182,8 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
         o->json = true;
     } else if (strcmp(a, "--quiet") == 0) {
         o->quiet = true;
+    } else if (strcmp(a, "--minibatch") == 0) {
+        p->minibatch = 1;
     } else if (strcmp(a, "--outlier-flags") == 0) {
         p->prep.outlier_flags = 1;
     } else if ((v = seg_opt(argc, argv, i, "-o", &miss)) ||
@@ -391,6 +404,19 @@ static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_par
     } else if ((v = seg_opt(argc, argv, i, "--tol", &miss))) {
         if (!cli_parse_double(v, &p->kmeans.tol) || p->kmeans.tol < 0) {
             return cli_usage_error("segment", "--tol needs a number >= 0, got \"%s\"", v);
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--sample", &miss))) {
+        if (strcmp(v, "auto") == 0) {
+            p->sample = 0;
+        } else if (strcmp(v, "all") == 0) {
+            p->sample = -1;
+        } else if (cli_parse_int(v, 1000, INT64_MAX, &iv)) {
+            p->sample = iv;
+        } else {
+            return cli_usage_error("segment",
+                                   "--sample needs a number of rows >= 1000, auto or all, got "
+                                   "\"%s\"",
+                                   v);
         }
     } else if ((v = seg_opt(argc, argv, i, "--init", &miss))) {
         o->init = v;
@@ -715,6 +741,16 @@ static void print_json(const crm_segmenter *seg,
     cli_json_num(&j, crm_segmenter_seconds(seg, "cluster"));
     cli_json_key(&j, "profile_seconds");
     cli_json_num(&j, crm_segmenter_seconds(seg, "profile"));
+    cli_json_key(&j, "drift_seconds");
+    cli_json_num(&j, crm_segmenter_seconds(seg, "drift"));
+    cli_json_key(&j, "sample_rows");
+    cli_json_int(&j, crm_segmenter_sample_rows(seg));
+    if (crm_segmenter_sample_rows(seg) > 0) {
+        cli_json_key(&j, "choose_k_seconds");
+        cli_json_num(&j, crm_segmenter_seconds(seg, "choose_k"));
+        cli_json_key(&j, "full_pass_seconds");
+        cli_json_num(&j, crm_segmenter_seconds(seg, "full_pass"));
+    }
     cli_json_key(&j, "seed");
     cli_json_int(&j, (int64_t)p->kmeans.seed);
     if (crm_segmenter_method(seg) == CRM_SEGMENT_XMEANS) {
@@ -789,6 +825,12 @@ static void print_text(const crm_segmenter *seg,
                crm_segment_algo_name(a), method_name(crm_segmenter_method(seg)),
                crm_segmenter_inertia(seg), (int)crm_segmenter_n_iter(seg));
     }
+    if (crm_segmenter_sample_rows(seg) > 0) {
+        printf("k and the centres from a sample of %lld rows (%.2f s), then Lloyd passes over "
+               "every row (%.2f s)\n",
+               (long long)crm_segmenter_sample_rows(seg), crm_segmenter_seconds(seg, "choose_k"),
+               crm_segmenter_seconds(seg, "full_pass"));
+    }
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
            o->labels ? o->labels : "");
@@ -816,6 +858,56 @@ static int set_naming(const seg_opts *o, const crm_table *t, crm_segment_params 
     return CLI_EX_OK;
 }
 
+/* Memory the run will need, estimated before reading from the file's size and its first
+ * 64 KiB (rows = size / mean line length; gzip counted at 5 times its size): the table's
+ * columns and the cleaned matrix take about 16 bytes a cell, plus 64 a row (labels, line
+ * numbers). Past the limit (--max-memory, default the memory available) it stops here, saying
+ * how much and what helps, instead of failing (or being killed) minutes later. */
+static int check_memory(const char *path)
+{
+    unsigned char head[65536];
+    struct stat st;
+    size_t got;
+    size_t lines = 0;
+    size_t cols = 1;
+    double rows;
+    double need;
+    double gib = 1073741824.0;
+    FILE *fp;
+    if (strcmp(path, "-") == 0 || cli_memlimit() == 0 || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode) || (fp = fopen(path, "rb")) == NULL) {
+        return CLI_EX_OK;
+    }
+    got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (got < 2 || (head[0] == 0x1f && head[1] == 0x8b)) {
+        rows = (double)st.st_size * 5.0 / 100.0; /* gzip: about 100 bytes a row, 5:1 */
+        cols = 20;
+    } else {
+        for (size_t i = 0; i < got; i++) {
+            lines += head[i] == '\n';
+            cols += lines == 0 && head[i] == ',';
+        }
+        /* a sparse file's holes are not rows (the reader stops at the first one) */
+        double bytes = st.st_blocks > 0 && (double)st.st_blocks * 512.0 < (double)st.st_size
+                           ? (double)st.st_blocks * 512.0
+                           : (double)st.st_size;
+        rows = lines > 0 ? bytes / ((double)got / (double)lines) : 1.0;
+    }
+    need = rows * (16.0 * (double)cols + 64.0);
+    if (need > (double)cli_memlimit()) {
+        fprintf(stderr,
+                "crmkit segment: %s: about %.0f rows x %zu columns need about %.1f GiB (the "
+                "table and its cleaned matrix), more than the limit of %.1f GiB (%s). Use fewer "
+                "columns (--features), give more memory (--max-memory SIZE) if the machine has "
+                "it, or share the rows among processes (mpirun -np N crmkit segment ...).\n",
+                path, rows, cols, need / gib, (double)cli_memlimit() / gib,
+                cli_memlimit_given() ? "--max-memory" : "the memory available");
+        return CLI_EX_OSERR;
+    }
+    return CLI_EX_OK;
+}
+
 static int run(const seg_opts *o, crm_segment_params *p)
 {
     crm_table *t = NULL;
@@ -830,7 +922,10 @@ static int run(const seg_opts *o, crm_segment_params *p)
     int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
-    code = seg_read_table(o->data, cli_progress_cb(&bar), &t, &load_seconds);
+    code = check_memory(o->data);
+    if (code == CLI_EX_OK) {
+        code = seg_read_table(o->data, cli_progress_cb(&bar), &t, &load_seconds);
+    }
     code = cli_dist_agree_code(code);
     if (code == CLI_EX_OK && o->init != NULL) {
         code = seg_read_table(o->init, NULL, &init, NULL);

@@ -40,6 +40,9 @@ int cli_fail(const crm_error *err)
 {
     char line[1024];
     fprintf(stderr, "crmkit: %s\n", crm_error_format(err, line, (int32_t)sizeof line));
+    if (err->code == CRM_ENOMEM) {
+        cli_memlimit_explain(stderr);
+    }
     return cli_exit_code(err->code);
 }
 

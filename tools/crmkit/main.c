@@ -116,6 +116,12 @@ static int run(int argc, char **argv)
             i--;
         }
     }
+    if (argc >= 2) {
+        int code = cli_memlimit_setup(&argc, argv);
+        if (code >= 0) {
+            return code;
+        }
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
