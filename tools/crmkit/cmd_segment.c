@@ -819,11 +819,19 @@ static void print_text(const crm_segmenter *seg,
                crm_linkage_name(crm_hclust_linkage_used(crm_segmenter_hclust(seg))),
                method_name(crm_segmenter_method(seg)), crm_segmenter_inertia(seg));
         note_micro(stdout, seg, p);
-    } else {
+    } else if (a == CRM_SEGMENT_ALGO_KMODES || a == CRM_SEGMENT_ALGO_KPROTOTYPES) {
         printf("%lld customers of %s in %d segments (%s, k %s), cost %.6g after %d passes\n",
                (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
                crm_segment_algo_name(a), method_name(crm_segmenter_method(seg)),
                crm_segmenter_inertia(seg), (int)crm_segmenter_n_iter(seg));
+    } else {
+        /* birch, em, dbscan, optigrid, denclue: the sum of squares to the segments' means */
+        int32_t noise = crm_segmenter_noise_segment(seg);
+        printf("%lld customers of %s in %d segments (%s, k %s%s), sum of squares %.6g\n",
+               (long long)crm_segmenter_n_rows(seg), o->data, (int)crm_segmenter_k(seg),
+               crm_segment_algo_name(a),
+               noise >= 0 ? "found" : method_name(crm_segmenter_method(seg)),
+               noise >= 0 ? "; the last segment is the noise" : "", crm_segmenter_inertia(seg));
     }
     if (crm_segmenter_sample_rows(seg) > 0) {
         printf("k and the centres from a sample of %lld rows (%.2f s), then Lloyd passes over "
