@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 
 #include "cluster/cluster_internal.h"
 #include "core/core_internal.h"
@@ -21,8 +22,9 @@ typedef struct pp_state {
     const crm_matrix *x;
     double *closest; /* n_rows: D^2 to the nearest chosen centre */
     double *bsum;    /* n_blocks: sum of closest per block */
-    double *cpot;    /* MAX_LOCAL x n_blocks: candidate potentials per block */
+    double *cpot;    /* n_blocks x MAX_LOCAL: candidate potentials per block */
     int64_t nb;
+    int64_t b0, b1; /* this rank's blocks (all of them but under mpirun, replicated) */
     int nt;
 } pp_state;
 
@@ -33,12 +35,12 @@ static int64_t block_end(const crm_matrix *x, int64_t b)
 }
 
 /* closest = min(closest, D^2 to c) (or = when first), block sums refreshed; returns pot. */
-static double pp_update(pp_state *s, const double *c, int first)
+static double pp_update(pp_state *s, const double *c, int first, crm_status *st, crm_error *err)
 {
     const crm_matrix *x = s->x;
     double pot = 0.0;
 #pragma omp parallel for schedule(static) num_threads(s->nt)
-    for (int64_t b = 0; b < s->nb; b++) {
+    for (int64_t b = s->b0; b < s->b1; b++) {
         double sum = 0.0;
         for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
             double d = crm__sq_dist(CRM_ROW(x, i), c, x->n_cols);
@@ -49,14 +51,18 @@ static double pp_update(pp_state *s, const double *c, int first)
         }
         s->bsum[b] = sum;
     }
+    /* every rank keeps closest of its own rows only; the block sums go to all */
+    *st = crm__dist_share_run(s->bsum, sizeof(double), 1, s->nb, s->nb, err);
     for (int64_t b = 0; b < s->nb; b++) {
         pot += s->bsum[b];
     }
     return pot;
 }
 
-/* Row i where the running sum of closest first exceeds r (a row with closest > 0). */
-static int64_t pp_pick(const pp_state *s, double r)
+/* Row i where the running sum of closest first exceeds r (a row with closest > 0). Under
+ * mpirun (replicated) the rank owning the block finds the row and sends it to the others;
+ * the rounding fallback gathers closest first. */
+static int64_t pp_pick(const pp_state *s, double r, crm_status *st, crm_error *err)
 {
     int64_t b = 0;
     int64_t i;
@@ -64,6 +70,39 @@ static int64_t pp_pick(const pp_state *s, double r)
     while (b < s->nb - 1 && r >= s->bsum[b]) {
         r -= s->bsum[b];
         b++;
+    }
+    if (crm_dist_replicated()) {
+        int owner = 0;
+        int64_t found = -1;
+        for (int q = 0; q < crm_dist_size(); q++) {
+            int64_t q0;
+            int64_t q1;
+            crm_dist_block_range(s->nb * CRM_BLOCK_ROWS, q, crm_dist_size(), &q0, &q1);
+            if (b >= q0 && b < q1) {
+                owner = q;
+            }
+        }
+        if (owner == crm_dist_rank()) {
+            double rr = r;
+            for (i = b * CRM_BLOCK_ROWS; i < block_end(s->x, b) && found < 0; i++) {
+                if (s->closest[i] > 0.0) {
+                    if (rr < s->closest[i]) {
+                        found = i;
+                    }
+                    rr -= s->closest[i];
+                }
+            }
+        }
+        *st = crm_dist_bcast(&found, sizeof found, owner, err);
+        if (*st != CRM_OK || found >= 0) {
+            return found;
+        }
+        /* the rounding fallback needs every row's closest */
+        *st = crm__dist_share_run(s->closest, sizeof(double), CRM_BLOCK_ROWS, s->x->n_rows,
+                                  s->nb, err);
+        if (*st != CRM_OK) {
+            return -1;
+        }
     }
     for (i = b * CRM_BLOCK_ROWS; i < block_end(s->x, b); i++) {
         if (s->closest[i] > 0.0) {
@@ -84,11 +123,13 @@ static int64_t pp_pick(const pp_state *s, double r)
 }
 
 /* Potential after adding each candidate, per block, summed in block order into pots[]. */
-static void pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots)
+static crm_status
+pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots, crm_error *err)
 {
     const crm_matrix *x = s->x;
+    crm_status st;
 #pragma omp parallel for schedule(static) num_threads(s->nt)
-    for (int64_t b = 0; b < s->nb; b++) {
+    for (int64_t b = s->b0; b < s->b1; b++) {
         double acc[MAX_LOCAL] = { 0 };
         for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
             for (int t = 0; t < n_cand; t++) {
@@ -97,15 +138,17 @@ static void pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *
             }
         }
         for (int t = 0; t < n_cand; t++) {
-            s->cpot[t * s->nb + b] = acc[t];
+            s->cpot[b * MAX_LOCAL + t] = acc[t];
         }
     }
+    st = crm__dist_share_run(s->cpot, MAX_LOCAL * sizeof(double), 1, s->nb, s->nb, err);
     for (int t = 0; t < n_cand; t++) {
         pots[t] = 0.0;
         for (int64_t b = 0; b < s->nb; b++) {
-            pots[t] += s->cpot[t * s->nb + b];
+            pots[t] += s->cpot[b * MAX_LOCAL + t];
         }
     }
+    return st;
 }
 
 static crm_status too_few_distinct(crm_error *err, int32_t k, int32_t found)
@@ -133,16 +176,23 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
     s.x = x;
     s.nt = nt;
     s.nb = crm__n_blocks(x->n_rows);
+    crm__dist_blocks(s.nb, &s.b0, &s.b1);
     s.closest = crm_mallocarray((size_t)x->n_rows, sizeof(double));
     s.bsum = crm_mallocarray((size_t)s.nb, sizeof(double));
     s.cpot = crm_mallocarray((size_t)s.nb * MAX_LOCAL, sizeof(double));
+    if (s.cpot != NULL) { /* unused slots travel in the gathers: keep them defined */
+        memset(s.cpot, 0, (size_t)s.nb * MAX_LOCAL * sizeof(double));
+    }
     if (!s.closest || !s.bsum || !s.cpot) {
         st = crm__error_nomem(err);
         goto cleanup;
     }
     int64_t first = (int64_t)crm_rng_below(rng, (uint64_t)x->n_rows);
     memcpy(centers, CRM_ROW(x, first), (size_t)dim * sizeof(double));
-    pot = pp_update(&s, centers, 1);
+    pot = pp_update(&s, centers, 1, &st, err);
+    if (st != CRM_OK) {
+        goto cleanup;
+    }
     for (int32_t c = 1; c < k; c++) {
         int64_t cand[MAX_LOCAL];
         double pots[MAX_LOCAL];
@@ -152,16 +202,25 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
             goto cleanup;
         }
         for (int t = 0; t < n_local; t++) {
-            cand[t] = pp_pick(&s, crm_rng_uniform(rng) * pot);
+            cand[t] = pp_pick(&s, crm_rng_uniform(rng) * pot, &st, err);
+            if (st != CRM_OK) {
+                goto cleanup;
+            }
         }
-        pp_candidates(&s, cand, n_local, pots);
+        st = pp_candidates(&s, cand, n_local, pots, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
         for (int t = 1; t < n_local; t++) {
             if (pots[t] < pots[best]) {
                 best = t;
             }
         }
         memcpy(centers + c * dim, CRM_ROW(x, cand[best]), (size_t)dim * sizeof(double));
-        pot = pp_update(&s, centers + c * dim, 0);
+        pot = pp_update(&s, centers + c * dim, 0, &st, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
     }
 cleanup:
     crm_free(s.closest);
