@@ -59,51 +59,24 @@ static double pp_update(pp_state *s, const double *c, int first, crm_status *st,
     return pot;
 }
 
-/* Row i where the running sum of closest first exceeds r (a row with closest > 0). Under
- * mpirun (replicated) the rank owning the block finds the row and sends it to the others;
- * the rounding fallback gathers closest first. */
-static int64_t pp_pick(const pp_state *s, double r, crm_status *st, crm_error *err)
+/* The block where the running sum of the block sums first exceeds r; *r becomes the rest. */
+static int64_t pp_block(const pp_state *s, double *r)
 {
     int64_t b = 0;
-    int64_t i;
-    int64_t last_pos = -1;
-    while (b < s->nb - 1 && r >= s->bsum[b]) {
-        r -= s->bsum[b];
+    while (b < s->nb - 1 && *r >= s->bsum[b]) {
+        *r -= s->bsum[b];
         b++;
     }
-    if (crm_dist_replicated()) {
-        int owner = 0;
-        int64_t found = -1;
-        for (int q = 0; q < crm_dist_size(); q++) {
-            int64_t q0;
-            int64_t q1;
-            crm_dist_block_range(s->nb * CRM_BLOCK_ROWS, q, crm_dist_size(), &q0, &q1);
-            if (b >= q0 && b < q1) {
-                owner = q;
-            }
-        }
-        if (owner == crm_dist_rank()) {
-            double rr = r;
-            for (i = b * CRM_BLOCK_ROWS; i < block_end(s->x, b) && found < 0; i++) {
-                if (s->closest[i] > 0.0) {
-                    if (rr < s->closest[i]) {
-                        found = i;
-                    }
-                    rr -= s->closest[i];
-                }
-            }
-        }
-        *st = crm_dist_bcast(&found, sizeof found, owner, err);
-        if (*st != CRM_OK || found >= 0) {
-            return found;
-        }
-        /* the rounding fallback needs every row's closest */
-        *st = crm__dist_share_run(s->closest, sizeof(double), CRM_BLOCK_ROWS, s->x->n_rows,
-                                  s->nb, err);
-        if (*st != CRM_OK) {
-            return -1;
-        }
-    }
+    return b;
+}
+
+/* Row i of block b where the running sum of closest first exceeds r (a row with closest >
+ * 0); when rounding pushed r past the block's end, the last row with weight (in the block,
+ * else in the whole matrix). */
+static int64_t pp_pick_in(const pp_state *s, int64_t b, double r)
+{
+    int64_t i;
+    int64_t last_pos = -1;
     for (i = b * CRM_BLOCK_ROWS; i < block_end(s->x, b); i++) {
         if (s->closest[i] > 0.0) {
             last_pos = i;
@@ -120,6 +93,57 @@ static int64_t pp_pick(const pp_state *s, double r, crm_status *st, crm_error *e
         }
     }
     return last_pos;
+}
+
+/* The rows for n draws r[t] (D^2 sampling). Under mpirun (replicated) each rank looks in the
+ * blocks it owns and one reduction gives every rank all rows; a draw that rounding pushed
+ * past its block's rows (rare) is redone by every rank after gathering closest. */
+static crm_status pp_pick(pp_state *s, const double *r, int n, int64_t *rows, crm_error *err)
+{
+    int64_t b[MAX_LOCAL];
+    double rest[MAX_LOCAL];
+    crm_status st;
+    int redo = 0;
+    for (int t = 0; t < n; t++) {
+        rest[t] = r[t];
+        b[t] = pp_block(s, &rest[t]);
+    }
+    if (!crm_dist_replicated()) {
+        for (int t = 0; t < n; t++) {
+            rows[t] = pp_pick_in(s, b[t], rest[t]);
+        }
+        return CRM_OK;
+    }
+    for (int t = 0; t < n; t++) {
+        rows[t] = -2; /* not mine */
+        if (b[t] >= s->b0 && b[t] < s->b1) {
+            double rr = rest[t];
+            rows[t] = -1; /* mine, not found within the block */
+            for (int64_t i = b[t] * CRM_BLOCK_ROWS; i < block_end(s->x, b[t]); i++) {
+                if (s->closest[i] > 0.0) {
+                    if (rr < s->closest[i]) {
+                        rows[t] = i;
+                        break;
+                    }
+                    rr -= s->closest[i];
+                }
+            }
+        }
+    }
+    st = crm_dist_allreduce_i64(rows, (size_t)n, CRM_DIST_MAX, err);
+    for (int t = 0; st == CRM_OK && t < n; t++) {
+        redo |= rows[t] < 0;
+    }
+    if (st == CRM_OK && redo) {
+        st = crm__dist_share_run(s->closest, sizeof(double), CRM_BLOCK_ROWS, s->x->n_rows,
+                                 s->nb, err);
+        for (int t = 0; st == CRM_OK && t < n; t++) {
+            if (rows[t] < 0) {
+                rows[t] = pp_pick_in(s, b[t], rest[t]);
+            }
+        }
+    }
+    return st;
 }
 
 /* Potential after adding each candidate, per block, summed in block order into pots[]. */
@@ -201,11 +225,13 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
             st = too_few_distinct(err, k, c);
             goto cleanup;
         }
+        double draw[MAX_LOCAL];
         for (int t = 0; t < n_local; t++) {
-            cand[t] = pp_pick(&s, crm_rng_uniform(rng) * pot, &st, err);
-            if (st != CRM_OK) {
-                goto cleanup;
-            }
+            draw[t] = crm_rng_uniform(rng) * pot;
+        }
+        st = pp_pick(&s, draw, n_local, cand, err);
+        if (st != CRM_OK) {
+            goto cleanup;
         }
         st = pp_candidates(&s, cand, n_local, pots, err);
         if (st != CRM_OK) {
