@@ -20,7 +20,7 @@ static const struct {
     int dist; /* 1: runs under mpirun with several ranks (crmkit/dist.h) */
 } commands[] = {
     { "gen", cmd_gen, "generate synthetic telecom data (customers, vas, cdr)", 0 },
-    { "cdr", cmd_cdr, "turn call detail records into per-customer features", 0 },
+    { "cdr", cmd_cdr, "turn call detail records into per-customer features", 1 },
     { "segment", cmd_segment,
       "clean a customer table and find segments (k-means, X-means, elbow)", 1 },
     { "assign", cmd_assign, "place new customers into the segments of a model", 1 },
@@ -28,7 +28,7 @@ static const struct {
       "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH", 0 },
     { "profile", cmd_profile, "describe and name the segments of a model", 0 },
     { "compare", cmd_compare, "several clustering algorithms on the same data, judged alike", 0 },
-    { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)", 0 },
+    { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)", 1 },
     { "rules", cmd_rules, "mine association rules and save them for recommend", 0 },
     { "recommend", cmd_recommend, "recommend services a customer does not have yet", 0 },
     { "train", cmd_train, "train a classifier (churn, segment assignment)", 0 },
