@@ -198,7 +198,7 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
 
 /* Under mpirun with replicated data (crm_dist_replicated), each rank computes a run of blocks
  * [*b0, *b1) and the per-block results are gathered from the others; otherwise every block. */
-static void my_blocks(int64_t nb, int64_t *b0, int64_t *b1)
+void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1)
 {
     if (crm_dist_replicated()) {
         crm_dist_block_range(nb * CRM_BLOCK_ROWS, crm_dist_rank(), crm_dist_size(), b0, b1);
@@ -210,9 +210,14 @@ static void my_blocks(int64_t nb, int64_t *b0, int64_t *b1)
 
 /* Every rank owns elements [lo, hi) of base (elem bytes each), the ranks' runs consecutive
  * from 0 in rank order and given by crm_dist_block_range over nb blocks (per_block
- * elements a block, n elements in all): gather the others' runs, so every rank has all of base. One collective. */
-static crm_status
-share_run(void *base, size_t elem, int64_t per_block, int64_t n, int64_t nb, crm_error *err)
+ * elements a block, n elements in all): gather the others' runs, so every rank has all of
+ * base. One collective; a no-op unless replicated. */
+crm_status crm__dist_share_run(void *base,
+                               size_t elem,
+                               int64_t per_block,
+                               int64_t n,
+                               int64_t nb,
+                               crm_error *err)
 {
     enum { STACK = 64 };
     int P = crm_dist_size();
@@ -220,6 +225,12 @@ share_run(void *base, size_t elem, int64_t per_block, int64_t n, int64_t nb, crm
     int64_t *counts = P <= STACK ? counts_s : crm_mallocarray((size_t)P, sizeof *counts);
     int64_t lo = 0;
     crm_status st;
+    if (!crm_dist_replicated()) {
+        if (counts != counts_s) {
+            crm_free(counts);
+        }
+        return CRM_OK;
+    }
     if (counts == NULL) {
         return crm__error_nomem(err);
     }
@@ -272,7 +283,7 @@ static crm_status share_pass(lloyd_ws *ws, int32_t k, int64_t dim, int64_t b0, i
         }
         memcpy(q + w - 1, &ws->pchanged[b], 8);
     }
-    st = share_run(pack, (size_t)w * 8, 1, nb, nb, err);
+    st = crm__dist_share_run(pack, (size_t)w * 8, 1, nb, nb, err);
     for (int64_t b = 0; st == CRM_OK && b < nb; b++) {
         const uint64_t *q = pack + b * w;
         if (ws->psum != NULL) {
@@ -695,7 +706,7 @@ static crm_status pass(const crm_matrix *x,
     int64_t b0;
     int64_t b1;
     crm_status st;
-    my_blocks(nb, &b0, &b1);
+    crm__dist_blocks(nb, &b0, &b1);
     *changed = 0;
     center_norms(centers, k, x->n_cols, ws);
 #pragma omp parallel num_threads(nt)
@@ -812,7 +823,7 @@ static crm_status relocate_empty(const crm_matrix *x,
     }
     if (crm_dist_replicated()) { /* the farthest rows are looked for among all labels */
         crm_status sst;
-        sst = share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows,
+        sst = crm__dist_share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows,
                         ws->n_blocks, err);
         if (sst != CRM_OK) {
             return sst;
@@ -1086,7 +1097,7 @@ crm_status crm__assign(const crm_matrix *x,
     }
     nb = ws.n_blocks;
     center_norms(centers, k, x->n_cols, &ws);
-    my_blocks(nb, &b0, &b1);
+    crm__dist_blocks(nb, &b0, &b1);
     if (crm_dist_replicated()) {
 #pragma omp parallel num_threads(nt)
         {
@@ -1100,12 +1111,12 @@ crm_status crm__assign(const crm_matrix *x,
                 assign_block(x, centers, k, &ws, b, tile, labels, dist);
             }
         }
-        st = share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
+        st = crm__dist_share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
         if (st == CRM_OK && dist != NULL) {
-            st = share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
+            st = crm__dist_share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
         }
         if (st == CRM_OK) {
-            st = share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
+            st = crm__dist_share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
         }
         if (st != CRM_OK) {
             ws_free(&ws);
