@@ -132,6 +132,15 @@ CRM_API crm_status crm_dist_allgather_i64(const int64_t *mine,
                                           int64_t *n_all,
                                           int64_t *counts,
                                           crm_error *err);
+/** Collective: the fast allgather for hot loops, one MPI call and no agreement: every rank
+ *  already knows every rank's count (counts[r] elements of elem bytes, the same array on all
+ *  ranks, each count below 2^31); mine holds counts[rank] elements, all receives the sum of
+ *  counts, in rank order. Errors are returned, not agreed (an MPI failure is the job's). */
+CRM_API crm_status crm_dist_allgather_known(const void *mine,
+                                            void *all,
+                                            const int64_t *counts,
+                                            size_t elem,
+                                            crm_error *err);
 /** Collective: the ordered sum over ranks. Each rank passes its n_blocks partial vectors of
  *  width doubles (block-major: parts[b * width + j]); out[width] (every rank) receives
  *  sum over all blocks in global block order, out[j] = ((0.0 + p_0[j]) + p_1[j]) + ...

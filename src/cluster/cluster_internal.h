@@ -43,6 +43,19 @@ int crm__cluster_threads(int32_t n_threads);
 /* Squared Euclidean distance by a plain loop. */
 double crm__sq_dist(const double *a, const double *b, int64_t dim);
 
+/* Under mpirun with replicated data (crm_dist_replicated, crmkit/dist.h) each rank computes
+ * the blocks [*b0, *b1) of nb; otherwise all of them. */
+void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1);
+/* Every rank owns elements [b0 * per_block, b1 * per_block) (clipped to n) of base, elem
+ * bytes each, its blocks from crm__dist_blocks over nb: gather the others' runs so every rank
+ * has all of base. One collective; a no-op unless replicated. */
+crm_status crm__dist_share_run(void *base,
+                               size_t elem,
+                               int64_t per_block,
+                               int64_t n,
+                               int64_t nb,
+                               crm_error *err);
+
 /* What Lloyd runs on the same x and k share (the restarts of one fit): sum ||x||^2 and, where
  * the passes screen in float (kmeans_lloyd.c), the float copy of x and its row norms. */
 typedef struct crm__lloyd_data {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 
 #include "cluster/cluster_internal.h"
 #include "core/core_internal.h"
@@ -21,8 +22,9 @@ typedef struct pp_state {
     const crm_matrix *x;
     double *closest; /* n_rows: D^2 to the nearest chosen centre */
     double *bsum;    /* n_blocks: sum of closest per block */
-    double *cpot;    /* MAX_LOCAL x n_blocks: candidate potentials per block */
+    double *cpot;    /* n_blocks x MAX_LOCAL: candidate potentials per block */
     int64_t nb;
+    int64_t b0, b1; /* this rank's blocks (all of them but under mpirun, replicated) */
     int nt;
 } pp_state;
 
@@ -33,12 +35,12 @@ static int64_t block_end(const crm_matrix *x, int64_t b)
 }
 
 /* closest = min(closest, D^2 to c) (or = when first), block sums refreshed; returns pot. */
-static double pp_update(pp_state *s, const double *c, int first)
+static double pp_update(pp_state *s, const double *c, int first, crm_status *st, crm_error *err)
 {
     const crm_matrix *x = s->x;
     double pot = 0.0;
 #pragma omp parallel for schedule(static) num_threads(s->nt)
-    for (int64_t b = 0; b < s->nb; b++) {
+    for (int64_t b = s->b0; b < s->b1; b++) {
         double sum = 0.0;
         for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
             double d = crm__sq_dist(CRM_ROW(x, i), c, x->n_cols);
@@ -49,22 +51,32 @@ static double pp_update(pp_state *s, const double *c, int first)
         }
         s->bsum[b] = sum;
     }
+    /* every rank keeps closest of its own rows only; the block sums go to all */
+    *st = crm__dist_share_run(s->bsum, sizeof(double), 1, s->nb, s->nb, err);
     for (int64_t b = 0; b < s->nb; b++) {
         pot += s->bsum[b];
     }
     return pot;
 }
 
-/* Row i where the running sum of closest first exceeds r (a row with closest > 0). */
-static int64_t pp_pick(const pp_state *s, double r)
+/* The block where the running sum of the block sums first exceeds r; *r becomes the rest. */
+static int64_t pp_block(const pp_state *s, double *r)
 {
     int64_t b = 0;
-    int64_t i;
-    int64_t last_pos = -1;
-    while (b < s->nb - 1 && r >= s->bsum[b]) {
-        r -= s->bsum[b];
+    while (b < s->nb - 1 && *r >= s->bsum[b]) {
+        *r -= s->bsum[b];
         b++;
     }
+    return b;
+}
+
+/* Row i of block b where the running sum of closest first exceeds r (a row with closest >
+ * 0); when rounding pushed r past the block's end, the last row with weight (in the block,
+ * else in the whole matrix). */
+static int64_t pp_pick_in(const pp_state *s, int64_t b, double r)
+{
+    int64_t i;
+    int64_t last_pos = -1;
     for (i = b * CRM_BLOCK_ROWS; i < block_end(s->x, b); i++) {
         if (s->closest[i] > 0.0) {
             last_pos = i;
@@ -83,12 +95,65 @@ static int64_t pp_pick(const pp_state *s, double r)
     return last_pos;
 }
 
+/* The rows for n draws r[t] (D^2 sampling). Under mpirun (replicated) each rank looks in the
+ * blocks it owns and one reduction gives every rank all rows; a draw that rounding pushed
+ * past its block's rows (rare) is redone by every rank after gathering closest. */
+static crm_status pp_pick(pp_state *s, const double *r, int n, int64_t *rows, crm_error *err)
+{
+    int64_t b[MAX_LOCAL];
+    double rest[MAX_LOCAL];
+    crm_status st;
+    int redo = 0;
+    for (int t = 0; t < n; t++) {
+        rest[t] = r[t];
+        b[t] = pp_block(s, &rest[t]);
+    }
+    if (!crm_dist_replicated()) {
+        for (int t = 0; t < n; t++) {
+            rows[t] = pp_pick_in(s, b[t], rest[t]);
+        }
+        return CRM_OK;
+    }
+    for (int t = 0; t < n; t++) {
+        rows[t] = -2; /* not mine */
+        if (b[t] >= s->b0 && b[t] < s->b1) {
+            double rr = rest[t];
+            rows[t] = -1; /* mine, not found within the block */
+            for (int64_t i = b[t] * CRM_BLOCK_ROWS; i < block_end(s->x, b[t]); i++) {
+                if (s->closest[i] > 0.0) {
+                    if (rr < s->closest[i]) {
+                        rows[t] = i;
+                        break;
+                    }
+                    rr -= s->closest[i];
+                }
+            }
+        }
+    }
+    st = crm_dist_allreduce_i64(rows, (size_t)n, CRM_DIST_MAX, err);
+    for (int t = 0; st == CRM_OK && t < n; t++) {
+        redo |= rows[t] < 0;
+    }
+    if (st == CRM_OK && redo) {
+        st = crm__dist_share_run(s->closest, sizeof(double), CRM_BLOCK_ROWS, s->x->n_rows,
+                                 s->nb, err);
+        for (int t = 0; st == CRM_OK && t < n; t++) {
+            if (rows[t] < 0) {
+                rows[t] = pp_pick_in(s, b[t], rest[t]);
+            }
+        }
+    }
+    return st;
+}
+
 /* Potential after adding each candidate, per block, summed in block order into pots[]. */
-static void pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots)
+static crm_status
+pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots, crm_error *err)
 {
     const crm_matrix *x = s->x;
+    crm_status st;
 #pragma omp parallel for schedule(static) num_threads(s->nt)
-    for (int64_t b = 0; b < s->nb; b++) {
+    for (int64_t b = s->b0; b < s->b1; b++) {
         double acc[MAX_LOCAL] = { 0 };
         for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
             for (int t = 0; t < n_cand; t++) {
@@ -97,15 +162,17 @@ static void pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *
             }
         }
         for (int t = 0; t < n_cand; t++) {
-            s->cpot[t * s->nb + b] = acc[t];
+            s->cpot[b * MAX_LOCAL + t] = acc[t];
         }
     }
+    st = crm__dist_share_run(s->cpot, MAX_LOCAL * sizeof(double), 1, s->nb, s->nb, err);
     for (int t = 0; t < n_cand; t++) {
         pots[t] = 0.0;
         for (int64_t b = 0; b < s->nb; b++) {
-            pots[t] += s->cpot[t * s->nb + b];
+            pots[t] += s->cpot[b * MAX_LOCAL + t];
         }
     }
+    return st;
 }
 
 static crm_status too_few_distinct(crm_error *err, int32_t k, int32_t found)
@@ -133,16 +200,23 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
     s.x = x;
     s.nt = nt;
     s.nb = crm__n_blocks(x->n_rows);
+    crm__dist_blocks(s.nb, &s.b0, &s.b1);
     s.closest = crm_mallocarray((size_t)x->n_rows, sizeof(double));
     s.bsum = crm_mallocarray((size_t)s.nb, sizeof(double));
     s.cpot = crm_mallocarray((size_t)s.nb * MAX_LOCAL, sizeof(double));
+    if (s.cpot != NULL) { /* unused slots travel in the gathers: keep them defined */
+        memset(s.cpot, 0, (size_t)s.nb * MAX_LOCAL * sizeof(double));
+    }
     if (!s.closest || !s.bsum || !s.cpot) {
         st = crm__error_nomem(err);
         goto cleanup;
     }
     int64_t first = (int64_t)crm_rng_below(rng, (uint64_t)x->n_rows);
     memcpy(centers, CRM_ROW(x, first), (size_t)dim * sizeof(double));
-    pot = pp_update(&s, centers, 1);
+    pot = pp_update(&s, centers, 1, &st, err);
+    if (st != CRM_OK) {
+        goto cleanup;
+    }
     for (int32_t c = 1; c < k; c++) {
         int64_t cand[MAX_LOCAL];
         double pots[MAX_LOCAL];
@@ -151,17 +225,28 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
             st = too_few_distinct(err, k, c);
             goto cleanup;
         }
+        double draw[MAX_LOCAL];
         for (int t = 0; t < n_local; t++) {
-            cand[t] = pp_pick(&s, crm_rng_uniform(rng) * pot);
+            draw[t] = crm_rng_uniform(rng) * pot;
         }
-        pp_candidates(&s, cand, n_local, pots);
+        st = pp_pick(&s, draw, n_local, cand, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
+        st = pp_candidates(&s, cand, n_local, pots, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
         for (int t = 1; t < n_local; t++) {
             if (pots[t] < pots[best]) {
                 best = t;
             }
         }
         memcpy(centers + c * dim, CRM_ROW(x, cand[best]), (size_t)dim * sizeof(double));
-        pot = pp_update(&s, centers + c * dim, 0);
+        pot = pp_update(&s, centers + c * dim, 0, &st, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
     }
 cleanup:
     crm_free(s.closest);

@@ -198,7 +198,7 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
 
 /* Under mpirun with replicated data (crm_dist_replicated), each rank computes a run of blocks
  * [*b0, *b1) and the per-block results are gathered from the others; otherwise every block. */
-static void my_blocks(int64_t nb, int64_t *b0, int64_t *b1)
+void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1)
 {
     if (crm_dist_replicated()) {
         crm_dist_block_range(nb * CRM_BLOCK_ROWS, crm_dist_rank(), crm_dist_size(), b0, b1);
@@ -209,29 +209,91 @@ static void my_blocks(int64_t nb, int64_t *b0, int64_t *b1)
 }
 
 /* Every rank owns elements [lo, hi) of base (elem bytes each), the ranks' runs consecutive
- * from 0 in rank order: gather the others' runs, so every rank has all of base. */
-static crm_status share(void *base, size_t elem, int64_t lo, int64_t hi, crm_error *err)
+ * from 0 in rank order and given by crm_dist_block_range over nb blocks (per_block
+ * elements a block, n elements in all): gather the others' runs, so every rank has all of
+ * base. One collective; a no-op unless replicated. */
+crm_status crm__dist_share_run(void *base,
+                               size_t elem,
+                               int64_t per_block,
+                               int64_t n,
+                               int64_t nb,
+                               crm_error *err)
 {
-    void *all = NULL;
-    size_t n = 0;
+    enum { STACK = 64 };
+    int P = crm_dist_size();
+    int64_t counts_s[STACK];
+    int64_t *counts = P <= STACK ? counts_s : crm_mallocarray((size_t)P, sizeof *counts);
+    int64_t lo = 0;
     crm_status st;
     if (!crm_dist_replicated()) {
+        if (counts != counts_s) {
+            crm_free(counts);
+        }
         return CRM_OK;
     }
-    st = crm_dist_allgather_bytes((char *)base + (size_t)lo * elem, (size_t)(hi - lo) * elem,
-                                  &all, &n, NULL, err);
-    if (st == CRM_OK) {
-        memcpy(base, all, n);
+    if (counts == NULL) {
+        return crm__error_nomem(err);
     }
-    crm_free(all);
+    for (int r = 0; r < P; r++) {
+        int64_t b0;
+        int64_t b1;
+        crm_dist_block_range(nb * CRM_BLOCK_ROWS, r, P, &b0, &b1);
+        int64_t e0 = b0 * per_block < n ? b0 * per_block : n;
+        int64_t e1 = b1 * per_block < n ? b1 * per_block : n;
+        counts[r] = e1 - e0;
+        if (r == crm_dist_rank()) {
+            lo = e0;
+        }
+    }
+    /* MPI wants distinct send and receive buffers: send from a copy of this rank's run */
+    {
+        size_t bytes = (size_t)counts[crm_dist_rank()] * elem;
+        void *mine = crm_malloc(bytes > 0 ? bytes : 1);
+        if (mine == NULL) {
+            st = crm__error_nomem(err);
+        } else {
+            memcpy(mine, (char *)base + (size_t)lo * elem, bytes);
+            st = crm_dist_allgather_known(mine, base, counts, elem, err);
+            crm_free(mine);
+        }
+    }
+    if (counts != counts_s) {
+        crm_free(counts);
+    }
     return st;
 }
 
-/* Rows of blocks [b0, b1). */
-static void block_rows(int64_t n, int64_t b0, int64_t b1, int64_t *r0, int64_t *r1)
+/* Per-block partials of a pass, packed per block (sums, counts, changed) so that one
+ * collective moves them. */
+static crm_status share_pass(lloyd_ws *ws, int32_t k, int64_t dim, int64_t b0, int64_t b1,
+                             crm_error *err)
 {
-    *r0 = b0 * CRM_BLOCK_ROWS < n ? b0 * CRM_BLOCK_ROWS : n;
-    *r1 = b1 * CRM_BLOCK_ROWS < n ? b1 * CRM_BLOCK_ROWS : n;
+    int64_t nb = ws->n_blocks;
+    int64_t w = ws->psum != NULL ? k * dim + k + 1 : 1; /* 8-byte words a block */
+    uint64_t *pack = crm_mallocarray((size_t)(nb * w) + 1, sizeof *pack);
+    crm_status st;
+    if (pack == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t b = b0; b < b1; b++) {
+        uint64_t *q = pack + b * w;
+        if (ws->psum != NULL) {
+            memcpy(q, ws->psum + b * k * dim, (size_t)(k * dim) * 8);
+            memcpy(q + k * dim, ws->pcount + b * k, (size_t)k * 8);
+        }
+        memcpy(q + w - 1, &ws->pchanged[b], 8);
+    }
+    st = crm__dist_share_run(pack, (size_t)w * 8, 1, nb, nb, err);
+    for (int64_t b = 0; st == CRM_OK && b < nb; b++) {
+        const uint64_t *q = pack + b * w;
+        if (ws->psum != NULL) {
+            memcpy(ws->psum + b * k * dim, q, (size_t)(k * dim) * 8);
+            memcpy(ws->pcount + b * k, q + k * dim, (size_t)k * 8);
+        }
+        memcpy(&ws->pchanged[b], q + w - 1, 8);
+    }
+    crm_free(pack);
+    return st;
 }
 
 /* ||c||^2 per centre, and for the fused kernel the centres regrouped lane-major. */
@@ -644,7 +706,7 @@ static crm_status pass(const crm_matrix *x,
     int64_t b0;
     int64_t b1;
     crm_status st;
-    my_blocks(nb, &b0, &b1);
+    crm__dist_blocks(nb, &b0, &b1);
     *changed = 0;
     center_norms(centers, k, x->n_cols, ws);
 #pragma omp parallel num_threads(nt)
@@ -659,13 +721,7 @@ static crm_status pass(const crm_matrix *x,
             block_pass(x, centers, k, ws, b, tile, labels);
         }
     }
-    st = share(ws->pchanged, sizeof(int64_t), b0, b1, err);
-    if (st == CRM_OK && ws->psum != NULL) {
-        st = share(ws->psum, (size_t)(k * x->n_cols) * sizeof(double), b0, b1, err);
-    }
-    if (st == CRM_OK && ws->psum != NULL) {
-        st = share(ws->pcount, (size_t)k * sizeof(int64_t), b0, b1, err);
-    }
+    st = crm_dist_replicated() ? share_pass(ws, k, x->n_cols, b0, b1, err) : CRM_OK;
     for (int64_t b = 0; b < nb; b++) {
         *changed += ws->pchanged[b];
     }
@@ -766,14 +822,9 @@ static crm_status relocate_empty(const crm_matrix *x,
         return CRM_OK;
     }
     if (crm_dist_replicated()) { /* the farthest rows are looked for among all labels */
-        int64_t b0;
-        int64_t b1;
-        int64_t r0;
-        int64_t r1;
         crm_status sst;
-        my_blocks(ws->n_blocks, &b0, &b1);
-        block_rows(x->n_rows, b0, b1, &r0, &r1);
-        sst = share((void *)(uintptr_t)labels, sizeof(int32_t), r0, r1, err);
+        sst = crm__dist_share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows,
+                        ws->n_blocks, err);
         if (sst != CRM_OK) {
             return sst;
         }
@@ -1041,14 +1092,12 @@ crm_status crm__assign(const crm_matrix *x,
     int64_t nb;
     int64_t b0;
     int64_t b1;
-    int64_t r0;
-    int64_t r1;
     if (st != CRM_OK) {
         return st;
     }
     nb = ws.n_blocks;
     center_norms(centers, k, x->n_cols, &ws);
-    my_blocks(nb, &b0, &b1);
+    crm__dist_blocks(nb, &b0, &b1);
     if (crm_dist_replicated()) {
 #pragma omp parallel num_threads(nt)
         {
@@ -1062,13 +1111,12 @@ crm_status crm__assign(const crm_matrix *x,
                 assign_block(x, centers, k, &ws, b, tile, labels, dist);
             }
         }
-        block_rows(x->n_rows, b0, b1, &r0, &r1);
-        st = share(labels, sizeof(int32_t), r0, r1, err);
+        st = crm__dist_share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
         if (st == CRM_OK && dist != NULL) {
-            st = share(dist, sizeof(double), r0, r1, err);
+            st = crm__dist_share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
         }
         if (st == CRM_OK) {
-            st = share(ws.pinert, sizeof(double), b0, b1, err);
+            st = crm__dist_share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
         }
         if (st != CRM_OK) {
             ws_free(&ws);

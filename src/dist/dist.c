@@ -501,6 +501,62 @@ crm_status crm_dist_allgather_i64(const int64_t *mine,
     return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);
 }
 
+crm_status crm_dist_allgather_known(const void *mine,
+                                    void *all,
+                                    const int64_t *counts,
+                                    size_t elem,
+                                    crm_error *err)
+{
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        enum { STACK = 64 };
+        int cnt_s[STACK];
+        int dsp_s[STACK];
+        int *cnt = g_size <= STACK ? cnt_s : crm_mallocarray((size_t)g_size, sizeof(int));
+        int *dsp = g_size <= STACK ? dsp_s : crm_mallocarray((size_t)g_size, sizeof(int));
+        MPI_Datatype t = MPI_DATATYPE_NULL;
+        int64_t pos = 0;
+        int rc;
+        if (cnt == NULL || dsp == NULL) {
+            if (cnt != cnt_s) {
+                crm_free(cnt);
+            }
+            if (dsp != dsp_s) {
+                crm_free(dsp);
+            }
+            return crm__error_nomem(err);
+        }
+        for (int r = 0; r < g_size; r++) {
+            cnt[r] = (int)counts[r];
+            dsp[r] = (int)pos;
+            pos += counts[r];
+        }
+        rc = MPI_Type_contiguous((int)elem, MPI_BYTE, &t);
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Type_commit(&t);
+        }
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Allgatherv(mine, cnt[g_rank], t, all, cnt, dsp, t, MPI_COMM_WORLD);
+        }
+        if (t != MPI_DATATYPE_NULL) {
+            MPI_Type_free(&t);
+        }
+        if (cnt != cnt_s) {
+            crm_free(cnt);
+        }
+        if (dsp != dsp_s) {
+            crm_free(dsp);
+        }
+        return rc == MPI_SUCCESS ? CRM_OK : mpi_fail(err, rc, "gathering data");
+    }
+#endif
+    (void)err;
+    if (all != mine && counts[0] > 0) {
+        memmove(all, mine, (size_t)counts[0] * elem);
+    }
+    return CRM_OK;
+}
+
 crm_status crm_dist_sum_blocks(const double *parts,
                                int64_t n_blocks,
                                int64_t width,

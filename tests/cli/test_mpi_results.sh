@@ -49,6 +49,13 @@ for np in 2 4; do
     same "assign labels, np $np" refn.csv a.csv
     rm -f a.csv
 done
+# more ranks than rows (3 rows, then blank lines): ranks with nothing to do, same labels
+{ head -n 4 n.csv; printf '\n\n\n\n\n\n\n\n'; } >tiny.csv
+"$CRMKIT" assign ref.crmk tiny.csv -o reft.csv --quiet >/dev/null || fail "assign tiny without mpirun"
+"${MPIRUN[@]}" -np 4 "$CRMKIT" assign ref.crmk tiny.csv -o a.csv --quiet >/dev/null 2>&1 ||
+    fail "assign tiny np 4: exit $?"
+same "assign labels of 3 rows, np 4" reft.csv a.csv
+rm -f a.csv
 # a .gz input is read by rank 0 alone: same labels
 gzip -c n.csv >n.csv.gz
 "${MPIRUN[@]}" -np 2 "$CRMKIT" assign ref.crmk n.csv.gz -o a.csv --quiet >/dev/null 2>&1 ||

@@ -139,7 +139,7 @@ static char *feature_types(const crm_segmenter *seg)
  * byte: '1' present, '0' missing. */
 static char *id_blob(const crm_table *t, int32_t id, size_t *len)
 {
-    int64_t n = crm_table_n_rows(t);
+    int64_t n = t != NULL ? crm_table_n_rows(t) : 0;
     size_t cap = 1024;
     size_t used = 0;
     char *b = crm_malloc(cap);
@@ -225,7 +225,12 @@ static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool 
         rc = crm_dist_read_part(data, &range, &buf, &len, &err);
     }
     if (rc == CRM_OK) {
-        int64_t body = range.end - (range.begin == 0 ? range.header_end : range.begin);
+        int64_t from = range.begin == 0 ? range.header_end : range.begin;
+        int64_t body = range.end - from;
+        /* a part of blank lines only (the file's tail) has no rows */
+        while (body > 0 && (buf[len - (size_t)body] == '\n' || buf[len - (size_t)body] == '\r')) {
+            body--;
+        }
         if (body > 0) {
             rc = crm_table_read_csv_mem(buf, len, data, &opt, &t, &err);
             if (rc != CRM_OK) {
@@ -251,16 +256,22 @@ static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool 
         code = crm_dist_quiet() ? cli_exit_code(rc) : cli_fail(&err);
         goto done;
     }
-    /* the labels file takes its id column from the first part (rank 0's rows) */
-    if (crm_dist_rank() == 0 && t != NULL) {
-        for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
-            if (crm_table_col_type(t, j) == CRM_COL_ID) {
-                snprintf(id_name, sizeof id_name, "%s", crm_table_col_name(t, j));
-                break;
+    /* the labels file takes its id column from the first part that has rows */
+    {
+        int64_t first = t != NULL ? crm_dist_rank() : crm_dist_size();
+        rc = crm_dist_allreduce_i64(&first, 1, CRM_DIST_MIN, &err);
+        if (rc == CRM_OK && first == crm_dist_rank()) {
+            for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
+                if (crm_table_col_type(t, j) == CRM_COL_ID) {
+                    snprintf(id_name, sizeof id_name, "%s", crm_table_col_name(t, j));
+                    break;
+                }
             }
         }
+        if (rc == CRM_OK && first < crm_dist_size()) {
+            rc = crm_dist_bcast(id_name, sizeof id_name, (int)first, &err);
+        }
     }
-    rc = crm_dist_bcast(id_name, sizeof id_name, 0, &err);
     if (rc == CRM_OK && id_name[0] != '\0' && t != NULL) {
         id = crm_table_find_col(t, id_name);
     }
