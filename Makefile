@@ -28,11 +28,10 @@ build: deps web
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# The demo's last lines say how to serve its models and customer store and where the
+# dashboard is (tests/server/test_demo_serve.sh runs that command as printed).
 run: build
 	./$(BUILD)/crmkit demo
-	@echo "Open crmkit-demo/report.html in a browser to see the charts (e.g. xdg-open crmkit-demo/report.html)."
-	@echo "start the server on these models: ./$(BUILD)/crmkit serve --model crmkit-demo/segments.crmk --model churn=crmkit-demo/churn.crmc --rules crmkit-demo/rules.crmr"
-	@echo "the dashboard (http://127.0.0.1:3330/) also needs a customer store: crmkit load CUSTOMERS.csv --labels LABELS.csv -o store.db, then serve with --store store.db (README: The dashboard)"
 
 # Every test: the release build, the same unit and CLI tests under ASan+UBSan, then each
 # parser fuzzed with libFuzzer for FUZZ_SECONDS.
