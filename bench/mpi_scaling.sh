@@ -27,8 +27,6 @@ for np in 1 2 4 8 16; do
     same=$(cmp -s "$tmp/m1.crmk" "$tmp/m$np.crmk" && echo yes || echo NO)
     printf "%-6s %-14.3f %-10.2f %-10s\n" "$np" "$s" "$(echo "$base / $s" | bc -l)" "$same"
 done
-# crmkit cdr under mpirun (branch mpi2): a row here once `cdr` runs across ranks
-if "${MPIRUN[@]}" -np 2 "$CRMKIT" cdr --help 2>&1 | grep -q "does not run across ranks"; then
-    echo "# cdr: does not run across ranks in this build; skipped"
-fi
+# crmkit cdr under mpirun: the same table for the CDR step (bench/mpi_scaling_cdr.sh)
+"$(dirname "$0")/mpi_scaling_cdr.sh" | grep -v "^# load average"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -149,7 +149,7 @@ static crm_status conditional(fp_search *s, const fptree *t, int32_t i, int32_t 
         }
         n_seq++;
     }
-    if ((int64_t)n_touched * 16 >= i) { /* dense: the items before i in order, one pass */
+    if ((int64_t)n_touched * 64 >= i) { /* not sparse: the items before i in order, one pass */
         n_touched = 0;
         for (int32_t y = 0; y < i; y++) {
             if (cnt[y] != 0) {

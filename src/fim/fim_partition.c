@@ -162,6 +162,16 @@ static crm_status chunker_open(chunker *c,
     c->st.fmt = pt->fmt;
     c->st.line_base = line_base;
     c->st.chunk_bytes = pt->chunk_bytes;
+    {
+        /* Parts of equal size where the size is known: a small last part would be mined at a
+         * share of the support near 1, where every subset of a basket is a candidate. */
+        const char *text;
+        size_t len;
+        if (crm__reader_whole(c->r, &text, &len) && (int64_t)len > pt->chunk_bytes) {
+            int64_t k = ((int64_t)len + pt->chunk_bytes - 1) / pt->chunk_bytes;
+            c->st.chunk_bytes = ((int64_t)len + k - 1) / k;
+        }
+    }
     return CRM_OK;
 }
 
@@ -314,6 +324,14 @@ static crm_status add_candidate(crm_fim_part *pt, const int32_t *g, int32_t n, c
                               "raise the minimum support, set a maximum itemset length or "
                               "raise --max-itemsets",
                               (long long)pt->p.max_itemsets);
+    }
+    if (pt->p.max_memory_bytes > 0 && (crm_itemsets_n_itemsets(pt->cands) & 4095) == 0 &&
+        crm__itemsets_bytes(pt->cands) > pt->p.max_memory_bytes) {
+        return crm__error_set(err, CRM_ELIMIT,
+                              "the candidate itemsets of the parts of the input need more than "
+                              "the memory limit of %lld MiB; use larger parts (--partition-mb), "
+                              "a higher minimum support or a maximum itemset length",
+                              (long long)(pt->p.max_memory_bytes >> 20));
     }
     s = crm_itemsets_sink(pt->cands);
     return s.fn(s.ud, g, n, 0, err);

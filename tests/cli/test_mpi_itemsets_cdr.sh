@@ -7,6 +7,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/mpi_common.sh"
 SRC=${CRM_SOURCE_DIR:-$here/../..}
+# Under ASan: OpenMPI's runtime keeps allocations past MPI_Finalize in plugins it unloads, which
+# LeakSanitizer reports without a module to suppress by; the same code paths are leak-checked
+# without mpirun in test_itemsets_partition.sh and test_cdr.sh.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 tmp=$(mktemp -d /tmp/crmkit-mpi2-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -20,7 +24,9 @@ T10=$SRC/tests/data/fim/t10_head1000.dat
 for args in "--minsup-count 10" "--minsup 0.02 --closed" "--minsup-count 12 --maximal --csv"; do
     # shellcheck disable=SC2086
     "$CRMKIT" itemsets "$T10" $args --sorted -o ref.txt --quiet || fail "itemsets $args"
-    for np in 1 2 4; do
+    nps="2 4"
+    [ "$args" != "--minsup-count 10" ] || nps="1 2 4"
+    for np in $nps; do
         # shellcheck disable=SC2086
         "${MPIRUN[@]}" -np $np "$CRMKIT" itemsets "$T10" $args --sorted -o m.txt --quiet \
             >out.txt 2>err.txt || fail "itemsets $args np $np: exit $?"
@@ -63,7 +69,9 @@ grep -q "bad.dat:901:5" ref_err.txt || fail "itemsets bad row without mpirun: $(
 "$CRMKIT" cdr c.csv -o ref.csv --quiet || fail "cdr without mpirun"
 "$CRMKIT" cdr c.csv -o refw.csv --from 2024-01-02 --to 2024-01-03 --quiet || fail "cdr window"
 for np in 1 2 4; do
-    for th in 1 2; do
+    ths=1
+    [ "$np" != 2 ] || ths="1 2"
+    for th in $ths; do
         "${MPIRUN[@]}" -np $np "$CRMKIT" cdr c.csv -o m.csv --threads $th --quiet \
             >out.txt 2>err.txt || fail "cdr np $np threads $th: exit $?"
         same "cdr, np $np threads $th" ref.csv m.csv
