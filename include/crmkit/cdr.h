@@ -11,9 +11,8 @@
  *   charge      a decimal number >= 0 (empty = 0), summed exactly to 1e-6
  * as `crmkit gen cdr` writes. The file is read once, in blocks: n_threads - 1 threads split
  * and check the records while the calling thread sums them (integer sums) into one table of
- * customers and one set of (caller, callee) pairs, and checks a block itself whenever none is
- * waiting to be summed (so both halves of the work keep every thread busy); the features do
- * not depend on the number of threads or on the order of the records.
+ * customers and one set of (caller, callee) pairs, so the features do not depend on the
+ * number of threads or on the order of the records.
  *
  * Memory: one accumulator per customer (caller), one interned string per distinct callee, and
  * one 8-byte entry per distinct (caller, callee) voice pair (the exact count of called
