@@ -9,7 +9,7 @@ CORE_ONLY = -DCRM_WITH_SVM=OFF -DCRM_WITH_SERVER=OFF -DCRM_WITH_SQLITE=OFF -DCRM
             -DCRM_WITH_MPI=OFF
 
 .PHONY: all run test deps web build build-asan build-fuzz test-release test-asan test-fuzz \
-        install bench check clean
+        build-core-mpi install bench check clean
 
 all: build
 
@@ -61,6 +61,17 @@ build-fuzz: deps
 test-fuzz: build-fuzz
 	cd build-fuzz && ctest --output-on-failure -j$(JOBS) -L 'fuzz|core'
 
+# The core + OpenMPI build of a bare machine (compiler, OpenBLAS, zlib, libdeflate, OpenMPI):
+# every other optional part off, Jansson and protobuf-c included.
+build-core-mpi:
+	@cmake -S . -B build-core-mpi -DCMAKE_BUILD_TYPE=Release -DCRM_BUILD_TESTS=OFF \
+	    -DCRM_BUILD_BENCH=OFF $(CORE_ONLY) -DCRM_WITH_MPI=ON -DCRM_WITH_JANSSON=OFF \
+	    -DCRM_WITH_PROTOBUFC=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-core-mpi -j$(JOBS) --target crmkit
+	@grep -q "define CRM_HAVE_JANSSON 0" build-core-mpi/include/crmkit/config.h
+	@grep -q "define CRM_HAVE_MPI 1" build-core-mpi/include/crmkit/config.h
+	@echo "build-core-mpi: the core + MPI build is fine"
+
 install: build
 	cmake --install $(BUILD)
 
@@ -72,4 +83,4 @@ check:
 	@bash scripts/check.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-core-mpi

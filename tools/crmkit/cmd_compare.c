@@ -15,7 +15,9 @@ static void usage(FILE *fp)
         fp,
         "usage: crmkit compare DATA.csv [--algos kmeans,xmeans,elbow] [--k N|auto]\n"
         "       [--features a,b,c] [--kmin N] [--kmax N] [--cap LOW,HIGH] [--seed S]\n"
-        "       [--sample N] [--threads N] [--json|--csv] [--report FILE.html] [--quiet]\n\n"
+        "       [--sample N] [--threads N] [--threshold T] [--branching B] [--eps E]\n"
+        "       [--min-samples N] [--bandwidth H] [--xi X] [--json|--csv]\n"
+        "       [--report FILE.html] [--quiet]\n\n"
         "Cluster the same customers with each algorithm (the same cleaning for all: mean\n"
         "imputation, optional capping, z-scores) and judge every result with the same\n"
         "validity indices on the same scaled features, as the X-means telecom paper's\n"
@@ -31,7 +33,9 @@ static void usage(FILE *fp)
         "Algorithms in this build: kmeans (k given), xmeans (k by BIC splitting), elbow\n"
         "(k at the knee of the inertia curve), em and em-diag (Gaussian mixtures by EM,\n"
         "full or diagonal covariances, k given, k-means start; rows labelled by their most\n"
-        "probable component).\n\n"
+        "probable component), birch (CF tree, Ward on its subclusters, k given), hier (Ward,\n"
+        "k given), and dbscan, optigrid and denclue (each finds its own k; their noise rows\n"
+        "are one more group for the indices).\n\n"
         "options:\n"
         "  --algos LIST     algorithms, in the order of the rows (default kmeans,xmeans,elbow)\n"
         "  --k N|auto       k of kmeans and em; auto (default): the k found by the first listed\n"
@@ -43,6 +47,12 @@ static void usage(FILE *fp)
         "  --sample N       silhouette and Dunn exact up to N rows, on N sampled rows\n"
         "                   beyond (default 20000)\n"
         "  --threads N      threads (default: all); never changes the result\n"
+        "  --threshold T    birch: largest subcluster radius (default 0.5)\n"
+        "  --branching B    birch: subclusters per node at most (default 50)\n"
+        "  --eps E          dbscan: neighbourhood radius in the scaled space (default 0.5)\n"
+        "  --min-samples N  dbscan: rows within eps that make a core row (default 5)\n"
+        "  --bandwidth H    denclue: Gaussian kernel width (default 0.5)\n"
+        "  --xi X           denclue: least density of an attractor (default 5)\n"
         "  --json           one JSON object on standard output\n"
         "  --csv            the table as CSV on standard output\n"
         "  --report FILE    also write the comparison as an HTML page with a bar chart per\n"
@@ -121,6 +131,36 @@ static int parse_one(int argc, char **argv, int *i, cmp_opts *o)
         }
         o->p.validity.exact_max_rows = iv;
         o->p.validity.sample_rows = iv;
+    } else if ((v = seg_opt(argc, argv, i, "--threshold", &miss))) {
+        if (!cli_parse_double(v, &o->p.segment.birch.threshold) ||
+            !(o->p.segment.birch.threshold > 0) || !isfinite(o->p.segment.birch.threshold)) {
+            return cli_usage_error("compare", "--threshold needs a number > 0");
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--branching", &miss))) {
+        if (!cli_parse_int(v, 2, 1000000, &iv)) {
+            return cli_usage_error("compare", "--branching needs a whole number in [2, 1000000]");
+        }
+        o->p.segment.birch.branching = (int32_t)iv;
+    } else if ((v = seg_opt(argc, argv, i, "--eps", &miss))) {
+        if (!cli_parse_double(v, &o->p.segment.dbscan.eps) || !(o->p.segment.dbscan.eps > 0) ||
+            !isfinite(o->p.segment.dbscan.eps)) {
+            return cli_usage_error("compare", "--eps needs a number > 0");
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--min-samples", &miss))) {
+        if (!cli_parse_int(v, 1, 100000000, &iv)) {
+            return cli_usage_error("compare", "--min-samples needs a whole number >= 1");
+        }
+        o->p.segment.dbscan.min_samples = (int32_t)iv;
+    } else if ((v = seg_opt(argc, argv, i, "--bandwidth", &miss))) {
+        if (!cli_parse_double(v, &o->p.segment.denclue.h) || !(o->p.segment.denclue.h > 0) ||
+            !isfinite(o->p.segment.denclue.h)) {
+            return cli_usage_error("compare", "--bandwidth needs a number > 0");
+        }
+    } else if ((v = seg_opt(argc, argv, i, "--xi", &miss))) {
+        if (!cli_parse_double(v, &o->p.segment.denclue.xi) || !(o->p.segment.denclue.xi >= 0) ||
+            !isfinite(o->p.segment.denclue.xi)) {
+            return cli_usage_error("compare", "--xi needs a number >= 0");
+        }
     } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
         if (!cli_parse_int(v, 0, 4096, &iv)) {
             return cli_usage_error("compare", "--threads needs a whole number >= 0");
