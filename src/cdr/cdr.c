@@ -479,7 +479,6 @@ typedef struct pipe {
     int n_full;
     int n_parsers;
     int n_done;
-    int eof; /* a thread found the input exhausted */
 } pipe_t;
 
 static int slot_keep(slot *sl, const crm_csv_cell *cell, int f, size_t *off)
@@ -598,9 +597,6 @@ static void *parse_main(void *arg)
         pthread_cond_broadcast(&pp->cv);
         pthread_mutex_unlock(&pp->mu);
         if (!got) {
-            pthread_mutex_lock(&pp->mu);
-            pp->eof = 1;
-            pthread_mutex_unlock(&pp->mu);
             break;
         }
     }
@@ -617,76 +613,37 @@ static void *parse_main(void *arg)
     return NULL;
 }
 
-/* Sum the checked records of slot sl into w's tables. */
-static crm_status sum_slot(worker *w, const slot *sl)
-{
-    crm_status rc = CRM_OK;
-    for (size_t i = 0; rc == CRM_OK && i < sl->n; i += BATCH) {
-        int m = sl->n - i < BATCH ? (int)(sl->n - i) : BATCH;
-        parsed *batch = &sl->recs[i];
-        for (int q = 0; q < m; q++) {
-            crm__cdr_strmap_prefetch(&w->callers, batch[q].caller_hash);
-            if (batch[q].type == T_VOICE) {
-                crm__cdr_strmap_prefetch(&w->callees, batch[q].callee_hash);
-            }
-        }
-        rc = flush(w, batch, m, &w->err);
-    }
-    return rc;
-}
-
-/* The calling thread: sum the checked records of each full slot; when none is waiting, take
- * a free slot and check a block itself (then sum it), so that neither half of the work waits
- * for the other: checking costs more than summing, and a thread that only sums would idle. */
-static void table_main(worker *w, crm_csv_cell *cells)
+/* The calling thread: sum the checked records of each full slot. */
+static void table_main(worker *w)
 {
     job *jb = w->job;
     pipe_t *pp = jb->pipe;
     crm_status rc = CRM_OK;
     for (;;) {
         int k;
-        int own = 0;
         slot *sl;
         pthread_mutex_lock(&pp->mu);
-        while (pp->n_full == 0 && pp->n_done < pp->n_parsers &&
-               !(cells != NULL && pp->n_free > 0 && !pp->eof && !atomic_load(&jb->stop))) {
+        while (pp->n_full == 0 && pp->n_done < pp->n_parsers) {
             pthread_cond_wait(&pp->cv, &pp->mu);
         }
-        if (pp->n_full > 0) {
-            k = pp->full[--pp->n_full];
-        } else if (cells != NULL && pp->n_free > 0 && !pp->eof && !atomic_load(&jb->stop)) {
-            k = pp->free_list[--pp->n_free];
-            own = 1;
-        } else {
+        if (pp->n_full == 0) {
             pthread_mutex_unlock(&pp->mu);
             break;
         }
+        k = pp->full[--pp->n_full];
         pthread_mutex_unlock(&pp->mu);
         sl = &pp->slots[k];
-        if (own) {
-            bool got = false;
-            rc = crm_csv_stream_next_block(jb->s, sl->b, &got, &w->err);
-            if (rc == CRM_OK && got) {
-                rc = parse_block(w, sl, cells, &w->err);
-            }
-            if (rc != CRM_OK && w->rc == CRM_OK) {
-                w->rc = rc;
-                w->err_line = w->err.line > 0 ? w->err.line : INT64_MAX;
-                atomic_store(&jb->stop, 1);
-            }
-            if (rc != CRM_OK || !got) {
-                pthread_mutex_lock(&pp->mu);
-                pp->eof |= !got;
-                pp->free_list[pp->n_free++] = k;
-                pthread_cond_broadcast(&pp->cv);
-                pthread_mutex_unlock(&pp->mu);
-                if (rc != CRM_OK) {
-                    break;
+        for (size_t i = 0; rc == CRM_OK && i < sl->n; i += BATCH) {
+            int m = sl->n - i < BATCH ? (int)(sl->n - i) : BATCH;
+            parsed *batch = &sl->recs[i];
+            for (int q = 0; q < m; q++) {
+                crm__cdr_strmap_prefetch(&w->callers, batch[q].caller_hash);
+                if (batch[q].type == T_VOICE) {
+                    crm__cdr_strmap_prefetch(&w->callees, batch[q].callee_hash);
                 }
-                continue;
             }
+            rc = flush(w, batch, m, &w->err);
         }
-        rc = w->rc == CRM_OK ? sum_slot(w, sl) : w->rc;
         if (rc == CRM_OK &&
             !crm_progress_report(jb->progress, "read CDRs", crm_csv_stream_fraction(jb->s))) {
             rc = crm__error_set(&w->err, CRM_ECANCELLED, "cancelled");
@@ -715,7 +672,7 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
         return crm__error_nomem(err);
     }
     pp->n_parsers = n_threads - 1;
-    pp->n_slots = 2 * n_threads;
+    pp->n_slots = 2 * pp->n_parsers + 1;
     pp->slots = crm_calloc((size_t)pp->n_slots, sizeof *pp->slots);
     pp->free_list = crm_calloc((size_t)pp->n_slots, sizeof *pp->free_list);
     pp->full = crm_calloc((size_t)pp->n_slots, sizeof *pp->full);
@@ -741,9 +698,7 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
             jb->pipe = NULL;
             work(&ws[0]);
         } else {
-            crm_csv_cell *cells = crm_mallocarray((size_t)jb->n_cols, sizeof *cells);
-            table_main(&ws[0], cells); /* without cells (no memory) it only sums */
-            crm_free(cells);
+            table_main(&ws[0]);
         }
         for (int32_t t = 1; t <= n_started; t++) {
             pthread_join(th[t], NULL);

@@ -34,5 +34,24 @@ mkdir -p "$shots"
     timeout 120 node test/e2e.mjs ) 2>&1 | tee "$tmp/e2e.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "the browser test failed"
 stop_server
+
+# The same on the demo's output (make run): the two-layer model on its call-record features,
+# served by the command the demo prints; the layer-1/layer-2 tree is drawn too.
+case $K in /*) ;; *) K=$PWD/$K ;; esac
+port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+( cd "$tmp" && "$K" demo --dir demo --rows 3000 --seed 4 --port "$port" --quiet >demo.txt 2>&1 ) ||
+    { fail "crmkit demo"; cat "$tmp/demo.txt"; }
+cmd=$(awk '/^== serve the demo/ { getline; print; exit }' "$tmp/demo.txt")
+[ -n "$cmd" ] || fail "the demo printed no serve command"
+( cd "$tmp" && eval "exec $cmd --threads 2" ) >"$tmp/server2.log" 2>&1 &
+SERVER_PID=$!
+PORT=$port
+wait_ready || exit 1
+mkdir -p "$shots/twolayer"
+( cd "$root/web" && BASE_URL="http://127.0.0.1:$PORT" CHROMIUM="$CHROMIUM" SHOTS="$shots/twolayer" \
+    CHARTS=chart-sizes,chart-profile,chart-risk,chart-items,chart-tree timeout 120 node test/e2e.mjs ) 2>&1 |
+    tee "$tmp/e2e2.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "the browser test on the demo's two-layer model failed"
+stop_server
 echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
 [ "$fails" -eq 0 ]

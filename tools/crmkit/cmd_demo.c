@@ -94,11 +94,6 @@ static int generate(const char *path, int64_t rows, uint64_t seed, crm_table **t
     return CLI_EX_OK;
 }
 
-static int cmp_id(const void *key, const void *elem, const crm_cdr_features *f)
-{
-    return strcmp((const char *)key, crm_cdr_features_id(f, *(const int64_t *)elem));
-}
-
 /* Row of the customers' features for id (features are sorted by id), or -1. */
 static int64_t find_id(const crm_cdr_features *f, const char *id)
 {
@@ -106,7 +101,7 @@ static int64_t find_id(const crm_cdr_features *f, const char *id)
     int64_t hi = crm_cdr_features_n_customers(f);
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        int c = cmp_id(id, &mid, f);
+        int c = strcmp(id, crm_cdr_features_id(f, mid));
         if (c == 0) {
             return mid;
         }

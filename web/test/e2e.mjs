@@ -1,5 +1,6 @@
 // The dashboard in a real headless Chromium (playwright-core, Debian's /usr/bin/chromium):
-// BASE_URL is a running `crmkit serve` with a segmentation model, rules and a store.
+// BASE_URL is a running `crmkit serve` with a segmentation model (or a two-layer one), rules
+// and a store.
 // Real mouse clicks on the rendered charts and buttons; exit status 1 on the first failure.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
@@ -26,7 +27,9 @@ try {
   const overview = await (await page.request.get(`${base}/v1/dashboard`)).json();
 
   // Every chart drew something of non-zero size.
-  for (const id of ['chart-sizes', 'chart-profile', 'chart-risk', 'chart-items', 'chart-sankey']) {
+  // CHARTS: the charts this store and model must draw (a two-layer model: its layer tree).
+  const charts = (process.env.CHARTS || 'chart-sizes,chart-profile,chart-risk,chart-items,chart-sankey').split(',');
+  for (const id of charts) {
     const drawn = await page.evaluate((cid) => {
       const svg = document.querySelector(`#${cid} svg`);
       if (!svg) return 0;
