@@ -39,6 +39,9 @@ typedef struct crm_csv_options {
     int64_t max_field_bytes; /* a longer field is CRM_ELIMIT; default 1 MiB */
     int32_t max_cols;        /* more columns is CRM_ELIMIT; default 16384 */
     int32_t n_threads;       /* 0 = OpenMP default; never changes the result */
+    /* 1: ignore delimiter and take the one of , ; tab | that splits the header line (outside
+     * quotes) into the most fields; a comma when none of them occurs. */
+    int32_t sniff_delimiter;
 } crm_csv_options;
 
 CRM_API crm_csv_options crm_csv_options_default(void);

@@ -749,6 +749,32 @@ static void reset_body(read_state *st)
     ps->row_line = NULL;
 }
 
+/* The delimiter of the header line of data[0..len): the one of , ; tab | that occurs most
+ * often outside quotes (the first of them on a tie); a comma when none does. */
+static char sniff_delimiter(const char *data, size_t len, char quote)
+{
+    static const char cand[] = { ',', ';', '\t', '|' };
+    int64_t count[4] = { 0, 0, 0, 0 };
+    int quoted = 0;
+    char best = ',';
+    int64_t most = 0;
+    for (size_t i = 0; i < len && (quoted || (data[i] != '\n' && data[i] != '\r')); i++) {
+        if (data[i] == quote) {
+            quoted = !quoted;
+        }
+        for (int c = 0; c < 4 && !quoted; c++) {
+            count[c] += data[i] == cand[c];
+        }
+    }
+    for (int c = 0; c < 4; c++) {
+        if (count[c] > most) {
+            most = count[c];
+            best = cand[c];
+        }
+    }
+    return best;
+}
+
 static crm_status parse_text(const char *data,
                              size_t len,
                              const char *source,
@@ -768,8 +794,11 @@ static crm_status parse_text(const char *data,
     st.ps.base = data ? data : "";
     st.ps.len = data ? len : 0;
     st.ps.source = source;
-    st.ps.delim = opt->delimiter ? opt->delimiter : ',';
     st.ps.quote = opt->quote ? opt->quote : '"';
+    st.ps.delim = opt->delimiter ? opt->delimiter : ',';
+    if (opt->sniff_delimiter) {
+        st.ps.delim = sniff_delimiter(st.ps.base, st.ps.len, st.ps.quote);
+    }
     st.ps.max_rows = opt->max_rows > 0 ? opt->max_rows : 0;
     st.ps.max_field = opt->max_field_bytes > 0 ? opt->max_field_bytes : (1 << 20);
     st.chunk_bytes = chunk_bytes;

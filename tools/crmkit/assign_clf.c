@@ -125,8 +125,8 @@ int assign_with_classifier(const char *model,
                secs, out);
     }
     if (info.n_unseen > 0) {
-        fprintf(stderr,
-                "crmkit: warning: %lld category values of %s were not seen when the "
+        cli_errorf(
+                "warning: %lld category values of %s were not seen when the "
                 "model was fitted (treated as missing)\n",
                 (long long)info.n_unseen, data);
     }

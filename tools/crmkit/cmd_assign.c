@@ -140,8 +140,8 @@ static int run(const char *model, const char *data, const char *out, bool json, 
             if (code == CLI_EX_OK && unseen > 0) {
                 int ordinal =
                     crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
-                fprintf(stderr,
-                        "crmkit: warning: %lld category values of %s were not seen when the "
+                cli_errorf(
+                        "warning: %lld category values of %s were not seen when the "
                         "model was fitted (%s)\n",
                         (long long)unseen, data,
                         ordinal ? "imputed as missing values" : "encoded as no level");

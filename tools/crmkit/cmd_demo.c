@@ -52,7 +52,7 @@ static int make_dir(const char *dir)
     if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
         return CLI_EX_OK;
     }
-    fprintf(stderr, "crmkit: %s: cannot create the demo folder: %s\n", dir, strerror(errno));
+    cli_errorf("%s: cannot create the demo folder: %s\n", dir, strerror(errno));
     return CLI_EX_CANTCREAT;
 }
 
@@ -122,7 +122,7 @@ static int write_spec(const char *path)
 {
     FILE *fp = fopen(path, "w");
     if (fp == NULL || fputs(DEMO_SPEC, fp) < 0 || fclose(fp) != 0) {
-        fprintf(stderr, "crmkit: %s: cannot write the demo spec: %s\n", path, strerror(errno));
+        cli_errorf("%s: cannot write the demo spec: %s\n", path, strerror(errno));
         return CLI_EX_CANTCREAT;
     }
     return CLI_EX_OK;

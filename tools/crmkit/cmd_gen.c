@@ -228,6 +228,9 @@ int cmd_gen(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(argv[1], kinds[i].name) == 0) {
+            static char name[32];
+            snprintf(name, sizeof name, "gen %s", kinds[i].name);
+            cli_command = name;
             return kinds[i].fn(argc - 1, argv + 1);
         }
     }

@@ -125,6 +125,7 @@ static int run(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
+            cli_command = commands[i].name;
             return finish_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
         }
     }

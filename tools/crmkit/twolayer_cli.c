@@ -444,7 +444,7 @@ int tl_assign(const char *model, const char *data, const char *out, bool json, b
     l2 = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *l2);
     t0 = now();
     if (l1 == NULL || l2 == NULL) {
-        fprintf(stderr, "crmkit: out of memory\n");
+        cli_errorf("out of memory\n");
         code = CLI_EX_OSERR;
     } else if (crm_twolayer_assign(tl, t, l1, l2, &err) != CRM_OK) {
         code = cli_fail(&err);
