@@ -75,6 +75,12 @@ CRM_API const char *crm_table_col_name(const crm_table *t, int32_t j);
 CRM_API crm_col_type crm_table_col_type(const crm_table *t, int32_t j);
 /** Index of the column called name, or -1. */
 CRM_API int32_t crm_table_find_col(const crm_table *t, const char *name);
+/** For messages about a column name that t lacks: " (did you mean \"Churn\"?)" naming the
+ *  column nearest to name (a case-insensitive match first, else the least edit distance, at
+ *  most a third of the name's length plus one), or "" when none is near. Written into
+ *  buf[size]; returns buf. */
+CRM_API const char *
+crm_table_did_you_mean(const crm_table *t, const char *name, char *buf, int32_t size);
 /** Values of numeric column j (n_rows, NaN = missing); NULL if j is not numeric. Borrowed. */
 CRM_API const double *crm_table_numeric(const crm_table *t, int32_t j);
 /** Codes of categorical/id column j (n_rows, -1 = missing); NULL if j is numeric. Borrowed. */

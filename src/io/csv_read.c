@@ -287,8 +287,11 @@ static crm_status apply_types(read_state *st, const crm_csv_options *opt, crm_er
             }
         }
         if (j < 0) {
+            char near[160];
             rc = crm__error_at(err, CRM_ENOTFOUND, ps->source, 0, 0,
-                               "type override names a column the file does not have");
+                               "type override names a column the file does not have%s",
+                               crm__did_you_mean(items[i], (const char *const *)ps->names,
+                                                 ps->n_cols, near, (int32_t)sizeof near));
             crm__error_field(err, items[i]);
         } else if (strcmp(ty, "num") == 0 || strcmp(ty, "numeric") == 0) {
             ps->ov[j] = CRM_COL_NUMERIC;
