@@ -105,7 +105,8 @@ int cli_format_double(char *buf, size_t size, double v);
 bool cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_parse_double(const char *s, double *out);
 
-/* A minimal streaming JSON writer to a FILE (one object per --json summary). */
+/* A streaming JSON writer to a FILE (one object per --json summary); strings and numbers
+ * are written by Jansson, always valid UTF-8 (a byte that is not UTF-8 is read as Latin-1). */
 typedef struct cli_json {
     FILE *fp;
     int depth;
@@ -116,7 +117,7 @@ void cli_json_begin(cli_json *j, FILE *fp);      /* writes "{" */
 void cli_json_end(cli_json *j);                  /* closes everything, writes "}\n" */
 void cli_json_key(cli_json *j, const char *key); /* inside an object */
 void cli_json_str(cli_json *j, const char *v);
-void cli_json_num(cli_json *j, double v); /* %.17g, null for non-finite */
+void cli_json_num(cli_json *j, double v); /* shortest exact text, null for non-finite */
 void cli_json_int(cli_json *j, int64_t v);
 void cli_json_bool(cli_json *j, bool v);
 void cli_json_null(cli_json *j);

@@ -56,6 +56,24 @@ static int parse_format(rules_cli_input *in, const char *cmd, const char *v)
     return -1;
 }
 
+int rules_cli_format_opt(const char *v, void *ud)
+{
+    return parse_format(ud, cli_command, v) < 0 ? CLI_EX_USAGE : -1;
+}
+
+int rules_cli_sep_opt(const char *v, void *ud)
+{
+    rules_cli_input *in = ud;
+    if (strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0) {
+        v = "\t";
+    }
+    if (strlen(v) != 1) {
+        return cli_usage_error(cli_command, "--sep takes one character, got \"%s\"", v);
+    }
+    in->opt.sep = v[0];
+    return -1;
+}
+
 int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char **argv, int *i)
 {
     static const char *const names[] = { "--format",   "--sep",        "--customer-col",
