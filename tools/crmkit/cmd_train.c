@@ -46,6 +46,9 @@ static void usage(FILE *fp)
         "  --scale zscore|minmax|none       scaling for design-matrix algorithms\n"
         "  --threads N            threads (default: all; never changes the result)\n"
         "  -o FILE                save the model (kind \"classifier\")\n"
+        "  --sep S                separator: , ; tab | or auto (from the header line)\n"
+        "  --na LIST              extra missing-value markers, comma-separated\n"
+        "  --types LIST           column types, e.g. plan:cat,msisdn:id,score:num\n"
         "  --json                 metrics as one JSON object on stdout\n"
         "  --quiet                no progress bar\n\nalgorithm options:\n");
     for (size_t i = 0; i < sizeof algo_helps / sizeof algo_helps[0]; i++) {
@@ -175,13 +178,19 @@ static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifie
         p->n_threads = (int32_t)n;
     } else if (strcmp(name, "--impute") == 0 || strcmp(name, "--scale") == 0) {
         return set_prep(p, name + 2, value);
+    } else if (strcmp(name, "--sep") == 0) {
+        return cli_dialect_sep_check(value, &cli_input.sep) < 0 ? 0 : CLI_EX_USAGE;
+    } else if (strcmp(name, "--na") == 0) {
+        cli_input.na = value;
+    } else if (strcmp(name, "--types") == 0) {
+        cli_input.types = value;
     } else if (strncmp(name, "--", 2) == 0) {
         int r = algo_option(p, name + 2, value);
         if (r < 0) {
             return CLI_EX_USAGE;
         }
         if (r == 0) {
-            return cli_usage_error("train", "unknown option %s", name);
+            return cli_usage_error("train", "unknown option \"%s\"", name);
         }
     } else {
         return cli_usage_error("train", "unknown option %s", name);
@@ -313,6 +322,7 @@ static int run(const train_args *a, crm_classifier_params *p)
     int rc = 0;
     memset(&e, 0, sizeof e);
     opt.n_threads = p->n_threads;
+    cli_dialect_apply(&cli_input, &opt);
     cli_progress_init(&bar, a->quiet || a->json);
     st = crm_table_read_csv(a->data, &opt, cli_progress_cb(&bar), &t, &err);
     if (st == CRM_OK && a->labels != NULL) {
