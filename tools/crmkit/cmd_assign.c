@@ -24,7 +24,10 @@ static void usage(FILE *fp)
             "options:\n"
             "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (a two-layer\n"
             "                      model: id, l1, l2, segment) (required; \"-\" = standard output)\n"
-            "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
+"  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
+            "  --na LIST           extra missing-value markers, comma-separated\n"
+            "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
+                        "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
             "  --quiet             no progress bar\n"
             "  -h, --help          this text\n\n"
             "exit status: 0 ok, 64 bad option, 65 bad data or damaged model, 66 missing input,\n"
@@ -164,28 +167,17 @@ int cmd_assign(int argc, char **argv)
     bool json = false;
     bool quiet = false;
     int n_pos = 0;
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
-                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
-            out = v;
-        } else if (miss) {
-            return cli_usage_error("assign", "option %s needs a value", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error("assign", "unknown option \"%s\"", argv[i]);
-        } else if (n_pos < 2) {
-            pos[n_pos++] = argv[i];
-        } else {
-            return cli_usage_error("assign", "too many arguments (\"%s\")", argv[i]);
+    {
+        const cli_opt opts[] = {
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            CLI_DIALECT_OPTS(cli_input),
+            { 0 },
+        };
+        int code = cli_parse("assign", argc, argv, opts, pos, 2, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
     }
     if (n_pos < 2) {
