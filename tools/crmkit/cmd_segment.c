@@ -78,10 +78,10 @@ static void usage(FILE *fp)
         "                      column (default: revenue when there is such a column; none = off)\n"
         "  --labels FILE       also write the training labels (id, segment, segment_name,\n"
         "                      outlier) as CSV\n"
-"  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
+        "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
         "  --na LIST           extra missing-value markers, comma-separated\n"
         "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
-                "  --json              print one JSON summary on standard output\n"
+        "  --json              print one JSON summary on standard output\n"
         "  --quiet             no progress bar\n"
         "  -h, --help          this text\n\n"
         "exit status: 0 ok, 64 bad option, 65 bad data, 66 missing input, 73/74 cannot write.\n");
