@@ -32,6 +32,9 @@ static void usage(FILE *fp)
             "  --data FILE        customer table (CSV) for the charts that need data\n"
             "  --svg-dir DIR      also write every chart as DIR/<name>.svg (created if needed)\n"
             "  --title TEXT       page title (default \"crmkit report\")\n"
+            "  --sep S            separator of --data: , ; tab | or auto (from the header)\n"
+            "  --na LIST          extra missing-value markers, comma-separated\n"
+            "  --types LIST       column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --seed S           seed of the samples for the scatter and the indices (0)\n"
             "  --json             print a JSON summary on standard output\n"
             "  --quiet            no progress bar\n"
@@ -54,41 +57,23 @@ typedef struct rep_opts {
 
 static int parse(int argc, char **argv, rep_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        const char *a = argv[i];
-        if (seg_is_help(a)) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
-                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
-            o->output = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--data", &miss))) {
-            o->data = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--svg-dir", &miss))) {
-            o->svg_dir = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--title", &miss))) {
-            o->title = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
-            if (!cli_parse_int(v, 0, INT64_MAX, &o->seed)) {
-                return cli_usage_error("report", "--seed needs a whole number >= 0, got \"%s\"", v);
-            }
-        } else if (miss) {
-            return cli_usage_error("report", "%s needs a value", a);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("report", "unknown option \"%s\"", a);
-        } else if (o->n_models == MAX_MODELS) {
-            return cli_usage_error("report", "at most %d model files", MAX_MODELS);
-        } else {
-            o->models[o->n_models++] = a;
-        }
+    int n_pos = 0;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->output },
+        { .name = "--data", .kind = CLI_OPT_STR, .dest = &o->data },
+        { .name = "--svg-dir", .kind = CLI_OPT_STR, .dest = &o->svg_dir },
+        { .name = "--title", .kind = CLI_OPT_STR, .dest = &o->title },
+        { .name = "--seed", .kind = CLI_OPT_INT, .dest = &o->seed, .lo = 0, .hi = INT64_MAX },
+        CLI_DIALECT_OPTS(cli_input),
+        { 0 },
+    };
+    int code = cli_parse("report", argc, argv, opts, o->models, MAX_MODELS, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->n_models = n_pos;
     if (o->n_models == 0) {
         return cli_usage_error("report", "name at least one model file");
     }

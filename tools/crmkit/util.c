@@ -283,7 +283,10 @@ static int shortest_digits(double v)
 void cli_json_num(cli_json *j, double v)
 {
     sep(j);
-    if (isfinite(v)) {
+    if (isfinite(v) && v == trunc(v) && fabs(v) < 1e15) {
+        /* a whole number as one: "1", not "1.0" */
+        put_value(j->fp, json_integer((json_int_t)v), 0);
+    } else if (isfinite(v)) {
         /* Jansson writes each number with the fewest digits that read back to it */
         put_value(j->fp, json_real(v), JSON_REAL_PRECISION(shortest_digits(v)));
     } else {
