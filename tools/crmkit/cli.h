@@ -145,7 +145,8 @@ typedef enum cli_opt_kind {
     CLI_OPT_INT32,  /* int32_t *dest in [lo, hi] */
     CLI_OPT_DOUBLE, /* double *dest in [dlo, dhi] (ends excluded with excl_lo/excl_hi) */
     CLI_OPT_CHOICE, /* int *dest = index of the value in choices (NULL-terminated) */
-    CLI_OPT_FN      /* fn(value, ud): -1 when accepted, else an exit code (message printed) */
+    CLI_OPT_FN,     /* fn(value, ud): -1 when accepted, else an exit code (message printed) */
+    CLI_OPT_UNKNOWN /* (name ""): fn(option, ud) answers an unknown option instead */
 } cli_opt_kind;
 
 typedef struct cli_opt {

@@ -88,6 +88,11 @@ static int unknown(const char *cmd, const char *arg, const cli_opt *opts)
     const char *near;
     char word[128];
     size_t len = strcspn(arg, "=");
+    for (const cli_opt *o = opts; o->name != NULL; o++) {
+        if (o->kind == CLI_OPT_UNKNOWN) {
+            return o->fn(arg, o->ud);
+        }
+    }
     for (const cli_opt *o = opts; o->name != NULL && n < 256; o++) {
         names[n++] = o->name;
     }
@@ -143,6 +148,7 @@ static int set_value(const char *cmd, const cli_opt *o, const char *v)
         }
         return cli_usage_error(cmd, "%s is %s, got \"%s\"", o->name, o->need, v);
     case CLI_OPT_FN:
+    case CLI_OPT_UNKNOWN:
         return o->fn(v, o->ud);
     }
     return -1;
