@@ -146,6 +146,7 @@ typedef enum cli_opt_kind {
     CLI_OPT_DOUBLE, /* double *dest in [dlo, dhi] (ends excluded with excl_lo/excl_hi) */
     CLI_OPT_CHOICE, /* int *dest = index of the value in choices (NULL-terminated) */
     CLI_OPT_FN,     /* fn(value, ud): -1 when accepted, else an exit code (message printed) */
+    CLI_OPT_NAMED,  /* named(name, value, ud): as CLI_OPT_FN, told which option it is */
     CLI_OPT_UNKNOWN /* (name ""): fn(option, ud) answers an unknown option instead */
 } cli_opt_kind;
 
@@ -160,6 +161,7 @@ typedef struct cli_opt {
     const char *const *choices;
     const char *need; /* for CLI_OPT_DOUBLE and CLI_OPT_CHOICE: words of the message */
     int (*fn)(const char *value, void *ud);
+    int (*named)(const char *name, const char *value, void *ud);
     void *ud;
     bool *seen; /* set to true when the option is given; may be NULL */
 } cli_opt;

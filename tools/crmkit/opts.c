@@ -150,6 +150,8 @@ static int set_value(const char *cmd, const cli_opt *o, const char *v)
     case CLI_OPT_FN:
     case CLI_OPT_UNKNOWN:
         return o->fn(v, o->ud);
+    case CLI_OPT_NAMED:
+        return o->named(o->name, v, o->ud);
     }
     return -1;
 }
