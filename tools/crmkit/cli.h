@@ -147,7 +147,8 @@ typedef enum cli_opt_kind {
     CLI_OPT_CHOICE, /* int *dest = index of the value in choices (NULL-terminated) */
     CLI_OPT_FN,     /* fn(value, ud): -1 when accepted, else an exit code (message printed) */
     CLI_OPT_NAMED,  /* named(name, value, ud): as CLI_OPT_FN, told which option it is */
-    CLI_OPT_UNKNOWN /* (name ""): fn(option, ud) answers an unknown option instead */
+    CLI_OPT_UNKNOWN /* (name ""): fn(option, ud) answers an unknown option instead; or, with
+                     * named set, any other "--x VALUE" goes to named(x, value, ud) */
 } cli_opt_kind;
 
 typedef struct cli_opt {

@@ -269,30 +269,19 @@ int cmd_demo(int argc, char **argv)
     int64_t rows = 50000;
     int64_t seed = 42;
     bool quiet = false;
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "--dir", &miss))) {
-            dir = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--rows", &miss))) {
-            if (!cli_parse_int(v, 100, 100000000, &rows)) {
-                return cli_usage_error(
-                    "demo", "--rows needs a whole number in [100, 100000000], got \"%s\"", v);
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
-            if (!cli_parse_int(v, 0, INT64_MAX, &seed)) {
-                return cli_usage_error("demo", "--seed needs a whole number >= 0, got \"%s\"", v);
-            }
-        } else if (miss) {
-            return cli_usage_error("demo", "option %s needs a value", argv[i]);
-        } else {
-            return cli_usage_error("demo", "unknown argument \"%s\"", argv[i]);
+    {
+        const char *pos[1];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            { .name = "--dir", .kind = CLI_OPT_STR, .dest = &dir },
+            { .name = "--rows", .kind = CLI_OPT_INT, .dest = &rows, .lo = 100, .hi = 100000000 },
+            { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+            { 0 },
+        };
+        int code = cli_parse("demo", argc, argv, opts, pos, 0, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
     }
     return run(dir, rows, (uint64_t)seed, quiet);

@@ -193,6 +193,28 @@ int cli_parse(const char *cmd,
         }
         o = find(opts, a, &v);
         if (o == NULL) {
+            const cli_opt *any = opts;
+            while (any->name != NULL && !(any->kind == CLI_OPT_UNKNOWN && any->named != NULL)) {
+                any++;
+            }
+            if (any->name != NULL && strncmp(a, "--", 2) == 0) {
+                /* options of a plug-in parser: "--name VALUE" or "--name=VALUE" */
+                char name[128];
+                const char *eq = strchr(a, '=');
+                snprintf(name, sizeof name, "%.*s", (int)(eq != NULL ? eq - a : 127), a);
+                if (eq != NULL) {
+                    v = eq + 1;
+                } else if (i + 1 < argc) {
+                    v = argv[++i];
+                } else {
+                    return cli_usage_error(cmd, "option %s needs a value", name);
+                }
+                rc = any->named(name, v, any->ud);
+                if (rc >= 0) {
+                    return rc;
+                }
+                continue;
+            }
             return unknown(cmd, a, opts);
         }
         if (o->kind != CLI_OPT_FLAG && v == NULL) {
