@@ -30,17 +30,9 @@ int rules_cli_sep_opt(const char *v, void *ud);
     { .name = "--status-ok", .kind = CLI_OPT_STR, .dest = &(in).opt.status_ok,                 \
       .seen = &(in).status_given },                                                            \
     { .name = "--skip-empty", .kind = CLI_OPT_FLAG, .dest = &(in).opt.skip_empty }
-/* If argv[*i] is an input option (--format, --sep, --customer-col, --item-col, --status-col,
- * --status-ok, --skip-empty), consume it (and its value) and return 1; 0 when it is not one;
- * -1 after printing a usage error. */
-int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char **argv, int *i);
 /* Fill defaults that depend on the format (VAS keeps status SUCCESS rows by default). */
 void rules_cli_input_finish(rules_cli_input *in);
 const char *rules_cli_input_help(void);
-
-/* Value of option argv[*i] ("--x v" or "--x=v"), advancing *i; NULL when name does not match.
- * *missing is set when the option matched but has no value. */
-const char *rules_cli_value(const char *name, int argc, char **argv, int *i, bool *missing);
 
 /* Segments of db's transactions from a labels CSV (first column: customer id; a column
  * "segment"). Customers are matched by key when db has keys, else by row order. Names are
