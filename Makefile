@@ -60,7 +60,7 @@ build-fuzz: deps
 	@cmake --build build-fuzz -j$(JOBS)
 
 test-fuzz: build-fuzz
-	cd build-fuzz && ctest --output-on-failure -j$(JOBS) -L fuzz
+	cd build-fuzz && ctest --output-on-failure -j$(JOBS) -L 'fuzz|core'
 
 install: build
 	cmake --install $(BUILD)

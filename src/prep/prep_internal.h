@@ -4,6 +4,7 @@
 #define CRM_PREP_INTERNAL_H
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <crmkit/io.h>
 #include <crmkit/prep.h>
@@ -59,13 +60,49 @@ static inline double crm__prep_clean(const prep_feature *pf, double v, double *f
     return v;
 }
 
+/* sign(v) ln(1 + |v|), branch-free so that loops over columns vectorise (the C library's
+ * log1p is a call of 30-60 ns, a third of a server's batch scoring). Within 1 ulp of log1p
+ * (checked against it in test_prep); every path (fit, transform, assign, serve) uses this
+ * one, so the same row always gives the same bits. NaN gives NaN; so does an infinite v
+ * (values beyond +-CRM__PREP_MAX_ABS are refused before this). 1 + |v| = 2^e m rounded,
+ * m in [sqrt(2)/2, sqrt(2)), found with integer operations on the bits; c is the part of |v|
+ * that rounding 1 + |v| lost; ln(m) = 2 atanh(s), s = (m-1)/(m+1), by its Taylor series to
+ * s^25 (|s| < 0.172, so the next term is below 1e-20). */
+static inline double crm__log1p_sym(double v)
+{
+    const double ln2_hi = 0x1.62e42fef00000p-1; /* 32 bits: e * ln2_hi is exact */
+    const double ln2_lo = 0x1.473de6af278edp-34;
+    double x = fabs(v);
+    double u = 1.0 + x;
+    double c = (x - (u - 1.0)) / u;
+    uint64_t bits;
+    memcpy(&bits, &u, sizeof bits);
+    uint64_t mant = bits & 0x000fffffffffffffULL;
+    uint64_t big = mant > 0x6a09e667f3bcdULL; /* m above sqrt(2): halve it */
+    /* the exponent as a double without an integer conversion (none vectorises on plain
+     * x86-64): the bits of 2^52 + field, minus 2^52 */
+    uint64_t ebits = ((bits >> 52) + big) | 0x4330000000000000ULL;
+    double e;
+    memcpy(&e, &ebits, sizeof e);
+    e = e - 0x1p52 - 1023.0;
+    bits = mant | ((0x3ffULL - big) << 52);
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    double f = m - 1.0;
+    double s = f / (2.0 + f);
+    double z = s * s;
+    double hfsq = 0.5 * f * f;
+    double r = z * (2.0 / 3 + z * (2.0 / 5 + z * (2.0 / 7 + z * (2.0 / 9 + z * (2.0 / 11 + z *
+               (2.0 / 13 + z * (2.0 / 15 + z * (2.0 / 17 + z * (2.0 / 19 + z * (2.0 / 21 + z *
+               (2.0 / 23 + z * (2.0 / 25))))))))))));
+    double y = e * ln2_hi + (f - (hfsq - (s * (hfsq + r) + (e * ln2_lo + c))));
+    return copysign(y, v);
+}
+
 /* The log transform of a capped value, when the feature has it. */
 static inline double crm__prep_log(const prep_feature *pf, double v)
 {
-    if (!pf->logged) {
-        return v;
-    }
-    return v < 0.0 ? -log1p(-v) : log1p(v);
+    return pf->logged ? crm__log1p_sym(v) : v;
 }
 
 /* Neighbours imputation of v[n] into out[n] (fallback at the ends). */

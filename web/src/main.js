@@ -24,7 +24,9 @@ const pct = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDi
 function status(text) { $('status').textContent = text || ''; }
 
 async function api(path) {
-  const res = await fetch(path, { headers: { Accept: 'application/json' } });
+  const early = window.crmkitEarly && window.crmkitEarly[path];
+  if (early) delete window.crmkitEarly[path]; // a request started by index.html, used once
+  const res = await (early || fetch(path, { headers: { Accept: 'application/json' } }));
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error || `${path}: HTTP ${res.status}`);
   return body;
