@@ -134,6 +134,7 @@ int cmd_report(int argc, char **argv)
     if (code >= 0) {
         return code;
     }
+    code = CLI_EX_OK;
     p.title = o.title;
     p.seed = (uint64_t)o.seed;
     if (o.data != NULL) {
@@ -162,9 +163,7 @@ int cmd_report(int argc, char **argv)
         rc = crm_report_write_html(r, o.output, &err);
     }
     if (rc != CRM_OK) {
-        char line[1024];
-        fprintf(stderr, "crmkit report: %s\n", crm_error_format(&err, line, (int32_t)sizeof line));
-        code = cli_exit_code(err.code);
+        code = cli_fail(&err);
     } else if (o.json) {
         print_json(&o, r);
     } else if (strcmp(o.output, "-") != 0) {
