@@ -868,14 +868,14 @@ crm_status crm__csv_read_mem_chunked(const char *data,
         if (rc != CRM_OK) {
             return rc;
         }
-        rc = crm__csv_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', err);
+        rc = crm__reader_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
         if (rc == CRM_OK) {
             rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
         }
         crm_free(plain);
         return rc;
     }
-    rc = crm__csv_sniff(data, len, source, opt ? opt->delimiter : ',', err);
+    rc = crm__reader_sniff(data, len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
     return rc != CRM_OK ? rc : parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
 }
 
@@ -914,10 +914,11 @@ crm_status crm_table_read_csv(const char *path,
         rc = parse_text(data, len, crm__reader_source(r), opt, progress, 0, out, err);
         if (rc != CRM_OK && rc != CRM_ENOMEM && rc != CRM_ECANCELLED &&
             crm__reader_intact(r, NULL) == CRM_OK) {
-            /* text the parser misread (UTF-16, CR-only lines, a NUL byte): say what it is */
+            /* the reader looked at the first 64 KiB when it opened the file; a NUL byte
+             * further on that the parser stopped at is named here */
             crm_error why;
-            if (crm__csv_sniff(data, len, crm__reader_source(r), opt ? opt->delimiter : ',',
-                               &why) != CRM_OK) {
+            if (crm__reader_sniff(data, len, crm__reader_source(r), opt ? opt->delimiter : ',',
+                                  SIZE_MAX, &why) != CRM_OK) {
                 *err = why;
                 rc = why.code;
             }
@@ -931,53 +932,4 @@ crm_status crm_table_read_csv(const char *path,
     }
     crm__reader_free(r);
     return rc;
-}
-
-crm_status
-crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err)
-{
-    const unsigned char *u = (const unsigned char *)data;
-    size_t head = len < 65536 ? len : 65536;
-    const char *nul;
-    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "UTF-%s text (byte-order mark %02X %02X); crmkit reads UTF-8: "
-                             "convert it first, e.g. iconv -f UTF-16 -t UTF-8",
-                             len >= 4 && u[2] == 0 && u[3] == 0 ? "32" : "16", u[0], u[1]);
-    }
-    if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "UTF-32 text (byte-order mark 00 00 FE FF); crmkit reads UTF-8: "
-                             "convert it first, e.g. iconv -f UTF-32 -t UTF-8");
-    }
-    if (len >= 4 && ((u[0] != 0 && u[1] == 0 && u[2] != 0 && u[3] == 0) ||
-                     (u[0] == 0 && u[1] != 0 && u[2] == 0 && u[3] != 0))) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "UTF-16 text without a byte-order mark (every other byte is NUL); "
-                             "crmkit reads UTF-8: convert it first, e.g. iconv -f UTF-16LE -t "
-                             "UTF-8");
-    }
-    if (head > 0 && memchr(data, '\n', head) == NULL && memchr(data, '\r', head) != NULL) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "lines end in CR alone (classic Mac OS line endings); crmkit "
-                             "reads LF or CRLF: convert it first, e.g. tr '\\r' '\\n'");
-    }
-    nul = len > 0 ? memchr(data, '\0', len) : NULL;
-    if (nul != NULL) {
-        int64_t line = 1;
-        int64_t field = 1;
-        for (const char *p = data; p < nul; p++) {
-            if (*p == '\n') {
-                line++;
-                field = 1;
-            } else if (*p == delim) {
-                field++;
-            }
-        }
-        return crm__error_at(err, CRM_EFORMAT, source, line, field,
-                             "a NUL byte inside a value (byte %lld of the file): not a text "
-                             "file, or a damaged one",
-                             (long long)(nul - data) + 1);
-    }
-    return CRM_OK;
 }
