@@ -1,27 +1,28 @@
-/* web_assets.c: web/dist embedded with the assembler's .incbin (no generated C arrays: the
- * bundle is 600 kB and an array initialiser of that size slows every build). CRM_WEB_DIST is
- * the absolute path of web/dist, set by CMakeLists.txt, which also makes this file depend on
- * the three files so a rebuilt bundle is picked up. */
+/* web_assets.c: the dashboard embedded with the assembler's .incbin (no generated C arrays:
+ * the bundle is 600 kB and an array initialiser of that size slows every build): the built
+ * script from web/dist, the page and its style sheet straight from web/src. CRM_WEB_DIST and
+ * CRM_WEB_SRC are the absolute paths of those folders, set by CMakeLists.txt, which also makes
+ * this file depend on the three files so a rebuilt bundle is picked up. */
 #include "serve/web_assets.h"
 
 #include <string.h>
 
-#if defined(CRM_WEB_DIST) && defined(__ELF__)
-#define CRM_INCBIN(sym, file)                                                                  \
+#if defined(CRM_WEB_DIST) && defined(CRM_WEB_SRC) && defined(__ELF__)
+#define CRM_INCBIN(sym, dir, file)                                                                  \
     __asm__(".pushsection .rodata\n"                                                           \
             ".balign 16\n"                                                                     \
             ".globl " #sym "_start\n"                                                          \
             ".hidden " #sym "_start\n" #sym "_start:\n"                                        \
-            ".incbin \"" CRM_WEB_DIST "/" file "\"\n"                                          \
+            ".incbin \"" dir "/" file "\"\n"                                                  \
             ".globl " #sym "_end\n"                                                            \
             ".hidden " #sym "_end\n" #sym "_end:\n"                                            \
             ".byte 0\n"                                                                        \
             ".popsection\n");                                                                  \
     extern const unsigned char sym##_start[], sym##_end[]
 
-CRM_INCBIN(crm__web_index, "index.html");
-CRM_INCBIN(crm__web_app, "app.js");
-CRM_INCBIN(crm__web_style, "style.css");
+CRM_INCBIN(crm__web_index, CRM_WEB_SRC, "index.html");
+CRM_INCBIN(crm__web_app, CRM_WEB_DIST, "app.js");
+CRM_INCBIN(crm__web_style, CRM_WEB_SRC, "style.css");
 
 int crm__web_asset_find(const char *path, crm__web_asset *out)
 {
