@@ -265,7 +265,7 @@ void cli_json_str(cli_json *j, const char *v)
 /* The least number of significant digits (1..17) whose %g text reads back to v. */
 static int shortest_digits(double v)
 {
-    char buf[40];
+    char buf[320]; /* %.17g of any double fits; the compiler cannot tell */
     int lo = 1;
     int hi = 17;
     while (lo < hi) {
