@@ -9,7 +9,7 @@ CORE_ONLY = -DCRM_WITH_SVM=OFF -DCRM_WITH_SERVER=OFF -DCRM_WITH_SQLITE=OFF -DCRM
             -DCRM_WITH_MPI=OFF
 
 .PHONY: all run test deps web build build-asan build-fuzz test-release test-asan test-fuzz \
-        install bench check clean
+        build-core-mpi install bench check clean
 
 all: build
 
@@ -28,11 +28,10 @@ build: deps web
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# The demo's last lines say how to serve its models and customer store and where the
+# dashboard is (tests/server/test_demo_serve.sh runs that command as printed).
 run: build
 	./$(BUILD)/crmkit demo
-	@echo "Open crmkit-demo/report.html in a browser to see the charts (e.g. xdg-open crmkit-demo/report.html)."
-	@echo "start the server on these models: ./$(BUILD)/crmkit serve --model crmkit-demo/segments.crmk --model churn=crmkit-demo/churn.crmc --rules crmkit-demo/rules.crmr"
-	@echo "the dashboard (http://127.0.0.1:3330/) also needs a customer store: crmkit load CUSTOMERS.csv --labels LABELS.csv -o store.db, then serve with --store store.db (README: The dashboard)"
 
 # Every test: the release build, the same unit and CLI tests under ASan+UBSan, then each
 # parser fuzzed with libFuzzer for FUZZ_SECONDS.
@@ -62,6 +61,17 @@ build-fuzz: deps
 test-fuzz: build-fuzz
 	cd build-fuzz && ctest --output-on-failure -j$(JOBS) -L 'fuzz|core'
 
+# The core + OpenMPI build of a bare machine (compiler, OpenBLAS, zlib, libdeflate, OpenMPI):
+# every other optional part off, Jansson and protobuf-c included.
+build-core-mpi:
+	@cmake -S . -B build-core-mpi -DCMAKE_BUILD_TYPE=Release -DCRM_BUILD_TESTS=OFF \
+	    -DCRM_BUILD_BENCH=OFF $(CORE_ONLY) -DCRM_WITH_MPI=ON -DCRM_WITH_JANSSON=OFF \
+	    -DCRM_WITH_PROTOBUFC=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-core-mpi -j$(JOBS) --target crmkit
+	@grep -q "define CRM_HAVE_JANSSON 0" build-core-mpi/include/crmkit/config.h
+	@grep -q "define CRM_HAVE_MPI 1" build-core-mpi/include/crmkit/config.h
+	@echo "build-core-mpi: the core + MPI build is fine"
+
 install: build
 	cmake --install $(BUILD)
 
@@ -73,4 +83,4 @@ check:
 	@bash scripts/check.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-core-mpi

@@ -13,6 +13,7 @@ run "$PY" bench/kmeans_vs_sklearn.py --iters 20 --repeats 2
 run "$PY" bench/cluster2_bench.py
 run bash bench/cdr_vs_pandas.sh build
 run "$PY" bench/gmm_vs_sklearn.py --repeats 2
+run "$PY" bench/density_vs_sklearn.py
 if [ -d ../shared/data/fimi ]; then
     run build/bench/bench_gzip 20
     if [ -n "${CRM_OLD_CRMKIT:-}" ]; then # a build of an earlier commit: whole itemsets, both

@@ -167,8 +167,11 @@ typedef enum crm_clf_importance {
     CRM_CLF_IMPORTANCE_ERRORS = 1, /* C4.5: training weight of the errors removed by the
                                       splits on the feature (node errors minus its children's) */
     CRM_CLF_IMPORTANCE_SPLITS = 2, /* boosted trees: number of splits on the feature */
-    CRM_CLF_IMPORTANCE_COEF = 3    /* logistic regression (two classes): coefficient of the
+    CRM_CLF_IMPORTANCE_COEF = 3,   /* logistic regression (two classes): coefficient of the
                                       class-1 log-odds on each scaled design column */
+    CRM_CLF_IMPORTANCE_GAIN = 4    /* boosted trees: total training-loss reduction of the
+                                      splits on the feature (crm_gbt_feature_gain); SPLITS
+                                      only for a file written before gains were kept */
 } crm_clf_importance;
 
 /** Importance of each input of the fitted model. Tree kinds are over the raw features,

@@ -7,7 +7,12 @@
  * and compare like with like. Algorithms by name: "kmeans" (k given), "xmeans" (k chosen by
  * BIC splitting in [kmin, kmax]), "elbow" (k at the knee of the inertia curve), "em" and
  * "em-diag" (Gaussian mixtures by EM, crmkit/gmm.h, full or diagonal covariances, k given;
- * each row labelled by its most probable component). A new
+ * each row labelled by its most probable component), "birch" (crmkit/birch.h, k given),
+ * "hier" (Ward, crmkit/hclust.h, k given) and "dbscan" (crmkit/dbscan.h), "optigrid"
+ * (crmkit/optigrid.h) and "denclue" (crmkit/denclue.h): each finds its own k, the k of its row;
+ * their noise rows are one more group for the indices. Their own parameters
+ * (BIRCH threshold and branching, DBSCAN eps and min_samples, EM settings) come from
+ * segment. A new
  * clustering algorithm joins the comparison through one entry in the table of src/compare.
  *
  * Thread safety: reentrant; results do not depend on the thread count. */

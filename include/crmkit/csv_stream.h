@@ -35,6 +35,17 @@ CRM_API crm_status crm_csv_stream_open(const char *path,
                                        const crm_csv_options *opt,
                                        crm_csv_stream **out,
                                        crm_error *err);
+/** The same for the records in bytes [begin, end) of a plain file (end < 0: to its end), begin
+ *  a line start after the header (or 0), that line being line first_line of the file: the
+ *  header is read from the start, then reading jumps to begin and stops at end. For a file
+ *  split across processes. CRM_EUNSUPPORTED for gzip input. */
+CRM_API crm_status crm_csv_stream_open_range(const char *path,
+                                             const crm_csv_options *opt,
+                                             int64_t begin,
+                                             int64_t end,
+                                             int64_t first_line,
+                                             crm_csv_stream **out,
+                                             crm_error *err);
 CRM_API void crm_csv_stream_free(crm_csv_stream *s); /* NULL is a no-op */
 
 CRM_API int32_t crm_csv_stream_n_cols(const crm_csv_stream *s);

@@ -254,6 +254,8 @@ CRM_API crm_itemset_sink crm_itemset_writer_sink(crm_itemset_writer *w);
 /** Write what is buffered and close the document (JSON's "]"). Errors: CRM_EIO. */
 CRM_API crm_status crm_itemset_writer_finish(crm_itemset_writer *w, crm_error *err);
 CRM_API void crm_itemset_writer_free(crm_itemset_writer *w); /* NULL is a no-op */
+/** The transactions relative supports are taken over (default: the db's). */
+CRM_API void crm_itemset_writer_set_transactions(crm_itemset_writer *w, int64_t n);
 
 /* ---- in-memory collection (sink) ---------------------------------------------------------- */
 
@@ -287,5 +289,104 @@ CRM_API int32_t crm_itemsets_get(const crm_itemsets *c,
 CRM_API int64_t crm_itemsets_support(const crm_itemsets *c, const int32_t *items, int32_t n_items);
 /** Sort into canonical order: by length, then lexicographically by items. */
 CRM_API crm_status crm_itemsets_sort(crm_itemsets *c, crm_error *err);
+
+/* ---- partitioned counting: files larger than memory, and distributed runs ------------------ */
+
+/* Savasere, Omiecinski and Navathe (1995): pass 1 reads the input in chunks that fit in memory
+ * and mines each at the minimum support scaled to its share of the transactions (an itemset
+ * frequent in the whole is frequent in at least one chunk at its share); the union of those
+ * candidates is then counted over every chunk in pass 2, which gives exact supports. The
+ * result is the same set of itemsets with the same supports as crm_fim_mine, in canonical
+ * order (by length, then by items in dictionary order). FIMI and basket formats (a line is a
+ * transaction); LONG and VAS input is refused (a customer's rows may lie anywhere).
+ *
+ * The steps are separate so that a distributed run can give each process a byte range of the
+ * file (aligned to line starts, line_base lines before it) and exchange candidates and counts:
+ * every process imports every process's export in the same order, so that candidate i is the
+ * same everywhere and the counts add up position by position. */
+typedef struct crm_fim_part crm_fim_part; /* opaque */
+
+/** A new state. chunk_bytes: the most text one chunk holds (> 0). opt and p are copied.
+ *  Errors: CRM_EINVAL (LONG/VAS format, bad params), CRM_ENOMEM. */
+CRM_API crm_status crm_fim_part_new(const crm_fim_read_options *opt,
+                                    const crm_fim_params *p,
+                                    int64_t chunk_bytes,
+                                    crm_fim_part **out,
+                                    crm_error *err);
+CRM_API void crm_fim_part_free(crm_fim_part *pt); /* NULL is a no-op */
+/** Resolve format AUTO from the first transaction line of the file (as the whole-file reader
+ *  does), so that every range is read in one format. */
+CRM_API crm_status crm_fim_part_detect(crm_fim_part *pt, const char *path, crm_error *err);
+/** Transactions in bytes [begin, end) of path (end < 0: to the end of the file). A range other
+ *  than the whole file needs a file that is held in memory (not a pipe or a large gzip). */
+CRM_API crm_status crm_fim_part_count(crm_fim_part *pt,
+                                      const char *path,
+                                      int64_t begin,
+                                      int64_t end,
+                                      int64_t line_base,
+                                      int64_t *n_trans,
+                                      crm_error *err);
+/** Pass 1 over a range: mine each chunk for candidates. n_total: the transactions of the whole
+ *  input (needed when p gives a count, from crm_fim_part_count; else ignored). */
+CRM_API crm_status crm_fim_part_pass1(crm_fim_part *pt,
+                                      const char *path,
+                                      int64_t begin,
+                                      int64_t end,
+                                      int64_t line_base,
+                                      int64_t n_total,
+                                      const crm_progress *progress,
+                                      crm_error *err);
+/** The candidates as bytes (item keys, not ids), for another process: *buf (crm_free it). */
+CRM_API crm_status
+crm_fim_part_export(const crm_fim_part *pt, char **buf, size_t *len, crm_error *err);
+/** Forget the candidates (before importing everyone's, own included). */
+CRM_API void crm_fim_part_clear(crm_fim_part *pt);
+/** Add the candidates of an export not yet held, in its order. CRM_EPARSE when damaged. */
+CRM_API crm_status
+crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, crm_error *err);
+/** Pass 2 over a range: count every candidate (adds to the counts). */
+CRM_API crm_status crm_fim_part_pass2(crm_fim_part *pt,
+                                      const char *path,
+                                      int64_t begin,
+                                      int64_t end,
+                                      int64_t line_base,
+                                      const crm_progress *progress,
+                                      crm_error *err);
+/** The counts (candidate supports, then the transactions counted, crm_fim_part_n_counts in
+ *  all): a process may replace them by their sum over every process. */
+CRM_API int64_t crm_fim_part_n_counts(const crm_fim_part *pt);
+CRM_API int64_t *crm_fim_part_counts(crm_fim_part *pt);
+/** The frequent itemsets from the counts: *dict a finished database that holds the frequent
+ *  items (names and dictionary order as the whole file gives them; give its n_transactions
+ *  to a writer with crm_itemset_writer_set_transactions), *sets every frequent itemset (up to
+ *  max_len) in dict's ids, sorted. stats (may be NULL): minsup_count, n_frequent_items,
+ *  n_transactions, peak_memory_bytes. CRM_EDATA when no transactions were counted. */
+CRM_API crm_status crm_fim_part_result(crm_fim_part *pt,
+                                       crm_fim_db **dict,
+                                       crm_itemsets **sets,
+                                       crm_fim_stats *stats,
+                                       crm_error *err);
+/** Distinct items seen by pass 1 (and imports). */
+CRM_API int64_t crm_fim_part_n_items(const crm_fim_part *pt);
+
+/** All of it on one machine: detect, count (when p gives a count), pass 1, pass 2, result. */
+CRM_API crm_status crm_fim_mine_partitioned(const char *path,
+                                            const crm_fim_read_options *opt,
+                                            const crm_fim_params *p,
+                                            int64_t chunk_bytes,
+                                            const crm_progress *progress,
+                                            crm_fim_db **dict,
+                                            crm_itemsets **sets,
+                                            crm_fim_stats *stats,
+                                            crm_error *err);
+
+/** Pass a sorted collection of every frequent itemset (crm_fim_part_result, or
+ *  crm_fim_mine_collect in CRM_FIM_ALL mode with min_len 1) to sink through p's min_len and
+ *  mode (closed, maximal), in its order. stats (may be NULL): n_itemsets and max_len. */
+CRM_API crm_status crm_itemsets_emit(const crm_itemsets *c,
+                                     const crm_fim_params *p,
+                                     const crm_itemset_sink *sink,
+                                     crm_fim_stats *stats,
+                                     crm_error *err);
 
 #endif

@@ -96,13 +96,19 @@ CRM_API int32_t crm_gbt_tree_n_leaves(const crm_gbt *g, int32_t t);
 /** Number of splits on each feature over all trees (out[n_features], caller-owned): the
  *  "split count" importance of boosted trees. */
 CRM_API void crm_gbt_feature_splits(const crm_gbt *g, double *out);
+/** Importance by gain: for each feature, the total loss reduction of the splits on it over
+ *  all trees, into out[n_features] (caller-owned; NULL = only ask). A split's loss reduction
+ *  is the second-order estimate (G_L^2/(H_L+l2) + G_R^2/(H_R+l2) - G^2/(H+l2)) / 2 of the
+ *  decrease of the summed (weighted) training loss, G and H the sums of the gradients and
+ *  Hessians in the node (XGBoost's "total_gain"). Kept in the model file; returns 0 (out
+ *  untouched) for a model read from a file written before the gains were kept. */
+CRM_API int crm_gbt_feature_gain(const crm_gbt *g, double *out);
 /** Mean (weighted) training loss before the first iteration and after each one:
  *  borrowed, n_iter + 1 values, over the rows boosted on (the validation part excluded). */
 CRM_API const double *crm_gbt_train_loss(const crm_gbt *g);
 /** The same on the validation part, or NULL when early stopping was off. */
 CRM_API const double *crm_gbt_validation_loss(const crm_gbt *g);
-/** Splits on each feature over all trees into counts[n_features] (caller-owned). The model
- *  file keeps no split gains, so this is the importance a saved model can tell. */
+/** Splits on each feature over all trees into counts[n_features] (caller-owned). */
 CRM_API void crm_gbt_split_counts(const crm_gbt *g, int64_t *counts);
 
 /** Save into sections whose tags start with tag (at most 8 characters; NULL = "gbt"): tag

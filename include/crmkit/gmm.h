@@ -28,6 +28,7 @@
 
 #include <crmkit/common.h>
 #include <crmkit/matrix.h>
+#include <crmkit/model.h>
 #include <crmkit/progress.h>
 #include <crmkit/status.h>
 
@@ -112,5 +113,12 @@ CRM_API double crm_gmm_lower_bound(const crm_gmm *g);
 CRM_API const double *crm_gmm_weights(const crm_gmm *g);
 CRM_API const double *crm_gmm_means(const crm_gmm *g);
 CRM_API const double *crm_gmm_covariances(const crm_gmm *g);
+
+/** Save a fitted mixture into section "gmm" of w (covariance type, weights, means,
+ *  covariances, iterations) / load one; a loaded mixture assigns, scores and predicts as the
+ *  fitted one did. Errors: CRM_ESTATE (not fitted), CRM_EFORMAT (malformed section, a
+ *  covariance that is not positive definite), CRM_ENOMEM. */
+CRM_API crm_status crm_gmm_save(const crm_gmm *g, crm_model_writer *w, crm_error *err);
+CRM_API crm_status crm_gmm_load(const crm_model_reader *r, crm_gmm **out, crm_error *err);
 
 #endif

@@ -13,13 +13,18 @@
 #define CRMKIT_SEGMENT_H
 #include <stdint.h>
 
+#include <crmkit/birch.h>
 #include <crmkit/common.h>
+#include <crmkit/dbscan.h>
+#include <crmkit/denclue.h>
 #include <crmkit/drift.h>
+#include <crmkit/gmm.h>
 #include <crmkit/hclust.h>
 #include <crmkit/io.h>
 #include <crmkit/kmeans.h>
 #include <crmkit/kmodes.h>
 #include <crmkit/model.h>
+#include <crmkit/optigrid.h>
 #include <crmkit/prep.h>
 #include <crmkit/profile.h>
 #include <crmkit/progress.h>
@@ -60,9 +65,23 @@ typedef enum crm_segment_algo {
     CRM_SEGMENT_ALGO_KMODES = 1,      /* k-modes on categorical features, raw levels */
     CRM_SEGMENT_ALGO_KPROTOTYPES = 2, /* k-prototypes: numeric features cleaned and scaled,
                                          categorical features as raw levels */
-    CRM_SEGMENT_ALGO_HIER = 3         /* agglomerative hierarchical (crmkit/hclust.h): the
+    CRM_SEGMENT_ALGO_HIER = 3,        /* agglomerative hierarchical (crmkit/hclust.h): the
                                          cut gives the clusters' centres, and every row,
                                          training rows included, goes to the nearest one */
+    CRM_SEGMENT_ALGO_BIRCH = 4,       /* BIRCH (crmkit/birch.h): k given, or chosen at the
+                                         widest gap of the Ward tree of its subclusters */
+    CRM_SEGMENT_ALGO_EM = 5,          /* Gaussian mixture by EM (crmkit/gmm.h): k given, or
+                                         the k in [kmin, kmax] with the lowest BIC; each row
+                                         goes to its most probable component */
+    CRM_SEGMENT_ALGO_DBSCAN = 6,      /* DBSCAN (crmkit/dbscan.h): finds its own number of
+                                         clusters (k is ignored); the noise rows form one more
+                                         segment, the last, always present (it may be empty);
+                                         assign: the cluster of the nearest core row within
+                                         eps, else the noise segment */
+    CRM_SEGMENT_ALGO_OPTIGRID = 7,    /* OptiGrid (crmkit/optigrid.h): finds its own number of
+                                         clusters; noise segment last, as DBSCAN */
+    CRM_SEGMENT_ALGO_DENCLUE = 8      /* DENCLUE (crmkit/denclue.h): finds its own number of
+                                         clusters; noise segment last, as DBSCAN */
 } crm_segment_algo;
 
 typedef struct crm_segment_params { /* transparent; start from crm_segment_params_default() */
@@ -97,6 +116,14 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
      * segments: its rows are flagged outliers (crm_segmenter_outliers) and take the segment
      * of their nearest centre. 0 turns this off (X-means exactly as the paper). */
     double min_share;
+    /* ---- fields added with BIRCH, EM and DBSCAN (defaults from their modules) ---- */
+    crm_birch_params birch;       /* threshold, branching (its k, kmin, kmax, n_threads are set from
+                                     the fields above) */
+    crm_gmm_params gmm;           /* covariance type, max_iter, tol, reg_covar (its k, seed and
+                                     n_threads come from the fields above) */
+    crm_dbscan_params dbscan;     /* eps, min_samples */
+    crm_optigrid_params optigrid; /* bins, noise level, min_size, max_depth */
+    crm_denclue_params denclue;   /* h, xi, tol, max_iter */
 } crm_segment_params;
 
 /** Defaults: default features, crm_prep_params_default() with the log transform on skewed
@@ -157,12 +184,22 @@ CRM_API crm_status crm_segmenter_read(const crm_model_reader *r,
 CRM_API int32_t crm_segmenter_k(const crm_segmenter *seg);
 CRM_API crm_segment_method crm_segmenter_method(const crm_segmenter *seg);
 CRM_API crm_segment_algo crm_segmenter_algo(const crm_segmenter *seg);
-/** "kmeans", "kmodes", "kprototypes", "hier"; NULL for an unknown value. */
+/** "kmeans", "kmodes", "kprototypes", "hier", "birch", "em", "dbscan",
+ *  "optigrid", "denclue"; NULL for an unknown
+ *  value. */
 CRM_API const char *crm_segment_algo_name(crm_segment_algo a);
 /** The fitted k-modes / k-prototypes model, or NULL for another algorithm. */
 CRM_API const crm_kmodes *crm_segmenter_kmodes(const crm_segmenter *seg);
 /** The fitted tree (merges, cut), or NULL for another algorithm. */
 CRM_API const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg);
+/** The fitted BIRCH, mixture or DBSCAN model, or NULL for another algorithm. */
+CRM_API const crm_birch *crm_segmenter_birch(const crm_segmenter *seg);
+CRM_API const crm_gmm *crm_segmenter_gmm(const crm_segmenter *seg);
+CRM_API const crm_dbscan *crm_segmenter_dbscan(const crm_segmenter *seg);
+CRM_API const crm_optigrid *crm_segmenter_optigrid(const crm_segmenter *seg);
+CRM_API const crm_denclue *crm_segmenter_denclue(const crm_segmenter *seg);
+/** The segment that holds the noise rows (DBSCAN, OptiGrid, DENCLUE: the last one), or -1. */
+CRM_API int32_t crm_segmenter_noise_segment(const crm_segmenter *seg);
 CRM_API const crm_prep *crm_segmenter_prep(const crm_segmenter *seg);
 /** The fitted k-means model; NULL when the algorithm is not k-means. */
 CRM_API const crm_kmeans *crm_segmenter_kmeans(const crm_segmenter *seg);

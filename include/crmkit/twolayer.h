@@ -117,6 +117,23 @@ CRM_API const char *crm_twolayer_source(const crm_twolayer *tl);
 /** Seconds of the fit (0 for a loaded model). */
 CRM_API double crm_twolayer_seconds(const crm_twolayer *tl);
 
+/** The table columns the model reads, each once: the inputs of the derived columns, the
+ *  columns of the layer-1 rules, then every group's layer-2 features (derived columns are
+ *  computed, not read). Fills names[i] (borrowed; valid until _free) and is_text[i] (1 for a
+ *  categorical column; may be NULL) for i < cap, and returns the number of columns (which may
+ *  exceed cap: call with cap 0 to ask), or -1 when out of memory. Used by the server to
+ *  describe a two-layer model's inputs (its .proto and metadata). */
+CRM_API int32_t crm_twolayer_inputs(const crm_twolayer *tl,
+                                    const char **names,
+                                    int *is_text,
+                                    int32_t cap);
+/** Segments of all groups together (the sum of crm_twolayer_group_k). */
+CRM_API int32_t crm_twolayer_n_segments(const crm_twolayer *tl);
+/** Number of segment s of group g among all segments: the groups in order, the segments of
+ *  each group in order (0-based); the segment numbers the server predicts and labels files
+ *  carry as segment_id. -1 out of range. */
+CRM_API int32_t crm_twolayer_segment_index(const crm_twolayer *tl, int32_t g, int32_t s);
+
 /** Value of derived column d for the rows of t as the model computes it (fitted rank cut
  *  points included): the name, and out[n_rows of t] caller-owned. For tests and reports.
  *  Errors: CRM_EINVAL (d out of range), CRM_ENOTFOUND, CRM_EDATA, CRM_ENOMEM. */

@@ -479,6 +479,7 @@ typedef struct pipe {
     int n_full;
     int n_parsers;
     int n_done;
+    int eof; /* a thread found the input exhausted */
 } pipe_t;
 
 static int slot_keep(slot *sl, const crm_csv_cell *cell, int f, size_t *off)
@@ -597,6 +598,9 @@ static void *parse_main(void *arg)
         pthread_cond_broadcast(&pp->cv);
         pthread_mutex_unlock(&pp->mu);
         if (!got) {
+            pthread_mutex_lock(&pp->mu);
+            pp->eof = 1;
+            pthread_mutex_unlock(&pp->mu);
             break;
         }
     }
@@ -613,37 +617,76 @@ static void *parse_main(void *arg)
     return NULL;
 }
 
-/* The calling thread: sum the checked records of each full slot. */
-static void table_main(worker *w)
+/* Sum the checked records of slot sl into w's tables. */
+static crm_status sum_slot(worker *w, const slot *sl)
+{
+    crm_status rc = CRM_OK;
+    for (size_t i = 0; rc == CRM_OK && i < sl->n; i += BATCH) {
+        int m = sl->n - i < BATCH ? (int)(sl->n - i) : BATCH;
+        parsed *batch = &sl->recs[i];
+        for (int q = 0; q < m; q++) {
+            crm__cdr_strmap_prefetch(&w->callers, batch[q].caller_hash);
+            if (batch[q].type == T_VOICE) {
+                crm__cdr_strmap_prefetch(&w->callees, batch[q].callee_hash);
+            }
+        }
+        rc = flush(w, batch, m, &w->err);
+    }
+    return rc;
+}
+
+/* The calling thread: sum the checked records of each full slot; when none is waiting, take
+ * a free slot and check a block itself (then sum it), so that neither half of the work waits
+ * for the other: checking costs more than summing, and a thread that only sums would idle. */
+static void table_main(worker *w, crm_csv_cell *cells)
 {
     job *jb = w->job;
     pipe_t *pp = jb->pipe;
     crm_status rc = CRM_OK;
     for (;;) {
         int k;
+        int own = 0;
         slot *sl;
         pthread_mutex_lock(&pp->mu);
-        while (pp->n_full == 0 && pp->n_done < pp->n_parsers) {
+        while (pp->n_full == 0 && pp->n_done < pp->n_parsers &&
+               !(cells != NULL && pp->n_free > 0 && !pp->eof && !atomic_load(&jb->stop))) {
             pthread_cond_wait(&pp->cv, &pp->mu);
         }
-        if (pp->n_full == 0) {
+        if (pp->n_full > 0) {
+            k = pp->full[--pp->n_full];
+        } else if (cells != NULL && pp->n_free > 0 && !pp->eof && !atomic_load(&jb->stop)) {
+            k = pp->free_list[--pp->n_free];
+            own = 1;
+        } else {
             pthread_mutex_unlock(&pp->mu);
             break;
         }
-        k = pp->full[--pp->n_full];
         pthread_mutex_unlock(&pp->mu);
         sl = &pp->slots[k];
-        for (size_t i = 0; rc == CRM_OK && i < sl->n; i += BATCH) {
-            int m = sl->n - i < BATCH ? (int)(sl->n - i) : BATCH;
-            parsed *batch = &sl->recs[i];
-            for (int q = 0; q < m; q++) {
-                crm__cdr_strmap_prefetch(&w->callers, batch[q].caller_hash);
-                if (batch[q].type == T_VOICE) {
-                    crm__cdr_strmap_prefetch(&w->callees, batch[q].callee_hash);
-                }
+        if (own) {
+            bool got = false;
+            rc = crm_csv_stream_next_block(jb->s, sl->b, &got, &w->err);
+            if (rc == CRM_OK && got) {
+                rc = parse_block(w, sl, cells, &w->err);
             }
-            rc = flush(w, batch, m, &w->err);
+            if (rc != CRM_OK && w->rc == CRM_OK) {
+                w->rc = rc;
+                w->err_line = w->err.line > 0 ? w->err.line : INT64_MAX;
+                atomic_store(&jb->stop, 1);
+            }
+            if (rc != CRM_OK || !got) {
+                pthread_mutex_lock(&pp->mu);
+                pp->eof |= !got;
+                pp->free_list[pp->n_free++] = k;
+                pthread_cond_broadcast(&pp->cv);
+                pthread_mutex_unlock(&pp->mu);
+                if (rc != CRM_OK) {
+                    break;
+                }
+                continue;
+            }
         }
+        rc = w->rc == CRM_OK ? sum_slot(w, sl) : w->rc;
         if (rc == CRM_OK &&
             !crm_progress_report(jb->progress, "read CDRs", crm_csv_stream_fraction(jb->s))) {
             rc = crm__error_set(&w->err, CRM_ECANCELLED, "cancelled");
@@ -672,7 +715,7 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
         return crm__error_nomem(err);
     }
     pp->n_parsers = n_threads - 1;
-    pp->n_slots = 2 * pp->n_parsers + 1;
+    pp->n_slots = 2 * n_threads;
     pp->slots = crm_calloc((size_t)pp->n_slots, sizeof *pp->slots);
     pp->free_list = crm_calloc((size_t)pp->n_slots, sizeof *pp->free_list);
     pp->full = crm_calloc((size_t)pp->n_slots, sizeof *pp->full);
@@ -698,7 +741,9 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
             jb->pipe = NULL;
             work(&ws[0]);
         } else {
-            table_main(&ws[0]);
+            crm_csv_cell *cells = crm_mallocarray((size_t)jb->n_cols, sizeof *cells);
+            table_main(&ws[0], cells); /* without cells (no memory) it only sums */
+            crm_free(cells);
         }
         for (int32_t t = 1; t <= n_started; t++) {
             pthread_join(th[t], NULL);
@@ -830,18 +875,43 @@ static crm_status find_columns(job *jb, crm_error *err)
     return CRM_OK;
 }
 
-crm_status crm_cdr_aggregate(const char *path,
-                             const crm_cdr_params *p,
-                             const crm_progress *progress,
-                             crm_cdr_features **out,
-                             crm_error *err)
+/* What one process found in its part of a file: the summing worker's tables. */
+struct crm_cdr_part {
+    worker w;
+    char *source;
+};
+
+static void worker_fini(worker *w)
+{
+    crm__cdr_strmap_fini(&w->callers);
+    crm__cdr_strmap_fini(&w->callees);
+    crm__cdr_keyset_fini(&w->pairs);
+    crm_free(w->accs);
+}
+
+static crm_status no_records(const worker *w, const char *source, crm_error *err)
+{
+    return crm__error_at(err, CRM_EDATA, source, 0, 0, "%s",
+                         w->sum.n_records == 0 ? "no records after the header"
+                                               : "no records in the date window");
+}
+
+/* Read bytes [begin, end) of path (begin < 0: all of it) into *keep (the summing worker). */
+static crm_status aggregate(const char *path,
+                            int64_t begin,
+                            int64_t end,
+                            int64_t first_line,
+                            const crm_cdr_params *p,
+                            const crm_progress *progress,
+                            worker *keep,
+                            crm_error *err)
 {
     job jb;
     worker *ws = NULL;
     int32_t n_threads;
     int best = -1;
     crm_status rc;
-    *out = NULL;
+    memset(keep, 0, sizeof *keep);
     rc = crm_cdr_params_check(p, err);
     if (rc != CRM_OK) {
         return rc;
@@ -851,7 +921,8 @@ crm_status crm_cdr_aggregate(const char *path,
     jb.progress = progress;
     jb.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
     atomic_init(&jb.stop, 0);
-    rc = crm_csv_stream_open(path, NULL, &jb.s, err);
+    rc = begin < 0 ? crm_csv_stream_open(path, NULL, &jb.s, err)
+                   : crm_csv_stream_open_range(path, NULL, begin, end, first_line, &jb.s, err);
     if (rc == CRM_OK) {
         rc = find_columns(&jb, err);
     }
@@ -886,23 +957,305 @@ crm_status crm_cdr_aggregate(const char *path,
             }
         }
     }
-    if (rc == CRM_OK && ws[0].callers.n == 0) {
-        rc = crm__error_at(err, CRM_EDATA, jb.source, 0, 0, "%s",
-                           ws[0].sum.n_records == 0 ? "no records after the header"
-                                                    : "no records in the date window");
-    }
     if (rc == CRM_OK) {
-        rc = build(&ws[0], out, err);
+        *keep = ws[0];
+        keep->job = NULL;
+        memset(&ws[0], 0, sizeof ws[0]);
     }
     for (int32_t t = 0; ws != NULL && t < n_threads; t++) {
-        crm__cdr_strmap_fini(&ws[t].callers);
-        crm__cdr_strmap_fini(&ws[t].callees);
-        crm__cdr_keyset_fini(&ws[t].pairs);
-        crm_free(ws[t].accs);
+        worker_fini(&ws[t]);
     }
     crm_free(ws);
     crm_csv_stream_free(jb.s);
     return rc;
+}
+
+crm_status crm_cdr_aggregate(const char *path,
+                             const crm_cdr_params *p,
+                             const crm_progress *progress,
+                             crm_cdr_features **out,
+                             crm_error *err)
+{
+    worker w;
+    crm_status rc = aggregate(path, -1, -1, 1, p, progress, &w, err);
+    *out = NULL;
+    if (rc == CRM_OK && w.callers.n == 0) {
+        rc = no_records(&w, strcmp(path, "-") == 0 ? "<stdin>" : path, err);
+    }
+    if (rc == CRM_OK) {
+        rc = build(&w, out, err);
+    }
+    worker_fini(&w);
+    return rc;
+}
+
+/* ---- a part of the file, for a run across processes ---- */
+
+crm_status crm_cdr_aggregate_part(const char *path,
+                                  int64_t begin,
+                                  int64_t end,
+                                  int64_t first_line,
+                                  const crm_cdr_params *p,
+                                  const crm_progress *progress,
+                                  crm_cdr_part **out,
+                                  crm_error *err)
+{
+    crm_cdr_part *pt = crm_calloc(1, sizeof *pt);
+    crm_status rc;
+    *out = NULL;
+    if (pt == NULL || (pt->source = crm_strdup(path)) == NULL) {
+        crm_free(pt);
+        return crm__error_nomem(err);
+    }
+    if (begin >= 0 && end >= 0 && end <= begin) {
+        pt->w.sum.first_day = -1; /* an empty part: nothing to read */
+        pt->w.sum.last_day = -1;
+        *out = pt;
+        return CRM_OK;
+    }
+    rc = aggregate(path, begin, end, first_line, p, progress, &pt->w, err);
+    if (rc != CRM_OK) {
+        crm_cdr_part_free(pt);
+        return rc;
+    }
+    *out = pt;
+    return CRM_OK;
+}
+
+void crm_cdr_part_free(crm_cdr_part *pt)
+{
+    if (pt != NULL) {
+        worker_fini(&pt->w);
+        crm_free(pt->source);
+        crm_free(pt);
+    }
+}
+
+typedef struct pbuf {
+    char *p;
+    size_t len, cap;
+    int fail;
+} pbuf;
+
+static void pput(pbuf *b, const void *src, size_t n)
+{
+    if (b->fail) {
+        return;
+    }
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : ((size_t)1 << 16);
+        char *q;
+        while (cap < b->len + n) {
+            cap *= 2;
+        }
+        q = crm_realloc(b->p, cap);
+        if (q == NULL) {
+            b->fail = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+static void pput_i64(pbuf *b, int64_t v)
+{
+    pput(b, &v, sizeof v);
+}
+
+static void pput_strs(pbuf *b, const crm__cdr_strmap *m)
+{
+    pput_i64(b, m->n);
+    for (int64_t i = 0; i < m->n; i++) {
+        const char *t = crm__cdr_strmap_text(m, i);
+        size_t n = strlen(t);
+        pput_i64(b, (int64_t)n);
+        pput(b, t, n);
+    }
+}
+
+#define PART_MAGIC 0x3150524443LL /* "CDRP1" */
+
+crm_status crm_cdr_part_export(const crm_cdr_part *pt, char **buf, size_t *len, crm_error *err)
+{
+    const worker *w = &pt->w;
+    pbuf b;
+    memset(&b, 0, sizeof b);
+    pput_i64(&b, PART_MAGIC);
+    pput(&b, &w->sum, sizeof w->sum);
+    pput_strs(&b, &w->callers);
+    if (w->callers.n > 0) {
+        pput(&b, w->accs, (size_t)w->callers.n * sizeof *w->accs);
+    }
+    pput_strs(&b, &w->callees);
+    pput_i64(&b, (int64_t)w->pairs.n);
+    for (size_t k = 0; k < w->pairs.n_slots; k++) {
+        if (w->pairs.slots[k] != UINT64_MAX) {
+            pput_i64(&b, (int64_t)w->pairs.slots[k]);
+        }
+    }
+    if (b.fail) {
+        crm_free(b.p);
+        return crm__error_nomem(err);
+    }
+    *buf = b.p;
+    *len = b.len;
+    return CRM_OK;
+}
+
+typedef struct prd {
+    const char *p;
+    size_t len, at;
+    int bad;
+} prd;
+
+static void pget(prd *r, void *dst, size_t n)
+{
+    if (r->bad || r->len - r->at < n) {
+        r->bad = 1;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, r->p + r->at, n);
+    r->at += n;
+}
+
+static int64_t pget_i64(prd *r)
+{
+    int64_t v;
+    pget(r, &v, sizeof v);
+    return v;
+}
+
+/* The strings of an export interned into m; map[i] their indices there (crm_free it). */
+static int64_t *pget_strs(prd *r, crm__cdr_strmap *m, int64_t *n_out, int *nomem)
+{
+    int64_t n = pget_i64(r);
+    int64_t *map;
+    *n_out = 0;
+    if (r->bad || n < 0 || (uint64_t)n > (r->len - r->at) / 8) {
+        r->bad = 1;
+        return NULL;
+    }
+    map = crm_mallocarray((size_t)n + 1, sizeof *map);
+    if (map == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t l = pget_i64(r);
+        int added;
+        if (r->bad || l < 0 || (uint64_t)l > r->len - r->at) {
+            r->bad = 1;
+            crm_free(map);
+            return NULL;
+        }
+        map[i] = crm__cdr_strmap_intern(m, r->p + r->at, (size_t)l,
+                                        crm__cdr_hash(r->p + r->at, (size_t)l), &added);
+        if (map[i] < 0) {
+            *nomem = 1;
+            crm_free(map);
+            return NULL;
+        }
+        r->at += (size_t)l;
+    }
+    *n_out = n;
+    return map;
+}
+
+crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, crm_error *err)
+{
+    worker *w = &into->w;
+    crm_cdr_summary sum;
+    prd r;
+    int64_t n_callers = 0, n_callees = 0, n_pairs, *cmap = NULL, *emap = NULL;
+    int nomem = 0;
+    crm_status rc = CRM_OK;
+    memset(&r, 0, sizeof r);
+    r.p = buf;
+    r.len = len;
+    if (pget_i64(&r) != PART_MAGIC) {
+        return crm__error_set(err, CRM_EPARSE, "CDR sums from another process are damaged");
+    }
+    pget(&r, &sum, sizeof sum);
+    {
+        int64_t before = w->callers.n;
+        cmap = pget_strs(&r, &w->callers, &n_callers, &nomem);
+        /* new callers' sums start at zero */
+        for (int64_t i = before; cmap != NULL && i < w->callers.n; i++) {
+            if (acc_at(w, i, 1) == NULL) {
+                nomem = 1;
+                break;
+            }
+        }
+    }
+    for (int64_t i = 0; cmap != NULL && !nomem && !r.bad && i < n_callers; i++) {
+        acc a;
+        acc *t = &w->accs[cmap[i]];
+        pget(&r, &a, sizeof a);
+        t->calls[0] += a.calls[0];
+        t->calls[1] += a.calls[1];
+        t->sms += a.sms;
+        t->data += a.data;
+        t->events += a.events;
+        t->night += a.night;
+        t->weekend += a.weekend;
+        t->sec[0] += a.sec[0];
+        t->sec[1] += a.sec[1];
+        t->bytes += a.bytes;
+        t->charge[0] += a.charge[0];
+        t->charge[1] += a.charge[1];
+        t->charge[2] += a.charge[2];
+    }
+    if (!nomem && !r.bad) {
+        emap = pget_strs(&r, &w->callees, &n_callees, &nomem);
+    }
+    n_pairs = nomem || r.bad ? 0 : pget_i64(&r);
+    if (n_pairs < 0 || (!r.bad && (uint64_t)n_pairs > (r.len - r.at) / 8)) {
+        r.bad = 1;
+    }
+    for (int64_t i = 0; !nomem && !r.bad && i < n_pairs; i++) {
+        uint64_t k = (uint64_t)pget_i64(&r);
+        int64_t ci = (int64_t)(k >> 32), ei = (int64_t)(k & 0xffffffffu);
+        if (ci >= n_callers || ei >= n_callees) {
+            r.bad = 1;
+            break;
+        }
+        if (crm__cdr_keyset_add(&w->pairs, ((uint64_t)cmap[ci] << 32) | (uint64_t)emap[ei]) < 0) {
+            nomem = 1;
+        }
+    }
+    if (nomem) {
+        rc = crm__error_nomem(err);
+    } else if (r.bad || r.at != r.len) {
+        rc = crm__error_set(err, CRM_EPARSE, "CDR sums from another process are damaged");
+    } else {
+        w->sum.n_records += sum.n_records;
+        w->sum.n_used += sum.n_used;
+        w->sum.n_voice += sum.n_voice;
+        w->sum.n_sms += sum.n_sms;
+        w->sum.n_data += sum.n_data;
+        if (sum.first_day >= 0 && (w->sum.first_day < 0 || sum.first_day < w->sum.first_day)) {
+            w->sum.first_day = sum.first_day;
+        }
+        if (sum.last_day > w->sum.last_day) {
+            w->sum.last_day = sum.last_day;
+        }
+    }
+    crm_free(cmap);
+    crm_free(emap);
+    return rc;
+}
+
+crm_status crm_cdr_part_finish(crm_cdr_part *pt, crm_cdr_features **out, crm_error *err)
+{
+    *out = NULL;
+    if (pt->w.callers.n == 0) {
+        return no_records(&pt->w, pt->source, err);
+    }
+    return build(&pt->w, out, err);
 }
 
 void crm_cdr_features_free(crm_cdr_features *f)

@@ -37,7 +37,20 @@ struct crm_gbt {
     crm__gbt_node *fast; /* [n_nodes] */
     double *leafv;       /* [n_nodes]: leaf values, 0 for internal nodes */
     int32_t *tree_depth; /* [n_trees] */
+    double *gain;        /* [nf] loss reduction of the splits on each feature; NULL when the
+                            file has none (written before it was kept) */
 };
+
+int crm_gbt_feature_gain(const crm_gbt *g, double *out)
+{
+    if (g == NULL || g->gain == NULL) {
+        return 0;
+    }
+    if (out != NULL) {
+        memcpy(out, g->gain, (size_t)g->nf * sizeof *out);
+    }
+    return 1;
+}
 
 void crm_gbt_feature_splits(const crm_gbt *g, double *out)
 {
@@ -161,6 +174,8 @@ static void clear_fit(crm_gbt *g)
     crm_free(g->fast);
     crm_free(g->leafv);
     crm_free(g->tree_depth);
+    crm_free(g->gain);
+    g->gain = NULL;
     g->fast = NULL;
     g->leafv = NULL;
     g->tree_depth = NULL;
@@ -610,8 +625,9 @@ static crm_status alloc_model(crm_gbt *g, crm_error *err)
     g->tree_start = crm_calloc((size_t)max_trees + 1, sizeof(int64_t));
     g->tree_leaves = crm_calloc((size_t)max_trees, sizeof(int32_t));
     g->train_loss = crm_calloc((size_t)g->p.max_iter + 1, sizeof(double));
+    g->gain = crm_calloc((size_t)(g->nf > 0 ? g->nf : 1), sizeof(double));
     if (g->baseline == NULL || g->tree_start == NULL || g->tree_leaves == NULL ||
-        g->train_loss == NULL) {
+        g->train_loss == NULL || g->gain == NULL) {
         return crm__error_nomem(err);
     }
     return CRM_OK;
@@ -636,7 +652,7 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
         for (int32_t c = 0; c < K; c++) {
             int64_t t = (int64_t)it * K + c;
             rc = crm__gbt_grow(r->grower, r->g + c * n, r->h + c * n, r->tr.raw + c, K, &g->nodes,
-                               &g->n_nodes, &g->cap_nodes, &g->tree_leaves[t], err);
+                               &g->n_nodes, &g->cap_nodes, &g->tree_leaves[t], g->gain, err);
             if (rc != CRM_OK) {
                 return rc;
             }
@@ -1038,8 +1054,19 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
             rc = crm_model_put_u32(w, nd->kids, err);
         }
     }
+    if (rc == CRM_OK && g->gain != NULL) {
+        char t3[16];
+        rc = section_tag(tag, ".gain", t3, err);
+        if (rc == CRM_OK) {
+            rc = crm_model_begin(w, t3, err);
+        }
+        if (rc == CRM_OK) {
+            rc = crm_model_put_f64s(w, g->gain, (size_t)g->nf, err);
+        }
+    }
     return rc;
 }
+
 
 static crm_status bad(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
 {
@@ -1164,6 +1191,36 @@ static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt 
     return CRM_OK;
 }
 
+/* The per-feature gains, optional: a file written before they were kept has none. */
+static crm_status load_gain(const crm_model_reader *r, const char *tag, crm_gbt *g, crm_error *err)
+{
+    char t3[16];
+    crm_section s;
+    crm_status rc = section_tag(tag, ".gain", t3, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (!crm_model_reader_has(r, t3)) {
+        crm_free(g->gain);
+        g->gain = NULL;
+        return CRM_OK;
+    }
+    rc = crm_model_section(r, t3, &s, err);
+    if (rc == CRM_OK && s.len != (uint64_t)g->nf * 8u) {
+        return bad(r, t3, "length does not match the feature count", err);
+    }
+    if (rc == CRM_OK) {
+        crm_section_get_f64s(&s, g->gain, (size_t)g->nf);
+        rc = crm_section_finish(&s, r, err);
+    }
+    for (int32_t f = 0; rc == CRM_OK && f < g->nf; f++) {
+        if (!(g->gain[f] >= 0) || !isfinite(g->gain[f])) {
+            return bad(r, t3, "a gain is negative or not finite", err);
+        }
+    }
+    return rc;
+}
+
 crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **out, crm_error *err)
 {
     char t1[16];
@@ -1189,6 +1246,9 @@ crm_status crm_gbt_load(const crm_model_reader *r, const char *tag, crm_gbt **ou
     }
     if (rc == CRM_OK) {
         rc = load_nodes(r, t2, g, err);
+    }
+    if (rc == CRM_OK) {
+        rc = load_gain(r, tag, g, err);
     }
     if (rc == CRM_OK) {
         rc = build_fast(g, err);

@@ -86,7 +86,8 @@ static void clf_free(void *model)
     crm_gbt_free(model);
 }
 
-/* Trees, the loss curve and the features by the number of splits on them. */
+/* Trees, the loss curve and the features by gain (by the number of splits on them for a
+ * file without gains). */
 static crm_status clf_describe(const void *model,
                                const crm__clf_schema *schema,
                                void (*line_fn)(void *ud, const char *line),
@@ -99,9 +100,14 @@ static crm_status clf_describe(const void *model,
     const double *tl = crm_gbt_train_loss(g);
     const double *vl = crm_gbt_validation_loss(g);
     int64_t *counts = crm_calloc((size_t)(nf > 0 ? nf : 1), sizeof *counts);
+    double *gain = crm_calloc((size_t)(nf > 0 ? nf : 1), sizeof *gain);
     int64_t total = 0;
+    double total_gain = 0.0;
+    int has_gain;
     char buf[512];
-    if (counts == NULL) {
+    if (counts == NULL || gain == NULL) {
+        crm_free(counts);
+        crm_free(gain);
         return crm__error_nomem(err);
     }
     snprintf(buf, sizeof buf, "boosted trees: %d iterations, %d trees", (int)n_iter,
@@ -118,32 +124,50 @@ static crm_status clf_describe(const void *model,
         }
     }
     crm_gbt_split_counts(g, counts);
+    has_gain = crm_gbt_feature_gain(g, gain);
     for (int32_t f = 0; f < nf; f++) {
         total += counts[f];
+        total_gain += has_gain ? gain[f] : 0.0;
     }
-    line_fn(ud, "feature importance: share of all splits (the file keeps no split gains)");
-    for (int32_t q = 0; q < nf; q++) { /* most used first */
+    line_fn(ud, has_gain ? "feature importance: share of the training-loss reduction (gain) of "
+                           "all splits"
+                         : "feature importance: share of all splits (this file keeps no gains)");
+    for (int32_t q = 0; q < nf; q++) { /* most important first */
         int32_t best = -1;
         for (int32_t f = 0; f < nf; f++) {
-            if (counts[f] >= 0 && (best < 0 || counts[f] > counts[best])) {
+            if (counts[f] >= 0 &&
+                (best < 0 || (has_gain ? gain[f] > gain[best] : counts[f] > counts[best]))) {
                 best = f;
             }
         }
         if (best < 0 || counts[best] == 0) {
             break;
         }
-        snprintf(buf, sizeof buf, "  %-32s %6.1f%%  (%lld splits)",
-                 best < schema->n_raw ? schema->raw_names[best] : "?",
-                 100.0 * (double)counts[best] / (double)total, (long long)counts[best]);
+        const char *name = best < schema->n_raw ? schema->raw_names[best] : "?";
+        if (has_gain) {
+            snprintf(buf, sizeof buf, "  %-32s %6.1f%%  (gain %.6g, %lld splits)", name,
+                     total_gain > 0 ? 100.0 * gain[best] / total_gain : 0.0, gain[best],
+                     (long long)counts[best]);
+        } else {
+            snprintf(buf, sizeof buf, "  %-32s %6.1f%%  (%lld splits)", name,
+                     100.0 * (double)counts[best] / (double)total, (long long)counts[best]);
+        }
         line_fn(ud, buf);
         counts[best] = -1;
     }
+    crm_free(gain);
     crm_free(counts);
     return CRM_OK;
 }
 
 static crm_clf_importance clf_importance(const void *model, double *out, int32_t n)
 {
+    if (crm_gbt_feature_gain(model, NULL)) {
+        if (out != NULL && n == crm_gbt_n_features(model)) {
+            (void)crm_gbt_feature_gain(model, out);
+        }
+        return CRM_CLF_IMPORTANCE_GAIN;
+    }
     if (out != NULL && n == crm_gbt_n_features(model)) {
         crm_gbt_feature_splits(model, out);
     }

@@ -69,7 +69,10 @@ void crm__gbt_grower_free(crm__gbt_grower *gr);
 /* Grow one tree on gradients g[n] and Hessians h[n] (float32, as scikit-learn keeps them:
  * half the memory traffic; every sum is in double); add each row's leaf value to
  * raw[i * stride]; append the flattened tree to *nodes (capacity *cap, count *n_nodes,
- * grown with crm_realloc). *n_leaves receives its number of leaves. */
+ * grown with crm_realloc). *n_leaves receives its number of leaves. gain[nf] (may be NULL)
+ * accumulates, per feature, the loss reduction of the tree's splits on it: half the split
+ * gain, the second-order estimate (G_L^2/(H_L+l) + G_R^2/(H_R+l) - G^2/(H+l)) / 2 of the
+ * decrease of the summed training loss. */
 crm_status crm__gbt_grow(crm__gbt_grower *gr,
                          const float *g,
                          const float *h,
@@ -79,6 +82,7 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
                          int64_t *n_nodes,
                          int64_t *cap,
                          int32_t *n_leaves,
+                         double *gain,
                          crm_error *err);
 
 /* Value of one tree (nodes from its root) at row x. */

@@ -735,6 +735,7 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
                          int64_t *n_nodes,
                          int64_t *cap,
                          int32_t *n_leaves,
+                         double *gain,
                          crm_error *err)
 {
     const int64_t n = gr->b->n;
@@ -775,6 +776,9 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
     for (int32_t i = 0; i < gr->n_nodes; i++) {
         const tnode *lf = gr->nodes + i;
         if (lf->left >= 0) {
+            if (gain != NULL) {
+                gain[lf->best.feat] += 0.5 * lf->best.gain;
+            }
             continue;
         }
         double v = -gr->p.learning_rate * lf->sum_g / (lf->sum_h + gr->p.l2_regularization);

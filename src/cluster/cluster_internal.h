@@ -106,4 +106,24 @@ crm_status crm__kmeans_make(const crm_kmeans_params *p,
                             crm_kmeans **out,
                             crm_error *err);
 
+/* ---- k-d tree (kdtree.c) for DBSCAN's range queries and nearest core point ----
+ * Built over a copy of the rows in tree order (n * dim doubles, O(n) memory); median splits
+ * on the widest side of each node's box, leaves of at most 24 rows. Read-only once built, so
+ * queries may run on many threads at once. Distances are squared Euclidean,
+ * sum_a (q_a - x_a)^2, and "within r2" means <= r2. */
+typedef struct crm__kdtree crm__kdtree;
+crm_status
+crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out, crm_error *err);
+void crm__kdtree_free(crm__kdtree *t);
+/* Rows within r2 of q, counting up to stop_at (the count stops growing there). */
+int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int64_t stop_at);
+/* Call fn(ud, row, d2) for every row within r2 of q (rows are the original indices). */
+void crm__kdtree_radius(const crm__kdtree *t,
+                        const double *q,
+                        double r2,
+                        void (*fn)(void *ud, int64_t row, double d2),
+                        void *ud);
+/* Nearest row within r2 of q (ties: lowest row), its squared distance in *d2; -1 if none. */
+int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, double *d2);
+
 #endif

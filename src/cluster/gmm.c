@@ -727,3 +727,134 @@ const double *crm_gmm_covariances(const crm_gmm *g)
 {
     return g->fitted ? g->cov : NULL;
 }
+
+#define GMM_SECTION "gmm"
+#define GMM_VERSION 1u
+
+/* Section layout: u32 version (1), u32 covariance type, i32 k, i32 d, i32 max_iter, f64 tol,
+ * f64 reg_covar, i32 n_iter, i32 converged, f64 lower_bound, f64s weights[k], means[k * d],
+ * covariances[k * d * d or k * d]. */
+crm_status crm_gmm_save(const crm_gmm *g, crm_model_writer *w, crm_error *err)
+{
+    crm_status rc;
+    if (!g->fitted) {
+        return crm__error_set(err, CRM_ESTATE, "gmm: not fitted");
+    }
+    rc = crm_model_begin(w, GMM_SECTION, err);
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, GMM_VERSION, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, (uint32_t)g->p.cov, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, g->k, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, g->d, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, g->p.max_iter, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, g->p.tol, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, g->p.reg_covar, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, g->n_iter, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, g->converged, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, g->lower_bound, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, g->w, (size_t)g->k, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, g->mu, (size_t)g->k * (size_t)g->d, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64s(w, g->cov, cov_len(g), err);
+    }
+    return rc;
+}
+
+crm_status crm_gmm_load(const crm_model_reader *r, crm_gmm **out, crm_error *err)
+{
+    crm_section s;
+    crm_gmm *g;
+    uint32_t version = 0;
+    uint32_t cov = 0;
+    int32_t conv = 0;
+    size_t need;
+    crm_status rc = crm_model_section(r, GMM_SECTION, &s, err);
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    g = crm_calloc(1, sizeof *g);
+    if (g == NULL) {
+        return crm__error_nomem(err);
+    }
+    g->p = crm_gmm_params_default();
+    (void)crm_section_get_u32(&s, &version);
+    (void)crm_section_get_u32(&s, &cov);
+    (void)crm_section_get_i32(&s, &g->k);
+    (void)crm_section_get_i32(&s, &g->d);
+    (void)crm_section_get_i32(&s, &g->p.max_iter);
+    (void)crm_section_get_f64(&s, &g->p.tol);
+    (void)crm_section_get_f64(&s, &g->p.reg_covar);
+    (void)crm_section_get_i32(&s, &g->n_iter);
+    (void)crm_section_get_i32(&s, &conv);
+    (void)crm_section_get_f64(&s, &g->lower_bound);
+    g->p.cov = (crm_gmm_cov)(cov <= 1u ? cov : 0u);
+    g->p.k = g->k;
+    need = 0;
+    if (!s.failed && g->k >= 1 && g->k <= 1000000 && g->d >= 1 && g->d <= 100000) {
+        need = ((size_t)g->k + (size_t)g->k * (size_t)g->d + cov_len(g)) * 8u;
+    }
+    if (s.failed || version != GMM_VERSION || cov > 1u || need == 0 ||
+        need != (size_t)(s.len - s.pos) || crm_gmm_params_check(&g->p, NULL) != CRM_OK) {
+        crm_gmm_free(g);
+        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                             "corrupt model file: section \"" GMM_SECTION "\" is malformed");
+    }
+    g->converged = conv != 0;
+    rc = alloc_arrays(g, err);
+    if (rc == CRM_OK) {
+        double sum = 0;
+        (void)crm_section_get_f64s(&s, g->w, (size_t)g->k);
+        (void)crm_section_get_f64s(&s, g->mu, (size_t)g->k * (size_t)g->d);
+        (void)crm_section_get_f64s(&s, g->cov, cov_len(g));
+        for (int32_t j = 0; j < g->k; j++) {
+            sum += g->w[j];
+            if (!(g->w[j] > 0) || !isfinite(g->w[j])) {
+                s.failed = 1;
+            }
+        }
+        for (size_t i = 0; i < (size_t)g->k * (size_t)g->d; i++) {
+            if (!isfinite(g->mu[i])) {
+                s.failed = 1;
+            }
+        }
+        if (s.failed || !(fabs(sum - 1.0) < 1e-6) || factor(g) != 0) {
+            rc = crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                               "corrupt model file: section \"" GMM_SECTION
+                               "\" does not hold a mixture");
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = crm_section_finish(&s, r, err);
+    }
+    if (rc != CRM_OK) {
+        crm_gmm_free(g);
+        return rc;
+    }
+    g->fitted = 1;
+    *out = g;
+    return CRM_OK;
+}

@@ -26,6 +26,7 @@
 #endif
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 
 #include "cluster/cluster_internal.h"
 #include "core/blas.h"
@@ -193,6 +194,95 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
         return crm__error_nomem(err);
     }
     return CRM_OK;
+}
+
+/* Under mpirun with replicated data (crm_dist_replicated), each rank computes a run of blocks
+ * [*b0, *b1) and the per-block results are gathered from the others; otherwise every block. */
+static void my_blocks(int64_t nb, int64_t *b0, int64_t *b1)
+{
+    if (crm_dist_replicated()) {
+        crm_dist_block_range(nb * CRM_BLOCK_ROWS, crm_dist_rank(), crm_dist_size(), b0, b1);
+    } else {
+        *b0 = 0;
+        *b1 = nb;
+    }
+}
+
+/* Every rank owns elements [lo, hi) of base (elem bytes each), the ranks' runs consecutive
+ * from 0 in rank order and given by crm_dist_block_range over nb blocks (per_block
+ * elements a block, n elements in all): gather the others' runs, so every rank has all of base. One collective. */
+static crm_status
+share_run(void *base, size_t elem, int64_t per_block, int64_t n, int64_t nb, crm_error *err)
+{
+    enum { STACK = 64 };
+    int P = crm_dist_size();
+    int64_t counts_s[STACK];
+    int64_t *counts = P <= STACK ? counts_s : crm_mallocarray((size_t)P, sizeof *counts);
+    int64_t lo = 0;
+    crm_status st;
+    if (counts == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int r = 0; r < P; r++) {
+        int64_t b0;
+        int64_t b1;
+        crm_dist_block_range(nb * CRM_BLOCK_ROWS, r, P, &b0, &b1);
+        int64_t e0 = b0 * per_block < n ? b0 * per_block : n;
+        int64_t e1 = b1 * per_block < n ? b1 * per_block : n;
+        counts[r] = e1 - e0;
+        if (r == crm_dist_rank()) {
+            lo = e0;
+        }
+    }
+    /* MPI wants distinct send and receive buffers: send from a copy of this rank's run */
+    {
+        size_t bytes = (size_t)counts[crm_dist_rank()] * elem;
+        void *mine = crm_malloc(bytes > 0 ? bytes : 1);
+        if (mine == NULL) {
+            st = crm__error_nomem(err);
+        } else {
+            memcpy(mine, (char *)base + (size_t)lo * elem, bytes);
+            st = crm_dist_allgather_known(mine, base, counts, elem, err);
+            crm_free(mine);
+        }
+    }
+    if (counts != counts_s) {
+        crm_free(counts);
+    }
+    return st;
+}
+
+/* Per-block partials of a pass, packed per block (sums, counts, changed) so that one
+ * collective moves them. */
+static crm_status share_pass(lloyd_ws *ws, int32_t k, int64_t dim, int64_t b0, int64_t b1,
+                             crm_error *err)
+{
+    int64_t nb = ws->n_blocks;
+    int64_t w = ws->psum != NULL ? k * dim + k + 1 : 1; /* 8-byte words a block */
+    uint64_t *pack = crm_mallocarray((size_t)(nb * w) + 1, sizeof *pack);
+    crm_status st;
+    if (pack == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t b = b0; b < b1; b++) {
+        uint64_t *q = pack + b * w;
+        if (ws->psum != NULL) {
+            memcpy(q, ws->psum + b * k * dim, (size_t)(k * dim) * 8);
+            memcpy(q + k * dim, ws->pcount + b * k, (size_t)k * 8);
+        }
+        memcpy(q + w - 1, &ws->pchanged[b], 8);
+    }
+    st = share_run(pack, (size_t)w * 8, 1, nb, nb, err);
+    for (int64_t b = 0; st == CRM_OK && b < nb; b++) {
+        const uint64_t *q = pack + b * w;
+        if (ws->psum != NULL) {
+            memcpy(ws->psum + b * k * dim, q, (size_t)(k * dim) * 8);
+            memcpy(ws->pcount + b * k, q + k * dim, (size_t)k * 8);
+        }
+        memcpy(&ws->pchanged[b], q + w - 1, 8);
+    }
+    crm_free(pack);
+    return st;
 }
 
 /* ||c||^2 per centre, and for the fused kernel the centres regrouped lane-major. */
@@ -590,12 +680,23 @@ static void block_pass(const crm_matrix *x,
     ws->pchanged[b] = changed;
 }
 
-/* One pass over all blocks; returns the changed-label count. */
-static int64_t
-pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt, int32_t *labels)
+/* One pass over all blocks (this rank's, the others' partials gathered); *changed gets the
+ * changed-label count. Only this rank's rows get new labels. */
+static crm_status pass(const crm_matrix *x,
+                       const double *centers,
+                       int32_t k,
+                       lloyd_ws *ws,
+                       int nt,
+                       int32_t *labels,
+                       int64_t *changed,
+                       crm_error *err)
 {
     int64_t nb = ws->n_blocks;
-    int64_t changed = 0;
+    int64_t b0;
+    int64_t b1;
+    crm_status st;
+    my_blocks(nb, &b0, &b1);
+    *changed = 0;
     center_norms(centers, k, x->n_cols, ws);
 #pragma omp parallel num_threads(nt)
     {
@@ -605,14 +706,15 @@ pass(const crm_matrix *x, const double *centers, int32_t k, lloyd_ws *ws, int nt
 #endif
         double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
-        for (int64_t b = 0; b < nb; b++) {
+        for (int64_t b = b0; b < b1; b++) {
             block_pass(x, centers, k, ws, b, tile, labels);
         }
     }
+    st = crm_dist_replicated() ? share_pass(ws, k, x->n_cols, b0, b1, err) : CRM_OK;
     for (int64_t b = 0; b < nb; b++) {
-        changed += ws->pchanged[b];
+        *changed += ws->pchanged[b];
     }
-    return changed;
+    return st;
 }
 
 /* Inertia of a pass's labels against the centres it used: sum ||x||^2 + sum over clusters
@@ -707,6 +809,14 @@ static crm_status relocate_empty(const crm_matrix *x,
     }
     if (n_empty == 0) {
         return CRM_OK;
+    }
+    if (crm_dist_replicated()) { /* the farthest rows are looked for among all labels */
+        crm_status sst;
+        sst = share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows,
+                        ws->n_blocks, err);
+        if (sst != CRM_OK) {
+            return sst;
+        }
     }
     int64_t *far = crm_mallocarray((size_t)n_empty, sizeof(int64_t));
     double *fd = crm_mallocarray((size_t)n_empty, sizeof(double));
@@ -882,7 +992,11 @@ crm_status crm__lloyd(const crm_matrix *x,
     }
     ws.fresh = 1;
     while (it < opts->max_iter) {
-        int64_t changed = pass(x, centers, k, &ws, opts->nt, out->labels);
+        int64_t changed = 0;
+        st = pass(x, centers, k, &ws, opts->nt, out->labels, &changed, err);
+        if (st != CRM_OK) {
+            goto cleanup;
+        }
         reduce_sums(&ws, k, dim, sums, counts);
         if (out->trace != NULL) {
             out->trace[it] = pass_inertia(&ws, centers, sums, counts, k, dim);
@@ -965,12 +1079,39 @@ crm_status crm__assign(const crm_matrix *x,
     lloyd_ws ws;
     crm_status st = ws_init(&ws, x->n_rows, x->n_cols, k, nt, 0, err);
     int64_t nb;
+    int64_t b0;
+    int64_t b1;
     if (st != CRM_OK) {
         return st;
     }
     nb = ws.n_blocks;
     center_norms(centers, k, x->n_cols, &ws);
-    if (nb <= 1) {
+    my_blocks(nb, &b0, &b1);
+    if (crm_dist_replicated()) {
+#pragma omp parallel num_threads(nt)
+        {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
+#pragma omp for schedule(static)
+            for (int64_t b = b0; b < b1; b++) {
+                assign_block(x, centers, k, &ws, b, tile, labels, dist);
+            }
+        }
+        st = share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
+        if (st == CRM_OK && dist != NULL) {
+            st = share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
+        }
+        if (st == CRM_OK) {
+            st = share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
+        }
+        if (st != CRM_OK) {
+            ws_free(&ws);
+            return st;
+        }
+    } else if (nb <= 1) {
         /* One block (a server's small request): no thread team, whose start and end cost
          * more than the block. Same arithmetic as below. */
         for (int64_t b = 0; b < nb; b++) {

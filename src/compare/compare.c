@@ -19,12 +19,18 @@ static const struct {
     crm_segment_method method;
     int auto_k; /* chooses its own k */
     int gmm;    /* 0: through the segmenter; 1, 2: EM (crmkit/gmm.h), full or diagonal */
+    int k_src;  /* its k is the one the algorithms given none take (k-means family) */
 } algos[] = {
-    { "kmeans", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0, 0 },
-    { "xmeans", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS, 1, 0 },
-    { "elbow", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_ELBOW, 1, 0 },
-    { "em", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0, 1 },
-    { "em-diag", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0, 2 },
+    { "kmeans", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0, 0, 0 },
+    { "xmeans", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_XMEANS, 1, 0, 1 },
+    { "elbow", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_ELBOW, 1, 0, 1 },
+    { "em", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0, 1, 0 },
+    { "em-diag", CRM_SEGMENT_ALGO_KMEANS, CRM_SEGMENT_FIXED, 0, 2, 0 },
+    { "birch", CRM_SEGMENT_ALGO_BIRCH, CRM_SEGMENT_FIXED, 0, 0, 0 },
+    { "hier", CRM_SEGMENT_ALGO_HIER, CRM_SEGMENT_FIXED, 0, 0, 0 },
+    { "dbscan", CRM_SEGMENT_ALGO_DBSCAN, CRM_SEGMENT_AUTO, 1, 0, 0 },
+    { "optigrid", CRM_SEGMENT_ALGO_OPTIGRID, CRM_SEGMENT_AUTO, 1, 0, 0 },
+    { "denclue", CRM_SEGMENT_ALGO_DENCLUE, CRM_SEGMENT_AUTO, 1, 0, 0 },
 };
 #define N_KNOWN ((int32_t)(sizeof algos / sizeof algos[0]))
 
@@ -67,10 +73,10 @@ static crm_status check(const crm_compare_params *p, crm_error *err)
         if (a < 0) {
             return crm__error_set(err, CRM_EINVAL,
                                   "unknown algorithm \"%s\" (this build has kmeans, xmeans, "
-                                  "elbow, em, em-diag)",
+                                  "elbow, em, em-diag, birch, hier, dbscan, optigrid, denclue)",
                                   p->algos[i] ? p->algos[i] : "");
         }
-        have_auto |= algos[a].auto_k;
+        have_auto |= algos[a].k_src;
     }
     for (int32_t i = 0; i < p->n_algos && p->k == 0 && !have_auto; i++) {
         if (!algos[find_algo(p->algos[i])].auto_k) {
@@ -106,6 +112,9 @@ run_segmenter(const crm_table *t, const crm_segment_params *sp, one_run *o, crm_
     crm_status rc = crm_segmenter_fit(t, sp, NULL, &seg, err);
     if (rc == CRM_OK) {
         o->k = crm_segmenter_k(seg);
+        if (crm_segmenter_noise_segment(seg) >= 0) {
+            o->k--; /* clusters found; the indices still see the noise as one group */
+        }
         o->seconds = crm_segmenter_seconds(seg, "cluster");
         o->sse = crm_segmenter_inertia(seg);
         rc = crm_prep_transform(crm_segmenter_prep(seg), t, &o->x, NULL, err);
@@ -186,7 +195,7 @@ crm_status crm_compare_run(const crm_table *t,
      * them found; rows stay in the order of p->algos. */
     for (int pass = 0; pass < 2 && rc == CRM_OK; pass++) {
         for (int32_t i = 0; i < p->n_algos; i++) {
-            if (algos[find_algo(p->algos[i])].auto_k == (pass == 0)) {
+            if (algos[find_algo(p->algos[i])].k_src == (pass == 0)) {
                 order[n_order++] = i;
             }
         }
@@ -225,7 +234,7 @@ crm_status crm_compare_run(const crm_table *t,
             crm_error verr;
             rows[i].k = o.k;
             rows[i].fit_seconds = o.seconds;
-            if (algos[a].auto_k && found_k == 0) {
+            if (algos[a].k_src && found_k == 0) {
                 found_k = o.k;
             }
             rc = crm_validity_compute(&o.x, o.labels, &p->validity, NULL, &rows[i].v, &verr);

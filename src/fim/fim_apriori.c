@@ -256,6 +256,9 @@ static crm_status count_level(crm__fim_ctx *ctx, int32_t *cand, int64_t n, int32
     return rc;
 }
 
+/* Bytes a candidate pair costs at least: its items, its trie leaf and its count. */
+#define APRIORI_PAIR_BYTES 20
+
 crm_status crm__fim_apriori(crm__fim_ctx *ctx, crm_error *err)
 {
     const crm__fim_data *d = ctx->data;
@@ -286,6 +289,21 @@ crm_status crm__fim_apriori(crm__fim_ctx *ctx, crm_error *err)
         if (!crm_progress_report(ctx->progress, "mining", 0.0)) {
             rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
             break;
+        }
+        if (cur.k == 1 && ctx->mem->limit > 0) {
+            /* every pair of frequent items is a candidate: refuse before building them */
+            int64_t pairs = (int64_t)cur.n * (cur.n - 1) / 2;
+            if (pairs > ctx->mem->limit / APRIORI_PAIR_BYTES) {
+                rc = crm__error_set(err, CRM_ELIMIT,
+                                    "Apriori: %lld frequent items make %lld candidate pairs, "
+                                    "about %lld MiB, over the memory limit of %lld MiB; use "
+                                    "--algo nlist or fpgrowth (they never list candidates) or "
+                                    "raise the minimum support",
+                                    (long long)cur.n, (long long)pairs,
+                                    (long long)(pairs / ((int64_t)1 << 20) * APRIORI_PAIR_BYTES),
+                                    (long long)(ctx->mem->limit >> 20));
+                break;
+            }
         }
         rc = candidates(&cur, ctx->mem, &cand, &n_cand, &cap);
         if (rc == CRM_OK) {

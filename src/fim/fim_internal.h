@@ -97,6 +97,13 @@ typedef struct crm__fim_rstate {
     const char *src;
     int32_t *ids;
     int64_t ids_cap;
+    /* FIMI/BASKET line loop: the format (AUTO until the first line decides), lines before the
+     * reader's first (errors name file lines), and a budget of bytes a call reads (0 = all;
+     * more is set when it stopped on the budget before the end). */
+    crm_fim_format fmt;
+    int64_t line_base;
+    int64_t chunk_bytes;
+    int more;
 } crm__fim_rstate;
 
 int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n);
@@ -143,6 +150,11 @@ crm_status crm__fim_db_from_raw(crm_fim_db *db,
                                 int32_t *store,
                                 int64_t store_cap,
                                 crm_error *err);
+/* FIMI or basket lines of r into st->db (not finished) up to st->chunk_bytes of text (st->more
+ * set when it stopped there). */
+crm_status crm__fim_read_chunk(crm__reader *r, crm__fim_rstate *st, crm_error *err);
+/* 1 and *fmt when line decides format AUTO (neither blank, nor metadata, nor a negative item). */
+int crm__fim_line_format(const char *line, size_t len, crm_fim_format *fmt);
 /* LONG and VAS formats: CSV records of r grouped by customer. */
 crm_status crm__fim_read_long(crm__reader *r,
                               crm__fim_rstate *st,
@@ -300,6 +312,15 @@ crm_status crm__fim_apriori(crm__fim_ctx *ctx, crm_error *err);
 /* Collection internals: index of an itemset (sorted items) or -1; bytes held. */
 int64_t crm__itemsets_find(const crm_itemsets *c, const int32_t *items, int32_t n);
 int64_t crm__itemsets_bytes(const crm_itemsets *c);
+
+/* Pass the sorted, downward-closed collection c of every frequent itemset to sink: the closed
+ * (or maximal) ones of length >= p->min_len; st->n_itemsets and st->max_len are added to. */
+crm_status crm__fim_filter_emit(const crm_itemsets *c,
+                                crm_fim_mode mode,
+                                const crm_fim_params *p,
+                                const crm_itemset_sink *sink,
+                                crm_fim_stats *st,
+                                crm_error *err);
 
 /* Sort a small int32 array ascending. */
 void crm__fim_sort_i32(int32_t *a, int64_t n);

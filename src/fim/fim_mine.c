@@ -610,7 +610,7 @@ static crm_status guard_sink(void *ud, const int32_t *items, int32_t n, int64_t 
     return s.fn(s.ud, items, n, sup, err);
 }
 
-static crm_status filter_emit(crm_itemsets *c,
+crm_status crm__fim_filter_emit(const crm_itemsets *c,
                               crm_fim_mode mode,
                               const crm_fim_params *p,
                               const crm_itemset_sink *sink,
@@ -813,7 +813,7 @@ crm_status crm_fim_mine(const crm_fim_db *db,
             rc = crm_itemsets_sort(c, err);
         }
         if (rc == CRM_OK) {
-            rc = filter_emit(c, p->mode, p, sink, &st, err);
+            rc = crm__fim_filter_emit(c, p->mode, p, sink, &st, err);
         }
         crm_itemsets_free(c);
     }

@@ -1305,6 +1305,7 @@ static crm_status top_level(search *s, int32_t x)
     hrec *recs = NULL;
     size_t n_rec = 0;
     crm_status rc = CRM_OK;
+    int64_t steps = 0;
     for (int32_t k = 0; k < n_nodes; k += 2) {
         /* the walks from nodes k and k + 1 in step, so that their cache misses overlap */
         int32_t a = t->up[2 * nodes[k].pre], b = k + 1 < n_nodes ? t->up[2 * nodes[k + 1].pre] : 0;
@@ -1315,6 +1316,7 @@ static crm_status top_level(search *s, int32_t x)
                 ws->cnt[y] += nodes[k].cnt;
                 ws->ent[y]++;
                 a = t->up[2 * a];
+                steps++;
             }
             if (b > 0) {
                 int32_t y = t->up[2 * b + 1];
@@ -1322,20 +1324,38 @@ static crm_status top_level(search *s, int32_t x)
                 ws->cnt[y] += nodes[k + 1].cnt;
                 ws->ent[y]++;
                 b = t->up[2 * b];
+                steps++;
             }
         }
     }
-    /* Ancestors are more frequent than x: the touched items, in rank order, are the set bits
-     * of the first x bits (a scan of x / 64 words instead of a sort). */
-    for (int32_t w = 0; w <= x >> 6; w++) {
-        uint64_t bits = ws->seen[w];
-        ws->seen[w] = 0;
-        while (bits != 0) {
-            ws->touched[n_touched++] = w * 64 + __builtin_ctzll(bits);
-            bits &= bits - 1;
+    if (steps * 8 < (int64_t)(x >> 6) + 1) {
+        /* Few ancestors among many items (sparse baskets, 500,000 frequent items): scanning x /
+         * 64 words for each x is quadratic; walk the paths again for the touched items and sort
+         * them. */
+        for (int32_t k = 0; k < n_nodes; k++) {
+            for (int32_t a = t->up[2 * nodes[k].pre]; a > 0; a = t->up[2 * a]) {
+                int32_t y = t->up[2 * a + 1];
+                uint64_t bit = (uint64_t)1 << (y & 63);
+                if (ws->seen[y >> 6] & bit) {
+                    ws->seen[y >> 6] &= ~bit;
+                    ws->touched[n_touched++] = y;
+                }
+            }
+        }
+        crm__fim_sort_i32(ws->touched, n_touched);
+    } else {
+        /* Ancestors are more frequent than x: the touched items, in rank order, are the set
+         * bits of the first x bits (a scan of x / 64 words instead of a sort). */
+        for (int32_t w = 0; w <= x >> 6; w++) {
+            uint64_t bits = ws->seen[w];
+            ws->seen[w] = 0;
+            while (bits != 0) {
+                ws->touched[n_touched++] = w * 64 + __builtin_ctzll(bits);
+                bits &= bits - 1;
+            }
         }
     }
-    {
+    if (s->pairs->words != NULL) {
         uint64_t *row = s->pairs->words + s->pairs->row[x];
         for (int32_t k = 0; k < n_touched; k++) {
             int32_t y = ws->touched[k];
@@ -1543,7 +1563,7 @@ static void table_fill(const ppc_tree *t,
             row[pitem[l]] += c;
         }
     }
-    for (int32_t x = 0; x < n_items; x++) {
+    for (int32_t x = 0; x < n_items && pb->words != NULL; x++) {
         const uint32_t *row = mat + (int64_t)x * (x - 1) / 2;
         uint64_t *bits = pb->words + pb->row[x];
         for (int32_t y = 0; y < x; y++) {
@@ -1556,6 +1576,17 @@ static void table_fill(const ppc_tree *t,
 }
 
 /* ---- frequent pairs -------------------------------------------------------------------------- */
+
+/* Largest bit matrix of frequent pairs: 256 MiB (about 46,000 items), and an eighth of the
+ * memory limit. */
+static int64_t pair_bits_max(const crm__fim_mem *mem)
+{
+    int64_t cap = (int64_t)256 << 20;
+    if (mem->limit > 0 && mem->limit / 8 < cap) {
+        cap = mem->limit / 8;
+    }
+    return cap;
+}
 
 static crm_status pairs_alloc(int32_t n, crm__fim_mem *mem, pair_bits *pb)
 {
@@ -1570,6 +1601,13 @@ static crm_status pairs_alloc(int32_t n, crm__fim_mem *mem, pair_bits *pb)
         pb->n_words += (x + 63) / 64;
         atomic_init(&pb->ready[x], 0);
     }
+    if ((pb->n_words + 1) * (int64_t)sizeof *pb->words > pair_bits_max(mem)) {
+        /* n^2 / 2 bits: 528,000 items would take 17 GB. Without the bits every pair is
+         * "maybe frequent" (its N-list is intersected): the same itemsets, less pruning. */
+        pb->n_words = 0;
+        pb->words = NULL;
+        return CRM_OK;
+    }
     pb->words = crm__fim_mem_calloc(mem, (size_t)pb->n_words + 1, sizeof *pb->words);
     return pb->words == NULL ? CRM_ENOMEM : CRM_OK;
 }
@@ -1578,7 +1616,9 @@ static void pairs_free(pair_bits *pb, crm__fim_mem *mem, int32_t n)
 {
     crm__fim_mem_free(mem, pb->row, ((size_t)n + 1) * sizeof *pb->row);
     crm__fim_mem_free(mem, (void *)pb->ready, ((size_t)n + 1) * sizeof *pb->ready);
-    crm__fim_mem_free(mem, pb->words, ((size_t)pb->n_words + 1) * sizeof *pb->words);
+    if (pb->words != NULL) {
+        crm__fim_mem_free(mem, pb->words, ((size_t)pb->n_words + 1) * sizeof *pb->words);
+    }
 }
 
 /* ---- driver ---------------------------------------------------------------------------------- */

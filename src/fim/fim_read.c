@@ -217,12 +217,18 @@ static int looks_signed_integers(const char *s, size_t n)
 static crm_status
 read_lines(crm__reader *lr, crm__fim_rstate *st, const crm_progress *progress, crm_error *err)
 {
-    crm_fim_format fmt = st->opt->format;
+    crm_fim_format fmt = st->fmt;
     const char *line;
     size_t len;
+    int64_t used = 0;
     int rc;
+    st->more = 0;
     while ((rc = crm__reader_line(lr, &line, &len)) == CRM__READ_OK) {
         crm_status s;
+        used += (int64_t)len + 1;
+        if (st->chunk_bytes > 0 && used >= st->chunk_bytes) {
+            st->more = 1; /* this line is the chunk's last */
+        }
         if (is_blank(line, len)) {
             if (!st->opt->skip_empty) {
                 s = crm__fim_db_push_ids(st->db, NULL, 0, NULL, 0, err);
@@ -230,27 +236,33 @@ read_lines(crm__reader *lr, crm__fim_rstate *st, const crm_progress *progress, c
                     return s;
                 }
             }
+            if (st->more) {
+                break;
+            }
             continue;
         }
         if (fmt == CRM_FIM_FORMAT_AUTO && line[0] != '@') {
             if (looks_signed_integers(line, len)) {
-                return crm__error_at(err, CRM_EPARSE, st->src, crm__reader_line_no(lr), 0,
+                return crm__error_at(err, CRM_EPARSE, st->src,
+                                     st->line_base + crm__reader_line_no(lr), 0,
                                      "a negative item in a line of integers: FIMI items are "
                                      "whole numbers >= 0 (give --format basket if each line "
                                      "is one item name)");
             }
             fmt = looks_integer(line, len) ? CRM_FIM_FORMAT_FIMI : CRM_FIM_FORMAT_BASKET;
+            st->fmt = fmt;
         }
         if (fmt == CRM_FIM_FORMAT_BASKET) {
             s = basket_line(st, line, len, err);
         } else {
-            s = fimi_line(st, line, len, crm__reader_line_no(lr), err);
+            s = fimi_line(st, line, len, st->line_base + crm__reader_line_no(lr), err);
         }
         if (s != CRM_OK) {
             return s;
         }
         if (st->opt->max_transactions > 0 && st->db->n_trans > st->opt->max_transactions) {
-            return crm__error_at(err, CRM_ELIMIT, st->src, crm__reader_line_no(lr), 0,
+            return crm__error_at(err, CRM_ELIMIT, st->src, st->line_base + crm__reader_line_no(lr),
+                                 0,
                                  "more than %lld transactions",
                                  (long long)st->opt->max_transactions);
         }
@@ -258,14 +270,31 @@ read_lines(crm__reader *lr, crm__fim_rstate *st, const crm_progress *progress, c
             !crm_progress_report(progress, "reading", crm__reader_fraction(lr))) {
             return crm__error_set(err, CRM_ECANCELLED, "cancelled");
         }
+        if (st->more) {
+            break;
+        }
     }
-    if (rc != CRM__READ_EOF) {
+    if (!st->more && rc != CRM__READ_EOF) {
         return crm__reader_error(lr, err);
     }
     if (fmt == CRM_FIM_FORMAT_BASKET && st->db->kind == FIM_KIND_NONE) {
         st->db->kind = FIM_KIND_NAMED;
     }
     return CRM_OK;
+}
+
+crm_status crm__fim_read_chunk(crm__reader *lr, crm__fim_rstate *st, crm_error *err)
+{
+    return read_lines(lr, st, NULL, err);
+}
+
+int crm__fim_line_format(const char *line, size_t len, crm_fim_format *fmt)
+{
+    if (is_blank(line, len) || line[0] == '@' || looks_signed_integers(line, len)) {
+        return 0;
+    }
+    *fmt = looks_integer(line, len) ? CRM_FIM_FORMAT_FIMI : CRM_FIM_FORMAT_BASKET;
+    return 1;
 }
 
 /* ---- FIMI text in parts, one thread each --------------------------------------------------- */
@@ -533,6 +562,7 @@ static crm_status read_any(crm__reader *lr,
     st.db = db;
     st.opt = opt;
     st.src = src;
+    st.fmt = opt->format;
     if (opt->format == CRM_FIM_FORMAT_LONG || opt->format == CRM_FIM_FORMAT_VAS) {
         rc = crm__fim_read_long(lr, &st, progress, err);
     } else {

@@ -291,3 +291,10 @@ void crm_itemset_writer_free(crm_itemset_writer *w)
     crm_free(w->buf);
     crm_free(w);
 }
+
+void crm_itemset_writer_set_transactions(crm_itemset_writer *w, int64_t n)
+{
+    if (w != NULL) {
+        w->n_trans = n;
+    }
+}

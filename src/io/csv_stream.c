@@ -38,6 +38,7 @@ struct crm_csv_stream {
     int64_t size;        /* file size in bytes, 0 when unknown */
     atomic_llong offset; /* input bytes consumed so far (read by _fraction unlocked) */
     int eof;
+    int64_t limit; /* read no input byte at or past this offset (-1: none) */
     crm_status rc; /* a sticky read error */
     crm_error err;
 };
@@ -69,6 +70,15 @@ static crm_status read_error(crm_csv_stream *s, crm_error *err)
 /* Append up to want bytes of input to dst[*len..]; sets s->eof at the end of the input. */
 static crm_status fill(crm_csv_stream *s, char *dst, size_t *len, size_t want, crm_error *err)
 {
+    if (s->limit >= 0) {
+        int64_t left = s->limit - (int64_t)gztell(s->gz);
+        if (left <= 0) {
+            s->eof = 1;
+            want = 0;
+        } else if ((int64_t)want > left) {
+            want = (size_t)left;
+        }
+    }
     while (want > 0 && !s->eof) {
         unsigned ask = want > ((size_t)1 << 30) ? 1u << 30 : (unsigned)want;
         int n = gzread(s->gz, dst + *len, ask);
@@ -86,6 +96,9 @@ static crm_status fill(crm_csv_stream *s, char *dst, size_t *len, size_t want, c
         }
         *len += (size_t)n;
         want -= (size_t)n;
+        if (s->limit >= 0 && (int64_t)gztell(s->gz) >= s->limit) {
+            s->eof = 1;
+        }
     }
     atomic_store_explicit(&s->offset, (long long)gzoffset(s->gz), memory_order_relaxed);
     return CRM_OK;
@@ -439,10 +452,57 @@ crm_status crm_csv_stream_open(const char *path,
     s->ps.quote = opt->quote ? opt->quote : '"';
     s->ps.max_field = opt->max_field_bytes > 0 ? opt->max_field_bytes : (int64_t)1 << 20;
     s->next_line = 1;
+    s->limit = -1;
     rc = read_header(s, err);
     if (rc != CRM_OK) {
         crm_csv_stream_free(s);
         return rc;
+    }
+    *out = s;
+    return CRM_OK;
+}
+
+crm_status crm_csv_stream_open_range(const char *path,
+                                     const crm_csv_options *opt,
+                                     int64_t begin,
+                                     int64_t end,
+                                     int64_t first_line,
+                                     crm_csv_stream **out,
+                                     crm_error *err)
+{
+    crm_csv_stream *s = NULL;
+    crm_status rc = crm_csv_stream_open(path, opt, &s, err);
+    int64_t at;
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (gzdirect(s->gz) == 0) {
+        crm_csv_stream_free(s);
+        return crm__error_at(err, CRM_EUNSUPPORTED, path, 0, 0,
+                             "a gzip file cannot be read from a byte offset");
+    }
+    at = (int64_t)gztell(s->gz); /* the header and s->carry lie before this */
+    if (begin > at - (int64_t)s->carry_len) {
+        /* a part after the header: start reading at begin, at the file's line first_line */
+        s->carry_len = 0;
+        s->eof = 0;
+        if (gzseek(s->gz, (z_off_t)begin, SEEK_SET) < 0) {
+            crm_csv_stream_free(s);
+            return crm__error_at(err, CRM_EIO, path, 0, 0, "cannot seek to byte %lld",
+                                 (long long)begin);
+        }
+        s->next_line = first_line;
+    }
+    if (end >= 0) {
+        at = (int64_t)gztell(s->gz);
+        if (at > end) { /* what follows the header reaches past the part: cut it */
+            size_t over = (size_t)(at - end);
+            s->carry_len = over < s->carry_len ? s->carry_len - over : 0;
+            s->eof = 1;
+        }
+        s->limit = end;
+        s->size = end - begin;
     }
     *out = s;
     return CRM_OK;

@@ -93,6 +93,12 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
         caption = "Logistic regression coefficients on the scaled features, largest magnitude "
                   "first: positive values raise the probability of the last class.";
         break;
+    case CRM_CLF_IMPORTANCE_GAIN:
+        title = "Feature importance (gain)";
+        xlabel = "training-loss reduction of the splits on the feature";
+        caption = "For each feature, the total reduction of the training loss by the boosted "
+                  "trees' splits on it.";
+        break;
     case CRM_CLF_IMPORTANCE_SPLITS:
         title = "Feature importance (splits)";
         xlabel = "number of splits over all trees";

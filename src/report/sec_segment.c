@@ -168,10 +168,11 @@ static void k_curve(seg_ctx *c)
     rpt_buf *b;
     char label[48];
     char title[320];
-    rpt_line line = { "inertia (SSE)", NULL, curve, n, 1, 0, 0 };
+    int em = crm_segmenter_algo(c->seg) == CRM_SEGMENT_ALGO_EM;
+    rpt_line line = { em ? "BIC" : "inertia (SSE)", NULL, curve, n, 1, 0, 0 };
     rpt_xy xy = { title,
                   "k (number of segments)",
-                  "within-segment sum of squares",
+                  em ? "BIC (lower is better)" : "within-segment sum of squares",
                   RPT_INT,
                   RPT_NUM,
                   &line,
@@ -198,9 +199,44 @@ static void k_curve(seg_ctx *c)
     xy.mark_label = label;
     crm__rpt_puts(&c->r->body, "<h3>Choosing k</h3>\n");
     crm__rpt_svg_lines(b, &xy);
-    crm__rpt_chart_place(c->r, "Inertia (k-means sum of squared distances in the scaled space) "
-                               "for each k tried; the elbow method takes the knee of the curve.");
+    crm__rpt_chart_place(c->r, em ? "Bayesian information criterion of the Gaussian mixture "
+                                    "for each k tried; the lowest is taken."
+                                  : "Inertia (k-means sum of squared distances in the scaled "
+                                    "space) for each k tried; the elbow method takes the knee "
+                                    "of the curve.");
     crm_free(x);
+}
+
+/* The dendrogram of a hierarchical model: its last merges, the ones kept by the cut in
+ * colour. */
+static void dendrogram(seg_ctx *c)
+{
+    const crm_hclust *h = crm_segmenter_hclust(c->seg);
+    char title[320];
+    rpt_buf *b;
+    int64_t nl;
+    double cut;
+    if (h == NULL || crm_hclust_n_leaves(h) < 2) {
+        return;
+    }
+    nl = crm_hclust_n_leaves(h);
+    cut = crm_hclust_cut_at(h);
+    if (!isfinite(cut) && crm_hclust_k(h) >= 1 && crm_hclust_k(h) < nl) {
+        cut = crm_hclust_merges(h)[(nl - crm_hclust_k(h) - 1) * 4 + 2];
+    }
+    b = chart(c, "dendrogram", "The dendrogram", title, sizeof title);
+    if (b == NULL) {
+        c->r->body.nomem = 1;
+        return;
+    }
+    crm__rpt_puts(&c->r->body, "<h3>The tree of merges</h3>\n");
+    crm__rpt_svg_dendrogram(b, title, nl, crm_hclust_merges(h), cut, 40);
+    crm__rpt_chart_place(c->r, crm_hclust_n_micro(h) > 0
+                                   ? "The last merges of the tree over the micro-clusters; "
+                                     "the merges kept by the cut are coloured."
+                                   : "The last merges of the tree; the merges kept by the cut "
+                                     "are coloured, the grey ones were undone to make the "
+                                     "segments.");
 }
 
 /* ---- distinctive features in words ---- */
@@ -621,6 +657,7 @@ crm_status crm__rpt_segmentation_body(crm_report *r,
     summary(&c);
     pie(&c);
     k_curve(&c);
+    dendrogram(&c);
     if (data != NULL) {
         rc = with_data(&c, data, err);
     }

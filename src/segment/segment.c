@@ -33,20 +33,26 @@ crm_segment_params crm_segment_params_default(void)
     p.hclust = crm_hclust_params_default();
     p.cut_height = 0.0;
     p.min_share = 0.01;
+    p.birch = crm_birch_params_default();
+    p.gmm = crm_gmm_params_default();
+    p.dbscan = crm_dbscan_params_default();
+    p.optigrid = crm_optigrid_params_default();
+    p.denclue = crm_denclue_params_default();
     return p;
 }
 
 const char *crm_segment_algo_name(crm_segment_algo a)
 {
-    static const char *const names[] = { "kmeans", "kmodes", "kprototypes", "hier" };
-    return (unsigned)a <= CRM_SEGMENT_ALGO_HIER ? names[a] : NULL;
+    static const char *const names[] = { "kmeans", "kmodes", "kprototypes", "hier",   "birch",
+                                         "em",     "dbscan", "optigrid",    "denclue" };
+    return (unsigned)a <= CRM_SEGMENT_ALGO_DENCLUE ? names[a] : NULL;
 }
 
 /* The checks that concern the algorithm field and its own parameters. */
 static crm_status check_algo(const crm_segment_params *p, crm_error *err)
 {
     crm_status rc = CRM_OK;
-    if ((unsigned)p->algo > CRM_SEGMENT_ALGO_HIER) {
+    if ((unsigned)p->algo > CRM_SEGMENT_ALGO_DENCLUE) {
         crm__error_set(err, CRM_EINVAL, "unknown segmentation algorithm %d", (int)p->algo);
         crm__error_field(err, "algo");
         return CRM_EINVAL;
@@ -81,6 +87,26 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
     }
     if (p->algo == CRM_SEGMENT_ALGO_HIER) {
         rc = crm_hclust_params_check(&p->hclust, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_BIRCH) {
+        crm_birch_params bp = p->birch;
+        bp.k = 1;
+        bp.n_threads = 0;
+        rc = crm_birch_params_check(&bp, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_EM) {
+        crm_gmm_params gp = p->gmm;
+        gp.k = 1;
+        gp.n_threads = 0;
+        rc = crm_gmm_params_check(&gp, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_DBSCAN) {
+        crm_dbscan_params dp = p->dbscan;
+        dp.n_threads = 0;
+        rc = crm_dbscan_params_check(&dp, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_OPTIGRID) {
+        rc = crm_optigrid_params_check(&p->optigrid, err);
+    } else if (p->algo == CRM_SEGMENT_ALGO_DENCLUE) {
+        crm_denclue_params dp = p->denclue;
+        dp.n_threads = 0;
+        rc = crm_denclue_params_check(&dp, err);
     } else {
         crm_kmodes_params kp = p->kmodes;
         kp.k = 1;
@@ -247,6 +273,11 @@ void crm_segmenter_free(crm_segmenter *seg)
     crm_kmeans_free(seg->km);
     crm_kmodes_free(seg->kmo);
     crm_hclust_free(seg->hc);
+    crm_birch_free(seg->bi);
+    crm_gmm_free(seg->gm);
+    crm_dbscan_free(seg->db);
+    crm_optigrid_free(seg->og);
+    crm_denclue_free(seg->dc);
     crm_profile_free(seg->profile);
     crm_free(seg->labels);
     crm_free(seg->curve);
@@ -457,6 +488,32 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     pp.tier_by = p->tier_by;
     pp.names = p->names;
     pp.n_names = p->n_names;
+    if (crm_segmenter_noise_segment(seg) >= 0 && p->names == NULL) {
+        /* DBSCAN: "Cluster 1".."Cluster c" and "Noise" (tiers would name the noise too) */
+        char **nm = crm_calloc((size_t)seg->k, sizeof *nm);
+        rc = nm == NULL ? crm__error_nomem(err) : CRM_OK;
+        for (int32_t j = 0; rc == CRM_OK && j < seg->k; j++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "Cluster %d", (int)j + 1);
+            nm[j] = crm_strdup(j == seg->k - 1 ? "Noise" : buf);
+            if (nm[j] == NULL) {
+                rc = crm__error_nomem(err);
+            }
+        }
+        if (rc == CRM_OK) {
+            pp.tier_by = NULL;
+            pp.names = (const char *const *)nm;
+            pp.n_names = seg->k;
+            rc = crm_profile_compute(t, features, n_features, seg->labels, seg->k, &pp,
+                                     &seg->profile, err);
+        }
+        for (int32_t j = 0; nm != NULL && j < seg->k; j++) {
+            crm_free(nm[j]);
+        }
+        crm_free(nm);
+        seg->seconds[SEG_T_PROFILE] = crm__now_seconds() - t2;
+        return rc;
+    }
     rc = crm_profile_compute(t, features, n_features, seg->labels, seg->k, &pp, &seg->profile, err);
     seg->seconds[SEG_T_PROFILE] = crm__now_seconds() - t2;
     return rc;
@@ -566,6 +623,36 @@ const crm_kmodes *crm_segmenter_kmodes(const crm_segmenter *seg)
 const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg)
 {
     return seg->hc;
+}
+
+const crm_birch *crm_segmenter_birch(const crm_segmenter *seg)
+{
+    return seg->bi;
+}
+
+const crm_gmm *crm_segmenter_gmm(const crm_segmenter *seg)
+{
+    return seg->gm;
+}
+
+const crm_dbscan *crm_segmenter_dbscan(const crm_segmenter *seg)
+{
+    return seg->db;
+}
+
+const crm_optigrid *crm_segmenter_optigrid(const crm_segmenter *seg)
+{
+    return seg->og;
+}
+
+const crm_denclue *crm_segmenter_denclue(const crm_segmenter *seg)
+{
+    return seg->dc;
+}
+
+int32_t crm_segmenter_noise_segment(const crm_segmenter *seg)
+{
+    return (seg->db != NULL || seg->og != NULL || seg->dc != NULL) ? seg->k - 1 : -1;
 }
 
 const crm_prep *crm_segmenter_prep(const crm_segmenter *seg)

@@ -17,6 +17,15 @@
 #include "core/core_internal.h"
 #include "segment_internal.h"
 
+static double crm__sq_dist_rows(const double *a, const double *b, int64_t d)
+{
+    double s = 0;
+    for (int64_t i = 0; i < d; i++) {
+        s += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return s;
+}
+
 /* Split the cleaned matrix x into the numeric and categorical parts k-modes reads. */
 crm_status
 crm__segment_mixed(const crm_prep *prep, const crm_matrix *x, crm__seg_mixed *m, crm_error *err)
@@ -221,6 +230,186 @@ static crm_status fit_hier(crm_segmenter *seg,
     return rc;
 }
 
+/* Sum of squared distances of the rows to the mean of their segment. */
+static double sse_by_label(const crm_matrix *x, const int32_t *labels, int32_t k)
+{
+    int64_t d = x->n_cols;
+    double *mean = crm_calloc((size_t)k * (size_t)d + 1, sizeof *mean);
+    int64_t *cnt = crm_calloc((size_t)k + 1, sizeof *cnt);
+    double total = 0;
+    if (mean == NULL || cnt == NULL) {
+        crm_free(mean);
+        crm_free(cnt);
+        return (double)NAN;
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        cnt[labels[i]]++;
+        for (int64_t a = 0; a < d; a++) {
+            mean[labels[i] * d + a] += CRM_ROW(x, i)[a];
+        }
+    }
+    for (int32_t j = 0; j < k; j++) {
+        for (int64_t a = 0; a < d; a++) {
+            mean[j * d + a] /= cnt[j] > 0 ? (double)cnt[j] : 1.0;
+        }
+    }
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        total += crm__sq_dist_rows(CRM_ROW(x, i), mean + labels[i] * d, d);
+    }
+    crm_free(mean);
+    crm_free(cnt);
+    return total;
+}
+
+static crm_status fit_birch(crm_segmenter *seg,
+                            const crm_segment_params *p,
+                            const crm_matrix *x,
+                            const crm_progress *progress,
+                            crm_error *err)
+{
+    crm_birch_params bp = p->birch;
+    crm_status rc;
+    bp.k = seg->method == CRM_SEGMENT_FIXED ? p->k : 0;
+    bp.kmin = p->kmin;
+    bp.kmax = p->kmax;
+    bp.n_threads = p->kmeans.n_threads;
+    rc = crm_birch_fit(&bp, x, progress, &seg->bi, err);
+    if (rc == CRM_OK) {
+        seg->k = crm_birch_k(seg->bi);
+        memcpy(seg->labels, crm_birch_labels(seg->bi), (size_t)x->n_rows * sizeof *seg->labels);
+    }
+    return rc;
+}
+
+static crm_status fit_gmm_k(const crm_segment_params *p,
+                            int32_t k,
+                            const crm_matrix *x,
+                            const crm_progress *progress,
+                            crm_gmm **out,
+                            crm_error *err)
+{
+    crm_gmm_params gp = p->gmm;
+    crm_status rc;
+    gp.k = k;
+    gp.seed = p->kmeans.seed;
+    gp.n_threads = p->kmeans.n_threads;
+    rc = crm_gmm_new(&gp, out, err);
+    if (rc == CRM_OK) {
+        rc = crm_gmm_fit(*out, x, progress, err);
+    }
+    if (rc != CRM_OK) {
+        crm_gmm_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* EM with k given, or the k in [kmin, kmax] with the lowest BIC (ties: the smallest k). */
+static crm_status fit_em(crm_segmenter *seg,
+                         const crm_segment_params *p,
+                         const crm_matrix *x,
+                         const crm_progress *progress,
+                         crm_error *err)
+{
+    crm_status rc = CRM_OK;
+    int32_t k = p->k;
+    if (seg->method != CRM_SEGMENT_FIXED) {
+        int32_t kmax = p->kmax < x->n_rows ? p->kmax : (int32_t)x->n_rows;
+        double best = HUGE_VAL;
+        if (kmax < p->kmin) {
+            return crm__error_set(err, CRM_EDATA, "%lld rows are too few to choose k in %d..%d",
+                                  (long long)x->n_rows, (int)p->kmin, (int)p->kmax);
+        }
+        seg->curve_kmin = p->kmin;
+        seg->n_curve = kmax - p->kmin + 1;
+        seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
+        if (seg->curve == NULL) {
+            return crm__error_nomem(err);
+        }
+        for (int32_t c = 0; rc == CRM_OK && c < seg->n_curve; c++) {
+            crm_gmm *g = NULL;
+            double bic = (double)NAN;
+            rc = fit_gmm_k(p, p->kmin + c, x, NULL, &g, err);
+            if (rc == CRM_OK) {
+                rc = crm_gmm_bic(g, x, &bic, err);
+            }
+            crm_gmm_free(g);
+            if (rc == CRM_OK) {
+                seg->curve[c] = bic;
+                if (bic < best) {
+                    best = bic;
+                    k = p->kmin + c;
+                }
+                if (!crm_progress_report(progress, "choosing k", (double)(c + 1) / seg->n_curve)) {
+                    rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+                }
+            }
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = fit_gmm_k(p, k, x, progress, &seg->gm, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_gmm_assign(seg->gm, x, seg->labels, err);
+    }
+    if (rc == CRM_OK) {
+        seg->k = k;
+        seg->n_iter = crm_gmm_n_iter(seg->gm);
+    }
+    return rc;
+}
+
+/* DBSCAN: clusters 0..c-1 and the noise segment c. */
+static crm_status fit_dbscan(crm_segmenter *seg,
+                             const crm_segment_params *p,
+                             const crm_matrix *x,
+                             const crm_progress *progress,
+                             crm_error *err)
+{
+    crm_dbscan_params dp = p->dbscan;
+    crm_status rc;
+    dp.n_threads = p->kmeans.n_threads;
+    rc = crm_dbscan_fit(&dp, x, progress, &seg->db, err);
+    if (rc == CRM_OK) {
+        const int32_t *l = crm_dbscan_labels(seg->db);
+        int32_t c = crm_dbscan_k(seg->db);
+        seg->k = c + 1;
+        for (int64_t i = 0; i < x->n_rows; i++) {
+            seg->labels[i] = l[i] >= 0 ? l[i] : c;
+        }
+    }
+    return rc;
+}
+
+/* OptiGrid or DENCLUE: clusters 0..c-1 and the noise segment c. */
+static crm_status fit_grid_or_kde(crm_segmenter *seg,
+                                  const crm_segment_params *p,
+                                  const crm_matrix *x,
+                                  const crm_progress *progress,
+                                  crm_error *err)
+{
+    crm_status rc;
+    const int32_t *l;
+    int32_t c;
+    if (seg->algo == CRM_SEGMENT_ALGO_OPTIGRID) {
+        rc = crm_optigrid_fit(&p->optigrid, x, &seg->og, err);
+    } else {
+        crm_denclue_params dp = p->denclue;
+        dp.n_threads = p->kmeans.n_threads;
+        rc = crm_denclue_fit(&dp, x, progress, &seg->dc, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    l = seg->og ? crm_optigrid_labels(seg->og) : crm_denclue_labels(seg->dc);
+    c = seg->og ? crm_optigrid_k(seg->og) : crm_denclue_k(seg->dc);
+    seg->k = c + 1;
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        seg->labels[i] = l[i] >= 0 ? l[i] : c;
+    }
+    return CRM_OK;
+}
+
 crm_status crm__segment_fit_algo(crm_segmenter *seg,
                                  const crm_segment_params *p,
                                  const crm_matrix *x,
@@ -228,8 +417,26 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
                                  crm_error *err)
 {
     const int32_t *l;
-    crm_status rc = seg->algo == CRM_SEGMENT_ALGO_HIER ? fit_hier(seg, p, x, progress, err)
-                                                       : fit_kmodes(seg, p, x, progress, err);
+    crm_status rc;
+    if (seg->algo == CRM_SEGMENT_ALGO_BIRCH || seg->algo == CRM_SEGMENT_ALGO_EM ||
+        seg->algo == CRM_SEGMENT_ALGO_DBSCAN || seg->algo == CRM_SEGMENT_ALGO_OPTIGRID ||
+        seg->algo == CRM_SEGMENT_ALGO_DENCLUE) {
+        seg->n_rows = x->n_rows;
+        seg->labels = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1), sizeof *seg->labels);
+        if (seg->labels == NULL) {
+            return crm__error_nomem(err);
+        }
+        rc = seg->algo == CRM_SEGMENT_ALGO_BIRCH    ? fit_birch(seg, p, x, progress, err)
+             : seg->algo == CRM_SEGMENT_ALGO_EM     ? fit_em(seg, p, x, progress, err)
+             : seg->algo == CRM_SEGMENT_ALGO_DBSCAN ? fit_dbscan(seg, p, x, progress, err)
+                                                    : fit_grid_or_kde(seg, p, x, progress, err);
+        if (rc == CRM_OK) {
+            seg->inertia = sse_by_label(x, seg->labels, seg->k);
+        }
+        return rc;
+    }
+    rc = seg->algo == CRM_SEGMENT_ALGO_HIER ? fit_hier(seg, p, x, progress, err)
+                                            : fit_kmodes(seg, p, x, progress, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -270,6 +477,43 @@ crm_status crm__segment_assign_algo(const crm_segmenter *seg,
     crm_status rc;
     if (seg->algo == CRM_SEGMENT_ALGO_HIER) {
         return crm_hclust_assign(seg->hc, x, labels, dist, err);
+    }
+    if (seg->bi != NULL) {
+        return crm_birch_assign(seg->bi, x, labels, dist, err);
+    }
+    if (seg->db != NULL) {
+        rc = crm_dbscan_assign(seg->db, x, labels, dist, err);
+        for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
+            if (labels[i] < 0) {
+                labels[i] = seg->k - 1; /* the noise segment */
+            }
+        }
+        return rc;
+    }
+    if (seg->og != NULL || seg->dc != NULL) {
+        rc = seg->og ? crm_optigrid_assign(seg->og, x, labels, err)
+                     : crm_denclue_assign(seg->dc, x, labels, dist, err);
+        for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
+            if (labels[i] < 0) {
+                labels[i] = seg->k - 1; /* the noise segment */
+            }
+            if (seg->og != NULL && dist != NULL) {
+                dist[i] = (double)NAN; /* a grid cell has no centre */
+            }
+        }
+        return rc;
+    }
+    if (seg->gm != NULL) {
+        /* dist: minus the log of the row's probability under its component is not a
+         * distance; the squared distance to the component's mean is */
+        rc = crm_gmm_assign(seg->gm, x, labels, err);
+        if (rc == CRM_OK && dist != NULL) {
+            const double *mu = crm_gmm_means(seg->gm);
+            for (int64_t i = 0; i < x->n_rows; i++) {
+                dist[i] = crm__sq_dist_rows(CRM_ROW(x, i), mu + labels[i] * x->n_cols, x->n_cols);
+            }
+        }
+        return rc;
     }
     rc = crm__segment_mixed(seg->prep, x, &m, err);
     if (rc == CRM_OK) {

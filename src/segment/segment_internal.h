@@ -25,6 +25,11 @@ struct crm_segmenter {
     crm_kmeans *km;  /* k-means only */
     crm_kmodes *kmo; /* k-modes / k-prototypes only */
     crm_hclust *hc;  /* hierarchical only */
+    crm_birch *bi;   /* BIRCH only */
+    crm_gmm *gm;     /* EM only */
+    crm_dbscan *db;  /* DBSCAN only */
+    crm_optigrid *og; /* OptiGrid only */
+    crm_denclue *dc;  /* DENCLUE only */
     crm_profile *profile;
     int32_t *labels; /* training labels; NULL when loaded */
     int64_t n_rows;  /* training rows */

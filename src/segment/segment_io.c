@@ -6,7 +6,8 @@
  * f64 inertia, i32 n_iter, f64 bic, f64s seconds[4], str source, i32 curve_kmin,
  * i32 n_curve, f64s curve[n_curve].
  *
- * Another algorithm than k-means writes its own section ("kmodes" or "hclust") in place of
+ * Another algorithm than k-means writes its own section ("kmodes", "hclust", "birch", "gmm",
+ * "dbscan", "optigrid" or "denclue") in place of
  * "kmeans", and a section "segalgo": u32 version (1), u32 algorithm (crm_segment_algo). A file
  * without "segalgo" is a k-means segmentation, so files written before the other algorithms
  * existed load unchanged, and k-means files are written exactly as before.
@@ -84,6 +85,16 @@ crm_status crm_segmenter_write(const crm_segmenter *seg, crm_model_writer *w, cr
             rc = crm_kmeans_save(seg->km, w, err);
         } else if (seg->kmo != NULL) {
             rc = crm_kmodes_save(seg->kmo, w, err);
+        } else if (seg->bi != NULL) {
+            rc = crm_birch_save(seg->bi, w, err);
+        } else if (seg->gm != NULL) {
+            rc = crm_gmm_save(seg->gm, w, err);
+        } else if (seg->db != NULL) {
+            rc = crm_dbscan_save(seg->db, w, err);
+        } else if (seg->og != NULL) {
+            rc = crm_optigrid_save(seg->og, w, err);
+        } else if (seg->dc != NULL) {
+            rc = crm_denclue_save(seg->dc, w, err);
         } else {
             rc = crm_hclust_save(seg->hc, w, err);
         }
@@ -184,7 +195,7 @@ static crm_status get_algo(const crm_model_reader *r, crm_segmenter *seg, crm_er
     }
     (void)crm_section_get_u32(&s, &version);
     (void)crm_section_get_u32(&s, &algo);
-    if (s.failed || version != SEGALGO_VERSION || algo > CRM_SEGMENT_ALGO_HIER) {
+    if (s.failed || version != SEGALGO_VERSION || algo > CRM_SEGMENT_ALGO_DENCLUE) {
         return corrupt(r, "section \"segalgo\" is malformed", err);
     }
     seg->algo = (crm_segment_algo)algo;
@@ -193,6 +204,21 @@ static crm_status get_algo(const crm_model_reader *r, crm_segmenter *seg, crm_er
 
 static int32_t algo_k(const crm_segmenter *seg)
 {
+    if (seg->bi != NULL) {
+        return crm_birch_k(seg->bi);
+    }
+    if (seg->gm != NULL) {
+        return crm_gmm_k(seg->gm);
+    }
+    if (seg->db != NULL) {
+        return crm_dbscan_k(seg->db) + 1; /* and the noise segment */
+    }
+    if (seg->og != NULL) {
+        return crm_optigrid_k(seg->og) + 1;
+    }
+    if (seg->dc != NULL) {
+        return crm_denclue_k(seg->dc) + 1;
+    }
     return seg->km ? crm_kmeans_k(seg->km)
                    : (seg->kmo ? crm_kmodes_k(seg->kmo) : crm_hclust_k(seg->hc));
 }
@@ -217,6 +243,21 @@ static int32_t algo_dim(const crm_segmenter *seg)
             return -1;
         }
         return crm_kmodes_n_num(seg->kmo) + crm_kmodes_n_cat(seg->kmo);
+    }
+    if (seg->bi != NULL) {
+        return crm_birch_dim(seg->bi);
+    }
+    if (seg->gm != NULL) {
+        return crm_gmm_dim(seg->gm);
+    }
+    if (seg->db != NULL) {
+        return crm_dbscan_dim(seg->db);
+    }
+    if (seg->og != NULL) {
+        return crm_optigrid_dim(seg->og);
+    }
+    if (seg->dc != NULL) {
+        return crm_denclue_dim(seg->dc);
     }
     return crm_hclust_dim(seg->hc);
 }
@@ -247,6 +288,16 @@ crm_status crm_segmenter_read(const crm_model_reader *r, crm_segmenter **out, cr
             rc = crm_kmeans_load(r, &seg->km, err);
         } else if (seg->algo == CRM_SEGMENT_ALGO_HIER) {
             rc = crm_hclust_load(r, &seg->hc, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_BIRCH) {
+            rc = crm_birch_load(r, &seg->bi, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_EM) {
+            rc = crm_gmm_load(r, &seg->gm, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_DBSCAN) {
+            rc = crm_dbscan_load(r, &seg->db, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_OPTIGRID) {
+            rc = crm_optigrid_load(r, &seg->og, err);
+        } else if (seg->algo == CRM_SEGMENT_ALGO_DENCLUE) {
+            rc = crm_denclue_load(r, &seg->dc, err);
         } else {
             rc = crm_kmodes_load(r, &seg->kmo, err);
         }

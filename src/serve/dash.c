@@ -433,7 +433,7 @@ static void overview_segmentation(crm__sbuf *b, const crm_serve_model *m, const 
     int first = 1;
     crm__sbuf_puts(b, "{\"model\":");
     crm__sbuf_json_str(b, m->name);
-    crm__sbuf_printf(b, ",\"k\":%d,\"features\":[", (int)k);
+    crm__sbuf_printf(b, ",\"kind\":\"segmentation\",\"k\":%d,\"features\":[", (int)k);
     for (int32_t f = 0; f < nf; f++) {
         if (!crm_profile_is_categorical(pr, f)) {
             crm__sbuf_puts(b, first ? "" : ",");
@@ -473,6 +473,108 @@ static void overview_segmentation(crm__sbuf *b, const crm_serve_model *m, const 
     crm__sbuf_puts(b, "],\"store_segments\":");
     crm__sbuf_puts(b, sizes ? sizes : "null");
     crm__sbuf_puts(b, ",\"tree\":null}");
+}
+
+/* A two-layer model: its segments numbered as the server predicts them (groups in order, the
+ * segments of each group), named "Group/S2"; the features and population are the layer-1
+ * profile's (every column the rules and the layer-2 features use); a segment's bar is its
+ * mean's distance from the population mean in population standard deviations (null for a
+ * feature its group's layer 2 did not use; a group not clustered is its one segment); and
+ * the layer-1/layer-2 tree. */
+static void overview_twolayer(crm__sbuf *b, const crm_serve_model *m, const char *sizes)
+{
+    const crm_twolayer *tl = m->tl;
+    const crm_profile *pr = crm_twolayer_profile(tl);
+    int32_t nf = pr ? crm_profile_n_features(pr) : 0;
+    int32_t ng = crm_twolayer_n_groups(tl);
+    int64_t total = 0;
+    int first = 1;
+    for (int32_t g = 0; g < ng; g++) {
+        total += crm_twolayer_group_size(tl, g);
+    }
+    crm__sbuf_puts(b, "{\"model\":");
+    crm__sbuf_json_str(b, m->name);
+    crm__sbuf_printf(b, ",\"kind\":\"twolayer\",\"k\":%d,\"features\":[",
+                     (int)crm_twolayer_n_segments(tl));
+    for (int32_t f = 0; f < nf; f++) {
+        if (!crm_profile_is_categorical(pr, f)) {
+            crm__sbuf_puts(b, first ? "" : ",");
+            crm__sbuf_json_str(b, crm_profile_feature(pr, f));
+            first = 0;
+        }
+    }
+    crm__sbuf_puts(b, "],\"population\":{\"mean\":[");
+    for (int pass = 0; pass < 2; pass++) {
+        first = 1;
+        for (int32_t f = 0; f < nf; f++) {
+            if (!crm_profile_is_categorical(pr, f)) {
+                crm__sbuf_puts(b, first ? "" : ",");
+                crm__sbuf_json_num(b, pass == 0 ? crm_profile_pop_mean(pr, f)
+                                                : crm_profile_pop_sd(pr, f));
+                first = 0;
+            }
+        }
+        crm__sbuf_puts(b, pass == 0 ? "],\"sd\":[" : "]},\"segments\":[");
+    }
+    for (int32_t g = 0; g < ng; g++) {
+        const crm_segmenter *seg = crm_twolayer_group_segmenter(tl, g);
+        const crm_profile *gp = seg ? crm_segmenter_profile(seg) : NULL;
+        for (int32_t s = 0; s < crm_twolayer_group_k(tl, g); s++) {
+            char name[600];
+            int64_t size = gp ? crm_profile_size(gp, s) : crm_twolayer_group_size(tl, g);
+            crm__sbuf_printf(b, "%s{\"id\":%d,\"name\":",
+                             crm_twolayer_segment_index(tl, g, s) ? "," : "",
+                             (int)crm_twolayer_segment_index(tl, g, s));
+            crm__sbuf_json_str(b, crm_twolayer_segment_label(tl, g, s, name, sizeof name));
+            crm__sbuf_puts(b, ",\"group\":");
+            crm__sbuf_json_str(b, crm_twolayer_group_name(tl, g));
+            crm__sbuf_printf(b, ",\"size\":%lld,\"share\":", (long long)size);
+            crm__sbuf_json_num(b, total > 0 ? (double)size / (double)total : 0.0);
+            crm__sbuf_puts(b, ",\"mean_risk\":null,\"profile\":[");
+            first = 1;
+            for (int32_t f = 0; f < nf; f++) {
+                double sd;
+                double v = NAN;
+                if (crm_profile_is_categorical(pr, f)) {
+                    continue;
+                }
+                sd = crm_profile_pop_sd(pr, f);
+                if (gp == NULL) {
+                    v = crm_profile_std_diff(pr, g, f);
+                } else {
+                    for (int32_t h = 0; h < crm_profile_n_features(gp); h++) {
+                        if (!crm_profile_is_categorical(gp, h) &&
+                            strcmp(crm_profile_feature(gp, h), crm_profile_feature(pr, f)) == 0) {
+                            v = sd > 0 ? (crm_profile_mean(gp, s, h) - crm_profile_pop_mean(pr, f)) / sd
+                                       : 0.0;
+                        }
+                    }
+                }
+                crm__sbuf_puts(b, first ? "" : ",");
+                if (isfinite(v)) {
+                    crm__sbuf_json_num(b, v);
+                } else {
+                    crm__sbuf_puts(b, "null");
+                }
+                first = 0;
+            }
+            crm__sbuf_puts(b, "]}");
+        }
+    }
+    crm__sbuf_puts(b, "],\"store_segments\":");
+    crm__sbuf_puts(b, sizes ? sizes : "null");
+    crm__sbuf_puts(b, ",\"tree\":[");
+    for (int32_t g = 0; g < ng; g++) {
+        crm__sbuf_puts(b, g ? ",{\"name\":" : "{\"name\":");
+        crm__sbuf_json_str(b, crm_twolayer_group_name(tl, g));
+        crm__sbuf_printf(b, ",\"size\":%lld,\"segments\":[",
+                         (long long)crm_twolayer_group_size(tl, g));
+        for (int32_t s = 0; s < crm_twolayer_group_k(tl, g); s++) {
+            crm__sbuf_printf(b, "%s%d", s ? "," : "", (int)crm_twolayer_segment_index(tl, g, s));
+        }
+        crm__sbuf_puts(b, "]}");
+    }
+    crm__sbuf_puts(b, "]}");
 }
 
 static void overview_baskets(crm__sbuf *b, const crm_rules *r)
@@ -582,6 +684,8 @@ crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
     crm__sbuf_puts(&b, "{\"segmentation\":");
     if (seg != NULL && seg->seg != NULL) {
         overview_segmentation(&b, seg, sizes);
+    } else if (seg != NULL && seg->tl != NULL) {
+        overview_twolayer(&b, seg, sizes);
     } else {
         crm__sbuf_puts(&b, "null");
     }

@@ -311,111 +311,36 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
-/* A two-layer model reads columns named in its spec; they are found by asking it: a one-row
- * table grows by the column each failed assign names (numeric first, text when the model says
- * the type is wrong), until assign succeeds; the layer-2 features of every group are added
- * too, since the probing row reaches one group only. */
-static int is_derived(const crm_twolayer *tl, const char *name)
-{
-    for (int32_t d = 0; d < crm_twolayer_n_derived(tl); d++) {
-        if (strcmp(crm_twolayer_derived_name(tl, d), name) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static crm_status probe_add(crm_serve_model *m, const char *name, int is_text, crm_error *err)
-{
-    crm__serve_feature *ft;
-    for (int32_t f = 0; f < m->n_features; f++) {
-        if (strcmp(m->features[f].name, name) == 0) {
-            return CRM_OK;
-        }
-    }
-    ft = crm_realloc(m->features, (size_t)(m->n_features + 1) * sizeof *ft);
-    if (ft == NULL) {
-        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    m->features = ft;
-    ft = &m->features[m->n_features++];
-    ft->name = crm_strdup(name);
-    ft->proto_name = NULL;
-    ft->json_name = NULL;
-    ft->is_text = is_text;
-    return ft->name ? CRM_OK : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-}
-
-static crm_status probe_assign(const crm_serve_model *m, crm_error *e)
-{
-    static const double one = 1.0;
-    static const char *const text[1] = { "x" };
-    crm_table *t = NULL;
-    int32_t l1 = 0;
-    int32_t l2 = 0;
-    crm_status rc = crm_table_new(1, "probe", &t, e);
-    for (int32_t f = 0; rc == CRM_OK && f < m->n_features; f++) {
-        rc = m->features[f].is_text
-                 ? crm_table_add_text(t, m->features[f].name, CRM_COL_CATEGORICAL, text, e)
-                 : crm_table_add_numeric(t, m->features[f].name, &one, e);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_twolayer_assign(m->tl, t, &l1, &l2, e);
-    }
-    crm_table_free(t);
-    return rc;
-}
-
+/* A two-layer model's inputs are the table columns it reads (crm_twolayer_inputs): the
+ * inputs of its derived columns, the columns of its rules, every group's layer-2 features. */
 static crm_status twolayer_features(crm_serve_model *m, crm_error *err)
 {
+    int32_t n = crm_twolayer_inputs(m->tl, NULL, NULL, 0);
+    const char **names = n > 0 ? crm_mallocarray((size_t)n, sizeof *names) : NULL;
+    int *text = n > 0 ? crm_mallocarray((size_t)n, sizeof *text) : NULL;
     crm_status rc = CRM_OK;
-    for (int32_t g = 0; rc == CRM_OK && g < crm_twolayer_n_groups(m->tl); g++) {
-        const crm_segmenter *seg = crm_twolayer_group_segmenter(m->tl, g);
-        const crm_prep *prep = seg ? crm_segmenter_prep(seg) : NULL;
-        for (int32_t f = 0; rc == CRM_OK && prep && f < crm_prep_n_features(prep); f++) {
-            if (!is_derived(m->tl, crm_prep_feature_name(prep, f))) {
-                rc = probe_add(m, crm_prep_feature_name(prep, f),
-                               crm_prep_feature_type(prep, f) != CRM_COL_NUMERIC, err);
-            }
-        }
-    }
-    for (int tries = 0; rc == CRM_OK && tries < 1024; tries++) {
-        crm_error e;
-        crm_status st = probe_assign(m, &e);
-        if (st == CRM_OK) {
-            return CRM_OK;
-        }
-        if (st == CRM_ENOTFOUND && e.field[0] != '\0' && !is_derived(m->tl, e.field)) {
-            int known = 0;
-            for (int32_t f = 0; f < m->n_features; f++) {
-                known |= strcmp(m->features[f].name, e.field) == 0;
-            }
-            if (!known) {
-                rc = probe_add(m, e.field, 0, err);
-                continue;
-            }
-        }
-        if (st == CRM_EDATA && e.field[0] != '\0') {
-            int switched = 0;
-            for (int32_t f = 0; f < m->n_features; f++) {
-                if (strcmp(m->features[f].name, e.field) == 0 && !m->features[f].is_text) {
-                    m->features[f].is_text = 1;
-                    switched = 1;
-                }
-            }
-            if (switched) {
-                continue;
-            }
-        }
-        if (err) {
-            *err = e;
-        }
-        return st == CRM_OK ? CRM_OK : st;
-    }
-    if (rc == CRM_OK) {
+    if (n < 0 || (n > 0 && (names == NULL || text == NULL))) {
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    } else if (n == 0) {
         rc = crm__serve_fail(err, CRM_EUNSUPPORTED, NULL,
-                             "cannot find the input columns of this two-layer model");
+                             "this two-layer model reads no input column");
+    } else {
+        (void)crm_twolayer_inputs(m->tl, names, text, n);
+        m->features = crm_calloc((size_t)n, sizeof *m->features);
+        if (m->features == NULL) {
+            rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        }
+        for (int32_t f = 0; rc == CRM_OK && f < n; f++) {
+            crm__serve_feature *ft = &m->features[m->n_features++];
+            ft->name = crm_strdup(names[f]);
+            ft->is_text = text[f];
+            if (ft->name == NULL) {
+                rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+            }
+        }
     }
+    crm_free(names);
+    crm_free(text);
     return rc;
 }
 

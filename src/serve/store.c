@@ -147,6 +147,11 @@ load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_
         return rc;
     }
     sc = crm_table_find_col(t, "segment");
+    /* Two-layer labels (l1, l2, segment "Group/S2", segment_id): the number is the key. */
+    if (crm_table_find_col(t, "segment_id") >= 0 &&
+        crm_table_numeric(t, crm_table_find_col(t, "segment_id")) != NULL) {
+        sc = crm_table_find_col(t, "segment_id");
+    }
     if (sc < 0) {
         crm_table_free(t);
         crm__serve_fail(err, CRM_EDATA, "segment", "no \"segment\" column");
@@ -1014,8 +1019,24 @@ crm_status crm__store_segment(crm__store *s,
         {
             char *end;
             long long v = strtoll(segment, &end, 10);
+            int64_t named = -1;
+            /* a name the served model gives a numbered segment ("Group/S3" of a two-layer
+             * model whose labels were loaded by segment_id) */
+            for (int64_t k = 0; k < 65536 && names && names->fn && (*segment == '\0' || *end != '\0');
+                 k++) {
+                const char *nm = names->fn(names->ud, k);
+                if (nm == NULL) {
+                    break;
+                }
+                if (strcmp(nm, segment) == 0) {
+                    named = k;
+                    break;
+                }
+            }
             if (*segment != '\0' && *end == '\0') {
                 sqlite3_bind_int64(st, 1, v);
+            } else if (named >= 0) {
+                sqlite3_bind_int64(st, 1, named);
             } else {
                 sqlite3_bind_text(st, 1, segment, -1, SQLITE_TRANSIENT);
             }

@@ -598,6 +598,149 @@ double crm_twolayer_seconds(const crm_twolayer *tl)
     return tl->seconds;
 }
 
+/* ---- the columns the model reads ---- */
+
+typedef struct tl_inputs {
+    const char **names;
+    int *is_text;
+    int32_t cap;
+    int32_t n;
+} tl_inputs;
+
+static int is_derived_name(const crm_twolayer *tl, const char *name)
+{
+    for (int32_t d = 0; d < tl->n_derived; d++) {
+        if (strcmp(tl->derived[d].name, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Add a table column once (derived columns are not inputs); a later sighting as text wins. */
+static void input_add(tl_inputs *in, const crm_twolayer *tl, const char *name, int text)
+{
+    if (name == NULL || is_derived_name(tl, name)) {
+        return;
+    }
+    for (int32_t i = 0; i < in->n && i < in->cap; i++) {
+        if (strcmp(in->names[i], name) == 0) {
+            if (text && in->is_text != NULL) {
+                in->is_text[i] = 1;
+            }
+            return;
+        }
+    }
+    if (in->n < in->cap) {
+        in->names[in->n] = name;
+        if (in->is_text != NULL) {
+            in->is_text[in->n] = text;
+        }
+    }
+    in->n++;
+}
+
+static void input_expr(tl_inputs *in, const crm_twolayer *tl, const tl_expr *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    if (e->type == TL_E_CMP) {
+        input_add(in, tl, e->column, e->thr == TL_T_LEVEL);
+        if (e->thr == TL_T_COLUMN) {
+            input_add(in, tl, e->text, 0);
+        }
+        return;
+    }
+    input_expr(in, tl, e->a);
+    input_expr(in, tl, e->b);
+}
+
+static int32_t expr_size(const tl_expr *e)
+{
+    return e == NULL ? 0 : 2 + expr_size(e->a) + expr_size(e->b);
+}
+
+int32_t crm_twolayer_inputs(const crm_twolayer *tl, const char **names, int *is_text, int32_t cap)
+{
+    int32_t bound = 0;
+    tl_inputs in = { NULL, NULL, 0, 0 };
+    if (tl == NULL) {
+        return 0;
+    }
+    for (int32_t d = 0; d < tl->n_derived; d++) {
+        bound += tl->derived[d].n_inputs;
+    }
+    for (int32_t g = 0; g < tl->n_groups; g++) {
+        const crm_prep *prep =
+            tl->groups[g].seg != NULL ? crm_segmenter_prep(tl->groups[g].seg) : NULL;
+        bound += expr_size(tl->groups[g].when) + tl->groups[g].l2.n_features +
+                 (prep != NULL ? crm_prep_n_features(prep) : 0);
+    }
+    in.names = crm_mallocarray((size_t)bound + 1, sizeof *in.names);
+    in.is_text = crm_mallocarray((size_t)bound + 1, sizeof *in.is_text);
+    in.cap = bound;
+    if (in.names == NULL || in.is_text == NULL) {
+        crm_free(in.names);
+        crm_free(in.is_text);
+        return -1;
+    }
+    for (int32_t d = 0; d < tl->n_derived; d++) {
+        for (int32_t k = 0; k < tl->derived[d].n_inputs; k++) {
+            input_add(&in, tl, tl->derived[d].inputs[k], 0);
+        }
+    }
+    for (int32_t g = 0; g < tl->n_groups; g++) {
+        input_expr(&in, tl, tl->groups[g].when);
+    }
+    for (int32_t g = 0; g < tl->n_groups; g++) {
+        const tl_group *gr = &tl->groups[g];
+        const crm_prep *prep = gr->seg != NULL ? crm_segmenter_prep(gr->seg) : NULL;
+        if (prep != NULL) {
+            for (int32_t f = 0; f < crm_prep_n_features(prep); f++) {
+                input_add(&in, tl, crm_prep_feature_name(prep, f),
+                          crm_prep_feature_type(prep, f) != CRM_COL_NUMERIC);
+            }
+        } else if (!tl->fitted) {
+            for (int32_t f = 0; f < gr->l2.n_features; f++) {
+                input_add(&in, tl, gr->l2.features[f], 0);
+            }
+        }
+    }
+    for (int32_t i = 0; i < in.n && i < cap; i++) {
+        if (names != NULL) {
+            names[i] = in.names[i];
+        }
+        if (is_text != NULL) {
+            is_text[i] = in.is_text[i];
+        }
+    }
+    crm_free(in.names);
+    crm_free(in.is_text);
+    return in.n;
+}
+
+int32_t crm_twolayer_n_segments(const crm_twolayer *tl)
+{
+    int32_t n = 0;
+    for (int32_t g = 0; tl != NULL && g < tl->n_groups; g++) {
+        n += tl->groups[g].k;
+    }
+    return n;
+}
+
+int32_t crm_twolayer_segment_index(const crm_twolayer *tl, int32_t g, int32_t s)
+{
+    int32_t n = 0;
+    if (tl == NULL || g < 0 || g >= tl->n_groups || s < 0 || s >= tl->groups[g].k) {
+        return -1;
+    }
+    for (int32_t h = 0; h < g; h++) {
+        n += tl->groups[h].k;
+    }
+    return n + s;
+}
+
 int32_t crm_twolayer_n_derived(const crm_twolayer *tl)
 {
     return tl->n_derived;

@@ -136,5 +136,19 @@ cmp -s "$tmp/p1.csv" "$tmp/p2.csv" || { echo "FAIL: predictions depend on the th
 ids=$(cut -d, -f1 "$tmp/many.csv" | cmp -s - <(cut -d, -f1 "$tmp/p2.csv") && echo same)
 [ "$ids" = same ] || { echo "FAIL: predictions not in input order"; fails=$((fails + 1)); }
 
+# Boosted trees report importance by gain (loss reduction of the splits), in --json and show.
+"$CRMKIT" train "$TRAIN" --target y --algo gbt --seed 3 -o "$tmp/g.crmc" --json >"$tmp/gbt.json"; check "train gbt --json" 0 $?
+python3 - "$tmp/gbt.json" <<'PY' || { echo "FAIL: gbt importance in --json"; fails=$((fails + 1)); }
+import json, sys
+imp = json.load(open(sys.argv[1]))["importance"]
+assert imp["kind"] == "gain", imp
+v = [f["value"] for f in imp["features"]]
+assert max(v) > 0 and min(v) >= 0, v
+assert abs(sum(f["share"] for f in imp["features"]) - 1) < 1e-9, imp
+print("ok: gbt importance by gain in --json")
+PY
+"$CRMKIT" show "$tmp/g.crmc" >"$tmp/gshow.txt" 2>&1; check "show gbt" 0 $?
+has "show gbt importance by gain" "reduction (gain)" "$tmp/gshow.txt"
+
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"

@@ -57,11 +57,13 @@ if "$CRMKIT" drift m.crmk shifted.csv >/dev/null 2>&1; then fail "drift exits 0 
 
 # A two-layer model (the demo's): layer-1 group shares and each group's segment shares.
 "$CRMKIT" demo --dir demo --rows 3000 --quiet >/dev/null 2>&1 || fail "demo"
-expect_exit 0 "two-layer, training data" "$CRMKIT" drift demo/segments.crmk demo/customers.csv --json
+expect_exit 0 "two-layer, training data" "$CRMKIT" drift demo/segments.crmk demo/customers_cdr.csv --json
 grep -q '"kind":"twolayer"' out.txt || fail "two-layer json: $(cat out.txt)"
 grep -q '"name":"layer 1 group shares","psi":0,' out.txt || fail "two-layer group PSI not 0: $(cat out.txt)"
-# voice minutes and the voice bill x3: customers move to the HighVoice groups.
-awk -F, -v OFS=, 'NR == 1 { print; next } { $7 = $7 * 3; $12 = $12 * 3; print }' demo/customers.csv >tl_shift.csv
+# on-net minutes and the voice charges of the call records x3: customers move to the
+# HighVoice groups.
+awk -F, -v OFS=, 'NR == 1 { for (j = 1; j <= NF; j++) c[$j] = j; print; next }
+    { $c["cdr_minutes_onnet"] *= 3; $c["cdr_charge_voice"] *= 3; print }' demo/customers_cdr.csv >tl_shift.csv
 expect_exit 1 "two-layer, shifted" "$CRMKIT" drift demo/segments.crmk tl_shift.csv
 grep -q "^verdict: re-segment: drifted past 0.25: layer 1 group shares" out.txt ||
     fail "two-layer verdict: $(tail -n 1 out.txt)"

@@ -28,14 +28,14 @@ cmp -s s1.crmk s2.crmk || fail "two segmentations give different files"
 cmp -s c451.crmc stamped.crmc && fail "--stamp wrote the same bytes"
 "$CRMKIT" show stamped.crmc >/dev/null || fail "a stamped model does not load"
 
-# crmkit show explains every kind: the tree, coefficients, split shares and the loss curve,
+# crmkit show explains every kind: the tree, coefficients, gain shares and the loss curve,
 # priors and per-class means, layers.
 "$CRMKIT" train "$TELCO" --target Churn --drop customerID --algo mlp -o mlp.crmc --quiet >/dev/null || fail "train mlp"
 show_has() { "$CRMKIT" show "$1" >show.txt 2>&1 || fail "show $1"; grep -q "$2" show.txt || fail "show $1 has no \"$2\""; }
 show_has c451.crmc "C4.5 tree"
 show_has logreg1.crmc "tenure  *[-+][0-9]"
 show_has gbt1.crmc "training curve"
-show_has gbt1.crmc "share of all splits"
+show_has gbt1.crmc "training-loss reduction (gain)"
 show_has nb1.crmc "No  *0\.73"
 show_has nb1.crmc "per-class means"
 show_has mlp.crmc "45 inputs -> 64 ReLU -> 32 ReLU -> 2 softmax"

@@ -36,10 +36,16 @@ grep -q "== report: d/report.html" out.txt || fail "demo does not print the repo
 # The demo's model is a two-layer one; a plain segmentation with the elbow method beside it.
 run "segment" "$CRMKIT" segment d/customers.csv --k auto --method elbow --kmax 8 --cap 1,99 \
     --seed 2 -o seg.crmk
-run "report" "$CRMKIT" report seg.crmk d/segments.crmk d/churn.crmc d/rules.crmr \
-    --data d/customers.csv -o r.html --svg-dir svg --json
+# A hierarchical model (its dendrogram) and a comparison of clusterers on the data, last.
+head -n 601 d/customers.csv >h.csv
+run "segment hier" "$CRMKIT" segment h.csv --algo hier --k 4 -o hier.crmk --quiet
+run "report" "$CRMKIT" report seg.crmk d/segments.crmk d/churn.crmc d/rules.crmr hier.crmk \
+    --data d/customers.csv --compare kmeans,birch,dbscan -o r.html --svg-dir svg --json
 cp out.txt rep.json
-grep -q '"sections":4' rep.json || fail "report json: $(cat rep.json)"
+grep -q '"sections":6' rep.json || fail "report json: $(cat rep.json)"
+for c in s5-dendrogram s6-k s6-cp s6-sp s6-db s6-dunn s6-silhouette s6-ch s6-seconds; do
+    grep -q "\"$c\"" rep.json || fail "chart $c missing"
+done
 n_charts=$(grep -o '"s[0-9]-[a-z0-9-]*"' rep.json | wc -l)
 [ "$n_charts" -ge 20 ] || fail "only $n_charts charts: $(cat rep.json)"
 for c in s1-sizes s1-k-curve s1-pca s1-k-sse s1-k-bic s1-k-silhouette s1-profiles s1-profile-1 s2-tree s2-groups s2-group-profiles \

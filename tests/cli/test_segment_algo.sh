@@ -86,7 +86,7 @@ run "xmeans" "$CRMKIT" segment h.csv --algo xmeans --kmax 6 -o x.crmk --json --q
 [ "$(json_str out.txt method)" = xmeans ] || fail "xmeans: method"
 
 # bad options and data
-expect "unknown algo" 64 '--algo is kmeans, xmeans, kmodes, kprototypes or hier, got "dbscan"' -- "$CRMKIT" segment t.csv --algo dbscan -o m.crmk
+expect "unknown algo" 64 '--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, dbscan, optigrid or denclue, got "spectral"' -- "$CRMKIT" segment t.csv --algo spectral -o m.crmk
 expect "unknown linkage" 64 '--linkage is ward, complete, average or single, got "centroid"' -- "$CRMKIT" segment t.csv --algo hier --linkage centroid -o m.crmk
 expect "linkage without hier" 64 "are for --algo hier" -- "$CRMKIT" segment t.csv --linkage ward -o m.crmk
 expect "gamma without kprototypes" 64 "are for --algo kmodes or kprototypes" -- "$CRMKIT" segment t.csv --algo hier --gamma 1 -o m.crmk

@@ -86,14 +86,16 @@ OMP_NUM_THREADS=2 "$CRMKIT" segment c.csv --k 5 --seed 3 -o t2.crmk --labels t2.
 cmp -s t1.csv t2.csv || fail "labels differ between 1 and 2 threads"
 
 run "demo" "$CRMKIT" demo --dir demo --rows 3000 --quiet
-for f in customers.csv two_layer.json segments.crmk labels.csv; do [ -s "demo/$f" ] || fail "demo wrote no $f"; done
-grep -q "^== layer 1: 5 groups" out.txt || fail "demo printed no layer-1 profile"
+for f in customers.csv cdr.csv cdr_features.csv customers_cdr.csv two_layer.json segments.crmk labels.csv \
+    risk.csv store.db; do [ -s "demo/$f" ] || fail "demo wrote no $f"; done
+grep -q "^== layer 1: 4 groups" out.txt || fail "demo printed no layer-1 profile"
+grep -q "matched no rule" err.txt && fail "the demo warns about its own spec: $(cat err.txt)"
 grep -q "^== layer 2: HighValue-HighVoice" out.txt || fail "demo printed no layer-2 profile"
-head -n 1 demo/labels.csv | grep -q "^subscriber_id,l1,l2,segment$" || fail "demo labels: $(head -n 1 demo/labels.csv)"
+head -n 1 demo/labels.csv | grep -q "^subscriber_id,l1,l2,segment,segment_id$" || fail "demo labels: $(head -n 1 demo/labels.csv)"
 # the demo's model and spec are the two-layer ones: assign and segment --spec reproduce them
-run "assign demo model" "$CRMKIT" assign demo/segments.crmk demo/customers.csv -o demo_a.csv
+run "assign demo model" "$CRMKIT" assign demo/segments.crmk demo/customers_cdr.csv -o demo_a.csv
 cmp -s demo_a.csv demo/labels.csv || fail "assign of the demo customers differs from the demo labels"
-run "segment demo spec" "$CRMKIT" segment demo/customers.csv --spec demo/two_layer.json -o demo2.crmk --labels demo_l2.csv --quiet
+run "segment demo spec" "$CRMKIT" segment demo/customers_cdr.csv --spec demo/two_layer.json -o demo2.crmk --labels demo_l2.csv --quiet
 cmp -s demo_l2.csv demo/labels.csv || fail "segment --spec with the demo's spec differs from the demo labels"
 
 echo "$fails failures"

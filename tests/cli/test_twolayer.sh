@@ -33,20 +33,27 @@ for g in LowValue-LowVoice LowValue-HighVoice HighValue-LowVoice HighValue-HighV
     grep -q "\"name\":\"$g\"" seg.json || fail "no group $g in the json"
 done
 grep -q '"warnings":\[' seg.json || fail "segment json has no warnings list"
-head -n 1 l.csv | grep -q "^subscriber_id,l1,l2,segment$" || fail "labels header: $(head -n 1 l.csv)"
+head -n 1 l.csv | grep -q "^subscriber_id,l1,l2,segment,segment_id$" || fail "labels header: $(head -n 1 l.csv)"
 [ "$(wc -l <l.csv)" = 4001 ] || fail "labels file has $(wc -l <l.csv) lines"
 # every segment is l1/S<l2> (no names in this spec), groups are the rule's
 awk -F, 'NR > 1 && $4 != $2 "/S" $3 { bad++ } END { exit bad > 0 }' l.csv ||
     fail "segment column is not l1/S<l2>: $(sed -n 2,3p l.csv)"
-# layer 1 by hand: the voice axis splits at the mean of bill_voice (column 12 of c.csv)
+# layer 1 by hand: the voice axis splits at the mean of bill_voice (column 12 of c.csv, 17
+# after the 5 columns of the labels)
 mean=$(awk -F, 'NR > 1 && $12 != "" { s += $12; n++ } END { printf "%.17g", s / n }' c.csv)
 paste -d, l.csv c.csv | awk -F, -v m="$mean" '
-    NR > 1 && $2 ~ /HighVoice$/ && $16 < m { bad++ }
-    NR > 1 && $2 ~ /LowVoice$/ && $16 >= m { bad++ }
+    NR > 1 && $2 ~ /HighVoice$/ && $17 < m { bad++ }
+    NR > 1 && $2 ~ /LowVoice$/ && $17 >= m { bad++ }
     NR > 1 && $2 == "Unknown" { unknown++ }
     END { exit (bad > 0 || unknown == 0) }' || fail "voice split does not follow the mean $mean"
 paste -d, l.csv c.csv | awk -F, 'NR > 1 { n[$2]++ } END { for (g in n) print g, n[g] }' >sizes.txt
 [ "$(awk '{ s += $2 } END { print s }' sizes.txt)" = 4000 ] || fail "group sizes do not add up"
+# segment_id numbers the segments group after group, in the groups' order, from 0
+awk -F, 'NR > 1 { id[$4] = $5; if ($5 in seen && seen[$5] != $4) bad++; seen[$5] = $4 }
+    END { for (s in id) n++; for (s in id) if (id[s] < 0 || id[s] >= n) bad++; exit bad > 0 }' l.csv ||
+    fail "segment_id is not one number per segment in 0..n-1"
+awk -F, 'NR > 1 && $2 == "LowValue-LowVoice" && $3 == 1 && $5 != 0 { bad++ } END { exit bad > 0 }' l.csv ||
+    fail "the first group's first segment is not segment_id 0"
 
 run "assign training data" "$CRMKIT" assign m.crmk c.csv -o a.csv --json
 cmp -s a.csv l.csv || fail "assign of the training file differs from the training labels"
@@ -67,7 +74,7 @@ grep -q '"groups":\[' out.txt || fail "profile json has no groups"
 # ---- the telco churn table with examples/two_layer_telco.json ----
 run "segment telco" "$CRMKIT" segment "$SRC/tests/data/telco_churn.csv.gz" \
     --spec "$SRC/examples/two_layer_telco.json" -o t.crmk --labels tl.csv --quiet
-head -n 1 tl.csv | grep -q "^customerID,l1,l2,segment$" || fail "telco labels header: $(head -n 1 tl.csv)"
+head -n 1 tl.csv | grep -q "^customerID,l1,l2,segment,segment_id$" || fail "telco labels header: $(head -n 1 tl.csv)"
 [ "$(wc -l <tl.csv)" = 7044 ] || fail "telco labels have $(wc -l <tl.csv) lines"
 for g in Monthly-HighValue Monthly-LowValue Term-HighValue Term-LowValue; do
     grep -q ",$g," tl.csv || fail "no telco customer in group $g"

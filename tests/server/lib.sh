@@ -50,7 +50,8 @@ stop_server() { # stop_server: SIGTERM, wait, report the exit status in STOP_COD
     wait "$SERVER_PID"
     STOP_CODE=$?
 }
-# demo_models DIR: the demo's customers, two-layer segment model (segments.crmk), churn
+# demo_models DIR: the demo's customers (customers_cdr.csv: with their call-record features,
+# which the two-layer model reads), two-layer segment model (segments.crmk), churn
 # classifier and rules (small), and a plain k-means segmentation of the numeric columns
 # (plain.crmk, its training labels in plain_labels.csv).
 demo_models() {

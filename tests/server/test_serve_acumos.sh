@@ -9,8 +9,9 @@ need protoc
 tmp=$(mktemp -d /tmp/crmkit-serve-acumos-XXXXXX)
 trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
 demo_models "$tmp"
-# 300 customers without missing values (the server refuses missing values with a 400).
-{ head -1 "$tmp/customers.csv"; tail -n +2 "$tmp/customers.csv" | grep -v ',,' | grep -v ',$' | head -300; } >"$tmp/sample.csv"
+# 300 customers without missing values (the server refuses missing values with a 400), with
+# the features the demo made from their call records (the two-layer model reads those).
+{ head -1 "$tmp/customers_cdr.csv"; tail -n +2 "$tmp/customers_cdr.csv" | grep -v ',,' | grep -v ',$' | head -300; } >"$tmp/sample.csv"
 "$CRMKIT" assign "$tmp/plain.crmk" "$tmp/sample.csv" -o "$tmp/labels.csv" >/dev/null
 check "crmkit assign" 0 $?
 "$CRMKIT" predict "$tmp/churn.crmc" "$tmp/sample.csv" --proba -o "$tmp/pred.csv" --quiet

@@ -175,7 +175,8 @@ curl -s "$U/v1/segments/$seg/customers?limit=3&sort=-risk&filter=plan_type=prepa
 n_seg=$(awk -F, -v s="$seg" 'NR > 1 && $2 == s' "$tmp/plain_labels.csv" | cut -d, -f1 | sort >"$tmp/ids"; wc -l <"$tmp/ids")
 n_pre=$(tail -n +2 "$tmp/customers.csv" | sort -t, -k1,1 | join -t, - "$tmp/ids" | awk -F, '$3 == "prepaid"' | wc -l)
 has "page: total with the filter" "$tmp/p.json" "\"segment\":\"$seg\",\"total\":$n_pre,\"offset\":0,\"limit\":3"
-# Two-layer labels ("Group/S3") are stored as text; the page route takes them %2F-encoded.
+# Two-layer labels are stored by their segment_id; the page route also takes the name the
+# served two-layer model gives it ("Group/S3", %2F-encoded).
 "$CRMKIT" load "$tmp/customers.csv" --labels "$tmp/labels.csv" -o "$tmp/store_tl.db" >/dev/null
 check "load two-layer labels" 0 $?
 "$CRMKIT" load "$tmp/customers.csv" "$tmp/plain_labels.csv" "$tmp/risk.csv" -o "$tmp/store4.db" --json >"$tmp/load4.out"
@@ -211,7 +212,8 @@ n_tl=$(awk -F, -v s="$tlseg" 'NR > 1 && $4 == s' "$tmp/labels.csv" | wc -l)
 curl -s "http://127.0.0.1:$PORT/v1/segments/${tlseg/\//%2F}/customers?limit=2" >"$tmp/tl.json"
 has "two-layer page" "$tmp/tl.json" "{\"segment\":\"$tlseg\",\"total\":$n_tl,"
 curl -s "http://127.0.0.1:$PORT/v1/customers/$tlid" >"$tmp/tlc.json"
-has "two-layer lookup" "$tmp/tlc.json" "\"segment\":{\"id\":\"$tlseg\",\"name\":\"$tlseg\"}"
+tlsid=$(sed -n 2p "$tmp/labels.csv" | cut -d, -f5)
+has "two-layer lookup" "$tmp/tlc.json" "\"segment\":{\"id\":$tlsid,\"name\":\"$tlseg\"}"
 stop_server
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"

@@ -681,6 +681,177 @@ static void gbt_multiclass_matches_sklearn_hist_gradient_boosting(void **state)
     check_gbt_golden("multiclass", 5e-3, 0.1, 3);
 }
 
+/* Brute force of the boosting the learner does on a tiny set (every distinct value its own
+ * bin, min_samples_leaf 1, no regularisation): gradients and Hessians of the log-loss,
+ * leaf-wise growth splitting the leaf with the largest gain, every threshold of every feature
+ * tried. gain_out[f] sums half the gain of the splits on f. */
+typedef struct bf_leaf {
+    int32_t rows[64];
+    int32_t n;
+    double gain; /* best split's gain */
+    int32_t feat;
+    double thr;
+} bf_leaf;
+
+static void bf_best(const crm_matrix *x, const float *g, const float *h, bf_leaf *lf)
+{
+    double G = 0;
+    double H = 0;
+    lf->gain = 0;
+    lf->feat = -1;
+    for (int32_t k = 0; k < lf->n; k++) {
+        G += g[lf->rows[k]];
+        H += h[lf->rows[k]];
+    }
+    for (int32_t f = 0; f < (int32_t)x->n_cols; f++) {
+        for (int32_t a = 0; a < lf->n; a++) {
+            double thr = CRM_ROW(x, lf->rows[a])[f];
+            double gl = 0;
+            double hl = 0;
+            int32_t nl = 0;
+            for (int32_t k = 0; k < lf->n; k++) {
+                if (CRM_ROW(x, lf->rows[k])[f] <= thr) {
+                    gl += g[lf->rows[k]];
+                    hl += h[lf->rows[k]];
+                    nl++;
+                }
+            }
+            if (nl == 0 || nl == lf->n) {
+                continue;
+            }
+            double gain = gl * gl / hl + (G - gl) * (G - gl) / (H - hl) - G * G / H;
+            if (gain > lf->gain) {
+                lf->gain = gain;
+                lf->feat = f;
+                lf->thr = thr;
+            }
+        }
+    }
+}
+
+static void bf_boost(const crm_matrix *x, const int32_t *y, int32_t iters, int32_t leaves,
+                     double lr, double *gain_out)
+{
+    const int32_t n = (int32_t)x->n_rows;
+    double raw[64];
+    float g[64];
+    float h[64];
+    bf_leaf lf[16];
+    double pos = 0;
+    for (int32_t i = 0; i < n; i++) {
+        pos += y[i];
+    }
+    for (int32_t i = 0; i < n; i++) {
+        raw[i] = log((pos / n) / (1.0 - pos / n));
+    }
+    for (int32_t it = 0; it < iters; it++) {
+        for (int32_t i = 0; i < n; i++) {
+            double pr = 1.0 / (1.0 + exp(-raw[i]));
+            g[i] = (float)(pr - y[i]);
+            h[i] = (float)(pr * (1.0 - pr));
+        }
+        int32_t nl = 1;
+        lf[0].n = n;
+        for (int32_t i = 0; i < n; i++) {
+            lf[0].rows[i] = i;
+        }
+        bf_best(x, g, h, &lf[0]);
+        while (nl < leaves) {
+            int32_t b = -1;
+            for (int32_t l = 0; l < nl; l++) {
+                if (lf[l].gain > 0 && (b < 0 || lf[l].gain > lf[b].gain)) {
+                    b = l;
+                }
+            }
+            if (b < 0) {
+                break;
+            }
+            gain_out[lf[b].feat] += 0.5 * lf[b].gain;
+            bf_leaf left = { .n = 0 };
+            bf_leaf right = { .n = 0 };
+            for (int32_t k = 0; k < lf[b].n; k++) {
+                int32_t r = lf[b].rows[k];
+                if (CRM_ROW(x, r)[lf[b].feat] <= lf[b].thr) {
+                    left.rows[left.n++] = r;
+                } else {
+                    right.rows[right.n++] = r;
+                }
+            }
+            bf_best(x, g, h, &left);
+            bf_best(x, g, h, &right);
+            lf[b] = left;
+            lf[nl++] = right;
+        }
+        for (int32_t l = 0; l < nl; l++) {
+            double G = 0;
+            double H = 0;
+            for (int32_t k = 0; k < lf[l].n; k++) {
+                G += g[lf[l].rows[k]];
+                H += h[lf[l].rows[k]];
+            }
+            for (int32_t k = 0; k < lf[l].n; k++) {
+                raw[lf[l].rows[k]] += -lr * G / H;
+            }
+        }
+    }
+}
+
+static void gbt_importance_is_the_loss_reduction_of_the_splits(void **state)
+{
+    (void)state;
+    crm_matrix x;
+    int32_t y[40];
+    crm_rng rng;
+    crm_rng_seed(&rng, 15);
+    assert_int_equal(crm_matrix_init(&x, 40, 3, NULL), CRM_OK);
+    for (int64_t i = 0; i < 40; i++) {
+        double *r = CRM_ROW(&x, i);
+        r[0] = crm_rng_uniform(&rng);
+        r[1] = crm_rng_uniform(&rng);
+        r[2] = crm_rng_uniform(&rng);
+        y[i] = (r[0] > 0.6) != (r[1] < 0.25 && crm_rng_uniform(&rng) < 0.8);
+    }
+    for (int32_t leaves = 2; leaves <= 4; leaves++) {
+        crm_gbt_params p = crm_gbt_params_default();
+        double want[3] = { 0, 0, 0 };
+        double got[3] = { -1, -1, -1 };
+        double splits[3];
+        p.max_iter = 3;
+        p.max_leaf_nodes = leaves;
+        p.min_samples_leaf = 1;
+        p.early_stopping = 0;
+        p.learning_rate = 0.5;
+        crm_gbt *g = fit(&p, &x, y, 2);
+        bf_boost(&x, y, 3, leaves, 0.5, want);
+        assert_true(crm_gbt_feature_gain(g, got));
+        crm_gbt_feature_splits(g, splits);
+        for (int32_t f = 0; f < 3; f++) {
+            assert_true(fabs(got[f] - want[f]) <= 1e-9 * (1.0 + want[f]));
+            assert_true((got[f] > 0) == (splits[f] > 0));
+        }
+        assert_true(want[0] > 0 && want[1] > 0);
+        /* kept in the file */
+        crm_model_writer *w = NULL;
+        crm_model_reader *r = NULL;
+        crm_gbt *back = NULL;
+        double again[3];
+        const unsigned char *bytes = NULL;
+        size_t len = 0;
+        assert_int_equal(crm_model_writer_new("classifier", &w, NULL), CRM_OK);
+        assert_int_equal(crm_gbt_save(g, w, NULL, NULL), CRM_OK);
+        assert_int_equal(crm_model_writer_bytes(w, &bytes, &len, NULL), CRM_OK);
+        assert_int_equal(crm_model_reader_open_mem(bytes, len, "mem", &r, NULL), CRM_OK);
+        assert_int_equal(crm_gbt_load(r, NULL, &back, NULL), CRM_OK);
+        assert_true(crm_gbt_feature_gain(back, again));
+        assert_memory_equal(again, got, sizeof got);
+        crm_gbt_free(back);
+        crm_model_reader_free(r);
+        crm_model_writer_free(w);
+        crm_gbt_free(g);
+    }
+    crm_matrix_fini(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +866,7 @@ int main(void)
         cmocka_unit_test(gbt_respects_depth_and_leaf_limits),
         cmocka_unit_test(gbt_balanced_class_weights_raise_minority_scores),
         cmocka_unit_test(gbt_save_load_round_trip_predicts_identically),
+        cmocka_unit_test(gbt_importance_is_the_loss_reduction_of_the_splits),
         cmocka_unit_test(gbt_load_rejects_a_looping_tree),
         cmocka_unit_test(gbt_rejects_bad_params_and_data),
         cmocka_unit_test(gbt_fit_returns_enomem_without_leaks),

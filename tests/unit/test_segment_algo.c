@@ -282,8 +282,13 @@ static void defaults_keep_kmeans(void **state)
     assert_true(p.kmodes.gamma < 0);
     assert_true(p.cut_height == 0.0);
     assert_string_equal(crm_segment_algo_name(CRM_SEGMENT_ALGO_KPROTOTYPES), "kprototypes");
-    assert_null(crm_segment_algo_name((crm_segment_algo)7));
-    p.algo = (crm_segment_algo)7;
+    assert_string_equal(crm_segment_algo_name(CRM_SEGMENT_ALGO_BIRCH), "birch");
+    assert_string_equal(crm_segment_algo_name(CRM_SEGMENT_ALGO_EM), "em");
+    assert_string_equal(crm_segment_algo_name(CRM_SEGMENT_ALGO_DBSCAN), "dbscan");
+    assert_string_equal(crm_segment_algo_name(CRM_SEGMENT_ALGO_OPTIGRID), "optigrid");
+    assert_string_equal(crm_segment_algo_name(CRM_SEGMENT_ALGO_DENCLUE), "denclue");
+    assert_null(crm_segment_algo_name((crm_segment_algo)9));
+    p.algo = (crm_segment_algo)9;
     assert_int_equal(crm_segment_params_check(&p, &err), CRM_EINVAL);
     assert_string_equal(err.field, "algo");
 }

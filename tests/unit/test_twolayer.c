@@ -371,6 +371,64 @@ static void assign_reproduces_training_labels_and_survives_save_load(void **stat
     free(l2);
 }
 
+/* The columns a model reads: derived inputs, rule columns (both sides of a column
+ * comparison), layer-2 features with their type; derived columns are not inputs. A table of
+ * exactly these columns is enough to assign; segment numbers run group after group. */
+static void inputs_are_the_columns_the_model_reads(void **state)
+{
+    crm_table *t = customers(2000, 11);
+    crm_twolayer *tl = fit(SPEC2, t);
+    crm_twolayer *back = NULL;
+    const char *names[8];
+    int text[8];
+    static const char *const want[5] = { "revenue", "voice_min", "bill", "data_mb", "plan" };
+    char *dir = crm_test_tmpdir();
+    char path[512];
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm_twolayer_inputs(tl, NULL, NULL, 0), 5);
+    assert_int_equal(crm_twolayer_inputs(tl, names, text, 8), 5);
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(names[i], want[i]);
+        assert_int_equal(text[i], i == 4);
+    }
+    assert_int_equal(crm_twolayer_inputs(tl, names, text, 2), 5); /* counts past cap */
+    snprintf(path, sizeof path, "%s/m.crmk", dir);
+    assert_int_equal(crm_twolayer_save(tl, path, &err), CRM_OK);
+    assert_int_equal(crm_twolayer_load(path, &back, &err), CRM_OK);
+    assert_int_equal(crm_twolayer_inputs(back, names, text, 8), 5);
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(names[i], want[i]);
+        assert_int_equal(text[i], i == 4);
+    }
+    int32_t n = 0;
+    for (int32_t g = 0; g < crm_twolayer_n_groups(back); g++) {
+        for (int32_t k = 0; k < crm_twolayer_group_k(back, g); k++) {
+            assert_int_equal(crm_twolayer_segment_index(back, g, k), n++);
+        }
+        assert_int_equal(crm_twolayer_segment_index(back, g, crm_twolayer_group_k(back, g)), -1);
+    }
+    assert_int_equal(crm_twolayer_n_segments(back), n);
+    assert_int_equal(crm_twolayer_segment_index(back, -1, 0), -1);
+    crm_twolayer_free(back);
+    crm_twolayer_free(tl);
+    crm_table_free(t);
+
+    t = csv("v,d,total,x\n10,5,20,1\n3,8,20,1\n4,4,0,1\n");
+    tl = fit("{\"derived\":[{\"name\":\"vs\",\"ratio\":[\"v\",\"total\"]}],"
+             "\"layer1\":{\"groups\":[{\"name\":\"A\",\"when\":\"vs >= 0.5\"},"
+             "{\"name\":\"B\",\"when\":\"d > v\"}]},\"layer2\":{\"default\":{\"algo\":\"none\"}}}",
+             t);
+    assert_int_equal(crm_twolayer_inputs(tl, names, text, 8), 3);
+    assert_string_equal(names[0], "v");
+    assert_string_equal(names[1], "total");
+    assert_string_equal(names[2], "d");
+    crm_twolayer_free(tl);
+    crm_table_free(t);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
 static void same_seed_gives_the_same_model_whatever_the_threads(void **state)
 {
     crm_table *t = customers(1200, 5);
@@ -635,6 +693,7 @@ int main(void)
         cmocka_unit_test(boolean_rules_take_the_first_matching_group),
         cmocka_unit_test(rules_compare_columns_and_derived_columns),
         cmocka_unit_test(assign_reproduces_training_labels_and_survives_save_load),
+        cmocka_unit_test(inputs_are_the_columns_the_model_reads),
         cmocka_unit_test(same_seed_gives_the_same_model_whatever_the_threads),
         cmocka_unit_test(small_groups_stay_one_segment_with_a_warning),
         cmocka_unit_test(segments_can_be_named_by_tiers),

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -56,6 +57,44 @@ static void json_per_class(cli_json *j, const crm_classifier *c, const crm_clf_m
         cli_json_close_obj(j);
     }
     cli_json_close_arr(j);
+}
+
+/* "importance": {"kind": "gain", "features": [{"name", "value", "share"}, ...]} in the
+ * model's input order, for the algorithms that have one. */
+static void json_importance(cli_json *j, const crm_classifier *c)
+{
+    static const char *const kinds[] = { "none", "errors", "splits", "coefficient", "gain" };
+    int32_t n = 0;
+    crm_clf_importance kind = crm_classifier_importance(c, NULL, &n);
+    double *v = n > 0 ? calloc((size_t)n, sizeof *v) : NULL;
+    double total = 0.0;
+    if (kind == CRM_CLF_IMPORTANCE_NONE || v == NULL || (int)kind < 0 || (int)kind > 4) {
+        free(v);
+        return;
+    }
+    (void)crm_classifier_importance(c, v, &n);
+    for (int32_t i = 0; i < n; i++) {
+        total += fabs(v[i]);
+    }
+    cli_json_key(j, "importance");
+    cli_json_open_obj(j);
+    cli_json_key(j, "kind");
+    cli_json_str(j, kinds[kind]);
+    cli_json_key(j, "features");
+    cli_json_open_arr(j);
+    for (int32_t i = 0; i < n; i++) {
+        cli_json_open_obj(j);
+        cli_json_key(j, "name");
+        cli_json_str(j, crm_classifier_importance_name(c, i));
+        cli_json_key(j, "value");
+        cli_json_num(j, v[i]);
+        cli_json_key(j, "share");
+        cli_json_num(j, total > 0 ? fabs(v[i]) / total : 0.0);
+        cli_json_close_obj(j);
+    }
+    cli_json_close_arr(j);
+    cli_json_close_obj(j);
+    free(v);
 }
 
 void clf_report_json(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
@@ -130,6 +169,7 @@ void clf_report_json(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
     if (m->n_gains > 0) {
         json_gains(&j, m);
     }
+    json_importance(&j, c);
     cli_json_key(&j, "fit_seconds");
     cli_json_num(&j, e->fit_seconds);
     cli_json_key(&j, "predict_seconds");

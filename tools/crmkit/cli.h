@@ -64,6 +64,9 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "crmkit <command>: <located message>" on stderr and return the exit code for
  * err->code. */
 int cli_fail(const crm_error *err);
+/* Under mpirun: every rank passes its exit code and gets the largest one (a rank that failed
+ * makes all fail); one rank: code unchanged. Collective. */
+int cli_dist_agree_code(int code);
 /* Print "crmkit <cmd>: <message>" and a hint to use --help on stderr; returns 64. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -2,9 +2,11 @@
  * with exactly the cleaning and centres the model was fitted with. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/segment.h>
 
 #include "clf_report.h"
@@ -42,7 +44,8 @@ static double now(void)
 }
 
 static void report(const crm_segmenter *seg,
-                   const crm_table *t,
+                   int64_t n,
+                   const char *source,
                    const int32_t *labels,
                    int64_t unseen,
                    double seconds,
@@ -51,7 +54,6 @@ static void report(const crm_segmenter *seg,
 {
     const crm_profile *pr = crm_segmenter_profile(seg);
     int32_t k = crm_segmenter_k(seg);
-    int64_t n = crm_table_n_rows(t);
     int64_t sizes[1024];
     int32_t shown = k < 1024 ? k : 1024;
     memset(sizes, 0, sizeof sizes);
@@ -92,7 +94,7 @@ static void report(const crm_segmenter *seg,
         return; /* the labels are on standard output */
     }
     printf("%lld customers of %s assigned to %d segments in %.2f s; labels written to %s\n",
-           (long long)n, crm_table_source(t), (int)k, seconds, out);
+           (long long)n, source, (int)k, seconds, out);
     for (int32_t r = 0; r < k; r++) {
         int32_t s = crm_profile_order(pr, r);
         if (s < shown) {
@@ -100,6 +102,246 @@ static void report(const crm_segmenter *seg,
                    n > 0 ? 100.0 * (double)sizes[s] / (double)n : 0.0);
         }
     }
+}
+
+
+/* ---- under mpirun: each rank labels its byte range of the file ---------------------------- */
+
+/* "name:num,name:cat" for the model's features, so that every part reads them with the
+ * types of the fit whatever its own rows look like; names holding ',' or ':' are left to
+ * inference. NULL when out of memory. */
+static char *feature_types(const crm_segmenter *seg)
+{
+    const crm_prep *pr = crm_segmenter_prep(seg);
+    size_t cap = 16;
+    char *s;
+    for (int32_t f = 0; f < crm_prep_n_features(pr); f++) {
+        cap += strlen(crm_prep_feature_name(pr, f)) + 6;
+    }
+    s = crm_malloc(cap);
+    if (s == NULL) {
+        return NULL;
+    }
+    s[0] = '\0';
+    for (int32_t f = 0; f < crm_prep_n_features(pr); f++) {
+        const char *name = crm_prep_feature_name(pr, f);
+        crm_col_type ty = crm_prep_feature_type(pr, f);
+        if (strpbrk(name, ",:") != NULL || ty == CRM_COL_ID) {
+            continue;
+        }
+        if (s[0] != '\0') {
+            strcat(s, ",");
+        }
+        strcat(s, name);
+        strcat(s, ty == CRM_COL_NUMERIC ? ":num" : ":cat");
+    }
+    return s;
+}
+
+/* The id text of every row of t (column id, or none), each NUL-terminated after a flag
+ * byte: '1' present, '0' missing. */
+static char *id_blob(const crm_table *t, int32_t id, size_t *len)
+{
+    int64_t n = crm_table_n_rows(t);
+    size_t cap = 1024;
+    size_t used = 0;
+    char *b = crm_malloc(cap);
+    char cell[4096];
+    for (int64_t i = 0; b != NULL && id >= 0 && i < n; i++) {
+        const int32_t *codes = crm_table_codes(t, id);
+        int missing = codes != NULL ? codes[i] < 0 : 0;
+        const char *txt = crm_table_cell_text(t, i, id, cell, (int32_t)sizeof cell);
+        size_t m = strlen(txt) + 2;
+        if (codes == NULL) {
+            missing = txt[0] == '\0';
+        }
+        if (used + m > cap) {
+            char *nb = crm_realloc(b, cap * 2 + m);
+            if (nb == NULL) {
+                crm_free(b);
+                return NULL;
+            }
+            b = nb;
+            cap = cap * 2 + m;
+        }
+        b[used++] = missing ? '0' : '1';
+        memcpy(b + used, txt, m - 1);
+        used += m - 1;
+    }
+    *len = used;
+    return b;
+}
+
+/* A plain regular file, which crm_dist_split_file can cut (not gzip, not a pipe). */
+static bool splittable(const char *path)
+{
+    unsigned char magic[2] = { 0, 0 };
+    struct stat sb;
+    FILE *fp;
+    bool ok;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        return false;
+    }
+    fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return true; /* the split reports the error, on every rank */
+    }
+    ok = !(fread(magic, 1, 2, fp) == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+    fclose(fp);
+    return ok;
+}
+
+static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool json)
+{
+    crm_dist_range range;
+    crm_csv_options opt = crm_csv_options_default();
+    crm_table *t = NULL;
+    crm_table *ids = NULL;
+    char *buf = NULL;
+    char *types = NULL;
+    char *blob = NULL;
+    void *all_ids = NULL;
+    void *all_labels = NULL;
+    int32_t *labels = NULL;
+    size_t len = 0;
+    size_t blob_len = 0;
+    size_t n_all_ids = 0;
+    size_t n_all_labels = 0;
+    int64_t n = 0;
+    int64_t unseen = 0;
+    int64_t total = 0;
+    int32_t id = -1;
+    char id_name[256] = "";
+    crm_error err;
+    crm_status rc;
+    double t0 = now();
+    int code = CLI_EX_OK;
+    crm_error_clear(&err);
+    rc = crm_dist_split_file(data, &range, &err);
+    if (rc != CRM_OK) {
+        return crm_dist_quiet() ? cli_exit_code(rc) : cli_fail(&err);
+    }
+    types = feature_types(seg);
+    rc = types == NULL ? CRM_ENOMEM : CRM_OK;
+    opt.types = types;
+    if (rc == CRM_OK) {
+        rc = crm_dist_read_part(data, &range, &buf, &len, &err);
+    }
+    if (rc == CRM_OK) {
+        int64_t body = range.end - (range.begin == 0 ? range.header_end : range.begin);
+        if (body > 0) {
+            rc = crm_table_read_csv_mem(buf, len, data, &opt, &t, &err);
+            if (rc != CRM_OK) {
+                crm_dist_fix_error_line(&range, data, &err);
+            }
+        }
+    }
+    if (rc == CRM_OK && t != NULL) {
+        n = crm_table_n_rows(t);
+        labels = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *labels);
+        rc = labels != NULL ? crm_segmenter_assign(seg, t, labels, NULL, &unseen, &err)
+                            : CRM_ENOMEM;
+        if (rc != CRM_OK && rc != CRM_ENOMEM && err.line > 0) {
+            crm_dist_fix_error_line(&range, data, &err);
+        }
+    }
+    if (rc == CRM_ENOMEM && err.msg[0] == '\0') {
+        err.code = CRM_ENOMEM;
+        snprintf(err.msg, sizeof err.msg, "out of memory");
+    }
+    rc = crm_dist_agree(rc, &err);
+    if (rc != CRM_OK) {
+        code = crm_dist_quiet() ? cli_exit_code(rc) : cli_fail(&err);
+        goto done;
+    }
+    /* the labels file takes its id column from the first part (rank 0's rows) */
+    if (crm_dist_rank() == 0 && t != NULL) {
+        for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
+            if (crm_table_col_type(t, j) == CRM_COL_ID) {
+                snprintf(id_name, sizeof id_name, "%s", crm_table_col_name(t, j));
+                break;
+            }
+        }
+    }
+    rc = crm_dist_bcast(id_name, sizeof id_name, 0, &err);
+    if (rc == CRM_OK && id_name[0] != '\0' && t != NULL) {
+        id = crm_table_find_col(t, id_name);
+    }
+    if (rc == CRM_OK) {
+        blob = id_blob(t, t != NULL ? id : -1, &blob_len);
+        rc = crm_dist_agree(blob == NULL ? CRM_ENOMEM : CRM_OK, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_gather_bytes(blob, blob_len, 0, &all_ids, &n_all_ids, NULL, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_gather_bytes(labels, (size_t)n * sizeof *labels, 0, &all_labels,
+                                   &n_all_labels, NULL, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_allreduce_i64(&unseen, 1, CRM_DIST_SUM, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_scan_i64(n, NULL, &total, &err);
+    }
+    if (rc == CRM_OK && total == 0) {
+        crm_error_clear(&err);
+        err.code = rc = CRM_EDATA;
+        snprintf(err.source, sizeof err.source, "%s", data);
+        snprintf(err.msg, sizeof err.msg, "the file has a header but no rows");
+    }
+    rc = crm_dist_agree(rc, &err);
+    if (rc != CRM_OK) {
+        code = crm_dist_quiet() ? cli_exit_code(rc) : cli_fail(&err);
+        goto done;
+    }
+    if (crm_dist_rank() == 0) {
+        /* rank 0: the rows' ids in file order, then the labels file */
+        const int32_t *lab = all_labels;
+        const char **idv = crm_mallocarray((size_t)total, sizeof *idv);
+        const char *p = all_ids;
+        rc = crm_table_new(total, data, &ids, &err);
+        if (rc == CRM_OK && idv == NULL) {
+            rc = CRM_ENOMEM;
+        }
+        if (rc == CRM_OK && id_name[0] != '\0') {
+            for (int64_t i = 0; i < total; i++) {
+                idv[i] = p[0] == '1' ? p + 1 : NULL;
+                p += strlen(p + 1) + 2;
+            }
+            rc = crm_table_add_text(ids, id_name, CRM_COL_ID, idv, &err);
+        }
+        crm_free(idv);
+        if (rc != CRM_OK) {
+            code = cli_fail(&err);
+        } else {
+            double seconds = now() - t0;
+            code = seg_write_labels(out, ids, lab, crm_segmenter_profile(seg), NULL, true);
+            if (code == CLI_EX_OK && unseen > 0) {
+                int ordinal =
+                    crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
+                cli_errorf(
+                        "warning: %lld category values of %s were not seen when the "
+                        "model was fitted (%s)\n",
+                        (long long)unseen, data,
+                        ordinal ? "imputed as missing values" : "encoded as no level");
+            }
+            if (code == CLI_EX_OK) {
+                report(seg, total, data, lab, unseen, seconds, json, out);
+            }
+        }
+    }
+    code = cli_dist_agree_code(code);
+done:
+    crm_table_free(ids);
+    crm_table_free(t);
+    crm_free(buf);
+    crm_free(types);
+    crm_free(blob);
+    crm_free(all_ids);
+    crm_free(all_labels);
+    crm_free(labels);
+    return code;
 }
 
 static int run(const char *model, const char *data, const char *out, bool json, bool quiet)
@@ -113,6 +355,10 @@ static int run(const char *model, const char *data, const char *out, bool json, 
     crm_status rc;
     double t0;
     int code;
+    if (crm_dist_active() && (clf_is_classifier_file(model) || tl_is_twolayer_file(model))) {
+        return cli_usage_error("assign", "a classifier or two-layer model does not run across "
+                                         "ranks; start it without mpirun (or with -np 1)");
+    }
     if (clf_is_classifier_file(model)) {
         return assign_with_classifier(model, data, out, json, quiet);
     }
@@ -120,8 +366,23 @@ static int run(const char *model, const char *data, const char *out, bool json, 
         return tl_assign(model, data, out, json, quiet);
     }
     rc = crm_segmenter_load(model, &seg, &err);
+    if (crm_dist_active()) {
+        rc = crm_dist_agree(rc, &err);
+    }
     if (rc != CRM_OK) {
-        return cli_fail(&err);
+        return crm_dist_quiet() ? cli_exit_code(rc) : cli_fail(&err);
+    }
+    if (crm_dist_active()) {
+        if (splittable(data)) {
+            code = run_dist(seg, data, out, json);
+            crm_segmenter_free(seg);
+            return code;
+        }
+        /* a .gz file (or a pipe) cannot be cut by bytes: rank 0 does all the work */
+        if (crm_dist_quiet()) {
+            crm_segmenter_free(seg);
+            return cli_dist_agree_code(CLI_EX_OK);
+        }
     }
     cli_progress_init(&bar, quiet);
     code = seg_read_table(data, cli_progress_cb(&bar), &t, NULL);
@@ -150,14 +411,15 @@ static int run(const char *model, const char *data, const char *out, bool json, 
                         ordinal ? "imputed as missing values" : "encoded as no level");
             }
             if (code == CLI_EX_OK) {
-                report(seg, t, labels, unseen, seconds, json, out);
+                report(seg, crm_table_n_rows(t), crm_table_source(t), labels, unseen, seconds,
+                       json, out);
             }
         }
     }
     crm_free(labels);
     crm_table_free(t);
     crm_segmenter_free(seg);
-    return code;
+    return cli_dist_agree_code(code);
 }
 
 int cmd_assign(int argc, char **argv)

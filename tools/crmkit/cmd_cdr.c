@@ -4,7 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <crmkit/alloc.h>
 #include <crmkit/cdr.h>
+#include <crmkit/dist.h>
 
 #include "cli.h"
 #include "rules_cli.h"
@@ -101,6 +103,71 @@ static void print_json(const char *in,
     cli_json_end(&j);
 }
 
+/* Under mpirun (several ranks): each rank sums the records of its byte range of the file
+ * (aligned to lines); rank 0 gathers the other ranks' sums and sets, merges them in rank order
+ * and writes the features, the same bytes as one process. A gzip file cannot be cut by bytes:
+ * rank 0 reads it all. Every step's status is agreed, so a bad row on any rank stops all of
+ * them with the message of the first one in the file. */
+static crm_status run_dist(const char *in,
+                           const crm_cdr_params *p,
+                           cli_progress *bar,
+                           crm_cdr_features **f,
+                           crm_error *err)
+{
+    crm_dist_range r;
+    crm_cdr_part *pt = NULL;
+    char *mine = NULL, *all = NULL;
+    size_t n_mine = 0, n_all = 0, *sizes = NULL;
+    int rank = crm_dist_rank(), size = crm_dist_size();
+    int64_t begin, end, first_line = 1;
+    crm_status rc = crm_dist_split_file(in, &r, err); /* agreed */
+    *f = NULL;
+    if (rc == CRM_EUNSUPPORTED) {
+        crm_error_clear(err); /* gzip: rank 0 reads it whole */
+        rc = CRM_OK;
+        begin = rank == 0 ? -1 : 0;
+        end = 0;
+    } else {
+        begin = r.begin;
+        end = r.end;
+        first_line = r.first_line;
+    }
+    if (rc == CRM_OK) {
+        rc = crm_cdr_aggregate_part(in, begin, end, first_line, p, cli_progress_cb(bar), &pt,
+                                    err);
+    }
+    rc = crm_dist_agree(rc, err);
+    if (rc == CRM_OK) {
+        rc = rank == 0 ? CRM_OK : crm_cdr_part_export(pt, &mine, &n_mine, err);
+        sizes = crm_calloc((size_t)size, sizeof *sizes);
+        if (rc == CRM_OK && sizes == NULL) {
+            rc = CRM_ENOMEM;
+        }
+        rc = crm_dist_agree(rc, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_gather_bytes(mine, n_mine, 0, (void **)&all, &n_all, sizes, err);
+        rc = crm_dist_agree(rc, err);
+    }
+    crm_free(mine);
+    if (rc == CRM_OK && rank == 0) {
+        size_t at = 0;
+        for (int k = 0; k < size && rc == CRM_OK; k++) {
+            if (k > 0) {
+                rc = crm_cdr_part_merge(pt, all + at, sizes[k], err);
+            }
+            at += sizes[k];
+        }
+        if (rc == CRM_OK) {
+            rc = crm_cdr_part_finish(pt, f, err);
+        }
+    }
+    crm_free(all);
+    crm_free(sizes);
+    crm_cdr_part_free(pt);
+    return rc;
+}
+
 static int opt_day(const char *name, const char *v, int64_t *day, bool *has)
 {
     crm_error err;
@@ -168,12 +235,23 @@ int cmd_cdr(int argc, char **argv)
     if (p.has_from && p.has_to && p.from_day > p.to_day) {
         return cli_usage_error(KIND, "--from is after --to");
     }
-    cli_progress_init(&bar, quiet);
+    cli_progress_init(&bar, quiet || crm_dist_quiet());
     t0 = wall_seconds();
-    rc = crm_cdr_aggregate(in, &p, cli_progress_cb(&bar), &f, &err);
+    if (crm_dist_active()) {
+        rc = run_dist(in, &p, &bar, &f, &err);
+        if (rc == CRM_OK && crm_dist_rank() == 0) {
+            rc = crm_cdr_features_write_csv(f, out, &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+        if (rc == CRM_OK && crm_dist_rank() != 0) {
+            return CLI_EX_OK;
+        }
+    } else {
+        rc = crm_cdr_aggregate(in, &p, cli_progress_cb(&bar), &f, &err);
+    }
     cli_progress_done(&bar);
     if (rc == CRM_OK) {
-        rc = crm_cdr_features_write_csv(f, out, &err);
+        rc = crm_dist_active() ? CRM_OK : crm_cdr_features_write_csv(f, out, &err);
     }
     if (rc != CRM_OK) {
         crm_cdr_features_free(f);

@@ -15,7 +15,9 @@ static void usage(FILE *fp)
         fp,
         "usage: crmkit compare DATA.csv [--algos kmeans,xmeans,elbow] [--k N|auto]\n"
         "       [--features a,b,c] [--kmin N] [--kmax N] [--cap LOW,HIGH] [--seed S]\n"
-        "       [--sample N] [--threads N] [--json|--csv] [--report FILE.html] [--quiet]\n\n"
+        "       [--sample N] [--threads N] [--threshold T] [--branching B] [--eps E]\n"
+        "       [--min-samples N] [--bandwidth H] [--xi X] [--json|--csv]\n"
+        "       [--report FILE.html] [--quiet]\n\n"
         "Cluster the same customers with each algorithm (the same cleaning for all: mean\n"
         "imputation, optional capping, z-scores) and judge every result with the same\n"
         "validity indices on the same scaled features, as the X-means telecom paper's\n"
@@ -31,7 +33,9 @@ static void usage(FILE *fp)
         "Algorithms in this build: kmeans (k given), xmeans (k by BIC splitting), elbow\n"
         "(k at the knee of the inertia curve), em and em-diag (Gaussian mixtures by EM,\n"
         "full or diagonal covariances, k given, k-means start; rows labelled by their most\n"
-        "probable component).\n\n"
+        "probable component), birch (CF tree, Ward on its subclusters, k given), hier (Ward,\n"
+        "k given), and dbscan, optigrid and denclue (each finds its own k; their noise rows\n"
+        "are one more group for the indices).\n\n"
         "options:\n"
         "  --algos LIST     algorithms, in the order of the rows (default kmeans,xmeans,elbow)\n"
         "  --k N|auto       k of kmeans and em; auto (default): the k found by the first listed\n"
@@ -46,6 +50,12 @@ static void usage(FILE *fp)
         "  --sep S          separator: , ; tab | or auto (from the header line)\n"
         "  --na LIST        extra missing-value markers, comma-separated\n"
         "  --types LIST     column types, e.g. plan:cat,msisdn:id,score:num\n"
+        "  --threshold T    birch: largest subcluster radius (default 0.5)\n"
+        "  --branching B    birch: subclusters per node at most (default 50)\n"
+        "  --eps E          dbscan: neighbourhood radius in the scaled space (default 0.5)\n"
+        "  --min-samples N  dbscan: rows within eps that make a core row (default 5)\n"
+        "  --bandwidth H    denclue: Gaussian kernel width (default 0.5)\n"
+        "  --xi X           denclue: least density of an attractor (default 5)\n"
         "  --json           one JSON object on standard output\n"
         "  --csv            the table as CSV on standard output\n"
         "  --report FILE    also write the comparison as an HTML page with a bar chart per\n"
@@ -118,6 +128,18 @@ static int parse_opts(int argc, char **argv, cmp_opts *o)
         { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
         { .name = "--sample", .kind = CLI_OPT_INT, .dest = &sample, .lo = 2, .hi = INT64_MAX },
         { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &threads, .lo = 0, .hi = 4096 },
+        { .name = "--threshold", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.birch.threshold,
+          .dlo = 0, .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--branching", .kind = CLI_OPT_INT32, .dest = &o->p.segment.birch.branching,
+          .lo = 2, .hi = 1000000 },
+        { .name = "--eps", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.dbscan.eps, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--min-samples", .kind = CLI_OPT_INT32, .dest = &o->p.segment.dbscan.min_samples,
+          .lo = 1, .hi = 100000000 },
+        { .name = "--bandwidth", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.denclue.h,
+          .dlo = 0, .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--xi", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.denclue.xi, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0" },
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };

@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/fim.h>
 #include <crmkit/outfile.h>
 
@@ -43,10 +46,19 @@ static const char *const HELP =
     "  --max-itemsets N    stop with an error beyond N itemsets (default 100000000; 0 = none)\n"
     "  --max-memory MB     stop with an error beyond MB of working memory (default 4096)\n"
     "  --threads N         threads (default: all cores); never changes the output\n"
+    "  --partition-mb MB   read and mine the input in parts of at most MB of text, in two\n"
+    "                      passes (pass 1 mines each part at its share of the minimum\n"
+    "                      support, pass 2 counts those candidates over the whole file):\n"
+    "                      the same itemsets and supports in --sorted order. Default: a\n"
+    "                      fimi or basket file larger than --max-memory is read in parts\n"
+    "                      of a quarter of it; 0 = never\n"
+    "  --partition-bytes N the same in bytes\n"
     "\n"
     "output:\n"
     "  -o FILE             write the itemsets to FILE (default: standard output; with --json\n"
     "                      and no -o they are counted, not written)\n"
+    "  --sorted            write the itemsets by length, then items in dictionary order\n"
+    "                      (the order of a partitioned run), not in the miner's order\n"
     "  --csv               CSV (items,size,support,relative_support) instead of SPMF\n"
     "  --out-format F      spmf (default: \"1 5 9 #SUP: 123\", names where the input has\n"
     "                      them), csv or json\n"
@@ -70,6 +82,8 @@ typedef struct opts {
     int status_given;
     int json;
     int quiet;
+    int sorted;
+    int64_t partition_bytes; /* -1: by the file's size; 0: in memory */
 } opts;
 
 static double cli_now(void)
@@ -168,6 +182,16 @@ static int value_option(opts *o, const char *name, const char *v)
             return -2;
         }
         o->p.max_memory_bytes = n << 20;
+    } else if (strcmp(name, "--partition-mb") == 0) {
+        if (!cli_parse_int(v, 0, (int64_t)1 << 40, &n)) {
+            return -2;
+        }
+        o->partition_bytes = n << 20;
+    } else if (strcmp(name, "--partition-bytes") == 0) {
+        if (!cli_parse_int(v, 0, INT64_MAX, &n)) {
+            return -2;
+        }
+        o->partition_bytes = n;
     } else if (strcmp(name, "--threads") == 0) {
         if (!cli_parse_int(v, 0, 1024, &n)) {
             return -2;
@@ -196,6 +220,8 @@ static const char *accepted(const char *name)
         { "--max-itemsets", "a whole number >= 0" },
         { "--max-memory", "a whole number of MiB in [0, 1099511627776]" },
         { "--threads", "a whole number in [0, 1024]" },
+        { "--partition-mb", "a whole number of MiB in [0, 1099511627776]" },
+        { "--partition-bytes", "a whole number >= 0" },
         { "--algo", "nlist, fpgrowth or apriori" },
         { "--out-format", "spmf, csv or json" },
     };
@@ -236,6 +262,7 @@ static int parse_args(int argc, char **argv, opts *o)
 #define VALUED(n) { .name = n, .kind = CLI_OPT_NAMED, .named = valued, .ud = o }
     bool closed = false, maximal = false, csv = false, json = false, quiet = false;
     bool skip_empty = false;
+    bool sorted = false;
     const char *pos[1];
     int n_pos = 0;
     int code;
@@ -246,6 +273,7 @@ static int parse_args(int argc, char **argv, opts *o)
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
         { .name = "--quiet", .alias = "-q", .kind = CLI_OPT_FLAG, .dest = &quiet },
         { .name = "--skip-empty", .kind = CLI_OPT_FLAG, .dest = &skip_empty },
+        { .name = "--sorted", .kind = CLI_OPT_FLAG, .dest = &sorted },
         VALUED("--format"),
         VALUED("--sep"),
         VALUED("--customer-col"),
@@ -263,6 +291,8 @@ static int parse_args(int argc, char **argv, opts *o)
         VALUED("-o"),
         VALUED("--output"),
         VALUED("--out-format"),
+        VALUED("--partition-bytes"),
+        VALUED("--partition-mb"),
         { 0 },
     };
 #undef VALUED
@@ -283,6 +313,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->json = json;
     o->quiet = quiet;
     o->ro.skip_empty = o->ro.skip_empty || skip_empty;
+    o->sorted = sorted;
     if (o->input == NULL) {
         return cli_usage_error("itemsets", "no input file");
     }
@@ -317,7 +348,8 @@ static crm_status count_only(void *ud, const int32_t *items, int32_t n, int64_t 
 }
 
 static void print_summary(const opts *o,
-                          const crm_fim_db *db,
+                          int64_t n_trans,
+                          int64_t n_items,
                           const crm_fim_stats *st,
                           double read_s,
                           double total_s)
@@ -329,9 +361,13 @@ static void print_summary(const opts *o,
     cli_json_key(&j, "max_len");
     cli_json_int(&j, st->max_len);
     cli_json_key(&j, "transactions");
-    cli_json_int(&j, crm_fim_db_n_transactions(db));
+    cli_json_int(&j, n_trans);
     cli_json_key(&j, "items");
-    cli_json_int(&j, crm_fim_db_n_items(db));
+    if (n_items >= 0) {
+        cli_json_int(&j, n_items);
+    } else {
+        cli_json_null(&j); /* across ranks: each rank knows the items of its own part */
+    }
     cli_json_key(&j, "frequent_items");
     cli_json_int(&j, st->n_frequent_items);
     cli_json_key(&j, "minsup_count");
@@ -346,6 +382,8 @@ static void print_summary(const opts *o,
     } else {
         cli_json_null(&j);
     }
+    cli_json_key(&j, "partitioned");
+    cli_json_bool(&j, o->partition_bytes > 0 || crm_dist_active());
     cli_json_key(&j, "peak_memory_bytes");
     cli_json_int(&j, st->peak_memory_bytes);
     cli_json_key(&j, "read_seconds");
@@ -355,6 +393,247 @@ static void print_summary(const opts *o,
     cli_json_key(&j, "seconds");
     cli_json_num(&j, total_s);
     cli_json_end(&j);
+}
+
+/* Every frequent itemset into a collection, sorted, then through min_len and the mode: the
+ * order of a partitioned run. */
+static crm_status mine_sorted(const crm_fim_db *db,
+                              const crm_fim_params *p,
+                              const crm_itemset_sink *sink,
+                              const crm_progress *progress,
+                              crm_fim_stats *st,
+                              crm_error *err)
+{
+    crm_fim_params all = *p;
+    crm_itemsets *c = NULL;
+    crm_itemset_sink cs;
+    crm_status rc = crm_itemsets_new(crm_fim_db_n_transactions(db), &c, err);
+    all.mode = CRM_FIM_ALL;
+    all.min_len = 1;
+    if (rc == CRM_OK) {
+        cs = crm_itemsets_sink(c);
+        rc = crm_fim_mine(db, &all, &cs, progress, st, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_itemsets_sort(c, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_itemsets_emit(c, p, sink, st, err);
+    }
+    crm_itemsets_free(c);
+    return rc;
+}
+
+/* Write the sorted frequent itemsets sets of dict (n_trans transactions) to the output. */
+static crm_status write_sets(const opts *o,
+                             const crm_fim_db *dict,
+                             const crm_itemsets *sets,
+                             int64_t n_trans,
+                             crm_fim_stats *st,
+                             crm_error *err)
+{
+    crm_outfile *of = NULL;
+    crm_itemset_writer *w = NULL;
+    crm_itemset_sink sink;
+    crm_status rc = CRM_OK;
+    if (o->output != NULL || !o->json) {
+        rc = crm_outfile_open(o->output ? o->output : "-", &of, err);
+        if (rc == CRM_OK) {
+            rc = crm_itemset_writer_new(crm_outfile_stream(of), o->out_format, dict, &w, err);
+        }
+        crm_itemset_writer_set_transactions(w, n_trans);
+        sink = crm_itemset_writer_sink(w);
+    } else {
+        sink.fn = count_only;
+        sink.ud = NULL;
+    }
+    if (rc == CRM_OK) {
+        rc = crm_itemsets_emit(sets, &o->p, &sink, st, err);
+    }
+    if (rc == CRM_OK && w != NULL) {
+        rc = crm_itemset_writer_finish(w, err);
+    }
+    if (rc == CRM_OK && of != NULL) {
+        rc = crm_outfile_commit(of, err);
+        of = NULL;
+    }
+    crm_itemset_writer_free(w);
+    crm_outfile_abort(of);
+    return rc;
+}
+
+/* The input in parts of o->partition_bytes, two passes. */
+static int run_parts(const opts *o, cli_progress *bar)
+{
+    crm_error err;
+    crm_fim_db *dict = NULL;
+    crm_itemsets *sets = NULL;
+    crm_fim_part *pt = NULL;
+    crm_fim_stats st;
+    int64_t n_total = 0, n_items = 0;
+    double t0 = cli_now(), t_mine;
+    crm_status rc;
+    crm_error_clear(&err);
+    memset(&st, 0, sizeof st);
+    rc = crm_fim_part_new(&o->ro, &o->p, o->partition_bytes, &pt, &err);
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_detect(pt, o->input, &err);
+    }
+    if (rc == CRM_OK && o->p.minsup_count > 0) {
+        rc = crm_fim_part_count(pt, o->input, 0, -1, 0, &n_total, &err);
+        if (rc == CRM_OK && n_total == 0) {
+            rc = crm_fim_part_result(pt, &dict, &sets, NULL, &err); /* says: no transactions */
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_pass1(pt, o->input, 0, -1, 0, n_total, cli_progress_cb(bar), &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_pass2(pt, o->input, 0, -1, 0, cli_progress_cb(bar), &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_result(pt, &dict, &sets, &st, &err);
+        n_items = crm_fim_part_n_items(pt);
+    }
+    crm_fim_part_free(pt);
+    t_mine = cli_now() - t0;
+    if (rc == CRM_OK) {
+        rc = write_sets(o, dict, sets, st.n_transactions, &st, &err);
+    }
+    cli_progress_done(bar);
+    st.seconds = t_mine;
+    if (rc == CRM_OK && o->json) {
+        print_summary(o, st.n_transactions, n_items, &st, 0.0, cli_now() - t0);
+    }
+    crm_fim_db_free(dict);
+    crm_itemsets_free(sets);
+    return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
+}
+
+/* Under mpirun (several ranks): count distribution. Each rank reads its byte range of the file
+ * (aligned to lines) in parts and mines them for candidates at their share of the support;
+ * the candidates of every rank are imported by every rank in rank order, each rank counts
+ * them over its range, the counts are summed (integers: exact), and rank 0 writes the result
+ * in canonical (--sorted) order. A gzip file cannot be cut by bytes: rank 0 reads it all. */
+static int run_dist(const opts *o, cli_progress *bar)
+{
+    crm_error err;
+    crm_dist_range r;
+    crm_fim_part *pt = NULL;
+    crm_fim_db *dict = NULL;
+    crm_itemsets *sets = NULL;
+    crm_fim_stats st;
+    char *mine = NULL, *all = NULL;
+    size_t n_mine = 0, n_all = 0;
+    size_t *sizes = NULL;
+    int64_t n_total = 0, n_items = 0, begin, end, line_base, chunk;
+    int rank = crm_dist_rank(), size = crm_dist_size(), has_part;
+    double t0 = cli_now();
+    crm_status rc;
+    crm_error_clear(&err);
+    memset(&st, 0, sizeof st);
+    memset(&r, 0, sizeof r);
+    chunk = o->partition_bytes > 0  ? o->partition_bytes
+            : o->p.max_memory_bytes > 0 ? o->p.max_memory_bytes / 4
+                                        : INT64_MAX;
+    rc = crm_dist_split_file(o->input, &r, &err); /* agreed */
+    if (rc == CRM_EUNSUPPORTED) {
+        crm_error_clear(&err); /* gzip: rank 0 reads it whole */
+        rc = CRM_OK;
+        begin = 0;
+        end = rank == 0 ? -1 : 0;
+        line_base = 0;
+    } else {
+        begin = r.begin;
+        end = r.end;
+        line_base = r.first_line - 1;
+    }
+    has_part = end < 0 || end > begin;
+    if (begin == 0 && end >= 0 && end == r.file_size) {
+        end = -1; /* the whole file: read it as one */
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_new(&o->ro, &o->p, chunk, &pt, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_detect(pt, o->input, &err);
+    }
+    rc = crm_dist_agree(rc, &err);
+    if (rc == CRM_OK && o->p.minsup_count > 0) {
+        int64_t n = 0;
+        if (has_part) {
+            rc = crm_fim_part_count(pt, o->input, begin, end, line_base, &n, &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+        if (rc == CRM_OK) {
+            rc = crm_dist_scan_i64(n, NULL, &n_total, &err);
+        }
+        if (rc == CRM_OK && n_total == 0) {
+            rc = crm_fim_part_result(pt, &dict, &sets, NULL, &err); /* no transactions */
+        }
+    }
+    if (rc == CRM_OK && has_part) {
+        rc = crm_fim_part_pass1(pt, o->input, begin, end, line_base, n_total,
+                                cli_progress_cb(bar), &err);
+    }
+    rc = crm_dist_agree(rc, &err);
+    /* every rank's candidates, imported by every rank in rank order */
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_export(pt, &mine, &n_mine, &err);
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        sizes = calloc((size_t)size, sizeof *sizes);
+        rc = sizes == NULL ? CRM_ENOMEM : CRM_OK;
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_bytes(mine, n_mine, (void **)&all, &n_all, sizes, &err);
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        size_t at = 0;
+        crm_fim_part_clear(pt);
+        for (int k = 0; k < size && rc == CRM_OK; k++) {
+            rc = crm_fim_part_import(pt, all + at, sizes[k], &err);
+            at += sizes[k];
+        }
+        if (rc == CRM_OK && has_part) {
+            rc = crm_fim_part_pass2(pt, o->input, begin, end, line_base, cli_progress_cb(bar),
+                                    &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+    }
+    if (rc == CRM_OK) {
+        int64_t *counts = crm_fim_part_counts(pt);
+        rc = counts == NULL ? CRM_ENOMEM : CRM_OK;
+        rc = crm_dist_agree(rc, &err);
+        if (rc == CRM_OK) {
+            rc = crm_dist_allreduce_i64(counts, (size_t)crm_fim_part_n_counts(pt), CRM_DIST_SUM,
+                                        &err);
+            rc = crm_dist_agree(rc, &err);
+        }
+    }
+    if (rc == CRM_OK) {
+        rc = crm_fim_part_result(pt, &dict, &sets, &st, &err);
+        n_items = -1;
+        st.seconds = cli_now() - t0;
+        if (rc == CRM_OK && rank == 0) {
+            rc = write_sets(o, dict, sets, st.n_transactions, &st, &err);
+        }
+        rc = crm_dist_agree(rc, &err);
+    }
+    cli_progress_done(bar);
+    if (rc == CRM_OK && o->json && rank == 0) {
+        print_summary(o, st.n_transactions, n_items, &st, 0.0, cli_now() - t0);
+    }
+    crm_free(mine);
+    crm_free(all);
+    free(sizes);
+    crm_fim_part_free(pt);
+    crm_fim_db_free(dict);
+    crm_itemsets_free(sets);
+    return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
 }
 
 static int run(const opts *o, cli_progress *bar)
@@ -380,7 +659,9 @@ static int run(const opts *o, cli_progress *bar)
         sink.fn = count_only;
         sink.ud = NULL;
     }
-    if (rc == CRM_OK) {
+    if (rc == CRM_OK && o->sorted) {
+        rc = mine_sorted(db, &o->p, &sink, cli_progress_cb(bar), &st, &err);
+    } else if (rc == CRM_OK) {
         rc = crm_fim_mine(db, &o->p, &sink, cli_progress_cb(bar), &st, &err);
     }
     if (rc == CRM_OK && w != NULL) {
@@ -394,7 +675,8 @@ static int run(const opts *o, cli_progress *bar)
     crm_itemset_writer_free(w);
     crm_outfile_abort(of);
     if (rc == CRM_OK && o->json) {
-        print_summary(o, db, &st, t_read, cli_now() - t0);
+        print_summary(o, crm_fim_db_n_transactions(db), crm_fim_db_n_items(db), &st, t_read,
+                      cli_now() - t0);
     }
     crm_fim_db_free(db);
     return rc == CRM_OK ? CLI_EX_OK : cli_fail(&err);
@@ -409,10 +691,33 @@ int cmd_itemsets(int argc, char **argv)
     o.ro = crm_fim_read_options_default();
     o.p = crm_fim_params_default();
     o.out_format = CRM_ITEMSET_SPMF;
+    o.partition_bytes = -1;
     rc = parse_args(argc, argv, &o);
     if (rc >= 0) {
         return rc;
     }
-    cli_progress_init(&bar, o.quiet || o.output == NULL);
+    cli_progress_init(&bar, o.quiet || o.output == NULL || crm_dist_quiet());
+    if (crm_dist_active()) {
+        if (o.ro.format == CRM_FIM_FORMAT_LONG || o.ro.format == CRM_FIM_FORMAT_VAS) {
+            return cli_usage_error("itemsets", "long and VAS input does not run across ranks "
+                                               "(a customer's rows may lie anywhere); start it "
+                                               "without mpirun");
+        }
+        return run_dist(&o, &bar);
+    }
+    if (o.partition_bytes < 0) {
+        /* a line-per-transaction file larger than the memory limit is read in parts */
+        struct stat sb;
+        o.partition_bytes = 0;
+        if (o.p.max_memory_bytes > 0 && o.ro.format != CRM_FIM_FORMAT_LONG &&
+            o.ro.format != CRM_FIM_FORMAT_VAS && strcmp(o.input, "-") != 0 &&
+            stat(o.input, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            (int64_t)sb.st_size > o.p.max_memory_bytes) {
+            o.partition_bytes = o.p.max_memory_bytes / 4;
+        }
+    }
+    if (o.partition_bytes > 0) {
+        return run_parts(&o, &bar);
+    }
     return run(&o, &bar);
 }

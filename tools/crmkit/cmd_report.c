@@ -5,7 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <crmkit/alloc.h>
+#include <crmkit/compare.h>
 #include <crmkit/report.h>
+#include <crmkit/segment.h>
 
 #include "segcli.h"
 
@@ -15,7 +18,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit report MODEL... -o REPORT.html [--data DATA.csv] [--svg-dir DIR]\n"
-            "       [--title TEXT] [--seed S] [--json] [--quiet]\n\n"
+            "       [--compare ALGOS] [--title TEXT] [--seed S] [--json] [--quiet]\n\n"
             "Write one self-contained HTML page (inline CSS and SVG, no script, nothing fetched\n"
             "from the network, printable to PDF) with a section per model file, in the order\n"
             "given. The kind of each file is read from its header:\n"
@@ -31,6 +34,12 @@ static void usage(FILE *fp)
             "  -o, --output FILE  the HTML page to write (required; \"-\" = standard output)\n"
             "  --data FILE        customer table (CSV) for the charts that need data\n"
             "  --svg-dir DIR      also write every chart as DIR/<name>.svg (created if needed)\n"
+            "  --compare ALGOS    also compare these clustering algorithms on --data (a comma\n"
+            "                     list as crmkit compare --algos takes, e.g.\n"
+            "                     kmeans,xmeans,birch,em,optigrid,denclue,dbscan) with the\n"
+            "                     features and k of the first segmentation model given (default\n"
+            "                     parameters otherwise; for other settings run crmkit compare\n"
+            "                     --report): a section with the table and a bar chart per index\n"
             "  --title TEXT       page title (default \"crmkit report\")\n"
             "  --sep S            separator of --data: , ; tab | or auto (from the header)\n"
             "  --na LIST          extra missing-value markers, comma-separated\n"
@@ -50,6 +59,7 @@ typedef struct rep_opts {
     const char *output;
     const char *svg_dir;
     const char *title;
+    const char *compare;
     int64_t seed;
     bool json;
     bool quiet;
@@ -64,6 +74,7 @@ static int parse(int argc, char **argv, rep_opts *o)
         { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->output },
         { .name = "--data", .kind = CLI_OPT_STR, .dest = &o->data },
         { .name = "--svg-dir", .kind = CLI_OPT_STR, .dest = &o->svg_dir },
+        { .name = "--compare", .kind = CLI_OPT_STR, .dest = &o->compare },
         { .name = "--title", .kind = CLI_OPT_STR, .dest = &o->title },
         { .name = "--seed", .kind = CLI_OPT_INT, .dest = &o->seed, .lo = 0, .hi = INT64_MAX },
         CLI_DIALECT_OPTS(cli_input),
@@ -80,7 +91,76 @@ static int parse(int argc, char **argv, rep_opts *o)
     if (o->output == NULL) {
         return cli_usage_error("report", "-o REPORT.html is required");
     }
+    if (o->compare != NULL && o->data == NULL) {
+        return cli_usage_error("report", "--compare runs the algorithms on --data: give it");
+    }
     return -1;
+}
+
+static crm_status set_error(crm_error *err, crm_status code, const char *msg)
+{
+    crm_error_clear(err);
+    err->code = code;
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    return code;
+}
+
+/* --compare: the algorithms on data with the first segmentation model's features and k. */
+static crm_status
+add_comparison(crm_report *r, const rep_opts *o, const crm_table *data, crm_error *err)
+{
+    crm_compare_params cp = crm_compare_params_default();
+    crm_segmenter *seg = NULL;
+    const char **feats = NULL;
+    crm_compare_row *rows = NULL;
+    int32_t n_algos = 0;
+    char **algos = cli_split_list(o->compare, ',', &n_algos);
+    crm_status rc = CRM_OK;
+    if (algos == NULL || n_algos < 1 || n_algos > CRM_COMPARE_MAX_ALGOS) {
+        cli_free_list(algos);
+        return set_error(err, CRM_EINVAL, "--compare needs 1 to 16 algorithms");
+    }
+    for (int i = 0; i < o->n_models && seg == NULL; i++) {
+        crm_error ignore;
+        (void)crm_segmenter_load(o->models[i], &seg, &ignore);
+    }
+    cp.algos = (const char *const *)algos;
+    cp.n_algos = n_algos;
+    cp.segment.kmeans.seed = (uint64_t)o->seed;
+    cp.validity.seed = (uint64_t)o->seed;
+    if (seg != NULL) {
+        const crm_prep *prep = crm_segmenter_prep(seg);
+        int32_t nf = crm_prep_n_features(prep);
+        feats = crm_calloc((size_t)nf, sizeof *feats);
+        if (feats == NULL) {
+            rc = set_error(err, CRM_ENOMEM, "out of memory");
+        } else {
+            for (int32_t f = 0; f < nf; f++) {
+                feats[f] = crm_prep_feature_name(prep, f);
+            }
+            cp.segment.features = feats;
+            cp.segment.n_features = nf;
+            cp.k = crm_segmenter_k(seg) - (crm_segmenter_noise_segment(seg) >= 0 ? 1 : 0);
+            if (cp.k < 1) {
+                cp.k = 0;
+            }
+        }
+    }
+    rows = crm_calloc((size_t)n_algos, sizeof *rows);
+    if (rc == CRM_OK && rows == NULL) {
+        rc = set_error(err, CRM_ENOMEM, "out of memory");
+    }
+    if (rc == CRM_OK) {
+        rc = crm_compare_run(data, &cp, NULL, rows, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_report_add_comparison(r, rows, n_algos, crm_table_source(data), err);
+    }
+    crm_free(rows);
+    crm_free(feats);
+    crm_segmenter_free(seg);
+    cli_free_list(algos);
+    return rc;
 }
 
 static int make_dir(const char *dir)
@@ -148,6 +228,9 @@ int cmd_report(int argc, char **argv)
     rc = crm_report_new(&p, &r, &err);
     for (int i = 0; rc == CRM_OK && i < o.n_models; i++) {
         rc = crm_report_add_file(r, o.models[i], data, &err);
+    }
+    if (rc == CRM_OK && o.compare != NULL) {
+        rc = add_comparison(r, &o, data, &err);
     }
     /* Everything is built in memory first: a failure leaves no file behind. */
     if (rc == CRM_OK && o.svg_dir != NULL) {

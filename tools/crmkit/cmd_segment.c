@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/outfile.h>
 #include <crmkit/segment.h>
 
@@ -18,8 +19,10 @@ static void usage(FILE *fp)
     fprintf(
         fp,
         "usage: crmkit segment DATA.csv -o MODEL.crmk [--k N|auto] [--method sweep|xmeans|elbow]\n"
-        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier] [--linkage "
-        "ward|complete|average|single]\n"
+        "       [--algo kmeans|xmeans|kmodes|kprototypes|hier|birch|em|dbscan|optigrid|denclue]\n"
+        "       [--linkage ward|complete|average|single] [--threshold T] [--branching B]\n"
+        "       [--covariance full|diag] [--eps E] [--min-samples N] [--bins N] [--noise X]\n"
+        "       [--min-size N] [--bandwidth H] [--xi X]\n"
         "       [--cut-height H] [--gamma G] [--kmodes-init cao|huang|random] [--micro N]\n"
         "       [--max-matrix-mb N]\n"
         "       [--kmin N] [--kmax N] [--min-share S] [--transform log|none|auto]\n"
@@ -36,7 +39,22 @@ static void usage(FILE *fp)
         "  -o, --output FILE   model file to write (required)\n"
         "  --algo A            kmeans (default), xmeans (k-means, k by X-means), kmodes\n"
         "                      (categorical features, raw levels), kprototypes (mixed\n"
-        "                      features) or hier (agglomerative hierarchical clustering)\n"
+        "                      features), hier (agglomerative hierarchical clustering), birch\n"
+        "                      (CF tree, then Ward on its subclusters), em (Gaussian mixture)\n"
+        "                      dbscan (density), optigrid (grid of cutting planes) or denclue\n"
+        "                      (kernel density hill climbing); these three find their own\n"
+        "                      number of clusters, and their noise rows form the last segment\n"
+        "  --threshold T       birch: largest radius of a subcluster (default 0.5)\n"
+        "  --branching B       birch: subclusters per tree node at most (default 50)\n"
+        "  --covariance C      em: full (default) or diag covariance matrices\n"
+        "  --eps E             dbscan: neighbourhood radius in the scaled space (default 0.5)\n"
+        "  --min-samples N     dbscan: rows within eps (itself included) that make a core row\n"
+        "                      (default 5)\n"
+        "  --bins N            optigrid: histogram bins per axis (default 64)\n"
+        "  --noise X           optigrid: noise level, a fraction of the mean bin count (0.5)\n"
+        "  --min-size N        optigrid: rows for a cell to be a cluster (default 10)\n"
+        "  --bandwidth H       denclue: Gaussian kernel width in the scaled space (default 0.5)\n"
+        "  --xi X              denclue: least kernel density of an attractor (default 5)\n"
         "  --linkage L         hier: ward (default), complete, average or single\n"
         "  --cut-height H      hier: cut the tree at this merge height instead of at k\n"
         "  --max-matrix-mb N   hier: largest distance matrix (default 2048 MiB, 23,170 rows);\n"
@@ -46,7 +64,9 @@ static void usage(FILE *fp)
         "  --gamma G           kprototypes: weight of a categorical mismatch (default: half the\n"
         "                      mean standard deviation of the scaled numeric features)\n"
         "  --kmodes-init I     kmodes/kprototypes: cao (default, deterministic), huang or random\n"
-        "  --k N|auto          number of segments, or auto to choose it (default auto)\n"
+        "  --k N|auto          number of segments, or auto to choose it (default auto; birch:\n"
+        "                      the widest gap of the Ward tree, em: the lowest BIC; dbscan\n"
+        "                      takes no k)\n"
         "  --method M          how auto chooses k: sweep (default: k-means at every k, the\n"
         "                      table of SSE, BIC, silhouette, Calinski-Harabasz and\n"
         "                      Davies-Bouldin, the highest silhouette wins), xmeans (BIC\n"
@@ -102,6 +122,11 @@ typedef struct seg_opts {
     bool linkage_given;
     bool hier_opts;
     bool kmodes_opts;
+    bool birch_opts;
+    bool em_opts;
+    bool dbscan_opts;
+    bool optigrid_opts;
+    bool denclue_opts;
     bool method_given;
     bool kmin_given;
     int32_t k;
@@ -139,7 +164,8 @@ static int opt_k(const char *v, void *ud)
 
 static int opt_algo(const char *v, void *ud)
 {
-    static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier", NULL };
+    static const char *const algos[] = { "kmeans", "kmodes",   "kprototypes", "hier", "birch",
+                                         "em",     "dbscan",   "optigrid",    "denclue", NULL };
     seg_opts *o = ud;
     o->xmeans = strcmp(v, "xmeans") == 0;
     o->algo = 0;
@@ -153,7 +179,9 @@ static int opt_algo(const char *v, void *ud)
         return -1;
     }
     return cli_usage_error("segment",
-                           "--algo is kmeans, xmeans, kmodes, kprototypes or hier, got \"%s\"", v);
+                           "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, "
+                           "dbscan, optigrid or denclue, got \"%s\"",
+                           v);
 }
 
 static int opt_linkage(const char *v, void *ud)
@@ -190,6 +218,8 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     static const char *const encodes[] = { "onehot", "ordinal", NULL };
     static const char *const transforms[] = { "none", "log", "auto", NULL };
     static const char *const inits[] = { "cao", "huang", "random", NULL };
+    static const char *const covs[] = { "full", "diag", NULL };
+    int cov = (int)p->gmm.cov;
     int method = 0, scale = (int)p->prep.scale, impute = (int)p->prep.impute;
     int encode = (int)p->prep.encode, transform = (int)p->prep.transform;
     int kinit = (int)p->kmodes.init;
@@ -208,6 +238,29 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
         { .name = "--method", .kind = CLI_OPT_CHOICE, .dest = &method, .choices = methods,
           .need = "sweep, xmeans or elbow", .seen = &o->method_given },
         { .name = "--algo", .kind = CLI_OPT_FN, .fn = opt_algo, .ud = o, .seen = &o->algo_given },
+        { .name = "--threshold", .kind = CLI_OPT_DOUBLE, .dest = &p->birch.threshold, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->birch_opts },
+        { .name = "--branching", .kind = CLI_OPT_INT32, .dest = &p->birch.branching, .lo = 2,
+          .hi = 1000000, .seen = &o->birch_opts },
+        { .name = "--covariance", .kind = CLI_OPT_CHOICE, .dest = &cov, .choices = covs,
+          .need = "full or diag", .seen = &o->em_opts },
+        { .name = "--eps", .kind = CLI_OPT_DOUBLE, .dest = &p->dbscan.eps, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->dbscan_opts },
+        { .name = "--min-samples", .kind = CLI_OPT_INT32, .dest = &p->dbscan.min_samples, .lo = 1,
+          .hi = 100000000, .seen = &o->dbscan_opts },
+        { .name = "--bins", .kind = CLI_OPT_INT32, .dest = &p->optigrid.bins, .lo = 4,
+          .hi = 100000, .seen = &o->optigrid_opts },
+        { .name = "--noise", .kind = CLI_OPT_DOUBLE, .dest = &p->optigrid.noise, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0", .seen = &o->optigrid_opts },
+        { .name = "--min-size", .kind = CLI_OPT_INT32, .dest = &p->optigrid.min_size, .lo = 1,
+          .hi = 100000000, .seen = &o->optigrid_opts },
+        { .name = "--bandwidth", .kind = CLI_OPT_DOUBLE, .dest = &p->denclue.h, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->denclue_opts },
+        { .name = "--xi", .kind = CLI_OPT_DOUBLE, .dest = &p->denclue.xi, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0", .seen = &o->denclue_opts },
         { .name = "--linkage", .kind = CLI_OPT_FN, .fn = opt_linkage, .ud = p,
           .seen = &o->hier_opts },
         { .name = "--cut-height", .kind = CLI_OPT_DOUBLE, .dest = &p->cut_height, .dlo = 0,
@@ -275,6 +328,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     p->prep.encode = (crm_encode)encode;
     p->prep.transform = (crm_transform)transform;
     p->kmodes.init = (crm_kmodes_init)kinit;
+    p->gmm.cov = (crm_gmm_cov)cov;
     p->kmeans.seed = (uint64_t)seed;
     if (outlier_flags) {
         p->prep.outlier_flags = 1;
@@ -301,6 +355,29 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
         p->algo != CRM_SEGMENT_ALGO_KPROTOTYPES) {
         return cli_usage_error("segment", "--gamma and --kmodes-init are for --algo kmodes or "
                                           "kprototypes");
+    }
+    if (o->birch_opts && p->algo != CRM_SEGMENT_ALGO_BIRCH) {
+        return cli_usage_error("segment", "--threshold and --branching are for --algo birch");
+    }
+    if (o->em_opts && p->algo != CRM_SEGMENT_ALGO_EM) {
+        return cli_usage_error("segment", "--covariance is for --algo em");
+    }
+    if (o->dbscan_opts && p->algo != CRM_SEGMENT_ALGO_DBSCAN) {
+        return cli_usage_error("segment", "--eps and --min-samples are for --algo dbscan");
+    }
+    if (o->optigrid_opts && p->algo != CRM_SEGMENT_ALGO_OPTIGRID) {
+        return cli_usage_error("segment", "--bins, --noise and --min-size are for --algo optigrid");
+    }
+    if (o->denclue_opts && p->algo != CRM_SEGMENT_ALGO_DENCLUE) {
+        return cli_usage_error("segment", "--bandwidth and --xi are for --algo denclue");
+    }
+    if ((p->algo == CRM_SEGMENT_ALGO_DBSCAN || p->algo == CRM_SEGMENT_ALGO_OPTIGRID ||
+         p->algo == CRM_SEGMENT_ALGO_DENCLUE) &&
+        o->k_given) {
+        return cli_usage_error("segment",
+                               "--algo %s finds its own number of clusters: "
+                               "give its own options, not --k",
+                               crm_segment_algo_name(p->algo));
     }
     if (o->method_given && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         return cli_usage_error("segment",
@@ -454,6 +531,53 @@ static void json_algo(cli_json *j, const crm_segmenter *seg)
             cli_json_num(j, crm_hclust_cut_at(h));
         }
     }
+    if (crm_segmenter_birch(seg) != NULL) {
+        const crm_birch *b = crm_segmenter_birch(seg);
+        cli_json_key(j, "threshold");
+        cli_json_num(j, crm_birch_params_used(b).threshold);
+        cli_json_key(j, "branching");
+        cli_json_int(j, crm_birch_params_used(b).branching);
+        cli_json_key(j, "subclusters");
+        cli_json_int(j, crm_birch_n_subclusters(b));
+    }
+    if (crm_segmenter_gmm(seg) != NULL) {
+        const crm_gmm *g = crm_segmenter_gmm(seg);
+        cli_json_key(j, "covariance");
+        cli_json_str(j, crm_gmm_cov_type(g) == CRM_GMM_DIAG ? "diag" : "full");
+        cli_json_key(j, "converged");
+        cli_json_bool(j, crm_gmm_converged(g) != 0);
+        cli_json_key(j, "log_likelihood");
+        cli_json_num(j, crm_gmm_lower_bound(g));
+    }
+    if (crm_segmenter_dbscan(seg) != NULL) {
+        const crm_dbscan *d = crm_segmenter_dbscan(seg);
+        cli_json_key(j, "eps");
+        cli_json_num(j, crm_dbscan_params_used(d).eps);
+        cli_json_key(j, "min_samples");
+        cli_json_int(j, crm_dbscan_params_used(d).min_samples);
+        cli_json_key(j, "clusters");
+        cli_json_int(j, crm_dbscan_k(d));
+        cli_json_key(j, "core_rows");
+        cli_json_int(j, crm_dbscan_n_core(d));
+        cli_json_key(j, "noise_rows");
+        cli_json_int(j, crm_dbscan_n_noise(d));
+        cli_json_key(j, "noise_segment");
+        cli_json_int(j, crm_segmenter_noise_segment(seg));
+    }
+    if (crm_segmenter_optigrid(seg) != NULL) {
+        cli_json_key(j, "cuts");
+        cli_json_int(j, crm_optigrid_n_cuts(crm_segmenter_optigrid(seg)));
+    }
+    if (crm_segmenter_denclue(seg) != NULL) {
+        cli_json_key(j, "bandwidth");
+        cli_json_num(j, crm_denclue_params_used(crm_segmenter_denclue(seg)).h);
+        cli_json_key(j, "attractors");
+        cli_json_int(j, crm_denclue_n_attractors(crm_segmenter_denclue(seg)));
+    }
+    if (crm_segmenter_noise_segment(seg) >= 0 && crm_segmenter_dbscan(seg) == NULL) {
+        cli_json_key(j, "noise_segment");
+        cli_json_int(j, crm_segmenter_noise_segment(seg));
+    }
     if (km != NULL) {
         cli_json_key(j, "cost");
         cli_json_num(j, crm_kmodes_cost_value(km));
@@ -525,7 +649,9 @@ static void print_json(const crm_segmenter *seg,
     if (curve != NULL) {
         cli_json_key(&j, "elbow_kmin");
         cli_json_int(&j, kmin);
-        cli_json_key(&j, "elbow_inertia");
+        /* em: the BIC of each k (the lowest was taken), under its own name too */
+        cli_json_key(&j, crm_segmenter_algo(seg) == CRM_SEGMENT_ALGO_EM ? "bic_curve"
+                                                                        : "elbow_inertia");
         cli_json_open_arr(&j);
         for (int32_t i = 0; i < n_curve; i++) {
             cli_json_num(&j, curve[i]);
@@ -625,9 +751,11 @@ static int run(const seg_opts *o, crm_segment_params *p)
     double load_seconds = 0;
     crm_error err;
     int code;
+    int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
     code = seg_read_table(o->data, cli_progress_cb(&bar), &t, &load_seconds);
+    code = cli_dist_agree_code(code);
     if (code == CLI_EX_OK && o->init != NULL) {
         code = seg_read_table(o->init, NULL, &init, NULL);
         if (code == CLI_EX_OK) {
@@ -646,8 +774,20 @@ static int run(const seg_opts *o, crm_segment_params *p)
         code = set_naming(o, t, p, &names);
     }
     if (code == CLI_EX_OK) {
+        /* Under mpirun every rank read the whole table, so the fit is the same computation
+         * on every rank: in replicated mode the k-means passes split their blocks across
+         * the ranks (crmkit/dist.h), and only rank 0 writes the outputs. */
+        int was = crm_dist_set_replicated(1);
         rc = crm_segmenter_fit(t, p, cli_progress_cb(&bar), &seg, &err);
+        (void)crm_dist_set_replicated(was);
+        rc = crm_dist_agree(rc, &err);
+        fit_ok = rc == CRM_OK;
         cli_progress_done(&bar);
+        if (rc == CRM_OK && crm_dist_quiet()) {
+            /* rank 0 writes; the others learn how that went */
+            code = cli_dist_agree_code(CLI_EX_OK);
+            goto done;
+        }
         /* the model and its labels are one set: both renamed into place, or neither */
         crm_outfile_set_begin();
         if (rc == CRM_OK) {
@@ -668,6 +808,9 @@ static int run(const seg_opts *o, crm_segment_params *p)
         } else if (crm_outfile_set_end(1, &err) != CRM_OK) {
             code = cli_fail(&err);
         }
+        if (fit_ok) {
+            code = cli_dist_agree_code(code);
+        }
     }
     if (code == CLI_EX_OK) {
         if (o->json) {
@@ -677,6 +820,7 @@ static int run(const seg_opts *o, crm_segment_params *p)
             print_text(seg, o, load_seconds, p);
         }
     }
+done:
     crm_segmenter_free(seg);
     crm_table_free(init);
     crm_table_free(t);

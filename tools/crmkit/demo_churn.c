@@ -85,6 +85,43 @@ static void print_top(const crm_table *t, const double *proba, int32_t n_top)
     free(r);
 }
 
+/* DIR/risk.csv: subscriber_id, risk (probability of churn) of every customer, as
+ * `crmkit predict --proba` names it, for the customer store. */
+static crm_status write_risk(const char *path, const crm_table *t, const double *proba,
+                             crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    int32_t idc = crm_table_find_col(t, "subscriber_id");
+    crm_table *out = NULL;
+    const char **ids = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *ids);
+    double *risk = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *risk);
+    crm_status st = ids && risk && idc >= 0 && crm_table_codes(t, idc) != NULL
+                        ? crm_table_new(n, path, &out, err)
+                        : CRM_ENOMEM;
+    if (st == CRM_ENOMEM) {
+        err->code = CRM_ENOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory or no subscriber_id column");
+    }
+    for (int64_t i = 0; st == CRM_OK && i < n; i++) {
+        int32_t code = crm_table_codes(t, idc)[i];
+        ids[i] = code >= 0 ? crm_table_level(t, idc, code) : NULL;
+        risk[i] = proba[i * 2 + 1];
+    }
+    if (st == CRM_OK) {
+        st = crm_table_add_text(out, "subscriber_id", CRM_COL_ID, ids, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_table_add_numeric(out, "risk", risk, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_table_write_csv(out, path, err);
+    }
+    crm_table_free(out);
+    crm_free(ids);
+    crm_free(risk);
+    return st;
+}
+
 int demo_churn(const char *workdir, const char *customers_csv, const char *labels_csv)
 {
     crm_csv_options opt = crm_csv_options_default();
@@ -150,13 +187,20 @@ int demo_churn(const char *workdir, const char *customers_csv, const char *label
             snprintf(err.msg, sizeof err.msg, "out of memory");
         }
     }
+    if (st == CRM_OK) {
+        char rpath[4096];
+        snprintf(rpath, sizeof rpath, "%s/risk.csv", workdir);
+        st = write_risk(rpath, t, proba, &err);
+    }
     if (st != CRM_OK) {
         rc = cli_fail(&err);
         goto done;
     }
     print_metrics(&e, best);
     print_top(t, proba, 10);
-    printf("  model saved to %s (crmkit show / predict / evaluate)\n", path);
+    printf("  model saved to %s (crmkit show / predict / evaluate); every customer's risk in "
+           "%s/risk.csv\n",
+           path, workdir);
 done:
     crm_free(proba);
     crm_clf_eval_fini(&e);

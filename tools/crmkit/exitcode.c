@@ -1,6 +1,9 @@
 /* exitcode.c: library status -> sysexits(3) exit code, and error printing. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <crmkit/dist.h>
 
 #include "cli.h"
 
@@ -64,4 +67,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see crmkit %s --help)\n", cmd);
     return CLI_EX_USAGE;
+}
+
+int cli_dist_agree_code(int code)
+{
+    int64_t c = code;
+    crm_error err;
+    if (!crm_dist_active()) {
+        return code;
+    }
+    if (crm_dist_allreduce_i64(&c, 1, CRM_DIST_MAX, &err) != CRM_OK) {
+        return code != CLI_EX_OK ? code : CLI_EX_SOFTWARE;
+    }
+    return (int)c;
 }

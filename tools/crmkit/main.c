@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <crmkit/common.h>
+#include <crmkit/dist.h>
 #include <crmkit/model.h>
 #include <crmkit/outfile.h>
 
@@ -15,28 +17,29 @@ static const struct {
     const char *name;
     cli_command_fn fn;
     const char *summary;
+    int dist; /* 1: runs under mpirun with several ranks (crmkit/dist.h) */
 } commands[] = {
-    { "gen", cmd_gen, "generate synthetic telecom data (customers, vas, cdr)" },
-    { "cdr", cmd_cdr, "turn call detail records into per-customer features" },
+    { "gen", cmd_gen, "generate synthetic telecom data (customers, vas, cdr)", 0 },
+    { "cdr", cmd_cdr, "turn call detail records into per-customer features", 1 },
     { "segment", cmd_segment,
-      "clean a customer table and find segments (k-means, X-means, elbow)" },
-    { "assign", cmd_assign, "place new customers into the segments of a model" },
+      "clean a customer table and find segments (k-means, X-means, elbow)", 1 },
+    { "assign", cmd_assign, "place new customers into the segments of a model", 1 },
     { "validity", cmd_validity,
-      "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH" },
-    { "profile", cmd_profile, "describe and name the segments of a model" },
-    { "compare", cmd_compare, "several clustering algorithms on the same data, judged alike" },
-    { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)" },
-    { "rules", cmd_rules, "mine association rules and save them for recommend" },
-    { "recommend", cmd_recommend, "recommend services a customer does not have yet" },
-    { "train", cmd_train, "train a classifier (churn, segment assignment)" },
-    { "predict", cmd_predict, "score new customers with a classifier" },
-    { "evaluate", cmd_evaluate, "measure a classifier on labelled data" },
-    { "show", cmd_show, "print a model file in readable form" },
-    { "report", cmd_report, "an HTML report with charts of models (self-contained)" },
-    { "drift", cmd_drift, "has the customer base moved since a model was fitted (PSI)" },
-    { "load", cmd_load, "build the customer store the server looks customers up in" },
-    { "serve", cmd_serve, "serve models over HTTP (Acumos, MLflow, JSON, lookup)" },
-    { "demo", cmd_demo, "the whole pipeline on built-in data" },
+      "judge a labelling: SSE, CP, SP, Davies-Bouldin, Dunn, silhouette, CH", 0 },
+    { "profile", cmd_profile, "describe and name the segments of a model", 0 },
+    { "compare", cmd_compare, "several clustering algorithms on the same data, judged alike", 0 },
+    { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)", 1 },
+    { "rules", cmd_rules, "mine association rules and save them for recommend", 0 },
+    { "recommend", cmd_recommend, "recommend services a customer does not have yet", 0 },
+    { "train", cmd_train, "train a classifier (churn, segment assignment)", 0 },
+    { "predict", cmd_predict, "score new customers with a classifier", 0 },
+    { "evaluate", cmd_evaluate, "measure a classifier on labelled data", 0 },
+    { "show", cmd_show, "print a model file in readable form", 0 },
+    { "report", cmd_report, "an HTML report with charts of models (self-contained)", 0 },
+    { "drift", cmd_drift, "has the customer base moved since a model was fitted (PSI)", 0 },
+    { "load", cmd_load, "build the customer store the server looks customers up in", 0 },
+    { "serve", cmd_serve, "serve models over HTTP (Acumos, MLflow, JSON, lookup)", 0 },
+    { "demo", cmd_demo, "the whole pipeline on built-in data", 0 },
 };
 
 static void usage(FILE *fp)
@@ -104,7 +107,6 @@ static int finish_stdout(const char *cmd, int code)
 
 static int run(int argc, char **argv)
 {
-    cli_wait_policy(argc, argv);
     /* --stamp, for any command that writes a model: record fit times in the file. */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--stamp") == 0) {
@@ -125,6 +127,13 @@ static int run(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
+            if (crm_dist_active() && !commands[i].dist) {
+                fprintf(stderr,
+                        "crmkit %s: does not run across ranks; start it without mpirun (or "
+                        "with -np 1)\n",
+                        commands[i].name);
+                return CLI_EX_USAGE;
+            }
             cli_command = commands[i].name;
             return finish_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
         }
@@ -134,8 +143,31 @@ static int run(int argc, char **argv)
     return CLI_EX_USAGE;
 }
 
+/* Under mpirun, only rank 0 speaks: the other ranks' standard output and error go to
+ * /dev/null (errors are agreed, so rank 0 prints the one that stopped the job). Set
+ * CRMKIT_DIST_VERBOSE=1 to keep them. */
+static void quiet_other_ranks(void)
+{
+    const char *v = getenv("CRMKIT_DIST_VERBOSE");
+    if (!crm_dist_quiet() || (v != NULL && strcmp(v, "1") == 0)) {
+        return;
+    }
+    if (freopen("/dev/null", "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL) {
+        return; /* still running, only louder */
+    }
+}
+
 int main(int argc, char **argv)
 {
+    crm_error err;
+    int code;
     install_signal_cleanup();
-    return run(argc, argv);
+    cli_wait_policy(argc, argv); /* may restart the program: before MPI is initialised */
+    if (crm_dist_init(&argc, &argv, &err) != CRM_OK) {
+        fprintf(stderr, "crmkit: warning: %s\n", err.msg);
+    }
+    quiet_other_ranks();
+    code = run(argc, argv);
+    crm_dist_finalize();
+    return code;
 }

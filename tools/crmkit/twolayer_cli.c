@@ -40,7 +40,9 @@ static int32_t first_id_col(const crm_table *t)
     return -1;
 }
 
-/* The labels: id (or row), l1 (group name), l2 (1..k within the group), segment ("G/S"). */
+/* The labels: id (or row), l1 (group name), l2 (1..k within the group), segment ("G/S"),
+ * segment_id (0-based over all groups' segments, as the server numbers its predictions:
+ * crm_twolayer_segment_index; `crmkit load` keys the store's segments by it). */
 static crm_status labels_table(const crm_twolayer *tl,
                                const crm_table *t,
                                const char *path,
@@ -55,7 +57,8 @@ static crm_status labels_table(const crm_twolayer *tl,
     const char **text = crm_mallocarray(m, sizeof *text);
     char **seg = crm_calloc(m, sizeof *seg);
     double *v = crm_mallocarray(m, sizeof *v);
-    crm_status rc = (text && seg && v) ? crm_table_new(n, path, out, err) : CRM_ENOMEM;
+    double *sid = crm_mallocarray(m, sizeof *sid);
+    crm_status rc = (text && seg && v && sid) ? crm_table_new(n, path, out, err) : CRM_ENOMEM;
     if (rc == CRM_OK && id >= 0) {
         const int32_t *codes = crm_table_codes(t, id);
         for (int64_t i = 0; i < n; i++) {
@@ -72,6 +75,7 @@ static crm_status labels_table(const crm_twolayer *tl,
         char buf[600];
         text[i] = crm_twolayer_group_name(tl, l1[i]);
         v[i] = (double)l2[i] + 1;
+        sid[i] = (double)crm_twolayer_segment_index(tl, l1[i], l2[i]);
         seg[i] = crm_strdup(crm_twolayer_segment_label(tl, l1[i], l2[i], buf, sizeof buf));
         rc = seg[i] ? CRM_OK : CRM_ENOMEM;
     }
@@ -85,6 +89,9 @@ static crm_status labels_table(const crm_twolayer *tl,
         rc =
             crm_table_add_text(*out, "segment", CRM_COL_CATEGORICAL, (const char *const *)seg, err);
     }
+    if (rc == CRM_OK) {
+        rc = crm_table_add_numeric(*out, "segment_id", sid, err);
+    }
     if (rc == CRM_ENOMEM && err != NULL) {
         crm_error_clear(err);
         err->code = CRM_ENOMEM;
@@ -96,6 +103,7 @@ static crm_status labels_table(const crm_twolayer *tl,
     crm_free(seg);
     crm_free(text);
     crm_free(v);
+    crm_free(sid);
     return rc;
 }
 

@@ -8,9 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include <crmkit/alloc.h>
+#include <crmkit/config.h>
+#if CRM_HAVE_JANSSON
+#include <jansson.h>
+#endif
 #include <crmkit/outfile.h>
 
 #include "cli.h"
@@ -227,6 +229,7 @@ static char *valid_utf8(const char *v, size_t *out_len)
     return out;
 }
 
+#if CRM_HAVE_JANSSON
 /* Write the Jansson value v (taken) as JSON text. */
 static void put_value(FILE *fp, json_t *v, size_t flags)
 {
@@ -235,12 +238,29 @@ static void put_value(FILE *fp, json_t *v, size_t flags)
     free(text);
     json_decref(v);
 }
+#endif
 
 static void put_string(FILE *fp, const char *v)
 {
     size_t len = 0;
     char *u = valid_utf8(v, &len);
+#if CRM_HAVE_JANSSON
     put_value(fp, u != NULL ? json_stringn_nocheck(u, len) : NULL, 0);
+#else
+    /* a build without Jansson: the same escapes by hand */
+    fputc('"', fp);
+    for (const unsigned char *c = (const unsigned char *)(u != NULL ? u : ""); *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            fputc('\\', fp);
+            fputc(*c, fp);
+        } else if (*c < 0x20) {
+            fprintf(fp, "\\u%04x", *c);
+        } else {
+            fputc(*c, fp);
+        }
+    }
+    fputc('"', fp);
+#endif
     crm_free(u);
 }
 
@@ -285,10 +305,14 @@ void cli_json_num(cli_json *j, double v)
     sep(j);
     if (isfinite(v) && v == trunc(v) && fabs(v) < 1e15) {
         /* a whole number as one: "1", not "1.0" */
-        put_value(j->fp, json_integer((json_int_t)v), 0);
+        fprintf(j->fp, "%.0f", v == 0.0 ? 0.0 : v);
     } else if (isfinite(v)) {
+#if CRM_HAVE_JANSSON
         /* Jansson writes each number with the fewest digits that read back to it */
         put_value(j->fp, json_real(v), JSON_REAL_PRECISION(shortest_digits(v)));
+#else
+        fprintf(j->fp, "%.*g", shortest_digits(v), v);
+#endif
     } else {
         fputs("null", j->fp);
     }
@@ -297,7 +321,7 @@ void cli_json_num(cli_json *j, double v)
 void cli_json_int(cli_json *j, int64_t v)
 {
     sep(j);
-    put_value(j->fp, json_integer((json_int_t)v), 0);
+    fprintf(j->fp, "%lld", (long long)v);
 }
 
 void cli_json_bool(cli_json *j, bool v)

@@ -1,0 +1,469 @@
+/* dbscan.c: DBSCAN with a k-d tree and union-find, O(n dim) memory (crmkit/dbscan.h). */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/dbscan.h>
+
+#include "cluster_internal.h"
+#include "core/core_internal.h"
+
+#define DBSCAN_SECTION "dbscan"
+#define DBSCAN_VERSION 1u
+
+struct crm_dbscan {
+    crm_dbscan_params p;
+    int32_t dim;
+    int32_t k;
+    int64_t n_rows;
+    int64_t n_noise;
+    int32_t *labels; /* training; NULL after load */
+    int64_t n_core;
+    double *cores;       /* n_core x dim */
+    int32_t *core_label; /* n_core */
+    crm__kdtree *tree;   /* over the cores, for assign */
+};
+
+crm_dbscan_params crm_dbscan_params_default(void)
+{
+    crm_dbscan_params p;
+    memset(&p, 0, sizeof p);
+    p.eps = 0.5;
+    p.min_samples = 5;
+    return p;
+}
+
+crm_status crm_dbscan_params_check(const crm_dbscan_params *p, crm_error *err)
+{
+    if (p == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "dbscan params: NULL");
+    }
+    if (!(p->eps > 0) || !isfinite(p->eps)) {
+        crm__error_set(err, CRM_EINVAL, "dbscan: eps must be a number > 0");
+        crm__error_field(err, "eps");
+        return CRM_EINVAL;
+    }
+    if (p->min_samples < 1) {
+        crm__error_set(err, CRM_EINVAL, "dbscan: min_samples must be >= 1");
+        crm__error_field(err, "min_samples");
+        return CRM_EINVAL;
+    }
+    if (p->n_threads < 0) {
+        return crm__error_set(err, CRM_EINVAL, "dbscan: n_threads must be >= 0");
+    }
+    return CRM_OK;
+}
+
+void crm_dbscan_free(crm_dbscan *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    crm_free(d->labels);
+    crm_free(d->cores);
+    crm_free(d->core_label);
+    crm__kdtree_free(d->tree);
+    crm_free(d);
+}
+
+/* Union-find over row indices, safe to run from many threads: a root is only ever linked
+ * under a lower root (compare-and-swap on the root's slot), so whatever the order of the
+ * unions, every set ends with its lowest row as root and the sets are the connected
+ * components: the result does not depend on the threads. Path halving moves a slot only to an
+ * ancestor. */
+static int64_t uf_find(int64_t *parent, int64_t i)
+{
+    for (;;) {
+        int64_t p = __atomic_load_n(&parent[i], __ATOMIC_RELAXED);
+        int64_t g;
+        if (p == i) {
+            return i;
+        }
+        g = __atomic_load_n(&parent[p], __ATOMIC_RELAXED);
+        if (g != p) {
+            (void)__atomic_compare_exchange_n(&parent[i], &p, g, 0, __ATOMIC_RELAXED,
+                                              __ATOMIC_RELAXED);
+        }
+        i = g;
+    }
+}
+
+static void uf_union(int64_t *parent, int64_t a, int64_t b)
+{
+    for (;;) {
+        int64_t expect;
+        a = uf_find(parent, a);
+        b = uf_find(parent, b);
+        if (a == b) {
+            return;
+        }
+        if (a > b) {
+            int64_t t = a;
+            a = b;
+            b = t;
+        }
+        expect = b;
+        if (__atomic_compare_exchange_n(&parent[b], &expect, a, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            return;
+        }
+    }
+}
+
+typedef struct join_ctx {
+    int64_t *parent;
+    const uint8_t *core;
+    int64_t self;
+} join_ctx;
+
+static void join_fn(void *ud, int64_t j, double d2)
+{
+    join_ctx *c = ud;
+    (void)d2;
+    if (j > c->self && c->core[j]) {
+        uf_union(c->parent, c->self, j);
+    }
+}
+
+typedef struct border_ctx {
+    const int64_t *parent; /* fully compressed: parent[j] is the root */
+    const uint8_t *core;
+    int64_t best;
+} border_ctx;
+
+static void border_fn(void *ud, int64_t j, double d2)
+{
+    border_ctx *c = ud;
+    (void)d2;
+    if (c->core[j] && (c->best < 0 || c->parent[j] < c->best)) {
+        c->best = c->parent[j];
+    }
+}
+
+static crm_status build_cores(crm_dbscan *d, crm_error *err)
+{
+    return crm__kdtree_build(d->cores, d->n_core, d->dim, &d->tree, err);
+}
+
+crm_status crm_dbscan_fit(const crm_dbscan_params *p,
+                          const crm_matrix *x,
+                          const crm_progress *progress,
+                          crm_dbscan **out,
+                          crm_error *err)
+{
+    crm_dbscan *d;
+    crm__kdtree *tree = NULL;
+    uint8_t *core = NULL;
+    int64_t *parent = NULL;
+    int32_t *root_label = NULL;
+    int64_t n = x->n_rows;
+    int32_t dim = (int32_t)x->n_cols;
+    double r2;
+    int nt;
+    crm_status rc = crm_dbscan_params_check(p, err);
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (dim < 1) {
+        return crm__error_set(err, CRM_EINVAL, "dbscan: no features");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const double *row = CRM_ROW(x, i);
+        for (int32_t a = 0; a < dim; a++) {
+            if (!isfinite(row[a])) {
+                return crm__error_set(err, CRM_EDATA, "dbscan: row %lld, column %d is not finite",
+                                      (long long)i + 1, (int)a + 1);
+            }
+        }
+    }
+    d = crm_calloc(1, sizeof *d);
+    if (d == NULL) {
+        return crm__error_nomem(err);
+    }
+    d->p = *p;
+    d->dim = dim;
+    d->n_rows = n;
+    r2 = p->eps * p->eps;
+    nt = crm__cluster_threads(p->n_threads);
+    (void)nt;
+    d->labels = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *d->labels);
+    core = crm_calloc((size_t)(n > 0 ? n : 1), 1);
+    parent = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *parent);
+    if (d->labels == NULL || core == NULL || parent == NULL) {
+        rc = crm__error_nomem(err);
+    }
+    if (rc == CRM_OK) {
+        /* the matrix may be a strided view: the tree copies rows one by one */
+        double *flat = crm_mallocarray((size_t)(n > 0 ? n : 1) * (size_t)dim, sizeof *flat);
+        if (flat == NULL) {
+            rc = crm__error_nomem(err);
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                memcpy(flat + (size_t)i * (size_t)dim, CRM_ROW(x, i), (size_t)dim * sizeof *flat);
+            }
+            rc = crm__kdtree_build(flat, n, dim, &tree, err);
+            crm_free(flat);
+        }
+    }
+    if (rc == CRM_OK && !crm_progress_report(progress, "dbscan: neighbours", 0.1)) {
+        rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+    }
+    if (rc == CRM_OK) {
+        int64_t stop = p->min_samples;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
+        for (int64_t i = 0; i < n; i++) {
+            core[i] = crm__kdtree_count(tree, CRM_ROW(x, i), r2, stop) >= stop;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            parent[i] = i;
+            d->n_core += core[i];
+        }
+    }
+    if (rc == CRM_OK && !crm_progress_report(progress, "dbscan: clusters", 0.5)) {
+        rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+    }
+    if (rc == CRM_OK) {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
+        for (int64_t i = 0; i < n; i++) {
+            if (core[i]) {
+                join_ctx c = { parent, core, i };
+                crm__kdtree_radius(tree, CRM_ROW(x, i), r2, join_fn, &c);
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            parent[i] = uf_find(parent, i);
+        }
+        /* clusters numbered in the order of their lowest core row, as scikit-learn's */
+        root_label = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *root_label);
+        if (root_label == NULL) {
+            rc = crm__error_nomem(err);
+        }
+        for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
+            if (core[i] && parent[i] == i) {
+                root_label[i] = d->k++;
+            }
+        }
+    }
+    if (rc == CRM_OK) {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
+        for (int64_t i = 0; i < n; i++) {
+            if (core[i]) {
+                d->labels[i] = root_label[parent[i]];
+            } else {
+                border_ctx c = { parent, core, -1 };
+                crm__kdtree_radius(tree, CRM_ROW(x, i), r2, border_fn, &c);
+                d->labels[i] = c.best >= 0 ? root_label[c.best] : -1;
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {
+            d->n_noise += d->labels[i] < 0;
+        }
+        d->cores = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1) * (size_t)dim,
+                                   sizeof *d->cores);
+        d->core_label =
+            crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1), sizeof *d->core_label);
+        if (d->cores == NULL || d->core_label == NULL) {
+            rc = crm__error_nomem(err);
+        }
+        for (int64_t i = 0, c = 0; rc == CRM_OK && i < n; i++) {
+            if (core[i]) {
+                memcpy(d->cores + (size_t)c * (size_t)dim, CRM_ROW(x, i),
+                       (size_t)dim * sizeof *d->cores);
+                d->core_label[c++] = d->labels[i];
+            }
+        }
+    }
+    crm__kdtree_free(tree);
+    crm_free(core);
+    crm_free(parent);
+    crm_free(root_label);
+    if (rc == CRM_OK) {
+        rc = build_cores(d, err);
+    }
+    if (rc != CRM_OK) {
+        crm_dbscan_free(d);
+        return rc;
+    }
+    (void)crm_progress_report(progress, "dbscan", 1.0);
+    *out = d;
+    return CRM_OK;
+}
+
+crm_status crm_dbscan_assign(const crm_dbscan *d,
+                             const crm_matrix *x,
+                             int32_t *labels,
+                             double *dist,
+                             crm_error *err)
+{
+    double r2 = d->p.eps * d->p.eps;
+    int nt = crm__cluster_threads(d->p.n_threads);
+    (void)nt;
+    if (x->n_cols != d->dim) {
+        return crm__error_set(err, CRM_EINVAL, "dbscan: %lld columns, the model has %d",
+                              (long long)x->n_cols, (int)d->dim);
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        double d2 = (double)NAN;
+        int64_t c = crm__kdtree_nearest(d->tree, CRM_ROW(x, i), r2, &d2);
+        labels[i] = c >= 0 ? d->core_label[c] : -1;
+        if (dist != NULL) {
+            dist[i] = c >= 0 ? d2 : (double)NAN;
+        }
+    }
+    return CRM_OK;
+}
+
+int32_t crm_dbscan_k(const crm_dbscan *d)
+{
+    return d->k;
+}
+
+int32_t crm_dbscan_dim(const crm_dbscan *d)
+{
+    return d->dim;
+}
+
+crm_dbscan_params crm_dbscan_params_used(const crm_dbscan *d)
+{
+    return d->p;
+}
+
+const int32_t *crm_dbscan_labels(const crm_dbscan *d)
+{
+    return d->labels;
+}
+
+int64_t crm_dbscan_n_rows(const crm_dbscan *d)
+{
+    return d->n_rows;
+}
+
+int64_t crm_dbscan_n_core(const crm_dbscan *d)
+{
+    return d->n_core;
+}
+
+int64_t crm_dbscan_n_noise(const crm_dbscan *d)
+{
+    return d->n_noise;
+}
+
+const double *crm_dbscan_cores(const crm_dbscan *d)
+{
+    return d->cores;
+}
+
+const int32_t *crm_dbscan_core_labels(const crm_dbscan *d)
+{
+    return d->core_label;
+}
+
+/* Section layout: u32 version (1), f64 eps, i32 min_samples, i32 dim, i32 k, i64 n_rows,
+ * i64 n_noise, i64 n_core, f64s cores[n_core * dim], i32s core_label[n_core]. */
+crm_status crm_dbscan_save(const crm_dbscan *d, crm_model_writer *w, crm_error *err)
+{
+    crm_status rc = crm_model_begin(w, DBSCAN_SECTION, err);
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, DBSCAN_VERSION, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, d->p.eps, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, d->p.min_samples, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, d->dim, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i32(w, d->k, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i64(w, d->n_rows, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i64(w, d->n_noise, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_i64(w, d->n_core, err);
+    }
+    if (rc == CRM_OK && d->n_core > 0) {
+        rc = crm_model_put_f64s(w, d->cores, (size_t)d->n_core * (size_t)d->dim, err);
+    }
+    if (rc == CRM_OK && d->n_core > 0) {
+        rc = crm_model_put_i32s(w, d->core_label, (size_t)d->n_core, err);
+    }
+    return rc;
+}
+
+static crm_status malformed(const crm_model_reader *r, crm_error *err)
+{
+    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                         "corrupt model file: section \"" DBSCAN_SECTION "\" is malformed");
+}
+
+crm_status crm_dbscan_load(const crm_model_reader *r, crm_dbscan **out, crm_error *err)
+{
+    crm_section s;
+    crm_dbscan *d;
+    uint32_t version = 0;
+    crm_status rc = crm_model_section(r, DBSCAN_SECTION, &s, err);
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    d = crm_calloc(1, sizeof *d);
+    if (d == NULL) {
+        return crm__error_nomem(err);
+    }
+    d->p = crm_dbscan_params_default();
+    (void)crm_section_get_u32(&s, &version);
+    (void)crm_section_get_f64(&s, &d->p.eps);
+    (void)crm_section_get_i32(&s, &d->p.min_samples);
+    (void)crm_section_get_i32(&s, &d->dim);
+    (void)crm_section_get_i32(&s, &d->k);
+    (void)crm_section_get_i64(&s, &d->n_rows);
+    (void)crm_section_get_i64(&s, &d->n_noise);
+    (void)crm_section_get_i64(&s, &d->n_core);
+    if (s.failed || version != DBSCAN_VERSION || !(d->p.eps > 0) || !isfinite(d->p.eps) ||
+        d->p.min_samples < 1 || d->dim < 1 || d->k < 0 || d->n_rows < 0 || d->n_noise < 0 ||
+        d->n_noise > d->n_rows || d->n_core < 0 || d->n_core > d->n_rows ||
+        (d->k > 0) != (d->n_core > 0) || d->k > d->n_core ||
+        (uint64_t)d->n_core * ((uint64_t)d->dim * 8u + 4u) != (uint64_t)(s.len - s.pos)) {
+        crm_dbscan_free(d);
+        return malformed(r, err);
+    }
+    d->cores =
+        crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1) * (size_t)d->dim, sizeof *d->cores);
+    d->core_label = crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1), sizeof *d->core_label);
+    if (d->cores == NULL || d->core_label == NULL) {
+        crm_dbscan_free(d);
+        return crm__error_nomem(err);
+    }
+    if (d->n_core > 0) {
+        (void)crm_section_get_f64s(&s, d->cores, (size_t)d->n_core * (size_t)d->dim);
+        (void)crm_section_get_i32s(&s, d->core_label, (size_t)d->n_core);
+    }
+    for (int64_t i = 0; !s.failed && i < d->n_core; i++) {
+        if (d->core_label[i] < 0 || d->core_label[i] >= d->k) {
+            s.failed = 1;
+        }
+        for (int32_t a = 0; a < d->dim; a++) {
+            if (!isfinite(d->cores[(size_t)i * (size_t)d->dim + (size_t)a])) {
+                s.failed = 1;
+            }
+        }
+    }
+    rc = s.failed ? malformed(r, err) : crm_section_finish(&s, r, err);
+    if (rc == CRM_OK) {
+        rc = build_cores(d, err);
+    }
+    if (rc != CRM_OK) {
+        crm_dbscan_free(d);
+        return rc;
+    }
+    *out = d;
+    return CRM_OK;
+}

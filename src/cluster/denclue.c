@@ -1,0 +1,463 @@
+/* denclue.c: DENCLUE with DENCLUE 2.0 hill climbing (crmkit/denclue.h). */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/denclue.h>
+
+#include "cluster_internal.h"
+#include "core/core_internal.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define DC_SECTION "denclue"
+#define DC_VERSION 1u
+
+struct crm_denclue {
+    crm_denclue_params p;
+    int32_t dim;
+    int32_t k;
+    int32_t n_att;
+    double *att; /* n_att x dim kept attractors */
+    int32_t *att_label;
+    double *reach;   /* k: largest distance from a row to its attractor */
+    int32_t *labels; /* training; NULL after load */
+    crm__kdtree *tree;
+};
+
+crm_denclue_params crm_denclue_params_default(void)
+{
+    crm_denclue_params p;
+    memset(&p, 0, sizeof p);
+    p.h = 0.5;
+    p.xi = 5.0;
+    p.tol = 1e-2;
+    p.max_iter = 100;
+    return p;
+}
+
+crm_status crm_denclue_params_check(const crm_denclue_params *p, crm_error *err)
+{
+    const char *bad = NULL;
+    if (!(p->h > 0) || !isfinite(p->h)) {
+        bad = "h must be a number > 0";
+    } else if (!(p->xi >= 0) || !isfinite(p->xi)) {
+        bad = "xi must be a number >= 0";
+    } else if (!(p->tol > 0) || !isfinite(p->tol)) {
+        bad = "tol must be a number > 0";
+    } else if (p->max_iter < 1) {
+        bad = "max_iter must be >= 1";
+    } else if (p->n_threads < 0) {
+        bad = "n_threads must be >= 0";
+    }
+    return bad ? crm__error_set(err, CRM_EINVAL, "denclue: %s", bad) : CRM_OK;
+}
+
+void crm_denclue_free(crm_denclue *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    crm_free(d->att);
+    crm_free(d->att_label);
+    crm_free(d->reach);
+    crm_free(d->labels);
+    crm__kdtree_free(d->tree);
+    crm_free(d);
+}
+
+typedef struct kde_ctx {
+    const double *pts; /* rows, flat */
+    int32_t dim;
+    double inv2h2;
+    double w;
+    double *wx;
+} kde_ctx;
+
+static void kde_fn(void *ud, int64_t j, double d2)
+{
+    kde_ctx *c = ud;
+    double w = exp(-d2 * c->inv2h2);
+    const double *p = c->pts + (size_t)j * (size_t)c->dim;
+    c->w += w;
+    for (int32_t a = 0; a < c->dim; a++) {
+        c->wx[a] += w * p[a];
+    }
+}
+
+typedef struct join_ctx {
+    int64_t *parent;
+    const uint8_t *noise;
+    int64_t self;
+} join_ctx;
+
+static int64_t uf_find(int64_t *parent, int64_t i)
+{
+    int64_t r = i;
+    while (parent[r] != r) {
+        r = parent[r];
+    }
+    while (parent[i] != r) {
+        int64_t n = parent[i];
+        parent[i] = r;
+        i = n;
+    }
+    return r;
+}
+
+static void join_fn(void *ud, int64_t j, double d2)
+{
+    join_ctx *c = ud;
+    (void)d2;
+    if (j > c->self && !c->noise[j]) {
+        int64_t a = uf_find(c->parent, c->self);
+        int64_t b = uf_find(c->parent, j);
+        if (a < b) {
+            c->parent[b] = a;
+        } else if (b < a) {
+            c->parent[a] = b;
+        }
+    }
+}
+
+crm_status crm_denclue_fit(const crm_denclue_params *p,
+                           const crm_matrix *x,
+                           const crm_progress *progress,
+                           crm_denclue **out,
+                           crm_error *err)
+{
+    crm_denclue *d = NULL;
+    int64_t n = x->n_rows;
+    int32_t dim = (int32_t)x->n_cols;
+    double *pts = NULL;
+    double *att = NULL;
+    uint8_t *noise = NULL;
+    int64_t *parent = NULL;
+    int32_t *root_label = NULL;
+    crm__kdtree *tree = NULL;
+    crm__kdtree *atree = NULL;
+    double r2 = 9.0 * p->h * p->h; /* kernel cut at 3 h */
+    int nt;
+    int oom = 0;
+    crm_status rc = crm_denclue_params_check(p, err);
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    if (n < 1 || dim < 1) {
+        return crm__error_set(err, CRM_EDATA, "denclue: no rows to cluster");
+    }
+    rc = crm_matrix_check_finite(x, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    nt = crm__cluster_threads(p->n_threads);
+    (void)nt;
+    d = crm_calloc(1, sizeof *d);
+    pts = crm_mallocarray((size_t)n * (size_t)dim, sizeof *pts);
+    att = crm_mallocarray((size_t)n * (size_t)dim, sizeof *att);
+    noise = crm_calloc((size_t)n, 1);
+    parent = crm_mallocarray((size_t)n, sizeof *parent);
+    root_label = crm_mallocarray((size_t)n, sizeof *root_label);
+    if (d == NULL || pts == NULL || att == NULL || noise == NULL || parent == NULL ||
+        root_label == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    d->p = *p;
+    d->dim = dim;
+    d->labels = crm_mallocarray((size_t)n, sizeof *d->labels);
+    if (d->labels == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(pts + (size_t)i * (size_t)dim, CRM_ROW(x, i), (size_t)dim * sizeof *pts);
+    }
+    rc = crm__kdtree_build(pts, n, dim, &tree, err);
+    if (rc != CRM_OK) {
+        goto done;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        double *wx = crm_mallocarray((size_t)dim, sizeof *wx);
+        double *y = crm_mallocarray((size_t)dim, sizeof *y);
+        if (wx == NULL || y == NULL) {
+#pragma omp atomic write
+            oom = 1;
+        }
+#pragma omp for schedule(dynamic, 64)
+        for (int64_t i = 0; i < n; i++) {
+            kde_ctx c = { pts, dim, 1.0 / (2.0 * p->h * p->h), 0, wx };
+            if (wx == NULL || y == NULL) {
+                continue;
+            }
+            memcpy(y, pts + (size_t)i * (size_t)dim, (size_t)dim * sizeof *y);
+            for (int32_t it = 0; it < p->max_iter; it++) {
+                double step = 0;
+                c.w = 0;
+                memset(wx, 0, (size_t)dim * sizeof *wx);
+                crm__kdtree_radius(tree, y, r2, kde_fn, &c);
+                if (!(c.w > 0)) {
+                    break;
+                }
+                for (int32_t a = 0; a < dim; a++) {
+                    double v = wx[a] / c.w;
+                    step += (v - y[a]) * (v - y[a]);
+                    y[a] = v;
+                }
+                if (sqrt(step) < p->tol * p->h) {
+                    break;
+                }
+            }
+            c.w = 0;
+            memset(wx, 0, (size_t)dim * sizeof *wx);
+            crm__kdtree_radius(tree, y, r2, kde_fn, &c);
+            noise[i] = c.w < p->xi;
+            memcpy(att + (size_t)i * (size_t)dim, y, (size_t)dim * sizeof *y);
+        }
+        crm_free(wx);
+        crm_free(y);
+    }
+    if (oom) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    if (!crm_progress_report(progress, "denclue: clusters", 0.8)) {
+        rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        goto done;
+    }
+    /* join attractors within h */
+    rc = crm__kdtree_build(att, n, dim, &atree, err);
+    if (rc != CRM_OK) {
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        parent[i] = i;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (!noise[i]) {
+            join_ctx c = { parent, noise, i };
+            crm__kdtree_radius(atree, att + (size_t)i * (size_t)dim, p->h * p->h, join_fn, &c);
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        parent[i] = uf_find(parent, i);
+        if (!noise[i] && parent[i] == i) {
+            root_label[i] = d->k++;
+        }
+    }
+    d->reach = crm_calloc((size_t)(d->k > 0 ? d->k : 1), sizeof *d->reach);
+    d->att = crm_mallocarray((size_t)n * (size_t)dim, sizeof *d->att);
+    d->att_label = crm_mallocarray((size_t)n, sizeof *d->att_label);
+    if (d->reach == NULL || d->att == NULL || d->att_label == NULL) {
+        rc = crm__error_nomem(err);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const double *ai = att + (size_t)i * (size_t)dim;
+        int32_t l = noise[i] ? -1 : root_label[parent[i]];
+        int keep = l >= 0;
+        d->labels[i] = l;
+        if (l < 0) {
+            continue;
+        }
+        {
+            double r = sqrt(crm__sq_dist(ai, pts + (size_t)i * (size_t)dim, dim));
+            if (r > d->reach[l]) {
+                d->reach[l] = r;
+            }
+        }
+        for (int32_t j = 0; keep && j < d->n_att; j++) {
+            if (d->att_label[j] == l &&
+                crm__sq_dist(ai, d->att + (size_t)j * (size_t)dim, dim) < 0.25 * p->h * p->h) {
+                keep = 0;
+            }
+        }
+        if (keep) {
+            memcpy(d->att + (size_t)d->n_att * (size_t)dim, ai, (size_t)dim * sizeof *ai);
+            d->att_label[d->n_att++] = l;
+        }
+    }
+    for (int32_t j = 0; j < d->k; j++) {
+        d->reach[j] += 0.5 * p->h; /* a row's own attractor is within h / 2 of a kept one */
+    }
+    rc = crm__kdtree_build(d->att, d->n_att, dim, &d->tree, err);
+done:
+    crm__kdtree_free(tree);
+    crm__kdtree_free(atree);
+    crm_free(pts);
+    crm_free(att);
+    crm_free(noise);
+    crm_free(parent);
+    crm_free(root_label);
+    if (rc != CRM_OK) {
+        crm_denclue_free(d);
+        return rc;
+    }
+    (void)crm_progress_report(progress, "denclue", 1.0);
+    *out = d;
+    return CRM_OK;
+}
+
+crm_status crm_denclue_assign(const crm_denclue *d,
+                              const crm_matrix *x,
+                              int32_t *labels,
+                              double *dist,
+                              crm_error *err)
+{
+    int nt = crm__cluster_threads(d->p.n_threads);
+    (void)nt;
+    if (x->n_cols != d->dim) {
+        return crm__error_set(err, CRM_EINVAL, "denclue: %lld columns, the model has %d",
+                              (long long)x->n_cols, (int)d->dim);
+    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        double d2 = (double)NAN;
+        int64_t a = crm__kdtree_nearest(d->tree, CRM_ROW(x, i), HUGE_VAL, &d2);
+        int32_t l = a >= 0 ? d->att_label[a] : -1;
+        if (l >= 0 && d2 > d->reach[l] * d->reach[l]) {
+            l = -1;
+        }
+        labels[i] = l;
+        if (dist != NULL) {
+            dist[i] = d2;
+        }
+    }
+    return CRM_OK;
+}
+
+int32_t crm_denclue_k(const crm_denclue *d)
+{
+    return d->k;
+}
+
+int32_t crm_denclue_dim(const crm_denclue *d)
+{
+    return d->dim;
+}
+
+int32_t crm_denclue_n_attractors(const crm_denclue *d)
+{
+    return d->n_att;
+}
+
+crm_denclue_params crm_denclue_params_used(const crm_denclue *d)
+{
+    return d->p;
+}
+
+const int32_t *crm_denclue_labels(const crm_denclue *d)
+{
+    return d->labels;
+}
+
+/* Section layout: u32 version (1), f64 h, f64 xi, f64 tol, i32 max_iter, i32 dim, i32 k,
+ * i32 n_att, f64s reach[k], f64s att[n_att * dim], i32s att_label[n_att]. */
+crm_status crm_denclue_save(const crm_denclue *d, crm_model_writer *w, crm_error *err)
+{
+    crm_status rc = crm_model_begin(w, DC_SECTION, err);
+    if (rc == CRM_OK) {
+        rc = crm_model_put_u32(w, DC_VERSION, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, d->p.h, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, d->p.xi, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_model_put_f64(w, d->p.tol, err);
+    }
+    {
+        const int32_t v[] = { d->p.max_iter, d->dim, d->k, d->n_att };
+        for (size_t i = 0; rc == CRM_OK && i < sizeof v / sizeof v[0]; i++) {
+            rc = crm_model_put_i32(w, v[i], err);
+        }
+    }
+    if (rc == CRM_OK && d->k > 0) {
+        rc = crm_model_put_f64s(w, d->reach, (size_t)d->k, err);
+    }
+    if (rc == CRM_OK && d->n_att > 0) {
+        rc = crm_model_put_f64s(w, d->att, (size_t)d->n_att * (size_t)d->dim, err);
+    }
+    if (rc == CRM_OK && d->n_att > 0) {
+        rc = crm_model_put_i32s(w, d->att_label, (size_t)d->n_att, err);
+    }
+    return rc;
+}
+
+crm_status crm_denclue_load(const crm_model_reader *r, crm_denclue **out, crm_error *err)
+{
+    crm_section s;
+    crm_denclue *d;
+    uint32_t version = 0;
+    crm_status rc = crm_model_section(r, DC_SECTION, &s, err);
+    *out = NULL;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    d = crm_calloc(1, sizeof *d);
+    if (d == NULL) {
+        return crm__error_nomem(err);
+    }
+    (void)crm_section_get_u32(&s, &version);
+    (void)crm_section_get_f64(&s, &d->p.h);
+    (void)crm_section_get_f64(&s, &d->p.xi);
+    (void)crm_section_get_f64(&s, &d->p.tol);
+    (void)crm_section_get_i32(&s, &d->p.max_iter);
+    (void)crm_section_get_i32(&s, &d->dim);
+    (void)crm_section_get_i32(&s, &d->k);
+    (void)crm_section_get_i32(&s, &d->n_att);
+    if (s.failed || version != DC_VERSION || crm_denclue_params_check(&d->p, NULL) != CRM_OK ||
+        d->dim < 1 || d->k < 0 || d->n_att < d->k || (d->k == 0) != (d->n_att == 0) ||
+        (uint64_t)d->k * 8u + (uint64_t)d->n_att * ((uint64_t)d->dim * 8u + 4u) !=
+            (uint64_t)(s.len - s.pos)) {
+        crm_denclue_free(d);
+        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                             "corrupt model file: section \"" DC_SECTION "\" is malformed");
+    }
+    d->reach = crm_mallocarray((size_t)(d->k > 0 ? d->k : 1), sizeof *d->reach);
+    d->att =
+        crm_mallocarray((size_t)(d->n_att > 0 ? d->n_att : 1) * (size_t)d->dim, sizeof *d->att);
+    d->att_label = crm_mallocarray((size_t)(d->n_att > 0 ? d->n_att : 1), sizeof *d->att_label);
+    if (d->reach == NULL || d->att == NULL || d->att_label == NULL) {
+        crm_denclue_free(d);
+        return crm__error_nomem(err);
+    }
+    if (d->k > 0) {
+        (void)crm_section_get_f64s(&s, d->reach, (size_t)d->k);
+        (void)crm_section_get_f64s(&s, d->att, (size_t)d->n_att * (size_t)d->dim);
+        (void)crm_section_get_i32s(&s, d->att_label, (size_t)d->n_att);
+    }
+    for (int32_t j = 0; !s.failed && j < d->k; j++) {
+        if (!(d->reach[j] >= 0) || !isfinite(d->reach[j])) {
+            s.failed = 1;
+        }
+    }
+    for (int32_t j = 0; !s.failed && j < d->n_att; j++) {
+        if (d->att_label[j] < 0 || d->att_label[j] >= d->k) {
+            s.failed = 1;
+        }
+        for (int32_t a = 0; a < d->dim; a++) {
+            if (!isfinite(d->att[(size_t)j * (size_t)d->dim + (size_t)a])) {
+                s.failed = 1;
+            }
+        }
+    }
+    rc = s.failed ? crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
+                                  "corrupt model file: section \"" DC_SECTION "\" is malformed")
+                  : crm_section_finish(&s, r, err);
+    if (rc == CRM_OK) {
+        rc = crm__kdtree_build(d->att, d->n_att, d->dim, &d->tree, err);
+    }
+    if (rc != CRM_OK) {
+        crm_denclue_free(d);
+        return rc;
+    }
+    *out = d;
+    return CRM_OK;
+}

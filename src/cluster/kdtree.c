@@ -1,0 +1,306 @@
+/* kdtree.c: a static k-d tree over the rows of a matrix (cluster_internal.h), for the range
+ * queries of DBSCAN. Memory: the rows copied in tree order, their original indices, and one
+ * node (with its bounding box) per at most 12 rows: O(n dim). */
+#include <math.h>
+#include <string.h>
+
+#include <crmkit/alloc.h>
+
+#include "cluster_internal.h"
+#include "core/core_internal.h"
+
+#define KD_LEAF 24
+
+typedef struct kd_node {
+    int64_t lo, hi;      /* rows [lo, hi) in tree order */
+    int32_t left, right; /* children, -1 for a leaf */
+} kd_node;
+
+struct crm__kdtree {
+    int64_t n;
+    int32_t dim;
+    double *pts;   /* n x dim, tree order */
+    int64_t *idx;  /* tree position -> original row */
+    kd_node *node; /* node 0 is the root */
+    double *box;   /* per node: dim minima then dim maxima */
+    int32_t n_nodes;
+    int32_t cap;
+};
+
+static void box_of(crm__kdtree *t, int32_t v)
+{
+    int32_t d = t->dim;
+    double *mn = t->box + (size_t)v * 2 * (size_t)d;
+    double *mx = mn + d;
+    for (int32_t a = 0; a < d; a++) {
+        mn[a] = HUGE_VAL;
+        mx[a] = -HUGE_VAL;
+    }
+    for (int64_t i = t->node[v].lo; i < t->node[v].hi; i++) {
+        const double *p = t->pts + (size_t)i * (size_t)d;
+        for (int32_t a = 0; a < d; a++) {
+            if (p[a] < mn[a]) {
+                mn[a] = p[a];
+            }
+            if (p[a] > mx[a]) {
+                mx[a] = p[a];
+            }
+        }
+    }
+}
+
+static void swap_rows(crm__kdtree *t, int64_t i, int64_t j, double *tmp)
+{
+    size_t sz = (size_t)t->dim * sizeof(double);
+    int64_t s = t->idx[i];
+    memcpy(tmp, t->pts + (size_t)i * (size_t)t->dim, sz);
+    memcpy(t->pts + (size_t)i * (size_t)t->dim, t->pts + (size_t)j * (size_t)t->dim, sz);
+    memcpy(t->pts + (size_t)j * (size_t)t->dim, tmp, sz);
+    t->idx[i] = t->idx[j];
+    t->idx[j] = s;
+}
+
+/* Quickselect: rows [lo, hi) reordered so that position m holds the m-th smallest value of
+ * column a (ties by original index, so the tree does not depend on anything but the data). */
+static void select_nth(crm__kdtree *t, int64_t lo, int64_t hi, int64_t m, int32_t a, double *tmp)
+{
+    int32_t d = t->dim;
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t store = lo;
+        double pv;
+        int64_t pi;
+        swap_rows(t, mid, hi - 1, tmp);
+        pv = t->pts[(size_t)(hi - 1) * (size_t)d + (size_t)a];
+        pi = t->idx[hi - 1];
+        for (int64_t i = lo; i < hi - 1; i++) {
+            double v = t->pts[(size_t)i * (size_t)d + (size_t)a];
+            if (v < pv || (v == pv && t->idx[i] < pi)) {
+                swap_rows(t, i, store, tmp);
+                store++;
+            }
+        }
+        swap_rows(t, store, hi - 1, tmp);
+        if (store == m) {
+            return;
+        }
+        if (m < store) {
+            hi = store;
+        } else {
+            lo = store + 1;
+        }
+    }
+}
+
+static int32_t build(crm__kdtree *t, int64_t lo, int64_t hi, double *tmp)
+{
+    int32_t v = t->n_nodes++;
+    int32_t d = t->dim;
+    t->node[v].lo = lo;
+    t->node[v].hi = hi;
+    t->node[v].left = t->node[v].right = -1;
+    box_of(t, v);
+    if (hi - lo > KD_LEAF) {
+        const double *mn = t->box + (size_t)v * 2 * (size_t)d;
+        const double *mx = mn + d;
+        int32_t best = 0;
+        for (int32_t a = 1; a < d; a++) {
+            if (mx[a] - mn[a] > mx[best] - mn[best]) {
+                best = a;
+            }
+        }
+        if (mx[best] > mn[best]) {
+            int64_t m = lo + (hi - lo) / 2;
+            int32_t l;
+            int32_t r;
+            select_nth(t, lo, hi, m, best, tmp);
+            l = build(t, lo, m, tmp);
+            r = build(t, m, hi, tmp);
+            t->node[v].left = l;
+            t->node[v].right = r;
+        }
+    }
+    return v;
+}
+
+crm_status
+crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out, crm_error *err)
+{
+    crm__kdtree *t = crm_calloc(1, sizeof *t);
+    double *tmp;
+    *out = NULL;
+    if (t == NULL) {
+        return crm__error_nomem(err);
+    }
+    t->n = n;
+    t->dim = dim;
+    t->cap = (int32_t)(4 * (n / (KD_LEAF / 2) + 1)) + 4; /* halving splits: < 2n/12 + 2 nodes */
+    t->pts = crm_mallocarray((size_t)(n > 0 ? n : 1) * (size_t)dim, sizeof *t->pts);
+    t->idx = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *t->idx);
+    t->node = crm_mallocarray((size_t)t->cap, sizeof *t->node);
+    t->box = crm_mallocarray((size_t)t->cap * 2 * (size_t)dim, sizeof *t->box);
+    tmp = crm_mallocarray((size_t)dim, sizeof *tmp);
+    if (t->pts == NULL || t->idx == NULL || t->node == NULL || t->box == NULL || tmp == NULL) {
+        crm_free(tmp);
+        crm__kdtree_free(t);
+        return crm__error_nomem(err);
+    }
+    if (n > 0) {
+        memcpy(t->pts, x, (size_t)n * (size_t)dim * sizeof *x);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        t->idx[i] = i;
+    }
+    if (n > 0) {
+        (void)build(t, 0, n, tmp);
+    }
+    crm_free(tmp);
+    *out = t;
+    return CRM_OK;
+}
+
+void crm__kdtree_free(crm__kdtree *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    crm_free(t->pts);
+    crm_free(t->idx);
+    crm_free(t->node);
+    crm_free(t->box);
+    crm_free(t);
+}
+
+static double box_d2(const crm__kdtree *t, int32_t v, const double *q)
+{
+    int32_t d = t->dim;
+    const double *mn = t->box + (size_t)v * 2 * (size_t)d;
+    const double *mx = mn + d;
+    double s = 0;
+    for (int32_t a = 0; a < d; a++) {
+        double e = 0;
+        if (q[a] < mn[a]) {
+            e = mn[a] - q[a];
+        } else if (q[a] > mx[a]) {
+            e = q[a] - mx[a];
+        }
+        s += e * e;
+    }
+    return s;
+}
+
+static double row_d2(const crm__kdtree *t, int64_t i, const double *q)
+{
+    const double *p = t->pts + (size_t)i * (size_t)t->dim;
+    double s = 0;
+    for (int32_t a = 0; a < t->dim; a++) {
+        double e = q[a] - p[a];
+        s += e * e;
+    }
+    return s;
+}
+
+/* Depth of the tree is below 64 for any n that fits memory (halving splits). */
+#define KD_STACK 128
+
+int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int64_t stop_at)
+{
+    int32_t stack[KD_STACK];
+    int sp = 0;
+    int64_t c = 0;
+    if (t->n == 0) {
+        return 0;
+    }
+    stack[sp++] = 0;
+    while (sp > 0 && c < stop_at) {
+        int32_t v = stack[--sp];
+        const kd_node *nd = &t->node[v];
+        if (box_d2(t, v, q) > r2) {
+            continue;
+        }
+        if (nd->left < 0) {
+            for (int64_t i = nd->lo; i < nd->hi; i++) {
+                c += row_d2(t, i, q) <= r2;
+            }
+        } else {
+            stack[sp++] = nd->right;
+            stack[sp++] = nd->left;
+        }
+    }
+    return c < stop_at ? c : stop_at;
+}
+
+void crm__kdtree_radius(const crm__kdtree *t,
+                        const double *q,
+                        double r2,
+                        void (*fn)(void *ud, int64_t row, double d2),
+                        void *ud)
+{
+    int32_t stack[KD_STACK];
+    int sp = 0;
+    if (t->n == 0) {
+        return;
+    }
+    stack[sp++] = 0;
+    while (sp > 0) {
+        int32_t v = stack[--sp];
+        const kd_node *nd = &t->node[v];
+        if (box_d2(t, v, q) > r2) {
+            continue;
+        }
+        if (nd->left < 0) {
+            for (int64_t i = nd->lo; i < nd->hi; i++) {
+                double d2 = row_d2(t, i, q);
+                if (d2 <= r2) {
+                    fn(ud, t->idx[i], d2);
+                }
+            }
+        } else {
+            stack[sp++] = nd->right;
+            stack[sp++] = nd->left;
+        }
+    }
+}
+
+int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, double *d2)
+{
+    int32_t stack[KD_STACK];
+    int sp = 0;
+    int64_t best = -1;
+    double bd = r2;
+    if (t->n == 0) {
+        return -1;
+    }
+    stack[sp++] = 0;
+    while (sp > 0) {
+        int32_t v = stack[--sp];
+        const kd_node *nd = &t->node[v];
+        if (box_d2(t, v, q) > bd) {
+            continue;
+        }
+        if (nd->left < 0) {
+            for (int64_t i = nd->lo; i < nd->hi; i++) {
+                double e = row_d2(t, i, q);
+                if (e < bd || (e == bd && (best < 0 || t->idx[i] < best))) {
+                    bd = e;
+                    best = t->idx[i];
+                }
+            }
+        } else {
+            /* nearer child last, so it is searched first */
+            double dl = box_d2(t, nd->left, q);
+            double dr = box_d2(t, nd->right, q);
+            if (dl <= dr) {
+                stack[sp++] = nd->right;
+                stack[sp++] = nd->left;
+            } else {
+                stack[sp++] = nd->left;
+                stack[sp++] = nd->right;
+            }
+        }
+    }
+    if (d2 != NULL) {
+        *d2 = best >= 0 ? bd : (double)NAN;
+    }
+    return best;
+}

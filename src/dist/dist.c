@@ -1,0 +1,922 @@
+/* dist.c: the collectives of crmkit/dist.h over MPI, and their one-rank stand-ins.
+ *
+ * MPI is initialised only when a launcher's variables are in the environment, so a normal run
+ * never loads OpenMPI's plugins or opens its shared-memory segments. Every collective takes
+ * its one-rank path when the job is not active, which is also all a build without MPI has. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <crmkit/alloc.h>
+#include <crmkit/config.h>
+#include <crmkit/dist.h>
+
+#include "core/core_internal.h"
+
+#if CRM_HAVE_MPI
+#include <mpi.h>
+#endif
+
+static int g_rank = 0;
+static int g_size = 1;
+static int g_inited = 0; /* we called MPI_Init */
+
+/* Bytes per piece of a large transfer (MPI counts are int). */
+#define PIECE ((size_t)1 << 30)
+
+static int launched_by_mpirun(void)
+{
+    static const char *vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE" };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        if (getenv(vars[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+crm_status crm_dist_init(int *argc, char ***argv, crm_error *err)
+{
+    crm_error_clear(err);
+#if CRM_HAVE_MPI
+    if (!g_inited && launched_by_mpirun()) {
+        int provided = 0;
+        if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+            return crm__error_set(err, CRM_EIO, "MPI_Init failed; running as one process");
+        }
+        g_inited = 1;
+        MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+        /* errors come back as codes, so a failed call becomes a crm_status */
+        MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    }
+#else
+    (void)argc;
+    (void)argv;
+#endif
+    return CRM_OK;
+}
+
+void crm_dist_finalize(void)
+{
+#if CRM_HAVE_MPI
+    if (g_inited) {
+        MPI_Finalize();
+        g_inited = 0;
+    }
+#endif
+}
+
+void crm_dist_abort(int code)
+{
+#if CRM_HAVE_MPI
+    if (g_inited) {
+        MPI_Abort(MPI_COMM_WORLD, code);
+    }
+#endif
+    exit(code);
+}
+
+int crm_dist_rank(void)
+{
+    return g_rank;
+}
+
+int crm_dist_size(void)
+{
+    return g_size;
+}
+
+int crm_dist_active(void)
+{
+    return g_inited && g_size > 1;
+}
+
+static int g_replicated = 0;
+
+int crm_dist_set_replicated(int on)
+{
+    int old = g_replicated;
+    g_replicated = on != 0;
+    return old;
+}
+
+int crm_dist_replicated(void)
+{
+    return g_replicated && crm_dist_active();
+}
+
+int crm_dist_quiet(void)
+{
+    return crm_dist_active() && g_rank != 0;
+}
+
+#if CRM_HAVE_MPI
+static crm_status mpi_fail(crm_error *err, int rc, const char *what)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) {
+        len = 0;
+    }
+    text[len < MPI_MAX_ERROR_STRING ? len : MPI_MAX_ERROR_STRING - 1] = '\0';
+    return crm__error_set(err, CRM_EIO, "%s failed across ranks: %s", what, text);
+}
+#define MPI_CHECK(call, what)                                                                      \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != MPI_SUCCESS) {                                                                  \
+            return mpi_fail(err, rc_, what);                                                       \
+        }                                                                                          \
+    } while (0)
+#endif
+
+/* ---- agreement ---------------------------------------------------------------------------- */
+
+crm_status crm_dist_agree(crm_status st, crm_error *err)
+{
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        int mine = st != CRM_OK ? g_rank : g_size;
+        int first = g_size;
+        int rc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) {
+            return mpi_fail(err, rc, "agreeing on errors");
+        }
+        if (first == g_size) {
+            return CRM_OK;
+        }
+        if (first == g_rank) {
+            err->code = st;
+        }
+        rc = MPI_Bcast(err, (int)sizeof *err, MPI_BYTE, first, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) {
+            return mpi_fail(err, rc, "agreeing on errors");
+        }
+        err->msg[sizeof err->msg - 1] = '\0';
+        err->source[sizeof err->source - 1] = '\0';
+        err->field[sizeof err->field - 1] = '\0';
+        return err->code;
+    }
+#endif
+    if (st != CRM_OK && err != NULL) {
+        err->code = st;
+    }
+    return st;
+}
+
+/* ---- broadcast, scans, reductions --------------------------------------------------------- */
+
+crm_status crm_dist_bcast(void *buf, size_t n, int root, crm_error *err)
+{
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        for (size_t off = 0; off < n; off += PIECE) {
+            size_t m = n - off < PIECE ? n - off : PIECE;
+            MPI_CHECK(MPI_Bcast((char *)buf + off, (int)m, MPI_BYTE, root, MPI_COMM_WORLD),
+                      "broadcast");
+        }
+    }
+#else
+    (void)buf;
+    (void)n;
+    (void)root;
+#endif
+    (void)err;
+    return CRM_OK;
+}
+
+crm_status crm_dist_bcast_blob(void **buf, size_t *n, int root, crm_error *err)
+{
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        uint64_t len = g_rank == root ? (uint64_t)*n : 0;
+        crm_status st = crm_dist_bcast(&len, sizeof len, root, err);
+        if (st != CRM_OK) {
+            return st;
+        }
+        if (g_rank != root) {
+            *buf = crm_malloc(len > 0 ? (size_t)len : 1);
+            *n = (size_t)len;
+        }
+        st = crm_dist_agree(*buf == NULL ? crm__error_nomem(err) : CRM_OK, err);
+        if (st != CRM_OK) {
+            if (g_rank != root) {
+                crm_free(*buf);
+                *buf = NULL;
+            }
+            return st;
+        }
+        return crm_dist_bcast(*buf, (size_t)len, root, err);
+    }
+#else
+    (void)buf;
+    (void)n;
+    (void)root;
+#endif
+    (void)err;
+    return CRM_OK;
+}
+
+crm_status crm_dist_allreduce_i64(int64_t *v, size_t n, crm_dist_op op, crm_error *err)
+{
+#if CRM_HAVE_MPI
+    if (crm_dist_active() && n > 0) {
+        MPI_Op o = op == CRM_DIST_SUM ? MPI_SUM : op == CRM_DIST_MIN ? MPI_MIN : MPI_MAX;
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, o, MPI_COMM_WORLD),
+                  "reduction");
+    }
+#else
+    (void)v;
+    (void)n;
+    (void)op;
+#endif
+    (void)err;
+    return CRM_OK;
+}
+
+crm_status crm_dist_allreduce_f64(double *v, size_t n, crm_dist_op op, crm_error *err)
+{
+    if (op == CRM_DIST_SUM) {
+        return crm__error_set(err, CRM_EINVAL,
+                              "a floating-point sum across ranks depends on its order; gather "
+                              "the block partials instead (crm_dist_sum_blocks)");
+    }
+#if CRM_HAVE_MPI
+    if (crm_dist_active() && n > 0) {
+        /* NaN would make MIN/MAX depend on the order: replace it by the neutral element, and
+         * restore NaN where every rank had it. */
+        double neutral = op == CRM_DIST_MIN ? INFINITY : -INFINITY;
+        int64_t *nan_all = crm_mallocarray(n, sizeof *nan_all);
+        if (nan_all == NULL) {
+            return crm__error_nomem(err);
+        }
+        for (size_t i = 0; i < n; i++) {
+            nan_all[i] = isnan(v[i]) ? 1 : 0;
+            if (nan_all[i]) {
+                v[i] = neutral;
+            }
+        }
+        int rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE,
+                               op == CRM_DIST_MIN ? MPI_MIN : MPI_MAX, MPI_COMM_WORLD);
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Allreduce(MPI_IN_PLACE, nan_all, (int)n, MPI_INT64_T, MPI_MIN,
+                               MPI_COMM_WORLD);
+        }
+        if (rc != MPI_SUCCESS) {
+            crm_free(nan_all);
+            return mpi_fail(err, rc, "reduction");
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (nan_all[i]) {
+                v[i] = NAN;
+            }
+        }
+        crm_free(nan_all);
+    }
+#else
+    (void)v;
+    (void)n;
+#endif
+    return CRM_OK;
+}
+
+crm_status crm_dist_scan_i64(int64_t v, int64_t *before, int64_t *total, crm_error *err)
+{
+    int64_t b = 0;
+    int64_t t = v;
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        MPI_CHECK(MPI_Exscan(&v, &b, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "scan");
+        if (g_rank == 0) {
+            b = 0; /* MPI leaves rank 0's result undefined */
+        }
+        MPI_CHECK(MPI_Allreduce(&v, &t, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "scan");
+    }
+#endif
+    (void)err;
+    if (before != NULL) {
+        *before = b;
+    }
+    if (total != NULL) {
+        *total = t;
+    }
+    return CRM_OK;
+}
+
+/* ---- gathers -------------------------------------------------------------------------- */
+
+/* Gather (root >= 0) or allgather (root < 0) of byte blobs, in pieces of at most PIECE bytes
+ * per rank and round. */
+static crm_status gather_bytes(const void *mine,
+                               size_t n_mine,
+                               int root,
+                               void **all,
+                               size_t *n_all,
+                               size_t *sizes,
+                               crm_error *err)
+{
+    *all = NULL;
+    *n_all = 0;
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        int P = g_size;
+        int me_gets = root < 0 || root == g_rank;
+        uint64_t my = (uint64_t)n_mine;
+        uint64_t *len = crm_mallocarray((size_t)P, sizeof *len);
+        size_t *off = crm_mallocarray((size_t)P, sizeof *off);
+        int *cnt = crm_mallocarray((size_t)P, sizeof *cnt);
+        int *dsp = crm_mallocarray((size_t)P, sizeof *dsp);
+        char *out = NULL;
+        char *stage = NULL;
+        crm_status st = CRM_OK;
+        int rc = MPI_SUCCESS;
+        uint64_t total = 0;
+        uint64_t rounds = 0;
+        if (len == NULL || off == NULL || cnt == NULL || dsp == NULL) {
+            st = crm__error_nomem(err);
+        }
+        st = crm_dist_agree(st, err);
+        if (st != CRM_OK) {
+            goto done;
+        }
+        rc = MPI_Allgather(&my, 1, MPI_UINT64_T, len, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) {
+            st = mpi_fail(err, rc, "gathering sizes");
+            goto done;
+        }
+        for (int r = 0; r < P; r++) {
+            off[r] = (size_t)total;
+            total += len[r];
+            uint64_t q = (len[r] + PIECE - 1) / PIECE;
+            rounds = q > rounds ? q : rounds;
+        }
+        if (me_gets) {
+            out = crm_malloc(total > 0 ? (size_t)total : 1);
+            /* one round's receive area, contiguous as MPI wants it */
+            stage = rounds > 1 ? crm_malloc((size_t)P * PIECE) : NULL;
+            if (out == NULL || (rounds > 1 && stage == NULL)) {
+                st = crm__error_nomem(err);
+            }
+        }
+        st = crm_dist_agree(st, err);
+        if (st != CRM_OK) {
+            goto done;
+        }
+        for (uint64_t q = 0; q < rounds; q++) {
+            size_t base = (size_t)q * PIECE;
+            int pos = 0;
+            for (int r = 0; r < P; r++) {
+                size_t have = len[r] > base ? (size_t)len[r] - base : 0;
+                cnt[r] = (int)(have < PIECE ? have : PIECE);
+                dsp[r] = pos;
+                pos += cnt[r];
+            }
+            const char *send = (const char *)mine + base;
+            int scnt = cnt[g_rank];
+            char *recv = rounds > 1 ? stage : out;
+            if (root < 0) {
+                rc = MPI_Allgatherv(send, scnt, MPI_BYTE, recv, cnt, dsp, MPI_BYTE,
+                                    MPI_COMM_WORLD);
+            } else {
+                rc = MPI_Gatherv(send, scnt, MPI_BYTE, recv, cnt, dsp, MPI_BYTE, root,
+                                 MPI_COMM_WORLD);
+            }
+            if (rc != MPI_SUCCESS) {
+                st = mpi_fail(err, rc, "gathering data");
+                goto done;
+            }
+            if (rounds > 1 && me_gets) {
+                for (int r = 0; r < P; r++) {
+                    memcpy(out + off[r] + base, stage + dsp[r], (size_t)cnt[r]);
+                }
+            }
+        }
+        if (me_gets) {
+            *all = out;
+            *n_all = (size_t)total;
+            out = NULL;
+        }
+        if (sizes != NULL) {
+            for (int r = 0; r < P; r++) {
+                sizes[r] = (size_t)len[r];
+            }
+        }
+    done:
+        crm_free(len);
+        crm_free(off);
+        crm_free(cnt);
+        crm_free(dsp);
+        crm_free(out);
+        crm_free(stage);
+        return st;
+    }
+#endif
+    (void)root;
+    *all = crm_malloc(n_mine > 0 ? n_mine : 1);
+    if (*all == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (n_mine > 0) {
+        memcpy(*all, mine, n_mine);
+    }
+    *n_all = n_mine;
+    if (sizes != NULL) {
+        sizes[0] = n_mine;
+    }
+    return CRM_OK;
+}
+
+crm_status crm_dist_gather_bytes(const void *mine,
+                                 size_t n_mine,
+                                 int root,
+                                 void **all,
+                                 size_t *n_all,
+                                 size_t *sizes,
+                                 crm_error *err)
+{
+    return gather_bytes(mine, n_mine, root < 0 ? 0 : root, all, n_all, sizes, err);
+}
+
+crm_status crm_dist_allgather_bytes(const void *mine,
+                                    size_t n_mine,
+                                    void **all,
+                                    size_t *n_all,
+                                    size_t *sizes,
+                                    crm_error *err)
+{
+    return gather_bytes(mine, n_mine, -1, all, n_all, sizes, err);
+}
+
+static crm_status allgather_words(const void *mine,
+                                  int64_t n_mine,
+                                  void **all,
+                                  int64_t *n_all,
+                                  int64_t *counts,
+                                  crm_error *err)
+{
+    size_t n = 0;
+    size_t *sizes = NULL;
+    crm_status st;
+    if (counts != NULL) {
+        sizes = crm_mallocarray((size_t)crm_dist_size(), sizeof *sizes);
+        if (sizes == NULL) {
+            st = crm__error_nomem(err);
+            st = crm_dist_agree(st, err);
+            return st;
+        }
+    }
+    st = crm_dist_allgather_bytes(mine, (size_t)n_mine * 8, all, &n, sizes, err);
+    if (st == CRM_OK) {
+        *n_all = (int64_t)(n / 8);
+        for (int r = 0; counts != NULL && r < crm_dist_size(); r++) {
+            counts[r] = (int64_t)(sizes[r] / 8);
+        }
+    }
+    crm_free(sizes);
+    return st;
+}
+
+crm_status crm_dist_allgather_f64(const double *mine,
+                                  int64_t n_mine,
+                                  double **all,
+                                  int64_t *n_all,
+                                  int64_t *counts,
+                                  crm_error *err)
+{
+    return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);
+}
+
+crm_status crm_dist_allgather_i64(const int64_t *mine,
+                                  int64_t n_mine,
+                                  int64_t **all,
+                                  int64_t *n_all,
+                                  int64_t *counts,
+                                  crm_error *err)
+{
+    return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);
+}
+
+crm_status crm_dist_allgather_known(const void *mine,
+                                    void *all,
+                                    const int64_t *counts,
+                                    size_t elem,
+                                    crm_error *err)
+{
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        enum { STACK = 64 };
+        int cnt_s[STACK];
+        int dsp_s[STACK];
+        int *cnt = g_size <= STACK ? cnt_s : crm_mallocarray((size_t)g_size, sizeof(int));
+        int *dsp = g_size <= STACK ? dsp_s : crm_mallocarray((size_t)g_size, sizeof(int));
+        MPI_Datatype t = MPI_DATATYPE_NULL;
+        int64_t pos = 0;
+        int rc;
+        if (cnt == NULL || dsp == NULL) {
+            if (cnt != cnt_s) {
+                crm_free(cnt);
+            }
+            if (dsp != dsp_s) {
+                crm_free(dsp);
+            }
+            return crm__error_nomem(err);
+        }
+        for (int r = 0; r < g_size; r++) {
+            cnt[r] = (int)counts[r];
+            dsp[r] = (int)pos;
+            pos += counts[r];
+        }
+        rc = MPI_Type_contiguous((int)elem, MPI_BYTE, &t);
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Type_commit(&t);
+        }
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Allgatherv(mine, cnt[g_rank], t, all, cnt, dsp, t, MPI_COMM_WORLD);
+        }
+        if (t != MPI_DATATYPE_NULL) {
+            MPI_Type_free(&t);
+        }
+        if (cnt != cnt_s) {
+            crm_free(cnt);
+        }
+        if (dsp != dsp_s) {
+            crm_free(dsp);
+        }
+        return rc == MPI_SUCCESS ? CRM_OK : mpi_fail(err, rc, "gathering data");
+    }
+#endif
+    (void)err;
+    if (all != mine && counts[0] > 0) {
+        memmove(all, mine, (size_t)counts[0] * elem);
+    }
+    return CRM_OK;
+}
+
+crm_status crm_dist_sum_blocks(const double *parts,
+                               int64_t n_blocks,
+                               int64_t width,
+                               double *out,
+                               crm_error *err)
+{
+    double *all = NULL;
+    int64_t n_all = 0;
+    crm_status st = crm_dist_allgather_f64(parts, n_blocks * width, &all, &n_all, NULL, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    for (int64_t j = 0; j < width; j++) {
+        out[j] = 0.0;
+    }
+    for (int64_t b = 0; width > 0 && b < n_all / width; b++) {
+        for (int64_t j = 0; j < width; j++) {
+            out[j] += all[b * width + j];
+        }
+    }
+    crm_free(all);
+    return CRM_OK;
+}
+
+void crm_dist_block_range(int64_t n_total, int rank, int size, int64_t *b0, int64_t *b1)
+{
+    int64_t nb = (n_total + CRM_BLOCK_ROWS - 1) / CRM_BLOCK_ROWS;
+    if (size < 1) {
+        size = 1;
+    }
+    *b0 = nb * rank / size;
+    *b1 = nb * (rank + 1) / size;
+}
+
+/* ---- splitting a file ----------------------------------------------------------------- */
+
+static crm_status read_at(int fd, char *buf, size_t n, int64_t at, const char *path, crm_error *err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, buf + got, n - got, (off_t)(at + (int64_t)got));
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return crm__error_errno_input(err, r < 0 ? errno : EIO, path, "reading");
+        }
+        got += (size_t)r;
+    }
+    return CRM_OK;
+}
+
+/* Offset just after the first '\n' at or after pos (size when none). */
+static crm_status
+next_line_start(int fd, int64_t pos, int64_t size, int64_t *out, const char *path, crm_error *err)
+{
+    char buf[65536];
+    while (pos < size) {
+        size_t m = (size_t)(size - pos < (int64_t)sizeof buf ? size - pos : (int64_t)sizeof buf);
+        crm_status st = read_at(fd, buf, m, pos, path, err);
+        if (st != CRM_OK) {
+            return st;
+        }
+        char *nl = memchr(buf, '\n', m);
+        if (nl != NULL) {
+            *out = pos + (nl - buf) + 1;
+            return CRM_OK;
+        }
+        pos += (int64_t)m;
+    }
+    *out = size;
+    return CRM_OK;
+}
+
+/* Count newlines in [begin, end) and check that every line there has an even number of quote
+ * characters; *bad_line gets the 0-based index (within the part) of the first odd line, or -1. */
+static crm_status scan_part(int fd,
+                            int64_t begin,
+                            int64_t end,
+                            char quote,
+                            int64_t *newlines,
+                            int64_t *bad_line,
+                            const char *path,
+                            crm_error *err)
+{
+    char *buf = crm_malloc((size_t)1 << 20);
+    int64_t lines = 0;
+    int odd = 0;
+    *bad_line = -1;
+    if (buf == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int64_t pos = begin; pos < end;) {
+        size_t m = (size_t)(end - pos < ((int64_t)1 << 20) ? end - pos : ((int64_t)1 << 20));
+        crm_status st = read_at(fd, buf, m, pos, path, err);
+        if (st != CRM_OK) {
+            crm_free(buf);
+            return st;
+        }
+        for (size_t i = 0; i < m; i++) {
+            char c = buf[i];
+            if (c == quote) {
+                odd ^= 1;
+            } else if (c == '\n') {
+                if (odd && *bad_line < 0) {
+                    *bad_line = lines;
+                }
+                lines++;
+            }
+        }
+        pos += (int64_t)m;
+    }
+    if (odd && *bad_line < 0) {
+        *bad_line = lines;
+    }
+    crm_free(buf);
+    *newlines = lines;
+    return CRM_OK;
+}
+
+crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *err)
+{
+    crm_status st = CRM_OK;
+    int64_t size = 0;
+    int64_t header_end = 0;
+    int64_t begin = 0;
+    int64_t end = 0;
+    int64_t newlines = 0;
+    int64_t bad = -1;
+    int64_t lines_before = 0;
+    int P = crm_dist_size();
+    int me = crm_dist_rank();
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    memset(r, 0, sizeof *r);
+    crm_error_clear(err);
+    if (fd < 0) {
+        st = crm__error_errno_input(err, errno, path, "opening");
+    } else if (fstat(fd, &sb) != 0) {
+        st = crm__error_errno_input(err, errno, path, "reading");
+    } else if (!S_ISREG(sb.st_mode)) {
+        st = crm__error_at(err, CRM_EUNSUPPORTED, path, 0, 0,
+                           "only a regular file can be split across ranks");
+    } else {
+        unsigned char magic[2] = { 0, 0 };
+        size = (int64_t)sb.st_size;
+        if (size == 0) {
+            st = crm__error_at(err, CRM_EDATA, path, 0, 0, "the file is empty");
+        } else if (size >= 2 && (st = read_at(fd, (char *)magic, 2, 0, path, err)) == CRM_OK &&
+                   magic[0] == 0x1f && magic[1] == 0x8b) {
+            st = crm__error_at(err, CRM_EUNSUPPORTED, path, 0, 0,
+                               "a gzip file cannot be split by bytes across ranks");
+        }
+    }
+    if (st == CRM_OK) {
+        st = next_line_start(fd, 0, size, &header_end, path, err);
+    }
+    if (st == CRM_OK) {
+        int64_t body = size - header_end;
+        int64_t nominal0 = header_end + body * me / P;
+        int64_t nominal1 = header_end + body * (me + 1) / P;
+        /* a part starts just after the newline before its nominal start */
+        if (me == 0) {
+            begin = 0;
+        } else {
+            st = next_line_start(fd, nominal0 - 1, size, &begin, path, err);
+        }
+        if (st == CRM_OK) {
+            if (me == P - 1) {
+                end = size;
+            } else {
+                st = next_line_start(fd, nominal1 - 1, size, &end, path, err);
+            }
+        }
+        if (begin > end) {
+            begin = end;
+        }
+    }
+    if (st == CRM_OK) {
+        st = scan_part(fd, begin, end, '"', &newlines, &bad, path, err);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    /* line numbers: the newlines of the parts before this one */
+    {
+        crm_error tmp;
+        crm_status s2 = crm_dist_scan_i64(newlines, &lines_before, NULL, &tmp);
+        if (st == CRM_OK && s2 != CRM_OK) {
+            *err = tmp;
+            st = s2;
+        }
+    }
+    if (st == CRM_OK && bad >= 0 && P > 1) {
+        st = crm__error_at(err, CRM_EPARSE, path, lines_before + 1 + bad, 0,
+                           "a quoted field spans lines, which a file split across ranks "
+                           "cannot have (run it without mpirun)");
+    }
+    st = crm_dist_agree(st, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    r->begin = begin;
+    r->end = end;
+    r->first_line = lines_before + 1;
+    r->file_size = size;
+    r->header_end = header_end;
+    return CRM_OK;
+}
+
+crm_status crm_dist_read_part(const char *path,
+                              const crm_dist_range *r,
+                              char **buf,
+                              size_t *len,
+                              crm_error *err)
+{
+    int64_t head = r->begin == 0 ? 0 : r->header_end;
+    int64_t body = r->end - r->begin;
+    size_t n = (size_t)(head + body);
+    char *b = crm_malloc(n + 1);
+    crm_status st = CRM_OK;
+    int fd;
+    *buf = NULL;
+    *len = 0;
+    if (b == NULL) {
+        return crm__error_nomem(err);
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        crm_free(b);
+        return crm__error_errno_input(err, errno, path, "opening");
+    }
+    if (head > 0) {
+        st = read_at(fd, b, (size_t)head, 0, path, err);
+    }
+    if (st == CRM_OK && body > 0) {
+        st = read_at(fd, b + head, (size_t)body, r->begin, path, err);
+    }
+    close(fd);
+    if (st != CRM_OK) {
+        crm_free(b);
+        return st;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return CRM_OK;
+}
+
+void crm_dist_fix_error_line(const crm_dist_range *r, const char *path, crm_error *err)
+{
+    if (err == NULL) {
+        return;
+    }
+    if (err->line > 1 && r->begin > 0) {
+        err->line = r->first_line + (err->line - 2);
+    }
+    if (path != NULL) {
+        crm__strlcpy(err->source, path, sizeof err->source);
+    }
+}
+
+/* ---- realigning rows ------------------------------------------------------------------ */
+
+crm_status crm_dist_realign_rows(void **rows,
+                                 int64_t *n_rows,
+                                 size_t row_bytes,
+                                 int64_t align,
+                                 int64_t *first_row,
+                                 crm_error *err)
+{
+    int64_t before = 0;
+    int64_t total = 0;
+    crm_status st = crm_dist_scan_i64(*n_rows, &before, &total, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    *first_row = before;
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        int P = g_size;
+        int64_t *starts = NULL;
+        int64_t *tgt = crm_mallocarray((size_t)P + 1, sizeof *tgt);
+        int *scnt = crm_mallocarray((size_t)P, sizeof(int));
+        int *sdsp = crm_mallocarray((size_t)P, sizeof(int));
+        int *rcnt = crm_mallocarray((size_t)P, sizeof(int));
+        int *rdsp = crm_mallocarray((size_t)P, sizeof(int));
+        char *out = NULL;
+        int64_t n_starts = 0;
+        int64_t new_n;
+        MPI_Datatype row_t = MPI_DATATYPE_NULL;
+        int rc;
+        if (tgt == NULL || scnt == NULL || sdsp == NULL || rcnt == NULL || rdsp == NULL) {
+            st = crm__error_nomem(err);
+        }
+        st = crm_dist_agree(st, err);
+        if (st == CRM_OK) {
+            st = crm_dist_allgather_i64(&before, 1, &starts, &n_starts, NULL, err);
+        }
+        if (st != CRM_OK) {
+            goto done;
+        }
+        /* target start of rank r: its current start rounded down to a block boundary, never
+         * below the previous rank's target */
+        tgt[0] = 0;
+        for (int r = 1; r < P; r++) {
+            int64_t t = starts[r] / align * align;
+            tgt[r] = t > tgt[r - 1] ? t : tgt[r - 1];
+        }
+        tgt[P] = total;
+        new_n = tgt[g_rank + 1] - tgt[g_rank];
+        for (int r = 0; r < P; r++) {
+            int64_t lo = before > tgt[r] ? before : tgt[r];
+            int64_t hi = before + *n_rows < tgt[r + 1] ? before + *n_rows : tgt[r + 1];
+            scnt[r] = (int)(hi > lo ? hi - lo : 0);
+            sdsp[r] = (int)(hi > lo ? lo - before : 0);
+            int64_t s_r = starts[r];
+            int64_t e_r = r + 1 < P ? starts[r + 1] : total;
+            lo = s_r > tgt[g_rank] ? s_r : tgt[g_rank];
+            hi = e_r < tgt[g_rank + 1] ? e_r : tgt[g_rank + 1];
+            rcnt[r] = (int)(hi > lo ? hi - lo : 0);
+            rdsp[r] = (int)(hi > lo ? lo - tgt[g_rank] : 0);
+        }
+        out = crm_malloc(new_n > 0 ? (size_t)new_n * row_bytes : 1);
+        st = crm_dist_agree(out == NULL ? crm__error_nomem(err) : CRM_OK, err);
+        if (st != CRM_OK) {
+            goto done;
+        }
+        rc = MPI_Type_contiguous((int)row_bytes, MPI_BYTE, &row_t);
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Type_commit(&row_t);
+        }
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Alltoallv(*rows, scnt, sdsp, row_t, out, rcnt, rdsp, row_t, MPI_COMM_WORLD);
+        }
+        if (row_t != MPI_DATATYPE_NULL) {
+            MPI_Type_free(&row_t);
+        }
+        if (rc != MPI_SUCCESS) {
+            st = mpi_fail(err, rc, "moving rows");
+            goto done;
+        }
+        crm_free(*rows);
+        *rows = out;
+        out = NULL;
+        *n_rows = new_n;
+        *first_row = tgt[g_rank];
+    done:
+        crm_free(starts);
+        crm_free(tgt);
+        crm_free(scnt);
+        crm_free(sdsp);
+        crm_free(rcnt);
+        crm_free(rdsp);
+        crm_free(out);
+        return st;
+    }
+#endif
+    (void)rows;
+    (void)row_bytes;
+    (void)align;
+    return CRM_OK;
+}

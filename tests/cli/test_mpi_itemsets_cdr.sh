@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# crmkit itemsets and cdr under mpirun: outputs byte-identical to a run without mpirun for
+# 1, 2 and 4 ranks; a bad row in another rank's part stops every rank with the message of a
+# one-process run (file:line:column), a non-zero exit and no output file; train --algo gbt is
+# refused across ranks.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/mpi_common.sh"
+SRC=${CRM_SOURCE_DIR:-$here/../..}
+tmp=$(mktemp -d /tmp/crmkit-mpi2-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+same() { # name file1 file2
+    if cmp -s "$2" "$3"; then echo "ok: $1"; else fail "$1: $2 and $3 differ"; fi
+}
+
+# ---- itemsets: count distribution ------------------------------------------------------------
+T10=$SRC/tests/data/fim/t10_head1000.dat
+for args in "--minsup-count 10" "--minsup 0.02 --closed" "--minsup-count 12 --maximal --csv"; do
+    # shellcheck disable=SC2086
+    "$CRMKIT" itemsets "$T10" $args --sorted -o ref.txt --quiet || fail "itemsets $args"
+    for np in 1 2 4; do
+        # shellcheck disable=SC2086
+        "${MPIRUN[@]}" -np $np "$CRMKIT" itemsets "$T10" $args --sorted -o m.txt --quiet \
+            >out.txt 2>err.txt || fail "itemsets $args np $np: exit $?"
+        same "itemsets $args, np $np" ref.txt m.txt
+        rm -f m.txt
+    done
+done
+# baskets of names, and a gzip file (read whole by rank 0)
+awk '{ s = ""; for (i = 1; i <= NF; i++) s = s (i > 1 ? "," : "") "i" $i; print s }' "$T10" >b.csv
+"$CRMKIT" itemsets b.csv --minsup-count 15 --sorted --out-format json -o ref.json --quiet
+gzip -k b.csv
+for f in b.csv b.csv.gz; do
+    "${MPIRUN[@]}" -np 2 "$CRMKIT" itemsets $f --minsup-count 15 --sorted --out-format json \
+        -o m.json --quiet || fail "itemsets $f np 2: exit $?"
+    same "itemsets $f, np 2" ref.json m.json
+    rm -f m.json
+done
+# a bad item in the last rank's part: every rank stops with the one-process message
+{
+    head -900 "$T10"
+    echo "1 2 x3"
+    tail -100 "$T10"
+} >bad.dat
+"$CRMKIT" itemsets bad.dat --minsup-count 10 -o o.txt 2>ref_err.txt
+want=$?
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" itemsets bad.dat --minsup-count 10 -o o.txt >out.txt \
+        2>err.txt
+    got=$?
+    [ "$got" -ne 0 ] && [ "$want" -ne 0 ] || fail "itemsets bad row np $np: exit $got"
+    grep -q "bad.dat:901:5" err.txt && echo "ok: itemsets bad row np $np names 901:5" ||
+        fail "itemsets bad row np $np: $(head -c 300 err.txt)"
+    [ "$(grep -c '^crmkit itemsets: ' err.txt)" = 1 ] || fail "itemsets bad row np $np: not printed once"
+    [ ! -e o.txt ] || fail "itemsets bad row np $np: output left"
+done
+grep -q "bad.dat:901:5" ref_err.txt || fail "itemsets bad row without mpirun: $(cat ref_err.txt)"
+
+# ---- cdr: per-customer sums merged across ranks -----------------------------------------------
+"$CRMKIT" gen cdr --customers 300 --days 4 --seed 7 -o c.csv --quiet >/dev/null || exit 1
+"$CRMKIT" cdr c.csv -o ref.csv --quiet || fail "cdr without mpirun"
+"$CRMKIT" cdr c.csv -o refw.csv --from 2024-01-02 --to 2024-01-03 --quiet || fail "cdr window"
+for np in 1 2 4; do
+    for th in 1 2; do
+        "${MPIRUN[@]}" -np $np "$CRMKIT" cdr c.csv -o m.csv --threads $th --quiet \
+            >out.txt 2>err.txt || fail "cdr np $np threads $th: exit $?"
+        same "cdr, np $np threads $th" ref.csv m.csv
+        rm -f m.csv
+    done
+    "${MPIRUN[@]}" -np $np "$CRMKIT" cdr c.csv -o m.csv --from 2024-01-02 --to 2024-01-03 \
+        --quiet || fail "cdr window np $np: exit $?"
+    same "cdr --from --to, np $np" refw.csv m.csv
+    rm -f m.csv
+done
+# one summary, from rank 0
+"${MPIRUN[@]}" -np 4 "$CRMKIT" cdr c.csv -o m.csv --json --quiet >out.txt 2>err.txt
+[ "$(grep -c '"records"' out.txt)" = 1 ] && echo "ok: cdr one summary from 4 ranks" ||
+    fail "cdr summary printed $(grep -c '"records"' out.txt) times"
+gzip -k c.csv
+"${MPIRUN[@]}" -np 2 "$CRMKIT" cdr c.csv.gz -o m.csv --quiet || fail "cdr gzip np 2: exit $?"
+same "cdr gzip, np 2" ref.csv m.csv
+rm -f m.csv
+# a bad row near the end (in the last rank's part)
+n=$(wc -l <c.csv)
+awk -v n=$((n - 50)) 'NR == n { sub(/,voice,|,sms,|,data,/, ",fax,") } 1' c.csv >bad.csv
+"$CRMKIT" cdr bad.csv -o m.csv --quiet 2>ref_err.txt
+want=$?
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" cdr bad.csv -o m.csv --quiet >out.txt 2>err.txt
+    got=$?
+    [ "$got" = "$want" ] && [ "$got" -ne 0 ] || fail "cdr bad row np $np: exit $got (want $want)"
+    msg=$(grep "crmkit cdr: " err.txt)
+    [ "$msg" = "$(cat ref_err.txt)" ] && echo "ok: cdr bad row np $np: $msg" ||
+        fail "cdr bad row np $np: \"$msg\" vs \"$(cat ref_err.txt)\""
+    [ ! -e m.csv ] || fail "cdr bad row np $np: output left"
+done
+grep -q "bad.csv:$((n - 50)):" ref_err.txt || fail "cdr bad row line: $(cat ref_err.txt)"
+
+# ---- train --algo gbt: refused across ranks (exit 64, said once) --------------------------------
+"${MPIRUN[@]}" -np 2 "$CRMKIT" train --algo gbt c.csv -o m.crmk >out.txt 2>err.txt
+got=$?
+[ "$got" -eq 64 ] || fail "train --algo gbt np 2: exit $got (want 64)"
+[ "$(grep -c 'crmkit train' err.txt)" = 1 ] && echo "ok: train across ranks refused once" ||
+    fail "train refusal: $(cat err.txt)"
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all itemsets/cdr mpirun checks passed"
