@@ -764,7 +764,10 @@ static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader
     crm_section_get_i64(s, &d);
     knn->params.weights = (crm_knn_weights)wts;
     knn->params.algo = (crm_knn_algo)algo;
-    if (s->failed || C < 2 || n < 1 || d < 1 || n > (int64_t)(s->len / 8) ||
+    /* C bounded too: a crafted count of classes would size a per-class array (the model
+     * file fuzzer found a 2^31-class file that allocated 16 GB) */
+    if (s->failed || C < 2 || (C > n && C > 65536) || n < 1 || d < 1 ||
+        n > (int64_t)(s->len / 8) ||
         d > (int64_t)(s->len / 8) / n || crm_knn_params_check(&knn->params, NULL) != CRM_OK) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes or parameters",
                               crm_model_reader_source(r), s->tag);
