@@ -40,6 +40,9 @@ typedef struct crm_csv_options {
     int64_t max_field_bytes; /* a longer field is CRM_ELIMIT; default 1 MiB */
     int32_t max_cols;        /* more columns is CRM_ELIMIT; default 16384 */
     int32_t n_threads;       /* 0 = OpenMP default; never changes the result */
+    /* 1: ignore delimiter and take the one of , ; tab | that splits the header line (outside
+     * quotes) into the most fields; a comma when none of them occurs. */
+    int32_t sniff_delimiter;
 } crm_csv_options;
 
 CRM_API crm_csv_options crm_csv_options_default(void);
@@ -73,6 +76,12 @@ CRM_API const char *crm_table_col_name(const crm_table *t, int32_t j);
 CRM_API crm_col_type crm_table_col_type(const crm_table *t, int32_t j);
 /** Index of the column called name, or -1. */
 CRM_API int32_t crm_table_find_col(const crm_table *t, const char *name);
+/** For messages about a column name that t lacks: " (did you mean \"Churn\"?)" naming the
+ *  column nearest to name (a case-insensitive match first, else the least edit distance, at
+ *  most a third of the name's length plus one), or "" when none is near. Written into
+ *  buf[size]; returns buf. */
+CRM_API const char *
+crm_table_did_you_mean(const crm_table *t, const char *name, char *buf, int32_t size);
 /** Values of numeric column j (n_rows, NaN = missing); NULL if j is not numeric. Borrowed. */
 CRM_API const double *crm_table_numeric(const crm_table *t, int32_t j);
 /** Codes of categorical/id column j (n_rows, -1 = missing); NULL if j is numeric. Borrowed. */

@@ -132,6 +132,8 @@ typedef struct crm_store_params {
     const char *services;
     const char *target;
     const char *output;          /* store file, written atomically */
+    /* How to read the customers CSV (separator, missing markers, types); NULL: defaults. */
+    const crm_csv_options *customers_csv;
 } crm_store_params;
 
 typedef struct crm_store_stats {

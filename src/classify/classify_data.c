@@ -58,8 +58,11 @@ static crm_status find_target(const crm_table *t, const char *target, int32_t *c
 {
     *col = target != NULL ? crm_table_find_col(t, target) : -1;
     if (*col < 0) {
-        crm_status rc = crm__error_set(err, CRM_ENOTFOUND, "target column \"%s\" not found in %s",
-                                       target != NULL ? target : "", crm_table_source(t));
+        char near[160];
+        crm_status rc = crm__error_set(
+            err, CRM_ENOTFOUND, "target column \"%s\" not found in %s%s",
+            target != NULL ? target : "", crm_table_source(t),
+            crm_table_did_you_mean(t, target != NULL ? target : "", near, (int32_t)sizeof near));
         crm__error_field(err, target != NULL ? target : "");
         return rc;
     }
@@ -358,8 +361,10 @@ crm_status crm__clf_table_subset(const crm_table *t,
     for (int32_t f = 0; f < n_cols; f++) {
         int32_t j = crm_table_find_col(t, cols[f]);
         if (j < 0) {
-            rc = crm__error_set(err, CRM_ENOTFOUND, "column \"%s\" not found in %s", cols[f],
-                                crm_table_source(t));
+            char near[160];
+            rc = crm__error_set(err, CRM_ENOTFOUND, "column \"%s\" not found in %s%s", cols[f],
+                                crm_table_source(t),
+                                crm_table_did_you_mean(t, cols[f], near, (int32_t)sizeof near));
             crm__error_field(err, cols[f]);
             goto fail;
         }
@@ -447,8 +452,11 @@ check_named(const crm_table *t, const crm_classifier_params *p, int32_t *cols, c
         int32_t j = crm_table_find_col(t, p->features[f]);
         crm_status rc = CRM_OK;
         if (j < 0) {
-            rc = crm__error_set(err, CRM_ENOTFOUND, "feature column \"%s\" not found in %s",
-                                p->features[f], crm_table_source(t));
+            char near[160];
+            rc = crm__error_set(
+                err, CRM_ENOTFOUND, "feature column \"%s\" not found in %s%s", p->features[f],
+                crm_table_source(t),
+                crm_table_did_you_mean(t, p->features[f], near, (int32_t)sizeof near));
         } else if (crm_table_col_type(t, j) == CRM_COL_ID) {
             rc = crm__error_set(err, CRM_EINVAL, "column \"%s\" is an identifier, not a feature",
                                 p->features[f]);

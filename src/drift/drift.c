@@ -231,8 +231,9 @@ static crm_status fit_feature(const crm_table *t,
     int32_t j = crm_table_find_col(t, name);
     crm_status rc;
     if (j < 0) {
-        rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column \"%s\"",
-                           name);
+        char near[160];
+        rc = crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column \"%s\"%s",
+                           name, crm_table_did_you_mean(t, name, near, (int32_t)sizeof near));
         crm__error_field(err, name);
         return rc;
     }
@@ -361,8 +362,10 @@ crm_drift_ref_bin(const crm_drift_ref *d, int32_t fi, const crm_table *t, double
     f = &d->f[fi];
     j = crm_table_find_col(t, f->name);
     if (j < 0) {
+        char near[160];
         crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
-                      "no column \"%s\" (a feature of the model)", f->name);
+                      "no column \"%s\" (a feature of the model)%s", f->name,
+                      crm_table_did_you_mean(t, f->name, near, (int32_t)sizeof near));
         crm__error_field(err, f->name);
         return CRM_ENOTFOUND;
     }

@@ -166,11 +166,8 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_arena *a, int64_t nodes, int3
  * when there are at most this many: dense data, or sparse data at a high support, where
  * paths are shared and the tree stays in cache. With more items most nodes are new and the walks
  * down the tree miss the cache; sorting the recoded transactions (a radix sort), which creates the
- * nodes in pre-order, is then faster. Single thread, inserted against sorted, ms (2026-12-02):
- * connect at 64180, 17 items: 10.0 / 17.4; retail at 882, 70 items: 7.0 / 11.3; T10I4D100K at
- * 3000, 60 items: 9.7 / 12.8; retail at 600, 136 items: 10.9 / 12.8; T10I4D100K at 2000, 155
- * items: 26.3 / 21.6; retail at 441, 221 items: 16.8 / 14.6; T10I4D100K at 1500, 237 items:
- * 35.7 / 26.6. The same tree either way. */
+ * nodes in pre-order, is then faster (the measurements that put the cut at 144 items:
+ * bench/results/fim.md, "N-List tree: inserted or sorted"). The same tree either way. */
 #define INSERT_MAX_ITEMS 144
 
 static size_t kid_slot(const builder *b, int32_t p, int32_t x)

@@ -77,10 +77,4 @@ crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp, int32_
 /* 1 when s[0..len) (already trimmed, unquoted) is a missing-value marker. */
 int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len);
 
-/* Refuse text the parser would misread, saying what it is: UTF-16/UTF-32 (byte-order mark,
- * or a first line of ASCII interleaved with NUL bytes), CR-only line endings, a NUL byte
- * anywhere (named by line and field). CRM_EFORMAT. */
-crm_status
-crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err);
-
 #endif

@@ -287,8 +287,11 @@ static crm_status apply_types(read_state *st, const crm_csv_options *opt, crm_er
             }
         }
         if (j < 0) {
+            char near[160];
             rc = crm__error_at(err, CRM_ENOTFOUND, ps->source, 0, 0,
-                               "type override names a column the file does not have");
+                               "type override names a column the file does not have%s",
+                               crm__did_you_mean(items[i], (const char *const *)ps->names,
+                                                 ps->n_cols, near, (int32_t)sizeof near));
             crm__error_field(err, items[i]);
         } else if (strcmp(ty, "num") == 0 || strcmp(ty, "numeric") == 0) {
             ps->ov[j] = CRM_COL_NUMERIC;
@@ -749,6 +752,32 @@ static void reset_body(read_state *st)
     ps->row_line = NULL;
 }
 
+/* The delimiter of the header line of data[0..len): the one of , ; tab | that occurs most
+ * often outside quotes (the first of them on a tie); a comma when none does. */
+static char sniff_delimiter(const char *data, size_t len, char quote)
+{
+    static const char cand[] = { ',', ';', '\t', '|' };
+    int64_t count[4] = { 0, 0, 0, 0 };
+    int quoted = 0;
+    char best = ',';
+    int64_t most = 0;
+    for (size_t i = 0; i < len && (quoted || (data[i] != '\n' && data[i] != '\r')); i++) {
+        if (data[i] == quote) {
+            quoted = !quoted;
+        }
+        for (int c = 0; c < 4 && !quoted; c++) {
+            count[c] += data[i] == cand[c];
+        }
+    }
+    for (int c = 0; c < 4; c++) {
+        if (count[c] > most) {
+            most = count[c];
+            best = cand[c];
+        }
+    }
+    return best;
+}
+
 static crm_status parse_text(const char *data,
                              size_t len,
                              const char *source,
@@ -768,8 +797,11 @@ static crm_status parse_text(const char *data,
     st.ps.base = data ? data : "";
     st.ps.len = data ? len : 0;
     st.ps.source = source;
-    st.ps.delim = opt->delimiter ? opt->delimiter : ',';
     st.ps.quote = opt->quote ? opt->quote : '"';
+    st.ps.delim = opt->delimiter ? opt->delimiter : ',';
+    if (opt->sniff_delimiter) {
+        st.ps.delim = sniff_delimiter(st.ps.base, st.ps.len, st.ps.quote);
+    }
     st.ps.max_rows = opt->max_rows > 0 ? opt->max_rows : 0;
     st.ps.max_field = opt->max_field_bytes > 0 ? opt->max_field_bytes : (1 << 20);
     st.chunk_bytes = chunk_bytes;
@@ -836,14 +868,14 @@ crm_status crm__csv_read_mem_chunked(const char *data,
         if (rc != CRM_OK) {
             return rc;
         }
-        rc = crm__csv_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', err);
+        rc = crm__reader_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
         if (rc == CRM_OK) {
             rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
         }
         crm_free(plain);
         return rc;
     }
-    rc = crm__csv_sniff(data, len, source, opt ? opt->delimiter : ',', err);
+    rc = crm__reader_sniff(data, len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
     return rc != CRM_OK ? rc : parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
 }
 
@@ -890,10 +922,11 @@ crm_status crm_table_read_csv(const char *path,
         }
         if (rc != CRM_OK && rc != CRM_ENOMEM && rc != CRM_ECANCELLED &&
             crm__reader_intact(r, NULL) == CRM_OK) {
-            /* text the parser misread (UTF-16, CR-only lines, a NUL byte): say what it is */
+            /* the reader looked at the first 64 KiB when it opened the file; a NUL byte
+             * further on that the parser stopped at is named here */
             crm_error why;
-            if (crm__csv_sniff(data, len, crm__reader_source(r), opt ? opt->delimiter : ',',
-                               &why) != CRM_OK) {
+            if (crm__reader_sniff(data, len, crm__reader_source(r), opt ? opt->delimiter : ',',
+                                  SIZE_MAX, &why) != CRM_OK) {
                 *err = why;
                 rc = why.code;
             }
@@ -907,53 +940,4 @@ crm_status crm_table_read_csv(const char *path,
     }
     crm__reader_free(r);
     return rc;
-}
-
-crm_status
-crm__csv_sniff(const char *data, size_t len, const char *source, char delim, crm_error *err)
-{
-    const unsigned char *u = (const unsigned char *)data;
-    size_t head = len < 65536 ? len : 65536;
-    const char *nul;
-    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "UTF-%s text (byte-order mark %02X %02X); crmkit reads UTF-8: "
-                             "convert it first, e.g. iconv -f UTF-16 -t UTF-8",
-                             len >= 4 && u[2] == 0 && u[3] == 0 ? "32" : "16", u[0], u[1]);
-    }
-    if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "UTF-32 text (byte-order mark 00 00 FE FF); crmkit reads UTF-8: "
-                             "convert it first, e.g. iconv -f UTF-32 -t UTF-8");
-    }
-    if (len >= 4 && ((u[0] != 0 && u[1] == 0 && u[2] != 0 && u[3] == 0) ||
-                     (u[0] == 0 && u[1] != 0 && u[2] == 0 && u[3] != 0))) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "UTF-16 text without a byte-order mark (every other byte is NUL); "
-                             "crmkit reads UTF-8: convert it first, e.g. iconv -f UTF-16LE -t "
-                             "UTF-8");
-    }
-    if (head > 0 && memchr(data, '\n', head) == NULL && memchr(data, '\r', head) != NULL) {
-        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
-                             "lines end in CR alone (classic Mac OS line endings); crmkit "
-                             "reads LF or CRLF: convert it first, e.g. tr '\\r' '\\n'");
-    }
-    nul = len > 0 ? memchr(data, '\0', len) : NULL;
-    if (nul != NULL) {
-        int64_t line = 1;
-        int64_t field = 1;
-        for (const char *p = data; p < nul; p++) {
-            if (*p == '\n') {
-                line++;
-                field = 1;
-            } else if (*p == delim) {
-                field++;
-            }
-        }
-        return crm__error_at(err, CRM_EFORMAT, source, line, field,
-                             "a NUL byte inside a value (byte %lld of the file): not a text "
-                             "file, or a damaged one",
-                             (long long)(nul - data) + 1);
-    }
-    return CRM_OK;
 }

@@ -98,4 +98,13 @@ crm_status crm__csv_read_mem_chunked(const char *data,
                                      crm_table **out,
                                      crm_error *err);
 
+/* The one of names[0..n) nearest to name (see crm_table_did_you_mean), or NULL. */
+const char *crm__nearest_name(const char *name, const char *const *names, int32_t n);
+/* " (did you mean \"X\"?)" for the nearest of names[0..n), or "", into buf[size]. */
+const char *crm__did_you_mean(const char *name,
+                              const char *const *names,
+                              int32_t n,
+                              char *buf,
+                              int32_t size);
+
 #endif

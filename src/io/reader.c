@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -510,10 +511,21 @@ crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error
     crm_status rc = crm__reader_open(path, NULL, out, err);
     if (rc == CRM_OK && !(*out)->whole) {
         rc = drain(*out, err);
-        if (rc != CRM_OK) {
-            crm__reader_free(*out);
-            *out = NULL;
+    }
+    if (rc == CRM_OK) {
+        /* the encoding and line endings, from the first 64 KiB, before anyone parses */
+        rc = crm__reader_sniff((*out)->text, (*out)->text_len, (*out)->source, ',', 65536, err);
+        if (rc != CRM_OK && (*out)->map != NULL) {
+            /* the zeros after the end of a mapped file cut while it was read */
+            struct stat st;
+            if (stat(path, &st) != 0 || (size_t)st.st_size != (*out)->map_len) {
+                rc = changed(err, (*out)->source);
+            }
         }
+    }
+    if (rc != CRM_OK && *out != NULL) {
+        crm__reader_free(*out);
+        *out = NULL;
     }
     return rc;
 }
@@ -785,4 +797,60 @@ int crm__reader_record(crm__reader *r, char delim, int32_t n_expected, crm__csv_
     rec->field = r->fields;
     rec->len = r->lens;
     return CRM__READ_OK;
+}
+
+/* Text that is not what the readers take (UTF-16 or UTF-32, lines ending in CR alone, a NUL
+ * byte): one clear message instead of a parse error somewhere inside. */
+crm_status crm__reader_sniff(const char *data,
+                             size_t len,
+                             const char *source,
+                             char delim,
+                             size_t nul_limit,
+                             crm_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    size_t head = len < 65536 ? len : 65536;
+    size_t nul_len = len < nul_limit ? len : nul_limit;
+    const char *nul;
+    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-%s text (byte-order mark %02X %02X); crmkit reads UTF-8: "
+                             "convert it first, e.g. iconv -f UTF-16 -t UTF-8",
+                             len >= 4 && u[2] == 0 && u[3] == 0 ? "32" : "16", u[0], u[1]);
+    }
+    if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-32 text (byte-order mark 00 00 FE FF); crmkit reads UTF-8: "
+                             "convert it first, e.g. iconv -f UTF-32 -t UTF-8");
+    }
+    if (len >= 4 && ((u[0] != 0 && u[1] == 0 && u[2] != 0 && u[3] == 0) ||
+                     (u[0] == 0 && u[1] != 0 && u[2] == 0 && u[3] != 0))) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "UTF-16 text without a byte-order mark (every other byte is NUL); "
+                             "crmkit reads UTF-8: convert it first, e.g. iconv -f UTF-16LE -t "
+                             "UTF-8");
+    }
+    if (head > 0 && memchr(data, '\n', head) == NULL && memchr(data, '\r', head) != NULL) {
+        return crm__error_at(err, CRM_EFORMAT, source, 1, 0,
+                             "lines end in CR alone (classic Mac OS line endings); crmkit "
+                             "reads LF or CRLF: convert it first, e.g. tr '\\r' '\\n'");
+    }
+    nul = nul_len > 0 ? memchr(data, '\0', nul_len) : NULL;
+    if (nul != NULL) {
+        int64_t line = 1;
+        int64_t field = 1;
+        for (const char *p = data; p < nul; p++) {
+            if (*p == '\n') {
+                line++;
+                field = 1;
+            } else if (*p == delim) {
+                field++;
+            }
+        }
+        return crm__error_at(err, CRM_EFORMAT, source, line, field,
+                             "a NUL byte inside a value (byte %lld of the file): not a text "
+                             "file, or a damaged one",
+                             (long long)(nul - data) + 1);
+    }
+    return CRM_OK;
 }

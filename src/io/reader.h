@@ -79,6 +79,17 @@ crm_status crm__reader_open_mem(const char *data,
 /* crm__reader_open, then a stream (pipe, standard input, large gzip) read to its end, so that
  * crm__reader_whole always gives the text. */
 crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error *err);
+
+/* CRM_EFORMAT, with line and field, for text crmkit does not read: a UTF-16/UTF-32 byte-order
+ * mark or every other byte NUL, lines ending in CR alone (both looked for in the first 64
+ * KiB), a NUL byte in data[0..nul_limit). crm__reader_open_whole runs it on the first 64 KiB
+ * of every input it opens; delim counts the fields before a NUL. */
+crm_status crm__reader_sniff(const char *data,
+                             size_t len,
+                             const char *source,
+                             char delim,
+                             size_t nul_limit,
+                             crm_error *err);
 void crm__reader_free(crm__reader *r);
 /* CRM_OK, or CRM_EIO "the file changed while it was read" when pages of a mapped file
  * vanished while they were read (they read as zeros): whatever was made from them is wrong. */

@@ -4,7 +4,10 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <ctype.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core_internal.h"
 #include "core/numparse.h"
@@ -345,4 +348,100 @@ int crm__format_double(double v, char *buf)
         }
     }
     return 0;
+}
+
+/* Levenshtein distance of a and b, letters compared case-insensitively; SIZE_MAX when
+ * either is longer than 63 bytes. */
+static size_t name_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t row[64];
+    if (la > 63 || lb > 63) {
+        return SIZE_MAX;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+            row[j] = diag + cost < best ? diag + cost : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *crm__nearest_name(const char *name, const char *const *names, int32_t n)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    if (name == NULL) {
+        return NULL;
+    }
+    for (int32_t j = 0; j < n; j++) {
+        if (strcasecmp(name, names[j]) == 0) {
+            return names[j];
+        }
+    }
+    for (int32_t j = 0; j < n; j++) {
+        size_t d = name_distance(name, names[j]);
+        if (d < best_d) {
+            best_d = d;
+            best = names[j];
+        }
+    }
+    return best_d <= strlen(name) / 3 + 1 ? best : NULL;
+}
+
+const char *crm__did_you_mean(const char *name,
+                              const char *const *names,
+                              int32_t n,
+                              char *buf,
+                              int32_t size)
+{
+    const char *near = crm__nearest_name(name, names, n);
+    if (size <= 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    if (near != NULL) {
+        snprintf(buf, (size_t)size, " (did you mean \"%s\"?)", near);
+    }
+    return buf;
+}
+
+const char *crm_table_did_you_mean(const crm_table *t, const char *name, char *buf, int32_t size)
+{
+    const char *names[512];
+    const char *best = NULL;
+    int32_t n = t != NULL ? t->n_cols : 0;
+    char part[160];
+    /* in blocks of 512 names: the nearest of the block winners */
+    for (int32_t j0 = 0; j0 < n; j0 += 512) {
+        int32_t m = n - j0 < 512 ? n - j0 : 512;
+        const char *near;
+        for (int32_t j = 0; j < m; j++) {
+            names[j] = t->cols[j0 + j].name;
+        }
+        near = crm__nearest_name(name, names, m);
+        if (near != NULL && (best == NULL || strcasecmp(near, name) == 0 ||
+                             (strcasecmp(best, name) != 0 &&
+                              name_distance(name, near) < name_distance(name, best)))) {
+            best = near;
+        }
+    }
+    if (size > 0) {
+        buf[0] = '\0';
+    }
+    if (best != NULL && size > 0) {
+        snprintf(part, sizeof part, " (did you mean \"%.128s\"?)", best);
+        snprintf(buf, (size_t)size, "%s", part);
+    }
+    return buf;
 }

@@ -542,8 +542,10 @@ check_features(const crm_table *t, const char *const *features, int32_t n_featur
     for (int32_t f = 0; f < n_features; f++) {
         int32_t col = crm_table_find_col(t, features[f]);
         if (col < 0) {
+            char near[160];
             crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
-                          "no column named \"%s\" in the table", features[f]);
+                          "no column named \"%s\" in the table%s", features[f],
+                          crm_table_did_you_mean(t, features[f], near, (int32_t)sizeof near));
             crm__error_field(err, features[f]);
             return CRM_ENOTFOUND;
         }

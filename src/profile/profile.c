@@ -310,8 +310,10 @@ rank_by_tier(crm_profile *pr, const crm_table *t, const grouping *g, crm_error *
     const double *v;
     double *key;
     if (col < 0) {
+        char near[160];
         crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
-                      "no column \"%s\" to rank segments by", pr->tier_by);
+                      "no column \"%s\" to rank segments by%s", pr->tier_by,
+                      crm_table_did_you_mean(t, pr->tier_by, near, (int32_t)sizeof near));
         crm__error_field(err, pr->tier_by);
         return CRM_ENOTFOUND;
     }
@@ -446,8 +448,10 @@ static crm_status check_inputs(const crm_table *t,
     }
     for (int32_t f = 0; f < n_features; f++) {
         if (crm_table_find_col(t, features[f]) < 0) {
-            crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column named \"%s\"",
-                          features[f]);
+            char near[160];
+            crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
+                          "no column named \"%s\"%s", features[f],
+                          crm_table_did_you_mean(t, features[f], near, (int32_t)sizeof near));
             crm__error_field(err, features[f]);
             return CRM_ENOTFOUND;
         }

@@ -534,7 +534,7 @@ static crm_status write_db(const crm_store_params *p,
 
 crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, crm_error *err)
 {
-    crm_csv_options opt = crm_csv_options_default();
+    crm_csv_options opt = p->customers_csv != NULL ? *p->customers_csv : crm_csv_options_default();
     crm_table *t = NULL;
     id_index ix = { 0 };
     side sd = { 0 };

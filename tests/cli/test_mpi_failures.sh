@@ -51,17 +51,17 @@ for np in 2 4; do
     check "assign, ragged row, np $np" "$want" -- "${MPIRUN[@]}" -np $np "$CRMKIT" assign ref.crmk \
         bad.csv -o a.csv --quiet
 done
-check "segment, ragged row, np 2" "$want" -- "${MPIRUN[@]}" -np 2 "$CRMKIT" segment bad.csv --k 4 \
+check "segment, ragged row, np 2" "crmkit segment: ${want#crmkit assign: }" -- "${MPIRUN[@]}" -np 2 "$CRMKIT" segment bad.csv --k 4 \
     -o m.crmk --labels l.csv --quiet
 check "assign, word in a numeric column, np 2" \
-    'crmkit: word.csv:2601:5: field "upload_mb": expected a number, got "abc"' -- \
+    'crmkit assign: word.csv:2601:5: field "upload_mb": expected a number, got "abc"' -- \
     "${MPIRUN[@]}" -np 2 "$CRMKIT" assign ref.crmk word.csv -o a.csv --quiet
 
 # a quoted field spanning lines cannot be split by bytes: refused with its line
 { head -n 1 c.csv; sed -n '2,1500p' c.csv; sed -n '1501p' c.csv | sed 's/^\([^,]*\),/"\1\nx",/';
   sed -n '1502,$p' c.csv; } >quoted.csv
 check "assign, quoted newline, np 2" \
-    "crmkit: quoted.csv:1501: a quoted field spans lines, which a file split across ranks cannot have (run it without mpirun)" \
+    "crmkit assign: quoted.csv:1501: a quoted field spans lines, which a file split across ranks cannot have (run it without mpirun)" \
     -- "${MPIRUN[@]}" -np 2 "$CRMKIT" assign ref.crmk quoted.csv -o a.csv --quiet
 
 # a rank killed with SIGKILL mid-run: the job ends, non-zero, within the timeout; rank 0's

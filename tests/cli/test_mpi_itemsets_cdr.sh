@@ -59,7 +59,7 @@ for np in 2 4; do
     [ "$got" -ne 0 ] && [ "$want" -ne 0 ] || fail "itemsets bad row np $np: exit $got"
     grep -q "bad.dat:901:5" err.txt && echo "ok: itemsets bad row np $np names 901:5" ||
         fail "itemsets bad row np $np: $(head -c 300 err.txt)"
-    [ "$(grep -c 'crmkit: ' err.txt)" = 1 ] || fail "itemsets bad row np $np: not printed once"
+    [ "$(grep -c '^crmkit itemsets: ' err.txt)" = 1 ] || fail "itemsets bad row np $np: not printed once"
     [ ! -e o.txt ] || fail "itemsets bad row np $np: output left"
 done
 grep -q "bad.dat:901:5" ref_err.txt || fail "itemsets bad row without mpirun: $(cat ref_err.txt)"

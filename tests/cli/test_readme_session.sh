@@ -39,7 +39,7 @@ grep -q "rules of segment Gold" "out$n.txt" || fail "recommend did not use the G
 [ "$(tail -n +2 rules.csv | cut -d, -f1 | sort -u | wc -l)" -ge 3 ] || fail "rules.csv: $(head -n 3 rules.csv)"
 
 # The README's example error message is the one crmkit gives for the case it describes.
-want=$(awk '/Errors name the file, line,$/ { on = 1 } on && /^crmkit: / { print; exit }' "$README")
+want=$(awk '/Errors name the file, line,$/ { on = 1 } on && /^crmkit segment: / { print; exit }' "$README")
 [ -n "$want" ] || fail "README example error not found"
 awk -F, -v OFS=, 'NR == 1042 { $17 = "unknown" } { print }' customers.csv >bad.csv && mv bad.csv customers.csv
 "$CRMKIT" segment customers.csv -o bad.crmk 2>err.txt

@@ -634,7 +634,9 @@ static void a_file_truncated_while_read_is_an_error(void **state)
     assert_non_null(strstr(err.msg, "changed while it was read"));
     assert_string_equal(err.source, path);
     truncate_path = csv;
-    assert_int_equal(crm_table_read_csv(csv, NULL, NULL, &t, &err), CRM_EIO);
+    if (crm_table_read_csv(csv, NULL, NULL, &t, &err) != CRM_EIO) {
+        fail_msg("%s", err.msg);
+    }
     assert_null(t);
     assert_non_null(strstr(err.msg, "changed while it was read"));
     crm__reader_read_hook = NULL;

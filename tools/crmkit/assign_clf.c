@@ -81,6 +81,7 @@ int assign_with_classifier(const char *model,
     cli_progress_init(&bar, quiet || json);
     st = crm_classifier_load(model, &c, &err);
     if (st == CRM_OK) {
+        cli_dialect_apply(&cli_input, &opt);
         st = crm_table_read_csv(data, &opt, cli_progress_cb(&bar), &t, &err);
     }
     cli_progress_done(&bar);
@@ -125,8 +126,8 @@ int assign_with_classifier(const char *model,
                secs, out);
     }
     if (info.n_unseen > 0) {
-        fprintf(stderr,
-                "crmkit: warning: %lld category values of %s were not seen when the "
+        cli_errorf(
+                "warning: %lld category values of %s were not seen when the "
                 "model was fitted (treated as missing)\n",
                 (long long)info.n_unseen, data);
     }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <crmkit/io.h>
 #include <crmkit/progress.h>
 #include <crmkit/status.h>
 
@@ -56,7 +57,12 @@ void cli_wait_policy(int argc, char **argv);
 
 /* Exit code for a library status (see README "Exit status"). */
 int cli_exit_code(crm_status s);
-/* Print "crmkit: <located message>" on stderr and return the exit code for err->code. */
+/* The running command ("segment", "gen customers"), set by main before dispatch; NULL before. */
+extern const char *cli_command;
+/* Print "crmkit <command>: " and the formatted message on stderr (the caller ends the line). */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "crmkit <command>: <located message>" on stderr and return the exit code for
+ * err->code. */
 int cli_fail(const crm_error *err);
 /* Under mpirun: every rank passes its exit code and gets the largest one (a rank that failed
  * makes all fail); one rank: code unchanged. Collective. */
@@ -110,7 +116,8 @@ int cli_format_double(char *buf, size_t size, double v);
 bool cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 bool cli_parse_double(const char *s, double *out);
 
-/* A minimal streaming JSON writer to a FILE (one object per --json summary). */
+/* A streaming JSON writer to a FILE (one object per --json summary); strings and numbers
+ * are written by Jansson, always valid UTF-8 (a byte that is not UTF-8 is read as Latin-1). */
 typedef struct cli_json {
     FILE *fp;
     int depth;
@@ -121,7 +128,7 @@ void cli_json_begin(cli_json *j, FILE *fp);      /* writes "{" */
 void cli_json_end(cli_json *j);                  /* closes everything, writes "}\n" */
 void cli_json_key(cli_json *j, const char *key); /* inside an object */
 void cli_json_str(cli_json *j, const char *v);
-void cli_json_num(cli_json *j, double v); /* %.17g, null for non-finite */
+void cli_json_num(cli_json *j, double v); /* shortest exact text, null for non-finite */
 void cli_json_int(cli_json *j, int64_t v);
 void cli_json_bool(cli_json *j, bool v);
 void cli_json_null(cli_json *j);
@@ -129,5 +136,83 @@ void cli_json_open_obj(cli_json *j);
 void cli_json_close_obj(cli_json *j);
 void cli_json_open_arr(cli_json *j);
 void cli_json_close_arr(cli_json *j);
+
+/* ---- options: one table-driven parser for every command (opts.c) ----
+ *
+ * A command lists its options in a table ending with a zeroed entry and calls cli_parse.
+ * Options are "--name VALUE" or "--name=VALUE" (and an alias such as "-o"); "--" ends the
+ * options; "-" alone is a positional argument (standard input/output). Messages, all on
+ * stderr with "crmkit <command>: " and exit 64:
+ *   option --x needs a value            (a valued option last on the line)
+ *   --x needs a whole number in [lo, hi], got "v"   (or ">= lo" when hi is INT64_MAX)
+ *   --x needs <need>, got "v"           (a number out of range; need describes the range)
+ *   --x is <need>, got "v"              (a choice)
+ *   unknown option "--y"                (with the closest option name when one is near)
+ * "-h" and "--help" print the command's usage on stdout and make cli_parse return 0. */
+typedef enum cli_opt_kind {
+    CLI_OPT_FLAG,   /* bool *dest = true */
+    CLI_OPT_STR,    /* const char **dest = value (the last one given wins) */
+    CLI_OPT_INT,    /* int64_t *dest in [lo, hi] */
+    CLI_OPT_INT32,  /* int32_t *dest in [lo, hi] */
+    CLI_OPT_DOUBLE, /* double *dest in [dlo, dhi] (ends excluded with excl_lo/excl_hi) */
+    CLI_OPT_CHOICE, /* int *dest = index of the value in choices (NULL-terminated) */
+    CLI_OPT_FN,     /* fn(value, ud): -1 when accepted, else an exit code (message printed) */
+    CLI_OPT_NAMED,  /* named(name, value, ud): as CLI_OPT_FN, told which option it is */
+    CLI_OPT_UNKNOWN /* (name ""): fn(option, ud) answers an unknown option instead; or, with
+                     * named set, any other "--x VALUE" goes to named(x, value, ud) */
+} cli_opt_kind;
+
+typedef struct cli_opt {
+    const char *name;  /* "--k" */
+    const char *alias; /* "-o", or NULL */
+    cli_opt_kind kind;
+    void *dest;
+    int64_t lo, hi;
+    double dlo, dhi;
+    bool excl_lo, excl_hi;
+    const char *const *choices;
+    const char *need; /* for CLI_OPT_DOUBLE and CLI_OPT_CHOICE: words of the message */
+    int (*fn)(const char *value, void *ud);
+    int (*named)(const char *name, const char *value, void *ud);
+    void *ud;
+    bool *seen; /* set to true when the option is given; may be NULL */
+} cli_opt;
+
+/* Parse argv[1..argc) against opts (ended by an entry whose name is NULL). Positional
+ * arguments are stored in order into pos[0..max_pos) and counted in *n_pos; one more than
+ * max_pos is a usage error ("unexpected argument"). usage prints the command's help.
+ * Returns -1 when the command should run, 0 after --help, else the exit code. */
+int cli_parse(const char *cmd,
+              int argc,
+              char **argv,
+              const cli_opt *opts,
+              const char **pos,
+              int max_pos,
+              int *n_pos,
+              void (*usage)(FILE *));
+
+/* The entries of the CSV dialect options every command that reads a table takes: --sep,
+ * --na, --types (see README "Reading tables"). CLI_DIALECT_OPTS(d) expands to three table
+ * entries filling the cli_dialect d. */
+typedef struct cli_dialect {
+    const char *sep;   /* ",", ";", "tab" or "\t", "|", "auto"; NULL: comma */
+    const char *na;    /* extra missing-value markers, comma-separated */
+    const char *types; /* "col:cat,col:num,col:id" */
+} cli_dialect;
+int cli_dialect_sep_check(const char *v, void *ud);
+/* The dialect of the command's input tables (one command per process), filled by the
+ * CLI_DIALECT_OPTS(cli_input) entries of its option table. */
+extern cli_dialect cli_input;
+#define CLI_DIALECT_OPTS(d)                                                                    \
+    { .name = "--sep", .kind = CLI_OPT_FN, .fn = cli_dialect_sep_check, .ud = &(d).sep },      \
+    { .name = "--na", .kind = CLI_OPT_STR, .dest = &(d).na },                                  \
+    { .name = "--types", .kind = CLI_OPT_STR, .dest = &(d).types }
+/* Put dialect d (NULL: nothing) into opt. --sep auto makes the reader take the separator
+ * from the header line (crm_csv_options.sniff_delimiter). */
+void cli_dialect_apply(const cli_dialect *d, crm_csv_options *opt);
+
+/* The closest of n names to word (a case-insensitive match first, then the least edit
+ * distance, at most a third of the word's length plus one); NULL when none is near. */
+const char *cli_nearest(const char *word, const char *const *names, int n);
 
 #endif

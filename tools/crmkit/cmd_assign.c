@@ -26,6 +26,9 @@ static void usage(FILE *fp)
             "options:\n"
             "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (a two-layer\n"
             "                      model: id, l1, l2, segment) (required; \"-\" = standard output)\n"
+            "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
+            "  --na LIST           extra missing-value markers, comma-separated\n"
+            "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
             "  --quiet             no progress bar\n"
             "  -h, --help          this text\n\n"
@@ -328,8 +331,8 @@ static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool 
             if (code == CLI_EX_OK && unseen > 0) {
                 int ordinal =
                     crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
-                fprintf(stderr,
-                        "crmkit: warning: %lld category values of %s were not seen when the "
+                cli_errorf(
+                        "warning: %lld category values of %s were not seen when the "
                         "model was fitted (%s)\n",
                         (long long)unseen, data,
                         ordinal ? "imputed as missing values" : "encoded as no level");
@@ -412,8 +415,8 @@ static int run(const char *model, const char *data, const char *out, bool json, 
             if (code == CLI_EX_OK && unseen > 0) {
                 int ordinal =
                     crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
-                fprintf(stderr,
-                        "crmkit: warning: %lld category values of %s were not seen when the "
+                cli_errorf(
+                        "warning: %lld category values of %s were not seen when the "
                         "model was fitted (%s)\n",
                         (long long)unseen, data,
                         ordinal ? "imputed as missing values" : "encoded as no level");
@@ -437,28 +440,17 @@ int cmd_assign(int argc, char **argv)
     bool json = false;
     bool quiet = false;
     int n_pos = 0;
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
-                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
-            out = v;
-        } else if (miss) {
-            return cli_usage_error("assign", "option %s needs a value", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error("assign", "unknown option \"%s\"", argv[i]);
-        } else if (n_pos < 2) {
-            pos[n_pos++] = argv[i];
-        } else {
-            return cli_usage_error("assign", "too many arguments (\"%s\")", argv[i]);
+    {
+        const cli_opt opts[] = {
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            CLI_DIALECT_OPTS(cli_input),
+            { 0 },
+        };
+        int code = cli_parse("assign", argc, argv, opts, pos, 2, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
     }
     if (n_pos < 2) {

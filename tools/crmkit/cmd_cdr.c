@@ -42,13 +42,6 @@ static double wall_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int fail(const crm_error *err)
-{
-    char line[1024];
-    fprintf(stderr, "crmkit " KIND ": %s\n", crm_error_format(err, line, (int32_t)sizeof line));
-    return cli_exit_code(err->code);
-}
-
 static void day_text(int64_t day, char *buf, size_t size)
 {
     time_t t = (time_t)(day * 86400);
@@ -175,9 +168,30 @@ static crm_status run_dist(const char *in,
     return rc;
 }
 
+static int opt_day(const char *name, const char *v, int64_t *day, bool *has)
+{
+    crm_error err;
+    if (crm_cdr_parse_date(v, day, &err) != CRM_OK) {
+        return cli_usage_error(KIND, "%s: %s", name, err.msg);
+    }
+    *has = true;
+    return -1;
+}
+
+static int opt_from(const char *v, void *ud)
+{
+    crm_cdr_params *p = ud;
+    return opt_day("--from", v, &p->from_day, &p->has_from);
+}
+
+static int opt_to(const char *v, void *ud)
+{
+    crm_cdr_params *p = ud;
+    return opt_day("--to", v, &p->to_day, &p->has_to);
+}
+
 int cmd_cdr(int argc, char **argv)
 {
-    static const char *const valued[] = { "--from", "--to", "--threads", "-o", "--output" };
     crm_cdr_params p = crm_cdr_params_default();
     crm_cdr_features *f = NULL;
     const char *in = NULL;
@@ -189,56 +203,25 @@ int cmd_cdr(int argc, char **argv)
     crm_status rc;
     double t0;
     crm_error_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        size_t k;
-        int64_t iv;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
+    {
+        const char *pos[1];
+        int n_pos = 0;
+        int code;
+        const cli_opt opts[] = {
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            { .name = "--from", .kind = CLI_OPT_FN, .fn = opt_from, .ud = &p },
+            { .name = "--to", .kind = CLI_OPT_FN, .fn = opt_to, .ud = &p },
+            { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &p.n_threads, .lo = 1,
+              .hi = 256 },
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
+            { 0 },
+        };
+        code = cli_parse(KIND, argc, argv, opts, pos, 1, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-            continue;
-        }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-            continue;
-        }
-        if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
-            if (in != NULL) {
-                return cli_usage_error(KIND, "one input file only (got \"%s\" and \"%s\")", in,
-                                       argv[i]);
-            }
-            in = argv[i];
-            continue;
-        }
-        for (k = 0; k < sizeof valued / sizeof valued[0] && v == NULL && !missing; k++) {
-            v = rules_cli_value(valued[k], argc, argv, &i, &missing);
-        }
-        if (missing) {
-            return cli_usage_error(KIND, "%s needs a value", argv[i]);
-        }
-        if (v == NULL) {
-            return cli_usage_error(KIND, "unknown option \"%s\"", argv[i]);
-        }
-        k--;
-        if (k <= 1) {
-            int64_t *day = k == 0 ? &p.from_day : &p.to_day;
-            if (crm_cdr_parse_date(v, day, &err) != CRM_OK) {
-                return cli_usage_error(KIND, "%s: %s", valued[k], err.msg);
-            }
-            *(k == 0 ? &p.has_from : &p.has_to) = true;
-        } else if (k == 2) {
-            if (!cli_parse_int(v, 1, 256, &iv)) {
-                return cli_usage_error(KIND,
-                                       "--threads needs a whole number in [1, 256], got \"%s\"", v);
-            }
-            p.n_threads = (int32_t)iv;
-        } else {
-            out = v;
-        }
+        in = n_pos > 0 ? pos[0] : NULL;
     }
     if (in == NULL) {
         return cli_usage_error(KIND, "an input CDR file is required");
@@ -272,7 +255,7 @@ int cmd_cdr(int argc, char **argv)
     }
     if (rc != CRM_OK) {
         crm_cdr_features_free(f);
-        return fail(&err);
+        return cli_fail(&err);
     }
     if (json) {
         crm_cdr_summary s = crm_cdr_features_summary(f);

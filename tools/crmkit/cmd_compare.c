@@ -47,6 +47,9 @@ static void usage(FILE *fp)
         "  --sample N       silhouette and Dunn exact up to N rows, on N sampled rows\n"
         "                   beyond (default 20000)\n"
         "  --threads N      threads (default: all); never changes the result\n"
+        "  --sep S          separator: , ; tab | or auto (from the header line)\n"
+        "  --na LIST        extra missing-value markers, comma-separated\n"
+        "  --types LIST     column types, e.g. plan:cat,msisdn:id,score:num\n"
         "  --threshold T    birch: largest subcluster radius (default 0.5)\n"
         "  --branching B    birch: subclusters per node at most (default 50)\n"
         "  --eps E          dbscan: neighbourhood radius in the scaled space (default 0.5)\n"
@@ -74,109 +77,87 @@ typedef struct cmp_opts {
     bool quiet;
 } cmp_opts;
 
-static int parse_one(int argc, char **argv, int *i, cmp_opts *o)
+static int opt_k(const char *v, void *ud)
 {
-    bool miss = false;
-    const char *v;
-    const char *a = argv[*i];
     int64_t iv;
-    if (strcmp(a, "--json") == 0) {
-        o->json = true;
-    } else if (strcmp(a, "--csv") == 0) {
-        o->csv = true;
-    } else if (strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-    } else if ((v = seg_opt(argc, argv, i, "--report", &miss))) {
-        o->report = v;
-    } else if ((v = seg_opt(argc, argv, i, "--algos", &miss))) {
-        o->algos = v;
-    } else if ((v = seg_opt(argc, argv, i, "--features", &miss))) {
-        o->features = v;
-    } else if ((v = seg_opt(argc, argv, i, "--k", &miss))) {
-        if (strcmp(v, "auto") == 0) {
-            o->p.k = 0;
-        } else if (!cli_parse_int(v, 1, 1000000, &iv)) {
-            return cli_usage_error("compare", "--k is a whole number >= 1 or auto, got \"%s\"", v);
-        } else {
-            o->p.k = (int32_t)iv;
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
-        if (!cli_parse_int(v, 1, 1000000, &iv)) {
-            return cli_usage_error("compare", "--kmin needs a whole number >= 1");
-        }
-        o->p.segment.kmin = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--kmax", &miss))) {
-        if (!cli_parse_int(v, 1, 1000000, &iv)) {
-            return cli_usage_error("compare", "--kmax needs a whole number >= 1");
-        }
-        o->p.segment.kmax = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--cap", &miss))) {
-        double lo;
-        double hi;
-        char tail;
-        if (sscanf(v, "%lf,%lf%c", &lo, &hi, &tail) != 2 || !(lo >= 0 && lo < hi && hi <= 100)) {
-            return cli_usage_error("compare", "--cap is LOW,HIGH percentiles, e.g. 1,99");
-        }
-        o->p.segment.prep.cap_low_pct = lo;
-        o->p.segment.prep.cap_high_pct = hi;
-    } else if ((v = seg_opt(argc, argv, i, "--seed", &miss))) {
-        if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-            return cli_usage_error("compare", "--seed needs a whole number >= 0");
-        }
-        o->p.segment.kmeans.seed = (uint64_t)iv;
-        o->p.validity.seed = (uint64_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--sample", &miss))) {
-        if (!cli_parse_int(v, 2, INT64_MAX, &iv)) {
-            return cli_usage_error("compare", "--sample needs a whole number >= 2");
-        }
-        o->p.validity.exact_max_rows = iv;
-        o->p.validity.sample_rows = iv;
-    } else if ((v = seg_opt(argc, argv, i, "--threshold", &miss))) {
-        if (!cli_parse_double(v, &o->p.segment.birch.threshold) ||
-            !(o->p.segment.birch.threshold > 0) || !isfinite(o->p.segment.birch.threshold)) {
-            return cli_usage_error("compare", "--threshold needs a number > 0");
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--branching", &miss))) {
-        if (!cli_parse_int(v, 2, 1000000, &iv)) {
-            return cli_usage_error("compare", "--branching needs a whole number in [2, 1000000]");
-        }
-        o->p.segment.birch.branching = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--eps", &miss))) {
-        if (!cli_parse_double(v, &o->p.segment.dbscan.eps) || !(o->p.segment.dbscan.eps > 0) ||
-            !isfinite(o->p.segment.dbscan.eps)) {
-            return cli_usage_error("compare", "--eps needs a number > 0");
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--min-samples", &miss))) {
-        if (!cli_parse_int(v, 1, 100000000, &iv)) {
-            return cli_usage_error("compare", "--min-samples needs a whole number >= 1");
-        }
-        o->p.segment.dbscan.min_samples = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--bandwidth", &miss))) {
-        if (!cli_parse_double(v, &o->p.segment.denclue.h) || !(o->p.segment.denclue.h > 0) ||
-            !isfinite(o->p.segment.denclue.h)) {
-            return cli_usage_error("compare", "--bandwidth needs a number > 0");
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--xi", &miss))) {
-        if (!cli_parse_double(v, &o->p.segment.denclue.xi) || !(o->p.segment.denclue.xi >= 0) ||
-            !isfinite(o->p.segment.denclue.xi)) {
-            return cli_usage_error("compare", "--xi needs a number >= 0");
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
-        if (!cli_parse_int(v, 0, 4096, &iv)) {
-            return cli_usage_error("compare", "--threads needs a whole number >= 0");
-        }
-        o->p.segment.kmeans.n_threads = (int32_t)iv;
-        o->p.validity.n_threads = (int32_t)iv;
-    } else if (miss) {
-        return cli_usage_error("compare", "%s needs a value", a);
-    } else if (a[0] == '-' && a[1] != '\0') {
-        return cli_usage_error("compare", "unknown option \"%s\"", a);
-    } else if (o->data == NULL) {
-        o->data = a;
+    if (strcmp(v, "auto") == 0) {
+        *(int32_t *)ud = 0;
+    } else if (!cli_parse_int(v, 1, 1000000, &iv)) {
+        return cli_usage_error("compare", "--k is a whole number >= 1 or auto, got \"%s\"", v);
     } else {
-        return cli_usage_error("compare", "one data file only");
+        *(int32_t *)ud = (int32_t)iv;
     }
     return -1;
+}
+
+static int opt_cap(const char *v, void *ud)
+{
+    crm_prep_params *pp = ud;
+    double lo;
+    double hi;
+    char tail;
+    if (sscanf(v, "%lf,%lf%c", &lo, &hi, &tail) != 2 || !(lo >= 0 && lo < hi && hi <= 100)) {
+        return cli_usage_error("compare", "--cap is LOW,HIGH percentiles, e.g. 1,99");
+    }
+    pp->cap_low_pct = lo;
+    pp->cap_high_pct = hi;
+    return -1;
+}
+
+static int parse_opts(int argc, char **argv, cmp_opts *o)
+{
+    int64_t seed = -1;
+    int64_t sample = -1;
+    int32_t threads = -1;
+    const char *pos[1];
+    int n_pos = 0;
+    int code;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--csv", .kind = CLI_OPT_FLAG, .dest = &o->csv },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--report", .kind = CLI_OPT_STR, .dest = &o->report },
+        { .name = "--algos", .kind = CLI_OPT_STR, .dest = &o->algos },
+        { .name = "--features", .kind = CLI_OPT_STR, .dest = &o->features },
+        { .name = "--k", .kind = CLI_OPT_FN, .fn = opt_k, .ud = &o->p.k },
+        { .name = "--kmin", .kind = CLI_OPT_INT32, .dest = &o->p.segment.kmin, .lo = 1,
+          .hi = 1000000 },
+        { .name = "--kmax", .kind = CLI_OPT_INT32, .dest = &o->p.segment.kmax, .lo = 1,
+          .hi = 1000000 },
+        { .name = "--cap", .kind = CLI_OPT_FN, .fn = opt_cap, .ud = &o->p.segment.prep },
+        { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+        { .name = "--sample", .kind = CLI_OPT_INT, .dest = &sample, .lo = 2, .hi = INT64_MAX },
+        { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &threads, .lo = 0, .hi = 4096 },
+        { .name = "--threshold", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.birch.threshold,
+          .dlo = 0, .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--branching", .kind = CLI_OPT_INT32, .dest = &o->p.segment.birch.branching,
+          .lo = 2, .hi = 1000000 },
+        { .name = "--eps", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.dbscan.eps, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--min-samples", .kind = CLI_OPT_INT32, .dest = &o->p.segment.dbscan.min_samples,
+          .lo = 1, .hi = 100000000 },
+        { .name = "--bandwidth", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.denclue.h,
+          .dlo = 0, .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--xi", .kind = CLI_OPT_DOUBLE, .dest = &o->p.segment.denclue.xi, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0" },
+        CLI_DIALECT_OPTS(cli_input),
+        { 0 },
+    };
+    code = cli_parse("compare", argc, argv, opts, pos, 1, &n_pos, usage);
+    o->data = n_pos > 0 ? pos[0] : NULL;
+    if (seed >= 0) {
+        o->p.segment.kmeans.seed = (uint64_t)seed;
+        o->p.validity.seed = (uint64_t)seed;
+    }
+    if (sample >= 0) {
+        o->p.validity.exact_max_rows = sample;
+        o->p.validity.sample_rows = sample;
+    }
+    if (threads >= 0) {
+        o->p.segment.kmeans.n_threads = threads;
+        o->p.validity.n_threads = threads;
+    }
+    return code;
 }
 
 static void print_table(const cmp_opts *o, const crm_compare_row *rows, int32_t n)
@@ -283,16 +264,11 @@ int cmd_compare(int argc, char **argv)
     int code = CLI_EX_OK;
     memset(&o, 0, sizeof o);
     o.p = crm_compare_params_default();
-    for (int i = 1; i < argc; i++) {
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        code = parse_one(argc, argv, &i, &o);
-        if (code >= 0) {
-            return code;
-        }
+    code = parse_opts(argc, argv, &o);
+    if (code >= 0) {
+        return code;
     }
+    code = CLI_EX_OK;
     if (o.data == NULL) {
         return cli_usage_error("compare", "name the data file");
     }

@@ -65,7 +65,7 @@ static int make_dir(const char *dir)
     if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
         return CLI_EX_OK;
     }
-    fprintf(stderr, "crmkit: %s: cannot create the demo folder: %s\n", dir, strerror(errno));
+    cli_errorf("%s: cannot create the demo folder: %s\n", dir, strerror(errno));
     return CLI_EX_CANTCREAT;
 }
 
@@ -249,7 +249,7 @@ static int write_spec(const char *path)
 {
     FILE *fp = fopen(path, "w");
     if (fp == NULL || fputs(DEMO_SPEC, fp) < 0 || fclose(fp) != 0) {
-        fprintf(stderr, "crmkit: %s: cannot write the demo spec: %s\n", path, strerror(errno));
+        cli_errorf("%s: cannot write the demo spec: %s\n", path, strerror(errno));
         return CLI_EX_CANTCREAT;
     }
     return CLI_EX_OK;
@@ -463,41 +463,22 @@ int cmd_demo(int argc, char **argv)
     if (argc > 0 && argv[-1] != NULL && strchr(argv[-1], '/') != NULL) {
         o.program = argv[-1];
     }
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            o.quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "--dir", &miss))) {
-            o.dir = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--rows", &miss))) {
-            if (!cli_parse_int(v, 100, 100000000, &o.rows)) {
-                return cli_usage_error(
-                    "demo", "--rows needs a whole number in [100, 100000000], got \"%s\"", v);
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--days", &miss))) {
+    {
+        const char *pos[1];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o.quiet },
+            { .name = "--dir", .kind = CLI_OPT_STR, .dest = &o.dir },
+            { .name = "--rows", .kind = CLI_OPT_INT, .dest = &o.rows, .lo = 100, .hi = 100000000 },
             /* a week at least: the segments use the weekend share */
-            if (!cli_parse_int(v, 7, 366, &o.days)) {
-                return cli_usage_error("demo", "--days needs a whole number in [7, 366], got \"%s\"",
-                                       v);
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
-            if (!cli_parse_int(v, 0, INT64_MAX, &o.seed)) {
-                return cli_usage_error("demo", "--seed needs a whole number >= 0, got \"%s\"", v);
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--port", &miss))) {
-            if (!cli_parse_int(v, 1, 65535, &o.port)) {
-                return cli_usage_error("demo", "--port needs a whole number in [1, 65535], got \"%s\"",
-                                       v);
-            }
-        } else if (miss) {
-            return cli_usage_error("demo", "option %s needs a value", argv[i]);
-        } else {
-            return cli_usage_error("demo", "unknown argument \"%s\"", argv[i]);
+            { .name = "--days", .kind = CLI_OPT_INT, .dest = &o.days, .lo = 7, .hi = 366 },
+            { .name = "--seed", .kind = CLI_OPT_INT, .dest = &o.seed, .lo = 0, .hi = INT64_MAX },
+            { .name = "--port", .kind = CLI_OPT_INT, .dest = &o.port, .lo = 1, .hi = 65535 },
+            { 0 },
+        };
+        int code = cli_parse("demo", argc, argv, opts, pos, 0, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
     }
     return run(&o);

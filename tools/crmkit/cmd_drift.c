@@ -33,6 +33,9 @@ static void usage(FILE *fp)
             "  --threshold T  PSI above which a feature or the segment shares count as drifted\n"
             "                 (default 0.25)\n"
             "  --moderate M   PSI from which a shift is reported as worth watching (default 0.1)\n"
+            "  --sep S        separator of NEW.csv: , ; tab | or auto (from the header line)\n"
+            "  --na LIST      extra missing-value markers, comma-separated\n"
+            "  --types LIST   column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --json         print one JSON object on standard output\n"
             "  --quiet        no progress bar\n"
             "  -h, --help     this text\n\n"
@@ -51,38 +54,24 @@ typedef struct drift_opts {
 
 static int parse(int argc, char **argv, drift_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        const char *a = argv[i];
-        if (seg_is_help(a)) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "--threshold", &miss))) {
-            if (!cli_parse_double(v, &o->threshold) || !(o->threshold > 0)) {
-                return cli_usage_error("drift", "--threshold needs a number > 0, got \"%s\"", v);
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--moderate", &miss))) {
-            if (!cli_parse_double(v, &o->moderate) || !(o->moderate > 0)) {
-                return cli_usage_error("drift", "--moderate needs a number > 0, got \"%s\"", v);
-            }
-        } else if (miss) {
-            return cli_usage_error("drift", "%s needs a value", a);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("drift", "unknown option \"%s\"", a);
-        } else if (o->model == NULL) {
-            o->model = a;
-        } else if (o->data == NULL) {
-            o->data = a;
-        } else {
-            return cli_usage_error("drift", "one model and one data file");
-        }
+    const char *pos[2];
+    int n_pos = 0;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--threshold", .kind = CLI_OPT_DOUBLE, .dest = &o->threshold, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        { .name = "--moderate", .kind = CLI_OPT_DOUBLE, .dest = &o->moderate, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0" },
+        CLI_DIALECT_OPTS(cli_input),
+        { 0 },
+    };
+    int code = cli_parse("drift", argc, argv, opts, pos, 2, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->model = n_pos > 0 ? pos[0] : NULL;
+    o->data = n_pos > 1 ? pos[1] : NULL;
     if (o->model == NULL || o->data == NULL) {
         return cli_usage_error("drift", "name the model and the new data");
     }

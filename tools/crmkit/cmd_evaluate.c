@@ -10,12 +10,16 @@
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: crmkit evaluate MODEL.crmc DATA.csv [--target COLUMN] [--json]\n\n"
+            "usage: crmkit evaluate MODEL.crmc DATA.csv [--target COLUMN] [--sep S] [--na LIST]\n"
+            "         [--types LIST] [--json]\n\n"
             "Score DATA.csv with a classifier saved by crmkit train and compare with the true\n"
             "classes in the target column (default: the column the model was trained on).\n"
             "Prints accuracy, error, precision, recall, F1 (per class and macro), the confusion\n"
             "matrix and, for two classes, ROC AUC and the cumulative gains table.\n\n"
             "  --target COLUMN   column holding the true class\n"
+            "  --sep S           separator: , ; tab | or auto (from the header line)\n"
+            "  --na LIST         extra missing-value markers, comma-separated\n"
+            "  --types LIST      column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --json            one JSON object on stdout\n\n"
             "exit status: 0 ok, 64 usage, 65 bad data (a class the model does not know, wrong\n"
             "model kind), 66 missing input or column.\n");
@@ -36,26 +40,23 @@ int cmd_evaluate(int argc, char **argv)
     clf_report_ctx ctx;
     int rc = 0;
     memset(&e, 0, sizeof e);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--target") == 0 && i + 1 < argc) {
-            target = argv[++i];
-        } else if (strcmp(a, "--target") == 0) {
-            return cli_usage_error("evaluate", "option %s needs a value", a);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("evaluate", "unknown option \"%s\"", a);
-        } else if (model_path == NULL) {
-            model_path = a;
-        } else if (data_path == NULL) {
-            data_path = a;
-        } else {
-            return cli_usage_error("evaluate", "too many arguments (\"%s\")", a);
+    {
+        const char *pos[2];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--target", .kind = CLI_OPT_STR, .dest = &target },
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            CLI_DIALECT_OPTS(cli_input),
+            { 0 },
+        };
+        rc = cli_parse("evaluate", argc, argv, opts, pos, 2, &n_pos, usage);
+        if (rc >= 0) {
+            return rc;
         }
+        rc = 0;
+        model_path = n_pos > 0 ? pos[0] : NULL;
+        data_path = n_pos > 1 ? pos[1] : NULL;
+        cli_dialect_apply(&cli_input, &opt);
     }
     if (model_path == NULL || data_path == NULL) {
         return cli_usage_error("evaluate", "need MODEL.crmc and DATA.csv");

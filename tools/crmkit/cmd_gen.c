@@ -45,27 +45,6 @@ static void customers_usage(FILE *fp)
             "  -h, --help            this text\n");
 }
 
-/* Value of an option given as "--name VALUE" or "--name=VALUE"; NULL if argv[*i] is not it. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    *missing = false;
-    if (strncmp(argv[*i], name, n) != 0) {
-        return NULL;
-    }
-    if (argv[*i][n] == '=') {
-        return argv[*i] + n + 1;
-    }
-    if (argv[*i][n] != '\0') {
-        return NULL;
-    }
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* Rows per part: the table is made and written a part at a time, so memory stays the same
  * for any number of rows (about 200 MiB a million rows would otherwise take). */
 #define GEN_PART_ROWS ((int64_t)CRM_GEN_CUSTOMERS_PART * 64)
@@ -131,64 +110,32 @@ static int gen_customers(int argc, char **argv)
     double t0;
     double seconds;
     int code;
-    for (int i = 1; i < argc; i++) {
-        bool missing = false;
-        const char *v;
-        int64_t iv;
-        double dv;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            customers_usage(stdout);
-            return CLI_EX_OK;
+    {
+        int64_t rows = p.n_rows;
+        int64_t seed = (int64_t)p.seed;
+        bool truth = false;
+        const char *pos[1];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            { .name = "--truth", .kind = CLI_OPT_FLAG, .dest = &truth },
+            { .name = "--rows", .kind = CLI_OPT_INT, .dest = &rows, .lo = 1, .hi = INT32_MAX - 1 },
+            { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+            { .name = "--missing-rate", .kind = CLI_OPT_DOUBLE, .dest = &p.missing_rate,
+              .dlo = 0, .dhi = 0.5, .need = "a number in [0, 0.5]" },
+            { .name = "--outlier-rate", .kind = CLI_OPT_DOUBLE, .dest = &p.outlier_rate,
+              .dlo = 0, .dhi = 0.5, .need = "a number in [0, 0.5]" },
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
+            { 0 },
+        };
+        code = cli_parse("gen customers", argc, argv, opts, pos, 0, &n_pos, customers_usage);
+        if (code >= 0) {
+            return code;
         }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-        } else if (strcmp(argv[i], "--truth") == 0) {
-            p.with_truth = true;
-        } else if ((v = opt_value(argc, argv, &i, "--rows", &missing)) != NULL) {
-            if (!cli_parse_int(v, 1, INT32_MAX - 1, &iv)) {
-                return cli_usage_error("gen customers",
-                                       "--rows needs a whole number in [1, 2147483646], "
-                                       "got \"%s\"",
-                                       v);
-            }
-            p.n_rows = iv;
-        } else if (!missing && (v = opt_value(argc, argv, &i, "--seed", &missing)) != NULL) {
-            if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-                return cli_usage_error("gen customers",
-                                       "--seed needs a whole number >= 0, "
-                                       "got \"%s\"",
-                                       v);
-            }
-            p.seed = (uint64_t)iv;
-        } else if (!missing &&
-                   (v = opt_value(argc, argv, &i, "--missing-rate", &missing)) != NULL) {
-            if (!cli_parse_double(v, &dv) || dv < 0 || dv > 0.5) {
-                return cli_usage_error("gen customers",
-                                       "--missing-rate needs a number in "
-                                       "[0, 0.5], got \"%s\"",
-                                       v);
-            }
-            p.missing_rate = dv;
-        } else if (!missing &&
-                   (v = opt_value(argc, argv, &i, "--outlier-rate", &missing)) != NULL) {
-            if (!cli_parse_double(v, &dv) || dv < 0 || dv > 0.5) {
-                return cli_usage_error("gen customers",
-                                       "--outlier-rate needs a number in "
-                                       "[0, 0.5], got \"%s\"",
-                                       v);
-            }
-            p.outlier_rate = dv;
-        } else if (!missing &&
-                   ((v = opt_value(argc, argv, &i, "-o", &missing)) != NULL ||
-                    (!missing && (v = opt_value(argc, argv, &i, "--output", &missing)) != NULL))) {
-            out = v;
-        } else if (missing) {
-            return cli_usage_error("gen customers", "option %s needs a value", argv[i]);
-        } else {
-            return cli_usage_error("gen customers", "unknown option \"%s\"", argv[i]);
-        }
+        p.n_rows = rows;
+        p.seed = (uint64_t)seed;
+        p.with_truth = p.with_truth || truth;
     }
     if (out == NULL) {
         return cli_usage_error("gen customers", "an output file is required (-o FILE)");
@@ -271,6 +218,9 @@ int cmd_gen(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (strcmp(argv[1], kinds[i].name) == 0) {
+            static char name[32];
+            snprintf(name, sizeof name, "gen %s", kinds[i].name);
+            cli_command = name;
             return kinds[i].fn(argc - 1, argv + 1);
         }
     }

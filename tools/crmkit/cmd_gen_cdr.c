@@ -47,8 +47,6 @@ static double wall_seconds(void)
 
 int cmd_gen_cdr(int argc, char **argv)
 {
-    static const char *const valued[] = { "--customers", "--rows", "--days",  "--seed",
-                                          "--threads",   "-o",     "--output" };
     crm_gen_cdr_params p = crm_gen_cdr_params_default();
     crm_gen_cdr_summary sum;
     const char *out = NULL;
@@ -59,59 +57,30 @@ int cmd_gen_cdr(int argc, char **argv)
     crm_status rc;
     double t0;
     crm_error_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        size_t k;
-        int64_t iv;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
+    {
+        int64_t seed = (int64_t)p.seed;
+        const char *pos[1];
+        int n_pos = 0;
+        int code;
+        const cli_opt opts[] = {
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            { .name = "--customers", .kind = CLI_OPT_INT, .dest = &p.n_customers, .lo = 1,
+              .hi = INT32_MAX - 1 },
+            { .name = "--rows", .kind = CLI_OPT_INT, .dest = &p.n_customers, .lo = 1,
+              .hi = INT32_MAX - 1 },
+            { .name = "--days", .kind = CLI_OPT_INT32, .dest = &p.days, .lo = 1, .hi = 3650 },
+            { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+            { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &p.n_threads, .lo = 1,
+              .hi = 1024 },
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
+            { 0 },
+        };
+        code = cli_parse(KIND, argc, argv, opts, pos, 0, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-            continue;
-        }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            quiet = true;
-            continue;
-        }
-        for (k = 0; k < sizeof valued / sizeof valued[0] && v == NULL && !missing; k++) {
-            v = rules_cli_value(valued[k], argc, argv, &i, &missing);
-        }
-        if (missing) {
-            return cli_usage_error(KIND, "%s needs a value", argv[i]);
-        }
-        if (v == NULL) {
-            return cli_usage_error(KIND, "unknown option \"%s\"", argv[i]);
-        }
-        k--;
-        if (k <= 1) {
-            if (!cli_parse_int(v, 1, INT32_MAX - 1, &iv)) {
-                return cli_usage_error(KIND, "%s needs a whole number >= 1, got \"%s\"", valued[k],
-                                       v);
-            }
-            p.n_customers = iv;
-        } else if (k == 2) {
-            if (!cli_parse_int(v, 1, 3650, &iv)) {
-                return cli_usage_error(KIND, "--days needs a whole number in [1, 3650], got \"%s\"",
-                                       v);
-            }
-            p.days = (int32_t)iv;
-        } else if (k == 3) {
-            if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-                return cli_usage_error(KIND, "--seed needs a whole number >= 0, got \"%s\"", v);
-            }
-            p.seed = (uint64_t)iv;
-        } else if (k == 4) {
-            if (!cli_parse_int(v, 1, 1024, &iv)) {
-                return cli_usage_error(
-                    KIND, "--threads needs a whole number in [1, 1024], got \"%s\"", v);
-            }
-            p.n_threads = (int32_t)iv;
-        } else {
-            out = v;
-        }
+        p.seed = (uint64_t)seed;
     }
     if (out == NULL) {
         return cli_usage_error(KIND, "an output file is required (-o FILE)");
@@ -124,10 +93,7 @@ int cmd_gen_cdr(int argc, char **argv)
     rc = crm_gen_cdr(&p, out, cli_progress_cb(&bar), &sum, &err);
     cli_progress_done(&bar);
     if (rc != CRM_OK) {
-        char line[1024];
-        fprintf(stderr, "crmkit " KIND ": %s\n",
-                crm_error_format(&err, line, (int32_t)sizeof line));
-        return cli_exit_code(err.code);
+        return cli_fail(&err);
     }
     if (json) {
         cli_json j;

@@ -53,72 +53,33 @@ typedef struct vas_opts {
     bool quiet;
 } vas_opts;
 
-static int parse_value(vas_opts *o, const char *name, const char *v)
-{
-    int64_t iv;
-    double dv;
-    if (strcmp(name, "--customers") == 0 || strcmp(name, "--rows") == 0) {
-        if (!cli_parse_int(v, 1, 100000000, &iv)) {
-            return cli_usage_error(KIND, "%s needs a whole number in [1, 100000000], got \"%s\"",
-                                   name, v);
-        }
-        o->p.n_customers = iv;
-    } else if (strcmp(name, "--seed") == 0) {
-        if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-            return cli_usage_error(KIND, "--seed needs a whole number >= 0, got \"%s\"", v);
-        }
-        o->p.seed = (uint64_t)iv;
-    } else if (strcmp(name, "--days") == 0) {
-        if (!cli_parse_int(v, 1, 3650, &iv)) {
-            return cli_usage_error(KIND, "--days needs a whole number in [1, 3650], got \"%s\"", v);
-        }
-        o->p.days = (int32_t)iv;
-    } else if (strcmp(name, "--failure-rate") == 0) {
-        if (!cli_parse_double(v, &dv) || dv < 0 || dv >= 1) {
-            return cli_usage_error(KIND, "--failure-rate needs a number in [0, 1), got \"%s\"", v);
-        }
-        o->p.failure_rate = dv;
-    } else if (strcmp(name, "--segments") == 0) {
-        o->segments = v;
-    } else if (strcmp(name, "--catalogue") == 0) {
-        o->catalogue = v;
-    } else {
-        o->out = v;
-    }
-    return 0;
-}
-
 static int parse(vas_opts *o, int argc, char **argv)
 {
-    static const char *const valued[] = { "--customers",    "--rows",     "--seed",      "--days",
-                                          "--failure-rate", "--segments", "--catalogue", "-o",
-                                          "--output" };
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        bool missing = false;
-        size_t k;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--quiet") == 0) {
-            o->json = o->json || argv[i][2] == 'j';
-            o->quiet = o->quiet || argv[i][2] == 'q';
-            continue;
-        }
-        for (k = 0; k < sizeof valued / sizeof valued[0] && v == NULL && !missing; k++) {
-            v = rules_cli_value(valued[k], argc, argv, &i, &missing);
-        }
-        if (missing) {
-            return cli_usage_error(KIND, "option %s needs a value", argv[i]);
-        }
-        if (v == NULL) {
-            return cli_usage_error(KIND, "unknown option \"%s\"", argv[i]);
-        }
-        if (parse_value(o, valued[k - 1], v) != 0) {
-            return CLI_EX_USAGE;
-        }
+    int64_t seed = (int64_t)o->p.seed;
+    const char *pos[1];
+    int n_pos = 0;
+    int code;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--customers", .kind = CLI_OPT_INT, .dest = &o->p.n_customers, .lo = 1,
+          .hi = 100000000 },
+        { .name = "--rows", .kind = CLI_OPT_INT, .dest = &o->p.n_customers, .lo = 1,
+          .hi = 100000000 },
+        { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+        { .name = "--days", .kind = CLI_OPT_INT32, .dest = &o->p.days, .lo = 1, .hi = 3650 },
+        { .name = "--failure-rate", .kind = CLI_OPT_DOUBLE, .dest = &o->p.failure_rate,
+          .dlo = 0, .dhi = 1, .excl_hi = true, .need = "a number in [0, 1)" },
+        { .name = "--segments", .kind = CLI_OPT_STR, .dest = &o->segments },
+        { .name = "--catalogue", .kind = CLI_OPT_STR, .dest = &o->catalogue },
+        { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->out },
+        { 0 },
+    };
+    code = cli_parse(KIND, argc, argv, opts, pos, 0, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->p.seed = (uint64_t)seed;
     if (o->out == NULL) {
         return cli_usage_error(KIND, "an output file is required (-o FILE)");
     }

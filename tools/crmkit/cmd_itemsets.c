@@ -208,28 +208,6 @@ static int value_option(opts *o, const char *name, const char *v)
     return 1;
 }
 
-static int flag_option(opts *o, const char *name)
-{
-    if (strcmp(name, "--closed") == 0) {
-        o->p.mode = o->p.mode == CRM_FIM_MAXIMAL ? (crm_fim_mode)-1 : CRM_FIM_CLOSED;
-    } else if (strcmp(name, "--maximal") == 0) {
-        o->p.mode = o->p.mode == CRM_FIM_CLOSED ? (crm_fim_mode)-1 : CRM_FIM_MAXIMAL;
-    } else if (strcmp(name, "--sorted") == 0) {
-        o->sorted = 1;
-    } else if (strcmp(name, "--csv") == 0) {
-        o->out_format = CRM_ITEMSET_CSV;
-    } else if (strcmp(name, "--json") == 0) {
-        o->json = 1;
-    } else if (strcmp(name, "--quiet") == 0 || strcmp(name, "-q") == 0) {
-        o->quiet = 1;
-    } else if (strcmp(name, "--skip-empty") == 0) {
-        o->ro.skip_empty = true;
-    } else {
-        return 0;
-    }
-    return 1;
-}
-
 /* What a valued option accepts, for the message when a value is refused. */
 static const char *accepted(const char *name)
 {
@@ -255,46 +233,87 @@ static const char *accepted(const char *name)
     return "a valid value";
 }
 
+static int valued(const char *a, const char *v, void *ud)
+{
+    int r = value_option(ud, a, v);
+    if (r == -3) {
+        return cli_usage_error("itemsets",
+                               "--minsup must be a fraction in (0, 1], got \"%s\" (use "
+                               "--minsup-count for a count)",
+                               v);
+    }
+    if (r == -4) {
+        return cli_usage_error("itemsets", "--minsup-count must be an integer >= 1, got \"%s\"",
+                               v);
+    }
+    if (r < 0) {
+        return cli_usage_error("itemsets", "%s needs %s, got \"%s\"", a, accepted(a), v);
+    }
+    return -1;
+}
+
+static void usage(FILE *fp)
+{
+    fputs(HELP, fp);
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int r;
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (o->input != NULL) {
-                return cli_usage_error("itemsets", "more than one input file (\"%s\")", a);
-            }
-            o->input = a;
-            continue;
-        }
-        if (flag_option(o, a)) {
-            continue;
-        }
-        if (i + 1 >= argc) {
-            return value_option(o, a, "") == 0
-                       ? cli_usage_error("itemsets", "unknown option %s", a)
-                       : cli_usage_error("itemsets", "option %s needs a value", a);
-        }
-        r = value_option(o, a, argv[i + 1]);
-        if (r == 0) {
-            return cli_usage_error("itemsets", "unknown option %s", a);
-        }
-        if (r == -3) {
-            return cli_usage_error("itemsets",
-                                   "--minsup must be a fraction in (0, 1], got \"%s\" (use "
-                                   "--minsup-count for a count)",
-                                   argv[i + 1]);
-        }
-        if (r == -4) {
-            return cli_usage_error("itemsets", "--minsup-count must be an integer >= 1, got \"%s\"",
-                                   argv[i + 1]);
-        }
-        if (r < 0) {
-            return cli_usage_error("itemsets", "%s needs %s, got \"%s\"", a, accepted(a),
-                                   argv[i + 1]);
-        }
-        i++;
+#define VALUED(n) { .name = n, .kind = CLI_OPT_NAMED, .named = valued, .ud = o }
+    bool closed = false, maximal = false, csv = false, json = false, quiet = false;
+    bool skip_empty = false;
+    bool sorted = false;
+    const char *pos[1];
+    int n_pos = 0;
+    int code;
+    const cli_opt table[] = {
+        { .name = "--closed", .kind = CLI_OPT_FLAG, .dest = &closed },
+        { .name = "--maximal", .kind = CLI_OPT_FLAG, .dest = &maximal },
+        { .name = "--csv", .kind = CLI_OPT_FLAG, .dest = &csv },
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+        { .name = "--quiet", .alias = "-q", .kind = CLI_OPT_FLAG, .dest = &quiet },
+        { .name = "--skip-empty", .kind = CLI_OPT_FLAG, .dest = &skip_empty },
+        { .name = "--sorted", .kind = CLI_OPT_FLAG, .dest = &sorted },
+        VALUED("--format"),
+        VALUED("--sep"),
+        VALUED("--customer-col"),
+        VALUED("--item-col"),
+        VALUED("--status-col"),
+        VALUED("--status-ok"),
+        VALUED("--minsup"),
+        VALUED("--minsup-count"),
+        VALUED("--algo"),
+        VALUED("--min-len"),
+        VALUED("--max-len"),
+        VALUED("--max-itemsets"),
+        VALUED("--max-memory"),
+        VALUED("--threads"),
+        VALUED("-o"),
+        VALUED("--output"),
+        VALUED("--out-format"),
+        VALUED("--partition-bytes"),
+        VALUED("--partition-mb"),
+        { 0 },
+    };
+#undef VALUED
+    code = cli_parse("itemsets", argc, argv, table, pos, 1, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->input = n_pos > 0 ? pos[0] : NULL;
+    if (closed) {
+        o->p.mode = CRM_FIM_CLOSED;
+    }
+    if (maximal) {
+        o->p.mode = closed ? (crm_fim_mode)-1 : CRM_FIM_MAXIMAL;
+    }
+    if (csv) {
+        o->out_format = CRM_ITEMSET_CSV;
+    }
+    o->json = json;
+    o->quiet = quiet;
+    o->ro.skip_empty = o->ro.skip_empty || skip_empty;
+    o->sorted = sorted;
     if (o->input == NULL) {
         return cli_usage_error("itemsets", "no input file");
     }
@@ -314,13 +333,8 @@ static int parse_args(int argc, char **argv, opts *o)
     if (o->json && o->output != NULL && strcmp(o->output, "-") == 0) {
         return cli_usage_error("itemsets", "--json prints on standard output: give -o FILE");
     }
-    {
-        int code = cli_check_paths("itemsets", &o->input, 1, &o->output, 1);
-        if (code >= 0) {
-            return code;
-        }
-    }
-    return 0;
+    code = cli_check_paths("itemsets", &o->input, 1, &o->output, 1);
+    return code >= 0 ? code : -1;
 }
 
 static crm_status count_only(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
@@ -673,19 +687,13 @@ int cmd_itemsets(int argc, char **argv)
     opts o;
     cli_progress bar;
     int rc;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(HELP, stdout);
-            return CLI_EX_OK;
-        }
-    }
     memset(&o, 0, sizeof o);
     o.ro = crm_fim_read_options_default();
     o.p = crm_fim_params_default();
     o.out_format = CRM_ITEMSET_SPMF;
     o.partition_bytes = -1;
     rc = parse_args(argc, argv, &o);
-    if (rc != 0) {
+    if (rc >= 0) {
         return rc;
     }
     cli_progress_init(&bar, o.quiet || o.output == NULL || crm_dist_quiet());

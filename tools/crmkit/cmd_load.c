@@ -31,6 +31,9 @@ static void usage(FILE *fp)
             "  --target COLUMN         0/1 column the risk deciles report the rate of (default:\n"
             "                          the first 0/1 column named like \"churn\")\n"
             "  -o, --output FILE       store to write (required)\n"
+            "  --sep S                 customers separator: , ; tab | or auto (from the header)\n"
+            "  --na LIST               extra missing-value markers, comma-separated\n"
+            "  --types LIST            column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --json                  print a JSON summary\n"
             "  -h, --help              this text\n\n"
             "exit status: 0 ok, 64 bad option, 65 bad data (duplicate id, missing column),\n"
@@ -42,46 +45,36 @@ int cmd_load(int argc, char **argv)
     crm_store_params p;
     crm_store_stats st;
     crm_error err;
+    crm_csv_options csv = crm_csv_options_default();
     bool json = false;
-    int n_more = 0;
     memset(&p, 0, sizeof p);
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
+    {
+        /* crmkit load customers.csv labels.csv risk.csv rec.csv: the side files in order */
+        const char *pos[4] = { NULL, NULL, NULL, NULL };
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--labels", .kind = CLI_OPT_STR, .dest = &p.labels },
+            { .name = "--predictions", .kind = CLI_OPT_STR, .dest = &p.predictions },
+            { .name = "--recommendations", .kind = CLI_OPT_STR, .dest = &p.recommendations },
+            { .name = "--previous-labels", .kind = CLI_OPT_STR, .dest = &p.previous_labels },
+            { .name = "--services", .kind = CLI_OPT_STR, .dest = &p.services },
+            { .name = "--target", .kind = CLI_OPT_STR, .dest = &p.target },
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &p.output },
+            CLI_DIALECT_OPTS(cli_input),
+            { 0 },
+        };
+        const char **slot[3] = { &p.labels, &p.predictions, &p.recommendations };
+        int code = cli_parse(CMD, argc, argv, opts, pos, 4, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if ((v = seg_opt(argc, argv, &i, "--labels", &miss))) {
-            p.labels = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--predictions", &miss))) {
-            p.predictions = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--recommendations", &miss))) {
-            p.recommendations = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--previous-labels", &miss))) {
-            p.previous_labels = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--services", &miss))) {
-            p.services = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--target", &miss))) {
-            p.target = v;
-        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
-                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
-            p.output = v;
-        } else if (miss) {
-            return cli_usage_error(CMD, "%s needs a value", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error(CMD, "unknown option \"%s\"", argv[i]);
-        } else if (p.customers == NULL) {
-            p.customers = argv[i];
-        } else if (n_more < 3) {
-            /* crmkit load customers.csv labels.csv risk.csv rec.csv: the side files in order */
-            const char **slot[3] = { &p.labels, &p.predictions, &p.recommendations };
-            *slot[n_more++] = argv[i];
-        } else {
-            return cli_usage_error(CMD, "too many arguments (\"%s\")", argv[i]);
+        p.customers = pos[0];
+        for (int k = 1; k < n_pos; k++) {
+            *slot[k - 1] = pos[k];
         }
+        cli_dialect_apply(&cli_input, &csv);
+        p.customers_csv = &csv;
     }
     if (p.customers == NULL) {
         return cli_usage_error(CMD, "needs a customers file");

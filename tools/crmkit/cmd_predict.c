@@ -22,7 +22,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit predict MODEL.crmc NEW.csv -o predictions.csv [--proba] [--id COLUMN]\n"
-            "         [--quiet]\n\n"
+            "         [--sep S] [--na LIST] [--types LIST] [--json] [--quiet]\n\n"
             "Score every row of NEW.csv with a classifier saved by crmkit train. Features are\n"
             "found by name (any order; extra columns are ignored). Unseen categories and missing\n"
             "values are handled as in training and counted on stderr.\n\n"
@@ -31,6 +31,10 @@ static void usage(FILE *fp)
             "                two-class target a \"risk\" column (probability of the second class)\n"
             "  --id COLUMN   id column to copy (default: the first identifier column, else\n"
             "                the row number)\n"
+            "  --sep S       NEW.csv separator: , ; tab | or auto (from the header line)\n"
+            "  --na LIST     extra missing-value markers, comma-separated\n"
+            "  --types LIST  column types, e.g. plan:cat,msisdn:id,score:num\n"
+            "  --json        a JSON summary on stdout; with -o -, the predictions as JSON\n"
             "  --quiet       no progress bar and no summary on stderr\n\n"
             "exit status: 0 ok, 64 usage, 65 bad data or wrong model kind, 66 missing input,\n"
             "73/74 output error.\n");
@@ -109,6 +113,102 @@ enum {
     PRED_BLOCK_ROWS = 4096,
     PRED_GROUP = 64
 };
+
+static int32_t best_class(const double *p, int32_t k)
+{
+    int32_t best = 0;
+    for (int32_t j = 1; j < k; j++) {
+        best = p[j] > p[best] ? j : best;
+    }
+    return best;
+}
+
+/* --json -o -: the predictions as one JSON object on standard output. */
+static crm_status json_predictions(const crm_classifier *c,
+                                   const crm_table *t,
+                                   int32_t id_col,
+                                   const double *proba,
+                                   bool with_proba,
+                                   crm_error *err)
+{
+    int32_t k = crm_classifier_n_classes(c);
+    char buf[512];
+    cli_json j;
+    (void)err;
+    cli_json_begin(&j, stdout);
+    cli_json_key(&j, "target");
+    cli_json_str(&j, crm_classifier_target(c));
+    cli_json_key(&j, "predictions");
+    cli_json_open_arr(&j);
+    for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
+        const double *p = proba + i * k;
+        cli_json_open_obj(&j);
+        cli_json_key(&j, id_col >= 0 ? crm_table_col_name(t, id_col) : "row");
+        if (id_col >= 0) {
+            cli_json_str(&j, crm_table_cell_text(t, i, id_col, buf, (int32_t)sizeof buf));
+        } else {
+            cli_json_int(&j, i + 1);
+        }
+        cli_json_key(&j, "predicted");
+        cli_json_str(&j, crm_classifier_class_name(c, best_class(p, k)));
+        if (with_proba) {
+            cli_json_key(&j, "proba");
+            cli_json_open_obj(&j);
+            for (int32_t q = 0; q < k; q++) {
+                cli_json_key(&j, crm_classifier_class_name(c, q));
+                cli_json_num(&j, p[q]);
+            }
+            cli_json_close_obj(&j);
+            if (k == 2) {
+                cli_json_key(&j, "risk");
+                cli_json_num(&j, p[1]);
+            }
+        }
+        cli_json_close_obj(&j);
+    }
+    cli_json_close_arr(&j);
+    cli_json_end(&j);
+    return CRM_OK;
+}
+
+/* --json -o FILE: a summary of the scoring on standard output. */
+static void json_summary(const crm_classifier *c,
+                         const crm_table *t,
+                         const double *proba,
+                         const crm_clf_predict_info *info,
+                         const char *out,
+                         double secs)
+{
+    int32_t k = crm_classifier_n_classes(c);
+    int64_t n = crm_table_n_rows(t);
+    int64_t *count = crm_calloc((size_t)k, sizeof *count);
+    cli_json j;
+    for (int64_t i = 0; count != NULL && i < n; i++) {
+        count[best_class(proba + i * k, k)]++;
+    }
+    cli_json_begin(&j, stdout);
+    cli_json_key(&j, "rows");
+    cli_json_int(&j, n);
+    cli_json_key(&j, "target");
+    cli_json_str(&j, crm_classifier_target(c));
+    cli_json_key(&j, "predicted");
+    cli_json_open_obj(&j);
+    for (int32_t q = 0; count != NULL && q < k; q++) {
+        cli_json_key(&j, crm_classifier_class_name(c, q));
+        cli_json_int(&j, count[q]);
+    }
+    cli_json_close_obj(&j);
+    cli_json_key(&j, "unseen_values");
+    cli_json_int(&j, info->n_unseen);
+    cli_json_key(&j, "missing_values");
+    cli_json_int(&j, info->n_missing);
+    cli_json_key(&j, "output");
+    cli_json_str(&j, out);
+    cli_json_key(&j, "seconds");
+    cli_json_num(&j, secs);
+    cli_json_end(&j);
+    crm_free(count);
+}
 
 static crm_status write_predictions(const crm_classifier *c,
                                     const crm_table *t,
@@ -193,32 +293,27 @@ int cmd_predict(int argc, char **argv)
     int32_t id_col;
     int rc = 0;
     double t0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
-        } else if (strcmp(a, "--proba") == 0) {
-            with_proba = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            quiet = true;
-        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--id") == 0) && i + 1 < argc) {
-            if (a[1] == 'o') {
-                out = argv[++i];
-            } else {
-                id_name = argv[++i];
-            }
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--id") == 0) {
-            return cli_usage_error("predict", "option %s needs a value", a);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("predict", "unknown option \"%s\"", a);
-        } else if (model_path == NULL) {
-            model_path = a;
-        } else if (data_path == NULL) {
-            data_path = a;
-        } else {
-            return cli_usage_error("predict", "too many arguments (\"%s\")", a);
+    bool json = false;
+    {
+        const char *pos[2];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
+            { .name = "--id", .kind = CLI_OPT_STR, .dest = &id_name },
+            { .name = "--proba", .kind = CLI_OPT_FLAG, .dest = &with_proba },
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
+            CLI_DIALECT_OPTS(cli_input),
+            { 0 },
+        };
+        rc = cli_parse("predict", argc, argv, opts, pos, 2, &n_pos, usage);
+        if (rc >= 0) {
+            return rc;
         }
+        rc = 0;
+        model_path = n_pos > 0 ? pos[0] : NULL;
+        data_path = n_pos > 1 ? pos[1] : NULL;
+        cli_dialect_apply(&cli_input, &opt);
     }
     if (model_path == NULL || data_path == NULL || out == NULL) {
         return cli_usage_error("predict", "need MODEL.crmc, NEW.csv and -o FILE");
@@ -244,7 +339,11 @@ int cmd_predict(int argc, char **argv)
     }
     id_col = id_column(t, id_name);
     if (id_name != NULL && id_col < 0) {
-        fprintf(stderr, "crmkit predict: %s: no column \"%s\"\n", data_path, id_name);
+        {
+            char near[160];
+            cli_errorf("%s: no column \"%s\"%s\n", data_path, id_name,
+                       crm_table_did_you_mean(t, id_name, near, (int32_t)sizeof near));
+        }
         rc = CLI_EX_DATAERR;
         goto done;
     }
@@ -260,8 +359,12 @@ int cmd_predict(int argc, char **argv)
     st = crm_classifier_predict_proba(c, t, proba, &info, &err);
     if (st == CRM_OK) {
         double secs = now_s() - t0;
-        st = write_predictions(c, t, id_col, proba, with_proba, out, &err);
-        if (st == CRM_OK && !quiet) {
+        st = json && strcmp(out, "-") == 0
+                 ? json_predictions(c, t, id_col, proba, with_proba, &err)
+                 : write_predictions(c, t, id_col, proba, with_proba, out, &err);
+        if (st == CRM_OK && json && strcmp(out, "-") != 0) {
+            json_summary(c, t, proba, &info, out, secs);
+        } else if (st == CRM_OK && !quiet && !json) {
             fprintf(stderr,
                     "crmkit predict: %lld rows scored in %.3f s; %lld unseen categorical "
                     "values, %lld missing values\n",

@@ -30,20 +30,18 @@ int cmd_profile(int argc, char **argv)
     bool json = false;
     crm_segmenter *seg = NULL;
     crm_error err;
-    for (int i = 1; i < argc; i++) {
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
+    {
+        const char *pos[1];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { 0 },
+        };
+        int code = cli_parse("profile", argc, argv, opts, pos, 1, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error("profile", "unknown option \"%s\"", argv[i]);
-        } else if (model == NULL) {
-            model = argv[i];
-        } else {
-            return cli_usage_error("profile", "one model file only");
-        }
+        model = n_pos > 0 ? pos[0] : NULL;
     }
     if (model == NULL) {
         return cli_usage_error("profile", "needs a model file");

@@ -30,7 +30,7 @@ static void help(void)
 {
     printf("usage: crmkit recommend RULES --items a,b,c [--segment NAME] [--top N] [--json]\n"
            "       crmkit recommend RULES --baskets FILE [--segments labels.csv] [--top N]\n"
-           "                        -o recommendations.csv [--quiet]\n\n"
+           "                        -o recommendations.csv [--json] [--quiet]\n\n"
            "Recommend to a customer the services they do not have yet. A rule X => Y of the\n"
            "rules file (from `crmkit rules`) fires when the customer has every item of X; each\n"
            "item of Y the customer lacks is a candidate, scored by the best rule that offers it\n"
@@ -49,7 +49,8 @@ static void help(void)
            "  --top N             recommendations per customer (default 5)\n"
            "  -o FILE             --baskets output CSV: customer,segment,rank,item,source,\n"
            "                      confidence,lift,because (default stdout)\n"
-           "  --json              --items: a JSON object on stdout\n"
+           "  --json              a JSON object on stdout: --items, or --baskets without -o,\n"
+           "                      the recommendations; --baskets with -o, a summary\n"
            "  --quiet             --baskets: no progress bar while reading\n\n"
            "%s\n"
            "Exit status: 0 ok, 64 usage (unknown segment), 65 damaged rules file or bad data,\n"
@@ -57,76 +58,34 @@ static void help(void)
            rules_cli_input_help());
 }
 
+static void usage(FILE *fp)
+{
+    (void)fp;
+    help();
+}
+
 static int parse(rec_opts *o, int argc, char **argv)
 {
-    static const char *const valued[] = { "--items", "--baskets", "--segment", "--segments",
-                                          "-o",      "--output",  "--top" };
-    for (int i = 1; i < argc; i++) {
-        int got = rules_cli_input_option(&o->in, CMD, argc, argv, &i);
-        const char *v = NULL;
-        size_t k;
-        bool missing = false;
-        if (got != 0) {
-            if (got < 0) {
-                return CLI_EX_USAGE;
-            }
-            continue;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            help();
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        if (strcmp(argv[i], "--quiet") == 0) {
-            o->quiet = true;
-            continue;
-        }
-        for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-            v = rules_cli_value(valued[k], argc, argv, &i, &missing);
-            if (missing) {
-                return cli_usage_error(CMD, "option %s needs a value", valued[k]);
-            }
-            if (v != NULL) {
-                break;
-            }
-        }
-        if (v == NULL) {
-            if (argv[i][0] == '-' && argv[i][1] != '\0') {
-                return cli_usage_error(CMD, "unknown option \"%s\"", argv[i]);
-            }
-            if (o->rules_path != NULL) {
-                return cli_usage_error(CMD, "one rules file only");
-            }
-            o->rules_path = argv[i];
-            continue;
-        }
-        switch (k) {
-        case 0:
-            o->items = v;
-            break;
-        case 1:
-            o->baskets = v;
-            break;
-        case 2:
-            o->segment = v;
-            break;
-        case 3:
-            o->segments = v;
-            break;
-        case 4:
-        case 5:
-            o->out = v;
-            break;
-        default:
-            if (!cli_parse_int(v, 1, 100000, &o->top)) {
-                return cli_usage_error(CMD, "--top must be an integer in [1, 100000], got \"%s\"",
-                                       v);
-            }
-        }
+    const char *pos[1];
+    int n_pos = 0;
+    int code;
+    const cli_opt opts[] = {
+        { .name = "--items", .kind = CLI_OPT_STR, .dest = &o->items },
+        { .name = "--baskets", .kind = CLI_OPT_STR, .dest = &o->baskets },
+        { .name = "--segment", .kind = CLI_OPT_STR, .dest = &o->segment },
+        { .name = "--segments", .kind = CLI_OPT_STR, .dest = &o->segments },
+        { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->out },
+        { .name = "--top", .kind = CLI_OPT_INT, .dest = &o->top, .lo = 1, .hi = 100000 },
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        RULES_CLI_INPUT_OPTS(o->in),
+        { 0 },
+    };
+    code = cli_parse(CMD, argc, argv, opts, pos, 1, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->rules_path = n_pos > 0 ? pos[0] : NULL;
     if (o->rules_path == NULL) {
         return cli_usage_error(CMD, "no rules file");
     }
@@ -277,6 +236,8 @@ static int recommend_items(const rec_opts *o, const crm_rules *r, int32_t s)
 /* ---- a baskets file ---- */
 
 typedef struct batch {
+    cli_json *json; /* --json without -o: the recommendations as JSON, else CSV */
+    int64_t n_rec;
     const crm_rules *r;
     const crm_fim_db *db;
     const crm_fim_db *labels;
@@ -344,6 +305,37 @@ static crm_status batch_row(batch *b, FILE *fp, int64_t t, char *idbuf, crm_erro
     }
     for (int32_t i = 0; rc == CRM_OK && i < n; i++) {
         const crm_recommendation *q = &b->rec[i];
+        b->n_rec++;
+        if (b->json != NULL) {
+            cli_json *j = b->json;
+            cli_json_open_obj(j);
+            cli_json_key(j, "customer");
+            cli_json_str(j, cust);
+            cli_json_key(j, "segment");
+            cli_json_str(j, crm_rules_set_name(b->r, s));
+            cli_json_key(j, "rank");
+            cli_json_int(j, i + 1);
+            cli_json_key(j, "item");
+            cli_json_str(j, crm_rules_item_name(b->r, q->item));
+            cli_json_key(j, "source");
+            cli_json_str(j, q->source == CRM_REC_RULE ? "rule" : "popularity");
+            cli_json_key(j, "confidence");
+            cli_json_num(j, q->confidence);
+            cli_json_key(j, "lift");
+            cli_json_num(j, q->lift);
+            cli_json_key(j, "because");
+            cli_json_open_arr(j);
+            if (q->source == CRM_REC_RULE) {
+                crm_rule rule;
+                (void)crm_rules_rule(b->r, s, q->rule, &rule, NULL);
+                for (int32_t k = 0; k < rule.n_lhs; k++) {
+                    cli_json_str(j, crm_rules_item_name(b->r, rule.lhs[k]));
+                }
+            }
+            cli_json_close_arr(j);
+            cli_json_close_obj(j);
+            continue;
+        }
         csv_field(fp, cust);
         fputc(',', fp);
         csv_field(fp, crm_rules_set_name(b->r, s));
@@ -398,15 +390,42 @@ static int recommend_baskets(const rec_opts *o, const crm_rules *r)
         rc = crm_outfile_open(o->out ? o->out : "-", &f, &err);
     }
     if (rc == CRM_OK) {
+        /* --json: the recommendations themselves as JSON when they go to standard output,
+         * else (-o FILE gets the CSV) a summary of them */
         FILE *fp = crm_outfile_stream(f);
-        fputs("customer,segment,rank,item,source,confidence,lift,because\n", fp);
+        bool json_rows = o->json && o->out == NULL;
+        cli_json j;
+        if (json_rows) {
+            b.json = &j;
+            cli_json_begin(&j, fp);
+            cli_json_key(&j, "recommendations");
+            cli_json_open_arr(&j);
+        } else {
+            fputs("customer,segment,rank,item,source,confidence,lift,because\n", fp);
+        }
         for (int64_t t = 0; rc == CRM_OK && t < crm_fim_db_n_transactions(db); t++) {
             rc = batch_row(&b, fp, t, idbuf, &err);
+        }
+        if (json_rows) {
+            cli_json_close_arr(&j);
+            cli_json_key(&j, "customers");
+            cli_json_int(&j, crm_fim_db_n_transactions(db));
+            cli_json_end(&j);
         }
         if (rc == CRM_OK) {
             rc = crm_outfile_commit(f, &err);
         } else {
             crm_outfile_abort(f);
+        }
+        if (rc == CRM_OK && o->json && !json_rows) {
+            cli_json_begin(&j, stdout);
+            cli_json_key(&j, "customers");
+            cli_json_int(&j, crm_fim_db_n_transactions(db));
+            cli_json_key(&j, "recommendations");
+            cli_json_int(&j, b.n_rec);
+            cli_json_key(&j, "output");
+            cli_json_str(&j, o->out);
+            cli_json_end(&j);
         }
     }
     crm_free(b.basket);

@@ -41,6 +41,9 @@ static void usage(FILE *fp)
             "                     parameters otherwise; for other settings run crmkit compare\n"
             "                     --report): a section with the table and a bar chart per index\n"
             "  --title TEXT       page title (default \"crmkit report\")\n"
+            "  --sep S            separator of --data: , ; tab | or auto (from the header)\n"
+            "  --na LIST          extra missing-value markers, comma-separated\n"
+            "  --types LIST       column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --seed S           seed of the samples for the scatter and the indices (0)\n"
             "  --json             print a JSON summary on standard output\n"
             "  --quiet            no progress bar\n"
@@ -64,43 +67,24 @@ typedef struct rep_opts {
 
 static int parse(int argc, char **argv, rep_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        const char *a = argv[i];
-        if (seg_is_help(a)) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
-                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
-            o->output = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--data", &miss))) {
-            o->data = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--svg-dir", &miss))) {
-            o->svg_dir = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--compare", &miss))) {
-            o->compare = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--title", &miss))) {
-            o->title = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--seed", &miss))) {
-            if (!cli_parse_int(v, 0, INT64_MAX, &o->seed)) {
-                return cli_usage_error("report", "--seed needs a whole number >= 0, got \"%s\"", v);
-            }
-        } else if (miss) {
-            return cli_usage_error("report", "%s needs a value", a);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("report", "unknown option \"%s\"", a);
-        } else if (o->n_models == MAX_MODELS) {
-            return cli_usage_error("report", "at most %d model files", MAX_MODELS);
-        } else {
-            o->models[o->n_models++] = a;
-        }
+    int n_pos = 0;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->output },
+        { .name = "--data", .kind = CLI_OPT_STR, .dest = &o->data },
+        { .name = "--svg-dir", .kind = CLI_OPT_STR, .dest = &o->svg_dir },
+        { .name = "--compare", .kind = CLI_OPT_STR, .dest = &o->compare },
+        { .name = "--title", .kind = CLI_OPT_STR, .dest = &o->title },
+        { .name = "--seed", .kind = CLI_OPT_INT, .dest = &o->seed, .lo = 0, .hi = INT64_MAX },
+        CLI_DIALECT_OPTS(cli_input),
+        { 0 },
+    };
+    int code = cli_parse("report", argc, argv, opts, o->models, MAX_MODELS, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->n_models = n_pos;
     if (o->n_models == 0) {
         return cli_usage_error("report", "name at least one model file");
     }
@@ -230,6 +214,7 @@ int cmd_report(int argc, char **argv)
     if (code >= 0) {
         return code;
     }
+    code = CLI_EX_OK;
     p.title = o.title;
     p.seed = (uint64_t)o.seed;
     if (o.data != NULL) {
@@ -261,9 +246,7 @@ int cmd_report(int argc, char **argv)
         rc = crm_report_write_html(r, o.output, &err);
     }
     if (rc != CRM_OK) {
-        char line[1024];
-        fprintf(stderr, "crmkit report: %s\n", crm_error_format(&err, line, (int32_t)sizeof line));
-        code = cli_exit_code(err.code);
+        code = cli_fail(&err);
     } else if (o.json) {
         print_json(&o, r);
     } else if (strcmp(o.output, "-") != 0) {

@@ -157,58 +157,53 @@ static int parse_word_opt(rules_opts *o, const char *name, const char *v)
     return 0;
 }
 
-static const char *const valued[] = {
-    "--minsup",    "--minsup-count",    "--minconf",    "--max-len", "--top",
-    "--max-rules", "--max-itemsets",    "--max-memory", "--show",    "--distinct-top",
-    "--threads",   "--distinct-factor", "--sort",       "--algo",    "--segments",
-    "-o",          "--output",          "--csv",
-};
+static void usage(FILE *fp)
+{
+    (void)fp;
+    help();
+}
+
+static int word_opt(const char *name, const char *v, void *ud)
+{
+    return parse_word_opt(ud, name, v) != 0 ? CLI_EX_USAGE : -1;
+}
 
 /* Returns -1 to go on, or an exit code. */
 static int parse(rules_opts *o, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        int got = rules_cli_input_option(&o->in, CMD, argc, argv, &i);
-        bool matched = false;
-        if (got != 0) {
-            if (got < 0) {
-                return CLI_EX_USAGE;
-            }
-            continue;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            help();
-            return CLI_EX_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--quiet") == 0) {
-            *(argv[i][2] == 'j' ? &o->json : &o->quiet) = true;
-            continue;
-        }
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !matched; k++) {
-            bool missing;
-            const char *v = rules_cli_value(valued[k], argc, argv, &i, &missing);
-            if (missing) {
-                return cli_usage_error(CMD, "option %s needs a value", valued[k]);
-            }
-            if (v != NULL) {
-                matched = true;
-                if (parse_word_opt(o, valued[k], v) != 0) {
-                    return CLI_EX_USAGE;
-                }
-            }
-        }
-        if (matched) {
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error(CMD, "unknown option \"%s\"", argv[i]);
-        }
-        if (o->input != NULL) {
-            return cli_usage_error(CMD, "one input file only (got \"%s\" and \"%s\")", o->input,
-                                   argv[i]);
-        }
-        o->input = argv[i];
+#define RULES_OPT(n) { .name = n, .kind = CLI_OPT_NAMED, .named = word_opt, .ud = o }
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        RULES_OPT("--minsup"),
+        RULES_OPT("--minsup-count"),
+        RULES_OPT("--minconf"),
+        RULES_OPT("--max-len"),
+        RULES_OPT("--top"),
+        RULES_OPT("--max-rules"),
+        RULES_OPT("--max-itemsets"),
+        RULES_OPT("--max-memory"),
+        RULES_OPT("--show"),
+        RULES_OPT("--distinct-top"),
+        RULES_OPT("--threads"),
+        RULES_OPT("--distinct-factor"),
+        RULES_OPT("--sort"),
+        RULES_OPT("--algo"),
+        RULES_OPT("--segments"),
+        RULES_OPT("--output"),
+        RULES_OPT("-o"),
+        RULES_OPT("--csv"),
+        RULES_CLI_INPUT_OPTS(o->in),
+        { 0 },
+    };
+#undef RULES_OPT
+    const char *pos[1];
+    int n_pos = 0;
+    int code = cli_parse(CMD, argc, argv, opts, pos, 1, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->input = n_pos > 0 ? pos[0] : NULL;
     if (o->input == NULL) {
         return cli_usage_error(CMD, "no input file");
     }

@@ -109,6 +109,9 @@ static void usage(FILE *fp)
         "                      before the Lloyd passes\n"
         "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
         "                      (default: the memory available, MemAvailable)\n"
+        "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
+        "  --na LIST           extra missing-value markers, comma-separated\n"
+        "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
         "  --json              print one JSON summary on standard output\n"
         "  --quiet             no progress bar\n"
         "  -h, --help          this text\n\n"
@@ -137,20 +140,11 @@ typedef struct seg_opts {
     bool denclue_opts;
     bool method_given;
     bool kmin_given;
+    int32_t k;
+    int algo;
     bool json;
     bool quiet;
 } seg_opts;
-
-static int parse_enum(const char *v, const char *const *names, int n, int *out)
-{
-    for (int i = 0; i < n; i++) {
-        if (strcmp(v, names[i]) == 0) {
-            *out = i;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static int parse_cap(const char *v, crm_prep_params *pp)
 {
@@ -167,273 +161,212 @@ static int parse_cap(const char *v, crm_prep_params *pp)
            pp->cap_low_pct < pp->cap_high_pct && pp->cap_high_pct <= 100;
 }
 
-/* One option at argv[*i]; returns -1 when handled, else an exit code. */
-static int parse_one(int argc, char **argv, int *i, seg_opts *o, crm_segment_params *p)
+static int opt_k(const char *v, void *ud)
 {
-    static const char *const scales[] = { "none", "zscore", "minmax" };
-    static const char *const imputes[] = { "none", "mean", "median", "neighbours" };
-    static const char *const encodes[] = { "onehot", "ordinal" };
-    bool miss = false;
-    const char *v;
-    const char *a = argv[*i];
-    int64_t iv;
-    int e;
-    if (strcmp(a, "--json") == 0) {
-        o->json = true;
-    } else if (strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-    } else if (strcmp(a, "--minibatch") == 0) {
-        p->minibatch = 1;
-    } else if (strcmp(a, "--outlier-flags") == 0) {
-        p->prep.outlier_flags = 1;
-    } else if ((v = seg_opt(argc, argv, i, "-o", &miss)) ||
-               (v = seg_opt(argc, argv, i, "--output", &miss))) {
-        o->out = v;
-    } else if ((v = seg_opt(argc, argv, i, "--k", &miss))) {
-        o->k_given = true;
-        o->k_auto = strcmp(v, "auto") == 0;
-        if (!o->k_auto && !cli_parse_int(v, INT32_MIN, INT32_MAX, &iv)) {
-            return cli_usage_error("segment", "--k needs a whole number or auto, got \"%s\"", v);
+    seg_opts *o = ud;
+    int64_t iv = 0;
+    o->k_auto = strcmp(v, "auto") == 0;
+    if (!o->k_auto && !cli_parse_int(v, INT32_MIN, INT32_MAX, &iv)) {
+        return cli_usage_error("segment", "--k needs a whole number or auto, got \"%s\"", v);
+    }
+    o->k = o->k_auto ? 0 : (int32_t)iv;
+    return -1;
+}
+
+static int opt_algo(const char *v, void *ud)
+{
+    static const char *const algos[] = { "kmeans", "kmodes",   "kprototypes", "hier", "birch",
+                                         "em",     "dbscan",   "optigrid",    "denclue", NULL };
+    seg_opts *o = ud;
+    o->xmeans = strcmp(v, "xmeans") == 0;
+    o->algo = 0;
+    for (int e = 0; !o->xmeans && algos[e] != NULL; e++) {
+        if (strcmp(v, algos[e]) == 0) {
+            o->algo = e;
+            return -1;
         }
-        p->k = o->k_auto ? 0 : (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--method", &miss))) {
-        static const char *const methods[] = { "sweep", "xmeans", "elbow" };
-        static const crm_segment_method values[] = { CRM_SEGMENT_SWEEP, CRM_SEGMENT_XMEANS,
-                                                     CRM_SEGMENT_ELBOW };
-        if (!parse_enum(v, methods, 3, &e)) {
-            return cli_usage_error("segment", "--method is sweep, xmeans or elbow, got \"%s\"",
-                                   v);
-        }
-        p->method = values[e];
-        o->method_given = true;
-    } else if ((v = seg_opt(argc, argv, i, "--algo", &miss))) {
-        static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier",   "birch",
-                                             "em",     "dbscan", "optigrid",    "denclue" };
-        o->algo_given = true;
-        o->xmeans = strcmp(v, "xmeans") == 0;
-        if (o->xmeans) {
-            p->algo = CRM_SEGMENT_ALGO_KMEANS;
-        } else if (parse_enum(v, algos, 9, &e)) {
-            p->algo = (crm_segment_algo)e;
-        } else {
-            return cli_usage_error(
-                "segment",
-                "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, "
-                "dbscan, optigrid or denclue, got "
-                "\"%s\"",
-                v);
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--threshold", &miss))) {
-        if (!cli_parse_double(v, &p->birch.threshold) || !(p->birch.threshold > 0) ||
-            !isfinite(p->birch.threshold)) {
-            return cli_usage_error("segment", "--threshold needs a number > 0, got \"%s\"", v);
-        }
-        o->birch_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--branching", &miss))) {
-        if (!cli_parse_int(v, 2, 1000000, &iv)) {
-            return cli_usage_error(
-                "segment", "--branching needs a whole number in [2, 1000000], got \"%s\"", v);
-        }
-        p->birch.branching = (int32_t)iv;
-        o->birch_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--covariance", &miss))) {
-        static const char *const covs[] = { "full", "diag" };
-        if (!parse_enum(v, covs, 2, &e)) {
-            return cli_usage_error("segment", "--covariance is full or diag, got \"%s\"", v);
-        }
-        p->gmm.cov = (crm_gmm_cov)e;
-        o->em_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--eps", &miss))) {
-        if (!cli_parse_double(v, &p->dbscan.eps) || !(p->dbscan.eps > 0) ||
-            !isfinite(p->dbscan.eps)) {
-            return cli_usage_error("segment", "--eps needs a number > 0, got \"%s\"", v);
-        }
-        o->dbscan_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--min-samples", &miss))) {
-        if (!cli_parse_int(v, 1, 100000000, &iv)) {
-            return cli_usage_error("segment", "--min-samples needs a whole number >= 1, got \"%s\"",
-                                   v);
-        }
-        p->dbscan.min_samples = (int32_t)iv;
-        o->dbscan_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--bins", &miss))) {
-        if (!cli_parse_int(v, 4, 100000, &iv)) {
-            return cli_usage_error("segment",
-                                   "--bins needs a whole number in [4, 100000], got \"%s\"", v);
-        }
-        p->optigrid.bins = (int32_t)iv;
-        o->optigrid_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--noise", &miss))) {
-        if (!cli_parse_double(v, &p->optigrid.noise) || !(p->optigrid.noise >= 0) ||
-            !isfinite(p->optigrid.noise)) {
-            return cli_usage_error("segment", "--noise needs a number >= 0, got \"%s\"", v);
-        }
-        o->optigrid_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--min-size", &miss))) {
-        if (!cli_parse_int(v, 1, 100000000, &iv)) {
-            return cli_usage_error("segment", "--min-size needs a whole number >= 1, got \"%s\"",
-                                   v);
-        }
-        p->optigrid.min_size = (int32_t)iv;
-        o->optigrid_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--bandwidth", &miss))) {
-        if (!cli_parse_double(v, &p->denclue.h) || !(p->denclue.h > 0) || !isfinite(p->denclue.h)) {
-            return cli_usage_error("segment", "--bandwidth needs a number > 0, got \"%s\"", v);
-        }
-        o->denclue_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--xi", &miss))) {
-        if (!cli_parse_double(v, &p->denclue.xi) || !(p->denclue.xi >= 0) ||
-            !isfinite(p->denclue.xi)) {
-            return cli_usage_error("segment", "--xi needs a number >= 0, got \"%s\"", v);
-        }
-        o->denclue_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--linkage", &miss))) {
-        e = crm_linkage_parse(v);
-        if (e < 0) {
-            return cli_usage_error("segment",
-                                   "--linkage is ward, complete, average or single, got \"%s\"", v);
-        }
-        p->hclust.linkage = (crm_linkage)e;
-        o->hier_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--cut-height", &miss))) {
-        if (!cli_parse_double(v, &p->cut_height) || !(p->cut_height > 0) || isinf(p->cut_height)) {
-            return cli_usage_error("segment", "--cut-height needs a number > 0, got \"%s\"", v);
-        }
-        o->hier_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--max-matrix-mb", &miss))) {
-        if (!cli_parse_int(v, 1, INT64_C(1) << 30, &iv)) {
-            return cli_usage_error("segment",
-                                   "--max-matrix-mb needs a whole number >= 1, got "
-                                   "\"%s\"",
-                                   v);
-        }
-        p->hclust.max_bytes = iv * 1048576;
-        o->hier_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--micro", &miss))) {
-        if (!cli_parse_int(v, 2, 1000000, &iv)) {
-            return cli_usage_error("segment", "--micro needs a whole number >= 2, got \"%s\"", v);
-        }
-        p->hclust.n_micro = (int32_t)iv;
-        o->hier_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--gamma", &miss))) {
-        if (!cli_parse_double(v, &p->kmodes.gamma) || !(p->kmodes.gamma >= 0) ||
-            isinf(p->kmodes.gamma)) {
-            return cli_usage_error("segment", "--gamma needs a number >= 0, got \"%s\"", v);
-        }
-        o->kmodes_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--kmodes-init", &miss))) {
-        static const char *const inits[] = { "cao", "huang", "random" };
-        if (!parse_enum(v, inits, 3, &e)) {
-            return cli_usage_error("segment", "--kmodes-init is cao, huang or random, got \"%s\"",
-                                   v);
-        }
-        p->kmodes.init = (crm_kmodes_init)e;
-        o->kmodes_opts = true;
-    } else if ((v = seg_opt(argc, argv, i, "--min-share", &miss))) {
-        if (!cli_parse_double(v, &p->min_share) || !(p->min_share >= 0 && p->min_share < 0.5)) {
-            return cli_usage_error("segment", "--min-share needs a share in [0, 0.5), got \"%s\"",
-                                   v);
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--transform", &miss))) {
-        static const char *const transforms[] = { "none", "log", "auto" };
-        if (!parse_enum(v, transforms, 3, &e)) {
-            return cli_usage_error("segment", "--transform is log, none or auto, got \"%s\"", v);
-        }
-        p->prep.transform = (crm_transform)e;
-    } else if ((v = seg_opt(argc, argv, i, "--kmin", &miss))) {
-        if (!cli_parse_int(v, 1, 100000, &iv)) {
-            return cli_usage_error("segment",
-                                   "--kmin needs a whole number in [1, 100000], got \"%s\"", v);
-        }
-        p->kmin = (int32_t)iv;
-        o->kmin_given = true;
-    } else if ((v = seg_opt(argc, argv, i, "--kmax", &miss))) {
-        if (!cli_parse_int(v, 1, 100000, &iv)) {
-            return cli_usage_error("segment",
-                                   "--kmax needs a whole number in [1, 100000], got \"%s\"", v);
-        }
-        p->kmax = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--features", &miss))) {
-        o->features = v;
-    } else if ((v = seg_opt(argc, argv, i, "--scale", &miss))) {
-        if (!parse_enum(v, scales, 3, &e)) {
-            return cli_usage_error("segment", "--scale is zscore, minmax or none, got \"%s\"", v);
-        }
-        p->prep.scale = (crm_scale)e;
-    } else if ((v = seg_opt(argc, argv, i, "--impute", &miss))) {
-        if (!parse_enum(v, imputes, 4, &e)) {
-            return cli_usage_error("segment",
-                                   "--impute is mean, median, neighbours or none, got \"%s\"", v);
-        }
-        p->prep.impute = (crm_impute)e;
-    } else if ((v = seg_opt(argc, argv, i, "--encode", &miss))) {
-        if (!parse_enum(v, encodes, 2, &e)) {
-            return cli_usage_error("segment", "--encode is onehot or ordinal, got \"%s\"", v);
-        }
-        p->prep.encode = (crm_encode)e;
-    } else if ((v = seg_opt(argc, argv, i, "--cap", &miss))) {
-        if (!parse_cap(v, &p->prep)) {
-            return cli_usage_error("segment",
-                                   "--cap needs LOW,HIGH percentiles with 0 <= LOW < HIGH <= 100, "
-                                   "got \"%s\"",
-                                   v);
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--seed", &miss))) {
-        if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-            return cli_usage_error("segment", "--seed needs a whole number >= 0, got \"%s\"", v);
-        }
-        p->kmeans.seed = (uint64_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--max-iter", &miss))) {
-        if (!cli_parse_int(v, 1, 1000000, &iv)) {
-            return cli_usage_error(
-                "segment", "--max-iter needs a whole number in [1, 1000000], got \"%s\"", v);
-        }
-        p->kmeans.max_iter = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--n-init", &miss))) {
-        if (!cli_parse_int(v, 1, 10000, &iv)) {
-            return cli_usage_error("segment",
-                                   "--n-init needs a whole number in [1, 10000], got \"%s\"", v);
-        }
-        p->kmeans.n_init = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
-        if (!cli_parse_int(v, 0, 4096, &iv)) {
-            return cli_usage_error("segment",
-                                   "--threads needs a whole number in [0, 4096], got \"%s\"", v);
-        }
-        p->kmeans.n_threads = (int32_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--tol", &miss))) {
-        if (!cli_parse_double(v, &p->kmeans.tol) || p->kmeans.tol < 0) {
-            return cli_usage_error("segment", "--tol needs a number >= 0, got \"%s\"", v);
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--sample", &miss))) {
-        if (strcmp(v, "auto") == 0) {
-            p->sample = 0;
-        } else if (strcmp(v, "all") == 0) {
-            p->sample = -1;
-        } else if (cli_parse_int(v, 1000, INT64_MAX, &iv)) {
-            p->sample = iv;
-        } else {
-            return cli_usage_error("segment",
-                                   "--sample needs a number of rows >= 1000, auto or all, got "
-                                   "\"%s\"",
-                                   v);
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--init", &miss))) {
-        o->init = v;
-    } else if ((v = seg_opt(argc, argv, i, "--names", &miss))) {
-        o->names = v;
-    } else if ((v = seg_opt(argc, argv, i, "--tier-by", &miss))) {
-        o->tier_by = v;
-    } else if ((v = seg_opt(argc, argv, i, "--labels", &miss))) {
-        o->labels = v;
-    } else if (miss) {
-        return cli_usage_error("segment", "option %s needs a value", a);
-    } else if (a[0] == '-' && a[1] != '\0') {
-        return cli_usage_error("segment", "unknown option \"%s\"", a);
-    } else if (o->data == NULL) {
-        o->data = a;
+    }
+    if (o->xmeans) {
+        return -1;
+    }
+    return cli_usage_error("segment",
+                           "--algo is kmeans, xmeans, kmodes, kprototypes, hier, birch, em, "
+                           "dbscan, optigrid or denclue, got \"%s\"",
+                           v);
+}
+
+static int opt_sample(const char *v, void *ud)
+{
+    int64_t iv = 0;
+    int64_t *sample = ud;
+    if (strcmp(v, "auto") == 0) {
+        *sample = 0;
+    } else if (strcmp(v, "all") == 0) {
+        *sample = -1;
+    } else if (cli_parse_int(v, 1000, INT64_MAX, &iv)) {
+        *sample = iv;
     } else {
-        return cli_usage_error("segment", "one data file only (got \"%s\" and \"%s\")", o->data, a);
+        return cli_usage_error("segment",
+                               "--sample needs a number of rows >= 1000, auto or all, got \"%s\"",
+                               v);
+    }
+    return -1;
+}
+
+static int opt_linkage(const char *v, void *ud)
+{
+    int e = crm_linkage_parse(v);
+    if (e < 0) {
+        return cli_usage_error("segment",
+                               "--linkage is ward, complete, average or single, got \"%s\"", v);
+    }
+    ((crm_segment_params *)ud)->hclust.linkage = (crm_linkage)e;
+    return -1;
+}
+
+static int opt_cap(const char *v, void *ud)
+{
+    if (!parse_cap(v, ud)) {
+        return cli_usage_error("segment",
+                               "--cap needs LOW,HIGH percentiles with 0 <= LOW < HIGH <= 100, "
+                               "got \"%s\"",
+                               v);
+    }
+    return -1;
+}
+
+/* Parse the options of argv into o and p; -1 when the command should run, else the exit
+ * code (0 after --help). */
+static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
+{
+    static const char *const methods[] = { "sweep", "xmeans", "elbow", NULL };
+    static const crm_segment_method method_values[] = { CRM_SEGMENT_SWEEP, CRM_SEGMENT_XMEANS,
+                                                        CRM_SEGMENT_ELBOW };
+    static const char *const scales[] = { "none", "zscore", "minmax", NULL };
+    static const char *const imputes[] = { "none", "mean", "median", "neighbours", NULL };
+    static const char *const encodes[] = { "onehot", "ordinal", NULL };
+    static const char *const transforms[] = { "none", "log", "auto", NULL };
+    static const char *const inits[] = { "cao", "huang", "random", NULL };
+    static const char *const covs[] = { "full", "diag", NULL };
+    int cov = (int)p->gmm.cov;
+    int method = 0, scale = (int)p->prep.scale, impute = (int)p->prep.impute;
+    int encode = (int)p->prep.encode, transform = (int)p->prep.transform;
+    int kinit = (int)p->kmodes.init;
+    int64_t matrix_mb = 0, seed = (int64_t)p->kmeans.seed;
+    bool outlier_flags = false;
+    bool minibatch = false;
+    bool matrix_given = false;
+    const char *pos[1];
+    int n_pos = 0;
+    int code;
+    const cli_opt opts[] = {
+        { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->out },
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--outlier-flags", .kind = CLI_OPT_FLAG, .dest = &outlier_flags },
+        { .name = "--k", .kind = CLI_OPT_FN, .fn = opt_k, .ud = o, .seen = &o->k_given },
+        { .name = "--method", .kind = CLI_OPT_CHOICE, .dest = &method, .choices = methods,
+          .need = "sweep, xmeans or elbow", .seen = &o->method_given },
+        { .name = "--algo", .kind = CLI_OPT_FN, .fn = opt_algo, .ud = o, .seen = &o->algo_given },
+        { .name = "--threshold", .kind = CLI_OPT_DOUBLE, .dest = &p->birch.threshold, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->birch_opts },
+        { .name = "--branching", .kind = CLI_OPT_INT32, .dest = &p->birch.branching, .lo = 2,
+          .hi = 1000000, .seen = &o->birch_opts },
+        { .name = "--covariance", .kind = CLI_OPT_CHOICE, .dest = &cov, .choices = covs,
+          .need = "full or diag", .seen = &o->em_opts },
+        { .name = "--eps", .kind = CLI_OPT_DOUBLE, .dest = &p->dbscan.eps, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->dbscan_opts },
+        { .name = "--min-samples", .kind = CLI_OPT_INT32, .dest = &p->dbscan.min_samples, .lo = 1,
+          .hi = 100000000, .seen = &o->dbscan_opts },
+        { .name = "--bins", .kind = CLI_OPT_INT32, .dest = &p->optigrid.bins, .lo = 4,
+          .hi = 100000, .seen = &o->optigrid_opts },
+        { .name = "--noise", .kind = CLI_OPT_DOUBLE, .dest = &p->optigrid.noise, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0", .seen = &o->optigrid_opts },
+        { .name = "--min-size", .kind = CLI_OPT_INT32, .dest = &p->optigrid.min_size, .lo = 1,
+          .hi = 100000000, .seen = &o->optigrid_opts },
+        { .name = "--bandwidth", .kind = CLI_OPT_DOUBLE, .dest = &p->denclue.h, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->denclue_opts },
+        { .name = "--xi", .kind = CLI_OPT_DOUBLE, .dest = &p->denclue.xi, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0", .seen = &o->denclue_opts },
+        { .name = "--linkage", .kind = CLI_OPT_FN, .fn = opt_linkage, .ud = p,
+          .seen = &o->hier_opts },
+        { .name = "--cut-height", .kind = CLI_OPT_DOUBLE, .dest = &p->cut_height, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_lo = true, .excl_hi = true, .need = "a number > 0",
+          .seen = &o->hier_opts },
+        { .name = "--max-matrix-mb", .kind = CLI_OPT_INT, .dest = &matrix_mb, .lo = 1,
+          .hi = INT64_C(1) << 30, .seen = &matrix_given },
+        { .name = "--micro", .kind = CLI_OPT_INT32, .dest = &p->hclust.n_micro, .lo = 2,
+          .hi = 1000000, .seen = &o->hier_opts },
+        { .name = "--gamma", .kind = CLI_OPT_DOUBLE, .dest = &p->kmodes.gamma, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0", .seen = &o->kmodes_opts },
+        { .name = "--kmodes-init", .kind = CLI_OPT_CHOICE, .dest = &kinit, .choices = inits,
+          .need = "cao, huang or random", .seen = &o->kmodes_opts },
+        { .name = "--min-share", .kind = CLI_OPT_DOUBLE, .dest = &p->min_share, .dlo = 0,
+          .dhi = 0.5, .excl_hi = true, .need = "a share in [0, 0.5)" },
+        { .name = "--transform", .kind = CLI_OPT_CHOICE, .dest = &transform,
+          .choices = transforms, .need = "log, none or auto" },
+        { .name = "--kmin", .kind = CLI_OPT_INT32, .dest = &p->kmin, .lo = 1, .hi = 100000,
+          .seen = &o->kmin_given },
+        { .name = "--kmax", .kind = CLI_OPT_INT32, .dest = &p->kmax, .lo = 1, .hi = 100000 },
+        { .name = "--features", .kind = CLI_OPT_STR, .dest = &o->features },
+        { .name = "--scale", .kind = CLI_OPT_CHOICE, .dest = &scale, .choices = scales,
+          .need = "zscore, minmax or none" },
+        { .name = "--impute", .kind = CLI_OPT_CHOICE, .dest = &impute, .choices = imputes,
+          .need = "mean, median, neighbours or none" },
+        { .name = "--encode", .kind = CLI_OPT_CHOICE, .dest = &encode, .choices = encodes,
+          .need = "onehot or ordinal" },
+        { .name = "--cap", .kind = CLI_OPT_FN, .fn = opt_cap, .ud = &p->prep },
+        { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+        { .name = "--max-iter", .kind = CLI_OPT_INT32, .dest = &p->kmeans.max_iter, .lo = 1,
+          .hi = 1000000 },
+        { .name = "--n-init", .kind = CLI_OPT_INT32, .dest = &p->kmeans.n_init, .lo = 1,
+          .hi = 10000 },
+        { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &p->kmeans.n_threads, .lo = 0,
+          .hi = 4096 },
+        { .name = "--tol", .kind = CLI_OPT_DOUBLE, .dest = &p->kmeans.tol, .dlo = 0,
+          .dhi = HUGE_VAL, .excl_hi = true, .need = "a number >= 0" },
+        { .name = "--init", .kind = CLI_OPT_STR, .dest = &o->init },
+        { .name = "--names", .kind = CLI_OPT_STR, .dest = &o->names },
+        { .name = "--tier-by", .kind = CLI_OPT_STR, .dest = &o->tier_by },
+        { .name = "--labels", .kind = CLI_OPT_STR, .dest = &o->labels },
+        { .name = "--sample", .kind = CLI_OPT_FN, .fn = opt_sample, .ud = &p->sample },
+        { .name = "--minibatch", .kind = CLI_OPT_FLAG, .dest = &minibatch },
+        CLI_DIALECT_OPTS(cli_input),
+        { 0 },
+    };
+    code = cli_parse("segment", argc, argv, opts, pos, 1, &n_pos, usage);
+    if (code >= 0) {
+        return code;
+    }
+    o->data = n_pos > 0 ? pos[0] : NULL;
+    if (o->k_given) {
+        p->k = o->k;
+    }
+    if (o->algo_given) {
+        p->algo = o->xmeans ? CRM_SEGMENT_ALGO_KMEANS : (crm_segment_algo)o->algo;
+    }
+    if (o->method_given) {
+        p->method = method_values[method];
+    }
+    if (matrix_given) {
+        p->hclust.max_bytes = matrix_mb * 1048576;
+        o->hier_opts = true;
+    }
+    p->prep.scale = (crm_scale)scale;
+    p->prep.impute = (crm_impute)impute;
+    p->prep.encode = (crm_encode)encode;
+    p->prep.transform = (crm_transform)transform;
+    p->kmodes.init = (crm_kmodes_init)kinit;
+    p->gmm.cov = (crm_gmm_cov)cov;
+    p->kmeans.seed = (uint64_t)seed;
+    if (outlier_flags) {
+        p->prep.outlier_flags = 1;
+    }
+    if (minibatch) {
+        p->minibatch = 1;
     }
     return -1;
 }
@@ -1019,17 +952,9 @@ int cmd_segment(int argc, char **argv)
             return tl_segment(argc, argv); /* the two-layer model */
         }
     }
-    for (int i = 1; i < argc; i++) {
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-    }
-    for (int i = 1; i < argc; i++) {
-        code = parse_one(argc, argv, &i, &o, &p);
-        if (code >= 0) {
-            return code;
-        }
+    code = parse_opts(argc, argv, &o, &p);
+    if (code >= 0) {
+        return code;
     }
     code = check_opts(&o, &p);
     if (code >= 0) {

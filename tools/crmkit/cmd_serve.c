@@ -173,6 +173,18 @@ static int run(const crm_server_params *p, int64_t load_delay_ms)
     return code;
 }
 
+static int opt_model(const char *v, void *ud)
+{
+    int code = add_model(ud, (char *)v, NULL);
+    return code == CLI_EX_OK ? -1 : code;
+}
+
+static int opt_rules(const char *v, void *ud)
+{
+    int code = add_model(ud, (char *)v, "rules");
+    return code == CLI_EX_OK ? -1 : code;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     crm_server_params p = crm_server_params_default();
@@ -182,61 +194,31 @@ int cmd_serve(int argc, char **argv)
     const char *env;
     int code;
     p.web_dir = CRM_WEB_DIR;
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *v;
-        int64_t n;
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-        if ((v = seg_opt(argc, argv, &i, "--model", &miss))) {
-            if ((code = add_model(&p, (char *)v, NULL)) != CLI_EX_OK) {
-                return code;
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--rules", &miss))) {
-            if ((code = add_model(&p, (char *)v, "rules")) != CLI_EX_OK) {
-                return code;
-            }
-        } else if ((v = seg_opt(argc, argv, &i, "--store", &miss))) {
-            p.store = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--host", &miss))) {
-            p.host = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--port", &miss))) {
-            if (!cli_parse_int(v, 0, 65535, &n)) {
-                return cli_usage_error(CMD, "--port needs a number in 0..65535, got \"%s\"", v);
-            }
-            p.port = (int32_t)n;
-        } else if ((v = seg_opt(argc, argv, &i, "--threads", &miss))) {
-            if (!cli_parse_int(v, 1, 1024, &n)) {
-                return cli_usage_error(CMD, "--threads needs a number in 1..1024, got \"%s\"", v);
-            }
-            p.n_threads = (int32_t)n;
-        } else if ((v = seg_opt(argc, argv, &i, "--max-body", &miss))) {
-            if (!cli_parse_int(v, 1, INT64_MAX / 2, &n)) {
-                return cli_usage_error(CMD, "--max-body needs a number of bytes >= 1, got \"%s\"",
-                                       v);
-            }
-            p.max_body_bytes = n;
-        } else if ((v = seg_opt(argc, argv, &i, "--timeout", &miss))) {
-            if (!cli_parse_int(v, 1, 86400, &n)) {
-                return cli_usage_error(CMD, "--timeout needs seconds in 1..86400, got \"%s\"", v);
-            }
-            p.timeout_s = (int32_t)n;
-        } else if ((v = seg_opt(argc, argv, &i, "--admin-token-file", &miss))) {
-            token_file = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--access-log", &miss))) {
-            p.access_log = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--web-dir", &miss))) {
-            p.web_dir = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--load-delay", &miss))) {
-            if (!cli_parse_int(v, 0, 3600000, &load_delay_ms)) {
-                return cli_usage_error(CMD, "--load-delay needs milliseconds, got \"%s\"", v);
-            }
-        } else if (miss) {
-            return cli_usage_error(CMD, "%s needs a value", argv[i]);
-        } else {
-            return cli_usage_error(CMD, "unknown argument \"%s\"", argv[i]);
+    {
+        const char *pos[1];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--model", .kind = CLI_OPT_FN, .fn = opt_model, .ud = &p },
+            { .name = "--rules", .kind = CLI_OPT_FN, .fn = opt_rules, .ud = &p },
+            { .name = "--store", .kind = CLI_OPT_STR, .dest = &p.store },
+            { .name = "--host", .kind = CLI_OPT_STR, .dest = &p.host },
+            { .name = "--port", .kind = CLI_OPT_INT32, .dest = &p.port, .lo = 0, .hi = 65535 },
+            { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &p.n_threads, .lo = 1,
+              .hi = 1024 },
+            { .name = "--max-body", .kind = CLI_OPT_INT, .dest = &p.max_body_bytes, .lo = 1,
+              .hi = INT64_MAX / 2 },
+            { .name = "--timeout", .kind = CLI_OPT_INT32, .dest = &p.timeout_s, .lo = 1,
+              .hi = 86400 },
+            { .name = "--admin-token-file", .kind = CLI_OPT_STR, .dest = &token_file },
+            { .name = "--access-log", .kind = CLI_OPT_STR, .dest = &p.access_log },
+            { .name = "--web-dir", .kind = CLI_OPT_STR, .dest = &p.web_dir },
+            { .name = "--load-delay", .kind = CLI_OPT_INT, .dest = &load_delay_ms, .lo = 0,
+              .hi = 3600000 },
+            { 0 },
+        };
+        code = cli_parse(CMD, argc, argv, opts, pos, 0, &n_pos, usage);
+        if (code >= 0) {
+            return code;
         }
     }
     if (p.n_models == 0) {

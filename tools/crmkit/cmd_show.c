@@ -12,7 +12,7 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: crmkit show MODEL [--top N]\n\n"
+    fprintf(fp, "usage: crmkit show MODEL [--top N] [--json]\n\n"
                 "Print a model file in readable form: a classifier's algorithm, classes and\n"
                 "features, and for C4.5 the tree as rules (J48's layout: each leaf shows the\n"
                 "class, the training rows reaching it and how many of them are not of that\n"
@@ -20,7 +20,8 @@ static void usage(FILE *fp)
                 "each rule set its transactions, minimum count, number of rules and its first\n"
                 "N rules in the file's order with support, confidence and lift. Other model\n"
                 "kinds are listed by section.\n\n"
-                "  --top N   rules shown per rule set (default 10; 0 = all)\n\n"
+                "  --top N   rules shown per rule set (default 10; 0 = all)\n"
+                "  --json    one JSON object: kind, sections and the description\n\n"
                 "exit status: 0 ok, 64 usage, 65 damaged model file, 66 no such file.\n");
 }
 
@@ -80,6 +81,120 @@ static crm_status show_rules(const char *path, int64_t top, crm_error *err)
     return st;
 }
 
+static void json_line(void *ud, const char *line)
+{
+    cli_json_str(ud, line);
+}
+
+static void json_items(cli_json *j, const crm_rules *r, const int32_t *ids, int32_t n)
+{
+    cli_json_open_arr(j);
+    for (int32_t k = 0; k < n; k++) {
+        cli_json_str(j, crm_rules_item_name(r, ids[k]));
+    }
+    cli_json_close_arr(j);
+}
+
+static crm_status json_rules(cli_json *j, const char *path, int64_t top, crm_error *err)
+{
+    crm_rules *r = NULL;
+    crm_status st = crm_rules_load(path, &r, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    cli_json_key(j, "items");
+    cli_json_int(j, crm_rules_n_items(r));
+    cli_json_key(j, "sets");
+    cli_json_open_arr(j);
+    for (int32_t s = 0; s < crm_rules_n_sets(r) && st == CRM_OK; s++) {
+        int64_t n = crm_rules_n_rules(r, s);
+        int64_t shown = top > 0 && top < n ? top : n;
+        cli_json_open_obj(j);
+        cli_json_key(j, "name");
+        cli_json_str(j, crm_rules_set_name(r, s));
+        cli_json_key(j, "transactions");
+        cli_json_int(j, crm_rules_set_n_transactions(r, s));
+        cli_json_key(j, "minsup_count");
+        cli_json_int(j, crm_rules_set_min_count(r, s));
+        cli_json_key(j, "rules");
+        cli_json_int(j, n);
+        cli_json_key(j, "top_rules");
+        cli_json_open_arr(j);
+        for (int64_t i = 0; i < shown && st == CRM_OK; i++) {
+            crm_rule rule;
+            st = crm_rules_rule(r, s, i, &rule, err);
+            if (st == CRM_OK) {
+                cli_json_open_obj(j);
+                cli_json_key(j, "antecedent");
+                json_items(j, r, rule.lhs, rule.n_lhs);
+                cli_json_key(j, "consequent");
+                json_items(j, r, rule.rhs, rule.n_rhs);
+                cli_json_key(j, "support");
+                cli_json_num(j, rule.support);
+                cli_json_key(j, "confidence");
+                cli_json_num(j, rule.confidence);
+                cli_json_key(j, "lift");
+                cli_json_num(j, rule.lift);
+                cli_json_key(j, "count");
+                cli_json_int(j, rule.count);
+                cli_json_close_obj(j);
+            }
+        }
+        cli_json_close_arr(j);
+        cli_json_close_obj(j);
+    }
+    cli_json_close_arr(j);
+    crm_rules_free(r);
+    return st;
+}
+
+/* --json: the model's kind, sections and description (a classifier's lines, a rules file's
+ * sets and top rules) as one object. */
+static crm_status show_json(const char *path, crm_model_reader *r, int64_t top, crm_error *err)
+{
+    crm_classifier *c = NULL;
+    crm_status st = CRM_OK;
+    const char *kind = crm_model_reader_kind(r);
+    cli_json j;
+    if (strcmp(kind, "classifier") == 0) {
+        st = crm_classifier_load_reader(r, &c, err);
+    }
+    if (st != CRM_OK) {
+        return st;
+    }
+    cli_json_begin(&j, stdout);
+    cli_json_key(&j, "model");
+    cli_json_str(&j, path);
+    cli_json_key(&j, "kind");
+    cli_json_str(&j, kind);
+    cli_json_key(&j, "sections");
+    cli_json_open_arr(&j);
+    for (int32_t i = 0; i < crm_model_reader_n_sections(r) && st == CRM_OK; i++) {
+        crm_section s;
+        st = crm_model_section_at(r, i, &s, err);
+        if (st == CRM_OK) {
+            cli_json_open_obj(&j);
+            cli_json_key(&j, "tag");
+            cli_json_str(&j, s.tag);
+            cli_json_key(&j, "bytes");
+            cli_json_int(&j, (int64_t)s.len);
+            cli_json_close_obj(&j);
+        }
+    }
+    cli_json_close_arr(&j);
+    if (st == CRM_OK && c != NULL) {
+        cli_json_key(&j, "description");
+        cli_json_open_arr(&j);
+        st = crm_classifier_describe(c, json_line, &j, err);
+        cli_json_close_arr(&j);
+    } else if (st == CRM_OK && strcmp(kind, "rules") == 0) {
+        st = json_rules(&j, path, top, err);
+    }
+    cli_json_end(&j);
+    crm_classifier_free(c);
+    return st;
+}
+
 int cmd_show(int argc, char **argv)
 {
     const char *path = NULL;
@@ -89,31 +204,27 @@ int cmd_show(int argc, char **argv)
     crm_status st;
     int64_t top = 10;
     int rc = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
+    bool json = false;
+    {
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--top", .kind = CLI_OPT_INT, .dest = &top, .lo = 0, .hi = INT64_MAX },
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
+            { 0 },
+        };
+        rc = cli_parse("show", argc, argv, opts, &path, 1, &n_pos, usage);
+        if (rc >= 0) {
+            return rc;
         }
-        if (strcmp(argv[i], "--top") == 0) {
-            if (i + 1 >= argc) {
-                return cli_usage_error("show", "option --top needs a value");
-            }
-            if (!cli_parse_int(argv[i + 1], 0, INT64_MAX, &top)) {
-                return cli_usage_error("show", "--top needs a count >= 0");
-            }
-            i++;
-            continue;
-        }
-        if (argv[i][0] == '-' || path != NULL) {
-            return cli_usage_error("show", "unexpected argument \"%s\"", argv[i]);
-        }
-        path = argv[i];
+        rc = 0;
     }
     if (path == NULL) {
         return cli_usage_error("show", "no model file");
     }
     st = crm_model_reader_open(path, &r, &err);
-    if (st == CRM_OK && strcmp(crm_model_reader_kind(r), "classifier") == 0) {
+    if (st == CRM_OK && json) {
+        st = show_json(path, r, top, &err);
+    } else if (st == CRM_OK && strcmp(crm_model_reader_kind(r), "classifier") == 0) {
         st = crm_classifier_load_reader(r, &c, &err);
         if (st == CRM_OK) {
             st = crm_classifier_describe(c, print_line, stdout, &err);

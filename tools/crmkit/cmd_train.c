@@ -46,6 +46,9 @@ static void usage(FILE *fp)
         "  --scale zscore|minmax|none       scaling for design-matrix algorithms\n"
         "  --threads N            threads (default: all; never changes the result)\n"
         "  -o FILE                save the model (kind \"classifier\")\n"
+        "  --sep S                separator: , ; tab | or auto (from the header line)\n"
+        "  --na LIST              extra missing-value markers, comma-separated\n"
+        "  --types LIST           column types, e.g. plan:cat,msisdn:id,score:num\n"
         "  --json                 metrics as one JSON object on stdout\n"
         "  --quiet                no progress bar\n\nalgorithm options:\n");
     for (size_t i = 0; i < sizeof algo_helps / sizeof algo_helps[0]; i++) {
@@ -90,7 +93,7 @@ static int set_prep(crm_classifier_params *p, const char *name, const char *v)
         } else if (strcmp(v, "neighbours") == 0) {
             p->prep.impute = CRM_IMPUTE_NEIGHBOURS;
         } else {
-            return cli_usage_error("train", "--impute wants mean, median or neighbours");
+            return cli_usage_error("train", "--impute is mean, median or neighbours, got \"%s\"", v);
         }
         return 0;
     }
@@ -101,41 +104,36 @@ static int set_prep(crm_classifier_params *p, const char *name, const char *v)
     } else if (strcmp(v, "none") == 0) {
         p->prep.scale = CRM_SCALE_NONE;
     } else {
-        return cli_usage_error("train", "--scale wants zscore, minmax or none");
+        return cli_usage_error("train", "--scale is zscore, minmax or none, got \"%s\"", v);
     }
     return 0;
 }
 
-/* One option at argv[*i]; returns 0 to go on, or an exit code. */
-static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifier_params *p)
+static int one_value(train_args *a,
+                     crm_classifier_params *p,
+                     const char *name,
+                     const char *value);
+
+typedef struct train_ctx {
+    train_args *a;
+    crm_classifier_params *p;
+} train_ctx;
+
+/* One valued option (its name without "=VALUE"); returns -1 to go on, or an exit code. */
+static int train_opt(const char *name, const char *value, void *ud)
 {
-    const char *arg = argv[*i];
-    char name[64];
-    const char *value = NULL;
-    const char *eq;
+    train_args *a = ((train_ctx *)ud)->a;
+    crm_classifier_params *p = ((train_ctx *)ud)->p;
+    int rc = one_value(a, p, name, value);
+    return rc == 0 ? -1 : rc;
+}
+
+static int one_value(train_args *a,
+                     crm_classifier_params *p,
+                     const char *name,
+                     const char *value)
+{
     int64_t n;
-    if (arg[0] != '-' || arg[1] == '\0') {
-        if (a->data != NULL) {
-            return cli_usage_error("train", "more than one input file (\"%s\")", arg);
-        }
-        a->data = arg;
-        return 0;
-    }
-    if (strcmp(arg, "--json") == 0 || strcmp(arg, "--quiet") == 0 || strcmp(arg, "--refit") == 0) {
-        a->json |= strcmp(arg, "--json") == 0;
-        a->quiet |= strcmp(arg, "--quiet") == 0;
-        a->refit |= strcmp(arg, "--refit") == 0;
-        return 0;
-    }
-    eq = strchr(arg, '=');
-    snprintf(name, sizeof name, "%.*s", (int)(eq != NULL ? eq - arg : (long)strlen(arg)), arg);
-    if (eq != NULL) {
-        value = eq + 1;
-    } else if (*i + 1 < argc) {
-        value = argv[++*i];
-    } else {
-        return cli_usage_error("train", "option %s needs a value", name);
-    }
     if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
         a->out = value;
     } else if (strcmp(name, "--target") == 0) {
@@ -155,33 +153,52 @@ static int parse_one(int argc, char **argv, int *i, train_args *a, crm_classifie
         }
     } else if (strcmp(name, "--test-size") == 0) {
         if (!cli_parse_double(value, &a->test_size) || a->test_size < 0.0 || a->test_size >= 1.0) {
-            return cli_usage_error("train", "--test-size wants a number in [0, 1), got \"%s\"",
+            return cli_usage_error("train", "--test-size needs a number in [0, 1), got \"%s\"",
                                    value);
         }
     } else if (strcmp(name, "--cv") == 0) {
         if (!cli_parse_int(value, 2, 1000, &a->cv)) {
-            return cli_usage_error("train", "--cv wants an integer in [2, 1000], got \"%s\"",
+            return cli_usage_error("train", "--cv needs a whole number in [2, 1000], got \"%s\"",
                                    value);
         }
     } else if (strcmp(name, "--seed") == 0) {
         if (!cli_parse_int(value, 0, INT64_MAX, &n)) {
-            return cli_usage_error("train", "--seed wants a non-negative integer");
+            return cli_usage_error("train", "--seed needs a whole number >= 0, got \"%s\"", value);
         }
         p->seed = (uint64_t)n;
     } else if (strcmp(name, "--threads") == 0) {
         if (!cli_parse_int(value, 0, 4096, &n)) {
-            return cli_usage_error("train", "--threads wants an integer in [0, 4096]");
+            return cli_usage_error("train", "--threads needs a whole number in [0, 4096], got \"%s\"",
+                                   value);
         }
         p->n_threads = (int32_t)n;
     } else if (strcmp(name, "--impute") == 0 || strcmp(name, "--scale") == 0) {
         return set_prep(p, name + 2, value);
+    } else if (strcmp(name, "--sep") == 0) {
+        return cli_dialect_sep_check(value, &cli_input.sep) < 0 ? 0 : CLI_EX_USAGE;
+    } else if (strcmp(name, "--na") == 0) {
+        cli_input.na = value;
+    } else if (strcmp(name, "--types") == 0) {
+        cli_input.types = value;
     } else if (strncmp(name, "--", 2) == 0) {
         int r = algo_option(p, name + 2, value);
         if (r < 0) {
             return CLI_EX_USAGE;
         }
         if (r == 0) {
-            return cli_usage_error("train", "unknown option %s", name);
+            static const char *const known[] = { "--output",   "--target",    "--features",
+                                                 "--drop",     "--members",   "--labels",
+                                                 "--algo",     "--test-size", "--cv",
+                                                 "--seed",     "--threads",   "--impute",
+                                                 "--scale",    "--sep",       "--na",
+                                                 "--types",    "--json",      "--quiet",
+                                                 "--refit" };
+            const char *near = cli_nearest(name, known, (int)(sizeof known / sizeof known[0]));
+            if (near != NULL) {
+                return cli_usage_error("train", "unknown option \"%s\" (did you mean %s?)", name,
+                                       near);
+            }
+            return cli_usage_error("train", "unknown option \"%s\"", name);
         }
     } else {
         return cli_usage_error("train", "unknown option %s", name);
@@ -313,6 +330,7 @@ static int run(const train_args *a, crm_classifier_params *p)
     int rc = 0;
     memset(&e, 0, sizeof e);
     opt.n_threads = p->n_threads;
+    cli_dialect_apply(&cli_input, &opt);
     cli_progress_init(&bar, a->quiet || a->json);
     st = crm_table_read_csv(a->data, &opt, cli_progress_cb(&bar), &t, &err);
     if (st == CRM_OK && a->labels != NULL) {
@@ -376,17 +394,43 @@ int cmd_train(int argc, char **argv)
     int rc = 0;
     memset(&a, 0, sizeof a);
     a.test_size = 0.3;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return CLI_EX_OK;
+    {
+#define TRAIN_OPT(n) { .name = n, .kind = CLI_OPT_NAMED, .named = train_opt, .ud = &ctx }
+        train_ctx ctx = { &a, &p };
+        const char *pos[1];
+        int n_pos = 0;
+        const cli_opt opts[] = {
+            { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &a.json },
+            { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &a.quiet },
+            { .name = "--refit", .kind = CLI_OPT_FLAG, .dest = &a.refit },
+            TRAIN_OPT("--output"),
+            TRAIN_OPT("-o"),
+            TRAIN_OPT("--target"),
+            TRAIN_OPT("--features"),
+            TRAIN_OPT("--drop"),
+            TRAIN_OPT("--members"),
+            TRAIN_OPT("--labels"),
+            TRAIN_OPT("--algo"),
+            TRAIN_OPT("--test-size"),
+            TRAIN_OPT("--cv"),
+            TRAIN_OPT("--seed"),
+            TRAIN_OPT("--threads"),
+            TRAIN_OPT("--impute"),
+            TRAIN_OPT("--scale"),
+            TRAIN_OPT("--sep"),
+            TRAIN_OPT("--na"),
+            TRAIN_OPT("--types"),
+            /* every other "--x VALUE" is offered to the algorithms' parsers (train_opts.h) */
+            { .name = "", .kind = CLI_OPT_UNKNOWN, .named = train_opt, .ud = &ctx },
+            { 0 },
+        };
+#undef TRAIN_OPT
+        rc = cli_parse("train", argc, argv, opts, pos, 1, &n_pos, usage);
+        if (rc >= 0) {
+            return rc;
         }
-    }
-    for (int i = 1; i < argc && rc == 0; i++) {
-        rc = parse_one(argc, argv, &i, &a, &p);
-    }
-    if (rc != 0) {
-        return rc;
+        rc = 0;
+        a.data = n_pos > 0 ? pos[0] : NULL;
     }
     if (a.data == NULL) {
         return cli_usage_error("train", "no input file");

@@ -38,6 +38,9 @@ static void usage(FILE *fp)
             "  --scale S         zscore (default), minmax or none\n"
             "  --impute I        mean (default), median, neighbours or none\n"
             "  --model FILE      use this segmentation model's features and cleaning\n"
+            "  --sep S           separator: , ; tab | or auto (from the header line)\n"
+            "  --na LIST         extra missing-value markers, comma-separated\n"
+            "  --types LIST      column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --json            print one JSON object on standard output\n"
             "  --quiet           no progress bar\n"
             "  -h, --help        this text\n\n"
@@ -62,73 +65,42 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int parse_one(int argc, char **argv, int *i, val_opts *o)
+static int parse_opts(int argc, char **argv, val_opts *o)
 {
-    bool miss = false;
-    const char *v;
-    const char *a = argv[*i];
-    int64_t iv;
-    if (strcmp(a, "--json") == 0) {
-        o->json = true;
-    } else if (strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-    } else if ((v = seg_opt(argc, argv, i, "--labels", &miss))) {
-        o->labels = v;
-    } else if ((v = seg_opt(argc, argv, i, "--features", &miss))) {
-        o->features = v;
-    } else if ((v = seg_opt(argc, argv, i, "--model", &miss))) {
-        o->model = v;
-    } else if ((v = seg_opt(argc, argv, i, "--scale", &miss))) {
-        if (strcmp(v, "zscore") == 0) {
-            o->prep.scale = CRM_SCALE_ZSCORE;
-        } else if (strcmp(v, "minmax") == 0) {
-            o->prep.scale = CRM_SCALE_MINMAX;
-        } else if (strcmp(v, "none") == 0) {
-            o->prep.scale = CRM_SCALE_NONE;
-        } else {
-            return cli_usage_error("validity", "--scale is zscore, minmax or none, got \"%s\"", v);
-        }
-    } else if ((v = seg_opt(argc, argv, i, "--impute", &miss))) {
-        static const char *const names[] = { "none", "mean", "median", "neighbours" };
-        int found = -1;
-        for (int e = 0; e < 4; e++) {
-            found = strcmp(v, names[e]) == 0 ? e : found;
-        }
-        if (found < 0) {
-            return cli_usage_error("validity",
-                                   "--impute is mean, median, neighbours or none, got \"%s\"", v);
-        }
-        o->prep.impute = (crm_impute)found;
-    } else if ((v = seg_opt(argc, argv, i, "--exact-max", &miss))) {
-        if (!cli_parse_int(v, 2, INT64_MAX, &iv)) {
-            return cli_usage_error("validity", "--exact-max needs a whole number >= 2");
-        }
-        o->vp.exact_max_rows = iv;
-    } else if ((v = seg_opt(argc, argv, i, "--sample", &miss))) {
-        if (!cli_parse_int(v, 2, INT64_MAX, &iv)) {
-            return cli_usage_error("validity", "--sample needs a whole number >= 2");
-        }
-        o->vp.sample_rows = iv;
-    } else if ((v = seg_opt(argc, argv, i, "--seed", &miss))) {
-        if (!cli_parse_int(v, 0, INT64_MAX, &iv)) {
-            return cli_usage_error("validity", "--seed needs a whole number >= 0");
-        }
-        o->vp.seed = (uint64_t)iv;
-    } else if ((v = seg_opt(argc, argv, i, "--threads", &miss))) {
-        if (!cli_parse_int(v, 0, 4096, &iv)) {
-            return cli_usage_error("validity", "--threads needs a whole number in [0, 4096]");
-        }
-        o->vp.n_threads = (int32_t)iv;
-    } else if (miss) {
-        return cli_usage_error("validity", "option %s needs a value", a);
-    } else if (a[0] == '-' && a[1] != '\0') {
-        return cli_usage_error("validity", "unknown option \"%s\"", a);
-    } else if (o->data == NULL) {
-        o->data = a;
-    } else {
-        return cli_usage_error("validity", "one data file only");
-    }
-    return -1;
+    static const char *const scales[] = { "none", "zscore", "minmax", NULL };
+    static const char *const imputes[] = { "none", "mean", "median", "neighbours", NULL };
+    int scale = (int)o->prep.scale;
+    int impute = (int)o->prep.impute;
+    int64_t seed = (int64_t)o->vp.seed;
+    const char *pos[1];
+    int n_pos = 0;
+    int code;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--labels", .kind = CLI_OPT_STR, .dest = &o->labels },
+        { .name = "--features", .kind = CLI_OPT_STR, .dest = &o->features },
+        { .name = "--model", .kind = CLI_OPT_STR, .dest = &o->model },
+        { .name = "--scale", .kind = CLI_OPT_CHOICE, .dest = &scale, .choices = scales,
+          .need = "zscore, minmax or none" },
+        { .name = "--impute", .kind = CLI_OPT_CHOICE, .dest = &impute, .choices = imputes,
+          .need = "mean, median, neighbours or none" },
+        { .name = "--exact-max", .kind = CLI_OPT_INT, .dest = &o->vp.exact_max_rows, .lo = 2,
+          .hi = INT64_MAX },
+        { .name = "--sample", .kind = CLI_OPT_INT, .dest = &o->vp.sample_rows, .lo = 2,
+          .hi = INT64_MAX },
+        { .name = "--seed", .kind = CLI_OPT_INT, .dest = &seed, .lo = 0, .hi = INT64_MAX },
+        { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &o->vp.n_threads, .lo = 0,
+          .hi = 4096 },
+        CLI_DIALECT_OPTS(cli_input),
+        { 0 },
+    };
+    code = cli_parse("validity", argc, argv, opts, pos, 1, &n_pos, usage);
+    o->data = n_pos > 0 ? pos[0] : NULL;
+    o->prep.scale = (crm_scale)scale;
+    o->prep.impute = (crm_impute)impute;
+    o->vp.seed = (uint64_t)seed;
+    return code;
 }
 
 /* The scaled design matrix: the model's cleaning, or one fitted here. */
@@ -264,14 +236,8 @@ int cmd_validity(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.prep = crm_prep_params_default();
     o.vp = crm_validity_params_default();
-    for (int i = 1; i < argc; i++) {
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-    }
-    for (int i = 1; i < argc; i++) {
-        int code = parse_one(argc, argv, &i, &o);
+    {
+        int code = parse_opts(argc, argv, &o);
         if (code >= 0) {
             return code;
         }

@@ -36,10 +36,25 @@ int cli_exit_code(crm_status s)
     }
 }
 
+const char *cli_command = NULL;
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    if (cli_command != NULL) {
+        fprintf(stderr, "crmkit %s: ", cli_command);
+    } else {
+        fputs("crmkit: ", stderr);
+    }
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
 int cli_fail(const crm_error *err)
 {
     char line[1024];
-    fprintf(stderr, "crmkit: %s\n", crm_error_format(err, line, (int32_t)sizeof line));
+    cli_errorf("%s\n", crm_error_format(err, line, (int32_t)sizeof line));
     if (err->code == CRM_ENOMEM) {
         cli_memlimit_explain(stderr);
     }

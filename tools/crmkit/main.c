@@ -140,6 +140,7 @@ static int run(int argc, char **argv)
                         commands[i].name);
                 return CLI_EX_USAGE;
             }
+            cli_command = commands[i].name;
             return finish_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
         }
     }

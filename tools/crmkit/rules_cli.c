@@ -15,28 +15,6 @@ void rules_cli_input_init(rules_cli_input *in, crm_fim_format default_format)
     in->opt.format = default_format;
 }
 
-const char *rules_cli_value(const char *name, int argc, char **argv, int *i, bool *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    *missing = false;
-    if (strncmp(a, name, n) != 0) {
-        return NULL;
-    }
-    if (a[n] == '=') {
-        return a + n + 1;
-    }
-    if (a[n] != '\0') {
-        return NULL;
-    }
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    (*i)++;
-    return argv[*i];
-}
-
 static int parse_format(rules_cli_input *in, const char *cmd, const char *v)
 {
     static const struct {
@@ -56,54 +34,22 @@ static int parse_format(rules_cli_input *in, const char *cmd, const char *v)
     return -1;
 }
 
-int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char **argv, int *i)
+int rules_cli_format_opt(const char *v, void *ud)
 {
-    static const char *const names[] = { "--format",   "--sep",        "--customer-col",
-                                         "--item-col", "--status-col", "--status-ok" };
-    if (strcmp(argv[*i], "--skip-empty") == 0) {
-        in->opt.skip_empty = true;
-        return 1;
+    return parse_format(ud, cli_command, v) < 0 ? CLI_EX_USAGE : -1;
+}
+
+int rules_cli_sep_opt(const char *v, void *ud)
+{
+    rules_cli_input *in = ud;
+    if (strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0) {
+        v = "\t";
     }
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        bool missing;
-        const char *v = rules_cli_value(names[k], argc, argv, i, &missing);
-        if (missing) {
-            cli_usage_error(cmd, "option %s needs a value", names[k]);
-            return -1;
-        }
-        if (v == NULL) {
-            continue;
-        }
-        switch (k) {
-        case 0:
-            return parse_format(in, cmd, v);
-        case 1:
-            if (strcmp(v, "\\t") == 0 || strcmp(v, "tab") == 0) {
-                v = "\t";
-            }
-            if (strlen(v) != 1) {
-                cli_usage_error(cmd, "--sep takes one character, got \"%s\"", v);
-                return -1;
-            }
-            in->opt.sep = v[0];
-            return 1;
-        case 2:
-            in->opt.customer_col = v;
-            return 1;
-        case 3:
-            in->opt.item_col = v;
-            return 1;
-        case 4:
-            in->opt.status_col = v;
-            in->status_given = true;
-            return 1;
-        default:
-            in->opt.status_ok = v;
-            in->status_given = true;
-            return 1;
-        }
+    if (strlen(v) != 1) {
+        return cli_usage_error(cli_command, "--sep takes one character, got \"%s\"", v);
     }
-    return 0;
+    in->opt.sep = v[0];
+    return -1;
 }
 
 void rules_cli_input_finish(rules_cli_input *in)

@@ -16,17 +16,23 @@ typedef struct rules_cli_input {
 } rules_cli_input;
 
 void rules_cli_input_init(rules_cli_input *in, crm_fim_format default_format);
-/* If argv[*i] is an input option (--format, --sep, --customer-col, --item-col, --status-col,
- * --status-ok, --skip-empty), consume it (and its value) and return 1; 0 when it is not one;
- * -1 after printing a usage error. */
-int rules_cli_input_option(rules_cli_input *in, const char *cmd, int argc, char **argv, int *i);
+/* The input options as entries of a cli_parse table (cli.h): --format, --sep,
+ * --customer-col, --item-col, --status-col, --status-ok, --skip-empty. */
+int rules_cli_format_opt(const char *v, void *ud);
+int rules_cli_sep_opt(const char *v, void *ud);
+#define RULES_CLI_INPUT_OPTS(in)                                                               \
+    { .name = "--format", .kind = CLI_OPT_FN, .fn = rules_cli_format_opt, .ud = &(in) },       \
+    { .name = "--sep", .kind = CLI_OPT_FN, .fn = rules_cli_sep_opt, .ud = &(in) },             \
+    { .name = "--customer-col", .kind = CLI_OPT_STR, .dest = &(in).opt.customer_col },         \
+    { .name = "--item-col", .kind = CLI_OPT_STR, .dest = &(in).opt.item_col },                 \
+    { .name = "--status-col", .kind = CLI_OPT_STR, .dest = &(in).opt.status_col,               \
+      .seen = &(in).status_given },                                                            \
+    { .name = "--status-ok", .kind = CLI_OPT_STR, .dest = &(in).opt.status_ok,                 \
+      .seen = &(in).status_given },                                                            \
+    { .name = "--skip-empty", .kind = CLI_OPT_FLAG, .dest = &(in).opt.skip_empty }
 /* Fill defaults that depend on the format (VAS keeps status SUCCESS rows by default). */
 void rules_cli_input_finish(rules_cli_input *in);
 const char *rules_cli_input_help(void);
-
-/* Value of option argv[*i] ("--x v" or "--x=v"), advancing *i; NULL when name does not match.
- * *missing is set when the option matched but has no value. */
-const char *rules_cli_value(const char *name, int argc, char **argv, int *i, bool *missing);
 
 /* Segments of db's transactions from a labels CSV (first column: customer id; a column
  * "segment"). Customers are matched by key when db has keys, else by row order. Names are

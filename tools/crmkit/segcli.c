@@ -17,37 +17,12 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-const char *seg_opt(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    /* *missing is only ever set, never cleared: callers chain several names in one
-     * condition, and a later name must not hide that an earlier one lacked its value */
-    if (strncmp(argv[*i], name, n) != 0) {
-        return NULL;
-    }
-    if (argv[*i][n] == '=') {
-        return argv[*i] + n + 1;
-    }
-    if (argv[*i][n] != '\0') {
-        return NULL;
-    }
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-bool seg_is_help(const char *arg)
-{
-    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
-}
-
 int seg_read_table(const char *path, const crm_progress *progress, crm_table **out, double *seconds)
 {
     crm_csv_options opt = crm_csv_options_default();
     crm_error err;
     double t0 = now();
+    cli_dialect_apply(&cli_input, &opt);
     crm_status rc = crm_table_read_csv(path, &opt, progress, out, &err);
     if (seconds != NULL) {
         *seconds = now() - t0;
@@ -142,7 +117,7 @@ int seg_write_labels(const char *path,
     crm_error err;
     crm_status rc;
     if (v == NULL) {
-        fprintf(stderr, "crmkit: out of memory\n");
+        cli_errorf("out of memory\n");
         return CLI_EX_OSERR;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -217,7 +192,7 @@ static int label_value(const crm_table *lt, const double *seg, int64_t r, int32_
 {
     double v = seg[r];
     if (!(v >= 0.0 && v <= 1e6 && v == floor(v))) {
-        fprintf(stderr, "crmkit: %s:%lld: field \"segment\": expected a segment number >= 0\n",
+        cli_errorf("%s:%lld: field \"segment\": expected a segment number >= 0\n",
                 crm_table_source(lt), (long long)crm_table_row_line(lt, r));
         return CLI_EX_DATAERR;
     }
@@ -230,8 +205,8 @@ labels_by_row(const crm_table *lt, const double *seg, const crm_table *data, int
 {
     int64_t n = crm_table_n_rows(data);
     if (crm_table_n_rows(lt) != n) {
-        fprintf(stderr,
-                "crmkit: %s: %lld labels for %lld rows of %s (and no shared id column to match "
+        cli_errorf(
+                "%s: %lld labels for %lld rows of %s (and no shared id column to match "
                 "them by)\n",
                 crm_table_source(lt), (long long)crm_table_n_rows(lt), (long long)n,
                 crm_table_source(data));
@@ -258,14 +233,14 @@ static int labels_by_id(const crm_table *lt,
     key_row *idx = crm_mallocarray(nl > 0 ? (size_t)nl : 1, sizeof *idx);
     int code = CLI_EX_OK;
     if (idx == NULL) {
-        fprintf(stderr, "crmkit: out of memory\n");
+        cli_errorf("out of memory\n");
         return CLI_EX_OSERR;
     }
     for (int64_t r = 0; r < nl; r++) {
         idx[r].key = key_of(lt, lj, r);
         idx[r].row = r;
         if (idx[r].key == NULL) {
-            fprintf(stderr, "crmkit: %s:%lld: field \"%s\": the id is missing\n",
+            cli_errorf("%s:%lld: field \"%s\": the id is missing\n",
                     crm_table_source(lt), (long long)crm_table_row_line(lt, r),
                     crm_table_col_name(lt, lj));
             crm_free(idx);
@@ -278,8 +253,8 @@ static int labels_by_id(const crm_table *lt,
         const key_row *a = &idx[r - 1];
         const key_row *b = &idx[r];
         if (strcmp(a->key, b->key) == 0 && !(seg[a->row] == seg[b->row])) {
-            fprintf(stderr,
-                    "crmkit: %s:%lld: field \"%s\": id \"%s\" is labelled %g here and %g on "
+            cli_errorf(
+                    "%s:%lld: field \"%s\": id \"%s\" is labelled %g here and %g on "
                     "line %lld\n",
                     crm_table_source(lt), (long long)crm_table_row_line(lt, b->row),
                     crm_table_col_name(lt, lj), b->key, seg[b->row], seg[a->row],
@@ -308,7 +283,7 @@ static int labels_by_id(const crm_table *lt,
             hit = (lo < (size_t)nl && strcmp(idx[lo].key, probe.key) == 0) ? &idx[lo] : NULL;
         }
         if (hit == NULL) {
-            fprintf(stderr, "crmkit: %s:%lld: field \"%s\": no label for this customer in %s\n",
+            cli_errorf("%s:%lld: field \"%s\": no label for this customer in %s\n",
                     crm_table_source(data), (long long)crm_table_row_line(data, i),
                     crm_table_col_name(data, dj), crm_table_source(lt));
             code = CLI_EX_DATAERR;
@@ -323,7 +298,10 @@ static int labels_by_id(const crm_table *lt,
 int seg_read_labels(const char *path, const crm_table *data, int32_t *labels)
 {
     crm_table *lt = NULL;
-    int code = seg_read_table(path, NULL, &lt, NULL);
+    crm_error err;
+    /* a labels file is crmkit's own CSV: the dialect options are for the data table */
+    int code = crm_table_read_csv(path, NULL, NULL, &lt, &err) == CRM_OK ? CLI_EX_OK
+                                                                        : cli_fail(&err);
     int32_t sj;
     const double *seg;
     if (code != CLI_EX_OK) {
@@ -332,8 +310,8 @@ int seg_read_labels(const char *path, const crm_table *data, int32_t *labels)
     sj = crm_table_find_col(lt, "segment");
     seg = sj >= 0 ? crm_table_numeric(lt, sj) : NULL;
     if (seg == NULL) {
-        fprintf(stderr,
-                "crmkit: %s: needs a numeric \"segment\" column (as written by crmkit "
+        cli_errorf(
+                "%s: needs a numeric \"segment\" column (as written by crmkit "
                 "segment --labels or crmkit assign)\n",
                 path);
         crm_table_free(lt);
@@ -367,14 +345,14 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
     *names = NULL;
     *n = 0;
     if (fp == NULL) {
-        fprintf(stderr, "crmkit: %s: cannot open names file: %s\n", path, strerror(errno));
+        cli_errorf("%s: cannot open names file: %s\n", path, strerror(errno));
         return errno == ENOMEM ? CLI_EX_OSERR : CLI_EX_NOINPUT; /* an input: never 74 */
     }
     while (fgets(line, sizeof line, fp) != NULL) {
         size_t len = strlen(line);
         lineno++;
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            fprintf(stderr, "crmkit: %s:%lld: segment name too long\n", path, (long long)lineno);
+            cli_errorf("%s:%lld: segment name too long\n", path, (long long)lineno);
             fclose(fp);
             cli_free_list(list);
             return CLI_EX_DATAERR;
@@ -392,7 +370,7 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
             if (grown == NULL) {
                 fclose(fp);
                 cli_free_list(list);
-                fprintf(stderr, "crmkit: out of memory\n");
+                cli_errorf("out of memory\n");
                 return CLI_EX_OSERR;
             }
             list = grown;
@@ -408,14 +386,14 @@ int seg_read_names(const char *path, char ***names, int32_t *n)
         count++;
     }
     if (ferror(fp)) { /* a folder opens, then fails to read */
-        fprintf(stderr, "crmkit: %s: cannot read names file: %s\n", path, strerror(errno));
+        cli_errorf("%s: cannot read names file: %s\n", path, strerror(errno));
         fclose(fp);
         cli_free_list(list);
         return CLI_EX_NOINPUT;
     }
     fclose(fp);
     if (count == 0) {
-        fprintf(stderr, "crmkit: %s: the names file has no names\n", path);
+        cli_errorf("%s: the names file has no names\n", path);
         crm_free(list);
         return CLI_EX_DATAERR;
     }

@@ -12,12 +12,6 @@
 
 #include "cli.h"
 
-/* Value of "--name VALUE" or "--name=VALUE" at argv[*i] (advancing *i); NULL if argv[*i] is
- * another option. *missing is set (never cleared: start it false) when the option is there
- * without its value. */
-const char *seg_opt(int argc, char **argv, int *i, const char *name, bool *missing);
-bool seg_is_help(const char *arg);
-
 /* Read a CSV table; on failure prints the located message and returns the exit code (0 on
  * success). seconds (may be NULL) receives the load time. */
 int seg_read_table(const char *path,

@@ -255,6 +255,9 @@ static void usage(FILE *fp)
             "  -o, --output FILE   model file to write (required)\n"
             "  --labels FILE       also write id, l1, l2, segment for every customer as CSV\n"
             "  --threads N         threads (default: all); never changes the result\n"
+            "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
+            "  --na LIST           extra missing-value markers, comma-separated\n"
+            "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
             "  --json              print one JSON summary on standard output\n"
             "  --quiet             no progress bar\n"
             "  -h, --help          this text\n\n"
@@ -262,45 +265,35 @@ static void usage(FILE *fp)
             "73/74 cannot write.\n");
 }
 
+static int not_with_spec(const char *a, void *ud)
+{
+    (void)ud;
+    return cli_usage_error("segment",
+                           "%s cannot be used with --spec: with a two-layer spec, features, "
+                           "algorithm, k and cleaning are set per group in the spec's layer2",
+                           a);
+}
+
 static int parse_opts(int argc, char **argv, tl_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        bool miss = false;
-        const char *a = argv[i];
-        const char *v;
-        int64_t iv;
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = true;
-        } else if ((v = seg_opt(argc, argv, &i, "--spec", &miss))) {
-            o->spec = v;
-        } else if ((v = seg_opt(argc, argv, &i, "-o", &miss)) ||
-                   (v = seg_opt(argc, argv, &i, "--output", &miss))) {
-            o->out = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--labels", &miss))) {
-            o->labels = v;
-        } else if ((v = seg_opt(argc, argv, &i, "--threads", &miss))) {
-            if (!cli_parse_int(v, 0, 4096, &iv)) {
-                return cli_usage_error(
-                    "segment", "--threads needs a whole number in [0, 4096], got \"%s\"", v);
-            }
-            o->threads = (int32_t)iv;
-        } else if (miss) {
-            return cli_usage_error("segment", "option %s needs a value", a);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("segment",
-                                   "%s cannot be used with --spec: with a two-layer spec, "
-                                   "features, algorithm, k and cleaning are set per group in "
-                                   "the spec's layer2",
-                                   a);
-        } else if (o->data == NULL) {
-            o->data = a;
-        } else {
-            return cli_usage_error("segment", "one data file only (got \"%s\" and \"%s\")", o->data,
-                                   a);
-        }
+    const char *pos[1];
+    int n_pos = 0;
+    const cli_opt opts[] = {
+        { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
+        { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
+        { .name = "--spec", .kind = CLI_OPT_STR, .dest = &o->spec },
+        { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->out },
+        { .name = "--labels", .kind = CLI_OPT_STR, .dest = &o->labels },
+        { .name = "--threads", .kind = CLI_OPT_INT32, .dest = &o->threads, .lo = 0, .hi = 4096 },
+        CLI_DIALECT_OPTS(cli_input),
+        { .name = "", .kind = CLI_OPT_UNKNOWN, .fn = not_with_spec },
+        { 0 },
+    };
+    int code = cli_parse("segment", argc, argv, opts, pos, 1, &n_pos, usage);
+    if (code >= 0) {
+        return code;
     }
+    o->data = n_pos > 0 ? pos[0] : NULL;
     if (o->data == NULL) {
         return cli_usage_error("segment", "a data file is required");
     }
@@ -372,12 +365,6 @@ int tl_segment(int argc, char **argv)
     double load_seconds = 0;
     int code;
     memset(&o, 0, sizeof o);
-    for (int i = 1; i < argc; i++) {
-        if (seg_is_help(argv[i])) {
-            usage(stdout);
-            return CLI_EX_OK;
-        }
-    }
     code = parse_opts(argc, argv, &o);
     if (code >= 0) {
         return code;
@@ -452,7 +439,7 @@ int tl_assign(const char *model, const char *data, const char *out, bool json, b
     l2 = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *l2);
     t0 = now();
     if (l1 == NULL || l2 == NULL) {
-        fprintf(stderr, "crmkit: out of memory\n");
+        cli_errorf("out of memory\n");
         code = CLI_EX_OSERR;
     } else if (crm_twolayer_assign(tl, t, l1, l2, &err) != CRM_OK) {
         code = cli_fail(&err);

@@ -1,4 +1,6 @@
-/* util.c: option parsing helpers, progress bar and JSON writer for the CLI. */
+/* util.c: number parsing helpers, progress bar and JSON writer for the CLI. The JSON writer
+ * keeps the nesting; every string and number in it is written by Jansson (strings made valid
+ * UTF-8 first, numbers with the fewest digits that read back to the same double). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -7,6 +9,10 @@
 #include <unistd.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/config.h>
+#if CRM_HAVE_JANSSON
+#include <jansson.h>
+#endif
 #include <crmkit/outfile.h>
 
 #include "cli.h"
@@ -172,10 +178,78 @@ void cli_json_end(cli_json *j)
     fflush(j->fp);
 }
 
+/* v as valid UTF-8: each byte that does not start or continue a well-formed UTF-8 sequence
+ * is read as Latin-1 (its own code point), the common encoding of such files. Returns a new
+ * string (crm_free it) or NULL when out of memory. */
+static char *valid_utf8(const char *v, size_t *out_len)
+{
+    const unsigned char *u = (const unsigned char *)v;
+    size_t n = strlen(v);
+    char *out = crm_malloc(2 * n + 1);
+    size_t o = 0;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t len = 0;
+        unsigned c = u[i];
+        if (c < 0x80) {
+            len = 1;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+        }
+        for (size_t k = 1; k < len; k++) {
+            if (i + k >= n || (u[i + k] & 0xC0) != 0x80) {
+                len = 0;
+            }
+        }
+        /* overlong, surrogate and out-of-range forms */
+        if (len == 3 && ((c == 0xE0 && u[i + 1] < 0xA0) || (c == 0xED && u[i + 1] >= 0xA0))) {
+            len = 0;
+        }
+        if (len == 4 && ((c == 0xF0 && u[i + 1] < 0x90) || (c == 0xF4 && u[i + 1] >= 0x90))) {
+            len = 0;
+        }
+        if (len == 0) {
+            out[o++] = (char)(0xC0 | (c >> 6));
+            out[o++] = (char)(0x80 | (c & 0x3F));
+            i++;
+        } else {
+            memcpy(out + o, v + i, len);
+            o += len;
+            i += len;
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+#if CRM_HAVE_JANSSON
+/* Write the Jansson value v (taken) as JSON text. */
+static void put_value(FILE *fp, json_t *v, size_t flags)
+{
+    char *text = v != NULL ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | flags) : NULL;
+    fputs(text != NULL ? text : "null", fp);
+    free(text);
+    json_decref(v);
+}
+#endif
+
 static void put_string(FILE *fp, const char *v)
 {
+    size_t len = 0;
+    char *u = valid_utf8(v, &len);
+#if CRM_HAVE_JANSSON
+    put_value(fp, u != NULL ? json_stringn_nocheck(u, len) : NULL, 0);
+#else
+    /* a build without Jansson: the same escapes by hand */
     fputc('"', fp);
-    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+    for (const unsigned char *c = (const unsigned char *)(u != NULL ? u : ""); *c; c++) {
         if (*c == '"' || *c == '\\') {
             fputc('\\', fp);
             fputc(*c, fp);
@@ -186,6 +260,8 @@ static void put_string(FILE *fp, const char *v)
         }
     }
     fputc('"', fp);
+#endif
+    crm_free(u);
 }
 
 void cli_json_key(cli_json *j, const char *key)
@@ -206,11 +282,37 @@ void cli_json_str(cli_json *j, const char *v)
     }
 }
 
+/* The least number of significant digits (1..17) whose %g text reads back to v. */
+static int shortest_digits(double v)
+{
+    char buf[320]; /* %.17g of any double fits; the compiler cannot tell */
+    int lo = 1;
+    int hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        (void)snprintf(buf, sizeof buf, "%.*g", mid, v);
+        if (strtod(buf, NULL) == v) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return lo;
+}
+
 void cli_json_num(cli_json *j, double v)
 {
     sep(j);
-    if (isfinite(v)) {
-        fprintf(j->fp, "%.17g", v);
+    if (isfinite(v) && v == trunc(v) && fabs(v) < 1e15) {
+        /* a whole number as one: "1", not "1.0" */
+        fprintf(j->fp, "%.0f", v == 0.0 ? 0.0 : v);
+    } else if (isfinite(v)) {
+#if CRM_HAVE_JANSSON
+        /* Jansson writes each number with the fewest digits that read back to it */
+        put_value(j->fp, json_real(v), JSON_REAL_PRECISION(shortest_digits(v)));
+#else
+        fprintf(j->fp, "%.*g", shortest_digits(v), v);
+#endif
     } else {
         fputs("null", j->fp);
     }
