@@ -105,6 +105,18 @@ static int finish_stdout(const char *cmd, int code)
     return code;
 }
 
+/* Exit status 70 means a bug, which no input is known to reach; CRMKIT_TEST_FAULT=internal
+ * makes a command fail that way so that the exit-code test can walk every documented code. */
+static int injected_internal_error(void)
+{
+    const char *v = getenv("CRMKIT_TEST_FAULT");
+    if (v == NULL || strcmp(v, "internal") != 0) {
+        return 0;
+    }
+    cli_errorf("internal error injected by CRMKIT_TEST_FAULT=internal\n");
+    return 1;
+}
+
 static int run(int argc, char **argv)
 {
     /* --stamp, for any command that writes a model: record fit times in the file. */
@@ -141,6 +153,9 @@ static int run(int argc, char **argv)
                 return CLI_EX_USAGE;
             }
             cli_command = commands[i].name;
+            if (injected_internal_error()) {
+                return CLI_EX_SOFTWARE;
+            }
             return finish_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
         }
     }
