@@ -250,6 +250,8 @@ typedef struct gbt_part {
 /* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
 /* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
 enum { GBT_MIN_ROWS_PER_THREAD = 16384 };
+/* More features than this in a model file is a damaged or crafted file. */
+enum { GBT_MAX_FEATURES = 1 << 24 };
 
 static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride, double *part)
 {
@@ -1113,7 +1115,9 @@ load_header(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *
     g->ntpi = ints[2];
     g->nf = ints[3];
     g->n_iter = ints[4];
-    if (g->k < 2 || g->k > 256 || g->ntpi != (g->k == 2 ? 1 : g->k) || g->nf < 1 || g->n_iter < 0 ||
+    /* nf bounded too: it sizes the per-feature gains (a crafted 1.7e9 asked for 13 GB) */
+    if (g->k < 2 || g->k > 256 || g->ntpi != (g->k == 2 ? 1 : g->k) || g->nf < 1 ||
+        g->nf > GBT_MAX_FEATURES || g->n_iter < 0 ||
         (int64_t)g->n_iter * g->ntpi > (int64_t)s->len || (ints[5] != 0 && ints[5] != 1) ||
         n_nodes < 0 || n_nodes > INT32_MAX) {
         return bad(r, t1, "inconsistent sizes", err);
