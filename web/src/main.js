@@ -32,8 +32,15 @@ async function api(path) {
   return body;
 }
 
+// Charts appear at once: the entry animations redrew every chart's SVG for a second after
+// the first paint, and the page answered clicks only after them.
 function chart(id) {
-  if (!charts[id]) charts[id] = echarts.init($(id), null, { renderer: 'svg' });
+  if (!charts[id]) {
+    const c = echarts.init($(id), null, { renderer: 'svg' });
+    const setOption = c.setOption.bind(c);
+    c.setOption = (option, ...rest) => setOption({ animation: false, ...option }, ...rest);
+    charts[id] = c;
+  }
   return charts[id];
 }
 
