@@ -191,6 +191,33 @@ static bool splittable(const char *path)
     return ok;
 }
 
+/* The labels file, the warning about unseen categories and the summary: the same for one
+ * process and for rank 0 under mpirun. ids holds the identifier column (or the whole table). */
+static int write_and_report(const crm_segmenter *seg,
+                            const char *out,
+                            const crm_table *ids,
+                            const int32_t *labels,
+                            int64_t n,
+                            const char *data,
+                            const char *source,
+                            int64_t unseen,
+                            double seconds,
+                            bool json)
+{
+    int code = seg_write_labels(out, ids, labels, crm_segmenter_profile(seg), NULL, true);
+    if (code == CLI_EX_OK && unseen > 0) {
+        int ordinal = crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
+        cli_errorf("warning: %lld category values of %s were not seen when the model was fitted "
+                   "(%s)\n",
+                   (long long)unseen, data,
+                   ordinal ? "imputed as missing values" : "encoded as no level");
+    }
+    if (code == CLI_EX_OK) {
+        report(seg, n, source, labels, unseen, seconds, json, out);
+    }
+    return code;
+}
+
 static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool json)
 {
     crm_dist_range range;
@@ -326,20 +353,8 @@ static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool 
         if (rc != CRM_OK) {
             code = cli_fail(&err);
         } else {
-            double seconds = now() - t0;
-            code = seg_write_labels(out, ids, lab, crm_segmenter_profile(seg), NULL, true);
-            if (code == CLI_EX_OK && unseen > 0) {
-                int ordinal =
-                    crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
-                cli_errorf(
-                        "warning: %lld category values of %s were not seen when the "
-                        "model was fitted (%s)\n",
-                        (long long)unseen, data,
-                        ordinal ? "imputed as missing values" : "encoded as no level");
-            }
-            if (code == CLI_EX_OK) {
-                report(seg, total, data, lab, unseen, seconds, json, out);
-            }
+            code = write_and_report(seg, out, ids, lab, total, data, data, unseen, now() - t0,
+                                    json);
         }
     }
     code = cli_dist_agree_code(code);
@@ -410,21 +425,8 @@ static int run(const char *model, const char *data, const char *out, bool json, 
             }
             code = cli_fail(&err);
         } else {
-            double seconds = now() - t0;
-            code = seg_write_labels(out, t, labels, crm_segmenter_profile(seg), NULL, true);
-            if (code == CLI_EX_OK && unseen > 0) {
-                int ordinal =
-                    crm_prep_fitted_params(crm_segmenter_prep(seg)).encode == CRM_ENCODE_ORDINAL;
-                cli_errorf(
-                        "warning: %lld category values of %s were not seen when the "
-                        "model was fitted (%s)\n",
-                        (long long)unseen, data,
-                        ordinal ? "imputed as missing values" : "encoded as no level");
-            }
-            if (code == CLI_EX_OK) {
-                report(seg, crm_table_n_rows(t), crm_table_source(t), labels, unseen, seconds,
-                       json, out);
-            }
+            code = write_and_report(seg, out, t, labels, crm_table_n_rows(t), data,
+                                    crm_table_source(t), unseen, now() - t0, json);
         }
     }
     crm_free(labels);
