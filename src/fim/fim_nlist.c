@@ -603,7 +603,7 @@ done:
  * is built from the distinct keys sorted (see tree_build_keys). */
 #define KEY_MAX_ITEMS 128
 
-typedef unsigned __int128 tkey;
+__extension__ typedef unsigned __int128 tkey;
 
 /* A distinct key and the transactions that have it. */
 typedef struct tkey_count {

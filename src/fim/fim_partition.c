@@ -352,13 +352,16 @@ cand_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err
     return add_candidate(pt, pt->tmp, n, err);
 }
 
+/* minsup_count * n needs more than 64 bits before the division. */
+__extension__ typedef __int128 wide_int;
+
 /* The minimum support of a chunk of n transactions, rounded down from its share (never
  * losing an itemset frequent in the whole). */
 static int64_t chunk_minsup(const crm_fim_params *p, int64_t n, int64_t n_total)
 {
     int64_t t;
     if (p->minsup_count > 0) {
-        t = (int64_t)(((__int128)p->minsup_count * n) / (n_total > 0 ? n_total : 1));
+        t = (int64_t)(((wide_int)p->minsup_count * n) / (n_total > 0 ? n_total : 1));
     } else {
         t = (int64_t)(p->minsup * (double)n * (1.0 - 2e-9));
     }
