@@ -102,18 +102,6 @@ static double median(const double *a, int64_t n, int64_t m, double *scratch)
     return m % 2 == 1 ? v[0] : 0.5 * v[0] + 0.5 * v[1];
 }
 
-static double mean_of(const double *a, int64_t n)
-{
-    crm__ksum s = { 0.0, 0.0 };
-    if (n == 0) {
-        return (double)NAN;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        crm__ksum_add(&s, a[i]);
-    }
-    return s.sum / (double)n;
-}
-
 /* Segment s owns work[start[s] .. start[s + 1]) in the scatter buffer; fill[s] is its next
  * free slot. Scattering in row order keeps each segment's values in row order, so the sums
  * are the same as summing the segment's rows one by one, but the column is read in order. */
@@ -139,7 +127,9 @@ group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *
     return CRM_OK;
 }
 
-/* Numeric feature f: work and scratch have room for n values, fill for k. */
+/* Numeric feature f: work and scratch have room for n values, fill and seg for k. Each
+ * segment's sum is kept as its values are scattered, in row order: the same additions as
+ * summing the segment's slice of work afterwards, with the segments' chains interleaved. */
 static void profile_numeric(crm_profile *pr,
                             int32_t f,
                             const double *v,
@@ -147,18 +137,23 @@ static void profile_numeric(crm_profile *pr,
                             const grouping *g,
                             double *work,
                             double *scratch,
-                            int64_t *fill)
+                            int64_t *fill,
+                            crm__ksum *seg)
 {
     crm__ksum sum = { 0.0, 0.0 };
     crm__ksum ss = { 0.0, 0.0 };
     int64_t m = 0;
     for (int32_t s = 0; s < pr->k; s++) {
         fill[s] = g->start[s];
+        seg[s].sum = 0.0;
+        seg[s].c = 0.0;
     }
     for (int64_t i = 0; i < n; i++) {
         if (!isnan(v[i])) {
-            work[fill[g->labels[i]]++] = v[i];
+            int32_t l = g->labels[i];
+            work[fill[l]++] = v[i];
             crm__ksum_add(&sum, v[i]);
+            crm__ksum_add(&seg[l], v[i]);
             m++;
         }
     }
@@ -171,10 +166,11 @@ static void profile_numeric(crm_profile *pr,
     }
     pr->pop_sd[f] = m > 0 ? sqrt(ss.sum / (double)m) : (double)NAN;
     for (int32_t s = 0; s < pr->k; s++) {
-        const double *seg = work + g->start[s];
         int64_t len = fill[s] - g->start[s];
-        pr->mean[(int64_t)s * pr->n_features + f] = mean_of(seg, len);
-        pr->median[(int64_t)s * pr->n_features + f] = median(seg, len, len, scratch);
+        pr->mean[(int64_t)s * pr->n_features + f] =
+            len > 0 ? seg[s].sum / (double)len : (double)NAN;
+        pr->median[(int64_t)s * pr->n_features + f] =
+            median(work + g->start[s], len, len, scratch);
     }
     pr->pop_median[f] = median(v, n, m, scratch);
 }
@@ -440,6 +436,7 @@ static crm_status fill_features(crm_profile *pr,
         double *work = NULL;
         double *scratch = NULL;
         int64_t *fill = NULL;
+        crm__ksum *seg = NULL;
         int have = 0;
         int need = 0;
         for (int32_t f = 0; f < nf; f++) {
@@ -449,7 +446,12 @@ static crm_status fill_features(crm_profile *pr,
             work = crm_mallocarray(nn, sizeof *work);
             scratch = crm_mallocarray(nn, sizeof *scratch);
             fill = crm_mallocarray((size_t)pr->k, sizeof *fill);
-            have = work != NULL && scratch != NULL && fill != NULL;
+            seg = crm_mallocarray((size_t)pr->k, sizeof *seg);
+            have = work != NULL && scratch != NULL && fill != NULL && seg != NULL;
+            if (have) {
+                crm__advise_huge(work, nn * sizeof *work);
+                crm__advise_huge(scratch, nn * sizeof *scratch);
+            }
         }
 #pragma omp for schedule(dynamic, 1)
         for (int32_t f = 0; f < nf; f++) {
@@ -458,7 +460,8 @@ static crm_status fill_features(crm_profile *pr,
                 rcs[f] = rc;
             } else if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
                 if (have) {
-                    profile_numeric(pr, f, crm_table_numeric(t, col), n, g, work, scratch, fill);
+                    profile_numeric(pr, f, crm_table_numeric(t, col), n, g, work, scratch, fill,
+                                    seg);
                 } else {
                     rcs[f] = crm__error_nomem(&errs[f]);
                 }
@@ -469,6 +472,7 @@ static crm_status fill_features(crm_profile *pr,
         crm_free(work);
         crm_free(scratch);
         crm_free(fill);
+        crm_free(seg);
     }
     for (int32_t f = 0; f < nf && rc == CRM_OK; f++) {
         if (rcs[f] != CRM_OK) {
