@@ -160,6 +160,27 @@ static double heap_worst(const heap *h)
     return h->n < h->k ? HUGE_VAL : h->d[0];
 }
 
+/* Where (d, i) goes when it replaces the root: the children larger than it move up. */
+static int32_t sift_down(heap *h, double d, int64_t i)
+{
+    int32_t pos = 0;
+    for (;;) {
+        int32_t c = 2 * pos + 1;
+        if (c >= h->n) {
+            return pos;
+        }
+        if (c + 1 < h->n && pair_less(h->d[c], h->i[c], h->d[c + 1], h->i[c + 1])) {
+            c++;
+        }
+        if (!pair_less(d, i, h->d[c], h->i[c])) {
+            return pos;
+        }
+        h->d[pos] = h->d[c];
+        h->i[pos] = h->i[c];
+        pos = c;
+    }
+}
+
 static void heap_push(heap *h, double d, int64_t i)
 {
     int32_t pos;
@@ -167,22 +188,7 @@ static void heap_push(heap *h, double d, int64_t i)
         if (!pair_less(d, i, h->d[0], h->i[0])) {
             return;
         }
-        pos = 0; /* replace the root, sift down */
-        for (;;) {
-            int32_t c = 2 * pos + 1;
-            if (c >= h->n) {
-                break;
-            }
-            if (c + 1 < h->n && pair_less(h->d[c], h->i[c], h->d[c + 1], h->i[c + 1])) {
-                c++;
-            }
-            if (!pair_less(d, i, h->d[c], h->i[c])) {
-                break;
-            }
-            h->d[pos] = h->d[c];
-            h->i[pos] = h->i[c];
-            pos = c;
-        }
+        pos = sift_down(h, d, i); /* replace the root */
     } else {
         pos = h->n++;
         while (pos > 0) {
@@ -206,24 +212,10 @@ static void heap_sorted(heap *h, double *out_d, int64_t *out_i)
         int32_t last = --h->n;
         double d = h->d[last];
         int64_t i = h->i[last];
-        int32_t pos = 0;
+        int32_t pos;
         out_d[last] = h->d[0];
         out_i[last] = h->i[0];
-        for (;;) { /* re-insert the last element from the root */
-            int32_t c = 2 * pos + 1;
-            if (c >= h->n) {
-                break;
-            }
-            if (c + 1 < h->n && pair_less(h->d[c], h->i[c], h->d[c + 1], h->i[c + 1])) {
-                c++;
-            }
-            if (!pair_less(d, i, h->d[c], h->i[c])) {
-                break;
-            }
-            h->d[pos] = h->d[c];
-            h->i[pos] = h->i[c];
-            pos = c;
-        }
+        pos = sift_down(h, d, i); /* re-insert the last element from the root */
         if (h->n > 0) {
             h->d[pos] = d;
             h->i[pos] = i;
@@ -766,8 +758,7 @@ static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader
     knn->params.algo = (crm_knn_algo)algo;
     /* C bounded too: a crafted count of classes would size a per-class array (the model
      * file fuzzer found a 2^31-class file that allocated 16 GB) */
-    if (s->failed || C < 2 || (C > n && C > 65536) || n < 1 || d < 1 ||
-        n > (int64_t)(s->len / 8) ||
+    if (s->failed || C < 2 || (C > n && C > 65536) || n < 1 || d < 1 || n > (int64_t)(s->len / 8) ||
         d > (int64_t)(s->len / 8) / n || crm_knn_params_check(&knn->params, NULL) != CRM_OK) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes or parameters",
                               crm_model_reader_source(r), s->tag);
