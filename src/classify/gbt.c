@@ -248,7 +248,19 @@ typedef struct gbt_part {
     double wsum;
 } gbt_part;
 
-/* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
+/* Weighted mean from per-block sums: part[b] the weighted loss of block b, part[nb + b] its
+ * weight, added in block order (the same for any number of threads). */
+static double parts_mean(const double *part, int64_t nb)
+{
+    double total = 0;
+    double wsum = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        total += part[b];
+        wsum += part[nb + b];
+    }
+    return wsum > 0 ? total / wsum : 0.0;
+}
+
 /* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
 enum {
     GBT_MIN_ROWS_PER_THREAD = 16384
@@ -258,6 +270,7 @@ enum {
     GBT_MAX_FEATURES = 1 << 24
 };
 
+/* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
 static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride, double *part)
 {
     int64_t nb = crm__n_blocks(d->n);
@@ -285,13 +298,7 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride,
         part[b] = s;
         part[nb + b] = ws;
     }
-    double total = 0;
-    double wsum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        total += part[b];
-        wsum += part[nb + b];
-    }
-    return wsum > 0 ? total / wsum : 0.0;
+    return parts_mean(part, nb);
 }
 
 /* Rows of the training loss curve: every stride-th row, at most GBT_LOSS_ROWS of them (the
@@ -346,13 +353,7 @@ static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float
         part[b] = s;
         part[nb + b] = ws;
     }
-    double total = 0;
-    double wsum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        total += part[b];
-        wsum += part[nb + b];
-    }
-    return wsum > 0 ? total / wsum : 0.0;
+    return parts_mean(part, nb);
 }
 
 /* Raw score of the prior: log-odds of the weighted class share, or centred log shares. */

@@ -837,23 +837,39 @@ check_predict(const crm_logreg *lr, const crm_matrix *x, const void *out, crm_er
     return CRM_OK;
 }
 
+/* Each row of x: its probabilities into proba (n x k), or with proba NULL its most probable
+ * class into labels (k <= 256; ties to the lowest class). Blocks of rows in parallel. */
+static void predict_rows(const crm_logreg *lr, const crm_matrix *x, double *proba, int32_t *labels)
+{
+    int64_t nb = crm__n_blocks(x->n_rows);
+#pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
+    for (int64_t b = 0; b < nb; b++) {
+        double buf[256];
+        int64_t hi = (b + 1) * CRM_BLOCK_ROWS;
+        hi = hi < x->n_rows ? hi : x->n_rows;
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < hi; i++) {
+            int32_t best = 0;
+            if (proba != NULL) {
+                proba_row(lr, CRM_ROW(x, i), proba + i * lr->k);
+                continue;
+            }
+            proba_row(lr, CRM_ROW(x, i), buf);
+            for (int32_t c = 1; c < lr->k; c++) {
+                best = buf[c] > buf[best] ? c : best;
+            }
+            labels[i] = best;
+        }
+    }
+}
+
 crm_status
 crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, double *proba, crm_error *err)
 {
     crm_status rc = check_predict(lr, x, proba, err);
-    if (rc != CRM_OK) {
-        return rc;
+    if (rc == CRM_OK) {
+        predict_rows(lr, x, proba, NULL);
     }
-    int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t hi = (b + 1) * CRM_BLOCK_ROWS;
-        hi = hi < x->n_rows ? hi : x->n_rows;
-        for (int64_t i = b * CRM_BLOCK_ROWS; i < hi; i++) {
-            proba_row(lr, CRM_ROW(x, i), proba + i * lr->k);
-        }
-    }
-    return CRM_OK;
+    return rc;
 }
 
 crm_status
@@ -863,27 +879,12 @@ crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels, c
     if (rc != CRM_OK) {
         return rc;
     }
-    int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
-    for (int64_t b = 0; b < nb; b++) {
-        double pr[256];
-        double *buf = lr->k <= 256 ? pr : NULL;
-        int64_t hi = (b + 1) * CRM_BLOCK_ROWS;
-        hi = hi < x->n_rows ? hi : x->n_rows;
-        for (int64_t i = b * CRM_BLOCK_ROWS; i < hi && buf != NULL; i++) {
-            int32_t best = 0;
-            proba_row(lr, CRM_ROW(x, i), buf);
-            for (int32_t c = 1; c < lr->k; c++) {
-                best = buf[c] > buf[best] ? c : best;
-            }
-            labels[i] = best;
-        }
-    }
     if (lr->k > 256) {
         return crm__error_set(err, CRM_EUNSUPPORTED,
                               "logreg: predict supports at most 256 "
                               "classes; use predict_proba");
     }
+    predict_rows(lr, x, NULL, labels);
     return CRM_OK;
 }
 
