@@ -707,16 +707,11 @@ crm_knn_algo crm_knn_algo_used(const crm_knn *knn)
 
 crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag, crm_error *err)
 {
-    const char *t;
     crm_status rc;
     if (knn == NULL || knn->n_classes == 0 || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "KNN model is not fitted");
     }
-    rc = crm__mdl_tag(tag, "knn", &t, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    if ((rc = crm_model_begin(w, t, err)) != CRM_OK ||
+    if ((rc = crm__mdl_begin(w, tag, "knn", err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, knn->params.k, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, (int32_t)knn->params.weights, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, (int32_t)knn->params.algo, err)) != CRM_OK ||
@@ -792,16 +787,12 @@ crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **ou
 {
     crm_knn *knn = NULL;
     crm_section s;
-    const char *t;
     crm_status rc;
     if (out == NULL || r == NULL) {
         return crm__error_set(err, CRM_EINVAL, "reader and out are required");
     }
     *out = NULL;
-    rc = crm__mdl_tag(tag, "knn", &t, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_section(r, t, &s, err);
-    }
+    rc = crm__mdl_section(r, tag, "knn", &s, err);
     if (rc == CRM_OK) {
         rc = crm_knn_new(NULL, &knn, err);
     }

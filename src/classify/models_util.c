@@ -251,15 +251,33 @@ crm_status crm__mdl_take_rows(const crm_matrix *x,
     return CRM_OK;
 }
 
-crm_status crm__mdl_tag(const char *tag, const char *def, const char **out, crm_error *err)
+/* The section tag to use: tag when given, else def; NULL (CRM_EINVAL in err) when it is
+ * empty or too long. */
+static const char *section_tag(const char *tag, const char *def, crm_error *err)
 {
     const char *t = tag != NULL ? tag : def;
     if (t[0] == '\0' || strlen(t) > CRM_MODEL_TAG_BYTES - 1) {
-        return crm__error_set(err, CRM_EINVAL, "section tag \"%s\" must have 1 to %d characters", t,
-                              CRM_MODEL_TAG_BYTES - 1);
+        (void)crm__error_set(err, CRM_EINVAL, "section tag \"%s\" must have 1 to %d characters", t,
+                             CRM_MODEL_TAG_BYTES - 1);
+        return NULL;
     }
-    *out = t;
-    return CRM_OK;
+    return t;
+}
+
+crm_status crm__mdl_begin(crm_model_writer *w, const char *tag, const char *def, crm_error *err)
+{
+    const char *t = section_tag(tag, def, err);
+    return t != NULL ? crm_model_begin(w, t, err) : CRM_EINVAL;
+}
+
+crm_status crm__mdl_section(const crm_model_reader *r,
+                            const char *tag,
+                            const char *def,
+                            crm_section *s,
+                            crm_error *err)
+{
+    const char *t = section_tag(tag, def, err);
+    return t != NULL ? crm_model_section(r, t, s, err) : CRM_EINVAL;
 }
 
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v)

@@ -77,8 +77,15 @@ crm_status crm__mdl_take_rows(const crm_matrix *x,
                               int32_t *y_out,
                               crm_error *err);
 
-/* The section tag to use: tag when given, else def. Checks the length. */
-crm_status crm__mdl_tag(const char *tag, const char *def, const char **out, crm_error *err);
+/* Begin the section of a model's _save: tag when given, else def (1 to 15 characters). */
+crm_status crm__mdl_begin(crm_model_writer *w, const char *tag, const char *def, crm_error *err);
+
+/* Open the section a model's _load reads: tag when given, else def (1 to 15 characters). */
+crm_status crm__mdl_section(const crm_model_reader *r,
+                            const char *tag,
+                            const char *def,
+                            crm_section *s,
+                            crm_error *err);
 
 /* Read an i32 from s that must lie in [lo, hi]; marks s failed otherwise. */
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v);
