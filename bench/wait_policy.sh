@@ -27,7 +27,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
-unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_NUM_THREADS CRMKIT_WAIT_POLICY_SET
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_NUM_THREADS
 
 "$CRMKIT" gen customers -o "$WORK/cust.csv" --rows "$ROWS" --quiet
 
