@@ -14,7 +14,7 @@ CHESS=$DATA/fimi/chess.dat.gz
 command -v hyperfine >/dev/null || { echo "startup.sh: hyperfine is needed" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_NUM_THREADS CRMKIT_WAIT_POLICY_SET
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_NUM_THREADS
 # PASSIVE=1: OMP_WAIT_POLICY=passive set for every program (none restarts itself; the figures
 # are then the loading alone).
 if [ "${PASSIVE:-0}" = 1 ]; then export OMP_WAIT_POLICY=passive; fi
