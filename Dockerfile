@@ -4,7 +4,7 @@
 # The server listens on 0.0.0.0:3330 inside the container; SIGTERM (docker stop) drains.
 FROM debian:12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev \
+        build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libdeflate-dev \
         libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev libsqlite3-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -18,16 +18,19 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCRM_BUILD_TESTS=OFF -DCRM_
         -DCRM_WITH_MPI=OFF -DCMAKE_INSTALL_PREFIX=/usr/local \
     && cmake --build /build -j"$(nproc)" --target crmkit \
     && install -m 755 /build/crmkit /usr/local/bin/crmkit \
+    && install -m 644 /build/libcrmkit-waitpolicy.so /usr/local/lib/ && ldconfig \
     && crmkit demo --rows 20000 --quiet --dir /models >/dev/null \
     && rm -f /models/*.csv
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libopenblas0-openmp libgomp1 zlib1g libmicrohttpd12 libprotobuf-c1 libjansson4 \
+        libopenblas0-openmp libgomp1 zlib1g libdeflate0 libmicrohttpd12 libprotobuf-c1 libjansson4 \
         libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /models crmkit
 COPY --from=build /usr/local/bin/crmkit /usr/local/bin/crmkit
+COPY --from=build /usr/local/lib/libcrmkit-waitpolicy.so /usr/local/lib/
+RUN ldconfig
 COPY --from=build /models /models
 USER crmkit
 EXPOSE 3330

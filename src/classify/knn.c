@@ -10,6 +10,7 @@
  * k-th best. Hence the two searches return identical neighbours, ties to the lowest index.
  * Reference: Friedman, Bentley and Finkel, An algorithm for finding best matches in
  * logarithmic expected time, ACM TOMS 3(3), 1977. */
+#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #include <crmkit/alloc.h>
 #include <crmkit/knn.h>
 
-#include "core/blas.h"
 #include "core/core_internal.h"
 #include "models_util.h"
 
@@ -415,9 +415,9 @@ static void brute_block(const crm_knn *knn,
     }
     for (int64_t t0 = 0; t0 < n; t0 += KNN_TRAIN_TILE) {
         int64_t nt = n - t0 < KNN_TRAIN_TILE ? n - t0 : KNN_TRAIN_TILE;
-        crm__dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)nt, (int)d, 1.0,
-                   CRM_ROW(q, r0), (int)q->ld, CRM_ROW(&knn->x, t0), (int)knn->x.ld, 0.0, ws->tile,
-                   (int)nt);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)nt, (int)d, 1.0,
+                    CRM_ROW(q, r0), (int)q->ld, CRM_ROW(&knn->x, t0), (int)knn->x.ld, 0.0, ws->tile,
+                    (int)nt);
         for (int64_t r = r0; r < r1; r++) {
             heap *h = &hs[r - r0];
             const double *g = ws->tile + (r - r0) * nt;

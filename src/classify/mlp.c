@@ -3,12 +3,12 @@
  * runs fixed blocks of rows in parallel, so a row's probabilities never depend on the
  * thread count. Reference: scikit-learn's MLPClassifier; Kingma and Ba, Adam: a method for
  * stochastic optimization, ICLR 2015. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include <crmkit/alloc.h>
 
-#include "core/blas.h"
 #include "core/core_internal.h"
 #include "mlp_net.h"
 #include "models_util.h"
@@ -175,8 +175,8 @@ void crm__mlp_forward(const crm_mlp *m,
         for (int64_t r = 0; r < rows; r++) {
             memcpy(out + r * n_out, b, (size_t)n_out * sizeof *b);
         }
-        crm__dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n_out, m->sizes[l], 1.0,
-                   in, (int)ld_in, m->theta + m->w_off[l], n_out, 1.0, out, n_out);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n_out, m->sizes[l], 1.0,
+                    in, (int)ld_in, m->theta + m->w_off[l], n_out, 1.0, out, n_out);
         if (l + 1 < m->n_layers) {
             for (int64_t i = 0; i < rows * n_out; i++) {
                 out[i] = out[i] > 0 ? out[i] : 0.0;

@@ -13,6 +13,7 @@
  * Adam with bias-corrected step lr * sqrt(1 - beta2^t) / (1 - beta1^t). Early stopping keeps
  * the weights of the epoch with the best validation accuracy and stops after
  * n_iter_no_change epochs without an improvement of tol. */
+#include <cblas.h>
 #include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -35,7 +36,6 @@
 #include <omp.h>
 #endif
 
-#include "core/blas.h"
 #include "core/core_internal.h"
 #include "mlp_net.h"
 #include "models_util.h"
@@ -230,8 +230,8 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
         int32_t n_out = m->sizes[l + 1];
         int32_t ld = l + 1 < L ? n_out + 1 : n_out;
         double *out = w->acts[l];
-        crm__dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n_out, n_in + 1, 1.0, in,
-                   n_in + 1, m->theta + m->w_off[l], n_out, 0.0, out, ld);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, n_out, n_in + 1, 1.0, in,
+                    n_in + 1, m->theta + m->w_off[l], n_out, 0.0, out, ld);
         for (int64_t r = 0; l + 1 < L && r < rows; r++) {
             relu_mask(out + r * ld, out + r * ld, n_out);
         }
@@ -264,12 +264,12 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
         int32_t n_in = m->sizes[l];
         int32_t n_out = m->sizes[l + 1];
         in = l == 0 ? w->xin : w->acts[l - 1];
-        crm__dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in + 1, n_out, (int)rows, 1.0, in,
-                   n_in + 1, delta, n_out, 0.0, w->grad + m->w_off[l], n_out);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in + 1, n_out, (int)rows, 1.0, in,
+                    n_in + 1, delta, n_out, 0.0, w->grad + m->w_off[l], n_out);
         if (l > 0) {
             double *t;
-            crm__dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, n_in, n_out, 1.0, delta,
-                       n_out, m->theta + m->w_off[l], n_out, 0.0, dprev, n_in);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, n_in, n_out, 1.0, delta,
+                        n_out, m->theta + m->w_off[l], n_out, 0.0, dprev, n_in);
             for (int64_t r = 0; r < rows; r++) {
                 relu_mask(dprev + r * n_in, in + r * (n_in + 1), n_in);
             }

@@ -1,6 +1,6 @@
 /* svm.c: C-SVC through LIBSVM: problem building, "scale" gamma, class weights, grid search by
- * seeded stratified cross-validation, and scoring. LIBSVM is called through svm_lib.h, opened
- * by the first crm_svm_new.
+ * seeded stratified cross-validation, and scoring. LIBSVM is linked; its progress printing is
+ * silenced by the first crm_svm_new.
  *
  * The training problem (svm_node rows, zeros left out as LIBSVM's sparse format allows) is
  * owned here for the length of the fit. svm_train's model points into it, so right after
@@ -27,7 +27,6 @@
 #include "core/core_internal.h"
 #include "models_util.h"
 #include "svm_internal.h"
-#include "svm_lib.h"
 
 #if CRM_HAVE_LIBSVM
 
@@ -36,6 +35,20 @@
 /* LIBSVM's rand() is process-wide: serialise srand() + svm_train() so that concurrent fits in
  * this library stay reproducible. */
 static pthread_mutex_t rand_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* LIBSVM prints training progress to stdout unless given a hook; the hook is process-wide, so
+ * it is set once, by the first crm_svm_new (the library never prints). */
+static pthread_once_t quieted = PTHREAD_ONCE_INIT;
+
+static void quiet_print(const char *s)
+{
+    (void)s;
+}
+
+static void quiet(void)
+{
+    svm_set_print_string_function(quiet_print);
+}
 
 typedef struct problem {
     struct svm_node *space;
@@ -201,7 +214,7 @@ struct svm_model *crm__svm_model_alloc(int nr_class, int l, int64_t n_nodes, int
         ok = ok && model->probA != NULL && model->probB != NULL;
     }
     if (!ok || model->rho == NULL || model->label == NULL || model->nSV == NULL) {
-        crm__svm_free_model(&model);
+        svm_free_and_destroy_model(&model);
         return NULL;
     }
     return model;
@@ -283,13 +296,13 @@ cv_job(const problem *pb, const int32_t *fold, int32_t f, const struct svm_param
         }
     }
     sub.l = n_tr;
-    model = crm__svm.train(&sub, prm);
+    model = svm_train(&sub, prm);
     for (int i = 0; i < pb->l; i++) {
         if (fold[i] == f) {
-            hits += crm__svm.predict(model, pb->x[i]) == pb->y[i];
+            hits += svm_predict(model, pb->x[i]) == pb->y[i];
         }
     }
-    crm__svm_free_model(&model);
+    svm_free_and_destroy_model(&model);
     free(sub.x);
     free(sub.y);
     return hits;
@@ -365,20 +378,20 @@ train_final(crm_svm *svm, const problem *pb, const int32_t *y, int *wl, double *
     sp.l = pb->l;
     sp.x = pb->x;
     sp.y = pb->y;
-    msg = crm__svm.check_parameter(&sp, &prm);
+    msg = svm_check_parameter(&sp, &prm);
     if (msg != NULL) {
         return crm__error_set(err, CRM_EINVAL, "LIBSVM rejected the parameters: %s", msg);
     }
     /* LIBSVM's probability CV shuffles with rand(): seed it right before training. */
     pthread_mutex_lock(&rand_lock);
     srand((unsigned)(svm->params.seed ^ (svm->params.seed >> 32)));
-    trained = crm__svm.train(&sp, &prm);
+    trained = svm_train(&sp, &prm);
     pthread_mutex_unlock(&rand_lock);
     if (trained == NULL) {
         return crm__error_nomem(err);
     }
     svm->model = compact(trained, svm);
-    crm__svm_free_model(&trained);
+    svm_free_and_destroy_model(&trained);
     return svm->model != NULL ? CRM_OK : crm__error_nomem(err);
 }
 
@@ -392,12 +405,10 @@ crm_status crm_svm_new(const crm_svm_params *p, crm_svm **out, crm_error *err)
     }
     *out = NULL;
     rc = crm_svm_params_check(p != NULL ? p : &def, err);
-    if (rc == CRM_OK) {
-        rc = crm__svm_lib_load(err);
-    }
     if (rc != CRM_OK) {
         return rc;
     }
+    (void)pthread_once(&quieted, quiet);
     svm = crm_calloc(1, sizeof *svm);
     if (svm == NULL) {
         return crm__error_nomem(err);
@@ -414,7 +425,7 @@ void crm_svm_free(crm_svm *svm)
         return;
     }
     if (svm->model != NULL) {
-        crm__svm_free_model(&svm->model);
+        svm_free_and_destroy_model(&svm->model);
     }
     crm_free(svm);
 }
@@ -435,7 +446,7 @@ crm_status crm_svm_fit(crm_svm *svm,
         return crm__error_set(err, CRM_EINVAL, "model is NULL");
     }
     if (svm->model != NULL) {
-        crm__svm_free_model(&svm->model);
+        svm_free_and_destroy_model(&svm->model);
     }
     svm->n_classes = 0;
     svm->grid_score = (double)NAN;
@@ -482,19 +493,19 @@ static void proba_row(const crm_svm *svm, const struct svm_node *nodes, double *
     int k = model->nr_class;
     memset(p, 0, (size_t)svm->n_classes * sizeof *p);
     if (model->probA != NULL) {
-        crm__svm.predict_probability(model, nodes, dec);
+        svm_predict_probability(model, nodes, dec);
         for (int i = 0; i < k; i++) {
             p[model->label[i]] = dec[i];
         }
     } else if (k == 2) {
         double v;
-        crm__svm.predict_values(model, nodes, dec);
+        svm_predict_values(model, nodes, dec);
         v = 1.0 / (1.0 + exp(-dec[0]));
         p[model->label[0]] = v;
         p[model->label[1]] = 1.0 - v;
     } else {
         int pos = 0;
-        crm__svm.predict_values(model, nodes, dec);
+        svm_predict_values(model, nodes, dec);
         for (int i = 0; i < k; i++) {
             for (int j = i + 1; j < k; j++) {
                 p[model->label[dec[pos++] > 0 ? i : j]] += 2.0 / (double)(k * (k - 1));
@@ -537,10 +548,10 @@ score(const crm_svm *svm, const crm_matrix *x, void *out, int mode, crm_error *e
                 if (mode == 0) {
                     proba_row(svm, nodes, dec, (double *)out + i * svm->n_classes);
                 } else if (mode == 1) {
-                    ((int32_t *)out)[i] = (int32_t)crm__svm.predict(svm->model, nodes);
+                    ((int32_t *)out)[i] = (int32_t)svm_predict(svm->model, nodes);
                 } else {
                     double *o = (double *)out + i * (k * (k - 1) / 2);
-                    crm__svm.predict_values(svm->model, nodes, o);
+                    svm_predict_values(svm->model, nodes, o);
                     if (k == 2 && svm->model->label[0] < svm->model->label[1]) {
                         o[0] = -o[0];
                     }

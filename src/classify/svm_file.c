@@ -13,7 +13,6 @@
 #include "core/core_internal.h"
 #include "models_util.h"
 #include "svm_internal.h"
-#include "svm_lib.h"
 
 #if CRM_HAVE_LIBSVM
 
@@ -267,7 +266,7 @@ static crm_status load_model(crm_svm *svm,
     }
     crm_free(count);
     if (rc != CRM_OK) {
-        crm__svm_free_model(&model);
+        svm_free_and_destroy_model(&model);
         return rc;
     }
     svm->model = model;

@@ -19,6 +19,7 @@
  * labels did not change, or when the summed squared centre shift is <= tol_abs; an empty
  * cluster takes the row farthest from its centre, whose weight leaves its old cluster.
  * Lloyd, "Least squares quantization in PCM", IEEE Trans. Inf. Theory 28(2), 1982. */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -29,7 +30,6 @@
 #include <crmkit/dist.h>
 
 #include "cluster/cluster_internal.h"
-#include "core/blas.h"
 #include "core/core_internal.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
@@ -403,8 +403,8 @@ static CRM__KM_INLINE void tile_nearest(const crm_matrix *x,
                                         double *restrict best,
                                         double *restrict arg)
 {
-    crm__dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0, centers,
-               (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0, centers,
+                (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
     for (int64_t i = 0; i < m; i++) {
         best[i] = tile[i] + cnorm[0];
         arg[i] = 0.0;

@@ -8,6 +8,7 @@
  * order. Every row's numbers are thus computed in a fixed order by one thread, and the mean
  * is reduced serially in row order, so the result does not depend on the thread count.
  * O(m^2 dim) time, O(m dim + threads x CHUNK_ROWS x TILE_COLS) memory. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 
 #include <crmkit/alloc.h>
 
-#include "core/blas.h"
 #include "core/core_internal.h"
 #include "validity/validity_internal.h"
 
@@ -52,8 +52,8 @@ typedef struct pw {
 KERNEL
 static void tile_dist(const pw *w, int64_t r0, int64_t nr, int64_t c0, int64_t nc, double *d)
 {
-    crm__dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)nc, (int)w->dim, -2.0,
-               w->y + r0 * w->dim, (int)w->dim, w->y + c0 * w->dim, (int)w->dim, 0.0, d, (int)nc);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)nc, (int)w->dim, -2.0,
+                w->y + r0 * w->dim, (int)w->dim, w->y + c0 * w->dim, (int)w->dim, 0.0, d, (int)nc);
     for (int64_t r = 0; r < nr; r++) {
         double *restrict dr = d + r * nc;
         const double *restrict yn = w->yn + c0;

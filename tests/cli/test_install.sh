@@ -38,4 +38,11 @@ cc -std=c11 "$tmp/use.c" -o "$tmp/use" $(pkg-config --cflags crmkit) \
 out=$("$tmp/use")
 [ "$out" = "CRM_EPARSE" ] || { echo "FAIL: program printed '$out'"; exit 1; }
 "$tmp/prefix/bin/crmkit" --version | grep -q '^crmkit ' || { echo "FAIL: installed CLI"; exit 1; }
+# The installed program finds libcrmkit-waitpolicy.so beside its library and libgomp gets
+# sleeping waiters (GOMP_SPINCOUNT 0 in libgomp's own report) with nothing set.
+spin=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose "$tmp/prefix/bin/crmkit" \
+    --version 2>&1 | sed -n "s/.*GOMP_SPINCOUNT = '\(.*\)'/\1/p")
+if ldd "$tmp/prefix/bin/crmkit" 2>/dev/null | grep -q libgomp; then
+    [ "$spin" = 0 ] || { echo "FAIL: installed CLI: waiting threads spin ($spin)"; exit 1; }
+fi
 echo "install ok"

@@ -50,11 +50,6 @@ int cmd_load(int argc, char **argv);
 int demo_baskets(const char *workdir, const char *customers_csv, const char *labels_csv);
 int demo_churn(const char *workdir, const char *customers_csv, const char *labels_csv);
 
-/* Called first in main(): unless the user chose a wait policy, restart the program once with
- * OMP_WAIT_POLICY=passive so that waiting threads sleep instead of spinning (waitpolicy.c).
- * Returns only when no restart happened. */
-void cli_wait_policy(int argc, char **argv);
-
 /* Exit code for a library status (see README "Exit status"). */
 int cli_exit_code(crm_status s);
 /* The running command ("segment", "gen customers"), set by main before dispatch; NULL before. */

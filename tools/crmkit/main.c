@@ -12,6 +12,7 @@
 #include <crmkit/outfile.h>
 
 #include "cli.h"
+#include "waitpolicy.h"
 
 static const struct {
     const char *name;
@@ -183,7 +184,9 @@ int main(int argc, char **argv)
     crm_error err;
     int code;
     install_signal_cleanup();
-    cli_wait_policy(argc, argv); /* may restart the program: before MPI is initialised */
+    /* libgomp was given the wait policy before main (tools/waitpolicy); the call keeps that
+     * library needed under --as-needed. */
+    (void)crmkit_wait_policy_applied();
     if (crm_dist_init(&argc, &argv, &err) != CRM_OK) {
         fprintf(stderr, "crmkit: warning: %s\n", err.msg);
     }
