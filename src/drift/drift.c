@@ -85,13 +85,6 @@ static int32_t num_bin(const drift_feat *f, double x)
     return lo;
 }
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
 /* Rearrange s[lo..hi) so that s[r] holds the value a full sort would put there, for every r
  * of ranks[0..nr) (ascending, inside [lo, hi)): quickselect for several ranks at once, with
  * three-way partitions around a median of three (equal values end it at once). */
@@ -105,9 +98,9 @@ static void select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks
         int ng;
         while (i < gt) {
             if (s[i] < piv) {
-                swap_d(&s[lt++], &s[i++]);
+                crm__swap_d(&s[lt++], &s[i++]);
             } else if (s[i] > piv) {
-                swap_d(&s[i], &s[--gt]);
+                crm__swap_d(&s[i], &s[--gt]);
             } else {
                 i++;
             }

@@ -86,54 +86,6 @@ crm_status crm__profile_alloc(int32_t k, int32_t n_features, crm_profile **out, 
 
 /* ---- statistics ---- */
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Move the k-th smallest of a[0..n) to a[k] (Hoare selection, median-of-three pivot). */
-static void select_kth(double *a, int64_t n, int64_t k)
-{
-    int64_t lo = 0;
-    int64_t hi = n - 1;
-    while (hi > lo) {
-        int64_t mid = lo + (hi - lo) / 2;
-        int64_t i = lo;
-        int64_t j = hi;
-        double pivot;
-        if (a[mid] < a[lo]) {
-            swap_d(&a[mid], &a[lo]);
-        }
-        if (a[hi] < a[lo]) {
-            swap_d(&a[hi], &a[lo]);
-        }
-        if (a[hi] < a[mid]) {
-            swap_d(&a[hi], &a[mid]);
-        }
-        pivot = a[mid];
-        while (i <= j) {
-            while (a[i] < pivot) {
-                i++;
-            }
-            while (a[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                swap_d(&a[i++], &a[j--]);
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            return;
-        }
-    }
-}
-
 /* Median of a[0..n) (reordered); NaN for n = 0. */
 static double median(double *a, int64_t n)
 {
@@ -142,7 +94,7 @@ static double median(double *a, int64_t n)
     if (n == 0) {
         return (double)NAN;
     }
-    select_kth(a, n, (n - 1) / 2);
+    crm__select_kth(a, n, (n - 1) / 2);
     lo = a[(n - 1) / 2];
     if (n % 2 == 1) {
         return lo;

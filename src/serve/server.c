@@ -1085,6 +1085,79 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
     return ret;
 }
 
+/* The routes at a fixed path, and whether each takes POST (or else GET and HEAD). */
+static const struct {
+    const char *path;
+    int route;
+    int post;
+} fixed_routes[] = {
+    { "/model/methods/classify", R_ACUMOS, 1 },
+    { "/classify", R_CLASSIFY, 1 },
+    { "/invocations", R_INVOC, 1 },
+    { "/v1/segment", R_SEGMENT, 1 },
+    { "/v1/predict", R_PREDICT, 1 },
+    { "/v1/recommend", R_RECOMMEND, 1 },
+    { "/model/artifacts/protobuf", R_PROTO, 0 },
+    { "/model/artifacts/metadata", R_META, 0 },
+    { "/healthz", R_HEALTHZ, 0 },
+    { "/readyz", R_READYZ, 0 },
+    { "/metrics", R_METRICS, 0 },
+    { "/v1/models", R_MODELS, 0 },
+    { "/admin/reload", R_RELOAD, 1 },
+    { "/v1/dashboard", R_DASH, 0 },
+    { "/v1/dashboard/customers", R_DASH_CUSTOMERS, 0 },
+    { "/v1/dashboard/customers.csv", R_DASH_CUSTOMERS, 0 },
+};
+
+/* A fixed route (r->route set, the method checked) on the model called name (NULL: the
+ * default one). */
+static enum MHD_Result
+dispatch_fixed(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const char *name)
+{
+    switch (r->route) {
+    case R_ACUMOS:
+        return do_classify(s, c, r, name, 1);
+    case R_CLASSIFY:
+        return do_classify(s, c, r, name, 0);
+    case R_INVOC:
+        return do_invocations(s, c, r, name);
+    case R_SEGMENT:
+        return do_v1_score(s, c, r, name, 0);
+    case R_PREDICT:
+        return do_v1_score(s, c, r, name, 1);
+    case R_RECOMMEND:
+        return do_recommend(s, c, r, name);
+    case R_PROTO:
+    case R_META: {
+        slot *sl;
+        enum MHD_Result ret;
+        crm_serve_model *m = pick(s, c, name, -1, &sl);
+        if (m == NULL) {
+            return no_model(c, r, s, name, "");
+        }
+        ret = r->route == R_PROTO ? send_text(c, r, 200, "text/plain; charset=utf-8", m->proto_text)
+                                  : send_text(c, r, 200, T_JSON, m->metadata);
+        release(m);
+        return ret;
+    }
+    case R_HEALTHZ:
+        return send_text(c, r, 200, T_JSON, "{\"status\":\"alive\"}\n");
+    case R_READYZ:
+        return atomic_load(&s->ready) ? send_text(c, r, 200, T_JSON, "{\"status\":\"ready\"}\n")
+                                      : send_text(c, r, 503, T_JSON, "{\"status\":\"loading\"}\n");
+    case R_METRICS:
+        return do_metrics(s, c, r);
+    case R_MODELS:
+        return do_models(s, c, r);
+    case R_RELOAD:
+        return do_reload(s, c, r);
+    case R_DASH:
+        return do_dash_overview(s, c, r);
+    default: /* R_DASH_CUSTOMERS */
+        return do_dash_customers(s, c, r, strstr(url, ".csv") != NULL);
+    }
+}
+
 static enum MHD_Result
 dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const char *method)
 {
@@ -1103,7 +1176,6 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
             url = slash;
         }
     }
-#define ROUTE(path, rt) (strcmp(url, path) == 0 && ((r->route = (rt)), 1))
 #define NEED(cond)                                                                                 \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
@@ -1111,78 +1183,17 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
                               url);                                                                \
         }                                                                                          \
     } while (0)
-    if (ROUTE("/model/methods/classify", R_ACUMOS)) {
-        NEED(post);
-        return do_classify(s, c, r, name, 1);
-    }
-    if (ROUTE("/classify", R_CLASSIFY)) {
-        NEED(post);
-        return do_classify(s, c, r, name, 0);
-    }
-    if (ROUTE("/invocations", R_INVOC)) {
-        NEED(post);
-        return do_invocations(s, c, r, name);
-    }
-    if (ROUTE("/v1/segment", R_SEGMENT)) {
-        NEED(post);
-        return do_v1_score(s, c, r, name, 0);
-    }
-    if (ROUTE("/v1/predict", R_PREDICT)) {
-        NEED(post);
-        return do_v1_score(s, c, r, name, 1);
-    }
-    if (ROUTE("/v1/recommend", R_RECOMMEND)) {
-        NEED(post);
-        return do_recommend(s, c, r, name);
-    }
-    if (ROUTE("/model/artifacts/protobuf", R_PROTO) || ROUTE("/model/artifacts/metadata", R_META)) {
-        slot *sl;
-        crm_serve_model *m;
-        enum MHD_Result ret;
-        NEED(get);
-        m = pick(s, c, name, -1, &sl);
-        if (m == NULL) {
-            return no_model(c, r, s, name, "");
+    for (size_t i = 0; i < sizeof fixed_routes / sizeof fixed_routes[0]; i++) {
+        if (strcmp(url, fixed_routes[i].path) == 0) {
+            r->route = fixed_routes[i].route;
+            NEED(fixed_routes[i].post ? post : get);
+            return dispatch_fixed(s, c, r, url, name);
         }
-        ret = r->route == R_PROTO ? send_text(c, r, 200, "text/plain; charset=utf-8", m->proto_text)
-                                  : send_text(c, r, 200, T_JSON, m->metadata);
-        release(m);
-        return ret;
-    }
-    if (ROUTE("/healthz", R_HEALTHZ)) {
-        NEED(get);
-        return send_text(c, r, 200, T_JSON, "{\"status\":\"alive\"}\n");
-    }
-    if (ROUTE("/readyz", R_READYZ)) {
-        NEED(get);
-        return atomic_load(&s->ready) ? send_text(c, r, 200, T_JSON, "{\"status\":\"ready\"}\n")
-                                      : send_text(c, r, 503, T_JSON, "{\"status\":\"loading\"}\n");
-    }
-    if (ROUTE("/metrics", R_METRICS)) {
-        NEED(get);
-        return do_metrics(s, c, r);
-    }
-    if (ROUTE("/v1/models", R_MODELS)) {
-        NEED(get);
-        return do_models(s, c, r);
-    }
-    if (ROUTE("/admin/reload", R_RELOAD)) {
-        NEED(post);
-        return do_reload(s, c, r);
-    }
-    if (ROUTE("/v1/dashboard", R_DASH)) {
-        NEED(get);
-        return do_dash_overview(s, c, r);
     }
     if (strncmp(url, "/v1/dashboard/customer/", 23) == 0 && url[23] != '\0') {
         r->route = R_DASH_CUSTOMERS;
         NEED(get);
         return do_dash_customer(s, c, r, url + 23);
-    }
-    if (ROUTE("/v1/dashboard/customers", R_DASH_CUSTOMERS) ||
-        ROUTE("/v1/dashboard/customers.csv", R_DASH_CUSTOMERS)) {
-        NEED(get);
-        return do_dash_customers(s, c, r, strstr(url, ".csv") != NULL);
     }
     if (strncmp(url, "/v1/customers/", 14) == 0 && url[14] != '\0' && !strchr(url + 14, '/')) {
         r->route = R_CUSTOMER;
@@ -1208,7 +1219,6 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
         return do_static(s, c, r, url);
     }
     return send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s %s", method, url);
-#undef ROUTE
 #undef NEED
 }
 
