@@ -1292,6 +1292,30 @@ mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m, con
     return rc;
 }
 
+/* The end of top-level item x's class, once its members m[n_m] (np perfect extensions) are
+ * known: {x} itself, then the class mined; the workspace arena goes back to mark. */
+static crm_status top_level_finish(search *s,
+                                   crm_status rc,
+                                   int32_t x,
+                                   int64_t sup_x,
+                                   int32_t np,
+                                   member *m,
+                                   int32_t n_m,
+                                   const hrec *recs,
+                                   crm__fim_mark mark)
+{
+    workspace *ws = s->ws;
+    if (rc == CRM_OK) {
+        ws->prefix[0] = x;
+        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
+    }
+    if (rc == CRM_OK && n_m > 0) {
+        rc = mine_class(s, 1, np, m, n_m, recs);
+    }
+    crm__fim_arena_release(&ws->arena, mark);
+    return rc;
+}
+
 /* The class of top-level item x: N-lists of {x, y} for every frequent y more frequent. */
 static crm_status top_level(search *s, int32_t x)
 {
@@ -1408,15 +1432,7 @@ static crm_status top_level(search *s, int32_t x)
         ws->ent[ws->touched[k]] = 0;
         ws->slot[ws->touched[k]] = -1;
     }
-    if (rc == CRM_OK) {
-        ws->prefix[0] = x;
-        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
-    }
-    if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m, recs);
-    }
-    crm__fim_arena_release(&ws->arena, mark);
-    return rc;
+    return top_level_finish(s, rc, x, sup_x, np, m, n_m, recs, mark);
 }
 
 /* The class of top-level item x when the 2-itemset supports are known (s->mat): the
@@ -1532,15 +1548,7 @@ static crm_status top_level_table(search *s, int32_t x)
             }
         }
     }
-    if (rc == CRM_OK) {
-        ws->prefix[0] = x;
-        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
-    }
-    if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m, recs);
-    }
-    crm__fim_arena_release(&ws->arena, mark);
-    return rc;
+    return top_level_finish(s, rc, x, sup_x, np, m, n_m, recs, mark);
 }
 
 /* The supports of all 2-itemsets in one pass over the tree in pre-order: the items of a
