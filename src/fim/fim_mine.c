@@ -570,6 +570,26 @@ crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *b, crm_err
     return rc;
 }
 
+crm_status crm__fim_out_flush_batch(crm__fim_ctx *ctx,
+                                     crm__fim_out **bufs,
+                                     const crm_status *st,
+                                     int32_t nb,
+                                     crm_status rc,
+                                     crm_error *err)
+{
+    for (int32_t k = 0; k < nb; k++) {
+        if (rc == CRM_OK && st[k] != CRM_OK) {
+            rc = st[k];
+        }
+        if (rc == CRM_OK) {
+            rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
+        } else {
+            crm__fim_out_free_buffer(bufs[k]);
+        }
+    }
+    return rc;
+}
+
 /* ---- closed / maximal filter --------------------------------------------------------------- */
 
 static crm_status

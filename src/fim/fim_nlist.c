@@ -1706,28 +1706,6 @@ static int table_wanted(const crm__fim_mem *mem, int32_t n)
     return n > 1 && bytes <= TABLE_MAX_BYTES && (mem->limit == 0 || used + bytes <= mem->limit / 2);
 }
 
-/* Replays the buffers of one batch in class order, or frees them once rc or a class has
- * failed; the first failure is returned. */
-static crm_status flush_batch(crm__fim_ctx *ctx,
-                              crm__fim_out **bufs,
-                              const crm_status *st,
-                              int32_t nb,
-                              crm_status rc,
-                              crm_error *err)
-{
-    for (int32_t k = 0; k < nb; k++) {
-        if (rc == CRM_OK && st[k] != CRM_OK) {
-            rc = st[k];
-        }
-        if (rc == CRM_OK) {
-            rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
-        } else {
-            crm__fim_out_free_buffer(bufs[k]);
-        }
-    }
-    return rc;
-}
-
 /* The classes in batches of BATCH, each class into its own buffer. While the other threads
  * start a batch, the calling thread (the team's master) replays the batch before it, so the
  * sink is called from the calling thread only, in class order, and no thread waits for
@@ -1750,7 +1728,7 @@ run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt, crm_error
         {
 #pragma omp master
             if (pend > 0) {
-                rc = flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, CRM_OK, err);
+                rc = crm__fim_out_flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, CRM_OK, err);
                 if (rc == CRM_OK &&
                     !crm_progress_report(ctx->progress, "mining", (double)b0 / (double)n)) {
                     rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
@@ -1774,7 +1752,7 @@ run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt, crm_error
         }
         pend = nb;
     }
-    rc = flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, rc, err);
+    rc = crm__fim_out_flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, rc, err);
     if (rc == CRM_OK && !crm_progress_report(ctx->progress, "mining", 1.0)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
     }
