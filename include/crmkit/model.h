@@ -125,6 +125,10 @@ CRM_API crm_status crm_section_get_str(crm_section *s, size_t max_len, char **ou
 CRM_API crm_status crm_section_get_bytes(crm_section *s, void *p, size_t n);
 CRM_API crm_status crm_section_get_f64s(crm_section *s, double *v, size_t n);
 CRM_API crm_status crm_section_get_i32s(crm_section *s, int32_t *v, size_t n);
+/** 1 when n, a count read from s, is one the bytes left in s could hold, each item taking at
+ *  least min_bytes (> 0): s has not failed, n >= 0 and n * min_bytes <= what is left. Decoders
+ *  check a count with it before they allocate for it, so a crafted count fails cleanly. */
+CRM_API int crm_section_fits(const crm_section *s, int64_t n, size_t min_bytes);
 /** CRM_EFORMAT with a message naming the section if s has failed or has bytes left over. */
 CRM_API crm_status crm_section_finish(const crm_section *s,
                                       const crm_model_reader *r,

@@ -28,6 +28,7 @@
 
 #include "cdr_internal.h"
 #include "core/core_internal.h"
+#include "io/reader.h"
 
 enum {
     F_CALLER,
@@ -152,33 +153,15 @@ bad_field(worker *w, int64_t line, int f, const crm_csv_cell *c, const char *wha
     return CRM_EPARSE;
 }
 
-static int lower_eq(const char *s, size_t len, const char *word)
-{
-    size_t n = strlen(word);
-    if (len != n) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = (char)(c - 'A' + 'a');
-        }
-        if (c != word[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int parse_type(const crm_csv_cell *c)
 {
-    if (lower_eq(c->s, c->len, "voice")) {
+    if (crm__ascii_ieq(c->s, c->len, "voice")) {
         return T_VOICE;
     }
-    if (lower_eq(c->s, c->len, "sms")) {
+    if (crm__ascii_ieq(c->s, c->len, "sms")) {
         return T_SMS;
     }
-    if (lower_eq(c->s, c->len, "data")) {
+    if (crm__ascii_ieq(c->s, c->len, "data")) {
         return T_DATA;
     }
     return -1;
@@ -190,12 +173,12 @@ static int parse_network(const crm_csv_cell *c)
     if (c->len == 0) {
         return 2;
     }
-    if (lower_eq(c->s, c->len, "onnet") || lower_eq(c->s, c->len, "on-net") ||
-        lower_eq(c->s, c->len, "on")) {
+    if (crm__ascii_ieq(c->s, c->len, "onnet") || crm__ascii_ieq(c->s, c->len, "on-net") ||
+        crm__ascii_ieq(c->s, c->len, "on")) {
         return 0;
     }
-    if (lower_eq(c->s, c->len, "offnet") || lower_eq(c->s, c->len, "off-net") ||
-        lower_eq(c->s, c->len, "off")) {
+    if (crm__ascii_ieq(c->s, c->len, "offnet") || crm__ascii_ieq(c->s, c->len, "off-net") ||
+        crm__ascii_ieq(c->s, c->len, "off")) {
         return 1;
     }
     return -1;
@@ -986,48 +969,12 @@ void crm_cdr_part_free(crm_cdr_part *pt)
     }
 }
 
-typedef struct pbuf {
-    char *p;
-    size_t len, cap;
-    int fail;
-} pbuf;
-
-static void pput(pbuf *b, const void *src, size_t n)
+static void pput_strs(crm__bytes_out *b, const crm__cdr_strmap *m)
 {
-    if (b->fail) {
-        return;
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : ((size_t)1 << 16);
-        char *q;
-        while (cap < b->len + n) {
-            cap *= 2;
-        }
-        q = crm_realloc(b->p, cap);
-        if (q == NULL) {
-            b->fail = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void pput_i64(pbuf *b, int64_t v)
-{
-    pput(b, &v, sizeof v);
-}
-
-static void pput_strs(pbuf *b, const crm__cdr_strmap *m)
-{
-    pput_i64(b, m->n);
+    crm__bytes_put_i64(b, m->n);
     for (int64_t i = 0; i < m->n; i++) {
         const char *t = crm__cdr_strmap_text(m, i);
-        size_t n = strlen(t);
-        pput_i64(b, (int64_t)n);
-        pput(b, t, n);
+        crm__bytes_put_str(b, t, strlen(t));
     }
 }
 
@@ -1036,62 +983,32 @@ static void pput_strs(pbuf *b, const crm__cdr_strmap *m)
 crm_status crm_cdr_part_export(const crm_cdr_part *pt, char **buf, size_t *len, crm_error *err)
 {
     const worker *w = &pt->w;
-    pbuf b;
+    crm__bytes_out b;
     memset(&b, 0, sizeof b);
-    pput_i64(&b, PART_MAGIC);
-    pput(&b, &w->sum, sizeof w->sum);
+    b.first_cap = (size_t)1 << 16;
+    crm__bytes_put_i64(&b, PART_MAGIC);
+    crm__bytes_put(&b, &w->sum, sizeof w->sum);
     pput_strs(&b, &w->callers);
     if (w->callers.n > 0) {
-        pput(&b, w->accs, (size_t)w->callers.n * sizeof *w->accs);
+        crm__bytes_put(&b, w->accs, (size_t)w->callers.n * sizeof *w->accs);
     }
     pput_strs(&b, &w->callees);
-    pput_i64(&b, (int64_t)w->pairs.n);
+    crm__bytes_put_i64(&b, (int64_t)w->pairs.n);
     for (size_t k = 0; k < w->pairs.n_slots; k++) {
         if (w->pairs.slots[k] != UINT64_MAX) {
-            pput_i64(&b, (int64_t)w->pairs.slots[k]);
+            crm__bytes_put_i64(&b, (int64_t)w->pairs.slots[k]);
         }
     }
-    if (b.fail) {
-        crm_free(b.p);
-        return crm__error_nomem(err);
-    }
-    *buf = b.p;
-    *len = b.len;
-    return CRM_OK;
-}
-
-typedef struct prd {
-    const char *p;
-    size_t len, at;
-    int bad;
-} prd;
-
-static void pget(prd *r, void *dst, size_t n)
-{
-    if (r->bad || r->len - r->at < n) {
-        r->bad = 1;
-        memset(dst, 0, n);
-        return;
-    }
-    memcpy(dst, r->p + r->at, n);
-    r->at += n;
-}
-
-static int64_t pget_i64(prd *r)
-{
-    int64_t v;
-    pget(r, &v, sizeof v);
-    return v;
+    return crm__bytes_out_take(&b, buf, len, err);
 }
 
 /* The strings of an export interned into m; map[i] their indices there (crm_free it). */
-static int64_t *pget_strs(prd *r, crm__cdr_strmap *m, int64_t *n_out, int *nomem)
+static int64_t *pget_strs(crm__bytes_in *r, crm__cdr_strmap *m, int64_t *n_out, int *nomem)
 {
-    int64_t n = pget_i64(r);
+    int64_t n = crm__bytes_get_count(r, 8);
     int64_t *map;
     *n_out = 0;
-    if (r->bad || n < 0 || (uint64_t)n > (r->len - r->at) / 8) {
-        r->bad = 1;
+    if (r->bad) {
         return NULL;
     }
     map = crm_mallocarray((size_t)n + 1, sizeof *map);
@@ -1100,21 +1017,19 @@ static int64_t *pget_strs(prd *r, crm__cdr_strmap *m, int64_t *n_out, int *nomem
         return NULL;
     }
     for (int64_t i = 0; i < n; i++) {
-        int64_t l = pget_i64(r);
+        size_t l = 0;
+        const char *t = crm__bytes_get_str(r, &l);
         int added;
-        if (r->bad || l < 0 || (uint64_t)l > r->len - r->at) {
-            r->bad = 1;
+        if (t == NULL) {
             crm_free(map);
             return NULL;
         }
-        map[i] = crm__cdr_strmap_intern(m, r->p + r->at, (size_t)l,
-                                        crm__cdr_hash(r->p + r->at, (size_t)l), &added);
+        map[i] = crm__cdr_strmap_intern(m, t, l, crm__cdr_hash(t, l), &added);
         if (map[i] < 0) {
             *nomem = 1;
             crm_free(map);
             return NULL;
         }
-        r->at += (size_t)l;
     }
     *n_out = n;
     return map;
@@ -1124,17 +1039,17 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
 {
     worker *w = &into->w;
     crm_cdr_summary sum;
-    prd r;
+    crm__bytes_in r;
     int64_t n_callers = 0, n_callees = 0, n_pairs, *cmap = NULL, *emap = NULL;
     int nomem = 0;
     crm_status rc = CRM_OK;
     memset(&r, 0, sizeof r);
     r.p = buf;
     r.len = len;
-    if (pget_i64(&r) != PART_MAGIC) {
+    if (crm__bytes_get_i64(&r) != PART_MAGIC) {
         return crm__error_set(err, CRM_EPARSE, "CDR sums from another process are damaged");
     }
-    pget(&r, &sum, sizeof sum);
+    crm__bytes_get(&r, &sum, sizeof sum);
     {
         int64_t before = w->callers.n;
         cmap = pget_strs(&r, &w->callers, &n_callers, &nomem);
@@ -1149,7 +1064,7 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
     for (int64_t i = 0; cmap != NULL && !nomem && !r.bad && i < n_callers; i++) {
         acc a;
         acc *t = &w->accs[cmap[i]];
-        pget(&r, &a, sizeof a);
+        crm__bytes_get(&r, &a, sizeof a);
         t->calls[0] += a.calls[0];
         t->calls[1] += a.calls[1];
         t->sms += a.sms;
@@ -1167,12 +1082,9 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
     if (!nomem && !r.bad) {
         emap = pget_strs(&r, &w->callees, &n_callees, &nomem);
     }
-    n_pairs = nomem || r.bad ? 0 : pget_i64(&r);
-    if (n_pairs < 0 || (!r.bad && (uint64_t)n_pairs > (r.len - r.at) / 8)) {
-        r.bad = 1;
-    }
+    n_pairs = nomem || r.bad ? 0 : crm__bytes_get_count(&r, 8);
     for (int64_t i = 0; !nomem && !r.bad && i < n_pairs; i++) {
-        uint64_t k = (uint64_t)pget_i64(&r);
+        uint64_t k = (uint64_t)crm__bytes_get_i64(&r);
         int64_t ci = (int64_t)(k >> 32), ei = (int64_t)(k & 0xffffffffu);
         if (ci >= n_callers || ei >= n_callees) {
             r.bad = 1;
@@ -1184,7 +1096,7 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
     }
     if (nomem) {
         rc = crm__error_nomem(err);
-    } else if (r.bad || r.at != r.len) {
+    } else if (!crm__bytes_in_done(&r)) {
         rc = crm__error_set(err, CRM_EPARSE, "CDR sums from another process are damaged");
     } else {
         w->sum.n_records += sum.n_records;

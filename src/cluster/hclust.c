@@ -503,7 +503,7 @@ crm_status crm_hclust_load(const crm_model_reader *r, crm_hclust **out, crm_erro
     (void)crm_section_get_i32(&s, &h->dim);
     if (s.failed || version != HCLUST_VERSION || linkage > CRM_LINKAGE_SINGLE || h->n_leaves < 2 ||
         h->n_rows < h->n_leaves || h->dim < 1 || h->n_micro < 0 ||
-        (size_t)(h->n_leaves - 1) > (s.len - s.pos) / 32) {
+        !crm_section_fits(&s, h->n_leaves - 1, 32)) {
         crm_hclust_free(h);
         return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
                              "corrupt model file: section \"" HCLUST_SECTION "\" is malformed");

@@ -275,6 +275,16 @@ static void drop_live(nnc *s, int64_t a)
     s->m--;
 }
 
+/* Take the reciprocal nearest neighbours off the top of the chain: a < b. */
+static void pop_pair(const int64_t *chain, int64_t *len, int64_t *a, int64_t *b)
+{
+    int64_t x = chain[*len - 1];
+    int64_t y = chain[*len - 2];
+    *len -= 2;
+    *a = x < y ? x : y;
+    *b = x < y ? y : x;
+}
+
 static crm_status nn_chain(const crm_matrix *x,
                            const double *w,
                            crm_linkage l,
@@ -346,14 +356,7 @@ static crm_status nn_chain(const crm_matrix *x,
             }
             chain[len++] = y;
         }
-        a = chain[len - 1];
-        b = chain[len - 2];
-        len -= 2;
-        if (a > b) {
-            int64_t t = a;
-            a = b;
-            b = t;
-        }
+        pop_pair(chain, &len, &a, &b);
         na = s.size[a];
         nb = s.size[b];
         z[k * 4] = (double)a;
@@ -458,14 +461,7 @@ static crm_status ward_vectors(const crm_matrix *x,
             }
             chain[len++] = y;
         }
-        a = chain[len - 1];
-        b = chain[len - 2];
-        len -= 2;
-        if (a > b) {
-            int64_t t = a;
-            a = b;
-            b = t;
-        }
+        pop_pair(chain, &len, &a, &b);
         na = size[a];
         nb = size[b];
         z[k * 4] = (double)a;

@@ -477,7 +477,7 @@ crm_status crm_kmeans_load(const crm_model_reader *r, crm_kmeans **out, crm_erro
     p.init = (crm_kmeans_init)init;
     if (s.failed || version != SECTION_VERSION || dim < 1 || dim > MAX_DIM ||
         crm_kmeans_params_check(&p, NULL) != CRM_OK ||
-        (size_t)p.k * (size_t)dim > (s.len - s.pos) / sizeof(double)) {
+        !crm_section_fits(&s, (int64_t)p.k * dim, sizeof(double))) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" is damaged or of version %u",
                               crm_model_reader_source(r), SECTION_TAG, (unsigned)version);
     }

@@ -1094,37 +1094,19 @@ crm_status crm__assign(const crm_matrix *x,
     int64_t nb;
     int64_t b0;
     int64_t b1;
+    int replicated;
     if (st != CRM_OK) {
         return st;
     }
     nb = ws.n_blocks;
     center_norms(centers, k, x->n_cols, &ws);
     crm__dist_blocks(nb, &b0, &b1);
-    if (crm_dist_replicated()) {
-#pragma omp parallel num_threads(nt)
-        {
-            int tid = 0;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
-#pragma omp for schedule(static)
-            for (int64_t b = b0; b < b1; b++) {
-                assign_block(x, centers, k, &ws, b, tile, labels, dist);
-            }
-        }
-        st = crm__dist_share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
-        if (st == CRM_OK && dist != NULL) {
-            st = crm__dist_share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
-        }
-        if (st == CRM_OK) {
-            st = crm__dist_share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
-        }
-        if (st != CRM_OK) {
-            ws_free(&ws);
-            return st;
-        }
-    } else if (nb <= 1) {
+    replicated = crm_dist_replicated();
+    if (!replicated) {
+        b0 = 0;
+        b1 = nb;
+    }
+    if (!replicated && nb <= 1) {
         /* One block (a server's small request): no thread team, whose start and end cost
          * more than the block. Same arithmetic as below. */
         for (int64_t b = 0; b < nb; b++) {
@@ -1139,9 +1121,22 @@ crm_status crm__assign(const crm_matrix *x,
 #endif
             double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
-            for (int64_t b = 0; b < nb; b++) {
+            for (int64_t b = b0; b < b1; b++) {
                 assign_block(x, centers, k, &ws, b, tile, labels, dist);
             }
+        }
+    }
+    if (replicated) {
+        st = crm__dist_share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
+        if (st == CRM_OK && dist != NULL) {
+            st = crm__dist_share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
+        }
+        if (st == CRM_OK) {
+            st = crm__dist_share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
+        }
+        if (st != CRM_OK) {
+            ws_free(&ws);
+            return st;
         }
     }
     if (inertia != NULL) {

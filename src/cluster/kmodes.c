@@ -418,6 +418,12 @@ static int64_t move_pass(kstate *s)
 
 /* ---- initialisation ---- */
 
+static crm_status too_few_rows(int32_t k, crm_error *err)
+{
+    return crm__error_set(err, CRM_EDATA, "fewer than %d distinct rows: cannot make %d clusters",
+                          (int)k, (int)k);
+}
+
 crm_status
 crm_kmodes_init_cao(const crm_mixed *x, int32_t k, double gamma, int64_t *rows, crm_error *err)
 {
@@ -485,10 +491,7 @@ crm_kmodes_init_cao(const crm_mixed *x, int32_t k, double gamma, int64_t *rows, 
             }
         }
         if (arg < 0) {
-            rc = crm__error_set(err, CRM_EDATA,
-                                "fewer than %d distinct rows: cannot make %d "
-                                "clusters",
-                                (int)k, (int)k);
+            rc = too_few_rows(k, err);
             goto done;
         }
         rows[c] = arg;
@@ -589,10 +592,7 @@ init_huang(const crm_mixed *x, int32_t k, double gamma, crm_rng *rng, int64_t *r
             }
         }
         if (arg < 0) {
-            rc = crm__error_set(err, CRM_EDATA,
-                                "fewer than %d distinct rows: cannot make %d "
-                                "clusters",
-                                (int)k, (int)k);
+            rc = too_few_rows(k, err);
         } else {
             rows[c] = arg;
         }

@@ -64,6 +64,22 @@ static inline void crm__ksum_add(crm__ksum *k, double v)
     k->sum = t;
 }
 
+static inline void crm__swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Put the k-th smallest of a[0..n) at a[k], smaller ones before it and larger ones after
+ * (Hoare selection with a median-of-three pivot, which keeps sorted and reverse-sorted input
+ * linear). */
+void crm__select_kth(double *a, int64_t n, int64_t k);
+
+/* Levenshtein distance of a and b (letters compared case-insensitively when fold_case);
+ * SIZE_MAX when b is longer than max_b bytes (at most 127). For "did you mean" answers. */
+size_t crm__edit_distance(const char *a, const char *b, size_t max_b, int fold_case);
+
 /* crm_matrix_init without zeroing, for callers that write every cell: the pages are then
  * first touched by the (parallel) writer instead of by one thread's memset. */
 crm_status crm__matrix_alloc(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err);
@@ -80,6 +96,8 @@ static inline int64_t crm__n_blocks(int64_t n)
 int crm__parse_double(const char *s, size_t len, double *out);
 /* Parse a decimal integer; 0 on overflow or junk. */
 int crm__parse_i64(const char *s, size_t len, int64_t *out);
+/* 1 when s[0..len) is word (lower case ASCII) in any case. */
+int crm__ascii_ieq(const char *s, size_t len, const char *word);
 
 /* Make *p (a crm_malloc'd block of *cap bytes, or NULL and 0) hold at least need bytes,
  * doubling from 256; 0 when out of memory (*p and *cap unchanged). */

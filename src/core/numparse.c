@@ -91,7 +91,7 @@ int crm__eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
 
 /* ---- the general parser --------------------------------------------------------------------- */
 
-static int ci_equal(const char *s, size_t len, const char *word)
+int crm__ascii_ieq(const char *s, size_t len, const char *word)
 {
     size_t n = strlen(word);
     if (len != n) {
@@ -214,11 +214,11 @@ int crm__parse_double(const char *s, size_t len, double *out)
         i = 1;
     }
     if (i < len && !is_digit(s[i]) && s[i] != '.') {
-        if (ci_equal(s + i, len - i, "inf") || ci_equal(s + i, len - i, "infinity")) {
+        if (crm__ascii_ieq(s + i, len - i, "inf") || crm__ascii_ieq(s + i, len - i, "infinity")) {
             *out = neg ? -HUGE_VAL : HUGE_VAL;
             return 1;
         }
-        if (ci_equal(s + i, len - i, "nan")) {
+        if (crm__ascii_ieq(s + i, len - i, "nan")) {
             *out = neg ? -NAN : NAN;
             return 1;
         }

@@ -14,13 +14,6 @@
 
 #include "core_internal.h"
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
 void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
 {
     while (nr > 0 && hi - lo > 16) {
@@ -31,9 +24,9 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
         int ng;
         while (i < gt) {
             if (s[i] < piv) {
-                swap_d(&s[lt++], &s[i++]);
+                crm__swap_d(&s[lt++], &s[i++]);
             } else if (s[i] > piv) {
-                swap_d(&s[i], &s[--gt]);
+                crm__swap_d(&s[i], &s[--gt]);
             } else {
                 i++;
             }

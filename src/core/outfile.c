@@ -381,19 +381,28 @@ void crm_outfile_set_begin(void)
     set_depth++;
 }
 
-static void fsync_dir_of(const char *target)
+/* The folder of target into dir[PATH_MAX]; 0 when it is too long. */
+static int dir_of(const char *target, char *dir)
 {
     const char *slash = strrchr(target, '/');
-    char dir[PATH_MAX];
-    int fd;
     if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
+        snprintf(dir, PATH_MAX, ".");
     } else if (slash == target) {
-        snprintf(dir, sizeof dir, "/");
-    } else if ((size_t)(slash - target) < sizeof dir) {
+        snprintf(dir, PATH_MAX, "/");
+    } else if ((size_t)(slash - target) < PATH_MAX) {
         memcpy(dir, target, (size_t)(slash - target));
         dir[slash - target] = '\0';
     } else {
+        return 0;
+    }
+    return 1;
+}
+
+static void fsync_dir_of(const char *target)
+{
+    char dir[PATH_MAX];
+    int fd;
+    if (!dir_of(target, dir)) {
         return;
     }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -419,17 +428,9 @@ static crm_status publish(crm_outfile *f, crm_error *err)
 
 static int lock_dir_of(const char *target)
 {
-    const char *slash = strrchr(target, '/');
     char dir[PATH_MAX];
     int fd;
-    if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
-    } else if (slash == target) {
-        snprintf(dir, sizeof dir, "/");
-    } else if ((size_t)(slash - target) < sizeof dir) {
-        memcpy(dir, target, (size_t)(slash - target));
-        dir[slash - target] = '\0';
-    } else {
+    if (!dir_of(target, dir)) {
         return -1;
     }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

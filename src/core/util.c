@@ -1,5 +1,6 @@
 /* util.c: small shared helpers: monotonic time, number parsing, memory hints. */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,81 @@ int crm__parse_i64(const char *s, size_t len, int64_t *out)
     }
     *out = neg ? -v : v;
     return 1;
+}
+
+void crm__select_kth(double *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0;
+    int64_t hi = n - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        double pivot;
+        int64_t i;
+        int64_t j;
+        if (a[mid] < a[lo]) {
+            crm__swap_d(&a[mid], &a[lo]);
+        }
+        if (a[hi] < a[lo]) {
+            crm__swap_d(&a[hi], &a[lo]);
+        }
+        if (a[hi] < a[mid]) {
+            crm__swap_d(&a[hi], &a[mid]);
+        }
+        pivot = a[mid];
+        i = lo;
+        j = hi;
+        while (i <= j) {
+            while (a[i] < pivot) {
+                i++;
+            }
+            while (a[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                crm__swap_d(&a[i], &a[j]);
+                i++;
+                j--;
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        } else if (k >= i) {
+            lo = i;
+        } else {
+            return;
+        }
+    }
+}
+
+size_t crm__edit_distance(const char *a, const char *b, size_t max_b, int fold_case)
+{
+    size_t n = strlen(a);
+    size_t m = strlen(b);
+    size_t row[128];
+    if (m > max_b || m >= sizeof row / sizeof row[0]) {
+        return SIZE_MAX;
+    }
+    for (size_t j = 0; j <= m; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j];
+            int same = fold_case
+                           ? tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1])
+                           : a[i - 1] == b[j - 1];
+            size_t best = diag + (same ? 0 : 1);
+            if (row[j - 1] + 1 < best) {
+                best = row[j - 1] + 1;
+            }
+            if (up + 1 < best) {
+                best = up + 1;
+            }
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m];
 }

@@ -468,12 +468,6 @@ static crm_status malformed(const crm_model_reader *r, crm_error *err)
                          "corrupt model file: section \"" DRIFT_TAG "\" is malformed");
 }
 
-/* A count read from s that the bytes left could hold (each item at least `min_bytes`). */
-static int plausible(const crm_section *s, int32_t n, size_t min_bytes)
-{
-    return !s->failed && n >= 0 && (size_t)n <= (s->len - s->pos) / min_bytes;
-}
-
 static crm_status read_feat(crm_section *s, drift_feat *f)
 {
     if (crm_section_get_str(s, MAX_NAME, &f->name) == CRM_ENOMEM) {
@@ -481,7 +475,7 @@ static crm_status read_feat(crm_section *s, drift_feat *f)
     }
     (void)crm_section_get_i32(s, &f->type);
     (void)crm_section_get_i32(s, &f->n_edges);
-    if (f->name == NULL || (f->type != 0 && f->type != 1) || !plausible(s, f->n_edges, 8) ||
+    if (f->name == NULL || (f->type != 0 && f->type != 1) || !crm_section_fits(s, f->n_edges, 8) ||
         (f->type == 1 && f->n_edges != 0)) {
         return CRM_EFORMAT;
     }
@@ -496,7 +490,7 @@ static crm_status read_feat(crm_section *s, drift_feat *f)
         }
     }
     (void)crm_section_get_i32(s, &f->n_levels);
-    if (!plausible(s, f->n_levels, 4) || (f->type == 0 && f->n_levels != 0)) {
+    if (!crm_section_fits(s, f->n_levels, 4) || (f->type == 0 && f->n_levels != 0)) {
         return CRM_EFORMAT;
     }
     f->levels = crm_calloc((size_t)(f->n_levels > 0 ? f->n_levels : 1), sizeof *f->levels);
@@ -512,7 +506,7 @@ static crm_status read_feat(crm_section *s, drift_feat *f)
         }
     }
     (void)crm_section_get_i32(s, &f->n_bins);
-    if (!plausible(s, f->n_bins, 8) ||
+    if (!crm_section_fits(s, f->n_bins, 8) ||
         f->n_bins != (f->type == 0 ? f->n_edges + 2 : f->n_levels + 1)) {
         return CRM_EFORMAT;
     }
@@ -547,7 +541,7 @@ crm_status crm_drift_ref_load(const crm_model_reader *r, crm_drift_ref **out, cr
     (void)crm_section_get_u32(&s, &version);
     (void)crm_section_get_i64(&s, &d->n_rows);
     (void)crm_section_get_i32(&s, &d->n);
-    if (version != DRIFT_VERSION || d->n_rows < 0 || !plausible(&s, d->n, 20)) {
+    if (version != DRIFT_VERSION || d->n_rows < 0 || !crm_section_fits(&s, d->n, 20)) {
         d->n = 0;
         crm_drift_ref_free(d);
         return malformed(r, err);

@@ -55,6 +55,18 @@ static void trie_free(trie *t, crm__fim_mem *mem)
     memset(t, 0, sizeof *t);
 }
 
+/* How many leading items candidate c shares with candidate c - 1 (0 for the first). */
+static int32_t shared_prefix(const int32_t *cand, int64_t c, int32_t k)
+{
+    int32_t d = 0;
+    if (c > 0) {
+        while (d < k && cand[c * k + d] == cand[(c - 1) * k + d]) {
+            d++;
+        }
+    }
+    return d;
+}
+
 /* Build the trie of candidates cand (sorted, n x k). */
 static crm_status trie_build(const int32_t *cand, int64_t n, int32_t k, crm__fim_mem *mem, trie *t)
 {
@@ -70,12 +82,7 @@ static crm_status trie_build(const int32_t *cand, int64_t n, int32_t k, crm__fim
     }
     /* Level d has a node wherever the (d+1)-prefix changes. */
     for (int64_t c = 0; c < n; c++) {
-        int32_t d0 = 0;
-        if (c > 0) {
-            while (d0 < k && cand[c * k + d0] == cand[(c - 1) * k + d0]) {
-                d0++;
-            }
-        }
+        int32_t d0 = shared_prefix(cand, c, k);
         for (int32_t d = d0; d < k; d++) {
             t->n_nodes[d]++;
         }
@@ -94,12 +101,7 @@ static crm_status trie_build(const int32_t *cand, int64_t n, int32_t k, crm__fim
         t->n_nodes[d] = 0;
     }
     for (int64_t c = 0; c < n; c++) {
-        int32_t d0 = 0;
-        if (c > 0) {
-            while (d0 < k && cand[c * k + d0] == cand[(c - 1) * k + d0]) {
-                d0++;
-            }
-        }
+        int32_t d0 = shared_prefix(cand, c, k);
         for (int32_t d = d0; d < k; d++) {
             int64_t v = t->n_nodes[d]++;
             t->item[d][v] = cand[c * k + d];

@@ -318,16 +318,7 @@ run_parallel(crm__fim_ctx *ctx, const fptree *top, fp_search *ss, int nt, crm_er
                 st[k] = process_item(s, top, 0, 0, n - 1 - (b0 + k));
             }
         }
-        for (int32_t k = 0; k < nb; k++) {
-            if (rc == CRM_OK && st[k] != CRM_OK) {
-                rc = st[k];
-            }
-            if (rc == CRM_OK) {
-                rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
-            } else {
-                crm__fim_out_free_buffer(bufs[k]);
-            }
-        }
+        rc = crm__fim_out_flush_batch(ctx, bufs, st, nb, rc, err);
         if (rc == CRM_OK &&
             !crm_progress_report(ctx->progress, "mining", (double)(b0 + nb) / (double)n)) {
             rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");

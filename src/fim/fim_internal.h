@@ -288,6 +288,14 @@ crm__fim_out *crm__fim_out_new_buffer(crm__fim_ctx *ctx);
 /* Replay a buffer into ctx->out and free it. */
 crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *buf, crm_error *err);
 void crm__fim_out_free_buffer(crm__fim_out *buf);
+/* Replay the buffers bufs[0..nb) of one batch in task order, or free them once rc or a task's
+ * status st[k] has failed; the first failure is returned. */
+crm_status crm__fim_out_flush_batch(crm__fim_ctx *ctx,
+                                    crm__fim_out **bufs,
+                                    const crm_status *st,
+                                    int32_t nb,
+                                    crm_status rc,
+                                    crm_error *err);
 
 /* Sort indices a[0..n) of sequences (off/items, ascending ints in [0, n_symbols))
  * lexicographically, a prefix before its extensions, equal sequences in their order; tmp[3 n]

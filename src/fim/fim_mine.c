@@ -83,32 +83,17 @@ int64_t crm_fim_minsup_count(const crm_fim_params *p, int64_t n_transactions)
     return c < 1 ? 1 : c;
 }
 
+static const char *const algo_names[] = { "nlist", "fpgrowth", "apriori" };
+static const char *const mode_names[] = { "all", "closed", "maximal" };
+
 const char *crm_fim_algo_name(crm_fim_algo a)
 {
-    switch (a) {
-    case CRM_FIM_NLIST:
-        return "nlist";
-    case CRM_FIM_FPGROWTH:
-        return "fpgrowth";
-    case CRM_FIM_APRIORI:
-        return "apriori";
-    default:
-        return "unknown";
-    }
+    return (int)a >= 0 && (int)a < 3 ? algo_names[a] : "unknown";
 }
 
 const char *crm_fim_mode_name(crm_fim_mode m)
 {
-    switch (m) {
-    case CRM_FIM_ALL:
-        return "all";
-    case CRM_FIM_CLOSED:
-        return "closed";
-    case CRM_FIM_MAXIMAL:
-        return "maximal";
-    default:
-        return "unknown";
-    }
+    return (int)m >= 0 && (int)m < 3 ? mode_names[m] : "unknown";
 }
 
 crm_status crm_fim_algo_parse(const char *s, crm_fim_algo *out, crm_error *err)
@@ -582,6 +567,26 @@ crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *b, crm_err
         ctx->out->status = rc;
     }
     crm__fim_out_free_buffer(b);
+    return rc;
+}
+
+crm_status crm__fim_out_flush_batch(crm__fim_ctx *ctx,
+                                     crm__fim_out **bufs,
+                                     const crm_status *st,
+                                     int32_t nb,
+                                     crm_status rc,
+                                     crm_error *err)
+{
+    for (int32_t k = 0; k < nb; k++) {
+        if (rc == CRM_OK && st[k] != CRM_OK) {
+            rc = st[k];
+        }
+        if (rc == CRM_OK) {
+            rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
+        } else {
+            crm__fim_out_free_buffer(bufs[k]);
+        }
+    }
     return rc;
 }
 

@@ -1292,6 +1292,30 @@ mine_class(search *s, int32_t depth, int32_t n_perf, member *m, int32_t n_m, con
     return rc;
 }
 
+/* The end of top-level item x's class, once its members m[n_m] (np perfect extensions) are
+ * known: {x} itself, then the class mined; the workspace arena goes back to mark. */
+static crm_status top_level_finish(search *s,
+                                   crm_status rc,
+                                   int32_t x,
+                                   int64_t sup_x,
+                                   int32_t np,
+                                   member *m,
+                                   int32_t n_m,
+                                   const hrec *recs,
+                                   crm__fim_mark mark)
+{
+    workspace *ws = s->ws;
+    if (rc == CRM_OK) {
+        ws->prefix[0] = x;
+        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
+    }
+    if (rc == CRM_OK && n_m > 0) {
+        rc = mine_class(s, 1, np, m, n_m, recs);
+    }
+    crm__fim_arena_release(&ws->arena, mark);
+    return rc;
+}
+
 /* The class of top-level item x: N-lists of {x, y} for every frequent y more frequent. */
 static crm_status top_level(search *s, int32_t x)
 {
@@ -1408,15 +1432,7 @@ static crm_status top_level(search *s, int32_t x)
         ws->ent[ws->touched[k]] = 0;
         ws->slot[ws->touched[k]] = -1;
     }
-    if (rc == CRM_OK) {
-        ws->prefix[0] = x;
-        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
-    }
-    if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m, recs);
-    }
-    crm__fim_arena_release(&ws->arena, mark);
-    return rc;
+    return top_level_finish(s, rc, x, sup_x, np, m, n_m, recs, mark);
 }
 
 /* The class of top-level item x when the 2-itemset supports are known (s->mat): the
@@ -1532,15 +1548,7 @@ static crm_status top_level_table(search *s, int32_t x)
             }
         }
     }
-    if (rc == CRM_OK) {
-        ws->prefix[0] = x;
-        rc = crm__fim_out_emit(s->out, ws->prefix, 1, ws->perf, np, sup_x);
-    }
-    if (rc == CRM_OK && n_m > 0) {
-        rc = mine_class(s, 1, np, m, n_m, recs);
-    }
-    crm__fim_arena_release(&ws->arena, mark);
-    return rc;
+    return top_level_finish(s, rc, x, sup_x, np, m, n_m, recs, mark);
 }
 
 /* The supports of all 2-itemsets in one pass over the tree in pre-order: the items of a
@@ -1698,28 +1706,6 @@ static int table_wanted(const crm__fim_mem *mem, int32_t n)
     return n > 1 && bytes <= TABLE_MAX_BYTES && (mem->limit == 0 || used + bytes <= mem->limit / 2);
 }
 
-/* Replays the buffers of one batch in class order, or frees them once rc or a class has
- * failed; the first failure is returned. */
-static crm_status flush_batch(crm__fim_ctx *ctx,
-                              crm__fim_out **bufs,
-                              const crm_status *st,
-                              int32_t nb,
-                              crm_status rc,
-                              crm_error *err)
-{
-    for (int32_t k = 0; k < nb; k++) {
-        if (rc == CRM_OK && st[k] != CRM_OK) {
-            rc = st[k];
-        }
-        if (rc == CRM_OK) {
-            rc = crm__fim_out_flush_buffer(ctx, bufs[k], err);
-        } else {
-            crm__fim_out_free_buffer(bufs[k]);
-        }
-    }
-    return rc;
-}
-
 /* The classes in batches of BATCH, each class into its own buffer. While the other threads
  * start a batch, the calling thread (the team's master) replays the batch before it, so the
  * sink is called from the calling thread only, in class order, and no thread waits for
@@ -1742,7 +1728,7 @@ run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt, crm_error
         {
 #pragma omp master
             if (pend > 0) {
-                rc = flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, CRM_OK, err);
+                rc = crm__fim_out_flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, CRM_OK, err);
                 if (rc == CRM_OK &&
                     !crm_progress_report(ctx->progress, "mining", (double)b0 / (double)n)) {
                     rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
@@ -1766,7 +1752,7 @@ run_parallel(crm__fim_ctx *ctx, search *proto, workspace *wss, int nt, crm_error
         }
         pend = nb;
     }
-    rc = flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, rc, err);
+    rc = crm__fim_out_flush_batch(ctx, bufs[cur ^ 1], st[cur ^ 1], pend, rc, err);
     if (rc == CRM_OK && !crm_progress_report(ctx->progress, "mining", 1.0)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
     }

@@ -438,82 +438,40 @@ crm_status crm_fim_part_pass1(crm_fim_part *pt,
 
 /* ---- candidates as bytes ----------------------------------------------------------------------- */
 
-typedef struct bbuf {
-    char *p;
-    size_t len, cap;
-    int fail;
-} bbuf;
-
-static void bput(bbuf *b, const void *src, size_t n)
+static void bput_str(crm__bytes_out *b, const char *s)
 {
-    if (b->fail) {
-        return;
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        char *q;
-        while (cap < b->len + n) {
-            cap *= 2;
-        }
-        q = crm_realloc(b->p, cap);
-        if (q == NULL) {
-            b->fail = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void bput_i64(bbuf *b, int64_t v)
-{
-    bput(b, &v, sizeof v);
-}
-
-static void bput_str(bbuf *b, const char *s)
-{
-    int64_t n = (int64_t)strlen(s);
-    bput_i64(b, n);
-    bput(b, s, (size_t)n);
+    crm__bytes_put_str(b, s, strlen(s));
 }
 
 #define EXPORT_MAGIC 0x31504d4643LL /* "CFMP1" */
 
 crm_status crm_fim_part_export(const crm_fim_part *pt, char **buf, size_t *len, crm_error *err)
 {
-    bbuf b;
+    crm__bytes_out b;
     const crm_fim_db *k = pt->keys;
     int64_t n = crm_itemsets_n_itemsets(pt->cands);
     memset(&b, 0, sizeof b);
-    bput_i64(&b, EXPORT_MAGIC);
-    bput_i64(&b, k->kind);
-    bput_i64(&b, k->n_meta);
+    crm__bytes_put_i64(&b, EXPORT_MAGIC);
+    crm__bytes_put_i64(&b, k->kind);
+    crm__bytes_put_i64(&b, k->n_meta);
     for (int32_t i = 0; i < k->n_meta; i++) {
-        bput_i64(&b, k->meta_codes[i]);
+        crm__bytes_put_i64(&b, k->meta_codes[i]);
         bput_str(&b, k->names + k->meta_name_off[i]);
     }
-    bput_i64(&b, n);
+    crm__bytes_put_i64(&b, n);
     for (int64_t i = 0; i < n; i++) {
         const int32_t *g;
         int32_t m = crm_itemsets_get(pt->cands, i, &g, NULL);
-        bput_i64(&b, m);
+        crm__bytes_put_i64(&b, m);
         for (int32_t j = 0; j < m; j++) {
             if (k->kind == FIM_KIND_INT) {
-                bput_i64(&b, k->codes[g[j]]);
+                crm__bytes_put_i64(&b, k->codes[g[j]]);
             } else {
                 bput_str(&b, k->names + k->name_off[g[j]]);
             }
         }
     }
-    if (b.fail) {
-        crm_free(b.p);
-        return crm__error_nomem(err);
-    }
-    *buf = b.p;
-    *len = b.len;
-    return CRM_OK;
+    return crm__bytes_out_take(&b, buf, len, err);
 }
 
 void crm_fim_part_clear(crm_fim_part *pt)
@@ -528,52 +486,20 @@ void crm_fim_part_clear(crm_fim_part *pt)
     pt->n_counts = 0;
 }
 
-typedef struct rd {
-    const char *p;
-    size_t len, at;
-    int bad;
-} rd;
-
-static int64_t rget_i64(rd *r)
-{
-    int64_t v = 0;
-    if (r->bad || r->len - r->at < sizeof v) {
-        r->bad = 1;
-        return 0;
-    }
-    memcpy(&v, r->p + r->at, sizeof v);
-    r->at += sizeof v;
-    return v;
-}
-
-static const char *rget_str(rd *r, size_t *n)
-{
-    int64_t m = rget_i64(r);
-    const char *s;
-    if (r->bad || m < 0 || (uint64_t)m > r->len - r->at) {
-        r->bad = 1;
-        return NULL;
-    }
-    s = r->p + r->at;
-    r->at += (size_t)m;
-    *n = (size_t)m;
-    return s;
-}
-
 crm_status crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, crm_error *err)
 {
-    rd r;
+    crm__bytes_in r;
     int64_t kind, n_meta, n;
     crm_status rc = CRM_OK;
     memset(&r, 0, sizeof r);
     r.p = buf;
     r.len = len;
-    if (rget_i64(&r) != EXPORT_MAGIC) {
+    if (crm__bytes_get_i64(&r) != EXPORT_MAGIC) {
         return crm__error_set(err, CRM_EPARSE, "candidate itemsets from another process are "
                                                "damaged");
     }
-    kind = rget_i64(&r);
-    n_meta = rget_i64(&r);
+    kind = crm__bytes_get_i64(&r);
+    n_meta = crm__bytes_get_i64(&r);
     if (kind != FIM_KIND_NONE) {
         if (pt->keys->kind == FIM_KIND_NONE) {
             pt->keys->kind = (int)kind;
@@ -583,23 +509,23 @@ crm_status crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, cr
         }
     }
     for (int64_t i = 0; rc == CRM_OK && !r.bad && i < n_meta; i++) {
-        int64_t code = rget_i64(&r);
+        int64_t code = crm__bytes_get_i64(&r);
         size_t sl = 0;
-        const char *s = rget_str(&r, &sl);
+        const char *s = crm__bytes_get_str(&r, &sl);
         if (!r.bad) {
             rc = crm__fim_db_add_meta_name(pt->keys, code, s, sl, err);
         }
     }
-    n = rget_i64(&r);
+    n = crm__bytes_get_i64(&r);
     for (int64_t i = 0; rc == CRM_OK && !r.bad && i < n; i++) {
-        int64_t m = rget_i64(&r);
+        int64_t m = crm__bytes_get_i64(&r);
         if (m < 1 || m > INT32_MAX || !tmp_reserve(pt, m)) {
             r.bad = 1;
             break;
         }
         for (int64_t j = 0; rc == CRM_OK && !r.bad && j < m; j++) {
             if (kind == FIM_KIND_INT) {
-                int64_t code = rget_i64(&r);
+                int64_t code = crm__bytes_get_i64(&r);
                 if (code < 0 || code > INT32_MAX) {
                     r.bad = 1;
                 } else if (!r.bad) {
@@ -607,7 +533,7 @@ crm_status crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, cr
                 }
             } else {
                 size_t sl = 0;
-                const char *s = rget_str(&r, &sl);
+                const char *s = crm__bytes_get_str(&r, &sl);
                 if (!r.bad) {
                     rc = crm__fim_db_intern_name(pt->keys, s, sl, &pt->tmp[j], err);
                 }
@@ -618,7 +544,7 @@ crm_status crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, cr
             rc = add_candidate(pt, pt->tmp, (int32_t)m, err);
         }
     }
-    if (rc == CRM_OK && (r.bad || r.at != r.len)) {
+    if (rc == CRM_OK && !crm__bytes_in_done(&r)) {
         rc = crm__error_set(err, CRM_EPARSE, "candidate itemsets from another process are "
                                              "damaged");
     }

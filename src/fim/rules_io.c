@@ -324,7 +324,7 @@ static int64_t get_count(crm_section *sec, size_t rec_bytes)
 {
     int64_t n = -1;
     (void)crm_section_get_i64(sec, &n);
-    if (sec->failed || n < 0 || (uint64_t)n > (sec->len - sec->pos) / rec_bytes) {
+    if (!crm_section_fits(sec, n, rec_bytes)) {
         sec->failed = 1;
         return -1;
     }

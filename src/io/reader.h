@@ -136,6 +136,44 @@ typedef struct crm__csv_record {
  * header has 4"). Quoting errors and fields over the limit are the CSV table reader's. */
 int crm__reader_record(crm__reader *r, char delim, int32_t n_expected, crm__csv_record *rec);
 
+/* ---- bytes exchanged between processes ---------------------------------------------------- */
+
+/* A part's sums or candidates travel between processes (MPI) as native-endian bytes: these
+ * build such a block and read it back. The writer is sticky: after a failed allocation every
+ * put does nothing and crm__bytes_out_take answers CRM_ENOMEM. */
+typedef struct crm__bytes_out {
+    char *p;
+    size_t len, cap;
+    size_t first_cap; /* capacity of the first allocation (0: 4 KiB) */
+    int fail;
+} crm__bytes_out;
+
+void crm__bytes_put(crm__bytes_out *b, const void *src, size_t n);
+void crm__bytes_put_i64(crm__bytes_out *b, int64_t v);
+/* An i64 length, then the n bytes of s. */
+void crm__bytes_put_str(crm__bytes_out *b, const char *s, size_t n);
+/* The block (crm_free it) into *buf and *len; CRM_ENOMEM (block freed) if a put failed. */
+crm_status crm__bytes_out_take(crm__bytes_out *b, char **buf, size_t *len, crm_error *err);
+
+/* The reader is sticky too: after the first short or invalid read, bad is set and every get
+ * gives zeros (NULL for a string). */
+typedef struct crm__bytes_in {
+    const char *p;
+    size_t len, at;
+    int bad;
+} crm__bytes_in;
+
+void crm__bytes_get(crm__bytes_in *r, void *dst, size_t n);
+int64_t crm__bytes_get_i64(crm__bytes_in *r);
+/* A count of things each at least min_size bytes long: bad when it is negative or the bytes
+ * left cannot hold that many. */
+int64_t crm__bytes_get_count(crm__bytes_in *r, size_t min_size);
+/* A string put by crm__bytes_put_str: its bytes (inside the block, not NUL-terminated) and
+ * *n its length. */
+const char *crm__bytes_get_str(crm__bytes_in *r, size_t *n);
+/* 1 when everything was read and nothing was bad. */
+int crm__bytes_in_done(const crm__bytes_in *r);
+
 /* For tests: called after every read() of a file with the bytes read so far, and once after
  * a file is mapped (with its size). */
 extern void (*crm__reader_read_hook)(const char *path, size_t bytes_read);

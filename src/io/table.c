@@ -354,27 +354,7 @@ int crm__format_double(double v, char *buf)
  * either is longer than 63 bytes. */
 static size_t name_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a);
-    size_t lb = strlen(b);
-    size_t row[64];
-    if (la > 63 || lb > 63) {
-        return SIZE_MAX;
-    }
-    for (size_t j = 0; j <= lb; j++) {
-        row[j] = j;
-    }
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
-            row[j] = diag + cost < best ? diag + cost : best;
-            diag = up;
-        }
-    }
-    return row[lb];
+    return strlen(a) > 63 ? SIZE_MAX : crm__edit_distance(a, b, 63, 1);
 }
 
 const char *crm__nearest_name(const char *name, const char *const *names, int32_t n)

@@ -697,6 +697,11 @@ crm_model_section(const crm_model_reader *r, const char *tag, crm_section *s, cr
 
 /* ---- section cursor ---- */
 
+int crm_section_fits(const crm_section *s, int64_t n, size_t min_bytes)
+{
+    return !s->failed && n >= 0 && (uint64_t)n <= (s->len - s->pos) / min_bytes;
+}
+
 static const unsigned char *take(crm_section *s, size_t n)
 {
     const unsigned char *p;

@@ -211,59 +211,6 @@ crm_status crm__prep_finish(crm_prep *prep, crm_error *err)
 
 /* ---- statistics ---- */
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Put the k-th smallest of a[0..n) at a[k], smaller ones before, larger after (Hoare). */
-static void select_kth(double *a, int64_t n, int64_t k)
-{
-    int64_t lo = 0;
-    int64_t hi = n - 1;
-    while (hi > lo) {
-        int64_t mid = lo + (hi - lo) / 2;
-        double pivot;
-        int64_t i;
-        int64_t j;
-        /* Median of three keeps sorted and reverse-sorted columns linear. */
-        if (a[mid] < a[lo]) {
-            swap_d(&a[mid], &a[lo]);
-        }
-        if (a[hi] < a[lo]) {
-            swap_d(&a[hi], &a[lo]);
-        }
-        if (a[hi] < a[mid]) {
-            swap_d(&a[hi], &a[mid]);
-        }
-        pivot = a[mid];
-        i = lo;
-        j = hi;
-        while (i <= j) {
-            while (a[i] < pivot) {
-                i++;
-            }
-            while (a[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                swap_d(&a[i], &a[j]);
-                i++;
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            return;
-        }
-    }
-}
-
 /* Percentile pct (0..100) of a[0..n), n >= 1, numpy's linear interpolation. Reorders a. */
 static double percentile(double *a, int64_t n, double pct)
 {
@@ -276,7 +223,7 @@ static double percentile(double *a, int64_t n, double pct)
         k = n - 1;
         frac = 0.0;
     }
-    select_kth(a, n, k);
+    crm__select_kth(a, n, k);
     lo = a[k];
     if (frac == 0.0) {
         return lo;

@@ -213,7 +213,7 @@ crm_status crm_prep_load(const crm_model_reader *r, crm_prep **out, crm_error *e
     }
     (void)crm_section_get_i32(&s, &n_features);
     /* A feature takes at least 4 + 4 + 40 + 4 bytes. */
-    if (s.failed || n_features < 1 || (size_t)n_features > (s.len - s.pos) / 52) {
+    if (n_features < 1 || !crm_section_fits(&s, n_features, 52)) {
         return corrupt(r, "bad feature count", err);
     }
     rc = crm__prep_alloc(n_features, &prep, err);

@@ -165,7 +165,7 @@ static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_er
     (void)crm_section_get_i32(&s, &seg->curve_kmin);
     (void)crm_section_get_i32(&s, &seg->n_curve);
     if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_SWEEP || seg->k < 1 ||
-        seg->n_rows < 0 || seg->n_curve < 0 || (size_t)seg->n_curve > (s.len - s.pos) / 8) {
+        seg->n_rows < 0 || !crm_section_fits(&s, seg->n_curve, 8)) {
         return corrupt(r, "section \"segmeta\" is malformed", err);
     }
     seg->method = (crm_segment_method)method;

@@ -425,15 +425,19 @@ static int64_t count_rows(sqlite3 *db)
     return n;
 }
 
-static void overview_segmentation(crm__sbuf *b, const crm_serve_model *m, const char *sizes)
+/* The start of an overview: the model's name, kind and k, its numeric features and the
+ * population's means and standard deviations; leaves the "segments" array open. */
+static void overview_head(crm__sbuf *b,
+                          const crm_serve_model *m,
+                          const char *kind,
+                          int32_t k,
+                          const crm_profile *pr,
+                          int32_t nf)
 {
-    const crm_profile *pr = crm_segmenter_profile(m->seg);
-    int32_t k = crm_profile_k(pr);
-    int32_t nf = crm_profile_n_features(pr);
     int first = 1;
     crm__sbuf_puts(b, "{\"model\":");
     crm__sbuf_json_str(b, m->name);
-    crm__sbuf_printf(b, ",\"kind\":\"segmentation\",\"k\":%d,\"features\":[", (int)k);
+    crm__sbuf_printf(b, ",\"kind\":\"%s\",\"k\":%d,\"features\":[", kind, (int)k);
     for (int32_t f = 0; f < nf; f++) {
         if (!crm_profile_is_categorical(pr, f)) {
             crm__sbuf_puts(b, first ? "" : ",");
@@ -454,6 +458,15 @@ static void overview_segmentation(crm__sbuf *b, const crm_serve_model *m, const 
         }
         crm__sbuf_puts(b, pass == 0 ? "],\"sd\":[" : "]},\"segments\":[");
     }
+}
+
+static void overview_segmentation(crm__sbuf *b, const crm_serve_model *m, const char *sizes)
+{
+    const crm_profile *pr = crm_segmenter_profile(m->seg);
+    int32_t k = crm_profile_k(pr);
+    int32_t nf = crm_profile_n_features(pr);
+    int first = 1;
+    overview_head(b, m, "segmentation", k, pr, nf);
     for (int32_t s = 0; s < k; s++) {
         crm__sbuf_printf(b, "%s{\"id\":%d,\"name\":", s ? "," : "", (int)s);
         crm__sbuf_json_str(b, crm_profile_name(pr, s));
@@ -492,30 +505,7 @@ static void overview_twolayer(crm__sbuf *b, const crm_serve_model *m, const char
     for (int32_t g = 0; g < ng; g++) {
         total += crm_twolayer_group_size(tl, g);
     }
-    crm__sbuf_puts(b, "{\"model\":");
-    crm__sbuf_json_str(b, m->name);
-    crm__sbuf_printf(b, ",\"kind\":\"twolayer\",\"k\":%d,\"features\":[",
-                     (int)crm_twolayer_n_segments(tl));
-    for (int32_t f = 0; f < nf; f++) {
-        if (!crm_profile_is_categorical(pr, f)) {
-            crm__sbuf_puts(b, first ? "" : ",");
-            crm__sbuf_json_str(b, crm_profile_feature(pr, f));
-            first = 0;
-        }
-    }
-    crm__sbuf_puts(b, "],\"population\":{\"mean\":[");
-    for (int pass = 0; pass < 2; pass++) {
-        first = 1;
-        for (int32_t f = 0; f < nf; f++) {
-            if (!crm_profile_is_categorical(pr, f)) {
-                crm__sbuf_puts(b, first ? "" : ",");
-                crm__sbuf_json_num(b, pass == 0 ? crm_profile_pop_mean(pr, f)
-                                                : crm_profile_pop_sd(pr, f));
-                first = 0;
-            }
-        }
-        crm__sbuf_puts(b, pass == 0 ? "],\"sd\":[" : "]},\"segments\":[");
-    }
+    overview_head(b, m, "twolayer", crm_twolayer_n_segments(tl), pr, nf);
     for (int32_t g = 0; g < ng; g++) {
         const crm_segmenter *seg = crm_twolayer_group_segmenter(tl, g);
         const crm_profile *gp = seg ? crm_segmenter_profile(seg) : NULL;
@@ -722,12 +712,7 @@ crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
     crm_free(sizes);
     crm_free(risk_q);
     crm_free(id_col);
-    if (!b.ok) {
-        crm__sbuf_fini(&b);
-        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    *out = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, CRM_OK, out, err);
 }
 
 crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_error *err)
@@ -771,15 +756,7 @@ crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_er
     }
     sqlite3_finalize(q);
     crm__store_conn_release(st, db);
-    if (rc == CRM_OK && !b.ok) {
-        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    if (rc != CRM_OK) {
-        crm__sbuf_fini(&b);
-        return rc;
-    }
-    *out = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, rc, out, err);
 }
 
 /* ---- pages and exports ---- */

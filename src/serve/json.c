@@ -620,15 +620,7 @@ crm_status crm__serve_recommend(const crm_serve_model *m,
     crm_free(basket);
     crm_free(rec);
     json_decref(root);
-    if (rc == CRM_OK && !b.ok) {
-        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    if (rc != CRM_OK) {
-        crm__sbuf_fini(&b);
-        return rc;
-    }
-    *out = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, rc, out, err);
 }
 
 #else

@@ -187,6 +187,19 @@ void crm__sbuf_fini(crm__sbuf *b)
     crm__sbuf_init(b);
 }
 
+crm_status crm__sbuf_take(crm__sbuf *b, crm_status rc, char **out, crm_error *err)
+{
+    if (rc == CRM_OK && !b->ok) {
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    }
+    if (rc != CRM_OK) {
+        crm__sbuf_fini(b);
+        return rc;
+    }
+    *out = b->p;
+    return CRM_OK;
+}
+
 /* ---- names ---- */
 
 static char *proto_ident(const char *name)
@@ -493,12 +506,7 @@ static crm_status make_proto(crm_serve_model *m, crm_error *err)
     }
     crm__sbuf_puts(&b, "}\n\nmessage Predictions {\n  repeated int64 predictions = 1;\n}\n\n"
                        "service Model {\n  rpc classify (DataFrame) returns (Predictions);\n}\n");
-    if (!b.ok) {
-        crm__sbuf_fini(&b);
-        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    m->proto_text = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, CRM_OK, &m->proto_text, err);
 }
 
 static crm_status make_metadata(crm_serve_model *m, crm_error *err)
@@ -554,12 +562,7 @@ static crm_status make_metadata(crm_serve_model *m, crm_error *err)
         crm__sbuf_puts(&b, "]");
     }
     crm__sbuf_puts(&b, "}");
-    if (!b.ok) {
-        crm__sbuf_fini(&b);
-        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    m->metadata = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, CRM_OK, &m->metadata, err);
 }
 
 crm_status

@@ -117,5 +117,9 @@ void crm__sbuf_json_str(crm__sbuf *b, const char *s);
 /* A double as JSON (shortest exact form; null when not finite). */
 void crm__sbuf_json_num(crm__sbuf *b, double v);
 void crm__sbuf_fini(crm__sbuf *b);
+/* The end of building a reply: when rc is CRM_OK and every put succeeded, the text into *out
+ * (the caller owns it) and CRM_OK; otherwise the buffer freed and rc, or CRM_ENOMEM "out of
+ * memory" when a put failed. */
+crm_status crm__sbuf_take(crm__sbuf *b, crm_status rc, char **out, crm_error *err);
 
 #endif

@@ -2,6 +2,10 @@
  * routes, model slots with reference-counted atomic swap, metrics, access log, drain. */
 #include <crmkit/config.h>
 
+#include <string.h>
+
+#include "serve_internal.h"
+
 #if CRM_HAVE_SERVER
 #include <arpa/inet.h>
 #include <errno.h>
@@ -217,14 +221,7 @@ send_sbuf(struct MHD_Connection *c, req *r, int status, const char *type, crm__s
     return send_buf(c, r, status, type, b->p, b->len);
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c,
-                                  req *r,
-                                  int status,
-                                  const char *code,
-                                  const char *field,
-                                  const char *fmt,
-                                  ...) __attribute__((format(printf, 6, 7)));
-static enum MHD_Result send_error(struct MHD_Connection *c,
+__attribute__((format(printf, 6, 7))) static enum MHD_Result send_error(struct MHD_Connection *c,
                                   req *r,
                                   int status,
                                   const char *code,
@@ -410,6 +407,39 @@ static crm_status score(crm_server *s,
     return rc;
 }
 
+/* {"predictions":[...]}: the prediction of each label, as JSON strings when quoted. */
+static void
+put_predictions(crm__sbuf *b, const crm_serve_model *m, const int32_t *labels, int64_t n, int quoted)
+{
+    crm__sbuf_puts(b, "{\"predictions\":[");
+    for (int64_t i = 0; i < n; i++) {
+        crm__sbuf_printf(b, quoted ? (i ? ",\"%lld\"" : "\"%lld\"") : (i ? ",%lld" : "%lld"),
+                         (long long)crm_serve_model_prediction(m, labels[i]));
+    }
+    crm__sbuf_puts(b, "]}");
+}
+
+/* The model a classify or invocations request is scored by (prefix_name, or the default),
+ * or NULL with *ret the answer: no such model, or a model of rules. */
+static crm_serve_model *pick_scorer(crm_server *s,
+                                    struct MHD_Connection *c,
+                                    req *r,
+                                    const char *prefix_name,
+                                    slot **sl,
+                                    enum MHD_Result *ret)
+{
+    crm_serve_model *m = pick(s, c, prefix_name, -1, sl);
+    if (m == NULL) {
+        *ret = no_model(c, r, s, prefix_name, "");
+    } else if (m->kind == CRM_SERVE_RULES) {
+        release(m);
+        *ret = send_error(c, r, 400, "CRM_EINVAL", "model",
+                          "model \"%s\" holds rules: use /v1/recommend", (*sl)->name);
+        m = NULL;
+    }
+    return m;
+}
+
 static enum MHD_Result predictions_answer(struct MHD_Connection *c,
                                           req *r,
                                           int status,
@@ -439,12 +469,7 @@ static enum MHD_Result predictions_answer(struct MHD_Connection *c,
     {
         crm__sbuf b;
         crm__sbuf_init(&b);
-        crm__sbuf_puts(&b, "{\"predictions\":[");
-        for (int64_t i = 0; i < n; i++) {
-            crm__sbuf_printf(&b, i ? ",\"%lld\"" : "\"%lld\"",
-                             (long long)crm_serve_model_prediction(m, labels[i]));
-        }
-        crm__sbuf_puts(&b, "]}");
+        put_predictions(&b, m, labels, n, 1);
         return send_sbuf(c, r, status, T_JSON, &b);
     }
 }
@@ -484,14 +509,9 @@ do_classify(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_
         }
         out_pb = out_pb == 1;
     }
-    m = pick(s, c, prefix_name, -1, &sl);
+    m = pick_scorer(s, c, r, prefix_name, &sl, &ret);
     if (m == NULL) {
-        return no_model(c, r, s, prefix_name, "");
-    }
-    if (m->kind == CRM_SERVE_RULES) {
-        release(m);
-        return send_error(c, r, 400, "CRM_EINVAL", "model",
-                          "model \"%s\" holds rules: use /v1/recommend", sl->name);
+        return ret;
     }
     if (score(s, sl, m, in_pb ? CRM_SERVE_PROTOBUF : CRM_SERVE_JSON, r, want_scaled(c), 0, &n,
               &labels, &proba, &err) != CRM_OK) {
@@ -516,6 +536,7 @@ do_invocations(crm_server *s, struct MHD_Connection *c, req *r, const char *pref
     double *proba;
     int64_t n = 0;
     crm__sbuf b;
+    enum MHD_Result ret;
     if (ct == NULL || media_is(ct, T_JSON)) {
         f = CRM_SERVE_MLFLOW;
     } else if (media_is(ct, "text/csv")) {
@@ -524,26 +545,16 @@ do_invocations(crm_server *s, struct MHD_Connection *c, req *r, const char *pref
         return send_error(c, r, 415, "CRM_EUNSUPPORTED", "Content-Type",
                           "Content-Type must be application/json or text/csv");
     }
-    m = pick(s, c, prefix_name, -1, &sl);
+    m = pick_scorer(s, c, r, prefix_name, &sl, &ret);
     if (m == NULL) {
-        return no_model(c, r, s, prefix_name, "");
-    }
-    if (m->kind == CRM_SERVE_RULES) {
-        release(m);
-        return send_error(c, r, 400, "CRM_EINVAL", "model",
-                          "model \"%s\" holds rules: use /v1/recommend", sl->name);
+        return ret;
     }
     if (score(s, sl, m, f, r, want_scaled(c), 0, &n, &labels, &proba, &err) != CRM_OK) {
         release(m);
         return send_crm_error(c, r, &err);
     }
     crm__sbuf_init(&b);
-    crm__sbuf_puts(&b, "{\"predictions\":[");
-    for (int64_t i = 0; i < n; i++) {
-        crm__sbuf_printf(&b, i ? ",%lld" : "%lld",
-                         (long long)crm_serve_model_prediction(m, labels[i]));
-    }
-    crm__sbuf_puts(&b, "]}");
+    put_predictions(&b, m, labels, n, 0);
     crm_free(labels);
     release(m);
     return send_sbuf(c, r, 200, T_JSON, &b);
@@ -1085,6 +1096,71 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
     return ret;
 }
 
+/* The route whose path is url exactly (a path with "{id}" in it matches only itself), or -1. */
+static int exact_route(const char *url)
+{
+    for (int rt = 0; rt < R_STATIC; rt++) {
+        if (strcmp(url, route_names[rt]) == 0) {
+            return rt;
+        }
+    }
+    return -1;
+}
+
+/* Whether a route takes POST (the others take GET and HEAD). */
+static int route_posts(int rt)
+{
+    return rt == R_ACUMOS || rt == R_CLASSIFY || rt == R_INVOC || rt == R_SEGMENT ||
+           rt == R_PREDICT || rt == R_RECOMMEND || rt == R_RELOAD;
+}
+
+/* A fixed route (r->route set, the method checked) on the model called name (NULL: the
+ * default one). */
+static enum MHD_Result
+dispatch_fixed(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const char *name)
+{
+    switch (r->route) {
+    case R_ACUMOS:
+    case R_CLASSIFY:
+        return do_classify(s, c, r, name, r->route == R_ACUMOS);
+    case R_SEGMENT:
+    case R_PREDICT:
+        return do_v1_score(s, c, r, name, r->route == R_PREDICT);
+    case R_INVOC:
+        return do_invocations(s, c, r, name);
+    case R_RECOMMEND:
+        return do_recommend(s, c, r, name);
+    case R_PROTO:
+    case R_META: {
+        slot *sl;
+        enum MHD_Result ret;
+        crm_serve_model *m = pick(s, c, name, -1, &sl);
+        if (m == NULL) {
+            return no_model(c, r, s, name, "");
+        }
+        ret = r->route == R_PROTO ? send_text(c, r, 200, "text/plain; charset=utf-8", m->proto_text)
+                                  : send_text(c, r, 200, T_JSON, m->metadata);
+        release(m);
+        return ret;
+    }
+    case R_HEALTHZ:
+        return send_text(c, r, 200, T_JSON, "{\"status\":\"alive\"}\n");
+    case R_READYZ:
+        return atomic_load(&s->ready) ? send_text(c, r, 200, T_JSON, "{\"status\":\"ready\"}\n")
+                                      : send_text(c, r, 503, T_JSON, "{\"status\":\"loading\"}\n");
+    case R_METRICS:
+        return do_metrics(s, c, r);
+    case R_MODELS:
+        return do_models(s, c, r);
+    case R_RELOAD:
+        return do_reload(s, c, r);
+    case R_DASH:
+        return do_dash_overview(s, c, r);
+    default: /* R_DASH_CUSTOMERS */
+        return do_dash_customers(s, c, r, strstr(url, ".csv") != NULL);
+    }
+}
+
 static enum MHD_Result
 dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const char *method)
 {
@@ -1092,6 +1168,7 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
     const char *name = NULL;
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int post = strcmp(method, "POST") == 0;
+    int rt;
     /* /models/NAME/<route>: the route on the model called NAME */
     if (strncmp(url, "/models/", 8) == 0) {
         const char *p = url + 8;
@@ -1103,7 +1180,6 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
             url = slash;
         }
     }
-#define ROUTE(path, rt) (strcmp(url, path) == 0 && ((r->route = (rt)), 1))
 #define NEED(cond)                                                                                 \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
@@ -1111,78 +1187,16 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
                               url);                                                                \
         }                                                                                          \
     } while (0)
-    if (ROUTE("/model/methods/classify", R_ACUMOS)) {
-        NEED(post);
-        return do_classify(s, c, r, name, 1);
-    }
-    if (ROUTE("/classify", R_CLASSIFY)) {
-        NEED(post);
-        return do_classify(s, c, r, name, 0);
-    }
-    if (ROUTE("/invocations", R_INVOC)) {
-        NEED(post);
-        return do_invocations(s, c, r, name);
-    }
-    if (ROUTE("/v1/segment", R_SEGMENT)) {
-        NEED(post);
-        return do_v1_score(s, c, r, name, 0);
-    }
-    if (ROUTE("/v1/predict", R_PREDICT)) {
-        NEED(post);
-        return do_v1_score(s, c, r, name, 1);
-    }
-    if (ROUTE("/v1/recommend", R_RECOMMEND)) {
-        NEED(post);
-        return do_recommend(s, c, r, name);
-    }
-    if (ROUTE("/model/artifacts/protobuf", R_PROTO) || ROUTE("/model/artifacts/metadata", R_META)) {
-        slot *sl;
-        crm_serve_model *m;
-        enum MHD_Result ret;
-        NEED(get);
-        m = pick(s, c, name, -1, &sl);
-        if (m == NULL) {
-            return no_model(c, r, s, name, "");
-        }
-        ret = r->route == R_PROTO ? send_text(c, r, 200, "text/plain; charset=utf-8", m->proto_text)
-                                  : send_text(c, r, 200, T_JSON, m->metadata);
-        release(m);
-        return ret;
-    }
-    if (ROUTE("/healthz", R_HEALTHZ)) {
-        NEED(get);
-        return send_text(c, r, 200, T_JSON, "{\"status\":\"alive\"}\n");
-    }
-    if (ROUTE("/readyz", R_READYZ)) {
-        NEED(get);
-        return atomic_load(&s->ready) ? send_text(c, r, 200, T_JSON, "{\"status\":\"ready\"}\n")
-                                      : send_text(c, r, 503, T_JSON, "{\"status\":\"loading\"}\n");
-    }
-    if (ROUTE("/metrics", R_METRICS)) {
-        NEED(get);
-        return do_metrics(s, c, r);
-    }
-    if (ROUTE("/v1/models", R_MODELS)) {
-        NEED(get);
-        return do_models(s, c, r);
-    }
-    if (ROUTE("/admin/reload", R_RELOAD)) {
-        NEED(post);
-        return do_reload(s, c, r);
-    }
-    if (ROUTE("/v1/dashboard", R_DASH)) {
-        NEED(get);
-        return do_dash_overview(s, c, r);
+    rt = strcmp(url, "/v1/dashboard/customers.csv") == 0 ? R_DASH_CUSTOMERS : exact_route(url);
+    if (rt >= 0 && rt != R_CUSTOMER && rt != R_SEG_CUSTOMERS) {
+        r->route = rt;
+        NEED(route_posts(rt) ? post : get);
+        return dispatch_fixed(s, c, r, url, name);
     }
     if (strncmp(url, "/v1/dashboard/customer/", 23) == 0 && url[23] != '\0') {
         r->route = R_DASH_CUSTOMERS;
         NEED(get);
         return do_dash_customer(s, c, r, url + 23);
-    }
-    if (ROUTE("/v1/dashboard/customers", R_DASH_CUSTOMERS) ||
-        ROUTE("/v1/dashboard/customers.csv", R_DASH_CUSTOMERS)) {
-        NEED(get);
-        return do_dash_customers(s, c, r, strstr(url, ".csv") != NULL);
     }
     if (strncmp(url, "/v1/customers/", 14) == 0 && url[14] != '\0' && !strchr(url + 14, '/')) {
         r->route = R_CUSTOMER;
@@ -1208,22 +1222,18 @@ dispatch(crm_server *s, struct MHD_Connection *c, req *r, const char *url, const
         return do_static(s, c, r, url);
     }
     return send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s %s", method, url);
-#undef ROUTE
 #undef NEED
 }
 
 /* The metrics route of a URL before its body is read (dispatch sets it again). */
 static int route_of(const char *url)
 {
+    int rt;
     if (strncmp(url, "/models/", 8) == 0 && strchr(url + 8, '/') != NULL) {
         url = strchr(url + 8, '/');
     }
-    for (int rt = 0; rt < R_STATIC; rt++) {
-        if (strcmp(url, route_names[rt]) == 0) {
-            return rt;
-        }
-    }
-    return R_OTHER;
+    rt = exact_route(url);
+    return rt >= 0 ? rt : R_OTHER;
 }
 
 static enum MHD_Result handler(void *cls,
@@ -1354,19 +1364,6 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestT
 }
 
 /* ---- lifecycle ---- */
-
-crm_server_params crm_server_params_default(void)
-{
-    crm_server_params p;
-    memset(&p, 0, sizeof p);
-    p.host = "127.0.0.1";
-    p.port = 3330;
-    p.max_body_bytes = 64 << 20;
-    p.timeout_s = 30;
-    p.drain_s = 10;
-    p.max_rows = 10000000;
-    return p;
-}
 
 static char *base_name(const char *path)
 {
@@ -1666,19 +1663,6 @@ void crm_server_free(crm_server *s)
 
 #include "serve_internal.h"
 
-crm_server_params crm_server_params_default(void)
-{
-    crm_server_params p;
-    memset(&p, 0, sizeof p);
-    p.host = "127.0.0.1";
-    p.port = 3330;
-    p.max_body_bytes = 64 << 20;
-    p.timeout_s = 30;
-    p.drain_s = 10;
-    p.max_rows = 10000000;
-    return p;
-}
-
 crm_status crm_server_new(const crm_server_params *p, crm_server **out, crm_error *err)
 {
     (void)p;
@@ -1733,3 +1717,16 @@ void crm_server_set_log(crm_server *s, void (*fn)(void *ud, const char *line), v
 }
 
 #endif
+
+crm_server_params crm_server_params_default(void)
+{
+    crm_server_params p;
+    memset(&p, 0, sizeof p);
+    p.host = "127.0.0.1";
+    p.port = 3330;
+    p.max_body_bytes = 64 << 20;
+    p.timeout_s = 30;
+    p.drain_s = 10;
+    p.max_rows = 10000000;
+    return p;
+}

@@ -137,6 +137,18 @@ static crm_status read_side(const char *path, crm_table **t, crm_error *err)
     return crm_table_read_csv(path, &opt, NULL, t, err);
 }
 
+/* A side file without the columns it needs: CRM_EDATA naming the file (and field). */
+static crm_status
+side_fail(crm_table *t, const char *path, const char *field, const char *msg, crm_error *err)
+{
+    crm_table_free(t);
+    crm__serve_fail(err, CRM_EDATA, field, "%s", msg);
+    if (err) {
+        snprintf(err->source, sizeof err->source, "%s", path);
+    }
+    return CRM_EDATA;
+}
+
 static crm_status
 load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
 {
@@ -153,12 +165,7 @@ load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_
         sc = crm_table_find_col(t, "segment_id");
     }
     if (sc < 0) {
-        crm_table_free(t);
-        crm__serve_fail(err, CRM_EDATA, "segment", "no \"segment\" column");
-        if (err) {
-            snprintf(err->source, sizeof err->source, "%s", path);
-        }
-        return CRM_EDATA;
+        return side_fail(t, path, "segment", "no \"segment\" column", err);
     }
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
         char buf[256];
@@ -206,12 +213,7 @@ static crm_status load_previous(const char *path, const id_index *ix, side *sd, 
     sc = crm_table_find_col(t, "segment");
     nc = crm_table_find_col(t, "segment_name");
     if (sc < 0 || crm_table_numeric(t, sc) == NULL) {
-        crm_table_free(t);
-        crm__serve_fail(err, CRM_EDATA, "segment", "no numeric \"segment\" column");
-        if (err) {
-            snprintf(err->source, sizeof err->source, "%s", path);
-        }
-        return CRM_EDATA;
+        return side_fail(t, path, "segment", "no numeric \"segment\" column", err);
     }
     sd->prev = crm_mallocarray((size_t)n + 1, sizeof *sd->prev);
     if (sd->prev == NULL) {
@@ -313,13 +315,8 @@ load_predictions(const char *path, const id_index *ix, side *sd, int64_t *n_out,
     }
     rcol = crm_table_find_col(t, "risk");
     if (rcol < 0 || crm_table_numeric(t, rcol) == NULL) {
-        crm_table_free(t);
-        crm__serve_fail(err, CRM_EDATA, "risk",
-                        "no numeric \"risk\" column (crmkit predict --proba writes one)");
-        if (err) {
-            snprintf(err->source, sizeof err->source, "%s", path);
-        }
-        return CRM_EDATA;
+        return side_fail(t, path, "risk",
+                         "no numeric \"risk\" column (crmkit predict --proba writes one)", err);
     }
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
         char buf[256];
@@ -353,14 +350,10 @@ load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_er
     cs = crm_table_find_col(t, "source");
     cb = crm_table_find_col(t, "because");
     if (cid < 0 || ci < 0) {
-        crm_table_free(t);
-        crm__serve_fail(err, CRM_EDATA, NULL,
-                        "expected \"customer\" and \"item\" columns "
-                        "(crmkit recommend --baskets output)");
-        if (err) {
-            snprintf(err->source, sizeof err->source, "%s", path);
-        }
-        return CRM_EDATA;
+        return side_fail(t, path, NULL,
+                         "expected \"customer\" and \"item\" columns "
+                         "(crmkit recommend --baskets output)",
+                         err);
     }
     for (int64_t i = 0; i < crm_table_n_rows(t) && rc == CRM_OK; i++) {
         char buf[256];
@@ -911,15 +904,7 @@ crm_status crm__store_customer(crm__store *s,
     sqlite3_reset(cn.get);
     sqlite3_clear_bindings(cn.get);
     conn_put(s, &cn);
-    if (rc == CRM_OK && !b.ok) {
-        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    if (rc != CRM_OK) {
-        crm__sbuf_fini(&b);
-        return rc;
-    }
-    *out = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, rc, out, err);
 }
 
 static int find_column(const crm__store *s, const char *name)
@@ -1077,15 +1062,7 @@ crm_status crm__store_segment(crm__store *s,
         st = NULL;
     }
     conn_put(s, &cn);
-    if (rc == CRM_OK && !b.ok) {
-        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    }
-    if (rc != CRM_OK) {
-        crm__sbuf_fini(&b);
-        return rc;
-    }
-    *out = b.p;
-    return CRM_OK;
+    return crm__sbuf_take(&b, rc, out, err);
 }
 
 #else

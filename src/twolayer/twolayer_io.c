@@ -231,7 +231,7 @@ static int32_t get_i32(rd *in)
 static int32_t get_count(rd *in, int32_t max)
 {
     int32_t v = get_i32(in);
-    if (v < 0 || v > max || (size_t)v > in->s.len - in->s.pos) {
+    if (v > max || !crm_section_fits(&in->s, v, 1)) {
         in->s.failed = 1;
         return 0;
     }

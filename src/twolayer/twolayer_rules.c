@@ -33,36 +33,6 @@ void crm__tl_frame_fini(tl_frame *f)
     memset(f, 0, sizeof *f);
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a);
-    size_t m = strlen(b);
-    size_t row[128];
-    if (m >= 128) {
-        return (size_t)-1;
-    }
-    for (size_t j = 0; j <= m; j++) {
-        row[j] = j;
-    }
-    for (size_t i = 1; i <= n; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
-            if (row[j - 1] + 1 < best) {
-                best = row[j - 1] + 1;
-            }
-            if (up + 1 < best) {
-                best = up + 1;
-            }
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[m];
-}
-
 const tl_col *
 crm__tl_frame_col(const tl_frame *f, const char *name, const char *what, crm_error *err)
 {
@@ -75,7 +45,7 @@ crm__tl_frame_col(const tl_frame *f, const char *name, const char *what, crm_err
         }
     }
     for (int32_t i = 0; i < f->n_cols; i++) {
-        size_t d = edit_distance(name, f->cols[i].name);
+        size_t d = crm__edit_distance(name, f->cols[i].name, 127, 0);
         if (d < best_d) {
             best_d = d;
             best = f->cols[i].name;

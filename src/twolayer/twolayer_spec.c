@@ -138,44 +138,12 @@ static crm_status bad(ctx *c, const char *path, const char *fmt, const char *a, 
     return CRM_EPARSE;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a);
-    size_t m = strlen(b);
-    size_t row[64];
-    if (m >= 64) {
-        return (size_t)-1;
-    }
-    for (size_t j = 0; j <= m; j++) {
-        row[j] = j;
-    }
-    for (size_t i = 1; i <= n; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t up = row[j];
-            size_t cost =
-                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-            size_t best = diag + cost;
-            if (row[j - 1] + 1 < best) {
-                best = row[j - 1] + 1;
-            }
-            if (up + 1 < best) {
-                best = up + 1;
-            }
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[m];
-}
-
 static const char *closest(const char *word, const char *const *known, size_t n)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(word, known[i]);
+        size_t d = crm__edit_distance(word, known[i], 63, 1);
         if (d < best_d) {
             best_d = d;
             best = known[i];

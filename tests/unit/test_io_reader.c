@@ -755,6 +755,62 @@ static void csv_records_as_the_table_reader_splits_them(void **state)
     assert_int_equal(err.column, 1);
     crm__reader_free(r);
 }
+/* Blocks of bytes exchanged between processes: what is put reads back, a short block or a
+ * count the rest cannot hold makes the cursor bad (and sticky), and nothing left over is
+ * "done". */
+static void byte_blocks_round_trip_and_refuse_damage(void **state)
+{
+    crm__bytes_out b;
+    crm__bytes_in r;
+    char *buf = NULL;
+    size_t len = 0;
+    size_t n = 0;
+    double x = 0;
+    const char *str;
+    crm_error err;
+    (void)state;
+    memset(&b, 0, sizeof b);
+    b.first_cap = 8; /* grows several times */
+    crm__bytes_put_i64(&b, -5);
+    crm__bytes_put_str(&b, "basket", 6);
+    crm__bytes_put(&b, &(double){ 2.5 }, sizeof(double));
+    crm__bytes_put_i64(&b, 3);
+    assert_int_equal(crm__bytes_out_take(&b, &buf, &len, &err), CRM_OK);
+    assert_int_equal(len, 8 + 8 + 6 + 8 + 8);
+
+    memset(&r, 0, sizeof r);
+    r.p = buf;
+    r.len = len;
+    assert_int_equal(crm__bytes_get_i64(&r), -5);
+    str = crm__bytes_get_str(&r, &n);
+    assert_int_equal(n, 6);
+    assert_memory_equal(str, "basket", 6);
+    crm__bytes_get(&r, &x, sizeof x);
+    assert_true(x == 2.5);
+    assert_false(crm__bytes_in_done(&r));
+    assert_int_equal(crm__bytes_get_count(&r, 1), 0); /* 3 things, nothing left */
+    assert_true(r.bad);
+    assert_int_equal(crm__bytes_get_i64(&r), 0); /* sticky */
+    assert_false(crm__bytes_in_done(&r));
+
+    memset(&r, 0, sizeof r);
+    r.p = buf;
+    r.len = len;
+    (void)crm__bytes_get_i64(&r);
+    (void)crm__bytes_get_str(&r, &n);
+    crm__bytes_get(&r, &x, sizeof x);
+    assert_int_equal(crm__bytes_get_i64(&r), 3);
+    assert_true(crm__bytes_in_done(&r));
+
+    memset(&r, 0, sizeof r);
+    r.p = buf;
+    r.len = 20; /* -5, the string's length, then only 4 of its 6 bytes */
+    (void)crm__bytes_get_i64(&r);
+    assert_null(crm__bytes_get_str(&r, &n));
+    assert_true(r.bad);
+    crm_free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +823,7 @@ int main(void)
         cmocka_unit_test(a_file_truncated_while_read_is_an_error),
         cmocka_unit_test(lines_and_their_limit),
         cmocka_unit_test(csv_records_as_the_table_reader_splits_them),
+        cmocka_unit_test(byte_blocks_round_trip_and_refuse_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,18 @@ static void model_cursor_is_sticky_and_finish_names_the_section(void **state)
     assert_int_equal(crm_section_finish(&s, r, &err), CRM_EFORMAT);
     assert_non_null(strstr(err.msg, "46 unexpected bytes"));
 
+    /* A count fits when the 46 bytes left can hold it at the given size, and never after a
+     * failed read. */
+    assert_true(crm_section_fits(&s, 46, 1));
+    assert_false(crm_section_fits(&s, 47, 1));
+    assert_true(crm_section_fits(&s, 5, 8));
+    assert_false(crm_section_fits(&s, 6, 8));
+    assert_true(crm_section_fits(&s, 0, 8));
+    assert_false(crm_section_fits(&s, -1, 1));
+    assert_false(crm_section_fits(&s, INT64_MAX, 1));
+    s.failed = 1;
+    assert_false(crm_section_fits(&s, 0, 1));
+
     /* A string longer than the caller allows is a format error, not a big allocation. */
     assert_int_equal(crm_model_section(r, "scalars", &s, &err), CRM_OK);
     crm_section_get_u32(&s, &u);

@@ -216,52 +216,10 @@ static int parse(rules_opts *o, int argc, char **argv)
 
 /* ---- reporting ---- */
 
-static void json_items(cli_json *j, const crm_rules *r, const int32_t *ids, int32_t n)
-{
-    cli_json_open_arr(j);
-    for (int32_t i = 0; i < n; i++) {
-        cli_json_str(j, crm_rules_item_name(r, ids[i]));
-    }
-    cli_json_close_arr(j);
-}
-
 static void json_set(cli_json *j, const crm_rules *r, int32_t s, int64_t show)
 {
     int64_t n_show = crm_rules_n_rules(r, s) < show ? crm_rules_n_rules(r, s) : show;
-    cli_json_open_obj(j);
-    cli_json_key(j, "name");
-    cli_json_str(j, crm_rules_set_name(r, s));
-    cli_json_key(j, "transactions");
-    cli_json_int(j, crm_rules_set_n_transactions(r, s));
-    cli_json_key(j, "minsup_count");
-    cli_json_int(j, crm_rules_set_min_count(r, s));
-    cli_json_key(j, "rules");
-    cli_json_int(j, crm_rules_n_rules(r, s));
-    cli_json_key(j, "top_rules");
-    cli_json_open_arr(j);
-    for (int64_t i = 0; i < n_show; i++) {
-        crm_rule q;
-        (void)crm_rules_rule(r, s, i, &q, NULL);
-        cli_json_open_obj(j);
-        cli_json_key(j, "antecedent");
-        json_items(j, r, q.lhs, q.n_lhs);
-        cli_json_key(j, "consequent");
-        json_items(j, r, q.rhs, q.n_rhs);
-        cli_json_key(j, "support");
-        cli_json_num(j, q.support);
-        cli_json_key(j, "confidence");
-        cli_json_num(j, q.confidence);
-        cli_json_key(j, "lift");
-        cli_json_num(j, q.lift);
-        cli_json_key(j, "leverage");
-        cli_json_num(j, q.leverage);
-        cli_json_key(j, "conviction");
-        cli_json_num(j, q.conviction); /* null when infinite */
-        cli_json_key(j, "count");
-        cli_json_int(j, q.count);
-        cli_json_close_obj(j);
-    }
-    cli_json_close_arr(j);
+    (void)rules_cli_json_set(j, r, s, n_show, 1, NULL);
     if (s > 0) {
         cli_json_key(j, "distinctive");
         cli_json_open_arr(j);
@@ -270,7 +228,7 @@ static void json_set(cli_json *j, const crm_rules *r, int32_t s, int64_t show)
             (void)crm_rules_pattern(r, s, i, &p, NULL);
             cli_json_open_obj(j);
             cli_json_key(j, "items");
-            json_items(j, r, p.items, p.n_items);
+            rules_cli_json_items(j, r, p.items, p.n_items);
             cli_json_key(j, "support");
             cli_json_num(j, p.support);
             cli_json_key(j, "population_support");

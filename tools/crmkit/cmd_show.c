@@ -9,6 +9,7 @@
 #include <crmkit/rules.h>
 
 #include "cli.h"
+#include "rules_cli.h"
 
 static void usage(FILE *fp)
 {
@@ -86,15 +87,6 @@ static void json_line(void *ud, const char *line)
     cli_json_str(ud, line);
 }
 
-static void json_items(cli_json *j, const crm_rules *r, const int32_t *ids, int32_t n)
-{
-    cli_json_open_arr(j);
-    for (int32_t k = 0; k < n; k++) {
-        cli_json_str(j, crm_rules_item_name(r, ids[k]));
-    }
-    cli_json_close_arr(j);
-}
-
 static crm_status json_rules(cli_json *j, const char *path, int64_t top, crm_error *err)
 {
     crm_rules *r = NULL;
@@ -109,38 +101,7 @@ static crm_status json_rules(cli_json *j, const char *path, int64_t top, crm_err
     for (int32_t s = 0; s < crm_rules_n_sets(r) && st == CRM_OK; s++) {
         int64_t n = crm_rules_n_rules(r, s);
         int64_t shown = top > 0 && top < n ? top : n;
-        cli_json_open_obj(j);
-        cli_json_key(j, "name");
-        cli_json_str(j, crm_rules_set_name(r, s));
-        cli_json_key(j, "transactions");
-        cli_json_int(j, crm_rules_set_n_transactions(r, s));
-        cli_json_key(j, "minsup_count");
-        cli_json_int(j, crm_rules_set_min_count(r, s));
-        cli_json_key(j, "rules");
-        cli_json_int(j, n);
-        cli_json_key(j, "top_rules");
-        cli_json_open_arr(j);
-        for (int64_t i = 0; i < shown && st == CRM_OK; i++) {
-            crm_rule rule;
-            st = crm_rules_rule(r, s, i, &rule, err);
-            if (st == CRM_OK) {
-                cli_json_open_obj(j);
-                cli_json_key(j, "antecedent");
-                json_items(j, r, rule.lhs, rule.n_lhs);
-                cli_json_key(j, "consequent");
-                json_items(j, r, rule.rhs, rule.n_rhs);
-                cli_json_key(j, "support");
-                cli_json_num(j, rule.support);
-                cli_json_key(j, "confidence");
-                cli_json_num(j, rule.confidence);
-                cli_json_key(j, "lift");
-                cli_json_num(j, rule.lift);
-                cli_json_key(j, "count");
-                cli_json_int(j, rule.count);
-                cli_json_close_obj(j);
-            }
-        }
-        cli_json_close_arr(j);
+        st = rules_cli_json_set(j, r, s, shown, 0, err);
         cli_json_close_obj(j);
     }
     cli_json_close_arr(j);

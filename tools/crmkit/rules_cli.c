@@ -205,3 +205,62 @@ void rules_cli_print_rule(FILE *fp, const crm_rules *r, const crm_rule *q)
     rules_cli_print_items(fp, r, q->rhs, q->n_rhs);
     fprintf(fp, "  support %.4f  confidence %.3f  lift %.2f\n", q->support, q->confidence, q->lift);
 }
+
+void rules_cli_json_items(cli_json *j, const crm_rules *r, const int32_t *ids, int32_t n)
+{
+    cli_json_open_arr(j);
+    for (int32_t i = 0; i < n; i++) {
+        cli_json_str(j, crm_rules_item_name(r, ids[i]));
+    }
+    cli_json_close_arr(j);
+}
+
+crm_status rules_cli_json_set(cli_json *j,
+                              const crm_rules *r,
+                              int32_t s,
+                              int64_t n_show,
+                              int all_measures,
+                              crm_error *err)
+{
+    crm_status st = CRM_OK;
+    cli_json_open_obj(j);
+    cli_json_key(j, "name");
+    cli_json_str(j, crm_rules_set_name(r, s));
+    cli_json_key(j, "transactions");
+    cli_json_int(j, crm_rules_set_n_transactions(r, s));
+    cli_json_key(j, "minsup_count");
+    cli_json_int(j, crm_rules_set_min_count(r, s));
+    cli_json_key(j, "rules");
+    cli_json_int(j, crm_rules_n_rules(r, s));
+    cli_json_key(j, "top_rules");
+    cli_json_open_arr(j);
+    for (int64_t i = 0; i < n_show && st == CRM_OK; i++) {
+        crm_rule q;
+        st = crm_rules_rule(r, s, i, &q, err);
+        if (st != CRM_OK) {
+            break;
+        }
+        cli_json_open_obj(j);
+        cli_json_key(j, "antecedent");
+        rules_cli_json_items(j, r, q.lhs, q.n_lhs);
+        cli_json_key(j, "consequent");
+        rules_cli_json_items(j, r, q.rhs, q.n_rhs);
+        cli_json_key(j, "support");
+        cli_json_num(j, q.support);
+        cli_json_key(j, "confidence");
+        cli_json_num(j, q.confidence);
+        cli_json_key(j, "lift");
+        cli_json_num(j, q.lift);
+        if (all_measures) {
+            cli_json_key(j, "leverage");
+            cli_json_num(j, q.leverage);
+            cli_json_key(j, "conviction");
+            cli_json_num(j, q.conviction); /* null when infinite */
+        }
+        cli_json_key(j, "count");
+        cli_json_int(j, q.count);
+        cli_json_close_obj(j);
+    }
+    cli_json_close_arr(j);
+    return st;
+}

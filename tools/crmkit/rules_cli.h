@@ -57,4 +57,18 @@ void rules_cli_print_items(FILE *fp, const crm_rules *r, const int32_t *ids, int
 /* One rule in a line: "{a} => {b}  support .. confidence .. lift ..". */
 void rules_cli_print_rule(FILE *fp, const crm_rules *r, const crm_rule *q);
 
+/* --json of one rule set of r, for `rules` and `show`: opens an object with its name,
+ * transactions, minsup_count, number of rules and "top_rules", the first n_show rules with
+ * antecedent, consequent, support, confidence, lift (all_measures: leverage and conviction
+ * too) and count, and leaves the object open. Stops at a rule that cannot be read. */
+struct cli_json;
+/* The names of items ids[0..n) as a JSON array. */
+void rules_cli_json_items(struct cli_json *j, const crm_rules *r, const int32_t *ids, int32_t n);
+crm_status rules_cli_json_set(struct cli_json *j,
+                              const crm_rules *r,
+                              int32_t s,
+                              int64_t n_show,
+                              int all_measures,
+                              crm_error *err);
+
 #endif
