@@ -33,6 +33,25 @@ int seg_read_table(const char *path, const crm_progress *progress, crm_table **o
     return CLI_EX_OK;
 }
 
+int seg_read_table_split(const char *path,
+                         const crm_progress *progress,
+                         crm_table **out,
+                         double *seconds)
+{
+    crm_csv_options opt = crm_csv_options_default();
+    crm_error err;
+    double t0 = now();
+    cli_dialect_apply(&cli_input, &opt);
+    crm_status rc = crm_table_read_csv_split(path, &opt, progress, out, &err);
+    if (seconds != NULL) {
+        *seconds = now() - t0;
+    }
+    if (rc != CRM_OK) {
+        return cli_fail(&err);
+    }
+    return CLI_EX_OK;
+}
+
 static int32_t first_id_col(const crm_table *t)
 {
     for (int32_t j = 0; j < crm_table_n_cols(t); j++) {
