@@ -656,6 +656,16 @@ static crm_status scan_part(int fd,
             crm_free(buf);
             return st;
         }
+        if (!odd && memchr(buf, quote, m) == NULL) {
+            /* no quote in this piece (the usual case): count newlines without branches */
+            int64_t nl = 0;
+            for (size_t i = 0; i < m; i++) {
+                nl += buf[i] == '\n';
+            }
+            lines += nl;
+            pos += (int64_t)m;
+            continue;
+        }
         for (size_t i = 0; i < m; i++) {
             char c = buf[i];
             if (c == quote) {
