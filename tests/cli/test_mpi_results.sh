@@ -73,6 +73,18 @@ for np in 2 4; do
         fail "word.csv np $np: '$(cat got.txt)', want '$(cat want.txt)'"
     [ ! -e w.crmk ] || fail "word.csv np $np: a model was written"
 done
+# the numeric features are fitted one per rank in turn: a constant column fitted by rank 1
+# fails the whole job with the message of one process
+awk -F, '{ print $0 "," (NR == 1 ? "flat" : 7) }' c.csv >flat.csv
+"$CRMKIT" segment flat.csv --features tenure_days,flat,upload_mb --k 3 -o f.crmk --quiet \
+    >/dev/null 2>want.txt
+grep -q "flat" want.txt || fail "flat.csv: no error naming the constant column without mpirun"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment flat.csv --features tenure_days,flat,upload_mb \
+        --k 3 -o f.crmk --quiet >/dev/null 2>got.txt
+    [ "$(head -n 1 got.txt)" = "$(cat want.txt)" ] && echo "ok: constant column, np $np: $(cat want.txt)" ||
+        fail "flat.csv np $np: '$(cat got.txt)', want '$(cat want.txt)'"
+done
 # more ranks than lines: ranks with empty parts
 head -n 9 c.csv >tiny8.csv
 "$CRMKIT" segment tiny8.csv --k 2 -o ref8.crmk --labels ref8.csv --quiet >/dev/null ||
