@@ -1,32 +1,56 @@
 #!/usr/bin/env bash
-# Scaling of crmkit under mpirun: ranks 1, 2, 4, 8, 16 (up to the cores present), one thread
-# per rank, on a generated customer table; prints the k-means step's seconds (the JSON
-# cluster_seconds of crmkit segment) and its speed-up over one rank. Results must be the
-# same bytes for every rank count: the script checks that too.
-#   usage: bench/mpi_scaling.sh [ROWS] [K]      (default 400000 rows, k 8)
+# Scaling of crmkit under mpirun: ranks 1, 2, 4, 8, 16 (up to the cores present, or the list
+# in RANKS), one thread per rank, on a generated customer table. For each rank count, ROUNDS
+# interleaved runs (default 3); prints the best and median of the k-means step's seconds (JSON
+# cluster_seconds of rank 0: k-means++ / the sample's fit and the Lloyd passes) and of the
+# read (load_seconds: each rank parses its byte range), the CPU seconds of the whole job
+# (every rank and mpirun, from the kernel's accounting), the speed-ups over one rank, and
+# checks that every rank count writes the same model bytes. Then the same for `crmkit cdr`
+# (bench/mpi_scaling_cdr.sh).
+#   usage: bench/mpi_scaling.sh [ROWS] [K]      (default 1,000,000 rows, k 8)
+#   env:   ROUNDS=3  RANKS="1 2 4 8 16"  NO_CDR=1 (skip the cdr table)
+# On a many-core machine: flock /tmp/bench.lock bench/mpi_scaling.sh 4000000 8
 # Run it alone: flock /tmp/bench.lock bench/mpi_scaling.sh
 set -eu
 CRMKIT=${CRMKIT:-$(cd "$(dirname "$0")/.." && pwd)/build/crmkit}
-ROWS=${1:-400000}
+ROWS=${1:-1000000}
 K=${2:-8}
+ROUNDS=${ROUNDS:-3}
 CORES=$(nproc)
+RANKS=${RANKS:-1 2 4 8 16}
 MPIRUN=(mpirun --oversubscribe --allow-run-as-root --mca btl self,vader --bind-to none)
 tmp=$(mktemp -d /tmp/crmkit-mpiscale-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 "$CRMKIT" gen customers -o "$tmp/c.csv" --rows "$ROWS" --seed 1 --quiet >/dev/null
-echo "# $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores; $ROWS rows, k $K; $(date -u +%F)"
+echo "# $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores; $ROWS rows, k $K, $ROUNDS rounds; $(date -u '+%F %H:%M') UTC"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-6s %-14s %-10s %-10s\n" ranks kmeans_s speedup same_model
-base=""
-for np in 1 2 4 8 16; do
-    [ "$np" -le "$CORES" ] || break
-    json=$(OMP_NUM_THREADS=1 "${MPIRUN[@]}" -np "$np" "$CRMKIT" segment "$tmp/c.csv" --k "$K" \
-        --threads 1 --n-init 3 -o "$tmp/m$np.crmk" --json --quiet 2>/dev/null)
-    s=$(printf '%s' "$json" | sed -n 's/.*"cluster_seconds":\([0-9.e+-]*\).*/\1/p')
-    [ -n "$base" ] || base=$s
-    same=$(cmp -s "$tmp/m1.crmk" "$tmp/m$np.crmk" && echo yes || echo NO)
-    printf "%-6s %-14.3f %-10.2f %-10s\n" "$np" "$s" "$(echo "$base / $s" | bc -l)" "$same"
+nps=()
+for np in $RANKS; do [ "$np" -le "$CORES" ] && nps+=("$np"); done
+for r in $(seq "$ROUNDS"); do
+    for np in "${nps[@]}"; do
+        out=$( { OMP_NUM_THREADS=1 /usr/bin/time -f "cpu %U %S" "${MPIRUN[@]}" -np "$np" "$CRMKIT" \
+            segment "$tmp/c.csv" --k "$K" --threads 1 --n-init 3 -o "$tmp/m$np.crmk" --json \
+            --quiet; } 2>&1)
+        s=$(printf '%s' "$out" | sed -n 's/.*"cluster_seconds":\([0-9.e+-]*\).*/\1/p')
+        l=$(printf '%s' "$out" | sed -n 's/.*"load_seconds":\([0-9.e+-]*\).*/\1/p')
+        c=$(printf '%s' "$out" | awk '/^cpu / { print $2 + $3 }')
+        echo "$np $s $l $c" >>"$tmp/seg.txt"
+    done
 done
-# crmkit cdr under mpirun: the same table for the CDR step (bench/mpi_scaling_cdr.sh)
-"$(dirname "$0")/mpi_scaling_cdr.sh" | grep -v "^# load average"
-echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+stat() { # column of seg.txt for np: best median
+    awk -v np="$1" -v col="$2" '$1 == np { print $col }' "$tmp/$3" | sort -g |
+        awk '{ v[NR] = $1 } END { printf "%.3f %.3f", v[1], v[int((NR + 1) / 2)] }'
+}
+printf "%-6s %-16s %-8s %-16s %-8s %-10s %-10s\n" ranks kmeans_best/med speedup read_best/med speedup job_cpu_s same_model
+base="" lbase=""
+for np in "${nps[@]}"; do
+    read -r sb sm <<<"$(stat "$np" 2 seg.txt)"
+    read -r lb lm <<<"$(stat "$np" 3 seg.txt)"
+    read -r cb cm <<<"$(stat "$np" 4 seg.txt)"
+    [ -n "$base" ] || { base=$sb; lbase=$lb; }
+    same=$(cmp -s "$tmp/m${nps[0]}.crmk" "$tmp/m$np.crmk" && echo yes || echo NO)
+    printf "%-6s %-16s %-8.2f %-16s %-8.2f %-10s %-10s\n" "$np" "$sb/$sm" "$(echo "$base / $sb" | bc -l)" \
+        "$lb/$lm" "$(echo "$lbase / $lb" | bc -l)" "$cm" "$same"
+done
+echo "# load average after segment: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -n "${NO_CDR:-}" ] || RANKS="$RANKS" ROUNDS="$ROUNDS" "$(dirname "$0")/mpi_scaling_cdr.sh"

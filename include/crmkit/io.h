@@ -65,6 +65,19 @@ CRM_API crm_status crm_table_read_csv_mem(const char *data,
                                           crm_table **out,
                                           crm_error *err);
 
+/** Collective under mpirun (crmkit/dist.h): every rank parses only its byte range of the
+ *  plain file path (crm_dist_split_file), and the ranks combine what they parsed so that each
+ *  ends with the table crm_table_read_csv gives for the whole file: the same column types
+ *  (decided from every part's counts), the same first bad cell reported (file, line,
+ *  column), the same numbers, levels in order of first appearance, and input lines. A gzip
+ *  file, standard input ("-"), max_rows or a one-rank run: crm_table_read_csv on every rank.
+ *  A quoted field spanning lines is refused (crm_dist_split_file). */
+CRM_API crm_status crm_table_read_csv_split(const char *path,
+                                            const crm_csv_options *opt,
+                                            const crm_progress *progress,
+                                            crm_table **out,
+                                            crm_error *err);
+
 CRM_API void crm_table_free(crm_table *t); /* NULL is a no-op */
 
 CRM_API int64_t crm_table_n_rows(const crm_table *t);

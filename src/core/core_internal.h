@@ -113,6 +113,8 @@ void crm__advise_huge(void *p, size_t bytes);
 int crm__n_threads(int32_t requested);
 
 /* Monotonic seconds, for the timings reported in JSON summaries. */
+/* 1 when CRMKIT_CPU_CLOCK=1: crm__now_seconds gives process CPU seconds (benchmarks). */
+int crm__cpu_clock(void);
 double crm__now_seconds(void);
 
 /* Rearrange s[lo, hi) so that s[r] holds the value a full sort would put there, for every r

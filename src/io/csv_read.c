@@ -18,6 +18,8 @@
 #include <omp.h>
 #endif
 
+#include <crmkit/dist.h>
+
 #include "core/core_internal.h"
 #include "csv_internal.h"
 #include "reader.h"
@@ -709,11 +711,10 @@ cleanup:
     return rc;
 }
 
+/* Parse the body into the shared arrays (no table yet); *n_rows records. */
 static crm_status
-read_body(read_state *st, const crm_progress *progress, crm_table **out, crm_error *err)
+read_rows(read_state *st, const crm_progress *progress, int64_t *n_rows, crm_error *err)
 {
-    csv_parser *ps = &st->ps;
-    int64_t n_rows;
     crm_status rc = plan_chunks(st, err);
     if (rc == CRM_OK) {
         rc = alloc_arrays(st, err);
@@ -721,10 +722,19 @@ read_body(read_state *st, const crm_progress *progress, crm_table **out, crm_err
     if (rc == CRM_OK) {
         rc = parse_chunks(st, progress, err);
     }
+    *n_rows = rc == CRM_OK ? compact(st) : 0;
+    return rc;
+}
+
+static crm_status
+read_body(read_state *st, const crm_progress *progress, crm_table **out, crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    int64_t n_rows;
+    crm_status rc = read_rows(st, progress, &n_rows, err);
     if (rc != CRM_OK) {
         return rc;
     }
-    n_rows = compact(st);
     if (n_rows == 0) {
         return crm__error_at(err, CRM_EDATA, ps->source, st->body_line, 0,
                              "the file has a header but no data rows");
@@ -778,40 +788,39 @@ static char sniff_delimiter(const char *data, size_t len, char quote)
     return best;
 }
 
-static crm_status parse_text(const char *data,
-                             size_t len,
-                             const char *source,
-                             const crm_csv_options *opt,
-                             const crm_progress *progress,
-                             size_t chunk_bytes,
-                             crm_table **out,
-                             crm_error *err)
+/* Everything before the body: dialect, header, missing markers, overrides. */
+static crm_status parse_setup(read_state *st,
+                              const char *data,
+                              size_t len,
+                              const char *source,
+                              const crm_csv_options *opt,
+                              size_t chunk_bytes,
+                              crm_error *err)
 {
-    read_state st;
     crm_status rc;
     crm_csv_options def = crm_csv_options_default();
     if (opt == NULL) {
         opt = &def;
     }
-    memset(&st, 0, sizeof st);
-    st.ps.base = data ? data : "";
-    st.ps.len = data ? len : 0;
-    st.ps.source = source;
-    st.ps.quote = opt->quote ? opt->quote : '"';
-    st.ps.delim = opt->delimiter ? opt->delimiter : ',';
+    memset(st, 0, sizeof *st);
+    st->ps.base = data ? data : "";
+    st->ps.len = data ? len : 0;
+    st->ps.source = source;
+    st->ps.quote = opt->quote ? opt->quote : '"';
+    st->ps.delim = opt->delimiter ? opt->delimiter : ',';
     if (opt->sniff_delimiter) {
-        st.ps.delim = sniff_delimiter(st.ps.base, st.ps.len, st.ps.quote);
+        st->ps.delim = sniff_delimiter(st->ps.base, st->ps.len, st->ps.quote);
     }
-    st.ps.max_rows = opt->max_rows > 0 ? opt->max_rows : 0;
-    st.ps.max_field = opt->max_field_bytes > 0 ? opt->max_field_bytes : (1 << 20);
-    st.chunk_bytes = chunk_bytes;
+    st->ps.max_rows = opt->max_rows > 0 ? opt->max_rows : 0;
+    st->ps.max_field = opt->max_field_bytes > 0 ? opt->max_field_bytes : (1 << 20);
+    st->chunk_bytes = chunk_bytes;
 #ifdef _OPENMP
-    st.n_threads = opt->n_threads > 0 ? opt->n_threads : omp_get_max_threads();
+    st->n_threads = opt->n_threads > 0 ? opt->n_threads : omp_get_max_threads();
 #else
-    st.n_threads = 1;
+    st->n_threads = 1;
 #endif
-    if (st.ps.delim == st.ps.quote || st.ps.delim == '\n' || st.ps.delim == '\r' ||
-        st.ps.quote == '\n' || st.ps.quote == '\r') {
+    if (st->ps.delim == st->ps.quote || st->ps.delim == '\n' || st->ps.delim == '\r' ||
+        st->ps.quote == '\n' || st->ps.quote == '\r') {
         return crm__error_set(err, CRM_EINVAL,
                               "delimiter and quote must differ and not be a "
                               "line break");
@@ -824,14 +833,28 @@ static crm_status parse_text(const char *data,
         if (o.max_cols == 0) {
             o.max_cols = 16384;
         }
-        rc = read_header(&st, &o, err);
+        rc = read_header(st, &o, err);
     }
     if (rc == CRM_OK && opt->na_values != NULL) {
-        rc = split_commas(opt->na_values, &st.ps.na, &st.ps.n_na, err);
+        rc = split_commas(opt->na_values, &st->ps.na, &st->ps.n_na, err);
     }
     if (rc == CRM_OK) {
-        rc = apply_types(&st, opt, err);
+        rc = apply_types(st, opt, err);
     }
+    return rc;
+}
+
+static crm_status parse_text(const char *data,
+                             size_t len,
+                             const char *source,
+                             const crm_csv_options *opt,
+                             const crm_progress *progress,
+                             size_t chunk_bytes,
+                             crm_table **out,
+                             crm_error *err)
+{
+    read_state st;
+    crm_status rc = parse_setup(&st, data, len, source, opt, chunk_bytes, err);
     if (rc == CRM_OK) {
         rc = read_body(&st, progress, out, err);
         if (rc == CRM_EINTERNAL && st.chunks != NULL && st.n_chunks > 1) {
@@ -939,5 +962,319 @@ crm_status crm_table_read_csv(const char *path,
         }
     }
     crm__reader_free(r);
+    return rc;
+}
+
+/* ---- one file read by several ranks (crmkit/dist.h) ------------------------------------ *
+ * Each rank parses its byte range of the file (crm_dist_split_file) exactly as the chunks
+ * above parse theirs, then the ranks exchange what the serial reader would have combined
+ * chunk by chunk: the per-column counts that decide each column's type (so every rank
+ * takes the decision a one-process read takes, and reports the same first bad cell), the
+ * numbers, the text levels (merged in rank order, which is their order of first appearance
+ * in the file) and the line numbers. Every rank ends with the table a one-process read of
+ * the whole file gives, having parsed only its share of it. */
+
+typedef struct dist_colstat {
+    int64_t n_num;
+    int64_t n_word;
+    int64_t word_line; /* file line of this part's first word; 0 = none */
+    int64_t inf_line;  /* file line of this part's first infinite number; 0 = none */
+    char word[48];
+} dist_colstat;
+
+static void part_colstat(const read_state *st, int32_t j, int64_t shift, dist_colstat *d)
+{
+    memset(d, 0, sizeof *d);
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        const csv_colstat *cs = &st->chunks[c].cs[j];
+        d->n_num += st->chunks[c].n_rows - cs->n_missing - cs->n_word;
+        d->n_word += cs->n_word;
+        if (d->word_line == 0 && cs->word_row >= 0) {
+            d->word_line = cs->word_line + shift;
+            memcpy(d->word, cs->word, sizeof d->word);
+            d->word[sizeof d->word - 1] = '\0';
+        }
+        if (d->inf_line == 0 && cs->inf_row >= 0) {
+            d->inf_line = cs->inf_line + shift;
+        }
+    }
+}
+
+/* judge_column over every rank's part (all[rank * n_cols + j]); the same on every rank. */
+static col_verdict
+judge_split(const csv_parser *ps, int32_t j, const dist_colstat *all, int n_ranks)
+{
+    col_verdict v = { CRM_COL_NUMERIC, 0, 0, 0, NULL };
+    int64_t n_num = 0;
+    int64_t n_word = 0;
+    const dist_colstat *word = NULL;
+    const dist_colstat *inf = NULL;
+    for (int r = 0; r < n_ranks; r++) {
+        const dist_colstat *d = &all[(size_t)r * (size_t)ps->n_cols + (size_t)j];
+        n_num += d->n_num;
+        n_word += d->n_word;
+        word = (word == NULL && d->word_line > 0) ? d : word;
+        inf = (inf == NULL && d->inf_line > 0) ? d : inf;
+    }
+    if (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) {
+        v.type = (crm_col_type)ps->ov[j];
+        return v;
+    }
+    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC &&
+        !(n_num > 0 && n_word * 20 < n_num + n_word)) {
+        v.type = CRM_COL_CATEGORICAL;
+        return v;
+    }
+    if (n_word > 0 && word != NULL) {
+        v.err_line = word->word_line;
+        v.text = word->word;
+    } else if (inf != NULL) {
+        v.err_line = inf->inf_line;
+        v.inf = 1;
+    }
+    return v;
+}
+
+/* A text column: this part's levels and codes, then every part's, merged in rank order. */
+static crm_status
+merge_text(read_state *st, int32_t j, const int64_t *counts, int64_t total, crm__col *col, crm_error *err)
+{
+    crm__col loc;
+    char *arenas = NULL;
+    size_t n_arenas = 0;
+    size_t *sizes = NULL;
+    int P = crm_dist_size();
+    int64_t at = 0;
+    size_t off = 0;
+    int32_t *map = NULL;
+    crm_status rc;
+    memset(&loc, 0, sizeof loc);
+    crm__dict_init(&loc.dict);
+    rc = build_text(st, j, &loc, err);
+    rc = crm_dist_agree(rc, err);
+    if (rc == CRM_OK) {
+        sizes = crm_calloc((size_t)P, sizeof *sizes);
+        col->codes = crm_mallocarray(total > 0 ? (size_t)total : 1, sizeof(int32_t));
+        rc = (sizes == NULL || col->codes == NULL) ? crm__error_nomem(err) : CRM_OK;
+        rc = crm_dist_agree(rc, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_bytes(loc.dict.arena, loc.dict.arena_len, (void **)&arenas,
+                                      &n_arenas, sizes, err);
+        rc = crm_dist_agree(rc, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_known(loc.codes, col->codes, counts, sizeof(int32_t), err);
+        rc = crm_dist_agree(rc, err);
+    }
+    /* from here on every rank does the same local work on the same data */
+    for (int r = 0; rc == CRM_OK && r < P; r++) {
+        const char *a = arenas + off;
+        size_t n_lv = 0;
+        for (size_t i = 0; i < sizes[r]; i++) {
+            n_lv += a[i] == '\0';
+        }
+        map = crm_mallocarray(n_lv > 0 ? n_lv : 1, sizeof *map);
+        if (map == NULL) {
+            rc = crm__error_nomem(err);
+            break;
+        }
+        for (size_t k = 0, i = 0; k < n_lv && rc == CRM_OK; k++) {
+            size_t len = strlen(a + i);
+            rc = crm__dict_intern(&col->dict, a + i, len, &map[k]);
+            i += len + 1;
+        }
+        if (rc != CRM_OK) {
+            rc = rc == CRM_ENOMEM ? crm__error_nomem(err)
+                                  : crm__error_at(err, rc, st->ps.source, 0, 0,
+                                                  "column has too many distinct values");
+        }
+        for (int64_t i = at; rc == CRM_OK && i < at + counts[r]; i++) {
+            col->codes[i] = col->codes[i] < 0 ? -1 : map[col->codes[i]];
+        }
+        crm_free(map);
+        map = NULL;
+        at += counts[r];
+        off += sizes[r];
+    }
+    crm_free(arenas);
+    crm_free(sizes);
+    crm_free(loc.codes);
+    crm__dict_fini(&loc.dict);
+    return rc;
+}
+
+static crm_status build_table_split(read_state *st,
+                                    int64_t n_local,
+                                    int64_t shift,
+                                    crm_table **out,
+                                    crm_error *err)
+{
+    csv_parser *ps = &st->ps;
+    int P = crm_dist_size();
+    dist_colstat *mine = crm_calloc((size_t)ps->n_cols + 1, sizeof *mine);
+    dist_colstat *all = NULL;
+    size_t n_all = 0;
+    int64_t *counts = NULL;
+    int64_t n_counts = 0;
+    int64_t total = 0;
+    crm_table *t = NULL;
+    int32_t bad = -1;
+    col_verdict *verdict = crm_mallocarray((size_t)ps->n_cols + 1, sizeof *verdict);
+    crm_status rc = (mine == NULL || verdict == NULL) ? crm__error_nomem(err) : CRM_OK;
+    for (int32_t j = 0; rc == CRM_OK && j < ps->n_cols; j++) {
+        part_colstat(st, j, shift, &mine[j]);
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < n_local; i++) {
+        ps->row_line[i] += shift;
+    }
+    rc = crm_dist_agree(rc, err);
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_bytes(mine, (size_t)ps->n_cols * sizeof *mine, (void **)&all,
+                                      &n_all, NULL, err);
+        rc = crm_dist_agree(rc, err);
+    }
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_i64(&n_local, 1, &counts, &n_counts, NULL, err);
+        rc = crm_dist_agree(rc, err);
+    }
+    for (int r = 0; rc == CRM_OK && r < P; r++) {
+        total += counts[r];
+    }
+    if (rc == CRM_OK && total == 0) {
+        rc = crm__error_at(err, CRM_EDATA, ps->source, st->body_line, 0,
+                           "the file has a header but no data rows");
+    }
+    for (int32_t j = 0; rc == CRM_OK && j < ps->n_cols; j++) {
+        verdict[j] = judge_split(ps, j, all, P);
+        if (verdict[j].err_line > 0 && (bad < 0 || verdict[j].err_line < verdict[bad].err_line)) {
+            bad = j;
+        }
+    }
+    if (rc == CRM_OK && bad >= 0) {
+        if (verdict[bad].inf) {
+            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
+                               "infinite value in a numeric column");
+        } else {
+            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
+                               "expected a number, got \"%s\"%s", verdict[bad].text,
+                               ps->ov[bad] == CRM_COL_NUMERIC
+                                   ? ""
+                                   : " (fewer than 1 in 20 values of this column are words: "
+                                     "override it as cat to accept them)");
+        }
+        crm__error_field(err, ps->names[bad]);
+    }
+    /* every rank has the same rc here (the same data decided it) */
+    if (rc == CRM_OK) {
+        rc = crm_table_new(total, ps->source, &t, err);
+        rc = crm_dist_agree(rc, err);
+    }
+    for (int32_t j = 0; rc == CRM_OK && j < ps->n_cols; j++) {
+        crm__col col;
+        memset(&col, 0, sizeof col);
+        crm__dict_init(&col.dict);
+        col.type = verdict[j].type;
+        col.name = ps->names[j];
+        if (col.type == CRM_COL_NUMERIC) {
+            col.num = crm_mallocarray((size_t)total, sizeof(double));
+            rc = crm_dist_agree(col.num == NULL ? crm__error_nomem(err) : CRM_OK, err);
+            if (rc == CRM_OK) {
+                rc = crm_dist_allgather_known(ps->vals[j], col.num, counts, sizeof(double), err);
+                rc = crm_dist_agree(rc, err);
+            }
+        } else {
+            rc = merge_text(st, j, counts, total, &col, err);
+            if (rc == CRM_OK && col.type == CRM_COL_CATEGORICAL && ps->ov[j] == CSV_OV_NONE &&
+                (name_like_id(col.name) || (col.dict.n >= 20 && col.dict.n == total))) {
+                col.type = CRM_COL_ID;
+            }
+        }
+        if (rc == CRM_OK) {
+            rc = crm_dist_agree(crm__table_push_col(t, &col, err), err);
+        }
+        if (rc != CRM_OK) {
+            crm_free(col.num);
+            crm_free(col.codes);
+            crm__dict_fini(&col.dict);
+            break;
+        }
+        ps->names[j] = NULL;
+    }
+    if (rc == CRM_OK) {
+        t->row_line = crm_mallocarray((size_t)total, sizeof *t->row_line);
+        rc = crm_dist_agree(t->row_line == NULL ? crm__error_nomem(err) : CRM_OK, err);
+        if (rc == CRM_OK) {
+            rc = crm_dist_allgather_known(ps->row_line, t->row_line, counts, sizeof(int64_t), err);
+            rc = crm_dist_agree(rc, err);
+        }
+    }
+    if (rc == CRM_OK) {
+        *out = t;
+        t = NULL;
+    }
+    crm_table_free(t);
+    crm_free(verdict);
+    crm_free(counts);
+    crm_free(all);
+    crm_free(mine);
+    return rc;
+}
+
+crm_status crm_table_read_csv_split(const char *path,
+                                    const crm_csv_options *opt,
+                                    const crm_progress *progress,
+                                    crm_table **out,
+                                    crm_error *err)
+{
+    crm_dist_range r;
+    read_state st;
+    char *buf = NULL;
+    size_t len = 0;
+    int64_t n_local = 0;
+    int64_t shift;
+    crm_status rc;
+    *out = NULL;
+    if (!crm_dist_active() || path == NULL || strcmp(path, "-") == 0 ||
+        (opt != NULL && opt->max_rows > 0)) {
+        return crm_table_read_csv(path, opt, progress, out, err);
+    }
+    rc = crm_dist_split_file(path, &r, err); /* agreed */
+    if (rc == CRM_EUNSUPPORTED) {
+        /* gzip or not a regular file: every rank reads it whole */
+        return crm_table_read_csv(path, opt, progress, out, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    shift = r.begin > 0 ? r.first_line - 2 : 0;
+    memset(&st, 0, sizeof st);
+    rc = crm_dist_read_part(path, &r, &buf, &len, err);
+    if (rc == CRM_OK) {
+        rc = crm__reader_sniff(buf, len, path, opt ? opt->delimiter : ',', SIZE_MAX, err);
+    }
+    if (rc == CRM_OK) {
+        rc = parse_setup(&st, buf, len, path, opt, 0, err);
+    }
+    if (rc == CRM_OK) {
+        rc = read_rows(&st, progress, &n_local, err);
+        if (rc == CRM_EINTERNAL && st.chunks != NULL && st.n_chunks > 1) {
+            reset_body(&st);
+            st.chunk_bytes = st.ps.len + 1;
+            rc = read_rows(&st, progress, &n_local, err);
+        }
+        if (rc == CRM_EINTERNAL) {
+            rc = crm__error_at(err, CRM_EINTERNAL, path, 0, 0, "CSV chunking went wrong");
+        }
+    }
+    if (rc != CRM_OK) {
+        crm_dist_fix_error_line(&r, path, err);
+    }
+    rc = crm_dist_agree(rc, err);
+    if (rc == CRM_OK) {
+        rc = build_table_split(&st, n_local, shift, out, err);
+    }
+    state_fini(&st);
+    crm_free(buf);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <crmkit/dist.h>
 #include <crmkit/prep.h>
 
 #include "core/core_internal.h"
@@ -552,6 +553,125 @@ check_features(const crm_table *t, const char *const *features, int32_t n_featur
     return CRM_OK;
 }
 
+/* What the rank that fitted a numeric feature tells the others. */
+typedef struct fit_msg {
+    double fill, lo, hi, center, scale;
+    int64_t logged;
+} fit_msg;
+
+typedef struct fit_fail {
+    int64_t feature; /* first feature that failed on this rank; n_features = none */
+    crm_error err;
+} fit_fail;
+
+/* Under mpirun with every rank holding the same table (crm_dist_replicated): the numeric
+ * features, the costly ones (exact percentiles, compensated sums over whole columns), are
+ * dealt out to the ranks in turn and each is fitted whole by one rank, which sends its
+ * parameters to the others; so a feature's parameters are the bits one process computes.
+ * Categorical features (counts of codes) are fitted by every rank. The error reported is
+ * the one of the first failing feature in feature order, as in one process. Collective. */
+static crm_status fit_split(crm_prep *prep,
+                            const crm_table *t,
+                            const char *const *features,
+                            int32_t n_features,
+                            const crm_prep_params *p,
+                            double *work,
+                            crm_error *err)
+{
+    int P = crm_dist_size();
+    int me = crm_dist_rank();
+    int64_t n_num = 0;
+    fit_msg *mine = crm_calloc((size_t)n_features + 1, sizeof *mine);
+    int64_t n_mine = 0;
+    fit_fail ff;
+    fit_fail *fails = NULL;
+    fit_msg *all = NULL;
+    size_t n_all = 0;
+    size_t *sizes = crm_calloc((size_t)P, sizeof *sizes);
+    crm_status rc = CRM_OK;
+    memset(&ff, 0, sizeof ff);
+    ff.feature = n_features;
+    if (mine == NULL || sizes == NULL) {
+        rc = crm__error_nomem(err);
+        ff.feature = -1;
+        ff.err = *err;
+    }
+    for (int32_t f = 0; rc == CRM_OK && f < n_features; f++) {
+        prep_feature *pf = &prep->features[f];
+        int32_t col = crm_table_find_col(t, features[f]);
+        pf->name = crm_strdup(features[f]);
+        pf->type = crm_table_col_type(t, col);
+        if (pf->name == NULL) {
+            rc = crm__error_nomem(err);
+        } else if (pf->type != CRM_COL_NUMERIC) {
+            rc = fit_categorical(pf, t, col, p, work, err);
+        } else if (n_num++ % P == me) {
+            rc = fit_numeric(pf, t, col, p, work, err);
+            if (rc == CRM_OK) {
+                fit_msg *m = &mine[n_mine++];
+                m->fill = pf->fill;
+                m->lo = pf->lo;
+                m->hi = pf->hi;
+                m->center = pf->center;
+                m->scale = pf->scale;
+                m->logged = pf->logged;
+            }
+        }
+        if (rc != CRM_OK) {
+            ff.feature = f;
+            ff.err = *err;
+        }
+    }
+    /* the first failure in feature order, over every rank */
+    rc = crm_dist_allgather_bytes(&ff, sizeof ff, (void **)&fails, &n_all, NULL, err);
+    rc = crm_dist_agree(rc, err);
+    if (rc == CRM_OK) {
+        int best = 0;
+        for (int r = 1; r < P; r++) {
+            best = fails[r].feature < fails[best].feature ? r : best;
+        }
+        if (fails[best].feature < n_features) {
+            *err = fails[best].err;
+            rc = err->code != CRM_OK ? err->code : CRM_EINTERNAL;
+        }
+    }
+    crm_free(fails);
+    if (rc == CRM_OK) {
+        rc = crm_dist_allgather_bytes(mine, (size_t)n_mine * sizeof *mine, (void **)&all, &n_all,
+                                      sizes, err);
+        rc = crm_dist_agree(rc, err);
+    }
+    if (rc == CRM_OK) {
+        /* rank r's messages are its features in order: numeric feature i went to i % P */
+        int64_t *next = crm_calloc((size_t)P, sizeof *next);
+        int64_t i = 0;
+        if (next == NULL) {
+            rc = crm__error_nomem(err);
+        }
+        for (int r = 1; rc == CRM_OK && r < P; r++) {
+            next[r] = next[r - 1] + (int64_t)(sizes[r - 1] / sizeof *all);
+        }
+        for (int32_t f = 0; rc == CRM_OK && f < n_features; f++) {
+            prep_feature *pf = &prep->features[f];
+            if (pf->type == CRM_COL_NUMERIC) {
+                const fit_msg *m = &all[next[i % P]++];
+                pf->fill = m->fill;
+                pf->lo = m->lo;
+                pf->hi = m->hi;
+                pf->center = m->center;
+                pf->scale = m->scale;
+                pf->logged = (int)m->logged;
+                i++;
+            }
+        }
+        crm_free(next);
+    }
+    crm_free(all);
+    crm_free(sizes);
+    crm_free(mine);
+    return rc;
+}
+
 crm_status crm_prep_fit(const crm_table *t,
                         const char *const *features,
                         int32_t n_features,
@@ -577,6 +697,24 @@ crm_status crm_prep_fit(const crm_table *t,
         return rc;
     }
     prep->params = *p;
+    if (crm_dist_replicated()) {
+        /* under mpirun with the same table on every rank: a feature per rank in turn */
+        double *work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
+        rc = work == NULL ? crm__error_nomem(err) : CRM_OK;
+        rc = crm_dist_agree(rc, err);
+        if (rc == CRM_OK) {
+            rc = fit_split(prep, t, features, n_features, p, work, err);
+        }
+        crm_free(work);
+        if (rc == CRM_OK) {
+            rc = crm__prep_finish(prep, err);
+        }
+        if (rc != CRM_OK) {
+            goto fail;
+        }
+        *out = prep;
+        return CRM_OK;
+    }
     for (int32_t f = 0; f < n_features; f++) {
         prep_feature *pf = &prep->features[f];
         pf->name = crm_strdup(features[f]);

@@ -41,6 +41,60 @@ for np in 2 4; do
     rm -f m.crmk l.csv
 done
 
+# Each rank parses only its byte range, so column types, levels and ids must be decided over
+# the whole file: "halfid" is unique within each half (an id to a rank that sees half) but
+# repeats across halves (categorical); "mixed" is numbers in the first two thirds and 10 %
+# words after (numeric to rank 0, categorical overall, its levels the numbers' texts); "plan"
+# gains levels late in the file. The labels file names rows by the first id column ("cust").
+awk 'BEGIN { print "halfid,x1,mixed,cust,plan,x2";
+  for (i = 0; i < 3000; i++) {
+    m = (i >= 2000 && i % 3 == 0) ? "none" : (i * 7) % 10;
+    p = i < 2000 ? (i % 2 ? "A" : "B") : substr("CDA", i % 3 + 1, 1);
+    printf "h%d,%.3f,%s,c%05d,%s,%.1f\n", i % 1500, (i * 37 % 101) / 7, m, i, p, (i * 53 % 89) * 1.5 } }' \
+    >types.csv
+"$CRMKIT" segment types.csv --features x1,x2,mixed,plan --k 3 --seed 2 -o reft.crmk \
+    --labels reft.csv --quiet >/dev/null || fail "segment types.csv without mpirun"
+head -c 5 reft.csv | grep -q "^cust," || fail "types.csv: the labels are not named by cust"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment types.csv --features x1,x2,mixed,plan --k 3 \
+        --seed 2 -o m.crmk --labels l.csv --threads 1 --quiet >/dev/null 2>&1 ||
+        fail "segment types.csv np $np: exit $?"
+    same "types decided over the whole file: model, np $np" reft.crmk m.crmk
+    same "types decided over the whole file: labels, np $np" reft.csv l.csv
+    rm -f m.crmk l.csv
+done
+# a word in a numeric column (under 1 in 20) in the last part: the message of one process
+awk -F, 'NR == 8000 { $5 = "n/a?" } { print }' OFS=, c.csv >word.csv
+"$CRMKIT" segment word.csv --k 3 -o w.crmk --quiet >/dev/null 2>want.txt
+[ -s want.txt ] || fail "word.csv: no error without mpirun"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment word.csv --k 3 -o w.crmk --quiet >/dev/null 2>got.txt
+    grep -q "$(cat want.txt)" got.txt && echo "ok: word in the last part, np $np: $(cat want.txt)" ||
+        fail "word.csv np $np: '$(cat got.txt)', want '$(cat want.txt)'"
+    [ ! -e w.crmk ] || fail "word.csv np $np: a model was written"
+done
+# the numeric features are fitted one per rank in turn: a constant column fitted by rank 1
+# fails the whole job with the message of one process
+awk -F, '{ print $0 "," (NR == 1 ? "flat" : 7) }' c.csv >flat.csv
+"$CRMKIT" segment flat.csv --features tenure_days,flat,upload_mb --k 3 -o f.crmk --quiet \
+    >/dev/null 2>want.txt
+grep -q "flat" want.txt || fail "flat.csv: no error naming the constant column without mpirun"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment flat.csv --features tenure_days,flat,upload_mb \
+        --k 3 -o f.crmk --quiet >/dev/null 2>got.txt
+    [ "$(head -n 1 got.txt)" = "$(cat want.txt)" ] && echo "ok: constant column, np $np: $(cat want.txt)" ||
+        fail "flat.csv np $np: '$(cat got.txt)', want '$(cat want.txt)'"
+done
+# more ranks than lines: ranks with empty parts
+head -n 9 c.csv >tiny8.csv
+"$CRMKIT" segment tiny8.csv --k 2 -o ref8.crmk --labels ref8.csv --quiet >/dev/null ||
+    fail "segment tiny8 without mpirun"
+"${MPIRUN[@]}" -np 4 "$CRMKIT" segment tiny8.csv --k 2 -o m.crmk --labels l.csv --quiet \
+    >/dev/null 2>&1 || fail "segment tiny8 np 4: exit $?"
+same "segment of 8 rows, np 4: model" ref8.crmk m.crmk
+same "segment of 8 rows, np 4: labels" ref8.csv l.csv
+rm -f m.crmk l.csv
+
 # assign: each rank labels its byte range; rank 0 writes the file in input order
 "$CRMKIT" assign ref.crmk n.csv -o refn.csv --quiet >/dev/null || fail "assign without mpirun"
 for np in 2 4; do

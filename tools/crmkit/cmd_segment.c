@@ -863,9 +863,9 @@ static int run(const seg_opts *o, crm_segment_params *p)
     int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
-    code = check_memory(o->data);
+    code = cli_dist_agree_code(check_memory(o->data)); /* the read below is collective */
     if (code == CLI_EX_OK) {
-        code = seg_read_table(o->data, cli_progress_cb(&bar), &t, &load_seconds);
+        code = seg_read_table_split(o->data, cli_progress_cb(&bar), &t, &load_seconds);
     }
     code = cli_dist_agree_code(code);
     if (code == CLI_EX_OK && o->init != NULL) {
@@ -886,8 +886,9 @@ static int run(const seg_opts *o, crm_segment_params *p)
         code = set_naming(o, t, p, &names);
     }
     if (code == CLI_EX_OK) {
-        /* Under mpirun every rank read the whole table, so the fit is the same computation
-         * on every rank: in replicated mode the k-means passes split their blocks across
+        /* Under mpirun each rank parsed its byte range of the file and the ranks combined
+         * the parts (crm_table_read_csv_split), so every rank holds the whole table and the
+         * fit is the same computation on every rank: in replicated mode the k-means passes split their blocks across
          * the ranks (crmkit/dist.h), and only rank 0 writes the outputs. */
         int was = crm_dist_set_replicated(1);
         rc = crm_segmenter_fit(t, p, cli_progress_cb(&bar), &seg, &err);

@@ -19,6 +19,14 @@ int seg_read_table(const char *path,
                    crm_table **out,
                    double *seconds);
 
+/* The same, collective under mpirun: each rank parses only its byte range of the file and
+ * every rank ends with the whole table (crm_table_read_csv_split); every rank returns the
+ * same code. */
+int seg_read_table_split(const char *path,
+                         const crm_progress *progress,
+                         crm_table **out,
+                         double *seconds);
+
 /* Write "id,segment,segment_name[,outlier]" (the table's first identifier column, or "row" =
  * 1-based row number; the names from pr, or the segment numbers when pr is NULL; with
  * outlier_col the 0/1 outlier flags, all 0 when outlier is NULL) atomically to path.
