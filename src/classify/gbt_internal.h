@@ -72,6 +72,10 @@ void crm__gbt_grower_free(crm__gbt_grower *gr);
  * (each updating its own rows' scores). Every rank must then call crm__gbt_grow for every
  * tree, in the same order. */
 void crm__gbt_grower_distribute(crm__gbt_grower *gr, int64_t n_total);
+/* Tests only: 1 makes crm_gbt_fit take the distributed path (my rows, agreed missing values,
+ * reduced histograms and losses) in one process, where every collective is a local no-op, so
+ * that path runs under the sanitizers, which the mpirun tests skip. */
+extern int crm__gbt_force_dist;
 /* Grow one tree on gradients g[n] and Hessians h[n] (float32, as scikit-learn keeps them;
  * summed exactly as fixed-point integers, see gbt_tree.c); add each row's leaf value to
  * raw[i * stride]; append the flattened tree to *nodes (capacity *cap, count *n_nodes,

@@ -7,7 +7,9 @@
  * parent's minus the smaller's (the subtraction trick), computed in the parent's buffer.
  * Split gain is the second-order gain of XGBoost (Chen and Guestrin, KDD 2016):
  *     G_L^2 / (H_L + lambda) + G_R^2 / (H_R + lambda) - G^2 / (H + lambda),
- * with missing values tried on both sides. Leaf value: -learning_rate * G / (H + lambda).
+ * with missing values tried on both sides. Leaf value: -learning_rate * G / (H + lambda +
+ * 1e-15), scikit-learn's; the 1e-15 keeps a leaf finite when every row's Hessian is 0 (a
+ * row scored with certainty, p = 1.0 in double, on the wrong side: g = 1, h = 0).
  *
  * Workload: up to millions of rows, tens of features, trees of ~31 leaves. Bins are stored
  * column-major so a histogram is one sequential pass per feature; features are processed in
@@ -716,6 +718,11 @@ static int32_t best_leaf(const crm__gbt_grower *gr)
     return best;
 }
 
+static double leaf_value(const crm__gbt_grower *gr, const tnode *t)
+{
+    return -gr->p.learning_rate * t->sum_g / (t->sum_h + gr->p.l2_regularization + 1e-15);
+}
+
 /* Breadth-first copy into the prediction layout, children adjacent. */
 static int flatten(const crm__gbt_grower *gr, crm__gbt_node **nodes, int64_t *n_nodes, int64_t *cap)
 {
@@ -752,7 +759,7 @@ static int flatten(const crm__gbt_grower *gr, crm__gbt_node **nodes, int64_t *n_
     for (int32_t qi = 0; qi < nn; qi++) {
         const tnode *t = gr->nodes + order[qi];
         if (t->left < 0) {
-            double v = -gr->p.learning_rate * t->sum_g / (t->sum_h + gr->p.l2_regularization);
+            double v = leaf_value(gr, t);
             out[qi] = (crm__gbt_node){ .v = v, .feat = -1, .kids = 0 };
             continue;
         }
@@ -889,7 +896,7 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
             }
             continue;
         }
-        double v = -gr->p.learning_rate * lf->sum_g / (lf->sum_h + gr->p.l2_regularization);
+        double v = leaf_value(gr, lf);
         const int32_t *rows = gr->part + lf->start;
         for (int64_t k = 0; k < lf->count; k++) {
             raw[(int64_t)rows[k] * stride] += v;
