@@ -7,7 +7,12 @@
 # checks that every rank count wrote the same model bytes.
 #   usage: bench/mpi_scaling_gbt.sh [ROWS]      (default 400000 rows)
 # Run it alone: flock /tmp/bench.lock bench/mpi_scaling_gbt.sh
+# Leaf-wise growth adds one histogram across the ranks per split (about 30 MPI_Allreduce
+# calls per tree): on a machine shared with other work, ranks that spin while waiting for a
+# descheduled partner multiply the time; OMPI_MCA_mpi_yield_when_idle=1 (the default here,
+# override with YIELD=0) makes a waiting rank give its core away.
 set -eu
+export OMPI_MCA_mpi_yield_when_idle=${YIELD:-1}
 CRMKIT=${CRMKIT:-$(cd "$(dirname "$0")/.." && pwd)/build/crmkit}
 ROWS=${1:-400000}
 CORES=$(nproc)
@@ -16,7 +21,7 @@ tmp=$(mktemp -d /tmp/crmkit-gbtscale-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 "$CRMKIT" gen customers -o "$tmp/c.csv" --rows "$ROWS" --seed 1 --quiet >/dev/null
 echo "# $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores; $ROWS rows; $(date -u +%F)"
-echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg); mpi_yield_when_idle=$OMPI_MCA_mpi_yield_when_idle"
 printf "%-6s %-10s %-10s %-10s %-10s %-10s\n" ranks fit_s speedup wall_s cpu_s same_model
 base=""
 for np in 1 2 4 8 16; do
