@@ -3,12 +3,23 @@
  * values: the boosting loop, losses, early stopping, prediction and the model sections.
  * Trees are grown by gbt_tree.c. Shapes follow scikit-learn's HistGradientBoostingClassifier
  * (same defaults, same early-stopping rule), so results can be compared one to one; see
- * docs/algorithms/gbt.md. */
+ * docs/algorithms/gbt.md.
+ *
+ * Data-parallel fit (crmkit/dist.h, replicated mode: every rank calls crm_gbt_fit with the
+ * same rows): the validation split and the bin edges are computed whole on every rank (the
+ * same bits everywhere); then each rank takes a run of 4,096-row blocks of the training rows
+ * and of the validation rows (crm_dist_block_range), bins only its training rows and keeps
+ * gradients and scores for them alone. Each tree's histograms are added over the ranks
+ * (gbt_tree.c, exact integer sums), so every rank picks the same splits; the losses are
+ * per-block partials added in global block order (crm_dist_sum_blocks). The model has the
+ * same bits as a one-process fit for any number of ranks and threads. */
 #include <math.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+#include <crmkit/dist.h>
 
 #include "core/core_internal.h"
 #include "gbt_internal.h"
@@ -203,6 +214,8 @@ void crm_gbt_free(crm_gbt *g)
 
 static crm_status build_fast(crm_gbt *g, crm_error *err);
 
+int crm__gbt_force_dist = 0;
+
 /* ---- losses and gradients ---- */
 
 static double log1pexp(double z)
@@ -239,39 +252,53 @@ static double softmax(double *z, int32_t k)
     return m + log(s);
 }
 
-/* The rows one boosting run works on: labels, weights, raw scores (n x ntpi). */
+/* The rows one boosting run works on: labels, weights, raw scores (n x ntpi). In a
+ * distributed fit, this rank's run of blocks: rows [first, first + n) of n_all. */
 typedef struct gbt_part {
     int64_t n;
+    int64_t first;
+    int64_t n_all;
     int32_t *y;
     double *w;
     double *raw;
-    double wsum;
 } gbt_part;
 
-/* Weighted mean from per-block sums: part[b] the weighted loss of block b, part[nb + b] its
- * weight, added in block order (the same for any number of threads). */
-static double parts_mean(const double *part, int64_t nb)
+/* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
+enum { GBT_MIN_ROWS_PER_THREAD = 16384 };
+/* More features than this in a model file is a damaged or crafted file. */
+enum { GBT_MAX_FEATURES = 1 << 24 };
+
+/* Sum of the block partials part[2 * nb] (loss, weight; block-major) in block order, over
+ * every rank's blocks when dist; *out receives the weighted mean. */
+static crm_status
+sum_partials(const double *part, int64_t nb, int dist, double *out, crm_error *err)
 {
-    double total = 0;
-    double wsum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        total += part[b];
-        wsum += part[nb + b];
+    double t[2] = { 0.0, 0.0 };
+    if (dist) {
+        crm_status rc = crm_dist_sum_blocks(part, nb, 2, t, err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    } else {
+        for (int64_t b = 0; b < nb; b++) {
+            t[0] += part[2 * b];
+            t[1] += part[2 * b + 1];
+        }
     }
-    return wsum > 0 ? total / wsum : 0.0;
+    *out = t[1] > 0 ? t[0] / t[1] : 0.0;
+    return CRM_OK;
 }
 
-/* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
-enum {
-    GBT_MIN_ROWS_PER_THREAD = 16384
-};
-/* More features than this in a model file is a damaged or crafted file. */
-enum {
-    GBT_MAX_FEATURES = 1 << 24
-};
-
-/* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
-static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride, double *part)
+/* Weighted mean loss over every stride-th row (by global row index), fixed blocks reduced in
+ * order. part[2 * blocks]. */
+static crm_status mean_loss(const gbt_part *d,
+                            int32_t ntpi,
+                            int nt,
+                            int64_t stride,
+                            double *part,
+                            int dist,
+                            double *out,
+                            crm_error *err)
 {
     int64_t nb = crm__n_blocks(d->n);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -283,7 +310,7 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride,
         double z[256];
         for (int64_t i = lo; i < hi; i++) {
             const double *r = d->raw + i * ntpi;
-            if (i % stride != 0) {
+            if ((d->first + i) % stride != 0) {
                 continue;
             }
             ws += d->w[i];
@@ -295,10 +322,10 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride,
                 s += d->w[i] * (lse - r[d->y[i]]);
             }
         }
-        part[b] = s;
-        part[nb + b] = ws;
+        part[2 * b] = s;
+        part[2 * b + 1] = ws;
     }
-    return parts_mean(part, nb);
+    return sum_partials(part, nb, dist, out, err);
 }
 
 /* Rows of the training loss curve: every stride-th row, at most GBT_LOSS_ROWS of them (the
@@ -309,12 +336,20 @@ static int64_t loss_stride(int64_t n)
     return n > GBT_LOSS_ROWS ? (n + GBT_LOSS_ROWS - 1) / GBT_LOSS_ROWS : 1;
 }
 
-/* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. Returns the
- * weighted mean loss at the current scores over the loss_stride sample, from the same pass
- * (fixed blocks, reduced in order). part[2 * blocks]. */
-static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float *h, double *part)
+/* Gradients and Hessians of the loss in raw score, class-major: g[c * n + i]. *loss receives
+ * the weighted mean loss at the current scores over the loss_stride sample, from the same
+ * pass (fixed blocks, reduced in order). part[2 * blocks]. */
+static crm_status gradients(const gbt_part *d,
+                            int32_t ntpi,
+                            int nt,
+                            float *g,
+                            float *h,
+                            double *part,
+                            int dist,
+                            double *loss,
+                            crm_error *err)
 {
-    const int64_t stride = loss_stride(d->n);
+    const int64_t stride = loss_stride(d->n_all);
     const int64_t n = d->n;
     int64_t nb = crm__n_blocks(n);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -326,7 +361,7 @@ static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float
         double ws = 0;
         for (int64_t i = lo; i < hi; i++) {
             const double w = d->w[i];
-            const int in_loss = i % stride == 0;
+            const int in_loss = (d->first + i) % stride == 0;
             if (ntpi == 1) {
                 double r = d->raw[i];
                 double e = exp(-fabs(r));
@@ -350,22 +385,28 @@ static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float
                 h[c * n + i] = (float)(w * z[c] * (1.0 - z[c]));
             }
         }
-        part[b] = s;
-        part[nb + b] = ws;
+        part[2 * b] = s;
+        part[2 * b + 1] = ws;
     }
-    return parts_mean(part, nb);
+    return sum_partials(part, nb, dist, loss, err);
 }
 
-/* Raw score of the prior: log-odds of the weighted class share, or centred log shares. */
-static void fit_baseline(crm_gbt *g, const gbt_part *d)
+/* Raw score of the prior: log-odds of the weighted class share, or centred log shares, over
+ * the training rows rows[n] (every training row, on every rank). */
+static void
+fit_baseline(crm_gbt *g, const int64_t *rows, int64_t n, const int32_t *y, const double *w)
 {
     double share[256] = { 0 };
+    double wsum = 0;
     const double eps = 2.220446049250313e-16;
-    for (int64_t i = 0; i < d->n; i++) {
-        share[d->y[i]] += d->w[i];
+    for (int64_t i = 0; i < n; i++) {
+        wsum += w[rows[i]];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        share[y[rows[i]]] += w[rows[i]];
     }
     for (int32_t c = 0; c < g->k; c++) {
-        double s = d->wsum > 0 ? share[c] / d->wsum : 0.0;
+        double s = wsum > 0 ? share[c] / wsum : 0.0;
         share[c] = s < eps ? eps : (s > 1 - eps ? 1 - eps : s);
     }
     if (g->ntpi == 1) {
@@ -462,6 +503,8 @@ typedef struct gbt_run {
     float *g, *h;
     double *part;
     int nt;
+    int dist;     /* 1: a data-parallel fit across the ranks (replicated mode) */
+    int64_t n_va; /* validation rows over every rank */
 } gbt_run;
 
 static void run_fini(gbt_run *r)
@@ -498,15 +541,49 @@ static crm_status part_alloc(gbt_part *d, int64_t n, int32_t ntpi, crm_error *er
 
 static void part_fill(gbt_part *d, const int64_t *rows, const int32_t *y, const double *w)
 {
-    d->wsum = 0;
     for (int64_t i = 0; i < d->n; i++) {
         d->y[i] = y[rows[i]];
         d->w[i] = w[rows[i]];
-        d->wsum += d->w[i];
     }
 }
 
-/* Split rows, bin the training part and lay out every buffer of the run. */
+/* This rank's run of whole blocks of n rows, [*lo, *hi): all of them in one process. */
+static void my_rows(int dist, int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t b0 = 0;
+    int64_t b1 = 0;
+    *lo = 0;
+    *hi = n;
+    if (!dist) {
+        return;
+    }
+    crm_dist_block_range(n, crm_dist_rank(), crm_dist_size(), &b0, &b1);
+    *lo = b0 * CRM_BLOCK_ROWS < n ? b0 * CRM_BLOCK_ROWS : n;
+    *hi = b1 * CRM_BLOCK_ROWS < n ? b1 * CRM_BLOCK_ROWS : n;
+}
+
+/* Missing values in a feature on any rank. */
+static crm_status agree_missing(crm__gbt_binned *b, crm_error *err)
+{
+    int64_t *v = crm_mallocarray((size_t)(b->nf > 0 ? b->nf : 1), sizeof *v);
+    crm_status rc;
+    if (v == NULL) {
+        return crm__error_nomem(err);
+    }
+    for (int32_t f = 0; f < b->nf; f++) {
+        v[f] = b->has_missing[f];
+    }
+    rc = crm_dist_allreduce_i64(v, (size_t)b->nf, CRM_DIST_MAX, err);
+    for (int32_t f = 0; rc == CRM_OK && f < b->nf; f++) {
+        b->has_missing[f] = (uint8_t)(v[f] != 0);
+    }
+    crm_free(v);
+    return rc;
+}
+
+/* Split rows, bin the training part and lay out every buffer of the run. The split, the
+ * baseline and the bin edges are computed from every row on every rank; the rest only for
+ * this rank's rows (my_rows). */
 static crm_status run_setup(crm_gbt *g,
                             gbt_run *r,
                             const crm_matrix *x,
@@ -541,34 +618,47 @@ static crm_status run_setup(crm_gbt *g,
     }
     crm_free(is_val);
     (void)n_val;
-    rc = part_alloc(&r->tr, a, g->ntpi, err);
-    if (rc == CRM_OK && b > 0) {
-        rc = part_alloc(&r->va, b, g->ntpi, err);
+    r->n_va = b;
+    int64_t t0, t1, v0, v1;
+    my_rows(r->dist, a, &t0, &t1);
+    my_rows(r->dist, b, &v0, &v1);
+    fit_baseline(g, r->rows_tr, a, y, w);
+    rc = part_alloc(&r->tr, t1 - t0, g->ntpi, err);
+    if (rc == CRM_OK) {
+        rc = part_alloc(&r->va, v1 - v0, g->ntpi, err);
     }
+    r->tr.first = t0;
+    r->tr.n_all = a;
+    r->va.first = v0;
+    r->va.n_all = b;
     if (rc == CRM_OK) {
         rc = crm__gbt_mapper_fit(x, r->rows_tr, a, g->p.max_bins, &rng, r->nt, &r->mapper, err);
     }
     if (rc == CRM_OK) {
-        rc = crm__gbt_bin(&r->mapper, x, r->rows_tr, a, r->nt, &r->binned, err);
+        rc = crm__gbt_bin(&r->mapper, x, r->rows_tr + t0, t1 - t0, r->nt, &r->binned, err);
+    }
+    if (rc == CRM_OK && r->dist) {
+        rc = agree_missing(&r->binned, err);
     }
     if (rc == CRM_OK) {
         rc = crm__gbt_grower_new(&r->binned, &r->mapper, &g->p, r->nt, &r->grower, err);
     }
-    if (rc == CRM_OK && b > 0) {
-        rc = crm_matrix_init(&r->xv, b, x->n_cols, err);
-        for (int64_t i = 0; rc == CRM_OK && i < b; i++) {
-            memcpy(CRM_ROW(&r->xv, i), CRM_ROW(x, r->rows_va[i]),
+    if (rc == CRM_OK && r->dist) {
+        crm__gbt_grower_distribute(r->grower, a);
+    }
+    if (rc == CRM_OK && v1 > v0) {
+        rc = crm_matrix_init(&r->xv, v1 - v0, x->n_cols, err);
+        for (int64_t i = 0; rc == CRM_OK && i < v1 - v0; i++) {
+            memcpy(CRM_ROW(&r->xv, i), CRM_ROW(x, r->rows_va[v0 + i]),
                    (size_t)x->n_cols * sizeof(double));
         }
     }
     if (rc != CRM_OK) {
         return rc;
     }
-    part_fill(&r->tr, r->rows_tr, y, w);
-    if (b > 0) {
-        part_fill(&r->va, r->rows_va, y, w);
-    }
-    size_t gn = (size_t)(a > 0 ? a : 1) * (size_t)g->ntpi;
+    part_fill(&r->tr, r->rows_tr + t0, y, w);
+    part_fill(&r->va, r->rows_va + v0, y, w);
+    size_t gn = (size_t)(t1 - t0 > 0 ? t1 - t0 : 1) * (size_t)g->ntpi;
     r->g = crm_mallocarray(gn, sizeof(float));
     r->h = crm_mallocarray(gn, sizeof(float));
     r->part = crm_mallocarray(2 * (size_t)crm__n_blocks(n) + 2, sizeof(double));
@@ -627,7 +717,7 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
 {
     const int32_t K = g->ntpi;
     const int64_t n = r->tr.n;
-    crm_status rc;
+    crm_status rc = CRM_OK;
     for (int64_t i = 0; i < n; i++) {
         memcpy(r->tr.raw + i * K, g->baseline, (size_t)K * sizeof(double));
     }
@@ -635,11 +725,11 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
         memcpy(r->va.raw + i * K, g->baseline, (size_t)K * sizeof(double));
     }
     if (g->val_loss != NULL) {
-        g->val_loss[0] = mean_loss(&r->va, K, r->nt, 1, r->part);
+        rc = mean_loss(&r->va, K, r->nt, 1, r->part, r->dist, &g->val_loss[0], err);
     }
-    for (int32_t it = 0; it < g->p.max_iter; it++) {
-        g->train_loss[it] = gradients(&r->tr, K, r->nt, r->g, r->h, r->part);
-        for (int32_t c = 0; c < K; c++) {
+    for (int32_t it = 0; rc == CRM_OK && it < g->p.max_iter; it++) {
+        rc = gradients(&r->tr, K, r->nt, r->g, r->h, r->part, r->dist, &g->train_loss[it], err);
+        for (int32_t c = 0; rc == CRM_OK && c < K; c++) {
             int64_t t = (int64_t)it * K + c;
             rc = crm__gbt_grow(r->grower, r->g + c * n, r->h + c * n, r->tr.raw + c, K, &g->nodes,
                                &g->n_nodes, &g->cap_nodes, &g->tree_leaves[t], g->gain, err);
@@ -651,18 +741,35 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
                 add_tree_to_rows(g->nodes + g->tree_start[t], &r->xv, r->va.raw + c, K, r->nt);
             }
         }
+        if (rc != CRM_OK) {
+            return rc;
+        }
         g->n_iter = it + 1;
-        if (!crm_progress_report(progress, "gbt", (double)(it + 1) / g->p.max_iter)) {
+        /* a cancel on any rank stops every rank after the same iteration */
+        int64_t stop = !crm_progress_report(progress, "gbt", (double)(it + 1) / g->p.max_iter);
+        if (r->dist) {
+            rc = crm_dist_allreduce_i64(&stop, 1, CRM_DIST_MAX, err);
+            if (rc != CRM_OK) {
+                return rc;
+            }
+        }
+        if (stop) {
             return crm__error_set(err, CRM_ECANCELLED, "gbt: cancelled");
         }
         if (g->val_loss != NULL) {
-            g->val_loss[it + 1] = mean_loss(&r->va, K, r->nt, 1, r->part);
-            if (should_stop(g->val_loss, it + 2, g->p.n_iter_no_change, g->p.tol)) {
+            rc = mean_loss(&r->va, K, r->nt, 1, r->part, r->dist, &g->val_loss[it + 1], err);
+            if (rc == CRM_OK && should_stop(g->val_loss, it + 2, g->p.n_iter_no_change, g->p.tol)) {
                 break;
             }
         }
     }
-    g->train_loss[g->n_iter] = mean_loss(&r->tr, K, r->nt, loss_stride(r->tr.n), r->part);
+    if (rc == CRM_OK) {
+        rc = mean_loss(&r->tr, K, r->nt, loss_stride(r->tr.n_all), r->part, r->dist,
+                       &g->train_loss[g->n_iter], err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
     return build_fast(g, err);
 }
 
@@ -704,18 +811,18 @@ crm_status crm_gbt_fit(crm_gbt *g,
      * waking sleeping threads for them costs more than they save (bench/results/boost.md,
      * "GBT threads on small tables"). Threads change no result, only the time. */
     r.nt = x->n_rows < GBT_MIN_ROWS_PER_THREAD * 2 ? 1 : crm__n_threads(g->p.n_threads);
+    r.dist = crm_dist_replicated() || crm__gbt_force_dist;
     rc = alloc_model(g, err);
     if (rc == CRM_OK) {
         rc = run_setup(g, &r, x, y, w, counts, err);
     }
-    if (rc == CRM_OK && r.va.n > 0) {
+    if (rc == CRM_OK && r.n_va > 0) {
         g->val_loss = crm_calloc((size_t)g->p.max_iter + 1, sizeof(double));
         rc = g->val_loss == NULL ? crm__error_nomem(err) : CRM_OK;
     }
     if (rc != CRM_OK) {
         goto done;
     }
-    fit_baseline(g, &r.tr);
     rc = boost(g, &r, progress, err);
     if (rc == CRM_OK) {
         g->fitted = 1;

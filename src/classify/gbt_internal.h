@@ -66,8 +66,18 @@ crm_status crm__gbt_grower_new(const crm__gbt_binned *b,
                                crm__gbt_grower **out,
                                crm_error *err);
 void crm__gbt_grower_free(crm__gbt_grower *gr);
-/* Grow one tree on gradients g[n] and Hessians h[n] (float32, as scikit-learn keeps them:
- * half the memory traffic; every sum is in double); add each row's leaf value to
+/* Make the grower one of several ranks (crmkit/dist.h) that each hold a part of the n_total
+ * training rows: every histogram is added over the ranks (MPI_Allreduce of its integers) and
+ * the fixed-point grid is taken from every rank's gradients, so all ranks grow the same tree
+ * (each updating its own rows' scores). Every rank must then call crm__gbt_grow for every
+ * tree, in the same order. */
+void crm__gbt_grower_distribute(crm__gbt_grower *gr, int64_t n_total);
+/* Tests only: 1 makes crm_gbt_fit take the distributed path (my rows, agreed missing values,
+ * reduced histograms and losses) in one process, where every collective is a local no-op, so
+ * that path runs under the sanitizers, which the mpirun tests skip. */
+extern int crm__gbt_force_dist;
+/* Grow one tree on gradients g[n] and Hessians h[n] (float32, as scikit-learn keeps them;
+ * summed exactly as fixed-point integers, see gbt_tree.c); add each row's leaf value to
  * raw[i * stride]; append the flattened tree to *nodes (capacity *cap, count *n_nodes,
  * grown with crm_realloc). *n_leaves receives its number of leaves. gain[nf] (may be NULL)
  * accumulates, per feature, the loss reduction of the tree's splits on it: half the split

@@ -7,17 +7,30 @@
  * parent's minus the smaller's (the subtraction trick), computed in the parent's buffer.
  * Split gain is the second-order gain of XGBoost (Chen and Guestrin, KDD 2016):
  *     G_L^2 / (H_L + lambda) + G_R^2 / (H_R + lambda) - G^2 / (H + lambda),
- * with missing values tried on both sides. Leaf value: -learning_rate * G / (H + lambda).
+ * with missing values tried on both sides. Leaf value: -learning_rate * G / (H + lambda +
+ * 1e-15), scikit-learn's; the 1e-15 keeps a leaf finite when every row's Hessian is 0 (a
+ * row scored with certainty, p = 1.0 in double, on the wrong side: g = 1, h = 0).
  *
  * Workload: up to millions of rows, tens of features, trees of ~31 leaves. Bins are stored
  * column-major so a histogram is one sequential pass per feature; features are processed in
- * parallel, one thread per feature at a time, so every sum has a fixed order whatever the
- * thread count. */
+ * parallel, one thread per feature at a time.
+ *
+ * Exact sums: before each tree the float32 gradients and Hessians are put on a fixed-point
+ * grid (q = round(g * 2^S), S the largest power that keeps the sum of |q| over every
+ * training row below 2^62, from the largest |g| of the tree's rows), and histograms, node
+ * sums and the split scan add those integers. Integer sums do not depend on their order, so
+ * a histogram has the same bits whatever the thread count, the grouping of rows, or the
+ * number of processes whose partial histograms are added (the data-parallel fit under
+ * mpirun, gbt.c: each rank builds its rows' histogram, an MPI_Allreduce adds them, as
+ * LightGBM's data-parallel mode does). The grid keeps 62 - log2(rows) bits below the
+ * largest gradient (38 bits for 10 million rows), finer than the float32 values' 24. */
 #include <math.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+#include <crmkit/dist.h>
 
 #include "core/core_internal.h"
 #include "gbt_internal.h"
@@ -229,22 +242,26 @@ void crm__gbt_binned_fini(crm__gbt_binned *b)
 
 /* ---- growing ---- */
 
+/* One histogram bin: fixed-point sums of g and h (see the file header) and the row count.
+ * Three int64 in a row, so a histogram is one int64 array for the reduction across ranks. */
 typedef struct hbin {
-    double g;
-    double h;
+    int64_t g;
+    int64_t h;
     int64_t n;
 } hbin;
 
 typedef struct split {
     double gain;
-    double gl, hl;
-    int64_t nl;
+    int64_t gl, hl; /* fixed-point sums of the left child */
+    int64_t nl;     /* rows of the left child, over every rank */
     int32_t feat, bin, missing_left;
 } split;
 
 typedef struct tnode {
-    int64_t start, count;
-    double sum_g, sum_h;
+    int64_t start, count; /* this process's rows: part[start, start + count) */
+    int64_t gcount;       /* rows over every rank (= count in one process) */
+    int64_t qg, qh;       /* fixed-point sums of g and h over every rank */
+    double sum_g, sum_h;  /* the same, as numbers */
     int32_t depth;
     int32_t left; /* -1 while a leaf */
     hbin *hist;
@@ -259,13 +276,16 @@ struct crm__gbt_grower {
     int nt;
     int32_t *part;
     int32_t *tmp;
-    float *og, *oh;
+    int64_t *qg, *qh; /* the tree's gradients and Hessians on the fixed-point grid */
+    int64_t *og, *oh; /* a node's values of qg, qh gathered in its row order */
+    double ug, uh;    /* the grid steps: value = q * ug */
+    int64_t n_total;  /* training rows over every rank */
+    int dist;         /* 1: histograms are added across the ranks (crmkit/dist.h) */
     tnode *nodes;
     int32_t n_nodes, cap_nodes;
     hbin **pool;
     int32_t n_pool, cap_pool;
     split *fbest;
-    const float *g, *h;
 };
 
 crm_status crm__gbt_grower_new(const crm__gbt_binned *b,
@@ -287,15 +307,18 @@ crm_status crm__gbt_grower_new(const crm__gbt_binned *b,
     gr->nt = nt;
     gr->part = crm_mallocarray(n, sizeof(int32_t));
     gr->tmp = crm_mallocarray(n, sizeof(int32_t));
-    gr->og = crm_mallocarray(n, sizeof(float));
-    gr->oh = crm_mallocarray(n, sizeof(float));
+    gr->og = crm_mallocarray(n, sizeof(int64_t));
+    gr->oh = crm_mallocarray(n, sizeof(int64_t));
+    gr->qg = crm_mallocarray(n, sizeof(int64_t));
+    gr->qh = crm_mallocarray(n, sizeof(int64_t));
+    gr->n_total = b->n;
     gr->fbest = crm_mallocarray((size_t)(b->nf > 0 ? b->nf : 1), sizeof(split));
     gr->cap_nodes = 64;
     gr->nodes = crm_mallocarray((size_t)gr->cap_nodes, sizeof(tnode));
     gr->cap_pool = 64;
     gr->pool = crm_mallocarray((size_t)gr->cap_pool, sizeof(hbin *));
     if (gr->part == NULL || gr->tmp == NULL || gr->og == NULL || gr->oh == NULL ||
-        gr->fbest == NULL || gr->nodes == NULL || gr->pool == NULL) {
+        gr->qg == NULL || gr->qh == NULL || gr->fbest == NULL || gr->nodes == NULL || gr->pool == NULL) {
         crm__gbt_grower_free(gr);
         return crm__error_nomem(err);
     }
@@ -316,6 +339,8 @@ void crm__gbt_grower_free(crm__gbt_grower *gr)
     crm_free(gr->tmp);
     crm_free(gr->og);
     crm_free(gr->oh);
+    crm_free(gr->qg);
+    crm_free(gr->qh);
     crm_free(gr->fbest);
     crm_free(gr->nodes);
     crm_free(gr);
@@ -379,43 +404,45 @@ static int32_t node_new(crm__gbt_grower *gr, int64_t start, int64_t count, int32
 static void build_feature(hbin *restrict hf,
                           const uint8_t *restrict col,
                           const int32_t *restrict rows,
-                          const float *restrict g,
-                          const float *restrict h,
+                          const int64_t *restrict g,
+                          const int64_t *restrict h,
                           int64_t count)
 {
     memset(hf, 0, CRM__GBT_HIST_BINS * sizeof *hf);
     if (rows == NULL) {
         for (int64_t i = 0; i < count; i++) {
             hbin *e = hf + col[i];
-            e->g += (double)g[i];
-            e->h += (double)h[i];
+            e->g += g[i];
+            e->h += h[i];
             e->n++;
         }
         return;
     }
     for (int64_t i = 0; i < count; i++) {
         hbin *e = hf + col[rows[i]];
-        e->g += (double)g[i];
-        e->h += (double)h[i];
+        e->g += g[i];
+        e->h += h[i];
         e->n++;
     }
 }
 
-/* Histogram of node t from its rows. The root (all rows, in order) needs no gather. */
-static int build_hist(crm__gbt_grower *gr, tnode *t)
+/* Histogram of node t from its rows, added over the ranks when the fit is distributed. The
+ * root (all rows, in order) needs no gather. Returns -1 when out of memory, -2 when the
+ * reduction failed (err set). */
+static int build_hist(crm__gbt_grower *gr, tnode *t, crm_error *err)
 {
     const int64_t n = gr->b->n;
     const int32_t *rows = gr->part + t->start;
-    const float *g = gr->g;
-    const float *h = gr->h;
+    const int64_t *g = gr->qg;
+    const int64_t *h = gr->qh;
     int root = t->start == 0 && t->count == n;
     t->hist = hist_get(gr);
     if (t->hist == NULL) {
         return -1;
     }
     if (!root) {
-        float *og = gr->og;
-        float *oh = gr->oh;
+        int64_t *og = gr->og;
+        int64_t *oh = gr->oh;
         const int64_t count = t->count;
 #pragma omp parallel for schedule(static) num_threads(gr->nt) if (count > 65536)
         for (int64_t i = 0; i < count; i++) {
@@ -432,13 +459,18 @@ static int build_hist(crm__gbt_grower *gr, tnode *t)
         build_feature(hist + (int64_t)f * CRM__GBT_HIST_BINS, bins + (int64_t)f * n,
                       root ? NULL : rows, g, h, t->count);
     }
+    if (gr->dist && crm_dist_allreduce_i64((int64_t *)(void *)hist,
+                                           (size_t)gr->b->nf * CRM__GBT_HIST_BINS * 3,
+                                           CRM_DIST_SUM, err) != CRM_OK) {
+        return -2;
+    }
     return 0;
 }
 
 static void consider(split *best,
                      double gain,
-                     double gl,
-                     double hl,
+                     int64_t gl,
+                     int64_t hl,
                      int64_t nl,
                      int32_t b,
                      int32_t missing_left)
@@ -466,54 +498,63 @@ static split scan_feature(const crm__gbt_grower *gr, const tnode *t, int32_t f)
     const int32_t nb = gr->m->n_bins[f];
     const int64_t msl = gr->p.min_samples_leaf;
     const double lam = gr->p.l2_regularization;
-    const double G = t->sum_g;
+    const double ug = gr->ug;
+    const double uh = gr->uh;
+    const int64_t QG = t->qg;
+    const int64_t QH = t->qh;
     const double H = t->sum_h;
-    const int64_t N = t->count;
-    const double parent = G * G / (H + lam);
+    const int64_t N = t->gcount;
+    const double parent = t->sum_g * t->sum_g / (H + lam);
     const int feature_missing = gr->b->has_missing[f];
     split best;
     memset(&best, 0, sizeof best);
     best.feat = f;
-    double gl = 0.0;
-    double hl = 0.0;
+    int64_t ql = 0;
+    int64_t qhl = 0;
     int64_t nl = 0;
     int32_t last = nb - 2 + feature_missing;
     for (int32_t b = 0; b <= last; b++) {
-        gl += hf[b].g;
-        hl += hf[b].h;
+        ql += hf[b].g;
+        qhl += hf[b].h;
         nl += hf[b].n;
+        double hl = (double)qhl * uh;
+        double hr = (double)(QH - qhl) * uh;
         if (nl < msl || hl < GBT_MIN_HESSIAN) {
             continue;
         }
-        if (N - nl < msl || H - hl < GBT_MIN_HESSIAN) {
+        if (N - nl < msl || hr < GBT_MIN_HESSIAN) {
             break;
         }
-        double gr_ = G - gl;
-        double gain = gl * gl / (hl + lam) + gr_ * gr_ / (H - hl + lam) - parent;
-        consider(&best, gain, gl, hl, nl, b, 0);
+        double gl = (double)ql * ug;
+        double gr_ = (double)(QG - ql) * ug;
+        double gain = gl * gl / (hl + lam) + gr_ * gr_ / (hr + lam) - parent;
+        consider(&best, gain, ql, qhl, nl, b, 0);
     }
     if (feature_missing) {
         split rtl = best;
         rtl.gain = 0;
-        gl = miss->g;
-        hl = miss->h;
+        ql = miss->g;
+        qhl = miss->h;
         nl = miss->n;
         for (int32_t b = 0; b <= nb - 2; b++) {
-            gl += hf[b].g;
-            hl += hf[b].h;
+            ql += hf[b].g;
+            qhl += hf[b].h;
             nl += hf[b].n;
+            double hl = (double)qhl * uh;
+            double hr = (double)(QH - qhl) * uh;
             if (nl < msl || hl < GBT_MIN_HESSIAN) {
                 continue;
             }
-            if (N - nl < msl || H - hl < GBT_MIN_HESSIAN) {
+            if (N - nl < msl || hr < GBT_MIN_HESSIAN) {
                 break;
             }
-            double gr_ = G - gl;
-            double gain = gl * gl / (hl + lam) + gr_ * gr_ / (H - hl + lam) - parent;
+            double gl = (double)ql * ug;
+            double gr_ = (double)(QG - ql) * ug;
+            double gain = gl * gl / (hl + lam) + gr_ * gr_ / (hr + lam) - parent;
             if (gain > 0 && gain >= rtl.gain) {
                 rtl.gain = gain;
-                rtl.gl = gl;
-                rtl.hl = hl;
+                rtl.gl = ql;
+                rtl.hl = qhl;
                 rtl.nl = nl;
                 rtl.bin = b;
                 rtl.missing_left = 1;
@@ -546,7 +587,7 @@ static void find_split(crm__gbt_grower *gr, tnode *t)
 static int can_split(const crm__gbt_grower *gr, const tnode *t, int32_t n_leaves)
 {
     const crm_gbt_params *p = &gr->p;
-    if (t->count < 2 * (int64_t)p->min_samples_leaf) {
+    if (t->gcount < 2 * (int64_t)p->min_samples_leaf) {
         return 0;
     }
     if (p->max_depth > 0 && t->depth >= p->max_depth) {
@@ -587,9 +628,16 @@ static void hist_subtract(hbin *restrict parent, const hbin *restrict small, int
     }
 }
 
+/* Node sums as numbers from the fixed-point ones. */
+static void node_sums(const crm__gbt_grower *gr, tnode *t)
+{
+    t->sum_g = (double)t->qg * gr->ug;
+    t->sum_h = (double)t->qh * gr->uh;
+}
+
 /* Split leaf ti into two children, give them histograms where they may split further and
- * find their best splits. */
-static int split_leaf(crm__gbt_grower *gr, int32_t ti, int32_t *n_leaves)
+ * find their best splits. Returns 0, -1 (out of memory) or -2 (reduction failed). */
+static int split_leaf(crm__gbt_grower *gr, int32_t ti, int32_t *n_leaves, crm_error *err)
 {
     int32_t li = node_new(gr, 0, 0, 0);
     int32_t ri = li >= 0 ? node_new(gr, 0, 0, 0) : -1;
@@ -603,16 +651,20 @@ static int split_leaf(crm__gbt_grower *gr, int32_t ti, int32_t *n_leaves)
     t->left = li;
     *l = (tnode){ .start = t->start,
                   .count = nl,
-                  .sum_g = t->best.gl,
-                  .sum_h = t->best.hl,
+                  .gcount = t->best.nl,
+                  .qg = t->best.gl,
+                  .qh = t->best.hl,
                   .depth = t->depth + 1,
                   .left = -1 };
     *r = (tnode){ .start = t->start + nl,
                   .count = t->count - nl,
-                  .sum_g = t->sum_g - t->best.gl,
-                  .sum_h = t->sum_h - t->best.hl,
+                  .gcount = t->gcount - t->best.nl,
+                  .qg = t->qg - t->best.gl,
+                  .qh = t->qh - t->best.hl,
                   .depth = t->depth + 1,
                   .left = -1 };
+    node_sums(gr, l);
+    node_sums(gr, r);
     (*n_leaves)++;
     l->can_split = can_split(gr, l, *n_leaves);
     r->can_split = can_split(gr, r, *n_leaves);
@@ -622,11 +674,13 @@ static int split_leaf(crm__gbt_grower *gr, int32_t ti, int32_t *n_leaves)
         hist_put(gr, parent);
         return 0;
     }
-    tnode *small = l->count <= r->count ? l : r;
+    /* by the rows over every rank: each rank must build the same child's histogram */
+    tnode *small = l->gcount <= r->gcount ? l : r;
     tnode *large = small == l ? r : l;
-    if (build_hist(gr, small) != 0) {
+    int brc = build_hist(gr, small, err);
+    if (brc != 0) {
         hist_put(gr, parent);
-        return -1;
+        return brc;
     }
     if (large->can_split) {
         hist_subtract(parent, small->hist, (int64_t)gr->b->nf * CRM__GBT_HIST_BINS);
@@ -662,6 +716,11 @@ static int32_t best_leaf(const crm__gbt_grower *gr)
         }
     }
     return best;
+}
+
+static double leaf_value(const crm__gbt_grower *gr, const tnode *t)
+{
+    return -gr->p.learning_rate * t->sum_g / (t->sum_h + gr->p.l2_regularization + 1e-15);
 }
 
 /* Breadth-first copy into the prediction layout, children adjacent. */
@@ -700,7 +759,7 @@ static int flatten(const crm__gbt_grower *gr, crm__gbt_node **nodes, int64_t *n_
     for (int32_t qi = 0; qi < nn; qi++) {
         const tnode *t = gr->nodes + order[qi];
         if (t->left < 0) {
-            double v = -gr->p.learning_rate * t->sum_g / (t->sum_h + gr->p.l2_regularization);
+            double v = leaf_value(gr, t);
             out[qi] = (crm__gbt_node){ .v = v, .feat = -1, .kids = 0 };
             continue;
         }
@@ -726,6 +785,57 @@ static void release_all(crm__gbt_grower *gr)
     }
 }
 
+/* Put g[n], h[n] on the fixed-point grid of this tree (see the file header). The grid steps
+ * come from the largest |g| and h over every rank's rows, so all ranks use the same grid. */
+static crm_status quantize(crm__gbt_grower *gr, const float *g, const float *h, crm_error *err)
+{
+    const int64_t n = gr->b->n;
+    double mx[2] = { 0.0, 0.0 };
+    int bits = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double a = fabs((double)g[i]);
+        double b = fabs((double)h[i]);
+        mx[0] = a > mx[0] ? a : mx[0];
+        mx[1] = b > mx[1] ? b : mx[1];
+    }
+    if (gr->dist) {
+        crm_status rc = crm_dist_allreduce_f64(mx, 2, CRM_DIST_MAX, err);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
+    while (bits < 62 && ((int64_t)1 << bits) <= gr->n_total) {
+        bits++;
+    }
+    /* n_total < 2^bits and every |value| < 2^e: |q| <= 2^(62 - bits), sums below 2^62 */
+    int sg = 0;
+    int sh = 0;
+    if (mx[0] > 0) {
+        (void)frexp(mx[0], &sg);
+        sg = 62 - bits - sg;
+    }
+    if (mx[1] > 0) {
+        (void)frexp(mx[1], &sh);
+        sh = 62 - bits - sh;
+    }
+    gr->ug = ldexp(1.0, -sg);
+    gr->uh = ldexp(1.0, -sh);
+    int64_t *qg = gr->qg;
+    int64_t *qh = gr->qh;
+#pragma omp parallel for schedule(static) num_threads(gr->nt) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) {
+        qg[i] = (int64_t)llrint(ldexp((double)g[i], sg));
+        qh[i] = (int64_t)llrint(ldexp((double)h[i], sh));
+    }
+    return CRM_OK;
+}
+
+void crm__gbt_grower_distribute(crm__gbt_grower *gr, int64_t n_total)
+{
+    gr->dist = 1;
+    gr->n_total = n_total;
+}
+
 crm_status crm__gbt_grow(crm__gbt_grower *gr,
                          const float *g,
                          const float *h,
@@ -740,21 +850,26 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
 {
     const int64_t n = gr->b->n;
     int32_t leaves = 1;
-    gr->g = g;
-    gr->h = h;
+    int brc = 0;
+    crm_status rc = quantize(gr, g, h, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
     gr->n_nodes = 0;
     for (int64_t i = 0; i < n; i++) {
         gr->part[i] = (int32_t)i;
     }
     int32_t root = node_new(gr, 0, n, 0);
-    if (root < 0 || build_hist(gr, gr->nodes + root) != 0) {
-        goto nomem;
+    if (root < 0 || (brc = build_hist(gr, gr->nodes + root, err)) != 0) {
+        goto fail;
     }
     tnode *t = gr->nodes + root;
     for (int32_t b = 0; b < CRM__GBT_HIST_BINS; b++) {
-        t->sum_g += t->hist[b].g;
-        t->sum_h += t->hist[b].h;
+        t->qg += t->hist[b].g;
+        t->qh += t->hist[b].h;
+        t->gcount += t->hist[b].n;
     }
+    node_sums(gr, t);
     t->can_split = can_split(gr, t, leaves) && gr->b->nf > 0;
     if (t->can_split) {
         find_split(gr, t);
@@ -765,13 +880,13 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
         if (bi < 0 || (gr->p.max_leaf_nodes > 0 && leaves >= gr->p.max_leaf_nodes)) {
             break;
         }
-        if (split_leaf(gr, bi, &leaves) != 0) {
-            goto nomem;
+        if ((brc = split_leaf(gr, bi, &leaves, err)) != 0) {
+            goto fail;
         }
     }
     release_all(gr);
     if (flatten(gr, nodes, n_nodes, cap) != 0) {
-        goto nomem;
+        goto fail;
     }
     for (int32_t i = 0; i < gr->n_nodes; i++) {
         const tnode *lf = gr->nodes + i;
@@ -781,7 +896,7 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
             }
             continue;
         }
-        double v = -gr->p.learning_rate * lf->sum_g / (lf->sum_h + gr->p.l2_regularization);
+        double v = leaf_value(gr, lf);
         const int32_t *rows = gr->part + lf->start;
         for (int64_t k = 0; k < lf->count; k++) {
             raw[(int64_t)rows[k] * stride] += v;
@@ -789,7 +904,7 @@ crm_status crm__gbt_grow(crm__gbt_grower *gr,
     }
     *n_leaves = leaves;
     return CRM_OK;
-nomem:
+fail:
     release_all(gr);
-    return crm__error_nomem(err);
+    return brc == -2 ? CRM_EIO : crm__error_nomem(err);
 }

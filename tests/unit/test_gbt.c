@@ -164,6 +164,75 @@ static void gbt_is_bit_identical_with_1_and_2_threads(void **state)
     free(y);
 }
 
+/* The data-parallel path (the one every rank takes under mpirun) in one process: the same
+ * bits as the plain fit, model file included; and under the sanitizers, which the mpirun
+ * tests skip. */
+static void gbt_distributed_path_gives_the_same_model(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    const unsigned char *bytes;
+    size_t len[2];
+    unsigned char *saved[2];
+    (void)state;
+    sectors(&x, &y, 12000, 0.05, 8);
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 15;
+    p.seed = 5;
+    for (int k = 0; k < 2; k++) {
+        crm_model_writer *w = NULL;
+        crm__gbt_force_dist = k;
+        crm_gbt *g = fit(&p, &x, y, 3);
+        crm__gbt_force_dist = 0;
+        assert_non_null(crm_gbt_validation_loss(g));
+        assert_int_equal(crm_model_writer_new("test", &w, NULL), CRM_OK);
+        assert_int_equal(crm_gbt_save(g, w, NULL, NULL), CRM_OK);
+        assert_int_equal(crm_model_writer_bytes(w, &bytes, &len[k], NULL), CRM_OK);
+        saved[k] = malloc(len[k]);
+        memcpy(saved[k], bytes, len[k]);
+        crm_model_writer_free(w);
+        crm_gbt_free(g);
+    }
+    assert_int_equal(len[0], len[1]);
+    assert_memory_equal(saved[0], saved[1], len[0]);
+    free(saved[0]);
+    free(saved[1]);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
+/* Learning rate 1 and one-row leaves overshoot until some rows are scored with certainty on
+ * the wrong side (p = 1.0 in double: g = 1, h = 0): a node of such rows only must still get
+ * a finite leaf (scikit-learn's + 1e-15 in the denominator), and Hessians spanning 0 .. 0.25
+ * on the fixed-point grid must keep every score finite. */
+static void gbt_tiny_hessians_keep_finite_leaves(void **state)
+{
+    crm_matrix x;
+    int32_t *y;
+    (void)state;
+    circle(&x, &y, 3000, 2, 3);
+    crm_gbt_params p = crm_gbt_params_default();
+    p.max_iter = 200;
+    p.learning_rate = 1.0;
+    p.min_samples_leaf = 1;
+    p.early_stopping = 0;
+    crm_gbt *g = fit(&p, &x, y, 2);
+    const double *loss = crm_gbt_train_loss(g);
+    int32_t it = crm_gbt_n_iter(g);
+    for (int32_t i = 0; i <= it; i++) {
+        assert_true(isfinite(loss[i]));
+    }
+    double *raw = malloc(3000 * sizeof *raw);
+    assert_int_equal(crm_gbt_predict_raw(g, &x, raw, NULL), CRM_OK);
+    for (int64_t i = 0; i < 3000; i++) {
+        assert_true(isfinite(raw[i]));
+    }
+    free(raw);
+    crm_gbt_free(g);
+    crm_matrix_fini(&x);
+    free(y);
+}
+
 static void gbt_learns_from_missingness_and_scores_unseen_missing(void **state)
 {
     crm_matrix x;
@@ -861,6 +930,8 @@ int main(void)
         cmocka_unit_test(gbt_learns_a_circle_and_beats_a_stump),
         cmocka_unit_test(gbt_training_loss_decreases_every_iteration),
         cmocka_unit_test(gbt_is_bit_identical_with_1_and_2_threads),
+        cmocka_unit_test(gbt_distributed_path_gives_the_same_model),
+        cmocka_unit_test(gbt_tiny_hessians_keep_finite_leaves),
         cmocka_unit_test(gbt_learns_from_missingness_and_scores_unseen_missing),
         cmocka_unit_test(gbt_early_stopping_stops_and_reports_validation_loss),
         cmocka_unit_test(gbt_respects_depth_and_leaf_limits),

@@ -5,6 +5,7 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/classify.h>
+#include <crmkit/dist.h>
 #include <crmkit/io.h>
 
 #include "clf_report.h"
@@ -54,8 +55,11 @@ static void usage(FILE *fp)
     for (size_t i = 0; i < sizeof algo_helps / sizeof algo_helps[0]; i++) {
         algo_helps[i](fp);
     }
-    fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 algorithm "
-                "not built, 73/74 output error.\n");
+    fprintf(fp, "\nUnder mpirun (--algo gbt only): every rank reads DATA.csv, the boosting splits the\n"
+                "training rows across the ranks (histograms added with MPI_Allreduce); the model\n"
+                "is byte-identical to a run without mpirun; rank 0 prints and writes it.\n");
+    fprintf(fp, "\nexit status: 0 ok, 64 usage (also another --algo under mpirun), 65 bad data, 66 "
+                "missing input, 69 algorithm not built, 73/74 output error.\n");
 }
 
 typedef struct train_args {
@@ -329,16 +333,21 @@ static int run(const train_args *a, crm_classifier_params *p)
     crm_status st = CRM_OK;
     int rc = 0;
     memset(&e, 0, sizeof e);
+    int was_replicated = 0;
     opt.n_threads = p->n_threads;
     cli_dialect_apply(&cli_input, &opt);
     cli_progress_init(&bar, a->quiet || a->json);
     st = crm_table_read_csv(a->data, &opt, cli_progress_cb(&bar), &t, &err);
     if (st == CRM_OK && a->labels != NULL) {
         rc = join_labels(t, a->labels, p->target);
-        if (rc != 0) {
-            goto done;
-        }
     }
+    rc = cli_dist_agree_code(rc);
+    if (rc != 0) {
+        goto done;
+    }
+    /* Under mpirun every rank read the whole table and makes the same calls: in replicated
+     * mode the boosting splits the training rows across the ranks (crmkit/dist.h, gbt.c). */
+    was_replicated = crm_dist_set_replicated(1);
     memset(&ctx, 0, sizeof ctx);
     if (st == CRM_OK && a->cv > 0) {
         ctx.kind = "cross-validation";
@@ -361,12 +370,20 @@ static int run(const train_args *a, crm_classifier_params *p)
             st = crm_classifier_evaluate(model, t, NULL, &e, &err);
         }
     }
+    (void)crm_dist_set_replicated(was_replicated);
     cli_progress_done(&bar);
+    st = crm_dist_active() ? crm_dist_agree(st, &err) : st;
+    if (st == CRM_OK && crm_dist_quiet()) {
+        /* rank 0 writes and reports; the others learn how that went */
+        rc = cli_dist_agree_code(0);
+        goto done;
+    }
     if (st == CRM_OK && a->out != NULL) {
         st = crm_classifier_save(model, a->out, &err);
     }
     if (st != CRM_OK) {
         rc = cli_fail(&err);
+        rc = model != NULL || !crm_dist_active() ? cli_dist_agree_code(rc) : rc;
         goto done;
     }
     ctx.model = model;
@@ -377,6 +394,7 @@ static int run(const train_args *a, crm_classifier_params *p)
     } else {
         clf_report_text(stdout, &ctx, &e);
     }
+    rc = cli_dist_agree_code(rc);
 done:
     crm_clf_eval_fini(&e);
     crm_classifier_free(model);
@@ -437,6 +455,11 @@ int cmd_train(int argc, char **argv)
     }
     if (p.target == NULL) {
         return cli_usage_error("train", "--target COLUMN is required");
+    }
+    if (crm_dist_active() && p.algo != CRM_CLF_GBT) {
+        return cli_usage_error("train", "only --algo gbt runs across ranks; start --algo %s "
+                                        "without mpirun (or with -np 1)",
+                               crm_clf_algo_name(p.algo));
     }
     if (p.algo == CRM_CLF_VOTE && set_members(&p, a.members) != 0) {
         return CLI_EX_USAGE;

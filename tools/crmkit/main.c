@@ -32,7 +32,7 @@ static const struct {
     { "itemsets", cmd_itemsets, "mine frequent itemsets (N-List, FP-Growth, Apriori)", 1 },
     { "rules", cmd_rules, "mine association rules and save them for recommend", 0 },
     { "recommend", cmd_recommend, "recommend services a customer does not have yet", 0 },
-    { "train", cmd_train, "train a classifier (churn, segment assignment)", 0 },
+    { "train", cmd_train, "train a classifier (churn, segment assignment)", 1 },
     { "predict", cmd_predict, "score new customers with a classifier", 0 },
     { "evaluate", cmd_evaluate, "measure a classifier on labelled data", 0 },
     { "show", cmd_show, "print a model file in readable form", 0 },
