@@ -678,8 +678,8 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
                                       const crm_segment_params *p,
                                       const char *const *features,
                                       int32_t n_features,
-                                      const crm_matrix *x,
-                                      const float *xf,
+                                      crm_matrix *x,
+                                      float **xf,
                                       const crm_progress *progress,
                                       crm_error *err)
 {
@@ -689,8 +689,8 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     crm_status rc;
     if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         rc = crm__segment_fit_algo(seg, p, x, progress, err);
-    } else if (xf != NULL) {
-        rc = fit_f32(seg, p, x, xf, progress, err);
+    } else if (*xf != NULL) {
+        rc = fit_f32(seg, p, x, *xf, progress, err);
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
         }
@@ -706,6 +706,10 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
             rc = keep_labels(seg, x, err);
         }
     }
+    /* the profile and the drift reference read the table: the cleaned rows go before them */
+    crm_matrix_fini(x);
+    crm_free(*xf);
+    *xf = NULL;
     t2 = crm__now_seconds();
     seg->seconds[SEG_T_CLUSTER] = t2 - t1;
     if (rc != CRM_OK) {
@@ -829,10 +833,9 @@ crm_status crm_segmenter_fit(const crm_table *t,
                     : clean(seg, t, p, features, n_features, &x, err);
     seg->seconds[SEG_T_PREP] = crm__now_seconds() - t0;
     if (rc == CRM_OK) {
-        rc = cluster_and_profile(seg, t, p, features, n_features, &x, xf, progress, err);
+        rc = cluster_and_profile(seg, t, p, features, n_features, &x, &xf, progress, err);
     }
-    crm_free(xf); /* the profile and the drift reference read the table */
-    xf = NULL;
+    crm_free(xf);
     if (rc == CRM_OK) {
         double t1 = crm__now_seconds();
         rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);
