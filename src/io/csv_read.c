@@ -701,6 +701,7 @@ static crm_status build_table(read_state *st, int64_t n_rows, crm_table **out, c
                 (name_like_id(col.name) || (col.dict.n >= 20 && col.dict.n == n_rows))) {
                 col.type = CRM_COL_ID;
             }
+            crm__dict_seal(&col.dict);
         }
         if (rc == CRM_OK) {
             rc = crm__table_push_col(t, &col, err);

@@ -691,6 +691,8 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
         rc = crm__segment_fit_algo(seg, p, x, progress, err);
     } else if (*xf != NULL) {
         rc = fit_f32(seg, p, x, *xf, progress, err);
+        crm_free(*xf); /* the labels are the k-means' own: no pass over the rows left */
+        *xf = NULL;
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
         }
