@@ -27,10 +27,10 @@ typedef struct f32_work {
     int32_t k;
     int nt;
     int64_t block, nb;
-    double *bsum;   /* nb x k x dim */
-    int64_t *bcnt;  /* nb x k */
-    double *binert; /* nb */
-    int64_t *bchg;  /* nb: labels changed */
+    double *bsum;    /* nb x k x dim */
+    int64_t *bcnt;   /* nb x k */
+    double *binert;  /* nb */
+    int64_t *bchg;   /* nb: labels changed */
     double *scratch; /* nt x dim */
 } f32_work;
 

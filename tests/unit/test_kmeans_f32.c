@@ -11,8 +11,8 @@
 #include "crm_test.h"
 
 /* n rows of dim columns around n_c centres sep apart (plus unit noise), double and float. */
-static void blobs(int64_t n, int64_t dim, int n_c, double sep, uint64_t seed, crm_matrix *x,
-                  float **xf)
+static void
+blobs(int64_t n, int64_t dim, int n_c, double sep, uint64_t seed, crm_matrix *x, float **xf)
 {
     crm_rng rng;
     crm_rng_seed(&rng, seed);
@@ -81,7 +81,11 @@ static void f32_matches_double_kmeans_on_separated_blobs(void **state)
 /* A plain Lloyd on the float values in double, the same stopping rule, by brute force. */
 static void f32_equals_plain_lloyd(void **state)
 {
-    enum { N = 1500, D = 3, K = 5 };
+    enum {
+        N = 1500,
+        D = 3,
+        K = 5
+    };
     crm_matrix x;
     float *xf = NULL;
     crm_kmeans_params p = crm_kmeans_params_default();
