@@ -31,7 +31,17 @@ typedef struct crm_gen_customers_params {
     double outlier_rate;
     bool with_truth;   /* add a "true_type" column naming each row's latent type */
     int32_t n_threads; /* 0 = OpenMP default; never changes the result */
+    /* More usage columns after churn, 0..CRM_GEN_MAX_EXTRA (default 0): roaming_min,
+     * intl_voice_min, data_sessions, video_mb, night_data_mb, topup_count, care_calls,
+     * device_age_months, apps_used, weekend_voice_min, in this order, from the row's latent
+     * type and a random stream of their own (the other columns are the same with or without
+     * them). */
+    int32_t extra_features;
 } crm_gen_customers_params;
+
+#define CRM_GEN_MAX_EXTRA 10
+/* Numeric features of the table with no extra columns (id and churn left out). */
+#define CRM_GEN_BASE_FEATURES 14
 
 /** Defaults: 10000 rows, seed 42, missing_rate 0.02, outlier_rate 0.005, no truth column. */
 CRM_API crm_gen_customers_params crm_gen_customers_params_default(void);
@@ -46,8 +56,8 @@ CRM_API crm_status crm_gen_customers_params_check(const crm_gen_customers_params
  *    upload_mb, download_mb (monthly, heavy-tailed), voice_onnet_min, voice_offnet_min,
  *    sms_count, called_parties, complaints (90 days), bill_voice, bill_data, bill_sms,
  *    bill_vas, monthly_bill (= the sum of the four bill items, to the cent), revenue (last
- *    quarter, including interconnect income), churn (0/1, about one in four), and true_type
- *    when asked for.
+ *    quarter, including interconnect income), churn (0/1, about one in four), the
+ *    extra_features extra columns, and true_type when asked for.
  *  Errors: CRM_EINVAL (bad params), CRM_ENOMEM. Time and memory are linear in n_rows
  *  (about a second per million rows on one core). */
 CRM_API crm_status crm_gen_customers(const crm_gen_customers_params *p,

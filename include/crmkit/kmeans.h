@@ -66,6 +66,21 @@ CRM_API crm_status crm_kmeans_fit_from(crm_kmeans *km,
                                        const crm_progress *progress,
                                        crm_error *err);
 
+/** Fit as crm_kmeans_fit_from, on rows stored as float: x is n x dim, row-major (borrowed
+ *  for the call), for tables whose double matrix would not fit in memory. Only the storage is
+ *  float: distances (the direct sum of squared differences), centre sums, the tolerance's
+ *  column variances and the inertia are computed and accumulated in double, over fixed blocks
+ *  of rows added in block order, so the result is bit-identical whatever the number of
+ *  threads. A cluster that becomes empty keeps its centre. The labels are kept
+ *  (crm_kmeans_labels). Errors: as crm_kmeans_fit_from; CRM_EDATA for a non-finite value. */
+CRM_API crm_status crm_kmeans_fit_from_f32(crm_kmeans *km,
+                                           const float *x,
+                                           int64_t n,
+                                           int32_t dim,
+                                           const double *centers,
+                                           const crm_progress *progress,
+                                           crm_error *err);
+
 /** Label each row of x with its nearest centre (ties: lowest index). labels[x->n_rows] is
  *  caller-owned; dist (may be NULL) receives the squared distance to that centre.
  *  Errors: CRM_ESTATE (not fitted), CRM_EINVAL (x->n_cols differs from the fitted dim),

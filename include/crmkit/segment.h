@@ -135,6 +135,13 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
     /* With a sample: refine its centres by mini-batch k-means (crmkit/minibatch.h) over every
      * row before the Lloyd iterations over every row (default 0 = off). */
     int32_t minibatch;
+    /* k-means only: keep the cleaned matrix as float (4 bytes a cell instead of 8), filled
+     * from the table a slice of rows at a time. k is chosen (or the centres found) on the
+     * sample as a double matrix (with no sample: on every row, widened to double), then the
+     * Lloyd iterations over every row run on the float rows with every sum, distance and the
+     * inertia in double (crm_kmeans_fit_from_f32); every row takes its nearest segment (no
+     * outlier rows), as with a sample. Not with init_centers or minibatch. Default 0. */
+    int32_t float32;
 } crm_segment_params;
 
 #define CRM_SEGMENT_SAMPLE_FROM INT64_C(1000000)

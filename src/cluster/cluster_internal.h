@@ -81,6 +81,24 @@ crm_status crm__lloyd(const crm_matrix *x,
                       crm__lloyd_out *out,
                       crm_error *err);
 
+/* Lloyd from centers (k x dim, updated in place) over float rows x (n x dim), everything
+ * accumulated in double, in fixed blocks added in block order (kmeans_f32.c). trace gets up
+ * to max_iter inertias; labels[n] and *inertia are those of the final centres. */
+crm_status crm__lloyd_f32(const float *x,
+                          int64_t n,
+                          int64_t dim,
+                          int32_t k,
+                          double *centers,
+                          int32_t max_iter,
+                          double tol,
+                          int nt,
+                          const crm_progress *progress,
+                          int32_t *labels,
+                          double *trace,
+                          int32_t *n_iter,
+                          double *inertia,
+                          crm_error *err);
+
 /* Nearest centre per row (ties: lowest index); dist (may be NULL) gets the exact squared
  * distance. inertia (may be NULL) gets their sum, reduced per block in block order. */
 crm_status crm__assign(const crm_matrix *x,

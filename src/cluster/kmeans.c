@@ -285,6 +285,59 @@ crm_status crm_kmeans_fit_from(crm_kmeans *km,
     return fit_common(km, x, centers, progress, err);
 }
 
+crm_status crm_kmeans_fit_from_f32(crm_kmeans *km,
+                                   const float *x,
+                                   int64_t n,
+                                   int32_t dim,
+                                   const double *centers,
+                                   const crm_progress *progress,
+                                   crm_error *err)
+{
+    int32_t k;
+    crm_status st;
+    if (km == NULL || centers == NULL || x == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "k-means object, rows or initial centres are NULL");
+    }
+    k = km->p.k;
+    if (n < 1 || dim < 1) {
+        return crm__error_set(err, CRM_EDATA, "k-means needs at least one row and one column");
+    }
+    if (dim > MAX_DIM) {
+        return crm__error_set(err, CRM_EINVAL, "bad matrix shape (%d columns)", (int)dim);
+    }
+    if ((int64_t)k > n) {
+        return crm__error_set(err, CRM_EDATA, "k = %d is larger than the number of rows (%lld)",
+                              (int)k, (long long)n);
+    }
+    for (int64_t q = 0; q < (int64_t)k * dim; q++) {
+        if (!isfinite(centers[q])) {
+            return crm__error_set(err, CRM_EINVAL, "initial centre %lld, column %lld is not finite",
+                                  (long long)(q / dim + 1), (long long)(q % dim + 1));
+        }
+    }
+    reset(km);
+    km->centers = crm_mallocarray((size_t)k * (size_t)dim, sizeof(double));
+    km->labels = crm_mallocarray((size_t)n, sizeof(int32_t));
+    km->trace = crm_mallocarray((size_t)km->p.max_iter, sizeof(double));
+    if (km->centers == NULL || km->labels == NULL || km->trace == NULL) {
+        reset(km);
+        return crm__error_nomem(err);
+    }
+    memcpy(km->centers, centers, (size_t)k * (size_t)dim * sizeof(double));
+    st = crm__lloyd_f32(x, n, dim, k, km->centers, km->p.max_iter, km->p.tol,
+                        crm__cluster_threads(km->p.n_threads), progress, km->labels, km->trace,
+                        &km->n_iter, &km->inertia, err);
+    if (st != CRM_OK) {
+        reset(km);
+        return st;
+    }
+    km->n_trace = km->n_iter;
+    km->n_rows = n;
+    km->dim = dim;
+    km->fitted = 1;
+    return CRM_OK;
+}
+
 crm_status crm_kmeans_assign(const crm_kmeans *km,
                              const crm_matrix *x,
                              int32_t *labels,

@@ -86,6 +86,28 @@ static const type_spec types[N_TYPES] = {
 };
 /* clang-format on */
 
+/* The extra usage columns (extra_features): name, median per latent type (in type order),
+ * lognormal spread, and whether the value is a count (whole number) or tenths. */
+typedef struct extra_spec {
+    const char *name;
+    double median[N_TYPES];
+    double sigma;
+    int count;
+} extra_spec;
+
+static const extra_spec extras[CRM_GEN_MAX_EXTRA] = {
+    { "roaming_min", { 12, 20, 1.5, 45, 6, 0.5 }, 0.9, 0 },
+    { "intl_voice_min", { 8, 60, 3, 35, 5, 0.5 }, 0.8, 0 },
+    { "data_sessions", { 900, 120, 60, 500, 700, 4 }, 0.5, 1 },
+    { "video_mb", { 15000, 500, 150, 6000, 5000, 5 }, 0.7, 0 },
+    { "night_data_mb", { 6000, 200, 80, 1800, 2500, 3 }, 0.7, 0 },
+    { "topup_count", { 2, 1.5, 4, 0.3, 3, 0.5 }, 0.6, 1 },
+    { "care_calls", { 1.2, 0.9, 1.0, 0.6, 1.1, 1.6 }, 0.7, 1 },
+    { "device_age_months", { 14, 30, 36, 10, 18, 48 }, 0.5, 1 },
+    { "apps_used", { 45, 12, 8, 35, 55, 3 }, 0.4, 1 },
+    { "weekend_voice_min", { 60, 420, 30, 220, 70, 3 }, 0.5, 0 },
+};
+
 static const double region_base[N_REGIONS] = { 0.25, 0.12, 0.12, 0.10, 0.10, 0.12, 0.10, 0.09 };
 
 crm_gen_customers_params crm_gen_customers_params_default(void)
@@ -98,6 +120,7 @@ crm_gen_customers_params crm_gen_customers_params_default(void)
     p.outlier_rate = 0.005;
     p.with_truth = false;
     p.n_threads = 0;
+    p.extra_features = 0;
     return p;
 }
 
@@ -117,6 +140,10 @@ crm_status crm_gen_customers_params_check(const crm_gen_customers_params *p, crm
     }
     if (p->n_threads < 0) {
         return crm__error_set(err, CRM_EINVAL, "n_threads must be >= 0");
+    }
+    if (p->extra_features < 0 || p->extra_features > CRM_GEN_MAX_EXTRA) {
+        return crm__error_set(err, CRM_EINVAL, "extra_features must be in 0..%d, got %d",
+                              CRM_GEN_MAX_EXTRA, (int)p->extra_features);
     }
     return CRM_OK;
 }
@@ -169,6 +196,7 @@ static double round_to(double v, double scale)
 
 typedef struct gen_out {
     double *num[N_NUM];
+    double *extra[CRM_GEN_MAX_EXTRA];
     int32_t *type;
     int32_t *region;
     int32_t *plan;
@@ -288,6 +316,20 @@ static void gen_row(crm_rng *rng,
     }
 }
 
+/* The extra columns of row i from its latent type, from their own stream. */
+static void extra_row(crm_rng *rng, const crm_gen_customers_params *p, const gen_out *o, int64_t i)
+{
+    int t = o->type[i];
+    for (int e = 0; e < p->extra_features; e++) {
+        double v = lognormal(rng, extras[e].median[t], extras[e].sigma);
+        v = extras[e].count ? floor(v) : round_to(v, 10.0);
+        if (p->missing_rate > 0 && crm_rng_uniform(rng) < p->missing_rate) {
+            v = (double)NAN;
+        }
+        o->extra[e][i] = v;
+    }
+}
+
 static crm_status add_columns(const crm_gen_customers_params *p,
                               const gen_out *o,
                               int64_t first,
@@ -321,6 +363,9 @@ static crm_status add_columns(const crm_gen_customers_params *p,
     }
     for (int c = 0; rc == CRM_OK && c < N_NUM; c++) {
         rc = crm_table_add_numeric(t, num_names[c], o->num[c], err);
+    }
+    for (int e = 0; rc == CRM_OK && e < p->extra_features; e++) {
+        rc = crm_table_add_numeric(t, extras[e].name, o->extra[e], err);
     }
     if (rc == CRM_OK && p->with_truth) {
         for (int64_t i = 0; i < n; i++) {
@@ -366,6 +411,12 @@ crm_status crm_gen_customers_part(const crm_gen_customers_params *p,
             rc = crm__error_nomem(err);
         }
     }
+    for (int e = 0; e < p->extra_features; e++) {
+        o.extra[e] = crm_mallocarray((size_t)n, sizeof(double));
+        if (o.extra[e] == NULL) {
+            rc = crm__error_nomem(err);
+        }
+    }
     o.type = crm_mallocarray((size_t)n, sizeof(int32_t));
     o.region = crm_mallocarray((size_t)n, sizeof(int32_t));
     o.plan = crm_mallocarray((size_t)n, sizeof(int32_t));
@@ -382,11 +433,16 @@ crm_status crm_gen_customers_part(const crm_gen_customers_params *p,
     for (int64_t b = 0; b < n_blocks; b++) {
         crm_rng rng;
         crm_rng noise;
+        crm_rng more;
         int64_t end = (b + 1) * GEN_BLOCK < n ? (b + 1) * GEN_BLOCK : n;
         crm_rng_seed_stream(&rng, p->seed, (uint64_t)(b0 + b));
         crm_rng_seed_stream(&noise, p->seed, (uint64_t)(b0 + b) | (UINT64_C(1) << 62));
+        crm_rng_seed_stream(&more, p->seed, (uint64_t)(b0 + b) | (UINT64_C(1) << 61));
         for (int64_t i = b * GEN_BLOCK; i < end; i++) {
             gen_row(&rng, &noise, p, &o, i);
+            if (p->extra_features > 0) {
+                extra_row(&more, p, &o, i);
+            }
         }
     }
     rc = crm_table_new(n, "generated customers", &t, err);
@@ -401,6 +457,9 @@ cleanup:
     crm_table_free(t);
     for (int c = 0; c < N_NUM; c++) {
         crm_free(o.num[c]);
+    }
+    for (int e = 0; e < CRM_GEN_MAX_EXTRA; e++) {
+        crm_free(o.extra[e]);
     }
     crm_free(o.type);
     crm_free(o.region);

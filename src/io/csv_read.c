@@ -11,9 +11,12 @@
  * whose last record runs past its end (impossible without an earlier error) makes the
  * reader fall back to one chunk. Results never depend on the number of threads or chunks:
  * levels are merged chunk by chunk in input order (order of first appearance). */
+#define _DEFAULT_SOURCE /* madvise */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -123,6 +126,7 @@ typedef struct read_state {
     const char *body;
     int n_threads;
     size_t chunk_bytes;
+    int release; /* the text is a file mapping: drop each chunk's pages once parsed */
 } read_state;
 
 static void chunk_fini(csv_chunk *ch, int32_t n_cols)
@@ -456,6 +460,21 @@ static crm_status alloc_arrays(read_state *st, crm_error *err)
     return CRM_OK;
 }
 
+/* A mapped file's whole pages inside [b, e), given back once their chunk is parsed: the
+ * table's columns then grow while the file's pages leave, instead of the two side by side
+ * (the columns of 10 M rows are gigabytes, and so is the file). A later read of the text
+ * (a categorical column's levels, the one-chunk retry, an error message) faults the pages
+ * back from the file. */
+static void release_text(const char *b, const char *e)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)b + page - 1) & ~(page - 1);
+    uintptr_t to = (uintptr_t)e & ~(page - 1);
+    if (page > 0 && to > from) {
+        (void)madvise((void *)from, to - from, MADV_DONTNEED);
+    }
+}
+
 static crm_status parse_chunks(read_state *st, const crm_progress *progress, crm_error *err)
 {
     csv_parser *ps = &st->ps;
@@ -471,6 +490,9 @@ static crm_status parse_chunks(read_state *st, const crm_progress *progress, crm
             continue;
         }
         crm__csv_parse_chunk(ps, &st->chunks[c]);
+        if (st->release) {
+            release_text(st->chunks[c].begin, st->chunks[c].end);
+        }
         {
             int32_t d;
 #pragma omp atomic capture
@@ -681,6 +703,7 @@ static crm_status build_table(read_state *st, int64_t n_rows, crm_table **out, c
                 (name_like_id(col.name) || (col.dict.n >= 20 && col.dict.n == n_rows))) {
                 col.type = CRM_COL_ID;
             }
+            crm__dict_seal(&col.dict);
         }
         if (rc == CRM_OK) {
             rc = crm__table_push_col(t, &col, err);
@@ -850,11 +873,13 @@ static crm_status parse_text(const char *data,
                              const crm_csv_options *opt,
                              const crm_progress *progress,
                              size_t chunk_bytes,
+                             int release,
                              crm_table **out,
                              crm_error *err)
 {
     read_state st;
     crm_status rc = parse_setup(&st, data, len, source, opt, chunk_bytes, err);
+    st.release = release;
     if (rc == CRM_OK) {
         rc = read_body(&st, progress, out, err);
         if (rc == CRM_EINTERNAL && st.chunks != NULL && st.n_chunks > 1) {
@@ -893,13 +918,14 @@ crm_status crm__csv_read_mem_chunked(const char *data,
         }
         rc = crm__reader_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
         if (rc == CRM_OK) {
-            rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, out, err);
+            rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, 0, out, err);
         }
         crm_free(plain);
         return rc;
     }
     rc = crm__reader_sniff(data, len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
-    return rc != CRM_OK ? rc : parse_text(data, len, source, opt, progress, chunk_bytes, out, err);
+    return rc != CRM_OK ? rc
+                        : parse_text(data, len, source, opt, progress, chunk_bytes, 0, out, err);
 }
 
 crm_status crm_table_read_csv_mem(const char *data,
@@ -934,7 +960,8 @@ crm_status crm_table_read_csv(const char *path,
         rc = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", path);
     } else {
         (void)crm__reader_whole(r, &data, &len);
-        rc = parse_text(data, len, crm__reader_source(r), opt, progress, 0, out, err);
+        rc = parse_text(data, len, crm__reader_source(r), opt, progress, 0,
+                        crm__reader_text_mapped(r), out, err);
         if (rc == CRM_OK && crm__reader_hole(r) >= 0) {
             /* read only up to a sparse file's hole: the table is not the file's */
             crm_table_free(*out);

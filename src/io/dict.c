@@ -60,6 +60,12 @@ int32_t crm__dict_find(const crm__dict *d, const char *s, size_t len)
     uint32_t h;
     size_t mask;
     if (d->n_slots == 0) {
+        /* sealed (crm__dict_seal): no index, look through the texts */
+        for (int32_t c = 0; c < d->n; c++) {
+            if (text_equal(d, c, s, len)) {
+                return c;
+            }
+        }
         return -1;
     }
     h = (uint32_t)crm__hash_bytes(s, len);
@@ -140,12 +146,70 @@ static crm_status add_text(crm__dict *d, const char *s, size_t len)
     return CRM_OK;
 }
 
+void crm__dict_seal(crm__dict *d)
+{
+    crm_free(d->slots);
+    crm_free(d->hashes);
+    d->slots = NULL;
+    d->hashes = NULL;
+    d->n_slots = 0;
+    if (d->n > 0 && d->cap > d->n) {
+        size_t *off = crm_realloc(d->off, (size_t)d->n * sizeof *off);
+        if (off != NULL) {
+            d->off = off;
+            d->cap = d->n;
+        }
+    }
+    if (d->arena_len > 0 && d->arena_cap > d->arena_len) {
+        char *a = crm_realloc(d->arena, d->arena_len);
+        if (a != NULL) {
+            d->arena = a;
+            d->arena_cap = d->arena_len;
+        }
+    }
+}
+
+/* The index of a sealed dict built again from its texts. */
+static crm_status reindex(crm__dict *d)
+{
+    size_t n = 64;
+    while (n < (size_t)d->n * 2 + 2) {
+        n *= 2;
+    }
+    d->slots = crm_calloc(n, sizeof *d->slots);
+    d->hashes = crm_mallocarray(n, sizeof *d->hashes);
+    if (d->slots == NULL || d->hashes == NULL) {
+        crm_free(d->slots);
+        crm_free(d->hashes);
+        d->slots = NULL;
+        d->hashes = NULL;
+        return CRM_ENOMEM;
+    }
+    d->n_slots = n;
+    for (int32_t c = 0; c < d->n; c++) {
+        size_t end = c + 1 < d->n ? d->off[c + 1] : d->arena_len;
+        uint32_t h = (uint32_t)crm__hash_bytes(d->arena + d->off[c], end - d->off[c] - 1);
+        size_t j;
+        for (j = h & (n - 1); d->slots[j] != 0; j = (j + 1) & (n - 1)) {
+        }
+        d->slots[j] = c + 1;
+        d->hashes[j] = h;
+    }
+    return CRM_OK;
+}
+
 crm_status crm__dict_intern(crm__dict *d, const char *s, size_t len, int32_t *code)
 {
     uint32_t h = (uint32_t)crm__hash_bytes(s, len);
     size_t mask;
     size_t i;
     crm_status rc;
+    if (d->n_slots == 0 && d->n > 0) {
+        rc = reindex(d);
+        if (rc != CRM_OK) {
+            return rc;
+        }
+    }
     if ((size_t)d->n * 2 + 2 > d->n_slots) {
         rc = grow_slots(d);
         if (rc != CRM_OK) {

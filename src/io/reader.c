@@ -565,6 +565,11 @@ int64_t crm__reader_hole(const crm__reader *r)
     return r->hole_at;
 }
 
+int crm__reader_text_mapped(const crm__reader *r)
+{
+    return r->whole && r->map != NULL && r->text == (const char *)r->map;
+}
+
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len)
 {
     if (!r->whole) {

@@ -103,6 +103,10 @@ int crm__reader_whole(const crm__reader *r, const char **text, size_t *len);
  * first byte, a NUL: its offset, or -1. The text is then not all of the file, and a reader
  * must report that NUL (crm__csv_sniff does) whatever it made of the text. */
 int64_t crm__reader_hole(const crm__reader *r);
+/* 1 when crm__reader_whole's text is the file's own read-only private mapping: pages of it
+ * may then be dropped (madvise MADV_DONTNEED) once read, and a later read of them faults the
+ * same bytes back in from the file. */
+int crm__reader_text_mapped(const crm__reader *r);
 /* The name errors give the input. */
 const char *crm__reader_source(const crm__reader *r);
 

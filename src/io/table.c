@@ -99,6 +99,7 @@ crm_table_add_numeric(crm_table *t, const char *name, const double *values, crm_
     if (t->n_rows > 0) {
         memcpy(col.num, values, (size_t)t->n_rows * sizeof(double));
     }
+    crm__dict_seal(&col.dict);
     rc = crm__table_push_col(t, &col, err);
 cleanup:
     if (rc != CRM_OK) {
@@ -145,6 +146,7 @@ crm_status crm_table_add_text(crm_table *t,
             goto cleanup;
         }
     }
+    crm__dict_seal(&col.dict);
     rc = crm__table_push_col(t, &col, err);
 cleanup:
     if (rc != CRM_OK) {

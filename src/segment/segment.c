@@ -16,6 +16,7 @@
 #include <crmkit/xmeans.h>
 
 #include "core/core_internal.h"
+#include "prep/prep_rows.h"
 #include "segment_internal.h"
 
 crm_segment_params crm_segment_params_default(void)
@@ -163,6 +164,13 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
     }
     if (p->features != NULL && p->n_features < 1) {
         return crm__error_set(err, CRM_EINVAL, "the feature list is empty");
+    }
+    if (p->float32 && (p->algo != CRM_SEGMENT_ALGO_KMEANS || p->init_centers != NULL ||
+                       p->minibatch)) {
+        crm__error_set(err, CRM_EINVAL, "float32 storage is for k-means without initial centres "
+                                        "or mini-batches");
+        crm__error_field(err, "float32");
+        return CRM_EINVAL;
     }
     kp.k = (p->method == CRM_SEGMENT_FIXED && p->k >= 1) ? p->k : 1;
     return crm_kmeans_params_check(&kp, err);
@@ -343,6 +351,89 @@ static crm_status clean(crm_segmenter *seg,
     return rc;
 }
 
+#define F32_SLICE_ROWS ((int64_t)1 << 14)
+
+/* float32 storage: the cleaned rows a slice at a time through one double slice, narrowed to
+ * float into *xf (n x n_out); x gets the shape only (no data). */
+static crm_status clean_f32(crm_segmenter *seg,
+                            const crm_table *t,
+                            const crm_segment_params *p,
+                            const char *const *features,
+                            int32_t n_features,
+                            crm_matrix *x,
+                            float **xf,
+                            crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    int64_t dim;
+    int impute_none;
+    crm__prep_rows *b = NULL;
+    crm__prep_counts counts = { 0, 0 };
+    crm_matrix slice;
+    float *out = NULL;
+    crm_status rc;
+    memset(&slice, 0, sizeof slice);
+    *xf = NULL;
+    rc = crm_prep_fit(t, features, n_features, &p->prep, &seg->prep, err);
+    if (rc == CRM_OK) {
+        rc = crm__prep_rows_bind(seg->prep, t, &b, err);
+    }
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    dim = crm_prep_n_out(seg->prep);
+    impute_none = crm_prep_fitted_params(seg->prep).impute == CRM_IMPUTE_NONE;
+    out = crm_mallocarray((size_t)n * (size_t)dim, sizeof *out);
+    rc = out == NULL ? crm__error_nomem(err)
+                     : crm_matrix_init(&slice, n < F32_SLICE_ROWS ? n : F32_SLICE_ROWS, dim, err);
+    for (int64_t i0 = 0; rc == CRM_OK && i0 < n; i0 += F32_SLICE_ROWS) {
+        int64_t i1 = i0 + F32_SLICE_ROWS < n ? i0 + F32_SLICE_ROWS : n;
+        rc = crm__prep_rows_fill(b, i0, i1, &slice, &counts, err);
+        for (int64_t i = 0; rc == CRM_OK && i < i1 - i0; i++) {
+            const double *row = CRM_ROW(&slice, i);
+            float *to = out + (i0 + i) * dim;
+            for (int64_t j = 0; j < dim; j++) {
+                if (isnan(row[j]) && impute_none) {
+                    int32_t f = crm_prep_out_feature(seg->prep, (int32_t)j);
+                    crm__error_at(err, CRM_EDATA, crm_table_source(t),
+                                  crm_table_row_line(t, i0 + i), 0,
+                                  "missing value in row %lld and the model does not impute "
+                                  "(imputation \"none\"); choose --impute mean, median or "
+                                  "neighbours",
+                                  (long long)(i0 + i) + 1);
+                    crm__error_field(err, crm_prep_feature_name(seg->prep, f));
+                    rc = CRM_EDATA;
+                    break;
+                }
+                if (fabs(row[j]) > 3.0e38) {
+                    int32_t f = crm_prep_out_feature(seg->prep, (int32_t)j);
+                    crm__error_at(err, CRM_EDATA, crm_table_source(t),
+                                  crm_table_row_line(t, i0 + i), 0,
+                                  "cleaned value %g in row %lld is past the float32 range; "
+                                  "scale the features or leave out float32 storage",
+                                  row[j], (long long)(i0 + i) + 1);
+                    crm__error_field(err, crm_prep_feature_name(seg->prep, f));
+                    rc = CRM_EDATA;
+                    break;
+                }
+                to[j] = (float)row[j];
+            }
+        }
+    }
+    crm_matrix_fini(&slice);
+    crm__prep_rows_free(b);
+    if (rc != CRM_OK) {
+        crm_free(out);
+        return rc;
+    }
+    x->n_rows = n;
+    x->n_cols = dim;
+    x->ld = dim;
+    x->data = NULL;
+    *xf = out;
+    return CRM_OK;
+}
+
 static crm_status fit_fixed(crm_segmenter *seg,
                             const crm_segment_params *p,
                             const crm_matrix *x,
@@ -505,6 +596,64 @@ static crm_status fit_sampled(crm_segmenter *seg,
     return rc;
 }
 
+/* float32 storage: k (or the centres) from the sample widened to double (every row when the
+ * table takes no sample), then Lloyd over every float row, accumulating in double. */
+static crm_status fit_f32(crm_segmenter *seg,
+                          const crm_segment_params *p,
+                          const crm_matrix *x,
+                          const float *xf,
+                          const crm_progress *progress,
+                          crm_error *err)
+{
+    crm_kmeans_params kp = p->kmeans;
+    crm_kmeans *full = NULL;
+    crm_segment_params ps = *p;
+    crm_matrix xs;
+    int64_t n = x->n_rows;
+    int64_t m = crm__segment_sample_size(p, n);
+    double t0 = crm__now_seconds();
+    double t1;
+    crm_status rc;
+    memset(&xs, 0, sizeof xs);
+    if (m <= 0 || m > n) {
+        m = n;
+    }
+    if (m < n && ps.kmeans.n_init < SAMPLE_N_INIT) {
+        ps.kmeans.n_init = SAMPLE_N_INIT; /* as fit_sampled */
+    }
+    rc = crm__segment_sample_f32(xf, n, x->n_cols, m, p->kmeans.seed, &xs, err);
+    if (rc == CRM_OK) {
+        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, &xs, progress, err)
+                                              : fit_auto(seg, &ps, &xs, progress, err);
+    }
+    crm_matrix_fini(&xs);
+    t1 = crm__now_seconds();
+    seg->seconds[SEG_T_CHOOSE] = t1 - t0;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    crm_free(seg->labels);
+    crm_free(seg->outlier);
+    seg->labels = NULL;
+    seg->outlier = NULL;
+    seg->n_outliers = 0;
+    seg->sample_rows = m < n ? m : 0;
+    kp.k = crm_kmeans_k(seg->km);
+    rc = crm_kmeans_new(&kp, &full, err);
+    if (rc == CRM_OK) {
+        rc = crm_kmeans_fit_from_f32(full, xf, n, (int32_t)x->n_cols, crm_kmeans_centers(seg->km),
+                                     progress, err);
+    }
+    if (rc == CRM_OK) {
+        crm_kmeans_free(seg->km);
+        seg->km = full;
+    } else {
+        crm_kmeans_free(full);
+    }
+    seg->seconds[SEG_T_FULL] = crm__now_seconds() - t1;
+    return rc;
+}
+
 /* Training labels: the k-means labels when it kept them, else an assign pass. */
 static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error *err)
 {
@@ -529,7 +678,8 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
                                       const crm_segment_params *p,
                                       const char *const *features,
                                       int32_t n_features,
-                                      const crm_matrix *x,
+                                      crm_matrix *x,
+                                      float **xf,
                                       const crm_progress *progress,
                                       crm_error *err)
 {
@@ -539,6 +689,13 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     crm_status rc;
     if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         rc = crm__segment_fit_algo(seg, p, x, progress, err);
+    } else if (*xf != NULL) {
+        rc = fit_f32(seg, p, x, *xf, progress, err);
+        crm_free(*xf); /* the labels are the k-means' own: no pass over the rows left */
+        *xf = NULL;
+        if (rc == CRM_OK) {
+            rc = keep_labels(seg, x, err);
+        }
     } else {
         int64_t m = crm__segment_sample_size(p, x->n_rows);
         if (m > 0) {
@@ -551,6 +708,10 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
             rc = keep_labels(seg, x, err);
         }
     }
+    /* the profile and the drift reference read the table: the cleaned rows go before them */
+    crm_matrix_fini(x);
+    crm_free(*xf);
+    *xf = NULL;
     t2 = crm__now_seconds();
     seg->seconds[SEG_T_CLUSTER] = t2 - t1;
     if (rc != CRM_OK) {
@@ -637,6 +798,7 @@ crm_status crm_segmenter_fit(const crm_table *t,
     const char *const *features = p->features;
     int32_t n_features = p->n_features;
     crm_matrix x;
+    float *xf = NULL;
     double t0 = crm__now_seconds();
     crm_status rc;
     memset(&x, 0, sizeof x);
@@ -669,11 +831,13 @@ crm_status crm_segmenter_fit(const crm_table *t,
     seg->kmin = p->kmin;
     seg->kmax = p->kmax;
     seg->bic = (double)NAN;
-    rc = clean(seg, t, p, features, n_features, &x, err);
+    rc = p->float32 ? clean_f32(seg, t, p, features, n_features, &x, &xf, err)
+                    : clean(seg, t, p, features, n_features, &x, err);
     seg->seconds[SEG_T_PREP] = crm__now_seconds() - t0;
     if (rc == CRM_OK) {
-        rc = cluster_and_profile(seg, t, p, features, n_features, &x, progress, err);
+        rc = cluster_and_profile(seg, t, p, features, n_features, &x, &xf, progress, err);
     }
+    crm_free(xf);
     if (rc == CRM_OK) {
         double t1 = crm__now_seconds();
         rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);

@@ -107,6 +107,16 @@ crm_status crm__segment_sample(const crm_matrix *x,
                                crm_matrix *xs,
                                crm_error *err);
 
+/* The same draw from float rows xf (n x dim), widened to double into xs; m == n copies
+ * every row. */
+crm_status crm__segment_sample_f32(const float *xf,
+                                   int64_t n,
+                                   int64_t dim,
+                                   int64_t m,
+                                   uint64_t seed,
+                                   crm_matrix *xs,
+                                   crm_error *err);
+
 crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,
                                       const crm_matrix *x,

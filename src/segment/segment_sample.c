@@ -20,16 +20,19 @@ int64_t crm__segment_sample_size(const crm_segment_params *p, int64_t n)
     return n > p->sample ? p->sample : 0;
 }
 
-crm_status crm__segment_sample(const crm_matrix *x,
-                               int64_t m,
-                               uint64_t seed,
-                               crm_matrix *xs,
-                               crm_error *err)
+/* Selection sampling over x (double) or xf (float, n x dim). */
+static crm_status draw(const crm_matrix *x,
+                       const float *xf,
+                       int64_t n,
+                       int64_t dim,
+                       int64_t m,
+                       uint64_t seed,
+                       crm_matrix *xs,
+                       crm_error *err)
 {
     crm_rng rng;
-    int64_t n = x->n_rows;
     int64_t got = 0;
-    crm_status rc = crm_matrix_init(xs, m, x->n_cols, err);
+    crm_status rc = crm_matrix_init(xs, m, dim, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -38,9 +41,36 @@ crm_status crm__segment_sample(const crm_matrix *x,
     for (int64_t i = 0; i < n && got < m; i++) {
         /* row i is taken with probability (m - got) / (n - i) */
         if ((int64_t)crm_rng_below(&rng, (uint64_t)(n - i)) < m - got) {
-            memcpy(CRM_ROW(xs, got), CRM_ROW(x, i), (size_t)x->n_cols * sizeof(double));
+            if (xf == NULL) {
+                memcpy(CRM_ROW(xs, got), CRM_ROW(x, i), (size_t)dim * sizeof(double));
+            } else {
+                double *to = CRM_ROW(xs, got);
+                for (int64_t d = 0; d < dim; d++) {
+                    to[d] = (double)xf[i * dim + d];
+                }
+            }
             got++;
         }
     }
     return CRM_OK;
+}
+
+crm_status crm__segment_sample(const crm_matrix *x,
+                               int64_t m,
+                               uint64_t seed,
+                               crm_matrix *xs,
+                               crm_error *err)
+{
+    return draw(x, NULL, x->n_rows, x->n_cols, m, seed, xs, err);
+}
+
+crm_status crm__segment_sample_f32(const float *xf,
+                                   int64_t n,
+                                   int64_t dim,
+                                   int64_t m,
+                                   uint64_t seed,
+                                   crm_matrix *xs,
+                                   crm_error *err)
+{
+    return draw(NULL, xf, n, dim, m, seed, xs, err);
 }

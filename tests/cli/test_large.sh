@@ -39,7 +39,7 @@ grep -q "max-memory needs a size" "$tmp/err" || fail "--max-memory lots: $(cat "
 timeout 60 "$CRMKIT" segment "$tmp/g.csv" -o "$tmp/m.crmk" --k 4 --quiet --max-memory 16M 2>"$tmp/err"
 check "--max-memory 16M for 270,000 rows" 71 $?
 # estimated before reading: how much, the limit, and what helps
-grep -q "about [0-9]* rows x 18 columns need about 0.1 GiB .*more than the limit of 0.0 GiB (--max-memory).*--features" "$tmp/err" ||
+grep -q "about [0-9]* rows x 18 columns need about 9[0-9] MiB .*more than the limit of 16 MiB (--max-memory).*--features" "$tmp/err" ||
     fail "--max-memory 16M: $(cat "$tmp/err")"
 [ ! -e "$tmp/m.crmk" ] || fail "a failed run left a model"
 timeout 60 "$CRMKIT" segment "$tmp/c3k.csv" -o "$tmp/m.crmk" --k 4 --quiet --max-memory=64M >/dev/null

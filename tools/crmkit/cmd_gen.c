@@ -26,7 +26,8 @@ static void customers_usage(FILE *fp)
 {
     fprintf(fp,
             "usage: crmkit gen customers -o FILE [--rows N] [--seed S] [--missing-rate R]\n"
-            "                            [--outlier-rate R] [--truth] [--json] [--quiet]\n\n"
+            "                            [--outlier-rate R] [--features N] [--truth] [--json]\n"
+            "                            [--quiet]\n\n"
             "Generate a synthetic telecom customer table as CSV: subscriber id, region, plan,\n"
             "tenure, upload/download MB, on-net/off-net voice minutes, SMS, called parties,\n"
             "complaints, bill items and monthly bill, revenue and a churn flag, drawn from six\n"
@@ -39,6 +40,12 @@ static void customers_usage(FILE *fp)
             "                        revenue and region, 0..0.5 (default 0.02)\n"
             "  --outlier-rate R      share of rows with one usage value x20..x100, 0..0.5\n"
             "                        (default 0.005)\n"
+            "  --features N          numeric features (columns a segmentation uses by default:\n"
+            "                        every numeric column but churn), 14..24 (default 14);\n"
+            "                        past 14, these follow churn in this order: roaming_min,\n"
+            "                        intl_voice_min, data_sessions, video_mb, night_data_mb,\n"
+            "                        topup_count, care_calls, device_age_months, apps_used,\n"
+            "                        weekend_voice_min\n"
             "  --truth               add a true_type column (the hidden customer type)\n"
             "  --json                print a JSON summary on standard output\n"
             "  --quiet               no progress bar\n"
@@ -113,6 +120,7 @@ static int gen_customers(int argc, char **argv)
     {
         int64_t rows = p.n_rows;
         int64_t seed = (int64_t)p.seed;
+        int32_t features = CRM_GEN_BASE_FEATURES;
         bool truth = false;
         const char *pos[1];
         int n_pos = 0;
@@ -126,6 +134,8 @@ static int gen_customers(int argc, char **argv)
               .dlo = 0, .dhi = 0.5, .need = "a number in [0, 0.5]" },
             { .name = "--outlier-rate", .kind = CLI_OPT_DOUBLE, .dest = &p.outlier_rate,
               .dlo = 0, .dhi = 0.5, .need = "a number in [0, 0.5]" },
+            { .name = "--features", .kind = CLI_OPT_INT32, .dest = &features,
+              .lo = CRM_GEN_BASE_FEATURES, .hi = CRM_GEN_BASE_FEATURES + CRM_GEN_MAX_EXTRA },
             { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
             { 0 },
         };
@@ -136,6 +146,7 @@ static int gen_customers(int argc, char **argv)
         p.n_rows = rows;
         p.seed = (uint64_t)seed;
         p.with_truth = p.with_truth || truth;
+        p.extra_features = features - CRM_GEN_BASE_FEATURES;
     }
     if (out == NULL) {
         return cli_usage_error("gen customers", "an output file is required (-o FILE)");

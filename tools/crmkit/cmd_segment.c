@@ -31,7 +31,8 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--max-memory SIZE]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32]\n"
+        "       [--max-memory SIZE]\n"
         "       [--json] [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
         "       (the two-layer model: see crmkit segment --spec x --help)\n\n"
@@ -107,6 +108,11 @@ static void usage(FILE *fp)
         "  --minibatch         with a sample: refine its centres by mini-batch k-means\n"
         "                      (Sculley 2010; 100 batches of 4096 rows) over every row\n"
         "                      before the Lloyd passes\n"
+        "  --float32           k-means: keep the cleaned matrix as float32 (half the memory);\n"
+        "                      k is chosen on the sample in double, and every distance, sum\n"
+        "                      and the inertia of the passes over every row is accumulated\n"
+        "                      in double; every row takes its nearest segment (no outlier\n"
+        "                      rows). Not with --init or --minibatch\n"
         "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
         "                      (default: the memory available, MemAvailable)\n"
         "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
@@ -255,6 +261,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     int64_t matrix_mb = 0, seed = (int64_t)p->kmeans.seed;
     bool outlier_flags = false;
     bool minibatch = false;
+    bool float32 = false;
     bool matrix_given = false;
     const char *pos[1];
     int n_pos = 0;
@@ -334,6 +341,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
         { .name = "--labels", .kind = CLI_OPT_STR, .dest = &o->labels },
         { .name = "--sample", .kind = CLI_OPT_FN, .fn = opt_sample, .ud = &p->sample },
         { .name = "--minibatch", .kind = CLI_OPT_FLAG, .dest = &minibatch },
+        { .name = "--float32", .kind = CLI_OPT_FLAG, .dest = &float32 },
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
@@ -367,6 +375,9 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     }
     if (minibatch) {
         p->minibatch = 1;
+    }
+    if (float32) {
+        p->float32 = 1;
     }
     return -1;
 }
@@ -426,6 +437,10 @@ static int check_opts(const seg_opts *o, crm_segment_params *p)
     }
     if (o->xmeans && o->method_given && p->method != CRM_SEGMENT_XMEANS) {
         return cli_usage_error("segment", "--algo xmeans and --method elbow disagree");
+    }
+    if (p->float32 && (p->algo != CRM_SEGMENT_ALGO_KMEANS || o->init != NULL || p->minibatch)) {
+        return cli_usage_error("segment", "--float32 is for k-means (--algo kmeans or xmeans), "
+                                          "without --init or --minibatch");
     }
     if (o->init != NULL && p->algo != CRM_SEGMENT_ALGO_KMEANS) {
         return cli_usage_error("segment", "--init gives k-means centres; it is not for --algo %s",
@@ -686,6 +701,8 @@ static void print_json(const crm_segmenter *seg,
     }
     cli_json_key(&j, "seed");
     cli_json_int(&j, (int64_t)p->kmeans.seed);
+    cli_json_key(&j, "storage");
+    cli_json_str(&j, p->float32 ? "float32" : "float64");
     if (crm_segmenter_method(seg) == CRM_SEGMENT_XMEANS) {
         cli_json_key(&j, "bic");
         cli_json_num(&j, crm_segmenter_bic(seg));
@@ -800,11 +817,28 @@ static int set_naming(const seg_opts *o, const crm_table *t, crm_segment_params 
 }
 
 /* Memory the run will need, estimated before reading from the file's size and its first
- * 64 KiB (rows = size / mean line length; gzip counted at 5 times its size): the table's
- * columns and the cleaned matrix take about 16 bytes a cell, plus 64 a row (labels, line
- * numbers). Past the limit (--max-memory, default the memory available) it stops here, saying
- * how much and what helps, instead of failing (or being killed) minutes later. */
-static int check_memory(const char *path)
+ * 64 KiB (rows = size / mean line length; gzip counted at 5 times its size), in bytes a row
+ * for c columns (taken as all numeric, the most they can cost):
+ *   reading: every column parsed as doubles and the line numbers, 8 c + 8, plus the text
+ *     where it is held whole (a gzip file's decoded text; a plain file's mapped pages leave
+ *     as their rows are parsed, counted as a quarter of its size);
+ *   k-means: the table 8 c + 8, the cleaned matrix 8 c (float32 storage: 4 c), the float
+ *     copy the double Lloyd passes screen with 4 c + 4 (none with float32: the float rows
+ *     are read directly), the labels 12.
+ * Past the limit (--max-memory, default the memory available) it stops here, saying how much
+ * and what helps, instead of failing (or being killed) minutes later. */
+/* bytes as "1.5 GiB", or "120 MiB" under a GiB */
+static const char *size_text(double bytes, char *buf, size_t cap)
+{
+    if (bytes >= 1073741824.0) {
+        snprintf(buf, cap, "%.1f GiB", bytes / 1073741824.0);
+    } else {
+        snprintf(buf, cap, "%.0f MiB", bytes / 1048576.0);
+    }
+    return buf;
+}
+
+static int check_memory(const char *path, int float32)
 {
     unsigned char head[65536];
     struct stat st;
@@ -812,8 +846,13 @@ static int check_memory(const char *path)
     size_t lines = 0;
     size_t cols = 1;
     double rows;
+    double text;
     double need;
-    double gib = 1073741824.0;
+    double need32;
+    char s1[32];
+    char s2[32];
+    char s3[32];
+    int gz;
     FILE *fp;
     if (strcmp(path, "-") == 0 || cli_memlimit() == 0 || stat(path, &st) != 0 ||
         !S_ISREG(st.st_mode) || (fp = fopen(path, "rb")) == NULL) {
@@ -821,9 +860,11 @@ static int check_memory(const char *path)
     }
     got = fread(head, 1, sizeof head, fp);
     fclose(fp);
-    if (got < 2 || (head[0] == 0x1f && head[1] == 0x8b)) {
+    gz = got >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+    if (got < 2 || gz) {
         rows = (double)st.st_size * 5.0 / 100.0; /* gzip: about 100 bytes a row, 5:1 */
         cols = 20;
+        text = (double)st.st_size * 5.0;
     } else {
         for (size_t i = 0; i < got; i++) {
             lines += head[i] == '\n';
@@ -834,16 +875,43 @@ static int check_memory(const char *path)
                            ? (double)st.st_blocks * 512.0
                            : (double)st.st_size;
         rows = lines > 0 ? bytes / ((double)got / (double)lines) : 1.0;
+        text = bytes / 4.0;
     }
-    need = rows * (16.0 * (double)cols + 64.0);
+    {
+        double c = (double)cols;
+        double read = rows * (8.0 * c + 8.0) + text;
+        double fit64 = rows * (8.0 * c + 8.0 + 8.0 * c + 4.0 * c + 4.0 + 12.0);
+        double fit32 = rows * (8.0 * c + 8.0 + 4.0 * c + 12.0);
+        need = read > fit64 ? read : fit64;
+        need32 = read > fit32 ? read : fit32;
+    }
+    if (float32) {
+        need = need32;
+    }
     if (need > (double)cli_memlimit()) {
+        char help[256];
+        if (!float32 && need32 <= (double)cli_memlimit()) {
+            snprintf(help, sizeof help,
+                     "With --float32 (the cleaned matrix kept as float32) it needs about %s, "
+                     "which fits: add --float32. ",
+                     size_text(need32, s3, sizeof s3));
+        } else if (!float32) {
+            snprintf(help, sizeof help,
+                     "Even with --float32 (the cleaned matrix as float32) it needs about %s. ",
+                     size_text(need32, s3, sizeof s3));
+        } else {
+            help[0] = '\0';
+        }
         fprintf(stderr,
-                "crmkit segment: %s: about %.0f rows x %zu columns need about %.1f GiB (the "
-                "table and its cleaned matrix), more than the limit of %.1f GiB (%s). Use fewer "
-                "columns (--features), give more memory (--max-memory SIZE) if the machine has "
-                "it, or share the rows among processes (mpirun -np N crmkit segment ...).\n",
-                path, rows, cols, need / gib, (double)cli_memlimit() / gib,
-                cli_memlimit_given() ? "--max-memory" : "the memory available");
+                "crmkit segment: %s: about %.0f rows x %zu columns need about %s (the "
+                "table and its cleaned %s matrix), more than the limit of %s (%s). %sOr "
+                "use fewer columns (--features), give more memory (--max-memory SIZE) if the "
+                "machine has it, or share the rows among processes (mpirun -np N crmkit "
+                "segment ...). --sample and --minibatch make the fit faster, not smaller: "
+                "every row is still kept.\n",
+                path, rows, cols, size_text(need, s1, sizeof s1),
+                float32 ? "float32" : "float64", size_text((double)cli_memlimit(), s2, sizeof s2),
+                cli_memlimit_given() ? "--max-memory" : "the memory available", help);
         return CLI_EX_OSERR;
     }
     return CLI_EX_OK;
@@ -863,7 +931,7 @@ static int run(const seg_opts *o, crm_segment_params *p)
     int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
-    code = cli_dist_agree_code(check_memory(o->data)); /* the read below is collective */
+    code = cli_dist_agree_code(check_memory(o->data, p->float32)); /* the read below is collective */
     if (code == CLI_EX_OK) {
         code = seg_read_table_split(o->data, cli_progress_cb(&bar), &t, &load_seconds);
     }
