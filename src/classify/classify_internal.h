@@ -9,9 +9,12 @@
  *    framework calls _params_default()/_params_check() of every algorithm, so keep the names.
  *    The placeholder headers for algorithms not written yet say so at their top: replace them
  *    whole.
- * 2. It defines one vtable, a `const crm__clf_algo` with the symbol name below (crm__clf_svm,
- *    ...), in its own files src/classify/<algo>*.c. registry.c maps crm_clf_algo values to
- *    these symbols.
+ * 2. An algorithm whose public API has the usual form (crm_<algo>_new, _fit, _predict_proba,
+ *    _save, _load, _free, _n_classes, _n_features) is a row of the table in clf_adapter.c:
+ *    which matrix it reads, where its params, thread count and seed come from, and its
+ *    functions. Any other defines its own vtable, a `const crm__clf_algo` with a symbol name
+ *    as below (crm__clf_c45, crm__clf_vote) in its own files, and registry.c maps its
+ *    crm_clf_algo value to it.
  * 3. CLI options of the algorithm go in tools/crmkit/train_opts_<algo>.c (one file each; see
  *    train_opts.h there): `crmkit train` offers every option it does not know itself to
  *    each algorithm's parser in turn.
@@ -122,26 +125,20 @@ typedef struct crm__clf_algo {
     crm_clf_importance (*importance)(const void *model, double *out, int32_t n);
 } crm__clf_algo;
 
-/* One vtable per algorithm (defined in <algo>*.c). */
+/* The algorithms with a vtable of their own (c45.c, vote.c). */
 extern const crm__clf_algo crm__clf_c45;
-extern const crm__clf_algo crm__clf_svm;
-extern const crm__clf_algo crm__clf_mlp;
-extern const crm__clf_algo crm__clf_knn;
-extern const crm__clf_algo crm__clf_nb;
-extern const crm__clf_algo crm__clf_logreg;
-extern const crm__clf_algo crm__clf_gbt;
 extern const crm__clf_algo crm__clf_vote;
+/* clf_adapter.c: the vtable of a table-driven algorithm (gbt, logreg, mlp, svm, knn, nb), NULL
+ * for any other value. */
+const crm__clf_algo *crm__clf_adapter(crm_clf_algo a);
 
 /* registry.c: vtable of an algorithm, or NULL for a value out of range. */
 const crm__clf_algo *crm__clf_algo_get(crm_clf_algo a);
 /* Data an algorithm needs, including a vote's members (p->members). */
 int crm__clf_needs(const crm_classifier_params *p);
 
-/* Shared helpers (classify_util.c). */
+/* Shared helpers (registry.c). */
 /* Index of the largest of v[n]; ties go to the lowest index. */
 int32_t crm__clf_argmax(const double *v, int32_t n);
-/* CRM_EFORMAT for a loaded algorithm section whose classes or design columns differ from the
- * model's schema. */
-crm_status crm__clf_section_mismatch(const crm_model_reader *r, const char *tag, crm_error *err);
 
 #endif

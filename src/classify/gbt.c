@@ -737,9 +737,8 @@ crm_status crm_gbt_fit(crm_gbt *g,
     g->ntpi = n_classes == 2 ? 1 : n_classes;
     g->nf = (int32_t)x->n_cols;
     /* A tree over a few thousand rows is hundreds of parallel regions of microseconds each:
-     * waking sleeping threads for them costs more than they save (the telco table's 7,043
-     * rows trained in 0.36 s with two threads against 0.22 s with one on an idle machine).
-     * Threads change no result, only the time. */
+     * waking sleeping threads for them costs more than they save (bench/results/boost.md,
+     * "GBT threads on small tables"). Threads change no result, only the time. */
     r.nt = x->n_rows < GBT_MIN_ROWS_PER_THREAD * 2 ? 1 : crm__n_threads(g->p.n_threads);
     rc = alloc_model(g, err);
     if (rc == CRM_OK) {

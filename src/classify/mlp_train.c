@@ -20,12 +20,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define MLP_HAVE_AVX512 1
-#else
-#define MLP_HAVE_AVX512 0
-#endif
 /* Element-wise loops cloned per instruction set (run-time dispatch): the same operations
  * per element in every clone, so the same bits. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -286,90 +280,25 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
     }
 }
 
-#if MLP_HAVE_AVX512
-/* The SSE2 loop below eight parameters at a time; returns how many it did. */
-__attribute__((target("avx512f"))) static int64_t adam_avx512(double *restrict w,
-                                                              double *restrict m1,
-                                                              double *restrict m2,
-                                                              const double *restrict g,
-                                                              int64_t n,
-                                                              double alpha,
-                                                              double bs,
-                                                              double lr_t,
-                                                              const crm_mlp_params *p)
-{
-    const __m512d va = _mm512_set1_pd(alpha);
-    const __m512d vbs = _mm512_set1_pd(bs);
-    const __m512d vb1 = _mm512_set1_pd(p->beta1);
-    const __m512d vc1 = _mm512_set1_pd(1.0 - p->beta1);
-    const __m512d vb2 = _mm512_set1_pd(p->beta2);
-    const __m512d vc2 = _mm512_set1_pd(1.0 - p->beta2);
-    const __m512d veps = _mm512_set1_pd(p->epsilon);
-    const __m512d vlr = _mm512_set1_pd(lr_t);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512d wi = _mm512_loadu_pd(w + i);
-        __m512d gi =
-            _mm512_div_pd(_mm512_add_pd(_mm512_loadu_pd(g + i), _mm512_mul_pd(va, wi)), vbs);
-        __m512d a =
-            _mm512_add_pd(_mm512_mul_pd(vb1, _mm512_loadu_pd(m1 + i)), _mm512_mul_pd(vc1, gi));
-        __m512d v = _mm512_add_pd(_mm512_mul_pd(vb2, _mm512_loadu_pd(m2 + i)),
-                                  _mm512_mul_pd(vc2, _mm512_mul_pd(gi, gi)));
-        _mm512_storeu_pd(m1 + i, a);
-        _mm512_storeu_pd(m2 + i, v);
-        _mm512_storeu_pd(w + i,
-                         _mm512_sub_pd(wi, _mm512_div_pd(_mm512_mul_pd(vlr, a),
-                                                         _mm512_add_pd(_mm512_sqrt_pd(v), veps))));
-    }
-    return i;
-}
-#endif
-
-/* Adam step of n parameters: gradient (g + alpha w) / bs (alpha = 0 for biases). With SSE2
- * two parameters go through each instruction (the compiler will not vectorise sqrt while it
- * may set errno); every operation is the same correctly rounded one in the same order as the
- * scalar loop, so the bits do not change. */
-static void adam_update(double *restrict w,
-                        double *restrict m1,
-                        double *restrict m2,
-                        const double *restrict g,
-                        int64_t n,
-                        double alpha,
-                        double bs,
-                        double lr_t,
-                        const crm_mlp_params *p)
+/* Adam step of n parameters: gradient (g + alpha w) / bs (alpha = 0 for biases). This file is
+ * compiled with -fno-math-errno, so the compiler vectorises the loop, sqrt included, in each
+ * clone (two, four or eight parameters an instruction); every operation is the same correctly
+ * rounded one in the same order as one parameter at a time (no contraction into FMA:
+ * -ffp-contract=off), so the bits do not depend on the clone or the split. */
+MLP_CLONES static void adam_update(double *restrict w,
+                                   double *restrict m1,
+                                   double *restrict m2,
+                                   const double *restrict g,
+                                   int64_t n,
+                                   double alpha,
+                                   double bs,
+                                   double lr_t,
+                                   const crm_mlp_params *p)
 {
     double b1 = p->beta1;
     double b2 = p->beta2;
     double eps = p->epsilon;
-    int64_t i = 0;
-#if defined(__SSE2__)
-    const __m128d va = _mm_set1_pd(alpha);
-    const __m128d vbs = _mm_set1_pd(bs);
-    const __m128d vb1 = _mm_set1_pd(b1);
-    const __m128d vc1 = _mm_set1_pd(1.0 - b1);
-    const __m128d vb2 = _mm_set1_pd(b2);
-    const __m128d vc2 = _mm_set1_pd(1.0 - b2);
-    const __m128d veps = _mm_set1_pd(eps);
-    const __m128d vlr = _mm_set1_pd(lr_t);
-#if MLP_HAVE_AVX512
-    if (__builtin_cpu_supports("avx512f")) {
-        i = adam_avx512(w, m1, m2, g, n, alpha, bs, lr_t, p);
-    }
-#endif
-    for (; i + 2 <= n; i += 2) {
-        __m128d wi = _mm_loadu_pd(w + i);
-        __m128d gi = _mm_div_pd(_mm_add_pd(_mm_loadu_pd(g + i), _mm_mul_pd(va, wi)), vbs);
-        __m128d a = _mm_add_pd(_mm_mul_pd(vb1, _mm_loadu_pd(m1 + i)), _mm_mul_pd(vc1, gi));
-        __m128d v =
-            _mm_add_pd(_mm_mul_pd(vb2, _mm_loadu_pd(m2 + i)), _mm_mul_pd(vc2, _mm_mul_pd(gi, gi)));
-        _mm_storeu_pd(m1 + i, a);
-        _mm_storeu_pd(m2 + i, v);
-        _mm_storeu_pd(w + i, _mm_sub_pd(wi, _mm_div_pd(_mm_mul_pd(vlr, a),
-                                                       _mm_add_pd(_mm_sqrt_pd(v), veps))));
-    }
-#endif
-    for (; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         double gi = (g[i] + alpha * w[i]) / bs;
         double a = b1 * m1[i] + (1.0 - b1) * gi;
         double v = b2 * m2[i] + (1.0 - b2) * (gi * gi);

@@ -1,15 +1,14 @@
 /* registry.c: crm_clf_algo value -> algorithm vtable, and the algorithms' short names.
- * Each vtable is defined in its algorithm's own files: see classify_internal.h. */
+ * C4.5 and the vote define their vtables in their own files, the others are rows of the table
+ * in clf_adapter.c: see classify_internal.h. */
 #include <string.h>
 
 #include "classify_internal.h"
 #include "core/core_internal.h"
 
-static const crm__clf_algo *const algos[CRM_CLF_N_ALGOS] = {
-    [CRM_CLF_C45] = &crm__clf_c45, [CRM_CLF_SVM] = &crm__clf_svm,
-    [CRM_CLF_MLP] = &crm__clf_mlp, [CRM_CLF_KNN] = &crm__clf_knn,
-    [CRM_CLF_NB] = &crm__clf_nb,   [CRM_CLF_LOGREG] = &crm__clf_logreg,
-    [CRM_CLF_GBT] = &crm__clf_gbt, [CRM_CLF_VOTE] = &crm__clf_vote,
+static const crm__clf_algo *const own_vtables[CRM_CLF_N_ALGOS] = {
+    [CRM_CLF_C45] = &crm__clf_c45,
+    [CRM_CLF_VOTE] = &crm__clf_vote,
 };
 
 static const char *const names[CRM_CLF_N_ALGOS] = {
@@ -23,7 +22,7 @@ const crm__clf_algo *crm__clf_algo_get(crm_clf_algo a)
     if ((int)a < 0 || a >= CRM_CLF_N_ALGOS) {
         return NULL;
     }
-    return algos[a];
+    return own_vtables[a] != NULL ? own_vtables[a] : crm__clf_adapter(a);
 }
 
 const char *crm_clf_algo_name(crm_clf_algo a)
@@ -72,11 +71,4 @@ int32_t crm__clf_argmax(const double *v, int32_t n)
         }
     }
     return best;
-}
-
-crm_status crm__clf_section_mismatch(const crm_model_reader *r, const char *tag, crm_error *err)
-{
-    return crm__error_set(err, CRM_EFORMAT,
-                          "%s: section \"%s\" does not match the model's classes and columns",
-                          crm_model_reader_source(r), tag);
 }
