@@ -10,6 +10,7 @@ run() { echo; echo "== $*"; "$@" || echo "(failed: $*)"; }
 run bash bench/csv_vs_pandas.sh build 1000000 16 5
 run bash bench/csv_vs_pandas.sh build 1000000 16 5 17
 run "$PY" bench/kmeans_vs_sklearn.py --iters 20 --repeats 2
+run bash bench/segment_e2e.sh build 1000000 16 3
 run "$PY" bench/cluster2_bench.py
 run bash bench/cdr_vs_pandas.sh build
 run "$PY" bench/gmm_vs_sklearn.py --repeats 2

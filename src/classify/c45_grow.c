@@ -32,22 +32,32 @@
 #define LN2           0.69314718055994530942
 #define PAR_MIN_ITEMS 4096
 
+/* buf (*cap elements of `size` bytes) reallocated to hold need > *cap, the capacity doubled
+ * from *cap (or from first) until it does. NULL when out of memory (buf and *cap unchanged). */
+static void *grow_array(void *buf, int64_t *cap, int64_t need, int64_t first, size_t size)
+{
+    int64_t c = *cap > 0 ? *cap * 2 : first;
+    void *p;
+    while (c < need) {
+        c *= 2;
+    }
+    p = crm_realloc(buf, (size_t)c * size);
+    if (p != NULL) {
+        *cap = c;
+    }
+    return p;
+}
+
 int64_t crm__c45_new_nodes(c45_tree *t, int32_t n)
 {
     int64_t first = t->n_nodes;
     if (t->n_nodes + n > t->cap_nodes) {
-        int64_t cap = t->cap_nodes > 0 ? t->cap_nodes * 2 : 256;
-        c45_node *p;
-        while (cap < t->n_nodes + n) {
-            cap *= 2;
-        }
-        p = crm_realloc(t->nodes, (size_t)cap * sizeof *p);
+        c45_node *p = grow_array(t->nodes, &t->cap_nodes, t->n_nodes + n, 256, sizeof *p);
         if (p == NULL) {
             t->nomem = 1;
             return -1;
         }
         t->nodes = p;
-        t->cap_nodes = cap;
     }
     for (int32_t i = 0; i < n; i++) {
         c45_node *nd = &t->nodes[first + i];
@@ -66,18 +76,12 @@ int64_t crm__c45_new_doubles(c45_tree *t, int64_t n)
 {
     int64_t first = t->n_dbl;
     if (t->n_dbl + n > t->cap_dbl) {
-        int64_t cap = t->cap_dbl > 0 ? t->cap_dbl * 2 : 1024;
-        double *p;
-        while (cap < t->n_dbl + n) {
-            cap *= 2;
-        }
-        p = crm_realloc(t->dbl, (size_t)cap * sizeof *p);
+        double *p = grow_array(t->dbl, &t->cap_dbl, t->n_dbl + n, 1024, sizeof *p);
         if (p == NULL) {
             t->nomem = 1;
             return -1;
         }
         t->dbl = p;
-        t->cap_dbl = cap;
     }
     memset(t->dbl + first, 0, (size_t)n * sizeof *t->dbl);
     t->n_dbl += n;

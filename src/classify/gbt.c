@@ -12,6 +12,7 @@
 
 #include "core/core_internal.h"
 #include "gbt_internal.h"
+#include "models_util.h"
 
 #define GBT_TAG          "gbt"
 #define GBT_FORMAT       1
@@ -247,12 +248,29 @@ typedef struct gbt_part {
     double wsum;
 } gbt_part;
 
-/* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
-/* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
-enum { GBT_MIN_ROWS_PER_THREAD = 16384 };
-/* More features than this in a model file is a damaged or crafted file. */
-enum { GBT_MAX_FEATURES = 1 << 24 };
+/* Weighted mean from per-block sums: part[b] the weighted loss of block b, part[nb + b] its
+ * weight, added in block order (the same for any number of threads). */
+static double parts_mean(const double *part, int64_t nb)
+{
+    double total = 0;
+    double wsum = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        total += part[b];
+        wsum += part[nb + b];
+    }
+    return wsum > 0 ? total / wsum : 0.0;
+}
 
+/* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
+enum {
+    GBT_MIN_ROWS_PER_THREAD = 16384
+};
+/* More features than this in a model file is a damaged or crafted file. */
+enum {
+    GBT_MAX_FEATURES = 1 << 24
+};
+
+/* Weighted mean loss over every stride-th row, fixed blocks reduced in order. part[2 * blocks]. */
 static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride, double *part)
 {
     int64_t nb = crm__n_blocks(d->n);
@@ -280,13 +298,7 @@ static double mean_loss(const gbt_part *d, int32_t ntpi, int nt, int64_t stride,
         part[b] = s;
         part[nb + b] = ws;
     }
-    double total = 0;
-    double wsum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        total += part[b];
-        wsum += part[nb + b];
-    }
-    return wsum > 0 ? total / wsum : 0.0;
+    return parts_mean(part, nb);
 }
 
 /* Rows of the training loss curve: every stride-th row, at most GBT_LOSS_ROWS of them (the
@@ -341,13 +353,7 @@ static double gradients(const gbt_part *d, int32_t ntpi, int nt, float *g, float
         part[b] = s;
         part[nb + b] = ws;
     }
-    double total = 0;
-    double wsum = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        total += part[b];
-        wsum += part[nb + b];
-    }
-    return wsum > 0 ? total / wsum : 0.0;
+    return parts_mean(part, nb);
 }
 
 /* Raw score of the prior: log-odds of the weighted class share, or centred log shares. */
@@ -386,7 +392,7 @@ static crm_status check_input(const crm_matrix *x,
                               int64_t *counts,
                               crm_error *err)
 {
-    int32_t present = 0;
+    crm_status rc;
     if (k < 2 || k > 256) {
         return crm__error_set(err, CRM_EINVAL, "gbt: n_classes must be in [2, 256], got %d",
                               (int)k);
@@ -397,18 +403,9 @@ static crm_status check_input(const crm_matrix *x,
     if (x->n_rows > INT32_MAX) {
         return crm__error_set(err, CRM_ELIMIT, "gbt: at most %d training rows", INT32_MAX);
     }
-    for (int64_t i = 0; i < x->n_rows; i++) {
+    rc = crm__mdl_check_labels("gbt", y, x->n_rows, k, sw, counts, err);
+    for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
         const double *r = CRM_ROW(x, i);
-        if (y[i] < 0 || y[i] >= k) {
-            return crm__error_set(err, CRM_EINVAL,
-                                  "gbt: label %d of row %lld is outside "
-                                  "[0, %d)",
-                                  (int)y[i], (long long)(i + 1), (int)k);
-        }
-        if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
-            return crm__error_set(err, CRM_EINVAL, "gbt: weight of row %lld is %g",
-                                  (long long)(i + 1), sw[i]);
-        }
         for (int64_t j = 0; j < x->n_cols; j++) {
             if (isinf(r[j])) {
                 return crm__error_set(err, CRM_EDATA,
@@ -417,17 +414,8 @@ static crm_status check_input(const crm_matrix *x,
                                       (long long)(i + 1), (long long)(j + 1));
             }
         }
-        counts[y[i]]++;
     }
-    for (int32_t c = 0; c < k; c++) {
-        present += counts[c] > 0;
-    }
-    if (present < 2) {
-        return crm__error_set(err, CRM_EDATA,
-                              "gbt: the training labels hold only one class; "
-                              "at least two are needed");
-    }
-    return CRM_OK;
+    return rc;
 }
 
 /* Stratified split: is_val[i] = 1 for a round(fraction * n_c) random rows of each class c
@@ -678,31 +666,6 @@ static crm_status boost(crm_gbt *g, gbt_run *r, const crm_progress *progress, cr
     return build_fast(g, err);
 }
 
-static double *effective_weights(const crm_gbt_params *p,
-                                 int64_t n,
-                                 const int32_t *y,
-                                 int32_t k,
-                                 const double *sw,
-                                 const int64_t *counts)
-{
-    int32_t present = 0;
-    double *w = crm_mallocarray((size_t)n, sizeof(double));
-    if (w == NULL) {
-        return NULL;
-    }
-    for (int32_t c = 0; c < k; c++) {
-        present += counts[c] > 0;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double v = sw != NULL ? sw[i] : 1.0;
-        if (p->class_weight_balanced) {
-            v *= (double)n / ((double)present * (double)counts[y[i]]);
-        }
-        w[i] = v;
-    }
-    return w;
-}
-
 crm_status crm_gbt_fit(crm_gbt *g,
                        const crm_matrix *x,
                        const int32_t *y,
@@ -728,7 +691,8 @@ crm_status crm_gbt_fit(crm_gbt *g,
     if (rc != CRM_OK) {
         goto done;
     }
-    w = effective_weights(&g->p, x->n_rows, y, n_classes, sample_weight, counts);
+    w = crm__mdl_row_weights(y, x->n_rows, n_classes, sample_weight, counts,
+                             g->p.class_weight_balanced);
     if (w == NULL) {
         rc = crm__error_nomem(err);
         goto done;
@@ -1067,7 +1031,6 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
     }
     return rc;
 }
-
 
 static crm_status bad(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
 {

@@ -160,6 +160,27 @@ static double heap_worst(const heap *h)
     return h->n < h->k ? HUGE_VAL : h->d[0];
 }
 
+/* Where (d, i) goes when it replaces the root: the children larger than it move up. */
+static int32_t sift_down(heap *h, double d, int64_t i)
+{
+    int32_t pos = 0;
+    for (;;) {
+        int32_t c = 2 * pos + 1;
+        if (c >= h->n) {
+            return pos;
+        }
+        if (c + 1 < h->n && pair_less(h->d[c], h->i[c], h->d[c + 1], h->i[c + 1])) {
+            c++;
+        }
+        if (!pair_less(d, i, h->d[c], h->i[c])) {
+            return pos;
+        }
+        h->d[pos] = h->d[c];
+        h->i[pos] = h->i[c];
+        pos = c;
+    }
+}
+
 static void heap_push(heap *h, double d, int64_t i)
 {
     int32_t pos;
@@ -167,22 +188,7 @@ static void heap_push(heap *h, double d, int64_t i)
         if (!pair_less(d, i, h->d[0], h->i[0])) {
             return;
         }
-        pos = 0; /* replace the root, sift down */
-        for (;;) {
-            int32_t c = 2 * pos + 1;
-            if (c >= h->n) {
-                break;
-            }
-            if (c + 1 < h->n && pair_less(h->d[c], h->i[c], h->d[c + 1], h->i[c + 1])) {
-                c++;
-            }
-            if (!pair_less(d, i, h->d[c], h->i[c])) {
-                break;
-            }
-            h->d[pos] = h->d[c];
-            h->i[pos] = h->i[c];
-            pos = c;
-        }
+        pos = sift_down(h, d, i); /* replace the root */
     } else {
         pos = h->n++;
         while (pos > 0) {
@@ -206,24 +212,10 @@ static void heap_sorted(heap *h, double *out_d, int64_t *out_i)
         int32_t last = --h->n;
         double d = h->d[last];
         int64_t i = h->i[last];
-        int32_t pos = 0;
+        int32_t pos;
         out_d[last] = h->d[0];
         out_i[last] = h->i[0];
-        for (;;) { /* re-insert the last element from the root */
-            int32_t c = 2 * pos + 1;
-            if (c >= h->n) {
-                break;
-            }
-            if (c + 1 < h->n && pair_less(h->d[c], h->i[c], h->d[c + 1], h->i[c + 1])) {
-                c++;
-            }
-            if (!pair_less(d, i, h->d[c], h->i[c])) {
-                break;
-            }
-            h->d[pos] = h->d[c];
-            h->i[pos] = h->i[c];
-            pos = c;
-        }
+        pos = sift_down(h, d, i); /* re-insert the last element from the root */
         if (h->n > 0) {
             h->d[pos] = d;
             h->i[pos] = i;
@@ -715,16 +707,11 @@ crm_knn_algo crm_knn_algo_used(const crm_knn *knn)
 
 crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag, crm_error *err)
 {
-    const char *t;
     crm_status rc;
     if (knn == NULL || knn->n_classes == 0 || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "KNN model is not fitted");
     }
-    rc = crm__mdl_tag(tag, "knn", &t, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    if ((rc = crm_model_begin(w, t, err)) != CRM_OK ||
+    if ((rc = crm__mdl_begin(w, tag, "knn", err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, knn->params.k, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, (int32_t)knn->params.weights, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, (int32_t)knn->params.algo, err)) != CRM_OK ||
@@ -766,8 +753,7 @@ static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader
     knn->params.algo = (crm_knn_algo)algo;
     /* C bounded too: a crafted count of classes would size a per-class array (the model
      * file fuzzer found a 2^31-class file that allocated 16 GB) */
-    if (s->failed || C < 2 || (C > n && C > 65536) || n < 1 || d < 1 ||
-        n > (int64_t)(s->len / 8) ||
+    if (s->failed || C < 2 || (C > n && C > 65536) || n < 1 || d < 1 || n > (int64_t)(s->len / 8) ||
         d > (int64_t)(s->len / 8) / n || crm_knn_params_check(&knn->params, NULL) != CRM_OK) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes or parameters",
                               crm_model_reader_source(r), s->tag);
@@ -801,16 +787,12 @@ crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **ou
 {
     crm_knn *knn = NULL;
     crm_section s;
-    const char *t;
     crm_status rc;
     if (out == NULL || r == NULL) {
         return crm__error_set(err, CRM_EINVAL, "reader and out are required");
     }
     *out = NULL;
-    rc = crm__mdl_tag(tag, "knn", &t, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_section(r, t, &s, err);
-    }
+    rc = crm__mdl_section(r, tag, "knn", &s, err);
     if (rc == CRM_OK) {
         rc = crm_knn_new(NULL, &knn, err);
     }

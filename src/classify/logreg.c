@@ -21,6 +21,7 @@
 #include <crmkit/logreg.h>
 
 #include "core/core_internal.h"
+#include "models_util.h"
 
 #define LR_GROUPS          16
 #define LR_NEWTON_AUTO_MAX 512
@@ -618,7 +619,7 @@ static crm_status check_fit_input(const crm_matrix *x,
                                   int64_t *counts,
                                   crm_error *err)
 {
-    int32_t present = 0;
+    crm_status rc;
     if (n_classes < 2) {
         return crm__error_set(err, CRM_EINVAL, "logreg: n_classes must be >= 2, got %d",
                               (int)n_classes);
@@ -630,28 +631,8 @@ static crm_status check_fit_input(const crm_matrix *x,
         return crm__error_set(err, CRM_ELIMIT, "logreg: %lld features is too many",
                               (long long)x->n_cols);
     }
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        if (y[i] < 0 || y[i] >= n_classes) {
-            return crm__error_set(err, CRM_EINVAL,
-                                  "logreg: label %d of row %lld is outside "
-                                  "[0, %d)",
-                                  (int)y[i], (long long)(i + 1), (int)n_classes);
-        }
-        if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
-            return crm__error_set(err, CRM_EINVAL, "logreg: weight of row %lld is %g",
-                                  (long long)(i + 1), sw[i]);
-        }
-        counts[y[i]]++;
-    }
-    for (int32_t c = 0; c < n_classes; c++) {
-        present += counts[c] > 0;
-    }
-    if (present < 2) {
-        return crm__error_set(err, CRM_EDATA,
-                              "logreg: the training labels hold only one "
-                              "class; at least two are needed");
-    }
-    return crm_matrix_check_finite(x, err);
+    rc = crm__mdl_check_labels("logreg", y, x->n_rows, n_classes, sw, counts, err);
+    return rc == CRM_OK ? crm_matrix_check_finite(x, err) : rc;
 }
 
 static crm_status alloc_prob(lr_prob *pb, int want_hess, crm_error *err)
@@ -712,31 +693,6 @@ store_fit(crm_logreg *lr, const lr_prob *pb, const lr_state *st, int32_t n_class
     return CRM_OK;
 }
 
-static double *effective_weights(const crm_logreg_params *p,
-                                 const crm_matrix *x,
-                                 const int32_t *y,
-                                 int32_t n_classes,
-                                 const double *sw,
-                                 const int64_t *counts)
-{
-    int32_t present = 0;
-    double *w = crm_mallocarray((size_t)x->n_rows, sizeof(double));
-    if (w == NULL) {
-        return NULL;
-    }
-    for (int32_t c = 0; c < n_classes; c++) {
-        present += counts[c] > 0;
-    }
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double v = sw != NULL ? sw[i] : 1.0;
-        if (p->class_weight_balanced) {
-            v *= (double)x->n_rows / ((double)present * (double)counts[y[i]]);
-        }
-        w[i] = v;
-    }
-    return w;
-}
-
 crm_status crm_logreg_fit(crm_logreg *lr,
                           const crm_matrix *x,
                           const int32_t *y,
@@ -764,7 +720,8 @@ crm_status crm_logreg_fit(crm_logreg *lr,
     if (rc != CRM_OK) {
         goto done;
     }
-    w = effective_weights(&lr->p, x, y, n_classes, sample_weight, counts);
+    w = crm__mdl_row_weights(y, x->n_rows, n_classes, sample_weight, counts,
+                             lr->p.class_weight_balanced);
     if (w == NULL) {
         rc = crm__error_nomem(err);
         goto done;
@@ -861,10 +818,11 @@ static void proba_row(const crm_logreg *lr, const double *xr, double *out)
     }
 }
 
-crm_status
-crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, double *proba, crm_error *err)
+/* The arguments of a prediction: a fitted model and x of its width. */
+static crm_status
+check_predict(const crm_logreg *lr, const crm_matrix *x, const void *out, crm_error *err)
 {
-    if (lr == NULL || x == NULL || proba == NULL) {
+    if (lr == NULL || x == NULL || out == NULL) {
         return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
     }
     if (!lr->fitted) {
@@ -875,43 +833,26 @@ crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, double *prob
                               "logreg: the model has %d features, the data "
                               "has %lld columns",
                               (int)lr->nf, (long long)x->n_cols);
-    }
-    int64_t nb = crm__n_blocks(x->n_rows);
-#pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t hi = (b + 1) * CRM_BLOCK_ROWS;
-        hi = hi < x->n_rows ? hi : x->n_rows;
-        for (int64_t i = b * CRM_BLOCK_ROWS; i < hi; i++) {
-            proba_row(lr, CRM_ROW(x, i), proba + i * lr->k);
-        }
     }
     return CRM_OK;
 }
 
-crm_status
-crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels, crm_error *err)
+/* Each row of x: its probabilities into proba (n x k), or with proba NULL its most probable
+ * class into labels (k <= 256; ties to the lowest class). Blocks of rows in parallel. */
+static void predict_rows(const crm_logreg *lr, const crm_matrix *x, double *proba, int32_t *labels)
 {
-    if (lr == NULL || x == NULL || labels == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
-    }
-    if (!lr->fitted) {
-        return crm__error_set(err, CRM_ESTATE, "logreg: the model is not fitted");
-    }
-    if (x->n_cols != lr->nf) {
-        return crm__error_set(err, CRM_EINVAL,
-                              "logreg: the model has %d features, the data "
-                              "has %lld columns",
-                              (int)lr->nf, (long long)x->n_cols);
-    }
     int64_t nb = crm__n_blocks(x->n_rows);
 #pragma omp parallel for schedule(static) num_threads(crm__n_threads(lr->p.n_threads))
     for (int64_t b = 0; b < nb; b++) {
-        double pr[256];
-        double *buf = lr->k <= 256 ? pr : NULL;
+        double buf[256];
         int64_t hi = (b + 1) * CRM_BLOCK_ROWS;
         hi = hi < x->n_rows ? hi : x->n_rows;
-        for (int64_t i = b * CRM_BLOCK_ROWS; i < hi && buf != NULL; i++) {
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < hi; i++) {
             int32_t best = 0;
+            if (proba != NULL) {
+                proba_row(lr, CRM_ROW(x, i), proba + i * lr->k);
+                continue;
+            }
             proba_row(lr, CRM_ROW(x, i), buf);
             for (int32_t c = 1; c < lr->k; c++) {
                 best = buf[c] > buf[best] ? c : best;
@@ -919,11 +860,31 @@ crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels, c
             labels[i] = best;
         }
     }
+}
+
+crm_status
+crm_logreg_predict_proba(const crm_logreg *lr, const crm_matrix *x, double *proba, crm_error *err)
+{
+    crm_status rc = check_predict(lr, x, proba, err);
+    if (rc == CRM_OK) {
+        predict_rows(lr, x, proba, NULL);
+    }
+    return rc;
+}
+
+crm_status
+crm_logreg_predict(const crm_logreg *lr, const crm_matrix *x, int32_t *labels, crm_error *err)
+{
+    crm_status rc = check_predict(lr, x, labels, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
     if (lr->k > 256) {
         return crm__error_set(err, CRM_EUNSUPPORTED,
                               "logreg: predict supports at most 256 "
                               "classes; use predict_proba");
     }
+    predict_rows(lr, x, NULL, labels);
     return CRM_OK;
 }
 

@@ -292,16 +292,11 @@ const double *crm_mlp_weights(const crm_mlp *m, int64_t *n)
 
 crm_status crm_mlp_save(const crm_mlp *m, crm_model_writer *w, const char *tag, crm_error *err)
 {
-    const char *t;
     crm_status rc;
     if (m == NULL || m->n_classes == 0 || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "MLP is not fitted");
     }
-    rc = crm__mdl_tag(tag, "mlp", &t, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    if ((rc = crm_model_begin(w, t, err)) != CRM_OK ||
+    if ((rc = crm__mdl_begin(w, tag, "mlp", err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, m->n_classes, err)) != CRM_OK ||
         (rc = crm_model_put_i64(w, m->d, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, m->params.n_hidden, err)) != CRM_OK ||
@@ -367,16 +362,12 @@ crm_status crm_mlp_load(const crm_model_reader *r, const char *tag, crm_mlp **ou
 {
     crm_mlp *m = NULL;
     crm_section s;
-    const char *t;
     crm_status rc;
     if (out == NULL || r == NULL) {
         return crm__error_set(err, CRM_EINVAL, "reader and out are required");
     }
     *out = NULL;
-    rc = crm__mdl_tag(tag, "mlp", &t, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_section(r, t, &s, err);
-    }
+    rc = crm__mdl_section(r, tag, "mlp", &s, err);
     if (rc == CRM_OK) {
         rc = crm_mlp_new(NULL, &m, err);
     }

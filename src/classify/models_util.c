@@ -65,6 +65,63 @@ crm_status crm__mdl_check_train(const crm_matrix *x,
     return CRM_OK;
 }
 
+crm_status crm__mdl_check_labels(const char *who,
+                                 const int32_t *y,
+                                 int64_t n,
+                                 int32_t k,
+                                 const double *sw,
+                                 int64_t *counts,
+                                 crm_error *err)
+{
+    int32_t present = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (y[i] < 0 || y[i] >= k) {
+            return crm__error_set(err, CRM_EINVAL, "%s: label %d of row %lld is outside [0, %d)",
+                                  who, (int)y[i], (long long)(i + 1), (int)k);
+        }
+        if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
+            return crm__error_set(err, CRM_EINVAL, "%s: weight of row %lld is %g", who,
+                                  (long long)(i + 1), sw[i]);
+        }
+        counts[y[i]]++;
+    }
+    for (int32_t c = 0; c < k; c++) {
+        present += counts[c] > 0;
+    }
+    if (present < 2) {
+        return crm__error_set(err, CRM_EDATA,
+                              "%s: the training labels hold only one class; at least two are "
+                              "needed",
+                              who);
+    }
+    return CRM_OK;
+}
+
+double *crm__mdl_row_weights(const int32_t *y,
+                             int64_t n,
+                             int32_t k,
+                             const double *sw,
+                             const int64_t *counts,
+                             int balanced)
+{
+    int32_t present = 0;
+    double *w = crm_mallocarray((size_t)n, sizeof(double));
+    if (w == NULL) {
+        return NULL;
+    }
+    for (int32_t c = 0; c < k; c++) {
+        present += counts[c] > 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double v = sw != NULL ? sw[i] : 1.0;
+        if (balanced) {
+            v *= (double)n / ((double)present * (double)counts[y[i]]);
+        }
+        w[i] = v;
+    }
+    return w;
+}
+
 crm_status
 crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm_error *err)
 {
@@ -89,19 +146,17 @@ int32_t crm__mdl_argmax(const double *p, int32_t n)
     return best;
 }
 
-/* Rows of each class in shuffled order: order[] holds rows grouped by class, start[c] the
- * first position of class c (start[n_classes] = n). */
-static crm_status class_order(const int32_t *y,
-                              int64_t n,
-                              int32_t n_classes,
-                              uint64_t seed,
-                              int64_t **order_out,
-                              int64_t **start_out,
-                              crm_error *err)
+crm_status crm__mdl_class_order(const int32_t *y,
+                                int64_t n,
+                                int32_t n_classes,
+                                uint64_t seed,
+                                int64_t **order_out,
+                                int64_t **start_out,
+                                crm_error *err)
 {
-    int64_t *order = crm_mallocarray((size_t)n, sizeof *order);
+    int64_t *order = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *order);
     int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
-    int64_t *fill = crm_calloc((size_t)n_classes, sizeof *fill);
+    int64_t *fill = crm_calloc((size_t)n_classes + 1, sizeof *fill);
     crm_rng rng;
     if (order == NULL || start == NULL || fill == NULL) {
         crm_free(order);
@@ -110,6 +165,13 @@ static crm_status class_order(const int32_t *y,
         return crm__error_nomem(err);
     }
     for (int64_t i = 0; i < n; i++) {
+        if (y[i] < 0 || y[i] >= n_classes) {
+            crm_free(order);
+            crm_free(start);
+            crm_free(fill);
+            return crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)", y[i],
+                                  (long long)i, n_classes);
+        }
         start[y[i] + 1]++;
     }
     for (int32_t c = 0; c < n_classes; c++) {
@@ -128,33 +190,6 @@ static crm_status class_order(const int32_t *y,
     return CRM_OK;
 }
 
-crm_status crm__mdl_stratified_folds(const int32_t *y,
-                                     int64_t n,
-                                     int32_t n_classes,
-                                     int32_t k,
-                                     uint64_t seed,
-                                     int32_t *fold,
-                                     crm_error *err)
-{
-    int64_t *order;
-    int64_t *start;
-    crm_status rc;
-    if (k < 2 || k > n) {
-        return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d", (long long)n,
-                              k);
-    }
-    rc = class_order(y, n, n_classes, seed, &order, &start, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    for (int64_t pos = 0; pos < n; pos++) {
-        fold[order[pos]] = (int32_t)(pos % k);
-    }
-    crm_free(order);
-    crm_free(start);
-    return CRM_OK;
-}
-
 crm_status crm__mdl_stratified_holdout(const int32_t *y,
                                        int64_t n,
                                        int32_t n_classes,
@@ -165,7 +200,7 @@ crm_status crm__mdl_stratified_holdout(const int32_t *y,
 {
     int64_t *order;
     int64_t *start;
-    crm_status rc = class_order(y, n, n_classes, seed, &order, &start, err);
+    crm_status rc = crm__mdl_class_order(y, n, n_classes, seed, &order, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -216,15 +251,33 @@ crm_status crm__mdl_take_rows(const crm_matrix *x,
     return CRM_OK;
 }
 
-crm_status crm__mdl_tag(const char *tag, const char *def, const char **out, crm_error *err)
+/* The section tag to use: tag when given, else def; NULL (CRM_EINVAL in err) when it is
+ * empty or too long. */
+static const char *section_tag(const char *tag, const char *def, crm_error *err)
 {
     const char *t = tag != NULL ? tag : def;
     if (t[0] == '\0' || strlen(t) > CRM_MODEL_TAG_BYTES - 1) {
-        return crm__error_set(err, CRM_EINVAL, "section tag \"%s\" must have 1 to %d characters", t,
-                              CRM_MODEL_TAG_BYTES - 1);
+        (void)crm__error_set(err, CRM_EINVAL, "section tag \"%s\" must have 1 to %d characters", t,
+                             CRM_MODEL_TAG_BYTES - 1);
+        return NULL;
     }
-    *out = t;
-    return CRM_OK;
+    return t;
+}
+
+crm_status crm__mdl_begin(crm_model_writer *w, const char *tag, const char *def, crm_error *err)
+{
+    const char *t = section_tag(tag, def, err);
+    return t != NULL ? crm_model_begin(w, t, err) : CRM_EINVAL;
+}
+
+crm_status crm__mdl_section(const crm_model_reader *r,
+                            const char *tag,
+                            const char *def,
+                            crm_section *s,
+                            crm_error *err)
+{
+    const char *t = section_tag(tag, def, err);
+    return t != NULL ? crm_model_section(r, t, s, err) : CRM_EINVAL;
 }
 
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v)

@@ -1,6 +1,6 @@
 /* models_util.h: small helpers shared by the SVM, MLP, KNN, naive Bayes and voting modules
  * (argument checks on a design matrix and labels, argmax with the lowest-index tie rule,
- * seeded stratified folds and hold-out splits). Private to src/classify. */
+ * seeded grouping of rows by class and stratified hold-out splits). Private to src/classify. */
 #ifndef CRM_MODELS_UTIL_H
 #define CRM_MODELS_UTIL_H
 #include <stdint.h>
@@ -17,6 +17,26 @@ crm_status crm__mdl_check_train(const crm_matrix *x,
                                 int allow_nan,
                                 crm_error *err);
 
+/* Training labels and sample weights of n rows: y[i] in [0, k), sw[i] finite and >= 0 (sw may
+ * be NULL), at least two classes present; counts[c] (zeroed by the caller) gets the rows of
+ * class c. Errors (CRM_EINVAL, CRM_EDATA) start with `who`. */
+crm_status crm__mdl_check_labels(const char *who,
+                                 const int32_t *y,
+                                 int64_t n,
+                                 int32_t k,
+                                 const double *sw,
+                                 int64_t *counts,
+                                 crm_error *err);
+
+/* Weight of each row: sw[i] (1 when sw is NULL), times n / (classes present x rows of its
+ * class) when balanced (counts from crm__mdl_check_labels). NULL when out of memory. */
+double *crm__mdl_row_weights(const int32_t *y,
+                             int64_t n,
+                             int32_t k,
+                             const double *sw,
+                             const int64_t *counts,
+                             int balanced);
+
 /* Check a matrix given for prediction against the fitted width. CRM_EINVAL. */
 crm_status
 crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm_error *err);
@@ -24,16 +44,18 @@ crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm
 /* Index of the largest of p[n]; ties go to the lowest index. NaN never wins. */
 int32_t crm__mdl_argmax(const double *p, int32_t n);
 
-/* Stratified k-fold: fold[i] in [0, k) for each row. Rows of each class are shuffled with the
- * seed and dealt round-robin, continuing across classes, so fold sizes differ by at most one
- * and every class is spread evenly. Errors: CRM_EINVAL (k < 2 or k > n), CRM_ENOMEM. */
-crm_status crm__mdl_stratified_folds(const int32_t *y,
-                                     int64_t n,
-                                     int32_t n_classes,
-                                     int32_t k,
-                                     uint64_t seed,
-                                     int32_t *fold,
-                                     crm_error *err);
+/* Rows grouped by class, each class shuffled with the seed (classes in index order):
+ * order[start[c] .. start[c + 1]) holds class c's rows (start[n_classes] = n). The same
+ * grouping serves the folds and splits of crmkit/metrics.h and the hold-out below, so each
+ * is a pure function of (labels, size, seed). Errors: CRM_EINVAL (a label outside
+ * [0, n_classes)), CRM_ENOMEM. */
+crm_status crm__mdl_class_order(const int32_t *y,
+                                int64_t n,
+                                int32_t n_classes,
+                                uint64_t seed,
+                                int64_t **order_out,
+                                int64_t **start_out,
+                                crm_error *err);
 
 /* Stratified hold-out: is_val[i] = 1 for round(frac * n_c) shuffled rows of each class c (at
  * least one row of each class stays in training). Errors: CRM_ENOMEM. */
@@ -55,8 +77,15 @@ crm_status crm__mdl_take_rows(const crm_matrix *x,
                               int32_t *y_out,
                               crm_error *err);
 
-/* The section tag to use: tag when given, else def. Checks the length. */
-crm_status crm__mdl_tag(const char *tag, const char *def, const char **out, crm_error *err);
+/* Begin the section of a model's _save: tag when given, else def (1 to 15 characters). */
+crm_status crm__mdl_begin(crm_model_writer *w, const char *tag, const char *def, crm_error *err);
+
+/* Open the section a model's _load reads: tag when given, else def (1 to 15 characters). */
+crm_status crm__mdl_section(const crm_model_reader *r,
+                            const char *tag,
+                            const char *def,
+                            crm_section *s,
+                            crm_error *err);
 
 /* Read an i32 from s that must lie in [lo, hi]; marks s failed otherwise. */
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v);

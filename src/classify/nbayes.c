@@ -497,17 +497,12 @@ crm_status
 crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag, crm_error *err)
 {
     size_t dc;
-    const char *t;
     crm_status rc;
     if (nb == NULL || nb->n_classes == 0 || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "naive Bayes model is not fitted");
     }
-    rc = crm__mdl_tag(tag, "nbayes", &t, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
     dc = (size_t)nb->d * (size_t)nb->n_classes;
-    if ((rc = crm_model_begin(w, t, err)) != CRM_OK ||
+    if ((rc = crm__mdl_begin(w, tag, "nbayes", err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, nb->n_classes, err)) != CRM_OK ||
         (rc = crm_model_put_i64(w, nb->d, err)) != CRM_OK ||
         (rc = crm_model_put_f64(w, nb->params.var_smoothing, err)) != CRM_OK ||
@@ -590,16 +585,12 @@ crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out, cr
 {
     crm_nbayes *nb = NULL;
     crm_section s;
-    const char *t;
     crm_status rc;
     if (out == NULL || r == NULL) {
         return crm__error_set(err, CRM_EINVAL, "reader and out are required");
     }
     *out = NULL;
-    rc = crm__mdl_tag(tag, "nbayes", &t, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_section(r, t, &s, err);
-    }
+    rc = crm__mdl_section(r, tag, "nbayes", &s, err);
     if (rc == CRM_OK) {
         rc = crm_nbayes_new(NULL, &nb, err);
     }

@@ -7,51 +7,9 @@
 #include <string.h>
 
 #include <crmkit/metrics.h>
-#include <crmkit/rng.h>
 
 #include "core/core_internal.h"
-
-/* Rows of each class, grouped: order[start[c] .. start[c + 1]) holds class c's rows. */
-static crm_status group_by_class(const int32_t *y,
-                                 int64_t n,
-                                 int32_t n_classes,
-                                 int64_t **order_out,
-                                 int64_t **start_out,
-                                 crm_error *err)
-{
-    int64_t *order = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *order);
-    int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
-    int64_t *fill = crm_calloc((size_t)n_classes + 1, sizeof *fill);
-    crm_status rc = CRM_OK;
-    if (order == NULL || start == NULL || fill == NULL) {
-        rc = crm__error_nomem(err);
-        goto fail;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (y[i] < 0 || y[i] >= n_classes) {
-            rc = crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)", y[i],
-                                (long long)i, n_classes);
-            goto fail;
-        }
-        start[y[i] + 1]++;
-    }
-    for (int32_t c = 0; c < n_classes; c++) {
-        start[c + 1] += start[c];
-        fill[c] = start[c];
-    }
-    for (int64_t i = 0; i < n; i++) {
-        order[fill[y[i]]++] = i;
-    }
-    crm_free(fill);
-    *order_out = order;
-    *start_out = start;
-    return CRM_OK;
-fail:
-    crm_free(order);
-    crm_free(start);
-    crm_free(fill);
-    return rc;
-}
+#include "models_util.h"
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -73,7 +31,6 @@ crm_status crm_split_stratified(const int32_t *y,
 {
     int64_t *order = NULL;
     int64_t *start = NULL;
-    crm_rng rng;
     crm_status rc;
     int64_t ntr = 0;
     int64_t nte = 0;
@@ -83,11 +40,10 @@ crm_status crm_split_stratified(const int32_t *y,
     if (n_classes < 1) {
         return crm__error_set(err, CRM_EINVAL, "need at least one class");
     }
-    rc = group_by_class(y, n, n_classes, &order, &start, err);
+    rc = crm__mdl_class_order(y, n, n_classes, seed, &order, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
-    crm_rng_seed(&rng, seed);
     for (int32_t c = 0; c < n_classes; c++) {
         int64_t cnt = start[c + 1] - start[c];
         int64_t k = (int64_t)floor(test_size * (double)cnt + 0.5);
@@ -100,7 +56,6 @@ crm_status crm_split_stratified(const int32_t *y,
         if (cnt < 2) {
             k = 0; /* a single row goes to training, where it is needed more */
         }
-        crm_rng_shuffle(&rng, order + start[c], cnt);
         for (int64_t i = 0; i < cnt; i++) {
             if (i < k) {
                 test[nte++] = order[start[c] + i];
@@ -133,9 +88,7 @@ crm_status crm_kfold_stratified(const int32_t *y,
 {
     int64_t *order = NULL;
     int64_t *start = NULL;
-    crm_rng rng;
     crm_status rc;
-    int64_t next = 0;
     if (k < 2 || (int64_t)k > n) {
         return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d", (long long)n,
                               k);
@@ -143,19 +96,14 @@ crm_status crm_kfold_stratified(const int32_t *y,
     if (n_classes < 1) {
         return crm__error_set(err, CRM_EINVAL, "need at least one class");
     }
-    rc = group_by_class(y, n, n_classes, &order, &start, err);
+    rc = crm__mdl_class_order(y, n, n_classes, seed, &order, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
-    crm_rng_seed(&rng, seed);
-    /* Dealing continues across classes so that whole folds stay balanced as well. */
-    for (int32_t c = 0; c < n_classes; c++) {
-        int64_t cnt = start[c + 1] - start[c];
-        crm_rng_shuffle(&rng, order + start[c], cnt);
-        for (int64_t i = 0; i < cnt; i++) {
-            fold[order[start[c] + i]] = (int32_t)(next % k);
-            next++;
-        }
+    /* Rows are dealt round-robin in class order, continuing across classes, so that whole
+     * folds stay balanced as well (fold sizes differ by at most one). */
+    for (int64_t pos = 0; pos < n; pos++) {
+        fold[order[pos]] = (int32_t)(pos % k);
     }
     crm_free(order);
     crm_free(start);

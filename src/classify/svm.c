@@ -17,6 +17,7 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/config.h>
+#include <crmkit/metrics.h>
 #include <crmkit/svm.h>
 
 #ifdef _OPENMP
@@ -320,7 +321,7 @@ static crm_status grid_search(crm_svm *svm,
         crm_free(hits);
         return crm__error_nomem(err);
     }
-    rc = crm__mdl_stratified_folds(y, pb->l, svm->n_classes, k, p->seed, fold, err);
+    rc = crm_kfold_stratified(y, pb->l, svm->n_classes, k, p->seed, fold, err);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (rc == CRM_OK)
     for (int32_t job = 0; job < n_jobs; job++) {
         struct svm_parameter prm;

@@ -91,21 +91,16 @@ done:
 crm_status crm_svm_save(const crm_svm *svm, crm_model_writer *w, const char *tag, crm_error *err)
 {
     const struct svm_model *model;
-    const char *t;
     int k;
     int m;
     crm_status rc;
     if (svm == NULL || svm->model == NULL || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "SVM is not fitted");
     }
-    rc = crm__mdl_tag(tag, "svm", &t, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
     model = svm->model;
     k = model->nr_class;
     m = k * (k - 1) / 2;
-    if ((rc = crm_model_begin(w, t, err)) != CRM_OK ||
+    if ((rc = crm__mdl_begin(w, tag, "svm", err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, svm->n_classes, err)) != CRM_OK ||
         (rc = crm_model_put_i64(w, svm->d, err)) != CRM_OK ||
         (rc = crm_model_put_i32(w, (int32_t)svm->params.kernel, err)) != CRM_OK ||
@@ -314,16 +309,12 @@ crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **ou
 {
     crm_svm *svm = NULL;
     crm_section s;
-    const char *t;
     crm_status rc;
     if (out == NULL || r == NULL) {
         return crm__error_set(err, CRM_EINVAL, "reader and out are required");
     }
     *out = NULL;
-    rc = crm__mdl_tag(tag, "svm", &t, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_section(r, t, &s, err);
-    }
+    rc = crm__mdl_section(r, tag, "svm", &s, err);
     if (rc == CRM_OK) {
         rc = crm_svm_new(NULL, &svm, err);
     }

@@ -902,6 +902,8 @@ crm__lloyd_data_init(crm__lloyd_data *ld, const crm_matrix *x, int32_t k, int nt
         ld->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
         if (ld->xf == NULL || ld->xnorm == NULL) { /* no screening, no error */
             crm__lloyd_data_fini(ld);
+        } else {
+            crm__advise_huge(ld->xf, (size_t)(n * dim) * sizeof(float));
         }
         xf = ld->xf;
     }

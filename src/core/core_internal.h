@@ -97,4 +97,18 @@ int crm__n_threads(int32_t requested);
 /* Monotonic seconds, for the timings reported in JSON summaries. */
 double crm__now_seconds(void);
 
+/* Rearrange s[lo, hi) so that s[r] holds the value a full sort would put there, for every r
+ * of ranks[0, nr) (ascending, inside [lo, hi)): quickselect for several ranks at once. */
+void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr);
+/* out[i] = the value a full sort of the m present (non-NaN) values of a[0, n) would put at
+ * ranks[i] (ascending, each < m): exact, in about one pass over a for large n (orderstat.c).
+ * a is only read; scratch has room for n doubles and is overwritten. */
+void crm__order_stats(const double *a,
+                      int64_t n,
+                      int64_t m,
+                      const int64_t *ranks,
+                      int nr,
+                      double *scratch,
+                      double *out);
+
 #endif

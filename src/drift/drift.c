@@ -85,55 +85,33 @@ static int32_t num_bin(const drift_feat *f, double x)
     return lo;
 }
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
+#define DRIFT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DRIFT_CLONES
+#endif
 
-/* Rearrange s[lo..hi) so that s[r] holds the value a full sort would put there, for every r
- * of ranks[0..nr) (ascending, inside [lo, hi)): quickselect for several ranks at once, with
- * three-way partitions around a median of three (equal values end it at once). */
-static void select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+/* counts[b] += the values of v[0, n) in numeric bin b (num_bin for each, counted by compares
+ * that vectorise: the bin is the number of edges below the value). */
+DRIFT_CLONES
+static void count_bins(const drift_feat *f, const double *v, int64_t n, int64_t *counts)
 {
-    while (nr > 0 && hi - lo > 16) {
-        double a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
-        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        int64_t lt = lo, i = lo, gt = hi;
-        int nl = 0;
-        int ng;
-        while (i < gt) {
-            if (s[i] < piv) {
-                swap_d(&s[lt++], &s[i++]);
-            } else if (s[i] > piv) {
-                swap_d(&s[i], &s[--gt]);
-            } else {
-                i++;
+    enum { CHUNK = 512 };
+    int64_t key[CHUNK];
+    for (int64_t c0 = 0; c0 < n; c0 += CHUNK) {
+        int64_t len = n - c0 < CHUNK ? n - c0 : CHUNK;
+        const double *x = v + c0;
+        for (int64_t i = 0; i < len; i++) {
+            key[i] = 0;
+        }
+        for (int32_t e = 0; e < f->n_edges; e++) {
+            double edge = f->edges[e];
+            for (int64_t i = 0; i < len; i++) {
+                key[i] += edge < x[i];
             }
         }
-        while (nl < nr && ranks[nl] < lt) {
-            nl++;
-        }
-        ng = nl;
-        while (ng < nr && ranks[ng] < gt) {
-            ng++;
-        }
-        /* the left side by recursion, the right one by the loop */
-        select_ranks(s, lo, lt, ranks, nl);
-        ranks += ng;
-        nr -= ng;
-        lo = gt;
-    }
-    if (nr > 0) {
-        for (int64_t i = lo + 1; i < hi; i++) {
-            double v = s[i];
-            int64_t j = i;
-            while (j > lo && s[j - 1] > v) {
-                s[j] = s[j - 1];
-                j--;
-            }
-            s[j] = v;
+        for (int64_t i = 0; i < len; i++) {
+            counts[isnan(x[i]) ? f->n_edges + 1 : key[i]]++;
         }
     }
 }
@@ -142,55 +120,58 @@ static crm_status
 fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error *err)
 {
     double *s = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *s);
+    int64_t *counts;
+    int64_t ranks[2 * 100];
+    double vals[2 * 100];
+    int nr = 0;
     int64_t m = 0;
     if (s == NULL) {
         return crm__error_nomem(err);
     }
     for (int64_t i = 0; i < n; i++) {
-        if (!isnan(v[i])) {
-            s[m++] = v[i];
-        }
+        m += !isnan(v[i]);
     }
     f->edges = crm_mallocarray((size_t)n_bins, sizeof *f->edges);
     if (f->edges == NULL) {
         crm_free(s);
         return crm__error_nomem(err);
     }
-    {
-        /* only the order statistics the edges use, each exactly where a sort would put it */
-        int64_t ranks[2 * 100];
-        int nr = 0;
-        for (int32_t i = 1; i < n_bins && m > 0; i++) {
-            double pos = (double)i / (double)n_bins * (double)(m - 1);
-            int64_t lo = (int64_t)floor(pos);
-            for (int64_t r = lo; r <= lo + 1 && r < m; r++) {
-                if (nr == 0 || r > ranks[nr - 1]) {
-                    ranks[nr++] = r;
-                }
+    /* only the order statistics the edges use, each exactly where a sort would put it */
+    for (int32_t i = 1; i < n_bins && m > 0; i++) {
+        double pos = (double)i / (double)n_bins * (double)(m - 1);
+        int64_t lo = (int64_t)floor(pos);
+        for (int64_t r = lo; r <= lo + 1 && r < m; r++) {
+            if (nr == 0 || r > ranks[nr - 1]) {
+                ranks[nr++] = r;
             }
         }
-        select_ranks(s, 0, m, ranks, nr);
     }
-    for (int32_t i = 1; i < n_bins && m > 0; i++) {
+    crm__order_stats(v, n, m, ranks, nr, s, vals);
+    crm_free(s);
+    for (int32_t i = 1, r = 0; i < n_bins && m > 0; i++) {
         double pos = (double)i / (double)n_bins * (double)(m - 1); /* numpy "linear" */
         int64_t lo = (int64_t)floor(pos);
-        double e = lo + 1 < m ? s[lo] + (pos - (double)lo) * (s[lo + 1] - s[lo]) : s[lo];
+        double e;
+        while (ranks[r] < lo) {
+            r++;
+        }
+        e = lo + 1 < m ? vals[r] + (pos - (double)lo) * (vals[r + 1] - vals[r]) : vals[r];
         if (f->n_edges == 0 || e > f->edges[f->n_edges - 1]) {
             f->edges[f->n_edges++] = e;
         }
     }
-    crm_free(s);
     f->n_bins = f->n_edges + 2;
     f->shares = crm_calloc((size_t)f->n_bins, sizeof *f->shares);
-    if (f->shares == NULL) {
+    counts = crm_calloc((size_t)f->n_bins, sizeof *counts);
+    if (f->shares == NULL || counts == NULL) {
+        crm_free(counts);
         return crm__error_nomem(err);
     }
-    for (int64_t i = 0; i < n; i++) {
-        f->shares[num_bin(f, v[i])] += 1;
-    }
+    count_bins(f, v, n, counts);
     for (int32_t b = 0; b < f->n_bins && n > 0; b++) {
-        f->shares[b] /= (double)n;
+        f->shares[b] = (double)counts[b] / (double)n;
     }
+    crm_free(counts);
     return CRM_OK;
 }
 

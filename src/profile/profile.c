@@ -2,8 +2,10 @@
  * the population, modal level of categoricals) and segment names (tiers or a list).
  *
  * Each feature's present values are scattered by label into one buffer (a counting sort), so
- * a feature costs two passes over its column plus a selection per segment for the median:
- * O(n_rows) per feature.
+ * a feature costs two passes over its column plus a selection per segment for the median and
+ * one for the population's (crm__order_stats: about one pass each): O(n_rows) per feature.
+ * Features are independent and run in parallel, each writing its own slots, so the result is
+ * the same with any number of threads.
  * Medians interpolate between the two middle values, as numpy.median does. */
 #include <math.h>
 #include <stdio.h>
@@ -86,84 +88,18 @@ crm_status crm__profile_alloc(int32_t k, int32_t n_features, crm_profile **out, 
 
 /* ---- statistics ---- */
 
-static void swap_d(double *a, double *b)
+/* Median of the m present values of a[0, n) (a only read); NaN for m = 0. */
+static double median(const double *a, int64_t n, int64_t m, double *scratch)
 {
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* Move the k-th smallest of a[0..n) to a[k] (Hoare selection, median-of-three pivot). */
-static void select_kth(double *a, int64_t n, int64_t k)
-{
-    int64_t lo = 0;
-    int64_t hi = n - 1;
-    while (hi > lo) {
-        int64_t mid = lo + (hi - lo) / 2;
-        int64_t i = lo;
-        int64_t j = hi;
-        double pivot;
-        if (a[mid] < a[lo]) {
-            swap_d(&a[mid], &a[lo]);
-        }
-        if (a[hi] < a[lo]) {
-            swap_d(&a[hi], &a[lo]);
-        }
-        if (a[hi] < a[mid]) {
-            swap_d(&a[hi], &a[mid]);
-        }
-        pivot = a[mid];
-        while (i <= j) {
-            while (a[i] < pivot) {
-                i++;
-            }
-            while (a[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                swap_d(&a[i++], &a[j--]);
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            return;
-        }
-    }
-}
-
-/* Median of a[0..n) (reordered); NaN for n = 0. */
-static double median(double *a, int64_t n)
-{
-    double lo;
-    double hi;
-    if (n == 0) {
+    int64_t ranks[2];
+    double v[2];
+    if (m == 0) {
         return (double)NAN;
     }
-    select_kth(a, n, (n - 1) / 2);
-    lo = a[(n - 1) / 2];
-    if (n % 2 == 1) {
-        return lo;
-    }
-    hi = a[n / 2];
-    for (int64_t i = n / 2 + 1; i < n; i++) {
-        hi = a[i] < hi ? a[i] : hi;
-    }
-    return 0.5 * lo + 0.5 * hi;
-}
-
-static double mean_of(const double *a, int64_t n)
-{
-    crm__ksum s = { 0.0, 0.0 };
-    if (n == 0) {
-        return (double)NAN;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        crm__ksum_add(&s, a[i]);
-    }
-    return s.sum / (double)n;
+    ranks[0] = (m - 1) / 2;
+    ranks[1] = m / 2;
+    crm__order_stats(a, n, m, ranks, m % 2 == 1 ? 1 : 2, scratch, v);
+    return m % 2 == 1 ? v[0] : 0.5 * v[0] + 0.5 * v[1];
 }
 
 /* Segment s owns work[start[s] .. start[s + 1]) in the scatter buffer; fill[s] is its next
@@ -172,7 +108,6 @@ static double mean_of(const double *a, int64_t n)
 typedef struct grouping {
     const int32_t *labels;
     int64_t *start; /* k + 1 */
-    int64_t *fill;  /* k */
 } grouping;
 
 static crm_status
@@ -180,8 +115,7 @@ group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *
 {
     g->labels = labels;
     g->start = crm_calloc((size_t)k + 1, sizeof *g->start);
-    g->fill = crm_calloc((size_t)k, sizeof *g->fill);
-    if (g->start == NULL || g->fill == NULL) {
+    if (g->start == NULL) {
         return crm__error_nomem(err);
     }
     for (int64_t i = 0; i < n; i++) {
@@ -193,19 +127,33 @@ group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *
     return CRM_OK;
 }
 
-static void
-profile_numeric(crm_profile *pr, int32_t f, const double *v, int64_t n, grouping *g, double *work)
+/* Numeric feature f: work and scratch have room for n values, fill and seg for k. Each
+ * segment's sum is kept as its values are scattered, in row order: the same additions as
+ * summing the segment's slice of work afterwards, with the segments' chains interleaved. */
+static void profile_numeric(crm_profile *pr,
+                            int32_t f,
+                            const double *v,
+                            int64_t n,
+                            const grouping *g,
+                            double *work,
+                            double *scratch,
+                            int64_t *fill,
+                            crm__ksum *seg)
 {
     crm__ksum sum = { 0.0, 0.0 };
     crm__ksum ss = { 0.0, 0.0 };
     int64_t m = 0;
     for (int32_t s = 0; s < pr->k; s++) {
-        g->fill[s] = g->start[s];
+        fill[s] = g->start[s];
+        seg[s].sum = 0.0;
+        seg[s].c = 0.0;
     }
     for (int64_t i = 0; i < n; i++) {
         if (!isnan(v[i])) {
-            work[g->fill[g->labels[i]]++] = v[i];
+            int32_t l = g->labels[i];
+            work[fill[l]++] = v[i];
             crm__ksum_add(&sum, v[i]);
+            crm__ksum_add(&seg[l], v[i]);
             m++;
         }
     }
@@ -217,17 +165,14 @@ profile_numeric(crm_profile *pr, int32_t f, const double *v, int64_t n, grouping
         }
     }
     pr->pop_sd[f] = m > 0 ? sqrt(ss.sum / (double)m) : (double)NAN;
-    m = 0;
     for (int32_t s = 0; s < pr->k; s++) {
-        double *seg = work + g->start[s];
-        int64_t len = g->fill[s] - g->start[s];
-        pr->mean[(int64_t)s * pr->n_features + f] = mean_of(seg, len);
-        pr->median[(int64_t)s * pr->n_features + f] = median(seg, len);
-        /* Close the gaps left by missing values, for the population median. */
-        memmove(work + m, seg, (size_t)len * sizeof *work);
-        m += len;
+        int64_t len = fill[s] - g->start[s];
+        pr->mean[(int64_t)s * pr->n_features + f] =
+            len > 0 ? seg[s].sum / (double)len : (double)NAN;
+        pr->median[(int64_t)s * pr->n_features + f] =
+            median(work + g->start[s], len, len, scratch);
     }
-    pr->pop_median[f] = median(work, m);
+    pr->pop_median[f] = median(v, n, m, scratch);
 }
 
 static crm_status profile_categorical(crm_profile *pr,
@@ -466,23 +411,79 @@ static crm_status fill_features(crm_profile *pr,
                                 crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
-    double *work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
+    size_t nn = n > 0 ? (size_t)n : 1;
+    int32_t nf = pr->n_features;
+    int nt = n >= 100000 && nf > 1 ? crm__n_threads(0) : 1;
+    crm_status *rcs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *rcs);
+    crm_error *errs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *errs);
     crm_status rc = CRM_OK;
-    if (work == NULL) {
+    nt = nt < nf ? nt : (nf > 0 ? nf : 1);
+    if (rcs == NULL || errs == NULL) {
+        crm_free(rcs);
+        crm_free(errs);
         return crm__error_nomem(err);
     }
-    for (int32_t f = 0; f < pr->n_features && rc == CRM_OK; f++) {
-        int32_t col = crm_table_find_col(t, features[f]);
+    for (int32_t f = 0; f < nf; f++) {
         pr->features[f] = crm_strdup(features[f]);
         if (pr->features[f] == NULL) {
             rc = crm__error_nomem(err);
-        } else if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
-            profile_numeric(pr, f, crm_table_numeric(t, col), n, g, work);
-        } else {
-            rc = profile_categorical(pr, f, t, col, g, err);
         }
     }
-    crm_free(work);
+    /* features two at a time on two cores, each with its own buffers; the first failure in
+     * feature order is the one reported, whatever the threads */
+#pragma omp parallel num_threads(nt) if (nt > 1 && rc == CRM_OK)
+    {
+        double *work = NULL;
+        double *scratch = NULL;
+        int64_t *fill = NULL;
+        crm__ksum *seg = NULL;
+        int have = 0;
+        int need = 0;
+        for (int32_t f = 0; f < nf; f++) {
+            need |= crm_table_col_type(t, crm_table_find_col(t, features[f])) == CRM_COL_NUMERIC;
+        }
+        if (need && rc == CRM_OK) {
+            work = crm_mallocarray(nn, sizeof *work);
+            scratch = crm_mallocarray(nn, sizeof *scratch);
+            fill = crm_mallocarray((size_t)pr->k, sizeof *fill);
+            seg = crm_mallocarray((size_t)pr->k, sizeof *seg);
+            have = work != NULL && scratch != NULL && fill != NULL && seg != NULL;
+            if (have) {
+                crm__advise_huge(work, nn * sizeof *work);
+                crm__advise_huge(scratch, nn * sizeof *scratch);
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t f = 0; f < nf; f++) {
+            int32_t col = crm_table_find_col(t, features[f]);
+            if (rc != CRM_OK) {
+                rcs[f] = rc;
+            } else if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
+                if (have) {
+                    profile_numeric(pr, f, crm_table_numeric(t, col), n, g, work, scratch, fill,
+                                    seg);
+                } else {
+                    rcs[f] = crm__error_nomem(&errs[f]);
+                }
+            } else {
+                rcs[f] = profile_categorical(pr, f, t, col, g, &errs[f]);
+            }
+        }
+        crm_free(work);
+        crm_free(scratch);
+        crm_free(fill);
+        crm_free(seg);
+    }
+    for (int32_t f = 0; f < nf && rc == CRM_OK; f++) {
+        if (rcs[f] != CRM_OK) {
+            rc = rcs[f];
+            if (err != NULL) {
+                *err = errs[f];
+            }
+        }
+    }
+    crm_free(rcs);
+    crm_free(errs);
     return rc;
 }
 
@@ -496,7 +497,7 @@ crm_status crm_profile_compute(const crm_table *t,
                                crm_error *err)
 {
     crm_profile *pr = NULL;
-    grouping g = { NULL, NULL, NULL };
+    grouping g = { NULL, NULL };
     crm_status rc;
     *out = NULL;
     rc = check_inputs(t, features, n_features, labels, k, p, err);
@@ -526,7 +527,6 @@ crm_status crm_profile_compute(const crm_table *t,
     }
 done:
     crm_free(g.start);
-    crm_free(g.fill);
     if (rc != CRM_OK) {
         crm_profile_free(pr);
         return rc;

@@ -747,6 +747,87 @@ static void prep_log_transform_is_within_one_ulp_of_log1p(void **state)
     assert_true(fabs(crm__log1p_sym(1e100) - log1p(1e100)) <= 1e-13);
 }
 
+/* A table past the parallel threshold (120,000 rows): the fit (features in parallel) and the
+ * transform give the same bits with 1 and 2 threads, with the default cleaning and with
+ * nothing to cap, log or scale, where the output is the values themselves (-0.0 kept) and
+ * the mean of the present values where one is missing. */
+static void prep_fit_is_the_same_with_any_threads_and_none_copies_values(void **state)
+{
+    enum { N = 120000 };
+    static const char *const f[4] = { "a", "b", "c", "plan" };
+    static const char *const levels[3] = { "pre", "post", "biz" };
+    double *x[3];
+    const char **plan = malloc(N * sizeof *plan);
+    crm_table *t = NULL;
+    crm_error err;
+    (void)state;
+    assert_non_null(plan);
+    for (int j = 0; j < 3; j++) {
+        x[j] = malloc(N * sizeof *x[j]);
+        assert_non_null(x[j]);
+    }
+    for (int64_t i = 0; i < N; i++) {
+        x[0][i] = (double)((i * 7919) % 1009) * 0.37 - 100.0;
+        x[1][i] = i % 11 == 3 ? (double)NAN : exp((double)(i % 97) * 0.1); /* skewed */
+        x[2][i] = i % 5 == 0 ? -0.0 : (double)(i % 13);
+        plan[i] = levels[i % 3];
+    }
+    assert_int_equal(crm_table_new(N, "big.csv", &t, &err), CRM_OK);
+    for (int j = 0; j < 3; j++) {
+        assert_int_equal(crm_table_add_numeric(t, f[j], x[j], &err), CRM_OK);
+    }
+    assert_int_equal(crm_table_add_text(t, "plan", CRM_COL_CATEGORICAL, plan, &err), CRM_OK);
+    for (int none = 0; none < 2; none++) {
+        crm_prep_params p = crm_prep_params_default();
+        crm_matrix m[2];
+        int64_t cols = 0;
+        if (none) {
+            p.scale = CRM_SCALE_NONE;
+            p.transform = CRM_TRANSFORM_NONE;
+        } else {
+            p.transform = CRM_TRANSFORM_AUTO;
+        }
+        for (int run = 0; run < 2; run++) {
+            crm_prep *prep = NULL;
+            omp_set_num_threads(run + 1);
+            assert_int_equal(crm_prep_fit(t, f, 4, &p, &prep, &err), CRM_OK);
+            assert_int_equal(crm_prep_transform(prep, t, &m[run], NULL, &err), CRM_OK);
+            cols = m[run].n_cols;
+            assert_int_equal(crm_prep_feature_logged(prep, 1), !none);
+            crm_prep_free(prep);
+        }
+        assert_int_equal(cols, 3 + 3);
+        assert_memory_equal(m[0].data, m[1].data, sizeof(double) * (size_t)(N * cols));
+        if (none) {
+            double sum = 0.0;
+            int64_t present = 0;
+            for (int64_t i = 0; i < N; i++) {
+                if (!isnan(x[1][i])) {
+                    sum += x[1][i];
+                    present++;
+                }
+            }
+            for (int64_t i = 0; i < N; i++) {
+                const double *row = CRM_ROW(&m[0], i);
+                assert_memory_equal(&row[0], &x[0][i], sizeof(double));
+                assert_memory_equal(&row[2], &x[2][i], sizeof(double)); /* -0.0 stays */
+                if (isnan(x[1][i])) {
+                    crm_assert_close(row[1], sum / (double)present, 1e-12, 0);
+                } else {
+                    assert_memory_equal(&row[1], &x[1][i], sizeof(double));
+                }
+            }
+        }
+        crm_matrix_fini(&m[0]);
+        crm_matrix_fini(&m[1]);
+    }
+    crm_table_free(t);
+    for (int j = 0; j < 3; j++) {
+        free(x[j]);
+    }
+    free(plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -764,6 +845,7 @@ int main(void)
         cmocka_unit_test(prep_fit_and_load_fail_cleanly_out_of_memory),
         cmocka_unit_test(prep_transform_is_identical_with_1_and_2_threads),
         cmocka_unit_test(prep_transform_names_the_first_infinite_value_in_feature_order),
+        cmocka_unit_test(prep_fit_is_the_same_with_any_threads_and_none_copies_values),
         cmocka_unit_test(prep_log_transform_is_within_one_ulp_of_log1p),
     };
     return cmocka_run_group_tests_name("prep", tests, NULL, NULL);

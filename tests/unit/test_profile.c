@@ -8,6 +8,10 @@
 #include <crmkit/io.h>
 #include <crmkit/model.h>
 #include <crmkit/profile.h>
+#include <crmkit/rng.h>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "crm_test.h"
 
@@ -266,6 +270,100 @@ static void profile_compute_and_load_fail_cleanly_out_of_memory(void **state)
     crm_table_free(t);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A table large enough for the parallel path and the sampled order statistics (150,000 rows,
+ * missing values, ties, a categorical column): every statistic the same with 1 and 2 threads,
+ * the medians those of a full sort, the means those of a plain sum. */
+static void profile_of_a_large_table_is_exact_and_the_same_with_any_threads(void **state)
+{
+    enum { N = 150000, K = 5, F = 4 };
+    static const char *const names[F] = { "a", "b", "c", "plan" };
+    static const char *const levels[3] = { "pre", "post", "biz" };
+    double *col[3];
+    const char **plan = malloc(N * sizeof *plan);
+    int32_t *lab = malloc(N * sizeof *lab);
+    double *buf = malloc(N * sizeof *buf);
+    crm_profile *pr[2] = { NULL, NULL };
+    crm_profile_params p = crm_profile_params_default();
+    crm_table *t = NULL;
+    crm_error err;
+    crm_rng rng;
+    (void)state;
+    assert_non_null(plan);
+    assert_non_null(lab);
+    assert_non_null(buf);
+    crm_rng_seed(&rng, 3);
+    for (int j = 0; j < 3; j++) {
+        col[j] = malloc(N * sizeof *col[j]);
+        assert_non_null(col[j]);
+    }
+    for (int64_t i = 0; i < N; i++) {
+        lab[i] = (int32_t)crm_rng_below(&rng, K);
+        col[0][i] = crm_rng_normal(&rng) * 50.0 + 10.0 * lab[i];
+        col[1][i] = crm_rng_uniform(&rng) < 0.1 ? (double)NAN : crm_rng_normal(&rng);
+        col[2][i] = round(crm_rng_normal(&rng) * 3.0); /* ties */
+        plan[i] = levels[crm_rng_below(&rng, lab[i] == 0 ? 1 : 3)];
+    }
+    assert_int_equal(crm_table_new(N, "big.csv", &t, &err), CRM_OK);
+    for (int j = 0; j < 3; j++) {
+        assert_int_equal(crm_table_add_numeric(t, names[j], col[j], &err), CRM_OK);
+    }
+    assert_int_equal(crm_table_add_text(t, "plan", CRM_COL_CATEGORICAL, plan, &err), CRM_OK);
+    for (int run = 0; run < 2; run++) {
+#if defined(_OPENMP)
+        omp_set_num_threads(run + 1);
+#endif
+        assert_int_equal(crm_profile_compute(t, names, F, lab, K, &p, &pr[run], &err), CRM_OK);
+    }
+    for (int32_t f = 0; f < F; f++) {
+        double a0 = crm_profile_pop_mean(pr[0], f), a1 = crm_profile_pop_mean(pr[1], f);
+        double m0 = crm_profile_pop_median(pr[0], f), m1 = crm_profile_pop_median(pr[1], f);
+        assert_true((isnan(a0) && isnan(a1)) || a0 == a1);
+        assert_true((isnan(m0) && isnan(m1)) || m0 == m1);
+        for (int32_t s = 0; s < K; s++) {
+            double e0 = crm_profile_mean(pr[0], s, f), e1 = crm_profile_mean(pr[1], s, f);
+            double d0 = crm_profile_median(pr[0], s, f), d1 = crm_profile_median(pr[1], s, f);
+            double sh0 = 0, sh1 = 0;
+            const char *o0 = crm_profile_mode(pr[0], s, f, &sh0);
+            const char *o1 = crm_profile_mode(pr[1], s, f, &sh1);
+            assert_true((isnan(e0) && isnan(e1)) || e0 == e1);
+            assert_true((isnan(d0) && isnan(d1)) || d0 == d1);
+            assert_true((o0 == NULL && o1 == NULL) || (o0 && o1 && strcmp(o0, o1) == 0));
+            if (f == 3) {
+                assert_string_equal(s == 0 ? "pre" : o0, o0); /* segment 0 is all "pre" */
+                continue;
+            }
+            /* brute force: the segment's present values, sorted */
+            int64_t m = 0;
+            double sum = 0.0;
+            for (int64_t i = 0; i < N; i++) {
+                if (lab[i] == s && !isnan(col[f][i])) {
+                    buf[m++] = col[f][i];
+                    sum += col[f][i];
+                }
+            }
+            qsort(buf, (size_t)m, sizeof *buf, cmp_d);
+            crm_assert_close(d0, m % 2 ? buf[m / 2] : 0.5 * buf[m / 2 - 1] + 0.5 * buf[m / 2], 0,
+                             0);
+            crm_assert_close(e0, sum / (double)m, 1e-12, 1e-12);
+        }
+    }
+    crm_profile_free(pr[0]);
+    crm_profile_free(pr[1]);
+    crm_table_free(t);
+    for (int j = 0; j < 3; j++) {
+        free(col[j]);
+    }
+    free(plan);
+    free(lab);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +373,7 @@ int main(void)
         cmocka_unit_test(profile_takes_names_from_a_list_and_checks_it),
         cmocka_unit_test(profile_save_and_load_round_trip),
         cmocka_unit_test(profile_compute_and_load_fail_cleanly_out_of_memory),
+        cmocka_unit_test(profile_of_a_large_table_is_exact_and_the_same_with_any_threads),
     };
     return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
 }

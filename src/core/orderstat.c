@@ -1,0 +1,242 @@
+/* orderstat.c: exact order statistics (medians, quantile edges) of a large array in about one
+ * pass.
+ *
+ * A fixed, evenly spaced sample of the values gives, for each wanted rank, an interval
+ * [L, H] of values that almost surely holds it (the sample's order statistics a few standard
+ * deviations of the sample rank below and above it). One pass over the values counts those
+ * below each interval and copies the ones inside it; the wanted ranks are then selected among
+ * the copies, a few per cent of the values. When a rank is not inside its interval (a
+ * sample far from typical) the values are selected the plain way: the result is the same
+ * exact value either way, only the time differs. No randomness, no threads: the same input
+ * gives the same result. */
+#include <math.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+{
+    while (nr > 0 && hi - lo > 16) {
+        double a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
+        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int64_t lt = lo, i = lo, gt = hi;
+        int nl = 0;
+        int ng;
+        while (i < gt) {
+            if (s[i] < piv) {
+                swap_d(&s[lt++], &s[i++]);
+            } else if (s[i] > piv) {
+                swap_d(&s[i], &s[--gt]);
+            } else {
+                i++;
+            }
+        }
+        while (nl < nr && ranks[nl] < lt) {
+            nl++;
+        }
+        ng = nl;
+        while (ng < nr && ranks[ng] < gt) {
+            ng++;
+        }
+        /* the left side by recursion, the right one by the loop */
+        crm__select_ranks(s, lo, lt, ranks, nl);
+        ranks += ng;
+        nr -= ng;
+        lo = gt;
+    }
+    if (nr > 0) {
+        for (int64_t i = lo + 1; i < hi; i++) {
+            double v = s[i];
+            int64_t j = i;
+            while (j > lo && s[j - 1] > v) {
+                s[j] = s[j - 1];
+                j--;
+            }
+            s[j] = v;
+        }
+    }
+}
+
+/* The plain way: every present value into scratch, then selection. */
+static void plain(const double *a, int64_t n, const int64_t *ranks, int nr, double *scratch,
+                  double *out)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        scratch[m] = a[i];
+        m += !isnan(a[i]);
+    }
+    crm__select_ranks(scratch, 0, m, ranks, nr);
+    for (int r = 0; r < nr; r++) {
+        out[r] = scratch[ranks[r]];
+    }
+}
+
+enum {
+    OS_MAX_IV = 64,   /* intervals at most (more ranks: the plain way) */
+    OS_MIN_N = 16384, /* fewer values: the plain way */
+    OS_CHUNK = 512
+};
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
+#define OS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OS_CLONES
+#endif
+
+/* Compares only (no arithmetic on the values): every clone gives the same result. */
+OS_CLONES
+void crm__order_stats(const double *a,
+                      int64_t n,
+                      int64_t m,
+                      const int64_t *ranks,
+                      int nr,
+                      double *scratch,
+                      double *out)
+{
+    double lo_v[OS_MAX_IV], hi_v[OS_MAX_IV];
+    int64_t pl[OS_MAX_IV], ph[OS_MAX_IV], pos[2 * OS_MAX_IV];
+    int iv_of[2 * OS_MAX_IV];
+    int64_t hist[2 * OS_MAX_IV + 1];
+    int64_t cranks[2 * OS_MAX_IV];
+    double *sample;
+    int64_t s_n = 0;
+    int64_t s_cap;
+    int64_t stride;
+    int64_t d;
+    int n_iv = 0;
+    int64_t w = 0;
+    if (nr <= 0 || m <= 0) {
+        return;
+    }
+    if (n < OS_MIN_N || nr > 2 * OS_MAX_IV) {
+        plain(a, n, ranks, nr, scratch, out);
+        return;
+    }
+    /* the sample: about 2048 values per interval, at most n / 8, in the end of scratch */
+    s_cap = 2048 * (int64_t)(nr < 16 ? nr : 16);
+    s_cap = s_cap < n / 8 ? s_cap : n / 8;
+    stride = n / s_cap;
+    sample = scratch + (n - s_cap);
+    for (int64_t i = 0; i < s_cap; i++) {
+        double v = a[i * stride + stride / 2];
+        sample[s_n] = v;
+        s_n += !isnan(v);
+    }
+    if (s_n < 64) {
+        plain(a, n, ranks, nr, scratch, out);
+        return;
+    }
+    /* 3.5 standard deviations of a sample rank (at most sqrt(s_n) / 2) on each side */
+    d = (int64_t)(1.75 * sqrt((double)s_n)) + 2;
+    for (int r = 0; r < nr; r++) {
+        double c = (double)ranks[r] * (double)s_n / (double)m;
+        int64_t lo = (int64_t)c - d;
+        int64_t hi = (int64_t)c + 1 + d;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > s_n - 1 ? s_n - 1 : hi;
+        if (n_iv > 0 && lo <= ph[n_iv - 1]) {
+            ph[n_iv - 1] = hi > ph[n_iv - 1] ? hi : ph[n_iv - 1];
+        } else if (n_iv == OS_MAX_IV) {
+            plain(a, n, ranks, nr, scratch, out);
+            return;
+        } else {
+            pl[n_iv] = lo;
+            ph[n_iv] = hi;
+            n_iv++;
+        }
+        iv_of[r] = n_iv - 1;
+    }
+    for (int t = 0; t < n_iv; t++) {
+        pos[2 * t] = pl[t];
+        pos[2 * t + 1] = ph[t];
+    }
+    crm__select_ranks(sample, 0, s_n, pos, 2 * n_iv);
+    for (int t = 0; t < n_iv; t++) {
+        /* the first and last intervals are open at the ends: nothing is outside them there */
+        lo_v[t] = pl[t] == 0 ? -HUGE_VAL : sample[pl[t]];
+        hi_v[t] = ph[t] == s_n - 1 ? HUGE_VAL : sample[ph[t]];
+    }
+    /* One pass: key = 2t + 1 inside interval t, 2t in the gap below it (NaN: key 0). The
+     * sample is not needed any more: the copies go to the front of scratch. */
+    memset(hist, 0, sizeof hist);
+    for (int64_t c0 = 0; c0 < n; c0 += OS_CHUNK) {
+        int64_t len = n - c0 < OS_CHUNK ? n - c0 : OS_CHUNK;
+        const double *x = a + c0;
+        int64_t key[OS_CHUNK]; /* as wide as a double: the compares vectorise */
+        for (int64_t i = 0; i < len; i++) {
+            key[i] = (x[i] >= lo_v[0]) + (x[i] > hi_v[0]);
+        }
+        for (int t = 1; t < n_iv; t++) {
+            double lv = lo_v[t], hv = hi_v[t];
+            for (int64_t i = 0; i < len; i++) {
+                key[i] += (x[i] >= lv) + (x[i] > hv);
+            }
+        }
+        for (int64_t i = 0; i < len; i++) {
+            hist[key[i]]++;
+            scratch[w] = x[i];
+            w += key[i] & 1;
+        }
+    }
+    hist[0] -= n - m; /* the NaN */
+    {
+        int64_t gaps = 0;  /* present values in the gaps below interval t */
+        int64_t below = 0; /* present values below interval t */
+        int t = 0;
+        for (int r = 0; r < nr; r++) {
+            for (; t <= iv_of[r]; t++) {
+                if (t > 0) {
+                    below += hist[2 * t - 1];
+                }
+                gaps += hist[2 * t];
+                below += hist[2 * t];
+            }
+            if (ranks[r] < below || ranks[r] >= below + hist[2 * iv_of[r] + 1]) {
+                plain(a, n, ranks, nr, scratch, out);
+                return;
+            }
+            cranks[r] = ranks[r] - gaps;
+        }
+    }
+    if (n_iv > 1 && 2 * w <= n) {
+        /* The copies grouped by interval after them (a counting sort), so that each group is
+         * selected alone: in sorted order the groups follow one another, so a rank keeps its
+         * place. */
+        int64_t off[OS_MAX_IV + 1];
+        double *g = scratch + w;
+        off[0] = 0;
+        for (int t = 0; t < n_iv; t++) {
+            off[t + 1] = off[t] + hist[2 * t + 1];
+        }
+        for (int64_t i = 0; i < w; i++) {
+            int t = 0;
+            while (scratch[i] > hi_v[t]) {
+                t++;
+            }
+            g[off[t]++] = scratch[i];
+        }
+        for (int r = 0, t = 0; t < n_iv; t++) {
+            int64_t end = off[t]; /* the group's end now; its start is the previous end */
+            int64_t start = end - hist[2 * t + 1];
+            int r0 = r;
+            while (r < nr && iv_of[r] == t) {
+                cranks[r] += w;
+                r++;
+            }
+            crm__select_ranks(scratch, w + start, w + end, cranks + r0, r - r0);
+        }
+    } else {
+        crm__select_ranks(scratch, 0, w, cranks, nr);
+    }
+    for (int r = 0; r < nr; r++) {
+        out[r] = scratch[cranks[r]];
+    }
+}

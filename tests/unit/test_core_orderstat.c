@@ -1,0 +1,135 @@
+/* test_core_orderstat.c: crm__order_stats against a full sort, on inputs that take its fast
+ * path (sample intervals), its fallback (a sample far from typical), NaN, ties, infinities. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crmkit/rng.h>
+
+#include "core/core_internal.h"
+#include "crm_test.h"
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Every rank set below against qsort of the present values. */
+static void check_against_sort(const double *a, int64_t n)
+{
+    double *sorted = malloc((size_t)n * sizeof *sorted);
+    double *scratch = malloc((size_t)n * sizeof *scratch);
+    double *copy = malloc((size_t)n * sizeof *copy);
+    int64_t ranks[200];
+    double out[200];
+    int64_t m = 0;
+    assert_non_null(sorted);
+    assert_non_null(scratch);
+    assert_non_null(copy);
+    memcpy(copy, a, (size_t)n * sizeof *copy);
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(a[i])) {
+            sorted[m++] = a[i];
+        }
+    }
+    qsort(sorted, (size_t)m, sizeof *sorted, cmp_d);
+    for (int set = 0; set < 5 && m > 0; set++) {
+        int nr = 0;
+        if (set == 0) { /* a median */
+            ranks[nr++] = (m - 1) / 2;
+            ranks[nr++] = m / 2;
+        } else if (set == 1) { /* deciles, as the drift reference takes them */
+            for (int b = 1; b < 10; b++) {
+                int64_t lo = (int64_t)floor((double)b / 10.0 * (double)(m - 1));
+                ranks[nr++] = lo;
+                ranks[nr++] = lo + 1 < m ? lo + 1 : lo;
+            }
+        } else if (set == 2) { /* the ends */
+            ranks[nr++] = 0;
+            ranks[nr++] = m - 1;
+        } else if (set == 3) { /* percentiles: more than the intervals hold, merged */
+            for (int b = 1; b < 100; b++) {
+                ranks[nr++] = (int64_t)((double)b / 100.0 * (double)(m - 1));
+            }
+        } else { /* one rank near the start */
+            ranks[nr++] = m / 97;
+        }
+        crm__order_stats(a, n, m, ranks, nr, scratch, out);
+        for (int r = 0; r < nr; r++) {
+            if (!(out[r] == sorted[ranks[r]])) { /* -0 and 0 are ties in any order */
+                fail_msg("n %lld set %d rank %lld: %.17g, sorted %.17g", (long long)n, set,
+                         (long long)ranks[r], out[r], sorted[ranks[r]]);
+            }
+        }
+    }
+    assert_memory_equal(copy, a, (size_t)n * sizeof *copy); /* a is only read */
+    free(sorted);
+    free(scratch);
+    free(copy);
+}
+
+static void order_stats_match_a_full_sort(void **state)
+{
+    static const int64_t sizes[] = { 1, 2, 17, 1000, 16383, 16384, 50001, 300000 };
+    crm_rng rng;
+    (void)state;
+    crm_rng_seed(&rng, 42);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        double *a = malloc((size_t)n * sizeof *a);
+        assert_non_null(a);
+        for (int kind = 0; kind < 6; kind++) {
+            for (int64_t i = 0; i < n; i++) {
+                double x = crm_rng_normal(&rng) * 100.0;
+                if (kind == 1) {
+                    x = round(x / 50.0); /* a few distinct values: ties everywhere */
+                } else if (kind == 2 && crm_rng_uniform(&rng) < 0.2) {
+                    x = (double)NAN; /* missing values */
+                } else if (kind == 3) {
+                    x = (double)i; /* sorted */
+                } else if (kind == 4 && i % 1000 == 0) {
+                    x = (i / 1000) % 2 ? HUGE_VAL : -HUGE_VAL;
+                } else if (kind == 5) {
+                    x = (double)(n - i) - 0.5; /* sorted, descending */
+                }
+                a[i] = x;
+            }
+            check_against_sort(a, n);
+        }
+        free(a);
+    }
+}
+
+/* The values the sample sees are not like the others: every rank misses its interval and
+ * the plain selection answers, with the same exact values. */
+static void order_stats_survive_an_untypical_sample(void **state)
+{
+    int64_t n = 100000;
+    double *a = malloc((size_t)n * sizeof *a);
+    crm_rng rng;
+    (void)state;
+    assert_non_null(a);
+    crm_rng_seed(&rng, 7);
+    for (int64_t period = 8; period <= 64; period *= 2) {
+        for (int64_t i = 0; i < n; i++) {
+            a[i] = i % period == period / 2 ? 1e9 + (double)i : crm_rng_uniform(&rng);
+        }
+        check_against_sort(a, n);
+    }
+    /* all missing but a few */
+    for (int64_t i = 0; i < n; i++) {
+        a[i] = i % 9973 == 5 ? (double)(i % 7) : (double)NAN;
+    }
+    check_against_sort(a, n);
+    free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(order_stats_match_a_full_sort),
+        cmocka_unit_test(order_stats_survive_an_untypical_sample),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
