@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,111 +18,7 @@
 #include "core/core_internal.h"
 
 #if CRM_HAVE_MPI
-#include <dlfcn.h>
 #include <mpi.h>
-#include <pthread.h>
-
-/* The MPI library is opened with dlopen when the command was started by mpirun, not linked:
- * linked, OpenMPI loads libopen-rte, libopen-pal, hwloc and libevent at every start of every
- * command (about 4 ms of CPU, measured with bench/regress.sh). Open MPI's predefined handles
- * (MPI_COMM_WORLD, MPI_BYTE, MPI_SUM, ...) are addresses of the library's globals, found here
- * by name; MPICH's are plain numbers and need nothing. */
-static struct {
-    __typeof__(&MPI_Abort) Abort;
-    __typeof__(&MPI_Allgather) Allgather;
-    __typeof__(&MPI_Allgatherv) Allgatherv;
-    __typeof__(&MPI_Allreduce) Allreduce;
-    __typeof__(&MPI_Alltoallv) Alltoallv;
-    __typeof__(&MPI_Bcast) Bcast;
-    __typeof__(&MPI_Comm_rank) Comm_rank;
-    __typeof__(&MPI_Comm_set_errhandler) Comm_set_errhandler;
-    __typeof__(&MPI_Comm_size) Comm_size;
-    __typeof__(&MPI_Error_string) Error_string;
-    __typeof__(&MPI_Exscan) Exscan;
-    __typeof__(&MPI_Finalize) Finalize;
-    __typeof__(&MPI_Gatherv) Gatherv;
-    __typeof__(&MPI_Init_thread) Init_thread;
-    __typeof__(&MPI_Type_commit) Type_commit;
-    __typeof__(&MPI_Type_contiguous) Type_contiguous;
-    __typeof__(&MPI_Type_free) Type_free;
-} crm__mpi;
-static void *mpi_lib;
-static pthread_once_t mpi_once = PTHREAD_ONCE_INIT;
-static int mpi_ok;
-static char mpi_why[256];
-
-/* dlsym's object pointer into the function pointer at fn (C has no cast between the two). */
-static int mpi_sym(void *lib, const char *name, void *fn, size_t size)
-{
-    void *sym = dlsym(lib, name);
-    if (sym != NULL) {
-        memcpy(fn, &sym, size);
-    }
-    return sym != NULL;
-}
-
-#define MPI_SYM(lib, f) mpi_sym(lib, "MPI_" #f, &crm__mpi.f, sizeof crm__mpi.f)
-
-static void mpi_load(void)
-{
-    /* RTLD_GLOBAL: Open MPI's components, which it opens itself, resolve against it */
-    static const char *const names[] = { "libmpi.so.40", "libmpi.so.12", "libmpi.so" };
-    const char *why;
-    void *lib = NULL;
-    for (size_t i = 0; lib == NULL && i < sizeof names / sizeof names[0]; i++) {
-        lib = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
-    }
-    if (lib != NULL && MPI_SYM(lib, Abort) &&
-        MPI_SYM(lib, Allgather) &&
-        MPI_SYM(lib, Allgatherv) &&
-        MPI_SYM(lib, Allreduce) &&
-        MPI_SYM(lib, Alltoallv) &&
-        MPI_SYM(lib, Bcast) &&
-        MPI_SYM(lib, Comm_rank) &&
-        MPI_SYM(lib, Comm_set_errhandler) &&
-        MPI_SYM(lib, Comm_size) &&
-        MPI_SYM(lib, Error_string) &&
-        MPI_SYM(lib, Exscan) &&
-        MPI_SYM(lib, Finalize) &&
-        MPI_SYM(lib, Gatherv) &&
-        MPI_SYM(lib, Init_thread) &&
-        MPI_SYM(lib, Type_commit) &&
-        MPI_SYM(lib, Type_contiguous) &&
-        MPI_SYM(lib, Type_free)) {
-        mpi_lib = lib;
-        mpi_ok = 1;
-        return;
-    }
-    why = dlerror();
-    snprintf(mpi_why, sizeof mpi_why, "%s", why != NULL ? why : "a symbol is missing");
-}
-
-#ifdef OMPI_PREDEFINED_GLOBAL
-static void *mpi_global(const char *name)
-{
-    return dlsym(mpi_lib, name);
-}
-#undef OMPI_PREDEFINED_GLOBAL
-#define OMPI_PREDEFINED_GLOBAL(type, global) ((type)mpi_global(#global))
-#endif
-
-#define MPI_Abort crm__mpi.Abort
-#define MPI_Allgather crm__mpi.Allgather
-#define MPI_Allgatherv crm__mpi.Allgatherv
-#define MPI_Allreduce crm__mpi.Allreduce
-#define MPI_Alltoallv crm__mpi.Alltoallv
-#define MPI_Bcast crm__mpi.Bcast
-#define MPI_Comm_rank crm__mpi.Comm_rank
-#define MPI_Comm_set_errhandler crm__mpi.Comm_set_errhandler
-#define MPI_Comm_size crm__mpi.Comm_size
-#define MPI_Error_string crm__mpi.Error_string
-#define MPI_Exscan crm__mpi.Exscan
-#define MPI_Finalize crm__mpi.Finalize
-#define MPI_Gatherv crm__mpi.Gatherv
-#define MPI_Init_thread crm__mpi.Init_thread
-#define MPI_Type_commit crm__mpi.Type_commit
-#define MPI_Type_contiguous crm__mpi.Type_contiguous
-#define MPI_Type_free crm__mpi.Type_free
 #endif
 
 static int g_rank = 0;
@@ -150,12 +45,6 @@ crm_status crm_dist_init(int *argc, char ***argv, crm_error *err)
 #if CRM_HAVE_MPI
     if (!g_inited && launched_by_mpirun()) {
         int provided = 0;
-        (void)pthread_once(&mpi_once, mpi_load);
-        if (!mpi_ok) {
-            return crm__error_set(err, CRM_EIO,
-                                  "the MPI library cannot be loaded (%s); running as one process",
-                                  mpi_why);
-        }
         if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
             return crm__error_set(err, CRM_EIO, "MPI_Init failed; running as one process");
         }

@@ -10,7 +10,7 @@
 #include "dash_internal.h"
 
 #if CRM_HAVE_SQLITE
-#include "sqlite_lib.h"
+#include <sqlite3.h>
 
 static crm_status sql_err(crm_error *err, sqlite3 *db, const char *what)
 {

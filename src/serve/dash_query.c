@@ -17,7 +17,7 @@
 #include "dash_internal.h"
 
 #if CRM_HAVE_SQLITE
-#include "sqlite_lib.h"
+#include <sqlite3.h>
 
 typedef struct dash_col {
     double *num;     /* numeric: value per row, NaN = missing; NULL for text */

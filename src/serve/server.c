@@ -4,7 +4,6 @@
 
 #if CRM_HAVE_SERVER
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -31,79 +30,6 @@
 #if CRM_HAVE_OPENMP
 #include <omp.h>
 #endif
-
-/* ---- libmicrohttpd, opened with dlopen when a server starts ----
- * Linked the ordinary way, it brings GnuTLS and its dependencies into every crmkit command:
- * about 7 ms of CPU at each start (measured with bench/regress.sh), which is more than a small
- * `crmkit predict` or `crmkit itemsets` does. Only crm_server_start calls into the library
- * directly; every other call below runs on the daemon's threads, after it started. */
-static struct {
-    __typeof__(&MHD_start_daemon) start_daemon;
-    __typeof__(&MHD_stop_daemon) stop_daemon;
-    __typeof__(&MHD_quiesce_daemon) quiesce_daemon;
-    __typeof__(&MHD_get_daemon_info) get_daemon_info;
-    __typeof__(&MHD_get_connection_info) get_connection_info;
-    __typeof__(&MHD_get_connection_values) get_connection_values;
-    __typeof__(&MHD_lookup_connection_value) lookup_connection_value;
-    __typeof__(&MHD_create_response_from_buffer) create_response_from_buffer;
-    __typeof__(&MHD_create_response_from_buffer_with_free_callback)
-        create_response_from_buffer_with_free_callback;
-    __typeof__(&MHD_create_response_from_fd) create_response_from_fd;
-    __typeof__(&MHD_add_response_header) add_response_header;
-    __typeof__(&MHD_queue_response) queue_response;
-    __typeof__(&MHD_destroy_response) destroy_response;
-} mhd;
-static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
-static int mhd_ok;
-static char mhd_why[256];
-
-/* dlsym's object pointer into the function pointer at fn (C has no cast between the two). */
-static int mhd_sym(void *lib, const char *name, void *fn, size_t size)
-{
-    void *sym = dlsym(lib, name);
-    if (sym != NULL) {
-        memcpy(fn, &sym, size);
-    }
-    return sym != NULL;
-}
-
-#define MHD_SYM(lib, f) mhd_sym(lib, "MHD_" #f, &mhd.f, sizeof mhd.f)
-
-static void mhd_load(void)
-{
-    void *lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
-    const char *why;
-    if (lib == NULL) {
-        lib = dlopen("libmicrohttpd.so", RTLD_NOW | RTLD_LOCAL);
-    }
-    if (lib != NULL && MHD_SYM(lib, start_daemon) && MHD_SYM(lib, stop_daemon) &&
-        MHD_SYM(lib, quiesce_daemon) && MHD_SYM(lib, get_daemon_info) &&
-        MHD_SYM(lib, get_connection_info) && MHD_SYM(lib, get_connection_values) &&
-        MHD_SYM(lib, lookup_connection_value) && MHD_SYM(lib, create_response_from_buffer) &&
-        MHD_SYM(lib, create_response_from_buffer_with_free_callback) &&
-        MHD_SYM(lib, create_response_from_fd) && MHD_SYM(lib, add_response_header) &&
-        MHD_SYM(lib, queue_response) && MHD_SYM(lib, destroy_response)) {
-        mhd_ok = 1;
-        return;
-    }
-    why = dlerror();
-    snprintf(mhd_why, sizeof mhd_why, "%s", why != NULL ? why : "a symbol is missing");
-}
-
-#define MHD_start_daemon mhd.start_daemon
-#define MHD_stop_daemon mhd.stop_daemon
-#define MHD_quiesce_daemon mhd.quiesce_daemon
-#define MHD_get_daemon_info mhd.get_daemon_info
-#define MHD_get_connection_info mhd.get_connection_info
-#define MHD_get_connection_values mhd.get_connection_values
-#define MHD_lookup_connection_value mhd.lookup_connection_value
-#define MHD_create_response_from_buffer mhd.create_response_from_buffer
-#define MHD_create_response_from_buffer_with_free_callback \
-    mhd.create_response_from_buffer_with_free_callback
-#define MHD_create_response_from_fd mhd.create_response_from_fd
-#define MHD_add_response_header mhd.add_response_header
-#define MHD_queue_response mhd.queue_response
-#define MHD_destroy_response mhd.destroy_response
 
 /* ---- routes and metrics ---- */
 
@@ -1545,12 +1471,6 @@ crm_status crm_server_start(crm_server *s, crm_error *err)
     } else {
         return crm__serve_fail(err, CRM_EINVAL, "host", "\"%s\" is not an IPv4 or IPv6 address",
                                s->host);
-    }
-    (void)pthread_once(&mhd_once, mhd_load);
-    if (!mhd_ok) {
-        return crm__serve_fail(err, CRM_EUNSUPPORTED, "server",
-                               "libmicrohttpd (libmicrohttpd.so.12) cannot be loaded: %s",
-                               mhd_why);
     }
     s->d =
         MHD_start_daemon(flags, (uint16_t)s->p.port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR,

@@ -17,7 +17,7 @@
 #include "store_internal.h"
 
 #if CRM_HAVE_SQLITE
-#include "sqlite_lib.h"
+#include <sqlite3.h>
 
 static double now_s(void)
 {
