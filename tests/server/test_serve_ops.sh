@@ -23,7 +23,7 @@ PY
 want=$(tail -n +2 "$tmp/five_labels.csv" | cut -d, -f2 | sed 's/.*/{"segment":&,/' | tr -d '\n')
 
 # /readyz is 503 until the models are loaded; /healthz answers at once.
-start_server "$tmp/server.log" --model "$tmp/live.crmk" --threads 2 --load-delay 1500 \
+start_server "$tmp/server.log" --model "$tmp/live.crmk" --threads 2 --load-delay 4000 \
     --admin-token-file "$tmp/token" --max-body 200000 --timeout 2 --access-log "$tmp/access.log"
 U="http://127.0.0.1:$PORT"
 check "/readyz before load" 503 "$(curl -s -o /dev/null -w '%{http_code}' "$U/readyz")"
