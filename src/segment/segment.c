@@ -525,6 +525,54 @@ static crm_status fit_auto(crm_segmenter *seg,
 
 #define SAMPLE_N_INIT 3
 
+/* k (or the centres) chosen on the sample xs, which is released; seedings are cheap on the
+ * sample and one alone can settle in a poor local optimum that the passes over every row then
+ * keep: at least SAMPLE_N_INIT when more_inits. The sample's labels and outliers are not the
+ * table's: dropped. *t_done receives the time it ended. */
+static crm_status choose_on_sample(crm_segmenter *seg,
+                                   const crm_segment_params *p,
+                                   crm_matrix *xs,
+                                   int more_inits,
+                                   double t0,
+                                   double *t_done,
+                                   const crm_progress *progress,
+                                   crm_error *err)
+{
+    crm_segment_params ps = *p;
+    crm_status rc;
+    if (more_inits && ps.kmeans.n_init < SAMPLE_N_INIT) {
+        ps.kmeans.n_init = SAMPLE_N_INIT;
+    }
+    rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, xs, progress, err)
+                                          : fit_auto(seg, &ps, xs, progress, err);
+    crm_matrix_fini(xs);
+    *t_done = crm__now_seconds();
+    seg->seconds[SEG_T_CHOOSE] = *t_done - t0;
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    crm_free(seg->labels);
+    crm_free(seg->outlier);
+    seg->labels = NULL;
+    seg->outlier = NULL;
+    seg->n_outliers = 0;
+    return CRM_OK;
+}
+
+/* The full model replaces the sample's when rc is CRM_OK; the passes over every row timed
+ * from t1. */
+static crm_status adopt_full(crm_segmenter *seg, crm_kmeans *full, crm_status rc, double t1)
+{
+    if (rc == CRM_OK) {
+        crm_kmeans_free(seg->km);
+        seg->km = full;
+    } else {
+        crm_kmeans_free(full);
+    }
+    seg->seconds[SEG_T_FULL] = crm__now_seconds() - t1;
+    return rc;
+}
+
 /* A large table: k-means (and the choice of k) on a sample of m rows, then Lloyd iterations
  * over every row from the sample's centres. */
 static crm_status fit_sampled(crm_segmenter *seg,
@@ -542,28 +590,14 @@ static crm_status fit_sampled(crm_segmenter *seg,
     crm_status rc;
     memset(&xs, 0, sizeof xs);
     rc = crm__segment_sample(x, m, p->kmeans.seed, &xs, err);
-    if (rc == CRM_OK) {
-        /* seedings are cheap on the sample and one alone can settle in a poor local
-         * optimum that the passes over every row then keep: at least SAMPLE_N_INIT */
-        crm_segment_params ps = *p;
-        if (ps.kmeans.n_init < SAMPLE_N_INIT) {
-            ps.kmeans.n_init = SAMPLE_N_INIT;
-        }
-        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, &xs, progress, err)
-                                              : fit_auto(seg, &ps, &xs, progress, err);
+    if (rc != CRM_OK) {
+        crm_matrix_fini(&xs);
+        return rc;
     }
-    crm_matrix_fini(&xs);
-    t1 = crm__now_seconds();
-    seg->seconds[SEG_T_CHOOSE] = t1 - t0;
+    rc = choose_on_sample(seg, p, &xs, 1, t0, &t1, progress, err);
     if (rc != CRM_OK) {
         return rc;
     }
-    /* the sample's labels and outliers are not the table's */
-    crm_free(seg->labels);
-    crm_free(seg->outlier);
-    seg->labels = NULL;
-    seg->outlier = NULL;
-    seg->n_outliers = 0;
     seg->sample_rows = m;
     kp.k = crm_kmeans_k(seg->km);
     rc = crm_kmeans_new(&kp, &full, err);
@@ -586,14 +620,7 @@ static crm_status fit_sampled(crm_segmenter *seg,
     } else if (rc == CRM_OK) {
         rc = crm_kmeans_fit_from(full, x, crm_kmeans_centers(seg->km), progress, err);
     }
-    if (rc == CRM_OK) {
-        crm_kmeans_free(seg->km);
-        seg->km = full;
-    } else {
-        crm_kmeans_free(full);
-    }
-    seg->seconds[SEG_T_FULL] = crm__now_seconds() - t1;
-    return rc;
+    return adopt_full(seg, full, rc, t1);
 }
 
 /* float32 storage: k (or the centres) from the sample widened to double (every row when the
@@ -607,7 +634,6 @@ static crm_status fit_f32(crm_segmenter *seg,
 {
     crm_kmeans_params kp = p->kmeans;
     crm_kmeans *full = NULL;
-    crm_segment_params ps = *p;
     crm_matrix xs;
     int64_t n = x->n_rows;
     int64_t m = crm__segment_sample_size(p, n);
@@ -618,25 +644,15 @@ static crm_status fit_f32(crm_segmenter *seg,
     if (m <= 0 || m > n) {
         m = n;
     }
-    if (m < n && ps.kmeans.n_init < SAMPLE_N_INIT) {
-        ps.kmeans.n_init = SAMPLE_N_INIT; /* as fit_sampled */
-    }
     rc = crm__segment_sample_f32(xf, n, x->n_cols, m, p->kmeans.seed, &xs, err);
-    if (rc == CRM_OK) {
-        rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, &xs, progress, err)
-                                              : fit_auto(seg, &ps, &xs, progress, err);
+    if (rc != CRM_OK) {
+        crm_matrix_fini(&xs);
+        return rc;
     }
-    crm_matrix_fini(&xs);
-    t1 = crm__now_seconds();
-    seg->seconds[SEG_T_CHOOSE] = t1 - t0;
+    rc = choose_on_sample(seg, p, &xs, m < n, t0, &t1, progress, err);
     if (rc != CRM_OK) {
         return rc;
     }
-    crm_free(seg->labels);
-    crm_free(seg->outlier);
-    seg->labels = NULL;
-    seg->outlier = NULL;
-    seg->n_outliers = 0;
     seg->sample_rows = m < n ? m : 0;
     kp.k = crm_kmeans_k(seg->km);
     rc = crm_kmeans_new(&kp, &full, err);
@@ -644,14 +660,7 @@ static crm_status fit_f32(crm_segmenter *seg,
         rc = crm_kmeans_fit_from_f32(full, xf, n, (int32_t)x->n_cols, crm_kmeans_centers(seg->km),
                                      progress, err);
     }
-    if (rc == CRM_OK) {
-        crm_kmeans_free(seg->km);
-        seg->km = full;
-    } else {
-        crm_kmeans_free(full);
-    }
-    seg->seconds[SEG_T_FULL] = crm__now_seconds() - t1;
-    return rc;
+    return adopt_full(seg, full, rc, t1);
 }
 
 /* Training labels: the k-means labels when it kept them, else an assign pass. */
