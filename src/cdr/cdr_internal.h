@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <crmkit/cdr.h>
 #include <crmkit/status.h>
 
 /* Strings -> dense indices 0, 1, ... in order of first insertion. Texts are NUL-terminated
@@ -45,6 +46,13 @@ static inline const char *crm__cdr_strmap_text(const crm__cdr_strmap *m, int64_t
     return m->arena + m->off[i];
 }
 
+/* The process (0 .. n_owners - 1) that owns a caller or callee of hash h in a run across
+ * processes: the high half of the hash scaled to n_owners (the tables use the low bits). */
+static inline int crm__cdr_owner(uint64_t h, int n_owners)
+{
+    return (int)(((h >> 32) * (uint64_t)n_owners) >> 32);
+}
+
 /* A set of 64-bit keys (UINT64_MAX is reserved as the empty slot). */
 typedef struct crm__cdr_keyset {
     uint64_t *slots;
@@ -72,5 +80,35 @@ int crm__cdr_parse_day(const char *s, size_t len, int64_t *day);
 int crm__cdr_parse_count(const char *s, size_t len, int64_t *v);
 /* Decimal >= 0 (empty = 0) in units of 1e-6, rounded half up; 0 when invalid. */
 int crm__cdr_parse_micros(const char *s, size_t len, int64_t *v);
+
+/* ---- a run across processes (cdr_dist.c): each customer is owned by one process ---- */
+
+/* This process's sums of records read (the counts and days of its part). */
+crm_cdr_summary crm__cdr_part_summary(const crm_cdr_part *pt);
+/* The callers of pt owned by each process d != me (their sums and (caller, callee) pairs),
+ * and the callees each d owns, as blobs crm_cdr_part_merge adds: *buf (crm_free it) holds the
+ * blobs for d = 0, 1, ... one after another, sizes[d] bytes each (0 for me). */
+crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
+                                      int me,
+                                      int n_owners,
+                                      char **buf,
+                                      size_t *sizes,
+                                      crm_error *err);
+/* The features of the callers me owns, sorted by id; the summary counts the pairs of those
+ * callers and the callees me owns (sums over the processes give the totals). */
+crm_status crm__cdr_part_finish_owned(crm_cdr_part *pt,
+                                      int me,
+                                      int n_owners,
+                                      crm_cdr_features **out,
+                                      crm_error *err);
+/* Rows as bytes, and the rows of several such runs merged into one features table in id
+ * order, with summary sum (n_customers set to the rows). */
+crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err);
+crm_status crm__cdr_features_merge(const char *all,
+                                   const size_t *sizes,
+                                   int n_parts,
+                                   const crm_cdr_summary *sum,
+                                   crm_cdr_features **out,
+                                   crm_error *err);
 
 #endif

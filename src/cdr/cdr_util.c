@@ -66,10 +66,13 @@ static inline void slot_key(const char *s, size_t len, uint64_t *k0, uint64_t *k
 
 static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
 {
-    crm__cdr_slot *slots = crm_calloc(n_slots, sizeof *slots);
+    crm__cdr_slot *slots = crm_mallocarray(n_slots, sizeof *slots);
     if (slots == NULL) {
         return 0;
     }
+    /* huge pages before the first touch: one page fault per 2 MiB, fewer TLB misses */
+    crm__advise_huge(slots, n_slots * sizeof *slots);
+    memset(slots, 0, n_slots * sizeof *slots);
     for (size_t k = 0; k < m->n_slots; k++) {
         crm__cdr_slot *o = &m->slots[k];
         if (o->idx1 != 0) {
@@ -185,6 +188,7 @@ static int keyset_grow(crm__cdr_keyset *s)
     if (slots == NULL) {
         return 0;
     }
+    crm__advise_huge(slots, n_slots * sizeof *slots);
     memset(slots, 0xff, n_slots * sizeof *slots);
     for (size_t i = 0; i < s->n_slots; i++) {
         uint64_t key = s->slots[i];
