@@ -1175,7 +1175,10 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
     memset(&none, 0, sizeof none);
     none.first_day = -1;
     none.last_day = -1;
-    b.first_cap = (size_t)1 << 16;
+    /* room for every blob (exact for two owners): no growth, no copy */
+    b.first_cap = (size_t)n_owners * (32 + sizeof none) + (size_t)nc * (8 + sizeof(acc)) +
+                  w->callers.arena_len + (size_t)(np + ne) * 8 +
+                  (size_t)(n_owners > 1 ? n_owners - 1 : 1) * w->callees.arena_len;
     *buf = NULL;
     if (cown == NULL || cpos == NULL || epos == NULL || elist == NULL || ccount == NULL ||
         pstart == NULL || pfill == NULL || pby == NULL) {
@@ -1214,12 +1217,15 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
         }
         /* the layout of crm_cdr_part_export, so crm_cdr_part_merge adds it */
         crm__bytes_put_i64(&b, PART_MAGIC);
+        if (at == 0) {
+            crm__advise_huge(b.p, b.cap); /* all but its first page untouched yet */
+        }
         crm__bytes_put(&b, &none, sizeof none);
         crm__bytes_put_i64(&b, ccount[d]);
         for (int64_t i = 0; i < nc; i++) {
             if (cown[i] == d) {
-                const char *t = crm__cdr_strmap_text(&w->callers, i);
-                crm__bytes_put_str(&b, t, strlen(t));
+                crm__bytes_put_str(&b, crm__cdr_strmap_text(&w->callers, i),
+                                   crm__cdr_strmap_len(&w->callers, i));
             }
         }
         for (int64_t i = 0; i < nc; i++) {
@@ -1243,8 +1249,8 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
         }
         crm__bytes_put_i64(&b, n_e);
         for (int32_t q = 0; q < n_e; q++) {
-            const char *t = crm__cdr_strmap_text(&w->callees, elist[q]);
-            crm__bytes_put_str(&b, t, strlen(t));
+            crm__bytes_put_str(&b, crm__cdr_strmap_text(&w->callees, elist[q]),
+                               crm__cdr_strmap_len(&w->callees, elist[q]));
         }
         crm__bytes_put_i64(&b, pstart[d + 1] - pstart[d]);
         for (int64_t k = pstart[d]; k < pstart[d + 1]; k++) {

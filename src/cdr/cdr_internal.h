@@ -45,6 +45,10 @@ static inline const char *crm__cdr_strmap_text(const crm__cdr_strmap *m, int64_t
 {
     return m->arena + m->off[i];
 }
+static inline size_t crm__cdr_strmap_len(const crm__cdr_strmap *m, int64_t i)
+{
+    return (i + 1 < m->n ? m->off[i + 1] : m->arena_len) - m->off[i] - 1;
+}
 
 /* The process (0 .. n_owners - 1) that owns a caller or callee of hash h in a run across
  * processes: the high half of the hash scaled to n_owners (the tables use the low bits). */

@@ -1049,6 +1049,7 @@ crm_status crm_dist_alltoall_bytes(const void *send,
             }
         }
         out = crm_malloc(total > 0 ? (size_t)total : 1);
+        crm__advise_huge(out, (size_t)total); /* fewer page faults as it fills */
         reqs = crm_mallocarray((size_t)n_pieces + 1, sizeof *reqs);
         st = out == NULL || reqs == NULL || n_pieces > INT32_MAX ? crm__error_nomem(err) : CRM_OK;
         st = crm_dist_agree(st, err);
