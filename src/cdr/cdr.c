@@ -87,6 +87,7 @@ typedef struct worker {
     crm_status rc;
     crm_error err;
     int64_t err_line;
+    crm__cdr_day_cache day_cache; /* of check(), this thread's */
 } worker;
 
 struct job {
@@ -153,8 +154,23 @@ bad_field(worker *w, int64_t line, int f, const crm_csv_cell *c, const char *wha
     return CRM_EPARSE;
 }
 
+/* 1 when the cell is exactly the lower-case word w (the usual spelling: one compare) */
+static inline int is_word(const crm_csv_cell *c, const char *w, size_t n)
+{
+    return c->len == n && memcmp(c->s, w, n) == 0;
+}
+
 static int parse_type(const crm_csv_cell *c)
 {
+    if (is_word(c, "voice", 5)) {
+        return T_VOICE;
+    }
+    if (is_word(c, "data", 4)) {
+        return T_DATA;
+    }
+    if (is_word(c, "sms", 3)) {
+        return T_SMS;
+    }
     if (crm__ascii_ieq(c->s, c->len, "voice")) {
         return T_VOICE;
     }
@@ -172,6 +188,12 @@ static int parse_network(const crm_csv_cell *c)
 {
     if (c->len == 0) {
         return 2;
+    }
+    if (is_word(c, "onnet", 5)) {
+        return 0;
+    }
+    if (is_word(c, "offnet", 6)) {
+        return 1;
     }
     if (crm__ascii_ieq(c->s, c->len, "onnet") || crm__ascii_ieq(c->s, c->len, "on-net") ||
         crm__ascii_ieq(c->s, c->len, "on")) {
@@ -260,7 +282,8 @@ static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, c
     for (int f = 0; f < N_FIELDS; f++) {
         c[f] = &cell[jb->cols[f]];
     }
-    if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &r->day, &r->sec)) {
+    if (!crm__cdr_parse_time_cached(&w->day_cache, c[F_START]->s, c[F_START]->len, &r->day,
+                                    &r->sec)) {
         bad_field(w, line, F_START, c[F_START],
                   "bad start time (expected YYYY-MM-DD HH:MM:SS):", err);
         return -1;

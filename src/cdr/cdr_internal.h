@@ -78,6 +78,18 @@ int crm__cdr_keyset_add(crm__cdr_keyset *s, uint64_t key);
 /* "YYYY-MM-DD HH:MM:SS" (or 'T' between) into days since 1970-01-01 and seconds of the day;
  * 0 when the text is not a valid time. */
 int crm__cdr_parse_time(const char *s, size_t len, int64_t *day, int32_t *sec);
+/* The same, remembering the last valid date: records come mostly in time order, so most
+ * share the date of the one before and only their clock is parsed. */
+typedef struct crm__cdr_day_cache {
+    char date[10];
+    int valid;
+    int64_t day;
+} crm__cdr_day_cache;
+int crm__cdr_parse_time_cached(crm__cdr_day_cache *c,
+                               const char *s,
+                               size_t len,
+                               int64_t *day,
+                               int32_t *sec);
 /* "YYYY-MM-DD" into days since 1970-01-01; 0 when invalid. */
 int crm__cdr_parse_day(const char *s, size_t len, int64_t *day);
 /* Whole number >= 0 (empty = 0); 0 when invalid or above 10^18. */
