@@ -1069,19 +1069,30 @@ static int64_t *pget_strs(crm__bytes_in *r, crm__cdr_strmap *m, int64_t *n_out, 
         *nomem = 1;
         return NULL;
     }
-    for (int64_t i = 0; i < n; i++) {
-        size_t l = 0;
-        const char *t = crm__bytes_get_str(r, &l);
-        int added;
-        if (t == NULL) {
-            crm_free(map);
-            return NULL;
+    /* BATCH at a time: hash and prefetch their slots, then intern (the table is far larger
+     * than the caches) */
+    for (int64_t i0 = 0; i0 < n; i0 += BATCH) {
+        const char *t[BATCH];
+        size_t l[BATCH];
+        uint64_t h[BATCH];
+        int m_b = n - i0 < BATCH ? (int)(n - i0) : BATCH;
+        for (int q = 0; q < m_b; q++) {
+            t[q] = crm__bytes_get_str(r, &l[q]);
+            if (t[q] == NULL) {
+                crm_free(map);
+                return NULL;
+            }
+            h[q] = crm__cdr_hash(t[q], l[q]);
+            crm__cdr_strmap_prefetch(m, h[q]);
         }
-        map[i] = crm__cdr_strmap_intern(m, t, l, crm__cdr_hash(t, l), &added);
-        if (map[i] < 0) {
-            *nomem = 1;
-            crm_free(map);
-            return NULL;
+        for (int q = 0; q < m_b; q++) {
+            int added;
+            map[i0 + q] = crm__cdr_strmap_intern(m, t[q], l[q], h[q], &added);
+            if (map[i0 + q] < 0) {
+                *nomem = 1;
+                crm_free(map);
+                return NULL;
+            }
         }
     }
     *n_out = n;
@@ -1123,15 +1134,21 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
         emap = pget_strs(&r, &w->callees, &n_callees, &nomem);
     }
     n_pairs = nomem || r.bad ? 0 : crm__bytes_get_count(&r, 8);
-    for (int64_t i = 0; !nomem && !r.bad && i < n_pairs; i++) {
-        uint64_t k = (uint64_t)crm__bytes_get_i64(&r);
-        int64_t ci = (int64_t)(k >> 32), ei = (int64_t)(k & 0xffffffffu);
-        if (ci >= n_callers || ei >= n_callees) {
-            r.bad = 1;
-            break;
+    for (int64_t i0 = 0; !nomem && !r.bad && i0 < n_pairs; i0 += BATCH) {
+        uint64_t keys[BATCH];
+        int m_b = n_pairs - i0 < BATCH ? (int)(n_pairs - i0) : BATCH;
+        for (int q = 0; q < m_b && !r.bad; q++) {
+            uint64_t k = (uint64_t)crm__bytes_get_i64(&r);
+            int64_t ci = (int64_t)(k >> 32), ei = (int64_t)(k & 0xffffffffu);
+            if (ci >= n_callers || ei >= n_callees) {
+                r.bad = 1;
+                break;
+            }
+            keys[q] = ((uint64_t)cmap[ci] << 32) | (uint64_t)emap[ei];
+            crm__cdr_keyset_prefetch(&w->pairs, keys[q]);
         }
-        if (crm__cdr_keyset_add(&w->pairs, ((uint64_t)cmap[ci] << 32) | (uint64_t)emap[ei]) < 0) {
-            nomem = 1;
+        for (int q = 0; q < m_b && !r.bad && !nomem; q++) {
+            nomem = crm__cdr_keyset_add(&w->pairs, keys[q]) < 0;
         }
     }
     if (nomem) {
