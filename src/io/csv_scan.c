@@ -531,11 +531,11 @@ static void fail_ragged(const csv_parser *ps, csv_chunk *ch, int64_t line, int32
 void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
 {
     const char *end = ps->base + ps->len;
-    const char *p = ch->begin;
+    const char *p = ch->at != NULL ? ch->at : ch->begin;
     const char delim = ps->delim;
     const int32_t n_cols = ps->n_cols;
-    int64_t line = ch->line0;
-    int64_t r = 0;
+    int64_t line = ch->at != NULL ? ch->at_line : ch->line0;
+    int64_t r = ch->n_rows; /* 0, or the rows parsed before the arrays grew */
     while (p < ch->end) {
         int64_t slot;
         int32_t j;
@@ -548,6 +548,13 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
             break;
         }
         if (r == ch->bound) {
+            if (ch->grow) {
+                ch->full = 1; /* the caller grows the arrays and calls again */
+                ch->at = p;
+                ch->at_line = line;
+                ch->n_rows = r;
+                return;
+            }
             ch->misaligned = 1;
             break;
         }
