@@ -118,7 +118,7 @@ typedef struct crm_cdr_part crm_cdr_part; /* opaque */
 /** Records in bytes [begin, end) of the plain file path (end < 0: to its end), begin being a
  *  line start (or 0) at line first_line of the file: errors name the file's lines. begin < 0:
  *  the whole input (gzip too); end <= begin: an empty part, nothing read. A part without
- *  records is fine (CRM_EDATA comes from crm_cdr_part_finish). */
+ *  records is fine (CRM_EDATA comes when no process saw a record). */
 CRM_API crm_status crm_cdr_aggregate_part(const char *path,
                                           int64_t begin,
                                           int64_t end,
@@ -128,19 +128,11 @@ CRM_API crm_status crm_cdr_aggregate_part(const char *path,
                                           crm_cdr_part **out,
                                           crm_error *err);
 CRM_API void crm_cdr_part_free(crm_cdr_part *pt); /* NULL is a no-op */
-/** The part's sums and sets as bytes (*buf: crm_free it). */
-CRM_API crm_status crm_cdr_part_export(const crm_cdr_part *pt,
-                                       char **buf,
-                                       size_t *len,
-                                       crm_error *err);
 /** Add an exported part to into. CRM_EPARSE when the bytes are damaged. */
 CRM_API crm_status crm_cdr_part_merge(crm_cdr_part *into,
                                       const char *buf,
                                       size_t len,
                                       crm_error *err);
-/** The features of the merged parts (as crm_cdr_aggregate gives them). CRM_EDATA when no
- *  record was in the window. */
-CRM_API crm_status crm_cdr_part_finish(crm_cdr_part *pt, crm_cdr_features **out, crm_error *err);
 
 /** Collective (crmkit/dist.h): the features of the file at path read by every process of a
  *  job, each its byte range of the file (a gzip file: process 0 reads it all). Each customer

@@ -1022,38 +1022,7 @@ void crm_cdr_part_free(crm_cdr_part *pt)
     }
 }
 
-static void pput_strs(crm__bytes_out *b, const crm__cdr_strmap *m)
-{
-    crm__bytes_put_i64(b, m->n);
-    for (int64_t i = 0; i < m->n; i++) {
-        const char *t = crm__cdr_strmap_text(m, i);
-        crm__bytes_put_str(b, t, strlen(t));
-    }
-}
-
 #define PART_MAGIC 0x3150524443LL /* "CDRP1" */
-
-crm_status crm_cdr_part_export(const crm_cdr_part *pt, char **buf, size_t *len, crm_error *err)
-{
-    const worker *w = &pt->w;
-    crm__bytes_out b;
-    memset(&b, 0, sizeof b);
-    b.first_cap = (size_t)1 << 16;
-    crm__bytes_put_i64(&b, PART_MAGIC);
-    crm__bytes_put(&b, &w->sum, sizeof w->sum);
-    pput_strs(&b, &w->callers);
-    if (w->callers.n > 0) {
-        crm__bytes_put(&b, w->accs, (size_t)w->callers.n * sizeof *w->accs);
-    }
-    pput_strs(&b, &w->callees);
-    crm__bytes_put_i64(&b, (int64_t)w->pairs.n);
-    for (size_t k = 0; k < w->pairs.n_slots; k++) {
-        if (w->pairs.slots[k] != UINT64_MAX) {
-            crm__bytes_put_i64(&b, (int64_t)w->pairs.slots[k]);
-        }
-    }
-    return crm__bytes_out_take(&b, buf, len, err);
-}
 
 /* The strings of an export interned into m; map[i] their indices there (crm_free it). */
 static int64_t *pget_strs(crm__bytes_in *r, crm__cdr_strmap *m, int64_t *n_out, int *nomem)
@@ -1173,15 +1142,6 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
     return rc;
 }
 
-crm_status crm_cdr_part_finish(crm_cdr_part *pt, crm_cdr_features **out, crm_error *err)
-{
-    *out = NULL;
-    if (pt->w.callers.n == 0) {
-        return no_records(&pt->w, pt->source, err);
-    }
-    return build(&pt->w, 0, 1, out, err);
-}
-
 /* ---- customers owned by processes: the exchange of a run across processes ---- */
 
 crm_cdr_summary crm__cdr_part_summary(const crm_cdr_part *pt)
@@ -1255,7 +1215,7 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
             sizes[d] = 0;
             continue;
         }
-        /* the layout of crm_cdr_part_export, so crm_cdr_part_merge adds it */
+        /* the layout crm_cdr_part_merge reads */
         crm__bytes_put_i64(&b, PART_MAGIC);
         if (at == 0) {
             crm__advise_huge(b.p, b.cap); /* all but its first page untouched yet */
