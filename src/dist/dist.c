@@ -842,6 +842,7 @@ crm_status crm_dist_read_part(const char *path,
     if (b == NULL) {
         return crm__error_nomem(err);
     }
+    crm__advise_huge(b, n + 1); /* fewer page faults while it fills */
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         crm_free(b);

@@ -1185,6 +1185,7 @@ static crm_status merge_text(read_state *st,
         }
     } else if (rc == CRM_OK) {
         col->codes = crm_mallocarray(total > 0 ? (size_t)total : 1, sizeof(int32_t));
+        crm__advise_huge(col->codes, (size_t)total * sizeof(int32_t));
         rc = crm_dist_agree(col->codes == NULL ? crm__error_nomem(err) : CRM_OK, err);
         if (rc == CRM_OK) {
             rc = crm_dist_allgather_known(pl.loc.codes, col->codes, counts, sizeof(int32_t), err);
@@ -1281,6 +1282,7 @@ static crm_status build_table_split(read_state *st,
         col.name = ps->names[j];
         if (col.type == CRM_COL_NUMERIC) {
             col.num = crm_mallocarray((size_t)total, sizeof(double));
+            crm__advise_huge(col.num, (size_t)total * sizeof(double)); /* fewer page faults */
             rc = crm_dist_agree(col.num == NULL ? crm__error_nomem(err) : CRM_OK, err);
             if (rc == CRM_OK) {
                 rc = crm_dist_allgather_known(ps->vals[j], col.num, counts, sizeof(double), err);
@@ -1310,6 +1312,7 @@ static crm_status build_table_split(read_state *st,
     }
     if (rc == CRM_OK) {
         t->row_line = crm_mallocarray((size_t)total, sizeof *t->row_line);
+        crm__advise_huge(t->row_line, (size_t)total * sizeof *t->row_line);
         rc = crm_dist_agree(t->row_line == NULL ? crm__error_nomem(err) : CRM_OK, err);
         if (rc == CRM_OK) {
             rc = crm_dist_allgather_known(ps->row_line, t->row_line, counts, sizeof(int64_t), err);
