@@ -69,7 +69,9 @@ CRM_API crm_status crm_table_read_csv_mem(const char *data,
  *  plain file path (crm_dist_split_file), and the ranks combine what they parsed so that each
  *  ends with the table crm_table_read_csv gives for the whole file: the same column types
  *  (decided from every part's counts), the same first bad cell reported (file, line,
- *  column), the same numbers, levels in order of first appearance, and input lines. A gzip
+ *  column), the same numbers, levels in order of first appearance, and input lines; except
+ *  for identifier columns (CRM_COL_ID by override or by name), whose text only rank 0 holds
+ *  (the other ranks have the column with every cell missing: they never write it). A gzip
  *  file, standard input ("-"), max_rows or a one-rank run: crm_table_read_csv on every rank.
  *  A quoted field spanning lines is refused (crm_dist_split_file). */
 CRM_API crm_status crm_table_read_csv_split(const char *path,

@@ -134,8 +134,9 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
 crm_status
 crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers, crm_error *err);
 
-/* scikit-learn's tolerance: tol * mean of the per-column (population) variances of x. */
-double crm__kmeans_tol_abs(const crm_matrix *x, double tol);
+/* scikit-learn's tolerance: tol * mean of the per-column (population) variances of x, into
+ * *out; sums per block added in block order (collective under mpirun, replicated). */
+crm_status crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *out, crm_error *err);
 
 /* A fitted model built from centres (copied) and summary numbers; labels/trace optional
  * (copied when given). For X-means and the elbow method. */

@@ -199,10 +199,12 @@ static crm_status fit_runs(crm_kmeans *km,
     memset(&r, 0, sizeof r);
     memset(&data, 0, sizeof data);
     opts.max_iter = p->max_iter;
-    opts.tol_abs = crm__kmeans_tol_abs(x, p->tol);
     opts.nt = crm__cluster_threads(p->n_threads);
     opts.progress = progress;
-    st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+    st = crm__kmeans_tol_abs(x, p->tol, opts.nt, &opts.tol_abs, err);
+    if (st == CRM_OK) {
+        st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+    }
     if (st == CRM_OK) {
         st = crm__lloyd_data_init(&data, x, k, (int64_t)n_runs * p->max_iter, opts.nt, err); /* once for every restart */
     }

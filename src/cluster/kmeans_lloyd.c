@@ -95,28 +95,73 @@ double crm__sq_dist(const double *a, const double *b, int64_t dim)
     return s;
 }
 
-double crm__kmeans_tol_abs(const crm_matrix *x, double tol)
+/* Per-column sums of the rows of each block (two passes: values, then squared deviations
+ * from mean), added in block order: the same for any number of threads and, under mpirun with
+ * replicated data (each rank its run of blocks, the partials shared), of ranks. */
+crm_status crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *out, crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;
+    int64_t nb = crm__n_blocks(n);
+    int64_t b0;
+    int64_t b1;
+    double *part = NULL;
+    double *mean = NULL;
     double total = 0.0;
-    if (tol == 0.0 || n == 0) {
-        return 0.0;
+    crm_status st = CRM_OK;
+    *out = 0.0;
+    if (tol == 0.0 || n == 0 || dim == 0) {
+        return CRM_OK;
     }
-    for (int64_t j = 0; j < dim; j++) {
-        double mean = 0.0;
-        double var = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            mean += CRM_ROW(x, i)[j];
-        }
-        mean /= (double)n;
-        for (int64_t i = 0; i < n; i++) {
-            double d = CRM_ROW(x, i)[j] - mean;
-            var += d * d;
-        }
-        total += var / (double)n;
+    part = crm_calloc((size_t)(nb * dim), sizeof *part);
+    mean = crm_calloc((size_t)dim, sizeof *mean);
+    if (part == NULL || mean == NULL) {
+        crm_free(part);
+        crm_free(mean);
+        return crm__error_nomem(err);
     }
-    return total / (double)dim * tol;
+    crm__dist_blocks(nb, &b0, &b1);
+    for (int step = 0; st == CRM_OK && step < 2; step++) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t b = b0; b < b1; b++) {
+            int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < n ? (b + 1) * CRM_BLOCK_ROWS : n;
+            double *p = part + b * dim;
+            for (int64_t d = 0; d < dim; d++) {
+                p[d] = 0.0;
+            }
+            for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
+                const double *row = CRM_ROW(x, i);
+                if (step == 0) {
+                    for (int64_t d = 0; d < dim; d++) {
+                        p[d] += row[d];
+                    }
+                } else {
+                    for (int64_t d = 0; d < dim; d++) {
+                        double v = row[d] - mean[d];
+                        p[d] += v * v;
+                    }
+                }
+            }
+        }
+        st = crm__dist_share_run(part, (size_t)dim * sizeof(double), 1, nb, nb, err);
+        for (int64_t d = 0; st == CRM_OK && d < dim; d++) {
+            double s = 0.0;
+            for (int64_t b = 0; b < nb; b++) {
+                s += part[b * dim + d];
+            }
+            if (step == 0) {
+                mean[d] = s / (double)n;
+            } else {
+                total += s / (double)n;
+            }
+        }
+    }
+    crm_free(part);
+    crm_free(mean);
+    if (st == CRM_OK) {
+        *out = total / (double)dim * tol;
+    }
+    return st;
 }
 
 /* Per-pass scratch: distance tiles per thread and per-block partial results. */
@@ -897,10 +942,16 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     double *part = crm_mallocarray((size_t)nb + 1, sizeof(double));
     float *xf = NULL;
     double xmax = 0.0;
+    int64_t b0;
+    int64_t b1;
+    crm_status st;
     memset(ld, 0, sizeof *ld);
     if (part == NULL) {
         return crm__error_nomem(err);
     }
+    /* under mpirun with replicated data, each rank its run of blocks: the passes and the
+     * screening read only those rows' float copies */
+    crm__dist_blocks(nb, &b0, &b1);
     if (use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
         max_passes >= CRM__KM_COPY_MIN_PASSES &&
         n * dim <= CRM__KM_COPY_MAX_BYTES / (int64_t)sizeof(float)) {
@@ -914,7 +965,7 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         xf = ld->xf;
     }
 #pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax)
-    for (int64_t b = 0; b < nb; b++) {
+    for (int64_t b = b0; b < b1; b++) {
         int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < n ? (b + 1) * CRM_BLOCK_ROWS : n;
         double v = 0.0;
         for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
@@ -935,15 +986,23 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         }
         part[b] = v;
     }
-    ld->xmax = xmax;
     if (xf != NULL) {
         memset(ld->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
     }
-    for (int64_t b = 0; b < nb; b++) {
-        ld->xsum += part[b]; /* block order: the same with any thread count */
+    st = crm__dist_share_run(part, sizeof(double), 1, nb, nb, err);
+    if (st == CRM_OK && crm_dist_replicated()) {
+        /* a max is exact in any order; every rank screens with the same bound */
+        st = crm_dist_allreduce_f64(&xmax, 1, CRM_DIST_MAX, err);
+    }
+    ld->xmax = xmax;
+    for (int64_t b = 0; st == CRM_OK && b < nb; b++) {
+        ld->xsum += part[b]; /* block order: the same with any thread or rank count */
     }
     crm_free(part);
-    return CRM_OK;
+    if (st != CRM_OK) {
+        crm__lloyd_data_fini(ld);
+    }
+    return st;
 }
 
 void crm__lloyd_data_fini(crm__lloyd_data *ld)

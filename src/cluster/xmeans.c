@@ -336,11 +336,11 @@ static crm_status state_init(xm_state *s,
                              crm_error *err)
 {
     size_t kd = (size_t)p->kmax * (size_t)x->n_cols;
+    crm_status st;
     memset(s, 0, sizeof *s);
     s->p = p;
     s->x = x;
     s->opts.max_iter = p->max_iter;
-    s->opts.tol_abs = crm__kmeans_tol_abs(x, p->tol);
     s->opts.nt = crm__cluster_threads(p->n_threads);
     s->opts.progress = NULL;
     s->opts.frac0 = 0.0;
@@ -354,7 +354,11 @@ static crm_status state_init(xm_state *s,
         state_free(s);
         return crm__error_nomem(err);
     }
-    return CRM_OK;
+    st = crm__kmeans_tol_abs(x, p->tol, s->opts.nt, &s->opts.tol_abs, err);
+    if (st != CRM_OK) {
+        state_free(s);
+    }
+    return st;
 }
 
 static crm_status check_input(const crm_xmeans_params *p, const crm_matrix *x, crm_error *err)

@@ -139,26 +139,37 @@ static crm_status mpi_fail(crm_error *err, int rc, const char *what)
 /* ---- agreement ---------------------------------------------------------------------------- */
 
 #if CRM_HAVE_MPI
-/* MPI_Allreduce(MIN) of one int that waits without spinning: the ranks meet here after a
- * step of local work (reading a part, summing records), where one may be seconds behind the
- * others, and OpenMPI's waits poll a core flat out, taking it from the rank still working
- * whenever the job has fewer cores than ranks (or shares them). Polls for about 50 us, then
- * sleeps between polls (100 us, growing to 1 ms). */
-static int polite_min(int *mine, int *out)
+/* Waits for a nonblocking collective without spinning: the ranks meet in one after a step of
+ * local work, where one may be behind the others, and OpenMPI's waits poll a core flat out,
+ * taking it from the rank still working whenever the job has fewer cores than ranks (or
+ * shares them). Polls for about 50 us, then sleeps between polls (100 us, doubling up to
+ * cap_ns). A short cap for the collectives of a computation (k-means passes, a few ms of work
+ * between them): a sleeping rank delays the others by at most one sleep. */
+static int polite_wait(MPI_Request *req, long cap_ns)
 {
-    MPI_Request req;
     int done = 0;
-    long ns = 100000;
-    int rc = MPI_Iallreduce(mine, out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
+    long ns = 100000 < cap_ns ? 100000 : cap_ns;
+    int rc = MPI_SUCCESS;
     for (int i = 0; rc == MPI_SUCCESS && !done; i++) {
-        rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (rc == MPI_SUCCESS && !done && i >= 50) {
             struct timespec ts = { 0, ns };
             (void)nanosleep(&ts, NULL);
-            ns = ns < 1000000 ? ns * 2 : 1000000;
+            ns = ns < cap_ns / 2 ? ns * 2 : cap_ns;
         }
     }
     return rc;
+}
+
+#define WAIT_LONG 1000000L /* after a step of local work of any length: reading, parsing */
+#define WAIT_SHORT 200000L /* between the passes of a computation */
+
+/* MPI_Allreduce(MIN) of one int, waiting politely (polite_wait). */
+static int polite_min(int *mine, int *out)
+{
+    MPI_Request req;
+    int rc = MPI_Iallreduce(mine, out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
+    return rc == MPI_SUCCESS ? polite_wait(&req, WAIT_LONG) : rc;
 }
 #endif
 
@@ -252,8 +263,9 @@ crm_status crm_dist_allreduce_i64(int64_t *v, size_t n, crm_dist_op op, crm_erro
 #if CRM_HAVE_MPI
     if (crm_dist_active() && n > 0) {
         MPI_Op o = op == CRM_DIST_SUM ? MPI_SUM : op == CRM_DIST_MIN ? MPI_MIN : MPI_MAX;
-        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, o, MPI_COMM_WORLD),
-                  "reduction");
+        MPI_Request req;
+        int rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, o, MPI_COMM_WORLD, &req);
+        MPI_CHECK(rc == MPI_SUCCESS ? polite_wait(&req, WAIT_SHORT) : rc, "reduction");
     }
 #else
     (void)v;
@@ -286,11 +298,18 @@ crm_status crm_dist_allreduce_f64(double *v, size_t n, crm_dist_op op, crm_error
                 v[i] = neutral;
             }
         }
-        int rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE,
-                               op == CRM_DIST_MIN ? MPI_MIN : MPI_MAX, MPI_COMM_WORLD);
+        MPI_Request req[2];
+        int rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE,
+                                op == CRM_DIST_MIN ? MPI_MIN : MPI_MAX, MPI_COMM_WORLD, &req[0]);
         if (rc == MPI_SUCCESS) {
-            rc = MPI_Allreduce(MPI_IN_PLACE, nan_all, (int)n, MPI_INT64_T, MPI_MIN,
-                               MPI_COMM_WORLD);
+            rc = polite_wait(&req[0], WAIT_SHORT);
+        }
+        if (rc == MPI_SUCCESS) {
+            rc = MPI_Iallreduce(MPI_IN_PLACE, nan_all, (int)n, MPI_INT64_T, MPI_MIN,
+                                MPI_COMM_WORLD, &req[1]);
+        }
+        if (rc == MPI_SUCCESS) {
+            rc = polite_wait(&req[1], WAIT_SHORT);
         }
         if (rc != MPI_SUCCESS) {
             crm_free(nan_all);
@@ -561,7 +580,11 @@ crm_status crm_dist_allgather_known(const void *mine,
             rc = MPI_Type_commit(&t);
         }
         if (rc == MPI_SUCCESS) {
-            rc = MPI_Allgatherv(mine, cnt[g_rank], t, all, cnt, dsp, t, MPI_COMM_WORLD);
+            MPI_Request req;
+            rc = MPI_Iallgatherv(mine, cnt[g_rank], t, all, cnt, dsp, t, MPI_COMM_WORLD, &req);
+            if (rc == MPI_SUCCESS) {
+                rc = polite_wait(&req, WAIT_SHORT);
+            }
         }
         if (t != MPI_DATATYPE_NULL) {
             MPI_Type_free(&t);
@@ -821,6 +844,7 @@ crm_status crm_dist_read_part(const char *path,
     if (b == NULL) {
         return crm__error_nomem(err);
     }
+    crm__advise_huge(b, n + 1); /* fewer page faults while it fills */
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         crm_free(b);

@@ -1075,7 +1075,7 @@ crm_status crm_table_read_csv(const char *path,
  * takes the decision a one-process read takes, and reports the same first bad cell), the
  * numbers, the text levels (merged in rank order, which is their order of first appearance
  * in the file) and the line numbers. Every rank ends with the table a one-process read of
- * the whole file gives, having parsed only its share of it. */
+ * the whole file gives, having parsed only its share of it (identifier columns: rank 0). */
 
 typedef struct dist_colstat {
     int64_t n_num;
@@ -1138,72 +1138,149 @@ judge_split(const csv_parser *ps, int32_t j, const dist_colstat *all, int n_rank
     return v;
 }
 
-/* A text column: this part's levels and codes, then every part's, merged in rank order. */
+/* The levels of one part (arena of size bytes, NUL-separated, in code order) interned into
+ * dict, and that part's codes[0..n) mapped to dict's. CRM_OK, CRM_ENOMEM or CRM_ELIMIT. */
 static crm_status
-merge_text(read_state *st, int32_t j, const int64_t *counts, int64_t total, crm__col *col, crm_error *err)
+add_part_levels(crm__dict *dict, const char *a, size_t size, int32_t *codes, int64_t n)
 {
+    size_t n_lv = 0;
+    int32_t *map;
+    crm_status rc = CRM_OK;
+    for (size_t i = 0; i < size; i++) {
+        n_lv += a[i] == '\0';
+    }
+    map = crm_mallocarray(n_lv > 0 ? n_lv : 1, sizeof *map);
+    if (map == NULL) {
+        return CRM_ENOMEM;
+    }
+    for (size_t k = 0, i = 0; k < n_lv && rc == CRM_OK; k++) {
+        size_t len = strlen(a + i);
+        rc = crm__dict_intern(dict, a + i, len, &map[k]);
+        i += len + 1;
+    }
+    for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
+        codes[i] = codes[i] < 0 ? -1 : map[codes[i]];
+    }
+    crm_free(map);
+    return rc;
+}
+
+/* One text column's parts: this rank's levels and codes (loc), and every part's levels
+ * (arenas, sizes[rank] bytes each) gathered to root, or to every rank when root < 0. */
+typedef struct part_levels {
     crm__col loc;
-    char *arenas = NULL;
-    size_t n_arenas = 0;
-    size_t *sizes = NULL;
-    int P = crm_dist_size();
-    int64_t at = 0;
-    size_t off = 0;
-    int32_t *map = NULL;
+    char *arenas;
+    size_t n_arenas;
+    size_t *sizes;
+} part_levels;
+
+static crm_status
+gather_levels(read_state *st, int32_t j, int root, part_levels *pl, crm_error *err)
+{
     crm_status rc;
-    memset(&loc, 0, sizeof loc);
-    crm__dict_init(&loc.dict);
-    rc = build_text(st, j, &loc, err);
+    memset(pl, 0, sizeof *pl);
+    crm__dict_init(&pl->loc.dict);
+    pl->sizes = crm_calloc((size_t)crm_dist_size(), sizeof *pl->sizes);
+    rc = pl->sizes == NULL ? crm__error_nomem(err) : build_text(st, j, &pl->loc, err);
     rc = crm_dist_agree(rc, err);
     if (rc == CRM_OK) {
-        sizes = crm_calloc((size_t)P, sizeof *sizes);
-        col->codes = crm_mallocarray(total > 0 ? (size_t)total : 1, sizeof(int32_t));
-        rc = (sizes == NULL || col->codes == NULL) ? crm__error_nomem(err) : CRM_OK;
+        const crm__dict *d = &pl->loc.dict;
+        rc = root < 0 ? crm_dist_allgather_bytes(d->arena, d->arena_len, (void **)&pl->arenas,
+                                                 &pl->n_arenas, pl->sizes, err)
+                      : crm_dist_gather_bytes(d->arena, d->arena_len, root, (void **)&pl->arenas,
+                                              &pl->n_arenas, pl->sizes, err);
         rc = crm_dist_agree(rc, err);
     }
-    if (rc == CRM_OK) {
-        rc = crm_dist_allgather_bytes(loc.dict.arena, loc.dict.arena_len, (void **)&arenas,
-                                      &n_arenas, sizes, err);
-        rc = crm_dist_agree(rc, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_dist_allgather_known(loc.codes, col->codes, counts, sizeof(int32_t), err);
-        rc = crm_dist_agree(rc, err);
-    }
-    /* from here on every rank does the same local work on the same data */
-    for (int r = 0; rc == CRM_OK && r < P; r++) {
-        const char *a = arenas + off;
-        size_t n_lv = 0;
-        for (size_t i = 0; i < sizes[r]; i++) {
-            n_lv += a[i] == '\0';
-        }
-        map = crm_mallocarray(n_lv > 0 ? n_lv : 1, sizeof *map);
-        if (map == NULL) {
-            rc = crm__error_nomem(err);
-            break;
-        }
-        for (size_t k = 0, i = 0; k < n_lv && rc == CRM_OK; k++) {
-            size_t len = strlen(a + i);
-            rc = crm__dict_intern(&col->dict, a + i, len, &map[k]);
-            i += len + 1;
-        }
-        if (rc != CRM_OK) {
-            rc = rc == CRM_ENOMEM ? crm__error_nomem(err)
-                                  : crm__error_at(err, rc, st->ps.source, 0, 0,
-                                                  "column has too many distinct values");
-        }
-        for (int64_t i = at; rc == CRM_OK && i < at + counts[r]; i++) {
-            col->codes[i] = col->codes[i] < 0 ? -1 : map[col->codes[i]];
-        }
-        crm_free(map);
-        map = NULL;
+    return rc;
+}
+
+static void part_levels_fini(part_levels *pl)
+{
+    crm_free(pl->arenas);
+    crm_free(pl->sizes);
+    crm_free(pl->loc.codes);
+    crm__dict_fini(&pl->loc.dict);
+}
+
+/* The levels of parts r0.. (gathered by gather_levels) added to col's dictionary in rank
+ * order, the codes of those parts' rows (col->codes, counts[r] rows a part) mapped to them. */
+static crm_status
+add_parts(const read_state *st, const part_levels *pl, int r0, const int64_t *counts, crm__col *col, crm_error *err)
+{
+    size_t off = 0;
+    int64_t at = 0;
+    crm_status rc = CRM_OK;
+    for (int r = 0; r < r0; r++) {
+        off += pl->sizes[r];
         at += counts[r];
-        off += sizes[r];
     }
-    crm_free(arenas);
-    crm_free(sizes);
-    crm_free(loc.codes);
-    crm__dict_fini(&loc.dict);
+    for (int r = r0; rc == CRM_OK && r < crm_dist_size(); r++) {
+        rc =
+            add_part_levels(&col->dict, pl->arenas + off, pl->sizes[r], col->codes + at, counts[r]);
+        at += counts[r];
+        off += pl->sizes[r];
+    }
+    if (rc != CRM_OK) {
+        rc = rc == CRM_ENOMEM ? crm__error_nomem(err)
+                              : crm__error_at(err, rc, st->ps.source, 0, 0,
+                                              "column has too many distinct values");
+    }
+    return rc;
+}
+
+/* A text column: this part's levels and codes, then every part's, merged in rank order, on
+ * every rank (id_root 0) or, for an identifier column (id_root 1: typed by override or by its
+ * name before any level is merged), on rank 0 alone: only rank 0, which writes the outputs,
+ * wants its text. Rank 0 then starts from its own dictionary (the first part's levels, in
+ * order, are the merge's first levels) and adds the others' in rank order; the other ranks
+ * keep the column with every cell missing. That saves every rank but 0 the interning of every
+ * level of the file (a million distinct ids: about 0.3 s), and rank 0 that of its own part. */
+static crm_status merge_text(read_state *st,
+                             int32_t j,
+                             const int64_t *counts,
+                             int64_t total,
+                             int id_root,
+                             crm__col *col,
+                             crm_error *err)
+{
+    part_levels pl;
+    int me = crm_dist_rank();
+    crm_status rc = gather_levels(st, j, id_root ? 0 : -1, &pl, err);
+    if (rc == CRM_OK && id_root) {
+        void *codes = NULL;
+        size_t n_codes = 0;
+        rc = crm_dist_gather_bytes(pl.loc.codes, (size_t)counts[me] * sizeof(int32_t), 0, &codes,
+                                   &n_codes, NULL, err);
+        col->codes = codes; /* rank 0: every row's; NULL elsewhere */
+        if (rc == CRM_OK && me != 0) {
+            col->codes = crm_mallocarray(total > 0 ? (size_t)total : 1, sizeof(int32_t));
+            rc = col->codes == NULL ? crm__error_nomem(err) : CRM_OK;
+            for (int64_t i = 0; rc == CRM_OK && i < total; i++) {
+                col->codes[i] = -1;
+            }
+        }
+    } else if (rc == CRM_OK) {
+        col->codes = crm_mallocarray(total > 0 ? (size_t)total : 1, sizeof(int32_t));
+        crm__advise_huge(col->codes, (size_t)total * sizeof(int32_t));
+        rc = crm_dist_agree(col->codes == NULL ? crm__error_nomem(err) : CRM_OK, err);
+        if (rc == CRM_OK) {
+            rc = crm_dist_allgather_known(pl.loc.codes, col->codes, counts, sizeof(int32_t), err);
+        }
+    }
+    rc = crm_dist_agree(rc, err);
+    if (rc == CRM_OK && !id_root) {
+        /* every rank does the same local work on the same data */
+        rc = add_parts(st, &pl, 0, counts, col, err);
+    } else if (rc == CRM_OK && me == 0) {
+        crm__dict_fini(&col->dict);
+        col->dict = pl.loc.dict; /* rank 0's levels are the merge's first ones, in order */
+        crm__dict_init(&pl.loc.dict);
+        rc = add_parts(st, &pl, 1, counts, col, err);
+    }
+    if (id_root) {
+        rc = crm_dist_agree(rc, err);
+    }
+    part_levels_fini(&pl);
     return rc;
 }
 
@@ -1281,13 +1358,18 @@ static crm_status build_table_split(read_state *st,
         col.name = ps->names[j];
         if (col.type == CRM_COL_NUMERIC) {
             col.num = crm_mallocarray((size_t)total, sizeof(double));
+            crm__advise_huge(col.num, (size_t)total * sizeof(double)); /* fewer page faults */
             rc = crm_dist_agree(col.num == NULL ? crm__error_nomem(err) : CRM_OK, err);
             if (rc == CRM_OK) {
                 rc = crm_dist_allgather_known(ps->vals[j], col.num, counts, sizeof(double), err);
                 rc = crm_dist_agree(rc, err);
             }
+        } else if (col.type == CRM_COL_ID || (col.type == CRM_COL_CATEGORICAL &&
+                                              ps->ov[j] == CSV_OV_NONE && name_like_id(col.name))) {
+            col.type = CRM_COL_ID;
+            rc = merge_text(st, j, counts, total, 1, &col, err);
         } else {
-            rc = merge_text(st, j, counts, total, &col, err);
+            rc = merge_text(st, j, counts, total, 0, &col, err);
             if (rc == CRM_OK && col.type == CRM_COL_CATEGORICAL && ps->ov[j] == CSV_OV_NONE &&
                 (name_like_id(col.name) || (col.dict.n >= 20 && col.dict.n == total))) {
                 col.type = CRM_COL_ID;
@@ -1306,6 +1388,7 @@ static crm_status build_table_split(read_state *st,
     }
     if (rc == CRM_OK) {
         t->row_line = crm_mallocarray((size_t)total, sizeof *t->row_line);
+        crm__advise_huge(t->row_line, (size_t)total * sizeof *t->row_line);
         rc = crm_dist_agree(t->row_line == NULL ? crm__error_nomem(err) : CRM_OK, err);
         if (rc == CRM_OK) {
             rc = crm_dist_allgather_known(ps->row_line, t->row_line, counts, sizeof(int64_t), err);
