@@ -156,5 +156,9 @@ void crm__kdtree_radius(const crm__kdtree *t,
                         void *ud);
 /* Nearest row within r2 of q (ties: lowest row), its squared distance in *d2; -1 if none. */
 int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, double *d2);
+/* 1 when the n points (n x dim) a model file held are finite and each label lies in [0, k):
+ * the check of BIRCH's subclusters, DBSCAN's cores and DENCLUE's attractors on load. */
+int crm__points_ok(const double *pts, const int32_t *label, int64_t n, int32_t dim, int32_t k);
+
 
 #endif

@@ -304,3 +304,18 @@ int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, do
     }
     return best;
 }
+
+int crm__points_ok(const double *pts, const int32_t *label, int64_t n, int32_t dim, int32_t k)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (label[i] < 0 || label[i] >= k) {
+            return 0;
+        }
+    }
+    for (size_t j = 0; j < (size_t)n * (size_t)dim; j++) {
+        if (!isfinite(pts[j])) {
+            return 0;
+        }
+    }
+    return 1;
+}
