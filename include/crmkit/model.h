@@ -150,13 +150,16 @@ typedef struct crm_field {
     const void *p; /* n values of the kind; crm_section_get_fields writes through it */
     size_t n;
 } crm_field;
-#define CRM_FIELD_KIND(p)                                                                           \
+#define CRM_FIELD_KIND(p)                                                                          \
     _Generic((p), uint32_t *: CRM_FIELD_U32, const uint32_t *: CRM_FIELD_U32,                      \
              int32_t *: CRM_FIELD_I32, const int32_t *: CRM_FIELD_I32, int64_t *: CRM_FIELD_I64,    \
              const int64_t *: CRM_FIELD_I64, double *: CRM_FIELD_F64, const double *: CRM_FIELD_F64)
-#define CRM_FIELDS(p, n) { CRM_FIELD_KIND(p), (p), (size_t)(n) }
-#define CRM_FIELD(p)     CRM_FIELDS(p, 1)
-#define CRM_N_FIELDS(f)  (sizeof(f) / sizeof((f)[0]))
+#define CRM_FIELDS(p, n)                                                                           \
+    {                                                                                              \
+        CRM_FIELD_KIND(p), (p), (size_t)(n)                                                        \
+    }
+#define CRM_FIELD(p)    CRM_FIELDS(p, 1)
+#define CRM_N_FIELDS(f) (sizeof(f) / sizeof((f)[0]))
 
 /** Put the n fields of f in order. Errors as the single puts. */
 CRM_API crm_status crm_model_put_fields(crm_model_writer *w,

@@ -228,7 +228,8 @@ done:
 
 /* The rows in of node ni split among its branches (crm__c45_split_items with reset), one
  * item set per child, for free_kids; NULL with *rc CRM_ENOMEM when out of memory. */
-static c45_items *split_kids(c45_tree *t, int64_t ni, const c45_items *in, int reset, crm_status *rc)
+static c45_items *
+split_kids(c45_tree *t, int64_t ni, const c45_items *in, int reset, crm_status *rc)
 {
     c45_items *kids = crm_calloc((size_t)t->nodes[ni].n_child, sizeof *kids);
     *rc = kids == NULL ? CRM_ENOMEM : crm__c45_split_items(t, ni, in, reset, kids);

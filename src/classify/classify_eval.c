@@ -338,4 +338,3 @@ done:
     crm_free(pooled);
     return eval_end(names, k, y, e, rc);
 }
-

@@ -1066,9 +1066,13 @@ static crm_status section_tag(const char *tag, const char *suffix, char *out, cr
     return CRM_OK;
 }
 
+/* A node in the ".nodes" section (16 bytes): f64 v, i32 feat, u32 kids; save and load share it. */
+#define GBT_NODE(nd) CRM_FIELD(&(nd)->v), CRM_FIELD(&(nd)->feat), CRM_FIELD(&(nd)->kids)
+
 crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, crm_error *err)
 {
     char t1[16];
+
     char t2[16];
     crm_status rc;
     int64_t n_trees;
@@ -1117,14 +1121,8 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
         rc = crm_model_begin(w, t2, err);
     }
     for (int64_t i = 0; rc == CRM_OK && i < g->n_nodes; i++) {
-        const crm__gbt_node *nd = g->nodes + i;
-        rc = crm_model_put_f64(w, nd->v, err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, nd->feat, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_u32(w, nd->kids, err);
-        }
+        const crm_field node[] = { GBT_NODE(g->nodes + i) };
+        rc = crm_model_put_fields(w, node, CRM_N_FIELDS(node), err);
     }
     if (rc == CRM_OK && g->gain != NULL) {
         char t3[16];
@@ -1248,9 +1246,8 @@ static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt 
         return crm__error_nomem(err);
     }
     for (int64_t i = 0; i < g->n_nodes; i++) {
-        crm_section_get_f64(&s, &g->nodes[i].v);
-        crm_section_get_i32(&s, &g->nodes[i].feat);
-        crm_section_get_u32(&s, &g->nodes[i].kids);
+        const crm_field node[] = { GBT_NODE(g->nodes + i) };
+        (void)crm_section_get_fields(&s, node, CRM_N_FIELDS(node));
     }
     rc = crm_section_finish(&s, r, err);
     if (rc != CRM_OK) {

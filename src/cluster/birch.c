@@ -553,12 +553,12 @@ const int32_t *crm_birch_labels(const crm_birch *b)
 /* Section layout: u32 version (1), f64 threshold, i32 branching, i32 k asked, i32 kmin,
  * i32 kmax, i32 dim, i32 k, i64 n_rows, i32 n_sub, f64s centers[n_sub * dim],
  * i32s sub_label[n_sub]. Save and load share the lists below. */
-#define BIRCH_HEAD(b, version)                                                               \
-    CRM_FIELD(version), CRM_FIELD(&(b)->p.threshold), CRM_FIELD(&(b)->p.branching),          \
-        CRM_FIELD(&(b)->p.k), CRM_FIELD(&(b)->p.kmin), CRM_FIELD(&(b)->p.kmax),                \
+#define BIRCH_HEAD(b, version)                                                                     \
+    CRM_FIELD(version), CRM_FIELD(&(b)->p.threshold), CRM_FIELD(&(b)->p.branching),                \
+        CRM_FIELD(&(b)->p.k), CRM_FIELD(&(b)->p.kmin), CRM_FIELD(&(b)->p.kmax),                    \
         CRM_FIELD(&(b)->dim), CRM_FIELD(&(b)->k), CRM_FIELD(&(b)->n_rows), CRM_FIELD(&(b)->n_sub)
-#define BIRCH_BODY(b)                                                                        \
-    CRM_FIELDS((b)->centers, (b)->n_sub * (b)->dim), CRM_FIELDS((b)->sub_label, (b)->n_sub)
+#define BIRCH_BODY(b)                                                                              \
+    CRM_FIELDS((b)->centers, (int64_t)(b)->n_sub * b->dim), CRM_FIELDS((b)->sub_label, (b)->n_sub)
 
 crm_status crm_birch_save(const crm_birch *b, crm_model_writer *w, crm_error *err)
 {

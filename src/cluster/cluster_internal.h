@@ -160,5 +160,4 @@ int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, do
  * the check of BIRCH's subclusters, DBSCAN's cores and DENCLUE's attractors on load. */
 int crm__points_ok(const double *pts, const int32_t *label, int64_t n, int32_t dim, int32_t k);
 
-
 #endif

@@ -363,12 +363,12 @@ const int32_t *crm_dbscan_core_labels(const crm_dbscan *d)
 /* Section layout: u32 version (1), f64 eps, i32 min_samples, i32 dim, i32 k, i64 n_rows,
  * i64 n_noise, i64 n_core, f64s cores[n_core * dim], i32s core_label[n_core]. Save and load
  * share the lists below. */
-#define DBSCAN_HEAD(d, version)                                                              \
-    CRM_FIELD(version), CRM_FIELD(&(d)->p.eps), CRM_FIELD(&(d)->p.min_samples),              \
-        CRM_FIELD(&(d)->dim), CRM_FIELD(&(d)->k), CRM_FIELD(&(d)->n_rows),                     \
+#define DBSCAN_HEAD(d, version)                                                                    \
+    CRM_FIELD(version), CRM_FIELD(&(d)->p.eps), CRM_FIELD(&(d)->p.min_samples),                    \
+        CRM_FIELD(&(d)->dim), CRM_FIELD(&(d)->k), CRM_FIELD(&(d)->n_rows),                         \
         CRM_FIELD(&(d)->n_noise), CRM_FIELD(&(d)->n_core)
-#define DBSCAN_BODY(d)                                                                       \
-    CRM_FIELDS((d)->cores, (d)->n_core * (d)->dim), CRM_FIELDS((d)->core_label, (d)->n_core)
+#define DBSCAN_BODY(d)                                                                             \
+    CRM_FIELDS((d)->cores, (int64_t)(d)->dim * d->n_core), CRM_FIELDS((d)->core_label, (d)->n_core)
 
 crm_status crm_dbscan_save(const crm_dbscan *d, crm_model_writer *w, crm_error *err)
 {

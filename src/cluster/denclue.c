@@ -358,12 +358,12 @@ const int32_t *crm_denclue_labels(const crm_denclue *d)
 /* Section layout: u32 version (1), f64 h, f64 xi, f64 tol, i32 max_iter, i32 dim, i32 k,
  * i32 n_att, f64s reach[k], f64s att[n_att * dim], i32s att_label[n_att]. Save and load
  * share the lists below. */
-#define DC_HEAD(d, version)                                                                  \
-    CRM_FIELD(version), CRM_FIELD(&(d)->p.h), CRM_FIELD(&(d)->p.xi), CRM_FIELD(&(d)->p.tol),  \
-        CRM_FIELD(&(d)->p.max_iter), CRM_FIELD(&(d)->dim), CRM_FIELD(&(d)->k),                 \
+#define DC_HEAD(d, version)                                                                        \
+    CRM_FIELD(version), CRM_FIELD(&(d)->p.h), CRM_FIELD(&(d)->p.xi), CRM_FIELD(&(d)->p.tol),       \
+        CRM_FIELD(&(d)->p.max_iter), CRM_FIELD(&(d)->dim), CRM_FIELD(&(d)->k),                     \
         CRM_FIELD(&(d)->n_att)
-#define DC_BODY(d)                                                                           \
-    CRM_FIELDS((d)->reach, (d)->k), CRM_FIELDS((d)->att, (d)->n_att * (d)->dim),             \
+#define DC_BODY(d)                                                                                 \
+    CRM_FIELDS((d)->reach, (d)->k), CRM_FIELDS((d)->att, (int64_t)(d)->n_att * d->dim),            \
         CRM_FIELDS((d)->att_label, (d)->n_att)
 
 crm_status crm_denclue_save(const crm_denclue *d, crm_model_writer *w, crm_error *err)

@@ -734,12 +734,12 @@ const double *crm_gmm_covariances(const crm_gmm *g)
 /* Section layout: u32 version (1), u32 covariance type, i32 k, i32 d, i32 max_iter, f64 tol,
  * f64 reg_covar, i32 n_iter, i32 converged, f64 lower_bound, f64s weights[k], means[k * d],
  * covariances[k * d * d or k * d]. Save and load share the lists below. */
-#define GMM_HEAD(g, version, cov, conv)                                                      \
-    CRM_FIELD(version), CRM_FIELD(cov), CRM_FIELD(&(g)->k), CRM_FIELD(&(g)->d),                \
-        CRM_FIELD(&(g)->p.max_iter), CRM_FIELD(&(g)->p.tol), CRM_FIELD(&(g)->p.reg_covar),     \
+#define GMM_HEAD(g, version, cov, conv)                                                            \
+    CRM_FIELD(version), CRM_FIELD(cov), CRM_FIELD(&(g)->k), CRM_FIELD(&(g)->d),                    \
+        CRM_FIELD(&(g)->p.max_iter), CRM_FIELD(&(g)->p.tol), CRM_FIELD(&(g)->p.reg_covar),         \
         CRM_FIELD(&(g)->n_iter), CRM_FIELD(conv), CRM_FIELD(&(g)->lower_bound)
-#define GMM_BODY(g)                                                                          \
-    CRM_FIELDS((g)->w, (g)->k), CRM_FIELDS((g)->mu, (g)->k * (g)->d),                        \
+#define GMM_BODY(g)                                                                                \
+    CRM_FIELDS((g)->w, (g)->k), CRM_FIELDS((g)->mu, (int64_t)(g)->k * g->d),                       \
         CRM_FIELDS((g)->cov, cov_len(g))
 
 crm_status crm_gmm_save(const crm_gmm *g, crm_model_writer *w, crm_error *err)

@@ -447,20 +447,19 @@ double crm_hclust_inertia(const crm_hclust *h)
  * Section "hclust": u32 version, u32 linkage, i64 n_rows, i64 n_leaves, i32 n_micro, i32 dim,
  * f64s merges[(n_leaves - 1) * 4], i32 k, f64 cut_at, f64 inertia, f64s centers[k * dim].
  * Save and load share the lists below. */
-#define HCLUST_HEAD(h, version, linkage)                                                     \
-    CRM_FIELD(version), CRM_FIELD(linkage), CRM_FIELD(&(h)->n_rows), CRM_FIELD(&(h)->n_leaves), \
+#define HCLUST_HEAD(h, version, linkage)                                                           \
+    CRM_FIELD(version), CRM_FIELD(linkage), CRM_FIELD(&(h)->n_rows), CRM_FIELD(&(h)->n_leaves),    \
         CRM_FIELD(&(h)->n_micro), CRM_FIELD(&(h)->dim)
-#define HCLUST_TREE(h)                                                                       \
-    CRM_FIELDS((h)->merges, ((h)->n_leaves - 1) * 4), CRM_FIELD(&(h)->k),                    \
-        CRM_FIELD(&(h)->cut_at), CRM_FIELD(&(h)->inertia)
-#define HCLUST_CENTERS(h) CRM_FIELDS((h)->centers, (h)->k * (h)->dim)
+#define HCLUST_TREE(h)                                                                             \
+    CRM_FIELDS((h)->merges, ((h)->n_leaves - 1) * 4), CRM_FIELD(&(h)->k), CRM_FIELD(&(h)->cut_at), \
+        CRM_FIELD(&(h)->inertia)
+#define HCLUST_CENTERS(h) CRM_FIELDS((h)->centers, (int64_t)(h)->k * h->dim)
 
 crm_status crm_hclust_save(const crm_hclust *h, crm_model_writer *w, crm_error *err)
 {
     const uint32_t version = HCLUST_VERSION;
     const uint32_t linkage = (uint32_t)h->params.linkage;
-    const crm_field f[] = { HCLUST_HEAD(h, &version, &linkage), HCLUST_TREE(h),
-                            HCLUST_CENTERS(h) };
+    const crm_field f[] = { HCLUST_HEAD(h, &version, &linkage), HCLUST_TREE(h), HCLUST_CENTERS(h) };
     crm_status rc;
     if (h->k < 1) {
         return crm__error_set(err, CRM_ESTATE, "the tree has not been cut");

@@ -495,7 +495,6 @@ done:
     return rc;
 }
 
-
 crm_status crm_hclust_linkage(const crm_matrix *x,
                               const double *weights,
                               crm_linkage linkage,

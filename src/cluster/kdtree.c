@@ -256,7 +256,6 @@ int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int6
         visit(t, q, r2, count_row, &cc);
     }
     return cc.c < stop_at ? cc.c : stop_at;
-
 }
 
 typedef struct radius_ctx {

@@ -921,15 +921,15 @@ int64_t crm_kmodes_n_rows(const crm_kmodes *km)
  * f64 gamma, f64 cost, i32 n_iter, i64 n_rows, i32 n_num, i32 n_cat, i32s n_levels[n_cat],
  * i32s modes[k * n_cat], f64s means[k * n_num]. Save and load share the lists below (the
  * model's own counts once loaded: n_num, n_cat and the params are checked first). */
-#define KMODES_HEAD(p, km, version, init, seed, n_num, n_cat)                                \
-    CRM_FIELD(version), CRM_FIELD(&(p)->k), CRM_FIELD(init), CRM_FIELD(&(p)->n_init),          \
-        CRM_FIELD(&(p)->max_iter), CRM_FIELD(seed), CRM_FIELD(&(km)->gamma),                   \
-        CRM_FIELD(&(km)->cost), CRM_FIELD(&(km)->n_iter), CRM_FIELD(&(km)->n_rows),            \
+#define KMODES_HEAD(p, km, version, init, seed, n_num, n_cat)                                      \
+    CRM_FIELD(version), CRM_FIELD(&(p)->k), CRM_FIELD(init), CRM_FIELD(&(p)->n_init),              \
+        CRM_FIELD(&(p)->max_iter), CRM_FIELD(seed), CRM_FIELD(&(km)->gamma),                       \
+        CRM_FIELD(&(km)->cost), CRM_FIELD(&(km)->n_iter), CRM_FIELD(&(km)->n_rows),                \
         CRM_FIELD(n_num), CRM_FIELD(n_cat)
-#define KMODES_BODY(km)                                                                      \
-    CRM_FIELDS((km)->n_levels, (km)->n_cat),                                                 \
-        CRM_FIELDS((km)->modes, (km)->params.k * (km)->n_cat),                               \
-        CRM_FIELDS((km)->means, (km)->params.k * (km)->n_num)
+#define KMODES_BODY(km)                                                                            \
+    CRM_FIELDS((km)->n_levels, (km)->n_cat),                                                       \
+        CRM_FIELDS((km)->modes, (int64_t)(km)->params.k * km->n_cat),                              \
+        CRM_FIELDS((km)->means, (int64_t)(km)->params.k * km->n_num)
 
 crm_status crm_kmodes_save(const crm_kmodes *km, crm_model_writer *w, crm_error *err)
 {

@@ -89,7 +89,6 @@ crm_status crm_hclust_params_check(const crm_hclust_params *p, crm_error *err)
     return check_end(p->n_threads, field, err);
 }
 
-
 static const char *const linkage_names[] = { "ward", "complete", "average", "single" };
 
 int crm_linkage_parse(const char *s)

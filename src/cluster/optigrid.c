@@ -312,12 +312,12 @@ const int32_t *crm_optigrid_labels(const crm_optigrid *g)
 /* Section layout: u32 version (1), i32 bins, f64 noise, i32 min_size, i32 max_depth, i32 dim,
  * i32 k, i32 n_nodes, then per node i32 dim, f64 cut, i32 left, i32 right, i32 label. Save
  * and load share the lists below. */
-#define OG_HEAD(g, version)                                                                  \
-    CRM_FIELD(version), CRM_FIELD(&(g)->p.bins), CRM_FIELD(&(g)->p.noise),                   \
-        CRM_FIELD(&(g)->p.min_size), CRM_FIELD(&(g)->p.max_depth), CRM_FIELD(&(g)->dim),       \
+#define OG_HEAD(g, version)                                                                        \
+    CRM_FIELD(version), CRM_FIELD(&(g)->p.bins), CRM_FIELD(&(g)->p.noise),                         \
+        CRM_FIELD(&(g)->p.min_size), CRM_FIELD(&(g)->p.max_depth), CRM_FIELD(&(g)->dim),           \
         CRM_FIELD(&(g)->k), CRM_FIELD(&(g)->n_nodes)
-#define OG_NODE(n)                                                                           \
-    CRM_FIELD(&(n)->dim), CRM_FIELD(&(n)->cut), CRM_FIELD(&(n)->left), CRM_FIELD(&(n)->right), \
+#define OG_NODE(n)                                                                                 \
+    CRM_FIELD(&(n)->dim), CRM_FIELD(&(n)->cut), CRM_FIELD(&(n)->left), CRM_FIELD(&(n)->right),     \
         CRM_FIELD(&(n)->label)
 
 crm_status crm_optigrid_save(const crm_optigrid *g, crm_model_writer *w, crm_error *err)

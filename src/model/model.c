@@ -883,7 +883,6 @@ crm_status crm_section_get_fields(crm_section *s, const crm_field *f, size_t n)
         for (size_t j = 0; j < f[i].n && f[i].kind != CRM_FIELD_F64 && f[i].kind != CRM_FIELD_I32;
              j++) {
             if (f[i].kind == CRM_FIELD_U32) {
-
                 (void)crm_section_get_u32(s, (uint32_t *)p + j);
             } else if (f[i].kind == CRM_FIELD_I64) {
                 (void)crm_section_get_i64(s, (int64_t *)p + j);
