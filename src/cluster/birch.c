@@ -497,22 +497,14 @@ crm_status crm_birch_assign(const crm_birch *b,
                             double *dist,
                             crm_error *err)
 {
-    int nt = crm__cluster_threads(b->p.n_threads);
-    (void)nt;
-    if (x->n_cols != b->dim) {
-        return crm__error_set(err, CRM_EINVAL, "birch: %lld columns, the model has %d",
-                              (long long)x->n_cols, (int)b->dim);
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d2 = 0;
-        int64_t s = crm__kdtree_nearest(b->tree, CRM_ROW(x, i), HUGE_VAL, &d2);
-        labels[i] = s >= 0 ? b->sub_label[s] : 0;
-        if (dist != NULL) {
-            dist[i] = d2;
-        }
-    }
-    return CRM_OK;
+    /* every subcluster has a label and the tree is never empty: each row gets one */
+    const crm__kd_assign a = { .who = "birch",
+                               .tree = b->tree,
+                               .dim = b->dim,
+                               .r2 = HUGE_VAL,
+                               .label = b->sub_label,
+                               .nt = crm__cluster_threads(b->p.n_threads) };
+    return crm__kdtree_assign(&a, x, labels, dist, err);
 }
 
 int32_t crm_birch_k(const crm_birch *b)

@@ -296,23 +296,13 @@ crm_status crm_dbscan_assign(const crm_dbscan *d,
                              double *dist,
                              crm_error *err)
 {
-    double r2 = d->p.eps * d->p.eps;
-    int nt = crm__cluster_threads(d->p.n_threads);
-    (void)nt;
-    if (x->n_cols != d->dim) {
-        return crm__error_set(err, CRM_EINVAL, "dbscan: %lld columns, the model has %d",
-                              (long long)x->n_cols, (int)d->dim);
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d2 = (double)NAN;
-        int64_t c = crm__kdtree_nearest(d->tree, CRM_ROW(x, i), r2, &d2);
-        labels[i] = c >= 0 ? d->core_label[c] : -1;
-        if (dist != NULL) {
-            dist[i] = c >= 0 ? d2 : (double)NAN;
-        }
-    }
-    return CRM_OK;
+    const crm__kd_assign a = { .who = "dbscan",
+                               .tree = d->tree,
+                               .dim = d->dim,
+                               .r2 = d->p.eps * d->p.eps,
+                               .label = d->core_label,
+                               .nt = crm__cluster_threads(d->p.n_threads) };
+    return crm__kdtree_assign(&a, x, labels, dist, err);
 }
 
 int32_t crm_dbscan_k(const crm_dbscan *d)

@@ -308,26 +308,14 @@ crm_status crm_denclue_assign(const crm_denclue *d,
                               double *dist,
                               crm_error *err)
 {
-    int nt = crm__cluster_threads(d->p.n_threads);
-    (void)nt;
-    if (x->n_cols != d->dim) {
-        return crm__error_set(err, CRM_EINVAL, "denclue: %lld columns, the model has %d",
-                              (long long)x->n_cols, (int)d->dim);
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d2 = (double)NAN;
-        int64_t a = crm__kdtree_nearest(d->tree, CRM_ROW(x, i), HUGE_VAL, &d2);
-        int32_t l = a >= 0 ? d->att_label[a] : -1;
-        if (l >= 0 && d2 > d->reach[l] * d->reach[l]) {
-            l = -1;
-        }
-        labels[i] = l;
-        if (dist != NULL) {
-            dist[i] = d2;
-        }
-    }
-    return CRM_OK;
+    const crm__kd_assign a = { .who = "denclue",
+                               .tree = d->tree,
+                               .dim = d->dim,
+                               .r2 = HUGE_VAL,
+                               .label = d->att_label,
+                               .reach = d->reach,
+                               .nt = crm__cluster_threads(d->p.n_threads) };
+    return crm__kdtree_assign(&a, x, labels, dist, err);
 }
 
 int32_t crm_denclue_k(const crm_denclue *d)

@@ -338,3 +338,29 @@ int crm__points_ok(const double *pts, const int32_t *label, int64_t n, int32_t d
     }
     return 1;
 }
+
+crm_status crm__kdtree_assign(const crm__kd_assign *a,
+                              const crm_matrix *x,
+                              int32_t *labels,
+                              double *dist,
+                              crm_error *err)
+{
+    if (x->n_cols != a->dim) {
+        return crm__error_set(err, CRM_EINVAL, "%s: %lld columns, the model has %d", a->who,
+                              (long long)x->n_cols, (int)a->dim);
+    }
+#pragma omp parallel for num_threads(a->nt) schedule(dynamic, 256)
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        double d2 = (double)NAN;
+        int64_t p = crm__kdtree_nearest(a->tree, CRM_ROW(x, i), a->r2, &d2);
+        int32_t l = p >= 0 ? a->label[p] : -1;
+        if (l >= 0 && a->reach != NULL && d2 > a->reach[l] * a->reach[l]) {
+            l = -1;
+        }
+        labels[i] = l;
+        if (dist != NULL) {
+            dist[i] = d2;
+        }
+    }
+    return CRM_OK;
+}
