@@ -134,4 +134,43 @@ CRM_API crm_status crm_section_finish(const crm_section *s,
                                       const crm_model_reader *r,
                                       crm_error *err);
 
+/* ---- field lists ----
+ * A run of fixed-size values, listed once in file order: crm_model_put_fields writes it and
+ * crm_section_get_fields reads it back, so a model's save and load can share one list of what
+ * its section holds. CRM_FIELD(&x) is one value, CRM_FIELDS(p, n) n of them; the kind (u32,
+ * i32, i64 or f64 in the file) follows from the pointer's type. */
+typedef enum crm_field_kind {
+    CRM_FIELD_U32,
+    CRM_FIELD_I32,
+    CRM_FIELD_I64,
+    CRM_FIELD_F64
+} crm_field_kind;
+typedef struct crm_field {
+    crm_field_kind kind;
+    const void *p; /* n values of the kind; crm_section_get_fields writes through it */
+    size_t n;
+} crm_field;
+#define CRM_FIELD_KIND(p)                                                                          \
+    _Generic((p), uint32_t *: CRM_FIELD_U32, const uint32_t *: CRM_FIELD_U32,                      \
+             int32_t *: CRM_FIELD_I32, const int32_t *: CRM_FIELD_I32, int64_t *: CRM_FIELD_I64,    \
+             const int64_t *: CRM_FIELD_I64, double *: CRM_FIELD_F64, const double *: CRM_FIELD_F64)
+#define CRM_FIELDS(p, n)                                                                           \
+    {                                                                                              \
+        CRM_FIELD_KIND(p), (p), (size_t)(n)                                                        \
+    }
+#define CRM_FIELD(p)    CRM_FIELDS(p, 1)
+#define CRM_N_FIELDS(f) (sizeof(f) / sizeof((f)[0]))
+
+/** Put the n fields of f in order. Errors as the single puts. */
+CRM_API crm_status crm_model_put_fields(crm_model_writer *w,
+                                        const crm_field *f,
+                                        size_t n,
+                                        crm_error *err);
+/** Get the n fields of f in order; like the single gets, a value past the end of s reads as 0
+ *  and s is marked failed. CRM_EFORMAT when s has failed. */
+
+CRM_API crm_status crm_section_get_fields(crm_section *s, const crm_field *f, size_t n);
+/** CRM_EFORMAT with "corrupt model file: section \"<tag>\" is malformed", naming r's file. */
+CRM_API crm_status crm_model_malformed(const crm_model_reader *r, const char *tag, crm_error *err);
+
 #endif

@@ -32,33 +32,37 @@
 #define LN2           0.69314718055994530942
 #define PAR_MIN_ITEMS 4096
 
-/* buf (*cap elements of `size` bytes) reallocated to hold need > *cap, the capacity doubled
- * from *cap (or from first) until it does. NULL when out of memory (buf and *cap unchanged). */
-static void *grow_array(void *buf, int64_t *cap, int64_t need, int64_t first, size_t size)
+/* buf (*cap elements of `size` bytes) as it is when it holds need, else reallocated with the
+ * capacity doubled from *cap (or from first) until it does. NULL when out of memory (buf and
+ * *cap unchanged, t->nomem set). */
+static void *
+grow_array(c45_tree *t, void *buf, int64_t *cap, int64_t need, int64_t first, size_t size)
 {
     int64_t c = *cap > 0 ? *cap * 2 : first;
     void *p;
+    if (need <= *cap) {
+        return buf;
+    }
     while (c < need) {
         c *= 2;
     }
     p = crm_realloc(buf, (size_t)c * size);
-    if (p != NULL) {
-        *cap = c;
+    if (p == NULL) {
+        t->nomem = 1;
+        return NULL;
     }
+    *cap = c;
     return p;
 }
 
 int64_t crm__c45_new_nodes(c45_tree *t, int32_t n)
 {
     int64_t first = t->n_nodes;
-    if (t->n_nodes + n > t->cap_nodes) {
-        c45_node *p = grow_array(t->nodes, &t->cap_nodes, t->n_nodes + n, 256, sizeof *p);
-        if (p == NULL) {
-            t->nomem = 1;
-            return -1;
-        }
-        t->nodes = p;
+    c45_node *p = grow_array(t, t->nodes, &t->cap_nodes, t->n_nodes + n, 256, sizeof *p);
+    if (p == NULL) {
+        return -1;
     }
+    t->nodes = p;
     for (int32_t i = 0; i < n; i++) {
         c45_node *nd = &t->nodes[first + i];
         nd->attr = -1;
@@ -75,14 +79,12 @@ int64_t crm__c45_new_nodes(c45_tree *t, int32_t n)
 int64_t crm__c45_new_doubles(c45_tree *t, int64_t n)
 {
     int64_t first = t->n_dbl;
-    if (t->n_dbl + n > t->cap_dbl) {
-        double *p = grow_array(t->dbl, &t->cap_dbl, t->n_dbl + n, 1024, sizeof *p);
-        if (p == NULL) {
-            t->nomem = 1;
-            return -1;
-        }
-        t->dbl = p;
+    double *p = grow_array(t, t->dbl, &t->cap_dbl, t->n_dbl + n, 1024, sizeof *p);
+    if (p == NULL) {
+        return -1;
     }
+    t->dbl = p;
+
     memset(t->dbl + first, 0, (size_t)n * sizeof *t->dbl);
     t->n_dbl += n;
     return first;

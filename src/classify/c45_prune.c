@@ -226,6 +226,24 @@ done:
     return rc;
 }
 
+/* The rows in of node ni split among its branches (crm__c45_split_items with reset), one
+ * item set per child, for free_kids; NULL with *rc CRM_ENOMEM when out of memory. */
+static c45_items *
+split_kids(c45_tree *t, int64_t ni, const c45_items *in, int reset, crm_status *rc)
+{
+    c45_items *kids = crm_calloc((size_t)t->nodes[ni].n_child, sizeof *kids);
+    *rc = kids == NULL ? CRM_ENOMEM : crm__c45_split_items(t, ni, in, reset, kids);
+    return kids;
+}
+
+static void free_kids(c45_items *kids, int32_t n_child)
+{
+    if (kids != NULL) {
+        crm__c45_items_free(kids, n_child);
+        crm_free(kids);
+    }
+}
+
 static crm_status est_errors_branch(prune_ctx *pc, int64_t ni, const c45_items *in, double *out)
 {
     c45_tree *t = pc->t;
@@ -245,18 +263,13 @@ static crm_status est_errors_branch(prune_ctx *pc, int64_t ni, const c45_items *
         crm_free(dist);
         return CRM_OK;
     }
-    kids = crm_calloc((size_t)nd.n_child, sizeof *kids);
-    if (kids == NULL) {
-        return CRM_ENOMEM;
-    }
-    rc = crm__c45_split_items(t, ni, in, 0, kids);
+    kids = split_kids(t, ni, in, 0, &rc);
     for (int32_t c = 0; c < nd.n_child && rc == CRM_OK; c++) {
         double e;
         rc = est_errors_branch(pc, nd.child + c, &kids[c], &e);
         *out += e;
     }
-    crm__c45_items_free(kids, nd.n_child);
-    crm_free(kids);
+    free_kids(kids, nd.n_child);
     return rc;
 }
 
@@ -273,16 +286,11 @@ static crm_status new_distribution(c45_tree *t, int64_t ni, const c45_items *in)
         }
         return CRM_OK;
     }
-    kids = crm_calloc((size_t)nd.n_child, sizeof *kids);
-    if (kids == NULL) {
-        return CRM_ENOMEM;
-    }
-    rc = crm__c45_split_items(t, ni, in, 1, kids);
+    kids = split_kids(t, ni, in, 1, &rc);
     for (int32_t c = 0; c < nd.n_child && rc == CRM_OK; c++) {
         rc = new_distribution(t, nd.child + c, &kids[c]);
     }
-    crm__c45_items_free(kids, nd.n_child);
-    crm_free(kids);
+    free_kids(kids, nd.n_child);
     return rc;
 }
 
@@ -313,16 +321,11 @@ static crm_status prune_node(prune_ctx *pc, int64_t ni, const c45_items *in)
     if (nd.attr < 0) {
         return CRM_OK;
     }
-    kids = crm_calloc((size_t)nd.n_child, sizeof *kids);
-    if (kids == NULL) {
-        return CRM_ENOMEM;
-    }
-    rc = crm__c45_split_items(t, ni, in, 0, kids);
+    kids = split_kids(t, ni, in, 0, &rc);
     for (int32_t c = 0; c < nd.n_child && rc == CRM_OK; c++) {
         rc = prune_node(pc, nd.child + c, &kids[c]);
     }
-    crm__c45_items_free(kids, nd.n_child);
-    crm_free(kids);
+    free_kids(kids, nd.n_child);
     if (rc != CRM_OK) {
         return rc;
     }

@@ -89,9 +89,11 @@ done:
     return rc;
 }
 
-/* Labels of every row over the classes of the whole table. */
-static crm_status all_labels(const crm_table *t,
+/* The start of an evaluation: e cleared, p checked, and the labels of every row over the
+ * classes of the whole table (for eval_end). */
+static crm_status eval_start(const crm_table *t,
                              const crm_classifier_params *p,
+                             crm_clf_eval *e,
                              int32_t **y,
                              char ***names,
                              int32_t *k,
@@ -99,7 +101,14 @@ static crm_status all_labels(const crm_table *t,
 {
     int64_t n = crm_table_n_rows(t);
     crm_status rc;
+    memset(e, 0, sizeof *e);
+    e->metrics.auc = NAN;
+    rc = crm_classifier_params_check(p, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
     *y = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof **y);
+
     if (*y == NULL) {
         return crm__error_nomem(err);
     }
@@ -114,7 +123,19 @@ static crm_status all_labels(const crm_table *t,
     return rc;
 }
 
-/* Copy a model's probabilities (its own classes) into columns of the table's classes. */
+/* The end of an evaluation: what eval_start made freed, and e too on an error. */
+static crm_status eval_end(char **names, int32_t k, int32_t *y, crm_clf_eval *e, crm_status rc)
+{
+    crm__clf_free_strings(names, k);
+    crm_free(y);
+    if (rc != CRM_OK) {
+        crm_clf_eval_fini(e);
+    }
+    return rc;
+}
+
+/* Copy a model's probabilities
+ (its own classes) into columns of the table's classes. */
 static void scatter_proba(const crm_classifier *c,
                           char *const *names,
                           int32_t k,
@@ -162,15 +183,10 @@ crm_status crm_classifier_holdout(const crm_table *t,
     crm_classifier *c = NULL;
     double t0;
     crm_status rc;
-    memset(e, 0, sizeof *e);
-    e->metrics.auc = NAN;
     if (model_out != NULL) {
         *model_out = NULL;
     }
-    rc = crm_classifier_params_check(p, err);
-    if (rc == CRM_OK) {
-        rc = all_labels(t, p, &y, &names, &k, err);
-    }
+    rc = eval_start(t, p, e, &y, &names, &k, err);
     if (rc != CRM_OK) {
         goto done;
     }
@@ -215,17 +231,12 @@ crm_status crm_classifier_holdout(const crm_table *t,
     }
 done:
     crm_classifier_free(c);
-    crm__clf_free_strings(names, k);
-    crm_free(y);
     crm_free(train);
     crm_free(test);
     crm_free(yt);
     crm_free(proba);
     crm_free(full);
-    if (rc != CRM_OK) {
-        crm_clf_eval_fini(e);
-    }
-    return rc;
+    return eval_end(names, k, y, e, rc);
 }
 
 /* Fit on every fold but f, score fold f into the pooled probabilities. */
@@ -303,13 +314,7 @@ crm_status crm_classifier_cross_validate(const crm_table *t,
     int32_t k = 0;
     int32_t *fold = NULL;
     double *pooled = NULL;
-    crm_status rc;
-    memset(e, 0, sizeof *e);
-    e->metrics.auc = NAN;
-    rc = crm_classifier_params_check(p, err);
-    if (rc == CRM_OK) {
-        rc = all_labels(t, p, &y, &names, &k, err);
-    }
+    crm_status rc = eval_start(t, p, e, &y, &names, &k, err);
     if (rc != CRM_OK) {
         goto done;
     }
@@ -329,12 +334,7 @@ crm_status crm_classifier_cross_validate(const crm_table *t,
         rc = finish_metrics(y, pooled, n, k, e, err);
     }
 done:
-    crm__clf_free_strings(names, k);
-    crm_free(y);
     crm_free(fold);
     crm_free(pooled);
-    if (rc != CRM_OK) {
-        crm_clf_eval_fini(e);
-    }
-    return rc;
+    return eval_end(names, k, y, e, rc);
 }

@@ -459,37 +459,6 @@ static crm_status check_input(const crm_matrix *x,
     return rc;
 }
 
-/* Stratified split: is_val[i] = 1 for a round(fraction * n_c) random rows of each class c
- * (none when a class has a single row). Returns the number of validation rows. */
-static int64_t stratified_split(const int32_t *y,
-                                int64_t n,
-                                int32_t k,
-                                const int64_t *counts,
-                                double fraction,
-                                crm_rng *rng,
-                                uint8_t *is_val,
-                                int64_t *scratch)
-{
-    int64_t n_val = 0;
-    memset(is_val, 0, (size_t)n);
-    for (int32_t c = 0; c < k; c++) {
-        int64_t m = 0;
-        for (int64_t i = 0; i < n; i++) {
-            if (y[i] == c) {
-                scratch[m++] = i;
-            }
-        }
-        int64_t nv = (int64_t)floor(fraction * (double)counts[c] + 0.5);
-        nv = nv >= counts[c] ? counts[c] - 1 : nv;
-        crm_rng_shuffle(rng, scratch, m);
-        for (int64_t j = 0; j < nv; j++) {
-            is_val[scratch[j]] = 1;
-        }
-        n_val += nv;
-    }
-    return n_val;
-}
-
 /* ---- the boosting run ---- */
 
 typedef struct gbt_run {
@@ -589,7 +558,6 @@ static crm_status run_setup(crm_gbt *g,
                             const crm_matrix *x,
                             const int32_t *y,
                             const double *w,
-                            const int64_t *counts,
                             crm_error *err)
 {
     const int64_t n = x->n_rows;
@@ -604,9 +572,12 @@ static crm_status run_setup(crm_gbt *g,
         return crm__error_nomem(err);
     }
     crm_rng_seed(&rng, g->p.seed);
-    int64_t n_val = es ? stratified_split(y, n, g->k, counts, g->p.validation_fraction, &rng,
-                                          is_val, r->rows_va)
-                       : 0;
+    rc = es ? crm__mdl_stratified_holdout(y, n, g->k, g->p.validation_fraction, &rng, is_val, err)
+            : CRM_OK;
+    if (rc != CRM_OK) {
+        crm_free(is_val);
+        return rc;
+    }
     int64_t a = 0;
     int64_t b = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -617,7 +588,6 @@ static crm_status run_setup(crm_gbt *g,
         }
     }
     crm_free(is_val);
-    (void)n_val;
     r->n_va = b;
     int64_t t0, t1, v0, v1;
     my_rows(r->dist, a, &t0, &t1);
@@ -814,7 +784,7 @@ crm_status crm_gbt_fit(crm_gbt *g,
     r.dist = crm_dist_replicated() || crm__gbt_force_dist;
     rc = alloc_model(g, err);
     if (rc == CRM_OK) {
-        rc = run_setup(g, &r, x, y, w, counts, err);
+        rc = run_setup(g, &r, x, y, w, err);
     }
     if (rc == CRM_OK && r.n_va > 0) {
         g->val_loss = crm_calloc((size_t)g->p.max_iter + 1, sizeof(double));
@@ -1066,9 +1036,13 @@ static crm_status section_tag(const char *tag, const char *suffix, char *out, cr
     return CRM_OK;
 }
 
+/* A node in the ".nodes" section (16 bytes): f64 v, i32 feat, u32 kids; save and load share it. */
+#define GBT_NODE(nd) CRM_FIELD(&(nd)->v), CRM_FIELD(&(nd)->feat), CRM_FIELD(&(nd)->kids)
+
 crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, crm_error *err)
 {
     char t1[16];
+
     char t2[16];
     crm_status rc;
     int64_t n_trees;
@@ -1117,14 +1091,8 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
         rc = crm_model_begin(w, t2, err);
     }
     for (int64_t i = 0; rc == CRM_OK && i < g->n_nodes; i++) {
-        const crm__gbt_node *nd = g->nodes + i;
-        rc = crm_model_put_f64(w, nd->v, err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, nd->feat, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_u32(w, nd->kids, err);
-        }
+        const crm_field node[] = { GBT_NODE(g->nodes + i) };
+        rc = crm_model_put_fields(w, node, CRM_N_FIELDS(node), err);
     }
     if (rc == CRM_OK && g->gain != NULL) {
         char t3[16];
@@ -1248,9 +1216,8 @@ static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt 
         return crm__error_nomem(err);
     }
     for (int64_t i = 0; i < g->n_nodes; i++) {
-        crm_section_get_f64(&s, &g->nodes[i].v);
-        crm_section_get_i32(&s, &g->nodes[i].feat);
-        crm_section_get_u32(&s, &g->nodes[i].kids);
+        const crm_field node[] = { GBT_NODE(g->nodes + i) };
+        (void)crm_section_get_fields(&s, node, CRM_N_FIELDS(node));
     }
     rc = crm_section_finish(&s, r, err);
     if (rc != CRM_OK) {

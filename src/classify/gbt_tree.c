@@ -467,21 +467,45 @@ static int build_hist(crm__gbt_grower *gr, tnode *t, crm_error *err)
     return 0;
 }
 
-static void consider(split *best,
-                     double gain,
-                     int64_t gl,
-                     int64_t hl,
-                     int64_t nl,
-                     int32_t b,
-                     int32_t missing_left)
+/* One scan of feature f's thresholds 0..last (bins of hf), the left child starting from
+ * left (the missing values' sums, or none) with the missing values on the side given: a
+ * threshold that leaves each child min_samples_leaf rows and enough hessian replaces *best
+ * when its gain is higher, or with ties_later when it is as high and > 0. */
+static void scan_bins(const crm__gbt_grower *gr,
+                      const tnode *t,
+                      const hbin *hf,
+                      int32_t last,
+                      hbin left,
+                      int32_t missing_left,
+                      int ties_later,
+                      split *best)
 {
-    if (gain > best->gain) {
-        best->gain = gain;
-        best->gl = gl;
-        best->hl = hl;
-        best->nl = nl;
-        best->bin = b;
-        best->missing_left = missing_left;
+    const int64_t msl = gr->p.min_samples_leaf;
+    const double lam = gr->p.l2_regularization;
+    const double parent = t->sum_g * t->sum_g / (t->sum_h + lam);
+    for (int32_t b = 0; b <= last; b++) {
+        left.g += hf[b].g;
+        left.h += hf[b].h;
+        left.n += hf[b].n;
+        double hl = (double)left.h * gr->uh;
+        double hr = (double)(t->qh - left.h) * gr->uh;
+        if (left.n < msl || hl < GBT_MIN_HESSIAN) {
+            continue;
+        }
+        if (t->gcount - left.n < msl || hr < GBT_MIN_HESSIAN) {
+            break;
+        }
+        double gl = (double)left.g * gr->ug;
+        double gr_ = (double)(t->qg - left.g) * gr->ug;
+        double gain = gl * gl / (hl + lam) + gr_ * gr_ / (hr + lam) - parent;
+        if (gain > best->gain || (ties_later && gain > 0 && gain == best->gain)) {
+            best->gain = gain;
+            best->gl = left.g;
+            best->hl = left.h;
+            best->nl = left.n;
+            best->bin = b;
+            best->missing_left = missing_left;
+        }
     }
 }
 
@@ -494,77 +518,22 @@ static void consider(split *best,
 static split scan_feature(const crm__gbt_grower *gr, const tnode *t, int32_t f)
 {
     const hbin *hf = t->hist + (int64_t)f * CRM__GBT_HIST_BINS;
-    const hbin *miss = hf + CRM__GBT_MISSING_BIN;
+    const hbin none = { 0, 0, 0 };
     const int32_t nb = gr->m->n_bins[f];
-    const int64_t msl = gr->p.min_samples_leaf;
-    const double lam = gr->p.l2_regularization;
-    const double ug = gr->ug;
-    const double uh = gr->uh;
-    const int64_t QG = t->qg;
-    const int64_t QH = t->qh;
-    const double H = t->sum_h;
-    const int64_t N = t->gcount;
-    const double parent = t->sum_g * t->sum_g / (H + lam);
     const int feature_missing = gr->b->has_missing[f];
     split best;
     memset(&best, 0, sizeof best);
     best.feat = f;
-    int64_t ql = 0;
-    int64_t qhl = 0;
-    int64_t nl = 0;
-    int32_t last = nb - 2 + feature_missing;
-    for (int32_t b = 0; b <= last; b++) {
-        ql += hf[b].g;
-        qhl += hf[b].h;
-        nl += hf[b].n;
-        double hl = (double)qhl * uh;
-        double hr = (double)(QH - qhl) * uh;
-        if (nl < msl || hl < GBT_MIN_HESSIAN) {
-            continue;
-        }
-        if (N - nl < msl || hr < GBT_MIN_HESSIAN) {
-            break;
-        }
-        double gl = (double)ql * ug;
-        double gr_ = (double)(QG - ql) * ug;
-        double gain = gl * gl / (hl + lam) + gr_ * gr_ / (hr + lam) - parent;
-        consider(&best, gain, ql, qhl, nl, b, 0);
-    }
+    scan_bins(gr, t, hf, nb - 2 + feature_missing, none, 0, 0, &best);
     if (feature_missing) {
         split rtl = best;
         rtl.gain = 0;
-        ql = miss->g;
-        qhl = miss->h;
-        nl = miss->n;
-        for (int32_t b = 0; b <= nb - 2; b++) {
-            ql += hf[b].g;
-            qhl += hf[b].h;
-            nl += hf[b].n;
-            double hl = (double)qhl * uh;
-            double hr = (double)(QH - qhl) * uh;
-            if (nl < msl || hl < GBT_MIN_HESSIAN) {
-                continue;
-            }
-            if (N - nl < msl || hr < GBT_MIN_HESSIAN) {
-                break;
-            }
-            double gl = (double)ql * ug;
-            double gr_ = (double)(QG - ql) * ug;
-            double gain = gl * gl / (hl + lam) + gr_ * gr_ / (hr + lam) - parent;
-            if (gain > 0 && gain >= rtl.gain) {
-                rtl.gain = gain;
-                rtl.gl = ql;
-                rtl.hl = qhl;
-                rtl.nl = nl;
-                rtl.bin = b;
-                rtl.missing_left = 1;
-            }
-        }
+        scan_bins(gr, t, hf, nb - 2, hf[CRM__GBT_MISSING_BIN], 1, 1, &rtl);
         if (rtl.gain > best.gain) {
             best = rtl;
         }
     } else if (best.gain > 0) {
-        best.missing_left = best.nl > N - best.nl;
+        best.missing_left = best.nl > t->gcount - best.nl;
     }
     return best;
 }

@@ -705,22 +705,26 @@ crm_knn_algo crm_knn_algo_used(const crm_knn *knn)
     return knn != NULL ? knn->used : CRM_KNN_AUTO;
 }
 
+/* Section: i32 k, i32 weights, i32 algo, i32 leaf_size, i32 kdtree_max_dim, i32 n_classes,
+ * i64 n_rows, i64 n_cols, f64s rows[n_rows * n_cols], i32s y[n_rows]. Save and load share the
+ * list of the head. */
+#define KNN_HEAD(p, wts, algo, C, n, d)                                                            \
+    CRM_FIELD(&(p)->k), CRM_FIELD(wts), CRM_FIELD(algo), CRM_FIELD(&(p)->leaf_size),               \
+        CRM_FIELD(&(p)->kdtree_max_dim), CRM_FIELD(C), CRM_FIELD(n), CRM_FIELD(d)
+
 crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag, crm_error *err)
 {
     crm_status rc;
     if (knn == NULL || knn->n_classes == 0 || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "KNN model is not fitted");
     }
-    if ((rc = crm__mdl_begin(w, tag, "knn", err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, knn->params.k, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, (int32_t)knn->params.weights, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, (int32_t)knn->params.algo, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, knn->params.leaf_size, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, knn->params.kdtree_max_dim, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, knn->n_classes, err)) != CRM_OK ||
-        (rc = crm_model_put_i64(w, knn->x.n_rows, err)) != CRM_OK ||
-        (rc = crm_model_put_i64(w, knn->x.n_cols, err)) != CRM_OK) {
-        return rc;
+    const int32_t wts = (int32_t)knn->params.weights;
+    const int32_t algo = (int32_t)knn->params.algo;
+    const crm_field head[] = { KNN_HEAD(&knn->params, &wts, &algo, &knn->n_classes, &knn->x.n_rows,
+                                        &knn->x.n_cols) };
+    rc = crm__mdl_begin(w, tag, "knn", err);
+    if (rc == CRM_OK) {
+        rc = crm_model_put_fields(w, head, CRM_N_FIELDS(head), err);
     }
     for (int64_t i = 0; i < knn->x.n_rows && rc == CRM_OK; i++) {
         rc = crm_model_put_f64s(w, CRM_ROW(&knn->x, i), (size_t)knn->x.n_cols, err);
@@ -741,14 +745,9 @@ static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader
     crm_matrix x = { 0, 0, 0, NULL };
     int32_t *y = NULL;
     crm_status rc;
-    crm_section_get_i32(s, &knn->params.k);
-    crm_section_get_i32(s, &wts);
-    crm_section_get_i32(s, &algo);
-    crm_section_get_i32(s, &knn->params.leaf_size);
-    crm_section_get_i32(s, &knn->params.kdtree_max_dim);
-    crm_section_get_i32(s, &C);
-    crm_section_get_i64(s, &n);
-    crm_section_get_i64(s, &d);
+    const crm_field head[] = { KNN_HEAD(&knn->params, &wts, &algo, &C, &n, &d) };
+    (void)crm_section_get_fields(s, head, CRM_N_FIELDS(head));
+
     knn->params.weights = (crm_knn_weights)wts;
     knn->params.algo = (crm_knn_algo)algo;
     /* C bounded too: a crafted count of classes would size a per-class array (the model

@@ -290,23 +290,23 @@ const double *crm_mlp_weights(const crm_mlp *m, int64_t *n)
     return m != NULL && m->n_classes > 0 ? m->theta : NULL;
 }
 
+/* Section: i32 n_classes, i64 d, i32 n_hidden, i32s hidden[n_hidden], i32 n_epochs, f64 loss,
+ * f64 best_val, f64s theta[n_theta] (from the layout). Save and load share the lists below. */
+#define MLP_HEAD(C, d, nh) CRM_FIELD(C), CRM_FIELD(d), CRM_FIELD(nh)
+#define MLP_FIT(m, nh)                                                                             \
+    CRM_FIELDS((m)->params.hidden, nh), CRM_FIELD(&(m)->n_epochs), CRM_FIELD(&(m)->loss),          \
+        CRM_FIELD(&(m)->best_val)
+
 crm_status crm_mlp_save(const crm_mlp *m, crm_model_writer *w, const char *tag, crm_error *err)
 {
     crm_status rc;
     if (m == NULL || m->n_classes == 0 || w == NULL) {
         return crm__error_set(err, CRM_ESTATE, "MLP is not fitted");
     }
-    if ((rc = crm__mdl_begin(w, tag, "mlp", err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, m->n_classes, err)) != CRM_OK ||
-        (rc = crm_model_put_i64(w, m->d, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, m->params.n_hidden, err)) != CRM_OK ||
-        (rc = crm_model_put_i32s(w, m->params.hidden, (size_t)m->params.n_hidden, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, m->n_epochs, err)) != CRM_OK ||
-        (rc = crm_model_put_f64(w, m->loss, err)) != CRM_OK ||
-        (rc = crm_model_put_f64(w, m->best_val, err)) != CRM_OK) {
-        return rc;
-    }
-    return crm_model_put_f64s(w, m->theta, (size_t)m->n_theta, err);
+    const crm_field f[] = { MLP_HEAD(&m->n_classes, &m->d, &m->params.n_hidden),
+                            MLP_FIT(m, m->params.n_hidden), CRM_FIELDS(m->theta, m->n_theta) };
+    rc = crm__mdl_begin(w, tag, "mlp", err);
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *r, crm_error *err)
@@ -314,19 +314,17 @@ static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *
     int32_t C = 0;
     int64_t d = 0;
     int32_t nh = -1;
-    crm_section_get_i32(s, &C);
-    crm_section_get_i64(s, &d);
-    crm_section_get_i32(s, &nh);
+    const crm_field head[] = { MLP_HEAD(&C, &d, &nh) };
+    (void)crm_section_get_fields(s, head, CRM_N_FIELDS(head));
     if (s->failed || C < 2 || C > MLP_MAX_UNITS || d < 1 || d > (int64_t)(s->len / 8) || nh < 0 ||
         nh > CRM_MLP_MAX_HIDDEN) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes",
                               crm_model_reader_source(r), s->tag);
     }
     m->params.n_hidden = nh;
-    crm_section_get_i32s(s, m->params.hidden, (size_t)nh);
-    crm_section_get_i32(s, &m->n_epochs);
-    crm_section_get_f64(s, &m->loss);
-    crm_section_get_f64(s, &m->best_val);
+    const crm_field fit[] = { MLP_FIT(m, nh) };
+    (void)crm_section_get_fields(s, fit, CRM_N_FIELDS(fit));
+
     for (int32_t l = 0; l < nh; l++) {
         if (m->params.hidden[l] < 1 || m->params.hidden[l] > MLP_MAX_UNITS) {
             s->failed = 1;

@@ -149,7 +149,7 @@ int32_t crm__mdl_argmax(const double *p, int32_t n)
 crm_status crm__mdl_class_order(const int32_t *y,
                                 int64_t n,
                                 int32_t n_classes,
-                                uint64_t seed,
+                                crm_rng *rng,
                                 int64_t **order_out,
                                 int64_t **start_out,
                                 crm_error *err)
@@ -157,7 +157,6 @@ crm_status crm__mdl_class_order(const int32_t *y,
     int64_t *order = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *order);
     int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
     int64_t *fill = crm_calloc((size_t)n_classes + 1, sizeof *fill);
-    crm_rng rng;
     if (order == NULL || start == NULL || fill == NULL) {
         crm_free(order);
         crm_free(start);
@@ -181,9 +180,8 @@ crm_status crm__mdl_class_order(const int32_t *y,
         order[start[y[i]] + fill[y[i]]++] = i;
     }
     crm_free(fill);
-    crm_rng_seed(&rng, seed);
     for (int32_t c = 0; c < n_classes; c++) {
-        crm_rng_shuffle(&rng, order + start[c], start[c + 1] - start[c]);
+        crm_rng_shuffle(rng, order + start[c], start[c + 1] - start[c]);
     }
     *order_out = order;
     *start_out = start;
@@ -194,13 +192,13 @@ crm_status crm__mdl_stratified_holdout(const int32_t *y,
                                        int64_t n,
                                        int32_t n_classes,
                                        double frac,
-                                       uint64_t seed,
+                                       crm_rng *rng,
                                        uint8_t *is_val,
                                        crm_error *err)
 {
     int64_t *order;
     int64_t *start;
-    crm_status rc = crm__mdl_class_order(y, n, n_classes, seed, &order, &start, err);
+    crm_status rc = crm__mdl_class_order(y, n, n_classes, rng, &order, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }

@@ -7,6 +7,7 @@
 
 #include <crmkit/matrix.h>
 #include <crmkit/model.h>
+#include <crmkit/rng.h>
 #include <crmkit/status.h>
 
 /* Check a training set: x has rows and columns, every cell finite unless allow_nan, y[i] in
@@ -44,26 +45,28 @@ crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm
 /* Index of the largest of p[n]; ties go to the lowest index. NaN never wins. */
 int32_t crm__mdl_argmax(const double *p, int32_t n);
 
-/* Rows grouped by class, each class shuffled with the seed (classes in index order):
+/* Rows grouped by class, each class shuffled with rng (classes in index order):
  * order[start[c] .. start[c + 1]) holds class c's rows (start[n_classes] = n). The same
  * grouping serves the folds and splits of crmkit/metrics.h and the hold-out below, so each
- * is a pure function of (labels, size, seed). Errors: CRM_EINVAL (a label outside
+ * is a pure function of (labels, size, seed of rng). Errors: CRM_EINVAL (a label outside
  * [0, n_classes)), CRM_ENOMEM. */
 crm_status crm__mdl_class_order(const int32_t *y,
                                 int64_t n,
                                 int32_t n_classes,
-                                uint64_t seed,
+                                crm_rng *rng,
                                 int64_t **order_out,
                                 int64_t **start_out,
                                 crm_error *err);
 
-/* Stratified hold-out: is_val[i] = 1 for round(frac * n_c) shuffled rows of each class c (at
- * least one row of each class stays in training). Errors: CRM_ENOMEM. */
+/* Stratified hold-out: is_val[i] = 1 for round(frac * n_c) rows of each class c (at least one
+ * row of each class stays in training), the first of the class's rows (in row order) once
+ * shuffled with rng, classes in index order; rng is left past those draws (the GBT draws its
+ * bin samples on from there). Errors: CRM_EINVAL, CRM_ENOMEM. */
 crm_status crm__mdl_stratified_holdout(const int32_t *y,
                                        int64_t n,
                                        int32_t n_classes,
                                        double frac,
-                                       uint64_t seed,
+                                       crm_rng *rng,
                                        uint8_t *is_val,
                                        crm_error *err);
 

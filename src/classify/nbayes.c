@@ -493,6 +493,16 @@ const double *crm_nbayes_var(const crm_nbayes *nb, int64_t j)
     return nb->var + j * nb->n_classes;
 }
 
+/* Section: i32 n_classes, i64 d, f64 var_smoothing, f64 alpha, i32 fit_prior, i32 design,
+ * i32s n_levels[d], f64s log_prior[C], theta[d * C], var[d * C], cat_logp[n_cat_cells]. Save and
+ * load share the lists below. */
+#define NB_HEAD(C, d, p)                                                                           \
+    CRM_FIELD(C), CRM_FIELD(d), CRM_FIELD(&(p)->var_smoothing), CRM_FIELD(&(p)->alpha),            \
+        CRM_FIELD(&(p)->fit_prior), CRM_FIELD(&(p)->design)
+#define NB_FIT(nb, C, dc)                                                                          \
+    CRM_FIELDS((nb)->log_prior, C), CRM_FIELDS((nb)->theta, dc), CRM_FIELDS((nb)->var, dc),        \
+        CRM_FIELDS((nb)->cat_logp, (nb)->n_cat_cells)
+
 crm_status
 crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag, crm_error *err)
 {
@@ -502,20 +512,10 @@ crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag, crm_
         return crm__error_set(err, CRM_ESTATE, "naive Bayes model is not fitted");
     }
     dc = (size_t)nb->d * (size_t)nb->n_classes;
-    if ((rc = crm__mdl_begin(w, tag, "nbayes", err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, nb->n_classes, err)) != CRM_OK ||
-        (rc = crm_model_put_i64(w, nb->d, err)) != CRM_OK ||
-        (rc = crm_model_put_f64(w, nb->params.var_smoothing, err)) != CRM_OK ||
-        (rc = crm_model_put_f64(w, nb->params.alpha, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, nb->params.fit_prior, err)) != CRM_OK ||
-        (rc = crm_model_put_i32(w, nb->params.design, err)) != CRM_OK ||
-        (rc = crm_model_put_i32s(w, nb->n_levels, (size_t)nb->d, err)) != CRM_OK ||
-        (rc = crm_model_put_f64s(w, nb->log_prior, (size_t)nb->n_classes, err)) != CRM_OK ||
-        (rc = crm_model_put_f64s(w, nb->theta, dc, err)) != CRM_OK ||
-        (rc = crm_model_put_f64s(w, nb->var, dc, err)) != CRM_OK) {
-        return rc;
-    }
-    return crm_model_put_f64s(w, nb->cat_logp, (size_t)nb->n_cat_cells, err);
+    const crm_field f[] = { NB_HEAD(&nb->n_classes, &nb->d, &nb->params),
+                            CRM_FIELDS(nb->n_levels, nb->d), NB_FIT(nb, nb->n_classes, dc) };
+    rc = crm__mdl_begin(w, tag, "nbayes", err);
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 static crm_status
@@ -525,12 +525,8 @@ load_body(crm_nbayes *nb, crm_section *s, const crm_model_reader *r, crm_error *
     int64_t d = 0;
     int32_t *levels = NULL;
     crm_status rc;
-    crm_section_get_i32(s, &C);
-    crm_section_get_i64(s, &d);
-    crm_section_get_f64(s, &nb->params.var_smoothing);
-    crm_section_get_f64(s, &nb->params.alpha);
-    crm_section_get_i32(s, &nb->params.fit_prior);
-    crm_section_get_i32(s, &nb->params.design);
+    const crm_field head[] = { NB_HEAD(&C, &d, &nb->params) };
+    (void)crm_section_get_fields(s, head, CRM_N_FIELDS(head));
     if (s->failed || C < 2 || C > NB_MAX_CLASSES || d < 1 || d > (int64_t)(s->len / 4) ||
         (int64_t)C * d > (int64_t)(s->len / 8)) {
         return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\" has bad sizes",
@@ -561,10 +557,8 @@ load_body(crm_nbayes *nb, crm_section *s, const crm_model_reader *r, crm_error *
     if (rc != CRM_OK) {
         return rc;
     }
-    crm_section_get_f64s(s, nb->log_prior, (size_t)C);
-    crm_section_get_f64s(s, nb->theta, (size_t)d * (size_t)C);
-    crm_section_get_f64s(s, nb->var, (size_t)d * (size_t)C);
-    crm_section_get_f64s(s, nb->cat_logp, (size_t)nb->n_cat_cells);
+    const crm_field fit[] = { NB_FIT(nb, C, (size_t)d * (size_t)C) };
+    (void)crm_section_get_fields(s, fit, CRM_N_FIELDS(fit));
     rc = crm_section_finish(s, r, err);
     for (int64_t j = 0; rc == CRM_OK && j < d; j++) {
         for (int32_t c = 0; c < C && nb->n_levels[j] == 0; c++) {

@@ -18,6 +18,24 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The rows grouped by class and shuffled (crm__mdl_class_order) by a generator seeded with
+ * seed; both splits below start from it. */
+static crm_status seeded_order(const int32_t *y,
+                               int64_t n,
+                               int32_t n_classes,
+                               uint64_t seed,
+                               int64_t **order,
+                               int64_t **start,
+                               crm_error *err)
+{
+    crm_rng rng;
+    if (n_classes < 1) {
+        return crm__error_set(err, CRM_EINVAL, "need at least one class");
+    }
+    crm_rng_seed(&rng, seed);
+    return crm__mdl_class_order(y, n, n_classes, &rng, order, start, err);
+}
+
 crm_status crm_split_stratified(const int32_t *y,
                                 int64_t n,
                                 int32_t n_classes,
@@ -37,10 +55,7 @@ crm_status crm_split_stratified(const int32_t *y,
     if (!(test_size > 0.0 && test_size < 1.0)) {
         return crm__error_set(err, CRM_EINVAL, "test size must be in (0, 1), got %g", test_size);
     }
-    if (n_classes < 1) {
-        return crm__error_set(err, CRM_EINVAL, "need at least one class");
-    }
-    rc = crm__mdl_class_order(y, n, n_classes, seed, &order, &start, err);
+    rc = seeded_order(y, n, n_classes, seed, &order, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -93,10 +108,7 @@ crm_status crm_kfold_stratified(const int32_t *y,
         return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d", (long long)n,
                               k);
     }
-    if (n_classes < 1) {
-        return crm__error_set(err, CRM_EINVAL, "need at least one class");
-    }
-    rc = crm__mdl_class_order(y, n, n_classes, seed, &order, &start, err);
+    rc = seeded_order(y, n, n_classes, seed, &order, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }

@@ -497,22 +497,14 @@ crm_status crm_birch_assign(const crm_birch *b,
                             double *dist,
                             crm_error *err)
 {
-    int nt = crm__cluster_threads(b->p.n_threads);
-    (void)nt;
-    if (x->n_cols != b->dim) {
-        return crm__error_set(err, CRM_EINVAL, "birch: %lld columns, the model has %d",
-                              (long long)x->n_cols, (int)b->dim);
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d2 = 0;
-        int64_t s = crm__kdtree_nearest(b->tree, CRM_ROW(x, i), HUGE_VAL, &d2);
-        labels[i] = s >= 0 ? b->sub_label[s] : 0;
-        if (dist != NULL) {
-            dist[i] = d2;
-        }
-    }
-    return CRM_OK;
+    /* every subcluster has a label and the tree is never empty: each row gets one */
+    const crm__kd_assign a = { .who = "birch",
+                               .tree = b->tree,
+                               .dim = b->dim,
+                               .r2 = HUGE_VAL,
+                               .label = b->sub_label,
+                               .nt = crm__cluster_threads(b->p.n_threads) };
+    return crm__kdtree_assign(&a, x, labels, dist, err);
 }
 
 int32_t crm_birch_k(const crm_birch *b)
@@ -552,41 +544,20 @@ const int32_t *crm_birch_labels(const crm_birch *b)
 
 /* Section layout: u32 version (1), f64 threshold, i32 branching, i32 k asked, i32 kmin,
  * i32 kmax, i32 dim, i32 k, i64 n_rows, i32 n_sub, f64s centers[n_sub * dim],
- * i32s sub_label[n_sub]. */
+ * i32s sub_label[n_sub]. Save and load share the lists below. */
+#define BIRCH_HEAD(b, version)                                                                     \
+    CRM_FIELD(version), CRM_FIELD(&(b)->p.threshold), CRM_FIELD(&(b)->p.branching),                \
+        CRM_FIELD(&(b)->p.k), CRM_FIELD(&(b)->p.kmin), CRM_FIELD(&(b)->p.kmax),                    \
+        CRM_FIELD(&(b)->dim), CRM_FIELD(&(b)->k), CRM_FIELD(&(b)->n_rows), CRM_FIELD(&(b)->n_sub)
+#define BIRCH_BODY(b)                                                                              \
+    CRM_FIELDS((b)->centers, (int64_t)(b)->n_sub * b->dim), CRM_FIELDS((b)->sub_label, (b)->n_sub)
+
 crm_status crm_birch_save(const crm_birch *b, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = BIRCH_VERSION;
+    const crm_field f[] = { BIRCH_HEAD(b, &version), BIRCH_BODY(b) };
     crm_status rc = crm_model_begin(w, BIRCH_SECTION, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, BIRCH_VERSION, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, b->p.threshold, err);
-    }
-    {
-        const int32_t v[] = { b->p.branching, b->p.k, b->p.kmin, b->p.kmax, b->dim, b->k };
-        for (size_t i = 0; rc == CRM_OK && i < sizeof v / sizeof v[0]; i++) {
-            rc = crm_model_put_i32(w, v[i], err);
-        }
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, b->n_rows, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, b->n_sub, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, b->centers, (size_t)b->n_sub * (size_t)b->dim, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32s(w, b->sub_label, (size_t)b->n_sub, err);
-    }
-    return rc;
-}
-
-static crm_status malformed(const crm_model_reader *r, crm_error *err)
-{
-    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                         "corrupt model file: section \"" BIRCH_SECTION "\" is malformed");
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 crm_status crm_birch_load(const crm_model_reader *r, crm_birch **out, crm_error *err)
@@ -604,21 +575,15 @@ crm_status crm_birch_load(const crm_model_reader *r, crm_birch **out, crm_error 
         return crm__error_nomem(err);
     }
     b->p = crm_birch_params_default();
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_f64(&s, &b->p.threshold);
-    (void)crm_section_get_i32(&s, &b->p.branching);
-    (void)crm_section_get_i32(&s, &b->p.k);
-    (void)crm_section_get_i32(&s, &b->p.kmin);
-    (void)crm_section_get_i32(&s, &b->p.kmax);
-    (void)crm_section_get_i32(&s, &b->dim);
-    (void)crm_section_get_i32(&s, &b->k);
-    (void)crm_section_get_i64(&s, &b->n_rows);
-    (void)crm_section_get_i32(&s, &b->n_sub);
+    {
+        const crm_field head[] = { BIRCH_HEAD(b, &version) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     if (s.failed || version != BIRCH_VERSION || crm_birch_params_check(&b->p, NULL) != CRM_OK ||
         b->dim < 1 || b->k < 1 || b->n_sub < b->k || b->n_rows < b->n_sub ||
         (uint64_t)b->n_sub * ((uint64_t)b->dim * 8u + 4u) != (uint64_t)(s.len - s.pos)) {
         crm_birch_free(b);
-        return malformed(r, err);
+        return crm_model_malformed(r, BIRCH_SECTION, err);
     }
     b->centers = crm_mallocarray((size_t)b->n_sub * (size_t)b->dim, sizeof *b->centers);
     b->sub_label = crm_mallocarray((size_t)b->n_sub, sizeof *b->sub_label);
@@ -626,19 +591,14 @@ crm_status crm_birch_load(const crm_model_reader *r, crm_birch **out, crm_error 
         crm_birch_free(b);
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_f64s(&s, b->centers, (size_t)b->n_sub * (size_t)b->dim);
-    (void)crm_section_get_i32s(&s, b->sub_label, (size_t)b->n_sub);
-    for (int32_t i = 0; !s.failed && i < b->n_sub; i++) {
-        if (b->sub_label[i] < 0 || b->sub_label[i] >= b->k) {
-            s.failed = 1;
-        }
-        for (int32_t a = 0; a < b->dim; a++) {
-            if (!isfinite(b->centers[(size_t)i * (size_t)b->dim + (size_t)a])) {
-                s.failed = 1;
-            }
-        }
+    {
+        const crm_field body[] = { BIRCH_BODY(b) };
+        (void)crm_section_get_fields(&s, body, CRM_N_FIELDS(body));
     }
-    rc = s.failed ? malformed(r, err) : crm_section_finish(&s, r, err);
+    rc = !s.failed && crm__points_ok(b->centers, b->sub_label, b->n_sub, b->dim, b->k)
+             ? crm_section_finish(&s, r, err)
+             : crm_model_malformed(r, BIRCH_SECTION, err);
+
     if (rc == CRM_OK) {
         rc = crm__kdtree_build(b->centers, b->n_sub, b->dim, &b->tree, err);
     }

@@ -169,5 +169,27 @@ void crm__kdtree_radius(const crm__kdtree *t,
                         void *ud);
 /* Nearest row within r2 of q (ties: lowest row), its squared distance in *d2; -1 if none. */
 int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, double *d2);
+/* Assigning rows to the labelled points of a tree (BIRCH's subclusters, DBSCAN's cores,
+ * DENCLUE's attractors): each row takes the label of its nearest point within r2, or -1 when
+ * there is none or, with reach given, when that point is further than reach[label]. */
+typedef struct crm__kd_assign {
+    const char *who; /* names the model in the message on a wrong width */
+    const crm__kdtree *tree;
+    int32_t dim;
+    double r2;
+    const int32_t *label; /* of each point of the tree */
+    const double *reach;  /* NULL, or the largest distance from a point of each label */
+    int nt;               /* threads */
+} crm__kd_assign;
+/* labels[x->n_rows]; dist (may be NULL) gets the squared distance to the nearest point (NaN
+ * when there is none). CRM_EINVAL when x is not dim wide. */
+crm_status crm__kdtree_assign(const crm__kd_assign *a,
+                              const crm_matrix *x,
+                              int32_t *labels,
+                              double *dist,
+                              crm_error *err);
+/* 1 when the n points (n x dim) a model file held are finite and each label lies in [0, k):
+ * the check of BIRCH's subclusters, DBSCAN's cores and DENCLUE's attractors on load. */
+int crm__points_ok(const double *pts, const int32_t *label, int64_t n, int32_t dim, int32_t k);
 
 #endif

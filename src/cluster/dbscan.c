@@ -296,23 +296,13 @@ crm_status crm_dbscan_assign(const crm_dbscan *d,
                              double *dist,
                              crm_error *err)
 {
-    double r2 = d->p.eps * d->p.eps;
-    int nt = crm__cluster_threads(d->p.n_threads);
-    (void)nt;
-    if (x->n_cols != d->dim) {
-        return crm__error_set(err, CRM_EINVAL, "dbscan: %lld columns, the model has %d",
-                              (long long)x->n_cols, (int)d->dim);
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d2 = (double)NAN;
-        int64_t c = crm__kdtree_nearest(d->tree, CRM_ROW(x, i), r2, &d2);
-        labels[i] = c >= 0 ? d->core_label[c] : -1;
-        if (dist != NULL) {
-            dist[i] = c >= 0 ? d2 : (double)NAN;
-        }
-    }
-    return CRM_OK;
+    const crm__kd_assign a = { .who = "dbscan",
+                               .tree = d->tree,
+                               .dim = d->dim,
+                               .r2 = d->p.eps * d->p.eps,
+                               .label = d->core_label,
+                               .nt = crm__cluster_threads(d->p.n_threads) };
+    return crm__kdtree_assign(&a, x, labels, dist, err);
 }
 
 int32_t crm_dbscan_k(const crm_dbscan *d)
@@ -361,47 +351,21 @@ const int32_t *crm_dbscan_core_labels(const crm_dbscan *d)
 }
 
 /* Section layout: u32 version (1), f64 eps, i32 min_samples, i32 dim, i32 k, i64 n_rows,
- * i64 n_noise, i64 n_core, f64s cores[n_core * dim], i32s core_label[n_core]. */
+ * i64 n_noise, i64 n_core, f64s cores[n_core * dim], i32s core_label[n_core]. Save and load
+ * share the lists below. */
+#define DBSCAN_HEAD(d, version)                                                                    \
+    CRM_FIELD(version), CRM_FIELD(&(d)->p.eps), CRM_FIELD(&(d)->p.min_samples),                    \
+        CRM_FIELD(&(d)->dim), CRM_FIELD(&(d)->k), CRM_FIELD(&(d)->n_rows),                         \
+        CRM_FIELD(&(d)->n_noise), CRM_FIELD(&(d)->n_core)
+#define DBSCAN_BODY(d)                                                                             \
+    CRM_FIELDS((d)->cores, (int64_t)(d)->dim * d->n_core), CRM_FIELDS((d)->core_label, (d)->n_core)
+
 crm_status crm_dbscan_save(const crm_dbscan *d, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = DBSCAN_VERSION;
+    const crm_field f[] = { DBSCAN_HEAD(d, &version), DBSCAN_BODY(d) };
     crm_status rc = crm_model_begin(w, DBSCAN_SECTION, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, DBSCAN_VERSION, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, d->p.eps, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, d->p.min_samples, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, d->dim, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, d->k, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, d->n_rows, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, d->n_noise, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, d->n_core, err);
-    }
-    if (rc == CRM_OK && d->n_core > 0) {
-        rc = crm_model_put_f64s(w, d->cores, (size_t)d->n_core * (size_t)d->dim, err);
-    }
-    if (rc == CRM_OK && d->n_core > 0) {
-        rc = crm_model_put_i32s(w, d->core_label, (size_t)d->n_core, err);
-    }
-    return rc;
-}
-
-static crm_status malformed(const crm_model_reader *r, crm_error *err)
-{
-    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                         "corrupt model file: section \"" DBSCAN_SECTION "\" is malformed");
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 crm_status crm_dbscan_load(const crm_model_reader *r, crm_dbscan **out, crm_error *err)
@@ -419,21 +383,17 @@ crm_status crm_dbscan_load(const crm_model_reader *r, crm_dbscan **out, crm_erro
         return crm__error_nomem(err);
     }
     d->p = crm_dbscan_params_default();
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_f64(&s, &d->p.eps);
-    (void)crm_section_get_i32(&s, &d->p.min_samples);
-    (void)crm_section_get_i32(&s, &d->dim);
-    (void)crm_section_get_i32(&s, &d->k);
-    (void)crm_section_get_i64(&s, &d->n_rows);
-    (void)crm_section_get_i64(&s, &d->n_noise);
-    (void)crm_section_get_i64(&s, &d->n_core);
+    {
+        const crm_field head[] = { DBSCAN_HEAD(d, &version) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     if (s.failed || version != DBSCAN_VERSION || !(d->p.eps > 0) || !isfinite(d->p.eps) ||
         d->p.min_samples < 1 || d->dim < 1 || d->k < 0 || d->n_rows < 0 || d->n_noise < 0 ||
         d->n_noise > d->n_rows || d->n_core < 0 || d->n_core > d->n_rows ||
         (d->k > 0) != (d->n_core > 0) || d->k > d->n_core ||
         (uint64_t)d->n_core * ((uint64_t)d->dim * 8u + 4u) != (uint64_t)(s.len - s.pos)) {
         crm_dbscan_free(d);
-        return malformed(r, err);
+        return crm_model_malformed(r, DBSCAN_SECTION, err);
     }
     d->cores =
         crm_mallocarray((size_t)(d->n_core > 0 ? d->n_core : 1) * (size_t)d->dim, sizeof *d->cores);
@@ -442,21 +402,14 @@ crm_status crm_dbscan_load(const crm_model_reader *r, crm_dbscan **out, crm_erro
         crm_dbscan_free(d);
         return crm__error_nomem(err);
     }
-    if (d->n_core > 0) {
-        (void)crm_section_get_f64s(&s, d->cores, (size_t)d->n_core * (size_t)d->dim);
-        (void)crm_section_get_i32s(&s, d->core_label, (size_t)d->n_core);
+    {
+        const crm_field body[] = { DBSCAN_BODY(d) };
+        (void)crm_section_get_fields(&s, body, CRM_N_FIELDS(body));
     }
-    for (int64_t i = 0; !s.failed && i < d->n_core; i++) {
-        if (d->core_label[i] < 0 || d->core_label[i] >= d->k) {
-            s.failed = 1;
-        }
-        for (int32_t a = 0; a < d->dim; a++) {
-            if (!isfinite(d->cores[(size_t)i * (size_t)d->dim + (size_t)a])) {
-                s.failed = 1;
-            }
-        }
-    }
-    rc = s.failed ? malformed(r, err) : crm_section_finish(&s, r, err);
+    rc = !s.failed && crm__points_ok(d->cores, d->core_label, d->n_core, d->dim, d->k)
+             ? crm_section_finish(&s, r, err)
+             : crm_model_malformed(r, DBSCAN_SECTION, err);
+
     if (rc == CRM_OK) {
         rc = build_cores(d, err);
     }

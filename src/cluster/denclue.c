@@ -308,26 +308,14 @@ crm_status crm_denclue_assign(const crm_denclue *d,
                               double *dist,
                               crm_error *err)
 {
-    int nt = crm__cluster_threads(d->p.n_threads);
-    (void)nt;
-    if (x->n_cols != d->dim) {
-        return crm__error_set(err, CRM_EINVAL, "denclue: %lld columns, the model has %d",
-                              (long long)x->n_cols, (int)d->dim);
-    }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d2 = (double)NAN;
-        int64_t a = crm__kdtree_nearest(d->tree, CRM_ROW(x, i), HUGE_VAL, &d2);
-        int32_t l = a >= 0 ? d->att_label[a] : -1;
-        if (l >= 0 && d2 > d->reach[l] * d->reach[l]) {
-            l = -1;
-        }
-        labels[i] = l;
-        if (dist != NULL) {
-            dist[i] = d2;
-        }
-    }
-    return CRM_OK;
+    const crm__kd_assign a = { .who = "denclue",
+                               .tree = d->tree,
+                               .dim = d->dim,
+                               .r2 = HUGE_VAL,
+                               .label = d->att_label,
+                               .reach = d->reach,
+                               .nt = crm__cluster_threads(d->p.n_threads) };
+    return crm__kdtree_assign(&a, x, labels, dist, err);
 }
 
 int32_t crm_denclue_k(const crm_denclue *d)
@@ -356,38 +344,22 @@ const int32_t *crm_denclue_labels(const crm_denclue *d)
 }
 
 /* Section layout: u32 version (1), f64 h, f64 xi, f64 tol, i32 max_iter, i32 dim, i32 k,
- * i32 n_att, f64s reach[k], f64s att[n_att * dim], i32s att_label[n_att]. */
+ * i32 n_att, f64s reach[k], f64s att[n_att * dim], i32s att_label[n_att]. Save and load
+ * share the lists below. */
+#define DC_HEAD(d, version)                                                                        \
+    CRM_FIELD(version), CRM_FIELD(&(d)->p.h), CRM_FIELD(&(d)->p.xi), CRM_FIELD(&(d)->p.tol),       \
+        CRM_FIELD(&(d)->p.max_iter), CRM_FIELD(&(d)->dim), CRM_FIELD(&(d)->k),                     \
+        CRM_FIELD(&(d)->n_att)
+#define DC_BODY(d)                                                                                 \
+    CRM_FIELDS((d)->reach, (d)->k), CRM_FIELDS((d)->att, (int64_t)(d)->n_att * d->dim),            \
+        CRM_FIELDS((d)->att_label, (d)->n_att)
+
 crm_status crm_denclue_save(const crm_denclue *d, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = DC_VERSION;
+    const crm_field f[] = { DC_HEAD(d, &version), DC_BODY(d) };
     crm_status rc = crm_model_begin(w, DC_SECTION, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, DC_VERSION, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, d->p.h, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, d->p.xi, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, d->p.tol, err);
-    }
-    {
-        const int32_t v[] = { d->p.max_iter, d->dim, d->k, d->n_att };
-        for (size_t i = 0; rc == CRM_OK && i < sizeof v / sizeof v[0]; i++) {
-            rc = crm_model_put_i32(w, v[i], err);
-        }
-    }
-    if (rc == CRM_OK && d->k > 0) {
-        rc = crm_model_put_f64s(w, d->reach, (size_t)d->k, err);
-    }
-    if (rc == CRM_OK && d->n_att > 0) {
-        rc = crm_model_put_f64s(w, d->att, (size_t)d->n_att * (size_t)d->dim, err);
-    }
-    if (rc == CRM_OK && d->n_att > 0) {
-        rc = crm_model_put_i32s(w, d->att_label, (size_t)d->n_att, err);
-    }
-    return rc;
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 crm_status crm_denclue_load(const crm_model_reader *r, crm_denclue **out, crm_error *err)
@@ -404,21 +376,16 @@ crm_status crm_denclue_load(const crm_model_reader *r, crm_denclue **out, crm_er
     if (d == NULL) {
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_f64(&s, &d->p.h);
-    (void)crm_section_get_f64(&s, &d->p.xi);
-    (void)crm_section_get_f64(&s, &d->p.tol);
-    (void)crm_section_get_i32(&s, &d->p.max_iter);
-    (void)crm_section_get_i32(&s, &d->dim);
-    (void)crm_section_get_i32(&s, &d->k);
-    (void)crm_section_get_i32(&s, &d->n_att);
+    {
+        const crm_field head[] = { DC_HEAD(d, &version) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     if (s.failed || version != DC_VERSION || crm_denclue_params_check(&d->p, NULL) != CRM_OK ||
         d->dim < 1 || d->k < 0 || d->n_att < d->k || (d->k == 0) != (d->n_att == 0) ||
         (uint64_t)d->k * 8u + (uint64_t)d->n_att * ((uint64_t)d->dim * 8u + 4u) !=
             (uint64_t)(s.len - s.pos)) {
         crm_denclue_free(d);
-        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                             "corrupt model file: section \"" DC_SECTION "\" is malformed");
+        return crm_model_malformed(r, DC_SECTION, err);
     }
     d->reach = crm_mallocarray((size_t)(d->k > 0 ? d->k : 1), sizeof *d->reach);
     d->att =
@@ -428,29 +395,19 @@ crm_status crm_denclue_load(const crm_model_reader *r, crm_denclue **out, crm_er
         crm_denclue_free(d);
         return crm__error_nomem(err);
     }
-    if (d->k > 0) {
-        (void)crm_section_get_f64s(&s, d->reach, (size_t)d->k);
-        (void)crm_section_get_f64s(&s, d->att, (size_t)d->n_att * (size_t)d->dim);
-        (void)crm_section_get_i32s(&s, d->att_label, (size_t)d->n_att);
+    {
+        const crm_field body[] = { DC_BODY(d) };
+        (void)crm_section_get_fields(&s, body, CRM_N_FIELDS(body));
     }
     for (int32_t j = 0; !s.failed && j < d->k; j++) {
         if (!(d->reach[j] >= 0) || !isfinite(d->reach[j])) {
             s.failed = 1;
         }
     }
-    for (int32_t j = 0; !s.failed && j < d->n_att; j++) {
-        if (d->att_label[j] < 0 || d->att_label[j] >= d->k) {
-            s.failed = 1;
-        }
-        for (int32_t a = 0; a < d->dim; a++) {
-            if (!isfinite(d->att[(size_t)j * (size_t)d->dim + (size_t)a])) {
-                s.failed = 1;
-            }
-        }
-    }
-    rc = s.failed ? crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                                  "corrupt model file: section \"" DC_SECTION "\" is malformed")
-                  : crm_section_finish(&s, r, err);
+    rc = !s.failed && crm__points_ok(d->att, d->att_label, d->n_att, d->dim, d->k)
+             ? crm_section_finish(&s, r, err)
+             : crm_model_malformed(r, DC_SECTION, err);
+
     if (rc == CRM_OK) {
         rc = crm__kdtree_build(d->att, d->n_att, d->dim, &d->tree, err);
     }

@@ -733,54 +733,27 @@ const double *crm_gmm_covariances(const crm_gmm *g)
 
 /* Section layout: u32 version (1), u32 covariance type, i32 k, i32 d, i32 max_iter, f64 tol,
  * f64 reg_covar, i32 n_iter, i32 converged, f64 lower_bound, f64s weights[k], means[k * d],
- * covariances[k * d * d or k * d]. */
+ * covariances[k * d * d or k * d]. Save and load share the lists below. */
+#define GMM_HEAD(g, version, cov, conv)                                                            \
+    CRM_FIELD(version), CRM_FIELD(cov), CRM_FIELD(&(g)->k), CRM_FIELD(&(g)->d),                    \
+        CRM_FIELD(&(g)->p.max_iter), CRM_FIELD(&(g)->p.tol), CRM_FIELD(&(g)->p.reg_covar),         \
+        CRM_FIELD(&(g)->n_iter), CRM_FIELD(conv), CRM_FIELD(&(g)->lower_bound)
+#define GMM_BODY(g)                                                                                \
+    CRM_FIELDS((g)->w, (g)->k), CRM_FIELDS((g)->mu, (int64_t)(g)->k * g->d),                       \
+        CRM_FIELDS((g)->cov, cov_len(g))
+
 crm_status crm_gmm_save(const crm_gmm *g, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = GMM_VERSION;
+    const uint32_t cov = (uint32_t)g->p.cov;
+    const int32_t conv = g->converged;
+    const crm_field f[] = { GMM_HEAD(g, &version, &cov, &conv), GMM_BODY(g) };
     crm_status rc;
     if (!g->fitted) {
         return crm__error_set(err, CRM_ESTATE, "gmm: not fitted");
     }
     rc = crm_model_begin(w, GMM_SECTION, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, GMM_VERSION, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)g->p.cov, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, g->k, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, g->d, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, g->p.max_iter, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, g->p.tol, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, g->p.reg_covar, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, g->n_iter, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, g->converged, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, g->lower_bound, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, g->w, (size_t)g->k, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, g->mu, (size_t)g->k * (size_t)g->d, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, g->cov, cov_len(g), err);
-    }
-    return rc;
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 crm_status crm_gmm_load(const crm_model_reader *r, crm_gmm **out, crm_error *err)
@@ -801,16 +774,10 @@ crm_status crm_gmm_load(const crm_model_reader *r, crm_gmm **out, crm_error *err
         return crm__error_nomem(err);
     }
     g->p = crm_gmm_params_default();
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_u32(&s, &cov);
-    (void)crm_section_get_i32(&s, &g->k);
-    (void)crm_section_get_i32(&s, &g->d);
-    (void)crm_section_get_i32(&s, &g->p.max_iter);
-    (void)crm_section_get_f64(&s, &g->p.tol);
-    (void)crm_section_get_f64(&s, &g->p.reg_covar);
-    (void)crm_section_get_i32(&s, &g->n_iter);
-    (void)crm_section_get_i32(&s, &conv);
-    (void)crm_section_get_f64(&s, &g->lower_bound);
+    {
+        const crm_field head[] = { GMM_HEAD(g, &version, &cov, &conv) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     g->p.cov = (crm_gmm_cov)(cov <= 1u ? cov : 0u);
     g->p.k = g->k;
     need = 0;
@@ -820,16 +787,15 @@ crm_status crm_gmm_load(const crm_model_reader *r, crm_gmm **out, crm_error *err
     if (s.failed || version != GMM_VERSION || cov > 1u || need == 0 ||
         need != (size_t)(s.len - s.pos) || crm_gmm_params_check(&g->p, NULL) != CRM_OK) {
         crm_gmm_free(g);
-        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                             "corrupt model file: section \"" GMM_SECTION "\" is malformed");
+        return crm_model_malformed(r, GMM_SECTION, err);
     }
     g->converged = conv != 0;
     rc = alloc_arrays(g, err);
     if (rc == CRM_OK) {
+        const crm_field body[] = { GMM_BODY(g) };
         double sum = 0;
-        (void)crm_section_get_f64s(&s, g->w, (size_t)g->k);
-        (void)crm_section_get_f64s(&s, g->mu, (size_t)g->k * (size_t)g->d);
-        (void)crm_section_get_f64s(&s, g->cov, cov_len(g));
+        (void)crm_section_get_fields(&s, body, CRM_N_FIELDS(body));
+
         for (int32_t j = 0; j < g->k; j++) {
             sum += g->w[j];
             if (!(g->w[j] > 0) || !isfinite(g->w[j])) {

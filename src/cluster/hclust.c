@@ -445,38 +445,27 @@ double crm_hclust_inertia(const crm_hclust *h)
 
 /* ---- persistence ----
  * Section "hclust": u32 version, u32 linkage, i64 n_rows, i64 n_leaves, i32 n_micro, i32 dim,
- * f64s merges[(n_leaves - 1) * 4], i32 k, f64 cut_at, f64 inertia, f64s centers[k * dim]. */
+ * f64s merges[(n_leaves - 1) * 4], i32 k, f64 cut_at, f64 inertia, f64s centers[k * dim].
+ * Save and load share the lists below. */
+#define HCLUST_HEAD(h, version, linkage)                                                           \
+    CRM_FIELD(version), CRM_FIELD(linkage), CRM_FIELD(&(h)->n_rows), CRM_FIELD(&(h)->n_leaves),    \
+        CRM_FIELD(&(h)->n_micro), CRM_FIELD(&(h)->dim)
+#define HCLUST_TREE(h)                                                                             \
+    CRM_FIELDS((h)->merges, ((h)->n_leaves - 1) * 4), CRM_FIELD(&(h)->k), CRM_FIELD(&(h)->cut_at), \
+        CRM_FIELD(&(h)->inertia)
+#define HCLUST_CENTERS(h) CRM_FIELDS((h)->centers, (int64_t)(h)->k * h->dim)
 
 crm_status crm_hclust_save(const crm_hclust *h, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = HCLUST_VERSION;
+    const uint32_t linkage = (uint32_t)h->params.linkage;
+    const crm_field f[] = { HCLUST_HEAD(h, &version, &linkage), HCLUST_TREE(h), HCLUST_CENTERS(h) };
     crm_status rc;
     if (h->k < 1) {
         return crm__error_set(err, CRM_ESTATE, "the tree has not been cut");
     }
     rc = crm_model_begin(w, HCLUST_SECTION, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_u32(w, HCLUST_VERSION, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_u32(w, (uint32_t)h->params.linkage, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i64(w, h->n_rows, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i64(w, h->n_leaves, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, h->n_micro, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, h->dim, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64s(w, h->merges, (size_t)(h->n_leaves - 1) * 4, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, h->k, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64(w, h->cut_at, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64(w, h->inertia, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64s(w, h->centers, (size_t)h->k * (size_t)h->dim, err);
-    return rc;
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 crm_status crm_hclust_load(const crm_model_reader *r, crm_hclust **out, crm_error *err)
@@ -495,18 +484,15 @@ crm_status crm_hclust_load(const crm_model_reader *r, crm_hclust **out, crm_erro
         return crm__error_nomem(err);
     }
     h->params = crm_hclust_params_default();
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_u32(&s, &linkage);
-    (void)crm_section_get_i64(&s, &h->n_rows);
-    (void)crm_section_get_i64(&s, &h->n_leaves);
-    (void)crm_section_get_i32(&s, &h->n_micro);
-    (void)crm_section_get_i32(&s, &h->dim);
+    {
+        const crm_field head[] = { HCLUST_HEAD(h, &version, &linkage) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     if (s.failed || version != HCLUST_VERSION || linkage > CRM_LINKAGE_SINGLE || h->n_leaves < 2 ||
         h->n_rows < h->n_leaves || h->dim < 1 || h->n_micro < 0 ||
         !crm_section_fits(&s, h->n_leaves - 1, 32)) {
         crm_hclust_free(h);
-        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                             "corrupt model file: section \"" HCLUST_SECTION "\" is malformed");
+        return crm_model_malformed(r, HCLUST_SECTION, err);
     }
     h->params.linkage = (crm_linkage)linkage;
     h->merges = crm_mallocarray((size_t)(h->n_leaves - 1) * 4, sizeof *h->merges);
@@ -514,27 +500,30 @@ crm_status crm_hclust_load(const crm_model_reader *r, crm_hclust **out, crm_erro
         crm_hclust_free(h);
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_f64s(&s, h->merges, (size_t)(h->n_leaves - 1) * 4);
-    (void)crm_section_get_i32(&s, &h->k);
-    (void)crm_section_get_f64(&s, &h->cut_at);
-    (void)crm_section_get_f64(&s, &h->inertia);
+    {
+        const crm_field tree[] = { HCLUST_TREE(h) };
+        (void)crm_section_get_fields(&s, tree, CRM_N_FIELDS(tree));
+    }
     if (s.failed || h->k < 1 || h->k > h->n_leaves ||
         (size_t)h->k * (size_t)h->dim != (s.len - s.pos) / 8) {
         crm_hclust_free(h);
-        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                             "corrupt model file: section \"" HCLUST_SECTION "\" is malformed");
+        return crm_model_malformed(r, HCLUST_SECTION, err);
     }
     h->centers = crm_mallocarray((size_t)h->k * (size_t)h->dim, sizeof *h->centers);
     if (h->centers == NULL) {
         crm_hclust_free(h);
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_f64s(&s, h->centers, (size_t)h->k * (size_t)h->dim);
+    {
+        const crm_field centers[] = { HCLUST_CENTERS(h) };
+        (void)crm_section_get_fields(&s, centers, CRM_N_FIELDS(centers));
+    }
     for (size_t j = 0; j < (size_t)h->k * (size_t)h->dim && !s.failed; j++) {
         if (!isfinite(h->centers[j])) {
             s.failed = 1;
         }
     }
+
     rc = s.failed ? crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
                                   "corrupt model file: a centre in section \"" HCLUST_SECTION
                                   "\" is not finite")

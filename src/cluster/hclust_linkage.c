@@ -48,13 +48,10 @@ static crm_status finish(double *z, int64_t n, const double *w, crm_error *err)
     double *zz = crm_mallocarray((size_t)(m > 0 ? m : 1) * 4, sizeof *zz);
     int64_t *parent = crm_mallocarray((size_t)(2 * n), sizeof *parent);
     double *size = crm_mallocarray((size_t)(2 * n), sizeof *size);
+    crm_status rc = CRM_OK;
     if (order == NULL || tmp == NULL || zz == NULL || parent == NULL || size == NULL) {
-        crm_free(order);
-        crm_free(tmp);
-        crm_free(zz);
-        crm_free(parent);
-        crm_free(size);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     for (int64_t i = 0; i < m; i++) {
         order[i] = i;
@@ -105,12 +102,13 @@ static crm_status finish(double *z, int64_t n, const double *w, crm_error *err)
         parent[ra] = n + i;
         parent[rb] = n + i;
     }
+done:
     crm_free(order);
     crm_free(tmp);
     crm_free(zz);
     crm_free(parent);
     crm_free(size);
-    return CRM_OK;
+    return rc;
 }
 
 /* Prim: merges (x, y, height) in the order the tree grows. */
@@ -418,11 +416,8 @@ static crm_status ward_vectors(const crm_matrix *x,
     int64_t len = 0;
     crm_status rc = CRM_OK;
     if (c == NULL || size == NULL || live == NULL || chain == NULL) {
-        crm_free(c);
-        crm_free(size);
-        crm_free(live);
-        crm_free(chain);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     for (int64_t i = 0; i < n; i++) {
         memcpy(c + i * dim, CRM_ROW(x, i), (size_t)dim * sizeof *c);
@@ -492,6 +487,7 @@ static crm_status ward_vectors(const crm_matrix *x,
             break;
         }
     }
+done:
     crm_free(c);
     crm_free(size);
     crm_free(live);

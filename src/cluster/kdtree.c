@@ -203,38 +203,13 @@ static double row_d2(const crm__kdtree *t, int64_t i, const double *q)
 /* Depth of the tree is below 64 for any n that fits memory (halving splits). */
 #define KD_STACK 128
 
-int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int64_t stop_at)
-{
-    int32_t stack[KD_STACK];
-    int sp = 0;
-    int64_t c = 0;
-    if (t->n == 0) {
-        return 0;
-    }
-    stack[sp++] = 0;
-    while (sp > 0 && c < stop_at) {
-        int32_t v = stack[--sp];
-        const kd_node *nd = &t->node[v];
-        if (box_d2(t, v, q) > r2) {
-            continue;
-        }
-        if (nd->left < 0) {
-            for (int64_t i = nd->lo; i < nd->hi; i++) {
-                c += row_d2(t, i, q) <= r2;
-            }
-        } else {
-            stack[sp++] = nd->right;
-            stack[sp++] = nd->left;
-        }
-    }
-    return c < stop_at ? c : stop_at;
-}
-
-void crm__kdtree_radius(const crm__kdtree *t,
-                        const double *q,
-                        double r2,
-                        void (*fn)(void *ud, int64_t row, double d2),
-                        void *ud)
+/* Call fn(ud, i, d2) for every row i (tree order) within r2 of q, leaf by leaf depth-first,
+ * until fn returns 0. */
+static inline void visit(const crm__kdtree *t,
+                         const double *q,
+                         double r2,
+                         int (*fn)(void *ud, int64_t i, double d2),
+                         void *ud)
 {
     int32_t stack[KD_STACK];
     int sp = 0;
@@ -251,8 +226,8 @@ void crm__kdtree_radius(const crm__kdtree *t,
         if (nd->left < 0) {
             for (int64_t i = nd->lo; i < nd->hi; i++) {
                 double d2 = row_d2(t, i, q);
-                if (d2 <= r2) {
-                    fn(ud, t->idx[i], d2);
+                if (d2 <= r2 && !fn(ud, i, d2)) {
+                    return;
                 }
             }
         } else {
@@ -260,6 +235,50 @@ void crm__kdtree_radius(const crm__kdtree *t,
             stack[sp++] = nd->left;
         }
     }
+}
+
+typedef struct count_ctx {
+    int64_t c, stop_at;
+} count_ctx;
+
+static int count_row(void *ud, int64_t i, double d2)
+{
+    count_ctx *cc = ud;
+    (void)i;
+    (void)d2;
+    return ++cc->c < cc->stop_at;
+}
+
+int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int64_t stop_at)
+{
+    count_ctx cc = { 0, stop_at };
+    if (stop_at > 0) {
+        visit(t, q, r2, count_row, &cc);
+    }
+    return cc.c < stop_at ? cc.c : stop_at;
+}
+
+typedef struct radius_ctx {
+    const crm__kdtree *t;
+    void (*fn)(void *ud, int64_t row, double d2);
+    void *ud;
+} radius_ctx;
+
+static int radius_row(void *ud, int64_t i, double d2)
+{
+    radius_ctx *rc = ud;
+    rc->fn(rc->ud, rc->t->idx[i], d2);
+    return 1;
+}
+
+void crm__kdtree_radius(const crm__kdtree *t,
+                        const double *q,
+                        double r2,
+                        void (*fn)(void *ud, int64_t row, double d2),
+                        void *ud)
+{
+    radius_ctx rc = { t, fn, ud };
+    visit(t, q, r2, radius_row, &rc);
 }
 
 int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, double *d2)
@@ -303,4 +322,45 @@ int64_t crm__kdtree_nearest(const crm__kdtree *t, const double *q, double r2, do
         *d2 = best >= 0 ? bd : (double)NAN;
     }
     return best;
+}
+
+int crm__points_ok(const double *pts, const int32_t *label, int64_t n, int32_t dim, int32_t k)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (label[i] < 0 || label[i] >= k) {
+            return 0;
+        }
+    }
+    for (size_t j = 0; j < (size_t)n * (size_t)dim; j++) {
+        if (!isfinite(pts[j])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+crm_status crm__kdtree_assign(const crm__kd_assign *a,
+                              const crm_matrix *x,
+                              int32_t *labels,
+                              double *dist,
+                              crm_error *err)
+{
+    if (x->n_cols != a->dim) {
+        return crm__error_set(err, CRM_EINVAL, "%s: %lld columns, the model has %d", a->who,
+                              (long long)x->n_cols, (int)a->dim);
+    }
+#pragma omp parallel for num_threads(a->nt) schedule(dynamic, 256)
+    for (int64_t i = 0; i < x->n_rows; i++) {
+        double d2 = (double)NAN;
+        int64_t p = crm__kdtree_nearest(a->tree, CRM_ROW(x, i), a->r2, &d2);
+        int32_t l = p >= 0 ? a->label[p] : -1;
+        if (l >= 0 && a->reach != NULL && d2 > a->reach[l] * a->reach[l]) {
+            l = -1;
+        }
+        labels[i] = l;
+        if (dist != NULL) {
+            dist[i] = d2;
+        }
+    }
+    return CRM_OK;
 }

@@ -919,53 +919,32 @@ int64_t crm_kmodes_n_rows(const crm_kmodes *km)
 /* ---- persistence ----
  * Section "kmodes": u32 version, i32 k, i32 init, i32 n_init, i32 max_iter, i64 seed,
  * f64 gamma, f64 cost, i32 n_iter, i64 n_rows, i32 n_num, i32 n_cat, i32s n_levels[n_cat],
- * i32s modes[k * n_cat], f64s means[k * n_num]. */
+ * i32s modes[k * n_cat], f64s means[k * n_num]. Save and load share the lists below (the
+ * model's own counts once loaded: n_num, n_cat and the params are checked first). */
+#define KMODES_HEAD(p, km, version, init, seed, n_num, n_cat)                                      \
+    CRM_FIELD(version), CRM_FIELD(&(p)->k), CRM_FIELD(init), CRM_FIELD(&(p)->n_init),              \
+        CRM_FIELD(&(p)->max_iter), CRM_FIELD(seed), CRM_FIELD(&(km)->gamma),                       \
+        CRM_FIELD(&(km)->cost), CRM_FIELD(&(km)->n_iter), CRM_FIELD(&(km)->n_rows),                \
+        CRM_FIELD(n_num), CRM_FIELD(n_cat)
+#define KMODES_BODY(km)                                                                            \
+    CRM_FIELDS((km)->n_levels, (km)->n_cat),                                                       \
+        CRM_FIELDS((km)->modes, (int64_t)(km)->params.k * km->n_cat),                              \
+        CRM_FIELDS((km)->means, (int64_t)(km)->params.k * km->n_num)
 
 crm_status crm_kmodes_save(const crm_kmodes *km, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = KMODES_VERSION;
+    const int32_t init = (int32_t)km->params.init;
+    const int64_t seed = (int64_t)km->params.seed;
+    const crm_field f[] = { KMODES_HEAD(&km->params, km, &version, &init, &seed, &km->n_num,
+                                        &km->n_cat),
+                            KMODES_BODY(km) };
     crm_status rc;
-    size_t k = (size_t)km->params.k;
     if (!km->fitted) {
         return crm__error_set(err, CRM_ESTATE, "the k-modes model is not fitted");
     }
     rc = crm_model_begin(w, KMODES_SECTION, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_u32(w, KMODES_VERSION, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, km->params.k, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, (int32_t)km->params.init, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, km->params.n_init, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, km->params.max_iter, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i64(w, (int64_t)km->params.seed, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64(w, km->gamma, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64(w, km->cost, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, km->n_iter, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i64(w, km->n_rows, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, km->n_num, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32(w, km->n_cat, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32s(w, km->n_levels, (size_t)km->n_cat, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_i32s(w, km->modes, k * (size_t)km->n_cat, err);
-    if (rc == CRM_OK)
-        rc = crm_model_put_f64s(w, km->means, k * (size_t)km->n_num, err);
-    return rc;
-}
-
-static crm_status corrupt(const crm_model_reader *r, crm_error *err)
-{
-    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                         "corrupt model file: section \"" KMODES_SECTION "\" is malformed");
+    return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
 crm_status crm_kmodes_load(const crm_model_reader *r, crm_kmodes **out, crm_error *err)
@@ -988,18 +967,10 @@ crm_status crm_kmodes_load(const crm_model_reader *r, crm_kmodes **out, crm_erro
     if (km == NULL) {
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_i32(&s, &p.k);
-    (void)crm_section_get_i32(&s, &init);
-    (void)crm_section_get_i32(&s, &p.n_init);
-    (void)crm_section_get_i32(&s, &p.max_iter);
-    (void)crm_section_get_i64(&s, &seed);
-    (void)crm_section_get_f64(&s, &km->gamma);
-    (void)crm_section_get_f64(&s, &km->cost);
-    (void)crm_section_get_i32(&s, &km->n_iter);
-    (void)crm_section_get_i64(&s, &km->n_rows);
-    (void)crm_section_get_i32(&s, &n_num);
-    (void)crm_section_get_i32(&s, &n_cat);
+    {
+        const crm_field head[] = { KMODES_HEAD(&p, km, &version, &init, &seed, &n_num, &n_cat) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     p.init = (crm_kmodes_init)init;
     p.seed = (uint64_t)seed;
     left = s.len - s.pos;
@@ -1008,7 +979,7 @@ crm_status crm_kmodes_load(const crm_model_reader *r, crm_kmodes **out, crm_erro
         !isfinite(km->gamma) || km->gamma < 0 ||
         ((size_t)n_cat * 4 + (size_t)p.k * ((size_t)n_cat * 4 + (size_t)n_num * 8)) != left) {
         crm_free(km);
-        return corrupt(r, err);
+        return crm_model_malformed(r, KMODES_SECTION, err);
     }
     km->params = p;
     km->n_num = n_num;
@@ -1020,9 +991,10 @@ crm_status crm_kmodes_load(const crm_model_reader *r, crm_kmodes **out, crm_erro
         crm_kmodes_free(km);
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_i32s(&s, km->n_levels, (size_t)n_cat);
-    (void)crm_section_get_i32s(&s, km->modes, (size_t)p.k * (size_t)n_cat);
-    (void)crm_section_get_f64s(&s, km->means, (size_t)p.k * (size_t)n_num);
+    {
+        const crm_field body[] = { KMODES_BODY(km) };
+        (void)crm_section_get_fields(&s, body, CRM_N_FIELDS(body));
+    }
     for (int32_t a = 0; a < n_cat && !s.failed; a++) {
         if (km->n_levels[a] < 1) {
             s.failed = 1;
@@ -1041,8 +1013,9 @@ crm_status crm_kmodes_load(const crm_model_reader *r, crm_kmodes **out, crm_erro
     }
     if (s.failed) {
         crm_kmodes_free(km);
-        return corrupt(r, err);
+        return crm_model_malformed(r, KMODES_SECTION, err);
     }
+
     rc = crm_section_finish(&s, r, err);
     if (rc != CRM_OK) {
         crm_kmodes_free(km);

@@ -19,6 +19,21 @@ crm_kmodes_params crm_kmodes_params_default(void)
     return p;
 }
 
+/* The end of both checks: n_threads, checked last, and then the field that failed (NULL when
+ * none did) named in err. */
+static crm_status check_end(int32_t n_threads, const char *field, crm_error *err)
+{
+    if (field == NULL && n_threads < 0) {
+        crm__error_set(err, CRM_EINVAL, "n_threads must be >= 0, got %d", (int)n_threads);
+        field = "n_threads";
+    }
+    if (field != NULL) {
+        crm__error_field(err, field);
+        return CRM_EINVAL;
+    }
+    return CRM_OK;
+}
+
 crm_status crm_kmodes_params_check(const crm_kmodes_params *p, crm_error *err)
 {
     const char *field = NULL;
@@ -40,15 +55,8 @@ crm_status crm_kmodes_params_check(const crm_kmodes_params *p, crm_error *err)
     } else if (isnan(p->gamma) || isinf(p->gamma)) {
         crm__error_set(err, CRM_EINVAL, "gamma must be a finite number (< 0 for automatic)");
         field = "gamma";
-    } else if (p->n_threads < 0) {
-        crm__error_set(err, CRM_EINVAL, "n_threads must be >= 0, got %d", (int)p->n_threads);
-        field = "n_threads";
     }
-    if (field != NULL) {
-        crm__error_field(err, field);
-        return CRM_EINVAL;
-    }
-    return CRM_OK;
+    return check_end(p->n_threads, field, err);
 }
 
 crm_hclust_params crm_hclust_params_default(void)
@@ -77,15 +85,8 @@ crm_status crm_hclust_params_check(const crm_hclust_params *p, crm_error *err)
     } else if (p->n_micro < 2) {
         crm__error_set(err, CRM_EINVAL, "n_micro must be at least 2, got %d", (int)p->n_micro);
         field = "n_micro";
-    } else if (p->n_threads < 0) {
-        crm__error_set(err, CRM_EINVAL, "n_threads must be >= 0, got %d", (int)p->n_threads);
-        field = "n_threads";
     }
-    if (field != NULL) {
-        crm__error_field(err, field);
-        return CRM_EINVAL;
-    }
-    return CRM_OK;
+    return check_end(p->n_threads, field, err);
 }
 
 static const char *const linkage_names[] = { "ward", "complete", "average", "single" };

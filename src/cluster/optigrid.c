@@ -310,39 +310,27 @@ const int32_t *crm_optigrid_labels(const crm_optigrid *g)
 }
 
 /* Section layout: u32 version (1), i32 bins, f64 noise, i32 min_size, i32 max_depth, i32 dim,
- * i32 k, i32 n_nodes, then per node i32 dim, f64 cut, i32 left, i32 right, i32 label. */
+ * i32 k, i32 n_nodes, then per node i32 dim, f64 cut, i32 left, i32 right, i32 label. Save
+ * and load share the lists below. */
+#define OG_HEAD(g, version)                                                                        \
+    CRM_FIELD(version), CRM_FIELD(&(g)->p.bins), CRM_FIELD(&(g)->p.noise),                         \
+        CRM_FIELD(&(g)->p.min_size), CRM_FIELD(&(g)->p.max_depth), CRM_FIELD(&(g)->dim),           \
+        CRM_FIELD(&(g)->k), CRM_FIELD(&(g)->n_nodes)
+#define OG_NODE(n)                                                                                 \
+    CRM_FIELD(&(n)->dim), CRM_FIELD(&(n)->cut), CRM_FIELD(&(n)->left), CRM_FIELD(&(n)->right),     \
+        CRM_FIELD(&(n)->label)
+
 crm_status crm_optigrid_save(const crm_optigrid *g, crm_model_writer *w, crm_error *err)
 {
+    const uint32_t version = OG_VERSION;
+    const crm_field head[] = { OG_HEAD(g, &version) };
     crm_status rc = crm_model_begin(w, OG_SECTION, err);
     if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, OG_VERSION, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, g->p.bins, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, g->p.noise, err);
-    }
-    {
-        const int32_t v[] = { g->p.min_size, g->p.max_depth, g->dim, g->k, g->n_nodes };
-        for (size_t i = 0; rc == CRM_OK && i < sizeof v / sizeof v[0]; i++) {
-            rc = crm_model_put_i32(w, v[i], err);
-        }
+        rc = crm_model_put_fields(w, head, CRM_N_FIELDS(head), err);
     }
     for (int32_t i = 0; rc == CRM_OK && i < g->n_nodes; i++) {
-        rc = crm_model_put_i32(w, g->node[i].dim, err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_f64(w, g->node[i].cut, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, g->node[i].left, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, g->node[i].right, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, g->node[i].label, err);
-        }
+        const crm_field node[] = { OG_NODE(&g->node[i]) };
+        rc = crm_model_put_fields(w, node, CRM_N_FIELDS(node), err);
     }
     return rc;
 }
@@ -361,20 +349,15 @@ crm_status crm_optigrid_load(const crm_model_reader *r, crm_optigrid **out, crm_
     if (g == NULL) {
         return crm__error_nomem(err);
     }
-    (void)crm_section_get_u32(&s, &version);
-    (void)crm_section_get_i32(&s, &g->p.bins);
-    (void)crm_section_get_f64(&s, &g->p.noise);
-    (void)crm_section_get_i32(&s, &g->p.min_size);
-    (void)crm_section_get_i32(&s, &g->p.max_depth);
-    (void)crm_section_get_i32(&s, &g->dim);
-    (void)crm_section_get_i32(&s, &g->k);
-    (void)crm_section_get_i32(&s, &g->n_nodes);
+    {
+        const crm_field head[] = { OG_HEAD(g, &version) };
+        (void)crm_section_get_fields(&s, head, CRM_N_FIELDS(head));
+    }
     if (s.failed || version != OG_VERSION || crm_optigrid_params_check(&g->p, NULL) != CRM_OK ||
         g->dim < 1 || g->k < 0 || g->n_nodes < 1 ||
         (uint64_t)g->n_nodes * 24u != (uint64_t)(s.len - s.pos)) {
         crm_optigrid_free(g);
-        return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                             "corrupt model file: section \"" OG_SECTION "\" is malformed");
+        return crm_model_malformed(r, OG_SECTION, err);
     }
     g->node = crm_mallocarray((size_t)g->n_nodes, sizeof *g->node);
     if (g->node == NULL) {
@@ -384,11 +367,8 @@ crm_status crm_optigrid_load(const crm_model_reader *r, crm_optigrid **out, crm_
     g->cap = g->n_nodes;
     for (int32_t i = 0; i < g->n_nodes; i++) {
         og_node *n = &g->node[i];
-        (void)crm_section_get_i32(&s, &n->dim);
-        (void)crm_section_get_f64(&s, &n->cut);
-        (void)crm_section_get_i32(&s, &n->left);
-        (void)crm_section_get_i32(&s, &n->right);
-        (void)crm_section_get_i32(&s, &n->label);
+        const crm_field node[] = { OG_NODE(n) };
+        (void)crm_section_get_fields(&s, node, CRM_N_FIELDS(node));
         /* children come after their parent (depth-first order): no cycle can be loaded */
         if (n->dim >= 0 ? (n->dim >= g->dim || !isfinite(n->cut) || n->left <= i || n->right <= i ||
                            n->left >= g->n_nodes || n->right >= g->n_nodes)
@@ -396,9 +376,8 @@ crm_status crm_optigrid_load(const crm_model_reader *r, crm_optigrid **out, crm_
             s.failed = 1;
         }
     }
-    rc = s.failed ? crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                                  "corrupt model file: section \"" OG_SECTION "\" is malformed")
-                  : crm_section_finish(&s, r, err);
+    rc = s.failed ? crm_model_malformed(r, OG_SECTION, err) : crm_section_finish(&s, r, err);
+
     if (rc != CRM_OK) {
         crm_optigrid_free(g);
         return rc;

@@ -848,3 +848,52 @@ crm_status crm_section_finish(const crm_section *s, const crm_model_reader *r, c
     }
     return CRM_OK;
 }
+
+/* ---- field lists ---- */
+
+crm_status crm_model_put_fields(crm_model_writer *w, const crm_field *f, size_t n, crm_error *err)
+{
+    crm_status rc = CRM_OK;
+    for (size_t i = 0; rc == CRM_OK && i < n; i++) {
+        if (f[i].kind == CRM_FIELD_F64) {
+            rc = crm_model_put_f64s(w, f[i].p, f[i].n, err);
+        } else if (f[i].kind == CRM_FIELD_I32) {
+            rc = crm_model_put_i32s(w, f[i].p, f[i].n, err);
+        }
+        for (size_t j = 0; rc == CRM_OK && j < f[i].n; j++) {
+            if (f[i].kind == CRM_FIELD_U32) {
+                rc = crm_model_put_u32(w, ((const uint32_t *)f[i].p)[j], err);
+            } else if (f[i].kind == CRM_FIELD_I64) {
+                rc = crm_model_put_i64(w, ((const int64_t *)f[i].p)[j], err);
+            }
+        }
+    }
+    return rc;
+}
+
+crm_status crm_section_get_fields(crm_section *s, const crm_field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        void *p = (void *)(uintptr_t)f[i].p; /* the caller's own, writable values */
+        if (f[i].kind == CRM_FIELD_F64) {
+            (void)crm_section_get_f64s(s, p, f[i].n);
+        } else if (f[i].kind == CRM_FIELD_I32) {
+            (void)crm_section_get_i32s(s, p, f[i].n);
+        }
+        for (size_t j = 0; j < f[i].n && f[i].kind != CRM_FIELD_F64 && f[i].kind != CRM_FIELD_I32;
+             j++) {
+            if (f[i].kind == CRM_FIELD_U32) {
+                (void)crm_section_get_u32(s, (uint32_t *)p + j);
+            } else if (f[i].kind == CRM_FIELD_I64) {
+                (void)crm_section_get_i64(s, (int64_t *)p + j);
+            }
+        }
+    }
+    return s->failed ? CRM_EFORMAT : CRM_OK;
+}
+
+crm_status crm_model_malformed(const crm_model_reader *r, const char *tag, crm_error *err)
+{
+    return crm__error_at(err, CRM_EFORMAT, r->source, 0, 0,
+                         "corrupt model file: section \"%s\" is malformed", tag);
+}
