@@ -351,6 +351,60 @@ crm_status crm_model_put_i32s(crm_model_writer *w, const int32_t *v, size_t n, c
     return CRM_OK;
 }
 
+/* ---- puts that stop at the first failure ---- */
+
+void crm_model_out_begin(crm_model_out *o, const char *tag)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_begin(o->w, tag, o->err);
+}
+
+void crm_model_out_u32(crm_model_out *o, uint32_t v)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_u32(o->w, v, o->err);
+}
+
+void crm_model_out_i32(crm_model_out *o, int32_t v)
+{
+    crm_model_out_u32(o, (uint32_t)v);
+}
+
+void crm_model_out_i64(crm_model_out *o, int64_t v)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_i64(o->w, v, o->err);
+}
+
+void crm_model_out_f64(crm_model_out *o, double v)
+{
+    int64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    crm_model_out_i64(o, bits);
+}
+
+void crm_model_out_str(crm_model_out *o, const char *s)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_str(o->w, s ? s : "", o->err);
+}
+
+void crm_model_out_name(crm_model_out *o, const char *what, const char *s)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_name(o->w, what, s, o->err);
+}
+
+void crm_model_out_bytes(crm_model_out *o, const void *p, size_t n)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_bytes(o->w, p, n, o->err);
+}
+
+void crm_model_out_i32s(crm_model_out *o, const int32_t *v, size_t n)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_i32s(o->w, v, n, o->err);
+}
+
+void crm_model_out_f64s(crm_model_out *o, const double *v, size_t n)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_f64s(o->w, v, n, o->err);
+}
+
 crm_status
 crm_model_writer_bytes(crm_model_writer *w, const unsigned char **data, size_t *len, crm_error *err)
 {
