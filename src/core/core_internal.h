@@ -102,6 +102,8 @@ int crm__ascii_ieq(const char *s, size_t len, const char *word);
 /* Make *p (a crm_malloc'd block of *cap bytes, or NULL and 0) hold at least need bytes,
  * doubling from 256; 0 when out of memory (*p and *cap unchanged). */
 int crm__grow_bytes(char **p, size_t *cap, size_t need);
+/* The same, doubling from first bytes when *p is NULL (every growable byte buffer). */
+int crm__grow_bytes_from(char **p, size_t *cap, size_t need, size_t first);
 
 /* Big arrays filled once, front to back (a file read whole, decoded text, parsed codes): ask
  * for transparent huge pages over p[0..bytes), which saves one page fault per 4 KiB, a large

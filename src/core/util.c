@@ -14,7 +14,12 @@
 
 int crm__grow_bytes(char **p, size_t *cap, size_t need)
 {
-    size_t c = *cap ? *cap : 256;
+    return crm__grow_bytes_from(p, cap, need, 256);
+}
+
+int crm__grow_bytes_from(char **p, size_t *cap, size_t need, size_t first)
+{
+    size_t c = *cap ? *cap : first;
     char *q;
     if (need <= *cap) {
         return 1;

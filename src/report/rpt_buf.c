@@ -6,6 +6,7 @@
 
 #include <crmkit/alloc.h>
 
+#include "core/core_internal.h"
 #include "report_internal.h"
 
 void crm__rpt_buf_fini(rpt_buf *b)
@@ -16,27 +17,10 @@ void crm__rpt_buf_fini(rpt_buf *b)
 
 static int reserve(rpt_buf *b, size_t extra)
 {
-    size_t need;
-    char *p;
-    if (b->nomem) {
-        return 0;
-    }
-    need = b->len + extra + 1;
-    if (need <= b->cap) {
-        return 1;
-    }
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) {
-        cap *= 2;
-    }
-    p = crm_realloc(b->p, cap);
-    if (p == NULL) {
+    if (!b->nomem && !crm__grow_bytes(&b->p, &b->cap, b->len + extra + 1)) {
         b->nomem = 1;
-        return 0;
     }
-    b->p = p;
-    b->cap = cap;
-    return 1;
+    return !b->nomem;
 }
 
 static void put(rpt_buf *b, const char *s, size_t n)

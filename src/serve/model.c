@@ -15,6 +15,7 @@
 #include <crmkit/matrix.h>
 #include <crmkit/model.h>
 
+#include "core/core_internal.h"
 #include "serve_internal.h"
 
 crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, const char *fmt, ...)
@@ -48,19 +49,9 @@ void crm__sbuf_put(crm__sbuf *b, const char *s, size_t n)
     if (!b->ok) {
         return;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *p;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        p = crm_realloc(b->p, cap);
-        if (p == NULL) {
-            b->ok = 0;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
+    if (!crm__grow_bytes(&b->p, &b->cap, b->len + n + 1)) {
+        b->ok = 0;
+        return;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
