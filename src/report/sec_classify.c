@@ -34,15 +34,15 @@ static void summary(crm_report *r, const crm_classifier *c)
     char secs[32];
     crm__rpt_fmt_int(rows, sizeof rows, crm_classifier_n_train(c));
     crm__rpt_fmt_fixed(secs, sizeof secs, crm_classifier_fit_seconds(c), 2);
-    crm__rpt_printf(b, "<p>Algorithm %s predicting ", crm_clf_algo_name(crm_classifier_algo(c)));
+    crm__sbuf_printf(b, "<p>Algorithm %s predicting ", crm_clf_algo_name(crm_classifier_algo(c)));
     crm__rpt_esc(b, crm_classifier_target(c));
-    crm__rpt_printf(b, " (%d classes: ", (int)crm_classifier_n_classes(c));
+    crm__sbuf_printf(b, " (%d classes: ", (int)crm_classifier_n_classes(c));
     for (int32_t i = 0; i < crm_classifier_n_classes(c) && i < 12; i++) {
-        crm__rpt_puts(b, i ? ", " : "");
+        crm__sbuf_puts(b, i ? ", " : "");
         crm__rpt_esc(b, crm_classifier_class_name(c, i));
     }
-    crm__rpt_printf(b, ") from %d features; trained on %s rows in %s s.</p>\n",
-                    (int)crm_classifier_n_features(c), rows, secs);
+    crm__sbuf_printf(b, ") from %d features; trained on %s rows in %s s.</p>\n",
+                     (int)crm_classifier_n_features(c), rows, secs);
 }
 
 static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *err)
@@ -59,9 +59,9 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     const char *caption;
     rpt_buf *b;
     if (kind == CRM_CLF_IMPORTANCE_NONE || n < 1) {
-        crm__rpt_printf(&r->body,
-                        "<p>The %s algorithm has no per-feature importance to show.</p>\n",
-                        crm_clf_algo_name(crm_classifier_algo(c)));
+        crm__sbuf_printf(&r->body,
+                         "<p>The %s algorithm has no per-feature importance to show.</p>\n",
+                         crm_clf_algo_name(crm_classifier_algo(c)));
         return CRM_OK;
     }
     v = crm_mallocarray((size_t)n, sizeof *v);
@@ -113,7 +113,7 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     }
     b = crm__rpt_chart_begin(r, "importance");
     if (b != NULL) {
-        crm__rpt_puts(&r->body, "<h3>What the model leans on</h3>\n");
+        crm__sbuf_puts(&r->body, "<h3>What the model leans on</h3>\n");
         crm__rpt_svg_hbars(b, title, m, names, vals,
                            kind == CRM_CLF_IMPORTANCE_SPLITS ? RPT_INT : RPT_NUM,
                            kind == CRM_CLF_IMPORTANCE_COEF, 0, xlabel);
@@ -169,7 +169,7 @@ static crm_status binary_charts(crm_report *r,
     }
     n_neg = n - n_pos;
     if (n_pos == 0 || n_neg == 0) {
-        crm__rpt_puts(&r->body, "<p>The data holds one class only: no ROC or gains chart.</p>\n");
+        crm__sbuf_puts(&r->body, "<p>The data holds one class only: no ROC or gains chart.</p>\n");
         goto done;
     }
     {
@@ -298,8 +298,8 @@ static void metrics_table(crm_report *r, const crm_classifier *c, const crm_clf_
     rpt_buf *b = &r->body;
     char acc[32];
     crm__rpt_fmt_pct(acc, sizeof acc, m->accuracy, 1);
-    crm__rpt_printf(b, "<table><tr><th>class</th><th>rows</th><th>precision</th><th>recall</th>"
-                       "<th>F1</th></tr>\n");
+    crm__sbuf_printf(b, "<table><tr><th>class</th><th>rows</th><th>precision</th><th>recall</th>"
+                        "<th>F1</th></tr>\n");
     for (int32_t i = 0; i < m->n_classes; i++) {
         char sup[32];
         char p[32];
@@ -309,20 +309,21 @@ static void metrics_table(crm_report *r, const crm_classifier *c, const crm_clf_
         crm__rpt_fmt_pct(p, sizeof p, m->precision[i], 1);
         crm__rpt_fmt_pct(rc, sizeof rc, m->recall[i], 1);
         crm__rpt_fmt_fixed(f1, sizeof f1, m->f1[i], 3);
-        crm__rpt_puts(b, "<tr><td>");
+        crm__sbuf_puts(b, "<tr><td>");
         crm__rpt_esc(b, crm_classifier_class_name(c, i));
-        crm__rpt_printf(b,
-                        "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                        "<td class=\"n\">%s</td></tr>\n",
-                        sup, p, rc, f1);
+        crm__sbuf_printf(
+            b,
+            "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+            "<td class=\"n\">%s</td></tr>\n",
+            sup, p, rc, f1);
     }
-    crm__rpt_printf(b, "<tr><th>all</th><td colspan=\"4\">accuracy %s", acc);
+    crm__sbuf_printf(b, "<tr><th>all</th><td colspan=\"4\">accuracy %s", acc);
     if (isfinite(m->auc)) {
         char auc[32];
         crm__rpt_fmt_fixed(auc, sizeof auc, m->auc, 3);
-        crm__rpt_printf(b, ", ROC AUC %s", auc);
+        crm__sbuf_printf(b, ", ROC AUC %s", auc);
     }
-    crm__rpt_puts(b, "</td></tr></table>\n");
+    crm__sbuf_puts(b, "</td></tr></table>\n");
 }
 
 static crm_status
@@ -369,7 +370,7 @@ with_data(crm_report *r, const crm_classifier *c, const crm_table *data, crm_err
         n_ok++;
     }
     if (n_ok == 0) {
-        crm__rpt_puts(&r->body, "<p>No row of the data has a class the model knows.</p>\n");
+        crm__sbuf_puts(&r->body, "<p>No row of the data has a class the model knows.</p>\n");
         goto done;
     }
     rc = crm_clf_metrics_compute(y, pred, pk, n_ok, k, &m, err);
@@ -379,18 +380,18 @@ with_data(crm_report *r, const crm_classifier *c, const crm_table *data, crm_err
     {
         char rows[32];
         crm__rpt_fmt_int(rows, sizeof rows, n_ok);
-        crm__rpt_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (", rows);
+        crm__sbuf_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (", rows);
         crm__rpt_esc(&r->body, crm_table_source(data));
-        crm__rpt_puts(&r->body, "; figures on the training data itself are optimistic)");
+        crm__sbuf_puts(&r->body, "; figures on the training data itself are optimistic)");
         if (n_unknown > 0) {
             char unk[32];
             crm__rpt_fmt_int(unk, sizeof unk, n_unknown);
-            crm__rpt_printf(&r->body,
-                            "; %s rows with a class the model does not know were left "
-                            "out",
-                            unk);
+            crm__sbuf_printf(&r->body,
+                             "; %s rows with a class the model does not know were left "
+                             "out",
+                             unk);
         }
-        crm__rpt_puts(&r->body, ".</p>\n");
+        crm__sbuf_puts(&r->body, ".</p>\n");
     }
     metrics_table(r, c, &m);
     if (k == 2) {
@@ -440,9 +441,9 @@ crm_status crm__rpt_section_classifier(crm_report *r,
         if (crm_table_find_col(data, crm_classifier_target(c)) >= 0) {
             rc = with_data(r, c, data, err);
         } else {
-            crm__rpt_puts(&r->body, "<p>The data has no column ");
+            crm__sbuf_puts(&r->body, "<p>The data has no column ");
             crm__rpt_esc(&r->body, crm_classifier_target(c));
-            crm__rpt_puts(&r->body, ": no ROC, gains or confusion chart.</p>\n");
+            crm__sbuf_puts(&r->body, ": no ROC, gains or confusion chart.</p>\n");
         }
     }
     crm__rpt_section_end(r);

@@ -86,7 +86,7 @@ static crm_status tree(crm_report *r, const crm_twolayer *tl, crm_error *err)
     }
     for (int32_t i = 0; i < n; i++) {
         if (text[i] == NULL) {
-            r->body.nomem = 1;
+            r->body.failed = 1;
         }
         crm_free(text[i]);
     }
@@ -164,17 +164,17 @@ crm_status crm__rpt_section_twolayer(crm_report *r,
     }
     crm__rpt_section_begin(r, "Two-layer segmentation", name);
     crm__rpt_fmt_int(rows, sizeof rows, crm_twolayer_n_rows(tl));
-    crm__rpt_printf(&r->body, "<p>%d groups from the spec's rules, %d segments in all",
-                    (int)n_groups, (int)n_seg);
+    crm__sbuf_printf(&r->body, "<p>%d groups from the spec's rules, %d segments in all",
+                     (int)n_groups, (int)n_seg);
     if (crm_twolayer_n_rows(tl) > 0) {
-        crm__rpt_printf(&r->body, ", fitted on %s customers", rows);
+        crm__sbuf_printf(&r->body, ", fitted on %s customers", rows);
     }
     if (crm_twolayer_source(tl) != NULL && crm_twolayer_source(tl)[0] != '\0') {
-        crm__rpt_puts(&r->body, " (");
+        crm__sbuf_puts(&r->body, " (");
         crm__rpt_esc(&r->body, crm_twolayer_source(tl));
-        crm__rpt_puts(&r->body, ")");
+        crm__sbuf_puts(&r->body, ")");
     }
-    crm__rpt_puts(&r->body, ". In the tree a segment's share is of its group.</p>\n");
+    crm__sbuf_puts(&r->body, ". In the tree a segment's share is of its group.</p>\n");
     rc = tree(r, tl, err);
     if (rc == CRM_OK) {
         rc = groups(r, tl, err);
@@ -186,11 +186,11 @@ crm_status crm__rpt_section_twolayer(crm_report *r,
             continue;
         }
         snprintf(prefix, sizeof prefix, "g%d-", (int)(g + 1));
-        crm__rpt_puts(&r->body, "<h3>Group ");
+        crm__sbuf_puts(&r->body, "<h3>Group ");
         crm__rpt_esc(&r->body, crm_twolayer_group_name(tl, g));
-        crm__rpt_puts(&r->body, " (layer 2: ");
+        crm__sbuf_puts(&r->body, " (layer 2: ");
         crm__rpt_esc(&r->body, crm_twolayer_group_algo(tl, g));
-        crm__rpt_puts(&r->body, ")</h3>\n");
+        crm__sbuf_puts(&r->body, ")</h3>\n");
         rc = crm__rpt_segmentation_body(r, seg, NULL, prefix, crm_twolayer_group_name(tl, g), err);
     }
     crm__rpt_section_end(r);

@@ -210,7 +210,7 @@ send_text(struct MHD_Connection *c, req *r, int status, const char *type, const 
 static enum MHD_Result
 send_sbuf(struct MHD_Connection *c, req *r, int status, const char *type, crm__sbuf *b)
 {
-    if (!b->ok) {
+    if (b->failed) {
         crm__sbuf_fini(b);
         return send_text(c, r, 500, "application/json",
                          "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
@@ -1297,7 +1297,7 @@ static enum MHD_Result handler(void *cls,
                           "bytes",
                           (long long)s->p.max_body_bytes);
     }
-    if (!r->body.ok) {
+    if (r->body.failed) {
         return send_error(c, r, 500, "CRM_ENOMEM", NULL, "out of memory");
     }
     return dispatch(s, c, r, url, method);
@@ -1576,8 +1576,8 @@ crm_status crm_server_reload(crm_server *s, int32_t *n_failed, char **report, cr
         *n_failed = failed;
     }
     if (report) {
-        *report = b.ok ? b.p : NULL;
-        if (!b.ok) {
+        *report = b.failed ? NULL : b.p;
+        if (b.failed) {
             crm__sbuf_fini(&b);
         }
     } else {

@@ -293,7 +293,7 @@ static crm_status load_services(const char *path, side *sd, crm_error *err)
             crm__sbuf_puts(&b, crm_fim_db_item_name(db, items[j]));
         }
         crm__sbuf_put(&b, "", 1);
-        if (!b.ok) {
+        if (b.failed) {
             crm__sbuf_fini(&b);
             crm_fim_db_free(db);
             return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
@@ -371,7 +371,7 @@ load_recs(const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_er
             crm__sbuf_json_str(&b, cell(t, i, cb, because, sizeof because));
         }
         crm__sbuf_puts(&b, "}]");
-        if (!b.ok) {
+        if (b.failed) {
             crm__sbuf_fini(&b);
             rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
             break;
@@ -458,7 +458,7 @@ static crm_status write_db(const crm_store_params *p,
         char id[256];
         rec.len = 0;
         record_json(t, i, &rec);
-        if (!rec.ok) {
+        if (rec.failed) {
             rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
             break;
         }
