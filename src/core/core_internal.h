@@ -119,6 +119,9 @@ void crm__sbuf_printf(crm__sbuf *b, const char *fmt, ...) CRM_PRINTF(2, 3);
 int crm__grow_bytes(char **p, size_t *cap, size_t need);
 /* The same, doubling from first bytes when *p is NULL (every growable byte buffer). */
 int crm__grow_bytes_from(char **p, size_t *cap, size_t need, size_t first);
+/* The same for an array of items of size bytes: pp is the address of the array pointer
+ * (T **), *cap and need count items; 0 when out of memory (array and *cap unchanged). */
+int crm__grow_items(void *pp, int64_t *cap, int64_t need, size_t size, int64_t first);
 
 /* Big arrays filled once, front to back (a file read whole, decoded text, parsed codes): ask
  * for transparent huge pages over p[0..bytes), which saves one page fault per 4 KiB, a large
