@@ -142,6 +142,16 @@ static int cmp_scored(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
+/* One xy chart of lines, placed with its caption. */
+static void line_chart(crm_report *r, const char *stem, const rpt_xy *xy, const char *caption)
+{
+    rpt_buf *b = crm__rpt_chart_begin(r, stem);
+    if (b != NULL) {
+        crm__rpt_svg_lines(b, xy);
+        crm__rpt_chart_place(r, caption);
+    }
+}
+
 /* ROC, gains and lift of a binary model from rows sorted by score, highest first. */
 static crm_status binary_charts(crm_report *r,
                                 const scored *sc,
@@ -159,6 +169,8 @@ static crm_status binary_charts(crm_report *r,
     double *gy = crm_mallocarray(102, sizeof *gy);
     double diag[2] = { 0, 1 };
     int64_t n_roc = 0;
+    /* what the three charts share: rates on both axes, the model's line and a reference */
+    rpt_xy xy = { .xfmt = RPT_PCT, .yfmt = RPT_PCT, .n_lines = 2, .mark_x = NAN, .square = 1 };
     crm_status rc = CRM_OK;
     if (rx == NULL || ry == NULL || gx == NULL || gy == NULL) {
         rc = crm__error_nomem(err);
@@ -195,24 +207,15 @@ static crm_status binary_charts(crm_report *r,
         char name[64];
         rpt_line lines[2] = { { name, rx, ry, n_roc, 0, 0, 0 },
                               { "chance", diag, diag, 2, 0, 1, -1 } };
-        rpt_xy xy = { "ROC curve",
-                      "false positive rate",
-                      "true positive rate",
-                      RPT_PCT,
-                      RPT_PCT,
-                      lines,
-                      2,
-                      NAN,
-                      NULL,
-                      1 };
-        rpt_buf *b = crm__rpt_chart_begin(r, "roc");
+        xy.title = "ROC curve";
+        xy.xlabel = "false positive rate";
+        xy.ylabel = "true positive rate";
+        xy.lines = lines;
         crm__rpt_fmt_fixed(auc, sizeof auc, m->auc, 3);
         snprintf(name, sizeof name, "model (AUC %s)", auc);
-        if (b != NULL) {
-            crm__rpt_svg_lines(b, &xy);
-            crm__rpt_chart_place(r, "Share of the positives found against the share of the "
-                                    "negatives wrongly flagged, over every threshold.");
-        }
+        line_chart(r, "roc", &xy,
+                   "Share of the positives found against the share of the negatives wrongly "
+                   "flagged, over every threshold.");
     }
     {
         /* Cumulative gains at every percent of the customers targeted. */
@@ -223,17 +226,10 @@ static crm_status binary_charts(crm_report *r,
         char g30[32];
         rpt_line lines[2] = { { "model", gx, gy, 101, 0, 0, 0 },
                               { "random", diag, diag, 2, 0, 1, -1 } };
-        rpt_xy xy = { "Cumulative gains",
-                      "customers targeted (highest score first)",
-                      "positives reached",
-                      RPT_PCT,
-                      RPT_PCT,
-                      lines,
-                      2,
-                      NAN,
-                      NULL,
-                      1 };
-        rpt_buf *b;
+        xy.title = "Cumulative gains";
+        xy.xlabel = "customers targeted (highest score first)";
+        xy.ylabel = "positives reached";
+        xy.lines = lines;
         gx[0] = gy[0] = 0;
         for (int p = 1; p <= 100; p++) {
             int64_t upto = (int64_t)ceil((double)p / 100.0 * (double)n);
@@ -249,11 +245,7 @@ static crm_status binary_charts(crm_report *r,
                  "Calling the 10%% of customers with the highest score reaches %s of the %s; "
                  "30%% reaches %s.",
                  g10, pos_name, g30);
-        b = crm__rpt_chart_begin(r, "gains");
-        if (b != NULL) {
-            crm__rpt_svg_lines(b, &xy);
-            crm__rpt_chart_place(r, cap_txt);
-        }
+        line_chart(r, "gains", &xy, cap_txt);
     }
     if (m->n_gains > 0) {
         double lx[32];
@@ -263,27 +255,19 @@ static crm_status binary_charts(crm_report *r,
         int32_t k = m->n_gains < 32 ? m->n_gains : 32;
         rpt_line lines[2] = { { "model", lx, ly, k, 1, 0, 2 },
                               { "random", one_x, one_y, 2, 0, 1, -1 } };
-        rpt_xy xy = { "Lift by decile",
-                      "customers targeted (highest score first)",
-                      "lift over random",
-                      RPT_PCT,
-                      RPT_NUM,
-                      lines,
-                      2,
-                      NAN,
-                      NULL,
-                      0 };
-        rpt_buf *b = crm__rpt_chart_begin(r, "lift");
+        xy.title = "Lift by decile";
+        xy.ylabel = "lift over random";
+        xy.yfmt = RPT_NUM;
+        xy.square = 0;
+        xy.lines = lines;
         for (int32_t j = 0; j < k; j++) {
             lx[j] = m->gains[j].frac;
             ly[j] = m->gains[j].lift;
         }
         one_x[0] = lx[0];
-        if (b != NULL) {
-            crm__rpt_svg_lines(b, &xy);
-            crm__rpt_chart_place(r, "How many times more positives the top customers hold than "
-                                    "the same number taken at random.");
-        }
+        line_chart(r, "lift", &xy,
+                   "How many times more positives the top customers hold than the same number "
+                   "taken at random.");
     }
 done:
     crm_free(rx);

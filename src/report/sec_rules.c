@@ -95,12 +95,10 @@ crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, 
         (size_t)(n_items > 0 ? n_items : 1) * (size_t)(n_sets > 0 ? n_sets : 1), sizeof *v);
     int32_t m;
     char tr[32];
+    crm_status rc = CRM_OK;
     if (it == NULL || names == NULL || set_names == NULL || v == NULL) {
-        crm_free(it);
-        crm_free(names);
-        crm_free(set_names);
-        crm_free(v);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     crm__rpt_section_begin(r, "Basket rules", name);
     crm__rpt_fmt_int(tr, sizeof tr, n_tr);
@@ -151,9 +149,10 @@ crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, 
         rules_table(r, rules, s);
     }
     crm__rpt_section_end(r);
+done:
     crm_free(it);
     crm_free(names);
     crm_free(set_names);
     crm_free(v);
-    return CRM_OK;
+    return rc;
 }
