@@ -58,6 +58,7 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     const char *xlabel;
     const char *caption;
     rpt_buf *b;
+    crm_status rc = CRM_OK;
     if (kind == CRM_CLF_IMPORTANCE_NONE || n < 1) {
         crm__sbuf_printf(&r->body,
                          "<p>The %s algorithm has no per-feature importance to show.</p>\n",
@@ -69,11 +70,8 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     names = crm_mallocarray((size_t)n, sizeof *names);
     vals = crm_mallocarray((size_t)n, sizeof *vals);
     if (v == NULL || it == NULL || names == NULL || vals == NULL) {
-        crm_free(v);
-        crm_free(it);
-        crm_free(names);
-        crm_free(vals);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     (void)crm_classifier_importance(c, v, &n);
     for (int32_t j = 0; j < n; j++) {
@@ -119,11 +117,12 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
                            kind == CRM_CLF_IMPORTANCE_COEF, 0, xlabel);
         crm__rpt_chart_place(r, caption);
     }
+done:
     crm_free(v);
     crm_free(it);
     crm_free(names);
     crm_free(vals);
-    return CRM_OK;
+    return rc;
 }
 
 typedef struct scored {

@@ -62,12 +62,10 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
     sum = crm_calloc((size_t)k + 1, sizeof *sum);
     n_scored = crm_calloc((size_t)k + 1, sizeof *n_scored);
     sorted = crm_mallocarray((size_t)n_risk + 1, sizeof *sorted);
+    crm__sbuf_init(&b);
     if (size == NULL || sum == NULL || n_scored == NULL || sorted == NULL) {
-        crm_free(size);
-        crm_free(sum);
-        crm_free(n_scored);
-        crm_free(sorted);
-        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        goto done;
     }
     n_risk = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -82,7 +80,6 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
             sorted[n_risk++] = risk[i];
         }
     }
-    crm__sbuf_init(&b);
     crm__sbuf_puts(&b, "[");
     for (int64_t s = 0; s < k; s++) {
         crm__sbuf_printf(&b, "%s{\"id\":%lld,\"size\":%lld,\"mean_risk\":", s ? "," : "",
@@ -110,6 +107,7 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
         rc = b.failed ? crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory")
                       : write_meta(db, "dash_risk_q", b.p, err);
     }
+done:
     crm__sbuf_fini(&b);
     crm_free(size);
     crm_free(sum);
