@@ -87,6 +87,25 @@ CRM_API crm_status crm_model_writer_bytes(crm_model_writer *w,
                                           size_t *len,
                                           crm_error *err);
 
+/* A run of puts that stops at the first failure: once rc is not CRM_OK every
+ * crm_model_out_* call does nothing, so an encoder writes its fields one after another and
+ * checks rc once. A value type over a borrowed writer: crm_model_out o = { w, err, CRM_OK }. */
+typedef struct crm_model_out {
+    crm_model_writer *w;
+    crm_error *err;
+    crm_status rc; /* CRM_OK, or the first failure */
+} crm_model_out;
+CRM_API void crm_model_out_begin(crm_model_out *o, const char *tag);
+CRM_API void crm_model_out_u32(crm_model_out *o, uint32_t v);
+CRM_API void crm_model_out_i32(crm_model_out *o, int32_t v);
+CRM_API void crm_model_out_i64(crm_model_out *o, int64_t v);
+CRM_API void crm_model_out_f64(crm_model_out *o, double v);
+CRM_API void crm_model_out_str(crm_model_out *o, const char *s); /* NULL is written as "" */
+CRM_API void crm_model_out_name(crm_model_out *o, const char *what, const char *s);
+CRM_API void crm_model_out_bytes(crm_model_out *o, const void *p, size_t n);
+CRM_API void crm_model_out_i32s(crm_model_out *o, const int32_t *v, size_t n);
+CRM_API void crm_model_out_f64s(crm_model_out *o, const double *v, size_t n);
+
 /* ---- reading ---- */
 
 /** Open and verify a model file. Errors: CRM_ENOTFOUND, CRM_EIO, CRM_EFORMAT (not a crmkit

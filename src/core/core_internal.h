@@ -99,9 +99,29 @@ int crm__parse_i64(const char *s, size_t len, int64_t *out);
 /* 1 when s[0..len) is word (lower case ASCII) in any case. */
 int crm__ascii_ieq(const char *s, size_t len, const char *word);
 
+/* A growing text buffer, NUL-terminated once anything was written. A failed allocation
+ * sticks (failed = 1) and makes later puts do nothing, so a writer checks once at the end.
+ * All zeros is an empty buffer. */
+typedef struct crm__sbuf {
+    char *p;
+    size_t len;
+    size_t cap;
+    int failed;
+} crm__sbuf;
+void crm__sbuf_init(crm__sbuf *b);
+void crm__sbuf_fini(crm__sbuf *b); /* frees the text; the buffer is empty again */
+void crm__sbuf_put(crm__sbuf *b, const char *s, size_t n);
+void crm__sbuf_puts(crm__sbuf *b, const char *s);
+void crm__sbuf_printf(crm__sbuf *b, const char *fmt, ...) CRM_PRINTF(2, 3);
+
 /* Make *p (a crm_malloc'd block of *cap bytes, or NULL and 0) hold at least need bytes,
  * doubling from 256; 0 when out of memory (*p and *cap unchanged). */
 int crm__grow_bytes(char **p, size_t *cap, size_t need);
+/* The same, doubling from first bytes when *p is NULL (every growable byte buffer). */
+int crm__grow_bytes_from(char **p, size_t *cap, size_t need, size_t first);
+/* The same for an array of items of size bytes: pp is the address of the array pointer
+ * (T **), *cap and need count items; 0 when out of memory (array and *cap unchanged). */
+int crm__grow_items(void *pp, int64_t *cap, int64_t need, size_t size, int64_t first);
 
 /* Big arrays filled once, front to back (a file read whole, decoded text, parsed codes): ask
  * for transparent huge pages over p[0..bytes), which saves one page fault per 4 KiB, a large

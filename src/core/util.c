@@ -14,7 +14,12 @@
 
 int crm__grow_bytes(char **p, size_t *cap, size_t need)
 {
-    size_t c = *cap ? *cap : 256;
+    return crm__grow_bytes_from(p, cap, need, 256);
+}
+
+int crm__grow_bytes_from(char **p, size_t *cap, size_t need, size_t first)
+{
+    size_t c = *cap ? *cap : first;
     char *q;
     if (need <= *cap) {
         return 1;
@@ -27,6 +32,26 @@ int crm__grow_bytes(char **p, size_t *cap, size_t need)
         return 0;
     }
     *p = q;
+    *cap = c;
+    return 1;
+}
+
+int crm__grow_items(void *pp, int64_t *cap, int64_t need, size_t size, int64_t first)
+{
+    int64_t c = *cap > 0 ? *cap : first;
+    void *p;
+    if (need <= *cap) {
+        return 1;
+    }
+    while (c < need) {
+        c *= 2;
+    }
+    memcpy(&p, pp, sizeof p);
+    p = crm_realloc(p, (size_t)c * size);
+    if (p == NULL) {
+        return 0;
+    }
+    memcpy(pp, &p, sizeof p);
     *cap = c;
     return 1;
 }

@@ -184,13 +184,8 @@ static crm_status check_kind(crm_fim_db *db, int kind, crm_error *err)
  * seen. */
 static int code_dir_grow(crm_fim_db *db, int64_t code)
 {
-    int64_t cap = db->code_dir_cap > 0 ? db->code_dir_cap : 1024;
-    int32_t *dir;
-    while (cap <= code) {
-        cap *= 2;
-    }
-    cap = cap < CRM_FIM_CODE_DIR_MAX ? cap : CRM_FIM_CODE_DIR_MAX;
-    dir = crm_realloc(db->code_dir, (size_t)cap * sizeof *dir);
+    int64_t cap = crm__fim_dir_cap(db->code_dir_cap, code);
+    int32_t *dir = crm_realloc(db->code_dir, (size_t)cap * sizeof *dir);
     if (dir == NULL) {
         return 0;
     }

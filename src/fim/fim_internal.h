@@ -112,6 +112,17 @@ int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n);
  * integers, and one hash lookup per item occurrence was the largest cost of reading. */
 #define CRM_FIM_CODE_DIR_MAX ((int64_t)1 << 20)
 
+/* Entries a table indexed by code (of cap entries now, 0 when none) needs to hold code
+ * (below CRM_FIM_CODE_DIR_MAX): doubled from 1024 until it does, at most the maximum. */
+static inline int64_t crm__fim_dir_cap(int64_t cap, int64_t code)
+{
+    int64_t c = cap > 0 ? cap : 1024;
+    while (c <= code) {
+        c *= 2;
+    }
+    return c < CRM_FIM_CODE_DIR_MAX ? c : CRM_FIM_CODE_DIR_MAX;
+}
+
 /* Open-addressing map of int32 codes (>= 0) to int32 values. */
 typedef struct crm__fim_cmap {
     int32_t *key; /* -1 = empty */

@@ -103,18 +103,8 @@ static int rehash(crm_itemsets *c, int64_t cap)
 
 static int reserve(crm_itemsets *c, int32_t n)
 {
-    if (c->items_len + n > c->items_cap) {
-        int64_t cap = c->items_cap ? c->items_cap * 2 : 4096;
-        int32_t *p;
-        while (cap < c->items_len + n) {
-            cap *= 2;
-        }
-        p = crm_realloc(c->items, (size_t)cap * sizeof *p);
-        if (p == NULL) {
-            return 0;
-        }
-        c->items = p;
-        c->items_cap = cap;
+    if (!crm__grow_items(&c->items, &c->items_cap, c->items_len + n, sizeof *c->items, 4096)) {
+        return 0;
     }
     if (c->n == c->cap) {
         int64_t cap = c->cap ? c->cap * 2 : 1024;

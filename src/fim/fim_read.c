@@ -30,20 +30,7 @@ crm_fim_read_options crm_fim_read_options_default(void)
 
 int crm__fim_ids_reserve(crm__fim_rstate *st, int64_t n)
 {
-    if (n > st->ids_cap) {
-        int64_t c = st->ids_cap ? st->ids_cap * 2 : 256;
-        int32_t *p;
-        while (c < n) {
-            c *= 2;
-        }
-        p = crm_realloc(st->ids, (size_t)c * sizeof *p);
-        if (p == NULL) {
-            return 0;
-        }
-        st->ids = p;
-        st->ids_cap = c;
-    }
-    return 1;
+    return crm__grow_items(&st->ids, &st->ids_cap, n, sizeof *st->ids, 256);
 }
 
 static int is_blank(const char *s, size_t n)
@@ -305,15 +292,12 @@ int crm__fim_line_format(const char *line, size_t len, crm_fim_format *fmt)
 /* Note code v (from CRM_FIM_CODE_DIR_MAX up, or beyond the seen table); 0: out of memory. */
 static int raw_see(crm__fim_raw *r, int64_t v)
 {
-    int64_t cap = r->seen_cap > 0 ? r->seen_cap : 1024;
+    int64_t cap;
     uint32_t *seen;
     if (v >= CRM_FIM_CODE_DIR_MAX) {
         return crm__fim_cmap_add(&r->big, (int32_t)v, 0);
     }
-    while (cap <= v) {
-        cap *= 2;
-    }
-    cap = cap < CRM_FIM_CODE_DIR_MAX ? cap : CRM_FIM_CODE_DIR_MAX;
+    cap = crm__fim_dir_cap(r->seen_cap, v);
     seen = crm_realloc(r->seen, (size_t)cap * sizeof *seen);
     if (seen == NULL) {
         return 0;

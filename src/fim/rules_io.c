@@ -25,100 +25,53 @@
 
 /* ---- saving ---- */
 
-static crm_status put_set(crm_model_writer *w, const crm_rules *r, int32_t s, crm_error *err)
+static void put_set(crm_model_out *o, const crm_rules *r, int32_t s)
 {
     const crm__rules_set *set = &r->sets[s];
     char tag[CRM_MODEL_TAG_BYTES];
-    crm_status rc;
     snprintf(tag, sizeof tag, "set.%d", (int)s);
-    rc = crm_model_begin(w, tag, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_name(w, "segment name", set->name, err);
+    crm_model_out_begin(o, tag);
+    crm_model_out_name(o, "segment name", set->name);
+    crm_model_out_i64(o, set->n_transactions);
+    crm_model_out_i64(o, set->min_count);
+    for (int32_t i = 0; o->rc == CRM_OK && i < r->n_items; i++) {
+        crm_model_out_i64(o, set->item_counts[i]);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, set->n_transactions, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, set->min_count, err);
-    }
-    for (int32_t i = 0; rc == CRM_OK && i < r->n_items; i++) {
-        rc = crm_model_put_i64(w, set->item_counts[i], err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, set->n_rules, err);
-    }
-    for (int64_t i = 0; rc == CRM_OK && i < set->n_rules; i++) {
+    crm_model_out_i64(o, set->n_rules);
+    for (int64_t i = 0; o->rc == CRM_OK && i < set->n_rules; i++) {
         const crm__rule_rec *q = &set->rules[i];
-        rc = crm_model_put_i64(w, q->count, err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i64(w, q->lhs_count, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i64(w, q->rhs_count, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, q->n_lhs, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, q->n_rhs, err);
-        }
+        crm_model_out_i64(o, q->count);
+        crm_model_out_i64(o, q->lhs_count);
+        crm_model_out_i64(o, q->rhs_count);
+        crm_model_out_i32(o, q->n_lhs);
+        crm_model_out_i32(o, q->n_rhs);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32s(w, set->pool, (size_t)set->pool_len, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, set->n_patterns, err);
-    }
-    for (int64_t i = 0; rc == CRM_OK && i < set->n_patterns; i++) {
+    crm_model_out_i32s(o, set->pool, (size_t)set->pool_len);
+    crm_model_out_i64(o, set->n_patterns);
+    for (int64_t i = 0; o->rc == CRM_OK && i < set->n_patterns; i++) {
         const crm__pattern_rec *q = &set->patterns[i];
-        rc = crm_model_put_i64(w, q->count, err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i64(w, q->pop_count, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, q->n_items, err);
-        }
+        crm_model_out_i64(o, q->count);
+        crm_model_out_i64(o, q->pop_count);
+        crm_model_out_i32(o, q->n_items);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32s(w, set->ppool, (size_t)set->ppool_len, err);
-    }
-    return rc;
+    crm_model_out_i32s(o, set->ppool, (size_t)set->ppool_len);
 }
 
-static crm_status put_header(crm_model_writer *w, const crm_rules *r, crm_error *err)
+static void put_header(crm_model_out *o, const crm_rules *r)
 {
-    crm_status rc = crm_model_begin(w, "meta", err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, RULES_LAYOUT, err);
+    crm_model_out_begin(o, "meta");
+    crm_model_out_u32(o, RULES_LAYOUT);
+    crm_model_out_i32(o, r->n_items);
+    crm_model_out_i32(o, r->n_sets);
+    crm_model_out_f64(o, r->params.min_conf);
+    crm_model_out_i32(o, (int32_t)r->params.sort);
+    crm_model_out_i64(o, r->params.top);
+    crm_model_out_f64(o, r->params.distinct_factor);
+    crm_model_out_i32(o, r->params.distinct_top);
+    crm_model_out_begin(o, "items");
+    for (int32_t i = 0; o->rc == CRM_OK && i < r->n_items; i++) {
+        crm_model_out_name(o, "item name", r->names[i]);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, r->n_items, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, r->n_sets, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, r->params.min_conf, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, (int32_t)r->params.sort, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, r->params.top, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, r->params.distinct_factor, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, r->params.distinct_top, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_begin(w, "items", err);
-    }
-    for (int32_t i = 0; rc == CRM_OK && i < r->n_items; i++) {
-        rc = crm_model_put_name(w, "item name", r->names[i], err);
-    }
-    return rc;
 }
 
 static crm_status encode(const crm_rules *r, crm_model_writer **out, crm_error *err)
@@ -131,10 +84,12 @@ static crm_status encode(const crm_rules *r, crm_model_writer **out, crm_error *
     }
     rc = crm_model_writer_new("rules", &w, err);
     if (rc == CRM_OK) {
-        rc = put_header(w, r, err);
-    }
-    for (int32_t s = 0; rc == CRM_OK && s < r->n_sets; s++) {
-        rc = put_set(w, r, s, err);
+        crm_model_out o = { w, err, CRM_OK };
+        put_header(&o, r);
+        for (int32_t s = 0; s < r->n_sets; s++) {
+            put_set(&o, r, s);
+        }
+        rc = o.rc;
     }
     if (rc != CRM_OK) {
         crm_model_writer_free(w);

@@ -140,6 +140,7 @@ crm_status crm_rules_recommend(const crm_rules *r,
     cand *list = NULL;
     int32_t n_rule = 0;
     int32_t n = 0;
+    crm_status rc = CRM_OK;
     if (n_out != NULL) {
         *n_out = 0;
     }
@@ -154,10 +155,8 @@ crm_status crm_rules_recommend(const crm_rules *r,
     best = crm_mallocarray((size_t)r->n_items + 1, sizeof *best);
     list = crm_mallocarray((size_t)top + 1, sizeof *list);
     if (taken == NULL || best == NULL || list == NULL) {
-        crm_free(taken);
-        crm_free(best);
-        crm_free(list);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     for (int32_t i = 0; i < n_basket; i++) {
         if (basket[i] >= 0 && basket[i] < r->n_items) {
@@ -187,8 +186,9 @@ crm_status crm_rules_recommend(const crm_rules *r,
         out[i].count = list[i].count;
     }
     *n_out = n;
+done:
     crm_free(taken);
     crm_free(best);
     crm_free(list);
-    return CRM_OK;
+    return rc;
 }

@@ -10,19 +10,9 @@ void crm__bytes_put(crm__bytes_out *b, const void *src, size_t n)
     if (b->fail) {
         return;
     }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : (b->first_cap ? b->first_cap : 4096);
-        char *q;
-        while (cap < b->len + n) {
-            cap *= 2;
-        }
-        q = crm_realloc(b->p, cap);
-        if (q == NULL) {
-            b->fail = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
+    if (!crm__grow_bytes_from(&b->p, &b->cap, b->len + n, b->first_cap ? b->first_cap : 4096)) {
+        b->fail = 1;
+        return;
     }
     memcpy(b->p + b->len, src, n);
     b->len += n;

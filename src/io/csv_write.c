@@ -25,19 +25,9 @@ static int reserve(out_buf *b, size_t extra)
     if (b->failed) {
         return 0;
     }
-    if (b->cap - b->len < extra) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *q;
-        while (cap - b->len < extra) {
-            cap *= 2;
-        }
-        q = crm_realloc(b->p, cap);
-        if (q == NULL) {
-            b->failed = 1;
-            return 0;
-        }
-        b->p = q;
-        b->cap = cap;
+    if (!crm__grow_bytes_from(&b->p, &b->cap, b->len + extra, 4096)) {
+        b->failed = 1;
+        return 0;
     }
     return 1;
 }

@@ -124,18 +124,8 @@ static crm_status add_text(crm__dict *d, const char *s, size_t len)
         d->off = off;
         d->cap = cap;
     }
-    if (d->arena_cap - d->arena_len < len + 1) {
-        size_t cap = d->arena_cap ? d->arena_cap : 256;
-        char *a;
-        while (cap - d->arena_len < len + 1) {
-            cap *= 2;
-        }
-        a = crm_realloc(d->arena, cap);
-        if (a == NULL) {
-            return CRM_ENOMEM;
-        }
-        d->arena = a;
-        d->arena_cap = cap;
+    if (!crm__grow_bytes(&d->arena, &d->arena_cap, d->arena_len + len + 1)) {
+        return CRM_ENOMEM;
     }
     d->off[d->n] = d->arena_len;
     if (len > 0) {

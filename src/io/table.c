@@ -80,33 +80,52 @@ static crm_status check_new_name(crm_table *t, const char *name, crm_error *err)
     return CRM_OK;
 }
 
+/* A new column of t called name, empty, with room for its values (numbers or codes). */
+static crm_status
+col_start(crm_table *t, const char *name, crm_col_type type, crm__col *col, crm_error *err)
+{
+    crm_status rc = check_new_name(t, name, err);
+    memset(col, 0, sizeof *col);
+    crm__dict_init(&col->dict);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    col->type = type;
+    col->name = crm_strdup(name);
+    if (type == CRM_COL_NUMERIC) {
+        col->num = crm_mallocarray((size_t)t->n_rows, sizeof(double));
+    } else {
+        col->codes = crm_mallocarray((size_t)t->n_rows, sizeof(int32_t));
+    }
+    return col->name == NULL || (col->num == NULL && col->codes == NULL) ? crm__error_nomem(err)
+                                                                         : CRM_OK;
+}
+
+/* A column begun by col_start handed to t when rc is CRM_OK, else freed. */
+static crm_status col_finish(crm_table *t, crm__col *col, crm_status rc, crm_error *err)
+{
+    if (rc == CRM_OK) {
+        crm__dict_seal(&col->dict);
+        rc = crm__table_push_col(t, col, err);
+    }
+    if (rc != CRM_OK) {
+        crm_free(col->name);
+        crm_free(col->num);
+        crm_free(col->codes);
+        crm__dict_fini(&col->dict);
+    }
+    return rc;
+}
+
 crm_status
 crm_table_add_numeric(crm_table *t, const char *name, const double *values, crm_error *err)
 {
     crm__col col;
-    crm_status rc = check_new_name(t, name, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    memset(&col, 0, sizeof col);
-    col.type = CRM_COL_NUMERIC;
-    col.name = crm_strdup(name);
-    col.num = crm_mallocarray((size_t)t->n_rows, sizeof(double));
-    if (col.name == NULL || col.num == NULL) {
-        rc = crm__error_nomem(err);
-        goto cleanup;
-    }
-    if (t->n_rows > 0) {
+    crm_status rc = col_start(t, name, CRM_COL_NUMERIC, &col, err);
+    if (rc == CRM_OK && t->n_rows > 0) {
         memcpy(col.num, values, (size_t)t->n_rows * sizeof(double));
     }
-    crm__dict_seal(&col.dict);
-    rc = crm__table_push_col(t, &col, err);
-cleanup:
-    if (rc != CRM_OK) {
-        crm_free(col.name);
-        crm_free(col.num);
-    }
-    return rc;
+    return col_finish(t, &col, rc, err);
 }
 
 crm_status crm_table_add_text(crm_table *t,
@@ -121,20 +140,8 @@ crm_status crm_table_add_text(crm_table *t,
         return crm__error_set(err, CRM_EINVAL, "text column \"%s\" needs a categorical or id type",
                               name ? name : "");
     }
-    rc = check_new_name(t, name, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    memset(&col, 0, sizeof col);
-    crm__dict_init(&col.dict);
-    col.type = type;
-    col.name = crm_strdup(name);
-    col.codes = crm_mallocarray((size_t)t->n_rows, sizeof(int32_t));
-    if (col.name == NULL || col.codes == NULL) {
-        rc = crm__error_nomem(err);
-        goto cleanup;
-    }
-    for (int64_t i = 0; i < t->n_rows; i++) {
+    rc = col_start(t, name, type, &col, err);
+    for (int64_t i = 0; rc == CRM_OK && i < t->n_rows; i++) {
         if (values[i] == NULL) {
             col.codes[i] = -1;
             continue;
@@ -143,18 +150,9 @@ crm_status crm_table_add_text(crm_table *t,
         if (rc != CRM_OK) {
             rc = rc == CRM_ENOMEM ? crm__error_nomem(err)
                                   : crm__error_set(err, rc, "too many levels in \"%s\"", name);
-            goto cleanup;
         }
     }
-    crm__dict_seal(&col.dict);
-    rc = crm__table_push_col(t, &col, err);
-cleanup:
-    if (rc != CRM_OK) {
-        crm_free(col.name);
-        crm_free(col.codes);
-        crm__dict_fini(&col.dict);
-    }
-    return rc;
+    return col_finish(t, &col, rc, err);
 }
 
 int64_t crm_table_n_rows(const crm_table *t)

@@ -276,11 +276,9 @@ crm_status crm_model_put_i64(crm_model_writer *w, int64_t v, crm_error *err)
 
 crm_status crm_model_put_f64(crm_model_writer *w, double v, crm_error *err)
 {
-    unsigned char b[8];
-    uint64_t bits;
+    int64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    store_u64(b, bits);
-    return append(w, b, sizeof b, err);
+    return crm_model_put_i64(w, bits, err);
 }
 
 crm_status crm_model_put_str(crm_model_writer *w, const char *s, crm_error *err)
@@ -314,16 +312,20 @@ crm_status crm_model_put_bytes(crm_model_writer *w, const void *p, size_t n, crm
     return append(w, p, n, err);
 }
 
-crm_status crm_model_put_f64s(crm_model_writer *w, const double *v, size_t n, crm_error *err)
+/* Room for n values of width bytes each at the end of the open section. */
+static crm_status reserve_array(crm_model_writer *w, size_t n, size_t width, crm_error *err)
 {
     crm_status rc;
-    if (n > SIZE_MAX / 8) {
+    if (n > SIZE_MAX / width) {
         return crm__error_set(err, CRM_ELIMIT, "array too long for a model file");
     }
     rc = append(w, NULL, 0, err);
-    if (rc == CRM_OK) {
-        rc = reserve(w, n * 8, err);
-    }
+    return rc == CRM_OK ? reserve(w, n * width, err) : rc;
+}
+
+crm_status crm_model_put_f64s(crm_model_writer *w, const double *v, size_t n, crm_error *err)
+{
+    crm_status rc = reserve_array(w, n, 8, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -338,14 +340,7 @@ crm_status crm_model_put_f64s(crm_model_writer *w, const double *v, size_t n, cr
 
 crm_status crm_model_put_i32s(crm_model_writer *w, const int32_t *v, size_t n, crm_error *err)
 {
-    crm_status rc;
-    if (n > SIZE_MAX / 4) {
-        return crm__error_set(err, CRM_ELIMIT, "array too long for a model file");
-    }
-    rc = append(w, NULL, 0, err);
-    if (rc == CRM_OK) {
-        rc = reserve(w, n * 4, err);
-    }
+    crm_status rc = reserve_array(w, n, 4, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -354,6 +349,60 @@ crm_status crm_model_put_i32s(crm_model_writer *w, const int32_t *v, size_t n, c
         w->len += 4;
     }
     return CRM_OK;
+}
+
+/* ---- puts that stop at the first failure ---- */
+
+void crm_model_out_begin(crm_model_out *o, const char *tag)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_begin(o->w, tag, o->err);
+}
+
+void crm_model_out_u32(crm_model_out *o, uint32_t v)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_u32(o->w, v, o->err);
+}
+
+void crm_model_out_i32(crm_model_out *o, int32_t v)
+{
+    crm_model_out_u32(o, (uint32_t)v);
+}
+
+void crm_model_out_i64(crm_model_out *o, int64_t v)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_i64(o->w, v, o->err);
+}
+
+void crm_model_out_f64(crm_model_out *o, double v)
+{
+    int64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    crm_model_out_i64(o, bits);
+}
+
+void crm_model_out_str(crm_model_out *o, const char *s)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_str(o->w, s ? s : "", o->err);
+}
+
+void crm_model_out_name(crm_model_out *o, const char *what, const char *s)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_name(o->w, what, s, o->err);
+}
+
+void crm_model_out_bytes(crm_model_out *o, const void *p, size_t n)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_bytes(o->w, p, n, o->err);
+}
+
+void crm_model_out_i32s(crm_model_out *o, const int32_t *v, size_t n)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_i32s(o->w, v, n, o->err);
+}
+
+void crm_model_out_f64s(crm_model_out *o, const double *v, size_t n)
+{
+    o->rc = o->rc != CRM_OK ? o->rc : crm_model_put_f64s(o->w, v, n, o->err);
 }
 
 crm_status
@@ -714,15 +763,20 @@ static const unsigned char *take(crm_section *s, size_t n)
     return p;
 }
 
+/* The next width (4 or 8) bytes as a little-endian integer; 0 when too few are left. */
+static crm_status take_uint(crm_section *s, size_t width, uint64_t *v)
+{
+    const unsigned char *p = take(s, width);
+    *v = p == NULL ? 0 : width == 4 ? load_u32(p) : load_u64(p);
+    return p == NULL ? CRM_EFORMAT : CRM_OK;
+}
+
 crm_status crm_section_get_u32(crm_section *s, uint32_t *v)
 {
-    const unsigned char *p = take(s, 4);
-    *v = 0;
-    if (p == NULL) {
-        return CRM_EFORMAT;
-    }
-    *v = load_u32(p);
-    return CRM_OK;
+    uint64_t u;
+    crm_status rc = take_uint(s, 4, &u);
+    *v = (uint32_t)u;
+    return rc;
 }
 
 crm_status crm_section_get_i32(crm_section *s, int32_t *v)
@@ -735,26 +789,18 @@ crm_status crm_section_get_i32(crm_section *s, int32_t *v)
 
 crm_status crm_section_get_i64(crm_section *s, int64_t *v)
 {
-    const unsigned char *p = take(s, 8);
-    *v = 0;
-    if (p == NULL) {
-        return CRM_EFORMAT;
-    }
-    *v = (int64_t)load_u64(p);
-    return CRM_OK;
+    uint64_t u;
+    crm_status rc = take_uint(s, 8, &u);
+    *v = (int64_t)u;
+    return rc;
 }
 
 crm_status crm_section_get_f64(crm_section *s, double *v)
 {
-    const unsigned char *p = take(s, 8);
-    uint64_t bits;
-    *v = 0.0;
-    if (p == NULL) {
-        return CRM_EFORMAT;
-    }
-    bits = load_u64(p);
+    int64_t bits;
+    crm_status rc = crm_section_get_i64(s, &bits); /* 0 bits, 0.0, when short */
     memcpy(v, &bits, sizeof *v);
-    return CRM_OK;
+    return rc;
 }
 
 crm_status crm_section_get_str(crm_section *s, size_t max_len, char **out)
@@ -799,13 +845,20 @@ crm_status crm_section_get_bytes(crm_section *s, void *p, size_t n)
     return CRM_OK;
 }
 
+/* The next n values of width bytes each; NULL, with v[0, n) zeroed, when too few are left. */
+static const unsigned char *take_array(crm_section *s, void *v, size_t n, size_t width)
+{
+    const unsigned char *p = n > SIZE_MAX / width ? take(s, SIZE_MAX) : take(s, n * width);
+    if (p == NULL && v != NULL) {
+        memset(v, 0, n * width); /* all bits zero: 0 and 0.0 */
+    }
+    return p;
+}
+
 crm_status crm_section_get_f64s(crm_section *s, double *v, size_t n)
 {
-    const unsigned char *p = (n > SIZE_MAX / 8) ? take(s, SIZE_MAX) : take(s, n * 8);
+    const unsigned char *p = take_array(s, v, n, 8);
     if (p == NULL) {
-        for (size_t i = 0; i < n && v != NULL; i++) {
-            v[i] = 0.0;
-        }
         return CRM_EFORMAT;
     }
     for (size_t i = 0; i < n; i++) {
@@ -817,11 +870,8 @@ crm_status crm_section_get_f64s(crm_section *s, double *v, size_t n)
 
 crm_status crm_section_get_i32s(crm_section *s, int32_t *v, size_t n)
 {
-    const unsigned char *p = (n > SIZE_MAX / 4) ? take(s, SIZE_MAX) : take(s, n * 4);
+    const unsigned char *p = take_array(s, v, n, 4);
     if (p == NULL) {
-        for (size_t i = 0; i < n && v != NULL; i++) {
-            v[i] = 0;
-        }
         return CRM_EFORMAT;
     }
     for (size_t i = 0; i < n; i++) {

@@ -22,65 +22,42 @@
 #define PREP_SECTION_VERSION_LOG 2u
 #define PREP_MAX_NAME        CRM_MODEL_MAX_NAME
 
-static crm_status
-put_feature(const prep_feature *pf, int v2, crm_model_writer *w, crm_error *err)
+static void put_feature(crm_model_out *o, const prep_feature *pf, int v2)
 {
     const double stats[5] = { pf->fill, pf->lo, pf->hi, pf->center, pf->scale };
-    crm_status rc = crm_model_put_name(w, "column name", pf->name, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)pf->type, err);
+    crm_model_out_name(o, "column name", pf->name);
+    crm_model_out_u32(o, (uint32_t)pf->type);
+    crm_model_out_f64s(o, stats, 5);
+    if (v2) {
+        crm_model_out_u32(o, (uint32_t)(pf->logged != 0));
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, stats, 5, err);
+    crm_model_out_i32(o, pf->n_levels);
+    for (int32_t l = 0; l < pf->n_levels && o->rc == CRM_OK; l++) {
+        crm_model_out_name(o, "category level", pf->levels[l]);
     }
-    if (rc == CRM_OK && v2) {
-        rc = crm_model_put_u32(w, (uint32_t)(pf->logged != 0), err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, pf->n_levels, err);
-    }
-    for (int32_t l = 0; l < pf->n_levels && rc == CRM_OK; l++) {
-        rc = crm_model_put_name(w, "category level", pf->levels[l], err);
-    }
-    return rc;
 }
 
 crm_status crm_prep_save(const crm_prep *prep, crm_model_writer *w, crm_error *err)
 {
     const crm_prep_params *p = &prep->params;
     int v2 = p->transform != CRM_TRANSFORM_NONE;
-    crm_status rc = crm_model_begin(w, PREP_SECTION, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, v2 ? PREP_SECTION_VERSION_LOG : PREP_SECTION_VERSION, err);
+    crm_model_out o = { w, err, CRM_OK };
+    crm_model_out_begin(&o, PREP_SECTION);
+    crm_model_out_u32(&o, v2 ? PREP_SECTION_VERSION_LOG : PREP_SECTION_VERSION);
+    crm_model_out_u32(&o, (uint32_t)p->impute);
+    crm_model_out_f64(&o, p->cap_low_pct);
+    crm_model_out_f64(&o, p->cap_high_pct);
+    crm_model_out_u32(&o, (uint32_t)(p->outlier_flags != 0));
+    crm_model_out_u32(&o, (uint32_t)p->scale);
+    crm_model_out_u32(&o, (uint32_t)p->encode);
+    if (v2) {
+        crm_model_out_u32(&o, (uint32_t)p->transform);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)p->impute, err);
+    crm_model_out_i32(&o, prep->n_features);
+    for (int32_t f = 0; f < prep->n_features && o.rc == CRM_OK; f++) {
+        put_feature(&o, &prep->features[f], v2);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, p->cap_low_pct, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, p->cap_high_pct, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)(p->outlier_flags != 0), err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)p->scale, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)p->encode, err);
-    }
-    if (rc == CRM_OK && v2) {
-        rc = crm_model_put_u32(w, (uint32_t)p->transform, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, prep->n_features, err);
-    }
-    for (int32_t f = 0; f < prep->n_features && rc == CRM_OK; f++) {
-        rc = put_feature(&prep->features[f], v2, w, err);
-    }
-    return rc;
+    return o.rc;
 }
 
 static crm_status corrupt(const crm_model_reader *r, const char *what, crm_error *err)

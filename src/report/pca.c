@@ -79,11 +79,10 @@ crm_status crm__rpt_pca2(const crm_matrix *x,
     double *c = crm_calloc((size_t)(d * d), sizeof *c);
     double *w = crm_calloc((size_t)d, sizeof *w);
     double *r = crm_calloc((size_t)d, sizeof *r);
+    crm_status rc = CRM_OK;
     if (c == NULL || w == NULL || r == NULL) {
-        crm_free(c);
-        crm_free(w);
-        crm_free(r);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     memset(axes, 0, (size_t)(2 * d) * sizeof *axes);
     memset(mean, 0, (size_t)d * sizeof *mean);
@@ -130,8 +129,9 @@ crm_status crm__rpt_pca2(const crm_matrix *x,
             }
         }
     }
+done:
     crm_free(c);
     crm_free(w);
     crm_free(r);
-    return CRM_OK;
+    return rc;
 }

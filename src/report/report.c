@@ -73,12 +73,12 @@ void crm_report_free(crm_report *r)
     }
     for (int32_t i = 0; i < r->n_charts; i++) {
         crm_free(r->charts[i].name);
-        crm__rpt_buf_fini(&r->charts[i].svg);
-        crm__rpt_buf_fini(&r->charts[i].file);
+        crm__sbuf_fini(&r->charts[i].svg);
+        crm__sbuf_fini(&r->charts[i].file);
     }
     crm_free(r->charts);
-    crm__rpt_buf_fini(&r->body);
-    crm__rpt_buf_fini(&r->toc);
+    crm__sbuf_fini(&r->body);
+    crm__sbuf_fini(&r->toc);
     crm_free(r->title);
     crm_free(r);
 }
@@ -91,7 +91,7 @@ rpt_buf *crm__rpt_chart_begin(crm_report *r, const char *stem)
         int32_t cap = r->cap_charts ? r->cap_charts * 2 : 16;
         rpt_chart *p = crm_realloc(r->charts, (size_t)cap * sizeof *p);
         if (p == NULL) {
-            r->body.nomem = 1;
+            r->body.failed = 1;
             return NULL;
         }
         r->charts = p;
@@ -102,7 +102,7 @@ rpt_buf *crm__rpt_chart_begin(crm_report *r, const char *stem)
     memset(c, 0, sizeof *c);
     c->name = crm_strdup(name);
     if (c->name == NULL) {
-        r->body.nomem = 1;
+        r->body.failed = 1;
         return NULL;
     }
     r->n_charts++;
@@ -117,50 +117,50 @@ void crm__rpt_chart_place(crm_report *r, const char *caption)
     }
     c = &r->charts[r->n_charts - 1];
     /* The standalone file: the same text with the XML declaration and the SVG namespace. */
-    crm__rpt_puts(&c->file, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                            "<svg xmlns=\"http://www.w3.org/2000/svg\"");
-    crm__rpt_puts(&c->file, c->svg.p && c->svg.len > 4 ? c->svg.p + 4 : "");
-    crm__rpt_puts(&c->file, "\n");
-    crm__rpt_printf(&r->body, "<figure id=\"%s\">", c->name);
-    crm__rpt_puts(&r->body, c->svg.p ? c->svg.p : "");
+    crm__sbuf_puts(&c->file, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                             "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+    crm__sbuf_puts(&c->file, c->svg.p && c->svg.len > 4 ? c->svg.p + 4 : "");
+    crm__sbuf_puts(&c->file, "\n");
+    crm__sbuf_printf(&r->body, "<figure id=\"%s\">", c->name);
+    crm__sbuf_puts(&r->body, c->svg.p ? c->svg.p : "");
     if (caption != NULL) {
-        crm__rpt_puts(&r->body, "<figcaption>");
+        crm__sbuf_puts(&r->body, "<figcaption>");
         crm__rpt_esc(&r->body, caption);
-        crm__rpt_puts(&r->body, "</figcaption>");
+        crm__sbuf_puts(&r->body, "</figcaption>");
     }
-    crm__rpt_puts(&r->body, "</figure>\n");
+    crm__sbuf_puts(&r->body, "</figure>\n");
 }
 
 int32_t crm__rpt_section_begin(crm_report *r, const char *kind, const char *name)
 {
     int32_t s = ++r->n_sections;
-    crm__rpt_printf(&r->body, "<section id=\"s%d\"><h2>", (int)s);
+    crm__sbuf_printf(&r->body, "<section id=\"s%d\"><h2>", (int)s);
     crm__rpt_esc(&r->body, kind);
     if (name != NULL && name[0] != '\0') {
-        crm__rpt_puts(&r->body, ": ");
+        crm__sbuf_puts(&r->body, ": ");
         crm__rpt_esc(&r->body, name);
     }
-    crm__rpt_puts(&r->body, "</h2>\n");
-    crm__rpt_printf(&r->toc, "<li><a href=\"#s%d\">", (int)s);
+    crm__sbuf_puts(&r->body, "</h2>\n");
+    crm__sbuf_printf(&r->toc, "<li><a href=\"#s%d\">", (int)s);
     crm__rpt_esc(&r->toc, kind);
     if (name != NULL && name[0] != '\0') {
-        crm__rpt_puts(&r->toc, ": ");
+        crm__sbuf_puts(&r->toc, ": ");
         crm__rpt_esc(&r->toc, name);
     }
-    crm__rpt_puts(&r->toc, "</a></li>");
+    crm__sbuf_puts(&r->toc, "</a></li>");
     return s;
 }
 
 void crm__rpt_section_end(crm_report *r)
 {
-    crm__rpt_puts(&r->body, "</section>\n");
+    crm__sbuf_puts(&r->body, "</section>\n");
 }
 
 crm_status crm__rpt_check(const crm_report *r, crm_error *err)
 {
-    int bad = r->body.nomem || r->toc.nomem;
+    int bad = r->body.failed || r->toc.failed;
     for (int32_t i = 0; i < r->n_charts; i++) {
-        bad |= r->charts[i].svg.nomem | r->charts[i].file.nomem;
+        bad |= r->charts[i].svg.failed | r->charts[i].file.failed;
     }
     return bad ? crm__error_nomem(err) : CRM_OK;
 }
@@ -367,24 +367,24 @@ crm_status crm_report_write_html(const crm_report *r, const char *path, crm_erro
     fp = crm_outfile_stream(of);
     {
         rpt_buf head = { 0 };
-        crm__rpt_puts(&head, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                             "<meta name=\"viewport\" content=\"width=device-width\"><title>");
+        crm__sbuf_puts(&head, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                              "<meta name=\"viewport\" content=\"width=device-width\"><title>");
         crm__rpt_esc(&head, r->title);
-        crm__rpt_printf(&head, "</title><style>%s</style></head><body>\n<header><h1>", CSS);
+        crm__sbuf_printf(&head, "</title><style>%s</style></head><body>\n<header><h1>", CSS);
         crm__rpt_esc(&head, r->title);
-        crm__rpt_printf(&head,
-                        "</h1><p class=\"meta\">Written by crmkit %s: %d section%s, %d chart%s. "
-                        "This page is self-contained and can be printed to PDF.</p></header>\n"
-                        "<nav><h2>Contents</h2><ol>",
-                        CRMKIT_VERSION_STRING, (int)r->n_sections, r->n_sections == 1 ? "" : "s",
-                        (int)r->n_charts, r->n_charts == 1 ? "" : "s");
-        if (head.nomem) {
-            crm__rpt_buf_fini(&head);
+        crm__sbuf_printf(&head,
+                         "</h1><p class=\"meta\">Written by crmkit %s: %d section%s, %d chart%s. "
+                         "This page is self-contained and can be printed to PDF.</p></header>\n"
+                         "<nav><h2>Contents</h2><ol>",
+                         CRMKIT_VERSION_STRING, (int)r->n_sections, r->n_sections == 1 ? "" : "s",
+                         (int)r->n_charts, r->n_charts == 1 ? "" : "s");
+        if (head.failed) {
+            crm__sbuf_fini(&head);
             crm_outfile_abort(of);
             return crm__error_nomem(err);
         }
         fputs(head.p, fp);
-        crm__rpt_buf_fini(&head);
+        crm__sbuf_fini(&head);
     }
     fputs(r->toc.p ? r->toc.p : "", fp);
     fputs("</ol></nav>\n", fp);

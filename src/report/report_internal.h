@@ -9,18 +9,13 @@
 #include <crmkit/matrix.h>
 #include <crmkit/report.h>
 
+#include "core/core_internal.h"
+
 /* ---- text buffer ---- */
 
-typedef struct rpt_buf {
-    char *p; /* NUL-terminated once anything was written */
-    size_t len;
-    size_t cap;
-    int nomem; /* sticky: an append failed */
-} rpt_buf;
+/* The report's text: core's growing buffer (put, puts, printf; a failed allocation sticks). */
+typedef crm__sbuf rpt_buf;
 
-void crm__rpt_buf_fini(rpt_buf *b);
-void crm__rpt_puts(rpt_buf *b, const char *s);
-void crm__rpt_printf(rpt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s with & < > " ' replaced by entities; invalid control characters dropped. */
 void crm__rpt_esc(rpt_buf *b, const char *s);
 

@@ -6,77 +6,8 @@
 
 #include <crmkit/alloc.h>
 
+#include "core/core_internal.h"
 #include "report_internal.h"
-
-void crm__rpt_buf_fini(rpt_buf *b)
-{
-    crm_free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-static int reserve(rpt_buf *b, size_t extra)
-{
-    size_t need;
-    char *p;
-    if (b->nomem) {
-        return 0;
-    }
-    need = b->len + extra + 1;
-    if (need <= b->cap) {
-        return 1;
-    }
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) {
-        cap *= 2;
-    }
-    p = crm_realloc(b->p, cap);
-    if (p == NULL) {
-        b->nomem = 1;
-        return 0;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 1;
-}
-
-static void put(rpt_buf *b, const char *s, size_t n)
-{
-    if (!reserve(b, n)) {
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-void crm__rpt_puts(rpt_buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-void crm__rpt_printf(rpt_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char small[256];
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        put(b, small, (size_t)n);
-        return;
-    }
-    if (!reserve(b, (size_t)n)) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
 
 void crm__rpt_esc(rpt_buf *b, const char *s)
 {
@@ -109,12 +40,12 @@ void crm__rpt_esc(rpt_buf *b, const char *s)
             break;
         }
         if (rep != NULL) {
-            put(b, run, (size_t)(s - run));
-            crm__rpt_puts(b, rep);
+            crm__sbuf_put(b, run, (size_t)(s - run));
+            crm__sbuf_puts(b, rep);
             run = s + 1;
         }
     }
-    put(b, run, (size_t)(s - run));
+    crm__sbuf_put(b, run, (size_t)(s - run));
 }
 
 /* Insert thousands separators into the integer part of a plain decimal text. */

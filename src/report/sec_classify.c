@@ -34,15 +34,15 @@ static void summary(crm_report *r, const crm_classifier *c)
     char secs[32];
     crm__rpt_fmt_int(rows, sizeof rows, crm_classifier_n_train(c));
     crm__rpt_fmt_fixed(secs, sizeof secs, crm_classifier_fit_seconds(c), 2);
-    crm__rpt_printf(b, "<p>Algorithm %s predicting ", crm_clf_algo_name(crm_classifier_algo(c)));
+    crm__sbuf_printf(b, "<p>Algorithm %s predicting ", crm_clf_algo_name(crm_classifier_algo(c)));
     crm__rpt_esc(b, crm_classifier_target(c));
-    crm__rpt_printf(b, " (%d classes: ", (int)crm_classifier_n_classes(c));
+    crm__sbuf_printf(b, " (%d classes: ", (int)crm_classifier_n_classes(c));
     for (int32_t i = 0; i < crm_classifier_n_classes(c) && i < 12; i++) {
-        crm__rpt_puts(b, i ? ", " : "");
+        crm__sbuf_puts(b, i ? ", " : "");
         crm__rpt_esc(b, crm_classifier_class_name(c, i));
     }
-    crm__rpt_printf(b, ") from %d features; trained on %s rows in %s s.</p>\n",
-                    (int)crm_classifier_n_features(c), rows, secs);
+    crm__sbuf_printf(b, ") from %d features; trained on %s rows in %s s.</p>\n",
+                     (int)crm_classifier_n_features(c), rows, secs);
 }
 
 static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *err)
@@ -58,10 +58,11 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     const char *xlabel;
     const char *caption;
     rpt_buf *b;
+    crm_status rc = CRM_OK;
     if (kind == CRM_CLF_IMPORTANCE_NONE || n < 1) {
-        crm__rpt_printf(&r->body,
-                        "<p>The %s algorithm has no per-feature importance to show.</p>\n",
-                        crm_clf_algo_name(crm_classifier_algo(c)));
+        crm__sbuf_printf(&r->body,
+                         "<p>The %s algorithm has no per-feature importance to show.</p>\n",
+                         crm_clf_algo_name(crm_classifier_algo(c)));
         return CRM_OK;
     }
     v = crm_mallocarray((size_t)n, sizeof *v);
@@ -69,11 +70,8 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     names = crm_mallocarray((size_t)n, sizeof *names);
     vals = crm_mallocarray((size_t)n, sizeof *vals);
     if (v == NULL || it == NULL || names == NULL || vals == NULL) {
-        crm_free(v);
-        crm_free(it);
-        crm_free(names);
-        crm_free(vals);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     (void)crm_classifier_importance(c, v, &n);
     for (int32_t j = 0; j < n; j++) {
@@ -113,17 +111,18 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
     }
     b = crm__rpt_chart_begin(r, "importance");
     if (b != NULL) {
-        crm__rpt_puts(&r->body, "<h3>What the model leans on</h3>\n");
+        crm__sbuf_puts(&r->body, "<h3>What the model leans on</h3>\n");
         crm__rpt_svg_hbars(b, title, m, names, vals,
                            kind == CRM_CLF_IMPORTANCE_SPLITS ? RPT_INT : RPT_NUM,
                            kind == CRM_CLF_IMPORTANCE_COEF, 0, xlabel);
         crm__rpt_chart_place(r, caption);
     }
+done:
     crm_free(v);
     crm_free(it);
     crm_free(names);
     crm_free(vals);
-    return CRM_OK;
+    return rc;
 }
 
 typedef struct scored {
@@ -140,6 +139,16 @@ static int cmp_scored(const void *a, const void *b)
         return x->s > y->s ? -1 : 1;
     }
     return (x->row > y->row) - (x->row < y->row);
+}
+
+/* One xy chart of lines, placed with its caption. */
+static void line_chart(crm_report *r, const char *stem, const rpt_xy *xy, const char *caption)
+{
+    rpt_buf *b = crm__rpt_chart_begin(r, stem);
+    if (b != NULL) {
+        crm__rpt_svg_lines(b, xy);
+        crm__rpt_chart_place(r, caption);
+    }
 }
 
 /* ROC, gains and lift of a binary model from rows sorted by score, highest first. */
@@ -159,6 +168,8 @@ static crm_status binary_charts(crm_report *r,
     double *gy = crm_mallocarray(102, sizeof *gy);
     double diag[2] = { 0, 1 };
     int64_t n_roc = 0;
+    /* what the three charts share: rates on both axes, the model's line and a reference */
+    rpt_xy xy = { .xfmt = RPT_PCT, .yfmt = RPT_PCT, .n_lines = 2, .mark_x = NAN, .square = 1 };
     crm_status rc = CRM_OK;
     if (rx == NULL || ry == NULL || gx == NULL || gy == NULL) {
         rc = crm__error_nomem(err);
@@ -169,7 +180,7 @@ static crm_status binary_charts(crm_report *r,
     }
     n_neg = n - n_pos;
     if (n_pos == 0 || n_neg == 0) {
-        crm__rpt_puts(&r->body, "<p>The data holds one class only: no ROC or gains chart.</p>\n");
+        crm__sbuf_puts(&r->body, "<p>The data holds one class only: no ROC or gains chart.</p>\n");
         goto done;
     }
     {
@@ -195,24 +206,15 @@ static crm_status binary_charts(crm_report *r,
         char name[64];
         rpt_line lines[2] = { { name, rx, ry, n_roc, 0, 0, 0 },
                               { "chance", diag, diag, 2, 0, 1, -1 } };
-        rpt_xy xy = { "ROC curve",
-                      "false positive rate",
-                      "true positive rate",
-                      RPT_PCT,
-                      RPT_PCT,
-                      lines,
-                      2,
-                      NAN,
-                      NULL,
-                      1 };
-        rpt_buf *b = crm__rpt_chart_begin(r, "roc");
+        xy.title = "ROC curve";
+        xy.xlabel = "false positive rate";
+        xy.ylabel = "true positive rate";
+        xy.lines = lines;
         crm__rpt_fmt_fixed(auc, sizeof auc, m->auc, 3);
         snprintf(name, sizeof name, "model (AUC %s)", auc);
-        if (b != NULL) {
-            crm__rpt_svg_lines(b, &xy);
-            crm__rpt_chart_place(r, "Share of the positives found against the share of the "
-                                    "negatives wrongly flagged, over every threshold.");
-        }
+        line_chart(r, "roc", &xy,
+                   "Share of the positives found against the share of the negatives wrongly "
+                   "flagged, over every threshold.");
     }
     {
         /* Cumulative gains at every percent of the customers targeted. */
@@ -223,17 +225,10 @@ static crm_status binary_charts(crm_report *r,
         char g30[32];
         rpt_line lines[2] = { { "model", gx, gy, 101, 0, 0, 0 },
                               { "random", diag, diag, 2, 0, 1, -1 } };
-        rpt_xy xy = { "Cumulative gains",
-                      "customers targeted (highest score first)",
-                      "positives reached",
-                      RPT_PCT,
-                      RPT_PCT,
-                      lines,
-                      2,
-                      NAN,
-                      NULL,
-                      1 };
-        rpt_buf *b;
+        xy.title = "Cumulative gains";
+        xy.xlabel = "customers targeted (highest score first)";
+        xy.ylabel = "positives reached";
+        xy.lines = lines;
         gx[0] = gy[0] = 0;
         for (int p = 1; p <= 100; p++) {
             int64_t upto = (int64_t)ceil((double)p / 100.0 * (double)n);
@@ -249,11 +244,7 @@ static crm_status binary_charts(crm_report *r,
                  "Calling the 10%% of customers with the highest score reaches %s of the %s; "
                  "30%% reaches %s.",
                  g10, pos_name, g30);
-        b = crm__rpt_chart_begin(r, "gains");
-        if (b != NULL) {
-            crm__rpt_svg_lines(b, &xy);
-            crm__rpt_chart_place(r, cap_txt);
-        }
+        line_chart(r, "gains", &xy, cap_txt);
     }
     if (m->n_gains > 0) {
         double lx[32];
@@ -263,27 +254,19 @@ static crm_status binary_charts(crm_report *r,
         int32_t k = m->n_gains < 32 ? m->n_gains : 32;
         rpt_line lines[2] = { { "model", lx, ly, k, 1, 0, 2 },
                               { "random", one_x, one_y, 2, 0, 1, -1 } };
-        rpt_xy xy = { "Lift by decile",
-                      "customers targeted (highest score first)",
-                      "lift over random",
-                      RPT_PCT,
-                      RPT_NUM,
-                      lines,
-                      2,
-                      NAN,
-                      NULL,
-                      0 };
-        rpt_buf *b = crm__rpt_chart_begin(r, "lift");
+        xy.title = "Lift by decile";
+        xy.ylabel = "lift over random";
+        xy.yfmt = RPT_NUM;
+        xy.square = 0;
+        xy.lines = lines;
         for (int32_t j = 0; j < k; j++) {
             lx[j] = m->gains[j].frac;
             ly[j] = m->gains[j].lift;
         }
         one_x[0] = lx[0];
-        if (b != NULL) {
-            crm__rpt_svg_lines(b, &xy);
-            crm__rpt_chart_place(r, "How many times more positives the top customers hold than "
-                                    "the same number taken at random.");
-        }
+        line_chart(r, "lift", &xy,
+                   "How many times more positives the top customers hold than the same number "
+                   "taken at random.");
     }
 done:
     crm_free(rx);
@@ -298,8 +281,8 @@ static void metrics_table(crm_report *r, const crm_classifier *c, const crm_clf_
     rpt_buf *b = &r->body;
     char acc[32];
     crm__rpt_fmt_pct(acc, sizeof acc, m->accuracy, 1);
-    crm__rpt_printf(b, "<table><tr><th>class</th><th>rows</th><th>precision</th><th>recall</th>"
-                       "<th>F1</th></tr>\n");
+    crm__sbuf_printf(b, "<table><tr><th>class</th><th>rows</th><th>precision</th><th>recall</th>"
+                        "<th>F1</th></tr>\n");
     for (int32_t i = 0; i < m->n_classes; i++) {
         char sup[32];
         char p[32];
@@ -309,20 +292,21 @@ static void metrics_table(crm_report *r, const crm_classifier *c, const crm_clf_
         crm__rpt_fmt_pct(p, sizeof p, m->precision[i], 1);
         crm__rpt_fmt_pct(rc, sizeof rc, m->recall[i], 1);
         crm__rpt_fmt_fixed(f1, sizeof f1, m->f1[i], 3);
-        crm__rpt_puts(b, "<tr><td>");
+        crm__sbuf_puts(b, "<tr><td>");
         crm__rpt_esc(b, crm_classifier_class_name(c, i));
-        crm__rpt_printf(b,
-                        "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                        "<td class=\"n\">%s</td></tr>\n",
-                        sup, p, rc, f1);
+        crm__sbuf_printf(
+            b,
+            "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+            "<td class=\"n\">%s</td></tr>\n",
+            sup, p, rc, f1);
     }
-    crm__rpt_printf(b, "<tr><th>all</th><td colspan=\"4\">accuracy %s", acc);
+    crm__sbuf_printf(b, "<tr><th>all</th><td colspan=\"4\">accuracy %s", acc);
     if (isfinite(m->auc)) {
         char auc[32];
         crm__rpt_fmt_fixed(auc, sizeof auc, m->auc, 3);
-        crm__rpt_printf(b, ", ROC AUC %s", auc);
+        crm__sbuf_printf(b, ", ROC AUC %s", auc);
     }
-    crm__rpt_puts(b, "</td></tr></table>\n");
+    crm__sbuf_puts(b, "</td></tr></table>\n");
 }
 
 static crm_status
@@ -369,7 +353,7 @@ with_data(crm_report *r, const crm_classifier *c, const crm_table *data, crm_err
         n_ok++;
     }
     if (n_ok == 0) {
-        crm__rpt_puts(&r->body, "<p>No row of the data has a class the model knows.</p>\n");
+        crm__sbuf_puts(&r->body, "<p>No row of the data has a class the model knows.</p>\n");
         goto done;
     }
     rc = crm_clf_metrics_compute(y, pred, pk, n_ok, k, &m, err);
@@ -379,18 +363,18 @@ with_data(crm_report *r, const crm_classifier *c, const crm_table *data, crm_err
     {
         char rows[32];
         crm__rpt_fmt_int(rows, sizeof rows, n_ok);
-        crm__rpt_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (", rows);
+        crm__sbuf_printf(&r->body, "<h3>How well it predicts</h3>\n<p>Measured on %s rows (", rows);
         crm__rpt_esc(&r->body, crm_table_source(data));
-        crm__rpt_puts(&r->body, "; figures on the training data itself are optimistic)");
+        crm__sbuf_puts(&r->body, "; figures on the training data itself are optimistic)");
         if (n_unknown > 0) {
             char unk[32];
             crm__rpt_fmt_int(unk, sizeof unk, n_unknown);
-            crm__rpt_printf(&r->body,
-                            "; %s rows with a class the model does not know were left "
-                            "out",
-                            unk);
+            crm__sbuf_printf(&r->body,
+                             "; %s rows with a class the model does not know were left "
+                             "out",
+                             unk);
         }
-        crm__rpt_puts(&r->body, ".</p>\n");
+        crm__sbuf_puts(&r->body, ".</p>\n");
     }
     metrics_table(r, c, &m);
     if (k == 2) {
@@ -440,9 +424,9 @@ crm_status crm__rpt_section_classifier(crm_report *r,
         if (crm_table_find_col(data, crm_classifier_target(c)) >= 0) {
             rc = with_data(r, c, data, err);
         } else {
-            crm__rpt_puts(&r->body, "<p>The data has no column ");
+            crm__sbuf_puts(&r->body, "<p>The data has no column ");
             crm__rpt_esc(&r->body, crm_classifier_target(c));
-            crm__rpt_puts(&r->body, ": no ROC, gains or confusion chart.</p>\n");
+            crm__sbuf_puts(&r->body, ": no ROC, gains or confusion chart.</p>\n");
         }
     }
     crm__rpt_section_end(r);

@@ -67,19 +67,19 @@ crm_status crm__rpt_section_comparison(crm_report *r,
     if (n > 0) {
         char rows_txt[32];
         crm__rpt_fmt_int(rows_txt, sizeof rows_txt, rows[0].v.n_rows);
-        crm__rpt_printf(b,
-                        "<p>%d algorithms on the same %s customers, the same cleaning and the "
-                        "same scaled features; every index is computed on that one matrix.</p>\n",
-                        (int)n, rows_txt);
+        crm__sbuf_printf(b,
+                         "<p>%d algorithms on the same %s customers, the same cleaning and the "
+                         "same scaled features; every index is computed on that one matrix.</p>\n",
+                         (int)n, rows_txt);
     }
-    crm__rpt_puts(b, "<table><tr><th>algorithm</th><th>k</th><th>CP</th><th>SP</th>"
-                     "<th>Davies-Bouldin</th><th>Dunn</th><th>silhouette</th>"
-                     "<th>Calinski-Harabasz</th><th>fit (s)</th></tr>\n");
+    crm__sbuf_puts(b, "<table><tr><th>algorithm</th><th>k</th><th>CP</th><th>SP</th>"
+                      "<th>Davies-Bouldin</th><th>Dunn</th><th>silhouette</th>"
+                      "<th>Calinski-Harabasz</th><th>fit (s)</th></tr>\n");
     for (int32_t i = 0; i < n; i++) {
         names[i] = rows[i].algo;
-        crm__rpt_puts(b, "<tr><td>");
+        crm__sbuf_puts(b, "<tr><td>");
         crm__rpt_esc(b, rows[i].algo);
-        crm__rpt_puts(b, "</td>");
+        crm__sbuf_puts(b, "</td>");
         for (int w = 0; w < 8; w++) {
             char txt[48];
             double x = value_of(&rows[i], w);
@@ -90,11 +90,11 @@ crm_status crm__rpt_section_comparison(crm_report *r,
             } else {
                 crm__rpt_fmt_fixed(txt, sizeof txt, x, w == 7 ? 3 : 4);
             }
-            crm__rpt_printf(b, "<td class=\"n\">%s</td>", txt);
+            crm__sbuf_printf(b, "<td class=\"n\">%s</td>", txt);
         }
-        crm__rpt_puts(b, "</tr>\n");
+        crm__sbuf_puts(b, "</tr>\n");
     }
-    crm__rpt_puts(b, "</table>\n");
+    crm__sbuf_puts(b, "</table>\n");
     for (int w = 0; w < 8 && n > 0; w++) {
         rpt_buf *c = crm__rpt_chart_begin(r, defs[w].stem);
         for (int32_t i = 0; i < n; i++) {

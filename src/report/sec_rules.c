@@ -29,7 +29,7 @@ static int cmp_items(const void *a, const void *b)
 static void items_text(rpt_buf *b, const crm_rules *rules, const int32_t *ids, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
-        crm__rpt_puts(b, i ? ", " : "");
+        crm__sbuf_puts(b, i ? ", " : "");
         crm__rpt_esc(b, crm_rules_item_name(rules, ids[i]));
     }
 }
@@ -43,19 +43,19 @@ static void rules_table(crm_report *r, const crm_rules *rules, int32_t s)
     char all[32];
     crm__rpt_fmt_int(tr, sizeof tr, crm_rules_set_n_transactions(rules, s));
     crm__rpt_fmt_int(all, sizeof all, n);
-    crm__rpt_puts(b, s == 0 ? "<h3>Rules over all customers (" : "<h3>Rules of segment ");
+    crm__sbuf_puts(b, s == 0 ? "<h3>Rules over all customers (" : "<h3>Rules of segment ");
     crm__rpt_esc(b, crm_rules_set_name(rules, s));
-    crm__rpt_puts(b, s == 0 ? ")" : "");
-    crm__rpt_printf(b, "</h3>\n<p>%s baskets, %s rules", tr, all);
+    crm__sbuf_puts(b, s == 0 ? ")" : "");
+    crm__sbuf_printf(b, "</h3>\n<p>%s baskets, %s rules", tr, all);
     if (m < n) {
-        crm__rpt_printf(b, " (the first %d shown)", (int)m);
+        crm__sbuf_printf(b, " (the first %d shown)", (int)m);
     }
-    crm__rpt_puts(b, ".</p>\n");
+    crm__sbuf_puts(b, ".</p>\n");
     if (m == 0) {
         return;
     }
-    crm__rpt_puts(b, "<table><tr><th>customers who have</th><th>also take</th><th>support</th>"
-                     "<th>confidence</th><th>lift</th><th>baskets</th></tr>\n");
+    crm__sbuf_puts(b, "<table><tr><th>customers who have</th><th>also take</th><th>support</th>"
+                      "<th>confidence</th><th>lift</th><th>baskets</th></tr>\n");
     for (int64_t i = 0; i < m; i++) {
         crm_rule rule;
         char sup[32];
@@ -69,16 +69,17 @@ static void rules_table(crm_report *r, const crm_rules *rules, int32_t s)
         crm__rpt_fmt_pct(conf, sizeof conf, rule.confidence, 1);
         crm__rpt_fmt_fixed(lift, sizeof lift, rule.lift, 2);
         crm__rpt_fmt_int(cnt, sizeof cnt, rule.count);
-        crm__rpt_puts(b, "<tr><td>");
+        crm__sbuf_puts(b, "<tr><td>");
         items_text(b, rules, rule.lhs, rule.n_lhs);
-        crm__rpt_puts(b, "</td><td>");
+        crm__sbuf_puts(b, "</td><td>");
         items_text(b, rules, rule.rhs, rule.n_rhs);
-        crm__rpt_printf(b,
-                        "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                        "<td class=\"n\">%s</td></tr>\n",
-                        sup, conf, lift, cnt);
+        crm__sbuf_printf(
+            b,
+            "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+            "<td class=\"n\">%s</td></tr>\n",
+            sup, conf, lift, cnt);
     }
-    crm__rpt_puts(b, "</table>\n");
+    crm__sbuf_puts(b, "</table>\n");
 }
 
 crm_status
@@ -94,19 +95,17 @@ crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, 
         (size_t)(n_items > 0 ? n_items : 1) * (size_t)(n_sets > 0 ? n_sets : 1), sizeof *v);
     int32_t m;
     char tr[32];
+    crm_status rc = CRM_OK;
     if (it == NULL || names == NULL || set_names == NULL || v == NULL) {
-        crm_free(it);
-        crm_free(names);
-        crm_free(set_names);
-        crm_free(v);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     crm__rpt_section_begin(r, "Basket rules", name);
     crm__rpt_fmt_int(tr, sizeof tr, n_tr);
-    crm__rpt_printf(&r->body,
-                    "<p>%d services, %s baskets, rules for the whole population and %d "
-                    "segment%s.</p>\n",
-                    (int)n_items, tr, (int)(n_sets > 0 ? n_sets - 1 : 0), n_sets == 2 ? "" : "s");
+    crm__sbuf_printf(&r->body,
+                     "<p>%d services, %s baskets, rules for the whole population and %d "
+                     "segment%s.</p>\n",
+                     (int)n_items, tr, (int)(n_sets > 0 ? n_sets - 1 : 0), n_sets == 2 ? "" : "s");
     for (int32_t i = 0; i < n_items; i++) {
         it[i].count = n_sets > 0 ? crm_rules_set_item_count(rules, 0, i) : 0;
         it[i].id = i;
@@ -150,9 +149,10 @@ crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, 
         rules_table(r, rules, s);
     }
     crm__rpt_section_end(r);
+done:
     crm_free(it);
     crm_free(names);
     crm_free(set_names);
     crm_free(v);
-    return CRM_OK;
+    return rc;
 }

@@ -64,31 +64,31 @@ static void summary(seg_ctx *c)
     char inertia[48];
     crm__rpt_fmt_int(rows, sizeof rows, crm_profile_n_rows(c->pr));
     crm__rpt_fmt_num(inertia, sizeof inertia, crm_segmenter_inertia(c->seg));
-    crm__rpt_printf(b,
-                    "<p>%d segments of %s customers over %d features (algorithm %s, %s; "
-                    "within-segment cost %s",
-                    (int)c->k, rows, (int)c->n_feat,
-                    crm_segment_algo_name(crm_segmenter_algo(c->seg))
-                        ? crm_segment_algo_name(crm_segmenter_algo(c->seg))
-                        : "?",
-                    method_text(crm_segmenter_method(c->seg)), inertia);
+    crm__sbuf_printf(b,
+                     "<p>%d segments of %s customers over %d features (algorithm %s, %s; "
+                     "within-segment cost %s",
+                     (int)c->k, rows, (int)c->n_feat,
+                     crm_segment_algo_name(crm_segmenter_algo(c->seg))
+                         ? crm_segment_algo_name(crm_segmenter_algo(c->seg))
+                         : "?",
+                     method_text(crm_segmenter_method(c->seg)), inertia);
     if (isfinite(crm_segmenter_bic(c->seg))) {
         char bic[48];
         crm__rpt_fmt_num(bic, sizeof bic, crm_segmenter_bic(c->seg));
-        crm__rpt_printf(b, ", BIC %s", bic);
+        crm__sbuf_printf(b, ", BIC %s", bic);
     }
-    crm__rpt_puts(b, ").");
+    crm__sbuf_puts(b, ").");
     if (crm_segmenter_source(c->seg)[0] != '\0') {
-        crm__rpt_puts(b, " Fitted on ");
+        crm__sbuf_puts(b, " Fitted on ");
         crm__rpt_esc(b, crm_segmenter_source(c->seg));
-        crm__rpt_puts(b, ".");
+        crm__sbuf_puts(b, ".");
     }
     if (crm_profile_tier_by(c->pr) != NULL) {
-        crm__rpt_puts(b, " Segments are named by tiers of their mean ");
+        crm__sbuf_puts(b, " Segments are named by tiers of their mean ");
         crm__rpt_esc(b, crm_profile_tier_by(c->pr));
-        crm__rpt_puts(b, ", highest first.");
+        crm__sbuf_puts(b, ", highest first.");
     }
-    crm__rpt_puts(b, "</p>\n");
+    crm__sbuf_puts(b, "</p>\n");
 }
 
 static void pie(seg_ctx *c)
@@ -98,7 +98,7 @@ static void pie(seg_ctx *c)
     rpt_buf *b = chart(c, "sizes", "Segment sizes", title, sizeof title);
     if (v == NULL || b == NULL) {
         crm_free(v);
-        c->r->body.nomem = 1;
+        c->r->body.failed = 1;
         return;
     }
     for (int32_t i = 0; i < c->k; i++) {
@@ -117,7 +117,7 @@ static void profiles(seg_ctx *c)
     }
     v = crm_mallocarray((size_t)c->k * (size_t)c->n_num, sizeof *v);
     if (v == NULL) {
-        c->r->body.nomem = 1;
+        c->r->body.failed = 1;
         return;
     }
     for (int32_t s = 0; s < c->k; s++) {
@@ -125,7 +125,7 @@ static void profiles(seg_ctx *c)
             v[(int64_t)s * c->n_num + j] = crm_profile_std_diff(c->pr, c->order[s], c->num[j]);
         }
     }
-    crm__rpt_puts(&c->r->body, "<h3>Profiles against the population</h3>\n");
+    crm__sbuf_puts(&c->r->body, "<h3>Profiles against the population</h3>\n");
     {
         char title[320];
         rpt_buf *b =
@@ -187,7 +187,7 @@ static void k_curve(seg_ctx *c)
     b = chart(c, "k-curve", "The curve that chose k", title, sizeof title);
     if (x == NULL || b == NULL) {
         crm_free(x);
-        c->r->body.nomem = 1;
+        c->r->body.failed = 1;
         return;
     }
     for (int32_t i = 0; i < n; i++) {
@@ -197,7 +197,7 @@ static void k_curve(seg_ctx *c)
     snprintf(label, sizeof label, "k = %d", (int)c->k);
     xy.mark_x = (double)c->k;
     xy.mark_label = label;
-    crm__rpt_puts(&c->r->body, "<h3>Choosing k</h3>\n");
+    crm__sbuf_puts(&c->r->body, "<h3>Choosing k</h3>\n");
     crm__rpt_svg_lines(b, &xy);
     crm__rpt_chart_place(c->r, em ? "Bayesian information criterion of the Gaussian mixture "
                                     "for each k tried; the lowest is taken."
@@ -226,10 +226,10 @@ static void dendrogram(seg_ctx *c)
     }
     b = chart(c, "dendrogram", "The dendrogram", title, sizeof title);
     if (b == NULL) {
-        c->r->body.nomem = 1;
+        c->r->body.failed = 1;
         return;
     }
-    crm__rpt_puts(&c->r->body, "<h3>The tree of merges</h3>\n");
+    crm__sbuf_puts(&c->r->body, "<h3>The tree of merges</h3>\n");
     crm__rpt_svg_dendrogram(b, title, nl, crm_hclust_merges(h), cut, 40);
     crm__rpt_chart_place(c->r, crm_hclust_n_micro(h) > 0
                                    ? "The last merges of the tree over the micro-clusters; "
@@ -270,20 +270,20 @@ static void words(rpt_buf *b, const crm_profile *pr, int32_t s, int32_t f)
     if (isfinite(ratio) && ratio > 0 && crm_profile_pop_mean(pr, f) > 0) {
         if (ratio >= 1.1) {
             crm__rpt_fmt_fixed(num, sizeof num, ratio, ratio >= 10 ? 0 : 1);
-            crm__rpt_printf(b, "%s\xC3\x97 the average customer's ", num); /* U+00D7 */
+            crm__sbuf_printf(b, "%s\xC3\x97 the average customer's ", num); /* U+00D7 */
         } else if (ratio <= 0.9) {
             crm__rpt_fmt_fixed(num, sizeof num, (1 - ratio) * 100, 0);
-            crm__rpt_printf(b, "%s%% below the average customer's ", num);
+            crm__sbuf_printf(b, "%s%% below the average customer's ", num);
         } else {
-            crm__rpt_puts(b, "about the average customer's ");
+            crm__sbuf_puts(b, "about the average customer's ");
         }
         crm__rpt_esc(b, name);
     } else {
         crm__rpt_fmt_fixed(num, sizeof num, fabs(z), 1);
         crm__rpt_esc(b, name);
-        crm__rpt_printf(b, " %s sd %s the average", num, z >= 0 ? "above" : "below");
+        crm__sbuf_printf(b, " %s sd %s the average", num, z >= 0 ? "above" : "below");
     }
-    crm__rpt_printf(b, " (mean %s against %s)", seg_mean, pop_mean);
+    crm__sbuf_printf(b, " (mean %s against %s)", seg_mean, pop_mean);
 }
 
 static void segment_tables(seg_ctx *c)
@@ -291,10 +291,10 @@ static void segment_tables(seg_ctx *c)
     rpt_buf *b = &c->r->body;
     rank_item *items = crm_mallocarray((size_t)(c->n_feat > 0 ? c->n_feat : 1), sizeof *items);
     if (items == NULL) {
-        b->nomem = 1;
+        b->failed = 1;
         return;
     }
-    crm__rpt_puts(b, "<h3>What sets each segment apart</h3>\n");
+    crm__sbuf_puts(b, "<h3>What sets each segment apart</h3>\n");
     for (int32_t i = 0; i < c->k; i++) {
         int32_t s = c->order[i];
         int32_t n_items = 0;
@@ -302,15 +302,15 @@ static void segment_tables(seg_ctx *c)
         char share[32];
         crm__rpt_fmt_int(size, sizeof size, crm_profile_size(c->pr, s));
         crm__rpt_fmt_pct(share, sizeof share, crm_profile_share(c->pr, s), 1);
-        crm__rpt_printf(b,
-                        "<table><tr><th colspan=\"3\"><span class=\"swatch\" "
-                        "style=\"background:%s\"></span>",
-                        crm__rpt_colour(i));
+        crm__sbuf_printf(b,
+                         "<table><tr><th colspan=\"3\"><span class=\"swatch\" "
+                         "style=\"background:%s\"></span>",
+                         crm__rpt_colour(i));
         crm__rpt_esc(b, c->names[i]);
-        crm__rpt_printf(b,
-                        ": %s customers (%s)</th></tr>\n"
-                        "<tr><th>feature</th><th>in words</th><th>difference</th></tr>\n",
-                        size, share);
+        crm__sbuf_printf(b,
+                         ": %s customers (%s)</th></tr>\n"
+                         "<tr><th>feature</th><th>in words</th><th>difference</th></tr>\n",
+                         size, share);
         for (int32_t f = 0; f < c->n_feat; f++) {
             if (!crm_profile_is_categorical(c->pr, f) &&
                 isfinite(crm_profile_std_diff(c->pr, s, f))) {
@@ -324,12 +324,12 @@ static void segment_tables(seg_ctx *c)
             char z[48];
             int32_t f = items[j].f;
             crm__rpt_fmt_fixed(z, sizeof z, crm_profile_std_diff(c->pr, s, f), 2);
-            crm__rpt_puts(b, "<tr><td>");
+            crm__sbuf_puts(b, "<tr><td>");
             crm__rpt_esc(b, crm_profile_feature(c->pr, f));
-            crm__rpt_puts(b, "</td><td>");
+            crm__sbuf_puts(b, "</td><td>");
             words(b, c->pr, s, f);
-            crm__rpt_printf(b, "</td><td class=\"n\">%s%s sd</td></tr>\n",
-                            crm_profile_std_diff(c->pr, s, f) > 0 ? "+" : "", z);
+            crm__sbuf_printf(b, "</td><td class=\"n\">%s%s sd</td></tr>\n",
+                             crm_profile_std_diff(c->pr, s, f) > 0 ? "+" : "", z);
         }
         for (int32_t f = 0; f < c->n_feat; f++) {
             double sh = 0;
@@ -343,13 +343,13 @@ static void segment_tables(seg_ctx *c)
                 continue;
             }
             crm__rpt_fmt_pct(pct, sizeof pct, sh, 0);
-            crm__rpt_puts(b, "<tr><td>");
+            crm__sbuf_puts(b, "<tr><td>");
             crm__rpt_esc(b, crm_profile_feature(c->pr, f));
-            crm__rpt_puts(b, "</td><td>mostly ");
+            crm__sbuf_puts(b, "</td><td>mostly ");
             crm__rpt_esc(b, mode);
-            crm__rpt_printf(b, " (%s of the segment)</td><td class=\"n\"></td></tr>\n", pct);
+            crm__sbuf_printf(b, " (%s of the segment)</td><td class=\"n\"></td></tr>\n", pct);
         }
-        crm__rpt_puts(b, "</table>\n");
+        crm__sbuf_puts(b, "</table>\n");
     }
     crm_free(items);
 }
@@ -423,7 +423,7 @@ static crm_status scatter(seg_ctx *c, const crm_matrix *x, const int32_t *labels
                  "the cleaned, scaled features, coloured by segment.",
                  cnt);
         if (b != NULL) {
-            crm__rpt_puts(&c->r->body, "<h3>The segments in two dimensions</h3>\n");
+            crm__sbuf_puts(&c->r->body, "<h3>The segments in two dimensions</h3>\n");
             crm__rpt_svg_scatter(b, title, m, px, py, grp, c->k, c->names, xl, yl);
             crm__rpt_chart_place(c->r, cap);
         }
@@ -443,8 +443,8 @@ static void validity_row(rpt_buf *b, const char *name, double v, const char *bet
 {
     char num[64];
     crm__rpt_fmt_fixed(num, sizeof num, v, fabs(v) >= 1000 ? 0 : 4);
-    crm__rpt_printf(b, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td></tr>\n", name, num,
-                    better);
+    crm__sbuf_printf(b, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td></tr>\n", name, num,
+                     better);
 }
 
 static crm_status validity(seg_ctx *c,
@@ -463,11 +463,11 @@ static crm_status validity(seg_ctx *c,
     vp.sample_rows = c->r->p.validity_rows;
     vp.seed = c->r->p.seed;
     rc = crm_validity_compute(x, labels, &vp, NULL, &v, &verr);
-    crm__rpt_puts(b, "<h3>Validity indices</h3>\n");
+    crm__sbuf_puts(b, "<h3>Validity indices</h3>\n");
     if (rc == CRM_EDATA) {
-        crm__rpt_puts(b, "<p>Not defined for this labelling: ");
+        crm__sbuf_puts(b, "<p>Not defined for this labelling: ");
         crm__rpt_esc(b, verr.msg);
-        crm__rpt_puts(b, "</p>\n");
+        crm__sbuf_puts(b, "</p>\n");
         return CRM_OK;
     }
     if (rc != CRM_OK) {
@@ -475,15 +475,15 @@ static crm_status validity(seg_ctx *c,
         return rc;
     }
     crm__rpt_fmt_int(rows, sizeof rows, v.n_rows);
-    crm__rpt_printf(b, "<p>On %s customers (", rows);
+    crm__sbuf_printf(b, "<p>On %s customers (", rows);
     crm__rpt_esc(b, crm_table_source(data));
-    crm__rpt_printf(b, ") assigned to the %d segments, in the model's scaled space", (int)c->k);
+    crm__sbuf_printf(b, ") assigned to the %d segments, in the model's scaled space", (int)c->k);
     if (v.sampled) {
         char pr[32];
         crm__rpt_fmt_int(pr, sizeof pr, v.pairwise_rows);
-        crm__rpt_printf(b, " (silhouette and Dunn on a sample of %s)", pr);
+        crm__sbuf_printf(b, " (silhouette and Dunn on a sample of %s)", pr);
     }
-    crm__rpt_puts(b, ".</p>\n<table><tr><th>index</th><th>value</th><th>reading</th></tr>\n");
+    crm__sbuf_puts(b, ".</p>\n<table><tr><th>index</th><th>value</th><th>reading</th></tr>\n");
     validity_row(b, "SSE (inertia)", v.sse, "lower is tighter");
     validity_row(b, "CP (compactness)", v.cp, "lower is better");
     validity_row(b, "SP (separation)", v.sp, "higher is better");
@@ -491,7 +491,7 @@ static crm_status validity(seg_ctx *c,
     validity_row(b, "Dunn", v.dunn, "higher is better");
     validity_row(b, "silhouette", v.silhouette, "higher is better, in [-1, 1]");
     validity_row(b, "Calinski-Harabasz", v.ch, "higher is better");
-    crm__rpt_puts(b, "</table>\n");
+    crm__sbuf_puts(b, "</table>\n");
     return CRM_OK;
 }
 
@@ -580,11 +580,11 @@ static crm_status k_scan(seg_ctx *c, const crm_matrix *x, crm_error *err)
     if (rc != CRM_OK) {
         return rc;
     }
-    crm__rpt_puts(&c->r->body, "<h3>Other choices of k</h3>\n<p>k-means run again on these "
-                               "customers for each k around the model's: within-segment sum "
-                               "of squares (lower, with diminishing returns), the X-means "
-                               "paper's BIC (higher is better) and the mean silhouette (higher "
-                               "is better).</p>\n");
+    crm__sbuf_puts(&c->r->body, "<h3>Other choices of k</h3>\n<p>k-means run again on these "
+                                "customers for each k around the model's: within-segment sum "
+                                "of squares (lower, with diminishing returns), the X-means "
+                                "paper's BIC (higher is better) and the mean silhouette (higher "
+                                "is better).</p>\n");
     scan_chart(c, "k-sse", "SSE over k", "within-segment sum of squares", kx, sse, n, 0);
     scan_chart(c, "k-bic", "BIC over k", "BIC (higher is better)", kx, bic, n, 1);
     scan_chart(c, "k-silhouette", "Silhouette over k", "mean silhouette", kx, sil, n, 2);

@@ -21,6 +21,7 @@ static crm_status tree(crm_report *r, const crm_twolayer *tl, crm_error *err)
     const char **labels;
     const char **subs;
     int64_t total = 0;
+    crm_status rc = CRM_OK;
     rpt_buf *b;
     for (int32_t g = 0; g < n_groups; g++) {
         n += 1 + (crm_twolayer_group_segmenter(tl, g) ? crm_twolayer_group_k(tl, g) : 0);
@@ -31,11 +32,8 @@ static crm_status tree(crm_report *r, const crm_twolayer *tl, crm_error *err)
     labels = crm_calloc((size_t)n, sizeof *labels);
     subs = crm_calloc((size_t)n, sizeof *subs);
     if (parent == NULL || text == NULL || labels == NULL || subs == NULL) {
-        crm_free(parent);
-        crm_free(text);
-        crm_free(labels);
-        crm_free(subs);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     {
         char cnt[32];
@@ -86,15 +84,16 @@ static crm_status tree(crm_report *r, const crm_twolayer *tl, crm_error *err)
     }
     for (int32_t i = 0; i < n; i++) {
         if (text[i] == NULL) {
-            r->body.nomem = 1;
+            r->body.failed = 1;
         }
         crm_free(text[i]);
     }
+done:
     crm_free(parent);
     crm_free(text);
     crm_free(labels);
     crm_free(subs);
-    return CRM_OK;
+    return rc;
 }
 
 /* Group sizes (pie) and the groups' profile against the population (grouped bars). */
@@ -108,13 +107,11 @@ static crm_status groups(crm_report *r, const crm_twolayer *tl, crm_error *err)
     int32_t *fi = crm_mallocarray((size_t)(nf > 0 ? nf : 1), sizeof *fi);
     double *v = crm_mallocarray((size_t)(k > 0 ? k : 1) * (size_t)(nf > 0 ? nf : 1), sizeof *v);
     int32_t n_num = 0;
+    crm_status rc = CRM_OK;
     rpt_buf *b;
     if (names == NULL || feats == NULL || fi == NULL || v == NULL) {
-        crm_free(names);
-        crm_free(feats);
-        crm_free(fi);
-        crm_free(v);
-        return crm__error_nomem(err);
+        rc = crm__error_nomem(err);
+        goto done;
     }
     for (int32_t g = 0; g < k; g++) {
         names[g] = crm_profile_name(pr, g);
@@ -141,11 +138,12 @@ static crm_status groups(crm_report *r, const crm_twolayer *tl, crm_error *err)
         crm__rpt_chart_place(r, "Each group's mean of the rules' and layer 2's columns against "
                                 "the population, in population standard deviations.");
     }
+done:
     crm_free(names);
     crm_free(feats);
     crm_free(fi);
     crm_free(v);
-    return CRM_OK;
+    return rc;
 }
 
 crm_status crm__rpt_section_twolayer(crm_report *r,
@@ -164,17 +162,17 @@ crm_status crm__rpt_section_twolayer(crm_report *r,
     }
     crm__rpt_section_begin(r, "Two-layer segmentation", name);
     crm__rpt_fmt_int(rows, sizeof rows, crm_twolayer_n_rows(tl));
-    crm__rpt_printf(&r->body, "<p>%d groups from the spec's rules, %d segments in all",
-                    (int)n_groups, (int)n_seg);
+    crm__sbuf_printf(&r->body, "<p>%d groups from the spec's rules, %d segments in all",
+                     (int)n_groups, (int)n_seg);
     if (crm_twolayer_n_rows(tl) > 0) {
-        crm__rpt_printf(&r->body, ", fitted on %s customers", rows);
+        crm__sbuf_printf(&r->body, ", fitted on %s customers", rows);
     }
     if (crm_twolayer_source(tl) != NULL && crm_twolayer_source(tl)[0] != '\0') {
-        crm__rpt_puts(&r->body, " (");
+        crm__sbuf_puts(&r->body, " (");
         crm__rpt_esc(&r->body, crm_twolayer_source(tl));
-        crm__rpt_puts(&r->body, ")");
+        crm__sbuf_puts(&r->body, ")");
     }
-    crm__rpt_puts(&r->body, ". In the tree a segment's share is of its group.</p>\n");
+    crm__sbuf_puts(&r->body, ". In the tree a segment's share is of its group.</p>\n");
     rc = tree(r, tl, err);
     if (rc == CRM_OK) {
         rc = groups(r, tl, err);
@@ -186,11 +184,11 @@ crm_status crm__rpt_section_twolayer(crm_report *r,
             continue;
         }
         snprintf(prefix, sizeof prefix, "g%d-", (int)(g + 1));
-        crm__rpt_puts(&r->body, "<h3>Group ");
+        crm__sbuf_puts(&r->body, "<h3>Group ");
         crm__rpt_esc(&r->body, crm_twolayer_group_name(tl, g));
-        crm__rpt_puts(&r->body, " (layer 2: ");
+        crm__sbuf_puts(&r->body, " (layer 2: ");
         crm__rpt_esc(&r->body, crm_twolayer_group_algo(tl, g));
-        crm__rpt_puts(&r->body, ")</h3>\n");
+        crm__sbuf_puts(&r->body, ")</h3>\n");
         rc = crm__rpt_segmentation_body(r, seg, NULL, prefix, crm_twolayer_group_name(tl, g), err);
     }
     crm__rpt_section_end(r);

@@ -73,24 +73,24 @@ static void esc_label(rpt_buf *b, const char *s)
 
 static void open_svg(rpt_buf *b, double w, double h, const char *title)
 {
-    crm__rpt_printf(b,
-                    "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                    "font-family=\"sans-serif\" font-size=\"%.0f\"><title>",
-                    w, h, w, h, FONT_PX);
+    crm__sbuf_printf(b,
+                     "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                     "font-family=\"sans-serif\" font-size=\"%.0f\"><title>",
+                     w, h, w, h, FONT_PX);
     crm__rpt_esc(b, title);
-    crm__rpt_printf(
+    crm__sbuf_printf(
         b,
         "</title><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>"
         "<text x=\"%.1f\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" "
         "font-weight=\"bold\">",
         w, h, w / 2);
     crm__rpt_esc(b, title);
-    crm__rpt_puts(b, "</text>");
+    crm__sbuf_puts(b, "</text>");
 }
 
 static void close_svg(rpt_buf *b)
 {
-    crm__rpt_puts(b, "</svg>");
+    crm__sbuf_puts(b, "</svg>");
 }
 
 static void fmt_value(char *out, size_t size, double v, rpt_fmt f, double step)
@@ -180,8 +180,8 @@ void crm__rpt_svg_pie(rpt_buf *b,
     h = fmax(340, 60 + row_h * n + 20);
     open_svg(b, w, h, title);
     if (!(total > 0)) {
-        crm__rpt_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#dddddd\"/>", cx, cy,
-                        rad);
+        crm__sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#dddddd\"/>", cx, cy,
+                         rad);
         close_svg(b);
         return;
     }
@@ -189,21 +189,21 @@ void crm__rpt_svg_pie(rpt_buf *b,
         double frac = values[i] > 0 ? values[i] / total : 0;
         double a1 = a0 + frac * 2 * PI;
         if (frac >= 0.999999) {
-            crm__rpt_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>", cx, cy,
-                            rad, crm__rpt_colour(i));
+            crm__sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>", cx, cy,
+                             rad, crm__rpt_colour(i));
         } else if (frac > 0) {
-            crm__rpt_printf(b,
-                            "<path d=\"M%.2f,%.2f L%.2f,%.2f A%.1f,%.1f 0 %d 1 %.2f,%.2f Z\" "
-                            "fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>",
-                            cx, cy, cx + rad * cos(a0), cy + rad * sin(a0), rad, rad,
-                            frac > 0.5 ? 1 : 0, cx + rad * cos(a1), cy + rad * sin(a1),
-                            crm__rpt_colour(i));
+            crm__sbuf_printf(b,
+                             "<path d=\"M%.2f,%.2f L%.2f,%.2f A%.1f,%.1f 0 %d 1 %.2f,%.2f Z\" "
+                             "fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>",
+                             cx, cy, cx + rad * cos(a0), cy + rad * sin(a0), rad, rad,
+                             frac > 0.5 ? 1 : 0, cx + rad * cos(a1), cy + rad * sin(a1),
+                             crm__rpt_colour(i));
         }
         if (frac >= 0.05) {
             char pct[32];
             double am = (a0 + a1) / 2;
             crm__rpt_fmt_pct(pct, sizeof pct, frac, 0);
-            crm__rpt_printf(
+            crm__sbuf_printf(
                 b,
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                 "dominant-baseline=\"middle\" font-weight=\"bold\" fill=\"#000000\" "
@@ -216,12 +216,12 @@ void crm__rpt_svg_pie(rpt_buf *b,
         char pct[32];
         double y = 60 + row_h * i;
         crm__rpt_fmt_pct(pct, sizeof pct, values[i] > 0 ? values[i] / total : 0, 1);
-        crm__rpt_printf(b,
-                        "<rect x=\"330\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                        "<text x=\"348\" y=\"%.1f\">",
-                        y, crm__rpt_colour(i), y + 10);
+        crm__sbuf_printf(b,
+                         "<rect x=\"330\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                         "<text x=\"348\" y=\"%.1f\">",
+                         y, crm__rpt_colour(i), y + 10);
         esc_label(b, labels[i]);
-        crm__rpt_printf(b, " (%s)</text>", pct);
+        crm__sbuf_printf(b, " (%s)</text>", pct);
     }
     close_svg(b);
 }
@@ -270,11 +270,12 @@ void crm__rpt_svg_hbars(rpt_buf *b,
         char txt[48];
         double x = XPOS(t);
         fmt_value(txt, sizeof txt, t, fmt, step);
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" "
-                        "fill=\"#444444\">%s</text>",
-                        x, top - 4, x, top + row * n, x, top + row * n + 16, txt);
+        crm__sbuf_printf(
+            b,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" "
+            "fill=\"#444444\">%s</text>",
+            x, top - 4, x, top + row * n, x, top + row * n + 16, txt);
     }
     for (int32_t i = 0; i < n; i++) {
         char txt[48];
@@ -286,32 +287,32 @@ void crm__rpt_svg_hbars(rpt_buf *b,
         if (diverging) {
             fill = v < 0 ? crm__rpt_colour(5) : crm__rpt_colour(0);
         }
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 6,
-                        y + row / 2 + 4);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x0 - 6,
+                         y + row / 2 + 4);
         esc_label(b, labels[i]);
-        crm__rpt_printf(b,
-                        "</text><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
-                        "fill=\"%s\"/>",
-                        xa, y + 3, fmax(xb - xa, 0.5), row - 6, fill);
+        crm__sbuf_printf(b,
+                         "</text><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+                         "fill=\"%s\"/>",
+                         xa, y + 3, fmax(xb - xa, 0.5), row - 6, fill);
         fmt_value(txt, sizeof txt, values[i], fmt, 0);
         if (fmt == RPT_NUM && isfinite(values[i])) {
             crm__rpt_fmt_num(txt, sizeof txt, values[i]);
         }
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s</text>",
-                        x0 + plot_w + 8, y + row / 2 + 4, txt);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s</text>",
+                         x0 + plot_w + 8, y + row / 2 + 4, txt);
     }
     if (lo < 0 && hi > 0) {
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\" "
-                        "stroke-width=\"1.2\"/>",
-                        XPOS(0), top - 4, XPOS(0), top + row * n + 2);
+        crm__sbuf_printf(b,
+                         "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\" "
+                         "stroke-width=\"1.2\"/>",
+                         XPOS(0), top - 4, XPOS(0), top + row * n + 2);
     }
 #undef XPOS
     if (xlabel != NULL) {
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">",
-                        x0 + plot_w / 2, top + row * n + 36);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">",
+                         x0 + plot_w / 2, top + row * n + 36);
         crm__rpt_esc(b, xlabel);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
     close_svg(b);
 }
@@ -326,18 +327,18 @@ static void legend(rpt_buf *b, double x, double y, int32_t n, const char *const 
             continue;
         }
         if (line) {
-            crm__rpt_printf(b,
-                            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                            "stroke-width=\"3\"/>",
-                            x, yy + 6, x + 16, yy + 6, crm__rpt_colour(i));
+            crm__sbuf_printf(b,
+                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                             "stroke-width=\"3\"/>",
+                             x, yy + 6, x + 16, yy + 6, crm__rpt_colour(i));
         } else {
-            crm__rpt_printf(b,
-                            "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>",
-                            x, yy, crm__rpt_colour(i));
+            crm__sbuf_printf(b,
+                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>",
+                             x, yy, crm__rpt_colour(i));
         }
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 20, yy + 10);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 20, yy + 10);
         esc_label(b, names[i]);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
 }
 
@@ -397,11 +398,12 @@ void crm__rpt_svg_grouped(rpt_buf *b,
     for (double t = lo; t <= hi + step * 1e-6; t += step) {
         char txt[48];
         fmt_value(txt, sizeof txt, t, fmt, step);
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-                        "fill=\"#444444\">%s</text>",
-                        left, YPOS(t), left + plot_w, YPOS(t), left - 6, YPOS(t) + 4, txt);
+        crm__sbuf_printf(
+            b,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+            "fill=\"#444444\">%s</text>",
+            left, YPOS(t), left + plot_w, YPOS(t), left - 6, YPOS(t) + 4, txt);
     }
     y_base = YPOS(0);
     for (int32_t c = 0; c < n_cat; c++) {
@@ -414,30 +416,30 @@ void crm__rpt_svg_grouped(rpt_buf *b,
             v = isfinite(v) ? v : 0;
             ya = YPOS(fmax(v, 0));
             yb = YPOS(fmin(v, 0));
-            crm__rpt_printf(b,
-                            "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                            "fill=\"%s\"/>",
-                            gx + bar_w * s, ya, bar_w - 1, fmax(yb - ya, 0.5), crm__rpt_colour(s));
+            crm__sbuf_printf(b,
+                             "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+                             "fill=\"%s\"/>",
+                             gx + bar_w * s, ya, bar_w - 1, fmax(yb - ya, 0.5), crm__rpt_colour(s));
         }
-        crm__rpt_printf(b,
-                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" "
-                        "transform=\"rotate(-40 %.1f %.1f)\">",
-                        lx, top + plot_h + 14, lx, top + plot_h + 14);
+        crm__sbuf_printf(b,
+                         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" "
+                         "transform=\"rotate(-40 %.1f %.1f)\">",
+                         lx, top + plot_h + 14, lx, top + plot_h + 14);
         esc_label(b, cats[c]);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
-    crm__rpt_printf(b,
-                    "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#000000\" "
-                    "stroke-width=\"1.2\"/>",
-                    left, y_base, left + plot_w, y_base);
+    crm__sbuf_printf(b,
+                     "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#000000\" "
+                     "stroke-width=\"1.2\"/>",
+                     left, y_base, left + plot_w, y_base);
 #undef YPOS
     if (ylabel != NULL) {
-        crm__rpt_printf(b,
-                        "<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
-                        "transform=\"rotate(-90 14 %.1f)\">",
-                        top + plot_h / 2, top + plot_h / 2);
+        crm__sbuf_printf(b,
+                         "<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
+                         "transform=\"rotate(-90 14 %.1f)\">",
+                         top + plot_h / 2, top + plot_h / 2);
         crm__rpt_esc(b, ylabel);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
     legend(b, left + plot_w + 20, top, n_ser, series, 0);
     close_svg(b);
@@ -471,40 +473,40 @@ static void draw_frame(rpt_buf *b,
     for (double t = f->xlo; t <= f->xhi + f->xstep * 1e-6; t += f->xstep) {
         char txt[48];
         fmt_value(txt, sizeof txt, t, xfmt, f->xstep);
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" "
-                        "fill=\"#444444\">%s</text>",
-                        fx(f, t), f->top, fx(f, t), f->top + f->ph, fx(f, t), f->top + f->ph + 16,
-                        txt);
+        crm__sbuf_printf(
+            b,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" "
+            "fill=\"#444444\">%s</text>",
+            fx(f, t), f->top, fx(f, t), f->top + f->ph, fx(f, t), f->top + f->ph + 16, txt);
     }
     for (double t = f->ylo; t <= f->yhi + f->ystep * 1e-6; t += f->ystep) {
         char txt[48];
         fmt_value(txt, sizeof txt, t, yfmt, f->ystep);
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-                        "fill=\"#444444\">%s</text>",
-                        f->left, fy(f, t), f->left + f->pw, fy(f, t), f->left - 6, fy(f, t) + 4,
-                        txt);
+        crm__sbuf_printf(
+            b,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+            "fill=\"#444444\">%s</text>",
+            f->left, fy(f, t), f->left + f->pw, fy(f, t), f->left - 6, fy(f, t) + 4, txt);
     }
-    crm__rpt_printf(b,
-                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-                    "stroke=\"#888888\"/>",
-                    f->left, f->top, f->pw, f->ph);
+    crm__sbuf_printf(b,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                     "stroke=\"#888888\"/>",
+                     f->left, f->top, f->pw, f->ph);
     if (xlabel != NULL) {
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">",
-                        f->left + f->pw / 2, f->top + f->ph + 36);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">",
+                         f->left + f->pw / 2, f->top + f->ph + 36);
         crm__rpt_esc(b, xlabel);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
     if (ylabel != NULL) {
-        crm__rpt_printf(b,
-                        "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
-                        "transform=\"rotate(-90 16 %.1f)\">",
-                        f->top + f->ph / 2, f->top + f->ph / 2);
+        crm__sbuf_printf(b,
+                         "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
+                         "transform=\"rotate(-90 16 %.1f)\">",
+                         f->top + f->ph / 2, f->top + f->ph / 2);
         crm__rpt_esc(b, ylabel);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
 }
 
@@ -544,36 +546,36 @@ void crm__rpt_svg_lines(rpt_buf *b, const rpt_xy *c)
     open_svg(b, f.left + f.pw + 24 + leg_w, f.top + f.ph + 50, c->title);
     draw_frame(b, &f, c->xfmt, c->yfmt, c->xlabel, c->ylabel);
     if (isfinite(c->mark_x)) {
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
-                        "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
-                        fx(&f, c->mark_x), f.top, fx(&f, c->mark_x), f.top + f.ph);
+        crm__sbuf_printf(b,
+                         "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
+                         "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
+                         fx(&f, c->mark_x), f.top, fx(&f, c->mark_x), f.top + f.ph);
         if (c->mark_label != NULL) {
-            crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#D55E00\">",
-                            fx(&f, c->mark_x) + 4, f.top + 14);
+            crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#D55E00\">",
+                             fx(&f, c->mark_x) + 4, f.top + 14);
             crm__rpt_esc(b, c->mark_label);
-            crm__rpt_puts(b, "</text>");
+            crm__sbuf_puts(b, "</text>");
         }
     }
     for (int32_t l = 0; l < c->n_lines; l++) {
         const rpt_line *ln = &c->lines[l];
         const char *col = ln->colour >= 0 ? crm__rpt_colour(ln->colour) : "#666666";
         int started = 0;
-        crm__rpt_puts(b, "<polyline fill=\"none\" points=\"");
+        crm__sbuf_puts(b, "<polyline fill=\"none\" points=\"");
         for (int64_t i = 0; i < ln->n; i++) {
             if (isfinite(ln->x[i]) && isfinite(ln->y[i])) {
-                crm__rpt_printf(b, "%s%.2f,%.2f", started ? " " : "", fx(&f, ln->x[i]),
-                                fy(&f, ln->y[i]));
+                crm__sbuf_printf(b, "%s%.2f,%.2f", started ? " " : "", fx(&f, ln->x[i]),
+                                 fy(&f, ln->y[i]));
                 started = 1;
             }
         }
-        crm__rpt_printf(b, "\" stroke=\"%s\" stroke-width=\"%s\"%s/>", col,
-                        ln->dashed ? "1.2" : "2.2", ln->dashed ? " stroke-dasharray=\"5 4\"" : "");
+        crm__sbuf_printf(b, "\" stroke=\"%s\" stroke-width=\"%s\"%s/>", col,
+                         ln->dashed ? "1.2" : "2.2", ln->dashed ? " stroke-dasharray=\"5 4\"" : "");
         if (ln->markers) {
             for (int64_t i = 0; i < ln->n; i++) {
                 if (isfinite(ln->x[i]) && isfinite(ln->y[i])) {
-                    crm__rpt_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.2\" fill=\"%s\"/>",
-                                    fx(&f, ln->x[i]), fy(&f, ln->y[i]), col);
+                    crm__sbuf_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.2\" fill=\"%s\"/>",
+                                     fx(&f, ln->x[i]), fy(&f, ln->y[i]), col);
                 }
             }
         }
@@ -586,14 +588,14 @@ void crm__rpt_svg_lines(rpt_buf *b, const rpt_xy *c)
         if (ln->name == NULL) {
             continue;
         }
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                        "stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">",
-                        x, y + 6, x + 16, y + 6,
-                        ln->colour >= 0 ? crm__rpt_colour(ln->colour) : "#666666",
-                        ln->dashed ? " stroke-dasharray=\"5 4\"" : "", x + 20, y + 10);
+        crm__sbuf_printf(b,
+                         "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                         "stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">",
+                         x, y + 6, x + 16, y + 6,
+                         ln->colour >= 0 ? crm__rpt_colour(ln->colour) : "#666666",
+                         ln->dashed ? " stroke-dasharray=\"5 4\"" : "", x + 20, y + 10);
         esc_label(b, ln->name);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
         row++;
     }
     close_svg(b);
@@ -627,14 +629,14 @@ void crm__rpt_svg_scatter(rpt_buf *b,
     open_svg(b, f.left + f.pw + 24 + leg_w, fmax(f.top + f.ph + 50, 60 + 20 * n_groups), title);
     draw_frame(b, &f, RPT_NUM, RPT_NUM, xlabel, ylabel);
     for (int32_t g = 0; g < n_groups; g++) {
-        crm__rpt_printf(b, "<g fill=\"%s\" fill-opacity=\"0.75\">", crm__rpt_colour(g));
+        crm__sbuf_printf(b, "<g fill=\"%s\" fill-opacity=\"0.75\">", crm__rpt_colour(g));
         for (int64_t i = 0; i < n; i++) {
             if (group[i] == g && isfinite(x[i]) && isfinite(y[i])) {
-                crm__rpt_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\"/>", fx(&f, x[i]),
-                                fy(&f, y[i]));
+                crm__sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\"/>", fx(&f, x[i]),
+                                 fy(&f, y[i]));
             }
         }
-        crm__rpt_puts(b, "</g>");
+        crm__sbuf_puts(b, "</g>");
     }
     legend(b, f.left + f.pw + 24, f.top, n_groups, group_names, 0);
     close_svg(b);
@@ -661,30 +663,30 @@ void crm__rpt_svg_heat(rpt_buf *b,
     }
     left = lab_w + 30;
     open_svg(b, left + cell_w * n + 20, top + cell_h * n + 20, title);
-    crm__rpt_printf(b, "<text x=\"%.1f\" y=\"44\" text-anchor=\"middle\" fill=\"#444444\">",
-                    left + cell_w * n / 2);
+    crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"44\" text-anchor=\"middle\" fill=\"#444444\">",
+                     left + cell_w * n / 2);
     crm__rpt_esc(b, col_title);
-    crm__rpt_printf(b,
-                    "</text><text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
-                    "transform=\"rotate(-90 14 %.1f)\">",
-                    top + cell_h * n / 2, top + cell_h * n / 2);
+    crm__sbuf_printf(b,
+                     "</text><text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
+                     "transform=\"rotate(-90 14 %.1f)\">",
+                     top + cell_h * n / 2, top + cell_h * n / 2);
     crm__rpt_esc(b, row_title);
-    crm__rpt_puts(b, "</text>");
+    crm__sbuf_puts(b, "</text>");
     for (int32_t j = 0; j < n; j++) {
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                        left + cell_w * (j + 0.5), top - 8);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                         left + cell_w * (j + 0.5), top - 8);
         esc_label(b, labels[j]);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
     }
     for (int32_t i = 0; i < n; i++) {
         int64_t row_sum = 0;
         for (int32_t j = 0; j < n; j++) {
             row_sum += counts[(int64_t)i * n + j];
         }
-        crm__rpt_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 8,
-                        top + cell_h * (i + 0.5) + 4);
+        crm__sbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 8,
+                         top + cell_h * (i + 0.5) + 4);
         esc_label(b, labels[i]);
-        crm__rpt_puts(b, "</text>");
+        crm__sbuf_puts(b, "</text>");
         for (int32_t j = 0; j < n; j++) {
             int64_t v = counts[(int64_t)i * n + j];
             double share = row_sum > 0 ? (double)v / (double)row_sum : 0;
@@ -699,15 +701,15 @@ void crm__rpt_svg_heat(rpt_buf *b,
             double y = top + cell_h * i;
             crm__rpt_fmt_int(cnt, sizeof cnt, v);
             crm__rpt_fmt_pct(pct, sizeof pct, share, 1);
-            crm__rpt_printf(b,
-                            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                            "fill=\"#%02x%02x%02x\" stroke=\"#888888\"/>"
-                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\" "
-                            "font-weight=\"bold\">%s</text>"
-                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\" "
-                            "font-size=\"11\">%s</text>",
-                            x, y, cell_w, cell_h, rr, gg, bb, x + cell_w / 2, y + 19, ink, cnt,
-                            x + cell_w / 2, y + 34, ink, pct);
+            crm__sbuf_printf(b,
+                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                             "fill=\"#%02x%02x%02x\" stroke=\"#888888\"/>"
+                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\" "
+                             "font-weight=\"bold\">%s</text>"
+                             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\" "
+                             "font-size=\"11\">%s</text>",
+                             x, y, cell_w, cell_h, rr, gg, bb, x + cell_w / 2, y + 19, ink, cnt,
+                             x + cell_w / 2, y + 34, ink, pct);
         }
     }
     close_svg(b);
@@ -732,7 +734,7 @@ void crm__rpt_svg_tree(rpt_buf *b,
     int32_t max_depth = 0;
     double next_leaf = 0;
     if (xs == NULL || depth == NULL || n_kids == NULL) {
-        b->nomem = 1;
+        b->failed = 1;
         goto done;
     }
     for (int32_t i = 0; i < n; i++) {
@@ -757,7 +759,7 @@ void crm__rpt_svg_tree(rpt_buf *b,
         if (order == NULL || stack == NULL) {
             crm_free(order);
             crm_free(stack);
-            b->nomem = 1;
+            b->failed = 1;
             goto done;
         }
         if (n > 0) {
@@ -807,31 +809,31 @@ void crm__rpt_svg_tree(rpt_buf *b,
                 double y0 = NY(parent[i]) + box_h / 2;
                 double x1 = NX(i);
                 double y1 = NY(i) + box_h / 2;
-                crm__rpt_printf(b,
-                                "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" "
-                                "fill=\"none\" stroke=\"#888888\" stroke-width=\"1.5\"/>",
-                                x0, y0, x0 + gap_x / 2, y0, x1 - gap_x / 2, y1, x1, y1);
+                crm__sbuf_printf(b,
+                                 "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" "
+                                 "fill=\"none\" stroke=\"#888888\" stroke-width=\"1.5\"/>",
+                                 x0, y0, x0 + gap_x / 2, y0, x1 - gap_x / 2, y1, x1, y1);
             }
         }
         for (int32_t i = 0; i < n; i++) {
             int has_sub = sublabels && sublabels[i];
-            crm__rpt_printf(b,
-                            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"5\" "
-                            "fill=\"%s\" fill-opacity=\"0.18\" stroke=\"%s\" stroke-width=\"1.5\"/>"
-                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                            "font-weight=\"bold\">",
-                            NX(i), NY(i), box_w, box_h, crm__rpt_colour(depth[i]),
-                            crm__rpt_colour(depth[i]), NX(i) + box_w / 2,
-                            NY(i) + (has_sub ? 16 : 23));
+            crm__sbuf_printf(
+                b,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"5\" "
+                "fill=\"%s\" fill-opacity=\"0.18\" stroke=\"%s\" stroke-width=\"1.5\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "font-weight=\"bold\">",
+                NX(i), NY(i), box_w, box_h, crm__rpt_colour(depth[i]), crm__rpt_colour(depth[i]),
+                NX(i) + box_w / 2, NY(i) + (has_sub ? 16 : 23));
             esc_label(b, labels[i]);
-            crm__rpt_puts(b, "</text>");
+            crm__sbuf_puts(b, "</text>");
             if (has_sub) {
-                crm__rpt_printf(b,
-                                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                                "font-size=\"11\" fill=\"#444444\">",
-                                NX(i) + box_w / 2, NY(i) + 31);
+                crm__sbuf_printf(b,
+                                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                                 "font-size=\"11\" fill=\"#444444\">",
+                                 NX(i) + box_w / 2, NY(i) + 31);
                 esc_label(b, sublabels[i]);
-                crm__rpt_puts(b, "</text>");
+                crm__sbuf_puts(b, "</text>");
             }
         }
 #undef NX
@@ -901,7 +903,7 @@ void crm__rpt_svg_dendrogram(rpt_buf *b,
     d.x = crm_calloc((size_t)n_merge_show, sizeof *d.x);
     leaf_ids = crm_calloc((size_t)n_merge_show + 1, sizeof *leaf_ids);
     if (d.x == NULL || leaf_ids == NULL) {
-        b->nomem = 1;
+        b->failed = 1;
         goto done;
     }
     (void)dendro_place(&d, 2 * n_leaves - 2, leaf_ids, &n_leaf);
@@ -918,17 +920,17 @@ void crm__rpt_svg_dendrogram(rpt_buf *b,
     for (double t = f.ylo; t <= f.yhi + f.ystep * 1e-6; t += f.ystep) {
         char txt[48];
         fmt_value(txt, sizeof txt, t, RPT_NUM, f.ystep);
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-                        "fill=\"#444444\">%s</text>",
-                        f.left, fy(&f, t), f.left + f.pw, fy(&f, t), f.left - 6, fy(&f, t) + 4,
-                        txt);
+        crm__sbuf_printf(
+            b,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+            "fill=\"#444444\">%s</text>",
+            f.left, fy(&f, t), f.left + f.pw, fy(&f, t), f.left - 6, fy(&f, t) + 4, txt);
     }
-    crm__rpt_printf(b,
-                    "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
-                    "transform=\"rotate(-90 16 %.1f)\">merge height</text>",
-                    f.top + f.ph / 2, f.top + f.ph / 2);
+    crm__sbuf_printf(b,
+                     "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\" "
+                     "transform=\"rotate(-90 16 %.1f)\">merge height</text>",
+                     f.top + f.ph / 2, f.top + f.ph / 2);
     /* One U per drawn merge: each child's vertical from its own height up to the merge. */
     for (int64_t m = 0; m < n_merge_show; m++) {
         int64_t j = d.first + m;
@@ -951,30 +953,31 @@ void crm__rpt_svg_dendrogram(rpt_buf *b,
                 hs[c] = 0;
             }
         }
-        crm__rpt_printf(b,
-                        "<path d=\"M%.2f,%.2f V%.2f H%.2f V%.2f\" fill=\"none\" stroke=\"%s\" "
-                        "stroke-width=\"1.6\"/>",
-                        fx(&f, xs[0]), fy(&f, hs[0]), fy(&f, h), fx(&f, xs[1]), fy(&f, hs[1]), col);
+        crm__sbuf_printf(b,
+                         "<path d=\"M%.2f,%.2f V%.2f H%.2f V%.2f\" fill=\"none\" stroke=\"%s\" "
+                         "stroke-width=\"1.6\"/>",
+                         fx(&f, xs[0]), fy(&f, hs[0]), fy(&f, h), fx(&f, xs[1]), fy(&f, hs[1]),
+                         col);
     }
     for (int64_t l = 0; l < n_leaf; l++) {
         int64_t id = leaf_ids[l];
         double size = id < n_leaves ? 1 : z[(id - n_leaves) * 4 + 3];
         char txt[48];
         crm__rpt_fmt_int(txt, sizeof txt, (int64_t)size);
-        crm__rpt_printf(b,
-                        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
-                        "transform=\"rotate(-60 %.1f %.1f)\">(%s)</text>",
-                        fx(&f, (double)l), f.top + f.ph + 12, fx(&f, (double)l), f.top + f.ph + 12,
-                        txt);
+        crm__sbuf_printf(b,
+                         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\" "
+                         "transform=\"rotate(-60 %.1f %.1f)\">(%s)</text>",
+                         fx(&f, (double)l), f.top + f.ph + 12, fx(&f, (double)l), f.top + f.ph + 12,
+                         txt);
     }
     if (isfinite(cut)) {
-        crm__rpt_printf(b,
-                        "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#D55E00\" "
-                        "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>"
-                        "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\" fill=\"#D55E00\">cut"
-                        "</text>",
-                        f.left, fy(&f, cut), f.left + f.pw, fy(&f, cut), f.left + f.pw - 4,
-                        fy(&f, cut) - 4);
+        crm__sbuf_printf(b,
+                         "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#D55E00\" "
+                         "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>"
+                         "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\" fill=\"#D55E00\">cut"
+                         "</text>",
+                         f.left, fy(&f, cut), f.left + f.pw, fy(&f, cut), f.left + f.pw - 4,
+                         fy(&f, cut) - 4);
     }
 done:
     crm_free(d.x);

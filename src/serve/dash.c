@@ -62,12 +62,10 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
     sum = crm_calloc((size_t)k + 1, sizeof *sum);
     n_scored = crm_calloc((size_t)k + 1, sizeof *n_scored);
     sorted = crm_mallocarray((size_t)n_risk + 1, sizeof *sorted);
+    crm__sbuf_init(&b);
     if (size == NULL || sum == NULL || n_scored == NULL || sorted == NULL) {
-        crm_free(size);
-        crm_free(sum);
-        crm_free(n_scored);
-        crm_free(sorted);
-        return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        goto done;
     }
     n_risk = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -82,7 +80,6 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
             sorted[n_risk++] = risk[i];
         }
     }
-    crm__sbuf_init(&b);
     crm__sbuf_puts(&b, "[");
     for (int64_t s = 0; s < k; s++) {
         crm__sbuf_printf(&b, "%s{\"id\":%lld,\"size\":%lld,\"mean_risk\":", s ? "," : "",
@@ -95,8 +92,8 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
         crm__sbuf_puts(&b, "}");
     }
     crm__sbuf_puts(&b, "]");
-    rc = b.ok ? write_meta(db, "dash_segments", b.p, err)
-              : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    rc = b.failed ? crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory")
+                  : write_meta(db, "dash_segments", b.p, err);
     b.len = 0;
     if (rc == CRM_OK && n_risk > 0) {
         qsort(sorted, (size_t)n_risk, sizeof *sorted, cmp_double);
@@ -107,9 +104,10 @@ static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segmen
             crm__sbuf_json_num(&b, sorted[at]);
         }
         crm__sbuf_puts(&b, "]");
-        rc = b.ok ? write_meta(db, "dash_risk_q", b.p, err)
-                  : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+        rc = b.failed ? crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory")
+                      : write_meta(db, "dash_risk_q", b.p, err);
     }
+done:
     crm__sbuf_fini(&b);
     crm_free(size);
     crm_free(sum);
@@ -228,8 +226,8 @@ static crm_status write_gains(sqlite3 *db, const crm_table *t, const crm__dash_s
         crm__sbuf_puts(&b, "}");
     }
     crm__sbuf_puts(&b, "]}");
-    rc = b.ok ? write_meta(db, "dash_gains", b.p, err)
-              : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    rc = b.failed ? crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory")
+                  : write_meta(db, "dash_gains", b.p, err);
     crm__sbuf_fini(&b);
     crm_free(r);
     return rc;
@@ -287,8 +285,8 @@ static crm_status write_transitions(sqlite3 *db, int64_t n, const crm__dash_side
         }
     }
     crm__sbuf_puts(&b, "]}");
-    rc = b.ok ? write_meta(db, "dash_transitions", b.p, err)
-              : crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
+    rc = b.failed ? crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory")
+                  : write_meta(db, "dash_transitions", b.p, err);
     crm__sbuf_fini(&b);
     crm_free(flow);
     return rc;
@@ -311,7 +309,7 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
                          crm_table_col_type(t, j) == CRM_COL_NUMERIC ? "REAL" : "TEXT");
     }
     crm__sbuf_puts(&sql, ", prev_segment INTEGER, services TEXT)");
-    if (!sql.ok) {
+    if (sql.failed) {
         crm__sbuf_fini(&sql);
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }
@@ -324,7 +322,7 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
         crm__sbuf_puts(&sql, ",?");
     }
     crm__sbuf_puts(&sql, ",?,?)");
-    if (rc == CRM_OK && (!sql.ok || sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK)) {
+    if (rc == CRM_OK && (sql.failed || sqlite3_prepare_v2(db, sql.p, -1, &st, NULL) != SQLITE_OK)) {
         rc = sql_err(err, db, "cannot fill the dashboard's table");
     }
     for (int64_t i = 0; rc == CRM_OK && i < n; i++) {

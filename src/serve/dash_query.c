@@ -217,7 +217,7 @@ crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **
         crm__sbuf_printf(&sql, ", c%d", j);
     }
     crm__sbuf_puts(&sql, " FROM data ORDER BY rowid");
-    if (!sql.ok || sqlite3_prepare_v2(db, sql.p, -1, &q, NULL) != SQLITE_OK) {
+    if (sql.failed || sqlite3_prepare_v2(db, sql.p, -1, &q, NULL) != SQLITE_OK) {
         crm__sbuf_fini(&sql);
         crm__serve_fail(err, CRM_EIO, NULL, "the store has no dashboard table (made by an "
                                             "older crmkit load?): %s",
@@ -811,7 +811,7 @@ crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
         crm__sbuf_puts(&b, "]}\n");
     }
     crm_free(kept);
-    if (!b.ok) {
+    if (b.failed) {
         crm__sbuf_fini(&b);
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }

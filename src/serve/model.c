@@ -15,6 +15,7 @@
 #include <crmkit/matrix.h>
 #include <crmkit/model.h>
 
+#include "core/core_internal.h"
 #include "serve_internal.h"
 
 crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, const char *fmt, ...)
@@ -33,74 +34,7 @@ crm_status crm__serve_fail(crm_error *err, crm_status code, const char *field, c
     return code;
 }
 
-/* ---- text buffer ---- */
-
-void crm__sbuf_init(crm__sbuf *b)
-{
-    b->p = NULL;
-    b->len = 0;
-    b->cap = 0;
-    b->ok = 1;
-}
-
-void crm__sbuf_put(crm__sbuf *b, const char *s, size_t n)
-{
-    if (!b->ok) {
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *p;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        p = crm_realloc(b->p, cap);
-        if (p == NULL) {
-            b->ok = 0;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-void crm__sbuf_puts(crm__sbuf *b, const char *s)
-{
-    crm__sbuf_put(b, s, strlen(s));
-}
-
-void crm__sbuf_printf(crm__sbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->ok = 0;
-        return;
-    }
-    if ((size_t)n < sizeof tmp) {
-        crm__sbuf_put(b, tmp, (size_t)n);
-        return;
-    }
-    {
-        char *big = crm_malloc((size_t)n + 1);
-        if (big == NULL) {
-            b->ok = 0;
-            return;
-        }
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        crm__sbuf_put(b, big, (size_t)n);
-        crm_free(big);
-    }
-}
+/* ---- JSON into a text buffer ---- */
 
 void crm__sbuf_json_str(crm__sbuf *b, const char *s)
 {
@@ -181,15 +115,9 @@ void crm__sbuf_json_num(crm__sbuf *b, double v)
     crm__sbuf_puts(b, tmp);
 }
 
-void crm__sbuf_fini(crm__sbuf *b)
-{
-    crm_free(b->p);
-    crm__sbuf_init(b);
-}
-
 crm_status crm__sbuf_take(crm__sbuf *b, crm_status rc, char **out, crm_error *err)
 {
-    if (rc == CRM_OK && !b->ok) {
+    if (rc == CRM_OK && b->failed) {
         rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }
     if (rc != CRM_OK) {

@@ -12,6 +12,8 @@
 #include <crmkit/serve.h>
 #include <crmkit/twolayer.h>
 
+#include "core/core_internal.h"
+
 #if CRM_HAVE_PROTOBUFC
 #include <protobuf-c/protobuf-c.h>
 #endif
@@ -101,17 +103,7 @@ crm_status crm__serve_recommend(const crm_serve_model *m,
 crm_status crm__serve_pb_init(crm_serve_model *m, crm_error *err);
 void crm__serve_pb_fini(crm_serve_model *m);
 
-/* A growing text buffer (allocation failure sticks: ok becomes 0). */
-typedef struct crm__sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-    int ok;
-} crm__sbuf;
-void crm__sbuf_init(crm__sbuf *b);
-void crm__sbuf_put(crm__sbuf *b, const char *s, size_t n);
-void crm__sbuf_puts(crm__sbuf *b, const char *s);
-void crm__sbuf_printf(crm__sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Replies are built in core's crm__sbuf (core/core_internal.h). */
 /* s as a JSON string literal with quotes. */
 void crm__sbuf_json_str(crm__sbuf *b, const char *s);
 /* A double as JSON (shortest exact form; null when not finite). */

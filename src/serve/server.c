@@ -210,7 +210,7 @@ send_text(struct MHD_Connection *c, req *r, int status, const char *type, const 
 static enum MHD_Result
 send_sbuf(struct MHD_Connection *c, req *r, int status, const char *type, crm__sbuf *b)
 {
-    if (!b->ok) {
+    if (b->failed) {
         crm__sbuf_fini(b);
         return send_text(c, r, 500, "application/json",
                          "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
@@ -364,47 +364,55 @@ static int want_scaled(struct MHD_Connection *c)
     return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 }
 
-/* Parse, score; labels and proba are new arrays. */
-static crm_status score(crm_server *s,
-                        slot *sl,
-                        const crm_serve_model *m,
-                        crm_serve_format f,
-                        const req *r,
-                        int scaled,
-                        int with_proba,
-                        int64_t *n,
-                        int32_t **labels,
-                        double **proba,
-                        crm_error *err)
+/* The rows of a request body scored by a model: new arrays (proba NULL unless asked for). */
+typedef struct scores {
+    int64_t n;
+    int32_t *labels; /* [n] */
+    double *proba;   /* [n * n_outputs] or NULL */
+} scores;
+
+/* Parse the body in format f and score it with m. 1 on success; else 0 with m released and
+ * *ret the error answer. */
+static int score(crm_server *s,
+                 struct MHD_Connection *c,
+                 req *r,
+                 slot *sl,
+                 crm_serve_model *m,
+                 crm_serve_format f,
+                 int with_proba,
+                 scores *out,
+                 enum MHD_Result *ret)
 {
     crm_table *t = NULL;
+    crm_error err;
     crm_status rc =
-        crm_serve_parse(m, f, r->body.p ? r->body.p : "", r->body.len, s->p.max_rows, &t, err);
-    *labels = NULL;
-    *proba = NULL;
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    *n = crm_table_n_rows(t);
-    *labels = crm_mallocarray((size_t)*n, sizeof **labels);
-    if (with_proba && m->kind == CRM_SERVE_CLASSIFIER) {
-        *proba = crm_mallocarray((size_t)*n * (size_t)m->n_outputs, sizeof **proba);
-    }
-    if (*labels == NULL || (with_proba && m->kind == CRM_SERVE_CLASSIFIER && *proba == NULL)) {
-        rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
-    } else {
-        rc = crm_serve_score(m, t, scaled, *labels, *proba, err);
-    }
-    crm_table_free(t);
+        crm_serve_parse(m, f, r->body.p ? r->body.p : "", r->body.len, s->p.max_rows, &t, &err);
+    memset(out, 0, sizeof *out);
     if (rc == CRM_OK) {
-        atomic_fetch_add(&sl->rows, (unsigned long long)*n);
-    } else {
-        crm_free(*labels);
-        crm_free(*proba);
-        *labels = NULL;
-        *proba = NULL;
+        out->n = crm_table_n_rows(t);
+        out->labels = crm_mallocarray((size_t)out->n, sizeof *out->labels);
+        if (with_proba && m->kind == CRM_SERVE_CLASSIFIER) {
+            size_t n_proba = (size_t)out->n * (size_t)m->n_outputs;
+            out->proba = crm_mallocarray(n_proba, sizeof *out->proba);
+        }
+        if (out->labels == NULL ||
+            (with_proba && m->kind == CRM_SERVE_CLASSIFIER && out->proba == NULL)) {
+            rc = crm__serve_fail(&err, CRM_ENOMEM, NULL, "out of memory");
+        } else {
+            rc = crm_serve_score(m, t, want_scaled(c), out->labels, out->proba, &err);
+        }
+        crm_table_free(t);
     }
-    return rc;
+    if (rc != CRM_OK) {
+        crm_free(out->labels);
+        crm_free(out->proba);
+        memset(out, 0, sizeof *out);
+        release(m);
+        *ret = send_crm_error(c, r, &err);
+        return 0;
+    }
+    atomic_fetch_add(&sl->rows, (unsigned long long)out->n);
+    return 1;
 }
 
 /* {"predictions":[...]}: the prediction of each label, as JSON strings when quoted. */
@@ -483,10 +491,7 @@ do_classify(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_
     int out_pb = 1;
     slot *sl;
     crm_serve_model *m;
-    crm_error err;
-    int32_t *labels;
-    double *proba;
-    int64_t n = 0;
+    scores sc;
     enum MHD_Result ret;
     if (acumos) {
         if (ct == NULL || ac == NULL) {
@@ -513,13 +518,11 @@ do_classify(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_
     if (m == NULL) {
         return ret;
     }
-    if (score(s, sl, m, in_pb ? CRM_SERVE_PROTOBUF : CRM_SERVE_JSON, r, want_scaled(c), 0, &n,
-              &labels, &proba, &err) != CRM_OK) {
-        release(m);
-        return send_crm_error(c, r, &err);
+    if (!score(s, c, r, sl, m, in_pb ? CRM_SERVE_PROTOBUF : CRM_SERVE_JSON, 0, &sc, &ret)) {
+        return ret;
     }
-    ret = predictions_answer(c, r, acumos ? 200 : 201, out_pb, m, labels, n);
-    crm_free(labels);
+    ret = predictions_answer(c, r, acumos ? 200 : 201, out_pb, m, sc.labels, sc.n);
+    crm_free(sc.labels);
     release(m);
     return ret;
 }
@@ -531,10 +534,7 @@ do_invocations(crm_server *s, struct MHD_Connection *c, req *r, const char *pref
     crm_serve_format f;
     slot *sl;
     crm_serve_model *m;
-    crm_error err;
-    int32_t *labels;
-    double *proba;
-    int64_t n = 0;
+    scores sc;
     crm__sbuf b;
     enum MHD_Result ret;
     if (ct == NULL || media_is(ct, T_JSON)) {
@@ -549,13 +549,12 @@ do_invocations(crm_server *s, struct MHD_Connection *c, req *r, const char *pref
     if (m == NULL) {
         return ret;
     }
-    if (score(s, sl, m, f, r, want_scaled(c), 0, &n, &labels, &proba, &err) != CRM_OK) {
-        release(m);
-        return send_crm_error(c, r, &err);
+    if (!score(s, c, r, sl, m, f, 0, &sc, &ret)) {
+        return ret;
     }
     crm__sbuf_init(&b);
-    put_predictions(&b, m, labels, n, 0);
-    crm_free(labels);
+    put_predictions(&b, m, sc.labels, sc.n, 0);
+    crm_free(sc.labels);
     release(m);
     return send_sbuf(c, r, 200, T_JSON, &b);
 }
@@ -565,35 +564,31 @@ do_v1_score(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_
 {
     slot *sl;
     crm_serve_model *m;
-    crm_error err;
-    int32_t *labels;
-    double *proba;
-    int64_t n = 0;
+    scores sc;
     crm__sbuf b;
+    enum MHD_Result ret;
     m = pick(s, c, prefix_name, predict ? CRM_SERVE_CLASSIFIER : CRM_SERVE_SEGMENTATION, &sl);
     if (m == NULL) {
         return no_model(c, r, s, prefix_name, predict ? "classifier" : "segmentation");
     }
     if (predict ? m->kind != CRM_SERVE_CLASSIFIER
                 : (m->kind != CRM_SERVE_SEGMENTATION && m->kind != CRM_SERVE_TWOLAYER)) {
-        enum MHD_Result ret = send_error(
-            c, r, 400, "CRM_EINVAL", "model", "model \"%s\" is a %s model; %s needs a %s", sl->name,
-            crm_serve_kind_name(m->kind), predict ? "/v1/predict" : "/v1/segment",
-            predict ? "classifier" : "segmentation");
+        ret = send_error(c, r, 400, "CRM_EINVAL", "model",
+                         "model \"%s\" is a %s model; %s needs a %s", sl->name,
+                         crm_serve_kind_name(m->kind), predict ? "/v1/predict" : "/v1/segment",
+                         predict ? "classifier" : "segmentation");
         release(m);
         return ret;
     }
-    if (score(s, sl, m, CRM_SERVE_ROWS, r, want_scaled(c), predict, &n, &labels, &proba, &err) !=
-        CRM_OK) {
-        release(m);
-        return send_crm_error(c, r, &err);
+    if (!score(s, c, r, sl, m, CRM_SERVE_ROWS, predict, &sc, &ret)) {
+        return ret;
     }
     crm__sbuf_init(&b);
     crm__sbuf_puts(&b, "{\"model\":");
     crm__sbuf_json_str(&b, sl->name);
     crm__sbuf_printf(&b, ",\"version\":\"%s\",\"results\":[", m->version);
-    for (int64_t i = 0; i < n; i++) {
-        int32_t l = labels[i];
+    for (int64_t i = 0; i < sc.n; i++) {
+        int32_t l = sc.labels[i];
         crm__sbuf_puts(&b, i ? "," : "");
         if (predict) {
             crm__sbuf_puts(&b, "{\"class\":");
@@ -604,7 +599,7 @@ do_v1_score(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_
                 crm__sbuf_puts(&b, k ? "," : "");
                 crm__sbuf_json_str(&b, crm_serve_model_output_name(m, k));
                 crm__sbuf_puts(&b, ":");
-                crm__sbuf_json_num(&b, proba[i * m->n_outputs + k]);
+                crm__sbuf_json_num(&b, sc.proba[i * m->n_outputs + k]);
             }
             crm__sbuf_puts(&b, "}}");
         } else {
@@ -618,8 +613,8 @@ do_v1_score(crm_server *s, struct MHD_Connection *c, req *r, const char *prefix_
         }
     }
     crm__sbuf_puts(&b, "]}");
-    crm_free(labels);
-    crm_free(proba);
+    crm_free(sc.labels);
+    crm_free(sc.proba);
     release(m);
     return send_sbuf(c, r, 200, T_JSON, &b);
 }
@@ -854,6 +849,13 @@ static void esc_label(crm__sbuf *b, const char *s)
     }
 }
 
+/* The start of a metric's sample for a model: NAME{model="MODEL (labels and value follow). */
+static void metric_of_model(crm__sbuf *b, const char *metric, const char *model)
+{
+    crm__sbuf_printf(b, "%s{model=\"", metric);
+    esc_label(b, model);
+}
+
 static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *r)
 {
     crm__sbuf b;
@@ -863,18 +865,15 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
     for (int rt = 0; rt < R_N; rt++) {
         for (int k = 0; k < N_STATUS; k++) {
             unsigned long long v = atomic_load(&s->mx.requests[rt][k]);
-            if (v) {
-                if (k < N_STATUS - 1) {
-                    crm__sbuf_printf(
-                        &b, "crmkit_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                        route_names[rt], status_codes[k], v);
-                } else {
-                    crm__sbuf_printf(&b,
-                                     "crmkit_http_requests_total{route=\"%s\",status=\"other\"} "
-                                     "%llu\n",
-                                     route_names[rt], v);
-                }
+            char status[16] = "other"; /* the last counter takes every other status */
+            if (v == 0) {
+                continue;
             }
+            if (k < N_STATUS - 1) {
+                snprintf(status, sizeof status, "%d", status_codes[k]);
+            }
+            crm__sbuf_printf(&b, "crmkit_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+                             route_names[rt], status, v);
         }
     }
     crm__sbuf_puts(&b, "# HELP crmkit_http_request_duration_seconds Time from the request's "
@@ -887,18 +886,15 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
             continue;
         }
         for (int k = 0; k <= N_BUCKETS; k++) {
+            char le[32] = "+Inf"; /* the last bucket counts every request */
             cum += atomic_load(&s->mx.hist[rt][k]);
             if (k < N_BUCKETS) {
-                crm__sbuf_printf(&b,
-                                 "crmkit_http_request_duration_seconds_bucket{route=\"%s\","
-                                 "le=\"%g\"} %llu\n",
-                                 route_names[rt], buckets[k], cum);
-            } else {
-                crm__sbuf_printf(&b,
-                                 "crmkit_http_request_duration_seconds_bucket{route=\"%s\","
-                                 "le=\"+Inf\"} %llu\n",
-                                 route_names[rt], cum);
+                snprintf(le, sizeof le, "%g", buckets[k]);
             }
+            crm__sbuf_printf(&b,
+                             "crmkit_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} "
+                             "%llu\n",
+                             route_names[rt], le, cum);
         }
         crm__sbuf_printf(&b, "crmkit_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
                          route_names[rt], (double)atomic_load(&s->mx.sum_us[rt]) * 1e-6);
@@ -908,8 +904,7 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
     crm__sbuf_puts(&b, "# HELP crmkit_rows_scored_total Rows scored by model.\n"
                        "# TYPE crmkit_rows_scored_total counter\n");
     for (int i = 0; i < s->n_slots; i++) {
-        crm__sbuf_puts(&b, "crmkit_rows_scored_total{model=\"");
-        esc_label(&b, s->slots[i].name);
+        metric_of_model(&b, "crmkit_rows_scored_total", s->slots[i].name);
         crm__sbuf_printf(&b, "\"} %llu\n", (unsigned long long)atomic_load(&s->slots[i].rows));
     }
     crm__sbuf_puts(&b, "# HELP crmkit_model_info The model served under each name.\n"
@@ -917,8 +912,7 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
     for (int i = 0; i < s->n_slots; i++) {
         crm_serve_model *m = acquire(&s->slots[i]);
         if (m) {
-            crm__sbuf_puts(&b, "crmkit_model_info{model=\"");
-            esc_label(&b, s->slots[i].name);
+            metric_of_model(&b, "crmkit_model_info", s->slots[i].name);
             crm__sbuf_printf(&b, "\",kind=\"%s\",version=\"%s\"} 1\n", crm_serve_kind_name(m->kind),
                              m->version);
         }
@@ -929,8 +923,7 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
     for (int i = 0; i < s->n_slots; i++) {
         crm_serve_model *m = acquire(&s->slots[i]);
         if (m) {
-            crm__sbuf_puts(&b, "crmkit_model_load_timestamp_seconds{model=\"");
-            esc_label(&b, s->slots[i].name);
+            metric_of_model(&b, "crmkit_model_load_timestamp_seconds", s->slots[i].name);
             crm__sbuf_printf(&b, "\"} %.3f\n", m->loaded_at);
         }
         release(m);
@@ -938,20 +931,17 @@ static enum MHD_Result do_metrics(crm_server *s, struct MHD_Connection *c, req *
     crm__sbuf_puts(&b, "# HELP crmkit_model_reloads_total Reloads by model and result.\n"
                        "# TYPE crmkit_model_reloads_total counter\n");
     for (int i = 0; i < s->n_slots; i++) {
-        crm__sbuf_puts(&b, "crmkit_model_reloads_total{model=\"");
-        esc_label(&b, s->slots[i].name);
+        metric_of_model(&b, "crmkit_model_reloads_total", s->slots[i].name);
         crm__sbuf_printf(&b, "\",result=\"ok\"} %llu\n",
                          (unsigned long long)atomic_load(&s->slots[i].reloads));
-        crm__sbuf_puts(&b, "crmkit_model_reloads_total{model=\"");
-        esc_label(&b, s->slots[i].name);
+        metric_of_model(&b, "crmkit_model_reloads_total", s->slots[i].name);
         crm__sbuf_printf(&b, "\",result=\"failed\"} %llu\n",
                          (unsigned long long)atomic_load(&s->slots[i].reload_failures));
     }
     crm__sbuf_puts(&b, "# HELP crmkit_model_last_reload_ok 1 when the model's last load or "
                        "reload succeeded.\n# TYPE crmkit_model_last_reload_ok gauge\n");
     for (int i = 0; i < s->n_slots; i++) {
-        crm__sbuf_puts(&b, "crmkit_model_last_reload_ok{model=\"");
-        esc_label(&b, s->slots[i].name);
+        metric_of_model(&b, "crmkit_model_last_reload_ok", s->slots[i].name);
         crm__sbuf_printf(&b, "\"} %d\n", atomic_load(&s->slots[i].last_ok));
     }
     crm__sbuf_printf(&b,
@@ -1307,7 +1297,7 @@ static enum MHD_Result handler(void *cls,
                           "bytes",
                           (long long)s->p.max_body_bytes);
     }
-    if (!r->body.ok) {
+    if (r->body.failed) {
         return send_error(c, r, 500, "CRM_ENOMEM", NULL, "out of memory");
     }
     return dispatch(s, c, r, url, method);
@@ -1586,8 +1576,8 @@ crm_status crm_server_reload(crm_server *s, int32_t *n_failed, char **report, cr
         *n_failed = failed;
     }
     if (report) {
-        *report = b.ok ? b.p : NULL;
-        if (!b.ok) {
+        *report = b.failed ? NULL : b.p;
+        if (b.failed) {
             crm__sbuf_fini(&b);
         }
     } else {

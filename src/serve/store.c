@@ -120,6 +120,8 @@ static int64_t index_find(const id_index *ix, const char *id)
 
 /* Per customer row: segment, risk, recommendations JSON (from the side files). */
 typedef struct side {
+    const id_index *ix; /* the store's customers */
+    int64_t n;
     int64_t *segment; /* -1 = none */
     char **segtext;   /* a segment given as text ("Group/S3"), or NULL */
     double *risk;     /* NaN = none */
@@ -131,17 +133,9 @@ typedef struct side {
     char **services; /* "A;B" or NULL per customer; NULL without a services file */
 } side;
 
-static crm_status read_side(const char *path, crm_table **t, crm_error *err)
-{
-    crm_csv_options opt = crm_csv_options_default();
-    return crm_table_read_csv(path, &opt, NULL, t, err);
-}
-
 /* A side file without the columns it needs: CRM_EDATA naming the file (and field). */
-static crm_status
-side_fail(crm_table *t, const char *path, const char *field, const char *msg, crm_error *err)
+static crm_status side_fail(const char *path, const char *field, const char *msg, crm_error *err)
 {
-    crm_table_free(t);
     crm__serve_fail(err, CRM_EDATA, field, "%s", msg);
     if (err) {
         snprintf(err->source, sizeof err->source, "%s", path);
@@ -149,27 +143,45 @@ side_fail(crm_table *t, const char *path, const char *field, const char *msg, cr
     return CRM_EDATA;
 }
 
-static crm_status
-load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
+/* Store row of the customer named in column col of row i of a side table, or -1. */
+static int64_t side_row(const id_index *ix, const crm_table *t, int64_t i, int32_t col)
 {
+    char buf[256];
+    return index_find(ix, cell(t, i, col, buf, sizeof buf));
+}
+
+/* Takes what it needs of a side table (rows keyed by customer id) read from path into sd;
+ * *n_out counts the customers it gave data. */
+typedef crm_status (*side_loader)(
+    const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err);
+
+static crm_status
+load_side(const char *path, side_loader load, side *sd, int64_t *n_out, crm_error *err)
+{
+    crm_csv_options opt = crm_csv_options_default();
     crm_table *t = NULL;
-    crm_status rc = read_side(path, &t, err);
-    int32_t sc;
-    if (rc != CRM_OK) {
-        return rc;
+    crm_status rc = crm_table_read_csv(path, &opt, NULL, &t, err);
+    if (rc == CRM_OK) {
+        rc = load(t, path, sd, n_out, err);
     }
-    sc = crm_table_find_col(t, "segment");
+    crm_table_free(t);
+    return rc;
+}
+
+static crm_status
+load_labels(const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err)
+{
+    int32_t sc = crm_table_find_col(t, "segment");
     /* Two-layer labels (l1, l2, segment "Group/S2", segment_id): the number is the key. */
     if (crm_table_find_col(t, "segment_id") >= 0 &&
         crm_table_numeric(t, crm_table_find_col(t, "segment_id")) != NULL) {
         sc = crm_table_find_col(t, "segment_id");
     }
     if (sc < 0) {
-        return side_fail(t, path, "segment", "no \"segment\" column", err);
+        return side_fail(path, "segment", "no \"segment\" column", err);
     }
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
-        char buf[256];
-        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        int64_t row = side_row(sd->ix, t, i, id_column(t));
         if (row < 0) {
             continue;
         }
@@ -188,39 +200,30 @@ load_labels(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_
             crm_free(sd->segtext[row]);
             sd->segtext[row] = crm_strdup(seg);
             if (sd->segtext[row] == NULL) {
-                crm_table_free(t);
                 return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
             }
         }
         (*n_out)++;
     }
-    crm_table_free(t);
     return CRM_OK;
 }
 
 /* An earlier labelling (id, segment[, segment_name]) into sd->prev and sd->prev_names. */
-static crm_status load_previous(const char *path, const id_index *ix, side *sd, int64_t n,
-                                crm_error *err)
+static crm_status
+load_previous(const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err)
 {
-    crm_table *t = NULL;
-    crm_status rc = read_side(path, &t, err);
-    int32_t sc;
-    int32_t nc;
+    int32_t sc = crm_table_find_col(t, "segment");
+    int32_t nc = crm_table_find_col(t, "segment_name");
     int64_t k = 0;
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    sc = crm_table_find_col(t, "segment");
-    nc = crm_table_find_col(t, "segment_name");
+    (void)n_out;
     if (sc < 0 || crm_table_numeric(t, sc) == NULL) {
-        return side_fail(t, path, "segment", "no numeric \"segment\" column", err);
+        return side_fail(path, "segment", "no numeric \"segment\" column", err);
     }
-    sd->prev = crm_mallocarray((size_t)n + 1, sizeof *sd->prev);
+    sd->prev = crm_mallocarray((size_t)sd->n + 1, sizeof *sd->prev);
     if (sd->prev == NULL) {
-        crm_table_free(t);
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
     }
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < sd->n; i++) {
         sd->prev[i] = -1;
     }
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
@@ -232,8 +235,7 @@ static crm_status load_previous(const char *path, const id_index *ix, side *sd, 
         sd->n_prev_names = sd->prev_names ? k : 0;
     }
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
-        char buf[256];
-        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        int64_t row = side_row(sd->ix, t, i, id_column(t));
         double v = crm_table_numeric(t, sc)[i];
         if (row >= 0 && isfinite(v) && v >= 0 && v < 4096) {
             sd->prev[row] = (int64_t)v;
@@ -244,13 +246,11 @@ static crm_status load_previous(const char *path, const id_index *ix, side *sd, 
             }
         }
     }
-    crm_table_free(t);
     return CRM_OK;
 }
 
 /* Owned services: a VAS log (successful rows) or a long CSV customer,item, as "A;B;C". */
-static crm_status load_services(const char *path, const id_index *ix, side *sd, int64_t n,
-                                crm_error *err)
+static crm_status load_services(const char *path, side *sd, crm_error *err)
 {
     crm_fim_read_options opt = crm_fim_read_options_default();
     crm_fim_db *db = NULL;
@@ -274,7 +274,7 @@ static crm_status load_services(const char *path, const id_index *ix, side *sd, 
     if (rc != CRM_OK) {
         return rc;
     }
-    sd->services = crm_calloc((size_t)n + 1, sizeof *sd->services);
+    sd->services = crm_calloc((size_t)sd->n + 1, sizeof *sd->services);
     if (sd->services == NULL) {
         crm_fim_db_free(db);
         return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
@@ -282,7 +282,7 @@ static crm_status load_services(const char *path, const id_index *ix, side *sd, 
     for (int64_t i = 0; i < crm_fim_db_n_transactions(db); i++) {
         const int32_t *items;
         int32_t m = crm_fim_db_transaction(db, i, &items);
-        int64_t row = index_find(ix, crm_fim_db_customer(db, i));
+        int64_t row = index_find(sd->ix, crm_fim_db_customer(db, i));
         crm__sbuf b;
         if (row < 0 || sd->services[row] != NULL) {
             continue;
@@ -293,7 +293,7 @@ static crm_status load_services(const char *path, const id_index *ix, side *sd, 
             crm__sbuf_puts(&b, crm_fim_db_item_name(db, items[j]));
         }
         crm__sbuf_put(&b, "", 1);
-        if (!b.ok) {
+        if (b.failed) {
             crm__sbuf_fini(&b);
             crm_fim_db_free(db);
             return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
@@ -305,62 +305,44 @@ static crm_status load_services(const char *path, const id_index *ix, side *sd, 
 }
 
 static crm_status
-load_predictions(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
+load_predictions(const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err)
 {
-    crm_table *t = NULL;
-    crm_status rc = read_side(path, &t, err);
-    int32_t rcol;
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    rcol = crm_table_find_col(t, "risk");
+    int32_t rcol = crm_table_find_col(t, "risk");
     if (rcol < 0 || crm_table_numeric(t, rcol) == NULL) {
-        return side_fail(t, path, "risk",
+        return side_fail(path, "risk",
                          "no numeric \"risk\" column (crmkit predict --proba writes one)", err);
     }
     for (int64_t i = 0; i < crm_table_n_rows(t); i++) {
-        char buf[256];
-        int64_t row = index_find(ix, cell(t, i, id_column(t), buf, sizeof buf));
+        int64_t row = side_row(sd->ix, t, i, id_column(t));
         if (row >= 0) {
             sd->risk[row] = crm_table_numeric(t, rcol)[i];
             (*n_out)++;
         }
     }
-    crm_table_free(t);
     return CRM_OK;
 }
 
 /* crmkit recommend --baskets output: customer,segment,rank,item,source,confidence,lift,because */
 static crm_status
-load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_error *err)
+load_recs(const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err)
 {
-    crm_table *t = NULL;
-    crm_status rc = read_side(path, &t, err);
-    int32_t ci;
-    int32_t cc;
-    int32_t cs;
-    int32_t cb;
-    int32_t cid;
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    cid = crm_table_find_col(t, "customer");
-    ci = crm_table_find_col(t, "item");
-    cc = crm_table_find_col(t, "confidence");
-    cs = crm_table_find_col(t, "source");
-    cb = crm_table_find_col(t, "because");
+    crm_status rc = CRM_OK;
+    int32_t cid = crm_table_find_col(t, "customer");
+    int32_t ci = crm_table_find_col(t, "item");
+    int32_t cc = crm_table_find_col(t, "confidence");
+    int32_t cs = crm_table_find_col(t, "source");
+    int32_t cb = crm_table_find_col(t, "because");
     if (cid < 0 || ci < 0) {
-        return side_fail(t, path, NULL,
+        return side_fail(path, NULL,
                          "expected \"customer\" and \"item\" columns "
                          "(crmkit recommend --baskets output)",
                          err);
     }
     for (int64_t i = 0; i < crm_table_n_rows(t) && rc == CRM_OK; i++) {
-        char buf[256];
         char item[256];
         char src[64];
         char because[512];
-        int64_t row = index_find(ix, cell(t, i, cid, buf, sizeof buf));
+        int64_t row = side_row(sd->ix, t, i, cid);
         crm__sbuf b;
         if (row < 0) {
             continue;
@@ -389,7 +371,7 @@ load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_er
             crm__sbuf_json_str(&b, cell(t, i, cb, because, sizeof because));
         }
         crm__sbuf_puts(&b, "}]");
-        if (!b.ok) {
+        if (b.failed) {
             crm__sbuf_fini(&b);
             rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
             break;
@@ -397,7 +379,6 @@ load_recs(const char *path, const id_index *ix, side *sd, int64_t *n_out, crm_er
         crm_free(sd->recs[row]);
         sd->recs[row] = b.p;
     }
-    crm_table_free(t);
     return rc;
 }
 
@@ -477,7 +458,7 @@ static crm_status write_db(const crm_store_params *p,
         char id[256];
         rec.len = 0;
         record_json(t, i, &rec);
-        if (!rec.ok) {
+        if (rec.failed) {
             rc = crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
             break;
         }
@@ -547,6 +528,8 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
     n = crm_table_n_rows(t);
     idc = id_column(t);
     rc = index_build(&ix, t, idc, err);
+    sd.ix = &ix;
+    sd.n = n;
     if (rc == CRM_OK) {
         sd.segment = crm_mallocarray((size_t)n, sizeof *sd.segment);
         sd.risk = crm_mallocarray((size_t)n, sizeof *sd.risk);
@@ -561,19 +544,19 @@ crm_status crm_store_build(const crm_store_params *p, crm_store_stats *stats, cr
         sd.risk[i] = NAN;
     }
     if (rc == CRM_OK && p->labels) {
-        rc = load_labels(p->labels, &ix, &sd, &stats->n_labelled, err);
+        rc = load_side(p->labels, load_labels, &sd, &stats->n_labelled, err);
     }
     if (rc == CRM_OK && p->predictions) {
-        rc = load_predictions(p->predictions, &ix, &sd, &stats->n_predicted, err);
+        rc = load_side(p->predictions, load_predictions, &sd, &stats->n_predicted, err);
     }
     if (rc == CRM_OK && p->recommendations) {
-        rc = load_recs(p->recommendations, &ix, &sd, &stats->n_recommended, err);
+        rc = load_side(p->recommendations, load_recs, &sd, &stats->n_recommended, err);
     }
     if (rc == CRM_OK && p->previous_labels) {
-        rc = load_previous(p->previous_labels, &ix, &sd, n, err);
+        rc = load_side(p->previous_labels, load_previous, &sd, NULL, err);
     }
     if (rc == CRM_OK && p->services) {
-        rc = load_services(p->services, &ix, &sd, n, err);
+        rc = load_services(p->services, &sd, err);
     }
     if (rc == CRM_OK) {
         snprintf(tmp, sizeof tmp, "%s.tmp%ld", p->output, (long)getpid());

@@ -22,72 +22,24 @@
 #define TL_META_VERSION 1u
 #define TL_MAX_STR      ((size_t)16 << 20)
 
-typedef struct wr {
-    crm_model_writer *w;
-    crm_error *err;
-    crm_status rc;
-} wr;
-
-static void u32(wr *o, uint32_t v)
-{
-    if (o->rc == CRM_OK) {
-        o->rc = crm_model_put_u32(o->w, v, o->err);
-    }
-}
-
-static void i32(wr *o, int32_t v)
-{
-    if (o->rc == CRM_OK) {
-        o->rc = crm_model_put_i32(o->w, v, o->err);
-    }
-}
-
-static void i64(wr *o, int64_t v)
-{
-    if (o->rc == CRM_OK) {
-        o->rc = crm_model_put_i64(o->w, v, o->err);
-    }
-}
-
-static void f64(wr *o, double v)
-{
-    if (o->rc == CRM_OK) {
-        o->rc = crm_model_put_f64(o->w, v, o->err);
-    }
-}
-
-static void str(wr *o, const char *s)
-{
-    if (o->rc == CRM_OK) {
-        o->rc = crm_model_put_str(o->w, s ? s : "", o->err);
-    }
-}
-
-static void strs(wr *o, char *const *list, int32_t n)
+static void strs(crm_model_out *o, char *const *list, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
-        str(o, list[i]);
+        crm_model_out_str(o, list[i]);
     }
 }
 
-static void begin(wr *o, const char *tag)
+static void put_expr(crm_model_out *o, const tl_expr *e)
 {
-    if (o->rc == CRM_OK) {
-        o->rc = crm_model_begin(o->w, tag, o->err);
-    }
-}
-
-static void put_expr(wr *o, const tl_expr *e)
-{
-    u32(o, (uint32_t)e->type);
+    crm_model_out_u32(o, (uint32_t)e->type);
     if (e->type == TL_E_CMP) {
-        str(o, e->column);
-        u32(o, (uint32_t)e->op);
-        u32(o, (uint32_t)e->thr);
-        f64(o, e->p);
-        f64(o, e->value);
-        u32(o, e->text != NULL);
-        str(o, e->text);
+        crm_model_out_str(o, e->column);
+        crm_model_out_u32(o, (uint32_t)e->op);
+        crm_model_out_u32(o, (uint32_t)e->thr);
+        crm_model_out_f64(o, e->p);
+        crm_model_out_f64(o, e->value);
+        crm_model_out_u32(o, e->text != NULL);
+        crm_model_out_str(o, e->text);
         return;
     }
     put_expr(o, e->a);
@@ -96,28 +48,28 @@ static void put_expr(wr *o, const tl_expr *e)
     }
 }
 
-static void put_groups(wr *o, const crm_twolayer *tl)
+static void put_groups(crm_model_out *o, const crm_twolayer *tl)
 {
-    begin(o, "tlgroups");
-    i32(o, tl->n_groups);
+    crm_model_out_begin(o, "tlgroups");
+    crm_model_out_i32(o, tl->n_groups);
     for (int32_t g = 0; g < tl->n_groups; g++) {
         const tl_group *gr = &tl->groups[g];
-        str(o, gr->name);
-        u32(o, gr->when != NULL);
+        crm_model_out_str(o, gr->name);
+        crm_model_out_u32(o, gr->when != NULL);
         if (gr->when != NULL) {
             put_expr(o, gr->when);
         }
-        i64(o, gr->size);
-        i32(o, gr->k);
-        u32(o, gr->seg != NULL);
+        crm_model_out_i64(o, gr->size);
+        crm_model_out_i32(o, gr->k);
+        crm_model_out_u32(o, gr->seg != NULL);
         strs(o, gr->seg_names, gr->k);
-        str(o, gr->l2.algo);
-        i32(o, gr->l2.n_features);
+        crm_model_out_str(o, gr->l2.algo);
+        crm_model_out_i32(o, gr->l2.n_features);
         strs(o, gr->l2.features, gr->l2.n_features);
     }
 }
 
-static void put_segmenters(wr *o, const crm_twolayer *tl)
+static void put_segmenters(crm_model_out *o, const crm_twolayer *tl)
 {
     for (int32_t g = 0; g < tl->n_groups && o->rc == CRM_OK; g++) {
         crm_model_writer *sw = NULL;
@@ -135,42 +87,38 @@ static void put_segmenters(wr *o, const crm_twolayer *tl)
             o->rc = crm_model_writer_bytes(sw, &data, &len, o->err);
         }
         snprintf(tag, sizeof tag, "l2g%d", (int)g);
-        begin(o, tag);
-        if (o->rc == CRM_OK) {
-            o->rc = crm_model_put_bytes(o->w, data, len, o->err);
-        }
+        crm_model_out_begin(o, tag);
+        crm_model_out_bytes(o, data, len);
         crm_model_writer_free(sw);
     }
 }
 
 crm_status crm_twolayer_write(const crm_twolayer *tl, crm_model_writer *w, crm_error *err)
 {
-    wr o = { w, err, CRM_OK };
+    crm_model_out o = { w, err, CRM_OK };
     if (!tl->fitted) {
         return crm__error_set(err, CRM_ESTATE, "the two-layer model is not fitted");
     }
-    begin(&o, "tlmeta");
-    u32(&o, TL_META_VERSION);
-    str(&o, tl->spec_source);
-    str(&o, tl->spec_text);
-    str(&o, tl->source);
-    i64(&o, tl->n_rows);
-    f64(&o, tl->seconds);
-    i32(&o, tl->n_warnings);
+    crm_model_out_begin(&o, "tlmeta");
+    crm_model_out_u32(&o, TL_META_VERSION);
+    crm_model_out_str(&o, tl->spec_source);
+    crm_model_out_str(&o, tl->spec_text);
+    crm_model_out_str(&o, tl->source);
+    crm_model_out_i64(&o, tl->n_rows);
+    crm_model_out_f64(&o, tl->seconds);
+    crm_model_out_i32(&o, tl->n_warnings);
     strs(&o, tl->warnings, tl->n_warnings);
-    begin(&o, "tlderived");
-    i32(&o, tl->n_derived);
+    crm_model_out_begin(&o, "tlderived");
+    crm_model_out_i32(&o, tl->n_derived);
     for (int32_t d = 0; d < tl->n_derived; d++) {
         const tl_derived *dv = &tl->derived[d];
-        str(&o, dv->name);
-        u32(&o, (uint32_t)dv->kind);
-        i32(&o, dv->n_inputs);
+        crm_model_out_str(&o, dv->name);
+        crm_model_out_u32(&o, (uint32_t)dv->kind);
+        crm_model_out_i32(&o, dv->n_inputs);
         strs(&o, dv->inputs, dv->n_inputs);
-        u32(&o, (uint32_t)dv->has_on_zero);
-        f64(&o, dv->on_zero);
-        if (o.rc == CRM_OK) {
-            o.rc = crm_model_put_f64s(w, dv->cuts, TL_RANK_LEVELS - 1, err);
-        }
+        crm_model_out_u32(&o, (uint32_t)dv->has_on_zero);
+        crm_model_out_f64(&o, dv->on_zero);
+        crm_model_out_f64s(&o, dv->cuts, TL_RANK_LEVELS - 1);
     }
     put_groups(&o, tl);
     if (o.rc == CRM_OK) {

@@ -278,6 +278,55 @@ static void model_refuses_foreign_files_and_other_versions(void **state)
     free(bytes);
 }
 
+/* crm_model_out writes the same bytes as the put calls, and stops at the first failure: the
+ * first error is kept (message and code) and nothing is written after it. */
+static void model_out_writes_the_same_bytes_and_stops_at_the_first_failure(void **state)
+{
+    size_t len_put;
+    unsigned char *ref = build_bytes(&len_put);
+    crm_model_writer *w = NULL;
+    const unsigned char *data;
+    size_t len;
+    crm_error err;
+    (void)state;
+    assert_int_equal(crm_model_writer_new("testkind", &w, &err), CRM_OK);
+    {
+        crm_model_out o = { w, &err, CRM_OK };
+        crm_model_out_begin(&o, "scalars");
+        crm_model_out_u32(&o, 0xdeadbeefu);
+        crm_model_out_i32(&o, -7);
+        crm_model_out_i64(&o, -1234567890123LL);
+        crm_model_out_f64(&o, -0.1);
+        crm_model_out_f64(&o, NAN);
+        crm_model_out_str(&o, "revenue");
+        crm_model_out_str(&o, NULL);
+        crm_model_out_bytes(&o, "xyz", 3);
+        crm_model_out_begin(&o, "arrays0123456789");
+        crm_model_out_f64s(&o, f64s, 6);
+        crm_model_out_i32s(&o, i32s, 5);
+        crm_model_out_begin(&o, "empty");
+        assert_int_equal(o.rc, CRM_OK);
+    }
+    assert_int_equal(crm_model_writer_bytes(w, &data, &len, &err), CRM_OK);
+    assert_int_equal(len, len_put);
+    assert_memory_equal(data, ref, len);
+    crm_model_writer_free(w);
+    free(ref);
+
+    assert_int_equal(crm_model_writer_new("ok", &w, &err), CRM_OK);
+    {
+        crm_model_out o = { w, &err, CRM_OK };
+        crm_model_out_u32(&o, 1); /* before any section */
+        assert_int_equal(o.rc, CRM_ESTATE);
+        crm_model_out_begin(&o, "a"); /* not run: the section stays unopened */
+        crm_model_out_name(&o, "item name", "x");
+        assert_int_equal(o.rc, CRM_ESTATE);
+        assert_non_null(strstr(err.msg, "before crm_model_begin"));
+    }
+    assert_int_equal(crm_model_begin(w, "a", &err), CRM_OK); /* "a" was never begun */
+    crm_model_writer_free(w);
+}
+
 static void model_writer_rejects_misuse(void **state)
 {
     crm_model_writer *w = NULL;
@@ -414,6 +463,7 @@ int main(void)
         cmocka_unit_test(model_detects_every_flipped_byte),
         cmocka_unit_test(model_refuses_foreign_files_and_other_versions),
         cmocka_unit_test(model_writer_rejects_misuse),
+        cmocka_unit_test(model_out_writes_the_same_bytes_and_stops_at_the_first_failure),
         cmocka_unit_test(model_save_is_atomic_and_open_reads_it_back),
         cmocka_unit_test(model_write_and_read_fail_cleanly_out_of_memory),
         cmocka_unit_test(model_reads_a_file_written_from_the_format_description),

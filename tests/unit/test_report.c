@@ -53,12 +53,12 @@ static void test_escape(void **state)
     crm__rpt_esc(&b, "a<b & \"c\" 'd'>\x01"
                      "e");
     assert_string_equal(b.p, "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;e");
-    crm__rpt_buf_fini(&b);
+    crm__sbuf_fini(&b);
     /* a long printf goes through the second path */
-    crm__rpt_printf(&b, "%0300d|", 7);
+    crm__sbuf_printf(&b, "%0300d|", 7);
     assert_int_equal(b.len, 301);
     assert_int_equal(b.p[299], '7');
-    crm__rpt_buf_fini(&b);
+    crm__sbuf_fini(&b);
 }
 
 static int count(const char *hay, const char *needle)
@@ -86,7 +86,7 @@ static void test_pie(void **state)
     assert_non_null(strstr(b.p, "A130.0,130.0 0 1 1 170.00,60.00 Z"));
     assert_non_null(strstr(b.p, "b&lt;c (75.0%)"));
     assert_non_null(strstr(b.p, ">25%<"));
-    crm__rpt_buf_fini(&b);
+    crm__sbuf_fini(&b);
 }
 
 static void test_tree_layout(void **state)
@@ -107,7 +107,7 @@ static void test_tree_layout(void **state)
     assert_non_null(strstr(b.p, "<rect x=\"330.0\" y=\"88.0\""));  /* node 4 */
     /* the edge root -> node 1: from the root's right middle to node 1's left middle */
     assert_non_null(strstr(b.p, "M130.0,119.0 C150.0,119.0 150.0,83.0 170.0,83.0"));
-    crm__rpt_buf_fini(&b);
+    crm__sbuf_fini(&b);
 }
 
 static void test_dendrogram(void **state)
@@ -127,11 +127,11 @@ static void test_dendrogram(void **state)
     assert_non_null(strstr(b.p, "M147.00,280.00 V40.00 H297.00 V220.00\" fill=\"none\" "
                                 "stroke=\"#777777\""));
     assert_int_equal(count(b.p, "(1)</text>"), 4);
-    crm__rpt_buf_fini(&b);
+    crm__sbuf_fini(&b);
     crm__rpt_svg_dendrogram(&b, "Tree", 4, z, NAN, 2);
     assert_int_equal(count(b.p, "<path "), 1);
     assert_int_equal(count(b.p, "(2)</text>"), 2);
-    crm__rpt_buf_fini(&b);
+    crm__sbuf_fini(&b);
 }
 
 static void test_pca(void **state)
