@@ -13,7 +13,15 @@
 # end of fit (interpreter start and imports not counted). One thread on the reference:
 # OMP_NUM_THREADS=1 and threadpoolctl limit 1; two: 2 and 2. OMP_WAIT_POLICY=passive on both.
 #
-# Usage: bench/segment_e2e.sh [BUILD_DIR] [ROWS] [COLS] [ROUNDS] [K] [ITERS]
+# After the timed rounds, one untimed run per thread count keeps its outputs (model, labels,
+# --json summary without timings) under $OUT/e2e_outputs/t<N>/ and prints their SHA-256; they
+# must agree across thread counts, and with EXPECT_DIR=<a copy of e2e_outputs from another
+# build> every file is compared byte for byte (exit 1 when one differs).
+#
+# CRMKIT_BASE=<another crmkit binary> adds it to every round (after the reference), for a
+# before/after ratio measured in the same run.
+#
+# Usage: [EXPECT_DIR=dir] [CRMKIT_BASE=bin] bench/segment_e2e.sh [BUILD_DIR] [ROWS] [COLS] [ROUNDS] [K] [ITERS]
 # Run it under flock /tmp/bench.lock on a shared machine.
 set -euo pipefail
 BUILD=${1:-build}
@@ -64,10 +72,12 @@ def cpu():
 with threadpool_limits(nt):
     c0, t0 = cpu(), time.perf_counter()
     df = pd.read_csv(path)
+    c1, t1 = cpu(), time.perf_counter()
     km = KMeans(n_clusters=len(centres), init=centres, n_init=1, max_iter=iters, tol=0.0,
                 algorithm="lloyd").fit(df.to_numpy())
     wall, cs = time.perf_counter() - t0, cpu() - c0
-res = {"wall": wall, "cpu": cs, "inertia": km.inertia_, "n_iter": int(km.n_iter_)}
+res = {"wall": wall, "cpu": cs, "inertia": km.inertia_, "n_iter": int(km.n_iter_),
+       "read_wall": t1 - t0, "read_cpu": c1 - c0}
 if check:
     x = df.to_numpy()
     lab = km.labels_
@@ -77,10 +87,12 @@ if check:
 print(json.dumps(res))
 '''
 
-def crm(nt):
+base = os.environ.get("CRMKIT_BASE", "")
+
+def crm(nt, binary=None):
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run([crmkit, "segment", path, "-o", model, "--init", init, "--max-iter", str(iters),
+    p = subprocess.run([binary or crmkit, "segment", path, "-o", model, "--init", init, "--max-iter", str(iters),
                         "--tol", "0", "--scale", "none", "--transform", "none", "--threads", str(nt),
                         "--json", "--quiet"], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -111,8 +123,9 @@ def same(c, r):
     print("check: largest relative difference of a cluster mean %.3g: %s" % (worst, "SAME" if ok else "DIFFERENT"))
     return ok
 
-times = {(s, nt): {"wall": [], "cpu": []} for s in ("crmkit", "ref") for nt in (2, 1)}
+times = {(s, nt): {"wall": [], "cpu": []} for s in ("crmkit", "ref", "base") for nt in (2, 1)}
 stages = {2: [], 1: []}
+ref_stages = {2: [], 1: []}
 ok = True
 for rnd in range(rounds):
     for nt in (2, 1):
@@ -124,6 +137,12 @@ for rnd in range(rounds):
             times[(s, nt)]["wall"].append(v["wall"])
             times[(s, nt)]["cpu"].append(v["cpu"])
         stages[nt].append(c)
+        ref_stages[nt].append(r)
+        if base:
+            b = crm(nt, base)
+            times[("base", nt)]["wall"].append(b["wall"])
+            times[("base", nt)]["cpu"].append(b["cpu"])
+            print("round %d threads %d: CRMKIT_BASE wall %.3f cpu %.3f" % (rnd + 1, nt, b["wall"], b["cpu"]))
         print("round %d threads %d: crmkit wall %.3f cpu %.3f | reference wall %.3f cpu %.3f | load %s" % (
             rnd + 1, nt, c["wall"], c["cpu"], r["wall"], r["cpu"], open("/proc/loadavg").read().split()[0]),
             flush=True)
@@ -137,6 +156,50 @@ for nt in (2, 1):
           "ratio (reference / crmkit): wall %.2fx, CPU %.2fx (target >= 4x)" % (nt, cw, cc, rw, rc, rw / cw, rc / cc))
     print("threads %d: crmkit stages (median wall s): load %.3f prep %.3f cluster %.3f profile %.3f drift %.3f" % (
         nt, st["load_seconds"], st["prep_seconds"], st["cluster_seconds"], st["profile_seconds"], st["drift_seconds"]))
+    if base:
+        bw, bc = med(times[("base", nt)]["wall"]), med(times[("base", nt)]["cpu"])
+        print("threads %d: CRMKIT_BASE median wall %.3f s, CPU %.3f s; this build is %.2fx faster "
+              "(wall), %.2fx (CPU); reference / base: wall %.2fx, CPU %.2fx" % (
+              nt, bw, bc, bw / cw, bc / cc, rw / bw, rc / bc))
+    rr = [x["read_wall"] for x in ref_stages[nt]]
+    rf = [x["wall"] - x["read_wall"] for x in ref_stages[nt]]
+    rrc = [x["read_cpu"] for x in ref_stages[nt]]
+    rfc = [x["cpu"] - x["read_cpu"] for x in ref_stages[nt]]
+    print("threads %d: reference stages (median s): pandas.read_csv wall %.3f CPU %.3f, "
+          "to_numpy + KMeans.fit wall %.3f CPU %.3f" % (nt, med(rr), med(rrc), med(rf), med(rfc)))
 print("loadavg after: %s" % open("/proc/loadavg").read().strip())
+
+# Outputs, untimed: model, labels and the --json summary (timings dropped) of one run per thread
+# count, kept under $OUT/e2e_outputs/t<N>/ with their SHA-256; both thread counts must agree, and
+# with EXPECT_DIR (such a folder from another build) every file must be byte-identical to it.
+import hashlib, shutil
+expect = os.environ.get("EXPECT_DIR", "")
+digests = {}
+for nt in (1, 2):
+    d = os.path.join(out, "e2e_outputs", "t%d" % nt)
+    os.makedirs(d, exist_ok=True)
+    p = subprocess.run([crmkit, "segment", path, "-o", os.path.join(d, "model.crmk"), "--init", init,
+                        "--max-iter", str(iters), "--tol", "0", "--scale", "none", "--transform", "none",
+                        "--threads", str(nt), "--labels", os.path.join(d, "labels.csv"), "--json", "--quiet"],
+                       check=True, capture_output=True, text=True)
+    js = json.loads(p.stdout)
+    js = {k: v for k, v in js.items() if not k.endswith("seconds") and k not in ("model", "labels")}
+    with open(os.path.join(d, "summary.json"), "w") as f:
+        json.dump(js, f, sort_keys=True)
+    for name in ("model.crmk", "labels.csv", "summary.json"):
+        h = hashlib.sha256(open(os.path.join(d, name), "rb").read()).hexdigest()
+        digests[(nt, name)] = h
+        same_ref = ""
+        if expect:
+            ref = os.path.join(expect, "t%d" % nt, name)
+            same_ref = ", expected: %s" % ("SAME" if os.path.exists(ref) and
+                                          open(ref, "rb").read() == open(os.path.join(d, name), "rb").read()
+                                          else "DIFFERENT")
+            ok = ok and same_ref.endswith("SAME")
+        print("outputs: threads %d %-12s sha256 %s%s" % (nt, name, h[:16], same_ref))
+for name in ("model.crmk", "labels.csv", "summary.json"):
+    if digests[(1, name)] != digests[(2, name)]:
+        print("outputs: %s differs between 1 and 2 threads" % name)
+        ok = False
 sys.exit(0 if ok else 1)
 PYEOF

@@ -65,9 +65,21 @@ typedef struct crm__lloyd_data {
     double xmax;  /* largest ||x|| */
 } crm__lloyd_data;
 
-/* Fills ld for x and k; without memory for the float copy, xf stays NULL (not an error). */
-crm_status
-crm__lloyd_data_init(crm__lloyd_data *ld, const crm_matrix *x, int32_t k, int nt, crm_error *err);
+/* Fills ld for x and k. The float copy of the rows (screening) is made only when the fit may
+ * take at least CRM__KM_COPY_MIN_PASSES passes (max_passes: restarts x iterations) and the
+ * copy is at most CRM__KM_COPY_MAX_BYTES: making it costs a pass and fresh pages, which 15
+ * passes over 1,000,000 x 16 do not win back (the fit took 0.6 s without it against 1.0 s
+ * with it, one and two threads, bench/segment_e2e.sh), and for 10,000,000 x 20 it is 0.8 GB
+ * next to the 1.6 GB matrix. Without memory for it, xf stays NULL too (not an error). Labels
+ * and sums are the same either way: screening only skips the double kernel. */
+#define CRM__KM_COPY_MIN_PASSES 50
+#define CRM__KM_COPY_MAX_BYTES  ((int64_t)256 << 20)
+crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
+                                const crm_matrix *x,
+                                int32_t k,
+                                int64_t max_passes,
+                                int nt,
+                                crm_error *err);
 void crm__lloyd_data_fini(crm__lloyd_data *ld);
 
 /* Lloyd from centers (k x dim, updated in place); data from crm__lloyd_data_init for the same

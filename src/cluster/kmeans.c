@@ -204,7 +204,7 @@ static crm_status fit_runs(crm_kmeans *km,
     opts.progress = progress;
     st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
     if (st == CRM_OK) {
-        st = crm__lloyd_data_init(&data, x, k, opts.nt, err); /* once for every restart */
+        st = crm__lloyd_data_init(&data, x, k, (int64_t)n_runs * p->max_iter, opts.nt, err); /* once for every restart */
     }
     for (int32_t run = 0; st == CRM_OK && run < n_runs; run++) {
         crm__lloyd_out o = { r.labels, r.trace, 0, 0.0 };

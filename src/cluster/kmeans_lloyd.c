@@ -884,8 +884,12 @@ update_centers(double *centers, const double *sums, const int64_t *counts, int32
     return shift;
 }
 
-crm_status
-crm__lloyd_data_init(crm__lloyd_data *ld, const crm_matrix *x, int32_t k, int nt, crm_error *err)
+crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
+                                const crm_matrix *x,
+                                int32_t k,
+                                int64_t max_passes,
+                                int nt,
+                                crm_error *err)
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;
@@ -897,7 +901,9 @@ crm__lloyd_data_init(crm__lloyd_data *ld, const crm_matrix *x, int32_t k, int nt
     if (part == NULL) {
         return crm__error_nomem(err);
     }
-    if (use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG) {
+    if (use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
+        max_passes >= CRM__KM_COPY_MIN_PASSES &&
+        n * dim <= CRM__KM_COPY_MAX_BYTES / (int64_t)sizeof(float)) {
         ld->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
         ld->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
         if (ld->xf == NULL || ld->xnorm == NULL) { /* no screening, no error */
@@ -985,7 +991,7 @@ crm_status crm__lloyd(const crm_matrix *x,
         return st;
     }
     if (data == NULL) {
-        st = crm__lloyd_data_init(&own, x, k, opts->nt, err);
+        st = crm__lloyd_data_init(&own, x, k, opts->max_iter, opts->nt, err);
         data = &own;
     }
     ws.data = data;

@@ -29,6 +29,10 @@ typedef struct csv_chunk {
     int64_t bound;   /* slots reserved (newlines in the chunk, + 1 for the last) */
     int64_t n_rows;
     int misaligned; /* the last record ran past end: the split was wrong */
+    int grow;       /* bound is an estimate (the only chunk): when it fills, parsing stops */
+    int full;       /* ... with full set, at and at_line where to go on once it grew */
+    const char *at;
+    int64_t at_line;
     csv_colstat *cs;
     crm_status rc;
     crm_error err;

@@ -338,6 +338,71 @@ static void count_block(const char *s, size_t n, char quote, int64_t *nq, int64_
     *nl = l;
 }
 
+/* The whole body as one chunk, without a counting pass over it (a second read of the whole
+ * text from memory, 0.1-0.2 s of a 300 MB file): the rows are estimated from the newlines
+ * of its first MiB, a fifth more, and the arrays grow if the estimate falls short (pages
+ * never written cost nothing; the table shrinks them to the rows read). */
+static crm_status plan_one_chunk(read_state *st, crm_error *err)
+{
+    const char *end = st->ps.base + st->ps.len;
+    size_t body_len = (size_t)(end - st->body);
+    size_t sample = body_len < ((size_t)1 << 20) ? body_len : ((size_t)1 << 20);
+    int64_t nl = 0;
+    int64_t bound;
+    csv_chunk *ch;
+    for (const char *p = memchr(st->body, '\n', sample); p != NULL;
+         p = memchr(p + 1, '\n', (size_t)(st->body + sample - p - 1))) {
+        nl++;
+    }
+    if (sample == body_len) {
+        bound = nl + 1;
+    } else {
+        double per_byte = (double)(nl + 1) / (double)sample;
+        bound = (int64_t)(per_byte * (double)body_len * 1.2) + 1024;
+    }
+    if (st->ps.max_rows > 0 && bound > st->ps.max_rows + 1) {
+        bound = st->ps.max_rows + 1;
+    }
+    st->chunks = crm_calloc(1, sizeof *st->chunks);
+    if (st->chunks == NULL) {
+        return crm__error_nomem(err);
+    }
+    ch = &st->chunks[0];
+    ch->begin = st->body;
+    ch->end = end;
+    ch->line0 = st->body_line;
+    ch->row0 = 0;
+    ch->bound = bound;
+    ch->grow = sample < body_len;
+    st->n_chunks = 1;
+    st->total_bound = bound;
+    return CRM_OK;
+}
+
+/* The only chunk filled its estimated rows: a half more for every column (realloc moves
+ * the pages of a large block without copying them). */
+static crm_status grow_arrays(read_state *st, csv_chunk *ch)
+{
+    csv_parser *ps = &st->ps;
+    int64_t nb = ch->bound + ch->bound / 2 + 1024;
+    int64_t *rl = crm_realloc(ps->row_line, (size_t)nb * sizeof *rl);
+    if (rl == NULL) {
+        return CRM_ENOMEM;
+    }
+    ps->row_line = rl;
+    for (int32_t j = 0; j < ps->n_cols; j++) {
+        double *v = crm_realloc(ps->vals[j], (size_t)nb * sizeof *v);
+        if (v == NULL) {
+            return CRM_ENOMEM;
+        }
+        ps->vals[j] = v;
+    }
+    ch->bound = nb;
+    st->total_bound = nb;
+    ch->full = 0;
+    return CRM_OK;
+}
+
 /* Cut the body into chunks starting at record boundaries; sets begin/end/line0/bound/row0. */
 static crm_status plan_chunks(read_state *st, crm_error *err)
 {
@@ -364,6 +429,9 @@ static crm_status plan_chunks(read_state *st, crm_error *err)
     n_fixed = (int64_t)((body_len + cb - 1) / cb);
     if (n_fixed < 1) {
         n_fixed = 1;
+    }
+    if (n_fixed == 1) {
+        return plan_one_chunk(st, err);
     }
     nq = crm_mallocarray((size_t)n_fixed, sizeof *nq);
     nl = crm_mallocarray((size_t)n_fixed, sizeof *nl);
@@ -490,6 +558,14 @@ static crm_status parse_chunks(read_state *st, const crm_progress *progress, crm
             continue;
         }
         crm__csv_parse_chunk(ps, &st->chunks[c]);
+        while (st->chunks[c].full) { /* only a lone chunk (no other thread) grows */
+            if (grow_arrays(st, &st->chunks[c]) != CRM_OK) {
+                crm__error_nomem(&st->chunks[c].err);
+                st->chunks[c].rc = CRM_ENOMEM;
+                break;
+            }
+            crm__csv_parse_chunk(ps, &st->chunks[c]);
+        }
         if (st->release) {
             release_text(st->chunks[c].begin, st->chunks[c].end);
         }

@@ -197,7 +197,7 @@ static inline int lead_digits(uint64_t w, uint64_t *x)
 }
 
 /* Value of the first n (1..8) digit bytes of x (from lead_digits). */
-static inline uint64_t digits_value(uint64_t x, int n)
+static inline __attribute__((always_inline)) uint64_t digits_value(uint64_t x, int n)
 {
     uint64_t v = x << (8 * (8 - n)); /* the n digits move to the top: leading zeros */
     v = (v * 10) + (v >> 8);
@@ -252,7 +252,7 @@ static inline uint64_t bytes_eq(uint64_t w, char c)
 }
 
 /* 1..16 digits at q (q[0..16) readable), as an integer. */
-static inline uint64_t digits_at(const char *q, int n)
+static inline __attribute__((always_inline)) uint64_t digits_at(const char *q, int n)
 {
     static const uint64_t p10[9] = {
         1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
@@ -269,6 +269,98 @@ static inline uint64_t nondigit_mask(uint64_t x)
 {
     const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
     return (((x & lo7) + UINT64_C(0x7676767676767676)) | x) & UINT64_C(0x8080808080808080);
+}
+
+/* 17 to 24 digits at q (q[0..32) readable), as an integer: at most 19 digits, so it fits. */
+static inline __attribute__((always_inline)) uint64_t digits_at24(const char *q, int n)
+{
+    static const uint64_t p10[9] = {
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+    };
+    const uint64_t zeros = UINT64_C(0x3030303030303030);
+    if (n <= 16) {
+        return digits_at(q, n);
+    }
+    return (digits_value(load8(q) ^ zeros, 8) * p10[8] +
+            digits_value(load8(q + 8) ^ zeros, 8)) * p10[n - 16] +
+           digits_value(load8(q + 16) ^ zeros, n - 16);
+}
+
+/* fast_number16's field when its first 16 bytes are all digits, dots or the sign: numbers
+ * as numpy, pandas and R write doubles (17 significant digits, "-15.617897467035018"), up to
+ * 24 bytes and 19 digits, decided from a third 8-byte load the same way; the 17-19 digit
+ * mantissas go to Eisel-Lemire (crm__decimal_fast). 0 = try the general paths. */
+static inline int long_number24(const char **pp,
+                                char delim,
+                                uint64_t w0,
+                                uint64_t w1,
+                                uint64_t dot0,
+                                uint64_t dot1,
+                                int sgn,
+                                int neg,
+                                double *out)
+{
+    static const uint64_t p10[20] = { UINT64_C(1),
+                                      UINT64_C(10),
+                                      UINT64_C(100),
+                                      UINT64_C(1000),
+                                      UINT64_C(10000),
+                                      UINT64_C(100000),
+                                      UINT64_C(1000000),
+                                      UINT64_C(10000000),
+                                      UINT64_C(100000000),
+                                      UINT64_C(1000000000),
+                                      UINT64_C(10000000000),
+                                      UINT64_C(100000000000),
+                                      UINT64_C(1000000000000),
+                                      UINT64_C(10000000000000),
+                                      UINT64_C(100000000000000),
+                                      UINT64_C(1000000000000000),
+                                      UINT64_C(10000000000000000),
+                                      UINT64_C(100000000000000000),
+                                      UINT64_C(1000000000000000000),
+                                      UINT64_C(10000000000000000000) };
+    const uint64_t zeros = UINT64_C(0x3030303030303030);
+    const char *p = *pp;
+    uint64_t w2 = load8(p + 16);
+    uint64_t dot2 = bytes_eq(w2, '.');
+    uint64_t stop2 = nondigit_mask(w2 ^ zeros) & ~dot2;
+    uint64_t d2;
+    uint64_t m;
+    int len;
+    int dpos;
+    int nint;
+    int nfrac;
+    int ndots;
+    (void)w0;
+    (void)w1;
+    if (stop2 == 0) {
+        return 0; /* 24 bytes or more */
+    }
+    len = 16 + (__builtin_ctzll(stop2) >> 3);
+    d2 = dot2 & ((UINT64_C(1) << (8 * (len - 16))) - 1);
+    ndots = (dot0 != 0) + (dot1 != 0) + (d2 != 0); /* words with a dot */
+    if ((p[len] != delim && p[len] != '\n') || ndots > 1 || (dot0 & (dot0 - 1)) != 0 ||
+        (dot1 & (dot1 - 1)) != 0 || (d2 & (d2 - 1)) != 0) {
+        return 0; /* another character (CR, quote, 'e', space), or two dots */
+    }
+    dpos = dot0 ? __builtin_ctzll(dot0) >> 3
+                : (dot1 ? 8 + (__builtin_ctzll(dot1) >> 3)
+                        : (d2 ? 16 + (__builtin_ctzll(d2) >> 3) : len));
+    nint = dpos - sgn;
+    nfrac = ndots ? len - dpos - 1 : 0;
+    if (nint + nfrac > 19) {
+        return 0;
+    }
+    m = nint > 0 ? digits_at24(p + sgn, nint) : 0;
+    if (nfrac > 0) {
+        m = m * p10[nfrac] + digits_at24(p + dpos + 1, nfrac);
+    }
+    if (!crm__decimal_fast(m, -(int64_t)nfrac, neg, out)) {
+        return 0;
+    }
+    *pp = p + len;
+    return 1;
 }
 
 /* The common field: at most 15 bytes of [sign] digits [. digits] followed by a delimiter
@@ -323,7 +415,7 @@ static inline int fast_number16(const char **pp, char delim, double *out)
         in0 = ~UINT64_C(0);
         in1 = (UINT64_C(1) << (8 * (len - 8))) - 1;
     } else {
-        return 0;
+        return long_number24(pp, delim, w0, w1, dot0, dot1, sgn, neg, out);
     }
     d0 = dot0 & in0;
     d1 = dot1 & in1;
@@ -531,11 +623,11 @@ static void fail_ragged(const csv_parser *ps, csv_chunk *ch, int64_t line, int32
 void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
 {
     const char *end = ps->base + ps->len;
-    const char *p = ch->begin;
+    const char *p = ch->at != NULL ? ch->at : ch->begin;
     const char delim = ps->delim;
     const int32_t n_cols = ps->n_cols;
-    int64_t line = ch->line0;
-    int64_t r = 0;
+    int64_t line = ch->at != NULL ? ch->at_line : ch->line0;
+    int64_t r = ch->n_rows; /* 0, or the rows parsed before the arrays grew */
     while (p < ch->end) {
         int64_t slot;
         int32_t j;
@@ -548,6 +640,13 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
             break;
         }
         if (r == ch->bound) {
+            if (ch->grow) {
+                ch->full = 1; /* the caller grows the arrays and calls again */
+                ch->at = p;
+                ch->at_line = line;
+                ch->n_rows = r;
+                return;
+            }
             ch->misaligned = 1;
             break;
         }
@@ -555,6 +654,8 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch)
         ps->row_line[slot] = line;
         for (j = 0;; j++) {
             double v = 0;
+            /* the hardware prefetcher stops at page boundaries of the mapped text */
+            __builtin_prefetch(p + 1024);
             if (ch->cs[j].switch_row < 0 && end - p >= 32 && fast_number16(&p, delim, &v)) {
                 ps->vals[j][slot] = v;
             } else if (ch->cs[j].switch_row < 0 && fast_number(&p, end, delim, &v)) {

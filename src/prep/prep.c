@@ -212,30 +212,46 @@ crm_status crm__prep_finish(crm_prep *prep, crm_error *err)
 
 /* ---- statistics ---- */
 
-/* Percentile pct (0..100) of a[0..n), n >= 1, numpy's linear interpolation. Reorders a. */
-static double percentile(double *a, int64_t n, double pct)
+/* Percentiles pct[0, np) (0..100, np <= 3) of the m present values of v[0, n), m >= 1,
+ * numpy's linear interpolation, replace pct: the order statistics they need taken at once
+ * (crm__order_stats: v only read, about one pass; w has room for n). */
+static void percentiles(const double *v, int64_t n, int64_t m, double *pct, int np, double *w)
 {
-    double pos = pct / 100.0 * (double)(n - 1);
-    int64_t k = (int64_t)floor(pos);
-    double frac = pos - (double)k;
-    double lo;
-    double hi;
-    if (k >= n - 1) {
-        k = n - 1;
-        frac = 0.0;
-    }
-    crm__select_kth(a, n, k);
-    lo = a[k];
-    if (frac == 0.0) {
-        return lo;
-    }
-    hi = a[k + 1];
-    for (int64_t i = k + 2; i < n; i++) {
-        if (a[i] < hi) {
-            hi = a[i];
+    int64_t ranks[6];
+    double vals[6];
+    int64_t k[3];
+    double frac[3];
+    int nr = 0;
+    for (int i = 0; i < np; i++) {
+        double pos = pct[i] / 100.0 * (double)(m - 1);
+        k[i] = (int64_t)floor(pos);
+        frac[i] = pos - (double)k[i];
+        if (k[i] >= m - 1) {
+            k[i] = m - 1;
+            frac[i] = 0.0;
+        }
+        for (int64_t r = k[i]; r <= k[i] + (frac[i] != 0.0); r++) {
+            int at = nr;
+            int dup = 0;
+            for (int q = 0; q < nr; q++) {
+                dup |= ranks[q] == r;
+                at = (at == nr && ranks[q] > r) ? q : at;
+            }
+            if (!dup) { /* ascending, unique */
+                memmove(ranks + at + 1, ranks + at, (size_t)(nr - at) * sizeof *ranks);
+                ranks[at] = r;
+                nr++;
+            }
         }
     }
-    return lo + frac * (hi - lo);
+    crm__order_stats(v, n, m, ranks, nr, w, vals);
+    for (int i = 0; i < np; i++) {
+        int q = 0;
+        while (ranks[q] != k[i]) {
+            q++;
+        }
+        pct[i] = frac[i] == 0.0 ? vals[q] : vals[q] + frac[i] * (vals[q + 1] - vals[q]);
+    }
 }
 
 static double kahan_mean(const double *v, int64_t n)
@@ -288,19 +304,46 @@ crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t
     return CRM_OK;
 }
 
-/* Fill value(s) and caps from the present values (copied into work). */
-static void fit_fill_and_caps(prep_feature *pf, const crm_prep_params *p, double *work, int64_t m)
+/* Fill value and caps from the m present values of v[0, n): the percentiles in one
+ * selection, the mean (in row order) only when it is the fill. work: room for n. */
+static void fit_fill_and_caps(prep_feature *pf,
+                              const crm_prep_params *p,
+                              const double *v,
+                              int64_t n,
+                              int64_t m,
+                              double *work)
 {
-    double mean = kahan_mean(work, m);
+    double pct[3];
+    double *to[3];
+    int np = 0;
     pf->lo = -HUGE_VAL;
     pf->hi = HUGE_VAL;
     if (p->cap_low_pct > 0.0) {
-        pf->lo = percentile(work, m, p->cap_low_pct);
+        to[np] = &pf->lo;
+        pct[np++] = p->cap_low_pct;
     }
     if (p->cap_high_pct < 100.0) {
-        pf->hi = percentile(work, m, p->cap_high_pct);
+        to[np] = &pf->hi;
+        pct[np++] = p->cap_high_pct;
     }
-    pf->fill = (p->impute == CRM_IMPUTE_MEDIAN) ? percentile(work, m, 50.0) : mean;
+    if (p->impute == CRM_IMPUTE_MEDIAN) {
+        to[np] = &pf->fill;
+        pct[np++] = 50.0;
+    } else {
+        crm__ksum sum = { 0.0, 0.0 };
+        for (int64_t i = 0; i < n; i++) {
+            if (!isnan(v[i])) {
+                crm__ksum_add(&sum, v[i]);
+            }
+        }
+        pf->fill = sum.sum / (double)m;
+    }
+    if (np > 0) {
+        percentiles(v, n, m, pct, np, work);
+    }
+    for (int i = 0; i < np; i++) {
+        *to[i] = pct[i];
+    }
 }
 
 /* Fisher-Pearson skewness g1 = m3 / m2^1.5 of c[m]; 0 for a constant column. */
@@ -386,9 +429,7 @@ static crm_status fit_numeric(prep_feature *pf,
         return CRM_OK;
     }
     for (int64_t i = 0; i < n; i++) {
-        if (!isnan(v[i])) {
-            work[m++] = v[i];
-        }
+        m += !isnan(v[i]);
     }
     if (m == 0) {
         crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
@@ -396,7 +437,13 @@ static crm_status fit_numeric(prep_feature *pf,
         crm__error_field(err, pf->name);
         return CRM_EDATA;
     }
-    fit_fill_and_caps(pf, p, work, m);
+    fit_fill_and_caps(pf, p, v, n, m, work);
+    pf->logged = p->transform == CRM_TRANSFORM_LOG;
+    pf->center = 0.0;
+    pf->scale = 1.0;
+    if (p->transform != CRM_TRANSFORM_AUTO && p->scale == CRM_SCALE_NONE) {
+        return CRM_OK; /* no statistic of the cleaned column is needed */
+    }
     /* The cleaned training column, in which the scaling statistics are taken. */
     if (p->impute == CRM_IMPUTE_NEIGHBOURS) {
         crm__prep_impute_neighbours(v, n, pf->fill, work);

@@ -4,8 +4,8 @@
  * Each feature's present values are scattered by label into one buffer (a counting sort), so
  * a feature costs two passes over its column plus a selection per segment for the median and
  * one for the population's (crm__order_stats: about one pass each): O(n_rows) per feature.
- * Features are independent and run in parallel, each writing its own slots, so the result is
- * the same with any number of threads.
+ * Features are independent and run in parallel (numeric ones two by two in one loop), each
+ * writing its own slots, so the result is the same with any number of threads.
  * Medians interpolate between the two middle values, as numpy.median does. */
 #include <math.h>
 #include <stdio.h>
@@ -127,52 +127,73 @@ group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *
     return CRM_OK;
 }
 
-/* Numeric feature f: work and scratch have room for n values, fill and seg for k. Each
- * segment's sum is kept as its values are scattered, in row order: the same additions as
- * summing the segment's slice of work afterwards, with the segments' chains interleaved. */
-static void profile_numeric(crm_profile *pr,
-                            int32_t f,
-                            const double *v,
-                            int64_t n,
-                            const grouping *g,
-                            double *work,
-                            double *scratch,
-                            int64_t *fill,
-                            crm__ksum *seg)
+/* Numeric features fs[0, nv) (nv = 1 or 2, a constant where it is inlined), columns v: each
+ * has work[q] with room for n values, fill and seg for k (slots q * k + s); scratch has room
+ * for n. Each segment's sum is kept as its values are scattered, in row order: the same
+ * additions as summing the segment's slice of work afterwards, with the segments' chains
+ * interleaved. Two features go through the passes side by side: every compensated sum is
+ * the same chain of additions as for one feature alone, but the two chains, each four
+ * dependent additions per value, overlap in the core instead of waiting on each other. */
+static inline __attribute__((always_inline)) void profile_numeric_n(crm_profile *pr,
+                                                                    int nv,
+                                                                    const int32_t *fs,
+                                                                    const double *const *v,
+                                                                    int64_t n,
+                                                                    const grouping *g,
+                                                                    double *const *work,
+                                                                    double *scratch,
+                                                                    int64_t *fill,
+                                                                    crm__ksum *seg)
 {
-    crm__ksum sum = { 0.0, 0.0 };
-    crm__ksum ss = { 0.0, 0.0 };
-    int64_t m = 0;
-    for (int32_t s = 0; s < pr->k; s++) {
-        fill[s] = g->start[s];
-        seg[s].sum = 0.0;
-        seg[s].c = 0.0;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (!isnan(v[i])) {
-            int32_t l = g->labels[i];
-            work[fill[l]++] = v[i];
-            crm__ksum_add(&sum, v[i]);
-            crm__ksum_add(&seg[l], v[i]);
-            m++;
+    const int32_t k = pr->k;
+    crm__ksum sum[2] = { { 0.0, 0.0 }, { 0.0, 0.0 } };
+    crm__ksum ss[2] = { { 0.0, 0.0 }, { 0.0, 0.0 } };
+    int64_t m[2] = { 0, 0 };
+    double mean[2] = { 0.0, 0.0 };
+    for (int q = 0; q < nv; q++) {
+        for (int32_t s = 0; s < k; s++) {
+            fill[q * k + s] = g->start[s];
+            seg[q * k + s].sum = 0.0;
+            seg[q * k + s].c = 0.0;
         }
     }
-    pr->pop_mean[f] = m > 0 ? sum.sum / (double)m : (double)NAN;
     for (int64_t i = 0; i < n; i++) {
-        if (!isnan(v[i])) {
-            double d = v[i] - pr->pop_mean[f];
-            crm__ksum_add(&ss, d * d);
+        int32_t l = g->labels[i];
+        for (int q = 0; q < nv; q++) {
+            double x = v[q][i];
+            if (!isnan(x)) {
+                work[q][fill[q * k + l]++] = x;
+                crm__ksum_add(&sum[q], x);
+                crm__ksum_add(&seg[q * k + l], x);
+                m[q]++;
+            }
         }
     }
-    pr->pop_sd[f] = m > 0 ? sqrt(ss.sum / (double)m) : (double)NAN;
-    for (int32_t s = 0; s < pr->k; s++) {
-        int64_t len = fill[s] - g->start[s];
-        pr->mean[(int64_t)s * pr->n_features + f] =
-            len > 0 ? seg[s].sum / (double)len : (double)NAN;
-        pr->median[(int64_t)s * pr->n_features + f] =
-            median(work + g->start[s], len, len, scratch);
+    for (int q = 0; q < nv; q++) {
+        mean[q] = m[q] > 0 ? sum[q].sum / (double)m[q] : (double)NAN;
+        pr->pop_mean[fs[q]] = mean[q];
     }
-    pr->pop_median[f] = median(v, n, m, scratch);
+    for (int64_t i = 0; i < n; i++) {
+        for (int q = 0; q < nv; q++) {
+            double x = v[q][i];
+            if (!isnan(x)) {
+                double d = x - mean[q];
+                crm__ksum_add(&ss[q], d * d);
+            }
+        }
+    }
+    for (int q = 0; q < nv; q++) {
+        int32_t f = fs[q];
+        pr->pop_sd[f] = m[q] > 0 ? sqrt(ss[q].sum / (double)m[q]) : (double)NAN;
+        for (int32_t s = 0; s < k; s++) {
+            int64_t len = fill[q * k + s] - g->start[s];
+            pr->mean[(int64_t)s * pr->n_features + f] =
+                len > 0 ? seg[q * k + s].sum / (double)len : (double)NAN;
+            pr->median[(int64_t)s * pr->n_features + f] =
+                median(work[q] + g->start[s], len, len, scratch);
+        }
+        pr->pop_median[f] = median(v[q], n, m[q], scratch);
+    }
 }
 
 static crm_status profile_categorical(crm_profile *pr,
@@ -404,6 +425,13 @@ static crm_status check_inputs(const crm_table *t,
     return CRM_OK;
 }
 
+/* One or two numeric features (f[0], f[1]), or one categorical, profiled together. */
+typedef struct profile_job {
+    int32_t f[2];
+    int nv;
+    int numeric;
+} profile_job;
+
 static crm_status fill_features(crm_profile *pr,
                                 const crm_table *t,
                                 const char *const *features,
@@ -416,11 +444,14 @@ static crm_status fill_features(crm_profile *pr,
     int nt = n >= 100000 && nf > 1 ? crm__n_threads(0) : 1;
     crm_status *rcs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *rcs);
     crm_error *errs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *errs);
+    profile_job *jobs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *jobs);
+    int32_t n_jobs = 0;
+    int32_t n_num = 0;
     crm_status rc = CRM_OK;
-    nt = nt < nf ? nt : (nf > 0 ? nf : 1);
-    if (rcs == NULL || errs == NULL) {
+    if (rcs == NULL || errs == NULL || jobs == NULL) {
         crm_free(rcs);
         crm_free(errs);
+        crm_free(jobs);
         return crm__error_nomem(err);
     }
     for (int32_t f = 0; f < nf; f++) {
@@ -429,47 +460,82 @@ static crm_status fill_features(crm_profile *pr,
             rc = crm__error_nomem(err);
         }
     }
-    /* features two at a time on two cores, each with its own buffers; the first failure in
-     * feature order is the one reported, whatever the threads */
+    /* numeric features in pairs (two chains of sums side by side) when there are enough to
+     * keep every thread busy, the jobs spread over the threads, each thread with its own
+     * buffers; the first failure in feature order is the one reported, whatever the threads */
+    for (int32_t f = 0; f < nf; f++) {
+        n_num += crm_table_col_type(t, crm_table_find_col(t, features[f])) == CRM_COL_NUMERIC;
+    }
+    for (int32_t f = 0; f < nf && rc == CRM_OK; f++) {
+        int32_t col = crm_table_find_col(t, features[f]);
+        if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
+            if (n_num >= 2 * nt && n_jobs > 0 && jobs[n_jobs - 1].nv == 1 &&
+                jobs[n_jobs - 1].numeric) {
+                jobs[n_jobs - 1].f[1] = f;
+                jobs[n_jobs - 1].nv = 2;
+                continue;
+            }
+            jobs[n_jobs].numeric = 1;
+        } else {
+            jobs[n_jobs].numeric = 0;
+        }
+        jobs[n_jobs].f[0] = f;
+        jobs[n_jobs].nv = 1;
+        n_jobs++;
+    }
+    nt = nt < n_jobs ? nt : (n_jobs > 0 ? n_jobs : 1);
 #pragma omp parallel num_threads(nt) if (nt > 1 && rc == CRM_OK)
     {
-        double *work = NULL;
+        double *work[2] = { NULL, NULL };
         double *scratch = NULL;
         int64_t *fill = NULL;
         crm__ksum *seg = NULL;
         int have = 0;
         int need = 0;
-        for (int32_t f = 0; f < nf; f++) {
-            need |= crm_table_col_type(t, crm_table_find_col(t, features[f])) == CRM_COL_NUMERIC;
+        for (int32_t q = 0; q < n_jobs; q++) {
+            need = need > jobs[q].nv * jobs[q].numeric ? need : jobs[q].nv * jobs[q].numeric;
         }
-        if (need && rc == CRM_OK) {
-            work = crm_mallocarray(nn, sizeof *work);
+        if (need > 0 && rc == CRM_OK) {
+            work[0] = crm_mallocarray(nn, sizeof *work[0]);
+            work[1] = need > 1 ? crm_mallocarray(nn, sizeof *work[1]) : NULL;
             scratch = crm_mallocarray(nn, sizeof *scratch);
-            fill = crm_mallocarray((size_t)pr->k, sizeof *fill);
-            seg = crm_mallocarray((size_t)pr->k, sizeof *seg);
-            have = work != NULL && scratch != NULL && fill != NULL && seg != NULL;
+            fill = crm_mallocarray((size_t)pr->k * 2, sizeof *fill);
+            seg = crm_mallocarray((size_t)pr->k * 2, sizeof *seg);
+            have = work[0] != NULL && (need < 2 || work[1] != NULL) && scratch != NULL &&
+                   fill != NULL && seg != NULL;
             if (have) {
-                crm__advise_huge(work, nn * sizeof *work);
+                crm__advise_huge(work[0], nn * sizeof *work[0]);
+                if (work[1] != NULL) {
+                    crm__advise_huge(work[1], nn * sizeof *work[1]);
+                }
                 crm__advise_huge(scratch, nn * sizeof *scratch);
             }
         }
 #pragma omp for schedule(dynamic, 1)
-        for (int32_t f = 0; f < nf; f++) {
-            int32_t col = crm_table_find_col(t, features[f]);
+        for (int32_t q = 0; q < n_jobs; q++) {
+            const int32_t *fs = jobs[q].f;
             if (rc != CRM_OK) {
-                rcs[f] = rc;
-            } else if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
-                if (have) {
-                    profile_numeric(pr, f, crm_table_numeric(t, col), n, g, work, scratch, fill,
-                                    seg);
+                rcs[fs[0]] = rc;
+            } else if (jobs[q].numeric) {
+                const double *v[2] = { NULL, NULL };
+                for (int e = 0; e < jobs[q].nv; e++) {
+                    v[e] = crm_table_numeric(t, crm_table_find_col(t, features[fs[e]]));
+                }
+                if (have && jobs[q].nv == 2) { /* a constant count: the loops unrolled */
+                    profile_numeric_n(pr, 2, fs, v, n, g, work, scratch, fill, seg);
+                } else if (have) {
+                    profile_numeric_n(pr, 1, fs, v, n, g, work, scratch, fill, seg);
                 } else {
-                    rcs[f] = crm__error_nomem(&errs[f]);
+                    rcs[fs[0]] = crm__error_nomem(&errs[fs[0]]);
                 }
             } else {
-                rcs[f] = profile_categorical(pr, f, t, col, g, &errs[f]);
+                rcs[fs[0]] = profile_categorical(pr, fs[0], t,
+                                                 crm_table_find_col(t, features[fs[0]]), g,
+                                                 &errs[fs[0]]);
             }
         }
-        crm_free(work);
+        crm_free(work[0]);
+        crm_free(work[1]);
         crm_free(scratch);
         crm_free(fill);
         crm_free(seg);
@@ -484,6 +550,7 @@ static crm_status fill_features(crm_profile *pr,
     }
     crm_free(rcs);
     crm_free(errs);
+    crm_free(jobs);
     return rc;
 }
 

@@ -402,6 +402,53 @@ static char *messy_csv(uint64_t seed, int n_rows, size_t *len)
     return s;
 }
 
+/* One chunk estimates its rows from the newlines of its first MiB: long rows there and
+ * short ones after make the estimate fall short several times over; the arrays grow and
+ * the table equals the one read in many counted chunks (rows, values, lines). */
+static void csv_one_chunk_grows_past_its_row_estimate(void **state)
+{
+    size_t cap = (size_t)4 << 20;
+    char *text = malloc(cap);
+    size_t len = 0;
+    int64_t rows = 0;
+    crm_table *one = NULL;
+    crm_table *many = NULL;
+    crm_error err;
+    crm_csv_options o = crm_csv_options_default();
+    (void)state;
+    assert_non_null(text);
+    len += (size_t)sprintf(text + len, "a,b\n");
+    while (len < ((size_t)11 << 17)) { /* 1.375 MiB of 40-byte rows */
+        len += (size_t)sprintf(text + len, "%lld.1234567890123,-98765.43210987654321\n",
+                               (long long)(1000000 + rows));
+        rows++;
+    }
+    while (len < ((size_t)3 << 20)) { /* then 4-byte rows */
+        len += (size_t)sprintf(text + len, "%d,%d\n", (int)(rows % 10), (int)(rows % 7));
+        if (rows % 1000 == 0) {
+            text[len++] = '\n'; /* a blank line now and then */
+        }
+        rows++;
+    }
+    o.n_threads = 1;
+    assert_int_equal(crm__csv_read_mem_chunked(text, len, "g.csv", &o, NULL, len + 1, &one, &err),
+                     CRM_OK);
+    assert_int_equal(crm_table_n_rows(one), rows);
+    assert_true(crm_table_numeric(one, 0)[0] == 1000000.1234567890123);
+    assert_true(crm_table_numeric(one, 1)[rows - 1] == (double)((rows - 1) % 7));
+    o.n_threads = 2;
+    assert_int_equal(crm__csv_read_mem_chunked(text, len, "g.csv", &o, NULL, 65536, &many, &err),
+                     CRM_OK);
+    assert_tables_equal(one, many);
+    for (int64_t i = 0; i < rows; i += 997) {
+        assert_int_equal(crm_table_row_line(one, i), crm_table_row_line(many, i));
+    }
+    assert_int_equal(crm_table_row_line(one, rows - 1), crm_table_row_line(many, rows - 1));
+    crm_table_free(one);
+    crm_table_free(many);
+    free(text);
+}
+
 static void csv_chunked_parallel_read_equals_one_chunk(void **state)
 {
     size_t len;
@@ -777,8 +824,8 @@ static void seventeen_digits_through_the_csv_reader(void **state)
     free(want);
 }
 
-/* Short numeric fields take a word-at-a-time path in the reader: every shape of them must
- * give exactly what the general parser gives, and anything else must stay text. */
+/* Numeric fields of up to 24 bytes take a word-at-a-time path in the reader: every shape of
+ * them must give exactly what the general parser gives, and anything else must stay text. */
 static void csv_fast_number_path_equals_general_parser(void **state)
 {
     static const char alphabet[] = "0123456789.-+e ";
@@ -797,7 +844,7 @@ static void csv_fast_number_path_equals_general_parser(void **state)
     for (int r = 0; r < 20000; r++) {
         for (int c = 0; c < 3; c++) {
             char f[40];
-            int len = 1 + (int)crm_rng_below(&rng, 18);
+            int len = 1 + (int)crm_rng_below(&rng, 26); /* up to the 24-byte path and past it */
             int k = 0;
             if (crm_rng_below(&rng, 4) == 0) { /* mostly well-formed numbers */
                 for (; k < len; k++) {
@@ -965,6 +1012,7 @@ int main(void)
         cmocka_unit_test(csv_enforces_limits),
         cmocka_unit_test(csv_missing_file_is_not_found),
         cmocka_unit_test(csv_chunked_parallel_read_equals_one_chunk),
+        cmocka_unit_test(csv_one_chunk_grows_past_its_row_estimate),
         cmocka_unit_test(csv_reads_gzip_files_by_magic_bytes),
         cmocka_unit_test(csv_fixture_file_reads),
         cmocka_unit_test(csv_write_then_read_round_trips),
