@@ -18,6 +18,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCRM_BUILD_TESTS=OFF -DCRM_
         -DCRM_WITH_MPI=OFF -DCMAKE_INSTALL_PREFIX=/usr/local \
     && cmake --build /build -j"$(nproc)" --target crmkit \
     && install -m 755 /build/crmkit /usr/local/bin/crmkit \
+    && install -D -m 755 /build/crmkit-serve /usr/local/libexec/crmkit/crmkit-serve \
     && install -m 644 /build/libcrmkit-waitpolicy.so /usr/local/lib/ && ldconfig \
     && crmkit demo --rows 20000 --quiet --dir /models >/dev/null \
     && rm -f /models/*.csv
@@ -28,7 +29,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
         libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /models crmkit
+# crmkit runs `serve` (and load, demo) in crmkit-serve, which it finds in ../libexec/crmkit
 COPY --from=build /usr/local/bin/crmkit /usr/local/bin/crmkit
+COPY --from=build /usr/local/libexec/crmkit/crmkit-serve /usr/local/libexec/crmkit/crmkit-serve
 COPY --from=build /usr/local/lib/libcrmkit-waitpolicy.so /usr/local/lib/
 RUN ldconfig
 COPY --from=build /models /models

@@ -7,7 +7,8 @@
  * results and progress and writes output files (through crmkit/outfile.h, so they appear
  * whole or not at all); the other ranks stay quiet.
  *
- * One rank or none: a build without MPI (CRM_HAVE_MPI 0 in crmkit/config.h), or a binary not
+ * One rank or none: a build without MPI (CRM_HAVE_MPI 0 in crmkit/config.h), the crmkit
+ * program (this part compiled without MPI; under mpirun it runs crmkit-mpi), or a binary not
  * started by mpirun (no OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK or PMI_SIZE in the
  * environment), runs as a single rank: crm_dist_init does not initialise MPI at all, rank is
  * 0, size is 1, and every collective below is a cheap local no-op with the same contract
@@ -46,6 +47,9 @@
  *  first thing in main. Returns CRM_OK, or CRM_EIO when MPI_Init failed (err says why; the
  *  process then runs as one rank). */
 CRM_API crm_status crm_dist_init(int *argc, char ***argv, crm_error *err);
+/** 1 when a launcher's variables (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK or PMI_SIZE) are
+ *  in the environment: the process was started by mpirun. Needs no MPI library. */
+CRM_API int crm_dist_launched(void);
 /** Finish: MPI_Finalize when crm_dist_init initialised MPI; a no-op otherwise. Call once,
  *  last thing in main, on every rank (after the final collective). */
 CRM_API void crm_dist_finalize(void);

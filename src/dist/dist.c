@@ -2,7 +2,11 @@
  *
  * MPI is initialised only when a launcher's variables are in the environment, so a normal run
  * never loads OpenMPI's plugins or opens its shared-memory segments. Every collective takes
- * its one-rank path when the job is not active, which is also all a build without MPI has. */
+ * its one-rank path when the job is not active, which is also all a build without MPI has.
+ *
+ * CMakeLists.txt compiles this file twice in a build with MPI: with Open MPI for crmkit-mpi
+ * and libcrmkit, and with CRM_DIST_ONE_PROCESS (as a build without MPI) for the crmkit
+ * program, which then does not load the MPI library. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -18,6 +22,10 @@
 
 #include "core/core_internal.h"
 
+#ifdef CRM_DIST_ONE_PROCESS
+#undef CRM_HAVE_MPI
+#define CRM_HAVE_MPI 0
+#endif
 #if CRM_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -29,22 +37,11 @@ static int g_inited = 0; /* we called MPI_Init */
 /* Bytes per piece of a large transfer (MPI counts are int). */
 #define PIECE ((size_t)1 << 30)
 
-static int launched_by_mpirun(void)
-{
-    static const char *vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE" };
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        if (getenv(vars[i]) != NULL) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 crm_status crm_dist_init(int *argc, char ***argv, crm_error *err)
 {
     crm_error_clear(err);
 #if CRM_HAVE_MPI
-    if (!g_inited && launched_by_mpirun()) {
+    if (!g_inited && crm_dist_launched()) {
         int provided = 0;
         if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
             return crm__error_set(err, CRM_EIO, "MPI_Init failed; running as one process");
@@ -424,8 +421,7 @@ static crm_status gather_bytes(const void *mine,
             int scnt = cnt[g_rank];
             char *recv = rounds > 1 ? stage : out;
             if (root < 0) {
-                rc = MPI_Allgatherv(send, scnt, MPI_BYTE, recv, cnt, dsp, MPI_BYTE,
-                                    MPI_COMM_WORLD);
+                rc = MPI_Allgatherv(send, scnt, MPI_BYTE, recv, cnt, dsp, MPI_BYTE, MPI_COMM_WORLD);
             } else {
                 rc = MPI_Gatherv(send, scnt, MPI_BYTE, recv, cnt, dsp, MPI_BYTE, root,
                                  MPI_COMM_WORLD);
@@ -553,7 +549,9 @@ crm_status crm_dist_allgather_known(const void *mine,
 {
 #if CRM_HAVE_MPI
     if (crm_dist_active()) {
-        enum { STACK = 64 };
+        enum {
+            STACK = 64
+        };
         int cnt_s[STACK];
         int dsp_s[STACK];
         int *cnt = g_size <= STACK ? cnt_s : crm_mallocarray((size_t)g_size, sizeof(int));

@@ -45,4 +45,21 @@ spin=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose "$tmp/pr
 if ldd "$tmp/prefix/bin/crmkit" 2>/dev/null | grep -q libgomp; then
     [ "$spin" = 0 ] || { echo "FAIL: installed CLI: waiting threads spin ($spin)"; exit 1; }
 fi
+# crmkit runs serve, load and demo in crmkit-serve and, under mpirun, every command in
+# crmkit-mpi: both installed in libexec/crmkit, found from the installed crmkit's own place.
+[ -x "$tmp/prefix/libexec/crmkit/crmkit-serve" ] || { echo "FAIL: crmkit-serve not installed"; exit 1; }
+"$tmp/prefix/bin/crmkit" serve --help | grep -q '^usage: crmkit serve' ||
+    { echo "FAIL: installed crmkit serve --help"; exit 1; }
+if grep -q "define CRM_HAVE_MPI 1" "$bin/include/crmkit/config.h"; then
+    [ -x "$tmp/prefix/libexec/crmkit/crmkit-mpi" ] || { echo "FAIL: crmkit-mpi not installed"; exit 1; }
+    if command -v mpirun >/dev/null 2>&1; then
+        "$tmp/prefix/bin/crmkit" gen customers --rows 2000 --seed 3 -o "$tmp/c.csv" --quiet
+        timeout 120 mpirun --oversubscribe --allow-run-as-root --mca btl self,vader -np 2 \
+            "$tmp/prefix/bin/crmkit" segment "$tmp/c.csv" --k 3 -o "$tmp/m.crmk" --quiet --json \
+            >"$tmp/seg.json" || { echo "FAIL: installed crmkit under mpirun"; exit 1; }
+        # two cooperating ranks (crmkit-mpi): only rank 0 prints its summary
+        [ "$(grep -c '"k":3' "$tmp/seg.json")" = 1 ] ||
+            { echo "FAIL: installed crmkit under mpirun: $(cat "$tmp/seg.json")"; exit 1; }
+    fi
+fi
 echo "install ok"

@@ -1,26 +1,97 @@
 #!/usr/bin/env bash
-# OpenBLAS and (where the build has it) LIBSVM are linked the ordinary way: the program's
-# `ldd` lists libopenblas and libsvm, and nothing is opened later with dlopen.
+# The libraries each program loads, linked the ordinary way (`ldd`, nothing opened later with
+# dlopen): crmkit lists libopenblas and (where the build has it) libsvm, and neither
+# libmicrohttpd, SQLite nor Open MPI, which only crmkit-serve (serve, load, demo) and
+# crmkit-mpi (every command under mpirun) load. crmkit runs those two in its own place
+# (execv), and says so with exit 69 when one is missing.
 set -u
 CRMKIT=${CRMKIT:-./build/crmkit}
 BIN=${CRM_BINARY_DIR:-$(dirname "$CRMKIT")}
+DIR=$(dirname "$CRMKIT")
 if ! command -v ldd >/dev/null 2>&1; then
     echo "skipped: ldd is absent"
     exit 0
 fi
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-libs=$(ldd "$CRMKIT") || { echo "FAIL: ldd $CRMKIT failed"; exit 1; }
-echo "$libs" | grep -q 'libopenblas[^ ]* => /' || fail "ldd lists no libopenblas: $libs"
-if grep -q '#define CRM_HAVE_LIBSVM 1' "$BIN/include/crmkit/config.h"; then
-    echo "$libs" | grep -q 'libsvm[^ ]* => /' || fail "ldd lists no libsvm: $libs"
+have() { grep -q "#define CRM_HAVE_$1 1" "$BIN/include/crmkit/config.h"; }
+libs_of() { # libs_of PROGRAM: its ldd output, or fails
+    ldd "$1" || { fail "ldd $1 failed"; return 1; }
+}
+lists() { # lists NAME LIBS PATTERN: LIBS has a resolved library PATTERN
+    echo "$2" | grep -q "$3[^ ]* => /" || fail "$1: ldd lists no $3"
+}
+lacks() { # lacks NAME LIBS PATTERN
+    echo "$2" | grep -q "$3" && fail "$1 loads $3: $(echo "$2" | grep "$3" | tr -s ' \t' ' ')"
+}
+check_common() { # check_common NAME LIBS PROGRAM
+    lists "$1" "$2" libopenblas
+    if have LIBSVM; then
+        lists "$1" "$2" libsvm
+    else
+        lacks "$1" "$2" libsvm
+    fi
+    echo "$2" | grep -q 'not found' && fail "$1: a library is not found: $2"
+    if command -v nm >/dev/null 2>&1; then
+        nm -D --undefined-only "$3" | grep -qw dlopen && fail "$1 calls dlopen"
+    fi
+}
+
+libs=$(libs_of "$CRMKIT") || exit 1
+check_common crmkit "$libs" "$CRMKIT"
+for l in libmicrohttpd libgnutls libsqlite3 libmpi libopen-pal libhwloc libpq; do
+    lacks crmkit "$libs" $l
+done
+
+serve=$DIR/crmkit-serve
+if [ -x "$serve" ]; then
+    libs=$(libs_of "$serve") && check_common crmkit-serve "$libs" "$serve"
+    have SERVER && lists crmkit-serve "$libs" libmicrohttpd
+    have SQLITE && lists crmkit-serve "$libs" libsqlite3
+    lacks crmkit-serve "$libs" libmpi
 else
-    echo "$libs" | grep -q 'libsvm' && fail "a build without LIBSVM needs it: $libs"
+    fail "crmkit-serve was not built beside crmkit"
 fi
-echo "$libs" | grep -q 'not found' && fail "a library is not found: $libs"
-# Nothing opens them later: no dlopen among the program's undefined symbols.
-if command -v nm >/dev/null 2>&1; then
-    nm -D --undefined-only "$CRMKIT" | grep -qw dlopen && fail "the program still calls dlopen"
+
+mpi=$DIR/crmkit-mpi
+if have MPI; then
+    if [ -x "$mpi" ]; then
+        libs=$(libs_of "$mpi") && check_common crmkit-mpi "$libs" "$mpi"
+        lists crmkit-mpi "$libs" libmpi
+        lacks crmkit-mpi "$libs" libmicrohttpd
+        lacks crmkit-mpi "$libs" libsqlite3
+    else
+        fail "crmkit-mpi was not built beside crmkit"
+    fi
+elif [ -e "$mpi" ]; then
+    fail "a build without MPI has a crmkit-mpi"
+fi
+
+# crmkit hands serve, load and demo to crmkit-serve (the same process: exec); a crmkit alone
+# in a folder says which program is missing, exit 69, instead of failing some other way.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$("$CRMKIT" serve --help 2>&1)
+code=$?
+[ $code = 0 ] && echo "$out" | grep -q '^usage: crmkit serve' || fail "crmkit serve --help: exit $code: $out"
+cp "$CRMKIT" "$tmp/crmkit"
+for cmd in serve load demo; do
+    "$tmp/crmkit" $cmd --help >"$tmp/out" 2>"$tmp/err"
+    code=$?
+    if [ $code != 69 ]; then
+        fail "$cmd without crmkit-serve: exit $code, want 69: $(cat "$tmp/err")"
+    elif ! grep -q "^crmkit $cmd: .*crmkit-serve.*not installed" "$tmp/err"; then
+        fail "$cmd without crmkit-serve: message: $(cat "$tmp/err")"
+    fi
+    [ -s "$tmp/out" ] && fail "$cmd without crmkit-serve printed on standard output"
+done
+"$tmp/crmkit" --version | grep -q '^crmkit ' || fail "crmkit alone: --version"
+# the exit status and standard streams of crmkit-serve are crmkit's
+echo "id,x" | "$CRMKIT" load - -o "$tmp/s.db" >/dev/null 2>"$tmp/err"
+code=$?
+if have SQLITE; then
+    [ $code = 65 ] || fail "load of a bad table through crmkit-serve: exit $code: $(cat "$tmp/err")"
+    grep -q '^crmkit load: ' "$tmp/err" || fail "load's error is not crmkit load's: $(cat "$tmp/err")"
 fi
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "linked ok"
