@@ -297,11 +297,6 @@ void crm_segmenter_free(crm_segmenter *seg)
     crm_free(seg);
 }
 
-const crm_drift_ref *crm_segmenter_drift_ref(const crm_segmenter *seg)
-{
-    return seg->drift;
-}
-
 /* First missing cell of x (imputation "none"), named by row and feature. */
 crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,
@@ -887,99 +882,37 @@ crm_status crm_segmenter_assign(const crm_segmenter *seg,
 
 /* ---- accessors ---- */
 
-int32_t crm_segmenter_k(const crm_segmenter *seg)
-{
-    return seg->k;
-}
-
-crm_segment_method crm_segmenter_method(const crm_segmenter *seg)
-{
-    return seg->method;
-}
-
-crm_segment_algo crm_segmenter_algo(const crm_segmenter *seg)
-{
-    return seg->algo;
-}
-
-const crm_kmodes *crm_segmenter_kmodes(const crm_segmenter *seg)
-{
-    return seg->kmo;
-}
-
-const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg)
-{
-    return seg->hc;
-}
-
-const crm_birch *crm_segmenter_birch(const crm_segmenter *seg)
-{
-    return seg->bi;
-}
-
-const crm_gmm *crm_segmenter_gmm(const crm_segmenter *seg)
-{
-    return seg->gm;
-}
-
-const crm_dbscan *crm_segmenter_dbscan(const crm_segmenter *seg)
-{
-    return seg->db;
-}
-
-const crm_optigrid *crm_segmenter_optigrid(const crm_segmenter *seg)
-{
-    return seg->og;
-}
-
-const crm_denclue *crm_segmenter_denclue(const crm_segmenter *seg)
-{
-    return seg->dc;
-}
+/* crm_segmenter_NAME(seg): the field of the segmenter that holds it. */
+#define SEG_FIELD(type, name, field)                    \
+    type crm_segmenter_##name(const crm_segmenter *seg) \
+    {                                                   \
+        return seg->field;                              \
+    }
+SEG_FIELD(int32_t, k, k)
+SEG_FIELD(crm_segment_method, method, method)
+SEG_FIELD(crm_segment_algo, algo, algo)
+SEG_FIELD(const crm_kmodes *, kmodes, kmo)
+SEG_FIELD(const crm_hclust *, hclust, hc)
+SEG_FIELD(const crm_birch *, birch, bi)
+SEG_FIELD(const crm_gmm *, gmm, gm)
+SEG_FIELD(const crm_dbscan *, dbscan, db)
+SEG_FIELD(const crm_optigrid *, optigrid, og)
+SEG_FIELD(const crm_denclue *, denclue, dc)
+SEG_FIELD(const crm_prep *, prep, prep)
+SEG_FIELD(const crm_kmeans *, kmeans, km)
+SEG_FIELD(const crm_profile *, profile, profile)
+SEG_FIELD(const int32_t *, labels, labels)
+SEG_FIELD(int64_t, n_rows, n_rows)
+SEG_FIELD(double, inertia, inertia)
+SEG_FIELD(int32_t, n_iter, n_iter)
+SEG_FIELD(double, bic, bic)
+SEG_FIELD(int64_t, sample_rows, sample_rows)
+SEG_FIELD(const crm_drift_ref *, drift_ref, drift)
+#undef SEG_FIELD
 
 int32_t crm_segmenter_noise_segment(const crm_segmenter *seg)
 {
     return (seg->db != NULL || seg->og != NULL || seg->dc != NULL) ? seg->k - 1 : -1;
-}
-
-const crm_prep *crm_segmenter_prep(const crm_segmenter *seg)
-{
-    return seg->prep;
-}
-
-const crm_kmeans *crm_segmenter_kmeans(const crm_segmenter *seg)
-{
-    return seg->km;
-}
-
-const crm_profile *crm_segmenter_profile(const crm_segmenter *seg)
-{
-    return seg->profile;
-}
-
-const int32_t *crm_segmenter_labels(const crm_segmenter *seg)
-{
-    return seg->labels;
-}
-
-int64_t crm_segmenter_n_rows(const crm_segmenter *seg)
-{
-    return seg->n_rows;
-}
-
-double crm_segmenter_inertia(const crm_segmenter *seg)
-{
-    return seg->inertia;
-}
-
-int32_t crm_segmenter_n_iter(const crm_segmenter *seg)
-{
-    return seg->n_iter;
-}
-
-double crm_segmenter_bic(const crm_segmenter *seg)
-{
-    return seg->bic;
 }
 
 const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n)
@@ -1023,11 +956,6 @@ const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outli
         *n_outliers = seg->outlier ? seg->n_outliers : 0;
     }
     return seg->n_outliers > 0 ? seg->outlier : NULL;
-}
-
-int64_t crm_segmenter_sample_rows(const crm_segmenter *seg)
-{
-    return seg->sample_rows;
 }
 
 const char *crm_segmenter_source(const crm_segmenter *seg)
