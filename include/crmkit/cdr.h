@@ -142,4 +142,18 @@ CRM_API crm_status crm_cdr_part_merge(crm_cdr_part *into,
  *  record was in the window. */
 CRM_API crm_status crm_cdr_part_finish(crm_cdr_part *pt, crm_cdr_features **out, crm_error *err);
 
+/** Collective (crmkit/dist.h): the features of the file at path read by every process of a
+ *  job, each its byte range of the file (a gzip file: process 0 reads it all). Each customer
+ *  is owned by one process (by a hash of its id); the partial sums and (caller, callee) pairs
+ *  of the customers go to their owners in one all-to-all exchange, each owner makes its
+ *  customers' features, and process 0 receives them all in *out (others: NULL), the bytes
+ *  crm_cdr_aggregate gives. The status and error are agreed: a bad row on any process stops
+ *  all of them with the message (file, line, column) of one process. Without a job, the
+ *  same as crm_cdr_aggregate of a plain file. */
+CRM_API crm_status crm_cdr_aggregate_dist(const char *path,
+                                          const crm_cdr_params *p,
+                                          const crm_progress *progress,
+                                          crm_cdr_features **out,
+                                          crm_error *err);
+
 #endif

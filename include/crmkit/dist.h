@@ -235,4 +235,28 @@ CRM_API crm_status crm_dist_realign_rows(void **rows,
  *  as even as whole blocks allow. Local, no communication; the same on every rank. */
 CRM_API void crm_dist_block_range(int64_t n_total, int rank, int size, int64_t *b0, int64_t *b1);
 
+/* ---- without line numbers; all-to-all ------------------------------------------------- */
+
+/** Collective: crm_dist_split_file without its pass over the part: no newline count and no
+ *  quote check, so r->first_line is 1 on every rank (a reader of the part counts lines from
+ *  its start). For a reader that needs file lines only to report an error: when one occurs,
+ *  call crm_dist_split_file (collective) to get the true first_line, or its refusal of a
+ *  quoted field spanning lines (a cut inside one leaves an unclosed quote at the end of the
+ *  part before it, which is an error there). */
+CRM_API crm_status crm_dist_split_file_unnumbered(const char *path,
+                                                  crm_dist_range *r,
+                                                  crm_error *err);
+
+/** Collective: every rank sends a blob (any size, may be 0) to every rank. send holds the
+ *  blobs for ranks 0, 1, ... one after another, send_sizes[r] bytes for rank r (the one for
+ *  this rank is copied). *recv receives a new crm_malloc'ed buffer (crm_free it) with the
+ *  blobs from ranks 0, 1, ... one after another, recv_sizes[r] (crm_dist_size() entries)
+ *  their lengths. Blobs may exceed 2 GiB (sent in pieces). Waits sleep rather than spin.
+ *  Allocation failures are agreed; an MPI failure is returned. */
+CRM_API crm_status crm_dist_alltoall_bytes(const void *send,
+                                           const size_t *send_sizes,
+                                           void **recv,
+                                           size_t *recv_sizes,
+                                           crm_error *err);
+
 #endif

@@ -87,6 +87,7 @@ typedef struct worker {
     crm_status rc;
     crm_error err;
     int64_t err_line;
+    crm__cdr_day_cache day_cache; /* of check(), this thread's */
 } worker;
 
 struct job {
@@ -153,8 +154,23 @@ bad_field(worker *w, int64_t line, int f, const crm_csv_cell *c, const char *wha
     return CRM_EPARSE;
 }
 
+/* 1 when the cell is exactly the lower-case word w (the usual spelling: one compare) */
+static inline int is_word(const crm_csv_cell *c, const char *w, size_t n)
+{
+    return c->len == n && memcmp(c->s, w, n) == 0;
+}
+
 static int parse_type(const crm_csv_cell *c)
 {
+    if (is_word(c, "voice", 5)) {
+        return T_VOICE;
+    }
+    if (is_word(c, "data", 4)) {
+        return T_DATA;
+    }
+    if (is_word(c, "sms", 3)) {
+        return T_SMS;
+    }
     if (crm__ascii_ieq(c->s, c->len, "voice")) {
         return T_VOICE;
     }
@@ -172,6 +188,12 @@ static int parse_network(const crm_csv_cell *c)
 {
     if (c->len == 0) {
         return 2;
+    }
+    if (is_word(c, "onnet", 5)) {
+        return 0;
+    }
+    if (is_word(c, "offnet", 6)) {
+        return 1;
     }
     if (crm__ascii_ieq(c->s, c->len, "onnet") || crm__ascii_ieq(c->s, c->len, "on-net") ||
         crm__ascii_ieq(c->s, c->len, "on")) {
@@ -203,6 +225,23 @@ static acc *acc_at(worker *w, int64_t i, int added)
         memset(&w->accs[i], 0, sizeof w->accs[i]);
     }
     return &w->accs[i];
+}
+
+static void acc_add(acc *t, const acc *a)
+{
+    t->calls[0] += a->calls[0];
+    t->calls[1] += a->calls[1];
+    t->sms += a->sms;
+    t->data += a->data;
+    t->events += a->events;
+    t->night += a->night;
+    t->weekend += a->weekend;
+    t->sec[0] += a->sec[0];
+    t->sec[1] += a->sec[1];
+    t->bytes += a->bytes;
+    t->charge[0] += a->charge[0];
+    t->charge[1] += a->charge[1];
+    t->charge[2] += a->charge[2];
 }
 
 /* A checked record waiting in a batch. Texts point into the block (or, for a quoted field,
@@ -243,7 +282,8 @@ static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, c
     for (int f = 0; f < N_FIELDS; f++) {
         c[f] = &cell[jb->cols[f]];
     }
-    if (!crm__cdr_parse_time(c[F_START]->s, c[F_START]->len, &r->day, &r->sec)) {
+    if (!crm__cdr_parse_time_cached(&w->day_cache, c[F_START]->s, c[F_START]->len, &r->day,
+                                    &r->sec)) {
         bad_field(w, line, F_START, c[F_START],
                   "bad start time (expected YYYY-MM-DD HH:MM:SS):", err);
         return -1;
@@ -747,23 +787,21 @@ static void feature_row(const acc *a, int64_t parties, double *v)
     v[17] = share(a->charge[2], total);
 }
 
-static crm_status build(worker *w, crm_cdr_features **out, crm_error *err)
+/* The features of the callers that process me of n_owners owns (crm__cdr_owner; all of them
+ * when n_owners is 1), sorted by id. The summary counts their pairs and the callees me owns. */
+static crm_status
+build(worker *w, int me, int n_owners, crm_cdr_features **out, crm_error *err)
 {
     crm_cdr_features *f = crm_calloc(1, sizeof *f);
-    int64_t n = w->callers.n;
-    id_ref *order = crm_mallocarray((size_t)n + 1, sizeof *order);
-    int64_t *parties = crm_calloc((size_t)n + 1, sizeof *parties);
+    int64_t n_all = w->callers.n;
+    int64_t n = 0;
+    int64_t n_pairs = 0;
+    int64_t n_callees = n_owners == 1 ? w->callees.n : 0;
+    id_ref *order = crm_mallocarray((size_t)n_all + 1, sizeof *order);
+    int64_t *parties = crm_calloc((size_t)n_all + 1, sizeof *parties);
     size_t pos = 0;
     crm_status rc = CRM_OK;
     if (f == NULL || order == NULL || parties == NULL) {
-        rc = crm__error_nomem(err);
-        goto cleanup;
-    }
-    f->n = n;
-    f->ids = crm_malloc(w->callers.arena_len + 1);
-    f->id_off = crm_mallocarray((size_t)n + 1, sizeof *f->id_off);
-    f->values = crm_mallocarray((size_t)n * CRM_CDR_N_FEATURES + 1, sizeof *f->values);
-    if (f->ids == NULL || f->id_off == NULL || f->values == NULL) {
         rc = crm__error_nomem(err);
         goto cleanup;
     }
@@ -772,9 +810,24 @@ static crm_status build(worker *w, crm_cdr_features **out, crm_error *err)
             parties[w->pairs.slots[k] >> 32]++;
         }
     }
-    for (int64_t i = 0; i < n; i++) {
-        order[i].id = crm__cdr_strmap_text(&w->callers, i);
-        order[i].i = i;
+    for (int64_t i = 0; i < n_all; i++) {
+        if (n_owners == 1 || crm__cdr_owner(w->callers.hashes[i], n_owners) == me) {
+            order[n].id = crm__cdr_strmap_text(&w->callers, i);
+            order[n].i = i;
+            n_pairs += parties[i];
+            n++;
+        }
+    }
+    for (int64_t e = 0; n_owners > 1 && e < w->callees.n; e++) {
+        n_callees += crm__cdr_owner(w->callees.hashes[e], n_owners) == me;
+    }
+    f->n = n;
+    f->ids = crm_malloc(w->callers.arena_len + 1);
+    f->id_off = crm_mallocarray((size_t)n + 1, sizeof *f->id_off);
+    f->values = crm_mallocarray((size_t)n * CRM_CDR_N_FEATURES + 1, sizeof *f->values);
+    if (f->ids == NULL || f->id_off == NULL || f->values == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
     }
     qsort(order, (size_t)n, sizeof *order, cmp_id); /* ids are unique: a total order */
     for (int64_t r = 0; r < n; r++) {
@@ -786,8 +839,8 @@ static crm_status build(worker *w, crm_cdr_features **out, crm_error *err)
     }
     f->sum = w->sum;
     f->sum.n_customers = n;
-    f->sum.n_callees = w->callees.n;
-    f->sum.n_pairs = (int64_t)w->pairs.n;
+    f->sum.n_callees = n_callees;
+    f->sum.n_pairs = n_pairs;
     *out = f;
     f = NULL;
 cleanup:
@@ -921,7 +974,7 @@ crm_status crm_cdr_aggregate(const char *path,
         rc = no_records(&w, strcmp(path, "-") == 0 ? "<stdin>" : path, err);
     }
     if (rc == CRM_OK) {
-        rc = build(&w, out, err);
+        rc = build(&w, 0, 1, out, err);
     }
     worker_fini(&w);
     return rc;
@@ -1016,19 +1069,30 @@ static int64_t *pget_strs(crm__bytes_in *r, crm__cdr_strmap *m, int64_t *n_out, 
         *nomem = 1;
         return NULL;
     }
-    for (int64_t i = 0; i < n; i++) {
-        size_t l = 0;
-        const char *t = crm__bytes_get_str(r, &l);
-        int added;
-        if (t == NULL) {
-            crm_free(map);
-            return NULL;
+    /* BATCH at a time: hash and prefetch their slots, then intern (the table is far larger
+     * than the caches) */
+    for (int64_t i0 = 0; i0 < n; i0 += BATCH) {
+        const char *t[BATCH];
+        size_t l[BATCH];
+        uint64_t h[BATCH];
+        int m_b = n - i0 < BATCH ? (int)(n - i0) : BATCH;
+        for (int q = 0; q < m_b; q++) {
+            t[q] = crm__bytes_get_str(r, &l[q]);
+            if (t[q] == NULL) {
+                crm_free(map);
+                return NULL;
+            }
+            h[q] = crm__cdr_hash(t[q], l[q]);
+            crm__cdr_strmap_prefetch(m, h[q]);
         }
-        map[i] = crm__cdr_strmap_intern(m, t, l, crm__cdr_hash(t, l), &added);
-        if (map[i] < 0) {
-            *nomem = 1;
-            crm_free(map);
-            return NULL;
+        for (int q = 0; q < m_b; q++) {
+            int added;
+            map[i0 + q] = crm__cdr_strmap_intern(m, t[q], l[q], h[q], &added);
+            if (map[i0 + q] < 0) {
+                *nomem = 1;
+                crm_free(map);
+                return NULL;
+            }
         }
     }
     *n_out = n;
@@ -1063,35 +1127,28 @@ crm_status crm_cdr_part_merge(crm_cdr_part *into, const char *buf, size_t len, c
     }
     for (int64_t i = 0; cmap != NULL && !nomem && !r.bad && i < n_callers; i++) {
         acc a;
-        acc *t = &w->accs[cmap[i]];
         crm__bytes_get(&r, &a, sizeof a);
-        t->calls[0] += a.calls[0];
-        t->calls[1] += a.calls[1];
-        t->sms += a.sms;
-        t->data += a.data;
-        t->events += a.events;
-        t->night += a.night;
-        t->weekend += a.weekend;
-        t->sec[0] += a.sec[0];
-        t->sec[1] += a.sec[1];
-        t->bytes += a.bytes;
-        t->charge[0] += a.charge[0];
-        t->charge[1] += a.charge[1];
-        t->charge[2] += a.charge[2];
+        acc_add(&w->accs[cmap[i]], &a);
     }
     if (!nomem && !r.bad) {
         emap = pget_strs(&r, &w->callees, &n_callees, &nomem);
     }
     n_pairs = nomem || r.bad ? 0 : crm__bytes_get_count(&r, 8);
-    for (int64_t i = 0; !nomem && !r.bad && i < n_pairs; i++) {
-        uint64_t k = (uint64_t)crm__bytes_get_i64(&r);
-        int64_t ci = (int64_t)(k >> 32), ei = (int64_t)(k & 0xffffffffu);
-        if (ci >= n_callers || ei >= n_callees) {
-            r.bad = 1;
-            break;
+    for (int64_t i0 = 0; !nomem && !r.bad && i0 < n_pairs; i0 += BATCH) {
+        uint64_t keys[BATCH];
+        int m_b = n_pairs - i0 < BATCH ? (int)(n_pairs - i0) : BATCH;
+        for (int q = 0; q < m_b && !r.bad; q++) {
+            uint64_t k = (uint64_t)crm__bytes_get_i64(&r);
+            int64_t ci = (int64_t)(k >> 32), ei = (int64_t)(k & 0xffffffffu);
+            if (ci >= n_callers || ei >= n_callees) {
+                r.bad = 1;
+                break;
+            }
+            keys[q] = ((uint64_t)cmap[ci] << 32) | (uint64_t)emap[ei];
+            crm__cdr_keyset_prefetch(&w->pairs, keys[q]);
         }
-        if (crm__cdr_keyset_add(&w->pairs, ((uint64_t)cmap[ci] << 32) | (uint64_t)emap[ei]) < 0) {
-            nomem = 1;
+        for (int q = 0; q < m_b && !r.bad && !nomem; q++) {
+            nomem = crm__cdr_keyset_add(&w->pairs, keys[q]) < 0;
         }
     }
     if (nomem) {
@@ -1122,7 +1179,306 @@ crm_status crm_cdr_part_finish(crm_cdr_part *pt, crm_cdr_features **out, crm_err
     if (pt->w.callers.n == 0) {
         return no_records(&pt->w, pt->source, err);
     }
-    return build(&pt->w, out, err);
+    return build(&pt->w, 0, 1, out, err);
+}
+
+/* ---- customers owned by processes: the exchange of a run across processes ---- */
+
+crm_cdr_summary crm__cdr_part_summary(const crm_cdr_part *pt)
+{
+    return pt->w.sum;
+}
+
+crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
+                                      int me,
+                                      int n_owners,
+                                      char **buf,
+                                      size_t *sizes,
+                                      crm_error *err)
+{
+    const worker *w = &pt->w;
+    int64_t nc = w->callers.n;
+    int64_t ne = w->callees.n;
+    int64_t np = (int64_t)w->pairs.n;
+    int32_t *cown = crm_mallocarray((size_t)nc + 1, sizeof *cown);
+    int32_t *cpos = crm_mallocarray((size_t)nc + 1, sizeof *cpos);
+    int32_t *epos = crm_mallocarray((size_t)ne + 1, sizeof *epos);
+    int32_t *elist = crm_mallocarray((size_t)ne + 1, sizeof *elist);
+    int64_t *ccount = crm_calloc((size_t)n_owners, sizeof *ccount);
+    int64_t *pstart = crm_calloc((size_t)n_owners + 1, sizeof *pstart);
+    int64_t *pfill = crm_calloc((size_t)n_owners, sizeof *pfill);
+    uint64_t *pby = crm_mallocarray((size_t)np + 1, sizeof *pby);
+    crm_cdr_summary none;
+    crm__bytes_out b;
+    crm_status rc = CRM_OK;
+    memset(&b, 0, sizeof b);
+    memset(&none, 0, sizeof none);
+    none.first_day = -1;
+    none.last_day = -1;
+    /* room for every blob (exact for two owners): no growth, no copy */
+    b.first_cap = (size_t)n_owners * (32 + sizeof none) + (size_t)nc * (8 + sizeof(acc)) +
+                  w->callers.arena_len + (size_t)(np + ne) * 8 +
+                  (size_t)(n_owners > 1 ? n_owners - 1 : 1) * w->callees.arena_len;
+    *buf = NULL;
+    if (cown == NULL || cpos == NULL || epos == NULL || elist == NULL || ccount == NULL ||
+        pstart == NULL || pfill == NULL || pby == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    for (int64_t i = 0; i < nc; i++) {
+        cown[i] = crm__cdr_owner(w->callers.hashes[i], n_owners);
+        cpos[i] = (int32_t)ccount[cown[i]]++;
+    }
+    for (int64_t e = 0; e < ne; e++) {
+        epos[e] = -1;
+    }
+    /* the pairs, grouped by the owner of their caller */
+    for (size_t k = 0; k < w->pairs.n_slots; k++) {
+        if (w->pairs.slots[k] != UINT64_MAX) {
+            pstart[cown[w->pairs.slots[k] >> 32] + 1]++;
+        }
+    }
+    for (int d = 0; d < n_owners; d++) {
+        pstart[d + 1] += pstart[d];
+        pfill[d] = pstart[d];
+    }
+    for (size_t k = 0; k < w->pairs.n_slots; k++) {
+        uint64_t key = w->pairs.slots[k];
+        if (key != UINT64_MAX) {
+            pby[pfill[cown[key >> 32]]++] = key;
+        }
+    }
+    for (int d = 0; d < n_owners; d++) {
+        size_t at = b.len;
+        int32_t n_e = 0;
+        if (d == me) {
+            sizes[d] = 0;
+            continue;
+        }
+        /* the layout of crm_cdr_part_export, so crm_cdr_part_merge adds it */
+        crm__bytes_put_i64(&b, PART_MAGIC);
+        if (at == 0) {
+            crm__advise_huge(b.p, b.cap); /* all but its first page untouched yet */
+        }
+        crm__bytes_put(&b, &none, sizeof none);
+        crm__bytes_put_i64(&b, ccount[d]);
+        for (int64_t i = 0; i < nc; i++) {
+            if (cown[i] == d) {
+                crm__bytes_put_str(&b, crm__cdr_strmap_text(&w->callers, i),
+                                   crm__cdr_strmap_len(&w->callers, i));
+            }
+        }
+        for (int64_t i = 0; i < nc; i++) {
+            if (cown[i] == d) {
+                crm__bytes_put(&b, &w->accs[i], sizeof w->accs[i]);
+            }
+        }
+        /* the callees of those pairs, and the callees d owns (for the distinct count) */
+        for (int64_t k = pstart[d]; k < pstart[d + 1]; k++) {
+            int64_t e = (int64_t)(pby[k] & 0xffffffffu);
+            if (epos[e] < 0) {
+                epos[e] = n_e;
+                elist[n_e++] = (int32_t)e;
+            }
+        }
+        for (int64_t e = 0; e < ne; e++) {
+            if (epos[e] < 0 && crm__cdr_owner(w->callees.hashes[e], n_owners) == d) {
+                epos[e] = n_e;
+                elist[n_e++] = (int32_t)e;
+            }
+        }
+        crm__bytes_put_i64(&b, n_e);
+        for (int32_t q = 0; q < n_e; q++) {
+            crm__bytes_put_str(&b, crm__cdr_strmap_text(&w->callees, elist[q]),
+                               crm__cdr_strmap_len(&w->callees, elist[q]));
+        }
+        crm__bytes_put_i64(&b, pstart[d + 1] - pstart[d]);
+        for (int64_t k = pstart[d]; k < pstart[d + 1]; k++) {
+            uint64_t c = (uint64_t)cpos[pby[k] >> 32];
+            uint64_t e = (uint64_t)epos[pby[k] & 0xffffffffu];
+            crm__bytes_put_i64(&b, (int64_t)((c << 32) | e));
+        }
+        for (int32_t q = 0; q < n_e; q++) {
+            epos[elist[q]] = -1;
+        }
+        sizes[d] = b.len - at;
+    }
+    rc = crm__bytes_out_take(&b, buf, &(size_t){ 0 }, err);
+cleanup:
+    crm_free(b.p);
+    crm_free(cown);
+    crm_free(cpos);
+    crm_free(epos);
+    crm_free(elist);
+    crm_free(ccount);
+    crm_free(pstart);
+    crm_free(pfill);
+    crm_free(pby);
+    return rc;
+}
+
+crm_status crm__cdr_part_finish_owned(crm_cdr_part *pt,
+                                      int me,
+                                      int n_owners,
+                                      crm_cdr_features **out,
+                                      crm_error *err)
+{
+    *out = NULL;
+    return build(&pt->w, me, n_owners, out, err);
+}
+
+#define ROWS_MAGIC 0x3157524443LL /* "CDRW1" */
+
+crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err)
+{
+    crm__bytes_out b;
+    memset(&b, 0, sizeof b);
+    b.first_cap = (size_t)1 << 16;
+    crm__bytes_put_i64(&b, ROWS_MAGIC);
+    crm__bytes_put_i64(&b, f->n);
+    for (int64_t i = 0; i < f->n; i++) {
+        const char *id = f->ids + f->id_off[i];
+        crm__bytes_put_str(&b, id, strlen(id));
+        crm__bytes_put(&b, f->values + i * CRM_CDR_N_FEATURES,
+                       CRM_CDR_N_FEATURES * sizeof *f->values);
+    }
+    return crm__bytes_out_take(&b, buf, len, err);
+}
+
+/* One exported run of rows being merged: its next row. */
+typedef struct rows_in {
+    crm__bytes_in r;
+    int64_t left;
+    const char *id;
+    size_t id_len;
+    const char *values;
+} rows_in;
+
+static int rows_next(rows_in *q)
+{
+    if (q->left == 0) {
+        q->id = NULL;
+        return 1;
+    }
+    q->left--;
+    q->id = crm__bytes_get_str(&q->r, &q->id_len);
+    q->values = q->r.p + q->r.at;
+    if (q->id == NULL || q->r.len - q->r.at < CRM_CDR_N_FEATURES * sizeof(double) ||
+        memchr(q->id, '\0', q->id_len) != NULL) {
+        return 0;
+    }
+    q->r.at += CRM_CDR_N_FEATURES * sizeof(double);
+    return 1;
+}
+
+/* strcmp order of two texts given with their lengths (the order of build) */
+static int rows_before(const rows_in *a, const rows_in *b)
+{
+    size_t m = a->id_len < b->id_len ? a->id_len : b->id_len;
+    int c = memcmp(a->id, b->id, m);
+    return c < 0 || (c == 0 && a->id_len < b->id_len);
+}
+
+static void heap_down(rows_in *q, int *h, int n, int k)
+{
+    for (;;) {
+        int l = 2 * k + 1;
+        int m = k;
+        if (l < n && rows_before(&q[h[l]], &q[h[m]])) {
+            m = l;
+        }
+        if (l + 1 < n && rows_before(&q[h[l + 1]], &q[h[m]])) {
+            m = l + 1;
+        }
+        if (m == k) {
+            return;
+        }
+        int t = h[k];
+        h[k] = h[m];
+        h[m] = t;
+        k = m;
+    }
+}
+
+crm_status crm__cdr_features_merge(const char *all,
+                                   const size_t *sizes,
+                                   int n_parts,
+                                   const crm_cdr_summary *sum,
+                                   crm_cdr_features **out,
+                                   crm_error *err)
+{
+    crm_cdr_features *f = crm_calloc(1, sizeof *f);
+    rows_in *q = crm_calloc((size_t)n_parts + 1, sizeof *q);
+    int *h = crm_calloc((size_t)n_parts + 1, sizeof *h);
+    int64_t n = 0;
+    size_t at = 0;
+    size_t pos = 0;
+    int n_h = 0;
+    int bad = 0;
+    crm_status rc = CRM_OK;
+    *out = NULL;
+    if (f == NULL || q == NULL || h == NULL) {
+        rc = crm__error_nomem(err);
+        goto cleanup;
+    }
+    for (int k = 0; k < n_parts; k++) {
+        q[k].r.p = all + at;
+        q[k].r.len = sizes[k];
+        at += sizes[k];
+        bad |= crm__bytes_get_i64(&q[k].r) != ROWS_MAGIC;
+        q[k].left = crm__bytes_get_count(&q[k].r, 8 + CRM_CDR_N_FEATURES * sizeof(double));
+        n += q[k].left;
+        bad |= q[k].r.bad;
+    }
+    f->n = n;
+    f->sum = *sum;
+    f->sum.n_customers = n;
+    if (!bad) {
+        f->ids = crm_malloc(at + 1); /* the ids are shorter than their runs */
+        f->id_off = crm_mallocarray((size_t)n + 1, sizeof *f->id_off);
+        f->values = crm_mallocarray((size_t)n * CRM_CDR_N_FEATURES + 1, sizeof *f->values);
+        if (f->ids == NULL || f->id_off == NULL || f->values == NULL) {
+            rc = crm__error_nomem(err);
+            goto cleanup;
+        }
+    }
+    for (int k = 0; k < n_parts && !bad; k++) {
+        bad |= !rows_next(&q[k]);
+        if (q[k].id != NULL) {
+            h[n_h++] = k;
+        }
+    }
+    for (int k = n_h / 2 - 1; k >= 0 && !bad; k--) {
+        heap_down(q, h, n_h, k);
+    }
+    for (int64_t i = 0; n_h > 0 && !bad; i++) {
+        rows_in *t = &q[h[0]];
+        memcpy(f->ids + pos, t->id, t->id_len);
+        f->ids[pos + t->id_len] = '\0';
+        f->id_off[i] = pos;
+        pos += t->id_len + 1;
+        memcpy(f->values + i * CRM_CDR_N_FEATURES, t->values,
+               CRM_CDR_N_FEATURES * sizeof *f->values);
+        bad |= !rows_next(t);
+        if (t->id == NULL) {
+            h[0] = h[--n_h];
+        }
+        heap_down(q, h, n_h, 0);
+    }
+    for (int k = 0; k < n_parts && !bad; k++) {
+        bad |= !crm__bytes_in_done(&q[k].r);
+    }
+    if (bad) {
+        rc = crm__error_set(err, CRM_EPARSE, "CDR features from another process are damaged");
+    } else {
+        *out = f;
+        f = NULL;
+    }
+cleanup:
+    crm_free(h);
+    crm_free(q);
+    crm_cdr_features_free(f);
+    return rc;
 }
 
 void crm_cdr_features_free(crm_cdr_features *f)

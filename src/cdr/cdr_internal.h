@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <crmkit/cdr.h>
 #include <crmkit/status.h>
 
 /* Strings -> dense indices 0, 1, ... in order of first insertion. Texts are NUL-terminated
@@ -44,6 +45,17 @@ static inline const char *crm__cdr_strmap_text(const crm__cdr_strmap *m, int64_t
 {
     return m->arena + m->off[i];
 }
+static inline size_t crm__cdr_strmap_len(const crm__cdr_strmap *m, int64_t i)
+{
+    return (i + 1 < m->n ? m->off[i + 1] : m->arena_len) - m->off[i] - 1;
+}
+
+/* The process (0 .. n_owners - 1) that owns a caller or callee of hash h in a run across
+ * processes: the high half of the hash scaled to n_owners (the tables use the low bits). */
+static inline int crm__cdr_owner(uint64_t h, int n_owners)
+{
+    return (int)(((h >> 32) * (uint64_t)n_owners) >> 32);
+}
 
 /* A set of 64-bit keys (UINT64_MAX is reserved as the empty slot). */
 typedef struct crm__cdr_keyset {
@@ -66,11 +78,53 @@ int crm__cdr_keyset_add(crm__cdr_keyset *s, uint64_t key);
 /* "YYYY-MM-DD HH:MM:SS" (or 'T' between) into days since 1970-01-01 and seconds of the day;
  * 0 when the text is not a valid time. */
 int crm__cdr_parse_time(const char *s, size_t len, int64_t *day, int32_t *sec);
+/* The same, remembering the last valid date: records come mostly in time order, so most
+ * share the date of the one before and only their clock is parsed. */
+typedef struct crm__cdr_day_cache {
+    char date[10];
+    int valid;
+    int64_t day;
+} crm__cdr_day_cache;
+int crm__cdr_parse_time_cached(crm__cdr_day_cache *c,
+                               const char *s,
+                               size_t len,
+                               int64_t *day,
+                               int32_t *sec);
 /* "YYYY-MM-DD" into days since 1970-01-01; 0 when invalid. */
 int crm__cdr_parse_day(const char *s, size_t len, int64_t *day);
 /* Whole number >= 0 (empty = 0); 0 when invalid or above 10^18. */
 int crm__cdr_parse_count(const char *s, size_t len, int64_t *v);
 /* Decimal >= 0 (empty = 0) in units of 1e-6, rounded half up; 0 when invalid. */
 int crm__cdr_parse_micros(const char *s, size_t len, int64_t *v);
+
+/* ---- a run across processes (cdr_dist.c): each customer is owned by one process ---- */
+
+/* This process's sums of records read (the counts and days of its part). */
+crm_cdr_summary crm__cdr_part_summary(const crm_cdr_part *pt);
+/* The callers of pt owned by each process d != me (their sums and (caller, callee) pairs),
+ * and the callees each d owns, as blobs crm_cdr_part_merge adds: *buf (crm_free it) holds the
+ * blobs for d = 0, 1, ... one after another, sizes[d] bytes each (0 for me). */
+crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
+                                      int me,
+                                      int n_owners,
+                                      char **buf,
+                                      size_t *sizes,
+                                      crm_error *err);
+/* The features of the callers me owns, sorted by id; the summary counts the pairs of those
+ * callers and the callees me owns (sums over the processes give the totals). */
+crm_status crm__cdr_part_finish_owned(crm_cdr_part *pt,
+                                      int me,
+                                      int n_owners,
+                                      crm_cdr_features **out,
+                                      crm_error *err);
+/* Rows as bytes, and the rows of several such runs merged into one features table in id
+ * order, with summary sum (n_customers set to the rows). */
+crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err);
+crm_status crm__cdr_features_merge(const char *all,
+                                   const size_t *sizes,
+                                   int n_parts,
+                                   const crm_cdr_summary *sum,
+                                   crm_cdr_features **out,
+                                   crm_error *err);
 
 #endif

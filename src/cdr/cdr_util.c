@@ -66,10 +66,13 @@ static inline void slot_key(const char *s, size_t len, uint64_t *k0, uint64_t *k
 
 static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
 {
-    crm__cdr_slot *slots = crm_calloc(n_slots, sizeof *slots);
+    crm__cdr_slot *slots = crm_mallocarray(n_slots, sizeof *slots);
     if (slots == NULL) {
         return 0;
     }
+    /* huge pages before the first touch: one page fault per 2 MiB, fewer TLB misses */
+    crm__advise_huge(slots, n_slots * sizeof *slots);
+    memset(slots, 0, n_slots * sizeof *slots);
     for (size_t k = 0; k < m->n_slots; k++) {
         crm__cdr_slot *o = &m->slots[k];
         if (o->idx1 != 0) {
@@ -185,6 +188,7 @@ static int keyset_grow(crm__cdr_keyset *s)
     if (slots == NULL) {
         return 0;
     }
+    crm__advise_huge(slots, n_slots * sizeof *slots);
     memset(slots, 0xff, n_slots * sizeof *slots);
     for (size_t i = 0; i < s->n_slots; i++) {
         uint64_t key = s->slots[i];
@@ -205,7 +209,7 @@ static int keyset_grow(crm__cdr_keyset *s)
 int crm__cdr_keyset_add(crm__cdr_keyset *s, uint64_t key)
 {
     size_t k;
-    if ((s->n + 1) * 2 > s->n_slots && !keyset_grow(s)) {
+    if ((s->n + 1) * 4 > s->n_slots * 3 && !keyset_grow(s)) { /* load <= 3/4 */
         return -1;
     }
     k = (size_t)crm__cdr_mix64(key) & (s->n_slots - 1);
@@ -269,18 +273,44 @@ int crm__cdr_parse_day(const char *s, size_t len, int64_t *day)
     return 1;
 }
 
-int crm__cdr_parse_time(const char *s, size_t len, int64_t *day, int32_t *sec)
+/* "HH:MM:SS" after the date and its ' ' or 'T' (s is the whole 19-byte time) */
+static int parse_clock(const char *s, int32_t *sec)
 {
     int hh;
     int mm;
     int ss;
-    if (len != 19 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' ||
-        !crm__cdr_parse_day(s, 10, day) || !digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) ||
-        !digits(s + 17, 2, &ss) || hh > 23 || mm > 59 || ss > 59) {
+    if ((s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' || !digits(s + 11, 2, &hh) ||
+        !digits(s + 14, 2, &mm) || !digits(s + 17, 2, &ss) || hh > 23 || mm > 59 || ss > 59) {
         return 0;
     }
     *sec = hh * 3600 + mm * 60 + ss;
     return 1;
+}
+
+int crm__cdr_parse_time(const char *s, size_t len, int64_t *day, int32_t *sec)
+{
+    return len == 19 && crm__cdr_parse_day(s, 10, day) && parse_clock(s, sec);
+}
+
+int crm__cdr_parse_time_cached(crm__cdr_day_cache *c,
+                               const char *s,
+                               size_t len,
+                               int64_t *day,
+                               int32_t *sec)
+{
+    if (len != 19) {
+        return 0;
+    }
+    if (c->valid && memcmp(s, c->date, 10) == 0) {
+        *day = c->day;
+    } else if (crm__cdr_parse_day(s, 10, day)) {
+        memcpy(c->date, s, 10);
+        c->day = *day;
+        c->valid = 1;
+    } else {
+        return 0;
+    }
+    return parse_clock(s, sec);
 }
 
 int crm__cdr_parse_count(const char *s, size_t len, int64_t *v)

@@ -712,6 +712,8 @@ static crm_status scan_part(int fd,
     return CRM_OK;
 }
 
+static int g_split_unnumbered = 0; /* crm_dist_split_file_unnumbered: no scan of the part */
+
 crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *err)
 {
     crm_status st = CRM_OK;
@@ -770,7 +772,7 @@ crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *e
             begin = end;
         }
     }
-    if (st == CRM_OK) {
+    if (st == CRM_OK && !g_split_unnumbered) {
         st = scan_part(fd, begin, end, '"', &newlines, &bad, path, err);
     }
     if (fd >= 0) {
@@ -953,5 +955,150 @@ crm_status crm_dist_realign_rows(void **rows,
     (void)rows;
     (void)row_bytes;
     (void)align;
+    return CRM_OK;
+}
+
+/* ---- splitting without counting lines; all-to-all of byte blobs ---------------------------- */
+
+crm_status crm_dist_split_file_unnumbered(const char *path, crm_dist_range *r, crm_error *err)
+{
+    crm_status st;
+    g_split_unnumbered = 1;
+    st = crm_dist_split_file(path, r, err);
+    g_split_unnumbered = 0;
+    return st;
+}
+
+#if CRM_HAVE_MPI
+/* Wait for requests without holding a core: poll about 50 times, then sleep between polls
+ * (100 us, doubling up to 1 ms), as polite_min does. */
+static int wait_all_sleeping(int n, MPI_Request *reqs)
+{
+    int done = 0;
+    long ns = 100000;
+    for (int i = 0; !done; i++) {
+        int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) {
+            return rc;
+        }
+        if (!done && i >= 50) {
+            struct timespec ts = { 0, ns };
+            (void)nanosleep(&ts, NULL);
+            ns = ns < 1000000 ? ns * 2 : 1000000;
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+/* Post the pieces (PIECE bytes at most) of n bytes at p to or from rank peer. */
+static int post_pieces(char *p, uint64_t n, int peer, int send, MPI_Request *reqs, int *n_reqs)
+{
+    for (uint64_t off = 0; off < n; off += PIECE) {
+        int m = (int)(n - off < PIECE ? n - off : PIECE);
+        int rc = send ? MPI_Isend(p + off, m, MPI_BYTE, peer, 7, MPI_COMM_WORLD, &reqs[*n_reqs])
+                      : MPI_Irecv(p + off, m, MPI_BYTE, peer, 7, MPI_COMM_WORLD, &reqs[*n_reqs]);
+        if (rc != MPI_SUCCESS) {
+            return rc;
+        }
+        (*n_reqs)++;
+    }
+    return MPI_SUCCESS;
+}
+#endif
+
+crm_status crm_dist_alltoall_bytes(const void *send,
+                                   const size_t *send_sizes,
+                                   void **recv,
+                                   size_t *recv_sizes,
+                                   crm_error *err)
+{
+    size_t n_own = send_sizes[g_rank];
+    size_t own_at = 0;
+    *recv = NULL;
+    for (int r = 0; r < g_rank; r++) {
+        own_at += send_sizes[r];
+    }
+#if CRM_HAVE_MPI
+    if (crm_dist_active()) {
+        int P = g_size;
+        uint64_t *sl = crm_mallocarray((size_t)P, sizeof *sl);
+        uint64_t *rl = crm_mallocarray((size_t)P, sizeof *rl);
+        MPI_Request *reqs = NULL;
+        char *out = NULL;
+        uint64_t total = 0;
+        int64_t n_pieces = 0;
+        int n_reqs = 0;
+        int rc = MPI_SUCCESS;
+        crm_status st = sl == NULL || rl == NULL ? crm__error_nomem(err) : CRM_OK;
+        st = crm_dist_agree(st, err);
+        if (st != CRM_OK) {
+            goto done;
+        }
+        for (int r = 0; r < P; r++) {
+            sl[r] = (uint64_t)send_sizes[r];
+        }
+        rc = MPI_Alltoall(sl, 1, MPI_UINT64_T, rl, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) {
+            st = mpi_fail(err, rc, "exchanging sizes");
+            goto done;
+        }
+        for (int r = 0; r < P; r++) {
+            total += rl[r];
+            if (r != g_rank) {
+                n_pieces += (int64_t)((sl[r] + PIECE - 1) / PIECE + (rl[r] + PIECE - 1) / PIECE);
+            }
+        }
+        out = crm_malloc(total > 0 ? (size_t)total : 1);
+        crm__advise_huge(out, (size_t)total); /* fewer page faults as it fills */
+        reqs = crm_mallocarray((size_t)n_pieces + 1, sizeof *reqs);
+        st = out == NULL || reqs == NULL || n_pieces > INT32_MAX ? crm__error_nomem(err) : CRM_OK;
+        st = crm_dist_agree(st, err);
+        if (st != CRM_OK) {
+            goto done;
+        }
+        {
+            uint64_t at_s = 0;
+            uint64_t at_r = 0;
+            for (int r = 0; r < P && rc == MPI_SUCCESS; r++) {
+                if (r != g_rank) {
+                    rc = post_pieces(out + at_r, rl[r], r, 0, reqs, &n_reqs);
+                    if (rc == MPI_SUCCESS) {
+                        rc = post_pieces((char *)send + at_s, sl[r], r, 1, reqs, &n_reqs);
+                    }
+                } else if (n_own > 0) {
+                    memcpy(out + at_r, (const char *)send + own_at, n_own);
+                }
+                at_s += sl[r];
+                at_r += rl[r];
+            }
+        }
+        if (rc == MPI_SUCCESS) {
+            rc = wait_all_sleeping(n_reqs, reqs);
+        }
+        if (rc != MPI_SUCCESS) {
+            st = mpi_fail(err, rc, "exchanging data");
+            goto done;
+        }
+        for (int r = 0; r < P; r++) {
+            recv_sizes[r] = (size_t)rl[r];
+        }
+        *recv = out;
+        out = NULL;
+    done:
+        crm_free(sl);
+        crm_free(rl);
+        crm_free(reqs);
+        crm_free(out);
+        return st;
+    }
+#endif
+    *recv = crm_malloc(n_own > 0 ? n_own : 1);
+    if (*recv == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (n_own > 0) {
+        memcpy(*recv, (const char *)send + own_at, n_own);
+    }
+    recv_sizes[0] = n_own;
     return CRM_OK;
 }

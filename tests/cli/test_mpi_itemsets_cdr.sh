@@ -69,9 +69,7 @@ grep -q "bad.dat:901:5" ref_err.txt || fail "itemsets bad row without mpirun: $(
 "$CRMKIT" cdr c.csv -o ref.csv --quiet || fail "cdr without mpirun"
 "$CRMKIT" cdr c.csv -o refw.csv --from 2024-01-02 --to 2024-01-03 --quiet || fail "cdr window"
 for np in 1 2 4; do
-    ths=1
-    [ "$np" != 2 ] || ths="1 2"
-    for th in $ths; do
+    for th in 1 2; do
         "${MPIRUN[@]}" -np $np "$CRMKIT" cdr c.csv -o m.csv --threads $th --quiet \
             >out.txt 2>err.txt || fail "cdr np $np threads $th: exit $?"
         same "cdr, np $np threads $th" ref.csv m.csv
@@ -82,10 +80,58 @@ for np in 1 2 4; do
     same "cdr --from --to, np $np" refw.csv m.csv
     rm -f m.csv
 done
-# one summary, from rank 0
+# one summary, from rank 0, with the counts of one process and a CPU figure per rank
 "${MPIRUN[@]}" -np 4 "$CRMKIT" cdr c.csv -o m.csv --json --quiet >out.txt 2>err.txt
 [ "$(grep -c '"records"' out.txt)" = 1 ] && echo "ok: cdr one summary from 4 ranks" ||
     fail "cdr summary printed $(grep -c '"records"' out.txt) times"
+"$CRMKIT" cdr c.csv -o ref.csv --json --quiet >ref.json
+counts() { sed 's/"output":"[^"]*",//; s/,"threads".*//' "$1"; }
+[ "$(counts out.txt)" = "$(counts ref.json)" ] && grep -q '"distinct_callees":[1-9]' out.txt &&
+    echo "ok: cdr summary counts of 4 ranks = one process" ||
+    fail "cdr summary: $(counts out.txt) vs $(counts ref.json)"
+grep -Eq '"rank_cpu_seconds":\[[0-9.e-]+(,[0-9.e-]+){3}\]' out.txt &&
+    echo "ok: cdr rank_cpu_seconds of 4 ranks" || fail "cdr rank_cpu_seconds: $(cat out.txt)"
+rm -f m.csv
+# a window with no records: every rank stops with the one-process message
+"$CRMKIT" cdr c.csv -o m.csv --from 2030-01-01 --quiet 2>ref_err.txt
+want=$?
+"${MPIRUN[@]}" -np 2 "$CRMKIT" cdr c.csv -o m.csv --from 2030-01-01 --quiet >out.txt 2>err.txt
+got=$?
+[ "$got" = "$want" ] && [ "$(grep "crmkit cdr: " err.txt)" = "$(cat ref_err.txt)" ] && [ ! -e m.csv ] &&
+    echo "ok: cdr empty window np 2: $(cat ref_err.txt)" ||
+    fail "cdr empty window np 2: exit $got (want $want): $(cat err.txt)"
+# quoted fields spanning lines: read as one process where no cut between ranks falls inside
+# one; a long one across the middle of the file (a cut for 2 and 4 ranks) is refused
+body=$(($(wc -l <c.csv) - 1))
+half=$((body / 2))
+{
+    head -n 3 c.csv
+    echo 'S9999990,"X1
+X2",2024-01-02 10:00:00,60,onnet,voice,0,0.5'
+    tail -n +4 c.csv
+} >q1.csv
+"$CRMKIT" cdr q1.csv -o refq.csv --quiet || fail "cdr quoted newline without mpirun"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" cdr q1.csv -o m.csv --quiet >out.txt 2>err.txt ||
+        fail "cdr quoted newline np $np: $(cat err.txt)"
+    same "cdr quoted newline in rank 0's part, np $np" refq.csv m.csv
+    rm -f m.csv
+done
+{
+    head -n $((half + 1)) c.csv
+    printf 'S9999991,"'
+    head -c $(($(wc -c <c.csv) / 3)) c.csv | tr -d '"'
+    echo '",2024-01-02 10:00:00,60,onnet,voice,0,0.5'
+    tail -n +$((half + 2)) c.csv
+} >q2.csv
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" cdr q2.csv -o m.csv --quiet >out.txt 2>err.txt
+    got=$?
+    msg=$(grep "crmkit cdr: " err.txt)
+    [ "$got" = 65 ] && [ "$msg" = "crmkit cdr: q2.csv:$((half + 2)): a quoted field spans lines, which a file split across ranks cannot have (run it without mpirun)" ] &&
+        [ ! -e m.csv ] && echo "ok: cdr quoted field across a cut np $np: $msg" ||
+        fail "cdr quoted field across a cut np $np: exit $got: $(head -c 400 err.txt)"
+done
 gzip -k c.csv
 "${MPIRUN[@]}" -np 2 "$CRMKIT" cdr c.csv.gz -o m.csv --quiet || fail "cdr gzip np 2: exit $?"
 same "cdr gzip, np 2" ref.csv m.csv

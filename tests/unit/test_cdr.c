@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <crmkit/alloc.h>
 #include <crmkit/cdr.h>
 #include <crmkit/gen.h>
 #include <crmkit/io.h>
 
+#include "cdr/cdr_internal.h"
 #include "crm_test.h"
 
 #define N_CUST   40
@@ -238,6 +240,138 @@ static void test_brute_force(void **state)
         assert_int_equal(crm_cdr_aggregate(path, &p, NULL, &f, &err), CRM_EDATA);
         assert_null(f);
     }
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
+/* The exchange of a run across processes, played in one process: the file cut into n parts
+ * at line starts, each part exported for n owners, each owner merging what the others send
+ * and making its customers' rows, the rows merged: bit for bit crm_cdr_aggregate. */
+static void play_owners(const char *path, int n, const crm_cdr_features *ref)
+{
+    crm_cdr_params p = crm_cdr_params_default();
+    crm_cdr_part *pt[5];
+    char *blobs[5];
+    size_t sizes[5][5];
+    char *rows[5];
+    size_t row_sizes[5];
+    size_t all_len = 0;
+    char *all;
+    crm_cdr_summary sum = crm_cdr_features_summary(ref);
+    crm_cdr_features *f = NULL;
+    crm_error err;
+    FILE *fp = fopen(path, "rb");
+    int64_t size;
+    int64_t cut[6];
+    int64_t line[6];
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    size = ftell(fp);
+    /* cuts just after the newline at or past k x size / n, with their line numbers */
+    cut[0] = 0;
+    line[0] = 1;
+    for (int k = 1; k <= n; k++) {
+        int64_t want = k == n ? size : size * k / n;
+        int64_t at = cut[k - 1];
+        int64_t l = line[k - 1];
+        int c;
+        fseek(fp, at, SEEK_SET);
+        while (at < want && (c = fgetc(fp)) != EOF) {
+            at++;
+            l += c == '\n';
+        }
+        while (at < size && k < n && (at == 0 || (fseek(fp, at - 1, SEEK_SET), fgetc(fp)) != '\n')) {
+            fseek(fp, at, SEEK_SET);
+            l += fgetc(fp) == '\n';
+            at++;
+        }
+        cut[k] = at;
+        line[k] = l;
+    }
+    fclose(fp);
+    p.n_threads = 2;
+    for (int k = 0; k < n; k++) {
+        assert_int_equal(crm_cdr_aggregate_part(path, cut[k], cut[k + 1], line[k], &p, NULL,
+                                                &pt[k], &err),
+                         CRM_OK);
+        assert_int_equal(crm__cdr_part_export_owned(pt[k], k, n, &blobs[k], sizes[k], &err),
+                         CRM_OK);
+        assert_int_equal(sizes[k][k], 0);
+    }
+    for (int d = 0; d < n; d++) {
+        crm_cdr_features *mine = NULL;
+        for (int k = 0; k < n; k++) {
+            size_t at = 0;
+            for (int e = 0; e < d; e++) {
+                at += sizes[k][e];
+            }
+            if (k != d) {
+                assert_int_equal(crm_cdr_part_merge(pt[d], blobs[k] + at, sizes[k][d], &err),
+                                 CRM_OK);
+            }
+        }
+        assert_int_equal(crm__cdr_part_finish_owned(pt[d], d, n, &mine, &err), CRM_OK);
+        assert_int_equal(crm__cdr_features_export(mine, &rows[d], &row_sizes[d], &err), CRM_OK);
+        all_len += row_sizes[d];
+        crm_cdr_features_free(mine);
+    }
+    all = malloc(all_len + 1);
+    all_len = 0;
+    for (int d = 0; d < n; d++) {
+        memcpy(all + all_len, rows[d], row_sizes[d]);
+        all_len += row_sizes[d];
+        crm_free(rows[d]);
+        crm_free(blobs[d]);
+        crm_cdr_part_free(pt[d]);
+    }
+    assert_int_equal(crm__cdr_features_merge(all, row_sizes, n, &sum, &f, &err), CRM_OK);
+    assert_int_equal(crm_cdr_features_n_customers(f), crm_cdr_features_n_customers(ref));
+    for (int64_t i = 0; i < crm_cdr_features_n_customers(f); i++) {
+        assert_string_equal(crm_cdr_features_id(f, i), crm_cdr_features_id(ref, i));
+        for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) { /* bit for bit */
+            assert_true(crm_cdr_features_value(f, i, j) == crm_cdr_features_value(ref, i, j));
+        }
+    }
+    /* damaged rows are refused */
+    all[all_len / 2] ^= 0x5a;
+    all[8] ^= 0x7f;
+    crm_cdr_features_free(f);
+    f = NULL;
+    assert_int_equal(crm__cdr_features_merge(all, row_sizes, n, &sum, &f, &err), CRM_EPARSE);
+    assert_null(f);
+    free(all);
+}
+
+static void test_owners(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    char path[512];
+    static expect e[N_CUST];
+    crm_cdr_params p = crm_cdr_params_default();
+    crm_cdr_features *ref = NULL;
+    crm_cdr_features *f = NULL;
+    crm_error err;
+    (void)state;
+    snprintf(path, sizeof path, "%s/cdr.csv", dir);
+    write_random(path, 30000, 5, 0, N_DAYS - 1, e);
+    assert_int_equal(crm_cdr_aggregate(path, &p, NULL, &ref, &err), CRM_OK);
+    for (int n = 1; n <= 5; n++) {
+        play_owners(path, n, ref);
+    }
+    /* one process, no job: crm_cdr_aggregate_dist is crm_cdr_aggregate */
+    assert_int_equal(crm_cdr_aggregate_dist(path, &p, NULL, &f, &err), CRM_OK);
+    {
+        crm_cdr_summary a = crm_cdr_features_summary(f);
+        crm_cdr_summary b = crm_cdr_features_summary(ref);
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+    for (int64_t i = 0; i < crm_cdr_features_n_customers(f); i++) {
+        for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
+            assert_true(crm_cdr_features_value(f, i, j) == crm_cdr_features_value(ref, i, j));
+        }
+    }
+    crm_cdr_features_free(f);
+    crm_cdr_features_free(ref);
     crm_test_rmdir(dir);
     free(dir);
 }
@@ -575,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_hand_checked),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_first_error_wins),
+        cmocka_unit_test(test_owners),
         cmocka_unit_test(test_gen_deterministic),
         cmocka_unit_test(test_gen_consistent_with_customers),
     };

@@ -36,14 +36,18 @@ static void usage(FILE *fp)
                 "  -h, --help            this text\n");
 }
 
+static double clock_seconds(clockid_t id)
+{
+    struct timespec ts;
+    (void)clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* CRMKIT_CPU_CLOCK=1: CPU seconds of this process, as the library's stage timings */
 static double wall_seconds(void)
 {
-    struct timespec ts;
     const char *cpu = getenv("CRMKIT_CPU_CLOCK");
-    (void)clock_gettime(cpu != NULL && cpu[0] == '1' ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC,
-                        &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return clock_seconds(cpu != NULL && cpu[0] == '1' ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC);
 }
 
 static void day_text(int64_t day, char *buf, size_t size)
@@ -61,7 +65,9 @@ static void print_json(const char *in,
                        const char *out,
                        const crm_cdr_params *p,
                        const crm_cdr_summary *s,
-                       double seconds)
+                       double seconds,
+                       const double *cpu,
+                       int n_cpu)
 {
     cli_json j;
     char buf[32];
@@ -104,72 +110,18 @@ static void print_json(const char *in,
     cli_json_num(&j, seconds);
     cli_json_key(&j, "records_per_second");
     cli_json_num(&j, seconds > 0 ? (double)s->n_records / seconds : 0.0);
+    /* CPU seconds of the command (after start-up) in each process (rank), for benchmarks */
+    cli_json_key(&j, n_cpu > 1 ? "rank_cpu_seconds" : "cpu_seconds");
+    if (n_cpu > 1) {
+        cli_json_open_arr(&j);
+    }
+    for (int r = 0; r < n_cpu; r++) {
+        cli_json_num(&j, cpu[r]);
+    }
+    if (n_cpu > 1) {
+        cli_json_close_arr(&j);
+    }
     cli_json_end(&j);
-}
-
-/* Under mpirun (several ranks): each rank sums the records of its byte range of the file
- * (aligned to lines); rank 0 gathers the other ranks' sums and sets, merges them in rank order
- * and writes the features, the same bytes as one process. A gzip file cannot be cut by bytes:
- * rank 0 reads it all. Every step's status is agreed, so a bad row on any rank stops all of
- * them with the message of the first one in the file. */
-static crm_status run_dist(const char *in,
-                           const crm_cdr_params *p,
-                           cli_progress *bar,
-                           crm_cdr_features **f,
-                           crm_error *err)
-{
-    crm_dist_range r;
-    crm_cdr_part *pt = NULL;
-    char *mine = NULL, *all = NULL;
-    size_t n_mine = 0, n_all = 0, *sizes = NULL;
-    int rank = crm_dist_rank(), size = crm_dist_size();
-    int64_t begin, end, first_line = 1;
-    crm_status rc = crm_dist_split_file(in, &r, err); /* agreed */
-    *f = NULL;
-    if (rc == CRM_EUNSUPPORTED) {
-        crm_error_clear(err); /* gzip: rank 0 reads it whole */
-        rc = CRM_OK;
-        begin = rank == 0 ? -1 : 0;
-        end = 0;
-    } else {
-        begin = r.begin;
-        end = r.end;
-        first_line = r.first_line;
-    }
-    if (rc == CRM_OK) {
-        rc = crm_cdr_aggregate_part(in, begin, end, first_line, p, cli_progress_cb(bar), &pt,
-                                    err);
-    }
-    rc = crm_dist_agree(rc, err);
-    if (rc == CRM_OK) {
-        rc = rank == 0 ? CRM_OK : crm_cdr_part_export(pt, &mine, &n_mine, err);
-        sizes = crm_calloc((size_t)size, sizeof *sizes);
-        if (rc == CRM_OK && sizes == NULL) {
-            rc = CRM_ENOMEM;
-        }
-        rc = crm_dist_agree(rc, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_dist_gather_bytes(mine, n_mine, 0, (void **)&all, &n_all, sizes, err);
-        rc = crm_dist_agree(rc, err);
-    }
-    crm_free(mine);
-    if (rc == CRM_OK && rank == 0) {
-        size_t at = 0;
-        for (int k = 0; k < size && rc == CRM_OK; k++) {
-            if (k > 0) {
-                rc = crm_cdr_part_merge(pt, all + at, sizes[k], err);
-            }
-            at += sizes[k];
-        }
-        if (rc == CRM_OK) {
-            rc = crm_cdr_part_finish(pt, f, err);
-        }
-    }
-    crm_free(all);
-    crm_free(sizes);
-    crm_cdr_part_free(pt);
-    return rc;
 }
 
 static int opt_day(const char *name, const char *v, int64_t *day, bool *has)
@@ -206,6 +158,9 @@ int cmd_cdr(int argc, char **argv)
     crm_error err;
     crm_status rc;
     double t0;
+    double c0;
+    double *cpu = NULL;
+    int64_t n_cpu = 1;
     crm_error_clear(&err);
     {
         const char *pos[1];
@@ -241,13 +196,23 @@ int cmd_cdr(int argc, char **argv)
     }
     cli_progress_init(&bar, quiet || crm_dist_quiet());
     t0 = wall_seconds();
+    c0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
     if (crm_dist_active()) {
-        rc = run_dist(in, &p, &bar, &f, &err);
+        /* each rank reads its byte range; customers are dealt out by a hash of their id, each
+         * rank makes its customers' features and rank 0 writes them all (the same bytes as one
+         * process); a bad row on any rank stops all of them with one message */
+        rc = crm_cdr_aggregate_dist(in, &p, cli_progress_cb(&bar), &f, &err);
         if (rc == CRM_OK && crm_dist_rank() == 0) {
             rc = crm_cdr_features_write_csv(f, out, &err);
         }
         rc = crm_dist_agree(rc, &err);
+        if (rc == CRM_OK && json) { /* collective: every rank has the same rc and options */
+            double mine = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            rc = crm_dist_agree(crm_dist_allgather_f64(&mine, 1, &cpu, &n_cpu, NULL, &err), &err);
+        }
         if (rc == CRM_OK && crm_dist_rank() != 0) {
+            crm_free(cpu);
+            crm_cdr_features_free(f);
             return CLI_EX_OK;
         }
     } else {
@@ -258,13 +223,16 @@ int cmd_cdr(int argc, char **argv)
         rc = crm_dist_active() ? CRM_OK : crm_cdr_features_write_csv(f, out, &err);
     }
     if (rc != CRM_OK) {
+        crm_free(cpu);
         crm_cdr_features_free(f);
         return cli_fail(&err);
     }
     if (json) {
         crm_cdr_summary s = crm_cdr_features_summary(f);
-        print_json(in, out, &p, &s, wall_seconds() - t0);
+        double mine = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        print_json(in, out, &p, &s, wall_seconds() - t0, cpu != NULL ? cpu : &mine, (int)n_cpu);
     }
+    crm_free(cpu);
     crm_cdr_features_free(f);
     return CLI_EX_OK;
 }
