@@ -14,6 +14,7 @@
 #include <crmkit/drift.h>
 
 #include "core/core_internal.h"
+#include "core/first_error.h"
 
 #define DRIFT_TAG     "driftref"
 #define DRIFT_VERSION 1u
@@ -272,14 +273,7 @@ crm_status crm_drift_ref_fit(const crm_table *t,
             for (int32_t i = 0; i < n_features; i++) {
                 rcs[i] = fit_feature(t, features[i], d->n_rows, n_bins, &d->f[i], &errs[i]);
             }
-            for (int32_t i = 0; i < n_features && rc == CRM_OK; i++) {
-                if (rcs[i] != CRM_OK) {
-                    rc = rcs[i];
-                    if (err != NULL) {
-                        *err = errs[i];
-                    }
-                }
-            }
+            rc = crm__first_error(rcs, errs, n_features, err);
         }
         crm_free(rcs);
         crm_free(errs);

@@ -20,6 +20,7 @@
 #include <crmkit/prep.h>
 
 #include "core/core_internal.h"
+#include "core/first_error.h"
 #include "prep_internal.h"
 
 crm_prep_params crm_prep_params_default(void)
@@ -798,16 +799,10 @@ crm_status crm_prep_fit(const crm_table *t,
         }
         crm_free(w);
     }
-    for (int32_t f = 0; f < n_features; f++) {
-        if (rcs[f] != CRM_OK) {
-            rc = rcs[f];
-            if (err != NULL) {
-                *err = errs[f];
-            }
-            goto fail;
-        }
+    rc = crm__first_error(rcs, errs, n_features, err);
+    if (rc == CRM_OK) {
+        rc = crm__prep_finish(prep, err);
     }
-    rc = crm__prep_finish(prep, err);
     if (rc != CRM_OK) {
         goto fail;
     }

@@ -14,6 +14,7 @@
 #include <crmkit/profile.h>
 
 #include "core/core_internal.h"
+#include "core/first_error.h"
 #include "profile_internal.h"
 
 crm_profile_params crm_profile_params_default(void)
@@ -540,13 +541,8 @@ static crm_status fill_features(crm_profile *pr,
         crm_free(fill);
         crm_free(seg);
     }
-    for (int32_t f = 0; f < nf && rc == CRM_OK; f++) {
-        if (rcs[f] != CRM_OK) {
-            rc = rcs[f];
-            if (err != NULL) {
-                *err = errs[f];
-            }
-        }
+    if (rc == CRM_OK) {
+        rc = crm__first_error(rcs, errs, nf, err);
     }
     crm_free(rcs);
     crm_free(errs);

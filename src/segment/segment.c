@@ -203,46 +203,20 @@ static int is_id_name(const char *name)
     return strcasecmp(name, "id") == 0 || strcasecmp(name, "msisdn") == 0;
 }
 
-crm_status
-crm_segment_default_features(const crm_table *t, const char ***out, int32_t *n, crm_error *err)
-{
-    int32_t n_cols = crm_table_n_cols(t);
-    const char **list = crm_calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *list);
-    int32_t m = 0;
-    *out = NULL;
-    *n = 0;
-    if (list == NULL) {
-        return crm__error_nomem(err);
-    }
-    for (int32_t j = 0; j < n_cols; j++) {
-        const char *name = crm_table_col_name(t, j);
-        if (crm_table_col_type(t, j) != CRM_COL_NUMERIC || name_contains(name, "churn") ||
-            is_id_name(name) || strcmp(name, "segment") == 0) {
-            continue;
-        }
-        list[m++] = name;
-    }
-    if (m == 0) {
-        crm_free(list);
-        return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
-                             "no numeric columns to segment on; name them with --features");
-    }
-    *out = list;
-    *n = m;
-    return CRM_OK;
-}
-
-/* Default features of k-modes (the categorical columns) and k-prototypes (those and the
- * numeric defaults): identifiers, the churn flag, "segment" and a text column with a level
- * for nearly every row (more than half as many levels as rows: a name or an id) are left out. */
-static crm_status default_features_algo(const crm_table *t,
-                                        crm_segment_algo algo,
-                                        const char ***out,
-                                        int32_t *n,
-                                        crm_error *err)
+/* The features algo clusters when none are named: identifiers, the churn flag and "segment"
+ * are left out; k-modes takes the categorical columns, k-prototypes the categorical and
+ * numeric ones, every other algorithm the numeric ones. A text column with a level for nearly
+ * every row (more than half as many levels as rows: a name or an id) is left out too. */
+static crm_status default_features(const crm_table *t,
+                                   crm_segment_algo algo,
+                                   const char ***out,
+                                   int32_t *n,
+                                   crm_error *err)
 {
     int32_t n_cols = crm_table_n_cols(t);
     int64_t n_rows = crm_table_n_rows(t);
+    int kmodes = algo == CRM_SEGMENT_ALGO_KMODES;
+    int mixed = kmodes || algo == CRM_SEGMENT_ALGO_KPROTOTYPES;
     const char **list = crm_calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *list);
     int32_t m = 0;
     *out = NULL;
@@ -254,8 +228,8 @@ static crm_status default_features_algo(const crm_table *t,
         const char *name = crm_table_col_name(t, j);
         int numeric = crm_table_col_type(t, j) == CRM_COL_NUMERIC;
         if (name_contains(name, "churn") || is_id_name(name) || strcmp(name, "segment") == 0 ||
-            (numeric && algo == CRM_SEGMENT_ALGO_KMODES) ||
-            (!numeric && (int64_t)crm_table_n_levels(t, j) * 2 > n_rows)) {
+            (numeric ? kmodes
+                     : !mixed || (int64_t)crm_table_n_levels(t, j) * 2 > n_rows)) {
             continue;
         }
         list[m++] = name;
@@ -264,11 +238,17 @@ static crm_status default_features_algo(const crm_table *t,
         crm_free(list);
         return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
                              "no %s columns to segment on; name them with --features",
-                             algo == CRM_SEGMENT_ALGO_KMODES ? "categorical" : "usable");
+                             kmodes ? "categorical" : mixed ? "usable" : "numeric");
     }
     *out = list;
     *n = m;
     return CRM_OK;
+}
+
+crm_status
+crm_segment_default_features(const crm_table *t, const char ***out, int32_t *n, crm_error *err)
+{
+    return default_features(t, CRM_SEGMENT_ALGO_KMEANS, out, n, err);
 }
 
 /* ---- object ---- */
@@ -295,11 +275,6 @@ void crm_segmenter_free(crm_segmenter *seg)
     crm_free(seg->outlier);
     crm_drift_ref_free(seg->drift);
     crm_free(seg);
-}
-
-const crm_drift_ref *crm_segmenter_drift_ref(const crm_segmenter *seg)
-{
-    return seg->drift;
 }
 
 /* First missing cell of x (imputation "none"), named by row and feature. */
@@ -512,11 +487,9 @@ static crm_status fit_auto(crm_segmenter *seg,
         ep.kmin = p->kmin;
         ep.kmax = p->kmax;
         ep.kmeans = p->kmeans;
-        seg->curve_kmin = p->kmin;
-        seg->n_curve = p->kmax - p->kmin + 1;
-        seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
-        if (seg->curve == NULL) {
-            return crm__error_nomem(err);
+        rc = crm__segment_curve_new(seg, p->kmin, p->kmax, err);
+        if (rc != CRM_OK) {
+            return rc;
         }
         rc = crm_elbow_fit(&ep, x, progress, &seg->km, seg->curve, err);
         return rc == CRM_OK ? prune(seg, p, x, err) : rc;
@@ -814,9 +787,7 @@ crm_status crm_segmenter_fit(const crm_table *t,
     *out = NULL;
     rc = crm_segment_params_check(p, err);
     if (rc == CRM_OK && features == NULL) {
-        rc = (p->algo == CRM_SEGMENT_ALGO_KMODES || p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES)
-                 ? default_features_algo(t, p->algo, &defaults, &n_features, err)
-                 : crm_segment_default_features(t, &defaults, &n_features, err);
+        rc = default_features(t, p->algo, &defaults, &n_features, err);
         features = defaults;
     }
     if (rc != CRM_OK) {
@@ -887,99 +858,37 @@ crm_status crm_segmenter_assign(const crm_segmenter *seg,
 
 /* ---- accessors ---- */
 
-int32_t crm_segmenter_k(const crm_segmenter *seg)
-{
-    return seg->k;
-}
-
-crm_segment_method crm_segmenter_method(const crm_segmenter *seg)
-{
-    return seg->method;
-}
-
-crm_segment_algo crm_segmenter_algo(const crm_segmenter *seg)
-{
-    return seg->algo;
-}
-
-const crm_kmodes *crm_segmenter_kmodes(const crm_segmenter *seg)
-{
-    return seg->kmo;
-}
-
-const crm_hclust *crm_segmenter_hclust(const crm_segmenter *seg)
-{
-    return seg->hc;
-}
-
-const crm_birch *crm_segmenter_birch(const crm_segmenter *seg)
-{
-    return seg->bi;
-}
-
-const crm_gmm *crm_segmenter_gmm(const crm_segmenter *seg)
-{
-    return seg->gm;
-}
-
-const crm_dbscan *crm_segmenter_dbscan(const crm_segmenter *seg)
-{
-    return seg->db;
-}
-
-const crm_optigrid *crm_segmenter_optigrid(const crm_segmenter *seg)
-{
-    return seg->og;
-}
-
-const crm_denclue *crm_segmenter_denclue(const crm_segmenter *seg)
-{
-    return seg->dc;
-}
+/* crm_segmenter_NAME(seg): the field of the segmenter that holds it. */
+#define SEG_FIELD(type, name, field)                    \
+    type crm_segmenter_##name(const crm_segmenter *seg) \
+    {                                                   \
+        return seg->field;                              \
+    }
+SEG_FIELD(int32_t, k, k)
+SEG_FIELD(crm_segment_method, method, method)
+SEG_FIELD(crm_segment_algo, algo, algo)
+SEG_FIELD(const crm_kmodes *, kmodes, kmo)
+SEG_FIELD(const crm_hclust *, hclust, hc)
+SEG_FIELD(const crm_birch *, birch, bi)
+SEG_FIELD(const crm_gmm *, gmm, gm)
+SEG_FIELD(const crm_dbscan *, dbscan, db)
+SEG_FIELD(const crm_optigrid *, optigrid, og)
+SEG_FIELD(const crm_denclue *, denclue, dc)
+SEG_FIELD(const crm_prep *, prep, prep)
+SEG_FIELD(const crm_kmeans *, kmeans, km)
+SEG_FIELD(const crm_profile *, profile, profile)
+SEG_FIELD(const int32_t *, labels, labels)
+SEG_FIELD(int64_t, n_rows, n_rows)
+SEG_FIELD(double, inertia, inertia)
+SEG_FIELD(int32_t, n_iter, n_iter)
+SEG_FIELD(double, bic, bic)
+SEG_FIELD(int64_t, sample_rows, sample_rows)
+SEG_FIELD(const crm_drift_ref *, drift_ref, drift)
+#undef SEG_FIELD
 
 int32_t crm_segmenter_noise_segment(const crm_segmenter *seg)
 {
     return (seg->db != NULL || seg->og != NULL || seg->dc != NULL) ? seg->k - 1 : -1;
-}
-
-const crm_prep *crm_segmenter_prep(const crm_segmenter *seg)
-{
-    return seg->prep;
-}
-
-const crm_kmeans *crm_segmenter_kmeans(const crm_segmenter *seg)
-{
-    return seg->km;
-}
-
-const crm_profile *crm_segmenter_profile(const crm_segmenter *seg)
-{
-    return seg->profile;
-}
-
-const int32_t *crm_segmenter_labels(const crm_segmenter *seg)
-{
-    return seg->labels;
-}
-
-int64_t crm_segmenter_n_rows(const crm_segmenter *seg)
-{
-    return seg->n_rows;
-}
-
-double crm_segmenter_inertia(const crm_segmenter *seg)
-{
-    return seg->inertia;
-}
-
-int32_t crm_segmenter_n_iter(const crm_segmenter *seg)
-{
-    return seg->n_iter;
-}
-
-double crm_segmenter_bic(const crm_segmenter *seg)
-{
-    return seg->bic;
 }
 
 const double *crm_segmenter_curve(const crm_segmenter *seg, int32_t *kmin, int32_t *n)
@@ -1023,11 +932,6 @@ const uint8_t *crm_segmenter_outliers(const crm_segmenter *seg, int64_t *n_outli
         *n_outliers = seg->outlier ? seg->n_outliers : 0;
     }
     return seg->n_outliers > 0 ? seg->outlier : NULL;
-}
-
-int64_t crm_segmenter_sample_rows(const crm_segmenter *seg)
-{
-    return seg->sample_rows;
 }
 
 const char *crm_segmenter_source(const crm_segmenter *seg)

@@ -110,12 +110,59 @@ static crm_status fit_kmodes_k(const crm_segment_params *p,
 {
     crm_kmodes_params kp = kmodes_params(p, k);
     crm_status rc = crm_kmodes_new(&kp, out, err);
-    if (rc == CRM_OK) {
-        rc = crm_kmodes_fit(*out, x, progress, err);
+    return rc == CRM_OK ? crm_kmodes_fit(*out, x, progress, err) : rc;
+}
+
+/* A point of the cost curve: the cost of k-modes with k clusters. */
+static crm_status kmodes_cost(const crm_segment_params *p,
+                              int32_t k,
+                              const void *x,
+                              double *cost,
+                              crm_error *err)
+{
+    crm_kmodes *km = NULL;
+    crm_status rc = fit_kmodes_k(p, k, x, NULL, &km, err);
+    *cost = rc == CRM_OK ? crm_kmodes_cost_value(km) : (double)NAN;
+    crm_kmodes_free(km);
+    return rc;
+}
+
+crm_status crm__segment_curve_new(crm_segmenter *seg, int32_t kmin, int32_t kmax, crm_error *err)
+{
+    seg->curve_kmin = kmin;
+    seg->n_curve = kmax - kmin + 1;
+    seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
+    return seg->curve != NULL ? CRM_OK : crm__error_nomem(err);
+}
+
+/* seg->curve over k = kmin..kmax (kmax at most the number of rows, and at least min_points
+ * values of k): point() fits and scores one k on x. */
+static crm_status fill_curve(crm_segmenter *seg,
+                             const crm_segment_params *p,
+                             int64_t n_rows,
+                             int32_t min_points,
+                             crm_status (*point)(const crm_segment_params *p,
+                                                 int32_t k,
+                                                 const void *x,
+                                                 double *value,
+                                                 crm_error *err),
+                             const void *x,
+                             const crm_progress *progress,
+                             crm_error *err)
+{
+    int32_t kmax = p->kmax < n_rows ? p->kmax : (int32_t)n_rows;
+    crm_status rc;
+    if (kmax - p->kmin + 1 < min_points) {
+        return crm__error_set(err, CRM_EDATA, "%lld rows are too few to choose k in %d..%d",
+                              (long long)n_rows, (int)p->kmin, (int)p->kmax);
     }
-    if (rc != CRM_OK) {
-        crm_kmodes_free(*out);
-        *out = NULL;
+    rc = crm__segment_curve_new(seg, p->kmin, kmax, err);
+    for (int32_t c = 0; rc == CRM_OK && c < seg->n_curve; c++) {
+        rc = point(p, p->kmin + c, x, &seg->curve[c], err);
+        if (rc == CRM_OK &&
+            !crm_progress_report(progress, "choosing k", (double)(c + 1) / seg->n_curve)) {
+            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        }
     }
     return rc;
 }
@@ -150,33 +197,8 @@ static crm_status fit_kmodes(crm_segmenter *seg,
         return rc;
     }
     if (seg->method != CRM_SEGMENT_FIXED) {
-        int32_t kmax = p->kmax;
-        if (kmax > xm->n_rows) {
-            kmax = (int32_t)xm->n_rows;
-        }
-        if (kmax < p->kmin + 2) {
-            rc = crm__error_set(err, CRM_EDATA, "%lld rows are too few to choose k in %d..%d",
-                                (long long)xm->n_rows, (int)p->kmin, (int)p->kmax);
-        } else {
-            seg->curve_kmin = p->kmin;
-            seg->n_curve = kmax - p->kmin + 1;
-            seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
-            if (seg->curve == NULL) {
-                rc = crm__error_nomem(err);
-            }
-        }
-        for (int32_t c = 0; rc == CRM_OK && c < seg->n_curve; c++) {
-            crm_kmodes *km = NULL;
-            rc = fit_kmodes_k(p, p->kmin + c, &m.x, NULL, &km, err);
-            if (rc == CRM_OK) {
-                seg->curve[c] = crm_kmodes_cost_value(km);
-            }
-            crm_kmodes_free(km);
-            if (rc == CRM_OK &&
-                !crm_progress_report(progress, "choosing k", (double)(c + 1) / seg->n_curve)) {
-                rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
-            }
-        }
+        /* the knee needs a point on either side */
+        rc = fill_curve(seg, p, xm->n_rows, 3, kmodes_cost, &m.x, progress, err);
         if (rc == CRM_OK) {
             rc = crm_elbow_knee(seg->curve, seg->n_curve, p->kmin, &k, err);
         }
@@ -294,13 +316,19 @@ static crm_status fit_gmm_k(const crm_segment_params *p,
     gp.seed = p->kmeans.seed;
     gp.n_threads = p->kmeans.n_threads;
     rc = crm_gmm_new(&gp, out, err);
+    return rc == CRM_OK ? crm_gmm_fit(*out, x, progress, err) : rc;
+}
+
+/* A point of the BIC curve: the BIC of EM with k components. */
+static crm_status
+gmm_bic(const crm_segment_params *p, int32_t k, const void *x, double *bic, crm_error *err)
+{
+    crm_gmm *g = NULL;
+    crm_status rc = fit_gmm_k(p, k, x, NULL, &g, err);
     if (rc == CRM_OK) {
-        rc = crm_gmm_fit(*out, x, progress, err);
+        rc = crm_gmm_bic(g, x, bic, err);
     }
-    if (rc != CRM_OK) {
-        crm_gmm_free(*out);
-        *out = NULL;
-    }
+    crm_gmm_free(g);
     return rc;
 }
 
@@ -314,35 +342,12 @@ static crm_status fit_em(crm_segmenter *seg,
     crm_status rc = CRM_OK;
     int32_t k = p->k;
     if (seg->method != CRM_SEGMENT_FIXED) {
-        int32_t kmax = p->kmax < x->n_rows ? p->kmax : (int32_t)x->n_rows;
         double best = HUGE_VAL;
-        if (kmax < p->kmin) {
-            return crm__error_set(err, CRM_EDATA, "%lld rows are too few to choose k in %d..%d",
-                                  (long long)x->n_rows, (int)p->kmin, (int)p->kmax);
-        }
-        seg->curve_kmin = p->kmin;
-        seg->n_curve = kmax - p->kmin + 1;
-        seg->curve = crm_mallocarray((size_t)seg->n_curve, sizeof *seg->curve);
-        if (seg->curve == NULL) {
-            return crm__error_nomem(err);
-        }
+        rc = fill_curve(seg, p, x->n_rows, 1, gmm_bic, x, progress, err);
         for (int32_t c = 0; rc == CRM_OK && c < seg->n_curve; c++) {
-            crm_gmm *g = NULL;
-            double bic = (double)NAN;
-            rc = fit_gmm_k(p, p->kmin + c, x, NULL, &g, err);
-            if (rc == CRM_OK) {
-                rc = crm_gmm_bic(g, x, &bic, err);
-            }
-            crm_gmm_free(g);
-            if (rc == CRM_OK) {
-                seg->curve[c] = bic;
-                if (bic < best) {
-                    best = bic;
-                    k = p->kmin + c;
-                }
-                if (!crm_progress_report(progress, "choosing k", (double)(c + 1) / seg->n_curve)) {
-                    rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
-                }
+            if (seg->curve[c] < best) {
+                best = seg->curve[c];
+                k = p->kmin + c;
             }
         }
     }

@@ -73,6 +73,8 @@ crm_status crm__segment_fit_algo(crm_segmenter *seg,
                                  const crm_matrix *x,
                                  const crm_progress *progress,
                                  crm_error *err);
+/* A new seg->curve for k = kmin..kmax (seg->curve_kmin, seg->n_curve set). */
+crm_status crm__segment_curve_new(crm_segmenter *seg, int32_t kmin, int32_t kmax, crm_error *err);
 crm_status crm__segment_assign_algo(const crm_segmenter *seg,
                                     const crm_matrix *x,
                                     int32_t *labels,
