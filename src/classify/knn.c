@@ -139,6 +139,14 @@ void crm_knn_free(crm_knn *knn)
     crm_free(knn);
 }
 
+/* Frees the model a failed load left in ctx (a crm_knn **). */
+static void drop_knn(void *ctx)
+{
+    crm_knn **out = ctx;
+    crm_knn_free(*out);
+    *out = NULL;
+}
+
 /* The one definition of the exact squared distance: a left-to-right sum. */
 static double sqdist(const double *restrict a, const double *restrict b, int64_t d)
 {
@@ -735,8 +743,9 @@ crm_status crm_knn_save(const crm_knn *knn, crm_model_writer *w, const char *tag
     return rc;
 }
 
-static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader *r, crm_error *err)
+static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
+    crm_knn *knn = *(crm_knn **)ctx;
     int32_t wts = 0;
     int32_t algo = 0;
     int32_t C = 0;
@@ -782,26 +791,13 @@ static crm_status load_body(crm_knn *knn, crm_section *s, const crm_model_reader
     return rc;
 }
 
+static crm_status make_knn(void *ctx, crm_error *err)
+{
+    return crm_knn_new(NULL, ctx, err);
+}
+
 crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **out, crm_error *err)
 {
-    crm_knn *knn = NULL;
-    crm_section s;
-    crm_status rc;
-    if (out == NULL || r == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "reader and out are required");
-    }
-    *out = NULL;
-    rc = crm__mdl_section(r, tag, "knn", &s, err);
-    if (rc == CRM_OK) {
-        rc = crm_knn_new(NULL, &knn, err);
-    }
-    if (rc == CRM_OK) {
-        rc = load_body(knn, &s, r, err);
-    }
-    if (rc != CRM_OK) {
-        crm_knn_free(knn);
-        return rc;
-    }
-    *out = knn;
-    return CRM_OK;
+    static const crm__mdl_loader ld = { "knn", make_knn, load_body, drop_knn };
+    return crm__mdl_load(r, tag, &ld, out, err);
 }

@@ -113,6 +113,14 @@ void crm_mlp_free(crm_mlp *m)
     crm_free(m);
 }
 
+/* Frees the model a failed load left in ctx (a crm_mlp **). */
+static void drop_mlp(void *ctx)
+{
+    crm_mlp **out = ctx;
+    crm_mlp_free(*out);
+    *out = NULL;
+}
+
 void crm__mlp_layout(crm_mlp *m, int64_t d, int32_t n_classes)
 {
     int64_t off = 0;
@@ -309,8 +317,9 @@ crm_status crm_mlp_save(const crm_mlp *m, crm_model_writer *w, const char *tag, 
     return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
-static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *r, crm_error *err)
+static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
+    crm_mlp *m = *(crm_mlp **)ctx;
     int32_t C = 0;
     int64_t d = 0;
     int32_t nh = -1;
@@ -356,26 +365,13 @@ static crm_status load_body(crm_mlp *m, crm_section *s, const crm_model_reader *
     return CRM_OK;
 }
 
+static crm_status make_mlp(void *ctx, crm_error *err)
+{
+    return crm_mlp_new(NULL, ctx, err);
+}
+
 crm_status crm_mlp_load(const crm_model_reader *r, const char *tag, crm_mlp **out, crm_error *err)
 {
-    crm_mlp *m = NULL;
-    crm_section s;
-    crm_status rc;
-    if (out == NULL || r == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "reader and out are required");
-    }
-    *out = NULL;
-    rc = crm__mdl_section(r, tag, "mlp", &s, err);
-    if (rc == CRM_OK) {
-        rc = crm_mlp_new(NULL, &m, err);
-    }
-    if (rc == CRM_OK) {
-        rc = load_body(m, &s, r, err);
-    }
-    if (rc != CRM_OK) {
-        crm_mlp_free(m);
-        return rc;
-    }
-    *out = m;
-    return CRM_OK;
+    static const crm__mdl_loader ld = { "mlp", make_mlp, load_body, drop_mlp };
+    return crm__mdl_load(r, tag, &ld, out, err);
 }

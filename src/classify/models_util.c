@@ -278,6 +278,28 @@ crm_status crm__mdl_section(const crm_model_reader *r,
     return t != NULL ? crm_model_section(r, t, s, err) : CRM_EINVAL;
 }
 
+crm_status crm__mdl_load(const crm_model_reader *r,
+                         const char *tag,
+                         const crm__mdl_loader *ld,
+                         void *ctx,
+                         crm_error *err)
+{
+    if (ctx == NULL || r == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "reader and out are required");
+    }
+    crm_section s;
+    crm_status rc = ld->make(ctx, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    rc = crm__mdl_section(r, tag, ld->def, &s, err);
+    rc = rc == CRM_OK ? ld->read(ctx, &s, r, err) : rc;
+    if (rc != CRM_OK) {
+        ld->drop(ctx);
+    }
+    return rc;
+}
+
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v)
 {
     crm_status rc = crm_section_get_i32(s, v);

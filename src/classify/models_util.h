@@ -90,6 +90,24 @@ crm_status crm__mdl_section(const crm_model_reader *r,
                             crm_section *s,
                             crm_error *err);
 
+/* The model-specific steps of a _load; ctx is the caller's out (a pointer to the model
+ * pointer). make stores a new model in ctx (NULL when it fails), read reads section s into
+ * the model ctx holds, drop frees it and sets ctx's pointer to NULL. */
+typedef struct crm__mdl_loader {
+    const char *def; /* section tag when the caller gives none */
+    crm_status (*make)(void *ctx, crm_error *err);
+    crm_status (*read)(void *ctx, crm_section *s, const crm_model_reader *r, crm_error *err);
+    void (*drop)(void *ctx);
+} crm__mdl_loader;
+
+/* The frame of a model's _load: checks r and ctx (CRM_EINVAL), makes the model, opens the
+ * section and reads it, and drops the model when a step after make failed. */
+crm_status crm__mdl_load(const crm_model_reader *r,
+                         const char *tag,
+                         const crm__mdl_loader *ld,
+                         void *ctx,
+                         crm_error *err);
+
 /* Read an i32 from s that must lie in [lo, hi]; marks s failed otherwise. */
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v);
 

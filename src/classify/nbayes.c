@@ -118,6 +118,14 @@ void crm_nbayes_free(crm_nbayes *nb)
     crm_free(nb);
 }
 
+/* Frees the model a failed load left in ctx (a crm_nbayes **). */
+static void drop_nbayes(void *ctx)
+{
+    crm_nbayes **out = ctx;
+    crm_nbayes_free(*out);
+    *out = NULL;
+}
+
 /* Allocate the fitted arrays for C classes, d columns with the given levels. */
 static crm_status
 alloc_fit(crm_nbayes *nb, int32_t n_classes, int64_t d, const int32_t *n_levels, crm_error *err)
@@ -518,9 +526,9 @@ crm_nbayes_save(const crm_nbayes *nb, crm_model_writer *w, const char *tag, crm_
     return rc == CRM_OK ? crm_model_put_fields(w, f, CRM_N_FIELDS(f), err) : rc;
 }
 
-static crm_status
-load_body(crm_nbayes *nb, crm_section *s, const crm_model_reader *r, crm_error *err)
+static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
+    crm_nbayes *nb = *(crm_nbayes **)ctx;
     int32_t C = 0;
     int64_t d = 0;
     int32_t *levels = NULL;
@@ -574,29 +582,16 @@ load_body(crm_nbayes *nb, crm_section *s, const crm_model_reader *r, crm_error *
     return rc;
 }
 
+static crm_status make_nbayes(void *ctx, crm_error *err)
+{
+    return crm_nbayes_new(NULL, ctx, err);
+}
+
 crm_status
 crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out, crm_error *err)
 {
-    crm_nbayes *nb = NULL;
-    crm_section s;
-    crm_status rc;
-    if (out == NULL || r == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "reader and out are required");
-    }
-    *out = NULL;
-    rc = crm__mdl_section(r, tag, "nbayes", &s, err);
-    if (rc == CRM_OK) {
-        rc = crm_nbayes_new(NULL, &nb, err);
-    }
-    if (rc == CRM_OK) {
-        rc = load_body(nb, &s, r, err);
-    }
-    if (rc != CRM_OK) {
-        crm_nbayes_free(nb);
-        return rc;
-    }
-    *out = nb;
-    return CRM_OK;
+    static const crm__mdl_loader ld = { "nbayes", make_nbayes, load_body, drop_nbayes };
+    return crm__mdl_load(r, tag, &ld, out, err);
 }
 
 const double *crm_nbayes_log_prior(const crm_nbayes *nb)

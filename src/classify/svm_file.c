@@ -273,8 +273,21 @@ static crm_status load_model(crm_svm *svm,
     return CRM_OK;
 }
 
-static crm_status load_body(crm_svm *svm, crm_section *s, const crm_model_reader *r, crm_error *err)
+/* Frees the model a failed load left in ctx (a crm_svm **); its libsvm model is not its own
+ * until the load succeeds. */
+static void drop_svm(void *ctx)
 {
+    crm_svm **out = ctx;
+    if (*out != NULL) {
+        (*out)->model = NULL;
+    }
+    crm_svm_free(*out);
+    *out = NULL;
+}
+
+static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r, crm_error *err)
+{
+    crm_svm *svm = *(crm_svm **)ctx;
     int32_t kernel = -1;
     int32_t k = 0;
     int32_t l = 0;
@@ -304,31 +317,15 @@ static crm_status load_body(crm_svm *svm, crm_section *s, const crm_model_reader
     return load_model(svm, s, r, k, l, has_prob, err);
 }
 
+static crm_status make_svm(void *ctx, crm_error *err)
+{
+    return crm_svm_new(NULL, ctx, err);
+}
+
 crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out, crm_error *err)
 {
-    crm_svm *svm = NULL;
-    crm_section s;
-    crm_status rc;
-    if (out == NULL || r == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "reader and out are required");
-    }
-    *out = NULL;
-    rc = crm__mdl_section(r, tag, "svm", &s, err);
-    if (rc == CRM_OK) {
-        rc = crm_svm_new(NULL, &svm, err);
-    }
-    if (rc == CRM_OK) {
-        rc = load_body(svm, &s, r, err);
-    }
-    if (rc != CRM_OK) {
-        if (svm != NULL) {
-            svm->model = NULL;
-        }
-        crm_svm_free(svm);
-        return rc;
-    }
-    *out = svm;
-    return CRM_OK;
+    static const crm__mdl_loader ld = { "svm", make_svm, load_body, drop_svm };
+    return crm__mdl_load(r, tag, &ld, out, err);
 }
 
 #else /* !CRM_HAVE_LIBSVM */
