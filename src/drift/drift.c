@@ -418,42 +418,27 @@ crm_drift_ref_psi(const crm_drift_ref *d, const crm_table *t, double *psi, crm_e
 
 crm_status crm_drift_ref_save(const crm_drift_ref *d, crm_model_writer *w, crm_error *err)
 {
-    crm_status rc = crm_model_begin(w, DRIFT_TAG, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, DRIFT_VERSION, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, d->n_rows, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, d->n, err);
-    }
-    for (int32_t i = 0; i < d->n && rc == CRM_OK; i++) {
+    crm_model_out o = { w, err, CRM_OK };
+    crm_model_out_begin(&o, DRIFT_TAG);
+    crm_model_out_u32(&o, DRIFT_VERSION);
+    crm_model_out_i64(&o, d->n_rows);
+    crm_model_out_i32(&o, d->n);
+    for (int32_t i = 0; i < d->n && o.rc == CRM_OK; i++) {
         const drift_feat *f = &d->f[i];
-        rc = crm_model_put_str(w, f->name, err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, f->type, err);
+        crm_model_out_str(&o, f->name);
+        crm_model_out_i32(&o, f->type);
+        crm_model_out_i32(&o, f->n_edges);
+        if (f->n_edges > 0) {
+            crm_model_out_f64s(&o, f->edges, (size_t)f->n_edges);
         }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, f->n_edges, err);
+        crm_model_out_i32(&o, f->n_levels);
+        for (int32_t l = 0; l < f->n_levels; l++) {
+            crm_model_out_str(&o, f->levels[l]);
         }
-        if (rc == CRM_OK && f->n_edges > 0) {
-            rc = crm_model_put_f64s(w, f->edges, (size_t)f->n_edges, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, f->n_levels, err);
-        }
-        for (int32_t l = 0; l < f->n_levels && rc == CRM_OK; l++) {
-            rc = crm_model_put_str(w, f->levels[l], err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i32(w, f->n_bins, err);
-        }
-        if (rc == CRM_OK) {
-            rc = crm_model_put_f64s(w, f->shares, (size_t)f->n_bins, err);
-        }
+        crm_model_out_i32(&o, f->n_bins);
+        crm_model_out_f64s(&o, f->shares, (size_t)f->n_bins);
     }
-    return rc;
+    return o.rc;
 }
 
 static crm_status malformed(const crm_model_reader *r, crm_error *err)

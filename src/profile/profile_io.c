@@ -16,66 +16,41 @@
 #define PROFILE_VERSION  1u
 #define PROFILE_MAX_TEXT CRM_MODEL_MAX_NAME
 
-static crm_status put_arrays(const crm_profile *pr, crm_model_writer *w, crm_error *err)
+static void put_arrays(const crm_profile *pr, crm_model_out *o)
 {
     size_t kf = (size_t)pr->k * (size_t)pr->n_features;
     size_t nf = (size_t)pr->n_features;
-    crm_status rc = crm_model_put_i32s(w, pr->order, (size_t)pr->k, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, pr->mean, kf, err);
+    crm_model_out_i32s(o, pr->order, (size_t)pr->k);
+    crm_model_out_f64s(o, pr->mean, kf);
+    crm_model_out_f64s(o, pr->median, kf);
+    crm_model_out_f64s(o, pr->pop_mean, nf);
+    crm_model_out_f64s(o, pr->pop_median, nf);
+    crm_model_out_f64s(o, pr->pop_sd, nf);
+    crm_model_out_f64s(o, pr->mode_share, kf);
+    for (size_t i = 0; i < kf && o->rc == CRM_OK; i++) {
+        crm_model_out_name(o, "category level", pr->modes[i] ? pr->modes[i] : "");
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, pr->median, kf, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, pr->pop_mean, nf, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, pr->pop_median, nf, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, pr->pop_sd, nf, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64s(w, pr->mode_share, kf, err);
-    }
-    for (size_t i = 0; i < kf && rc == CRM_OK; i++) {
-        rc = crm_model_put_name(w, "category level", pr->modes[i] ? pr->modes[i] : "", err);
-    }
-    return rc;
 }
 
 crm_status crm_profile_save(const crm_profile *pr, crm_model_writer *w, crm_error *err)
 {
-    crm_status rc = crm_model_begin(w, PROFILE_SECTION, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, PROFILE_VERSION, err);
+    crm_model_out o = { w, err, CRM_OK };
+    crm_model_out_begin(&o, PROFILE_SECTION);
+    crm_model_out_u32(&o, PROFILE_VERSION);
+    crm_model_out_i32(&o, pr->k);
+    crm_model_out_i64(&o, pr->n_rows);
+    crm_model_out_i32(&o, pr->n_features);
+    crm_model_out_name(&o, "column name", pr->tier_by ? pr->tier_by : "");
+    for (int32_t f = 0; f < pr->n_features && o.rc == CRM_OK; f++) {
+        crm_model_out_name(&o, "column name", pr->features[f]);
+        crm_model_out_u32(&o, (uint32_t)pr->is_cat[f]);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, pr->k, err);
+    for (int32_t s = 0; s < pr->k && o.rc == CRM_OK; s++) {
+        crm_model_out_name(&o, "segment name", pr->names[s]);
+        crm_model_out_i64(&o, pr->sizes[s]);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, pr->n_rows, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, pr->n_features, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_name(w, "column name", pr->tier_by ? pr->tier_by : "", err);
-    }
-    for (int32_t f = 0; f < pr->n_features && rc == CRM_OK; f++) {
-        rc = crm_model_put_name(w, "column name", pr->features[f], err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_u32(w, (uint32_t)pr->is_cat[f], err);
-        }
-    }
-    for (int32_t s = 0; s < pr->k && rc == CRM_OK; s++) {
-        rc = crm_model_put_name(w, "segment name", pr->names[s], err);
-        if (rc == CRM_OK) {
-            rc = crm_model_put_i64(w, pr->sizes[s], err);
-        }
-    }
-    return rc == CRM_OK ? put_arrays(pr, w, err) : rc;
+    put_arrays(pr, &o);
+    return o.rc;
 }
 
 static crm_status corrupt(const crm_model_reader *r, const char *what, crm_error *err)

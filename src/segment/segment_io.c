@@ -30,51 +30,26 @@
 
 static crm_status put_meta(const crm_segmenter *seg, crm_model_writer *w, crm_error *err)
 {
-    crm_status rc = crm_model_begin(w, SEGMETA, err);
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, SEGMETA_VERSION, err);
+    static const double none[SEG_T_SAVED];
+    crm_model_out o = { w, err, CRM_OK };
+    crm_model_out_begin(&o, SEGMETA);
+    crm_model_out_u32(&o, SEGMETA_VERSION);
+    crm_model_out_u32(&o, (uint32_t)seg->method);
+    crm_model_out_i32(&o, seg->k);
+    crm_model_out_i32(&o, seg->kmin);
+    crm_model_out_i32(&o, seg->kmax);
+    crm_model_out_i64(&o, seg->n_rows);
+    crm_model_out_f64(&o, seg->inertia);
+    crm_model_out_i32(&o, seg->n_iter);
+    crm_model_out_f64(&o, seg->bic);
+    crm_model_out_f64s(&o, crm_model_stamp() ? seg->seconds : none, SEG_T_SAVED);
+    crm_model_out_str(&o, seg->source);
+    crm_model_out_i32(&o, seg->curve_kmin);
+    crm_model_out_i32(&o, seg->curve ? seg->n_curve : 0);
+    if (seg->curve != NULL) {
+        crm_model_out_f64s(&o, seg->curve, (size_t)seg->n_curve);
     }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_u32(w, (uint32_t)seg->method, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, seg->k, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, seg->kmin, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, seg->kmax, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i64(w, seg->n_rows, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, seg->inertia, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, seg->n_iter, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_f64(w, seg->bic, err);
-    }
-    if (rc == CRM_OK) {
-        static const double none[SEG_T_SAVED];
-        rc = crm_model_put_f64s(w, crm_model_stamp() ? seg->seconds : none, SEG_T_SAVED, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_str(w, seg->source ? seg->source : "", err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, seg->curve_kmin, err);
-    }
-    if (rc == CRM_OK) {
-        rc = crm_model_put_i32(w, seg->curve ? seg->n_curve : 0, err);
-    }
-    if (rc == CRM_OK && seg->curve != NULL) {
-        rc = crm_model_put_f64s(w, seg->curve, (size_t)seg->n_curve, err);
-    }
-    return rc;
+    return o.rc;
 }
 
 crm_status crm_segmenter_write(const crm_segmenter *seg, crm_model_writer *w, crm_error *err)
