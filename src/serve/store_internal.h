@@ -21,14 +21,15 @@ crm_status crm__store_customer(crm__store *s,
                                const crm__store_names *names,
                                char **out,
                                crm_error *err);
-/* Which page of a segment: segment is a number or a name; sort: id, risk, -risk, or a column
- * name (prefix '-' = descending); filter: COL=V, COL<V, COL>V (V a number for numeric
- * columns, text otherwise), or risk>V / risk<V; sort and filter may be NULL. */
+/* Which page of a segment. */
 typedef struct crm__store_page {
-    const char *segment;
+    const char *segment; /* a number or a name */
     int64_t offset;
     int64_t limit;
+    /* id, risk, -risk, or a column name (prefix '-' = descending); NULL = id */
     const char *sort;
+    /* COL=V, COL<V, COL>V (V a number for numeric columns, text otherwise), or risk>V /
+     * risk<V; NULL = none */
     const char *filter;
 } crm__store_page;
 

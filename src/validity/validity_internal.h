@@ -13,12 +13,12 @@
  * distance to itself is 0. Bit-identical for any thread count nt. */
 typedef struct crm__validity_job {
     const crm_matrix *x;
-    const int64_t *rows;
-    const int32_t *sid;
+    const int64_t *rows; /* the m rows of x to score */
+    const int32_t *sid;  /* the cluster of each, dense ids < k */
     int64_t m;
     int32_t k;
-    int nt;
-    const crm_progress *progress;
+    int nt;                       /* threads */
+    const crm_progress *progress; /* may be NULL */
 } crm__validity_job;
 
 crm_status crm__validity_pairwise(const crm__validity_job *job,
