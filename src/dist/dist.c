@@ -521,25 +521,16 @@ static crm_status allgather_words(const void *mine,
     return st;
 }
 
-crm_status crm_dist_allgather_f64(const double *mine,
-                                  int64_t n_mine,
-                                  double **all,
-                                  int64_t *n_all,
-                                  int64_t *counts,
-                                  crm_error *err)
-{
-    return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);
-}
+/* The typed faces of allgather_words (8-byte elements). */
+#define DIST_ALLGATHER_TYPED(name, type)                                                           \
+    crm_status name(const type *mine, int64_t n_mine, type **all, int64_t *n_all,                  \
+                    int64_t *counts, crm_error *err)                                               \
+    {                                                                                              \
+        return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);                    \
+    }
 
-crm_status crm_dist_allgather_i64(const int64_t *mine,
-                                  int64_t n_mine,
-                                  int64_t **all,
-                                  int64_t *n_all,
-                                  int64_t *counts,
-                                  crm_error *err)
-{
-    return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);
-}
+DIST_ALLGATHER_TYPED(crm_dist_allgather_f64, double)
+DIST_ALLGATHER_TYPED(crm_dist_allgather_i64, int64_t)
 
 crm_status crm_dist_allgather_known(const void *mine,
                                     void *all,

@@ -633,10 +633,41 @@ typedef struct col_verdict {
     const char *text;
 } col_verdict;
 
+/* Column j's type from its counts of numbers and words, or the first bad value: the first
+ * word (word_text, NULL = none, at word_line) or else the first infinite number (at
+ * inf_line, where has_inf). */
+static col_verdict decide_column(const csv_parser *ps,
+                                 int32_t j,
+                                 int64_t n_num,
+                                 int64_t n_word,
+                                 const char *word_text,
+                                 int64_t word_line,
+                                 int has_inf,
+                                 int64_t inf_line)
+{
+    col_verdict v = { CRM_COL_NUMERIC, 0, 0, 0, NULL };
+    if (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) {
+        v.type = (crm_col_type)ps->ov[j];
+        return v;
+    }
+    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC &&
+        !(n_num > 0 && n_word * 20 < n_num + n_word)) {
+        v.type = CRM_COL_CATEGORICAL;
+        return v;
+    }
+    if (n_word > 0 && word_text != NULL) { /* a counted word was always noted */
+        v.err_line = word_line;
+        v.text = word_text;
+    } else if (has_inf) {
+        v.err_line = inf_line;
+        v.inf = 1;
+    }
+    return v;
+}
+
 static col_verdict judge_column(const read_state *st, int32_t j)
 {
     const csv_parser *ps = &st->ps;
-    col_verdict v = { CRM_COL_NUMERIC, 0, 0, 0, NULL };
     int64_t n_num = 0;
     int64_t n_word = 0;
     const csv_colstat *word = NULL;
@@ -652,23 +683,8 @@ static col_verdict judge_column(const read_state *st, int32_t j)
             inf = cs;
         }
     }
-    if (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) {
-        v.type = (crm_col_type)ps->ov[j];
-        return v;
-    }
-    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC &&
-        !(n_num > 0 && n_word * 20 < n_num + n_word)) {
-        v.type = CRM_COL_CATEGORICAL;
-        return v;
-    }
-    if (n_word > 0 && word != NULL) { /* a counted word was always noted */
-        v.err_line = word->word_line;
-        v.text = word->word;
-    } else if (inf != NULL) {
-        v.err_line = inf->inf_line;
-        v.inf = 1;
-    }
-    return v;
+    return decide_column(ps, j, n_num, n_word, word ? word->word : NULL, word ? word->word_line : 0,
+                         inf != NULL, inf ? inf->inf_line : 0);
 }
 
 static crm_status build_text(read_state *st, int32_t j, crm__col *col, crm_error *err)
@@ -729,6 +745,35 @@ static crm_status build_text(read_state *st, int32_t j, crm__col *col, crm_error
     return CRM_OK;
 }
 
+/* An empty column j of the given type, named from the header (the name moves on push). */
+static void col_start(crm__col *col, const csv_parser *ps, int32_t j, crm_col_type type)
+{
+    memset(col, 0, sizeof *col);
+    crm__dict_init(&col->dict);
+    col->type = type;
+    col->name = ps->names[j];
+}
+
+/* The error for column j whose verdict v found a bad value. */
+static crm_status
+column_error(const csv_parser *ps, const col_verdict *v, int32_t j, crm_error *err)
+{
+    crm_status rc;
+    if (v->inf) {
+        rc = crm__error_at(err, CRM_EPARSE, ps->source, v->err_line, j + 1,
+                           "infinite value in a numeric column");
+    } else {
+        rc = crm__error_at(err, CRM_EPARSE, ps->source, v->err_line, j + 1,
+                           "expected a number, got \"%s\"%s", v->text,
+                           ps->ov[j] == CRM_COL_NUMERIC
+                               ? ""
+                               : " (fewer than 1 in 20 values of this column are words: "
+                                 "override it as cat to accept them)");
+    }
+    crm__error_field(err, ps->names[j]);
+    return rc;
+}
+
 static crm_status build_table(read_state *st, int64_t n_rows, crm_table **out, crm_error *err)
 {
     csv_parser *ps = &st->ps;
@@ -747,27 +792,13 @@ static crm_status build_table(read_state *st, int64_t n_rows, crm_table **out, c
         }
     }
     if (bad >= 0) {
-        if (verdict[bad].inf) {
-            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
-                               "infinite value in a numeric column");
-        } else {
-            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
-                               "expected a number, got \"%s\"%s", verdict[bad].text,
-                               ps->ov[bad] == CRM_COL_NUMERIC
-                                   ? ""
-                                   : " (fewer than 1 in 20 values of this column are words: "
-                                     "override it as cat to accept them)");
-        }
-        crm__error_field(err, ps->names[bad]);
+        rc = column_error(ps, &verdict[bad], bad, err);
         goto cleanup;
     }
     rc = crm_table_new(n_rows, ps->source, &t, err);
     for (int32_t j = 0; rc == CRM_OK && j < ps->n_cols; j++) {
         crm__col col;
-        memset(&col, 0, sizeof col);
-        crm__dict_init(&col.dict);
-        col.type = verdict[j].type;
-        col.name = ps->names[j];
+        col_start(&col, ps, j, verdict[j].type);
         if (col.type == CRM_COL_NUMERIC) {
             double *shrunk = n_rows < st->total_bound
                                  ? crm_realloc(ps->vals[j], (size_t)n_rows * sizeof(double))
@@ -825,12 +856,31 @@ read_rows(read_state *st, const crm_progress *progress, int64_t *n_rows, crm_err
     return rc;
 }
 
+static void reset_body(read_state *st);
+
+/* read_rows, once more in one chunk when a chunk border fell inside quotes (only after
+ * malformed input). */
+static crm_status
+read_rows_retry(read_state *st, const crm_progress *progress, int64_t *n_rows, crm_error *err)
+{
+    crm_status rc = read_rows(st, progress, n_rows, err);
+    if (rc == CRM_EINTERNAL && st->chunks != NULL && st->n_chunks > 1) {
+        reset_body(st);
+        st->chunk_bytes = st->ps.len + 1;
+        rc = read_rows(st, progress, n_rows, err);
+    }
+    if (rc == CRM_EINTERNAL) {
+        rc = crm__error_at(err, CRM_EINTERNAL, st->ps.source, 0, 0, "CSV chunking went wrong");
+    }
+    return rc;
+}
+
 static crm_status
 read_body(read_state *st, const crm_progress *progress, crm_table **out, crm_error *err)
 {
     csv_parser *ps = &st->ps;
     int64_t n_rows;
-    crm_status rc = read_rows(st, progress, &n_rows, err);
+    crm_status rc = read_rows_retry(st, progress, &n_rows, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -958,14 +1008,6 @@ static crm_status parse_text(const char *data,
     st.release = release;
     if (rc == CRM_OK) {
         rc = read_body(&st, progress, out, err);
-        if (rc == CRM_EINTERNAL && st.chunks != NULL && st.n_chunks > 1) {
-            reset_body(&st); /* a split inside quotes: only after malformed input */
-            st.chunk_bytes = st.ps.len + 1;
-            rc = read_body(&st, progress, out, err);
-        }
-        if (rc == CRM_EINTERNAL) {
-            rc = crm__error_at(err, CRM_EINTERNAL, source, 0, 0, "CSV chunking went wrong");
-        }
     }
     state_fini(&st);
     return rc;
@@ -1107,7 +1149,6 @@ static void part_colstat(const read_state *st, int32_t j, int64_t shift, dist_co
 static col_verdict
 judge_split(const csv_parser *ps, int32_t j, const dist_colstat *all, int n_ranks)
 {
-    col_verdict v = { CRM_COL_NUMERIC, 0, 0, 0, NULL };
     int64_t n_num = 0;
     int64_t n_word = 0;
     const dist_colstat *word = NULL;
@@ -1119,23 +1160,8 @@ judge_split(const csv_parser *ps, int32_t j, const dist_colstat *all, int n_rank
         word = (word == NULL && d->word_line > 0) ? d : word;
         inf = (inf == NULL && d->inf_line > 0) ? d : inf;
     }
-    if (ps->ov[j] == CRM_COL_CATEGORICAL || ps->ov[j] == CRM_COL_ID) {
-        v.type = (crm_col_type)ps->ov[j];
-        return v;
-    }
-    if (n_word > 0 && ps->ov[j] != CRM_COL_NUMERIC &&
-        !(n_num > 0 && n_word * 20 < n_num + n_word)) {
-        v.type = CRM_COL_CATEGORICAL;
-        return v;
-    }
-    if (n_word > 0 && word != NULL) {
-        v.err_line = word->word_line;
-        v.text = word->word;
-    } else if (inf != NULL) {
-        v.err_line = inf->inf_line;
-        v.inf = 1;
-    }
-    return v;
+    return decide_column(ps, j, n_num, n_word, word ? word->word : NULL, word ? word->word_line : 0,
+                         inf != NULL, inf ? inf->inf_line : 0);
 }
 
 /* The levels of one part (arena of size bytes, NUL-separated, in code order) interned into
@@ -1332,18 +1358,7 @@ static crm_status build_table_split(read_state *st,
         }
     }
     if (rc == CRM_OK && bad >= 0) {
-        if (verdict[bad].inf) {
-            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
-                               "infinite value in a numeric column");
-        } else {
-            rc = crm__error_at(err, CRM_EPARSE, ps->source, verdict[bad].err_line, bad + 1,
-                               "expected a number, got \"%s\"%s", verdict[bad].text,
-                               ps->ov[bad] == CRM_COL_NUMERIC
-                                   ? ""
-                                   : " (fewer than 1 in 20 values of this column are words: "
-                                     "override it as cat to accept them)");
-        }
-        crm__error_field(err, ps->names[bad]);
+        rc = column_error(ps, &verdict[bad], bad, err);
     }
     /* every rank has the same rc here (the same data decided it) */
     if (rc == CRM_OK) {
@@ -1352,10 +1367,7 @@ static crm_status build_table_split(read_state *st,
     }
     for (int32_t j = 0; rc == CRM_OK && j < ps->n_cols; j++) {
         crm__col col;
-        memset(&col, 0, sizeof col);
-        crm__dict_init(&col.dict);
-        col.type = verdict[j].type;
-        col.name = ps->names[j];
+        col_start(&col, ps, j, verdict[j].type);
         if (col.type == CRM_COL_NUMERIC) {
             col.num = crm_mallocarray((size_t)total, sizeof(double));
             crm__advise_huge(col.num, (size_t)total * sizeof(double)); /* fewer page faults */
@@ -1443,15 +1455,7 @@ crm_status crm_table_read_csv_split(const char *path,
         rc = parse_setup(&st, buf, len, path, opt, 0, err);
     }
     if (rc == CRM_OK) {
-        rc = read_rows(&st, progress, &n_local, err);
-        if (rc == CRM_EINTERNAL && st.chunks != NULL && st.n_chunks > 1) {
-            reset_body(&st);
-            st.chunk_bytes = st.ps.len + 1;
-            rc = read_rows(&st, progress, &n_local, err);
-        }
-        if (rc == CRM_EINTERNAL) {
-            rc = crm__error_at(err, CRM_EINTERNAL, path, 0, 0, "CSV chunking went wrong");
-        }
+        rc = read_rows_retry(&st, progress, &n_local, err);
     }
     if (rc != CRM_OK) {
         crm_dist_fix_error_line(&r, path, err);

@@ -99,17 +99,21 @@ typedef struct rpt_xy {
 
 void crm__rpt_svg_lines(rpt_buf *b, const rpt_xy *c);
 
-/* Points (x[i], y[i]) coloured by group[i] in [0, n_groups), with a legend of the groups. */
-void crm__rpt_svg_scatter(rpt_buf *b,
-                          const char *title,
-                          int64_t n,
-                          const double *x,
-                          const double *y,
-                          const int32_t *group,
-                          int32_t n_groups,
-                          const char *const *group_names,
-                          const char *xlabel,
-                          const char *ylabel);
+/* Points (x[i], y[i]), i < n, coloured by group[i] in [0, n_groups), with a legend of the
+ * groups named group_names. */
+typedef struct rpt_scatter {
+    const char *title;
+    int64_t n;
+    const double *x;
+    const double *y;
+    const int32_t *group;
+    int32_t n_groups;
+    const char *const *group_names;
+    const char *xlabel;
+    const char *ylabel;
+} rpt_scatter;
+
+void crm__rpt_svg_scatter(rpt_buf *b, const rpt_scatter *c);
 
 /* n x n counts (row = true, column = predicted) as a table of cells shaded by the share of
  * their row, each holding its count and that share. */

@@ -424,7 +424,8 @@ static crm_status scatter(seg_ctx *c, const crm_matrix *x, const int32_t *labels
                  cnt);
         if (b != NULL) {
             crm__sbuf_puts(&c->r->body, "<h3>The segments in two dimensions</h3>\n");
-            crm__rpt_svg_scatter(b, title, m, px, py, grp, c->k, c->names, xl, yl);
+            rpt_scatter sc = { title, m, px, py, grp, c->k, c->names, xl, yl };
+            crm__rpt_svg_scatter(b, &sc);
             crm__rpt_chart_place(c->r, cap);
         }
     }

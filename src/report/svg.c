@@ -603,42 +603,34 @@ void crm__rpt_svg_lines(rpt_buf *b, const rpt_xy *c)
 
 /* ---- scatter ---- */
 
-void crm__rpt_svg_scatter(rpt_buf *b,
-                          const char *title,
-                          int64_t n,
-                          const double *x,
-                          const double *y,
-                          const int32_t *group,
-                          int32_t n_groups,
-                          const char *const *group_names,
-                          const char *xlabel,
-                          const char *ylabel)
+void crm__rpt_svg_scatter(rpt_buf *b, const rpt_scatter *c)
 {
     frame f = { 72, 40, 440, 340, INFINITY, -INFINITY, INFINITY, -INFINITY, 0, 0 };
-    double leg_w = legend_width(n_groups, group_names);
-    for (int64_t i = 0; i < n; i++) {
-        if (isfinite(x[i]) && isfinite(y[i])) {
-            f.xlo = fmin(f.xlo, x[i]);
-            f.xhi = fmax(f.xhi, x[i]);
-            f.ylo = fmin(f.ylo, y[i]);
-            f.yhi = fmax(f.yhi, y[i]);
+    double leg_w = legend_width(c->n_groups, c->group_names);
+    for (int64_t i = 0; i < c->n; i++) {
+        if (isfinite(c->x[i]) && isfinite(c->y[i])) {
+            f.xlo = fmin(f.xlo, c->x[i]);
+            f.xhi = fmax(f.xhi, c->x[i]);
+            f.ylo = fmin(f.ylo, c->y[i]);
+            f.yhi = fmax(f.yhi, c->y[i]);
         }
     }
     f.xstep = nice_range(&f.xlo, &f.xhi, 6);
     f.ystep = nice_range(&f.ylo, &f.yhi, 6);
-    open_svg(b, f.left + f.pw + 24 + leg_w, fmax(f.top + f.ph + 50, 60 + 20 * n_groups), title);
-    draw_frame(b, &f, RPT_NUM, RPT_NUM, xlabel, ylabel);
-    for (int32_t g = 0; g < n_groups; g++) {
+    open_svg(b, f.left + f.pw + 24 + leg_w, fmax(f.top + f.ph + 50, 60 + 20 * c->n_groups),
+             c->title);
+    draw_frame(b, &f, RPT_NUM, RPT_NUM, c->xlabel, c->ylabel);
+    for (int32_t g = 0; g < c->n_groups; g++) {
         crm__sbuf_printf(b, "<g fill=\"%s\" fill-opacity=\"0.75\">", crm__rpt_colour(g));
-        for (int64_t i = 0; i < n; i++) {
-            if (group[i] == g && isfinite(x[i]) && isfinite(y[i])) {
-                crm__sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\"/>", fx(&f, x[i]),
-                                 fy(&f, y[i]));
+        for (int64_t i = 0; i < c->n; i++) {
+            if (c->group[i] == g && isfinite(c->x[i]) && isfinite(c->y[i])) {
+                crm__sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\"/>", fx(&f, c->x[i]),
+                                 fy(&f, c->y[i]));
             }
         }
         crm__sbuf_puts(b, "</g>");
     }
-    legend(b, f.left + f.pw + 24, f.top, n_groups, group_names, 0);
+    legend(b, f.left + f.pw + 24, f.top, c->n_groups, c->group_names, 0);
     close_svg(b);
 }
 

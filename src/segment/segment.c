@@ -303,25 +303,27 @@ crm_status crm__segment_check_missing(const crm_prep *prep,
     return CRM_OK;
 }
 
-static crm_status clean(crm_segmenter *seg,
-                        const crm_table *t,
-                        const crm_segment_params *p,
-                        const char *const *features,
-                        int32_t n_features,
-                        crm_matrix *x,
-                        crm_error *err)
+/* What one fit segments: the table, the parameters and the feature columns. */
+typedef struct seg_input {
+    const crm_table *t;
+    const crm_segment_params *p;
+    const char *const *features;
+    int32_t n_features;
+} seg_input;
+
+static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, crm_error *err)
 {
-    crm_prep_params pp = p->prep;
+    crm_prep_params pp = in->p->prep;
     crm_status rc;
-    if (p->algo == CRM_SEGMENT_ALGO_KMODES || p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES) {
+    if (in->p->algo == CRM_SEGMENT_ALGO_KMODES || in->p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES) {
         pp.encode = CRM_ENCODE_ORDINAL; /* raw levels, mapped back in segment_algo.c */
     }
-    rc = crm_prep_fit(t, features, n_features, &pp, &seg->prep, err);
+    rc = crm_prep_fit(in->t, in->features, in->n_features, &pp, &seg->prep, err);
     if (rc == CRM_OK) {
-        rc = crm_prep_transform(seg->prep, t, x, NULL, err);
+        rc = crm_prep_transform(seg->prep, in->t, x, NULL, err);
     }
     if (rc == CRM_OK) {
-        rc = crm__segment_check_missing(seg->prep, t, x, err);
+        rc = crm__segment_check_missing(seg->prep, in->t, x, err);
     }
     return rc;
 }
@@ -330,16 +332,10 @@ static crm_status clean(crm_segmenter *seg,
 
 /* float32 storage: the cleaned rows a slice at a time through one double slice, narrowed to
  * float into *xf (n x n_out); x gets the shape only (no data). */
-static crm_status clean_f32(crm_segmenter *seg,
-                            const crm_table *t,
-                            const crm_segment_params *p,
-                            const char *const *features,
-                            int32_t n_features,
-                            crm_matrix *x,
-                            float **xf,
-                            crm_error *err)
+static crm_status
+clean_f32(crm_segmenter *seg, const seg_input *in, crm_matrix *x, float **xf, crm_error *err)
 {
-    int64_t n = crm_table_n_rows(t);
+    int64_t n = crm_table_n_rows(in->t);
     int64_t dim;
     int impute_none;
     crm__prep_rows *b = NULL;
@@ -349,9 +345,9 @@ static crm_status clean_f32(crm_segmenter *seg,
     crm_status rc;
     memset(&slice, 0, sizeof slice);
     *xf = NULL;
-    rc = crm_prep_fit(t, features, n_features, &p->prep, &seg->prep, err);
+    rc = crm_prep_fit(in->t, in->features, in->n_features, &in->p->prep, &seg->prep, err);
     if (rc == CRM_OK) {
-        rc = crm__prep_rows_bind(seg->prep, t, &b, err);
+        rc = crm__prep_rows_bind(seg->prep, in->t, &b, err);
     }
     if (rc != CRM_OK) {
         return rc;
@@ -370,8 +366,8 @@ static crm_status clean_f32(crm_segmenter *seg,
             for (int64_t j = 0; j < dim; j++) {
                 if (isnan(row[j]) && impute_none) {
                     int32_t f = crm_prep_out_feature(seg->prep, (int32_t)j);
-                    crm__error_at(err, CRM_EDATA, crm_table_source(t),
-                                  crm_table_row_line(t, i0 + i), 0,
+                    crm__error_at(err, CRM_EDATA, crm_table_source(in->t),
+                                  crm_table_row_line(in->t, i0 + i), 0,
                                   "missing value in row %lld and the model does not impute "
                                   "(imputation \"none\"); choose --impute mean, median or "
                                   "neighbours",
@@ -382,8 +378,8 @@ static crm_status clean_f32(crm_segmenter *seg,
                 }
                 if (fabs(row[j]) > 3.0e38) {
                     int32_t f = crm_prep_out_feature(seg->prep, (int32_t)j);
-                    crm__error_at(err, CRM_EDATA, crm_table_source(t),
-                                  crm_table_row_line(t, i0 + i), 0,
+                    crm__error_at(err, CRM_EDATA, crm_table_source(in->t),
+                                  crm_table_row_line(in->t, i0 + i), 0,
                                   "cleaned value %g in row %lld is past the float32 range; "
                                   "scale the features or leave out float32 storage",
                                   row[j], (long long)(i0 + i) + 1);
@@ -656,10 +652,7 @@ static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error
 }
 
 static crm_status cluster_and_profile(crm_segmenter *seg,
-                                      const crm_table *t,
-                                      const crm_segment_params *p,
-                                      const char *const *features,
-                                      int32_t n_features,
+                                      const seg_input *in,
                                       crm_matrix *x,
                                       float **xf,
                                       const crm_progress *progress,
@@ -669,22 +662,22 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     double t1 = crm__now_seconds();
     double t2;
     crm_status rc;
-    if (p->algo != CRM_SEGMENT_ALGO_KMEANS) {
-        rc = crm__segment_fit_algo(seg, p, x, progress, err);
+    if (in->p->algo != CRM_SEGMENT_ALGO_KMEANS) {
+        rc = crm__segment_fit_algo(seg, in->p, x, progress, err);
     } else if (*xf != NULL) {
-        rc = fit_f32(seg, p, x, *xf, progress, err);
+        rc = fit_f32(seg, in->p, x, *xf, progress, err);
         crm_free(*xf); /* the labels are the k-means' own: no pass over the rows left */
         *xf = NULL;
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
         }
     } else {
-        int64_t m = crm__segment_sample_size(p, x->n_rows);
+        int64_t m = crm__segment_sample_size(in->p, x->n_rows);
         if (m > 0) {
-            rc = fit_sampled(seg, p, x, m, progress, err);
+            rc = fit_sampled(seg, in->p, x, m, progress, err);
         } else {
-            rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, p, x, progress, err)
-                                                    : fit_auto(seg, p, x, progress, err);
+            rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, in->p, x, progress, err)
+                                                    : fit_auto(seg, in->p, x, progress, err);
         }
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
@@ -698,7 +691,7 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     seg->seconds[SEG_T_CLUSTER] = t2 - t1;
     if (rc != CRM_OK) {
         if (err != NULL && err->source[0] == '\0') {
-            crm__strlcpy(err->source, crm_table_source(t), sizeof err->source);
+            crm__strlcpy(err->source, crm_table_source(in->t), sizeof err->source);
         }
         return rc;
     }
@@ -707,10 +700,10 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
         seg->inertia = crm_kmeans_inertia(seg->km);
         seg->n_iter = crm_kmeans_n_iter(seg->km);
     }
-    pp.tier_by = p->tier_by;
-    pp.names = p->names;
-    pp.n_names = p->n_names;
-    if (crm_segmenter_noise_segment(seg) >= 0 && p->names == NULL) {
+    pp.tier_by = in->p->tier_by;
+    pp.names = in->p->names;
+    pp.n_names = in->p->n_names;
+    if (crm_segmenter_noise_segment(seg) >= 0 && in->p->names == NULL) {
         /* DBSCAN: "Cluster 1".."Cluster c" and "Noise" (tiers would name the noise too) */
         char **nm = crm_calloc((size_t)seg->k, sizeof *nm);
         rc = nm == NULL ? crm__error_nomem(err) : CRM_OK;
@@ -726,7 +719,7 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
             pp.tier_by = NULL;
             pp.names = (const char *const *)nm;
             pp.n_names = seg->k;
-            rc = crm_profile_compute(t, features, n_features, seg->labels, seg->k, &pp,
+            rc = crm_profile_compute(in->t, in->features, in->n_features, seg->labels, seg->k, &pp,
                                      &seg->profile, err);
         }
         for (int32_t j = 0; nm != NULL && j < seg->k; j++) {
@@ -736,7 +729,8 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
         seg->seconds[SEG_T_PROFILE] = crm__now_seconds() - t2;
         return rc;
     }
-    rc = crm_profile_compute(t, features, n_features, seg->labels, seg->k, &pp, &seg->profile, err);
+    rc = crm_profile_compute(in->t, in->features, in->n_features, seg->labels, seg->k, &pp,
+                             &seg->profile, err);
     seg->seconds[SEG_T_PROFILE] = crm__now_seconds() - t2;
     return rc;
 }
@@ -780,6 +774,7 @@ crm_status crm_segmenter_fit(const crm_table *t,
     const char *const *features = p->features;
     int32_t n_features = p->n_features;
     crm_matrix x;
+    seg_input in;
     float *xf = NULL;
     double t0 = crm__now_seconds();
     crm_status rc;
@@ -811,11 +806,14 @@ crm_status crm_segmenter_fit(const crm_table *t,
     seg->kmin = p->kmin;
     seg->kmax = p->kmax;
     seg->bic = (double)NAN;
-    rc = p->float32 ? clean_f32(seg, t, p, features, n_features, &x, &xf, err)
-                    : clean(seg, t, p, features, n_features, &x, err);
+    in.t = t;
+    in.p = p;
+    in.features = features;
+    in.n_features = n_features;
+    rc = p->float32 ? clean_f32(seg, &in, &x, &xf, err) : clean(seg, &in, &x, err);
     seg->seconds[SEG_T_PREP] = crm__now_seconds() - t0;
     if (rc == CRM_OK) {
-        rc = cluster_and_profile(seg, t, p, features, n_features, &x, &xf, progress, err);
+        rc = cluster_and_profile(seg, &in, &x, &xf, progress, err);
     }
     crm_free(xf);
     if (rc == CRM_OK) {

@@ -685,10 +685,10 @@ do_customer(crm_server *s, struct MHD_Connection *c, req *r, const char *id, int
                                   "limit must be a number in 1..1000, got \"%s\"", v);
             }
         }
-        rc = crm__store_segment(s->store, id, offset, limit,
-                                MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
-                                MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filter"),
-                                &names, &out, &err);
+        crm__store_page q = { id, offset, limit,
+                              MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
+                              MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filter") };
+        rc = crm__store_segment(s->store, &q, &names, &out, &err);
     } else {
         rc = crm__store_customer(s->store, id, &names, &out, &err);
     }

@@ -900,18 +900,15 @@ static int find_column(const crm__store *s, const char *name)
     return -1;
 }
 
-/* sort: id, risk, -risk, or a column name (prefix '-' = descending). filter: COL=V, COL<V,
- * COL>V (V a number for numeric columns, text otherwise), or risk>V / risk<V. */
 crm_status crm__store_segment(crm__store *s,
-                              const char *segment,
-                              int64_t offset,
-                              int64_t limit,
-                              const char *sort,
-                              const char *filter,
+                              const crm__store_page *q,
                               const crm__store_names *names,
                               char **out,
                               crm_error *err)
 {
+    const char *segment = q->segment;
+    const char *sort = q->sort;
+    const char *filter = q->filter;
     char sql[1024];
     char order[256] = "id";
     char where[256] = "";
@@ -1009,8 +1006,8 @@ crm_status crm__store_segment(crm__store *s,
                 sqlite3_bind_text(st, 1, segment, -1, SQLITE_TRANSIENT);
             }
         }
-        sqlite3_bind_int64(st, 2, limit);
-        sqlite3_bind_int64(st, 6, offset);
+        sqlite3_bind_int64(st, 2, q->limit);
+        sqlite3_bind_int64(st, 6, q->offset);
         if (sort_col[0]) {
             sqlite3_bind_text(st, 3, sort_col, -1, SQLITE_TRANSIENT);
         }
@@ -1033,7 +1030,7 @@ crm_status crm__store_segment(crm__store *s,
             crm__sbuf_puts(&b, "{\"segment\":");
             crm__sbuf_json_str(&b, segment);
             crm__sbuf_printf(&b, ",\"total\":%lld,\"offset\":%lld,\"limit\":%lld,\"customers\":[",
-                             (long long)total, (long long)offset, (long long)limit);
+                             (long long)total, (long long)q->offset, (long long)q->limit);
             while (sqlite3_step(st) == SQLITE_ROW) {
                 crm__sbuf_puts(&b, first ? "" : ",");
                 first = 0;
@@ -1085,21 +1082,13 @@ crm_status crm__store_customer(crm__store *s,
 }
 
 crm_status crm__store_segment(crm__store *s,
-                              const char *segment,
-                              int64_t offset,
-                              int64_t limit,
-                              const char *sort,
-                              const char *filter,
+                              const crm__store_page *q,
                               const crm__store_names *names,
                               char **out,
                               crm_error *err)
 {
     (void)s;
-    (void)segment;
-    (void)offset;
-    (void)limit;
-    (void)sort;
-    (void)filter;
+    (void)q;
     (void)names;
     *out = NULL;
     return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");

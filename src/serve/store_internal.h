@@ -21,13 +21,21 @@ crm_status crm__store_customer(crm__store *s,
                                const crm__store_names *names,
                                char **out,
                                crm_error *err);
-/* A page of a segment's customers as JSON in *out; segment is a number or a name. */
+/* Which page of a segment. */
+typedef struct crm__store_page {
+    const char *segment; /* a number or a name */
+    int64_t offset;
+    int64_t limit;
+    /* id, risk, -risk, or a column name (prefix '-' = descending); NULL = id */
+    const char *sort;
+    /* COL=V, COL<V, COL>V (V a number for numeric columns, text otherwise), or risk>V /
+     * risk<V; NULL = none */
+    const char *filter;
+} crm__store_page;
+
+/* A page of a segment's customers as JSON in *out. */
 crm_status crm__store_segment(crm__store *s,
-                              const char *segment,
-                              int64_t offset,
-                              int64_t limit,
-                              const char *sort,
-                              const char *filter,
+                              const crm__store_page *q,
                               const crm__store_names *names,
                               char **out,
                               crm_error *err);

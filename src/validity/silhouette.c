@@ -223,17 +223,18 @@ static crm_status gather(const crm_matrix *x,
     return CRM_OK;
 }
 
-crm_status crm__validity_pairwise(const crm_matrix *x,
-                                  const int64_t *rows,
-                                  const int32_t *sid,
-                                  int64_t m,
-                                  int32_t k,
-                                  int nt,
-                                  const crm_progress *progress,
+crm_status crm__validity_pairwise(const crm__validity_job *job,
                                   double *silhouette,
                                   double *dunn,
                                   crm_error *err)
 {
+    const crm_matrix *x = job->x;
+    const int64_t *rows = job->rows;
+    const int32_t *sid = job->sid;
+    int64_t m = job->m;
+    int32_t k = job->k;
+    int nt = job->nt;
+    const crm_progress *progress = job->progress;
     pw w;
     size_t per_thread = (size_t)CHUNK_ROWS * TILE_COLS + (size_t)CHUNK_ROWS * (size_t)k;
     double *y = crm_mallocarray((size_t)m * (size_t)x->n_cols, sizeof(double));

@@ -267,8 +267,8 @@ static crm_status pair_indices(const crm_matrix *x,
     v->pairwise_rows = m;
     v->sampled = m < x->n_rows;
     if (present >= 2 && present < m) { /* else the indices stay NaN */
-        st =
-            crm__validity_pairwise(x, rows, sid, m, k, nt, progress, &v->silhouette, &v->dunn, err);
+        crm__validity_job job = { x, rows, sid, m, k, nt, progress };
+        st = crm__validity_pairwise(&job, &v->silhouette, &v->dunn, err);
     }
 cleanup:
     crm_free(rows);
