@@ -441,12 +441,6 @@ crm_status crm_drift_ref_save(const crm_drift_ref *d, crm_model_writer *w, crm_e
     return o.rc;
 }
 
-static crm_status malformed(const crm_model_reader *r, crm_error *err)
-{
-    return crm__error_at(err, CRM_EFORMAT, crm_model_reader_source(r), 0, 0,
-                         "corrupt model file: section \"" DRIFT_TAG "\" is malformed");
-}
-
 static crm_status read_feat(crm_section *s, drift_feat *f)
 {
     if (crm_section_get_str(s, MAX_NAME, &f->name) == CRM_ENOMEM) {
@@ -523,7 +517,7 @@ crm_status crm_drift_ref_load(const crm_model_reader *r, crm_drift_ref **out, cr
     if (version != DRIFT_VERSION || d->n_rows < 0 || !crm_section_fits(&s, d->n, 20)) {
         d->n = 0;
         crm_drift_ref_free(d);
-        return malformed(r, err);
+        return crm_model_malformed(r, DRIFT_TAG, err);
     }
     d->f = crm_calloc((size_t)(d->n > 0 ? d->n : 1), sizeof *d->f);
     if (d->f == NULL) {
@@ -538,7 +532,7 @@ crm_status crm_drift_ref_load(const crm_model_reader *r, crm_drift_ref **out, cr
     if (rc == CRM_OK) {
         rc = crm_section_finish(&s, r, err);
     } else {
-        rc = rc == CRM_ENOMEM ? crm__error_nomem(err) : malformed(r, err);
+        rc = rc == CRM_ENOMEM ? crm__error_nomem(err) : crm_model_malformed(r, DRIFT_TAG, err);
     }
     if (rc != CRM_OK) {
         crm_drift_ref_free(d);

@@ -141,7 +141,7 @@ static crm_status get_meta(const crm_model_reader *r, crm_segmenter *seg, crm_er
     (void)crm_section_get_i32(&s, &seg->n_curve);
     if (s.failed || version != SEGMETA_VERSION || method > CRM_SEGMENT_SWEEP || seg->k < 1 ||
         seg->n_rows < 0 || !crm_section_fits(&s, seg->n_curve, 8)) {
-        return corrupt(r, "section \"segmeta\" is malformed", err);
+        return crm_model_malformed(r, SEGMETA, err);
     }
     seg->method = (crm_segment_method)method;
     if (seg->n_curve > 0) {
@@ -171,7 +171,7 @@ static crm_status get_algo(const crm_model_reader *r, crm_segmenter *seg, crm_er
     (void)crm_section_get_u32(&s, &version);
     (void)crm_section_get_u32(&s, &algo);
     if (s.failed || version != SEGALGO_VERSION || algo > CRM_SEGMENT_ALGO_DENCLUE) {
-        return corrupt(r, "section \"segalgo\" is malformed", err);
+        return crm_model_malformed(r, SEGALGO, err);
     }
     seg->algo = (crm_segment_algo)algo;
     return crm_section_finish(&s, r, err);
