@@ -108,44 +108,7 @@ static void clear_fit(crm_knn *knn)
     knn->used = CRM_KNN_AUTO;
 }
 
-crm_status crm_knn_new(const crm_knn_params *p, crm_knn **out, crm_error *err)
-{
-    crm_knn_params def = crm_knn_params_default();
-    crm_knn *knn;
-    crm_status rc;
-    if (out == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "out is NULL");
-    }
-    *out = NULL;
-    rc = crm_knn_params_check(p != NULL ? p : &def, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    knn = crm_calloc(1, sizeof *knn);
-    if (knn == NULL) {
-        return crm__error_nomem(err);
-    }
-    knn->params = p != NULL ? *p : def;
-    *out = knn;
-    return CRM_OK;
-}
-
-void crm_knn_free(crm_knn *knn)
-{
-    if (knn == NULL) {
-        return;
-    }
-    clear_fit(knn);
-    crm_free(knn);
-}
-
-/* Frees the model a failed load left in ctx (a crm_knn **). */
-static void drop_knn(void *ctx)
-{
-    crm_knn **out = ctx;
-    crm_knn_free(*out);
-    *out = NULL;
-}
+CRM__MDL_DEFINE_NEW_FREE(knn, (void), clear_fit)
 
 /* The one definition of the exact squared distance: a left-to-right sum. */
 static double sqdist(const double *restrict a, const double *restrict b, int64_t d)
@@ -678,24 +641,16 @@ done:
     return rc;
 }
 
+static crm_status knn_proba(const void *knn, const crm_matrix *q, double *out, crm_error *err)
+{
+    return crm_knn_predict_proba(knn, q, out, err);
+}
+
 crm_status crm_knn_predict(const crm_knn *knn, const crm_matrix *q, int32_t *labels, crm_error *err)
 {
-    double *p;
     crm_status rc = check_query(knn, q, labels, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    p = crm_mallocarray((size_t)(q->n_rows > 0 ? q->n_rows : 1) * (size_t)knn->n_classes,
-                        sizeof *p);
-    if (p == NULL) {
-        return crm__error_nomem(err);
-    }
-    rc = crm_knn_predict_proba(knn, q, p, err);
-    for (int64_t i = 0; rc == CRM_OK && i < q->n_rows; i++) {
-        labels[i] = crm__mdl_argmax(p + i * knn->n_classes, knn->n_classes);
-    }
-    crm_free(p);
-    return rc;
+    const crm__mdl_scorer s = { knn, knn != NULL ? knn->n_classes : 0, knn_proba };
+    return rc == CRM_OK ? crm__mdl_predict_labels(&s, q, labels, err) : rc;
 }
 
 int32_t crm_knn_n_classes(const crm_knn *knn)
@@ -791,13 +746,4 @@ static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r
     return rc;
 }
 
-static crm_status make_knn(void *ctx, crm_error *err)
-{
-    return crm_knn_new(NULL, ctx, err);
-}
-
-crm_status crm_knn_load(const crm_model_reader *r, const char *tag, crm_knn **out, crm_error *err)
-{
-    static const crm__mdl_loader ld = { "knn", make_knn, load_body, drop_knn };
-    return crm__mdl_load(r, tag, &ld, out, err);
-}
+CRM__MDL_DEFINE_LOAD(knn, load_body)

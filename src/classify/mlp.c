@@ -81,45 +81,17 @@ crm_status crm_mlp_params_check(const crm_mlp_params *p, crm_error *err)
     return CRM_OK;
 }
 
-crm_status crm_mlp_new(const crm_mlp_params *p, crm_mlp **out, crm_error *err)
+static void mlp_setup(crm_mlp *m)
 {
-    crm_mlp_params def = crm_mlp_params_default();
-    crm_mlp *m;
-    crm_status rc;
-    if (out == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "out is NULL");
-    }
-    *out = NULL;
-    rc = crm_mlp_params_check(p != NULL ? p : &def, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    m = crm_calloc(1, sizeof *m);
-    if (m == NULL) {
-        return crm__error_nomem(err);
-    }
-    m->params = p != NULL ? *p : def;
     m->best_val = (double)NAN;
-    *out = m;
-    return CRM_OK;
 }
 
-void crm_mlp_free(crm_mlp *m)
+static void mlp_release(crm_mlp *m)
 {
-    if (m == NULL) {
-        return;
-    }
     crm_free(m->theta);
-    crm_free(m);
 }
 
-/* Frees the model a failed load left in ctx (a crm_mlp **). */
-static void drop_mlp(void *ctx)
-{
-    crm_mlp **out = ctx;
-    crm_mlp_free(*out);
-    *out = NULL;
-}
+CRM__MDL_DEFINE_NEW_FREE(mlp, mlp_setup, mlp_release)
 
 void crm__mlp_layout(crm_mlp *m, int64_t d, int32_t n_classes)
 {
@@ -242,27 +214,19 @@ crm_mlp_predict_proba(const crm_mlp *m, const crm_matrix *x, double *proba, crm_
     return failed ? crm__error_nomem(err) : CRM_OK;
 }
 
+static crm_status mlp_proba(const void *m, const crm_matrix *x, double *out, crm_error *err)
+{
+    return crm_mlp_predict_proba(m, x, out, err);
+}
+
 crm_status crm_mlp_predict(const crm_mlp *m, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
-    double *p;
-    crm_status rc;
     if (m == NULL || m->n_classes == 0) {
         return crm__error_set(err, CRM_ESTATE, "MLP is not fitted");
     }
-    rc = crm__mdl_check_predict(x, m->d, labels, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    p = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1) * (size_t)m->n_classes, sizeof *p);
-    if (p == NULL) {
-        return crm__error_nomem(err);
-    }
-    rc = crm_mlp_predict_proba(m, x, p, err);
-    for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
-        labels[i] = crm__mdl_argmax(p + i * m->n_classes, m->n_classes);
-    }
-    crm_free(p);
-    return rc;
+    crm_status rc = crm__mdl_check_predict(x, m->d, labels, err);
+    const crm__mdl_scorer s = { m, m->n_classes, mlp_proba };
+    return rc == CRM_OK ? crm__mdl_predict_labels(&s, x, labels, err) : rc;
 }
 
 int32_t crm_mlp_n_classes(const crm_mlp *m)
@@ -365,13 +329,4 @@ static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r
     return CRM_OK;
 }
 
-static crm_status make_mlp(void *ctx, crm_error *err)
-{
-    return crm_mlp_new(NULL, ctx, err);
-}
-
-crm_status crm_mlp_load(const crm_model_reader *r, const char *tag, crm_mlp **out, crm_error *err)
-{
-    static const crm__mdl_loader ld = { "mlp", make_mlp, load_body, drop_mlp };
-    return crm__mdl_load(r, tag, &ld, out, err);
-}
+CRM__MDL_DEFINE_LOAD(mlp, load_body)

@@ -146,6 +146,23 @@ int32_t crm__mdl_argmax(const double *p, int32_t n)
     return best;
 }
 
+crm_status
+crm__mdl_predict_labels(const crm__mdl_scorer *s, const crm_matrix *x, int32_t *y, crm_error *err)
+{
+    const int32_t k = s->k;
+    double *p = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1) * (size_t)k, sizeof *p);
+    crm_status rc;
+    if (p == NULL) {
+        return crm__error_nomem(err);
+    }
+    rc = s->score(s->model, x, p, err);
+    for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
+        y[i] = crm__mdl_argmax(p + i * k, k);
+    }
+    crm_free(p);
+    return rc;
+}
+
 crm_status crm__mdl_class_order(const int32_t *y,
                                 int64_t n,
                                 int32_t n_classes,

@@ -5,6 +5,7 @@
 #define CRM_MODELS_UTIL_H
 #include <stdint.h>
 
+#include <crmkit/alloc.h>
 #include <crmkit/matrix.h>
 #include <crmkit/model.h>
 #include <crmkit/rng.h>
@@ -44,6 +45,20 @@ crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm
 
 /* Index of the largest of p[n]; ties go to the lowest index. NaN never wins. */
 int32_t crm__mdl_argmax(const double *p, int32_t n);
+
+/* A k-class model behind a void *: score writes the scores of the rows of x to
+ * out[n_rows * k] (the model's own function, through a wrapper of this type). */
+typedef struct crm__mdl_scorer {
+    const void *model;
+    int32_t k;
+    crm_status (*score)(const void *model, const crm_matrix *x, double *out, crm_error *err);
+} crm__mdl_scorer;
+
+/* The label y[i] of each row of x (already checked): the scores from s into a scratch
+ * n_rows x k, then the argmax of each row (ties to the lowest class). CRM_ENOMEM, or the
+ * scorer's error. */
+crm_status
+crm__mdl_predict_labels(const crm__mdl_scorer *s, const crm_matrix *x, int32_t *y, crm_error *err);
 
 /* Rows grouped by class, each class shuffled with rng (classes in index order):
  * order[start[c] .. start[c + 1]) holds class c's rows (start[n_classes] = n). The same
@@ -107,6 +122,62 @@ crm_status crm__mdl_load(const crm_model_reader *r,
                          const crm__mdl_loader *ld,
                          void *ctx,
                          crm_error *err);
+
+/* The life of a model crm_<name> whose struct keeps its params in a member `params`:
+ * crm_<name>_new (p, or the defaults when p is NULL, must pass crm_<name>_params_check; then
+ * setup(model) sets what does not start at zero) and crm_<name>_free (NULL-safe: release(model)
+ * frees what the model holds, then the model goes). */
+#define CRM__MDL_DEFINE_NEW_FREE(name, setup, release)                                            \
+    crm_status crm_##name##_new(const crm_##name##_params *p, crm_##name **out, crm_error *err) \
+    {                                                                                             \
+        crm_##name##_params def = crm_##name##_params_default();                                  \
+        crm_##name *m;                                                                            \
+        crm_status rc;                                                                            \
+        if (out == NULL) {                                                                        \
+            return crm__error_set(err, CRM_EINVAL, "out is NULL");                                \
+        }                                                                                         \
+        *out = NULL;                                                                              \
+        rc = crm_##name##_params_check(p != NULL ? p : &def, err);                                \
+        if (rc != CRM_OK) {                                                                       \
+            return rc;                                                                            \
+        }                                                                                         \
+        m = crm_calloc(1, sizeof *m);                                                             \
+        if (m == NULL) {                                                                          \
+            return crm__error_nomem(err);                                                         \
+        }                                                                                         \
+        m->params = p != NULL ? *p : def;                                                         \
+        setup(m);                                                                                 \
+        *out = m;                                                                                 \
+        return CRM_OK;                                                                            \
+    }                                                                                             \
+    void crm_##name##_free(crm_##name *m)                                                         \
+    {                                                                                             \
+        if (m != NULL) {                                                                          \
+            release(m);                                                                           \
+            crm_free(m);                                                                          \
+        }                                                                                         \
+    }
+
+/* crm_<name>_load through crm__mdl_load: section "<name>" unless tag is given, a model from
+ * crm_<name>_new with the defaults, read (a crm__mdl_loader read) fills it, and a failed one
+ * goes back through crm_<name>_free. */
+#define CRM__MDL_DEFINE_LOAD(name, read)                                                          \
+    static crm_status make_##name(void *ctx, crm_error *err)                                      \
+    {                                                                                             \
+        return crm_##name##_new(NULL, ctx, err);                                                  \
+    }                                                                                             \
+    static void drop_##name(void *ctx)                                                            \
+    {                                                                                             \
+        crm_##name **out = ctx;                                                                   \
+        crm_##name##_free(*out);                                                                  \
+        *out = NULL;                                                                              \
+    }                                                                                             \
+    crm_status crm_##name##_load(const crm_model_reader *r, const char *tag, crm_##name **out,    \
+                                 crm_error *err)                                                  \
+    {                                                                                             \
+        static const crm__mdl_loader ld = { #name, make_##name, read, drop_##name };              \
+        return crm__mdl_load(r, tag, &ld, out, err);                                              \
+    }
 
 /* Read an i32 from s that must lie in [lo, hi]; marks s failed otherwise. */
 crm_status crm__mdl_get_i32_in(crm_section *s, int32_t lo, int32_t hi, int32_t *v);

@@ -87,44 +87,7 @@ static void clear_fit(crm_nbayes *nb)
     nb->n_cat_cells = 0;
 }
 
-crm_status crm_nbayes_new(const crm_nbayes_params *p, crm_nbayes **out, crm_error *err)
-{
-    crm_nbayes_params def = crm_nbayes_params_default();
-    crm_nbayes *nb;
-    crm_status rc;
-    if (out == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "out is NULL");
-    }
-    *out = NULL;
-    rc = crm_nbayes_params_check(p != NULL ? p : &def, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    nb = crm_calloc(1, sizeof *nb);
-    if (nb == NULL) {
-        return crm__error_nomem(err);
-    }
-    nb->params = p != NULL ? *p : def;
-    *out = nb;
-    return CRM_OK;
-}
-
-void crm_nbayes_free(crm_nbayes *nb)
-{
-    if (nb == NULL) {
-        return;
-    }
-    clear_fit(nb);
-    crm_free(nb);
-}
-
-/* Frees the model a failed load left in ctx (a crm_nbayes **). */
-static void drop_nbayes(void *ctx)
-{
-    crm_nbayes **out = ctx;
-    crm_nbayes_free(*out);
-    *out = NULL;
-}
+CRM__MDL_DEFINE_NEW_FREE(nbayes, (void), clear_fit)
 
 /* Allocate the fitted arrays for C classes, d columns with the given levels. */
 static crm_status
@@ -437,29 +400,20 @@ crm_nbayes_predict_proba(const crm_nbayes *nb, const crm_matrix *x, double *prob
     return score(nb, x, proba, 1, err);
 }
 
+static crm_status joint_ll(const void *nb, const crm_matrix *x, double *out, crm_error *err)
+{
+    return score(nb, x, out, 0, err);
+}
+
 crm_status
 crm_nbayes_predict(const crm_nbayes *nb, const crm_matrix *x, int32_t *labels, crm_error *err)
 {
-    double *jll;
-    crm_status rc;
     if (nb == NULL || nb->n_classes == 0) {
         return crm__error_set(err, CRM_ESTATE, "naive Bayes model is not fitted");
     }
-    rc = crm__mdl_check_predict(x, nb->d, labels, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    jll = crm_mallocarray((size_t)(x->n_rows > 0 ? x->n_rows : 1) * (size_t)nb->n_classes,
-                          sizeof *jll);
-    if (jll == NULL) {
-        return crm__error_nomem(err);
-    }
-    rc = score(nb, x, jll, 0, err);
-    for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
-        labels[i] = crm__mdl_argmax(jll + i * nb->n_classes, nb->n_classes);
-    }
-    crm_free(jll);
-    return rc;
+    crm_status rc = crm__mdl_check_predict(x, nb->d, labels, err);
+    const crm__mdl_scorer s = { nb, nb->n_classes, joint_ll };
+    return rc == CRM_OK ? crm__mdl_predict_labels(&s, x, labels, err) : rc;
 }
 
 int32_t crm_nbayes_n_classes(const crm_nbayes *nb)
@@ -582,17 +536,7 @@ static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r
     return rc;
 }
 
-static crm_status make_nbayes(void *ctx, crm_error *err)
-{
-    return crm_nbayes_new(NULL, ctx, err);
-}
-
-crm_status
-crm_nbayes_load(const crm_model_reader *r, const char *tag, crm_nbayes **out, crm_error *err)
-{
-    static const crm__mdl_loader ld = { "nbayes", make_nbayes, load_body, drop_nbayes };
-    return crm__mdl_load(r, tag, &ld, out, err);
-}
+CRM__MDL_DEFINE_LOAD(nbayes, load_body)
 
 const double *crm_nbayes_log_prior(const crm_nbayes *nb)
 {

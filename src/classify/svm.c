@@ -395,40 +395,20 @@ train_final(crm_svm *svm, const problem *pb, const int32_t *y, int *wl, double *
     return svm->model != NULL ? CRM_OK : crm__error_nomem(err);
 }
 
-crm_status crm_svm_new(const crm_svm_params *p, crm_svm **out, crm_error *err)
+static void svm_setup(crm_svm *svm)
 {
-    crm_svm_params def = crm_svm_params_default();
-    crm_svm *svm;
-    crm_status rc;
-    if (out == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "out is NULL");
-    }
-    *out = NULL;
-    rc = crm_svm_params_check(p != NULL ? p : &def, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
     (void)pthread_once(&quieted, quiet);
-    svm = crm_calloc(1, sizeof *svm);
-    if (svm == NULL) {
-        return crm__error_nomem(err);
-    }
-    svm->params = p != NULL ? *p : def;
     svm->grid_score = (double)NAN;
-    *out = svm;
-    return CRM_OK;
 }
 
-void crm_svm_free(crm_svm *svm)
+static void svm_release(crm_svm *svm)
 {
-    if (svm == NULL) {
-        return;
-    }
     if (svm->model != NULL) {
         svm_free_and_destroy_model(&svm->model);
     }
-    crm_free(svm);
 }
+
+CRM__MDL_DEFINE_NEW_FREE(svm, svm_setup, svm_release)
 
 crm_status crm_svm_fit(crm_svm *svm,
                        const crm_matrix *x,
@@ -445,9 +425,7 @@ crm_status crm_svm_fit(crm_svm *svm,
     if (svm == NULL) {
         return crm__error_set(err, CRM_EINVAL, "model is NULL");
     }
-    if (svm->model != NULL) {
-        svm_free_and_destroy_model(&svm->model);
-    }
+    svm_release(svm);
     svm->n_classes = 0;
     svm->grid_score = (double)NAN;
     rc = crm__mdl_check_train(x, y, n_classes, 0, err);

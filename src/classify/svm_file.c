@@ -273,18 +273,6 @@ static crm_status load_model(crm_svm *svm,
     return CRM_OK;
 }
 
-/* Frees the model a failed load left in ctx (a crm_svm **); its libsvm model is not its own
- * until the load succeeds. */
-static void drop_svm(void *ctx)
-{
-    crm_svm **out = ctx;
-    if (*out != NULL) {
-        (*out)->model = NULL;
-    }
-    crm_svm_free(*out);
-    *out = NULL;
-}
-
 static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r, crm_error *err)
 {
     crm_svm *svm = *(crm_svm **)ctx;
@@ -317,16 +305,8 @@ static crm_status load_body(void *ctx, crm_section *s, const crm_model_reader *r
     return load_model(svm, s, r, k, l, has_prob, err);
 }
 
-static crm_status make_svm(void *ctx, crm_error *err)
-{
-    return crm_svm_new(NULL, ctx, err);
-}
-
-crm_status crm_svm_load(const crm_model_reader *r, const char *tag, crm_svm **out, crm_error *err)
-{
-    static const crm__mdl_loader ld = { "svm", make_svm, load_body, drop_svm };
-    return crm__mdl_load(r, tag, &ld, out, err);
-}
+/* A failed load leaves svm->model NULL: load_model hands the model over only on success. */
+CRM__MDL_DEFINE_LOAD(svm, load_body)
 
 #else /* !CRM_HAVE_LIBSVM */
 
