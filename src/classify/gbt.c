@@ -218,40 +218,6 @@ int crm__gbt_force_dist = 0;
 
 /* ---- losses and gradients ---- */
 
-static double log1pexp(double z)
-{
-    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
-
-static double sigmoid(double z)
-{
-    if (z >= 0) {
-        return 1.0 / (1.0 + exp(-z));
-    }
-    double e = exp(z);
-    return e / (1.0 + e);
-}
-
-/* Softmax of z[k] in place; returns log-sum-exp. */
-static double softmax(double *z, int32_t k)
-{
-    double m = z[0];
-    double s = 0;
-    for (int32_t c = 1; c < k; c++) {
-        m = z[c] > m ? z[c] : m;
-    }
-    for (int32_t c = 0; c < k; c++) {
-        z[c] = exp(z[c] - m);
-        s += z[c];
-    }
-    for (int32_t c = 0; c < k; c++) {
-        z[c] /= s;
-    }
-    /* s >= 1: the largest term is exp(0) */
-    // cppcheck-suppress invalidFunctionArg
-    return m + log(s);
-}
-
 /* The rows one boosting run works on: labels, weights, raw scores (n x ntpi). In a
  * distributed fit, this rank's run of blocks: rows [first, first + n) of n_all. */
 typedef struct gbt_part {
@@ -315,10 +281,11 @@ static crm_status mean_loss(const gbt_part *d,
             }
             ws += d->w[i];
             if (ntpi == 1) {
-                s += d->w[i] * (log1pexp(r[0]) - (d->y[i] ? r[0] : 0.0));
+                s += d->w[i] * (crm__mdl_log1pexp(r[0]) - (d->y[i] ? r[0] : 0.0));
             } else {
                 memcpy(z, r, (size_t)ntpi * sizeof *z);
-                double lse = softmax(z, ntpi);
+                double lse;
+                crm__mdl_softmax(z, ntpi, &lse);
                 s += d->w[i] * (lse - r[d->y[i]]);
             }
         }
@@ -375,7 +342,8 @@ static crm_status gradients(const gbt_part *d,
                 continue;
             }
             memcpy(z, d->raw + i * ntpi, (size_t)ntpi * sizeof *z);
-            double lse = softmax(z, ntpi);
+            double lse;
+            crm__mdl_softmax(z, ntpi, &lse);
             if (in_loss) {
                 s += w * (lse - d->raw[i * ntpi + d->y[i]]);
                 ws += w;
@@ -426,11 +394,13 @@ fit_baseline(crm_gbt *g, const int64_t *rows, int64_t n, const int32_t *y, const
 
 /* ---- input checks and the validation split ---- */
 
-static crm_status check_input(const crm_matrix *x,
+/* The training rows checked, and the weight of each row into *w. */
+static crm_status check_input(const crm_gbt *g,
+                              const crm_matrix *x,
                               const int32_t *y,
                               int32_t k,
                               const double *sw,
-                              int64_t *counts,
+                              double **w,
                               crm_error *err)
 {
     crm_status rc;
@@ -444,7 +414,8 @@ static crm_status check_input(const crm_matrix *x,
     if (x->n_rows > INT32_MAX) {
         return crm__error_set(err, CRM_ELIMIT, "gbt: at most %d training rows", INT32_MAX);
     }
-    rc = crm__mdl_check_labels("gbt", y, x->n_rows, k, sw, counts, err);
+    const crm__mdl_labels lab = { y, x->n_rows, k, sw };
+    rc = crm__mdl_train_weights("gbt", &lab, g->p.class_weight_balanced, w, err);
     for (int64_t i = 0; rc == CRM_OK && i < x->n_rows; i++) {
         const double *r = CRM_ROW(x, i);
         for (int64_t j = 0; j < x->n_cols; j++) {
@@ -752,7 +723,6 @@ crm_status crm_gbt_fit(crm_gbt *g,
                        crm_error *err)
 {
     gbt_run r;
-    int64_t *counts = NULL;
     double *w = NULL;
     crm_status rc;
     memset(&r, 0, sizeof r);
@@ -760,18 +730,8 @@ crm_status crm_gbt_fit(crm_gbt *g,
         return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
     }
     clear_fit(g);
-    counts = crm_calloc((size_t)(n_classes > 0 ? n_classes : 1), sizeof(int64_t));
-    if (counts == NULL) {
-        return crm__error_nomem(err);
-    }
-    rc = check_input(x, y, n_classes, sample_weight, counts, err);
+    rc = check_input(g, x, y, n_classes, sample_weight, &w, err);
     if (rc != CRM_OK) {
-        goto done;
-    }
-    w = crm__mdl_row_weights(y, x->n_rows, n_classes, sample_weight, counts,
-                             g->p.class_weight_balanced);
-    if (w == NULL) {
-        rc = crm__error_nomem(err);
         goto done;
     }
     g->k = n_classes;
@@ -803,29 +763,10 @@ done:
     }
     run_fini(&r);
     crm_free(w);
-    crm_free(counts);
     return rc;
 }
 
 /* ---- prediction ---- */
-
-static crm_status
-check_predict(const crm_gbt *g, const crm_matrix *x, const void *out, crm_error *err)
-{
-    if (g == NULL || x == NULL || out == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
-    }
-    if (!g->fitted) {
-        return crm__error_set(err, CRM_ESTATE, "gbt: the model is not fitted");
-    }
-    if (x->n_cols != g->nf) {
-        return crm__error_set(err, CRM_EINVAL,
-                              "gbt: the model has %d features, the data has "
-                              "%lld columns",
-                              (int)g->nf, (long long)x->n_cols);
-    }
-    return CRM_OK;
-}
 
 /* Build the lockstep prediction layout. Children come after their parent (checked on
  * load), so one forward pass gives every node's depth. */
@@ -941,11 +882,11 @@ predict_block(const crm_gbt *g, const crm_matrix *x, int64_t b, out_kind kind, v
             } else if (kind == OUT_PROBA) {
                 double *pr = (double *)out + i * g->k;
                 if (K == 1) {
-                    pr[1] = sigmoid(z[0]);
+                    pr[1] = crm__mdl_sigmoid(z[0]);
                     pr[0] = 1.0 - pr[1];
                 } else {
                     memcpy(pr, z, (size_t)K * sizeof *z);
-                    softmax(pr, K);
+                    crm__mdl_softmax(pr, K, NULL);
                 }
             } else {
                 int32_t best = K == 1 ? (z[0] > 0) : 0;
@@ -961,7 +902,8 @@ predict_block(const crm_gbt *g, const crm_matrix *x, int64_t b, out_kind kind, v
 static crm_status
 predict_any(const crm_gbt *g, const crm_matrix *x, out_kind kind, void *out, crm_error *err)
 {
-    crm_status rc = check_predict(g, x, out, err);
+    crm_status rc = crm__mdl_check_rows("gbt", g != NULL && out != NULL ? &g->fitted : NULL,
+                                        g != NULL ? g->nf : 0, x, err);
     if (rc != CRM_OK) {
         return rc;
     }
@@ -1046,11 +988,9 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
     char t2[16];
     crm_status rc;
     int64_t n_trees;
-    if (g == NULL || w == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "gbt: NULL argument");
-    }
-    if (!g->fitted) {
-        return crm__error_set(err, CRM_ESTATE, "gbt: the model is not fitted");
+    rc = crm__mdl_check_ready("gbt", g != NULL && w != NULL ? &g->fitted : NULL, err);
+    if (rc != CRM_OK) {
+        return rc;
     }
     tag = tag != NULL ? tag : GBT_TAG;
     rc = section_tag(tag, "", t1, err);
@@ -1107,12 +1047,6 @@ crm_status crm_gbt_save(const crm_gbt *g, crm_model_writer *w, const char *tag, 
     return rc;
 }
 
-static crm_status bad(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
-{
-    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s", crm_model_reader_source(r),
-                          tag, what);
-}
-
 /* Every node of tree [lo, hi) must be a finite leaf or split a known feature into two
  * children that come after it inside the tree. */
 static int tree_ok(const crm__gbt_node *nd, int64_t size, int32_t nf)
@@ -1146,7 +1080,7 @@ load_header(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *
     crm_section_get_i64(s, &n_nodes);
     crm_section_get_f64s(s, dbl, 2);
     if (s->failed || ints[0] != GBT_FORMAT) {
-        return bad(r, t1, "unknown format or truncated header", err);
+        return crm__mdl_bad_section(r, t1, "unknown format or truncated header", err);
     }
     g->k = ints[1];
     g->ntpi = ints[2];
@@ -1157,7 +1091,7 @@ load_header(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *
         g->nf > GBT_MAX_FEATURES || g->n_iter < 0 ||
         (int64_t)g->n_iter * g->ntpi > (int64_t)s->len || (ints[5] != 0 && ints[5] != 1) ||
         n_nodes < 0 || n_nodes > INT32_MAX) {
-        return bad(r, t1, "inconsistent sizes", err);
+        return crm__mdl_bad_section(r, t1, "inconsistent sizes", err);
     }
     g->p.max_iter = g->n_iter > 0 ? g->n_iter : 1;
     g->p.learning_rate = dbl[0] > 0 ? dbl[0] : g->p.learning_rate;
@@ -1180,12 +1114,12 @@ load_trees(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *s
         int32_t size = 0;
         crm_section_get_i32(s, &size);
         if (size < 1 || g->tree_start[t] + size > g->n_nodes) {
-            return bad(r, t1, "bad tree size", err);
+            return crm__mdl_bad_section(r, t1, "bad tree size", err);
         }
         g->tree_start[t + 1] = g->tree_start[t] + size;
     }
     if (g->tree_start[n_trees] != g->n_nodes) {
-        return bad(r, t1, "tree sizes do not add up to the node count", err);
+        return crm__mdl_bad_section(r, t1, "tree sizes do not add up to the node count", err);
     }
     crm_section_get_i32s(s, g->tree_leaves, (size_t)n_trees);
     crm_section_get_f64s(s, g->train_loss, (size_t)g->n_iter + 1);
@@ -1194,7 +1128,7 @@ load_trees(const crm_model_reader *r, const char *t1, crm_gbt *g, crm_section *s
     }
     for (int32_t c = 0; c < g->ntpi; c++) {
         if (!isfinite(g->baseline[c])) {
-            return bad(r, t1, "non-finite baseline", err);
+            return crm__mdl_bad_section(r, t1, "non-finite baseline", err);
         }
     }
     return crm_section_finish(s, r, err);
@@ -1208,7 +1142,7 @@ static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt 
         return rc;
     }
     if ((uint64_t)g->n_nodes * 16u != s.len) {
-        return bad(r, t2, "length does not match the node count", err);
+        return crm__mdl_bad_section(r, t2, "length does not match the node count", err);
     }
     g->cap_nodes = g->n_nodes > 0 ? g->n_nodes : 1;
     g->nodes = crm_mallocarray((size_t)g->cap_nodes, sizeof(crm__gbt_node));
@@ -1225,7 +1159,7 @@ static crm_status load_nodes(const crm_model_reader *r, const char *t2, crm_gbt 
     }
     for (int64_t t = 0; t < (int64_t)g->n_iter * g->ntpi; t++) {
         if (!tree_ok(g->nodes + g->tree_start[t], g->tree_start[t + 1] - g->tree_start[t], g->nf)) {
-            return bad(r, t2, "a tree node is invalid", err);
+            return crm__mdl_bad_section(r, t2, "a tree node is invalid", err);
         }
     }
     return CRM_OK;
@@ -1247,7 +1181,7 @@ static crm_status load_gain(const crm_model_reader *r, const char *tag, crm_gbt 
     }
     rc = crm_model_section(r, t3, &s, err);
     if (rc == CRM_OK && s.len != (uint64_t)g->nf * 8u) {
-        return bad(r, t3, "length does not match the feature count", err);
+        return crm__mdl_bad_section(r, t3, "length does not match the feature count", err);
     }
     if (rc == CRM_OK) {
         crm_section_get_f64s(&s, g->gain, (size_t)g->nf);
@@ -1255,7 +1189,7 @@ static crm_status load_gain(const crm_model_reader *r, const char *tag, crm_gbt 
     }
     for (int32_t f = 0; rc == CRM_OK && f < g->nf; f++) {
         if (!(g->gain[f] >= 0) || !isfinite(g->gain[f])) {
-            return bad(r, t3, "a gain is negative or not finite", err);
+            return crm__mdl_bad_section(r, t3, "a gain is negative or not finite", err);
         }
     }
     return rc;

@@ -141,20 +141,6 @@ void crm_logreg_free(crm_logreg *lr)
 
 /* ---- loss, gradient and Hessian ---- */
 
-static double log1pexp(double z)
-{
-    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
-
-static double sigmoid(double z)
-{
-    if (z >= 0) {
-        return 1.0 / (1.0 + exp(-z));
-    }
-    double e = exp(z);
-    return e / (1.0 + e);
-}
-
 /* Lower triangle of h (d x d) += w * xt xt^T over the first q entries, xt = [x, 1]. */
 static void hess_rank1(double *restrict h,
                        int32_t d,
@@ -189,7 +175,7 @@ static double row_binary(const lr_prob *pb,
     for (int32_t a = 0; a < nf; a++) {
         z += th[a] * xr[a];
     }
-    double pr = sigmoid(z);
+    double pr = crm__mdl_sigmoid(z);
     double r = s * (pr - (double)yi);
     for (int32_t a = 0; a < nf; a++) {
         g[a] += r * xr[a];
@@ -200,7 +186,7 @@ static double row_binary(const lr_prob *pb,
     if (h != NULL) {
         hess_rank1(h, pb->d, xr, nf, pb->fi, s * pr * (1.0 - pr), 0);
     }
-    return s * (log1pexp(z) - (yi ? z : 0.0));
+    return s * (crm__mdl_log1pexp(z) - (yi ? z : 0.0));
 }
 
 static double row_multi(const lr_prob *pb,
@@ -612,11 +598,13 @@ done:
 
 /* ---- fit ---- */
 
-static crm_status check_fit_input(const crm_matrix *x,
+/* The training rows checked, and the weight of each row into *w. */
+static crm_status check_fit_input(const crm_logreg *lr,
+                                  const crm_matrix *x,
                                   const int32_t *y,
                                   int32_t n_classes,
                                   const double *sw,
-                                  int64_t *counts,
+                                  double **w,
                                   crm_error *err)
 {
     crm_status rc;
@@ -631,7 +619,8 @@ static crm_status check_fit_input(const crm_matrix *x,
         return crm__error_set(err, CRM_ELIMIT, "logreg: %lld features is too many",
                               (long long)x->n_cols);
     }
-    rc = crm__mdl_check_labels("logreg", y, x->n_rows, n_classes, sw, counts, err);
+    const crm__mdl_labels lab = { y, x->n_rows, n_classes, sw };
+    rc = crm__mdl_train_weights("logreg", &lab, lr->p.class_weight_balanced, w, err);
     return rc == CRM_OK ? crm_matrix_check_finite(x, err) : rc;
 }
 
@@ -704,7 +693,6 @@ crm_status crm_logreg_fit(crm_logreg *lr,
     lr_prob pb;
     lr_state st;
     crm_status rc;
-    int64_t *counts = NULL;
     double *w = NULL;
     int use_newton;
     memset(&pb, 0, sizeof pb);
@@ -712,18 +700,8 @@ crm_status crm_logreg_fit(crm_logreg *lr,
     if (lr == NULL || x == NULL || y == NULL) {
         return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
     }
-    counts = n_classes >= 2 ? crm_calloc((size_t)n_classes, sizeof(int64_t)) : NULL;
-    if (n_classes >= 2 && counts == NULL) {
-        return crm__error_nomem(err);
-    }
-    rc = check_fit_input(x, y, n_classes, sample_weight, counts, err);
+    rc = check_fit_input(lr, x, y, n_classes, sample_weight, &w, err);
     if (rc != CRM_OK) {
-        goto done;
-    }
-    w = crm__mdl_row_weights(y, x->n_rows, n_classes, sample_weight, counts,
-                             lr->p.class_weight_balanced);
-    if (w == NULL) {
-        rc = crm__error_nomem(err);
         goto done;
     }
     pb.x = x;
@@ -779,7 +757,6 @@ done:
     crm_free(st.trial);
     crm_free(st.tgrad);
     crm_free(w);
-    crm_free(counts);
     return rc;
 }
 
@@ -793,13 +770,11 @@ static void proba_row(const crm_logreg *lr, const double *xr, double *out)
         for (int32_t a = 0; a < nf; a++) {
             z += lr->coef[a] * xr[a];
         }
-        double pr = sigmoid(z);
+        double pr = crm__mdl_sigmoid(z);
         out[0] = 1.0 - pr;
         out[1] = pr;
         return;
     }
-    double zmax = -INFINITY;
-    double sum = 0;
     for (int32_t c = 0; c < lr->nc; c++) {
         const double *w = lr->coef + (int64_t)c * nf;
         double v = lr->intercept[c];
@@ -807,34 +782,16 @@ static void proba_row(const crm_logreg *lr, const double *xr, double *out)
             v += w[a] * xr[a];
         }
         out[c] = v;
-        zmax = v > zmax ? v : zmax;
     }
-    for (int32_t c = 0; c < lr->nc; c++) {
-        out[c] = exp(out[c] - zmax);
-        sum += out[c];
-    }
-    for (int32_t c = 0; c < lr->nc; c++) {
-        out[c] /= sum;
-    }
+    crm__mdl_softmax(out, lr->nc, NULL);
 }
 
 /* The arguments of a prediction: a fitted model and x of its width. */
 static crm_status
 check_predict(const crm_logreg *lr, const crm_matrix *x, const void *out, crm_error *err)
 {
-    if (lr == NULL || x == NULL || out == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
-    }
-    if (!lr->fitted) {
-        return crm__error_set(err, CRM_ESTATE, "logreg: the model is not fitted");
-    }
-    if (x->n_cols != lr->nf) {
-        return crm__error_set(err, CRM_EINVAL,
-                              "logreg: the model has %d features, the data "
-                              "has %lld columns",
-                              (int)lr->nf, (long long)x->n_cols);
-    }
-    return CRM_OK;
+    return crm__mdl_check_rows("logreg", lr != NULL && out != NULL ? &lr->fitted : NULL,
+                               lr != NULL ? lr->nf : 0, x, err);
 }
 
 /* Each row of x: its probabilities into proba (n x k), or with proba NULL its most probable
@@ -933,11 +890,9 @@ crm_status
 crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char *tag, crm_error *err)
 {
     crm_status rc;
-    if (lr == NULL || w == NULL) {
-        return crm__error_set(err, CRM_EINVAL, "logreg: NULL argument");
-    }
-    if (!lr->fitted) {
-        return crm__error_set(err, CRM_ESTATE, "logreg: the model is not fitted");
+    rc = crm__mdl_check_ready("logreg", lr != NULL && w != NULL ? &lr->fitted : NULL, err);
+    if (rc != CRM_OK) {
+        return rc;
     }
     rc = crm_model_begin(w, tag != NULL ? tag : LR_TAG, err);
     if (rc == CRM_OK) {
@@ -962,13 +917,6 @@ crm_logreg_save(const crm_logreg *lr, crm_model_writer *w, const char *tag, crm_
     return rc;
 }
 
-static crm_status
-bad_section(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
-{
-    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s", crm_model_reader_source(r),
-                          tag, what);
-}
-
 crm_status
 crm_logreg_load(const crm_model_reader *r, const char *tag, crm_logreg **out, crm_error *err)
 {
@@ -989,12 +937,12 @@ crm_logreg_load(const crm_model_reader *r, const char *tag, crm_logreg **out, cr
     crm_section_get_i32s(&s, ints, 6);
     crm_section_get_f64s(&s, dbl, 3);
     if (s.failed || format != LR_FORMAT) {
-        return bad_section(r, tag, "unknown format or truncated header", err);
+        return crm__mdl_bad_section(r, tag, "unknown format or truncated header", err);
     }
     if (ints[0] < 2 || ints[0] > 1000000 || ints[1] != (ints[0] == 2 ? 1 : ints[0]) ||
         ints[2] < 1 || ints[2] > 1000000 || (ints[3] != 0 && ints[3] != 1) ||
         (int64_t)ints[1] * ints[2] > (int64_t)(s.len / sizeof(double))) {
-        return bad_section(r, tag, "inconsistent sizes", err);
+        return crm__mdl_bad_section(r, tag, "inconsistent sizes", err);
     }
     p.fit_intercept = ints[3];
     p.c = dbl[0] > 0 ? dbl[0] : 1.0;
@@ -1020,12 +968,12 @@ crm_logreg_load(const crm_model_reader *r, const char *tag, crm_logreg **out, cr
     rc = crm_section_finish(&s, r, err);
     for (int64_t j = 0; rc == CRM_OK && j < (int64_t)lr->nc * lr->nf; j++) {
         if (!isfinite(lr->coef[j])) {
-            rc = bad_section(r, tag, "non-finite coefficient", err);
+            rc = crm__mdl_bad_section(r, tag, "non-finite coefficient", err);
         }
     }
     for (int32_t c = 0; rc == CRM_OK && c < lr->nc; c++) {
         if (!isfinite(lr->intercept[c])) {
-            rc = bad_section(r, tag, "non-finite intercept", err);
+            rc = crm__mdl_bad_section(r, tag, "non-finite intercept", err);
         }
     }
     if (rc != CRM_OK) {

@@ -121,25 +121,6 @@ int64_t crm__mlp_act_cells(const crm_mlp *m)
     return s;
 }
 
-static void softmax_rows(double *a, int64_t rows, int32_t C)
-{
-    for (int64_t r = 0; r < rows; r++) {
-        double *p = a + r * C;
-        double mx = p[0];
-        double s = 0;
-        for (int32_t c = 1; c < C; c++) {
-            mx = p[c] > mx ? p[c] : mx;
-        }
-        for (int32_t c = 0; c < C; c++) {
-            p[c] = exp(p[c] - mx);
-            s += p[c];
-        }
-        for (int32_t c = 0; c < C; c++) {
-            p[c] /= s;
-        }
-    }
-}
-
 void crm__mlp_forward(const crm_mlp *m,
                       const double *x,
                       int64_t ldx,
@@ -162,7 +143,9 @@ void crm__mlp_forward(const crm_mlp *m,
                 out[i] = out[i] > 0 ? out[i] : 0.0;
             }
         } else {
-            softmax_rows(out, rows, n_out);
+            for (int64_t r = 0; r < rows; r++) {
+                crm__mdl_softmax(out + r * n_out, n_out, NULL);
+            }
         }
         in = out;
         ld_in = n_out;

@@ -242,19 +242,9 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
         const double *zr = z + r * C;
         double *dr = delta + r * C;
         int32_t yr = tr->y[idx[r]];
-        double mx = zr[0];
-        double s = 0;
         double py;
-        for (int32_t c = 1; c < C; c++) {
-            mx = zr[c] > mx ? zr[c] : mx;
-        }
-        for (int32_t c = 0; c < C; c++) {
-            dr[c] = exp(zr[c] - mx);
-            s += dr[c];
-        }
-        for (int32_t c = 0; c < C; c++) {
-            dr[c] /= s;
-        }
+        memcpy(dr, zr, (size_t)C * sizeof *dr);
+        crm__mdl_softmax(dr, C, NULL);
         py = dr[yr];
         loss -= log(py > 1e-300 ? py : 1e-300);
         dr[yr] -= 1.0;

@@ -65,27 +65,23 @@ crm_status crm__mdl_check_train(const crm_matrix *x,
     return CRM_OK;
 }
 
-crm_status crm__mdl_check_labels(const char *who,
-                                 const int32_t *y,
-                                 int64_t n,
-                                 int32_t k,
-                                 const double *sw,
-                                 int64_t *counts,
-                                 crm_error *err)
+/* crm__mdl_train_weights' checks; counts[c] (zeroed) gets the rows of class c. */
+static crm_status
+check_labels(const char *who, const crm__mdl_labels *l, int64_t *counts, crm_error *err)
 {
     int32_t present = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (y[i] < 0 || y[i] >= k) {
+    for (int64_t i = 0; i < l->n; i++) {
+        if (l->y[i] < 0 || l->y[i] >= l->k) {
             return crm__error_set(err, CRM_EINVAL, "%s: label %d of row %lld is outside [0, %d)",
-                                  who, (int)y[i], (long long)(i + 1), (int)k);
+                                  who, (int)l->y[i], (long long)(i + 1), (int)l->k);
         }
-        if (sw != NULL && !(sw[i] >= 0 && isfinite(sw[i]))) {
+        if (l->sw != NULL && !(l->sw[i] >= 0 && isfinite(l->sw[i]))) {
             return crm__error_set(err, CRM_EINVAL, "%s: weight of row %lld is %g", who,
-                                  (long long)(i + 1), sw[i]);
+                                  (long long)(i + 1), l->sw[i]);
         }
-        counts[y[i]]++;
+        counts[l->y[i]]++;
     }
-    for (int32_t c = 0; c < k; c++) {
+    for (int32_t c = 0; c < l->k; c++) {
         present += counts[c] > 0;
     }
     if (present < 2) {
@@ -97,29 +93,33 @@ crm_status crm__mdl_check_labels(const char *who,
     return CRM_OK;
 }
 
-double *crm__mdl_row_weights(const int32_t *y,
-                             int64_t n,
-                             int32_t k,
-                             const double *sw,
-                             const int64_t *counts,
-                             int balanced)
+crm_status crm__mdl_train_weights(const char *who,
+                                  const crm__mdl_labels *l,
+                                  int balanced,
+                                  double **w_out,
+                                  crm_error *err)
 {
     int32_t present = 0;
-    double *w = crm_mallocarray((size_t)n, sizeof(double));
-    if (w == NULL) {
-        return NULL;
+    int64_t *counts = crm_calloc((size_t)l->k, sizeof *counts);
+    double *w = NULL;
+    crm_status rc = counts != NULL ? check_labels(who, l, counts, err) : crm__error_nomem(err);
+    if (rc == CRM_OK) {
+        w = crm_mallocarray((size_t)l->n, sizeof *w);
+        rc = w != NULL ? CRM_OK : crm__error_nomem(err);
     }
-    for (int32_t c = 0; c < k; c++) {
+    for (int32_t c = 0; rc == CRM_OK && c < l->k; c++) {
         present += counts[c] > 0;
     }
-    for (int64_t i = 0; i < n; i++) {
-        double v = sw != NULL ? sw[i] : 1.0;
+    for (int64_t i = 0; rc == CRM_OK && i < l->n; i++) {
+        double v = l->sw != NULL ? l->sw[i] : 1.0;
         if (balanced) {
-            v *= (double)n / ((double)present * (double)counts[y[i]]);
+            v *= (double)l->n / ((double)present * (double)counts[l->y[i]]);
         }
         w[i] = v;
     }
-    return w;
+    crm_free(counts);
+    *w_out = w;
+    return rc;
 }
 
 crm_status
@@ -133,6 +133,39 @@ crm__mdl_check_predict(const crm_matrix *x, int64_t n_cols, const void *out, crm
                               (long long)n_cols, (long long)x->n_cols);
     }
     return CRM_OK;
+}
+
+crm_status crm__mdl_check_ready(const char *who, const int32_t *fitted, crm_error *err)
+{
+    if (fitted == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "%s: NULL argument", who);
+    }
+    if (!*fitted) {
+        return crm__error_set(err, CRM_ESTATE, "%s: the model is not fitted", who);
+    }
+    return CRM_OK;
+}
+
+crm_status crm__mdl_check_rows(const char *who,
+                               const int32_t *fitted,
+                               int32_t nf,
+                               const crm_matrix *x,
+                               crm_error *err)
+{
+    crm_status rc = crm__mdl_check_ready(who, x != NULL ? fitted : NULL, err);
+    if (rc == CRM_OK && x->n_cols != nf) {
+        rc = crm__error_set(err, CRM_EINVAL,
+                            "%s: the model has %d features, the data has %lld columns", who,
+                            (int)nf, (long long)x->n_cols);
+    }
+    return rc;
+}
+
+crm_status
+crm__mdl_bad_section(const crm_model_reader *r, const char *tag, const char *what, crm_error *err)
+{
+    return crm__error_set(err, CRM_EFORMAT, "%s: section \"%s\": %s", crm_model_reader_source(r),
+                          tag, what);
 }
 
 int32_t crm__mdl_argmax(const double *p, int32_t n)

@@ -3,6 +3,7 @@
  * seeded grouping of rows by class and stratified hold-out splits). Private to src/classify. */
 #ifndef CRM_MODELS_UTIL_H
 #define CRM_MODELS_UTIL_H
+#include <math.h>
 #include <stdint.h>
 
 #include <crmkit/alloc.h>
@@ -19,25 +20,76 @@ crm_status crm__mdl_check_train(const crm_matrix *x,
                                 int allow_nan,
                                 crm_error *err);
 
-/* Training labels and sample weights of n rows: y[i] in [0, k), sw[i] finite and >= 0 (sw may
- * be NULL), at least two classes present; counts[c] (zeroed by the caller) gets the rows of
- * class c. Errors (CRM_EINVAL, CRM_EDATA) start with `who`. */
-crm_status crm__mdl_check_labels(const char *who,
-                                 const int32_t *y,
-                                 int64_t n,
-                                 int32_t k,
-                                 const double *sw,
-                                 int64_t *counts,
-                                 crm_error *err);
+/* The labels of n training rows, in [0, k), and their sample weights (NULL = all 1). */
+typedef struct crm__mdl_labels {
+    const int32_t *y;
+    int64_t n;
+    int32_t k;
+    const double *sw;
+} crm__mdl_labels;
 
-/* Weight of each row: sw[i] (1 when sw is NULL), times n / (classes present x rows of its
- * class) when balanced (counts from crm__mdl_check_labels). NULL when out of memory. */
-double *crm__mdl_row_weights(const int32_t *y,
-                             int64_t n,
-                             int32_t k,
-                             const double *sw,
-                             const int64_t *counts,
-                             int balanced);
+/* The weight of each training row into *w (n, caller frees), once every label lies in [0, k),
+ * every sample weight is finite and >= 0 and at least two classes are present (CRM_EINVAL,
+ * CRM_EDATA; messages start with `who`): sw[i], times n / (classes present x rows of its class)
+ * when balanced. */
+crm_status crm__mdl_train_weights(const char *who,
+                                  const crm__mdl_labels *l,
+                                  int balanced,
+                                  double **w,
+                                  crm_error *err);
+
+/* The checks before a fitted model is used: CRM_EINVAL "<who>: NULL argument" when fitted is
+ * NULL (the model or an argument is missing), CRM_ESTATE "<who>: the model is not fitted" when
+ * *fitted is 0. */
+crm_status crm__mdl_check_ready(const char *who, const int32_t *fitted, crm_error *err);
+
+/* crm__mdl_check_ready for a prediction, and x (NULL: missing) has the model's nf columns. */
+crm_status crm__mdl_check_rows(const char *who,
+                               const int32_t *fitted,
+                               int32_t nf,
+                               const crm_matrix *x,
+                               crm_error *err);
+
+/* CRM_EFORMAT "<file>: section \"<tag>\": <what>". */
+crm_status
+crm__mdl_bad_section(const crm_model_reader *r, const char *tag, const char *what, crm_error *err);
+
+/* log(1 + e^z) without overflow. */
+static inline double crm__mdl_log1pexp(double z)
+{
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+/* 1 / (1 + e^-z) without overflow. */
+static inline double crm__mdl_sigmoid(double z)
+{
+    if (z >= 0) {
+        return 1.0 / (1.0 + exp(-z));
+    }
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+/* Softmax of z[k] in place; *lse (may be NULL) gets the log-sum-exp of the input. */
+static inline void crm__mdl_softmax(double *z, int32_t k, double *lse)
+{
+    double m = z[0];
+    double s = 0;
+    for (int32_t c = 1; c < k; c++) {
+        m = z[c] > m ? z[c] : m;
+    }
+    for (int32_t c = 0; c < k; c++) {
+        z[c] = exp(z[c] - m);
+        s += z[c];
+    }
+    for (int32_t c = 0; c < k; c++) {
+        z[c] /= s;
+    }
+    if (lse != NULL) {
+        /* s >= 1: the largest term is exp(0) */
+        *lse = m + log(s);
+    }
+}
 
 /* Check a matrix given for prediction against the fitted width. CRM_EINVAL. */
 crm_status
@@ -127,56 +179,56 @@ crm_status crm__mdl_load(const crm_model_reader *r,
  * crm_<name>_new (p, or the defaults when p is NULL, must pass crm_<name>_params_check; then
  * setup(model) sets what does not start at zero) and crm_<name>_free (NULL-safe: release(model)
  * frees what the model holds, then the model goes). */
-#define CRM__MDL_DEFINE_NEW_FREE(name, setup, release)                                            \
-    crm_status crm_##name##_new(const crm_##name##_params *p, crm_##name **out, crm_error *err) \
-    {                                                                                             \
-        crm_##name##_params def = crm_##name##_params_default();                                  \
-        crm_##name *m;                                                                            \
-        crm_status rc;                                                                            \
-        if (out == NULL) {                                                                        \
-            return crm__error_set(err, CRM_EINVAL, "out is NULL");                                \
-        }                                                                                         \
-        *out = NULL;                                                                              \
-        rc = crm_##name##_params_check(p != NULL ? p : &def, err);                                \
-        if (rc != CRM_OK) {                                                                       \
-            return rc;                                                                            \
-        }                                                                                         \
-        m = crm_calloc(1, sizeof *m);                                                             \
-        if (m == NULL) {                                                                          \
-            return crm__error_nomem(err);                                                         \
-        }                                                                                         \
-        m->params = p != NULL ? *p : def;                                                         \
-        setup(m);                                                                                 \
-        *out = m;                                                                                 \
-        return CRM_OK;                                                                            \
-    }                                                                                             \
-    void crm_##name##_free(crm_##name *m)                                                         \
-    {                                                                                             \
-        if (m != NULL) {                                                                          \
-            release(m);                                                                           \
-            crm_free(m);                                                                          \
-        }                                                                                         \
+#define CRM__MDL_DEFINE_NEW_FREE(name, setup, release)                                             \
+    crm_status crm_##name##_new(const crm_##name##_params *p, crm_##name **out, crm_error *err)    \
+    {                                                                                              \
+        crm_##name##_params def = crm_##name##_params_default();                                   \
+        crm_##name *m;                                                                             \
+        crm_status rc;                                                                             \
+        if (out == NULL) {                                                                         \
+            return crm__error_set(err, CRM_EINVAL, "out is NULL");                                 \
+        }                                                                                          \
+        *out = NULL;                                                                               \
+        rc = crm_##name##_params_check(p != NULL ? p : &def, err);                                 \
+        if (rc != CRM_OK) {                                                                        \
+            return rc;                                                                             \
+        }                                                                                          \
+        m = crm_calloc(1, sizeof *m);                                                              \
+        if (m == NULL) {                                                                           \
+            return crm__error_nomem(err);                                                          \
+        }                                                                                          \
+        m->params = p != NULL ? *p : def;                                                          \
+        setup(m);                                                                                  \
+        *out = m;                                                                                  \
+        return CRM_OK;                                                                             \
+    }                                                                                              \
+    void crm_##name##_free(crm_##name *m)                                                          \
+    {                                                                                              \
+        if (m != NULL) {                                                                           \
+            release(m);                                                                            \
+            crm_free(m);                                                                           \
+        }                                                                                          \
     }
 
 /* crm_<name>_load through crm__mdl_load: section "<name>" unless tag is given, a model from
  * crm_<name>_new with the defaults, read (a crm__mdl_loader read) fills it, and a failed one
  * goes back through crm_<name>_free. */
-#define CRM__MDL_DEFINE_LOAD(name, read)                                                          \
-    static crm_status make_##name(void *ctx, crm_error *err)                                      \
-    {                                                                                             \
-        return crm_##name##_new(NULL, ctx, err);                                                  \
-    }                                                                                             \
-    static void drop_##name(void *ctx)                                                            \
-    {                                                                                             \
-        crm_##name **out = ctx;                                                                   \
-        crm_##name##_free(*out);                                                                  \
-        *out = NULL;                                                                              \
-    }                                                                                             \
-    crm_status crm_##name##_load(const crm_model_reader *r, const char *tag, crm_##name **out,    \
-                                 crm_error *err)                                                  \
-    {                                                                                             \
-        static const crm__mdl_loader ld = { #name, make_##name, read, drop_##name };              \
-        return crm__mdl_load(r, tag, &ld, out, err);                                              \
+#define CRM__MDL_DEFINE_LOAD(name, read)                                                           \
+    static crm_status make_##name(void *ctx, crm_error *err)                                       \
+    {                                                                                              \
+        return crm_##name##_new(NULL, ctx, err);                                                   \
+    }                                                                                              \
+    static void drop_##name(void *ctx)                                                             \
+    {                                                                                              \
+        crm_##name **out = ctx;                                                                    \
+        crm_##name##_free(*out);                                                                   \
+        *out = NULL;                                                                               \
+    }                                                                                              \
+    crm_status crm_##name##_load(const crm_model_reader *r, const char *tag, crm_##name **out,     \
+                                 crm_error *err)                                                   \
+    {                                                                                              \
+        static const crm__mdl_loader ld = { #name, make_##name, read, drop_##name };               \
+        return crm__mdl_load(r, tag, &ld, out, err);                                               \
     }
 
 /* Read an i32 from s that must lie in [lo, hi]; marks s failed otherwise. */

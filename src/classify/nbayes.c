@@ -341,22 +341,6 @@ static void jll_row(const crm_nbayes *nb, const double *row, double *out)
     }
 }
 
-static void softmax_row(double *p, int32_t C)
-{
-    double mx = p[0];
-    double s = 0;
-    for (int32_t c = 1; c < C; c++) {
-        mx = p[c] > mx ? p[c] : mx;
-    }
-    for (int32_t c = 0; c < C; c++) {
-        p[c] = exp(p[c] - mx);
-        s += p[c];
-    }
-    for (int32_t c = 0; c < C; c++) {
-        p[c] /= s;
-    }
-}
-
 /* mode 0: joint log-likelihood, 1: probabilities. */
 static crm_status
 score(const crm_nbayes *nb, const crm_matrix *x, double *out, int mode, crm_error *err)
@@ -379,7 +363,7 @@ score(const crm_nbayes *nb, const crm_matrix *x, double *out, int mode, crm_erro
         for (int64_t i = b * CRM_BLOCK_ROWS; i < end; i++) {
             jll_row(nb, CRM_ROW(x, i), out + i * C);
             if (mode == 1) {
-                softmax_row(out + i * C, C);
+                crm__mdl_softmax(out + i * C, C, NULL);
             }
         }
     }
