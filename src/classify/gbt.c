@@ -175,32 +175,17 @@ crm_status crm_gbt_new(const crm_gbt_params *p, crm_gbt **out, crm_error *err)
     return CRM_OK;
 }
 
+/* Back to the unfitted state: the model's blocks freed (baseline heads the one of
+ * alloc_model, fast the one of build_fast), every field but the params zero. */
 static void clear_fit(crm_gbt *g)
 {
+    crm_gbt_params p = g->p;
     crm_free(g->baseline);
     crm_free(g->nodes);
-    crm_free(g->tree_start);
-    crm_free(g->tree_leaves);
-    crm_free(g->train_loss);
     crm_free(g->val_loss);
     crm_free(g->fast);
-    crm_free(g->leafv);
-    crm_free(g->tree_depth);
-    crm_free(g->gain);
-    g->gain = NULL;
-    g->fast = NULL;
-    g->leafv = NULL;
-    g->tree_depth = NULL;
-    g->baseline = NULL;
-    g->nodes = NULL;
-    g->tree_start = NULL;
-    g->tree_leaves = NULL;
-    g->train_loss = NULL;
-    g->val_loss = NULL;
-    g->n_nodes = 0;
-    g->cap_nodes = 0;
-    g->n_iter = 0;
-    g->fitted = 0;
+    memset(g, 0, sizeof *g);
+    g->p = p;
 }
 
 void crm_gbt_free(crm_gbt *g)
@@ -639,18 +624,23 @@ add_tree_to_rows(const crm__gbt_node *t, const crm_matrix *x, double *raw, int32
     }
 }
 
+/* The per-iteration arrays in one zeroed block that baseline heads: baseline, train_loss and
+ * gain (doubles), tree_start (int64), tree_leaves (int32). */
 static crm_status alloc_model(crm_gbt *g, crm_error *err)
 {
-    int64_t max_trees = (int64_t)g->p.max_iter * g->ntpi;
-    g->baseline = crm_calloc((size_t)g->ntpi, sizeof(double));
-    g->tree_start = crm_calloc((size_t)max_trees + 1, sizeof(int64_t));
-    g->tree_leaves = crm_calloc((size_t)max_trees, sizeof(int32_t));
-    g->train_loss = crm_calloc((size_t)g->p.max_iter + 1, sizeof(double));
-    g->gain = crm_calloc((size_t)(g->nf > 0 ? g->nf : 1), sizeof(double));
-    if (g->baseline == NULL || g->tree_start == NULL || g->tree_leaves == NULL ||
-        g->train_loss == NULL || g->gain == NULL) {
+    size_t max_trees = (size_t)g->p.max_iter * (size_t)g->ntpi;
+    size_t n_iter1 = (size_t)g->p.max_iter + 1;
+    size_t nf = (size_t)(g->nf > 0 ? g->nf : 1);
+    double *block = crm_calloc((size_t)g->ntpi + n_iter1 + nf + max_trees + 1 + (max_trees + 1) / 2,
+                               sizeof(double));
+    if (block == NULL) {
         return crm__error_nomem(err);
     }
+    g->baseline = block;
+    g->train_loss = g->baseline + g->ntpi;
+    g->gain = g->train_loss + n_iter1;
+    g->tree_start = (int64_t *)(void *)(g->gain + nf);
+    g->tree_leaves = (int32_t *)(void *)(g->tree_start + max_trees + 1);
     return CRM_OK;
 }
 
@@ -775,13 +765,15 @@ static crm_status build_fast(crm_gbt *g, crm_error *err)
     const int64_t n_trees = (int64_t)g->n_iter * g->ntpi;
     size_t nn = (size_t)(g->n_nodes > 0 ? g->n_nodes : 1);
     int32_t *depth = crm_mallocarray(nn, sizeof(int32_t));
-    g->fast = crm_mallocarray(nn, sizeof(crm__gbt_node));
-    g->leafv = crm_mallocarray(nn, sizeof(double));
-    g->tree_depth = crm_mallocarray((size_t)(n_trees > 0 ? n_trees : 1), sizeof(int32_t));
-    if (depth == NULL || g->fast == NULL || g->leafv == NULL || g->tree_depth == NULL) {
+    /* one block that fast heads: fast, leafv (doubles), tree_depth (int32) */
+    g->fast = crm_malloc(nn * (sizeof(crm__gbt_node) + sizeof(double)) +
+                         (size_t)(n_trees > 0 ? n_trees : 1) * sizeof(int32_t));
+    if (depth == NULL || g->fast == NULL) {
         crm_free(depth);
         return crm__error_nomem(err);
     }
+    g->leafv = (double *)(void *)(g->fast + nn);
+    g->tree_depth = (int32_t *)(void *)(g->leafv + nn);
     for (int64_t t = 0; t < n_trees; t++) {
         const int64_t lo = g->tree_start[t];
         const int64_t size = g->tree_start[t + 1] - lo;
@@ -1175,8 +1167,7 @@ static crm_status load_gain(const crm_model_reader *r, const char *tag, crm_gbt 
         return rc;
     }
     if (!crm_model_reader_has(r, t3)) {
-        crm_free(g->gain);
-        g->gain = NULL;
+        g->gain = NULL; /* its room in the block of alloc_model stays unused */
         return CRM_OK;
     }
     rc = crm_model_section(r, t3, &s, err);

@@ -66,58 +66,48 @@ crm_status crm_nbayes_params_check(const crm_nbayes_params *p, crm_error *err)
     return CRM_OK;
 }
 
+/* Back to the unfitted state: the block of fitted arrays freed, every field but params zero. */
 static void clear_fit(crm_nbayes *nb)
 {
-    crm_free(nb->n_levels);
-    crm_free(nb->cat_off);
+    crm_nbayes_params p = nb->params;
     crm_free(nb->log_prior);
-    crm_free(nb->theta);
-    crm_free(nb->var);
-    crm_free(nb->log_norm);
-    crm_free(nb->cat_logp);
-    nb->n_levels = NULL;
-    nb->cat_off = NULL;
-    nb->log_prior = NULL;
-    nb->theta = NULL;
-    nb->var = NULL;
-    nb->log_norm = NULL;
-    nb->cat_logp = NULL;
-    nb->n_classes = 0;
-    nb->d = 0;
-    nb->n_cat_cells = 0;
+    memset(nb, 0, sizeof *nb);
+    nb->params = p;
 }
 
 CRM__MDL_DEFINE_NEW_FREE(nbayes, (void), clear_fit)
 
-/* Allocate the fitted arrays for C classes, d columns with the given levels. */
+/* Allocate the fitted arrays for C classes, d columns with the given levels, in one zeroed
+ * block that log_prior heads: the doubles, then cat_off, then n_levels. */
 static crm_status
 alloc_fit(crm_nbayes *nb, int32_t n_classes, int64_t d, const int32_t *n_levels, crm_error *err)
 {
     size_t dc = (size_t)d * (size_t)n_classes;
     int64_t cells = 0;
-    nb->n_classes = n_classes;
-    nb->d = d;
-    nb->n_levels = crm_mallocarray((size_t)d, sizeof *nb->n_levels);
-    nb->cat_off = crm_mallocarray((size_t)d, sizeof *nb->cat_off);
-    nb->log_prior = crm_mallocarray((size_t)n_classes, sizeof *nb->log_prior);
-    nb->theta = crm_calloc(dc, sizeof *nb->theta);
-    nb->var = crm_calloc(dc, sizeof *nb->var);
-    nb->log_norm = crm_calloc(dc, sizeof *nb->log_norm);
-    if (nb->n_levels == NULL || nb->cat_off == NULL || nb->log_prior == NULL || nb->theta == NULL ||
-        nb->var == NULL || nb->log_norm == NULL) {
-        clear_fit(nb);
+    for (int64_t j = 0; j < d; j++) {
+        cells += (int64_t)(n_levels != NULL ? n_levels[j] : 0) * n_classes;
+    }
+    /* d int64 offsets and d int32 counts take d + ceil(d / 2) doubles' room */
+    size_t n8 = (size_t)n_classes + 3 * dc + (size_t)cells + (size_t)d + ((size_t)d + 1) / 2;
+    double *block = crm_calloc(n8, sizeof *block);
+    if (block == NULL) {
         return crm__error_nomem(err);
     }
+    nb->n_classes = n_classes;
+    nb->d = d;
+    nb->n_cat_cells = cells;
+    nb->log_prior = block;
+    nb->theta = block + n_classes;
+    nb->var = nb->theta + dc;
+    nb->log_norm = nb->var + dc;
+    nb->cat_logp = nb->log_norm + dc;
+    nb->cat_off = (int64_t *)(void *)(nb->cat_logp + cells);
+    nb->n_levels = (int32_t *)(void *)(nb->cat_off + d);
+    cells = 0;
     for (int64_t j = 0; j < d; j++) {
         nb->n_levels[j] = n_levels != NULL ? n_levels[j] : 0;
         nb->cat_off[j] = cells;
         cells += (int64_t)nb->n_levels[j] * n_classes;
-    }
-    nb->n_cat_cells = cells;
-    nb->cat_logp = crm_mallocarray(cells > 0 ? (size_t)cells : 1, sizeof *nb->cat_logp);
-    if (nb->cat_logp == NULL) {
-        clear_fit(nb);
-        return crm__error_nomem(err);
     }
     return CRM_OK;
 }
