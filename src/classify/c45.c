@@ -47,37 +47,30 @@ static void model_free(void *pm)
     if (m == NULL) {
         return;
     }
-    crm_free(m->attr);
-    crm_free(m->child);
-    crm_free(m->n_child);
-    crm_free(m->bag_off);
-    crm_free(m->n_levels);
     crm_free(m->thr);
-    crm_free(m->weight);
-    crm_free(m->errors);
-    crm_free(m->prob);
-    crm_free(m->bagw);
     crm_free(m);
 }
 
+/* Every array of m in one block that thr heads: the doubles (thr, weight, errors, prob, bagw),
+ * then the int32s (attr, child, n_child, bag_off, n_levels). */
 static crm_status model_alloc(c45_model *m)
 {
     size_t n = (size_t)(m->n_nodes > 0 ? m->n_nodes : 1);
-    m->attr = crm_mallocarray(n, sizeof *m->attr);
-    m->child = crm_mallocarray(n, sizeof *m->child);
-    m->n_child = crm_mallocarray(n, sizeof *m->n_child);
-    m->bag_off = crm_mallocarray(n, sizeof *m->bag_off);
-    m->n_levels = crm_mallocarray((size_t)(m->d > 0 ? m->d : 1), sizeof *m->n_levels);
-    m->thr = crm_mallocarray(n, sizeof *m->thr);
-    m->weight = crm_mallocarray(n, sizeof *m->weight);
-    m->errors = crm_mallocarray(n, sizeof *m->errors);
-    m->prob = crm_mallocarray(n * (size_t)m->k, sizeof *m->prob);
-    m->bagw = crm_mallocarray((size_t)(m->n_bagw > 0 ? m->n_bagw : 1), sizeof *m->bagw);
-    if (m->attr == NULL || m->child == NULL || m->n_child == NULL || m->bag_off == NULL ||
-        m->n_levels == NULL || m->thr == NULL || m->weight == NULL || m->errors == NULL ||
-        m->prob == NULL || m->bagw == NULL) {
+    size_t n_dbl = n * (3 + (size_t)m->k) + (size_t)(m->n_bagw > 0 ? m->n_bagw : 1);
+    size_t n_i32 = n * 4 + (size_t)(m->d > 0 ? m->d : 1);
+    m->thr = crm_malloc(n_dbl * sizeof(double) + n_i32 * sizeof(int32_t));
+    if (m->thr == NULL) {
         return CRM_ENOMEM;
     }
+    m->weight = m->thr + n;
+    m->errors = m->weight + n;
+    m->prob = m->errors + n;
+    m->bagw = m->prob + n * (size_t)m->k;
+    m->attr = (int32_t *)(void *)(m->thr + n_dbl);
+    m->child = m->attr + n;
+    m->n_child = m->child + n;
+    m->bag_off = m->n_child + n;
+    m->n_levels = m->bag_off + n;
     return CRM_OK;
 }
 
