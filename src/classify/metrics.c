@@ -132,11 +132,7 @@ void crm_clf_metrics_fini(crm_clf_metrics *m)
     if (m == NULL) {
         return;
     }
-    crm_free(m->precision);
-    crm_free(m->recall);
-    crm_free(m->f1);
-    crm_free(m->support);
-    crm_free(m->confusion);
+    crm_free(m->precision); /* the block of crm_clf_metrics_compute */
     crm_free(m->gains);
     memset(m, 0, sizeof *m);
     m->auc = NAN;
@@ -231,16 +227,15 @@ crm_status crm_clf_metrics_compute(const int32_t *y,
     }
     m->n_classes = k;
     m->n = n;
-    m->precision = crm_calloc((size_t)k, sizeof *m->precision);
-    m->recall = crm_calloc((size_t)k, sizeof *m->recall);
-    m->f1 = crm_calloc((size_t)k, sizeof *m->f1);
-    m->support = crm_calloc((size_t)k, sizeof *m->support);
-    m->confusion = crm_calloc((size_t)k * (size_t)k, sizeof *m->confusion);
-    if (m->precision == NULL || m->recall == NULL || m->f1 == NULL || m->support == NULL ||
-        m->confusion == NULL) {
-        rc = crm__error_nomem(err);
-        goto fail;
+    /* one zeroed block that precision heads: precision, recall, f1, then support, confusion */
+    m->precision = crm_calloc((size_t)k * (4 + (size_t)k), sizeof(double));
+    if (m->precision == NULL) {
+        return crm__error_nomem(err);
     }
+    m->recall = m->precision + k;
+    m->f1 = m->recall + k;
+    m->support = (int64_t *)(void *)(m->f1 + k);
+    m->confusion = m->support + k;
     for (int64_t i = 0; i < n; i++) {
         if (y[i] < 0 || y[i] >= k || pred[i] < 0 || pred[i] >= k) {
             rc = crm__error_set(err, CRM_EINVAL, "label of row %lld is outside [0, %d)",
