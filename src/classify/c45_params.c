@@ -7,14 +7,12 @@
 
 crm_c45_params crm_c45_params_default(void)
 {
-    crm_c45_params p;
-    p.confidence = 0.25;
-    p.min_leaf = 2.0;
-    p.prune = 1;
-    p.subtree_raising = 1;
-    p.max_depth = 0;
-    p.laplace = 1;
-    return p;
+    return (crm_c45_params){ .confidence = 0.25,
+                             .min_leaf = 2.0,
+                             .prune = 1,
+                             .subtree_raising = 1,
+                             .max_depth = 0,
+                             .laplace = 1 };
 }
 
 crm_status crm_c45_params_check(const crm_c45_params *p, crm_error *err)

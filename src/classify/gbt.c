@@ -78,23 +78,20 @@ void crm_gbt_feature_splits(const crm_gbt *g, double *out)
 
 crm_gbt_params crm_gbt_params_default(void)
 {
-    crm_gbt_params p;
-    memset(&p, 0, sizeof p);
-    p.learning_rate = 0.1;
-    p.max_iter = 100;
-    p.max_leaf_nodes = 31;
-    p.max_depth = 0;
-    p.min_samples_leaf = 20;
-    p.l2_regularization = 0.0;
-    p.max_bins = 255;
-    p.early_stopping = CRM_GBT_EARLY_AUTO;
-    p.validation_fraction = 0.1;
-    p.n_iter_no_change = 10;
-    p.tol = 1e-7;
-    p.class_weight_balanced = 0;
-    p.seed = 0;
-    p.n_threads = 0;
-    return p;
+    return (crm_gbt_params){ .learning_rate = 0.1,
+                             .max_iter = 100,
+                             .max_leaf_nodes = 31,
+                             .max_depth = 0,
+                             .min_samples_leaf = 20,
+                             .l2_regularization = 0.0,
+                             .max_bins = 255,
+                             .early_stopping = CRM_GBT_EARLY_AUTO,
+                             .validation_fraction = 0.1,
+                             .n_iter_no_change = 10,
+                             .tol = 1e-7,
+                             .class_weight_balanced = 0,
+                             .seed = 0,
+                             .n_threads = 0 };
 }
 
 crm_status crm_gbt_params_check(const crm_gbt_params *p, crm_error *err)

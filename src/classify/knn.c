@@ -57,13 +57,11 @@ typedef struct heap {
 
 crm_knn_params crm_knn_params_default(void)
 {
-    crm_knn_params p;
-    p.k = 5;
-    p.weights = CRM_KNN_UNIFORM;
-    p.algo = CRM_KNN_AUTO;
-    p.leaf_size = 16;
-    p.kdtree_max_dim = 8;
-    return p;
+    return (crm_knn_params){ .k = 5,
+                             .weights = CRM_KNN_UNIFORM,
+                             .algo = CRM_KNN_AUTO,
+                             .leaf_size = 16,
+                             .kdtree_max_dim = 8 };
 }
 
 crm_status crm_knn_params_check(const crm_knn_params *p, crm_error *err)

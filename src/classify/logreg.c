@@ -62,16 +62,13 @@ typedef struct lr_prob {
 
 crm_logreg_params crm_logreg_params_default(void)
 {
-    crm_logreg_params p;
-    memset(&p, 0, sizeof p);
-    p.c = 1.0;
-    p.fit_intercept = 1;
-    p.max_iter = 1000;
-    p.tol = 1e-10;
-    p.solver = CRM_LOGREG_AUTO;
-    p.class_weight_balanced = 0;
-    p.n_threads = 0;
-    return p;
+    return (crm_logreg_params){ .c = 1.0,
+                                .fit_intercept = 1,
+                                .max_iter = 1000,
+                                .tol = 1e-10,
+                                .solver = CRM_LOGREG_AUTO,
+                                .class_weight_balanced = 0,
+                                .n_threads = 0 };
 }
 
 crm_status crm_logreg_params_check(const crm_logreg_params *p, crm_error *err)

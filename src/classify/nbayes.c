@@ -36,12 +36,7 @@ struct crm_nbayes {
 
 crm_nbayes_params crm_nbayes_params_default(void)
 {
-    crm_nbayes_params p;
-    p.var_smoothing = 1e-9;
-    p.alpha = 1.0;
-    p.fit_prior = 1;
-    p.design = 0;
-    return p;
+    return (crm_nbayes_params){ .var_smoothing = 1e-9, .alpha = 1.0, .fit_prior = 1, .design = 0 };
 }
 
 crm_status crm_nbayes_params_check(const crm_nbayes_params *p, crm_error *err)

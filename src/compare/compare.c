@@ -38,14 +38,11 @@ static const char *const default_algos[] = { "kmeans", "xmeans", "elbow" };
 
 crm_compare_params crm_compare_params_default(void)
 {
-    crm_compare_params p;
-    memset(&p, 0, sizeof p);
-    p.algos = default_algos;
-    p.n_algos = 3;
-    p.k = 0;
-    p.segment = crm_segment_params_default();
-    p.validity = crm_validity_params_default();
-    return p;
+    return (crm_compare_params){ .algos = default_algos,
+                                 .n_algos = 3,
+                                 .k = 0,
+                                 .segment = crm_segment_params_default(),
+                                 .validity = crm_validity_params_default() };
 }
 
 static int find_algo(const char *name)

@@ -26,14 +26,11 @@
 
 crm_validity_params crm_validity_params_default(void)
 {
-    crm_validity_params p;
-    memset(&p, 0, sizeof p);
-    p.exact_max_rows = CRM_VALIDITY_EXACT_MAX_ROWS;
-    p.sample_rows = CRM_VALIDITY_EXACT_MAX_ROWS;
-    p.seed = 0;
-    p.pairwise = 1;
-    p.n_threads = 0;
-    return p;
+    return (crm_validity_params){ .exact_max_rows = CRM_VALIDITY_EXACT_MAX_ROWS,
+                                  .sample_rows = CRM_VALIDITY_EXACT_MAX_ROWS,
+                                  .seed = 0,
+                                  .pairwise = 1,
+                                  .n_threads = 0 };
 }
 
 crm_status crm_validity_params_check(const crm_validity_params *p, crm_error *err)
