@@ -542,23 +542,6 @@ score(const crm_svm *svm, const crm_matrix *x, void *out, int mode, crm_error *e
     return failed ? crm__error_nomem(err) : CRM_OK;
 }
 
-crm_status
-crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba, crm_error *err)
-{
-    return score(svm, x, proba, 0, err);
-}
-
-crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels, crm_error *err)
-{
-    return score(svm, x, labels, 1, err);
-}
-
-crm_status
-crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec, crm_error *err)
-{
-    return score(svm, x, dec, 2, err);
-}
-
 const struct svm_model *crm__svm_model(const crm_svm *svm)
 {
     return svm != NULL ? svm->model : NULL;
@@ -619,29 +602,13 @@ crm_status crm_svm_fit(crm_svm *svm,
     return no_libsvm(err);
 }
 
-crm_status
-crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba, crm_error *err)
+static crm_status
+score(const crm_svm *svm, const crm_matrix *x, void *out, int mode, crm_error *err)
 {
     (void)svm;
     (void)x;
-    (void)proba;
-    return no_libsvm(err);
-}
-
-crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels, crm_error *err)
-{
-    (void)svm;
-    (void)x;
-    (void)labels;
-    return no_libsvm(err);
-}
-
-crm_status
-crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec, crm_error *err)
-{
-    (void)svm;
-    (void)x;
-    (void)dec;
+    (void)out;
+    (void)mode;
     return no_libsvm(err);
 }
 
@@ -659,3 +626,21 @@ int32_t crm_svm_label(const crm_svm *svm, int32_t i)
 }
 
 #endif
+
+/* One scoring routine behind the three outputs, with LIBSVM or its stub without. */
+crm_status
+crm_svm_predict_proba(const crm_svm *svm, const crm_matrix *x, double *proba, crm_error *err)
+{
+    return score(svm, x, proba, 0, err);
+}
+
+crm_status crm_svm_predict(const crm_svm *svm, const crm_matrix *x, int32_t *labels, crm_error *err)
+{
+    return score(svm, x, labels, 1, err);
+}
+
+crm_status
+crm_svm_decision_function(const crm_svm *svm, const crm_matrix *x, double *dec, crm_error *err)
+{
+    return score(svm, x, dec, 2, err);
+}
