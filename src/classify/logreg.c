@@ -621,28 +621,20 @@ static crm_status check_fit_input(const crm_logreg *lr,
     return rc == CRM_OK ? crm_matrix_check_finite(x, err) : rc;
 }
 
+/* The per-group partial sums in one zeroed block that part_loss heads: part_loss, part_grad,
+ * part_z, then part_hess when the Newton solver wants it. */
 static crm_status alloc_prob(lr_prob *pb, int want_hess, crm_error *err)
 {
-    pb->part_loss = crm_calloc(LR_GROUPS, sizeof(double));
-    pb->part_grad = crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->d, sizeof(double));
-    pb->part_z = crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->nc, sizeof(double));
-    if (want_hess) {
-        pb->part_hess =
-            crm_mallocarray((size_t)LR_GROUPS * (size_t)pb->d * (size_t)pb->d, sizeof(double));
-    }
-    if (pb->part_loss == NULL || pb->part_grad == NULL || pb->part_z == NULL ||
-        (want_hess && pb->part_hess == NULL)) {
+    const size_t d = (size_t)pb->d;
+    pb->part_loss = crm_calloc(
+        (size_t)LR_GROUPS * (1 + d + (size_t)pb->nc + (want_hess ? d * d : 0)), sizeof(double));
+    if (pb->part_loss == NULL) {
         return crm__error_nomem(err);
     }
+    pb->part_grad = pb->part_loss + LR_GROUPS;
+    pb->part_z = pb->part_grad + LR_GROUPS * d;
+    pb->part_hess = want_hess ? pb->part_z + LR_GROUPS * (size_t)pb->nc : NULL;
     return CRM_OK;
-}
-
-static void free_prob(lr_prob *pb)
-{
-    crm_free(pb->part_loss);
-    crm_free(pb->part_grad);
-    crm_free(pb->part_hess);
-    crm_free(pb->part_z);
 }
 
 /* Copy theta into the model's coefficient arrays; multinomial intercepts are centred. */
@@ -730,16 +722,16 @@ crm_status crm_logreg_fit(crm_logreg *lr,
     if (rc != CRM_OK) {
         goto done;
     }
-    st.th = crm_calloc((size_t)pb.d, sizeof(double));
-    st.grad = crm_calloc((size_t)pb.d, sizeof(double));
-    st.dir = crm_calloc((size_t)pb.d, sizeof(double));
-    st.trial = crm_calloc((size_t)pb.d, sizeof(double));
-    st.tgrad = crm_calloc((size_t)pb.d, sizeof(double));
-    if (st.th == NULL || st.grad == NULL || st.dir == NULL || st.trial == NULL ||
-        st.tgrad == NULL) {
+    /* the solver's vectors in one zeroed block that th heads */
+    st.th = crm_calloc((size_t)pb.d * 5, sizeof(double));
+    if (st.th == NULL) {
         rc = crm__error_nomem(err);
         goto done;
     }
+    st.grad = st.th + pb.d;
+    st.dir = st.grad + pb.d;
+    st.trial = st.dir + pb.d;
+    st.tgrad = st.trial + pb.d;
     rc = use_newton ? solve_newton(&pb, &st, &lr->p, progress, err)
                     : solve_lbfgs(&pb, &st, &lr->p, progress, err);
     if (rc != CRM_OK) {
@@ -747,12 +739,8 @@ crm_status crm_logreg_fit(crm_logreg *lr,
     }
     rc = store_fit(lr, &pb, &st, n_classes, err);
 done:
-    free_prob(&pb);
+    crm_free(pb.part_loss);
     crm_free(st.th);
-    crm_free(st.grad);
-    crm_free(st.dir);
-    crm_free(st.trial);
-    crm_free(st.tgrad);
     crm_free(w);
     return rc;
 }
