@@ -305,20 +305,24 @@ crm_status crm__gbt_grower_new(const crm__gbt_binned *b,
     gr->m = m;
     gr->p = *p;
     gr->nt = nt;
-    gr->part = crm_mallocarray(n, sizeof(int32_t));
-    gr->tmp = crm_mallocarray(n, sizeof(int32_t));
-    gr->og = crm_mallocarray(n, sizeof(int64_t));
-    gr->oh = crm_mallocarray(n, sizeof(int64_t));
-    gr->qg = crm_mallocarray(n, sizeof(int64_t));
-    gr->qh = crm_mallocarray(n, sizeof(int64_t));
+    size_t nf = (size_t)(b->nf > 0 ? b->nf : 1);
+    /* the per-row and per-feature arrays in one block that og heads: og, oh, qg, qh (int64),
+     * fbest, then part and tmp (int32) */
+    gr->og = crm_malloc(n * 4 * sizeof(int64_t) + nf * sizeof(split) + n * 2 * sizeof(int32_t));
+    if (gr->og != NULL) {
+        gr->oh = gr->og + n;
+        gr->qg = gr->oh + n;
+        gr->qh = gr->qg + n;
+        gr->fbest = (split *)(void *)(gr->qh + n);
+        gr->part = (int32_t *)(void *)(gr->fbest + nf);
+        gr->tmp = gr->part + n;
+    }
     gr->n_total = b->n;
-    gr->fbest = crm_mallocarray((size_t)(b->nf > 0 ? b->nf : 1), sizeof(split));
     gr->cap_nodes = 64;
     gr->nodes = crm_mallocarray((size_t)gr->cap_nodes, sizeof(tnode));
     gr->cap_pool = 64;
     gr->pool = crm_mallocarray((size_t)gr->cap_pool, sizeof(hbin *));
-    if (gr->part == NULL || gr->tmp == NULL || gr->og == NULL || gr->oh == NULL ||
-        gr->qg == NULL || gr->qh == NULL || gr->fbest == NULL || gr->nodes == NULL || gr->pool == NULL) {
+    if (gr->og == NULL || gr->nodes == NULL || gr->pool == NULL) {
         crm__gbt_grower_free(gr);
         return crm__error_nomem(err);
     }
@@ -335,13 +339,7 @@ void crm__gbt_grower_free(crm__gbt_grower *gr)
         crm_free(gr->pool[i]);
     }
     crm_free(gr->pool);
-    crm_free(gr->part);
-    crm_free(gr->tmp);
-    crm_free(gr->og);
-    crm_free(gr->oh);
-    crm_free(gr->qg);
-    crm_free(gr->qh);
-    crm_free(gr->fbest);
+    crm_free(gr->og); /* the block of crm__gbt_grower_new */
     crm_free(gr->nodes);
     crm_free(gr);
 }
