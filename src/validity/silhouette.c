@@ -237,24 +237,30 @@ crm_status crm__validity_pairwise(const crm__validity_job *job,
     const crm_progress *progress = job->progress;
     pw w;
     size_t per_thread = (size_t)CHUNK_ROWS * TILE_COLS + (size_t)CHUNK_ROWS * (size_t)k;
-    double *y = crm_mallocarray((size_t)m * (size_t)x->n_cols, sizeof(double));
-    double *yn = crm_mallocarray((size_t)m, sizeof(double));
-    int32_t *cl = crm_mallocarray((size_t)m, sizeof(int32_t));
-    int64_t *seg = crm_mallocarray((size_t)k + 1, sizeof(int64_t));
+    /* every array in one block that y heads: y, yn, scratch, sil, dmin, dmax (doubles), seg
+     * (int64), cl (int32) */
+    const size_t n_dbl = (size_t)m * ((size_t)x->n_cols + 4) + (size_t)nt * per_thread;
+    double *y = crm_malloc(n_dbl * sizeof(double) + ((size_t)k + 1) * sizeof(int64_t) +
+                           (size_t)m * sizeof(int32_t));
+    double *yn = NULL;
+    int32_t *cl = NULL;
+    int64_t *seg = NULL;
     crm_status st = CRM_OK;
     int64_t n_chunks = (m + CHUNK_ROWS - 1) / CHUNK_ROWS;
     memset(&w, 0, sizeof w);
     w.m = m;
     w.dim = x->n_cols;
     w.k = k;
-    w.scratch = crm_mallocarray((size_t)nt * per_thread, sizeof(double));
-    w.sil = crm_mallocarray((size_t)m, sizeof(double));
-    w.dmin = crm_mallocarray((size_t)m, sizeof(double));
-    w.dmax = crm_mallocarray((size_t)m, sizeof(double));
-    if (!y || !yn || !cl || !seg || !w.scratch || !w.sil || !w.dmin || !w.dmax) {
-        st = crm__error_nomem(err);
-        goto cleanup;
+    if (y == NULL) {
+        return crm__error_nomem(err);
     }
+    yn = y + (size_t)m * (size_t)x->n_cols;
+    w.scratch = yn + m;
+    w.sil = w.scratch + (size_t)nt * per_thread;
+    w.dmin = w.sil + m;
+    w.dmax = w.dmin + m;
+    seg = (int64_t *)(void *)(w.dmax + m);
+    cl = (int32_t *)(void *)(seg + k + 1);
     st = gather(x, rows, sid, &w, y, yn, cl, seg, err);
     if (st != CRM_OK) {
         goto cleanup;
@@ -295,12 +301,5 @@ crm_status crm__validity_pairwise(const crm__validity_job *job,
     }
 cleanup:
     crm_free(y);
-    crm_free(yn);
-    crm_free(cl);
-    crm_free(seg);
-    crm_free(w.scratch);
-    crm_free(w.sil);
-    crm_free(w.dmin);
-    crm_free(w.dmax);
     return st;
 }
