@@ -434,30 +434,25 @@ static void run_fini(gbt_run *r)
     crm__gbt_mapper_fini(&r->mapper);
     crm__gbt_binned_fini(&r->binned);
     crm__gbt_grower_free(r->grower);
-    crm_free(r->tr.y);
-    crm_free(r->tr.w);
-    crm_free(r->tr.raw);
-    crm_free(r->va.y);
-    crm_free(r->va.w);
+    crm_free(r->tr.raw); /* the blocks of part_alloc */
     crm_free(r->va.raw);
     crm_matrix_fini(&r->xv);
     crm_free(r->rows_tr);
     crm_free(r->rows_va);
-    crm_free(r->g);
-    crm_free(r->h);
-    crm_free(r->part);
+    crm_free(r->part); /* with g and h */
 }
 
 static crm_status part_alloc(gbt_part *d, int64_t n, int32_t ntpi, crm_error *err)
 {
     size_t m = (size_t)(n > 0 ? n : 1);
     d->n = n;
-    d->y = crm_mallocarray(m, sizeof(int32_t));
-    d->w = crm_mallocarray(m, sizeof(double));
-    d->raw = crm_mallocarray(m * (size_t)ntpi, sizeof(double));
-    if (d->y == NULL || d->w == NULL || d->raw == NULL) {
+    /* one block that raw heads: raw, w (doubles), y (int32) */
+    d->raw = crm_malloc(m * ((size_t)ntpi + 1) * sizeof(double) + m * sizeof(int32_t));
+    if (d->raw == NULL) {
         return crm__error_nomem(err);
     }
+    d->w = d->raw + m * (size_t)ntpi;
+    d->y = (int32_t *)(void *)(d->w + m);
     return CRM_OK;
 }
 
@@ -582,12 +577,14 @@ static crm_status run_setup(crm_gbt *g,
     part_fill(&r->tr, r->rows_tr + t0, y, w);
     part_fill(&r->va, r->rows_va + v0, y, w);
     size_t gn = (size_t)(t1 - t0 > 0 ? t1 - t0 : 1) * (size_t)g->ntpi;
-    r->g = crm_mallocarray(gn, sizeof(float));
-    r->h = crm_mallocarray(gn, sizeof(float));
-    r->part = crm_mallocarray(2 * (size_t)crm__n_blocks(n) + 2, sizeof(double));
-    if (r->g == NULL || r->h == NULL || r->part == NULL) {
+    size_t n_part = 2 * (size_t)crm__n_blocks(n) + 2;
+    /* one block that part heads: part (doubles), g, h (floats) */
+    r->part = crm_malloc(n_part * sizeof(double) + 2 * gn * sizeof(float));
+    if (r->part == NULL) {
         return crm__error_nomem(err);
     }
+    r->g = (float *)(void *)(r->part + n_part);
+    r->h = r->g + gn;
     return CRM_OK;
 }
 
