@@ -428,6 +428,24 @@ static void val_proba(trainer *tr, int tid)
     }
 }
 
+/* The validation rows (is_val[i] set), n_val of them, into tr->xval and tr->yval. */
+static crm_status take_val_rows(trainer *tr, const uint8_t *is_val, int64_t n_val, crm_error *err)
+{
+    int64_t r = 0;
+    crm_status rc;
+    tr->yval = crm_mallocarray((size_t)n_val, sizeof *tr->yval);
+    rc = tr->yval != NULL ? crm_matrix_init(&tr->xval, n_val, tr->x->n_cols, err)
+                          : crm__error_nomem(err);
+    for (int64_t i = 0; rc == CRM_OK && i < tr->x->n_rows; i++) {
+        if (is_val[i]) {
+            memcpy(CRM_ROW(&tr->xval, r), CRM_ROW(tr->x, i),
+                   (size_t)tr->x->n_cols * sizeof(double));
+            tr->yval[r++] = tr->y[i];
+        }
+    }
+    return rc;
+}
+
 /* Validation split (early stopping with at least 2 validation rows) and the shuffled
  * training index. */
 static crm_status split_rows(trainer *tr, crm_error *err)
@@ -458,10 +476,7 @@ static crm_status split_rows(trainer *tr, crm_error *err)
         rc = crm__error_nomem(err);
     }
     if (rc == CRM_OK && n_val > 0) {
-        tr->yval = crm_mallocarray((size_t)n_val, sizeof *tr->yval);
-        rc = tr->yval == NULL
-                 ? crm__error_nomem(err)
-                 : crm__mdl_take_rows(tr->x, tr->y, is_val, 1, &tr->xval, tr->yval, err);
+        rc = take_val_rows(tr, is_val, n_val, err);
     }
     for (int64_t i = 0; rc == CRM_OK && i < n; i++) {
         if (!is_val[i]) {

@@ -268,37 +268,6 @@ crm_status crm__mdl_stratified_holdout(const int32_t *y,
     return CRM_OK;
 }
 
-crm_status crm__mdl_take_rows(const crm_matrix *x,
-                              const int32_t *y,
-                              const uint8_t *mask,
-                              uint8_t keep,
-                              crm_matrix *out,
-                              int32_t *y_out,
-                              crm_error *err)
-{
-    int64_t n_out = 0;
-    int64_t r = 0;
-    crm_status rc;
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        n_out += mask[i] == keep;
-    }
-    rc = crm_matrix_init(out, n_out, x->n_cols, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        if (mask[i] != keep) {
-            continue;
-        }
-        memcpy(CRM_ROW(out, r), CRM_ROW(x, i), (size_t)x->n_cols * sizeof(double));
-        if (y_out != NULL) {
-            y_out[r] = y[i];
-        }
-        r++;
-    }
-    return CRM_OK;
-}
-
 /* The section tag to use: tag when given, else def; NULL (CRM_EINVAL in err) when it is
  * empty or too long. */
 static const char *section_tag(const char *tag, const char *def, crm_error *err)

@@ -137,16 +137,6 @@ crm_status crm__mdl_stratified_holdout(const int32_t *y,
                                        uint8_t *is_val,
                                        crm_error *err);
 
-/* Copy the rows of x with mask[i] == keep into out (initialised here) and their labels into
- * y_out (n_out entries, caller-sized to n). */
-crm_status crm__mdl_take_rows(const crm_matrix *x,
-                              const int32_t *y,
-                              const uint8_t *mask,
-                              uint8_t keep,
-                              crm_matrix *out,
-                              int32_t *y_out,
-                              crm_error *err);
-
 /* Begin the section of a model's _save: tag when given, else def (1 to 15 characters). */
 crm_status crm__mdl_begin(crm_model_writer *w, const char *tag, const char *def, crm_error *err);
 
