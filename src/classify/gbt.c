@@ -519,8 +519,9 @@ static crm_status run_setup(crm_gbt *g,
         crm_free(is_val);
         return crm__error_nomem(err);
     }
+    const crm__mdl_labels lab = { y, n, g->k, NULL };
     crm_rng_seed(&rng, g->p.seed);
-    rc = es ? crm__mdl_stratified_holdout(y, n, g->k, g->p.validation_fraction, &rng, is_val, err)
+    rc = es ? crm__mdl_stratified_holdout(&lab, g->p.validation_fraction, &rng, is_val, err)
             : CRM_OK;
     if (rc != CRM_OK) {
         crm_free(is_val);

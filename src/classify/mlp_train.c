@@ -459,10 +459,10 @@ static crm_status split_rows(trainer *tr, crm_error *err)
         return crm__error_nomem(err);
     }
     if (p->early_stopping) {
+        const crm__mdl_labels lab = { tr->y, n, tr->m->n_classes, NULL };
         crm_rng rng;
         crm_rng_seed(&rng, p->seed ^ 0x5bd1e995u);
-        rc = crm__mdl_stratified_holdout(tr->y, n, tr->m->n_classes, p->validation_fraction, &rng,
-                                         is_val, err);
+        rc = crm__mdl_stratified_holdout(&lab, p->validation_fraction, &rng, is_val, err);
         for (int64_t i = 0; i < n; i++) {
             n_val += is_val[i];
         }

@@ -196,64 +196,56 @@ crm__mdl_predict_labels(const crm__mdl_scorer *s, const crm_matrix *x, int32_t *
     return rc;
 }
 
-crm_status crm__mdl_class_order(const int32_t *y,
-                                int64_t n,
-                                int32_t n_classes,
-                                crm_rng *rng,
-                                int64_t **order_out,
-                                int64_t **start_out,
-                                crm_error *err)
+crm_status
+crm__mdl_class_order(const crm__mdl_labels *l, crm_rng *rng, int64_t **start_out, crm_error *err)
 {
-    int64_t *order = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *order);
-    int64_t *start = crm_calloc((size_t)n_classes + 1, sizeof *start);
-    int64_t *fill = crm_calloc((size_t)n_classes + 1, sizeof *fill);
-    if (order == NULL || start == NULL || fill == NULL) {
-        crm_free(order);
-        crm_free(start);
-        crm_free(fill);
-        return crm__error_nomem(err);
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (y[i] < 0 || y[i] >= n_classes) {
-            crm_free(order);
-            crm_free(start);
-            crm_free(fill);
-            return crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)", y[i],
-                                  (long long)i, n_classes);
+    const int32_t k = l->k;
+    int64_t *start = crm_calloc((size_t)k + 1 + (size_t)l->n, sizeof *start);
+    int64_t *fill = crm_calloc((size_t)k + 1, sizeof *fill);
+    crm_status rc = start != NULL && fill != NULL ? CRM_OK : crm__error_nomem(err);
+    for (int64_t i = 0; rc == CRM_OK && i < l->n; i++) {
+        if (l->y[i] < 0 || l->y[i] >= k) {
+            rc = crm__error_set(err, CRM_EINVAL, "label %d of row %lld is outside [0, %d)", l->y[i],
+                                (long long)i, k);
+        } else {
+            start[l->y[i] + 1]++;
         }
-        start[y[i] + 1]++;
     }
-    for (int32_t c = 0; c < n_classes; c++) {
-        start[c + 1] += start[c];
-    }
-    for (int64_t i = 0; i < n; i++) {
-        order[start[y[i]] + fill[y[i]]++] = i;
+    if (rc == CRM_OK) {
+        int64_t *order = start + k + 1;
+        for (int32_t c = 0; c < k; c++) {
+            start[c + 1] += start[c];
+        }
+        for (int64_t i = 0; i < l->n; i++) {
+            order[start[l->y[i]] + fill[l->y[i]]++] = i;
+        }
+        for (int32_t c = 0; c < k; c++) {
+            crm_rng_shuffle(rng, order + start[c], start[c + 1] - start[c]);
+        }
     }
     crm_free(fill);
-    for (int32_t c = 0; c < n_classes; c++) {
-        crm_rng_shuffle(rng, order + start[c], start[c + 1] - start[c]);
+    if (rc != CRM_OK) {
+        crm_free(start);
+        start = NULL;
     }
-    *order_out = order;
     *start_out = start;
-    return CRM_OK;
+    return rc;
 }
 
-crm_status crm__mdl_stratified_holdout(const int32_t *y,
-                                       int64_t n,
-                                       int32_t n_classes,
+crm_status crm__mdl_stratified_holdout(const crm__mdl_labels *l,
                                        double frac,
                                        crm_rng *rng,
                                        uint8_t *is_val,
                                        crm_error *err)
 {
-    int64_t *order;
     int64_t *start;
-    crm_status rc = crm__mdl_class_order(y, n, n_classes, rng, &order, &start, err);
+    crm_status rc = crm__mdl_class_order(l, rng, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
-    memset(is_val, 0, (size_t)n);
-    for (int32_t c = 0; c < n_classes; c++) {
+    const int64_t *order = start + l->k + 1;
+    memset(is_val, 0, (size_t)l->n);
+    for (int32_t c = 0; c < l->k; c++) {
         int64_t n_c = start[c + 1] - start[c];
         int64_t n_val = (int64_t)floor(frac * (double)n_c + 0.5);
         if (n_val >= n_c) {
@@ -263,7 +255,6 @@ crm_status crm__mdl_stratified_holdout(const int32_t *y,
             is_val[order[start[c] + p]] = 1;
         }
     }
-    crm_free(order);
     crm_free(start);
     return CRM_OK;
 }

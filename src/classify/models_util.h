@@ -112,26 +112,20 @@ typedef struct crm__mdl_scorer {
 crm_status
 crm__mdl_predict_labels(const crm__mdl_scorer *s, const crm_matrix *x, int32_t *y, crm_error *err);
 
-/* Rows grouped by class, each class shuffled with rng (classes in index order):
- * order[start[c] .. start[c + 1]) holds class c's rows (start[n_classes] = n). The same
- * grouping serves the folds and splits of crmkit/metrics.h and the hold-out below, so each
- * is a pure function of (labels, size, seed of rng). Errors: CRM_EINVAL (a label outside
- * [0, n_classes)), CRM_ENOMEM. */
-crm_status crm__mdl_class_order(const int32_t *y,
-                                int64_t n,
-                                int32_t n_classes,
-                                crm_rng *rng,
-                                int64_t **order_out,
-                                int64_t **start_out,
-                                crm_error *err);
+/* The rows of l (its sample weights unread) grouped by class, each class shuffled with rng
+ * (classes in index order), in one block *start_out that the caller frees: start[0 .. k]
+ * (start[k] = n), then order = start + k + 1, where order[start[c] .. start[c + 1]) holds
+ * class c's rows. The same grouping serves the folds and splits of crmkit/metrics.h and the
+ * hold-out below, so each is a pure function of (labels, size, seed of rng). Errors:
+ * CRM_EINVAL (a label outside [0, k)), CRM_ENOMEM. */
+crm_status
+crm__mdl_class_order(const crm__mdl_labels *l, crm_rng *rng, int64_t **start_out, crm_error *err);
 
 /* Stratified hold-out: is_val[i] = 1 for round(frac * n_c) rows of each class c (at least one
  * row of each class stays in training), the first of the class's rows (in row order) once
  * shuffled with rng, classes in index order; rng is left past those draws (the GBT draws its
  * bin samples on from there). Errors: CRM_EINVAL, CRM_ENOMEM. */
-crm_status crm__mdl_stratified_holdout(const int32_t *y,
-                                       int64_t n,
-                                       int32_t n_classes,
+crm_status crm__mdl_stratified_holdout(const crm__mdl_labels *l,
                                        double frac,
                                        crm_rng *rng,
                                        uint8_t *is_val,

@@ -20,20 +20,15 @@ static int cmp_i64(const void *a, const void *b)
 
 /* The rows grouped by class and shuffled (crm__mdl_class_order) by a generator seeded with
  * seed; both splits below start from it. */
-static crm_status seeded_order(const int32_t *y,
-                               int64_t n,
-                               int32_t n_classes,
-                               uint64_t seed,
-                               int64_t **order,
-                               int64_t **start,
-                               crm_error *err)
+static crm_status
+seeded_order(const crm__mdl_labels *l, uint64_t seed, int64_t **start, crm_error *err)
 {
     crm_rng rng;
-    if (n_classes < 1) {
+    if (l->k < 1) {
         return crm__error_set(err, CRM_EINVAL, "need at least one class");
     }
     crm_rng_seed(&rng, seed);
-    return crm__mdl_class_order(y, n, n_classes, &rng, order, start, err);
+    return crm__mdl_class_order(l, &rng, start, err);
 }
 
 crm_status crm_split_stratified(const int32_t *y,
@@ -47,7 +42,7 @@ crm_status crm_split_stratified(const int32_t *y,
                                 int64_t *n_test,
                                 crm_error *err)
 {
-    int64_t *order = NULL;
+    const crm__mdl_labels lab = { y, n, n_classes, NULL };
     int64_t *start = NULL;
     crm_status rc;
     int64_t ntr = 0;
@@ -55,10 +50,11 @@ crm_status crm_split_stratified(const int32_t *y,
     if (!(test_size > 0.0 && test_size < 1.0)) {
         return crm__error_set(err, CRM_EINVAL, "test size must be in (0, 1), got %g", test_size);
     }
-    rc = seeded_order(y, n, n_classes, seed, &order, &start, err);
+    rc = seeded_order(&lab, seed, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
+    const int64_t *order = start + n_classes + 1;
     for (int32_t c = 0; c < n_classes; c++) {
         int64_t cnt = start[c + 1] - start[c];
         int64_t k = (int64_t)floor(test_size * (double)cnt + 0.5);
@@ -79,7 +75,6 @@ crm_status crm_split_stratified(const int32_t *y,
             }
         }
     }
-    crm_free(order);
     crm_free(start);
     if (ntr == 0 || nte == 0) {
         return crm__error_set(err, CRM_EDATA,
@@ -101,23 +96,23 @@ crm_status crm_kfold_stratified(const int32_t *y,
                                 int32_t *fold,
                                 crm_error *err)
 {
-    int64_t *order = NULL;
+    const crm__mdl_labels lab = { y, n, n_classes, NULL };
     int64_t *start = NULL;
     crm_status rc;
     if (k < 2 || (int64_t)k > n) {
         return crm__error_set(err, CRM_EINVAL, "folds must be in [2, %lld], got %d", (long long)n,
                               k);
     }
-    rc = seeded_order(y, n, n_classes, seed, &order, &start, err);
+    rc = seeded_order(&lab, seed, &start, err);
     if (rc != CRM_OK) {
         return rc;
     }
+    const int64_t *order = start + n_classes + 1;
     /* Rows are dealt round-robin in class order, continuing across classes, so that whole
      * folds stay balanced as well (fold sizes differ by at most one). */
     for (int64_t pos = 0; pos < n; pos++) {
         fold[order[pos]] = (int32_t)(pos % k);
     }
-    crm_free(order);
     crm_free(start);
     return CRM_OK;
 }
