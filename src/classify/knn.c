@@ -89,21 +89,16 @@ crm_status crm_knn_params_check(const crm_knn_params *p, crm_error *err)
     return CRM_OK;
 }
 
+/* Back to the unfitted state: what the fit allocated freed, every field but params zero. */
 static void clear_fit(crm_knn *knn)
 {
+    crm_knn_params p = knn->params;
     crm_matrix_fini(&knn->x);
-    crm_free(knn->y);
-    crm_free(knn->xx);
+    crm_free(knn->xx); /* with y */
     crm_free(knn->perm);
     crm_free(knn->nodes);
-    knn->y = NULL;
-    knn->xx = NULL;
-    knn->perm = NULL;
-    knn->nodes = NULL;
-    knn->n_nodes = 0;
-    knn->cap_nodes = 0;
-    knn->n_classes = 0;
-    knn->used = CRM_KNN_AUTO;
+    memset(knn, 0, sizeof *knn);
+    knn->params = p;
 }
 
 CRM__MDL_DEFINE_NEW_FREE(knn, (void), clear_fit)
@@ -504,12 +499,13 @@ crm_knn_fit(crm_knn *knn, const crm_matrix *x, const int32_t *y, int32_t n_class
     if (rc != CRM_OK) {
         return rc;
     }
-    knn->y = crm_mallocarray((size_t)x->n_rows, sizeof *knn->y);
-    knn->xx = crm_mallocarray((size_t)x->n_rows, sizeof *knn->xx);
-    if (knn->y == NULL || knn->xx == NULL) {
+    /* one block that xx heads: xx (doubles), y (int32) */
+    knn->xx = crm_malloc((size_t)x->n_rows * (sizeof *knn->xx + sizeof *knn->y));
+    if (knn->xx == NULL) {
         clear_fit(knn);
         return crm__error_nomem(err);
     }
+    knn->y = (int32_t *)(void *)(knn->xx + x->n_rows);
     memcpy(knn->y, y, (size_t)x->n_rows * sizeof *y);
     for (int64_t i = 0; i < x->n_rows; i++) {
         const double *row = CRM_ROW(&knn->x, i);
