@@ -64,13 +64,7 @@ int64_t crm__c45_new_nodes(c45_tree *t, int32_t n)
     }
     t->nodes = p;
     for (int32_t i = 0; i < n; i++) {
-        c45_node *nd = &t->nodes[first + i];
-        nd->attr = -1;
-        nd->n_child = 0;
-        nd->child = -1;
-        nd->thr = 0.0;
-        nd->dist = -1;
-        nd->bag = -1;
+        t->nodes[first + i] = (c45_node){ .attr = -1, .child = -1, .dist = -1, .bag = -1 };
     }
     t->n_nodes += n;
     return first;
