@@ -369,6 +369,11 @@ crm_status crm__reader_open(const char *path,
     } else if (S_ISREG(st.st_mode)) {
         uint8_t magic[2];
         r->file_bytes = (int64_t)st.st_size;
+        if (is_stdin) {
+            /* a regular file is read from its start, as a mapped one is: "-" may be opened
+             * more than once (under mpirun, crm_dist_share_stdin) */
+            (void)lseek(r->fd, 0, SEEK_SET);
+        }
         if (pread(r->fd, magic, 2, 0) == 2 && crm__io_is_gzip(magic, 2) &&
             ((size_t)st.st_size > CRM__READER_WHOLE_MAX || gzip_bomb_like(r->fd, st.st_size))) {
             /* too large to hold decoded, or far more text than gzip makes of a table: inflated
