@@ -9,7 +9,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config git
   libopenblas-openmp-dev zlib1g-dev libdeflate-dev
-  libsvm-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
+  libsvm-dev libmicrohttpd-dev libprotobuf-c-dev
   libjansson-dev libsqlite3-dev libpq-dev postgresql libopenmpi-dev openmpi-bin
   libcmocka-dev clang libclang-rt-14-dev libomp-14-dev python3
   chromium curl protobuf-compiler python3-protobuf
