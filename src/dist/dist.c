@@ -21,6 +21,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/config.h>
 #include <crmkit/dist.h>
+#include <crmkit/io.h>
 
 #include "core/core_internal.h"
 
@@ -817,13 +818,15 @@ crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *e
     int P = crm_dist_size();
     int me = crm_dist_rank();
     int is_stdin = strcmp(path, "-") == 0;
-    int fd = is_stdin ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    int is_db = crm_table_source_is_database(path);
+    int fd = is_stdin || is_db ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     memset(r, 0, sizeof *r);
     crm_error_clear(err);
-    if (is_stdin) {
-        st = crm__error_at(err, CRM_EUNSUPPORTED, "<stdin>", 0, 0,
-                           "standard input is read whole, not split across ranks");
+    if (is_stdin || is_db) {
+        st = crm__error_at(err, CRM_EUNSUPPORTED, is_stdin ? "<stdin>" : "database", 0, 0,
+                           "%s is read whole, not split across ranks",
+                           is_stdin ? "standard input" : "a database table");
     } else if (fd < 0) {
         st = crm__error_errno_input(err, errno, path, "opening");
     } else if (fstat(fd, &sb) != 0) {

@@ -70,6 +70,11 @@ crm_status crm__table_read_database(const char *path,
                                     crm_table **out,
                                     crm_error *err);
 
+/* The rows of a database source as CSV text in an anonymous memory file, for the readers
+ * that open a path (baskets, CDRs): its descriptor (read from the start; close it), or -1
+ * with err set. *shown (crm_free it, also on failure) names the source, password hidden. */
+int crm__database_open_fd(const char *path, char **shown, crm_error *err);
+
 /* Shortest text that reads back as exactly v (at most 24 bytes + NUL into buf[32]);
  * returns its length. Non-finite values print as "nan", "inf", "-inf". */
 int crm__format_double(double v, char *buf);

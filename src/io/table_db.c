@@ -13,9 +13,13 @@
  * Compiled twice, like src/dist/dist.c: with libpq and SQLite for crmkit-serve and libcrmkit,
  * and with CRM_TABLE_DB_NONE for crmkit and crmkit-mpi, which do not load those libraries
  * (crmkit hands a command with a database source to crmkit-serve; crmkit-mpi refuses it). */
+#define _GNU_SOURCE /* memfd_create */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <crmkit/alloc.h>
 #include <crmkit/config.h>
@@ -397,54 +401,96 @@ static crm_status read_sqlite(const db_source *s, crm__sbuf *csv, crm_error *err
 }
 #endif
 
+/* The rows of the database source path as CSV text in *csv; *shown (crm_free it) names the
+ * source in messages, with any password hidden. */
+static crm_status
+database_csv(const char *path, const crm_progress *progress, crm__sbuf *csv, char **shown,
+             crm_error *err)
+{
+    int sqlite = starts_with(path, SQLITE_SCHEME);
+    int built = sqlite ? CRM_HAVE_SQLITE : CRM_HAVE_PQ;
+    db_source s;
+    crm_status st;
+    crm__sbuf_init(csv);
+    *shown = shown_text(path);
+    if (*shown == NULL) {
+        return crm__error_nomem(err);
+    }
+    if (!built) {
+#ifdef CRM_TABLE_DB_NONE
+        /* crmkit hands a command with a database source to crmkit-serve: crmkit-mpi is here */
+        return crm__error_at(err, CRM_EUNSUPPORTED, *shown, 0, 0,
+                             "a database is not read under mpirun: export the table to a CSV "
+                             "file and give the file, whose parts the ranks read");
+#else
+        return crm__error_at(err, CRM_EUNSUPPORTED, *shown, 0, 0,
+                             "this crmkit was built without %s", sqlite ? "SQLite" : "libpq");
+#endif
+    }
+    st = parse_source(path, sqlite, &s, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    if (!crm_progress_report(progress, "reading table", 0.0)) {
+        st = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", s.shown);
+    }
+#if CRM_HAVE_SQLITE
+    if (st == CRM_OK && sqlite) {
+        st = read_sqlite(&s, csv, err);
+    }
+#endif
+#if CRM_HAVE_PQ
+    if (st == CRM_OK && !sqlite) {
+        st = read_postgres(&s, csv, err);
+    }
+#endif
+    source_fini(&s);
+    return st;
+}
+
 crm_status crm__table_read_database(const char *path,
                                     const crm_csv_options *opt,
                                     const crm_progress *progress,
                                     crm_table **out,
                                     crm_error *err)
 {
-    int sqlite = starts_with(path, SQLITE_SCHEME);
-    int built = sqlite ? CRM_HAVE_SQLITE : CRM_HAVE_PQ;
-    db_source s;
     crm__sbuf csv;
-    crm_status st;
+    char *shown = NULL;
+    crm_status st = database_csv(path, progress, &csv, &shown, err);
     *out = NULL;
-    if (!built) {
-        char *shown = shown_text(path);
-#ifdef CRM_TABLE_DB_NONE
-        /* crmkit hands a command with a database source to crmkit-serve: crmkit-mpi is here */
-        st = crm__error_at(err, CRM_EUNSUPPORTED, shown != NULL ? shown : "database", 0, 0,
-                           "a database is not read under mpirun: export the table to a CSV "
-                           "file and give the file, whose parts the ranks read");
-#else
-        st = crm__error_at(err, CRM_EUNSUPPORTED, shown != NULL ? shown : "database", 0, 0,
-                           "this crmkit was built without %s", sqlite ? "SQLite" : "libpq");
-#endif
-        crm_free(shown);
-        return st;
-    }
-    st = parse_source(path, sqlite, &s, err);
-    if (st != CRM_OK) {
-        return st;
-    }
-    crm__sbuf_init(&csv);
-    if (!crm_progress_report(progress, "reading table", 0.0)) {
-        st = crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", s.shown);
-    }
-#if CRM_HAVE_SQLITE
-    if (st == CRM_OK && sqlite) {
-        st = read_sqlite(&s, &csv, err);
-    }
-#endif
-#if CRM_HAVE_PQ
-    if (st == CRM_OK && !sqlite) {
-        st = read_postgres(&s, &csv, err);
-    }
-#endif
     if (st == CRM_OK) {
-        st = crm_table_read_csv_mem(csv.p != NULL ? csv.p : "", csv.len, s.shown, opt, out, err);
+        st = crm_table_read_csv_mem(csv.p != NULL ? csv.p : "", csv.len, shown, opt, out, err);
     }
     crm__sbuf_fini(&csv);
-    source_fini(&s);
+    crm_free(shown);
     return st;
+}
+
+int crm__database_open_fd(const char *path, char **shown, crm_error *err)
+{
+    crm__sbuf csv;
+    crm_status st = database_csv(path, NULL, &csv, shown, err);
+    int fd = -1;
+    if (st == CRM_OK) {
+        fd = memfd_create("crmkit-table", MFD_CLOEXEC);
+        st = fd < 0 ? crm__error_errno_input(err, errno, *shown, "keeping the rows of") : CRM_OK;
+    }
+    for (size_t off = 0; st == CRM_OK && off < csv.len;) {
+        ssize_t put = write(fd, csv.p + off, csv.len - off);
+        if (put < 0 && errno != EINTR) {
+            st = crm__error_errno_input(err, errno, *shown, "keeping the rows of");
+        }
+        off += put > 0 ? (size_t)put : 0;
+    }
+    if (st == CRM_OK && lseek(fd, 0, SEEK_SET) != 0) {
+        st = crm__error_errno_input(err, errno, *shown, "keeping the rows of");
+    }
+    crm__sbuf_fini(&csv);
+    if (st != CRM_OK) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
 }
