@@ -220,7 +220,6 @@ static crm_status parse_source(const char *path, int sqlite, db_source *s, crm_e
     return CRM_OK;
 }
 
-#if CRM_HAVE_PQ || CRM_HAVE_SQLITE
 /* An identifier (a table name, "schema.table" for PostgreSQL) quoted for SQL: each part in
  * double quotes, a quote doubled. */
 static void put_identifier(crm__sbuf *b, const char *name, int dotted)
@@ -252,6 +251,7 @@ static char *select_text(const db_source *s, int dotted)
     return b.failed ? (crm__sbuf_fini(&b), NULL) : b.p;
 }
 
+#if CRM_HAVE_PQ || CRM_HAVE_SQLITE
 /* A database's own message on one line, without its trailing newline. */
 static crm_status db_error(crm_error *err, crm_status code, const db_source *s, const char *what,
                            const char *msg)
@@ -493,4 +493,22 @@ int crm__database_open_fd(const char *path, char **shown, crm_error *err)
         return -1;
     }
     return fd;
+}
+
+crm_status crm__database_source_check(const char *path, char **select, crm_error *err)
+{
+    int sqlite = starts_with(path, SQLITE_SCHEME);
+    db_source s;
+    crm_status st;
+    *select = NULL;
+    if (!crm_table_source_is_database(path)) {
+        return crm__error_set(err, CRM_EINVAL, "not a database source");
+    }
+    st = parse_source(path, sqlite, &s, err);
+    if (st == CRM_OK) {
+        *select = select_text(&s, !sqlite);
+        st = *select == NULL ? crm__error_nomem(err) : CRM_OK;
+        source_fini(&s);
+    }
+    return st;
 }
