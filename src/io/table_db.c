@@ -72,16 +72,6 @@ static void source_fini(db_source *s)
     memset(s, 0, sizeof *s);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = crm_malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static int hex_value(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -125,13 +115,13 @@ static char *user_info_hidden(const char *path)
     const char *colon;
     crm__sbuf b;
     if (auth == NULL) {
-        return dup_n(path, strlen(path));
+        return crm__strndup(path, strlen(path));
     }
     auth += 3;
     at = strpbrk(auth, "@/?");
     colon = at != NULL && *at == '@' ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     if (colon == NULL) {
-        return dup_n(path, strlen(path));
+        return crm__strndup(path, strlen(path));
     }
     crm__sbuf_init(&b);
     crm__sbuf_put(&b, path, (size_t)(colon + 1 - path));
