@@ -447,9 +447,13 @@ crm_status crm__table_read_database(const char *path,
     crm__sbuf csv;
     char *shown = NULL;
     crm_status st = database_csv(path, progress, &csv, &shown, err);
+    const char *eol = st == CRM_OK && csv.p != NULL ? memchr(csv.p, '\n', csv.len) : NULL;
     *out = NULL;
+    if (st == CRM_OK && (eol == NULL || eol + 1 == csv.p + csv.len)) {
+        st = crm__error_at(err, CRM_EDATA, shown, 0, 0, "the table or query gave no rows");
+    }
     if (st == CRM_OK) {
-        st = crm_table_read_csv_mem(csv.p != NULL ? csv.p : "", csv.len, shown, opt, out, err);
+        st = crm_table_read_csv_mem(csv.p, csv.len, shown, opt, out, err);
     }
     crm__sbuf_fini(&csv);
     crm_free(shown);
