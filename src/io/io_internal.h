@@ -75,6 +75,10 @@ crm_status crm__table_read_database(const char *path,
  * with err set. *shown (crm_free it, also on failure) names the source, password hidden. */
 int crm__database_open_fd(const char *path, char **shown, crm_error *err);
 
+/* Parse a database source without reading it (tests, fuzzing): CRM_OK and in *select
+ * (crm_free it) the statement a read would run, or the error a read would give. */
+crm_status crm__database_source_check(const char *path, char **select, crm_error *err);
+
 /* Shortest text that reads back as exactly v (at most 24 bytes + NUL into buf[32]);
  * returns its length. Non-finite values print as "nan", "inf", "-inf". */
 int crm__format_double(double v, char *buf);

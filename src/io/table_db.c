@@ -72,16 +72,6 @@ static void source_fini(db_source *s)
     memset(s, 0, sizeof *s);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = crm_malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static int hex_value(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -125,13 +115,13 @@ static char *user_info_hidden(const char *path)
     const char *colon;
     crm__sbuf b;
     if (auth == NULL) {
-        return dup_n(path, strlen(path));
+        return crm__strndup(path, strlen(path));
     }
     auth += 3;
     at = strpbrk(auth, "@/?");
     colon = at != NULL && *at == '@' ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     if (colon == NULL) {
-        return dup_n(path, strlen(path));
+        return crm__strndup(path, strlen(path));
     }
     crm__sbuf_init(&b);
     crm__sbuf_put(&b, path, (size_t)(colon + 1 - path));
@@ -220,7 +210,6 @@ static crm_status parse_source(const char *path, int sqlite, db_source *s, crm_e
     return CRM_OK;
 }
 
-#if CRM_HAVE_PQ || CRM_HAVE_SQLITE
 /* An identifier (a table name, "schema.table" for PostgreSQL) quoted for SQL: each part in
  * double quotes, a quote doubled. */
 static void put_identifier(crm__sbuf *b, const char *name, int dotted)
@@ -252,6 +241,7 @@ static char *select_text(const db_source *s, int dotted)
     return b.failed ? (crm__sbuf_fini(&b), NULL) : b.p;
 }
 
+#if CRM_HAVE_PQ || CRM_HAVE_SQLITE
 /* A database's own message on one line, without its trailing newline. */
 static crm_status db_error(crm_error *err, crm_status code, const db_source *s, const char *what,
                            const char *msg)
@@ -457,9 +447,13 @@ crm_status crm__table_read_database(const char *path,
     crm__sbuf csv;
     char *shown = NULL;
     crm_status st = database_csv(path, progress, &csv, &shown, err);
+    const char *eol = st == CRM_OK && csv.p != NULL ? memchr(csv.p, '\n', csv.len) : NULL;
     *out = NULL;
+    if (st == CRM_OK && (eol == NULL || eol + 1 == csv.p + csv.len)) {
+        st = crm__error_at(err, CRM_EDATA, shown, 0, 0, "the table or query gave no rows");
+    }
     if (st == CRM_OK) {
-        st = crm_table_read_csv_mem(csv.p != NULL ? csv.p : "", csv.len, shown, opt, out, err);
+        st = crm_table_read_csv_mem(csv.p, csv.len, shown, opt, out, err);
     }
     crm__sbuf_fini(&csv);
     crm_free(shown);
@@ -493,4 +487,22 @@ int crm__database_open_fd(const char *path, char **shown, crm_error *err)
         return -1;
     }
     return fd;
+}
+
+crm_status crm__database_source_check(const char *path, char **select, crm_error *err)
+{
+    int sqlite = starts_with(path, SQLITE_SCHEME);
+    db_source s;
+    crm_status st;
+    *select = NULL;
+    if (!crm_table_source_is_database(path)) {
+        return crm__error_set(err, CRM_EINVAL, "not a database source");
+    }
+    st = parse_source(path, sqlite, &s, err);
+    if (st == CRM_OK) {
+        *select = select_text(&s, !sqlite);
+        st = *select == NULL ? crm__error_nomem(err) : CRM_OK;
+        source_fini(&s);
+    }
+    return st;
 }
