@@ -370,8 +370,8 @@ static crm_status clean_rows(crm_segmenter *seg, seg_input *in, crm_matrix *x, c
             rc = crm__prep_rows_fill(in->rows, 0, in->head.n_rows, &in->head, NULL, err);
         }
     }
-    in->head.n_cols = crm_prep_n_out(seg->prep);
     if (rc == CRM_OK) {
+        in->head.n_cols = crm_prep_n_out(seg->prep);
         x->n_rows = n;
         x->n_cols = crm_prep_n_out(seg->prep);
         x->ld = x->n_cols;
