@@ -81,6 +81,30 @@ CRM_API crm_status crm_kmeans_fit_from_f32(crm_kmeans *km,
                                            const crm_progress *progress,
                                            crm_error *err);
 
+/** Rows given on demand: write rows [r0, r1) (at most 4096 of them) of the n x dim data into
+ *  out, row-major with dim doubles a row, every cell. Called from several threads at once for
+ *  disjoint ranges, and several times for the same rows (once per pass), so it must give the
+ *  same values every time; it cannot fail (check the data beforehand). */
+typedef void (*crm_kmeans_rows_fn)(void *ctx, int64_t r0, int64_t r1, double *out);
+
+/** Fit as crm_kmeans_fit_from, on n rows of which only the first head->n_rows are stored
+ *  (head may be NULL; its rows a multiple of 4096, or all n): each pass asks fill for the
+ *  others a block at a time (one block buffer per thread), so a table too large for a second
+ *  copy in memory is clustered from its own columns. The result is bit-identical to
+ *  crm_kmeans_fit_from on the matrix of all the rows; each pass costs one call of fill per
+ *  row not stored. The labels are kept (crm_kmeans_labels). Errors: as crm_kmeans_fit_from
+ *  (CRM_EDATA names the first non-finite value fill gave; CRM_EINVAL for a head of another
+ *  shape); CRM_ESTATE under mpirun with replicated data (crmkit/dist.h), not split here. */
+CRM_API crm_status crm_kmeans_fit_from_rows(crm_kmeans *km,
+                                            const crm_matrix *head,
+                                            int64_t n,
+                                            int32_t dim,
+                                            crm_kmeans_rows_fn fill,
+                                            void *ctx,
+                                            const double *centers,
+                                            const crm_progress *progress,
+                                            crm_error *err);
+
 /** Label each row of x with its nearest centre (ties: lowest index). labels[x->n_rows] is
  *  caller-owned; dist (may be NULL) receives the squared distance to that centre.
  *  Errors: CRM_ESTATE (not fitted), CRM_EINVAL (x->n_cols differs from the fitted dim),

@@ -142,6 +142,13 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
      * inertia in double (crm_kmeans_fit_from_f32); every row takes its nearest segment (no
      * outlier rows), as with a sample. Not with init_centers or minibatch. Default 0. */
     int32_t float32;
+    /* k-means with a sample, float64 storage (no float32, no minibatch), imputation on and
+     * one process: 0 (default) = no cleaned matrix is stored; the Lloyd passes over every
+     * row clean the rows from the table a block at a time (crm_kmeans_fit_from_rows), so the
+     * peak memory is the table's instead of the table's plus the n x features doubles of
+     * the matrix, at the cost of one cleaning of the rows per pass. 1 = store the matrix
+     * (faster when the passes are many). The same bits either way. */
+    int32_t keep_matrix;
 } crm_segment_params;
 
 #define CRM_SEGMENT_SAMPLE_FROM INT64_C(1000000)

@@ -56,6 +56,27 @@ crm_status crm__dist_share_run(void *base,
                                int64_t nb,
                                crm_error *err);
 
+/* The rows the passes read: the first x->n_rows of them stored in x (all n, or a whole number
+ * of blocks; x may be NULL), the others made by fill a block at a time into buf,
+ * CRM_BLOCK_ROWS x dim doubles for each of the pass's threads (crm_kmeans_fit_from_rows). */
+typedef struct crm__km_rows {
+    const crm_matrix *x;
+    int64_t n;
+    int64_t dim;
+    crm_kmeans_rows_fn fill;
+    void *ctx;
+    double *buf;
+} crm__km_rows;
+
+/* The rows of a stored matrix. */
+crm__km_rows crm__km_rows_of(const crm_matrix *x);
+/* crm__kmeans_tol_abs on such rows (the matrix form below calls it). Here and in
+ * crm__lloyd_data_init and crm__lloyd, rows from fill are checked for finite values as they
+ * are first read (crm_matrix_check_finite's message); there is no float copy unless every row
+ * is stored. */
+crm_status
+crm__kmeans_tol_abs_rows(const crm__km_rows *x, double tol, int nt, double *out, crm_error *err);
+
 /* What Lloyd runs on the same x and k share (the restarts of one fit): sum ||x||^2 and, where
  * the passes screen in float (kmeans_lloyd.c), the float copy of x and its row norms. */
 typedef struct crm__lloyd_data {
@@ -75,7 +96,7 @@ typedef struct crm__lloyd_data {
 #define CRM__KM_COPY_MIN_PASSES 50
 #define CRM__KM_COPY_MAX_BYTES  ((int64_t)256 << 20)
 crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
-                                const crm_matrix *x,
+                                const crm__km_rows *x,
                                 int32_t k,
                                 int64_t max_passes,
                                 int nt,
@@ -85,7 +106,7 @@ void crm__lloyd_data_fini(crm__lloyd_data *ld);
 /* Lloyd from centers (k x dim, updated in place); data from crm__lloyd_data_init for the same
  * x and k, or NULL to make it here. CRM_EDATA when a cluster is empty and every row already
  * sits on its centre (fewer distinct rows than k). */
-crm_status crm__lloyd(const crm_matrix *x,
+crm_status crm__lloyd(const crm__km_rows *x,
                       int32_t k,
                       double *centers,
                       const crm__lloyd_data *data,
@@ -113,7 +134,7 @@ crm_status crm__lloyd_f32(const float *x,
 
 /* Nearest centre per row (ties: lowest index); dist (may be NULL) gets the exact squared
  * distance. inertia (may be NULL) gets their sum, reduced per block in block order. */
-crm_status crm__assign(const crm_matrix *x,
+crm_status crm__assign(const crm__km_rows *x,
                        const double *centers,
                        int32_t k,
                        int nt,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/kmeans.h>
 
 #include "cluster/cluster_internal.h"
@@ -181,16 +182,17 @@ static void keep_run(crm_kmeans *km, run_buf *r, const crm__lloyd_out *o, int64_
     km->n_rows = n;
 }
 
-/* n_init runs (or one from given centres); the best is left in km. */
+/* n_init runs (or one from given centres; without them x is a stored matrix); the best is
+ * left in km. */
 static crm_status fit_runs(crm_kmeans *km,
-                           const crm_matrix *x,
+                           const crm__km_rows *x,
                            const double *given,
                            const crm_progress *progress,
                            crm_error *err)
 {
     const crm_kmeans_params *p = &km->p;
     int32_t k = p->k;
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     int32_t n_runs = given != NULL ? 1 : p->n_init;
     run_buf r;
     crm__lloyd_opts opts;
@@ -201,12 +203,13 @@ static crm_status fit_runs(crm_kmeans *km,
     opts.max_iter = p->max_iter;
     opts.nt = crm__cluster_threads(p->n_threads);
     opts.progress = progress;
-    st = crm__kmeans_tol_abs(x, p->tol, opts.nt, &opts.tol_abs, err);
+    st = crm__kmeans_tol_abs_rows(x, p->tol, opts.nt, &opts.tol_abs, err);
     if (st == CRM_OK) {
-        st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+        st = run_alloc(&r, x->n, k, dim, p->max_iter, err);
     }
     if (st == CRM_OK) {
-        st = crm__lloyd_data_init(&data, x, k, (int64_t)n_runs * p->max_iter, opts.nt, err); /* once for every restart */
+        /* once for every restart */
+        st = crm__lloyd_data_init(&data, x, k, (int64_t)n_runs * p->max_iter, opts.nt, err);
     }
     for (int32_t run = 0; st == CRM_OK && run < n_runs; run++) {
         crm__lloyd_out o = { r.labels, r.trace, 0, 0.0 };
@@ -215,9 +218,9 @@ static crm_status fit_runs(crm_kmeans *km,
         if (given != NULL) {
             memcpy(r.centers, given, (size_t)k * (size_t)dim * sizeof(double));
         } else if (p->init == CRM_KMEANS_INIT_RANDOM) {
-            st = crm__seed_random(x, k, &rng, r.centers, err);
+            st = crm__seed_random(x->x, k, &rng, r.centers, err);
         } else {
-            st = crm__seed_plusplus(x, k, &rng, opts.nt, r.centers, err);
+            st = crm__seed_plusplus(x->x, k, &rng, opts.nt, r.centers, err);
         }
         opts.frac0 = (double)run / n_runs;
         opts.frac1 = (double)(run + 1) / n_runs;
@@ -225,9 +228,9 @@ static crm_status fit_runs(crm_kmeans *km,
             st = crm__lloyd(x, k, r.centers, &data, &opts, &o, err);
         }
         if (st == CRM_OK && (km->centers == NULL || o.inertia < km->inertia)) {
-            keep_run(km, &r, &o, x->n_rows);
-            if (r.centers == NULL) {
-                st = run_alloc(&r, x->n_rows, k, dim, p->max_iter, err);
+            keep_run(km, &r, &o, x->n);
+            if (r.centers == NULL && run + 1 < n_runs) {
+                st = run_alloc(&r, x->n, k, dim, p->max_iter, err);
             }
         }
     }
@@ -249,7 +252,8 @@ static crm_status fit_common(crm_kmeans *km,
     reset(km);
     st = check_data(km, x, err);
     if (st == CRM_OK) {
-        st = fit_runs(km, x, given, progress, err);
+        crm__km_rows rows = crm__km_rows_of(x);
+        st = fit_runs(km, &rows, given, progress, err);
     }
     if (st != CRM_OK) {
         reset(km);
@@ -266,6 +270,34 @@ crm_kmeans_fit(crm_kmeans *km, const crm_matrix *x, const crm_progress *progress
     return fit_common(km, x, NULL, progress, err);
 }
 
+/* CRM_EINVAL naming the first non-finite value of the k x dim initial centres. */
+static crm_status check_centers(const double *centers, int32_t k, int64_t dim, crm_error *err)
+{
+    for (int64_t q = 0; q < (int64_t)k * dim; q++) {
+        if (!isfinite(centers[q])) {
+            return crm__error_set(err, CRM_EINVAL, "initial centre %lld, column %lld is not finite",
+                                  (long long)(q / dim + 1), (long long)(q % dim + 1));
+        }
+    }
+    return CRM_OK;
+}
+
+/* The shape checks of the fits on rows given as float or by a function. */
+static crm_status check_shape(const crm_kmeans *km, int64_t n, int32_t dim, crm_error *err)
+{
+    if (n < 1 || dim < 1) {
+        return crm__error_set(err, CRM_EDATA, "k-means needs at least one row and one column");
+    }
+    if (dim > MAX_DIM) {
+        return crm__error_set(err, CRM_EINVAL, "bad matrix shape (%d columns)", (int)dim);
+    }
+    if ((int64_t)km->p.k > n) {
+        return crm__error_set(err, CRM_EDATA, "k = %d is larger than the number of rows (%lld)",
+                              (int)km->p.k, (long long)n);
+    }
+    return CRM_OK;
+}
+
 crm_status crm_kmeans_fit_from(crm_kmeans *km,
                                const crm_matrix *x,
                                const double *centers,
@@ -276,15 +308,69 @@ crm_status crm_kmeans_fit_from(crm_kmeans *km,
         return crm__error_set(err, CRM_EINVAL, "k-means object or initial centres are NULL");
     }
     if (x != NULL) {
-        for (int64_t q = 0; q < (int64_t)km->p.k * x->n_cols; q++) {
-            if (!isfinite(centers[q])) {
-                return crm__error_set(
-                    err, CRM_EINVAL, "initial centre %lld, column %lld is not finite",
-                    (long long)(q / x->n_cols + 1), (long long)(q % x->n_cols + 1));
-            }
+        crm_status st = check_centers(centers, km->p.k, x->n_cols, err);
+        if (st != CRM_OK) {
+            return st;
         }
     }
     return fit_common(km, x, centers, progress, err);
+}
+
+crm_status crm_kmeans_fit_from_rows(crm_kmeans *km,
+                                    const crm_matrix *head,
+                                    int64_t n,
+                                    int32_t dim,
+                                    crm_kmeans_rows_fn fill,
+                                    void *ctx,
+                                    const double *centers,
+                                    const crm_progress *progress,
+                                    crm_error *err)
+{
+    crm__km_rows rows;
+    int nt;
+    crm_status st;
+    if (km == NULL || centers == NULL || fill == NULL) {
+        return crm__error_set(err, CRM_EINVAL, "k-means object, rows or initial centres are NULL");
+    }
+    if (crm_dist_replicated()) {
+        return crm__error_set(err, CRM_ESTATE,
+                              "k-means on rows made on demand is not split across ranks");
+    }
+    if (head != NULL && head->n_rows > 0 &&
+        (head->data == NULL || head->n_cols != dim || head->ld < dim || head->n_rows > n ||
+         (head->n_rows % CRM_BLOCK_ROWS != 0 && head->n_rows != n))) {
+        return crm__error_set(err, CRM_EINVAL,
+                              "the stored rows must be whole blocks of %d rows of %d columns",
+                              (int)CRM_BLOCK_ROWS, (int)dim);
+    }
+    st = check_shape(km, n, dim, err);
+    if (st == CRM_OK) {
+        st = check_centers(centers, km->p.k, dim, err);
+    }
+    if (st != CRM_OK) {
+        return st;
+    }
+    nt = crm__cluster_threads(km->p.n_threads);
+    memset(&rows, 0, sizeof rows);
+    rows.x = head;
+    rows.n = n;
+    rows.dim = dim;
+    rows.fill = fill;
+    rows.ctx = ctx;
+    rows.buf = crm_mallocarray((size_t)nt * CRM_BLOCK_ROWS * (size_t)dim, sizeof(double));
+    if (rows.buf == NULL) {
+        return crm__error_nomem(err);
+    }
+    reset(km);
+    st = fit_runs(km, &rows, centers, progress, err);
+    crm_free(rows.buf);
+    if (st != CRM_OK) {
+        reset(km);
+        return st;
+    }
+    km->dim = dim;
+    km->fitted = 1;
+    return CRM_OK;
 }
 
 crm_status crm_kmeans_fit_from_f32(crm_kmeans *km,
@@ -301,21 +387,12 @@ crm_status crm_kmeans_fit_from_f32(crm_kmeans *km,
         return crm__error_set(err, CRM_EINVAL, "k-means object, rows or initial centres are NULL");
     }
     k = km->p.k;
-    if (n < 1 || dim < 1) {
-        return crm__error_set(err, CRM_EDATA, "k-means needs at least one row and one column");
+    st = check_shape(km, n, dim, err);
+    if (st == CRM_OK) {
+        st = check_centers(centers, k, dim, err);
     }
-    if (dim > MAX_DIM) {
-        return crm__error_set(err, CRM_EINVAL, "bad matrix shape (%d columns)", (int)dim);
-    }
-    if ((int64_t)k > n) {
-        return crm__error_set(err, CRM_EDATA, "k = %d is larger than the number of rows (%lld)",
-                              (int)k, (long long)n);
-    }
-    for (int64_t q = 0; q < (int64_t)k * dim; q++) {
-        if (!isfinite(centers[q])) {
-            return crm__error_set(err, CRM_EINVAL, "initial centre %lld, column %lld is not finite",
-                                  (long long)(q / dim + 1), (long long)(q % dim + 1));
-        }
+    if (st != CRM_OK) {
+        return st;
     }
     reset(km);
     km->centers = crm_mallocarray((size_t)k * (size_t)dim, sizeof(double));
@@ -364,8 +441,9 @@ crm_status crm_kmeans_assign(const crm_kmeans *km,
     if (st != CRM_OK) {
         return st;
     }
-    return crm__assign(x, km->centers, km->p.k, crm__cluster_threads(km->p.n_threads), labels, dist,
-                       NULL, err);
+    crm__km_rows rows = crm__km_rows_of(x);
+    return crm__assign(&rows, km->centers, km->p.k, crm__cluster_threads(km->p.n_threads), labels,
+                       dist, NULL, err);
 }
 
 int crm_kmeans_is_fitted(const crm_kmeans *km)

@@ -95,13 +95,109 @@ double crm__sq_dist(const double *a, const double *b, int64_t dim)
     return s;
 }
 
+crm__km_rows crm__km_rows_of(const crm_matrix *x)
+{
+    crm__km_rows r;
+    memset(&r, 0, sizeof r);
+    r.x = x;
+    r.n = x->n_rows;
+    r.dim = x->n_cols;
+    return r;
+}
+
+/* Rows [r0, r0 + n) as a pass reads them: row i (absolute) at XROW(xb, i). */
+typedef struct km_blk {
+    const double *rows;
+    int64_t r0;
+    int64_t ld;
+    int64_t dim;
+} km_blk;
+#define XROW(xb, i) ((xb)->rows + ((i) - (xb)->r0) * (xb)->ld)
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Whether rows [.., r1) are stored (else fill makes them). */
+static int stored(const crm__km_rows *x, int64_t r1)
+{
+    return x->x != NULL && r1 <= x->x->n_rows;
+}
+
+/* Rows [r0, r1) of x (at most CRM_BLOCK_ROWS, in one block): in the stored matrix, or made by
+ * fill into thread tid's buffer. */
+static km_blk get_rows(const crm__km_rows *x, int64_t r0, int64_t r1, int tid)
+{
+    km_blk b;
+    b.r0 = r0;
+    b.dim = x->dim;
+    if (stored(x, r1)) {
+        b.rows = CRM_ROW(x->x, r0);
+        b.ld = x->x->ld;
+    } else {
+        double *buf = x->buf + (int64_t)tid * CRM_BLOCK_ROWS * x->dim;
+        x->fill(x->ctx, r0, r1, buf);
+        b.rows = buf;
+        b.ld = x->dim;
+    }
+    return b;
+}
+
+static int64_t block_end(const crm__km_rows *x, int64_t b)
+{
+    return (b + 1) * CRM_BLOCK_ROWS < x->n ? (b + 1) * CRM_BLOCK_ROWS : x->n;
+}
+
+static km_blk get_block(const crm__km_rows *x, int64_t b, int tid)
+{
+    return get_rows(x, b * CRM_BLOCK_ROWS, block_end(x, b), tid);
+}
+
+/* Rows made by fill are checked as they are first read: the index i * dim + d of the first
+ * non-finite value of rows [xb->r0, r1), or INT64_MAX. */
+static int64_t first_nonfinite(const km_blk *xb, int64_t r1)
+{
+    for (int64_t i = xb->r0; i < r1; i++) {
+        const double *row = XROW(xb, i);
+        for (int64_t d = 0; d < xb->dim; d++) {
+            if (!isfinite(row[d])) {
+                return i * xb->dim + d;
+            }
+        }
+    }
+    return INT64_MAX;
+}
+
+/* crm_matrix_check_finite's error for the value at index bad of x. */
+static crm_status nonfinite_error(const crm__km_rows *x, int64_t bad, crm_error *err)
+{
+    int64_t i = bad / x->dim;
+    km_blk xb = get_rows(x, i, i + 1, 0);
+    return crm__error_set(err, CRM_EDATA, "value at row %lld, column %lld is not finite (%g)",
+                          (long long)(i + 1), (long long)(bad % x->dim + 1),
+                          XROW(&xb, i)[bad % x->dim]);
+}
+
 /* Per-column sums of the rows of each block (two passes: values, then squared deviations
  * from mean), added in block order: the same for any number of threads and, under mpirun with
  * replicated data (each rank its run of blocks, the partials shared), of ranks. */
 crm_status crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *out, crm_error *err)
 {
-    int64_t n = x->n_rows;
-    int64_t dim = x->n_cols;
+    crm__km_rows r = crm__km_rows_of(x);
+    return crm__kmeans_tol_abs_rows(&r, tol, nt, out, err);
+}
+
+crm_status
+crm__kmeans_tol_abs_rows(const crm__km_rows *x, double tol, int nt, double *out, crm_error *err)
+{
+    int64_t n = x->n;
+    int64_t dim = x->dim;
+    int64_t bad = INT64_MAX;
     int64_t nb = crm__n_blocks(n);
     int64_t b0;
     int64_t b1;
@@ -122,15 +218,20 @@ crm_status crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *
     }
     crm__dist_blocks(nb, &b0, &b1);
     for (int step = 0; st == CRM_OK && step < 2; step++) {
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nt) reduction(min : bad)
         for (int64_t b = b0; b < b1; b++) {
-            int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < n ? (b + 1) * CRM_BLOCK_ROWS : n;
+            int64_t r1 = block_end(x, b);
+            km_blk xb = get_block(x, b, thread_id());
             double *p = part + b * dim;
             for (int64_t d = 0; d < dim; d++) {
                 p[d] = 0.0;
             }
+            if (step == 0 && !stored(x, r1)) {
+                int64_t f = first_nonfinite(&xb, r1);
+                bad = f < bad ? f : bad;
+            }
             for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
-                const double *row = CRM_ROW(x, i);
+                const double *row = XROW(&xb, i);
                 if (step == 0) {
                     for (int64_t d = 0; d < dim; d++) {
                         p[d] += row[d];
@@ -142,6 +243,10 @@ crm_status crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *
                     }
                 }
             }
+        }
+        if (bad != INT64_MAX) {
+            st = nonfinite_error(x, bad, err);
+            continue;
         }
         st = crm__dist_share_run(part, (size_t)dim * sizeof(double), 1, nb, nb, err);
         for (int64_t d = 0; st == CRM_OK && d < dim; d++) {
@@ -412,7 +517,7 @@ static CRM__KM_INLINE void sum_row(const double *row,
 
 /* Labels of rows [r, r + m) from arg, with their sums and counts (sum may be NULL);
  * returns how many labels changed. */
-static CRM__KM_INLINE int64_t take_labels(const crm_matrix *x,
+static CRM__KM_INLINE int64_t take_labels(const km_blk *x,
                                           int64_t r,
                                           int64_t m,
                                           const int32_t *arg,
@@ -427,7 +532,7 @@ static CRM__KM_INLINE int64_t take_labels(const crm_matrix *x,
         changed += old != arg[q];
         labels[r + q] = arg[q];
         if (sum != NULL) {
-            sum_row(CRM_ROW(x, r + q), x->n_cols, arg[q], old, fresh, sum, cnt);
+            sum_row(XROW(x, r + q), x->dim, arg[q], old, fresh, sum, cnt);
         }
     }
     return changed;
@@ -438,7 +543,7 @@ static CRM__KM_INLINE int64_t take_labels(const crm_matrix *x,
  * running minimum over centres is a branch-free elementwise loop over rows that the
  * compiler vectorises (the index is kept as a double so both selects have one width);
  * strict < keeps the lowest index on ties. */
-static CRM__KM_INLINE void tile_nearest(const crm_matrix *x,
+static CRM__KM_INLINE void tile_nearest(const km_blk *x,
                                         int64_t r0,
                                         int64_t m,
                                         const double *centers,
@@ -448,8 +553,8 @@ static CRM__KM_INLINE void tile_nearest(const crm_matrix *x,
                                         double *restrict best,
                                         double *restrict arg)
 {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->n_cols, -2.0, centers,
-                (int)x->n_cols, CRM_ROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, (int)m, (int)x->dim, -2.0, centers,
+                (int)x->dim, XROW(x, r0), (int)x->ld, 0.0, tile, (int)m);
     for (int64_t i = 0; i < m; i++) {
         best[i] = tile[i] + cnorm[0];
         arg[i] = 0.0;
@@ -480,21 +585,21 @@ static CRM__KM_INLINE void tile_nearest(const crm_matrix *x,
  * reduced with ties going to the lowest centre index. The dot products use fused
  * multiply-adds, as the BLAS kernels do; 2 x.c is exact, so ||c||^2 - 2 x.c is rounded once
  * whether or not it is fused. */
-CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(const crm_matrix *x,
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(const km_blk *x,
                                                                                int64_t r0,
                                                                                int64_t m,
                                                                                const lloyd_ws *ws,
                                                                                double *best,
                                                                                int32_t *arg)
 {
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     const double *rows[KM_ROWS];
     __m512d bv[KM_ROWS];
     __m512i bi[KM_ROWS];
     const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     const __m512d two = _mm512_set1_pd(2.0);
     for (int q = 0; q < KM_ROWS; q++) {
-        rows[q] = CRM_ROW(x, r0 + (q < m ? q : 0)); /* padding rows repeat row r0 */
+        rows[q] = XROW(x, r0 + (q < m ? q : 0)); /* padding rows repeat row r0 */
         bv[q] = _mm512_set1_pd((double)INFINITY);
         bi[q] = _mm512_setzero_si512();
     }
@@ -589,9 +694,9 @@ CRM__KM_AVX512 static void screen_order(lloyd_ws *ws)
 }
 
 CRM__KM_AVX512 static inline __attribute__((always_inline)) void
-screen_rows(const crm_matrix *x, int64_t r, int64_t m, const lloyd_ws *ws, int32_t ng, int32_t *arg)
+screen_rows(const km_blk *x, int64_t r, int64_t m, const lloyd_ws *ws, int32_t ng, int32_t *arg)
 {
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     const float *rows[KS_ROWS];
     __m512 dv[KS_ROWS][KS_MAXG];
     __m512 mn[KS_ROWS];
@@ -657,7 +762,7 @@ static CRM__KM_INLINE void prefetch_span(const void *p0, const void *p1)
 
 /* block_pass for rows [r0, r1) on AVX-512: the screening kernel when the pass screens, the
  * fused double kernel otherwise. */
-CRM__KM_AVX512 static void avx512_block(const crm_matrix *x,
+CRM__KM_AVX512 static void avx512_block(const km_blk *x,
                                         int64_t r0,
                                         int64_t r1,
                                         const lloyd_ws *ws,
@@ -666,7 +771,7 @@ CRM__KM_AVX512 static void avx512_block(const crm_matrix *x,
                                         int64_t *cnt,
                                         int64_t *changed_out)
 {
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     int64_t step = ws->screen ? KS_ROWS : KM_ROWS;
     int64_t changed = 0;
     for (int64_t r = r0; r < r1; r += step) {
@@ -677,7 +782,7 @@ CRM__KM_AVX512 static void avx512_block(const crm_matrix *x,
             prefetch_span(ws->data->xf + (r + KM_PREFETCH) * dim,
                           ws->data->xf + (r + KM_PREFETCH + step) * dim);
         } else if (r + KM_PREFETCH + step <= r1) {
-            prefetch_span(CRM_ROW(x, r + KM_PREFETCH), CRM_ROW(x, r + KM_PREFETCH + step));
+            prefetch_span(XROW(x, r + KM_PREFETCH), XROW(x, r + KM_PREFETCH + step));
         }
         if (!ws->screen) {
             fused_nearest(x, r, m, ws, best, arg);
@@ -694,11 +799,12 @@ CRM__KM_AVX512 static void avx512_block(const crm_matrix *x,
 }
 #endif
 
-/* E step of block b, plus its partial sums when ws->psum is set. Cloned per instruction set
- * (run-time dispatch): the loops only select, add and multiply in source order, so every
- * clone gives bit-identical results. */
+/* E step of block b (rows [x->r0, r1)), plus its partial sums when ws->psum is set. Cloned
+ * per instruction set (run-time dispatch): the loops only select, add and multiply in source
+ * order, so every clone gives bit-identical results. */
 CRM__KM_CLONES
-static void block_pass(const crm_matrix *x,
+static void block_pass(const km_blk *x,
+                       int64_t r1,
                        const double *centers,
                        int32_t k,
                        lloyd_ws *ws,
@@ -706,9 +812,8 @@ static void block_pass(const crm_matrix *x,
                        double *tile,
                        int32_t *labels)
 {
-    int64_t dim = x->n_cols;
-    int64_t r0 = b * CRM_BLOCK_ROWS;
-    int64_t r1 = r0 + CRM_BLOCK_ROWS < x->n_rows ? r0 + CRM_BLOCK_ROWS : x->n_rows;
+    int64_t dim = x->dim;
+    int64_t r0 = x->r0;
     int64_t changed = 0;
     double *sum = ws->psum != NULL ? ws->psum + b * k * dim : NULL;
     int64_t *cnt = ws->psum != NULL ? ws->pcount + b * k : NULL;
@@ -738,7 +843,7 @@ static void block_pass(const crm_matrix *x,
 
 /* One pass over all blocks (this rank's, the others' partials gathered); *changed gets the
  * changed-label count. Only this rank's rows get new labels. */
-static crm_status pass(const crm_matrix *x,
+static crm_status pass(const crm__km_rows *x,
                        const double *centers,
                        int32_t k,
                        lloyd_ws *ws,
@@ -753,7 +858,7 @@ static crm_status pass(const crm_matrix *x,
     crm_status st;
     crm__dist_blocks(nb, &b0, &b1);
     *changed = 0;
-    center_norms(centers, k, x->n_cols, ws);
+    center_norms(centers, k, x->dim, ws);
 #pragma omp parallel num_threads(nt)
     {
         int tid = 0;
@@ -763,10 +868,11 @@ static crm_status pass(const crm_matrix *x,
         double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = b0; b < b1; b++) {
-            block_pass(x, centers, k, ws, b, tile, labels);
+            km_blk xb = get_block(x, b, tid);
+            block_pass(&xb, block_end(x, b), centers, k, ws, b, tile, labels);
         }
     }
-    st = crm_dist_replicated() ? share_pass(ws, k, x->n_cols, b0, b1, err) : CRM_OK;
+    st = crm_dist_replicated() ? share_pass(ws, k, x->dim, b0, b1, err) : CRM_OK;
     for (int64_t b = 0; b < nb; b++) {
         *changed += ws->pchanged[b];
     }
@@ -795,17 +901,21 @@ static double pass_inertia(const lloyd_ws *ws,
 }
 
 /* Rows farthest from their assigned centre, largest first (ties: lowest row), into far[m]. */
-static double farthest_rows(const crm_matrix *x,
+static double farthest_rows(const crm__km_rows *x,
                             const double *centers,
                             const int32_t *labels,
                             int32_t m,
                             int64_t *far,
                             double *fd)
 {
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     int32_t have = 0;
-    for (int64_t i = 0; i < x->n_rows; i++) {
-        double d = crm__sq_dist(CRM_ROW(x, i), centers + labels[i] * dim, dim);
+    km_blk xb = { NULL, 0, 0, dim };
+    for (int64_t i = 0; i < x->n; i++) {
+        if (i % CRM_BLOCK_ROWS == 0) {
+            xb = get_block(x, i / CRM_BLOCK_ROWS, 0);
+        }
+        double d = crm__sq_dist(XROW(&xb, i), centers + labels[i] * dim, dim);
         int32_t pos = have;
         if (have == m && !(d > fd[m - 1])) {
             continue;
@@ -848,7 +958,7 @@ static void reduce_sums(const lloyd_ws *ws, int32_t k, int64_t dim, double *sums
 
 /* Move empty clusters (scikit-learn's rule); the next pass then sums afresh, since the
  * moved rows keep their labels. */
-static crm_status relocate_empty(const crm_matrix *x,
+static crm_status relocate_empty(const crm__km_rows *x,
                                  const double *centers,
                                  const int32_t *labels,
                                  int32_t k,
@@ -857,7 +967,7 @@ static crm_status relocate_empty(const crm_matrix *x,
                                  int64_t *counts,
                                  crm_error *err)
 {
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     int32_t n_empty = 0;
     ws->fresh = 0;
     for (int32_t j = 0; j < k; j++) {
@@ -868,7 +978,7 @@ static crm_status relocate_empty(const crm_matrix *x,
     }
     if (crm_dist_replicated()) { /* the farthest rows are looked for among all labels */
         crm_status sst;
-        sst = crm__dist_share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows,
+        sst = crm__dist_share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n,
                         ws->n_blocks, err);
         if (sst != CRM_OK) {
             return sst;
@@ -890,7 +1000,8 @@ static crm_status relocate_empty(const crm_matrix *x,
         if (counts[j] != 0) {
             continue;
         }
-        const double *row = CRM_ROW(x, far[e]);
+        km_blk xr = get_rows(x, far[e], far[e] + 1, 0);
+        const double *row = XROW(&xr, far[e]);
         int32_t old = labels[far[e]];
         for (int64_t d = 0; d < dim; d++) {
             sums[old * dim + d] -= row[d];
@@ -930,18 +1041,19 @@ update_centers(double *centers, const double *sums, const int64_t *counts, int32
 }
 
 crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
-                                const crm_matrix *x,
+                                const crm__km_rows *x,
                                 int32_t k,
                                 int64_t max_passes,
                                 int nt,
                                 crm_error *err)
 {
-    int64_t n = x->n_rows;
-    int64_t dim = x->n_cols;
+    int64_t n = x->n;
+    int64_t dim = x->dim;
     int64_t nb = crm__n_blocks(n);
     double *part = crm_mallocarray((size_t)nb + 1, sizeof(double));
     float *xf = NULL;
     double xmax = 0.0;
+    int64_t bad = INT64_MAX;
     int64_t b0;
     int64_t b1;
     crm_status st;
@@ -952,7 +1064,7 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     /* under mpirun with replicated data, each rank its run of blocks: the passes and the
      * screening read only those rows' float copies */
     crm__dist_blocks(nb, &b0, &b1);
-    if (use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
+    if (stored(x, n) && use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
         max_passes >= CRM__KM_COPY_MIN_PASSES &&
         n * dim <= CRM__KM_COPY_MAX_BYTES / (int64_t)sizeof(float)) {
         ld->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
@@ -964,12 +1076,17 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         }
         xf = ld->xf;
     }
-#pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax)
+#pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax) reduction(min : bad)
     for (int64_t b = b0; b < b1; b++) {
-        int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < n ? (b + 1) * CRM_BLOCK_ROWS : n;
+        int64_t r1 = block_end(x, b);
+        km_blk xb = get_block(x, b, thread_id());
         double v = 0.0;
+        if (!stored(x, r1)) {
+            int64_t f = first_nonfinite(&xb, r1);
+            bad = f < bad ? f : bad;
+        }
         for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
-            const double *row = CRM_ROW(x, i);
+            const double *row = XROW(&xb, i);
             double r = 0.0;
             for (int64_t d = 0; d < dim; d++) {
                 r += row[d] * row[d];
@@ -989,7 +1106,8 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     if (xf != NULL) {
         memset(ld->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
     }
-    st = crm__dist_share_run(part, sizeof(double), 1, nb, nb, err);
+    st = bad != INT64_MAX ? nonfinite_error(x, bad, err)
+                          : crm__dist_share_run(part, sizeof(double), 1, nb, nb, err);
     if (st == CRM_OK && crm_dist_replicated()) {
         /* a max is exact in any order; every rank screens with the same bound */
         st = crm_dist_allreduce_f64(&xmax, 1, CRM_DIST_MAX, err);
@@ -1030,7 +1148,118 @@ static crm_status screen_setup(lloyd_ws *ws, int32_t k, int64_t dim, crm_error *
     return CRM_OK;
 }
 
-crm_status crm__lloyd(const crm_matrix *x,
+/* Exact squared distance of each row of block b (rows [x->r0, r1)) to its centre, summed
+ * into pinert[b]. */
+static void block_exact(const km_blk *x,
+                        int64_t r1,
+                        const double *centers,
+                        const int32_t *labels,
+                        int64_t b,
+                        double *dist,
+                        double *pinert)
+{
+    int64_t dim = x->dim;
+    double s = 0.0;
+    for (int64_t i = x->r0; i < r1; i++) {
+        double d = crm__sq_dist(XROW(x, i), centers + labels[i] * dim, dim);
+        if (dist != NULL) {
+            dist[i] = d;
+        }
+        s += d;
+    }
+    pinert[b] = s;
+}
+
+static void assign_block(const crm__km_rows *x,
+                         const double *centers,
+                         int32_t k,
+                         lloyd_ws *ws,
+                         int64_t b,
+                         int tid,
+                         double *tile,
+                         int32_t *labels,
+                         double *dist)
+{
+    int64_t r1 = block_end(x, b);
+    km_blk xb = get_block(x, b, tid);
+    for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
+        labels[i] = -1; /* caller's buffer may be uninitialised */
+    }
+    block_pass(&xb, r1, centers, k, ws, b, tile, labels);
+    block_exact(&xb, r1, centers, labels, b, dist, ws->pinert);
+}
+
+crm_status crm__assign(const crm__km_rows *x,
+                       const double *centers,
+                       int32_t k,
+                       int nt,
+                       int32_t *labels,
+                       double *dist,
+                       double *inertia,
+                       crm_error *err)
+{
+    lloyd_ws ws;
+    crm_status st = ws_init(&ws, x->n, x->dim, k, nt, 0, err);
+    int64_t nb;
+    int64_t b0;
+    int64_t b1;
+    int replicated;
+    if (st != CRM_OK) {
+        return st;
+    }
+    nb = ws.n_blocks;
+    center_norms(centers, k, x->dim, &ws);
+    crm__dist_blocks(nb, &b0, &b1);
+    replicated = crm_dist_replicated();
+    if (!replicated) {
+        b0 = 0;
+        b1 = nb;
+    }
+    if (!replicated && nb <= 1) {
+        /* One block (a server's small request): no thread team, whose start and end cost
+         * more than the block. Same arithmetic as below. */
+        for (int64_t b = 0; b < nb; b++) {
+            assign_block(x, centers, k, &ws, b, 0, ws.tiles, labels, dist);
+        }
+    } else {
+#pragma omp parallel num_threads(nt)
+        {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
+#pragma omp for schedule(static)
+            for (int64_t b = b0; b < b1; b++) {
+                assign_block(x, centers, k, &ws, b, tid, tile, labels, dist);
+            }
+        }
+    }
+    if (replicated) {
+        st = crm__dist_share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n, nb, err);
+        if (st == CRM_OK && dist != NULL) {
+            st = crm__dist_share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n, nb, err);
+        }
+        if (st == CRM_OK) {
+            st = crm__dist_share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
+        }
+        if (st != CRM_OK) {
+            ws_free(&ws);
+            return st;
+        }
+    }
+    if (inertia != NULL) {
+        crm__ksum s = { 0.0, 0.0 };
+        for (int64_t b = 0; b < nb; b++) {
+            crm__ksum_add(&s, ws.pinert[b]);
+        }
+        *inertia = s.sum;
+    }
+    ws_free(&ws);
+    return CRM_OK;
+}
+
+crm_status crm__lloyd(const crm__km_rows *x,
                       int32_t k,
                       double *centers,
                       const crm__lloyd_data *data,
@@ -1038,12 +1267,12 @@ crm_status crm__lloyd(const crm_matrix *x,
                       crm__lloyd_out *out,
                       crm_error *err)
 {
-    int64_t dim = x->n_cols;
+    int64_t dim = x->dim;
     lloyd_ws ws;
     crm__lloyd_data own;
     double *sums = NULL;
     int64_t *counts = NULL;
-    crm_status st = ws_init(&ws, x->n_rows, dim, k, opts->nt, 1, err);
+    crm_status st = ws_init(&ws, x->n, dim, k, opts->nt, 1, err);
     int32_t it = 0;
     memset(&own, 0, sizeof own);
     if (st != CRM_OK) {
@@ -1065,7 +1294,7 @@ crm_status crm__lloyd(const crm_matrix *x,
     if (st != CRM_OK) {
         goto cleanup;
     }
-    for (int64_t i = 0; i < x->n_rows; i++) {
+    for (int64_t i = 0; i < x->n; i++) {
         out->labels[i] = -1;
     }
     ws.fresh = 1;
@@ -1104,113 +1333,4 @@ cleanup:
     crm_free(sums);
     crm_free(counts);
     return st;
-}
-
-/* Exact squared distance of each row of block b to its centre, summed into pinert[b]. */
-static void block_exact(const crm_matrix *x,
-                        const double *centers,
-                        const int32_t *labels,
-                        int64_t b,
-                        double *dist,
-                        double *pinert)
-{
-    int64_t dim = x->n_cols;
-    int64_t r0 = b * CRM_BLOCK_ROWS;
-    int64_t r1 = r0 + CRM_BLOCK_ROWS < x->n_rows ? r0 + CRM_BLOCK_ROWS : x->n_rows;
-    double s = 0.0;
-    for (int64_t i = r0; i < r1; i++) {
-        double d = crm__sq_dist(CRM_ROW(x, i), centers + labels[i] * dim, dim);
-        if (dist != NULL) {
-            dist[i] = d;
-        }
-        s += d;
-    }
-    pinert[b] = s;
-}
-
-static void assign_block(const crm_matrix *x,
-                         const double *centers,
-                         int32_t k,
-                         lloyd_ws *ws,
-                         int64_t b,
-                         double *tile,
-                         int32_t *labels,
-                         double *dist)
-{
-    int64_t r1 = (b + 1) * CRM_BLOCK_ROWS < x->n_rows ? (b + 1) * CRM_BLOCK_ROWS : x->n_rows;
-    for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
-        labels[i] = -1; /* caller's buffer may be uninitialised */
-    }
-    block_pass(x, centers, k, ws, b, tile, labels);
-    block_exact(x, centers, labels, b, dist, ws->pinert);
-}
-
-crm_status crm__assign(const crm_matrix *x,
-                       const double *centers,
-                       int32_t k,
-                       int nt,
-                       int32_t *labels,
-                       double *dist,
-                       double *inertia,
-                       crm_error *err)
-{
-    lloyd_ws ws;
-    crm_status st = ws_init(&ws, x->n_rows, x->n_cols, k, nt, 0, err);
-    int64_t nb;
-    int64_t b0;
-    int64_t b1;
-    int replicated;
-    if (st != CRM_OK) {
-        return st;
-    }
-    nb = ws.n_blocks;
-    center_norms(centers, k, x->n_cols, &ws);
-    crm__dist_blocks(nb, &b0, &b1);
-    replicated = crm_dist_replicated();
-    if (!replicated) {
-        b0 = 0;
-        b1 = nb;
-    }
-    if (!replicated && nb <= 1) {
-        /* One block (a server's small request): no thread team, whose start and end cost
-         * more than the block. Same arithmetic as below. */
-        for (int64_t b = 0; b < nb; b++) {
-            assign_block(x, centers, k, &ws, b, ws.tiles, labels, dist);
-        }
-    } else {
-#pragma omp parallel num_threads(nt)
-        {
-            int tid = 0;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            double *tile = ws.tiles + (size_t)tid * (size_t)ws.tile_rows * ((size_t)k + 2);
-#pragma omp for schedule(static)
-            for (int64_t b = b0; b < b1; b++) {
-                assign_block(x, centers, k, &ws, b, tile, labels, dist);
-            }
-        }
-    }
-    if (replicated) {
-        st = crm__dist_share_run(labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n_rows, nb, err);
-        if (st == CRM_OK && dist != NULL) {
-            st = crm__dist_share_run(dist, sizeof(double), CRM_BLOCK_ROWS, x->n_rows, nb, err);
-        }
-        if (st == CRM_OK) {
-            st = crm__dist_share_run(ws.pinert, sizeof(double), 1, nb, nb, err);
-        }
-        if (st != CRM_OK) {
-            ws_free(&ws);
-            return st;
-        }
-    }
-    if (inertia != NULL) {
-        crm__ksum s = { 0.0, 0.0 };
-        for (int64_t b = 0; b < nb; b++) {
-            crm__ksum_add(&s, ws.pinert[b]);
-        }
-        *inertia = s.sum;
-    }
-    ws_free(&ws);
-    return CRM_OK;
 }

@@ -153,7 +153,8 @@ static crm_status global_fit(xm_state *s, crm_error *err)
 {
     crm__lloyd_out o = { s->labels, NULL, 0, 0.0 };
     int64_t *counts;
-    crm_status st = crm__lloyd(s->x, s->k, s->centers, NULL, &s->opts, &o, err);
+    crm__km_rows rows = crm__km_rows_of(s->x);
+    crm_status st = crm__lloyd(&rows, s->k, s->centers, NULL, &s->opts, &o, err);
     if (st != CRM_OK) {
         return st;
     }
@@ -244,7 +245,8 @@ static crm_status try_split(xm_state *s,
         crm__lloyd_opts lo = s->opts;
         lo.progress = NULL;
         if (st == CRM_OK) {
-            st = crm__lloyd(&region, 2, kids, NULL, &lo, &o, err);
+            crm__km_rows rows = crm__km_rows_of(&region);
+            st = crm__lloyd(&rows, 2, kids, NULL, &lo, &o, err);
         }
     }
     if (st != CRM_OK) {

@@ -93,7 +93,7 @@ static void numeric_kernel(const prep_feature *pf,
 }
 
 /* Rows [i0, i1) of a numeric feature into out (row i0 first); returns 1 when a value is
- * infinite. */
+ * infinite. With missing NULL the values are not looked at (neither counted nor checked). */
 static int numeric_rows(const crm_prep *prep,
                         const prep_feature *pf,
                         const feat_src *src,
@@ -114,7 +114,7 @@ static int numeric_rows(const crm_prep *prep,
     double val[CHUNK], flag[CHUNK];
     for (int64_t c0 = i0; c0 < i1; c0 += CHUNK) {
         int64_t n = i1 - c0 < CHUNK ? i1 - c0 : CHUNK;
-        for (int64_t i = c0; i < c0 + n; i++) {
+        for (int64_t i = c0; missing != NULL && i < c0 + n; i++) {
             miss += isnan(src->raw[i]);
             bad |= fabs(src->raw[i]) > CRM__PREP_MAX_ABS; /* Inf too; NaN is missing */
         }
@@ -138,7 +138,9 @@ static int numeric_rows(const crm_prep *prep,
             }
         }
     }
-    *missing += miss;
+    if (missing != NULL) {
+        *missing += miss;
+    }
     return bad;
 }
 
@@ -300,12 +302,14 @@ void crm__prep_rows_free(crm__prep_rows *b)
     crm_free(b);
 }
 
-/* Rows [r0, r1) of the binding into dst; returns nonzero when a value was infinite. */
+/* Rows [r0, r1) of the binding into dst; returns nonzero when a value was infinite. With
+ * look 0 the numeric values are neither counted nor checked. */
 static int fill_block(const crm__prep_rows *b,
                       int64_t r0,
                       int64_t r1,
                       double *dst,
                       int64_t ld,
+                      int look,
                       crm__prep_counts *c)
 {
     enum { TILE = 256 }; /* rows whose output (TILE x ld doubles) stays in the L1/L2 cache
@@ -318,7 +322,8 @@ static int fill_block(const crm__prep_rows *b,
         for (int32_t f = 0; f < prep->n_features; f++) {
             const prep_feature *pf = &prep->features[f];
             if (pf->type == CRM_COL_NUMERIC) {
-                bad |= numeric_rows(prep, pf, &b->srcs[f], t0, t1, tile, ld, &c->missing);
+                bad |= numeric_rows(prep, pf, &b->srcs[f], t0, t1, tile, ld,
+                                    look ? &c->missing : NULL);
             } else {
                 categorical_rows(prep, pf, &b->srcs[f], t0, t1, tile, ld, c);
             }
@@ -338,13 +343,14 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
     int64_t n_blocks = crm__n_blocks(i1 - i0);
     int64_t unseen = 0;
     int64_t missing = 0;
+    int look = counts != NULL;
     int bad = 0;
     if (n_blocks <= 1) {
         /* One block (a server's small request): no thread team, whose start and end cost
          * more than the block. */
         crm__prep_counts c = { 0, 0 };
         if (n_blocks == 1) {
-            bad = fill_block(b, i0, i1, CRM_ROW(out, 0), out->ld, &c);
+            bad = fill_block(b, i0, i1, CRM_ROW(out, 0), out->ld, look, &c);
         }
         unseen = c.unseen;
         missing = c.missing;
@@ -354,7 +360,7 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
             int64_t r0 = i0 + blk * CRM_BLOCK_ROWS;
             int64_t r1 = r0 + CRM_BLOCK_ROWS < i1 ? r0 + CRM_BLOCK_ROWS : i1;
             crm__prep_counts c = { 0, 0 };
-            bad |= fill_block(b, r0, r1, CRM_ROW(out, r0 - i0), out->ld, &c);
+            bad |= fill_block(b, r0, r1, CRM_ROW(out, r0 - i0), out->ld, look, &c);
             unseen += c.unseen;
             missing += c.missing;
         }
@@ -362,8 +368,10 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
     if (bad) {
         return first_infinite(b, prep->n_features, err);
     }
-    counts->unseen += unseen;
-    counts->missing += missing;
+    if (look) {
+        counts->unseen += unseen;
+        counts->missing += missing;
+    }
     return CRM_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <crmkit/dist.h>
 #include <crmkit/minibatch.h>
 #include <crmkit/segment.h>
 #include <crmkit/xmeans.h>
@@ -303,12 +304,16 @@ crm_status crm__segment_check_missing(const crm_prep *prep,
     return CRM_OK;
 }
 
-/* What one fit segments: the table, the parameters and the feature columns. */
+/* What one fit segments: the table, the parameters and the feature columns; rows, when only
+ * the first rows of the cleaned matrix are stored (head, clean_rows), cleans the others from
+ * the table on demand. */
 typedef struct seg_input {
     const crm_table *t;
     const crm_segment_params *p;
     const char *const *features;
     int32_t n_features;
+    crm__prep_rows *rows;
+    crm_matrix head;
 } seg_input;
 
 static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, crm_error *err)
@@ -326,6 +331,77 @@ static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, 
         rc = crm__segment_check_missing(seg->prep, in->t, x, err);
     }
     return rc;
+}
+
+/* Whether half the cleaned rows are made on demand instead of stored (crm_segment_params
+ * keep_matrix): k-means with a sample and float64 storage, in one process (under mpirun the
+ * ranks split a stored matrix). */
+static int rows_on_demand(const seg_input *in)
+{
+    const crm_segment_params *p = in->p;
+    return p->algo == CRM_SEGMENT_ALGO_KMEANS && !p->float32 && !p->minibatch && !p->keep_matrix &&
+           !crm_dist_active() && crm__segment_sample_size(p, crm_table_n_rows(in->t)) > 0;
+}
+
+/* float64 storage with the first half of the rows cleaned into in->head (whole blocks of
+ * CRM_BLOCK_ROWS), the others cleaned on demand from the table (in->rows): the peak is the
+ * table and half the matrix instead of the table and the matrix, and each pass over every
+ * row cleans half the rows again. x gets the shape only (no data). With imputation "none" a
+ * missing cell would be NaN in the rows, so the matrix is made whole (clean) to find it. */
+static crm_status clean_rows(crm_segmenter *seg, seg_input *in, crm_matrix *x, crm_error *err)
+{
+    int64_t n = crm_table_n_rows(in->t);
+    crm_status rc =
+        crm_prep_fit(in->t, in->features, in->n_features, &in->p->prep, &seg->prep, err);
+    if (rc == CRM_OK && crm_prep_fitted_params(seg->prep).impute == CRM_IMPUTE_NONE) {
+        rc = crm_prep_transform(seg->prep, in->t, x, NULL, err);
+        return rc == CRM_OK ? crm__segment_check_missing(seg->prep, in->t, x, err) : rc;
+    }
+    if (rc == CRM_OK) {
+        rc = crm__prep_rows_bind(seg->prep, in->t, &in->rows, err);
+    }
+    if (rc == CRM_OK && n / 2 >= CRM_BLOCK_ROWS) {
+        rc = crm__matrix_alloc(&in->head, n / 2 / CRM_BLOCK_ROWS * CRM_BLOCK_ROWS,
+                               crm_prep_n_out(seg->prep), err);
+        if (rc == CRM_OK) {
+            /* written once, page by page: 2 MB pages fault 512 times less */
+            crm__advise_huge(in->head.data,
+                             (size_t)(in->head.n_rows * in->head.ld) * sizeof(double));
+            rc = crm__prep_rows_fill(in->rows, 0, in->head.n_rows, &in->head, NULL, err);
+        }
+    }
+    if (rc == CRM_OK) {
+        in->head.n_cols = crm_prep_n_out(seg->prep);
+        x->n_rows = n;
+        x->n_cols = crm_prep_n_out(seg->prep);
+        x->ld = x->n_cols;
+        x->data = NULL;
+    }
+    return rc;
+}
+
+/* k-means' rows on demand (crm_kmeans_rows_fn): rows [r0, r1) cleaned from the table, which
+ * was checked when prep was fitted on it (nothing counted or checked again). An infinite
+ * value, the only failure of the cleaning, was refused then; were it to fail, its rows are
+ * NaN, which k-means refuses (CRM_EDATA). */
+typedef struct rows_ctx {
+    const crm__prep_rows *rows;
+    int64_t dim;
+} rows_ctx;
+
+static void fill_rows(void *ctx, int64_t r0, int64_t r1, double *out)
+{
+    const rows_ctx *c = ctx;
+    crm_matrix m;
+    m.n_rows = r1 - r0;
+    m.n_cols = c->dim;
+    m.ld = c->dim;
+    m.data = out;
+    if (crm__prep_rows_fill(c->rows, r0, r1, &m, NULL, NULL) != CRM_OK) {
+        for (int64_t q = 0; q < (r1 - r0) * c->dim; q++) {
+            out[q] = (double)NAN;
+        }
+    }
 }
 
 #define F32_SLICE_ROWS ((int64_t)1 << 14)
@@ -543,22 +619,27 @@ static crm_status adopt_full(crm_segmenter *seg, crm_kmeans *full, crm_status rc
 }
 
 /* A large table: k-means (and the choice of k) on a sample of m rows, then Lloyd iterations
- * over every row from the sample's centres. */
+ * over every row from the sample's centres: the rows of x, or with in->rows (x then has the
+ * shape only) in->head and rows cleaned from the table on demand. */
 static crm_status fit_sampled(crm_segmenter *seg,
-                              const crm_segment_params *p,
+                              const seg_input *in,
                               const crm_matrix *x,
                               int64_t m,
                               const crm_progress *progress,
                               crm_error *err)
 {
+    const crm_segment_params *p = in->p;
     crm_kmeans_params kp = p->kmeans;
     crm_kmeans *full = NULL;
     crm_matrix xs;
+    rows_ctx rc_rows = { in->rows, x->n_cols };
     double t0 = crm__now_seconds();
     double t1;
     crm_status rc;
     memset(&xs, 0, sizeof xs);
-    rc = crm__segment_sample(x, m, p->kmeans.seed, &xs, err);
+    rc = in->rows != NULL
+             ? crm__segment_sample_rows(in->rows, &in->head, x->n_rows, m, p->kmeans.seed, &xs, err)
+             : crm__segment_sample(x, m, p->kmeans.seed, &xs, err);
     if (rc != CRM_OK) {
         crm_matrix_fini(&xs);
         return rc;
@@ -586,6 +667,9 @@ static crm_status fit_sampled(crm_segmenter *seg,
             rc = crm_kmeans_fit_from(full, x, c, progress, err);
         }
         crm_free(c);
+    } else if (rc == CRM_OK && in->rows != NULL) {
+        rc = crm_kmeans_fit_from_rows(full, &in->head, x->n_rows, (int32_t)x->n_cols, fill_rows,
+                                      &rc_rows, crm_kmeans_centers(seg->km), progress, err);
     } else if (rc == CRM_OK) {
         rc = crm_kmeans_fit_from(full, x, crm_kmeans_centers(seg->km), progress, err);
     }
@@ -652,7 +736,7 @@ static crm_status keep_labels(crm_segmenter *seg, const crm_matrix *x, crm_error
 }
 
 static crm_status cluster_and_profile(crm_segmenter *seg,
-                                      const seg_input *in,
+                                      seg_input *in,
                                       crm_matrix *x,
                                       float **xf,
                                       const crm_progress *progress,
@@ -674,7 +758,7 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     } else {
         int64_t m = crm__segment_sample_size(in->p, x->n_rows);
         if (m > 0) {
-            rc = fit_sampled(seg, in->p, x, m, progress, err);
+            rc = fit_sampled(seg, in, x, m, progress, err);
         } else {
             rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, in->p, x, progress, err)
                                                     : fit_auto(seg, in->p, x, progress, err);
@@ -685,6 +769,9 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     }
     /* the profile and the drift reference read the table: the cleaned rows go before them */
     crm_matrix_fini(x);
+    crm_matrix_fini(&in->head);
+    crm__prep_rows_free(in->rows);
+    in->rows = NULL;
     crm_free(*xf);
     *xf = NULL;
     t2 = crm__now_seconds();
@@ -810,12 +897,20 @@ crm_status crm_segmenter_fit(const crm_table *t,
     in.p = p;
     in.features = features;
     in.n_features = n_features;
-    rc = p->float32 ? clean_f32(seg, &in, &x, &xf, err) : clean(seg, &in, &x, err);
+    in.rows = NULL;
+    memset(&in.head, 0, sizeof in.head);
+    if (p->float32) {
+        rc = clean_f32(seg, &in, &x, &xf, err);
+    } else {
+        rc = rows_on_demand(&in) ? clean_rows(seg, &in, &x, err) : clean(seg, &in, &x, err);
+    }
     seg->seconds[SEG_T_PREP] = crm__now_seconds() - t0;
     if (rc == CRM_OK) {
         rc = cluster_and_profile(seg, &in, &x, &xf, progress, err);
     }
     crm_free(xf);
+    crm_matrix_fini(&in.head);
+    crm__prep_rows_free(in.rows);
     if (rc == CRM_OK) {
         double t1 = crm__now_seconds();
         rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);

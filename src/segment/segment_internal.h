@@ -119,6 +119,17 @@ crm_status crm__segment_sample_f32(const float *xf,
                                    crm_matrix *xs,
                                    crm_error *err);
 
+/* The same draw from n rows whose first head->n_rows are stored in head (n_cols columns), the
+ * others cleaned from a table one at a time (prep/prep_rows.h). */
+struct crm__prep_rows;
+crm_status crm__segment_sample_rows(const struct crm__prep_rows *rows,
+                                    const crm_matrix *head,
+                                    int64_t n,
+                                    int64_t m,
+                                    uint64_t seed,
+                                    crm_matrix *xs,
+                                    crm_error *err);
+
 crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,
                                       const crm_matrix *x,

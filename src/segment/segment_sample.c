@@ -7,6 +7,7 @@
 #include <crmkit/rng.h>
 
 #include "core/core_internal.h"
+#include "prep/prep_rows.h"
 #include "segment_internal.h"
 
 int64_t crm__segment_sample_size(const crm_segment_params *p, int64_t n)
@@ -20,9 +21,11 @@ int64_t crm__segment_sample_size(const crm_segment_params *p, int64_t n)
     return n > p->sample ? p->sample : 0;
 }
 
-/* Selection sampling over x (double) or xf (float, n x dim). */
+/* Selection sampling over x (double; with rows, its first x->n_rows rows), xf (float, n x
+ * dim) or rows cleaned from a table. */
 static crm_status draw(const crm_matrix *x,
                        const float *xf,
+                       const crm__prep_rows *rows,
                        int64_t n,
                        int64_t dim,
                        int64_t m,
@@ -41,7 +44,14 @@ static crm_status draw(const crm_matrix *x,
     for (int64_t i = 0; i < n && got < m; i++) {
         /* row i is taken with probability (m - got) / (n - i) */
         if ((int64_t)crm_rng_below(&rng, (uint64_t)(n - i)) < m - got) {
-            if (xf == NULL) {
+            if (rows != NULL && i >= x->n_rows) {
+                crm__prep_counts counts = { 0, 0 };
+                crm_matrix to = crm_matrix_rows(xs, got, 1);
+                rc = crm__prep_rows_fill(rows, i, i + 1, &to, &counts, err);
+                if (rc != CRM_OK) {
+                    return rc;
+                }
+            } else if (xf == NULL) {
                 memcpy(CRM_ROW(xs, got), CRM_ROW(x, i), (size_t)dim * sizeof(double));
             } else {
                 double *to = CRM_ROW(xs, got);
@@ -61,7 +71,7 @@ crm_status crm__segment_sample(const crm_matrix *x,
                                crm_matrix *xs,
                                crm_error *err)
 {
-    return draw(x, NULL, x->n_rows, x->n_cols, m, seed, xs, err);
+    return draw(x, NULL, NULL, x->n_rows, x->n_cols, m, seed, xs, err);
 }
 
 crm_status crm__segment_sample_f32(const float *xf,
@@ -72,5 +82,16 @@ crm_status crm__segment_sample_f32(const float *xf,
                                    crm_matrix *xs,
                                    crm_error *err)
 {
-    return draw(NULL, xf, n, dim, m, seed, xs, err);
+    return draw(NULL, xf, NULL, n, dim, m, seed, xs, err);
+}
+
+crm_status crm__segment_sample_rows(const crm__prep_rows *rows,
+                                    const crm_matrix *head,
+                                    int64_t n,
+                                    int64_t m,
+                                    uint64_t seed,
+                                    crm_matrix *xs,
+                                    crm_error *err)
+{
+    return draw(head, NULL, rows, n, head->n_cols, m, seed, xs, err);
 }

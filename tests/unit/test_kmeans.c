@@ -266,7 +266,8 @@ static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
                 crm__lloyd_opts o = { iters, 0.0, nt, NULL, 0.0, 1.0 };
                 crm__lloyd_out out = { lab, NULL, 0, 0.0 };
                 memcpy(got, c0, csize);
-                assert_int_equal(crm__lloyd(&x, k, got, NULL, &o, &out, NULL), CRM_OK);
+                crm__km_rows rows = crm__km_rows_of(&x);
+                assert_int_equal(crm__lloyd(&rows, k, got, NULL, &o, &out, NULL), CRM_OK);
                 assert_true(out.n_iter >= 1 && out.n_iter <= iters); /* stops once stable */
                 for (int64_t q = 0; q < (int64_t)k * dim; q++) {
                     if (iters == 1) {
@@ -497,6 +498,104 @@ static void kmeans_reseeds_an_empty_cluster_from_the_farthest_row(void **state)
     crm_matrix_fini(&x);
 }
 
+/* Rows [r0, r1) of the matrix in ctx, as a table cleaned on demand would give them; a call
+ * for rows that were given stored is counted as a fault. */
+typedef struct rows_src {
+    const crm_matrix *x;
+    int64_t stored;
+    int faults;
+} rows_src;
+
+static void copy_rows(void *ctx, int64_t r0, int64_t r1, double *out)
+{
+    rows_src *s = ctx;
+    if (r0 < s->stored || r1 > s->x->n_rows || r1 - r0 > CRM_BLOCK_ROWS) {
+        __atomic_store_n(&s->faults, 1, __ATOMIC_RELAXED);
+    }
+    memcpy(out, CRM_ROW(s->x, r0), (size_t)((r1 - r0) * s->x->n_cols) * sizeof(double));
+}
+
+static void kmeans_fit_from_rows_is_bit_identical_to_the_stored_matrix(void **state)
+{
+    /* n, dim, k: several blocks with a short last one; wide rows; many clusters, some far
+     * away so that clusters empty and take the farthest row */
+    static const int32_t shapes[][3] = { { 10007, 5, 6 }, { 9000, 20, 4 }, { 12288, 3, 40 } };
+    (void)state;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int32_t n = shapes[s][0], dim = shapes[s][1], k = shapes[s][2];
+        crm_matrix x;
+        crm_rng rng;
+        double *c0 = malloc((size_t)k * (size_t)dim * sizeof(double));
+        assert_int_equal(crm_matrix_init(&x, n, dim, NULL), CRM_OK);
+        crm_rng_seed(&rng, (uint64_t)s + 7);
+        for (int64_t i = 0; i < (int64_t)n * dim; i++) {
+            x.data[i] = 3.0 * (double)(i / dim % 5) + crm_rng_uniform(&rng);
+        }
+        for (int64_t q = 0; q < (int64_t)k * dim; q++) {
+            c0[q] = q / dim < k / 2 ? x.data[(q / dim) * 97 * dim + q % dim] : 50.0 + (double)q;
+        }
+        for (int variant = 0; variant < 8; variant++) {
+            crm_kmeans_params p = crm_kmeans_params_default();
+            crm_kmeans *want = NULL;
+            crm_kmeans *got = NULL;
+            int64_t head_rows = variant % 3 == 0 ? 0 : variant % 3 == 1 ? CRM_BLOCK_ROWS : n;
+            crm_matrix head = crm_matrix_rows(&x, 0, head_rows);
+            rows_src src = { &x, head_rows, 0 };
+            int32_t nw, ng;
+            const double *tg, *tw;
+            p.k = k;
+            p.n_threads = 1 + variant % 2;
+            p.tol = variant < 4 ? 1e-4 : 0.0;
+            p.max_iter = variant == 7 ? 2 : 300;
+            assert_int_equal(crm_kmeans_new(&p, &want, NULL), CRM_OK);
+            assert_int_equal(crm_kmeans_new(&p, &got, NULL), CRM_OK);
+            assert_int_equal(crm_kmeans_fit_from(want, &x, c0, NULL, NULL), CRM_OK);
+            assert_int_equal(crm_kmeans_fit_from_rows(got, variant % 3 == 0 ? NULL : &head, n, dim,
+                                                      copy_rows, &src, c0, NULL, NULL),
+                             CRM_OK);
+            assert_int_equal(src.faults, 0);
+            assert_int_equal(crm_kmeans_n_iter(got), crm_kmeans_n_iter(want));
+            assert_true(crm_kmeans_inertia(got) == crm_kmeans_inertia(want));
+            assert_memory_equal(crm_kmeans_centers(got), crm_kmeans_centers(want),
+                                (size_t)k * (size_t)dim * sizeof(double));
+            assert_memory_equal(crm_kmeans_labels(got), crm_kmeans_labels(want),
+                                (size_t)n * sizeof(int32_t));
+            tg = crm_kmeans_inertia_trace(got, &ng);
+            tw = crm_kmeans_inertia_trace(want, &nw);
+            assert_int_equal(ng, nw);
+            assert_memory_equal(tg, tw, (size_t)nw * sizeof(double));
+            crm_kmeans_free(want);
+            crm_kmeans_free(got);
+        }
+        /* a non-finite value among the rows made on demand: the stored matrix's error */
+        {
+            crm_kmeans_params p = crm_kmeans_params_default();
+            crm_kmeans *km = NULL;
+            rows_src src = { &x, 0, 0 };
+            crm_error e1, e2;
+            CRM_ROW(&x, n - 3)[dim - 1] = NAN;
+            p.k = k;
+            assert_int_equal(crm_kmeans_new(&p, &km, NULL), CRM_OK);
+            assert_int_equal(crm_kmeans_fit_from(km, &x, c0, NULL, &e1), CRM_EDATA);
+            assert_int_equal(
+                crm_kmeans_fit_from_rows(km, NULL, n, dim, copy_rows, &src, c0, NULL, &e2),
+                CRM_EDATA);
+            assert_string_equal(e2.msg, e1.msg);
+            assert_false(crm_kmeans_is_fitted(km));
+            /* stored rows must be whole blocks */
+            {
+                crm_matrix bad = crm_matrix_rows(&x, 0, 100);
+                assert_int_equal(
+                    crm_kmeans_fit_from_rows(km, &bad, n, dim, copy_rows, &src, c0, NULL, &e2),
+                    CRM_EINVAL);
+            }
+            crm_kmeans_free(km);
+        }
+        crm_matrix_fini(&x);
+        free(c0);
+    }
+}
+
 static void kmeans_fit_survives_every_allocation_failure(void **state)
 {
     crm_matrix x;
@@ -605,6 +704,7 @@ int main(void)
         cmocka_unit_test(kmeans_plusplus_finds_separated_blobs),
         cmocka_unit_test(kmeans_rejects_bad_params_and_data),
         cmocka_unit_test(kmeans_reseeds_an_empty_cluster_from_the_farthest_row),
+        cmocka_unit_test(kmeans_fit_from_rows_is_bit_identical_to_the_stored_matrix),
         cmocka_unit_test(kmeans_fit_survives_every_allocation_failure),
         cmocka_unit_test(kmeans_save_load_round_trip_and_cancel),
     };

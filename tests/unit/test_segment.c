@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/gen.h>
 #include <crmkit/io.h>
 #include <crmkit/model.h>
 #include <crmkit/rng.h>
@@ -543,6 +544,60 @@ static void segment_pipeline_matches_scikit_learn_from_given_centres(void **stat
     free(data_path);
 }
 
+/* With a sample and float64 storage the rows past the first half are cleaned from the table
+ * on each pass over every row instead of stored (keep_matrix 0): the same model bytes, labels
+ * and inertia as with the whole matrix stored, with 1 and 2 threads, k given or chosen, with
+ * and without stored rows (6,000 rows keep none: fewer than two blocks of 4,096). */
+static void segment_sampled_fit_without_the_whole_matrix_is_bit_identical(void **state)
+{
+    static const int64_t rows[] = { 10000, 6000 };
+    char *dir = crm_test_tmpdir();
+    (void)state;
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        crm_gen_customers_params gp = crm_gen_customers_params_default();
+        crm_table *t = NULL;
+        crm_error err;
+        gp.n_rows = rows[r];
+        gp.seed = 5;
+        gp.extra_features = 6;
+        assert_int_equal(crm_gen_customers(&gp, &t, &err), CRM_OK);
+        for (int variant = 0; variant < 4; variant++) {
+            char *bytes[2];
+            size_t len[2];
+            crm_segmenter *seg[2];
+            for (int keep = 0; keep < 2; keep++) {
+                crm_segment_params p = crm_segment_params_default();
+                char path[512];
+                snprintf(path, sizeof path, "%s/m%d.crmk", dir, keep);
+                p.sample = rows[r] / 6;
+                p.keep_matrix = keep;
+                p.kmeans.n_threads = 1 + variant % 2;
+                p.k = 5;
+                p.method = variant < 2 ? CRM_SEGMENT_FIXED : CRM_SEGMENT_SWEEP;
+                p.kmin = 3;
+                p.kmax = 5;
+                assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg[keep], &err), CRM_OK);
+                assert_int_equal(crm_segmenter_sample_rows(seg[keep]), rows[r] / 6);
+                assert_int_equal(crm_segmenter_save(seg[keep], path, &err), CRM_OK);
+                bytes[keep] = crm_test_read_file(path, &len[keep]);
+                assert_non_null(bytes[keep]);
+            }
+            assert_int_equal(len[0], len[1]);
+            assert_memory_equal(bytes[0], bytes[1], len[0]);
+            assert_memory_equal(crm_segmenter_labels(seg[0]), crm_segmenter_labels(seg[1]),
+                                (size_t)rows[r] * sizeof(int32_t));
+            assert_true(crm_segmenter_inertia(seg[0]) == crm_segmenter_inertia(seg[1]));
+            for (int keep = 0; keep < 2; keep++) {
+                free(bytes[keep]);
+                crm_segmenter_free(seg[keep]);
+            }
+        }
+        crm_table_free(t);
+    }
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +612,7 @@ int main(void)
         cmocka_unit_test(segment_load_refuses_other_kinds_and_damage),
         cmocka_unit_test(segment_fit_and_load_fail_cleanly_out_of_memory),
         cmocka_unit_test(segment_pipeline_matches_scikit_learn_from_given_centres),
+        cmocka_unit_test(segment_sampled_fit_without_the_whole_matrix_is_bit_identical),
     };
     return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }
