@@ -30,6 +30,20 @@ done
 n=$(grep -c "customers of c.csv" out.txt)
 [ "$n" = 1 ] && echo "ok: one summary from 4 ranks" || fail "summary printed $n times"
 
+# the --json summary (profile: each segment's means and medians, dealt out by feature to the
+# ranks) is the one of one process, but for the seconds
+nosec() { sed 's/"[a-z_]*seconds":[0-9.e+-]*,//g' "$1"; }
+"$CRMKIT" segment c.csv --k 5 --seed 3 -o mj.crmk --threads 1 --json --quiet >refj.txt ||
+    fail "segment --json without mpirun"
+grep -q '"median"' refj.txt || fail "segment --json: no profile medians"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment c.csv --k 5 --seed 3 -o mj.crmk --threads 1 \
+        --json --quiet >j.txt 2>err.txt || fail "segment --json np $np: exit $?"
+    if [ "$(nosec refj.txt)" = "$(nosec j.txt)" ]; then echo "ok: --json summary, np $np"
+    else fail "--json summary, np $np: differs from one process"; fi
+    rm -f m.crmk
+done
+
 # k chosen by X-means
 "$CRMKIT" segment c.csv --k auto -o refa.crmk --labels refa.csv --threads 2 --quiet >/dev/null ||
     fail "segment --k auto without mpirun"
