@@ -78,6 +78,20 @@ CRM_API int crm_dist_set_replicated(int on);
 /** 1 when replicated mode is on and the job is active (see crm_dist_set_replicated). */
 CRM_API int crm_dist_replicated(void);
 
+/** Local rows, a refinement of replicated mode for the k-means path of crmkit segment: while
+ *  on (and replicated), a cleaned matrix made by crm_prep_transform holds only this rank's
+ *  run of blocks (crm_dist_block_range over its rows; the other rows are allocated but never
+ *  written nor read), its checks agree across ranks, and k-means (fixed k, k-means++ or
+ *  random seeding, Lloyd passes) reads only those rows, the rows it seeds from fetched from
+ *  the rank that owns them. Turn it on only around a clean and fit that honour it. Returns
+ *  the previous value. */
+CRM_API int crm_dist_set_local_rows(int on);
+/** 1 when local rows are on and replicated mode is on (see crm_dist_set_local_rows). */
+CRM_API int crm_dist_local_rows(void);
+/** This rank's rows [*r0, *r1) of a matrix of n rows split by blocks (crm_dist_block_range);
+ *  [0, n) when not replicated. Local, no communication. */
+CRM_API void crm_dist_own_rows(int64_t n, int64_t *r0, int64_t *r1);
+
 /* ---- agreement ------------------------------------------------------------------------ */
 
 /** Collective. Every rank passes its own status st and error record err (ignored where st

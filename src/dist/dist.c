@@ -94,18 +94,35 @@ int crm_dist_active(void)
     return g_inited && g_size > 1;
 }
 
-static int g_replicated = 0;
+/* A mode flag: its setter (returns the previous value) and its reader (on only while cond). */
+#define DIST_MODE(var, set_fn, get_fn, cond)                                                      \
+    static int var = 0;                                                                            \
+    int set_fn(int on)                                                                             \
+    {                                                                                              \
+        int old = var;                                                                             \
+        var = on != 0;                                                                             \
+        return old;                                                                                \
+    }                                                                                              \
+    int get_fn(void)                                                                               \
+    {                                                                                              \
+        return var && (cond);                                                                      \
+    }
 
-int crm_dist_set_replicated(int on)
-{
-    int old = g_replicated;
-    g_replicated = on != 0;
-    return old;
-}
+DIST_MODE(g_replicated, crm_dist_set_replicated, crm_dist_replicated, crm_dist_active())
+DIST_MODE(g_local_rows, crm_dist_set_local_rows, crm_dist_local_rows, crm_dist_replicated())
 
-int crm_dist_replicated(void)
+void crm_dist_own_rows(int64_t n, int64_t *r0, int64_t *r1)
 {
-    return g_replicated && crm_dist_active();
+    int64_t b0 = 0;
+    int64_t b1 = 0;
+    if (!crm_dist_replicated()) {
+        *r0 = 0;
+        *r1 = n;
+        return;
+    }
+    crm_dist_block_range(n, g_rank, g_size, &b0, &b1);
+    *r0 = b0 * CRM_BLOCK_ROWS < n ? b0 * CRM_BLOCK_ROWS : n;
+    *r1 = b1 * CRM_BLOCK_ROWS < n ? b1 * CRM_BLOCK_ROWS : n;
 }
 
 int crm_dist_quiet(void)
