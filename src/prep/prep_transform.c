@@ -396,6 +396,9 @@ crm_status crm_prep_transform(const crm_prep *prep,
             crm_matrix mine = *out;
             mine.data = out->data != NULL ? CRM_ROW(out, r0) : NULL;
             mine.n_rows = r1 - r0;
+            if (mine.data != NULL) { /* 2 MB pages, as below: fewer faults and TLB misses */
+                crm__advise_huge(mine.data, (size_t)mine.n_rows * (size_t)out->ld * sizeof(double));
+            }
             rc = r1 > r0 ? crm__prep_rows_fill(b, r0, r1, &mine, &counts, err) : CRM_OK;
         }
         rc = crm_dist_agree(rc, err);
