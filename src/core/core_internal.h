@@ -47,6 +47,8 @@ crm_status crm__error_errno_input(crm_error *err, int errnum, const char *path, 
 /* Shorthand for out-of-memory. */
 crm_status crm__error_nomem(crm_error *err);
 
+/* A new NUL-terminated copy of s[0..n) (crm_free it); NULL when out of memory. */
+char *crm__strndup(const char *s, size_t n);
 /* Copy src into dst[size], always NUL-terminated, truncating. */
 void crm__strlcpy(char *dst, const char *src, size_t size);
 
