@@ -78,6 +78,20 @@ CRM_API int crm_dist_set_replicated(int on);
 /** 1 when replicated mode is on and the job is active (see crm_dist_set_replicated). */
 CRM_API int crm_dist_replicated(void);
 
+/** Local rows, a refinement of replicated mode for the k-means path of crmkit segment: while
+ *  on (and replicated), a cleaned matrix made by crm_prep_transform holds only this rank's
+ *  run of blocks (crm_dist_block_range over its rows; the other rows are allocated but never
+ *  written nor read), its checks agree across ranks, and k-means (fixed k, k-means++ or
+ *  random seeding, Lloyd passes) reads only those rows, the rows it seeds from fetched from
+ *  the rank that owns them. Turn it on only around a clean and fit that honour it. Returns
+ *  the previous value. */
+CRM_API int crm_dist_set_local_rows(int on);
+/** 1 when local rows are on and replicated mode is on (see crm_dist_set_local_rows). */
+CRM_API int crm_dist_local_rows(void);
+/** This rank's rows [*r0, *r1) of a matrix of n rows split by blocks (crm_dist_block_range);
+ *  [0, n) when not replicated. Local, no communication. */
+CRM_API void crm_dist_own_rows(int64_t n, int64_t *r0, int64_t *r1);
+
 /* ---- agreement ------------------------------------------------------------------------ */
 
 /** Collective. Every rank passes its own status st and error record err (ignored where st
@@ -162,6 +176,40 @@ CRM_API crm_status crm_dist_sum_blocks(const double *parts,
                                        int64_t width,
                                        double *out,
                                        crm_error *err);
+
+/* ---- independent results dealt out (replicated mode) ----------------------------------- *
+ * Work made of independent items (the features of a profile, say), every rank holding the
+ * same inputs: rank r computes the items dealt to it (crm_dist_deals: item i to rank
+ * i mod size), and crm_dist_share_items gives every rank the others' results, so each rank
+ * ends with every item's result, each one the bits the rank that computed it produced. */
+
+/** 1 when item i of a list dealt out in turn belongs to this rank (i mod size == rank);
+ *  always 1 when the job is not active. Local, no communication. */
+CRM_API int crm_dist_deals(int64_t i);
+
+/** Serialise item's result into a new crm_malloc'ed *blob of *len bytes (freed by the
+ *  caller of the hook). */
+typedef crm_status (*crm_dist_pack_fn)(void *ctx, int32_t item, void **blob, size_t *len,
+                                       crm_error *err);
+/** Take item's result from blob[0..len) (a blob another rank packed). */
+typedef crm_status (*crm_dist_unpack_fn)(void *ctx, int32_t item, const void *blob, size_t len,
+                                         crm_error *err);
+
+/** Collective. rcs/errs[0..n_items): this rank's status per item (CRM_OK for the items it did
+ *  not compute). First the errors are agreed: when any rank has a failed item, every rank
+ *  returns the status and error of the LOWEST failed item (as one process running the
+ *  items in order would report it). Otherwise each rank packs the items mine[0..n_mine) it
+ *  computed, the blobs are gathered to every rank, and unpack is called on each rank for
+ *  every item computed by another rank, in rank order. One rank: only the error step. */
+CRM_API crm_status crm_dist_share_items(const crm_status *rcs,
+                                        const crm_error *errs,
+                                        int32_t n_items,
+                                        const int32_t *mine,
+                                        int32_t n_mine,
+                                        crm_dist_pack_fn pack,
+                                        crm_dist_unpack_fn unpack,
+                                        void *ctx,
+                                        crm_error *err);
 
 /* ---- byte blobs ------------------------------------------------------------------------ */
 

@@ -46,6 +46,16 @@ double crm__sq_dist(const double *a, const double *b, int64_t dim);
 /* Under mpirun with replicated data (crm_dist_replicated, crmkit/dist.h) each rank computes
  * the blocks [*b0, *b1) of nb; otherwise all of them. */
 void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1);
+/* Rows rows[0..n) of x into out (n x n_cols). Under local rows (crm_dist_local_rows) each
+ * row is sent by the rank that holds it (one collective); otherwise copied. */
+crm_status crm__fetch_rows(const crm_matrix *x,
+                           const int64_t *rows,
+                           int n,
+                           double *out,
+                           crm_error *err);
+/* crm_matrix_check_finite over the rows this rank holds, agreed across ranks under local
+ * rows (the lowest rank's failure, i.e. the first bad row); over every row otherwise. */
+crm_status crm__check_finite_rows(const crm_matrix *x, crm_error *err);
 /* Every rank owns elements [b0 * per_block, b1 * per_block) (clipped to n) of base, elem
  * bytes each, its blocks from crm__dist_blocks over nb: gather the others' runs so every rank
  * has all of base. One collective; a no-op unless replicated. */

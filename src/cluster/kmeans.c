@@ -134,7 +134,7 @@ static crm_status check_data(const crm_kmeans *km, const crm_matrix *x, crm_erro
         return crm__error_set(err, CRM_EDATA, "k = %d is larger than the number of rows (%lld)",
                               (int)km->p.k, (long long)x->n_rows);
     }
-    return crm_matrix_check_finite(x, err);
+    return crm__check_finite_rows(x, err);
 }
 
 /* Scratch of one run: the result is swapped into km when it beats the best so far. */

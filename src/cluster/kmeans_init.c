@@ -148,7 +148,7 @@ static crm_status pp_pick(pp_state *s, const double *r, int n, int64_t *rows, cr
 
 /* Potential after adding each candidate, per block, summed in block order into pots[]. */
 static crm_status
-pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots, crm_error *err)
+pp_candidates(pp_state *s, const double *crow, int n_cand, double *pots, crm_error *err)
 {
     const crm_matrix *x = s->x;
     crm_status st;
@@ -157,7 +157,7 @@ pp_candidates(pp_state *s, const int64_t *cand, int n_cand, double *pots, crm_er
         double acc[MAX_LOCAL] = { 0 };
         for (int64_t i = b * CRM_BLOCK_ROWS; i < block_end(x, b); i++) {
             for (int t = 0; t < n_cand; t++) {
-                double d = crm__sq_dist(CRM_ROW(x, i), CRM_ROW(x, cand[t]), x->n_cols);
+                double d = crm__sq_dist(CRM_ROW(x, i), crow + t * x->n_cols, x->n_cols);
                 acc[t] += d < s->closest[i] ? d : s->closest[i];
             }
         }
@@ -191,6 +191,7 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
     int64_t dim = x->n_cols;
     int n_local = 2 + (int)log((double)k);
     pp_state s;
+    double *crow = NULL; /* the candidates' rows */
     crm_status st = CRM_OK;
     double pot;
     if (n_local > MAX_LOCAL) {
@@ -204,15 +205,22 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
     s.closest = crm_mallocarray((size_t)x->n_rows, sizeof(double));
     s.bsum = crm_mallocarray((size_t)s.nb, sizeof(double));
     s.cpot = crm_mallocarray((size_t)s.nb * MAX_LOCAL, sizeof(double));
+    crow = crm_mallocarray((size_t)MAX_LOCAL * (size_t)dim, sizeof(double));
     if (s.cpot != NULL) { /* unused slots travel in the gathers: keep them defined */
         memset(s.cpot, 0, (size_t)s.nb * MAX_LOCAL * sizeof(double));
     }
-    if (!s.closest || !s.bsum || !s.cpot) {
-        st = crm__error_nomem(err);
+    st = !s.closest || !s.bsum || !s.cpot || !crow ? crm__error_nomem(err) : CRM_OK;
+    if (crm_dist_local_rows()) {
+        st = crm_dist_agree(st, err);
+    }
+    if (st != CRM_OK) {
         goto cleanup;
     }
     int64_t first = (int64_t)crm_rng_below(rng, (uint64_t)x->n_rows);
-    memcpy(centers, CRM_ROW(x, first), (size_t)dim * sizeof(double));
+    st = crm__fetch_rows(x, &first, 1, centers, err); /* under local rows, from its holder */
+    if (st != CRM_OK) {
+        goto cleanup;
+    }
     pot = pp_update(&s, centers, 1, &st, err);
     if (st != CRM_OK) {
         goto cleanup;
@@ -230,10 +238,13 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
             draw[t] = crm_rng_uniform(rng) * pot;
         }
         st = pp_pick(&s, draw, n_local, cand, err);
+        if (st == CRM_OK) {
+            st = crm__fetch_rows(x, cand, n_local, crow, err);
+        }
         if (st != CRM_OK) {
             goto cleanup;
         }
-        st = pp_candidates(&s, cand, n_local, pots, err);
+        st = pp_candidates(&s, crow, n_local, pots, err);
         if (st != CRM_OK) {
             goto cleanup;
         }
@@ -242,7 +253,7 @@ crm_status crm__seed_plusplus(const crm_matrix *x,
                 best = t;
             }
         }
-        memcpy(centers + c * dim, CRM_ROW(x, cand[best]), (size_t)dim * sizeof(double));
+        memcpy(centers + c * dim, crow + best * dim, (size_t)dim * sizeof(double));
         pot = pp_update(&s, centers + c * dim, 0, &st, err);
         if (st != CRM_OK) {
             goto cleanup;
@@ -252,6 +263,7 @@ cleanup:
     crm_free(s.closest);
     crm_free(s.bsum);
     crm_free(s.cpot);
+    crm_free(crow);
     return st;
 }
 
@@ -272,28 +284,40 @@ crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers, 
     int64_t dim = x->n_cols;
     int32_t have = 0;
     int64_t *idx = crm_mallocarray((size_t)n, sizeof(int64_t));
-    if (idx == NULL) {
-        return crm__error_nomem(err);
+    double *row = crm_mallocarray((size_t)dim, sizeof(double));
+    crm_status st = idx == NULL || row == NULL ? crm__error_nomem(err) : CRM_OK;
+    if (crm_dist_local_rows()) {
+        st = crm_dist_agree(st, err);
+    }
+    if (st != CRM_OK) {
+        crm_free(idx);
+        crm_free(row);
+        return st;
     }
     for (int64_t i = 0; i < n; i++) {
         idx[i] = i;
     }
     /* Lazy Fisher-Yates: draw rows without replacement until k distinct values are found. */
-    for (int64_t i = 0; i < n && have < k; i++) {
+    for (int64_t i = 0; st == CRM_OK && i < n && have < k; i++) {
         int64_t j = i + (int64_t)crm_rng_below(rng, (uint64_t)(n - i));
         int64_t tmp = idx[i];
         int dup = 0;
         idx[i] = idx[j];
         idx[j] = tmp;
-        for (int32_t c = 0; c < have && !dup; c++) {
-            dup = row_equals(CRM_ROW(x, idx[i]), centers + c * dim, dim);
+        st = crm__fetch_rows(x, &idx[i], 1, row, err); /* under local rows, from its holder */
+        for (int32_t c = 0; st == CRM_OK && c < have && !dup; c++) {
+            dup = row_equals(row, centers + c * dim, dim);
         }
-        if (!dup) {
-            memcpy(centers + have * dim, CRM_ROW(x, idx[i]), (size_t)dim * sizeof(double));
+        if (st == CRM_OK && !dup) {
+            memcpy(centers + have * dim, row, (size_t)dim * sizeof(double));
             have++;
         }
     }
     crm_free(idx);
+    crm_free(row);
+    if (st != CRM_OK) {
+        return st;
+    }
     if (have < k) {
         return too_few_distinct(err, k, have);
     }

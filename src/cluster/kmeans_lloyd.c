@@ -358,6 +358,60 @@ void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1)
     }
 }
 
+crm_status crm__fetch_rows(const crm_matrix *x,
+                           const int64_t *rows,
+                           int n,
+                           double *out,
+                           crm_error *err)
+{
+    int64_t dim = x->n_cols;
+    int64_t r0;
+    int64_t r1;
+    crm_status st;
+    if (!crm_dist_local_rows()) {
+        for (int t = 0; t < n; t++) {
+            memcpy(out + t * dim, CRM_ROW(x, rows[t]), (size_t)dim * sizeof(double));
+        }
+        return CRM_OK;
+    }
+    /* the holder gives the row's bits, the others the smallest int64: a MAX picks the bits */
+    crm_dist_own_rows(x->n_rows, &r0, &r1);
+    {
+        int64_t *bits = crm_mallocarray((size_t)n * (size_t)dim + 1, sizeof *bits);
+        st = crm_dist_agree(bits == NULL ? crm__error_nomem(err) : CRM_OK, err);
+        if (st != CRM_OK) {
+            crm_free(bits);
+            return st;
+        }
+        for (int t = 0; t < n; t++) {
+            int mine = rows[t] >= r0 && rows[t] < r1;
+            for (int64_t d = 0; d < dim; d++) {
+                bits[t * dim + d] = INT64_MIN;
+            }
+            if (mine) {
+                memcpy(bits + t * dim, CRM_ROW(x, rows[t]), (size_t)dim * sizeof(double));
+            }
+        }
+        st = crm_dist_allreduce_i64(bits, (size_t)n * (size_t)dim, CRM_DIST_MAX, err);
+        if (st == CRM_OK) {
+            memcpy(out, bits, (size_t)n * (size_t)dim * sizeof(double));
+        }
+        crm_free(bits);
+    }
+    return st;
+}
+
+crm_status crm__check_finite_rows(const crm_matrix *x, crm_error *err)
+{
+    int64_t r0;
+    int64_t r1;
+    if (!crm_dist_local_rows()) {
+        return crm_matrix_check_finite(x, err);
+    }
+    crm_dist_own_rows(x->n_rows, &r0, &r1);
+    return crm_dist_agree(crm__matrix_check_finite_rows(x, r0, r1, err), err);
+}
+
 /* Every rank owns elements [lo, hi) of base (elem bytes each), the ranks' runs consecutive
  * from 0 in rank order and given by crm_dist_block_range over nb blocks (per_block
  * elements a block, n elements in all): gather the others' runs, so every rank has all of
@@ -902,6 +956,8 @@ static double pass_inertia(const lloyd_ws *ws,
 
 /* Rows farthest from their assigned centre, largest first (ties: lowest row), into far[m]. */
 static double farthest_rows(const crm__km_rows *x,
+                            int64_t i0,
+                            int64_t i1,
                             const double *centers,
                             const int32_t *labels,
                             int32_t m,
@@ -911,8 +967,8 @@ static double farthest_rows(const crm__km_rows *x,
     int64_t dim = x->dim;
     int32_t have = 0;
     km_blk xb = { NULL, 0, 0, dim };
-    for (int64_t i = 0; i < x->n; i++) {
-        if (i % CRM_BLOCK_ROWS == 0) {
+    for (int64_t i = i0; i < i1; i++) {
+        if (i == i0 || i % CRM_BLOCK_ROWS == 0) {
             xb = get_block(x, i / CRM_BLOCK_ROWS, 0);
         }
         double d = crm__sq_dist(XROW(&xb, i), centers + labels[i] * dim, dim);
@@ -934,6 +990,50 @@ static double farthest_rows(const crm__km_rows *x,
         }
     }
     return have == m ? fd[m - 1] : 0.0;
+}
+
+/* farthest_rows under local rows: each rank its own rows, then the m largest of the ranks'
+ * candidates (ties: lowest row), the same as one scan of every row. Collective. */
+static crm_status farthest_local(const crm__km_rows *x, int32_t m, const double *centers,
+                                 const int32_t *labels, int64_t *far, double *fd, double *last,
+                                 crm_error *err)
+{
+    int64_t own[2]; /* this rank's rows [own[0], own[1]) */
+    int64_t got[2] = { 0, 0 };
+    double *all_d = NULL;
+    int64_t *all_i = NULL;
+    int32_t have = 0;
+    crm_status st;
+    crm_dist_own_rows(x->n, &own[0], &own[1]);
+    for (int32_t q = 0; q < m; q++) {
+        far[q] = -1;
+        fd[q] = -1.0;
+    }
+    (void)farthest_rows(x, own[0], own[1], centers, labels, m, far, fd);
+    st = crm_dist_allgather_f64(fd, m, &all_d, &got[0], NULL, err);
+    if (st == CRM_OK) {
+        st = crm_dist_allgather_i64(far, m, &all_i, &got[1], NULL, err);
+    }
+    for (int32_t q = 0; st == CRM_OK && q < m; q++) {
+        int64_t best = -1;
+        for (int64_t c = 0; c < got[1]; c++) {
+            if (all_i[c] >= 0 && (best < 0 || all_d[c] > all_d[best] ||
+                                  (all_d[c] == all_d[best] && all_i[c] < all_i[best]))) {
+                best = c;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        far[q] = all_i[best];
+        fd[q] = all_d[best];
+        all_i[best] = -1;
+        have++;
+    }
+    *last = have == m ? fd[m - 1] : 0.0;
+    crm_free(all_d);
+    crm_free(all_i);
+    return st;
 }
 
 /* Add the block partials to sums (k x dim) and counts (k), in block order; a fresh pass
@@ -986,12 +1086,31 @@ static crm_status relocate_empty(const crm__km_rows *x,
     }
     int64_t *far = crm_mallocarray((size_t)n_empty, sizeof(int64_t));
     double *fd = crm_mallocarray((size_t)n_empty, sizeof(double));
-    crm_status st = CRM_OK;
-    if (far == NULL || fd == NULL) {
-        st = crm__error_nomem(err);
+    double *frow = crm_mallocarray((size_t)n_empty * (size_t)dim, sizeof(double));
+    double last = 0.0;
+    crm_status st = far == NULL || fd == NULL || frow == NULL ? crm__error_nomem(err) : CRM_OK;
+    if (crm_dist_local_rows()) {
+        st = crm_dist_agree(st, err);
+    }
+    if (st != CRM_OK) {
         goto cleanup;
     }
-    if (!(farthest_rows(x, centers, labels, n_empty, far, fd) > 0.0)) {
+    if (crm_dist_local_rows()) {
+        st = farthest_local(x, n_empty, centers, labels, far, fd, &last, err);
+    } else {
+        last = farthest_rows(x, 0, x->n, centers, labels, n_empty, far, fd);
+    }
+    if (st == CRM_OK && crm_dist_local_rows()) { /* every row stored, each on its holder */
+        st = crm__fetch_rows(x->x, far, n_empty, frow, err);
+    }
+    for (int32_t e = 0; st == CRM_OK && !crm_dist_local_rows() && e < n_empty; e++) {
+        km_blk xr = get_rows(x, far[e], far[e] + 1, 0); /* stored, or made here */
+        memcpy(frow + e * dim, XROW(&xr, far[e]), (size_t)dim * sizeof(double));
+    }
+    if (st != CRM_OK) {
+        goto cleanup;
+    }
+    if (!(last > 0.0)) {
         st = crm__error_set(err, CRM_EDATA, "k = %d but the data has fewer than %d distinct rows",
                             (int)k, (int)k);
         goto cleanup;
@@ -1000,8 +1119,7 @@ static crm_status relocate_empty(const crm__km_rows *x,
         if (counts[j] != 0) {
             continue;
         }
-        km_blk xr = get_rows(x, far[e], far[e] + 1, 0);
-        const double *row = XROW(&xr, far[e]);
+        const double *row = frow + e * dim;
         int32_t old = labels[far[e]];
         for (int64_t d = 0; d < dim; d++) {
             sums[old * dim + d] -= row[d];
@@ -1015,6 +1133,7 @@ static crm_status relocate_empty(const crm__km_rows *x,
 cleanup:
     crm_free(far);
     crm_free(fd);
+    crm_free(frow);
     return st;
 }
 

@@ -69,7 +69,12 @@ crm_status crm_matrix_copy(crm_matrix *dst, const crm_matrix *src, crm_error *er
 
 crm_status crm_matrix_check_finite(const crm_matrix *m, crm_error *err)
 {
-    for (int64_t i = 0; i < m->n_rows; i++) {
+    return crm__matrix_check_finite_rows(m, 0, m->n_rows, err);
+}
+
+crm_status crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_error *err)
+{
+    for (int64_t i = i0; i < i1; i++) {
         const double *row = CRM_ROW(m, i);
         for (int64_t j = 0; j < m->n_cols; j++) {
             if (!isfinite(row[j])) {

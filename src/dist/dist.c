@@ -97,18 +97,35 @@ int crm_dist_active(void)
     return g_inited && g_size > 1;
 }
 
-static int g_replicated = 0;
+/* A mode flag: its setter (returns the previous value) and its reader (on only while cond). */
+#define DIST_MODE(var, set_fn, get_fn, cond)                                                      \
+    static int var = 0;                                                                            \
+    int set_fn(int on)                                                                             \
+    {                                                                                              \
+        int old = var;                                                                             \
+        var = on != 0;                                                                             \
+        return old;                                                                                \
+    }                                                                                              \
+    int get_fn(void)                                                                               \
+    {                                                                                              \
+        return var && (cond);                                                                      \
+    }
 
-int crm_dist_set_replicated(int on)
-{
-    int old = g_replicated;
-    g_replicated = on != 0;
-    return old;
-}
+DIST_MODE(g_replicated, crm_dist_set_replicated, crm_dist_replicated, crm_dist_active())
+DIST_MODE(g_local_rows, crm_dist_set_local_rows, crm_dist_local_rows, crm_dist_replicated())
 
-int crm_dist_replicated(void)
+void crm_dist_own_rows(int64_t n, int64_t *r0, int64_t *r1)
 {
-    return g_replicated && crm_dist_active();
+    int64_t b0 = 0;
+    int64_t b1 = 0;
+    if (!crm_dist_replicated()) {
+        *r0 = 0;
+        *r1 = n;
+        return;
+    }
+    crm_dist_block_range(n, g_rank, g_size, &b0, &b1);
+    *r0 = b0 * CRM_BLOCK_ROWS < n ? b0 * CRM_BLOCK_ROWS : n;
+    *r1 = b1 * CRM_BLOCK_ROWS < n ? b1 * CRM_BLOCK_ROWS : n;
 }
 
 int crm_dist_quiet(void)
@@ -1199,4 +1216,140 @@ crm_status crm_dist_alltoall_bytes(const void *send,
     }
     recv_sizes[0] = n_own;
     return CRM_OK;
+}
+
+/* ---- independent results dealt out ------------------------------------------------------- */
+
+/* What a rank says about its failures: the lowest item that failed (n_items: none). */
+typedef struct item_fail {
+    int64_t item;
+    crm_error err;
+} item_fail;
+
+/* Concatenate (item, length, bytes) records of the items in mine into a new buffer. */
+static crm_status pack_items(const int32_t *mine,
+                             int32_t n_mine,
+                             crm_dist_pack_fn pack,
+                             void *ctx,
+                             char **out,
+                             size_t *n_out,
+                             crm_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    crm_status st = CRM_OK;
+    for (int32_t q = 0; st == CRM_OK && q < n_mine; q++) {
+        void *blob = NULL;
+        size_t n = 0;
+        st = pack(ctx, mine[q], &blob, &n, err);
+        if (st == CRM_OK) {
+            char *grown = crm_realloc(buf, len + 16 + n + 1);
+            int64_t head[2] = { mine[q], (int64_t)n };
+            if (grown == NULL) {
+                st = crm__error_nomem(err);
+            } else {
+                buf = grown;
+                memcpy(buf + len, head, sizeof head);
+                if (n > 0) {
+                    memcpy(buf + len + 16, blob, n);
+                }
+                len += 16 + n;
+            }
+        }
+        crm_free(blob);
+    }
+    if (st == CRM_OK) {
+        *out = buf;
+        *n_out = len;
+    } else {
+        crm_free(buf);
+    }
+    return st;
+}
+
+int crm_dist_deals(int64_t i)
+{
+    return !crm_dist_active() || i % g_size == g_rank;
+}
+
+crm_status crm_dist_share_items(const crm_status *rcs,
+                                const crm_error *errs,
+                                int32_t n_items,
+                                const int32_t *mine,
+                                int32_t n_mine,
+                                crm_dist_pack_fn pack,
+                                crm_dist_unpack_fn unpack,
+                                void *ctx,
+                                crm_error *err)
+{
+    item_fail me;
+    item_fail *fails = NULL;
+    char *buf = NULL;
+    char *all = NULL;
+    size_t n_buf = 0;
+    size_t n_all = 0;
+    size_t *sizes = NULL;
+    crm_status st;
+    memset(&me, 0, sizeof me);
+    me.item = n_items;
+    for (int32_t i = 0; i < n_items; i++) {
+        if (rcs[i] != CRM_OK) {
+            me.item = i;
+            me.err = errs[i];
+            me.err.code = rcs[i];
+            break;
+        }
+    }
+    if (!crm_dist_active()) {
+        if (me.item < n_items) {
+            *err = me.err;
+            return me.err.code;
+        }
+        return CRM_OK;
+    }
+    st = crm_dist_allgather_bytes(&me, sizeof me, (void **)&fails, &n_all, NULL, err);
+    st = crm_dist_agree(st, err);
+    if (st != CRM_OK) {
+        return st;
+    }
+    {
+        int best = 0;
+        for (int r = 1; r < g_size; r++) {
+            best = fails[r].item < fails[best].item ? r : best;
+        }
+        if (fails[best].item < n_items) {
+            *err = fails[best].err;
+            st = err->code != CRM_OK ? err->code : CRM_EINTERNAL;
+        }
+    }
+    crm_free(fails);
+    if (st != CRM_OK) {
+        return st;
+    }
+    sizes = crm_calloc((size_t)g_size, sizeof *sizes);
+    st = sizes == NULL ? crm__error_nomem(err)
+                       : pack_items(mine, n_mine, pack, ctx, &buf, &n_buf, err);
+    st = crm_dist_agree(st, err);
+    if (st == CRM_OK) {
+        st = crm_dist_allgather_bytes(buf, n_buf, (void **)&all, &n_all, sizes, err);
+        st = crm_dist_agree(st, err);
+    }
+    if (st == CRM_OK) {
+        size_t at = 0;
+        for (int r = 0; st == CRM_OK && r < g_size; r++) {
+            size_t end = at + sizes[r];
+            while (r != g_rank && st == CRM_OK && at + 16 <= end) {
+                int64_t head[2];
+                memcpy(head, all + at, sizeof head);
+                st = unpack(ctx, (int32_t)head[0], all + at + 16, (size_t)head[1], err);
+                at += 16 + (size_t)head[1];
+            }
+            at = end;
+        }
+        st = crm_dist_agree(st, err);
+    }
+    crm_free(sizes);
+    crm_free(buf);
+    crm_free(all);
+    return st;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <crmkit/alloc.h>
+#include <crmkit/dist.h>
 #include <crmkit/drift.h>
 
 #include "core/core_internal.h"
@@ -238,6 +239,63 @@ static crm_status fit_feature(const crm_table *t,
     }
 }
 
+/* A numeric feature's reference for the ranks that did not compute it: its edges and
+ * shares. */
+typedef struct drift_share {
+    crm_drift_ref *d;
+    const char *const *features;
+} drift_share;
+
+static crm_status pack_numeric(void *ctx, int32_t i, void **blob, size_t *len, crm_error *err)
+{
+    const drift_feat *f = &((drift_share *)ctx)->d->f[i];
+    size_t n = 2 + (size_t)f->n_edges + (size_t)f->n_bins;
+    double *v = crm_mallocarray(n, sizeof *v);
+    if (v == NULL) {
+        return crm__error_nomem(err);
+    }
+    v[0] = (double)f->n_edges;
+    v[1] = (double)f->n_bins;
+    if (f->n_edges > 0) {
+        memcpy(v + 2, f->edges, (size_t)f->n_edges * sizeof *v);
+    }
+    memcpy(v + 2 + f->n_edges, f->shares, (size_t)f->n_bins * sizeof *v);
+    *blob = v;
+    *len = n * sizeof *v;
+    return CRM_OK;
+}
+
+static crm_status
+unpack_numeric(void *ctx, int32_t i, const void *blob, size_t len, crm_error *err)
+{
+    drift_share *sh = ctx;
+    drift_feat *f = &sh->d->f[i];
+    double head[2];
+    size_t n_edges;
+    size_t n_bins;
+    if (i < 0 || i >= sh->d->n || len < sizeof head) {
+        return crm__error_set(err, CRM_EINTERNAL, "drift reference: a rank sent a malformed result");
+    }
+    memcpy(head, blob, sizeof head);
+    n_edges = (size_t)head[0];
+    n_bins = (size_t)head[1];
+    if (len != (2 + n_edges + n_bins) * sizeof(double)) {
+        return crm__error_set(err, CRM_EINTERNAL, "drift reference: a rank sent a malformed result");
+    }
+    f->type = 0;
+    f->n_edges = (int32_t)n_edges;
+    f->n_bins = (int32_t)n_bins;
+    f->name = crm_strdup(sh->features[i]);
+    f->edges = crm_mallocarray(n_edges > 0 ? n_edges : 1, sizeof *f->edges);
+    f->shares = crm_mallocarray(n_bins > 0 ? n_bins : 1, sizeof *f->shares);
+    if (f->name == NULL || f->edges == NULL || f->shares == NULL) {
+        return crm__error_nomem(err);
+    }
+    memcpy(f->edges, (const double *)blob + 2, n_edges * sizeof(double));
+    memcpy(f->shares, (const double *)blob + 2 + n_edges, n_bins * sizeof(double));
+    return CRM_OK;
+}
+
 crm_status crm_drift_ref_fit(const crm_table *t,
                              const char *const *features,
                              int32_t n_features,
@@ -266,14 +324,47 @@ crm_status crm_drift_ref_fit(const crm_table *t,
         crm_error *errs = crm_calloc((size_t)n_features, sizeof *errs);
         if (rcs == NULL || errs == NULL) {
             rc = crm__error_nomem(err);
+            if (crm_dist_replicated()) { /* the others wait in crm_dist_share_items */
+                crm_error e1 = *err;
+                rc = crm_dist_share_items(&rc, &e1, 1, NULL, 0, NULL, NULL, NULL, err);
+            }
         } else {
             /* features are independent: two at a time on two cores; the first failure in
-             * feature order is the one reported, whatever the threads */
+             * feature order is the one reported, whatever the threads. Under mpirun with
+             * the same table on every rank, the numeric ones are dealt out to the ranks. */
+            int split = crm_dist_replicated();
+            int32_t *mine = split ? crm_calloc((size_t)n_features, sizeof *mine) : NULL;
+            char *theirs = split ? crm_calloc((size_t)n_features, 1) : NULL;
+            int32_t n_mine = 0;
+            if (split && (mine == NULL || theirs == NULL)) {
+                rcs[0] = crm__error_nomem(&errs[0]);
+                split = 0; /* every feature here; the error agreed below */
+            }
+            for (int32_t i = 0, i_num = 0; split && i < n_features; i++) {
+                int32_t j = crm_table_find_col(t, features[i]);
+                if (j >= 0 && crm_table_col_type(t, j) == CRM_COL_NUMERIC) {
+                    if (crm_dist_deals(i_num++)) {
+                        mine[n_mine++] = i;
+                    } else {
+                        theirs[i] = 1; /* another rank's: not computed here */
+                    }
+                }
+            }
 #pragma omp parallel for schedule(dynamic, 1) if (d->n_rows >= 100000)
             for (int32_t i = 0; i < n_features; i++) {
-                rcs[i] = fit_feature(t, features[i], d->n_rows, n_bins, &d->f[i], &errs[i]);
+                if (rcs[i] == CRM_OK && (theirs == NULL || !theirs[i])) {
+                    rcs[i] = fit_feature(t, features[i], d->n_rows, n_bins, &d->f[i], &errs[i]);
+                }
             }
-            rc = crm__first_error(rcs, errs, n_features, err);
+            if (crm_dist_replicated()) {
+                drift_share ctx = { d, features };
+                rc = crm_dist_share_items(rcs, errs, n_features, mine, n_mine, pack_numeric,
+                                          unpack_numeric, &ctx, err);
+            } else {
+                rc = crm__first_error(rcs, errs, n_features, err);
+            }
+            crm_free(mine);
+            crm_free(theirs);
         }
         crm_free(rcs);
         crm_free(errs);

@@ -607,17 +607,50 @@ typedef struct fit_msg {
     int64_t logged;
 } fit_msg;
 
-typedef struct fit_fail {
-    int64_t feature; /* first feature that failed on this rank; n_features = none */
-    crm_error err;
-} fit_fail;
+static crm_status pack_fit(void *ctx, int32_t f, void **blob, size_t *len, crm_error *err)
+{
+    const prep_feature *pf = &((crm_prep *)ctx)->features[f];
+    fit_msg *m = crm_malloc(sizeof *m);
+    if (m == NULL) {
+        return crm__error_nomem(err);
+    }
+    m->fill = pf->fill;
+    m->lo = pf->lo;
+    m->hi = pf->hi;
+    m->center = pf->center;
+    m->scale = pf->scale;
+    m->logged = pf->logged;
+    *blob = m;
+    *len = sizeof *m;
+    return CRM_OK;
+}
+
+static crm_status unpack_fit(void *ctx, int32_t f, const void *blob, size_t len, crm_error *err)
+{
+    crm_prep *prep = ctx;
+    prep_feature *pf;
+    fit_msg m;
+    if (f < 0 || f >= prep->n_features || len != sizeof m) {
+        return crm__error_set(err, CRM_EINTERNAL, "prep: a rank sent a malformed result");
+    }
+    memcpy(&m, blob, sizeof m);
+    pf = &prep->features[f];
+    pf->fill = m.fill;
+    pf->lo = m.lo;
+    pf->hi = m.hi;
+    pf->center = m.center;
+    pf->scale = m.scale;
+    pf->logged = (int)m.logged;
+    return CRM_OK;
+}
 
 /* Under mpirun with every rank holding the same table (crm_dist_replicated): the numeric
  * features, the costly ones (exact percentiles, compensated sums over whole columns), are
  * dealt out to the ranks in turn and each is fitted whole by one rank, which sends its
- * parameters to the others; so a feature's parameters are the bits one process computes.
- * Categorical features (counts of codes) are fitted by every rank. The error reported is
- * the one of the first failing feature in feature order, as in one process. Collective. */
+ * parameters to the others (crm_dist_share_items); so a feature's parameters are the bits
+ * one process computes. Categorical features (counts of codes) are fitted by every rank.
+ * The error reported is the one of the first failing feature in feature order, as in one
+ * process. Collective. */
 static crm_status fit_split(crm_prep *prep,
                             const crm_table *t,
                             const char *const *features,
@@ -626,97 +659,43 @@ static crm_status fit_split(crm_prep *prep,
                             double *work,
                             crm_error *err)
 {
-    int P = crm_dist_size();
-    int me = crm_dist_rank();
-    int64_t n_num = 0;
-    fit_msg *mine = crm_calloc((size_t)n_features + 1, sizeof *mine);
-    int64_t n_mine = 0;
-    fit_fail ff;
-    fit_fail *fails = NULL;
-    fit_msg *all = NULL;
-    size_t n_all = 0;
-    size_t *sizes = crm_calloc((size_t)P, sizeof *sizes);
-    crm_status rc = CRM_OK;
-    memset(&ff, 0, sizeof ff);
-    ff.feature = n_features;
-    if (mine == NULL || sizes == NULL) {
-        rc = crm__error_nomem(err);
-        ff.feature = -1;
-        ff.err = *err;
+    int32_t n_num = 0;
+    int32_t n_mine = 0;
+    size_t nf = (size_t)n_features + 1;
+    int32_t *mine = crm_calloc(nf, sizeof *mine);
+    crm_status *rcs = crm_calloc(nf, sizeof *rcs);
+    crm_error *errs = crm_calloc(nf, sizeof *errs);
+    crm_status one = CRM_OK;
+    crm_status rc;
+    if (mine == NULL || rcs == NULL || errs == NULL) {
+        crm_error e1;
+        one = crm__error_nomem(&e1);
+        rc = crm_dist_share_items(&one, &e1, 1, NULL, 0, pack_fit, unpack_fit, prep, err);
+        goto done;
     }
-    for (int32_t f = 0; rc == CRM_OK && f < n_features; f++) {
+    for (int32_t f = 0; f < n_features; f++) {
         prep_feature *pf = &prep->features[f];
         int32_t col = crm_table_find_col(t, features[f]);
         pf->name = crm_strdup(features[f]);
         pf->type = crm_table_col_type(t, col);
         if (pf->name == NULL) {
-            rc = crm__error_nomem(err);
+            rcs[f] = crm__error_nomem(&errs[f]);
         } else if (pf->type != CRM_COL_NUMERIC) {
-            rc = fit_categorical(pf, t, col, p, work, err);
-        } else if (n_num++ % P == me) {
-            rc = fit_numeric(pf, t, col, p, work, err);
-            if (rc == CRM_OK) {
-                fit_msg *m = &mine[n_mine++];
-                m->fill = pf->fill;
-                m->lo = pf->lo;
-                m->hi = pf->hi;
-                m->center = pf->center;
-                m->scale = pf->scale;
-                m->logged = pf->logged;
-            }
+            rcs[f] = fit_categorical(pf, t, col, p, work, &errs[f]);
+        } else if (crm_dist_deals(n_num++)) {
+            rcs[f] = fit_numeric(pf, t, col, p, work, &errs[f]);
+            mine[n_mine++] = f;
         }
-        if (rc != CRM_OK) {
-            ff.feature = f;
-            ff.err = *err;
+        if (rcs[f] != CRM_OK) {
+            break; /* the first failure in feature order is the one reported */
         }
     }
-    /* the first failure in feature order, over every rank */
-    rc = crm_dist_allgather_bytes(&ff, sizeof ff, (void **)&fails, &n_all, NULL, err);
-    rc = crm_dist_agree(rc, err);
-    if (rc == CRM_OK) {
-        int best = 0;
-        for (int r = 1; r < P; r++) {
-            best = fails[r].feature < fails[best].feature ? r : best;
-        }
-        if (fails[best].feature < n_features) {
-            *err = fails[best].err;
-            rc = err->code != CRM_OK ? err->code : CRM_EINTERNAL;
-        }
-    }
-    crm_free(fails);
-    if (rc == CRM_OK) {
-        rc = crm_dist_allgather_bytes(mine, (size_t)n_mine * sizeof *mine, (void **)&all, &n_all,
-                                      sizes, err);
-        rc = crm_dist_agree(rc, err);
-    }
-    if (rc == CRM_OK) {
-        /* rank r's messages are its features in order: numeric feature i went to i % P */
-        int64_t *next = crm_calloc((size_t)P, sizeof *next);
-        int64_t i = 0;
-        if (next == NULL) {
-            rc = crm__error_nomem(err);
-        }
-        for (int r = 1; rc == CRM_OK && r < P; r++) {
-            next[r] = next[r - 1] + (int64_t)(sizes[r - 1] / sizeof *all);
-        }
-        for (int32_t f = 0; rc == CRM_OK && f < n_features; f++) {
-            prep_feature *pf = &prep->features[f];
-            if (pf->type == CRM_COL_NUMERIC) {
-                const fit_msg *m = &all[next[i % P]++];
-                pf->fill = m->fill;
-                pf->lo = m->lo;
-                pf->hi = m->hi;
-                pf->center = m->center;
-                pf->scale = m->scale;
-                pf->logged = (int)m->logged;
-                i++;
-            }
-        }
-        crm_free(next);
-    }
-    crm_free(all);
-    crm_free(sizes);
+    rc = crm_dist_share_items(rcs, errs, n_features, mine, n_mine, pack_fit, unpack_fit, prep,
+                              err);
+done:
     crm_free(mine);
+    crm_free(rcs);
+    crm_free(errs);
     return rc;
 }
 

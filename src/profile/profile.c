@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <crmkit/dist.h>
 #include <crmkit/profile.h>
 
 #include "core/core_internal.h"
@@ -433,6 +434,47 @@ typedef struct profile_job {
     int numeric;
 } profile_job;
 
+/* A numeric feature's results, for the rank that did not compute it: population mean, sd
+ * and median, then each segment's mean and median. */
+static crm_status pack_numeric(void *ctx, int32_t f, void **blob, size_t *len, crm_error *err)
+{
+    const crm_profile *pr = ctx;
+    int64_t nf = pr->n_features;
+    double *v = crm_mallocarray(3 + 2 * (size_t)pr->k, sizeof *v);
+    if (v == NULL) {
+        return crm__error_nomem(err);
+    }
+    v[0] = pr->pop_mean[f];
+    v[1] = pr->pop_sd[f];
+    v[2] = pr->pop_median[f];
+    for (int32_t s = 0; s < pr->k; s++) {
+        v[3 + 2 * s] = pr->mean[s * nf + f];
+        v[4 + 2 * s] = pr->median[s * nf + f];
+    }
+    *blob = v;
+    *len = (3 + 2 * (size_t)pr->k) * sizeof *v;
+    return CRM_OK;
+}
+
+static crm_status
+unpack_numeric(void *ctx, int32_t f, const void *blob, size_t len, crm_error *err)
+{
+    crm_profile *pr = ctx;
+    int64_t nf = pr->n_features;
+    const char *b = blob;
+    if (f < 0 || f >= nf || len != (3 + 2 * (size_t)pr->k) * sizeof(double)) {
+        return crm__error_set(err, CRM_EINTERNAL, "profile: a rank sent a malformed result");
+    }
+    memcpy(&pr->pop_mean[f], b, sizeof(double));
+    memcpy(&pr->pop_sd[f], b + 8, sizeof(double));
+    memcpy(&pr->pop_median[f], b + 16, sizeof(double));
+    for (int32_t s = 0; s < pr->k; s++) {
+        memcpy(&pr->mean[s * nf + f], b + 24 + 16 * (size_t)s, sizeof(double));
+        memcpy(&pr->median[s * nf + f], b + 32 + 16 * (size_t)s, sizeof(double));
+    }
+    return CRM_OK;
+}
+
 static crm_status fill_features(crm_profile *pr,
                                 const crm_table *t,
                                 const char *const *features,
@@ -446,14 +488,24 @@ static crm_status fill_features(crm_profile *pr,
     crm_status *rcs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *rcs);
     crm_error *errs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *errs);
     profile_job *jobs = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *jobs);
+    int32_t *mine = crm_calloc(nf > 0 ? (size_t)nf : 1, sizeof *mine);
     int32_t n_jobs = 0;
     int32_t n_num = 0;
+    int32_t n_mine = 0;
+    /* under mpirun with the same table and labels on every rank: numeric features dealt out */
+    int split = crm_dist_replicated();
     crm_status rc = CRM_OK;
-    if (rcs == NULL || errs == NULL || jobs == NULL) {
+    if (rcs == NULL || errs == NULL || jobs == NULL || mine == NULL) {
         crm_free(rcs);
         crm_free(errs);
         crm_free(jobs);
-        return crm__error_nomem(err);
+        crm_free(mine);
+        rc = crm__error_nomem(err);
+        if (split) { /* the others wait in crm_dist_share_items: fail there too */
+            crm_error e1 = *err;
+            rc = crm_dist_share_items(&rc, &e1, 1, NULL, 0, NULL, NULL, NULL, err);
+        }
+        return rc;
     }
     for (int32_t f = 0; f < nf; f++) {
         pr->features[f] = crm_strdup(features[f]);
@@ -467,9 +519,15 @@ static crm_status fill_features(crm_profile *pr,
     for (int32_t f = 0; f < nf; f++) {
         n_num += crm_table_col_type(t, crm_table_find_col(t, features[f])) == CRM_COL_NUMERIC;
     }
-    for (int32_t f = 0; f < nf && rc == CRM_OK; f++) {
+    for (int32_t f = 0, i_num = 0; f < nf && rc == CRM_OK; f++) {
         int32_t col = crm_table_find_col(t, features[f]);
         if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
+            if (split && !crm_dist_deals(i_num++)) {
+                continue; /* another rank's: its results come in crm_dist_share_items */
+            }
+            if (split) {
+                mine[n_mine++] = f;
+            }
             if (n_num >= 2 * nt && n_jobs > 0 && jobs[n_jobs - 1].nv == 1 &&
                 jobs[n_jobs - 1].numeric) {
                 jobs[n_jobs - 1].f[1] = f;
@@ -541,12 +599,20 @@ static crm_status fill_features(crm_profile *pr,
         crm_free(fill);
         crm_free(seg);
     }
-    if (rc == CRM_OK) {
+    if (split) {
+        if (rc != CRM_OK) { /* a failure before the jobs ran: the first, for the agreement */
+            rcs[0] = rc;
+            errs[0] = *err;
+        }
+        rc = crm_dist_share_items(rcs, errs, nf > 0 ? nf : 1, mine, n_mine, pack_numeric, unpack_numeric, pr,
+                                  err);
+    } else if (rc == CRM_OK) {
         rc = crm__first_error(rcs, errs, nf, err);
     }
     crm_free(rcs);
     crm_free(errs);
     crm_free(jobs);
+    crm_free(mine);
     return rc;
 }
 

@@ -284,18 +284,38 @@ crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_matrix *x,
                                       crm_error *err)
 {
+    int64_t r0;
+    int64_t r1;
     if (crm_prep_fitted_params(prep).impute != CRM_IMPUTE_NONE) {
         return CRM_OK; /* every missing value was filled */
     }
+    if (crm_dist_local_rows()) { /* this rank's rows; the first bad row is the lowest rank's */
+        crm_matrix mine = *x;
+        crm_dist_own_rows(x->n_rows, &r0, &r1);
+        mine.data = r1 > r0 ? CRM_ROW(x, r0) : x->data;
+        mine.n_rows = r1 - r0;
+        return crm_dist_agree(crm__segment_check_missing_from(prep, t, &mine, r0, err), err);
+    }
+    return crm__segment_check_missing_from(prep, t, x, 0, err);
+}
+
+/* crm__segment_check_missing over x, whose row i is row first + i of the table. */
+crm_status crm__segment_check_missing_from(const crm_prep *prep,
+                                           const crm_table *t,
+                                           const crm_matrix *x,
+                                           int64_t first,
+                                           crm_error *err)
+{
     for (int64_t i = 0; i < x->n_rows; i++) {
         const double *row = CRM_ROW(x, i);
         for (int64_t j = 0; j < x->n_cols; j++) {
             if (isnan(row[j])) {
                 int32_t f = crm_prep_out_feature(prep, (int32_t)j);
-                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, i), 0,
+                crm__error_at(err, CRM_EDATA, crm_table_source(t),
+                              crm_table_row_line(t, first + i), 0,
                               "missing value in row %lld and the model does not impute "
                               "(imputation \"none\"); choose --impute mean, median or neighbours",
-                              (long long)i + 1);
+                              (long long)(first + i) + 1);
                 crm__error_field(err, crm_prep_feature_name(prep, f));
                 return CRM_EDATA;
             }
@@ -864,6 +884,7 @@ crm_status crm_segmenter_fit(const crm_table *t,
     seg_input in;
     float *xf = NULL;
     double t0 = crm__now_seconds();
+    int was_local;
     crm_status rc;
     memset(&x, 0, sizeof x);
     *out = NULL;
@@ -899,6 +920,12 @@ crm_status crm_segmenter_fit(const crm_table *t,
     in.n_features = n_features;
     in.rows = NULL;
     memset(&in.head, 0, sizeof in.head);
+    /* under mpirun, k-means of a given k on every row: each rank cleans and reads its own
+     * rows only (crm_dist_set_local_rows); other fits read any row, so every rank has all */
+    was_local = crm_dist_set_local_rows(p->algo == CRM_SEGMENT_ALGO_KMEANS &&
+                                        seg->method == CRM_SEGMENT_FIXED && !p->float32 &&
+                                        p->init_centers == NULL &&
+                                        crm__segment_sample_size(p, crm_table_n_rows(t)) == 0);
     if (p->float32) {
         rc = clean_f32(seg, &in, &x, &xf, err);
     } else {
@@ -908,6 +935,7 @@ crm_status crm_segmenter_fit(const crm_table *t,
     if (rc == CRM_OK) {
         rc = cluster_and_profile(seg, &in, &x, &xf, progress, err);
     }
+    (void)crm_dist_set_local_rows(was_local);
     crm_free(xf);
     crm_matrix_fini(&in.head);
     crm__prep_rows_free(in.rows);

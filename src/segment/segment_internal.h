@@ -134,5 +134,10 @@ crm_status crm__segment_check_missing(const crm_prep *prep,
                                       const crm_table *t,
                                       const crm_matrix *x,
                                       crm_error *err);
+crm_status crm__segment_check_missing_from(const crm_prep *prep,
+                                           const crm_table *t,
+                                           const crm_matrix *x,
+                                           int64_t first,
+                                           crm_error *err);
 
 #endif

@@ -30,6 +30,36 @@ done
 n=$(grep -c "customers of c.csv" out.txt)
 [ "$n" = 1 ] && echo "ok: one summary from 4 ranks" || fail "summary printed $n times"
 
+# the --json summary (profile: each segment's means and medians, dealt out by feature to the
+# ranks) is the one of one process, but for the seconds
+nosec() { sed 's/"[a-z_]*seconds":[0-9.e+-]*,//g' "$1"; }
+"$CRMKIT" segment c.csv --k 5 --seed 3 -o mj.crmk --threads 1 --json --quiet >refj.txt ||
+    fail "segment --json without mpirun"
+grep -q '"median"' refj.txt || fail "segment --json: no profile medians"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment c.csv --k 5 --seed 3 -o mj.crmk --threads 1 \
+        --json --quiet >j.txt 2>err.txt || fail "segment --json np $np: exit $?"
+    if [ "$(nosec refj.txt)" = "$(nosec j.txt)" ]; then echo "ok: --json summary, np $np"
+    else fail "--json summary, np $np: differs from one process"; fi
+    rm -f m.crmk
+done
+
+# k-means of a given k under mpirun: each rank cleans only its own rows, so a missing value
+# (imputation none) in the last rank's rows must still stop every rank with the message of
+# one process, and no model
+awk -F, 'NR == 1 || ($4 != "" && $17 != "")' c.csv |
+    awk -F, 'NR == 8000 { $4 = "" } { print }' OFS=, >miss.csv
+"$CRMKIT" segment miss.csv --features tenure_days,revenue --k 3 --impute none -o x.crmk \
+    --quiet >/dev/null 2>want.txt && fail "miss.csv: no error without mpirun"
+grep -q "missing value in row" want.txt || fail "miss.csv: $(cat want.txt)"
+for np in 2 4; do
+    "${MPIRUN[@]}" -np $np "$CRMKIT" segment miss.csv --features tenure_days,revenue --k 3 \
+        --impute none -o x.crmk --quiet >/dev/null 2>got.txt && fail "miss.csv np $np: exit 0"
+    if grep -qxF "$(cat want.txt)" got.txt; then echo "ok: missing value in a late row, np $np"
+    else fail "miss.csv np $np: $(head -3 got.txt)"; fi
+    [ ! -e x.crmk ] || fail "miss.csv np $np: a model was written"
+done
+
 # k chosen by X-means
 "$CRMKIT" segment c.csv --k auto -o refa.crmk --labels refa.csv --threads 2 --quiet >/dev/null ||
     fail "segment --k auto without mpirun"
