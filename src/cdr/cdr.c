@@ -112,10 +112,7 @@ struct crm_cdr_features {
 
 crm_cdr_params crm_cdr_params_default(void)
 {
-    crm_cdr_params p;
-    memset(&p, 0, sizeof p);
-    p.n_threads = 0;
-    return p;
+    return (crm_cdr_params){ .n_threads = 0 };
 }
 
 crm_status crm_cdr_params_check(const crm_cdr_params *p, crm_error *err)

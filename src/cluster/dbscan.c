@@ -26,11 +26,7 @@ struct crm_dbscan {
 
 crm_dbscan_params crm_dbscan_params_default(void)
 {
-    crm_dbscan_params p;
-    memset(&p, 0, sizeof p);
-    p.eps = 0.5;
-    p.min_samples = 5;
-    return p;
+    return (crm_dbscan_params){ .eps = 0.5, .min_samples = 5 };
 }
 
 crm_status crm_dbscan_params_check(const crm_dbscan_params *p, crm_error *err)

@@ -29,13 +29,7 @@ struct crm_denclue {
 
 crm_denclue_params crm_denclue_params_default(void)
 {
-    crm_denclue_params p;
-    memset(&p, 0, sizeof p);
-    p.h = 0.5;
-    p.xi = 5.0;
-    p.tol = 1e-2;
-    p.max_iter = 100;
-    return p;
+    return (crm_denclue_params){ .h = 0.5, .xi = 5.0, .tol = 1e-2, .max_iter = 100 };
 }
 
 crm_status crm_denclue_params_check(const crm_denclue_params *p, crm_error *err)

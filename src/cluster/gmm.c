@@ -46,14 +46,9 @@ struct crm_gmm {
 
 crm_gmm_params crm_gmm_params_default(void)
 {
-    crm_gmm_params p;
-    memset(&p, 0, sizeof p);
-    p.k = 8;
-    p.cov = CRM_GMM_FULL;
-    p.max_iter = 100;
-    p.tol = 1e-3;
-    p.reg_covar = 1e-6;
-    return p;
+    return (crm_gmm_params){
+        .k = 8, .cov = CRM_GMM_FULL, .max_iter = 100, .tol = 1e-3, .reg_covar = 1e-6
+    };
 }
 
 crm_status crm_gmm_params_check(const crm_gmm_params *p, crm_error *err)

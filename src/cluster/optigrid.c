@@ -40,13 +40,7 @@ typedef struct og_ctx {
 
 crm_optigrid_params crm_optigrid_params_default(void)
 {
-    crm_optigrid_params p;
-    memset(&p, 0, sizeof p);
-    p.bins = 64;
-    p.noise = 0.5;
-    p.min_size = 10;
-    p.max_depth = 24;
-    return p;
+    return (crm_optigrid_params){ .bins = 64, .noise = 0.5, .min_size = 10, .max_depth = 24 };
 }
 
 crm_status crm_optigrid_params_check(const crm_optigrid_params *p, crm_error *err)

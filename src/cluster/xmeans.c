@@ -24,13 +24,7 @@
 
 crm_xmeans_params crm_xmeans_params_default(void)
 {
-    crm_xmeans_params p;
-    memset(&p, 0, sizeof p);
-    p.kmin = 2;
-    p.kmax = 20;
-    p.max_iter = 300;
-    p.tol = 1e-4;
-    return p;
+    return (crm_xmeans_params){ .kmin = 2, .kmax = 20, .max_iter = 300, .tol = 1e-4 };
 }
 
 crm_status crm_xmeans_params_check(const crm_xmeans_params *p, crm_error *err)

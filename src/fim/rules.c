@@ -19,15 +19,11 @@
 
 crm_rules_params crm_rules_params_default(void)
 {
-    crm_rules_params p;
-    memset(&p, 0, sizeof p);
-    p.min_conf = 0.5;
-    p.sort = CRM_RULES_SORT_LIFT;
-    p.top = 0;
-    p.max_rules = 5000000;
-    p.distinct_factor = 1.5;
-    p.distinct_top = 20;
-    return p;
+    return (crm_rules_params){ .min_conf = 0.5,
+                               .sort = CRM_RULES_SORT_LIFT,
+                               .max_rules = 5000000,
+                               .distinct_factor = 1.5,
+                               .distinct_top = 20 };
 }
 
 crm_status crm_rules_params_check(const crm_rules_params *p, crm_error *err)

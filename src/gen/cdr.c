@@ -91,12 +91,7 @@ typedef struct chunk {
 
 crm_gen_cdr_params crm_gen_cdr_params_default(void)
 {
-    crm_gen_cdr_params p;
-    memset(&p, 0, sizeof p);
-    p.n_customers = 1000;
-    p.seed = 42;
-    p.days = 30;
-    return p;
+    return (crm_gen_cdr_params){ .n_customers = 1000, .seed = 42, .days = 30 };
 }
 
 crm_status crm_gen_cdr_params_check(const crm_gen_cdr_params *p, crm_error *err)

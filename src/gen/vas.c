@@ -179,13 +179,8 @@ const char *crm_gen_vas_describe(const char *code)
 
 crm_gen_vas_params crm_gen_vas_params_default(void)
 {
-    crm_gen_vas_params p;
-    memset(&p, 0, sizeof p);
-    p.n_customers = 1000;
-    p.seed = 42;
-    p.days = 90;
-    p.failure_rate = 0.06;
-    return p;
+    return (
+        crm_gen_vas_params){ .n_customers = 1000, .seed = 42, .days = 90, .failure_rate = 0.06 };
 }
 
 crm_status crm_gen_vas_params_check(const crm_gen_vas_params *p, crm_error *err)

@@ -13,16 +13,11 @@
 
 crm_report_params crm_report_params_default(void)
 {
-    crm_report_params p;
-    memset(&p, 0, sizeof p);
-    p.title = NULL;
-    p.scatter_rows = 1500;
-    p.validity_rows = 3000;
-    p.top_features = 4;
-    p.top_rules = 10;
-    p.top_bars = 15;
-    p.seed = 0;
-    return p;
+    return (crm_report_params){ .scatter_rows = 1500,
+                                .validity_rows = 3000,
+                                .top_features = 4,
+                                .top_rules = 10,
+                                .top_bars = 15 };
 }
 
 crm_status crm_report_params_check(const crm_report_params *p, crm_error *err)
