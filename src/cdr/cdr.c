@@ -735,11 +735,7 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
         crm_free(pp->slots[k].recs);
         crm_free(pp->slots[k].text);
     }
-    crm_free(pp->slots);
-    crm_free(pp->free_list);
-    crm_free(pp->full);
-    crm_free(pp);
-    crm_free(th);
+    CRM__FREE(pp->slots, pp->free_list, pp->full, pp, th);
     return rc;
 }
 
@@ -1262,15 +1258,7 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
     }
     rc = crm__bytes_out_take(&b, buf, &(size_t){ 0 }, err);
 cleanup:
-    crm_free(b.p);
-    crm_free(cown);
-    crm_free(cpos);
-    crm_free(epos);
-    crm_free(elist);
-    crm_free(ccount);
-    crm_free(pstart);
-    crm_free(pfill);
-    crm_free(pby);
+    CRM__FREE(b.p, cown, cpos, epos, elist, ccount, pstart, pfill, pby);
     return rc;
 }
 
@@ -1443,10 +1431,7 @@ void crm_cdr_features_free(crm_cdr_features *f)
     if (f == NULL) {
         return;
     }
-    crm_free(f->ids);
-    crm_free(f->id_off);
-    crm_free(f->values);
-    crm_free(f);
+    CRM__FREE(f->ids, f->id_off, f->values, f);
 }
 
 int64_t crm_cdr_features_n_customers(const crm_cdr_features *f)

@@ -35,10 +35,7 @@ uint64_t crm__cdr_hash(const char *s, size_t len)
 
 void crm__cdr_strmap_fini(crm__cdr_strmap *m)
 {
-    crm_free(m->arena);
-    crm_free(m->off);
-    crm_free(m->hashes);
-    crm_free(m->slots);
+    CRM__FREE(m->arena, m->off, m->hashes, m->slots);
     memset(m, 0, sizeof *m);
 }
 

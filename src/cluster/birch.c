@@ -300,11 +300,8 @@ void crm_birch_free(crm_birch *b)
     if (b == NULL) {
         return;
     }
-    crm_free(b->centers);
-    crm_free(b->sub_label);
-    crm_free(b->labels);
     crm__kdtree_free(b->tree);
-    crm_free(b);
+    CRM__FREE(b->centers, b->sub_label, b->labels, b);
 }
 
 /* Ward on the centroids, cut at k (or k chosen in [kmin, kmax]). */

@@ -55,11 +55,8 @@ void crm_dbscan_free(crm_dbscan *d)
     if (d == NULL) {
         return;
     }
-    crm_free(d->labels);
-    crm_free(d->cores);
-    crm_free(d->core_label);
     crm__kdtree_free(d->tree);
-    crm_free(d);
+    CRM__FREE(d->labels, d->cores, d->core_label, d);
 }
 
 /* Union-find over row indices, safe to run from many threads: a root is only ever linked
@@ -271,9 +268,7 @@ crm_status crm_dbscan_fit(const crm_dbscan_params *p,
         }
     }
     crm__kdtree_free(tree);
-    crm_free(core);
-    crm_free(parent);
-    crm_free(root_label);
+    CRM__FREE(core, parent, root_label);
     if (rc == CRM_OK) {
         rc = build_cores(d, err);
     }

@@ -103,11 +103,7 @@ static crm_status finish(double *z, int64_t n, const double *w, crm_error *err)
         parent[rb] = n + i;
     }
 done:
-    crm_free(order);
-    crm_free(tmp);
-    crm_free(zz);
-    crm_free(parent);
-    crm_free(size);
+    CRM__FREE(order, tmp, zz, parent, size);
     return rc;
 }
 
@@ -306,11 +302,7 @@ static crm_status nn_chain(const crm_matrix *x,
     s.live = crm_mallocarray((size_t)n, sizeof *s.live);
     s.size = crm_mallocarray((size_t)n, sizeof *s.size);
     if (s.d == NULL || s.row == NULL || s.live == NULL || s.size == NULL || chain == NULL) {
-        crm_free(s.d);
-        crm_free(s.row);
-        crm_free(s.live);
-        crm_free(s.size);
-        crm_free(chain);
+        CRM__FREE(s.d, s.row, s.live, s.size, chain);
         return crm__error_set(err, CRM_ENOMEM,
                               "out of memory for the distance matrix of %lld rows (%.1f GB)",
                               (long long)n, (double)n_pairs * 8e-9);
@@ -376,11 +368,7 @@ static crm_status nn_chain(const crm_matrix *x,
             break;
         }
     }
-    crm_free(s.d);
-    crm_free(s.row);
-    crm_free(s.live);
-    crm_free(s.size);
-    crm_free(chain);
+    CRM__FREE(s.d, s.row, s.live, s.size, chain);
     return rc;
 }
 
@@ -488,10 +476,7 @@ static crm_status ward_vectors(const crm_matrix *x,
         }
     }
 done:
-    crm_free(c);
-    crm_free(size);
-    crm_free(live);
-    crm_free(chain);
+    CRM__FREE(c, size, live, chain);
     return rc;
 }
 

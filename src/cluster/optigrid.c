@@ -63,9 +63,7 @@ void crm_optigrid_free(crm_optigrid *g)
     if (g == NULL) {
         return;
     }
-    crm_free(g->node);
-    crm_free(g->labels);
-    crm_free(g);
+    CRM__FREE(g->node, g->labels, g);
 }
 
 static int32_t new_node(og_ctx *c)
@@ -249,9 +247,7 @@ crm_status crm_optigrid_fit(const crm_optigrid_params *p,
         }
         (void)build(&c, 0, x->n_rows, 0);
     }
-    crm_free(c.idx);
-    crm_free(c.hist);
-    crm_free(c.sm);
+    CRM__FREE(c.idx, c.hist, c.sm);
     if (c.oom) {
         crm_optigrid_free(g);
         return crm__error_nomem(err);

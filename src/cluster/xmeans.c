@@ -308,19 +308,13 @@ static crm_status improve_structure(xm_state *s, int32_t round, int *n_split, cr
     }
     s->k = k + *n_split;
 cleanup:
-    crm_free(count);
-    crm_free(sse);
-    crm_free(kids);
-    crm_free(sp);
+    CRM__FREE(count, sse, kids, sp);
     return st;
 }
 
 static void state_free(xm_state *s)
 {
-    crm_free(s->centers);
-    crm_free(s->labels);
-    crm_free(s->best_centers);
-    crm_free(s->best_labels);
+    CRM__FREE(s->centers, s->labels, s->best_centers, s->best_labels);
 }
 
 static crm_status state_init(xm_state *s,

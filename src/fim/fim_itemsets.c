@@ -56,10 +56,7 @@ void crm_itemsets_free(crm_itemsets *c)
     if (c == NULL) {
         return;
     }
-    crm_free(c->items);
-    crm_free(c->recs);
-    crm_free(c->slot);
-    crm_free(c);
+    CRM__FREE(c->items, c->recs, c->slot, c);
 }
 
 int64_t crm__itemsets_find(const crm_itemsets *c, const int32_t *items, int32_t n)

@@ -757,9 +757,7 @@ static crm_status mine_into(const crm_fim_db *db,
     }
     st->n_itemsets = rep.n_out;
     st->max_len = rep.max_out;
-    crm_free(rep.base);
-    crm_free(rep.pids);
-    crm_free(rep.scratch);
+    CRM__FREE(rep.base, rep.pids, rep.scratch);
     crm__fim_data_free(&data, mem);
     return rc;
 }

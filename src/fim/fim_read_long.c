@@ -367,9 +367,6 @@ crm_status crm__fim_read_long(crm__reader *lr,
         rc = group_pairs(st, &cu, &pr, err);
     }
     crm__fim_hash_fini(&cu.hash);
-    crm_free(cu.keys);
-    crm_free(cu.off);
-    crm_free(pr.cust);
-    crm_free(pr.item);
+    CRM__FREE(cu.keys, cu.off, pr.cust, pr.item);
     return rc;
 }

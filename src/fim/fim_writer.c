@@ -286,10 +286,7 @@ void crm_itemset_writer_free(crm_itemset_writer *w)
     if (w == NULL) {
         return;
     }
-    crm_free(w->text);
-    crm_free(w->text_off);
-    crm_free(w->buf);
-    crm_free(w);
+    CRM__FREE(w->text, w->text_off, w->buf, w);
 }
 
 void crm_itemset_writer_set_transactions(crm_itemset_writer *w, int64_t n)

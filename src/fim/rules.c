@@ -195,12 +195,7 @@ crm_rules_new(const char *const *item_names, int32_t n_items, crm_rules **out, c
 
 void crm__rules_set_fini(crm__rules_set *set)
 {
-    crm_free(set->name);
-    crm_free(set->item_counts);
-    crm_free(set->rules);
-    crm_free(set->pool);
-    crm_free(set->patterns);
-    crm_free(set->ppool);
+    CRM__FREE(set->name, set->item_counts, set->rules, set->pool, set->patterns, set->ppool);
     memset(set, 0, sizeof *set);
 }
 
@@ -218,9 +213,7 @@ void crm_rules_free(crm_rules *r)
             crm_free(r->names[i]);
         }
     }
-    crm_free(r->names);
-    crm_free(r->by_name);
-    crm_free(r);
+    CRM__FREE(r->names, r->by_name, r);
 }
 
 crm_status crm__rules_push_set(crm_rules *r, const char *name, int32_t *s, crm_error *err)
@@ -649,9 +642,7 @@ crm_status crm_rules_add_set(crm_rules *r,
     if (rc == CRM_OK) {
         r->params = *p;
     }
-    crm_free(ix.slots);
-    crm_free(g.rules);
-    crm_free(g.pool);
+    CRM__FREE(ix.slots, g.rules, g.pool);
     return rc;
 }
 

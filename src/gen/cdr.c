@@ -595,9 +595,7 @@ crm_status crm_gen_cdr(const crm_gen_cdr_params *p,
 cleanup:
     crm_outfile_abort(f);
     for (int64_t k = 0; chunks != NULL && k < window; k++) {
-        crm_free(chunks[k].text);
-        crm_free(chunks[k].gz);
-        crm_free(chunks[k].recs);
+        CRM__FREE(chunks[k].text, chunks[k].gz, chunks[k].recs);
     }
     crm_free(chunks);
     crm_free(prof);

@@ -454,9 +454,7 @@ cleanup:
     for (int e = 0; e < CRM_GEN_MAX_EXTRA; e++) {
         crm_free(o.extra[e]);
     }
-    crm_free(o.type);
-    crm_free(o.region);
-    crm_free(o.plan);
+    CRM__FREE(o.type, o.region, o.plan);
     return rc;
 }
 
