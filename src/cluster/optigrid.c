@@ -25,7 +25,7 @@ struct crm_optigrid {
     int32_t k;
     og_node *node;
     int32_t n_nodes;
-    int32_t cap;
+    int64_t cap;
     int32_t *labels;
 };
 
@@ -69,15 +69,10 @@ void crm_optigrid_free(crm_optigrid *g)
 static int32_t new_node(og_ctx *c)
 {
     crm_optigrid *g = c->g;
-    if (g->n_nodes == g->cap) {
-        int32_t cap = g->cap ? 2 * g->cap : 64;
-        og_node *n = crm_realloc(g->node, (size_t)cap * sizeof *n);
-        if (n == NULL) {
-            c->oom = 1;
-            return -1;
-        }
-        g->node = n;
-        g->cap = cap;
+    if (g->n_nodes == g->cap &&
+        !crm__grow_items(&g->node, &g->cap, (int64_t)g->n_nodes + 1, sizeof *g->node, 64)) {
+        c->oom = 1;
+        return -1;
     }
     g->node[g->n_nodes].dim = -1;
     g->node[g->n_nodes].cut = 0;

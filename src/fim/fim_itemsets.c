@@ -103,14 +103,8 @@ static int reserve(crm_itemsets *c, int32_t n)
     if (!crm__grow_items(&c->items, &c->items_cap, c->items_len + n, sizeof *c->items, 4096)) {
         return 0;
     }
-    if (c->n == c->cap) {
-        int64_t cap = c->cap ? c->cap * 2 : 1024;
-        rec *p = crm_realloc(c->recs, (size_t)cap * sizeof *p);
-        if (p == NULL) {
-            return 0;
-        }
-        c->recs = p;
-        c->cap = cap;
+    if (c->n == c->cap && !crm__grow_items(&c->recs, &c->cap, c->n + 1, sizeof *c->recs, 1024)) {
+        return 0;
     }
     if ((c->n + 1) * 2 > c->mask + 1) {
         return rehash(c, (c->mask + 1) * 2);

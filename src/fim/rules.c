@@ -228,14 +228,8 @@ crm_status crm__rules_push_set(crm_rules *r, const char *name, int32_t *s, crm_e
     if (r->n_sets >= CRM_RULES_MAX_SETS) {
         return crm__error_set(err, CRM_ELIMIT, "more than %d rule sets", CRM_RULES_MAX_SETS);
     }
-    if (r->n_sets == r->cap_sets) {
-        int32_t cap = r->cap_sets ? 2 * r->cap_sets : 4;
-        crm__rules_set *grown = crm_realloc(r->sets, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(err);
-        }
-        r->sets = grown;
-        r->cap_sets = cap;
+    if (!crm__grow_items(&r->sets, &r->cap_sets, r->n_sets + 1, sizeof *r->sets, 4)) {
+        return crm__error_nomem(err);
     }
     set = &r->sets[r->n_sets];
     memset(set, 0, sizeof *set);
@@ -353,23 +347,12 @@ gen_emit(gen_state *g, int32_t n_lhs, int32_t n_rhs, int64_t lhs_count, int64_t 
                               "minimum support or confidence",
                               (long long)g->p->max_rules);
     }
-    if (g->n_rules == g->cap_rules) {
-        int64_t cap = g->cap_rules ? 2 * g->cap_rules : 1024;
-        gen_rule *grown = crm_realloc(g->rules, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(g->err);
-        }
-        g->rules = grown;
-        g->cap_rules = cap;
-    }
-    while (g->pool_len + n_lhs + n_rhs > g->cap_pool) {
-        int64_t cap = g->cap_pool ? 2 * g->cap_pool : 4096;
-        int32_t *grown = crm_realloc(g->pool, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(g->err);
-        }
-        g->pool = grown;
-        g->cap_pool = cap;
+    if ((g->n_rules == g->cap_rules &&
+         !crm__grow_items(&g->rules, &g->cap_rules, g->n_rules + 1, sizeof *g->rules, 1024)) ||
+        (g->pool_len + n_lhs + n_rhs > g->cap_pool &&
+         !crm__grow_items(&g->pool, &g->cap_pool, g->pool_len + n_lhs + n_rhs, sizeof *g->pool,
+                          4096))) {
+        return crm__error_nomem(g->err);
     }
     rule = &g->rules[g->n_rules++];
     rule->items = (const int32_t *)(intptr_t)g->pool_len; /* fixed up after generation */

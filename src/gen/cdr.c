@@ -84,7 +84,7 @@ typedef struct chunk {
     size_t gz_cap;
     rec *recs;
     size_t n_recs;
-    size_t recs_cap;
+    int64_t recs_cap;
     crm_gen_cdr_summary sum;
     int failed; /* out of memory or a zlib error */
 } chunk;
@@ -221,14 +221,9 @@ static int32_t draw_contact(crm_rng *rng, int32_t n)
 
 static int push_rec(chunk *c, const rec *r)
 {
-    if (c->n_recs == c->recs_cap) {
-        size_t cap = c->recs_cap ? 2 * c->recs_cap : 4096;
-        rec *a = crm_realloc(c->recs, cap * sizeof *a);
-        if (a == NULL) {
-            return 0;
-        }
-        c->recs = a;
-        c->recs_cap = cap;
+    if ((int64_t)c->n_recs == c->recs_cap &&
+        !crm__grow_items(&c->recs, &c->recs_cap, (int64_t)c->n_recs + 1, sizeof *c->recs, 4096)) {
+        return 0;
     }
     c->recs[c->n_recs++] = *r;
     return 1;

@@ -280,14 +280,8 @@ typedef struct row_buf {
 
 static crm_status push_row(row_buf *b, const row *r, crm_error *err)
 {
-    if (b->n == b->cap) {
-        int64_t cap = b->cap ? 2 * b->cap : 4096;
-        row *grown = crm_realloc(b->rows, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(err);
-        }
-        b->rows = grown;
-        b->cap = cap;
+    if (b->n == b->cap && !crm__grow_items(&b->rows, &b->cap, b->n + 1, sizeof *b->rows, 4096)) {
+        return crm__error_nomem(err);
     }
     b->rows[b->n++] = *r;
     return CRM_OK;
