@@ -142,10 +142,7 @@ collect(void *ud, const int32_t *items, int32_t n, int64_t support, crm_error *e
 
 crm_itemset_sink crm_itemsets_sink(crm_itemsets *c)
 {
-    crm_itemset_sink s;
-    s.fn = collect;
-    s.ud = c;
-    return s;
+    return (crm_itemset_sink){ .fn = collect, .ud = c };
 }
 
 int64_t crm_itemsets_n_itemsets(const crm_itemsets *c)

@@ -257,10 +257,7 @@ crm_status crm_itemset_writer_new(FILE *fp,
 
 crm_itemset_sink crm_itemset_writer_sink(crm_itemset_writer *w)
 {
-    crm_itemset_sink s;
-    s.fn = write_itemset;
-    s.ud = w;
-    return s;
+    return (crm_itemset_sink){ .fn = write_itemset, .ud = w };
 }
 
 crm_status crm_itemset_writer_finish(crm_itemset_writer *w, crm_error *err)
