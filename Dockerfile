@@ -5,7 +5,7 @@
 FROM debian:12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libdeflate-dev \
-        libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev libsqlite3-dev \
+        libmicrohttpd-dev libprotobuf-c-dev libjansson-dev libsqlite3-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one list of Debian 12 packages crmkit needs to build and test (chromium: the report
-# test renders the HTML report headless; it skips with a message when chromium is absent).
+# test renders the HTML report headless; it skips with a message when chromium is absent;
+# postgresql: the database-source test starts a server of its own in a temporary folder).
 # Installs only what is missing; safe to run again. Needs root (or sudo) when
 # something is missing.  Usage: scripts/deps.sh [--bench]
 set -euo pipefail
@@ -8,8 +9,8 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config git
   libopenblas-openmp-dev zlib1g-dev libdeflate-dev
-  libsvm-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
-  libjansson-dev libsqlite3-dev libpq-dev libopenmpi-dev openmpi-bin
+  libsvm-dev libmicrohttpd-dev libprotobuf-c-dev
+  libjansson-dev libsqlite3-dev libpq-dev postgresql libopenmpi-dev openmpi-bin
   libcmocka-dev clang libclang-rt-14-dev libomp-14-dev python3
   chromium curl protobuf-compiler python3-protobuf
 )

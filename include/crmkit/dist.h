@@ -96,6 +96,13 @@ CRM_API crm_status crm_dist_bcast(void *buf, size_t n, int root, crm_error *err)
  *  others *buf receives a new crm_malloc'ed copy (crm_free it) and *n its size. */
 CRM_API crm_status crm_dist_bcast_blob(void **buf, size_t *n, int root, crm_error *err);
 
+/** Collective, once (later calls return CRM_OK at once): under mpirun only rank 0's standard
+ *  input carries data (mpirun forwards its own to rank 0; the other ranks read /dev/null).
+ *  Rank 0 reads it to its end and every rank receives the bytes as its standard input (an
+ *  anonymous in-memory file on descriptor 0), so "-" reads the same data on every rank. A
+ *  no-op when the job is not active. Call it before the first read of "-" on every rank. */
+CRM_API crm_status crm_dist_share_stdin(crm_error *err);
+
 typedef enum crm_dist_op { CRM_DIST_SUM = 0, CRM_DIST_MIN = 1, CRM_DIST_MAX = 2 } crm_dist_op;
 
 /** Collective: v[0..n) becomes the element-wise sum / min / max over ranks (n equal on all

@@ -47,8 +47,15 @@ typedef struct crm_csv_options {
 
 CRM_API crm_csv_options crm_csv_options_default(void);
 
+/** 1 when path names a database table rather than a file: "postgresql://..." or
+ *  "postgres://..." (a libpq connection URI) or "sqlite:FILE", followed by "?table=NAME" or
+ *  "?query=SQL" (percent-encoded; the other URI parameters are libpq's). */
+CRM_API int crm_table_source_is_database(const char *path);
+
 /** Read a CSV file with a header row (RFC 4180 quoting, CRLF or LF, gzip detected by its
- *  magic bytes). On success *out owns a new table; free it with crm_table_free.
+ *  magic bytes), or the table a database source names (crm_table_source_is_database), read
+ *  as the same rows exported to CSV would be (NULL is a missing cell; line N of an error is
+ *  row N-1 of the result). On success *out owns a new table; free it with crm_table_free.
  *  Errors name the file, line, column and field: CRM_ENOTFOUND (no such file), CRM_EIO,
  *  CRM_EPARSE (ragged row, bad quoting, a word in a numeric column, Inf), CRM_EDATA (empty
  *  file, header only, duplicate column names), CRM_ELIMIT, CRM_ENOMEM, CRM_ECANCELLED. */
@@ -72,7 +79,8 @@ CRM_API crm_status crm_table_read_csv_mem(const char *data,
  *  column), the same numbers, levels in order of first appearance, and input lines; except
  *  for identifier columns (CRM_COL_ID by override or by name), whose text only rank 0 holds
  *  (the other ranks have the column with every cell missing: they never write it). A gzip
- *  file, standard input ("-"), max_rows or a one-rank run: crm_table_read_csv on every rank.
+ *  file, standard input ("-"), a database source, max_rows or a one-rank run:
+ *  crm_table_read_csv on every rank.
  *  A quoted field spanning lines is refused (crm_dist_split_file). */
 CRM_API crm_status crm_table_read_csv_split(const char *path,
                                             const crm_csv_options *opt,

@@ -7,11 +7,13 @@
  * CMakeLists.txt compiles this file twice in a build with MPI: with Open MPI for crmkit-mpi
  * and libcrmkit, and with CRM_DIST_ONE_PROCESS (as a build without MPI) for the crmkit
  * program, which then does not load the MPI library. */
+#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/config.h>
 #include <crmkit/dist.h>
+#include <crmkit/io.h>
 
 #include "core/core_internal.h"
 
@@ -253,6 +256,82 @@ crm_status crm_dist_bcast_blob(void **buf, size_t *n, int root, crm_error *err)
 #endif
     (void)err;
     return CRM_OK;
+}
+
+#if CRM_HAVE_MPI
+/* Rank 0: standard input to its end, in a growing block. */
+static crm_status read_stdin(char **buf, size_t *len, crm_error *err)
+{
+    size_t cap = 0;
+    *buf = NULL;
+    *len = 0;
+    for (;;) {
+        ssize_t got;
+        if (!crm__grow_bytes_from(buf, &cap, *len + 65536, 65536)) {
+            return crm__error_nomem(err);
+        }
+        got = read(STDIN_FILENO, *buf + *len, cap - *len);
+        if (got == 0) {
+            return CRM_OK;
+        }
+        if (got < 0 && errno != EINTR) {
+            return crm__error_errno_input(err, errno, "<stdin>", "reading");
+        }
+        *len += got > 0 ? (size_t)got : 0;
+    }
+}
+
+/* The bytes as this process's descriptor 0: a memory file, read from its start. */
+static crm_status stdin_from_bytes(const char *buf, size_t len, crm_error *err)
+{
+    int fd = memfd_create("crmkit-stdin", MFD_CLOEXEC);
+    size_t off = 0;
+    crm_status st = CRM_OK;
+    if (fd < 0) {
+        return crm__error_errno_input(err, errno, "<stdin>", "keeping a copy of");
+    }
+    while (off < len && st == CRM_OK) {
+        ssize_t put = write(fd, buf + off, len - off);
+        if (put < 0 && errno != EINTR) {
+            st = crm__error_errno_input(err, errno, "<stdin>", "keeping a copy of");
+        }
+        off += put > 0 ? (size_t)put : 0;
+    }
+    if (st == CRM_OK && (lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, STDIN_FILENO) < 0)) {
+        st = crm__error_errno_input(err, errno, "<stdin>", "keeping a copy of");
+    }
+    close(fd);
+    return st;
+}
+#endif
+
+crm_status crm_dist_share_stdin(crm_error *err)
+{
+#if CRM_HAVE_MPI
+    static int shared = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    crm_status st = CRM_OK;
+    if (!crm_dist_active() || shared) {
+        return CRM_OK;
+    }
+    shared = 1;
+    if (g_rank == 0) {
+        st = read_stdin(&buf, &len, err);
+    }
+    st = crm_dist_agree(st, err);
+    if (st == CRM_OK) {
+        st = crm_dist_bcast_blob((void **)&buf, &len, 0, err);
+    }
+    if (st == CRM_OK) {
+        st = crm_dist_agree(stdin_from_bytes(buf, len, err), err);
+    }
+    crm_free(buf);
+    return st;
+#else
+    (void)err;
+    return CRM_OK;
+#endif
 }
 
 crm_status crm_dist_allreduce_i64(int64_t *v, size_t n, crm_dist_op op, crm_error *err)
@@ -738,11 +817,17 @@ crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *e
     int64_t lines_before = 0;
     int P = crm_dist_size();
     int me = crm_dist_rank();
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int is_stdin = strcmp(path, "-") == 0;
+    int is_db = crm_table_source_is_database(path);
+    int fd = is_stdin || is_db ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     memset(r, 0, sizeof *r);
     crm_error_clear(err);
-    if (fd < 0) {
+    if (is_stdin || is_db) {
+        st = crm__error_at(err, CRM_EUNSUPPORTED, is_stdin ? "<stdin>" : "database", 0, 0,
+                           "%s is read whole, not split across ranks",
+                           is_stdin ? "standard input" : "a database table");
+    } else if (fd < 0) {
         st = crm__error_errno_input(err, errno, path, "opening");
     } else if (fstat(fd, &sb) != 0) {
         st = crm__error_errno_input(err, errno, path, "reading");

@@ -1068,6 +1068,9 @@ crm_status crm_table_read_csv(const char *path,
     if (path == NULL || path[0] == '\0') {
         return crm__error_set(err, CRM_EINVAL, "input path is empty");
     }
+    if (crm_table_source_is_database(path)) {
+        return crm__table_read_database(path, opt, progress, out, err);
+    }
     rc = crm__reader_open_whole(path, &r, err);
     if (rc != CRM_OK) {
         return rc;
@@ -1427,6 +1430,7 @@ crm_status crm_table_read_csv_split(const char *path,
     crm_status rc;
     *out = NULL;
     if (!crm_dist_active() || path == NULL || strcmp(path, "-") == 0 ||
+        crm_table_source_is_database(path) ||
         (opt != NULL && opt->max_rows > 0)) {
         return crm_table_read_csv(path, opt, progress, out, err);
     }

@@ -418,7 +418,14 @@ crm_status crm_csv_stream_open(const char *path,
     if (opt == NULL) {
         opt = &def;
     }
-    if (strcmp(path, "-") == 0) {
+    char *shown = NULL; /* a database source: its rows as CSV in a memory file */
+    if (crm_table_source_is_database(path)) {
+        fd = crm__database_open_fd(path, &shown, err);
+        if (fd < 0) {
+            crm_free(shown);
+            return err->code;
+        }
+    } else if (strcmp(path, "-") == 0) {
         fd = dup(STDIN_FILENO);
     } else {
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -427,11 +434,15 @@ crm_status crm_csv_stream_open(const char *path,
         return crm__error_errno(err, errno, path, "open");
     }
     s = crm_calloc(1, sizeof *s);
-    if (s == NULL || (s->source = crm_strdup(strcmp(path, "-") == 0 ? "<stdin>" : path)) == NULL) {
+    if (s == NULL || (s->source = crm_strdup(shown != NULL                 ? shown
+                                             : strcmp(path, "-") == 0 ? "<stdin>"
+                                                                      : path)) == NULL) {
+        crm_free(shown);
         crm_free(s);
         close(fd);
         return crm__error_nomem(err);
     }
+    crm_free(shown);
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         s->size = (int64_t)st.st_size;
     }

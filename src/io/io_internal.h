@@ -62,6 +62,23 @@ struct crm_table {
  * array grows). On failure nothing is taken. */
 crm_status crm__table_push_col(crm_table *t, crm__col *col, crm_error *err);
 
+/* A table from a database source (crm_table_source_is_database; table_db.c), read as
+ * crm_table_read_csv reads the same rows exported to CSV. */
+crm_status crm__table_read_database(const char *path,
+                                    const crm_csv_options *opt,
+                                    const crm_progress *progress,
+                                    crm_table **out,
+                                    crm_error *err);
+
+/* The rows of a database source as CSV text in an anonymous memory file, for the readers
+ * that open a path (baskets, CDRs): its descriptor (read from the start; close it), or -1
+ * with err set. *shown (crm_free it, also on failure) names the source, password hidden. */
+int crm__database_open_fd(const char *path, char **shown, crm_error *err);
+
+/* Parse a database source without reading it (tests, fuzzing): CRM_OK and in *select
+ * (crm_free it) the statement a read would run, or the error a read would give. */
+crm_status crm__database_source_check(const char *path, char **select, crm_error *err);
+
 /* Shortest text that reads back as exactly v (at most 24 bytes + NUL into buf[32]);
  * returns its length. Non-finite values print as "nan", "inf", "-inf". */
 int crm__format_double(double v, char *buf);

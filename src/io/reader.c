@@ -336,15 +336,29 @@ crm_status crm__reader_open(const char *path,
                             crm_error *err)
 {
     int is_stdin = strcmp(path, "-") == 0;
-    crm__reader *r = reader_alloc(is_stdin ? "<stdin>" : path, limits);
+    char *shown = NULL; /* a database source: its rows as CSV in a memory file */
+    int db_fd = crm_table_source_is_database(path) ? crm__database_open_fd(path, &shown, err) : -1;
+    crm__reader *r = NULL;
     struct stat st;
     crm_status rc = CRM_OK;
     *out = NULL;
+    if (shown != NULL && db_fd < 0) {
+        crm_free(shown);
+        return err->code;
+    }
+    r = reader_alloc(is_stdin ? "<stdin>" : shown != NULL ? shown : path, limits);
+    crm_free(shown);
     if (r == NULL) {
+        if (db_fd >= 0) {
+            close(db_fd);
+        }
         return crm__error_nomem(err);
     }
     if (is_stdin) {
         r->fd = STDIN_FILENO;
+    } else if (db_fd >= 0) {
+        r->fd = db_fd;
+        r->close_fd = 1;
     } else {
         r->fd = open(path, O_RDONLY);
         if (r->fd < 0) {
@@ -361,6 +375,11 @@ crm_status crm__reader_open(const char *path,
     } else if (S_ISREG(st.st_mode)) {
         uint8_t magic[2];
         r->file_bytes = (int64_t)st.st_size;
+        if (is_stdin) {
+            /* a regular file is read from its start, as a mapped one is: "-" may be opened
+             * more than once (under mpirun, crm_dist_share_stdin) */
+            (void)lseek(r->fd, 0, SEEK_SET);
+        }
         if (pread(r->fd, magic, 2, 0) == 2 && crm__io_is_gzip(magic, 2) &&
             ((size_t)st.st_size > CRM__READER_WHOLE_MAX || gzip_bomb_like(r->fd, st.st_size))) {
             /* too large to hold decoded, or far more text than gzip makes of a table: inflated

@@ -115,6 +115,20 @@ expect "itemsets -o INPUT" 64 "both an input and an output" -- "$CRMKIT" itemset
 expect "rules -o INPUT" 64 "both an input and an output" -- "$CRMKIT" rules b.txt --format long --minsup 0.5 -o b.txt
 expect "rules -o R --csv R" 64 "given for two outputs" -- "$CRMKIT" rules b.txt --format long --minsup 0.5 -o r.x --csv r.x
 expect "gen vas -o --segments" 64 "both an input and an output" -- "$CRMKIT" gen vas --customers 5 --segments keep.csv -o keep.csv
+cp m.crmk keep.crmk
+expect "report -o MODEL" 64 "both an input and an output" -- "$CRMKIT" report m.crmk -o m.crmk
+expect "report -o --data" 64 "both an input and an output" -- "$CRMKIT" report m.crmk --data c.csv -o c.csv
+"$CRMKIT" gen cdr --customers 5 --days 1 --seed 1 -o calls.csv >/dev/null 2>&1 || fail "gen cdr"
+cp calls.csv keep_calls.csv
+expect "cdr -o INPUT" 64 "both an input and an output" -- "$CRMKIT" cdr calls.csv -o ./calls.csv
+cmp -s calls.csv keep_calls.csv && cmp -s m.crmk keep.crmk && ok "cdr and report inputs untouched" ||
+    fail "cdr or report changed its input"
+if "$CRMKIT" load --help >/dev/null 2>&1; then
+    expect "load -o CUSTOMERS" 64 "both an input and an output" -- "$CRMKIT" load c.csv -o c.csv
+    expect "load -o --labels" 64 "both an input and an output" -- "$CRMKIT" load c.csv --labels keep.csv -o keep.csv
+else
+    echo "skipped: load -o INPUT (built without SQLite)"
+fi
 cmp -s c.csv keep.csv && ok "input untouched" || fail "the input was changed"
 [ ! -e m3.crmk ] && [ ! -e new.x ] && [ ! -e r.x ] || fail "an output was written after a refusal"
 

@@ -194,6 +194,14 @@ int cmd_cdr(int argc, char **argv)
     if (p.has_from && p.has_to && p.from_day > p.to_day) {
         return cli_usage_error(KIND, "--from is after --to");
     }
+    {
+        const char *ins[] = { in };
+        const char *outs[] = { out };
+        int code = cli_check_paths(KIND, ins, 1, outs, 1);
+        if (code >= 0) {
+            return code;
+        }
+    }
     cli_progress_init(&bar, quiet || crm_dist_quiet());
     t0 = wall_seconds();
     c0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);

@@ -82,6 +82,15 @@ int cmd_load(int argc, char **argv)
     if (p.output == NULL) {
         return cli_usage_error(CMD, "a store file is required (-o STORE.db)");
     }
+    {
+        const char *ins[] = { p.customers, p.labels,          p.predictions,
+                              p.recommendations, p.previous_labels, p.services };
+        const char *outs[] = { p.output };
+        int code = cli_check_paths(CMD, ins, 6, outs, 1);
+        if (code >= 0) {
+            return code;
+        }
+    }
     if (crm_store_build(&p, &st, &err) != CRM_OK) {
         return cli_fail(&err);
     }

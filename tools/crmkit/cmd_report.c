@@ -94,7 +94,15 @@ static int parse(int argc, char **argv, rep_opts *o)
     if (o->compare != NULL && o->data == NULL) {
         return cli_usage_error("report", "--compare runs the algorithms on --data: give it");
     }
-    return -1;
+    {
+        const char *ins[MAX_MODELS + 1];
+        const char *outs[] = { o->output };
+        for (int i = 0; i < o->n_models; i++) {
+            ins[i] = o->models[i];
+        }
+        ins[o->n_models] = o->data;
+        return cli_check_paths("report", ins, o->n_models + 1, outs, 1);
+    }
 }
 
 static crm_status set_error(crm_error *err, crm_status code, const char *msg)

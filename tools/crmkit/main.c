@@ -18,6 +18,7 @@
 #include <crmkit/common.h>
 #include <crmkit/config.h>
 #include <crmkit/dist.h>
+#include <crmkit/io.h>
 #include <crmkit/model.h>
 #include <crmkit/outfile.h>
 
@@ -89,15 +90,37 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+#if CRMKIT_PROGRAM == PROGRAM_CRMKIT
+/* 1 when an argument names a database table (postgresql://..., sqlite:...): only
+ * crmkit-serve links libpq and SQLite. */
+static int reads_database(char **argv)
+{
+    for (int i = 2; argv[i] != NULL; i++) {
+        if (crm_table_source_is_database(argv[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+#endif
+
 /* The program that runs command c: crmkit-mpi for every command crmkit is given under
- * mpirun (it checks the ranks, then runs it or hands it on), crmkit-serve for its commands,
- * else this one. A build without MPI runs as one process under mpirun too, as before. */
-static int program_for(const struct command *c)
+ * mpirun (it checks the ranks, then runs it or hands it on), crmkit-serve for its commands
+ * and for any command that reads a database, else this one. A build without MPI runs as one
+ * process under mpirun too, as before. */
+static int program_for(const struct command *c, char **argv)
 {
 #if CRMKIT_PROGRAM == PROGRAM_CRMKIT && CRM_HAVE_MPI
     if (crm_dist_launched()) {
         return PROGRAM_MPI;
     }
+#endif
+#if CRMKIT_PROGRAM == PROGRAM_CRMKIT
+    if (reads_database(argv)) {
+        return PROGRAM_SERVE;
+    }
+#else
+    (void)argv;
 #endif
     return c->serve ? PROGRAM_SERVE : CRMKIT_PROGRAM;
 }
@@ -232,7 +255,7 @@ static int run(int argc, char **argv)
                     c->name);
             return CLI_EX_USAGE;
         }
-        p = program_for(c);
+        p = program_for(c, argv);
         if (p != CRMKIT_PROGRAM) {
             return hand_over(c, p, argv);
         }

@@ -10,6 +10,7 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/config.h>
+#include <crmkit/dist.h>
 #if CRM_HAVE_JANSSON
 #include <jansson.h>
 #endif
@@ -399,6 +400,15 @@ int cli_check_paths(const char *cmd,
                     const char *const *outputs,
                     int n_outputs)
 {
+    /* under mpirun "-" must read the same bytes on every rank; first, so that every rank
+     * takes part whatever the checks below find on its own machine */
+    for (int i = 0; i < n_inputs; i++) {
+        crm_error err;
+        if (inputs[i] != NULL && strcmp(inputs[i], "-") == 0 &&
+            crm_dist_share_stdin(&err) != CRM_OK) {
+            return cli_fail(&err);
+        }
+    }
     for (int o = 0; o < n_outputs; o++) {
         if (outputs[o] == NULL) {
             continue;

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Tables read from SQLite (sqlite:FILE?table=...) and PostgreSQL (postgresql://...?table=...):
+# the same rows give the same results as the CSV file they came from (segment labels and
+# summary, predictions, CDR features, itemsets), NULL is a missing cell, REAL values keep every digit, text with
+# commas, quotes and newlines survives; errors name the source (never its password) with
+# the exit codes of files (66 missing, 64 bad source, 69 under mpirun) and leave no output.
+# PostgreSQL runs a real server in a temporary folder (skipped when its programs are absent).
+set -u
+CRMKIT=${CRMKIT:-./build/crmkit}
+case $CRMKIT in /*) ;; *) CRMKIT=$PWD/$CRMKIT ;; esac
+bindir=$(cd "${CRM_BINARY_DIR:-$(dirname "$CRMKIT")}" && pwd)
+config_h=$bindir/include/crmkit/config.h
+tmp=$(mktemp -d /tmp/crmkit-db-XXXXXX)
+pg_ctl_cmd=""
+cleanup() {
+    [ -n "$pg_ctl_cmd" ] && $pg_ctl_cmd stop -m immediate >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+if ! "$CRMKIT" load --help >/dev/null 2>&1; then
+    echo "SKIP: crmkit-serve (SQLite) is not built"
+    exit 0
+fi
+# expect NAME CODE PATTERN -- command...
+expect() {
+    local name=$1 code=$2 pattern=$3
+    shift 4
+    "$@" >out.txt 2>err.txt
+    local got=$?
+    if [ "$got" != "$code" ]; then
+        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
+    elif ! grep -q -- "$pattern" err.txt; then
+        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
+    else
+        ok "$name"
+    fi
+}
+# the --json summary without what names the run (file names, times)
+summary() { python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for k in list(d):
+    if k in ("model", "labels") or k.endswith("seconds"): del d[k]
+print(json.dumps(d, sort_keys=True))' "$1"; }
+
+"$CRMKIT" gen customers --rows 1500 --seed 11 -o c.csv --quiet >/dev/null || fail "gen"
+# the same rows in SQLite: integers, REALs, text, empty cells as NULL
+python3 - <<'PY' || fail "making c.db"
+import csv, sqlite3
+rows = list(csv.reader(open("c.csv")))
+def value(v):
+    if v == "": return None
+    for kind in (int, float):
+        try: return kind(v)
+        except ValueError: pass
+    return v
+con = sqlite3.connect("c.db")
+con.execute("CREATE TABLE customers (%s)" % ",".join('"%s"' % h for h in rows[0]))
+con.executemany("INSERT INTO customers VALUES (%s)" % ",".join("?" * len(rows[0])),
+                [[value(v) for v in r] for r in rows[1:]])
+# awkward values: 17 significant digits, NULLs, text with a comma, a quote and a newline
+con.execute('CREATE TABLE odd ("id", "x", "note", "say ""hi""")')
+con.executemany("INSERT INTO odd VALUES (?, ?, ?, ?)",
+                [("a1", 0.1 + 0.2, "plain", 1), ("a2", -15.617897467035018, 'with "quote", comma', 2),
+                 ("a3", None, "line\nbreak", 3), ("a4", 1e-300, None, 4)])
+con.commit()
+PY
+
+"$CRMKIT" segment c.csv --k 4 --seed 3 -o f.crmk --labels f.csv --json >f.json || fail "segment c.csv"
+"$CRMKIT" segment "sqlite:c.db?table=customers" --k 4 --seed 3 -o s.crmk --labels s.csv --json \
+    >s.json 2>err.txt || fail "segment sqlite: $(cat err.txt)"
+cmp -s f.csv s.csv && ok "sqlite: the same labels as the CSV" || fail "sqlite: labels differ"
+[ "$(summary f.json)" = "$(summary s.json)" ] && ok "sqlite: the same summary and profile" ||
+    fail "sqlite: summary differs"
+"$CRMKIT" profile s.crmk --json | grep -q '"source":"sqlite:c.db?table=customers"' &&
+    ok "the model names its source" || fail "the model does not name sqlite:c.db?table=customers"
+"$CRMKIT" segment "sqlite:c.db?query=SELECT%20*%20FROM%20customers%20WHERE%20revenue%20%3E%20100" \
+    --k 2 --json -o q.crmk >q.json 2>err.txt || fail "segment sqlite query: $(cat err.txt)"
+want=$(python3 -c 'import csv; print(sum(1 for r in csv.DictReader(open("c.csv")) if r["revenue"] and float(r["revenue"]) > 100))')
+got=$(python3 -c 'import json; print(json.load(open("q.json"))["rows"])')
+[ "$want" = "$got" ] && ok "sqlite query: $got rows" || fail "sqlite query: $got rows, expected $want"
+"$CRMKIT" train c.csv --target churn --algo c45 -o t.crmc >/dev/null 2>&1 || fail "train"
+"$CRMKIT" predict t.crmc c.csv -o pf.csv >/dev/null 2>&1 || fail "predict c.csv"
+"$CRMKIT" predict t.crmc "sqlite:c.db?table=customers" -o ps.csv >/dev/null 2>err.txt ||
+    fail "predict sqlite: $(cat err.txt)"
+cmp -s pf.csv ps.csv && ok "sqlite: the same predictions" || fail "sqlite: predictions differ"
+# every value of the odd table read back exactly (profile medians of x; ids and notes kept)
+"$CRMKIT" segment "sqlite:c.db?table=odd" --features x --k 1 -o o.crmk --labels o.csv --quiet \
+    >/dev/null 2>err.txt || fail "segment odd: $(cat err.txt)"
+[ "$(cut -d, -f1 o.csv | tr '\n' ' ')" = "id a1 a2 a3 a4 " ] && ok "odd table: 4 rows by id" ||
+    fail "odd table labels: $(cat o.csv)"
+"$CRMKIT" profile o.crmk --json | python3 -c 'import json, math, sys
+d = json.load(sys.stdin)["profile"]["population"]["x"]
+assert d["median"] == 1e-300, d
+assert d["mean"] == math.fsum([0.1 + 0.2, -15.617897467035018, 1e-300]) / 3, d' &&
+    ok "odd table: REALs exact, NULL missing" || fail "odd table values"
+
+# call detail records and service baskets from the database: the same as from their files
+"$CRMKIT" gen cdr --customers 30 --days 2 --seed 4 -o calls.csv >/dev/null 2>&1 || fail "gen cdr"
+printf 'customer,service\nc1,A\nc1,B\nc2,A\nc2,B\nc3,A\nc3,C\nc4,B\nc4,C\n' >vas.csv
+python3 - <<'PY' || fail "making calls.db"
+import csv, sqlite3
+con = sqlite3.connect("calls.db")
+for name in ("calls", "vas"):
+    rows = list(csv.reader(open(name + ".csv")))
+    con.execute("CREATE TABLE %s (%s)" % (name, ",".join('"%s"' % h for h in rows[0])))
+    con.executemany("INSERT INTO %s VALUES (%s)" % (name, ",".join("?" * len(rows[0]))), rows[1:])
+con.commit()
+PY
+"$CRMKIT" cdr calls.csv -o cf.csv >/dev/null 2>&1 || fail "cdr calls.csv"
+"$CRMKIT" cdr "sqlite:calls.db?table=calls" -o cs.csv >/dev/null 2>err.txt || fail "cdr sqlite: $(cat err.txt)"
+cmp -s cf.csv cs.csv && ok "sqlite: the same CDR features" || fail "sqlite: CDR features differ"
+"$CRMKIT" itemsets vas.csv --format long --minsup 0.5 --sorted -o if.txt >/dev/null 2>&1 || fail "itemsets vas.csv"
+"$CRMKIT" itemsets "sqlite:calls.db?table=vas" --format long --minsup 0.5 --sorted -o is.txt \
+    >/dev/null 2>err.txt || fail "itemsets sqlite: $(cat err.txt)"
+cmp -s if.txt is.txt && [ -s if.txt ] && ok "sqlite: the same itemsets" || fail "sqlite: itemsets differ"
+expect "sqlite: no such table (cdr)" 66 "no such table: nosuch" -- "$CRMKIT" cdr "sqlite:calls.db?table=nosuch" -o x.csv
+expect "sqlite: no such table" 66 "no such table: nosuch" -- "$CRMKIT" segment "sqlite:c.db?table=nosuch" --k 2 -o x.crmk
+expect "sqlite: no such file" 66 "sqlite:none.db" -- "$CRMKIT" segment "sqlite:none.db?table=t" --k 2 -o x.crmk
+expect "sqlite: nothing named" 64 "table=NAME or ?query=SQL" -- "$CRMKIT" segment "sqlite:c.db" --k 2 -o x.crmk
+expect "sqlite: broken escape" 64 "broken" -- "$CRMKIT" segment "sqlite:c.db?query=SELECT%2" --k 2 -o x.crmk
+expect "sqlite: bad SQL" 66 "syntax error" -- "$CRMKIT" segment "sqlite:c.db?query=SELEC" --k 2 -o x.crmk
+[ ! -e x.crmk ] && [ ! -e x.csv ] && ok "no output after a failed read" || fail "an output written after a failed read"
+if command -v mpirun >/dev/null 2>&1 && grep -q "define CRM_HAVE_MPI 1" "$config_h" 2>/dev/null &&
+    ! grep -q "^CRM_SANITIZE:BOOL=ON" "$bindir/CMakeCache.txt" 2>/dev/null; then
+    expect "under mpirun" 69 "not read under mpirun" -- timeout 60 mpirun --oversubscribe \
+        --allow-run-as-root -np 2 "$CRMKIT" segment "sqlite:c.db?table=customers" --k 2 -o x.crmk
+fi
+# a password never appears in a message (nothing listens on port 1)
+expect "password hidden" 66 "crm:\*\*\*@127.0.0.1:1/db?password=\*\*\*&table=t" -- "$CRMKIT" segment \
+    "postgresql://crm:s3cret@127.0.0.1:1/db?password=s3cret2&table=t&connect_timeout=2" --k 2 -o x.crmk
+grep -q s3cret err.txt && fail "the password is in the message: $(cat err.txt)"
+
+# ---- PostgreSQL: a real server in this folder ----
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ] || ! command -v psql >/dev/null 2>&1; then
+    echo "SKIP: PostgreSQL tests (Debian: postgresql)"
+elif ! grep -q "define CRM_HAVE_PQ 1" "$config_h" 2>/dev/null; then
+    echo "SKIP: PostgreSQL tests (crmkit built without libpq)"
+else
+    as_pg=()
+    if [ "$(id -u)" = 0 ]; then # the server refuses to run as root
+        chown postgres "$tmp" && as_pg=(runuser -u postgres --)
+    fi
+    port=$((20000 + RANDOM % 20000))
+    "${as_pg[@]}" "$pgbin/initdb" -D "$tmp/pg" -A trust -U crm -E UTF8 --no-sync >pg_init.txt 2>&1 ||
+        fail "initdb: $(tail -3 pg_init.txt)"
+    pg_ctl_cmd="${as_pg[*]} $pgbin/pg_ctl -D $tmp/pg"
+    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -o \
+        "-k $tmp -p $port -c listen_addresses= -c fsync=off" start >/dev/null 2>&1 ||
+        fail "the PostgreSQL server did not start: $(tail -3 "$tmp/pg.log")"
+    url="postgresql:///postgres?host=$tmp&port=$port&user=crm"
+    cols=$(head -1 c.csv | python3 -c 'import sys
+types = {"subscriber_id": "text", "region": "text", "plan_type": "text"}
+print(", ".join("%s %s" % (c, types.get(c, "float8")) for c in sys.stdin.read().strip().split(",")))')
+    psql -q "$url" -c "CREATE TABLE customers ($cols)" -c "\\copy customers FROM 'c.csv' CSV HEADER" \
+        >/dev/null 2>err.txt || fail "loading PostgreSQL: $(cat err.txt)"
+    "$CRMKIT" segment "$url&table=customers" --k 4 --seed 3 -o p.crmk --labels p.csv --json \
+        >p.json 2>err.txt || fail "segment postgresql: $(cat err.txt)"
+    cmp -s f.csv p.csv && ok "postgresql: the same labels as the CSV" || fail "postgresql: labels differ"
+    [ "$(summary f.json)" = "$(summary p.json)" ] && ok "postgresql: the same summary and profile" ||
+        fail "postgresql: summary differs"
+    "$CRMKIT" predict t.crmc "$url&query=SELECT+*+FROM+public.customers" -o pp.csv >/dev/null \
+        2>err.txt || fail "predict postgresql: $(cat err.txt)"
+    cmp -s pf.csv pp.csv && ok "postgresql: the same predictions" || fail "postgresql: predictions differ"
+    "$CRMKIT" segment "$url&table=public.customers" --k 4 --seed 3 -o p2.crmk --labels p2.csv --quiet \
+        >/dev/null 2>err.txt && cmp -s f.csv p2.csv && ok "postgresql: schema.table" ||
+        fail "postgresql: schema.table: $(cat err.txt)"
+    expect "postgresql: no such table" 66 'relation "nosuch" does not exist' -- \
+        "$CRMKIT" segment "$url&table=nosuch" --k 2 -o x.crmk
+    expect "postgresql: an error in the query" 66 "division by zero" -- \
+        "$CRMKIT" segment "$url&query=SELECT+1/0+AS+x" --k 2 -o x.crmk
+    expect "postgresql: an unknown parameter" 66 'invalid URI query parameter: "bogus"' -- \
+        "$CRMKIT" segment "$url&table=customers&bogus=1" --k 2 -o x.crmk
+    [ ! -e x.crmk ] && ok "no output after a failed read" || fail "x.crmk written after a failed read"
+fi
+[ "$fails" = 0 ] && echo "all database source checks passed"
+exit $((fails > 0))
