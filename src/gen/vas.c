@@ -179,8 +179,10 @@ const char *crm_gen_vas_describe(const char *code)
 
 crm_gen_vas_params crm_gen_vas_params_default(void)
 {
-    return (
-        crm_gen_vas_params){ .n_customers = 1000, .seed = 42, .days = 90, .failure_rate = 0.06 };
+    const crm_gen_vas_params p = {
+        .n_customers = 1000, .seed = 42, .days = 90, .failure_rate = 0.06
+    };
+    return p;
 }
 
 crm_status crm_gen_vas_params_check(const crm_gen_vas_params *p, crm_error *err)
