@@ -55,6 +55,8 @@ void crm__free_n(void *const *blocks, size_t n);
     crm__free_n((void *const[]){ __VA_ARGS__ },                                                    \
                 sizeof((void *const[]){ __VA_ARGS__ }) / sizeof(void *))
 
+/* A new NUL-terminated copy of s[0..n) (crm_free it); NULL when out of memory. */
+char *crm__strndup(const char *s, size_t n);
 /* Copy src into dst[size], always NUL-terminated, truncating. */
 void crm__strlcpy(char *dst, const char *src, size_t size);
 

@@ -48,6 +48,16 @@ void crm_error_clear(crm_error *err)
     }
 }
 
+char *crm__strndup(const char *s, size_t n)
+{
+    char *d = crm_malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 void crm__strlcpy(char *dst, const char *src, size_t size)
 {
     size_t n;

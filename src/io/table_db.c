@@ -72,16 +72,6 @@ static void source_fini(db_source *s)
     memset(s, 0, sizeof *s);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = crm_malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static int hex_value(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -125,13 +115,13 @@ static char *user_info_hidden(const char *path)
     const char *colon;
     crm__sbuf b;
     if (auth == NULL) {
-        return dup_n(path, strlen(path));
+        return crm__strndup(path, strlen(path));
     }
     auth += 3;
     at = strpbrk(auth, "@/?");
     colon = at != NULL && *at == '@' ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     if (colon == NULL) {
-        return dup_n(path, strlen(path));
+        return crm__strndup(path, strlen(path));
     }
     crm__sbuf_init(&b);
     crm__sbuf_put(&b, path, (size_t)(colon + 1 - path));
@@ -457,9 +447,13 @@ crm_status crm__table_read_database(const char *path,
     crm__sbuf csv;
     char *shown = NULL;
     crm_status st = database_csv(path, progress, &csv, &shown, err);
+    const char *eol = st == CRM_OK && csv.p != NULL ? memchr(csv.p, '\n', csv.len) : NULL;
     *out = NULL;
+    if (st == CRM_OK && (eol == NULL || eol + 1 == csv.p + csv.len)) {
+        st = crm__error_at(err, CRM_EDATA, shown, 0, 0, "the table or query gave no rows");
+    }
     if (st == CRM_OK) {
-        st = crm_table_read_csv_mem(csv.p != NULL ? csv.p : "", csv.len, shown, opt, out, err);
+        st = crm_table_read_csv_mem(csv.p, csv.len, shown, opt, out, err);
     }
     crm__sbuf_fini(&csv);
     crm_free(shown);

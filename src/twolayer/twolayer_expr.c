@@ -85,16 +85,6 @@ static int eat(parser *ps, const char *tok)
     return 0;
 }
 
-static char *dup_span(const char *s, size_t n)
-{
-    char *out = crm_malloc(n + 1);
-    if (out != NULL) {
-        memcpy(out, s, n);
-        out[n] = '\0';
-    }
-    return out;
-}
-
 /* A bare or double-quoted name, or a single-quoted level (quote = '\''). */
 static crm_status read_name(parser *ps, char quote, char **out)
 {
@@ -108,13 +98,13 @@ static crm_status read_name(parser *ps, char quote, char **out)
         if (end == NULL) {
             return fail(ps, "unterminated quote");
         }
-        *out = dup_span(ps->s + start + 1, (size_t)(end - (ps->s + start + 1)));
+        *out = crm__strndup(ps->s + start + 1, (size_t)(end - (ps->s + start + 1)));
         ps->pos = (size_t)(end - ps->s) + 1;
     } else if (quote != '\'' && is_name_start(ps->s[start])) {
         while (is_name_char(ps->s[ps->pos])) {
             ps->pos++;
         }
-        *out = dup_span(ps->s + start, ps->pos - start);
+        *out = crm__strndup(ps->s + start, ps->pos - start);
     } else {
         return fail(ps, quote == '\'' ? "expected a quoted level" : "expected a column name");
     }

@@ -120,6 +120,7 @@ cmp -s if.txt is.txt && [ -s if.txt ] && ok "sqlite: the same itemsets" || fail 
 expect "sqlite: no such table (cdr)" 66 "no such table: nosuch" -- "$CRMKIT" cdr "sqlite:calls.db?table=nosuch" -o x.csv
 expect "sqlite: no such table" 66 "no such table: nosuch" -- "$CRMKIT" segment "sqlite:c.db?table=nosuch" --k 2 -o x.crmk
 expect "sqlite: no such file" 66 "sqlite:none.db" -- "$CRMKIT" segment "sqlite:none.db?table=t" --k 2 -o x.crmk
+expect "sqlite: no rows" 65 "the table or query gave no rows" -- "$CRMKIT" segment "sqlite:c.db?query=SELECT+*+FROM+customers+WHERE+0" --k 2 -o x.crmk
 expect "sqlite: nothing named" 64 "table=NAME or ?query=SQL" -- "$CRMKIT" segment "sqlite:c.db" --k 2 -o x.crmk
 expect "sqlite: broken escape" 64 "broken" -- "$CRMKIT" segment "sqlite:c.db?query=SELECT%2" --k 2 -o x.crmk
 expect "sqlite: bad SQL" 66 "syntax error" -- "$CRMKIT" segment "sqlite:c.db?query=SELEC" --k 2 -o x.crmk
