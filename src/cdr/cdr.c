@@ -112,10 +112,7 @@ struct crm_cdr_features {
 
 crm_cdr_params crm_cdr_params_default(void)
 {
-    crm_cdr_params p;
-    memset(&p, 0, sizeof p);
-    p.n_threads = 0;
-    return p;
+    return (crm_cdr_params){ .n_threads = 0 };
 }
 
 crm_status crm_cdr_params_check(const crm_cdr_params *p, crm_error *err)
@@ -212,14 +209,8 @@ static acc *acc_at(worker *w, int64_t i, int added)
     if (i < 0) {
         return NULL;
     }
-    if (i >= w->acc_cap) {
-        int64_t cap = w->acc_cap ? 2 * w->acc_cap : 1024;
-        acc *a = crm_realloc(w->accs, (size_t)cap * sizeof *a);
-        if (a == NULL) {
-            return NULL;
-        }
-        w->accs = a;
-        w->acc_cap = cap;
+    if (i >= w->acc_cap && !crm__grow_items(&w->accs, &w->acc_cap, i + 1, sizeof *w->accs, 1024)) {
+        return NULL;
     }
     if (added) {
         memset(&w->accs[i], 0, sizeof w->accs[i]);
@@ -485,7 +476,7 @@ typedef struct slot {
     crm_csv_block *b;
     parsed *recs;
     size_t n;
-    size_t cap;
+    int64_t cap;
     char *text; /* quoted callers and callees, copied out of the reader's per-row buffer */
     size_t text_len;
     size_t text_cap;
@@ -507,18 +498,9 @@ typedef struct pipe {
 static int slot_keep(slot *sl, const crm_csv_cell *cell, int f, size_t *off)
 {
     size_t len = cell->len;
-    if (sl->text_len + len + 1 > sl->text_cap) {
-        size_t cap = sl->text_cap ? 2 * sl->text_cap : 4096;
-        char *t;
-        while (cap < sl->text_len + len + 1) {
-            cap *= 2;
-        }
-        t = crm_realloc(sl->text, cap);
-        if (t == NULL) {
-            return 0;
-        }
-        sl->text = t;
-        sl->text_cap = cap;
+    if (sl->text_len + len + 1 > sl->text_cap &&
+        !crm__grow_bytes_from(&sl->text, &sl->text_cap, sl->text_len + len + 1, 4096)) {
+        return 0;
     }
     memcpy(sl->text + sl->text_len, cell->s, len);
     *off = sl->text_len;
@@ -543,14 +525,9 @@ static crm_status parse_block(worker *w, slot *sl, crm_csv_cell *cells, crm_erro
         if (rc != CRM_OK || !got) {
             break;
         }
-        if (sl->n == sl->cap) {
-            size_t cap = sl->cap ? 2 * sl->cap : 4096;
-            parsed *a = crm_realloc(sl->recs, cap * sizeof *a);
-            if (a == NULL) {
-                return crm__error_nomem(err);
-            }
-            sl->recs = a;
-            sl->cap = cap;
+        if (sl->n == (size_t)sl->cap &&
+            !crm__grow_items(&sl->recs, &sl->cap, (int64_t)sl->n + 1, sizeof *sl->recs, 4096)) {
+            return crm__error_nomem(err);
         }
         r = &sl->recs[sl->n];
         keep = check(w, cells, line, r, err);
@@ -738,11 +715,7 @@ static crm_status run_pipeline(job *jb, worker *ws, int32_t n_threads, crm_error
         crm_free(pp->slots[k].recs);
         crm_free(pp->slots[k].text);
     }
-    crm_free(pp->slots);
-    crm_free(pp->free_list);
-    crm_free(pp->full);
-    crm_free(pp);
-    crm_free(th);
+    CRM__FREE(pp->slots, pp->free_list, pp->full, pp, th);
     return rc;
 }
 
@@ -1265,15 +1238,7 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
     }
     rc = crm__bytes_out_take(&b, buf, &(size_t){ 0 }, err);
 cleanup:
-    crm_free(b.p);
-    crm_free(cown);
-    crm_free(cpos);
-    crm_free(epos);
-    crm_free(elist);
-    crm_free(ccount);
-    crm_free(pstart);
-    crm_free(pfill);
-    crm_free(pby);
+    CRM__FREE(b.p, cown, cpos, epos, elist, ccount, pstart, pfill, pby);
     return rc;
 }
 
@@ -1446,10 +1411,7 @@ void crm_cdr_features_free(crm_cdr_features *f)
     if (f == NULL) {
         return;
     }
-    crm_free(f->ids);
-    crm_free(f->id_off);
-    crm_free(f->values);
-    crm_free(f);
+    CRM__FREE(f->ids, f->id_off, f->values, f);
 }
 
 int64_t crm_cdr_features_n_customers(const crm_cdr_features *f)

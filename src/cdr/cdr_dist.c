@@ -165,8 +165,6 @@ crm_status crm_cdr_aggregate_dist(const char *path,
     if (st == CRM_OK && me == 0) {
         st = crm__cdr_features_merge(recv, recv_sizes, n, &tot, out, err);
     }
-    crm_free(recv);
-    crm_free(send_sizes);
-    crm_free(recv_sizes);
+    CRM__FREE(recv, send_sizes, recv_sizes);
     return crm_dist_agree(st, err);
 }

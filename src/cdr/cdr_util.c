@@ -35,10 +35,7 @@ uint64_t crm__cdr_hash(const char *s, size_t len)
 
 void crm__cdr_strmap_fini(crm__cdr_strmap *m)
 {
-    crm_free(m->arena);
-    crm_free(m->off);
-    crm_free(m->hashes);
-    crm_free(m->slots);
+    CRM__FREE(m->arena, m->off, m->hashes, m->slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -145,18 +142,9 @@ crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h
         m->hashes = hashes;
         m->cap = cap;
     }
-    if (m->arena_len + len + 1 > m->arena_cap) {
-        size_t cap = m->arena_cap ? 2 * m->arena_cap : 16384;
-        char *a;
-        while (cap < m->arena_len + len + 1) {
-            cap *= 2;
-        }
-        a = crm_realloc(m->arena, cap);
-        if (a == NULL) {
-            return -1;
-        }
-        m->arena = a;
-        m->arena_cap = cap;
+    if (m->arena_len + len + 1 > m->arena_cap &&
+        !crm__grow_bytes_from(&m->arena, &m->arena_cap, m->arena_len + len + 1, 16384)) {
+        return -1;
     }
     i = m->n++;
     memcpy(m->arena + m->arena_len, s, len);

@@ -56,14 +56,7 @@ struct crm_birch {
 
 crm_birch_params crm_birch_params_default(void)
 {
-    crm_birch_params p;
-    memset(&p, 0, sizeof p);
-    p.threshold = 0.5;
-    p.branching = 50;
-    p.k = 3;
-    p.kmin = 2;
-    p.kmax = 12;
-    return p;
+    return (crm_birch_params){ .threshold = 0.5, .branching = 50, .k = 3, .kmin = 2, .kmax = 12 };
 }
 
 crm_status crm_birch_params_check(const crm_birch_params *p, crm_error *err)
@@ -307,11 +300,8 @@ void crm_birch_free(crm_birch *b)
     if (b == NULL) {
         return;
     }
-    crm_free(b->centers);
-    crm_free(b->sub_label);
-    crm_free(b->labels);
     crm__kdtree_free(b->tree);
-    crm_free(b);
+    CRM__FREE(b->centers, b->sub_label, b->labels, b);
 }
 
 /* Ward on the centroids, cut at k (or k chosen in [kmin, kmax]). */

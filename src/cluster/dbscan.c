@@ -26,11 +26,7 @@ struct crm_dbscan {
 
 crm_dbscan_params crm_dbscan_params_default(void)
 {
-    crm_dbscan_params p;
-    memset(&p, 0, sizeof p);
-    p.eps = 0.5;
-    p.min_samples = 5;
-    return p;
+    return (crm_dbscan_params){ .eps = 0.5, .min_samples = 5 };
 }
 
 crm_status crm_dbscan_params_check(const crm_dbscan_params *p, crm_error *err)
@@ -59,11 +55,8 @@ void crm_dbscan_free(crm_dbscan *d)
     if (d == NULL) {
         return;
     }
-    crm_free(d->labels);
-    crm_free(d->cores);
-    crm_free(d->core_label);
     crm__kdtree_free(d->tree);
-    crm_free(d);
+    CRM__FREE(d->labels, d->cores, d->core_label, d);
 }
 
 /* Union-find over row indices, safe to run from many threads: a root is only ever linked
@@ -275,9 +268,7 @@ crm_status crm_dbscan_fit(const crm_dbscan_params *p,
         }
     }
     crm__kdtree_free(tree);
-    crm_free(core);
-    crm_free(parent);
-    crm_free(root_label);
+    CRM__FREE(core, parent, root_label);
     if (rc == CRM_OK) {
         rc = build_cores(d, err);
     }

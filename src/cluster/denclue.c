@@ -29,13 +29,7 @@ struct crm_denclue {
 
 crm_denclue_params crm_denclue_params_default(void)
 {
-    crm_denclue_params p;
-    memset(&p, 0, sizeof p);
-    p.h = 0.5;
-    p.xi = 5.0;
-    p.tol = 1e-2;
-    p.max_iter = 100;
-    return p;
+    return (crm_denclue_params){ .h = 0.5, .xi = 5.0, .tol = 1e-2, .max_iter = 100 };
 }
 
 crm_status crm_denclue_params_check(const crm_denclue_params *p, crm_error *err)
@@ -60,12 +54,8 @@ void crm_denclue_free(crm_denclue *d)
     if (d == NULL) {
         return;
     }
-    crm_free(d->att);
-    crm_free(d->att_label);
-    crm_free(d->reach);
-    crm_free(d->labels);
     crm__kdtree_free(d->tree);
-    crm_free(d);
+    CRM__FREE(d->att, d->att_label, d->reach, d->labels, d);
 }
 
 typedef struct kde_ctx {
@@ -288,11 +278,7 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
 done:
     crm__kdtree_free(tree);
     crm__kdtree_free(atree);
-    crm_free(pts);
-    crm_free(att);
-    crm_free(noise);
-    crm_free(parent);
-    crm_free(root_label);
+    CRM__FREE(pts, att, noise, parent, root_label);
     if (rc != CRM_OK) {
         crm_denclue_free(d);
         return rc;

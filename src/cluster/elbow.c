@@ -15,12 +15,7 @@
 
 crm_elbow_params crm_elbow_params_default(void)
 {
-    crm_elbow_params p;
-    memset(&p, 0, sizeof p);
-    p.kmin = 1;
-    p.kmax = 20;
-    p.kmeans = crm_kmeans_params_default();
-    return p;
+    return (crm_elbow_params){ .kmin = 1, .kmax = 20, .kmeans = crm_kmeans_params_default() };
 }
 
 crm_status crm_elbow_params_check(const crm_elbow_params *p, crm_error *err)

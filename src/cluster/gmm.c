@@ -46,14 +46,9 @@ struct crm_gmm {
 
 crm_gmm_params crm_gmm_params_default(void)
 {
-    crm_gmm_params p;
-    memset(&p, 0, sizeof p);
-    p.k = 8;
-    p.cov = CRM_GMM_FULL;
-    p.max_iter = 100;
-    p.tol = 1e-3;
-    p.reg_covar = 1e-6;
-    return p;
+    return (crm_gmm_params){
+        .k = 8, .cov = CRM_GMM_FULL, .max_iter = 100, .tol = 1e-3, .reg_covar = 1e-6
+    };
 }
 
 crm_status crm_gmm_params_check(const crm_gmm_params *p, crm_error *err)
@@ -80,15 +75,7 @@ crm_status crm_gmm_params_check(const crm_gmm_params *p, crm_error *err)
 
 static void free_arrays(crm_gmm *g)
 {
-    crm_free(g->w);
-    crm_free(g->log_w);
-    crm_free(g->mu);
-    crm_free(g->cov);
-    crm_free(g->chol);
-    crm_free(g->inv_dg);
-    crm_free(g->log_det);
-    crm_free(g->pt);
-    crm_free(g->pmu);
+    CRM__FREE(g->w, g->log_w, g->mu, g->cov, g->chol, g->inv_dg, g->log_det, g->pt, g->pmu);
     g->w = g->log_w = g->mu = g->cov = g->chol = g->inv_dg = g->log_det = NULL;
     g->pt = g->pmu = NULL;
 }
@@ -333,10 +320,7 @@ m_step(crm_gmm *g, const crm_matrix *x, const double *resp, int nt, crm_error *e
     double *nk = crm_calloc((size_t)k, sizeof *nk);
     double *diff = crm_mallocarray((size_t)(nt > 0 ? nt : 1) * (size_t)d, sizeof *diff);
     if (p1 == NULL || p2 == NULL || nk == NULL || diff == NULL) {
-        crm_free(p1);
-        crm_free(p2);
-        crm_free(nk);
-        crm_free(diff);
+        CRM__FREE(p1, p2, nk, diff);
         return crm__error_nomem(err);
     }
     /* pass 1: sum_i r_ij and sum_i r_ij x_i per block ([k] then [k * d]) */
@@ -443,10 +427,7 @@ m_step(crm_gmm *g, const crm_matrix *x, const double *resp, int nt, crm_error *e
             }
         }
     }
-    crm_free(p1);
-    crm_free(p2);
-    crm_free(nk);
-    crm_free(diff);
+    CRM__FREE(p1, p2, nk, diff);
     return CRM_OK;
 }
 

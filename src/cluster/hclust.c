@@ -33,11 +33,7 @@ void crm_hclust_free(crm_hclust *h)
     if (h == NULL) {
         return;
     }
-    crm_free(h->merges);
-    crm_free(h->leaf_of);
-    crm_free(h->labels);
-    crm_free(h->centers);
-    crm_free(h);
+    CRM__FREE(h->merges, h->leaf_of, h->labels, h->centers, h);
 }
 
 /* k-means micro-clusters of x: centres (m x dim, into c), sizes, and each row's cluster.
@@ -211,9 +207,7 @@ number_clusters(const double *z, int64_t L, int64_t kept, int32_t *leaf_label, c
     int64_t top = 0;
     int32_t next = 0;
     if (stack == NULL || walk == NULL || seen == NULL) {
-        crm_free(stack);
-        crm_free(walk);
-        crm_free(seen);
+        CRM__FREE(stack, walk, seen);
         return crm__error_nomem(err);
     }
     walk[top++] = 2 * L - 2;
@@ -244,9 +238,7 @@ number_clusters(const double *z, int64_t L, int64_t kept, int32_t *leaf_label, c
         }
         top--;
     }
-    crm_free(stack);
-    crm_free(walk);
-    crm_free(seen);
+    CRM__FREE(stack, walk, seen);
     return CRM_OK;
 }
 

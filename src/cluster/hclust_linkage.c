@@ -103,11 +103,7 @@ static crm_status finish(double *z, int64_t n, const double *w, crm_error *err)
         parent[rb] = n + i;
     }
 done:
-    crm_free(order);
-    crm_free(tmp);
-    crm_free(zz);
-    crm_free(parent);
-    crm_free(size);
+    CRM__FREE(order, tmp, zz, parent, size);
     return rc;
 }
 
@@ -203,6 +199,7 @@ typedef struct nnc {
     int64_t m;
     double *size;
     int64_t n;
+    crm_linkage l;
 } nnc;
 
 static inline double *at(const nnc *s, int64_t i, int64_t j)
@@ -248,8 +245,9 @@ nearest_part(const nnc *s, int64_t c, int64_t lo, int64_t hi, double *best, int6
 /* Nearest live neighbour of c; start is the preferred candidate on ties (or -1), then the
  * lowest index. One thread: a parallel region per search (about 3n of them) costs more than
  * it saves, badly so on a busy machine. */
-static int64_t nearest(const nnc *s, int64_t c, int64_t start, double *dist)
+static int64_t nearest(const void *ctx, int64_t c, int64_t start, double *dist)
 {
+    const nnc *s = ctx;
     double best = start >= 0 ? *at(s, c, start) : (double)INFINITY;
     int64_t arg = start;
     nearest_part(s, c, 0, s->m, &best, &arg);
@@ -257,30 +255,116 @@ static int64_t nearest(const nnc *s, int64_t c, int64_t start, double *dist)
     return arg;
 }
 
-static void drop_live(nnc *s, int64_t a)
+/* Remove a from the sorted live[0, *m). */
+static void drop_live(int64_t *live, int64_t *m, int64_t a)
 {
     int64_t lo = 0;
-    int64_t hi = s->m;
+    int64_t hi = *m;
     while (lo < hi) { /* binary search: live is sorted */
         int64_t mid = (lo + hi) / 2;
-        if (s->live[mid] < a) {
+        if (live[mid] < a) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    memmove(s->live + lo, s->live + lo + 1, (size_t)(s->m - lo - 1) * sizeof *s->live);
-    s->m--;
+    memmove(live + lo, live + lo + 1, (size_t)(*m - lo - 1) * sizeof *live);
+    (*m)--;
 }
 
-/* Take the reciprocal nearest neighbours off the top of the chain: a < b. */
-static void pop_pair(const int64_t *chain, int64_t *len, int64_t *a, int64_t *b)
+/* Nearest live cluster to c (not c), start (or -1) winning ties, then the lowest index; its
+ * distance in *dist. ctx: the chain's data (nnc or wardc). */
+typedef int64_t (*nearest_fn)(const void *ctx, int64_t c, int64_t start, double *dist);
+
+/* One step of the nearest-neighbour chain: start it at first when empty, grow it until its
+ * top two are reciprocal nearest neighbours and take them off: a < b, at distance *d. */
+static void chain_pair(int64_t *chain,
+                       int64_t *len,
+                       int64_t first,
+                       nearest_fn nn,
+                       const void *ctx,
+                       int64_t *a,
+                       int64_t *b,
+                       double *d)
 {
-    int64_t x = chain[*len - 1];
-    int64_t y = chain[*len - 2];
+    int64_t x;
+    int64_t y;
+    if (*len == 0) {
+        chain[(*len)++] = first;
+    }
+    for (;;) {
+        int64_t top = chain[*len - 1];
+        int64_t prev = *len > 1 ? chain[*len - 2] : -1;
+        int64_t near = nn(ctx, top, prev, d);
+        if (*len > 1 && near == prev) {
+            break;
+        }
+        chain[(*len)++] = near;
+    }
+    x = chain[*len - 1];
+    y = chain[*len - 2];
     *len -= 2;
     *a = x < y ? x : y;
     *b = x < y ? y : x;
+}
+
+/* What the matrix chain and Ward's chain on centres do differently. */
+typedef struct chain_ops {
+    nearest_fn nearest;
+    /* b becomes the union of a (already off the live list) and b, of sizes na and nb */
+    void (*merge)(void *ctx, int64_t a, int64_t b, double na, double nb);
+    int squared; /* nearest gives squared distances: the merge heights are their roots */
+} chain_ops;
+
+/* The nearest-neighbour chain over the *m clusters of live (sorted) with sizes size: n - 1
+ * merges into the linkage matrix z, a row (a, b, height, size) each. */
+static crm_status run_chain(const chain_ops *ops,
+                            void *ctx,
+                            int64_t *live,
+                            int64_t *m,
+                            double *size,
+                            int64_t *chain,
+                            const crm_progress *progress,
+                            double *z,
+                            crm_error *err)
+{
+    int64_t n = *m;
+    int64_t len = 0;
+    for (int64_t k = 0; k < n - 1; k++) {
+        int64_t a;
+        int64_t b;
+        double d = 0.0;
+        double na;
+        double nb;
+        chain_pair(chain, &len, live[0], ops->nearest, ctx, &a, &b, &d);
+        na = size[a];
+        nb = size[b];
+        z[k * 4] = (double)a;
+        z[k * 4 + 1] = (double)b;
+        z[k * 4 + 2] = ops->squared ? sqrt(d) : d;
+        z[k * 4 + 3] = na + nb;
+        drop_live(live, m, a);
+        ops->merge(ctx, a, b, na, nb);
+        size[a] = 0.0;
+        size[b] = na + nb;
+        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
+            return crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        }
+    }
+    return CRM_OK;
+}
+
+/* Lance-Williams update of the distances to b, the union of a and b. */
+static void matrix_merge(void *ctx, int64_t a, int64_t b, double na, double nb)
+{
+    nnc *s = ctx;
+    for (int64_t t = 0; t < s->m; t++) {
+        int64_t i = s->live[t];
+        if (i != b) {
+            double *ib = at(s, i, b);
+            *ib = lance_williams(s->l, *at(s, i, a), *ib, na, nb);
+        }
+    }
 }
 
 static crm_status nn_chain(const crm_matrix *x,
@@ -295,10 +379,11 @@ static crm_status nn_chain(const crm_matrix *x,
     int64_t dim = x->n_cols;
     size_t n_pairs = (size_t)n * (size_t)(n - 1) / 2;
     int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
-    int64_t len = 0;
-    crm_status rc = CRM_OK;
+    const chain_ops ops = { nearest, matrix_merge, 0 };
+    crm_status rc;
     nnc s;
     (void)nt;
+    s.l = l;
     s.n = n;
     s.m = n;
     s.d = crm_mallocarray(n_pairs, sizeof *s.d);
@@ -306,11 +391,7 @@ static crm_status nn_chain(const crm_matrix *x,
     s.live = crm_mallocarray((size_t)n, sizeof *s.live);
     s.size = crm_mallocarray((size_t)n, sizeof *s.size);
     if (s.d == NULL || s.row == NULL || s.live == NULL || s.size == NULL || chain == NULL) {
-        crm_free(s.d);
-        crm_free(s.row);
-        crm_free(s.live);
-        crm_free(s.size);
-        crm_free(chain);
+        CRM__FREE(s.d, s.row, s.live, s.size, chain);
         return crm__error_set(err, CRM_ENOMEM,
                               "out of memory for the distance matrix of %lld rows (%.1f GB)",
                               (long long)n, (double)n_pairs * 8e-9);
@@ -336,51 +417,8 @@ static crm_status nn_chain(const crm_matrix *x,
             r[j] = sqrt(q);
         }
     }
-    for (int64_t k = 0; k < n - 1; k++) {
-        int64_t a;
-        int64_t b;
-        double dab = 0.0;
-        double na;
-        double nb;
-        if (len == 0) {
-            chain[len++] = s.live[0];
-        }
-        for (;;) {
-            int64_t top = chain[len - 1];
-            int64_t prev = len > 1 ? chain[len - 2] : -1;
-            int64_t y = nearest(&s, top, prev, &dab);
-            if (len > 1 && y == prev) {
-                break;
-            }
-            chain[len++] = y;
-        }
-        pop_pair(chain, &len, &a, &b);
-        na = s.size[a];
-        nb = s.size[b];
-        z[k * 4] = (double)a;
-        z[k * 4 + 1] = (double)b;
-        z[k * 4 + 2] = dab;
-        z[k * 4 + 3] = na + nb;
-        drop_live(&s, a); /* a is dropped, b becomes the union */
-        s.size[a] = 0.0;
-        s.size[b] = na + nb;
-        for (int64_t t = 0; t < s.m; t++) {
-            int64_t i = s.live[t];
-            if (i != b) {
-                double *ib = at(&s, i, b);
-                *ib = lance_williams(l, *at(&s, i, a), *ib, na, nb);
-            }
-        }
-        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
-            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
-            break;
-        }
-    }
-    crm_free(s.d);
-    crm_free(s.row);
-    crm_free(s.live);
-    crm_free(s.size);
-    crm_free(chain);
+    rc = run_chain(&ops, &s, s.live, &s.m, s.size, chain, progress, z, err);
+    CRM__FREE(s.d, s.row, s.live, s.size, chain);
     return rc;
 }
 
@@ -400,6 +438,47 @@ static inline double ward2(const double *c, const double *size, int64_t dim, int
     return 2.0 * size[i] * size[j] / (size[i] + size[j]) * q;
 }
 
+/* The clusters Ward's chain works on: centres (n x dim), sizes, the live ones (sorted). */
+typedef struct wardc {
+    double *c;
+    double *size;
+    int64_t *live;
+    int64_t m;
+    int64_t dim;
+} wardc;
+
+static int64_t ward_nearest(const void *ctx, int64_t top, int64_t prev, double *dist)
+{
+    const wardc *s = ctx;
+    double best = prev >= 0 ? ward2(s->c, s->size, s->dim, top, prev) : (double)INFINITY;
+    int64_t y = prev;
+    for (int64_t t = 0; t < s->m; t++) {
+        int64_t i = s->live[t];
+        double v;
+        if (i == top) {
+            continue;
+        }
+        v = ward2(s->c, s->size, s->dim, top, i);
+        if (v < best) {
+            best = v;
+            y = i;
+        }
+    }
+    *dist = best;
+    return y;
+}
+
+/* The centre of b becomes the weighted mean of those of a and b. */
+static void ward_merge(void *ctx, int64_t a, int64_t b, double na, double nb)
+{
+    wardc *s = ctx;
+    double *ca = s->c + a * s->dim;
+    double *cb = s->c + b * s->dim;
+    for (int64_t t = 0; t < s->dim; t++) {
+        cb[t] = (na * ca[t] + nb * cb[t]) / (na + nb);
+    }
+}
+
 static crm_status ward_vectors(const crm_matrix *x,
                                const double *w,
                                const crm_progress *progress,
@@ -408,90 +487,26 @@ static crm_status ward_vectors(const crm_matrix *x,
 {
     int64_t n = x->n_rows;
     int64_t dim = x->n_cols;
-    double *c = crm_mallocarray((size_t)n * (size_t)dim, sizeof *c);
-    double *size = crm_mallocarray((size_t)n, sizeof *size);
-    int64_t *live = crm_mallocarray((size_t)n, sizeof *live);
+    wardc s = { .c = crm_mallocarray((size_t)n * (size_t)dim, sizeof(double)),
+                .size = crm_mallocarray((size_t)n, sizeof(double)),
+                .live = crm_mallocarray((size_t)n, sizeof(int64_t)),
+                .m = n,
+                .dim = dim };
     int64_t *chain = crm_mallocarray((size_t)n, sizeof *chain);
-    int64_t m = n;
-    int64_t len = 0;
+    const chain_ops ops = { ward_nearest, ward_merge, 1 };
     crm_status rc = CRM_OK;
-    if (c == NULL || size == NULL || live == NULL || chain == NULL) {
+    if (s.c == NULL || s.size == NULL || s.live == NULL || chain == NULL) {
         rc = crm__error_nomem(err);
         goto done;
     }
     for (int64_t i = 0; i < n; i++) {
-        memcpy(c + i * dim, CRM_ROW(x, i), (size_t)dim * sizeof *c);
-        size[i] = w ? w[i] : 1.0;
-        live[i] = i;
+        memcpy(s.c + i * dim, CRM_ROW(x, i), (size_t)dim * sizeof *s.c);
+        s.size[i] = w ? w[i] : 1.0;
+        s.live[i] = i;
     }
-    for (int64_t k = 0; k < n - 1; k++) {
-        int64_t a;
-        int64_t b;
-        double dab = 0.0;
-        double na;
-        double nb;
-        if (len == 0) {
-            chain[len++] = live[0];
-        }
-        for (;;) {
-            int64_t top = chain[len - 1];
-            int64_t prev = len > 1 ? chain[len - 2] : -1;
-            double best = prev >= 0 ? ward2(c, size, dim, top, prev) : (double)INFINITY;
-            int64_t y = prev;
-            for (int64_t t = 0; t < m; t++) {
-                int64_t i = live[t];
-                double v;
-                if (i == top) {
-                    continue;
-                }
-                v = ward2(c, size, dim, top, i);
-                if (v < best) {
-                    best = v;
-                    y = i;
-                }
-            }
-            dab = best;
-            if (len > 1 && y == prev) {
-                break;
-            }
-            chain[len++] = y;
-        }
-        pop_pair(chain, &len, &a, &b);
-        na = size[a];
-        nb = size[b];
-        z[k * 4] = (double)a;
-        z[k * 4 + 1] = (double)b;
-        z[k * 4 + 2] = sqrt(dab);
-        z[k * 4 + 3] = na + nb;
-        for (int64_t t = 0; t < dim; t++) {
-            c[b * dim + t] = (na * c[a * dim + t] + nb * c[b * dim + t]) / (na + nb);
-        }
-        size[a] = 0.0;
-        size[b] = na + nb;
-        {
-            int64_t lo = 0;
-            int64_t hi = m;
-            while (lo < hi) {
-                int64_t mid = (lo + hi) / 2;
-                if (live[mid] < a) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            memmove(live + lo, live + lo + 1, (size_t)(m - lo - 1) * sizeof *live);
-            m--;
-        }
-        if ((k & 1023) == 0 && !crm_progress_report(progress, "linkage", (double)k / (double)n)) {
-            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
-            break;
-        }
-    }
+    rc = run_chain(&ops, &s, s.live, &s.m, s.size, chain, progress, z, err);
 done:
-    crm_free(c);
-    crm_free(size);
-    crm_free(live);
-    crm_free(chain);
+    CRM__FREE(s.c, s.size, s.live, chain);
     return rc;
 }
 

@@ -164,11 +164,7 @@ void crm__kdtree_free(crm__kdtree *t)
     if (t == NULL) {
         return;
     }
-    crm_free(t->pts);
-    crm_free(t->idx);
-    crm_free(t->node);
-    crm_free(t->box);
-    crm_free(t);
+    CRM__FREE(t->pts, t->idx, t->node, t->box, t);
 }
 
 static double box_d2(const crm__kdtree *t, int32_t v, const double *q)

@@ -160,16 +160,8 @@ typedef struct kstate {
 
 static void state_free(kstate *s)
 {
-    crm_free(s->off);
-    crm_free(s->counts);
-    crm_free(s->maxc);
-    crm_free(s->nmax);
-    crm_free(s->modes);
-    crm_free(s->sums);
-    crm_free(s->means);
-    crm_free(s->size);
-    crm_free(s->labels);
-    crm_free(s->dist);
+    CRM__FREE(s->off, s->counts, s->maxc, s->nmax, s->modes, s->sums, s->means, s->size, s->labels,
+              s->dist);
     memset(s, 0, sizeof *s);
 }
 
@@ -497,9 +489,7 @@ crm_kmodes_init_cao(const crm_mixed *x, int32_t k, double gamma, int64_t *rows, 
         rows[c] = arg;
     }
 done:
-    crm_free(dens);
-    crm_free(mind);
-    crm_free(freq);
+    CRM__FREE(dens, mind, freq);
     return rc;
 }
 
@@ -686,10 +676,7 @@ crm_status crm_kmodes_new(const crm_kmodes_params *p, crm_kmodes **out, crm_erro
 
 static void clear_fit(crm_kmodes *km)
 {
-    crm_free(km->n_levels);
-    crm_free(km->modes);
-    crm_free(km->means);
-    crm_free(km->labels);
+    CRM__FREE(km->n_levels, km->modes, km->means, km->labels);
     km->n_levels = NULL;
     km->modes = NULL;
     km->means = NULL;

@@ -9,14 +9,9 @@
 
 crm_kmodes_params crm_kmodes_params_default(void)
 {
-    crm_kmodes_params p;
-    memset(&p, 0, sizeof p);
-    p.k = 8;
-    p.init = CRM_KMODES_INIT_CAO;
-    p.n_init = 1;
-    p.max_iter = 100;
-    p.gamma = -1.0;
-    return p;
+    return (crm_kmodes_params){
+        .k = 8, .init = CRM_KMODES_INIT_CAO, .n_init = 1, .max_iter = 100, .gamma = -1.0
+    };
 }
 
 /* The end of both checks: n_threads, checked last, and then the field that failed (NULL when
@@ -61,12 +56,9 @@ crm_status crm_kmodes_params_check(const crm_kmodes_params *p, crm_error *err)
 
 crm_hclust_params crm_hclust_params_default(void)
 {
-    crm_hclust_params p;
-    memset(&p, 0, sizeof p);
-    p.linkage = CRM_LINKAGE_WARD;
-    p.max_bytes = (int64_t)1 << 31;
-    p.n_micro = 1000;
-    return p;
+    return (crm_hclust_params){ .linkage = CRM_LINKAGE_WARD,
+                                .max_bytes = (int64_t)1 << 31,
+                                .n_micro = 1000 };
 }
 
 crm_status crm_hclust_params_check(const crm_hclust_params *p, crm_error *err)

@@ -25,7 +25,7 @@ struct crm_optigrid {
     int32_t k;
     og_node *node;
     int32_t n_nodes;
-    int32_t cap;
+    int64_t cap;
     int32_t *labels;
 };
 
@@ -40,13 +40,7 @@ typedef struct og_ctx {
 
 crm_optigrid_params crm_optigrid_params_default(void)
 {
-    crm_optigrid_params p;
-    memset(&p, 0, sizeof p);
-    p.bins = 64;
-    p.noise = 0.5;
-    p.min_size = 10;
-    p.max_depth = 24;
-    return p;
+    return (crm_optigrid_params){ .bins = 64, .noise = 0.5, .min_size = 10, .max_depth = 24 };
 }
 
 crm_status crm_optigrid_params_check(const crm_optigrid_params *p, crm_error *err)
@@ -69,23 +63,16 @@ void crm_optigrid_free(crm_optigrid *g)
     if (g == NULL) {
         return;
     }
-    crm_free(g->node);
-    crm_free(g->labels);
-    crm_free(g);
+    CRM__FREE(g->node, g->labels, g);
 }
 
 static int32_t new_node(og_ctx *c)
 {
     crm_optigrid *g = c->g;
-    if (g->n_nodes == g->cap) {
-        int32_t cap = g->cap ? 2 * g->cap : 64;
-        og_node *n = crm_realloc(g->node, (size_t)cap * sizeof *n);
-        if (n == NULL) {
-            c->oom = 1;
-            return -1;
-        }
-        g->node = n;
-        g->cap = cap;
+    if (g->n_nodes == g->cap &&
+        !crm__grow_items(&g->node, &g->cap, (int64_t)g->n_nodes + 1, sizeof *g->node, 64)) {
+        c->oom = 1;
+        return -1;
     }
     g->node[g->n_nodes].dim = -1;
     g->node[g->n_nodes].cut = 0;
@@ -255,9 +242,7 @@ crm_status crm_optigrid_fit(const crm_optigrid_params *p,
         }
         (void)build(&c, 0, x->n_rows, 0);
     }
-    crm_free(c.idx);
-    crm_free(c.hist);
-    crm_free(c.sm);
+    CRM__FREE(c.idx, c.hist, c.sm);
     if (c.oom) {
         crm_optigrid_free(g);
         return crm__error_nomem(err);

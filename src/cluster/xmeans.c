@@ -24,13 +24,7 @@
 
 crm_xmeans_params crm_xmeans_params_default(void)
 {
-    crm_xmeans_params p;
-    memset(&p, 0, sizeof p);
-    p.kmin = 2;
-    p.kmax = 20;
-    p.max_iter = 300;
-    p.tol = 1e-4;
-    return p;
+    return (crm_xmeans_params){ .kmin = 2, .kmax = 20, .max_iter = 300, .tol = 1e-4 };
 }
 
 crm_status crm_xmeans_params_check(const crm_xmeans_params *p, crm_error *err)
@@ -316,19 +310,13 @@ static crm_status improve_structure(xm_state *s, int32_t round, int *n_split, cr
     }
     s->k = k + *n_split;
 cleanup:
-    crm_free(count);
-    crm_free(sse);
-    crm_free(kids);
-    crm_free(sp);
+    CRM__FREE(count, sse, kids, sp);
     return st;
 }
 
 static void state_free(xm_state *s)
 {
-    crm_free(s->centers);
-    crm_free(s->labels);
-    crm_free(s->best_centers);
-    crm_free(s->best_labels);
+    CRM__FREE(s->centers, s->labels, s->best_centers, s->best_labels);
 }
 
 static crm_status state_init(xm_state *s,

@@ -74,6 +74,13 @@ void crm_free(void *p)
     }
 }
 
+void crm__free_n(void *const *blocks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        crm_free(blocks[i]);
+    }
+}
+
 /* Over-allocate and keep the original pointer just below the aligned block, so the pluggable
  * allocator (which has no aligned entry point) serves matrix data too. */
 void *crm_aligned_alloc(size_t bytes)

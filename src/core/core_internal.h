@@ -47,6 +47,14 @@ crm_status crm__error_errno_input(crm_error *err, int errnum, const char *path, 
 /* Shorthand for out-of-memory. */
 crm_status crm__error_nomem(crm_error *err);
 
+/* crm_free each of blocks[0, n) (NULLs are skipped). */
+void crm__free_n(void *const *blocks, size_t n);
+/* CRM__FREE(a, b, c): crm_free(a); crm_free(b); crm_free(c); in one call, for the blocks a
+ * struct owns (the struct itself last). */
+#define CRM__FREE(...)                                                                             \
+    crm__free_n((void *const[]){ __VA_ARGS__ },                                                    \
+                sizeof((void *const[]){ __VA_ARGS__ }) / sizeof(void *))
+
 /* A new NUL-terminated copy of s[0..n) (crm_free it); NULL when out of memory. */
 char *crm__strndup(const char *s, size_t n);
 /* Copy src into dst[size], always NUL-terminated, truncating. */

@@ -182,10 +182,7 @@ static char *temp_name(const char *target)
 static void release(crm_outfile *f)
 {
     registry_drop(f->slot);
-    crm_free(f->path);
-    crm_free(f->target);
-    crm_free(f->tmp_path);
-    crm_free(f);
+    CRM__FREE(f->path, f->target, f->tmp_path, f);
 }
 
 static crm_status fail_errno(crm_error *err, int e, const char *path, const char *what)

@@ -48,9 +48,7 @@ static void trie_free(trie *t, crm__fim_mem *mem)
             crm__fim_mem_free(mem, t->first[d], ((size_t)t->n_nodes[d] + 2) * sizeof(int64_t));
         }
     }
-    crm_free(t->item);
-    crm_free(t->first);
-    crm_free(t->n_nodes);
+    CRM__FREE(t->item, t->first, t->n_nodes);
     crm__fim_mem_free(mem, t->count, ((size_t)t->n_cand + 1) * sizeof *t->count);
     memset(t, 0, sizeof *t);
 }

@@ -127,21 +127,10 @@ void crm_fim_db_free(crm_fim_db *db)
     if (db == NULL) {
         return;
     }
-    crm_free(db->off);
-    crm_free(db->items);
-    crm_free(db->codes);
-    crm_free(db->name_off);
-    crm_free(db->names);
-    crm_free(db->item_sup);
-    crm_free(db->stamp);
-    crm_free(db->code_dir);
-    crm_free(db->cust_off);
-    crm_free(db->cust);
-    crm_free(db->meta_codes);
-    crm_free(db->meta_name_off);
     crm__fim_hash_fini(&db->item_hash);
     crm__fim_hash_fini(&db->cust_hash);
-    crm_free(db);
+    CRM__FREE(db->off, db->items, db->codes, db->name_off, db->names, db->item_sup, db->stamp,
+              db->code_dir, db->cust_off, db->cust, db->meta_codes, db->meta_name_off, db);
 }
 
 static crm_status new_item(crm_fim_db *db, int64_t code, int64_t name_off, int32_t *id)
@@ -531,10 +520,7 @@ static crm_status recode(crm_fim_db *db)
     }
     rc = CRM_OK;
 done:
-    crm_free(tmp);
-    crm_free(new_of_old);
-    crm_free(codes);
-    crm_free(name_off);
+    CRM__FREE(tmp, new_of_old, codes, name_off);
     return rc;
 }
 
@@ -863,9 +849,7 @@ done:
     for (int k = 1; sup != NULL && k < np; k++) {
         crm_free(sup[k]);
     }
-    crm_free(sup);
-    crm_free(base);
-    crm_free(dir);
+    CRM__FREE(sup, base, dir);
     crm__fim_cmap_fini(&big);
     return rc;
 }

@@ -56,10 +56,7 @@ void crm_itemsets_free(crm_itemsets *c)
     if (c == NULL) {
         return;
     }
-    crm_free(c->items);
-    crm_free(c->recs);
-    crm_free(c->slot);
-    crm_free(c);
+    CRM__FREE(c->items, c->recs, c->slot, c);
 }
 
 int64_t crm__itemsets_find(const crm_itemsets *c, const int32_t *items, int32_t n)
@@ -106,14 +103,8 @@ static int reserve(crm_itemsets *c, int32_t n)
     if (!crm__grow_items(&c->items, &c->items_cap, c->items_len + n, sizeof *c->items, 4096)) {
         return 0;
     }
-    if (c->n == c->cap) {
-        int64_t cap = c->cap ? c->cap * 2 : 1024;
-        rec *p = crm_realloc(c->recs, (size_t)cap * sizeof *p);
-        if (p == NULL) {
-            return 0;
-        }
-        c->recs = p;
-        c->cap = cap;
+    if (c->n == c->cap && !crm__grow_items(&c->recs, &c->cap, c->n + 1, sizeof *c->recs, 1024)) {
+        return 0;
     }
     if ((c->n + 1) * 2 > c->mask + 1) {
         return rehash(c, (c->mask + 1) * 2);
@@ -151,10 +142,7 @@ collect(void *ud, const int32_t *items, int32_t n, int64_t support, crm_error *e
 
 crm_itemset_sink crm_itemsets_sink(crm_itemsets *c)
 {
-    crm_itemset_sink s;
-    s.fn = collect;
-    s.ud = c;
-    return s;
+    return (crm_itemset_sink){ .fn = collect, .ud = c };
 }
 
 int64_t crm_itemsets_n_itemsets(const crm_itemsets *c)

@@ -22,18 +22,12 @@
 
 crm_fim_params crm_fim_params_default(void)
 {
-    crm_fim_params p;
-    memset(&p, 0, sizeof p);
-    p.minsup_count = 0;
-    p.minsup = 0.01;
-    p.min_len = 1;
-    p.max_len = 0;
-    p.algo = CRM_FIM_NLIST;
-    p.mode = CRM_FIM_ALL;
-    p.max_itemsets = 100000000;
-    p.max_memory_bytes = (int64_t)4 << 30;
-    p.n_threads = 0;
-    return p;
+    return (crm_fim_params){ .minsup = 0.01,
+                             .min_len = 1,
+                             .algo = CRM_FIM_NLIST,
+                             .mode = CRM_FIM_ALL,
+                             .max_itemsets = 100000000,
+                             .max_memory_bytes = (int64_t)4 << 30 };
 }
 
 crm_status crm_fim_params_check(const crm_fim_params *p, crm_error *err)
@@ -763,9 +757,7 @@ static crm_status mine_into(const crm_fim_db *db,
     }
     st->n_itemsets = rep.n_out;
     st->max_len = rep.max_out;
-    crm_free(rep.base);
-    crm_free(rep.pids);
-    crm_free(rep.scratch);
+    CRM__FREE(rep.base, rep.pids, rep.scratch);
     crm__fim_data_free(&data, mem);
     return rc;
 }

@@ -87,10 +87,7 @@ void crm_fim_part_free(crm_fim_part *pt)
     }
     crm_fim_db_free(pt->keys);
     crm_itemsets_free(pt->cands);
-    crm_free(pt->counts);
-    crm_free(pt->l2g);
-    crm_free(pt->tmp);
-    crm_free(pt);
+    CRM__FREE(pt->counts, pt->l2g, pt->tmp, pt);
 }
 
 int64_t crm_fim_part_n_items(const crm_fim_part *pt)
@@ -567,16 +564,10 @@ typedef struct counter {
 
 static void counter_fini(counter *k)
 {
-    crm_free(k->order);
-    crm_free(k->g2l);
-    crm_free(k->toff);
-    crm_free(k->tids);
     for (int32_t i = 0; i < k->n_lvl; i++) {
         crm_free(k->lvl[i]);
     }
-    crm_free(k->lvl);
-    crm_free(k->lvl_len);
-    crm_free(k->lvl_cap);
+    CRM__FREE(k->order, k->g2l, k->toff, k->tids, k->lvl, k->lvl_len, k->lvl_cap);
 }
 
 static crm_status counter_init(counter *k, crm_fim_part *pt, crm_error *err)
@@ -602,9 +593,7 @@ static crm_status counter_init(counter *k, crm_fim_part *pt, crm_error *err)
     k->n_lvl = maxlen;
     if (off == NULL || items == NULL || tmp == NULL || k->order == NULL || k->lvl == NULL ||
         k->lvl_len == NULL || k->lvl_cap == NULL) {
-        crm_free(off);
-        crm_free(items);
-        crm_free(tmp);
+        CRM__FREE(off, items, tmp);
         counter_fini(k);
         return crm__error_nomem(err);
     }
@@ -617,9 +606,7 @@ static crm_status counter_init(counter *k, crm_fim_part *pt, crm_error *err)
         k->order[i] = i;
     }
     crm__fim_lex_sort(off, items, pt->keys->n_items > 0 ? pt->keys->n_items : 1, k->order, tmp, n);
-    crm_free(off);
-    crm_free(items);
-    crm_free(tmp);
+    CRM__FREE(off, items, tmp);
     return CRM_OK;
 }
 
@@ -926,9 +913,7 @@ crm_status crm_fim_part_result(crm_fim_part *pt,
         stats->peak_memory_bytes = pt->peak;
     }
 out:
-    crm_free(g2d);
-    crm_free(freq);
-    crm_free(buf);
+    CRM__FREE(g2d, freq, buf);
     if (rc != CRM_OK) {
         crm_fim_db_free(d);
         crm_itemsets_free(c);

@@ -167,14 +167,9 @@ static crm_status customer_id(customers *cu, const char *key, size_t len, int32_
             i = (i + 1) & cu->hash.mask;
         }
     }
-    if (cu->n == cu->cap) {
-        int64_t c = cu->cap ? cu->cap * 2 : 1024;
-        int64_t *p = crm_realloc(cu->off, (size_t)c * sizeof *p);
-        if (p == NULL) {
-            return CRM_ENOMEM;
-        }
-        cu->off = p;
-        cu->cap = c;
+    if (cu->n == cu->cap &&
+        !crm__grow_items(&cu->off, &cu->cap, cu->n + 1, sizeof *cu->off, 1024)) {
+        return CRM_ENOMEM;
     }
     {
         size_t kc = (size_t)cu->keys_cap;
@@ -367,9 +362,6 @@ crm_status crm__fim_read_long(crm__reader *lr,
         rc = group_pairs(st, &cu, &pr, err);
     }
     crm__fim_hash_fini(&cu.hash);
-    crm_free(cu.keys);
-    crm_free(cu.off);
-    crm_free(pr.cust);
-    crm_free(pr.item);
+    CRM__FREE(cu.keys, cu.off, pr.cust, pr.item);
     return rc;
 }

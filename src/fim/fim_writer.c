@@ -257,10 +257,7 @@ crm_status crm_itemset_writer_new(FILE *fp,
 
 crm_itemset_sink crm_itemset_writer_sink(crm_itemset_writer *w)
 {
-    crm_itemset_sink s;
-    s.fn = write_itemset;
-    s.ud = w;
-    return s;
+    return (crm_itemset_sink){ .fn = write_itemset, .ud = w };
 }
 
 crm_status crm_itemset_writer_finish(crm_itemset_writer *w, crm_error *err)
@@ -286,10 +283,7 @@ void crm_itemset_writer_free(crm_itemset_writer *w)
     if (w == NULL) {
         return;
     }
-    crm_free(w->text);
-    crm_free(w->text_off);
-    crm_free(w->buf);
-    crm_free(w);
+    CRM__FREE(w->text, w->text_off, w->buf, w);
 }
 
 void crm_itemset_writer_set_transactions(crm_itemset_writer *w, int64_t n)

@@ -19,15 +19,11 @@
 
 crm_rules_params crm_rules_params_default(void)
 {
-    crm_rules_params p;
-    memset(&p, 0, sizeof p);
-    p.min_conf = 0.5;
-    p.sort = CRM_RULES_SORT_LIFT;
-    p.top = 0;
-    p.max_rules = 5000000;
-    p.distinct_factor = 1.5;
-    p.distinct_top = 20;
-    return p;
+    return (crm_rules_params){ .min_conf = 0.5,
+                               .sort = CRM_RULES_SORT_LIFT,
+                               .max_rules = 5000000,
+                               .distinct_factor = 1.5,
+                               .distinct_top = 20 };
 }
 
 crm_status crm_rules_params_check(const crm_rules_params *p, crm_error *err)
@@ -199,12 +195,7 @@ crm_rules_new(const char *const *item_names, int32_t n_items, crm_rules **out, c
 
 void crm__rules_set_fini(crm__rules_set *set)
 {
-    crm_free(set->name);
-    crm_free(set->item_counts);
-    crm_free(set->rules);
-    crm_free(set->pool);
-    crm_free(set->patterns);
-    crm_free(set->ppool);
+    CRM__FREE(set->name, set->item_counts, set->rules, set->pool, set->patterns, set->ppool);
     memset(set, 0, sizeof *set);
 }
 
@@ -222,9 +213,7 @@ void crm_rules_free(crm_rules *r)
             crm_free(r->names[i]);
         }
     }
-    crm_free(r->names);
-    crm_free(r->by_name);
-    crm_free(r);
+    CRM__FREE(r->names, r->by_name, r);
 }
 
 crm_status crm__rules_push_set(crm_rules *r, const char *name, int32_t *s, crm_error *err)
@@ -239,14 +228,8 @@ crm_status crm__rules_push_set(crm_rules *r, const char *name, int32_t *s, crm_e
     if (r->n_sets >= CRM_RULES_MAX_SETS) {
         return crm__error_set(err, CRM_ELIMIT, "more than %d rule sets", CRM_RULES_MAX_SETS);
     }
-    if (r->n_sets == r->cap_sets) {
-        int32_t cap = r->cap_sets ? 2 * r->cap_sets : 4;
-        crm__rules_set *grown = crm_realloc(r->sets, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(err);
-        }
-        r->sets = grown;
-        r->cap_sets = cap;
+    if (!crm__grow_items(&r->sets, &r->cap_sets, r->n_sets + 1, sizeof *r->sets, 4)) {
+        return crm__error_nomem(err);
     }
     set = &r->sets[r->n_sets];
     memset(set, 0, sizeof *set);
@@ -364,23 +347,12 @@ gen_emit(gen_state *g, int32_t n_lhs, int32_t n_rhs, int64_t lhs_count, int64_t 
                               "minimum support or confidence",
                               (long long)g->p->max_rules);
     }
-    if (g->n_rules == g->cap_rules) {
-        int64_t cap = g->cap_rules ? 2 * g->cap_rules : 1024;
-        gen_rule *grown = crm_realloc(g->rules, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(g->err);
-        }
-        g->rules = grown;
-        g->cap_rules = cap;
-    }
-    while (g->pool_len + n_lhs + n_rhs > g->cap_pool) {
-        int64_t cap = g->cap_pool ? 2 * g->cap_pool : 4096;
-        int32_t *grown = crm_realloc(g->pool, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(g->err);
-        }
-        g->pool = grown;
-        g->cap_pool = cap;
+    if ((g->n_rules == g->cap_rules &&
+         !crm__grow_items(&g->rules, &g->cap_rules, g->n_rules + 1, sizeof *g->rules, 1024)) ||
+        (g->pool_len + n_lhs + n_rhs > g->cap_pool &&
+         !crm__grow_items(&g->pool, &g->cap_pool, g->pool_len + n_lhs + n_rhs, sizeof *g->pool,
+                          4096))) {
+        return crm__error_nomem(g->err);
     }
     rule = &g->rules[g->n_rules++];
     rule->items = (const int32_t *)(intptr_t)g->pool_len; /* fixed up after generation */
@@ -653,9 +625,7 @@ crm_status crm_rules_add_set(crm_rules *r,
     if (rc == CRM_OK) {
         r->params = *p;
     }
-    crm_free(ix.slots);
-    crm_free(g.rules);
-    crm_free(g.pool);
+    CRM__FREE(ix.slots, g.rules, g.pool);
     return rc;
 }
 

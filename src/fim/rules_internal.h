@@ -44,7 +44,7 @@ struct crm_rules {
     char **names;
     int32_t *by_name; /* ids sorted by name, for lookups */
     int32_t n_sets;
-    int32_t cap_sets;
+    int64_t cap_sets;
     crm__rules_set *sets;
     crm_rules_params params;
 };

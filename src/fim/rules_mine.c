@@ -29,10 +29,7 @@ typedef struct flat {
 
 static void flat_fini(flat *f)
 {
-    crm_free(f->offsets);
-    crm_free(f->items);
-    crm_free(f->counts);
-    crm_free(f->item_counts);
+    CRM__FREE(f->offsets, f->items, f->counts, f->item_counts);
     memset(f, 0, sizeof *f);
 }
 
@@ -394,9 +391,7 @@ crm_status crm_rules_mine(const crm_fim_db *db,
         }
     }
     crm_itemsets_free(pop);
-    crm_free(pc.slot_of);
-    crm_free(pc.bits);
-    crm_free(names);
+    CRM__FREE(pc.slot_of, pc.bits, names);
     if (rc != CRM_OK) {
         crm_rules_free(r);
         return rc;

@@ -187,8 +187,6 @@ crm_status crm_rules_recommend(const crm_rules *r,
     }
     *n_out = n;
 done:
-    crm_free(taken);
-    crm_free(best);
-    crm_free(list);
+    CRM__FREE(taken, best, list);
     return rc;
 }

@@ -84,19 +84,14 @@ typedef struct chunk {
     size_t gz_cap;
     rec *recs;
     size_t n_recs;
-    size_t recs_cap;
+    int64_t recs_cap;
     crm_gen_cdr_summary sum;
     int failed; /* out of memory or a zlib error */
 } chunk;
 
 crm_gen_cdr_params crm_gen_cdr_params_default(void)
 {
-    crm_gen_cdr_params p;
-    memset(&p, 0, sizeof p);
-    p.n_customers = 1000;
-    p.seed = 42;
-    p.days = 30;
-    return p;
+    return (crm_gen_cdr_params){ .n_customers = 1000, .seed = 42, .days = 30 };
 }
 
 crm_status crm_gen_cdr_params_check(const crm_gen_cdr_params *p, crm_error *err)
@@ -226,14 +221,9 @@ static int32_t draw_contact(crm_rng *rng, int32_t n)
 
 static int push_rec(chunk *c, const rec *r)
 {
-    if (c->n_recs == c->recs_cap) {
-        size_t cap = c->recs_cap ? 2 * c->recs_cap : 4096;
-        rec *a = crm_realloc(c->recs, cap * sizeof *a);
-        if (a == NULL) {
-            return 0;
-        }
-        c->recs = a;
-        c->recs_cap = cap;
+    if ((int64_t)c->n_recs == c->recs_cap &&
+        !crm__grow_items(&c->recs, &c->recs_cap, (int64_t)c->n_recs + 1, sizeof *c->recs, 4096)) {
+        return 0;
     }
     c->recs[c->n_recs++] = *r;
     return 1;
@@ -600,9 +590,7 @@ crm_status crm_gen_cdr(const crm_gen_cdr_params *p,
 cleanup:
     crm_outfile_abort(f);
     for (int64_t k = 0; chunks != NULL && k < window; k++) {
-        crm_free(chunks[k].text);
-        crm_free(chunks[k].gz);
-        crm_free(chunks[k].recs);
+        CRM__FREE(chunks[k].text, chunks[k].gz, chunks[k].recs);
     }
     crm_free(chunks);
     crm_free(prof);

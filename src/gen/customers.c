@@ -112,16 +112,9 @@ static const double region_base[N_REGIONS] = { 0.25, 0.12, 0.12, 0.10, 0.10, 0.1
 
 crm_gen_customers_params crm_gen_customers_params_default(void)
 {
-    crm_gen_customers_params p;
-    memset(&p, 0, sizeof p);
-    p.n_rows = 10000;
-    p.seed = 42;
-    p.missing_rate = 0.02;
-    p.outlier_rate = 0.005;
-    p.with_truth = false;
-    p.n_threads = 0;
-    p.extra_features = 0;
-    return p;
+    return (crm_gen_customers_params){
+        .n_rows = 10000, .seed = 42, .missing_rate = 0.02, .outlier_rate = 0.005
+    };
 }
 
 crm_status crm_gen_customers_params_check(const crm_gen_customers_params *p, crm_error *err)
@@ -461,9 +454,7 @@ cleanup:
     for (int e = 0; e < CRM_GEN_MAX_EXTRA; e++) {
         crm_free(o.extra[e]);
     }
-    crm_free(o.type);
-    crm_free(o.region);
-    crm_free(o.plan);
+    CRM__FREE(o.type, o.region, o.plan);
     return rc;
 }
 

@@ -179,12 +179,9 @@ const char *crm_gen_vas_describe(const char *code)
 
 crm_gen_vas_params crm_gen_vas_params_default(void)
 {
-    crm_gen_vas_params p;
-    memset(&p, 0, sizeof p);
-    p.n_customers = 1000;
-    p.seed = 42;
-    p.days = 90;
-    p.failure_rate = 0.06;
+    const crm_gen_vas_params p = {
+        .n_customers = 1000, .seed = 42, .days = 90, .failure_rate = 0.06
+    };
     return p;
 }
 
@@ -285,14 +282,8 @@ typedef struct row_buf {
 
 static crm_status push_row(row_buf *b, const row *r, crm_error *err)
 {
-    if (b->n == b->cap) {
-        int64_t cap = b->cap ? 2 * b->cap : 4096;
-        row *grown = crm_realloc(b->rows, (size_t)cap * sizeof *grown);
-        if (grown == NULL) {
-            return crm__error_nomem(err);
-        }
-        b->rows = grown;
-        b->cap = cap;
+    if (b->n == b->cap && !crm__grow_items(&b->rows, &b->cap, b->n + 1, sizeof *b->rows, 4096)) {
+        return crm__error_nomem(err);
     }
     b->rows[b->n++] = *r;
     return CRM_OK;

@@ -156,9 +156,7 @@ static void state_fini(read_state *st)
             crm_free(ps->vals[j]);
         }
     }
-    crm_free(ps->vals);
-    crm_free(ps->ov);
-    crm_free(ps->row_line);
+    CRM__FREE(ps->vals, ps->ov, ps->row_line);
 }
 
 /* Header row: column names (trimmed), limits, duplicates. */
@@ -1225,9 +1223,7 @@ gather_levels(read_state *st, int32_t j, int root, part_levels *pl, crm_error *e
 
 static void part_levels_fini(part_levels *pl)
 {
-    crm_free(pl->arenas);
-    crm_free(pl->sizes);
-    crm_free(pl->loc.codes);
+    CRM__FREE(pl->arenas, pl->sizes, pl->loc.codes);
     crm__dict_fini(&pl->loc.dict);
 }
 
@@ -1415,10 +1411,7 @@ static crm_status build_table_split(read_state *st,
         t = NULL;
     }
     crm_table_free(t);
-    crm_free(verdict);
-    crm_free(counts);
-    crm_free(all);
-    crm_free(mine);
+    CRM__FREE(verdict, counts, all, mine);
     return rc;
 }
 

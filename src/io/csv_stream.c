@@ -336,10 +336,7 @@ void crm_csv_block_free(crm_csv_block *b)
     if (b == NULL) {
         return;
     }
-    crm_free(b->buf);
-    crm_free(b->ch.scratch);
-    crm_free(b->esc);
-    crm_free(b);
+    CRM__FREE(b->buf, b->ch.scratch, b->esc, b);
 }
 
 /* ---- opening and the header ---- */
@@ -529,10 +526,7 @@ void crm_csv_stream_free(crm_csv_stream *s)
     for (int32_t j = 0; j < s->ps.n_cols; j++) {
         crm_free(s->ps.names[j]);
     }
-    crm_free(s->ps.names);
-    crm_free(s->carry);
-    crm_free(s->source);
-    crm_free(s);
+    CRM__FREE(s->ps.names, s->carry, s->source, s);
 }
 
 int32_t crm_csv_stream_n_cols(const crm_csv_stream *s)

@@ -40,10 +40,7 @@ void crm__dict_fini(crm__dict *d)
     if (d == NULL) {
         return;
     }
-    crm_free(d->arena);
-    crm_free(d->off);
-    crm_free(d->slots);
-    crm_free(d->hashes);
+    CRM__FREE(d->arena, d->off, d->slots, d->hashes);
     memset(d, 0, sizeof *d);
 }
 

@@ -271,16 +271,8 @@ void crm__reader_free(crm__reader *r)
     }
     crm__gz_stream_free(r->gz);
     crm__filemap_close(r->map, r->map_len);
-    crm_free(r->owned);
-    crm_free(r->raw);
-    crm_free(r->buf);
-    crm_free(r->rec);
-    crm_free(r->arena);
-    crm_free(r->fields);
-    crm_free(r->lens);
-    crm_free(r->scan.scratch);
-    crm_free(r->source);
-    crm_free(r);
+    CRM__FREE(r->owned, r->raw, r->buf, r->rec, r->arena, r->fields, r->lens, r->scan.scratch,
+              r->source, r);
 }
 
 /* Whole text from a block that may be gzip: decoded into r->owned, or taken as it is. */

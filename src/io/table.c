@@ -19,15 +19,10 @@ void crm_table_free(crm_table *t)
         return;
     }
     for (int32_t j = 0; j < t->n_cols; j++) {
-        crm_free(t->cols[j].name);
-        crm_free(t->cols[j].num);
-        crm_free(t->cols[j].codes);
+        CRM__FREE(t->cols[j].name, t->cols[j].num, t->cols[j].codes);
         crm__dict_fini(&t->cols[j].dict);
     }
-    crm_free(t->cols);
-    crm_free(t->row_line);
-    crm_free(t->source);
-    crm_free(t);
+    CRM__FREE(t->cols, t->row_line, t->source, t);
 }
 
 crm_status crm_table_new(int64_t n_rows, const char *source, crm_table **out, crm_error *err)
@@ -109,9 +104,7 @@ static crm_status col_finish(crm_table *t, crm__col *col, crm_status rc, crm_err
         rc = crm__table_push_col(t, col, err);
     }
     if (rc != CRM_OK) {
-        crm_free(col->name);
-        crm_free(col->num);
-        crm_free(col->codes);
+        CRM__FREE(col->name, col->num, col->codes);
         crm__dict_fini(&col->dict);
     }
     return rc;

@@ -191,9 +191,7 @@ void crm_model_writer_free(crm_model_writer *w)
     if (w == NULL) {
         return;
     }
-    crm_free(w->buf);
-    crm_free(w->tags);
-    crm_free(w);
+    CRM__FREE(w->buf, w->tags, w);
 }
 
 /* Patch the open section's length and CRC (over tag, length and payload). */
@@ -468,9 +466,7 @@ void crm_model_reader_free(crm_model_reader *r)
     if (r == NULL) {
         return;
     }
-    crm_free(r->data);
-    crm_free(r->sections);
-    crm_free(r);
+    CRM__FREE(r->data, r->sections, r);
 }
 
 static crm_status bad(crm_error *err, const crm_model_reader *r, const char *what)

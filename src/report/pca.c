@@ -130,8 +130,6 @@ crm_status crm__rpt_pca2(const crm_matrix *x,
         }
     }
 done:
-    crm_free(c);
-    crm_free(w);
-    crm_free(r);
+    CRM__FREE(c, w, r);
     return rc;
 }

@@ -13,16 +13,11 @@
 
 crm_report_params crm_report_params_default(void)
 {
-    crm_report_params p;
-    memset(&p, 0, sizeof p);
-    p.title = NULL;
-    p.scatter_rows = 1500;
-    p.validity_rows = 3000;
-    p.top_features = 4;
-    p.top_rules = 10;
-    p.top_bars = 15;
-    p.seed = 0;
-    return p;
+    return (crm_report_params){ .scatter_rows = 1500,
+                                .validity_rows = 3000,
+                                .top_features = 4,
+                                .top_rules = 10,
+                                .top_bars = 15 };
 }
 
 crm_status crm_report_params_check(const crm_report_params *p, crm_error *err)
@@ -87,15 +82,9 @@ rpt_buf *crm__rpt_chart_begin(crm_report *r, const char *stem)
 {
     char name[96];
     rpt_chart *c;
-    if (r->n_charts == r->cap_charts) {
-        int32_t cap = r->cap_charts ? r->cap_charts * 2 : 16;
-        rpt_chart *p = crm_realloc(r->charts, (size_t)cap * sizeof *p);
-        if (p == NULL) {
-            r->body.failed = 1;
-            return NULL;
-        }
-        r->charts = p;
-        r->cap_charts = cap;
+    if (!crm__grow_items(&r->charts, &r->cap_charts, r->n_charts + 1, sizeof *r->charts, 16)) {
+        r->body.failed = 1;
+        return NULL;
     }
     snprintf(name, sizeof name, "s%d-%s", (int)r->n_sections, stem);
     c = &r->charts[r->n_charts];

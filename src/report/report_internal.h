@@ -176,7 +176,7 @@ struct crm_report {
     int32_t n_sections;
     rpt_chart *charts;
     int32_t n_charts;
-    int32_t cap_charts;
+    int64_t cap_charts;
 };
 
 /* Start a new chart called "s<section>-<stem>"; its buffer, or NULL when out of memory. */

@@ -118,10 +118,7 @@ static crm_status importance(crm_report *r, const crm_classifier *c, crm_error *
         crm__rpt_chart_place(r, caption);
     }
 done:
-    crm_free(v);
-    crm_free(it);
-    crm_free(names);
-    crm_free(vals);
+    CRM__FREE(v, it, names, vals);
     return rc;
 }
 
@@ -269,10 +266,7 @@ static crm_status binary_charts(crm_report *r,
                    "taken at random.");
     }
 done:
-    crm_free(rx);
-    crm_free(ry);
-    crm_free(gx);
-    crm_free(gy);
+    CRM__FREE(rx, ry, gx, gy);
     return rc;
 }
 
@@ -402,11 +396,7 @@ with_data(crm_report *r, const crm_classifier *c, const crm_table *data, crm_err
     }
 done:
     crm_clf_metrics_fini(&m);
-    crm_free(proba);
-    crm_free(y);
-    crm_free(pred);
-    crm_free(pk);
-    crm_free(sc);
+    CRM__FREE(proba, y, pred, pk, sc);
     return rc;
 }
 

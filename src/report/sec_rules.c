@@ -150,9 +150,6 @@ crm__rpt_section_rules(crm_report *r, const crm_rules *rules, const char *name, 
     }
     crm__rpt_section_end(r);
 done:
-    crm_free(it);
-    crm_free(names);
-    crm_free(set_names);
-    crm_free(v);
+    CRM__FREE(it, names, set_names, v);
     return rc;
 }

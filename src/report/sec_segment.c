@@ -430,13 +430,7 @@ static crm_status scatter(seg_ctx *c, const crm_matrix *x, const int32_t *labels
         }
     }
 done:
-    crm_free(axes);
-    crm_free(mean);
-    crm_free(px);
-    crm_free(py);
-    crm_free(grp);
-    crm_free(idx);
-    crm_free(rank);
+    CRM__FREE(axes, mean, px, py, grp, idx, rank);
     return rc;
 }
 
@@ -667,10 +661,7 @@ crm_status crm__rpt_segmentation_body(crm_report *r,
         segment_tables(&c);
     }
 done:
-    crm_free(c.order);
-    crm_free(c.names);
-    crm_free(c.num);
-    crm_free(c.num_names);
+    CRM__FREE(c.order, c.names, c.num, c.num_names);
     return rc;
 }
 

@@ -89,10 +89,7 @@ static crm_status tree(crm_report *r, const crm_twolayer *tl, crm_error *err)
         crm_free(text[i]);
     }
 done:
-    crm_free(parent);
-    crm_free(text);
-    crm_free(labels);
-    crm_free(subs);
+    CRM__FREE(parent, text, labels, subs);
     return rc;
 }
 
@@ -139,10 +136,7 @@ static crm_status groups(crm_report *r, const crm_twolayer *tl, crm_error *err)
                                 "the population, in population standard deviations.");
     }
 done:
-    crm_free(names);
-    crm_free(feats);
-    crm_free(fi);
-    crm_free(v);
+    CRM__FREE(names, feats, fi, v);
     return rc;
 }
 

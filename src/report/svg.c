@@ -833,9 +833,7 @@ void crm__rpt_svg_tree(rpt_buf *b,
         close_svg(b);
     }
 done:
-    crm_free(xs);
-    crm_free(depth);
-    crm_free(n_kids);
+    CRM__FREE(xs, depth, n_kids);
 }
 
 /* ---- dendrogram ---- */
