@@ -65,10 +65,7 @@ typedef struct db_source {
 
 static void source_fini(db_source *s)
 {
-    crm_free(s->shown);
-    crm_free(s->connect);
-    crm_free(s->table);
-    crm_free(s->query);
+    CRM__FREE(s->shown, s->connect, s->table, s->query);
     memset(s, 0, sizeof *s);
 }
 
