@@ -108,6 +108,10 @@ struct crm_cdr_features {
     double *values; /* n x CRM_CDR_N_FEATURES */
     int64_t n;
     crm_cdr_summary sum;
+    /* Rows merged from processes (crm__cdr_features_merge): their CSV lines, made by their
+     * owners in parallel, row i at lines[line_off[i] .. line_off[i + 1]); NULL otherwise. */
+    char *lines;
+    size_t *line_off;
 };
 
 crm_cdr_params crm_cdr_params_default(void)
@@ -1206,16 +1210,13 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
                 crm__bytes_put(&b, &w->accs[i], sizeof w->accs[i]);
             }
         }
-        /* the callees of those pairs, and the callees d owns (for the distinct count) */
+        /* the callees of those pairs (marked -2 first), and the callees d owns (for the
+         * distinct count), in index order: their texts are read in arena order */
         for (int64_t k = pstart[d]; k < pstart[d + 1]; k++) {
-            int64_t e = (int64_t)(pby[k] & 0xffffffffu);
-            if (epos[e] < 0) {
-                epos[e] = n_e;
-                elist[n_e++] = (int32_t)e;
-            }
+            epos[pby[k] & 0xffffffffu] = -2;
         }
         for (int64_t e = 0; e < ne; e++) {
-            if (epos[e] < 0 && crm__cdr_owner(w->callees.hashes[e], n_owners) == d) {
+            if (epos[e] == -2 || crm__cdr_owner(w->callees.hashes[e], n_owners) == d) {
                 epos[e] = n_e;
                 elist[n_e++] = (int32_t)e;
             }
@@ -1252,7 +1253,56 @@ crm_status crm__cdr_part_finish_owned(crm_cdr_part *pt,
     return build(&pt->w, me, n_owners, out, err);
 }
 
-#define ROWS_MAGIC 0x3157524443LL /* "CDRW1" */
+/* Whole numbers print as integers ("%.0f"); others with up to 10 significant digits. A
+ * whole number >= 0 below 10^15 is written digit by digit (the bytes of "%.0f"). */
+static void put_num(crm__bytes_out *b, double v)
+{
+    char buf[40];
+    int n;
+    if (v == floor(v) && fabs(v) < 1e15) {
+        if (v >= 0 && !signbit(v)) {
+            uint64_t u = (uint64_t)v;
+            char *e = buf + sizeof buf;
+            char *q = e;
+            do {
+                *--q = (char)('0' + u % 10);
+                u /= 10;
+            } while (u > 0);
+            *--q = ',';
+            crm__bytes_put(b, q, (size_t)(e - q));
+            return;
+        }
+        n = snprintf(buf, sizeof buf, ",%.0f", v);
+    } else {
+        n = snprintf(buf, sizeof buf, ",%.10g", v);
+    }
+    crm__bytes_put(b, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0);
+}
+
+/* The CSV line of row i (id quoted when it must be, the features, a newline) onto b. */
+static void put_row(crm__bytes_out *b, const crm_cdr_features *f, int64_t i)
+{
+    const char *id = f->ids + f->id_off[i];
+    size_t len = strlen(id);
+    if (strpbrk(id, ",\"\r\n") != NULL) {
+        crm__bytes_put(b, "\"", 1);
+        for (const char *c = id; *c; c++) {
+            crm__bytes_put(b, c, 1);
+            if (*c == '"') {
+                crm__bytes_put(b, c, 1);
+            }
+        }
+        crm__bytes_put(b, "\"", 1);
+    } else {
+        crm__bytes_put(b, id, len);
+    }
+    for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
+        put_num(b, f->values[i * CRM_CDR_N_FEATURES + j]);
+    }
+    crm__bytes_put(b, "\n", 1);
+}
+
+#define ROWS_MAGIC 0x3257524443LL /* "CDRW2" */
 
 crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err)
 {
@@ -1261,11 +1311,21 @@ crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_
     b.first_cap = (size_t)1 << 16;
     crm__bytes_put_i64(&b, ROWS_MAGIC);
     crm__bytes_put_i64(&b, f->n);
+    /* each row: id, values, and its CSV line, made here so that the processes format
+     * their own rows side by side and process 0 only copies them into the file */
     for (int64_t i = 0; i < f->n; i++) {
         const char *id = f->ids + f->id_off[i];
+        size_t at;
         crm__bytes_put_str(&b, id, strlen(id));
         crm__bytes_put(&b, f->values + i * CRM_CDR_N_FEATURES,
                        CRM_CDR_N_FEATURES * sizeof *f->values);
+        crm__bytes_put_i64(&b, 0); /* the line's length, set below */
+        at = b.len;
+        put_row(&b, f, i);
+        if (!b.fail) {
+            int64_t n = (int64_t)(b.len - at);
+            memcpy(b.p + at - sizeof n, &n, sizeof n);
+        }
     }
     return crm__bytes_out_take(&b, buf, len, err);
 }
@@ -1277,6 +1337,8 @@ typedef struct rows_in {
     const char *id;
     size_t id_len;
     const char *values;
+    const char *line;
+    size_t line_len;
 } rows_in;
 
 static int rows_next(rows_in *q)
@@ -1293,7 +1355,8 @@ static int rows_next(rows_in *q)
         return 0;
     }
     q->r.at += CRM_CDR_N_FEATURES * sizeof(double);
-    return 1;
+    q->line = crm__bytes_get_str(&q->r, &q->line_len);
+    return q->line != NULL;
 }
 
 /* strcmp order of two texts given with their lengths (the order of build) */
@@ -1351,7 +1414,7 @@ crm_status crm__cdr_features_merge(const char *all,
         q[k].r.len = sizes[k];
         at += sizes[k];
         bad |= crm__bytes_get_i64(&q[k].r) != ROWS_MAGIC;
-        q[k].left = crm__bytes_get_count(&q[k].r, 8 + CRM_CDR_N_FEATURES * sizeof(double));
+        q[k].left = crm__bytes_get_count(&q[k].r, 16 + CRM_CDR_N_FEATURES * sizeof(double));
         n += q[k].left;
         bad |= q[k].r.bad;
     }
@@ -1362,10 +1425,14 @@ crm_status crm__cdr_features_merge(const char *all,
         f->ids = crm_malloc(at + 1); /* the ids are shorter than their runs */
         f->id_off = crm_mallocarray((size_t)n + 1, sizeof *f->id_off);
         f->values = crm_mallocarray((size_t)n * CRM_CDR_N_FEATURES + 1, sizeof *f->values);
-        if (f->ids == NULL || f->id_off == NULL || f->values == NULL) {
+        f->lines = crm_malloc(at + 1); /* the lines are shorter than their runs */
+        f->line_off = crm_mallocarray((size_t)n + 1, sizeof *f->line_off);
+        if (f->ids == NULL || f->id_off == NULL || f->values == NULL || f->lines == NULL ||
+            f->line_off == NULL) {
             rc = crm__error_nomem(err);
             goto cleanup;
         }
+        f->line_off[0] = 0;
     }
     for (int k = 0; k < n_parts && !bad; k++) {
         bad |= !rows_next(&q[k]);
@@ -1384,6 +1451,8 @@ crm_status crm__cdr_features_merge(const char *all,
         pos += t->id_len + 1;
         memcpy(f->values + i * CRM_CDR_N_FEATURES, t->values,
                CRM_CDR_N_FEATURES * sizeof *f->values);
+        memcpy(f->lines + f->line_off[i], t->line, t->line_len);
+        f->line_off[i + 1] = f->line_off[i] + t->line_len;
         bad |= !rows_next(t);
         if (t->id == NULL) {
             h[0] = h[--n_h];
@@ -1411,7 +1480,7 @@ void crm_cdr_features_free(crm_cdr_features *f)
     if (f == NULL) {
         return;
     }
-    CRM__FREE(f->ids, f->id_off, f->values, f);
+    CRM__FREE(f->ids, f->id_off, f->values, f->lines, f->line_off, f);
 }
 
 int64_t crm_cdr_features_n_customers(const crm_cdr_features *f)
@@ -1437,54 +1506,40 @@ crm_cdr_summary crm_cdr_features_summary(const crm_cdr_features *f)
     return f->sum;
 }
 
-/* Whole numbers print as integers; others with up to 10 significant digits. */
-static void put_num(FILE *fp, double v)
-{
-    if (v == floor(v) && fabs(v) < 1e15) {
-        fprintf(fp, ",%.0f", v);
-    } else {
-        fprintf(fp, ",%.10g", v);
-    }
-}
-
-static int needs_quotes(const char *s)
-{
-    return strpbrk(s, ",\"\r\n") != NULL;
-}
-
 crm_status crm_cdr_features_write_csv(const crm_cdr_features *f, const char *path, crm_error *err)
 {
     crm_outfile *o = NULL;
+    crm__bytes_out b;
     FILE *fp;
     crm_status rc = crm_outfile_open(path, &o, err);
     if (rc != CRM_OK) {
         return rc;
     }
+    memset(&b, 0, sizeof b);
+    b.first_cap = (size_t)1 << 16;
     fp = crm_outfile_stream(o);
     fputs("subscriber_id", fp);
     for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
         fprintf(fp, ",%s", feature_names[j]);
     }
     fputc('\n', fp);
-    for (int64_t i = 0; i < f->n; i++) {
-        const char *id = f->ids + f->id_off[i];
-        if (needs_quotes(id)) {
-            fputc('"', fp);
-            for (const char *c = id; *c; c++) {
-                if (*c == '"') {
-                    fputc('"', fp);
-                }
-                fputc(*c, fp);
-            }
-            fputc('"', fp);
-        } else {
-            fputs(id, fp);
-        }
-        for (int32_t j = 0; j < CRM_CDR_N_FEATURES; j++) {
-            put_num(fp, f->values[i * CRM_CDR_N_FEATURES + j]);
-        }
-        fputc('\n', fp);
+    if (f->lines != NULL) {
+        (void)fwrite(f->lines, 1, f->line_off[f->n], fp);
     }
+    for (int64_t i = 0; f->lines == NULL && i < f->n; i++) {
+        b.len = 0;
+        put_row(&b, f, i);
+        if (b.fail) {
+            break;
+        }
+        (void)fwrite(b.p, 1, b.len, fp);
+    }
+    if (b.fail) {
+        crm_free(b.p);
+        crm_outfile_abort(o);
+        return crm__error_nomem(err);
+    }
+    crm_free(b.p);
     return crm_outfile_commit(o, err);
 }
 
