@@ -22,6 +22,7 @@
 #define CRM_IO_READER_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <crmkit/status.h>
 
@@ -152,10 +153,33 @@ typedef struct crm__bytes_out {
     int fail;
 } crm__bytes_out;
 
-void crm__bytes_put(crm__bytes_out *b, const void *src, size_t n);
-void crm__bytes_put_i64(crm__bytes_out *b, int64_t v);
+/* Room for n more bytes (out of line: the block grows by doubling); 0 and b->fail set when
+ * out of memory. The puts and gets are inline: blocks hold hundreds of thousands of small
+ * items, and a call per item (and a call to memcpy for 8 bytes) cost more than the copies. */
+int crm__bytes_grow(crm__bytes_out *b, size_t n);
+static inline void crm__bytes_put(crm__bytes_out *b, const void *src, size_t n)
+{
+    if (b->fail || (b->cap - b->len < n && !crm__bytes_grow(b, n))) {
+        return;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+static inline void crm__bytes_put_i64(crm__bytes_out *b, int64_t v)
+{
+    crm__bytes_put(b, &v, sizeof v);
+}
 /* An i64 length, then the n bytes of s. */
-void crm__bytes_put_str(crm__bytes_out *b, const char *s, size_t n);
+static inline void crm__bytes_put_str(crm__bytes_out *b, const char *s, size_t n)
+{
+    int64_t len = (int64_t)n;
+    if (b->fail || (b->cap - b->len < sizeof len + n && !crm__bytes_grow(b, sizeof len + n))) {
+        return;
+    }
+    memcpy(b->p + b->len, &len, sizeof len);
+    memcpy(b->p + b->len + sizeof len, s, n);
+    b->len += sizeof len + n;
+}
 /* The block (crm_free it) into *buf and *len; CRM_ENOMEM (block freed) if a put failed. */
 crm_status crm__bytes_out_take(crm__bytes_out *b, char **buf, size_t *len, crm_error *err);
 
@@ -167,14 +191,41 @@ typedef struct crm__bytes_in {
     int bad;
 } crm__bytes_in;
 
-void crm__bytes_get(crm__bytes_in *r, void *dst, size_t n);
-int64_t crm__bytes_get_i64(crm__bytes_in *r);
+static inline void crm__bytes_get(crm__bytes_in *r, void *dst, size_t n)
+{
+    if (r->bad || r->len - r->at < n) {
+        r->bad = 1;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, r->p + r->at, n);
+    r->at += n;
+}
+static inline int64_t crm__bytes_get_i64(crm__bytes_in *r)
+{
+    int64_t v;
+    crm__bytes_get(r, &v, sizeof v);
+    return v;
+}
 /* A count of things each at least min_size bytes long: bad when it is negative or the bytes
  * left cannot hold that many. */
 int64_t crm__bytes_get_count(crm__bytes_in *r, size_t min_size);
 /* A string put by crm__bytes_put_str: its bytes (inside the block, not NUL-terminated) and
  * *n its length. */
-const char *crm__bytes_get_str(crm__bytes_in *r, size_t *n);
+static inline const char *crm__bytes_get_str(crm__bytes_in *r, size_t *n)
+{
+    int64_t m = crm__bytes_get_i64(r);
+    const char *s;
+    *n = 0;
+    if (r->bad || m < 0 || (uint64_t)m > r->len - r->at) {
+        r->bad = 1;
+        return NULL;
+    }
+    s = r->p + r->at;
+    r->at += (size_t)m;
+    *n = (size_t)m;
+    return s;
+}
 /* 1 when everything was read and nothing was bad. */
 int crm__bytes_in_done(const crm__bytes_in *r);
 
