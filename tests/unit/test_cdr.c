@@ -332,6 +332,26 @@ static void play_owners(const char *path, int n, const crm_cdr_features *ref)
             assert_true(crm_cdr_features_value(f, i, j) == crm_cdr_features_value(ref, i, j));
         }
     }
+    /* the CSV written from the owners' lines is the bytes of one process's */
+    {
+        char a[600];
+        char b[600];
+        char *ta;
+        char *tb;
+        size_t la;
+        size_t lb;
+        snprintf(a, sizeof a, "%s.one.csv", path);
+        snprintf(b, sizeof b, "%s.owners.csv", path);
+        assert_int_equal(crm_cdr_features_write_csv(ref, a, &err), CRM_OK);
+        assert_int_equal(crm_cdr_features_write_csv(f, b, &err), CRM_OK);
+        ta = crm_test_read_file(a, &la);
+        tb = crm_test_read_file(b, &lb);
+        assert_true(la > 0 && la == lb && memcmp(ta, tb, la) == 0);
+        free(ta);
+        free(tb);
+        remove(a);
+        remove(b);
+    }
     /* damaged rows are refused */
     all[all_len / 2] ^= 0x5a;
     all[8] ^= 0x7f;
