@@ -213,13 +213,8 @@ static acc *acc_at(worker *w, int64_t i, int added)
     if (i < 0) {
         return NULL;
     }
-    if (i >= w->acc_cap) {
-        size_t cap = (size_t)w->acc_cap * sizeof *w->accs;
-        if (!crm__huge_grow(&w->accs, &cap, (size_t)w->acc_cap * sizeof *w->accs,
-                            (size_t)(i + 1) * sizeof *w->accs, 1024 * sizeof *w->accs)) {
-            return NULL;
-        }
-        w->acc_cap = (int64_t)(cap / sizeof *w->accs);
+    if (i >= w->acc_cap && !crm__grow_items(&w->accs, &w->acc_cap, i + 1, sizeof *w->accs, 1024)) {
+        return NULL;
     }
     if (added) {
         memset(&w->accs[i], 0, sizeof w->accs[i]);
@@ -859,7 +854,7 @@ static void worker_fini(worker *w)
     crm__cdr_strmap_fini(&w->callers);
     crm__cdr_strmap_fini(&w->callees);
     crm__cdr_keyset_fini(&w->pairs);
-    crm__huge_free(w->accs);
+    crm_free(w->accs);
 }
 
 static crm_status no_records(const worker *w, const char *source, crm_error *err)

@@ -35,10 +35,7 @@ uint64_t crm__cdr_hash(const char *s, size_t len)
 
 void crm__cdr_strmap_fini(crm__cdr_strmap *m)
 {
-    crm__huge_free(m->arena);
-    crm__huge_free(m->off);
-    crm__huge_free(m->hashes);
-    crm__huge_free(m->slots);
+    CRM__FREE(m->arena, m->off, m->hashes, m->slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -66,11 +63,12 @@ static inline void slot_key(const char *s, size_t len, uint64_t *k0, uint64_t *k
 
 static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
 {
-    /* huge pages before the first touch: one page fault per 2 MiB, fewer TLB misses */
-    crm__cdr_slot *slots = crm__huge_alloc(n_slots * sizeof *slots);
+    crm__cdr_slot *slots = crm_mallocarray(n_slots, sizeof *slots);
     if (slots == NULL) {
         return 0;
     }
+    /* huge pages before the first touch: one page fault per 2 MiB, fewer TLB misses */
+    crm__advise_huge(slots, n_slots * sizeof *slots);
     memset(slots, 0, n_slots * sizeof *slots);
     for (size_t k = 0; k < m->n_slots; k++) {
         crm__cdr_slot *o = &m->slots[k];
@@ -82,7 +80,7 @@ static int strmap_rehash(crm__cdr_strmap *m, size_t n_slots)
             slots[j] = *o;
         }
     }
-    crm__huge_free(m->slots);
+    crm_free(m->slots);
     m->slots = slots;
     m->n_slots = n_slots;
     return 1;
@@ -131,18 +129,21 @@ crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h
     }
     if (m->n == m->cap) {
         int64_t cap = m->cap ? 2 * m->cap : 1024;
-        size_t c_off = (size_t)m->cap * sizeof *m->off;
-        size_t c_hash = (size_t)m->cap * sizeof *m->hashes;
-        if (!crm__huge_grow(&m->off, &c_off, (size_t)m->n * sizeof *m->off,
-                            (size_t)cap * sizeof *m->off, 1024) ||
-            !crm__huge_grow(&m->hashes, &c_hash, (size_t)m->n * sizeof *m->hashes,
-                            (size_t)cap * sizeof *m->hashes, 1024)) {
+        size_t *off = crm_realloc(m->off, (size_t)cap * sizeof *off);
+        uint64_t *hashes;
+        if (off == NULL) {
             return -1;
         }
+        m->off = off;
+        hashes = crm_realloc(m->hashes, (size_t)cap * sizeof *hashes);
+        if (hashes == NULL) {
+            return -1;
+        }
+        m->hashes = hashes;
         m->cap = cap;
     }
     if (m->arena_len + len + 1 > m->arena_cap &&
-        !crm__huge_grow(&m->arena, &m->arena_cap, m->arena_len, m->arena_len + len + 1, 16384)) {
+        !crm__grow_bytes_from(&m->arena, &m->arena_cap, m->arena_len + len + 1, 16384)) {
         return -1;
     }
     i = m->n++;
@@ -164,17 +165,18 @@ crm__cdr_strmap_intern(crm__cdr_strmap *m, const char *s, size_t len, uint64_t h
 
 void crm__cdr_keyset_fini(crm__cdr_keyset *s)
 {
-    crm__huge_free(s->slots);
+    crm_free(s->slots);
     memset(s, 0, sizeof *s);
 }
 
 static int keyset_grow(crm__cdr_keyset *s)
 {
     size_t n_slots = s->n_slots ? 2 * s->n_slots : 4096;
-    uint64_t *slots = crm__huge_alloc(n_slots * sizeof *slots);
+    uint64_t *slots = crm_mallocarray(n_slots, sizeof *slots);
     if (slots == NULL) {
         return 0;
     }
+    crm__advise_huge(slots, n_slots * sizeof *slots);
     memset(slots, 0xff, n_slots * sizeof *slots);
     for (size_t i = 0; i < s->n_slots; i++) {
         uint64_t key = s->slots[i];
@@ -186,7 +188,7 @@ static int keyset_grow(crm__cdr_keyset *s)
             slots[k] = key;
         }
     }
-    crm__huge_free(s->slots);
+    crm_free(s->slots);
     s->slots = slots;
     s->n_slots = n_slots;
     return 1;

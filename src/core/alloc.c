@@ -83,8 +83,9 @@ void crm__free_n(void *const *blocks, size_t n)
 
 /* Over-allocate and keep the original pointer just below the aligned block, so the pluggable
  * allocator (which has no aligned entry point) serves matrix data too. */
-static void *aligned_block(size_t bytes, size_t align)
+void *crm_aligned_alloc(size_t bytes)
 {
+    const size_t align = 64;
     unsigned char *raw;
     uintptr_t addr;
     if (bytes > SIZE_MAX - align - sizeof(void *)) {
@@ -99,11 +100,6 @@ static void *aligned_block(size_t bytes, size_t align)
     return (void *)addr;
 }
 
-void *crm_aligned_alloc(size_t bytes)
-{
-    return aligned_block(bytes, 64);
-}
-
 void crm_aligned_free(void *p)
 {
     void *raw;
@@ -112,58 +108,6 @@ void crm_aligned_free(void *p)
     }
     memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
     crm_free(raw);
-}
-
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* An aligned block as crm_aligned_alloc's (the allocator's block kept just below it). */
-void *crm__huge_alloc(size_t bytes)
-{
-    size_t len;
-    void *p;
-    if (bytes < HUGE_PAGE / 2) {
-        return aligned_block(bytes, 16);
-    }
-    if (bytes > SIZE_MAX / 2) {
-        return NULL;
-    }
-    len = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    p = aligned_block(len, HUGE_PAGE);
-    crm__advise_huge(p, len);
-    return p;
-}
-
-void crm__huge_free(void *p)
-{
-    crm_aligned_free(p);
-}
-
-int crm__huge_grow(void *pp, size_t *cap, size_t used, size_t need, size_t first)
-{
-    size_t c = *cap ? *cap : (first ? first : need);
-    void *p;
-    void *q;
-    if (need <= *cap) {
-        return 1;
-    }
-    while (c < need) {
-        if (c > SIZE_MAX / 2) {
-            return 0;
-        }
-        c *= 2;
-    }
-    q = crm__huge_alloc(c);
-    if (q == NULL) {
-        return 0;
-    }
-    memcpy(&p, pp, sizeof p);
-    if (used > 0) {
-        memcpy(q, p, used);
-    }
-    crm__huge_free(p);
-    memcpy(pp, &q, sizeof q);
-    *cap = c;
-    return 1;
 }
 
 char *crm_strdup(const char *s)

@@ -140,17 +140,6 @@ int crm__grow_items(void *pp, int64_t *cap, int64_t need, size_t size, int64_t f
  * share of reading time on virtual machines. A hint: nothing happens where it is not known. */
 void crm__advise_huge(void *p, size_t bytes);
 
-/* Big tables touched at random or grown by doubling (hash slots, string arenas, per-key sums):
- * a block of at least 1 MiB starts on a 2 MiB boundary and its length is rounded up to 2 MiB,
- * all of it advised for huge pages: one page fault per 2 MiB, where crm__advise_huge on a
- * malloc'd block leaves up to 2 MiB of 4 KiB pages at each end (about 1,000 faults a block).
- * Smaller blocks are plain. Through the library's allocator; free with crm__huge_free only. */
-void *crm__huge_alloc(size_t bytes);
-void crm__huge_free(void *p);
-/* *pp (a crm__huge_alloc block of *cap bytes, or NULL) grown to hold need bytes, capacity
- * doubling from first; the used bytes are copied. 0 when out of memory (nothing changed). */
-int crm__huge_grow(void *pp, size_t *cap, size_t used, size_t need, size_t first);
-
 /* Threads for a parallel region: requested when > 0, else the OpenMP default (1 without
  * OpenMP). Results never depend on it: loops run over fixed blocks. */
 int crm__n_threads(int32_t requested);

@@ -153,13 +153,6 @@ static int reserve(char **buf, size_t *cap, size_t need)
     return 1;
 }
 
-/* The block buffers and the carry (megabytes each, filled front to back by every block):
- * huge-page blocks, so that reading a file costs a few page faults, not one per 4 KiB. */
-static int reserve_huge(char **buf, size_t *cap, size_t used, size_t need)
-{
-    return need <= *cap || crm__huge_grow(buf, cap, used, need, need);
-}
-
 /* Under the lock: next whole records into b->buf. */
 static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm_error *err)
 {
@@ -174,7 +167,7 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
         return s->rc;
     }
     b->len = 0;
-    if (!reserve_huge(&b->buf, &b->cap, 0, s->carry_len + want + 1)) {
+    if (!reserve(&b->buf, &b->cap, s->carry_len + want + 1)) {
         return crm__error_nomem(err);
     }
     if (s->carry_len > 0) {
@@ -207,11 +200,11 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
             }
             return s->rc;
         }
-        if (!reserve_huge(&b->buf, &b->cap, b->len, b->cap * 2)) {
+        if (!reserve(&b->buf, &b->cap, b->cap * 2)) {
             return crm__error_nomem(err);
         }
     }
-    if (!reserve_huge(&s->carry, &s->carry_cap, 0, b->len - cut + 1)) {
+    if (!reserve(&s->carry, &s->carry_cap, b->len - cut + 1)) {
         return crm__error_nomem(err);
     }
     s->carry_len = b->len - cut;
@@ -343,8 +336,7 @@ void crm_csv_block_free(crm_csv_block *b)
     if (b == NULL) {
         return;
     }
-    crm__huge_free(b->buf);
-    CRM__FREE(b->ch.scratch, b->esc, b);
+    CRM__FREE(b->buf, b->ch.scratch, b->esc, b);
 }
 
 /* ---- opening and the header ---- */
@@ -399,7 +391,7 @@ static crm_status read_header(crm_csv_stream *s, crm_error *err)
         size_t used = b->p < end ? (size_t)(b->p + 1 - b->buf) : b->len;
         size_t rest = b->len - used;
         int64_t line = b->line + (b->p < end ? 1 : 0);
-        if (reserve_huge(&s->carry, &s->carry_cap, s->carry_len, rest + s->carry_len + 1)) {
+        if (reserve(&s->carry, &s->carry_cap, rest + s->carry_len + 1)) {
             memmove(s->carry + rest, s->carry, s->carry_len);
             memcpy(s->carry, b->buf + used, rest);
             s->carry_len += rest;
@@ -534,8 +526,7 @@ void crm_csv_stream_free(crm_csv_stream *s)
     for (int32_t j = 0; j < s->ps.n_cols; j++) {
         crm_free(s->ps.names[j]);
     }
-    crm__huge_free(s->carry);
-    CRM__FREE(s->ps.names, s->source, s);
+    CRM__FREE(s->ps.names, s->carry, s->source, s);
 }
 
 int32_t crm_csv_stream_n_cols(const crm_csv_stream *s)
