@@ -742,7 +742,7 @@ static void print_json(const crm_segmenter *seg,
     cli_json_str(&j, o->out);
     cli_json_key(&j, "labels");
     if (o->labels) {
-        cli_json_str(&j, o->labels);
+        cli_json_str(&j, cli_path_shown(o->labels));
     } else {
         cli_json_null(&j);
     }
@@ -791,7 +791,7 @@ static void print_text(const crm_segmenter *seg,
     }
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
-           o->labels ? o->labels : "");
+           o->labels ? cli_path_shown(o->labels) : "");
     print_k_table(seg);
     seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
 }
@@ -1032,7 +1032,7 @@ int cmd_segment(int argc, char **argv)
     {
         const char *in[] = { o.data, o.init, o.names };
         const char *out[] = { o.out, o.labels };
-        code = cli_check_paths("segment", in, 3, out, 2);
+        code = cli_check_paths("segment", in, 3, out, 2, 2u);
         if (code >= 0) {
             return code;
         }
