@@ -8,6 +8,7 @@
 # typed columns, if_exists=replace/append/fail, and a failed write changes nothing.
 # PostgreSQL runs a real server in a temporary folder (skipped when its programs are absent).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
 CRMKIT=${CRMKIT:-./build/crmkit}
 case $CRMKIT in /*) ;; *) CRMKIT=$PWD/$CRMKIT ;; esac
 bindir=$(cd "${CRM_BINARY_DIR:-$(dirname "$CRMKIT")}" && pwd)
@@ -20,27 +21,10 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 if ! "$CRMKIT" load --help >/dev/null 2>&1; then
     echo "SKIP: crmkit-serve (SQLite) is not built"
     exit 0
 fi
-# expect NAME CODE PATTERN -- command...
-expect() {
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" != "$code" ]; then
-        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
-    elif ! grep -q -- "$pattern" err.txt; then
-        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
-    else
-        ok "$name"
-    fi
-}
 # the --json summary without what names the run (file names, times)
 summary() { python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
