@@ -129,13 +129,105 @@ group_rows(const int32_t *labels, int64_t n, int32_t k, grouping *g, crm_error *
     return CRM_OK;
 }
 
-/* Numeric features fs[0, nv) (nv = 1 or 2, a constant where it is inlined), columns v: each
- * has work[q] with room for n values, fill and seg for k (slots q * k + s); scratch has room
- * for n. Each segment's sum is kept as its values are scattered, in row order: the same
+/* Where a segment's median lies, for one column: values of segment s in [lo, hi] are copied
+ * (the others only counted: cnt present values, below of them under lo), and the median is
+ * selected among the copies. */
+typedef struct seg_iv {
+    double lo, hi;
+    int64_t below, cnt;
+} seg_iv;
+
+/* Each segment's interval from an evenly spaced sample of the rows: the segment's sample
+ * values 3.5 standard deviations of the sample rank below and above their middle (as
+ * crm__order_stats does for a whole column), so that the median is almost surely inside and
+ * a few per cent of the values are copied. A segment with fewer than 64 sample values takes
+ * every value. scratch has room for n / 8 values. */
+static void median_intervals(const double *v, int64_t n, const grouping *g, int32_t k,
+                             double *scratch, seg_iv *iv)
+{
+    int64_t s_cap = 2048 * (int64_t)k < n / 8 ? 2048 * (int64_t)k : n / 8;
+    int64_t stride = s_cap > 0 ? n / s_cap : 1;
+    int64_t at = 0;
+    int64_t base = 0;
+    for (int32_t s = 0; s < k; s++) {
+        iv[s].lo = -HUGE_VAL;
+        iv[s].hi = HUGE_VAL;
+        iv[s].below = 0; /* the segment's sample values, then where they go */
+        iv[s].cnt = 0;
+    }
+    for (int64_t j = 0; j < s_cap; j++) {
+        int64_t i = j * stride + stride / 2;
+        iv[g->labels[i]].below += !isnan(v[i]);
+    }
+    for (int32_t s = 0; s < k; s++) {
+        int64_t c = iv[s].below;
+        iv[s].below = at;
+        at += c;
+    }
+    for (int64_t j = 0; j < s_cap; j++) {
+        int64_t i = j * stride + stride / 2;
+        if (!isnan(v[i])) {
+            scratch[iv[g->labels[i]].below++] = v[i];
+        }
+    }
+    for (int32_t s = 0; s < k; s++) {
+        int64_t end = iv[s].below;
+        int64_t sn = end - base;
+        iv[s].below = 0;
+        if (sn >= 64) {
+            int64_t d = (int64_t)(1.75 * sqrt((double)sn)) + 2;
+            int64_t mid = (sn - 1) / 2;
+            int64_t pos[2];
+            pos[0] = mid - d > 0 ? mid - d : 0;
+            pos[1] = mid + 1 + d < sn - 1 ? mid + 1 + d : sn - 1;
+            pos[0] += base;
+            pos[1] += base;
+            crm__select_ranks(scratch, base, end, pos, 2);
+            iv[s].lo = pos[0] == base ? -HUGE_VAL : scratch[pos[0]];
+            iv[s].hi = pos[1] == end - 1 ? HUGE_VAL : scratch[pos[1]];
+        }
+        base = end;
+    }
+}
+
+/* Median of segment s of column v from its ins copies at work[start of s] (see seg_iv); when the median is not among them (a sample far from typical) the segment's
+ * values are gathered from the column into scratch and selected there: exact either way. */
+static double seg_median(const double *v, int64_t n, const grouping *g, int32_t s,
+                         double *work, int64_t ins, const seg_iv *e, double *scratch)
+{
+    int64_t len = e->cnt;
+    int64_t start = g->start[s];
+    int64_t r[2];
+    double *a = work;
+    if (len == 0) {
+        return (double)NAN;
+    }
+    r[0] = (len - 1) / 2;
+    r[1] = len / 2;
+    if (r[0] >= e->below && r[1] < e->below + ins) {
+        r[0] += start - e->below;
+        r[1] += start - e->below;
+        crm__select_ranks(work, start, start + ins, r, r[0] == r[1] ? 1 : 2);
+    } else {
+        int64_t c = 0;
+        for (int64_t i = 0; i < n; i++) {
+            scratch[c] = v[i];
+            c += g->labels[i] == s && !isnan(v[i]);
+        }
+        crm__select_ranks(scratch, 0, c, r, r[0] == r[1] ? 1 : 2);
+        a = scratch;
+    }
+    return len % 2 == 1 ? a[r[0]] : 0.5 * a[r[0]] + 0.5 * a[r[1]];
+}
+
+/* Numeric features fs[0, nv) (nv in 1..PR_NV, a constant where it is inlined), columns v:
+ * each has work[q] with room for n values, fill and seg for k (slots q * k + s); scratch has
+ * room for n. Each segment's sum is kept as its values are scattered, in row order: the same
  * additions as summing the segment's slice of work afterwards, with the segments' chains
- * interleaved. Two features go through the passes side by side: every compensated sum is
- * the same chain of additions as for one feature alone, but the two chains, each four
+ * interleaved. Up to four features go through the passes side by side: every compensated
+ * sum is the same chain of additions as for one feature alone, but the chains, each four
  * dependent additions per value, overlap in the core instead of waiting on each other. */
+enum { PR_NV = 4 };
 static inline __attribute__((always_inline)) void profile_numeric_n(crm_profile *pr,
                                                                     int nv,
                                                                     const int32_t *fs,
@@ -145,14 +237,18 @@ static inline __attribute__((always_inline)) void profile_numeric_n(crm_profile 
                                                                     double *const *work,
                                                                     double *scratch,
                                                                     int64_t *fill,
-                                                                    crm__ksum *seg)
+                                                                    crm__ksum *seg,
+                                                                    seg_iv *iv)
 {
     const int32_t k = pr->k;
-    crm__ksum sum[2] = { { 0.0, 0.0 }, { 0.0, 0.0 } };
-    crm__ksum ss[2] = { { 0.0, 0.0 }, { 0.0, 0.0 } };
-    int64_t m[2] = { 0, 0 };
-    double mean[2] = { 0.0, 0.0 };
+    crm__ksum sum[PR_NV];
+    crm__ksum ss[PR_NV];
+    int64_t m[PR_NV];
+    double mean[PR_NV];
     for (int q = 0; q < nv; q++) {
+        sum[q].sum = sum[q].c = ss[q].sum = ss[q].c = 0.0;
+        m[q] = 0;
+        median_intervals(v[q], n, g, k, scratch, iv + q * k);
         for (int32_t s = 0; s < k; s++) {
             fill[q * k + s] = g->start[s];
             seg[q * k + s].sum = 0.0;
@@ -164,7 +260,12 @@ static inline __attribute__((always_inline)) void profile_numeric_n(crm_profile 
         for (int q = 0; q < nv; q++) {
             double x = v[q][i];
             if (!isnan(x)) {
-                work[q][fill[q * k + l]++] = x;
+                seg_iv *e = &iv[q * k + l];
+                int64_t *at = &fill[q * k + l];
+                work[q][*at] = x; /* kept only inside the segment's interval */
+                *at += (x >= e->lo) & (x <= e->hi);
+                e->below += x < e->lo;
+                e->cnt++;
                 crm__ksum_add(&sum[q], x);
                 crm__ksum_add(&seg[q * k + l], x);
                 m[q]++;
@@ -188,11 +289,12 @@ static inline __attribute__((always_inline)) void profile_numeric_n(crm_profile 
         int32_t f = fs[q];
         pr->pop_sd[f] = m[q] > 0 ? sqrt(ss[q].sum / (double)m[q]) : (double)NAN;
         for (int32_t s = 0; s < k; s++) {
-            int64_t len = fill[q * k + s] - g->start[s];
+            int64_t len = iv[q * k + s].cnt;
             pr->mean[(int64_t)s * pr->n_features + f] =
                 len > 0 ? seg[q * k + s].sum / (double)len : (double)NAN;
             pr->median[(int64_t)s * pr->n_features + f] =
-                median(work[q] + g->start[s], len, len, scratch);
+                seg_median(v[q], n, g, s, work[q], fill[q * k + s] - g->start[s],
+                           &iv[q * k + s], scratch);
         }
         pr->pop_median[f] = median(v[q], n, m[q], scratch);
     }
@@ -427,9 +529,9 @@ static crm_status check_inputs(const crm_table *t,
     return CRM_OK;
 }
 
-/* One or two numeric features (f[0], f[1]), or one categorical, profiled together. */
+/* One to PR_NV numeric features (f[0, nv)), or one categorical, profiled together. */
 typedef struct profile_job {
-    int32_t f[2];
+    int32_t f[PR_NV];
     int nv;
     int numeric;
 } profile_job;
@@ -492,6 +594,7 @@ static crm_status fill_features(crm_profile *pr,
     int32_t n_jobs = 0;
     int32_t n_num = 0;
     int32_t n_mine = 0;
+    int group;
     /* under mpirun with the same table and labels on every rank: numeric features dealt out */
     int split = crm_dist_replicated();
     crm_status rc = CRM_OK;
@@ -513,12 +616,14 @@ static crm_status fill_features(crm_profile *pr,
             rc = crm__error_nomem(err);
         }
     }
-    /* numeric features in pairs (two chains of sums side by side) when there are enough to
-     * keep every thread busy, the jobs spread over the threads, each thread with its own
-     * buffers; the first failure in feature order is the one reported, whatever the threads */
+    /* numeric features in groups of four or two (chains of sums side by side) when there are
+     * enough to keep every thread busy, the jobs spread over the threads, each thread with
+     * its own buffers; the first failure in feature order is the one reported, whatever the
+     * threads */
     for (int32_t f = 0; f < nf; f++) {
         n_num += crm_table_col_type(t, crm_table_find_col(t, features[f])) == CRM_COL_NUMERIC;
     }
+    group = n_num >= PR_NV * nt ? PR_NV : n_num >= 2 * nt ? 2 : 1;
     for (int32_t f = 0, i_num = 0; f < nf && rc == CRM_OK; f++) {
         int32_t col = crm_table_find_col(t, features[f]);
         if (crm_table_col_type(t, col) == CRM_COL_NUMERIC) {
@@ -528,10 +633,8 @@ static crm_status fill_features(crm_profile *pr,
             if (split) {
                 mine[n_mine++] = f;
             }
-            if (n_num >= 2 * nt && n_jobs > 0 && jobs[n_jobs - 1].nv == 1 &&
-                jobs[n_jobs - 1].numeric) {
-                jobs[n_jobs - 1].f[1] = f;
-                jobs[n_jobs - 1].nv = 2;
+            if (n_jobs > 0 && jobs[n_jobs - 1].nv < group && jobs[n_jobs - 1].numeric) {
+                jobs[n_jobs - 1].f[jobs[n_jobs - 1].nv++] = f;
                 continue;
             }
             jobs[n_jobs].numeric = 1;
@@ -545,28 +648,31 @@ static crm_status fill_features(crm_profile *pr,
     nt = nt < n_jobs ? nt : (n_jobs > 0 ? n_jobs : 1);
 #pragma omp parallel num_threads(nt) if (nt > 1 && rc == CRM_OK)
     {
-        double *work[2] = { NULL, NULL };
+        double *work[PR_NV] = { NULL };
         double *scratch = NULL;
         int64_t *fill = NULL;
         crm__ksum *seg = NULL;
+        seg_iv *iv = NULL;
         int have = 0;
         int need = 0;
         for (int32_t q = 0; q < n_jobs; q++) {
             need = need > jobs[q].nv * jobs[q].numeric ? need : jobs[q].nv * jobs[q].numeric;
         }
         if (need > 0 && rc == CRM_OK) {
-            work[0] = crm_mallocarray(nn, sizeof *work[0]);
-            work[1] = need > 1 ? crm_mallocarray(nn, sizeof *work[1]) : NULL;
+            have = 1;
+            for (int e = 0; e < need; e++) {
+                work[e] = crm_mallocarray(nn, sizeof *work[e]);
+                have = have && work[e] != NULL;
+            }
             scratch = crm_mallocarray(nn, sizeof *scratch);
-            fill = crm_mallocarray((size_t)pr->k * 2, sizeof *fill);
-            seg = crm_mallocarray((size_t)pr->k * 2, sizeof *seg);
-            have = work[0] != NULL && (need < 2 || work[1] != NULL) && scratch != NULL &&
-                   fill != NULL && seg != NULL;
+            fill = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *fill);
+            seg = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *seg);
+            iv = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *iv);
+            have = have && scratch != NULL && fill != NULL && seg != NULL && iv != NULL;
+            for (int e = 0; have && e < need; e++) {
+                crm__advise_huge(work[e], nn * sizeof *work[e]);
+            }
             if (have) {
-                crm__advise_huge(work[0], nn * sizeof *work[0]);
-                if (work[1] != NULL) {
-                    crm__advise_huge(work[1], nn * sizeof *work[1]);
-                }
                 crm__advise_huge(scratch, nn * sizeof *scratch);
             }
         }
@@ -576,14 +682,18 @@ static crm_status fill_features(crm_profile *pr,
             if (rc != CRM_OK) {
                 rcs[fs[0]] = rc;
             } else if (jobs[q].numeric) {
-                const double *v[2] = { NULL, NULL };
+                const double *v[PR_NV] = { NULL };
                 for (int e = 0; e < jobs[q].nv; e++) {
                     v[e] = crm_table_numeric(t, crm_table_find_col(t, features[fs[e]]));
                 }
-                if (have && jobs[q].nv == 2) { /* a constant count: the loops unrolled */
-                    profile_numeric_n(pr, 2, fs, v, n, g, work, scratch, fill, seg);
+                if (have && jobs[q].nv == 4) { /* a constant count: the loops unrolled */
+                    profile_numeric_n(pr, 4, fs, v, n, g, work, scratch, fill, seg, iv);
+                } else if (have && jobs[q].nv == 3) {
+                    profile_numeric_n(pr, 3, fs, v, n, g, work, scratch, fill, seg, iv);
+                } else if (have && jobs[q].nv == 2) {
+                    profile_numeric_n(pr, 2, fs, v, n, g, work, scratch, fill, seg, iv);
                 } else if (have) {
-                    profile_numeric_n(pr, 1, fs, v, n, g, work, scratch, fill, seg);
+                    profile_numeric_n(pr, 1, fs, v, n, g, work, scratch, fill, seg, iv);
                 } else {
                     rcs[fs[0]] = crm__error_nomem(&errs[fs[0]]);
                 }
@@ -593,11 +703,13 @@ static crm_status fill_features(crm_profile *pr,
                                                  &errs[fs[0]]);
             }
         }
-        crm_free(work[0]);
-        crm_free(work[1]);
+        for (int e = 0; e < PR_NV; e++) {
+            crm_free(work[e]);
+        }
         crm_free(scratch);
         crm_free(fill);
         crm_free(seg);
+        crm_free(iv);
     }
     if (split) {
         if (rc != CRM_OK) { /* a failure before the jobs ran: the first, for the agreement */
