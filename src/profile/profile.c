@@ -668,13 +668,10 @@ static crm_status fill_features(crm_profile *pr,
             fill = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *fill);
             seg = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *seg);
             iv = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *iv);
+            /* small pages: only a few per cent of work and scratch are written (the copies
+             * at the start of each segment's slice, a sample), 2 MB pages would be zeroed
+             * whole */
             have = have && scratch != NULL && fill != NULL && seg != NULL && iv != NULL;
-            for (int e = 0; have && e < need; e++) {
-                crm__advise_huge(work[e], nn * sizeof *work[e]);
-            }
-            if (have) {
-                crm__advise_huge(scratch, nn * sizeof *scratch);
-            }
         }
 #pragma omp for schedule(dynamic, 1)
         for (int32_t q = 0; q < n_jobs; q++) {
