@@ -84,6 +84,45 @@ static void plain(const double *a, int64_t n, const int64_t *ranks, int nr, doub
     }
 }
 
+/* plain, keeping every present value (in scratch[0, m)) as one interval for
+ * crm__os_count_le. */
+static void plain_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
+                       double *scratch, double *out, crm__os_kept *kept)
+{
+    plain(a, n, ranks, nr, scratch, out);
+    if (kept != NULL) {
+        kept->n_iv = 1;
+        kept->lo[0] = -HUGE_VAL;
+        kept->hi[0] = HUGE_VAL;
+        kept->below[0] = 0;
+        kept->c0[0] = 0;
+        kept->c1[0] = m;
+    }
+}
+
+void crm__order_stats(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
+                      double *scratch, double *out)
+{
+    crm__order_stats_kept(a, n, m, ranks, nr, scratch, out, NULL);
+}
+
+int64_t crm__os_count_le(const crm__os_kept *kept, const double *scratch, double e)
+{
+    for (int t = 0; t < kept->n_iv; t++) {
+        if (kept->lo[t] <= e && e <= kept->hi[t]) {
+            /* the values below the interval, and its copies <= e (those of other intervals
+             * among them, when the copies were not grouped, lie outside [lo, hi]) */
+            int64_t c = kept->below[t];
+            double lo = kept->lo[t];
+            for (int64_t i = kept->c0[t]; i < kept->c1[t]; i++) {
+                c += scratch[i] >= lo && scratch[i] <= e;
+            }
+            return c;
+        }
+    }
+    return -1;
+}
+
 enum {
     OS_MAX_IV = 64,   /* intervals at most (more ranks: the plain way) */
     OS_MIN_N = 16384, /* fewer values: the plain way */
@@ -98,13 +137,8 @@ enum {
 
 /* Compares only (no arithmetic on the values): every clone gives the same result. */
 OS_CLONES
-void crm__order_stats(const double *a,
-                      int64_t n,
-                      int64_t m,
-                      const int64_t *ranks,
-                      int nr,
-                      double *scratch,
-                      double *out)
+void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
+                           double *scratch, double *out, crm__os_kept *kept)
 {
     double lo_v[OS_MAX_IV], hi_v[OS_MAX_IV];
     int64_t pl[OS_MAX_IV], ph[OS_MAX_IV], pos[2 * OS_MAX_IV];
@@ -120,11 +154,14 @@ void crm__order_stats(const double *a,
     int64_t d;
     int n_iv = 0;
     int64_t w = 0;
+    if (kept != NULL) {
+        kept->n_iv = 0;
+    }
     if (nr <= 0 || m <= 0) {
         return;
     }
     if (n < OS_MIN_N || nr > 2 * OS_MAX_IV) {
-        plain(a, n, ranks, nr, scratch, out);
+        plain_kept(a, n, m, ranks, nr, scratch, out, kept);
         return;
     }
     /* the sample: about 2048 values per interval, at most n / 8, in the end of scratch */
@@ -138,7 +175,7 @@ void crm__order_stats(const double *a,
         s_n += !isnan(v);
     }
     if (s_n < 64) {
-        plain(a, n, ranks, nr, scratch, out);
+        plain_kept(a, n, m, ranks, nr, scratch, out, kept);
         return;
     }
     /* 3.5 standard deviations of a sample rank (at most sqrt(s_n) / 2) on each side */
@@ -152,7 +189,7 @@ void crm__order_stats(const double *a,
         if (n_iv > 0 && lo <= ph[n_iv - 1]) {
             ph[n_iv - 1] = hi > ph[n_iv - 1] ? hi : ph[n_iv - 1];
         } else if (n_iv == OS_MAX_IV) {
-            plain(a, n, ranks, nr, scratch, out);
+            plain_kept(a, n, m, ranks, nr, scratch, out, kept);
             return;
         } else {
             pl[n_iv] = lo;
@@ -234,7 +271,7 @@ void crm__order_stats(const double *a,
             }
             int64_t below = m - ge[t]; /* present values below interval t */
             if (ranks[r] < below || ranks[r] >= below + hist[t]) {
-                plain(a, n, ranks, nr, scratch, out);
+                plain_kept(a, n, m, ranks, nr, scratch, out, kept);
                 return;
             }
             cranks[r] = ranks[r] - below + copied;
@@ -279,6 +316,19 @@ void crm__order_stats(const double *a,
         }
     } else {
         crm__select_ranks(scratch, 0, w, cranks, nr);
+    }
+    if (kept != NULL) { /* each interval's copies: its group, or every copy (filtered) */
+        int grouped = n_iv > 1 && 2 * w <= n;
+        int64_t at = w;
+        kept->n_iv = n_iv;
+        for (int t = 0; t < n_iv; t++) {
+            kept->lo[t] = lo_v[t];
+            kept->hi[t] = hi_v[t];
+            kept->below[t] = m - ge[t];
+            kept->c0[t] = grouped ? at : 0;
+            kept->c1[t] = grouped ? at + hist[t] : w;
+            at += hist[t];
+        }
     }
     for (int r = 0; r < nr; r++) {
         out[r] = scratch[cranks[r]];

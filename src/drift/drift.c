@@ -126,6 +126,9 @@ static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t
     int64_t *counts;
     int64_t ranks[2 * 100];
     double vals[2 * 100];
+    int64_t le[100]; /* present values <= each edge */
+    crm__os_kept kept;
+    int counted = 1;
     int nr = 0;
     int64_t m = 0;
     if (s == NULL) {
@@ -151,10 +154,7 @@ static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t
             }
         }
     }
-    crm__order_stats(v, n, m, ranks, nr, s, vals);
-    if (s != scratch) {
-        crm_free(s);
-    }
+    crm__order_stats_kept(v, n, m, ranks, nr, s, vals, &kept);
     for (int32_t i = 1, r = 0; i < n_bins && m > 0; i++) {
         double pos = (double)i / (double)n_bins * (double)(m - 1); /* numpy "linear" */
         int64_t lo = (int64_t)floor(pos);
@@ -167,6 +167,15 @@ static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t
             f->edges[f->n_edges++] = e;
         }
     }
+    /* the bins from the copies the order statistics left in s (an edge lies between two
+     * of them), else by a pass over the values */
+    for (int32_t b = 0; b < f->n_edges && counted; b++) {
+        le[b] = crm__os_count_le(&kept, s, f->edges[b]);
+        counted = le[b] >= 0;
+    }
+    if (s != scratch) {
+        crm_free(s);
+    }
     f->n_bins = f->n_edges + 2;
     f->shares = crm_calloc((size_t)f->n_bins, sizeof *f->shares);
     counts = crm_calloc((size_t)f->n_bins, sizeof *counts);
@@ -174,7 +183,15 @@ static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t
         crm_free(counts);
         return crm__error_nomem(err);
     }
-    count_bins(f, v, n, counts);
+    if (counted && m > 0) { /* bin b: edges[b - 1] < x <= edges[b] */
+        for (int32_t b = 0; b < f->n_edges; b++) {
+            counts[b] = le[b] - (b > 0 ? le[b - 1] : 0);
+        }
+        counts[f->n_edges] = m - (f->n_edges > 0 ? le[f->n_edges - 1] : 0);
+        counts[f->n_edges + 1] = n - m;
+    } else {
+        count_bins(f, v, n, counts);
+    }
     for (int32_t b = 0; b < f->n_bins && n > 0; b++) {
         f->shares[b] = (double)counts[b] / (double)n;
     }
