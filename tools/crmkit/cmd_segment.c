@@ -31,7 +31,7 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32] [--keep-matrix]\n"
         "       [--max-memory SIZE]\n"
         "       [--json] [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
@@ -113,6 +113,10 @@ static void usage(FILE *fp)
         "                      and the inertia of the passes over every row is accumulated\n"
         "                      in double; every row takes its nearest segment (no outlier\n"
         "                      rows). Not with --init or --minibatch\n"
+        "  --keep-matrix       k-means with a sample, float64: store every cleaned row (by\n"
+        "                      default half are stored and the others cleaned again on each\n"
+        "                      pass over every row: half the matrix's memory); faster when\n"
+        "                      the passes are many, the same results\n"
         "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
         "                      (default: the memory available, MemAvailable)\n"
         "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
@@ -262,6 +266,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     bool outlier_flags = false;
     bool minibatch = false;
     bool float32 = false;
+    bool keep_matrix = false;
     bool matrix_given = false;
     const char *pos[1];
     int n_pos = 0;
@@ -342,6 +347,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
         { .name = "--sample", .kind = CLI_OPT_FN, .fn = opt_sample, .ud = &p->sample },
         { .name = "--minibatch", .kind = CLI_OPT_FLAG, .dest = &minibatch },
         { .name = "--float32", .kind = CLI_OPT_FLAG, .dest = &float32 },
+        { .name = "--keep-matrix", .kind = CLI_OPT_FLAG, .dest = &keep_matrix },
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
@@ -378,6 +384,9 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     }
     if (float32) {
         p->float32 = 1;
+    }
+    if (keep_matrix) {
+        p->keep_matrix = 1;
     }
     return -1;
 }
@@ -742,7 +751,7 @@ static void print_json(const crm_segmenter *seg,
     cli_json_str(&j, o->out);
     cli_json_key(&j, "labels");
     if (o->labels) {
-        cli_json_str(&j, o->labels);
+        cli_json_str(&j, cli_path_shown(o->labels));
     } else {
         cli_json_null(&j);
     }
@@ -791,7 +800,7 @@ static void print_text(const crm_segmenter *seg,
     }
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
-           o->labels ? o->labels : "");
+           o->labels ? cli_path_shown(o->labels) : "");
     print_k_table(seg);
     seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
 }
@@ -824,7 +833,9 @@ static int set_naming(const seg_opts *o, const crm_table *t, crm_segment_params 
  *     as their rows are parsed, counted as a quarter of its size);
  *   k-means: the table 8 c + 8, the cleaned matrix 8 c (float32 storage: 4 c), the float
  *     copy the double Lloyd passes screen with 4 c + 4 (none with float32: the float rows
- *     are read directly), the labels 12.
+ *     are read directly), the labels 12; where k is chosen on a sample in one process with
+ *     float64 storage, half the matrix (4 c) and no float copy: the other half is cleaned
+ *     from the table on each pass (crm_segment_params.keep_matrix).
  * Past the limit (--max-memory, default the memory available) it stops here, saying how much
  * and what helps, instead of failing (or being killed) minutes later. */
 /* bytes as "1.5 GiB", or "120 MiB" under a GiB */
@@ -838,8 +849,18 @@ static const char *size_text(double bytes, char *buf, size_t cap)
     return buf;
 }
 
-static int check_memory(const char *path, int float32)
+/* Whether the fit keeps only half the cleaned matrix (segment.c's rows_on_demand). */
+static int half_matrix(const crm_segment_params *p, double rows, int has_init)
 {
+    int64_t from = p->sample > 0 ? p->sample : CRM_SEGMENT_SAMPLE_FROM;
+    return p->algo == CRM_SEGMENT_ALGO_KMEANS && !p->float32 && !p->minibatch &&
+           !p->keep_matrix && !has_init && p->sample >= 0 && !crm_dist_active() &&
+           rows > (double)from;
+}
+
+static int check_memory(const char *path, const crm_segment_params *p, int has_init)
+{
+    int float32 = p->float32;
     unsigned char head[65536];
     struct stat st;
     size_t got;
@@ -880,7 +901,9 @@ static int check_memory(const char *path, int float32)
     {
         double c = (double)cols;
         double read = rows * (8.0 * c + 8.0) + text;
-        double fit64 = rows * (8.0 * c + 8.0 + 8.0 * c + 4.0 * c + 4.0 + 12.0);
+        double fit64 = half_matrix(p, rows, has_init)
+                           ? rows * (8.0 * c + 8.0 + 4.0 * c + 12.0)
+                           : rows * (8.0 * c + 8.0 + 8.0 * c + 4.0 * c + 4.0 + 12.0);
         double fit32 = rows * (8.0 * c + 8.0 + 4.0 * c + 12.0);
         need = read > fit64 ? read : fit64;
         need32 = read > fit32 ? read : fit32;
@@ -931,7 +954,7 @@ static int run(const seg_opts *o, crm_segment_params *p)
     int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
-    code = cli_dist_agree_code(check_memory(o->data, p->float32)); /* the read below is collective */
+    code = cli_dist_agree_code(check_memory(o->data, p, o->init != NULL)); /* the read below is collective */
     if (code == CLI_EX_OK) {
         code = seg_read_table_split(o->data, cli_progress_cb(&bar), &t, &load_seconds);
     }
@@ -1032,7 +1055,7 @@ int cmd_segment(int argc, char **argv)
     {
         const char *in[] = { o.data, o.init, o.names };
         const char *out[] = { o.out, o.labels };
-        code = cli_check_paths("segment", in, 3, out, 2);
+        code = cli_check_paths("segment", in, 3, out, 2, 2u);
         if (code >= 0) {
             return code;
         }
