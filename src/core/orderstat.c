@@ -28,21 +28,61 @@ static int64_t split(double *s, int64_t lo, int64_t hi, double piv, int strict)
     return lt;
 }
 
+static double med3(double a, double b, double c)
+{
+    return a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+}
+
+/* [lo, lt) < piv, [lt, gt) == piv, [gt, hi) > piv by swaps (branchy, but no input makes
+ * it lose much): for the rounds after one that split badly. */
+static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_out,
+                   int64_t *gt_out)
+{
+    int64_t lt = lo, i = lo, gt = hi;
+    while (i < gt) {
+        if (s[i] < piv) {
+            crm__swap_d(&s[lt++], &s[i++]);
+        } else if (s[i] > piv) {
+            crm__swap_d(&s[i], &s[--gt]);
+        } else {
+            i++;
+        }
+    }
+    *lt_out = lt;
+    *gt_out = gt;
+}
+
 void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
 {
+    int careful = 0; /* the last round kept more than 7/8 of its range */
     while (nr > 0 && hi - lo > 16) {
-        double a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
-        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        /* [lo, lt) < piv <= [lt, hi). When nothing is below the pivot (it is the minimum:
-         * ties), [lo, gt) == piv < [gt, hi) instead. Either way each round shrinks the range,
-         * since piv itself is in [lt, hi). */
-        int64_t lt = split(s, lo, hi, piv, 1);
-        int64_t gt = lt;
+        int64_t len = hi - lo;
+        double piv;
+        int64_t lt;
+        int64_t gt;
         int nl = 0;
         int ng;
-        if (lt == lo) {
-            gt = split(s, lo, hi, piv, 0);
+        if (len >= 128) { /* the median of three medians of three, spread over the range */
+            int64_t e = len / 8;
+            piv = med3(med3(s[lo], s[lo + e], s[lo + 2 * e]),
+                       med3(s[lo + 3 * e], s[lo + len / 2], s[lo + 5 * e]),
+                       med3(s[lo + 6 * e], s[lo + 7 * e], s[hi - 1]));
+        } else {
+            piv = med3(s[lo], s[lo + len / 2], s[hi - 1]);
         }
+        if (careful) {
+            split3(s, lo, hi, piv, &lt, &gt);
+        } else {
+            /* [lo, lt) < piv <= [lt, hi). When nothing is below the pivot (it is the
+             * minimum: ties), [lo, gt) == piv < [gt, hi) instead. Either way each round
+             * shrinks the range, since piv itself is in [lt, hi). */
+            lt = split(s, lo, hi, piv, 1);
+            gt = lt;
+            if (lt == lo) {
+                gt = split(s, lo, hi, piv, 0);
+            }
+        }
+        careful = (lt - lo) * 8 > len * 7 || (hi - gt) * 8 > len * 7;
         while (nl < nr && ranks[nl] < lt) {
             nl++;
         }

@@ -63,10 +63,16 @@ static void check_against_sort(const double *a, int64_t n)
             double lo = out[r], hi = out[r + 1 < nr ? r + 1 : r];
             double probe[3] = { lo, hi, lo + 0.37 * (hi - lo) };
             for (int q = 0; q < 3; q++) {
-                int64_t want = 0;
+                int64_t want = 0; /* the sorted values <= the probe, by bisection */
+                int64_t hi_i = m;
                 int64_t got = crm__os_count_le(&kept, scratch, probe[q]);
-                for (int64_t i = 0; i < n; i++) {
-                    want += !isnan(a[i]) && a[i] <= probe[q];
+                while (want < hi_i && !isnan(probe[q])) {
+                    int64_t mid = want + (hi_i - want) / 2;
+                    if (sorted[mid] <= probe[q]) {
+                        want = mid + 1;
+                    } else {
+                        hi_i = mid;
+                    }
                 }
                 if (got >= 0 && got != want) {
                     fail_msg("n %lld set %d probe %.17g: %lld values <= it, counted %lld",
