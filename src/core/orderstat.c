@@ -14,23 +14,75 @@
 
 #include "core_internal.h"
 
+/* Values of s[lo, hi) below piv to the front (branch-free Lomuto: the compare only moves the
+ * boundary); returns the boundary. With strict 0, the values <= piv instead. */
+static int64_t split(double *s, int64_t lo, int64_t hi, double piv, int strict)
+{
+    int64_t lt = lo;
+    for (int64_t i = lo; i < hi; i++) {
+        double v = s[i];
+        s[i] = s[lt];
+        s[lt] = v;
+        lt += strict ? v < piv : v <= piv;
+    }
+    return lt;
+}
+
+static double med3(double a, double b, double c)
+{
+    return a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+}
+
+/* [lo, lt) < piv, [lt, gt) == piv, [gt, hi) > piv by swaps (branchy, but no input makes
+ * it lose much): for the rounds after one that split badly. */
+static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_out,
+                   int64_t *gt_out)
+{
+    int64_t lt = lo, i = lo, gt = hi;
+    while (i < gt) {
+        if (s[i] < piv) {
+            crm__swap_d(&s[lt++], &s[i++]);
+        } else if (s[i] > piv) {
+            crm__swap_d(&s[i], &s[--gt]);
+        } else {
+            i++;
+        }
+    }
+    *lt_out = lt;
+    *gt_out = gt;
+}
+
 void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
 {
+    int careful = 0; /* the last round kept more than 7/8 of its range */
     while (nr > 0 && hi - lo > 16) {
-        double a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
-        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        int64_t lt = lo, i = lo, gt = hi;
+        int64_t len = hi - lo;
+        double piv;
+        int64_t lt;
+        int64_t gt;
         int nl = 0;
         int ng;
-        while (i < gt) {
-            if (s[i] < piv) {
-                crm__swap_d(&s[lt++], &s[i++]);
-            } else if (s[i] > piv) {
-                crm__swap_d(&s[i], &s[--gt]);
-            } else {
-                i++;
+        if (len >= 128) { /* the median of three medians of three, spread over the range */
+            int64_t e = len / 8;
+            piv = med3(med3(s[lo], s[lo + e], s[lo + 2 * e]),
+                       med3(s[lo + 3 * e], s[lo + len / 2], s[lo + 5 * e]),
+                       med3(s[lo + 6 * e], s[lo + 7 * e], s[hi - 1]));
+        } else {
+            piv = med3(s[lo], s[lo + len / 2], s[hi - 1]);
+        }
+        if (careful) {
+            split3(s, lo, hi, piv, &lt, &gt);
+        } else {
+            /* [lo, lt) < piv <= [lt, hi). When nothing is below the pivot (it is the
+             * minimum: ties), [lo, gt) == piv < [gt, hi) instead. Either way each round
+             * shrinks the range, since piv itself is in [lt, hi). */
+            lt = split(s, lo, hi, piv, 1);
+            gt = lt;
+            if (lt == lo) {
+                gt = split(s, lo, hi, piv, 0);
             }
         }
+        careful = (lt - lo) * 8 > len * 7 || (hi - gt) * 8 > len * 7;
         while (nl < nr && ranks[nl] < lt) {
             nl++;
         }
@@ -72,6 +124,45 @@ static void plain(const double *a, int64_t n, const int64_t *ranks, int nr, doub
     }
 }
 
+/* plain, keeping every present value (in scratch[0, m)) as one interval for
+ * crm__os_count_le. */
+static void plain_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
+                       double *scratch, double *out, crm__os_kept *kept)
+{
+    plain(a, n, ranks, nr, scratch, out);
+    if (kept != NULL) {
+        kept->n_iv = 1;
+        kept->lo[0] = -HUGE_VAL;
+        kept->hi[0] = HUGE_VAL;
+        kept->below[0] = 0;
+        kept->c0[0] = 0;
+        kept->c1[0] = m;
+    }
+}
+
+void crm__order_stats(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
+                      double *scratch, double *out)
+{
+    crm__order_stats_kept(a, n, m, ranks, nr, scratch, out, NULL);
+}
+
+int64_t crm__os_count_le(const crm__os_kept *kept, const double *scratch, double e)
+{
+    for (int t = 0; t < kept->n_iv; t++) {
+        if (kept->lo[t] <= e && e <= kept->hi[t]) {
+            /* the values below the interval, and its copies <= e (those of other intervals
+             * among them, when the copies were not grouped, lie outside [lo, hi]) */
+            int64_t c = kept->below[t];
+            double lo = kept->lo[t];
+            for (int64_t i = kept->c0[t]; i < kept->c1[t]; i++) {
+                c += scratch[i] >= lo && scratch[i] <= e;
+            }
+            return c;
+        }
+    }
+    return -1;
+}
+
 enum {
     OS_MAX_IV = 64,   /* intervals at most (more ranks: the plain way) */
     OS_MIN_N = 16384, /* fewer values: the plain way */
@@ -79,25 +170,22 @@ enum {
 };
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
-#define OS_CLONES __attribute__((target_clones("avx2", "default")))
+#define OS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define OS_CLONES
 #endif
 
 /* Compares only (no arithmetic on the values): every clone gives the same result. */
 OS_CLONES
-void crm__order_stats(const double *a,
-                      int64_t n,
-                      int64_t m,
-                      const int64_t *ranks,
-                      int nr,
-                      double *scratch,
-                      double *out)
+void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
+                           double *scratch, double *out, crm__os_kept *kept)
 {
     double lo_v[OS_MAX_IV], hi_v[OS_MAX_IV];
     int64_t pl[OS_MAX_IV], ph[OS_MAX_IV], pos[2 * OS_MAX_IV];
     int iv_of[2 * OS_MAX_IV];
-    int64_t hist[2 * OS_MAX_IV + 1];
+    int64_t hist[OS_MAX_IV]; /* values inside each interval */
+    int64_t ge[OS_MAX_IV];
+    int64_t gt[OS_MAX_IV];
     int64_t cranks[2 * OS_MAX_IV];
     double *sample;
     int64_t s_n = 0;
@@ -106,15 +194,18 @@ void crm__order_stats(const double *a,
     int64_t d;
     int n_iv = 0;
     int64_t w = 0;
+    if (kept != NULL) {
+        kept->n_iv = 0;
+    }
     if (nr <= 0 || m <= 0) {
         return;
     }
     if (n < OS_MIN_N || nr > 2 * OS_MAX_IV) {
-        plain(a, n, ranks, nr, scratch, out);
+        plain_kept(a, n, m, ranks, nr, scratch, out, kept);
         return;
     }
     /* the sample: about 2048 values per interval, at most n / 8, in the end of scratch */
-    s_cap = 2048 * (int64_t)(nr < 16 ? nr : 16);
+    s_cap = 2048 * (int64_t)(nr < 4 ? 4 : nr < 16 ? nr : 16);
     s_cap = s_cap < n / 8 ? s_cap : n / 8;
     stride = n / s_cap;
     sample = scratch + (n - s_cap);
@@ -124,7 +215,7 @@ void crm__order_stats(const double *a,
         s_n += !isnan(v);
     }
     if (s_n < 64) {
-        plain(a, n, ranks, nr, scratch, out);
+        plain_kept(a, n, m, ranks, nr, scratch, out, kept);
         return;
     }
     /* 3.5 standard deviations of a sample rank (at most sqrt(s_n) / 2) on each side */
@@ -138,7 +229,7 @@ void crm__order_stats(const double *a,
         if (n_iv > 0 && lo <= ph[n_iv - 1]) {
             ph[n_iv - 1] = hi > ph[n_iv - 1] ? hi : ph[n_iv - 1];
         } else if (n_iv == OS_MAX_IV) {
-            plain(a, n, ranks, nr, scratch, out);
+            plain_kept(a, n, m, ranks, nr, scratch, out, kept);
             return;
         } else {
             pl[n_iv] = lo;
@@ -157,46 +248,73 @@ void crm__order_stats(const double *a,
         lo_v[t] = pl[t] == 0 ? -HUGE_VAL : sample[pl[t]];
         hi_v[t] = ph[t] == s_n - 1 ? HUGE_VAL : sample[ph[t]];
     }
-    /* One pass: key = 2t + 1 inside interval t, 2t in the gap below it (NaN: key 0). The
+    /* Intervals whose values meet are merged, so each one's values lie strictly between its
+     * neighbours': a value is in interval t exactly when it passes 2t + 1 of the compares
+     * below, and the counts of values at or above each end give every interval's place. */
+    {
+        int nm = 0;
+        int map[OS_MAX_IV];
+        for (int t = 0; t < n_iv; t++) {
+            if (nm > 0 && lo_v[t] <= hi_v[nm - 1]) {
+                hi_v[nm - 1] = hi_v[t] > hi_v[nm - 1] ? hi_v[t] : hi_v[nm - 1];
+            } else {
+                lo_v[nm] = lo_v[t];
+                hi_v[nm] = hi_v[t];
+                nm++;
+            }
+            map[t] = nm - 1;
+        }
+        for (int r = 0; r < nr; r++) {
+            iv_of[r] = map[iv_of[r]];
+        }
+        n_iv = nm;
+    }
+    /* One pass: key = 2t + 1 inside interval t, 2t in the gap below it (NaN: key 0, and no
+     * compare counts it); ge[t] counts the values >= lo_v[t], gt[t] those > hi_v[t]. The
      * sample is not needed any more: the copies go to the front of scratch. */
-    memset(hist, 0, sizeof hist);
+    memset(ge, 0, sizeof ge);
+    memset(gt, 0, sizeof gt);
     for (int64_t c0 = 0; c0 < n; c0 += OS_CHUNK) {
         int64_t len = n - c0 < OS_CHUNK ? n - c0 : OS_CHUNK;
         const double *x = a + c0;
         int64_t key[OS_CHUNK]; /* as wide as a double: the compares vectorise */
         for (int64_t i = 0; i < len; i++) {
-            key[i] = (x[i] >= lo_v[0]) + (x[i] > hi_v[0]);
+            key[i] = 0;
         }
-        for (int t = 1; t < n_iv; t++) {
+        for (int t = 0; t < n_iv; t++) {
             double lv = lo_v[t], hv = hi_v[t];
+            int64_t cl = 0;
+            int64_t ch = 0;
             for (int64_t i = 0; i < len; i++) {
-                key[i] += (x[i] >= lv) + (x[i] > hv);
+                int64_t l = x[i] >= lv;
+                int64_t h = x[i] > hv;
+                key[i] += l + h;
+                cl += l;
+                ch += h;
             }
+            ge[t] += cl;
+            gt[t] += ch;
         }
         for (int64_t i = 0; i < len; i++) {
-            hist[key[i]]++;
             scratch[w] = x[i];
             w += key[i] & 1;
         }
     }
-    hist[0] -= n - m; /* the NaN */
+    for (int t = 0; t < n_iv; t++) {
+        hist[t] = ge[t] - gt[t]; /* inside interval t */
+    }
     {
-        int64_t gaps = 0;  /* present values in the gaps below interval t */
-        int64_t below = 0; /* present values below interval t */
-        int t = 0;
-        for (int r = 0; r < nr; r++) {
-            for (; t <= iv_of[r]; t++) {
-                if (t > 0) {
-                    below += hist[2 * t - 1];
-                }
-                gaps += hist[2 * t];
-                below += hist[2 * t];
+        int64_t copied = 0; /* copies of the intervals below interval t */
+        for (int r = 0, t = 0; r < nr; r++) {
+            for (; t < iv_of[r]; t++) {
+                copied += hist[t];
             }
-            if (ranks[r] < below || ranks[r] >= below + hist[2 * iv_of[r] + 1]) {
-                plain(a, n, ranks, nr, scratch, out);
+            int64_t below = m - ge[t]; /* present values below interval t */
+            if (ranks[r] < below || ranks[r] >= below + hist[t]) {
+                plain_kept(a, n, m, ranks, nr, scratch, out, kept);
                 return;
             }
-            cranks[r] = ranks[r] - gaps;
+            cranks[r] = ranks[r] - below + copied;
         }
     }
     if (n_iv > 1 && 2 * w <= n) {
@@ -207,18 +325,28 @@ void crm__order_stats(const double *a,
         double *g = scratch + w;
         off[0] = 0;
         for (int t = 0; t < n_iv; t++) {
-            off[t + 1] = off[t] + hist[2 * t + 1];
+            off[t + 1] = off[t] + hist[t];
         }
-        for (int64_t i = 0; i < w; i++) {
-            int t = 0;
-            while (scratch[i] > hi_v[t]) {
-                t++;
+        for (int64_t c0 = 0; c0 < w; c0 += OS_CHUNK) {
+            int64_t len = w - c0 < OS_CHUNK ? w - c0 : OS_CHUNK;
+            const double *x = scratch + c0;
+            int64_t t[OS_CHUNK]; /* the interval: how many upper ends are below (compares) */
+            for (int64_t i = 0; i < len; i++) {
+                t[i] = 0;
             }
-            g[off[t]++] = scratch[i];
+            for (int u = 0; u + 1 < n_iv; u++) {
+                double hv = hi_v[u];
+                for (int64_t i = 0; i < len; i++) {
+                    t[i] += x[i] > hv;
+                }
+            }
+            for (int64_t i = 0; i < len; i++) {
+                g[off[t[i]]++] = x[i];
+            }
         }
         for (int r = 0, t = 0; t < n_iv; t++) {
             int64_t end = off[t]; /* the group's end now; its start is the previous end */
-            int64_t start = end - hist[2 * t + 1];
+            int64_t start = end - hist[t];
             int r0 = r;
             while (r < nr && iv_of[r] == t) {
                 cranks[r] += w;
@@ -228,6 +356,19 @@ void crm__order_stats(const double *a,
         }
     } else {
         crm__select_ranks(scratch, 0, w, cranks, nr);
+    }
+    if (kept != NULL) { /* each interval's copies: its group, or every copy (filtered) */
+        int grouped = n_iv > 1 && 2 * w <= n;
+        int64_t at = w;
+        kept->n_iv = n_iv;
+        for (int t = 0; t < n_iv; t++) {
+            kept->lo[t] = lo_v[t];
+            kept->hi[t] = hi_v[t];
+            kept->below[t] = m - ge[t];
+            kept->c0[t] = grouped ? at : 0;
+            kept->c1[t] = grouped ? at + hist[t] : w;
+            at += hist[t];
+        }
     }
     for (int r = 0; r < nr; r++) {
         out[r] = scratch[cranks[r]];

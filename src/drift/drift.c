@@ -88,7 +88,7 @@ static int32_t num_bin(const drift_feat *f, double x)
 }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
-#define DRIFT_CLONES __attribute__((target_clones("avx2", "default")))
+#define DRIFT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DRIFT_CLONES
 #endif
@@ -118,13 +118,17 @@ static void count_bins(const drift_feat *f, const double *v, int64_t n, int64_t 
     }
 }
 
-static crm_status
-fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error *err)
+/* scratch: room for n values (the thread's, reused from feature to feature), or NULL. */
+static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins,
+                              double *scratch, crm_error *err)
 {
-    double *s = crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *s);
+    double *s = scratch != NULL ? scratch : crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *s);
     int64_t *counts;
     int64_t ranks[2 * 100];
     double vals[2 * 100];
+    int64_t le[100]; /* present values <= each edge */
+    crm__os_kept kept;
+    int counted = 1;
     int nr = 0;
     int64_t m = 0;
     if (s == NULL) {
@@ -135,7 +139,9 @@ fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error
     }
     f->edges = crm_mallocarray((size_t)n_bins, sizeof *f->edges);
     if (f->edges == NULL) {
-        crm_free(s);
+        if (s != scratch) {
+            crm_free(s);
+        }
         return crm__error_nomem(err);
     }
     /* only the order statistics the edges use, each exactly where a sort would put it */
@@ -148,8 +154,7 @@ fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error
             }
         }
     }
-    crm__order_stats(v, n, m, ranks, nr, s, vals);
-    crm_free(s);
+    crm__order_stats_kept(v, n, m, ranks, nr, s, vals, &kept);
     for (int32_t i = 1, r = 0; i < n_bins && m > 0; i++) {
         double pos = (double)i / (double)n_bins * (double)(m - 1); /* numpy "linear" */
         int64_t lo = (int64_t)floor(pos);
@@ -162,6 +167,15 @@ fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error
             f->edges[f->n_edges++] = e;
         }
     }
+    /* the bins from the copies the order statistics left in s (an edge lies between two
+     * of them), else by a pass over the values */
+    for (int32_t b = 0; b < f->n_edges && counted; b++) {
+        le[b] = crm__os_count_le(&kept, s, f->edges[b]);
+        counted = le[b] >= 0;
+    }
+    if (s != scratch) {
+        crm_free(s);
+    }
     f->n_bins = f->n_edges + 2;
     f->shares = crm_calloc((size_t)f->n_bins, sizeof *f->shares);
     counts = crm_calloc((size_t)f->n_bins, sizeof *counts);
@@ -169,7 +183,15 @@ fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins, crm_error
         crm_free(counts);
         return crm__error_nomem(err);
     }
-    count_bins(f, v, n, counts);
+    if (counted && m > 0) { /* bin b: edges[b - 1] < x <= edges[b] */
+        for (int32_t b = 0; b < f->n_edges; b++) {
+            counts[b] = le[b] - (b > 0 ? le[b - 1] : 0);
+        }
+        counts[f->n_edges] = m - (f->n_edges > 0 ? le[f->n_edges - 1] : 0);
+        counts[f->n_edges + 1] = n - m;
+    } else {
+        count_bins(f, v, n, counts);
+    }
     for (int32_t b = 0; b < f->n_bins && n > 0; b++) {
         f->shares[b] = (double)counts[b] / (double)n;
     }
@@ -209,6 +231,7 @@ static crm_status fit_feature(const crm_table *t,
                               int64_t n_rows,
                               int32_t n_bins,
                               drift_feat *f,
+                              double *scratch,
                               crm_error *err)
 {
     int32_t j = crm_table_find_col(t, name);
@@ -227,7 +250,7 @@ static crm_status fit_feature(const crm_table *t,
     switch (crm_table_col_type(t, j)) {
     case CRM_COL_NUMERIC:
         f->type = 0;
-        return fit_numeric(f, crm_table_numeric(t, j), n_rows, n_bins, err);
+        return fit_numeric(f, crm_table_numeric(t, j), n_rows, n_bins, scratch, err);
     case CRM_COL_CATEGORICAL:
         f->type = 1;
         return fit_categorical(f, t, j, err);
@@ -350,11 +373,21 @@ crm_status crm_drift_ref_fit(const crm_table *t,
                     }
                 }
             }
-#pragma omp parallel for schedule(dynamic, 1) if (d->n_rows >= 100000)
-            for (int32_t i = 0; i < n_features; i++) {
-                if (rcs[i] == CRM_OK && (theirs == NULL || !theirs[i])) {
-                    rcs[i] = fit_feature(t, features[i], d->n_rows, n_bins, &d->f[i], &errs[i]);
+#pragma omp parallel if (d->n_rows >= 100000)
+            {
+                /* one scratch a thread for every feature it takes, on 2 MB pages (without
+                 * the memory each feature takes its own, or fails alone) */
+                size_t bytes = (size_t)(d->n_rows > 0 ? d->n_rows : 1) * sizeof(double);
+                double *scratch = crm_malloc(bytes);
+                crm__advise_huge(scratch, bytes);
+#pragma omp for schedule(dynamic, 1)
+                for (int32_t i = 0; i < n_features; i++) {
+                    if (rcs[i] == CRM_OK && (theirs == NULL || !theirs[i])) {
+                        rcs[i] = fit_feature(t, features[i], d->n_rows, n_bins, &d->f[i], scratch,
+                                             &errs[i]);
+                    }
                 }
+                crm_free(scratch);
             }
             if (crm_dist_replicated()) {
                 drift_share ctx = { d, features };

@@ -55,7 +55,36 @@ static void check_against_sort(const double *a, int64_t n)
         } else { /* one rank near the start */
             ranks[nr++] = m / 97;
         }
-        crm__order_stats(a, n, m, ranks, nr, scratch, out);
+        crm__os_kept kept;
+        crm__order_stats_kept(a, n, m, ranks, nr, scratch, out, &kept);
+        /* counts of the values <= a probe between two ranks' values (the drift reference's
+         * bin edges), from the copies left in scratch: those of a full pass */
+        for (int r = 0; r < nr; r++) {
+            double lo = out[r], hi = out[r + 1 < nr ? r + 1 : r];
+            double probe[3] = { lo, hi, lo + 0.37 * (hi - lo) };
+            for (int q = 0; q < 3; q++) {
+                int64_t want = 0; /* the sorted values <= the probe, by bisection */
+                int64_t hi_i = m;
+                int64_t got = crm__os_count_le(&kept, scratch, probe[q]);
+                while (want < hi_i && !isnan(probe[q])) {
+                    int64_t mid = want + (hi_i - want) / 2;
+                    if (sorted[mid] <= probe[q]) {
+                        want = mid + 1;
+                    } else {
+                        hi_i = mid;
+                    }
+                }
+                if (got >= 0 && got != want) {
+                    fail_msg("n %lld set %d probe %.17g: %lld values <= it, counted %lld",
+                             (long long)n, set, probe[q], (long long)want, (long long)got);
+                }
+                /* a rank's own value always lies in its interval, and so does a value
+                 * between the two ranks of a decile; one between two other ranks' values
+                 * may lie between two intervals (-1), a NaN (between infinities) in none */
+                assert_true(got >= 0 ||
+                            (q == 2 && (set != 1 || r % 2 == 1 || isnan(probe[q]))));
+            }
+        }
         for (int r = 0; r < nr; r++) {
             if (!(out[r] == sorted[ranks[r]])) { /* -0 and 0 are ties in any order */
                 fail_msg("n %lld set %d rank %lld: %.17g, sorted %.17g", (long long)n, set,
