@@ -119,6 +119,17 @@ crm_status crm__csv_read_mem_chunked(const char *data,
                                      crm_table **out,
                                      crm_error *err);
 
+/* Internal entry of the reader that parses copies of data[0..len) made block by block, as
+ * a large mapped file is read (block: each thread's first buffer in bytes, 0 = the default;
+ * no gzip), so tests can compare it with the text parsed in place. */
+crm_status crm__csv_read_mem_copied(const char *data,
+                                    size_t len,
+                                    const char *source,
+                                    const crm_csv_options *opt,
+                                    size_t block,
+                                    crm_table **out,
+                                    crm_error *err);
+
 /* The one of names[0..n) nearest to name (see crm_table_did_you_mean), or NULL. */
 const char *crm__nearest_name(const char *name, const char *const *names, int32_t n);
 /* " (did you mean \"X\"?)" for the nearest of names[0..n), or "", into buf[size]. */

@@ -581,6 +581,30 @@ int crm__reader_text_mapped(const crm__reader *r)
     return r->whole && r->map != NULL && r->text == (const char *)r->map;
 }
 
+int crm__reader_fd(const crm__reader *r)
+{
+    return crm__reader_text_mapped(r) ? r->fd : -1;
+}
+
+crm_status crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            return crm__error_errno_input(err, errno, source, "cannot read");
+        }
+        if (k == 0) {
+            return changed(err, source);
+        }
+        got += (size_t)k;
+    }
+    return CRM_OK;
+}
+
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len)
 {
     if (!r->whole) {

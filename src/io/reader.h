@@ -107,6 +107,13 @@ int64_t crm__reader_hole(const crm__reader *r);
  * may then be dropped (madvise MADV_DONTNEED) once read, and a later read of them faults the
  * same bytes back in from the file. */
 int crm__reader_text_mapped(const crm__reader *r);
+/* The open file descriptor of a mapped text (crm__reader_text_mapped), for copies of its
+ * bytes with pread at the offsets of the mapping; -1 otherwise. Owned by the reader. */
+int crm__reader_fd(const crm__reader *r);
+/* n bytes of fd at offset off into buf with pread (EINTR retried): CRM_OK, CRM_EIO "the
+ * file changed while it was read" when the file ends before them, or the read's error;
+ * errors name source. */
+crm_status crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err);
 /* The name errors give the input. */
 const char *crm__reader_source(const crm__reader *r);
 
