@@ -573,6 +573,29 @@ static void release_text(const char *b, const char *e)
     }
 }
 
+/* The first failed chunk's error in file order, CRM_EINTERNAL for a chunk whose last record
+ * ran past its end (the caller retries with one chunk), else CRM_OK; with a row limit only
+ * the first chunk counts. */
+static crm_status chunks_status(const read_state *st, crm_error *err)
+{
+    for (int32_t c = 0; c < st->n_chunks; c++) {
+        const csv_chunk *ch = &st->chunks[c];
+        if (ch->rc != CRM_OK) {
+            if (err != NULL) {
+                *err = ch->err;
+            }
+            return ch->rc;
+        }
+        if (ch->misaligned) {
+            return CRM_EINTERNAL;
+        }
+        if (st->ps.max_rows > 0) {
+            break;
+        }
+    }
+    return CRM_OK;
+}
+
 static crm_status parse_chunks(read_state *st, const crm_progress *progress, crm_error *err)
 {
     csv_parser *ps = &st->ps;
@@ -617,22 +640,7 @@ static crm_status parse_chunks(read_state *st, const crm_progress *progress, crm
     if (cancel) {
         return crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", ps->source);
     }
-    for (int32_t c = 0; c < st->n_chunks; c++) {
-        csv_chunk *ch = &st->chunks[c];
-        if (ch->rc != CRM_OK) {
-            if (err != NULL) {
-                *err = ch->err;
-            }
-            return ch->rc;
-        }
-        if (ch->misaligned) {
-            return CRM_EINTERNAL; /* caller retries with one chunk */
-        }
-        if (ps->max_rows > 0) {
-            break;
-        }
-    }
-    return CRM_OK;
+    return chunks_status(st, err);
 }
 
 /* Close the gaps left where a chunk held fewer records than it reserved. */
@@ -1109,19 +1117,7 @@ static crm_status stream_rows(read_state *st, const crm_progress *progress, crm_
     if (s.cancel) {
         return crm__error_set(err, CRM_ECANCELLED, "reading %s was cancelled", ps->source);
     }
-    for (int32_t c = 0; c < st->n_chunks; c++) {
-        csv_chunk *ch = &st->chunks[c];
-        if (ch->rc != CRM_OK) {
-            if (err != NULL) {
-                *err = ch->err;
-            }
-            return ch->rc;
-        }
-        if (ch->misaligned) {
-            return CRM_EINTERNAL; /* caller retries with one chunk */
-        }
-    }
-    return CRM_OK;
+    return chunks_status(st, err);
 }
 
 /* Parse the body into the shared arrays (no table yet); *n_rows records. */
@@ -1385,7 +1381,13 @@ crm_status crm_table_read_csv(const char *path,
     if (crm_table_source_is_database(path)) {
         return crm__table_read_database(path, opt, progress, out, err);
     }
-    rc = crm__reader_open_whole(path, &r, err);
+    {
+        /* the text is read with pread (stream_rows): its mapping is only for second reads */
+        crm__reader_limits lim;
+        memset(&lim, 0, sizeof lim);
+        lim.lazy_map = 1;
+        rc = crm__reader_open_whole_with(path, &lim, &r, err);
+    }
     if (rc != CRM_OK) {
         return rc;
     }

@@ -101,10 +101,10 @@ typedef struct crm__gz_step {
 int crm__gz_stream_inflate(crm__gz_stream *s, crm__gz_step *st);
 crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
 
-/* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd, or
- * NULL (read the file instead); whether no page of it vanished (the file was truncated while
+/* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd (every
+ * page mapped at once when populate is 1), or NULL (read the file instead); whether no page of it vanished (the file was truncated while
  * mapped: the pages read as zeros); unmapping. */
-void *crm__filemap_open(int fd, size_t len);
+void *crm__filemap_open(int fd, size_t len, int populate);
 int crm__filemap_intact(const void *m);
 void crm__filemap_close(void *m, size_t len);
 

@@ -60,6 +60,8 @@ typedef struct crm__reader crm__reader;
 typedef struct crm__reader_limits {
     size_t max_line;  /* longest line in bytes (0: CRM__READER_MAX_LINE) */
     size_t max_field; /* longest CSV field in bytes (0: CRM__READER_MAX_FIELD) */
+    int lazy_map;     /* 1: a mapped file's pages are not all mapped at once (MAP_POPULATE):
+                         the caller copies the text with crm__reader_pread instead */
 } crm__reader_limits;
 
 /* Open path ("-": standard input, named "<stdin>" in errors). limits may be NULL. Errors:
@@ -79,6 +81,11 @@ crm_status crm__reader_open_mem(const char *data,
 /* crm__reader_open, then a stream (pipe, standard input, large gzip) read to its end, so that
  * crm__reader_whole always gives the text. */
 crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error *err);
+/* The same with limits (may be NULL). */
+crm_status crm__reader_open_whole_with(const char *path,
+                                       const crm__reader_limits *limits,
+                                       crm__reader **out,
+                                       crm_error *err);
 
 /* CRM_EFORMAT, with line and field, for text crmkit does not read: a UTF-16/UTF-32 byte-order
  * mark or every other byte NUL, lines ending in CR alone (both looked for in the first 64

@@ -400,9 +400,15 @@ static crm_status fit_numeric(prep_feature *pf,
     const double *v = crm_table_numeric(t, col);
     int64_t n = crm_table_n_rows(t);
     int64_t m = 0;
-    crm_status rc = crm__prep_check_finite(t, col, v, n, err);
-    if (rc != CRM_OK) {
-        return rc;
+    int bad = 0;
+    /* one pass: the present values counted and the column checked (the message, naming the
+     * first bad value, from a second look only when there is one) */
+    for (int64_t i = 0; i < n; i++) {
+        m += !isnan(v[i]);
+        bad |= fabs(v[i]) > CRM__PREP_MAX_ABS;
+    }
+    if (bad) {
+        return crm__prep_check_finite(t, col, v, n, err);
     }
     if (p->cap_low_pct <= 0.0 && p->cap_high_pct >= 100.0 && p->impute != CRM_IMPUTE_MEDIAN &&
         p->transform == CRM_TRANSFORM_NONE && p->scale == CRM_SCALE_NONE) {
@@ -412,7 +418,6 @@ static crm_status fit_numeric(prep_feature *pf,
         for (int64_t i = 0; i < n; i++) {
             if (!isnan(v[i])) {
                 crm__ksum_add(&sum, v[i]);
-                m++;
             }
         }
         if (m == 0) {
@@ -428,9 +433,6 @@ static crm_status fit_numeric(prep_feature *pf,
         pf->center = 0.0;
         pf->scale = 1.0;
         return CRM_OK;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        m += !isnan(v[i]);
     }
     if (m == 0) {
         crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
