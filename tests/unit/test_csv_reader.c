@@ -967,6 +967,70 @@ static void seventeen_digits_through_the_csv_reader(void **state)
     free(want);
 }
 
+/* Every shape around the reader's path for [sign] 1-8 digits '.' 8-16 digits (and just past
+ * it: 9 integer digits, 7 or 17 decimals, CRLF, an exponent after the decimals, 20 digits),
+ * with random digits, all zeros and all nines, gives strtod's double bit for bit. */
+static void csv_decimal_shapes_equal_strtod(void **state)
+{
+    static const char *const sign[] = { "", "-", "+" };
+    static const char *const after[] = { ",", ",", "\r\n", "e5," };
+    crm_rng rng;
+    size_t cap = (size_t)8 << 20;
+    size_t n = 0;
+    char *text = malloc(cap);
+    double *want = malloc(200000 * sizeof *want);
+    int count = 0;
+    crm_table *t = NULL;
+    crm_error err;
+    (void)state;
+    crm_rng_seed(&rng, 4242);
+    n += (size_t)snprintf(text, cap, "a,b\n");
+    for (int rep = 0; rep < 40; rep++) {
+        for (int nint = 1; nint <= 9; nint++) {
+            for (int nfrac = 6; nfrac <= 18; nfrac++) {
+                for (int sg = 0; sg < 3; sg++) {
+                    char f[64];
+                    int k = 0;
+                    uint64_t kind = crm_rng_below(&rng, 8);
+                    const char *tail = after[crm_rng_below(&rng, 4)];
+                    k += snprintf(f + k, sizeof f - (size_t)k, "%s", sign[sg]);
+                    for (int d = 0; d < nint + nfrac; d++) {
+                        if (d == nint) {
+                            f[k++] = '.';
+                        }
+                        f[k++] = (char)(kind == 0 ? '0' : kind == 1 ? '9' : '0' + crm_rng_below(&rng, 10));
+                    }
+                    f[k] = '\0';
+                    if (strcmp(tail, "e5,") == 0) {
+                        strcat(f, "e5");
+                        tail = ",";
+                    }
+                    want[count++] = strtod(f, NULL);
+                    n += (size_t)snprintf(text + n, cap - n, "%s%s", f, tail);
+                    if (tail[0] == ',') {
+                        n += (size_t)snprintf(text + n, cap - n, "1\n");
+                    } else { /* CRLF ended column a: b is missing on this row */
+                        n -= 2;
+                        n += (size_t)snprintf(text + n, cap - n, ",\r\n");
+                    }
+                }
+            }
+        }
+    }
+    assert_int_equal(crm_table_read_csv_mem(text, n, "s.csv", NULL, &t, &err), CRM_OK);
+    assert_int_equal(crm_table_n_rows(t), count);
+    assert_int_equal(crm_table_col_type(t, 0), CRM_COL_NUMERIC);
+    for (int i = 0; i < count; i++) {
+        double got = crm_table_numeric(t, 0)[i];
+        if (memcmp(&got, &want[i], sizeof got) != 0) {
+            fail_msg("value %d: %.17g, strtod %.17g", i, got, want[i]);
+        }
+    }
+    crm_table_free(t);
+    free(text);
+    free(want);
+}
+
 /* Numeric fields of up to 24 bytes take a word-at-a-time path in the reader: every shape of
  * them must give exactly what the general parser gives, and anything else must stay text. */
 static void csv_fast_number_path_equals_general_parser(void **state)
@@ -1168,6 +1232,7 @@ int main(void)
         cmocka_unit_test(seventeen_digits_equal_strtod_bit_for_bit),
         cmocka_unit_test(seventeen_digits_through_the_csv_reader),
         cmocka_unit_test(csv_fast_number_path_equals_general_parser),
+        cmocka_unit_test(csv_decimal_shapes_equal_strtod),
         cmocka_unit_test(format_double_is_shortest_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
