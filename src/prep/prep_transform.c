@@ -380,11 +380,14 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
 }
 
 /* crm_prep_transform into *out, allocated here unless made (n x n_out, its pages made by
- * crm__prep_fit_transform; freed on failure). */
+ * crm__prep_fit_transform; freed on failure). fitted: t is the table prep was fitted on,
+ * whose values the fit checked: the numeric cells are neither counted nor checked again
+ * (n_unseen must be NULL). */
 static crm_status transform_into(const crm_prep *prep,
                                  const crm_table *t,
                                  crm_matrix *out,
                                  int made,
+                                 int fitted,
                                  int64_t *n_unseen,
                                  crm_error *err)
 {
@@ -429,7 +432,7 @@ static crm_status transform_into(const crm_prep *prep,
         crm__advise_huge(out->data, (size_t)n * (size_t)out->ld * sizeof(double));
     }
     if (rc == CRM_OK) {
-        rc = crm__prep_rows_fill(b, 0, n, out, &counts, err);
+        rc = crm__prep_rows_fill(b, 0, n, out, fitted ? NULL : &counts, err);
     }
     if (rc != CRM_OK) {
         crm_matrix_fini(out); /* none yet is a no-op */
@@ -447,7 +450,7 @@ crm_status crm_prep_transform(const crm_prep *prep,
                               int64_t *n_unseen,
                               crm_error *err)
 {
-    return transform_into(prep, t, out, 0, n_unseen, err);
+    return transform_into(prep, t, out, 0, 0, n_unseen, err);
 }
 
 /* 1 when the cleaned matrix of these features has one column each (all numeric, no flags)
@@ -498,7 +501,7 @@ crm_status crm__prep_fit_transform(const crm_table *t,
     memset(out, 0, sizeof *out);
     if (!shape_known(t, features, n_features, p)) {
         rc = crm_prep_fit(t, features, n_features, p, prep, err);
-        return rc == CRM_OK ? crm_prep_transform(*prep, t, out, NULL, err) : rc;
+        return rc == CRM_OK ? transform_into(*prep, t, out, 0, 1, NULL, err) : rc;
     }
     rc = crm__matrix_alloc(out, n, n_features, err);
     if (rc != CRM_OK) {
@@ -525,7 +528,7 @@ crm_status crm__prep_fit_transform(const crm_table *t,
     }
     if (crm_prep_n_out(*prep) != n_features) { /* not expected: the usual way */
         crm_matrix_fini(out);
-        return crm_prep_transform(*prep, t, out, NULL, err);
+        return transform_into(*prep, t, out, 0, 1, NULL, err);
     }
-    return transform_into(*prep, t, out, 1, NULL, err);
+    return transform_into(*prep, t, out, 1, 1, NULL, err);
 }
