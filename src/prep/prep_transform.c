@@ -10,9 +10,6 @@
  * column buffer when the table is bound. */
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include <crmkit/dist.h>
 #include <crmkit/prep.h>
@@ -473,13 +470,20 @@ static int shape_known(const crm_table *t,
     return 1;
 }
 
-/* The first write to each page of a fresh block, one page after another: done by a thread
- * alone, the faults do not queue behind each other's (on this kind of virtual machine the
- * first touch of memory is costly, more so from two threads at once). */
-static void make_pages(double *data, size_t bytes)
+/* The first write to each page of a fresh block (bytes of data), one page after
+ * another: done by one thread alone, the faults do not queue behind each other's (on this
+ * kind of virtual machine the first touch of memory is costly, more so from two threads at
+ * once). */
+typedef struct page_job {
+    double *data;
+    size_t bytes;
+} page_job;
+
+static void make_pages(void *ctx)
 {
-    volatile char *c = (volatile char *)data;
-    for (size_t i = 0; i < bytes; i += 4096) {
+    const page_job *job = ctx;
+    volatile char *c = (volatile char *)job->data;
+    for (size_t i = 0; i < job->bytes; i += 4096) {
         c[i] = 0;
     }
 }
@@ -494,9 +498,10 @@ crm_status crm__prep_fit_transform(const crm_table *t,
 {
     int64_t n = crm_table_n_rows(t);
     crm_status rc;
-    crm_status fit_rc = CRM_OK;
+    crm_status fit_rc;
     crm_error fit_err;
-    size_t bytes;
+    page_job job;
+    crm__prep_side side;
     *prep = NULL;
     memset(out, 0, sizeof *out);
     if (!shape_known(t, features, n_features, p)) {
@@ -507,20 +512,12 @@ crm_status crm__prep_fit_transform(const crm_table *t,
     if (rc != CRM_OK) {
         return rc;
     }
-    bytes = (size_t)n * (size_t)out->ld * sizeof(double);
-    crm__advise_huge(out->data, bytes); /* 2 MB pages: 512 times fewer faults */
-#pragma omp parallel sections num_threads(2)
-    {
-#pragma omp section
-        {
-#ifdef _OPENMP
-            omp_set_num_threads(1); /* this thread fits every feature: no nested team */
-#endif
-            fit_rc = crm_prep_fit(t, features, n_features, p, prep, &fit_err);
-        }
-#pragma omp section
-        make_pages(out->data, bytes);
-    }
+    job.data = out->data;
+    job.bytes = (size_t)n * (size_t)out->ld * sizeof(double);
+    crm__advise_huge(job.data, job.bytes); /* 2 MB pages: 512 times fewer faults */
+    side.fn = make_pages;
+    side.ctx = &job;
+    fit_rc = crm__prep_fit_side(t, features, n_features, p, &side, prep, &fit_err);
     if (fit_rc != CRM_OK) {
         *err = fit_err;
         crm_matrix_fini(out);
