@@ -1,7 +1,8 @@
 /* fuzz_db_source.c: the text of a database source (postgresql://..., sqlite:...). Any text
  * must be refused with a status that says why or give one statement to run, in which a
  * table's name stays inside double quotes (each quote in it doubled): no text of a table=
- * parameter gets out of the identifier. The first byte picks the scheme; the rest is the
+ * parameter gets out of the identifier. Read as an output, the text names a table and a known
+ * if_exists=, or is refused with a reason. The first byte picks the scheme; the rest is the
  * text after it. */
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         crm_free(select);
     } else if (err.msg[0] == '\0') {
         abort(); /* a refusal always says why */
+    }
+    {
+        /* the same text as an output: a table and a known if_exists=, or a reason */
+        crm__db_source out;
+        if (crm__db_parse_source(text, 1, &out, &err) == CRM_OK) {
+            if (out.table == NULL || out.query != NULL || out.if_exists < CRM__DB_REPLACE ||
+                out.if_exists > CRM__DB_FAIL) {
+                abort();
+            }
+            crm__db_source_fini(&out);
+        } else if (err.msg[0] == '\0') {
+            abort();
+        }
     }
     free(text);
     return 0;

@@ -52,6 +52,32 @@ CRM_API crm_csv_options crm_csv_options_default(void);
  *  "?query=SQL" (percent-encoded; the other URI parameters are libpq's). */
 CRM_API int crm_table_source_is_database(const char *path);
 
+/** path as messages and summaries may show it: for a database source or output, any
+ *  password ("user:PASSWORD@" or "password=") replaced by "***". A new string (crm_free
+ *  it), or NULL when out of memory. */
+CRM_API char *crm_table_source_shown(const char *path);
+
+/** Store CSV text read from descriptor fd (from offset 0: a header row, then records, as
+ *  crmkit writes its CSV outputs) as the rows of the table target names:
+ *  "postgresql://...?table=NAME" (a "schema.name" too) or "sqlite:FILE?table=NAME", with an
+ *  optional "&if_exists=" replace (the default: the table's rows are replaced, its definition,
+ *  indexes and grants kept), append, or fail (an error when the table exists). A new table
+ *  gets one column per CSV column, typed from its values: whole numbers BIGINT (SQLite
+ *  INTEGER), other numbers DOUBLE PRECISION (REAL), the rest TEXT (so are numbers written
+ *  with a leading zero or "+", such as phone numbers); an empty unquoted field is NULL. One
+ *  transaction, which commits only when the table then holds the expected number of rows:
+ *  the table changes whole or not at all. *n_rows (may be NULL) receives the rows written.
+ *  Errors: CRM_EINVAL (target), CRM_EIO (connecting, a statement, the row count),
+ *  CRM_EPARSE (fd is not CSV), CRM_EUNSUPPORTED (built without the database's library). */
+CRM_API crm_status crm_table_store_csv(const char *target, int fd, int64_t *n_rows,
+                                       crm_error *err);
+/** Check before any work that target (as for crm_table_store_csv) can be written: its form,
+ *  a connection to PostgreSQL or the SQLite file's folder, and with if_exists=fail that the
+ *  table does not exist. Errors as crm_table_store_csv's. */
+CRM_API crm_status crm_table_target_check(const char *target, crm_error *err);
+/** 1 when a and b (database sources or outputs) name the same table of the same database. */
+CRM_API int crm_table_same(const char *a, const char *b);
+
 /** Read a CSV file with a header row (RFC 4180 quoting, CRLF or LF, gzip detected by its
  *  magic bytes), or the table a database source names (crm_table_source_is_database), read
  *  as the same rows exported to CSV would be (NULL is a missing cell; line N of an error is

@@ -8,6 +8,10 @@
  * commit) deletes the temporary file, so a failure never leaves a partial output behind.
  * The temporary name always fits NAME_MAX (a long target name is shortened in it).
  *
+ * A path that names a database table ("postgresql://...?table=T", "sqlite:FILE?table=T";
+ * see crm_table_store_csv in crmkit/io.h) takes CSV text: it is kept in an anonymous memory
+ * file and stored in one transaction on commit, so the table too changes whole or not at all.
+ *
  * Thread safety: distinct crm_outfile objects may be used from different threads; sets
  * (crm_outfile_set_begin/_end) are per thread. */
 #ifndef CRMKIT_OUTFILE_H
@@ -33,7 +37,8 @@ CRM_API void crm_outfile_abort(crm_outfile *f);
 
 /** Related outputs (a model and its labels) as a set, on the calling thread: between
  *  set_begin and set_end, crm_outfile_commit finishes each file but holds back its rename;
- *  set_end(1, err) renames them all, in commit order, holding an exclusive flock on the
+ *  set_end(1, err) stores the database tables among them first, then renames the files, each
+ *  in commit order, holding an exclusive flock on the
  *  folder of the first one so that two runs writing the same set never interleave their
  *  renames; set_end(0, NULL) deletes them, leaving every target as it was. Files written
  *  directly (standard output, devices) are not held back. Sets nest: only the outermost

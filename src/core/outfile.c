@@ -7,7 +7,7 @@
  * replaced file keeps its mode (and, where allowed, its owner). The temporary names sit in a
  * registry that a signal handler can walk with async-signal-safe calls only, so an
  * interrupted run leaves no temporary file behind. */
-#define _DEFAULT_SOURCE /* flock, realpath */
+#define _GNU_SOURCE /* flock, realpath, memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <crmkit/io.h>
 #include <crmkit/outfile.h>
 
 #include "core_internal.h"
@@ -34,7 +36,8 @@
 enum {
     OUT_STDOUT,
     OUT_DIRECT,
-    OUT_ATOMIC
+    OUT_ATOMIC,
+    OUT_TABLE /* a database table: CSV kept in an anonymous memory file, stored on commit */
 };
 
 #define TMP_SUFFIX     ".tmp."
@@ -181,6 +184,9 @@ static char *temp_name(const char *target)
 
 static void release(crm_outfile *f)
 {
+    if (f->kind == OUT_TABLE && f->fp != NULL) {
+        (void)fclose(f->fp);
+    }
     registry_drop(f->slot);
     CRM__FREE(f->path, f->target, f->tmp_path, f);
 }
@@ -310,6 +316,22 @@ static crm_status open_atomic(crm_outfile *f, crm_error *err)
     return CRM_OK;
 }
 
+/* A database table: the CSV goes to an anonymous memory file until commit stores it. */
+static crm_status open_table(crm_outfile *f, crm_error *err)
+{
+    int fd = memfd_create("crmkit-output", MFD_CLOEXEC);
+    f->kind = OUT_TABLE;
+    f->fp = fd >= 0 ? fdopen(fd, "w+") : NULL;
+    if (f->fp == NULL) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        return fail_errno(err, e, f->path, "cannot keep the rows for");
+    }
+    return CRM_OK;
+}
+
 crm_status crm_outfile_open(const char *path, crm_outfile **out, crm_error *err)
 {
     crm_outfile *f;
@@ -335,6 +357,15 @@ crm_status crm_outfile_open(const char *path, crm_outfile **out, crm_error *err)
     if (f->path == NULL) {
         release(f);
         return crm__error_nomem(err);
+    }
+    if (crm_table_source_is_database(path)) {
+        rc = open_table(f, err);
+        if (rc != CRM_OK) {
+            release(f);
+            return rc;
+        }
+        *out = f;
+        return CRM_OK;
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         release(f);
@@ -412,7 +443,9 @@ static void fsync_dir_of(const char *target)
 static crm_status publish(crm_outfile *f, crm_error *err)
 {
     crm_status rc = CRM_OK;
-    if (rename(f->tmp_path, f->target) != 0) {
+    if (f->kind == OUT_TABLE) {
+        rc = crm_table_store_csv(f->path, fileno(f->fp), NULL, err);
+    } else if (rename(f->tmp_path, f->target) != 0) {
         int e = errno;
         (void)unlink(f->tmp_path);
         rc = fail_errno(err, e, f->path, "writing failed");
@@ -445,25 +478,35 @@ crm_status crm_outfile_set_end(int commit, crm_error *err)
     if (set_depth > 0 && --set_depth > 0) {
         return CRM_OK; /* an inner set: the outermost one publishes */
     }
-    /* publish in the order the files were committed */
+    /* in the order the files were committed */
     while (set_pending != NULL) {
         crm_outfile *f = set_pending;
         set_pending = f->next;
         f->next = list;
         list = f;
     }
-    if (commit && list != NULL) {
+    for (crm_outfile *f = list; commit && f != NULL && lock_fd < 0; f = f->next) {
         /* two runs writing the same set renamed one after the other, never interleaved */
-        lock_fd = lock_dir_of(list->target);
+        lock_fd = f->kind == OUT_ATOMIC ? lock_dir_of(f->target) : -1;
     }
-    while (list != NULL) {
-        crm_outfile *f = list;
-        list = f->next;
-        if (commit && rc == CRM_OK) {
-            rc = publish(f, err);
-        } else {
-            (void)unlink(f->tmp_path);
-            release(f);
+    /* tables first: a database refuses more often than a rename fails */
+    for (int tables = 1; tables >= 0; tables--) {
+        crm_outfile **link = &list;
+        while (*link != NULL) {
+            crm_outfile *f = *link;
+            if ((f->kind == OUT_TABLE) != tables) {
+                link = &f->next;
+                continue;
+            }
+            *link = f->next;
+            if (commit && rc == CRM_OK) {
+                rc = publish(f, err);
+            } else {
+                if (f->kind == OUT_ATOMIC) {
+                    (void)unlink(f->tmp_path);
+                }
+                release(f);
+            }
         }
     }
     if (lock_fd >= 0) {
@@ -486,6 +529,19 @@ crm_status crm_outfile_commit(crm_outfile *f, crm_error *err)
     errno = 0;
     failed = ferror(f->fp) || fflush(f->fp) != 0 || (f->fsync_ok && fsync(fileno(f->fp)) != 0);
     e = errno;
+    if (f->kind == OUT_TABLE && !failed) { /* the memory file stays open until it is stored */
+        if (set_depth > 0) {
+            f->next = set_pending;
+            set_pending = f;
+            return CRM_OK;
+        }
+        return publish(f, err);
+    }
+    if (f->kind == OUT_TABLE) {
+        (void)fail_errno(err, e, f->path, "writing failed");
+        release(f);
+        return CRM_EIO;
+    }
     if (fclose(f->fp) != 0 && !failed) {
         failed = true;
         e = errno;
@@ -516,8 +572,9 @@ void crm_outfile_abort(crm_outfile *f)
     if (f == NULL) {
         return;
     }
-    if (f->fp != NULL && f->kind != OUT_STDOUT) {
+    if (f->fp != NULL && f->kind != OUT_STDOUT && f->kind != OUT_TABLE) {
         (void)fclose(f->fp);
+        f->fp = NULL;
     }
     if (f->kind == OUT_ATOMIC && f->tmp_path != NULL) {
         (void)unlink(f->tmp_path);
@@ -561,6 +618,9 @@ crm_status crm_outfile_check(const char *path, crm_error *err)
     }
     if (strcmp(path, "-") == 0) {
         return CRM_OK;
+    }
+    if (crm_table_source_is_database(path)) {
+        return crm_table_target_check(path, err);
     }
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
@@ -637,6 +697,9 @@ int crm_outfile_same(const char *a, const char *b)
     int same;
     if (a == NULL || b == NULL || strcmp(a, "-") == 0 || strcmp(b, "-") == 0) {
         return 0;
+    }
+    if (crm_table_source_is_database(a) || crm_table_source_is_database(b)) {
+        return crm_table_same(a, b);
     }
     has_a = stat(a, &sa) == 0;
     has_b = stat(b, &sb) == 0;

@@ -6,6 +6,8 @@
 
 #include <crmkit/io.h>
 
+#include "core/core_internal.h"
+
 /* A string dictionary: level text -> code (0, 1, ... in order of first insertion). Texts are
  * NUL-terminated inside one arena; open addressing with the hash kept per slot. */
 typedef struct crm__dict {
@@ -74,6 +76,35 @@ crm_status crm__table_read_database(const char *path,
  * that open a path (baskets, CDRs): its descriptor (read from the start; close it), or -1
  * with err set. *shown (crm_free it, also on failure) names the source, password hidden. */
 int crm__database_open_fd(const char *path, char **shown, crm_error *err);
+
+/* ---- database sources and outputs (table_db.c, table_db_store.c; both compiled twice) ---- */
+
+#define CRM__SQLITE_SCHEME "sqlite:"
+
+enum { CRM__DB_REPLACE = 1, CRM__DB_APPEND, CRM__DB_FAIL }; /* if_exists= of an output */
+
+/* A parsed source or output: where to connect, what to read or write. Strings are
+ * crm_malloc'ed. */
+typedef struct crm__db_source {
+    int sqlite;
+    int if_exists; /* outputs: CRM__DB_REPLACE (the default), _APPEND or _FAIL */
+    char *shown;   /* for messages, any password replaced by "***" */
+    char *connect; /* libpq's connection URI, or SQLite's file name */
+    char *table;   /* ?table= (decoded), or NULL */
+    char *query;   /* ?query= (decoded; sources only), or NULL */
+} crm__db_source;
+
+int crm__db_is_sqlite(const char *path);
+/* output 0: a source (table= or query=); 1: an output (table=, if_exists=). */
+crm_status crm__db_parse_source(const char *path, int output, crm__db_source *s, crm_error *err);
+void crm__db_source_fini(crm__db_source *s);
+/* name quoted as an SQL identifier; dotted: "schema.table" quoted part by part. */
+void crm__db_put_identifier(crm__sbuf *b, const char *name, int dotted);
+/* err set to what (a step) and the database's own message on one line. */
+crm_status crm__db_error(crm_error *err, crm_status code, const crm__db_source *s,
+                         const char *what, const char *msg);
+/* The error of a build without the database's library (or crmkit-mpi). */
+crm_status crm__db_unavailable(crm_error *err, const char *shown, int sqlite, int output);
 
 /* Parse a database source without reading it (tests, fuzzing): CRM_OK and in *select
  * (crm_free it) the statement a read would run, or the error a read would give. */

@@ -42,28 +42,24 @@
 #endif
 
 static const char *const pg_schemes[] = { "postgresql://", "postgres://" };
-#define SQLITE_SCHEME "sqlite:"
 
 static int starts_with(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int crm__db_is_sqlite(const char *path)
+{
+    return starts_with(path, CRM__SQLITE_SCHEME);
+}
+
 int crm_table_source_is_database(const char *path)
 {
     return path != NULL && (starts_with(path, pg_schemes[0]) || starts_with(path, pg_schemes[1]) ||
-                            starts_with(path, SQLITE_SCHEME));
+                            crm__db_is_sqlite(path));
 }
 
-/* A parsed source: where to connect and what to read. Strings are crm_malloc'ed. */
-typedef struct db_source {
-    char *shown;   /* the source for messages, any password replaced by "***" */
-    char *connect; /* libpq's connection URI, or SQLite's file name */
-    char *table;   /* ?table= (decoded), or NULL */
-    char *query;   /* ?query= (decoded), or NULL */
-} db_source;
-
-static void source_fini(db_source *s)
+void crm__db_source_fini(crm__db_source *s)
 {
     CRM__FREE(s->shown, s->connect, s->table, s->query);
     memset(s, 0, sizeof *s);
@@ -153,15 +149,45 @@ static char *shown_text(const char *path)
     return b.failed ? (crm__sbuf_fini(&b), NULL) : b.p;
 }
 
-/* Split path into the connection part and crmkit's own table= / query= parameters (the
- * other parameters are libpq's and stay in the URI). */
-static crm_status parse_source(const char *path, int sqlite, db_source *s, crm_error *err)
+/* The value of if_exists= (the part of p after it, n bytes), or -1. */
+static int if_exists_value(const char *p, size_t n)
 {
+    static const char *const names[] = { "replace", "append", "fail" };
+    static const int values[] = { CRM__DB_REPLACE, CRM__DB_APPEND, CRM__DB_FAIL };
+    for (int i = 0; i < 3; i++) {
+        if (n == strlen(names[i]) && strncmp(p, names[i], n) == 0) {
+            return values[i];
+        }
+    }
+    return -1;
+}
+
+char *crm_table_source_shown(const char *path)
+{
+    return crm_table_source_is_database(path) ? shown_text(path)
+                                              : crm__strndup(path, strlen(path));
+}
+
+/* Split path into the connection part and crmkit's own table= / query= (a source) or
+ * table= / if_exists= (an output) parameters; the other parameters are libpq's and stay in
+ * the URI. */
+crm_status crm__db_parse_source(const char *path, int output, crm__db_source *s, crm_error *err)
+{
+    static const char *const problems[] = {
+        NULL,
+        "a %-escape in table= or query= is broken",
+        "an sqlite: source takes only ?table=NAME or ?query=SQL",
+        "name what to read: ?table=NAME or ?query=SQL (percent-encoded), once",
+        "name the table to write: ?table=NAME (percent-encoded), with &if_exists=replace, "
+        "append or fail",
+    };
+    int sqlite = crm__db_is_sqlite(path);
     const char *q = strchr(path, '?');
-    const char *base = sqlite ? path + strlen(SQLITE_SCHEME) : path;
+    const char *base = sqlite ? path + strlen(CRM__SQLITE_SCHEME) : path;
     crm__sbuf conn;
     int bad = 0;
     memset(s, 0, sizeof *s);
+    s->sqlite = sqlite;
     s->shown = shown_text(path);
     crm__sbuf_init(&conn);
     crm__sbuf_put(&conn, base, q != NULL ? (size_t)(q - base) : strlen(base));
@@ -172,8 +198,12 @@ static crm_status parse_source(const char *path, int sqlite, db_source *s, crm_e
             s->table = decode(p + 6, n - 6, &bad);
         } else if (n > 6 && strncmp(p, "query=", 6) == 0 && s->query == NULL) {
             s->query = decode(p + 6, n - 6, &bad);
+            bad = output ? 4 : bad;
+        } else if (n > 10 && strncmp(p, "if_exists=", 10) == 0 && s->if_exists == 0) {
+            s->if_exists = if_exists_value(p + 10, n - 10);
+            bad = !output ? 3 : s->if_exists < 0 ? 4 : 0;
         } else if (sqlite) {
-            bad = 2;
+            bad = output ? 4 : 2;
         } else if (n > 0) {
             crm__sbuf_puts(&conn, strchr(conn.p != NULL ? conn.p : "", '?') != NULL ? "&" : "?");
             crm__sbuf_put(&conn, p, n);
@@ -183,25 +213,24 @@ static crm_status parse_source(const char *path, int sqlite, db_source *s, crm_e
     s->connect = conn.failed ? NULL : conn.p;
     if (s->shown == NULL || s->connect == NULL) {
         crm__sbuf_fini(&conn);
-        source_fini(s);
+        crm__db_source_fini(s);
         return crm__error_nomem(err);
     }
-    if (bad == 0 && (s->table == NULL) == (s->query == NULL)) {
-        bad = 3;
+    if (bad == 0 && (output ? s->table == NULL : (s->table == NULL) == (s->query == NULL))) {
+        bad = output ? 4 : 3;
     }
     if (bad != 0) {
-        crm_status st = crm__error_at(
-            err, CRM_EINVAL, s->shown, 0, 0, "%s",
-            bad == 1   ? "a %-escape in table= or query= is broken"
-            : bad == 2 ? "an sqlite: source takes only ?table=NAME or ?query=SQL"
-                       : "name what to read: ?table=NAME or ?query=SQL (percent-encoded), once");
-        source_fini(s);
+        crm_status st = crm__error_at(err, CRM_EINVAL, s->shown, 0, 0, "%s", problems[bad]);
+        crm__db_source_fini(s);
         return st;
+    }
+    if (s->if_exists == 0) {
+        s->if_exists = CRM__DB_REPLACE;
     }
     if (sqlite && s->connect[0] == '\0') {
         crm_status st = crm__error_at(err, CRM_EINVAL, s->shown, 0, 0,
                                       "the database file is missing: sqlite:FILE?table=NAME");
-        source_fini(s);
+        crm__db_source_fini(s);
         return st;
     }
     return CRM_OK;
@@ -209,7 +238,7 @@ static crm_status parse_source(const char *path, int sqlite, db_source *s, crm_e
 
 /* An identifier (a table name, "schema.table" for PostgreSQL) quoted for SQL: each part in
  * double quotes, a quote doubled. */
-static void put_identifier(crm__sbuf *b, const char *name, int dotted)
+void crm__db_put_identifier(crm__sbuf *b, const char *name, int dotted)
 {
     crm__sbuf_puts(b, "\"");
     for (const char *c = name; *c != '\0'; c++) {
@@ -225,7 +254,7 @@ static void put_identifier(crm__sbuf *b, const char *name, int dotted)
 }
 
 /* The statement that reads the source's rows: the query, or every column of the table. */
-static char *select_text(const db_source *s, int dotted)
+static char *select_text(const crm__db_source *s, int dotted)
 {
     crm__sbuf b;
     crm__sbuf_init(&b);
@@ -233,14 +262,14 @@ static char *select_text(const db_source *s, int dotted)
         crm__sbuf_puts(&b, s->query);
     } else {
         crm__sbuf_puts(&b, "SELECT * FROM ");
-        put_identifier(&b, s->table, dotted);
+        crm__db_put_identifier(&b, s->table, dotted);
     }
     return b.failed ? (crm__sbuf_fini(&b), NULL) : b.p;
 }
 
 #if CRM_HAVE_PQ || CRM_HAVE_SQLITE
 /* A database's own message on one line, without its trailing newline. */
-static crm_status db_error(crm_error *err, crm_status code, const db_source *s, const char *what,
+crm_status crm__db_error(crm_error *err, crm_status code, const crm__db_source *s, const char *what,
                            const char *msg)
 {
     char line[512];
@@ -265,7 +294,7 @@ static crm_status db_error(crm_error *err, crm_status code, const db_source *s, 
 #endif
 
 #if CRM_HAVE_PQ
-static crm_status read_postgres(const db_source *s, crm__sbuf *csv, crm_error *err)
+static crm_status read_postgres(const crm__db_source *s, crm__sbuf *csv, crm_error *err)
 {
     PGconn *c = PQconnectdb(s->connect);
     PGresult *res = NULL;
@@ -279,10 +308,10 @@ static crm_status read_postgres(const db_source *s, crm__sbuf *csv, crm_error *e
     if (c == NULL || select == NULL || sql.failed) {
         st = crm__error_nomem(err);
     } else if (PQstatus(c) != CONNECTION_OK) {
-        st = db_error(err, CRM_ENOTFOUND, s, "cannot connect", PQerrorMessage(c));
+        st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot connect", PQerrorMessage(c));
     } else if (PQresultStatus(res = PQexec(c, sql.p)) != PGRES_COPY_OUT) {
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        st = db_error(err, CRM_ENOTFOUND, s, "cannot read",
+        st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot read",
                       primary != NULL ? primary : PQerrorMessage(c));
     }
     PQclear(res);
@@ -293,7 +322,7 @@ static crm_status read_postgres(const db_source *s, crm__sbuf *csv, crm_error *e
             break; /* done; the command's own status follows */
         }
         if (n < 0) {
-            st = db_error(err, CRM_ENOTFOUND, s, "reading rows", PQerrorMessage(c));
+            st = crm__db_error(err, CRM_ENOTFOUND, s, "reading rows", PQerrorMessage(c));
         } else {
             crm__sbuf_put(csv, row, (size_t)n);
             st = csv->failed ? crm__error_nomem(err) : CRM_OK;
@@ -302,7 +331,7 @@ static crm_status read_postgres(const db_source *s, crm__sbuf *csv, crm_error *e
     }
     while (c != NULL && (res = PQgetResult(c)) != NULL) {
         if (st == CRM_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
-            st = db_error(err, CRM_ENOTFOUND, s, "reading rows", PQresultErrorMessage(res));
+            st = crm__db_error(err, CRM_ENOTFOUND, s, "reading rows", PQresultErrorMessage(res));
         }
         PQclear(res);
     }
@@ -340,7 +369,7 @@ static void put_sqlite_value(crm__sbuf *csv, sqlite3_stmt *q, int j)
     }
 }
 
-static crm_status read_sqlite(const db_source *s, crm__sbuf *csv, crm_error *err)
+static crm_status read_sqlite(const crm__db_source *s, crm__sbuf *csv, crm_error *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
@@ -352,10 +381,10 @@ static crm_status read_sqlite(const db_source *s, crm__sbuf *csv, crm_error *err
         return crm__error_nomem(err);
     }
     if (sqlite3_open_v2(s->connect, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        st = db_error(err, CRM_ENOTFOUND, s, "cannot open",
+        st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot open",
                       db != NULL ? sqlite3_errmsg(db) : "out of memory");
     } else if (sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
-        st = db_error(err, CRM_ENOTFOUND, s, "cannot read", sqlite3_errmsg(db));
+        st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot read", sqlite3_errmsg(db));
     }
     n_cols = q != NULL ? sqlite3_column_count(q) : 0;
     for (int j = 0; st == CRM_OK && j < n_cols; j++) {
@@ -379,7 +408,7 @@ static crm_status read_sqlite(const db_source *s, crm__sbuf *csv, crm_error *err
         }
     }
     if (st == CRM_OK && rc != SQLITE_DONE) {
-        st = db_error(err, CRM_ENOTFOUND, s, "reading rows", sqlite3_errmsg(db));
+        st = crm__db_error(err, CRM_ENOTFOUND, s, "reading rows", sqlite3_errmsg(db));
     }
     sqlite3_finalize(q);
     sqlite3_close(db);
@@ -388,15 +417,32 @@ static crm_status read_sqlite(const db_source *s, crm__sbuf *csv, crm_error *err
 }
 #endif
 
+crm_status crm__db_unavailable(crm_error *err, const char *shown, int sqlite, int output)
+{
+#ifdef CRM_TABLE_DB_NONE
+    /* crmkit hands a command with a database source to crmkit-serve: crmkit-mpi is here */
+    (void)sqlite;
+    return crm__error_at(err, CRM_EUNSUPPORTED, shown, 0, 0, "%s",
+                         output ? "a database is not written under mpirun: write a CSV file "
+                                  "and load it into the table"
+                                : "a database is not read under mpirun: export the table to a "
+                                  "CSV file and give the file, whose parts the ranks read");
+#else
+    (void)output;
+    return crm__error_at(err, CRM_EUNSUPPORTED, shown, 0, 0, "this crmkit was built without %s",
+                         sqlite ? "SQLite" : "libpq");
+#endif
+}
+
 /* The rows of the database source path as CSV text in *csv; *shown (crm_free it) names the
  * source in messages, with any password hidden. */
 static crm_status
 database_csv(const char *path, const crm_progress *progress, crm__sbuf *csv, char **shown,
              crm_error *err)
 {
-    int sqlite = starts_with(path, SQLITE_SCHEME);
+    int sqlite = crm__db_is_sqlite(path);
     int built = sqlite ? CRM_HAVE_SQLITE : CRM_HAVE_PQ;
-    db_source s;
+    crm__db_source s;
     crm_status st;
     crm__sbuf_init(csv);
     *shown = shown_text(path);
@@ -404,17 +450,9 @@ database_csv(const char *path, const crm_progress *progress, crm__sbuf *csv, cha
         return crm__error_nomem(err);
     }
     if (!built) {
-#ifdef CRM_TABLE_DB_NONE
-        /* crmkit hands a command with a database source to crmkit-serve: crmkit-mpi is here */
-        return crm__error_at(err, CRM_EUNSUPPORTED, *shown, 0, 0,
-                             "a database is not read under mpirun: export the table to a CSV "
-                             "file and give the file, whose parts the ranks read");
-#else
-        return crm__error_at(err, CRM_EUNSUPPORTED, *shown, 0, 0,
-                             "this crmkit was built without %s", sqlite ? "SQLite" : "libpq");
-#endif
+        return crm__db_unavailable(err, *shown, sqlite, 0);
     }
-    st = parse_source(path, sqlite, &s, err);
+    st = crm__db_parse_source(path, 0, &s, err);
     if (st != CRM_OK) {
         return st;
     }
@@ -431,7 +469,7 @@ database_csv(const char *path, const crm_progress *progress, crm__sbuf *csv, cha
         st = read_postgres(&s, csv, err);
     }
 #endif
-    source_fini(&s);
+    crm__db_source_fini(&s);
     return st;
 }
 
@@ -488,18 +526,18 @@ int crm__database_open_fd(const char *path, char **shown, crm_error *err)
 
 crm_status crm__database_source_check(const char *path, char **select, crm_error *err)
 {
-    int sqlite = starts_with(path, SQLITE_SCHEME);
-    db_source s;
+    int sqlite = crm__db_is_sqlite(path);
+    crm__db_source s;
     crm_status st;
     *select = NULL;
     if (!crm_table_source_is_database(path)) {
         return crm__error_set(err, CRM_EINVAL, "not a database source");
     }
-    st = parse_source(path, sqlite, &s, err);
+    st = crm__db_parse_source(path, 0, &s, err);
     if (st == CRM_OK) {
         *select = select_text(&s, !sqlite);
         st = *select == NULL ? crm__error_nomem(err) : CRM_OK;
-        source_fini(&s);
+        crm__db_source_fini(&s);
     }
     return st;
 }

@@ -4,8 +4,11 @@
 # summary, predictions, CDR features, itemsets), NULL is a missing cell, REAL values keep every digit, text with
 # commas, quotes and newlines survives; errors name the source (never its password) with
 # the exit codes of files (66 missing, 64 bad source, 69 under mpirun) and leave no output.
+# CSV outputs (labels, predictions) written into a table read back equal to the CSV files,
+# typed columns, if_exists=replace/append/fail, and a failed write changes nothing.
 # PostgreSQL runs a real server in a temporary folder (skipped when its programs are absent).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
 CRMKIT=${CRMKIT:-./build/crmkit}
 case $CRMKIT in /*) ;; *) CRMKIT=$PWD/$CRMKIT ;; esac
 bindir=$(cd "${CRM_BINARY_DIR:-$(dirname "$CRMKIT")}" && pwd)
@@ -18,27 +21,10 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 if ! "$CRMKIT" load --help >/dev/null 2>&1; then
     echo "SKIP: crmkit-serve (SQLite) is not built"
     exit 0
 fi
-# expect NAME CODE PATTERN -- command...
-expect() {
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" != "$code" ]; then
-        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
-    elif ! grep -q -- "$pattern" err.txt; then
-        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
-    else
-        ok "$name"
-    fi
-}
 # the --json summary without what names the run (file names, times)
 summary() { python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
@@ -117,6 +103,80 @@ cmp -s cf.csv cs.csv && ok "sqlite: the same CDR features" || fail "sqlite: CDR 
 "$CRMKIT" itemsets "sqlite:calls.db?table=vas" --format long --minsup 0.5 --sorted -o is.txt \
     >/dev/null 2>err.txt || fail "itemsets sqlite: $(cat err.txt)"
 cmp -s if.txt is.txt && [ -s if.txt ] && ok "sqlite: the same itemsets" || fail "sqlite: itemsets differ"
+# ---- CSV outputs into SQLite tables ----
+# same_rows FILE.csv DB TABLE: every cell of the table equals the file's (numbers exactly)
+same_rows() { python3 - "$@" <<'PY'
+import csv, sqlite3, sys
+path, db, table = sys.argv[1:4]
+want = list(csv.reader(open(path, newline="")))
+con = sqlite3.connect(db)
+cur = con.execute('SELECT * FROM "%s"' % table)
+head = [d[0] for d in cur.description]
+got = cur.fetchall()
+assert head == want[0], (head, want[0])
+assert len(got) == len(want) - 1, (len(got), len(want) - 1)
+for w, g in zip(want[1:], got):
+    for a, b in zip(w, g):
+        if a == "":
+            assert b is None, (w, g)
+        elif isinstance(b, (int, float)) and not isinstance(b, bool):
+            assert type(b)(a) == b and str(b) == a or float(a) == b, (w, g)
+        else:
+            assert a == b, (w, g)
+PY
+}
+"$CRMKIT" segment c.csv --k 4 --seed 3 -o w.crmk --labels "sqlite:out.db?table=labels" --json \
+    >w.json 2>err.txt || fail "labels into sqlite: $(cat err.txt)"
+same_rows f.csv out.db labels && ok "sqlite output: the labels table equals the CSV labels" ||
+    fail "sqlite output: labels table differs"
+[ "$(summary f.json)" = "$(summary w.json)" ] && ok "sqlite output: the same summary" ||
+    fail "sqlite output: summary differs"
+python3 -c 'import sqlite3; print(sqlite3.connect("out.db").execute("SELECT group_concat(name || \" \" || type, \",\") FROM pragma_table_info(\"labels\")").fetchone()[0])' >types.txt
+[ "$(cat types.txt)" = "subscriber_id TEXT,segment INTEGER,segment_name TEXT,outlier INTEGER" ] &&
+    ok "sqlite output: typed columns" || fail "sqlite output: column types $(cat types.txt)"
+"$CRMKIT" predict t.crmc c.csv --proba -o pf_proba.csv >/dev/null 2>&1 || fail "predict --proba"
+"$CRMKIT" predict t.crmc "sqlite:c.db?table=customers" --proba -o "sqlite:out.db?table=preds" \
+    >/dev/null 2>err.txt || fail "predictions into sqlite: $(cat err.txt)"
+same_rows pf_proba.csv out.db preds && ok "sqlite output: probabilities stored exactly" ||
+    fail "sqlite output: predictions differ"
+# replace (the default) keeps the table's definition; append adds; fail refuses before work
+python3 -c 'import sqlite3; c = sqlite3.connect("out.db"); c.execute("CREATE INDEX by_segment ON labels(segment)"); c.commit()'
+"$CRMKIT" assign w.crmk c.csv -o "sqlite:out.db?table=labels" >/dev/null 2>err.txt ||
+    fail "assign into sqlite: $(cat err.txt)"
+"$CRMKIT" assign w.crmk c.csv -o "sqlite:out.db?table=labels&if_exists=append" >/dev/null \
+    2>err.txt || fail "append into sqlite: $(cat err.txt)"
+python3 -c 'import sqlite3; c = sqlite3.connect("out.db"); print(c.execute("SELECT count(*) FROM labels").fetchone()[0], c.execute("SELECT count(*) FROM sqlite_master WHERE name = \"by_segment\"").fetchone()[0])' >n.txt
+[ "$(cat n.txt)" = "3000 1" ] && ok "sqlite output: replace keeps the index, append adds rows" ||
+    fail "sqlite output: replace/append gave $(cat n.txt) (rows, index)"
+expect "sqlite output: if_exists=fail" 74 "the table exists" -- "$CRMKIT" segment c.csv --k 2 \
+    -o x.crmk --labels "sqlite:out.db?table=labels&if_exists=fail"
+[ ! -e x.crmk ] && ok "if_exists=fail: refused before the model was written" || fail "x.crmk written"
+# a write that fails half-way changes nothing (predictions do not fit the labels' columns)
+expect "sqlite output: columns that do not fit" 74 "has no column named predicted" -- \
+    "$CRMKIT" predict t.crmc c.csv -o "sqlite:out.db?table=labels&if_exists=append"
+[ "$(python3 -c 'import sqlite3; print(sqlite3.connect("out.db").execute("SELECT count(*) FROM labels").fetchone()[0])')" = 3000 ] &&
+    ok "sqlite output: a failed append changed nothing" || fail "sqlite output: rows changed by a failed append"
+# the model and its labels are a set: labels refused by the database, no model either
+expect "sqlite output: labels refused at the end" 74 "has no column named segment" -- \
+    "$CRMKIT" segment c.csv --k 2 -o y.crmk --labels "sqlite:out.db?table=preds&if_exists=append"
+[ ! -e y.crmk ] && ok "sqlite output: no model without its labels" || fail "y.crmk written without its labels"
+# ids with leading zeros stay text; empty cells are NULL
+printf 'customer_id,x,y\n0012,1.5,2\n0345,,4\n7,2.5,\n' >z.csv
+"$CRMKIT" segment z.csv --k 1 --impute median --types customer_id:id -o z.crmk --labels z_labels.csv --quiet >/dev/null 2>&1 || fail "segment z.csv"
+"$CRMKIT" cdr calls.csv -o "sqlite:out.db?table=features" >/dev/null 2>err.txt ||
+    fail "cdr into sqlite: $(cat err.txt)"
+same_rows cf.csv out.db features && ok "sqlite output: CDR features" || fail "sqlite output: CDR features differ"
+"$CRMKIT" assign z.crmk z.csv --types customer_id:id -o "sqlite:out.db?table=z" >/dev/null 2>err.txt || fail "assign z: $(cat err.txt)"
+[ "$(python3 -c 'import sqlite3; print(sqlite3.connect("out.db").execute("SELECT group_concat(typeof(customer_id) || \":\" || customer_id) FROM z").fetchone()[0])')" = "text:0012,text:0345,text:7" ] &&
+    ok "sqlite output: zero-padded ids stay text" || fail "sqlite output: ids lost their zeros"
+expect "sqlite output: a model is not CSV" 64 "only CSV outputs" -- "$CRMKIT" segment c.csv --k 2 \
+    -o "sqlite:out.db?table=model"
+expect "sqlite output: a query is no output" 64 "name the table to write" -- "$CRMKIT" assign \
+    w.crmk c.csv -o "sqlite:out.db?query=SELECT+1"
+expect "sqlite output: same table in and out" 64 "both an input and an output" -- "$CRMKIT" \
+    assign w.crmk "sqlite:out.db?table=labels" -o "sqlite:out.db?table=labels"
+expect "sqlite output: missing folder" 74 "nodir/o.db" -- "$CRMKIT" segment c.csv --k 2 -o x.crmk \
+    --labels "sqlite:nodir/o.db?table=t"
 expect "sqlite: no such table (cdr)" 66 "no such table: nosuch" -- "$CRMKIT" cdr "sqlite:calls.db?table=nosuch" -o x.csv
 expect "sqlite: no such table" 66 "no such table: nosuch" -- "$CRMKIT" segment "sqlite:c.db?table=nosuch" --k 2 -o x.crmk
 expect "sqlite: no such file" 66 "sqlite:none.db" -- "$CRMKIT" segment "sqlite:none.db?table=t" --k 2 -o x.crmk
@@ -176,6 +236,44 @@ print(", ".join("%s %s" % (c, types.get(c, "float8")) for c in sys.stdin.read().
         "$CRMKIT" segment "$url&query=SELECT+1/0+AS+x" --k 2 -o x.crmk
     expect "postgresql: an unknown parameter" 66 'invalid URI query parameter: "bogus"' -- \
         "$CRMKIT" segment "$url&table=customers&bogus=1" --k 2 -o x.crmk
+    # CSV outputs into PostgreSQL: a new typed table, then replace keeps its index, append
+    # adds, a failed append changes nothing, fail refuses before work, a password never shows
+    "$CRMKIT" segment "$url&table=customers" --k 4 --seed 3 -o pw.crmk --json \
+        --labels "postgresql://crm:s3cret@/postgres?host=$tmp&port=$port&table=public.labels" \
+        >pw.json 2>err.txt || fail "labels into postgresql: $(cat err.txt)"
+    grep -q s3cret pw.json err.txt && fail "postgresql output: the password is shown"
+    psql -q "$url" -c "\\copy (SELECT * FROM labels ORDER BY subscriber_id) TO 'pl.csv' CSV HEADER" \
+        >/dev/null 2>err.txt || fail "reading labels back: $(cat err.txt)"
+    cmp -s f.csv pl.csv && ok "postgresql output: the labels table equals the CSV labels" ||
+        fail "postgresql output: labels differ"
+    psql -At "$url" -c "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'labels'" >types.txt 2>&1
+    [ "$(cat types.txt)" = "subscriber_id text,segment bigint,segment_name text,outlier bigint" ] &&
+        ok "postgresql output: typed columns" || fail "postgresql output: types $(cat types.txt)"
+    "$CRMKIT" predict t.crmc c.csv --proba -o "$url&table=preds" >/dev/null 2>err.txt ||
+        fail "predictions into postgresql: $(cat err.txt)"
+    psql -q "$url" -c "\\copy (SELECT * FROM preds ORDER BY subscriber_id) TO 'pq.csv' CSV HEADER" >/dev/null 2>&1
+    python3 - <<'PY' && ok "postgresql output: probabilities stored exactly" || fail "postgresql output: predictions differ"
+import csv
+a = list(csv.reader(open("pf_proba.csv"))); b = list(csv.reader(open("pq.csv")))
+assert a[0] == b[0] and len(a) == len(b), (a[0], b[0], len(a), len(b))
+for x, y in zip(sorted(a[1:]), b[1:]):
+    assert x[0] == y[0] and all(float(u) == float(v) for u, v in zip(x[1:], y[1:])), (x, y)
+PY
+    psql -q "$url" -c "CREATE INDEX by_segment ON labels(segment)" >/dev/null 2>&1
+    "$CRMKIT" assign pw.crmk c.csv -o "$url&table=labels" >/dev/null 2>err.txt ||
+        fail "assign into postgresql: $(cat err.txt)"
+    "$CRMKIT" assign pw.crmk c.csv -o "$url&table=labels&if_exists=append" >/dev/null 2>err.txt ||
+        fail "append into postgresql: $(cat err.txt)"
+    got=$(psql -At "$url" -c "SELECT (SELECT count(*) FROM labels) || ' ' || (SELECT count(*) FROM pg_indexes WHERE indexname = 'by_segment')")
+    [ "$got" = "3000 1" ] && ok "postgresql output: replace keeps the index, append adds rows" ||
+        fail "postgresql output: replace/append gave $got (rows, index)"
+    expect "postgresql output: columns that do not fit" 74 'column "predicted" of relation "labels" does not exist' -- \
+        "$CRMKIT" predict t.crmc c.csv -o "$url&table=labels&if_exists=append"
+    [ "$(psql -At "$url" -c 'SELECT count(*) FROM labels')" = 3000 ] &&
+        ok "postgresql output: a failed append changed nothing" || fail "postgresql output: rows changed"
+    expect "postgresql output: if_exists=fail" 74 "the table exists" -- "$CRMKIT" segment c.csv \
+        --k 2 -o x.crmk --labels "$url&table=labels&if_exists=fail"
+    [ ! -e x.crmk ] && ok "postgresql output: refused before the work" || fail "x.crmk written"
     [ ! -e x.crmk ] && ok "no output after a failed read" || fail "x.crmk written after a failed read"
 fi
 [ "$fails" = 0 ] && echo "all database source checks passed"

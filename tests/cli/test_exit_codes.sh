@@ -5,29 +5,14 @@
 # text with LF/CRLF lines say what they are, a NUL byte is located, and item names with
 # blanks or newlines keep SPMF output one itemset per line.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
+after_expect_ok() { seen="$seen $2"; }
 CRMKIT=${CRMKIT:-./build/crmkit}
 case $CRMKIT in /*) ;; *) CRMKIT=$PWD/$CRMKIT ;; esac
 tmp=$(mktemp -d /tmp/crmkit-exit-XXXXXX)
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 seen=""
-# expect NAME CODE PATTERN -- command...
-expect() {
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" != "$code" ]; then
-        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
-    elif [ -n "$pattern" ] && ! grep -q -- "$pattern" err.txt; then
-        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
-    else
-        echo "ok: $name ($code): $(head -n 1 err.txt)"
-        seen="$seen $code"
-    fi
-}
 
 "$CRMKIT" gen customers --rows 200 --seed 5 -o c.csv >/dev/null || fail "gen"
 "$CRMKIT" segment c.csv --k 3 -o m.crmk --quiet >/dev/null || fail "segment"

@@ -4,34 +4,18 @@
 # before any work), a missing output folder found before the work, temporary files removed
 # on SIGINT/SIGTERM/SIGHUP, standard output on a full device (exit 74 for every command).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
+after_expect() { no_temporaries "$1"; }
 CRMKIT=${CRMKIT:-./build/crmkit}
 case $CRMKIT in /*) ;; *) CRMKIT=$PWD/$CRMKIT ;; esac
 tmp=$(mktemp -d /tmp/crmkit-outputs-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 no_temporaries() {
     if ls ./*.tmp.* >/dev/null 2>&1; then
         fail "$1: left a temporary file: $(ls ./*.tmp.*)"
         rm -f ./*.tmp.*
     fi
-}
-# expect NAME CODE PATTERN -- command...
-expect() {
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" != "$code" ]; then
-        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
-    elif ! grep -q -- "$pattern" err.txt; then
-        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
-    else
-        ok "$name"
-    fi
-    no_temporaries "$name"
 }
 
 "$CRMKIT" gen customers --rows 300 --seed 3 -o c.csv --quiet >/dev/null || fail "gen"

@@ -4,13 +4,18 @@
 # clustering reports its linkage and the micro-clusters past the memory guard), k auto, bad
 # options with exit 64 and no model file left behind.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
+EXPECT_GREP=-F
+before_expect() { rm -f m.crmk; }
+after_expect() {
+    grep -q "^crmkit\( segment\)\?: " err.txt || fail "$1: message not prefixed: $(head -c 200 err.txt)"
+    [ ! -e m.crmk ] || fail "$1: left a model file"
+}
 CRMKIT=${CRMKIT:-./build/crmkit}
 SRC=${CRM_SOURCE_DIR:-.}
 tmp=$(mktemp -d /tmp/crmkit-segalgo-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 run() {
     local name=$1
     shift
@@ -18,18 +23,6 @@ run() {
 }
 json_num() { grep -o "\"$2\":[-0-9.eE+]*" "$1" | head -n 1 | cut -d: -f2; }
 json_str() { grep -o "\"$2\":\"[^\"]*\"" "$1" | head -n 1 | cut -d: -f2 | tr -d '"'; }
-# expect NAME CODE TEXT -- CMD...: exit CODE, stderr contains TEXT, no model file
-expect() {
-    local name=$1 code=$2 text=$3
-    shift 4
-    rm -f m.crmk
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    [ "$got" = "$code" ] || fail "$name: exit $got, want $code ($(head -c 200 err.txt))"
-    grep -qF -- "$text" err.txt || fail "$name: stderr lacks \"$text\": $(head -c 300 err.txt)"
-    grep -q "^crmkit\( segment\)\?: " err.txt || fail "$name: message not prefixed: $(head -c 200 err.txt)"
-    [ ! -e m.crmk ] || fail "$name: left a model file"
-}
 zcat "$SRC/tests/data/telco_churn.csv.gz" >t.csv
 n=$(($(wc -l <t.csv) - 1))
 

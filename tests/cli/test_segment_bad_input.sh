@@ -2,30 +2,17 @@
 # Bad input to segment, assign, profile and validity: each gives a non-zero exit, a message
 # naming the file (and line, column or field), and leaves no output file behind.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
+after_expect() { # no output and no temporary file left behind
+    for f in m.crmk l.csv a.csv; do
+        [ ! -e "$f" ] || { fail "$1: left $f behind"; rm -f "$f"; }
+    done
+    ls ./*.tmp.* >/dev/null 2>&1 && { fail "$1: left a temporary file"; rm -f ./*.tmp.*; }
+}
 CRMKIT=${CRMKIT:-./build/crmkit}
 tmp=$(mktemp -d /tmp/crmkit-segbad-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect NAME CODE PATTERN -- command...: exit code, stderr matches PATTERN, no m.crmk/l.csv.
-expect() {
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" != "$code" ]; then
-        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
-    elif ! grep -q -- "$pattern" err.txt; then
-        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
-    else
-        echo "ok: $name: $(head -n 1 err.txt)"
-    fi
-    for f in m.crmk l.csv a.csv; do
-        [ ! -e "$f" ] || { fail "$name: left $f behind"; rm -f "$f"; }
-    done
-    ls ./*.tmp.* >/dev/null 2>&1 && { fail "$name: left a temporary file"; rm -f ./*.tmp.*; }
-}
 
 seg() { "$CRMKIT" segment "$@" -o m.crmk --labels l.csv --quiet; }
 

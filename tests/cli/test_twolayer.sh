@@ -5,13 +5,17 @@
 # a rule that leaves a group empty is a warning, and bad specs are reported with their place,
 # a non-zero exit and no output file.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/cli_common.sh"
+after_expect() { # no output file left behind
+    for f in bad.crmk bad.csv; do
+        [ ! -e "$f" ] || { fail "$1: left $f behind"; rm -f "$f"; }
+    done
+}
 CRMKIT=${CRMKIT:-./build/crmkit}
 SRC=${CRM_SOURCE_DIR:-$(pwd)}
 tmp=$(mktemp -d /tmp/crmkit-twolayer-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 run() { # run NAME CMD...: must exit 0
     local name=$1
     shift
@@ -101,22 +105,6 @@ run "empty group, text" "$CRMKIT" segment c.csv --spec empty.json -o e.crmk --qu
 grep -q '^warning: group "Whales" is empty' out.txt || fail "no warning in the summary: $(head -n 4 out.txt)"
 
 # ---- bad specs ----
-expect() { # expect NAME CODE PATTERN -- command...: exit code, stderr pattern, no output files
-    local name=$1 code=$2 pattern=$3
-    shift 4
-    "$@" >out.txt 2>err.txt
-    local got=$?
-    if [ "$got" != "$code" ]; then
-        fail "$name: exit $got, expected $code ($(head -c 300 err.txt))"
-    elif ! grep -q -- "$pattern" err.txt; then
-        fail "$name: message \"$(head -c 300 err.txt)\" does not match \"$pattern\""
-    else
-        echo "ok: $name: $(head -n 1 err.txt)"
-    fi
-    for f in bad.crmk bad.csv; do
-        [ ! -e "$f" ] || { fail "$name: left $f behind"; rm -f "$f"; }
-    done
-}
 seg() {
     local spec=$1
     shift

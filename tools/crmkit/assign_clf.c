@@ -117,13 +117,13 @@ int assign_with_classifier(const char *model,
         cli_json_key(&j, "seconds");
         cli_json_num(&j, secs);
         cli_json_key(&j, "labels");
-        cli_json_str(&j, out);
+        cli_json_str(&j, cli_path_shown(out));
         cli_json_end(&j);
     } else if (strcmp(out, "-") != 0) {
         printf("%lld customers of %s assigned by a %s classifier in %.2f s; labels written to "
                "%s\n",
-               (long long)crm_table_n_rows(t), data, crm_clf_algo_name(crm_classifier_algo(c)),
-               secs, out);
+               (long long)crm_table_n_rows(t), cli_path_shown(data),
+               crm_clf_algo_name(crm_classifier_algo(c)), secs, cli_path_shown(out));
     }
     if (info.n_unseen > 0) {
         cli_errorf(

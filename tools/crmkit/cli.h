@@ -76,13 +76,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Before any work: refuse (64) an output path that names one of the inputs or another
  * output (same file, or the same new path), and fail (74) when an output cannot be created
  * (missing or read-only folder, a folder as output). NULL entries are skipped; "-" is
- * standard input/output and never clashes. Returns -1 when all is well, else the exit code
+ * standard input/output and never clashes. Output o may name a database table
+ * ("postgresql://...?table=T", "sqlite:FILE?table=T") when bit o of table_outputs is set (a
+ * CSV output); any other output that names one is a usage error. Returns -1 when all is well, else the exit code
  * after printing "crmkit <cmd>: ..." on stderr. */
+/* path as output may show it: a database source's password replaced by "***" (the text
+ * lives until the program ends); path itself when it has none. */
+const char *cli_path_shown(const char *path);
+
 int cli_check_paths(const char *cmd,
                     const char *const *inputs,
                     int n_inputs,
                     const char *const *outputs,
-                    int n_outputs);
+                    int n_outputs,
+                    unsigned table_outputs);
 
 /* Progress bar on stderr, drawn only when stderr is a terminal and quiet is false. */
 typedef struct cli_progress {

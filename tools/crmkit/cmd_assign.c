@@ -86,7 +86,7 @@ static void report(const crm_segmenter *seg,
         }
         cli_json_close_arr(&j);
         cli_json_key(&j, "labels");
-        cli_json_str(&j, out);
+        cli_json_str(&j, cli_path_shown(out));
         cli_json_end(&j);
         return;
     }
@@ -94,7 +94,7 @@ static void report(const crm_segmenter *seg,
         return; /* the labels are on standard output */
     }
     printf("%lld customers of %s assigned to %d segments in %.2f s; labels written to %s\n",
-           (long long)n, source, (int)k, seconds, out);
+           (long long)n, source, (int)k, seconds, cli_path_shown(out));
     for (int32_t r = 0; r < k; r++) {
         int32_t s = crm_profile_order(pr, r);
         if (s < shown) {
@@ -466,7 +466,7 @@ int cmd_assign(int argc, char **argv)
     }
     {
         const char *in[] = { pos[0], pos[1] };
-        int code = cli_check_paths("assign", in, 2, &out, 1);
+        int code = cli_check_paths("assign", in, 2, &out, 1, 1u);
         if (code >= 0) {
             return code;
         }

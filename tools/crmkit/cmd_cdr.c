@@ -73,9 +73,9 @@ static void print_json(const char *in,
     char buf[32];
     cli_json_begin(&j, stdout);
     cli_json_key(&j, "input");
-    cli_json_str(&j, in);
+    cli_json_str(&j, cli_path_shown(in));
     cli_json_key(&j, "output");
-    cli_json_str(&j, out);
+    cli_json_str(&j, cli_path_shown(out));
     cli_json_key(&j, "records");
     cli_json_int(&j, s->n_records);
     cli_json_key(&j, "records_used");
@@ -197,7 +197,7 @@ int cmd_cdr(int argc, char **argv)
     {
         const char *ins[] = { in };
         const char *outs[] = { out };
-        int code = cli_check_paths(KIND, ins, 1, outs, 1);
+        int code = cli_check_paths(KIND, ins, 1, outs, 1, 1u);
         if (code >= 0) {
             return code;
         }

@@ -154,7 +154,7 @@ static int gen_customers(int argc, char **argv)
     if (json && strcmp(out, "-") == 0) {
         return cli_usage_error("gen customers", "--json and -o - both want standard output");
     }
-    code = cli_check_paths("gen customers", NULL, 0, &out, 1);
+    code = cli_check_paths("gen customers", NULL, 0, &out, 1, 1u);
     if (code >= 0) {
         return code;
     }
@@ -172,7 +172,7 @@ static int gen_customers(int argc, char **argv)
         cli_json_key(&j, "kind");
         cli_json_str(&j, "customers");
         cli_json_key(&j, "file");
-        cli_json_str(&j, out);
+        cli_json_str(&j, cli_path_shown(out));
         cli_json_key(&j, "rows");
         cli_json_int(&j, p.n_rows);
         cli_json_key(&j, "seed");

@@ -101,7 +101,7 @@ int cmd_gen_cdr(int argc, char **argv)
         cli_json_key(&j, "kind");
         cli_json_str(&j, "cdr");
         cli_json_key(&j, "file");
-        cli_json_str(&j, out);
+        cli_json_str(&j, cli_path_shown(out));
         cli_json_key(&j, "customers");
         cli_json_int(&j, p.n_customers);
         cli_json_key(&j, "days");

@@ -88,7 +88,7 @@ static int parse(vas_opts *o, int argc, char **argv)
     }
     {
         const char *in[] = { o->segments, o->catalogue };
-        return cli_check_paths(KIND, in, 2, &o->out, 1);
+        return cli_check_paths(KIND, in, 2, &o->out, 1, 1u);
     }
 }
 

@@ -333,7 +333,7 @@ static int parse_args(int argc, char **argv, opts *o)
     if (o->json && o->output != NULL && strcmp(o->output, "-") == 0) {
         return cli_usage_error("itemsets", "--json prints on standard output: give -o FILE");
     }
-    code = cli_check_paths("itemsets", &o->input, 1, &o->output, 1);
+    code = cli_check_paths("itemsets", &o->input, 1, &o->output, 1, 0u);
     return code >= 0 ? code : -1;
 }
 

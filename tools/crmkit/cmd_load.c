@@ -86,7 +86,7 @@ int cmd_load(int argc, char **argv)
         const char *ins[] = { p.customers, p.labels,          p.predictions,
                               p.recommendations, p.previous_labels, p.services };
         const char *outs[] = { p.output };
-        int code = cli_check_paths(CMD, ins, 6, outs, 1);
+        int code = cli_check_paths(CMD, ins, 6, outs, 1, 0u);
         if (code >= 0) {
             return code;
         }

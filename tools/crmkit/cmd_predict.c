@@ -203,7 +203,7 @@ static void json_summary(const crm_classifier *c,
     cli_json_key(&j, "missing_values");
     cli_json_int(&j, info->n_missing);
     cli_json_key(&j, "output");
-    cli_json_str(&j, out);
+    cli_json_str(&j, cli_path_shown(out));
     cli_json_key(&j, "seconds");
     cli_json_num(&j, secs);
     cli_json_end(&j);
@@ -320,7 +320,7 @@ int cmd_predict(int argc, char **argv)
     }
     {
         const char *in[] = { model_path, data_path };
-        rc = cli_check_paths("predict", in, 2, &out, 1);
+        rc = cli_check_paths("predict", in, 2, &out, 1, 1u);
         if (rc >= 0) {
             return rc;
         }

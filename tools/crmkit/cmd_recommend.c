@@ -100,7 +100,7 @@ static int parse(rec_opts *o, int argc, char **argv)
     {
         const char *in[] = { o->rules_path, o->baskets, o->segments };
         const char *out[] = { o->out };
-        return cli_check_paths(CMD, in, 3, out, 1);
+        return cli_check_paths(CMD, in, 3, out, 1, 1u);
     }
 }
 
@@ -424,7 +424,7 @@ static int recommend_baskets(const rec_opts *o, const crm_rules *r)
             cli_json_key(&j, "recommendations");
             cli_json_int(&j, b.n_rec);
             cli_json_key(&j, "output");
-            cli_json_str(&j, o->out);
+            cli_json_str(&j, cli_path_shown(o->out));
             cli_json_end(&j);
         }
     }

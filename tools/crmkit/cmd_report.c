@@ -101,7 +101,7 @@ static int parse(int argc, char **argv, rep_opts *o)
             ins[i] = o->models[i];
         }
         ins[o->n_models] = o->data;
-        return cli_check_paths("report", ins, o->n_models + 1, outs, 1);
+        return cli_check_paths("report", ins, o->n_models + 1, outs, 1, 0u);
     }
 }
 

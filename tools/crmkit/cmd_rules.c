@@ -273,7 +273,7 @@ static void report_json(const rules_opts *o,
     cli_json_key(&j, "output");
     cli_json_str(&j, o->out);
     cli_json_key(&j, "csv");
-    cli_json_str(&j, o->csv);
+    cli_json_str(&j, cli_path_shown(o->csv));
     cli_json_key(&j, "seconds");
     cli_json_num(&j, seconds);
     cli_json_end(&j);
@@ -349,7 +349,7 @@ int cmd_rules(int argc, char **argv)
     {
         const char *in[] = { o.input, o.segments };
         const char *out[] = { o.out, o.csv };
-        code = cli_check_paths(CMD, in, 2, out, 2);
+        code = cli_check_paths(CMD, in, 2, out, 2, 2u);
         if (code >= 0) {
             return code;
         }

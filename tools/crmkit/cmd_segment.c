@@ -742,7 +742,7 @@ static void print_json(const crm_segmenter *seg,
     cli_json_str(&j, o->out);
     cli_json_key(&j, "labels");
     if (o->labels) {
-        cli_json_str(&j, o->labels);
+        cli_json_str(&j, cli_path_shown(o->labels));
     } else {
         cli_json_null(&j);
     }
@@ -791,7 +791,7 @@ static void print_text(const crm_segmenter *seg,
     }
     printf("load %.2f s, fit %.2f s; model written to %s%s%s\n\n", load_seconds,
            crm_segmenter_seconds(seg, "total"), o->out, o->labels ? ", labels to " : "",
-           o->labels ? o->labels : "");
+           o->labels ? cli_path_shown(o->labels) : "");
     print_k_table(seg);
     seg_print_profile(stdout, crm_segmenter_profile(seg), 0);
 }
@@ -824,7 +824,9 @@ static int set_naming(const seg_opts *o, const crm_table *t, crm_segment_params 
  *     as their rows are parsed, counted as a quarter of its size);
  *   k-means: the table 8 c + 8, the cleaned matrix 8 c (float32 storage: 4 c), the float
  *     copy the double Lloyd passes screen with 4 c + 4 (none with float32: the float rows
- *     are read directly), the labels 12.
+ *     are read directly), the labels 12; where k is chosen on a sample in one process with
+ *     float64 storage, half the matrix (4 c) and no float copy: the other half is cleaned
+ *     from the table on each pass (crm_segment_params.keep_matrix).
  * Past the limit (--max-memory, default the memory available) it stops here, saying how much
  * and what helps, instead of failing (or being killed) minutes later. */
 /* bytes as "1.5 GiB", or "120 MiB" under a GiB */
@@ -838,8 +840,18 @@ static const char *size_text(double bytes, char *buf, size_t cap)
     return buf;
 }
 
-static int check_memory(const char *path, int float32)
+/* Whether the fit keeps only half the cleaned matrix (segment.c's rows_on_demand). */
+static int half_matrix(const crm_segment_params *p, double rows, int has_init)
 {
+    int64_t from = p->sample > 0 ? p->sample : CRM_SEGMENT_SAMPLE_FROM;
+    return p->algo == CRM_SEGMENT_ALGO_KMEANS && !p->float32 && !p->minibatch &&
+           !p->keep_matrix && !has_init && p->sample >= 0 && !crm_dist_active() &&
+           rows > (double)from;
+}
+
+static int check_memory(const char *path, const crm_segment_params *p, int has_init)
+{
+    int float32 = p->float32;
     unsigned char head[65536];
     struct stat st;
     size_t got;
@@ -880,7 +892,9 @@ static int check_memory(const char *path, int float32)
     {
         double c = (double)cols;
         double read = rows * (8.0 * c + 8.0) + text;
-        double fit64 = rows * (8.0 * c + 8.0 + 8.0 * c + 4.0 * c + 4.0 + 12.0);
+        double fit64 = half_matrix(p, rows, has_init)
+                           ? rows * (8.0 * c + 8.0 + 4.0 * c + 12.0)
+                           : rows * (8.0 * c + 8.0 + 8.0 * c + 4.0 * c + 4.0 + 12.0);
         double fit32 = rows * (8.0 * c + 8.0 + 4.0 * c + 12.0);
         need = read > fit64 ? read : fit64;
         need32 = read > fit32 ? read : fit32;
@@ -931,7 +945,7 @@ static int run(const seg_opts *o, crm_segment_params *p)
     int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
-    code = cli_dist_agree_code(check_memory(o->data, p->float32)); /* the read below is collective */
+    code = cli_dist_agree_code(check_memory(o->data, p, o->init != NULL)); /* the read below is collective */
     if (code == CLI_EX_OK) {
         code = seg_read_table_split(o->data, cli_progress_cb(&bar), &t, &load_seconds);
     }
@@ -1032,7 +1046,7 @@ int cmd_segment(int argc, char **argv)
     {
         const char *in[] = { o.data, o.init, o.names };
         const char *out[] = { o.out, o.labels };
-        code = cli_check_paths("segment", in, 3, out, 2);
+        code = cli_check_paths("segment", in, 3, out, 2, 2u);
         if (code >= 0) {
             return code;
         }

@@ -476,7 +476,7 @@ int cmd_train(int argc, char **argv)
     }
     {
         const char *in[] = { a.data, a.labels };
-        rc = cli_check_paths("train", in, 2, &a.out, 1);
+        rc = cli_check_paths("train", in, 2, &a.out, 1, 0u);
     }
     rc = rc >= 0 ? rc : run(&a, &p);
     cli_free_list(feats);

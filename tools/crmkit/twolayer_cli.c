@@ -303,7 +303,7 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
     {
         const char *in[] = { o->data, o->spec };
         const char *out[] = { o->out, o->labels };
-        return cli_check_paths("segment", in, 2, out, 2);
+        return cli_check_paths("segment", in, 2, out, 2, 2u);
     }
 }
 
@@ -393,11 +393,12 @@ int tl_segment(int argc, char **argv)
             print_fit_json(tl, &o, load_seconds);
         } else {
             printf("%lld customers of %s in %d groups and %d segments (two-layer spec %s)\n",
-                   (long long)crm_twolayer_n_rows(tl), o.data, (int)crm_twolayer_n_groups(tl),
+                   (long long)crm_twolayer_n_rows(tl), cli_path_shown(o.data),
+                   (int)crm_twolayer_n_groups(tl),
                    (int)n_segments(tl), o.spec);
             printf("load %.2f s, fit %.2f s; model written to %s%s%s\n", load_seconds,
                    crm_twolayer_seconds(tl), o.out, o.labels ? ", labels to " : "",
-                   o.labels ? o.labels : "");
+                   o.labels ? cli_path_shown(o.labels) : "");
             for (int32_t i = 0; i < crm_twolayer_n_warnings(tl); i++) {
                 printf("warning: %s\n", crm_twolayer_warning(tl, i));
             }
@@ -463,13 +464,13 @@ int tl_assign(const char *model, const char *data, const char *out, bool json, b
         cli_json_num(&j, seconds);
         json_groups(&j, tl, l1, l2, n, false);
         cli_json_key(&j, "labels");
-        cli_json_str(&j, out);
+        cli_json_str(&j, cli_path_shown(out));
         cli_json_end(&j);
     } else if (code == CLI_EX_OK && strcmp(out, "-") != 0) {
         printf("%lld customers of %s assigned to %d groups and %d segments in %.2f s; labels "
                "written to %s\n",
-               (long long)n, data, (int)crm_twolayer_n_groups(tl), (int)n_segments(tl), seconds,
-               out);
+               (long long)n, cli_path_shown(data), (int)crm_twolayer_n_groups(tl),
+               (int)n_segments(tl), seconds, cli_path_shown(out));
         for (int32_t g = 0; g < crm_twolayer_n_groups(tl); g++) {
             int64_t size = 0;
             for (int64_t i = 0; i < n; i++) {

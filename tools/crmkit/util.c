@@ -394,11 +394,30 @@ int cli_format_double(char *buf, size_t size, double v)
     return snprintf(buf, size, "%.*g", lo, v);
 }
 
+const char *cli_path_shown(const char *path)
+{
+    enum { KEPT = 16 };
+    static char *kept[KEPT]; /* reachable until exit: a few per run */
+    static int n_kept;
+    char *shown;
+    if (path == NULL || !crm_table_source_is_database(path)) {
+        return path;
+    }
+    shown = crm_table_source_shown(path);
+    if (shown == NULL || strcmp(shown, path) == 0 || n_kept == KEPT) {
+        crm_free(shown);
+        return shown == NULL || n_kept == KEPT ? "(a database table)" : path;
+    }
+    kept[n_kept] = shown;
+    return kept[n_kept++];
+}
+
 int cli_check_paths(const char *cmd,
                     const char *const *inputs,
                     int n_inputs,
                     const char *const *outputs,
-                    int n_outputs)
+                    int n_outputs,
+                    unsigned table_outputs)
 {
     /* under mpirun "-" must read the same bytes on every rank; first, so that every rank
      * takes part whatever the checks below find on its own machine */
@@ -413,18 +432,26 @@ int cli_check_paths(const char *cmd,
         if (outputs[o] == NULL) {
             continue;
         }
+        if (crm_table_source_is_database(outputs[o]) && !(table_outputs >> o & 1u)) {
+            fprintf(stderr,
+                    "crmkit %s: \"%s\": only CSV outputs (labels, predictions, features, "
+                    "recommendations) go to a database table; write this one to a file\n",
+                    cmd, cli_path_shown(outputs[o]));
+            return CLI_EX_USAGE;
+        }
         for (int i = 0; i < n_inputs; i++) {
             if (inputs[i] != NULL && crm_outfile_same(outputs[o], inputs[i])) {
                 fprintf(stderr,
                         "crmkit %s: \"%s\" is both an input and an output; write the output "
                         "elsewhere\n",
-                        cmd, outputs[o]);
+                        cmd, cli_path_shown(outputs[o]));
                 return CLI_EX_USAGE;
             }
         }
         for (int p = 0; p < o; p++) {
             if (outputs[p] != NULL && crm_outfile_same(outputs[o], outputs[p])) {
-                fprintf(stderr, "crmkit %s: \"%s\" is given for two outputs\n", cmd, outputs[o]);
+                fprintf(stderr, "crmkit %s: \"%s\" is given for two outputs\n", cmd,
+                        cli_path_shown(outputs[o]));
                 return CLI_EX_USAGE;
             }
         }
