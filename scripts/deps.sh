@@ -18,7 +18,7 @@ build_pkgs=(
 bench_pkgs=(
   python3-sklearn python3-numpy python3-pandas python3-scipy python3-faiss
   python3-pyclustering python3-threadpoolctl python3-fastcluster weka elki default-jdk-headless
-  hyperfine wrk nginx-light python3-flask
+  hyperfine wrk nginx-light python3-flask python3-psycopg2 python3-sqlalchemy
 )
 
 pkgs=("${build_pkgs[@]}")

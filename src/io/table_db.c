@@ -22,24 +22,11 @@
 #include <unistd.h>
 
 #include <crmkit/alloc.h>
-#include <crmkit/config.h>
 #include <crmkit/io.h>
 
 #include "core/core_internal.h"
 #include "io/io_internal.h"
-
-#ifdef CRM_TABLE_DB_NONE
-#undef CRM_HAVE_PQ
-#undef CRM_HAVE_SQLITE
-#define CRM_HAVE_PQ     0
-#define CRM_HAVE_SQLITE 0
-#endif
-#if CRM_HAVE_PQ
-#include <libpq-fe.h>
-#endif
-#if CRM_HAVE_SQLITE
-#include <sqlite3.h>
-#endif
+#include "io/table_db_libs.h"
 
 static const char *const pg_schemes[] = { "postgresql://", "postgres://" };
 
@@ -293,8 +280,39 @@ crm_status crm__db_error(crm_error *err, crm_status code, const crm__db_source *
 
 #endif
 
+/* Where the rows' CSV text goes: a buffer that keeps it all, or (fd >= 0) a buffer emptied
+ * into a memory file every MiB, so that the text is held once. */
+typedef struct rows_sink {
+    crm__sbuf text;
+    int fd;
+    const char *shown; /* for messages */
+} rows_sink;
+
+/* After a row: with a file, move the buffer into it once it holds at least at_least bytes. */
+static crm_status sink_flush(rows_sink *k, size_t at_least, crm_error *err)
+{
+    if (k->text.failed) {
+        return crm__error_nomem(err);
+    }
+    if (k->fd < 0 || k->text.len == 0 || k->text.len < at_least) {
+        return CRM_OK;
+    }
+    for (size_t off = 0; off < k->text.len;) {
+        ssize_t put = write(k->fd, k->text.p + off, k->text.len - off);
+        if (put < 0 && errno != EINTR) {
+            return crm__error_errno_input(err, errno, k->shown, "keeping the rows of");
+        }
+        off += put > 0 ? (size_t)put : 0;
+    }
+    k->text.len = 0;
+    k->text.p[0] = '\0';
+    return CRM_OK;
+}
+
+#define SINK_CHUNK ((size_t)1 << 20)
+
 #if CRM_HAVE_PQ
-static crm_status read_postgres(const crm__db_source *s, crm__sbuf *csv, crm_error *err)
+static crm_status read_postgres(const crm__db_source *s, rows_sink *k, crm_error *err)
 {
     PGconn *c = PQconnectdb(s->connect);
     PGresult *res = NULL;
@@ -324,8 +342,8 @@ static crm_status read_postgres(const crm__db_source *s, crm__sbuf *csv, crm_err
         if (n < 0) {
             st = crm__db_error(err, CRM_ENOTFOUND, s, "reading rows", PQerrorMessage(c));
         } else {
-            crm__sbuf_put(csv, row, (size_t)n);
-            st = csv->failed ? crm__error_nomem(err) : CRM_OK;
+            crm__sbuf_put(&k->text, row, (size_t)n);
+            st = sink_flush(k, SINK_CHUNK, err);
         }
         PQfreemem(row);
     }
@@ -369,8 +387,9 @@ static void put_sqlite_value(crm__sbuf *csv, sqlite3_stmt *q, int j)
     }
 }
 
-static crm_status read_sqlite(const crm__db_source *s, crm__sbuf *csv, crm_error *err)
+static crm_status read_sqlite(const crm__db_source *s, rows_sink *k, crm_error *err)
 {
+    crm__sbuf *csv = &k->text;
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     char *select = select_text(s, 0);
@@ -403,9 +422,7 @@ static crm_status read_sqlite(const crm__db_source *s, crm__sbuf *csv, crm_error
             put_sqlite_value(csv, q, j);
         }
         crm__sbuf_puts(csv, "\n");
-        if (csv->failed) {
-            st = crm__error_nomem(err);
-        }
+        st = sink_flush(k, SINK_CHUNK, err);
     }
     if (st == CRM_OK && rc != SQLITE_DONE) {
         st = crm__db_error(err, CRM_ENOTFOUND, s, "reading rows", sqlite3_errmsg(db));
@@ -434,18 +451,18 @@ crm_status crm__db_unavailable(crm_error *err, const char *shown, int sqlite, in
 #endif
 }
 
-/* The rows of the database source path as CSV text in *csv; *shown (crm_free it) names the
- * source in messages, with any password hidden. */
+/* The rows of the database source path as CSV text into k (k->text set up by the caller);
+ * *shown (crm_free it) names the source in messages, with any password hidden. */
 static crm_status
-database_csv(const char *path, const crm_progress *progress, crm__sbuf *csv, char **shown,
+database_csv(const char *path, const crm_progress *progress, rows_sink *k, char **shown,
              crm_error *err)
 {
     int sqlite = crm__db_is_sqlite(path);
     int built = sqlite ? CRM_HAVE_SQLITE : CRM_HAVE_PQ;
     crm__db_source s;
     crm_status st;
-    crm__sbuf_init(csv);
     *shown = shown_text(path);
+    k->shown = *shown;
     if (*shown == NULL) {
         return crm__error_nomem(err);
     }
@@ -461,12 +478,12 @@ database_csv(const char *path, const crm_progress *progress, crm__sbuf *csv, cha
     }
 #if CRM_HAVE_SQLITE
     if (st == CRM_OK && sqlite) {
-        st = read_sqlite(&s, csv, err);
+        st = read_sqlite(&s, k, err);
     }
 #endif
 #if CRM_HAVE_PQ
     if (st == CRM_OK && !sqlite) {
-        st = read_postgres(&s, csv, err);
+        st = read_postgres(&s, k, err);
     }
 #endif
     crm__db_source_fini(&s);
@@ -479,49 +496,43 @@ crm_status crm__table_read_database(const char *path,
                                     crm_table **out,
                                     crm_error *err)
 {
-    crm__sbuf csv;
+    rows_sink k = { .fd = -1 };
     char *shown = NULL;
-    crm_status st = database_csv(path, progress, &csv, &shown, err);
-    const char *eol = st == CRM_OK && csv.p != NULL ? memchr(csv.p, '\n', csv.len) : NULL;
+    crm_status st = database_csv(path, progress, &k, &shown, err);
+    const char *eol = st == CRM_OK && k.text.p != NULL ? memchr(k.text.p, '\n', k.text.len) : NULL;
     *out = NULL;
-    if (st == CRM_OK && (eol == NULL || eol + 1 == csv.p + csv.len)) {
+    if (st == CRM_OK && (eol == NULL || eol + 1 == k.text.p + k.text.len)) {
         st = crm__error_at(err, CRM_EDATA, shown, 0, 0, "the table or query gave no rows");
     }
     if (st == CRM_OK) {
-        st = crm_table_read_csv_mem(csv.p, csv.len, shown, opt, out, err);
+        st = crm_table_read_csv_mem(k.text.p, k.text.len, shown, opt, out, err);
     }
-    crm__sbuf_fini(&csv);
+    crm__sbuf_fini(&k.text);
     crm_free(shown);
     return st;
 }
 
 int crm__database_open_fd(const char *path, char **shown, crm_error *err)
 {
-    crm__sbuf csv;
-    crm_status st = database_csv(path, NULL, &csv, shown, err);
-    int fd = -1;
+    rows_sink k = { .fd = memfd_create("crmkit-table", MFD_CLOEXEC) };
+    crm_status st = k.fd >= 0 ? CRM_OK
+                              : crm__error_errno_input(err, errno, "a database table",
+                                                       "keeping the rows of");
+    *shown = NULL;
     if (st == CRM_OK) {
-        fd = memfd_create("crmkit-table", MFD_CLOEXEC);
-        st = fd < 0 ? crm__error_errno_input(err, errno, *shown, "keeping the rows of") : CRM_OK;
+        st = database_csv(path, NULL, &k, shown, err);
     }
-    for (size_t off = 0; st == CRM_OK && off < csv.len;) {
-        ssize_t put = write(fd, csv.p + off, csv.len - off);
-        if (put < 0 && errno != EINTR) {
-            st = crm__error_errno_input(err, errno, *shown, "keeping the rows of");
-        }
-        off += put > 0 ? (size_t)put : 0;
+    if (st == CRM_OK) {
+        st = sink_flush(&k, 0, err);
     }
-    if (st == CRM_OK && lseek(fd, 0, SEEK_SET) != 0) {
+    if (st == CRM_OK && lseek(k.fd, 0, SEEK_SET) != 0) {
         st = crm__error_errno_input(err, errno, *shown, "keeping the rows of");
     }
-    crm__sbuf_fini(&csv);
-    if (st != CRM_OK) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
+    crm__sbuf_fini(&k.text);
+    if (st != CRM_OK && k.fd >= 0) {
+        close(k.fd);
     }
-    return fd;
+    return st == CRM_OK ? k.fd : -1;
 }
 
 crm_status crm__database_source_check(const char *path, char **select, crm_error *err)

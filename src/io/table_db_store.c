@@ -20,24 +20,11 @@
 #include <unistd.h>
 
 #include <crmkit/alloc.h>
-#include <crmkit/config.h>
 #include <crmkit/csv_stream.h>
 #include <crmkit/io.h>
 
 #include "io/io_internal.h"
-
-#ifdef CRM_TABLE_DB_NONE
-#undef CRM_HAVE_PQ
-#undef CRM_HAVE_SQLITE
-#define CRM_HAVE_PQ     0
-#define CRM_HAVE_SQLITE 0
-#endif
-#if CRM_HAVE_PQ
-#include <libpq-fe.h>
-#endif
-#if CRM_HAVE_SQLITE
-#include <sqlite3.h>
-#endif
+#include "io/table_db_libs.h"
 
 enum { COL_NULL, COL_INT, COL_REAL, COL_TEXT }; /* each one holds the ones before it */
 

@@ -2,7 +2,8 @@
 # crmkit gen customers --features N (more usage columns, the others unchanged) and crmkit
 # segment --float32 (the cleaned matrix stored as float32, sums in double): the same labels
 # as float64 on well-separated data with the inertia within 1e-6 relative, the same bytes
-# with 1 and 2 threads, the options it refuses, and the memory estimate naming it.
+# with 1 and 2 threads, the options it refuses, and the memory estimate naming it; float64
+# with half the rows cleaned on demand against --keep-matrix.
 set -u
 CRMKIT=${CRMKIT:-./build/crmkit}
 tmp=$(mktemp -d /tmp/crmkit-f32-XXXXXX)
@@ -71,5 +72,18 @@ grep -q "need about 48 MiB (the table and its cleaned float64 matrix), more than
 "$CRMKIT" segment "$tmp/c100k.csv" -o "$tmp/x.crmk" --k 4 --quiet --max-memory 40M --float32 --sample 10000 >/dev/null 2>"$tmp/err"
 check "--float32 under --max-memory 40M" 0 $?
 
+# float64 with a sample stores half the cleaned rows and cleans the rest on each pass;
+# --keep-matrix stores them all: the same model and labels, 1 and 2 threads
+for t in 1 2; do
+    "$CRMKIT" segment "$tmp/c20.csv" --sample 1000 --seed 4 --threads $t -o "$tmp/h$t.crmk" \
+        --labels "$tmp/hl$t.csv" --quiet >/dev/null
+    check "segment --sample 1000 --threads $t" 0 $?
+    "$CRMKIT" segment "$tmp/c20.csv" --sample 1000 --seed 4 --threads $t --keep-matrix \
+        -o "$tmp/k$t.crmk" --labels "$tmp/kl$t.csv" --quiet >/dev/null
+    check "segment --sample 1000 --keep-matrix --threads $t" 0 $?
+    cmp -s "$tmp/h$t.crmk" "$tmp/k$t.crmk" && cmp -s "$tmp/hl$t.csv" "$tmp/kl$t.csv" ||
+        fail "--keep-matrix changed the model or labels (threads $t)"
+done
+cmp -s "$tmp/k1.crmk" "$tmp/k2.crmk" || fail "--keep-matrix: the model differs with 1 and 2 threads"
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all ok"

@@ -31,7 +31,7 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32] [--keep-matrix]\n"
         "       [--max-memory SIZE]\n"
         "       [--json] [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
@@ -113,6 +113,10 @@ static void usage(FILE *fp)
         "                      and the inertia of the passes over every row is accumulated\n"
         "                      in double; every row takes its nearest segment (no outlier\n"
         "                      rows). Not with --init or --minibatch\n"
+        "  --keep-matrix       k-means with a sample, float64: store every cleaned row (by\n"
+        "                      default half are stored and the others cleaned again on each\n"
+        "                      pass over every row: half the matrix's memory); faster when\n"
+        "                      the passes are many, the same results\n"
         "  --max-memory SIZE   stop with a message past this much memory, e.g. 8G or 500M\n"
         "                      (default: the memory available, MemAvailable)\n"
         "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
@@ -262,6 +266,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     bool outlier_flags = false;
     bool minibatch = false;
     bool float32 = false;
+    bool keep_matrix = false;
     bool matrix_given = false;
     const char *pos[1];
     int n_pos = 0;
@@ -342,6 +347,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
         { .name = "--sample", .kind = CLI_OPT_FN, .fn = opt_sample, .ud = &p->sample },
         { .name = "--minibatch", .kind = CLI_OPT_FLAG, .dest = &minibatch },
         { .name = "--float32", .kind = CLI_OPT_FLAG, .dest = &float32 },
+        { .name = "--keep-matrix", .kind = CLI_OPT_FLAG, .dest = &keep_matrix },
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
@@ -378,6 +384,9 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     }
     if (float32) {
         p->float32 = 1;
+    }
+    if (keep_matrix) {
+        p->keep_matrix = 1;
     }
     return -1;
 }
