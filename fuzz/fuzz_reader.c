@@ -76,7 +76,7 @@ static crm_status stream(const uint8_t *gz, size_t len, size_t step, char **out,
 static void lines_and_records(const char *text, size_t len, uint8_t sel)
 {
     static const char delims[4] = { ',', ';', '\t', '|' };
-    crm__reader_limits lim = { 64 + sel % 64, 8 + sel % 16 };
+    crm__reader_limits lim = { 64 + sel % 64, 8 + sel % 16, 0 };
     crm__reader *r = NULL;
     crm__csv_record rec;
     const char *line;

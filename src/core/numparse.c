@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "core_internal.h"
-#include "pow5_table.h"
 
 #define MAX_SIG_DIGITS 780
 #define EXP_CLAMP      1000000
@@ -31,62 +30,9 @@
  * rounds to even. Results that would be subnormal or infinite are declined: strtod gives
  * them. */
 
-__extension__ typedef unsigned __int128 u128;
-
-static inline void mul_64x64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
-{
-    u128 p = (u128)a * b;
-    *hi = (uint64_t)(p >> 64);
-    *lo = (uint64_t)p;
-}
-
 int crm__eisel_lemire(uint64_t w, int64_t q, int neg, double *out)
 {
-    const uint64_t mask = UINT64_MAX >> 55; /* the bits below the 55 that decide */
-    const uint64_t *t;
-    uint64_t hi, lo, mant, bits;
-    int lz, upper, shift;
-    int64_t e2;
-    if (w == 0 || q < CRM__POW5_MIN_Q || q > CRM__POW5_MAX_Q) {
-        return 0;
-    }
-    lz = __builtin_clzll(w);
-    w <<= lz;
-    t = crm__pow5_128[q - CRM__POW5_MIN_Q];
-    mul_64x64(w, t[0], &hi, &lo);
-    if ((hi & mask) == mask) {
-        /* the low word of the power can still carry into the bits that decide */
-        uint64_t hi2, lo2;
-        mul_64x64(w, t[1], &hi2, &lo2);
-        lo += hi2;
-        hi += lo < hi2;
-        if ((hi & mask) == mask && lo == UINT64_MAX) {
-            return 0; /* too close to call */
-        }
-    }
-    upper = (int)(hi >> 63);
-    shift = upper + 64 - 52 - 3;
-    mant = hi >> shift;
-    /* floor(q * log2(10)) + 63 (217706 / 2^16 = log2(10), exact for |q| <= 1500) */
-    e2 = ((217706 * q) >> 16) + 63 + upper - lz + 1023;
-    if (e2 <= 0) {
-        return 0; /* subnormal or zero */
-    }
-    if (lo <= 1 && q >= -4 && q <= 23 && (mant & 3) == 1 && (mant << shift) == hi) {
-        mant &= ~(uint64_t)1; /* exactly halfway: to even, down */
-    }
-    mant += mant & 1;
-    mant >>= 1;
-    if (mant >= (UINT64_C(2) << 52)) {
-        mant = UINT64_C(1) << 52;
-        e2++;
-    }
-    if (e2 >= 0x7ff) {
-        return 0; /* overflow */
-    }
-    bits = (mant & ((UINT64_C(1) << 52) - 1)) | (uint64_t)e2 << 52 | (uint64_t)(neg != 0) << 63;
-    memcpy(out, &bits, sizeof bits);
-    return 1;
+    return crm__eisel_lemire_inline(w, q, neg, out);
 }
 
 /* ---- the general parser --------------------------------------------------------------------- */

@@ -63,7 +63,7 @@ static void install(void)
     handler_ok = sigaction(SIGBUS, &sa, &previous) == 0;
 }
 
-void *crm__filemap_open(int fd, size_t len)
+void *crm__filemap_open(int fd, size_t len, int populate)
 {
     void *m;
     int slot = -1;
@@ -83,8 +83,9 @@ void *crm__filemap_open(int fd, size_t len)
     }
 #ifdef MAP_POPULATE
     /* one call maps every page of the (usually cached) file instead of a fault each */
-    m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
 #else
+    (void)populate;
     m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 #endif
     if (m != MAP_FAILED) {

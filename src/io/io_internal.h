@@ -132,10 +132,10 @@ typedef struct crm__gz_step {
 int crm__gz_stream_inflate(crm__gz_stream *s, crm__gz_step *st);
 crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
 
-/* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd, or
- * NULL (read the file instead); whether no page of it vanished (the file was truncated while
+/* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd (every
+ * page mapped at once when populate is 1), or NULL (read the file instead); whether no page of it vanished (the file was truncated while
  * mapped: the pages read as zeros); unmapping. */
-void *crm__filemap_open(int fd, size_t len);
+void *crm__filemap_open(int fd, size_t len, int populate);
 int crm__filemap_intact(const void *m);
 void crm__filemap_close(void *m, size_t len);
 
@@ -149,6 +149,17 @@ crm_status crm__csv_read_mem_chunked(const char *data,
                                      size_t chunk_bytes,
                                      crm_table **out,
                                      crm_error *err);
+
+/* Internal entry of the reader that parses copies of data[0..len) made block by block, as
+ * a large mapped file is read (block: each thread's first buffer in bytes, 0 = the default;
+ * no gzip), so tests can compare it with the text parsed in place. */
+crm_status crm__csv_read_mem_copied(const char *data,
+                                    size_t len,
+                                    const char *source,
+                                    const crm_csv_options *opt,
+                                    size_t block,
+                                    crm_table **out,
+                                    crm_error *err);
 
 /* The one of names[0..n) nearest to name (see crm_table_did_you_mean), or NULL. */
 const char *crm__nearest_name(const char *name, const char *const *names, int32_t n);

@@ -380,13 +380,16 @@ crm_status crm__reader_open(const char *path,
              * more than once (under mpirun, crm_dist_share_stdin) */
             (void)lseek(r->fd, 0, SEEK_SET);
         }
-        if (pread(r->fd, magic, 2, 0) == 2 && crm__io_is_gzip(magic, 2) &&
+        int gz = pread(r->fd, magic, 2, 0) == 2 && crm__io_is_gzip(magic, 2);
+        if (gz &&
             ((size_t)st.st_size > CRM__READER_WHOLE_MAX || gzip_bomb_like(r->fd, st.st_size))) {
             /* too large to hold decoded, or far more text than gzip makes of a table: inflated
              * in steps, so the limits apply while it is read */
             rc = start_stream(r, err);
         } else if ((size_t)st.st_size >= MAP_MIN &&
-                   (r->map = crm__filemap_open(r->fd, map_size(r, st.st_size))) != NULL) {
+                   (r->map = crm__filemap_open(r->fd, map_size(r, st.st_size),
+                                               gz || limits == NULL || !limits->lazy_map)) !=
+                       NULL) {
             r->map_len = map_size(r, st.st_size);
             if (crm__reader_read_hook != NULL) {
                 crm__reader_read_hook(r->source, r->map_len);
@@ -519,7 +522,15 @@ static crm_status drain(crm__reader *r, crm_error *err)
 
 crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error *err)
 {
-    crm_status rc = crm__reader_open(path, NULL, out, err);
+    return crm__reader_open_whole_with(path, NULL, out, err);
+}
+
+crm_status crm__reader_open_whole_with(const char *path,
+                                       const crm__reader_limits *limits,
+                                       crm__reader **out,
+                                       crm_error *err)
+{
+    crm_status rc = crm__reader_open(path, limits, out, err);
     if (rc == CRM_OK && !(*out)->whole) {
         rc = drain(*out, err);
     }
@@ -579,6 +590,30 @@ int64_t crm__reader_hole(const crm__reader *r)
 int crm__reader_text_mapped(const crm__reader *r)
 {
     return r->whole && r->map != NULL && r->text == (const char *)r->map;
+}
+
+int crm__reader_fd(const crm__reader *r)
+{
+    return crm__reader_text_mapped(r) ? r->fd : -1;
+}
+
+crm_status crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k < 0) {
+            return crm__error_errno_input(err, errno, source, "cannot read");
+        }
+        if (k == 0) {
+            return changed(err, source);
+        }
+        got += (size_t)k;
+    }
+    return CRM_OK;
 }
 
 int crm__reader_whole(const crm__reader *r, const char **text, size_t *len)

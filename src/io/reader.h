@@ -61,6 +61,8 @@ typedef struct crm__reader crm__reader;
 typedef struct crm__reader_limits {
     size_t max_line;  /* longest line in bytes (0: CRM__READER_MAX_LINE) */
     size_t max_field; /* longest CSV field in bytes (0: CRM__READER_MAX_FIELD) */
+    int lazy_map;     /* 1: a mapped file's pages are not all mapped at once (MAP_POPULATE):
+                         the caller copies the text with crm__reader_pread instead */
 } crm__reader_limits;
 
 /* Open path ("-": standard input, named "<stdin>" in errors). limits may be NULL. Errors:
@@ -80,6 +82,11 @@ crm_status crm__reader_open_mem(const char *data,
 /* crm__reader_open, then a stream (pipe, standard input, large gzip) read to its end, so that
  * crm__reader_whole always gives the text. */
 crm_status crm__reader_open_whole(const char *path, crm__reader **out, crm_error *err);
+/* The same with limits (may be NULL). */
+crm_status crm__reader_open_whole_with(const char *path,
+                                       const crm__reader_limits *limits,
+                                       crm__reader **out,
+                                       crm_error *err);
 
 /* CRM_EFORMAT, with line and field, for text crmkit does not read: a UTF-16/UTF-32 byte-order
  * mark or every other byte NUL, lines ending in CR alone (both looked for in the first 64
@@ -108,6 +115,13 @@ int64_t crm__reader_hole(const crm__reader *r);
  * may then be dropped (madvise MADV_DONTNEED) once read, and a later read of them faults the
  * same bytes back in from the file. */
 int crm__reader_text_mapped(const crm__reader *r);
+/* The open file descriptor of a mapped text (crm__reader_text_mapped), for copies of its
+ * bytes with pread at the offsets of the mapping; -1 otherwise. Owned by the reader. */
+int crm__reader_fd(const crm__reader *r);
+/* n bytes of fd at offset off into buf with pread (EINTR retried): CRM_OK, CRM_EIO "the
+ * file changed while it was read" when the file ends before them, or the read's error;
+ * errors name source. */
+crm_status crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err);
 /* The name errors give the input. */
 const char *crm__reader_source(const crm__reader *r);
 

@@ -400,9 +400,15 @@ static crm_status fit_numeric(prep_feature *pf,
     const double *v = crm_table_numeric(t, col);
     int64_t n = crm_table_n_rows(t);
     int64_t m = 0;
-    crm_status rc = crm__prep_check_finite(t, col, v, n, err);
-    if (rc != CRM_OK) {
-        return rc;
+    int bad = 0;
+    /* one pass: the present values counted and the column checked (the message, naming the
+     * first bad value, from a second look only when there is one) */
+    for (int64_t i = 0; i < n; i++) {
+        m += !isnan(v[i]);
+        bad |= fabs(v[i]) > CRM__PREP_MAX_ABS;
+    }
+    if (bad) {
+        return crm__prep_check_finite(t, col, v, n, err);
     }
     if (p->cap_low_pct <= 0.0 && p->cap_high_pct >= 100.0 && p->impute != CRM_IMPUTE_MEDIAN &&
         p->transform == CRM_TRANSFORM_NONE && p->scale == CRM_SCALE_NONE) {
@@ -412,7 +418,6 @@ static crm_status fit_numeric(prep_feature *pf,
         for (int64_t i = 0; i < n; i++) {
             if (!isnan(v[i])) {
                 crm__ksum_add(&sum, v[i]);
-                m++;
             }
         }
         if (m == 0) {
@@ -428,9 +433,6 @@ static crm_status fit_numeric(prep_feature *pf,
         pf->center = 0.0;
         pf->scale = 1.0;
         return CRM_OK;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        m += !isnan(v[i]);
     }
     if (m == 0) {
         crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
@@ -706,6 +708,17 @@ crm_status crm_prep_fit(const crm_table *t,
                         crm_prep **out,
                         crm_error *err)
 {
+    return crm__prep_fit_side(t, features, n_features, p, NULL, out, err);
+}
+
+crm_status crm__prep_fit_side(const crm_table *t,
+                              const char *const *features,
+                              int32_t n_features,
+                              const crm_prep_params *p,
+                              const crm__prep_side *side,
+                              crm_prep **out,
+                              crm_error *err)
+{
     crm_prep *prep = NULL;
     crm_status *rcs = NULL;
     crm_error *errs = NULL;
@@ -724,6 +737,9 @@ crm_status crm_prep_fit(const crm_table *t,
         return rc;
     }
     prep->params = *p;
+    if (side != NULL && crm_dist_replicated()) {
+        side->fn(side->ctx);
+    }
     if (crm_dist_replicated()) {
         /* under mpirun with the same table on every rank: a feature per rank in turn */
         double *work = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *work);
@@ -761,14 +777,18 @@ crm_status crm_prep_fit(const crm_table *t,
      * buffer; the first failure in feature order is the one reported, whatever the threads */
     nt = crm_table_n_rows(t) >= 100000 && n_features > 1 ? crm__n_threads(0) : 1;
     nt = nt < n_features ? nt : n_features;
+    /* the side job, when there is one, is the first item a thread takes: the others fit
+     * features meanwhile, and that thread fits the ones left once it is done */
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         double *w = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *w);
 #pragma omp for schedule(dynamic, 1)
-        for (int32_t f = 0; f < n_features; f++) {
-            prep_feature *pf = &prep->features[f];
-            int32_t col = crm_table_find_col(t, features[f]);
-            if (w == NULL) {
+        for (int32_t f = side != NULL ? -1 : 0; f < n_features; f++) {
+            prep_feature *pf = f >= 0 ? &prep->features[f] : NULL;
+            int32_t col = f >= 0 ? crm_table_find_col(t, features[f]) : -1;
+            if (f < 0) {
+                side->fn(side->ctx);
+            } else if (w == NULL) {
                 rcs[f] = crm__error_nomem(&errs[f]);
             } else {
                 rcs[f] = (pf->type == CRM_COL_NUMERIC)

@@ -122,4 +122,18 @@ crm_status crm__prep_finish(crm_prep *prep, crm_error *err);
 /* An empty object with room for n features. */
 crm_status crm__prep_alloc(int32_t n_features, crm_prep **out, crm_error *err);
 
+/* A job run beside the fit: fn(ctx), once, by one thread while the others fit features. */
+typedef struct crm__prep_side {
+    void (*fn)(void *ctx);
+    void *ctx;
+} crm__prep_side;
+/* crm_prep_fit with side's job run once during it (side NULL: none). */
+crm_status crm__prep_fit_side(const crm_table *t,
+                              const char *const *features,
+                              int32_t n_features,
+                              const crm_prep_params *p,
+                              const crm__prep_side *side,
+                              crm_prep **out,
+                              crm_error *err);
+
 #endif

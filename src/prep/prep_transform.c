@@ -376,22 +376,30 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
     return CRM_OK;
 }
 
-crm_status crm_prep_transform(const crm_prep *prep,
-                              const crm_table *t,
-                              crm_matrix *out,
-                              int64_t *n_unseen,
-                              crm_error *err)
+/* crm_prep_transform into *out, allocated here unless made (n x n_out, its pages made by
+ * crm__prep_fit_transform; freed on failure). fitted: t is the table prep was fitted on,
+ * whose values the fit checked: the numeric cells are neither counted nor checked again
+ * (n_unseen must be NULL). */
+static crm_status transform_into(const crm_prep *prep,
+                                 const crm_table *t,
+                                 crm_matrix *out,
+                                 int made,
+                                 int fitted,
+                                 int64_t *n_unseen,
+                                 crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     crm__prep_counts counts = { 0, 0 };
     crm__prep_rows *b = NULL;
     crm_status rc;
-    memset(out, 0, sizeof *out);
+    if (!made) {
+        memset(out, 0, sizeof *out);
+    }
     if (n_unseen != NULL) {
         *n_unseen = 0;
     }
     rc = crm__prep_rows_bind(prep, t, &b, err);
-    if (rc == CRM_OK) {
+    if (rc == CRM_OK && !made) {
         rc = crm__matrix_alloc(out, n, prep->n_out, err);
     }
     if (crm_dist_local_rows()) {
@@ -421,14 +429,103 @@ crm_status crm_prep_transform(const crm_prep *prep,
         crm__advise_huge(out->data, (size_t)n * (size_t)out->ld * sizeof(double));
     }
     if (rc == CRM_OK) {
-        rc = crm__prep_rows_fill(b, 0, n, out, &counts, err);
-        if (rc != CRM_OK) {
-            crm_matrix_fini(out);
-        }
+        rc = crm__prep_rows_fill(b, 0, n, out, fitted ? NULL : &counts, err);
+    }
+    if (rc != CRM_OK) {
+        crm_matrix_fini(out); /* none yet is a no-op */
     }
     if (rc == CRM_OK && n_unseen != NULL) {
         *n_unseen = counts.unseen;
     }
     crm__prep_rows_free(b);
     return rc;
+}
+
+crm_status crm_prep_transform(const crm_prep *prep,
+                              const crm_table *t,
+                              crm_matrix *out,
+                              int64_t *n_unseen,
+                              crm_error *err)
+{
+    return transform_into(prep, t, out, 0, 0, n_unseen, err);
+}
+
+/* 1 when the cleaned matrix of these features has one column each (all numeric, no flags)
+ * and its pages are worth making on a thread of their own. */
+static int shape_known(const crm_table *t,
+                       const char *const *features,
+                       int32_t n_features,
+                       const crm_prep_params *p)
+{
+    if (crm__n_threads(0) < 2 || crm_table_n_rows(t) < 100000 || p->outlier_flags ||
+        crm_dist_active() || n_features < 1) {
+        return 0;
+    }
+    for (int32_t f = 0; f < n_features; f++) {
+        int32_t col = crm_table_find_col(t, features[f]);
+        if (col < 0 || crm_table_col_type(t, col) != CRM_COL_NUMERIC) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The first write to each page of a fresh block (bytes of data), one page after
+ * another: done by one thread alone, the faults do not queue behind each other's (on this
+ * kind of virtual machine the first touch of memory is costly, more so from two threads at
+ * once). */
+typedef struct page_job {
+    double *data;
+    size_t bytes;
+} page_job;
+
+static void make_pages(void *ctx)
+{
+    const page_job *job = ctx;
+    volatile char *c = (volatile char *)job->data;
+    for (size_t i = 0; i < job->bytes; i += 4096) {
+        c[i] = 0;
+    }
+}
+
+crm_status crm__prep_fit_transform(const crm_table *t,
+                                   const char *const *features,
+                                   int32_t n_features,
+                                   const crm_prep_params *p,
+                                   crm_prep **prep,
+                                   crm_matrix *out,
+                                   crm_error *err)
+{
+    int64_t n = crm_table_n_rows(t);
+    crm_status rc;
+    crm_status fit_rc;
+    crm_error fit_err;
+    page_job job;
+    crm__prep_side side;
+    *prep = NULL;
+    memset(out, 0, sizeof *out);
+    if (!shape_known(t, features, n_features, p)) {
+        rc = crm_prep_fit(t, features, n_features, p, prep, err);
+        return rc == CRM_OK ? transform_into(*prep, t, out, 0, 1, NULL, err) : rc;
+    }
+    rc = crm__matrix_alloc(out, n, n_features, err);
+    if (rc != CRM_OK) {
+        return rc;
+    }
+    job.data = out->data;
+    job.bytes = (size_t)n * (size_t)out->ld * sizeof(double);
+    crm__advise_huge(job.data, job.bytes); /* 2 MB pages: 512 times fewer faults */
+    side.fn = make_pages;
+    side.ctx = &job;
+    fit_rc = crm__prep_fit_side(t, features, n_features, p, &side, prep, &fit_err);
+    if (fit_rc != CRM_OK) {
+        *err = fit_err;
+        crm_matrix_fini(out);
+        return fit_rc;
+    }
+    if (crm_prep_n_out(*prep) != n_features) { /* not expected: the usual way */
+        crm_matrix_fini(out);
+        return transform_into(*prep, t, out, 0, 1, NULL, err);
+    }
+    return transform_into(*prep, t, out, 1, 1, NULL, err);
 }

@@ -343,10 +343,7 @@ static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, 
     if (in->p->algo == CRM_SEGMENT_ALGO_KMODES || in->p->algo == CRM_SEGMENT_ALGO_KPROTOTYPES) {
         pp.encode = CRM_ENCODE_ORDINAL; /* raw levels, mapped back in segment_algo.c */
     }
-    rc = crm_prep_fit(in->t, in->features, in->n_features, &pp, &seg->prep, err);
-    if (rc == CRM_OK) {
-        rc = crm_prep_transform(seg->prep, in->t, x, NULL, err);
-    }
+    rc = crm__prep_fit_transform(in->t, in->features, in->n_features, &pp, &seg->prep, x, err);
     if (rc == CRM_OK) {
         rc = crm__segment_check_missing(seg->prep, in->t, x, err);
     }

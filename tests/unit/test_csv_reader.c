@@ -270,6 +270,24 @@ static void check_error(const err_case *c, size_t chunk_bytes, int n_threads)
     assert_string_equal(err.source, c->code == CRM_EDATA && c->line == 0 ? "bad.csv" : "bad.csv");
 }
 
+/* The same error through copies of blocks of block bytes (as a large file is read). */
+static void check_error_copied(const err_case *c, size_t block, int n_threads)
+{
+    crm_table *t = (crm_table *)1;
+    crm_error err;
+    crm_csv_options o = crm_csv_options_default();
+    crm_status rc;
+    o.n_threads = n_threads;
+    rc = crm__csv_read_mem_copied(c->text, strlen(c->text), "bad.csv", &o, block, &t, &err);
+    if (rc != c->code || err.line != c->line || err.column != c->column ||
+        strcmp(err.field, c->field) != 0 || strstr(err.msg, c->msg_part) == NULL) {
+        char buf[600];
+        fail_msg("input \"%s\" (copied blocks of %zu): got %s %s", c->text, block,
+                 crm_status_name(rc), crm_error_format(&err, buf, (int32_t)sizeof buf));
+    }
+    assert_null(t);
+}
+
 static void csv_reports_file_line_column_and_field_of_each_error(void **state)
 {
     (void)state;
@@ -277,7 +295,9 @@ static void csv_reports_file_line_column_and_field_of_each_error(void **state)
         check_error(&err_cases[i], 0, 1);
         for (size_t cb = 1; cb <= 5; cb++) {
             check_error(&err_cases[i], cb, 2);
+            check_error_copied(&err_cases[i], cb, 1 + (int)(cb & 1));
         }
+        check_error_copied(&err_cases[i], 4096, 2);
     }
 }
 
@@ -488,6 +508,129 @@ static void csv_chunked_parallel_read_equals_one_chunk(void **state)
         crm_table_free(t);
     }
     crm_table_free(ref);
+    free(text);
+}
+
+/* Copies of blocks (a large file's read) give the table parsed in place: records longer
+ * than the block (the buffer doubles), quoted newlines across block ends, CRLF, blank lines,
+ * a column that turns to text late (its first rows read again from the text), and a row
+ * estimate that falls short (the arrays and chunk slots grow between rounds). */
+static void csv_copied_blocks_equal_in_place(void **state)
+{
+    static const size_t sizes[] = { 1, 2, 3, 7, 64, 1000, 4096, 0 };
+    crm_csv_options o = crm_csv_options_default();
+    crm_table *ref = NULL;
+    crm_error err;
+    size_t len;
+    char *text = messy_csv(23, 600, &len);
+    (void)state;
+    o.n_threads = 1;
+    assert_int_equal(crm__csv_read_mem_chunked(text, len, "m.csv", &o, NULL, len + 1, &ref, &err),
+                     CRM_OK);
+    assert_int_equal(crm_table_n_rows(ref), 600);
+    assert_int_equal(crm_table_col_type(ref, 3), CRM_COL_CATEGORICAL);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (int th = 1; th <= 2; th++) {
+            crm_table *t = NULL;
+            o.n_threads = th;
+            assert_int_equal(crm__csv_read_mem_copied(text, len, "m.csv", &o, sizes[s], &t, &err),
+                             CRM_OK);
+            assert_tables_equal(ref, t);
+            crm_table_free(t);
+        }
+    }
+    crm_table_free(ref);
+    free(text);
+    {
+        /* 1.375 MiB of 40-byte rows, then 4-byte rows: the estimate from the first MiB is
+         * about a third of the rows */
+        size_t cap = (size_t)4 << 20;
+        int64_t rows = 0;
+        crm_table *one = NULL;
+        text = malloc(cap);
+        len = (size_t)sprintf(text, "a,b\n");
+        while (len < ((size_t)11 << 17)) {
+            len += (size_t)sprintf(text + len, "%lld.1234567890123,-98765.43210987654321\n",
+                                   (long long)(1000000 + rows));
+            rows++;
+        }
+        while (len < ((size_t)3 << 20)) {
+            len += (size_t)sprintf(text + len, "%d,%d\n", (int)(rows % 10), (int)(rows % 7));
+            if (rows % 1000 == 0) {
+                text[len++] = '\n';
+            }
+            rows++;
+        }
+        o.n_threads = 1;
+        assert_int_equal(
+            crm__csv_read_mem_chunked(text, len, "g.csv", &o, NULL, len + 1, &one, &err), CRM_OK);
+        assert_int_equal(crm_table_n_rows(one), rows);
+        for (int th = 1; th <= 2; th++) {
+            for (size_t b = 4096; b <= ((size_t)1 << 20); b *= 16) {
+                crm_table *t = NULL;
+                o.n_threads = th;
+                assert_int_equal(crm__csv_read_mem_copied(text, len, "g.csv", &o, b, &t, &err),
+                                 CRM_OK);
+                assert_tables_equal(one, t);
+                crm_table_free(t);
+            }
+        }
+        crm_table_free(one);
+        free(text);
+    }
+}
+
+/* A file large enough to be mapped is read from copies (pread): the same table as the same
+ * bytes in memory, and the same error at the same place. */
+static void csv_mapped_file_reads_like_memory(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    char path[512];
+    crm_csv_options o = crm_csv_options_default();
+    crm_table *a = NULL;
+    crm_table *b = NULL;
+    crm_error ea;
+    crm_error eb;
+    size_t len;
+    char *text = messy_csv(5, 3000, &len);
+    FILE *fp;
+    (void)state;
+    assert_true(len > ((size_t)64 << 10));
+    snprintf(path, sizeof path, "%s/big.csv", dir);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, len, fp), len);
+    fclose(fp);
+    for (int th = 1; th <= 2; th++) {
+        o.n_threads = th;
+        assert_int_equal(crm_table_read_csv_mem(text, len, "x.csv", &o, &a, &ea), CRM_OK);
+        assert_int_equal(crm_table_read_csv(path, &o, NULL, &b, &eb), CRM_OK);
+        assert_tables_equal(a, b);
+        crm_table_free(a);
+        crm_table_free(b);
+    }
+    /* a word in a numeric column near the end: the error names its line */
+    {
+        static const char bad[] = "U99999,oops,x,1,North,1\n";
+        text = realloc(text, len + sizeof bad);
+        assert_non_null(text);
+        memcpy(text + len, bad, sizeof bad);
+        len += sizeof bad - 1;
+        fp = fopen(path, "wb");
+        assert_int_equal(fwrite(text, 1, len, fp), len);
+        fclose(fp);
+        o.types = "amount:num";
+        assert_int_equal(crm_table_read_csv_mem(text, len, path, &o, &a, &ea), CRM_EPARSE);
+        assert_int_equal(crm_table_read_csv(path, &o, NULL, &b, &eb), CRM_EPARSE);
+        assert_null(b);
+        assert_true(eb.line > 3000);
+        assert_int_equal(ea.line, eb.line);
+        assert_int_equal(ea.column, eb.column);
+        assert_string_equal(ea.msg, eb.msg);
+    }
+    remove(path);
+    crm_test_rmdir(dir);
+    free(dir);
     free(text);
 }
 
@@ -824,6 +967,70 @@ static void seventeen_digits_through_the_csv_reader(void **state)
     free(want);
 }
 
+/* Every shape around the reader's path for [sign] 1-8 digits '.' 8-16 digits (and just past
+ * it: 9 integer digits, 7 or 17 decimals, CRLF, an exponent after the decimals, 20 digits),
+ * with random digits, all zeros and all nines, gives strtod's double bit for bit. */
+static void csv_decimal_shapes_equal_strtod(void **state)
+{
+    static const char *const sign[] = { "", "-", "+" };
+    static const char *const after[] = { ",", ",", "\r\n", "e5," };
+    crm_rng rng;
+    size_t cap = (size_t)8 << 20;
+    size_t n = 0;
+    char *text = malloc(cap);
+    double *want = malloc(200000 * sizeof *want);
+    int count = 0;
+    crm_table *t = NULL;
+    crm_error err;
+    (void)state;
+    crm_rng_seed(&rng, 4242);
+    n += (size_t)snprintf(text, cap, "a,b\n");
+    for (int rep = 0; rep < 40; rep++) {
+        for (int nint = 1; nint <= 9; nint++) {
+            for (int nfrac = 6; nfrac <= 18; nfrac++) {
+                for (int sg = 0; sg < 3; sg++) {
+                    char f[64];
+                    int k = 0;
+                    uint64_t kind = crm_rng_below(&rng, 8);
+                    const char *tail = after[crm_rng_below(&rng, 4)];
+                    k += snprintf(f + k, sizeof f - (size_t)k, "%s", sign[sg]);
+                    for (int d = 0; d < nint + nfrac; d++) {
+                        if (d == nint) {
+                            f[k++] = '.';
+                        }
+                        f[k++] = (char)(kind == 0 ? '0' : kind == 1 ? '9' : '0' + crm_rng_below(&rng, 10));
+                    }
+                    f[k] = '\0';
+                    if (strcmp(tail, "e5,") == 0) {
+                        strcat(f, "e5");
+                        tail = ",";
+                    }
+                    want[count++] = strtod(f, NULL);
+                    n += (size_t)snprintf(text + n, cap - n, "%s%s", f, tail);
+                    if (tail[0] == ',') {
+                        n += (size_t)snprintf(text + n, cap - n, "1\n");
+                    } else { /* CRLF ended column a: b is missing on this row */
+                        n -= 2;
+                        n += (size_t)snprintf(text + n, cap - n, ",\r\n");
+                    }
+                }
+            }
+        }
+    }
+    assert_int_equal(crm_table_read_csv_mem(text, n, "s.csv", NULL, &t, &err), CRM_OK);
+    assert_int_equal(crm_table_n_rows(t), count);
+    assert_int_equal(crm_table_col_type(t, 0), CRM_COL_NUMERIC);
+    for (int i = 0; i < count; i++) {
+        double got = crm_table_numeric(t, 0)[i];
+        if (memcmp(&got, &want[i], sizeof got) != 0) {
+            fail_msg("value %d: %.17g, strtod %.17g", i, got, want[i]);
+        }
+    }
+    crm_table_free(t);
+    free(text);
+    free(want);
+}
+
 /* Numeric fields of up to 24 bytes take a word-at-a-time path in the reader: every shape of
  * them must give exactly what the general parser gives, and anything else must stay text. */
 static void csv_fast_number_path_equals_general_parser(void **state)
@@ -1013,6 +1220,8 @@ int main(void)
         cmocka_unit_test(csv_missing_file_is_not_found),
         cmocka_unit_test(csv_chunked_parallel_read_equals_one_chunk),
         cmocka_unit_test(csv_one_chunk_grows_past_its_row_estimate),
+        cmocka_unit_test(csv_copied_blocks_equal_in_place),
+        cmocka_unit_test(csv_mapped_file_reads_like_memory),
         cmocka_unit_test(csv_reads_gzip_files_by_magic_bytes),
         cmocka_unit_test(csv_fixture_file_reads),
         cmocka_unit_test(csv_write_then_read_round_trips),
@@ -1023,6 +1232,7 @@ int main(void)
         cmocka_unit_test(seventeen_digits_equal_strtod_bit_for_bit),
         cmocka_unit_test(seventeen_digits_through_the_csv_reader),
         cmocka_unit_test(csv_fast_number_path_equals_general_parser),
+        cmocka_unit_test(csv_decimal_shapes_equal_strtod),
         cmocka_unit_test(format_double_is_shortest_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

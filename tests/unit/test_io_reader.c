@@ -657,7 +657,7 @@ static void a_file_truncated_while_read_is_an_error(void **state)
 static void lines_and_their_limit(void **state)
 {
     const char *text = "ab\r\n\ncd";
-    crm__reader_limits lim = { 4, 0 };
+    crm__reader_limits lim = { 4, 0, 0 };
     crm__reader *r = NULL;
     const char *line;
     size_t len;
@@ -684,7 +684,7 @@ static void lines_and_their_limit(void **state)
 
 static crm__reader *mem_reader(const char *text, size_t max_field)
 {
-    crm__reader_limits lim = { 0, max_field };
+    crm__reader_limits lim = { 0, max_field, 0 };
     crm__reader *r = NULL;
     crm_error err;
     assert_int_equal(crm__reader_open_mem(text, strlen(text), "r.csv", &lim, &r, &err), CRM_OK);
