@@ -238,6 +238,10 @@ void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t 
         }
         iv_of[r] = n_iv - 1;
     }
+    if (n_iv == 0) { /* nr > 0 makes one at least; said for the compiler's flow analysis */
+        plain_kept(a, n, m, ranks, nr, scratch, out, kept);
+        return;
+    }
     for (int t = 0; t < n_iv; t++) {
         pos[2 * t] = pl[t];
         pos[2 * t + 1] = ph[t];
