@@ -181,7 +181,8 @@ void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t 
                            double *scratch, double *out, crm__os_kept *kept)
 {
     double lo_v[OS_MAX_IV], hi_v[OS_MAX_IV];
-    int64_t pl[OS_MAX_IV], ph[OS_MAX_IV], pos[2 * OS_MAX_IV];
+    int64_t pl[OS_MAX_IV], ph[OS_MAX_IV];
+    int64_t pos[2 * OS_MAX_IV] = { 0 }; /* zeroed: gcc cannot see that the entries used are set */
     int iv_of[2 * OS_MAX_IV];
     int64_t hist[OS_MAX_IV]; /* values inside each interval */
     int64_t ge[OS_MAX_IV];
@@ -237,10 +238,6 @@ void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t 
             n_iv++;
         }
         iv_of[r] = n_iv - 1;
-    }
-    if (n_iv == 0) { /* nr > 0 makes one at least; said for the compiler's flow analysis */
-        plain_kept(a, n, m, ranks, nr, scratch, out, kept);
-        return;
     }
     for (int t = 0; t < n_iv; t++) {
         pos[2 * t] = pl[t];
