@@ -142,34 +142,11 @@ static crm_status survey(int fd, int **kinds, int32_t *n_cols, int64_t *n_rows, 
 }
 
 #if CRM_HAVE_PQ || CRM_HAVE_SQLITE
-/* The quoted, comma-separated column names of the header (for CREATE TABLE with types,
- * for COPY and INSERT without). */
-static crm_status column_list(int fd, const int *kinds, int sqlite, crm__sbuf *b, crm_error *err)
-{
-    static const char *const pg_types[] = { "text", "bigint", "double precision", "text" };
-    static const char *const sqlite_types[] = { "TEXT", "INTEGER", "REAL", "TEXT" };
-    csv_text t;
-    crm_status st = csv_text_open(&t, fd, err);
-    if (st != CRM_OK) {
-        return st;
-    }
-    for (int32_t j = 0; j < t.n_cols; j++) {
-        crm__sbuf_puts(b, j > 0 ? ", " : "");
-        crm__db_put_identifier(b, crm_csv_stream_col_name(t.stream, j), 0);
-        if (kinds != NULL) {
-            crm__sbuf_puts(b, " ");
-            crm__sbuf_puts(b, (sqlite ? sqlite_types : pg_types)[kinds[j]]);
-        }
-    }
-    csv_text_close(&t);
-    return b->failed ? crm__error_nomem(err) : CRM_OK;
-}
-
 /* The statements of one store, built from the target and the CSV header. */
 typedef struct store_sql {
     crm__sbuf table;   /* the quoted table name */
     crm__sbuf create;  /* CREATE TABLE ... (typed columns) */
-    crm__sbuf columns; /* the quoted column names */
+    crm__sbuf columns; /* the quoted column names, for COPY and INSERT */
 } store_sql;
 
 static void store_sql_fini(store_sql *q)
@@ -182,20 +159,33 @@ static void store_sql_fini(store_sql *q)
 static crm_status store_sql_make(const crm__db_source *s, int fd, const int *kinds,
                                  store_sql *q, crm_error *err)
 {
-    crm_status st;
+    static const char *const pg_types[] = { "text", "bigint", "double precision", "text" };
+    static const char *const sqlite_types[] = { "TEXT", "INTEGER", "REAL", "TEXT" };
+    csv_text t;
+    crm_status st = csv_text_open(&t, fd, err);
     crm__sbuf_init(&q->table);
     crm__sbuf_init(&q->create);
     crm__sbuf_init(&q->columns);
+    if (st != CRM_OK) {
+        return st;
+    }
     crm__db_put_identifier(&q->table, s->table, !s->sqlite);
     crm__sbuf_puts(&q->create, "CREATE TABLE ");
     crm__sbuf_puts(&q->create, q->table.p != NULL ? q->table.p : "");
     crm__sbuf_puts(&q->create, " (");
-    st = column_list(fd, kinds, s->sqlite, &q->create, err);
-    crm__sbuf_puts(&q->create, ")");
-    if (st == CRM_OK) {
-        st = column_list(fd, NULL, s->sqlite, &q->columns, err);
+    for (int32_t j = 0; j < t.n_cols; j++) {
+        crm__sbuf name;
+        crm__sbuf_init(&name);
+        crm__db_put_identifier(&name, crm_csv_stream_col_name(t.stream, j), 0);
+        crm__sbuf_printf(&q->columns, "%s%s", j > 0 ? ", " : "", name.p != NULL ? name.p : "");
+        crm__sbuf_printf(&q->create, "%s%s %s", j > 0 ? ", " : "", name.p != NULL ? name.p : "",
+                         (s->sqlite ? sqlite_types : pg_types)[kinds[j]]);
+        st = name.failed ? crm__error_nomem(err) : st;
+        crm__sbuf_fini(&name);
     }
-    if (st == CRM_OK && (q->table.failed || q->create.failed)) {
+    crm__sbuf_puts(&q->create, ")");
+    csv_text_close(&t);
+    if (st == CRM_OK && (q->table.failed || q->create.failed || q->columns.failed)) {
         st = crm__error_nomem(err);
     }
     if (st != CRM_OK) {
@@ -422,15 +412,15 @@ static crm_status sqlite_number(sqlite3 *db, const crm__db_source *s, const char
     return st;
 }
 
-/* One field bound as its column's kind: NULL, a whole number, a number or text. */
+/* One field bound as its column's kind (every field of a number column is a number or
+ * NULL: the survey saw them all): NULL, a whole number, a number or text. */
 static int sqlite_bind(sqlite3_stmt *ins, int j, const crm_csv_cell *c, int kind)
 {
     char buf[64];
-    int k = field_kind(c);
-    if (k == COL_NULL) {
+    if (c->len == 0 && !c->quoted) {
         return sqlite3_bind_null(ins, j);
     }
-    if (kind == COL_TEXT || k == COL_TEXT) {
+    if (kind == COL_TEXT) {
         return sqlite3_bind_text64(ins, j, c->s, c->len, SQLITE_TRANSIENT, SQLITE_UTF8);
     }
     memcpy(buf, c->s, c->len); /* field_kind: a number is shorter than buf */
