@@ -152,6 +152,11 @@ typedef struct crm_segment_params { /* transparent; start from crm_segment_param
 } crm_segment_params;
 
 #define CRM_SEGMENT_SAMPLE_FROM INT64_C(1000000)
+
+/** 1 when a fit of n_rows rows with p keeps only half the cleaned matrix, cleaning the other
+ *  half from the table on each pass over every row (keep_matrix): k-means with a sample and
+ *  float64 storage, in one process (under mpirun the ranks split a stored matrix). */
+CRM_API int crm_segment_keeps_half_matrix(const crm_segment_params *p, int64_t n_rows);
 #define CRM_SEGMENT_SAMPLE_ROWS INT64_C(200000)
 /* Largest k a segmentation takes: at most this many, and a k above CRM_SEGMENT_K_SMALL at
  * most half the rows (segments of one or two customers are not segments; below it, k past

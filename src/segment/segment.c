@@ -350,14 +350,15 @@ static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, 
     return rc;
 }
 
-/* Whether half the cleaned rows are made on demand instead of stored (crm_segment_params
- * keep_matrix): k-means with a sample and float64 storage, in one process (under mpirun the
- * ranks split a stored matrix). */
+int crm_segment_keeps_half_matrix(const crm_segment_params *p, int64_t n_rows)
+{
+    return p->algo == CRM_SEGMENT_ALGO_KMEANS && !p->float32 && !p->minibatch && !p->keep_matrix &&
+           !crm_dist_active() && crm__segment_sample_size(p, n_rows) > 0;
+}
+
 static int rows_on_demand(const seg_input *in)
 {
-    const crm_segment_params *p = in->p;
-    return p->algo == CRM_SEGMENT_ALGO_KMEANS && !p->float32 && !p->minibatch && !p->keep_matrix &&
-           !crm_dist_active() && crm__segment_sample_size(p, crm_table_n_rows(in->t)) > 0;
+    return crm_segment_keeps_half_matrix(in->p, crm_table_n_rows(in->t));
 }
 
 /* float64 storage with the first half of the rows cleaned into in->head (whole blocks of

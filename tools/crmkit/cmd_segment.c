@@ -849,13 +849,11 @@ static const char *size_text(double bytes, char *buf, size_t cap)
     return buf;
 }
 
-/* Whether the fit keeps only half the cleaned matrix (segment.c's rows_on_demand). */
+/* Whether the fit keeps only half the cleaned matrix; given centres (--init, read after
+ * this check) take no sample. */
 static int half_matrix(const crm_segment_params *p, double rows, int has_init)
 {
-    int64_t from = p->sample > 0 ? p->sample : CRM_SEGMENT_SAMPLE_FROM;
-    return p->algo == CRM_SEGMENT_ALGO_KMEANS && !p->float32 && !p->minibatch &&
-           !p->keep_matrix && !has_init && p->sample >= 0 && !crm_dist_active() &&
-           rows > (double)from;
+    return !has_init && crm_segment_keeps_half_matrix(p, (int64_t)rows);
 }
 
 static int check_memory(const char *path, const crm_segment_params *p, int has_init)
