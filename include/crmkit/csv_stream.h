@@ -46,6 +46,13 @@ CRM_API crm_status crm_csv_stream_open_range(const char *path,
                                              int64_t first_line,
                                              crm_csv_stream **out,
                                              crm_error *err);
+/** Where the range of a stream opened with crm_csv_stream_open_range is read, go on with
+ *  the ranges [*begin, *end) (line starts after the header) that next(ud, begin, end) gives:
+ *  1 for a range, 0 when there are no more, -1 for a read error (the stream fails with
+ *  CRM_EIO). next is called under the stream's lock, by the thread taking a block. Lines in
+ *  those ranges are counted from 1 at each range's start, not from the file's start. */
+typedef int (*crm_csv_range_fn)(void *ud, int64_t *begin, int64_t *end);
+CRM_API void crm_csv_stream_set_ranges(crm_csv_stream *s, crm_csv_range_fn next, void *ud);
 CRM_API void crm_csv_stream_free(crm_csv_stream *s); /* NULL is a no-op */
 
 CRM_API int32_t crm_csv_stream_n_cols(const crm_csv_stream *s);

@@ -318,4 +318,28 @@ CRM_API crm_status crm_dist_alltoall_bytes(const void *send,
                                            size_t *recv_sizes,
                                            crm_error *err);
 
+/* ---- pieces of a split file taken as ranks get free -------------------------------------- */
+
+typedef struct crm_dist_chunks crm_dist_chunks; /* opaque */
+
+/** Collective (after crm_dist_split_file_unnumbered gave every rank its part r): the parts of
+ *  the ranks that share this machine become one pool of pieces at line starts (large pieces
+ *  first, smaller ones towards the end), which those ranks take one at a time with
+ *  crm_dist_chunks_next as each gets free, so a rank slowed by other work on the machine
+ *  takes fewer. The pieces tile the pool exactly; which rank reads which piece varies from run
+ *  to run, so only a result that does not depend on who read which record (integer sums,
+ *  sets) may be made this way. The counter lives in memory the ranks share (no message is
+ *  sent, so any thread may take a piece); where that memory is not available each rank gets
+ *  its own part as one piece. Lines are not numbered. */
+CRM_API crm_status crm_dist_chunks_open(const char *path,
+                                        const crm_dist_range *r,
+                                        crm_dist_chunks **out,
+                                        crm_error *err);
+/** The next free piece [*begin, *end): 1, 0 when none is left, -1 when reading the file to
+ *  find its line start failed (thread-safe). */
+CRM_API int crm_dist_chunks_next(crm_dist_chunks *c, int64_t *begin, int64_t *end);
+/** Collective where the pool was opened (every rank passes its pool; NULL only where the
+ *  open failed, which it did on every rank then): free it. */
+CRM_API void crm_dist_chunks_close(crm_dist_chunks *c);
+
 #endif

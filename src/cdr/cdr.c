@@ -865,10 +865,7 @@ static crm_status no_records(const worker *w, const char *source, crm_error *err
 }
 
 /* Read bytes [begin, end) of path (begin < 0: all of it) into *keep (the summing worker). */
-static crm_status aggregate(const char *path,
-                            int64_t begin,
-                            int64_t end,
-                            int64_t first_line,
+static crm_status aggregate(const crm__cdr_source *src,
                             const crm_cdr_params *p,
                             const crm_progress *progress,
                             worker *keep,
@@ -887,12 +884,16 @@ static crm_status aggregate(const char *path,
     memset(&jb, 0, sizeof jb);
     jb.p = p;
     jb.progress = progress;
-    jb.source = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    jb.source = strcmp(src->path, "-") == 0 ? "<stdin>" : src->path;
     atomic_init(&jb.stop, 0);
-    rc = begin < 0 ? crm_csv_stream_open(path, NULL, &jb.s, err)
-                   : crm_csv_stream_open_range(path, NULL, begin, end, first_line, &jb.s, err);
+    rc = src->begin < 0 ? crm_csv_stream_open(src->path, NULL, &jb.s, err)
+                        : crm_csv_stream_open_range(src->path, NULL, src->begin, src->end,
+                                                    src->first_line, &jb.s, err);
     if (rc == CRM_OK) {
         rc = find_columns(&jb, err);
+    }
+    if (rc == CRM_OK && src->next != NULL) {
+        crm_csv_stream_set_ranges(jb.s, src->next, src->next_ud);
     }
     n_threads = p->n_threads > 0 ? p->n_threads : 2;
     if (rc == CRM_OK) {
@@ -945,7 +946,8 @@ crm_status crm_cdr_aggregate(const char *path,
                              crm_error *err)
 {
     worker w;
-    crm_status rc = aggregate(path, -1, -1, 1, p, progress, &w, err);
+    crm__cdr_source src = { .path = path, .begin = -1, .end = -1, .first_line = 1 };
+    crm_status rc = aggregate(&src, p, progress, &w, err);
     *out = NULL;
     if (rc == CRM_OK && w.callers.n == 0) {
         rc = no_records(&w, strcmp(path, "-") == 0 ? "<stdin>" : path, err);
@@ -968,20 +970,30 @@ crm_status crm_cdr_aggregate_part(const char *path,
                                   crm_cdr_part **out,
                                   crm_error *err)
 {
+    crm__cdr_source src = { .path = path, .begin = begin, .end = end, .first_line = first_line };
+    return crm__cdr_aggregate_source(&src, p, progress, out, err);
+}
+
+crm_status crm__cdr_aggregate_source(const crm__cdr_source *src,
+                                     const crm_cdr_params *p,
+                                     const crm_progress *progress,
+                                     crm_cdr_part **out,
+                                     crm_error *err)
+{
     crm_cdr_part *pt = crm_calloc(1, sizeof *pt);
     crm_status rc;
     *out = NULL;
-    if (pt == NULL || (pt->source = crm_strdup(path)) == NULL) {
+    if (pt == NULL || (pt->source = crm_strdup(src->path)) == NULL) {
         crm_free(pt);
         return crm__error_nomem(err);
     }
-    if (begin >= 0 && end >= 0 && end <= begin) {
+    if (src->begin >= 0 && src->end >= 0 && src->end <= src->begin) {
         pt->w.sum.first_day = -1; /* an empty part: nothing to read */
         pt->w.sum.last_day = -1;
         *out = pt;
         return CRM_OK;
     }
-    rc = aggregate(path, begin, end, first_line, p, progress, &pt->w, err);
+    rc = aggregate(src, p, progress, &pt->w, err);
     if (rc != CRM_OK) {
         crm_cdr_part_free(pt);
         return rc;

@@ -1,6 +1,9 @@
 /* cdr_dist.c: call detail records across processes (crm_cdr_aggregate_dist).
  *
- * Each process reads its byte range of the file into a part (the tables of cdr.c). The
+ * Each process reads pieces of the file into a part (the tables of cdr.c): the byte ranges of
+ * the processes on one machine are cut into pieces that each takes as it gets free
+ * (crm_dist_chunks), so that one slowed by other work on the machine does not keep the
+ * others waiting at the exchange; who reads which record changes no sum or set. The
  * customers are then dealt out by a hash of their id (crm__cdr_owner): every process sends
  * the sums and (caller, callee) pairs of the callers another owns to that process in one
  * all-to-all exchange, and each owner adds what it gets to its own tables, so the merge is
@@ -14,9 +17,10 @@
  * callees (about 9 MB there).
  *
  * Line numbers: the parts are cut without a pass to count their lines
- * (crm_dist_split_file_unnumbered); each process counts from the start of its part, and only
- * when a process fails are the lines counted (crm_dist_split_file, which also refuses a quoted
- * field spanning lines) and the failing line put right before the error is agreed. */
+ * (crm_dist_split_file_unnumbered) and the pieces have none; when a process fails, every
+ * process reads its own byte range again, counting from the start of its part, the lines are
+ * counted (crm_dist_split_file, which also refuses a quoted field spanning lines) and the
+ * failing line put right before the error is agreed: the first bad record of the file. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +54,11 @@ static crm_status agree_read(crm_status st, const char *path, int split, crm_err
         err->line += r.first_line - 1;
     }
     return crm_dist_agree(st, err);
+}
+
+static int next_piece(void *ud, int64_t *begin, int64_t *end)
+{
+    return crm_dist_chunks_next(ud, begin, end);
 }
 
 /* The run-wide summary: sums of the processes' counts, first and last days. */
@@ -100,6 +109,8 @@ crm_status crm_cdr_aggregate_dist(const char *path,
     size_t *recv_sizes = crm_calloc((size_t)n, sizeof *recv_sizes);
     size_t len = 0;
     int split = 1;
+    int read_again = 0;
+    crm_dist_chunks *pieces = NULL;
     crm_status st = crm_dist_split_file_unnumbered(path, &r, err); /* agreed */
     *out = NULL;
     memset(&tot, 0, sizeof tot);
@@ -111,7 +122,37 @@ crm_status crm_cdr_aggregate_dist(const char *path,
         r.end = 0;
         r.first_line = 1;
     }
-    if (st == CRM_OK) {
+    if (st == CRM_OK && split) {
+        st = crm_dist_agree(send_sizes == NULL || recv_sizes == NULL ? crm__error_nomem(err)
+                                                                      : CRM_OK,
+                            err);
+        /* pieces of the parts of the processes on this machine, taken as this one gets free;
+         * their lines are not numbered: on any failure every process reads its part again the
+         * usual way below, which reports the first error in file order with its line */
+        if (st == CRM_OK && crm_dist_chunks_open(path, &r, &pieces, err) == CRM_OK) {
+            crm__cdr_source src = { .path = path, .first_line = 1, .next = next_piece };
+            int more = crm_dist_chunks_next(pieces, &src.begin, &src.end);
+            crm_status rs = more < 0 ? crm__error_at(err, CRM_EIO, path, 0, 0, "read failed")
+                                     : CRM_OK;
+            if (more == 0) {
+                src.begin = src.end = r.header_end; /* the others took every piece */
+            }
+            src.next_ud = pieces;
+            if (rs == CRM_OK) {
+                rs = crm__cdr_aggregate_source(&src, p, progress, &pt, err);
+            }
+            read_again = crm_dist_agree(rs, err) != CRM_OK;
+            crm_dist_chunks_close(pieces);
+        } else {
+            read_again = 1;
+        }
+        if (read_again) {
+            crm_cdr_part_free(pt);
+            pt = NULL;
+            crm_error_clear(err);
+        }
+    }
+    if (st == CRM_OK && (!split || read_again)) {
         st = send_sizes == NULL || recv_sizes == NULL
                  ? crm__error_nomem(err)
                  : crm_cdr_aggregate_part(path, r.begin, r.end, r.first_line, p, progress, &pt,

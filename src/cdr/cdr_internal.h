@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <crmkit/cdr.h>
+#include <crmkit/csv_stream.h>
 #include <crmkit/status.h>
 
 /* Strings -> dense indices 0, 1, ... in order of first insertion. Texts are NUL-terminated
@@ -99,6 +100,23 @@ int crm__cdr_parse_micros(const char *s, size_t len, int64_t *v);
 
 /* ---- a run across processes (cdr_dist.c): each customer is owned by one process ---- */
 
+/* What one process reads: bytes [begin, end) of path (begin < 0: all of it), line first_line
+ * at begin, then the ranges that next(next_ud, ...) gives (crm_csv_stream_set_ranges; NULL:
+ * none). */
+typedef struct crm__cdr_source {
+    const char *path;
+    int64_t begin;
+    int64_t end;
+    int64_t first_line;
+    crm_csv_range_fn next;
+    void *next_ud;
+} crm__cdr_source;
+/* crm_cdr_aggregate_part of a source */
+crm_status crm__cdr_aggregate_source(const crm__cdr_source *src,
+                                     const crm_cdr_params *p,
+                                     const crm_progress *progress,
+                                     crm_cdr_part **out,
+                                     crm_error *err);
 /* This process's sums of records read (the counts and days of its part). */
 crm_cdr_summary crm__cdr_part_summary(const crm_cdr_part *pt);
 /* The callers of pt owned by each process d != me (their sums and (caller, callee) pairs),

@@ -24,13 +24,10 @@
 #include <crmkit/io.h>
 
 #include "core/core_internal.h"
+#include "dist_internal.h"
 
-#ifdef CRM_DIST_ONE_PROCESS
-#undef CRM_HAVE_MPI
-#define CRM_HAVE_MPI 0
-#endif
 #if CRM_HAVE_MPI
-#include <mpi.h>
+#include <sched.h>
 #endif
 
 static int g_rank = 0;
@@ -156,26 +153,47 @@ static crm_status mpi_fail(crm_error *err, int rc, const char *what)
 /* ---- agreement ---------------------------------------------------------------------------- */
 
 #if CRM_HAVE_MPI
-/* Waits for a nonblocking collective without spinning: the ranks meet in one after a step of
- * local work, where one may be behind the others, and OpenMPI's waits poll a core flat out,
- * taking it from the rank still working whenever the job has fewer cores than ranks (or
- * shares them). Polls for about 50 us, then sleeps between polls (100 us, doubling up to
- * cap_ns). A short cap for the collectives of a computation (k-means passes, a few ms of work
- * between them): a sleeping rank delays the others by at most one sleep. */
-static int polite_wait(MPI_Request *req, long cap_ns)
+/* Waits for nonblocking requests without holding a core that another rank needs: the ranks
+ * meet in a collective after a step of local work, where one may be behind the others, and
+ * OpenMPI's waits poll a core flat out, taking it from the rank still working whenever the
+ * job has fewer cores than ranks (or shares them). For the first YIELD_NS a rank polls and
+ * yields the core between polls (sched_yield: another thread that wants the core gets it,
+ * and when none does the poll goes on at once, so a short wait ends as soon as the other
+ * rank arrives; sleeping there cost the k-means passes, a few ms of work between their
+ * collectives, a sleep's wake-up each); after that it sleeps between polls (100 us, doubling
+ * up to cap_ns), as a wait that long is for a rank far behind. */
+#define YIELD_NS 20000000L
+
+static int wait_reqs(int n, MPI_Request *reqs, long cap_ns)
 {
-    int done = 0;
+    struct timespec t0;
+    struct timespec t;
     long ns = 100000 < cap_ns ? 100000 : cap_ns;
-    int rc = MPI_SUCCESS;
-    for (int i = 0; rc == MPI_SUCCESS && !done; i++) {
-        rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
-        if (rc == MPI_SUCCESS && !done && i >= 50) {
+    int yielding = 1;
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS || done) {
+            return rc;
+        }
+        if (yielding) {
+            (void)clock_gettime(CLOCK_MONOTONIC, &t);
+            yielding = (t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < YIELD_NS;
+        }
+        if (yielding) {
+            (void)sched_yield();
+        } else {
             struct timespec ts = { 0, ns };
             (void)nanosleep(&ts, NULL);
             ns = ns < cap_ns / 2 ? ns * 2 : cap_ns;
         }
     }
-    return rc;
+}
+
+static int polite_wait(MPI_Request *req, long cap_ns)
+{
+    return wait_reqs(1, req, cap_ns);
 }
 
 #define WAIT_LONG 1000000L /* after a step of local work of any length: reading, parsing */
@@ -1085,24 +1103,10 @@ crm_status crm_dist_split_file_unnumbered(const char *path, crm_dist_range *r, c
 }
 
 #if CRM_HAVE_MPI
-/* Wait for requests without holding a core: poll about 50 times, then sleep between polls
- * (100 us, doubling up to 1 ms), as polite_min does. */
+/* Wait for requests without holding a core (wait_reqs; sleeps of up to 1 ms). */
 static int wait_all_sleeping(int n, MPI_Request *reqs)
 {
-    int done = 0;
-    long ns = 100000;
-    for (int i = 0; !done; i++) {
-        int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) {
-            return rc;
-        }
-        if (!done && i >= 50) {
-            struct timespec ts = { 0, ns };
-            (void)nanosleep(&ts, NULL);
-            ns = ns < 1000000 ? ns * 2 : 1000000;
-        }
-    }
-    return MPI_SUCCESS;
+    return wait_reqs(n, reqs, 1000000L);
 }
 
 /* Post the pieces (PIECE bytes at most) of n bytes at p to or from rank peer. */

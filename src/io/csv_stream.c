@@ -39,6 +39,8 @@ struct crm_csv_stream {
     atomic_llong offset; /* input bytes consumed so far (read by _fraction unlocked) */
     int eof;
     int64_t limit; /* read no input byte at or past this offset (-1: none) */
+    crm_csv_range_fn next_range; /* where the range ends: the next one (NULL: none) */
+    void *range_ud;
     crm_status rc; /* a sticky read error */
     crm_error err;
 };
@@ -165,6 +167,35 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
             *err = s->err;
         }
         return s->rc;
+    }
+    while (s->eof && s->carry_len == 0 && s->next_range != NULL) {
+        int64_t b0 = 0;
+        int64_t b1 = 0;
+        int more = s->next_range(s->range_ud, &b0, &b1);
+        if (more <= 0) {
+            s->next_range = NULL;
+            if (more < 0) {
+                s->rc = crm__error_at(err, CRM_EIO, s->source, 0, 0, "read failed");
+                if (err != NULL) {
+                    s->err = *err;
+                }
+                return s->rc;
+            }
+            break;
+        }
+        if (b1 > b0) {
+            if (gzseek(s->gz, (z_off_t)b0, SEEK_SET) < 0) {
+                s->rc = crm__error_at(err, CRM_EIO, s->source, 0, 0, "cannot seek to byte %lld",
+                                      (long long)b0);
+                if (err != NULL) {
+                    s->err = *err;
+                }
+                return s->rc;
+            }
+            s->eof = 0;
+            s->limit = b1;
+            s->next_line = 1;
+        }
     }
     b->len = 0;
     if (!reserve(&b->buf, &b->cap, s->carry_len + want + 1)) {
@@ -514,6 +545,12 @@ crm_status crm_csv_stream_open_range(const char *path,
     }
     *out = s;
     return CRM_OK;
+}
+
+void crm_csv_stream_set_ranges(crm_csv_stream *s, crm_csv_range_fn next, void *ud)
+{
+    s->next_range = next;
+    s->range_ud = ud;
 }
 
 void crm_csv_stream_free(crm_csv_stream *s)

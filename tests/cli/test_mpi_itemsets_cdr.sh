@@ -65,6 +65,19 @@ done
 grep -q "bad.dat:901:5" ref_err.txt || fail "itemsets bad row without mpirun: $(cat ref_err.txt)"
 
 # ---- cdr: per-customer sums merged across ranks -----------------------------------------------
+# 4.7 MB: the ranks take its pieces (1 MiB and more) as each gets free, in another order
+# every run; the same bytes whoever read which
+"$CRMKIT" gen cdr --customers 1200 --days 4 --seed 3 -o big.csv --quiet >/dev/null || exit 1
+"$CRMKIT" cdr big.csv -o refb.csv --quiet || fail "cdr big.csv without mpirun"
+for np in 2 4; do
+    for th in 1 2; do
+        "${MPIRUN[@]}" -np $np "$CRMKIT" cdr big.csv -o m.csv --threads $th --quiet \
+            >out.txt 2>err.txt || fail "cdr big.csv np $np threads $th: exit $?"
+        same "cdr, pieces, np $np threads $th" refb.csv m.csv
+        rm -f m.csv
+    done
+done
+rm -f big.csv refb.csv
 "$CRMKIT" gen cdr --customers 300 --days 4 --seed 7 -o c.csv --quiet >/dev/null || exit 1
 "$CRMKIT" cdr c.csv -o ref.csv --quiet || fail "cdr without mpirun"
 "$CRMKIT" cdr c.csv -o refw.csv --from 2024-01-02 --to 2024-01-03 --quiet || fail "cdr window"

@@ -3,6 +3,7 @@
  * are handled as documented, and part buffers map error lines back to the file. The
  * multi-rank behaviour is tested under mpirun by tests/cli/test_mpi_*.sh. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,70 @@ static void split_reads_whole_file_and_maps_lines(void **state)
     free(dir);
 }
 
+/* One rank's part as a pool of pieces: they tile its records (after the header) exactly, each
+ * from a line start, larger ones first, and the pool is then empty. */
+static void pieces_tile_the_part(void **state)
+{
+    char *dir = crm_test_tmpdir();
+    char path[1024];
+    crm_dist_range r;
+    crm_dist_chunks *c = NULL;
+    crm_error err;
+    FILE *fp;
+    char *text;
+    long size;
+    int64_t b0;
+    int64_t b1;
+    int64_t at;
+    int64_t prev_len = -1;
+    int n = 0;
+    (void)state;
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("id,text\n", fp);
+    for (int i = 0; i < 120000; i++) { /* about 6 MB, lines of 13 to 112 bytes */
+        fprintf(fp, "%07d,%.*s\n", i, 4 + (i * 7919) % 100,
+                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                "abcdefghijklmnopqrstuvwxyz");
+    }
+    assert_int_equal(fclose(fp), 0);
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    size = ftell(fp);
+    rewind(fp);
+    text = malloc((size_t)size);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
+    fclose(fp);
+    assert_int_equal(crm_dist_split_file_unnumbered(path, &r, &err), CRM_OK);
+    assert_int_equal(crm_dist_chunks_open(path, &r, &c, &err), CRM_OK);
+    at = r.header_end;
+    while (crm_dist_chunks_next(c, &b0, &b1) == 1) {
+        assert_int_equal(b0, at);
+        assert_true(b1 > b0);
+        assert_true(text[b0 - 1] == '\n' && text[b1 - 1] == '\n');
+        /* sizes fall (the last pieces are 1 MiB or what is left, near that) */
+        assert_true(prev_len < 0 || b1 - b0 <= prev_len + 200);
+        prev_len = b1 - b0;
+        at = b1;
+        n++;
+    }
+    assert_int_equal(at, size);
+    assert_true(n >= 4);
+    assert_int_equal(crm_dist_chunks_next(c, &b0, &b1), 0);
+    crm_dist_chunks_close(c);
+    /* an empty part gives no piece */
+    r.begin = r.end = size;
+    assert_int_equal(crm_dist_chunks_open(path, &r, &c, &err), CRM_OK);
+    assert_int_equal(crm_dist_chunks_next(c, &b0, &b1), 0);
+    crm_dist_chunks_close(c);
+    free(text);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +235,7 @@ int main(void)
         cmocka_unit_test(realign_is_identity_on_one_rank),
         cmocka_unit_test(block_ranges_cover_all_blocks),
         cmocka_unit_test(split_reads_whole_file_and_maps_lines),
+        cmocka_unit_test(pieces_tile_the_part),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
