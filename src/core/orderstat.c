@@ -52,7 +52,34 @@ static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_ou
     *gt_out = gt;
 }
 
-void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+/* s[0, n) into a max-heap below root, then sorted: the bound on selection's time. */
+static void sift_down(double *s, int64_t root, int64_t n)
+{
+    double v = s[root];
+    for (int64_t c = 2 * root + 1; c < n; c = 2 * root + 1) {
+        c += c + 1 < n && s[c + 1] > s[c];
+        if (!(s[c] > v)) {
+            break;
+        }
+        s[root] = s[c];
+        root = c;
+    }
+    s[root] = v;
+}
+
+static void heap_sort(double *s, int64_t n)
+{
+    for (int64_t i = n / 2; i-- > 0;) {
+        sift_down(s, i, n);
+    }
+    for (int64_t i = n - 1; i > 0; i--) {
+        crm__swap_d(&s[0], &s[i]);
+        sift_down(s, 0, i);
+    }
+}
+
+void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
+                               int bad_rounds)
 {
     int careful = 0; /* the last round kept more than 7/8 of its range */
     while (nr > 0 && hi - lo > 16) {
@@ -83,6 +110,12 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
             }
         }
         careful = (lt - lo) * 8 > len * 7 || (hi - gt) * 8 > len * 7;
+        if (careful && --bad_rounds < 0) {
+            /* an input that defeats the pivots (crafted, or far from any usual order): sort
+             * the range instead of rounds that could take it quadratic time */
+            heap_sort(s + lo, hi - lo);
+            return;
+        }
         while (nl < nr && ranks[nl] < lt) {
             nl++;
         }
@@ -91,7 +124,7 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
             ng++;
         }
         /* the left side by recursion, the right one by the loop */
-        crm__select_ranks(s, lo, lt, ranks, nl);
+        crm__select_ranks_bounded(s, lo, lt, ranks, nl, bad_rounds);
         ranks += ng;
         nr -= ng;
         lo = gt;
@@ -107,6 +140,15 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
             s[j] = v;
         }
     }
+}
+
+void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+{
+    int bad_rounds = 1;
+    for (int64_t n = hi - lo; n > 1; n >>= 1) {
+        bad_rounds++;
+    }
+    crm__select_ranks_bounded(s, lo, hi, ranks, nr, bad_rounds);
 }
 
 /* The plain way: every present value into scratch, then selection. */
