@@ -52,32 +52,6 @@ static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_ou
     *gt_out = gt;
 }
 
-/* s[0, n) into a max-heap below root, then sorted: the bound on selection's time. */
-static void sift_down(double *s, int64_t root, int64_t n)
-{
-    double v = s[root];
-    for (int64_t c = 2 * root + 1; c < n; c = 2 * root + 1) {
-        c += c + 1 < n && s[c + 1] > s[c];
-        if (!(s[c] > v)) {
-            break;
-        }
-        s[root] = s[c];
-        root = c;
-    }
-    s[root] = v;
-}
-
-static void heap_sort(double *s, int64_t n)
-{
-    for (int64_t i = n / 2; i-- > 0;) {
-        sift_down(s, i, n);
-    }
-    for (int64_t i = n - 1; i > 0; i--) {
-        crm__swap_d(&s[0], &s[i]);
-        sift_down(s, 0, i);
-    }
-}
-
 void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
                                int bad_rounds)
 {
@@ -113,7 +87,7 @@ void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t 
         if (careful && --bad_rounds < 0) {
             /* an input that defeats the pivots (crafted, or far from any usual order): sort
              * the range instead of rounds that could take it quadratic time */
-            heap_sort(s + lo, hi - lo);
+            crm__sort_doubles(s + lo, hi - lo);
             return;
         }
         while (nl < nr && ranks[nl] < lt) {

@@ -234,12 +234,43 @@ static void selection_sorts_past_its_bad_rounds(void **state)
     }
 }
 
+/* crm__sort_doubles on orders that trouble quicksorts: equal to qsort's result. */
+static void sort_doubles_matches_qsort(void **state)
+{
+    int64_t n = 100003;
+    double *a = malloc((size_t)n * sizeof *a);
+    double *b = malloc((size_t)n * sizeof *b);
+    crm_rng rng;
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    crm_rng_seed(&rng, 3);
+    for (int kind = 0; kind < 7; kind++) {
+        for (int64_t i = 0; i < n; i++) {
+            a[i] = kind == 0   ? crm_rng_normal(&rng)
+                   : kind == 1 ? (double)i
+                   : kind == 2 ? (double)(n - i)
+                   : kind == 3 ? (double)(i < n / 2 ? i : n - i)       /* organ pipe */
+                   : kind == 4 ? (double)crm_rng_below(&rng, 4)         /* ties */
+                   : kind == 5 ? (double)(i % 1000)                     /* saw */
+                               : (i % 2 ? (double)i : (double)(n - i)); /* interleaved */
+        }
+        memcpy(b, a, (size_t)n * sizeof *a);
+        crm__sort_doubles(a, n);
+        qsort(b, (size_t)n, sizeof *b, cmp_d);
+        assert_memory_equal(a, b, (size_t)n * sizeof *a);
+    }
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_stats_match_a_full_sort),
         cmocka_unit_test(order_stats_survive_an_untypical_sample),
         cmocka_unit_test(selection_sorts_past_its_bad_rounds),
+        cmocka_unit_test(sort_doubles_matches_qsort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
