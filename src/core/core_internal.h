@@ -81,10 +81,9 @@ static inline void crm__swap_d(double *a, double *b)
     *b = t;
 }
 
-/* Put the k-th smallest of a[0..n) at a[k], smaller ones before it and larger ones after
- * (Hoare selection with a median-of-three pivot, which keeps sorted and reverse-sorted input
- * linear). */
-void crm__select_kth(double *a, int64_t n, int64_t k);
+/* Ascending sort of NaN-free doubles, O(n log n) whatever their order (introsort: quicksort,
+ * heapsort past 2 log2(n) rounds); several times faster than qsort's callback. */
+void crm__sort_doubles(double *v, int64_t n);
 
 /* Levenshtein distance of a and b (letters compared case-insensitively when fold_case);
  * SIZE_MAX when b is longer than max_b bytes (at most 127). For "did you mean" answers. */
@@ -144,6 +143,24 @@ void crm__advise_huge(void *p, size_t bytes);
  * OpenMP). Results never depend on it: loops run over fixed blocks. */
 int crm__n_threads(int32_t requested);
 
+/* Progress of a parallel loop over n items, reported as stage going from lo to hi: each
+ * thread counts what it did with crm__loop_tick; thread 0 reports about every n / 256 items,
+ * and once the listener cancels, every tick says stop (the loop skips the rest and the caller
+ * fails with CRM_ECANCELLED). */
+typedef struct crm__loop_progress {
+    const struct crm_progress *progress;
+    const char *stage;
+    double lo, hi;
+    int64_t n;
+    int64_t done; /* atomic */
+    int64_t next; /* thread 0's next report */
+    int stop;     /* atomic */
+} crm__loop_progress;
+void crm__loop_progress_init(crm__loop_progress *lp, const struct crm_progress *progress,
+                             const char *stage, double lo, double hi, int64_t n);
+/* Adds items done; 1 to go on, 0 once cancelled. */
+int crm__loop_tick(crm__loop_progress *lp, int64_t items);
+
 /* Monotonic seconds, for the timings reported in JSON summaries. */
 /* 1 when CRMKIT_CPU_CLOCK=1: crm__now_seconds gives process CPU seconds (benchmarks). */
 int crm__cpu_clock(void);
@@ -152,6 +169,12 @@ double crm__now_seconds(void);
 /* Rearrange s[lo, hi) so that s[r] holds the value a full sort would put there, for every r
  * of ranks[0, nr) (ascending, inside [lo, hi)): quickselect for several ranks at once. */
 void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr);
+/* The same with at most bad_rounds rounds (along any path) that keep more than 7/8 of their
+ * range on one side; past them the range is sorted (crm__sort_doubles), so no input takes
+ * more than O(n log n) time. crm__select_ranks allows about log2(hi - lo) + 1; tests force
+ * the sort. */
+void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
+                               int bad_rounds);
 /* out[i] = the value a full sort of the m present (non-NaN) values of a[0, n) would put at
  * ranks[i] (ascending, each < m): exact, in about one pass over a for large n (orderstat.c).
  * a is only read; scratch has room for n doubles and is overwritten. */
