@@ -41,54 +41,6 @@
 
 /* ---- binning ---- */
 
-/* Ascending sort of NaN-free doubles: quicksort with median-of-three pivots and Hoare
- * partitioning (stops on equal keys, so runs of equal values split evenly), recursing into
- * the smaller part; insertion sort below 24 elements. Several times faster than qsort's
- * callback on the 200,000-value columns the binner sorts. */
-static void sort_doubles(double *v, int64_t n)
-{
-    while (n > 24) {
-        double a = v[0];
-        double b = v[n / 2];
-        double c = v[n - 1];
-        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        int64_t i = -1;
-        int64_t j = n;
-        for (;;) {
-            do {
-                i++;
-            } while (v[i] < pivot);
-            do {
-                j--;
-            } while (v[j] > pivot);
-            if (i >= j) {
-                break;
-            }
-            double t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-        }
-        int64_t left = j + 1;
-        if (left < n - left) {
-            sort_doubles(v, left);
-            v += left;
-            n -= left;
-        } else {
-            sort_doubles(v + left, n - left);
-            n = left;
-        }
-    }
-    for (int64_t i = 1; i < n; i++) {
-        double t = v[i];
-        int64_t j = i;
-        while (j > 0 && v[j - 1] > t) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = t;
-    }
-}
-
 /* Edges of one feature from its sorted non-missing values v[n]; returns the number of
  * thresholds written to thr (n_bins - 1). numpy's percentile with method "midpoint", as
  * scikit-learn's binner uses, when there are more distinct values than bins. */
@@ -163,7 +115,7 @@ crm_status crm__gbt_mapper_fit(const crm_matrix *x,
                 v[k++] = t;
             }
         }
-        sort_doubles(v, k);
+        crm__sort_doubles(v, k);
         nv[f] = k;
         m->n_bins[f] = 1 + edges_from_sorted(v, k, max_bins, m->thr + (int64_t)f * GBT_MAX_THR);
     }

@@ -194,6 +194,9 @@ typedef struct crm__kdtree crm__kdtree;
 crm_status
 crm__kdtree_build(const double *x, int64_t n, int32_t dim, crm__kdtree **out, crm_error *err);
 void crm__kdtree_free(crm__kdtree *t);
+/* Rows swapped while building: the tests' check that no order of the rows makes the build
+ * quadratic. */
+int64_t crm__kdtree_row_swaps(const crm__kdtree *t);
 /* Rows within r2 of q, counting up to stop_at (the count stops growing there). */
 int64_t crm__kdtree_count(const crm__kdtree *t, const double *q, double r2, int64_t stop_at);
 /* Call fn(ud, row, d2) for every row within r2 of q (rows are the original indices). */

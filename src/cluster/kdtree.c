@@ -25,6 +25,7 @@ struct crm__kdtree {
     double *box;   /* per node: dim minima then dim maxima */
     int32_t n_nodes;
     int32_t cap;
+    int64_t swaps; /* rows swapped while building (crm__kdtree_row_swaps) */
 };
 
 static void box_of(crm__kdtree *t, int32_t v)
@@ -53,6 +54,7 @@ static void swap_rows(crm__kdtree *t, int64_t i, int64_t j, double *tmp)
 {
     size_t sz = (size_t)t->dim * sizeof(double);
     int64_t s = t->idx[i];
+    t->swaps++;
     memcpy(tmp, t->pts + (size_t)i * (size_t)t->dim, sz);
     memcpy(t->pts + (size_t)i * (size_t)t->dim, t->pts + (size_t)j * (size_t)t->dim, sz);
     memcpy(t->pts + (size_t)j * (size_t)t->dim, tmp, sz);
@@ -60,17 +62,74 @@ static void swap_rows(crm__kdtree *t, int64_t i, int64_t j, double *tmp)
     t->idx[j] = s;
 }
 
-/* Quickselect: rows [lo, hi) reordered so that position m holds the m-th smallest value of
- * column a (ties by original index, so the tree does not depend on anything but the data). */
+/* Row i before row j on column a: by value, ties by original index (a strict order, so the
+ * tree depends on nothing but the data). */
+static int row_before(const crm__kdtree *t, int64_t i, int64_t j, int32_t a)
+{
+    double u = t->pts[(size_t)i * (size_t)t->dim + (size_t)a];
+    double v = t->pts[(size_t)j * (size_t)t->dim + (size_t)a];
+    return u < v || (u == v && t->idx[i] < t->idx[j]);
+}
+
+static int64_t mid_row(const crm__kdtree *t, int64_t i, int64_t j, int64_t k, int32_t a)
+{
+    if (row_before(t, i, j, a)) {
+        return row_before(t, j, k, a) ? j : row_before(t, i, k, a) ? k : i;
+    }
+    return row_before(t, i, k, a) ? i : row_before(t, j, k, a) ? k : j;
+}
+
+/* Heapsort of rows [lo, hi) on column a: selection's bound. */
+static void sift_rows(crm__kdtree *t, int64_t lo, int64_t root, int64_t n, int32_t a, double *tmp)
+{
+    for (int64_t c = 2 * root + 1; c < n; c = 2 * root + 1) {
+        c += c + 1 < n && row_before(t, lo + c, lo + c + 1, a);
+        if (!row_before(t, lo + root, lo + c, a)) {
+            return;
+        }
+        swap_rows(t, lo + root, lo + c, tmp);
+        root = c;
+    }
+}
+
+static void sort_rows(crm__kdtree *t, int64_t lo, int64_t hi, int32_t a, double *tmp)
+{
+    int64_t n = hi - lo;
+    for (int64_t i = n / 2; i-- > 0;) {
+        sift_rows(t, lo, i, n, a, tmp);
+    }
+    for (int64_t i = n - 1; i > 0; i--) {
+        swap_rows(t, lo, lo + i, tmp);
+        sift_rows(t, lo, 0, i, a, tmp);
+    }
+}
+
+/* Quickselect: rows [lo, hi) reordered so that position m holds the m-th row in row_before's
+ * order, the rows before it on its left. The pivot is the median of three medians of three
+ * spread over the range (a middle pivot took quadratic time on a column that rises then
+ * falls); past about log2(n) rounds that keep more than 7/8 of the range, it is sorted. */
 static void select_nth(crm__kdtree *t, int64_t lo, int64_t hi, int64_t m, int32_t a, double *tmp)
 {
     int32_t d = t->dim;
+    int bad_rounds = 1;
+    for (int64_t n = hi - lo; n > 1; n >>= 1) {
+        bad_rounds++;
+    }
     while (hi - lo > 1) {
-        int64_t mid = lo + (hi - lo) / 2;
+        int64_t len = hi - lo;
         int64_t store = lo;
+        int64_t p;
         double pv;
         int64_t pi;
-        swap_rows(t, mid, hi - 1, tmp);
+        if (len >= 64) {
+            int64_t e = len / 8;
+            p = mid_row(t, mid_row(t, lo, lo + e, lo + 2 * e, a),
+                        mid_row(t, lo + 3 * e, lo + len / 2, lo + 5 * e, a),
+                        mid_row(t, lo + 6 * e, lo + 7 * e, hi - 1, a), a);
+        } else {
+            p = mid_row(t, lo, lo + len / 2, hi - 1, a);
+        }
+        swap_rows(t, p, hi - 1, tmp);
         pv = t->pts[(size_t)(hi - 1) * (size_t)d + (size_t)a];
         pi = t->idx[hi - 1];
         for (int64_t i = lo; i < hi - 1; i++) {
@@ -82,6 +141,10 @@ static void select_nth(crm__kdtree *t, int64_t lo, int64_t hi, int64_t m, int32_
         }
         swap_rows(t, store, hi - 1, tmp);
         if (store == m) {
+            return;
+        }
+        if ((m < store ? store - lo : hi - store - 1) * 8 > len * 7 && --bad_rounds < 0) {
+            sort_rows(t, lo, hi, a, tmp);
             return;
         }
         if (m < store) {
@@ -359,4 +422,9 @@ crm_status crm__kdtree_assign(const crm__kd_assign *a,
         }
     }
     return CRM_OK;
+}
+
+int64_t crm__kdtree_row_swaps(const crm__kdtree *t)
+{
+    return t->swaps;
 }

@@ -81,10 +81,9 @@ static inline void crm__swap_d(double *a, double *b)
     *b = t;
 }
 
-/* Put the k-th smallest of a[0..n) at a[k], smaller ones before it and larger ones after
- * (Hoare selection with a median-of-three pivot, which keeps sorted and reverse-sorted input
- * linear). */
-void crm__select_kth(double *a, int64_t n, int64_t k);
+/* Ascending sort of NaN-free doubles, O(n log n) whatever their order (introsort: quicksort,
+ * heapsort past 2 log2(n) rounds); several times faster than qsort's callback. */
+void crm__sort_doubles(double *v, int64_t n);
 
 /* Levenshtein distance of a and b (letters compared case-insensitively when fold_case);
  * SIZE_MAX when b is longer than max_b bytes (at most 127). For "did you mean" answers. */
@@ -152,6 +151,12 @@ double crm__now_seconds(void);
 /* Rearrange s[lo, hi) so that s[r] holds the value a full sort would put there, for every r
  * of ranks[0, nr) (ascending, inside [lo, hi)): quickselect for several ranks at once. */
 void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr);
+/* The same with at most bad_rounds rounds (along any path) that keep more than 7/8 of their
+ * range on one side; past them the range is sorted (crm__sort_doubles), so no input takes
+ * more than O(n log n) time. crm__select_ranks allows about log2(hi - lo) + 1; tests force
+ * the sort. */
+void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
+                               int bad_rounds);
 /* out[i] = the value a full sort of the m present (non-NaN) values of a[0, n) would put at
  * ranks[i] (ascending, each < m): exact, in about one pass over a for large n (orderstat.c).
  * a is only read; scratch has room for n doubles and is overwritten. */

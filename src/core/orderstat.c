@@ -52,7 +52,8 @@ static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_ou
     *gt_out = gt;
 }
 
-void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
+                               int bad_rounds)
 {
     int careful = 0; /* the last round kept more than 7/8 of its range */
     while (nr > 0 && hi - lo > 16) {
@@ -83,6 +84,12 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
             }
         }
         careful = (lt - lo) * 8 > len * 7 || (hi - gt) * 8 > len * 7;
+        if (careful && --bad_rounds < 0) {
+            /* an input that defeats the pivots (crafted, or far from any usual order): sort
+             * the range instead of rounds that could take it quadratic time */
+            crm__sort_doubles(s + lo, hi - lo);
+            return;
+        }
         while (nl < nr && ranks[nl] < lt) {
             nl++;
         }
@@ -91,7 +98,7 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
             ng++;
         }
         /* the left side by recursion, the right one by the loop */
-        crm__select_ranks(s, lo, lt, ranks, nl);
+        crm__select_ranks_bounded(s, lo, lt, ranks, nl, bad_rounds);
         ranks += ng;
         nr -= ng;
         lo = gt;
@@ -107,6 +114,15 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
             s[j] = v;
         }
     }
+}
+
+void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
+{
+    int bad_rounds = 1;
+    for (int64_t n = hi - lo; n > 1; n >>= 1) {
+        bad_rounds++;
+    }
+    crm__select_ranks_bounded(s, lo, hi, ranks, nr, bad_rounds);
 }
 
 /* The plain way: every present value into scratch, then selection. */

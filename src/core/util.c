@@ -131,48 +131,89 @@ int crm__parse_i64(const char *s, size_t len, int64_t *out)
     return 1;
 }
 
-void crm__select_kth(double *a, int64_t n, int64_t k)
+/* s[0, n) into a max-heap below root. */
+static void sift_down(double *s, int64_t root, int64_t n)
 {
-    int64_t lo = 0;
-    int64_t hi = n - 1;
-    while (hi > lo) {
-        int64_t mid = lo + (hi - lo) / 2;
-        double pivot;
-        int64_t i;
-        int64_t j;
-        if (a[mid] < a[lo]) {
-            crm__swap_d(&a[mid], &a[lo]);
+    double v = s[root];
+    for (int64_t c = 2 * root + 1; c < n; c = 2 * root + 1) {
+        c += c + 1 < n && s[c + 1] > s[c];
+        if (!(s[c] > v)) {
+            break;
         }
-        if (a[hi] < a[lo]) {
-            crm__swap_d(&a[hi], &a[lo]);
-        }
-        if (a[hi] < a[mid]) {
-            crm__swap_d(&a[hi], &a[mid]);
-        }
-        pivot = a[mid];
-        i = lo;
-        j = hi;
-        while (i <= j) {
-            while (a[i] < pivot) {
-                i++;
-            }
-            while (a[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                crm__swap_d(&a[i], &a[j]);
-                i++;
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
+        s[root] = s[c];
+        root = c;
+    }
+    s[root] = v;
+}
+
+static void heap_sort(double *s, int64_t n)
+{
+    for (int64_t i = n / 2; i-- > 0;) {
+        sift_down(s, i, n);
+    }
+    for (int64_t i = n - 1; i > 0; i--) {
+        crm__swap_d(&s[0], &s[i]);
+        sift_down(s, 0, i);
+    }
+}
+
+/* Quicksort with median-of-three pivots and Hoare partitioning (it stops on equal keys, so
+ * runs of equal values split evenly), recursing into the smaller part; insertion sort below
+ * 24 values; past depth rounds, heapsort (an order that defeats the pivots). */
+static void sort_rounds(double *v, int64_t n, int depth)
+{
+    while (n > 24) {
+        double a = v[0];
+        double b = v[n / 2];
+        double c = v[n - 1];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int64_t i = -1;
+        int64_t j = n;
+        int64_t left;
+        if (depth-- == 0) {
+            heap_sort(v, n);
             return;
         }
+        for (;;) {
+            do {
+                i++;
+            } while (v[i] < pivot);
+            do {
+                j--;
+            } while (v[j] > pivot);
+            if (i >= j) {
+                break;
+            }
+            crm__swap_d(&v[i], &v[j]);
+        }
+        left = j + 1;
+        if (left < n - left) {
+            sort_rounds(v, left, depth);
+            v += left;
+            n -= left;
+        } else {
+            sort_rounds(v + left, n - left, depth);
+            n = left;
+        }
     }
+    for (int64_t i = 1; i < n; i++) {
+        double t = v[i];
+        int64_t j = i;
+        while (j > 0 && v[j - 1] > t) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+}
+
+void crm__sort_doubles(double *v, int64_t n)
+{
+    int depth = 0;
+    for (int64_t m = n; m > 1; m >>= 1) {
+        depth += 2;
+    }
+    sort_rounds(v, n, depth);
 }
 
 size_t crm__edit_distance(const char *a, const char *b, size_t max_b, int fold_case)

@@ -78,6 +78,15 @@ void crm__csv_parse_chunk(const csv_parser *ps, csv_chunk *ch);
  * record. For re-reading the first rows of a chunk in a column that turned out to be text. */
 crm_status
 crm__csv_next_field(const csv_parser *ps, csv_chunk *ch, const char **pp, int32_t j, csv_field *f);
+/* Bytes of the whole records in b[0, n) (b starts a record): up to and including the last
+ * newline outside quotes; 0 when there is none. */
+size_t crm__csv_record_cut(const char *b, size_t n, char quote);
+/* For b[0, n) that starts a record (its first line is line) and holds no whole record:
+ * CRM_ELIMIT, located at the field, when a quoted field still open at its end already holds
+ * more than ps->max_field bytes (a closing quote that is missing would otherwise have the
+ * reader grow its buffer to the end of the input), else CRM_OK: read on. */
+crm_status
+crm__csv_check_partial(const csv_parser *ps, const char *b, size_t n, int64_t line, crm_error *err);
 /* 1 when s[0..len) (already trimmed, unquoted) is a missing-value marker. */
 int crm__csv_is_na(const csv_parser *ps, const char *s, size_t len);
 

@@ -919,28 +919,6 @@ stream_fetch(const read_state *st, char *buf, size_t n, size_t off, crm_error *e
     return CRM_OK;
 }
 
-/* Bytes of the whole records in b[0, n) (b starts a record): up to and including the last
- * newline outside quotes; 0 when there is none. */
-static size_t record_cut(const char *b, size_t n, char quote)
-{
-    size_t cut = 0;
-    int parity = 0;
-    if (memchr(b, quote, n) == NULL) {
-        while (n > 0 && b[n - 1] != '\n') {
-            n--;
-        }
-        return n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (b[i] == quote) {
-            parity ^= 1;
-        } else if (b[i] == '\n' && parity == 0) {
-            cut = i + 1;
-        }
-    }
-    return cut;
-}
-
 /* Under the lock: the next block copied into *buf (*cap bytes, doubled for a record longer
  * than it) as a new chunk of *len bytes; NULL at the end, after a stop, or when the rows or
  * chunk slots reserved would not hold it (state STREAM_FULL, nothing handed out). */
@@ -964,9 +942,14 @@ stream_claim(read_state *st, stream_src *s, char **buf, size_t *cap, size_t *len
             s->state = STREAM_STOP;
             return NULL;
         }
-        cut = s->off + n == ps->len ? n : record_cut(*buf, n, ps->quote);
+        cut = s->off + n == ps->len ? n : crm__csv_record_cut(*buf, n, ps->quote);
         if (cut > 0) {
             break;
+        }
+        s->rc = crm__csv_check_partial(ps, *buf, n, s->line, &s->err);
+        if (s->rc != CRM_OK) {
+            s->state = STREAM_STOP;
+            return NULL;
         }
         {
             char *b = crm_realloc(*buf, *cap * 2);

@@ -112,6 +112,59 @@ static crm_status scan_quoted(const csv_parser *ps,
     return CRM_OK;
 }
 
+size_t crm__csv_record_cut(const char *b, size_t n, char quote)
+{
+    size_t cut = 0;
+    int inq = 0;
+    if (memchr(b, quote, n) == NULL) {
+        while (n > 0 && b[n - 1] != '\n') {
+            n--;
+        }
+        return n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == quote) {
+            inq ^= 1;
+        } else if (b[i] == '\n' && !inq) {
+            cut = i + 1;
+        }
+    }
+    return cut;
+}
+
+crm_status
+crm__csv_check_partial(const csv_parser *ps, const char *b, size_t n, int64_t line, crm_error *err)
+{
+    int inq = 0;
+    int64_t col = 0;
+    int64_t open_line = line;
+    size_t open = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == ps->quote) {
+            inq ^= 1;
+            if (inq) {
+                open = i;
+                open_line = line;
+            }
+        } else if (b[i] == '\n') {
+            line++; /* inside quotes: the buffer holds no whole record */
+        } else if (b[i] == ps->delim && !inq) {
+            col++;
+        }
+    }
+    if (!inq || (int64_t)(n - open - 1) <= ps->max_field) {
+        return CRM_OK;
+    }
+    crm__error_at(err, CRM_ELIMIT, ps->source, open_line, col + 1,
+                  "quoted field longer than the limit of %lld bytes (is its closing quote "
+                  "missing?)",
+                  (long long)ps->max_field);
+    if (ps->names != NULL && col < ps->n_cols) {
+        crm__error_field(err, ps->names[col]);
+    }
+    return CRM_ELIMIT;
+}
+
 crm_status crm__csv_scan_field(const csv_parser *ps,
                                csv_chunk *ch,
                                const char **pp,

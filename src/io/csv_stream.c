@@ -104,29 +104,6 @@ static crm_status fill(crm_csv_stream *s, char *dst, size_t *len, size_t want, c
     return CRM_OK;
 }
 
-/* End of the last whole record in buf[0..len): one past its newline; 0 when none ends. */
-static size_t cut_point(const char *buf, size_t len, char quote)
-{
-    size_t cut = 0;
-    int inq = 0;
-    if (memchr(buf, quote, len) == NULL) {
-        for (size_t i = len; i > 0; i--) {
-            if (buf[i - 1] == '\n') {
-                return i;
-            }
-        }
-        return 0;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] == quote) {
-            inq ^= 1;
-        } else if (buf[i] == '\n' && !inq) {
-            cut = i + 1;
-        }
-    }
-    return cut;
-}
-
 static size_t count_lines(const char *p, size_t len)
 {
     size_t n = 0;
@@ -183,7 +160,7 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
             }
             return rc;
         }
-        cut = cut_point(b->buf, b->len, s->ps.quote);
+        cut = crm__csv_record_cut(b->buf, b->len, s->ps.quote);
         if (s->eof) {
             cut = b->len; /* an unclosed quote is reported by the scanner, with its line */
             break;
@@ -192,6 +169,13 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
             break;
         }
         /* one record longer than the block: read more */
+        s->rc = crm__csv_check_partial(&s->ps, b->buf, b->len, s->next_line, err);
+        if (s->rc != CRM_OK) {
+            if (err != NULL) {
+                s->err = *err;
+            }
+            return s->rc;
+        }
         if (b->cap > STREAM_MAX_BLOCK) {
             s->rc = crm__error_at(err, CRM_ELIMIT, s->source, s->next_line, 0,
                                   "record longer than %zu bytes", STREAM_MAX_BLOCK);

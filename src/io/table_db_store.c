@@ -664,20 +664,24 @@ static int same_connection(const crm__db_source *a, const crm__db_source *b)
     return strcmp(a->connect, b->connect) == 0;
 }
 
+/* path parsed as an output (table=, if_exists=) or, failing that, as a source (table=,
+ * query=): either side of crm_table_same may be one or the other. */
+static int parse_either(const char *path, crm__db_source *s)
+{
+    return crm__db_parse_source(path, 1, s, NULL) == CRM_OK ||
+           crm__db_parse_source(path, 0, s, NULL) == CRM_OK;
+}
+
 int crm_table_same(const char *a, const char *b)
 {
     crm__db_source sa;
     crm__db_source sb;
     int same;
     if (!crm_table_source_is_database(a) || !crm_table_source_is_database(b) ||
-        crm__db_is_sqlite(a) != crm__db_is_sqlite(b)) {
+        crm__db_is_sqlite(a) != crm__db_is_sqlite(b) || !parse_either(a, &sa)) {
         return 0;
     }
-    /* either side may be a source or an output: an output parse accepts both forms of table= */
-    if (crm__db_parse_source(a, strstr(a, "if_exists=") != NULL, &sa, NULL) != CRM_OK) {
-        return 0;
-    }
-    if (crm__db_parse_source(b, strstr(b, "if_exists=") != NULL, &sb, NULL) != CRM_OK) {
+    if (!parse_either(b, &sb)) {
         crm__db_source_fini(&sa);
         return 0;
     }

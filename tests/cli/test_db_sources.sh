@@ -175,6 +175,8 @@ expect "sqlite output: a query is no output" 64 "name the table to write" -- "$C
     w.crmk c.csv -o "sqlite:out.db?query=SELECT+1"
 expect "sqlite output: same table in and out" 64 "both an input and an output" -- "$CRMKIT" \
     assign w.crmk "sqlite:out.db?table=labels" -o "sqlite:out.db?table=labels"
+expect "sqlite output: same table, appended" 64 "both an input and an output" -- "$CRMKIT" \
+    assign w.crmk "sqlite:./out.db?table=labels" -o "sqlite:out.db?table=labels&if_exists=append"
 expect "sqlite output: missing folder" 74 "nodir/o.db" -- "$CRMKIT" segment c.csv --k 2 -o x.crmk \
     --labels "sqlite:nodir/o.db?table=t"
 expect "sqlite: no such table (cdr)" 66 "no such table: nosuch" -- "$CRMKIT" cdr "sqlite:calls.db?table=nosuch" -o x.csv

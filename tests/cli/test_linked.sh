@@ -74,7 +74,7 @@ trap 'rm -rf "$tmp"' EXIT
 out=$("$CRMKIT" serve --help 2>&1)
 code=$?
 [ $code = 0 ] && echo "$out" | grep -q '^usage: crmkit serve' || fail "crmkit serve --help: exit $code: $out"
-cp "$CRMKIT" "$tmp/crmkit"
+cp "$CRMKIT" "$DIR/libcrmkit-waitpolicy.so" "$tmp/" # its library beside it, as in the build folder
 for cmd in serve load demo; do
     "$tmp/crmkit" $cmd --help >"$tmp/out" 2>"$tmp/err"
     code=$?
@@ -86,6 +86,24 @@ for cmd in serve load demo; do
     [ -s "$tmp/out" ] && fail "$cmd without crmkit-serve printed on standard output"
 done
 "$tmp/crmkit" --version | grep -q '^crmkit ' || fail "crmkit alone: --version"
+# No program or library searches the working folder for libraries: an empty RUNPATH entry
+# means the current directory to the loader (CMake pads the build tree's RUNPATH with one unless
+# CMAKE_NO_BUILTIN_CHRPATH is set), so a file named libz.so.1 there stopped every command.
+if command -v readelf >/dev/null 2>&1; then
+    for f in "$CRMKIT" "$serve" "$mpi" "$BIN"/libcrmkit.so "$BIN"/libcrmkit-waitpolicy.so; do
+        [ -e "$f" ] || continue
+        path=$(readelf -d "$f" | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]$/\2/p')
+        case ":$path:" in
+        *::*) [ -n "$path" ] && fail "$f: RUNPATH has an empty entry (the working folder): $path" ;;
+        esac
+    done
+fi
+mkdir "$tmp/cwd"
+echo "not a library" >"$tmp/cwd/libz.so.1"
+echo "not a library" >"$tmp/cwd/libopenblas.so.0"
+crm_abs=$(cd "$(dirname "$CRMKIT")" && pwd)/$(basename "$CRMKIT")
+(cd "$tmp/cwd" && "$crm_abs" --version >/dev/null 2>"$tmp/err") ||
+    fail "crmkit run in a folder holding a file libz.so.1: $(cat "$tmp/err")"
 # the exit status and standard streams of crmkit-serve are crmkit's
 echo "id,x" | "$CRMKIT" load - -o "$tmp/s.db" >/dev/null 2>"$tmp/err"
 code=$?

@@ -26,6 +26,22 @@ printf 'a,b\n1,2\n3\n4,5\n' >ragged.csv
 expect "ragged row" 65 'ragged.csv:3:2: field "b"' -- seg ragged.csv --k 2
 { echo "a,b"; for i in $(seq 1 40); do echo "$i,$((i % 3))"; done; echo "oops,1"; } >word.csv
 expect "word in numeric column" 65 'word.csv:42:1: field "a": expected a number, got "oops"' -- seg word.csv --k 2
+# A quote never closed is reported once the field passes the 1 MiB field limit, without
+# reading (and holding) the rest of a large file; a small file says so at its end.
+{ printf 'a,b\n1,2\n"3,4\n'; seq 1 400000 | sed 's/$/,1/'; } >openquote.csv
+expect "unclosed quote, large file" 65 \
+    'openquote.csv:3:1: field "a": quoted field longer than the limit of 1048576 bytes' -- seg openquote.csv --k 2
+printf 'a,b\n1,2\n3,"4\n5,6\n' >openquote_small.csv
+expect "unclosed quote, small file" 65 \
+    'openquote_small.csv:3:2: field "b": quoted field is not closed before the end of the input' -- seg openquote_small.csv --k 2
+if [ -x "$(dirname "$CRMKIT")/crmkit" ]; then
+    { echo "caller,callee,start_time,duration,network,type,bytes,charge"
+      echo 'S1,"X2,2024-01-01 00:00:00,5,onnet,voice,0,0.1'
+      yes 'S1,X2,2024-01-01 00:00:00,5,onnet,voice,0,0.1' | head -n 400000; } >openquote_cdr.csv
+    expect "cdr: unclosed quote, large file" 65 \
+        'openquote_cdr.csv:2:2: field "callee": quoted field longer than the limit' -- \
+        "$CRMKIT" cdr openquote_cdr.csv -o a.csv --quiet
+fi
 printf 'a,b\n1,2\ninf,3\n2,1\n' >inf.csv
 expect "infinite value" 65 'inf.csv:3:1: field "a"' -- seg inf.csv --k 2
 printf 'a,b\n1,2\nNaN,3\n2,1\n5,5\n' >nan.csv

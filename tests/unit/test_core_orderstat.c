@@ -1,5 +1,6 @@
 /* test_core_orderstat.c: crm__order_stats against a full sort, on inputs that take its fast
- * path (sample intervals), its fallback (a sample far from typical), NaN, ties, infinities. */
+ * path (sample intervals), its fallback (a sample far from typical), NaN, ties, infinities;
+ * selection's bound (a range sorted once its rounds split badly too often). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,11 +155,122 @@ static void order_stats_survive_an_untypical_sample(void **state)
     free(a);
 }
 
+/* The values at the nine places the first round takes its pivot from are the largest, so
+ * that round keeps nearly all of the range on one side (a "bad" round). */
+static void fill_pivot_trap(double *a, int64_t n, crm_rng *rng)
+{
+    int64_t e = n / 8;
+    const int64_t at[9] = { 0, e, 2 * e, 3 * e, n / 2, 5 * e, 6 * e, 7 * e, n - 1 };
+    for (int64_t i = 0; i < n; i++) {
+        a[i] = crm_rng_uniform(rng);
+    }
+    for (int j = 0; j < 9; j++) {
+        a[at[j]] = 10.0 + (double)j;
+    }
+}
+
+static int is_sorted(const double *a, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++) {
+        if (a[i - 1] > a[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Selection is bounded: past its allowance of bad rounds it sorts the range (heapsort), and
+ * every rank is still the exact value, with the values below and above it on their sides. */
+static void selection_sorts_past_its_bad_rounds(void **state)
+{
+    static const int64_t sizes[] = { 200, 4099, 100000 };
+    crm_rng rng;
+    (void)state;
+    crm_rng_seed(&rng, 11);
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        int64_t n = sizes[z];
+        double *a = malloc((size_t)n * sizeof *a);
+        double *s = malloc((size_t)n * sizeof *s);
+        double *sorted = malloc((size_t)n * sizeof *sorted);
+        assert_non_null(a);
+        assert_non_null(s);
+        assert_non_null(sorted);
+        for (int kind = 0; kind < 3; kind++) {
+            if (kind == 0) {
+                fill_pivot_trap(a, n, &rng);
+            } else {
+                for (int64_t i = 0; i < n; i++) { /* ties; then organ pipe */
+                    a[i] = kind == 1 ? (double)crm_rng_below(&rng, 5)
+                                     : (double)(i < n / 2 ? i : n - i);
+                }
+            }
+            memcpy(sorted, a, (size_t)n * sizeof *a);
+            qsort(sorted, (size_t)n, sizeof *sorted, cmp_d);
+            for (int bad = 0; bad <= 3; bad++) {
+                const int64_t ranks[3] = { n / 10, n / 2, n - 2 };
+                memcpy(s, a, (size_t)n * sizeof *a);
+                crm__select_ranks_bounded(s, 0, n, ranks, 3, bad);
+                for (int r = 0; r < 3; r++) {
+                    double v = s[ranks[r]];
+                    assert_true(v == sorted[ranks[r]]);
+                    for (int64_t i = 0; i < n; i++) {
+                        assert_true(i < ranks[r] ? s[i] <= v : s[i] >= v);
+                    }
+                }
+                if (kind == 0 && bad == 0) { /* the first round was bad: the range sorted */
+                    assert_true(is_sorted(s, n));
+                }
+            }
+            memcpy(s, a, (size_t)n * sizeof *a); /* with its usual allowance: not sorted */
+            crm__select_ranks(s, 0, n, (const int64_t[]){ n / 2 }, 1);
+            assert_true(s[n / 2] == sorted[n / 2]);
+            if (kind == 0) {
+                assert_false(is_sorted(s, n));
+            }
+        }
+        free(a);
+        free(s);
+        free(sorted);
+    }
+}
+
+/* crm__sort_doubles on orders that trouble quicksorts: equal to qsort's result. */
+static void sort_doubles_matches_qsort(void **state)
+{
+    int64_t n = 100003;
+    double *a = malloc((size_t)n * sizeof *a);
+    double *b = malloc((size_t)n * sizeof *b);
+    crm_rng rng;
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    crm_rng_seed(&rng, 3);
+    for (int kind = 0; kind < 7; kind++) {
+        for (int64_t i = 0; i < n; i++) {
+            a[i] = kind == 0   ? crm_rng_normal(&rng)
+                   : kind == 1 ? (double)i
+                   : kind == 2 ? (double)(n - i)
+                   : kind == 3 ? (double)(i < n / 2 ? i : n - i)       /* organ pipe */
+                   : kind == 4 ? (double)crm_rng_below(&rng, 4)         /* ties */
+                   : kind == 5 ? (double)(i % 1000)                     /* saw */
+                               : (i % 2 ? (double)i : (double)(n - i)); /* interleaved */
+        }
+        memcpy(b, a, (size_t)n * sizeof *a);
+        crm__sort_doubles(a, n);
+        qsort(b, (size_t)n, sizeof *b, cmp_d);
+        assert_memory_equal(a, b, (size_t)n * sizeof *a);
+    }
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_stats_match_a_full_sort),
         cmocka_unit_test(order_stats_survive_an_untypical_sample),
+        cmocka_unit_test(selection_sorts_past_its_bad_rounds),
+        cmocka_unit_test(sort_doubles_matches_qsort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
