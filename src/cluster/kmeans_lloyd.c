@@ -588,9 +588,8 @@ static CRM__KM_INLINE void sum_row(const km_blk *x,
         double *sa = sum + (int64_t)a * dim;
         double *so = sum + (int64_t)old * dim;
         for (int64_t d = 0; d < dim; d++) {
-            double v = KM_VAL(d);
-            sa[d] += v;
-            so[d] -= v;
+            sa[d] += KM_VAL(d);
+            so[d] -= KM_VAL(d);
         }
         cnt[a]++;
         cnt[old]--;
