@@ -865,11 +865,9 @@ avx512_rows(const km_blk *x, int cm, int64_t r1, const lloyd_ws *ws, int32_t *la
             prefetch_span(ws->data->xf + (r + KM_PREFETCH) * dim,
                           ws->data->xf + (r + KM_PREFETCH + step) * dim);
         } else if (r + KM_PREFETCH + step <= r1 && cm) {
-            for (int64_t d = 0; d < dim; d++) { /* step rows of a column: the next step's
-                                                  address falls in the next line */
-                for (int64_t q = 0; q < step; q += KM_ROWS) {
-                    _mm_prefetch((const char *)(x->cols[d] + r + KM_PREFETCH + q), _MM_HINT_T0);
-                }
+            for (int64_t d = 0; d < dim; d++) { /* step rows of a column: a line or two */
+                _mm_prefetch((const char *)(x->cols[d] + r + KM_PREFETCH), _MM_HINT_T0);
+                _mm_prefetch((const char *)(x->cols[d] + r + KM_PREFETCH + step) - 1, _MM_HINT_T0);
             }
         } else if (r + KM_PREFETCH + step <= r1) {
             prefetch_span(XROW(x, r + KM_PREFETCH), XROW(x, r + KM_PREFETCH + step));
