@@ -105,21 +105,6 @@ CRM_API crm_status crm_kmeans_fit_from_rows(crm_kmeans *km,
                                             const crm_progress *progress,
                                             crm_error *err);
 
-/** Fit as crm_kmeans_fit_from, on the n x dim data whose column d is cols[d][0, n) (borrowed
- *  for the call; a table's numeric columns as they are): no row-major copy is made, the
- *  passes read the columns where they lie. The result is bit-identical to crm_kmeans_fit_from
- *  on the matrix of those columns. The labels are kept (crm_kmeans_labels). Errors: as
- *  crm_kmeans_fit_from (CRM_EDATA names the first non-finite value, by row then column);
- *  CRM_EINVAL for a NULL column; CRM_ESTATE under mpirun with replicated data
- *  (crmkit/dist.h), not split here. */
-CRM_API crm_status crm_kmeans_fit_from_cols(crm_kmeans *km,
-                                            const double *const *cols,
-                                            int64_t n,
-                                            int32_t dim,
-                                            const double *centers,
-                                            const crm_progress *progress,
-                                            crm_error *err);
-
 /** Label each row of x with its nearest centre (ties: lowest index). labels[x->n_rows] is
  *  caller-owned; dist (may be NULL) receives the squared distance to that centre.
  *  Errors: CRM_ESTATE (not fitted), CRM_EINVAL (x->n_cols differs from the fitted dim),

@@ -68,10 +68,7 @@ crm_status crm__dist_share_run(void *base,
 
 /* The rows the passes read: the first x->n_rows of them stored in x (all n, or a whole number
  * of blocks; x may be NULL), the others made by fill a block at a time into buf,
- * CRM_BLOCK_ROWS x dim doubles for each of the pass's threads (crm_kmeans_fit_from_rows).
- * With cols (x NULL, no fill), column d of every row is cols[d][0, n): the fused kernels read
- * the columns where they are, every other reader gets a block copied into buf as rows
- * (crm_kmeans_fit_from_cols). */
+ * CRM_BLOCK_ROWS x dim doubles for each of the pass's threads (crm_kmeans_fit_from_rows). */
 typedef struct crm__km_rows {
     const crm_matrix *x;
     int64_t n;
@@ -79,7 +76,6 @@ typedef struct crm__km_rows {
     crm_kmeans_rows_fn fill;
     void *ctx;
     double *buf;
-    const double *const *cols;
 } crm__km_rows;
 
 /* The rows of a stored matrix. */
@@ -87,7 +83,7 @@ crm__km_rows crm__km_rows_of(const crm_matrix *x);
 /* crm__kmeans_tol_abs on such rows (the matrix form below calls it). Here and in
  * crm__lloyd_data_init and crm__lloyd, rows from fill are checked for finite values as they
  * are first read (crm_matrix_check_finite's message); there is no float copy unless every row
- * is stored (in x or in cols). */
+ * is stored. */
 crm_status
 crm__kmeans_tol_abs_rows(const crm__km_rows *x, double tol, int nt, double *out, crm_error *err);
 

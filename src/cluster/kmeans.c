@@ -316,41 +316,6 @@ crm_status crm_kmeans_fit_from(crm_kmeans *km,
     return fit_common(km, x, centers, progress, err);
 }
 
-/* fit_runs from the given centres on rows that are not one stored matrix, with a block
- * buffer per thread. */
-static crm_status fit_given_rows(crm_kmeans *km,
-                                 crm__km_rows *rows,
-                                 const double *centers,
-                                 const crm_progress *progress,
-                                 crm_error *err)
-{
-    int nt;
-    int32_t dim = (int32_t)rows->dim;
-    crm_status st = check_shape(km, rows->n, dim, err);
-    if (st == CRM_OK) {
-        st = check_centers(centers, km->p.k, dim, err);
-    }
-    if (st != CRM_OK) {
-        return st;
-    }
-    nt = crm__cluster_threads(km->p.n_threads);
-    rows->buf = crm_mallocarray((size_t)nt * CRM_BLOCK_ROWS * (size_t)dim, sizeof(double));
-    if (rows->buf == NULL) {
-        return crm__error_nomem(err);
-    }
-    reset(km);
-    st = fit_runs(km, rows, centers, progress, err);
-    crm_free(rows->buf);
-    rows->buf = NULL;
-    if (st != CRM_OK) {
-        reset(km);
-        return st;
-    }
-    km->dim = dim;
-    km->fitted = 1;
-    return CRM_OK;
-}
-
 crm_status crm_kmeans_fit_from_rows(crm_kmeans *km,
                                     const crm_matrix *head,
                                     int64_t n,
@@ -362,6 +327,8 @@ crm_status crm_kmeans_fit_from_rows(crm_kmeans *km,
                                     crm_error *err)
 {
     crm__km_rows rows;
+    int nt;
+    crm_status st;
     if (km == NULL || centers == NULL || fill == NULL) {
         return crm__error_set(err, CRM_EINVAL, "k-means object, rows or initial centres are NULL");
     }
@@ -376,41 +343,34 @@ crm_status crm_kmeans_fit_from_rows(crm_kmeans *km,
                               "the stored rows must be whole blocks of %d rows of %d columns",
                               (int)CRM_BLOCK_ROWS, (int)dim);
     }
+    st = check_shape(km, n, dim, err);
+    if (st == CRM_OK) {
+        st = check_centers(centers, km->p.k, dim, err);
+    }
+    if (st != CRM_OK) {
+        return st;
+    }
+    nt = crm__cluster_threads(km->p.n_threads);
     memset(&rows, 0, sizeof rows);
     rows.x = head;
     rows.n = n;
     rows.dim = dim;
     rows.fill = fill;
     rows.ctx = ctx;
-    return fit_given_rows(km, &rows, centers, progress, err);
-}
-
-crm_status crm_kmeans_fit_from_cols(crm_kmeans *km,
-                                    const double *const *cols,
-                                    int64_t n,
-                                    int32_t dim,
-                                    const double *centers,
-                                    const crm_progress *progress,
-                                    crm_error *err)
-{
-    crm__km_rows rows;
-    if (km == NULL || centers == NULL || cols == NULL) {
-        return crm__error_set(err, CRM_EINVAL,
-                              "k-means object, columns or initial centres are NULL");
+    rows.buf = crm_mallocarray((size_t)nt * CRM_BLOCK_ROWS * (size_t)dim, sizeof(double));
+    if (rows.buf == NULL) {
+        return crm__error_nomem(err);
     }
-    if (crm_dist_replicated()) {
-        return crm__error_set(err, CRM_ESTATE, "k-means on columns is not split across ranks");
+    reset(km);
+    st = fit_runs(km, &rows, centers, progress, err);
+    crm_free(rows.buf);
+    if (st != CRM_OK) {
+        reset(km);
+        return st;
     }
-    for (int32_t d = 0; d < dim; d++) {
-        if (cols[d] == NULL) {
-            return crm__error_set(err, CRM_EINVAL, "column %d is NULL", (int)d + 1);
-        }
-    }
-    memset(&rows, 0, sizeof rows);
-    rows.n = n;
-    rows.dim = dim;
-    rows.cols = cols;
-    return fit_given_rows(km, &rows, centers, progress, err);
+    km->dim = dim;
+    km->fitted = 1;
+    return CRM_OK;
 }
 
 crm_status crm_kmeans_fit_from_f32(crm_kmeans *km,

@@ -105,14 +105,12 @@ crm__km_rows crm__km_rows_of(const crm_matrix *x)
     return r;
 }
 
-/* Rows [r0, r0 + n) as a pass reads them: row i (absolute) at XROW(xb, i); or, for the fused
- * kernels only, value d of row i at cols[d][i] (rows NULL). */
+/* Rows [r0, r0 + n) as a pass reads them: row i (absolute) at XROW(xb, i). */
 typedef struct km_blk {
     const double *rows;
     int64_t r0;
     int64_t ld;
     int64_t dim;
-    const double *const *cols;
 } km_blk;
 #define XROW(xb, i) ((xb)->rows + ((i) - (xb)->r0) * (xb)->ld)
 
@@ -138,22 +136,12 @@ static km_blk get_rows(const crm__km_rows *x, int64_t r0, int64_t r1, int tid)
     km_blk b;
     b.r0 = r0;
     b.dim = x->dim;
-    b.cols = NULL;
     if (stored(x, r1)) {
         b.rows = CRM_ROW(x->x, r0);
         b.ld = x->x->ld;
     } else {
         double *buf = x->buf + (int64_t)tid * CRM_BLOCK_ROWS * x->dim;
-        if (x->cols != NULL) {
-            for (int64_t d = 0; d < x->dim; d++) {
-                const double *c = x->cols[d];
-                for (int64_t i = r0; i < r1; i++) {
-                    buf[(i - r0) * x->dim + d] = c[i];
-                }
-            }
-        } else {
-            x->fill(x->ctx, r0, r1, buf);
-        }
+        x->fill(x->ctx, r0, r1, buf);
         b.rows = buf;
         b.ld = x->dim;
     }
@@ -168,17 +156,6 @@ static int64_t block_end(const crm__km_rows *x, int64_t b)
 static km_blk get_block(const crm__km_rows *x, int64_t b, int tid)
 {
     return get_rows(x, b * CRM_BLOCK_ROWS, block_end(x, b), tid);
-}
-
-/* Block b for block_pass: the columns themselves when x has them and the fused kernel reads
- * them (no copy), else get_block. */
-static km_blk get_pass_block(const crm__km_rows *x, int64_t b, int tid, int fused)
-{
-    if (x->cols != NULL && fused) {
-        km_blk v = { NULL, b * CRM_BLOCK_ROWS, 0, x->dim, x->cols };
-        return v;
-    }
-    return get_block(x, b, tid);
 }
 
 /* Rows made by fill are checked as they are first read: the index i * dim + d of the first
@@ -361,7 +338,7 @@ ws_init(lloyd_ws *ws, int64_t n, int64_t dim, int32_t k, int nt, int sums, crm_e
             crm_mallocarray((size_t)ws->n_blocks * (size_t)k * (size_t)dim + 1, sizeof(double));
         ws->pcount = crm_mallocarray((size_t)ws->n_blocks * (size_t)k + 1, sizeof(int64_t));
     }
-    if (!ws->tiles || !ws->cnorm || !ws->pinert || !ws->pchanged || 
+    if (!ws->tiles || !ws->cnorm || !ws->pinert || !ws->pchanged ||
         (sums && (!ws->psum || !ws->pcount))) {
         ws_free(ws);
         return crm__error_nomem(err);
@@ -566,41 +543,35 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws
 /* The sums and counts of a pass: in a fresh pass every row adds itself to its centre's
  * sum; otherwise only a row whose label changed moves from its old sum to its new one,
  * so a pass reads the double rows of changed rows only. */
-static CRM__KM_INLINE void sum_row(const km_blk *x,
-                                   int64_t i,
-                                   int cm,
+static CRM__KM_INLINE void sum_row(const double *row,
+                                   int64_t dim,
                                    int32_t a,
                                    int32_t old,
                                    int fresh,
                                    double *sum,
                                    int64_t *cnt)
 {
-    int64_t dim = x->dim;
-    const double *row = cm ? NULL : XROW(x, i);
-#define KM_VAL(d) (cm ? x->cols[d][i] : row[d]) /* cm: a constant where this is inlined */
     if (fresh || old < 0) {
         double *sa = sum + (int64_t)a * dim;
         for (int64_t d = 0; d < dim; d++) {
-            sa[d] += KM_VAL(d);
+            sa[d] += row[d];
         }
         cnt[a]++;
     } else if (a != old) {
         double *sa = sum + (int64_t)a * dim;
         double *so = sum + (int64_t)old * dim;
         for (int64_t d = 0; d < dim; d++) {
-            sa[d] += KM_VAL(d);
-            so[d] -= KM_VAL(d);
+            sa[d] += row[d];
+            so[d] -= row[d];
         }
         cnt[a]++;
         cnt[old]--;
     }
-#undef KM_VAL
 }
 
 /* Labels of rows [r, r + m) from arg, with their sums and counts (sum may be NULL);
- * returns how many labels changed. cm: x is a view of columns. */
+ * returns how many labels changed. */
 static CRM__KM_INLINE int64_t take_labels(const km_blk *x,
-                                          int cm,
                                           int64_t r,
                                           int64_t m,
                                           const int32_t *arg,
@@ -615,7 +586,7 @@ static CRM__KM_INLINE int64_t take_labels(const km_blk *x,
         changed += old != arg[q];
         labels[r + q] = arg[q];
         if (sum != NULL) {
-            sum_row(x, r + q, cm, arg[q], old, fresh, sum, cnt);
+            sum_row(XROW(x, r + q), x->dim, arg[q], old, fresh, sum, cnt);
         }
     }
     return changed;
@@ -667,10 +638,8 @@ static CRM__KM_INLINE void tile_nearest(const km_blk *x,
  * memory. Per lane the groups are visited in order with a strict <, then the lanes are
  * reduced with ties going to the lowest centre index. The dot products use fused
  * multiply-adds, as the BLAS kernels do; 2 x.c is exact, so ||c||^2 - 2 x.c is rounded once
- * whether or not it is fused. cm: x is a view of columns (a constant where this is inlined);
- * the same products in the same order. */
+ * whether or not it is fused. */
 CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(const km_blk *x,
-                                                                               int cm,
                                                                                int64_t r0,
                                                                                int64_t m,
                                                                                const lloyd_ws *ws,
@@ -679,14 +648,12 @@ CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(c
 {
     int64_t dim = x->dim;
     const double *rows[KM_ROWS];
-    int64_t at[KM_ROWS];
     __m512d bv[KM_ROWS];
     __m512i bi[KM_ROWS];
     const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     const __m512d two = _mm512_set1_pd(2.0);
     for (int q = 0; q < KM_ROWS; q++) {
-        at[q] = r0 + (q < m ? q : 0); /* padding rows repeat row r0 */
-        rows[q] = cm ? NULL : XROW(x, at[q]);
+        rows[q] = XROW(x, r0 + (q < m ? q : 0)); /* padding rows repeat row r0 */
         bv[q] = _mm512_set1_pd((double)INFINITY);
         bi[q] = _mm512_setzero_si512();
     }
@@ -702,9 +669,8 @@ CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(c
         for (int64_t d = 0; d < dim; d++) {
             __m512d v0 = _mm512_load_pd(c0 + d * KM_LANES);
             __m512d v1 = _mm512_load_pd(c1 + d * KM_LANES);
-            const double *col = cm ? x->cols[d] : NULL;
             for (int q = 0; q < KM_ROWS; q++) {
-                __m512d xv = _mm512_set1_pd(cm ? col[at[q]] : rows[q][d]);
+                __m512d xv = _mm512_set1_pd(rows[q][d]);
                 acc0[q] = _mm512_fmadd_pd(xv, v0, acc0[q]);
                 acc1[q] = _mm512_fmadd_pd(xv, v1, acc1[q]);
             }
@@ -781,8 +747,8 @@ CRM__KM_AVX512 static void screen_order(lloyd_ws *ws)
     }
 }
 
-CRM__KM_AVX512 static inline __attribute__((always_inline)) void screen_rows(
-    const km_blk *x, int cm, int64_t r, int64_t m, const lloyd_ws *ws, int32_t ng, int32_t *arg)
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void
+screen_rows(const km_blk *x, int64_t r, int64_t m, const lloyd_ws *ws, int32_t ng, int32_t *arg)
 {
     int64_t dim = x->dim;
     const float *rows[KS_ROWS];
@@ -834,7 +800,7 @@ CRM__KM_AVX512 static inline __attribute__((always_inline)) void screen_rows(
         }
         if (n_near != 1) {
             double b;
-            fused_nearest(x, cm, r + q, 1, ws, &b, &a);
+            fused_nearest(x, r + q, 1, ws, &b, &a);
         }
         arg[q] = a;
     }
@@ -848,12 +814,17 @@ static CRM__KM_INLINE void prefetch_span(const void *p0, const void *p1)
     }
 }
 
-/* avx512_block's rows; cm: x is a view of columns. Returns the changed-label count. */
-CRM__KM_AVX512 static inline __attribute__((always_inline)) int64_t
-avx512_rows(const km_blk *x, int cm, int64_t r1, const lloyd_ws *ws, int32_t *labels, double *sum,
-            int64_t *cnt)
+/* block_pass for rows [r0, r1) on AVX-512: the screening kernel when the pass screens, the
+ * fused double kernel otherwise. */
+CRM__KM_AVX512 static void avx512_block(const km_blk *x,
+                                        int64_t r0,
+                                        int64_t r1,
+                                        const lloyd_ws *ws,
+                                        int32_t *labels,
+                                        double *sum,
+                                        int64_t *cnt,
+                                        int64_t *changed_out)
 {
-    int64_t r0 = x->r0;
     int64_t dim = x->dim;
     int64_t step = ws->screen ? KS_ROWS : KM_ROWS;
     int64_t changed = 0;
@@ -864,40 +835,21 @@ avx512_rows(const km_blk *x, int cm, int64_t r1, const lloyd_ws *ws, int32_t *la
         if (r + KM_PREFETCH + step <= r1 && ws->screen) {
             prefetch_span(ws->data->xf + (r + KM_PREFETCH) * dim,
                           ws->data->xf + (r + KM_PREFETCH + step) * dim);
-        } else if (r + KM_PREFETCH + step <= r1 && cm) {
-            for (int64_t d = 0; d < dim; d++) { /* step rows of a column: a line or two */
-                _mm_prefetch((const char *)(x->cols[d] + r + KM_PREFETCH), _MM_HINT_T0);
-                _mm_prefetch((const char *)(x->cols[d] + r + KM_PREFETCH + step) - 1, _MM_HINT_T0);
-            }
         } else if (r + KM_PREFETCH + step <= r1) {
             prefetch_span(XROW(x, r + KM_PREFETCH), XROW(x, r + KM_PREFETCH + step));
         }
         if (!ws->screen) {
-            fused_nearest(x, cm, r, m, ws, best, arg);
+            fused_nearest(x, r, m, ws, best, arg);
         } else if (ws->n_g16 == 1) { /* a constant group count keeps dv in registers */
-            screen_rows(x, cm, r, m, ws, 1, arg);
+            screen_rows(x, r, m, ws, 1, arg);
         } else if (ws->n_g16 == 2) {
-            screen_rows(x, cm, r, m, ws, 2, arg);
+            screen_rows(x, r, m, ws, 2, arg);
         } else {
-            screen_rows(x, cm, r, m, ws, ws->n_g16, arg);
+            screen_rows(x, r, m, ws, ws->n_g16, arg);
         }
-        changed += take_labels(x, cm, r, m, arg, ws->fresh, labels, sum, cnt);
+        changed += take_labels(x, r, m, arg, ws->fresh, labels, sum, cnt);
     }
-    return changed;
-}
-
-/* block_pass for rows [x->r0, r1) on AVX-512: the screening kernel when the pass screens,
- * the fused double kernel otherwise. */
-CRM__KM_AVX512 static void avx512_block(const km_blk *x,
-                                        int64_t r1,
-                                        const lloyd_ws *ws,
-                                        int32_t *labels,
-                                        double *sum,
-                                        int64_t *cnt,
-                                        int64_t *changed_out)
-{
-    *changed_out = x->cols != NULL ? avx512_rows(x, 1, r1, ws, labels, sum, cnt)
-                                   : avx512_rows(x, 0, r1, ws, labels, sum, cnt);
+    *changed_out = changed;
 }
 #endif
 
@@ -925,7 +877,7 @@ static void block_pass(const km_blk *x,
     }
 #if CRM__KM_HAVE_FUSED
     if (ws->fused) {
-        avx512_block(x, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
+        avx512_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
         return;
     }
 #endif
@@ -938,7 +890,7 @@ static void block_pass(const km_blk *x,
         for (int64_t i = 0; i < m; i++) {
             iarg[i] = (int32_t)arg[i];
         }
-        changed += take_labels(x, 0, r, m, iarg, ws->fresh, labels, sum, cnt); /* rows in cache */
+        changed += take_labels(x, r, m, iarg, ws->fresh, labels, sum, cnt); /* rows in cache */
     }
     ws->pchanged[b] = changed;
 }
@@ -970,7 +922,7 @@ static crm_status pass(const crm__km_rows *x,
         double *tile = ws->tiles + (size_t)tid * (size_t)ws->tile_rows * ((size_t)k + 2);
 #pragma omp for schedule(static)
         for (int64_t b = b0; b < b1; b++) {
-            km_blk xb = get_pass_block(x, b, tid, ws->fused);
+            km_blk xb = get_block(x, b, tid);
             block_pass(&xb, block_end(x, b), centers, k, ws, b, tile, labels);
         }
     }
@@ -1014,7 +966,7 @@ static double farthest_rows(const crm__km_rows *x,
 {
     int64_t dim = x->dim;
     int32_t have = 0;
-    km_blk xb = { NULL, 0, 0, dim, NULL };
+    km_blk xb = { NULL, 0, 0, dim };
     for (int64_t i = i0; i < i1; i++) {
         if (i == i0 || i % CRM_BLOCK_ROWS == 0) {
             xb = get_block(x, i / CRM_BLOCK_ROWS, 0);
@@ -1207,36 +1159,6 @@ update_centers(double *centers, const double *sums, const int64_t *counts, int32
     return shift;
 }
 
-/* Rows [r0, r1) (one block) of the columns of x: the sum of their squared norms into *v, each
- * norm and the sum added in the row loop's order, the columns read where they lie; returns
- * first_nonfinite's index (a row with a non-finite value has a non-finite norm). */
-static int64_t cols_sq_norms(const crm__km_rows *x, int64_t r0, int64_t r1, double *v)
-{
-    double nr[CRM_BLOCK_ROWS];
-    double s = 0.0;
-    for (int64_t i = r0; i < r1; i++) {
-        nr[i - r0] = 0.0;
-    }
-    for (int64_t d = 0; d < x->dim; d++) {
-        const double *c = x->cols[d];
-        for (int64_t i = r0; i < r1; i++) {
-            nr[i - r0] += c[i] * c[i];
-        }
-    }
-    for (int64_t i = r0; i < r1; i++) {
-        if (!isfinite(nr[i - r0])) { /* a bad value, or finite ones whose squares overflow */
-            for (int64_t d = 0; d < x->dim; d++) {
-                if (!isfinite(x->cols[d][i])) {
-                    return i * x->dim + d;
-                }
-            }
-        }
-        s += nr[i - r0];
-    }
-    *v = s;
-    return INT64_MAX;
-}
-
 crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
                                 const crm__km_rows *x,
                                 int32_t k,
@@ -1261,8 +1183,7 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     /* under mpirun with replicated data, each rank its run of blocks: the passes and the
      * screening read only those rows' float copies */
     crm__dist_blocks(nb, &b0, &b1);
-    if ((stored(x, n) || x->cols != NULL) && use_fused(k, dim) &&
-        (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
+    if (stored(x, n) && use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
         max_passes >= CRM__KM_COPY_MIN_PASSES &&
         n * dim <= CRM__KM_COPY_MAX_BYTES / (int64_t)sizeof(float)) {
         ld->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
@@ -1277,14 +1198,8 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
 #pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax) reduction(min : bad)
     for (int64_t b = b0; b < b1; b++) {
         int64_t r1 = block_end(x, b);
-        double v = 0.0;
-        if (x->cols != NULL && xf == NULL) {
-            int64_t f = cols_sq_norms(x, b * CRM_BLOCK_ROWS, r1, &v);
-            bad = f < bad ? f : bad;
-            part[b] = v;
-            continue;
-        }
         km_blk xb = get_block(x, b, thread_id());
+        double v = 0.0;
         if (!stored(x, r1)) {
             int64_t f = first_nonfinite(&xb, r1);
             bad = f < bad ? f : bad;
@@ -1364,22 +1279,8 @@ static void block_exact(const km_blk *x,
 {
     int64_t dim = x->dim;
     double s = 0.0;
-    double nd[CRM_BLOCK_ROWS];
-    if (x->cols != NULL) { /* crm__sq_dist's sums, in the same order, a column at a time */
-        for (int64_t i = x->r0; i < r1; i++) {
-            nd[i - x->r0] = 0.0;
-        }
-        for (int64_t j = 0; j < dim; j++) {
-            const double *col = x->cols[j];
-            for (int64_t i = x->r0; i < r1; i++) {
-                double v = col[i] - centers[labels[i] * dim + j];
-                nd[i - x->r0] += v * v;
-            }
-        }
-    }
     for (int64_t i = x->r0; i < r1; i++) {
-        double d = x->cols != NULL ? nd[i - x->r0]
-                                   : crm__sq_dist(XROW(x, i), centers + labels[i] * dim, dim);
+        double d = crm__sq_dist(XROW(x, i), centers + labels[i] * dim, dim);
         if (dist != NULL) {
             dist[i] = d;
         }
@@ -1399,7 +1300,7 @@ static void assign_block(const crm__km_rows *x,
                          double *dist)
 {
     int64_t r1 = block_end(x, b);
-    km_blk xb = get_pass_block(x, b, tid, ws->fused);
+    km_blk xb = get_block(x, b, tid);
     for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
         labels[i] = -1; /* caller's buffer may be uninitialised */
     }

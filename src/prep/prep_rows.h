@@ -35,12 +35,6 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
                                crm_error *err);
 void crm__prep_rows_free(crm__prep_rows *b); /* NULL is a no-op */
 
-/* 1 when crm_prep_transform of t would give t's own numeric columns, unchanged: every feature
- * numeric, nothing to cap, log, scale or flag, and no value missing (so nothing imputed);
- * cols[f] (n_features of them) then gets feature f's column of t, borrowed. 0 otherwise
- * (cols undefined). The values are not checked for infinities (the fit on t did that). */
-int crm__prep_identity_cols(const crm_prep *prep, const crm_table *t, const double **cols);
-
 /* crm_prep_fit, then crm_prep_transform of the same table into *out (n_unseen not kept;
  * the values the fit checked are not checked again): the same prep and the same matrix. *prep is the fit's even when the transform fails (the
  * caller frees it). With two threads or more, every feature numeric and no outlier flags

@@ -93,14 +93,6 @@ static void numeric_kernel(const prep_feature *pf,
     }
 }
 
-/* 1 when a numeric feature's present values come out as they are: nothing to cap, log or
- * scale ((x - 0.0) / 1.0 == x bit for bit, -0.0 and NaN included), and no flag column. */
-static int numeric_identity(const crm_prep *prep, const prep_feature *pf)
-{
-    return !prep->params.outlier_flags && !pf->logged && pf->lo == -HUGE_VAL &&
-           pf->hi == HUGE_VAL && pf->center == 0.0 && !signbit(pf->center) && pf->scale == 1.0;
-}
-
 /* Rows [i0, i1) of a numeric feature into out (row i0 first); returns 1 when a value is
  * infinite. With missing NULL the values are not looked at (neither counted nor checked). */
 static int numeric_rows(const crm_prep *prep,
@@ -115,7 +107,8 @@ static int numeric_rows(const crm_prep *prep,
     enum { CHUNK = 512 };
     int impute = prep->params.impute != CRM_IMPUTE_NONE;
     int flags = prep->params.outlier_flags;
-    int identity = numeric_identity(prep, pf);
+    int identity = !flags && !pf->logged && pf->lo == -HUGE_VAL && pf->hi == HUGE_VAL &&
+                   pf->center == 0.0 && !signbit(pf->center) && pf->scale == 1.0;
     int32_t j = src->j;
     int64_t miss = 0;
     int bad = 0;
@@ -128,8 +121,8 @@ static int numeric_rows(const crm_prep *prep,
         }
         double *row = out + (c0 - i0) * ld + j;
         if (identity) {
-            /* what the kernel gives with nothing to cap, log or scale: the value itself, or
-             * the fill */
+            /* what the kernel gives with nothing to cap, log or scale: the value itself
+             * (x - 0.0) / 1.0 == x bit for bit, -0.0 and NaN included), or the fill */
             const double *v = src->v + c0;
             for (int64_t i = 0; i < n; i++) {
                 row[i * ld] = impute && isnan(v[i]) ? pf->fill : v[i];
@@ -227,34 +220,6 @@ find_feature_col(const prep_feature *pf, const crm_table *t, int32_t *col, crm_e
         return CRM_EDATA;
     }
     return CRM_OK;
-}
-
-int crm__prep_identity_cols(const crm_prep *prep, const crm_table *t, const double **cols)
-{
-    int64_t n = crm_table_n_rows(t);
-    if (prep->n_out != prep->n_features) {
-        return 0;
-    }
-    for (int32_t f = 0; f < prep->n_features; f++) {
-        const prep_feature *pf = &prep->features[f];
-        int32_t col;
-        if (pf->type != CRM_COL_NUMERIC || prep->out[f].feature != f ||
-            !numeric_identity(prep, pf) || find_feature_col(pf, t, &col, NULL) != CRM_OK) {
-            return 0;
-        }
-        cols[f] = crm_table_numeric(t, col);
-    }
-    for (int32_t f = 0; f < prep->n_features; f++) {
-        const double *v = cols[f];
-        int missing = 0;
-        for (int64_t i = 0; i < n; i++) {
-            missing |= isnan(v[i]);
-        }
-        if (missing) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 /* Resolve feature f: its column, its level map or its imputed column (neighbours). */

@@ -334,7 +334,6 @@ typedef struct seg_input {
     int32_t n_features;
     crm__prep_rows *rows;
     crm_matrix head;
-    const double **cols; /* the cleaned matrix's columns, when they are the table's own */
 } seg_input;
 
 static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, crm_error *err)
@@ -349,49 +348,6 @@ static crm_status clean(crm_segmenter *seg, const seg_input *in, crm_matrix *x, 
         rc = crm__segment_check_missing(seg->prep, in->t, x, err);
     }
     return rc;
-}
-
-/* k-means on one thread from given centres on the table's numeric columns as they are
- * (nothing to impute, cap, log, scale or flag): Lloyd's passes read the columns where they
- * lie, so the cleaned matrix, a copy of them, is not made (crm_kmeans_fit_from_cols); x gets
- * the shape only. The same bits either way. On one thread the copy and its fresh pages cost
- * more than the passes lose on columns (1,000,000 x 16, 15 passes: prep 0.38 s -> 0.08 s,
- * k-means 0.27 s -> 0.37 s, CPU seconds); with two, one thread makes the matrix's pages while
- * the other fits the cleaning (crm__prep_fit_transform), and the row-major passes are faster
- * (the whole command 0.60 s against 0.65 s on columns, bench/segment_e2e.sh). */
-static int columns_as_they_are(const seg_input *in)
-{
-    const crm_prep_params *pp = &in->p->prep;
-    return crm__n_threads(in->p->kmeans.n_threads) == 1 && in->p->algo == CRM_SEGMENT_ALGO_KMEANS &&
-           in->p->method == CRM_SEGMENT_FIXED &&
-           in->p->init_centers != NULL && !in->p->float32 && !in->p->minibatch &&
-           !crm_dist_active() && crm__segment_sample_size(in->p, crm_table_n_rows(in->t)) == 0 &&
-           pp->scale == CRM_SCALE_NONE && pp->transform == CRM_TRANSFORM_NONE &&
-           pp->cap_low_pct <= 0.0 && pp->cap_high_pct >= 100.0 && !pp->outlier_flags;
-}
-
-static crm_status clean_cols(crm_segmenter *seg, seg_input *in, crm_matrix *x, crm_error *err)
-{
-    crm_status rc =
-        crm_prep_fit(in->t, in->features, in->n_features, &in->p->prep, &seg->prep, err);
-    if (rc != CRM_OK) {
-        return rc;
-    }
-    in->cols = crm_calloc((size_t)crm_prep_n_features(seg->prep) + 1, sizeof *in->cols);
-    if (in->cols == NULL) {
-        return crm__error_nomem(err);
-    }
-    if (!crm__prep_identity_cols(seg->prep, in->t, in->cols)) {
-        crm_free(in->cols); /* a value to impute: the cleaned matrix after all */
-        in->cols = NULL;
-        rc = crm_prep_transform(seg->prep, in->t, x, NULL, err);
-        return rc == CRM_OK ? crm__segment_check_missing(seg->prep, in->t, x, err) : rc;
-    }
-    x->n_rows = crm_table_n_rows(in->t);
-    x->n_cols = crm_prep_n_out(seg->prep);
-    x->ld = x->n_cols;
-    x->data = NULL;
-    return CRM_OK;
 }
 
 int crm_segment_keeps_half_matrix(const crm_segment_params *p, int64_t n_rows)
@@ -543,11 +499,9 @@ clean_f32(crm_segmenter *seg, const seg_input *in, crm_matrix *x, float **xf, cr
     return CRM_OK;
 }
 
-/* cols: x's columns (x then has the shape only), or NULL. */
 static crm_status fit_fixed(crm_segmenter *seg,
                             const crm_segment_params *p,
                             const crm_matrix *x,
-                            const double *const *cols,
                             const crm_progress *progress,
                             crm_error *err)
 {
@@ -572,10 +526,7 @@ static crm_status fit_fixed(crm_segmenter *seg,
     if (rc == CRM_OK) {
         rc = crm__segment_check_missing(seg->prep, p->init_centers, &c, err);
     }
-    if (rc == CRM_OK && cols != NULL) {
-        rc = crm_kmeans_fit_from_cols(seg->km, cols, x->n_rows, (int32_t)x->n_cols, c.data,
-                                      progress, err);
-    } else if (rc == CRM_OK) {
+    if (rc == CRM_OK) {
         rc = crm_kmeans_fit_from(seg->km, x, c.data, progress, err);
     }
     crm_matrix_fini(&c);
@@ -655,7 +606,7 @@ static crm_status choose_on_sample(crm_segmenter *seg,
     if (more_inits && ps.kmeans.n_init < SAMPLE_N_INIT) {
         ps.kmeans.n_init = SAMPLE_N_INIT;
     }
-    rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, xs, NULL, progress, err)
+    rc = seg->method == CRM_SEGMENT_FIXED ? fit_fixed(seg, &ps, xs, progress, err)
                                           : fit_auto(seg, &ps, xs, progress, err);
     crm_matrix_fini(xs);
     *t_done = crm__now_seconds();
@@ -827,9 +778,8 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
         if (m > 0) {
             rc = fit_sampled(seg, in, x, m, progress, err);
         } else {
-            rc = (seg->method == CRM_SEGMENT_FIXED)
-                     ? fit_fixed(seg, in->p, x, (const double *const *)in->cols, progress, err)
-                     : fit_auto(seg, in->p, x, progress, err);
+            rc = (seg->method == CRM_SEGMENT_FIXED) ? fit_fixed(seg, in->p, x, progress, err)
+                                                    : fit_auto(seg, in->p, x, progress, err);
         }
         if (rc == CRM_OK) {
             rc = keep_labels(seg, x, err);
@@ -840,8 +790,6 @@ static crm_status cluster_and_profile(crm_segmenter *seg,
     crm_matrix_fini(&in->head);
     crm__prep_rows_free(in->rows);
     in->rows = NULL;
-    crm_free(in->cols);
-    in->cols = NULL;
     crm_free(*xf);
     *xf = NULL;
     t2 = crm__now_seconds();
@@ -969,7 +917,6 @@ crm_status crm_segmenter_fit(const crm_table *t,
     in.features = features;
     in.n_features = n_features;
     in.rows = NULL;
-    in.cols = NULL;
     memset(&in.head, 0, sizeof in.head);
     /* under mpirun, k-means of a given k on every row: each rank cleans and reads its own
      * rows only (crm_dist_set_local_rows); other fits read any row, so every rank has all */
@@ -979,8 +926,6 @@ crm_status crm_segmenter_fit(const crm_table *t,
                                         crm__segment_sample_size(p, crm_table_n_rows(t)) == 0);
     if (p->float32) {
         rc = clean_f32(seg, &in, &x, &xf, err);
-    } else if (columns_as_they_are(&in)) {
-        rc = clean_cols(seg, &in, &x, err);
     } else {
         rc = rows_on_demand(&in) ? clean_rows(seg, &in, &x, err) : clean(seg, &in, &x, err);
     }
@@ -992,7 +937,6 @@ crm_status crm_segmenter_fit(const crm_table *t,
     crm_free(xf);
     crm_matrix_fini(&in.head);
     crm__prep_rows_free(in.rows);
-    crm_free(in.cols);
     if (rc == CRM_OK) {
         double t1 = crm__now_seconds();
         rc = crm_drift_ref_fit(t, features, n_features, CRM_DRIFT_BINS, &seg->drift, err);

@@ -598,80 +598,6 @@ static void segment_sampled_fit_without_the_whole_matrix_is_bit_identical(void *
     free(dir);
 }
 
-/* From given centres with nothing to scale or transform, one thread clusters the table's
- * columns where they lie (no cleaned matrix) and two clean them into a matrix first: the
- * same model bytes, labels and inertia; a missing value (imputed) takes the matrix on one
- * thread too, with the same bytes as two. */
-static void segment_on_the_table_columns_is_bit_identical_to_the_matrix(void **state)
-{
-    const int64_t n = 9000;
-    const int32_t dim = 5;
-    char *dir = crm_test_tmpdir();
-    crm_rng rng;
-    (void)state;
-    crm_rng_seed(&rng, 3);
-    for (int missing = 0; missing < 2; missing++) {
-        crm_table *t = NULL;
-        crm_table *c = NULL;
-        crm_error err;
-        char *bytes[2];
-        size_t len[2];
-        crm_segmenter *seg[2];
-        double *col = malloc((size_t)n * sizeof *col);
-        double cen[4];
-        assert_non_null(col);
-        assert_int_equal(crm_table_new(n, "cols.csv", &t, &err), CRM_OK);
-        assert_int_equal(crm_table_new(4, "init.csv", &c, &err), CRM_OK);
-        for (int32_t d = 0; d < dim; d++) {
-            char name[16];
-            snprintf(name, sizeof name, "f%d", (int)d);
-            for (int64_t i = 0; i < n; i++) {
-                col[i] = 10.0 * (double)(i % 4) * (d + 1) + crm_rng_normal(&rng);
-            }
-            if (missing && d == 2) {
-                col[n / 2] = NAN;
-            }
-            for (int j = 0; j < 4; j++) {
-                cen[j] = col[j * 101 + 7];
-            }
-            assert_int_equal(crm_table_add_numeric(t, name, col, &err), CRM_OK);
-            assert_int_equal(crm_table_add_numeric(c, name, cen, &err), CRM_OK);
-        }
-        for (int nt = 1; nt <= 2; nt++) {
-            crm_segment_params p = crm_segment_params_default();
-            char path[512];
-            snprintf(path, sizeof path, "%s/m%d.crmk", dir, nt);
-            p.k = 4;
-            p.init_centers = c;
-            p.prep.scale = CRM_SCALE_NONE;
-            p.prep.transform = CRM_TRANSFORM_NONE;
-            p.prep.impute = CRM_IMPUTE_MEDIAN;
-            p.kmeans.tol = 0;
-            p.kmeans.max_iter = 20;
-            p.kmeans.n_threads = nt;
-            assert_int_equal(crm_segmenter_fit(t, &p, NULL, &seg[nt - 1], &err), CRM_OK);
-            assert_int_equal(crm_segmenter_save(seg[nt - 1], path, &err), CRM_OK);
-            bytes[nt - 1] = crm_test_read_file(path, &len[nt - 1]);
-            assert_non_null(bytes[nt - 1]);
-        }
-        assert_int_equal(len[0], len[1]);
-        assert_memory_equal(bytes[0], bytes[1], len[0]);
-        assert_memory_equal(crm_segmenter_labels(seg[0]), crm_segmenter_labels(seg[1]),
-                            (size_t)n * sizeof(int32_t));
-        assert_true(crm_segmenter_inertia(seg[0]) == crm_segmenter_inertia(seg[1]));
-        assert_true(crm_segmenter_n_iter(seg[0]) > 1);
-        for (int q = 0; q < 2; q++) {
-            free(bytes[q]);
-            crm_segmenter_free(seg[q]);
-        }
-        free(col);
-        crm_table_free(c);
-        crm_table_free(t);
-    }
-    crm_test_rmdir(dir);
-    free(dir);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,7 +613,6 @@ int main(void)
         cmocka_unit_test(segment_fit_and_load_fail_cleanly_out_of_memory),
         cmocka_unit_test(segment_pipeline_matches_scikit_learn_from_given_centres),
         cmocka_unit_test(segment_sampled_fit_without_the_whole_matrix_is_bit_identical),
-        cmocka_unit_test(segment_on_the_table_columns_is_bit_identical_to_the_matrix),
     };
     return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }
