@@ -199,31 +199,41 @@ crm_status crm_dbscan_fit(const crm_dbscan_params *p,
             crm_free(flat);
         }
     }
-    if (rc == CRM_OK && !crm_progress_report(progress, "dbscan: neighbours", 0.1)) {
-        rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
-    }
     if (rc == CRM_OK) {
+        /* the range queries are the time (many seconds for a million rows): reported row by
+         * row, and cancelled between rows */
         int64_t stop = p->min_samples;
+        crm__loop_progress lp;
+        crm__loop_progress_init(&lp, progress, "dbscan: neighbours", 0.1, 0.5, n);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
         for (int64_t i = 0; i < n; i++) {
-            core[i] = crm__kdtree_count(tree, CRM_ROW(x, i), r2, stop) >= stop;
+            if (crm__loop_tick(&lp, 1)) {
+                core[i] = crm__kdtree_count(tree, CRM_ROW(x, i), r2, stop) >= stop;
+            }
         }
         for (int64_t i = 0; i < n; i++) {
             parent[i] = i;
             d->n_core += core[i];
         }
-    }
-    if (rc == CRM_OK && !crm_progress_report(progress, "dbscan: clusters", 0.5)) {
-        rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        if (lp.stop) {
+            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        }
     }
     if (rc == CRM_OK) {
+        crm__loop_progress lp;
+        crm__loop_progress_init(&lp, progress, "dbscan: clusters", 0.5, 0.9, n);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 256)
         for (int64_t i = 0; i < n; i++) {
-            if (core[i]) {
+            if (crm__loop_tick(&lp, 1) && core[i]) {
                 join_ctx c = { parent, core, i };
                 crm__kdtree_radius(tree, CRM_ROW(x, i), r2, join_fn, &c);
             }
         }
+        if (lp.stop) {
+            rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
+        }
+    }
+    if (rc == CRM_OK) {
         for (int64_t i = 0; i < n; i++) {
             parent[i] = uf_find(parent, i);
         }

@@ -131,6 +131,7 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
     double r2 = 9.0 * p->h * p->h; /* kernel cut at 3 h */
     int nt;
     int oom = 0;
+    crm__loop_progress lp;
     crm_status rc = crm_denclue_params_check(p, err);
     *out = NULL;
     if (rc != CRM_OK) {
@@ -170,6 +171,7 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
     if (rc != CRM_OK) {
         goto done;
     }
+    crm__loop_progress_init(&lp, progress, "denclue: attractors", 0.0, 0.8, n);
 #pragma omp parallel num_threads(nt)
     {
         double *wx = crm_mallocarray((size_t)dim, sizeof *wx);
@@ -181,7 +183,7 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
 #pragma omp for schedule(dynamic, 64)
         for (int64_t i = 0; i < n; i++) {
             kde_ctx c = { pts, dim, 1.0 / (2.0 * p->h * p->h), 0, wx };
-            if (wx == NULL || y == NULL) {
+            if (wx == NULL || y == NULL || !crm__loop_tick(&lp, 1)) {
                 continue;
             }
             memcpy(y, pts + (size_t)i * (size_t)dim, (size_t)dim * sizeof *y);
@@ -215,7 +217,7 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
         rc = crm__error_nomem(err);
         goto done;
     }
-    if (!crm_progress_report(progress, "denclue: clusters", 0.8)) {
+    if (lp.stop || !crm_progress_report(progress, "denclue: clusters", 0.8)) {
         rc = crm__error_set(err, CRM_ECANCELLED, "cancelled");
         goto done;
     }

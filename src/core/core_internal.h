@@ -143,6 +143,24 @@ void crm__advise_huge(void *p, size_t bytes);
  * OpenMP). Results never depend on it: loops run over fixed blocks. */
 int crm__n_threads(int32_t requested);
 
+/* Progress of a parallel loop over n items, reported as stage going from lo to hi: each
+ * thread counts what it did with crm__loop_tick; thread 0 reports about every n / 256 items,
+ * and once the listener cancels, every tick says stop (the loop skips the rest and the caller
+ * fails with CRM_ECANCELLED). */
+typedef struct crm__loop_progress {
+    const struct crm_progress *progress;
+    const char *stage;
+    double lo, hi;
+    int64_t n;
+    int64_t done; /* atomic */
+    int64_t next; /* thread 0's next report */
+    int stop;     /* atomic */
+} crm__loop_progress;
+void crm__loop_progress_init(crm__loop_progress *lp, const struct crm_progress *progress,
+                             const char *stage, double lo, double hi, int64_t n);
+/* Adds items done; 1 to go on, 0 once cancelled. */
+int crm__loop_tick(crm__loop_progress *lp, int64_t items);
+
 /* Monotonic seconds, for the timings reported in JSON summaries. */
 /* 1 when CRMKIT_CPU_CLOCK=1: crm__now_seconds gives process CPU seconds (benchmarks). */
 int crm__cpu_clock(void);

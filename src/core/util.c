@@ -10,6 +10,8 @@
 #include <omp.h>
 #endif
 
+#include <crmkit/progress.h>
+
 #include "core_internal.h"
 
 int crm__grow_bytes(char **p, size_t *cap, size_t need)
@@ -129,6 +131,38 @@ int crm__parse_i64(const char *s, size_t len, int64_t *out)
     }
     *out = neg ? -v : v;
     return 1;
+}
+
+void crm__loop_progress_init(crm__loop_progress *lp, const crm_progress *progress,
+                             const char *stage, double lo, double hi, int64_t n)
+{
+    memset(lp, 0, sizeof *lp);
+    lp->progress = progress;
+    lp->stage = stage;
+    lp->lo = lo;
+    lp->hi = hi;
+    lp->n = n > 0 ? n : 1;
+}
+
+int crm__loop_tick(crm__loop_progress *lp, int64_t items)
+{
+    int64_t d = __atomic_add_fetch(&lp->done, items, __ATOMIC_RELAXED);
+#ifdef _OPENMP
+    int leader = omp_get_thread_num() == 0;
+#else
+    int leader = 1;
+#endif
+    if (__atomic_load_n(&lp->stop, __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    if (leader && d >= lp->next) {
+        lp->next = d + lp->n / 256 + 1;
+        if (!crm_progress_report(lp->progress, lp->stage,
+                                 lp->lo + (lp->hi - lp->lo) * (double)d / (double)lp->n)) {
+            __atomic_store_n(&lp->stop, 1, __ATOMIC_RELAXED);
+        }
+    }
+    return !__atomic_load_n(&lp->stop, __ATOMIC_RELAXED);
 }
 
 /* s[0, n) into a max-heap below root. */

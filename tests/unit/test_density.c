@@ -341,6 +341,69 @@ static void gmm_round_trip(void **state)
     crm_matrix_fini(&x);
 }
 
+/* What a progress listener saw: reports of one stage, and when to cancel. */
+typedef struct seen {
+    const char *stage;
+    int reports;
+    double last;
+    int monotone;
+    int cancel_at; /* 0: never */
+} seen;
+
+static bool listen(void *ud, const char *stage, double frac)
+{
+    seen *s = ud;
+    if (strcmp(stage, s->stage) == 0) {
+        s->monotone &= frac >= s->last;
+        s->last = frac;
+        s->reports++;
+        return s->cancel_at == 0 || s->reports < s->cancel_at;
+    }
+    return true;
+}
+
+/* DBSCAN's range queries and DENCLUE's hill climbing report as they go (a million rows take
+ * minutes) and stop when the listener cancels. */
+static void density_fits_report_and_cancel(void **state)
+{
+    crm_matrix x;
+    crm_error err;
+    crm_dbscan_params bp = crm_dbscan_params_default();
+    crm_denclue_params dp = crm_denclue_params_default();
+    (void)state;
+    assert_int_equal(crm_matrix_init(&x, 6000, 2, &err), CRM_OK);
+    for (int64_t i = 0; i < x.n_rows; i++) {
+        CRM_ROW(&x, i)[0] = (double)(i % 97) * 0.05;
+        CRM_ROW(&x, i)[1] = (double)(i / 97) * 0.05;
+    }
+    for (int algo = 0; algo < 2; algo++) {
+        for (int cancel = 0; cancel < 2; cancel++) {
+            seen s = { algo == 0 ? "dbscan: neighbours" : "denclue: attractors", 0, 0, 1,
+                       cancel ? 5 : 0 };
+            crm_progress pr = { listen, &s };
+            crm_status rc;
+            if (algo == 0) {
+                crm_dbscan *d = NULL;
+                rc = crm_dbscan_fit(&bp, &x, &pr, &d, &err);
+                crm_dbscan_free(d);
+            } else {
+                crm_denclue *d = NULL;
+                rc = crm_denclue_fit(&dp, &x, &pr, &d, &err);
+                crm_denclue_free(d);
+            }
+            if (cancel) {
+                assert_int_equal(rc, CRM_ECANCELLED);
+                assert_int_equal(s.reports, 5);
+            } else {
+                assert_int_equal(rc, CRM_OK);
+                assert_true(s.reports >= 50); /* about every 1/256 of the rows */
+                assert_true(s.monotone);
+            }
+        }
+    }
+    crm_matrix_fini(&x);
+}
+
 static void bad_input(void **state)
 {
     crm_matrix x;
@@ -380,6 +443,7 @@ int main(void)
         cmocka_unit_test(dbscan_matches_sklearn),
         cmocka_unit_test(optigrid_and_denclue_recover_blobs),
         cmocka_unit_test(gmm_round_trip),
+        cmocka_unit_test(density_fits_report_and_cancel),
         cmocka_unit_test(bad_input),
     };
     (void)golden_value;
