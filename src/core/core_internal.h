@@ -144,8 +144,9 @@ void crm__advise_huge(void *p, size_t bytes);
 int crm__n_threads(int32_t requested);
 
 /* Progress of a parallel loop over n items, reported as stage going from lo to hi: each
- * thread counts what it did with crm__loop_tick; thread 0 reports about every n / 256 items,
- * and once the listener cancels, every tick says stop (the loop skips the rest and the caller
+ * thread counts what it did with crm__loop_tick, and the one that passes the next mark
+ * reports (about every n / 256 items; never two at once, so the listener needs no lock).
+ * Once the listener cancels, every tick says stop (the loop skips the rest and the caller
  * fails with CRM_ECANCELLED). */
 typedef struct crm__loop_progress {
     const struct crm_progress *progress;
@@ -153,7 +154,8 @@ typedef struct crm__loop_progress {
     double lo, hi;
     int64_t n;
     int64_t done; /* atomic */
-    int64_t next; /* thread 0's next report */
+    int64_t next; /* items at the next report (atomic) */
+    int busy;     /* a thread is reporting (atomic) */
     int stop;     /* atomic */
 } crm__loop_progress;
 void crm__loop_progress_init(crm__loop_progress *lp, const struct crm_progress *progress,

@@ -147,20 +147,20 @@ void crm__loop_progress_init(crm__loop_progress *lp, const crm_progress *progres
 int crm__loop_tick(crm__loop_progress *lp, int64_t items)
 {
     int64_t d = __atomic_add_fetch(&lp->done, items, __ATOMIC_RELAXED);
-#ifdef _OPENMP
-    int leader = omp_get_thread_num() == 0;
-#else
-    int leader = 1;
-#endif
     if (__atomic_load_n(&lp->stop, __ATOMIC_RELAXED)) {
         return 0;
     }
-    if (leader && d >= lp->next) {
-        lp->next = d + lp->n / 256 + 1;
-        if (!crm_progress_report(lp->progress, lp->stage,
-                                 lp->lo + (lp->hi - lp->lo) * (double)d / (double)lp->n)) {
-            __atomic_store_n(&lp->stop, 1, __ATOMIC_RELAXED);
+    /* whichever thread gets there reports (thread 0 may be off the core), one at a time */
+    if (d >= __atomic_load_n(&lp->next, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&lp->busy, 1, __ATOMIC_ACQUIRE)) {
+        if (d >= lp->next && !__atomic_load_n(&lp->stop, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&lp->next, d + lp->n / 256 + 1, __ATOMIC_RELAXED);
+            if (!crm_progress_report(lp->progress, lp->stage,
+                                     lp->lo + (lp->hi - lp->lo) * (double)d / (double)lp->n)) {
+                __atomic_store_n(&lp->stop, 1, __ATOMIC_RELAXED);
+            }
         }
+        __atomic_store_n(&lp->busy, 0, __ATOMIC_RELEASE);
     }
     return !__atomic_load_n(&lp->stop, __ATOMIC_RELAXED);
 }

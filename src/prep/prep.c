@@ -401,25 +401,26 @@ static crm_status fit_numeric(prep_feature *pf,
     int64_t n = crm_table_n_rows(t);
     int64_t m = 0;
     int bad = 0;
+    int mean_only = p->cap_low_pct <= 0.0 && p->cap_high_pct >= 100.0 &&
+                    p->impute != CRM_IMPUTE_MEDIAN && p->transform == CRM_TRANSFORM_NONE &&
+                    p->scale == CRM_SCALE_NONE;
+    crm__ksum sum = { 0.0, 0.0 };
     /* one pass: the present values counted and the column checked (the message, naming the
-     * first bad value, from a second look only when there is one) */
+     * first bad value, from a second look only when there is one); with nothing to cap, log
+     * or scale, the same pass sums them for the fill (the mean), which is all there is to
+     * learn: no copy, and the count and check run beside the compensated sum's chain of
+     * additions (the same additions in the same order as below) */
     for (int64_t i = 0; i < n; i++) {
         m += !isnan(v[i]);
         bad |= fabs(v[i]) > CRM__PREP_MAX_ABS;
+        if (mean_only && !isnan(v[i])) {
+            crm__ksum_add(&sum, v[i]);
+        }
     }
     if (bad) {
         return crm__prep_check_finite(t, col, v, n, err);
     }
-    if (p->cap_low_pct <= 0.0 && p->cap_high_pct >= 100.0 && p->impute != CRM_IMPUTE_MEDIAN &&
-        p->transform == CRM_TRANSFORM_NONE && p->scale == CRM_SCALE_NONE) {
-        /* Nothing to cap, log or scale: the fill (the mean) is all there is to learn, in one
-         * pass over the column, no copy (the same additions in the same order as below). */
-        crm__ksum sum = { 0.0, 0.0 };
-        for (int64_t i = 0; i < n; i++) {
-            if (!isnan(v[i])) {
-                crm__ksum_add(&sum, v[i]);
-            }
-        }
+    if (mean_only) {
         if (m == 0) {
             crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
                           "column is entirely missing; drop it from the features");
