@@ -3,6 +3,7 @@
  * feature, numbered 1..n). protobuf-c's unpacker takes packed and unpacked repeated fields;
  * the packer emits packed ones (PROTOBUF_C_FIELD_FLAG_PACKED). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <crmkit/alloc.h>
@@ -19,11 +20,11 @@ typedef struct pb_repeated {
 
 #define PB_FIELD_OFFSET(f) (sizeof(ProtobufCMessage) + (size_t)(f) * sizeof(pb_repeated))
 
-static int by_name(const void *a, const void *b, void *ud)
+/* Field descriptors (pointers) by name, for protobuf-c's binary search over the names. */
+static int by_name(const void *a, const void *b)
 {
-    const crm_serve_model *m = ud;
-    return strcmp(m->features[*(const unsigned *)a].proto_name,
-                  m->features[*(const unsigned *)b].proto_name);
+    return strcmp((*(const ProtobufCFieldDescriptor *const *)a)->name,
+                  (*(const ProtobufCFieldDescriptor *const *)b)->name);
 }
 
 crm_status crm__serve_pb_init(crm_serve_model *m, crm_error *err)
@@ -47,17 +48,21 @@ crm_status crm__serve_pb_init(crm_serve_model *m, crm_error *err)
         fd->quantifier_offset = (unsigned)(PB_FIELD_OFFSET(f) + offsetof(pb_repeated, n));
         fd->offset = (unsigned)(PB_FIELD_OFFSET(f) + offsetof(pb_repeated, values));
         fd->flags = m->features[f].is_text ? 0 : PROTOBUF_C_FIELD_FLAG_PACKED;
-        m->df_sorted[f] = f;
     }
-    /* Sort by name with a simple insertion sort (feature counts are small). */
-    for (unsigned i = 1; i < n; i++) {
-        unsigned v = m->df_sorted[i];
-        unsigned j = i;
-        while (j > 0 && by_name(&m->df_sorted[j - 1], &v, m) > 0) {
-            m->df_sorted[j] = m->df_sorted[j - 1];
-            j--;
+    {
+        /* by name with qsort: a model may have thousands of features */
+        const ProtobufCFieldDescriptor **by = crm_mallocarray(n ? n : 1, sizeof *by);
+        if (by == NULL) {
+            return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory");
         }
-        m->df_sorted[j] = v;
+        for (unsigned f = 0; f < n; f++) {
+            by[f] = &m->df_fields[f];
+        }
+        qsort(by, n, sizeof *by, by_name);
+        for (unsigned f = 0; f < n; f++) {
+            m->df_sorted[f] = (unsigned)(by[f] - m->df_fields);
+        }
+        crm_free(by);
     }
     m->df_ranges[0].start_value = 1;
     m->df_ranges[0].orig_index = 0;

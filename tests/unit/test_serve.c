@@ -72,6 +72,14 @@ static void proto_lists_features_in_order(void **state)
                            "service Model {\n  rpc classify (DataFrame) returns (Predictions);"));
     assert_non_null(strstr(crm_serve_model_metadata(m), "\"kind\":\"segmentation\""));
     assert_int_equal(strlen(crm_serve_model_version(m)), 16);
+#if CRM_HAVE_PROTOBUFC
+    /* the DataFrame's fields by name (protobuf-c's binary search over the sorted names) */
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(&m->df_desc, "plan")->id, 3);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(&m->df_desc, "x")->id, 1);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(&m->df_desc, "y_value")->id,
+                     2);
+    assert_null(protobuf_c_message_descriptor_get_field_by_name(&m->df_desc, "y"));
+#endif
     /* a rules-free model cannot take scaled input with a categorical feature */
     assert_int_equal(crm_serve_score(m, NULL, 1, NULL, NULL, NULL), CRM_EINVAL);
     crm_serve_model_free(m);
