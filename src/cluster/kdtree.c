@@ -111,10 +111,7 @@ static void sort_rows(crm__kdtree *t, int64_t lo, int64_t hi, int32_t a, double 
 static void select_nth(crm__kdtree *t, int64_t lo, int64_t hi, int64_t m, int32_t a, double *tmp)
 {
     int32_t d = t->dim;
-    int bad_rounds = 1;
-    for (int64_t n = hi - lo; n > 1; n >>= 1) {
-        bad_rounds++;
-    }
+    int bad_rounds = 1 + crm__log2_floor(hi - lo);
     while (hi - lo > 1) {
         int64_t len = hi - lo;
         int64_t store = lo;

@@ -81,6 +81,13 @@ static inline void crm__swap_d(double *a, double *b)
     *b = t;
 }
 
+/* floor(log2(n)) for n >= 1, 0 below: the bounded sorts' and selections' allowance of rounds
+ * that split badly. */
+static inline int crm__log2_floor(int64_t n)
+{
+    return n > 1 ? 63 - __builtin_clzll((unsigned long long)n) : 0;
+}
+
 /* Ascending sort of NaN-free doubles, O(n log n) whatever their order (introsort: quicksort,
  * heapsort past 2 log2(n) rounds); several times faster than qsort's callback. */
 void crm__sort_doubles(double *v, int64_t n);

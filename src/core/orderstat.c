@@ -118,11 +118,7 @@ void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t 
 
 void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr)
 {
-    int bad_rounds = 1;
-    for (int64_t n = hi - lo; n > 1; n >>= 1) {
-        bad_rounds++;
-    }
-    crm__select_ranks_bounded(s, lo, hi, ranks, nr, bad_rounds);
+    crm__select_ranks_bounded(s, lo, hi, ranks, nr, 1 + crm__log2_floor(hi - lo));
 }
 
 /* The plain way: every present value into scratch, then selection. */

@@ -243,11 +243,7 @@ static void sort_rounds(double *v, int64_t n, int depth)
 
 void crm__sort_doubles(double *v, int64_t n)
 {
-    int depth = 0;
-    for (int64_t m = n; m > 1; m >>= 1) {
-        depth += 2;
-    }
-    sort_rounds(v, n, depth);
+    sort_rounds(v, n, 2 * crm__log2_floor(n));
 }
 
 size_t crm__edit_distance(const char *a, const char *b, size_t max_b, int fold_case)

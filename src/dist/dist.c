@@ -1103,11 +1103,6 @@ crm_status crm_dist_split_file_unnumbered(const char *path, crm_dist_range *r, c
 }
 
 #if CRM_HAVE_MPI
-/* Wait for requests without holding a core (wait_reqs; sleeps of up to 1 ms). */
-static int wait_all_sleeping(int n, MPI_Request *reqs)
-{
-    return wait_reqs(n, reqs, 1000000L);
-}
 
 /* Post the pieces (PIECE bytes at most) of n bytes at p to or from rank peer. */
 static int post_pieces(char *p, uint64_t n, int peer, int send, MPI_Request *reqs, int *n_reqs)
@@ -1192,7 +1187,7 @@ crm_status crm_dist_alltoall_bytes(const void *send,
             }
         }
         if (rc == MPI_SUCCESS) {
-            rc = wait_all_sleeping(n_reqs, reqs);
+            rc = wait_reqs(n_reqs, reqs, WAIT_LONG);
         }
         if (rc != MPI_SUCCESS) {
             st = mpi_fail(err, rc, "exchanging data");

@@ -132,6 +132,16 @@ static int reserve(char **buf, size_t *cap, size_t need)
     return 1;
 }
 
+/* A failure of the stream, kept for every later call: rc and the message err holds. */
+static crm_status stick(crm_csv_stream *s, crm_status rc, const crm_error *err)
+{
+    s->rc = rc;
+    if (err != NULL) {
+        s->err = *err;
+    }
+    return rc;
+}
+
 /* Under the lock: next whole records into b->buf. */
 static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm_error *err)
 {
@@ -152,22 +162,17 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
         if (more <= 0) {
             s->next_range = NULL;
             if (more < 0) {
-                s->rc = crm__error_at(err, CRM_EIO, s->source, 0, 0, "read failed");
-                if (err != NULL) {
-                    s->err = *err;
-                }
-                return s->rc;
+                return stick(s, crm__error_at(err, CRM_EIO, s->source, 0, 0, "read failed"),
+                             err);
             }
             break;
         }
         if (b1 > b0) {
             if (gzseek(s->gz, (z_off_t)b0, SEEK_SET) < 0) {
-                s->rc = crm__error_at(err, CRM_EIO, s->source, 0, 0, "cannot seek to byte %lld",
-                                      (long long)b0);
-                if (err != NULL) {
-                    s->err = *err;
-                }
-                return s->rc;
+                return stick(s,
+                             crm__error_at(err, CRM_EIO, s->source, 0, 0,
+                                           "cannot seek to byte %lld", (long long)b0),
+                             err);
             }
             s->eof = 0;
             s->limit = b1;
@@ -185,11 +190,7 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
     for (;;) {
         rc = fill(s, b->buf, &b->len, b->cap - 1 - b->len, err);
         if (rc != CRM_OK) {
-            s->rc = rc;
-            if (err != NULL) {
-                s->err = *err;
-            }
-            return rc;
+            return stick(s, rc, err);
         }
         cut = crm__csv_record_cut(b->buf, b->len, s->ps.quote);
         if (s->eof) {
@@ -200,20 +201,15 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
             break;
         }
         /* one record longer than the block: read more */
-        s->rc = crm__csv_check_partial(&s->ps, b->buf, b->len, s->next_line, err);
-        if (s->rc != CRM_OK) {
-            if (err != NULL) {
-                s->err = *err;
-            }
-            return s->rc;
+        rc = crm__csv_check_partial(&s->ps, b->buf, b->len, s->next_line, err);
+        if (rc != CRM_OK) {
+            return stick(s, rc, err);
         }
         if (b->cap > STREAM_MAX_BLOCK) {
-            s->rc = crm__error_at(err, CRM_ELIMIT, s->source, s->next_line, 0,
-                                  "record longer than %zu bytes", STREAM_MAX_BLOCK);
-            if (err != NULL) {
-                s->err = *err;
-            }
-            return s->rc;
+            return stick(s,
+                         crm__error_at(err, CRM_ELIMIT, s->source, s->next_line, 0,
+                                       "record longer than %zu bytes", STREAM_MAX_BLOCK),
+                         err);
         }
         if (!reserve(&b->buf, &b->cap, b->cap * 2)) {
             return crm__error_nomem(err);
