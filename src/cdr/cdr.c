@@ -320,12 +320,12 @@ static int check(worker *w, const crm_csv_cell *cell, int64_t line, parsed *r, c
     }
     r->caller = c[F_CALLER]->s;
     r->caller_len = c[F_CALLER]->len;
-    r->caller_hash = crm__cdr_hash(r->caller, r->caller_len);
+    r->caller_hash = crm__hash_bytes(r->caller, r->caller_len);
     crm__cdr_strmap_prefetch(&w->callers, r->caller_hash);
     if (r->type == T_VOICE) {
         r->callee = c[F_CALLEE]->s;
         r->callee_len = c[F_CALLEE]->len;
-        r->callee_hash = crm__cdr_hash(r->callee, r->callee_len);
+        r->callee_hash = crm__hash_bytes(r->callee, r->callee_len);
         crm__cdr_strmap_prefetch(&w->callees, r->callee_hash);
     }
     return 1;
@@ -1040,7 +1040,7 @@ static int64_t *pget_strs(crm__bytes_in *r, crm__cdr_strmap *m, int64_t *n_out, 
                 crm_free(map);
                 return NULL;
             }
-            h[q] = crm__cdr_hash(t[q], l[q]);
+            h[q] = crm__hash_bytes(t[q], l[q]);
             crm__cdr_strmap_prefetch(m, h[q]);
         }
         for (int q = 0; q < m_b; q++) {

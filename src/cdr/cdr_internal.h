@@ -9,6 +9,8 @@
 #include <crmkit/csv_stream.h>
 #include <crmkit/status.h>
 
+#include "core/core_internal.h"
+
 /* Strings -> dense indices 0, 1, ... in order of first insertion. Texts are NUL-terminated
  * in one arena; each slot also holds the first 15 bytes of its key and the key's length, so
  * that a lookup of a short key (ids, phone numbers) touches one cache line. */
@@ -31,7 +33,6 @@ typedef struct crm__cdr_strmap {
 } crm__cdr_strmap;
 
 void crm__cdr_strmap_fini(crm__cdr_strmap *m);
-uint64_t crm__cdr_hash(const char *s, size_t len);
 /* Index of s[0..len) with hash h, inserting it when new (*added = 1). -1 when out of memory
  * or past 2^31 - 2 strings. */
 int64_t
@@ -66,11 +67,10 @@ typedef struct crm__cdr_keyset {
 } crm__cdr_keyset;
 
 void crm__cdr_keyset_fini(crm__cdr_keyset *s);
-uint64_t crm__cdr_mix64(uint64_t h);
 static inline void crm__cdr_keyset_prefetch(const crm__cdr_keyset *s, uint64_t key)
 {
     if (s->n_slots > 0) {
-        __builtin_prefetch(&s->slots[(size_t)crm__cdr_mix64(key) & (s->n_slots - 1)]);
+        __builtin_prefetch(&s->slots[(size_t)crm__hash_u64(key) & (s->n_slots - 1)]);
     }
 }
 /* 1 when key was new, 0 when present, -1 when out of memory. */

@@ -4,35 +4,6 @@
 #include "cdr_internal.h"
 #include "core/core_internal.h"
 
-uint64_t crm__cdr_mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= UINT64_C(0xc4ceb9fe1a85ec53);
-    h ^= h >> 33;
-    return h;
-}
-
-uint64_t crm__cdr_hash(const char *s, size_t len)
-{
-    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)len;
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
-        h ^= h >> 31;
-        s += 8;
-        len -= 8;
-    }
-    if (len > 0) {
-        uint64_t w = 0;
-        memcpy(&w, s, len);
-        h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
-    }
-    return crm__cdr_mix64(h);
-}
-
 void crm__cdr_strmap_fini(crm__cdr_strmap *m)
 {
     CRM__FREE(m->arena, m->off, m->hashes, m->slots);
@@ -181,7 +152,7 @@ static int keyset_grow(crm__cdr_keyset *s)
     for (size_t i = 0; i < s->n_slots; i++) {
         uint64_t key = s->slots[i];
         if (key != UINT64_MAX) {
-            size_t k = (size_t)crm__cdr_mix64(key) & (n_slots - 1);
+            size_t k = (size_t)crm__hash_u64(key) & (n_slots - 1);
             while (slots[k] != UINT64_MAX) {
                 k = (k + 1) & (n_slots - 1);
             }
@@ -200,7 +171,7 @@ int crm__cdr_keyset_add(crm__cdr_keyset *s, uint64_t key)
     if ((s->n + 1) * 4 > s->n_slots * 3 && !keyset_grow(s)) { /* load <= 3/4 */
         return -1;
     }
-    k = (size_t)crm__cdr_mix64(key) & (s->n_slots - 1);
+    k = (size_t)crm__hash_u64(key) & (s->n_slots - 1);
     while (s->slots[k] != UINT64_MAX) {
         if (s->slots[k] == key) {
             return 0;

@@ -55,6 +55,25 @@ void crm__free_n(void *const *blocks, size_t n);
     crm__free_n((void *const[]){ __VA_ARGS__ },                                                    \
                 sizeof((void *const[]){ __VA_ARGS__ }) / sizeof(void *))
 
+/* The hash of every table in the library (hash.c), keyed by a value drawn once per process:
+ * a file cannot choose keys that share a slot. Nothing may depend on the values but speed. */
+uint64_t crm__hash_bytes(const void *data, size_t len);
+extern uint64_t crm__hash_key[3]; /* drawn before main (hash.c) */
+static inline uint64_t crm__hash_fold(uint64_t a, uint64_t b)
+{
+    __extension__ unsigned __int128 p = (unsigned __int128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+static inline uint64_t crm__hash_u64(uint64_t x)
+{
+    return crm__hash_fold(crm__hash_fold(x ^ crm__hash_key[1], crm__hash_key[2]) ^ x,
+                          crm__hash_key[0]);
+}
+/* The seed of the key, and setting it (the same in every process of a run; before any table
+ * is built). */
+uint64_t crm__hash_seed(void);
+void crm__hash_set_seed(uint64_t seed);
+
 /* A new NUL-terminated copy of s[0..n) (crm_free it); NULL when out of memory. */
 char *crm__strndup(const char *s, size_t n);
 /* Copy src into dst[size], always NUL-terminated, truncating. */

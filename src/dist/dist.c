@@ -51,6 +51,15 @@ crm_status crm_dist_init(int *argc, char ***argv, crm_error *err)
         MPI_Comm_size(MPI_COMM_WORLD, &g_size);
         /* errors come back as codes, so a failed call becomes a crm_status */
         MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+        /* one hash key for every process: the owner of an id is the same in each */
+        {
+            uint64_t seed = crm__hash_seed();
+            if (MPI_Bcast(&seed, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+                /* processes with different keys would disagree on owners: no run at all */
+                MPI_Abort(MPI_COMM_WORLD, 70); /* internal error, as the CLI documents it */
+            }
+            crm__hash_set_seed(seed);
+        }
     }
 #else
     (void)argc;

@@ -56,19 +56,19 @@ typedef uint64_t (*key_hash_fn)(const crm_fim_db *db, int32_t id);
 
 static uint64_t hash_code(const crm_fim_db *db, int32_t id)
 {
-    return crm__fim_hash_u64((uint64_t)db->codes[id]);
+    return crm__hash_u64((uint64_t)db->codes[id]);
 }
 
 static uint64_t hash_name(const crm_fim_db *db, int32_t id)
 {
     const char *s = name_at(db, id);
-    return crm__fim_hash_bytes(s, strlen(s));
+    return crm__hash_bytes(s, strlen(s));
 }
 
 static uint64_t hash_cust(const crm_fim_db *db, int32_t id)
 {
     const char *s = db->cust + db->cust_off[id];
-    return crm__fim_hash_bytes(s, strlen(s));
+    return crm__hash_bytes(s, strlen(s));
 }
 
 static void hash_put(crm__fim_hash *h, uint64_t hv, int32_t id)
@@ -192,7 +192,7 @@ static int code_dir_grow(crm_fim_db *db, int64_t code)
 crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, crm_error *err)
 {
     crm__fim_hash *h = &db->item_hash;
-    size_t i = (size_t)crm__fim_hash_u64((uint64_t)code) & h->mask;
+    size_t i = (size_t)crm__hash_u64((uint64_t)code) & h->mask;
     crm_status rc;
     if (code >= db->code_dir_cap && code < CRM_FIM_CODE_DIR_MAX && !code_dir_grow(db, code)) {
         return crm__error_nomem(err);
@@ -219,7 +219,7 @@ crm_status crm__fim_db_intern_code(crm_fim_db *db, int64_t code, int32_t *id, cr
         return rc == CRM_ELIMIT ? crm__error_set(err, rc, "more than 2^31 distinct items")
                                 : crm__error_nomem(err);
     }
-    hash_put(h, crm__fim_hash_u64((uint64_t)code), *id);
+    hash_put(h, crm__hash_u64((uint64_t)code), *id);
     if (code < db->code_dir_cap) {
         db->code_dir[code] = *id;
     }
@@ -230,7 +230,7 @@ crm_status
 crm__fim_db_intern_name(crm_fim_db *db, const char *name, size_t len, int32_t *id, crm_error *err)
 {
     crm__fim_hash *h = &db->item_hash;
-    uint64_t hv = crm__fim_hash_bytes(name, len);
+    uint64_t hv = crm__hash_bytes(name, len);
     size_t i = (size_t)hv & h->mask;
     int64_t off;
     crm_status rc;
@@ -448,7 +448,7 @@ static crm_status apply_meta_names(crm_fim_db *db)
         return CRM_OK;
     }
     for (int32_t m = 0; m < db->n_meta; m++) {
-        size_t i = (size_t)crm__fim_hash_u64((uint64_t)db->meta_codes[m]) & h->mask;
+        size_t i = (size_t)crm__hash_u64((uint64_t)db->meta_codes[m]) & h->mask;
         while (h->slot[i] >= 0) {
             if (db->codes[h->slot[i]] == db->meta_codes[m]) {
                 db->name_off[h->slot[i]] = db->meta_name_off[m];
@@ -1004,7 +1004,7 @@ int64_t crm_fim_db_find_customer(const crm_fim_db *db, const char *customer)
         return -1;
     }
     h = &db->cust_hash;
-    i = (size_t)crm__fim_hash_bytes(customer, strlen(customer)) & h->mask;
+    i = (size_t)crm__hash_bytes(customer, strlen(customer)) & h->mask;
     while (h->slot[i] >= 0) {
         if (strcmp(db->cust + db->cust_off[h->slot[i]], customer) == 0) {
             return h->slot[i];
@@ -1038,7 +1038,7 @@ int32_t crm_fim_db_find_item(const crm_fim_db *db, const char *name)
         return -1;
     }
     h = &db->item_hash;
-    i = (size_t)crm__fim_hash_bytes(name, strlen(name)) & h->mask;
+    i = (size_t)crm__hash_bytes(name, strlen(name)) & h->mask;
     while (h->slot[i] >= 0) {
         if (strcmp(name_at(db, h->slot[i]), name) == 0) {
             return h->slot[i];

@@ -73,17 +73,6 @@ crm_status crm__fim_db_add_meta_name(crm_fim_db *db,
                                      size_t len,
                                      crm_error *err);
 
-/* String hashing shared by the db and the readers. */
-uint64_t crm__fim_hash_bytes(const char *s, size_t n);
-static inline uint64_t crm__fim_hash_u64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
 crm_status crm__fim_hash_init(crm__fim_hash *h, size_t min_cap);
 void crm__fim_hash_fini(crm__fim_hash *h);
 

@@ -26,7 +26,7 @@ static uint64_t hash_items(const int32_t *a, int32_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
     for (int32_t i = 0; i < n; i++) {
-        h = crm__fim_hash_u64(h ^ (uint64_t)(uint32_t)a[i]) + (uint64_t)i;
+        h = crm__hash_u64(h ^ (uint64_t)(uint32_t)a[i]) + (uint64_t)i;
     }
     return h;
 }

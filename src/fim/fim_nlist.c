@@ -172,7 +172,7 @@ static crm_status tree_alloc(ppc_tree *t, crm__fim_arena *a, int64_t nodes, int3
 
 static size_t kid_slot(const builder *b, int32_t p, int32_t x)
 {
-    return (size_t)crm__fim_hash_u64(((uint64_t)(uint32_t)p << 32) | (uint32_t)x) & b->kids.mask;
+    return (size_t)crm__hash_u64(((uint64_t)(uint32_t)p << 32) | (uint32_t)x) & b->kids.mask;
 }
 
 /* Node c into the hash of children, which grows to stay at most half full. */
@@ -651,7 +651,7 @@ static int32_t key_new_nodes(tkey k, tkey prev)
 
 static size_t key_hash(tkey k)
 {
-    return (size_t)crm__fim_hash_u64((uint64_t)(k >> 64) ^ (uint64_t)k * 0x9e3779b97f4a7c15u);
+    return (size_t)crm__hash_u64((uint64_t)(k >> 64) ^ (uint64_t)k * 0x9e3779b97f4a7c15u);
 }
 
 /* The distinct non-zero keys of transactions [lo, hi) with their counts, into *out (n_out of

@@ -133,7 +133,7 @@ static int status_ok(const char *list, const char *f, size_t n)
 
 static crm_status customer_id(customers *cu, const char *key, size_t len, int32_t *id)
 {
-    uint64_t hv = crm__fim_hash_bytes(key, len);
+    uint64_t hv = crm__hash_bytes(key, len);
     size_t i = (size_t)hv & cu->hash.mask;
     while (cu->hash.slot[i] >= 0) {
         const char *k = cu->keys + cu->off[cu->hash.slot[i]];
@@ -153,7 +153,7 @@ static crm_status customer_id(customers *cu, const char *key, size_t len, int32_
         }
         for (int64_t c = 0; c < cu->n; c++) {
             const char *k = cu->keys + cu->off[c];
-            size_t j = (size_t)crm__fim_hash_bytes(k, strlen(k)) & nh.mask;
+            size_t j = (size_t)crm__hash_bytes(k, strlen(k)) & nh.mask;
             while (nh.slot[j] >= 0) {
                 j = (j + 1) & nh.mask;
             }

@@ -203,16 +203,6 @@ void crm__fim_arena_release(crm__fim_arena *a, crm__fim_mark mark)
 
 /* ---- hashing ------------------------------------------------------------------------------ */
 
-uint64_t crm__fim_hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return crm__fim_hash_u64(h);
-}
-
 crm_status crm__fim_hash_init(crm__fim_hash *h, size_t min_cap)
 {
     size_t cap = 16;
@@ -250,7 +240,7 @@ static int cmap_grow(crm__fim_cmap *m)
     memset(key, 0xff, cap * sizeof *key);
     for (size_t i = 0; m->mask && i <= m->mask; i++) {
         if (m->key[i] >= 0) {
-            size_t j = (size_t)crm__fim_hash_u64((uint64_t)m->key[i]) & (cap - 1);
+            size_t j = (size_t)crm__hash_u64((uint64_t)m->key[i]) & (cap - 1);
             while (key[j] >= 0) {
                 j = (j + 1) & (cap - 1);
             }
@@ -272,7 +262,7 @@ int crm__fim_cmap_add(crm__fim_cmap *m, int32_t code, int32_t val)
     if ((m->n + 1) * 2 > m->mask + 1 && !cmap_grow(m)) {
         return 0;
     }
-    i = (size_t)crm__fim_hash_u64((uint64_t)code) & m->mask;
+    i = (size_t)crm__hash_u64((uint64_t)code) & m->mask;
     while (m->key[i] >= 0) {
         if (m->key[i] == code) {
             return 1;
@@ -291,7 +281,7 @@ int32_t crm__fim_cmap_get(const crm__fim_cmap *m, int32_t code)
     if (m->mask == 0) {
         return -1;
     }
-    i = (size_t)crm__fim_hash_u64((uint64_t)code) & m->mask;
+    i = (size_t)crm__hash_u64((uint64_t)code) & m->mask;
     while (m->key[i] >= 0) {
         if (m->key[i] == code) {
             return m->val[i];

@@ -8,28 +8,6 @@
 #include "core/core_internal.h"
 #include "io_internal.h"
 
-uint64_t crm__hash_bytes(const char *s, size_t len)
-{
-    const uint64_t k = UINT64_C(0x9E3779B97F4A7C15);
-    uint64_t h = UINT64_C(0x243F6A8885A308D3) ^ (uint64_t)len;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 29;
-    }
-    if (i < len) {
-        uint64_t w = 0;
-        memcpy(&w, s + i, len - i);
-        h = (h ^ w) * k;
-        h ^= h >> 29;
-    }
-    h *= UINT64_C(0xBF58476D1CE4E5B9);
-    h ^= h >> 32;
-    return h;
-}
-
 void crm__dict_init(crm__dict *d)
 {
     memset(d, 0, sizeof *d);

@@ -37,7 +37,6 @@ static inline const char *crm__dict_text(const crm__dict *d, int32_t code)
 {
     return d->arena + d->off[code];
 }
-uint64_t crm__hash_bytes(const char *s, size_t len);
 
 typedef struct crm__col {
     char *name;

@@ -14,6 +14,7 @@
 
 #include <crmkit/alloc.h>
 
+#include "core/core_internal.h"
 #include "dash_internal.h"
 
 #if CRM_HAVE_SQLITE
@@ -49,15 +50,6 @@ typedef struct level_map {
     int32_t cap_levels;
 } level_map;
 
-static uint64_t hash_bytes(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    }
-    return h;
-}
-
 static int level_grow(level_map *m)
 {
     uint64_t cap = (m->mask + 1) * 2;
@@ -66,7 +58,7 @@ static int level_grow(level_map *m)
         return 0;
     }
     for (int32_t l = 0; l < m->c->n_levels; l++) {
-        uint64_t h = hash_bytes(m->c->levels[l]) & (cap - 1);
+        uint64_t h = crm__hash_bytes(m->c->levels[l], strlen(m->c->levels[l])) & (cap - 1);
         while (slot[h] != 0) {
             h = (h + 1) & (cap - 1);
         }
@@ -80,7 +72,7 @@ static int level_grow(level_map *m)
 
 static int32_t level_code(level_map *m, const char *text)
 {
-    uint64_t h = hash_bytes(text) & m->mask;
+    uint64_t h = crm__hash_bytes(text, strlen(text)) & m->mask;
     while (m->slot[h] != 0) {
         if (strcmp(m->c->levels[m->slot[h] - 1], text) == 0) {
             return m->slot[h] - 1;

@@ -12,6 +12,7 @@
 #include <crmkit/alloc.h>
 #include <crmkit/fim.h>
 
+#include "core/core_internal.h"
 #include "serve_internal.h"
 #include "dash_internal.h"
 #include "store_internal.h"
@@ -54,16 +55,6 @@ typedef struct id_index {
     uint64_t mask;
 } id_index;
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static const char *cell(const crm_table *t, int64_t i, int32_t j, char *buf, int32_t size)
 {
     return crm_table_cell_text(t, i, j, buf, size);
@@ -86,7 +77,8 @@ static crm_status index_build(id_index *ix, const crm_table *t, int32_t col, crm
     for (int64_t i = 0; i < n; i++) {
         char a[256];
         char b[256];
-        uint64_t h = hash_str(cell(t, i, col, a, sizeof a)) & ix->mask;
+        const char *id = cell(t, i, col, a, sizeof a);
+        uint64_t h = crm__hash_bytes(id, strlen(id)) & ix->mask;
         while (ix->slot[h] != 0) {
             if (strcmp(cell(t, ix->slot[h] - 1, col, b, sizeof b), a) == 0) {
                 crm__serve_fail(err, CRM_EDATA, crm_table_col_name(t, col),
@@ -107,7 +99,7 @@ static crm_status index_build(id_index *ix, const crm_table *t, int32_t col, crm
 
 static int64_t index_find(const id_index *ix, const char *id)
 {
-    uint64_t h = hash_str(id) & ix->mask;
+    uint64_t h = crm__hash_bytes(id, strlen(id)) & ix->mask;
     while (ix->slot[h] != 0) {
         char b[256];
         if (strcmp(cell(ix->t, ix->slot[h] - 1, ix->col, b, sizeof b), id) == 0) {
