@@ -11,6 +11,13 @@
  * arbitrary-shape clusters, whose attractors are linked by paths of high density, approximated
  * by chains of nearby attractors. Clusters are numbered in the order of their lowest row.
  *
+ * A climb sums the kernel over every row near its path, so climbing from all of n rows costs
+ * about n^2 kernel terms (100,000 customers: minutes). A table of more than max_climbs rows is
+ * climbed from a seeded uniform sample of that many rows, on the density of the sample
+ * (scaled by n / max_climbs, so xi keeps its meaning); the sample's attractors make the model,
+ * and every other row is labelled as crm_denclue_assign labels a new customer. The cost is
+ * then that of max_climbs rows plus one nearest-attractor search per row.
+ *
  * The model keeps a few attractors per cluster (none closer than h / 2 to another kept one of
  * its cluster) and each cluster's reach (the largest distance from one of its rows to its
  * attractor, plus h / 2: the row's own attractor may not be one of those kept). Assign: the cluster
@@ -32,6 +39,8 @@
 
 typedef struct crm_denclue crm_denclue; /* opaque */
 
+#define CRM_DENCLUE_MAX_CLIMBS 20000
+
 typedef struct crm_denclue_params { /* transparent; start from crm_denclue_params_default() */
     double h;                       /* kernel width, > 0 (default 0.5) */
     double xi;                      /* least density of an attractor, >= 0 (default 5: as if
@@ -39,6 +48,9 @@ typedef struct crm_denclue_params { /* transparent; start from crm_denclue_param
     double tol;                     /* step length that stops the climb, in units of h (1e-2) */
     int32_t max_iter;               /* steps per climb at most, >= 1 (default 100) */
     int32_t n_threads;              /* 0 = OpenMP default; never changes results */
+    int64_t max_climbs;             /* climb from at most this many rows (see above; default
+                                       CRM_DENCLUE_MAX_CLIMBS; 0: from every row) */
+    uint64_t seed;                  /* of the sample (default 0) */
 } crm_denclue_params;
 
 CRM_API crm_denclue_params crm_denclue_params_default(void);

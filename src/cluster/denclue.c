@@ -4,6 +4,7 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/denclue.h>
+#include <crmkit/rng.h>
 
 #include "cluster_internal.h"
 #include "core/core_internal.h"
@@ -29,7 +30,9 @@ struct crm_denclue {
 
 crm_denclue_params crm_denclue_params_default(void)
 {
-    return (crm_denclue_params){ .h = 0.5, .xi = 5.0, .tol = 1e-2, .max_iter = 100 };
+    return (crm_denclue_params){
+        .h = 0.5, .xi = 5.0, .tol = 1e-2, .max_iter = 100, .max_climbs = CRM_DENCLUE_MAX_CLIMBS
+    };
 }
 
 crm_status crm_denclue_params_check(const crm_denclue_params *p, crm_error *err)
@@ -45,6 +48,8 @@ crm_status crm_denclue_params_check(const crm_denclue_params *p, crm_error *err)
         bad = "max_iter must be >= 1";
     } else if (p->n_threads < 0) {
         bad = "n_threads must be >= 0";
+    } else if (p->max_climbs < 0) {
+        bad = "max_climbs must be >= 0";
     }
     return bad ? crm__error_set(err, CRM_EINVAL, "denclue: %s", bad) : CRM_OK;
 }
@@ -119,8 +124,12 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
                            crm_error *err)
 {
     crm_denclue *d = NULL;
-    int64_t n = x->n_rows;
+    int64_t n = x->n_rows; /* rows labelled */
+    int64_t m;             /* rows climbed from: n, or a sample of max_climbs */
+    int64_t *rows = NULL;  /* the sample's rows, ascending (m < n) */
+    int32_t *assigned = NULL;
     int32_t dim = (int32_t)x->n_cols;
+    double scale; /* the sample's density to the table's */
     double *pts = NULL;
     double *att = NULL;
     uint8_t *noise = NULL;
@@ -145,15 +154,20 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
         return rc;
     }
     nt = crm__cluster_threads(p->n_threads);
-    (void)nt;
+    m = p->max_climbs > 0 && n > p->max_climbs ? p->max_climbs : n;
+    scale = (double)n / (double)m;
     d = crm_calloc(1, sizeof *d);
-    pts = crm_mallocarray((size_t)n * (size_t)dim, sizeof *pts);
-    att = crm_mallocarray((size_t)n * (size_t)dim, sizeof *att);
-    noise = crm_calloc((size_t)n, 1);
-    parent = crm_mallocarray((size_t)n, sizeof *parent);
-    root_label = crm_mallocarray((size_t)n, sizeof *root_label);
+    pts = crm_mallocarray((size_t)m * (size_t)dim, sizeof *pts);
+    att = crm_mallocarray((size_t)m * (size_t)dim, sizeof *att);
+    noise = crm_calloc((size_t)m, 1);
+    parent = crm_mallocarray((size_t)m, sizeof *parent);
+    root_label = crm_mallocarray((size_t)m, sizeof *root_label);
+    if (m < n) {
+        rows = crm_mallocarray((size_t)m, sizeof *rows);
+        assigned = crm_mallocarray((size_t)n, sizeof *assigned);
+    }
     if (d == NULL || pts == NULL || att == NULL || noise == NULL || parent == NULL ||
-        root_label == NULL) {
+        root_label == NULL || (m < n && (rows == NULL || assigned == NULL))) {
         rc = crm__error_nomem(err);
         goto done;
     }
@@ -164,14 +178,24 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
         rc = crm__error_nomem(err);
         goto done;
     }
-    for (int64_t i = 0; i < n; i++) {
-        memcpy(pts + (size_t)i * (size_t)dim, CRM_ROW(x, i), (size_t)dim * sizeof *pts);
+    if (m < n) { /* selection sampling: each row kept with probability (left to take) / (left) */
+        crm_rng rng;
+        crm_rng_seed(&rng, p->seed);
+        for (int64_t i = 0, j = 0; j < m; i++) {
+            if ((int64_t)crm_rng_below(&rng, (uint64_t)(n - i)) < m - j) {
+                rows[j++] = i;
+            }
+        }
     }
-    rc = crm__kdtree_build(pts, n, dim, &tree, err);
+    for (int64_t i = 0; i < m; i++) {
+        memcpy(pts + (size_t)i * (size_t)dim, CRM_ROW(x, m < n ? rows[i] : i),
+               (size_t)dim * sizeof *pts);
+    }
+    rc = crm__kdtree_build(pts, m, dim, &tree, err);
     if (rc != CRM_OK) {
         goto done;
     }
-    crm__loop_progress_init(&lp, progress, "denclue: attractors", 0.0, 0.8, n);
+    crm__loop_progress_init(&lp, progress, "denclue: attractors", 0.0, 0.8, m);
 #pragma omp parallel num_threads(nt)
     {
         double *wx = crm_mallocarray((size_t)dim, sizeof *wx);
@@ -181,7 +205,7 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
             oom = 1;
         }
 #pragma omp for schedule(dynamic, 64)
-        for (int64_t i = 0; i < n; i++) {
+        for (int64_t i = 0; i < m; i++) {
             kde_ctx c = { pts, dim, 1.0 / (2.0 * p->h * p->h), 0, wx };
             if (wx == NULL || y == NULL || !crm__loop_tick(&lp, 1)) {
                 continue;
@@ -207,7 +231,12 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
             c.w = 0;
             memset(wx, 0, (size_t)dim * sizeof *wx);
             crm__kdtree_radius(tree, y, r2, kde_fn, &c);
-            noise[i] = c.w < p->xi;
+            {
+                /* the row itself is in the table once, the sample's others stand for scale
+                 * rows each (a lone row is not made dense by the sampling) */
+                double self = exp(-crm__sq_dist(y, pts + (size_t)i * (size_t)dim, dim) * c.inv2h2);
+                noise[i] = self + (c.w - self) * scale < p->xi;
+            }
             memcpy(att + (size_t)i * (size_t)dim, y, (size_t)dim * sizeof *y);
         }
         crm_free(wx);
@@ -222,37 +251,37 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
         goto done;
     }
     /* join attractors within h */
-    rc = crm__kdtree_build(att, n, dim, &atree, err);
+    rc = crm__kdtree_build(att, m, dim, &atree, err);
     if (rc != CRM_OK) {
         goto done;
     }
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < m; i++) {
         parent[i] = i;
     }
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < m; i++) {
         if (!noise[i]) {
             join_ctx c = { parent, noise, i };
             crm__kdtree_radius(atree, att + (size_t)i * (size_t)dim, p->h * p->h, join_fn, &c);
         }
     }
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < m; i++) {
         parent[i] = uf_find(parent, i);
         if (!noise[i] && parent[i] == i) {
             root_label[i] = d->k++;
         }
     }
     d->reach = crm_calloc((size_t)(d->k > 0 ? d->k : 1), sizeof *d->reach);
-    d->att = crm_mallocarray((size_t)n * (size_t)dim, sizeof *d->att);
-    d->att_label = crm_mallocarray((size_t)n, sizeof *d->att_label);
+    d->att = crm_mallocarray((size_t)m * (size_t)dim, sizeof *d->att);
+    d->att_label = crm_mallocarray((size_t)m, sizeof *d->att_label);
     if (d->reach == NULL || d->att == NULL || d->att_label == NULL) {
         rc = crm__error_nomem(err);
         goto done;
     }
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < m; i++) {
         const double *ai = att + (size_t)i * (size_t)dim;
         int32_t l = noise[i] ? -1 : root_label[parent[i]];
         int keep = l >= 0;
-        d->labels[i] = l;
+        d->labels[m < n ? rows[i] : i] = l;
         if (l < 0) {
             continue;
         }
@@ -277,10 +306,20 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
         d->reach[j] += 0.5 * p->h; /* a row's own attractor is within h / 2 of a kept one */
     }
     rc = crm__kdtree_build(d->att, d->n_att, dim, &d->tree, err);
+    if (rc == CRM_OK && m < n) { /* the rows off the sample, as new customers */
+        rc = crm_denclue_assign(d, x, assigned, NULL, err);
+        for (int64_t i = 0, j = 0; rc == CRM_OK && i < n; i++) {
+            if (j < m && rows[j] == i) {
+                j++;
+            } else {
+                d->labels[i] = assigned[i];
+            }
+        }
+    }
 done:
     crm__kdtree_free(tree);
     crm__kdtree_free(atree);
-    CRM__FREE(pts, att, noise, parent, root_label);
+    CRM__FREE(pts, att, noise, parent, root_label, rows, assigned);
     if (rc != CRM_OK) {
         crm_denclue_free(d);
         return rc;

@@ -401,7 +401,14 @@ static crm_status fit_grid_or_kde(crm_segmenter *seg,
     } else {
         crm_denclue_params dp = p->denclue;
         dp.n_threads = p->kmeans.n_threads;
+        dp.seed = p->kmeans.seed;
+        if (p->sample != 0) { /* --sample N or all; auto keeps DENCLUE's own default */
+            dp.max_climbs = p->sample > 0 ? p->sample : 0;
+        }
         rc = crm_denclue_fit(&dp, x, progress, &seg->dc, err);
+        if (rc == CRM_OK && dp.max_climbs > 0 && x->n_rows > dp.max_climbs) {
+            seg->sample_rows = dp.max_climbs;
+        }
     }
     if (rc != CRM_OK) {
         return rc;

@@ -70,7 +70,21 @@ run "em k auto" "$CRMKIT" segment t.csv --algo em --k auto --kmin 2 --kmax 4 -o 
 grep -q '"bic_curve":\[[-0-9.eE+]*,[-0-9.eE+]*,[-0-9.eE+]*\]' out.txt || fail "em auto: no BIC curve of 3 values"
 run "denclue" "$CRMKIT" segment t.csv --algo denclue --bandwidth 0.6 -o dc.crmk --labels dc.csv --json --quiet
 [ "$(json_num out.txt k)" -ge 2 ] || fail "denclue: k"
+[ "$(json_num out.txt sample_rows)" = 0 ] || fail "denclue: 2,000 rows climbed from a sample"
 run "denclue assign" "$CRMKIT" assign dc.crmk t.csv -o dca.csv --quiet
+# past --sample rows the climbs start from a seeded sample, the other rows are placed as new
+# customers: every row labelled, the same labels with 1 and 2 threads, and --sample all
+# climbs from every row again (the labels of the first run)
+run "denclue sample" "$CRMKIT" segment t.csv --algo denclue --bandwidth 0.6 --sample 1000 -o dcs.crmk --labels dcs.csv --json --quiet
+[ "$(json_num out.txt sample_rows)" = 1000 ] || fail "denclue: sample_rows $(json_num out.txt sample_rows)"
+[ "$(wc -l <dcs.csv)" = $((n + 1)) ] || fail "denclue sample: labels lines"
+run "denclue sample 1 thread" "$CRMKIT" segment t.csv --algo denclue --bandwidth 0.6 --sample 1000 --threads 1 -o dcs1.crmk --labels dcs1.csv --quiet
+cmp -s dcs.csv dcs1.csv || fail "denclue sample: labels depend on the thread count"
+cmp -s dcs.crmk dcs1.crmk || fail "denclue sample: model depends on the thread count"
+run "denclue sample all" "$CRMKIT" segment t.csv --algo denclue --bandwidth 0.6 --sample all -o dca2.crmk --labels dca2.csv --quiet
+cmp -s dca2.csv dc.csv || fail "denclue --sample all: labels differ from the default on 2,000 rows"
+"$CRMKIT" segment t.csv --algo denclue --bandwidth 0.6 --sample 1000 -o m.crmk --quiet | grep -q "from a sample of 1000 rows" ||
+    fail "denclue sample: the summary does not say so"
 
 # the comparison of every algorithm on the same data
 run "compare all" "$CRMKIT" compare t.csv --algos kmeans,xmeans,birch,em,optigrid,denclue,dbscan --kmax 8 --eps 0.4 --min-samples 8 --json --quiet

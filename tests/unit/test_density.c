@@ -304,6 +304,70 @@ static void optigrid_and_denclue_recover_blobs(void **state)
     crm_matrix_fini(&x);
 }
 
+/* More rows than max_climbs: the climbs start from a seeded sample and the other rows are
+ * placed as new customers. The four blobs come out as with every climb, for any seed; a lone
+ * far row is noise whether the sample takes it or not (its own kernel counts once: scaled like
+ * the sample's other rows, 8.2 here, it passed xi = 5 and made a fifth cluster); the labels
+ * do not depend on the number of threads. */
+static void denclue_climbs_from_a_sample(void **state)
+{
+    crm_matrix x;
+    crm_matrix y;
+    long n;
+    int32_t *truth;
+    crm_error err;
+    int32_t *got;
+    int32_t *want;
+    crm_denclue_params dp = crm_denclue_params_default();
+    (void)state;
+    golden_matrix("blobs_x.csv", &x);
+    truth = golden_labels("blobs_truth.csv", &n);
+    got = malloc((size_t)n * sizeof *got);
+    want = malloc((size_t)n * sizeof *want);
+    assert_non_null(got);
+    assert_non_null(want);
+    assert_int_equal(crm_matrix_init(&y, n + 1, 3, &err), CRM_OK);
+    for (long i = 0; i < n; i++) {
+        memcpy(CRM_ROW(&y, i), CRM_ROW(&x, i), 3 * sizeof(double));
+    }
+    CRM_ROW(&y, n)[0] = CRM_ROW(&y, n)[1] = CRM_ROW(&y, n)[2] = 40.0;
+    dp.h = 0.6;
+    dp.max_climbs = 110;
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        crm_denclue *d1 = NULL;
+        crm_denclue *d2 = NULL;
+        dp.seed = seed;
+        dp.n_threads = 1;
+        assert_int_equal(crm_denclue_fit(&dp, &y, NULL, &d1, &err), CRM_OK);
+        dp.n_threads = 2;
+        assert_int_equal(crm_denclue_fit(&dp, &y, NULL, &d2, &err), CRM_OK);
+        assert_int_equal(crm_denclue_k(d1), 4);
+        assert_int_equal(crm_denclue_labels(d1)[n], -1);
+        {
+            /* a sample of 110 rows leaves some edge rows of the blobs below xi: noise */
+            long kept = 0;
+            const int32_t *l = crm_denclue_labels(d1);
+            for (long i = 0; i < n; i++) {
+                if (l[i] >= 0) {
+                    got[kept] = l[i];
+                    want[kept++] = truth[i];
+                }
+            }
+            assert_true(kept >= n - n / 20); /* at most 34 of 900 over these seeds */
+            assert_same_partition(got, want, kept, 0);
+        }
+        assert_memory_equal(crm_denclue_labels(d1), crm_denclue_labels(d2),
+                            (size_t)(n + 1) * sizeof(int32_t));
+        crm_denclue_free(d1);
+        crm_denclue_free(d2);
+    }
+    free(got);
+    free(want);
+    free(truth);
+    crm_matrix_fini(&x);
+    crm_matrix_fini(&y);
+}
+
 static void gmm_round_trip(void **state)
 {
     crm_matrix x;
@@ -442,6 +506,7 @@ int main(void)
         cmocka_unit_test(birch_matches_sklearn),
         cmocka_unit_test(dbscan_matches_sklearn),
         cmocka_unit_test(optigrid_and_denclue_recover_blobs),
+        cmocka_unit_test(denclue_climbs_from_a_sample),
         cmocka_unit_test(gmm_round_trip),
         cmocka_unit_test(density_fits_report_and_cancel),
         cmocka_unit_test(bad_input),

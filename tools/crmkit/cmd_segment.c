@@ -104,7 +104,9 @@ static void usage(FILE *fp)
         "  --sample N|auto|all k-means on a large table: choose k and find the centres on a\n"
         "                      seeded sample of N rows, then refine them with Lloyd passes\n"
         "                      over every row (auto, the default: 200,000 rows once the table\n"
-        "                      has more than 1,000,000; all: never sample)\n"
+        "                      has more than 1,000,000; all: never sample). denclue: climb\n"
+        "                      from a seeded sample of N rows (auto: 20,000) and place the\n"
+        "                      others as new customers (climbing from all n rows costs n^2)\n"
         "  --minibatch         with a sample: refine its centres by mini-batch k-means\n"
         "                      (Sculley 2010; 100 batches of 4096 rows) over every row\n"
         "                      before the Lloyd passes\n"
@@ -702,7 +704,8 @@ static void print_json(const crm_segmenter *seg,
     cli_json_num(&j, crm_segmenter_seconds(seg, "drift"));
     cli_json_key(&j, "sample_rows");
     cli_json_int(&j, crm_segmenter_sample_rows(seg));
-    if (crm_segmenter_sample_rows(seg) > 0) {
+    if (crm_segmenter_sample_rows(seg) > 0 &&
+        crm_segmenter_algo(seg) != CRM_SEGMENT_ALGO_DENCLUE) { /* k-means' stages */
         cli_json_key(&j, "choose_k_seconds");
         cli_json_num(&j, crm_segmenter_seconds(seg, "choose_k"));
         cli_json_key(&j, "full_pass_seconds");
@@ -792,7 +795,11 @@ static void print_text(const crm_segmenter *seg,
                noise >= 0 ? "found" : method_name(crm_segmenter_method(seg)),
                noise >= 0 ? "; the last segment is the noise" : "", crm_segmenter_inertia(seg));
     }
-    if (crm_segmenter_sample_rows(seg) > 0) {
+    if (crm_segmenter_sample_rows(seg) > 0 && a == CRM_SEGMENT_ALGO_DENCLUE) {
+        printf("attractors climbed to from a sample of %lld rows; every other row placed as a "
+               "new customer\n",
+               (long long)crm_segmenter_sample_rows(seg));
+    } else if (crm_segmenter_sample_rows(seg) > 0) {
         printf("k and the centres from a sample of %lld rows (%.2f s), then Lloyd passes over "
                "every row (%.2f s)\n",
                (long long)crm_segmenter_sample_rows(seg), crm_segmenter_seconds(seg, "choose_k"),
