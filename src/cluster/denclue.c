@@ -231,11 +231,14 @@ crm_status crm_denclue_fit(const crm_denclue_params *p,
             c.w = 0;
             memset(wx, 0, (size_t)dim * sizeof *wx);
             crm__kdtree_radius(tree, y, r2, kde_fn, &c);
-            {
+            if (m < n) {
                 /* the row itself is in the table once, the sample's others stand for scale
                  * rows each (a lone row is not made dense by the sampling) */
-                double self = exp(-crm__sq_dist(y, pts + (size_t)i * (size_t)dim, dim) * c.inv2h2);
+                double d2 = crm__sq_dist(y, pts + (size_t)i * (size_t)dim, dim);
+                double self = d2 <= r2 ? exp(-d2 * c.inv2h2) : 0.0;
                 noise[i] = self + (c.w - self) * scale < p->xi;
+            } else {
+                noise[i] = c.w < p->xi;
             }
             memcpy(att + (size_t)i * (size_t)dim, y, (size_t)dim * sizeof *y);
         }
