@@ -22,13 +22,11 @@ struct crm_itemsets {
     int64_t mask;
 };
 
-static uint64_t hash_items(const int32_t *a, int32_t n)
+/* An itemset's slot: the keyed hash of its codes' bytes (a crafted file cannot aim sets at one
+ * slot). */
+static uint64_t hash_items(const int32_t *items, int32_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
-    for (int32_t i = 0; i < n; i++) {
-        h = crm__hash_u64(h ^ (uint64_t)(uint32_t)a[i]) + (uint64_t)i;
-    }
-    return h;
+    return crm__hash_bytes(items, (size_t)n * sizeof *items);
 }
 
 crm_status crm_itemsets_new(int64_t n_transactions, crm_itemsets **out, crm_error *err)

@@ -251,15 +251,11 @@ typedef struct iset_index {
     uint64_t mask;
 } iset_index;
 
+/* An itemset's slot: the keyed hash of its codes' bytes (a crafted file cannot aim sets at one
+ * slot). */
 static uint64_t hash_items(const int32_t *items, int32_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)n;
-    for (int32_t i = 0; i < n; i++) {
-        h ^= (uint64_t)(uint32_t)items[i];
-        h *= 0xff51afd7ed558ccdu;
-        h ^= h >> 32;
-    }
-    return h;
+    return crm__hash_bytes(items, (size_t)n * sizeof *items);
 }
 
 static crm_status index_build(iset_index *ix, const crm_rules_itemsets *sets, crm_error *err)
