@@ -82,7 +82,8 @@ uint64_t crm__hash_bytes(const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint64_t a, b, h;
-    h = crm__hash_key[0] ^ crm__hash_fold((uint64_t)len ^ crm__hash_key[2], UINT64_C(0xA0761D6478BD642F));
+    h = crm__hash_key[0] ^
+        crm__hash_fold((uint64_t)len ^ crm__hash_key[2], UINT64_C(0xA0761D6478BD642F));
     if (len <= 16) {
         /* the first and last bytes, overlapping: with the length they fix the text */
         if (len >= 8) {
@@ -107,5 +108,6 @@ uint64_t crm__hash_bytes(const void *data, size_t len)
         a = load64(p + left - 16);
         b = load64(p + left - 8);
     }
-    return crm__hash_fold(crm__hash_fold(a ^ crm__hash_key[1], b ^ h) ^ crm__hash_key[2], h ^ UINT64_C(0xE7037ED1A0B428DB));
+    return crm__hash_fold(crm__hash_fold(a ^ crm__hash_key[1], b ^ h) ^ crm__hash_key[2],
+                          h ^ UINT64_C(0xE7037ED1A0B428DB));
 }

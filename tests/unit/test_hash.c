@@ -11,7 +11,10 @@
 #include "core/core_internal.h"
 #include "crm_test.h"
 
-enum { SLOTS = 1024, CRAFTED = 300 };
+enum {
+    SLOTS = 1024,
+    CRAFTED = 300
+};
 
 static size_t text_of(uint64_t i, char *buf)
 {
@@ -67,7 +70,9 @@ static void collisions_do_not_carry_to_another_key(void **state)
  * (a fixed odd multiplier alone would leave the low bits of codes unmixed). */
 static void ordinary_keys_spread_evenly(void **state)
 {
-    enum { N = 65536 };
+    enum {
+        N = 65536
+    };
     static int load_text[N], load_code[N];
     int max_text = 0, max_code = 0;
     int empty = 0;
