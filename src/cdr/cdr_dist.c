@@ -122,10 +122,12 @@ crm_status crm_cdr_aggregate_dist(const char *path,
         r.end = 0;
         r.first_line = 1;
     }
-    if (st == CRM_OK && split) {
+    if (st == CRM_OK) {
         st = crm_dist_agree(send_sizes == NULL || recv_sizes == NULL ? crm__error_nomem(err)
                                                                       : CRM_OK,
                             err);
+    }
+    if (st == CRM_OK && split) {
         /* pieces of the parts of the processes on this machine, taken as this one gets free;
          * their lines are not numbered: on any failure every process reads its part again the
          * usual way below, which reports the first error in file order with its line */
@@ -153,10 +155,7 @@ crm_status crm_cdr_aggregate_dist(const char *path,
         }
     }
     if (st == CRM_OK && (!split || read_again)) {
-        st = send_sizes == NULL || recv_sizes == NULL
-                 ? crm__error_nomem(err)
-                 : crm_cdr_aggregate_part(path, r.begin, r.end, r.first_line, p, progress, &pt,
-                                          err);
+        st = crm_cdr_aggregate_part(path, r.begin, r.end, r.first_line, p, progress, &pt, err);
         st = agree_read(st, path, split, err);
     }
     if (st == CRM_OK) {

@@ -44,29 +44,6 @@ struct crm_dist_chunks {
 #endif
 };
 
-/* Offset just after the first '\n' at or after pos, or end when none before end. */
-static int64_t line_start(int fd, int64_t pos, int64_t end)
-{
-    char buf[4096];
-    while (pos < end) {
-        size_t m = (size_t)(end - pos < (int64_t)sizeof buf ? end - pos : (int64_t)sizeof buf);
-        ssize_t got = pread(fd, buf, m, (off_t)pos);
-        char *nl;
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            return -1;
-        }
-        nl = memchr(buf, '\n', (size_t)got);
-        if (nl != NULL) {
-            return pos + (nl - buf) + 1;
-        }
-        pos += got;
-    }
-    return end;
-}
-
 /* The pieces of parts[0..n_parts) (begin, end pairs, sorted by begin) into c. */
 static int cut_pieces(crm_dist_chunks *c, const int64_t *parts, int n_parts, int n_ranks)
 {
@@ -245,9 +222,12 @@ int crm_dist_chunks_next(crm_dist_chunks *c, int64_t *begin, int64_t *end)
             return 0;
         }
         p = &c->pieces[k];
-        *begin = p->a == p->part0 ? p->a : line_start(c->fd, p->a - 1, p->part1);
-        *end = p->b == p->part1 ? p->b : line_start(c->fd, p->b - 1, p->part1);
-        if (*begin < 0 || *end < 0) {
+        *begin = p->a;
+        *end = p->b;
+        if ((p->a != p->part0 &&
+             crm__dist_next_line_start(c->fd, p->a - 1, p->part1, begin, NULL, NULL) != CRM_OK) ||
+            (p->b != p->part1 &&
+             crm__dist_next_line_start(c->fd, p->b - 1, p->part1, end, NULL, NULL) != CRM_OK)) {
             return -1;
         }
         if (*begin < *end) {

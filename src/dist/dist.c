@@ -769,11 +769,10 @@ static crm_status read_at(int fd, char *buf, size_t n, int64_t at, const char *p
     return CRM_OK;
 }
 
-/* Offset just after the first '\n' at or after pos (size when none). */
-static crm_status
-next_line_start(int fd, int64_t pos, int64_t size, int64_t *out, const char *path, crm_error *err)
+crm_status crm__dist_next_line_start(
+    int fd, int64_t pos, int64_t size, int64_t *out, const char *path, crm_error *err)
 {
-    char buf[65536];
+    char buf[4096]; /* a line ends within a few hundred bytes; longer ones take more reads */
     while (pos < size) {
         size_t m = (size_t)(size - pos < (int64_t)sizeof buf ? size - pos : (int64_t)sizeof buf);
         crm_status st = read_at(fd, buf, m, pos, path, err);
@@ -890,7 +889,7 @@ crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *e
         }
     }
     if (st == CRM_OK) {
-        st = next_line_start(fd, 0, size, &header_end, path, err);
+        st = crm__dist_next_line_start(fd, 0, size, &header_end, path, err);
     }
     if (st == CRM_OK) {
         int64_t body = size - header_end;
@@ -900,13 +899,13 @@ crm_status crm_dist_split_file(const char *path, crm_dist_range *r, crm_error *e
         if (me == 0) {
             begin = 0;
         } else {
-            st = next_line_start(fd, nominal0 - 1, size, &begin, path, err);
+            st = crm__dist_next_line_start(fd, nominal0 - 1, size, &begin, path, err);
         }
         if (st == CRM_OK) {
             if (me == P - 1) {
                 end = size;
             } else {
-                st = next_line_start(fd, nominal1 - 1, size, &end, path, err);
+                st = crm__dist_next_line_start(fd, nominal1 - 1, size, &end, path, err);
             }
         }
         if (begin > end) {

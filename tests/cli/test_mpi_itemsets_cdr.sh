@@ -65,29 +65,28 @@ done
 grep -q "bad.dat:901:5" ref_err.txt || fail "itemsets bad row without mpirun: $(cat ref_err.txt)"
 
 # ---- cdr: per-customer sums merged across ranks -----------------------------------------------
+# cdr of $1 under mpirun with $3 ranks, 1 and 2 threads: the bytes of $2
+cdr_same_as() {
+    for th in 1 2; do
+        "${MPIRUN[@]}" -np $3 "$CRMKIT" cdr $1 -o m.csv --threads $th --quiet \
+            >out.txt 2>err.txt || fail "cdr $1 np $3 threads $th: exit $?"
+        same "cdr $1, np $3 threads $th" $2 m.csv
+        rm -f m.csv
+    done
+}
 # 4.7 MB: the ranks take its pieces (1 MiB and more) as each gets free, in another order
 # every run; the same bytes whoever read which
 "$CRMKIT" gen cdr --customers 1200 --days 4 --seed 3 -o big.csv --quiet >/dev/null || exit 1
 "$CRMKIT" cdr big.csv -o refb.csv --quiet || fail "cdr big.csv without mpirun"
 for np in 2 4; do
-    for th in 1 2; do
-        "${MPIRUN[@]}" -np $np "$CRMKIT" cdr big.csv -o m.csv --threads $th --quiet \
-            >out.txt 2>err.txt || fail "cdr big.csv np $np threads $th: exit $?"
-        same "cdr, pieces, np $np threads $th" refb.csv m.csv
-        rm -f m.csv
-    done
+    cdr_same_as big.csv refb.csv $np
 done
 rm -f big.csv refb.csv
 "$CRMKIT" gen cdr --customers 300 --days 4 --seed 7 -o c.csv --quiet >/dev/null || exit 1
 "$CRMKIT" cdr c.csv -o ref.csv --quiet || fail "cdr without mpirun"
 "$CRMKIT" cdr c.csv -o refw.csv --from 2024-01-02 --to 2024-01-03 --quiet || fail "cdr window"
 for np in 1 2 4; do
-    for th in 1 2; do
-        "${MPIRUN[@]}" -np $np "$CRMKIT" cdr c.csv -o m.csv --threads $th --quiet \
-            >out.txt 2>err.txt || fail "cdr np $np threads $th: exit $?"
-        same "cdr, np $np threads $th" ref.csv m.csv
-        rm -f m.csv
-    done
+    cdr_same_as c.csv ref.csv $np
     "${MPIRUN[@]}" -np $np "$CRMKIT" cdr c.csv -o m.csv --from 2024-01-02 --to 2024-01-03 \
         --quiet || fail "cdr window np $np: exit $?"
     same "cdr --from --to, np $np" refw.csv m.csv
