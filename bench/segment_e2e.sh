@@ -21,6 +21,11 @@
 # CRMKIT_BASE=<another crmkit binary> adds it to every round (after the reference), for a
 # before/after ratio measured in the same run.
 #
+# PAUSE=<seconds> idles that long before every timed run, as between a user's commands. Back
+# to back, each run gets the pages the one before just freed; after a pause, a virtual
+# machine that hands free memory back to its host (free page reporting) must be given them
+# again, and first touches cost more, on both sides.
+#
 # Usage: [EXPECT_DIR=dir] [CRMKIT_BASE=bin] bench/segment_e2e.sh [BUILD_DIR] [ROWS] [COLS] [ROUNDS] [K] [ITERS]
 # Run it under flock /tmp/bench.lock on a shared machine.
 set -euo pipefail
@@ -54,9 +59,12 @@ echo "init: $INIT ($K centres), $ITERS iterations, tol 0"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; loadavg before: $(cat /proc/loadavg)"
 cat "$FILE" >/dev/null # page cache warm for both sides
 
-OMP_WAIT_POLICY=passive "$PY" - "$CRMKIT" "$FILE" "$INIT" "$ROUNDS" "$ITERS" "$OUT" <<'PYEOF'
+echo "pause before each timed run: ${PAUSE:-0} s"
+
+OMP_WAIT_POLICY=passive "$PY" - "$CRMKIT" "$FILE" "$INIT" "$ROUNDS" "$ITERS" "$OUT" "${PAUSE:-0}" <<'PYEOF'
 import json, os, resource, statistics, subprocess, sys, time
 crmkit, path, init, rounds, iters, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+pause = float(sys.argv[7])
 model = os.path.join(out, "segment_e2e.crmk")
 
 REF = r'''
@@ -90,6 +98,7 @@ print(json.dumps(res))
 base = os.environ.get("CRMKIT_BASE", "")
 
 def crm(nt, binary=None):
+    time.sleep(pause)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run([binary or crmkit, "segment", path, "-o", model, "--init", init, "--max-iter", str(iters),
@@ -104,6 +113,7 @@ def crm(nt, binary=None):
 
 def ref(nt, check):
     env = dict(os.environ, OMP_NUM_THREADS=str(nt), OPENBLAS_NUM_THREADS=str(nt))
+    time.sleep(pause)
     p = subprocess.run([sys.executable, "-c", REF, path, init, str(iters), str(nt), "1" if check else "0"],
                        check=True, capture_output=True, text=True, env=env)
     return json.loads(p.stdout.strip().splitlines()[-1])

@@ -1206,9 +1206,6 @@ crm_status crm__cdr_part_export_owned(const crm_cdr_part *pt,
         }
         /* the layout crm_cdr_part_merge reads */
         crm__bytes_put_i64(&b, PART_MAGIC);
-        if (at == 0) {
-            crm__advise_huge(b.p, b.cap); /* all but its first page untouched yet */
-        }
         crm__bytes_put(&b, &none, sizeof none);
         crm__bytes_put_i64(&b, ccount[d]);
         for (int64_t i = 0; i < nc; i++) {

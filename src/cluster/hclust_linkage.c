@@ -13,11 +13,9 @@
  *
  * Both give merges in the order found; they are then sorted by height (stable) and relabelled
  * with a union-find into scipy's form: a < b, new clusters numbered n, n + 1, ... */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <crmkit/hclust.h>
 
@@ -162,23 +160,6 @@ static crm_status single_linkage(const crm_matrix *x,
     crm_free(best);
     crm_free(done);
     return CRM_OK;
-}
-
-/* The distance matrix is touched all over at every merge: transparent huge pages save a page
- * fault per 4 KiB when it is filled and most TLB misses afterwards. */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t e = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (e > a) {
-        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 /* Lance-Williams update for complete and average linkage. */
@@ -396,7 +377,8 @@ static crm_status nn_chain(const crm_matrix *x,
                               "out of memory for the distance matrix of %lld rows (%.1f GB)",
                               (long long)n, (double)n_pairs * 8e-9);
     }
-    advise_huge(s.d, n_pairs * sizeof *s.d);
+    /* touched all over at every merge: huge pages save most TLB misses */
+    crm__advise_huge(s.d, n_pairs * sizeof *s.d);
     for (int64_t i = 0; i < n; i++) {
         s.row[i] = (int64_t)cidx((size_t)n, (size_t)i, (size_t)i + 1) - (i + 1);
         s.live[i] = i;

@@ -1190,8 +1190,6 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         ld->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
         if (ld->xf == NULL || ld->xnorm == NULL) { /* no screening, no error */
             crm__lloyd_data_fini(ld);
-        } else {
-            crm__advise_huge(ld->xf, (size_t)(n * dim) * sizeof(float));
         }
         xf = ld->xf;
     }

@@ -160,9 +160,12 @@ int crm__grow_bytes_from(char **p, size_t *cap, size_t need, size_t first);
  * (T **), *cap and need count items; 0 when out of memory (array and *cap unchanged). */
 int crm__grow_items(void *pp, int64_t *cap, int64_t need, size_t size, int64_t first);
 
-/* Big arrays filled once, front to back (a file read whole, decoded text, parsed codes): ask
- * for transparent huge pages over p[0..bytes), which saves one page fault per 4 KiB, a large
- * share of reading time on virtual machines. A hint: nothing happens where it is not known. */
+/* Big arrays read and written all over, again and again (hash table slots, hclust's distance
+ * matrix): ask for transparent huge pages over p[0..bytes), which saves most TLB misses. Not
+ * for arrays filled once front to back: on virtual machines that hand free memory back to the
+ * host (free page reporting), a 2 MB page is often one the host must supply again, and the
+ * first touch then costs several times a 4 KiB page's (1,000,000 x 16 segment, 1.7-2.0 s
+ * against 1.1 s; bench/RESULTS.md). A hint: nothing happens where it is not known. */
 void crm__advise_huge(void *p, size_t bytes);
 
 /* Threads for a parallel region: requested when > 0, else the OpenMP default (1 without

@@ -961,7 +961,6 @@ crm_status crm_dist_read_part(const char *path,
     if (b == NULL) {
         return crm__error_nomem(err);
     }
-    crm__advise_huge(b, n + 1); /* fewer page faults while it fills */
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         crm_free(b);
@@ -1171,7 +1170,6 @@ crm_status crm_dist_alltoall_bytes(const void *send,
             }
         }
         out = crm_malloc(total > 0 ? (size_t)total : 1);
-        crm__advise_huge(out, (size_t)total); /* fewer page faults as it fills */
         reqs = crm_mallocarray((size_t)n_pieces + 1, sizeof *reqs);
         st = out == NULL || reqs == NULL || n_pieces > INT32_MAX ? crm__error_nomem(err) : CRM_OK;
         st = crm_dist_agree(st, err);

@@ -375,11 +375,10 @@ crm_status crm_drift_ref_fit(const crm_table *t,
             }
 #pragma omp parallel if (d->n_rows >= 100000)
             {
-                /* one scratch a thread for every feature it takes, on 2 MB pages (without
-                 * the memory each feature takes its own, or fails alone) */
+                /* one scratch a thread for every feature it takes (without the memory
+                 * each feature takes its own, or fails alone) */
                 size_t bytes = (size_t)(d->n_rows > 0 ? d->n_rows : 1) * sizeof(double);
                 double *scratch = crm_malloc(bytes);
-                crm__advise_huge(scratch, bytes);
 #pragma omp for schedule(dynamic, 1)
                 for (int32_t i = 0; i < n_features; i++) {
                     if (rcs[i] == CRM_OK && (theirs == NULL || !theirs[i])) {

@@ -542,13 +542,11 @@ static crm_status alloc_arrays(read_state *st, crm_error *err)
     if (ps->vals == NULL || ps->row_line == NULL) {
         return crm__error_nomem(err);
     }
-    crm__advise_huge(ps->row_line, nb * sizeof *ps->row_line);
     for (int32_t j = 0; j < ps->n_cols; j++) {
         ps->vals[j] = crm_mallocarray(nb, sizeof(double));
         if (ps->vals[j] == NULL) {
             return crm__error_nomem(err);
         }
-        crm__advise_huge(ps->vals[j], nb * sizeof(double));
     }
     for (int32_t c = 0; c < st->n_chunks; c++) {
         if (chunk_stats(ps, &st->chunks[c]) != CRM_OK) {
@@ -960,7 +958,6 @@ stream_claim(read_state *st, stream_src *s, char **buf, size_t *cap, size_t *len
             }
             *buf = b;
             *cap *= 2;
-            crm__advise_huge(b, *cap);
             s->max_block = *cap > s->max_block ? *cap : s->max_block;
         }
     }
@@ -1016,7 +1013,6 @@ static void stream_worker(read_state *st, stream_src *s, size_t block, const crm
         }
         return;
     }
-    crm__advise_huge(buf, cap);
     for (;;) {
         csv_chunk *ch;
         size_t len = 0;
@@ -1588,7 +1584,6 @@ static crm_status merge_text(read_state *st,
         }
     } else if (rc == CRM_OK) {
         col->codes = crm_mallocarray(total > 0 ? (size_t)total : 1, sizeof(int32_t));
-        crm__advise_huge(col->codes, (size_t)total * sizeof(int32_t));
         rc = crm_dist_agree(col->codes == NULL ? crm__error_nomem(err) : CRM_OK, err);
         if (rc == CRM_OK) {
             rc = crm_dist_allgather_known(pl.loc.codes, col->codes, counts, sizeof(int32_t), err);
@@ -1671,7 +1666,6 @@ static crm_status build_table_split(read_state *st,
         col_start(&col, ps, j, verdict[j].type);
         if (col.type == CRM_COL_NUMERIC) {
             col.num = crm_mallocarray((size_t)total, sizeof(double));
-            crm__advise_huge(col.num, (size_t)total * sizeof(double)); /* fewer page faults */
             rc = crm_dist_agree(col.num == NULL ? crm__error_nomem(err) : CRM_OK, err);
             if (rc == CRM_OK) {
                 rc = crm_dist_allgather_known(ps->vals[j], col.num, counts, sizeof(double), err);
@@ -1701,7 +1695,6 @@ static crm_status build_table_split(read_state *st,
     }
     if (rc == CRM_OK) {
         t->row_line = crm_mallocarray((size_t)total, sizeof *t->row_line);
-        crm__advise_huge(t->row_line, (size_t)total * sizeof *t->row_line);
         rc = crm_dist_agree(t->row_line == NULL ? crm__error_nomem(err) : CRM_OK, err);
         if (rc == CRM_OK) {
             rc = crm_dist_allgather_known(ps->row_line, t->row_line, counts, sizeof(int64_t), err);

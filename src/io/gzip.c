@@ -149,7 +149,6 @@ crm_status crm__io_gunzip(const void *in_v,
         crm_free(buf);
         return crm__error_nomem(err);
     }
-    crm__advise_huge(buf, cap);
     do {
         const char *msg = NULL;
         long h = gzip_header(p, (size_t)(end - p), &msg);
@@ -176,7 +175,6 @@ crm_status crm__io_gunzip(const void *in_v,
                 }
                 buf = nb;
                 cap = ncap;
-                crm__advise_huge(buf, cap);
             }
         }
         if (rc != CRM_OK) {

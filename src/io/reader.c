@@ -84,7 +84,6 @@ static crm_status read_all(int fd,
     if (buf == NULL) {
         return crm__error_nomem(err);
     }
-    crm__advise_huge(buf, cap);
     for (;;) {
         ssize_t got;
         size_t want;

@@ -412,9 +412,6 @@ static crm_status transform_into(const crm_prep *prep,
             crm_matrix mine = *out;
             mine.data = out->data != NULL ? CRM_ROW(out, r0) : NULL;
             mine.n_rows = r1 - r0;
-            if (mine.data != NULL) { /* 2 MB pages, as below: fewer faults and TLB misses */
-                crm__advise_huge(mine.data, (size_t)mine.n_rows * (size_t)out->ld * sizeof(double));
-            }
             rc = r1 > r0 ? crm__prep_rows_fill(b, r0, r1, &mine, &counts, err) : CRM_OK;
         }
         rc = crm_dist_agree(rc, err);
@@ -423,10 +420,6 @@ static crm_status transform_into(const crm_prep *prep,
         }
         crm__prep_rows_free(b);
         return rc; /* n_unseen: this rank's rows only (segment passes NULL) */
-    }
-    if (rc == CRM_OK && out->data != NULL) {
-        /* a large matrix is written once, page by page: 2 MB pages fault 512 times less */
-        crm__advise_huge(out->data, (size_t)n * (size_t)out->ld * sizeof(double));
     }
     if (rc == CRM_OK) {
         rc = crm__prep_rows_fill(b, 0, n, out, fitted ? NULL : &counts, err);
@@ -514,7 +507,6 @@ crm_status crm__prep_fit_transform(const crm_table *t,
     }
     job.data = out->data;
     job.bytes = (size_t)n * (size_t)out->ld * sizeof(double);
-    crm__advise_huge(job.data, job.bytes); /* 2 MB pages: 512 times fewer faults */
     side.fn = make_pages;
     side.ctx = &job;
     fit_rc = crm__prep_fit_side(t, features, n_features, p, &side, prep, &fit_err);

@@ -382,9 +382,6 @@ static crm_status clean_rows(crm_segmenter *seg, seg_input *in, crm_matrix *x, c
         rc = crm__matrix_alloc(&in->head, n / 2 / CRM_BLOCK_ROWS * CRM_BLOCK_ROWS,
                                crm_prep_n_out(seg->prep), err);
         if (rc == CRM_OK) {
-            /* written once, page by page: 2 MB pages fault 512 times less */
-            crm__advise_huge(in->head.data,
-                             (size_t)(in->head.n_rows * in->head.ld) * sizeof(double));
             rc = crm__prep_rows_fill(in->rows, 0, in->head.n_rows, &in->head, NULL, err);
         }
     }
