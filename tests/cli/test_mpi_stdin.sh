@@ -29,34 +29,34 @@ gzip -c b.dat >b.dat.gz
     fail "train gbt - without mpirun"
 
 for np in 2 3; do
-    "${MPIRUN[@]}" -np $np "$CRMKIT" segment - --k 3 --seed 2 -o m.crmk --labels l.csv --quiet \
-        <c.csv >/dev/null 2>err.txt || fail "segment - np $np: exit $? $(head -c 300 err.txt)"
+    mpi_stdin '<' c.csv -np $np "$CRMKIT" segment - --k 3 --seed 2 -o m.crmk --labels l.csv \
+        --quiet || fail "segment - np $np: exit $? $(head -c 300 err.txt)"
     same "segment - np $np (model)" ref.crmk m.crmk
     same "segment - np $np (labels)" ref_l.csv l.csv
-    cat c.csv.gz | "${MPIRUN[@]}" -np $np "$CRMKIT" segment - --k 3 --seed 2 -o mz.crmk --quiet \
-        >/dev/null 2>err.txt || fail "segment - (gzip pipe) np $np: exit $?"
+    mpi_stdin '|' c.csv.gz -np $np "$CRMKIT" segment - --k 3 --seed 2 -o mz.crmk --quiet ||
+        fail "segment - (gzip pipe) np $np: exit $?"
     same "segment - gzip pipe np $np" ref.crmk mz.crmk
-    cat c.csv | "${MPIRUN[@]}" -np $np "$CRMKIT" assign ref.crmk - -o a.csv >/dev/null 2>err.txt ||
+    mpi_stdin '|' c.csv -np $np "$CRMKIT" assign ref.crmk - -o a.csv ||
         fail "assign - np $np: exit $? $(head -c 300 err.txt)"
     same "assign - np $np" ref_a.csv a.csv
-    "${MPIRUN[@]}" -np $np "$CRMKIT" cdr - -o f.csv <calls.csv >/dev/null 2>err.txt ||
+    mpi_stdin '<' calls.csv -np $np "$CRMKIT" cdr - -o f.csv ||
         fail "cdr - np $np: exit $? $(head -c 300 err.txt)"
     same "cdr - np $np" ref_f.csv f.csv
     for in in b.dat b.dat.gz; do
-        cat $in | "${MPIRUN[@]}" -np $np "$CRMKIT" itemsets - --minsup 0.3 --sorted -o i.txt >/dev/null \
-            2>err.txt || fail "itemsets - ($in) np $np: exit $? $(head -c 300 err.txt)"
+        mpi_stdin '|' $in -np $np "$CRMKIT" itemsets - --minsup 0.3 --sorted -o i.txt ||
+            fail "itemsets - ($in) np $np: exit $? $(head -c 300 err.txt)"
         same "itemsets - ($in) np $np" ref_i.txt i.txt
-        "${MPIRUN[@]}" -np $np "$CRMKIT" itemsets - --minsup 0.3 --sorted -o i2.txt <$in >/dev/null \
-            2>err.txt || fail "itemsets - <$in np $np: exit $? $(head -c 300 err.txt)"
+        mpi_stdin '<' $in -np $np "$CRMKIT" itemsets - --minsup 0.3 --sorted -o i2.txt ||
+            fail "itemsets - <$in np $np: exit $? $(head -c 300 err.txt)"
         same "itemsets - <$in np $np" ref_i.txt i2.txt
     done
-    "${MPIRUN[@]}" -np $np "$CRMKIT" train - --target churn --algo gbt --seed 1 -o g.crmc \
-        <c.csv >/dev/null 2>err.txt || fail "train gbt - np $np: exit $? $(head -c 300 err.txt)"
+    mpi_stdin '<' c.csv -np $np "$CRMKIT" train - --target churn --algo gbt --seed 1 -o g.crmc ||
+        fail "train gbt - np $np: exit $? $(head -c 300 err.txt)"
     same "train gbt - np $np" ref_g.crmc g.crmc
 done
 # a bad row read from standard input: every rank stops with rank 0's message
 { head -100 c.csv; echo "S9,Capital,hybrid,x,1,2,3,4,5,6,7,8,9,10,11,12,13,0"; } >bad.csv
-"${MPIRUN[@]}" -np 2 "$CRMKIT" segment - --k 3 -o bad.crmk --quiet <bad.csv >/dev/null 2>err.txt
+mpi_stdin '<' bad.csv -np 2 "$CRMKIT" segment - --k 3 -o bad.crmk --quiet
 rc=$?
 if [ "$rc" = 65 ] && grep -q "<stdin>:101:4" err.txt && [ ! -e bad.crmk ]; then
     echo "ok: bad row on standard input: exit 65, <stdin>:101:4, no model"
