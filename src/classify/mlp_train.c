@@ -21,14 +21,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-/* Element-wise loops cloned per instruction set (run-time dispatch): the same operations
- * per element in every clone, so the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define MLP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MLP_CLONES
-#endif
-
 #include <crmkit/alloc.h>
 #include <crmkit/rng.h>
 
@@ -203,7 +195,7 @@ static void free_ws(trainer *tr)
 
 /* d[j] = a[j] > 0 ? d[j] : 0, written so that it compiles to vector selects (a branch per
  * unit mispredicts on half of them). d and a may be the same row. */
-MLP_CLONES static void relu_mask(double *d, const double *a, int32_t n)
+CRM__CLONES static void relu_mask(double *d, const double *a, int32_t n)
 {
     for (int32_t j = 0; j < n; j++) {
         double v = d[j];
@@ -275,15 +267,15 @@ static void block_pass(const trainer *tr, const int64_t *idx, int64_t rows, bloc
  * clone (two, four or eight parameters an instruction); every operation is the same correctly
  * rounded one in the same order as one parameter at a time (no contraction into FMA:
  * -ffp-contract=off), so the bits do not depend on the clone or the split. */
-MLP_CLONES static void adam_update(double *restrict w,
-                                   double *restrict m1,
-                                   double *restrict m2,
-                                   const double *restrict g,
-                                   int64_t n,
-                                   double alpha,
-                                   double bs,
-                                   double lr_t,
-                                   const crm_mlp_params *p)
+CRM__CLONES static void adam_update(double *restrict w,
+                                    double *restrict m1,
+                                    double *restrict m2,
+                                    const double *restrict g,
+                                    int64_t n,
+                                    double alpha,
+                                    double bs,
+                                    double lr_t,
+                                    const crm_mlp_params *p)
 {
     double b1 = p->beta1;
     double b2 = p->beta2;
@@ -329,7 +321,7 @@ static void prefetch_rows(const crm_matrix *x, const int64_t *idx, int64_t n)
     }
 }
 
-MLP_CLONES static void add_into(double *restrict g, const double *restrict a, int64_t n)
+CRM__CLONES static void add_into(double *restrict g, const double *restrict a, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         g[i] += a[i];

@@ -33,10 +33,8 @@
 #include "core/core_internal.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
-#define CRM__KM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define CRM__KM_INLINE __attribute__((always_inline)) inline
 #else
-#define CRM__KM_CLONES
 #define CRM__KM_INLINE inline
 #endif
 
@@ -358,11 +356,8 @@ void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1)
     }
 }
 
-crm_status crm__fetch_rows(const crm_matrix *x,
-                           const int64_t *rows,
-                           int n,
-                           double *out,
-                           crm_error *err)
+crm_status
+crm__fetch_rows(const crm_matrix *x, const int64_t *rows, int n, double *out, crm_error *err)
 {
     int64_t dim = x->n_cols;
     int64_t r0;
@@ -423,7 +418,9 @@ crm_status crm__dist_share_run(void *base,
                                int64_t nb,
                                crm_error *err)
 {
-    enum { STACK = 64 };
+    enum {
+        STACK = 64
+    };
     int P = crm_dist_size();
     int64_t counts_s[STACK];
     int64_t *counts = P <= STACK ? counts_s : crm_mallocarray((size_t)P, sizeof *counts);
@@ -469,8 +466,8 @@ crm_status crm__dist_share_run(void *base,
 
 /* Per-block partials of a pass, packed per block (sums, counts, changed) so that one
  * collective moves them. */
-static crm_status share_pass(lloyd_ws *ws, int32_t k, int64_t dim, int64_t b0, int64_t b1,
-                             crm_error *err)
+static crm_status
+share_pass(lloyd_ws *ws, int32_t k, int64_t dim, int64_t b0, int64_t b1, crm_error *err)
 {
     int64_t nb = ws->n_blocks;
     int64_t w = ws->psum != NULL ? k * dim + k + 1 : 1; /* 8-byte words a block */
@@ -856,7 +853,7 @@ CRM__KM_AVX512 static void avx512_block(const km_blk *x,
 /* E step of block b (rows [x->r0, r1)), plus its partial sums when ws->psum is set. Cloned
  * per instruction set (run-time dispatch): the loops only select, add and multiply in source
  * order, so every clone gives bit-identical results. */
-CRM__KM_CLONES
+CRM__CLONES
 static void block_pass(const km_blk *x,
                        int64_t r1,
                        const double *centers,
@@ -994,8 +991,13 @@ static double farthest_rows(const crm__km_rows *x,
 
 /* farthest_rows under local rows: each rank its own rows, then the m largest of the ranks'
  * candidates (ties: lowest row), the same as one scan of every row. Collective. */
-static crm_status farthest_local(const crm__km_rows *x, int32_t m, const double *centers,
-                                 const int32_t *labels, int64_t *far, double *fd, double *last,
+static crm_status farthest_local(const crm__km_rows *x,
+                                 int32_t m,
+                                 const double *centers,
+                                 const int32_t *labels,
+                                 int64_t *far,
+                                 double *fd,
+                                 double *last,
                                  crm_error *err)
 {
     int64_t own[2]; /* this rank's rows [own[0], own[1]) */
@@ -1079,7 +1081,7 @@ static crm_status relocate_empty(const crm__km_rows *x,
     if (crm_dist_replicated()) { /* the farthest rows are looked for among all labels */
         crm_status sst;
         sst = crm__dist_share_run((void *)(uintptr_t)labels, sizeof(int32_t), CRM_BLOCK_ROWS, x->n,
-                        ws->n_blocks, err);
+                                  ws->n_blocks, err);
         if (sst != CRM_OK) {
             return sst;
         }

@@ -119,7 +119,8 @@ size_t crm__edit_distance(const char *a, const char *b, size_t max_b, int fold_c
  * first touched by the (parallel) writer instead of by one thread's memset. */
 crm_status crm__matrix_alloc(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err);
 /* crm_matrix_check_finite over rows [i0, i1) only (row numbers in the message: of m). */
-crm_status crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_error *err);
+crm_status
+crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_error *err);
 
 /* Number of fixed blocks covering n rows. */
 static inline int64_t crm__n_blocks(int64_t n)
@@ -168,6 +169,15 @@ int crm__grow_items(void *pp, int64_t *cap, int64_t need, size_t size, int64_t f
  * against 1.1 s; bench/RESULTS.md). A hint: nothing happens where it is not known. */
 void crm__advise_huge(void *p, size_t bytes);
 
+/* Cloned per instruction set (run-time dispatch), for loops the compiler vectorises. The
+ * clones give the same bits when the loop does the same operations in the same order
+ * (-ffp-contract=off). Not in sanitizer builds. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
+#define CRM__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CRM__CLONES
+#endif
+
 /* Threads for a parallel region: requested when > 0, else the OpenMP default (1 without
  * OpenMP). Results never depend on it: loops run over fixed blocks. */
 int crm__n_threads(int32_t requested);
@@ -187,8 +197,12 @@ typedef struct crm__loop_progress {
     int busy;     /* a thread is reporting (atomic) */
     int stop;     /* atomic */
 } crm__loop_progress;
-void crm__loop_progress_init(crm__loop_progress *lp, const struct crm_progress *progress,
-                             const char *stage, double lo, double hi, int64_t n);
+void crm__loop_progress_init(crm__loop_progress *lp,
+                             const struct crm_progress *progress,
+                             const char *stage,
+                             double lo,
+                             double hi,
+                             int64_t n);
 /* Adds items done; 1 to go on, 0 once cancelled. */
 int crm__loop_tick(crm__loop_progress *lp, int64_t items);
 
@@ -204,7 +218,11 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
  * range on one side; past them the range is sorted (crm__sort_doubles), so no input takes
  * more than O(n log n) time. crm__select_ranks allows about log2(hi - lo) + 1; tests force
  * the sort. */
-void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
+void crm__select_ranks_bounded(double *s,
+                               int64_t lo,
+                               int64_t hi,
+                               const int64_t *ranks,
+                               int nr,
                                int bad_rounds);
 /* out[i] = the value a full sort of the m present (non-NaN) values of a[0, n) would put at
  * ranks[i] (ascending, each < m): exact, in about one pass over a for large n (orderstat.c).
@@ -225,8 +243,14 @@ typedef struct crm__os_kept {
     int64_t below[64], c0[64], c1[64];
 } crm__os_kept;
 /* crm__order_stats, and in *kept how to count values from the copies it leaves in scratch. */
-void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
-                           double *scratch, double *out, crm__os_kept *kept);
+void crm__order_stats_kept(const double *a,
+                           int64_t n,
+                           int64_t m,
+                           const int64_t *ranks,
+                           int nr,
+                           double *scratch,
+                           double *out,
+                           crm__os_kept *kept);
 /* The number of present values <= e, from kept and the scratch of that call (unchanged since),
  * when e lies inside one of its intervals (about 2 per cent of the values read for deciles of
  * a large array); -1 otherwise. */

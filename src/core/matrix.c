@@ -72,8 +72,37 @@ crm_status crm_matrix_check_finite(const crm_matrix *m, crm_error *err)
     return crm__matrix_check_finite_rows(m, 0, m->n_rows, err);
 }
 
-crm_status crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_error *err)
+/* Whether a value of v[0, n) is infinite or NaN (its exponent bits all set), tested as
+ * integers with no early exit: a loop the compiler vectorises. */
+CRM__CLONES
+static int any_nonfinite(const double *v, int64_t n)
 {
+    const uint64_t exp = UINT64_C(0x7FF0000000000000);
+    uint64_t hit = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        hit |= (bits & exp) == exp;
+    }
+    return hit != 0;
+}
+
+crm_status
+crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_error *err)
+{
+    /* blocks of rows looked at whole first (rows are contiguous when ld is n_cols); only a
+     * block with a bad value is searched for the first one */
+    enum {
+        BLOCK = 1024
+    };
+    if (m->ld == m->n_cols) {
+        while (i1 - i0 >= BLOCK && !any_nonfinite(CRM_ROW(m, i0), BLOCK * m->n_cols)) {
+            i0 += BLOCK;
+        }
+        if (i0 < i1 && !any_nonfinite(CRM_ROW(m, i0), (i1 - i0) * m->n_cols)) {
+            return CRM_OK;
+        }
+    }
     for (int64_t i = i0; i < i1; i++) {
         const double *row = CRM_ROW(m, i);
         for (int64_t j = 0; j < m->n_cols; j++) {

@@ -35,8 +35,7 @@ static double med3(double a, double b, double c)
 
 /* [lo, lt) < piv, [lt, gt) == piv, [gt, hi) > piv by swaps (branchy, but no input makes
  * it lose much): for the rounds after one that split badly. */
-static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_out,
-                   int64_t *gt_out)
+static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_out, int64_t *gt_out)
 {
     int64_t lt = lo, i = lo, gt = hi;
     while (i < gt) {
@@ -52,7 +51,11 @@ static void split3(double *s, int64_t lo, int64_t hi, double piv, int64_t *lt_ou
     *gt_out = gt;
 }
 
-void crm__select_ranks_bounded(double *s, int64_t lo, int64_t hi, const int64_t *ranks, int nr,
+void crm__select_ranks_bounded(double *s,
+                               int64_t lo,
+                               int64_t hi,
+                               const int64_t *ranks,
+                               int nr,
                                int bad_rounds)
 {
     int careful = 0; /* the last round kept more than 7/8 of its range */
@@ -122,8 +125,8 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
 }
 
 /* The plain way: every present value into scratch, then selection. */
-static void plain(const double *a, int64_t n, const int64_t *ranks, int nr, double *scratch,
-                  double *out)
+static void
+plain(const double *a, int64_t n, const int64_t *ranks, int nr, double *scratch, double *out)
 {
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -138,8 +141,14 @@ static void plain(const double *a, int64_t n, const int64_t *ranks, int nr, doub
 
 /* plain, keeping every present value (in scratch[0, m)) as one interval for
  * crm__os_count_le. */
-static void plain_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
-                       double *scratch, double *out, crm__os_kept *kept)
+static void plain_kept(const double *a,
+                       int64_t n,
+                       int64_t m,
+                       const int64_t *ranks,
+                       int nr,
+                       double *scratch,
+                       double *out,
+                       crm__os_kept *kept)
 {
     plain(a, n, ranks, nr, scratch, out);
     if (kept != NULL) {
@@ -152,8 +161,13 @@ static void plain_kept(const double *a, int64_t n, int64_t m, const int64_t *ran
     }
 }
 
-void crm__order_stats(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
-                      double *scratch, double *out)
+void crm__order_stats(const double *a,
+                      int64_t n,
+                      int64_t m,
+                      const int64_t *ranks,
+                      int nr,
+                      double *scratch,
+                      double *out)
 {
     crm__order_stats_kept(a, n, m, ranks, nr, scratch, out, NULL);
 }
@@ -181,16 +195,16 @@ enum {
     OS_CHUNK = 512
 };
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
-#define OS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define OS_CLONES
-#endif
-
 /* Compares only (no arithmetic on the values): every clone gives the same result. */
-OS_CLONES
-void crm__order_stats_kept(const double *a, int64_t n, int64_t m, const int64_t *ranks, int nr,
-                           double *scratch, double *out, crm__os_kept *kept)
+CRM__CLONES
+void crm__order_stats_kept(const double *a,
+                           int64_t n,
+                           int64_t m,
+                           const int64_t *ranks,
+                           int nr,
+                           double *scratch,
+                           double *out,
+                           crm__os_kept *kept)
 {
     double lo_v[OS_MAX_IV], hi_v[OS_MAX_IV];
     int64_t pl[OS_MAX_IV], ph[OS_MAX_IV];

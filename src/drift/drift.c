@@ -87,18 +87,14 @@ static int32_t num_bin(const drift_feat *f, double x)
     return lo;
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
-#define DRIFT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DRIFT_CLONES
-#endif
-
 /* counts[b] += the values of v[0, n) in numeric bin b (num_bin for each, counted by compares
  * that vectorise: the bin is the number of edges below the value). */
-DRIFT_CLONES
+CRM__CLONES
 static void count_bins(const drift_feat *f, const double *v, int64_t n, int64_t *counts)
 {
-    enum { CHUNK = 512 };
+    enum {
+        CHUNK = 512
+    };
     int64_t key[CHUNK];
     for (int64_t c0 = 0; c0 < n; c0 += CHUNK) {
         int64_t len = n - c0 < CHUNK ? n - c0 : CHUNK;
@@ -119,8 +115,12 @@ static void count_bins(const drift_feat *f, const double *v, int64_t n, int64_t 
 }
 
 /* scratch: room for n values (the thread's, reused from feature to feature), or NULL. */
-static crm_status fit_numeric(drift_feat *f, const double *v, int64_t n, int32_t n_bins,
-                              double *scratch, crm_error *err)
+static crm_status fit_numeric(drift_feat *f,
+                              const double *v,
+                              int64_t n,
+                              int32_t n_bins,
+                              double *scratch,
+                              crm_error *err)
 {
     double *s = scratch != NULL ? scratch : crm_mallocarray((size_t)(n > 0 ? n : 1), sizeof *s);
     int64_t *counts;
@@ -288,8 +288,7 @@ static crm_status pack_numeric(void *ctx, int32_t i, void **blob, size_t *len, c
     return CRM_OK;
 }
 
-static crm_status
-unpack_numeric(void *ctx, int32_t i, const void *blob, size_t len, crm_error *err)
+static crm_status unpack_numeric(void *ctx, int32_t i, const void *blob, size_t len, crm_error *err)
 {
     drift_share *sh = ctx;
     drift_feat *f = &sh->d->f[i];
@@ -297,13 +296,15 @@ unpack_numeric(void *ctx, int32_t i, const void *blob, size_t len, crm_error *er
     size_t n_edges;
     size_t n_bins;
     if (i < 0 || i >= sh->d->n || len < sizeof head) {
-        return crm__error_set(err, CRM_EINTERNAL, "drift reference: a rank sent a malformed result");
+        return crm__error_set(err, CRM_EINTERNAL,
+                              "drift reference: a rank sent a malformed result");
     }
     memcpy(head, blob, sizeof head);
     n_edges = (size_t)head[0];
     n_bins = (size_t)head[1];
     if (len != (2 + n_edges + n_bins) * sizeof(double)) {
-        return crm__error_set(err, CRM_EINTERNAL, "drift reference: a rank sent a malformed result");
+        return crm__error_set(err, CRM_EINTERNAL,
+                              "drift reference: a rank sent a malformed result");
     }
     f->type = 0;
     f->n_edges = (int32_t)n_edges;

@@ -305,13 +305,57 @@ crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t
     return CRM_OK;
 }
 
-/* Fill value and caps from the m present values of v[0, n): the percentiles in one
- * selection, the mean (in row order) only when it is the fill. work: room for n. */
+/* One look at a numeric column: its present values counted into *m, whether any exceeds
+ * CRM__PREP_MAX_ABS into *bad, and their compensated sum (Kahan's step in 8 lanes, the
+ * lanes then added compensated): one chain of dependent additions took 2.7 ns a value, the
+ * lanes vectorise (0.7 ns). */
+CRM__CLONES
+static double present_sum(const double *v, int64_t n, int64_t *m_out, int *bad_out)
+{
+    double s[8] = { 0.0 };
+    double c[8] = { 0.0 };
+    int64_t m[8] = { 0 };
+    int64_t bad[8] = { 0 };
+    int64_t i = 0;
+    crm__ksum k = { 0.0, 0.0 };
+    for (; i + 8 <= n; i += 8) {
+        for (int l = 0; l < 8; l++) {
+            double x = v[i + l];
+            int present = !isnan(x);
+            double y = (present ? x : 0.0) - c[l];
+            double t = s[l] + y;
+            c[l] = (t - s[l]) - y;
+            s[l] = t;
+            m[l] += present;
+            bad[l] |= fabs(x) > CRM__PREP_MAX_ABS;
+        }
+    }
+    *m_out = 0;
+    *bad_out = 0;
+    for (int l = 0; l < 8; l++) {
+        crm__ksum_add(&k, s[l]);
+        crm__ksum_add(&k, -c[l]);
+        *m_out += m[l];
+        *bad_out |= bad[l] != 0;
+    }
+    for (; i < n; i++) {
+        if (!isnan(v[i])) {
+            crm__ksum_add(&k, v[i]);
+            (*m_out)++;
+        }
+        *bad_out |= fabs(v[i]) > CRM__PREP_MAX_ABS;
+    }
+    return k.sum;
+}
+
+/* Fill value and caps from the m present values of v[0, n) and their mean: the percentiles
+ * in one selection, the mean when it is the fill. work: room for n. */
 static void fit_fill_and_caps(prep_feature *pf,
                               const crm_prep_params *p,
                               const double *v,
                               int64_t n,
                               int64_t m,
+                              double mean,
                               double *work)
 {
     double pct[3];
@@ -331,13 +375,7 @@ static void fit_fill_and_caps(prep_feature *pf,
         to[np] = &pf->fill;
         pct[np++] = 50.0;
     } else {
-        crm__ksum sum = { 0.0, 0.0 };
-        for (int64_t i = 0; i < n; i++) {
-            if (!isnan(v[i])) {
-                crm__ksum_add(&sum, v[i]);
-            }
-        }
-        pf->fill = sum.sum / (double)m;
+        pf->fill = mean;
     }
     if (np > 0) {
         percentiles(v, n, m, pct, np, work);
@@ -404,19 +442,11 @@ static crm_status fit_numeric(prep_feature *pf,
     int mean_only = p->cap_low_pct <= 0.0 && p->cap_high_pct >= 100.0 &&
                     p->impute != CRM_IMPUTE_MEDIAN && p->transform == CRM_TRANSFORM_NONE &&
                     p->scale == CRM_SCALE_NONE;
-    crm__ksum sum = { 0.0, 0.0 };
+    double sum;
     /* one pass: the present values counted and the column checked (the message, naming the
      * first bad value, from a second look only when there is one); with nothing to cap, log
-     * or scale, the same pass sums them for the fill (the mean), which is all there is to
-     * learn: no copy, and the count and check run beside the compensated sum's chain of
-     * additions (the same additions in the same order as below) */
-    for (int64_t i = 0; i < n; i++) {
-        m += !isnan(v[i]);
-        bad |= fabs(v[i]) > CRM__PREP_MAX_ABS;
-        if (mean_only && !isnan(v[i])) {
-            crm__ksum_add(&sum, v[i]);
-        }
-    }
+     * or scale, their mean is the fill, which is all there is to learn */
+    sum = present_sum(v, n, &m, &bad);
     if (bad) {
         return crm__prep_check_finite(t, col, v, n, err);
     }
@@ -429,7 +459,7 @@ static crm_status fit_numeric(prep_feature *pf,
         }
         pf->lo = -HUGE_VAL;
         pf->hi = HUGE_VAL;
-        pf->fill = sum.sum / (double)m;
+        pf->fill = sum / (double)m;
         pf->logged = 0;
         pf->center = 0.0;
         pf->scale = 1.0;
@@ -441,7 +471,7 @@ static crm_status fit_numeric(prep_feature *pf,
         crm__error_field(err, pf->name);
         return CRM_EDATA;
     }
-    fit_fill_and_caps(pf, p, v, n, m, work);
+    fit_fill_and_caps(pf, p, v, n, m, sum / (double)m, work);
     pf->logged = p->transform == CRM_TRANSFORM_LOG;
     pf->center = 0.0;
     pf->scale = 1.0;
@@ -469,8 +499,8 @@ static crm_status fit_numeric(prep_feature *pf,
         double flag;
         work[i] = crm__prep_clean(pf, work[i], &flag);
     }
-    pf->logged = p->transform == CRM_TRANSFORM_LOG ||
-                 (p->transform == CRM_TRANSFORM_AUTO && skewness(work, m) > CRM_PREP_SKEW_THRESHOLD);
+    pf->logged = p->transform == CRM_TRANSFORM_LOG || (p->transform == CRM_TRANSFORM_AUTO &&
+                                                       skewness(work, m) > CRM_PREP_SKEW_THRESHOLD);
     for (int64_t i = 0; i < m && pf->logged; i++) {
         work[i] = crm__prep_log(pf, work[i]);
     }
@@ -693,8 +723,7 @@ static crm_status fit_split(crm_prep *prep,
             break; /* the first failure in feature order is the one reported */
         }
     }
-    rc = crm_dist_share_items(rcs, errs, n_features, mine, n_mine, pack_fit, unpack_fit, prep,
-                              err);
+    rc = crm_dist_share_items(rcs, errs, n_features, mine, n_mine, pack_fit, unpack_fit, prep, err);
 done:
     crm_free(mine);
     crm_free(rcs);

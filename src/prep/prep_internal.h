@@ -92,9 +92,18 @@ static inline double crm__log1p_sym(double v)
     double s = f / (2.0 + f);
     double z = s * s;
     double hfsq = 0.5 * f * f;
-    double r = z * (2.0 / 3 + z * (2.0 / 5 + z * (2.0 / 7 + z * (2.0 / 9 + z * (2.0 / 11 + z *
-               (2.0 / 13 + z * (2.0 / 15 + z * (2.0 / 17 + z * (2.0 / 19 + z * (2.0 / 21 + z *
-               (2.0 / 23 + z * (2.0 / 25))))))))))));
+    double r =
+        z * (2.0 / 3 +
+             z * (2.0 / 5 +
+                  z * (2.0 / 7 +
+                       z * (2.0 / 9 +
+                            z * (2.0 / 11 +
+                                 z * (2.0 / 13 +
+                                      z * (2.0 / 15 +
+                                           z * (2.0 / 17 +
+                                                z * (2.0 / 19 +
+                                                     z * (2.0 / 21 +
+                                                          z * (2.0 / 23 + z * (2.0 / 25))))))))))));
     double y = e * ln2_hi + (f - (hfsq - (s * (hfsq + r) + (e * ln2_lo + c))));
     return copysign(y, v);
 }

@@ -56,17 +56,11 @@ struct crm__prep_rows {
     feat_src *srcs; /* [prep->n_features] */
 };
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(CRM_SANITIZE_BUILD)
-#define PREP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PREP_CLONES
-#endif
-
 /* Imputed, capped, logged and scaled values of v[0, n) into val[], capping flags into
  * flag[]: one loop of selects that the compiler vectorises. Cloned per instruction set
  * (run-time dispatch); the clones do the same operations in the same order (no contraction,
  * -ffp-contract=off), so they give the same bits. */
-PREP_CLONES
+CRM__CLONES
 static void numeric_kernel(const prep_feature *pf,
                            const double *restrict v,
                            int64_t n,
@@ -104,7 +98,9 @@ static int numeric_rows(const crm_prep *prep,
                         int64_t ld,
                         int64_t *missing)
 {
-    enum { CHUNK = 512 };
+    enum {
+        CHUNK = 512
+    };
     int impute = prep->params.impute != CRM_IMPUTE_NONE;
     int flags = prep->params.outlier_flags;
     int identity = !flags && !pf->logged && pf->lo == -HUGE_VAL && pf->hi == HUGE_VAL &&
@@ -313,8 +309,10 @@ static int fill_block(const crm__prep_rows *b,
                       int look,
                       crm__prep_counts *c)
 {
-    enum { TILE = 256 }; /* rows whose output (TILE x ld doubles) stays in the L1/L2 cache
-                            while every feature is written into it */
+    enum {
+        TILE = 256
+    }; /* rows whose output (TILE x ld doubles) stays in the L1/L2 cache
+          while every feature is written into it */
     const crm_prep *prep = b->prep;
     int bad = 0;
     for (int64_t t0 = r0; t0 < r1; t0 += TILE) {

@@ -28,12 +28,6 @@
 /* The distance and reduction loops are cloned per instruction set (run-time dispatch).
  * Reductions run in LANES fixed lanes combined in a fixed order, so every clone gives the
  * same bits. (sqrt stays scalar: with errno semantics GCC does not vectorise it.) */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define KERNEL
-#endif
-
 typedef struct pw {
     const double *y;    /* m x dim, rows in cluster order */
     const double *yn;   /* m: squared norms */
@@ -49,7 +43,7 @@ typedef struct pw {
 } pw;
 
 /* Distances of rows [r0, r0 + nr) to columns [c0, c0 + nc) into d (nr x nc). */
-KERNEL
+CRM__CLONES
 static void tile_dist(const pw *w, int64_t r0, int64_t nr, int64_t c0, int64_t nc, double *d)
 {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)nc, (int)w->dim, -2.0,
@@ -70,7 +64,7 @@ static void tile_dist(const pw *w, int64_t r0, int64_t nr, int64_t c0, int64_t n
 }
 
 /* Sum, minimum and maximum of v[n] (n >= 0), each in LANES lanes combined in lane order. */
-KERNEL
+CRM__CLONES
 static void reduce(const double *restrict v, int64_t n, double *sum, double *lo, double *hi)
 {
     double s[LANES] = { 0 };
