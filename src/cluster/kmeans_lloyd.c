@@ -629,6 +629,59 @@ static CRM__KM_INLINE void tile_nearest(const km_blk *x,
 #if CRM__KM_HAVE_FUSED
 #define CRM__KM_AVX512 __attribute__((target("avx512f")))
 
+/* Of two (value, centre) candidates per lane, the one that wins a strict < on the value, the
+ * lower centre on a tie: the lane reduction that keeps the lowest index among equal minima.
+ * A NaN never wins against a number (the lane keeps the first of the pair); two NaN keep a. */
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void
+pick(__m512d *va, __m512i *ia, __m512d vb, __m512i ib)
+{
+    __mmask8 lt = _mm512_cmp_pd_mask(vb, *va, _CMP_LT_OQ);
+    __mmask8 tie =
+        _mm512_mask_cmp_pd_mask(_mm512_cmp_epi64_mask(ib, *ia, _MM_CMPINT_LT), vb, *va, _CMP_EQ_OQ);
+    __mmask8 take = (__mmask8)(lt | tie);
+    *va = _mm512_mask_mov_pd(*va, take, vb);
+    *ia = _mm512_mask_mov_epi64(*ia, take, ib);
+}
+
+/* Each of KM_ROWS rows' minimum over its 8 lanes and that lane's centre (ties: the lowest
+ * centre), for all rows at once: three rounds of pairing halves, quarters and neighbours of
+ * two rows' vectors, 7 picks in all instead of a horizontal reduction per row. After the
+ * rounds, lane l holds row row_of[l]. */
+CRM__KM_AVX512 static inline __attribute__((always_inline)) void
+reduce8(const __m512d *bv, const __m512i *bi, int64_t m, double *best, int32_t *arg)
+{
+    __m512d v1[4], v2[2], v3;
+    __m512i i1[4], i2[2], i3;
+    double vb[8];
+    int64_t ib[8];
+    for (int p = 0; p < 4; p++) { /* rows p and p + 4: lanes 0-3 and 4-7 */
+        v1[p] = _mm512_shuffle_f64x2(bv[p], bv[p + 4], _MM_SHUFFLE(1, 0, 1, 0));
+        i1[p] = _mm512_shuffle_i64x2(bi[p], bi[p + 4], _MM_SHUFFLE(1, 0, 1, 0));
+        pick(&v1[p], &i1[p], _mm512_shuffle_f64x2(bv[p], bv[p + 4], _MM_SHUFFLE(3, 2, 3, 2)),
+             _mm512_shuffle_i64x2(bi[p], bi[p + 4], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    for (int p = 0; p < 2; p++) { /* rows p, p + 4, p + 2, p + 6: two lanes each */
+        v2[p] = _mm512_shuffle_f64x2(v1[p], v1[p + 2], _MM_SHUFFLE(2, 0, 2, 0));
+        i2[p] = _mm512_shuffle_i64x2(i1[p], i1[p + 2], _MM_SHUFFLE(2, 0, 2, 0));
+        pick(&v2[p], &i2[p], _mm512_shuffle_f64x2(v1[p], v1[p + 2], _MM_SHUFFLE(3, 1, 3, 1)),
+             _mm512_shuffle_i64x2(i1[p], i1[p + 2], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    /* one lane each: even lanes of both against odd lanes of both */
+    v3 = _mm512_unpacklo_pd(v2[0], v2[1]);
+    i3 = _mm512_unpacklo_epi64(i2[0], i2[1]);
+    pick(&v3, &i3, _mm512_unpackhi_pd(v2[0], v2[1]), _mm512_unpackhi_epi64(i2[0], i2[1]));
+    _mm512_storeu_pd(vb, v3);
+    _mm512_storeu_si512(ib, i3);
+    for (int l = 0; l < 8; l++) {
+        static const int8_t row_of[8] = { 0, 1, 4, 5, 2, 3, 6, 7 };
+        int q = row_of[l];
+        if (q < m) {
+            best[q] = vb[l];
+            arg[q] = (int32_t)ib[l];
+        }
+    }
+}
+
 /* The same minimum as tile_nearest for up to KM_ROWS rows [r0, r0 + m), without a distance
  * tile: for each pair of groups of KM_LANES centres, KM_ROWS x 2 KM_LANES dot products stay
  * in vector registers (x broadcast, centres lane-major), so the data is read once from
@@ -683,12 +736,7 @@ CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(c
             }
         }
     }
-    for (int64_t q = 0; q < m; q++) {
-        double b = _mm512_reduce_min_pd(bv[q]);
-        __mmask8 eq = _mm512_cmp_pd_mask(bv[q], _mm512_set1_pd(b), _CMP_EQ_OQ);
-        best[q] = b;
-        arg[q] = eq != 0 ? (int32_t)_mm512_mask_reduce_min_epi64(eq, bi[q]) : 0; /* NaN: 0 */
-    }
+    reduce8(bv, bi, m, best, arg);
 }
 
 /* Single-precision screening, for Lloyd passes on AVX-512 machines. The pass is bound by
