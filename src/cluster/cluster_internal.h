@@ -48,11 +48,8 @@ double crm__sq_dist(const double *a, const double *b, int64_t dim);
 void crm__dist_blocks(int64_t nb, int64_t *b0, int64_t *b1);
 /* Rows rows[0..n) of x into out (n x n_cols). Under local rows (crm_dist_local_rows) each
  * row is sent by the rank that holds it (one collective); otherwise copied. */
-crm_status crm__fetch_rows(const crm_matrix *x,
-                           const int64_t *rows,
-                           int n,
-                           double *out,
-                           crm_error *err);
+crm_status
+crm__fetch_rows(const crm_matrix *x, const int64_t *rows, int n, double *out, crm_error *err);
 /* crm_matrix_check_finite over the rows this rank holds, agreed across ranks under local
  * rows (the lowest rank's failure, i.e. the first bad row); over every row otherwise. */
 crm_status crm__check_finite_rows(const crm_matrix *x, crm_error *err);
@@ -91,9 +88,11 @@ crm__kmeans_tol_abs_rows(const crm__km_rows *x, double tol, int nt, double *out,
  * the passes screen in float (kmeans_lloyd.c), the float copy of x and its row norms. */
 typedef struct crm__lloyd_data {
     double xsum;
-    float *xf;    /* n x dim, or NULL: the passes use the double kernels */
-    float *xnorm; /* n (+ 16 zeros): ||x|| rounded up */
-    double xmax;  /* largest ||x|| */
+    float *xf;      /* n x dim, or NULL: the passes use the double kernels */
+    float *xnorm;   /* n (+ 16 zeros): ||x|| rounded up */
+    double xmax;    /* largest ||x|| */
+    int xsum_later; /* 1: xsum is not taken here but by each run's first pass (stored rows,
+                     * no float copy, one process) */
 } crm__lloyd_data;
 
 /* Fills ld for x and k. The float copy of the rows (screening) is made only when the fit may
@@ -167,7 +166,8 @@ crm__seed_random(const crm_matrix *x, int32_t k, crm_rng *rng, double *centers, 
 
 /* scikit-learn's tolerance: tol * mean of the per-column (population) variances of x, into
  * *out; sums per block added in block order (collective under mpirun, replicated). */
-crm_status crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *out, crm_error *err);
+crm_status
+crm__kmeans_tol_abs(const crm_matrix *x, double tol, int nt, double *out, crm_error *err);
 
 /* A fitted model built from centres (copied) and summary numbers; labels/trace optional
  * (copied when given). For X-means and the elbow method. */

@@ -290,6 +290,9 @@ typedef struct lloyd_ws {
     double cmax;                 /* largest ||c||, rounded up */
     double ccmax;                /* largest ||c||^2 */
     int32_t ks_order[KS_ROWS];
+    double xsum; /* sum ||x||^2 (the trace's inertias) */
+    double *pxx; /* n_blocks: each block's sum ||x||^2, when the first pass takes it */
+    int have_xx; /* pxx is filled */
 } lloyd_ws;
 
 static void ws_free(lloyd_ws *ws)
@@ -304,6 +307,7 @@ static void ws_free(lloyd_ws *ws)
     crm_free(ws->pchanged);
     crm_aligned_free(ws->cf);
     crm_aligned_free(ws->ccf);
+    crm_free(ws->pxx);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -564,6 +568,21 @@ static CRM__KM_INLINE void sum_row(const double *row,
         cnt[a]++;
         cnt[old]--;
     }
+}
+
+/* sum ||x||^2 over rows [r0, r1), row by row in order (crm__lloyd_data_init's sums). */
+static double block_sq_norms(const km_blk *x, int64_t r0, int64_t r1)
+{
+    double v = 0.0;
+    for (int64_t i = r0; i < r1; i++) {
+        const double *row = XROW(x, i);
+        double r = 0.0;
+        for (int64_t d = 0; d < x->dim; d++) {
+            r += row[d] * row[d];
+        }
+        v += r;
+    }
+    return v;
 }
 
 /* Labels of rows [r, r + m) from arg, with their sums and counts (sum may be NULL);
@@ -920,6 +939,9 @@ static void block_pass(const km_blk *x,
         memset(sum, 0, (size_t)(k * dim) * sizeof(double));
         memset(cnt, 0, (size_t)k * sizeof(int64_t));
     }
+    if (ws->pxx != NULL && !ws->have_xx) { /* the first pass: rows read here anyway */
+        ws->pxx[b] = block_sq_norms(x, r0, r1);
+    }
 #if CRM__KM_HAVE_FUSED
     if (ws->fused) {
         avx512_block(x, r0, r1, ws, labels, sum, cnt, &ws->pchanged[b]);
@@ -988,7 +1010,7 @@ static double pass_inertia(const lloyd_ws *ws,
                            int32_t k,
                            int64_t dim)
 {
-    double s = ws->data->xsum;
+    double s = ws->xsum;
     for (int32_t j = 0; j < k; j++) {
         double dot = 0.0;
         for (int64_t d = 0; d < dim; d++) {
@@ -1243,6 +1265,13 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         }
         xf = ld->xf;
     }
+    if (xf == NULL && stored(x, n) && !crm_dist_replicated() && !crm_dist_local_rows()) {
+        /* every row stored (and checked by the caller), nothing to copy: the first pass of
+         * each run, which reads the rows anyway, takes sum ||x||^2 (the same sums) */
+        ld->xsum_later = 1;
+        crm_free(part);
+        return CRM_OK;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) reduction(max : xmax) reduction(min : bad)
     for (int64_t b = b0; b < b1; b++) {
         int64_t r1 = block_end(x, b);
@@ -1450,6 +1479,11 @@ crm_status crm__lloyd(const crm__km_rows *x,
         data = &own;
     }
     ws.data = data;
+    ws.xsum = data->xsum;
+    if (st == CRM_OK && data->xsum_later) {
+        ws.pxx = crm_calloc((size_t)ws.n_blocks + 1, sizeof(double));
+        st = ws.pxx == NULL ? crm__error_nomem(err) : CRM_OK;
+    }
     sums = crm_mallocarray((size_t)(k * dim), sizeof(double));
     counts = crm_mallocarray((size_t)k, sizeof(int64_t));
     if (st == CRM_OK && (sums == NULL || counts == NULL)) {
@@ -1470,6 +1504,13 @@ crm_status crm__lloyd(const crm__km_rows *x,
         st = pass(x, centers, k, &ws, opts->nt, out->labels, &changed, err);
         if (st != CRM_OK) {
             goto cleanup;
+        }
+        if (ws.pxx != NULL && !ws.have_xx) {
+            ws.have_xx = 1;
+            ws.xsum = 0.0;
+            for (int64_t b = 0; b < ws.n_blocks; b++) {
+                ws.xsum += ws.pxx[b]; /* block order: the same with any thread count */
+            }
         }
         reduce_sums(&ws, k, dim, sums, counts);
         if (out->trace != NULL) {
