@@ -224,6 +224,8 @@ void crm__select_ranks_bounded(double *s,
                                const int64_t *ranks,
                                int nr,
                                int bad_rounds);
+/* The values of v[0, n) that are not NaN (a vectorised count). */
+int64_t crm__count_present(const double *v, int64_t n);
 /* out[i] = the value a full sort of the m present (non-NaN) values of a[0, n) would put at
  * ranks[i] (ascending, each < m): exact, in about one pass over a for large n (orderstat.c).
  * a is only read; scratch has room for n doubles and is overwritten. */

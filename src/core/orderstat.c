@@ -124,6 +124,16 @@ void crm__select_ranks(double *s, int64_t lo, int64_t hi, const int64_t *ranks, 
     crm__select_ranks_bounded(s, lo, hi, ranks, nr, 1 + crm__log2_floor(hi - lo));
 }
 
+CRM__CLONES
+int64_t crm__count_present(const double *v, int64_t n)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        m += !isnan(v[i]);
+    }
+    return m;
+}
+
 /* The plain way: every present value into scratch, then selection. */
 static void
 plain(const double *a, int64_t n, const int64_t *ranks, int nr, double *scratch, double *out)

@@ -134,9 +134,7 @@ static crm_status fit_numeric(drift_feat *f,
     if (s == NULL) {
         return crm__error_nomem(err);
     }
-    for (int64_t i = 0; i < n; i++) {
-        m += !isnan(v[i]);
-    }
+    m = crm__count_present(v, n);
     f->edges = crm_mallocarray((size_t)n_bins, sizeof *f->edges);
     if (f->edges == NULL) {
         if (s != scratch) {
