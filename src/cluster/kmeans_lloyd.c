@@ -650,7 +650,7 @@ static CRM__KM_INLINE void tile_nearest(const km_blk *x,
 
 /* Of two (value, centre) candidates per lane, the one that wins a strict < on the value, the
  * lower centre on a tie: the lane reduction that keeps the lowest index among equal minima.
- * A NaN never wins against a number (the lane keeps the first of the pair); two NaN keep a. */
+ * The lane minima hold no NaN (a strict < put every value there), at worst +inf. */
 CRM__KM_AVX512 static inline __attribute__((always_inline)) void
 pick(__m512d *va, __m512i *ia, __m512d vb, __m512i ib)
 {
