@@ -312,39 +312,50 @@ crm__prep_check_finite(const crm_table *t, int32_t col, const double *v, int64_t
 CRM__CLONES
 static double present_sum(const double *v, int64_t n, int64_t *m_out, int *bad_out)
 {
-    double s[8] = { 0.0 };
-    double c[8] = { 0.0 };
-    int64_t m[8] = { 0 };
-    int64_t bad[8] = { 0 };
+    /* 8 lanes as one vector (GCC/Clang vector extensions: one instruction a lane group in
+     * each clone); the lanes are then added compensated, in order */
+    typedef double v8d __attribute__((vector_size(64)));
+    typedef int64_t v8l __attribute__((vector_size(64)));
+    const v8d one = { 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 };
+    const v8l no_sign = ~((v8l){ 0 } + INT64_MIN);
+    v8d s = { 0.0 };
+    v8d c = { 0.0 };
+    v8d cnt = { 0.0 }; /* exact up to 2^53 */
+    v8d big = { 0.0 }; /* the largest magnitude; a NaN compares false and is left out */
     int64_t i = 0;
+    double most = 0.0;
     crm__ksum k = { 0.0, 0.0 };
     for (; i + 8 <= n; i += 8) {
-        for (int l = 0; l < 8; l++) {
-            double x = v[i + l];
-            int present = !isnan(x);
-            double y = (present ? x : 0.0) - c[l];
-            double t = s[l] + y;
-            c[l] = (t - s[l]) - y;
-            s[l] = t;
-            m[l] += present;
-            bad[l] |= fabs(x) > CRM__PREP_MAX_ABS;
-        }
+        v8d x;
+        v8l present;
+        v8d ax;
+        v8d y;
+        v8d t;
+        memcpy(&x, v + i, sizeof x);
+        present = x == x;
+        y = (v8d)((v8l)x & present) - c; /* a missing value adds +0 */
+        t = s + y;
+        c = (t - s) - y;
+        s = t;
+        cnt += (v8d)((v8l)one & present);
+        ax = (v8d)((v8l)x & no_sign);
+        big = (v8d)(((v8l)ax & (ax > big)) | ((v8l)big & ~(ax > big)));
     }
     *m_out = 0;
-    *bad_out = 0;
     for (int l = 0; l < 8; l++) {
         crm__ksum_add(&k, s[l]);
         crm__ksum_add(&k, -c[l]);
-        *m_out += m[l];
-        *bad_out |= bad[l] != 0;
+        *m_out += (int64_t)cnt[l];
+        most = big[l] > most ? big[l] : most;
     }
     for (; i < n; i++) {
         if (!isnan(v[i])) {
             crm__ksum_add(&k, v[i]);
             (*m_out)++;
         }
-        *bad_out |= fabs(v[i]) > CRM__PREP_MAX_ABS;
+        most = fabs(v[i]) > most ? fabs(v[i]) : most;
     }
+    *bad_out = most > CRM__PREP_MAX_ABS;
     return k.sum;
 }
 
