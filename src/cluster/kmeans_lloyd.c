@@ -570,17 +570,22 @@ static CRM__KM_INLINE void sum_row(const double *row,
     }
 }
 
+/* ||x||^2 of one row, in column order. */
+static double row_sq(const double *row, int64_t dim)
+{
+    double r = 0.0;
+    for (int64_t d = 0; d < dim; d++) {
+        r += row[d] * row[d];
+    }
+    return r;
+}
+
 /* sum ||x||^2 over rows [r0, r1), row by row in order (crm__lloyd_data_init's sums). */
 static double block_sq_norms(const km_blk *x, int64_t r0, int64_t r1)
 {
     double v = 0.0;
     for (int64_t i = r0; i < r1; i++) {
-        const double *row = XROW(x, i);
-        double r = 0.0;
-        for (int64_t d = 0; d < x->dim; d++) {
-            r += row[d] * row[d];
-        }
-        v += r;
+        v += row_sq(XROW(x, i), x->dim);
     }
     return v;
 }
@@ -1283,10 +1288,7 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         }
         for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
             const double *row = XROW(&xb, i);
-            double r = 0.0;
-            for (int64_t d = 0; d < dim; d++) {
-                r += row[d] * row[d];
-            }
+            double r = row_sq(row, dim);
             v += r;
             if (xf != NULL) {
                 double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
