@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -67,6 +68,25 @@ void crm__advise_huge(void *p, size_t bytes)
     if (p != NULL && e > a) {
         (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
     }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+void crm__populate(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    long page_size = sysconf(_SC_PAGESIZE);
+    uintptr_t page = page_size > 0 ? (uintptr_t)page_size : 4096;
+    uintptr_t a;
+    uintptr_t e;
+    if (p == NULL || bytes == 0) {
+        return;
+    }
+    a = (uintptr_t)p & ~(page - 1);
+    e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+    (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 #else
     (void)p;
     (void)bytes;

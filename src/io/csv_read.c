@@ -991,6 +991,11 @@ static void stream_parse(const read_state *st, csv_chunk *ch, const char *buf, s
         ch->rc = CRM_ENOMEM;
         return;
     }
+    /* the chunk's rows of every column, present before the parse writes them */
+    crm__populate(copy.row_line + ch->row0, (size_t)ch->bound * sizeof *copy.row_line);
+    for (int32_t j = 0; j < copy.n_cols; j++) {
+        crm__populate(copy.vals[j] + ch->row0, (size_t)ch->bound * sizeof(double));
+    }
     copy.base = buf;
     copy.len = len;
     ch->begin = buf;

@@ -359,6 +359,7 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
             int64_t r0 = i0 + blk * CRM_BLOCK_ROWS;
             int64_t r1 = r0 + CRM_BLOCK_ROWS < i1 ? r0 + CRM_BLOCK_ROWS : i1;
             crm__prep_counts c = { 0, 0 };
+            crm__populate(CRM_ROW(out, r0 - i0), (size_t)((r1 - r0) * out->ld) * sizeof(double));
             bad |= fill_block(b, r0, r1, CRM_ROW(out, r0 - i0), out->ld, look, &c);
             unseen += c.unseen;
             missing += c.missing;
@@ -474,6 +475,7 @@ static void make_pages(void *ctx)
 {
     const page_job *job = ctx;
     volatile char *c = (volatile char *)job->data;
+    crm__populate(job->data, job->bytes); /* the touches below then find every page made */
     for (size_t i = 0; i < job->bytes; i += 4096) {
         c[i] = 0;
     }
