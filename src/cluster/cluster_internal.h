@@ -97,12 +97,13 @@ typedef struct crm__lloyd_data {
 
 /* Fills ld for x and k. The float copy of the rows (screening) is made only when the fit may
  * take at least CRM__KM_COPY_MIN_PASSES passes (max_passes: restarts x iterations) and the
- * copy is at most CRM__KM_COPY_MAX_BYTES: making it costs a pass and fresh pages, which 15
- * passes over 1,000,000 x 16 do not win back (the fit took 0.6 s without it against 1.0 s
- * with it, one and two threads, bench/segment_e2e.sh), and for 10,000,000 x 20 it is 0.8 GB
- * next to the 1.6 GB matrix. Without memory for it, xf stays NULL too (not an error). Labels
- * and sums are the same either way: screening only skips the double kernel. */
-#define CRM__KM_COPY_MIN_PASSES 50
+ * copy is at most CRM__KM_COPY_MAX_BYTES: making it costs about two double passes (a read of
+ * the rows and fresh pages), which a screened pass wins back at about a third of a pass each
+ * (1,000,000 x 16, k 16, one thread: 8.5-10 ms against 16-17 ms; even at 5 passes, ahead at
+ * 8), and for 10,000,000 x 20 it is 0.8 GB next to the 1.6 GB matrix. Without memory for it,
+ * xf stays NULL too (not an error). Labels and sums are the same either way: screening only
+ * skips the double kernel. */
+#define CRM__KM_COPY_MIN_PASSES 6
 #define CRM__KM_COPY_MAX_BYTES  ((int64_t)256 << 20)
 crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
                                 const crm__km_rows *x,

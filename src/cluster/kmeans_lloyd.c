@@ -6,7 +6,7 @@
  * index) needs no ||x||^2. On AVX-512 machines, when k x dim is small (the usual customer
  * table), a fused kernel computes the same quantity without a tile, so each row is read
  * from memory once. A pass is bound by memory bandwidth, so for k <= 64 Lloyd's passes go
- * further (screen_block): they read a float copy of the rows, half the bytes, and take a
+ * further (screen_rows): they read a float copy of the rows, half the bytes, and take a
  * row's float argmin only when a proven error bound says the double kernel would pick the
  * same centre; near ties go through the double kernel. The labels are the double kernel's.
  * The sums follow the labels: the first pass sums every row, later ones move only the rows
@@ -48,13 +48,16 @@
 #endif
 #define KM_LANES 8
 #define KM_ROWS  8
-/* The float screening kernel (screen_block): KS_ROWS rows x KS_LANES centres. */
+/* The float screening kernel (screen_rows): KS_ROWS rows x KS_LANES centres. */
 #define KS_LANES 16
 #define KS_ROWS  16
 #define KS_MAXG  4 /* groups of KS_LANES centres: k <= 64 */
 #ifndef KM_PREFETCH
 #define KM_PREFETCH 64 /* rows ahead */
 #endif
+_Static_assert(KS_ROWS == 16, "screen_rows keeps the rows in the 16 lanes of a float vector");
+#define KS_PREFETCH   128 /* float rows ahead */
+#define KS_MOVE_AHEAD 16  /* moved rows ahead (avx512_block) */
 
 /* Fused kernel or dgemm tiles, from the shape and the CPU only (never the thread count).
  * The fused kernel reads each row once and writes no tile; dgemm wins once k x dim is large
@@ -289,8 +292,7 @@ typedef struct lloyd_ws {
     float *ccf;                  /* n_g16 x KS_LANES norms; +inf for padding centres */
     double cmax;                 /* largest ||c||, rounded up */
     double ccmax;                /* largest ||c||^2 */
-    int32_t ks_order[KS_ROWS];
-    double xsum; /* sum ||x||^2 (the trace's inertias) */
+    double xsum;                 /* sum ||x||^2 (the trace's inertias) */
     double *pxx; /* n_blocks: each block's sum ||x||^2, when the first pass takes it */
     int have_xx; /* pxx is filled */
 } lloyd_ws;
@@ -529,13 +531,12 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws
         ws->ccmax = ws->cnorm[j] > ws->ccmax ? ws->cnorm[j] : ws->ccmax;
     }
     ws->cmax = sqrt(ws->ccmax) * (1.0 + 1e-12);
-    /* Far inside the float range, so the error bound of screen_block holds (no overflow). */
+    /* Far inside the float range, so the error bound of screen_rows holds (no overflow). */
     ws->screen = ws->data->xmax < 1e17 && ws->cmax < 1e17 &&
                  ws->ccmax + 2.0 * ws->data->xmax * ws->cmax < 1e34;
     for (int32_t j = 0; ws->screen && j < ws->n_g16 * KS_LANES; j++) {
-        float *col = ws->cf + (int64_t)(j / KS_LANES) * dim * KS_LANES + j % KS_LANES;
-        for (int64_t d = 0; d < dim; d++) {
-            col[d * KS_LANES] = j < k ? (float)centers[j * dim + d] : 0.0f;
+        for (int64_t d = 0; d < dim; d++) { /* d-major: one coordinate of every centre */
+            ws->cf[d * ws->n_g16 * KS_LANES + j] = j < k ? (float)centers[j * dim + d] : 0.0f;
         }
         ws->ccf[j] = j < k ? (float)ws->cnorm[j] : INFINITY;
     }
@@ -777,79 +778,43 @@ CRM__KM_AVX512 static inline __attribute__((always_inline)) void fused_nearest(c
  * that plus the double kernel's own (smaller) error and the rounding of the threshold:
  * (2n + 12) u (CC + 2 ||x|| C), and an absolute term for values near the float
  * underflow. Ties (a duplicated centre) always fall back, and so does a NaN. */
-/* Lane minima of v[0..15] in one vector, by a tree of shuffles (45 instructions instead of
- * 16 horizontal reductions); the lanes come out in a fixed order that reduce16 of the
- * row indices reveals (ws->ks_order). */
-CRM__KM_AVX512 static inline __attribute__((always_inline)) __m512 reduce16(const __m512 *v)
-{
-    __m512 t1[8];
-    __m512 t2[4];
-    __m512 t3[2];
-    for (int p = 0; p < 8; p++) { /* 256-bit halves */
-        t1[p] = _mm512_min_ps(_mm512_shuffle_f32x4(v[p], v[p + 8], _MM_SHUFFLE(1, 0, 1, 0)),
-                              _mm512_shuffle_f32x4(v[p], v[p + 8], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    for (int p = 0; p < 4; p++) { /* 128-bit quarters */
-        t2[p] = _mm512_min_ps(_mm512_shuffle_f32x4(t1[p], t1[p + 4], _MM_SHUFFLE(2, 0, 2, 0)),
-                              _mm512_shuffle_f32x4(t1[p], t1[p + 4], _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-    for (int p = 0; p < 2; p++) { /* pairs within 128 bits */
-        t3[p] = _mm512_min_ps(_mm512_shuffle_ps(t2[p], t2[p + 2], _MM_SHUFFLE(1, 0, 1, 0)),
-                              _mm512_shuffle_ps(t2[p], t2[p + 2], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    return _mm512_min_ps(_mm512_shuffle_ps(t3[0], t3[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_ps(t3[0], t3[1], _MM_SHUFFLE(3, 1, 3, 1)));
-}
-
-/* ws->ks_order: for each row q of a KS_ROWS block, the lane of reduce16's result that
- * holds it. */
-CRM__KM_AVX512 static void screen_order(lloyd_ws *ws)
-{
-    __m512 v[KS_ROWS];
-    float lane[KS_ROWS];
-    for (int q = 0; q < KS_ROWS; q++) {
-        v[q] = _mm512_set1_ps((float)q);
-    }
-    _mm512_storeu_ps(lane, reduce16(v));
-    for (int l = 0; l < KS_ROWS; l++) {
-        ws->ks_order[(int)lane[l]] = l;
-    }
-}
-
-CRM__KM_AVX512 static inline __attribute__((always_inline)) void
-screen_rows(const km_blk *x, int64_t r, int64_t m, const lloyd_ws *ws, int32_t ng, int32_t *arg)
+/* The centres of the KS_ROWS rows from r (those in lanes), one per lane. The float copy holds
+ * each group of KS_ROWS rows coordinate-major (xf + r dim: coordinate d of the 16 rows at
+ * [16 d, 16 d + 16)), so one load gives one coordinate of all 16 rows, and the centres'
+ * coordinates come broadcast from ws->cf (d-major): the rows stay in the lanes, and the
+ * minimum over centres and the count of centres under the threshold are lane-wise, with no
+ * reduction across lanes. Each (row, centre) value is the same fused sum over d in order as
+ * a row-major kernel's. ng: centre groups of KS_LANES (a constant where it is 1 or 2). */
+CRM__KM_AVX512 static inline __attribute__((always_inline)) __m512i
+screen_rows(const km_blk *x, int64_t r, __mmask16 lanes, const lloyd_ws *ws, int32_t ng)
 {
     int64_t dim = x->dim;
-    const float *rows[KS_ROWS];
-    __m512 dv[KS_ROWS][KS_MAXG];
-    __m512 mn[KS_ROWS];
-    float thr[KS_ROWS];
+    int64_t kp = (int64_t)ng * KS_LANES;
+    const float *xb = ws->data->xf + r * dim;
+    __m512 dv[KS_MAXG * KS_LANES];
+    __m512 best = _mm512_set1_ps(INFINITY);
     const __m512 two = _mm512_set1_ps(2.0f);
-    for (int q = 0; q < KS_ROWS; q++) {
-        rows[q] = ws->data->xf + (r + (q < m ? q : 0)) * dim; /* padding rows repeat row r */
-        mn[q] = _mm512_set1_ps(INFINITY);
-    }
+    __mmask16 fb;
     for (int32_t g = 0; g < ng; g++) {
-        const float *cg = ws->cf + (int64_t)g * dim * KS_LANES;
-        __m512 acc[KS_ROWS];
-        for (int q = 0; q < KS_ROWS; q++) {
-            acc[q] = _mm512_setzero_ps();
+        __m512 acc[KS_LANES];
+        for (int t = 0; t < KS_LANES; t++) {
+            acc[t] = _mm512_setzero_ps();
         }
         for (int64_t d = 0; d < dim; d++) {
-            __m512 cv = _mm512_load_ps(cg + d * KS_LANES);
-            for (int q = 0; q < KS_ROWS; q++) {
-                acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(rows[q][d]), cv, acc[q]);
+            __m512 xv = _mm512_load_ps(xb + d * KS_ROWS);
+            const float *c = ws->cf + d * kp + (int64_t)g * KS_LANES;
+            for (int t = 0; t < KS_LANES; t++) {
+                acc[t] = _mm512_fmadd_ps(xv, _mm512_set1_ps(c[t]), acc[t]);
             }
         }
-        __m512 cn = _mm512_load_ps(ws->ccf + (int64_t)g * KS_LANES);
-        for (int q = 0; q < KS_ROWS; q++) {
-            dv[q][g] = _mm512_fnmadd_ps(two, acc[q], cn);
-            mn[q] = _mm512_min_ps(mn[q], dv[q][g]);
+        for (int t = 0; t < KS_LANES; t++) {
+            __m512 v = _mm512_fnmadd_ps(two, acc[t], _mm512_set1_ps(ws->ccf[g * KS_LANES + t]));
+            dv[g * KS_LANES + t] = v;
+            best = _mm512_min_ps(best, v);
         }
     }
     /* Threshold per row: its float minimum + margin (see above; the coefficient also
-     * covers the float rounding of this expression), in row order. */
-    __m512 best = _mm512_permutexvar_ps(_mm512_loadu_si512(ws->ks_order), reduce16(mn));
+     * covers the float rounding of this expression). */
     __m512 xn = _mm512_loadu_ps(ws->data->xnorm + r);
     __m512 span =
         _mm512_fmadd_ps(_mm512_mul_ps(xn, _mm512_set1_ps(2.0f)), _mm512_set1_ps((float)ws->cmax),
@@ -857,22 +822,27 @@ screen_rows(const km_blk *x, int64_t r, int64_t m, const lloyd_ws *ws, int32_t n
     __m512 tiny = _mm512_mul_ps(_mm512_add_ps(xn, _mm512_set1_ps(1.0f + (float)ws->cmax)),
                                 _mm512_set1_ps((float)(dim + 2) * 0x1p-100f));
     float coef = (float)(2 * dim + 16) * 0x1p-24f * (1.0f + 0x1p-10f);
-    _mm512_storeu_ps(thr, _mm512_add_ps(_mm512_fmadd_ps(span, _mm512_set1_ps(coef), best), tiny));
-    for (int64_t q = 0; q < m; q++) {
-        __m512 tv = _mm512_set1_ps(thr[q]);
-        int n_near = 0;
-        int32_t a = -1;
-        for (int32_t g = 0; g < ng; g++) {
-            unsigned mk = (unsigned)_mm512_cmp_ps_mask(dv[q][g], tv, _CMP_LE_OQ);
-            n_near += __builtin_popcount(mk);
-            a = a < 0 && mk != 0 ? g * KS_LANES + __builtin_ctz(mk) : a;
-        }
-        if (n_near != 1) {
-            double b;
-            fused_nearest(x, r + q, 1, ws, &b, &a);
-        }
-        arg[q] = a;
+    __m512 thr = _mm512_add_ps(_mm512_fmadd_ps(span, _mm512_set1_ps(coef), best), tiny);
+    __m512i n_near = _mm512_setzero_si512();
+    __m512i a = _mm512_set1_epi32(-1);
+    const __m512i one = _mm512_set1_epi32(1);
+    for (int32_t j = (int32_t)kp - 1; j >= 0; j--) { /* downwards: a ends on the lowest */
+        __mmask16 mk = _mm512_cmp_ps_mask(dv[j], thr, _CMP_LE_OQ);
+        n_near = _mm512_mask_add_epi32(n_near, mk, n_near, one);
+        a = _mm512_mask_mov_epi32(a, mk, _mm512_set1_epi32(j));
     }
+    fb = _mm512_mask_cmpneq_epi32_mask(lanes, n_near, one);
+    if (fb != 0) { /* near ties: the double kernel, row by row */
+        int32_t near[KS_ROWS];
+        _mm512_storeu_si512(near, a);
+        for (; fb != 0; fb &= (__mmask16)(fb - 1)) {
+            int q = __builtin_ctz(fb);
+            double b;
+            fused_nearest(x, r + q, 1, ws, &b, &near[q]);
+        }
+        a = _mm512_loadu_si512(near);
+    }
+    return a;
 }
 
 /* Prefetch [p0, p1): the hardware prefetcher alone leaves the core waiting on memory. */
@@ -884,7 +854,13 @@ static CRM__KM_INLINE void prefetch_span(const void *p0, const void *p1)
 }
 
 /* block_pass for rows [r0, r1) on AVX-512: the screening kernel when the pass screens, the
- * fused double kernel otherwise. */
+ * fused double kernel otherwise.
+ *
+ * A screened pass reads the double rows only to move the sums of rows whose label changed
+ * (every row in a fresh pass). Those rows are scattered, each a cache miss and most a TLB
+ * miss, so they are listed while the block is screened and summed after it, in row order
+ * (the sums are the same as row by row), each prefetched KS_MOVE_AHEAD rows of the list
+ * ahead. */
 CRM__KM_AVX512 static void avx512_block(const km_blk *x,
                                         int64_t r0,
                                         int64_t r1,
@@ -895,28 +871,62 @@ CRM__KM_AVX512 static void avx512_block(const km_blk *x,
                                         int64_t *changed_out)
 {
     int64_t dim = x->dim;
-    int64_t step = ws->screen ? KS_ROWS : KM_ROWS;
     int64_t changed = 0;
-    for (int64_t r = r0; r < r1; r += step) {
-        int64_t m = r1 - r < step ? r1 - r : step;
-        int32_t arg[KS_ROWS];
-        double best[KM_ROWS];
-        if (r + KM_PREFETCH + step <= r1 && ws->screen) {
-            prefetch_span(ws->data->xf + (r + KM_PREFETCH) * dim,
-                          ws->data->xf + (r + KM_PREFETCH + step) * dim);
-        } else if (r + KM_PREFETCH + step <= r1) {
-            prefetch_span(XROW(x, r + KM_PREFETCH), XROW(x, r + KM_PREFETCH + step));
-        }
-        if (!ws->screen) {
+    if (!ws->screen) {
+        for (int64_t r = r0; r < r1; r += KM_ROWS) {
+            int64_t m = r1 - r < KM_ROWS ? r1 - r : KM_ROWS;
+            int32_t arg[KM_ROWS];
+            double best[KM_ROWS];
+            if (r + KM_PREFETCH + KM_ROWS <= r1) {
+                prefetch_span(XROW(x, r + KM_PREFETCH), XROW(x, r + KM_PREFETCH + KM_ROWS));
+            }
             fused_nearest(x, r, m, ws, best, arg);
-        } else if (ws->n_g16 == 1) { /* a constant group count keeps dv in registers */
-            screen_rows(x, r, m, ws, 1, arg);
-        } else if (ws->n_g16 == 2) {
-            screen_rows(x, r, m, ws, 2, arg);
-        } else {
-            screen_rows(x, r, m, ws, ws->n_g16, arg);
+            changed += take_labels(x, r, m, arg, ws->fresh, labels, sum, cnt);
         }
-        changed += take_labels(x, r, m, arg, ws->fresh, labels, sum, cnt);
+    } else {
+        int32_t moved[CRM_BLOCK_ROWS + KS_ROWS]; /* rows (from r0) whose sums move */
+        int32_t old[CRM_BLOCK_ROWS + KS_ROWS];   /* their labels before this pass */
+        int64_t n_moved = 0;
+        const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        for (int64_t r = r0; r < r1; r += KS_ROWS) {
+            int64_t m = r1 - r < KS_ROWS ? r1 - r : KS_ROWS;
+            __mmask16 lanes = (__mmask16)((1u << m) - 1);
+            __m512i a;
+            __m512i was;
+            __mmask16 ch;
+            __mmask16 mv;
+            if (r + KS_PREFETCH + KS_ROWS <= r1) {
+                prefetch_span(ws->data->xf + (r + KS_PREFETCH) * dim,
+                              ws->data->xf + (r + KS_PREFETCH + KS_ROWS) * dim);
+            }
+            if (ws->n_g16 == 1) { /* a constant group count keeps dv in registers */
+                a = screen_rows(x, r, lanes, ws, 1);
+            } else if (ws->n_g16 == 2) {
+                a = screen_rows(x, r, lanes, ws, 2);
+            } else {
+                a = screen_rows(x, r, lanes, ws, ws->n_g16);
+            }
+            /* the labels, and the rows whose sums move, lane-wise */
+            was = _mm512_maskz_loadu_epi32(lanes, labels + r);
+            ch = _mm512_mask_cmpneq_epi32_mask(lanes, was, a);
+            changed += __builtin_popcount(ch);
+            _mm512_mask_storeu_epi32(labels + r, lanes, a);
+            mv = sum == NULL ? 0 : ws->fresh ? lanes : ch;
+            if (mv != 0) {
+                __m512i rows = _mm512_add_epi32(iota, _mm512_set1_epi32((int32_t)(r - r0)));
+                _mm512_storeu_si512(moved + n_moved, _mm512_maskz_compress_epi32(mv, rows));
+                _mm512_storeu_si512(old + n_moved, _mm512_maskz_compress_epi32(mv, was));
+                n_moved += __builtin_popcount(mv);
+            }
+        }
+        for (int64_t i = 0; i < n_moved; i++) {
+            int64_t row = r0 + moved[i];
+            if (i + KS_MOVE_AHEAD < n_moved) {
+                const double *p = XROW(x, r0 + moved[i + KS_MOVE_AHEAD]);
+                prefetch_span(p, p + dim);
+            }
+            sum_row(XROW(x, row), dim, labels[row], old[i], ws->fresh, sum, cnt);
+        }
     }
     *changed_out = changed;
 }
@@ -1263,7 +1273,9 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     if (stored(x, n) && use_fused(k, dim) && (k + KS_LANES - 1) / KS_LANES <= KS_MAXG &&
         max_passes >= CRM__KM_COPY_MIN_PASSES &&
         n * dim <= CRM__KM_COPY_MAX_BYTES / (int64_t)sizeof(float)) {
-        ld->xf = crm_aligned_alloc((size_t)(n * dim) * sizeof(float) + 64);
+        /* whole groups of KS_ROWS rows (screen_rows), the last one padded with zeros */
+        int64_t n_pad = (n + KS_ROWS - 1) / KS_ROWS * KS_ROWS;
+        ld->xf = crm_aligned_alloc((size_t)(n_pad * dim) * sizeof(float));
         ld->xnorm = crm_aligned_alloc((size_t)n * sizeof(float) + 64);
         if (ld->xf == NULL || ld->xnorm == NULL) { /* no screening, no error */
             crm__lloyd_data_fini(ld);
@@ -1286,6 +1298,10 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
             int64_t f = first_nonfinite(&xb, r1);
             bad = f < bad ? f : bad;
         }
+        if (xf != NULL) {
+            crm__populate(xf + b * CRM_BLOCK_ROWS * dim,
+                          (size_t)((r1 - b * CRM_BLOCK_ROWS) * dim) * sizeof(float));
+        }
         for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
             const double *row = XROW(&xb, i);
             double r = row_sq(row, dim);
@@ -1294,8 +1310,9 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
                 double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
                 ld->xnorm[i] = (float)nr;
                 xmax = nr > xmax ? nr : xmax;
+                float *g = xf + (i - i % KS_ROWS) * dim + i % KS_ROWS; /* coordinate-major */
                 for (int64_t d = 0; d < dim; d++) {
-                    xf[i * dim + d] = (float)row[d];
+                    g[d * KS_ROWS] = (float)row[d];
                 }
             }
         }
@@ -1303,6 +1320,11 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     }
     if (xf != NULL) {
         memset(ld->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
+        for (int64_t i = n; i % KS_ROWS != 0; i++) {
+            for (int64_t d = 0; d < dim; d++) {
+                xf[(i - i % KS_ROWS) * dim + d * KS_ROWS + i % KS_ROWS] = 0.0f;
+            }
+        }
     }
     st = bad != INT64_MAX ? nonfinite_error(x, bad, err)
                           : crm__dist_share_run(part, sizeof(double), 1, nb, nb, err);
@@ -1329,7 +1351,7 @@ void crm__lloyd_data_fini(crm__lloyd_data *ld)
     ld->xnorm = NULL;
 }
 
-/* Float centre groups for screen_block, when the data has its float copy. */
+/* Float centre groups for screen_rows, when the data has its float copy. */
 static crm_status screen_setup(lloyd_ws *ws, int32_t k, int64_t dim, crm_error *err)
 {
     int32_t ng = (k + KS_LANES - 1) / KS_LANES;
@@ -1342,7 +1364,6 @@ static crm_status screen_setup(lloyd_ws *ws, int32_t k, int64_t dim, crm_error *
     if (ws->cf == NULL || ws->ccf == NULL) {
         return crm__error_nomem(err);
     }
-    screen_order(ws);
     return CRM_OK;
 }
 

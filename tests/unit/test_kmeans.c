@@ -222,9 +222,10 @@ static void plain_lloyd(const crm_matrix *x, int32_t k, int32_t iters, double *c
 /* The Lloyd passes (on AVX-512 machines the float screening kernel, whose near ties fall
  * back to double; the fused double kernel and dgemm tiles for larger shapes) move the centres
  * exactly as plain double Lloyd does: bit for bit after the first pass (fresh sums in the same
- * order), to 1e-12 after five (later passes add the moves of changed rows), with one or two threads
- * alike. The last centre sits 1e-6 from centre 0, so every row near those two is a near tie in
- * float; some shapes are scaled past the float range or down near its underflow. */
+ * order), to 1e-12 after five and nine (later passes add the moves of changed rows; nine is
+ * past CRM__KM_COPY_MIN_PASSES, so those passes screen), with one or two threads alike. The
+ * last centre sits 1e-6 from centre 0, so every row near those two is a near tie in float;
+ * some shapes are scaled past the float range or down near its underflow. */
 static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
 {
     static const int32_t shapes[][3] = {
@@ -259,7 +260,7 @@ static void kmeans_lloyd_passes_match_plain_double_lloyd(void **state)
         }
         memcpy(c0 + (int64_t)(k - 1) * dim, c0, (size_t)dim * sizeof(double));
         c0[(int64_t)(k - 1) * dim] += 1e-6 * scale[s % 3];
-        for (int32_t iters = 1; iters <= 5; iters += 4) {
+        for (int32_t iters = 1; iters <= 9; iters += 4) {
             memcpy(want, c0, csize);
             plain_lloyd(&x, k, iters, want);
             for (int nt = 1; nt <= 2; nt++) {
