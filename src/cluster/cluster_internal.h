@@ -92,9 +92,7 @@ typedef struct crm__lloyd_data {
     float *xnorm;   /* n (+ 16 zeros): ||x|| rounded up */
     double xmax;    /* largest ||x|| */
     int xsum_later; /* 1: xsum is not taken here but by each run's first pass (stored rows,
-                     * one process) */
-    int xf_later;   /* 1: xf and xnorm are made (and xmax taken) by the first pass that runs,
-                     * which reads the rows anyway; the passes screen after it */
+                     * no float copy, one process) */
 } crm__lloyd_data;
 
 /* Fills ld for x and k. The float copy of the rows (screening) is made only when the fit may
@@ -116,13 +114,12 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
 void crm__lloyd_data_fini(crm__lloyd_data *ld);
 
 /* Lloyd from centers (k x dim, updated in place); data from crm__lloyd_data_init for the same
- * x and k (its float copy made by this run's first pass when xf_later), or NULL to make it
- * here. CRM_EDATA when a cluster is empty and every row already
+ * x and k, or NULL to make it here. CRM_EDATA when a cluster is empty and every row already
  * sits on its centre (fewer distinct rows than k). */
 crm_status crm__lloyd(const crm__km_rows *x,
                       int32_t k,
                       double *centers,
-                      crm__lloyd_data *data,
+                      const crm__lloyd_data *data,
                       const crm__lloyd_opts *opts,
                       crm__lloyd_out *out,
                       crm_error *err);

@@ -293,9 +293,8 @@ typedef struct lloyd_ws {
     double cmax;                 /* largest ||c||, rounded up */
     double ccmax;                /* largest ||c||^2 */
     double xsum;                 /* sum ||x||^2 (the trace's inertias) */
-    double *pxx;   /* n_blocks: each block's sum ||x||^2, when the first pass takes it */
-    double *pxmax; /* n_blocks: each block's largest ||x||, when the first pass copies */
-    int have_xx;   /* pxx is filled */
+    double *pxx; /* n_blocks: each block's sum ||x||^2, when the first pass takes it */
+    int have_xx; /* pxx is filled */
 } lloyd_ws;
 
 static void ws_free(lloyd_ws *ws)
@@ -311,7 +310,6 @@ static void ws_free(lloyd_ws *ws)
     crm_aligned_free(ws->cf);
     crm_aligned_free(ws->ccf);
     crm_free(ws->pxx);
-    crm_free(ws->pxmax);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -534,7 +532,7 @@ static void center_norms(const double *centers, int32_t k, int64_t dim, lloyd_ws
     }
     ws->cmax = sqrt(ws->ccmax) * (1.0 + 1e-12);
     /* Far inside the float range, so the error bound of screen_rows holds (no overflow). */
-    ws->screen = !ws->data->xf_later && ws->data->xmax < 1e17 && ws->cmax < 1e17 &&
+    ws->screen = ws->data->xmax < 1e17 && ws->cmax < 1e17 &&
                  ws->ccmax + 2.0 * ws->data->xmax * ws->cmax < 1e34;
     for (int32_t j = 0; ws->screen && j < ws->n_g16 * KS_LANES; j++) {
         for (int64_t d = 0; d < dim; d++) { /* d-major: one coordinate of every centre */
@@ -583,43 +581,14 @@ static double row_sq(const double *row, int64_t dim)
     return r;
 }
 
-/* sum ||x||^2 over rows [r0, r1), row by row in order. With xf, the rows' float copy
- * (coordinate-major groups of KS_ROWS rows, for screen_rows) and their norms rounded up to
- * float go to xf and xnorm too, and *xmax gets the largest norm. */
-static double
-read_rows(const km_blk *x, int64_t r0, int64_t r1, float *xf, float *xnorm, double *xmax)
+/* sum ||x||^2 over rows [r0, r1), row by row in order (crm__lloyd_data_init's sums). */
+static double block_sq_norms(const km_blk *x, int64_t r0, int64_t r1)
 {
-    int64_t dim = x->dim;
     double v = 0.0;
-    if (xf != NULL) {
-        crm__populate(xf + r0 * dim, (size_t)((r1 - r0) * dim) * sizeof(float));
-    }
     for (int64_t i = r0; i < r1; i++) {
-        const double *row = XROW(x, i);
-        double r = row_sq(row, dim);
-        v += r;
-        if (xf != NULL) {
-            double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
-            float *g = xf + (i - i % KS_ROWS) * dim + i % KS_ROWS;
-            xnorm[i] = (float)nr;
-            *xmax = nr > *xmax ? nr : *xmax;
-            for (int64_t d = 0; d < dim; d++) {
-                g[d * KS_ROWS] = (float)row[d];
-            }
-        }
+        v += row_sq(XROW(x, i), x->dim);
     }
     return v;
-}
-
-/* The padding after the copy's last row: zero norms and zero rows (read, never used). */
-static void pad_copy(crm__lloyd_data *ld, int64_t n, int64_t dim)
-{
-    memset(ld->xnorm + n, 0, 16 * sizeof(float));
-    for (int64_t i = n; i % KS_ROWS != 0; i++) {
-        for (int64_t d = 0; d < dim; d++) {
-            ld->xf[(i - i % KS_ROWS) * dim + d * KS_ROWS + i % KS_ROWS] = 0.0f;
-        }
-    }
 }
 
 /* Labels of rows [r, r + m) from arg, with their sums and counts (sum may be NULL);
@@ -986,8 +955,7 @@ static void block_pass(const km_blk *x,
         memset(cnt, 0, (size_t)k * sizeof(int64_t));
     }
     if (ws->pxx != NULL && !ws->have_xx) { /* the first pass: rows read here anyway */
-        const crm__lloyd_data *ld = ws->data;
-        ws->pxx[b] = read_rows(x, r0, r1, ld->xf_later ? ld->xf : NULL, ld->xnorm, &ws->pxmax[b]);
+        ws->pxx[b] = block_sq_norms(x, r0, r1);
     }
 #if CRM__KM_HAVE_FUSED
     if (ws->fused) {
@@ -1314,12 +1282,10 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
         }
         xf = ld->xf;
     }
-    if (stored(x, n) && !crm_dist_replicated() && !crm_dist_local_rows()) {
-        /* every row stored (and checked by the caller), one process: the first pass of each
-         * run, which reads the rows anyway, takes sum ||x||^2 (the same sums), and the first
-         * of all makes the float copy */
+    if (xf == NULL && stored(x, n) && !crm_dist_replicated() && !crm_dist_local_rows()) {
+        /* every row stored (and checked by the caller), nothing to copy: the first pass of
+         * each run, which reads the rows anyway, takes sum ||x||^2 (the same sums) */
         ld->xsum_later = 1;
-        ld->xf_later = xf != NULL;
         crm_free(part);
         return CRM_OK;
     }
@@ -1327,14 +1293,38 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     for (int64_t b = b0; b < b1; b++) {
         int64_t r1 = block_end(x, b);
         km_blk xb = get_block(x, b, thread_id());
+        double v = 0.0;
         if (!stored(x, r1)) {
             int64_t f = first_nonfinite(&xb, r1);
             bad = f < bad ? f : bad;
         }
-        part[b] = read_rows(&xb, b * CRM_BLOCK_ROWS, r1, xf, ld->xnorm, &xmax);
+        if (xf != NULL) {
+            crm__populate(xf + b * CRM_BLOCK_ROWS * dim,
+                          (size_t)((r1 - b * CRM_BLOCK_ROWS) * dim) * sizeof(float));
+        }
+        for (int64_t i = b * CRM_BLOCK_ROWS; i < r1; i++) {
+            const double *row = XROW(&xb, i);
+            double r = row_sq(row, dim);
+            v += r;
+            if (xf != NULL) {
+                double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
+                ld->xnorm[i] = (float)nr;
+                xmax = nr > xmax ? nr : xmax;
+                float *g = xf + (i - i % KS_ROWS) * dim + i % KS_ROWS; /* coordinate-major */
+                for (int64_t d = 0; d < dim; d++) {
+                    g[d * KS_ROWS] = (float)row[d];
+                }
+            }
+        }
+        part[b] = v;
     }
     if (xf != NULL) {
-        pad_copy(ld, n, dim);
+        memset(ld->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
+        for (int64_t i = n; i % KS_ROWS != 0; i++) {
+            for (int64_t d = 0; d < dim; d++) {
+                xf[(i - i % KS_ROWS) * dim + d * KS_ROWS + i % KS_ROWS] = 0.0f;
+            }
+        }
     }
     st = bad != INT64_MAX ? nonfinite_error(x, bad, err)
                           : crm__dist_share_run(part, sizeof(double), 1, nb, nb, err);
@@ -1491,7 +1481,7 @@ crm_status crm__assign(const crm__km_rows *x,
 crm_status crm__lloyd(const crm__km_rows *x,
                       int32_t k,
                       double *centers,
-                      crm__lloyd_data *data,
+                      const crm__lloyd_data *data,
                       const crm__lloyd_opts *opts,
                       crm__lloyd_out *out,
                       crm_error *err)
@@ -1515,8 +1505,7 @@ crm_status crm__lloyd(const crm__km_rows *x,
     ws.xsum = data->xsum;
     if (st == CRM_OK && data->xsum_later) {
         ws.pxx = crm_calloc((size_t)ws.n_blocks + 1, sizeof(double));
-        ws.pxmax = crm_calloc((size_t)ws.n_blocks + 1, sizeof(double));
-        st = ws.pxx == NULL || ws.pxmax == NULL ? crm__error_nomem(err) : CRM_OK;
+        st = ws.pxx == NULL ? crm__error_nomem(err) : CRM_OK;
     }
     sums = crm_mallocarray((size_t)(k * dim), sizeof(double));
     counts = crm_mallocarray((size_t)k, sizeof(int64_t));
@@ -1544,14 +1533,6 @@ crm_status crm__lloyd(const crm__km_rows *x,
             ws.xsum = 0.0;
             for (int64_t b = 0; b < ws.n_blocks; b++) {
                 ws.xsum += ws.pxx[b]; /* block order: the same with any thread count */
-            }
-            if (data->xf_later) { /* the copy is made: the next passes screen */
-                data->xmax = 0.0;
-                for (int64_t b = 0; b < ws.n_blocks; b++) {
-                    data->xmax = ws.pxmax[b] > data->xmax ? ws.pxmax[b] : data->xmax;
-                }
-                pad_copy(data, x->n, dim);
-                data->xf_later = 0;
             }
         }
         reduce_sums(&ws, k, dim, sums, counts);
