@@ -593,7 +593,7 @@ static void populate_rows(const csv_parser *ps, int64_t r0, int64_t r1)
     }
 }
 
-enum { LONE_WINDOW = 65536 }; /* rows of the lone chunk between two pauses */
+#define LONE_WINDOW 65536 /* rows of the lone chunk between two pauses */
 
 /* The lone chunk, whose rows are an estimate (no counting pass before it), in windows of
  * LONE_WINDOW rows: each window's rows made present before it is parsed, a mapped file's
