@@ -907,11 +907,12 @@ cleanup:
 }
 
 /* ---- the body from copies, block by block ------------------------------------------------ *
- * A large file's mapping is not parsed in place: on a virtual machine whose hypervisor
- * handles the first touch of every 4 KiB page of a mapping (about 3 us a page here, 0.2-0.3 s
- * of a 300 MB file, as long as the parse itself), copying the page cache with pread into a
- * buffer that each thread reuses (its pages touched once; 1 MiB, so the copy is still in the
- * cache when it is parsed) is far cheaper. Blocks
+ * Where a mapped page's first touch is dear (mapped_pages_cheap says no: a virtual machine
+ * whose hypervisor handles the first touch of every 4 KiB page of a mapping, about 3 us a
+ * page, 0.2-0.3 s of a 300 MB file, as long as the parse itself), a large file's mapping is
+ * not parsed in place: copying the page cache with pread into a buffer that each thread
+ * reuses (its pages touched once; 1 MiB, so the copy is still in the cache when it is
+ * parsed) is far cheaper. Blocks
  * are handed out in file order under a lock: read, cut after the last newline outside quotes
  * (a record longer than the buffer doubles it), their newlines counted for the next block's
  * first line; the copy is parsed outside the lock. The chunk then points at the mapping's
