@@ -173,9 +173,9 @@ void crm__advise_huge(void *p, size_t bytes);
  * call, for an array about to be written front to back: the kernel maps them in a loop
  * instead of taking a page fault on each first write (about 1.9 us a 4 KiB page against 1.0
  * on the virtual machines we measure; a 1,000,000 x 16 segment faults in 270 MB). The
- * contents do not change, so ranges may overlap between threads. A hint: nothing happens
- * where the kernel does not know MADV_POPULATE_WRITE (Linux 5.14). */
-void crm__populate(void *p, size_t bytes);
+ * contents do not change, so ranges may overlap between threads. A hint: 1 when the pages
+ * are made, 0 where the kernel does not know MADV_POPULATE_WRITE (Linux 5.14). */
+int crm__populate(void *p, size_t bytes);
 
 /* Cloned per instruction set (run-time dispatch), for loops the compiler vectorises. The
  * clones give the same bits when the loop does the same operations in the same order

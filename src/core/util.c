@@ -74,7 +74,7 @@ void crm__advise_huge(void *p, size_t bytes)
 #endif
 }
 
-void crm__populate(void *p, size_t bytes)
+int crm__populate(void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
     long page_size = sysconf(_SC_PAGESIZE);
@@ -82,14 +82,15 @@ void crm__populate(void *p, size_t bytes)
     uintptr_t a;
     uintptr_t e;
     if (p == NULL || bytes == 0) {
-        return;
+        return 1;
     }
     a = (uintptr_t)p & ~(page - 1);
     e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-    (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+    return madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0;
 #else
     (void)p;
     (void)bytes;
+    return 0;
 #endif
 }
 

@@ -462,10 +462,10 @@ static int shape_known(const crm_table *t,
     return 1;
 }
 
-/* The first write to each page of a fresh block (bytes of data), one page after
- * another: done by one thread alone, the faults do not queue behind each other's (on this
- * kind of virtual machine the first touch of memory is costly, more so from two threads at
- * once). */
+/* The pages of a fresh block (bytes of data) made by one thread alone, so the faults do not
+ * queue behind each other's (on this kind of virtual machine the first touch of memory is
+ * costly, more so from two threads at once): in one call (crm__populate), or by a first
+ * write to each page where the kernel cannot. */
 typedef struct page_job {
     double *data;
     size_t bytes;
@@ -475,7 +475,9 @@ static void make_pages(void *ctx)
 {
     const page_job *job = ctx;
     volatile char *c = (volatile char *)job->data;
-    crm__populate(job->data, job->bytes); /* the touches below then find every page made */
+    if (crm__populate(job->data, job->bytes)) {
+        return;
+    }
     for (size_t i = 0; i < job->bytes; i += 4096) {
         c[i] = 0;
     }
