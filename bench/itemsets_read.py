@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""itemsets_read.py: the whole `crmkit itemsets` (start, read, mine, write SPMF to /dev/null) on
-the FIMI files, from .gz and from plain text, for two crmkit binaries (a commit before a change
-and after it), interleaved in one run: each round runs every case with both binaries, in an
+"""itemsets_read.py: the whole `crmkit itemsets` (start, read, mine, write SPMF to a discarded
+standard output) on the FIMI files, from .gz and from plain text, for two crmkit binaries (a
+commit before a change and after it), interleaved in one run: each round runs every case with both binaries, in an
 order that alternates, so that both see the same machine. Prints best and median wall
 milliseconds of each and the ratio new / old (below 1: faster).
 
@@ -46,7 +46,9 @@ def main():
             for tag, exe in order:
                 r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
-                subprocess.run([exe, "itemsets", path, opt, val, "-o", "/dev/null"], env=env,
+                # "-o -", never "-o /dev/null": an old build may replace the file it is
+                # given by a renamed temporary (cca4dd1 turned /dev/null into a regular file)
+                subprocess.run([exe, "itemsets", path, opt, val, "-o", "-"], env=env,
                                check=True, stdout=subprocess.DEVNULL)
                 t1 = time.perf_counter()
                 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
