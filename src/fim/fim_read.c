@@ -507,6 +507,7 @@ static crm_status read_fimi_parts(const char *data,
         crm_free(store);
         return crm__error_nomem(err);
     }
+    crm__advise_huge(store, cap * sizeof *store);
     ok = parse_parts(data, 0, len, n, parts, store, opt, &n);
     return parts_to_db(parts, n, ok, store, cap, opt, progress, out, err);
 }

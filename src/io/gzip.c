@@ -14,6 +14,11 @@
 #include "io_internal.h"
 #include "reader.h"
 
+/* Decoded outputs from AHEAD_MIN bytes have their pages made by a second thread, AHEAD_STEP
+ * bytes a call (see crm__io_gunzip). */
+#define AHEAD_MIN  ((size_t)1 << 20)
+#define AHEAD_STEP ((size_t)2 << 20)
+
 static uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -130,6 +135,76 @@ static size_t size_guess(const uint8_t *in, size_t len)
     return guess / 64 <= len ? guess : len * 64;
 }
 
+/* Where a whole decode stands: the input left at p[0..end), the output so far buf[0..pos) in
+ * room for cap bytes. */
+typedef struct {
+    const uint8_t *p, *end;
+    char *buf;
+    size_t cap, pos;
+} gz_whole;
+
+/* Decode the members at g->p into g->buf. When the room runs out: with grow, twice the room
+ * and again; without, stop before that member (g->p at its header) and return CRM_OK, so
+ * that a caller that must not move the buffer yet can go on later with grow. */
+static crm_status decode_members(gz_whole *g,
+                                 struct libdeflate_decompressor *d,
+                                 int grow,
+                                 const char *source,
+                                 crm_error *err)
+{
+    while (g->p < g->end) {
+        const char *msg = NULL;
+        long h = gzip_header(g->p, (size_t)(g->end - g->p), &msg);
+        const uint8_t *q;
+        size_t used = 0, made = 0;
+        enum libdeflate_result r;
+        if (h <= 0) {
+            return gz_fail(err, source, msg);
+        }
+        q = g->p + h;
+        for (;;) {
+            size_t ncap;
+            char *nb;
+            r = libdeflate_deflate_decompress_ex(d, q, (size_t)(g->end - q), g->buf + g->pos,
+                                                 g->cap - g->pos, &used, &made);
+            if (r != LIBDEFLATE_INSUFFICIENT_SPACE) {
+                break;
+            }
+            if (!grow) {
+                return CRM_OK;
+            }
+            /* more members than the trailer said, or a poor guess: twice the room, again */
+            ncap = g->cap * 2 > g->pos + 4096 ? g->cap * 2 : g->pos + 4096;
+            nb = ncap > g->cap ? crm_realloc(g->buf, ncap + 1) : NULL;
+            if (nb == NULL) {
+                return crm__error_nomem(err);
+            }
+            g->buf = nb;
+            g->cap = ncap;
+        }
+        if (r != LIBDEFLATE_SUCCESS) {
+            return gz_fail(err, source, diagnose(q, (size_t)(g->end - q)));
+        }
+        q += used;
+        if (g->end - q < 8) {
+            return gz_fail(err, source, NULL);
+        }
+        if (le32(q) != libdeflate_crc32(0, g->buf + g->pos, made)) {
+            return gz_fail(err, source, "incorrect data check");
+        }
+        if (le32(q + 4) != (uint32_t)made) {
+            return gz_fail(err, source, "incorrect length check");
+        }
+        q += 8;
+        g->pos += made;
+        while (q < g->end && *q == 0) {
+            q++; /* zero padding after a member */
+        }
+        g->p = q;
+    }
+    return CRM_OK;
+}
+
 crm_status crm__io_gunzip(const void *in_v,
                           size_t len,
                           const char *source,
@@ -137,80 +212,46 @@ crm_status crm__io_gunzip(const void *in_v,
                           size_t *out_len,
                           crm_error *err)
 {
-    const uint8_t *in = in_v, *p = in, *end = in + len;
+    const uint8_t *in = in_v;
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-    size_t cap = size_guess(in, len), pos = 0;
-    char *buf = crm_malloc(cap + 1);
+    gz_whole g = {in, in + len, NULL, size_guess(in, len), 0};
     crm_status rc = CRM_OK;
     *out = NULL;
     *out_len = 0;
-    if (d == NULL || buf == NULL) {
+    g.buf = crm_malloc(g.cap + 1);
+    if (d == NULL || g.buf == NULL) {
         libdeflate_free_decompressor(d);
-        crm_free(buf);
+        crm_free(g.buf);
         return crm__error_nomem(err);
     }
-    do {
-        const char *msg = NULL;
-        long h = gzip_header(p, (size_t)(end - p), &msg);
-        size_t used = 0, made = 0;
-        enum libdeflate_result r;
-        if (h <= 0) {
-            rc = gz_fail(err, source, msg);
-            break;
-        }
-        p += h;
-        for (;;) {
-            r = libdeflate_deflate_decompress_ex(d, p, (size_t)(end - p), buf + pos, cap - pos,
-                                                 &used, &made);
-            if (r != LIBDEFLATE_INSUFFICIENT_SPACE) {
-                break;
-            }
-            /* more members than the trailer said, or a poor guess: twice the room, again */
-            {
-                size_t ncap = cap * 2 > pos + 4096 ? cap * 2 : pos + 4096;
-                char *nb = ncap > cap ? crm_realloc(buf, ncap + 1) : NULL;
-                if (nb == NULL) {
-                    rc = crm__error_nomem(err);
-                    break;
-                }
-                buf = nb;
-                cap = ncap;
+    crm__advise_huge(g.buf, g.cap);
+    if (len == 0) {
+        rc = gz_fail(err, source, NULL);
+    } else if (g.cap >= AHEAD_MIN && crm__n_threads(0) > 1) {
+        /* A page made costs about as much as decoding into it (on a VM, more): a second
+         * thread makes the pages ahead of the decoder, which then writes without faults.
+         * It stops at the buffer it was given, so the decoder may not move it meanwhile. */
+#pragma omp parallel sections num_threads(2)
+        {
+#pragma omp section
+            rc = decode_members(&g, d, 0, source, err);
+#pragma omp section
+            for (size_t at = 0; at < g.cap; at += AHEAD_STEP) {
+                crm__populate(g.buf + at, g.cap - at < AHEAD_STEP ? g.cap - at : AHEAD_STEP);
             }
         }
-        if (rc != CRM_OK) {
-            break;
-        }
-        if (r != LIBDEFLATE_SUCCESS) {
-            rc = gz_fail(err, source, diagnose(p, (size_t)(end - p)));
-            break;
-        }
-        p += used;
-        if (end - p < 8) {
-            rc = gz_fail(err, source, NULL);
-            break;
-        }
-        if (le32(p) != libdeflate_crc32(0, buf + pos, made)) {
-            rc = gz_fail(err, source, "incorrect data check");
-            break;
-        }
-        if (le32(p + 4) != (uint32_t)made) {
-            rc = gz_fail(err, source, "incorrect length check");
-            break;
-        }
-        p += 8;
-        pos += made;
-        while (p < end && *p == 0) {
-            p++; /* zero padding after a member */
-        }
-    } while (p < end);
+    }
+    if (rc == CRM_OK && len > 0) {
+        rc = decode_members(&g, d, 1, source, err);
+    }
     libdeflate_free_decompressor(d);
     if (rc != CRM_OK) {
-        crm_free(buf);
+        crm_free(g.buf);
         return rc;
     }
-    buf[pos] = '\0';
-    *out = buf;
-    *out_len = pos;
+    g.buf[g.pos] = '\0';
+    *out = g.buf;
+    *out_len = g.pos;
     return CRM_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -229,6 +230,65 @@ static void members_padding_and_header_fields(void **state)
     free(ga);
     free(gb);
     free(gc);
+    free(a);
+    free(b);
+}
+
+/* Outputs of a MiB and more are decoded while a second thread makes their pages: the same
+ * bytes, and the same errors, as one thread gives; members past the room the last trailer
+ * promised are decoded after that thread is done, into a larger block. */
+static void large_outputs_decode_with_pages_made_ahead(void **state)
+{
+    size_t la = 2600000, lb = 1200000, ga_len, gb_len;
+    uint8_t *a = make_data(1, la), *b = make_data(2, lb);
+    uint8_t *ga = gzip_with(a, la, 6, 15, 8, Z_DEFAULT_STRATEGY, NULL, &ga_len);
+    uint8_t *gb = gzip_with(b, lb, 6, 15, 8, Z_DEFAULT_STRATEGY, NULL, &gb_len);
+    uint8_t *cat = malloc(ga_len + gb_len);
+    char *got = NULL;
+    size_t got_len = 0;
+    crm_error err;
+    (void)state;
+    assert_non_null(cat);
+    omp_set_num_threads(2);
+    /* one member that fits the room its trailer gives */
+    assert_int_equal(crm__io_gunzip(ga, ga_len, "a.gz", &got, &got_len, &err), CRM_OK);
+    assert_int_equal(got_len, la);
+    assert_memory_equal(got, a, la);
+    crm_free(got);
+    /* a, then b: the room is b's size, a does not fit it */
+    memcpy(cat, ga, ga_len);
+    memcpy(cat + ga_len, gb, gb_len);
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err), CRM_OK);
+    assert_int_equal(got_len, la + lb);
+    assert_memory_equal(got, a, la);
+    assert_memory_equal(got + la, b, lb);
+    assert_int_equal(got[got_len], '\0');
+    crm_free(got);
+    check_same_as_zlib(cat, ga_len + gb_len);
+    /* damage in the member decoded beside the second thread, and in the one after it */
+    cat[ga_len - 8] ^= 1;
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err),
+                     CRM_EPARSE);
+    assert_string_equal(err.msg, "gzip data is corrupt (incorrect data check)");
+    assert_null(got);
+    cat[ga_len - 8] ^= 1;
+    cat[ga_len + gb_len - 2] ^= 1;
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err),
+                     CRM_EPARSE);
+    assert_null(got);
+    cat[ga_len + gb_len - 2] ^= 1;
+    /* cut inside the first member: truncated */
+    assert_int_equal(crm__io_gunzip(cat, ga_len / 2, "ab.gz", &got, &got_len, &err), CRM_EPARSE);
+    assert_string_equal(err.msg, "gzip data is truncated");
+    omp_set_num_threads(1);
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err), CRM_OK);
+    assert_int_equal(got_len, la + lb);
+    assert_memory_equal(got + la, b, lb);
+    crm_free(got);
+    omp_set_num_threads(2);
+    free(cat);
+    free(ga);
+    free(gb);
     free(a);
     free(b);
 }
@@ -816,6 +876,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_kind_of_block_decodes_as_zlib_wrote_it),
         cmocka_unit_test(members_padding_and_header_fields),
+        cmocka_unit_test(large_outputs_decode_with_pages_made_ahead),
         cmocka_unit_test(truncations_and_damage_fail_as_zlib_fails),
         cmocka_unit_test(hand_made_streams),
         cmocka_unit_test(pipes_stream_gzip_with_the_same_rules),
