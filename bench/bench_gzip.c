@@ -2,8 +2,8 @@
  * allocated each time, so its page faults are counted; from 1 MiB of output a second OpenMP
  * thread makes the pages ahead of the decoder, so OMP_NUM_THREADS=1 gives the decoder alone)
  * against zlib's inflate (one inflate() call into an output buffer allocated and faulted in
- * beforehand: its best case), the compressed file in memory, runs interleaved (one of each per round), best of
- * RUNS. Both check the CRC-32; the outputs must be equal.
+ * beforehand: its best case), the compressed file in memory, runs interleaved (one of each
+ * per round), best of RUNS. Both check the CRC-32; the outputs must be equal.
  *
  * Built with -DBENCH_OLD_GUNZIP and the decoder crmkit carried before libdeflate (commit
  * cca4dd1: src/io/gunzip.c and src/core/crc32.c, linked from that commit's build), it times
