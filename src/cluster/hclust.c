@@ -50,7 +50,7 @@ static crm_status micro(const crm_hclust_params *p,
     crm_kmeans *km = NULL;
     int64_t limit = crm_hclust_max_rows(p);
     int32_t m = (int64_t)p->n_micro < limit ? p->n_micro : (int32_t)limit; /* within the guard */
-    int32_t *map = NULL;
+    int32_t *map;
     crm_status rc;
     kp.seed = p->seed;
     kp.n_threads = p->n_threads;
@@ -72,15 +72,16 @@ static crm_status micro(const crm_hclust_params *p,
         km = NULL;
         m /= 2;
     }
-    if (rc == CRM_OK) {
-        h->leaf_of = crm_mallocarray((size_t)x->n_rows, sizeof *h->leaf_of);
-        map = crm_calloc((size_t)m, sizeof *map);
-        *w = crm_calloc((size_t)m, sizeof **w);
-        if (h->leaf_of == NULL || map == NULL || *w == NULL) {
-            rc = crm__error_nomem(err);
-        }
+    if (rc != CRM_OK) {
+        crm_kmeans_free(km);
+        return rc;
     }
-    if (rc == CRM_OK) {
+    h->leaf_of = crm_mallocarray((size_t)x->n_rows, sizeof *h->leaf_of);
+    map = crm_calloc((size_t)m, sizeof *map);
+    *w = crm_calloc((size_t)m, sizeof **w);
+    if (h->leaf_of == NULL || map == NULL || *w == NULL) {
+        rc = crm__error_nomem(err);
+    } else {
         rc = crm_kmeans_assign(km, x, h->leaf_of, NULL, err);
     }
     if (rc == CRM_OK) {

@@ -59,7 +59,9 @@ static inline int crm__eisel_lemire_inline(uint64_t w, int64_t q, int neg, doubl
     upper = (int)(hi >> 63);
     shift = upper + 64 - 52 - 3;
     mant = hi >> shift;
-    /* floor(q * log2(10)) + 63 (217706 / 2^16 = log2(10), exact for |q| <= 1500) */
+    /* floor(q * log2(10)) + 63 (217706 / 2^16 = log2(10), exact for |q| <= 1500); the shift
+     * of a negative product is arithmetic (floor) on every compiler crmkit builds with */
+    /* cppcheck-suppress shiftNegativeLHS */
     e2 = ((217706 * q) >> 16) + 63 + upper - lz + 1023;
     if (e2 <= 0) {
         return 0; /* subnormal or zero */

@@ -290,7 +290,7 @@ void crm__order_stats_kept(const double *a,
      * below, and the counts of values at or above each end give every interval's place. */
     {
         int nm = 0;
-        int map[OS_MAX_IV];
+        int map[OS_MAX_IV] = { 0 };
         for (int t = 0; t < n_iv; t++) {
             if (nm > 0 && lo_v[t] <= hi_v[nm - 1]) {
                 hi_v[nm - 1] = hi_v[t] > hi_v[nm - 1] ? hi_v[t] : hi_v[nm - 1];

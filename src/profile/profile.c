@@ -269,7 +269,8 @@ typedef struct numeric_ctx {
     int64_t *fill;
     crm__ksum *seg;
     seg_iv *iv;
-    double *lane; /* 56 k values (profile_numeric_8) */
+    double *lane;     /* 32 k sums and bounds (profile_numeric_8) */
+    int64_t *lane_n; /* 24 k counts (profile_numeric_8) */
 } numeric_ctx;
 
 static inline __attribute__((always_inline)) void profile_numeric_n(const numeric_ctx *c,
@@ -339,7 +340,8 @@ static inline __attribute__((always_inline)) void profile_numeric_n(const numeri
  * subtractions and multiplications in the same order per lane (no fused multiply-add: the
  * build contracts nothing), so the same bits; a missing value leaves its lane as it was. The
  * values of a row come by a gather from the columns, the copies go out by a scatter. lane
- * has room for 56 k values: each segment's state with the features side by side. */
+ * (32 k values) and lane_n (24 k counts) hold each segment's state with the features side
+ * by side. */
 PR_AVX512 static void profile_numeric_8(const numeric_ctx *c,
                                         int nv,
                                         const int32_t *fs,
@@ -357,9 +359,9 @@ PR_AVX512 static void profile_numeric_8(const numeric_ctx *c,
     double *lc = lane + 8 * k;
     double *llo = lane + 16 * k;
     double *lhi = lane + 24 * k;
-    int64_t *lfill = (int64_t *)(lane + 32 * k);
-    int64_t *lbelow = (int64_t *)(lane + 40 * k);
-    int64_t *lcnt = (int64_t *)(lane + 48 * k);
+    int64_t *lfill = c->lane_n;
+    int64_t *lbelow = c->lane_n + 8 * k;
+    int64_t *lcnt = c->lane_n + 16 * k;
     int64_t colb[8];
     int64_t workb[8];
     double out[3][8];
@@ -833,6 +835,7 @@ static crm_status fill_features(crm_profile *pr,
         crm__ksum *seg = NULL;
         seg_iv *iv = NULL;
         double *lane = NULL;
+        int64_t *lane_n = NULL;
         int have = 0;
         int need = 0;
         for (int32_t q = 0; q < n_jobs; q++) {
@@ -848,12 +851,13 @@ static crm_status fill_features(crm_profile *pr,
             fill = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *fill);
             seg = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *seg);
             iv = crm_mallocarray((size_t)pr->k * PR_NV, sizeof *iv);
-            lane = crm_mallocarray((size_t)pr->k * 56, sizeof *lane);
+            lane = crm_mallocarray((size_t)pr->k * 32, sizeof *lane);
+            lane_n = crm_mallocarray((size_t)pr->k * 24, sizeof *lane_n);
             /* small pages: only a few per cent of work and scratch are written (the copies
              * at the start of each segment's slice, a sample), 2 MB pages would be zeroed
              * whole */
             have = have && scratch != NULL && fill != NULL && seg != NULL && iv != NULL &&
-                   lane != NULL;
+                   lane != NULL && lane_n != NULL;
         }
 #pragma omp for schedule(dynamic, 1)
         for (int32_t q = 0; q < n_jobs; q++) {
@@ -866,7 +870,7 @@ static crm_status fill_features(crm_profile *pr,
                     v[e] = crm_table_numeric(t, crm_table_find_col(t, features[fs[e]]));
                 }
                 if (have) {
-                    numeric_ctx c = { pr, n, g, scratch, fill, seg, iv, lane };
+                    numeric_ctx c = { pr, n, g, scratch, fill, seg, iv, lane, lane_n };
                     profile_numeric(&c, jobs[q].nv, fs, v, work);
                 } else {
                     rcs[fs[0]] = crm__error_nomem(&errs[fs[0]]);
@@ -885,6 +889,7 @@ static crm_status fill_features(crm_profile *pr,
         crm_free(seg);
         crm_free(iv);
         crm_free(lane);
+        crm_free(lane_n);
     }
     if (split) {
         if (rc != CRM_OK) { /* a failure before the jobs ran: the first, for the agreement */

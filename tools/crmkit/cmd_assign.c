@@ -147,7 +147,10 @@ static char *id_blob(const crm_table *t, int32_t id, size_t *len)
     size_t used = 0;
     char *b = crm_malloc(cap);
     char cell[4096];
-    for (int64_t i = 0; b != NULL && id >= 0 && i < n; i++) {
+    if (b == NULL) {
+        return NULL;
+    }
+    for (int64_t i = 0; id >= 0 && i < n; i++) {
         const int32_t *codes = crm_table_codes(t, id);
         int missing = codes != NULL ? codes[i] < 0 : 0;
         const char *txt = crm_table_cell_text(t, i, id, cell, (int32_t)sizeof cell);
