@@ -4,11 +4,10 @@
  * Layout: docs/formats/model-file.md. Included by the model-file and rules-file fuzzers. */
 #ifndef CRM_FUZZ_CRC_H
 #define CRM_FUZZ_CRC_H
+#include <libdeflate.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include <libdeflate.h>
 
 static void fuzz_put32(unsigned char *p, uint32_t v)
 {

@@ -1,8 +1,9 @@
 /* fuzz_csv.c: the CSV reader on arbitrary bytes, as a differential test. The first byte
  * picks options (extra missing markers, delimiter, a row limit, a type override) and a
  * chunk size; the input is then read as one chunk, as many tiny chunks and (plain text)
- * from copies of tiny blocks as a large file is read, and the results must be identical: the same table, or the same error at the same place. Any
- * difference, and any sanitizer report, is a bug. Inputs may be gzip (magic bytes). */
+ * from copies of tiny blocks as a large file is read, and the results must be identical: the same
+ * table, or the same error at the same place. Any difference, and any sanitizer report, is a bug.
+ * Inputs may be gzip (magic bytes). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

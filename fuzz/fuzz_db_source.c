@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* table= and query= are never empty */
         }
         if (strstr(text, "table=") != NULL && strstr(text, "query=") == NULL &&
-            (strncmp(select, head, sizeof head - 1) != 0 || !quoted_names(select + sizeof head - 1))) {
+            (strncmp(select, head, sizeof head - 1) != 0 ||
+             !quoted_names(select + sizeof head - 1))) {
             abort(); /* a table name always stays inside its quotes */
         }
         crm_free(select);

@@ -1,6 +1,7 @@
 /* fuzz_model_file.c: the model file reader and the segmentation decoders built on it. Any byte
  * string must be refused with a status (never a crash, leak or over-read), and a file that verifies
  * must decode safely through the bounds-checked section cursors. */
+#include <libdeflate.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 #include <crmkit/rules.h>
 #include <crmkit/segment.h>
 #include <crmkit/twolayer.h>
-
-#include <libdeflate.h>
 
 #include "core/core_internal.h"
 #include "fuzz_crc.h"

@@ -117,7 +117,11 @@ CRM_API crm_status crm_dist_bcast_blob(void **buf, size_t *n, int root, crm_erro
  *  no-op when the job is not active. Call it before the first read of "-" on every rank. */
 CRM_API crm_status crm_dist_share_stdin(crm_error *err);
 
-typedef enum crm_dist_op { CRM_DIST_SUM = 0, CRM_DIST_MIN = 1, CRM_DIST_MAX = 2 } crm_dist_op;
+typedef enum crm_dist_op {
+    CRM_DIST_SUM = 0,
+    CRM_DIST_MIN = 1,
+    CRM_DIST_MAX = 2
+} crm_dist_op;
 
 /** Collective: v[0..n) becomes the element-wise sum / min / max over ranks (n equal on all
  *  ranks). Integers are exact, so the result never depends on the rank count. */
@@ -189,11 +193,11 @@ CRM_API int crm_dist_deals(int64_t i);
 
 /** Serialise item's result into a new crm_malloc'ed *blob of *len bytes (freed by the
  *  caller of the hook). */
-typedef crm_status (*crm_dist_pack_fn)(void *ctx, int32_t item, void **blob, size_t *len,
-                                       crm_error *err);
+typedef crm_status (
+    *crm_dist_pack_fn)(void *ctx, int32_t item, void **blob, size_t *len, crm_error *err);
 /** Take item's result from blob[0..len) (a blob another rank packed). */
-typedef crm_status (*crm_dist_unpack_fn)(void *ctx, int32_t item, const void *blob, size_t len,
-                                         crm_error *err);
+typedef crm_status (
+    *crm_dist_unpack_fn)(void *ctx, int32_t item, const void *blob, size_t len, crm_error *err);
 
 /** Collective. rcs/errs[0..n_items): this rank's status per item (CRM_OK for the items it did
  *  not compute). First the errors are agreed: when any rank has a failed item, every rank

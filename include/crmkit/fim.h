@@ -337,13 +337,17 @@ CRM_API crm_status crm_fim_part_pass1(crm_fim_part *pt,
                                       const crm_progress *progress,
                                       crm_error *err);
 /** The candidates as bytes (item keys, not ids), for another process: *buf (crm_free it). */
-CRM_API crm_status
-crm_fim_part_export(const crm_fim_part *pt, char **buf, size_t *len, crm_error *err);
+CRM_API crm_status crm_fim_part_export(const crm_fim_part *pt,
+                                       char **buf,
+                                       size_t *len,
+                                       crm_error *err);
 /** Forget the candidates (before importing everyone's, own included). */
 CRM_API void crm_fim_part_clear(crm_fim_part *pt);
 /** Add the candidates of an export not yet held, in its order. CRM_EPARSE when damaged. */
-CRM_API crm_status
-crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, crm_error *err);
+CRM_API crm_status crm_fim_part_import(crm_fim_part *pt,
+                                       const char *buf,
+                                       size_t len,
+                                       crm_error *err);
 /** Pass 2 over a range: count every candidate (adds to the counts). */
 CRM_API crm_status crm_fim_part_pass2(crm_fim_part *pt,
                                       const char *path,

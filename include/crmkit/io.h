@@ -69,8 +69,7 @@ CRM_API char *crm_table_source_shown(const char *path);
  *  the table changes whole or not at all. *n_rows (may be NULL) receives the rows written.
  *  Errors: CRM_EINVAL (target), CRM_EIO (connecting, a statement, the row count),
  *  CRM_EPARSE (fd is not CSV), CRM_EUNSUPPORTED (built without the database's library). */
-CRM_API crm_status crm_table_store_csv(const char *target, int fd, int64_t *n_rows,
-                                       crm_error *err);
+CRM_API crm_status crm_table_store_csv(const char *target, int fd, int64_t *n_rows, crm_error *err);
 /** Check before any work that target (as for crm_table_store_csv) can be written: its form,
  *  a connection to PostgreSQL or the SQLite file's folder, and with if_exists=fail that the
  *  table does not exist. Errors as crm_table_store_csv's. */

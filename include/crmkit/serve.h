@@ -131,7 +131,7 @@ typedef struct crm_store_params {
     const char *previous_labels;
     const char *services;
     const char *target;
-    const char *output;          /* store file, written atomically */
+    const char *output; /* store file, written atomically */
     /* How to read the customers CSV (separator, missing markers, types); NULL: defaults. */
     const crm_csv_options *customers_csv;
 } crm_store_params;

@@ -766,8 +766,7 @@ static void feature_row(const acc *a, int64_t parties, double *v)
 
 /* The features of the callers that process me of n_owners owns (crm__cdr_owner; all of them
  * when n_owners is 1), sorted by id. The summary counts their pairs and the callees me owns. */
-static crm_status
-build(worker *w, int me, int n_owners, crm_cdr_features **out, crm_error *err)
+static crm_status build(worker *w, int me, int n_owners, crm_cdr_features **out, crm_error *err)
 {
     crm_cdr_features *f = crm_calloc(1, sizeof *f);
     int64_t n_all = w->callers.n;
@@ -1313,7 +1312,8 @@ static void put_row(crm__bytes_out *b, const crm_cdr_features *f, int64_t i)
 
 #define ROWS_MAGIC 0x3257524443LL /* "CDRW2" */
 
-crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err)
+crm_status
+crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err)
 {
     crm__bytes_out b;
     memset(&b, 0, sizeof b);

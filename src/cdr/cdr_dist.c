@@ -67,8 +67,8 @@ static crm_status total_summary(const crm_cdr_summary *part,
                                 crm_cdr_summary *tot,
                                 crm_error *err)
 {
-    int64_t *sums[8] = { &tot->n_records, &tot->n_used,      &tot->n_voice, &tot->n_sms,
-                         &tot->n_data,    &tot->n_callees,   &tot->n_pairs, &tot->n_customers };
+    int64_t *sums[8] = { &tot->n_records, &tot->n_used,    &tot->n_voice, &tot->n_sms,
+                         &tot->n_data,    &tot->n_callees, &tot->n_pairs, &tot->n_customers };
     int64_t days[2] = { part->first_day >= 0 ? -part->first_day : INT64_MIN, part->last_day };
     int64_t v[8];
     crm_status st;
@@ -123,9 +123,8 @@ crm_status crm_cdr_aggregate_dist(const char *path,
         r.first_line = 1;
     }
     if (st == CRM_OK) {
-        st = crm_dist_agree(send_sizes == NULL || recv_sizes == NULL ? crm__error_nomem(err)
-                                                                      : CRM_OK,
-                            err);
+        st = crm_dist_agree(
+            send_sizes == NULL || recv_sizes == NULL ? crm__error_nomem(err) : CRM_OK, err);
     }
     if (st == CRM_OK && split) {
         /* pieces of the parts of the processes on this machine, taken as this one gets free;
@@ -134,8 +133,8 @@ crm_status crm_cdr_aggregate_dist(const char *path,
         if (st == CRM_OK && crm_dist_chunks_open(path, &r, &pieces, err) == CRM_OK) {
             crm__cdr_source src = { .path = path, .first_line = 1, .next = next_piece };
             int more = crm_dist_chunks_next(pieces, &src.begin, &src.end);
-            crm_status rs = more < 0 ? crm__error_at(err, CRM_EIO, path, 0, 0, "read failed")
-                                     : CRM_OK;
+            crm_status rs =
+                more < 0 ? crm__error_at(err, CRM_EIO, path, 0, 0, "read failed") : CRM_OK;
             if (more == 0) {
                 src.begin = src.end = r.header_end; /* the others took every piece */
             }

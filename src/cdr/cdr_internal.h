@@ -137,7 +137,8 @@ crm_status crm__cdr_part_finish_owned(crm_cdr_part *pt,
                                       crm_error *err);
 /* Rows as bytes, and the rows of several such runs merged into one features table in id
  * order, with summary sum (n_customers set to the rows). */
-crm_status crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err);
+crm_status
+crm__cdr_features_export(const crm_cdr_features *f, char **buf, size_t *len, crm_error *err);
 crm_status crm__cdr_features_merge(const char *all,
                                    const size_t *sizes,
                                    int n_parts,

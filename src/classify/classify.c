@@ -489,8 +489,9 @@ crm_status crm_classifier_predict_proba_rows(const crm_classifier *c,
         if (crm_table_find_col(t, c->features[f]) < 0) {
             char near[160];
             rc = crm__error_set(
-                err, CRM_ENOTFOUND, "feature column \"%s\" the model was trained with is not in %s%s",
-                c->features[f], crm_table_source(t),
+                err, CRM_ENOTFOUND,
+                "feature column \"%s\" the model was trained with is not in %s%s", c->features[f],
+                crm_table_source(t),
                 crm_table_did_you_mean(t, c->features[f], near, (int32_t)sizeof near));
             crm__error_field(err, c->features[f]);
             return rc;

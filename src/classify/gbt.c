@@ -212,9 +212,13 @@ typedef struct gbt_part {
 } gbt_part;
 
 /* Fewer training rows than twice this and the fit runs on one thread (see crm_gbt_fit). */
-enum { GBT_MIN_ROWS_PER_THREAD = 16384 };
+enum {
+    GBT_MIN_ROWS_PER_THREAD = 16384
+};
 /* More features than this in a model file is a damaged or crafted file. */
-enum { GBT_MAX_FEATURES = 1 << 24 };
+enum {
+    GBT_MAX_FEATURES = 1 << 24
+};
 
 /* Sum of the block partials part[2 * nb] (loss, weight; block-major) in block order, over
  * every rank's blocks when dist; *out receives the weighted mean. */

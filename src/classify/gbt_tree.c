@@ -409,9 +409,9 @@ static int build_hist(crm__gbt_grower *gr, tnode *t, crm_error *err)
         build_feature(hist + (int64_t)f * CRM__GBT_HIST_BINS, bins + (int64_t)f * n,
                       root ? NULL : rows, g, h, t->count);
     }
-    if (gr->dist && crm_dist_allreduce_i64((int64_t *)(void *)hist,
-                                           (size_t)gr->b->nf * CRM__GBT_HIST_BINS * 3,
-                                           CRM_DIST_SUM, err) != CRM_OK) {
+    if (gr->dist &&
+        crm_dist_allreduce_i64((int64_t *)(void *)hist, (size_t)gr->b->nf * CRM__GBT_HIST_BINS * 3,
+                               CRM_DIST_SUM, err) != CRM_OK) {
         return -2;
     }
     return 0;

@@ -135,8 +135,8 @@ static crm_status pp_pick(pp_state *s, const double *r, int n, int64_t *rows, cr
         redo |= rows[t] < 0;
     }
     if (st == CRM_OK && redo) {
-        st = crm__dist_share_run(s->closest, sizeof(double), CRM_BLOCK_ROWS, s->x->n_rows,
-                                 s->nb, err);
+        st = crm__dist_share_run(s->closest, sizeof(double), CRM_BLOCK_ROWS, s->x->n_rows, s->nb,
+                                 err);
         for (int t = 0; st == CRM_OK && t < n; t++) {
             if (rows[t] < 0) {
                 rows[t] = pp_pick_in(s, b[t], rest[t]);

@@ -1,7 +1,7 @@
 /* first_error.c: the first failure of jobs run side by side. */
-#include <stddef.h>
-
 #include "core/first_error.h"
+
+#include <stddef.h>
 
 crm_status crm__first_error(const crm_status *rcs, const crm_error *errs, int64_t n, crm_error *err)
 {

@@ -8,6 +8,7 @@
 /* The first of n jobs' statuses rcs[] that is not CRM_OK, in job order whatever the threads
  * that ran them, with its error errs[i] copied to *err (err may be NULL); CRM_OK when every
  * job succeeded. */
-crm_status crm__first_error(const crm_status *rcs, const crm_error *errs, int64_t n, crm_error *err);
+crm_status
+crm__first_error(const crm_status *rcs, const crm_error *errs, int64_t n, crm_error *err);
 
 #endif

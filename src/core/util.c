@@ -154,8 +154,12 @@ int crm__parse_i64(const char *s, size_t len, int64_t *out)
     return 1;
 }
 
-void crm__loop_progress_init(crm__loop_progress *lp, const crm_progress *progress,
-                             const char *stage, double lo, double hi, int64_t n)
+void crm__loop_progress_init(crm__loop_progress *lp,
+                             const crm_progress *progress,
+                             const char *stage,
+                             double lo,
+                             double hi,
+                             int64_t n)
 {
     memset(lp, 0, sizeof *lp);
     lp->progress = progress;

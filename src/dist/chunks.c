@@ -27,8 +27,8 @@
 #define PIECE_MIN ((int64_t)1 << 20)
 
 typedef struct piece {
-    int64_t a, b;           /* nominal cuts */
-    int64_t part0, part1;   /* the part the piece lies in */
+    int64_t a, b;         /* nominal cuts */
+    int64_t part0, part1; /* the part the piece lies in */
 } piece;
 
 struct crm_dist_chunks {
@@ -63,7 +63,8 @@ static int cut_pieces(crm_dist_chunks *c, const int64_t *parts, int n_parts, int
             if (size > end - at) {
                 size = end - at;
             }
-            if (c->n == cap && !crm__grow_items(&c->pieces, &cap, c->n + 1, sizeof *c->pieces, 64)) {
+            if (c->n == cap &&
+                !crm__grow_items(&c->pieces, &cap, c->n + 1, sizeof *c->pieces, 64)) {
                 return 0;
             }
             c->pieces[c->n++] = (piece){ at, at + size, parts[2 * q], end };
@@ -120,8 +121,8 @@ static int share_counter(crm_dist_chunks *c, const int64_t mine[2], int64_t **pa
     if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, c->node) != MPI_SUCCESS) {
         all_ok = 0;
     }
-    if (all_ok && MPI_Allgather(mine, 2, MPI_INT64_T, *parts, 2, MPI_INT64_T, c->node) !=
-                      MPI_SUCCESS) {
+    if (all_ok &&
+        MPI_Allgather(mine, 2, MPI_INT64_T, *parts, 2, MPI_INT64_T, c->node) != MPI_SUCCESS) {
         all_ok = 0; /* (the counter's start above is seen by all after the collectives) */
     }
     if (!all_ok) {

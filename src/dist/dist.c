@@ -104,7 +104,7 @@ int crm_dist_active(void)
 }
 
 /* A mode flag: its setter (returns the previous value) and its reader (on only while cond). */
-#define DIST_MODE(var, set_fn, get_fn, cond)                                                      \
+#define DIST_MODE(var, set_fn, get_fn, cond)                                                       \
     static int var = 0;                                                                            \
     int set_fn(int on)                                                                             \
     {                                                                                              \
@@ -205,8 +205,8 @@ static int polite_wait(MPI_Request *req, long cap_ns)
     return wait_reqs(1, req, cap_ns);
 }
 
-#define WAIT_LONG 1000000L /* after a step of local work of any length: reading, parsing */
-#define WAIT_SHORT 200000L /* between the passes of a computation */
+#define WAIT_LONG  1000000L /* after a step of local work of any length: reading, parsing */
+#define WAIT_SHORT 200000L  /* between the passes of a computation */
 
 /* MPI_Allreduce(MIN) of one int, waiting politely (polite_wait). */
 static int polite_min(int *mine, int *out)
@@ -425,8 +425,8 @@ crm_status crm_dist_allreduce_f64(double *v, size_t n, crm_dist_op op, crm_error
             rc = polite_wait(&req[0], WAIT_SHORT);
         }
         if (rc == MPI_SUCCESS) {
-            rc = MPI_Iallreduce(MPI_IN_PLACE, nan_all, (int)n, MPI_INT64_T, MPI_MIN,
-                                MPI_COMM_WORLD, &req[1]);
+            rc = MPI_Iallreduce(MPI_IN_PLACE, nan_all, (int)n, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD,
+                                &req[1]);
         }
         if (rc == MPI_SUCCESS) {
             rc = polite_wait(&req[1], WAIT_SHORT);
@@ -646,8 +646,8 @@ static crm_status allgather_words(const void *mine,
 
 /* The typed faces of allgather_words (8-byte elements). */
 #define DIST_ALLGATHER_TYPED(name, type)                                                           \
-    crm_status name(const type *mine, int64_t n_mine, type **all, int64_t *n_all,                  \
-                    int64_t *counts, crm_error *err)                                               \
+    crm_status name(const type *mine, int64_t n_mine, type **all, int64_t *n_all, int64_t *counts, \
+                    crm_error *err)                                                                \
     {                                                                                              \
         return allgather_words(mine, n_mine, (void **)all, n_all, counts, err);                    \
     }
@@ -769,8 +769,12 @@ static crm_status read_at(int fd, char *buf, size_t n, int64_t at, const char *p
     return CRM_OK;
 }
 
-crm_status crm__dist_next_line_start(
-    int fd, int64_t pos, int64_t size, int64_t *out, const char *path, crm_error *err)
+crm_status crm__dist_next_line_start(int fd,
+                                     int64_t pos,
+                                     int64_t size,
+                                     int64_t *out,
+                                     const char *path,
+                                     crm_error *err)
 {
     char buf[4096]; /* a line ends within a few hundred bytes; longer ones take more reads */
     while (pos < size) {

@@ -19,7 +19,11 @@
 
 /* *out = the offset just after the first '\n' at or after pos in fd, or size when there is
  * none before size; a read error names path in err (which may be NULL). */
-crm_status crm__dist_next_line_start(
-    int fd, int64_t pos, int64_t size, int64_t *out, const char *path, crm_error *err);
+crm_status crm__dist_next_line_start(int fd,
+                                     int64_t pos,
+                                     int64_t size,
+                                     int64_t *out,
+                                     const char *path,
+                                     crm_error *err);
 
 #endif

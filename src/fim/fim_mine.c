@@ -565,11 +565,11 @@ crm_status crm__fim_out_flush_buffer(crm__fim_ctx *ctx, crm__fim_out *b, crm_err
 }
 
 crm_status crm__fim_out_flush_batch(crm__fim_ctx *ctx,
-                                     crm__fim_out **bufs,
-                                     const crm_status *st,
-                                     int32_t nb,
-                                     crm_status rc,
-                                     crm_error *err)
+                                    crm__fim_out **bufs,
+                                    const crm_status *st,
+                                    int32_t nb,
+                                    crm_status rc,
+                                    crm_error *err)
 {
     for (int32_t k = 0; k < nb; k++) {
         if (rc == CRM_OK && st[k] != CRM_OK) {
@@ -610,11 +610,11 @@ static crm_status guard_sink(void *ud, const int32_t *items, int32_t n, int64_t 
 }
 
 crm_status crm__fim_filter_emit(const crm_itemsets *c,
-                              crm_fim_mode mode,
-                              const crm_fim_params *p,
-                              const crm_itemset_sink *sink,
-                              crm_fim_stats *st,
-                              crm_error *err)
+                                crm_fim_mode mode,
+                                const crm_fim_params *p,
+                                const crm_itemset_sink *sink,
+                                crm_fim_stats *st,
+                                crm_error *err)
 {
     int64_t n = crm_itemsets_n_itemsets(c);
     unsigned char *keep = crm_malloc((size_t)n + 1);

@@ -24,8 +24,8 @@ struct crm_fim_part {
     crm_fim_read_options opt;
     crm_fim_params p;
     int64_t chunk_bytes;
-    crm_fim_format fmt; /* AUTO until detected */
-    crm_fim_db *keys;   /* unfinished: global ids of item keys, and @ITEM names */
+    crm_fim_format fmt;  /* AUTO until detected */
+    crm_fim_db *keys;    /* unfinished: global ids of item keys, and @ITEM names */
     crm_itemsets *cands; /* itemsets of global ids (sorted), support unused */
     int64_t *counts;     /* n candidates + 1 (transactions) */
     int64_t n_counts;    /* candidates counts are held for */
@@ -51,8 +51,9 @@ crm_status crm_fim_part_new(const crm_fim_read_options *opt,
         return rc;
     }
     if (opt == NULL || chunk_bytes <= 0) {
-        return crm__error_set(err, CRM_EINVAL, "partitioned mining: options and a chunk size are "
-                                               "required");
+        return crm__error_set(err, CRM_EINVAL,
+                              "partitioned mining: options and a chunk size are "
+                              "required");
     }
     if (opt->format == CRM_FIM_FORMAT_LONG || opt->format == CRM_FIM_FORMAT_VAS) {
         return crm__error_set(err, CRM_EINVAL,
@@ -127,8 +128,8 @@ static crm_status chunker_open(chunker *c,
     crm_status rc;
     memset(c, 0, sizeof *c);
     memset(&lim, 0, sizeof lim);
-    lim.max_line = pt->opt.max_line_bytes > 0 ? (size_t)pt->opt.max_line_bytes
-                                              : (size_t)CRM__READER_MAX_LINE;
+    lim.max_line =
+        pt->opt.max_line_bytes > 0 ? (size_t)pt->opt.max_line_bytes : (size_t)CRM__READER_MAX_LINE;
     if (begin == 0 && end < 0) {
         rc = crm__reader_open(path, &lim, &c->r, err);
     } else {
@@ -334,8 +335,7 @@ static crm_status add_candidate(crm_fim_part *pt, const int32_t *g, int32_t n, c
     return s.fn(s.ud, g, n, 0, err);
 }
 
-static crm_status
-cand_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
+static crm_status cand_sink(void *ud, const int32_t *items, int32_t n, int64_t sup, crm_error *err)
 {
     crm_fim_part *pt = ud;
     (void)sup;
@@ -419,8 +419,7 @@ crm_status crm_fim_part_pass1(crm_fim_part *pt,
                                     "minimum support (%lld) gives too many candidates (%s); use "
                                     "larger parts (--partition-mb), a higher minimum support or a "
                                     "maximum itemset length",
-                                    c.src, (long long)db->n_trans, (long long)lp.minsup_count,
-                                    why);
+                                    c.src, (long long)db->n_trans, (long long)lp.minsup_count, why);
             }
         }
         crm_fim_db_free(db);
@@ -433,7 +432,8 @@ crm_status crm_fim_part_pass1(crm_fim_part *pt,
     return rc;
 }
 
-/* ---- candidates as bytes ----------------------------------------------------------------------- */
+/* ---- candidates as bytes -----------------------------------------------------------------------
+ */
 
 static void bput_str(crm__bytes_out *b, const char *s)
 {
@@ -492,8 +492,9 @@ crm_status crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, cr
     r.p = buf;
     r.len = len;
     if (crm__bytes_get_i64(&r) != EXPORT_MAGIC) {
-        return crm__error_set(err, CRM_EPARSE, "candidate itemsets from another process are "
-                                               "damaged");
+        return crm__error_set(err, CRM_EPARSE,
+                              "candidate itemsets from another process are "
+                              "damaged");
     }
     kind = crm__bytes_get_i64(&r);
     n_meta = crm__bytes_get_i64(&r);
@@ -542,13 +543,15 @@ crm_status crm_fim_part_import(crm_fim_part *pt, const char *buf, size_t len, cr
         }
     }
     if (rc == CRM_OK && !crm__bytes_in_done(&r)) {
-        rc = crm__error_set(err, CRM_EPARSE, "candidate itemsets from another process are "
-                                             "damaged");
+        rc = crm__error_set(err, CRM_EPARSE,
+                            "candidate itemsets from another process are "
+                            "damaged");
     }
     return rc;
 }
 
-/* ---- pass 2 ----------------------------------------------------------------------------------- */
+/* ---- pass 2 -----------------------------------------------------------------------------------
+ */
 
 typedef struct counter {
     int64_t n_cands;
@@ -791,7 +794,8 @@ int64_t *crm_fim_part_counts(crm_fim_part *pt)
     return pt->counts;
 }
 
-/* ---- the result --------------------------------------------------------------------------------- */
+/* ---- the result ---------------------------------------------------------------------------------
+ */
 
 static const crm_fim_part *sort_pt; /* qsort has no context; result is not reentrant per process */
 
@@ -875,8 +879,9 @@ crm_status crm_fim_part_result(crm_fim_part *pt,
         rc = crm_fim_db_finish(d, err);
     }
     if (rc == CRM_OK && crm_fim_db_n_items(d) != n_freq) {
-        rc = crm__error_set(err, CRM_EINTERNAL, "partitioned mining: the dictionary has %d items "
-                                                "for %lld frequent ones",
+        rc = crm__error_set(err, CRM_EINTERNAL,
+                            "partitioned mining: the dictionary has %d items "
+                            "for %lld frequent ones",
                             (int)crm_fim_db_n_items(d), (long long)n_freq);
     }
     if (rc == CRM_OK) {

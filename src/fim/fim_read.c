@@ -249,8 +249,7 @@ read_lines(crm__reader *lr, crm__fim_rstate *st, const crm_progress *progress, c
         }
         if (st->opt->max_transactions > 0 && st->db->n_trans > st->opt->max_transactions) {
             return crm__error_at(err, CRM_ELIMIT, st->src, st->line_base + crm__reader_line_no(lr),
-                                 0,
-                                 "more than %lld transactions",
+                                 0, "more than %lld transactions",
                                  (long long)st->opt->max_transactions);
         }
         if ((crm__reader_line_no(lr) & 0xffff) == 0 &&

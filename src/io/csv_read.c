@@ -922,7 +922,11 @@ cleanup:
 
 #define STREAM_BLOCK ((size_t)1 << 20)
 
-enum { STREAM_GO = 0, STREAM_FULL = 1, STREAM_STOP = 2 };
+enum {
+    STREAM_GO = 0,
+    STREAM_FULL = 1,
+    STREAM_STOP = 2
+};
 
 typedef struct stream_src {
     size_t off;   /* offset in the text of the first byte not handed out */
@@ -950,8 +954,7 @@ stream_fetch(const read_state *st, char *buf, size_t n, size_t off, crm_error *e
 /* Under the lock: the next block copied into *buf (*cap bytes, doubled for a record longer
  * than it) as a new chunk of *len bytes; NULL at the end, after a stop, or when the rows or
  * chunk slots reserved would not hold it (state STREAM_FULL, nothing handed out). */
-static csv_chunk *
-stream_claim(read_state *st, stream_src *s, char **buf, size_t *cap, size_t *len)
+static csv_chunk *stream_claim(read_state *st, stream_src *s, char **buf, size_t *cap, size_t *len)
 {
     const csv_parser *ps = &st->ps;
     size_t n;
@@ -1336,14 +1339,16 @@ crm_status crm__csv_read_mem_chunked(const char *data,
         }
         rc = crm__reader_sniff(plain, plain_len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
         if (rc == CRM_OK) {
-            rc = parse_text(plain, plain_len, source, opt, progress, chunk_bytes, 0, NULL, out, err);
+            rc =
+                parse_text(plain, plain_len, source, opt, progress, chunk_bytes, 0, NULL, out, err);
         }
         crm_free(plain);
         return rc;
     }
     rc = crm__reader_sniff(data, len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
-    return rc != CRM_OK ? rc
-                        : parse_text(data, len, source, opt, progress, chunk_bytes, 0, NULL, out, err);
+    return rc != CRM_OK
+               ? rc
+               : parse_text(data, len, source, opt, progress, chunk_bytes, 0, NULL, out, err);
 }
 
 crm_status crm__csv_read_mem_copied(const char *data,
@@ -1360,8 +1365,7 @@ crm_status crm__csv_read_mem_copied(const char *data,
     copy.fd = -1;
     copy.block = block;
     rc = crm__reader_sniff(data, len, source, opt ? opt->delimiter : ',', SIZE_MAX, err);
-    return rc != CRM_OK ? rc
-                        : parse_text(data, len, source, opt, NULL, 0, 0, &copy, out, err);
+    return rc != CRM_OK ? rc : parse_text(data, len, source, opt, NULL, 0, 0, &copy, out, err);
 }
 
 crm_status crm_table_read_csv_mem(const char *data,
@@ -1590,8 +1594,12 @@ static void part_levels_fini(part_levels *pl)
 
 /* The levels of parts r0.. (gathered by gather_levels) added to col's dictionary in rank
  * order, the codes of those parts' rows (col->codes, counts[r] rows a part) mapped to them. */
-static crm_status
-add_parts(const read_state *st, const part_levels *pl, int r0, const int64_t *counts, crm__col *col, crm_error *err)
+static crm_status add_parts(const read_state *st,
+                            const part_levels *pl,
+                            int r0,
+                            const int64_t *counts,
+                            crm__col *col,
+                            crm_error *err)
 {
     size_t off = 0;
     int64_t at = 0;
@@ -1669,11 +1677,8 @@ static crm_status merge_text(read_state *st,
     return rc;
 }
 
-static crm_status build_table_split(read_state *st,
-                                    int64_t n_local,
-                                    int64_t shift,
-                                    crm_table **out,
-                                    crm_error *err)
+static crm_status
+build_table_split(read_state *st, int64_t n_local, int64_t shift, crm_table **out, crm_error *err)
 {
     csv_parser *ps = &st->ps;
     int P = crm_dist_size();
@@ -1788,8 +1793,7 @@ crm_status crm_table_read_csv_split(const char *path,
     crm_status rc;
     *out = NULL;
     if (!crm_dist_active() || path == NULL || strcmp(path, "-") == 0 ||
-        crm_table_source_is_database(path) ||
-        (opt != NULL && opt->max_rows > 0)) {
+        crm_table_source_is_database(path) || (opt != NULL && opt->max_rows > 0)) {
         return crm_table_read_csv(path, opt, progress, out, err);
     }
     rc = crm_dist_split_file(path, &r, err); /* agreed */

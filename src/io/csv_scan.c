@@ -334,8 +334,8 @@ static inline __attribute__((always_inline)) uint64_t digits_at24(const char *q,
     if (n <= 16) {
         return digits_at(q, n);
     }
-    return (digits_value(load8(q) ^ zeros, 8) * p10[8] +
-            digits_value(load8(q + 8) ^ zeros, 8)) * p10[n - 16] +
+    return (digits_value(load8(q) ^ zeros, 8) * p10[8] + digits_value(load8(q + 8) ^ zeros, 8)) *
+               p10[n - 16] +
            digits_value(load8(q + 16) ^ zeros, n - 16);
 }
 

@@ -38,7 +38,7 @@ struct crm_csv_stream {
     int64_t size;        /* file size in bytes, 0 when unknown */
     atomic_llong offset; /* input bytes consumed so far (read by _fraction unlocked) */
     int eof;
-    int64_t limit; /* read no input byte at or past this offset (-1: none) */
+    int64_t limit;               /* read no input byte at or past this offset (-1: none) */
     crm_csv_range_fn next_range; /* where the range ends: the next one (NULL: none) */
     void *range_ud;
     crm_status rc; /* a sticky read error */
@@ -162,8 +162,7 @@ static crm_status take_block(crm_csv_stream *s, crm_csv_block *b, bool *got, crm
         if (more <= 0) {
             s->next_range = NULL;
             if (more < 0) {
-                return stick(s, crm__error_at(err, CRM_EIO, s->source, 0, 0, "read failed"),
-                             err);
+                return stick(s, crm__error_at(err, CRM_EIO, s->source, 0, 0, "read failed"), err);
             }
             break;
         }
@@ -445,7 +444,7 @@ crm_status crm_csv_stream_open(const char *path,
         return crm__error_errno(err, errno, path, "open");
     }
     s = crm_calloc(1, sizeof *s);
-    if (s == NULL || (s->source = crm_strdup(shown != NULL                 ? shown
+    if (s == NULL || (s->source = crm_strdup(shown != NULL            ? shown
                                              : strcmp(path, "-") == 0 ? "<stdin>"
                                                                       : path)) == NULL) {
         crm_free(shown);

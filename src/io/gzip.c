@@ -214,7 +214,7 @@ crm_status crm__io_gunzip(const void *in_v,
 {
     const uint8_t *in = in_v;
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-    gz_whole g = {in, in + len, NULL, size_guess(in, len), 0};
+    gz_whole g = { in, in + len, NULL, size_guess(in, len), 0 };
     crm_status rc = CRM_OK;
     *out = NULL;
     *out_len = 0;

@@ -80,7 +80,11 @@ int crm__database_open_fd(const char *path, char **shown, crm_error *err);
 
 #define CRM__SQLITE_SCHEME "sqlite:"
 
-enum { CRM__DB_REPLACE = 1, CRM__DB_APPEND, CRM__DB_FAIL }; /* if_exists= of an output */
+enum {
+    CRM__DB_REPLACE = 1,
+    CRM__DB_APPEND,
+    CRM__DB_FAIL
+}; /* if_exists= of an output */
 
 /* A parsed source or output: where to connect, what to read or write. Strings are
  * crm_malloc'ed. */
@@ -100,8 +104,11 @@ void crm__db_source_fini(crm__db_source *s);
 /* name quoted as an SQL identifier; dotted: "schema.table" quoted part by part. */
 void crm__db_put_identifier(crm__sbuf *b, const char *name, int dotted);
 /* err set to what (a step) and the database's own message on one line. */
-crm_status crm__db_error(crm_error *err, crm_status code, const crm__db_source *s,
-                         const char *what, const char *msg);
+crm_status crm__db_error(crm_error *err,
+                         crm_status code,
+                         const crm__db_source *s,
+                         const char *what,
+                         const char *msg);
 /* The error of a build without the database's library (or crmkit-mpi). */
 crm_status crm__db_unavailable(crm_error *err, const char *shown, int sqlite, int output);
 
@@ -132,8 +139,8 @@ int crm__gz_stream_inflate(crm__gz_stream *s, crm__gz_step *st);
 crm_status crm__gz_stream_error(const crm__gz_stream *s, const char *source, crm_error *err);
 
 /* Regular files mapped with a SIGBUS guard (filemap.c): a mapping of len bytes of fd (every
- * page mapped at once when populate is 1), or NULL (read the file instead); whether no page of it vanished (the file was truncated while
- * mapped: the pages read as zeros); unmapping. */
+ * page mapped at once when populate is 1), or NULL (read the file instead); whether no page of it
+ * vanished (the file was truncated while mapped: the pages read as zeros); unmapping. */
 void *crm__filemap_open(int fd, size_t len, int populate);
 int crm__filemap_intact(const void *m);
 void crm__filemap_close(void *m, size_t len);
@@ -163,10 +170,7 @@ crm_status crm__csv_read_mem_copied(const char *data,
 /* The one of names[0..n) nearest to name (see crm_table_did_you_mean), or NULL. */
 const char *crm__nearest_name(const char *name, const char *const *names, int32_t n);
 /* " (did you mean \"X\"?)" for the nearest of names[0..n), or "", into buf[size]. */
-const char *crm__did_you_mean(const char *name,
-                              const char *const *names,
-                              int32_t n,
-                              char *buf,
-                              int32_t size);
+const char *
+crm__did_you_mean(const char *name, const char *const *names, int32_t n, char *buf, int32_t size);
 
 #endif

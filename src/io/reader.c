@@ -596,7 +596,8 @@ int crm__reader_fd(const crm__reader *r)
     return crm__reader_text_mapped(r) ? r->fd : -1;
 }
 
-crm_status crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err)
+crm_status
+crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err)
 {
     size_t got = 0;
     while (got < n) {

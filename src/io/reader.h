@@ -121,7 +121,8 @@ int crm__reader_fd(const crm__reader *r);
 /* n bytes of fd at offset off into buf with pread (EINTR retried): CRM_OK, CRM_EIO "the
  * file changed while it was read" when the file ends before them, or the read's error;
  * errors name source. */
-crm_status crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err);
+crm_status
+crm__reader_pread(int fd, void *buf, size_t n, size_t off, const char *source, crm_error *err);
 /* The name errors give the input. */
 const char *crm__reader_source(const crm__reader *r);
 

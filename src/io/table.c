@@ -1,11 +1,11 @@
 /* table.c: the in-memory customer table (named numeric / categorical / identifier columns),
  * built by the CSV reader, by generators and by hand. Columns are stored separately
  * (column-major), because every consumer selects a few features out of many columns. */
+#include <ctype.h>
 #include <math.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -372,11 +372,8 @@ const char *crm__nearest_name(const char *name, const char *const *names, int32_
     return best_d <= strlen(name) / 3 + 1 ? best : NULL;
 }
 
-const char *crm__did_you_mean(const char *name,
-                              const char *const *names,
-                              int32_t n,
-                              char *buf,
-                              int32_t size)
+const char *
+crm__did_you_mean(const char *name, const char *const *names, int32_t n, char *buf, int32_t size)
 {
     const char *near = crm__nearest_name(name, names, n);
     if (size <= 0) {

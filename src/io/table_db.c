@@ -151,8 +151,7 @@ static int if_exists_value(const char *p, size_t n)
 
 char *crm_table_source_shown(const char *path)
 {
-    return crm_table_source_is_database(path) ? shown_text(path)
-                                              : crm__strndup(path, strlen(path));
+    return crm_table_source_is_database(path) ? shown_text(path) : crm__strndup(path, strlen(path));
 }
 
 /* Split path into the connection part and crmkit's own table= / query= (a source) or
@@ -256,8 +255,11 @@ static char *select_text(const crm__db_source *s, int dotted)
 
 #if CRM_HAVE_PQ || CRM_HAVE_SQLITE
 /* A database's own message on one line, without its trailing newline. */
-crm_status crm__db_error(crm_error *err, crm_status code, const crm__db_source *s, const char *what,
-                           const char *msg)
+crm_status crm__db_error(crm_error *err,
+                         crm_status code,
+                         const crm__db_source *s,
+                         const char *what,
+                         const char *msg)
 {
     char line[512];
     size_t n = 0;
@@ -330,7 +332,7 @@ static crm_status read_postgres(const crm__db_source *s, rows_sink *k, crm_error
     } else if (PQresultStatus(res = PQexec(c, sql.p)) != PGRES_COPY_OUT) {
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot read",
-                      primary != NULL ? primary : PQerrorMessage(c));
+                           primary != NULL ? primary : PQerrorMessage(c));
     }
     PQclear(res);
     while (st == CRM_OK) {
@@ -401,7 +403,7 @@ static crm_status read_sqlite(const crm__db_source *s, rows_sink *k, crm_error *
     }
     if (sqlite3_open_v2(s->connect, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot open",
-                      db != NULL ? sqlite3_errmsg(db) : "out of memory");
+                           db != NULL ? sqlite3_errmsg(db) : "out of memory");
     } else if (sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
         st = crm__db_error(err, CRM_ENOTFOUND, s, "cannot read", sqlite3_errmsg(db));
     }
@@ -453,9 +455,11 @@ crm_status crm__db_unavailable(crm_error *err, const char *shown, int sqlite, in
 
 /* The rows of the database source path as CSV text into k (k->text set up by the caller);
  * *shown (crm_free it) names the source in messages, with any password hidden. */
-static crm_status
-database_csv(const char *path, const crm_progress *progress, rows_sink *k, char **shown,
-             crm_error *err)
+static crm_status database_csv(const char *path,
+                               const crm_progress *progress,
+                               rows_sink *k,
+                               char **shown,
+                               crm_error *err)
 {
     int sqlite = crm__db_is_sqlite(path);
     int built = sqlite ? CRM_HAVE_SQLITE : CRM_HAVE_PQ;
@@ -515,9 +519,9 @@ crm_status crm__table_read_database(const char *path,
 int crm__database_open_fd(const char *path, char **shown, crm_error *err)
 {
     rows_sink k = { .fd = memfd_create("crmkit-table", MFD_CLOEXEC) };
-    crm_status st = k.fd >= 0 ? CRM_OK
-                              : crm__error_errno_input(err, errno, "a database table",
-                                                       "keeping the rows of");
+    crm_status st =
+        k.fd >= 0 ? CRM_OK
+                  : crm__error_errno_input(err, errno, "a database table", "keeping the rows of");
     *shown = NULL;
     if (st == CRM_OK) {
         st = database_csv(path, NULL, &k, shown, err);

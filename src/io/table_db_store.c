@@ -26,7 +26,12 @@
 #include "io/io_internal.h"
 #include "io/table_db_libs.h"
 
-enum { COL_NULL, COL_INT, COL_REAL, COL_TEXT }; /* each one holds the ones before it */
+enum {
+    COL_NULL,
+    COL_INT,
+    COL_REAL,
+    COL_TEXT
+}; /* each one holds the ones before it */
 
 /* What a CSV field holds. Digits only (with a sign '-') up to 18 of them: a whole number;
  * a decimal or exponent number strtod reads whole and finite: a number; a leading zero
@@ -156,8 +161,8 @@ static void store_sql_fini(store_sql *q)
     crm__sbuf_fini(&q->columns);
 }
 
-static crm_status store_sql_make(const crm__db_source *s, int fd, const int *kinds,
-                                 store_sql *q, crm_error *err)
+static crm_status
+store_sql_make(const crm__db_source *s, int fd, const int *kinds, store_sql *q, crm_error *err)
 {
     static const char *const pg_types[] = { "text", "bigint", "double precision", "text" };
     static const char *const sqlite_types[] = { "TEXT", "INTEGER", "REAL", "TEXT" };
@@ -215,8 +220,13 @@ static crm_status count_error(const crm__db_source *s, int64_t want, int64_t got
 
 #if CRM_HAVE_PQ
 /* Run sql expecting status want; the result in *keep when keep is not NULL. */
-static crm_status pg_run(PGconn *c, const crm__db_source *s, const char *what, const char *sql,
-                         ExecStatusType want, PGresult **keep, crm_error *err)
+static crm_status pg_run(PGconn *c,
+                         const crm__db_source *s,
+                         const char *what,
+                         const char *sql,
+                         ExecStatusType want,
+                         PGresult **keep,
+                         crm_error *err)
 {
     PGresult *r = PQexec(c, sql);
     crm_status st = CRM_OK;
@@ -233,14 +243,18 @@ static crm_status pg_run(PGconn *c, const crm__db_source *s, const char *what, c
 }
 
 /* A one-value query's answer as a number (count, or 1/0 for a found table). */
-static crm_status pg_number(PGconn *c, const crm__db_source *s, const char *what, const char *sql,
-                            int64_t *value, crm_error *err)
+static crm_status pg_number(PGconn *c,
+                            const crm__db_source *s,
+                            const char *what,
+                            const char *sql,
+                            int64_t *value,
+                            crm_error *err)
 {
     PGresult *r = NULL;
     crm_status st = pg_run(c, s, what, sql, PGRES_TUPLES_OK, &r, err);
     if (st == CRM_OK) {
-        *value = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
-                                                             : 0;
+        *value =
+            PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     }
     PQclear(r);
     return st;
@@ -263,8 +277,11 @@ static PGconn *pg_connect(const crm__db_source *s, crm_error *err)
 }
 
 /* 1 in *found when the table exists. */
-static crm_status pg_table_found(PGconn *c, const crm__db_source *s, const char *quoted,
-                                 int64_t *found, crm_error *err)
+static crm_status pg_table_found(PGconn *c,
+                                 const crm__db_source *s,
+                                 const char *quoted,
+                                 int64_t *found,
+                                 crm_error *err)
 {
     crm__sbuf sql;
     crm_status st;
@@ -280,8 +297,12 @@ static crm_status pg_table_found(PGconn *c, const crm__db_source *s, const char 
     return st;
 }
 
-static crm_status pg_copy_in(PGconn *c, const crm__db_source *s, const store_sql *q, int fd,
-                             int64_t *copied, crm_error *err)
+static crm_status pg_copy_in(PGconn *c,
+                             const crm__db_source *s,
+                             const store_sql *q,
+                             int fd,
+                             int64_t *copied,
+                             crm_error *err)
 {
     char buf[1 << 16];
     crm__sbuf sql;
@@ -322,8 +343,8 @@ static crm_status pg_copy_in(PGconn *c, const crm__db_source *s, const store_sql
     return st;
 }
 
-static crm_status pg_store(const crm__db_source *s, int fd, const int *kinds, int64_t n_rows,
-                           crm_error *err)
+static crm_status
+pg_store(const crm__db_source *s, int fd, const int *kinds, int64_t n_rows, crm_error *err)
 {
     PGconn *c = pg_connect(s, err);
     store_sql q;
@@ -356,9 +377,9 @@ static crm_status pg_store(const crm__db_source *s, int fd, const int *kinds, in
         crm__sbuf truncate;
         crm__sbuf_init(&truncate);
         crm__sbuf_printf(&truncate, "TRUNCATE %s", q.table.p);
-        st = truncate.failed ? crm__error_nomem(err)
-                             : pg_run(c, s, "cannot replace the rows", truncate.p,
-                                      PGRES_COMMAND_OK, NULL, err);
+        st = truncate.failed
+                 ? crm__error_nomem(err)
+                 : pg_run(c, s, "cannot replace the rows", truncate.p, PGRES_COMMAND_OK, NULL, err);
         crm__sbuf_fini(&truncate);
     } else if (st == CRM_OK) {
         st = pg_run(c, s, "cannot create the table", q.create.p, PGRES_COMMAND_OK, NULL, err);
@@ -387,8 +408,8 @@ static crm_status pg_store(const crm__db_source *s, int fd, const int *kinds, in
 #if CRM_HAVE_SQLITE
 #define SQLITE_TABLE_FOUND "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1"
 
-static crm_status sqlite_run(sqlite3 *db, const crm__db_source *s, const char *what,
-                             const char *sql, crm_error *err)
+static crm_status
+sqlite_run(sqlite3 *db, const crm__db_source *s, const char *what, const char *sql, crm_error *err)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK
                ? CRM_OK
@@ -396,8 +417,12 @@ static crm_status sqlite_run(sqlite3 *db, const crm__db_source *s, const char *w
 }
 
 /* The first column of the first row of sql (with ?1 bound to text1 when not NULL). */
-static crm_status sqlite_number(sqlite3 *db, const crm__db_source *s, const char *sql,
-                                const char *text1, int64_t *value, crm_error *err)
+static crm_status sqlite_number(sqlite3 *db,
+                                const crm__db_source *s,
+                                const char *sql,
+                                const char *text1,
+                                int64_t *value,
+                                crm_error *err)
 {
     sqlite3_stmt *q = NULL;
     crm_status st = CRM_OK;
@@ -429,8 +454,12 @@ static int sqlite_bind(sqlite3_stmt *ins, int j, const crm_csv_cell *c, int kind
                            : sqlite3_bind_double(ins, j, strtod(buf, NULL));
 }
 
-static crm_status sqlite_insert(sqlite3 *db, const crm__db_source *s, const store_sql *q, int fd,
-                                const int *kinds, crm_error *err)
+static crm_status sqlite_insert(sqlite3 *db,
+                                const crm__db_source *s,
+                                const store_sql *q,
+                                int fd,
+                                const int *kinds,
+                                crm_error *err)
 {
     sqlite3_stmt *ins = NULL;
     csv_text t;
@@ -467,8 +496,8 @@ static crm_status sqlite_insert(sqlite3 *db, const crm__db_source *s, const stor
     return st;
 }
 
-static crm_status sqlite_store(const crm__db_source *s, int fd, const int *kinds, int64_t n_rows,
-                               crm_error *err)
+static crm_status
+sqlite_store(const crm__db_source *s, int fd, const int *kinds, int64_t n_rows, crm_error *err)
 {
     sqlite3 *db = NULL;
     store_sql q;
@@ -585,7 +614,7 @@ crm_status crm_table_store_csv(const char *target, int fd, int64_t *n_rows, crm_
 static crm_status sqlite_check(const crm__db_source *s, crm_error *err)
 {
     const char *slash = strrchr(s->connect, '/');
-    char *dir = slash == NULL ? crm__strndup(".", 1)
+    char *dir = slash == NULL         ? crm__strndup(".", 1)
                 : slash == s->connect ? crm__strndup("/", 1)
                                       : crm__strndup(s->connect, (size_t)(slash - s->connect));
     struct stat st;
@@ -641,8 +670,7 @@ crm_status crm_table_target_check(const char *target, crm_error *err)
             crm__sbuf name;
             crm__sbuf_init(&name);
             crm__db_put_identifier(&name, s.table, 1);
-            st = name.failed ? crm__error_nomem(err)
-                             : pg_table_found(c, &s, name.p, &found, err);
+            st = name.failed ? crm__error_nomem(err) : pg_table_found(c, &s, name.p, &found, err);
             st = st == CRM_OK && found ? exists_error(&s, err) : st;
             crm__sbuf_fini(&name);
         }

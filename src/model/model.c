@@ -11,14 +11,13 @@
  * read through bounds-checked cursors, because the fuzzer hands them valid CRCs over
  * arbitrary payloads. All integers are little-endian, doubles are IEEE-754 bit patterns. */
 #include <errno.h>
+#include <libdeflate.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <crmkit/model.h>
 #include <crmkit/outfile.h>
-
-#include <libdeflate.h>
 
 #include "core/core_internal.h"
 

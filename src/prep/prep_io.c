@@ -17,10 +17,10 @@
 #include "core/core_internal.h"
 #include "prep_internal.h"
 
-#define PREP_SECTION         "prep"
-#define PREP_SECTION_VERSION 1u
+#define PREP_SECTION             "prep"
+#define PREP_SECTION_VERSION     1u
 #define PREP_SECTION_VERSION_LOG 2u
-#define PREP_MAX_NAME        CRM_MODEL_MAX_NAME
+#define PREP_MAX_NAME            CRM_MODEL_MAX_NAME
 
 static void put_feature(crm_model_out *o, const prep_feature *pf, int v2)
 {

@@ -36,10 +36,10 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
 void crm__prep_rows_free(crm__prep_rows *b); /* NULL is a no-op */
 
 /* crm_prep_fit, then crm_prep_transform of the same table into *out (n_unseen not kept;
- * the values the fit checked are not checked again): the same prep and the same matrix. *prep is the fit's even when the transform fails (the
- * caller frees it). With two threads or more, every feature numeric and no outlier flags
- * (the matrix's shape known before the fit), one thread makes the matrix's pages while
- * another fits the features, and the rows are then filled in parallel. */
+ * the values the fit checked are not checked again): the same prep and the same matrix. *prep is
+ * the fit's even when the transform fails (the caller frees it). With two threads or more, every
+ * feature numeric and no outlier flags (the matrix's shape known before the fit), one thread makes
+ * the matrix's pages while another fits the features, and the rows are then filled in parallel. */
 crm_status crm__prep_fit_transform(const crm_table *t,
                                    const char *const *features,
                                    int32_t n_features,

@@ -143,8 +143,12 @@ typedef struct seg_iv {
  * crm__order_stats does for a whole column), so that the median is almost surely inside and
  * a few per cent of the values are copied. A segment with fewer than 64 sample values takes
  * every value. scratch has room for n / 8 values. */
-static void median_intervals(const double *v, int64_t n, const grouping *g, int32_t k,
-                             double *scratch, seg_iv *iv)
+static void median_intervals(const double *v,
+                             int64_t n,
+                             const grouping *g,
+                             int32_t k,
+                             double *scratch,
+                             seg_iv *iv)
 {
     int64_t s_cap = 2048 * (int64_t)k < n / 8 ? 2048 * (int64_t)k : n / 8;
     int64_t stride = s_cap > 0 ? n / s_cap : 1;
@@ -191,10 +195,17 @@ static void median_intervals(const double *v, int64_t n, const grouping *g, int3
     }
 }
 
-/* Median of segment s of column v from its ins copies at work[start of s] (see seg_iv); when the median is not among them (a sample far from typical) the segment's
- * values are gathered from the column into scratch and selected there: exact either way. */
-static double seg_median(const double *v, int64_t n, const grouping *g, int32_t s,
-                         double *work, int64_t ins, const seg_iv *e, double *scratch)
+/* Median of segment s of column v from its ins copies at work[start of s] (see seg_iv); when the
+ * median is not among them (a sample far from typical) the segment's values are gathered from the
+ * column into scratch and selected there: exact either way. */
+static double seg_median(const double *v,
+                         int64_t n,
+                         const grouping *g,
+                         int32_t s,
+                         double *work,
+                         int64_t ins,
+                         const seg_iv *e,
+                         double *scratch)
 {
     int64_t len = e->cnt;
     int64_t start = g->start[s];
@@ -223,9 +234,18 @@ static double seg_median(const double *v, int64_t n, const grouping *g, int32_t 
 
 /* A numeric feature's results from its passes (population sum, squared deviations and
  * count; each segment's sum, copies and counts). */
-static void finish_numeric(crm_profile *pr, int32_t f, const double *v, int64_t n,
-                           const grouping *g, double *work, double *scratch, const int64_t *fill,
-                           const crm__ksum *seg, const seg_iv *iv, double mean, double ss,
+static void finish_numeric(crm_profile *pr,
+                           int32_t f,
+                           const double *v,
+                           int64_t n,
+                           const grouping *g,
+                           double *work,
+                           double *scratch,
+                           const int64_t *fill,
+                           const crm__ksum *seg,
+                           const seg_iv *iv,
+                           double mean,
+                           double ss,
                            int64_t m)
 {
     pr->pop_mean[f] = mean;
@@ -241,8 +261,15 @@ static void finish_numeric(crm_profile *pr, int32_t f, const double *v, int64_t 
 }
 
 /* Each feature's segment intervals, copy positions and sums before the passes. */
-static void start_numeric(int nv, const double *const *v, int64_t n, const grouping *g,
-                          int32_t k, double *scratch, int64_t *fill, crm__ksum *seg, seg_iv *iv)
+static void start_numeric(int nv,
+                          const double *const *v,
+                          int64_t n,
+                          const grouping *g,
+                          int32_t k,
+                          double *scratch,
+                          int64_t *fill,
+                          crm__ksum *seg,
+                          seg_iv *iv)
 {
     for (int q = 0; q < nv; q++) {
         median_intervals(v[q], n, g, k, scratch, iv + q * k);
@@ -269,7 +296,7 @@ typedef struct numeric_ctx {
     int64_t *fill;
     crm__ksum *seg;
     seg_iv *iv;
-    double *lane;     /* 32 k sums and bounds (profile_numeric_8) */
+    double *lane;    /* 32 k sums and bounds (profile_numeric_8) */
     int64_t *lane_n; /* 24 k counts (profile_numeric_8) */
 } numeric_ctx;
 
@@ -409,8 +436,7 @@ PR_AVX512 static void profile_numeric_8(const numeric_ctx *c,
         __m512d lo = _mm512_loadu_pd(llo + o);
         __m512d hi = _mm512_loadu_pd(lhi + o);
         /* every present value to its segment's next slot, which moves on only inside */
-        _mm512_mask_i64scatter_pd(NULL, ok, _mm512_add_epi64(wb, _mm512_slli_epi64(fv, 3)), x,
-                                  1);
+        _mm512_mask_i64scatter_pd(NULL, ok, _mm512_add_epi64(wb, _mm512_slli_epi64(fv, 3)), x, 1);
         __mmask8 in = _mm512_mask_cmp_pd_mask(ok, x, lo, _CMP_GE_OQ) &
                       _mm512_mask_cmp_pd_mask(ok, x, hi, _CMP_LE_OQ);
         __mmask8 bl = _mm512_mask_cmp_pd_mask(ok, x, lo, _CMP_LT_OQ);
@@ -454,9 +480,14 @@ PR_AVX512 static void profile_numeric_8(const numeric_ctx *c,
 
 /* Up to PR_NV numeric features: eight lanes at a time on AVX-512, else four or fewer at a
  * time (the same results). */
-enum { PR_NV = 8 };
-static void profile_numeric(const numeric_ctx *c, int nv, const int32_t *fs,
-                            const double *const *v, double *const *work)
+enum {
+    PR_NV = 8
+};
+static void profile_numeric(const numeric_ctx *c,
+                            int nv,
+                            const int32_t *fs,
+                            const double *const *v,
+                            double *const *work)
 {
 #if PR_HAVE_AVX512
     if (nv > 1 && __builtin_cpu_supports("avx512f")) {
@@ -697,8 +728,8 @@ static crm_status check_inputs(const crm_table *t,
     for (int32_t f = 0; f < n_features; f++) {
         if (crm_table_find_col(t, features[f]) < 0) {
             char near[160];
-            crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0,
-                          "no column named \"%s\"%s", features[f],
+            crm__error_at(err, CRM_ENOTFOUND, crm_table_source(t), 0, 0, "no column named \"%s\"%s",
+                          features[f],
                           crm_table_did_you_mean(t, features[f], near, (int32_t)sizeof near));
             crm__error_field(err, features[f]);
             return CRM_ENOTFOUND;
@@ -736,8 +767,7 @@ static crm_status pack_numeric(void *ctx, int32_t f, void **blob, size_t *len, c
     return CRM_OK;
 }
 
-static crm_status
-unpack_numeric(void *ctx, int32_t f, const void *blob, size_t len, crm_error *err)
+static crm_status unpack_numeric(void *ctx, int32_t f, const void *blob, size_t len, crm_error *err)
 {
     crm_profile *pr = ctx;
     int64_t nf = pr->n_features;
@@ -876,9 +906,8 @@ static crm_status fill_features(crm_profile *pr,
                     rcs[fs[0]] = crm__error_nomem(&errs[fs[0]]);
                 }
             } else {
-                rcs[fs[0]] = profile_categorical(pr, fs[0], t,
-                                                 crm_table_find_col(t, features[fs[0]]), g,
-                                                 &errs[fs[0]]);
+                rcs[fs[0]] = profile_categorical(
+                    pr, fs[0], t, crm_table_find_col(t, features[fs[0]]), g, &errs[fs[0]]);
             }
         }
         for (int e = 0; e < PR_NV; e++) {
@@ -896,8 +925,8 @@ static crm_status fill_features(crm_profile *pr,
             rcs[0] = rc;
             errs[0] = *err;
         }
-        rc = crm_dist_share_items(rcs, errs, nf > 0 ? nf : 1, mine, n_mine, pack_numeric, unpack_numeric, pr,
-                                  err);
+        rc = crm_dist_share_items(rcs, errs, nf > 0 ? nf : 1, mine, n_mine, pack_numeric,
+                                  unpack_numeric, pr, err);
     } else if (rc == CRM_OK) {
         rc = crm__first_error(rcs, errs, nf, err);
     }

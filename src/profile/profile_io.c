@@ -152,8 +152,7 @@ crm_status crm_profile_load(const crm_model_reader *r, crm_profile **out, crm_er
     /* Each segment needs >= 16 bytes and each segment-feature pair >= 28, so the counts are
      * bounded by what is left before anything is allocated. */
     if (s.failed || version != PROFILE_VERSION || k < 1 || nf < 0 || n_rows < 0 ||
-        !crm_section_fits(&s, k, 16) ||
-        (nf > 0 && (size_t)nf > (s.len - s.pos) / 28 / (size_t)k)) {
+        !crm_section_fits(&s, k, 16) || (nf > 0 && (size_t)nf > (s.len - s.pos) / 28 / (size_t)k)) {
         return corrupt(r, "bad header", err);
     }
     rc = crm__profile_alloc(k, nf, &pr, err);

@@ -69,7 +69,8 @@ static crm_status check_algo(const crm_segment_params *p, crm_error *err)
         return CRM_OK;
     }
     if (p->method == CRM_SEGMENT_XMEANS || p->method == CRM_SEGMENT_SWEEP) {
-        crm__error_set(err, CRM_EINVAL, "X-means and the k sweep choose k for k-means only; "
+        crm__error_set(err, CRM_EINVAL,
+                       "X-means and the k sweep choose k for k-means only; "
                        "use the %s "
                        "algorithm with a fixed k or k chosen automatically",
                        crm_segment_algo_name(p->algo));
@@ -166,10 +167,11 @@ crm_status crm_segment_params_check(const crm_segment_params *p, crm_error *err)
     if (p->features != NULL && p->n_features < 1) {
         return crm__error_set(err, CRM_EINVAL, "the feature list is empty");
     }
-    if (p->float32 && (p->algo != CRM_SEGMENT_ALGO_KMEANS || p->init_centers != NULL ||
-                       p->minibatch)) {
-        crm__error_set(err, CRM_EINVAL, "float32 storage is for k-means without initial centres "
-                                        "or mini-batches");
+    if (p->float32 &&
+        (p->algo != CRM_SEGMENT_ALGO_KMEANS || p->init_centers != NULL || p->minibatch)) {
+        crm__error_set(err, CRM_EINVAL,
+                       "float32 storage is for k-means without initial centres "
+                       "or mini-batches");
         crm__error_field(err, "float32");
         return CRM_EINVAL;
     }
@@ -229,8 +231,7 @@ static crm_status default_features(const crm_table *t,
         const char *name = crm_table_col_name(t, j);
         int numeric = crm_table_col_type(t, j) == CRM_COL_NUMERIC;
         if (name_contains(name, "churn") || is_id_name(name) || strcmp(name, "segment") == 0 ||
-            (numeric ? kmodes
-                     : !mixed || (int64_t)crm_table_n_levels(t, j) * 2 > n_rows)) {
+            (numeric ? kmodes : !mixed || (int64_t)crm_table_n_levels(t, j) * 2 > n_rows)) {
             continue;
         }
         list[m++] = name;
@@ -239,7 +240,9 @@ static crm_status default_features(const crm_table *t,
         crm_free(list);
         return crm__error_at(err, CRM_EDATA, crm_table_source(t), 0, 0,
                              "no %s columns to segment on; name them with --features",
-                             kmodes ? "categorical" : mixed ? "usable" : "numeric");
+                             kmodes  ? "categorical"
+                             : mixed ? "usable"
+                                     : "numeric");
     }
     *out = list;
     *n = m;
@@ -311,8 +314,8 @@ crm_status crm__segment_check_missing_from(const crm_prep *prep,
         for (int64_t j = 0; j < x->n_cols; j++) {
             if (isnan(row[j])) {
                 int32_t f = crm_prep_out_feature(prep, (int32_t)j);
-                crm__error_at(err, CRM_EDATA, crm_table_source(t),
-                              crm_table_row_line(t, first + i), 0,
+                crm__error_at(err, CRM_EDATA, crm_table_source(t), crm_table_row_line(t, first + i),
+                              0,
                               "missing value in row %lld and the model does not impute "
                               "(imputation \"none\"); choose --impute mean, median or neighbours",
                               (long long)(first + i) + 1);
@@ -531,10 +534,8 @@ static crm_status fit_fixed(crm_segmenter *seg,
 }
 
 /* Clusters of a chosen k under the minimum share become outliers (X-means, elbow). */
-static crm_status prune(crm_segmenter *seg,
-                        const crm_segment_params *p,
-                        const crm_matrix *x,
-                        crm_error *err)
+static crm_status
+prune(crm_segmenter *seg, const crm_segment_params *p, const crm_matrix *x, crm_error *err)
 {
     crm_kmeans_params kp = p->kmeans;
     if (!(p->min_share > 0.0)) {
@@ -917,10 +918,9 @@ crm_status crm_segmenter_fit(const crm_table *t,
     memset(&in.head, 0, sizeof in.head);
     /* under mpirun, k-means of a given k on every row: each rank cleans and reads its own
      * rows only (crm_dist_set_local_rows); other fits read any row, so every rank has all */
-    was_local = crm_dist_set_local_rows(p->algo == CRM_SEGMENT_ALGO_KMEANS &&
-                                        seg->method == CRM_SEGMENT_FIXED && !p->float32 &&
-                                        p->init_centers == NULL &&
-                                        crm__segment_sample_size(p, crm_table_n_rows(t)) == 0);
+    was_local = crm_dist_set_local_rows(
+        p->algo == CRM_SEGMENT_ALGO_KMEANS && seg->method == CRM_SEGMENT_FIXED && !p->float32 &&
+        p->init_centers == NULL && crm__segment_sample_size(p, crm_table_n_rows(t)) == 0);
     if (p->float32) {
         rc = clean_f32(seg, &in, &x, &xf, err);
     } else {
@@ -975,10 +975,10 @@ crm_status crm_segmenter_assign(const crm_segmenter *seg,
 /* ---- accessors ---- */
 
 /* crm_segmenter_NAME(seg): the field of the segmenter that holds it. */
-#define SEG_FIELD(type, name, field)                    \
-    type crm_segmenter_##name(const crm_segmenter *seg) \
-    {                                                   \
-        return seg->field;                              \
+#define SEG_FIELD(type, name, field)                                                               \
+    type crm_segmenter_##name(const crm_segmenter *seg)                                            \
+    {                                                                                              \
+        return seg->field;                                                                         \
     }
 SEG_FIELD(int32_t, k, k)
 SEG_FIELD(crm_segment_method, method, method)

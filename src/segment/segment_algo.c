@@ -114,11 +114,8 @@ static crm_status fit_kmodes_k(const crm_segment_params *p,
 }
 
 /* A point of the cost curve: the cost of k-modes with k clusters. */
-static crm_status kmodes_cost(const crm_segment_params *p,
-                              int32_t k,
-                              const void *x,
-                              double *cost,
-                              crm_error *err)
+static crm_status
+kmodes_cost(const crm_segment_params *p, int32_t k, const void *x, double *cost, crm_error *err)
 {
     crm_kmodes *km = NULL;
     crm_status rc = fit_kmodes_k(p, k, x, NULL, &km, err);

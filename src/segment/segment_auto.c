@@ -32,8 +32,8 @@
 /* One segmentation: a fitted k-means on the kept rows, labels of every row, outlier flags. */
 typedef struct seg_try {
     crm_kmeans *km;
-    int32_t *labels;   /* n_rows */
-    uint8_t *outlier;  /* n_rows */
+    int32_t *labels;  /* n_rows */
+    uint8_t *outlier; /* n_rows */
     int64_t n_outliers;
 } seg_try;
 
@@ -46,8 +46,11 @@ static void try_free(seg_try *t)
 }
 
 /* Rows of x whose flag is 0 (n_in of them) into a new matrix. */
-static crm_status
-kept_rows(const crm_matrix *x, const uint8_t *outlier, int64_t n_in, crm_matrix *out, crm_error *err)
+static crm_status kept_rows(const crm_matrix *x,
+                            const uint8_t *outlier,
+                            int64_t n_in,
+                            crm_matrix *out,
+                            crm_error *err)
 {
     int64_t r = 0;
     crm_status rc = crm_matrix_init(out, n_in, x->n_cols, err);
@@ -122,8 +125,8 @@ crm_status crm__segment_prune(crm_kmeans **km,
     k2 = 0;
     for (int32_t j = 0; j < k; j++) {
         if (j == biggest || !((double)count[j] < min_share * (double)n)) {
-            memcpy(kept + (size_t)k2 * (size_t)dim, crm_kmeans_centers(*km) + (size_t)j * (size_t)dim,
-                   (size_t)dim * sizeof *kept);
+            memcpy(kept + (size_t)k2 * (size_t)dim,
+                   crm_kmeans_centers(*km) + (size_t)j * (size_t)dim, (size_t)dim * sizeof *kept);
             k2++;
         } else {
             n_out += count[j];
@@ -293,8 +296,7 @@ crm_status crm__segment_sweep(crm_segmenter *seg,
         }
         if (rc == CRM_OK) {
             seg->n_table++;
-            if (better(row, best_row >= 0 ? &seg->table[best_row] : NULL) ||
-                best.km == NULL) {
+            if (better(row, best_row >= 0 ? &seg->table[best_row] : NULL) || best.km == NULL) {
                 try_free(&best);
                 best = t;
                 best_row = seg->n_table - 1;

@@ -27,12 +27,12 @@ struct crm_segmenter {
     int32_t kmin;
     int32_t kmax;
     crm_prep *prep;
-    crm_kmeans *km;  /* k-means only */
-    crm_kmodes *kmo; /* k-modes / k-prototypes only */
-    crm_hclust *hc;  /* hierarchical only */
-    crm_birch *bi;   /* BIRCH only */
-    crm_gmm *gm;     /* EM only */
-    crm_dbscan *db;  /* DBSCAN only */
+    crm_kmeans *km;   /* k-means only */
+    crm_kmodes *kmo;  /* k-modes / k-prototypes only */
+    crm_hclust *hc;   /* hierarchical only */
+    crm_birch *bi;    /* BIRCH only */
+    crm_gmm *gm;      /* EM only */
+    crm_dbscan *db;   /* DBSCAN only */
     crm_optigrid *og; /* OptiGrid only */
     crm_denclue *dc;  /* DENCLUE only */
     crm_profile *profile;
@@ -103,11 +103,8 @@ crm_status crm__segment_sweep(crm_segmenter *seg,
 int64_t crm__segment_sample_size(const crm_segment_params *p, int64_t n);
 /* m rows of x drawn uniformly without replacement by the seed (in table order) into a new
  * matrix xs. */
-crm_status crm__segment_sample(const crm_matrix *x,
-                               int64_t m,
-                               uint64_t seed,
-                               crm_matrix *xs,
-                               crm_error *err);
+crm_status
+crm__segment_sample(const crm_matrix *x, int64_t m, uint64_t seed, crm_matrix *xs, crm_error *err);
 
 /* The same draw from float rows xf (n x dim), widened to double into xs; m == n copies
  * every row. */

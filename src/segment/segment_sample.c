@@ -65,11 +65,8 @@ static crm_status draw(const crm_matrix *x,
     return CRM_OK;
 }
 
-crm_status crm__segment_sample(const crm_matrix *x,
-                               int64_t m,
-                               uint64_t seed,
-                               crm_matrix *xs,
-                               crm_error *err)
+crm_status
+crm__segment_sample(const crm_matrix *x, int64_t m, uint64_t seed, crm_matrix *xs, crm_error *err)
 {
     return draw(x, NULL, NULL, x->n_rows, x->n_cols, m, seed, xs, err);
 }

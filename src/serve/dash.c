@@ -43,8 +43,8 @@ static crm_status write_meta(sqlite3 *db, const char *key, const char *value, cr
 }
 
 /* Size and mean risk per segment, and the 101 percentiles of the risk (nearest rank). */
-static crm_status write_aggregates(sqlite3 *db, int64_t n, const int64_t *segment,
-                                   const double *risk, crm_error *err)
+static crm_status
+write_aggregates(sqlite3 *db, int64_t n, const int64_t *segment, const double *risk, crm_error *err)
 {
     int64_t k = 0;
     int64_t n_risk = 0;
@@ -162,8 +162,8 @@ static int cmp_ranked_desc(const void *a, const void *b)
 
 /* The gains table: customers with a risk ranked riskiest first, cut into ten deciles; each
  * with its risk range and, when there is a target column, the rate of the target. */
-static crm_status write_gains(sqlite3 *db, const crm_table *t, const crm__dash_side *ds,
-                              crm_error *err)
+static crm_status
+write_gains(sqlite3 *db, const crm_table *t, const crm__dash_side *ds, crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t tc = target_column(t, ds->target);
@@ -234,8 +234,8 @@ static crm_status write_gains(sqlite3 *db, const crm_table *t, const crm__dash_s
 }
 
 /* Customers by earlier and current segment (both known), as Sankey links. */
-static crm_status write_transitions(sqlite3 *db, int64_t n, const crm__dash_side *ds,
-                                    crm_error *err)
+static crm_status
+write_transitions(sqlite3 *db, int64_t n, const crm__dash_side *ds, crm_error *err)
 {
     int64_t kp = 0;
     int64_t kc = 0;
@@ -292,8 +292,11 @@ static crm_status write_transitions(sqlite3 *db, int64_t n, const crm__dash_side
     return rc;
 }
 
-crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
-                                 const crm__dash_side *ds, crm_error *err)
+crm_status crm__dash_store_write(sqlite3 *db,
+                                 const crm_table *t,
+                                 int32_t id_col,
+                                 const crm__dash_side *ds,
+                                 crm_error *err)
 {
     const int64_t *segment = ds->segment;
     const double *risk = ds->risk;
@@ -379,8 +382,7 @@ crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col
     sqlite3_finalize(st);
     crm__sbuf_fini(&sql);
     if (rc == CRM_OK &&
-        sqlite3_exec(db, "CREATE INDEX data_id ON data(id)",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(db, "CREATE INDEX data_id ON data(id)", NULL, NULL, NULL) != SQLITE_OK) {
         rc = sql_err(err, db, "cannot index the dashboard's table");
     }
     if (rc == CRM_OK) {
@@ -510,9 +512,9 @@ static void overview_twolayer(crm__sbuf *b, const crm_serve_model *m, const char
         for (int32_t s = 0; s < crm_twolayer_group_k(tl, g); s++) {
             char name[600];
             int64_t size = gp ? crm_profile_size(gp, s) : crm_twolayer_group_size(tl, g);
-            crm__sbuf_printf(b, "%s{\"id\":%d,\"name\":",
-                             crm_twolayer_segment_index(tl, g, s) ? "," : "",
-                             (int)crm_twolayer_segment_index(tl, g, s));
+            crm__sbuf_printf(
+                b, "%s{\"id\":%d,\"name\":", crm_twolayer_segment_index(tl, g, s) ? "," : "",
+                (int)crm_twolayer_segment_index(tl, g, s));
             crm__sbuf_json_str(b, crm_twolayer_segment_label(tl, g, s, name, sizeof name));
             crm__sbuf_puts(b, ",\"group\":");
             crm__sbuf_json_str(b, crm_twolayer_group_name(tl, g));
@@ -533,8 +535,10 @@ static void overview_twolayer(crm__sbuf *b, const crm_serve_model *m, const char
                     for (int32_t h = 0; h < crm_profile_n_features(gp); h++) {
                         if (!crm_profile_is_categorical(gp, h) &&
                             strcmp(crm_profile_feature(gp, h), crm_profile_feature(pr, f)) == 0) {
-                            v = sd > 0 ? (crm_profile_mean(gp, s, h) - crm_profile_pop_mean(pr, f)) / sd
-                                       : 0.0;
+                            v = sd > 0
+                                    ? (crm_profile_mean(gp, s, h) - crm_profile_pop_mean(pr, f)) /
+                                          sd
+                                    : 0.0;
                         }
                     }
                 }
@@ -644,8 +648,11 @@ static void overview_baskets(crm__sbuf *b, const crm_rules *r)
     crm_free(order);
 }
 
-crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
-                              const crm_serve_model *rules, char **out, crm_error *err)
+crm_status crm__dash_overview(crm__store *st,
+                              const crm_serve_model *seg,
+                              const crm_serve_model *rules,
+                              char **out,
+                              crm_error *err)
 {
     sqlite3 *db = st ? crm__store_conn(st) : NULL;
     char *sizes = NULL;
@@ -761,8 +768,11 @@ crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_er
 
 #else
 
-crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
-                                 const crm__dash_side *ds, crm_error *err)
+crm_status crm__dash_store_write(sqlite3 *db,
+                                 const crm_table *t,
+                                 int32_t id_col,
+                                 const crm__dash_side *ds,
+                                 crm_error *err)
 {
     (void)db;
     (void)t;
@@ -779,8 +789,11 @@ crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_er
     return crm__serve_fail(err, CRM_EUNSUPPORTED, NULL, "no SQLite in this build");
 }
 
-crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
-                              const crm_serve_model *rules, char **out, crm_error *err)
+crm_status crm__dash_overview(crm__store *st,
+                              const crm_serve_model *seg,
+                              const crm_serve_model *rules,
+                              char **out,
+                              crm_error *err)
 {
     (void)st;
     (void)seg;

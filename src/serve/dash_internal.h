@@ -25,27 +25,30 @@ typedef struct sqlite3 sqlite3;
 
 /* What `crmkit load` gathered per customer (row of the customers table). */
 typedef struct crm__dash_side {
-    const int64_t *segment;      /* -1 = none */
-    const double *risk;          /* NaN = none */
-    const int64_t *prev_segment; /* -1 = none; NULL without --previous-labels */
+    const int64_t *segment;        /* -1 = none */
+    const double *risk;            /* NaN = none */
+    const int64_t *prev_segment;   /* -1 = none; NULL without --previous-labels */
     const char *const *prev_names; /* [n_prev_names]: names of the earlier segments, or NULL */
     int64_t n_prev_names;
-    const char *prev_source;     /* the earlier labelling's file */
-    char *const *services;       /* "A;B;C" or NULL per customer; NULL without --services */
-    const char *target;          /* column for the risk deciles' rate, or NULL = auto */
+    const char *prev_source; /* the earlier labelling's file */
+    char *const *services;   /* "A;B;C" or NULL per customer; NULL without --services */
+    const char *target;      /* column for the risk deciles' rate, or NULL = auto */
 } crm__dash_side;
 
 /* At load time, inside the store's open transaction. */
-crm_status crm__dash_store_write(sqlite3 *db, const crm_table *t, int32_t id_col,
-                                 const crm__dash_side *ds, crm_error *err);
+crm_status crm__dash_store_write(sqlite3 *db,
+                                 const crm_table *t,
+                                 int32_t id_col,
+                                 const crm__dash_side *ds,
+                                 crm_error *err);
 /* {"services":[...],"previous_segment":N|null} of one customer in *out (crm_free);
  * CRM_ENOTFOUND when there is no such id. */
 crm_status crm__dash_customer(crm__store *st, const char *id, char **out, crm_error *err);
 
 /* The store's data table in memory, column by column (dash_query.c). */
 typedef struct crm__dash_cache crm__dash_cache;
-crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **out,
-                                 crm_error *err);
+crm_status
+crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **out, crm_error *err);
 void crm__dash_cache_free(crm__dash_cache *c); /* NULL is a no-op */
 /* The store's copy, built on first use under the store's lock (store.c). */
 crm_status crm__store_dash_cache(crm__store *s, const crm__dash_cache **out, crm_error *err);
@@ -63,13 +66,20 @@ typedef struct crm__dash_query {
 } crm__dash_query;
 
 /* The overview JSON in *out (crm_free). seg (a segmentation model) and rules may be NULL. */
-crm_status crm__dash_overview(crm__store *st, const crm_serve_model *seg,
-                              const crm_serve_model *rules, char **out, crm_error *err);
+crm_status crm__dash_overview(crm__store *st,
+                              const crm_serve_model *seg,
+                              const crm_serve_model *rules,
+                              char **out,
+                              crm_error *err);
 /* One page as JSON {"total","offset","limit","columns","rows"} (csv 0), or every matching row
  * as CSV with a header (csv 1), in *out / *len (crm_free). Errors: CRM_EDATA (bad segment,
  * filter or sort, message names the parameter), CRM_EIO. */
-crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
-                               const crm__store_names *names, int csv, char **out, size_t *len,
+crm_status crm__dash_customers(crm__store *st,
+                               const crm__dash_query *q,
+                               const crm__store_names *names,
+                               int csv,
+                               char **out,
+                               size_t *len,
                                crm_error *err);
 
 #endif

@@ -21,10 +21,10 @@
 #include <sqlite3.h>
 
 typedef struct dash_col {
-    double *num;     /* numeric: value per row, NaN = missing; NULL for text */
-    int32_t *code;   /* text: level per row, -1 = missing */
-    char **levels;   /* text: the distinct values */
-    int32_t *rank;   /* text: each level's rank in byte order, for sorting */
+    double *num;   /* numeric: value per row, NaN = missing; NULL for text */
+    int32_t *code; /* text: level per row, -1 = missing */
+    char **levels; /* text: the distinct values */
+    int32_t *rank; /* text: each level's rank in byte order, for sorting */
     int32_t n_levels;
 } dash_col;
 
@@ -157,12 +157,12 @@ static crm_status oom(crm__dash_cache *c, level_map *maps, int nc, crm_error *er
     }
     crm_free(maps);
     crm__dash_cache_free(c);
-    return crm__serve_fail(err, CRM_ENOMEM, NULL, "out of memory for the dashboard's copy of "
-                                                  "the customers");
+    return crm__serve_fail(err, CRM_ENOMEM, NULL,
+                           "out of memory for the dashboard's copy of "
+                           "the customers");
 }
 
-crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **out,
-                                 crm_error *err)
+crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **out, crm_error *err)
 {
     crm__dash_cache *c = crm_calloc(1, sizeof *c);
     level_map *maps = NULL;
@@ -211,8 +211,9 @@ crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **
     crm__sbuf_puts(&sql, " FROM data ORDER BY rowid");
     if (sql.failed || sqlite3_prepare_v2(db, sql.p, -1, &q, NULL) != SQLITE_OK) {
         crm__sbuf_fini(&sql);
-        crm__serve_fail(err, CRM_EIO, NULL, "the store has no dashboard table (made by an "
-                                            "older crmkit load?): %s",
+        crm__serve_fail(err, CRM_EIO, NULL,
+                        "the store has no dashboard table (made by an "
+                        "older crmkit load?): %s",
                         sqlite3_errmsg(db));
         for (int j = 0; j < c->nc; j++) {
             crm_free(maps[j].slot);
@@ -267,18 +268,17 @@ crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **
         memcpy(c->id_pool + pool_len, id ? id : "", len);
         c->id_at[n] = (int64_t)pool_len;
         pool_len += len;
-        c->segment[n] = sqlite3_column_type(q, 1) == SQLITE_NULL
-                            ? -1
-                            : (int32_t)sqlite3_column_int64(q, 1);
-        c->risk[n] = sqlite3_column_type(q, 2) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(q, 2);
+        c->segment[n] =
+            sqlite3_column_type(q, 1) == SQLITE_NULL ? -1 : (int32_t)sqlite3_column_int64(q, 1);
+        c->risk[n] =
+            sqlite3_column_type(q, 2) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(q, 2);
         for (int j = 0; j < c->nc; j++) {
             int null = sqlite3_column_type(q, 3 + j) == SQLITE_NULL;
             if (c->col[j].num) {
                 c->col[j].num[n] = null ? (double)NAN : sqlite3_column_double(q, 3 + j);
             } else {
-                int32_t code = null ? -1
-                                    : level_code(&maps[j],
-                                                 (const char *)sqlite3_column_text(q, 3 + j));
+                int32_t code =
+                    null ? -1 : level_code(&maps[j], (const char *)sqlite3_column_text(q, 3 + j));
                 if (code == -2) {
                     sqlite3_finalize(q);
                     return oom(c, maps, c->nc, err);
@@ -295,9 +295,8 @@ crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **
         maps[j].slot = NULL;
         if (c->col[j].code) {
             c->col[j].rank = crm_mallocarray((size_t)c->col[j].n_levels + 1, sizeof(int32_t));
-            if (c->col[j].rank == NULL ||
-                !rank_names((const char *const *)c->col[j].levels, c->col[j].n_levels,
-                            c->col[j].rank)) {
+            if (c->col[j].rank == NULL || !rank_names((const char *const *)c->col[j].levels,
+                                                      c->col[j].n_levels, c->col[j].rank)) {
                 return oom(c, maps, c->nc, err);
             }
         }
@@ -327,7 +326,12 @@ crm_status crm__dash_cache_build(crm__store *st, sqlite3 *db, crm__dash_cache **
 /* ---- queries ---- */
 
 /* A column of the query: j >= 0 a store column, or one of these. */
-enum { COL_ID = -1, COL_SEGMENT = -2, COL_RISK = -3, COL_NONE = -4 };
+enum {
+    COL_ID = -1,
+    COL_SEGMENT = -2,
+    COL_RISK = -3,
+    COL_NONE = -4
+};
 
 static int column_of(const crm__dash_cache *c, crm__store *st, const char *name, size_t len)
 {
@@ -375,8 +379,8 @@ static int parse_number(const char *s, size_t len, double *v)
     return *end == '\0' && isfinite(*v);
 }
 
-static crm_status parse_pred(const crm__dash_cache *c, crm__store *st, const char *f, pred *p,
-                             crm_error *err)
+static crm_status
+parse_pred(const crm__dash_cache *c, crm__store *st, const char *f, pred *p, crm_error *err)
 {
     const char *colon = strchr(f, ':');
     memset(p, 0, sizeof *p);
@@ -635,8 +639,8 @@ static void put_header(crm__sbuf *b, const crm__dash_cache *c, crm__store *st, i
     }
 }
 
-static void put_row(crm__sbuf *b, const crm__dash_cache *c, int64_t i,
-                    const crm__store_names *names, int csv)
+static void
+put_row(crm__sbuf *b, const crm__dash_cache *c, int64_t i, const crm__store_names *names, int csv)
 {
     const char *name = NULL;
     crm__sbuf_puts(b, csv ? "" : "[");
@@ -692,8 +696,12 @@ static int cmp_keyed_desc(const void *a, const void *b)
     return before(a, b, 1) ? -1 : before(b, a, 1) ? 1 : 0;
 }
 
-crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
-                               const crm__store_names *names, int csv, char **out, size_t *len,
+crm_status crm__dash_customers(crm__store *st,
+                               const crm__dash_query *q,
+                               const crm__store_names *names,
+                               int csv,
+                               char **out,
+                               size_t *len,
                                crm_error *err)
 {
     const crm__dash_cache *c;
@@ -819,8 +827,12 @@ void crm__dash_cache_free(crm__dash_cache *c)
     (void)c;
 }
 
-crm_status crm__dash_customers(crm__store *st, const crm__dash_query *q,
-                               const crm__store_names *names, int csv, char **out, size_t *len,
+crm_status crm__dash_customers(crm__store *st,
+                               const crm__dash_query *q,
+                               const crm__store_names *names,
+                               int csv,
+                               char **out,
+                               size_t *len,
                                crm_error *err)
 {
     (void)st;

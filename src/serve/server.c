@@ -1,8 +1,8 @@
 /* server.c: `crmkit serve`'s HTTP server on libmicrohttpd (thread pool over epoll, keep-alive):
  * routes, model slots with reference-counted atomic swap, metrics, access log, drain. */
-#include <crmkit/config.h>
-
 #include <string.h>
+
+#include <crmkit/config.h>
 
 #include "serve_internal.h"
 
@@ -26,8 +26,8 @@
 
 #include <crmkit/alloc.h>
 
-#include "serve_internal.h"
 #include "dash_internal.h"
+#include "serve_internal.h"
 #include "store_internal.h"
 #include "web_assets.h"
 
@@ -38,18 +38,49 @@
 /* ---- routes and metrics ---- */
 
 enum route {
-    R_ACUMOS, R_CLASSIFY, R_PROTO, R_META, R_INVOC, R_SEGMENT, R_PREDICT, R_RECOMMEND,
-    R_CUSTOMER, R_SEG_CUSTOMERS, R_DASH, R_DASH_CUSTOMERS, R_MODELS, R_HEALTHZ, R_READYZ, R_METRICS, R_RELOAD, R_STATIC,
-    R_OTHER, R_N
+    R_ACUMOS,
+    R_CLASSIFY,
+    R_PROTO,
+    R_META,
+    R_INVOC,
+    R_SEGMENT,
+    R_PREDICT,
+    R_RECOMMEND,
+    R_CUSTOMER,
+    R_SEG_CUSTOMERS,
+    R_DASH,
+    R_DASH_CUSTOMERS,
+    R_MODELS,
+    R_HEALTHZ,
+    R_READYZ,
+    R_METRICS,
+    R_RELOAD,
+    R_STATIC,
+    R_OTHER,
+    R_N
 };
-static const char *const route_names[R_N] = {
-    "/model/methods/classify", "/classify", "/model/artifacts/protobuf",
-    "/model/artifacts/metadata", "/invocations", "/v1/segment", "/v1/predict", "/v1/recommend",
-    "/v1/customers/{id}", "/v1/segments/{id}/customers", "/v1/dashboard",
-    "/v1/dashboard/customers", "/v1/models", "/healthz", "/readyz",
-    "/metrics", "/admin/reload", "static", "other"
+static const char *const route_names[R_N] = { "/model/methods/classify",
+                                              "/classify",
+                                              "/model/artifacts/protobuf",
+                                              "/model/artifacts/metadata",
+                                              "/invocations",
+                                              "/v1/segment",
+                                              "/v1/predict",
+                                              "/v1/recommend",
+                                              "/v1/customers/{id}",
+                                              "/v1/segments/{id}/customers",
+                                              "/v1/dashboard",
+                                              "/v1/dashboard/customers",
+                                              "/v1/models",
+                                              "/healthz",
+                                              "/readyz",
+                                              "/metrics",
+                                              "/admin/reload",
+                                              "static",
+                                              "other" };
+static const int status_codes[] = {
+    200, 201, 400, 401, 403, 404, 405, 406, 413, 415, 422, 500, 503
 };
-static const int status_codes[] = { 200, 201, 400, 401, 403, 404, 405, 406, 413, 415, 422, 500, 503 };
 #define N_STATUS ((int)(sizeof status_codes / sizeof status_codes[0]) + 1)
 static const double buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5 };
@@ -222,12 +253,12 @@ send_sbuf(struct MHD_Connection *c, req *r, int status, const char *type, crm__s
 }
 
 __attribute__((format(printf, 6, 7))) static enum MHD_Result send_error(struct MHD_Connection *c,
-                                  req *r,
-                                  int status,
-                                  const char *code,
-                                  const char *field,
-                                  const char *fmt,
-                                  ...)
+                                                                        req *r,
+                                                                        int status,
+                                                                        const char *code,
+                                                                        const char *field,
+                                                                        const char *fmt,
+                                                                        ...)
 {
     char msg[768];
     crm__sbuf b;
@@ -416,8 +447,11 @@ static int score(crm_server *s,
 }
 
 /* {"predictions":[...]}: the prediction of each label, as JSON strings when quoted. */
-static void
-put_predictions(crm__sbuf *b, const crm_serve_model *m, const int32_t *labels, int64_t n, int quoted)
+static void put_predictions(crm__sbuf *b,
+                            const crm_serve_model *m,
+                            const int32_t *labels,
+                            int64_t n,
+                            int quoted)
 {
     crm__sbuf_puts(b, "{\"predictions\":[");
     for (int64_t i = 0; i < n; i++) {
@@ -721,8 +755,8 @@ static enum MHD_Result do_dash_overview(crm_server *s, struct MHD_Connection *c,
     return send_buf(c, r, 200, T_JSON, out, strlen(out));
 }
 
-static enum MHD_Result do_dash_customer(crm_server *s, struct MHD_Connection *c, req *r,
-                                        const char *id)
+static enum MHD_Result
+do_dash_customer(crm_server *s, struct MHD_Connection *c, req *r, const char *id)
 {
     crm_error err;
     char *out = NULL;
@@ -741,8 +775,8 @@ static enum MHD_Result do_dash_customer(crm_server *s, struct MHD_Connection *c,
     return send_buf(c, r, 200, T_JSON, out, strlen(out));
 }
 
-static enum MHD_Result collect_filter(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+static enum MHD_Result
+collect_filter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     crm__dash_query *q = cls;
     (void)kind;
@@ -1068,7 +1102,8 @@ static enum MHD_Result do_static(crm_server *s, struct MHD_Connection *c, req *r
         }
     }
     if (fd < 0) {
-        return root ? route_list(c, r) : send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s", url);
+        return root ? route_list(c, r)
+                    : send_error(c, r, 404, "CRM_ENOTFOUND", NULL, "no route %s", url);
     }
     resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (resp == NULL) {

@@ -13,8 +13,8 @@
 #include <crmkit/fim.h>
 
 #include "core/core_internal.h"
-#include "serve_internal.h"
 #include "dash_internal.h"
+#include "serve_internal.h"
 #include "store_internal.h"
 
 #if CRM_HAVE_SQLITE
@@ -144,8 +144,8 @@ static int64_t side_row(const id_index *ix, const crm_table *t, int64_t i, int32
 
 /* Takes what it needs of a side table (rows keyed by customer id) read from path into sd;
  * *n_out counts the customers it gave data. */
-typedef crm_status (*side_loader)(
-    const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err);
+typedef crm_status (
+    *side_loader)(const crm_table *t, const char *path, side *sd, int64_t *n_out, crm_error *err);
 
 static crm_status
 load_side(const char *path, side_loader load, side *sd, int64_t *n_out, crm_error *err)
@@ -481,9 +481,10 @@ static crm_status write_db(const crm_store_params *p,
     crm__sbuf_fini(&rec);
     sqlite3_finalize(st);
     if (rc == CRM_OK) {
-        crm__dash_side ds = { sd->segment,   sd->risk, sd->prev,
-                              (const char *const *)sd->prev_names, sd->n_prev_names,
-                              p->previous_labels, sd->services, p->target };
+        crm__dash_side ds = { sd->segment,      sd->risk,
+                              sd->prev,         (const char *const *)sd->prev_names,
+                              sd->n_prev_names, p->previous_labels,
+                              sd->services,     p->target };
         rc = crm__dash_store_write(db, t, idc, &ds, err);
     }
     if (rc == CRM_OK && sqlite3_exec(db,
@@ -979,8 +980,8 @@ crm_status crm__store_segment(crm__store *s,
             int64_t named = -1;
             /* a name the served model gives a numbered segment ("Group/S3" of a two-layer
              * model whose labels were loaded by segment_id) */
-            for (int64_t k = 0; k < 65536 && names && names->fn && (*segment == '\0' || *end != '\0');
-                 k++) {
+            for (int64_t k = 0;
+                 k < 65536 && names && names->fn && (*segment == '\0' || *end != '\0'); k++) {
                 const char *nm = names->fn(names->ud, k);
                 if (nm == NULL) {
                     break;

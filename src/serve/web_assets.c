@@ -8,16 +8,16 @@
 #include <string.h>
 
 #if defined(CRM_WEB_DIST) && defined(CRM_WEB_SRC) && defined(__ELF__)
-#define CRM_INCBIN(sym, dir, file)                                                                  \
-    __asm__(".pushsection .rodata\n"                                                           \
-            ".balign 16\n"                                                                     \
-            ".globl " #sym "_start\n"                                                          \
-            ".hidden " #sym "_start\n" #sym "_start:\n"                                        \
-            ".incbin \"" dir "/" file "\"\n"                                                  \
-            ".globl " #sym "_end\n"                                                            \
-            ".hidden " #sym "_end\n" #sym "_end:\n"                                            \
-            ".byte 0\n"                                                                        \
-            ".popsection\n");                                                                  \
+#define CRM_INCBIN(sym, dir, file)                                                                 \
+    __asm__(".pushsection .rodata\n"                                                               \
+            ".balign 16\n"                                                                         \
+            ".globl " #sym "_start\n"                                                              \
+            ".hidden " #sym "_start\n" #sym "_start:\n"                                            \
+            ".incbin \"" dir "/" file "\"\n"                                                       \
+            ".globl " #sym "_end\n"                                                                \
+            ".hidden " #sym "_end\n" #sym "_end:\n"                                                \
+            ".byte 0\n"                                                                            \
+            ".popsection\n");                                                                      \
     extern const unsigned char sym##_start[], sym##_end[]
 
 CRM_INCBIN(crm__web_index, CRM_WEB_SRC, "index.html");
@@ -38,8 +38,7 @@ int crm__web_asset_find(const char *path, crm__web_asset *out)
     }
     for (int i = 0; i < 3; i++) {
         if (strcmp(path, paths[i]) == 0) {
-            *out = (crm__web_asset){ paths[i], types[i], starts[i],
-                                     (size_t)(ends[i] - starts[i]) };
+            *out = (crm__web_asset){ paths[i], types[i], starts[i], (size_t)(ends[i] - starts[i]) };
             return 1;
         }
     }

@@ -786,10 +786,9 @@ static crm_status apply_cap(ctx *c, tl_l2 *l2, json_t *v, const char *path)
 /* Apply the fields of o onto l2. */
 static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
 {
-    static const char *const keys[] = { "features", "algo",    "k",      "kmin",     "kmax",
-                                        "seed",     "n_init",  "max_iter", "scale",  "impute",
-                                        "cap",      "names",   "tier_by", "linkage", "gamma",
-                                        "comment" };
+    static const char *const keys[] = { "features", "algo",     "k",     "kmin",   "kmax", "seed",
+                                        "n_init",   "max_iter", "scale", "impute", "cap",  "names",
+                                        "tier_by",  "linkage",  "gamma", "comment" };
     static const char *const scales[] = { "none", "zscore", "minmax" };
     static const char *const imputes[] = { "none", "mean", "median", "neighbours" };
     const char *key;
@@ -845,8 +844,8 @@ static crm_status apply_l2(ctx *c, tl_l2 *l2, json_t *o, const char *path)
         } else if (strcmp(key, "gamma") == 0) {
             l2->gamma = json_is_number(v) ? json_number_value(v) : -1;
             if (!(l2->gamma > 0)) {
-                rc = bad(c, p, "gamma is a number > 0 (leave it out for the automatic one)%s%s",
-                         "", "");
+                rc = bad(c, p, "gamma is a number > 0 (leave it out for the automatic one)%s%s", "",
+                         "");
             }
         } else if (strcmp(key, "tier_by") == 0) {
             rc = json_is_string(v) ? set_str(c, &l2->tier_by, json_string_value(v))

@@ -280,7 +280,8 @@ static void play_owners(const char *path, int n, const crm_cdr_features *ref)
             at++;
             l += c == '\n';
         }
-        while (at < size && k < n && (at == 0 || (fseek(fp, at - 1, SEEK_SET), fgetc(fp)) != '\n')) {
+        while (at < size && k < n &&
+               (at == 0 || (fseek(fp, at - 1, SEEK_SET), fgetc(fp)) != '\n')) {
             fseek(fp, at, SEEK_SET);
             l += fgetc(fp) == '\n';
             at++;
@@ -291,9 +292,9 @@ static void play_owners(const char *path, int n, const crm_cdr_features *ref)
     fclose(fp);
     p.n_threads = 2;
     for (int k = 0; k < n; k++) {
-        assert_int_equal(crm_cdr_aggregate_part(path, cut[k], cut[k + 1], line[k], &p, NULL,
-                                                &pt[k], &err),
-                         CRM_OK);
+        assert_int_equal(
+            crm_cdr_aggregate_part(path, cut[k], cut[k + 1], line[k], &p, NULL, &pt[k], &err),
+            CRM_OK);
         assert_int_equal(crm__cdr_part_export_owned(pt[k], k, n, &blobs[k], sizes[k], &err),
                          CRM_OK);
         assert_int_equal(sizes[k][k], 0);

@@ -82,8 +82,7 @@ static void check_against_sort(const double *a, int64_t n)
                 /* a rank's own value always lies in its interval, and so does a value
                  * between the two ranks of a decile; one between two other ranks' values
                  * may lie between two intervals (-1), a NaN (between infinities) in none */
-                assert_true(got >= 0 ||
-                            (q == 2 && (set != 1 || r % 2 == 1 || isnan(probe[q]))));
+                assert_true(got >= 0 || (q == 2 && (set != 1 || r % 2 == 1 || isnan(probe[q]))));
             }
         }
         for (int r = 0; r < nr; r++) {
@@ -250,7 +249,7 @@ static void sort_doubles_matches_qsort(void **state)
             a[i] = kind == 0   ? crm_rng_normal(&rng)
                    : kind == 1 ? (double)i
                    : kind == 2 ? (double)(n - i)
-                   : kind == 3 ? (double)(i < n / 2 ? i : n - i)       /* organ pipe */
+                   : kind == 3 ? (double)(i < n / 2 ? i : n - i)        /* organ pipe */
                    : kind == 4 ? (double)crm_rng_below(&rng, 4)         /* ties */
                    : kind == 5 ? (double)(i % 1000)                     /* saw */
                                : (i % 2 ? (double)i : (double)(n - i)); /* interleaved */

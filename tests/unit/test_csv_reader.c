@@ -998,7 +998,9 @@ static void csv_decimal_shapes_equal_strtod(void **state)
                         if (d == nint) {
                             f[k++] = '.';
                         }
-                        f[k++] = (char)(kind == 0 ? '0' : kind == 1 ? '9' : '0' + crm_rng_below(&rng, 10));
+                        f[k++] = (char)(kind == 0   ? '0'
+                                        : kind == 1 ? '9'
+                                                    : '0' + crm_rng_below(&rng, 10));
                     }
                     f[k] = '\0';
                     if (strcmp(tail, "e5,") == 0) {

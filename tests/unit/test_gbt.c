@@ -798,8 +798,12 @@ static void bf_best(const crm_matrix *x, const float *g, const float *h, bf_leaf
     }
 }
 
-static void bf_boost(const crm_matrix *x, const int32_t *y, int32_t iters, int32_t leaves,
-                     double lr, double *gain_out)
+static void bf_boost(const crm_matrix *x,
+                     const int32_t *y,
+                     int32_t iters,
+                     int32_t leaves,
+                     double lr,
+                     double *gain_out)
 {
     const int32_t n = (int32_t)x->n_rows;
     double raw[64];

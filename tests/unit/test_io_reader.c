@@ -6,10 +6,10 @@
  * never writes. gzip streamed from a pipe (zlib) with the same rules and messages. Lines and
  * CSV records, their limits and messages; a file truncated by another process while it is
  * read. */
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <omp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>

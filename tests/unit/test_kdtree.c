@@ -10,7 +10,13 @@
 #include "cluster/cluster_internal.h"
 #include "crm_test.h"
 
-enum { ORGAN, SORTED, TIES, RANDOM, N_ORDERS };
+enum {
+    ORGAN,
+    SORTED,
+    TIES,
+    RANDOM,
+    N_ORDERS
+};
 
 static void fill(double *x, int64_t n, int order, crm_rng *rng)
 {

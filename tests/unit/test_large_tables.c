@@ -106,7 +106,9 @@ static int cmp_d(const void *a, const void *b)
 
 static void test_drift_edges_by_sort(void **state)
 {
-    enum { N = 20011 };
+    enum {
+        N = 20011
+    };
     double *v = malloc(N * sizeof *v);
     double *s = malloc(N * sizeof *s);
     const char *feat[] = { "x" };
@@ -124,8 +126,9 @@ static void test_drift_edges_by_sort(void **state)
     crm_rng_seed(&rng, 9);
     for (int i = 0; i < N; i++) { /* few distinct values, a skewed tail, some missing */
         double u = crm_rng_uniform(&rng);
-        v[i] = u < 0.05 ? (double)NAN : (u < 0.6 ? (double)crm_rng_below(&rng, 7)
-                                                 : exp(3 * crm_rng_uniform(&rng)));
+        v[i] = u < 0.05
+                   ? (double)NAN
+                   : (u < 0.6 ? (double)crm_rng_below(&rng, 7) : exp(3 * crm_rng_uniform(&rng)));
     }
     assert_int_equal(crm_table_new(N, "t.csv", &t, NULL), CRM_OK);
     assert_int_equal(crm_table_add_numeric(t, "x", v, NULL), CRM_OK);

@@ -1,4 +1,5 @@
 /* test_model.c: the model file container: round trips, damaged and foreign files, OOM. */
+#include <libdeflate.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +8,6 @@
 
 #include <crmkit/alloc.h>
 #include <crmkit/model.h>
-
-#include <libdeflate.h>
 
 #include "core/core_internal.h"
 #include "crm_test.h"

@@ -753,7 +753,9 @@ static void prep_log_transform_is_within_one_ulp_of_log1p(void **state)
  * the mean of the present values where one is missing. */
 static void prep_fit_is_the_same_with_any_threads_and_none_copies_values(void **state)
 {
-    enum { N = 120000 };
+    enum {
+        N = 120000
+    };
     static const char *const f[4] = { "a", "b", "c", "plan" };
     static const char *const levels[3] = { "pre", "post", "biz" };
     double *x[3];

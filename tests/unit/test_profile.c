@@ -284,7 +284,12 @@ static int cmp_d(const void *a, const void *b)
  * rows, too few for an interval (all its values are selected). */
 static void profile_of_a_large_table_is_exact_and_the_same_with_any_threads(void **state)
 {
-    enum { N = 150000, K = 6, F = 5, NUM = F - 1 };
+    enum {
+        N = 150000,
+        K = 6,
+        F = 5,
+        NUM = F - 1
+    };
     static const char *const names[F] = { "a", "b", "c", "d", "plan" };
     static const char *const levels[3] = { "pre", "post", "biz" };
     double *col[NUM];

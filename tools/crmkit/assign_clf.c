@@ -126,10 +126,9 @@ int assign_with_classifier(const char *model,
                crm_clf_algo_name(crm_classifier_algo(c)), secs, cli_path_shown(out));
     }
     if (info.n_unseen > 0) {
-        cli_errorf(
-                "warning: %lld category values of %s were not seen when the "
-                "model was fitted (treated as missing)\n",
-                (long long)info.n_unseen, data);
+        cli_errorf("warning: %lld category values of %s were not seen when the "
+                   "model was fitted (treated as missing)\n",
+                   (long long)info.n_unseen, data);
     }
 done:
     crm_free(lab);

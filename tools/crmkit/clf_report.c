@@ -196,7 +196,8 @@ void clf_report_text(FILE *fp, const clf_report_ctx *ctx, const crm_clf_eval *e)
     }
     fprintf(fp, ", trained on %lld rows in %.3f s", (long long)e->n_train, e->fit_seconds);
     if (crm_classifier_n_train(c) != e->n_train) {
-        fprintf(fp, "; the model kept is fitted on %lld rows", (long long)crm_classifier_n_train(c));
+        fprintf(fp, "; the model kept is fitted on %lld rows",
+                (long long)crm_classifier_n_train(c));
     }
     fputc('\n', fp);
     fprintf(fp, "  accuracy %.4f  error %.4f  precision %.4f  recall %.4f  f1 %.4f", m->accuracy,

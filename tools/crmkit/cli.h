@@ -78,8 +78,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * (missing or read-only folder, a folder as output). NULL entries are skipped; "-" is
  * standard input/output and never clashes. Output o may name a database table
  * ("postgresql://...?table=T", "sqlite:FILE?table=T") when bit o of table_outputs is set (a
- * CSV output); any other output that names one is a usage error. Returns -1 when all is well, else the exit code
- * after printing "crmkit <cmd>: ..." on stderr. */
+ * CSV output); any other output that names one is a usage error. Returns -1 when all is well, else
+ * the exit code after printing "crmkit <cmd>: ..." on stderr. */
 /* path as output may show it: a database source's password replaced by "***" (the text
  * lives until the program ends); path itself when it has none. */
 const char *cli_path_shown(const char *path);
@@ -205,10 +205,12 @@ int cli_dialect_sep_check(const char *v, void *ud);
 /* The dialect of the command's input tables (one command per process), filled by the
  * CLI_DIALECT_OPTS(cli_input) entries of its option table. */
 extern cli_dialect cli_input;
-#define CLI_DIALECT_OPTS(d)                                                                    \
-    { .name = "--sep", .kind = CLI_OPT_FN, .fn = cli_dialect_sep_check, .ud = &(d).sep },      \
-    { .name = "--na", .kind = CLI_OPT_STR, .dest = &(d).na },                                  \
-    { .name = "--types", .kind = CLI_OPT_STR, .dest = &(d).types }
+#define CLI_DIALECT_OPTS(d)                                                                        \
+    { .name = "--sep", .kind = CLI_OPT_FN, .fn = cli_dialect_sep_check, .ud = &(d).sep },          \
+        { .name = "--na", .kind = CLI_OPT_STR, .dest = &(d).na },                                  \
+    {                                                                                              \
+        .name = "--types", .kind = CLI_OPT_STR, .dest = &(d).types                                 \
+    }
 /* Put dialect d (NULL: nothing) into opt. --sep auto makes the reader take the separator
  * from the header line (crm_csv_options.sniff_delimiter). */
 void cli_dialect_apply(const cli_dialect *d, crm_csv_options *opt);

@@ -15,25 +15,26 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: crmkit assign MODEL.crmk DATA.csv -o LABELS.csv [--json] [--quiet]\n\n"
-            "Label each customer of DATA.csv with its segment in MODEL.crmk (made by crmkit\n"
-            "segment, a two-layer model made by crmkit segment --spec, or a classifier made by\n"
-            "crmkit train --target segment --labels). Columns\n"
-            "are found by name, in any order; the model's cleaning (imputation, capping,\n"
-            "scaling, encoding) is applied exactly as fitted. Category levels the model never\n"
-            "saw are counted and reported.\n\n"
-            "options:\n"
-            "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (a two-layer\n"
-            "                      model: id, l1, l2, segment) (required; \"-\" = standard output)\n"
-            "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
-            "  --na LIST           extra missing-value markers, comma-separated\n"
-            "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
-            "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
-            "  --quiet             no progress bar\n"
-            "  -h, --help          this text\n\n"
-            "exit status: 0 ok, 64 bad option, 65 bad data or damaged model, 66 missing input,\n"
-            "73/74 cannot write.\n");
+    fprintf(
+        fp,
+        "usage: crmkit assign MODEL.crmk DATA.csv -o LABELS.csv [--json] [--quiet]\n\n"
+        "Label each customer of DATA.csv with its segment in MODEL.crmk (made by crmkit\n"
+        "segment, a two-layer model made by crmkit segment --spec, or a classifier made by\n"
+        "crmkit train --target segment --labels). Columns\n"
+        "are found by name, in any order; the model's cleaning (imputation, capping,\n"
+        "scaling, encoding) is applied exactly as fitted. Category levels the model never\n"
+        "saw are counted and reported.\n\n"
+        "options:\n"
+        "  -o, --output FILE   labels CSV to write: the id column and \"segment\" (a two-layer\n"
+        "                      model: id, l1, l2, segment) (required; \"-\" = standard output)\n"
+        "  --sep S             separator of DATA: , ; tab | or auto (from the header line)\n"
+        "  --na LIST           extra missing-value markers, comma-separated\n"
+        "  --types LIST        column types, e.g. plan:cat,msisdn:id,score:num\n"
+        "  --json              print a JSON summary (k, rows, sizes, names, unseen, seconds)\n"
+        "  --quiet             no progress bar\n"
+        "  -h, --help          this text\n\n"
+        "exit status: 0 ok, 64 bad option, 65 bad data or damaged model, 66 missing input,\n"
+        "73/74 cannot write.\n");
 }
 
 static double now(void)
@@ -103,7 +104,6 @@ static void report(const crm_segmenter *seg,
         }
     }
 }
-
 
 /* ---- under mpirun: each rank labels its byte range of the file ---------------------------- */
 
@@ -274,8 +274,8 @@ static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool 
     if (rc == CRM_OK && t != NULL) {
         n = crm_table_n_rows(t);
         labels = crm_mallocarray(n > 0 ? (size_t)n : 1, sizeof *labels);
-        rc = labels != NULL ? crm_segmenter_assign(seg, t, labels, NULL, &unseen, &err)
-                            : CRM_ENOMEM;
+        rc =
+            labels != NULL ? crm_segmenter_assign(seg, t, labels, NULL, &unseen, &err) : CRM_ENOMEM;
         if (rc != CRM_OK && rc != CRM_ENOMEM && err.line > 0) {
             crm_dist_fix_error_line(&range, data, &err);
         }
@@ -356,8 +356,8 @@ static int run_dist(crm_segmenter *seg, const char *data, const char *out, bool 
         if (rc != CRM_OK) {
             code = cli_fail(&err);
         } else {
-            code = write_and_report(seg, out, ids, lab, total, data, data, unseen, now() - t0,
-                                    json);
+            code =
+                write_and_report(seg, out, ids, lab, total, data, data, unseen, now() - t0, json);
         }
     }
     code = cli_dist_agree_code(code);
@@ -446,6 +446,7 @@ int cmd_assign(int argc, char **argv)
     bool quiet = false;
     int n_pos = 0;
     {
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
@@ -453,6 +454,7 @@ int cmd_assign(int argc, char **argv)
             CLI_DIALECT_OPTS(cli_input),
             { 0 },
         };
+        /* clang-format on */
         int code = cli_parse("assign", argc, argv, opts, pos, 2, &n_pos, usage);
         if (code >= 0) {
             return code;

@@ -166,6 +166,7 @@ int cmd_cdr(int argc, char **argv)
         const char *pos[1];
         int n_pos = 0;
         int code;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
@@ -176,6 +177,7 @@ int cmd_cdr(int argc, char **argv)
             { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
             { 0 },
         };
+        /* clang-format on */
         code = cli_parse(KIND, argc, argv, opts, pos, 1, &n_pos, usage);
         if (code >= 0) {
             return code;

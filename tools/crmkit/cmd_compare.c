@@ -112,6 +112,7 @@ static int parse_opts(int argc, char **argv, cmp_opts *o)
     const char *pos[1];
     int n_pos = 0;
     int code;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--csv", .kind = CLI_OPT_FLAG, .dest = &o->csv },
@@ -143,6 +144,7 @@ static int parse_opts(int argc, char **argv, cmp_opts *o)
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
+    /* clang-format on */
     code = cli_parse("compare", argc, argv, opts, pos, 1, &n_pos, usage);
     o->data = n_pos > 0 ? pos[0] : NULL;
     if (seed >= 0) {

@@ -23,30 +23,31 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: crmkit demo [--dir DIR] [--rows N] [--days D] [--seed S] [--port P] [--quiet]\n\n"
-            "Run crmkit end to end on generated telecom customers: write them as CSV with D days\n"
-            "of their call detail records, aggregate the records into per-customer features\n"
-            "(crmkit cdr) joined to the customer table, segment them with the two-layer model\n"
-            "(groups by value rank and voice bill at their means, segments inside each group on\n"
-            "calling behaviour), print both levels' profiles, save the model and the labels, run\n"
-            "the basket-analysis and churn-prediction steps on the same customers, build the\n"
-            "customer store of the dashboard, and print how to serve it all. Everything goes\n"
-            "into DIR.\n\n"
-            "options:\n"
-            "  --dir DIR    work folder (default ./crmkit-demo; created if needed)\n"
-            "  --rows N     customers to generate (default 20000)\n"
-            "  --days D     days of call detail records, 7 to 366 (default 7)\n"
-            "  --seed S     seed of the data (default 42)\n"
-            "  --port P     port of the `crmkit serve` command printed at the end (default 3330)\n"
-            "  --quiet      no progress bar\n"
-            "  -h, --help   this text\n\n"
-            "Files written: customers.csv, cdr.csv (the records), cdr_features.csv (crmkit cdr's\n"
-            "output), customers_cdr.csv (the customers with their cdr_* features: the table the\n"
-            "model is fitted on), two_layer.json (the spec), segments.crmk (model), labels.csv\n"
-            "(id, l1, l2, segment, segment_id), the files of the later steps (rules, churn model,\n"
-            "risk.csv), store.db (the customer store: crmkit load), and report.html: every chart\n"
-            "of the run on one self-contained page (open it in any browser).\n");
+    fprintf(
+        fp,
+        "usage: crmkit demo [--dir DIR] [--rows N] [--days D] [--seed S] [--port P] [--quiet]\n\n"
+        "Run crmkit end to end on generated telecom customers: write them as CSV with D days\n"
+        "of their call detail records, aggregate the records into per-customer features\n"
+        "(crmkit cdr) joined to the customer table, segment them with the two-layer model\n"
+        "(groups by value rank and voice bill at their means, segments inside each group on\n"
+        "calling behaviour), print both levels' profiles, save the model and the labels, run\n"
+        "the basket-analysis and churn-prediction steps on the same customers, build the\n"
+        "customer store of the dashboard, and print how to serve it all. Everything goes\n"
+        "into DIR.\n\n"
+        "options:\n"
+        "  --dir DIR    work folder (default ./crmkit-demo; created if needed)\n"
+        "  --rows N     customers to generate (default 20000)\n"
+        "  --days D     days of call detail records, 7 to 366 (default 7)\n"
+        "  --seed S     seed of the data (default 42)\n"
+        "  --port P     port of the `crmkit serve` command printed at the end (default 3330)\n"
+        "  --quiet      no progress bar\n"
+        "  -h, --help   this text\n\n"
+        "Files written: customers.csv, cdr.csv (the records), cdr_features.csv (crmkit cdr's\n"
+        "output), customers_cdr.csv (the customers with their cdr_* features: the table the\n"
+        "model is fitted on), two_layer.json (the spec), segments.crmk (model), labels.csv\n"
+        "(id, l1, l2, segment, segment_id), the files of the later steps (rules, churn model,\n"
+        "risk.csv), store.db (the customer store: crmkit load), and report.html: every chart\n"
+        "of the run on one self-contained page (open it in any browser).\n");
 }
 
 static double now(void)
@@ -118,8 +119,8 @@ static int64_t find_id(const crm_cdr_features *f, const char *id)
  * subscriber_id. A customer without records made no calls, sent no SMS and used no data:
  * every feature is 0 for them (counts, volumes and charges are 0; shares and the average call
  * length are 0 as crmkit cdr gives them without records), never missing. */
-static crm_status join_features(crm_table *t, const crm_cdr_features *f, int64_t *n_silent,
-                                crm_error *err)
+static crm_status
+join_features(crm_table *t, const crm_cdr_features *f, int64_t *n_silent, crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t idc = crm_table_find_col(t, "subscriber_id");
@@ -155,8 +156,7 @@ static crm_status join_features(crm_table *t, const crm_cdr_features *f, int64_t
 
 /* D days of call detail records for the customers (the same seed as the customer table, so
  * the same people), aggregated once into per-customer features, joined to t. */
-static int cdr_features(const demo_paths *dp, crm_table *t, int32_t days, uint64_t seed,
-                        bool quiet)
+static int cdr_features(const demo_paths *dp, crm_table *t, int32_t days, uint64_t seed, bool quiet)
 {
     crm_gen_cdr_params gp = crm_gen_cdr_params_default();
     crm_gen_cdr_summary gs;
@@ -255,8 +255,7 @@ static int write_spec(const char *path)
     return CLI_EX_OK;
 }
 
-static int
-segment(const demo_paths *dp, const crm_table *t, bool quiet, crm_twolayer **tl)
+static int segment(const demo_paths *dp, const crm_table *t, bool quiet, crm_twolayer **tl)
 {
     crm_twolayer_params p = crm_twolayer_params_default();
     cli_progress bar;
@@ -333,8 +332,7 @@ static int32_t total_segments(const crm_twolayer *tl)
 
 /* The HTML report of the whole run: the segmentation (with the customers for the scatter and
  * the validity indices), then the churn model and the rules written by the later steps. */
-static int
-report(const char *dir, const demo_paths *dp, const crm_table *t, const crm_twolayer *tl)
+static int report(const char *dir, const demo_paths *dp, const crm_table *t, const crm_twolayer *tl)
 {
     static const char *const later[] = { "churn.crmc", "rules.crmr" };
     crm_report_params p = crm_report_params_default();
@@ -466,6 +464,7 @@ int cmd_demo(int argc, char **argv)
     {
         const char *pos[1];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o.quiet },
             { .name = "--dir", .kind = CLI_OPT_STR, .dest = &o.dir },
@@ -476,6 +475,7 @@ int cmd_demo(int argc, char **argv)
             { .name = "--port", .kind = CLI_OPT_INT, .dest = &o.port, .lo = 1, .hi = 65535 },
             { 0 },
         };
+        /* clang-format on */
         int code = cli_parse("demo", argc, argv, opts, pos, 0, &n_pos, usage);
         if (code >= 0) {
             return code;

@@ -56,6 +56,7 @@ static int parse(int argc, char **argv, drift_opts *o)
 {
     const char *pos[2];
     int n_pos = 0;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
@@ -66,6 +67,7 @@ static int parse(int argc, char **argv, drift_opts *o)
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
+    /* clang-format on */
     int code = cli_parse("drift", argc, argv, opts, pos, 2, &n_pos, usage);
     if (code >= 0) {
         return code;

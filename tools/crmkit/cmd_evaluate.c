@@ -43,12 +43,14 @@ int cmd_evaluate(int argc, char **argv)
     {
         const char *pos[2];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--target", .kind = CLI_OPT_STR, .dest = &target },
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             CLI_DIALECT_OPTS(cli_input),
             { 0 },
         };
+        /* clang-format on */
         rc = cli_parse("evaluate", argc, argv, opts, pos, 2, &n_pos, usage);
         if (rc >= 0) {
             return rc;

@@ -124,6 +124,7 @@ static int gen_customers(int argc, char **argv)
         bool truth = false;
         const char *pos[1];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
@@ -139,6 +140,7 @@ static int gen_customers(int argc, char **argv)
             { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
             { 0 },
         };
+        /* clang-format on */
         code = cli_parse("gen customers", argc, argv, opts, pos, 0, &n_pos, customers_usage);
         if (code >= 0) {
             return code;

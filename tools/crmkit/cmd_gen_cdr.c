@@ -62,6 +62,7 @@ int cmd_gen_cdr(int argc, char **argv)
         const char *pos[1];
         int n_pos = 0;
         int code;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &quiet },
@@ -76,6 +77,7 @@ int cmd_gen_cdr(int argc, char **argv)
             { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
             { 0 },
         };
+        /* clang-format on */
         code = cli_parse(KIND, argc, argv, opts, pos, 0, &n_pos, usage);
         if (code >= 0) {
             return code;

@@ -59,6 +59,7 @@ static int parse(vas_opts *o, int argc, char **argv)
     const char *pos[1];
     int n_pos = 0;
     int code;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
@@ -75,6 +76,7 @@ static int parse(vas_opts *o, int argc, char **argv)
         { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->out },
         { 0 },
     };
+    /* clang-format on */
     code = cli_parse(KIND, argc, argv, opts, pos, 0, &n_pos, usage);
     if (code >= 0) {
         return code;

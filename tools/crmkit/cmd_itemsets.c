@@ -243,8 +243,7 @@ static int valued(const char *a, const char *v, void *ud)
                                v);
     }
     if (r == -4) {
-        return cli_usage_error("itemsets", "--minsup-count must be an integer >= 1, got \"%s\"",
-                               v);
+        return cli_usage_error("itemsets", "--minsup-count must be an integer >= 1, got \"%s\"", v);
     }
     if (r < 0) {
         return cli_usage_error("itemsets", "%s needs %s, got \"%s\"", a, accepted(a), v);
@@ -259,13 +258,17 @@ static void usage(FILE *fp)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-#define VALUED(n) { .name = n, .kind = CLI_OPT_NAMED, .named = valued, .ud = o }
+#define VALUED(n)                                                                                  \
+    {                                                                                              \
+        .name = n, .kind = CLI_OPT_NAMED, .named = valued, .ud = o                                 \
+    }
     bool closed = false, maximal = false, csv = false, json = false, quiet = false;
     bool skip_empty = false;
     bool sorted = false;
     const char *pos[1];
     int n_pos = 0;
     int code;
+    /* clang-format off */
     const cli_opt table[] = {
         { .name = "--closed", .kind = CLI_OPT_FLAG, .dest = &closed },
         { .name = "--maximal", .kind = CLI_OPT_FLAG, .dest = &maximal },
@@ -295,6 +298,7 @@ static int parse_args(int argc, char **argv, opts *o)
         VALUED("--partition-mb"),
         { 0 },
     };
+    /* clang-format on */
 #undef VALUED
     code = cli_parse("itemsets", argc, argv, table, pos, 1, &n_pos, usage);
     if (code >= 0) {
@@ -533,7 +537,7 @@ static int run_dist(const opts *o, cli_progress *bar)
     crm_error_clear(&err);
     memset(&st, 0, sizeof st);
     memset(&r, 0, sizeof r);
-    chunk = o->partition_bytes > 0  ? o->partition_bytes
+    chunk = o->partition_bytes > 0      ? o->partition_bytes
             : o->p.max_memory_bytes > 0 ? o->p.max_memory_bytes / 4
                                         : INT64_MAX;
     rc = crm_dist_split_file(o->input, &r, &err); /* agreed */
@@ -573,8 +577,8 @@ static int run_dist(const opts *o, cli_progress *bar)
         }
     }
     if (rc == CRM_OK && has_part) {
-        rc = crm_fim_part_pass1(pt, o->input, begin, end, line_base, n_total,
-                                cli_progress_cb(bar), &err);
+        rc = crm_fim_part_pass1(pt, o->input, begin, end, line_base, n_total, cli_progress_cb(bar),
+                                &err);
     }
     rc = crm_dist_agree(rc, &err);
     /* every rank's candidates, imported by every rank in rank order */
@@ -599,8 +603,8 @@ static int run_dist(const opts *o, cli_progress *bar)
             at += sizes[k];
         }
         if (rc == CRM_OK && has_part) {
-            rc = crm_fim_part_pass2(pt, o->input, begin, end, line_base, cli_progress_cb(bar),
-                                    &err);
+            rc =
+                crm_fim_part_pass2(pt, o->input, begin, end, line_base, cli_progress_cb(bar), &err);
         }
         rc = crm_dist_agree(rc, &err);
     }

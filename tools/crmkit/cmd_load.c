@@ -52,6 +52,7 @@ int cmd_load(int argc, char **argv)
         /* crmkit load customers.csv labels.csv risk.csv rec.csv: the side files in order */
         const char *pos[4] = { NULL, NULL, NULL, NULL };
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             { .name = "--labels", .kind = CLI_OPT_STR, .dest = &p.labels },
@@ -64,6 +65,7 @@ int cmd_load(int argc, char **argv)
             CLI_DIALECT_OPTS(cli_input),
             { 0 },
         };
+        /* clang-format on */
         const char **slot[3] = { &p.labels, &p.predictions, &p.recommendations };
         int code = cli_parse(CMD, argc, argv, opts, pos, 4, &n_pos, usage);
         if (code >= 0) {
@@ -83,7 +85,7 @@ int cmd_load(int argc, char **argv)
         return cli_usage_error(CMD, "a store file is required (-o STORE.db)");
     }
     {
-        const char *ins[] = { p.customers, p.labels,          p.predictions,
+        const char *ins[] = { p.customers,       p.labels,          p.predictions,
                               p.recommendations, p.previous_labels, p.services };
         const char *outs[] = { p.output };
         int code = cli_check_paths(CMD, ins, 6, outs, 1, 0u);

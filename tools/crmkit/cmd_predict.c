@@ -297,6 +297,7 @@ int cmd_predict(int argc, char **argv)
     {
         const char *pos[2];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &out },
             { .name = "--id", .kind = CLI_OPT_STR, .dest = &id_name },
@@ -306,6 +307,7 @@ int cmd_predict(int argc, char **argv)
             CLI_DIALECT_OPTS(cli_input),
             { 0 },
         };
+        /* clang-format on */
         rc = cli_parse("predict", argc, argv, opts, pos, 2, &n_pos, usage);
         if (rc >= 0) {
             return rc;

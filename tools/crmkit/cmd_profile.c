@@ -33,10 +33,12 @@ int cmd_profile(int argc, char **argv)
     {
         const char *pos[1];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             { 0 },
         };
+        /* clang-format on */
         int code = cli_parse("profile", argc, argv, opts, pos, 1, &n_pos, usage);
         if (code >= 0) {
             return code;

@@ -69,6 +69,7 @@ static int parse(rec_opts *o, int argc, char **argv)
     const char *pos[1];
     int n_pos = 0;
     int code;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--items", .kind = CLI_OPT_STR, .dest = &o->items },
         { .name = "--baskets", .kind = CLI_OPT_STR, .dest = &o->baskets },
@@ -81,6 +82,7 @@ static int parse(rec_opts *o, int argc, char **argv)
         RULES_CLI_INPUT_OPTS(o->in),
         { 0 },
     };
+    /* clang-format on */
     code = cli_parse(CMD, argc, argv, opts, pos, 1, &n_pos, usage);
     if (code >= 0) {
         return code;

@@ -68,6 +68,7 @@ typedef struct rep_opts {
 static int parse(int argc, char **argv, rep_opts *o)
 {
     int n_pos = 0;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
@@ -80,6 +81,7 @@ static int parse(int argc, char **argv, rep_opts *o)
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
+    /* clang-format on */
     int code = cli_parse("report", argc, argv, opts, o->models, MAX_MODELS, &n_pos, usage);
     if (code >= 0) {
         return code;

@@ -171,7 +171,11 @@ static int word_opt(const char *name, const char *v, void *ud)
 /* Returns -1 to go on, or an exit code. */
 static int parse(rules_opts *o, int argc, char **argv)
 {
-#define RULES_OPT(n) { .name = n, .kind = CLI_OPT_NAMED, .named = word_opt, .ud = o }
+#define RULES_OPT(n)                                                                               \
+    {                                                                                              \
+        .name = n, .kind = CLI_OPT_NAMED, .named = word_opt, .ud = o                               \
+    }
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
@@ -196,6 +200,7 @@ static int parse(rules_opts *o, int argc, char **argv)
         RULES_CLI_INPUT_OPTS(o->in),
         { 0 },
     };
+    /* clang-format on */
 #undef RULES_OPT
     const char *pos[1];
     int n_pos = 0;

@@ -31,7 +31,8 @@ static void usage(FILE *fp)
         "       [--impute mean|median|neighbours|none] [--cap LOW,HIGH] [--outlier-flags]\n"
         "       [--encode onehot|ordinal] [--seed S] [--init CENTRES.csv] [--max-iter N]\n"
         "       [--tol T] [--n-init N] [--threads N] [--names NAMES.txt] [--tier-by COLUMN|none]\n"
-        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32] [--keep-matrix]\n"
+        "       [--labels LABELS.csv] [--sample N|auto|all] [--minibatch] [--float32] "
+        "[--keep-matrix]\n"
         "       [--max-memory SIZE]\n"
         "       [--json] [--quiet]\n"
         "       crmkit segment DATA.csv --spec SPEC.json -o MODEL.crmk [--labels LABELS.csv]\n"
@@ -187,8 +188,8 @@ static int opt_k(const char *v, void *ud)
 
 static int opt_algo(const char *v, void *ud)
 {
-    static const char *const algos[] = { "kmeans", "kmodes",   "kprototypes", "hier", "birch",
-                                         "em",     "dbscan",   "optigrid",    "denclue", NULL };
+    static const char *const algos[] = { "kmeans", "kmodes", "kprototypes", "hier",    "birch",
+                                         "em",     "dbscan", "optigrid",    "denclue", NULL };
     seg_opts *o = ud;
     o->xmeans = strcmp(v, "xmeans") == 0;
     o->algo = 0;
@@ -218,9 +219,8 @@ static int opt_sample(const char *v, void *ud)
     } else if (cli_parse_int(v, 1000, INT64_MAX, &iv)) {
         *sample = iv;
     } else {
-        return cli_usage_error("segment",
-                               "--sample needs a number of rows >= 1000, auto or all, got \"%s\"",
-                               v);
+        return cli_usage_error(
+            "segment", "--sample needs a number of rows >= 1000, auto or all, got \"%s\"", v);
     }
     return -1;
 }
@@ -273,6 +273,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
     const char *pos[1];
     int n_pos = 0;
     int code;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--output", .alias = "-o", .kind = CLI_OPT_STR, .dest = &o->out },
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
@@ -353,6 +354,7 @@ static int parse_opts(int argc, char **argv, seg_opts *o, crm_segment_params *p)
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
+    /* clang-format on */
     code = cli_parse("segment", argc, argv, opts, pos, 1, &n_pos, usage);
     if (code >= 0) {
         return code;
@@ -562,13 +564,12 @@ static void print_k_table(const crm_segmenter *seg)
     }
     printf("choosing k: the highest silhouette wins (ties: fewer segments); clusters under the\n"
            "minimum share are outliers, not segments\n");
-    printf("%4s %8s %8s %9s %12s %14s %10s %12s %8s\n", "k", "segments", "outliers",
-           "smallest", "SSE", "BIC", "silhouette", "CH", "DB");
+    printf("%4s %8s %8s %9s %12s %14s %10s %12s %8s\n", "k", "segments", "outliers", "smallest",
+           "SSE", "BIC", "silhouette", "CH", "DB");
     for (int32_t r = 0; r < n; r++) {
         printf("%4d %8d %8lld %8.1f%% %12.6g %14.8g %10.4f %12.6g %8.4f%s\n", (int)t[r].k,
-               (int)t[r].segments, (long long)t[r].outliers, 100.0 * t[r].smallest_share,
-               t[r].sse, t[r].bic, t[r].silhouette, t[r].ch, t[r].db,
-               r == chosen ? "  <- chosen" : "");
+               (int)t[r].segments, (long long)t[r].outliers, 100.0 * t[r].smallest_share, t[r].sse,
+               t[r].bic, t[r].silhouette, t[r].ch, t[r].db, r == chosen ? "  <- chosen" : "");
     }
     printf("\n");
 }
@@ -937,8 +938,8 @@ static int check_memory(const char *path, const crm_segment_params *p, int has_i
                 "machine has it, or share the rows among processes (mpirun -np N crmkit "
                 "segment ...). --sample and --minibatch make the fit faster, not smaller: "
                 "every row is still kept.\n",
-                path, rows, cols, size_text(need, s1, sizeof s1),
-                float32 ? "float32" : "float64", size_text((double)cli_memlimit(), s2, sizeof s2),
+                path, rows, cols, size_text(need, s1, sizeof s1), float32 ? "float32" : "float64",
+                size_text((double)cli_memlimit(), s2, sizeof s2),
                 cli_memlimit_given() ? "--max-memory" : "the memory available", help);
         return CLI_EX_OSERR;
     }
@@ -959,7 +960,8 @@ static int run(const seg_opts *o, crm_segment_params *p)
     int fit_ok = 0;
     crm_status rc;
     cli_progress_init(&bar, o->quiet);
-    code = cli_dist_agree_code(check_memory(o->data, p, o->init != NULL)); /* the read below is collective */
+    code = cli_dist_agree_code(
+        check_memory(o->data, p, o->init != NULL)); /* the read below is collective */
     if (code == CLI_EX_OK) {
         code = seg_read_table_split(o->data, cli_progress_cb(&bar), &t, &load_seconds);
     }
@@ -984,8 +986,8 @@ static int run(const seg_opts *o, crm_segment_params *p)
     if (code == CLI_EX_OK) {
         /* Under mpirun each rank parsed its byte range of the file and the ranks combined
          * the parts (crm_table_read_csv_split), so every rank holds the whole table and the
-         * fit is the same computation on every rank: in replicated mode the k-means passes split their blocks across
-         * the ranks (crmkit/dist.h), and only rank 0 writes the outputs. */
+         * fit is the same computation on every rank: in replicated mode the k-means passes split
+         * their blocks across the ranks (crmkit/dist.h), and only rank 0 writes the outputs. */
         int was = crm_dist_set_replicated(1);
         rc = crm_segmenter_fit(t, p, cli_progress_cb(&bar), &seg, &err);
         (void)crm_dist_set_replicated(was);
@@ -1009,10 +1011,9 @@ static int run(const seg_opts *o, crm_segment_params *p)
             }
             code = cli_fail(&err);
         } else if (o->labels != NULL &&
-                   (code = seg_write_labels(o->labels, t, crm_segmenter_labels(seg),
-                                            crm_segmenter_profile(seg),
-                                            crm_segmenter_outliers(seg, NULL), true)) !=
-                       CLI_EX_OK) {
+                   (code = seg_write_labels(
+                        o->labels, t, crm_segmenter_labels(seg), crm_segmenter_profile(seg),
+                        crm_segmenter_outliers(seg, NULL), true)) != CLI_EX_OK) {
             (void)crm_outfile_set_end(0, NULL);
         } else if (crm_outfile_set_end(1, &err) != CRM_OK) {
             code = cli_fail(&err);

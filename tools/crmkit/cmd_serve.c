@@ -197,6 +197,7 @@ int cmd_serve(int argc, char **argv)
     {
         const char *pos[1];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--model", .kind = CLI_OPT_FN, .fn = opt_model, .ud = &p },
             { .name = "--rules", .kind = CLI_OPT_FN, .fn = opt_rules, .ud = &p },
@@ -216,6 +217,7 @@ int cmd_serve(int argc, char **argv)
               .hi = 3600000 },
             { 0 },
         };
+        /* clang-format on */
         code = cli_parse(CMD, argc, argv, opts, pos, 0, &n_pos, usage);
         if (code >= 0) {
             return code;

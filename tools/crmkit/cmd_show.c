@@ -168,11 +168,13 @@ int cmd_show(int argc, char **argv)
     bool json = false;
     {
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--top", .kind = CLI_OPT_INT, .dest = &top, .lo = 0, .hi = INT64_MAX },
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &json },
             { 0 },
         };
+        /* clang-format on */
         rc = cli_parse("show", argc, argv, opts, &path, 1, &n_pos, usage);
         if (rc >= 0) {
             return rc;

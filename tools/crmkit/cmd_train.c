@@ -55,9 +55,10 @@ static void usage(FILE *fp)
     for (size_t i = 0; i < sizeof algo_helps / sizeof algo_helps[0]; i++) {
         algo_helps[i](fp);
     }
-    fprintf(fp, "\nUnder mpirun (--algo gbt only): every rank reads DATA.csv, the boosting splits the\n"
-                "training rows across the ranks (histograms added with MPI_Allreduce); the model\n"
-                "is byte-identical to a run without mpirun; rank 0 prints and writes it.\n");
+    fprintf(fp,
+            "\nUnder mpirun (--algo gbt only): every rank reads DATA.csv, the boosting splits the\n"
+            "training rows across the ranks (histograms added with MPI_Allreduce); the model\n"
+            "is byte-identical to a run without mpirun; rank 0 prints and writes it.\n");
     fprintf(fp, "\nexit status: 0 ok, 64 usage (also another --algo under mpirun), 65 bad data, 66 "
                 "missing input, 69 algorithm not built, 73/74 output error.\n");
 }
@@ -97,7 +98,8 @@ static int set_prep(crm_classifier_params *p, const char *name, const char *v)
         } else if (strcmp(v, "neighbours") == 0) {
             p->prep.impute = CRM_IMPUTE_NEIGHBOURS;
         } else {
-            return cli_usage_error("train", "--impute is mean, median or neighbours, got \"%s\"", v);
+            return cli_usage_error("train", "--impute is mean, median or neighbours, got \"%s\"",
+                                   v);
         }
         return 0;
     }
@@ -113,10 +115,7 @@ static int set_prep(crm_classifier_params *p, const char *name, const char *v)
     return 0;
 }
 
-static int one_value(train_args *a,
-                     crm_classifier_params *p,
-                     const char *name,
-                     const char *value);
+static int one_value(train_args *a, crm_classifier_params *p, const char *name, const char *value);
 
 typedef struct train_ctx {
     train_args *a;
@@ -132,10 +131,7 @@ static int train_opt(const char *name, const char *value, void *ud)
     return rc == 0 ? -1 : rc;
 }
 
-static int one_value(train_args *a,
-                     crm_classifier_params *p,
-                     const char *name,
-                     const char *value)
+static int one_value(train_args *a, crm_classifier_params *p, const char *name, const char *value)
 {
     int64_t n;
     if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
@@ -172,8 +168,8 @@ static int one_value(train_args *a,
         p->seed = (uint64_t)n;
     } else if (strcmp(name, "--threads") == 0) {
         if (!cli_parse_int(value, 0, 4096, &n)) {
-            return cli_usage_error("train", "--threads needs a whole number in [0, 4096], got \"%s\"",
-                                   value);
+            return cli_usage_error(
+                "train", "--threads needs a whole number in [0, 4096], got \"%s\"", value);
         }
         p->n_threads = (int32_t)n;
     } else if (strcmp(name, "--impute") == 0 || strcmp(name, "--scale") == 0) {
@@ -190,13 +186,12 @@ static int one_value(train_args *a,
             return CLI_EX_USAGE;
         }
         if (r == 0) {
-            static const char *const known[] = { "--output",   "--target",    "--features",
-                                                 "--drop",     "--members",   "--labels",
-                                                 "--algo",     "--test-size", "--cv",
-                                                 "--seed",     "--threads",   "--impute",
-                                                 "--scale",    "--sep",       "--na",
-                                                 "--types",    "--json",      "--quiet",
-                                                 "--refit" };
+            static const char *const known[] = {
+                "--output",  "--target", "--features",  "--drop", "--members",
+                "--labels",  "--algo",   "--test-size", "--cv",   "--seed",
+                "--threads", "--impute", "--scale",     "--sep",  "--na",
+                "--types",   "--json",   "--quiet",     "--refit"
+            };
             const char *near = cli_nearest(name, known, (int)(sizeof known / sizeof known[0]));
             if (near != NULL) {
                 return cli_usage_error("train", "unknown option \"%s\" (did you mean %s?)", name,
@@ -417,6 +412,7 @@ int cmd_train(int argc, char **argv)
         train_ctx ctx = { &a, &p };
         const char *pos[1];
         int n_pos = 0;
+        /* clang-format off */
         const cli_opt opts[] = {
             { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &a.json },
             { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &a.quiet },
@@ -442,6 +438,7 @@ int cmd_train(int argc, char **argv)
             { .name = "", .kind = CLI_OPT_UNKNOWN, .named = train_opt, .ud = &ctx },
             { 0 },
         };
+        /* clang-format on */
 #undef TRAIN_OPT
         rc = cli_parse("train", argc, argv, opts, pos, 1, &n_pos, usage);
         if (rc >= 0) {
@@ -457,8 +454,9 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train", "--target COLUMN is required");
     }
     if (crm_dist_active() && p.algo != CRM_CLF_GBT) {
-        return cli_usage_error("train", "only --algo gbt runs across ranks; start --algo %s "
-                                        "without mpirun (or with -np 1)",
+        return cli_usage_error("train",
+                               "only --algo gbt runs across ranks; start --algo %s "
+                               "without mpirun (or with -np 1)",
                                crm_clf_algo_name(p.algo));
     }
     if (p.algo == CRM_CLF_VOTE && set_members(&p, a.members) != 0) {

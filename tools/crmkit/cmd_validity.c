@@ -75,6 +75,7 @@ static int parse_opts(int argc, char **argv, val_opts *o)
     const char *pos[1];
     int n_pos = 0;
     int code;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
@@ -95,6 +96,7 @@ static int parse_opts(int argc, char **argv, val_opts *o)
         CLI_DIALECT_OPTS(cli_input),
         { 0 },
     };
+    /* clang-format on */
     code = cli_parse("validity", argc, argv, opts, pos, 1, &n_pos, usage);
     o->data = n_pos > 0 ? pos[0] : NULL;
     o->prep.scale = (crm_scale)scale;

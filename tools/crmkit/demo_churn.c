@@ -87,8 +87,8 @@ static void print_top(const crm_table *t, const double *proba, int32_t n_top)
 
 /* DIR/risk.csv: subscriber_id, risk (probability of churn) of every customer, as
  * `crmkit predict --proba` names it, for the customer store. */
-static crm_status write_risk(const char *path, const crm_table *t, const double *proba,
-                             crm_error *err)
+static crm_status
+write_risk(const char *path, const crm_table *t, const double *proba, crm_error *err)
 {
     int64_t n = crm_table_n_rows(t);
     int32_t idc = crm_table_find_col(t, "subscriber_id");

@@ -177,10 +177,11 @@ static void usage(FILE *fp)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }
-    fprintf(fp, "\nInputs: a file (CSV, gzip detected), - for standard input, or a database table:\n"
-                "'postgresql://user@host/db?table=T' or 'sqlite:FILE?table=T' (?query=SQL too).\n"
-                "CSV outputs (labels, predictions, features) go to a table named the same way\n"
-                "(&if_exists=replace, append or fail).\n");
+    fprintf(fp,
+            "\nInputs: a file (CSV, gzip detected), - for standard input, or a database table:\n"
+            "'postgresql://user@host/db?table=T' or 'sqlite:FILE?table=T' (?query=SQL too).\n"
+            "CSV outputs (labels, predictions, features) go to a table named the same way\n"
+            "(&if_exists=replace, append or fail).\n");
     fprintf(fp, "\nModel files are byte-identical for the same inputs, options and seed; --stamp\n"
                 "(any command) also records the fit times in them.\n");
     fprintf(fp, "\nexit status: 0 ok, 64 usage, 65 bad data, 66 missing or unreadable input, 69 "

@@ -119,8 +119,8 @@ static int set_value(const char *cmd, const cli_opt *o, const char *v)
     case CLI_OPT_INT32:
         if (!cli_parse_int(v, o->lo, o->hi, &iv)) {
             if (o->hi == INT64_MAX || (o->kind == CLI_OPT_INT32 && o->hi == INT32_MAX)) {
-                return cli_usage_error(cmd, "%s needs a whole number >= %lld, got \"%s\"",
-                                       o->name, (long long)o->lo, v);
+                return cli_usage_error(cmd, "%s needs a whole number >= %lld, got \"%s\"", o->name,
+                                       (long long)o->lo, v);
             }
             return cli_usage_error(cmd, "%s needs a whole number in [%lld, %lld], got \"%s\"",
                                    o->name, (long long)o->lo, (long long)o->hi, v);

@@ -20,16 +20,22 @@ void rules_cli_input_init(rules_cli_input *in, crm_fim_format default_format);
  * --customer-col, --item-col, --status-col, --status-ok, --skip-empty. */
 int rules_cli_format_opt(const char *v, void *ud);
 int rules_cli_sep_opt(const char *v, void *ud);
-#define RULES_CLI_INPUT_OPTS(in)                                                               \
-    { .name = "--format", .kind = CLI_OPT_FN, .fn = rules_cli_format_opt, .ud = &(in) },       \
-    { .name = "--sep", .kind = CLI_OPT_FN, .fn = rules_cli_sep_opt, .ud = &(in) },             \
-    { .name = "--customer-col", .kind = CLI_OPT_STR, .dest = &(in).opt.customer_col },         \
-    { .name = "--item-col", .kind = CLI_OPT_STR, .dest = &(in).opt.item_col },                 \
-    { .name = "--status-col", .kind = CLI_OPT_STR, .dest = &(in).opt.status_col,               \
-      .seen = &(in).status_given },                                                            \
-    { .name = "--status-ok", .kind = CLI_OPT_STR, .dest = &(in).opt.status_ok,                 \
-      .seen = &(in).status_given },                                                            \
-    { .name = "--skip-empty", .kind = CLI_OPT_FLAG, .dest = &(in).opt.skip_empty }
+#define RULES_CLI_INPUT_OPTS(in)                                                                   \
+    { .name = "--format", .kind = CLI_OPT_FN, .fn = rules_cli_format_opt, .ud = &(in) },           \
+        { .name = "--sep", .kind = CLI_OPT_FN, .fn = rules_cli_sep_opt, .ud = &(in) },             \
+        { .name = "--customer-col", .kind = CLI_OPT_STR, .dest = &(in).opt.customer_col },         \
+        { .name = "--item-col", .kind = CLI_OPT_STR, .dest = &(in).opt.item_col },                 \
+        { .name = "--status-col",                                                                  \
+          .kind = CLI_OPT_STR,                                                                     \
+          .dest = &(in).opt.status_col,                                                            \
+          .seen = &(in).status_given },                                                            \
+        { .name = "--status-ok",                                                                   \
+          .kind = CLI_OPT_STR,                                                                     \
+          .dest = &(in).opt.status_ok,                                                             \
+          .seen = &(in).status_given },                                                            \
+    {                                                                                              \
+        .name = "--skip-empty", .kind = CLI_OPT_FLAG, .dest = &(in).opt.skip_empty                 \
+    }
 /* Fill defaults that depend on the format (VAS keeps status SUCCESS rows by default). */
 void rules_cli_input_finish(rules_cli_input *in);
 const char *rules_cli_input_help(void);

@@ -215,7 +215,7 @@ static int label_value(const crm_table *lt, const double *seg, int64_t r, int32_
     double v = seg[r];
     if (!(v >= 0.0 && v <= 1e6 && v == floor(v))) {
         cli_errorf("%s:%lld: field \"segment\": expected a segment number >= 0\n",
-                crm_table_source(lt), (long long)crm_table_row_line(lt, r));
+                   crm_table_source(lt), (long long)crm_table_row_line(lt, r));
         return CLI_EX_DATAERR;
     }
     *out = (int32_t)v;
@@ -227,11 +227,10 @@ labels_by_row(const crm_table *lt, const double *seg, const crm_table *data, int
 {
     int64_t n = crm_table_n_rows(data);
     if (crm_table_n_rows(lt) != n) {
-        cli_errorf(
-                "%s: %lld labels for %lld rows of %s (and no shared id column to match "
-                "them by)\n",
-                crm_table_source(lt), (long long)crm_table_n_rows(lt), (long long)n,
-                crm_table_source(data));
+        cli_errorf("%s: %lld labels for %lld rows of %s (and no shared id column to match "
+                   "them by)\n",
+                   crm_table_source(lt), (long long)crm_table_n_rows(lt), (long long)n,
+                   crm_table_source(data));
         return CLI_EX_DATAERR;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -262,9 +261,8 @@ static int labels_by_id(const crm_table *lt,
         idx[r].key = key_of(lt, lj, r);
         idx[r].row = r;
         if (idx[r].key == NULL) {
-            cli_errorf("%s:%lld: field \"%s\": the id is missing\n",
-                    crm_table_source(lt), (long long)crm_table_row_line(lt, r),
-                    crm_table_col_name(lt, lj));
+            cli_errorf("%s:%lld: field \"%s\": the id is missing\n", crm_table_source(lt),
+                       (long long)crm_table_row_line(lt, r), crm_table_col_name(lt, lj));
             crm_free(idx);
             return CLI_EX_DATAERR;
         }
@@ -275,12 +273,11 @@ static int labels_by_id(const crm_table *lt,
         const key_row *a = &idx[r - 1];
         const key_row *b = &idx[r];
         if (strcmp(a->key, b->key) == 0 && !(seg[a->row] == seg[b->row])) {
-            cli_errorf(
-                    "%s:%lld: field \"%s\": id \"%s\" is labelled %g here and %g on "
-                    "line %lld\n",
-                    crm_table_source(lt), (long long)crm_table_row_line(lt, b->row),
-                    crm_table_col_name(lt, lj), b->key, seg[b->row], seg[a->row],
-                    (long long)crm_table_row_line(lt, a->row));
+            cli_errorf("%s:%lld: field \"%s\": id \"%s\" is labelled %g here and %g on "
+                       "line %lld\n",
+                       crm_table_source(lt), (long long)crm_table_row_line(lt, b->row),
+                       crm_table_col_name(lt, lj), b->key, seg[b->row], seg[a->row],
+                       (long long)crm_table_row_line(lt, a->row));
             crm_free(idx);
             return CLI_EX_DATAERR;
         }
@@ -306,8 +303,8 @@ static int labels_by_id(const crm_table *lt,
         }
         if (hit == NULL) {
             cli_errorf("%s:%lld: field \"%s\": no label for this customer in %s\n",
-                    crm_table_source(data), (long long)crm_table_row_line(data, i),
-                    crm_table_col_name(data, dj), crm_table_source(lt));
+                       crm_table_source(data), (long long)crm_table_row_line(data, i),
+                       crm_table_col_name(data, dj), crm_table_source(lt));
             code = CLI_EX_DATAERR;
         } else {
             code = label_value(lt, seg, hit->row, &labels[i]);
@@ -322,8 +319,8 @@ int seg_read_labels(const char *path, const crm_table *data, int32_t *labels)
     crm_table *lt = NULL;
     crm_error err;
     /* a labels file is crmkit's own CSV: the dialect options are for the data table */
-    int code = crm_table_read_csv(path, NULL, NULL, &lt, &err) == CRM_OK ? CLI_EX_OK
-                                                                        : cli_fail(&err);
+    int code =
+        crm_table_read_csv(path, NULL, NULL, &lt, &err) == CRM_OK ? CLI_EX_OK : cli_fail(&err);
     int32_t sj;
     const double *seg;
     if (code != CLI_EX_OK) {
@@ -332,10 +329,9 @@ int seg_read_labels(const char *path, const crm_table *data, int32_t *labels)
     sj = crm_table_find_col(lt, "segment");
     seg = sj >= 0 ? crm_table_numeric(lt, sj) : NULL;
     if (seg == NULL) {
-        cli_errorf(
-                "%s: needs a numeric \"segment\" column (as written by crmkit "
-                "segment --labels or crmkit assign)\n",
-                path);
+        cli_errorf("%s: needs a numeric \"segment\" column (as written by crmkit "
+                   "segment --labels or crmkit assign)\n",
+                   path);
         crm_table_free(lt);
         return CLI_EX_DATAERR;
     }

@@ -278,6 +278,7 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
 {
     const char *pos[1];
     int n_pos = 0;
+    /* clang-format off */
     const cli_opt opts[] = {
         { .name = "--json", .kind = CLI_OPT_FLAG, .dest = &o->json },
         { .name = "--quiet", .kind = CLI_OPT_FLAG, .dest = &o->quiet },
@@ -289,6 +290,7 @@ static int parse_opts(int argc, char **argv, tl_opts *o)
         { .name = "", .kind = CLI_OPT_UNKNOWN, .fn = not_with_spec },
         { 0 },
     };
+    /* clang-format on */
     int code = cli_parse("segment", argc, argv, opts, pos, 1, &n_pos, usage);
     if (code >= 0) {
         return code;
@@ -394,8 +396,7 @@ int tl_segment(int argc, char **argv)
         } else {
             printf("%lld customers of %s in %d groups and %d segments (two-layer spec %s)\n",
                    (long long)crm_twolayer_n_rows(tl), cli_path_shown(o.data),
-                   (int)crm_twolayer_n_groups(tl),
-                   (int)n_segments(tl), o.spec);
+                   (int)crm_twolayer_n_groups(tl), (int)n_segments(tl), o.spec);
             printf("load %.2f s, fit %.2f s; model written to %s%s%s\n", load_seconds,
                    crm_twolayer_seconds(tl), o.out, o.labels ? ", labels to " : "",
                    o.labels ? cli_path_shown(o.labels) : "");

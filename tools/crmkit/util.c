@@ -396,7 +396,9 @@ int cli_format_double(char *buf, size_t size, double v)
 
 const char *cli_path_shown(const char *path)
 {
-    enum { KEPT = 16 };
+    enum {
+        KEPT = 16
+    };
     static char *kept[KEPT]; /* reachable until exit: a few per run */
     static int n_kept;
     char *shown;
