@@ -80,6 +80,7 @@ bench: build
 	@bash bench/run_all.sh
 
 check:
+	@bash scripts/deps.sh --check
 	@bash scripts/check.sh
 
 clean:

@@ -8,7 +8,7 @@ files=$(git ls-files '*.c' '*.h')
 echo "check: clang-format"
 clang-format --dry-run --Werror $files || status=1
 echo "check: cppcheck"
-cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+cppcheck --quiet -j "$(nproc)" --error-exitcode=1 --enable=warning,portability --inline-suppr \
     --suppress=missingIncludeSystem -I include -I src src tools || status=1
 if [ "${1:-}" = "--tidy" ]; then
     [ -f build/compile_commands.json ] || cmake -S . -B build >/dev/null

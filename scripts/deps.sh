@@ -3,7 +3,7 @@
 # test renders the HTML report headless; it skips with a message when chromium is absent;
 # postgresql: the database-source test starts a server of its own in a temporary folder).
 # Installs only what is missing; safe to run again. Needs root (or sudo) when
-# something is missing.  Usage: scripts/deps.sh [--bench]
+# something is missing.  Usage: scripts/deps.sh [--bench | --check]
 set -euo pipefail
 
 build_pkgs=(
@@ -20,9 +20,12 @@ bench_pkgs=(
   python3-pyclustering python3-threadpoolctl python3-fastcluster weka elki default-jdk-headless
   hyperfine wrk nginx-light python3-flask python3-psycopg2 python3-sqlalchemy
 )
+# Static checks for make check only (scripts/check.sh).
+check_pkgs=(clang-format cppcheck clang-tidy)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then pkgs+=("${bench_pkgs[@]}"); fi
+if [ "${1:-}" = "--check" ]; then pkgs+=("${check_pkgs[@]}"); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
