@@ -179,9 +179,7 @@ static crm_status nonfinite_error(const crm__km_rows *x, int64_t bad, crm_error 
 {
     int64_t i = bad / x->dim;
     km_blk xb = get_rows(x, i, i + 1, 0);
-    return crm__error_set(err, CRM_EDATA, "value at row %lld, column %lld is not finite (%g)",
-                          (long long)(i + 1), (long long)(bad % x->dim + 1),
-                          XROW(&xb, i)[bad % x->dim]);
+    return crm__error_nonfinite(err, i, bad % x->dim, XROW(&xb, i)[bad % x->dim]);
 }
 
 /* Per-column sums of the rows of each block (two passes: values, then squared deviations

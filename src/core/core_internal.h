@@ -118,6 +118,10 @@ size_t crm__edit_distance(const char *a, const char *b, size_t max_b, int fold_c
 /* crm_matrix_init without zeroing, for callers that write every cell: the pages are then
  * first touched by the (parallel) writer instead of by one thread's memset. */
 crm_status crm__matrix_alloc(crm_matrix *m, int64_t n_rows, int64_t n_cols, crm_error *err);
+/* CRM_EDATA "value at row R, column C is not finite (V)" for the value v at 0-based row i,
+ * column j: crm_matrix_check_finite's message, for the checks that read the rows their way. */
+crm_status crm__error_nonfinite(crm_error *err, int64_t i, int64_t j, double v);
+
 /* crm_matrix_check_finite over rows [i0, i1) only (row numbers in the message: of m). */
 crm_status
 crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_error *err);

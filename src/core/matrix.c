@@ -67,6 +67,12 @@ crm_status crm_matrix_copy(crm_matrix *dst, const crm_matrix *src, crm_error *er
     return CRM_OK;
 }
 
+crm_status crm__error_nonfinite(crm_error *err, int64_t i, int64_t j, double v)
+{
+    return crm__error_set(err, CRM_EDATA, "value at row %lld, column %lld is not finite (%g)",
+                          (long long)(i + 1), (long long)(j + 1), v);
+}
+
 crm_status crm_matrix_check_finite(const crm_matrix *m, crm_error *err)
 {
     return crm__matrix_check_finite_rows(m, 0, m->n_rows, err);
@@ -107,9 +113,7 @@ crm__matrix_check_finite_rows(const crm_matrix *m, int64_t i0, int64_t i1, crm_e
         const double *row = CRM_ROW(m, i);
         for (int64_t j = 0; j < m->n_cols; j++) {
             if (!isfinite(row[j])) {
-                return crm__error_set(err, CRM_EDATA,
-                                      "value at row %lld, column %lld is not finite (%g)",
-                                      (long long)(i + 1), (long long)(j + 1), row[j]);
+                return crm__error_nonfinite(err, i, j, row[j]);
             }
         }
     }
