@@ -107,7 +107,7 @@ static int bench_file(const char *path, int runs)
         zbest = t < zbest ? t : zbest;
         crm_free(lout);
         t = wall();
-        if (crm__io_gunzip(in, len, path, &lout, &ln, &err) != CRM_OK) {
+        if (crm__io_gunzip(in, len, path, 0, &lout, &ln, &err) != CRM_OK) {
             fprintf(stderr, "bench_gzip: %s\n", err.msg);
             return 1;
         }

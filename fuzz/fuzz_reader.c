@@ -76,7 +76,7 @@ static crm_status stream(const uint8_t *gz, size_t len, size_t step, char **out,
 static void lines_and_records(const char *text, size_t len, uint8_t sel)
 {
     static const char delims[4] = { ',', ';', '\t', '|' };
-    crm__reader_limits lim = { 64 + sel % 64, 8 + sel % 16, 0 };
+    crm__reader_limits lim = { 64 + sel % 64, 8 + sel % 16, 0, 0 };
     crm__reader *r = NULL;
     crm__csv_record rec;
     const char *line;
@@ -132,7 +132,7 @@ static void compare(const uint8_t *gz, size_t len, uint8_t sel)
     char *got = NULL, *streamed = NULL;
     crm_error err;
     int ref = ref_gunzip(gz, len, &want, &want_len);
-    crm_status rc = crm__io_gunzip(gz, len, "fuzz.gz", &got, &got_len, &err);
+    crm_status rc = crm__io_gunzip(gz, len, "fuzz.gz", 0, &got, &got_len, &err);
     crm_status src = stream(gz, len, 1 + (size_t)sel * 7, &streamed, &s_len);
     /* zlib (the reference and the streamed decoder) and libdeflate agree, except that
      * libdeflate takes a few malformed dynamic-block headers zlib refuses ("invalid bit length

@@ -65,8 +65,9 @@ typedef struct crm_fim_read_options { /* transparent; start from _read_options_d
     const char *status_ok;
     int64_t max_transactions; /* more is CRM_ELIMIT; 0 = no limit */
     int64_t max_line_bytes;   /* a longer line or field is CRM_ELIMIT; default 64 MiB */
-    /* FIMI text that is not gzip: threads that parse parts of it (0 = OpenMP default, small
-     * inputs on one); never changes the database or the errors. */
+    /* Threads that parse parts of FIMI text, and that make a gzip file's decoded pages while
+     * it is decoded (0 = OpenMP default, small inputs on one); never changes the database
+     * or the errors. */
     int32_t n_threads;
 } crm_fim_read_options;
 

@@ -130,6 +130,7 @@ static crm_status chunker_open(chunker *c,
     memset(&lim, 0, sizeof lim);
     lim.max_line =
         pt->opt.max_line_bytes > 0 ? (size_t)pt->opt.max_line_bytes : (size_t)CRM__READER_MAX_LINE;
+    lim.n_threads = pt->opt.n_threads;
     if (begin == 0 && end < 0) {
         rc = crm__reader_open(path, &lim, &c->r, err);
     } else {

@@ -578,6 +578,7 @@ static crm__reader_limits limits_of(const crm_fim_read_options *opt)
     crm__reader_limits lim;
     memset(&lim, 0, sizeof lim);
     lim.max_line = opt->max_line_bytes > 0 ? (size_t)opt->max_line_bytes : (size_t)DEFAULT_MAX_LINE;
+    lim.n_threads = opt->n_threads;
     return lim;
 }
 

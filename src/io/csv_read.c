@@ -1333,7 +1333,8 @@ crm_status crm__csv_read_mem_chunked(const char *data,
         source = "<memory>";
     }
     if (crm__io_is_gzip(data, len)) {
-        rc = crm__io_gunzip(data, len, source, &plain, &plain_len, err);
+        rc = crm__io_gunzip(data, len, source, opt != NULL ? opt->n_threads : 0, &plain, &plain_len,
+                            err);
         if (rc != CRM_OK) {
             return rc;
         }
@@ -1429,6 +1430,7 @@ crm_status crm_table_read_csv(const char *path,
         crm__reader_limits lim;
         memset(&lim, 0, sizeof lim);
         lim.lazy_map = 1;
+        lim.n_threads = opt != NULL ? opt->n_threads : 0;
         rc = crm__reader_open_whole_with(path, &lim, &r, err);
     }
     if (rc != CRM_OK) {

@@ -208,6 +208,7 @@ static crm_status decode_members(gz_whole *g,
 crm_status crm__io_gunzip(const void *in_v,
                           size_t len,
                           const char *source,
+                          int n_threads,
                           char **out,
                           size_t *out_len,
                           crm_error *err)
@@ -227,7 +228,7 @@ crm_status crm__io_gunzip(const void *in_v,
     crm__advise_huge(g.buf, g.cap);
     if (len == 0) {
         rc = gz_fail(err, source, NULL);
-    } else if (g.cap >= AHEAD_MIN && crm__n_threads(0) > 1) {
+    } else if (g.cap >= AHEAD_MIN && crm__n_threads(n_threads) > 1) {
         /* A page made costs about as much as decoding into it (on a VM, more): a second
          * thread makes the pages ahead of the decoder, which then writes without faults.
          * It stops at the buffer it was given, so the decoder may not move it meanwhile. */

@@ -25,6 +25,7 @@ void (*crm__reader_read_hook)(const char *path, size_t bytes_read) = NULL;
 struct crm__reader {
     char *source;
     size_t max_line, max_field;
+    int n_threads; /* for crm__io_gunzip */
     /* whole: text[0..text_len), pos the next line; owned is freed at the end */
     int whole;
     const char *text;
@@ -257,6 +258,7 @@ static crm__reader *reader_alloc(const char *source, const crm__reader_limits *l
     r->max_line = limits != NULL && limits->max_line > 0 ? limits->max_line : CRM__READER_MAX_LINE;
     r->max_field =
         limits != NULL && limits->max_field > 0 ? limits->max_field : CRM__READER_MAX_FIELD;
+    r->n_threads = limits != NULL ? limits->n_threads : 0;
     return r;
 }
 
@@ -282,7 +284,7 @@ set_whole(crm__reader *r, const char *data, size_t len, char *owned, crm_error *
     if (crm__io_is_gzip(data, len)) {
         char *text;
         size_t text_len;
-        crm_status rc = crm__io_gunzip(data, len, r->source, &text, &text_len, err);
+        crm_status rc = crm__io_gunzip(data, len, r->source, r->n_threads, &text, &text_len, err);
         crm_free(owned);
         if (rc != CRM_OK) {
             return rc;

@@ -40,10 +40,12 @@ int crm__io_is_gzip(const void *data, size_t len);
 
 /* Decode the gzip data in[0..len) (one member or several back to back; zero bytes after a
  * member are skipped, anything else is an error) into a new block *out of *out_len bytes
- * with a NUL after them (crm_free it). Errors as above, naming source. */
+ * with a NUL after them (crm_free it). Errors as above, naming source. With n_threads other
+ * than 1 (0: OpenMP's default), a second thread makes the block's pages while it is decoded. */
 crm_status crm__io_gunzip(const void *in,
                           size_t len,
                           const char *source,
+                          int n_threads,
                           char **out,
                           size_t *out_len,
                           crm_error *err);
@@ -63,6 +65,7 @@ typedef struct crm__reader_limits {
     size_t max_field; /* longest CSV field in bytes (0: CRM__READER_MAX_FIELD) */
     int lazy_map;     /* 1: a mapped file's pages are not all mapped at once (MAP_POPULATE):
                          the caller copies the text with crm__reader_pread instead */
+    int n_threads;    /* threads a gzip file decoded whole may use (crm__io_gunzip) */
 } crm__reader_limits;
 
 /* Open path ("-": standard input, named "<stdin>" in errors). limits may be NULL. Errors:

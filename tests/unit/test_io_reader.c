@@ -6,7 +6,6 @@
  * never writes. gzip streamed from a pipe (zlib) with the same rules and messages. Lines and
  * CSV records, their limits and messages; a file truncated by another process while it is
  * read. */
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +98,7 @@ static void check_same_as_zlib(const uint8_t *gz, size_t gz_len)
     size_t got_len = 0;
     crm_error err;
     int ref = ref_gunzip(gz, gz_len, &want, &want_len);
-    crm_status rc = crm__io_gunzip(gz, gz_len, "t.gz", &got, &got_len, &err);
+    crm_status rc = crm__io_gunzip(gz, gz_len, "t.gz", 0, &got, &got_len, &err);
     if (ref == 0) {
         if (rc != CRM_OK) {
             fail_msg("zlib decodes %zu bytes but crm__io_gunzip fails: %s", gz_len, err.msg);
@@ -140,7 +139,7 @@ static void every_kind_of_block_decodes_as_zlib_wrote_it(void **state)
                     char *got = NULL;
                     size_t got_len = 0;
                     crm_error err;
-                    if (crm__io_gunzip(gz, gz_len, "t.gz", &got, &got_len, &err) != CRM_OK) {
+                    if (crm__io_gunzip(gz, gz_len, "t.gz", 0, &got, &got_len, &err) != CRM_OK) {
                         fail_msg("kind %d size %zu level %d strategy %d window %d: %s", kind,
                                  sizes[si], level, s, window, err.msg);
                     }
@@ -185,7 +184,7 @@ static void members_padding_and_header_fields(void **state)
     memcpy(cat, ga, la);
     memcpy(cat + la + 3, gb, lb);
     memcpy(cat + la + 3 + lb, gc, lc);
-    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 7, "t.gz", &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 7, "t.gz", 0, &got, &got_len, &err),
                      CRM_OK);
     assert_int_equal(got_len, 5000 + 70000 + 5000);
     assert_memory_equal(got, a, 5000);
@@ -195,7 +194,7 @@ static void members_padding_and_header_fields(void **state)
     check_same_as_zlib(cat, la + 3 + lb + lc + 7);
     /* a byte that is not zero after a member is an error, as for zlib */
     cat[la + 1] = 'x';
-    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 7, "t.gz", &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 7, "t.gz", 0, &got, &got_len, &err),
                      CRM_EPARSE);
     assert_non_null(strstr(err.msg, "corrupt (incorrect header check)"));
     assert_string_equal(err.source, "t.gz");
@@ -203,26 +202,26 @@ static void members_padding_and_header_fields(void **state)
     /* a few bytes of text after a member: not gzip, not a truncated member */
     cat[la + 1] = 0;
     memcpy(cat + la + 3 + lb + lc, "junk\n", 5);
-    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 5, "t.gz", &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, la + 3 + lb + lc + 5, "t.gz", 0, &got, &got_len, &err),
                      CRM_EPARSE);
     assert_non_null(strstr(err.msg, "corrupt (incorrect header check)"));
     /* the header CRC is checked */
     gc[lc - 9] ^= 1; /* the data's CRC: last member, last 8 bytes are CRC and length */
-    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", 0, &got, &got_len, &err), CRM_EPARSE);
     gc[lc - 9] ^= 1;
     gc[lc - 8] ^= 1;
-    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", 0, &got, &got_len, &err), CRM_EPARSE);
     assert_non_null(strstr(err.msg, "incorrect data check"));
     gc[lc - 8] ^= 1;
     gc[lc - 2] ^= 1;
-    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", 0, &got, &got_len, &err), CRM_EPARSE);
     assert_non_null(strstr(err.msg, "incorrect length check"));
     gc[lc - 2] ^= 1;
     {
         size_t hcrc_at =
             10 + 2 + sizeof extra + strlen("baskets.dat") + 1 + strlen("made by the test") + 1;
         gc[hcrc_at] ^= 1;
-        assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", &got, &got_len, &err), CRM_EPARSE);
+        assert_int_equal(crm__io_gunzip(gc, lc, "t.gz", 0, &got, &got_len, &err), CRM_EPARSE);
         assert_non_null(strstr(err.msg, "header crc mismatch"));
         check_same_as_zlib(gc, lc);
     }
@@ -249,16 +248,16 @@ static void large_outputs_decode_with_pages_made_ahead(void **state)
     crm_error err;
     (void)state;
     assert_non_null(cat);
-    omp_set_num_threads(2);
     /* one member that fits the room its trailer gives */
-    assert_int_equal(crm__io_gunzip(ga, ga_len, "a.gz", &got, &got_len, &err), CRM_OK);
+    assert_int_equal(crm__io_gunzip(ga, ga_len, "a.gz", 2, &got, &got_len, &err), CRM_OK);
     assert_int_equal(got_len, la);
     assert_memory_equal(got, a, la);
     crm_free(got);
     /* a, then b: the room is b's size, a does not fit it */
     memcpy(cat, ga, ga_len);
     memcpy(cat + ga_len, gb, gb_len);
-    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err), CRM_OK);
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", 2, &got, &got_len, &err),
+                     CRM_OK);
     assert_int_equal(got_len, la + lb);
     assert_memory_equal(got, a, la);
     assert_memory_equal(got + la, b, lb);
@@ -267,25 +266,24 @@ static void large_outputs_decode_with_pages_made_ahead(void **state)
     check_same_as_zlib(cat, ga_len + gb_len);
     /* damage in the member decoded beside the second thread, and in the one after it */
     cat[ga_len - 8] ^= 1;
-    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", 2, &got, &got_len, &err),
                      CRM_EPARSE);
     assert_string_equal(err.msg, "gzip data is corrupt (incorrect data check)");
     assert_null(got);
     cat[ga_len - 8] ^= 1;
     cat[ga_len + gb_len - 2] ^= 1;
-    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err),
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", 2, &got, &got_len, &err),
                      CRM_EPARSE);
     assert_null(got);
     cat[ga_len + gb_len - 2] ^= 1;
     /* cut inside the first member: truncated */
-    assert_int_equal(crm__io_gunzip(cat, ga_len / 2, "ab.gz", &got, &got_len, &err), CRM_EPARSE);
+    assert_int_equal(crm__io_gunzip(cat, ga_len / 2, "ab.gz", 2, &got, &got_len, &err), CRM_EPARSE);
     assert_string_equal(err.msg, "gzip data is truncated");
-    omp_set_num_threads(1);
-    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", &got, &got_len, &err), CRM_OK);
+    assert_int_equal(crm__io_gunzip(cat, ga_len + gb_len, "ab.gz", 1, &got, &got_len, &err),
+                     CRM_OK);
     assert_int_equal(got_len, la + lb);
     assert_memory_equal(got + la, b, lb);
     crm_free(got);
-    omp_set_num_threads(2);
     free(cat);
     free(ga);
     free(gb);
@@ -307,7 +305,8 @@ static void truncations_and_damage_fail_as_zlib_fails(void **state)
                 char *got = NULL;
                 size_t got_len;
                 crm_error err;
-                assert_int_equal(crm__io_gunzip(gz, cut, "t.gz", &got, &got_len, &err), CRM_EPARSE);
+                assert_int_equal(crm__io_gunzip(gz, cut, "t.gz", 0, &got, &got_len, &err),
+                                 CRM_EPARSE);
                 assert_null(got);
                 /* cut inside the deflate data or the trailer: it says so */
                 if (cut > 10 && cut + 8 <= gz_len) {
@@ -381,7 +380,7 @@ static void expect_corrupt(const bitw *w, uint32_t crc, uint32_t isize, const ch
     char *got = NULL;
     size_t got_len;
     crm_error err;
-    crm_status rc = crm__io_gunzip(gz, len, "hand.gz", &got, &got_len, &err);
+    crm_status rc = crm__io_gunzip(gz, len, "hand.gz", 0, &got, &got_len, &err);
     if (msg == NULL) {
         if (rc != CRM_OK) {
             fail_msg("expected success: %s", err.msg);
@@ -581,7 +580,7 @@ static void pipes_stream_gzip_with_the_same_rules(void **state)
     assert_int_equal(load_from_pipe(empty, le, &got, &len, &err), CRM_OK);
     assert_int_equal(len, 0);
     crm_free(got);
-    assert_int_equal(crm__io_gunzip(empty, le, "e.gz", &got, &len, &err), CRM_OK);
+    assert_int_equal(crm__io_gunzip(empty, le, "e.gz", 0, &got, &len, &err), CRM_OK);
     assert_int_equal(len, 0);
     crm_free(got);
     assert_int_equal(load_from_pipe("1 2\n3\n", 6, &got, &len, &err), CRM_OK);
@@ -717,7 +716,7 @@ static void a_file_truncated_while_read_is_an_error(void **state)
 static void lines_and_their_limit(void **state)
 {
     const char *text = "ab\r\n\ncd";
-    crm__reader_limits lim = { 4, 0, 0 };
+    crm__reader_limits lim = { 4, 0, 0, 0 };
     crm__reader *r = NULL;
     const char *line;
     size_t len;
@@ -744,7 +743,7 @@ static void lines_and_their_limit(void **state)
 
 static crm__reader *mem_reader(const char *text, size_t max_field)
 {
-    crm__reader_limits lim = { 0, max_field, 0 };
+    crm__reader_limits lim = { 0, max_field, 0, 0 };
     crm__reader *r = NULL;
     crm_error err;
     assert_int_equal(crm__reader_open_mem(text, strlen(text), "r.csv", &lim, &r, &err), CRM_OK);
