@@ -231,13 +231,25 @@ crm_status crm__io_gunzip(const void *in_v,
     } else if (g.cap >= AHEAD_MIN && crm__n_threads(n_threads) > 1) {
         /* A page made costs about as much as decoding into it (on a VM, more): a second
          * thread makes the pages ahead of the decoder, which then writes without faults.
-         * It stops at the buffer it was given, so the decoder may not move it meanwhile. */
+         * It stops at the buffer it was given, so the decoder may not move it meanwhile, and
+         * when the decoder is done (a damaged file stops it early). */
+        int done = 0;
 #pragma omp parallel sections num_threads(2)
         {
 #pragma omp section
-            rc = decode_members(&g, d, 0, source, err);
+            {
+                rc = decode_members(&g, d, 0, source, err);
+#pragma omp atomic write
+                done = 1;
+            }
 #pragma omp section
             for (size_t at = 0; at < g.cap; at += AHEAD_STEP) {
+                int stop;
+#pragma omp atomic read
+                stop = done;
+                if (stop) {
+                    break;
+                }
                 crm__populate(g.buf + at, g.cap - at < AHEAD_STEP ? g.cap - at : AHEAD_STEP);
             }
         }
