@@ -1,10 +1,9 @@
-/* fuzz_fimi_gz.c: a gzip FIMI file read from disk (decoded on one thread, parsed behind it on
- * another, the serial reader where the parts decline) against the same text read from
- * memory. The first byte picks the threads, whether to skip empty lines, where to split the
- * text into two gzip members and whether to repeat it past the reader's 256 KiB parts; the
- * rest is the text. Both reads must succeed or fail alike (same code, line and column) and
- * give the same database, which for a text of digits and blanks must also be the one built
- * through crm_fim_db_add_transaction. */
+/* fuzz_fimi_gz.c: a gzip FIMI file read from disk (decoded whole, then parsed in parts, the
+ * serial reader where the parts decline) against the same text read from memory. The first byte
+ * picks the threads, whether to skip empty lines, where to split the text into two gzip members and
+ * whether to repeat it past the reader's 256 KiB parts; the rest is the text. Both reads must
+ * succeed or fail alike (same code, line and column) and give the same database, which for a text
+ * of digits and blanks must also be the one built through crm_fim_db_add_transaction. */
 #define _DEFAULT_SOURCE /* mkstemp */
 #include <stdint.h>
 #include <stdio.h>
