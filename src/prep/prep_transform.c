@@ -331,12 +331,16 @@ static int fill_block(const crm__prep_rows *b,
     return bad;
 }
 
-crm_status crm__prep_rows_fill(const crm__prep_rows *b,
-                               int64_t i0,
-                               int64_t i1,
-                               crm_matrix *out,
-                               crm__prep_counts *counts,
-                               crm_error *err)
+/* crm__prep_rows_fill; made: out's pages are present already (crm__prep_fit_transform's side
+ * thread made them), so the blocks are not made again (a call on present pages still walks
+ * them: about 10 ms for 128 MB). */
+static crm_status rows_fill(const crm__prep_rows *b,
+                            int64_t i0,
+                            int64_t i1,
+                            crm_matrix *out,
+                            crm__prep_counts *counts,
+                            int made,
+                            crm_error *err)
 {
     const crm_prep *prep = b->prep;
     int64_t n_blocks = crm__n_blocks(i1 - i0);
@@ -359,7 +363,10 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
             int64_t r0 = i0 + blk * CRM_BLOCK_ROWS;
             int64_t r1 = r0 + CRM_BLOCK_ROWS < i1 ? r0 + CRM_BLOCK_ROWS : i1;
             crm__prep_counts c = { 0, 0 };
-            crm__populate(CRM_ROW(out, r0 - i0), (size_t)((r1 - r0) * out->ld) * sizeof(double));
+            if (!made) {
+                crm__populate(CRM_ROW(out, r0 - i0),
+                              (size_t)((r1 - r0) * out->ld) * sizeof(double));
+            }
             bad |= fill_block(b, r0, r1, CRM_ROW(out, r0 - i0), out->ld, look, &c);
             unseen += c.unseen;
             missing += c.missing;
@@ -373,6 +380,16 @@ crm_status crm__prep_rows_fill(const crm__prep_rows *b,
         counts->missing += missing;
     }
     return CRM_OK;
+}
+
+crm_status crm__prep_rows_fill(const crm__prep_rows *b,
+                               int64_t i0,
+                               int64_t i1,
+                               crm_matrix *out,
+                               crm__prep_counts *counts,
+                               crm_error *err)
+{
+    return rows_fill(b, i0, i1, out, counts, 0, err);
 }
 
 /* crm_prep_transform into *out, allocated here unless made (n x n_out, its pages made by
@@ -411,7 +428,7 @@ static crm_status transform_into(const crm_prep *prep,
             crm_matrix mine = *out;
             mine.data = out->data != NULL ? CRM_ROW(out, r0) : NULL;
             mine.n_rows = r1 - r0;
-            rc = r1 > r0 ? crm__prep_rows_fill(b, r0, r1, &mine, &counts, err) : CRM_OK;
+            rc = r1 > r0 ? rows_fill(b, r0, r1, &mine, &counts, made, err) : CRM_OK;
         }
         rc = crm_dist_agree(rc, err);
         if (rc != CRM_OK) {
@@ -421,7 +438,7 @@ static crm_status transform_into(const crm_prep *prep,
         return rc; /* n_unseen: this rank's rows only (segment passes NULL) */
     }
     if (rc == CRM_OK) {
-        rc = crm__prep_rows_fill(b, 0, n, out, fitted ? NULL : &counts, err);
+        rc = rows_fill(b, 0, n, out, fitted ? NULL : &counts, made, err);
     }
     if (rc != CRM_OK) {
         crm_matrix_fini(out); /* none yet is a no-op */
