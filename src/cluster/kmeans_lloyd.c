@@ -1244,6 +1244,13 @@ update_centers(double *centers, const double *sums, const int64_t *counts, int32
     return shift;
 }
 
+/* Row i of the float copy: its coordinate 0, coordinate d at [d KS_ROWS]. The rows are held
+ * in groups of KS_ROWS, coordinate-major (see screen_rows). */
+static float *xf_row(float *xf, int64_t i, int64_t dim)
+{
+    return xf + (i - i % KS_ROWS) * dim + i % KS_ROWS;
+}
+
 crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
                                 const crm__km_rows *x,
                                 int32_t k,
@@ -1308,7 +1315,7 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
                 double nr = sqrt(r) * (1.0 + 0x1p-20); /* rounds up to float */
                 ld->xnorm[i] = (float)nr;
                 xmax = nr > xmax ? nr : xmax;
-                float *g = xf + (i - i % KS_ROWS) * dim + i % KS_ROWS; /* coordinate-major */
+                float *g = xf_row(xf, i, dim);
                 for (int64_t d = 0; d < dim; d++) {
                     g[d * KS_ROWS] = (float)row[d];
                 }
@@ -1318,9 +1325,10 @@ crm_status crm__lloyd_data_init(crm__lloyd_data *ld,
     }
     if (xf != NULL) {
         memset(ld->xnorm + n, 0, 64); /* read (and ignored) for a last block's padding rows */
-        for (int64_t i = n; i % KS_ROWS != 0; i++) {
+        for (int64_t i = n; i % KS_ROWS != 0; i++) { /* the last group's padding rows */
+            float *g = xf_row(xf, i, dim);
             for (int64_t d = 0; d < dim; d++) {
-                xf[(i - i % KS_ROWS) * dim + d * KS_ROWS + i % KS_ROWS] = 0.0f;
+                g[d * KS_ROWS] = 0.0f;
             }
         }
     }
